@@ -1,0 +1,76 @@
+# Lockstep: one non-recursive Makefile; each directory adds itself through module.mk.
+# Build products go to build/. V=1 shows the commands.
+
+BUILD    := build
+CC       ?= cc
+PYTHON   := /usr/bin/python3
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+            -Wno-unused-parameter -fno-strict-aliasing -MMD -MP -I.
+LDLIBS   := -lldns -llmdb
+
+# Debian packages every target needs; `make deps` installs the missing ones.
+DEB_PACKAGES := gcc make pkg-config libldns-dev liblmdb-dev libuv1-dev libmbedtls-dev \
+                libcmocka-dev python3-pytest python3-dnspython ldnsutils lmdb-utils \
+                knot knot-dnsutils nsd clang libclang-rt-14-dev
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+all:
+
+include shared/module.mk
+include dnsd/zonectl/module.mk
+include tests/unit/module.mk
+include tests/fuzz/module.mk
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+all: $(ALL_BINS)
+
+# Installs only what is missing; does nothing (and needs no root) when all is present.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# The test command README.md gives: packages, build, unit tests, fuzz corpus replay, system tests.
+test:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all unit-bins fuzz-replay-bins
+	$(Q)$(MAKE) --no-print-directory check
+
+check: unit fuzz-replay system
+
+system: all
+	$(PYTHON) -m pytest -q tests/system
+
+# Imports the example zones into ./var and shows them.
+run:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh tests/run.sh $(BUILD)
+
+bench:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(PYTHON) tests/bench/bench.py --build $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all deps test check system run bench clean
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,174 @@
+/* zonectl zone edit: the zone in $EDITOR, applied as one commit, or refused and kept. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "dnsd/zonectl/zonectl.h"
+#include "shared/err.h"
+#include "shared/zone_walk.h"
+
+#define EDIT_ROUNDS 10   /* times an operator may go back to the editor */
+
+static int run_editor(const char *path)
+{
+	const char *ed = getenv("VISUAL");
+	if (ed == NULL || *ed == 0)
+		ed = getenv("EDITOR");
+	if (ed == NULL || *ed == 0)
+		ed = "vi";
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* Through the shell, so EDITOR may carry arguments ("code -w"). */
+		execl("/bin/sh", "sh", "-c", "eval \"$0 \\\"\\$1\\\"\"", ed, path, (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECANCELED;
+}
+
+static int slurp(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -errno;
+	char *buf = NULL;
+	size_t cap = 0;
+	*len = 0;
+	for (;;) {
+		if (*len == cap) {
+			cap = cap ? cap * 2 : 65536;
+			char *b = realloc(buf, cap + 1);
+			if (b == NULL) {
+				free(buf);
+				fclose(f);
+				return -ENOMEM;
+			}
+			buf = b;
+		}
+		size_t r = fread(buf + *len, 1, cap - *len, f);
+		*len += r;
+		if (r == 0)
+			break;
+	}
+	int rc = ferror(f) ? -EIO : 0;
+	fclose(f);
+	buf[*len] = 0;
+	*out = buf;
+	return rc;
+}
+
+static bool ask_again(void)
+{
+	if (!isatty(0))
+		return false;
+	fprintf(stderr, "Edit again? [y/N] ");
+	char answer[16];
+	return fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y');
+}
+
+int cmd_zone_edit(struct ctl *c)
+{
+	uint8_t apex[DNAME_MAX];
+	char zone[DNAME_STR_MAX], p[4096];
+	char *before = NULL, *after = NULL;
+	size_t blen = 0, alen = 0;
+	struct store_txn t;
+	struct zone_info z;
+	uint32_t serial;
+	int rc, fd = -1;
+	bool keep = false;
+	if (ctl_zone_name(c, c->args[0], apex))
+		return EXIT_USAGE;
+	dname_format(zone, apex);
+	if ((rc = ctl_open(c, true)) != 0)
+		return rc;
+	/* Read the zone, then let go of the store while the operator edits. */
+	if ((rc = store_begin(c->st, false, 0, &t)) != 0)
+		return ctl_fail(c, rc, "cannot read the store");
+	rc = zone_get(&t, apex, &z);
+	if (rc == 0)
+		rc = zone_serial(&t, &z, &serial);
+	const char *tmpdir = getenv("TMPDIR");
+	snprintf(p, sizeof(p), "%s/zonectl-edit-XXXXXX.zone", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	fd = rc ? -1 : mkstemps(p, 5);    /* 0600: the zone may hold what others should not read */
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (rc == 0 && f == NULL)
+		rc = -errno;
+	if (rc == 0)
+		rc = zone_export(&t, &z, f);
+	if (f)
+		fclose(f);
+	store_abort(&t);
+	if (rc) {
+		if (fd >= 0)
+			unlink(p);
+		return ctl_fail(c, rc, "zone %s", zone);
+	}
+	if ((rc = slurp(p, &before, &blen)) != 0)
+		goto fail;
+	for (int round = 0; round < EDIT_ROUNDS; round++) {
+		struct zonefile zf;
+		struct zone_result res;
+		if ((rc = run_editor(p)) != 0) {
+			rc = ctl_fail(c, rc, "the editor failed; zone %s unchanged", zone);
+			keep = round > 0;
+			goto out;
+		}
+		free(after);
+		after = NULL;
+		if ((rc = slurp(p, &after, &alen)) != 0)
+			goto fail;
+		if (alen == blen && memcmp(before, after, alen) == 0) {
+			rc = ctl_result(c, apex, LS_ENOCHANGE, NULL);
+			goto out;
+		}
+		zonefile_init(&zf);
+		rc = zonefile_read_mem(&zf, p, after, alen, apex, c->cfg.default_ttl, &c->d);
+		if (rc == 0)
+			rc = zone_ops_import(c->st, &zf, 0, c->policy, &serial, "zonectl zone edit",
+			                     &c->d, &res);
+		zonefile_free(&zf);
+		if (rc == 0 || rc == LS_ENOCHANGE) {
+			rc = ctl_result(c, apex, rc, &res);
+			zone_result_free(&res);
+			goto out;
+		}
+		zone_result_free(&res);
+		if (rc == LS_ECONFLICT) {
+			rc = ctl_fail(c, rc, "zone %s changed while you edited (serial was %u); your edit is kept in %s",
+			              zone, serial, p);
+			keep = true;
+			goto out;
+		}
+		if (rc != LS_EPARSE && rc != LS_EINVAL_ZONE)
+			goto fail;
+		diag_print(&c->d, stderr);
+		diag_truncate(&c->d, 0, 0, 0);
+		if (!ask_again()) {
+			fprintf(stderr, "zonectl: zone %s unchanged; your edit is kept in %s\n", zone, p);
+			rc = EXIT_INPUT;
+			keep = true;
+			goto out;
+		}
+	}
+	fprintf(stderr, "zonectl: zone %s unchanged; your edit is kept in %s\n", zone, p);
+	rc = EXIT_INPUT;
+	keep = true;
+	goto out;
+fail:
+	rc = ctl_fail(c, rc, "zone %s unchanged; your edit is kept in %s", zone, p);
+	keep = true;
+out:
+	if (!keep)
+		unlink(p);
+	free(before);
+	free(after);
+	return rc;
+}

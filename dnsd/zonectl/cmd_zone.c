@@ -1,0 +1,269 @@
+/* zonectl zone list|add|import|export|del|history, and check-config. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "dnsd/zonectl/zonectl.h"
+#include "shared/err.h"
+#include "shared/history.h"
+#include "shared/zone_walk.h"
+
+int cmd_check_config(struct ctl *c)
+{
+	if (c->json) {
+		printf("{\"ok\":true,\"path\":");
+		if (c->cfg.path)
+			json_str(stdout, c->cfg.path);
+		else
+			fputs("null", stdout);
+		printf(",\"state_dir\":");
+		json_str(stdout, c->state);
+		printf(",\"messages\":");
+		json_diag(stdout, &c->d);
+		printf("}\n");
+		return EXIT_OK;
+	}
+	printf("# %s\n", c->cfg.path ? c->cfg.path : "no configuration file: built-in defaults");
+	config_print(&c->cfg, stdout);
+	printf("configuration OK\n");
+	return EXIT_OK;
+}
+
+int cmd_zone_list(struct ctl *c)
+{
+	struct store_txn t;
+	struct zone_info *zones = NULL;
+	size_t n = 0;
+	char name[DNAME_STR_MAX], t1[32], t2[32];
+	int rc = ctl_open(c, false);
+	if (rc)
+		return rc;
+	if ((rc = store_begin(c->st, false, 0, &t)) != 0 || (rc = zone_list(&t, &zones, &n)) != 0) {
+		store_abort(&t);
+		return ctl_fail(c, rc, "cannot list zones");
+	}
+	if (c->json)
+		printf("{\"zones\":[");
+	for (size_t i = 0; i < n; i++) {
+		uint32_t serial = 0;
+		zone_serial(&t, &zones[i], &serial);
+		dname_format(name, zones[i].apex);
+		if (c->json) {
+			printf("%s{\"name\":", i ? "," : "");
+			json_str(stdout, name);
+			printf(",\"serial\":%u,\"records\":%llu,\"serial_policy\":\"%s\",\"created\":\"%s\","
+			       "\"modified\":\"%s\"}", serial, (unsigned long long)zones[i].records,
+			       serial_policy_name(zones[i].policy), ctl_time(zones[i].created, t1, sizeof(t1)),
+			       ctl_time(zones[i].modified, t2, sizeof(t2)));
+		} else {
+			printf("%-30s serial %-10u %8llu records  modified %s\n", name, serial,
+			       (unsigned long long)zones[i].records,
+			       ctl_time(zones[i].modified, t2, sizeof(t2)));
+		}
+	}
+	if (c->json)
+		printf("]}\n");
+	store_abort(&t);
+	free(zones);
+	return EXIT_OK;
+}
+
+static int import_file(struct ctl *c, const char *path, const uint8_t *origin, unsigned flags,
+                       const char *source)
+{
+	struct zonefile zf;
+	struct zone_result res;
+	char zone[DNAME_STR_MAX];
+	int rc;
+	zonefile_init(&zf);
+	rc = zonefile_read(&zf, path, origin, c->cfg.default_ttl, &c->d);
+	if (rc) {
+		rc = ctl_fail(c, rc, "%s: not imported", path);
+		goto out;
+	}
+	if ((rc = ctl_open(c, true)) != 0)
+		goto out;
+	dname_format(zone, zf.apex);
+	int orc = zone_ops_import(c->st, &zf, flags, c->policy, NULL, source, &c->d, &res);
+	if (orc == LS_EEXIST)
+		rc = ctl_fail(c, orc, "zone %s exists (zonectl zone import replaces it)", zone);
+	else
+		rc = ctl_result(c, zf.apex, orc, &res);
+	zone_result_free(&res);
+out:
+	zonefile_free(&zf);
+	return rc;
+}
+
+int cmd_zone_import(struct ctl *c)
+{
+	uint8_t origin[DNAME_MAX];
+	if (c->origin && ctl_zone_name(c, c->origin, origin))
+		return EXIT_USAGE;
+	return import_file(c, c->args[0], c->origin ? origin : NULL, ZONE_TXN_CREATE,
+	                   "zonectl zone import");
+}
+
+int cmd_zone_add(struct ctl *c)
+{
+	uint8_t apex[DNAME_MAX];
+	struct zone_result res;
+	if (ctl_zone_name(c, c->args[0], apex))
+		return EXIT_USAGE;
+	if (c->from && c->nns) {
+		fprintf(stderr, "zonectl: give --from FILE or --ns NAME, not both\n");
+		return EXIT_USAGE;
+	}
+	if (c->from)
+		return import_file(c, c->from, apex, ZONE_TXN_CREATE | ZONE_TXN_EXCL, "zonectl zone add");
+	int rc = ctl_open(c, true);
+	if (rc)
+		return rc;
+	rc = zone_ops_create(c->st, apex, c->ns, c->nns, c->policy, c->cfg.default_ttl,
+	                     "zonectl zone add", &c->d, &res);
+	char zone[DNAME_STR_MAX];
+	if (rc == LS_EEXIST)
+		rc = ctl_fail(c, rc, "zone %s", dname_format(zone, apex));
+	else
+		rc = ctl_result(c, apex, rc, &res);
+	zone_result_free(&res);
+	return rc;
+}
+
+/* Writes through a temporary file and renames it, so a reader never sees half a zone. */
+static int export_to(struct ctl *c, struct store_txn *t, const struct zone_info *z)
+{
+	if (c->output == NULL || strcmp(c->output, "-") == 0) {
+		int rc = zone_export(t, z, stdout);
+		return rc ? ctl_fail(c, rc, "export failed") : EXIT_OK;
+	}
+	size_t len = strlen(c->output) + 16;
+	char *tmp = malloc(len);
+	if (tmp == NULL)
+		return ctl_fail(c, -ENOMEM, "export failed");
+	snprintf(tmp, len, "%s.XXXXXX", c->output);
+	int fd = mkstemp(tmp), rc = 0;
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f == NULL) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		goto fail;
+	}
+	fchmod(fd, 0644);
+	rc = zone_export(t, z, f);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, c->output) != 0)
+		rc = -errno;
+fail:
+	if (rc) {
+		unlink(tmp);
+		rc = ctl_fail(c, rc, "cannot write %s", c->output);
+	}
+	free(tmp);
+	return rc;
+}
+
+/* Opens a read transaction on the zone named by args[0]. */
+static int open_zone(struct ctl *c, struct store_txn *t, struct zone_info *z)
+{
+	uint8_t apex[DNAME_MAX];
+	char zone[DNAME_STR_MAX];
+	int rc;
+	if (ctl_zone_name(c, c->args[0], apex))
+		return EXIT_USAGE;
+	if ((rc = ctl_open(c, false)) != 0)
+		return rc;
+	if ((rc = store_begin(c->st, false, 0, t)) != 0)
+		return ctl_fail(c, rc, "cannot read the store");
+	if ((rc = zone_get(t, apex, z)) != 0) {
+		store_abort(t);
+		return ctl_fail(c, rc, "zone %s", dname_format(zone, apex));
+	}
+	return 0;
+}
+
+int cmd_zone_export(struct ctl *c)
+{
+	struct store_txn t;
+	struct zone_info z;
+	int rc = open_zone(c, &t, &z);
+	if (rc)
+		return rc;
+	rc = export_to(c, &t, &z);
+	store_abort(&t);
+	return rc;
+}
+
+int cmd_zone_del(struct ctl *c)
+{
+	uint8_t apex[DNAME_MAX];
+	char zone[DNAME_STR_MAX];
+	if (ctl_zone_name(c, c->args[0], apex))
+		return EXIT_USAGE;
+	int rc = ctl_open(c, true);
+	if (rc)
+		return rc;
+	rc = zone_ops_delete(c->st, apex);
+	dname_format(zone, apex);
+	if (rc)
+		return ctl_fail(c, rc, "zone %s not deleted", zone);
+	if (c->json) {
+		printf("{\"zone\":");
+		json_str(stdout, zone);
+		printf(",\"deleted\":true}\n");
+	} else {
+		printf("zone %s deleted\n", zone);
+	}
+	return EXIT_OK;
+}
+
+struct history_ctx {
+	struct ctl *c;
+	size_t n;
+};
+
+static int show_history(const struct history_entry *e, void *arg)
+{
+	struct history_ctx *h = arg;
+	char when[32];
+	ctl_time(e->time, when, sizeof(when));
+	if (h->c->json) {
+		printf("%s{\"seq\":%llu,\"time\":\"%s\",\"serial_old\":%u,\"serial\":%u,"
+		       "\"removed\":%u,\"added\":%u,\"source\":", h->n ? "," : "",
+		       (unsigned long long)e->seq, when, e->old_serial, e->new_serial, e->ndel, e->nadd);
+		json_str(stdout, e->source);
+		printf("}");
+	} else {
+		printf("%s  serial %u -> %u  -%u +%u  %s\n", when, e->old_serial, e->new_serial,
+		       e->ndel, e->nadd, e->source);
+	}
+	h->n++;
+	return 0;
+}
+
+int cmd_zone_history(struct ctl *c)
+{
+	uint8_t apex[DNAME_MAX];
+	struct store_txn t;
+	struct history_ctx h = { c, 0 };
+	if (ctl_zone_name(c, c->args[0], apex))
+		return EXIT_USAGE;
+	int rc = ctl_open(c, false);
+	if (rc)
+		return rc;
+	if ((rc = store_begin(c->st, false, 0, &t)) != 0)
+		return ctl_fail(c, rc, "cannot read the store");
+	if (c->json)
+		printf("{\"history\":[");
+	rc = history_list(&t, apex, show_history, &h);
+	if (c->json)
+		printf("]}\n");
+	store_abort(&t);
+	return rc ? ctl_fail(c, rc, "cannot read the history") : EXIT_OK;
+}

@@ -1,0 +1,10 @@
+# dnsd/zonectl/: the operator CLI; its logic lives in shared/.
+ZONECTL_SRCS := $(wildcard dnsd/zonectl/*.c)
+ZONECTL_OBJS := $(ZONECTL_SRCS:%.c=$(BUILD)/%.o)
+ZONECTL      := $(BUILD)/zonectl
+
+$(ZONECTL): $(ZONECTL_OBJS) $(LIBSHARED)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+ALL_BINS += $(ZONECTL)

@@ -1,0 +1,80 @@
+/* zonectl: shared declarations of the command table, options and output helpers. */
+#ifndef ZONECTL_H
+#define ZONECTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "shared/config.h"
+#include "shared/diag.h"
+#include "shared/store.h"
+#include "shared/zone_ops.h"
+
+/* Exit codes, documented in zonectl(8). */
+enum {
+	EXIT_OK = 0,
+	EXIT_INPUT = 1,     /* bad input: zone file, record, batch, configuration */
+	EXIT_USAGE = 2,     /* bad command line */
+	EXIT_NOTFOUND = 3,  /* no such zone, record or file */
+	EXIT_CONFLICT = 4,  /* zone exists already, or changed during an edit */
+	EXIT_STORE = 5,     /* the store or the system failed */
+};
+
+#define CTL_MAX_NS 16
+
+struct ctl {
+	struct config cfg;
+	const char *state;          /* --state, else the configuration's state-dir */
+	const char *config_path;    /* -c */
+	bool json;
+	char **args;                /* positional arguments after the command words */
+	int nargs;
+	const char *from, *origin, *output, *policy_name;
+	char *ns[CTL_MAX_NS];
+	size_t nns;
+	enum serial_policy policy;  /* --serial-policy, else the configuration's */
+	struct diag d;
+	struct store *st;
+};
+
+struct command {
+	const char *name;       /* "zone import" */
+	const char *usage;      /* arguments and options */
+	const char *summary;    /* one line */
+	const char *help;       /* the rest of `zonectl help CMD` */
+	int min_args, max_args; /* positional arguments; max -1 for any number */
+	const char *options;    /* options it takes, space separated: "origin serial-policy" */
+	int (*run)(struct ctl *c);
+};
+
+extern const struct command zonectl_commands[];
+
+/* Opens the store (read-only when write is false); prints why it cannot. */
+int ctl_open(struct ctl *c, bool write);
+/* Parses a zone name from the command line (absolute even without the trailing dot). */
+int ctl_zone_name(struct ctl *c, const char *arg, uint8_t apex[DNAME_MAX]);
+/* Prints an error for rc with context and returns the exit code for it. */
+int ctl_fail(struct ctl *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Prints a committed edit (or "no changes") and returns the exit code. */
+int ctl_result(struct ctl *c, const uint8_t *apex, int rc, const struct zone_result *res);
+/* Writes s as a JSON string. */
+void json_str(FILE *out, const char *s);
+/* Writes the diagnostics as a JSON array. */
+void json_diag(FILE *out, const struct diag *d);
+/* ISO 8601 UTC time into buf (at least 32 bytes). */
+const char *ctl_time(int64_t t, char *buf, size_t len);
+
+int cmd_check_config(struct ctl *c);
+int cmd_zone_list(struct ctl *c);
+int cmd_zone_add(struct ctl *c);
+int cmd_zone_import(struct ctl *c);
+int cmd_zone_export(struct ctl *c);
+int cmd_zone_del(struct ctl *c);
+int cmd_zone_history(struct ctl *c);
+int cmd_zone_edit(struct ctl *c);
+int cmd_rr_list(struct ctl *c);
+int cmd_rr_add(struct ctl *c);
+int cmd_rr_del(struct ctl *c);
+int cmd_rr_set(struct ctl *c);
+int cmd_batch(struct ctl *c);
+
+#endif

@@ -1,0 +1,10 @@
+# shared/: libshared.a, the code both daemons and zonectl link.
+SHARED_SRCS := $(wildcard shared/*.c)
+SHARED_OBJS := $(SHARED_SRCS:%.c=$(BUILD)/%.o)
+LIBSHARED   := $(BUILD)/libshared.a
+
+$(LIBSHARED): $(SHARED_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+ALL_BINS += $(LIBSHARED)

@@ -1,0 +1,68 @@
+/* The LMDB zone store every program shares: environment, named databases, transactions. */
+#ifndef LS_STORE_H
+#define LS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <lmdb.h>
+
+#define STORE_SCHEMA 1                  /* bumped only for changes old code cannot read */
+#define STORE_MAP_INITIAL (256u << 20)  /* grows on demand; the file is sparse */
+#define STORE_MAX_READERS 512
+
+enum store_db {
+	STORE_META,    /* schema version, id counters */
+	STORE_ZONES,   /* zone name (lookup format) -> zone record */
+	STORE_RRSETS,  /* zone id, owner (lookup format), 0, type -> RRset */
+	STORE_JOURNAL, /* zone id, sequence -> one commit's diff */
+	STORE_HISTORY, /* sequence -> who changed which zone when */
+	STORE_MTASTS,  /* per-domain MTA-STS state (filled by the MTA-STS issue) */
+	STORE_NDB
+};
+
+#define STORE_RDONLY 1u
+
+struct store;
+
+/* A transaction with a sticky error: the first failure is kept and returned by commit. */
+struct store_txn {
+	struct store *st;
+	MDB_txn *txn;
+	int err;
+	bool write;
+};
+
+/* Opens (creating when writable) the store in dir. Free with store_close(). */
+int store_open(struct store **out, const char *dir, unsigned flags);
+void store_close(struct store *st);
+const char *store_dir(const struct store *st);
+
+/*
+ * Begins a transaction. A writer passes the bytes it expects to add, so the map
+ * can grow before the write starts (LMDB cannot grow it inside a transaction).
+ */
+int store_begin(struct store *st, bool write, size_t hint, struct store_txn *t);
+/* Commits a writer (or ends a reader); returns the sticky error instead when one is set. */
+int store_commit(struct store_txn *t);
+void store_abort(struct store_txn *t);
+/* Doubles the map size; call with no transaction open, after LS_EMAPFULL. */
+int store_grow(struct store *st);
+
+/* Sets the sticky error (first one wins) and returns it. */
+int store_fail(struct store_txn *t, int err);
+/* Value borrowed until the transaction ends. Returns 0, LS_ENOTFOUND or an error (sticky). */
+int store_get(struct store_txn *t, enum store_db db, const void *key, size_t klen, MDB_val *val);
+void store_put(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+               const void *val, size_t vlen, unsigned flags);
+/* Deleting a missing key is not an error. */
+void store_del(struct store_txn *t, enum store_db db, const void *key, size_t klen);
+/* Cursor over db; close with mdb_cursor_close(). */
+int store_cursor(struct store_txn *t, enum store_db db, MDB_cursor **cur);
+/* Allocates the next value of a named counter in STORE_META (writers only). */
+int store_next_id(struct store_txn *t, const char *counter, uint64_t *out);
+
+/* Maps an LMDB return code to the project's codes. */
+int store_errno(int mdb_rc);
+
+#endif

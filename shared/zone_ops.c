@@ -1,0 +1,362 @@
+/* Imports, batches, creation and deletion, each one zone transaction, retried when the map grows. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "shared/err.h"
+#include "shared/history.h"
+#include "shared/rrtext.h"
+#include "shared/zone_ops.h"
+
+#define RETRIES 4
+
+void zone_result_free(struct zone_result *r)
+{
+	zone_txn_free(r->zt);
+	memset(r, 0, sizeof(*r));
+}
+
+typedef int (*attempt_fn)(struct store *st, void *ctx, struct diag *d, struct zone_result *res);
+
+/* LMDB cannot grow the map inside a transaction: grow it and run the whole edit again. */
+static int with_retry(struct store *st, attempt_fn fn, void *ctx, struct diag *d,
+                      struct zone_result *res)
+{
+	size_t n = d->n, errors = d->errors, warnings = d->warnings;
+	memset(res, 0, sizeof(*res));
+	for (int i = 0; i < RETRIES; i++) {
+		int rc = fn(st, ctx, d, res);
+		if (rc != LS_EMAPFULL)
+			return rc;
+		zone_result_free(res);
+		diag_truncate(d, n, errors, warnings);
+		if ((rc = store_grow(st)) != 0)
+			return rc;
+	}
+	return LS_EMAPFULL;
+}
+
+struct import_ctx {
+	const struct zonefile *zf;
+	unsigned flags;
+	enum serial_policy policy;
+	const uint32_t *expect_serial;
+	const char *source;
+};
+
+static int import_attempt(struct store *st, void *arg, struct diag *d, struct zone_result *res)
+{
+	struct import_ctx *c = arg;
+	int rc = zone_txn_begin(st, c->zf->apex, c->flags | ZONE_TXN_REPLACE, c->zf->bytes,
+	                        c->source, &res->zt);
+	if (rc)
+		return rc;
+	if (c->expect_serial && !zone_txn_creating(res->zt)) {
+		uint32_t now;
+		rc = zone_txn_serial(res->zt, &now);
+		if (rc == 0 && now != *c->expect_serial)
+			rc = LS_ECONFLICT;
+		if (rc)
+			return rc;
+	}
+	zone_txn_set_policy(res->zt, c->policy);
+	int bad = 0;
+	for (size_t i = 0; i < c->zf->n; i++) {
+		rc = zone_txn_add(res->zt, &c->zf->rr[i], d);
+		if (rc == LS_EINVAL_ZONE)
+			bad = rc;      /* keep going: report every error */
+		else if (rc)
+			return rc;
+	}
+	return bad ? bad : zone_txn_commit(res->zt, d, &res->diff);
+}
+
+int zone_ops_import(struct store *st, const struct zonefile *zf, unsigned flags,
+                    enum serial_policy policy, const uint32_t *expect_serial,
+                    const char *source, struct diag *d, struct zone_result *res)
+{
+	struct import_ctx c = { zf, flags, policy, expect_serial, source };
+	return with_retry(st, import_attempt, &c, d, res);
+}
+
+/* One parsed batch line. */
+struct op {
+	enum { OP_ADD, OP_DEL, OP_SET } kind;
+	struct rr rr;            /* ADD, SET, DEL with RDATA */
+	uint8_t *owner;          /* DEL */
+	uint16_t type;           /* DEL: 0 for the whole name */
+	bool has_rdata, ttl_absent;
+	unsigned line;
+};
+
+struct batch_ctx {
+	const uint8_t *apex;
+	struct op *ops;
+	size_t n;
+	const char *source;
+	const char *name;
+};
+
+static int parse_line(struct rr_parser *p, struct arena *a, char *s, struct op *op,
+                      char *err, size_t errlen)
+{
+	char *verb = strtok(s, " \t");
+	char *rest = strtok(NULL, "");
+	while (rest && (*rest == ' ' || *rest == '\t'))
+		rest++;
+	if (verb == NULL || rest == NULL || *rest == 0) {
+		snprintf(err, errlen, "expected 'add RR', 'del NAME [TYPE [RDATA]]' or 'set NAME TYPE TTL RDATA'");
+		return LS_EPARSE;
+	}
+	if (strcasecmp(verb, "add") == 0) {
+		op->kind = OP_ADD;
+		int rc = rr_parse(p, rest, &op->rr, err, errlen);
+		op->ttl_absent = p->ttl_absent;
+		return rc;
+	}
+	bool set = strcasecmp(verb, "set") == 0;
+	if (!set && strcasecmp(verb, "del") != 0) {
+		snprintf(err, errlen, "unknown action '%s' (add, del or set)", verb);
+		return LS_EPARSE;
+	}
+	char *name = strtok(rest, " \t"), *type = strtok(NULL, " \t");
+	char *ttl = set ? strtok(NULL, " \t") : NULL;
+	char *rdata = strtok(NULL, "");
+	char text[ZONEFILE_ENTRY_MAX / 16];
+	if (set) {
+		if (type == NULL || ttl == NULL || rdata == NULL) {
+			snprintf(err, errlen, "set needs NAME TYPE TTL RDATA");
+			return LS_EPARSE;
+		}
+		op->kind = OP_SET;
+		if ((size_t)snprintf(text, sizeof(text), "%s %s IN %s %s", name, ttl, type, rdata) >= sizeof(text)) {
+			snprintf(err, errlen, "line too long");
+			return LS_EPARSE;
+		}
+		return rr_parse(p, text, &op->rr, err, errlen);
+	}
+	op->kind = OP_DEL;
+	uint8_t owner[DNAME_MAX];
+	int ol = dname_parse(owner, name, rr_parser_origin(p));
+	if (ol < 0) {
+		snprintf(err, errlen, "bad name '%s'", name);
+		return LS_EPARSE;
+	}
+	op->owner = arena_dup(a, owner, (size_t)ol);
+	if (type) {
+		op->type = rr_type_parse(type);
+		if (op->type == 0) {
+			snprintf(err, errlen, "unknown type '%s'", type);
+			return LS_EPARSE;
+		}
+	}
+	if (rdata) {
+		if ((size_t)snprintf(text, sizeof(text), "%s 0 IN %s %s", name, type, rdata) >= sizeof(text)) {
+			snprintf(err, errlen, "line too long");
+			return LS_EPARSE;
+		}
+		op->has_rdata = true;
+		return rr_parse(p, text, &op->rr, err, errlen);
+	}
+	return op->owner ? 0 : -ENOMEM;
+}
+
+static bool seen_set(const struct op *ops, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (ops[j].kind == OP_SET && ops[j].rr.type == ops[i].rr.type &&
+		    dname_equal(ops[j].rr.owner, ops[i].rr.owner))
+			return true;
+	return false;
+}
+
+static int batch_attempt(struct store *st, void *arg, struct diag *d, struct zone_result *res)
+{
+	struct batch_ctx *c = arg;
+	char name[DNAME_STR_MAX], tn[16];
+	int rc = zone_txn_begin(st, c->apex, 0, c->n * 512, c->source, &res->zt);
+	if (rc)
+		return rc;
+	int bad = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		struct op *op = &c->ops[i];
+		uint32_t ttl;
+		switch (op->kind) {
+		case OP_SET:
+			if (!seen_set(c->ops, i))
+				zone_txn_del_rrset(res->zt, op->rr.owner, op->rr.type);
+			rc = zone_txn_add(res->zt, &op->rr, d);
+			break;
+		case OP_ADD:
+			/* A record given without a TTL joins its RRset's TTL. */
+			if (op->ttl_absent && zone_txn_ttl(res->zt, op->rr.owner, op->rr.type, &ttl) == 0)
+				op->rr.ttl = ttl;
+			rc = zone_txn_add(res->zt, &op->rr, d);
+			break;
+		case OP_DEL:
+			rc = op->has_rdata ? zone_txn_del_rr(res->zt, &op->rr)
+			                   : zone_txn_del_rrset(res->zt, op->owner, op->type);
+			if (rc == LS_ENOTFOUND) {
+				diag_add(d, DIAG_ERROR, c->name, op->line, "nothing to delete: no %s%s at %s",
+				         op->has_rdata ? "such record" : op->type ? "RRset of type " : "records",
+				         op->has_rdata || !op->type ? "" : rr_type_name(op->type, tn, sizeof(tn)),
+				         dname_format(name, op->has_rdata ? op->rr.owner : op->owner));
+				rc = LS_EINVAL_ZONE;
+			}
+			break;
+		}
+		if (rc == LS_EINVAL_ZONE)
+			bad = rc;
+		else if (rc)
+			return rc;
+	}
+	return bad ? bad : zone_txn_commit(res->zt, d, &res->diff);
+}
+
+int zone_ops_batch(struct store *st, const uint8_t *apex, const char *name, const char *text,
+                   size_t len, uint32_t default_ttl, const char *source, struct diag *d,
+                   struct zone_result *res)
+{
+	struct arena a;
+	struct rr_parser p;
+	struct batch_ctx c = { .apex = apex, .source = source, .name = name };
+	size_t cap = 0, errors = d->errors;
+	char *copy = NULL;
+	int rc;
+	memset(res, 0, sizeof(*res));
+	arena_init(&a);
+	if (len > BATCH_MAX)
+		return LS_ETOOBIG;
+	if ((rc = rr_parser_init(&p, &a, apex, default_ttl)) != 0)
+		goto out;
+	copy = malloc(len + 1);
+	if (copy == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(copy, text, len);
+	copy[len] = 0;
+	unsigned line = 0;
+	for (char *s = copy, *nl; s && *s; s = nl) {
+		nl = strchr(s, '\n');
+		if (nl)
+			*nl++ = 0;
+		line++;
+		size_t l = strlen(s);
+		if (l && s[l - 1] == '\r')
+			s[--l] = 0;
+		if (memchr(text + (s - copy), 0, l)) {
+			diag_add(d, DIAG_ERROR, name, line, "NUL byte in the input");
+			continue;
+		}
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == 0 || *s == '#' || *s == ';')
+			continue;
+		if (c.n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct op *ops = realloc(c.ops, cap * sizeof(*ops));
+			if (ops == NULL) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			c.ops = ops;
+		}
+		struct op *op = &c.ops[c.n];
+		char err[256];
+		memset(op, 0, sizeof(*op));
+		op->line = line;
+		rc = parse_line(&p, &a, s, op, err, sizeof(err));
+		if (rc == LS_EPARSE) {
+			diag_add(d, DIAG_ERROR, name, line, "%s", err);
+			continue;
+		}
+		if (rc)
+			goto out;
+		op->rr.file = name;
+		op->rr.line = line;
+		c.n++;
+	}
+	if (d->errors > errors) {
+		rc = LS_EPARSE;
+		goto out;
+	}
+	if (c.n == 0) {
+		rc = LS_ENOCHANGE;
+		goto out;
+	}
+	rc = with_retry(st, batch_attempt, &c, d, res);
+out:
+	free(copy);
+	free(c.ops);
+	rr_parser_free(&p);
+	arena_free(&a);
+	return rc;
+}
+
+int zone_ops_create(struct store *st, const uint8_t *apex, char *const *ns, size_t nns,
+                    enum serial_policy policy, uint32_t default_ttl, const char *source,
+                    struct diag *d, struct zone_result *res)
+{
+	char zone[DNAME_STR_MAX], *text = NULL;
+	size_t len = 0;
+	struct zonefile zf;
+	int rc;
+	memset(res, 0, sizeof(*res));
+	if (nns == 0) {
+		diag_add(d, DIAG_ERROR, NULL, 0, "a new zone needs at least one name server (--ns NAME)");
+		return LS_EPARSE;
+	}
+	FILE *f = open_memstream(&text, &len);
+	if (f == NULL)
+		return -errno;
+	dname_format(zone, apex);
+	/* The first serial follows the policy, as every later one will. */
+	/* Name servers are host names: absolute even without the trailing dot. */
+	const char *dot0 = ns[0][0] && ns[0][strlen(ns[0]) - 1] == '.' ? "" : ".";
+	fprintf(f, "@ %u IN SOA %s%s hostmaster 0 3600 900 1209600 300\n", default_ttl, ns[0], dot0);
+	for (size_t i = 0; i < nns; i++) {
+		const char *dot = ns[i][0] && ns[i][strlen(ns[i]) - 1] == '.' ? "" : ".";
+		fprintf(f, "@ %u IN NS %s%s\n", default_ttl, ns[i], dot);
+	}
+	fclose(f);
+	zonefile_init(&zf);
+	rc = zonefile_read_mem(&zf, "--ns", text, len, apex, default_ttl, d);
+	if (rc == 0) {
+		struct rr *soa = &zf.rr[0];
+		uint8_t *rd = (uint8_t *)soa->rdata;
+		int off = soa_serial_offset(rd, soa->rdlen);
+		uint32_t first = serial_next(0, policy, time(NULL));
+		rd[off] = first >> 24; rd[off + 1] = first >> 16; rd[off + 2] = first >> 8; rd[off + 3] = first;
+		rc = zone_ops_import(st, &zf, ZONE_TXN_CREATE | ZONE_TXN_EXCL, policy, NULL, source, d, res);
+	}
+	zonefile_free(&zf);
+	free(text);
+	return rc;
+}
+
+int zone_ops_delete(struct store *st, const uint8_t *apex)
+{
+	struct store_txn t;
+	struct zone_info z;
+	int rc = store_begin(st, true, 0, &t);
+	if (rc)
+		return rc;
+	struct history_entry h = { .time = time(NULL) };
+	rc = zone_get(&t, apex, &z);
+	if (rc == 0)
+		rc = zone_serial(&t, &z, &h.old_serial);
+	if (rc == 0)
+		rc = zone_delete(&t, &z);
+	if (rc == 0) {
+		h.ndel = (uint32_t)z.records;
+		memcpy(h.apex, z.apex, sizeof(h.apex));
+		snprintf(h.source, sizeof(h.source), "zone deleted");
+		history_put(&t, &h);
+		return store_commit(&t);
+	}
+	store_abort(&t);
+	return rc;
+}

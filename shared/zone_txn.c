@@ -1,0 +1,705 @@
+/* Zone edit transactions: a working set of RRsets over one LMDB write transaction. */
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "shared/arena.h"
+#include "shared/err.h"
+#include "shared/history.h"
+#include "shared/journal.h"
+#include "shared/wire.h"
+#include "shared/zone_check.h"
+#include "shared/zone_txn.h"
+
+/* One RRset as the edit leaves it, next to what the store holds. */
+struct wset {
+	const uint8_t *key;
+	const uint8_t *owner;
+	struct rdata *old, *rd;     /* arrays in the arena */
+	uint32_t nold, n, cap;
+	uint32_t old_ttl, ttl;
+	uint16_t klen, type;
+	bool old_exists, changed, ttl_warned;
+};
+
+struct zone_txn {
+	struct store_txn t;
+	struct zone_info zone;
+	unsigned flags;
+	bool creating, errors;
+	char source[HISTORY_SOURCE_MAX];
+	struct arena a;
+	struct wset *v;
+	size_t n, cap;
+	uint32_t *hash;             /* index + 1 into v; 0 is empty */
+	size_t hcap;
+	const char *file_in, *file_copy;   /* the last file name seen, and its copy */
+};
+
+static uint64_t hash_key(const uint8_t *k, size_t len)
+{
+	uint64_t h = 1469598103934665603ull;    /* FNV-1a */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ k[i]) * 1099511628211ull;
+	return h;
+}
+
+static int hash_grow(struct zone_txn *zt)
+{
+	size_t hcap = zt->hcap ? zt->hcap * 2 : 1024;
+	uint32_t *h = calloc(hcap, sizeof(*h));
+	if (h == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < zt->n; i++) {
+		size_t s = hash_key(zt->v[i].key, zt->v[i].klen) & (hcap - 1);
+		while (h[s])
+			s = (s + 1) & (hcap - 1);
+		h[s] = (uint32_t)i + 1;
+	}
+	free(zt->hash);
+	zt->hash = h;
+	zt->hcap = hcap;
+	return 0;
+}
+
+/* Slot for key: holds the index + 1 when present, 0 when free. */
+static uint32_t *hash_slot(struct zone_txn *zt, const uint8_t *key, size_t klen)
+{
+	size_t s = hash_key(key, klen) & (zt->hcap - 1);
+	for (;;) {
+		uint32_t i = zt->hash[s];
+		if (i == 0)
+			return &zt->hash[s];
+		const struct wset *w = &zt->v[i - 1];
+		if (w->klen == klen && memcmp(w->key, key, klen) == 0)
+			return &zt->hash[s];
+		s = (s + 1) & (zt->hcap - 1);
+	}
+}
+
+static int load_old(struct zone_txn *zt, struct wset *w)
+{
+	MDB_val v;
+	struct rrset_view view;
+	int rc = store_get(&zt->t, STORE_RRSETS, w->key, w->klen, &v);
+	if (rc == LS_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if (rrset_decode(v.mv_data, v.mv_size, &view))
+		return store_fail(&zt->t, LS_ESTORE);
+	w->old = arena_alloc(&zt->a, (view.count + 1u) * sizeof(struct rdata));
+	if (w->old == NULL)
+		return -ENOMEM;
+	const uint8_t *rd;
+	uint16_t len;
+	size_t pos = 0;
+	while (rrset_next(&view, &pos, &rd, &len)) {
+		/* Copied: LMDB values are only valid until the next write. */
+		struct rdata *r = &w->old[w->nold++];
+		memset(r, 0, sizeof(*r));
+		r->p = arena_dup(&zt->a, rd, len);
+		r->len = len;
+		if (r->p == NULL && len)
+			return -ENOMEM;
+	}
+	w->old_exists = true;
+	w->old_ttl = view.ttl;
+	return 0;
+}
+
+/* The working RRset for key, loading the stored one on first use. */
+static struct wset *get_key(struct zone_txn *zt, const uint8_t *key, size_t klen,
+                            const uint8_t *owner, uint16_t type)
+{
+	if ((zt->n + 1) * 2 > zt->hcap && hash_grow(zt))
+		return NULL;
+	uint32_t *slot = hash_slot(zt, key, klen);
+	if (*slot)
+		return &zt->v[*slot - 1];
+	if (zt->n == zt->cap) {
+		size_t cap = zt->cap ? zt->cap * 2 : 256;
+		struct wset *v = realloc(zt->v, cap * sizeof(*v));
+		if (v == NULL)
+			return NULL;
+		zt->v = v;
+		zt->cap = cap;
+	}
+	struct wset *w = &zt->v[zt->n];
+	memset(w, 0, sizeof(*w));
+	w->key = arena_dup(&zt->a, key, klen);
+	w->owner = arena_dup(&zt->a, owner, (size_t)dname_wire_len(owner, DNAME_MAX));
+	if (w->key == NULL || w->owner == NULL)
+		return NULL;
+	w->klen = (uint16_t)klen;
+	w->type = type;
+	if (!zt->creating && load_old(zt, w))
+		return NULL;
+	if (!(zt->flags & ZONE_TXN_REPLACE) && w->old_exists) {
+		w->rd = arena_dup(&zt->a, w->old, (w->nold + 1u) * sizeof(struct rdata));
+		if (w->rd == NULL)
+			return NULL;
+		w->n = w->cap = w->nold;
+		w->ttl = w->old_ttl;
+	}
+	*slot = (uint32_t)++zt->n;
+	return w;
+}
+
+static struct wset *get(struct zone_txn *zt, const uint8_t *owner, uint16_t type)
+{
+	uint8_t key[RRSET_KEY_MAX];
+	int kl = rrset_key(key, zt->zone.id, owner, zt->zone.apex, type);
+	return kl < 0 ? NULL : get_key(zt, key, (size_t)kl, owner, type);
+}
+
+int zone_txn_begin(struct store *st, const uint8_t *apex, unsigned flags, size_t hint,
+                   const char *source, struct zone_txn **out)
+{
+	struct zone_txn *zt = calloc(1, sizeof(*zt));
+	if (zt == NULL)
+		return -ENOMEM;
+	arena_init(&zt->a);
+	zt->flags = flags;
+	snprintf(zt->source, sizeof(zt->source), "%s", source ? source : "");
+	int rc = store_begin(st, true, hint, &zt->t);
+	if (rc)
+		goto fail;
+	rc = zone_get(&zt->t, apex, &zt->zone);
+	if (rc == 0 && (flags & ZONE_TXN_EXCL)) {
+		rc = LS_EEXIST;
+	} else if (rc == LS_ENOZONE && (flags & ZONE_TXN_CREATE)) {
+		uint64_t id;
+		memset(&zt->zone, 0, sizeof(zt->zone));
+		memcpy(zt->zone.apex, apex, (size_t)dname_wire_len(apex, DNAME_MAX));
+		dname_lower(zt->zone.apex);
+		rc = store_next_id(&zt->t, "zone_id", &id);
+		if (rc == 0 && id > UINT32_MAX)
+			rc = LS_ETOOBIG;
+		zt->zone.id = (uint32_t)id;
+		zt->creating = true;
+	}
+	if (rc)
+		goto fail;
+	rc = hash_grow(zt);
+	if (rc)
+		goto fail;
+	*out = zt;
+	return 0;
+fail:
+	zone_txn_free(zt);
+	return rc;
+}
+
+const struct zone_info *zone_txn_zone(const struct zone_txn *zt)
+{
+	return &zt->zone;
+}
+
+bool zone_txn_creating(const struct zone_txn *zt)
+{
+	return zt->creating;
+}
+
+int zone_txn_serial(struct zone_txn *zt, uint32_t *serial)
+{
+	return zt->creating ? LS_ENOZONE : zone_serial(&zt->t, &zt->zone, serial);
+}
+
+void zone_txn_set_policy(struct zone_txn *zt, enum serial_policy policy)
+{
+	if (zt->creating)
+		zt->zone.policy = policy;
+}
+
+static const char *file_copy(struct zone_txn *zt, const char *file)
+{
+	if (file == NULL)
+		return NULL;
+	if (file != zt->file_in) {
+		zt->file_in = file;
+		zt->file_copy = arena_dup(&zt->a, file, strlen(file) + 1);
+	}
+	return zt->file_copy;
+}
+
+int zone_txn_add(struct zone_txn *zt, const struct rr *rr, struct diag *d)
+{
+	char name[DNAME_STR_MAX];
+	if (zone_check_rr(rr, zt->zone.apex, d)) {
+		zt->errors = true;
+		return LS_EINVAL_ZONE;
+	}
+	struct wset *w = get(zt, rr->owner, rr->type);
+	if (w == NULL) {
+		diag_add(d, DIAG_ERROR, rr->file, rr->line, "name %s is too long for the store",
+		         dname_format(name, rr->owner));
+		zt->errors = true;
+		return zt->t.err ? zt->t.err : LS_EINVAL_ZONE;
+	}
+	if (w->n == 0) {
+		w->ttl = rr->ttl;
+	} else if (rr->ttl != w->ttl && !w->ttl_warned) {
+		/* RFC 2181 5.2: one TTL per RRset; the first one wins, as in BIND. */
+		diag_add(d, DIAG_WARNING, rr->file, rr->line,
+		         "TTL %u differs from the TTL %u of the other type %u records at %s; using %u",
+		         rr->ttl, w->ttl, rr->type, dname_format(name, rr->owner), w->ttl);
+		w->ttl_warned = true;
+	}
+	if (w->n == w->cap) {
+		uint32_t cap = w->cap ? w->cap * 2 : 1;
+		struct rdata *rd = arena_alloc(&zt->a, cap * sizeof(*rd));
+		if (rd == NULL)
+			return -ENOMEM;
+		if (w->n)
+			memcpy(rd, w->rd, w->n * sizeof(*rd));
+		w->rd = rd;
+		w->cap = cap;
+	}
+	struct rdata *r = &w->rd[w->n];
+	r->p = arena_dup(&zt->a, rr->rdata, rr->rdlen);
+	if (r->p == NULL && rr->rdlen)
+		return -ENOMEM;
+	r->len = rr->rdlen;
+	r->file = file_copy(zt, rr->file);
+	r->line = rr->line;
+	w->n++;
+	return 0;
+}
+
+int zone_txn_ttl(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uint32_t *ttl)
+{
+	struct wset *w = get(zt, owner, type);
+	if (w == NULL || w->n == 0)
+		return zt->t.err ? zt->t.err : LS_ENOTFOUND;
+	*ttl = w->ttl;
+	return 0;
+}
+
+int zone_txn_del_rr(struct zone_txn *zt, const struct rr *rr)
+{
+	struct wset *w = get(zt, rr->owner, rr->type);
+	if (w == NULL)
+		return zt->t.err ? zt->t.err : LS_ENOTFOUND;
+	for (uint32_t i = 0; i < w->n; i++) {
+		if (rdata_cmp(w->rd[i].p, w->rd[i].len, rr->rdata, rr->rdlen) == 0) {
+			w->rd[i] = w->rd[--w->n];
+			return 0;
+		}
+	}
+	return LS_ENOTFOUND;
+}
+
+/* Every type stored at owner (outside this edit); *types malloc'ed. */
+static int stored_types(struct zone_txn *zt, const uint8_t *owner, uint16_t **types, size_t *n)
+{
+	uint8_t prefix[RRSET_KEY_MAX];
+	MDB_cursor *cur;
+	size_t cap = 0;
+	*types = NULL;
+	*n = 0;
+	int pl = rrset_name_prefix(prefix, zt->zone.id, owner, zt->zone.apex);
+	if (pl < 0 || zt->creating)
+		return 0;
+	int rc = store_cursor(&zt->t, STORE_RRSETS, &cur);
+	if (rc)
+		return rc;
+	MDB_val k = { (size_t)pl, prefix }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != (size_t)pl + 2 || memcmp(k.mv_data, prefix, (size_t)pl) != 0)
+			break;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			uint16_t *t = realloc(*types, cap * sizeof(*t));
+			if (t == NULL) {
+				mdb_cursor_close(cur);
+				return -ENOMEM;
+			}
+			*types = t;
+		}
+		(*types)[(*n)++] = wire_get16((uint8_t *)k.mv_data + pl);
+	}
+	mdb_cursor_close(cur);
+	return 0;
+}
+
+int zone_txn_del_rrset(struct zone_txn *zt, const uint8_t *owner, uint16_t type)
+{
+	bool found = false;
+	if (type != 0) {
+		struct wset *w = get(zt, owner, type);
+		if (w == NULL)
+			return zt->t.err ? zt->t.err : LS_ENOTFOUND;
+		found = w->n > 0;
+		w->n = 0;
+		return found ? 0 : LS_ENOTFOUND;
+	}
+	uint16_t *types;
+	size_t nt;
+	int rc = stored_types(zt, owner, &types, &nt);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < nt; i++)
+		get(zt, owner, types[i]);    /* pulls them into the working set */
+	free(types);
+	for (size_t i = 0; i < zt->n; i++) {
+		struct wset *w = &zt->v[i];
+		if (w->n > 0 && dname_equal(w->owner, owner)) {
+			w->n = 0;
+			found = true;
+		}
+	}
+	return found ? 0 : LS_ENOTFOUND;
+}
+
+static int cmp_rdata(const void *a, const void *b)
+{
+	const struct rdata *x = a, *y = b;
+	return rdata_cmp(x->p, x->len, y->p, y->len);
+}
+
+/* Sorts and removes duplicates (RFC 2181 5: an RRset holds each record once). */
+static void normalise(struct wset *w, struct diag *d)
+{
+	char name[DNAME_STR_MAX];
+	qsort(w->rd, w->n, sizeof(*w->rd), cmp_rdata);
+	uint32_t out = 0;
+	for (uint32_t i = 0; i < w->n; i++) {
+		if (out > 0 && cmp_rdata(&w->rd[out - 1], &w->rd[i]) == 0) {
+			if (w->rd[i].file)
+				diag_add(d, DIAG_WARNING, w->rd[i].file, w->rd[i].line,
+				         "duplicate type %u record at %s ignored", w->type,
+				         dname_format(name, w->owner));
+			continue;
+		}
+		w->rd[out++] = w->rd[i];
+	}
+	w->n = out;
+	qsort(w->old, w->nold, sizeof(*w->old), cmp_rdata);
+}
+
+static bool rdata_same(const struct wset *w)
+{
+	if (w->n != w->nold)
+		return false;
+	for (uint32_t i = 0; i < w->n; i++)
+		if (cmp_rdata(&w->rd[i], &w->old[i]) != 0)
+			return false;
+	return true;
+}
+
+static int cmp_index(const void *a, const void *b, void *base)
+{
+	const struct wset *v = base;
+	const struct wset *x = &v[*(const uint32_t *)a], *y = &v[*(const uint32_t *)b];
+	return rdata_cmp(x->key, x->klen, y->key, y->klen);
+}
+
+/* In a full replacement, every stored RRset the edit did not mention is deleted. */
+static int pull_unmentioned(struct zone_txn *zt)
+{
+	uint8_t id[4], owner[DNAME_MAX];
+	uint16_t type;
+	MDB_cursor *cur;
+	wire_put32(id, zt->zone.id);
+	int rc = store_cursor(&zt->t, STORE_RRSETS, &cur);
+	if (rc)
+		return rc;
+	MDB_val k = { 4, id }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < 4 || memcmp(k.mv_data, id, 4) != 0)
+			break;
+		if (*hash_slot(zt, k.mv_data, k.mv_size) != 0)
+			continue;
+		if (rrset_key_split(k.mv_data, k.mv_size, zt->zone.apex, owner, &type)) {
+			rc = LS_ESTORE;
+			break;
+		}
+		if (get_key(zt, k.mv_data, k.mv_size, owner, type) == NULL) {
+			rc = zt->t.err ? zt->t.err : -ENOMEM;
+			break;
+		}
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}
+
+/* Checks between the RRsets of each name the edit touched. */
+static int check_names(struct zone_txn *zt, const uint32_t *order, size_t n, struct diag *d)
+{
+	uint16_t *types = NULL;
+	size_t cap = 0;
+	for (size_t i = 0; i < n;) {
+		const struct wset *first = &zt->v[order[i]];
+		size_t j = i;
+		bool touched = false;
+		const struct rdata *where = NULL;
+		size_t nt = 0;
+		for (; j < n; j++) {
+			const struct wset *w = &zt->v[order[j]];
+			if (w->klen != first->klen || memcmp(w->key, first->key, w->klen - 2u) != 0)
+				break;
+			touched |= w->changed && w->n > 0;
+			if (w->n > 0 && where == NULL)
+				where = &w->rd[0];
+		}
+		if (touched) {
+			uint16_t *stored;
+			size_t ns;
+			int rc = (zt->flags & ZONE_TXN_REPLACE) ? (stored = NULL, ns = 0, 0)
+			                                        : stored_types(zt, first->owner, &stored, &ns);
+			if (rc)
+				return rc;
+			if (cap < (j - i) + ns) {
+				cap = (j - i) + ns;
+				uint16_t *t = realloc(types, cap * sizeof(*t));
+				if (t == NULL) {
+					free(stored);
+					free(types);
+					return -ENOMEM;
+				}
+				types = t;
+			}
+			for (size_t k = i; k < j; k++)
+				if (zt->v[order[k]].n > 0)
+					types[nt++] = zt->v[order[k]].type;
+			for (size_t s = 0; s < ns; s++) {
+				bool in_edit = false;
+				for (size_t k = i; k < j; k++)
+					in_edit |= zt->v[order[k]].type == stored[s];
+				if (!in_edit)
+					types[nt++] = stored[s];
+			}
+			free(stored);
+			zone_check_name(first->owner, types, nt, where->file, where->line, d);
+		}
+		i = j;
+	}
+	free(types);
+	return 0;
+}
+
+/* Differences of one changed RRset, appended to the diff (or counted when out is NULL). */
+static void diff_rrset(const struct wset *w, struct rr *del, size_t *ndel, struct rr *add,
+                       size_t *nadd)
+{
+	bool ttl_changed = w->old_exists && w->n > 0 && w->ttl != w->old_ttl;
+	uint32_t i = 0, j = 0;
+	while (i < w->nold || j < w->n) {
+		int c;
+		if (i == w->nold)
+			c = 1;
+		else if (j == w->n)
+			c = -1;
+		else
+			c = ttl_changed ? 0 : cmp_rdata(&w->old[i], &w->rd[j]);
+		if (c == 0 && !ttl_changed) {
+			i++, j++;
+			continue;
+		}
+		if (c <= 0 && i < w->nold) {
+			if (del)
+				del[*ndel] = (struct rr){ w->owner, w->old[i].p, w->old_ttl, w->type,
+				                          w->old[i].len, NULL, 0 };
+			(*ndel)++;
+			i++;
+		}
+		if (c >= 0 && j < w->n) {
+			if (add)
+				add[*nadd] = (struct rr){ w->owner, w->rd[j].p, w->ttl, w->type,
+				                          w->rd[j].len, w->rd[j].file, w->rd[j].line };
+			(*nadd)++;
+			j++;
+		}
+	}
+}
+
+static int build_diff(struct zone_txn *zt, const uint32_t *order, size_t n,
+                      const struct wset *soa, struct zone_diff *diff)
+{
+	size_t ndel = 0, nadd = 0;
+	diff_rrset(soa, NULL, &ndel, NULL, &nadd);
+	for (size_t i = 0; i < n; i++)
+		if (zt->v[order[i]].changed && &zt->v[order[i]] != soa)
+			diff_rrset(&zt->v[order[i]], NULL, &ndel, NULL, &nadd);
+	diff->del = arena_alloc(&zt->a, (ndel + 1) * sizeof(struct rr));
+	diff->add = arena_alloc(&zt->a, (nadd + 1) * sizeof(struct rr));
+	if (diff->del == NULL || diff->add == NULL)
+		return -ENOMEM;
+	diff->ndel = diff->nadd = 0;
+	diff_rrset(soa, diff->del, &diff->ndel, diff->add, &diff->nadd);
+	for (size_t i = 0; i < n; i++)
+		if (zt->v[order[i]].changed && &zt->v[order[i]] != soa)
+			diff_rrset(&zt->v[order[i]], diff->del, &diff->ndel, diff->add, &diff->nadd);
+	return 0;
+}
+
+/* SOA RDATA equal apart from the serial. */
+static bool soa_same_but_serial(const struct rdata *a, const struct rdata *b)
+{
+	int oa = soa_serial_offset(a->p, a->len), ob = soa_serial_offset(b->p, b->len);
+	return oa >= 0 && oa == ob && a->len == b->len && memcmp(a->p, b->p, (size_t)oa) == 0 &&
+	       memcmp(a->p + oa + 4, b->p + ob + 4, 16) == 0;
+}
+
+static int write_rrsets(struct zone_txn *zt, const uint32_t *order, size_t n)
+{
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	for (size_t i = 0; i < n && zt->t.err == 0; i++) {
+		const struct wset *w = &zt->v[order[i]];
+		if (!w->changed)
+			continue;
+		if (w->n == 0) {
+			store_del(&zt->t, STORE_RRSETS, w->key, w->klen);
+			continue;
+		}
+		size_t len = rrset_encoded_size(w->rd, w->n);
+		if (len > cap) {
+			cap = len * 2;
+			uint8_t *b = realloc(buf, cap);
+			if (b == NULL) {
+				free(buf);
+				return store_fail(&zt->t, -ENOMEM);
+			}
+			buf = b;
+		}
+		rrset_encode(buf, w->ttl, w->rd, w->n);
+		/* A new zone has the highest id, so its keys, in order, append at the end. */
+		store_put(&zt->t, STORE_RRSETS, w->key, w->klen, buf, len,
+		          zt->creating ? MDB_APPEND : 0);
+	}
+	free(buf);
+	return zt->t.err;
+}
+
+int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
+{
+	static const uint8_t no_serial[4];
+	char zone[DNAME_STR_MAX];
+	size_t errors_before = d ? d->errors : 0;
+	uint32_t *order = NULL;
+	int rc;
+	memset(diff, 0, sizeof(*diff));
+	dname_format(zone, zt->zone.apex);
+	if (zt->errors || zt->t.err) {
+		rc = zt->t.err ? zt->t.err : LS_EINVAL_ZONE;
+		goto fail;
+	}
+	if ((zt->flags & ZONE_TXN_REPLACE) && !zt->creating && (rc = pull_unmentioned(zt)))
+		goto fail;
+	/* Indexes, not pointers: get() may move the array. */
+	struct wset *w0 = get(zt, zt->zone.apex, T_SOA);
+	size_t soa_i = w0 ? (size_t)(w0 - zt->v) : 0;
+	w0 = w0 ? get(zt, zt->zone.apex, T_NS) : NULL;
+	size_t ns_i = w0 ? (size_t)(w0 - zt->v) : 0;
+	if (w0 == NULL) {
+		rc = zt->t.err ? zt->t.err : -ENOMEM;
+		goto fail;
+	}
+	order = malloc((zt->n + 1) * sizeof(*order));
+	if (order == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	size_t nchanged = 0;
+	for (size_t i = 0; i < zt->n; i++) {
+		struct wset *w = &zt->v[i];
+		order[i] = (uint32_t)i;
+		normalise(w, d);
+		w->changed = (w->n > 0) != w->old_exists ||
+		             (w->n > 0 && (w->ttl != w->old_ttl || !rdata_same(w)));
+		if (w->changed && w->n > 0)
+			zone_check_rrset(w->owner, w->type, w->rd, w->n, d);
+		nchanged += w->changed;
+	}
+	struct wset *soa = &zt->v[soa_i];
+	qsort_r(order, zt->n, sizeof(*order), cmp_index, zt->v);
+	if ((rc = check_names(zt, order, zt->n, d)))
+		goto fail;
+	if (soa->n == 0)
+		diag_add(d, DIAG_ERROR, NULL, 0, "zone %s: no SOA record at the apex", zone);
+	if (zt->v[ns_i].n == 0)
+		diag_add(d, DIAG_ERROR, NULL, 0, "zone %s: no NS records at the apex", zone);
+	if (d && d->errors > errors_before) {
+		rc = LS_EINVAL_ZONE;
+		goto fail;
+	}
+
+	/* The serial: the policy's next one, or the edit's own when that is further ahead. */
+	const uint8_t *old_soa = soa->nold ? soa->old[0].p : no_serial;
+	int off = soa_serial_offset(soa->rd[0].p, soa->rd[0].len);
+	uint32_t user = wire_get32(soa->rd[0].p + off);
+	uint32_t old = soa->nold ? wire_get32(old_soa + soa_serial_offset(old_soa, soa->old[0].len)) : 0;
+	time_t now = time(NULL);
+	bool soa_edit = soa->changed && !(soa->nold && soa->ttl == soa->old_ttl &&
+	                                   soa_same_but_serial(&soa->rd[0], &soa->old[0]));
+	if (!zt->creating && nchanged - soa->changed == 0 && !soa_edit && !serial_gt(user, old)) {
+		rc = LS_ENOCHANGE;
+		goto fail;
+	}
+	uint32_t serial = user;
+	if (!zt->creating) {
+		uint32_t next = serial_next(old, zt->zone.policy, now);
+		serial = serial_gt(user, old) && serial_gt(user, next) ? user : next;
+	}
+	uint8_t *patched = arena_dup(&zt->a, soa->rd[0].p, soa->rd[0].len);
+	if (patched == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	wire_put32(patched + off, serial);
+	soa->rd[0].p = patched;
+	soa->changed = true;
+
+	diff->created = zt->creating;
+	diff->old_serial = old;
+	diff->new_serial = serial;
+	if (zt->creating) {
+		for (size_t i = 0; i < zt->n; i++)
+			diff->records += zt->v[i].n;
+	} else if ((rc = build_diff(zt, order, zt->n, soa, diff))) {
+		goto fail;
+	}
+	if ((rc = write_rrsets(zt, order, zt->n)))
+		goto fail;
+
+	if (!zt->creating) {
+		struct journal_entry e = { old, serial, (int64_t)now, diff->del, diff->add,
+		                           diff->ndel, diff->nadd };
+		journal_put(&zt->t, zt->zone.id, ++zt->zone.journal_seq, &e);
+	} else {
+		zt->zone.created = (int64_t)now;
+	}
+	zt->zone.records = zt->creating ? diff->records
+	                                : zt->zone.records + diff->nadd - diff->ndel;
+	diff->records = zt->zone.records;
+	zt->zone.modified = (int64_t)now;
+	zone_put(&zt->t, &zt->zone);
+	struct history_entry h = { .time = now, .old_serial = old, .new_serial = serial,
+	                           .ndel = (uint32_t)diff->ndel,
+	                           .nadd = (uint32_t)(zt->creating ? diff->records : diff->nadd) };
+	memcpy(h.apex, zt->zone.apex, sizeof(h.apex));
+	snprintf(h.source, sizeof(h.source), "%s", zt->source);
+	history_put(&zt->t, &h);
+	free(order);
+	return store_commit(&zt->t);
+fail:
+	free(order);
+	store_abort(&zt->t);
+	return rc;
+}
+
+void zone_txn_free(struct zone_txn *zt)
+{
+	if (zt == NULL)
+		return;
+	store_abort(&zt->t);
+	arena_free(&zt->a);
+	free(zt->v);
+	free(zt->hash);
+	free(zt);
+}

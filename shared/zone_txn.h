@@ -1,0 +1,60 @@
+/*
+ * Zone edits: begin, add and delete records, commit. Commit validates the whole
+ * result and applies all of it, with a new SOA serial, a journal entry and a
+ * history entry, in one LMDB write transaction; or it changes nothing.
+ */
+#ifndef LS_ZONE_TXN_H
+#define LS_ZONE_TXN_H
+
+#include <stdbool.h>
+#include "shared/diag.h"
+#include "shared/rrset.h"
+#include "shared/store.h"
+#include "shared/zone.h"
+
+#define ZONE_TXN_CREATE  1u  /* create the zone when it does not exist */
+#define ZONE_TXN_EXCL    2u  /* with CREATE: fail with LS_EEXIST when it exists */
+#define ZONE_TXN_REPLACE 4u  /* the edit is the whole zone: RRsets it does not add go away */
+
+/* What a commit changed: records borrowed until zone_txn_free(). */
+struct zone_diff {
+	bool created;
+	uint32_t old_serial, new_serial;
+	struct rr *del, *add;   /* old SOA first / new SOA first, then in canonical order */
+	size_t ndel, nadd;
+	size_t records;         /* records in the zone after the commit */
+};
+
+struct zone_txn;
+
+/*
+ * Opens the write transaction (LMDB serialises writers: this waits for another
+ * writer to finish). hint: bytes the edit may add, so the map can grow first.
+ * source names the command for the history ("zonectl rr add").
+ */
+int zone_txn_begin(struct store *st, const uint8_t *apex, unsigned flags, size_t hint,
+                   const char *source, struct zone_txn **out);
+/* The zone as it stood when the edit began (id 0 when it is being created). */
+const struct zone_info *zone_txn_zone(const struct zone_txn *zt);
+bool zone_txn_creating(const struct zone_txn *zt);
+/* The zone's stored serial, as this transaction sees it. */
+int zone_txn_serial(struct zone_txn *zt, uint32_t *serial);
+void zone_txn_set_policy(struct zone_txn *zt, enum serial_policy policy);
+
+/* Adds one record (copied). Errors go to d; returns 0 or LS_EINVAL_ZONE. */
+int zone_txn_add(struct zone_txn *zt, const struct rr *rr, struct diag *d);
+/* The TTL the RRset owner/type has in the edit so far; LS_ENOTFOUND when it is empty. */
+int zone_txn_ttl(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uint32_t *ttl);
+/* Deletes one record (the TTL is ignored). LS_ENOTFOUND when it does not exist. */
+int zone_txn_del_rr(struct zone_txn *zt, const struct rr *rr);
+/* Deletes the RRset owner/type, or every RRset at owner when type is 0. */
+int zone_txn_del_rrset(struct zone_txn *zt, const uint8_t *owner, uint16_t type);
+/*
+ * Validates and commits. Returns 0, LS_ENOCHANGE (nothing written),
+ * LS_EINVAL_ZONE (messages in d, nothing written) or a store error.
+ */
+int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff);
+/* Aborts when not committed; frees everything, including the diff. */
+void zone_txn_free(struct zone_txn *zt);
+
+#endif

@@ -1,0 +1,37 @@
+# tests/fuzz/: libFuzzer targets (clang). `make fuzz` runs each for FUZZ_SECONDS;
+# `make fuzz-replay` (part of make test) replays the committed corpora with gcc builds.
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES   := $(FUZZ_SRCS:tests/fuzz/%.c=%)
+FUZZ_REPLAY  := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/replay_%)
+FUZZ_SECONDS ?= 60
+FUZZ_CC      := clang
+FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined
+
+# Replay binaries: the target plus a main() that feeds it every corpus file.
+$(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(LIBSHARED)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+fuzz-replay-bins: $(FUZZ_REPLAY)
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@fail=0; for n in $(FUZZ_NAMES); do \
+	  $(BUILD)/tests/fuzz/replay_$$n tests/fuzz/corpus/$$n || fail=1; \
+	done; exit $$fail
+
+# Long fuzzing with sanitizers; new corpus entries land in tests/fuzz/corpus/NAME.
+fuzz: $(SHARED_SRCS) $(FUZZ_SRCS)
+	@mkdir -p $(BUILD)/fuzz
+	@for n in $(FUZZ_NAMES); do \
+	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
+	  $(FUZZ_CC) $(FUZZ_CFLAGS) -o $(BUILD)/fuzz/$$n tests/fuzz/$$n.c $(SHARED_SRCS) $(LDLIBS) || exit 1; \
+	  mkdir -p tests/fuzz/corpus/$$n; \
+	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	      tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+.PHONY: fuzz fuzz-replay fuzz-replay-bins

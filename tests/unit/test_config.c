@@ -1,0 +1,594 @@
+/* Unit tests for shared/config.c: defaults, every error kind with its line, print and reload. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "shared/config.h"
+#include "shared/err.h"
+
+struct fixture {
+	char dir[64];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_config.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	DIR *dir = opendir(f->dir);
+	if (dir) {
+		struct dirent *e;
+		char path[512];
+		while ((e = readdir(dir)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
+			unlink(path);
+		}
+		closedir(dir);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Writes len bytes to a new file in the fixture's directory; returns its malloc'ed path. */
+static char *write_conf(struct fixture *f, const char *text, size_t len)
+{
+	char *path = NULL;
+	assert_true(asprintf(&path, "%s/confXXXXXX", f->dir) > 0);
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+static void assert_defaults(const struct config *cfg)
+{
+	assert_string_equal(cfg->state_dir, "/var/lib/lockstep");
+	assert_int_equal(cfg->serial_policy, SERIAL_INCREMENT);
+	assert_int_equal(cfg->default_ttl, 3600);
+	assert_null(cfg->path);
+}
+
+/* Loads text, expects success, and leaves the result in *cfg. */
+static void load_ok(struct fixture *f, const char *text, size_t len, struct config *cfg)
+{
+	struct diag d;
+	diag_init(&d);
+	char *path = write_conf(f, text, len);
+	int rc = config_load(cfg, path, &d);
+	if (rc != 0)
+		diag_print(&d, stderr);
+	assert_int_equal(rc, 0);
+	assert_int_equal(d.errors, 0);
+	assert_string_equal(cfg->path, path);
+	diag_free(&d);
+	free(path);
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	struct config cfg;
+	assert_int_equal(config_defaults(&cfg), 0);
+	assert_defaults(&cfg);
+	config_free(&cfg);
+	assert_null(cfg.state_dir);
+	config_free(&cfg);      /* twice is harmless */
+}
+
+static void test_table(void **state)
+{
+	(void)state;
+	size_t n = config_option_count();
+	assert_int_equal(n, 3);
+	assert_null(config_option_get(n));
+	for (size_t i = 0; i < n; i++) {
+		const struct config_option *o = config_option_get(i);
+		assert_non_null(o);
+		assert_non_null(o->help);
+		assert_true(strlen(o->help) > 0 && strchr(o->help, '\n') == NULL);
+		assert_true(o->offset < sizeof(struct config));
+		/* Sections stay together, so config_print() writes each header once. */
+		for (size_t j = i + 1; j < n; j++) {
+			const struct config_option *q = config_option_get(j);
+			if (strcmp(q->section, o->section) == 0)
+				for (size_t k = i + 1; k < j; k++)
+					assert_string_equal(config_option_get(k)->section, o->section);
+			assert_false(strcmp(q->section, o->section) == 0 && strcmp(q->name, o->name) == 0);
+		}
+		/* The config's names for serial policies are the ones the rest of the code knows. */
+		if (o->type == CONFIG_ENUM && strcmp(o->name, "serial-policy") == 0) {
+			size_t k = 0;
+			for (const struct config_enum *e = o->enums; e->name; e++, k++) {
+				enum serial_policy sp;
+				assert_int_equal(serial_policy_parse(e->name, &sp), 0);
+				assert_int_equal((int)sp, e->value);
+				assert_string_equal(serial_policy_name(sp), e->name);
+			}
+			assert_int_equal(k, 3);
+		}
+	}
+}
+
+static void test_valid_all_keys(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] =
+		"# lockstep.conf\n"
+		"\n"
+		"server:\n"
+		"    state-dir: \"/srv/lockstep\"   # where the store lives\n"
+		"\n"
+		"zones:   # zone defaults\n"
+		"\tserial-policy: dateserial\n"
+		"    default-ttl: 86400\n"
+		"    # a comment inside a section\n";
+	struct config cfg;
+	load_ok(f, text, sizeof(text) - 1, &cfg);
+	assert_string_equal(cfg.state_dir, "/srv/lockstep");
+	assert_int_equal(cfg.serial_policy, SERIAL_DATECOUNTER);
+	assert_int_equal(cfg.default_ttl, 86400);
+	config_free(&cfg);
+}
+
+static void test_bounds_accepted(void **state)
+{
+	struct fixture *f = *state;
+	struct config cfg;
+	static const char hi[] = "zones:\n default-ttl: 2147483647\n serial-policy: unixtime\n";
+	load_ok(f, hi, sizeof(hi) - 1, &cfg);
+	assert_int_equal(cfg.default_ttl, 2147483647u);
+	assert_int_equal(cfg.serial_policy, SERIAL_UNIXTIME);
+	config_free(&cfg);
+	static const char lo[] = "zones:\n default-ttl: 0\n";
+	load_ok(f, lo, sizeof(lo) - 1, &cfg);
+	assert_int_equal(cfg.default_ttl, 0);
+	assert_string_equal(cfg.state_dir, "/var/lib/lockstep");
+	config_free(&cfg);
+	/* Sections may repeat; a key may still be set only once. */
+	static const char again[] = "zones:\n default-ttl: 5\nserver:\n state-dir: /x\n"
+	                            "zones:\n serial-policy: unixtime\n";
+	load_ok(f, again, sizeof(again) - 1, &cfg);
+	assert_int_equal(cfg.default_ttl, 5);
+	assert_string_equal(cfg.state_dir, "/x");
+	assert_int_equal(cfg.serial_policy, SERIAL_UNIXTIME);
+	config_free(&cfg);
+}
+
+static void test_empty_file(void **state)
+{
+	struct fixture *f = *state;
+	struct config cfg;
+	load_ok(f, "", 0, &cfg);
+	assert_string_equal(cfg.state_dir, "/var/lib/lockstep");
+	assert_int_equal(cfg.default_ttl, 3600);
+	config_free(&cfg);
+}
+
+struct bad_case {
+	const char *text;
+	size_t len;         /* 0: strlen(text) */
+	unsigned line;
+	const char *msg;    /* part of the first message */
+};
+
+#define NUL_CASE "server:\n\n\n state-dir: /a\0b\n"
+
+static void test_each_error(void **state)
+{
+	struct fixture *f = *state;
+	static const struct bad_case cases[] = {
+		{ "server:\n state-dir: /a\nfrobnicate:\n  x: 1\n", 0, 3, "unknown section 'frobnicate'" },
+		{ "server:\n state-dir: /a\n colour: blue\n", 0, 3, "unknown key 'colour' in section 'server'" },
+		{ "# top\n state-dir: /a\nserver:\n", 0, 2, "key 'state-dir' outside a section" },
+		{ "zones:\n default-ttl: 3600\nserver:\n    state-dir: /a\n    state-dir: /b\n", 0, 5,
+		  "duplicate key 'state-dir' (first set on line 4)" },
+		{ "zones:\n\n default-ttl: ten\n", 0, 3, "bad value 'ten' for 'default-ttl'" },
+		{ "zones:\n default-ttl: -1\n", 0, 2, "bad value '-1'" },
+		{ "zones:\n default-ttl: 2147483648\n", 0, 2, "out of range 0..2147483647" },
+		{ "zones:\n default-ttl: 99999999999999999999\n", 0, 2, "out of range" },
+		{ "zones:\n serial-policy: random\n", 0, 2,
+		  "expected one of increment, dateserial, unixtime" },
+		{ "zones:\n serial-policy: Increment\n", 0, 2, "bad value 'Increment'" },
+		{ "server:\n state-dir: \"/var/lib # oops\n", 0, 2, "unterminated quote" },
+		{ "server:\n state-dir: \"/a\" /b\n", 0, 2, "text after the closing quote" },
+		{ "server:\n state-dir: /a\"b\n", 0, 2, "stray quote" },
+		{ "server:\n state-dir:\n", 0, 2, "missing value for 'state-dir'" },
+		{ "server:\n state-dir: \"\"\n", 0, 2, "missing value for 'state-dir'" },
+		{ "server:\nstate-dir: /a\n", 0, 2, "key 'state-dir' is not indented" },
+		{ "server: yes\n", 0, 1, "section line 'server:' takes no value" },
+		{ "zones:\n  server:\n", 0, 2, "must start at column 0" },
+		{ "server\n", 0, 1, "expected 'section:' or 'key: value'" },
+		{ "server:\n state dir: /a\n", 0, 2, "expected 'section:'" },
+		{ "server:\n state-dir: /a\x01" "b\n", 0, 2,
+		  "bad value '/a\\x01b' for 'state-dir': expected a string without control" },
+		{ NUL_CASE, sizeof(NUL_CASE) - 1, 4, "NUL byte" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct bad_case *c = &cases[i];
+		size_t len = c->len ? c->len : strlen(c->text);
+		char *path = write_conf(f, c->text, len);
+		struct config cfg;
+		struct diag d;
+		diag_init(&d);
+		int rc = config_load(&cfg, path, &d);
+		if (rc != LS_ECONFIG || d.n < 1 || d.v[0].line != c->line ||
+		    strstr(d.v[0].text, c->msg) == NULL) {
+			fprintf(stderr, "case %zu: rc %d, want line %u and \"%s\", got:\n", i, rc, c->line,
+			        c->msg);
+			diag_print(&d, stderr);
+		}
+		assert_int_equal(rc, LS_ECONFIG);
+		assert_int_equal(d.errors, 1);
+		assert_int_equal(d.v[0].sev, DIAG_ERROR);
+		assert_string_equal(d.v[0].file, path);
+		assert_int_equal(d.v[0].line, c->line);
+		assert_non_null(strstr(d.v[0].text, c->msg));
+		assert_defaults(&cfg);
+		config_free(&cfg);
+		diag_free(&d);
+		free(path);
+	}
+}
+
+static void test_line_too_long(void **state)
+{
+	struct fixture *f = *state;
+	size_t len = 3 * CONFIG_LINE_MAX;
+	char *text = malloc(len);
+	assert_non_null(text);
+	/* Line 2 is exactly the limit (a comment, CR not counted), line 3 one byte over. */
+	size_t n = (size_t)sprintf(text, "server:\n");
+	memset(text + n, '#', CONFIG_LINE_MAX);
+	n += CONFIG_LINE_MAX;
+	n += (size_t)sprintf(text + n, "\r\n");
+	size_t start = n;
+	n += (size_t)sprintf(text + n, " state-dir: \"");
+	memset(text + n, 'a', start + CONFIG_LINE_MAX - n);
+	n = start + CONFIG_LINE_MAX;
+	text[n++] = '"';
+	n += (size_t)sprintf(text + n, "\n zones-x: 1\n");
+	char *path = write_conf(f, text, n);
+	struct config cfg;
+	struct diag d;
+	diag_init(&d);
+	assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
+	assert_int_equal(d.errors, 2);
+	assert_int_equal(d.v[0].line, 3);
+	assert_non_null(strstr(d.v[0].text, "line too long"));
+	/* Reading goes on after the long line. */
+	assert_int_equal(d.v[1].line, 4);
+	assert_non_null(strstr(d.v[1].text, "unknown key 'zones-x'"));
+	assert_defaults(&cfg);
+	config_free(&cfg);
+	diag_free(&d);
+	free(path);
+	free(text);
+}
+
+static void test_reports_every_error(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] =
+		"server:\n"
+		"    state-dir: \"/ok\"\n"
+		"    bogus: 1\n"
+		"zones:\n"
+		"    default-ttl: x\n"
+		"    serial-policy: dateserial\n"
+		"    serial-policy: unixtime\n"
+		"nope:\n"
+		"    ignored: 1\n"
+		"    also-ignored: 2\n"
+		"zones:\n"
+		"    default-ttl: \"5\n";
+	static const unsigned want[] = { 3, 5, 7, 8, 12 };
+	char *path = write_conf(f, text, sizeof(text) - 1);
+	struct config cfg;
+	struct diag d;
+	diag_init(&d);
+	assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
+	assert_int_equal(d.errors, 5);
+	assert_int_equal(d.n, 5);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(d.v[i].line, want[i]);
+	assert_defaults(&cfg);
+	config_free(&cfg);
+	diag_free(&d);
+	free(path);
+}
+
+static void test_crlf_and_no_final_newline(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] =
+		"server:\r\n"
+		"    state-dir: \"/srv/crlf\"\r\n"
+		"\r\n"
+		"zones:\r\n"
+		"    serial-policy: unixtime   # comment\r\n"
+		"    default-ttl: 60";
+	struct config cfg;
+	load_ok(f, text, sizeof(text) - 1, &cfg);
+	assert_string_equal(cfg.state_dir, "/srv/crlf");
+	assert_int_equal(cfg.serial_policy, SERIAL_UNIXTIME);
+	assert_int_equal(cfg.default_ttl, 60);
+	config_free(&cfg);
+
+	/* A UTF-8 byte order mark before the first section is not an error. */
+	static const char bom[] = "\xef\xbb\xbfserver:\n state-dir: /bom\n";
+	load_ok(f, bom, sizeof(bom) - 1, &cfg);
+	assert_string_equal(cfg.state_dir, "/bom");
+	config_free(&cfg);
+}
+
+static void test_quotes_and_comments(void **state)
+{
+	struct fixture *f = *state;
+	struct config cfg;
+	static const char quoted[] = "server:\n  state-dir: \"/srv/a#b c\"  # real comment\n";
+	load_ok(f, quoted, sizeof(quoted) - 1, &cfg);
+	assert_string_equal(cfg.state_dir, "/srv/a#b c");
+	config_free(&cfg);
+
+	static const char bare[] = "server:\n  state-dir: /srv/x#not part\n";
+	load_ok(f, bare, sizeof(bare) - 1, &cfg);
+	assert_string_equal(cfg.state_dir, "/srv/x");
+	config_free(&cfg);
+
+	static const char spaces[] = "server:\n  state-dir: \" /with space \"\n"
+	                             "zones:\n  default-ttl: \"120\"\n  serial-policy: \"unixtime\"\n";
+	load_ok(f, spaces, sizeof(spaces) - 1, &cfg);
+	assert_string_equal(cfg.state_dir, " /with space ");
+	assert_int_equal(cfg.default_ttl, 120);
+	assert_int_equal(cfg.serial_policy, SERIAL_UNIXTIME);
+	config_free(&cfg);
+
+	static const char colon[] = "server:\n  state-dir: C:/odd:path\n";
+	load_ok(f, colon, sizeof(colon) - 1, &cfg);
+	assert_string_equal(cfg.state_dir, "C:/odd:path");
+	config_free(&cfg);
+}
+
+static void test_missing_files(void **state)
+{
+	struct fixture *f = *state;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/does-not-exist.conf", f->dir);
+	struct config cfg;
+	struct diag d;
+	diag_init(&d);
+	assert_int_equal(config_load(&cfg, path, &d), -ENOENT);
+	assert_int_equal(d.errors, 1);
+	assert_string_equal(d.v[0].file, path);
+	assert_defaults(&cfg);
+	config_free(&cfg);
+	diag_free(&d);
+
+	/* A directory is not a configuration file. */
+	diag_init(&d);
+	assert_int_equal(config_load(&cfg, f->dir, &d), -EISDIR);
+	assert_int_equal(d.errors, 1);
+	assert_defaults(&cfg);
+	config_free(&cfg);
+	diag_free(&d);
+
+	/* With no path the default file is optional; only check this where it is absent. */
+	if (access(CONFIG_DEFAULT_PATH, F_OK) != 0 && errno == ENOENT) {
+		diag_init(&d);
+		assert_int_equal(config_load(&cfg, NULL, &d), 0);
+		assert_int_equal(d.n, 0);
+		assert_defaults(&cfg);
+		config_free(&cfg);
+		diag_free(&d);
+	}
+}
+
+static void test_file_size_limit(void **state)
+{
+	struct fixture *f = *state;
+	char *text = malloc(CONFIG_FILE_MAX + 1);
+	assert_non_null(text);
+	/* Comment lines of 64 bytes; the limit itself is accepted, one byte more is not. */
+	for (size_t i = 0; i < CONFIG_FILE_MAX + 1; i++)
+		text[i] = i % 64 == 63 ? '\n' : '#';
+	struct config cfg;
+	load_ok(f, text, CONFIG_FILE_MAX, &cfg);
+	config_free(&cfg);
+
+	char *path = write_conf(f, text, CONFIG_FILE_MAX + 1);
+	struct diag d;
+	diag_init(&d);
+	assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
+	assert_int_equal(d.errors, 1);
+	assert_non_null(strstr(d.v[0].text, "larger than"));
+	assert_defaults(&cfg);
+	config_free(&cfg);
+	diag_free(&d);
+	free(path);
+	free(text);
+}
+
+/* Prints cfg into a file and loads that file back. */
+static void print_and_reload(struct fixture *f, const struct config *cfg, struct config *back)
+{
+	char *path = write_conf(f, "", 0);
+	FILE *out = fopen(path, "w");
+	assert_non_null(out);
+	config_print(cfg, out);
+	assert_int_equal(fclose(out), 0);
+	struct diag d;
+	diag_init(&d);
+	int rc = config_load(back, path, &d);
+	if (rc)
+		diag_print(&d, stderr);
+	assert_int_equal(rc, 0);
+	diag_free(&d);
+	free(path);
+}
+
+static void test_print_reloads(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] = "server:\n state-dir: \"/srv/x #1\"\n"
+	                           "zones:\n serial-policy: dateserial\n default-ttl: 7\n";
+	struct config cfg, back;
+	load_ok(f, text, sizeof(text) - 1, &cfg);
+	print_and_reload(f, &cfg, &back);
+	assert_string_equal(back.state_dir, cfg.state_dir);
+	assert_int_equal(back.serial_policy, cfg.serial_policy);
+	assert_int_equal(back.default_ttl, cfg.default_ttl);
+	config_free(&back);
+	config_free(&cfg);
+
+	assert_int_equal(config_defaults(&cfg), 0);
+	print_and_reload(f, &cfg, &back);
+	assert_string_equal(back.state_dir, "/var/lib/lockstep");
+	assert_int_equal(back.serial_policy, SERIAL_INCREMENT);
+	assert_int_equal(back.default_ttl, 3600);
+	config_free(&back);
+	config_free(&cfg);
+}
+
+static void test_print_shows_every_option(void **state)
+{
+	(void)state;
+	struct config cfg;
+	assert_int_equal(config_defaults(&cfg), 0);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	config_print(&cfg, out);
+	assert_int_equal(fclose(out), 0);
+	assert_non_null(strstr(buf, "defaults only"));
+	for (size_t i = 0; i < config_option_count(); i++) {
+		const struct config_option *o = config_option_get(i);
+		char want[128];
+		snprintf(want, sizeof(want), "\n    %s: ", o->name);
+		assert_non_null(strstr(buf, want));
+		assert_non_null(strstr(buf, o->help));
+		snprintf(want, sizeof(want), "\n%s:\n", o->section);
+		assert_non_null(strstr(buf, want));
+	}
+	assert_non_null(strstr(buf, "    state-dir: \"/var/lib/lockstep\"\n"));
+	assert_non_null(strstr(buf, "    serial-policy: increment\n"));
+	assert_non_null(strstr(buf, "    default-ttl: 3600\n"));
+	free(buf);
+	config_free(&cfg);
+}
+
+/* Every option is documented: runs from the top of the tree (make unit), skips elsewhere. */
+static void test_man_page_lists_every_option(void **state)
+{
+	(void)state;
+	FILE *in = fopen("docs/lockstep.conf.5", "r");
+	if (in == NULL)
+		skip();
+	char *page = calloc(1, 256 * 1024);
+	assert_non_null(page);
+	size_t n = fread(page, 1, 256 * 1024 - 1, in);
+	fclose(in);
+	assert_true(n > 0);
+	for (size_t i = 0; i < config_option_count(); i++) {
+		const struct config_option *o = config_option_get(i);
+		/* roff writes the hyphens of option names as \- */
+		char want[128];
+		size_t k = 0;
+		for (const char *c = o->name; *c && k + 3 < sizeof(want); c++) {
+			if (*c == '-')
+				want[k++] = '\\';
+			want[k++] = *c;
+		}
+		want[k] = '\0';
+		if (strstr(page, want) == NULL)
+			fail_msg("docs/lockstep.conf.5 does not document %s", o->name);
+	}
+	free(page);
+}
+
+/* Random bytes and mangled valid files: no crash, and either a clean load or defaults. */
+static void test_garbage(void **state)
+{
+	struct fixture *f = *state;
+	static const char base[] = "server:\n state-dir: \"/a#b\"\nzones:\n serial-policy: unixtime\n"
+	                           " default-ttl: 10\n";
+	uint32_t seed = 12345;
+	char buf[512];
+	for (int round = 0; round < 300; round++) {
+		size_t len;
+		if (round % 2) {
+			len = sizeof(base) - 1;
+			memcpy(buf, base, len);
+			for (int k = 0; k < 1 + round % 5; k++) {
+				seed = seed * 1103515245u + 12345u;
+				buf[(seed >> 8) % len] = (char)(seed >> 20);
+			}
+		} else {
+			seed = seed * 1103515245u + 12345u;
+			len = (seed >> 8) % sizeof(buf);
+			for (size_t k = 0; k < len; k++) {
+				seed = seed * 1103515245u + 12345u;
+				buf[k] = (char)(seed >> 16);
+			}
+		}
+		char *path = write_conf(f, buf, len);
+		struct config cfg;
+		struct diag d;
+		diag_init(&d);
+		int rc = config_load(&cfg, path, &d);
+		assert_true(rc == 0 || rc == LS_ECONFIG);
+		if (rc == 0) {
+			assert_int_equal(d.errors, 0);
+			assert_non_null(cfg.state_dir);
+		} else {
+			assert_true(d.errors > 0);
+			assert_defaults(&cfg);
+		}
+		config_free(&cfg);
+		diag_free(&d);
+		unlink(path);
+		free(path);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test_setup_teardown(test_valid_all_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bounds_accepted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_each_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_too_long, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_every_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crlf_and_no_final_newline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quotes_and_comments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_size_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_print_reloads, setup, teardown),
+		cmocka_unit_test(test_print_shows_every_option),
+		cmocka_unit_test(test_man_page_lists_every_option),
+		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
