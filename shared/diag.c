@@ -67,6 +67,23 @@ void diag_truncate(struct diag *d, size_t n, size_t errors, size_t warnings)
 	d->dropped = 0;
 }
 
+/* File order, then line order; messages without a place last; ties keep their order. */
+static int by_place(const void *a, const void *b)
+{
+	const struct diag_msg *x = a, *y = b;
+	int c = (x->file == NULL) - (y->file == NULL);
+	if (c == 0 && x->file && y->file)
+		c = strcmp(x->file, y->file);
+	if (c == 0)
+		c = (x->line > y->line) - (x->line < y->line);
+	return c ? c : (x > y) - (x < y);
+}
+
+void diag_sort(struct diag *d)
+{
+	qsort(d->v, d->n, sizeof(*d->v), by_place);
+}
+
 void diag_print(const struct diag *d, FILE *out)
 {
 	for (size_t i = 0; i < d->n; i++) {

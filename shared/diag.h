@@ -29,6 +29,8 @@ void diag_add(struct diag *d, enum diag_sev sev, const char *file, unsigned line
               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Forgets messages after the first n (a retried operation reports once). */
 void diag_truncate(struct diag *d, size_t n, size_t errors, size_t warnings);
+/* Orders the messages by file and line. */
+void diag_sort(struct diag *d);
 /* Prints every message, one line each. */
 void diag_print(const struct diag *d, FILE *out);
 

@@ -73,11 +73,17 @@ int rr_parse(struct rr_parser *p, const char *text, struct rr *out, char *err, s
 	int rc = LS_EPARSE;
 	ldns_status s = ldns_rr_new_frm_str(&rr, text, TTL_ABSENT, p->origin, &p->prev);
 	if (s != LDNS_STATUS_OK) {
-		snprintf(err, errlen, "%s", ldns_get_errorstr_by_id(s));
+		/* ldns says what kind of error; the text says where. */
+		while (*text == ' ' || *text == '\t')
+			text++;
+		snprintf(err, errlen, "%s: \"%.60s%s\"", ldns_get_errorstr_by_id(s), text,
+		         strlen(text) > 60 ? "..." : "");
 		return LS_EPARSE;
 	}
 	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
-		snprintf(err, errlen, "class %u is not supported (only IN)", ldns_rr_get_class(rr));
+		char *cls = ldns_rr_class2str(ldns_rr_get_class(rr));
+		snprintf(err, errlen, "class %s is not supported (only IN)", cls ? cls : "?");
+		free(cls);
 		goto fail;
 	}
 	if (!names_absolute(rr)) {

@@ -1,4 +1,5 @@
 /* Zone validation rules: per record, per RRset, per name. */
+#include "shared/rrtext.h"
 #include "shared/zone_check.h"
 
 int zone_check_rr(const struct rr *rr, const uint8_t *apex, struct diag *d)
@@ -16,8 +17,8 @@ int zone_check_rr(const struct rr *rr, const uint8_t *apex, struct diag *d)
 	}
 	switch (rr->type) {
 	case 0: case T_OPT: case T_IXFR: case T_AXFR: case 253: case 254: case T_ANY:
-		diag_add(d, DIAG_ERROR, rr->file, rr->line, "type %u cannot be stored in a zone",
-		         rr->type);
+		diag_add(d, DIAG_ERROR, rr->file, rr->line, "type %s cannot be stored in a zone",
+		         rr_type_name(rr->type, name, sizeof(name)));
 		return -1;
 	case T_SOA:
 		if (!dname_equal(rr->owner, apex)) {

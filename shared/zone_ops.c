@@ -62,15 +62,13 @@ static int import_attempt(struct store *st, void *arg, struct diag *d, struct zo
 			return rc;
 	}
 	zone_txn_set_policy(res->zt, c->policy);
-	int bad = 0;
 	for (size_t i = 0; i < c->zf->n; i++) {
 		rc = zone_txn_add(res->zt, &c->zf->rr[i], d);
-		if (rc == LS_EINVAL_ZONE)
-			bad = rc;      /* keep going: report every error */
-		else if (rc)
+		if (rc && rc != LS_EINVAL_ZONE)
 			return rc;
 	}
-	return bad ? bad : zone_txn_commit(res->zt, d, &res->diff);
+	/* Commit validates the rest and refuses when any record was refused: every error is seen. */
+	return zone_txn_commit(res->zt, d, &res->diff);
 }
 
 int zone_ops_import(struct store *st, const struct zonefile *zf, unsigned flags,

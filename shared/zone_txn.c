@@ -8,6 +8,7 @@
 #include "shared/err.h"
 #include "shared/history.h"
 #include "shared/journal.h"
+#include "shared/rrtext.h"
 #include "shared/wire.h"
 #include "shared/zone_check.h"
 #include "shared/zone_txn.h"
@@ -226,7 +227,7 @@ static const char *file_copy(struct zone_txn *zt, const char *file)
 
 int zone_txn_add(struct zone_txn *zt, const struct rr *rr, struct diag *d)
 {
-	char name[DNAME_STR_MAX];
+	char name[DNAME_STR_MAX], tn[16];
 	if (zone_check_rr(rr, zt->zone.apex, d)) {
 		zt->errors = true;
 		return LS_EINVAL_ZONE;
@@ -243,8 +244,9 @@ int zone_txn_add(struct zone_txn *zt, const struct rr *rr, struct diag *d)
 	} else if (rr->ttl != w->ttl && !w->ttl_warned) {
 		/* RFC 2181 5.2: one TTL per RRset; the first one wins, as in BIND. */
 		diag_add(d, DIAG_WARNING, rr->file, rr->line,
-		         "TTL %u differs from the TTL %u of the other type %u records at %s; using %u",
-		         rr->ttl, w->ttl, rr->type, dname_format(name, rr->owner), w->ttl);
+		         "TTL %u differs from the TTL %u of the other %s records at %s; using %u",
+		         rr->ttl, w->ttl, rr_type_name(rr->type, tn, sizeof(tn)),
+		         dname_format(name, rr->owner), w->ttl);
 		w->ttl_warned = true;
 	}
 	if (w->n == w->cap) {
@@ -363,14 +365,14 @@ static int cmp_rdata(const void *a, const void *b)
 /* Sorts and removes duplicates (RFC 2181 5: an RRset holds each record once). */
 static void normalise(struct wset *w, struct diag *d)
 {
-	char name[DNAME_STR_MAX];
+	char name[DNAME_STR_MAX], tn[16];
 	qsort(w->rd, w->n, sizeof(*w->rd), cmp_rdata);
 	uint32_t out = 0;
 	for (uint32_t i = 0; i < w->n; i++) {
 		if (out > 0 && cmp_rdata(&w->rd[out - 1], &w->rd[i]) == 0) {
 			if (w->rd[i].file)
 				diag_add(d, DIAG_WARNING, w->rd[i].file, w->rd[i].line,
-				         "duplicate type %u record at %s ignored", w->type,
+				         "duplicate %s record at %s ignored", rr_type_name(w->type, tn, sizeof(tn)),
 				         dname_format(name, w->owner));
 			continue;
 		}
@@ -585,8 +587,8 @@ int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
 	int rc;
 	memset(diff, 0, sizeof(*diff));
 	dname_format(zone, zt->zone.apex);
-	if (zt->errors || zt->t.err) {
-		rc = zt->t.err ? zt->t.err : LS_EINVAL_ZONE;
+	if (zt->t.err) {
+		rc = zt->t.err;
 		goto fail;
 	}
 	if ((zt->flags & ZONE_TXN_REPLACE) && !zt->creating && (rc = pull_unmentioned(zt)))
@@ -624,8 +626,12 @@ int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
 		diag_add(d, DIAG_ERROR, NULL, 0, "zone %s: no SOA record at the apex", zone);
 	if (zt->v[ns_i].n == 0)
 		diag_add(d, DIAG_ERROR, NULL, 0, "zone %s: no NS records at the apex", zone);
-	if (d && d->errors > errors_before) {
+	if (zt->errors || (d && d->errors > errors_before)) {
 		rc = LS_EINVAL_ZONE;
+		goto fail;
+	}
+	if (zt->flags & ZONE_TXN_CHECK) {
+		rc = 0;
 		goto fail;
 	}
 

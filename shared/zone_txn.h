@@ -15,6 +15,7 @@
 #define ZONE_TXN_CREATE  1u  /* create the zone when it does not exist */
 #define ZONE_TXN_EXCL    2u  /* with CREATE: fail with LS_EEXIST when it exists */
 #define ZONE_TXN_REPLACE 4u  /* the edit is the whole zone: RRsets it does not add go away */
+#define ZONE_TXN_CHECK   8u  /* commit only validates, then aborts (returns 0 when valid) */
 
 /* What a commit changed: records borrowed until zone_txn_free(). */
 struct zone_diff {

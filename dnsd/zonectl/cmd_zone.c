@@ -78,15 +78,22 @@ static int import_file(struct ctl *c, const char *path, const uint8_t *origin, u
 	char zone[DNAME_STR_MAX];
 	int rc;
 	zonefile_init(&zf);
-	rc = zonefile_read(&zf, path, origin, c->cfg.default_ttl, &c->d);
-	if (rc) {
-		rc = ctl_fail(c, rc, "%s: not imported", path);
+	int orc = zonefile_read(&zf, path, origin, c->cfg.default_ttl, &c->d);
+	if (orc && !(orc == LS_EPARSE && zf.have_apex)) {
+		rc = ctl_fail(c, orc, "%s: not imported", path);
 		goto out;
 	}
 	if ((rc = ctl_open(c, true)) != 0)
 		goto out;
 	dname_format(zone, zf.apex);
-	int orc = zone_ops_import(c->st, &zf, flags, c->policy, NULL, source, &c->d, &res);
+	if (orc) {
+		/* Syntax errors: still validate what did parse, so one run shows every error. */
+		zone_ops_import(c->st, &zf, flags | ZONE_TXN_CHECK, c->policy, NULL, source, &c->d, &res);
+		zone_result_free(&res);
+		rc = ctl_fail(c, orc, "%s: not imported", path);
+		goto out;
+	}
+	orc = zone_ops_import(c->st, &zf, flags, c->policy, NULL, source, &c->d, &res);
 	if (orc == LS_EEXIST)
 		rc = ctl_fail(c, orc, "zone %s exists (zonectl zone import replaces it)", zone);
 	else

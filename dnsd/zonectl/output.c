@@ -73,6 +73,7 @@ int ctl_fail(struct ctl *c, int rc, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	diag_sort(&c->d);
 	if (c->json) {
 		printf("{\"error\":");
 		json_str(stdout, what);
