@@ -73,4 +73,5 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps test check system run bench clean
+.SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

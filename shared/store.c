@@ -139,6 +139,13 @@ static int ensure_room(struct store *st, size_t hint)
 	return store_errno(mdb_env_set_mapsize(st->env, size));
 }
 
+size_t store_map_size(struct store *st)
+{
+	MDB_envinfo info;
+	mdb_env_info(st->env, &info);
+	return info.me_mapsize;
+}
+
 int store_grow(struct store *st)
 {
 	MDB_envinfo info;

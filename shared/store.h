@@ -46,6 +46,8 @@ int store_begin(struct store *st, bool write, size_t hint, struct store_txn *t);
 /* Commits a writer (or ends a reader); returns the sticky error instead when one is set. */
 int store_commit(struct store_txn *t);
 void store_abort(struct store_txn *t);
+/* The current map size in bytes. */
+size_t store_map_size(struct store *st);
 /* Doubles the map size; call with no transaction open, after LS_EMAPFULL. */
 int store_grow(struct store *st);
 

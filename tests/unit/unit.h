@@ -1,0 +1,43 @@
+/* Helpers shared by the cmocka unit tests: temporary stores and names from text. */
+#ifndef UNIT_H
+#define UNIT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "shared/dname.h"
+
+/* Wire name from text (absolute); aborts the test on bad text. */
+static inline const uint8_t *N(const char *text)
+{
+	static uint8_t buf[8][DNAME_MAX];
+	static int next;
+	uint8_t *out = buf[next++ % 8];
+	static const uint8_t root[1] = { 0 };
+	assert_true(dname_parse(out, text, root) > 0);
+	return out;
+}
+
+/* A fresh directory under /tmp; removes it and its files with rm_tree(). */
+static inline char *temp_dir(void)
+{
+	char *d = strdup("/tmp/lockstep-unit.XXXXXX");
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static inline void rm_tree(char *dir)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(dir);
+}
+
+#endif
