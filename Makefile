@@ -58,11 +58,18 @@ check: unit fuzz-replay system
 system: all
 	$(PYTHON) -m pytest -q tests/system
 
-# Imports the example zones into ./var and shows them.
+# Imports the example zones into ./var and shows them (dnsd and httpsd join in later issues).
+RUN_STATE := var
 run:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)sh tests/run.sh $(BUILD)
+	$(Q)for f in zones/*.zone; do $(ZONECTL) --state $(RUN_STATE) zone import $$f || exit 1; done
+	$(Q)echo; echo "zones in $(RUN_STATE)/ (zonectl --state $(RUN_STATE) zone list):"
+	$(Q)$(ZONECTL) --state $(RUN_STATE) zone list
+	$(Q)echo; echo "zonectl --state $(RUN_STATE) zone export example.com:"
+	$(Q)$(ZONECTL) --state $(RUN_STATE) zone export example.com
+	$(Q)echo; echo "try: $(ZONECTL) --state $(RUN_STATE) rr add example.com 'mx3 300 IN A 192.0.2.26'"
+	$(Q)echo "     $(ZONECTL) --state $(RUN_STATE) zone history example.com"
 
 bench:
 	$(Q)$(MAKE) --no-print-directory deps
