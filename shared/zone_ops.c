@@ -91,6 +91,7 @@ struct op {
 
 struct batch_ctx {
 	const uint8_t *apex;
+	unsigned flags;
 	struct op *ops;
 	size_t n;
 	const char *source;
@@ -174,7 +175,7 @@ static int batch_attempt(struct store *st, void *arg, struct diag *d, struct zon
 {
 	struct batch_ctx *c = arg;
 	char name[DNAME_STR_MAX], tn[16];
-	int rc = zone_txn_begin(st, c->apex, 0, c->n * 512, c->source, &res->zt);
+	int rc = zone_txn_begin(st, c->apex, c->flags, c->n * 512, c->source, &res->zt);
 	if (rc)
 		return rc;
 	int bad = 0;
@@ -214,12 +215,13 @@ static int batch_attempt(struct store *st, void *arg, struct diag *d, struct zon
 }
 
 int zone_ops_batch(struct store *st, const uint8_t *apex, const char *name, const char *text,
-                   size_t len, uint32_t default_ttl, const char *source, struct diag *d,
-                   struct zone_result *res)
+                   size_t len, unsigned flags, uint32_t default_ttl, const char *source,
+                   struct diag *d, struct zone_result *res)
 {
 	struct arena a;
 	struct rr_parser p;
-	struct batch_ctx c = { .apex = apex, .source = source, .name = name };
+	struct batch_ctx c = { .apex = apex, .flags = flags & ZONE_TXN_CHECK, .source = source,
+	                       .name = name };
 	size_t cap = 0, errors = d->errors;
 	char *copy = NULL;
 	int rc;

@@ -31,10 +31,11 @@ int zone_ops_import(struct store *st, const struct zonefile *zf, unsigned flags,
  *   del NAME [TYPE [RDATA]] (a name, an RRset or one record)
  *   set NAME TYPE TTL RDATA (replaces the RRset; further set lines for it add to it)
  * Blank lines and lines starting with '#' or ';' are skipped. name labels messages.
+ * flags: 0, or ZONE_TXN_CHECK to validate without committing.
  */
 int zone_ops_batch(struct store *st, const uint8_t *apex, const char *name, const char *text,
-                   size_t len, uint32_t default_ttl, const char *source, struct diag *d,
-                   struct zone_result *res);
+                   size_t len, unsigned flags, uint32_t default_ttl, const char *source,
+                   struct diag *d, struct zone_result *res);
 /* Creates a zone with a SOA and NS records for the given name servers (text names). */
 int zone_ops_create(struct store *st, const uint8_t *apex, char *const *ns, size_t nns,
                     enum serial_policy policy, uint32_t default_ttl, const char *source,

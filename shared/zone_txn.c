@@ -366,7 +366,8 @@ static int cmp_rdata(const void *a, const void *b)
 static void normalise(struct wset *w, struct diag *d)
 {
 	char name[DNAME_STR_MAX], tn[16];
-	qsort(w->rd, w->n, sizeof(*w->rd), cmp_rdata);
+	if (w->n > 1)
+		qsort(w->rd, w->n, sizeof(*w->rd), cmp_rdata);
 	uint32_t out = 0;
 	for (uint32_t i = 0; i < w->n; i++) {
 		if (out > 0 && cmp_rdata(&w->rd[out - 1], &w->rd[i]) == 0) {
@@ -379,7 +380,8 @@ static void normalise(struct wset *w, struct diag *d)
 		w->rd[out++] = w->rd[i];
 	}
 	w->n = out;
-	qsort(w->old, w->nold, sizeof(*w->old), cmp_rdata);
+	if (w->nold > 1)
+		qsort(w->old, w->nold, sizeof(*w->old), cmp_rdata);
 }
 
 static bool rdata_same(const struct wset *w)

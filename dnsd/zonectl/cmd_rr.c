@@ -100,7 +100,8 @@ static int run_batch(struct ctl *c, const char *name, const char *text, size_t l
 	int rc = ctl_open(c, true);
 	if (rc)
 		return rc;
-	rc = zone_ops_batch(c->st, apex, name, text, len, c->cfg.default_ttl, source, &c->d, &res);
+	rc = zone_ops_batch(c->st, apex, name, text, len, 0, c->cfg.default_ttl, source, &c->d,
+	                    &res);
 	rc = ctl_result(c, apex, rc, &res);
 	zone_result_free(&res);
 	return rc;

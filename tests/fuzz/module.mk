@@ -23,15 +23,16 @@ fuzz-replay: $(FUZZ_REPLAY)
 	  $(BUILD)/tests/fuzz/replay_$$n tests/fuzz/corpus/$$n || fail=1; \
 	done; exit $$fail
 
-# Long fuzzing with sanitizers; new corpus entries land in tests/fuzz/corpus/NAME.
+# Long fuzzing with sanitizers, FUZZ_SECONDS per target. Inputs go to a work directory; only
+# those that add coverage are merged into tests/fuzz/corpus/NAME. Crashes land in build/fuzz/.
 fuzz: $(SHARED_SRCS) $(FUZZ_SRCS)
-	@mkdir -p $(BUILD)/fuzz
 	@for n in $(FUZZ_NAMES); do \
 	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
+	  mkdir -p $(BUILD)/fuzz/work-$$n tests/fuzz/corpus/$$n; \
 	  $(FUZZ_CC) $(FUZZ_CFLAGS) -o $(BUILD)/fuzz/$$n tests/fuzz/$$n.c $(SHARED_SRCS) $(LDLIBS) || exit 1; \
-	  mkdir -p tests/fuzz/corpus/$$n; \
 	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-	      tests/fuzz/corpus/$$n || exit 1; \
+	      -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/work-$$n tests/fuzz/corpus/$$n || exit 1; \
+	  $(BUILD)/fuzz/$$n -merge=1 tests/fuzz/corpus/$$n $(BUILD)/fuzz/work-$$n 2>/dev/null || exit 1; \
 	done
 
 .PHONY: fuzz fuzz-replay fuzz-replay-bins
