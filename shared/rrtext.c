@@ -6,6 +6,7 @@
 #include <string.h>
 #include <ldns/ldns.h>
 #include "shared/err.h"
+#include "shared/rrfast.h"
 #include "shared/rrtext.h"
 
 /* Passed to ldns as the default TTL, so a record without one can be told apart. */
@@ -67,11 +68,35 @@ static bool names_absolute(const ldns_rr *rr)
 	return true;
 }
 
+/* Keeps the fast path's copy of the previous owner equal to ldns's. */
+static void sync_prev(struct rr_parser *p)
+{
+	if (p->prev == NULL || ldns_rdf_size(p->prev) > DNAME_MAX ||
+	    dname_wire_len(ldns_rdf_data(p->prev), ldns_rdf_size(p->prev)) < 0) {
+		p->have_prev_wire = false;
+		return;
+	}
+	memcpy(p->prev_wire, ldns_rdf_data(p->prev), ldns_rdf_size(p->prev));
+	dname_lower(p->prev_wire);
+	p->have_prev_wire = true;
+}
+
 int rr_parse(struct rr_parser *p, const char *text, struct rr *out, char *err, size_t errlen)
 {
 	ldns_rr *rr = NULL;
 	int rc = LS_EPARSE;
+	if (!p->no_fast && rrfast_parse(p, text, out))
+		return 0;
+	if (p->prev_stale) {
+		if (p->prev)
+			ldns_rdf_deep_free(p->prev);
+		p->prev = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME,
+		                                (size_t)dname_wire_len(p->prev_wire, DNAME_MAX),
+		                                p->prev_wire);
+		p->prev_stale = false;
+	}
 	ldns_status s = ldns_rr_new_frm_str(&rr, text, TTL_ABSENT, p->origin, &p->prev);
+	sync_prev(p);
 	if (s != LDNS_STATUS_OK) {
 		/* ldns says what kind of error; the text says where. */
 		while (*text == ' ' || *text == '\t')

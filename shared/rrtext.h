@@ -19,6 +19,10 @@ struct rr_parser {
 	uint32_t dollar_ttl, last_ttl, fallback_ttl;
 	bool have_dollar_ttl, have_last_ttl;
 	bool ttl_absent;                   /* the last record parsed had no TTL of its own */
+	bool no_fast;                      /* always use ldns (the fuzz target compares both) */
+	/* The previous owner as the fast path keeps it; prev is rebuilt from it when stale. */
+	uint8_t prev_wire[DNAME_MAX];
+	bool have_prev_wire, prev_stale;
 };
 
 int rr_parser_init(struct rr_parser *p, struct arena *a, const uint8_t *origin,

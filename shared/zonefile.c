@@ -332,6 +332,7 @@ static int run(struct zonefile *zf, const char *name, const char *root, const ch
 	int rc = rr_parser_init(&r.p, &zf->a, origin, default_ttl);
 	if (rc)
 		return rc;
+	r.p.no_fast = zf->no_fast;
 	r.entry = malloc(ZONEFILE_ENTRY_MAX + 1);
 	r.root = root ? strdup(root) : NULL;
 	if (r.entry == NULL || (root && r.root == NULL)) {

@@ -20,6 +20,7 @@ struct zonefile {
 	uint8_t apex[DNAME_MAX];    /* the origin given, else the owner of the first SOA */
 	bool have_apex;
 	size_t bytes;               /* size of the record data, for store size hints */
+	bool no_fast;               /* set before reading: parse every record with ldns */
 };
 
 void zonefile_init(struct zonefile *zf);

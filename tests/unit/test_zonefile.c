@@ -174,6 +174,65 @@ static void test_include(void **state)
 	rm_tree(dir);
 }
 
+/* The fast parser and ldns give the same records for the same text. */
+static void test_fast_path_matches_ldns(void **state)
+{
+	const char *text =
+		"$TTL 300\n"
+		"@ IN SOA NS1.Example.COM. hostmaster 2026112201 1h 30m 2w 5M\n"
+		"  IN NS ns1\n"
+		"@ 60 NS ns2.example.net.\n"
+		"ns1 120 IN A 192.0.2.1\n"
+		"ns2 IN 120 A 192.0.2.2\n"     /* ldns refuses class before TTL: so must the fast path */
+		"Mixed.Case IN AAAA 2001:DB8::1\n"
+		"v6 AAAA ::ffff:192.0.2.1\n"
+		"@ MX 10 Mail\n"
+		"@ MX 0 .\n"
+		"txt TXT \"a b\" c \"\\\"q\\\"\" \"\\065\\\\\" \"\"\n"
+		"long TXT \"" "0123456789012345678901234567890123456789012345678901234567890123456789"
+		"0123456789012345678901234567890123456789012345678901234567890123456789"
+		"0123456789012345678901234567890123456789012345678901234567890123456789"
+		"0123456789012345678901234567890123456789012345678901234567890123456789\"\n"
+		"_sip._tcp SRV 10 60 5060 sip\n"
+		"ptr PTR host.example.org.\n"
+		"cn CNAME @\n"
+		"dn DNAME other.example.\n"
+		"esc\\.dot A 192.0.2.9\n"
+		"big 4294967295 A 192.0.2.8\n"
+		"x 1w2d A 192.0.2.7\n";
+	struct zonefile fast, slow;
+	struct diag d1, d2;
+	zonefile_init(&fast);
+	zonefile_init(&slow);
+	slow.no_fast = true;
+	diag_init(&d1);
+	diag_init(&d2);
+	int r1 = zonefile_read_mem(&fast, "t", text, strlen(text), N("example.com."), 60, &d1);
+	int r2 = zonefile_read_mem(&slow, "t", text, strlen(text), N("example.com."), 60, &d2);
+	assert_int_equal(r1, r2);
+	/* Line 6 (class before TTL) and line 12 (a string over 255 bytes) are refused by both. */
+	assert_int_equal(d1.errors, 2);
+	assert_int_equal(d2.errors, 2);
+	assert_int_equal(d1.v[0].line, 6);
+	assert_int_equal(d1.v[1].line, 12);
+	assert_int_equal(fast.n, slow.n);
+	assert_int_equal(fast.n, 16);
+	for (size_t i = 0; i < fast.n; i++) {
+		const struct rr *a = &fast.rr[i], *b = &slow.rr[i];
+		assert_true(dname_equal(a->owner, b->owner));
+		assert_memory_equal(a->owner, b->owner, (size_t)dname_wire_len(a->owner, DNAME_MAX));
+		assert_int_equal(a->type, b->type);
+		assert_int_equal(a->ttl, b->ttl);
+		assert_int_equal(a->rdlen, b->rdlen);
+		assert_memory_equal(a->rdata, b->rdata, a->rdlen);
+	}
+	zonefile_free(&fast);
+	zonefile_free(&slow);
+	diag_free(&d1);
+	diag_free(&d2);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_errors_with_lines),
 		cmocka_unit_test(test_ttl_fallbacks),
 		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_fast_path_matches_ldns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
