@@ -11,6 +11,11 @@
 
 /* Passed to ldns as the default TTL, so a record without one can be told apart. */
 #define TTL_ABSENT 0xfffffffeu
+/*
+ * With no origin, ldns would complete relative names with the root. It gets this
+ * origin instead, which no real name ends in, so a relative name can be refused.
+ */
+static const uint8_t no_origin[] = "\027lockstep-origin-missing\7invalid";
 
 int rr_parser_init(struct rr_parser *p, struct arena *a, const uint8_t *origin,
                    uint32_t fallback_ttl)
@@ -21,7 +26,10 @@ int rr_parser_init(struct rr_parser *p, struct arena *a, const uint8_t *origin,
 	p->buf = ldns_buffer_new(1024);
 	if (p->buf == NULL)
 		return -ENOMEM;
-	return rr_parser_set_origin(p, origin);
+	int rc = rr_parser_set_origin(p, origin);
+	if (rc)
+		rr_parser_free(p);
+	return rc;
 }
 
 void rr_parser_free(struct rr_parser *p)
@@ -41,8 +49,9 @@ int rr_parser_set_origin(struct rr_parser *p, const uint8_t *origin)
 	if (p->origin)
 		ldns_rdf_deep_free(p->origin);
 	p->origin = NULL;
+	p->have_origin = origin != NULL;
 	if (origin == NULL)
-		return 0;
+		origin = no_origin;
 	int len = dname_wire_len(origin, DNAME_MAX);
 	if (len < 0)
 		return LS_EPARSE;
@@ -52,17 +61,28 @@ int rr_parser_set_origin(struct rr_parser *p, const uint8_t *origin)
 
 const uint8_t *rr_parser_origin(const struct rr_parser *p)
 {
-	return p->origin ? ldns_rdf_data(p->origin) : NULL;
+	return p->have_origin && p->origin ? ldns_rdf_data(p->origin) : NULL;
 }
 
-/* True when every name in the record is absolute (ldns leaves relative ones as they are). */
+static bool completed(const ldns_rdf *f)
+{
+	size_t n = ldns_rdf_size(f), m = sizeof(no_origin);
+	const uint8_t *d = ldns_rdf_data(f);
+	if (!ldns_dname_absolute(f))
+		return true;
+	if (dname_wire_len(d, n) < 0 || (size_t)dname_wire_len(d, n) != n)
+		return true;
+	return n >= m && dname_is_sub(d, no_origin);
+}
+
+/* True when every name in the record was written absolute (or an origin completed it). */
 static bool names_absolute(const ldns_rr *rr)
 {
-	if (!ldns_dname_absolute(ldns_rr_owner(rr)))
+	if (completed(ldns_rr_owner(rr)))
 		return false;
 	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
 		const ldns_rdf *f = ldns_rr_rdf(rr, i);
-		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && !ldns_dname_absolute(f))
+		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && completed(f))
 			return false;
 	}
 	return true;

@@ -17,7 +17,7 @@ struct rr_parser {
 	struct ldns_struct_buffer *buf;
 	struct arena *a;                   /* parsed records live here */
 	uint32_t dollar_ttl, last_ttl, fallback_ttl;
-	bool have_dollar_ttl, have_last_ttl;
+	bool have_dollar_ttl, have_last_ttl, have_origin;
 	bool ttl_absent;                   /* the last record parsed had no TTL of its own */
 	bool no_fast;                      /* always use ldns (the fuzz target compares both) */
 	/* The previous owner as the fast path keeps it; prev is rebuilt from it when stale. */

@@ -268,6 +268,7 @@ int zone_ops_batch(struct store *st, const uint8_t *apex, const char *name, cons
 		char err[256];
 		memset(op, 0, sizeof(*op));
 		op->line = line;
+		p.have_last_ttl = false;     /* lines are independent: no TTL carries over */
 		rc = parse_line(&p, &a, s, op, err, sizeof(err));
 		if (rc == LS_EPARSE) {
 			diag_add(d, DIAG_ERROR, name, line, "%s", err);

@@ -447,7 +447,7 @@ static int check_names(struct zone_txn *zt, const uint32_t *order, size_t n, str
 			if (w->klen != first->klen || memcmp(w->key, first->key, w->klen - 2u) != 0)
 				break;
 			touched |= w->changed && w->n > 0;
-			if (w->n > 0 && where == NULL)
+			if (w->n > 0 && (where == NULL || (w->type == T_CNAME && w->rd[0].file)))
 				where = &w->rd[0];
 		}
 		if (touched) {

@@ -66,7 +66,7 @@ static int read_file(const char *path, char **out, size_t *len)
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		rc = -EINVAL;
+		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		goto fail;
 	}
 	if ((unsigned long long)st.st_size > ZONEFILE_MAX) {

@@ -25,9 +25,11 @@ int cmd_check_config(struct ctl *c)
 		printf("}\n");
 		return EXIT_OK;
 	}
+	/* stdout is a configuration file of its own; the verdict goes to stderr. */
 	printf("# %s\n", c->cfg.path ? c->cfg.path : "no configuration file: built-in defaults");
 	config_print(&c->cfg, stdout);
-	printf("configuration OK\n");
+	fflush(stdout);
+	fprintf(stderr, "configuration OK\n");
 	return EXIT_OK;
 }
 
@@ -119,8 +121,8 @@ int cmd_zone_add(struct ctl *c)
 	struct zone_result res;
 	if (ctl_zone_name(c, c->args[0], apex))
 		return EXIT_USAGE;
-	if (c->from && c->nns) {
-		fprintf(stderr, "zonectl: give --from FILE or --ns NAME, not both\n");
+	if ((c->from != NULL) == (c->nns > 0)) {
+		fprintf(stderr, "zonectl: give either --from FILE or --ns NAME (repeatable)\n");
 		return EXIT_USAGE;
 	}
 	if (c->from)
@@ -272,5 +274,13 @@ int cmd_zone_history(struct ctl *c)
 	if (c->json)
 		printf("]}\n");
 	store_abort(&t);
-	return rc ? ctl_fail(c, rc, "cannot read the history") : EXIT_OK;
+	if (rc)
+		return ctl_fail(c, rc, "cannot read the history");
+	if (h.n == 0) {
+		char zone[DNAME_STR_MAX];
+		if (!c->json)
+			fprintf(stderr, "zonectl: no history for zone %s\n", dname_format(zone, apex));
+		return EXIT_NOTFOUND;
+	}
+	return EXIT_OK;
 }

@@ -59,7 +59,8 @@ static int exit_code(int rc)
 {
 	switch (rc) {
 	case 0: case LS_ENOCHANGE: return EXIT_OK;
-	case LS_EPARSE: case LS_EINVAL_ZONE: case LS_ECONFIG: case LS_ETOOBIG: return EXIT_INPUT;
+	case LS_EPARSE: case LS_EINVAL_ZONE: case LS_ECONFIG: case LS_ETOOBIG:
+	case -EISDIR: case -EINVAL: case -EFBIG: return EXIT_INPUT;
 	case LS_ENOZONE: case LS_ENOTFOUND: case -ENOENT: return EXIT_NOTFOUND;
 	case LS_EEXIST: case LS_ECONFLICT: return EXIT_CONFLICT;
 	default: return EXIT_STORE;

@@ -82,10 +82,16 @@ static void test_errors_with_lines(void **state)
 	assert_int_equal(d.v[0].line, 1);
 	done(&zf, &d);
 
-	/* Relative names need an origin. */
+	/* Relative names need an origin: ldns alone would complete them with the root. */
 	assert_int_equal(read_text(&zf, &d, "a 1 IN A 192.0.2.1\n", NULL), LS_EPARSE);
+	assert_non_null(strstr(d.v[0].text, "relative name"));
 	done(&zf, &d);
 	assert_int_equal(read_text(&zf, &d, "a.example. 1 IN CNAME b\n", NULL), LS_EPARSE);
+	assert_non_null(strstr(d.v[0].text, "relative name"));
+	done(&zf, &d);
+	assert_int_equal(read_text(&zf, &d, "a.example. 1 IN CNAME b.\n@ 1 IN SOA a. b. 1 2 3 4 5\n",
+	                           NULL), LS_EPARSE);
+	assert_int_equal(d.v[0].line, 2);
 	done(&zf, &d);
 	/* NUL bytes are errors, not the end of the text. */
 	const char nul[] = "a 1 IN A 192.0.2.1\n\0b 1 IN A 192.0.2.2\n";
