@@ -48,38 +48,34 @@ void zone_check_rrset(const uint8_t *owner, uint16_t type, const struct rdata *r
                       struct diag *d)
 {
 	char name[DNAME_STR_MAX], host[DNAME_STR_MAX];
-	dname_format(name, owner);
 	if (n > RRSET_MAX_RECORDS) {
 		diag_add(d, DIAG_ERROR, rd[0].file, rd[0].line, "%zu records in one RRset at %s (limit %u)",
-		         n, name, RRSET_MAX_RECORDS);
+		         n, dname_format(name, owner), RRSET_MAX_RECORDS);
 		return;
 	}
-	if (type == T_SOA && n > 1)
-		diag_add(d, DIAG_ERROR, rd[1].file, rd[1].line, "a second SOA record at %s", name);
-	if (type == T_CNAME && n > 1)
-		diag_add(d, DIAG_ERROR, rd[1].file, rd[1].line, "a second CNAME record at %s", name);
-	if (type == T_DNAME && n > 1)
-		diag_add(d, DIAG_ERROR, rd[1].file, rd[1].line, "a second DNAME record at %s", name);
+	if ((type == T_SOA || type == T_CNAME || type == T_DNAME) && n > 1)
+		diag_add(d, DIAG_ERROR, rd[1].file, rd[1].line, "a second %s record at %s",
+		         type == T_SOA ? "SOA" : type == T_CNAME ? "CNAME" : "DNAME",
+		         dname_format(name, owner));
 	if (type != T_MX && type != T_NS)
 		return;
+	const char *tn = type == T_MX ? "MX" : "NS";
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *t = target(type, &rd[i]);
-		if (t == NULL) {
-			diag_add(d, DIAG_ERROR, rd[i].file, rd[i].line, "malformed %s data at %s",
-			         type == T_MX ? "MX" : "NS", name);
-			continue;
-		}
-		if (type == T_MX && t[0] == 0 && n > 1) {
+		if (t == NULL)
+			diag_add(d, DIAG_ERROR, rd[i].file, rd[i].line, "malformed %s data at %s", tn,
+			         dname_format(name, owner));
+		else if (type == T_MX && t[0] == 0 && n > 1)
 			diag_add(d, DIAG_ERROR, rd[i].file, rd[i].line,
-			         "a null MX (RFC 7505) at %s must be the only MX record", name);
-			continue;
-		}
-		if (type == T_NS && t[0] == 0)
-			diag_add(d, DIAG_ERROR, rd[i].file, rd[i].line, "NS at %s points at the root", name);
+			         "a null MX (RFC 7505) at %s must be the only MX record",
+			         dname_format(name, owner));
+		else if (type == T_NS && t[0] == 0)
+			diag_add(d, DIAG_ERROR, rd[i].file, rd[i].line, "NS at %s points at the root",
+			         dname_format(name, owner));
 		else if (!dname_is_hostname(t))
 			diag_add(d, DIAG_WARNING, rd[i].file, rd[i].line,
-			         "%s target %s of %s is not a valid host name",
-			         type == T_MX ? "MX" : "NS", dname_format(host, t), name);
+			         "%s target %s of %s is not a valid host name", tn, dname_format(host, t),
+			         dname_format(name, owner));
 	}
 }
 

@@ -49,8 +49,9 @@ struct import_ctx {
 static int import_attempt(struct store *st, void *arg, struct diag *d, struct zone_result *res)
 {
 	struct import_ctx *c = arg;
-	int rc = zone_txn_begin(st, c->zf->apex, c->flags | ZONE_TXN_REPLACE, c->zf->bytes,
-	                        c->source, &res->zt);
+	/* The zonefile outlives the result, so the edit may point into it instead of copying. */
+	int rc = zone_txn_begin(st, c->zf->apex, c->flags | ZONE_TXN_REPLACE | ZONE_TXN_BORROW,
+	                        c->zf->bytes, c->source, &res->zt);
 	if (rc)
 		return rc;
 	if (c->expect_serial && !zone_txn_creating(res->zt)) {

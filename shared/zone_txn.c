@@ -24,6 +24,12 @@ struct wset {
 	bool old_exists, changed, ttl_warned;
 };
 
+/* A hash slot: the key's hash (to skip most key compares) and its index + 1 into v. */
+struct slot {
+	uint32_t hash;
+	uint32_t index;             /* 0: empty */
+};
+
 struct zone_txn {
 	struct store_txn t;
 	struct zone_info zone;
@@ -33,9 +39,10 @@ struct zone_txn {
 	struct arena a;
 	struct wset *v;
 	size_t n, cap;
-	uint32_t *hash;             /* index + 1 into v; 0 is empty */
+	struct slot *hash;          /* open addressing, load at most 1/2 */
 	size_t hcap;
 	const char *file_in, *file_copy;   /* the last file name seen, and its copy */
+	size_t last;                /* index + 1 of the RRset used last: files group records */
 };
 
 static uint64_t hash_key(const uint8_t *k, size_t len)
@@ -43,20 +50,26 @@ static uint64_t hash_key(const uint8_t *k, size_t len)
 	uint64_t h = 1469598103934665603ull;    /* FNV-1a */
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ k[i]) * 1099511628211ull;
+	/* FNV's low bits cluster for keys that differ only at the end: mix before masking. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
 	return h;
 }
 
 static int hash_grow(struct zone_txn *zt)
 {
 	size_t hcap = zt->hcap ? zt->hcap * 2 : 1024;
-	uint32_t *h = calloc(hcap, sizeof(*h));
+	struct slot *h = calloc(hcap, sizeof(*h));
 	if (h == NULL)
 		return -ENOMEM;
-	for (size_t i = 0; i < zt->n; i++) {
-		size_t s = hash_key(zt->v[i].key, zt->v[i].klen) & (hcap - 1);
-		while (h[s])
+	for (size_t i = 0; i < zt->hcap; i++) {
+		if (zt->hash[i].index == 0)
+			continue;
+		size_t s = (zt->hash[i].hash * 0x9e3779b97f4a7c15ull >> 32) & (hcap - 1);
+		while (h[s].index)
 			s = (s + 1) & (hcap - 1);
-		h[s] = (uint32_t)i + 1;
+		h[s] = zt->hash[i];
 	}
 	free(zt->hash);
 	zt->hash = h;
@@ -64,17 +77,22 @@ static int hash_grow(struct zone_txn *zt)
 	return 0;
 }
 
-/* Slot for key: holds the index + 1 when present, 0 when free. */
-static uint32_t *hash_slot(struct zone_txn *zt, const uint8_t *key, size_t klen)
+/* Slot for key: its index is the entry's + 1 when present, 0 when free. */
+static struct slot *hash_slot(struct zone_txn *zt, const uint8_t *key, size_t klen)
 {
-	size_t s = hash_key(key, klen) & (zt->hcap - 1);
+	uint32_t hv = (uint32_t)hash_key(key, klen);
+	size_t s = (hv * 0x9e3779b97f4a7c15ull >> 32) & (zt->hcap - 1);
 	for (;;) {
-		uint32_t i = zt->hash[s];
-		if (i == 0)
-			return &zt->hash[s];
-		const struct wset *w = &zt->v[i - 1];
-		if (w->klen == klen && memcmp(w->key, key, klen) == 0)
-			return &zt->hash[s];
+		struct slot *sl = &zt->hash[s];
+		if (sl->index == 0) {
+			sl->hash = hv;
+			return sl;
+		}
+		if (sl->hash == hv) {
+			const struct wset *w = &zt->v[sl->index - 1];
+			if (w->klen == klen && memcmp(w->key, key, klen) == 0)
+				return sl;
+		}
 		s = (s + 1) & (zt->hcap - 1);
 	}
 }
@@ -116,9 +134,9 @@ static struct wset *get_key(struct zone_txn *zt, const uint8_t *key, size_t klen
 {
 	if ((zt->n + 1) * 2 > zt->hcap && hash_grow(zt))
 		return NULL;
-	uint32_t *slot = hash_slot(zt, key, klen);
-	if (*slot)
-		return &zt->v[*slot - 1];
+	struct slot *slot = hash_slot(zt, key, klen);
+	if (slot->index)
+		return &zt->v[slot->index - 1];
 	if (zt->n == zt->cap) {
 		size_t cap = zt->cap ? zt->cap * 2 : 256;
 		struct wset *v = realloc(zt->v, cap * sizeof(*v));
@@ -144,15 +162,22 @@ static struct wset *get_key(struct zone_txn *zt, const uint8_t *key, size_t klen
 		w->n = w->cap = w->nold;
 		w->ttl = w->old_ttl;
 	}
-	*slot = (uint32_t)++zt->n;
+	slot->index = (uint32_t)++zt->n;
 	return w;
 }
 
 static struct wset *get(struct zone_txn *zt, const uint8_t *owner, uint16_t type)
 {
 	uint8_t key[RRSET_KEY_MAX];
+	if (zt->last) {
+		struct wset *w = &zt->v[zt->last - 1];
+		if (w->type == type && dname_equal(w->owner, owner))
+			return w;
+	}
 	int kl = rrset_key(key, zt->zone.id, owner, zt->zone.apex, type);
-	return kl < 0 ? NULL : get_key(zt, key, (size_t)kl, owner, type);
+	struct wset *w = kl < 0 ? NULL : get_key(zt, key, (size_t)kl, owner, type);
+	zt->last = w ? (size_t)(w - zt->v) + 1 : 0;
+	return w;
 }
 
 int zone_txn_begin(struct store *st, const uint8_t *apex, unsigned flags, size_t hint,
@@ -216,8 +241,8 @@ void zone_txn_set_policy(struct zone_txn *zt, enum serial_policy policy)
 
 static const char *file_copy(struct zone_txn *zt, const char *file)
 {
-	if (file == NULL)
-		return NULL;
+	if (file == NULL || (zt->flags & ZONE_TXN_BORROW))
+		return file;
 	if (file != zt->file_in) {
 		zt->file_in = file;
 		zt->file_copy = arena_dup(&zt->a, file, strlen(file) + 1);
@@ -260,7 +285,7 @@ int zone_txn_add(struct zone_txn *zt, const struct rr *rr, struct diag *d)
 		w->cap = cap;
 	}
 	struct rdata *r = &w->rd[w->n];
-	r->p = arena_dup(&zt->a, rr->rdata, rr->rdlen);
+	r->p = (zt->flags & ZONE_TXN_BORROW) ? rr->rdata : arena_dup(&zt->a, rr->rdata, rr->rdlen);
 	if (r->p == NULL && rr->rdlen)
 		return -ENOMEM;
 	r->len = rr->rdlen;
@@ -394,11 +419,27 @@ static bool rdata_same(const struct wset *w)
 	return true;
 }
 
-static int cmp_index(const void *a, const void *b, void *base)
+/* Sort entry: the key's first bytes after the zone id as a number, so most compares stay in cache. */
+struct order {
+	uint64_t prefix;
+	uint32_t index;
+};
+
+static uint64_t key_prefix(const struct wset *w)
 {
-	const struct wset *v = base;
-	const struct wset *x = &v[*(const uint32_t *)a], *y = &v[*(const uint32_t *)b];
-	return rdata_cmp(x->key, x->klen, y->key, y->klen);
+	uint64_t p = 0;
+	for (size_t i = 4; i < 12; i++)
+		p = p << 8 | (i < w->klen ? w->key[i] : 0);
+	return p;
+}
+
+static int cmp_order(const void *a, const void *b, void *base)
+{
+	const struct order *x = a, *y = b;
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	const struct wset *v = base, *wx = &v[x->index], *wy = &v[y->index];
+	return rdata_cmp(wx->key, wx->klen, wy->key, wy->klen);
 }
 
 /* In a full replacement, every stored RRset the edit did not mention is deleted. */
@@ -416,8 +457,10 @@ static int pull_unmentioned(struct zone_txn *zt)
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < 4 || memcmp(k.mv_data, id, 4) != 0)
 			break;
-		if (*hash_slot(zt, k.mv_data, k.mv_size) != 0)
+		struct slot *sl = hash_slot(zt, k.mv_data, k.mv_size);
+		if (sl->index != 0)
 			continue;
+		sl->hash = 0;    /* not taken: get_key() below claims its own slot */
 		if (rrset_key_split(k.mv_data, k.mv_size, zt->zone.apex, owner, &type)) {
 			rc = LS_ESTORE;
 			break;
@@ -604,15 +647,17 @@ int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
 		rc = zt->t.err ? zt->t.err : -ENOMEM;
 		goto fail;
 	}
+	struct order *sorted = malloc((zt->n + 1) * sizeof(*sorted));
 	order = malloc((zt->n + 1) * sizeof(*order));
-	if (order == NULL) {
+	if (order == NULL || sorted == NULL) {
+		free(sorted);
 		rc = -ENOMEM;
 		goto fail;
 	}
 	size_t nchanged = 0;
 	for (size_t i = 0; i < zt->n; i++) {
 		struct wset *w = &zt->v[i];
-		order[i] = (uint32_t)i;
+		sorted[i] = (struct order){ key_prefix(w), (uint32_t)i };
 		normalise(w, d);
 		w->changed = (w->n > 0) != w->old_exists ||
 		             (w->n > 0 && (w->ttl != w->old_ttl || !rdata_same(w)));
@@ -621,7 +666,10 @@ int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
 		nchanged += w->changed;
 	}
 	struct wset *soa = &zt->v[soa_i];
-	qsort_r(order, zt->n, sizeof(*order), cmp_index, zt->v);
+	qsort_r(sorted, zt->n, sizeof(*sorted), cmp_order, zt->v);
+	for (size_t i = 0; i < zt->n; i++)
+		order[i] = sorted[i].index;
+	free(sorted);
 	if ((rc = check_names(zt, order, zt->n, d)))
 		goto fail;
 	if (soa->n == 0)

@@ -16,6 +16,7 @@
 #define ZONE_TXN_EXCL    2u  /* with CREATE: fail with LS_EEXIST when it exists */
 #define ZONE_TXN_REPLACE 4u  /* the edit is the whole zone: RRsets it does not add go away */
 #define ZONE_TXN_CHECK   8u  /* commit only validates, then aborts (returns 0 when valid) */
+#define ZONE_TXN_BORROW 16u  /* added records' RDATA and file names outlive the transaction */
 
 /* What a commit changed: records borrowed until zone_txn_free(). */
 struct zone_diff {
