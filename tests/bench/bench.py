@@ -21,6 +21,8 @@ import sys
 import time
 import traceback
 
+sys.dont_write_bytecode = True   # keep tests/bench free of __pycache__
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
