@@ -15,6 +15,10 @@
 void zone_result_free(struct zone_result *r)
 {
 	zone_txn_free(r->zt);
+	if (r->zf) {
+		zonefile_free(r->zf);
+		free(r->zf);
+	}
 	memset(r, 0, sizeof(*r));
 }
 
@@ -304,16 +308,19 @@ int zone_ops_create(struct store *st, const uint8_t *apex, char *const *ns, size
 {
 	char zone[DNAME_STR_MAX], *text = NULL;
 	size_t len = 0;
-	struct zonefile zf;
+	struct zonefile *zf = malloc(sizeof(*zf));
 	int rc;
 	memset(res, 0, sizeof(*res));
-	if (nns == 0) {
+	if (zf == NULL)
+		return -ENOMEM;
+	FILE *f = nns ? open_memstream(&text, &len) : NULL;
+	if (f == NULL) {
+		free(zf);
+		if (nns)
+			return -errno;
 		diag_add(d, DIAG_ERROR, NULL, 0, "a new zone needs at least one name server (--ns NAME)");
 		return LS_EPARSE;
 	}
-	FILE *f = open_memstream(&text, &len);
-	if (f == NULL)
-		return -errno;
 	dname_format(zone, apex);
 	/* The first serial follows the policy, as every later one will. */
 	/* Name servers are host names: absolute even without the trailing dot. */
@@ -324,17 +331,17 @@ int zone_ops_create(struct store *st, const uint8_t *apex, char *const *ns, size
 		fprintf(f, "@ %u IN NS %s%s\n", default_ttl, ns[i], dot);
 	}
 	fclose(f);
-	zonefile_init(&zf);
-	rc = zonefile_read_mem(&zf, "--ns", text, len, apex, default_ttl, d);
+	zonefile_init(zf);
+	rc = zonefile_read_mem(zf, "--ns", text, len, apex, default_ttl, d);
 	if (rc == 0) {
-		struct rr *soa = &zf.rr[0];
+		struct rr *soa = &zf->rr[0];
 		uint8_t *rd = (uint8_t *)soa->rdata;
 		int off = soa_serial_offset(rd, soa->rdlen);
 		uint32_t first = serial_next(0, policy, time(NULL));
 		rd[off] = first >> 24; rd[off + 1] = first >> 16; rd[off + 2] = first >> 8; rd[off + 3] = first;
-		rc = zone_ops_import(st, &zf, ZONE_TXN_CREATE | ZONE_TXN_EXCL, policy, NULL, source, d, res);
+		rc = zone_ops_import(st, zf, ZONE_TXN_CREATE | ZONE_TXN_EXCL, policy, NULL, source, d, res);
 	}
-	zonefile_free(&zf);
+	res->zf = zf;     /* the result points into it */
 	free(text);
 	return rc;
 }

@@ -14,6 +14,7 @@
 struct zone_result {
 	struct zone_txn *zt;
 	struct zone_diff diff;
+	struct zonefile *zf;     /* records the diff points into, when the operation made them */
 };
 void zone_result_free(struct zone_result *r);
 
@@ -21,6 +22,7 @@ void zone_result_free(struct zone_result *r);
  * Makes the zone hold exactly the records of zf (creating it with CREATE, refusing
  * an existing one with EXCL). expect_serial, when given, must still be the zone's
  * serial (an edit based on an older copy is refused with LS_ECONFLICT).
+ * res points into zf's records: free zf only after res.
  */
 int zone_ops_import(struct store *st, const struct zonefile *zf, unsigned flags,
                     enum serial_policy policy, const uint32_t *expect_serial,

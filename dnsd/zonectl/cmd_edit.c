@@ -126,21 +126,24 @@ int cmd_zone_edit(struct ctl *c)
 		if ((rc = slurp(p, &after, &alen)) != 0)
 			goto fail;
 		if (alen == blen && memcmp(before, after, alen) == 0) {
-			rc = ctl_result(c, apex, LS_ENOCHANGE, NULL);
+			struct zone_result none = { 0 };
+			rc = ctl_result(c, apex, LS_ENOCHANGE, &none);
 			goto out;
 		}
 		zonefile_init(&zf);
+		memset(&res, 0, sizeof(res));
 		rc = zonefile_read_mem(&zf, p, after, alen, apex, c->cfg.default_ttl, &c->d);
 		if (rc == 0)
 			rc = zone_ops_import(c->st, &zf, 0, c->policy, &serial, "zonectl zone edit",
 			                     &c->d, &res);
-		zonefile_free(&zf);
 		if (rc == 0 || rc == LS_ENOCHANGE) {
 			rc = ctl_result(c, apex, rc, &res);
 			zone_result_free(&res);
+			zonefile_free(&zf);     /* after the result, which points into it */
 			goto out;
 		}
 		zone_result_free(&res);
+		zonefile_free(&zf);
 		if (rc == LS_ECONFLICT) {
 			rc = ctl_fail(c, rc, "zone %s changed while you edited (serial was %u); your edit is kept in %s",
 			              zone, serial, p);
