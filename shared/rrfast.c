@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include "shared/rrfast.h"
+#include "shared/rrlint.h"
 #include "shared/zone_check.h"
 
 #define FAST_TOKENS 24
@@ -52,35 +53,9 @@ static bool is(const struct tok *t, const char *word)
 	return strlen(word) == t->len && strncasecmp(t->s, word, t->len) == 0;
 }
 
-/* A TTL or time value: digits with optional s/m/h/d/w units, as ldns reads them. */
 static bool period(const struct tok *t, uint32_t *out)
 {
-	uint64_t total = 0, cur = 0;
-	bool digits = false;
-	if (t->len == 0 || !isdigit((unsigned char)t->s[0]))
-		return false;
-	for (size_t i = 0; i < t->len; i++) {
-		char c = (char)tolower((unsigned char)t->s[i]);
-		if (isdigit((unsigned char)c)) {
-			cur = cur * 10 + (uint64_t)(c - '0');
-			digits = true;
-			if (cur > 0xffffffffu)
-				return false;
-			continue;
-		}
-		uint64_t mul = c == 's' ? 1 : c == 'm' ? 60 : c == 'h' ? 3600 : c == 'd' ? 86400
-		             : c == 'w' ? 604800 : 0;
-		if (mul == 0 || !digits)
-			return false;
-		total += cur * mul;
-		cur = 0;
-		digits = false;
-	}
-	total += cur;
-	if (total > 0xffffffffu)
-		return false;
-	*out = (uint32_t)total;
-	return true;
+	return rrlint_period(t->s, t->len, out);
 }
 
 static bool u16(const struct tok *t, uint16_t *out)
@@ -252,15 +227,17 @@ bool rrfast_parse(struct rr_parser *p, const char *text, struct rr *out)
 	}
 	uint32_t ttl = 0;
 	bool have_ttl = false;
-	/* [TTL] [class], then the type: the order ldns reads (it refuses class before TTL). */
-	if (isdigit((unsigned char)t[i].s[0])) {
-		if (!period(&t[i], &ttl))
-			return false;
-		have_ttl = true;
-		i++;
+	/* [TTL] [class] or [class] [TTL] (RFC 1035 5.1), then the type. */
+	for (int k = 0; k < 2 && i < n; k++) {
+		if (!have_ttl && isdigit((unsigned char)t[i].s[0])) {
+			if (!period(&t[i], &ttl))
+				return false;
+			have_ttl = true;
+			i++;
+		} else if (is(&t[i], "IN")) {
+			i++;
+		}
 	}
-	if (i < n && is(&t[i], "IN"))
-		i++;
 	if (i >= n)
 		return false;
 	uint16_t type = fast_type(&t[i]);

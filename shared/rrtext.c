@@ -7,6 +7,7 @@
 #include <ldns/ldns.h>
 #include "shared/err.h"
 #include "shared/rrfast.h"
+#include "shared/rrlint.h"
 #include "shared/rrtext.h"
 
 /* Passed to ldns as the default TTL, so a record without one can be told apart. */
@@ -105,6 +106,7 @@ int rr_parse(struct rr_parser *p, const char *text, struct rr *out, char *err, s
 {
 	ldns_rr *rr = NULL;
 	int rc = LS_EPARSE;
+	struct rr_fields f;
 	if (!p->no_fast && rrfast_parse(p, text, out))
 		return 0;
 	if (p->prev_stale) {
@@ -115,14 +117,24 @@ int rr_parse(struct rr_parser *p, const char *text, struct rr *out, char *err, s
 		                                p->prev_wire);
 		p->prev_stale = false;
 	}
+	/* RFC 1035 allows the class before the TTL; ldns does not: swap them for it. */
+	bool split = rrlint_split(text, &f);
+	char *reordered = split ? rrlint_reorder(text, &f) : NULL;
+	if (reordered) {
+		text = reordered;
+		split = rrlint_split(text, &f);
+	}
 	ldns_status s = ldns_rr_new_frm_str(&rr, text, TTL_ABSENT, p->origin, &p->prev);
 	sync_prev(p);
 	if (s != LDNS_STATUS_OK) {
-		/* ldns says what kind of error; the text says where. */
-		while (*text == ' ' || *text == '\t')
-			text++;
-		snprintf(err, errlen, "%s: \"%.60s%s\"", ldns_get_errorstr_by_id(s), text,
-		         strlen(text) > 60 ? "..." : "");
+		if (!split || !rrlint_explain(&f, rr_parser_origin(p), err, errlen)) {
+			/* ldns says what kind of error; the text says where. */
+			while (*text == ' ' || *text == '\t')
+				text++;
+			snprintf(err, errlen, "%s: \"%.60s%s\"", ldns_get_errorstr_by_id(s), text,
+			         strlen(text) > 60 ? "..." : "");
+		}
+		free(reordered);
 		return LS_EPARSE;
 	}
 	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
@@ -132,9 +144,14 @@ int rr_parse(struct rr_parser *p, const char *text, struct rr *out, char *err, s
 		goto fail;
 	}
 	if (!names_absolute(rr)) {
-		snprintf(err, errlen, "relative name and no $ORIGIN to complete it");
+		/* With an origin, only a name too long to take it stays relative. */
+		if (!split || !rrlint_explain(&f, rr_parser_origin(p), err, errlen))
+			snprintf(err, errlen, "%s", p->have_origin ? "name longer than 255 octets"
+			                            : "relative name and no $ORIGIN to complete it");
 		goto fail;
 	}
+	if (split && !rrlint_ranges(&f, rr, err, errlen))
+		goto fail;
 	uint32_t ttl = ldns_rr_ttl(rr);
 	p->ttl_absent = ttl == TTL_ABSENT;
 	if (ttl == TTL_ABSENT) {
@@ -165,9 +182,11 @@ int rr_parse(struct rr_parser *p, const char *text, struct rr *out, char *err, s
 		goto fail;
 	}
 	ldns_rr_free(rr);
+	free(reordered);
 	return 0;
 fail:
 	ldns_rr_free(rr);
+	free(reordered);
 	return rc;
 }
 

@@ -42,6 +42,7 @@ struct zone_txn {
 	struct slot *hash;          /* open addressing, load at most 1/2 */
 	size_t hcap;
 	const char *file_in, *file_copy;   /* the last file name seen, and its copy */
+	const char *last_file;      /* where the edit's records came from, for zone-wide errors */
 	size_t last;                /* index + 1 of the RRset used last: files group records */
 };
 
@@ -291,6 +292,8 @@ int zone_txn_add(struct zone_txn *zt, const struct rr *rr, struct diag *d)
 	r->len = rr->rdlen;
 	r->file = file_copy(zt, rr->file);
 	r->line = rr->line;
+	if (r->file)
+		zt->last_file = r->file;
 	w->n++;
 	return 0;
 }
@@ -672,10 +675,12 @@ int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
 	free(sorted);
 	if ((rc = check_names(zt, order, zt->n, d)))
 		goto fail;
+	/* Zone-wide errors name the file (and the SOA's line) the edit came from. */
 	if (soa->n == 0)
-		diag_add(d, DIAG_ERROR, NULL, 0, "zone %s: no SOA record at the apex", zone);
+		diag_add(d, DIAG_ERROR, zt->last_file, 0, "zone %s: no SOA record at the apex", zone);
 	if (zt->v[ns_i].n == 0)
-		diag_add(d, DIAG_ERROR, NULL, 0, "zone %s: no NS records at the apex", zone);
+		diag_add(d, DIAG_ERROR, soa->n && soa->rd[0].file ? soa->rd[0].file : zt->last_file,
+		         soa->n ? soa->rd[0].line : 0, "zone %s: no NS records at the apex", zone);
 	if (zt->errors || (d && d->errors > errors_before)) {
 		rc = LS_EINVAL_ZONE;
 		goto fail;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <ldns/ldns.h>
 #include "shared/err.h"
+#include "shared/rrlint.h"
 #include "shared/rrtext.h"
 #include "shared/zonefile.h"
 
@@ -189,10 +190,9 @@ static void directive(struct reader *r, const char *file, unsigned line, const c
 		else
 			rr_parser_set_origin(&r->p, origin);
 	} else if (strcasecmp(name, "$TTL") == 0) {
-		const char *end;
-		uint32_t ttl = have_arg ? ldns_str2period(arg, &end) : 0;
-		if (!have_arg || have_arg2 || *end != 0 || !isdigit((unsigned char)arg[0]))
-			diag_add(r->d, DIAG_ERROR, file, line, "$TTL needs one TTL value");
+		uint32_t ttl = 0;
+		if (!have_arg || have_arg2 || !rrlint_period(arg, strlen(arg), &ttl))
+			diag_add(r->d, DIAG_ERROR, file, line, "$TTL needs one TTL value (0 to 2147483647)");
 		else if (ttl > 2147483647u)
 			diag_add(r->d, DIAG_ERROR, file, line, "$TTL %s is above 2147483647", arg);
 		else {

@@ -197,7 +197,11 @@ int main(int argc, char **argv)
 	}
 	const struct command *cmd = lookup(npos, pos, &words);
 	if (cmd == NULL) {
-		rc = usage_error(NULL, "unknown command '%s'; try `zonectl help`", pos[0]);
+		/* "zonectl zone" alone: show that group's commands. */
+		if (npos == 1 && cmd_help(1, pos) == EXIT_OK)
+			rc = help ? EXIT_OK : EXIT_USAGE;
+		else
+			rc = usage_error(NULL, "unknown command '%s'; try `zonectl help`", pos[0]);
 		goto out;
 	}
 	if (help) {

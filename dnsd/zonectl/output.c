@@ -113,6 +113,7 @@ int ctl_result(struct ctl *c, const uint8_t *apex, int rc, const struct zone_res
 	dname_format(zone, apex);
 	if (rc != 0 && rc != LS_ENOCHANGE)
 		return ctl_fail(c, rc, "zone %s unchanged", zone);
+	diag_sort(&c->d);
 	const struct zone_diff *df = &res->diff;
 	if (c->json) {
 		printf("{\"zone\":");
