@@ -77,6 +77,16 @@ static int cmd_help(int argc, char **argv)
 	return EXIT_USAGE;
 }
 
+/* True when some command's first word is word ("zone", "rr"). */
+static bool is_group(const char *word)
+{
+	size_t l = strlen(word);
+	for (const struct command *cmd = zonectl_commands; cmd->name; cmd++)
+		if (strncmp(cmd->name, word, l) == 0 && cmd->name[l] == ' ')
+			return true;
+	return false;
+}
+
 static bool takes(const struct command *cmd, const char *opt)
 {
 	size_t l = strlen(opt);
@@ -198,7 +208,7 @@ int main(int argc, char **argv)
 	const struct command *cmd = lookup(npos, pos, &words);
 	if (cmd == NULL) {
 		/* "zonectl zone" alone: show that group's commands. */
-		if (npos == 1 && cmd_help(1, pos) == EXIT_OK)
+		if (npos == 1 && is_group(pos[0]) && cmd_help(1, pos) == EXIT_OK)
 			rc = help ? EXIT_OK : EXIT_USAGE;
 		else
 			rc = usage_error(NULL, "unknown command '%s'; try `zonectl help`", pos[0]);
