@@ -222,7 +222,7 @@ bool rrfast_parse(struct rr_parser *p, const char *text, struct rr *out)
 		olen = dname_wire_len(p->prev_wire, DNAME_MAX);
 		memcpy(owner, p->prev_wire, (size_t)olen);
 		i = 0;
-	} else if ((olen = name(&t[0], origin, owner)) < 0) {
+	} else if ((t[0].s[0] == '@' && t[0].len > 1) || (olen = name(&t[0], origin, owner)) < 0) {
 		return false;
 	}
 	uint32_t ttl = 0;

@@ -124,6 +124,13 @@ int rr_parse(struct rr_parser *p, const char *text, struct rr *out, char *err, s
 		text = reordered;
 		split = rrlint_split(text, &f);
 	}
+	/* ldns reads an owner "@x" as the origin itself; it is a typo, not a name. */
+	if (split && f.owner >= 0 && f.tok[f.owner][0] == '@' && f.len[f.owner] > 1) {
+		snprintf(err, errlen, "owner '%.*s': '@' stands alone for the origin",
+		         (int)(f.len[f.owner] > 40 ? 40 : f.len[f.owner]), f.tok[f.owner]);
+		free(reordered);
+		return LS_EPARSE;
+	}
 	ldns_status s = ldns_rr_new_frm_str(&rr, text, TTL_ABSENT, p->origin, &p->prev);
 	sync_prev(p);
 	if (s != LDNS_STATUS_OK) {
