@@ -63,15 +63,9 @@ int cmd_rr_list(struct ctl *c)
 		fprintf(stderr, "zonectl: unknown type '%s'\n", c->args[2]);
 		return EXIT_USAGE;
 	}
-	int rc = ctl_open(c, false);
+	int rc = ctl_read_zone(c, &t, &z);
 	if (rc)
 		return rc;
-	if ((rc = store_begin(c->st, false, 0, &t)) != 0)
-		return ctl_fail(c, rc, "cannot read the store");
-	if ((rc = zone_get(&t, apex, &z)) != 0) {
-		store_abort(&t);
-		return ctl_fail(c, rc, "zone %s", dname_format(zone, apex));
-	}
 	if (c->json)
 		printf("{\"zone\":\"%s\",\"records\":[", dname_format(zone, apex));
 	rc = zone_walk(&t, &z, c->nargs > 1 ? owner : NULL, type, show_rr, &l);

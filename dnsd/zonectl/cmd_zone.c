@@ -39,10 +39,10 @@ int cmd_zone_list(struct ctl *c)
 	struct zone_info *zones = NULL;
 	size_t n = 0;
 	char name[DNAME_STR_MAX], t1[32], t2[32];
-	int rc = ctl_open(c, false);
+	int rc = ctl_read(c, &t);
 	if (rc)
 		return rc;
-	if ((rc = store_begin(c->st, false, 0, &t)) != 0 || (rc = zone_list(&t, &zones, &n)) != 0) {
+	if ((rc = zone_list(&t, &zones, &n)) != 0) {
 		store_abort(&t);
 		return ctl_fail(c, rc, "cannot list zones");
 	}
@@ -178,30 +178,11 @@ fail:
 	return rc;
 }
 
-/* Opens a read transaction on the zone named by args[0]. */
-static int open_zone(struct ctl *c, struct store_txn *t, struct zone_info *z)
-{
-	uint8_t apex[DNAME_MAX];
-	char zone[DNAME_STR_MAX];
-	int rc;
-	if (ctl_zone_name(c, c->args[0], apex))
-		return EXIT_USAGE;
-	if ((rc = ctl_open(c, false)) != 0)
-		return rc;
-	if ((rc = store_begin(c->st, false, 0, t)) != 0)
-		return ctl_fail(c, rc, "cannot read the store");
-	if ((rc = zone_get(t, apex, z)) != 0) {
-		store_abort(t);
-		return ctl_fail(c, rc, "zone %s", dname_format(zone, apex));
-	}
-	return 0;
-}
-
 int cmd_zone_export(struct ctl *c)
 {
 	struct store_txn t;
 	struct zone_info z;
-	int rc = open_zone(c, &t, &z);
+	int rc = ctl_read_zone(c, &t, &z);
 	if (rc)
 		return rc;
 	rc = export_to(c, &t, &z);
@@ -263,11 +244,9 @@ int cmd_zone_history(struct ctl *c)
 	struct history_ctx h = { c, 0 };
 	if (ctl_zone_name(c, c->args[0], apex))
 		return EXIT_USAGE;
-	int rc = ctl_open(c, false);
+	int rc = ctl_read(c, &t);
 	if (rc)
 		return rc;
-	if ((rc = store_begin(c->st, false, 0, &t)) != 0)
-		return ctl_fail(c, rc, "cannot read the store");
 	if (c->json)
 		printf("{\"history\":[");
 	rc = history_list(&t, apex, show_history, &h);

@@ -7,6 +7,7 @@
 #include "shared/config.h"
 #include "shared/diag.h"
 #include "shared/store.h"
+#include "shared/zone.h"
 #include "shared/zone_ops.h"
 
 /* Exit codes, documented in zonectl(8). */
@@ -50,6 +51,10 @@ extern const struct command zonectl_commands[];
 
 /* Opens the store (read-only when write is false); prints why it cannot. */
 int ctl_open(struct ctl *c, bool write);
+/* Opens the store read-only and begins a read transaction; prints why it cannot. */
+int ctl_read(struct ctl *c, struct store_txn *t);
+/* ctl_read(), then the zone named by args[0]; prints why it cannot. */
+int ctl_read_zone(struct ctl *c, struct store_txn *t, struct zone_info *z);
 /* Parses a zone name from the command line (absolute even without the trailing dot). */
 int ctl_zone_name(struct ctl *c, const char *arg, uint8_t apex[DNAME_MAX]);
 /* Prints an error for rc with context and returns the exit code for it. */

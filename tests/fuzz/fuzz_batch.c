@@ -5,25 +5,13 @@
 #include <unistd.h>
 #include "shared/err.h"
 #include "shared/zone_ops.h"
+#include "tests/fuzz/fuzz_store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct store *st;
-static char dir[] = "/tmp/fuzz_batch.XXXXXX";
 static const uint8_t apex[] = "\4fuzz\7example";
 
-static void cleanup(void)
-{
-	char path[64];
-	store_close(st);
-	snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-	unlink(path);
-	rmdir(dir);
-}
-
-static void load_base(void)
+static void load_base(struct store *st)
 {
 	static const char base[] =
 		"@ 300 IN SOA ns hostmaster 1 3600 900 1209600 300\n@ NS ns\nns A 192.0.2.1\n"
@@ -43,11 +31,10 @@ static void load_base(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct store *st;
 	if (st == NULL) {
-		if (mkdtemp(dir) == NULL || store_open(&st, dir, 0) != 0)
-			abort();
-		atexit(cleanup);
-		load_base();
+		st = fuzz_store();
+		load_base(st);
 	}
 	struct diag d;
 	struct zone_result res;

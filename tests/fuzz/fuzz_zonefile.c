@@ -6,32 +6,16 @@
 #include "shared/err.h"
 #include "shared/rrtext.h"
 #include "shared/zone_ops.h"
+#include "tests/fuzz/fuzz_store.h"
 #include "shared/zonefile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct store *st;
-static char dir[] = "/tmp/fuzz_zonefile.XXXXXX";
-
-static void cleanup(void)
-{
-	char path[64];
-	store_close(st);
-	snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-	unlink(path);
-	rmdir(dir);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t origin[] = "\4fuzz\7example";
-	if (st == NULL) {
-		if (mkdtemp(dir) == NULL || store_open(&st, dir, 0) != 0)
-			abort();
-		atexit(cleanup);
-	}
+	struct store *st = fuzz_store();
 	struct zonefile zf;
 	struct diag d;
 	struct zone_result res;

@@ -1,0 +1,35 @@
+/* A store in a temporary directory for fuzz targets, opened once and removed at exit. */
+#ifndef FUZZ_STORE_H
+#define FUZZ_STORE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "shared/store.h"
+
+static struct store *fuzz_st;
+static char fuzz_dir[] = "/tmp/lockstep-fuzz.XXXXXX";
+
+static void fuzz_store_cleanup(void)
+{
+	char path[64];
+	store_close(fuzz_st);
+	snprintf(path, sizeof(path), "%s/data.mdb", fuzz_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/lock.mdb", fuzz_dir);
+	unlink(path);
+	rmdir(fuzz_dir);
+}
+
+/* The store, made on first use. */
+static struct store *fuzz_store(void)
+{
+	if (fuzz_st == NULL) {
+		if (mkdtemp(fuzz_dir) == NULL || store_open(&fuzz_st, fuzz_dir, 0) != 0)
+			abort();
+		atexit(fuzz_store_cleanup);
+	}
+	return fuzz_st;
+}
+
+#endif
