@@ -226,7 +226,7 @@ bool rrfast_parse(struct rr_parser *p, const char *text, struct rr *out)
 		return false;
 	}
 	uint32_t ttl = 0;
-	bool have_ttl = false;
+	bool have_ttl = false, have_class = false;
 	/* [TTL] [class] or [class] [TTL] (RFC 1035 5.1), then the type. */
 	for (int k = 0; k < 2 && i < n; k++) {
 		if (!have_ttl && isdigit((unsigned char)t[i].s[0])) {
@@ -234,7 +234,8 @@ bool rrfast_parse(struct rr_parser *p, const char *text, struct rr *out)
 				return false;
 			have_ttl = true;
 			i++;
-		} else if (is(&t[i], "IN")) {
+		} else if (!have_class && is(&t[i], "IN")) {
+			have_class = true;
 			i++;
 		}
 	}
