@@ -11,24 +11,8 @@
 #include "shared/rrtext.h"
 #include "shared/wire.h"
 #include "shared/zone_check.h"
+#include "shared/zone_wset.h"
 #include "shared/zone_txn.h"
-
-/* One RRset as the edit leaves it, next to what the store holds. */
-struct wset {
-	const uint8_t *key;
-	const uint8_t *owner;
-	struct rdata *old, *rd;     /* arrays in the arena */
-	uint32_t nold, n, cap;
-	uint32_t old_ttl, ttl;
-	uint16_t klen, type;
-	bool old_exists, changed, ttl_warned;
-};
-
-/* A hash slot: the key's hash (to skip most key compares) and its index + 1 into v. */
-struct slot {
-	uint32_t hash;
-	uint32_t index;             /* 0: empty */
-};
 
 struct zone_txn {
 	struct store_txn t;
@@ -37,66 +21,11 @@ struct zone_txn {
 	bool creating, errors;
 	char source[HISTORY_SOURCE_MAX];
 	struct arena a;
-	struct wset *v;
-	size_t n, cap;
-	struct slot *hash;          /* open addressing, load at most 1/2 */
-	size_t hcap;
+	struct wset_map m;
 	const char *file_in, *file_copy;   /* the last file name seen, and its copy */
 	const char *last_file;      /* where the edit's records came from, for zone-wide errors */
 	size_t last;                /* index + 1 of the RRset used last: files group records */
 };
-
-static uint64_t hash_key(const uint8_t *k, size_t len)
-{
-	uint64_t h = 1469598103934665603ull;    /* FNV-1a */
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ k[i]) * 1099511628211ull;
-	/* FNV's low bits cluster for keys that differ only at the end: mix before masking. */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return h;
-}
-
-static int hash_grow(struct zone_txn *zt)
-{
-	size_t hcap = zt->hcap ? zt->hcap * 2 : 1024;
-	struct slot *h = calloc(hcap, sizeof(*h));
-	if (h == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < zt->hcap; i++) {
-		if (zt->hash[i].index == 0)
-			continue;
-		size_t s = (zt->hash[i].hash * 0x9e3779b97f4a7c15ull >> 32) & (hcap - 1);
-		while (h[s].index)
-			s = (s + 1) & (hcap - 1);
-		h[s] = zt->hash[i];
-	}
-	free(zt->hash);
-	zt->hash = h;
-	zt->hcap = hcap;
-	return 0;
-}
-
-/* Slot for key: its index is the entry's + 1 when present, 0 when free. */
-static struct slot *hash_slot(struct zone_txn *zt, const uint8_t *key, size_t klen)
-{
-	uint32_t hv = (uint32_t)hash_key(key, klen);
-	size_t s = (hv * 0x9e3779b97f4a7c15ull >> 32) & (zt->hcap - 1);
-	for (;;) {
-		struct slot *sl = &zt->hash[s];
-		if (sl->index == 0) {
-			sl->hash = hv;
-			return sl;
-		}
-		if (sl->hash == hv) {
-			const struct wset *w = &zt->v[sl->index - 1];
-			if (w->klen == klen && memcmp(w->key, key, klen) == 0)
-				return sl;
-		}
-		s = (s + 1) & (zt->hcap - 1);
-	}
-}
 
 static int load_old(struct zone_txn *zt, struct wset *w)
 {
@@ -133,27 +62,10 @@ static int load_old(struct zone_txn *zt, struct wset *w)
 static struct wset *get_key(struct zone_txn *zt, const uint8_t *key, size_t klen,
                             const uint8_t *owner, uint16_t type)
 {
-	if ((zt->n + 1) * 2 > zt->hcap && hash_grow(zt))
-		return NULL;
-	struct slot *slot = hash_slot(zt, key, klen);
-	if (slot->index)
-		return &zt->v[slot->index - 1];
-	if (zt->n == zt->cap) {
-		size_t cap = zt->cap ? zt->cap * 2 : 256;
-		struct wset *v = realloc(zt->v, cap * sizeof(*v));
-		if (v == NULL)
-			return NULL;
-		zt->v = v;
-		zt->cap = cap;
-	}
-	struct wset *w = &zt->v[zt->n];
-	memset(w, 0, sizeof(*w));
-	w->key = arena_dup(&zt->a, key, klen);
-	w->owner = arena_dup(&zt->a, owner, (size_t)dname_wire_len(owner, DNAME_MAX));
-	if (w->key == NULL || w->owner == NULL)
-		return NULL;
-	w->klen = (uint16_t)klen;
-	w->type = type;
+	bool created;
+	struct wset *w = wset_map_get(&zt->m, &zt->a, key, klen, owner, type, &created);
+	if (w == NULL || !created)
+		return w;
 	if (!zt->creating && load_old(zt, w))
 		return NULL;
 	if (!(zt->flags & ZONE_TXN_REPLACE) && w->old_exists) {
@@ -163,7 +75,6 @@ static struct wset *get_key(struct zone_txn *zt, const uint8_t *key, size_t klen
 		w->n = w->cap = w->nold;
 		w->ttl = w->old_ttl;
 	}
-	slot->index = (uint32_t)++zt->n;
 	return w;
 }
 
@@ -171,13 +82,13 @@ static struct wset *get(struct zone_txn *zt, const uint8_t *owner, uint16_t type
 {
 	uint8_t key[RRSET_KEY_MAX];
 	if (zt->last) {
-		struct wset *w = &zt->v[zt->last - 1];
+		struct wset *w = &zt->m.v[zt->last - 1];
 		if (w->type == type && dname_equal(w->owner, owner))
 			return w;
 	}
 	int kl = rrset_key(key, zt->zone.id, owner, zt->zone.apex, type);
 	struct wset *w = kl < 0 ? NULL : get_key(zt, key, (size_t)kl, owner, type);
-	zt->last = w ? (size_t)(w - zt->v) + 1 : 0;
+	zt->last = w ? (size_t)(w - zt->m.v) + 1 : 0;
 	return w;
 }
 
@@ -188,6 +99,7 @@ int zone_txn_begin(struct store *st, const uint8_t *apex, unsigned flags, size_t
 	if (zt == NULL)
 		return -ENOMEM;
 	arena_init(&zt->a);
+	wset_map_init(&zt->m);
 	zt->flags = flags;
 	snprintf(zt->source, sizeof(zt->source), "%s", source ? source : "");
 	int rc = store_begin(st, true, hint, &zt->t);
@@ -207,9 +119,6 @@ int zone_txn_begin(struct store *st, const uint8_t *apex, unsigned flags, size_t
 		zt->zone.id = (uint32_t)id;
 		zt->creating = true;
 	}
-	if (rc)
-		goto fail;
-	rc = hash_grow(zt);
 	if (rc)
 		goto fail;
 	*out = zt;
@@ -374,75 +283,14 @@ int zone_txn_del_rrset(struct zone_txn *zt, const uint8_t *owner, uint16_t type)
 	for (size_t i = 0; i < nt; i++)
 		get(zt, owner, types[i]);    /* pulls them into the working set */
 	free(types);
-	for (size_t i = 0; i < zt->n; i++) {
-		struct wset *w = &zt->v[i];
+	for (size_t i = 0; i < zt->m.n; i++) {
+		struct wset *w = &zt->m.v[i];
 		if (w->n > 0 && dname_equal(w->owner, owner)) {
 			w->n = 0;
 			found = true;
 		}
 	}
 	return found ? 0 : LS_ENOTFOUND;
-}
-
-static int cmp_rdata(const void *a, const void *b)
-{
-	const struct rdata *x = a, *y = b;
-	return rdata_cmp(x->p, x->len, y->p, y->len);
-}
-
-/* Sorts and removes duplicates (RFC 2181 5: an RRset holds each record once). */
-static void normalise(struct wset *w, struct diag *d)
-{
-	char name[DNAME_STR_MAX], tn[16];
-	if (w->n > 1)
-		qsort(w->rd, w->n, sizeof(*w->rd), cmp_rdata);
-	uint32_t out = 0;
-	for (uint32_t i = 0; i < w->n; i++) {
-		if (out > 0 && cmp_rdata(&w->rd[out - 1], &w->rd[i]) == 0) {
-			if (w->rd[i].file)
-				diag_add(d, DIAG_WARNING, w->rd[i].file, w->rd[i].line,
-				         "duplicate %s record at %s ignored", rr_type_name(w->type, tn, sizeof(tn)),
-				         dname_format(name, w->owner));
-			continue;
-		}
-		w->rd[out++] = w->rd[i];
-	}
-	w->n = out;
-	if (w->nold > 1)
-		qsort(w->old, w->nold, sizeof(*w->old), cmp_rdata);
-}
-
-static bool rdata_same(const struct wset *w)
-{
-	if (w->n != w->nold)
-		return false;
-	for (uint32_t i = 0; i < w->n; i++)
-		if (cmp_rdata(&w->rd[i], &w->old[i]) != 0)
-			return false;
-	return true;
-}
-
-/* Sort entry: the key's first bytes after the zone id as a number, so most compares stay in cache. */
-struct order {
-	uint64_t prefix;
-	uint32_t index;
-};
-
-static uint64_t key_prefix(const struct wset *w)
-{
-	uint64_t p = 0;
-	for (size_t i = 4; i < 12; i++)
-		p = p << 8 | (i < w->klen ? w->key[i] : 0);
-	return p;
-}
-
-static int cmp_order(const void *a, const void *b, void *base)
-{
-	const struct order *x = a, *y = b;
-	if (x->prefix != y->prefix)
-		return x->prefix < y->prefix ? -1 : 1;
-	const struct wset *v = base, *wx = &v[x->index], *wy = &v[y->index];
-	return rdata_cmp(wx->key, wx->klen, wy->key, wy->klen);
 }
 
 /* In a full replacement, every stored RRset the edit did not mention is deleted. */
@@ -460,10 +308,8 @@ static int pull_unmentioned(struct zone_txn *zt)
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < 4 || memcmp(k.mv_data, id, 4) != 0)
 			break;
-		struct slot *sl = hash_slot(zt, k.mv_data, k.mv_size);
-		if (sl->index != 0)
+		if (wset_map_find(&zt->m, k.mv_data, k.mv_size))
 			continue;
-		sl->hash = 0;    /* not taken: get_key() below claims its own slot */
 		if (rrset_key_split(k.mv_data, k.mv_size, zt->zone.apex, owner, &type)) {
 			rc = LS_ESTORE;
 			break;
@@ -483,13 +329,13 @@ static int check_names(struct zone_txn *zt, const uint32_t *order, size_t n, str
 	uint16_t *types = NULL;
 	size_t cap = 0;
 	for (size_t i = 0; i < n;) {
-		const struct wset *first = &zt->v[order[i]];
+		const struct wset *first = &zt->m.v[order[i]];
 		size_t j = i;
 		bool touched = false;
 		const struct rdata *where = NULL;
 		size_t nt = 0;
 		for (; j < n; j++) {
-			const struct wset *w = &zt->v[order[j]];
+			const struct wset *w = &zt->m.v[order[j]];
 			if (w->klen != first->klen || memcmp(w->key, first->key, w->klen - 2u) != 0)
 				break;
 			touched |= w->changed && w->n > 0;
@@ -499,8 +345,10 @@ static int check_names(struct zone_txn *zt, const uint32_t *order, size_t n, str
 		if (touched) {
 			uint16_t *stored;
 			size_t ns;
-			int rc = (zt->flags & ZONE_TXN_REPLACE) ? (stored = NULL, ns = 0, 0)
-			                                        : stored_types(zt, first->owner, &stored, &ns);
+			/* A full replacement has every stored RRset in the working set already. */
+			stored = NULL;
+			ns = 0;
+			int rc = (zt->flags & ZONE_TXN_REPLACE) ? 0 : stored_types(zt, first->owner, &stored, &ns);
 			if (rc)
 				return rc;
 			if (cap < (j - i) + ns) {
@@ -514,12 +362,12 @@ static int check_names(struct zone_txn *zt, const uint32_t *order, size_t n, str
 				types = t;
 			}
 			for (size_t k = i; k < j; k++)
-				if (zt->v[order[k]].n > 0)
-					types[nt++] = zt->v[order[k]].type;
+				if (zt->m.v[order[k]].n > 0)
+					types[nt++] = zt->m.v[order[k]].type;
 			for (size_t s = 0; s < ns; s++) {
 				bool in_edit = false;
 				for (size_t k = i; k < j; k++)
-					in_edit |= zt->v[order[k]].type == stored[s];
+					in_edit |= zt->m.v[order[k]].type == stored[s];
 				if (!in_edit)
 					types[nt++] = stored[s];
 			}
@@ -545,7 +393,7 @@ static void diff_rrset(const struct wset *w, struct rr *del, size_t *ndel, struc
 		else if (j == w->n)
 			c = -1;
 		else
-			c = ttl_changed ? 0 : cmp_rdata(&w->old[i], &w->rd[j]);
+			c = ttl_changed ? 0 : wset_rdata_cmp(&w->old[i], &w->rd[j]);
 		if (c == 0 && !ttl_changed) {
 			i++, j++;
 			continue;
@@ -573,8 +421,8 @@ static int build_diff(struct zone_txn *zt, const uint32_t *order, size_t n,
 	size_t ndel = 0, nadd = 0;
 	diff_rrset(soa, NULL, &ndel, NULL, &nadd);
 	for (size_t i = 0; i < n; i++)
-		if (zt->v[order[i]].changed && &zt->v[order[i]] != soa)
-			diff_rrset(&zt->v[order[i]], NULL, &ndel, NULL, &nadd);
+		if (zt->m.v[order[i]].changed && &zt->m.v[order[i]] != soa)
+			diff_rrset(&zt->m.v[order[i]], NULL, &ndel, NULL, &nadd);
 	diff->del = arena_alloc(&zt->a, (ndel + 1) * sizeof(struct rr));
 	diff->add = arena_alloc(&zt->a, (nadd + 1) * sizeof(struct rr));
 	if (diff->del == NULL || diff->add == NULL)
@@ -582,8 +430,8 @@ static int build_diff(struct zone_txn *zt, const uint32_t *order, size_t n,
 	diff->ndel = diff->nadd = 0;
 	diff_rrset(soa, diff->del, &diff->ndel, diff->add, &diff->nadd);
 	for (size_t i = 0; i < n; i++)
-		if (zt->v[order[i]].changed && &zt->v[order[i]] != soa)
-			diff_rrset(&zt->v[order[i]], diff->del, &diff->ndel, diff->add, &diff->nadd);
+		if (zt->m.v[order[i]].changed && &zt->m.v[order[i]] != soa)
+			diff_rrset(&zt->m.v[order[i]], diff->del, &diff->ndel, diff->add, &diff->nadd);
 	return 0;
 }
 
@@ -600,7 +448,7 @@ static int write_rrsets(struct zone_txn *zt, const uint32_t *order, size_t n)
 	uint8_t *buf = NULL;
 	size_t cap = 0;
 	for (size_t i = 0; i < n && zt->t.err == 0; i++) {
-		const struct wset *w = &zt->v[order[i]];
+		const struct wset *w = &zt->m.v[order[i]];
 		if (!w->changed)
 			continue;
 		if (w->n == 0) {
@@ -643,42 +491,30 @@ int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
 		goto fail;
 	/* Indexes, not pointers: get() may move the array. */
 	struct wset *w0 = get(zt, zt->zone.apex, T_SOA);
-	size_t soa_i = w0 ? (size_t)(w0 - zt->v) : 0;
+	size_t soa_i = w0 ? (size_t)(w0 - zt->m.v) : 0;
 	w0 = w0 ? get(zt, zt->zone.apex, T_NS) : NULL;
-	size_t ns_i = w0 ? (size_t)(w0 - zt->v) : 0;
-	if (w0 == NULL) {
+	size_t ns_i = w0 ? (size_t)(w0 - zt->m.v) : 0;
+	if (w0 == NULL || (order = wset_map_order(&zt->m)) == NULL) {
 		rc = zt->t.err ? zt->t.err : -ENOMEM;
 		goto fail;
 	}
-	struct order *sorted = malloc((zt->n + 1) * sizeof(*sorted));
-	order = malloc((zt->n + 1) * sizeof(*order));
-	if (order == NULL || sorted == NULL) {
-		free(sorted);
-		rc = -ENOMEM;
-		goto fail;
-	}
-	size_t nchanged = 0;
-	for (size_t i = 0; i < zt->n; i++) {
-		struct wset *w = &zt->v[i];
-		sorted[i] = (struct order){ key_prefix(w), (uint32_t)i };
-		normalise(w, d);
+	size_t nchanged = 0, n = zt->m.n;
+	for (size_t i = 0; i < n; i++) {
+		struct wset *w = &zt->m.v[i];
+		wset_normalise(w, d);
 		w->changed = (w->n > 0) != w->old_exists ||
-		             (w->n > 0 && (w->ttl != w->old_ttl || !rdata_same(w)));
+		             (w->n > 0 && (w->ttl != w->old_ttl || !wset_same(w)));
 		if (w->changed && w->n > 0)
 			zone_check_rrset(w->owner, w->type, w->rd, w->n, d);
 		nchanged += w->changed;
 	}
-	struct wset *soa = &zt->v[soa_i];
-	qsort_r(sorted, zt->n, sizeof(*sorted), cmp_order, zt->v);
-	for (size_t i = 0; i < zt->n; i++)
-		order[i] = sorted[i].index;
-	free(sorted);
-	if ((rc = check_names(zt, order, zt->n, d)))
+	struct wset *soa = &zt->m.v[soa_i];
+	if ((rc = check_names(zt, order, n, d)))
 		goto fail;
 	/* Zone-wide errors name the file (and the SOA's line) the edit came from. */
 	if (soa->n == 0)
 		diag_add(d, DIAG_ERROR, zt->last_file, 0, "zone %s: no SOA record at the apex", zone);
-	if (zt->v[ns_i].n == 0)
+	if (zt->m.v[ns_i].n == 0)
 		diag_add(d, DIAG_ERROR, soa->n && soa->rd[0].file ? soa->rd[0].file : zt->last_file,
 		         soa->n ? soa->rd[0].line : 0, "zone %s: no NS records at the apex", zone);
 	if (zt->errors || (d && d->errors > errors_before)) {
@@ -720,12 +556,12 @@ int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
 	diff->old_serial = old;
 	diff->new_serial = serial;
 	if (zt->creating) {
-		for (size_t i = 0; i < zt->n; i++)
-			diff->records += zt->v[i].n;
-	} else if ((rc = build_diff(zt, order, zt->n, soa, diff))) {
+		for (size_t i = 0; i < n; i++)
+			diff->records += zt->m.v[i].n;
+	} else if ((rc = build_diff(zt, order, n, soa, diff))) {
 		goto fail;
 	}
-	if ((rc = write_rrsets(zt, order, zt->n)))
+	if ((rc = write_rrsets(zt, order, n)))
 		goto fail;
 
 	if (!zt->creating) {
@@ -760,7 +596,6 @@ void zone_txn_free(struct zone_txn *zt)
 		return;
 	store_abort(&zt->t);
 	arena_free(&zt->a);
-	free(zt->v);
-	free(zt->hash);
+	wset_map_free(&zt->m);
 	free(zt);
 }

@@ -1,0 +1,52 @@
+/* The working set of a zone edit: RRsets by key, each next to what the store held. */
+#ifndef LS_ZONE_WSET_H
+#define LS_ZONE_WSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "shared/arena.h"
+#include "shared/diag.h"
+#include "shared/rrset.h"
+
+/* One RRset as the edit leaves it (rd), and as the store had it (old). */
+struct wset {
+	const uint8_t *key;
+	const uint8_t *owner;
+	struct rdata *old, *rd;     /* arrays in the edit's arena */
+	uint32_t nold, n, cap;
+	uint32_t old_ttl, ttl;
+	uint16_t klen, type;
+	bool old_exists, changed, ttl_warned;
+};
+
+struct wset_slot;
+
+/* RRsets by key: an array (indexes stay valid, pointers do not) and a hash table. */
+struct wset_map {
+	struct wset *v;
+	size_t n, cap;
+	struct wset_slot *slots;    /* open addressing, load at most 1/2 */
+	size_t scap;
+};
+
+void wset_map_init(struct wset_map *m);
+void wset_map_free(struct wset_map *m);
+/* The entry for key, or NULL. */
+struct wset *wset_map_find(struct wset_map *m, const uint8_t *key, size_t klen);
+/*
+ * The entry for key; a new empty one (key and owner copied into a) when there was
+ * none, with *created set. NULL when out of memory.
+ */
+struct wset *wset_map_get(struct wset_map *m, struct arena *a, const uint8_t *key, size_t klen,
+                          const uint8_t *owner, uint16_t type, bool *created);
+/* Indexes of every entry in key order (canonical order of names); malloc'ed. */
+uint32_t *wset_map_order(const struct wset_map *m);
+
+/* Sorts the records, drops duplicates (warning for those read from a file), sorts old. */
+void wset_normalise(struct wset *w, struct diag *d);
+/* True when rd and old hold the same records (both normalised). */
+bool wset_same(const struct wset *w);
+int wset_rdata_cmp(const struct rdata *a, const struct rdata *b);
+
+#endif
