@@ -134,6 +134,10 @@ static int rdata(uint16_t type, const struct tok *t, int n, const uint8_t *origi
 {
 	char ip[64];
 	int len = 0, l;
+	/* RFC 3597 "\#" data, anywhere: ldns gives it meanings of its own; leave it to ldns. */
+	for (int i = 0; i < n; i++)
+		if (t[i].len >= 2 && t[i].s[0] == '\\' && t[i].s[1] == '#')
+			return -1;
 	switch (type) {
 	case T_A: case T_AAAA:
 		if (n != 1 || t[0].len >= sizeof(ip))
