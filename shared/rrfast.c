@@ -82,8 +82,9 @@ static int name(const struct tok *t, const uint8_t *origin, uint8_t *out)
 		return -1;
 	memcpy(buf, t->s, t->len);
 	buf[t->len] = 0;
-	/* ldns treats a lone "." and "@" like we do; names with escapes are its business. */
-	if (memchr(buf, '\\', t->len))
+	/* ldns treats a lone "." and "@" like we do; names with escapes, or that start with '@'
+	 * ("@." is the origin to ldns), are its business. */
+	if (memchr(buf, '\\', t->len) || (buf[0] == '@' && t->len > 1))
 		return -1;
 	int n = dname_parse(out, buf, origin);
 	if (n > 0)
@@ -226,7 +227,7 @@ bool rrfast_parse(struct rr_parser *p, const char *text, struct rr *out)
 		olen = dname_wire_len(p->prev_wire, DNAME_MAX);
 		memcpy(owner, p->prev_wire, (size_t)olen);
 		i = 0;
-	} else if ((t[0].s[0] == '@' && t[0].len > 1) || (olen = name(&t[0], origin, owner)) < 0) {
+	} else if ((olen = name(&t[0], origin, owner)) < 0) {
 		return false;
 	}
 	uint32_t ttl = 0;
