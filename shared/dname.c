@@ -66,12 +66,17 @@ bool dname_equal(const uint8_t *a, const uint8_t *b)
 
 bool dname_is_sub(const uint8_t *name, const uint8_t *apex)
 {
-	int extra = dname_labels(name) - dname_labels(apex);
-	if (extra < 0)
+	/* Every record's owner passes here: walk labels until only the apex's length is left. */
+	size_t ln = wire_len(name), la = wire_len(apex);
+	const uint8_t *p = name, *end = name + ln;
+	while ((size_t)(end - p) > la)
+		p += *p + 1;
+	if ((size_t)(end - p) != la)
 		return false;
-	while (extra-- > 0)
-		name += *name + 1;
-	return dname_equal(name, apex);
+	for (size_t i = 0; i < la; i++)
+		if (lower(p[i]) != lower(apex[i]))
+			return false;
+	return true;
 }
 
 /* Labels of name, root first: offsets into the name. */

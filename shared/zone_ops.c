@@ -67,6 +67,7 @@ static int import_attempt(struct store *st, void *arg, struct diag *d, struct zo
 			return rc;
 	}
 	zone_txn_set_policy(res->zt, c->policy);
+	zone_txn_reserve(res->zt, c->zf->n);    /* at most one RRset per record */
 	for (size_t i = 0; i < c->zf->n; i++) {
 		rc = zone_txn_add(res->zt, &c->zf->rr[i], d);
 		if (rc && rc != LS_EINVAL_ZONE)

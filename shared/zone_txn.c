@@ -24,6 +24,10 @@ struct zone_txn {
 	struct wset_map m;
 	const char *file_in, *file_copy;   /* the last file name seen, and its copy */
 	const char *last_file;      /* where the edit's records came from, for zone-wide errors */
+	/* A new zone's records, grouped into RRsets by sorting when first needed: no hashing. */
+	const struct rr **pend;
+	size_t npend, pcap;
+	struct diag *pend_d;        /* where their warnings go when grouping them */
 	size_t last;                /* index + 1 of the RRset used last: files group records */
 };
 
@@ -78,9 +82,13 @@ static struct wset *get_key(struct zone_txn *zt, const uint8_t *key, size_t klen
 	return w;
 }
 
+static int flush_pending(struct zone_txn *zt, struct diag *d);
+
 static struct wset *get(struct zone_txn *zt, const uint8_t *owner, uint16_t type)
 {
 	uint8_t key[RRSET_KEY_MAX];
+	if (zt->npend && flush_pending(zt, zt->pend_d) != 0)
+		return NULL;
 	if (zt->last) {
 		struct wset *w = &zt->m.v[zt->last - 1];
 		if (w->type == type && dname_equal(w->owner, owner))
@@ -149,6 +157,11 @@ void zone_txn_set_policy(struct zone_txn *zt, enum serial_policy policy)
 		zt->zone.policy = policy;
 }
 
+void zone_txn_reserve(struct zone_txn *zt, size_t n)
+{
+	wset_map_reserve(&zt->m, n);    /* without the room, the map grows as it goes */
+}
+
 static const char *file_copy(struct zone_txn *zt, const char *file)
 {
 	if (file == NULL || (zt->flags & ZONE_TXN_BORROW))
@@ -160,24 +173,13 @@ static const char *file_copy(struct zone_txn *zt, const char *file)
 	return zt->file_copy;
 }
 
-int zone_txn_add(struct zone_txn *zt, const struct rr *rr, struct diag *d)
+/* Appends one record to its RRset: the first TTL wins (RFC 2181 5.2, as in BIND). */
+static int append(struct zone_txn *zt, struct wset *w, const struct rr *rr, struct diag *d)
 {
 	char name[DNAME_STR_MAX], tn[16];
-	if (zone_check_rr(rr, zt->zone.apex, d)) {
-		zt->errors = true;
-		return LS_EINVAL_ZONE;
-	}
-	struct wset *w = get(zt, rr->owner, rr->type);
-	if (w == NULL) {
-		diag_add(d, DIAG_ERROR, rr->file, rr->line, "name %s is too long for the store",
-		         dname_format(name, rr->owner));
-		zt->errors = true;
-		return zt->t.err ? zt->t.err : LS_EINVAL_ZONE;
-	}
 	if (w->n == 0) {
 		w->ttl = rr->ttl;
 	} else if (rr->ttl != w->ttl && !w->ttl_warned) {
-		/* RFC 2181 5.2: one TTL per RRset; the first one wins, as in BIND. */
 		diag_add(d, DIAG_WARNING, rr->file, rr->line,
 		         "TTL %u differs from the TTL %u of the other %s records at %s; using %u",
 		         rr->ttl, w->ttl, rr_type_name(rr->type, tn, sizeof(tn)),
@@ -201,10 +203,107 @@ int zone_txn_add(struct zone_txn *zt, const struct rr *rr, struct diag *d)
 	r->len = rr->rdlen;
 	r->file = file_copy(zt, rr->file);
 	r->line = rr->line;
-	if (r->file)
-		zt->last_file = r->file;
 	w->n++;
 	return 0;
+}
+
+static void too_long(struct zone_txn *zt, const struct rr *rr, struct diag *d)
+{
+	char name[DNAME_STR_MAX];
+	diag_add(d, DIAG_ERROR, rr->file, rr->line, "name %s is too long for the store",
+	         dname_format(name, rr->owner));
+	zt->errors = true;
+}
+
+/* Sort entry for pending records: key, then file order (so the first TTL still wins). */
+struct pending {
+	const uint8_t *key;
+	uint16_t klen;
+	uint32_t index;
+};
+
+static int cmp_pending(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+	int c = rdata_cmp(x->key, x->klen, y->key, y->klen);
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Groups the pending records of a new zone into RRsets, appended in key order. */
+static int flush_pending(struct zone_txn *zt, struct diag *d)
+{
+	uint8_t key[RRSET_KEY_MAX];
+	int rc = 0;
+	if (zt->npend == 0)
+		return 0;
+	struct pending *p = malloc(zt->npend * sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	size_t n = 0;
+	for (size_t i = 0; i < zt->npend; i++) {
+		const struct rr *rr = zt->pend[i];
+		int kl = rrset_key(key, zt->zone.id, rr->owner, zt->zone.apex, rr->type);
+		if (kl < 0) {
+			too_long(zt, rr, d);
+			continue;
+		}
+		p[n] = (struct pending){ arena_dup(&zt->a, key, (size_t)kl), (uint16_t)kl, (uint32_t)i };
+		if (p[n++].key == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	qsort(p, n, sizeof(*p), cmp_pending);
+	if (wset_map_reserve(&zt->m, n) != 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	struct wset *w = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct rr *rr = zt->pend[p[i].index];
+		if (w == NULL || w->klen != p[i].klen || memcmp(w->key, p[i].key, p[i].klen) != 0)
+			w = wset_map_append(&zt->m, &zt->a, p[i].key, p[i].klen, rr->owner, rr->type);
+		if (w == NULL || (rc = append(zt, w, rr, d)) != 0) {
+			rc = rc ? rc : -ENOMEM;
+			goto out;
+		}
+	}
+out:
+	free(p);
+	free(zt->pend);
+	zt->pend = NULL;
+	zt->npend = zt->pcap = 0;
+	return rc;
+}
+
+int zone_txn_add(struct zone_txn *zt, const struct rr *rr, struct diag *d)
+{
+	if (zone_check_rr(rr, zt->zone.apex, d)) {
+		zt->errors = true;
+		return LS_EINVAL_ZONE;
+	}
+	if (rr->file)
+		zt->last_file = rr->file;
+	/* A new zone filled from borrowed records is grouped by sorting, later, all at once. */
+	if (zt->creating && (zt->flags & ZONE_TXN_BORROW) && zt->m.n == 0) {
+		if (zt->npend == zt->pcap) {
+			size_t cap = zt->pcap ? zt->pcap * 2 : 1024;
+			const struct rr **v = realloc(zt->pend, cap * sizeof(*v));
+			if (v == NULL)
+				return -ENOMEM;
+			zt->pend = v;
+			zt->pcap = cap;
+		}
+		zt->pend[zt->npend++] = rr;
+		zt->pend_d = d;
+		return 0;
+	}
+	struct wset *w = get(zt, rr->owner, rr->type);
+	if (w == NULL) {
+		too_long(zt, rr, d);
+		return zt->t.err ? zt->t.err : LS_EINVAL_ZONE;
+	}
+	return append(zt, w, rr, d);
 }
 
 int zone_txn_ttl(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uint32_t *ttl)
@@ -487,6 +586,8 @@ int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
 		rc = zt->t.err;
 		goto fail;
 	}
+	if (zt->npend && (rc = flush_pending(zt, d)) != 0)
+		goto fail;
 	if ((zt->flags & ZONE_TXN_REPLACE) && !zt->creating && (rc = pull_unmentioned(zt)))
 		goto fail;
 	/* Indexes, not pointers: get() may move the array. */
@@ -597,5 +698,6 @@ void zone_txn_free(struct zone_txn *zt)
 	store_abort(&zt->t);
 	arena_free(&zt->a);
 	wset_map_free(&zt->m);
+	free(zt->pend);
 	free(zt);
 }

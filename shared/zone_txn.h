@@ -43,6 +43,8 @@ bool zone_txn_creating(const struct zone_txn *zt);
 int zone_txn_serial(struct zone_txn *zt, uint32_t *serial);
 void zone_txn_set_policy(struct zone_txn *zt, enum serial_policy policy);
 
+/* Makes room for about n RRsets at once; a hint, so failure is not an error. */
+void zone_txn_reserve(struct zone_txn *zt, size_t n);
 /* Adds one record (copied). Errors go to d; returns 0 or LS_EINVAL_ZONE. */
 int zone_txn_add(struct zone_txn *zt, const struct rr *rr, struct diag *d);
 /* The TTL the RRset owner/type has in the edit so far; LS_ENOTFOUND when it is empty. */

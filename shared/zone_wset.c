@@ -27,24 +27,63 @@ static size_t home(uint32_t hash, size_t scap)
 	return (size_t)(hash * 0x9e3779b97f4a7c15ull >> 32) & (scap - 1);
 }
 
-static int grow(struct wset_map *m)
+/* Builds the hash table anew with scap slots, from every entry. */
+static int rehash(struct wset_map *m, size_t scap)
 {
-	size_t scap = m->scap ? m->scap * 2 : 1024;
 	struct wset_slot *s = calloc(scap, sizeof(*s));
 	if (s == NULL)
 		return -1;
-	for (size_t i = 0; i < m->scap; i++) {
-		if (m->slots[i].index == 0)
-			continue;
-		size_t k = home(m->slots[i].hash, scap);
+	for (size_t i = 0; i < m->n; i++) {
+		uint32_t hash = hash_key(m->v[i].key, m->v[i].klen);
+		size_t k = home(hash, scap);
 		while (s[k].index)
 			k = (k + 1) & (scap - 1);
-		s[k] = m->slots[i];
+		s[k] = (struct wset_slot){ hash, (uint32_t)i + 1 };
 	}
 	free(m->slots);
 	m->slots = s;
 	m->scap = scap;
+	m->sorted = false;
 	return 0;
+}
+
+static int grow(struct wset_map *m)
+{
+	return rehash(m, m->scap ? m->scap * 2 : 1024);
+}
+
+static int room(struct wset_map *m, size_t n)
+{
+	if (n <= m->cap)
+		return 0;
+	struct wset *v = realloc(m->v, n * sizeof(*v));
+	if (v == NULL)
+		return -1;
+	m->v = v;
+	m->cap = n;
+	return 0;
+}
+
+int wset_map_reserve(struct wset_map *m, size_t n)
+{
+	return room(m, n);
+}
+
+/* A sorted map (filled by wset_map_append) finds keys by binary search. */
+static struct wset *search(const struct wset_map *m, const uint8_t *key, size_t klen)
+{
+	size_t lo = 0, hi = m->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = rdata_cmp(m->v[mid].key, m->v[mid].klen, key, klen);
+		if (c == 0)
+			return &m->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 /* The slot holding key, or the free slot where it would go. */
@@ -75,6 +114,8 @@ void wset_map_free(struct wset_map *m)
 
 struct wset *wset_map_find(struct wset_map *m, const uint8_t *key, size_t klen)
 {
+	if (m->sorted)
+		return search(m, key, klen);
 	if (m->scap == 0)
 		return NULL;
 	struct wset_slot *s = slot_of(m, key, klen, hash_key(key, klen));
@@ -85,20 +126,35 @@ struct wset *wset_map_get(struct wset_map *m, struct arena *a, const uint8_t *ke
                           const uint8_t *owner, uint16_t type, bool *created)
 {
 	*created = false;
+	if (m->sorted) {
+		struct wset *w = search(m, key, klen);
+		size_t scap = 1024;
+		while (scap < 2 * (m->n + 1))
+			scap *= 2;
+		if (w || rehash(m, scap))    /* a new key ends the sorted mode */
+			return w;
+	}
 	if ((m->n + 1) * 2 > m->scap && grow(m))
 		return NULL;
 	uint32_t hash = hash_key(key, klen);
 	struct wset_slot *s = slot_of(m, key, klen, hash);
 	if (s->index)
 		return &m->v[s->index - 1];
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
-		struct wset *v = realloc(m->v, cap * sizeof(*v));
-		if (v == NULL)
-			return NULL;
-		m->v = v;
-		m->cap = cap;
-	}
+	struct wset *w = wset_map_append(m, a, key, klen, owner, type);
+	if (w == NULL)
+		return NULL;
+	m->sorted = false;
+	s->hash = hash;
+	s->index = (uint32_t)m->n;
+	*created = true;
+	return w;
+}
+
+struct wset *wset_map_append(struct wset_map *m, struct arena *a, const uint8_t *key, size_t klen,
+                             const uint8_t *owner, uint16_t type)
+{
+	if (m->n == m->cap && room(m, m->cap ? m->cap * 2 : 256))
+		return NULL;
 	struct wset *w = &m->v[m->n];
 	memset(w, 0, sizeof(*w));
 	w->key = arena_dup(a, key, klen);
@@ -107,9 +163,8 @@ struct wset *wset_map_get(struct wset_map *m, struct arena *a, const uint8_t *ke
 		return NULL;
 	w->klen = (uint16_t)klen;
 	w->type = type;
-	s->hash = hash;
-	s->index = (uint32_t)++m->n;
-	*created = true;
+	m->sorted = m->scap == 0;    /* appends to a map with no hash table keep it sorted */
+	m->n++;
 	return w;
 }
 
@@ -130,8 +185,13 @@ static int cmp_order(const void *a, const void *b, void *base)
 
 uint32_t *wset_map_order(const struct wset_map *m)
 {
-	struct order *sorted = malloc((m->n + 1) * sizeof(*sorted));
 	uint32_t *order = malloc((m->n + 1) * sizeof(*order));
+	if (order && m->sorted) {
+		for (size_t i = 0; i < m->n; i++)
+			order[i] = (uint32_t)i;
+		return order;
+	}
+	struct order *sorted = malloc((m->n + 1) * sizeof(*sorted));
 	if (sorted == NULL || order == NULL) {
 		free(sorted);
 		free(order);

@@ -22,16 +22,28 @@ struct wset {
 
 struct wset_slot;
 
-/* RRsets by key: an array (indexes stay valid, pointers do not) and a hash table. */
+/*
+ * RRsets by key: an array (indexes stay valid, pointers do not) and a hash table; or,
+ * while filled only by wset_map_append in key order, no table and binary search.
+ */
 struct wset_map {
 	struct wset *v;
 	size_t n, cap;
 	struct wset_slot *slots;    /* open addressing, load at most 1/2 */
 	size_t scap;
+	bool sorted;                /* v is in key order and there is no table */
 };
 
 void wset_map_init(struct wset_map *m);
 void wset_map_free(struct wset_map *m);
+/*
+ * Appends a new entry; keys appended in increasing order to a map without a table keep
+ * it sorted (a new zone's records, grouped after sorting, need no hash table).
+ */
+struct wset *wset_map_append(struct wset_map *m, struct arena *a, const uint8_t *key, size_t klen,
+                             const uint8_t *owner, uint16_t type);
+/* Makes room for n entries at once (a large import knows its size): 0 or -1. */
+int wset_map_reserve(struct wset_map *m, size_t n);
 /* The entry for key, or NULL. */
 struct wset *wset_map_find(struct wset_map *m, const uint8_t *key, size_t klen);
 /*

@@ -318,6 +318,59 @@ static void test_delete_zone(void **state)
 	diag_free(&d);
 }
 
+/* A new zone from borrowed records is grouped by sorting: same results as record by record. */
+static void test_create_borrowed(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct zone_diff diff;
+	struct zone_txn *zt;
+	const char *text[] = { "www 300 IN A 192.0.2.2", "@ 3600 IN SOA ns1 hostmaster 7 3600 900 1209600 300",
+	                       "www 600 IN A 192.0.2.1", "www 300 IN A 192.0.2.2", "ns1 3600 IN A 192.0.2.53",
+	                       NULL };
+	struct rr rrs[8];
+	size_t n = 0;
+	for (const char **s = text; *s; s++) {
+		rrs[n] = R(f, *s);
+		rrs[n].file = "z";
+		rrs[n].line = (unsigned)n + 1;
+		n++;
+	}
+	diag_init(&d);
+	/* No NS yet: commit looks it up, which ends the sorted mode; the zone is refused. */
+	assert_int_equal(zone_txn_begin(f->st, N("example.com."), ZONE_TXN_CREATE | ZONE_TXN_BORROW, 0,
+	                                "unit", &zt), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(zone_txn_add(zt, &rrs[i], &d), 0);
+	assert_int_equal(zone_txn_commit(zt, &d, &diff), LS_EINVAL_ZONE);
+	zone_txn_free(zt);
+	assert_non_null(strstr(d.v[d.n - 1].text, "no NS"));
+	assert_int_equal(records(f), 0);
+	diag_free(&d);
+
+	diag_init(&d);
+	rrs[n] = R(f, "@ 3600 IN NS ns1");
+	n++;
+	assert_int_equal(zone_txn_begin(f->st, N("example.com."), ZONE_TXN_CREATE | ZONE_TXN_BORROW, 0,
+	                                "unit", &zt), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(zone_txn_add(zt, &rrs[i], &d), 0);
+	assert_int_equal(zone_txn_commit(zt, &d, &diff), 0);
+	zone_txn_free(zt);
+	/* www: the TTL of its first line (300) wins, with a warning at line 3; line 4 is a duplicate. */
+	assert_int_equal(d.warnings, 2);
+	assert_int_equal(diff.records, 5);
+	assert_int_equal(records(f), 5);
+	bool ttl_warned = false, dup_warned = false;
+	for (size_t i = 0; i < d.n; i++) {
+		ttl_warned |= d.v[i].line == 3 && strstr(d.v[i].text, "using 300") != NULL;
+		dup_warned |= d.v[i].line == 4 && strstr(d.v[i].text, "duplicate") != NULL;
+	}
+	assert_true(ttl_warned);
+	assert_true(dup_warned);
+	diag_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +382,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serial_policy_and_explicit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_zone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_borrowed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
