@@ -258,15 +258,21 @@ static int flush_pending(struct zone_txn *zt, struct diag *d)
 		rc = -ENOMEM;
 		goto out;
 	}
-	struct wset *w = NULL;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0, j; i < n; i = j) {
+		/* One RRset: records i..j share the key; its array is sized once. */
+		for (j = i + 1; j < n && p[j].klen == p[i].klen &&
+		                memcmp(p[j].key, p[i].key, p[i].klen) == 0; j++)
+			;
 		const struct rr *rr = zt->pend[p[i].index];
-		if (w == NULL || w->klen != p[i].klen || memcmp(w->key, p[i].key, p[i].klen) != 0)
-			w = wset_map_append(&zt->m, &zt->a, p[i].key, p[i].klen, rr->owner, rr->type);
-		if (w == NULL || (rc = append(zt, w, rr, d)) != 0) {
-			rc = rc ? rc : -ENOMEM;
+		struct wset *w = wset_map_append(&zt->m, p[i].key, p[i].klen, rr->owner, rr->type);
+		if (w == NULL || (w->rd = arena_alloc(&zt->a, (j - i) * sizeof(*w->rd))) == NULL) {
+			rc = -ENOMEM;
 			goto out;
 		}
+		w->cap = (uint32_t)(j - i);
+		for (size_t k = i; k < j; k++)
+			if ((rc = append(zt, w, zt->pend[p[k].index], d)) != 0)
+				goto out;
 	}
 out:
 	free(p);

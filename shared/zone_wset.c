@@ -140,7 +140,9 @@ struct wset *wset_map_get(struct wset_map *m, struct arena *a, const uint8_t *ke
 	struct wset_slot *s = slot_of(m, key, klen, hash);
 	if (s->index)
 		return &m->v[s->index - 1];
-	struct wset *w = wset_map_append(m, a, key, klen, owner, type);
+	const uint8_t *k = arena_dup(a, key, klen);
+	const uint8_t *o = arena_dup(a, owner, (size_t)dname_wire_len(owner, DNAME_MAX));
+	struct wset *w = k && o ? wset_map_append(m, k, klen, o, type) : NULL;
 	if (w == NULL)
 		return NULL;
 	m->sorted = false;
@@ -150,17 +152,15 @@ struct wset *wset_map_get(struct wset_map *m, struct arena *a, const uint8_t *ke
 	return w;
 }
 
-struct wset *wset_map_append(struct wset_map *m, struct arena *a, const uint8_t *key, size_t klen,
+struct wset *wset_map_append(struct wset_map *m, const uint8_t *key, size_t klen,
                              const uint8_t *owner, uint16_t type)
 {
 	if (m->n == m->cap && room(m, m->cap ? m->cap * 2 : 256))
 		return NULL;
 	struct wset *w = &m->v[m->n];
 	memset(w, 0, sizeof(*w));
-	w->key = arena_dup(a, key, klen);
-	w->owner = arena_dup(a, owner, (size_t)dname_wire_len(owner, DNAME_MAX));
-	if (w->key == NULL || w->owner == NULL)
-		return NULL;
+	w->key = key;
+	w->owner = owner;
 	w->klen = (uint16_t)klen;
 	w->type = type;
 	m->sorted = m->scap == 0;    /* appends to a map with no hash table keep it sorted */

@@ -37,10 +37,11 @@ struct wset_map {
 void wset_map_init(struct wset_map *m);
 void wset_map_free(struct wset_map *m);
 /*
- * Appends a new entry; keys appended in increasing order to a map without a table keep
- * it sorted (a new zone's records, grouped after sorting, need no hash table).
+ * Appends a new entry whose key and owner the caller keeps alive as long as the map.
+ * Keys appended in increasing order to a map without a table keep it sorted (a new
+ * zone's records, grouped after sorting, need no hash table).
  */
-struct wset *wset_map_append(struct wset_map *m, struct arena *a, const uint8_t *key, size_t klen,
+struct wset *wset_map_append(struct wset_map *m, const uint8_t *key, size_t klen,
                              const uint8_t *owner, uint16_t type);
 /* Makes room for n entries at once (a large import knows its size): 0 or -1. */
 int wset_map_reserve(struct wset_map *m, size_t n);

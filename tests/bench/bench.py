@@ -100,8 +100,8 @@ def main(argv=None):
                    "(default: build)")
     p.add_argument("--records", type=int, default=1000000,
                    help="records in the generated zone (default: 1000000)")
-    p.add_argument("--runs", type=int, default=3,
-                   help="repetitions per measurement; the median is reported (default: 3)")
+    p.add_argument("--runs", type=int, default=5,
+                   help="repetitions per measurement; the median is reported (default: 5)")
     p.add_argument("--only", metavar="NAME", action="append",
                    help="run only this benchmark (bench_NAME.py); may be repeated")
     p.add_argument("--output", help="results file (default: BUILD/bench/results.json)")
