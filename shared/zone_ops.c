@@ -245,15 +245,17 @@ int zone_ops_batch(struct store *st, const uint8_t *apex, const char *name, cons
 	memcpy(copy, text, len);
 	copy[len] = 0;
 	unsigned line = 0;
-	for (char *s = copy, *nl; s && *s; s = nl) {
-		nl = strchr(s, '\n');
-		if (nl)
-			*nl++ = 0;
+	char *end = copy + len;
+	for (char *s = copy, *nl; s < end; s = nl) {
+		/* Lines end at '\n' only: a NUL inside one is an error, not the end of the input. */
+		nl = memchr(s, '\n', (size_t)(end - s));
+		size_t l = nl ? (size_t)(nl - s) : (size_t)(end - s);
+		nl = nl ? nl + 1 : end;
+		s[l] = 0;                /* the '\n', or the terminator after the copy */
 		line++;
-		size_t l = strlen(s);
 		if (l && s[l - 1] == '\r')
 			s[--l] = 0;
-		if (memchr(text + (s - copy), 0, l)) {
+		if (memchr(s, 0, l)) {
 			diag_add(d, DIAG_ERROR, name, line, "NUL byte in the input");
 			continue;
 		}

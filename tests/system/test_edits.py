@@ -452,3 +452,15 @@ def test_zone_edit_missing_zone(zc, tmp_path):
     ed = editor(tmp_path, "ed_none.py", "pass")
     r = zc("zone", "edit", "nothere.test", env={"EDITOR": str(ed)})
     assert r.rc == EXIT_NOTFOUND, r
+
+
+def test_batch_nul_byte_is_an_error_not_the_end(zone):
+    # A NUL inside a line is reported, and the lines after it are still read (line 3 here).
+    text = "add b1 A 192.0.2.10\nadd b\0x A 192.0.2.2\nadd b3 A 192.0.2.999\n"
+    before = zone.snapshot()
+    r = zone("batch", ZONE, input=text)
+    assert r.rc == EXIT_INPUT, r
+    lines = [int(m.group(1)) for m in re.finditer(r"^<stdin>:(\d+):", r.err, re.M)]
+    assert lines == [2, 3], r.err
+    assert "NUL" in r.err
+    assert zone.snapshot() == before
