@@ -133,9 +133,11 @@ int cmd_zone_edit(struct ctl *c)
 		zonefile_init(&zf);
 		memset(&res, 0, sizeof(res));
 		rc = zonefile_read_mem(&zf, p, after, alen, apex, c->cfg.default_ttl, &c->d);
+		/* With syntax errors, still validate what parsed: the operator sees every problem. */
+		int orc = zone_ops_import(c->st, &zf, rc ? ZONE_TXN_CHECK : 0, c->policy, &serial,
+		                          "zonectl zone edit", &c->d, &res);
 		if (rc == 0)
-			rc = zone_ops_import(c->st, &zf, 0, c->policy, &serial, "zonectl zone edit",
-			                     &c->d, &res);
+			rc = orc;
 		if (rc == 0 || rc == LS_ENOCHANGE) {
 			rc = ctl_result(c, apex, rc, &res);
 			zone_result_free(&res);
@@ -152,19 +154,12 @@ int cmd_zone_edit(struct ctl *c)
 		}
 		if (rc != LS_EPARSE && rc != LS_EINVAL_ZONE)
 			goto fail;
+		if (round + 1 == EDIT_ROUNDS || !ask_again())
+			goto fail;
+		diag_sort(&c->d);
 		diag_print(&c->d, stderr);
 		diag_truncate(&c->d, 0, 0, 0);
-		if (!ask_again()) {
-			fprintf(stderr, "zonectl: zone %s unchanged; your edit is kept in %s\n", zone, p);
-			rc = EXIT_INPUT;
-			keep = true;
-			goto out;
-		}
 	}
-	fprintf(stderr, "zonectl: zone %s unchanged; your edit is kept in %s\n", zone, p);
-	rc = EXIT_INPUT;
-	keep = true;
-	goto out;
 fail:
 	rc = ctl_fail(c, rc, "zone %s unchanged; your edit is kept in %s", zone, p);
 	keep = true;
