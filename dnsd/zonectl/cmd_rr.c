@@ -127,29 +127,28 @@ static int usage_newline(void)
 	return EXIT_USAGE;
 }
 
-int cmd_rr_add(struct ctl *c)
-{
-	if (!one_line(c->args[1]))
-		return usage_newline();
-	char *line = join("add", c->args, 1, 2);
-	if (line == NULL)
-		return ctl_fail(c, -ENOMEM, "rr add");
-	int rc = run_batch(c, "<command line>", line, strlen(line), "zonectl rr add");
-	free(line);
-	return rc;
-}
-
-int cmd_rr_del(struct ctl *c)
+/* One batch line "VERB args[1..]" from the command line, as its own commit. */
+static int run_line(struct ctl *c, const char *verb, const char *source)
 {
 	for (int i = 1; i < c->nargs; i++)
 		if (!one_line(c->args[i]))
 			return usage_newline();
-	char *line = join("del", c->args, 1, c->nargs);
+	char *line = join(verb, c->args, 1, c->nargs);
 	if (line == NULL)
-		return ctl_fail(c, -ENOMEM, "rr del");
-	int rc = run_batch(c, "<command line>", line, strlen(line), "zonectl rr del");
+		return ctl_fail(c, -ENOMEM, "%s", source);
+	int rc = run_batch(c, "<command line>", line, strlen(line), source);
 	free(line);
 	return rc;
+}
+
+int cmd_rr_add(struct ctl *c)
+{
+	return run_line(c, "add", "zonectl rr add");
+}
+
+int cmd_rr_del(struct ctl *c)
+{
+	return run_line(c, "del", "zonectl rr del");
 }
 
 int cmd_rr_set(struct ctl *c)
