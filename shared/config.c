@@ -33,6 +33,27 @@ static const struct config_option options[] = {
 	{ .section = "zones", .name = "default-ttl", .type = CONFIG_UINT,
 	  .def = "3600", .offset = FIELD(default_ttl), .min = 0, .max = 2147483647,
 	  .help = "TTL of zone file records that have no TTL when the file has no $TTL." },
+	{ .section = "dnsd", .name = "listen", .type = CONFIG_STRING,
+	  .def = "0.0.0.0:53 [::]:53", .offset = FIELD(dnsd_listen),
+	  .help = "Addresses dnsd answers on, UDP and TCP: ADDR:PORT or [ADDR]:PORT, space separated." },
+	{ .section = "dnsd", .name = "workers", .type = CONFIG_UINT,
+	  .def = "0", .offset = FIELD(dnsd_workers), .min = 0, .max = 64,
+	  .help = "Threads answering queries, each with its own sockets; 0 is one per core." },
+	{ .section = "dnsd", .name = "user", .type = CONFIG_STRING,
+	  .def = "", .offset = FIELD(dnsd_user),
+	  .help = "User dnsd switches to after binding its sockets; empty keeps the starting user." },
+	{ .section = "dnsd", .name = "tcp-idle-timeout", .type = CONFIG_UINT,
+	  .def = "10", .offset = FIELD(tcp_idle_timeout), .min = 1, .max = 3600,
+	  .help = "Seconds a TCP connection may wait for its next query (RFC 7766 6.2.3)." },
+	{ .section = "dnsd", .name = "tcp-max-clients", .type = CONFIG_UINT,
+	  .def = "1000", .offset = FIELD(tcp_max_clients), .min = 1, .max = 100000,
+	  .help = "Open TCP connections per worker; more are closed at once." },
+	{ .section = "dnsd", .name = "tcp-max-per-address", .type = CONFIG_UINT,
+	  .def = "100", .offset = FIELD(tcp_max_per_address), .min = 1, .max = 100000,
+	  .help = "Open TCP connections per client address and worker." },
+	{ .section = "dnsd", .name = "udp-max-size", .type = CONFIG_UINT,
+	  .def = "1232", .offset = FIELD(udp_max_size), .min = 512, .max = 4096,
+	  .help = "Largest answer over UDP to an EDNS query (the client may ask for less)." },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -479,14 +500,20 @@ void config_print(const struct config *cfg, FILE *out)
 			fputc('\n', out);
 		}
 		describe(o, want, sizeof(want));
+		const void *f = cfield(cfg, o);
+		if (o->type == CONFIG_STRING && (*(char *const *)f == NULL || **(char *const *)f == 0)) {
+			/* An empty value cannot be written; a key left out is what it means. */
+			fprintf(out, "    # %s\n    # Value: %s; empty by default.\n    # %s:\n", o->help,
+			        want, o->name);
+			continue;
+		}
 		fprintf(out, "    # %s\n    # Value: %s; default %s.\n    %s: ", o->help, want, o->def,
 		        o->name);
-		const void *f = cfield(cfg, o);
 		switch (o->type) {
 		case CONFIG_STRING: {
 			const char *s = *(char *const *)f;
 			fputc('"', out);
-			put_clean(s ? s : "", out);
+			put_clean(s, out);
 			fputs("\"\n", out);
 			break;
 		}

@@ -17,6 +17,13 @@ struct config {
 	char *state_dir;                  /* malloc'ed */
 	enum serial_policy serial_policy;
 	uint32_t default_ttl;
+	char *dnsd_listen;                /* "ADDR:PORT ..." (IPv6 as [ADDR]:PORT) */
+	uint32_t dnsd_workers;            /* 0: one per core */
+	char *dnsd_user;                  /* "": keep the starting user */
+	uint32_t tcp_idle_timeout;        /* seconds */
+	uint32_t tcp_max_clients;
+	uint32_t tcp_max_per_address;
+	uint32_t udp_max_size;            /* our EDNS payload size */
 	char *path;                       /* the file read, or NULL when only defaults apply */
 };
 

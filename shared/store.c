@@ -84,7 +84,7 @@ int store_open(struct store **out, const char *dir, unsigned flags)
 		goto fail_mdb;
 	mdb_env_set_maxdbs(st->env, STORE_NDB);
 	mdb_env_set_maxreaders(st->env, STORE_MAX_READERS);
-	mdb_env_set_mapsize(st->env, STORE_MAP_INITIAL);
+	mdb_env_set_mapsize(st->env, (flags & STORE_READERS) ? STORE_MAP_READERS : STORE_MAP_INITIAL);
 	/* No MDB_WRITEMAP: a full disk must be an error, not SIGBUS. Durable commits. */
 	rc = mdb_env_open(st->env, dir, MDB_NOTLS | (st->rdonly ? MDB_RDONLY : 0), 0600);
 	if (rc)
@@ -92,7 +92,8 @@ int store_open(struct store **out, const char *dir, unsigned flags)
 	int dead;
 	mdb_reader_check(st->env, &dead);
 	/* Another process may have grown the map: adopt the size in the file. */
-	mdb_env_set_mapsize(st->env, 0);
+	if (!(flags & STORE_READERS))
+		mdb_env_set_mapsize(st->env, 0);
 	rc = open_dbs(st);
 	if (rc)
 		goto fail;
@@ -194,6 +195,21 @@ void store_abort(struct store_txn *t)
 	if (t->txn)
 		mdb_txn_abort(t->txn);
 	t->txn = NULL;
+}
+
+void store_reset(struct store_txn *t)
+{
+	if (t->txn)
+		mdb_txn_reset(t->txn);
+}
+
+int store_renew(struct store_txn *t, MDB_cursor *cur)
+{
+	t->err = 0;
+	int rc = mdb_txn_renew(t->txn);
+	if (rc == 0 && cur)
+		rc = mdb_cursor_renew(t->txn, cur);
+	return store_errno(rc);
 }
 
 int store_fail(struct store_txn *t, int err)

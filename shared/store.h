@@ -22,6 +22,12 @@ enum store_db {
 };
 
 #define STORE_RDONLY 1u
+/*
+ * A long-lived reader (dnsd): the map is reserved this large up front, so it never has to
+ * follow a writer that grew the map while its own read transactions are open.
+ */
+#define STORE_READERS 2u
+#define STORE_MAP_READERS (64ull << 30)
 
 struct store;
 
@@ -48,6 +54,10 @@ int store_commit(struct store_txn *t);
 void store_abort(struct store_txn *t);
 /* The current map size in bytes. */
 size_t store_map_size(struct store *st);
+/* Ends a reader's snapshot but keeps its slot, for store_renew() (LMDB reset/renew). */
+void store_reset(struct store_txn *t);
+/* Starts a fresh snapshot on a reset reader; cur (may be NULL) follows it. */
+int store_renew(struct store_txn *t, MDB_cursor *cur);
 /* Doubles the map size; call with no transaction open, after LS_EMAPFULL. */
 int store_grow(struct store *st);
 
