@@ -2,6 +2,7 @@
 # Build products go to build/. V=1 shows the commands.
 
 BUILD    := build
+OBJ      := $(BUILD)/obj
 CC       ?= cc
 PYTHON   := /usr/bin/python3
 OPT      ?= -O2
@@ -24,11 +25,12 @@ endif
 all:
 
 include shared/module.mk
+include dnsd/module.mk
 include dnsd/zonectl/module.mk
 include tests/unit/module.mk
 include tests/fuzz/module.mk
 
-$(BUILD)/%.o: %.c
+$(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
@@ -81,4 +83,4 @@ clean:
 
 .PHONY: all deps test check system run bench clean
 .SECONDARY:
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

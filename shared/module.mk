@@ -1,9 +1,10 @@
 # shared/: libshared.a, the code both daemons and zonectl link.
 SHARED_SRCS := $(wildcard shared/*.c)
-SHARED_OBJS := $(SHARED_SRCS:%.c=$(BUILD)/%.o)
+SHARED_OBJS := $(SHARED_SRCS:%.c=$(OBJ)/%.o)
 LIBSHARED   := $(BUILD)/libshared.a
 
 $(LIBSHARED): $(SHARED_OBJS)
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 

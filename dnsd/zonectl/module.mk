@@ -1,9 +1,10 @@
 # dnsd/zonectl/: the operator CLI; its logic lives in shared/.
 ZONECTL_SRCS := $(wildcard dnsd/zonectl/*.c)
-ZONECTL_OBJS := $(ZONECTL_SRCS:%.c=$(BUILD)/%.o)
+ZONECTL_OBJS := $(ZONECTL_SRCS:%.c=$(OBJ)/%.o)
 ZONECTL      := $(BUILD)/zonectl
 
 $(ZONECTL): $(ZONECTL_OBJS) $(LIBSHARED)
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -1,0 +1,275 @@
+/* Answer assembly: sections from stored wire RDATA, compression, negative answers, referrals, TC. */
+#include <string.h>
+#include "dnsd/answer.h"
+#include "dnsd/lookup.h"
+#include "dnsd/pkt.h"
+#include "dnsd/query.h"
+#include "shared/err.h"
+#include "shared/wire.h"
+#include "shared/zone_check.h"
+
+#define OPT_LEN 11             /* root owner, type, class, TTL, empty RDATA */
+#define F_QR 0x8000
+#define F_AA 0x0400
+#define F_TC 0x0200
+#define F_RD 0x0100
+
+enum { AN, NS, AR };
+
+struct build {
+	struct store_txn *t;
+	MDB_cursor *cur;
+	const struct zone_info *z;
+	struct pkt p;
+	uint16_t count[3];
+	uint16_t flags;
+	uint8_t rcode;
+	bool truncated;
+};
+
+/* Names in RDATA that may be compressed (RFC 3597 4: only the RFC 1035 types). */
+static bool put_rdata(struct pkt *p, uint16_t type, const uint8_t *rd, uint16_t len)
+{
+	size_t pre = 0, names = 0;
+	switch (type) {
+	case T_NS: case T_CNAME: case 12 /* PTR */: names = 1; break;
+	case T_MX: pre = 2; names = 1; break;
+	case T_SOA: names = 2; break;
+	default: return pkt_put(p, rd, len);
+	}
+	size_t off = 0;
+	if (!pkt_put(p, rd, pre))
+		return false;
+	off = pre;
+	for (size_t i = 0; i < names; i++) {
+		int nl = dname_wire_len(rd + off, len - off);
+		if (nl < 0)
+			return pkt_put(p, rd + off, len - off);   /* stored data is checked; be safe */
+		if (!pkt_put_name(p, rd + off))
+			return false;
+		off += (size_t)nl;
+	}
+	return pkt_put(p, rd + off, len - off);
+}
+
+/* One RRset, whole or not at all (RFC 2181 9). */
+static bool put_rrset(struct build *b, int section, const uint8_t *owner, uint16_t type,
+                      const struct rrset_view *v, uint32_t ttl)
+{
+	size_t start = b->p.len, pos = 0;
+	const uint8_t *rd;
+	uint16_t rdlen, n = 0;
+	while (rrset_next(v, &pos, &rd, &rdlen)) {
+		if (!pkt_put_name(&b->p, owner) || !pkt_put16(&b->p, type) || !pkt_put16(&b->p, 1) ||
+		    !pkt_put32(&b->p, ttl) || !pkt_put16(&b->p, 0))
+			break;
+		size_t at = b->p.len;
+		if (!put_rdata(&b->p, type, rd, rdlen))
+			break;
+		pkt_set16(&b->p, at - 2, (uint16_t)(b->p.len - at));
+		n++;
+	}
+	if (b->p.full) {
+		pkt_rewind(&b->p, start);
+		return false;
+	}
+	b->count[section] += n;
+	return true;
+}
+
+/* The SOA for a negative answer: its TTL is the lower of its own and its minimum (RFC 2308 3). */
+static bool put_soa(struct build *b)
+{
+	struct rrset_view v;
+	const uint8_t *rd;
+	uint16_t rdlen;
+	size_t pos = 0;
+	if (lookup_rrset(b->t, b->z, b->z->apex, T_SOA, &v) || !rrset_next(&v, &pos, &rd, &rdlen))
+		return true;
+	int off = soa_serial_offset(rd, rdlen);
+	uint32_t min = off < 0 ? v.ttl : wire_get32(rd + off + 16);
+	return put_rrset(b, NS, b->z->apex, T_SOA, &v, min < v.ttl ? min : v.ttl);
+}
+
+/* A and AAAA of a name inside the zone, into additional; silently omitted when they do not fit. */
+static void put_addresses(struct build *b, const uint8_t *name)
+{
+	static const uint16_t types[2] = { T_A, T_AAAA };
+	struct rrset_view v;
+	if (!dname_is_sub(name, b->z->apex))
+		return;
+	for (int i = 0; i < 2; i++)
+		if (lookup_rrset(b->t, b->z, name, types[i], &v) == 0)
+			put_rrset(b, AR, name, types[i], &v, v.ttl);
+}
+
+/* Additional-section addresses for the targets of MX, NS and SRV records (RFC 1035 3.3.9). */
+static void put_targets(struct build *b, uint16_t type, const struct rrset_view *v)
+{
+	size_t skip = type == T_MX ? 2 : type == T_NS ? 0 : type == 33 ? 6 : SIZE_MAX;
+	const uint8_t *rd;
+	uint16_t rdlen;
+	size_t pos = 0;
+	if (skip == SIZE_MAX)
+		return;
+	for (int n = 0; n < ANSWER_MAX_TARGETS && rrset_next(v, &pos, &rd, &rdlen); n++)
+		if (rdlen > skip && dname_wire_len(rd + skip, rdlen - skip) > 0)
+			put_addresses(b, rd + skip);
+}
+
+/* RFC 8482: a minimal answer to ANY, one synthesized HINFO. */
+static bool put_any(struct build *b, const uint8_t *owner)
+{
+	static const uint8_t hinfo[] = { 7, 'R', 'F', 'C', '8', '4', '8', '2', 0 };
+	struct rrset_view v = { 0 };
+	uint8_t rec[2 + sizeof(hinfo)];
+	struct rrset_view soa;
+	wire_put16(rec, sizeof(hinfo));
+	memcpy(rec + 2, hinfo, sizeof(hinfo));
+	v.count = 1;
+	v.data = rec;
+	v.len = sizeof(rec);
+	uint32_t ttl = lookup_rrset(b->t, b->z, b->z->apex, T_SOA, &soa) == 0 ? soa.ttl : 3600;
+	return put_rrset(b, AN, owner, 13 /* HINFO */, &v, ttl);
+}
+
+/* Resolves the question inside the zone, following CNAMEs; false when the answer overflowed. */
+static bool resolve(struct build *b, const uint8_t *qname, uint16_t qtype)
+{
+	uint8_t names[ANSWER_MAX_CHAIN + 1][DNAME_MAX];
+	const uint8_t *name = qname;
+	for (int hop = 0; hop <= ANSWER_MAX_CHAIN; hop++) {
+		struct lookup l;
+		if (lookup_name(b->t, b->cur, b->z, name, qtype, &l) != 0) {
+			b->rcode = RCODE_SERVFAIL;
+			return true;
+		}
+		switch (l.kind) {
+		case LOOKUP_FOUND:
+			if (qtype == T_ANY)
+				return put_any(b, name);
+			if (!put_rrset(b, AN, name, qtype, &l.rrset, l.rrset.ttl))
+				return false;
+			put_targets(b, qtype, &l.rrset);
+			return true;
+		case LOOKUP_NODATA:
+			return put_soa(b);
+		case LOOKUP_NXDOMAIN:
+			b->rcode = RCODE_NXDOMAIN;    /* of the last name in a chain (RFC 6604) */
+			return put_soa(b);
+		case LOOKUP_DELEGATION:
+			if (hop > 0)
+				return true;              /* a CNAME into a delegated child ends here */
+			b->flags &= (uint16_t)~F_AA;
+			if (!put_rrset(b, NS, l.cut, T_NS, &l.rrset, l.rrset.ttl))
+				return false;
+			put_targets(b, T_NS, &l.rrset);   /* glue */
+			return true;
+		case LOOKUP_CNAME: {
+			const uint8_t *rd;
+			uint16_t rdlen;
+			size_t pos = 0;
+			if (!put_rrset(b, AN, name, T_CNAME, &l.rrset, l.rrset.ttl))
+				return false;
+			if (!rrset_next(&l.rrset, &pos, &rd, &rdlen) || dname_wire_len(rd, rdlen) < 0)
+				return true;
+			memcpy(names[hop], rd, (size_t)dname_wire_len(rd, rdlen));
+			name = names[hop];
+			if (!dname_is_sub(name, b->z->apex))
+				return true;              /* out of the zone: the resolver goes on */
+			for (int i = 0; i < hop; i++)
+				if (dname_equal(names[i], name))
+					return true;          /* a loop */
+			if (dname_equal(name, qname))
+				return true;
+			break;
+		}
+		}
+	}
+	return true;
+}
+
+static void put_opt(struct build *b, const struct query *q, const struct answer_opts *o)
+{
+	b->p.cap += OPT_LEN;    /* the room kept for it */
+	pkt_put(&b->p, "", 1);
+	pkt_put16(&b->p, 41);
+	pkt_put16(&b->p, o->udp_max);
+	uint8_t ttl[4] = { (uint8_t)(b->rcode >> 4), 0, (uint8_t)(q->do_bit ? 0x80 : 0), 0 };
+	pkt_put(&b->p, ttl, 4);
+	pkt_put16(&b->p, 0);
+	b->count[AR]++;
+}
+
+size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_opts *o,
+                    const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap, bool tcp,
+                    struct answer_info *info)
+{
+	struct query q;
+	struct build b = { .t = t, .cur = cur };
+	struct zone_info z;
+	memset(info, 0, sizeof(*info));
+	enum query_verdict v = query_parse(in, inlen, &q);
+	if (v == QUERY_DROP) {
+		info->dropped = true;
+		return 0;
+	}
+	size_t max = tcp ? 65535 : q.edns ? (q.edns_size < o->udp_max ? q.edns_size : o->udp_max)
+	                                  : DNS_MAX_UDP_PLAIN;
+	if (max > outcap)
+		max = outcap;
+	pkt_init(&b.p, out, max - (q.edns ? OPT_LEN : 0));
+	b.flags = F_QR | (q.flags & 0x7800) | (q.flags & F_RD);   /* opcode and RD copied */
+	uint8_t hdr[PKT_HDR] = { 0 };
+	pkt_put(&b.p, hdr, PKT_HDR);
+	pkt_set16(&b.p, 0, q.id);
+	info->qtype = q.qtype;
+	info->edns = q.edns;
+	if (v == QUERY_FORMERR || v == QUERY_NOTIMP) {
+		b.rcode = v == QUERY_FORMERR ? RCODE_FORMERR : RCODE_NOTIMP;
+		q.edns = false;            /* the OPT may be what was wrong */
+		goto done;
+	}
+	pkt_put(&b.p, in + PKT_HDR, q.question_end - PKT_HDR);    /* the question, case kept */
+	pkt_note_name(&b.p, PKT_HDR);
+	pkt_set16(&b.p, 4, 1);
+	if (q.edns && q.edns_version > 0) {
+		b.rcode = RCODE_BADVERS;    /* RFC 6891 6.1.3 */
+		goto done;
+	}
+	if (q.qclass != 1 && q.qclass != 255) {
+		b.rcode = RCODE_REFUSED;    /* CHAOS version.bind and the like: off */
+		goto done;
+	}
+	if (q.qtype == 41 || q.qtype == 0) {
+		b.rcode = RCODE_FORMERR;
+		goto done;
+	}
+	if (q.qtype == 253 || q.qtype == 254) {
+		b.rcode = RCODE_NOTIMP;     /* MAILB, MAILA */
+		goto done;
+	}
+	if (q.qtype == T_AXFR || q.qtype == T_IXFR || lookup_zone(t, q.qname, q.qtype, &z) != 0) {
+		b.rcode = RCODE_REFUSED;    /* not ours (transfers are not served yet) */
+		goto done;
+	}
+	b.z = &z;
+	b.flags |= F_AA;
+	if (!resolve(&b, q.qname, q.qtype)) {
+		/* Too large for this transport: the question alone, with TC (RFC 2181 9). */
+		pkt_rewind(&b.p, q.question_end);
+		memset(b.count, 0, sizeof(b.count));
+		b.flags |= F_TC;
+		info->truncated = true;
+	}
+done:
+	if (q.edns)
+		put_opt(&b, &q, o);
+	b.flags |= b.rcode & 0xf;
+	pkt_set16(&b.p, 2, b.flags);
+	pkt_set16(&b.p, 6, b.count[AN]);
+	pkt_set16(&b.p, 8, b.count[NS]);
+	pkt_set16(&b.p, 10, b.count[AR]);
+	info->rcode = b.rcode;
+	return b.p.len;
+}

@@ -1,0 +1,162 @@
+/* dnsd: the authoritative DNS server; reads the shared zone store, sees each commit at once. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "dnsd/server.h"
+#include "shared/err.h"
+
+#define DNSD_VERSION "0.1.0"
+
+static const char usage[] =
+	"usage: dnsd [-c FILE] [--state DIR] [--listen ADDR:PORT]... [--workers N] [-n]\n"
+	"\n"
+	"  -c, --config FILE   configuration file (default " CONFIG_DEFAULT_PATH " if present)\n"
+	"  --state DIR         zone store directory (overrides state-dir)\n"
+	"  --listen ADDR:PORT  address to answer on, UDP and TCP; [ADDR]:PORT for IPv6;\n"
+	"                      repeatable; replaces the configuration's dnsd.listen\n"
+	"  --workers N         threads answering queries (0: one per core)\n"
+	"  -n                  check the configuration, print `configuration OK` and exit\n"
+	"  -h, --help          this text\n"
+	"  --version           print the version\n";
+
+/* Splits the configuration's space-separated listen list. */
+static int parse_listen(struct server *s, const char *list, char *err, size_t errlen)
+{
+	char buf[1024], *save = NULL;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (s->naddrs == SERVER_MAX_LISTEN) {
+			snprintf(err, errlen, "more than %d listen addresses", SERVER_MAX_LISTEN);
+			return -1;
+		}
+		if (server_parse_addr(t, &s->addrs[s->naddrs]) != 0) {
+			snprintf(err, errlen, "bad listen address '%s' (ADDR:PORT or [ADDR]:PORT)", t);
+			return -1;
+		}
+		s->naddrs++;
+	}
+	if (s->naddrs == 0) {
+		snprintf(err, errlen, "no listen address");
+		return -1;
+	}
+	return 0;
+}
+
+/* Least privilege: after binding, become the configured user for good. */
+static int drop_privileges(const char *user, char *err, size_t errlen)
+{
+	if (user == NULL || *user == 0)
+		return 0;
+	struct passwd *pw = getpwnam(user);
+	if (pw == NULL) {
+		snprintf(err, errlen, "no such user '%s'", user);
+		return -1;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0 ||
+	    setuid(0) == 0) {
+		snprintf(err, errlen, "cannot become user '%s': %s", user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct diag d;
+	struct server s;
+	const char *config_path = NULL, *state = NULL, *listen[SERVER_MAX_LISTEN];
+	size_t nlisten = 0;
+	long workers = -1;
+	bool check = false;
+	char err[512];
+	int rc = 1;
+	memset(&s, 0, sizeof(s));
+	diag_init(&d);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool more = i + 1 < argc;
+		if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && more)
+			config_path = argv[++i];
+		else if (strcmp(a, "--state") == 0 && more)
+			state = argv[++i];
+		else if (strcmp(a, "--listen") == 0 && more && nlisten < SERVER_MAX_LISTEN)
+			listen[nlisten++] = argv[++i];
+		else if (strcmp(a, "--workers") == 0 && more)
+			workers = strtol(argv[++i], NULL, 10);
+		else if (strcmp(a, "-n") == 0)
+			check = true;
+		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("dnsd %s\n", DNSD_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "dnsd: bad argument '%s'\n%s", a, usage);
+			return 2;
+		}
+	}
+	int lrc = config_load(&cfg, config_path, &d);
+	diag_print(&d, stderr);
+	if (lrc) {
+		fprintf(stderr, "dnsd: configuration %s: %s\n",
+		        config_path ? config_path : CONFIG_DEFAULT_PATH, ls_strerror(lrc));
+		goto out_cfg;
+	}
+	s.cfg = &cfg;
+	s.opts.udp_max = (uint16_t)cfg.udp_max_size;
+	if (workers < 0)
+		workers = cfg.dnsd_workers;
+	if (workers == 0)
+		workers = sysconf(_SC_NPROCESSORS_ONLN);
+	if (workers < 1 || workers > SERVER_MAX_WORKERS) {
+		fprintf(stderr, "dnsd: workers must be 1 to %d\n", SERVER_MAX_WORKERS);
+		goto out_cfg;
+	}
+	if (nlisten) {
+		for (size_t i = 0; i < nlisten; i++) {
+			if (server_parse_addr(listen[i], &s.addrs[s.naddrs]) != 0) {
+				fprintf(stderr, "dnsd: bad --listen '%s' (ADDR:PORT or [ADDR]:PORT)\n", listen[i]);
+				goto out_cfg;
+			}
+			s.naddrs++;
+		}
+	} else if (parse_listen(&s, cfg.dnsd_listen, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dnsd: %s: dnsd.listen: %s\n", cfg.path ? cfg.path : "defaults", err);
+		goto out_cfg;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		rc = 0;
+		goto out_cfg;
+	}
+	s.nworkers = (size_t)workers;
+	s.w = calloc(s.nworkers, sizeof(*s.w));
+	if (s.w == NULL)
+		goto out_cfg;
+	if (server_bind(&s, err, sizeof(err)) != 0 || drop_privileges(cfg.dnsd_user, err, sizeof(err))) {
+		fprintf(stderr, "dnsd: %s\n", err);
+		goto out;
+	}
+	state = state ? state : cfg.state_dir;
+	int src = store_open(&s.st, state, STORE_READERS);
+	if (src) {
+		fprintf(stderr, "dnsd: cannot open the store in %s: %s\n", state, ls_strerror(src));
+		goto out;
+	}
+	if (asprintf(&s.stats_path, "%s/%s", state, STATS_FILE) < 0)
+		goto out;
+	rc = server_run(&s) == 0 ? 0 : 1;
+out:
+	server_free(&s);
+	store_close(s.st);
+out_cfg:
+	config_free(&cfg);
+	diag_free(&d);
+	return rc;
+}

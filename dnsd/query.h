@@ -1,0 +1,37 @@
+/* Parsing a query from the network: header, one question, the OPT record; every count bounded. */
+#ifndef DNSD_QUERY_H
+#define DNSD_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "shared/dname.h"
+
+#define DNS_MAX_UDP_DEFAULT 1232   /* RFC 9715-style default payload for answers over UDP */
+#define DNS_MAX_UDP_PLAIN 512      /* without EDNS (RFC 1035 4.2.1) */
+#define QUERY_MAX_ADDITIONAL 4     /* additional records read while looking for OPT */
+
+enum { RCODE_NOERROR = 0, RCODE_FORMERR = 1, RCODE_SERVFAIL = 2, RCODE_NXDOMAIN = 3,
+       RCODE_NOTIMP = 4, RCODE_REFUSED = 5, RCODE_BADVERS = 16 };
+
+struct query {
+	uint16_t id, flags;
+	uint16_t qtype, qclass;
+	uint8_t qname[DNAME_MAX];     /* lower case */
+	size_t qname_len;             /* wire length, also in the packet at offset 12 */
+	size_t question_end;          /* offset after the question */
+	bool edns, do_bit;
+	uint8_t edns_version;
+	uint16_t edns_size;           /* the client's payload size, at least 512 */
+};
+
+enum query_verdict {
+	QUERY_OK,
+	QUERY_DROP,       /* not worth an answer: too short, or a response */
+	QUERY_FORMERR,    /* answer FORMERR (with the question when it parsed) */
+	QUERY_NOTIMP,     /* an opcode other than QUERY */
+};
+
+enum query_verdict query_parse(const uint8_t *pkt, size_t len, struct query *q);
+
+#endif

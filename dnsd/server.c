@@ -1,0 +1,242 @@
+/* Sockets bound up front, one libuv loop per worker thread, signals and counters on the main loop. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "dnsd/server.h"
+#include "shared/err.h"
+
+#define STATS_INTERVAL_MS 1000
+
+int server_parse_addr(const char *text, struct listen_addr *out)
+{
+	char host[64];
+	const char *port;
+	memset(out, 0, sizeof(*out));
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+		if (end == NULL || end[1] != ':' || (size_t)(end - text - 1) >= sizeof(host))
+			return -1;
+		memcpy(host, text + 1, (size_t)(end - text - 1));
+		host[end - text - 1] = 0;
+		port = end + 2;
+	} else {
+		const char *colon = strrchr(text, ':');
+		if (colon == NULL || (size_t)(colon - text) >= sizeof(host))
+			return -1;
+		memcpy(host, text, (size_t)(colon - text));
+		host[colon - text] = 0;
+		port = colon + 1;
+	}
+	char *end;
+	unsigned long p = strtoul(port, &end, 10);
+	if (*port == 0 || *end != 0 || p > 65535)
+		return -1;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&out->ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->ss;
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)p);
+		out->len = sizeof(*a4);
+	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)p);
+		out->len = sizeof(*a6);
+	} else {
+		return -1;
+	}
+	snprintf(out->text, sizeof(out->text), "%s", text);
+	return 0;
+}
+
+static int bind_one(const struct listen_addr *a, int type)
+{
+	int one = 1;
+	int fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* Each worker binds its own socket; the kernel spreads queries over them. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    (a->ss.ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+	    bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int server_bind(struct server *s, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->w[i];
+		for (size_t k = 0; k < s->naddrs; k++) {
+			w->udp_fd[k] = bind_one(&s->addrs[k], SOCK_DGRAM);
+			w->tcp_fd[k] = w->udp_fd[k] < 0 ? -1 : bind_one(&s->addrs[k], SOCK_STREAM);
+			int rc = w->udp_fd[k] < 0 ? w->udp_fd[k] : w->tcp_fd[k];
+			if (rc < 0) {
+				snprintf(err, errlen, "cannot bind %s: %s", s->addrs[k].text, strerror(-rc));
+				return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+bool worker_txn(struct worker *w)
+{
+	if (!w->store_ok)
+		return false;
+	if (!w->renewed) {
+		if (store_renew(&w->rt, w->cur) != 0)
+			return false;
+		w->renewed = true;
+	}
+	return true;
+}
+
+void worker_txn_done(struct worker *w)
+{
+	if (w->renewed) {
+		store_reset(&w->rt);
+		w->renewed = false;
+	}
+}
+
+static void close_handle(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void on_stop(uv_async_t *a)
+{
+	struct worker *w = a->data;
+	w->stopping = true;
+	tcp_close_all(w);
+	uv_walk(&w->loop, close_handle, NULL);
+}
+
+static void worker_main(void *arg)
+{
+	struct worker *w = arg;
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
+static int worker_init(struct server *s, struct worker *w)
+{
+	int rc = uv_loop_init(&w->loop);
+	if (rc)
+		return rc;
+	w->srv = s;
+	w->rxbuf = malloc((size_t)UDP_BATCH * UDP_SLOT);
+	w->out = malloc(UDP_BATCH * sizeof(*w->out));
+	if (w->rxbuf == NULL || w->out == NULL)
+		return UV_ENOMEM;
+	/* A read transaction and cursor kept for the worker's life, reset between batches. */
+	if (store_begin(s->st, false, 0, &w->rt) == 0 && store_cursor(&w->rt, STORE_RRSETS, &w->cur) == 0) {
+		store_reset(&w->rt);
+		w->store_ok = true;
+	}
+	w->stop.data = w;
+	if ((rc = uv_async_init(&w->loop, &w->stop, on_stop)) != 0)
+		return rc;
+	for (size_t k = 0; k < s->naddrs; k++) {
+		if ((rc = udp_start(w, k)) != 0 || (rc = tcp_start(w, k)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Counters go to the state directory each second: a snapshot, so no fsync. */
+static void on_stats(uv_timer_t *t)
+{
+	struct server *s = t->data;
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", s->stats_path);
+	FILE *f = fopen(tmp, "w");
+	if (f == NULL)
+		return;
+	struct stats total[SERVER_MAX_WORKERS];
+	for (size_t i = 0; i < s->nworkers; i++)
+		total[i] = s->w[i].stats;
+	stats_write(total, s->nworkers, f);
+	if (fclose(f) == 0)
+		rename(tmp, s->stats_path);
+}
+
+static uv_loop_t *main_loop;
+static int stop_signal;
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	(void)h;
+	stop_signal = signum;
+	uv_stop(main_loop);
+}
+
+int server_run(struct server *s)
+{
+	uv_loop_t loop;
+	uv_signal_t term, intr;
+	uv_timer_t stats;
+	int rc = uv_loop_init(&loop);
+	if (rc)
+		return rc;
+	main_loop = &loop;
+	for (size_t i = 0; i < s->nworkers; i++) {
+		s->w[i].index = (int)i;
+		if ((rc = worker_init(s, &s->w[i])) != 0) {
+			fprintf(stderr, "dnsd: worker %zu: %s\n", i, uv_strerror(rc));
+			return rc;
+		}
+	}
+	uv_signal_init(&loop, &term);
+	uv_signal_init(&loop, &intr);
+	uv_signal_start(&term, on_signal, SIGTERM);
+	uv_signal_start(&intr, on_signal, SIGINT);
+	uv_timer_init(&loop, &stats);
+	stats.data = s;
+	uv_timer_start(&stats, on_stats, STATS_INTERVAL_MS, STATS_INTERVAL_MS);
+	for (size_t i = 0; i < s->nworkers; i++)
+		if ((rc = uv_thread_create(&s->w[i].thread, worker_main, &s->w[i])) != 0)
+			return rc;
+	fprintf(stderr, "dnsd: ready: %zu worker%s", s->nworkers, s->nworkers == 1 ? "" : "s");
+	for (size_t k = 0; k < s->naddrs; k++)
+		fprintf(stderr, "%s%s", k ? ", " : " on ", s->addrs[k].text);
+	fprintf(stderr, " (udp, tcp)\n");
+	uv_run(&loop, UV_RUN_DEFAULT);
+	fprintf(stderr, "dnsd: stopping (%s)\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+	/* Workers finish the batch in hand, close their sockets and connections, and end. */
+	for (size_t i = 0; i < s->nworkers; i++)
+		uv_async_send(&s->w[i].stop);
+	for (size_t i = 0; i < s->nworkers; i++)
+		uv_thread_join(&s->w[i].thread);
+	on_stats(&stats);
+	uv_walk(&loop, close_handle, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	return 0;
+}
+
+void server_free(struct server *s)
+{
+	for (size_t i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->w[i];
+		if (w->cur)
+			mdb_cursor_close(w->cur);
+		store_abort(&w->rt);
+		if (w->srv)
+			uv_loop_close(&w->loop);
+		free(w->rxbuf);
+		free(w->out);
+	}
+	free(s->w);
+	free(s->stats_path);
+}

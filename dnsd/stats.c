@@ -1,0 +1,80 @@
+/* Counters, counted by the workers and summed by the main thread. */
+#include <stddef.h>
+#include "dnsd/stats.h"
+#include "shared/zone_check.h"
+
+static const char *const type_names[ST_NTYPES] = {
+	"A", "AAAA", "MX", "TXT", "NS", "SOA", "CNAME", "SRV", "PTR", "CAA", "DS", "ANY", "other",
+};
+static const char *const rcode_names[6] = {
+	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+};
+
+static enum stats_type type_of(uint16_t t)
+{
+	switch (t) {
+	case T_A: return ST_A;
+	case T_AAAA: return ST_AAAA;
+	case T_MX: return ST_MX;
+	case T_TXT: return ST_TXT;
+	case T_NS: return ST_NS;
+	case T_SOA: return ST_SOA;
+	case T_CNAME: return ST_CNAME;
+	case 33: return ST_SRV;
+	case 12: return ST_PTR;
+	case 257: return ST_CAA;
+	case 43: return ST_DS;
+	case T_ANY: return ST_ANY;
+	default: return ST_OTHER;
+	}
+}
+
+#define INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
+
+void stats_count(struct stats *s, const struct answer_info *info, int tcp)
+{
+	if (tcp)
+		INC(s->tcp);
+	else
+		INC(s->udp);
+	if (info->dropped) {
+		INC(s->dropped);
+		return;
+	}
+	INC(s->type[type_of(info->qtype)]);
+	if (info->rcode < 6)
+		INC(s->rcode[info->rcode]);
+	else
+		INC(s->badvers);
+	if (info->truncated)
+		INC(s->truncated);
+	if (info->edns)
+		INC(s->edns);
+}
+
+/* One counter summed over the workers; off is its offset in struct stats. */
+static unsigned long long sum(const struct stats *w, size_t n, size_t off)
+{
+	unsigned long long v = 0;
+	for (size_t i = 0; i < n; i++)
+		v += atomic_load_explicit((const atomic_uint_fast64_t *)((const char *)&w[i] + off),
+		                          memory_order_relaxed);
+	return v;
+}
+
+#define SUM(field) sum(w, n, offsetof(struct stats, field))
+
+void stats_write(const struct stats *w, size_t n, FILE *out)
+{
+	fprintf(out, "queries.udp %llu\nqueries.tcp %llu\n", SUM(udp), SUM(tcp));
+	fprintf(out, "queries.dropped %llu\nanswers.truncated %llu\nqueries.edns %llu\n",
+	        SUM(dropped), SUM(truncated), SUM(edns));
+	for (int r = 0; r < 6; r++)
+		fprintf(out, "rcode.%s %llu\n", rcode_names[r],
+		        sum(w, n, offsetof(struct stats, rcode) + (size_t)r * sizeof(w->rcode[0])));
+	fprintf(out, "rcode.BADVERS %llu\n", SUM(badvers));
+	for (int t = 0; t < ST_NTYPES; t++)
+		fprintf(out, "qtype.%s %llu\n", type_names[t],
+		        sum(w, n, offsetof(struct stats, type) + (size_t)t * sizeof(w->type[0])));
+	fprintf(out, "tcp.refused %llu\ntcp.timeout %llu\n", SUM(tcp_refused), SUM(tcp_timeout));
+}

@@ -1,0 +1,225 @@
+/* TCP per RFC 7766: length-framed, pipelined queries, idle timeout, connection limits. */
+#include <stdlib.h>
+#include <string.h>
+#include "dnsd/server.h"
+
+struct tcp_conn {
+	uv_tcp_t h;
+	uv_timer_t idle;
+	struct worker *w;
+	struct tcp_conn *next, **prevp;
+	struct sockaddr_storage peer;
+	uint8_t in[2 + TCP_MAX_QUERY];
+	size_t inlen;
+	uint8_t *pending;                /* the part of an answer the socket did not take yet */
+	size_t npending;
+	uv_write_t wr;
+	int open_handles;
+	bool closing, writing;
+};
+
+static void on_closed(uv_handle_t *h)
+{
+	struct tcp_conn *c = h->data;
+	if (--c->open_handles > 0)
+		return;
+	free(c->pending);
+	free(c);
+}
+
+static void conn_close(struct tcp_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (c->prevp) {
+		*c->prevp = c->next;
+		if (c->next)
+			c->next->prevp = c->prevp;
+		c->prevp = NULL;
+		c->w->nconns--;
+	}
+	uv_close((uv_handle_t *)&c->idle, on_closed);
+	uv_close((uv_handle_t *)&c->h, on_closed);
+}
+
+static void on_idle(uv_timer_t *t)
+{
+	struct tcp_conn *c = t->data;
+	atomic_fetch_add_explicit(&c->w->stats.tcp_timeout, 1, memory_order_relaxed);
+	conn_close(c);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct tcp_conn *c = h->data;
+	(void)suggested;
+	*buf = uv_buf_init((char *)c->in + c->inlen, (unsigned)(sizeof(c->in) - c->inlen));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+static void on_written(uv_write_t *req, int status)
+{
+	struct tcp_conn *c = req->data;
+	free(c->pending);
+	c->pending = NULL;
+	c->npending = 0;
+	c->writing = false;
+	if (status < 0 || c->closing) {
+		conn_close(c);
+		return;
+	}
+	/* The answer is out: read (and answer) what was pipelined behind it. */
+	if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0)
+		conn_close(c);
+	else
+		on_read((uv_stream_t *)&c->h, 0, NULL);
+}
+
+/* Sends len bytes; what the socket does not take now is copied and written in the background. */
+static bool send_answer(struct tcp_conn *c, const uint8_t *data, size_t len)
+{
+	uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+	int n = uv_try_write((uv_stream_t *)&c->h, &b, 1);
+	if (n == (int)len)
+		return true;
+	if (n < 0 && n != UV_EAGAIN)
+		return false;
+	size_t done = n > 0 ? (size_t)n : 0;
+	c->pending = malloc(len - done);
+	if (c->pending == NULL)
+		return false;
+	memcpy(c->pending, data + done, len - done);
+	c->npending = len - done;
+	b = uv_buf_init((char *)c->pending, (unsigned)c->npending);
+	c->wr.data = c;
+	c->writing = true;
+	uv_read_stop((uv_stream_t *)&c->h);    /* no new queries until this answer is out */
+	return uv_write(&c->wr, (uv_stream_t *)&c->h, &b, 1, on_written) == 0;
+}
+
+/* Answers every complete query in the buffer, in order. */
+static void process(struct tcp_conn *c)
+{
+	struct worker *w = c->w;
+	while (!c->writing && c->inlen >= 2) {
+		size_t mlen = (size_t)(c->in[0] << 8 | c->in[1]);
+		if (mlen == 0 || mlen > TCP_MAX_QUERY) {
+			conn_close(c);
+			return;
+		}
+		if (c->inlen < 2 + mlen)
+			return;
+		struct answer_info info;
+		size_t len = 0;
+		if (worker_txn(w))
+			len = answer_query(&w->rt, w->cur, &w->srv->opts, c->in + 2, mlen, w->tcp_answer + 2,
+			                   sizeof(w->tcp_answer) - 2, true, &info);
+		else
+			info = (struct answer_info){ .dropped = true };
+		worker_txn_done(w);
+		stats_count(&w->stats, &info, 1);
+		memmove(c->in, c->in + 2 + mlen, c->inlen - 2 - mlen);
+		c->inlen -= 2 + mlen;
+		if (len == 0) {
+			conn_close(c);     /* a message not worth an answer ends the stream */
+			return;
+		}
+		w->tcp_answer[0] = (uint8_t)(len >> 8);
+		w->tcp_answer[1] = (uint8_t)len;
+		if (!send_answer(c, w->tcp_answer, len + 2)) {
+			conn_close(c);
+			return;
+		}
+		uv_timer_again(&c->idle);
+	}
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct tcp_conn *c = s->data;
+	(void)buf;
+	if (nread < 0) {
+		conn_close(c);
+		return;
+	}
+	c->inlen += (size_t)nread;
+	process(c);
+	if (!c->closing && !c->writing && c->inlen == sizeof(c->in))
+		conn_close(c);     /* full and still no complete query: it is too large */
+}
+
+static size_t same_peer(const struct worker *w, const struct sockaddr_storage *a)
+{
+	size_t n = 0;
+	for (const struct tcp_conn *c = w->conns; c; c = c->next) {
+		if (c->peer.ss_family != a->ss_family)
+			continue;
+		if (a->ss_family == AF_INET &&
+		    ((const struct sockaddr_in *)&c->peer)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)a)->sin_addr.s_addr)
+			n++;
+		else if (a->ss_family == AF_INET6 &&
+		         memcmp(&((const struct sockaddr_in6 *)&c->peer)->sin6_addr,
+		                &((const struct sockaddr_in6 *)a)->sin6_addr, 16) == 0)
+			n++;
+	}
+	return n;
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct worker *w = server->data;
+	const struct config *cfg = w->srv->cfg;
+	if (status < 0)
+		return;
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return;
+	c->w = w;
+	c->h.data = c;
+	c->idle.data = c;
+	uv_tcp_init(&w->loop, &c->h);
+	uv_timer_init(&w->loop, &c->idle);
+	c->open_handles = 2;
+	if (uv_accept(server, (uv_stream_t *)&c->h) != 0) {
+		conn_close(c);
+		return;
+	}
+	int alen = sizeof(c->peer);
+	uv_tcp_getpeername(&c->h, (struct sockaddr *)&c->peer, &alen);
+	if (w->nconns >= cfg->tcp_max_clients || same_peer(w, &c->peer) >= cfg->tcp_max_per_address) {
+		atomic_fetch_add_explicit(&w->stats.tcp_refused, 1, memory_order_relaxed);
+		conn_close(c);
+		return;
+	}
+	c->next = w->conns;
+	if (c->next)
+		c->next->prevp = &c->next;
+	c->prevp = &w->conns;
+	w->conns = c;
+	w->nconns++;
+	uint64_t ms = (uint64_t)cfg->tcp_idle_timeout * 1000;
+	uv_timer_start(&c->idle, on_idle, ms, ms);
+	if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0)
+		conn_close(c);
+}
+
+int tcp_start(struct worker *w, size_t i)
+{
+	uv_tcp_t *h = &w->tcp[i];
+	int rc = uv_tcp_init(&w->loop, h);
+	if (rc == 0)
+		rc = uv_tcp_open(h, w->tcp_fd[i]);
+	if (rc)
+		return rc;
+	h->data = w;
+	return uv_listen((uv_stream_t *)h, 128, on_connection);
+}
+
+void tcp_close_all(struct worker *w)
+{
+	while (w->conns)
+		conn_close(w->conns);
+}

@@ -1,0 +1,89 @@
+/* UDP: recvmmsg batches through libuv, answers collected and sent with one sendmmsg. */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "dnsd/server.h"
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct worker *w = h->data;
+	(void)suggested;
+	/* One buffer per worker: libuv hands it back before asking again. */
+	*buf = uv_buf_init(w->rxbuf, UDP_BATCH * UDP_SLOT);
+}
+
+static void flush(struct worker *w)
+{
+	struct mmsghdr msgs[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	if (w->nout > 0 && w->out_handle) {
+		int fd;
+		uv_fileno((uv_handle_t *)w->out_handle, &fd);
+		for (size_t i = 0; i < w->nout; i++) {
+			iov[i].iov_base = w->out[i].buf;
+			iov[i].iov_len = w->out[i].len;
+			memset(&msgs[i], 0, sizeof(msgs[i]));
+			msgs[i].msg_hdr.msg_name = &w->out[i].to;
+			msgs[i].msg_hdr.msg_namelen = w->out[i].tolen;
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		/* A full send buffer drops answers, as it would drop queries: UDP's contract. */
+		size_t sent = 0;
+		for (int tries = 0; sent < w->nout && tries < 4; tries++) {
+			int n = sendmmsg(fd, msgs + sent, (unsigned)(w->nout - sent), MSG_DONTWAIT);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			sent += (size_t)n;
+		}
+	}
+	w->nout = 0;
+	w->out_handle = NULL;
+	worker_txn_done(w);
+}
+
+static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+                    unsigned flags)
+{
+	struct worker *w = h->data;
+	if (nread > 0 && addr != NULL) {
+		if (w->out_handle != h && w->nout)
+			flush(w);
+		w->out_handle = h;
+		struct udp_out *o = &w->out[w->nout];
+		struct answer_info info;
+		size_t len = 0;
+		if (worker_txn(w))
+			len = answer_query(&w->rt, w->cur, &w->srv->opts, (const uint8_t *)buf->base,
+			                   (size_t)nread, o->buf, sizeof(o->buf), false, &info);
+		else
+			info = (struct answer_info){ .dropped = true };
+		stats_count(&w->stats, &info, 0);
+		if (len > 0) {
+			o->len = len;
+			o->tolen = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+			                                        : sizeof(struct sockaddr_in);
+			memcpy(&o->to, addr, o->tolen);
+			w->nout++;
+		}
+		if (w->nout == UDP_BATCH)
+			flush(w);
+	}
+	/* The end of a recvmmsg batch, or a single datagram: answers go out, the snapshot ends. */
+	if ((flags & UV_UDP_MMSG_FREE) || !(flags & UV_UDP_MMSG_CHUNK))
+		flush(w);
+}
+
+int udp_start(struct worker *w, size_t i)
+{
+	uv_udp_t *h = &w->udp[i];
+	int rc = uv_udp_init_ex(&w->loop, h, UV_UDP_RECVMMSG);
+	if (rc == 0)
+		rc = uv_udp_open(h, w->udp_fd[i]);
+	if (rc)
+		return rc;
+	h->data = w;
+	return uv_udp_recv_start(h, on_alloc, on_recv);
+}
