@@ -1,0 +1,68 @@
+/* libFuzzer target: any bytes as a DNS query to dnsd's answer path, over UDP and TCP limits. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dnsd/answer.h"
+#include "dnsd/pkt.h"
+#include "shared/zone_ops.h"
+#include "tests/fuzz/fuzz_store.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void load(struct store *st)
+{
+	static const char zone[] =
+		"$ORIGIN fuzz.example.\n$TTL 300\n@ SOA ns hostmaster 1 3600 900 1209600 300\n@ NS ns\n"
+		"ns A 192.0.2.1\n@ MX 10 mx\nmx A 192.0.2.2\nmx AAAA 2001:db8::2\nwww CNAME @\n"
+		"a CNAME b\nb CNAME a\nout CNAME www.example.net.\n*.wild TXT \"w\"\n*.wild MX 5 mx\n"
+		"x.y.z A 192.0.2.3\nsub NS ns.sub\nns.sub A 192.0.2.4\n_s._tcp SRV 0 0 53 ns\n"
+		"big TXT \"0123456789012345678901234567890123456789012345678901234567890123456789\"\n"
+		"big TXT \"1123456789012345678901234567890123456789012345678901234567890123456789\"\n"
+		"big TXT \"2123456789012345678901234567890123456789012345678901234567890123456789\"\n"
+		"big TXT \"3123456789012345678901234567890123456789012345678901234567890123456789\"\n"
+		"big TXT \"4123456789012345678901234567890123456789012345678901234567890123456789\"\n"
+		"big TXT \"5123456789012345678901234567890123456789012345678901234567890123456789\"\n"
+		"big TXT \"6123456789012345678901234567890123456789012345678901234567890123456789\"\n"
+		"big TXT \"7123456789012345678901234567890123456789012345678901234567890123456789\"\n";
+	static const uint8_t apex[] = "\4fuzz\7example";
+	struct zonefile zf;
+	struct diag d;
+	struct zone_result res;
+	zonefile_init(&zf);
+	diag_init(&d);
+	if (zonefile_read_mem(&zf, "fuzz", zone, sizeof(zone) - 1, apex, 300, &d) != 0 ||
+	    zone_ops_import(st, &zf, ZONE_TXN_CREATE, SERIAL_INCREMENT, NULL, "fuzz", &d, &res) != 0)
+		abort();
+	zone_result_free(&res);
+	zonefile_free(&zf);
+	diag_free(&d);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct store *st;
+	static uint8_t out[65535];
+	static const struct answer_opts opts = { .udp_max = 1232 };
+	if (st == NULL) {
+		st = fuzz_store();
+		load(st);
+	}
+	struct store_txn t;
+	MDB_cursor *cur;
+	if (store_begin(st, false, 0, &t) != 0 || store_cursor(&t, STORE_RRSETS, &cur) != 0)
+		abort();
+	for (int tcp = 0; tcp < 2; tcp++) {
+		struct answer_info info;
+		size_t len = answer_query(&t, cur, &opts, data, size, out, sizeof(out), tcp, &info);
+		/* An answer fits its transport, keeps the query's id, and is a response. */
+		if (len > (tcp ? 65535u : 4096u) || (len > 0 && len < PKT_HDR))
+			abort();
+		if (len > 0 && (size < 2 || memcmp(out, data, 2) != 0 || !(out[2] & 0x80)))
+			abort();
+		if (!tcp && len > 512 && !info.edns)
+			abort();
+	}
+	mdb_cursor_close(cur);
+	store_abort(&t);
+	return 0;
+}
