@@ -14,7 +14,7 @@ LDLIBS   := -lldns -llmdb
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PACKAGES := gcc make pkg-config libldns-dev liblmdb-dev libuv1-dev libmbedtls-dev \
                 libcmocka-dev python3-pytest python3-dnspython ldnsutils lmdb-utils \
-                knot knot-dnsutils nsd clang libclang-rt-14-dev
+                knot knot-dnsutils nsd dnsperf clang libclang-rt-14-dev
 
 ifeq ($(V),1)
 Q :=
@@ -60,18 +60,24 @@ check: unit fuzz-replay system
 system: all
 	$(PYTHON) -m pytest -q tests/system
 
-# Imports the example zones into ./var and shows them (dnsd and httpsd join in later issues).
+# Imports the example zones into ./var, shows them, and runs dnsd on 127.0.0.1:5300 until Ctrl-C
+# (httpsd joins in with the MTA-STS issue).
 RUN_STATE := var
+RUN_DNS   := 127.0.0.1:5300
 run:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)for f in zones/*.zone; do $(ZONECTL) --state $(RUN_STATE) zone import $$f || exit 1; done
 	$(Q)echo; echo "zones in $(RUN_STATE)/ (zonectl --state $(RUN_STATE) zone list):"
 	$(Q)$(ZONECTL) --state $(RUN_STATE) zone list
-	$(Q)echo; echo "zonectl --state $(RUN_STATE) zone export example.com:"
-	$(Q)$(ZONECTL) --state $(RUN_STATE) zone export example.com
-	$(Q)echo; echo "try: $(ZONECTL) --state $(RUN_STATE) rr add example.com 'mx3 300 IN A 192.0.2.26'"
-	$(Q)echo "     $(ZONECTL) --state $(RUN_STATE) zone history example.com"
+	$(Q)echo; echo "dnsd answers on $(RUN_DNS) (UDP and TCP) until Ctrl-C. Try, in another terminal:"
+	$(Q)echo "  kdig @127.0.0.1 -p 5300 example.com MX"
+	$(Q)echo "  kdig @127.0.0.1 -p 5300 +tcp www.example.com AAAA"
+	$(Q)echo "  $(ZONECTL) --state $(RUN_STATE) rr add example.com 'mx3 300 IN A 192.0.2.26'   (seen at once)"
+	$(Q)echo "  $(ZONECTL) --state $(RUN_STATE) zone export example.com"
+	$(Q)echo "  $(ZONECTL) --state $(RUN_STATE) stats"
+	$(Q)echo
+	$(Q)exec $(DNSD) --state $(RUN_STATE) --listen $(RUN_DNS) --workers 1
 
 bench:
 	$(Q)$(MAKE) --no-print-directory deps

@@ -64,6 +64,11 @@ const struct command zonectl_commands[] = {
 	  "  set NAME TYPE TTL RDATA   replace the RRset (further set lines for it add to it)\n"
 	  "Blank lines and lines starting with # or ; are skipped. Errors name <stdin>:LINE.",
 	  1, 1, "", cmd_batch },
+	{ "stats", "", "Show dnsd's query counters (by transport, type and rcode).",
+	  "dnsd writes its counters to STATE/dnsd.stats every second while it runs; this prints\n"
+	  "them with the time they were written (exit 3 when there are none). With --json:\n"
+	  "{\"written\":UNIXTIME,\"queries.udp\":N,...}.",
+	  0, 0, "", cmd_stats },
 	{ "check-config", "", "Check the configuration file and print the effective configuration.",
 	  "Reads -c FILE, else " CONFIG_DEFAULT_PATH " when it exists, else only the built-in\n"
 	  "defaults. Prints every error as FILE:LINE (exit 1), or the effective configuration\n"

@@ -81,5 +81,6 @@ int cmd_rr_add(struct ctl *c);
 int cmd_rr_del(struct ctl *c);
 int cmd_rr_set(struct ctl *c);
 int cmd_batch(struct ctl *c);
+int cmd_stats(struct ctl *c);
 
 #endif
