@@ -1,0 +1,222 @@
+/* Unit tests for dnsd's message writer and answer path, on a temporary store. */
+#include <ldns/ldns.h>
+#include "tests/unit/unit.h"
+#include "dnsd/answer.h"
+#include "dnsd/pkt.h"
+#include "shared/zone_ops.h"
+
+struct fixture {
+	char *dir;
+	struct store *st;
+	struct store_txn t;
+	MDB_cursor *cur;
+};
+
+static const char zone[] =
+	"$ORIGIN example.com.\n$TTL 300\n"
+	"@ SOA ns1 hostmaster 7 3600 900 1209600 60\n@ NS ns1\nns1 A 192.0.2.1\n"
+	"@ MX 10 mx1\nmx1 A 192.0.2.25\nwww A 192.0.2.80\nalias CNAME www\n"
+	"*.wild TXT \"wild\"\nsub NS ns.sub\nns.sub A 192.0.2.53\n"
+	"big TXT \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n"
+	"big TXT \"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"\n"
+	"big TXT \"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\"\n";
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct zonefile zf;
+	struct diag d;
+	struct zone_result res;
+	f->dir = temp_dir();
+	assert_int_equal(store_open(&f->st, f->dir, 0), 0);
+	zonefile_init(&zf);
+	diag_init(&d);
+	assert_int_equal(zonefile_read_mem(&zf, "z", zone, sizeof(zone) - 1, N("example.com."), 300, &d), 0);
+	assert_int_equal(zone_ops_import(f->st, &zf, ZONE_TXN_CREATE, SERIAL_INCREMENT, NULL, "unit", &d, &res), 0);
+	zone_result_free(&res);
+	zonefile_free(&zf);
+	diag_free(&d);
+	assert_int_equal(store_begin(f->st, false, 0, &f->t), 0);
+	assert_int_equal(store_cursor(&f->t, STORE_RRSETS, &f->cur), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	mdb_cursor_close(f->cur);
+	store_abort(&f->t);
+	store_close(f->st);
+	rm_tree(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Asks name/type (EDNS payload edns, 0 for none) and parses the answer with ldns. */
+static ldns_pkt *ask(struct fixture *f, const char *name, ldns_rr_type type, uint16_t edns,
+                     bool tcp, struct answer_info *info, size_t *len)
+{
+	static uint8_t out[65535];
+	static const struct answer_opts o = { .udp_max = 1232 };
+	ldns_pkt *q = NULL;
+	assert_int_equal(ldns_pkt_query_new_frm_str(&q, name, type, LDNS_RR_CLASS_IN, 0), LDNS_STATUS_OK);
+	ldns_pkt_set_id(q, 4242);
+	if (edns) {
+		ldns_pkt_set_edns_udp_size(q, edns);
+		ldns_pkt_set_edns_do(q, true);     /* setting the size alone does not add an OPT */
+	}
+	uint8_t *wire;
+	size_t wlen;
+	assert_int_equal(ldns_pkt2wire(&wire, q, &wlen), LDNS_STATUS_OK);
+	ldns_pkt_free(q);
+	*len = answer_query(&f->t, f->cur, &o, wire, wlen, out, sizeof(out), tcp, info);
+	free(wire);
+	ldns_pkt *a = NULL;
+	if (*len)
+		assert_int_equal(ldns_wire2pkt(&a, out, *len), LDNS_STATUS_OK);
+	return a;
+}
+
+static void test_positive_and_compression(void **state)
+{
+	struct fixture *f = *state;
+	struct answer_info info;
+	size_t len;
+	ldns_pkt *a = ask(f, "Example.COM.", LDNS_RR_TYPE_MX, 0, false, &info, &len);
+	assert_non_null(a);
+	assert_int_equal(ldns_pkt_id(a), 4242);
+	assert_true(ldns_pkt_aa(a));
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_ancount(a), 1);
+	assert_int_equal(ldns_pkt_arcount(a), 1);        /* mx1's address */
+	/* Header 12, question 17, answer: owner pointer 2 + 10 + pref 2 + "mx1" + pointer 2 = 20,
+	 * additional: "mx1" pointer 2 + 10 + 4 = 16. Without compression it would be longer. */
+	assert_int_equal(len, 12 + 17 + 20 + 16);
+	ldns_pkt_free(a);
+}
+
+static void test_negative(void **state)
+{
+	struct fixture *f = *state;
+	struct answer_info info;
+	size_t len;
+	ldns_pkt *a = ask(f, "nope.example.com.", LDNS_RR_TYPE_A, 0, false, &info, &len);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NXDOMAIN);
+	assert_int_equal(ldns_pkt_nscount(a), 1);
+	/* RFC 2308: the lower of the SOA's TTL (300) and its minimum (60). */
+	assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_authority(a), 0)), 60);
+	ldns_pkt_free(a);
+	a = ask(f, "www.example.com.", LDNS_RR_TYPE_AAAA, 0, false, &info, &len);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_ancount(a), 0);
+	assert_int_equal(ldns_pkt_nscount(a), 1);
+	ldns_pkt_free(a);
+	a = ask(f, "other.org.", LDNS_RR_TYPE_A, 0, false, &info, &len);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_REFUSED);
+	assert_false(ldns_pkt_aa(a));
+	ldns_pkt_free(a);
+}
+
+static void test_cname_wildcard_referral(void **state)
+{
+	struct fixture *f = *state;
+	struct answer_info info;
+	size_t len;
+	ldns_pkt *a = ask(f, "alias.example.com.", LDNS_RR_TYPE_A, 0, false, &info, &len);
+	assert_int_equal(ldns_pkt_ancount(a), 2);     /* the CNAME and www's A */
+	ldns_pkt_free(a);
+	a = ask(f, "x.wild.example.com.", LDNS_RR_TYPE_TXT, 0, false, &info, &len);
+	assert_int_equal(ldns_pkt_ancount(a), 1);
+	char *owner = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_answer(a), 0)));
+	assert_string_equal(owner, "x.wild.example.com.");
+	free(owner);
+	ldns_pkt_free(a);
+	a = ask(f, "www.sub.example.com.", LDNS_RR_TYPE_A, 0, false, &info, &len);
+	assert_false(ldns_pkt_aa(a));
+	assert_int_equal(ldns_pkt_ancount(a), 0);
+	assert_int_equal(ldns_pkt_nscount(a), 1);
+	assert_int_equal(ldns_pkt_arcount(a), 1);     /* glue */
+	ldns_pkt_free(a);
+}
+
+static void test_truncation(void **state)
+{
+	struct fixture *f = *state;
+	struct answer_info info;
+	size_t len;
+	/* Three 200-byte strings: too much for 512 bytes, fine for 1232 and for TCP. */
+	ldns_pkt *a = ask(f, "big.example.com.", LDNS_RR_TYPE_TXT, 0, false, &info, &len);
+	assert_true(ldns_pkt_tc(a));
+	assert_true(info.truncated);
+	assert_int_equal(ldns_pkt_ancount(a), 0);
+	assert_true(len <= 512);
+	ldns_pkt_free(a);
+	a = ask(f, "big.example.com.", LDNS_RR_TYPE_TXT, 1232, false, &info, &len);
+	assert_false(ldns_pkt_tc(a));
+	assert_int_equal(ldns_pkt_ancount(a), 3);
+	assert_int_equal(ldns_pkt_edns_udp_size(a), 1232);
+	assert_true(ldns_pkt_edns_do(a));            /* DO echoed */
+	ldns_pkt_free(a);
+	a = ask(f, "big.example.com.", LDNS_RR_TYPE_TXT, 0, true, &info, &len);
+	assert_false(ldns_pkt_tc(a));
+	assert_int_equal(ldns_pkt_ancount(a), 3);
+	ldns_pkt_free(a);
+}
+
+static void test_malformed(void **state)
+{
+	struct fixture *f = *state;
+	static const struct answer_opts o = { .udp_max = 1232 };
+	struct answer_info info;
+	uint8_t out[512];
+	static const uint8_t response[12] = { 0, 1, 0x80, 0, 0, 1 };
+	static const uint8_t two_questions[] = { 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1,
+	                                         0, 0, 1, 0, 1 };
+	static const uint8_t pointer[] = { 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1 };
+	assert_int_equal(answer_query(&f->t, f->cur, &o, response, 5, out, sizeof(out), false, &info), 0);
+	assert_int_equal(answer_query(&f->t, f->cur, &o, response, 12, out, sizeof(out), false, &info), 0);
+	assert_true(info.dropped);
+	size_t len = answer_query(&f->t, f->cur, &o, two_questions, sizeof(two_questions), out,
+	                          sizeof(out), false, &info);
+	assert_int_equal(len, 12);
+	assert_int_equal(out[3] & 0xf, 1);   /* FORMERR */
+	len = answer_query(&f->t, f->cur, &o, pointer, sizeof(pointer), out, sizeof(out), false, &info);
+	assert_int_equal(len, 12);
+	assert_int_equal(out[3] & 0xf, 1);
+}
+
+static void test_pkt_compression(void **state)
+{
+	uint8_t buf[64];
+	struct pkt p;
+	pkt_init(&p, buf, sizeof(buf));
+	assert_true(pkt_put(&p, "\0\0\0\0\0\0\0\0\0\0\0\0", 12));
+	assert_true(pkt_put_name(&p, N("www.Example.com.")));
+	assert_int_equal(p.len, 12 + 17);
+	assert_true(pkt_put_name(&p, N("mail.example.COM.")));   /* "mail" + pointer to example.com */
+	assert_int_equal(p.len, 12 + 17 + 5 + 2);
+	assert_int_equal(buf[12 + 17 + 5], 0xc0);
+	assert_int_equal(buf[12 + 17 + 6], 16);                 /* offset of "example" */
+	assert_true(pkt_put_name(&p, N("www.example.com.")));    /* all one pointer */
+	assert_int_equal(p.len, 12 + 17 + 7 + 2);
+	/* A name that does not fit leaves the message as it was. */
+	size_t before = p.len;
+	assert_false(pkt_put_name(&p, N("a-rather-long-label-that-does-not-fit.org.")));
+	assert_int_equal(p.len, before);
+	assert_true(p.full);
+	(void)state;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_positive_and_compression, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_negative, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cname_wildcard_referral, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test(test_pkt_compression),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
