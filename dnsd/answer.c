@@ -189,6 +189,29 @@ static bool resolve(struct build *b, const uint8_t *qname, uint16_t qtype)
 	return true;
 }
 
+/* CH TXT version.bind / id.server, when the operator allows them. */
+static void put_chaos(struct build *b, const struct query *q, const struct answer_opts *o)
+{
+	static const uint8_t version_bind[] = "\7version\4bind", version_server[] = "\7version\6server",
+	                     id_server[] = "\2id\6server", hostname_bind[] = "\10hostname\4bind";
+	const char *text = NULL;
+	if (dname_equal(q->qname, version_bind) || dname_equal(q->qname, version_server))
+		text = o->version;
+	else if (dname_equal(q->qname, id_server) || dname_equal(q->qname, hostname_bind))
+		text = o->identity;
+	if (!o->chaos || text == NULL || (q->qtype != T_TXT && q->qtype != T_ANY)) {
+		b->rcode = RCODE_REFUSED;
+		return;
+	}
+	size_t n = strlen(text) > 255 ? 255 : strlen(text);
+	b->flags |= F_AA;
+	if (!pkt_put16(&b->p, 0xc000 | PKT_HDR) || !pkt_put16(&b->p, T_TXT) || !pkt_put16(&b->p, 3) ||
+	    !pkt_put32(&b->p, 0) || !pkt_put16(&b->p, (uint16_t)(n + 1)) ||
+	    !pkt_put(&b->p, (uint8_t[]){ (uint8_t)n }, 1) || !pkt_put(&b->p, text, n))
+		return;
+	b->count[AN] = 1;
+}
+
 static void put_opt(struct build *b, const struct query *q, const struct answer_opts *o)
 {
 	b->p.cap += OPT_LEN;    /* the room kept for it */
@@ -224,6 +247,7 @@ size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_op
 	pkt_put(&b.p, hdr, PKT_HDR);
 	pkt_set16(&b.p, 0, q.id);
 	info->qtype = q.qtype;
+	info->qname = v == QUERY_OK ? in + PKT_HDR : NULL;
 	info->edns = q.edns;
 	if (v == QUERY_FORMERR || v == QUERY_NOTIMP) {
 		b.rcode = v == QUERY_FORMERR ? RCODE_FORMERR : RCODE_NOTIMP;
@@ -237,8 +261,12 @@ size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_op
 		b.rcode = RCODE_BADVERS;    /* RFC 6891 6.1.3 */
 		goto done;
 	}
+	if (q.qclass == 3) {
+		put_chaos(&b, &q, o);
+		goto done;
+	}
 	if (q.qclass != 1 && q.qclass != 255) {
-		b.rcode = RCODE_REFUSED;    /* CHAOS version.bind and the like: off */
+		b.rcode = RCODE_REFUSED;
 		goto done;
 	}
 	if (q.qtype == 41 || q.qtype == 0) {

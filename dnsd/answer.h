@@ -13,11 +13,14 @@
 
 struct answer_opts {
 	uint16_t udp_max;            /* our EDNS payload size (default 1232) */
+	bool chaos;                  /* answer CH TXT version.bind, id.server */
+	const char *version, *identity;
 };
 
 /* What happened, for the counters. */
 struct answer_info {
 	uint16_t qtype;
+	const uint8_t *qname;        /* in the query; only valid while it is */
 	uint8_t rcode;
 	bool dropped, truncated, edns;
 };

@@ -109,7 +109,12 @@ int main(int argc, char **argv)
 		goto out_cfg;
 	}
 	s.cfg = &cfg;
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
 	s.opts.udp_max = (uint16_t)cfg.udp_max_size;
+	s.opts.chaos = cfg.dnsd_chaos;
+	s.opts.version = "Lockstep dnsd " DNSD_VERSION;
+	s.opts.identity = host;
 	if (workers < 0)
 		workers = cfg.dnsd_workers;
 	if (workers == 0)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "dnsd/server.h"
 #include "shared/err.h"
+#include "shared/rrtext.h"
 
 #define STATS_INTERVAL_MS 1000
 
@@ -86,6 +87,25 @@ int server_bind(struct server *s, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+void worker_log_query(struct worker *w, const struct sockaddr *peer, const struct answer_info *info,
+                      bool tcp)
+{
+	char addr[INET6_ADDRSTRLEN] = "?", name[DNAME_STR_MAX] = "-", type[16];
+	if (!w->srv->cfg->dnsd_query_log)
+		return;
+	if (peer->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, sizeof(addr));
+	else if (peer->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr, sizeof(addr));
+	if (info->qname)
+		dname_format(name, info->qname);
+	fprintf(stderr, "dnsd: query: %s %s %s %s %s\n", addr, tcp ? "tcp" : "udp", name,
+	        rr_type_name(info->qtype, type, sizeof(type)),
+	        info->dropped ? "dropped" : info->rcode == 16 ? "BADVERS"
+	        : (const char *[]){ "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+	                            "REFUSED" }[info->rcode < 6 ? info->rcode : 2]);
 }
 
 bool worker_txn(struct worker *w)

@@ -79,6 +79,9 @@ void server_free(struct server *s);
 int udp_start(struct worker *w, size_t i);
 int tcp_start(struct worker *w, size_t i);
 void tcp_close_all(struct worker *w);
+/* One log line for a query, when query-log is on. */
+void worker_log_query(struct worker *w, const struct sockaddr *peer, const struct answer_info *info,
+                      bool tcp);
 /* The read transaction for a batch of queries: renewed on first use, reset at the end. */
 bool worker_txn(struct worker *w);
 void worker_txn_done(struct worker *w);

@@ -120,6 +120,7 @@ static void process(struct tcp_conn *c)
 			info = (struct answer_info){ .dropped = true };
 		worker_txn_done(w);
 		stats_count(&w->stats, &info, 1);
+		worker_log_query(w, (const struct sockaddr *)&c->peer, &info, true);
 		memmove(c->in, c->in + 2 + mlen, c->inlen - 2 - mlen);
 		c->inlen -= 2 + mlen;
 		if (len == 0) {

@@ -61,6 +61,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 		else
 			info = (struct answer_info){ .dropped = true };
 		stats_count(&w->stats, &info, 0);
+		worker_log_query(w, addr, &info, false);
 		if (len > 0) {
 			o->len = len;
 			o->tolen = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)

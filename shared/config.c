@@ -54,6 +54,12 @@ static const struct config_option options[] = {
 	{ .section = "dnsd", .name = "udp-max-size", .type = CONFIG_UINT,
 	  .def = "1232", .offset = FIELD(udp_max_size), .min = 512, .max = 4096,
 	  .help = "Largest answer over UDP to an EDNS query (the client may ask for less)." },
+	{ .section = "dnsd", .name = "chaos", .type = CONFIG_BOOL,
+	  .def = "no", .offset = FIELD(dnsd_chaos),
+	  .help = "Answer CH TXT version.bind and id.server (the version and the host name)." },
+	{ .section = "dnsd", .name = "query-log", .type = CONFIG_BOOL,
+	  .def = "no", .offset = FIELD(dnsd_query_log),
+	  .help = "Log one line per query (client, name, type, rcode); for debugging only." },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

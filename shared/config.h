@@ -24,6 +24,8 @@ struct config {
 	uint32_t tcp_max_clients;
 	uint32_t tcp_max_per_address;
 	uint32_t udp_max_size;            /* our EDNS payload size */
+	bool dnsd_chaos;                  /* answer CH TXT version.bind and id.server */
+	bool dnsd_query_log;              /* one log line per query */
 	char *path;                       /* the file read, or NULL when only defaults apply */
 };
 
