@@ -34,8 +34,8 @@ int lookup_rrset(struct store_txn *t, const struct zone_info *z, const uint8_t *
 	return rrset_decode(v.mv_data, v.mv_size, out) ? LS_ESTORE : 0;
 }
 
-/* 1: some key starts with prefix (own data with own = true); 0: none. */
-static int has_prefix(MDB_cursor *cur, const uint8_t *prefix, size_t plen, bool own)
+/* 1: some key starts with prefix (the name or a descendant exists); 0: none. */
+static int has_prefix(MDB_cursor *cur, const uint8_t *prefix, size_t plen)
 {
 	MDB_val k = { plen, (void *)prefix }, v;
 	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
@@ -45,7 +45,7 @@ static int has_prefix(MDB_cursor *cur, const uint8_t *prefix, size_t plen, bool 
 		return store_errno(rc);
 	if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
 		return 0;
-	return !own || k.mv_size == plen + 2;
+	return 1;
 }
 
 /* The name's key prefix without the 0 that precedes types: shared with its descendants. */
@@ -55,32 +55,62 @@ static int tree_prefix(uint8_t out[RRSET_KEY_MAX], const struct zone_info *z, co
 	return n < 0 ? -1 : n - 1;
 }
 
-/* RRset type at name, or CNAME there, or nothing (rc LS_ENOTFOUND): for found names. */
-static int at_name(struct store_txn *t, const struct zone_info *z, const uint8_t *name,
-                   uint16_t type, struct lookup *out)
+/*
+ * One cursor seek to the name's first key answers most queries: its RRsets lie together in
+ * type order (the asked type, CNAME, NS), and when it has none the key found is a
+ * descendant's if it is an empty non-terminal.
+ */
+static int at_name(MDB_cursor *cur, const uint8_t *prefix, size_t plen, uint16_t type,
+                   bool cut_possible, struct lookup *out, bool *exists)
 {
-	if (type == T_ANY) {
+	MDB_val k = { plen + 1, (void *)prefix }, v;
+	bool own = false, cname = false, ns = false, found = false;
+	struct rrset_view cv, nv;
+	*exists = false;
+	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *kb = k.mv_data;
+		if (k.mv_size < plen || memcmp(kb, prefix, plen) != 0)
+			break;                               /* past the name and its descendants */
+		*exists = true;
+		if (k.mv_size != plen + 3 || kb[plen] != 0)
+			break;                               /* a descendant: nothing of its own */
+		own = true;
+		uint16_t t = (uint16_t)(kb[plen + 1] << 8 | kb[plen + 2]);
+		struct rrset_view view;
+		if (t != type && t != T_CNAME && t != T_NS)
+			continue;
+		if (rrset_decode(v.mv_data, v.mv_size, &view))
+			return LS_ESTORE;
+		if (t == type) {
+			out->rrset = view;
+			found = true;
+		}
+		if (t == T_CNAME) {
+			cv = view;
+			cname = true;
+		}
+		if (t == T_NS) {
+			nv = view;
+			ns = true;
+		}
+	}
+	if (rc && rc != MDB_NOTFOUND)
+		return store_errno(rc);
+	if (ns && cut_possible) {
+		out->kind = LOOKUP_DELEGATION;
+		out->rrset = nv;
+	} else if (type == T_ANY && own) {
 		out->kind = LOOKUP_FOUND;    /* the name has data; the answer says so minimally */
 		memset(&out->rrset, 0, sizeof(out->rrset));
-		return 0;
-	}
-	int rc = lookup_rrset(t, z, name, type, &out->rrset);
-	if (rc == 0) {
+	} else if (found) {
 		out->kind = LOOKUP_FOUND;
-		return 0;
+	} else if (cname) {
+		out->kind = LOOKUP_CNAME;
+		out->rrset = cv;
+	} else {
+		out->kind = *exists ? LOOKUP_NODATA : LOOKUP_NXDOMAIN;
 	}
-	if (rc != LS_ENOTFOUND)
-		return rc;
-	if (type != T_CNAME) {
-		rc = lookup_rrset(t, z, name, T_CNAME, &out->rrset);
-		if (rc == 0) {
-			out->kind = LOOKUP_CNAME;
-			return 0;
-		}
-		if (rc != LS_ENOTFOUND)
-			return rc;
-	}
-	out->kind = LOOKUP_NODATA;
 	return 0;
 }
 
@@ -88,15 +118,14 @@ int lookup_name(struct store_txn *t, MDB_cursor *cur, const struct zone_info *z,
                 const uint8_t *name, uint16_t type, struct lookup *out)
 {
 	uint8_t prefix[RRSET_KEY_MAX];
+	bool exists;
 	memset(out, 0, sizeof(*out));
-	/* Delegations first, from the apex down: nothing below a cut is ours (RFC 1034 4.3.2). */
+	/* Delegations above the name, from the apex down: nothing below a cut is ours. */
 	int depth = dname_labels(name) - dname_labels(z->apex);
-	for (int d = 1; d <= depth; d++) {
+	for (int d = 1; d < depth; d++) {
 		const uint8_t *a = name;    /* the ancestor d labels below the apex */
 		for (int i = d; i < depth; i++)
 			a += *a + 1;
-		if (d == depth && type == 43)
-			break;                  /* DS at the cut is the parent's to answer */
 		int rc = lookup_rrset(t, z, a, T_NS, &out->rrset);
 		if (rc == 0) {
 			out->kind = LOOKUP_DELEGATION;
@@ -112,23 +141,19 @@ int lookup_name(struct store_txn *t, MDB_cursor *cur, const struct zone_info *z,
 		return 0;
 	}
 	prefix[pl] = 0;
-	int own = has_prefix(cur, prefix, (size_t)pl + 1, true);
-	if (own < 0)
-		return own;
-	if (own)
-		return at_name(t, z, name, type, out);
-	int tree = has_prefix(cur, prefix, (size_t)pl, false);
-	if (tree < 0)
-		return tree;
-	if (tree) {
-		out->kind = LOOKUP_NODATA;      /* an empty non-terminal */
+	/* The name itself may be a cut, except at the apex and for DS (the parent's, RFC 4035). */
+	int rc = at_name(cur, prefix, (size_t)pl, type, depth > 0 && type != 43, out, &exists);
+	if (rc)
+		return rc;
+	if (out->kind == LOOKUP_DELEGATION)
+		memcpy(out->cut, name, (size_t)dname_wire_len(name, DNAME_MAX));
+	if (out->kind != LOOKUP_NXDOMAIN)
 		return 0;
-	}
 	/* RFC 4592: the closest encloser, then its wildcard. */
 	const uint8_t *ce = name + *name + 1;
 	for (; dname_labels(ce) > dname_labels(z->apex); ce += *ce + 1) {
 		int cl = tree_prefix(prefix, z, ce);
-		int e = cl < 0 ? 0 : has_prefix(cur, prefix, (size_t)cl, false);
+		int e = cl < 0 ? 0 : has_prefix(cur, prefix, (size_t)cl);
 		if (e < 0)
 			return e;
 		if (e)
@@ -136,22 +161,17 @@ int lookup_name(struct store_txn *t, MDB_cursor *cur, const struct zone_info *z,
 	}
 	uint8_t wild[DNAME_MAX];
 	size_t cel = (size_t)dname_wire_len(ce, DNAME_MAX);
-	if (cel + 2 > DNAME_MAX) {
-		out->kind = LOOKUP_NXDOMAIN;
+	if (cel + 2 > DNAME_MAX)
 		return 0;
-	}
 	wild[0] = 1;
 	wild[1] = '*';
 	memcpy(wild + 2, ce, cel);
 	pl = tree_prefix(prefix, z, wild);
 	prefix[pl] = 0;
-	int w = has_prefix(cur, prefix, (size_t)pl + 1, true);
-	if (w < 0)
-		return w;
-	if (!w) {
+	if ((rc = at_name(cur, prefix, (size_t)pl, type, false, out, &exists)) != 0)
+		return rc;
+	if (out->kind == LOOKUP_NODATA && !exists)
 		out->kind = LOOKUP_NXDOMAIN;
-		return 0;
-	}
-	out->wildcard = true;
-	return at_name(t, z, wild, type, out);
+	out->wildcard = out->kind != LOOKUP_NXDOMAIN;
+	return 0;
 }
