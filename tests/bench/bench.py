@@ -160,7 +160,7 @@ def main(argv=None):
         table = res.get("table")
         print()
         print("%s (%s records, median of %d runs)"
-              % (name, fmt(res.get("records", args.records)), args.runs))
+              % (name, fmt(res.get("records", args.records)), res.get("runs", args.runs)))
         if table and table.get("rows"):
             print_table(table["columns"], table["rows"])
             for note in table.get("notes", []):
@@ -175,7 +175,8 @@ def main(argv=None):
         summary_rows.append([name, "ok" if res["ok"] else "FAILED", head.get("time_ratio"),
                              head.get("mem_ratio"), res["elapsed_seconds"]])
     print_table(["benchmark", "status", "time ratio", "mem ratio", "bench s"], summary_rows)
-    print("(ratio = other server / Lockstep; >= 1.0 means Lockstep is at least as good)")
+    print("(each ratio is oriented so that >= 1.0 means Lockstep is at least as good: time and\n"
+          " memory as other / Lockstep, queries per second as Lockstep / best other)")
     print("results: %s" % output)
     return 0 if all(r["ok"] for r in results["benchmarks"].values()) else 1
 
