@@ -1,9 +1,11 @@
 """dnsd as a program: configuration check, workers, SIGTERM, a missing state dir."""
 
+import os
 import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import dns.message
 import dns.rcode
@@ -137,3 +139,29 @@ def test_missing_state_dir_refuses(dnsd_factory, tmp_path):
         r = d.query(qname, rdtype, tcp=tcp)
         assert_rcode(r, dns.rcode.REFUSED)
         assert not r.answer, show(r)
+
+
+def test_drops_privileges_after_binding(dnsd_factory, tmp_path):
+    # Least privilege: dnsd binds as the user it starts as, then runs as dnsd.user. Only root
+    # can switch users (CI runs as root); elsewhere the test cannot show anything.
+    import pwd
+    if os.geteuid() != 0:
+        pytest.fail("this test needs root to start dnsd as root (CI runs as root)")
+    import shutil
+    import tempfile
+    nobody = pwd.getpwnam("nobody")
+    # pytest's own directories are root's alone: the state lives where nobody can reach it.
+    state = Path(tempfile.mkdtemp(prefix="lockstep-nobody-"))
+    try:
+        os.chown(state, nobody.pw_uid, nobody.pw_gid)
+        d = dnsd_factory.start(zones=(), state=state, config="dnsd:\n    user: nobody\n")
+        status = Path("/proc/%d/status" % d.proc.pid).read_text()
+        uids = [l.split()[1:] for l in status.splitlines() if l.startswith("Uid:")][0]
+        assert uids == [str(nobody.pw_uid)] * 4, status
+        r = d.query("www.example.com", "A")
+        assert_rcode(r, dns.rcode.REFUSED)
+        # The store it created belongs to the user it runs as.
+        assert (state / "data.mdb").stat().st_uid == nobody.pw_uid
+        d.stop()
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
