@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,8 @@ int main(int argc, char **argv)
 	int rc = 1;
 	memset(&s, 0, sizeof(s));
 	diag_init(&d);
+	/* A client that goes away mid-answer is an error on that write, not the end of dnsd. */
+	signal(SIGPIPE, SIG_IGN);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool more = i + 1 < argc;

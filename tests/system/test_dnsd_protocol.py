@@ -362,3 +362,19 @@ def test_ipv6_listener(dnsd_factory):
             assert_aa(r)
             assert rdatas(find(r, "answer", "www.example.com", "AAAA")) == {"2001:db8::80"}, \
                 "over %s to %s:\n%s" % ("TCP" if tcp else "UDP", host, show(r))
+
+
+def test_tcp_client_resets_mid_answer(srv):
+    # Clients that pipeline many queries and then reset the connection (SO_LINGER 0) make
+    # dnsd's writes fail; that must end those connections only, never the server (dnsd also
+    # ignores SIGPIPE, which this test cannot provoke reliably).
+    q = make_query("example.com", "TXT").to_wire()
+    for _ in range(20):
+        s = socket.create_connection((HOST4, srv.port), timeout=2)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.sendall((struct.pack("!H", len(q)) + q) * 200)
+        s.close()
+    time.sleep(0.2)
+    srv.assert_alive()
+    r = srv.query("example.com", "SOA", tcp=True)
+    assert_rcode(r, dns.rcode.NOERROR)
