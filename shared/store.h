@@ -18,6 +18,7 @@ enum store_db {
 	STORE_JOURNAL, /* zone id, sequence -> one commit's diff */
 	STORE_HISTORY, /* sequence -> who changed which zone when */
 	STORE_MTASTS,  /* per-domain MTA-STS state (filled by the MTA-STS issue) */
+	STORE_SECONDARIES, /* zone id, address -> a secondary allowed to transfer the zone */
 	STORE_NDB
 };
 

@@ -147,6 +147,7 @@ int zone_delete(struct store_txn *t, const struct zone_info *z)
 	wire_put32(id, z->id);
 	zone_del_range(t, STORE_RRSETS, id, 4);
 	zone_del_range(t, STORE_JOURNAL, id, 4);
+	zone_del_range(t, STORE_SECONDARIES, id, 4);
 	store_del(t, STORE_ZONES, key, (size_t)kl);
 	return t->err;
 }

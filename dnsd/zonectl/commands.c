@@ -40,6 +40,13 @@ const struct command zonectl_commands[] = {
 	{ "zone history", "DOMAIN", "Show the zone's commits: when, serials, counts and command.",
 	  "One line per commit, oldest first.",
 	  1, 1, "", cmd_zone_history },
+	{ "zone secondaries", "DOMAIN list | add ADDR[:PORT] [--key NAME] | del ADDR",
+	  "List, add or delete the secondaries allowed to transfer the zone.",
+	  "Zone transfers (AXFR, IXFR) are refused unless the client's address is one of the\n"
+	  "zone's secondaries. PORT (default 53) is where NOTIFY will go; --key names the TSIG\n"
+	  "key the secondary will use (TSIG itself is not built yet: the name is only stored).\n"
+	  "Addresses: 192.0.2.1, 192.0.2.1:5300, 2001:db8::1, [2001:db8::1]:5300.",
+	  2, 3, "key", cmd_zone_secondaries },
 	{ "rr list", "DOMAIN [NAME [TYPE]]", "List the zone's records, or those at NAME (of TYPE).",
 	  "NAME is relative to DOMAIN unless it ends with a dot; @ is the apex. Exit 3 when a\n"
 	  "NAME was given and nothing is there.",

@@ -127,6 +127,7 @@ int main(int argc, char **argv)
 	struct { const char *name; const char **val; } valued[] = {
 		{ "config", &c.config_path }, { "state", &c.state }, { "from", &c.from },
 		{ "origin", &c.origin }, { "output", &c.output }, { "serial-policy", &c.policy_name },
+		{ "key", &c.key },
 	};
 	const char *used[16];
 	int nused = 0;

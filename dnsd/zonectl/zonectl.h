@@ -29,7 +29,7 @@ struct ctl {
 	bool json;
 	char **args;                /* positional arguments after the command words */
 	int nargs;
-	const char *from, *origin, *output, *policy_name;
+	const char *from, *origin, *output, *policy_name, *key;
 	char *ns[CTL_MAX_NS];
 	size_t nns;
 	enum serial_policy policy;  /* --serial-policy, else the configuration's */
@@ -82,5 +82,6 @@ int cmd_rr_del(struct ctl *c);
 int cmd_rr_set(struct ctl *c);
 int cmd_batch(struct ctl *c);
 int cmd_stats(struct ctl *c);
+int cmd_zone_secondaries(struct ctl *c);
 
 #endif
