@@ -21,7 +21,7 @@ static void print_usage(FILE *out)
 	fputs(global_usage, out);
 	fputs("\ncommands:\n", out);
 	for (const struct command *cmd = zonectl_commands; cmd->name; cmd++)
-		fprintf(out, "  %-16s %s\n", cmd->name, cmd->summary);
+		fprintf(out, "  %-18s %s\n", cmd->name, cmd->summary);
 	fputs("\nexit status: 0 ok, 1 bad input (nothing changed), 2 usage, 3 not found,\n"
 	      "4 conflict (exists, or changed meanwhile), 5 store or system error\n", out);
 }
