@@ -35,7 +35,7 @@ enum query_verdict query_parse(const uint8_t *pkt, size_t len, struct query *q)
 	         ar = pkt_get16(pkt + 10);
 	if (OPCODE(q->flags) != 0)
 		return QUERY_NOTIMP;
-	if (qd != 1 || an != 0 || ns != 0 || ar > QUERY_MAX_ADDITIONAL)
+	if (qd != 1 || an != 0 || ns > 1 || ar > QUERY_MAX_ADDITIONAL)
 		return QUERY_FORMERR;
 	/* The question's name: uncompressed (nothing precedes it to point at), at most 255 bytes. */
 	int nl = dname_wire_len(pkt + PKT_HDR, len - PKT_HDR);
@@ -49,6 +49,25 @@ enum query_verdict query_parse(const uint8_t *pkt, size_t len, struct query *q)
 	q->qclass = pkt_get16(pkt + off + 2);
 	off += 4;
 	q->question_end = off;
+	/* Only IXFR carries a record in authority: the client's SOA (RFC 1995 3). */
+	if (ns == 1) {
+		if (q->qtype != 251)
+			return QUERY_FORMERR;
+		off = skip_name(pkt, len, off);
+		if (off == 0 || off + 10 > len)
+			return QUERY_FORMERR;
+		uint16_t type = pkt_get16(pkt + off), rdlen = pkt_get16(pkt + off + 8);
+		size_t rd = off + 10;
+		if (rd + rdlen > len)
+			return QUERY_FORMERR;
+		size_t serial = skip_name(pkt, rd + rdlen, rd);
+		serial = serial ? skip_name(pkt, rd + rdlen, serial) : 0;
+		if (type == 6 && serial && serial + 20 == rd + rdlen) {
+			q->ixfr_serial = (uint32_t)pkt_get16(pkt + serial) << 16 | pkt_get16(pkt + serial + 2);
+			q->has_ixfr_serial = true;
+		}
+		off = rd + rdlen;
+	}
 	for (uint16_t i = 0; i < ar; i++) {
 		size_t name = off;
 		off = skip_name(pkt, len, off);

@@ -23,6 +23,8 @@ struct query {
 	bool edns, do_bit;
 	uint8_t edns_version;
 	uint16_t edns_size;           /* the client's payload size, at least 512 */
+	bool has_ixfr_serial;
+	uint32_t ixfr_serial;         /* the client's SOA serial in an IXFR query */
 };
 
 enum query_verdict {

@@ -1,7 +1,11 @@
 /* TCP per RFC 7766: length-framed, pipelined queries, idle timeout, connection limits. */
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <stdio.h>
 #include "dnsd/server.h"
+#include "dnsd/xfr.h"
+#include "shared/zone_check.h"
 
 struct tcp_conn {
 	uv_tcp_t h;
@@ -14,6 +18,9 @@ struct tcp_conn {
 	uint8_t *pending;                /* the part of an answer the socket did not take yet */
 	size_t npending;
 	uv_write_t wr;
+	struct xfr *xfr;                 /* a zone transfer in progress */
+	uint8_t *xbuf;                   /* its current message */
+	char zone[DNAME_STR_MAX];
 	int open_handles;
 	bool closing, writing;
 };
@@ -23,6 +30,8 @@ static void on_closed(uv_handle_t *h)
 	struct tcp_conn *c = h->data;
 	if (--c->open_handles > 0)
 		return;
+	xfr_free(c->xfr);
+	free(c->xbuf);
 	free(c->pending);
 	free(c);
 }
@@ -99,6 +108,82 @@ static bool send_answer(struct tcp_conn *c, const uint8_t *data, size_t len)
 	return uv_write(&c->wr, (uv_stream_t *)&c->h, &b, 1, on_written) == 0;
 }
 
+static void process(struct tcp_conn *c);
+
+static void peer_text(const struct tcp_conn *c, char *buf, size_t len)
+{
+	const struct sockaddr *a = (const struct sockaddr *)&c->peer;
+	const void *bin = a->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr
+	                                           : (const void *)&((const struct sockaddr_in *)a)->sin_addr;
+	if (inet_ntop(a->sa_family, bin, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+/* Sends the transfer's next message, or ends it and goes back to reading queries. */
+static void xfr_send(struct tcp_conn *c);
+
+static void on_xfr_written(uv_write_t *req, int status)
+{
+	struct tcp_conn *c = req->data;
+	if (status < 0 || c->closing) {
+		conn_close(c);
+		return;
+	}
+	uv_timer_again(&c->idle);
+	xfr_send(c);
+}
+
+static void xfr_send(struct tcp_conn *c)
+{
+	size_t len = xfr_next(c->xfr, c->xbuf, 2 + XFR_MSG_MAX);
+	if (len > 0) {
+		uv_buf_t b = uv_buf_init((char *)c->xbuf, (unsigned)len);
+		c->wr.data = c;
+		if (uv_write(&c->wr, (uv_stream_t *)&c->h, &b, 1, on_xfr_written) != 0)
+			conn_close(c);
+		return;
+	}
+	char peer[INET6_ADDRSTRLEN];
+	peer_text(c, peer, sizeof(peer));
+	fprintf(stderr, "dnsd: %s: transfer to %s done, %llu records\n", c->zone, peer,
+	        (unsigned long long)xfr_records(c->xfr));
+	xfr_free(c->xfr);
+	c->xfr = NULL;
+	c->writing = false;
+	if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0)
+		conn_close(c);
+	else
+		process(c);
+}
+
+/* AXFR and IXFR: streamed from a snapshot of their own when the client may have the zone. */
+static bool try_xfr(struct tcp_conn *c, const uint8_t *msg, size_t len)
+{
+	struct query q;
+	const char *why;
+	char peer[INET6_ADDRSTRLEN];
+	if (query_parse(msg, len, &q) != QUERY_OK || q.qclass != 1 ||
+	    (q.qtype != T_AXFR && q.qtype != T_IXFR))
+		return false;
+	dname_format(c->zone, q.qname);
+	peer_text(c, peer, sizeof(peer));
+	c->xfr = xfr_start(c->w->srv->st, msg, &q, (const struct sockaddr *)&c->peer, &why);
+	if (c->xfr == NULL) {
+		fprintf(stderr, "dnsd: %s: %s from %s refused (%s)\n", c->zone,
+		        q.qtype == T_AXFR ? "AXFR" : "IXFR", peer, why);
+		return false;                /* answered as any other query: REFUSED */
+	}
+	if (c->xbuf == NULL && (c->xbuf = malloc(2 + XFR_MSG_MAX)) == NULL) {
+		xfr_free(c->xfr);
+		c->xfr = NULL;
+		return false;
+	}
+	fprintf(stderr, "dnsd: %s: %s to %s\n", c->zone, q.qtype == T_AXFR ? "AXFR" : "IXFR", peer);
+	c->writing = true;
+	uv_read_stop((uv_stream_t *)&c->h);
+	return true;
+}
+
 /* Answers every complete query in the buffer, in order. */
 static void process(struct tcp_conn *c)
 {
@@ -111,6 +196,12 @@ static void process(struct tcp_conn *c)
 		}
 		if (c->inlen < 2 + mlen)
 			return;
+		if (try_xfr(c, c->in + 2, mlen)) {
+			memmove(c->in, c->in + 2 + mlen, c->inlen - 2 - mlen);
+			c->inlen -= 2 + mlen;
+			xfr_send(c);
+			return;
+		}
 		struct answer_info info;
 		size_t len = 0;
 		if (worker_txn(w))

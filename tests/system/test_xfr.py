@@ -1,0 +1,183 @@
+"""Zone transfers out of dnsd: the secondaries ACL, AXFR (RFC 5936), IXFR (RFC 1995), and a real
+secondary (Knot) pulling a zone from dnsd."""
+import os
+import signal
+import socket
+import struct
+import subprocess
+import time
+
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+import dns.zone
+import pytest
+
+from conftest import write
+from dnsd_helpers import HOST4, free_port, dnsd_factory  # noqa: F401
+
+ZONE = "example.com."
+
+
+def zone_text(serial=1, hosts=0):
+    body = ["$ORIGIN example.com.", "$TTL 300",
+            "@ SOA ns1 hostmaster %d 3600 900 1209600 300" % serial, "@ NS ns1", "ns1 A 192.0.2.1",
+            "@ MX 10 mail", "mail A 192.0.2.25", "www CNAME @"]
+    body += ["h%d A 10.%d.%d.%d" % (i, i >> 16 & 255, i >> 8 & 255, i & 255) for i in range(hosts)]
+    return "\n".join(body) + "\n"
+
+
+def transfer(port, rdtype="AXFR", serial=None):
+    """Every message of a transfer over TCP: (messages, records in order)."""
+    q = dns.message.make_query(ZONE, rdtype)
+    if serial is not None:
+        soa = dns.rrset.from_text(ZONE, 0, "IN", "SOA", ". . %d 0 0 0 0" % serial)
+        q.authority.append(soa)
+    s = socket.create_connection((HOST4, port), timeout=10)
+    wire = q.to_wire()
+    s.sendall(struct.pack("!H", len(wire)) + wire)
+    msgs, records, soas = [], [], 0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(msgs) < 10000:
+        hdr = s.recv(2, socket.MSG_WAITALL)
+        if len(hdr) < 2:
+            break
+        n = struct.unpack("!H", hdr)[0]
+        data = b""
+        while len(data) < n:
+            chunk = s.recv(n - len(data))
+            assert chunk, "connection closed mid-message"
+            data += chunk
+        m = dns.message.from_wire(data, one_rr_per_rrset=True)
+        msgs.append(m)
+        if m.rcode() != dns.rcode.NOERROR:
+            break
+        for rrset in m.answer:
+            for rd in rrset:
+                records.append((rrset.name.to_text(), rrset.ttl, dns.rdatatype.to_text(rrset.rdtype),
+                                rd.to_text()))
+                if rrset.rdtype == dns.rdatatype.SOA:
+                    soas += 1
+        # A transfer ends with its second SOA (or the only one: IXFR, up to date).
+        if soas >= 2 or (rdtype == "IXFR" and soas == 1 and len(records) == 1):
+            break
+    s.close()
+    return msgs, records
+
+
+def load(zc, tmp_path, text):
+    f = tmp_path / "example.com.zone"
+    write(f, text)
+    zc.ok("zone", "import", str(f))
+
+
+def test_axfr_refused_unless_secondary(dnsd_factory, zc, tmp_path):
+    load(zc, tmp_path, zone_text())
+    d = dnsd_factory.start(zones=())
+    msgs, records = transfer(d.port)
+    assert msgs and msgs[0].rcode() == dns.rcode.REFUSED and not records
+    assert any("AXFR from 127.0.0.1 refused (not a secondary" in l for l in d.log), d.log_text()
+    # Over UDP a transfer is never given.
+    r = dns.query.udp(dns.message.make_query(ZONE, "AXFR"), HOST4, port=d.port, timeout=2)
+    assert r.rcode() == dns.rcode.REFUSED
+
+
+def test_axfr_is_the_zone(dnsd_factory, zc, tmp_path):
+    load(zc, tmp_path, zone_text(serial=7, hosts=30))
+    zc.ok("zone", "secondaries", ZONE, "add", "127.0.0.1")
+    d = dnsd_factory.start(zones=())
+    msgs, records = transfer(d.port)
+    assert msgs[0].rcode() == dns.rcode.NOERROR and msgs[0].flags & dns.flags.AA
+    assert records[0][2] == "SOA" and records[-1] == records[0], "SOA first and last"
+    exported = dns.zone.from_text(zc.export(ZONE), origin=ZONE, relativize=False)
+    want = sorted((n.to_text(), rds.ttl, dns.rdatatype.to_text(rds.rdtype), rd.to_text())
+                  for n, rds in exported.iterate_rdatasets() for rd in rds)
+    assert sorted(records[:-1]) == want
+    assert len(records) == 6 + 30 + 1
+
+
+def test_large_zone_in_several_messages(dnsd_factory, zc, tmp_path):
+    load(zc, tmp_path, zone_text(hosts=20000))
+    zc.ok("zone", "secondaries", ZONE, "add", "127.0.0.1")
+    d = dnsd_factory.start(zones=())
+    msgs, records = transfer(d.port)
+    assert len(msgs) > 10, "a 20,000-record zone takes several messages"
+    assert all(len(m.to_wire()) <= 65535 for m in msgs)
+    assert len(records) == 6 + 20000 + 1
+    assert len({r for r in records}) == 6 + 20000     # no record twice (but the SOA)
+    assert any("transfer to 127.0.0.1 done, 20007 records" in l for l in d.log), d.log_text()
+
+
+def test_ixfr(dnsd_factory, zc, tmp_path):
+    load(zc, tmp_path, zone_text(serial=5, hosts=3))
+    zc.ok("zone", "secondaries", ZONE, "add", "127.0.0.1")
+    d = dnsd_factory.start(zones=())
+    # Up to date: the current SOA alone (RFC 1995 2).
+    msgs, records = transfer(d.port, "IXFR", serial=5)
+    assert [r[2] for r in records] == ["SOA"] and " 5 " in records[0][3]
+    # Behind: the whole zone, AXFR-style (RFC 1995 4).
+    msgs, records = transfer(d.port, "IXFR", serial=3)
+    assert records[0][2] == "SOA" and records[-1] == records[0] and len(records) == 6 + 3 + 1
+
+
+def test_knot_secondary_pulls_the_zone(dnsd_factory, zc, tmp_path):
+    knotd = "/usr/sbin/knotd"
+    assert os.access(knotd, os.X_OK), "knotd missing: Debian package knot (make deps)"
+    load(zc, tmp_path, zone_text(serial=11, hosts=100))
+    zc.ok("zone", "secondaries", ZONE, "add", "127.0.0.1")
+    d = dnsd_factory.start(zones=())
+    kport = free_port()
+    kdir = tmp_path / "knot"
+    kdir.mkdir()
+    conf = kdir / "knot.conf"
+    write(conf, f"""server:
+    listen: 127.0.0.1@{kport}
+    rundir: "{kdir}"
+database:
+    storage: "{kdir}"
+log:
+  - target: stderr
+    any: info
+remote:
+  - id: primary
+    address: 127.0.0.1@{d.port}
+acl:
+  - id: notify_from_primary
+    address: 127.0.0.1
+    action: notify
+template:
+  - id: default
+    storage: "{kdir}"
+    journal-content: none
+zone:
+  - domain: {ZONE}
+    master: primary
+    acl: notify_from_primary
+""")
+    k = subprocess.Popen([knotd, "-c", str(conf)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        serial = None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                r = dns.query.udp(dns.message.make_query(ZONE, "SOA"), HOST4, port=kport, timeout=1)
+                if r.rcode() == dns.rcode.NOERROR and r.answer:
+                    serial = r.answer[0][0].serial
+                    break
+            except Exception:
+                pass
+            time.sleep(0.2)
+        assert serial == 11, "Knot did not load the zone from dnsd"
+        r = dns.query.udp(dns.message.make_query("h42." + ZONE, "A"), HOST4, port=kport, timeout=2)
+        assert r.answer and r.answer[0][0].address == "10.0.0.42"
+    finally:
+        k.send_signal(signal.SIGTERM)
+        try:
+            k.wait(5)
+        except subprocess.TimeoutExpired:
+            k.kill()
+            k.wait()
