@@ -2,6 +2,7 @@
 #include <string.h>
 #include "dnsd/lookup.h"
 #include "shared/err.h"
+#include "shared/wire.h"
 #include "shared/zone_check.h"
 
 int lookup_zone(struct store_txn *t, const uint8_t *qname, uint16_t qtype, struct zone_info *z)
@@ -76,7 +77,7 @@ static int at_name(MDB_cursor *cur, const uint8_t *prefix, size_t plen, uint16_t
 		if (k.mv_size != plen + 3 || kb[plen] != 0)
 			break;                               /* a descendant: nothing of its own */
 		own = true;
-		uint16_t t = (uint16_t)(kb[plen + 1] << 8 | kb[plen + 2]);
+		uint16_t t = wire_get16(kb + plen + 1);
 		struct rrset_view view;
 		if (t != type && t != T_CNAME && t != T_NS)
 			continue;

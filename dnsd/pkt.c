@@ -29,13 +29,15 @@ bool pkt_put(struct pkt *p, const void *data, size_t n)
 
 bool pkt_put16(struct pkt *p, uint16_t v)
 {
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t b[2];
+	wire_put16(b, v);
 	return pkt_put(p, b, 2);
 }
 
 bool pkt_put32(struct pkt *p, uint32_t v)
 {
-	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t b[4];
+	wire_put32(b, v);
 	return pkt_put(p, b, 4);
 }
 

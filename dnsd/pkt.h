@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "shared/wire.h"
 
 #define PKT_HDR 12
 #define PKT_MAX_NAMES 64     /* names remembered for compression; later ones are written whole */
@@ -27,12 +28,7 @@ bool pkt_put_name(struct pkt *p, const uint8_t *name);
 void pkt_note_name(struct pkt *p, size_t off);
 static inline void pkt_set16(struct pkt *p, size_t off, uint16_t v)
 {
-	p->buf[off] = (uint8_t)(v >> 8);
-	p->buf[off + 1] = (uint8_t)v;
-}
-static inline uint16_t pkt_get16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
+	wire_put16(p->buf + off, v);
 }
 /* Rewinds to len (dropping what came after), forgetting names written after it. */
 void pkt_rewind(struct pkt *p, size_t len);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include "dnsd/server.h"
 #include "dnsd/xfr.h"
+#include "shared/wire.h"
 #include "shared/zone_check.h"
 
 struct tcp_conn {
@@ -189,7 +190,7 @@ static void process(struct tcp_conn *c)
 {
 	struct worker *w = c->w;
 	while (!c->writing && c->inlen >= 2) {
-		size_t mlen = (size_t)(c->in[0] << 8 | c->in[1]);
+		size_t mlen = wire_get16(c->in);
 		if (mlen == 0 || mlen > TCP_MAX_QUERY) {
 			conn_close(c);
 			return;
@@ -218,8 +219,7 @@ static void process(struct tcp_conn *c)
 			conn_close(c);     /* a message not worth an answer ends the stream */
 			return;
 		}
-		w->tcp_answer[0] = (uint8_t)(len >> 8);
-		w->tcp_answer[1] = (uint8_t)len;
+		wire_put16(w->tcp_answer, (uint16_t)len);
 		if (!send_answer(c, w->tcp_answer, len + 2)) {
 			conn_close(c);
 			return;

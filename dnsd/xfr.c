@@ -178,8 +178,7 @@ done:
 		return 0;
 	}
 	pkt_set16(&p, 6, an);
-	out[0] = (uint8_t)(p.len >> 8);
-	out[1] = (uint8_t)p.len;
+	wire_put16(out, (uint16_t)p.len);
 	return p.len + 2;
 }
 

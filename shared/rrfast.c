@@ -5,6 +5,7 @@
 #include <strings.h>
 #include "shared/rrfast.h"
 #include "shared/rrlint.h"
+#include "shared/wire.h"
 #include "shared/zone_check.h"
 
 #define FAST_TOKENS 24
@@ -51,11 +52,6 @@ static int tokenize(const char *s, struct tok *t, int max)
 static bool is(const struct tok *t, const char *word)
 {
 	return strlen(word) == t->len && strncasecmp(t->s, word, t->len) == 0;
-}
-
-static bool period(const struct tok *t, uint32_t *out)
-{
-	return rrlint_period(t->s, t->len, out);
 }
 
 static bool u16(const struct tok *t, uint16_t *out)
@@ -124,12 +120,6 @@ static int charstr(const struct tok *t, uint8_t *out, size_t room)
 	return (int)n + 1;
 }
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24; p[1] = (v >> 16) & 0xff; p[2] = (v >> 8) & 0xff; p[3] = v & 0xff;
-}
-
 /* RDATA of type from tokens t[0..n); returns its length or -1 to decline. */
 static int rdata(uint16_t type, const struct tok *t, int n, const uint8_t *origin, uint8_t *rd)
 {
@@ -154,7 +144,7 @@ static int rdata(uint16_t type, const struct tok *t, int n, const uint8_t *origi
 		uint16_t pref;
 		if (n != 2 || !u16(&t[0], &pref))
 			return -1;
-		put16(rd, pref);
+		wire_put16(rd, pref);
 		l = name(&t[1], origin, rd + 2);
 		return l < 0 ? -1 : l + 2;
 	}
@@ -163,7 +153,7 @@ static int rdata(uint16_t type, const struct tok *t, int n, const uint8_t *origi
 		if (n != 4 || !u16(&t[0], &v[0]) || !u16(&t[1], &v[1]) || !u16(&t[2], &v[2]))
 			return -1;
 		for (int i = 0; i < 3; i++)
-			put16(rd + 2 * i, v[i]);
+			wire_put16(rd + 2 * i, v[i]);
 		l = name(&t[3], origin, rd + 6);
 		return l < 0 ? -1 : l + 6;
 	}
@@ -177,9 +167,9 @@ static int rdata(uint16_t type, const struct tok *t, int n, const uint8_t *origi
 		len = m + r;
 		for (int i = 2; i < 7; i++) {
 			uint32_t v;
-			if (!period(&t[i], &v))
+			if (!rrlint_period(t[i].s, t[i].len, &v))
 				return -1;
-			put32(rd + len, v);
+			wire_put32(rd + len, v);
 			len += 4;
 		}
 		return len;
@@ -235,7 +225,7 @@ bool rrfast_parse(struct rr_parser *p, const char *text, struct rr *out)
 	/* [TTL] [class] or [class] [TTL] (RFC 1035 5.1), then the type. */
 	for (int k = 0; k < 2 && i < n; k++) {
 		if (!have_ttl && isdigit((unsigned char)t[i].s[0])) {
-			if (!period(&t[i], &ttl))
+			if (!rrlint_period(t[i].s, t[i].len, &ttl))
 				return false;
 			have_ttl = true;
 			i++;

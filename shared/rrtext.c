@@ -9,6 +9,7 @@
 #include "shared/rrfast.h"
 #include "shared/rrlint.h"
 #include "shared/rrtext.h"
+#include "shared/wire.h"
 
 /* Passed to ldns as the default TTL, so a record without one can be told apart. */
 #define TTL_ABSENT 0xfffffffeu
@@ -208,10 +209,10 @@ char *rr_format(const struct rr *rr)
 		return NULL;
 	memcpy(wire, rr->owner, (size_t)ol);
 	uint8_t *h = wire + ol;
-	h[0] = rr->type >> 8; h[1] = rr->type & 0xff;
-	h[2] = 0; h[3] = 1;
-	h[4] = rr->ttl >> 24; h[5] = rr->ttl >> 16; h[6] = rr->ttl >> 8; h[7] = rr->ttl & 0xff;
-	h[8] = rr->rdlen >> 8; h[9] = rr->rdlen & 0xff;
+	wire_put16(h, rr->type);
+	wire_put16(h + 2, 1);     /* class IN */
+	wire_put32(h + 4, rr->ttl);
+	wire_put16(h + 8, rr->rdlen);
 	memcpy(h + 10, rr->rdata, rr->rdlen);
 	if (ldns_wire2rr(&lrr, wire, len, &pos, LDNS_SECTION_ANSWER) == LDNS_STATUS_OK)
 		s = ldns_rr2str(lrr);

@@ -8,6 +8,7 @@
 #include "shared/err.h"
 #include "shared/history.h"
 #include "shared/rrtext.h"
+#include "shared/wire.h"
 #include "shared/zone_ops.h"
 
 #define RETRIES 4
@@ -341,7 +342,7 @@ int zone_ops_create(struct store *st, const uint8_t *apex, char *const *ns, size
 		uint8_t *rd = (uint8_t *)soa->rdata;
 		int off = soa_serial_offset(rd, soa->rdlen);
 		uint32_t first = serial_next(0, policy, time(NULL));
-		rd[off] = first >> 24; rd[off + 1] = first >> 16; rd[off + 2] = first >> 8; rd[off + 3] = first;
+		wire_put32(rd + off, first);
 		rc = zone_ops_import(st, zf, ZONE_TXN_CREATE | ZONE_TXN_EXCL, policy, NULL, source, d, res);
 	}
 	res->zf = zf;     /* the result points into it */
