@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "dnsd/server.h"
+#include "shared/addr.h"
 #include "shared/err.h"
 #include "shared/rrtext.h"
 
@@ -14,40 +15,24 @@
 
 int server_parse_addr(const char *text, struct listen_addr *out)
 {
-	char host[64];
-	const char *port;
+	int family;
+	uint8_t addr[16];
+	uint16_t port;
 	memset(out, 0, sizeof(*out));
-	if (text[0] == '[') {
-		const char *end = strchr(text, ']');
-		if (end == NULL || end[1] != ':' || (size_t)(end - text - 1) >= sizeof(host))
-			return -1;
-		memcpy(host, text + 1, (size_t)(end - text - 1));
-		host[end - text - 1] = 0;
-		port = end + 2;
-	} else {
-		const char *colon = strrchr(text, ':');
-		if (colon == NULL || (size_t)(colon - text) >= sizeof(host))
-			return -1;
-		memcpy(host, text, (size_t)(colon - text));
-		host[colon - text] = 0;
-		port = colon + 1;
-	}
-	char *end;
-	unsigned long p = strtoul(port, &end, 10);
-	if (*port == 0 || *end != 0 || p > 65535)
+	if (addr_parse(text, -1, &family, addr, &port) != 0)
 		return -1;
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&out->ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->ss;
-	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+	if (family == AF_INET) {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&out->ss;
 		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)p);
+		a4->sin_port = htons(port);
+		memcpy(&a4->sin_addr, addr, 4);
 		out->len = sizeof(*a4);
-	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)p);
-		out->len = sizeof(*a6);
 	} else {
-		return -1;
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->ss;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		memcpy(&a6->sin6_addr, addr, 16);
+		out->len = sizeof(*a6);
 	}
 	snprintf(out->text, sizeof(out->text), "%s", text);
 	return 0;

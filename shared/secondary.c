@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "shared/addr.h"
 #include "shared/err.h"
 #include "shared/secondary.h"
 #include "shared/wire.h"
@@ -13,40 +14,8 @@
 
 int secondary_parse(const char *text, struct secondary *out)
 {
-	char host[SECONDARY_TEXT_MAX];
-	const char *port = NULL;
 	memset(out, 0, sizeof(*out));
-	out->port = 53;
-	if (text[0] == '[') {
-		const char *end = strchr(text, ']');
-		if (end == NULL || (size_t)(end - text - 1) >= sizeof(host) || (end[1] && end[1] != ':'))
-			return -1;
-		memcpy(host, text + 1, (size_t)(end - text - 1));
-		host[end - text - 1] = 0;
-		port = end[1] ? end + 2 : NULL;
-	} else if (strchr(text, ':') != strrchr(text, ':')) {
-		snprintf(host, sizeof(host), "%s", text);     /* bare IPv6, no port */
-	} else {
-		const char *colon = strchr(text, ':');
-		size_t n = colon ? (size_t)(colon - text) : strlen(text);
-		if (n >= sizeof(host))
-			return -1;
-		memcpy(host, text, n);
-		host[n] = 0;
-		port = colon ? colon + 1 : NULL;
-	}
-	if (port) {
-		char *end;
-		unsigned long p = strtoul(port, &end, 10);
-		if (*port == 0 || *end || p == 0 || p > 65535)
-			return -1;
-		out->port = (uint16_t)p;
-	}
-	if (inet_pton(AF_INET, host, out->addr) == 1)
-		out->family = AF_INET;
-	else if (inet_pton(AF_INET6, host, out->addr) == 1)
-		out->family = AF_INET6;
-	else
+	if (addr_parse(text, 53, &out->family, out->addr, &out->port) != 0 || out->port == 0)
 		return -1;
 	return 0;
 }

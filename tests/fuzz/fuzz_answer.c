@@ -25,17 +25,7 @@ static void load(struct store *st)
 		"big TXT \"6123456789012345678901234567890123456789012345678901234567890123456789\"\n"
 		"big TXT \"7123456789012345678901234567890123456789012345678901234567890123456789\"\n";
 	static const uint8_t apex[] = "\4fuzz\7example";
-	struct zonefile zf;
-	struct diag d;
-	struct zone_result res;
-	zonefile_init(&zf);
-	diag_init(&d);
-	if (zonefile_read_mem(&zf, "fuzz", zone, sizeof(zone) - 1, apex, 300, &d) != 0 ||
-	    zone_ops_import(st, &zf, ZONE_TXN_CREATE, SERIAL_INCREMENT, NULL, "fuzz", &d, &res) != 0)
-		abort();
-	zone_result_free(&res);
-	zonefile_free(&zf);
-	diag_free(&d);
+	fuzz_load_zone(st, zone, sizeof(zone) - 1, apex);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -16,17 +16,7 @@ static void load_base(struct store *st)
 	static const char base[] =
 		"@ 300 IN SOA ns hostmaster 1 3600 900 1209600 300\n@ NS ns\nns A 192.0.2.1\n"
 		"@ MX 10 mx\nmx A 192.0.2.2\nwww CNAME @\nt TXT \"x\"\n";
-	struct zonefile zf;
-	struct diag d;
-	struct zone_result res;
-	zonefile_init(&zf);
-	diag_init(&d);
-	if (zonefile_read_mem(&zf, "base", base, sizeof(base) - 1, apex, 300, &d) != 0 ||
-	    zone_ops_import(st, &zf, ZONE_TXN_CREATE, SERIAL_INCREMENT, NULL, "fuzz", &d, &res) != 0)
-		abort();
-	zone_result_free(&res);
-	zonefile_free(&zf);
-	diag_free(&d);
+	fuzz_load_zone(st, base, sizeof(base) - 1, apex);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "shared/store.h"
+#include "shared/zone_ops.h"
 
 static struct store *fuzz_st;
 static char fuzz_dir[] = "/tmp/lockstep-fuzz.XXXXXX";
@@ -30,6 +31,22 @@ static struct store *fuzz_store(void)
 		atexit(fuzz_store_cleanup);
 	}
 	return fuzz_st;
+}
+
+/* Imports a zone from text into the store; aborts when that fails (the fixture is wrong). */
+static inline void fuzz_load_zone(struct store *st, const char *text, size_t len, const uint8_t *apex)
+{
+	struct zonefile zf;
+	struct diag d;
+	struct zone_result res;
+	zonefile_init(&zf);
+	diag_init(&d);
+	if (zonefile_read_mem(&zf, "fuzz", text, len, apex, 300, &d) != 0 ||
+	    zone_ops_import(st, &zf, ZONE_TXN_CREATE, SERIAL_INCREMENT, NULL, "fuzz", &d, &res) != 0)
+		abort();
+	zone_result_free(&res);
+	zonefile_free(&zf);
+	diag_free(&d);
 }
 
 #endif
