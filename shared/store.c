@@ -10,7 +10,6 @@
 struct store {
 	MDB_env *env;
 	MDB_dbi dbi[STORE_NDB];
-	char *dir;
 	bool rdonly;
 };
 
@@ -71,11 +70,6 @@ int store_open(struct store **out, const char *dir, unsigned flags)
 	if (st == NULL)
 		return -ENOMEM;
 	st->rdonly = flags & STORE_RDONLY;
-	st->dir = strdup(dir);
-	if (st->dir == NULL) {
-		rc = -ENOMEM;
-		goto fail;
-	}
 	if (!st->rdonly && mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		rc = -errno;
 		goto fail;
@@ -105,7 +99,6 @@ fail_mdb:
 fail:
 	if (st->env)
 		mdb_env_close(st->env);
-	free(st->dir);
 	free(st);
 	return rc;
 }
@@ -115,13 +108,7 @@ void store_close(struct store *st)
 	if (st == NULL)
 		return;
 	mdb_env_close(st->env);
-	free(st->dir);
 	free(st);
-}
-
-const char *store_dir(const struct store *st)
-{
-	return st->dir;
 }
 
 static int ensure_room(struct store *st, size_t hint)

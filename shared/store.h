@@ -43,7 +43,6 @@ struct store_txn {
 /* Opens (creating when writable) the store in dir. Free with store_close(). */
 int store_open(struct store **out, const char *dir, unsigned flags);
 void store_close(struct store *st);
-const char *store_dir(const struct store *st);
 
 /*
  * Begins a transaction. A writer passes the bytes it expects to add, so the map

@@ -122,7 +122,8 @@ int zone_serial(struct store_txn *t, const struct zone_info *z, uint32_t *serial
 	return 0;
 }
 
-void zone_del_range(struct store_txn *t, enum store_db db, const uint8_t *prefix, size_t plen)
+/* Deletes every key of db that starts with prefix. */
+static void del_range(struct store_txn *t, enum store_db db, const uint8_t *prefix, size_t plen)
 {
 	MDB_cursor *cur;
 	if (store_cursor(t, db, &cur))
@@ -145,9 +146,9 @@ int zone_delete(struct store_txn *t, const struct zone_info *z)
 	uint8_t key[DNAME_LF_MAX], id[4];
 	int kl = zone_key(key, z->apex);
 	wire_put32(id, z->id);
-	zone_del_range(t, STORE_RRSETS, id, 4);
-	zone_del_range(t, STORE_JOURNAL, id, 4);
-	zone_del_range(t, STORE_SECONDARIES, id, 4);
+	del_range(t, STORE_RRSETS, id, 4);
+	del_range(t, STORE_JOURNAL, id, 4);
+	del_range(t, STORE_SECONDARIES, id, 4);
 	store_del(t, STORE_ZONES, key, (size_t)kl);
 	return t->err;
 }

@@ -28,7 +28,5 @@ int zone_list(struct store_txn *t, struct zone_info **out, size_t *n);
 int zone_serial(struct store_txn *t, const struct zone_info *z, uint32_t *serial);
 /* Removes the zone record, every RRset and the journal. */
 int zone_delete(struct store_txn *t, const struct zone_info *z);
-/* Deletes every key of db that starts with prefix. */
-void zone_del_range(struct store_txn *t, enum store_db db, const uint8_t *prefix, size_t plen);
 
 #endif

@@ -136,11 +136,6 @@ fail:
 	return rc;
 }
 
-const struct zone_info *zone_txn_zone(const struct zone_txn *zt)
-{
-	return &zt->zone;
-}
-
 bool zone_txn_creating(const struct zone_txn *zt)
 {
 	return zt->creating;

@@ -36,8 +36,6 @@ struct zone_txn;
  */
 int zone_txn_begin(struct store *st, const uint8_t *apex, unsigned flags, size_t hint,
                    const char *source, struct zone_txn **out);
-/* The zone as it stood when the edit began (id 0 when it is being created). */
-const struct zone_info *zone_txn_zone(const struct zone_txn *zt);
 bool zone_txn_creating(const struct zone_txn *zt);
 /* The zone's stored serial, as this transaction sees it. */
 int zone_txn_serial(struct zone_txn *zt, uint32_t *serial);
