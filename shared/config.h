@@ -26,6 +26,15 @@ struct config {
 	uint32_t udp_max_size;            /* our EDNS payload size */
 	bool dnsd_chaos;                  /* answer CH TXT version.bind and id.server */
 	bool dnsd_query_log;              /* one log line per query */
+	char *sts_endpoints;              /* httpsd endpoints a publish verifies: "ADDR:PORT ..." */
+	char *sts_service_address;        /* A/AAAA of mta-sts.<domain>: "ADDR ..." */
+	char *sts_service_cname;          /* or a CNAME target for mta-sts.<domain> */
+	char *sts_trust_store;            /* CA file the fetches verify against */
+	uint32_t sts_rotate_interval;     /* seconds between id rotations */
+	uint32_t sts_txt_ttl;             /* TTL of the records MTA-STS adds */
+	uint32_t sts_fetch_timeout;       /* seconds per endpoint fetch */
+	uint32_t sts_retry_max;           /* seconds: the longest back-off between tries */
+	bool sts_publisher;               /* dnsd runs the publish step on a timer */
 	char *path;                       /* the file read, or NULL when only defaults apply */
 };
 

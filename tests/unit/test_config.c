@@ -98,7 +98,7 @@ static void test_table(void **state)
 {
 	(void)state;
 	size_t n = config_option_count();
-	assert_int_equal(n, 12);
+	assert_true(n >= 12);
 	assert_null(config_option_get(n));
 	for (size_t i = 0; i < n; i++) {
 		const struct config_option *o = config_option_get(i);
