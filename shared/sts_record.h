@@ -37,8 +37,8 @@ enum sts_state {
 /* An MX name that left the RRset and stays in the policy until `until`. */
 struct sts_grace {
 	uint8_t name[DNAME_MAX];
-	uint32_t hold;            /* seconds it stays after the next id is published */
-	int64_t until;            /* 0: the clock starts when the next id is published */
+	uint32_t hold;            /* seconds it stays: the MX TTL plus the TXT TTL */
+	int64_t until;            /* when it leaves the policy: the MX change + hold */
 };
 
 /* The last fetch of the policy from one httpsd endpoint. */

@@ -9,6 +9,7 @@
 #include "shared/history.h"
 #include "shared/rrtext.h"
 #include "shared/wire.h"
+#include "shared/sts_ops.h"
 #include "shared/zone_ops.h"
 
 #define RETRIES 4
@@ -363,6 +364,8 @@ int zone_ops_delete(struct store *st, const uint8_t *apex)
 		rc = zone_serial(&t, &z, &h.old_serial);
 	if (rc == 0)
 		rc = zone_delete(&t, &z);
+	if (rc == 0)
+		rc = sts_ops_zone_deleted(&t, z.id);
 	if (rc == 0) {
 		h.ndel = (uint32_t)z.records;
 		memcpy(h.apex, z.apex, sizeof(h.apex));

@@ -9,6 +9,7 @@
 #include "shared/history.h"
 #include "shared/journal.h"
 #include "shared/rrtext.h"
+#include "shared/sts_derive.h"
 #include "shared/wire.h"
 #include "shared/zone_check.h"
 #include "shared/zone_wset.h"
@@ -150,6 +151,40 @@ void zone_txn_set_policy(struct zone_txn *zt, enum serial_policy policy)
 {
 	if (zt->creating)
 		zt->zone.policy = policy;
+}
+
+const struct zone_info *zone_txn_zone(const struct zone_txn *zt)
+{
+	return &zt->zone;
+}
+
+struct store_txn *zone_txn_store(struct zone_txn *zt)
+{
+	return &zt->t;
+}
+
+int zone_txn_count(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uint32_t *n)
+{
+	uint8_t key[RRSET_KEY_MAX];
+	MDB_val v;
+	struct rrset_view view;
+	*n = 0;
+	int kl = rrset_key(key, zt->zone.id, owner, zt->zone.apex, type);
+	if (kl < 0)
+		return 0;
+	const struct wset *w = wset_map_find(&zt->m, key, (size_t)kl);
+	if (w) {
+		*n = w->n;
+		return 0;
+	}
+	if (zt->creating)
+		return 0;
+	int rc = store_get(&zt->t, STORE_RRSETS, key, (size_t)kl, &v);
+	if (rc == LS_ENOTFOUND)
+		return 0;
+	if (rc == 0 && rrset_decode(v.mv_data, v.mv_size, &view) == 0)
+		*n = view.count;
+	return rc;
 }
 
 void zone_txn_reserve(struct zone_txn *zt, size_t n)
@@ -480,6 +515,53 @@ static int check_names(struct zone_txn *zt, const uint32_t *order, size_t n, str
 	return 0;
 }
 
+/*
+ * MTA-STS's part of the commit: the records it manages change only through its own edits
+ * (a whole-zone import keeps them: the file may predate MTA-STS), and a changed MX RRset
+ * recomputes its domain's policy. A new zone has no MTA-STS domains yet.
+ */
+static int sts_commit(struct zone_txn *zt, size_t n, struct diag *d)
+{
+	uint8_t domain[DNAME_MAX];
+	char name[DNAME_STR_MAX], dn[DNAME_STR_MAX], tn[16];
+	if (zt->creating)
+		return 0;
+	for (size_t i = 0; i < n && !(zt->flags & ZONE_TXN_MANAGED); i++) {
+		struct wset *w = &zt->m.v[i];
+		if (!w->changed || !sts_derive_managed(&zt->t, w->owner, w->type, domain))
+			continue;
+		dname_format(name, w->owner);
+		dname_format(dn, domain);
+		rr_type_name(w->type, tn, sizeof(tn));
+		if (zt->flags & ZONE_TXN_REPLACE) {
+			if (w->n)
+				diag_add(d, DIAG_WARNING, w->rd[0].file, w->rd[0].line, "%s %s is managed "
+				         "by MTA-STS for %s; kept as it is", name, tn, dn);
+			w->rd = w->old;
+			w->n = w->cap = w->nold;
+			w->ttl = w->old_ttl;
+			w->changed = false;
+			continue;
+		}
+		diag_add(d, DIAG_ERROR, w->n ? w->rd[0].file : zt->last_file, w->n ? w->rd[0].line : 0,
+		         "%s %s is managed by MTA-STS for %s; change it with zonectl mta-sts "
+		         "set|mode|disable %s", name, tn, dn, dn);
+		zt->errors = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct wset *w = &zt->m.v[i];
+		if (!w->changed || w->type != T_MX)
+			continue;
+		int rc = sts_derive_mx(zt, w->owner, w->old, w->nold, w->old_ttl, w->rd, w->n,
+		                       w->n ? w->rd[0].file : zt->last_file, w->n ? w->rd[0].line : 0, d);
+		if (rc == LS_EINVAL_ZONE)
+			zt->errors = true;
+		else if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* Differences of one changed RRset, appended to the diff (or counted when out is NULL). */
 static void diff_rrset(const struct wset *w, struct rr *del, size_t *ndel, struct rr *add,
                        size_t *nadd)
@@ -610,6 +692,8 @@ int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
 			zone_check_rrset(w->owner, w->type, w->rd, w->n, d);
 		nchanged += w->changed;
 	}
+	if ((rc = sts_commit(zt, n, d)))
+		goto fail;
 	struct wset *soa = &zt->m.v[soa_i];
 	if ((rc = check_names(zt, order, n, d)))
 		goto fail;
@@ -637,6 +721,9 @@ int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
 	bool soa_edit = soa->changed && !(soa->nold && soa->ttl == soa->old_ttl &&
 	                                   soa_same_but_serial(&soa->rd[0], &soa->old[0]));
 	if (!zt->creating && nchanged - soa->changed == 0 && !soa_edit && !serial_gt(user, old)) {
+		/* MTA-STS's own edits may still have state of theirs to commit. */
+		if ((zt->flags & ZONE_TXN_MANAGED) && (rc = store_commit(&zt->t)) != 0)
+			goto fail;
 		rc = LS_ENOCHANGE;
 		goto fail;
 	}

@@ -17,6 +17,7 @@
 #define ZONE_TXN_REPLACE 4u  /* the edit is the whole zone: RRsets it does not add go away */
 #define ZONE_TXN_CHECK   8u  /* commit only validates, then aborts (returns 0 when valid) */
 #define ZONE_TXN_BORROW 16u  /* added records' RDATA and file names outlive the transaction */
+#define ZONE_TXN_MANAGED 32u /* MTA-STS's own edit: may change the records it manages */
 
 /* What a commit changed: records borrowed until zone_txn_free(). */
 struct zone_diff {
@@ -40,6 +41,12 @@ bool zone_txn_creating(const struct zone_txn *zt);
 /* The zone's stored serial, as this transaction sees it. */
 int zone_txn_serial(struct zone_txn *zt, uint32_t *serial);
 void zone_txn_set_policy(struct zone_txn *zt, enum serial_policy policy);
+/* The zone (its id, apex) and the LMDB transaction the edit runs in, for writes that must
+ * commit with it. Borrowed until zone_txn_free(). */
+const struct zone_info *zone_txn_zone(const struct zone_txn *zt);
+struct store_txn *zone_txn_store(struct zone_txn *zt);
+/* Records owner/type would have if the edit committed now (the edit's view, else the store's). */
+int zone_txn_count(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uint32_t *n);
 
 /* Makes room for about n RRsets at once; a hint, so failure is not an error. */
 void zone_txn_reserve(struct zone_txn *zt, size_t n);
@@ -52,7 +59,8 @@ int zone_txn_del_rr(struct zone_txn *zt, const struct rr *rr);
 /* Deletes the RRset owner/type, or every RRset at owner when type is 0. */
 int zone_txn_del_rrset(struct zone_txn *zt, const uint8_t *owner, uint16_t type);
 /*
- * Validates and commits. Returns 0, LS_ENOCHANGE (nothing written),
+ * Validates and commits. Returns 0, LS_ENOCHANGE (nothing written; with ZONE_TXN_MANAGED
+ * the zone is unchanged but other writes made in the transaction are committed),
  * LS_EINVAL_ZONE (messages in d, nothing written) or a store error.
  */
 int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff);

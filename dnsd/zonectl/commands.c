@@ -47,6 +47,51 @@ const struct command zonectl_commands[] = {
 	  "key the secondary will use (TSIG itself is not built yet: the name is only stored).\n"
 	  "Addresses: 192.0.2.1, 192.0.2.1:5300, 2001:db8::1, [2001:db8::1]:5300.",
 	  2, 3, "key", cmd_zone_secondaries },
+	{ "mta-sts enable", "DOMAIN [--mode MODE] [--max-age SECONDS] [--mx-extra PATTERN]... "
+	  "[--rua URI]...",
+	  "Turn MTA-STS on for a mail domain: records, policy and id kept in step with its MX.",
+	  "DOMAIN is the zone apex or any name with an MX RRset. Adds mta-sts.DOMAIN (A/AAAA of\n"
+	  "mta-sts.service-address, or a CNAME to mta-sts.service-cname), the policy (MODE\n"
+	  "testing, enforce or none; default testing; max_age default 604800), and\n"
+	  "_smtp._tls.DOMAIN TXT \"v=TLSRPTv1; rua=...\" when --rua (mailto: or https:) is\n"
+	  "given. --mx-extra adds a pattern (host or *.suffix) to the MX targets. The\n"
+	  "_mta-sts.DOMAIN TXT id appears only once every mta-sts.endpoints serves the policy\n"
+	  "(see `mta-sts publish`). Refused when DOMAIN has no MX, a null MX (unless --mode\n"
+	  "none), an MX target that is a CNAME, or records of its own at those names.\n"
+	  "From then on every MX change, by any command, makes the next policy, published the\n"
+	  "same way; the records are MTA-STS's and other commands refuse to change them.",
+	  1, 1, "mode max-age mx-extra rua no-publish", cmd_mtasts_enable },
+	{ "mta-sts mode", "DOMAIN MODE", "Change the policy mode: testing, enforce or none.",
+	  "A new policy version, published as after any change. enforce is refused while the\n"
+	  "domain has a null MX.",
+	  2, 2, "no-publish", cmd_mtasts_mode },
+	{ "mta-sts set", "DOMAIN [--mode MODE] [--max-age SECONDS] [--mx-extra PATTERN]... "
+	  "[--no-mx-extra] [--rua URI]... [--no-rua]",
+	  "Change a domain's MTA-STS settings.",
+	  "Given --mx-extra patterns replace the current ones (--no-mx-extra removes them all);\n"
+	  "--rua URIs replace the TLS-RPT addresses (--no-rua removes the _smtp._tls record).\n"
+	  "A changed policy is published as after any change.",
+	  1, 1, "mode max-age mx-extra no-mx-extra rua no-rua no-publish", cmd_mtasts_set },
+	{ "mta-sts disable", "DOMAIN [--now]",
+	  "Stop MTA-STS for a domain the safe way (RFC 8461 8.3), or at once with --now.",
+	  "Publishes a mode none policy under a new id, keeps serving it until the longest\n"
+	  "max_age ever published has passed since, and only then deletes the _mta-sts,\n"
+	  "mta-sts and _smtp._tls records (dnsd's publish step does it). --now deletes them at\n"
+	  "once, after a warning: senders holding an enforce policy keep applying it.",
+	  1, 1, "now no-publish", cmd_mtasts_disable },
+	{ "mta-sts status", "[DOMAIN]", "Show MTA-STS state: mode, policy, id, waits, endpoints.",
+	  "Per domain: the state (published, waiting, removing), mode and max_age, the newest\n"
+	  "policy version and its text, the id and the version it stands for, the next\n"
+	  "rotation, why a publish waits and when it is tried next, the last fetch from each\n"
+	  "endpoint, and MX names in their grace period. --json for machines.",
+	  0, 1, "", cmd_mtasts_status },
+	{ "mta-sts publish", "[DOMAIN]", "Run the publish step now (every domain with work due).",
+	  "Fetches each waiting policy from every mta-sts.endpoints over HTTPS as a sender\n"
+	  "would and, when all serve it, writes the new id (a new serial). Also rotates ids\n"
+	  "older than mta-sts.rotate-interval, ends grace periods and finishes removals. dnsd\n"
+	  "runs the same step every second; running it twice is harmless. Exit 4 when DOMAIN's\n"
+	  "publish still waits.",
+	  0, 1, "", cmd_mtasts_publish },
 	{ "rr list", "DOMAIN [NAME [TYPE]]", "List the zone's records, or those at NAME (of TYPE).",
 	  "NAME is relative to DOMAIN unless it ends with a dot; @ is the apex. Exit 3 when a\n"
 	  "NAME was given and nothing is there.",

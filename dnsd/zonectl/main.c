@@ -127,9 +127,18 @@ int main(int argc, char **argv)
 	struct { const char *name; const char **val; } valued[] = {
 		{ "config", &c.config_path }, { "state", &c.state }, { "from", &c.from },
 		{ "origin", &c.origin }, { "output", &c.output }, { "serial-policy", &c.policy_name },
-		{ "key", &c.key },
+		{ "key", &c.key }, { "mode", &c.mode }, { "max-age", &c.max_age },
 	};
-	const char *used[16];
+	/* Options that may be given several times. */
+	struct { const char *name; const char **v; unsigned *n, max; } lists[] = {
+		{ "mx-extra", c.mx_extra, &c.nmx_extra, STS_EXTRA_MAX },
+		{ "rua", c.rua, &c.nrua, STS_RUA_MAX },
+	};
+	struct { const char *name; bool *val; } flags[] = {
+		{ "now", &c.now }, { "no-mx-extra", &c.no_mx_extra }, { "no-rua", &c.no_rua },
+		{ "no-publish", &c.no_publish },
+	};
+	const char *used[64];
 	int nused = 0;
 	for (int i = 1; i < argc; i++) {
 		char *a = argv[i];
@@ -171,8 +180,30 @@ int main(int argc, char **argv)
 				goto out;
 			}
 			*valued[k].val = argv[++i];
-			if (nused < 16)
+			if (nused < 64)
 				used[nused++] = valued[k].name;
+		}
+		for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]) && !known; k++) {
+			if (strcmp(name, lists[k].name) != 0)
+				continue;
+			known = true;
+			if (i + 1 >= argc || *lists[k].n == lists[k].max) {
+				fprintf(stderr, "zonectl: option %s needs a value (at most %u times)\n", a,
+				        lists[k].max);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			lists[k].v[(*lists[k].n)++] = argv[++i];
+			if (nused < 64)
+				used[nused++] = lists[k].name;
+		}
+		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]) && !known; k++) {
+			if (strcmp(name, flags[k].name) != 0)
+				continue;
+			known = true;
+			*flags[k].val = true;
+			if (nused < 64)
+				used[nused++] = flags[k].name;
 		}
 		if (!known && strcmp(name, "ns") == 0) {
 			known = true;
@@ -181,7 +212,7 @@ int main(int argc, char **argv)
 				goto out;
 			}
 			c.ns[c.nns++] = argv[++i];
-			if (nused < 16)
+			if (nused < 64)
 				used[nused++] = "ns";
 		}
 		if (!known) {

@@ -7,6 +7,7 @@
 #include "shared/config.h"
 #include "shared/diag.h"
 #include "shared/store.h"
+#include "shared/sts_record.h"
 #include "shared/zone.h"
 #include "shared/zone_ops.h"
 
@@ -33,6 +34,11 @@ struct ctl {
 	char *ns[CTL_MAX_NS];
 	size_t nns;
 	enum serial_policy policy;  /* --serial-policy, else the configuration's */
+	/* mta-sts options */
+	const char *mode, *max_age;
+	const char *mx_extra[STS_EXTRA_MAX], *rua[STS_RUA_MAX];
+	unsigned nmx_extra, nrua;
+	bool now, no_mx_extra, no_rua, no_publish;
 	struct diag d;
 	struct store *st;
 };
@@ -65,6 +71,8 @@ int ctl_result(struct ctl *c, const uint8_t *apex, int rc, const struct zone_res
 void json_str(FILE *out, const char *s);
 /* Writes the diagnostics as a JSON array. */
 void json_diag(FILE *out, const struct diag *d);
+/* A domain name for messages: like dname_format() but without the trailing dot. */
+const char *ctl_domain(char out[DNAME_STR_MAX], const uint8_t *name);
 /* ISO 8601 UTC time into buf (at least 32 bytes). */
 const char *ctl_time(int64_t t, char *buf, size_t len);
 
@@ -83,5 +91,14 @@ int cmd_rr_set(struct ctl *c);
 int cmd_batch(struct ctl *c);
 int cmd_stats(struct ctl *c);
 int cmd_zone_secondaries(struct ctl *c);
+int cmd_mtasts_enable(struct ctl *c);
+int cmd_mtasts_mode(struct ctl *c);
+int cmd_mtasts_set(struct ctl *c);
+int cmd_mtasts_disable(struct ctl *c);
+int cmd_mtasts_status(struct ctl *c);
+int cmd_mtasts_publish(struct ctl *c);
+/* Runs the MTA-STS publish step for the zone's due domains (every zone's when 0), showing
+ * what happened. Returns 0 or an exit code for a failure of the store. */
+int ctl_publish(struct ctl *c, uint32_t zone_id);
 
 #endif

@@ -1,0 +1,227 @@
+/* zonectl mta-sts: the one checkbox, its settings, its status, and the publish step. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "dnsd/zonectl/zonectl.h"
+#include "shared/err.h"
+#include "shared/sts_ops.h"
+#include "shared/sts_publish.h"
+
+/* The settings given as options; usage errors print and return EXIT_USAGE. */
+static int settings(struct ctl *c, struct sts_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (c->mode) {
+		if (sts_mode_parse(c->mode, &s->mode) != 0) {
+			fprintf(stderr, "zonectl: unknown mode '%s' (testing, enforce, none)\n", c->mode);
+			return EXIT_USAGE;
+		}
+		s->mode_set = true;
+	}
+	if (c->max_age) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(c->max_age, &end, 10);
+		if (errno || *end || end == c->max_age || c->max_age[0] == '-' || v > UINT32_MAX) {
+			fprintf(stderr, "zonectl: --max-age '%s' is not a number of seconds\n", c->max_age);
+			return EXIT_USAGE;
+		}
+		s->max_age = (uint32_t)v;
+		s->max_age_set = true;
+	}
+	if (c->nmx_extra || c->no_mx_extra) {
+		if (c->nmx_extra && c->no_mx_extra) {
+			fprintf(stderr, "zonectl: --mx-extra and --no-mx-extra exclude each other\n");
+			return EXIT_USAGE;
+		}
+		memcpy(s->extra, c->mx_extra, sizeof(s->extra));
+		s->nextra = c->nmx_extra;
+		s->extra_set = true;
+	}
+	if (c->nrua || c->no_rua) {
+		if (c->nrua && c->no_rua) {
+			fprintf(stderr, "zonectl: --rua and --no-rua exclude each other\n");
+			return EXIT_USAGE;
+		}
+		memcpy(s->rua, c->rua, sizeof(s->rua));
+		s->nrua = c->nrua;
+		s->rua_set = true;
+	}
+	return 0;
+}
+
+/* Shows an operation's commit (or that only the policy changed), then publishes. */
+static int finish(struct ctl *c, const uint8_t *domain, int rc, struct zone_result *res,
+                  const char *what)
+{
+	char name[DNAME_STR_MAX];
+	ctl_domain(name, domain);
+	if (rc == LS_ENOTFOUND)
+		return ctl_fail(c, rc, "MTA-STS is not enabled for %s", name);
+	if (rc == LS_EEXIST)
+		return ctl_fail(c, rc, "MTA-STS is already enabled for %s (change it with zonectl "
+		                "mta-sts set or mode)", name);
+	if (rc == LS_ENOZONE)
+		return ctl_fail(c, rc, "no zone holds %s", name);
+	if (rc)
+		return ctl_fail(c, rc, "%s %s: nothing changed", what, name);
+	int ec;
+	if (res->zt) {
+		const struct zone_info *z = zone_txn_zone(res->zt);
+		ec = ctl_result(c, z->apex, 0, res);
+	} else {
+		diag_print(&c->d, stderr);
+		if (!c->json)
+			printf("mta-sts %s: %s\n", name, what);
+		ec = c->no_publish ? EXIT_OK : ctl_publish(c, 0);
+	}
+	return ec;
+}
+
+int cmd_mtasts_enable(struct ctl *c)
+{
+	uint8_t domain[DNAME_MAX];
+	struct sts_settings s;
+	struct zone_result res;
+	int rc;
+	if (ctl_zone_name(c, c->args[0], domain) || settings(c, &s))
+		return EXIT_USAGE;
+	if ((rc = ctl_open(c, true)) != 0)
+		return rc;
+	struct sts_service svc = { c->cfg.sts_service_address, c->cfg.sts_service_cname,
+	                           c->cfg.sts_txt_ttl };
+	rc = sts_ops_enable(c->st, domain, &s, &svc, &c->d, &res);
+	rc = finish(c, domain, rc, &res, "enabled");
+	zone_result_free(&res);
+	return rc;
+}
+
+int cmd_mtasts_set(struct ctl *c)
+{
+	uint8_t domain[DNAME_MAX];
+	struct sts_settings s;
+	struct zone_result res;
+	int rc;
+	if (ctl_zone_name(c, c->args[0], domain) || settings(c, &s))
+		return EXIT_USAGE;
+	if (!s.mode_set && !s.max_age_set && !s.extra_set && !s.rua_set) {
+		fprintf(stderr, "zonectl: nothing to set: give --mode, --max-age, --mx-extra, "
+		        "--no-mx-extra, --rua or --no-rua\n");
+		return EXIT_USAGE;
+	}
+	if ((rc = ctl_open(c, true)) != 0)
+		return rc;
+	rc = sts_ops_set(c->st, domain, &s, &c->d, &res);
+	rc = finish(c, domain, rc, &res, "settings changed");
+	zone_result_free(&res);
+	return rc;
+}
+
+int cmd_mtasts_mode(struct ctl *c)
+{
+	c->mode = c->args[1];
+	return cmd_mtasts_set(c);
+}
+
+int cmd_mtasts_disable(struct ctl *c)
+{
+	uint8_t domain[DNAME_MAX];
+	struct zone_result res;
+	int rc;
+	if (ctl_zone_name(c, c->args[0], domain))
+		return EXIT_USAGE;
+	if ((rc = ctl_open(c, true)) != 0)
+		return rc;
+	if (c->now)
+		fprintf(stderr, "zonectl: warning: removing the MTA-STS records at once; senders that "
+		        "cached an enforce policy keep it until its max_age ends and may refuse to "
+		        "deliver to MX hosts it does not list (RFC 8461 8.3)\n");
+	rc = sts_ops_disable(c->st, domain, c->now, &c->d, &res);
+	rc = finish(c, domain, rc, &res, c->now ? "removed" : "removal started (mode none)");
+	zone_result_free(&res);
+	return rc;
+}
+
+static const char *outcome_text(const struct sts_outcome_info *o)
+{
+	switch (o->outcome) {
+	case STS_PUBLISHED: return o->rotation ? "id rotated" : "published";
+	case STS_WAITING: return "waiting";
+	case STS_DEFERRED: return "waiting";
+	case STS_RECOMPUTED: return "grace period ended";
+	case STS_FINISHED: return "removed";
+	default: return "nothing due";
+	}
+}
+
+static void report(const struct sts_outcome_info *o, void *arg)
+{
+	struct ctl *c = arg;
+	char name[DNAME_STR_MAX];
+	FILE *out = c->json ? stderr : stdout;
+	ctl_domain(name, o->domain);
+	switch (o->outcome) {
+	case STS_PUBLISHED:
+		fprintf(out, "mta-sts %s: policy version %llu served by every endpoint; id %s %s, "
+		        "serial %u -> %u\n", name, (unsigned long long)o->version, o->id,
+		        o->rotation ? "rotated" : "published", o->old_serial, o->new_serial);
+		break;
+	case STS_WAITING:
+		fprintf(out, "mta-sts %s: waiting: %s (the id stays; dnsd retries, or run zonectl "
+		        "mta-sts publish %s)\n", name, o->reason, name);
+		break;
+	case STS_FINISHED:
+		fprintf(out, "mta-sts %s: removal finished: records deleted, serial %u -> %u\n", name,
+		        o->old_serial, o->new_serial);
+		break;
+	default:
+		fprintf(out, "mta-sts %s: %s\n", name, outcome_text(o));
+		break;
+	}
+}
+
+int ctl_publish(struct ctl *c, uint32_t zone_id)
+{
+	struct sts_publisher p;
+	char err[256];
+	int rc = sts_publish_init(&p, &c->cfg, err, sizeof(err));
+	if (rc == 0)
+		rc = sts_publish_due(&p, c->st, zone_id, (int64_t)time(NULL), true, report, c);
+	else
+		fprintf(stderr, "zonectl: mta-sts: cannot publish: %s\n", err);
+	sts_publish_free(&p);
+	if (rc && rc != LS_ECONFIG)
+		return ctl_fail(c, rc, "mta-sts publish step");
+	return EXIT_OK;
+}
+
+int cmd_mtasts_publish(struct ctl *c)
+{
+	uint8_t domain[DNAME_MAX];
+	struct sts_publisher p;
+	struct sts_outcome_info o;
+	char err[256];
+	int rc;
+	if (c->nargs && ctl_zone_name(c, c->args[0], domain))
+		return EXIT_USAGE;
+	if ((rc = ctl_open(c, true)) != 0)
+		return rc;
+	if (sts_publish_init(&p, &c->cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "zonectl: mta-sts: cannot publish: %s\n", err);
+		sts_publish_free(&p);
+		return EXIT_INPUT;
+	}
+	int64_t now = (int64_t)time(NULL);
+	if (c->nargs == 0) {
+		rc = sts_publish_due(&p, c->st, 0, now, true, report, c);
+	} else {
+		rc = sts_publish_domain(&p, c->st, domain, now, true, &o);
+		if (rc == 0)
+			report(&o, c);
+	}
+	sts_publish_free(&p);
+	if (rc)
+		return ctl_fail(c, rc, "mta-sts publish step");
+	return c->nargs && o.outcome == STS_WAITING ? EXIT_CONFLICT : EXIT_OK;
+}

@@ -1,0 +1,227 @@
+/* MTA-STS derivations inside zone commits. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "shared/err.h"
+#include "shared/sts_derive.h"
+#include "shared/sts_policy.h"
+#include "shared/zone_check.h"
+
+#define MX_TARGET 2       /* the exchange follows the 16-bit preference */
+
+static bool label_is(const uint8_t *name, const char *label)
+{
+	size_t n = strlen(label);
+	if (name[0] != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = name[1 + i];
+		if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != (uint8_t)label[i])
+			return false;
+	}
+	return true;
+}
+
+bool sts_derive_managed(struct store_txn *t, const uint8_t *owner, uint16_t type,
+                        uint8_t domain[DNAME_MAX])
+{
+	struct sts_domain d;
+	const uint8_t *parent;
+	bool tlsrpt = false;
+	if (label_is(owner, "mta-sts") || label_is(owner, "_mta-sts")) {
+		parent = owner + owner[0] + 1;
+	} else if (label_is(owner, "_smtp") && label_is(owner + owner[0] + 1, "_tls")) {
+		parent = owner + owner[0] + 1;
+		parent += parent[0] + 1;
+		tlsrpt = true;
+		if (type != T_TXT)
+			return false;
+	} else {
+		return false;
+	}
+	if (*parent == 0 || sts_record_get(t, parent, &d) != 0 || d.state == STS_REMOVED)
+		return false;
+	if (tlsrpt && d.nrua == 0)
+		return false;
+	memcpy(domain, d.domain, (size_t)dname_wire_len(d.domain, DNAME_MAX));
+	return true;
+}
+
+int sts_derive_check_mx(struct zone_txn *zt, enum sts_mode mode, const struct rdata *mx,
+                        uint32_t n, char *why, size_t cap)
+{
+	char name[DNAME_STR_MAX];
+	const struct zone_info *z = zone_txn_zone(zt);
+	if (n == 0 && mode != STS_MODE_NONE) {
+		snprintf(why, cap, "has no MX records, so a %s policy would list no mail server",
+		         sts_mode_name(mode));
+		return LS_EINVAL_ZONE;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *target = mx[i].p + MX_TARGET;
+		if (mx[i].len <= MX_TARGET)
+			continue;
+		if (*target == 0) {
+			if (mode != STS_MODE_NONE) {
+				snprintf(why, cap, "has a null MX (RFC 7505: it takes no mail); only mode "
+				         "none fits it");
+				return LS_EINVAL_ZONE;
+			}
+			continue;
+		}
+		uint32_t cnames = 0;
+		if (dname_is_sub(target, z->apex) && zone_txn_count(zt, target, T_CNAME, &cnames) == 0 &&
+		    cnames) {
+			snprintf(why, cap, "has MX target %s, which is a CNAME (RFC 2181 10.3); point "
+			         "the MX at the host name itself", dname_format(name, target));
+			return LS_EINVAL_ZONE;
+		}
+	}
+	return 0;
+}
+
+static bool in_mx(const uint8_t *name, const struct rdata *mx, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (mx[i].len > MX_TARGET && dname_equal(mx[i].p + MX_TARGET, name))
+			return true;
+	return false;
+}
+
+int sts_derive_body(struct store_txn *t, struct sts_domain *d, const struct rdata *mx,
+                    uint32_t n, int64_t now)
+{
+	struct sts_policy p = { .mode = d->mode, .max_age = d->max_age };
+	char (*names)[DNAME_STR_MAX] = malloc(((size_t)n + d->ngrace + 1) * DNAME_STR_MAX);
+	char *body = malloc(STS_BODY_MAX);
+	const uint8_t *old;
+	size_t old_len;
+	int rc = 0;
+	if (names == NULL || body == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	size_t k = 0;
+	for (uint32_t i = 0; i < n && rc == 0; i++)
+		if (mx[i].len > MX_TARGET && mx[i].p[MX_TARGET] != 0)
+			rc = sts_policy_add(&p, dname_format(names[k++], mx[i].p + MX_TARGET));
+	for (unsigned i = 0; i < d->ngrace && rc == 0; i++)
+		rc = sts_policy_add(&p, dname_format(names[k++], d->grace[i].name));
+	for (unsigned i = 0; i < d->nextra && rc == 0; i++)
+		rc = sts_policy_add(&p, d->extra[i]);
+	int len = rc ? rc : sts_policy_format(&p, body, STS_BODY_MAX);
+	if (len < 0) {
+		rc = len;
+		goto out;
+	}
+	rc = sts_record_body(t, d->domain, &old, &old_len, NULL);
+	if (rc && rc != LS_ENOTFOUND)
+		goto out;
+	if (rc == LS_ENOTFOUND || old_len != (size_t)len || memcmp(old, body, (size_t)len) != 0) {
+		d->version++;
+		d->version_time = now;
+		d->next_try = 0;      /* a new policy is worth a try at once */
+		d->tries = 0;
+		sts_record_body_put(t, d->domain, d->version, (const uint8_t *)body, (size_t)len);
+	}
+	rc = 0;
+	sts_record_put(t, d);
+out:
+	free(names);
+	free(body);
+	return rc ? rc : t->err;
+}
+
+int sts_derive_mx(struct zone_txn *zt, const uint8_t *owner, const struct rdata *old,
+                  uint32_t nold, uint32_t old_ttl, const struct rdata *rd, uint32_t n,
+                  const char *file, unsigned line, struct diag *d)
+{
+	char name[DNAME_STR_MAX], why[STS_TEXT_MAX + DNAME_STR_MAX];
+	struct store_txn *t = zone_txn_store(zt);
+	struct sts_domain *s = malloc(sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	int rc = sts_record_get(t, owner, s);
+	if (rc == LS_ENOTFOUND || (rc == 0 && s->state == STS_REMOVED)) {
+		rc = 0;
+		goto out;
+	}
+	if (rc)
+		goto out;
+	if (sts_derive_check_mx(zt, s->mode, rd, n, why, sizeof(why)) != 0) {
+		diag_add(d, DIAG_ERROR, file, line, "%s has MTA-STS in mode %s and %s (or change the "
+		         "mode first: zonectl mta-sts mode %s none)", dname_format(name, owner),
+		         sts_mode_name(s->mode), why, name);
+		rc = LS_EINVAL_ZONE;
+		goto out;
+	}
+	/* Names that return leave the grace list; names that leave join it (RFC 8461 8.1). */
+	unsigned kept = 0;
+	for (unsigned i = 0; i < s->ngrace; i++)
+		if (!in_mx(s->grace[i].name, rd, n))
+			s->grace[kept++] = s->grace[i];
+	s->ngrace = kept;
+	for (uint32_t i = 0; i < nold; i++) {
+		const uint8_t *target = old[i].p + MX_TARGET;
+		if (old[i].len <= MX_TARGET || *target == 0 || in_mx(target, rd, n))
+			continue;
+		if (s->ngrace == STS_GRACE_MAX) {
+			/* Full: the name closest to the end of its grace makes room. */
+			unsigned first = 0;
+			for (unsigned g = 1; g < s->ngrace; g++)
+				if (s->grace[g].until < s->grace[first].until)
+					first = g;
+			s->grace[first] = s->grace[--s->ngrace];
+		}
+		struct sts_grace *g = &s->grace[s->ngrace++];
+		memset(g, 0, sizeof(*g));
+		memcpy(g->name, target, (size_t)dname_wire_len(target, DNAME_MAX));
+		/* Senders may hold the old MX RRset for its TTL, and the old id for the TXT's. */
+		g->hold = old_ttl + s->txt_ttl;
+		g->until = (int64_t)time(NULL) + g->hold;
+	}
+	rc = sts_derive_body(t, s, rd, n, (int64_t)time(NULL));
+out:
+	free(s);
+	return rc;
+}
+
+int sts_derive_load_mx(struct store_txn *t, const struct zone_info *z, const uint8_t *name,
+                       struct rdata **mx, uint32_t *n, uint32_t *ttl)
+{
+	uint8_t key[RRSET_KEY_MAX];
+	MDB_val v;
+	struct rrset_view view;
+	*mx = NULL;
+	*n = *ttl = 0;
+	int kl = rrset_key(key, z->id, name, z->apex, T_MX);
+	if (kl < 0)
+		return LS_EPARSE;
+	int rc = store_get(t, STORE_RRSETS, key, (size_t)kl, &v);
+	if (rc == LS_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if (rrset_decode(v.mv_data, v.mv_size, &view))
+		return LS_ESTORE;
+	/* One block: the array, then the RDATA bytes. */
+	struct rdata *r = malloc(view.count * sizeof(*r) + view.len + 1);
+	if (r == NULL)
+		return -ENOMEM;
+	uint8_t *bytes = (uint8_t *)(r + view.count);
+	const uint8_t *p;
+	uint16_t len;
+	size_t pos = 0, used = 0;
+	uint32_t i = 0;
+	while (i < view.count && rrset_next(&view, &pos, &p, &len)) {
+		memcpy(bytes + used, p, len);
+		r[i++] = (struct rdata){ bytes + used, NULL, 0, len };
+		used += len;
+	}
+	*mx = r;
+	*n = i;
+	*ttl = view.ttl;
+	return 0;
+}

@@ -1,0 +1,28 @@
+/*
+ * Fetching a policy as a sender does (RFC 8461 3.3): HTTPS to one endpoint with the
+ * policy host as SNI and Host, the certificate verified against a trust store, no
+ * redirects, a bounded body. The publish step uses it to see what httpsd serves.
+ */
+#ifndef LS_STS_FETCH_H
+#define LS_STS_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STS_FETCH_BODY_MAX 65536     /* senders cap policies at 64 KiB (RFC 8461 3.3) */
+#define STS_FETCH_HEAD_MAX 16384     /* bytes of status line and headers */
+
+struct sts_fetch;
+
+/* Loads the trust store (PEM file) and seeds the RNG once, for many fetches. */
+int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_t errlen);
+void sts_fetch_close(struct sts_fetch *f);
+/*
+ * GET https://HOST/.well-known/mta-sts.txt from endpoint ("ADDR:PORT" or "[ADDR]:PORT"),
+ * all within timeout_ms. Success is a 200 with a text/plain body of at most cap bytes,
+ * copied to body. Returns 0 or a negative code with the reason in err.
+ */
+int sts_fetch_get(struct sts_fetch *f, const char *endpoint, const char *host, int timeout_ms,
+                  uint8_t *body, size_t cap, size_t *len, char *err, size_t errlen);
+
+#endif

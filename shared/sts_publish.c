@@ -1,0 +1,403 @@
+/* The publish step: verify what httpsd serves, then write the id. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "shared/err.h"
+#include "shared/sts_derive.h"
+#include "shared/sts_id.h"
+#include "shared/sts_ops.h"
+#include "shared/sts_publish.h"
+
+#define ATTEMPTS 4          /* starts over when a newer policy arrives during a fetch */
+#define EDIT_HINT (64u << 10)
+
+int sts_publish_init(struct sts_publisher *p, const struct config *cfg, char *err, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	p->rotate_interval = cfg->sts_rotate_interval;
+	p->fetch_timeout = cfg->sts_fetch_timeout;
+	p->retry_max = cfg->sts_retry_max;
+	const char *s = cfg->sts_endpoints ? cfg->sts_endpoints : "";
+	while (*s) {
+		size_t n = strcspn(s, " \t");
+		if (n == 0) {
+			s++;
+			continue;
+		}
+		if (p->nendpoints == STS_ENDPOINTS_MAX || n >= sizeof(p->endpoints[0])) {
+			snprintf(err, errlen, "mta-sts.endpoints: at most %d endpoints of up to %zu bytes",
+			         STS_ENDPOINTS_MAX, sizeof(p->endpoints[0]) - 1);
+			return LS_ECONFIG;
+		}
+		memcpy(p->endpoints[p->nendpoints], s, n);
+		p->endpoints[p->nendpoints++][n] = 0;
+		s += n;
+	}
+	if (p->nendpoints == 0) {
+		snprintf(err, errlen, "mta-sts.endpoints is empty: no httpsd to verify a policy on");
+		return LS_ECONFIG;
+	}
+	p->trust_store = strdup(cfg->sts_trust_store ? cfg->sts_trust_store : "");
+	return p->trust_store ? 0 : -ENOMEM;
+}
+
+void sts_publish_free(struct sts_publisher *p)
+{
+	sts_fetch_close(p->fetch);
+	free(p->trust_store);
+	memset(p, 0, sizeof(*p));
+}
+
+static bool grace_due(const struct sts_domain *d, int64_t now)
+{
+	for (unsigned i = 0; i < d->ngrace; i++)
+		if (d->grace[i].until && d->grace[i].until <= now)
+			return true;
+	return false;
+}
+
+static bool removal_due(const struct sts_domain *d, int64_t now)
+{
+	return d->state == STS_REMOVING && d->published == d->version && d->removing_since &&
+	       now >= d->removing_since + (int64_t)d->max_age_served;
+}
+
+bool sts_publish_is_due(const struct sts_publisher *p, const struct sts_domain *d, int64_t now,
+                        bool force)
+{
+	if (d->state == STS_REMOVED)
+		return false;
+	if (d->version != d->published)
+		return force || d->next_try <= now;
+	return grace_due(d, now) || removal_due(d, now) ||
+	       (d->published && now >= d->published_time + (int64_t)p->rotate_interval);
+}
+
+/* A plain write transaction on the domain's record (no zone change). */
+static int update(struct store *st, const uint8_t *domain, uint64_t version,
+                  void (*fn)(struct sts_domain *d, void *ctx), void *ctx, bool *stale)
+{
+	struct store_txn t;
+	struct sts_domain *d = malloc(sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	int rc = store_begin(st, true, 4096, &t);
+	if (rc == 0)
+		rc = sts_record_get(&t, domain, d);
+	*stale = rc == 0 && d->version != version;
+	if (rc == 0 && !*stale) {
+		fn(d, ctx);
+		sts_record_put(&t, d);
+		rc = store_commit(&t);
+	} else {
+		store_abort(&t);
+	}
+	free(d);
+	return rc;
+}
+
+struct fetched {
+	const struct sts_publisher *p;
+	struct sts_fetch_status st[STS_ENDPOINTS_MAX];
+	const char *reason;
+	int64_t now;
+};
+
+static void record_wait(struct sts_domain *d, void *arg)
+{
+	struct fetched *f = arg;
+	uint32_t wait = d->tries < 20 ? 1u << d->tries : f->p->retry_max;
+	d->tries++;
+	d->next_try = f->now + (wait < f->p->retry_max ? wait : f->p->retry_max);
+	snprintf(d->reason, sizeof(d->reason), "%s", f->reason);
+	memcpy(d->fetch, f->st, sizeof(d->fetch));
+	d->nfetch = f->p->nendpoints;
+}
+
+/* Grace ended for some MX names: the policy without them becomes the next version. */
+static int end_grace(struct store *st, const struct sts_domain *seen, int64_t now)
+{
+	struct store_txn t;
+	struct zone_info z;
+	struct rdata *mx = NULL;
+	uint32_t n, ttl;
+	struct sts_domain *d = malloc(sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	int rc = store_begin(st, true, 4096, &t);
+	if (rc == 0)
+		rc = sts_record_get(&t, seen->domain, d);
+	if (rc == 0)
+		rc = sts_ops_zone(&t, d->domain, &z);
+	if (rc == 0)
+		rc = sts_derive_load_mx(&t, &z, d->domain, &mx, &n, &ttl);
+	if (rc == 0) {
+		unsigned kept = 0;
+		for (unsigned i = 0; i < d->ngrace; i++)
+			if (!(d->grace[i].until && d->grace[i].until <= now))
+				d->grace[kept++] = d->grace[i];
+		d->ngrace = kept;
+		rc = sts_derive_body(&t, d, mx, n, now);
+	}
+	rc = rc ? rc : store_commit(&t);
+	store_abort(&t);
+	free(mx);
+	free(d);
+	return rc;
+}
+
+/* The removal of RFC 8461 8.3 ends: every policy ever served has expired. */
+static int finish_removal(struct store *st, const struct sts_domain *seen,
+                          struct sts_outcome_info *out)
+{
+	struct store_txn t;
+	struct zone_info z;
+	struct zone_txn *zt = NULL;
+	struct zone_diff diff;
+	struct sts_domain *d = malloc(sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	int rc = store_begin(st, false, 0, &t);
+	if (rc == 0)
+		rc = sts_ops_zone(&t, seen->domain, &z);
+	store_abort(&t);
+	if (rc == 0)
+		rc = zone_txn_begin(st, z.apex, ZONE_TXN_MANAGED, EDIT_HINT, "mta-sts removal", &zt);
+	if (rc == 0)
+		rc = sts_record_get(zone_txn_store(zt), seen->domain, d);
+	if (rc == 0 && d->version == seen->version && d->state == STS_REMOVING) {
+		sts_ops_remove_records(zt, d);
+		sts_record_body_del(zone_txn_store(zt), d->domain);
+		d->state = STS_REMOVED;
+		d->ngrace = 0;
+		sts_record_put(zone_txn_store(zt), d);
+		rc = zone_txn_commit(zt, NULL, &diff);
+		if (rc == 0 || rc == LS_ENOCHANGE) {
+			out->outcome = STS_FINISHED;
+			out->old_serial = diff.old_serial;
+			out->new_serial = diff.new_serial;
+			rc = 0;
+		}
+	}
+	zone_txn_free(zt);
+	free(d);
+	return rc;
+}
+
+struct publish_ctx {
+	const struct sts_publisher *p;
+	struct fetched *f;
+	uint64_t version;
+	int64_t now;
+	struct sts_outcome_info *out;
+};
+
+/* Every endpoint serves version v: the second transaction writes its id. */
+static int write_id(struct store *st, struct publish_ctx *c, const uint8_t *domain, bool *stale)
+{
+	struct store_txn t;
+	struct zone_info z;
+	struct zone_txn *zt = NULL;
+	struct zone_diff diff;
+	char id[STS_ID_MAX + 1];
+	struct sts_domain *d = malloc(sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	*stale = false;
+	int rc = store_begin(st, false, 0, &t);
+	if (rc == 0)
+		rc = sts_ops_zone(&t, domain, &z);
+	store_abort(&t);
+	if (rc == 0)
+		rc = zone_txn_begin(st, z.apex, ZONE_TXN_MANAGED, EDIT_HINT, "mta-sts publish", &zt);
+	if (rc == 0)
+		rc = sts_record_get(zone_txn_store(zt), domain, d);
+	if (rc)
+		goto out;
+	/* Re-checked under the writer lock: a newer policy may have arrived during the fetch. */
+	if (d->version != c->version || d->state == STS_REMOVED) {
+		*stale = true;
+		goto out;
+	}
+	bool rotation = d->published == d->version;
+	if ((rc = sts_id_next(d->id, c->now, id)) != 0 || (rc = sts_ops_write_id(zt, d, id)) != 0)
+		goto out;
+	memcpy(d->id, id, sizeof(id));
+	d->published = d->version;
+	d->published_time = c->now;
+	if (d->max_age > d->max_age_served)
+		d->max_age_served = d->max_age;
+	if (d->state == STS_REMOVING && d->removing_since == 0)
+		d->removing_since = c->now;
+	d->tries = 0;
+	d->next_try = 0;
+	d->reason[0] = 0;
+	memcpy(d->fetch, c->f->st, sizeof(d->fetch));
+	d->nfetch = c->p->nendpoints;
+	sts_record_put(zone_txn_store(zt), d);
+	rc = zone_txn_commit(zt, NULL, &diff);
+	if (rc == 0) {
+		c->out->outcome = STS_PUBLISHED;
+		c->out->rotation = rotation;
+		c->out->old_serial = diff.old_serial;
+		c->out->new_serial = diff.new_serial;
+		memcpy(c->out->id, id, sizeof(id));
+	}
+out:
+	zone_txn_free(zt);
+	free(d);
+	return rc;
+}
+
+int sts_publish_domain(struct sts_publisher *p, struct store *st, const uint8_t *domain,
+                       int64_t now, bool force, struct sts_outcome_info *out)
+{
+	char host[DNAME_STR_MAX + 8], name[DNAME_STR_MAX], err[STS_TEXT_MAX];
+	struct sts_domain *d = malloc(sizeof(*d));
+	uint8_t *want = malloc(STS_BODY_MAX), *got = malloc(STS_FETCH_BODY_MAX);
+	struct fetched *f = calloc(1, sizeof(*f));
+	struct store_txn t;
+	int rc = -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->domain, domain, (size_t)dname_wire_len(domain, DNAME_MAX));
+	if (d == NULL || want == NULL || got == NULL || f == NULL)
+		goto out;
+	f->p = p;
+	f->now = now;
+	for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+		const uint8_t *body;
+		size_t want_len, got_len;
+		uint64_t version;
+		if ((rc = store_begin(st, false, 0, &t)) != 0)
+			goto out;
+		rc = sts_record_get(&t, domain, d);
+		if (rc == 0 && d->state != STS_REMOVED)
+			rc = sts_record_body(&t, domain, &body, &want_len, &version);
+		if (rc == 0 && d->state != STS_REMOVED)
+			memcpy(want, body, want_len);
+		store_abort(&t);
+		if (rc == LS_ENOTFOUND) {
+			rc = 0;       /* not enabled: nothing to do */
+			goto out;
+		}
+		if (rc)
+			goto out;
+		out->version = d->version;
+		if (!sts_publish_is_due(p, d, now, force)) {
+			out->outcome = d->version != d->published ? STS_DEFERRED : STS_NOTHING;
+			snprintf(out->reason, sizeof(out->reason), "%s", d->reason);
+			goto out;
+		}
+		if (d->version == d->published && grace_due(d, now)) {
+			if ((rc = end_grace(st, d, now)) != 0)
+				goto out;
+			out->outcome = STS_RECOMPUTED;
+			continue;     /* and publish the new version at once */
+		}
+		if (removal_due(d, now)) {
+			rc = finish_removal(st, d, out);
+			goto out;
+		}
+		if (version != d->version) {
+			rc = LS_ESTORE;   /* the body and the record disagree: a bug, not a wait */
+			goto out;
+		}
+		/* Fetch as a sender: no transaction is open while the network is slow. */
+		if (p->fetch == NULL && sts_fetch_open(&p->fetch, p->trust_store, err, sizeof(err)))
+			snprintf(f->st[0].error, sizeof(f->st[0].error), "%s", err);
+		snprintf(host, sizeof(host), "mta-sts.%s", dname_format(name, domain));
+		host[strlen(host) - 1] = 0;   /* no trailing dot in SNI */
+		f->reason = NULL;
+		for (unsigned i = 0; i < p->nendpoints; i++) {
+			struct sts_fetch_status *s = &f->st[i];
+			snprintf(s->endpoint, sizeof(s->endpoint), "%s", p->endpoints[i]);
+			s->time = now;
+			s->ok = false;
+			if (p->fetch == NULL) {
+				snprintf(s->error, sizeof(s->error), "%s", err);
+			} else if (sts_fetch_get(p->fetch, p->endpoints[i], host,
+			                         (int)p->fetch_timeout * 1000, got, STS_FETCH_BODY_MAX,
+			                         &got_len, s->error, sizeof(s->error)) == 0) {
+				s->ok = got_len == want_len && memcmp(got, want, want_len) == 0;
+				if (!s->ok)
+					snprintf(s->error, sizeof(s->error), "%s: serves another policy than "
+					         "version %llu", p->endpoints[i], (unsigned long long)version);
+				else
+					s->error[0] = 0;
+			}
+			if (!s->ok && f->reason == NULL)
+				f->reason = s->error;
+		}
+		bool stale;
+		if (f->reason) {
+			rc = update(st, domain, version, record_wait, f, &stale);
+			if (rc == 0 && stale)
+				continue;
+			out->outcome = STS_WAITING;
+			snprintf(out->reason, sizeof(out->reason), "%s", f->reason);
+			goto out;
+		}
+		struct publish_ctx c = { p, f, version, now, out };
+		rc = write_id(st, &c, domain, &stale);
+		if (rc || !stale)
+			goto out;
+	}
+out:
+	free(d);
+	free(want);
+	free(got);
+	free(f);
+	return rc;
+}
+
+struct due {
+	const struct sts_publisher *p;
+	uint32_t zone_id;
+	int64_t now;
+	bool force;
+	uint8_t (*names)[DNAME_MAX];
+	size_t n, cap;
+};
+
+static int collect(const struct sts_domain *d, void *arg)
+{
+	struct due *u = arg;
+	if ((u->zone_id && d->zone_id != u->zone_id) || !sts_publish_is_due(u->p, d, u->now, u->force))
+		return 0;
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 16;
+		void *v = realloc(u->names, cap * DNAME_MAX);
+		if (v == NULL)
+			return -ENOMEM;
+		u->names = v;
+		u->cap = cap;
+	}
+	memcpy(u->names[u->n++], d->domain, DNAME_MAX);
+	return 0;
+}
+
+int sts_publish_due(struct sts_publisher *p, struct store *st, uint32_t zone_id, int64_t now,
+                    bool force, void (*fn)(const struct sts_outcome_info *o, void *ctx),
+                    void *ctx)
+{
+	struct due u = { p, zone_id, now, force, NULL, 0, 0 };
+	struct store_txn t;
+	struct sts_outcome_info out;
+	int rc = store_begin(st, false, 0, &t);
+	if (rc)
+		return rc;
+	rc = sts_record_each(&t, collect, &u);
+	store_abort(&t);
+	/* One domain's failure (its zone deleted meanwhile, say) does not hold up the rest. */
+	int first = rc;
+	for (size_t i = 0; first == 0 && i < u.n; i++) {
+		rc = sts_publish_domain(p, st, u.names[i], now, force, &out);
+		if (rc && rc != LS_ENOZONE && rc != LS_ENOTFOUND)
+			first = rc;
+		else if (rc == 0 && fn && out.outcome != STS_NOTHING && out.outcome != STS_DEFERRED)
+			fn(&out, ctx);
+	}
+	free(u.names);
+	return first;
+}
