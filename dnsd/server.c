@@ -212,12 +212,15 @@ int server_run(struct server *s)
 	for (size_t i = 0; i < s->nworkers; i++)
 		if ((rc = uv_thread_create(&s->w[i].thread, worker_main, &s->w[i])) != 0)
 			return rc;
+	if ((rc = publisher_start(&s->pub, s->st, s->cfg)) != 0)
+		fprintf(stderr, "dnsd: mta-sts: cannot start the publisher: %s\n", uv_strerror(rc));
 	fprintf(stderr, "dnsd: ready: %zu worker%s", s->nworkers, s->nworkers == 1 ? "" : "s");
 	for (size_t k = 0; k < s->naddrs; k++)
 		fprintf(stderr, "%s%s", k ? ", " : " on ", s->addrs[k].text);
 	fprintf(stderr, " (udp, tcp)\n");
 	uv_run(&loop, UV_RUN_DEFAULT);
 	fprintf(stderr, "dnsd: stopping (%s)\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+	publisher_stop(&s->pub);
 	/* Workers finish the batch in hand, close their sockets and connections, and end. */
 	for (size_t i = 0; i < s->nworkers; i++)
 		uv_async_send(&s->w[i].stop);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <uv.h>
+#include "dnsd/publisher.h"
 #include "dnsd/answer.h"
 #include "dnsd/stats.h"
 #include "shared/config.h"
@@ -65,6 +66,7 @@ struct server {
 	struct worker *w;
 	size_t nworkers;
 	char *stats_path;
+	struct publisher pub;
 };
 
 /* Parses "A.B.C.D:PORT" or "[v6]:PORT". */

@@ -1,0 +1,100 @@
+/*
+ * dnsd runs the MTA-STS publish step on a timer: waiting publishes are retried (with the
+ * back-off stored per domain), ids rotate, grace periods and removals end. It runs off the
+ * query loops because it fetches over HTTPS and writes to the store.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "dnsd/publisher.h"
+#include "shared/err.h"
+#include "shared/sts_publish.h"
+
+static void log_outcome(const struct sts_outcome_info *o, void *ctx)
+{
+	char name[DNAME_STR_MAX];
+	dname_format(name, o->domain);
+	switch (o->outcome) {
+	case STS_PUBLISHED:
+		fprintf(stderr, "dnsd: mta-sts: %s: policy version %llu served; id %s %s (serial %u -> %u)\n",
+		        name, (unsigned long long)o->version, o->id,
+		        o->rotation ? "rotated" : "published", o->old_serial, o->new_serial);
+		break;
+	case STS_WAITING:
+		fprintf(stderr, "dnsd: mta-sts: %s: waiting (%s)\n", name, o->reason);
+		break;
+	case STS_RECOMPUTED:
+		fprintf(stderr, "dnsd: mta-sts: %s: grace period ended; policy version %llu made\n",
+		        name, (unsigned long long)o->version);
+		break;
+	case STS_FINISHED:
+		fprintf(stderr, "dnsd: mta-sts: %s: removal finished; records deleted (serial %u -> %u)\n",
+		        name, o->old_serial, o->new_serial);
+		break;
+	default:
+		break;
+	}
+}
+
+static void run(void *arg)
+{
+	struct publisher *p = arg;
+	struct sts_publisher sp;
+	char err[256];
+	if (sts_publish_init(&sp, p->cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dnsd: mta-sts: publisher off: %s\n", err);
+		sts_publish_free(&sp);
+		return;
+	}
+	int last = 0;
+	uv_mutex_lock(&p->lock);
+	while (!p->stop) {
+		uv_mutex_unlock(&p->lock);
+		int rc = sts_publish_due(&sp, p->st, 0, (int64_t)time(NULL), false, log_outcome, NULL);
+		if (rc && rc != last)     /* once per kind of failure, not every second */
+			fprintf(stderr, "dnsd: mta-sts: publish step failed: %s\n", ls_strerror(rc));
+		last = rc;
+		uv_mutex_lock(&p->lock);
+		if (!p->stop)
+			uv_cond_timedwait(&p->wake, &p->lock, (uint64_t)PUBLISHER_INTERVAL_MS * 1000000u);
+	}
+	uv_mutex_unlock(&p->lock);
+	sts_publish_free(&sp);
+}
+
+int publisher_start(struct publisher *p, struct store *st, const struct config *cfg)
+{
+	memset(p, 0, sizeof(*p));
+	p->st = st;
+	p->cfg = cfg;
+	if (!cfg->sts_publisher)
+		return 0;
+	int rc = uv_mutex_init(&p->lock);
+	if (rc)
+		return rc;
+	if ((rc = uv_cond_init(&p->wake)) != 0) {
+		uv_mutex_destroy(&p->lock);
+		return rc;
+	}
+	if ((rc = uv_thread_create(&p->thread, run, p)) != 0) {
+		uv_cond_destroy(&p->wake);
+		uv_mutex_destroy(&p->lock);
+		return rc;
+	}
+	p->running = true;
+	return 0;
+}
+
+void publisher_stop(struct publisher *p)
+{
+	if (!p->running)
+		return;
+	uv_mutex_lock(&p->lock);
+	p->stop = true;
+	uv_cond_signal(&p->wake);
+	uv_mutex_unlock(&p->lock);
+	uv_thread_join(&p->thread);
+	uv_cond_destroy(&p->wake);
+	uv_mutex_destroy(&p->lock);
+	p->running = false;
+}
