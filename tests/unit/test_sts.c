@@ -1,0 +1,358 @@
+/* Unit tests for MTA-STS: policy text, ids, stored records, and the derivation in commits. */
+#include <time.h>
+#include "tests/unit/unit.h"
+#include "shared/err.h"
+#include "shared/sts_derive.h"
+#include "shared/sts_id.h"
+#include "shared/sts_ops.h"
+#include "shared/sts_policy.h"
+#include "shared/sts_record.h"
+#include "shared/zone_ops.h"
+
+static void test_policy_text(void **state)
+{
+	(void)state;
+	char out[1024];
+	struct sts_policy p = { .mode = STS_MODE_ENFORCE, .max_age = 86400 };
+	sts_policy_add(&p, "MX2.Example.COM.");
+	sts_policy_add(&p, "mx1.example.com");
+	sts_policy_add(&p, "*.mail.example.net");
+	sts_policy_add(&p, "mx1.example.com.");   /* the same name twice: one line */
+	int n = sts_policy_format(&p, out, sizeof(out));
+	assert_true(n > 0);
+	assert_string_equal(out, "version: STSv1\r\nmode: enforce\r\nmx: *.mail.example.net\r\n"
+	                         "mx: mx1.example.com\r\nmx: mx2.example.com\r\nmax_age: 86400\r\n");
+	assert_int_equal((size_t)n, strlen(out));
+	/* The same inputs in another order give the same bytes. */
+	char again[1024];
+	struct sts_policy q = { .mode = STS_MODE_ENFORCE, .max_age = 86400 };
+	sts_policy_add(&q, "mx1.example.com.");
+	sts_policy_add(&q, "*.mail.example.net");
+	sts_policy_add(&q, "mx1.example.com");
+	sts_policy_add(&q, "MX2.Example.COM.");
+	assert_int_equal(sts_policy_format(&q, again, sizeof(again)), n);
+	assert_memory_equal(out, again, (size_t)n);
+	/* Mode none may have no mx lines. */
+	struct sts_policy none = { .mode = STS_MODE_NONE, .max_age = 300 };
+	sts_policy_format(&none, out, sizeof(out));
+	assert_string_equal(out, "version: STSv1\r\nmode: none\r\nmax_age: 300\r\n");
+	/* Too small a buffer is an error, not a cut policy. */
+	assert_int_equal(sts_policy_format(&p, out, 40), LS_ETOOBIG);
+}
+
+static void test_policy_patterns(void **state)
+{
+	(void)state;
+	const char *good[] = { "mx.example.com", "*.example.com", "a-b.example", "x1.y2.", NULL };
+	const char *bad[] = { "", ".", "*.", "**.example.com", "mx..example.com", "-mx.example.com",
+	                      "mx-.example.com", "mx_1.example.com", "m x.example.com",
+	                      "*mx.example.com", "mx.*.example.com", "bücher.example", NULL };
+	for (int i = 0; good[i]; i++)
+		assert_int_equal(sts_policy_pattern_check(good[i]), 0);
+	for (int i = 0; bad[i]; i++)
+		if (sts_policy_pattern_check(bad[i]) != LS_EPARSE)
+			fail_msg("pattern '%s' accepted", bad[i]);
+	char out[256];
+	struct sts_policy p = { .mode = STS_MODE_TESTING, .max_age = 1 };
+	sts_policy_add(&p, "bad_name.example");
+	assert_int_equal(sts_policy_format(&p, out, sizeof(out)), LS_EPARSE);
+}
+
+static void test_ids(void **state)
+{
+	(void)state;
+	char id[STS_ID_MAX + 1];
+	/* 2026-11-22 08:00:00 UTC */
+	int64_t t = 1795334400;
+	assert_int_equal(sts_id_next("", t, id), 0);
+	assert_string_equal(id, "20261122080000");
+	assert_true(sts_id_valid(id));
+	/* Twice in one second, and a clock that went back: still increasing. */
+	assert_int_equal(sts_id_next("20261122080000", t, id), 0);
+	assert_string_equal(id, "20261122080001");
+	assert_int_equal(sts_id_next("20261122080599", t, id), 0);
+	assert_string_equal(id, "20261122080600");
+	assert_int_equal(sts_id_next("99999999999999", t, id), 0);
+	assert_string_equal(id, "100000000000000");
+	/* Later time wins over the counter. */
+	assert_int_equal(sts_id_next("20261122080001", t + 3600, id), 0);
+	assert_string_equal(id, "20261122090000");
+	assert_int_equal(sts_id_next("abc", t, id), LS_EPARSE);
+	assert_false(sts_id_valid(""));
+	assert_false(sts_id_valid("a-b"));
+	assert_false(sts_id_valid("123456789012345678901234567890123"));
+}
+
+struct fixture {
+	char *dir;
+	struct store *st;
+	struct diag d;
+};
+
+static const char zone_text[] =
+	"$ORIGIN example.com.\n"
+	"@ 3600 IN SOA ns1 hostmaster 1 3600 900 1209600 300\n"
+	"@ 3600 IN NS ns1\n"
+	"ns1 3600 IN A 192.0.2.1\n"
+	"@ 600 IN MX 10 mx1\n"
+	"@ 600 IN MX 20 mx2\n"
+	"mx1 IN A 192.0.2.10\n"
+	"mx2 IN A 192.0.2.11\n"
+	"alias IN CNAME mx1\n"
+	"sub IN MX 0 .\n";
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct zone_result res;
+	struct zonefile zf;
+	f->dir = temp_dir();
+	diag_init(&f->d);
+	assert_int_equal(store_open(&f->st, f->dir, 0), 0);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/example.com.zone", f->dir);
+	FILE *fp = fopen(path, "w");
+	fputs(zone_text, fp);
+	fclose(fp);
+	zonefile_init(&zf);
+	assert_int_equal(zonefile_read(&zf, path, NULL, 3600, &f->d), 0);
+	assert_int_equal(zone_ops_import(f->st, &zf, ZONE_TXN_CREATE, SERIAL_INCREMENT, NULL, "test",
+	                                 &f->d, &res), 0);
+	zone_result_free(&res);
+	zonefile_free(&zf);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	store_close(f->st);
+	diag_free(&f->d);
+	rm_tree(f->dir);
+	free(f);
+	return 0;
+}
+
+static const struct sts_service svc = { "192.0.2.80 2001:db8::80", NULL, 300 };
+
+static int enable(struct fixture *f, const char *domain, enum sts_mode mode)
+{
+	struct sts_settings s = { .mode = mode, .mode_set = true };
+	struct zone_result res;
+	int rc = sts_ops_enable(f->st, N(domain), &s, &svc, &f->d, &res);
+	zone_result_free(&res);
+	return rc;
+}
+
+static int batch(struct fixture *f, const char *text)
+{
+	struct zone_result res;
+	int rc = zone_ops_batch(f->st, N("example.com."), "test", text, strlen(text), 0, 3600,
+	                        "test", &f->d, &res);
+	zone_result_free(&res);
+	return rc;
+}
+
+/* The record and served body of domain. */
+static void get(struct fixture *f, const char *domain, struct sts_domain *d, char *body)
+{
+	struct store_txn t;
+	const uint8_t *b;
+	size_t len;
+	assert_int_equal(store_begin(f->st, false, 0, &t), 0);
+	assert_int_equal(sts_record_get(&t, N(domain), d), 0);
+	if (body) {
+		assert_int_equal(sts_record_body(&t, N(domain), &b, &len, NULL), 0);
+		memcpy(body, b, len);
+		body[len] = 0;
+	}
+	store_abort(&t);
+}
+
+/* Records in the owner/type RRset; 1 only when it holds exactly rd. */
+static int rrset_first(struct fixture *f, const char *owner, uint16_t type, const uint8_t *rd,
+                       size_t len)
+{
+	uint8_t key[RRSET_KEY_MAX];
+	struct store_txn t;
+	struct zone_info z;
+	struct rrset_view v;
+	MDB_val val;
+	const uint8_t *p;
+	uint16_t l;
+	size_t pos = 0;
+	int n = 0;
+	assert_int_equal(store_begin(f->st, false, 0, &t), 0);
+	assert_int_equal(zone_get(&t, N("example.com."), &z), 0);
+	int kl = rrset_key(key, z.id, N(owner), z.apex, type);
+	if (store_get(&t, STORE_RRSETS, key, (size_t)kl, &val) == 0) {
+		assert_int_equal(rrset_decode(val.mv_data, val.mv_size, &v), 0);
+		while (rrset_next(&v, &pos, &p, &l))
+			n += l == len && memcmp(p, rd, len) == 0 ? 1 : 100;
+	}
+	store_abort(&t);
+	return n;
+}
+
+static bool has_error(struct fixture *f, const char *text)
+{
+	for (size_t i = 0; i < f->d.n; i++)
+		if (f->d.v[i].sev == DIAG_ERROR && strstr(f->d.v[i].text, text))
+			return true;
+	return false;
+}
+
+static void test_enable_and_derive(void **state)
+{
+	struct fixture *f = *state;
+	struct sts_domain *d = malloc(sizeof(*d));
+	char body[STS_BODY_MAX + 1];
+	assert_int_equal(enable(f, "example.com.", STS_MODE_ENFORCE), 0);
+	get(f, "example.com.", d, body);
+	assert_int_equal(d->version, 1);
+	assert_int_equal(d->published, 0);
+	assert_string_equal(body, "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\n"
+	                          "mx: mx2.example.com\r\nmax_age: 604800\r\n");
+	assert_int_equal(enable(f, "example.com.", STS_MODE_ENFORCE), LS_EEXIST);
+
+	/* An MX added by an ordinary edit: the next policy, in the same commit. */
+	assert_int_equal(batch(f, "add @ 600 IN MX 30 mx3.example.com."), 0);
+	get(f, "example.com.", d, body);
+	assert_int_equal(d->version, 2);
+	assert_non_null(strstr(body, "mx: mx3.example.com\r\n"));
+
+	/* An MX that leaves stays listed for its grace: the body does not change. */
+	int64_t before = (int64_t)time(NULL);
+	assert_int_equal(batch(f, "del @ MX 20 mx2.example.com."), 0);
+	get(f, "example.com.", d, body);
+	assert_int_equal(d->version, 2);
+	assert_non_null(strstr(body, "mx: mx2.example.com\r\n"));
+	assert_int_equal(d->ngrace, 1);
+	assert_true(dname_equal(d->grace[0].name, N("mx2.example.com.")));
+	assert_int_equal(d->grace[0].hold, 600 + 300);
+	assert_true(d->grace[0].until >= before + 900 && d->grace[0].until <= before + 901);
+
+	/* It comes back: out of the grace list, still one line. */
+	assert_int_equal(batch(f, "add @ 600 IN MX 20 mx2.example.com."), 0);
+	get(f, "example.com.", d, body);
+	assert_int_equal(d->ngrace, 0);
+	assert_int_equal(d->version, 2);
+	free(d);
+}
+
+static void test_refusals(void **state)
+{
+	struct fixture *f = *state;
+	/* No MX, a null MX, a CNAME target. */
+	assert_int_equal(enable(f, "www.example.com.", STS_MODE_TESTING), LS_EINVAL_ZONE);
+	assert_true(has_error(f, "no MX records"));
+	assert_int_equal(enable(f, "sub.example.com.", STS_MODE_ENFORCE), LS_EINVAL_ZONE);
+	assert_true(has_error(f, "null MX"));
+	assert_int_equal(enable(f, "sub.example.com.", STS_MODE_NONE), 0);
+	assert_int_equal(batch(f, "add @ 600 IN MX 40 alias.example.com."), 0);
+	diag_free(&f->d);
+	diag_init(&f->d);
+	assert_int_equal(enable(f, "example.com.", STS_MODE_TESTING), LS_EINVAL_ZONE);
+	assert_true(has_error(f, "is a CNAME"));
+	assert_int_equal(batch(f, "del @ MX 40 alias.example.com."), 0);
+	assert_int_equal(enable(f, "example.com.", STS_MODE_TESTING), 0);
+
+	/* Once enabled: edits that would break the policy, and hand edits, are refused. */
+	diag_free(&f->d);
+	diag_init(&f->d);
+	assert_int_equal(batch(f, "del @ MX"), LS_EINVAL_ZONE);
+	assert_true(has_error(f, "no MX records"));
+	assert_int_equal(batch(f, "add @ 600 IN MX 50 alias.example.com."), LS_EINVAL_ZONE);
+	assert_true(has_error(f, "is a CNAME"));
+	assert_int_equal(batch(f, "add _mta-sts 300 IN TXT \"v=STSv1; id=1\""), LS_EINVAL_ZONE);
+	assert_true(has_error(f, "managed by MTA-STS"));
+	assert_int_equal(batch(f, "del mta-sts"), LS_EINVAL_ZONE);
+	/* Nothing of those edits landed. */
+	struct sts_domain d;
+	get(f, "example.com.", &d, NULL);
+	assert_int_equal(d.version, 1);
+}
+
+static void test_import_keeps_managed(void **state)
+{
+	struct fixture *f = *state;
+	struct zonefile zf;
+	struct zone_result res;
+	assert_int_equal(enable(f, "example.com.", STS_MODE_TESTING), 0);
+	/* The original file, without mta-sts records, one MX fewer. */
+	char path[256];
+	snprintf(path, sizeof(path), "%s/example.com.zone", f->dir);
+	FILE *fp = fopen(path, "w");
+	fputs(zone_text, fp);
+	fputs("mta-sts 300 IN A 198.51.100.1\n", fp);
+	fclose(fp);
+	zonefile_init(&zf);
+	assert_int_equal(zonefile_read(&zf, path, NULL, 3600, &f->d), 0);
+	assert_int_equal(zone_ops_import(f->st, &zf, 0, SERIAL_INCREMENT, NULL, "test", &f->d, &res),
+	                 0);
+	zone_result_free(&res);
+	zonefile_free(&zf);
+	/* mta-sts keeps its service addresses; the file's address is a warning. */
+	bool warned = false;
+	for (size_t i = 0; i < f->d.n; i++)
+		warned |= f->d.v[i].sev == DIAG_WARNING && strstr(f->d.v[i].text, "kept") != NULL;
+	assert_true(warned);
+	static const uint8_t a80[4] = { 192, 0, 2, 80 };
+	assert_int_equal(rrset_first(f, "mta-sts.example.com.", 1, a80, 4), 1);
+}
+
+static void test_disable_and_zone_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct sts_domain d;
+	char body[STS_BODY_MAX + 1];
+	struct zone_result res;
+	assert_int_equal(enable(f, "example.com.", STS_MODE_ENFORCE), 0);
+	/* Never published: disable removes at once. */
+	assert_int_equal(sts_ops_disable(f->st, N("example.com."), false, &f->d, &res), 0);
+	zone_result_free(&res);
+	get(f, "example.com.", &d, NULL);
+	assert_int_equal(d.state, STS_REMOVED);
+	/* Enabled again, the versions go on from where they were. */
+	assert_int_equal(enable(f, "example.com.", STS_MODE_ENFORCE), 0);
+	get(f, "example.com.", &d, body);
+	assert_int_equal(d.version, 2);
+	/* Pretend it was published, then disable: mode none, removing. */
+	struct store_txn t;
+	assert_int_equal(store_begin(f->st, true, 0, &t), 0);
+	d.published = d.version;
+	strcpy(d.id, "20261122080000");
+	sts_record_put(&t, &d);
+	assert_int_equal(store_commit(&t), 0);
+	assert_int_equal(sts_ops_disable(f->st, N("example.com."), false, &f->d, &res), 0);
+	zone_result_free(&res);
+	get(f, "example.com.", &d, body);
+	assert_int_equal(d.state, STS_REMOVING);
+	assert_int_equal(d.version, 3);
+	assert_non_null(strstr(body, "mode: none\r\n"));
+	/* Deleting the zone ends it: no body served, the record kept for its ids. */
+	assert_int_equal(zone_ops_delete(f->st, N("example.com.")), 0);
+	get(f, "example.com.", &d, NULL);
+	assert_int_equal(d.state, STS_REMOVED);
+	assert_string_equal(d.id, "20261122080000");
+	const uint8_t *b;
+	size_t len;
+	assert_int_equal(store_begin(f->st, false, 0, &t), 0);
+	assert_int_equal(sts_record_body(&t, N("example.com."), &b, &len, NULL), LS_ENOTFOUND);
+	store_abort(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_policy_text),
+		cmocka_unit_test(test_policy_patterns),
+		cmocka_unit_test(test_ids),
+		cmocka_unit_test_setup_teardown(test_enable_and_derive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_keeps_managed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disable_and_zone_delete, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
