@@ -71,6 +71,11 @@ int sts_derive_check_mx(struct zone_txn *zt, enum sts_mode mode, const struct rd
 			}
 			continue;
 		}
+		if (!dname_is_hostname(target)) {
+			snprintf(why, cap, "has MX target %s, which is not a host name a policy can "
+			         "list (RFC 8461 3.2)", dname_format(name, target));
+			return LS_EINVAL_ZONE;
+		}
 		uint32_t cnames = 0;
 		if (dname_is_sub(target, z->apex) && zone_txn_count(zt, target, T_CNAME, &cnames) == 0 &&
 		    cnames) {
@@ -183,6 +188,12 @@ int sts_derive_mx(struct zone_txn *zt, const uint8_t *owner, const struct rdata 
 		g->until = (int64_t)time(NULL) + g->hold;
 	}
 	rc = sts_derive_body(t, s, rd, n, (int64_t)time(NULL));
+	if (rc == LS_ETOOBIG || rc == LS_EPARSE) {
+		diag_add(d, DIAG_ERROR, file, line, "the MTA-STS policy of %s would be %s",
+		         dname_format(name, owner),
+		         rc == LS_ETOOBIG ? "too large (over 16384 bytes)" : "invalid");
+		rc = LS_EINVAL_ZONE;
+	}
 out:
 	free(s);
 	return rc;
