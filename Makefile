@@ -14,7 +14,8 @@ LDLIBS   := -lldns -llmdb -lmbedtls -lmbedx509 -lmbedcrypto
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PACKAGES := gcc make pkg-config libldns-dev liblmdb-dev libuv1-dev libmbedtls-dev \
                 libcmocka-dev python3-pytest python3-dnspython ldnsutils lmdb-utils \
-                knot knot-dnsutils nsd dnsperf clang libclang-rt-14-dev
+                knot knot-dnsutils nsd dnsperf clang libclang-rt-14-dev \
+                postfix-mta-sts-resolver iproute2 curl openssl
 
 ifeq ($(V),1)
 Q :=

@@ -1,0 +1,207 @@
+"""Helpers for the MTA-STS system tests: dnsd + httpsd + zonectl on one store.
+
+StsEnv builds what an operator has after `make run`: a state directory with the
+example zone, a demo CA (`zonectl cert demo-ca`) and a certificate for
+mta-sts.<domain> (`zonectl cert issue`), a configuration shared by zonectl and
+dnsd (mta-sts.endpoints = the httpsd started here, trust-store = the demo CA),
+httpsd on a free 127.0.0.1 port and dnsd (with its publisher) on another.
+
+It also fetches policies as a sender does (TLS with SNI, the demo CA trusted)
+and reads the _mta-sts TXT id over DNS, so tests can check the ordering.
+"""
+
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import dns.message
+import dns.query
+import dns.rdatatype
+import pytest
+
+from conftest import BUILD, ZONES_DIR, Zonectl
+from dnsd_helpers import Dnsd, free_port
+
+HTTPSD = Path(os.environ.get("LOCKSTEP_HTTPSD") or (BUILD / "httpsd"))
+START_TIMEOUT = 10
+FETCH_TIMEOUT = 3
+POLICY_PATH = "/.well-known/mta-sts.txt"
+
+
+class Httpsd:
+    """One httpsd process, started on a free port and stopped by its PID."""
+
+    def __init__(self, workdir, state, config, port=None):
+        self.workdir = Path(workdir)
+        self.state = Path(state)
+        self.config = config
+        self.port = port or free_port()
+        self.proc = None
+        self.log = []
+        self._reader = None
+
+    def start(self):
+        if not (HTTPSD.is_file() and os.access(HTTPSD, os.X_OK)):
+            pytest.fail("%s is missing: run `make all` first" % HTTPSD, pytrace=False)
+        argv = [str(HTTPSD), "-c", str(self.config), "--state", str(self.state),
+                "--listen", "127.0.0.1:%d" % self.port, "--workers", "1"]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True, errors="replace")
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail("httpsd exited with %d at start:\n%s" % (self.proc.returncode,
+                                                                     self.log_text()))
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.kill()
+        pytest.fail("httpsd did not listen on %d within %d s:\n%s" % (
+            self.port, START_TIMEOUT, self.log_text()))
+
+    def _read(self):
+        for line in self.proc.stderr:
+            self.log.append(line.rstrip("\n"))
+
+    def log_text(self, last=30):
+        return "\n".join(self.log[-last:]) or "<nothing on stderr>"
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def kill(self):
+        if self.running():
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.kill()
+            self.proc.wait(5)
+        if self._reader:
+            self._reader.join(2)
+
+    def stop(self):
+        if self.running():
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self._reader:
+            self._reader.join(2)
+
+
+def config_text(state, https_port, extra=""):
+    return ("server:\n  state-dir: %s\n"
+            "mta-sts:\n  endpoints: 127.0.0.1:%d\n  service-address: 127.0.0.1\n"
+            "  trust-store: %s\n  fetch-timeout: 3\n  retry-max: 1\n%s"
+            % (state, https_port, Path(state) / "demo-ca" / "ca.pem", extra))
+
+
+class StsEnv:
+    """zonectl, httpsd and dnsd on one store, with the example zone loaded."""
+
+    def __init__(self, tmp_path, extra_config="", zones=("example.com.zone",), dnsd=True):
+        self.tmp = Path(tmp_path)
+        self.zc = Zonectl(tmp_path)
+        self.https_port = free_port()
+        self.conf_text = config_text(self.zc.state, self.https_port, extra_config)
+        self.zc.config.write_text(self.conf_text)
+        for z in zones:
+            self.zc.ok("zone", "import", ZONES_DIR / z)
+        self.zc.ok("cert", "demo-ca")
+        self.ca = self.zc.state / "demo-ca" / "ca.pem"
+        self.httpsd = Httpsd(self.tmp, self.zc.state, self.zc.config, self.https_port).start()
+        self.dnsd = None
+        if dnsd:
+            self.dnsd = Dnsd(self.tmp, self.zc.state, free_port(), workers=1,
+                             config=self.conf_text).start()
+
+    def close(self):
+        if self.dnsd:
+            self.dnsd.terminate()
+        self.httpsd.stop()
+
+    # ------------------------------------------------------------ as a sender sees it
+
+    def txt_id(self, domain="example.com"):
+        """The id of the _mta-sts TXT over DNS, or None when there is none (or several)."""
+        q = dns.message.make_query("_mta-sts.%s." % domain, "TXT")
+        r = dns.query.udp(q, "127.0.0.1", port=self.dnsd.port, timeout=2)
+        ids = []
+        for rrset in r.answer:
+            if rrset.rdtype != dns.rdatatype.TXT:
+                continue
+            for rd in rrset:
+                text = b"".join(rd.strings).decode()
+                if text.startswith("v=STSv1;"):
+                    m = re.search(r"id=([A-Za-z0-9]{1,32})", text)
+                    ids.append(m.group(1) if m else None)
+        return ids[0] if len(ids) == 1 else None
+
+    def fetch(self, domain="example.com", port=None, keep=None):
+        """GET the policy with SNI mta-sts.<domain>, trusting the demo CA: (status, headers, body)."""
+        host = "mta-sts.%s" % domain
+        ctx = ssl.create_default_context(cafile=str(self.ca))
+        raw = socket.create_connection(("127.0.0.1", port or self.https_port), timeout=FETCH_TIMEOUT)
+        with ctx.wrap_socket(raw, server_hostname=host) as s:
+            s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                       % (POLICY_PATH, host)).encode())
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {k.strip().lower(): v.strip() for k, v in
+                   (l.split(":", 1) for l in lines[1:] if ":" in l)}
+        return status, headers, body
+
+    def status(self, domain="example.com"):
+        return self.zc.json("mta-sts", "status", domain)["domains"][0]
+
+    def wait(self, what, cond, timeout=15, step=0.1):
+        """Polls cond() until true (bounded); fails with what and the daemons' logs."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            v = cond()
+            if v:
+                return v
+            time.sleep(step)
+        pytest.fail("%s: not within %d s\nstatus: %s\ndnsd:\n%s\nhttpsd:\n%s" % (
+            what, timeout, self.zc("mta-sts", "status").out,
+            self.dnsd.log_text() if self.dnsd else "-", self.httpsd.log_text()))
+
+
+def mx_lines(body):
+    return [l[4:] for l in body.decode().split("\r\n") if l.startswith("mx: ")]
+
+
+@pytest.fixture
+def sts_factory(tmp_path):
+    envs = []
+
+    def make(**kw):
+        d = tmp_path / ("env%d" % len(envs))
+        d.mkdir()
+        e = StsEnv(d, **kw)
+        envs.append(e)
+        return e
+    yield make
+    for e in envs:
+        e.close()

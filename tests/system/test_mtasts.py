@@ -1,0 +1,245 @@
+"""MTA-STS end to end: zonectl, httpsd and dnsd on one store, checked as senders see it.
+
+The invariant every test here leans on: an _mta-sts id is only visible over DNS once
+every httpsd endpoint serves the policy that id stands for.
+"""
+
+import re
+import signal
+import threading
+import time
+
+import pytest
+
+from conftest import EXIT_CONFLICT, EXIT_INPUT, EXIT_OK
+from sts_helpers import mx_lines, sts_factory  # noqa: F401  (fixture)
+
+
+def published(out):
+    """(version, id) from the publish line zonectl prints, or None."""
+    m = re.search(r"policy version (\d+) served by every endpoint; id (\w+) (?:published|rotated)",
+                  out)
+    return (int(m.group(1)), m.group(2)) if m else None
+
+
+def test_enable_publishes_policy_then_id(sts_factory):
+    e = sts_factory()
+    assert e.txt_id() is None
+    r = e.zc.ok("mta-sts", "enable", "example.com", "--mode", "enforce",
+                "--rua", "mailto:tlsrpt@example.com")
+    pub = published(r.out)
+    assert pub, r.out + r.err
+    assert pub[0] == 1
+    # Over DNS: the id, the service address and the TLS-RPT record.
+    assert e.txt_id() == pub[1]
+    st, headers, body = e.fetch()
+    assert st == 200
+    assert headers["content-type"].startswith("text/plain")
+    assert body == (b"version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\n"
+                    b"mx: mx2.example.com\r\nmax_age: 604800\r\n")
+    s = e.status()
+    assert s["state"] == "published" and s["id"] == pub[1]
+    assert s["policy"].encode() == body
+    assert s["endpoints"][0]["ok"] is True
+    r = e.dnsd.query("_smtp._tls.example.com", "TXT")
+    assert b"v=TLSRPTv1; rua=mailto:tlsrpt@example.com" in b"".join(
+        b"".join(rd.strings) for rrset in r.answer for rd in rrset)
+    r = e.dnsd.query("mta-sts.example.com", "A")
+    assert [rd.address for rrset in r.answer for rd in rrset] == ["127.0.0.1"]
+    # Exactly one TXT at _mta-sts.
+    r = e.dnsd.query("_mta-sts.example.com", "TXT")
+    assert sum(len(rrset) for rrset in r.answer) == 1
+
+
+def test_mx_change_publishes_new_policy_and_id(sts_factory):
+    e = sts_factory()
+    first = published(e.zc.ok("mta-sts", "enable", "example.com").out)
+    serial0 = e.zc.zones()["example.com."]["serial"]
+    r = e.zc.ok("rr", "add", "example.com", "@ 3600 IN MX 30 mx3.example.com.")
+    pub = published(r.out)
+    assert pub and pub[0] == 2, r.out
+    assert int(pub[1]) > int(first[1])
+    # Two commits: the MX with the policy, then the id.
+    assert e.zc.zones()["example.com."]["serial"] == serial0 + 2
+    assert e.txt_id() == pub[1]
+    assert mx_lines(e.fetch()[2]) == ["mx1.example.com", "mx2.example.com", "mx3.example.com"]
+    # An MX change that leaves the policy as it is (a preference) makes no new id.
+    r = e.zc.ok("rr", "set", "example.com", "@", "MX", "3600", "5 mx1.example.com.",
+                "20 mx2.example.com.", "30 mx3.example.com.")
+    assert published(r.out) is None
+    assert e.txt_id() == pub[1]
+
+
+def test_hand_edits_of_managed_records_refused(sts_factory):
+    e = sts_factory()
+    e.zc.ok("mta-sts", "enable", "example.com")
+    before = e.zc.export("example.com")
+    for args in (("rr", "add", "example.com", '_mta-sts 300 IN TXT "v=STSv1; id=1"'),
+                 ("rr", "del", "example.com", "_mta-sts"),
+                 ("rr", "del", "example.com", "mta-sts", "A")):
+        r = e.zc(*args)
+        assert r.rc == EXIT_INPUT, r
+        assert "managed by MTA-STS" in r.err and "zonectl mta-sts" in r.err
+    # Deleting every MX of an enforce domain is refused with the way out.
+    e.zc.ok("mta-sts", "mode", "example.com", "enforce")
+    mid = e.zc.export("example.com")
+    r = e.zc("rr", "del", "example.com", "@", "MX")
+    assert r.rc == EXIT_INPUT and "no MX records" in r.err and "mta-sts mode" in r.err
+    assert e.zc.export("example.com") == mid
+    assert before != mid
+
+
+def test_enable_refusals(sts_factory):
+    e = sts_factory()
+    r = e.zc("mta-sts", "enable", "www.example.com")
+    assert r.rc == EXIT_INPUT and "no MX records" in r.err
+    e.zc.ok("rr", "add", "example.com", "nomail 300 IN MX 0 .")
+    r = e.zc("mta-sts", "enable", "nomail.example.com")
+    assert r.rc == EXIT_INPUT and "null MX" in r.err
+    e.zc.ok("mta-sts", "enable", "nomail.example.com", "--mode", "none")
+    e.zc.ok("rr", "add", "example.com", "cn 300 IN MX 10 shop.example.com.")
+    r = e.zc("mta-sts", "enable", "cn.example.com")
+    assert r.rc == EXIT_INPUT and "is a CNAME" in r.err
+    r = e.zc("mta-sts", "enable", "example.com", "--mx-extra", "bad_name.example")
+    assert r.rc == EXIT_INPUT and "--mx-extra" in r.err
+    r = e.zc("mta-sts", "enable", "example.com", "--max-age", "31557601")
+    assert r.rc == EXIT_INPUT
+    assert e.zc.json("mta-sts", "status")["domains"][0]["domain"] == "nomail.example.com."
+
+
+def test_httpsd_down_id_waits_then_publishes(sts_factory):
+    e = sts_factory()
+    first = published(e.zc.ok("mta-sts", "enable", "example.com").out)
+    e.httpsd.stop()
+    r = e.zc.ok("rr", "add", "example.com", "@ 3600 IN MX 30 mx3.example.com.")
+    assert "waiting" in r.out and "connect" in r.out, r.out
+    assert e.txt_id() == first[1]
+    s = e.status()
+    assert s["state"] == "waiting" and s["version"] == 2 and s["published_version"] == 1
+    assert "127.0.0.1:%d" % e.https_port in s["reason"]
+    # The cause goes away: dnsd's publisher finishes the job.
+    e.httpsd.start()
+    new = e.wait("new id after httpsd came back", lambda: (e.txt_id() != first[1]) and e.txt_id())
+    assert int(new) > int(first[1])
+    assert e.status()["published_version"] == 2
+    assert "mta-sts: example.com.: policy version 2 served" in e.dnsd.log_text()
+
+
+def test_missing_certificate_id_waits(sts_factory):
+    e = sts_factory()
+    first = published(e.zc.ok("mta-sts", "enable", "example.com").out)
+    certdir = e.zc.state / "certs" / "mta-sts.example.com"
+    hidden = e.tmp / "hidden-cert"
+    certdir.rename(hidden)
+    r = e.zc.ok("rr", "add", "example.com", "@ 3600 IN MX 30 mx3.example.com.")
+    assert "waiting" in r.out, r.out
+    assert e.txt_id() == first[1]
+    assert e.status()["reason"]
+    hidden.rename(certdir)
+    e.wait("publish once the certificate is back", lambda: e.txt_id() != first[1])
+    assert mx_lines(e.fetch()[2])[-1] == "mx3.example.com"
+
+
+def test_kill9_between_commit_and_publish(sts_factory):
+    """zonectl killed after its first commit, while it fetches: the id stays, dnsd completes."""
+    e = sts_factory()
+    first = published(e.zc.ok("mta-sts", "enable", "example.com").out)
+    e.httpsd.signal(signal.SIGSTOP)          # fetches now hang in the handshake
+    try:
+        p = e.zc.popen("rr", "add", "example.com", "@ 3600 IN MX 30 mx3.example.com.")
+        e.wait("the first commit", lambda: e.status()["version"] == 2, timeout=10)
+        assert p.poll() is None, "zonectl ended before it could be killed"
+        p.send_signal(signal.SIGKILL)
+        p.wait(5)
+        assert e.status()["published_version"] == 1
+        assert e.txt_id() == first[1]
+    finally:
+        e.httpsd.signal(signal.SIGCONT)
+    new = e.wait("dnsd publishes after the kill", lambda: (e.txt_id() != first[1]) and e.txt_id())
+    assert e.status()["published_version"] == 2
+    assert int(new) > int(first[1])
+
+
+def test_observer_never_sees_id_before_its_policy(sts_factory):
+    """MX changes in a loop; an observer reads the id over DNS, then fetches the policy."""
+    e = sts_factory()
+    e.zc.ok("mta-sts", "enable", "example.com")
+    versions = {}                  # id -> policy version it stands for
+    versions_lock = threading.Lock()
+    seen = []
+    stop = threading.Event()
+
+    def observe():
+        for _ in range(5000):
+            if stop.is_set():
+                return
+            tid = e.txt_id()
+            st, _, body = e.fetch()
+            seen.append((tid, st, len(mx_lines(body))))
+
+    t = threading.Thread(target=observe)
+    t.start()
+    try:
+        for k in range(3, 15):
+            r = e.zc.ok("rr", "add", "example.com", "@ 3600 IN MX %d mx%d.example.com." % (k, k))
+            pub = published(r.out)
+            assert pub, r.out
+            with versions_lock:
+                versions[pub[1]] = pub[0]
+    finally:
+        stop.set()
+        t.join(30)
+    assert len(seen) > 20
+    # Version v has v + 1 mx lines (mx1, mx2, then one more per change).
+    checked = 0
+    for tid, st, nmx in seen:
+        assert st == 200
+        if tid in versions:
+            assert nmx >= versions[tid] + 1, (tid, versions[tid], nmx)
+            checked += 1
+    assert checked > 10
+
+
+def test_rotation_grace_and_removal(sts_factory):
+    e = sts_factory(extra_config="  rotate-interval: 2\n  txt-ttl: 1\n")
+    e.zc.ok("rr", "set", "example.com", "@", "MX", "1", "10 mx1.example.com.",
+            "20 mx2.example.com.")
+    first = published(e.zc.ok("mta-sts", "enable", "example.com", "--max-age", "3").out)
+    # Rotation: a new id with the same policy, fetched first.
+    rotated = e.wait("rotation", lambda: (e.txt_id() not in (None, first[1])) and e.txt_id())
+    assert e.status()["published_version"] == 1
+    assert int(rotated) > int(first[1])
+    # Grace: mx2 leaves the RRset but stays in the policy for MX TTL + TXT TTL (2 s).
+    r = e.zc.ok("rr", "del", "example.com", "@", "MX", "20 mx2.example.com.")
+    assert published(r.out) is None
+    assert "mx2.example.com" in mx_lines(e.fetch()[2])
+    assert e.status()["grace"][0]["name"] == "mx2.example.com."
+    e.wait("grace end", lambda: mx_lines(e.fetch()[2]) == ["mx1.example.com"])
+    e.wait("the policy without mx2 published", lambda: e.status()["published_version"] == 2)
+    # Removal: mode none under a new id, then the records go after max_age (3 s).
+    r = e.zc.ok("mta-sts", "disable", "example.com")
+    assert published(r.out), r.out
+    assert b"mode: none" in e.fetch()[2]
+    e.wait("removal", lambda: e.status()["state"] == "removed", timeout=20)
+    assert e.txt_id() is None
+    r = e.dnsd.query("mta-sts.example.com", "A")
+    assert not r.answer
+    assert e.fetch()[0] == 404
+    # Enabled again: ids keep increasing.
+    again = published(e.zc.ok("mta-sts", "enable", "example.com").out)
+    assert int(again[1]) > int(rotated)
+
+
+def test_publish_command_and_status_text(sts_factory):
+    e = sts_factory()
+    e.httpsd.stop()
+    r = e.zc.ok("mta-sts", "enable", "example.com", "--mx-extra", "*.backup.example.net")
+    assert "waiting" in r.out
+    r = e.zc("mta-sts", "publish", "example.com")
+    assert r.rc == EXIT_CONFLICT and "waiting" in r.out
+    text = e.zc.ok("mta-sts", "status", "example.com").out
+    assert "waiting" in text and "none yet" in text and "mx: *.backup.example.net" in text
+    e.httpsd.start()
+    r = e.zc.ok("mta-sts", "publish", "example.com")
+    assert published(r.out)
+    assert e.zc.ok("mta-sts", "publish").rc == EXIT_OK
