@@ -83,5 +83,6 @@ int cmd_rr_set(struct ctl *c);
 int cmd_batch(struct ctl *c);
 int cmd_stats(struct ctl *c);
 int cmd_zone_secondaries(struct ctl *c);
+int cmd_cert(struct ctl *c);
 
 #endif
