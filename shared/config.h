@@ -35,6 +35,16 @@ struct config {
 	uint32_t sts_fetch_timeout;       /* seconds per endpoint fetch */
 	uint32_t sts_retry_max;           /* seconds: the longest back-off between tries */
 	bool sts_publisher;               /* dnsd runs the publish step on a timer */
+	char *httpsd_listen;              /* "ADDR:PORT ..." (IPv6 as [ADDR]:PORT) */
+	uint32_t httpsd_workers;          /* 0: one per core */
+	char *httpsd_user;                /* "": keep the starting user */
+	uint32_t httpsd_header_timeout;   /* seconds from accept or a request's first byte to its end */
+	uint32_t httpsd_idle_timeout;     /* seconds between keep-alive requests */
+	uint32_t httpsd_max_header_size;  /* bytes of a request line and header fields */
+	uint32_t httpsd_max_body_size;    /* bytes of a request body; larger ones get 413 */
+	uint32_t httpsd_max_clients;      /* open connections in all */
+	uint32_t httpsd_max_per_address;  /* open connections per client address */
+	bool httpsd_access_log;           /* one log line per request */
 	char *path;                       /* the file read, or NULL when only defaults apply */
 };
 

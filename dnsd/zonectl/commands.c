@@ -121,6 +121,17 @@ const struct command zonectl_commands[] = {
 	  "them with the time they were written (exit 3 when there are none). With --json:\n"
 	  "{\"written\":UNIXTIME,\"queries.udp\":N,...}.",
 	  0, 0, "", cmd_stats },
+	{ "cert", "demo-ca | issue HOST... | list",
+	  "Make the demo CA, issue httpsd certificates from it, or list the certificates.",
+	  "demo-ca creates STATE/demo-ca/ca.pem and ca.key (0600): an ECDSA P-256 CA valid for\n"
+	  "10 years, for tests and demos. It keeps a CA that is there already.\n"
+	  "issue HOST... makes for each HOST (e.g. mta-sts.example.com) an ECDSA P-256 key and a\n"
+	  "certificate signed by the demo CA (subjectAltName HOST, serverAuth, 90 days), written\n"
+	  "to STATE/certs/HOST/fullchain.pem (certificate, then the CA) and privkey.pem (0600).\n"
+	  "httpsd picks them up at the next handshake. Exit 3 when there is no demo CA.\n"
+	  "list prints each STATE/certs/HOST with its notAfter and issuer, and why it cannot\n"
+	  "be used if so. With --json: {\"certs\":[{\"host\",\"not_after\",\"issuer\",\"error\"}]}.",
+	  1, -1, "", cmd_cert },
 	{ "check-config", "", "Check the configuration file and print the effective configuration.",
 	  "Reads -c FILE, else " CONFIG_DEFAULT_PATH " when it exists, else only the built-in\n"
 	  "defaults. Prints every error as FILE:LINE (exit 1), or the effective configuration\n"

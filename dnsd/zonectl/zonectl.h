@@ -100,5 +100,6 @@ int cmd_mtasts_publish(struct ctl *c);
 /* Runs the MTA-STS publish step for the zone's due domains (every zone's when 0), showing
  * what happened. Returns 0 or an exit code for a failure of the store. */
 int ctl_publish(struct ctl *c, uint32_t zone_id);
+int cmd_cert(struct ctl *c);
 
 #endif

@@ -498,6 +498,67 @@ static void test_print_shows_every_option(void **state)
 	config_free(&cfg);
 }
 
+/* The httpsd section: every key, its bounds, and the defaults httpsd relies on. */
+static void test_httpsd_section(void **state)
+{
+	struct fixture *f = *state;
+	struct config cfg;
+	assert_int_equal(config_defaults(&cfg), 0);
+	assert_string_equal(cfg.httpsd_listen, "0.0.0.0:443 [::]:443");
+	assert_int_equal(cfg.httpsd_workers, 0);
+	assert_string_equal(cfg.httpsd_user, "");
+	assert_int_equal(cfg.httpsd_header_timeout, 10);
+	assert_int_equal(cfg.httpsd_idle_timeout, 30);
+	assert_int_equal(cfg.httpsd_max_header_size, 8192);
+	assert_int_equal(cfg.httpsd_max_body_size, 65536);
+	assert_int_equal(cfg.httpsd_max_clients, 10000);
+	assert_int_equal(cfg.httpsd_max_per_address, 50);
+	assert_true(cfg.httpsd_access_log);
+	config_free(&cfg);
+	static const char text[] =
+		"httpsd:\n"
+		"    listen: \"127.0.0.1:8443 [::1]:8443\"\n"
+		"    workers: 2\n"
+		"    user: lockstep\n"
+		"    header-timeout: 5\n"
+		"    idle-timeout: 60\n"
+		"    max-header-size: 1024\n"
+		"    max-body-size: 0\n"
+		"    max-clients: 100\n"
+		"    max-per-address: 3\n"
+		"    access-log: no\n";
+	load_ok(f, text, sizeof(text) - 1, &cfg);
+	assert_string_equal(cfg.httpsd_listen, "127.0.0.1:8443 [::1]:8443");
+	assert_int_equal(cfg.httpsd_workers, 2);
+	assert_string_equal(cfg.httpsd_user, "lockstep");
+	assert_int_equal(cfg.httpsd_header_timeout, 5);
+	assert_int_equal(cfg.httpsd_idle_timeout, 60);
+	assert_int_equal(cfg.httpsd_max_header_size, 1024);
+	assert_int_equal(cfg.httpsd_max_body_size, 0);
+	assert_int_equal(cfg.httpsd_max_clients, 100);
+	assert_int_equal(cfg.httpsd_max_per_address, 3);
+	assert_false(cfg.httpsd_access_log);
+	config_free(&cfg);
+	/* Out of bounds: the whole load fails and names the line. */
+	static const char *const bad[] = {
+		"httpsd:\n max-header-size: 1023\n", "httpsd:\n header-timeout: 0\n",
+		"httpsd:\n max-per-address: 0\n", "httpsd:\n access-log: maybe\n",
+		"httpsd:\n workers: 65\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct diag d;
+		diag_init(&d);
+		char *path = write_conf(f, bad[i], strlen(bad[i]));
+		assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
+		assert_int_equal(d.errors, 1);
+		assert_int_equal(d.v[0].line, 2);
+		assert_int_equal(cfg.httpsd_max_header_size, 8192);
+		config_free(&cfg);
+		diag_free(&d);
+		free(path);
+	}
+}
+
 /* Every option is documented: runs from the top of the tree (make unit), skips elsewhere. */
 static void test_man_page_lists_every_option(void **state)
 {
@@ -589,6 +650,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_size_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print_reloads, setup, teardown),
 		cmocka_unit_test(test_print_shows_every_option),
+		cmocka_unit_test_setup_teardown(test_httpsd_section, setup, teardown),
 		cmocka_unit_test(test_man_page_lists_every_option),
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
 	};

@@ -1,0 +1,222 @@
+/* The certificate cache: a hash of hosts, an LRU list, reference-counted pairs, one mutex. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "httpsd/certs.h"
+#include "shared/cert.h"
+
+struct slot {
+	struct slot *hnext;               /* hash chain */
+	struct slot *prev, *next;         /* LRU list, most recent first */
+	struct certs_pair *pair;          /* NULL: nothing usable */
+	struct cert_stamp stamp;          /* the files pair (or the failure) came from */
+	uint64_t checked_ms;
+	char host[CERT_HOST_MAX + 1];
+};
+
+struct certs {
+	pthread_mutex_t mu;
+	char *state_dir;
+	size_t max, n;
+	struct slot *buckets[CERTS_BUCKETS];
+	struct slot *head, *tail;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static size_t bucket(const char *host)
+{
+	uint32_t h = 2166136261u;       /* FNV-1a */
+	for (const char *p = host; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h % CERTS_BUCKETS;
+}
+
+int certs_open(struct certs **out, const char *state_dir, size_t max)
+{
+	struct certs *c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->state_dir = strdup(state_dir)) == NULL) {
+		free(c);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	c->max = max ? max : 1;
+	*out = c;
+	return 0;
+}
+
+static void pair_unref(struct certs_pair *p)
+{
+	if (p && --p->refs == 0) {
+		mbedtls_x509_crt_free(&p->chain);
+		mbedtls_pk_free(&p->key);     /* zeroizes the key */
+		free(p);
+	}
+}
+
+static void lru_unlink(struct certs *c, struct slot *s)
+{
+	*(s->prev ? &s->prev->next : &c->head) = s->next;
+	*(s->next ? &s->next->prev : &c->tail) = s->prev;
+	s->prev = s->next = NULL;
+}
+
+static void lru_front(struct certs *c, struct slot *s)
+{
+	s->next = c->head;
+	s->prev = NULL;
+	if (c->head)
+		c->head->prev = s;
+	c->head = s;
+	if (c->tail == NULL)
+		c->tail = s;
+}
+
+static void slot_free(struct certs *c, struct slot *s)
+{
+	struct slot **pp = &c->buckets[bucket(s->host)];
+	while (*pp != s)
+		pp = &(*pp)->hnext;
+	*pp = s->hnext;
+	lru_unlink(c, s);
+	pair_unref(s->pair);
+	free(s);
+	c->n--;
+}
+
+void certs_close(struct certs *c)
+{
+	if (c == NULL)
+		return;
+	while (c->head)
+		slot_free(c, c->head);
+	pthread_mutex_destroy(&c->mu);
+	free(c->state_dir);
+	free(c);
+}
+
+static struct slot *find(struct certs *c, const char *host)
+{
+	for (struct slot *s = c->buckets[bucket(host)]; s; s = s->hnext)
+		if (strcmp(s->host, host) == 0)
+			return s;
+	return NULL;
+}
+
+/* The slot's pair with a reference for the caller (under the lock). */
+static struct certs_pair *take(struct certs *c, struct slot *s)
+{
+	lru_unlink(c, s);
+	lru_front(c, s);
+	if (s->pair)
+		s->pair->refs++;
+	return s->pair;
+}
+
+/* Loads host's files into a new pair (refs 1), or NULL with *drop set when the old pair must go. */
+static struct certs_pair *load(struct certs *c, const char *host, const struct cert_stamp *st,
+                               bool *drop)
+{
+	char err[512];
+	*drop = true;
+	if (!st->chain.present && !st->key.present)
+		return NULL;        /* no such host: every unknown name would log otherwise */
+	struct certs_pair *p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		*drop = false;
+		return NULL;
+	}
+	mbedtls_x509_crt_init(&p->chain);
+	mbedtls_pk_init(&p->key);
+	p->refs = 1;
+	int rc = cert_load(c->state_dir, host, &p->chain, &p->key, err, sizeof(err));
+	if (rc == 0)
+		return p;
+	fprintf(stderr, "httpsd: certs: %s: %s\n", host, err);
+	pair_unref(p);
+	/* A half-replaced pair is transient; an exposed or missing key is not to be served. */
+	*drop = rc == -EPERM || rc == -ENOENT;
+	return NULL;
+}
+
+struct certs_pair *certs_get(struct certs *c, const char *host)
+{
+	struct cert_stamp st;
+	struct certs_pair *p;
+	uint64_t now = now_ms();
+	pthread_mutex_lock(&c->mu);
+	struct slot *s = find(c, host);
+	if (s && now - s->checked_ms < CERTS_RESTAT_MS) {
+		p = take(c, s);
+		pthread_mutex_unlock(&c->mu);
+		return p;
+	}
+	pthread_mutex_unlock(&c->mu);
+	/* File system work and parsing happen outside the lock: other workers keep going. */
+	if (cert_stamp_get(c->state_dir, host, &st) != 0)
+		return NULL;
+	pthread_mutex_lock(&c->mu);
+	s = find(c, host);
+	if (s && cert_stamp_equal(&s->stamp, &st)) {
+		s->checked_ms = now;
+		p = take(c, s);
+		pthread_mutex_unlock(&c->mu);
+		return p;
+	}
+	pthread_mutex_unlock(&c->mu);
+	bool drop;
+	struct certs_pair *fresh = load(c, host, &st, &drop);
+	pthread_mutex_lock(&c->mu);
+	s = find(c, host);
+	if (s == NULL) {
+		if (c->n >= c->max)
+			slot_free(c, c->tail);
+		s = calloc(1, sizeof(*s));
+		if (s == NULL) {
+			pthread_mutex_unlock(&c->mu);
+			pair_unref(fresh);
+			return NULL;
+		}
+		snprintf(s->host, sizeof(s->host), "%s", host);
+		s->hnext = c->buckets[bucket(host)];
+		c->buckets[bucket(host)] = s;
+		lru_front(c, s);
+		c->n++;
+	}
+	if (fresh || drop) {
+		pair_unref(s->pair);
+		s->pair = fresh;
+	}
+	s->stamp = st;
+	s->checked_ms = now;
+	p = take(c, s);
+	pthread_mutex_unlock(&c->mu);
+	return p;
+}
+
+void certs_release(struct certs *c, struct certs_pair *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	pair_unref(p);
+	pthread_mutex_unlock(&c->mu);
+}
+
+size_t certs_count(struct certs *c)
+{
+	pthread_mutex_lock(&c->mu);
+	size_t n = c->n;
+	pthread_mutex_unlock(&c->mu);
+	return n;
+}

@@ -1,0 +1,42 @@
+/*
+ * httpsd's certificate cache: STATE/certs/HOST loaded at first use, looked at again at most once
+ * per CERTS_RESTAT_MS, so a replaced certificate is used by the next handshake with no restart;
+ * at most `max` hosts are kept, the least recently used go first. Shared by every worker.
+ */
+#ifndef HTTPSD_CERTS_H
+#define HTTPSD_CERTS_H
+
+#include <stddef.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
+
+#define CERTS_CACHE_MAX 1024        /* hosts whose parsed certificates are kept */
+#define CERTS_RESTAT_MS 1000        /* a host's files are stat'ed at most this often */
+#define CERTS_BUCKETS 4096
+
+/* A host's chain and key; they stay valid while a reference is held. */
+struct certs_pair {
+	mbedtls_x509_crt chain;
+	mbedtls_pk_context key;
+	int refs;
+};
+
+struct certs;
+
+/* Returns 0 or -ENOMEM. Free with certs_close(). */
+int certs_open(struct certs **out, const char *state_dir, size_t max);
+void certs_close(struct certs *c);
+
+/*
+ * The certificate for host (a checked, lower-case name), or NULL when there is none to use.
+ * Why files that exist cannot be used is logged once per change of the files; a host with no
+ * directory is not logged. A replacement that fails to load keeps the previous pair in use
+ * (a certificate and key renamed into place one after the other), except that a key that
+ * became readable by others is dropped at once. Release with certs_release().
+ */
+struct certs_pair *certs_get(struct certs *c, const char *host);
+void certs_release(struct certs *c, struct certs_pair *p);
+/* Hosts in the cache now (for tests and the benchmark). */
+size_t certs_count(struct certs *c);
+
+#endif

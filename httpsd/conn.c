@@ -1,0 +1,582 @@
+/*
+ * One HTTPS connection: mbedTLS runs over buffers that libuv fills and drains (no blocking I/O
+ * on the loop), then HTTP/1.1 requests are answered one after the other on the same connection.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <mbedtls/net_sockets.h>
+#include "httpsd/hello.h"
+#include "httpsd/http.h"
+#include "httpsd/route.h"
+#include "httpsd/server.h"
+#include "shared/cert.h"
+
+#define CONN_RX_MAX 4096                 /* ciphertext read ahead of mbedTLS */
+#define CONN_TX_MAX (16 * 1024 + 512)    /* ciphertext the socket did not take yet: a record */
+#define CONN_LINGER_MS 2000              /* after our last answer: read and drop what still comes,
+                                            so closing does not reset the answer away */
+#define CONN_STEPS_MAX 4096              /* state machine steps per event */
+#define LOG_FIELD_MAX 128                /* bytes of a host or path in the access log */
+
+enum state {
+	ST_HELLO,         /* waiting for the first record: is there an SNI at all? */
+	ST_HANDSHAKE,
+	ST_REQUEST,       /* reading a request head */
+	ST_RESPOND,       /* writing an answer */
+	ST_CLOSE_NOTIFY,  /* sending close_notify */
+	ST_FLUSH,         /* waiting for the last bytes to leave */
+	ST_LINGER,        /* write side shut; reading and dropping until EOF or the timer */
+};
+
+struct conn {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uv_write_t wr;
+	uv_shutdown_t sd;
+	struct worker *w;
+	struct conn *next, **prevp;
+	struct sockaddr_storage peer;
+	char peer_text[INET6_ADDRSTRLEN];
+	enum state state;
+	mbedtls_ssl_context ssl;
+	bool ssl_ready;
+	struct certs_pair *pair;         /* the certificate, held while the handshake needs it */
+	char sni[CERT_HOST_MAX + 1];
+	uint8_t rx[CONN_RX_MAX];
+	size_t rx_off, rx_len;
+	uint8_t *tx;                     /* allocated when the socket first pushes back */
+	size_t tx_len, tx_busy;          /* bytes queued; the first tx_busy are being written */
+	bool writing;
+	char *req;                       /* request bytes in plaintext, max-header-size */
+	size_t req_len;
+	struct http_scan scan;
+	uint8_t *resp;                   /* the answer being written */
+	size_t resp_len, resp_off;
+	bool idle;                       /* between requests: the idle timeout runs */
+	bool close_after, eof, reading, counted, closing;
+	int handles;
+};
+
+static void conn_run(struct conn *c);
+
+static void on_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+	if (--c->handles > 0)
+		return;
+	certs_release(c->w->srv->certs, c->pair);
+	if (c->ssl_ready)
+		mbedtls_ssl_free(&c->ssl);
+	free(c->tx);
+	free(c->req);
+	free(c->resp);
+	free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (c->prevp) {
+		*c->prevp = c->next;
+		if (c->next)
+			c->next->prevp = c->prevp;
+		c->prevp = NULL;
+		c->w->nconns--;
+	}
+	if (c->counted)
+		clients_del(&c->w->srv->clients, (const struct sockaddr *)&c->peer);
+	c->counted = false;
+	uv_close((uv_handle_t *)&c->timer, on_closed);
+	uv_close((uv_handle_t *)&c->tcp, on_closed);
+}
+
+void conn_close_all(struct worker *w)
+{
+	while (w->conns)
+		conn_close(w->conns);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+	if (c->state == ST_REQUEST && c->idle && c->req_len == 0) {
+		/* A keep-alive connection that stayed quiet: end it politely. */
+		c->state = ST_CLOSE_NOTIFY;
+		uv_timer_start(&c->timer, on_timer, CONN_LINGER_MS, 0);
+		conn_run(c);
+		return;
+	}
+	conn_close(c);     /* too slow with a handshake, a head or reading an answer; or lingering */
+}
+
+static void arm(struct conn *c, uint64_t ms)
+{
+	uv_timer_start(&c->timer, on_timer, ms, 0);
+}
+
+/* ---- ciphertext: mbedTLS's bio callbacks over rx and tx ---- */
+
+static void start_write(struct conn *c);
+
+static void on_written(uv_write_t *req, int status)
+{
+	struct conn *c = req->data;
+	c->writing = false;
+	if (status < 0 || c->closing) {
+		conn_close(c);
+		return;
+	}
+	memmove(c->tx, c->tx + c->tx_busy, c->tx_len - c->tx_busy);
+	c->tx_len -= c->tx_busy;
+	c->tx_busy = 0;
+	start_write(c);
+	if (c->state == ST_RESPOND)
+		arm(c, c->w->srv->lim.idle_ms);     /* the client reads: it has idle-timeout again */
+	conn_run(c);
+}
+
+static void start_write(struct conn *c)
+{
+	if (c->writing || c->tx_len == 0)
+		return;
+	uv_buf_t b = uv_buf_init((char *)c->tx, (unsigned)c->tx_len);
+	c->tx_busy = c->tx_len;
+	c->wr.data = c;
+	c->writing = true;
+	if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
+		c->writing = false;
+		conn_close(c);
+	}
+}
+
+/* Straight to the socket when nothing waits; what it does not take is queued (one record). */
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct conn *c = ctx;
+	size_t done = 0;
+	if (c->closing)
+		return MBEDTLS_ERR_NET_SEND_FAILED;
+	if (c->tx_len == 0) {
+		uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
+		int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+		if (n < 0 && n != UV_EAGAIN)
+			return MBEDTLS_ERR_NET_SEND_FAILED;
+		done = n > 0 ? (size_t)n : 0;
+		if (done == len)
+			return (int)len;
+	}
+	if (c->tx == NULL && (c->tx = malloc(CONN_TX_MAX)) == NULL)
+		return done ? (int)done : MBEDTLS_ERR_NET_SEND_FAILED;
+	size_t n = CONN_TX_MAX - c->tx_len;
+	if (n > len - done)
+		n = len - done;
+	if (n == 0 && done == 0)
+		return MBEDTLS_ERR_SSL_WANT_WRITE;
+	memcpy(c->tx + c->tx_len, buf + done, n);
+	c->tx_len += n;
+	start_write(c);
+	return (int)(done + n);
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	struct conn *c = ctx;
+	size_t avail = c->rx_len - c->rx_off;
+	if (avail == 0)
+		return c->eof ? 0 : MBEDTLS_ERR_SSL_WANT_READ;
+	if (len > avail)
+		len = avail;
+	memcpy(buf, c->rx + c->rx_off, len);
+	c->rx_off += len;
+	if (c->rx_off == c->rx_len)
+		c->rx_off = c->rx_len = 0;
+	return (int)len;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+	(void)suggested;
+	if (c->rx_off > 0) {
+		memmove(c->rx, c->rx + c->rx_off, c->rx_len - c->rx_off);
+		c->rx_len -= c->rx_off;
+		c->rx_off = 0;
+	}
+	*buf = uv_buf_init((char *)c->rx + c->rx_len, (unsigned)(CONN_RX_MAX - c->rx_len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn *c = s->data;
+	(void)buf;
+	if (nread == UV_ENOBUFS) {
+		uv_read_stop(s);
+		c->reading = false;
+		return;
+	}
+	if (nread < 0) {
+		uv_read_stop(s);
+		c->reading = false;
+		c->eof = true;
+	} else {
+		c->rx_len += (size_t)nread;
+	}
+	conn_run(c);
+}
+
+/* Reads while rx has room and the peer has not finished; libuv holds off otherwise. */
+static void update_reading(struct conn *c)
+{
+	bool want = !c->eof && c->rx_len - c->rx_off < CONN_RX_MAX;
+	if (want && !c->reading) {
+		if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
+			conn_close(c);
+			return;
+		}
+		c->reading = true;
+	} else if (!want && c->reading) {
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = false;
+	}
+}
+
+/* ---- TLS: the certificate by name ---- */
+
+int conn_sni(void *arg, mbedtls_ssl_context *ssl, const unsigned char *name, size_t len)
+{
+	struct worker *w = arg;
+	struct conn *c = ssl->p_bio;
+	char text[CERT_HOST_MAX + 2], host[CERT_HOST_MAX + 1];
+	if (len == 0 || len > CERT_HOST_MAX + 1 || memchr(name, 0, len))
+		return -1;
+	memcpy(text, name, len);
+	text[len] = '\0';
+	/* Only mta-sts names are served: no other certificate is ever shown. */
+	if (cert_host_norm(text, host) != 0 ||
+	    strncmp(host, ROUTE_HOST_PREFIX, strlen(ROUTE_HOST_PREFIX)) != 0)
+		return -1;
+	struct certs_pair *p = certs_get(w->srv->certs, host);
+	if (p == NULL)
+		return -1;
+	certs_release(w->srv->certs, c->pair);
+	c->pair = p;
+	snprintf(c->sni, sizeof(c->sni), "%s", host);
+	return mbedtls_ssl_set_hs_own_cert(ssl, &p->chain, &p->key) == 0 ? 0 : -1;
+}
+
+/* ---- HTTP ---- */
+
+/* Copies n bytes for a log line: printable ASCII only, cut at LOG_FIELD_MAX. */
+static const char *clean(char *out, const char *p, size_t n)
+{
+	size_t k = 0;
+	if (p == NULL || n == 0)
+		return "-";
+	for (size_t i = 0; i < n && k < LOG_FIELD_MAX; i++)
+		out[k++] = p[i] > 0x20 && p[i] < 0x7f ? p[i] : '?';
+	out[k] = '\0';
+	return out;
+}
+
+static void log_access(struct conn *c, const struct http_req *req, int status, size_t bytes)
+{
+	char host[LOG_FIELD_MAX + 1], method[LOG_FIELD_MAX + 1], path[LOG_FIELD_MAX + 1];
+	if (!c->w->srv->lim.access_log)
+		return;
+	const char *h = req && req->host.len ? clean(host, req->host.p, req->host.len)
+	                                     : clean(host, c->sni, strlen(c->sni));
+	fprintf(stderr, "httpsd: access: %s %s %s %s %d %zu\n", c->peer_text, h,
+	        req ? clean(method, req->method_text.p, req->method_text.len) : "-",
+	        req ? clean(path, req->path.p, req->path.len) : "-", status, bytes);
+}
+
+/* Makes the answer to the head in req[0..end) (or to a limit hit: end 0, status given). */
+static void answer(struct conn *c, size_t end, int status)
+{
+	struct worker *w = c->w;
+	const struct server_limits *lim = &w->srv->lim;
+	struct http_req req;
+	struct route_answer a;
+	bool txn = false, parsed = false;
+	if (status == 0 && (status = http_parse(c->req, end, &req)) == 0)
+		parsed = true;
+	if (!parsed)
+		route_error(status, &a);
+	else if (!(txn = worker_txn(w)))
+		route_error(503, &a);
+	else
+		route_request(&w->rt, &req, c->sni, lim->max_body, &a);
+	bool close = a.close || !parsed || req.close || w->stopping;
+	size_t blen = parsed && req.method == HTTP_HEAD ? 0 : a.body_len;
+	char head[HTTP_MAX_HEAD_OUT];
+	struct http_head h = { .status = a.status, .content_type = a.content_type,
+	                       .content_length = a.body_len, .allow = a.allow,
+	                       .date = worker_date(w), .close = close };
+	size_t hlen = http_format_head(head, sizeof(head), &h);
+	c->resp = malloc(hlen + blen);
+	if (c->resp) {
+		memcpy(c->resp, head, hlen);
+		if (blen)
+			memcpy(c->resp + hlen, a.body, blen);   /* borrowed from the transaction: copy */
+	}
+	if (txn)
+		worker_txn_done(w);
+	log_access(c, parsed ? &req : NULL, a.status, blen);
+	if (c->resp == NULL || hlen == 0) {
+		conn_close(c);
+		return;
+	}
+	c->resp_len = hlen + blen;
+	c->resp_off = 0;
+	/* Pipelined bytes after this head wait for the next turn. */
+	if (end > 0) {
+		memmove(c->req, c->req + end, c->req_len - end);
+		c->req_len -= end;
+	} else {
+		c->req_len = 0;
+	}
+	memset(&c->scan, 0, sizeof(c->scan));
+	c->close_after = close;
+	c->state = ST_RESPOND;
+	arm(c, lim->idle_ms);
+}
+
+/* ---- the state machine ---- */
+
+static bool step_hello(struct conn *c)
+{
+	switch (hello_peek_sni(c->rx + c->rx_off, c->rx_len - c->rx_off)) {
+	case HELLO_MORE:
+		if (c->eof) {
+			conn_close(c);
+			return false;
+		}
+		if (c->rx_len - c->rx_off < CONN_RX_MAX)
+			return false;
+		/* A first record larger than rx: mbedTLS reads it in pieces and decides. */
+		/* fall through */
+	case HELLO_SNI:
+	case HELLO_OTHER:
+		c->state = ST_HANDSHAKE;
+		return true;
+	case HELLO_NO_SNI:
+		bio_send(c, hello_alert_unrecognized_name, sizeof(hello_alert_unrecognized_name));
+		c->state = ST_FLUSH;
+		return true;
+	}
+	return false;
+}
+
+static bool step_handshake(struct conn *c)
+{
+	int rc = mbedtls_ssl_handshake(&c->ssl);
+	if (rc == 0) {
+		/* mbedTLS is done with our certificate once the handshake is. */
+		certs_release(c->w->srv->certs, c->pair);
+		c->pair = NULL;
+		c->state = ST_REQUEST;
+		return true;
+	}
+	if (rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+		return false;
+	if (rc == MBEDTLS_ERR_SSL_WANT_READ && !c->eof)
+		return false;
+	if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_CONN_EOF) {
+		conn_close(c);
+		return false;
+	}
+	c->state = ST_FLUSH;     /* the alert mbedTLS queued goes out, then the connection ends */
+	return true;
+}
+
+static bool step_request(struct conn *c)
+{
+	const struct server_limits *lim = &c->w->srv->lim;
+	if (c->req == NULL && (c->req = malloc(lim->max_header)) == NULL) {
+		conn_close(c);
+		return false;
+	}
+	size_t end = http_head_end(c->req, c->req_len, &c->scan);
+	if (end > 0) {
+		answer(c, end, 0);
+		return !c->closing;
+	}
+	if (c->req_len == lim->max_header) {
+		answer(c, 0, 431);
+		return !c->closing;
+	}
+	int n = mbedtls_ssl_read(&c->ssl, (unsigned char *)c->req + c->req_len,
+	                         lim->max_header - c->req_len);
+	if (n > 0) {
+		if (c->idle) {
+			c->idle = false;
+			arm(c, lim->header_ms);     /* the head has header-timeout from its first byte */
+		}
+		c->req_len += (size_t)n;
+		return true;
+	}
+	if (n == MBEDTLS_ERR_SSL_WANT_WRITE || (n == MBEDTLS_ERR_SSL_WANT_READ && !c->eof))
+		return false;
+	if (n == 0 || n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+		c->state = ST_CLOSE_NOTIFY;
+		return true;
+	}
+	if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_CONN_EOF) {
+		conn_close(c);
+		return false;
+	}
+	c->state = ST_FLUSH;     /* a bad record: mbedTLS queued its alert */
+	return true;
+}
+
+static bool step_respond(struct conn *c)
+{
+	const struct server_limits *lim = &c->w->srv->lim;
+	if (c->resp_off < c->resp_len) {
+		int n = mbedtls_ssl_write(&c->ssl, c->resp + c->resp_off, c->resp_len - c->resp_off);
+		if (n == MBEDTLS_ERR_SSL_WANT_WRITE || n == MBEDTLS_ERR_SSL_WANT_READ)
+			return false;
+		if (n < 0) {
+			conn_close(c);
+			return false;
+		}
+		c->resp_off += (size_t)n;
+		return true;
+	}
+	free(c->resp);
+	c->resp = NULL;
+	if (c->close_after) {
+		c->state = ST_CLOSE_NOTIFY;
+		return true;
+	}
+	c->state = ST_REQUEST;
+	c->idle = c->req_len == 0;
+	arm(c, c->idle ? lim->idle_ms : lim->header_ms);
+	return true;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct conn *c = req->data;
+	if (status < 0)
+		conn_close(c);
+}
+
+static bool step(struct conn *c)
+{
+	switch (c->state) {
+	case ST_HELLO:
+		return step_hello(c);
+	case ST_HANDSHAKE:
+		return step_handshake(c);
+	case ST_REQUEST:
+		return step_request(c);
+	case ST_RESPOND:
+		return step_respond(c);
+	case ST_CLOSE_NOTIFY:
+		if (mbedtls_ssl_close_notify(&c->ssl) == MBEDTLS_ERR_SSL_WANT_WRITE)
+			return false;
+		c->state = ST_FLUSH;
+		return true;
+	case ST_FLUSH:
+		if (c->tx_len > 0)
+			return false;   /* on_written comes back here */
+		if (c->eof) {
+			conn_close(c);
+			return false;
+		}
+		c->state = ST_LINGER;
+		c->sd.data = c;
+		if (uv_shutdown(&c->sd, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
+			conn_close(c);
+			return false;
+		}
+		arm(c, CONN_LINGER_MS);
+		return true;
+	case ST_LINGER:
+		c->rx_off = c->rx_len = 0;
+		if (c->eof)
+			conn_close(c);
+		return false;
+	}
+	return false;
+}
+
+static void conn_run(struct conn *c)
+{
+	for (int i = 0; i < CONN_STEPS_MAX && !c->closing; i++)
+		if (!step(c))
+			break;
+	if (!c->closing)
+		update_reading(c);
+}
+
+/* ---- accepting ---- */
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct worker *w = server->data;
+	struct server *s = w->srv;
+	if (status < 0)
+		return;
+	struct conn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return;
+	c->w = w;
+	c->tcp.data = c;
+	c->timer.data = c;
+	uv_tcp_init(&w->loop, &c->tcp);
+	uv_timer_init(&w->loop, &c->timer);
+	c->handles = 2;
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+		conn_close(c);
+		return;
+	}
+	int alen = sizeof(c->peer);
+	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &alen);
+	const struct sockaddr *a = (const struct sockaddr *)&c->peer;
+	const void *bin = a->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr
+	                                           : (const void *)&((const struct sockaddr_in *)a)->sin_addr;
+	if (inet_ntop(a->sa_family, bin, c->peer_text, sizeof(c->peer_text)) == NULL)
+		snprintf(c->peer_text, sizeof(c->peer_text), "?");
+	/* Over a limit: closed before any TLS work or memory is spent on it. */
+	if (w->stopping || !clients_add(&s->clients, a)) {
+		conn_close(c);
+		return;
+	}
+	c->counted = true;
+	c->next = w->conns;
+	if (c->next)
+		c->next->prevp = &c->next;
+	c->prevp = &w->conns;
+	w->conns = c;
+	w->nconns++;
+	mbedtls_ssl_init(&c->ssl);
+	c->ssl_ready = true;
+	if (mbedtls_ssl_setup(&c->ssl, &w->tls.conf) != 0) {
+		conn_close(c);
+		return;
+	}
+	mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+	uv_tcp_nodelay(&c->tcp, 1);
+	c->state = ST_HELLO;
+	arm(c, s->lim.header_ms);       /* the handshake and the first head share header-timeout */
+	update_reading(c);
+}
+
+int conn_listen(struct worker *w, size_t i)
+{
+	uv_tcp_t *h = &w->tcp[i];
+	int rc = uv_tcp_init(&w->loop, h);
+	if (rc)
+		return rc;
+	if ((rc = uv_tcp_open(h, w->fd[i])) != 0)
+		return rc;
+	w->fd[i] = -1;          /* libuv owns it now */
+	h->data = w;
+	return uv_listen((uv_stream_t *)h, SERVER_BACKLOG, on_connection);
+}

@@ -1,0 +1,227 @@
+/* httpsd: serves MTA-STS policies over HTTPS from the shared store, certificates by SNI. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "httpsd/server.h"
+#include "shared/cert.h"
+#include "shared/err.h"
+
+#define HTTPSD_VERSION "0.1.0"
+
+static const char usage[] =
+	"usage: httpsd [-c FILE] [--state DIR] [--listen ADDR:PORT]... [--workers N] [-n]\n"
+	"\n"
+	"  -c, --config FILE   configuration file (default " CONFIG_DEFAULT_PATH " if present)\n"
+	"  --state DIR         state directory: the store and certs/ (overrides state-dir)\n"
+	"  --listen ADDR:PORT  address to serve HTTPS on; [ADDR]:PORT for IPv6; repeatable;\n"
+	"                      replaces the configuration's httpsd.listen\n"
+	"  --workers N         threads serving connections (0: one per core)\n"
+	"  -n                  check the configuration and the certificates, print\n"
+	"                      `configuration OK` and exit\n"
+	"  -h, --help          this text\n"
+	"  --version           print the version\n";
+
+/* Splits the configuration's space-separated listen list. */
+static int parse_listen(struct server *s, const char *list, char *err, size_t errlen)
+{
+	char buf[1024], *save = NULL;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (s->naddrs == SERVER_MAX_LISTEN) {
+			snprintf(err, errlen, "more than %d listen addresses", SERVER_MAX_LISTEN);
+			return -1;
+		}
+		if (server_parse_addr(t, &s->addrs[s->naddrs]) != 0) {
+			snprintf(err, errlen, "bad listen address '%s' (ADDR:PORT or [ADDR]:PORT)", t);
+			return -1;
+		}
+		s->naddrs++;
+	}
+	if (s->naddrs == 0) {
+		snprintf(err, errlen, "no listen address");
+		return -1;
+	}
+	return 0;
+}
+
+/* Least privilege: after binding, become the configured user for good. */
+static int drop_privileges(const char *user, char *err, size_t errlen)
+{
+	if (user == NULL || *user == 0)
+		return 0;
+	struct passwd *pw = getpwnam(user);
+	if (pw == NULL) {
+		snprintf(err, errlen, "no such user '%s'", user);
+		return -1;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0 ||
+	    setuid(0) == 0) {
+		snprintf(err, errlen, "cannot become user '%s': %s", user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct check_ctx {
+	size_t ok, bad;
+	const char *state;
+};
+
+static int check_one(const struct cert_info *info, void *arg)
+{
+	struct check_ctx *k = arg;
+	if (info->error) {
+		fprintf(stderr, "httpsd: %s/%s/%s: %s\n", k->state, CERT_DIR, info->host, info->error_text);
+		k->bad++;
+	} else {
+		k->ok++;
+	}
+	return 0;
+}
+
+/* -n: every host under STATE/certs must load as httpsd would load it. */
+static int check_certs(const char *state)
+{
+	char dir[4096];
+	struct stat st;
+	struct check_ctx k = { 0, 0, state };
+	snprintf(dir, sizeof(dir), "%s/%s", state, CERT_DIR);
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "httpsd: %s: %s (certificates go to %s/HOST/; `zonectl cert` makes "
+		        "demo ones)\n", dir, stat(dir, &st) != 0 ? strerror(errno) : "not a directory",
+		        dir);
+		return -1;
+	}
+	int rc = cert_list(state, check_one, &k);
+	if (rc) {
+		fprintf(stderr, "httpsd: %s: %s\n", dir, ls_strerror(rc));
+		return -1;
+	}
+	fprintf(stderr, "httpsd: %s: %zu certificate%s usable\n", dir, k.ok, k.ok == 1 ? "" : "s");
+	return k.bad ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct diag d;
+	struct server s;
+	const char *config_path = NULL, *state = NULL, *listen[SERVER_MAX_LISTEN];
+	size_t nlisten = 0;
+	long workers = -1;
+	bool check = false;
+	char err[512];
+	int rc = 1;
+	memset(&s, 0, sizeof(s));
+	diag_init(&d);
+	/* A client that goes away mid-answer is an error on that write, not the end of httpsd. */
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool more = i + 1 < argc;
+		if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && more)
+			config_path = argv[++i];
+		else if (strcmp(a, "--state") == 0 && more)
+			state = argv[++i];
+		else if (strcmp(a, "--listen") == 0 && more && nlisten < SERVER_MAX_LISTEN)
+			listen[nlisten++] = argv[++i];
+		else if (strcmp(a, "--workers") == 0 && more)
+			workers = strtol(argv[++i], NULL, 10);
+		else if (strcmp(a, "-n") == 0)
+			check = true;
+		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("httpsd %s\n", HTTPSD_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "httpsd: bad argument '%s'\n%s", a, usage);
+			return 2;
+		}
+	}
+	int lrc = config_load(&cfg, config_path, &d);
+	diag_print(&d, stderr);
+	if (lrc) {
+		fprintf(stderr, "httpsd: configuration %s: %s\n",
+		        config_path ? config_path : CONFIG_DEFAULT_PATH, ls_strerror(lrc));
+		goto out_cfg;
+	}
+	if (workers < 0)
+		workers = cfg.httpsd_workers;
+	if (workers == 0)
+		workers = sysconf(_SC_NPROCESSORS_ONLN);
+	if (workers < 1 || workers > SERVER_MAX_WORKERS) {
+		fprintf(stderr, "httpsd: workers must be 1 to %d\n", SERVER_MAX_WORKERS);
+		goto out_cfg;
+	}
+	if (nlisten) {
+		for (size_t i = 0; i < nlisten; i++) {
+			if (server_parse_addr(listen[i], &s.addrs[s.naddrs]) != 0) {
+				fprintf(stderr, "httpsd: bad --listen '%s' (ADDR:PORT or [ADDR]:PORT)\n", listen[i]);
+				goto out_cfg;
+			}
+			s.naddrs++;
+		}
+	} else if (parse_listen(&s, cfg.httpsd_listen, err, sizeof(err)) != 0) {
+		fprintf(stderr, "httpsd: %s: httpsd.listen: %s\n", cfg.path ? cfg.path : "defaults", err);
+		goto out_cfg;
+	}
+	state = state ? state : cfg.state_dir;
+	if (check) {
+		if (check_certs(state) == 0) {
+			printf("configuration OK\n");
+			rc = 0;
+		}
+		goto out_cfg;
+	}
+	s.lim = (struct server_limits){
+		.header_ms = (uint64_t)cfg.httpsd_header_timeout * 1000,
+		.idle_ms = (uint64_t)cfg.httpsd_idle_timeout * 1000,
+		.max_header = cfg.httpsd_max_header_size,
+		.max_body = cfg.httpsd_max_body_size,
+		.access_log = cfg.httpsd_access_log,
+	};
+	clients_init(&s.clients, cfg.httpsd_max_clients, cfg.httpsd_max_per_address);
+	s.clients_ok = true;
+	s.nworkers = (size_t)workers;
+	s.w = calloc(s.nworkers, sizeof(*s.w));
+	if (s.w == NULL || certs_open(&s.certs, state, CERTS_CACHE_MAX) != 0) {
+		fprintf(stderr, "httpsd: out of memory\n");
+		goto out;
+	}
+	int trc = tls_shared_init(&s.tls);
+	if (trc) {
+		fprintf(stderr, "httpsd: cannot set up TLS (mbedTLS error -0x%04x)\n", (unsigned)-trc);
+		goto out;
+	}
+	if (server_bind(&s, err, sizeof(err)) != 0 || drop_privileges(cfg.httpsd_user, err, sizeof(err))) {
+		fprintf(stderr, "httpsd: %s\n", err);
+		goto out;
+	}
+	int src = store_open(&s.st, state, STORE_READERS);
+	if (src) {
+		fprintf(stderr, "httpsd: cannot open the store in %s: %s\n", state, ls_strerror(src));
+		goto out;
+	}
+	char dir[4096];
+	struct stat st;
+	snprintf(dir, sizeof(dir), "%s/%s", state, CERT_DIR);
+	if (stat(dir, &st) != 0)
+		fprintf(stderr, "httpsd: %s: %s; no name can be served until certificates are there\n",
+		        dir, strerror(errno));
+	rc = server_run(&s) == 0 ? 0 : 1;
+out:
+	server_free(&s);
+	store_close(s.st);
+out_cfg:
+	config_free(&cfg);
+	diag_free(&d);
+	return rc;
+}

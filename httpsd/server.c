@@ -1,0 +1,223 @@
+/* Sockets bound up front, one libuv loop per worker thread, signals on the main loop. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <mbedtls/error.h>
+#include "httpsd/http.h"
+#include "httpsd/server.h"
+#include "shared/addr.h"
+#include "shared/err.h"
+
+int server_parse_addr(const char *text, struct listen_addr *out)
+{
+	int family;
+	uint8_t addr[16];
+	uint16_t port;
+	memset(out, 0, sizeof(*out));
+	if (addr_parse(text, -1, &family, addr, &port) != 0)
+		return -1;
+	if (family == AF_INET) {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&out->ss;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		memcpy(&a4->sin_addr, addr, 4);
+		out->len = sizeof(*a4);
+	} else {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->ss;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		memcpy(&a6->sin6_addr, addr, 16);
+		out->len = sizeof(*a6);
+	}
+	snprintf(out->text, sizeof(out->text), "%s", text);
+	return 0;
+}
+
+static int bind_one(const struct listen_addr *a)
+{
+	int one = 1;
+	int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* Each worker binds its own socket; the kernel spreads connections over them. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    (a->ss.ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+	    bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int server_bind(struct server *s, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < s->nworkers; i++)
+		for (size_t k = 0; k < SERVER_MAX_LISTEN; k++)
+			s->w[i].fd[k] = -1;
+	for (size_t i = 0; i < s->nworkers; i++) {
+		for (size_t k = 0; k < s->naddrs; k++) {
+			int fd = bind_one(&s->addrs[k]);
+			if (fd < 0) {
+				snprintf(err, errlen, "cannot bind %s: %s", s->addrs[k].text, strerror(-fd));
+				return fd;
+			}
+			s->w[i].fd[k] = fd;
+		}
+	}
+	return 0;
+}
+
+bool worker_txn(struct worker *w)
+{
+	return w->store_ok && store_renew(&w->rt, NULL) == 0;
+}
+
+void worker_txn_done(struct worker *w)
+{
+	store_reset(&w->rt);
+}
+
+const char *worker_date(struct worker *w)
+{
+	int64_t now = (int64_t)time(NULL);
+	if (now != w->date_sec) {
+		http_date(w->date, now);
+		w->date_sec = now;
+	}
+	return w->date;
+}
+
+static void close_handle(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void on_stop(uv_async_t *a)
+{
+	struct worker *w = a->data;
+	w->stopping = true;
+	conn_close_all(w);
+	uv_walk(&w->loop, close_handle, NULL);
+}
+
+static void worker_main(void *arg)
+{
+	struct worker *w = arg;
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
+static int worker_init(struct server *s, struct worker *w)
+{
+	int rc = uv_loop_init(&w->loop);
+	if (rc)
+		return rc;
+	w->loop_ok = true;
+	w->srv = s;
+	if ((rc = tls_worker_init(&w->tls, &s->tls, conn_sni, w)) != 0) {
+		char text[128];
+		mbedtls_strerror(rc, text, sizeof(text));
+		fprintf(stderr, "httpsd: worker %d: TLS: %s\n", w->index, text);
+		return UV_EINVAL;
+	}
+	/* A read transaction kept for the worker's life, reset between requests. */
+	if (store_begin(s->st, false, 0, &w->rt) == 0) {
+		store_reset(&w->rt);
+		w->store_ok = true;
+	}
+	w->stop.data = w;
+	if ((rc = uv_async_init(&w->loop, &w->stop, on_stop)) != 0)
+		return rc;
+	for (size_t k = 0; k < s->naddrs; k++)
+		if ((rc = conn_listen(w, k)) != 0)
+			return rc;
+	return 0;
+}
+
+static uv_loop_t *main_loop;
+static int stop_signal;
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	(void)h;
+	stop_signal = signum;
+	uv_stop(main_loop);
+}
+
+int server_run(struct server *s)
+{
+	uv_loop_t loop;
+	uv_signal_t term, intr;
+	int rc = uv_loop_init(&loop);
+	if (rc)
+		return rc;
+	main_loop = &loop;
+	for (size_t i = 0; i < s->nworkers; i++) {
+		s->w[i].index = (int)i;
+		if ((rc = worker_init(s, &s->w[i])) != 0) {
+			fprintf(stderr, "httpsd: worker %zu: %s\n", i, uv_strerror(rc));
+			uv_loop_close(&loop);
+			return rc;
+		}
+	}
+	uv_signal_init(&loop, &term);
+	uv_signal_init(&loop, &intr);
+	uv_signal_start(&term, on_signal, SIGTERM);
+	uv_signal_start(&intr, on_signal, SIGINT);
+	size_t started = 0;
+	for (; started < s->nworkers; started++)
+		if ((rc = uv_thread_create(&s->w[started].thread, worker_main, &s->w[started])) != 0)
+			break;
+	if (rc == 0) {
+		fprintf(stderr, "httpsd: ready: %zu worker%s", s->nworkers, s->nworkers == 1 ? "" : "s");
+		for (size_t k = 0; k < s->naddrs; k++)
+			fprintf(stderr, "%s%s", k ? ", " : " on ", s->addrs[k].text);
+		fprintf(stderr, "\n");
+		uv_run(&loop, UV_RUN_DEFAULT);
+		fprintf(stderr, "httpsd: stopping (%s)\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+	}
+	/* Workers close their sockets and connections, and end. */
+	for (size_t i = 0; i < started; i++)
+		uv_async_send(&s->w[i].stop);
+	for (size_t i = 0; i < started; i++)
+		uv_thread_join(&s->w[i].thread);
+	uv_walk(&loop, close_handle, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	return rc;
+}
+
+void server_free(struct server *s)
+{
+	for (size_t i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->w[i];
+		store_abort(&w->rt);
+		if (w->loop_ok) {
+			/* Handles a failed start left open are closed before the loop goes. */
+			uv_walk(&w->loop, close_handle, NULL);
+			uv_run(&w->loop, UV_RUN_DEFAULT);
+			uv_loop_close(&w->loop);
+		}
+		tls_worker_free(&w->tls);
+		for (size_t k = 0; k < SERVER_MAX_LISTEN; k++)
+			if (w->fd[k] >= 0)
+				close(w->fd[k]);     /* bound, but never handed to libuv */
+	}
+	free(s->w);
+	s->w = NULL;
+	tls_shared_free(&s->tls);
+	certs_close(s->certs);
+	s->certs = NULL;
+	if (s->clients_ok)
+		clients_free(&s->clients);
+	s->clients_ok = false;
+}

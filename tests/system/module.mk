@@ -1,0 +1,9 @@
+# tests/system/: helpers the system tests run (built with `all`, since `make system` needs them).
+STS_PUT_BODY := $(BUILD)/tests/sts_put_body
+
+$(STS_PUT_BODY): $(OBJ)/tests/system/sts_put_body.o $(LIBSHARED)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+ALL_BINS += $(STS_PUT_BODY)
