@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include "dnsd/zonectl/zonectl.h"
+#include "shared/cert.h"
 #include "shared/err.h"
 #include "shared/sts_ops.h"
 #include "shared/sts_publish.h"
@@ -92,6 +93,14 @@ int cmd_mtasts_enable(struct ctl *c)
 	struct sts_service svc = { c->cfg.sts_service_address, c->cfg.sts_service_cname,
 	                           c->cfg.sts_txt_ttl };
 	rc = sts_ops_enable(c->st, domain, &s, &svc, &c->d, &res);
+	if (rc == 0) {
+		/* With a demo CA (make run, tests), mta-sts.DOMAIN gets its certificate here;
+		 * otherwise the operator's certificate is expected in STATE/certs/. */
+		char host[DNAME_STR_MAX + 8], name[DNAME_STR_MAX], err[256];
+		snprintf(host, sizeof(host), "mta-sts.%s", ctl_domain(name, domain));
+		if (cert_demo_ensure(c->state, host, err, sizeof(err)) != 0)
+			fprintf(stderr, "zonectl: warning: no demo certificate for %s: %s\n", host, err);
+	}
 	rc = finish(c, domain, rc, &res, "enabled");
 	zone_result_free(&res);
 	return rc;

@@ -9,6 +9,7 @@ SSL_CERT_FILE. Needs root (or sudo without a password) for `ip netns`; without i
 test fails and says so.
 """
 
+import ast
 import os
 import re
 import shutil
@@ -166,7 +167,7 @@ def test_postfix_mta_sts_resolver_follows_mx_changes(netns, tmp_path):
     def query():
         p = run(netns.exec_argv(netns.snd, ["mta-sts-query", "example.com"], env), check=False)
         m = re.search(r"VALID.*?\('(\w+)', (\{.*\})\)\)", p.stdout)
-        return (m.group(1), sorted(re.findall(r"'(mx[\w.]*)'", m.group(2)))) if m else None
+        return (m.group(1), sorted(ast.literal_eval(m.group(2))["mx"])) if m else None
 
     def daemon():
         p = run(netns.exec_argv(netns.snd, ["/usr/bin/python3", "-c", NETSTRING_CLIENT,
