@@ -63,24 +63,42 @@ check: unit fuzz-replay system
 system: all
 	$(PYTHON) -m pytest -q tests/system
 
-# Imports the example zones into ./var, shows them, and runs dnsd on 127.0.0.1:5300 until Ctrl-C
-# (httpsd joins in with the MTA-STS issue).
-RUN_STATE := var
+# Imports the example zones into ./var, makes a demo CA, starts httpsd (127.0.0.1:8443) in the
+# background and dnsd (127.0.0.1:5300) in the foreground, enables MTA-STS for the example
+# domains (their ids publish once httpsd serves their policies), and runs until Ctrl-C.
+RUN_STATE := $(CURDIR)/var
 RUN_DNS   := 127.0.0.1:5300
+RUN_HTTPS := 127.0.0.1:8443
+RUN_CONF  := $(RUN_STATE)/lockstep.conf
+RUN_ZC     = $(ZONECTL) -c $(RUN_CONF)
 run:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)for f in zones/*.zone; do $(ZONECTL) --state $(RUN_STATE) zone import $$f || exit 1; done
-	$(Q)echo; echo "zones in $(RUN_STATE)/ (zonectl --state $(RUN_STATE) zone list):"
-	$(Q)$(ZONECTL) --state $(RUN_STATE) zone list
-	$(Q)echo; echo "dnsd answers on $(RUN_DNS) (UDP and TCP) until Ctrl-C. Try, in another terminal:"
-	$(Q)echo "  kdig @127.0.0.1 -p 5300 example.com MX"
-	$(Q)echo "  kdig @127.0.0.1 -p 5300 +tcp www.example.com AAAA"
-	$(Q)echo "  $(ZONECTL) --state $(RUN_STATE) rr add example.com 'mx3 300 IN A 192.0.2.26'   (seen at once)"
-	$(Q)echo "  $(ZONECTL) --state $(RUN_STATE) zone export example.com"
-	$(Q)echo "  $(ZONECTL) --state $(RUN_STATE) stats"
-	$(Q)echo
-	$(Q)exec $(DNSD) --state $(RUN_STATE) --listen $(RUN_DNS) --workers 1
+	$(Q)mkdir -p -m 0700 $(RUN_STATE)
+	$(Q)printf '%s\n' '# written by make run' 'server:' '  state-dir: $(RUN_STATE)' \
+	  'dnsd:' '  listen: $(RUN_DNS)' '  workers: 1' 'httpsd:' '  listen: $(RUN_HTTPS)' \
+	  '  workers: 1' 'mta-sts:' '  endpoints: $(RUN_HTTPS)' '  service-address: 127.0.0.1' \
+	  '  trust-store: $(RUN_STATE)/demo-ca/ca.pem' '  fetch-timeout: 3' > $(RUN_CONF)
+	$(Q)for f in zones/*.zone; do $(RUN_ZC) zone import $$f >/dev/null || exit 1; done
+	$(Q)$(RUN_ZC) cert demo-ca
+	$(Q)$(HTTPSD) -c $(RUN_CONF) & hp=$$!; \
+	trap 'kill $$hp 2>/dev/null; wait $$hp 2>/dev/null' EXIT INT TERM; \
+	for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.1; $(PYTHON) -c 'import socket; \
+	  socket.create_connection(("127.0.0.1", $(lastword $(subst :, ,$(RUN_HTTPS)))), 1)' \
+	  2>/dev/null && break; done; \
+	for d in example.com example.net; do \
+	  $(RUN_ZC) mta-sts status $$d >/dev/null 2>&1 || $(RUN_ZC) mta-sts enable $$d --mode testing; \
+	done; \
+	echo; $(RUN_ZC) zone list; \
+	echo; echo "dnsd answers on $(RUN_DNS) (UDP, TCP), httpsd on $(RUN_HTTPS), until Ctrl-C. Try:"; \
+	echo "  kdig @127.0.0.1 -p 5300 _mta-sts.example.com TXT"; \
+	echo "  curl --cacert var/demo-ca/ca.pem --resolve mta-sts.example.com:8443:127.0.0.1 https://mta-sts.example.com:8443/.well-known/mta-sts.txt"; \
+	echo "  $(RUN_ZC) rr add example.com '@ 3600 IN MX 30 mx3.example.com.'   (new policy, then new id)"; \
+	echo "  $(RUN_ZC) mta-sts status example.com"; \
+	echo "  $(RUN_ZC) mta-sts mode example.com enforce"; \
+	echo "  $(RUN_ZC) zone export example.com"; \
+	echo; \
+	$(DNSD) -c $(RUN_CONF)
 
 bench:
 	$(Q)$(MAKE) --no-print-directory deps
