@@ -128,6 +128,11 @@ static int ensure_room(struct store *st, size_t hint)
 	return store_errno(mdb_env_set_mapsize(st->env, size));
 }
 
+int store_reserve(struct store *st, size_t bytes)
+{
+	return st->rdonly ? 0 : ensure_room(st, bytes);
+}
+
 size_t store_map_size(struct store *st)
 {
 	MDB_envinfo info;

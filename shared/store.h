@@ -52,6 +52,12 @@ int store_begin(struct store *st, bool write, size_t hint, struct store_txn *t);
 /* Commits a writer (or ends a reader); returns the sticky error instead when one is set. */
 int store_commit(struct store_txn *t);
 void store_abort(struct store_txn *t);
+/*
+ * Grows the map now so that about bytes more fit: for a process that is about to run
+ * writers in several threads, since the map cannot grow while another thread has a
+ * transaction open.
+ */
+int store_reserve(struct store *st, size_t bytes);
 /* The current map size in bytes. */
 size_t store_map_size(struct store *st);
 /* Ends a reader's snapshot but keeps its slot, for store_renew() (LMDB reset/renew). */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -128,6 +129,11 @@ int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_
 	mbedtls_ssl_conf_authmode(&f->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	mbedtls_ssl_conf_ca_chain(&f->conf, &f->ca, NULL);
 	mbedtls_ssl_conf_rng(&f->conf, mbedtls_ctr_drbg_random, &f->drbg);
+	/* X25519 first: in mbedTLS it costs a third of P-256, and ECDHE is paid per fetch. */
+	static const mbedtls_ecp_group_id curves[] = { MBEDTLS_ECP_DP_CURVE25519,
+	                                               MBEDTLS_ECP_DP_SECP256R1,
+	                                               MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE };
+	mbedtls_ssl_conf_curves(&f->conf, curves);
 	*out = f;
 	return 0;
 fail:
@@ -176,6 +182,10 @@ static int connect_to(struct conn *c, const char *endpoint, char *err, size_t er
 		snprintf(err, errlen, "%s: socket: %s", endpoint, strerror(errno));
 		return -errno;
 	}
+	/* TLS sends its handshake in several small writes: without this, Nagle holds each one
+	 * back until the peer's delayed ACK, 40 ms a time. */
+	int one = 1;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(c->fd, (struct sockaddr *)&ss, sl) != 0 && errno != EINPROGRESS) {
 		snprintf(err, errlen, "%s: connect: %s", endpoint, strerror(errno));
 		return -errno;

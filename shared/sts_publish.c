@@ -1,5 +1,6 @@
 /* The publish step: verify what httpsd serves, then write the id. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,27 +378,82 @@ static int collect(const struct sts_domain *d, void *arg)
 	return 0;
 }
 
+/* One thread's share of the due domains: every nth name from its index. */
+struct worker {
+	struct sts_publisher *p;
+	struct store *st;
+	struct due *u;
+	size_t first, step;
+	int64_t now;
+	bool force;
+	void (*fn)(const struct sts_outcome_info *o, void *ctx);
+	void *ctx;
+	pthread_mutex_t *lock;
+	int rc;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct sts_outcome_info out;
+	/* Each thread fetches with its own TLS context: mbedTLS contexts are not shared. */
+	struct sts_publisher mine = *w->p;
+	mine.fetch = NULL;
+	for (size_t i = w->first; w->rc == 0 && i < w->u->n; i += w->step) {
+		int rc = sts_publish_domain(&mine, w->st, w->u->names[i], w->now, w->force, &out);
+		/* One domain's failure (its zone deleted meanwhile, say) does not hold up the rest. */
+		if (rc && rc != LS_ENOZONE && rc != LS_ENOTFOUND) {
+			w->rc = rc;
+		} else if (rc == 0 && w->fn && out.outcome != STS_NOTHING &&
+		           out.outcome != STS_DEFERRED) {
+			pthread_mutex_lock(w->lock);
+			w->fn(&out, w->ctx);
+			pthread_mutex_unlock(w->lock);
+		}
+	}
+	sts_fetch_close(mine.fetch);
+	return NULL;
+}
+
 int sts_publish_due(struct sts_publisher *p, struct store *st, uint32_t zone_id, int64_t now,
                     bool force, void (*fn)(const struct sts_outcome_info *o, void *ctx),
                     void *ctx)
 {
 	struct due u = { p, zone_id, now, force, NULL, 0, 0 };
 	struct store_txn t;
-	struct sts_outcome_info out;
+	struct worker w[STS_PUBLISH_THREADS];
+	pthread_t tid[STS_PUBLISH_THREADS];
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	int rc = store_begin(st, false, 0, &t);
 	if (rc)
 		return rc;
 	rc = sts_record_each(&t, collect, &u);
 	store_abort(&t);
-	/* One domain's failure (its zone deleted meanwhile, say) does not hold up the rest. */
-	int first = rc;
-	for (size_t i = 0; first == 0 && i < u.n; i++) {
-		rc = sts_publish_domain(p, st, u.names[i], now, force, &out);
-		if (rc && rc != LS_ENOZONE && rc != LS_ENOTFOUND)
-			first = rc;
-		else if (rc == 0 && fn && out.outcome != STS_NOTHING && out.outcome != STS_DEFERRED)
-			fn(&out, ctx);
+	/* Fetches wait on the network and on TLS arithmetic: several run at once, while LMDB
+	 * orders the commits. The map grows first, as it cannot while other threads read. */
+	size_t nthreads = u.n / STS_PUBLISH_PER_THREAD + 1;
+	if (nthreads > STS_PUBLISH_THREADS)
+		nthreads = STS_PUBLISH_THREADS;
+	if (rc == 0 && nthreads > 1)
+		rc = store_reserve(st, u.n * (size_t)16384);
+	size_t started = 0;          /* threads 1..started run */
+	for (size_t i = 0; rc == 0 && i < nthreads; i++) {
+		w[i] = (struct worker){ p, st, &u, i, nthreads, now, force, fn, ctx, &lock, 0 };
+		if (i > 0 && started == i - 1 && pthread_create(&tid[i], NULL, work, &w[i]) == 0)
+			started = i;
+	}
+	/* The calling thread takes share 0, and the shares of threads that did not start. */
+	for (size_t i = 0; rc == 0 && i < nthreads; i++) {
+		if (i == 0 || i > started) {
+			work(&w[i]);
+			rc = w[i].rc;
+		}
+	}
+	for (size_t i = 1; i <= started; i++) {
+		pthread_join(tid[i], NULL);
+		if (rc == 0)
+			rc = w[i].rc;
 	}
 	free(u.names);
-	return first;
+	return rc;
 }

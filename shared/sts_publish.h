@@ -15,6 +15,9 @@
 #include "shared/sts_fetch.h"
 #include "shared/sts_record.h"
 
+#define STS_PUBLISH_THREADS 4       /* fetches in flight at once in sts_publish_due() */
+#define STS_PUBLISH_PER_THREAD 8     /* due domains per extra thread */
+
 struct sts_publisher {
 	char endpoints[STS_ENDPOINTS_MAX][64];
 	unsigned nendpoints;
