@@ -15,3 +15,6 @@ $(HTTPSD): $(OBJ)/httpsd/main.o $(LIBHTTPSD) $(LIBSHARED)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -luv -lpthread
 
 ALL_BINS += $(LIBHTTPSD) $(HTTPSD)
+
+# The httpsd system tests talk to it with curl and openssl s_client.
+DEB_PACKAGES += curl openssl
