@@ -83,6 +83,7 @@ run:
 
 bench:
 	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_PACKAGES)"
 	$(Q)$(MAKE) --no-print-directory all
 	$(PYTHON) tests/bench/bench.py --build $(BUILD)
 
