@@ -158,3 +158,20 @@ def test_many_handshakes_at_once(env):
         t.join(30)
     assert not errors, errors[:3]
     assert_serves(st, h)
+
+
+def test_pipelined_burst_all_answered(env):
+    """Hundreds of requests in a few TLS records are all answered, in order, with no stall."""
+    st, h = env
+    n = 600
+    with h.tls(cafile=st.ca, timeout=20) as s:
+        s.sendall(b"".join(get_request(method="HEAD" if i % 2 else "GET",
+                                       path="/.well-known/mta-sts.txt" if i % 3 else "/x")
+                           for i in range(n)))
+        rest = b""
+        for i in range(n):
+            status, hdr, body, rest = read_response(s, head_only=bool(i % 2), pending=rest,
+                                                    timeout=20)
+            assert status == (200 if i % 3 else 404), i
+            assert body == (b"" if i % 2 else (BODY if i % 3 else b"Not Found\n")), i
+    assert_serves(st, h)
