@@ -9,7 +9,7 @@ OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
             -Wno-unused-parameter -fno-strict-aliasing -MMD -MP -I.
-LDLIBS   := -lldns -llmdb -lmbedtls -lmbedx509 -lmbedcrypto
+LDLIBS   := -lldns -llmdb
 
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PACKAGES := gcc make pkg-config libldns-dev liblmdb-dev libuv1-dev libmbedtls-dev \
@@ -102,6 +102,7 @@ run:
 
 bench:
 	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_PACKAGES)"
 	$(Q)$(MAKE) --no-print-directory all
 	$(PYTHON) tests/bench/bench.py --build $(BUILD)
 

@@ -17,7 +17,8 @@
 #define CONN_TX_MAX (16 * 1024 + 512)    /* ciphertext the socket did not take yet: a record */
 #define CONN_LINGER_MS 2000              /* after our last answer: read and drop what still comes,
                                             so closing does not reset the answer away */
-#define CONN_STEPS_MAX 4096              /* state machine steps per event */
+#define CONN_STEPS_MAX 65536             /* state machine steps per event: the buffers bound the
+                                            work (a few thousand steps at most); more is a bug */
 #define LOG_FIELD_MAX 128                /* bytes of a host or path in the access log */
 
 enum state {
@@ -508,9 +509,13 @@ static bool step(struct conn *c)
 
 static void conn_run(struct conn *c)
 {
-	for (int i = 0; i < CONN_STEPS_MAX && !c->closing; i++)
-		if (!step(c))
-			break;
+	int i = 0;
+	while (!c->closing && step(c))
+		if (++i == CONN_STEPS_MAX) {
+			fprintf(stderr, "httpsd: %s: connection closed after %d steps in one event (a bug)\n",
+			        c->peer_text, i);
+			conn_close(c);
+		}
 	if (!c->closing)
 		update_reading(c);
 }

@@ -15,3 +15,9 @@ $(HTTPSD): $(OBJ)/httpsd/main.o $(LIBHTTPSD) $(LIBSHARED)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -luv -lpthread
 
 ALL_BINS += $(LIBHTTPSD) $(HTTPSD)
+
+# The httpsd system tests talk to it with curl and openssl s_client.
+DEB_PACKAGES += curl openssl
+
+# Only `make bench` needs these: nginx to compare with, OpenSSL headers for its load client.
+BENCH_PACKAGES += nginx libssl-dev

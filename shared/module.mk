@@ -9,4 +9,4 @@ $(LIBSHARED): $(SHARED_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 ALL_BINS += $(LIBSHARED)
-LDLIBS += -lmbedtls -lmbedx509 -lmbedcrypto   # shared/cert.c (and httpsd)
+LDLIBS += -lmbedtls -lmbedx509 -lmbedcrypto   # shared/cert.c, sts_fetch.c (and httpsd)

@@ -1,5 +1,6 @@
 /* zonectl cert: the demo CA, certificates it issues for httpsd, and the list of what is there. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "dnsd/zonectl/zonectl.h"
@@ -35,29 +36,32 @@ static int demo_ca(struct ctl *c)
 
 static int issue(struct ctl *c)
 {
-	char hosts[16][CERT_HOST_MAX + 1], err[512];
-	int n = c->nargs - 1;
-	if (n < 1 || n > 16) {
-		fprintf(stderr, "zonectl: cert issue takes 1 to 16 host names\n" CERT_USAGE);
+	char err[512];
+	int n = c->nargs - 1, rc = EXIT_OK;
+	if (n < 1) {
+		fprintf(stderr, "zonectl: cert issue needs a host name\n" CERT_USAGE);
 		return EXIT_USAGE;
+	}
+	char (*hosts)[CERT_HOST_MAX + 1] = calloc((size_t)n, sizeof(*hosts));
+	if (hosts == NULL) {
+		fprintf(stderr, "zonectl: out of memory\n");
+		return EXIT_STORE;
 	}
 	/* Every name is checked before anything is written. */
 	for (int i = 0; i < n; i++)
 		if (cert_host_norm(c->args[i + 1], hosts[i]) != 0) {
 			fprintf(stderr, "zonectl: '%s' is not a host name\n", c->args[i + 1]);
-			return EXIT_USAGE;
+			rc = EXIT_USAGE;
+			goto out;
 		}
 	if (c->json)
 		printf("{\"issued\":[");
-	for (int i = 0; i < n; i++) {
-		int rc = cert_issue(c->state, hosts[i], err, sizeof(err));
-		if (rc) {
-			if (c->json)
-				printf("]}\n");
+	for (int i = 0; i < n && rc == EXIT_OK; i++) {
+		int irc = cert_issue(c->state, hosts[i], err, sizeof(err));
+		if (irc) {
 			fprintf(stderr, "zonectl: %s: %s\n", hosts[i], err);
-			return exit_for(rc);
-		}
-		if (c->json) {
+			rc = exit_for(irc);
+		} else if (c->json) {
 			printf("%s", i ? "," : "");
 			json_str(stdout, hosts[i]);
 		} else {
@@ -66,7 +70,9 @@ static int issue(struct ctl *c)
 	}
 	if (c->json)
 		printf("]}\n");
-	return EXIT_OK;
+out:
+	free(hosts);
+	return rc;
 }
 
 struct list_ctx {

@@ -9,7 +9,7 @@ FUZZ_CC      := clang
 FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined
 
 # Replay binaries: the target plus a main() that feeds it every corpus file.
-$(BUILD)/tests/fuzz/replay_%: $(OBJ)/tests/fuzz/%.o $(OBJ)/tests/fuzz/replay_main.o $(LIBDNSD) $(LIBSHARED)
+$(BUILD)/tests/fuzz/replay_%: $(OBJ)/tests/fuzz/%.o $(OBJ)/tests/fuzz/replay_main.o $(LIBHTTPSD) $(LIBDNSD) $(LIBSHARED)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -28,11 +28,15 @@ fuzz-replay: $(FUZZ_REPLAY)
 # Long fuzzing with sanitizers, FUZZ_SECONDS per target. Inputs go to a work directory; only
 # those that add coverage are merged into tests/fuzz/corpus/NAME. Crashes land in build/fuzz/.
 # ldns 1.8.3 leaks a few bytes on some parse errors; tests/fuzz/lsan.supp ignores leaks inside it.
-fuzz: $(SHARED_SRCS) $(DNSD_SRCS) $(FUZZ_SRCS)
+# fuzz_http* targets are built with httpsd's sources, the others with dnsd's: the two daemons
+# both have a server_run() and the like, so one binary cannot hold both.
+fuzz: $(SHARED_SRCS) $(DNSD_SRCS) $(HTTPSD_SRCS) $(FUZZ_SRCS)
 	@for n in $(FUZZ_TARGETS); do \
 	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
 	  mkdir -p $(BUILD)/fuzz/work-$$n tests/fuzz/corpus/$$n; \
-	  $(FUZZ_CC) $(FUZZ_CFLAGS) -o $(BUILD)/fuzz/$$n tests/fuzz/$$n.c $(SHARED_SRCS) $(DNSD_SRCS) $(LDLIBS) -luv -lpthread || exit 1; \
+	  srcs="$(SHARED_SRCS) $(DNSD_SRCS)"; \
+	  case $$n in fuzz_http*) srcs="$(SHARED_SRCS) $(HTTPSD_SRCS)";; esac; \
+	  $(FUZZ_CC) $(FUZZ_CFLAGS) -o $(BUILD)/fuzz/$$n tests/fuzz/$$n.c $$srcs $(LDLIBS) -luv -lpthread || exit 1; \
 	  LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp \
 	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	      -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/work-$$n tests/fuzz/corpus/$$n || exit 1; \

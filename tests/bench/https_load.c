@@ -1,0 +1,297 @@
+/*
+ * HTTPS load for bench_https.py: C client threads, each with one connection at a time, fetch a
+ * path for some seconds (or a number of requests) and report requests per second.
+ *
+ *   keepalive  one TLS connection per thread, requests one after the other on it
+ *   new        a new TCP connection and full handshake per request (Connection: close)
+ *   resume     the same, resuming the thread's last TLS session (tickets)
+ *
+ * It uses OpenSSL, not mbedTLS: a client's handshake does as much public-key work as the
+ * server's (ECDHE, and verifying the server's signature), and mbedTLS doing it would make the
+ * client, not the server, the measured limit.
+ *
+ * usage: https_load -p PORT [-a ADDR] [-s HOST | -H HOSTFILE] [-P PATH] [-c THREADS]
+ *                   [-d SECONDS] [-n REQUESTS] [-m keepalive|new|resume] [-b BODYFILE] [-C CAFILE]
+ * Prints one line: mode=M requests=N errors=E seconds=S rps=R resumed=K connects=C
+ * The exit status is 1 when any request failed or a body differed from BODYFILE.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#define THREADS_MAX 256
+#define HOSTS_MAX 200000
+#define HOST_LEN 256
+#define RESP_MAX (128 * 1024)
+#define IO_TIMEOUT_S 10
+
+enum mode { KEEPALIVE, NEW, RESUME };
+
+static struct {
+	const char *addr, *path, *cafile;
+	int port, threads;
+	double seconds;
+	long max_requests;
+	enum mode mode;
+	char (*hosts)[HOST_LEN];
+	size_t nhosts;
+	char *body;
+	size_t body_len;
+	SSL_CTX *ctx;
+	double deadline;
+} opt = { .addr = "127.0.0.1", .path = "/.well-known/mta-sts.txt", .threads = 8, .seconds = 10,
+	    .mode = KEEPALIVE };
+
+static atomic_long requests, errors, resumed, connects, next_host, issued;
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Claims the next request; false when the count or the time is used up. */
+static bool claim(void)
+{
+	if (now() >= opt.deadline)
+		return false;
+	return opt.max_requests == 0 || atomic_fetch_add(&issued, 1) < opt.max_requests;
+}
+
+static const char *host_for(long i)
+{
+	return opt.hosts[(size_t)i % opt.nhosts];
+}
+
+struct conn {
+	int fd;
+	SSL *ssl;
+	const char *host;
+};
+
+static void conn_free(struct conn *c, bool clean)
+{
+	if (c->ssl) {
+		if (clean)
+			SSL_shutdown(c->ssl);   /* a session ended without it may not be resumed */
+		SSL_free(c->ssl);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->ssl = NULL;
+	c->fd = -1;
+}
+
+static int conn_open(struct conn *c, const char *host, SSL_SESSION *sess)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port) };
+	struct timeval tv = { IO_TIMEOUT_S, 0 };
+	int one = 1;
+	c->host = host;
+	c->ssl = NULL;
+	inet_pton(AF_INET, opt.addr, &a.sin_addr);
+	c->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (c->fd < 0)
+		return -1;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(c->fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+		return -1;
+	c->ssl = SSL_new(opt.ctx);
+	if (c->ssl == NULL)
+		return -1;
+	SSL_set_fd(c->ssl, c->fd);
+	SSL_set_tlsext_host_name(c->ssl, host);
+	if (opt.cafile)
+		SSL_set1_host(c->ssl, host);
+	if (sess)
+		SSL_set_session(c->ssl, sess);
+	if (SSL_connect(c->ssl) != 1)
+		return -1;
+	atomic_fetch_add(&connects, 1);
+	if (SSL_session_reused(c->ssl))
+		atomic_fetch_add(&resumed, 1);
+	return 0;
+}
+
+/* One request and its answer; 0 when it was a 200 with the expected body. */
+static int fetch(struct conn *c, bool close, char *buf)
+{
+	char req[1024];
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", opt.path, c->host,
+	                 close ? "Connection: close\r\n" : "");
+	if (SSL_write(c->ssl, req, n) != n)
+		return -1;
+	size_t len = 0, need = 0, head = 0;
+	for (;;) {
+		if (head && len >= need)
+			break;
+		if (len == RESP_MAX)
+			return -1;
+		int r = SSL_read(c->ssl, buf + len, (int)(RESP_MAX - len));
+		if (r <= 0)
+			return -1;
+		len += (size_t)r;
+		if (!head) {
+			char *e = memmem(buf, len, "\r\n\r\n", 4);
+			if (e == NULL)
+				continue;
+			head = (size_t)(e - buf) + 4;
+			char *cl = memmem(buf, head, "Content-Length: ", 16);
+			if (cl == NULL || strncmp(buf, "HTTP/1.1 200 ", 13) != 0)
+				return -1;
+			need = head + strtoul(cl + 16, NULL, 10);
+		}
+	}
+	if (opt.body && (need - head != opt.body_len || memcmp(buf + head, opt.body, opt.body_len)))
+		return -1;
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	char *buf = malloc(RESP_MAX);
+	struct conn c = { -1, NULL, NULL };
+	SSL_SESSION *sess = NULL;
+	(void)arg;
+	while (buf && claim()) {
+		const char *host = host_for(atomic_fetch_add(&next_host, 1));
+		bool fresh = c.ssl == NULL || opt.mode != KEEPALIVE;
+		if (fresh && conn_open(&c, host, opt.mode == RESUME ? sess : NULL) != 0) {
+			atomic_fetch_add(&errors, 1);
+			conn_free(&c, false);
+			continue;
+		}
+		if (fetch(&c, opt.mode != KEEPALIVE, buf) != 0) {
+			atomic_fetch_add(&errors, 1);
+			conn_free(&c, false);
+			continue;
+		}
+		atomic_fetch_add(&requests, 1);
+		if (opt.mode == RESUME) {
+			SSL_SESSION *s = SSL_get1_session(c.ssl);
+			if (s) {
+				SSL_SESSION_free(sess);
+				sess = s;
+			}
+		}
+		if (opt.mode != KEEPALIVE)
+			conn_free(&c, true);
+	}
+	conn_free(&c, true);
+	SSL_SESSION_free(sess);
+	free(buf);
+	return NULL;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	char *b = malloc(RESP_MAX);
+	*len = b ? fread(b, 1, RESP_MAX, f) : 0;
+	fclose(f);
+	return b;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: https_load -p PORT [-a ADDR] [-s HOST | -H HOSTFILE] [-P PATH] "
+	                "[-c THREADS] [-d SECONDS] [-n REQUESTS] [-m keepalive|new|resume] "
+	                "[-b BODYFILE] [-C CAFILE]\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *host = "mta-sts.example.com", *hostfile = NULL, *bodyfile = NULL;
+	int ch;
+	while ((ch = getopt(argc, argv, "a:p:s:H:P:c:d:n:m:b:C:")) != -1) {
+		switch (ch) {
+		case 'a': opt.addr = optarg; break;
+		case 'p': opt.port = atoi(optarg); break;
+		case 's': host = optarg; break;
+		case 'H': hostfile = optarg; break;
+		case 'P': opt.path = optarg; break;
+		case 'c': opt.threads = atoi(optarg); break;
+		case 'd': opt.seconds = atof(optarg); break;
+		case 'n': opt.max_requests = atol(optarg); break;
+		case 'b': bodyfile = optarg; break;
+		case 'C': opt.cafile = optarg; break;
+		case 'm':
+			opt.mode = strcmp(optarg, "new") == 0 ? NEW : strcmp(optarg, "resume") == 0 ? RESUME
+			           : strcmp(optarg, "keepalive") == 0 ? KEEPALIVE : (enum mode)-1;
+			if ((int)opt.mode < 0)
+				return usage();
+			break;
+		default: return usage();
+		}
+	}
+	if (opt.port <= 0 || opt.threads < 1 || opt.threads > THREADS_MAX || opt.seconds <= 0)
+		return usage();
+	opt.hosts = calloc(HOSTS_MAX, HOST_LEN);
+	if (opt.hosts == NULL)
+		return 1;
+	if (hostfile) {
+		FILE *f = fopen(hostfile, "r");
+		if (f == NULL) {
+			perror(hostfile);
+			return 1;
+		}
+		while (opt.nhosts < HOSTS_MAX && fgets(opt.hosts[opt.nhosts], HOST_LEN, f))
+			if ((opt.hosts[opt.nhosts][strcspn(opt.hosts[opt.nhosts], "\r\n")] = 0,
+			     opt.hosts[opt.nhosts][0]))
+				opt.nhosts++;
+		fclose(f);
+	} else {
+		snprintf(opt.hosts[0], HOST_LEN, "%s", host);
+		opt.nhosts = 1;
+	}
+	if (opt.nhosts == 0)
+		return usage();
+	if (bodyfile && (opt.body = read_all(bodyfile, &opt.body_len)) == NULL) {
+		perror(bodyfile);
+		return 1;
+	}
+	opt.ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX_set_min_proto_version(opt.ctx, TLS1_2_VERSION);
+	/* Sessions are kept by the threads themselves, not in OpenSSL's client cache. */
+	SSL_CTX_set_session_cache_mode(opt.ctx, SSL_SESS_CACHE_OFF);
+	if (opt.cafile) {
+		if (SSL_CTX_load_verify_locations(opt.ctx, opt.cafile, NULL) != 1) {
+			fprintf(stderr, "https_load: cannot load %s\n", opt.cafile);
+			return 1;
+		}
+		SSL_CTX_set_verify(opt.ctx, SSL_VERIFY_PEER, NULL);
+	}
+	pthread_t t[THREADS_MAX];
+	double start = now();
+	opt.deadline = start + opt.seconds;
+	for (int i = 0; i < opt.threads; i++)
+		pthread_create(&t[i], NULL, worker, NULL);
+	for (int i = 0; i < opt.threads; i++)
+		pthread_join(t[i], NULL);
+	double secs = now() - start;
+	long n = atomic_load(&requests), e = atomic_load(&errors);
+	printf("mode=%s requests=%ld errors=%ld seconds=%.3f rps=%.1f resumed=%ld connects=%ld\n",
+	       opt.mode == KEEPALIVE ? "keepalive" : opt.mode == NEW ? "new" : "resume", n, e, secs,
+	       (double)n / secs, atomic_load(&resumed), atomic_load(&connects));
+	SSL_CTX_free(opt.ctx);
+	return e ? 1 : 0;
+}

@@ -1,0 +1,328 @@
+"""httpsd against curl, openssl s_client and Python's ssl: the policy route, errors, TLS rules,
+live certificate and body changes, keep-alive, limits, -n and a clean SIGTERM.
+
+Policies are put into the store with build/tests/sts_put_body until `zonectl mta-sts enable`
+exists; certificates come from `zonectl cert demo-ca` and `zonectl cert issue`.
+"""
+
+import os
+import socket
+import ssl
+import subprocess
+import time
+
+import pytest
+
+from httpsd_helpers import (HOST4, HTTPSD, HttpsdFactory, State, check_binaries, get_request,
+                            policy_text, read_response, wait_closed)
+
+HOST = "mta-sts.example.com"
+NOPOLICY = "mta-sts.nopolicy.example"
+BODY = policy_text()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, zonectl_binary):
+    """One state dir and one httpsd (2 workers) for the module's read-mostly tests."""
+    check_binaries()
+    tmp = tmp_path_factory.mktemp("httpsd")
+    st = State(tmp)
+    st.issue(HOST, NOPOLICY, "mta-sts.rotate.example", "mta-sts.mode.example")
+    st.put_body("example.com", BODY)
+    st.put_body("rotate.example", policy_text(mx="rotate.example.com"))
+    st.put_body("mode.example", policy_text(mx="mode.example.com"))
+    f = HttpsdFactory(tmp)
+    h = f.start(st.dir)
+    yield st, h
+    f.stop_all()
+
+
+@pytest.fixture
+def factory(tmp_path):
+    f = HttpsdFactory(tmp_path)
+    yield f
+    f.stop_all()
+
+
+def test_get_policy_with_curl(env, tmp_path):
+    st, h = env
+    out = tmp_path / "body"
+    r = h.curl("-o", str(out), "-w", "%{http_code} %{content_type} %{ssl_verify_result}",
+               h.url(), cacert=st.ca)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode() == "200 text/plain 0"
+    assert out.read_bytes() == BODY
+    want = "httpsd: access: 127.0.0.1 %s GET /.well-known/mta-sts.txt 200 %d" % (HOST, len(BODY))
+    assert h.wait_log(want), h.log_text()
+
+
+def test_head_has_no_body(env):
+    st, h = env
+    with h.tls(cafile=st.ca) as s:
+        s.sendall(get_request(method="HEAD") + get_request())
+        status, hdr, body, rest = read_response(s, head_only=True)
+        assert status == 200 and body == b""
+        assert hdr["content-length"] == str(len(BODY))
+        assert hdr["content-type"] == "text/plain"
+        # The very next bytes are the second answer's head, not a body.
+        status, hdr, body, rest = read_response(s, pending=rest)
+        assert status == 200 and body == BODY
+
+
+@pytest.mark.parametrize("request_bytes,status", [
+    (get_request(path="/"), 404),
+    (get_request(path="/.well-known/mta-sts.txt.bak"), 404),
+    (get_request(host=NOPOLICY), 421),
+    (get_request(method="POST"), 405),
+    (get_request(method="DELETE"), 405),
+    (b"GET /.well-known/mta-sts.txt HTTP/1.1\r\n\r\n", 400),
+    (b"GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost : x\r\n\r\n", 400),
+    (b"GET / HTTP/2.0\r\nHost: mta-sts.example.com\r\n\r\n", 505),
+    (get_request(method="POST", extra="Content-Length: 100000\r\n"), 413),
+])
+def test_error_statuses(env, request_bytes, status):
+    st, h = env
+    with h.tls(cafile=st.ca) as s:
+        s.sendall(request_bytes)
+        got, hdr, body, _ = read_response(s)
+        assert got == status, body
+        assert hdr["content-type"] == "text/plain"
+        assert "location" not in hdr           # never a redirect
+        if status == 405:
+            assert hdr["allow"] == "GET, HEAD"
+        if status in (400, 413, 505):
+            assert hdr.get("connection") == "close"
+            assert wait_closed(s, 3) is not None
+
+
+def test_no_policy_is_404(env):
+    st, h = env
+    r = h.curl("-w", "%{http_code}", "-o", "/dev/null", h.url(host=NOPOLICY), host=NOPOLICY,
+               cacert=st.ca)
+    assert r.returncode == 0 and r.stdout == b"404", r.stderr
+
+
+def test_unknown_name_gets_an_alert(env):
+    st, h = env
+    r = h.curl(h.url(host="other.example"), host="other.example", cacert=st.ca)
+    assert r.returncode == 35, r.stderr             # CURLE_SSL_CONNECT_ERROR
+    assert b"unrecognized name" in r.stderr
+    for args in (["-servername", "other.example"], ["-servername", "mta-sts.unknown.example"],
+                 ["-noservername"]):
+        rc, out = h.s_client(*args)
+        assert rc != 0 and "alert number 112" in out, out     # unrecognized_name
+        assert "BEGIN CERTIFICATE" not in out and "Server certificate" not in out
+
+
+def test_tls_12_only(env):
+    st, h = env
+    rc, out = h.s_client("-servername", HOST, "-tls1_2", "-CAfile", str(st.ca))
+    assert rc == 0 and "Protocol  : TLSv1.2" in out and "Verify return code: 0" in out, out
+    assert "ECDHE-ECDSA-AES128-GCM-SHA256" in out
+    rc, out = h.s_client("-servername", HOST, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0")
+    assert rc != 0 and "alert protocol version" in out, out
+    rc, out = h.s_client("-servername", HOST, "-tls1_3")
+    assert rc != 0 and "Cipher is (NONE)" in out, out
+    # Only AEAD suites: a CBC-only client finds nothing in common.
+    rc, out = h.s_client("-servername", HOST, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA256")
+    assert rc != 0 and "handshake failure" in out, out
+    with h.tls(cafile=st.ca) as s:
+        assert s.version() == "TLSv1.2"
+        assert s.cipher()[0].startswith("ECDHE-ECDSA-") and ("GCM" in s.cipher()[0] or
+                                                          "CHACHA20" in s.cipher()[0])
+
+
+def test_session_resumption(env):
+    st, h = env
+    ctx = ssl.create_default_context(cafile=str(st.ca))
+    with h.tls(ctx=ctx) as s:
+        assert not s.session_reused
+        s.sendall(get_request())
+        read_response(s)
+        session = s.session
+    with h.tls(ctx=ctx, session=session) as s:
+        assert s.session_reused
+        s.sendall(get_request())
+        assert read_response(s)[0] == 200
+
+
+def test_keep_alive_and_pipelining(env):
+    st, h = env
+    r = h.curl("-w", "%{num_connects} ", "-o", "/dev/null", "-o", "/dev/null", h.url(),
+               h.url(), cacert=st.ca)
+    assert r.returncode == 0 and r.stdout.split() == [b"1", b"0"], (r.stdout, r.stderr)
+    with h.tls(cafile=st.ca) as s:
+        s.sendall(get_request() + get_request(path="/nothing") + get_request(method="HEAD"))
+        first = read_response(s)
+        second = read_response(s, pending=first[3])
+        third = read_response(s, head_only=True, pending=second[3])
+        assert (first[0], second[0], third[0]) == (200, 404, 200)
+        assert first[2] == BODY and third[2] == b""
+        # Still open for a fourth.
+        s.sendall(get_request())
+        assert read_response(s)[2] == BODY
+
+
+def test_connection_close_and_http10(env):
+    st, h = env
+    with h.tls(cafile=st.ca) as s:
+        s.sendall(get_request(extra="Connection: close\r\n"))
+        status, hdr, body, _ = read_response(s)
+        assert status == 200 and body == BODY and hdr.get("connection") == "close"
+        assert wait_closed(s, 3) is not None
+    with h.tls(cafile=st.ca) as s:
+        s.sendall(b"GET /.well-known/mta-sts.txt HTTP/1.0\r\n\r\n")
+        status, hdr, body, _ = read_response(s)
+        assert status == 200 and body == BODY
+        assert wait_closed(s, 3) is not None
+
+
+def test_header_too_large(env):
+    st, h = env
+    with h.tls(cafile=st.ca) as s:
+        big = get_request(extra="X-Big: %s\r\n" % ("a" * 9000))
+        try:
+            s.sendall(big)
+        except (ConnectionError, ssl.SSLError):
+            pass
+        status, hdr, _, _ = read_response(s)
+        assert status == 431 and hdr.get("connection") == "close"
+        assert wait_closed(s, 3) is not None
+
+
+def test_body_change_seen_by_next_request(env):
+    st, h = env
+    new = policy_text(mx="mx2.example.com", mode="testing")
+    with h.tls(cafile=st.ca) as s:
+        s.sendall(get_request())
+        assert read_response(s)[2] == BODY
+        st.put_body("example.com", new)
+        try:
+            s.sendall(get_request())
+            assert read_response(s)[2] == new      # same connection, next request
+        finally:
+            st.put_body("example.com", BODY)
+
+
+def peer_serial(h, st, host):
+    with h.tls(sni=host, cafile=st.ca) as s:
+        return s.getpeercert()["serialNumber"]
+
+
+def test_replaced_certificate_used_without_restart(env):
+    st, h = env
+    host = "mta-sts.rotate.example"
+    pid = h.proc.pid
+    old = peer_serial(h, st, host)
+    st.issue(host)
+    serial = old
+    deadline = time.monotonic() + 4          # the cache looks again at most once a second
+    while serial == old and time.monotonic() < deadline:
+        time.sleep(0.2)
+        serial = peer_serial(h, st, host)
+    assert serial != old, "the old certificate is still served"
+    assert h.proc.pid == pid and h.running()
+
+
+def test_exposed_key_refused(env):
+    st, h = env
+    host = "mta-sts.mode.example"
+    assert peer_serial(h, st, host)
+    key = st.key(host)
+    os.chmod(key, 0o644)
+    try:
+        refused = False
+        deadline = time.monotonic() + 4
+        while not refused and time.monotonic() < deadline:
+            time.sleep(0.2)
+            try:
+                peer_serial(h, st, host)
+            except ssl.SSLError as e:
+                refused = "UNRECOGNIZED_NAME" in str(e) or "unrecognized name" in str(e)
+        assert refused, "a 0644 key is still used"
+        assert h.wait_log("readable by group or others (mode 0644"), h.log_text()
+        r = subprocess.run([str(HTTPSD), "-n", "--state", str(st.dir), "-c", str(h.config)],
+                           capture_output=True, text=True)
+        assert r.returncode == 1 and "mode 0644" in r.stderr, r.stderr
+    finally:
+        os.chmod(key, 0o600)
+    deadline = time.monotonic() + 4
+    ok = False
+    while not ok and time.monotonic() < deadline:
+        time.sleep(0.2)
+        try:
+            ok = bool(peer_serial(h, st, host))
+        except ssl.SSLError:
+            pass
+    assert ok, "the key is not used again after chmod 0600"
+
+
+def test_check_config(env, tmp_path):
+    st, h = env
+    r = subprocess.run([str(HTTPSD), "-n", "--state", str(st.dir), "-c", str(h.config)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout == "configuration OK\n", r.stderr
+    assert "4 certificates usable" in r.stderr
+    r = subprocess.run([str(HTTPSD), "-n", "--state", str(tmp_path / "none"), "-c",
+                        str(h.config)], capture_output=True, text=True)
+    assert r.returncode == 1 and "configuration OK" not in r.stdout
+    assert "certs" in r.stderr
+    bad = tmp_path / "bad.conf"
+    bad.write_text("httpsd:\n    max-header-size: 10\n")
+    r = subprocess.run([str(HTTPSD), "-n", "--state", str(st.dir), "-c", str(bad)],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "bad.conf:2" in r.stderr and "max-header-size" in r.stderr
+
+
+def test_timeouts(factory, tmp_path):
+    st = State(tmp_path)
+    st.issue(HOST)
+    st.put_body("example.com", BODY)
+    h = factory.start(st.dir, workers=1, config="httpsd:\n    header-timeout: 1\n"
+                                                "    idle-timeout: 1\n    access-log: no\n")
+    # No TLS at all, then a slow head: closed after header-timeout.
+    with socket.create_connection((HOST4, h.port), timeout=5) as raw:
+        t = wait_closed(raw, 4)
+        assert t is not None and 0.7 < t < 3, t
+    with h.tls(cafile=st.ca) as s:
+        s.sendall(b"GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: ")
+        t = wait_closed(s, 4)
+        assert t is not None and t < 3, t
+    # Idle keep-alive: closed after idle-timeout, not before.
+    with h.tls(cafile=st.ca) as s:
+        s.sendall(get_request())
+        assert read_response(s)[0] == 200
+        start = time.monotonic()
+        t = wait_closed(s, 4)
+        assert t is not None and 0.7 < time.monotonic() - start < 3
+    assert not any("access:" in l for l in h.log_lines())     # access-log: no
+
+
+def test_connections_per_address(factory, tmp_path):
+    st = State(tmp_path)
+    st.issue(HOST)
+    st.put_body("example.com", BODY)
+    h = factory.start(st.dir, workers=2, config="httpsd:\n    max-per-address: 2\n")
+    held = [h.tls(cafile=st.ca) for _ in range(2)]
+    try:
+        for s in held:
+            s.sendall(get_request())
+            assert read_response(s)[0] == 200
+        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+            extra = h.tls(cafile=st.ca)
+            extra.sendall(get_request())
+            read_response(extra)
+        held.pop().close()
+        deadline = time.monotonic() + 3
+        ok = False
+        while not ok and time.monotonic() < deadline:
+            try:
+                with h.tls(cafile=st.ca) as s:
+                    s.sendall(get_request())
+                    ok = read_response(s)[0] == 200
+            except (ssl.SSLError, ConnectionError, OSError):
+                time.sleep(0.1)
+        assert ok, "a slot freed by a close is not given to a new connection"
+    finally:
+        for s in held:
+            s.close()
