@@ -26,6 +26,8 @@ struct config {
 	uint32_t udp_max_size;            /* our EDNS payload size */
 	bool dnsd_chaos;                  /* answer CH TXT version.bind and id.server */
 	bool dnsd_query_log;              /* one log line per query */
+	uint32_t journal_max_size;        /* bytes of journal kept per zone */
+	uint32_t journal_max_age;         /* seconds a journal entry is kept */
 	char *path;                       /* the file read, or NULL when only defaults apply */
 };
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "dnsd/zonectl/zonectl.h"
 #include "shared/err.h"
+#include "shared/journal.h"
 
 #define ZONECTL_VERSION "0.1.0"
 
@@ -242,6 +243,7 @@ int main(int argc, char **argv)
 	if (lrc == 0 && c.d.n)
 		diag_print(&c.d, stderr);
 	c.policy = c.cfg.serial_policy;
+	journal_set_limits(c.cfg.journal_max_size, c.cfg.journal_max_age);
 	if (c.policy_name && serial_policy_parse(c.policy_name, &c.policy) != 0) {
 		rc = usage_error(cmd, "unknown serial policy '%s' (increment, dateserial, unixtime)",
 		                 c.policy_name);
