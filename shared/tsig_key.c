@@ -13,9 +13,11 @@
 int tsig_key_name(const char *text, uint8_t name[DNAME_MAX])
 {
 	static const uint8_t root[1] = { 0 };
-	/* Key names are plain names: no "@", no escapes, not the root. */
-	if (*text == 0 || strlen(text) >= TSIG_KEY_TEXT_MAX || strcmp(text, ".") == 0 ||
-	    strpbrk(text, "@\\ \t\"();") != NULL || dname_parse(name, text, root) <= 1)
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
+	/* Plain names only (letters, digits, - _ .): they go into other servers' configurations. */
+	size_t n = strlen(text);
+	if (n == 0 || n >= TSIG_KEY_TEXT_MAX || strspn(text, ok) != n || strcmp(text, ".") == 0 ||
+	    dname_parse(name, text, root) <= 1)
 		return -1;
 	dname_lower(name);
 	return 0;

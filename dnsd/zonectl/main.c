@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 	struct { const char *name; const char **val; } valued[] = {
 		{ "config", &c.config_path }, { "state", &c.state }, { "from", &c.from },
 		{ "origin", &c.origin }, { "output", &c.output }, { "serial-policy", &c.policy_name },
-		{ "key", &c.key },
+		{ "key", &c.key }, { "algorithm", &c.algorithm },
 	};
 	const char *used[16];
 	int nused = 0;

@@ -30,6 +30,7 @@ struct ctl {
 	char **args;                /* positional arguments after the command words */
 	int nargs;
 	const char *from, *origin, *output, *policy_name, *key;
+	const char *algorithm;      /* tsig add --algorithm */
 	char *ns[CTL_MAX_NS];
 	size_t nns;
 	enum serial_policy policy;  /* --serial-policy, else the configuration's */
@@ -83,5 +84,8 @@ int cmd_rr_set(struct ctl *c);
 int cmd_batch(struct ctl *c);
 int cmd_stats(struct ctl *c);
 int cmd_zone_secondaries(struct ctl *c);
+int cmd_tsig_add(struct ctl *c);
+int cmd_tsig_list(struct ctl *c);
+int cmd_tsig_del(struct ctl *c);
 
 #endif
