@@ -76,6 +76,12 @@ enum query_verdict query_parse(const uint8_t *pkt, size_t len, struct query *q)
 		uint16_t type = wire_get16(pkt + off), rdlen = wire_get16(pkt + off + 8);
 		if (off + 10 + rdlen > len)
 			return QUERY_FORMERR;
+		if (type == 250) {
+			/* RFC 8945 5.1: the TSIG is the last record; tsig_find() reads it in full. */
+			if (i + 1 != ar)
+				return QUERY_FORMERR;
+			q->has_tsig = true;
+		}
 		if (type == 41) {
 			/* RFC 6891 6.1.1: one OPT, owned by the root. */
 			if (q->edns || pkt[name] != 0)

@@ -93,6 +93,21 @@ void worker_log_query(struct worker *w, const struct sockaddr *peer, const struc
 	                            "REFUSED" }[info->rcode < 6 ? info->rcode : 2]);
 }
 
+void worker_log_refusal(const struct sockaddr *peer, const struct answer_info *info)
+{
+	char addr[INET6_ADDRSTRLEN] = "?", name[DNAME_STR_MAX] = "?";
+	if (info->why[0] == 0)
+		return;
+	if (peer->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, sizeof(addr));
+	else if (peer->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr, sizeof(addr));
+	if (info->qname)
+		dname_format(name, info->qname);
+	fprintf(stderr, "dnsd: %s: %s for %s (%s)\n", name,
+	        info->transfer ? "transfer refused" : "TSIG check failed", addr, info->why);
+}
+
 bool worker_txn(struct worker *w)
 {
 	if (!w->store_ok)

@@ -82,6 +82,8 @@ void tcp_close_all(struct worker *w);
 /* One log line for a query, when query-log is on. */
 void worker_log_query(struct worker *w, const struct sockaddr *peer, const struct answer_info *info,
                       bool tcp);
+/* The log line of a refused transfer or a failed TSIG check (info->why), when there is one. */
+void worker_log_refusal(const struct sockaddr *peer, const struct answer_info *info);
 /* The read transaction for a batch of queries: renewed on first use, reset at the end. */
 bool worker_txn(struct worker *w);
 void worker_txn_done(struct worker *w);
