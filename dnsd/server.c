@@ -223,6 +223,10 @@ int server_run(struct server *s)
 	uv_signal_start(&intr, on_signal, SIGINT);
 	uv_timer_init(&loop, &stats);
 	stats.data = s;
+	if ((rc = notify_start(&s->notify, &loop, s->st)) != 0) {
+		fprintf(stderr, "dnsd: NOTIFY cannot start: %s\n", ls_strerror(rc));
+		return rc;
+	}
 	uv_timer_start(&stats, on_stats, STATS_INTERVAL_MS, STATS_INTERVAL_MS);
 	for (size_t i = 0; i < s->nworkers; i++)
 		if ((rc = uv_thread_create(&s->w[i].thread, worker_main, &s->w[i])) != 0)
@@ -242,6 +246,7 @@ int server_run(struct server *s)
 	uv_walk(&loop, close_handle, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
+	notify_free(&s->notify);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 #include "dnsd/answer.h"
+#include "dnsd/notify.h"
 #include "dnsd/stats.h"
 #include "shared/config.h"
 #include "shared/store.h"
@@ -65,6 +66,7 @@ struct server {
 	struct worker *w;
 	size_t nworkers;
 	char *stats_path;
+	struct notifier notify;          /* NOTIFY out, on the main loop */
 };
 
 /* Parses "A.B.C.D:PORT" or "[v6]:PORT". */
