@@ -10,9 +10,16 @@
 
 #define VAL_FIXED 4                  /* tag, version, algorithm, secret length */
 
+static const uint8_t root[1] = { 0 };
+
+/* Keys are names in lookup format, so a cursor lists them in DNS order. */
+static int key_of(uint8_t k[DNAME_LF_MAX], const uint8_t *name)
+{
+	return dname_lf(k, name, root);
+}
+
 int tsig_key_name(const char *text, uint8_t name[DNAME_MAX])
 {
-	static const uint8_t root[1] = { 0 };
 	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
 	/* Plain names only (letters, digits, - _ .): they go into other servers' configurations. */
 	size_t n = strlen(text);
@@ -58,15 +65,15 @@ int tsig_key_secret_text(const struct tsig_key *k, char out[TSIG_SECRET_TEXT_MAX
 	return 0;
 }
 
-static int decode(const uint8_t *name, size_t nlen, const MDB_val *v, struct tsig_key *k)
+static int decode(const MDB_val *key, const MDB_val *v, struct tsig_key *k)
 {
 	const uint8_t *p = v->mv_data;
+	memset(k, 0, sizeof(*k));
 	if (v->mv_size < VAL_FIXED || p[0] != TSIG_KEY_TAG || p[1] != TSIG_KEY_VERSION ||
 	    p[3] > TSIG_SECRET_MAX || v->mv_size != VAL_FIXED + (size_t)p[3] ||
-	    tsig_alg_mac_len((enum tsig_alg)p[2]) == 0 || dname_wire_len(name, nlen) != (int)nlen)
+	    tsig_alg_mac_len((enum tsig_alg)p[2]) == 0 || key->mv_size > DNAME_LF_MAX ||
+	    dname_from_lf(k->name, key->mv_data, key->mv_size, root) < 0)
 		return LS_ESTORE;
-	memset(k, 0, sizeof(*k));
-	memcpy(k->name, name, nlen);
 	k->alg = (enum tsig_alg)p[2];
 	k->secret_len = p[3];
 	memcpy(k->secret, p + VAL_FIXED, k->secret_len);
@@ -75,10 +82,12 @@ static int decode(const uint8_t *name, size_t nlen, const MDB_val *v, struct tsi
 
 int tsig_key_get(struct store_txn *t, const uint8_t *name, struct tsig_key *out)
 {
-	MDB_val v;
-	size_t nl = (size_t)dname_wire_len(name, DNAME_MAX);
-	int rc = store_get(t, STORE_TSIG, name, nl, &v);
-	return rc ? rc : decode(name, nl, &v, out);
+	uint8_t k[DNAME_LF_MAX];
+	MDB_val key, v;
+	key.mv_size = (size_t)key_of(k, name);
+	key.mv_data = k;
+	int rc = store_get(t, STORE_TSIG, k, key.mv_size, &v);
+	return rc ? rc : decode(&key, &v, out);
 }
 
 void tsig_key_put(struct store_txn *t, const struct tsig_key *k)
@@ -89,19 +98,20 @@ void tsig_key_put(struct store_txn *t, const struct tsig_key *k)
 	v[2] = (uint8_t)k->alg;
 	v[3] = (uint8_t)k->secret_len;
 	memcpy(v + VAL_FIXED, k->secret, k->secret_len);
-	store_put(t, STORE_TSIG, k->name, (size_t)dname_wire_len(k->name, DNAME_MAX), v,
-	          VAL_FIXED + k->secret_len, 0);
+	uint8_t key[DNAME_LF_MAX];
+	store_put(t, STORE_TSIG, key, (size_t)key_of(key, k->name), v, VAL_FIXED + k->secret_len, 0);
 	mbedtls_platform_zeroize(v, sizeof(v));
 }
 
 int tsig_key_del(struct store_txn *t, const uint8_t *name)
 {
+	uint8_t k[DNAME_LF_MAX];
 	MDB_val v;
-	size_t nl = (size_t)dname_wire_len(name, DNAME_MAX);
-	int rc = store_get(t, STORE_TSIG, name, nl, &v);
+	size_t kl = (size_t)key_of(k, name);
+	int rc = store_get(t, STORE_TSIG, k, kl, &v);
 	if (rc)
 		return rc;
-	store_del(t, STORE_TSIG, name, nl);
+	store_del(t, STORE_TSIG, k, kl);
 	return t->err;
 }
 
@@ -114,7 +124,7 @@ int tsig_key_list(struct store_txn *t, int (*fn)(const struct tsig_key *k, void 
 	if (rc)
 		return rc;
 	for (int op = MDB_FIRST; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0; op = MDB_NEXT) {
-		rc = k.mv_size > DNAME_MAX ? LS_ESTORE : decode(k.mv_data, k.mv_size, &v, &key);
+		rc = decode(&k, &v, &key);
 		if (rc != 0 || (rc = fn(&key, ctx)) != 0)
 			break;
 	}
