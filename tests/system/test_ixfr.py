@@ -3,7 +3,7 @@ zone when the journal (bounded by zones.journal-max-size) does not reach back; a
 IXFR answers compared record by record with a Knot primary given the same changes."""
 from conftest import write
 from dnsd_helpers import HOST4, dnsd_factory  # noqa: F401
-from xfr_helpers import KnotPrimary, kdig, records
+from xfr_helpers import KnotPrimary, kdig, records, wait_log
 
 ZONE = "example.com."
 BASE = """$ORIGIN example.com.
@@ -74,7 +74,7 @@ def test_ixfr_and_axfr_match_knot(dnsd_factory, zc, tmp_path):
         assert sorted(ours) == sorted(theirs) and len(ours) == 9 + 1
     finally:
         knot.stop()
-    assert any("IXFR, serial 100 -> 103, 3 changes" in l for l in d.log), d.log_text()
+    assert wait_log(d, "IXFR, serial 100 -> 103, 3 changes"), d.log_text()
 
 
 def test_journal_gap_falls_back_to_the_whole_zone(dnsd_factory, zc, tmp_path):
@@ -95,8 +95,8 @@ def test_journal_gap_falls_back_to_the_whole_zone(dnsd_factory, zc, tmp_path):
     recs = ixfr(d.port, 100)
     assert recs[0][2] == "SOA" and recs[1][2] != "SOA" and recs[-1] == recs[0]
     assert sorted(recs[:-1]) == sorted(axfr(d.port)[:-1]) and len(recs) == 7 + 4 + 1
-    assert any("IXFR, full zone at serial 104 (the journal does not reach serial 100)" in l
-               for l in d.log), d.log_text()
+    assert wait_log(d, "IXFR, full zone at serial 104 (the journal does not reach serial 100)"), \
+        d.log_text()
     # The newest change is still there as a difference.
     sets = changesets(ixfr(d.port, 103))
     assert [(s[0], s[2]) for s in sets] == [(103, 104)] and sets[0][3][0][0] == "big.example.com."

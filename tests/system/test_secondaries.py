@@ -5,7 +5,7 @@ import re
 
 from conftest import write
 from dnsd_helpers import HOST4, dnsd_factory  # noqa: F401
-from xfr_helpers import KnotSecondary, NsdSecondary, kdig, make_key
+from xfr_helpers import KnotSecondary, NsdSecondary, kdig, make_key, wait_log
 
 ZONE = "example.com."
 
@@ -57,8 +57,9 @@ def test_nsd_and_knot_with_tsig_get_changes_by_notify_and_ixfr(dnsd_factory, zc,
             assert any("NOTIFY to %s, serial 11, TSIG key xfr-key" % s.address in l
                        for l in d.log), d.log_text()
         for s in (knot, nsd):
-            assert _wait_log(d, "NOTIFY to %s answered (serial 11)" % s.address), d.log_text()
+            assert wait_log(d, "NOTIFY to %s answered (serial 11)" % s.address), d.log_text()
         # ... and both came for the difference only: one IXFR each, one change.
+        assert wait_log(d, "IXFR, serial 10 -> 11, 1 change")
         ixfrs = [l for l in d.log if "IXFR, serial 10 -> 11, 1 change" in l]
         assert len(ixfrs) == 2, d.log_text()
         assert "IXFR" in knot.log() and "serial 10 -> 11" in knot.log(), knot.log()[-2000:]
@@ -67,16 +68,6 @@ def test_nsd_and_knot_with_tsig_get_changes_by_notify_and_ixfr(dnsd_factory, zc,
     finally:
         knot.stop()
         nsd.stop()
-
-
-def _wait_log(d, text, timeout=10):
-    import time
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(text in l for l in d.log):
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_secondary_down_during_notify_catches_up(dnsd_factory, zc, tmp_path):
@@ -91,12 +82,12 @@ def test_secondary_down_during_notify_catches_up(dnsd_factory, zc, tmp_path):
         knot.wait_serial(20)
         knot.stop()
         zc.ok("rr", "add", ZONE, "new 300 IN TXT \"made while the secondary was down\"")
-        assert _wait_log(d, "NOTIFY to %s, serial 21" % knot.address), d.log_text()
+        assert wait_log(d, "NOTIFY to %s, serial 21" % knot.address), d.log_text()
         knot.start()          # from its own copy at serial 20
         knot.wait_serial(21)
         assert kdig("@" + HOST4, "-p", knot.port, "new." + ZONE, "TXT", "+short").strip() == \
             '"made while the secondary was down"'
         # It caught up with the difference, not the whole zone.
-        assert any("IXFR, serial 20 -> 21, 1 change" in l for l in d.log), d.log_text()
+        assert wait_log(d, "IXFR, serial 20 -> 21, 1 change"), d.log_text()
     finally:
         knot.stop()

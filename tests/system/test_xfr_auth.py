@@ -19,7 +19,7 @@ import pytest
 
 from conftest import write
 from dnsd_helpers import HOST4, dnsd_factory  # noqa: F401
-from xfr_helpers import make_key
+from xfr_helpers import make_key, wait_log
 
 ZONE = "example.com."
 HOSTS = 3000              # enough records for several messages
@@ -112,7 +112,7 @@ def server(dnsd_factory, zc, tmp_path):
 
 
 def refused_line(d, addr, why):
-    return any("dnsd: example.com.: transfer refused for %s (%s)" % (addr, why) in l for l in d.log)
+    return wait_log(d, "dnsd: example.com.: transfer refused for %s (%s)" % (addr, why))
 
 
 def test_signed_axfr_every_message_signed(server):

@@ -62,6 +62,17 @@ def records(kdig_text):
     return out
 
 
+def wait_log(d, text, timeout=5):
+    """True once a line of dnsd d's log contains text (its stderr is read by another thread)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if any(text in l for l in list(d.log)):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
 def soa_serial(port, zone="example.com.", host=HOST4):
     """The zone's SOA serial at host:port over UDP, or None when it does not answer it."""
     try:
