@@ -320,7 +320,7 @@ size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_op
 	info->transfer = q.qtype == T_AXFR || q.qtype == T_IXFR;
 	if (q.has_tsig) {
 		/* Checked before anything else; the answer keeps room for its own TSIG. */
-		now = (uint64_t)time(NULL);
+		now = o->now ? o->now : (uint64_t)time(NULL);
 		signer_check(&sg, t, in, inlen, now);
 		size_t room = signer_room(&sg);
 		b.p.cap = b.p.cap - b.p.len > room ? b.p.cap - room : b.p.len;

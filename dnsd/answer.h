@@ -17,6 +17,7 @@ struct answer_opts {
 	uint16_t udp_max;            /* our EDNS payload size (default 1232) */
 	bool chaos;                  /* answer CH TXT version.bind, id.server */
 	const char *version, *identity;
+	uint64_t now;                /* a fixed clock for TSIG checks (tests); 0: the real one */
 };
 
 /* What happened, for the counters. */
