@@ -36,6 +36,9 @@ struct xfr {
 	uint64_t records, messages;
 	struct rrset_view soa;
 	char what[XFR_WHY_MAX];
+	/* Owner compression inside the current message (see put_rr). */
+	size_t apex_len, apex_off, prev_off, prev_len;
+	uint8_t prev[DNAME_MAX];
 };
 
 static bool apex_soa(MDB_val *k)
@@ -139,6 +142,7 @@ struct xfr *xfr_start(struct store *st, const uint8_t *msg, size_t len, const st
 	x->qlen = q->question_end - PKT_HDR;
 	memcpy(x->question, msg + PKT_HDR, x->qlen);
 	x->id = q->id;
+	x->apex_len = (size_t)dname_wire_len(x->z.apex, DNAME_MAX);
 	plan(x, q, current);
 	return x;
 fail:
@@ -146,28 +150,50 @@ fail:
 	return NULL;
 }
 
-static bool put_rr(struct pkt *p, const uint8_t *owner, uint16_t type, uint32_t ttl,
-                   const uint8_t *rd, uint16_t rdlen)
+/*
+ * One record. Owners are compressed the cheap way a transfer allows, records coming name by
+ * name: the previous owner again is a pointer to it; any other owner is its labels below the
+ * apex and a pointer to the apex (the question's name, or the first owner in full). General
+ * suffix matching (pkt_put_name) costs more than all the rest of a transfer.
+ */
+static bool put_rr(struct xfr *x, struct pkt *p, const uint8_t *owner, uint16_t type,
+                   uint32_t ttl, const uint8_t *rd, uint16_t rdlen)
 {
-	size_t start = p->len;
-	if (!pkt_put_name(p, owner) || !pkt_put16(p, type) || !pkt_put16(p, 1) ||
-	    !pkt_put32(p, ttl) || !pkt_put16(p, rdlen) || !pkt_put(p, rd, rdlen)) {
+	size_t start = p->len, ol = (size_t)dname_wire_len(owner, DNAME_MAX), head = ol, target = 0;
+	bool below = ol >= x->apex_len && dname_is_sub(owner, x->z.apex);
+	if (x->prev_off && ol == x->prev_len && memcmp(owner, x->prev, ol) == 0) {
+		head = 0;
+		target = x->prev_off;
+	} else if (x->apex_off && below) {
+		head = ol - x->apex_len;
+		target = x->apex_off;
+	}
+	if (!pkt_put(p, owner, head) || (target && !pkt_put16(p, (uint16_t)(0xc000 | target))) ||
+	    !pkt_put16(p, type) || !pkt_put16(p, 1) || !pkt_put32(p, ttl) || !pkt_put16(p, rdlen) ||
+	    !pkt_put(p, rd, rdlen)) {
 		pkt_rewind(p, start);
-		p->full = false;
 		return false;
 	}
+	if (head > 0 && start < 0x4000) {
+		x->prev_off = start;
+		x->prev_len = ol;
+		memcpy(x->prev, owner, ol);
+	}
+	if (!target && below && x->apex_off == 0 && start + ol - x->apex_len < 0x4000)
+		x->apex_off = start + ol - x->apex_len;
 	return true;
 }
 
 /* One record into the message; the first record of a message may take it up to 64 KiB. */
-static bool emit(struct pkt *p, size_t largest, uint16_t *an, const uint8_t *owner,
-                 uint16_t type, uint32_t ttl, const uint8_t *rd, uint16_t rdlen)
+static bool emit(struct xfr *x, struct pkt *p, size_t largest, uint16_t *an,
+                 const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rd,
+                 uint16_t rdlen)
 {
-	if (!put_rr(p, owner, type, ttl, rd, rdlen)) {
+	if (!put_rr(x, p, owner, type, ttl, rd, rdlen)) {
 		if (*an > 0 || p->cap >= largest)
 			return false;
 		p->cap = largest;
-		if (!put_rr(p, owner, type, ttl, rd, rdlen))
+		if (!put_rr(x, p, owner, type, ttl, rd, rdlen))
 			return false;
 	}
 	(*an)++;
@@ -180,7 +206,7 @@ static bool put_soa(struct xfr *x, struct pkt *p, size_t largest, uint16_t *an)
 	uint16_t rdlen;
 	size_t pos = 0;
 	return rrset_next(&x->soa, &pos, &rd, &rdlen) &&
-	       emit(p, largest, an, x->z.apex, T_SOA, x->soa.ttl, rd, rdlen);
+	       emit(x, p, largest, an, x->z.apex, T_SOA, x->soa.ttl, rd, rdlen);
 }
 
 /* RRsets in key order from the cursor; false when the message is full. */
@@ -216,7 +242,7 @@ static bool put_records(struct xfr *x, struct pkt *p, size_t largest, uint16_t *
 		uint16_t rdlen;
 		size_t pos = x->pos;
 		while (rrset_next(&view, &pos, &rd, &rdlen)) {
-			if (!emit(p, largest, an, x->owner, type, view.ttl, rd, rdlen))
+			if (!emit(x, p, largest, an, x->owner, type, view.ttl, rd, rdlen))
 				return false;
 			x->pos = pos;
 			x->records++;
@@ -256,7 +282,7 @@ static bool put_journal(struct xfr *x, struct pkt *p, size_t largest, uint16_t *
 			x->seq++;
 			continue;
 		}
-		if (!emit(p, largest, an, rr.owner, rr.type, rr.ttl, rr.rdata, rr.rdlen))
+		if (!emit(x, p, largest, an, rr.owner, rr.type, rr.ttl, rr.rdata, rr.rdlen))
 			return false;
 		x->jpos = pos;
 		x->records++;
@@ -278,10 +304,11 @@ size_t xfr_next(struct xfr *x, uint8_t *out, size_t cap)
 	pkt_put(&p, hdr, PKT_HDR);
 	pkt_set16(&p, 0, x->id);
 	pkt_set16(&p, 2, 0x8400);    /* QR, AA */
+	x->apex_off = x->prev_off = 0;
 	if (x->messages == 0) {      /* the question goes in the first message only */
 		pkt_put(&p, x->question, x->qlen);
-		pkt_note_name(&p, PKT_HDR);
 		pkt_set16(&p, 4, 1);
+		x->apex_off = PKT_HDR;   /* its name is the apex */
 	}
 	if (x->state == X_SOA) {
 		if (!put_soa(x, &p, largest, &an))
