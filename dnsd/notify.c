@@ -2,7 +2,7 @@
  * NOTIFY out. Writers are other processes (zonectl, the publish step), so dnsd learns of
  * changes by reading the history every NOTIFY_POLL_MS; each changed zone's secondaries get a
  * NOTIFY (SOA question, AA, the SOA in answer, TSIG when their entry names a key), resent
- * with back-off until they answer or NOTIFY_TRIES sends went unanswered.
+ * with back-off (1, 2, 4, 4 s) until they answer or NOTIFY_TRIES sends went unanswered.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -207,8 +207,9 @@ static void send_due(struct notifier *n, struct store_txn *t, uint64_t now)
 			fprintf(stderr, "dnsd: %s: NOTIFY to %s, serial %u%s%s%s\n", zone, p->text, p->serial,
 			        p->key[0] ? ", TSIG key " : "", p->key,
 			        rc < 0 ? (rc == UV_EAFNOSUPPORT ? " (no IPv6 socket)" : " (send failed)") : "");
+		uint64_t wait = (uint64_t)NOTIFY_RETRY_MS << p->tries;
+		p->due = now + (wait < NOTIFY_RETRY_MAX_MS ? wait : NOTIFY_RETRY_MAX_MS);
 		p->tries++;
-		p->due = now + ((uint64_t)NOTIFY_RETRY_MS << (p->tries - 1));
 	}
 }
 

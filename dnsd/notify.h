@@ -13,6 +13,7 @@
 #define NOTIFY_POLL_MS 250           /* how often the history is read */
 #define NOTIFY_TRIES 5               /* sends to one secondary before giving up */
 #define NOTIFY_RETRY_MS 1000         /* the first wait for an answer; doubled after each try */
+#define NOTIFY_RETRY_MAX_MS 4000     /* ... up to this: 1, 2, 4, 4, 4 s, then give up */
 #define NOTIFY_MAX_PENDING 2048      /* secondaries waiting for a NOTIFY at once */
 #define NOTIFY_MAX_HISTORY 4096      /* history entries read per poll */
 #define NOTIFY_MSG_MAX 2048          /* question, SOA and TSIG */

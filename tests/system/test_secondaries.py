@@ -2,6 +2,14 @@
 zonectl reaches them by NOTIFY and IXFR; a secondary that was down when the NOTIFY went out
 catches up when it is back."""
 import re
+import socket
+import time
+
+import dns.flags
+import dns.message
+import dns.opcode
+import dns.rdatatype
+import dns.tsig
 
 from conftest import write
 from dnsd_helpers import HOST4, dnsd_factory  # noqa: F401
@@ -91,3 +99,39 @@ def test_secondary_down_during_notify_catches_up(dnsd_factory, zc, tmp_path):
         assert wait_log(d, "IXFR, serial 20 -> 21, 1 change"), d.log_text()
     finally:
         knot.stop()
+
+
+def test_unanswered_notify_backs_off_then_gives_up(dnsd_factory, zc, tmp_path):
+    """A secondary that never answers: five signed NOTIFYs, 1, 2, 4 and 4 s apart, then a log
+    line 4 s after the last. (About 15 s: the back-off is the point.)"""
+    load(zc, tmp_path, zone_text(serial=30))
+    name, alg, secret = make_key(zc, "k3", "hmac-sha1")
+    key = dns.tsig.Key(name + ".", secret, alg)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.5", 0))
+    sock.settimeout(0.5)
+    addr = "127.0.0.5:%d" % sock.getsockname()[1]
+    zc.ok("zone", "secondaries", ZONE, "add", addr, "--key", "k3")
+    d = dnsd_factory.start(zones=())
+    try:
+        zc.ok("rr", "add", ZONE, "x 300 IN A 192.0.2.77")
+        arrivals = []
+        deadline = time.monotonic() + 25
+        while time.monotonic() < deadline and len(arrivals) < 6:
+            try:
+                wire, _ = sock.recvfrom(4096)
+            except socket.timeout:
+                if wait_log(d, "NOTIFY to %s not answered after 5 tries (serial 31)" % addr, 0):
+                    break
+                continue
+            arrivals.append(time.monotonic())
+            m = dns.message.from_wire(wire, keyring={key.name: key})   # checks the TSIG
+            assert m.opcode() == dns.opcode.NOTIFY and m.flags & dns.flags.AA and m.had_tsig
+            assert m.question[0].rdtype == dns.rdatatype.SOA and m.answer[0][0].serial == 31
+    finally:
+        sock.close()
+    gaps = [round(b - a, 1) for a, b in zip(arrivals, arrivals[1:])]
+    assert len(arrivals) == 5, gaps
+    for got, want in zip(gaps, (1, 2, 4, 4)):
+        assert want - 0.3 <= got <= want + 0.6, gaps
+    assert wait_log(d, "NOTIFY to %s not answered after 5 tries (serial 31)" % addr), d.log_text()
