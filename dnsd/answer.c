@@ -1,5 +1,6 @@
 /* Answer assembly: sections from stored wire RDATA, compression, negative answers, referrals, TC. */
 #include <string.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <time.h>
 #include "dnsd/answer.h"
@@ -291,7 +292,8 @@ size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_op
 	struct signer sg;
 	uint64_t now = 0;
 	sg.present = false;
-	memset(info, 0, sizeof(*info));
+	memset(info, 0, offsetof(struct answer_info, why));    /* why: only its first byte */
+	info->why[0] = 0;
 	enum query_verdict v = query_parse(in, inlen, &q);
 	if (v == QUERY_DROP) {
 		info->dropped = true;
