@@ -74,16 +74,25 @@ int server_bind(struct server *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* The client's address as text, for log lines ("?" when it is neither IPv4 nor IPv6). */
+static const char *addr_text(const struct sockaddr *peer, char addr[INET6_ADDRSTRLEN])
+{
+	strcpy(addr, "?");
+	if (peer->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, INET6_ADDRSTRLEN);
+	else if (peer->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr,
+		          INET6_ADDRSTRLEN);
+	return addr;
+}
+
 void worker_log_query(struct worker *w, const struct sockaddr *peer, const struct answer_info *info,
                       bool tcp)
 {
-	char addr[INET6_ADDRSTRLEN] = "?", name[DNAME_STR_MAX] = "-", type[16];
+	char addr[INET6_ADDRSTRLEN], name[DNAME_STR_MAX] = "-", type[16];
 	if (!w->srv->cfg->dnsd_query_log)
 		return;
-	if (peer->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, sizeof(addr));
-	else if (peer->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr, sizeof(addr));
+	addr_text(peer, addr);
 	if (info->qname)
 		dname_format(name, info->qname);
 	fprintf(stderr, "dnsd: query: %s %s %s %s %s\n", addr, tcp ? "tcp" : "udp", name,
@@ -95,17 +104,14 @@ void worker_log_query(struct worker *w, const struct sockaddr *peer, const struc
 
 void worker_log_refusal(const struct sockaddr *peer, const struct answer_info *info)
 {
-	char addr[INET6_ADDRSTRLEN] = "?", name[DNAME_STR_MAX] = "?";
+	char addr[INET6_ADDRSTRLEN], name[DNAME_STR_MAX] = "?";
 	if (info->why[0] == 0)
 		return;
-	if (peer->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, sizeof(addr));
-	else if (peer->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr, sizeof(addr));
 	if (info->qname)
 		dname_format(name, info->qname);
 	fprintf(stderr, "dnsd: %s: %s for %s (%s)\n", name,
-	        info->transfer ? "transfer refused" : "TSIG check failed", addr, info->why);
+	        info->transfer ? "transfer refused" : "TSIG check failed", addr_text(peer, addr),
+	        info->why);
 }
 
 bool worker_txn(struct worker *w)

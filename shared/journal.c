@@ -189,57 +189,37 @@ void journal_put(struct store_txn *t, uint32_t zone_id, uint64_t seq,
 	meta_put(t, zone_id, &info);
 }
 
-static int rr_read(const uint8_t *p, size_t len, size_t *pos, struct arena *a, struct rr *rr)
-{
-	int ol = dname_wire_len(p + *pos, len - *pos);
-	if (ol < 0 || *pos + (size_t)ol + 10 > len)
-		return -1;
-	const uint8_t *h = p + *pos + ol;
-	rr->type = wire_get16(h);
-	rr->ttl = wire_get32(h + 4);
-	rr->rdlen = wire_get16(h + 8);
-	if (*pos + (size_t)ol + 10 + rr->rdlen > len)
-		return -1;
-	rr->owner = arena_dup(a, p + *pos, (size_t)ol);
-	rr->rdata = arena_dup(a, h + 10, rr->rdlen);
-	rr->file = NULL;
-	rr->line = 0;
-	*pos += (size_t)ol + 10 + rr->rdlen;
-	return rr->owner && (rr->rdata || rr->rdlen == 0) ? 0 : -1;
-}
-
 int journal_get(struct store_txn *t, uint32_t zone_id, uint64_t seq, struct arena *a,
                 struct journal_entry *out)
 {
-	uint8_t k[12];
-	MDB_val v;
-	key(k, zone_id, seq);
-	int rc = store_get(t, STORE_JOURNAL, k, sizeof(k), &v);
+	struct journal_view v;
+	int rc = journal_view(t, zone_id, seq, &v);
 	if (rc)
 		return rc;
-	const uint8_t *p = v.mv_data;
-	if (v.mv_size < JOURNAL_HDR || p[0] != JOURNAL_TAG || p[1] != JOURNAL_VERSION)
-		return LS_ESTORE;
-	out->from_serial = wire_get32(p + 4);
-	out->to_serial = wire_get32(p + 8);
-	out->time = (int64_t)wire_get64(p + 12);
-	out->ndel = wire_get32(p + 20);
-	out->nadd = wire_get32(p + 24);
+	out->from_serial = v.from_serial;
+	out->to_serial = v.to_serial;
+	out->time = v.time;
+	out->ndel = v.ndel;
+	out->nadd = v.nadd;
 	/* Each record takes at least 11 bytes: bound the counts by the value size. */
-	if (out->ndel + out->nadd > v.mv_size / 11)
+	if (out->ndel + out->nadd > v.len / 11)
 		return LS_ESTORE;
 	out->del = arena_alloc(a, (out->ndel + 1) * sizeof(struct rr));
 	out->add = arena_alloc(a, (out->nadd + 1) * sizeof(struct rr));
 	if (out->del == NULL || out->add == NULL)
 		return -ENOMEM;
 	size_t pos = JOURNAL_HDR;
-	for (size_t i = 0; i < out->ndel; i++)
-		if (rr_read(p, v.mv_size, &pos, a, &out->del[i]))
+	for (size_t i = 0; i < out->ndel + out->nadd; i++) {
+		struct rr *rr = i < out->ndel ? &out->del[i] : &out->add[i - out->ndel];
+		if (journal_view_next(&v, &pos, rr) != 1)
 			return LS_ESTORE;
-	for (size_t i = 0; i < out->nadd; i++)
-		if (rr_read(p, v.mv_size, &pos, a, &out->add[i]))
-			return LS_ESTORE;
-	return pos == v.mv_size ? 0 : LS_ESTORE;
+		/* Copies: the caller keeps them past the transaction. */
+		rr->owner = arena_dup(a, rr->owner, (size_t)dname_wire_len(rr->owner, DNAME_MAX));
+		rr->rdata = rr->rdlen ? arena_dup(a, rr->rdata, rr->rdlen) : rr->rdata;
+		if (rr->owner == NULL || rr->rdata == NULL)
+			return -ENOMEM;
+	}
+	return pos == v.len ? 0 : LS_ESTORE;
 }
 
 int journal_view(struct store_txn *t, uint32_t zone_id, uint64_t seq, struct journal_view *out)

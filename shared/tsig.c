@@ -51,22 +51,6 @@ static enum tsig_alg alg_of_wire(const uint8_t *w)
 	return TSIG_ALG_UNKNOWN;
 }
 
-/* Offset after the (possibly compressed) name at off, or 0. */
-static size_t skip_name(const uint8_t *m, size_t len, size_t off)
-{
-	for (int n = 0; n < MAX_LABELS && off < len; n++) {
-		uint8_t l = m[off];
-		if (l == 0)
-			return off + 1;
-		if ((l & 0xc0) == 0xc0)
-			return off + 2 <= len ? off + 2 : 0;
-		if (l > DNAME_LABEL_MAX)
-			return 0;
-		off += (size_t)l + 1;
-	}
-	return 0;
-}
-
 /* Decompresses the name at off into out (lower case): pointers may only point backwards. */
 static int read_name(const uint8_t *m, size_t len, size_t off, uint8_t out[DNAME_MAX])
 {
@@ -103,14 +87,14 @@ int tsig_find(const uint8_t *msg, size_t len, struct tsig_rr *out)
 	              wire_get16(msg + 8) + wire_get16(msg + 10);
 	size_t off = HDR;
 	for (uint32_t i = 0; i < qd; i++) {
-		off = skip_name(msg, len, off);
+		off = dname_skip(msg, len, off);
 		if (off == 0 || off + 4 > len)
 			return LS_EPARSE;
 		off += 4;
 	}
 	for (uint32_t i = 0; i < rrs; i++) {
 		size_t start = off;
-		off = skip_name(msg, len, off);
+		off = dname_skip(msg, len, off);
 		if (off == 0 || off + 10 > len)
 			return LS_EPARSE;
 		uint16_t type = wire_get16(msg + off), rdlen = wire_get16(msg + off + 8);

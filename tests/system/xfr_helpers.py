@@ -159,6 +159,22 @@ class Server:
             self.name, got, timeout, serial, self.log()[-3000:]), pytrace=False)
 
 
+def knot_head(host, port, workdir, logfile):
+    """The server, database and log sections every knotd of the tests starts with."""
+    return f"""server:
+    listen: {host}@{port}
+    rundir: "{workdir}"
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "{workdir}"
+log:
+  - target: "{logfile}"
+    any: info
+"""
+
+
 def key_knot(key):
     return "key:\n  - id: %s\n    algorithm: %s\n    secret: %s\n" % key if key else ""
 
@@ -175,17 +191,7 @@ class KnotSecondary(Server):
         zone_lines = "".join("  - domain: %s\n    master: primary\n    acl: notify_from_primary\n"
                              % z for z in zones)
         self.conf = self.dir / "knot.conf"
-        self.conf.write_text(f"""server:
-    listen: {host}@{self.port}
-    rundir: "{self.dir}"
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: "{self.dir}"
-log:
-  - target: "{self.logfile}"
-    any: info
+        self.conf.write_text(knot_head(host, self.port, self.dir, self.logfile) + f"""\
 {key_knot(key)}remote:
   - id: primary
     address: {HOST4}@{primary_port}
@@ -257,19 +263,9 @@ class KnotPrimary(Server):
         self.zone = zone
         self.sock = self.dir / "knot.sock"
         self.conf = self.dir / "knot.conf"
-        self.conf.write_text(f"""server:
-    listen: {HOST4}@{self.port}
-    rundir: "{self.dir}"
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: "{self.dir}"
+        self.conf.write_text(knot_head(HOST4, self.port, self.dir, self.logfile) + f"""\
 control:
     listen: "{self.sock}"
-log:
-  - target: "{self.logfile}"
-    any: info
 acl:
   - id: xfr
     address: {HOST4}
