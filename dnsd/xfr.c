@@ -150,11 +150,40 @@ fail:
 	return NULL;
 }
 
+/* RDATA; names in it of the RFC 1035 types (RFC 3597 4) that lie below the apex point to it. */
+static bool put_rdata(struct xfr *x, struct pkt *p, uint16_t type, const uint8_t *rd,
+                      uint16_t len)
+{
+	size_t pre = 0, names = 0, off;
+	switch (type) {
+	case T_NS: case T_CNAME: case 12 /* PTR */: names = 1; break;
+	case T_MX: pre = 2; names = 1; break;
+	case T_SOA: names = 2; break;
+	}
+	if (names == 0 || x->apex_off == 0 || len < pre)
+		return pkt_put(p, rd, len);
+	if (!pkt_put(p, rd, pre))
+		return false;
+	for (off = pre; names > 0; names--) {
+		int nl = dname_wire_len(rd + off, len - off);
+		if (nl < 0)
+			break;               /* stored data is checked; should it not be, copy it as is */
+		bool below = (size_t)nl >= x->apex_len && dname_is_sub(rd + off, x->z.apex);
+		size_t head = below ? (size_t)nl - x->apex_len : (size_t)nl;
+		if (!pkt_put(p, rd + off, head) ||
+		    (below && !pkt_put16(p, (uint16_t)(0xc000 | x->apex_off))))
+			return false;
+		off += (size_t)nl;
+	}
+	return pkt_put(p, rd + off, len - off);
+}
+
 /*
- * One record. Owners are compressed the cheap way a transfer allows, records coming name by
- * name: the previous owner again is a pointer to it; any other owner is its labels below the
- * apex and a pointer to the apex (the question's name, or the first owner in full). General
- * suffix matching (pkt_put_name) costs more than all the rest of a transfer.
+ * One record. Names are compressed the cheap way a transfer allows, records coming name by
+ * name: the previous owner again is a pointer to it; any other owner, and names in RDATA, are
+ * their labels below the apex and a pointer to the apex (the question's name, or the first
+ * owner in full). General suffix matching (pkt_put_name) costs more than all the rest of a
+ * transfer.
  */
 static bool put_rr(struct xfr *x, struct pkt *p, const uint8_t *owner, uint16_t type,
                    uint32_t ttl, const uint8_t *rd, uint16_t rdlen)
@@ -169,11 +198,16 @@ static bool put_rr(struct xfr *x, struct pkt *p, const uint8_t *owner, uint16_t 
 		target = x->apex_off;
 	}
 	if (!pkt_put(p, owner, head) || (target && !pkt_put16(p, (uint16_t)(0xc000 | target))) ||
-	    !pkt_put16(p, type) || !pkt_put16(p, 1) || !pkt_put32(p, ttl) || !pkt_put16(p, rdlen) ||
-	    !pkt_put(p, rd, rdlen)) {
+	    !pkt_put16(p, type) || !pkt_put16(p, 1) || !pkt_put32(p, ttl) || !pkt_put16(p, 0)) {
 		pkt_rewind(p, start);
 		return false;
 	}
+	size_t at = p->len;          /* RDLENGTH is known once the RDATA is written */
+	if (!put_rdata(x, p, type, rd, rdlen)) {
+		pkt_rewind(p, start);
+		return false;
+	}
+	pkt_set16(p, at - 2, (uint16_t)(p->len - at));
 	if (head > 0 && start < 0x4000) {
 		x->prev_off = start;
 		x->prev_len = ol;
