@@ -9,7 +9,7 @@ OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
             -Wno-unused-parameter -fno-strict-aliasing -MMD -MP -I.
-LDLIBS   := -lldns -llmdb
+LDLIBS   := -lldns -llmdb -lmbedcrypto
 
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PACKAGES := gcc make pkg-config libldns-dev liblmdb-dev libuv1-dev libmbedtls-dev \

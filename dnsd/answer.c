@@ -1,10 +1,16 @@
 /* Answer assembly: sections from stored wire RDATA, compression, negative answers, referrals, TC. */
 #include <string.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
 #include "dnsd/answer.h"
 #include "dnsd/lookup.h"
 #include "dnsd/pkt.h"
 #include "dnsd/query.h"
+#include "dnsd/signer.h"
+#include "dnsd/xfr.h"
 #include "shared/err.h"
+#include "shared/tsig_key.h"
 #include "shared/wire.h"
 #include "shared/zone_check.h"
 
@@ -224,14 +230,70 @@ static void put_opt(struct build *b, const struct query *q, const struct answer_
 	b->count[AR]++;
 }
 
+/*
+ * AXFR and IXFR that did not become a transfer: refused (why, for the log), NOTAUTH for a
+ * key the secondary may not use, or over UDP an allowed IXFR's current SOA (RFC 1995 2).
+ */
+static void transfer(struct build *b, const struct query *q, const struct sockaddr *client,
+                     bool tcp, struct signer *sg, struct zone_info *z, struct answer_info *info)
+{
+	char why[XFR_WHY_MAX];
+	struct rrset_view v;
+	b->rcode = RCODE_REFUSED;
+	if (zone_get(b->t, q->qname, z) != 0) {
+		snprintf(info->why, sizeof(info->why), "not a zone here");
+		return;
+	}
+	switch (xfr_acl(b->t, z, client, sg, why, sizeof(why))) {
+	case XFR_REFUSE:
+		snprintf(info->why, sizeof(info->why), "%s", why);
+		return;
+	case XFR_NOTAUTH:
+		snprintf(info->why, sizeof(info->why), "%s", why);
+		b->rcode = RCODE_NOTAUTH;
+		sg->error = TSIG_BADKEY;
+		return;
+	case XFR_ALLOW:
+		break;
+	}
+	if (tcp) {
+		b->rcode = RCODE_SERVFAIL;   /* allowed, yet xfr_start could not read the zone */
+		snprintf(info->why, sizeof(info->why), "the zone cannot be read");
+		return;
+	}
+	if (q->qtype == T_AXFR) {
+		snprintf(info->why, sizeof(info->why), "AXFR over UDP");   /* RFC 5936 4.2 */
+		return;
+	}
+	b->rcode = RCODE_NOERROR;
+	b->z = z;
+	b->flags |= F_AA;
+	if (lookup_rrset(b->t, z, z->apex, T_SOA, &v) == 0)
+		put_rrset(b, AN, z->apex, T_SOA, &v, v.ttl);
+}
+
+/* A TSIG that failed the check: NOTAUTH, or FORMERR for a malformed record (RFC 8945 5.2). */
+static void tsig_failed(struct build *b, const struct signer *sg, struct answer_info *info)
+{
+	char key[TSIG_KEY_TEXT_MAX];
+	b->rcode = sg->error == SIGNER_FORMERR ? RCODE_FORMERR : RCODE_NOTAUTH;
+	snprintf(info->why, sizeof(info->why), "TSIG %s, key %s", signer_error_text(sg->error),
+	         sg->error == SIGNER_FORMERR ? "?" : tsig_key_name_text(sg->key.name, key,
+	                                                                   sizeof(key)));
+}
+
 size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_opts *o,
                     const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap, bool tcp,
-                    struct answer_info *info)
+                    const struct sockaddr *client, struct answer_info *info)
 {
 	struct query q;
 	struct build b = { .t = t, .cur = cur };
 	struct zone_info z;
-	memset(info, 0, sizeof(*info));
+	struct signer sg;
+	uint64_t now = 0;
+	sg.present = false;
+	memset(info, 0, offsetof(struct answer_info, why));    /* why: only its first byte */
+	info->why[0] = 0;
 	enum query_verdict v = query_parse(in, inlen, &q);
 	if (v == QUERY_DROP) {
 		info->dropped = true;
@@ -257,6 +319,19 @@ size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_op
 	pkt_put(&b.p, in + PKT_HDR, q.question_end - PKT_HDR);    /* the question, case kept */
 	pkt_note_name(&b.p, PKT_HDR);
 	pkt_set16(&b.p, 4, 1);
+	info->transfer = q.qtype == T_AXFR || q.qtype == T_IXFR;
+	if (q.has_tsig) {
+		/* Checked before anything else; the answer keeps room for its own TSIG. */
+		now = o->now ? o->now : (uint64_t)time(NULL);
+		signer_check(&sg, t, in, inlen, now);
+		size_t room = signer_room(&sg);
+		b.p.cap = b.p.cap - b.p.len > room ? b.p.cap - room : b.p.len;
+		if (sg.error != TSIG_NOERROR) {
+			tsig_failed(&b, &sg, info);
+			q.edns = false;
+			goto done;
+		}
+	}
 	if (q.edns && q.edns_version > 0) {
 		b.rcode = RCODE_BADVERS;    /* RFC 6891 6.1.3 */
 		goto done;
@@ -277,8 +352,12 @@ size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_op
 		b.rcode = RCODE_NOTIMP;     /* MAILB, MAILA */
 		goto done;
 	}
-	if (q.qtype == T_AXFR || q.qtype == T_IXFR || lookup_zone(t, q.qname, q.qtype, &z) != 0) {
-		b.rcode = RCODE_REFUSED;    /* not ours (transfers are not served yet) */
+	if (q.qtype == T_AXFR || q.qtype == T_IXFR) {
+		transfer(&b, &q, client, tcp, &sg, &z, info);
+		goto done;
+	}
+	if (lookup_zone(t, q.qname, q.qtype, &z) != 0) {
+		b.rcode = RCODE_REFUSED;    /* not ours */
 		goto done;
 	}
 	b.z = &z;
@@ -299,5 +378,9 @@ done:
 	pkt_set16(&b.p, 8, b.count[NS]);
 	pkt_set16(&b.p, 10, b.count[AR]);
 	info->rcode = b.rcode;
-	return b.p.len;
+	if (!sg.present)
+		return b.p.len;
+	size_t len = signer_finish(&sg, out, b.p.len, max, now);
+	tsig_key_wipe(&sg.key);
+	return len;
 }

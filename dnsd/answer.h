@@ -5,16 +5,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <lmdb.h>
 #include "shared/store.h"
 
 #define ANSWER_MAX_CHAIN 8       /* CNAMEs followed inside a zone (loops end here too) */
 #define ANSWER_MAX_TARGETS 16    /* MX/NS/SRV targets whose addresses go in additional */
+#define ANSWER_WHY_MAX 160       /* a refusal's reason, for the log */
 
 struct answer_opts {
 	uint16_t udp_max;            /* our EDNS payload size (default 1232) */
 	bool chaos;                  /* answer CH TXT version.bind, id.server */
 	const char *version, *identity;
+	uint64_t now;                /* a fixed clock for TSIG checks (tests); 0: the real one */
 };
 
 /* What happened, for the counters. */
@@ -23,15 +26,21 @@ struct answer_info {
 	const uint8_t *qname;        /* in the query; only valid while it is */
 	uint8_t rcode;
 	bool dropped, truncated, edns;
+	bool transfer;               /* AXFR or IXFR */
+	char why[ANSWER_WHY_MAX];    /* when not empty: a refused transfer or a failed TSIG check */
 };
 
 /*
- * Answers the query in[0..inlen) into out (room for outcap bytes; a UDP answer is further
- * limited by the client's size). t is a read transaction and cur a cursor on STORE_RRSETS
- * in it. Returns the answer's length, or 0 when the query gets no answer.
+ * Answers the query in[0..inlen) from client into out (room for outcap bytes; a UDP answer
+ * is further limited by the client's size). t is a read transaction and cur a cursor on
+ * STORE_RRSETS in it. A signed query gets a signed answer (or NOTAUTH with the TSIG error);
+ * AXFR and IXFR are checked against the zone's secondaries (client may be NULL: refused):
+ * over UDP an allowed IXFR gets the current SOA, and a TCP transfer that reaches this
+ * function was not given (see xfr_start). Returns the answer's length, or 0 when the
+ * query gets no answer.
  */
 size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_opts *o,
                     const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap, bool tcp,
-                    struct answer_info *info);
+                    const struct sockaddr *client, struct answer_info *info);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "dnsd/server.h"
 #include "shared/err.h"
+#include "shared/journal.h"
 
 #define DNSD_VERSION "0.1.0"
 
@@ -112,6 +113,7 @@ int main(int argc, char **argv)
 		goto out_cfg;
 	}
 	s.cfg = &cfg;
+	journal_set_limits(cfg.journal_max_size, cfg.journal_max_age);   /* for commits dnsd makes */
 	char host[256] = "";
 	gethostname(host, sizeof(host) - 1);
 	s.opts.udp_max = (uint16_t)cfg.udp_max_size;

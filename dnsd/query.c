@@ -6,22 +6,6 @@
 #define OPCODE(flags) (((flags) >> 11) & 0xf)
 #define QR 0x8000
 
-/* Skips an owner name in a record (compression allowed there); returns the new offset or 0. */
-static size_t skip_name(const uint8_t *pkt, size_t len, size_t off)
-{
-	for (int labels = 0; off < len && labels < 128; labels++) {
-		uint8_t l = pkt[off];
-		if (l == 0)
-			return off + 1;
-		if ((l & 0xc0) == 0xc0)
-			return off + 2 <= len ? off + 2 : 0;
-		if (l > 63)
-			return 0;
-		off += (size_t)l + 1;
-	}
-	return 0;
-}
-
 enum query_verdict query_parse(const uint8_t *pkt, size_t len, struct query *q)
 {
 	memset(q, 0, sizeof(*q));
@@ -53,15 +37,15 @@ enum query_verdict query_parse(const uint8_t *pkt, size_t len, struct query *q)
 	if (ns == 1) {
 		if (q->qtype != 251)
 			return QUERY_FORMERR;
-		off = skip_name(pkt, len, off);
+		off = dname_skip(pkt, len, off);
 		if (off == 0 || off + 10 > len)
 			return QUERY_FORMERR;
 		uint16_t type = wire_get16(pkt + off), rdlen = wire_get16(pkt + off + 8);
 		size_t rd = off + 10;
 		if (rd + rdlen > len)
 			return QUERY_FORMERR;
-		size_t serial = skip_name(pkt, rd + rdlen, rd);
-		serial = serial ? skip_name(pkt, rd + rdlen, serial) : 0;
+		size_t serial = dname_skip(pkt, rd + rdlen, rd);
+		serial = serial ? dname_skip(pkt, rd + rdlen, serial) : 0;
 		if (type == 6 && serial && serial + 20 == rd + rdlen) {
 			q->ixfr_serial = (uint32_t)wire_get16(pkt + serial) << 16 | wire_get16(pkt + serial + 2);
 			q->has_ixfr_serial = true;
@@ -70,12 +54,18 @@ enum query_verdict query_parse(const uint8_t *pkt, size_t len, struct query *q)
 	}
 	for (uint16_t i = 0; i < ar; i++) {
 		size_t name = off;
-		off = skip_name(pkt, len, off);
+		off = dname_skip(pkt, len, off);
 		if (off == 0 || off + 10 > len)
 			return QUERY_FORMERR;
 		uint16_t type = wire_get16(pkt + off), rdlen = wire_get16(pkt + off + 8);
 		if (off + 10 + rdlen > len)
 			return QUERY_FORMERR;
+		if (type == 250) {
+			/* RFC 8945 5.1: the TSIG is the last record; tsig_find() reads it in full. */
+			if (i + 1 != ar)
+				return QUERY_FORMERR;
+			q->has_tsig = true;
+		}
 		if (type == 41) {
 			/* RFC 6891 6.1.1: one OPT, owned by the root. */
 			if (q->edns || pkt[name] != 0)

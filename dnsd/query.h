@@ -25,6 +25,7 @@ struct query {
 	uint16_t edns_size;           /* the client's payload size, at least 512 */
 	bool has_ixfr_serial;
 	uint32_t ixfr_serial;         /* the client's SOA serial in an IXFR query */
+	bool has_tsig;                /* a TSIG record in additional: see signer_check() */
 };
 
 enum query_verdict {

@@ -74,16 +74,25 @@ int server_bind(struct server *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* The client's address as text, for log lines ("?" when it is neither IPv4 nor IPv6). */
+static const char *addr_text(const struct sockaddr *peer, char addr[INET6_ADDRSTRLEN])
+{
+	strcpy(addr, "?");
+	if (peer->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, INET6_ADDRSTRLEN);
+	else if (peer->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr,
+		          INET6_ADDRSTRLEN);
+	return addr;
+}
+
 void worker_log_query(struct worker *w, const struct sockaddr *peer, const struct answer_info *info,
                       bool tcp)
 {
-	char addr[INET6_ADDRSTRLEN] = "?", name[DNAME_STR_MAX] = "-", type[16];
+	char addr[INET6_ADDRSTRLEN], name[DNAME_STR_MAX] = "-", type[16];
 	if (!w->srv->cfg->dnsd_query_log)
 		return;
-	if (peer->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, sizeof(addr));
-	else if (peer->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr, sizeof(addr));
+	addr_text(peer, addr);
 	if (info->qname)
 		dname_format(name, info->qname);
 	fprintf(stderr, "dnsd: query: %s %s %s %s %s\n", addr, tcp ? "tcp" : "udp", name,
@@ -91,6 +100,18 @@ void worker_log_query(struct worker *w, const struct sockaddr *peer, const struc
 	        info->dropped ? "dropped" : info->rcode == 16 ? "BADVERS"
 	        : (const char *[]){ "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
 	                            "REFUSED" }[info->rcode < 6 ? info->rcode : 2]);
+}
+
+void worker_log_refusal(const struct sockaddr *peer, const struct answer_info *info)
+{
+	char addr[INET6_ADDRSTRLEN], name[DNAME_STR_MAX] = "?";
+	if (info->why[0] == 0)
+		return;
+	if (info->qname)
+		dname_format(name, info->qname);
+	fprintf(stderr, "dnsd: %s: %s for %s (%s)\n", name,
+	        info->transfer ? "transfer refused" : "TSIG check failed", addr_text(peer, addr),
+	        info->why);
 }
 
 bool worker_txn(struct worker *w)
@@ -208,6 +229,10 @@ int server_run(struct server *s)
 	uv_signal_start(&intr, on_signal, SIGINT);
 	uv_timer_init(&loop, &stats);
 	stats.data = s;
+	if ((rc = notify_start(&s->notify, &loop, s->st)) != 0) {
+		fprintf(stderr, "dnsd: NOTIFY cannot start: %s\n", ls_strerror(rc));
+		return rc;
+	}
 	uv_timer_start(&stats, on_stats, STATS_INTERVAL_MS, STATS_INTERVAL_MS);
 	for (size_t i = 0; i < s->nworkers; i++)
 		if ((rc = uv_thread_create(&s->w[i].thread, worker_main, &s->w[i])) != 0)
@@ -230,6 +255,7 @@ int server_run(struct server *s)
 	uv_walk(&loop, close_handle, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
+	notify_free(&s->notify);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <uv.h>
 #include "dnsd/publisher.h"
 #include "dnsd/answer.h"
+#include "dnsd/notify.h"
 #include "dnsd/stats.h"
 #include "shared/config.h"
 #include "shared/store.h"
@@ -67,6 +68,7 @@ struct server {
 	size_t nworkers;
 	char *stats_path;
 	struct publisher pub;
+	struct notifier notify;          /* NOTIFY out, on the main loop */
 };
 
 /* Parses "A.B.C.D:PORT" or "[v6]:PORT". */
@@ -84,6 +86,8 @@ void tcp_close_all(struct worker *w);
 /* One log line for a query, when query-log is on. */
 void worker_log_query(struct worker *w, const struct sockaddr *peer, const struct answer_info *info,
                       bool tcp);
+/* The log line of a refused transfer or a failed TSIG check (info->why), when there is one. */
+void worker_log_refusal(const struct sockaddr *peer, const struct answer_info *info);
 /* The read transaction for a batch of queries: renewed on first use, reset at the end. */
 bool worker_txn(struct worker *w);
 void worker_txn_done(struct worker *w);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <time.h>
 #include "dnsd/server.h"
 #include "dnsd/xfr.h"
 #include "shared/wire.h"
@@ -136,7 +137,7 @@ static void on_xfr_written(uv_write_t *req, int status)
 
 static void xfr_send(struct tcp_conn *c)
 {
-	size_t len = xfr_next(c->xfr, c->xbuf, 2 + XFR_MSG_MAX);
+	size_t len = xfr_next(c->xfr, c->xbuf, 2 + XFR_MSG_LARGEST);
 	if (len > 0) {
 		uv_buf_t b = uv_buf_init((char *)c->xbuf, (unsigned)len);
 		c->wr.data = c;
@@ -145,10 +146,16 @@ static void xfr_send(struct tcp_conn *c)
 		return;
 	}
 	char peer[INET6_ADDRSTRLEN];
+	bool failed = xfr_failed(c->xfr);
 	peer_text(c, peer, sizeof(peer));
-	fprintf(stderr, "dnsd: %s: transfer to %s done, %llu records\n", c->zone, peer,
-	        (unsigned long long)xfr_records(c->xfr));
+	fprintf(stderr, "dnsd: %s: transfer to %s %s, %llu records\n", c->zone, peer,
+	        failed ? "failed (store error)" : "done", (unsigned long long)xfr_records(c->xfr));
 	xfr_free(c->xfr);
+	if (failed) {
+		c->xfr = NULL;
+		conn_close(c);           /* the client must not take a partial zone as complete */
+		return;
+	}
 	c->xfr = NULL;
 	c->writing = false;
 	if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0)
@@ -161,25 +168,23 @@ static void xfr_send(struct tcp_conn *c)
 static bool try_xfr(struct tcp_conn *c, const uint8_t *msg, size_t len)
 {
 	struct query q;
-	const char *why;
 	char peer[INET6_ADDRSTRLEN];
 	if (query_parse(msg, len, &q) != QUERY_OK || q.qclass != 1 ||
 	    (q.qtype != T_AXFR && q.qtype != T_IXFR))
 		return false;
-	dname_format(c->zone, q.qname);
-	peer_text(c, peer, sizeof(peer));
-	c->xfr = xfr_start(c->w->srv->st, msg, &q, (const struct sockaddr *)&c->peer, &why);
-	if (c->xfr == NULL) {
-		fprintf(stderr, "dnsd: %s: %s from %s refused (%s)\n", c->zone,
-		        q.qtype == T_AXFR ? "AXFR" : "IXFR", peer, why);
-		return false;                /* answered as any other query: REFUSED */
-	}
-	if (c->xbuf == NULL && (c->xbuf = malloc(2 + XFR_MSG_MAX)) == NULL) {
+	/* Refusals go the ordinary way, which answers REFUSED or NOTAUTH and logs why. */
+	c->xfr = xfr_start(c->w->srv->st, msg, len, &q, (const struct sockaddr *)&c->peer,
+	                   (uint64_t)time(NULL));
+	if (c->xfr == NULL)
+		return false;
+	if (c->xbuf == NULL && (c->xbuf = malloc(2 + XFR_MSG_LARGEST)) == NULL) {
 		xfr_free(c->xfr);
 		c->xfr = NULL;
 		return false;
 	}
-	fprintf(stderr, "dnsd: %s: %s to %s\n", c->zone, q.qtype == T_AXFR ? "AXFR" : "IXFR", peer);
+	dname_format(c->zone, q.qname);
+	peer_text(c, peer, sizeof(peer));
+	fprintf(stderr, "dnsd: %s: transfer to %s: %s\n", c->zone, peer, xfr_describe(c->xfr));
 	c->writing = true;
 	uv_read_stop((uv_stream_t *)&c->h);
 	return true;
@@ -207,12 +212,14 @@ static void process(struct tcp_conn *c)
 		size_t len = 0;
 		if (worker_txn(w))
 			len = answer_query(&w->rt, w->cur, &w->srv->opts, c->in + 2, mlen, w->tcp_answer + 2,
-			                   sizeof(w->tcp_answer) - 2, true, &info);
+			                   sizeof(w->tcp_answer) - 2, true,
+			                   (const struct sockaddr *)&c->peer, &info);
 		else
 			info = (struct answer_info){ .dropped = true };
 		worker_txn_done(w);
 		stats_count(&w->stats, &info, 1);
 		worker_log_query(w, (const struct sockaddr *)&c->peer, &info, true);
+		worker_log_refusal((const struct sockaddr *)&c->peer, &info);
 		memmove(c->in, c->in + 2 + mlen, c->inlen - 2 - mlen);
 		c->inlen -= 2 + mlen;
 		if (len == 0) {

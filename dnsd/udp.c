@@ -57,11 +57,12 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 		size_t len = 0;
 		if (worker_txn(w))
 			len = answer_query(&w->rt, w->cur, &w->srv->opts, (const uint8_t *)buf->base,
-			                   (size_t)nread, o->buf, sizeof(o->buf), false, &info);
+			                   (size_t)nread, o->buf, sizeof(o->buf), false, addr, &info);
 		else
 			info = (struct answer_info){ .dropped = true };
 		stats_count(&w->stats, &info, 0);
 		worker_log_query(w, addr, &info, false);
+		worker_log_refusal(addr, &info);
 		if (len > 0) {
 			o->len = len;
 			o->tolen = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)

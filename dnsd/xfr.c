@@ -1,29 +1,44 @@
-/* Transfers stream the zone from their own snapshot: SOA, every RRset in key order, SOA. */
+/* Transfers stream from their own snapshot: SOA, every RRset in key order (or the journal), SOA. */
+#include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dnsd/pkt.h"
 #include "dnsd/xfr.h"
+#include "shared/journal.h"
 #include "shared/rrset.h"
 #include "shared/secondary.h"
+#include "shared/serial.h"
+#include "shared/tsig_key.h"
 #include "shared/wire.h"
-#include "shared/zone.h"
 #include "shared/zone_check.h"
 
-enum { X_SOA, X_RECORDS, X_LAST_SOA, X_DONE };
+enum { X_SOA, X_RECORDS, X_JOURNAL, X_LAST_SOA, X_DONE };
 
 struct xfr {
 	struct store_txn t;
 	MDB_cursor *cur;
 	struct zone_info z;
+	struct signer sg;
 	uint8_t question[DNAME_MAX + 4];
 	size_t qlen;
 	uint16_t id;
 	int state;
+	bool incremental;             /* IXFR from the journal */
+	bool failed;
 	bool positioned;              /* cur is on the RRset being sent */
 	size_t pos;                   /* next record inside it */
 	uint8_t owner[DNAME_MAX];
-	uint64_t records;
+	uint64_t seq, last_seq;       /* journal entries still to send */
+	struct journal_view jv;
+	size_t jpos;                  /* next record inside jv */
+	bool jopen;
+	uint64_t records, messages;
 	struct rrset_view soa;
+	char what[XFR_WHY_MAX];
+	/* Owner compression inside the current message (see put_rr). */
+	size_t apex_len, apex_off, prev_off, prev_len;
+	uint8_t prev[DNAME_MAX];
 };
 
 static bool apex_soa(MDB_val *k)
@@ -32,97 +47,205 @@ static bool apex_soa(MDB_val *k)
 	return k->mv_size == 7 && b[4] == 0 && wire_get16(b + 5) == T_SOA;
 }
 
-struct xfr *xfr_start(struct store *st, const uint8_t *msg, const struct query *q,
-                      const struct sockaddr *client, const char **why)
+enum xfr_verdict xfr_acl(struct store_txn *t, const struct zone_info *z,
+                         const struct sockaddr *client, const struct signer *sg, char *why,
+                         size_t whylen)
+{
+	struct secondary s;
+	uint8_t want[DNAME_MAX];
+	char used[TSIG_KEY_TEXT_MAX];
+	if (client == NULL || secondary_find(t, z->id, client, &s) != 0) {
+		snprintf(why, whylen, "not a secondary of the zone");
+		return XFR_REFUSE;
+	}
+	if (*s.key == 0)
+		return XFR_ALLOW;
+	if (!sg->present) {
+		snprintf(why, whylen, "not signed: TSIG key %s required", s.key);
+		return XFR_REFUSE;
+	}
+	if (tsig_key_name(s.key, want) != 0 || !dname_equal(want, sg->key.name)) {
+		snprintf(why, whylen, "signed with TSIG key %s, not %s",
+		         tsig_key_name_text(sg->key.name, used, sizeof(used)), s.key);
+		return XFR_NOTAUTH;
+	}
+	return XFR_ALLOW;
+}
+
+/* The SOA's serial, or false when the stored SOA is malformed. */
+static bool soa_serial(const struct rrset_view *soa, uint32_t *serial)
+{
+	const uint8_t *rd;
+	uint16_t rdlen;
+	size_t pos = 0;
+	if (!rrset_next(soa, &pos, &rd, &rdlen) || soa_serial_offset(rd, rdlen) < 0)
+		return false;
+	*serial = wire_get32(rd + soa_serial_offset(rd, rdlen));
+	return true;
+}
+
+/* AXFR, or IXFR: up to date (the SOA alone), from the journal, or the whole zone. */
+static void plan(struct xfr *x, const struct query *q, uint32_t current)
+{
+	uint64_t first;
+	snprintf(x->what, sizeof(x->what), "AXFR, serial %u", current);
+	if (q->qtype != T_IXFR)
+		return;
+	if (!q->has_ixfr_serial) {
+		snprintf(x->what, sizeof(x->what), "IXFR without a serial, full zone at serial %u",
+		         current);
+		return;
+	}
+	uint32_t theirs = q->ixfr_serial;
+	if (theirs == current || serial_gt(theirs, current)) {
+		/* RFC 1995 2: the current SOA alone says "nothing newer". */
+		x->state = X_LAST_SOA;
+		snprintf(x->what, sizeof(x->what), "IXFR, up to date at serial %u", current);
+	} else if (journal_find(&x->t, x->z.id, x->z.journal_seq, theirs, current, &first) == 0) {
+		x->incremental = true;
+		x->seq = first;
+		x->last_seq = x->z.journal_seq;
+		snprintf(x->what, sizeof(x->what), "IXFR, serial %u -> %u, %llu change%s", theirs,
+		         current, (unsigned long long)(x->last_seq - first + 1),
+		         x->last_seq == first ? "" : "s");
+	} else {
+		/* RFC 1995 4: the whole zone when the differences are not at hand. */
+		snprintf(x->what, sizeof(x->what), "IXFR, full zone at serial %u (the journal does "
+		         "not reach serial %u)", current, theirs);
+	}
+}
+
+struct xfr *xfr_start(struct store *st, const uint8_t *msg, size_t len, const struct query *q,
+                      const struct sockaddr *client, uint64_t now)
 {
 	struct xfr *x = calloc(1, sizeof(*x));
-	*why = "out of memory";
+	char why[XFR_WHY_MAX];
+	uint32_t current;
 	if (x == NULL)
 		return NULL;
-	if (store_begin(st, false, 0, &x->t) != 0) {
-		*why = "the store cannot be read";
+	if (store_begin(st, false, 0, &x->t) != 0 || zone_get(&x->t, q->qname, &x->z) != 0)
 		goto fail;
+	if (q->has_tsig) {
+		signer_check(&x->sg, &x->t, msg, len, now);
+		if (x->sg.error != TSIG_NOERROR)
+			goto fail;
 	}
-	if (zone_get(&x->t, q->qname, &x->z) != 0) {
-		*why = "not a zone here";
+	if (xfr_acl(&x->t, &x->z, client, &x->sg, why, sizeof(why)) != XFR_ALLOW)
 		goto fail;
-	}
-	if (!secondary_allowed(&x->t, x->z.id, client)) {
-		*why = "not a secondary of the zone";
-		goto fail;
-	}
 	uint8_t key[RRSET_KEY_MAX];
 	int kl = rrset_key(key, x->z.id, x->z.apex, x->z.apex, T_SOA);
 	MDB_val v;
 	if (store_get(&x->t, STORE_RRSETS, key, (size_t)kl, &v) != 0 ||
-	    rrset_decode(v.mv_data, v.mv_size, &x->soa) != 0 ||
-	    store_cursor(&x->t, STORE_RRSETS, &x->cur) != 0) {
-		*why = "the zone has no SOA";
+	    rrset_decode(v.mv_data, v.mv_size, &x->soa) != 0 || !soa_serial(&x->soa, &current) ||
+	    store_cursor(&x->t, STORE_RRSETS, &x->cur) != 0)
 		goto fail;
-	}
 	x->qlen = q->question_end - PKT_HDR;
 	memcpy(x->question, msg + PKT_HDR, x->qlen);
 	x->id = q->id;
-	/* An IXFR from the current serial needs only the SOA (RFC 1995 2); otherwise the whole
-	 * zone, which RFC 1995 4 allows in place of the differences. */
-	if (q->qtype == T_IXFR && q->has_ixfr_serial) {
-		const uint8_t *rd;
-		uint16_t rdlen;
-		size_t pos = 0;
-		if (rrset_next(&x->soa, &pos, &rd, &rdlen) && soa_serial_offset(rd, rdlen) >= 0 &&
-		    wire_get32(rd + soa_serial_offset(rd, rdlen)) == q->ixfr_serial)
-			x->state = X_LAST_SOA;
-	}
+	x->apex_len = (size_t)dname_wire_len(x->z.apex, DNAME_MAX);
+	plan(x, q, current);
 	return x;
 fail:
 	xfr_free(x);
 	return NULL;
 }
 
-static bool put_rr(struct pkt *p, const uint8_t *owner, uint16_t type, uint32_t ttl,
-                   const uint8_t *rd, uint16_t rdlen)
+/* RDATA; names in it of the RFC 1035 types (RFC 3597 4) that lie below the apex point to it. */
+static bool put_rdata(struct xfr *x, struct pkt *p, uint16_t type, const uint8_t *rd,
+                      uint16_t len)
 {
-	size_t start = p->len;
-	if (!pkt_put_name(p, owner) || !pkt_put16(p, type) || !pkt_put16(p, 1) ||
-	    !pkt_put32(p, ttl) || !pkt_put16(p, rdlen) || !pkt_put(p, rd, rdlen)) {
+	size_t pre = 0, names = 0, off;
+	switch (type) {
+	case T_NS: case T_CNAME: case 12 /* PTR */: names = 1; break;
+	case T_MX: pre = 2; names = 1; break;
+	case T_SOA: names = 2; break;
+	}
+	if (names == 0 || x->apex_off == 0 || len < pre)
+		return pkt_put(p, rd, len);
+	if (!pkt_put(p, rd, pre))
+		return false;
+	for (off = pre; names > 0; names--) {
+		int nl = dname_wire_len(rd + off, len - off);
+		if (nl < 0)
+			break;               /* stored data is checked; should it not be, copy it as is */
+		bool below = (size_t)nl >= x->apex_len && dname_is_sub(rd + off, x->z.apex);
+		size_t head = below ? (size_t)nl - x->apex_len : (size_t)nl;
+		if (!pkt_put(p, rd + off, head) ||
+		    (below && !pkt_put16(p, (uint16_t)(0xc000 | x->apex_off))))
+			return false;
+		off += (size_t)nl;
+	}
+	return pkt_put(p, rd + off, len - off);
+}
+
+/*
+ * One record. Names are compressed the cheap way a transfer allows, records coming name by
+ * name: the previous owner again is a pointer to it; any other owner, and names in RDATA, are
+ * their labels below the apex and a pointer to the apex (the question's name, or the first
+ * owner in full). General suffix matching (pkt_put_name) costs more than all the rest of a
+ * transfer.
+ */
+static bool put_rr(struct xfr *x, struct pkt *p, const uint8_t *owner, uint16_t type,
+                   uint32_t ttl, const uint8_t *rd, uint16_t rdlen)
+{
+	size_t start = p->len, ol = (size_t)dname_wire_len(owner, DNAME_MAX), head = ol, target = 0;
+	bool below = ol >= x->apex_len && dname_is_sub(owner, x->z.apex);
+	if (x->prev_off && ol == x->prev_len && memcmp(owner, x->prev, ol) == 0) {
+		head = 0;
+		target = x->prev_off;
+	} else if (x->apex_off && below) {
+		head = ol - x->apex_len;
+		target = x->apex_off;
+	}
+	if (!pkt_put(p, owner, head) || (target && !pkt_put16(p, (uint16_t)(0xc000 | target))) ||
+	    !pkt_put16(p, type) || !pkt_put16(p, 1) || !pkt_put32(p, ttl) || !pkt_put16(p, 0)) {
 		pkt_rewind(p, start);
 		return false;
 	}
+	size_t at = p->len;          /* RDLENGTH is known once the RDATA is written */
+	if (!put_rdata(x, p, type, rd, rdlen)) {
+		pkt_rewind(p, start);
+		return false;
+	}
+	pkt_set16(p, at - 2, (uint16_t)(p->len - at));
+	if (head > 0 && start < 0x4000) {
+		x->prev_off = start;
+		x->prev_len = ol;
+		memcpy(x->prev, owner, ol);
+	}
+	if (!target && below && x->apex_off == 0 && start + ol - x->apex_len < 0x4000)
+		x->apex_off = start + ol - x->apex_len;
 	return true;
 }
 
-static bool put_soa(struct xfr *x, struct pkt *p)
+/* One record into the message; the first record of a message may take it up to 64 KiB. */
+static bool emit(struct xfr *x, struct pkt *p, size_t largest, uint16_t *an,
+                 const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rd,
+                 uint16_t rdlen)
+{
+	if (!put_rr(x, p, owner, type, ttl, rd, rdlen)) {
+		if (*an > 0 || p->cap >= largest)
+			return false;
+		p->cap = largest;
+		if (!put_rr(x, p, owner, type, ttl, rd, rdlen))
+			return false;
+	}
+	(*an)++;
+	return true;
+}
+
+static bool put_soa(struct xfr *x, struct pkt *p, size_t largest, uint16_t *an)
 {
 	const uint8_t *rd;
 	uint16_t rdlen;
 	size_t pos = 0;
 	return rrset_next(&x->soa, &pos, &rd, &rdlen) &&
-	       put_rr(p, x->z.apex, T_SOA, x->soa.ttl, rd, rdlen);
+	       emit(x, p, largest, an, x->z.apex, T_SOA, x->soa.ttl, rd, rdlen);
 }
 
-size_t xfr_next(struct xfr *x, uint8_t *out, size_t cap)
+/* RRsets in key order from the cursor; false when the message is full. */
+static bool put_records(struct xfr *x, struct pkt *p, size_t largest, uint16_t *an)
 {
-	struct pkt p;
-	uint16_t an = 0;
-	if (x->state == X_DONE)
-		return 0;
-	pkt_init(&p, out + 2, (cap - 2 < XFR_MSG_MAX ? cap - 2 : XFR_MSG_MAX));
-	uint8_t hdr[PKT_HDR] = { 0 };
-	pkt_put(&p, hdr, PKT_HDR);
-	pkt_set16(&p, 0, x->id);
-	pkt_set16(&p, 2, 0x8400);    /* QR, AA */
-	if (x->records == 0) {       /* the question goes in the first message only */
-		pkt_put(&p, x->question, x->qlen);
-		pkt_note_name(&p, PKT_HDR);
-		pkt_set16(&p, 4, 1);
-	}
-	if (x->state == X_SOA) {
-		if (!put_soa(x, &p))
-			goto done;
-		an++;
-		x->records++;
-		x->state = X_RECORDS;
-	}
 	while (x->state == X_RECORDS) {
 		MDB_val k, v;
 		int rc;
@@ -145,41 +268,119 @@ size_t xfr_next(struct xfr *x, uint8_t *out, size_t cap)
 		}
 		if (apex_soa(&k) || rrset_decode(v.mv_data, v.mv_size, &view) != 0 ||
 		    rrset_key_split(k.mv_data, k.mv_size, x->z.apex, x->owner, &type) != 0) {
-			mdb_cursor_get(x->cur, &k, &v, MDB_NEXT);   /* the SOA goes first and last only */
+			if (mdb_cursor_get(x->cur, &k, &v, MDB_NEXT) != 0)   /* the SOA goes first and last */
+				x->state = X_LAST_SOA;
 			continue;
 		}
 		const uint8_t *rd;
 		uint16_t rdlen;
 		size_t pos = x->pos;
-		bool full = false;
 		while (rrset_next(&view, &pos, &rd, &rdlen)) {
-			if (!put_rr(&p, x->owner, type, view.ttl, rd, rdlen)) {
-				full = true;
-				break;
-			}
+			if (!emit(x, p, largest, an, x->owner, type, view.ttl, rd, rdlen))
+				return false;
 			x->pos = pos;
-			an++;
 			x->records++;
 		}
-		if (full)
-			goto done;
 		x->pos = 0;
 		if (mdb_cursor_get(x->cur, &k, &v, MDB_NEXT) != 0)
 			x->state = X_LAST_SOA;
 	}
-	if (x->state == X_LAST_SOA && put_soa(x, &p)) {
-		an++;
+	return true;
+}
+
+/* The journal's entries in order, each: old SOA, removed records, new SOA, added records. */
+static bool put_journal(struct xfr *x, struct pkt *p, size_t largest, uint16_t *an)
+{
+	while (x->state == X_JOURNAL) {
+		if (!x->jopen) {
+			if (x->seq > x->last_seq) {
+				x->state = X_LAST_SOA;
+				break;
+			}
+			if (journal_view(&x->t, x->z.id, x->seq, &x->jv) != 0) {
+				x->failed = true;
+				return false;
+			}
+			x->jpos = JOURNAL_HDR;
+			x->jopen = true;
+		}
+		struct rr rr;
+		size_t pos = x->jpos;
+		int rc = journal_view_next(&x->jv, &pos, &rr);
+		if (rc < 0) {
+			x->failed = true;
+			return false;
+		}
+		if (rc == 0) {
+			x->jopen = false;
+			x->seq++;
+			continue;
+		}
+		if (!emit(x, p, largest, an, rr.owner, rr.type, rr.ttl, rr.rdata, rr.rdlen))
+			return false;
+		x->jpos = pos;
+		x->records++;
+	}
+	return true;
+}
+
+size_t xfr_next(struct xfr *x, uint8_t *out, size_t cap)
+{
+	struct pkt p;
+	uint16_t an = 0;
+	if (x->state == X_DONE || x->failed)
+		return 0;
+	size_t room = signer_room(&x->sg);
+	size_t limit = cap - 2 < XFR_MSG_MAX ? cap - 2 : XFR_MSG_MAX;
+	size_t largest = (cap - 2 < XFR_MSG_LARGEST ? cap - 2 : XFR_MSG_LARGEST) - room;
+	pkt_init(&p, out + 2, limit - room);
+	uint8_t hdr[PKT_HDR] = { 0 };
+	pkt_put(&p, hdr, PKT_HDR);
+	pkt_set16(&p, 0, x->id);
+	pkt_set16(&p, 2, 0x8400);    /* QR, AA */
+	x->apex_off = x->prev_off = 0;
+	if (x->messages == 0) {      /* the question goes in the first message only */
+		pkt_put(&p, x->question, x->qlen);
+		pkt_set16(&p, 4, 1);
+		x->apex_off = PKT_HDR;   /* its name is the apex */
+	}
+	if (x->state == X_SOA) {
+		if (!put_soa(x, &p, largest, &an))
+			goto done;
+		x->records++;
+		x->state = x->incremental ? X_JOURNAL : X_RECORDS;
+	}
+	if (!put_records(x, &p, largest, &an) || !put_journal(x, &p, largest, &an))
+		goto done;
+	if (x->state == X_LAST_SOA && put_soa(x, &p, largest, &an)) {
 		x->records++;
 		x->state = X_DONE;
 	}
 done:
-	if (an == 0 && x->state != X_DONE) {
-		x->state = X_DONE;       /* one record larger than a message: cannot happen */
+	if (x->failed || (an == 0 && x->state != X_DONE)) {
+		x->failed = true;        /* a store error, or a record that fits no message */
 		return 0;
 	}
 	pkt_set16(&p, 6, an);
-	wire_put16(out, (uint16_t)p.len);
-	return p.len + 2;
+	/* Every message is signed (RFC 8945 5.3.1 asks for one in 100 at least). */
+	size_t len = signer_finish(&x->sg, p.buf, p.len, p.cap + room, (uint64_t)time(NULL));
+	if (len == 0) {
+		x->failed = true;
+		return 0;
+	}
+	x->messages++;
+	wire_put16(out, (uint16_t)len);
+	return len + 2;
+}
+
+const char *xfr_describe(const struct xfr *x)
+{
+	return x->what;
+}
+
+bool xfr_failed(const struct xfr *x)
+{
+	return x->failed;
 }
 
 uint64_t xfr_records(const struct xfr *x)
@@ -194,5 +395,6 @@ void xfr_free(struct xfr *x)
 	if (x->cur)
 		mdb_cursor_close(x->cur);
 	store_abort(&x->t);
+	tsig_key_wipe(&x->sg.key);
 	free(x);
 }

@@ -45,6 +45,8 @@ struct config {
 	uint32_t httpsd_max_clients;      /* open connections in all */
 	uint32_t httpsd_max_per_address;  /* open connections per client address */
 	bool httpsd_access_log;           /* one log line per request */
+	uint32_t journal_max_size;        /* bytes of journal kept per zone */
+	uint32_t journal_max_age;         /* seconds a journal entry is kept */
 	char *path;                       /* the file read, or NULL when only defaults apply */
 };
 

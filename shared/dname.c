@@ -26,6 +26,22 @@ int dname_wire_len(const uint8_t *p, size_t max)
 	}
 }
 
+size_t dname_skip(const uint8_t *msg, size_t len, size_t off)
+{
+	/* 128 steps: a name has at most 127 labels, and a pointer ends it. */
+	for (int labels = 0; off < len && labels < 128; labels++) {
+		uint8_t l = msg[off];
+		if (l == 0)
+			return off + 1;
+		if ((l & 0xc0) == 0xc0)
+			return off + 2 <= len ? off + 2 : 0;
+		if (l > DNAME_LABEL_MAX)
+			return 0;
+		off += (size_t)l + 1;
+	}
+	return 0;
+}
+
 void dname_lower(uint8_t *name)
 {
 	while (*name) {

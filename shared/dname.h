@@ -16,6 +16,8 @@
  */
 #define DNAME_LF_MAX 508
 
+/* Offset just after the name at off in a message of len bytes, compression allowed; 0 if bad. */
+size_t dname_skip(const uint8_t *msg, size_t len, size_t off);
 /* Length of a valid wire name starting at p (at most max bytes), or -1. */
 int dname_wire_len(const uint8_t *p, size_t max);
 void dname_lower(uint8_t *name);

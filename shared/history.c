@@ -72,3 +72,38 @@ int history_list(struct store_txn *t, const uint8_t *apex,
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
+
+int history_since(struct store_txn *t, uint64_t after, size_t max,
+                  int (*fn)(const struct history_entry *e, void *ctx), void *ctx)
+{
+	MDB_cursor *cur;
+	uint8_t start[8];
+	MDB_val k = { sizeof(start), start }, v;
+	struct history_entry e;
+	size_t n = 0;
+	wire_put64(start, after + 1);
+	int rc = store_cursor(t, STORE_HISTORY, &cur);
+	if (rc)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && n < max;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++)
+		if ((rc = decode(&k, &v, &e)) != 0 || (rc = fn(&e, ctx)) != 0)
+			break;
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int history_last(struct store_txn *t, uint64_t *seq)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	*seq = 0;
+	int rc = store_cursor(t, STORE_HISTORY, &cur);
+	if (rc)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 8)
+		*seq = wire_get64(k.mv_data);
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : store_errno(rc);
+}

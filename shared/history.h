@@ -24,4 +24,10 @@ void history_put(struct store_txn *t, struct history_entry *e);
 int history_list(struct store_txn *t, const uint8_t *apex,
                  int (*fn)(const struct history_entry *e, void *ctx), void *ctx);
 
+/* Calls fn for the entries after sequence after (every zone), oldest first, at most max. */
+int history_since(struct store_txn *t, uint64_t after, size_t max,
+                  int (*fn)(const struct history_entry *e, void *ctx), void *ctx);
+/* The newest entry's sequence, 0 when there is none. */
+int history_last(struct store_txn *t, uint64_t *seq);
+
 #endif

@@ -98,10 +98,27 @@ int secondary_list(struct store_txn *t, uint32_t zone_id,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-bool secondary_allowed(struct store_txn *t, uint32_t zone_id, const struct sockaddr *client)
+int secondary_each(struct store_txn *t,
+                   int (*fn)(uint32_t zone_id, const struct secondary *s, void *ctx), void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	struct secondary s;
+	int rc = store_cursor(t, STORE_SECONDARIES, &cur);
+	if (rc)
+		return rc;
+	for (int op = MDB_FIRST; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0; op = MDB_NEXT)
+		if ((rc = decode(&k, &v, &s)) != 0 || (rc = fn(wire_get32(k.mv_data), &s, ctx)) != 0)
+			break;
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int secondary_find(struct store_txn *t, uint32_t zone_id, const struct sockaddr *client,
+                   struct secondary *out)
 {
 	uint8_t k[KEY_LEN], addr[16];
-	MDB_val v;
+	MDB_val key = { KEY_LEN, k }, v;
 	int family = client->sa_family;
 	if (family == AF_INET6) {
 		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)client)->sin6_addr;
@@ -114,8 +131,15 @@ bool secondary_allowed(struct store_txn *t, uint32_t zone_id, const struct socka
 	} else if (family == AF_INET) {
 		memcpy(addr, &((const struct sockaddr_in *)client)->sin_addr, 4);
 	} else {
-		return false;
+		return LS_ENOTFOUND;
 	}
 	key_of(k, zone_id, family, addr);
-	return store_get(t, STORE_SECONDARIES, k, sizeof(k), &v) == 0;
+	int rc = store_get(t, STORE_SECONDARIES, k, sizeof(k), &v);
+	return rc ? rc : decode(&key, &v, out);
+}
+
+bool secondary_allowed(struct store_txn *t, uint32_t zone_id, const struct sockaddr *client)
+{
+	struct secondary s;
+	return secondary_find(t, zone_id, client, &s) == 0;
 }

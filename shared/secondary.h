@@ -1,4 +1,4 @@
-/* A zone's secondaries: the addresses allowed to transfer it (and, later, to be notified). */
+/* A zone's secondaries: the addresses allowed to transfer it, the TSIG key they must use, NOTIFY. */
 #ifndef LS_SECONDARY_H
 #define LS_SECONDARY_H
 
@@ -16,7 +16,7 @@ struct secondary {
 	int family;                      /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	uint16_t port;                   /* where NOTIFY goes; 53 unless given */
-	char key[SECONDARY_KEY_MAX];     /* TSIG key name, "" for none */
+	char key[SECONDARY_KEY_MAX];     /* TSIG key name (tsig_key_name_text), "" for none */
 };
 
 /* "192.0.2.1", "192.0.2.1:5300", "2001:db8::1", "[2001:db8::1]:5300"; 0 or -1. */
@@ -31,6 +31,12 @@ int secondary_del(struct store_txn *t, uint32_t zone_id, const struct secondary 
 /* Calls fn for each secondary of the zone, in address order. */
 int secondary_list(struct store_txn *t, uint32_t zone_id,
                    int (*fn)(const struct secondary *s, void *ctx), void *ctx);
+/* Calls fn for every secondary of every zone (zone id order). */
+int secondary_each(struct store_txn *t,
+                   int (*fn)(uint32_t zone_id, const struct secondary *s, void *ctx), void *ctx);
+/* The zone's secondary entry for the client address: 0, LS_ENOTFOUND or a store error. */
+int secondary_find(struct store_txn *t, uint32_t zone_id, const struct sockaddr *client,
+                   struct secondary *out);
 /* True when the client address may transfer the zone. */
 bool secondary_allowed(struct store_txn *t, uint32_t zone_id, const struct sockaddr *client);
 

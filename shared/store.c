@@ -21,6 +21,7 @@ static const char *const db_names[STORE_NDB] = {
 	[STORE_HISTORY] = "history",
 	[STORE_MTASTS] = "mtasts",
 	[STORE_SECONDARIES] = "secondaries",
+	[STORE_TSIG] = "tsig",
 };
 
 int store_errno(int rc)

@@ -19,6 +19,7 @@ enum store_db {
 	STORE_HISTORY, /* sequence -> who changed which zone when */
 	STORE_MTASTS,  /* per-domain MTA-STS state (filled by the MTA-STS issue) */
 	STORE_SECONDARIES, /* zone id, address -> a secondary allowed to transfer the zone */
+	STORE_TSIG,    /* TSIG key name (lookup format) -> algorithm and secret */
 	STORE_NDB
 };
 

@@ -3,6 +3,7 @@
 #include "dnsd/zonectl/zonectl.h"
 #include "shared/err.h"
 #include "shared/secondary.h"
+#include "shared/tsig_key.h"
 
 struct list_ctx {
 	struct ctl *c;
@@ -50,12 +51,13 @@ int cmd_zone_secondaries(struct ctl *c)
 		fprintf(stderr, "zonectl: '%s' is not ADDR, ADDR:PORT or [IPv6]:PORT\n", c->args[2]);
 		return EXIT_USAGE;
 	}
+	uint8_t key[DNAME_MAX];
 	if (c->key) {
-		if (strlen(c->key) >= SECONDARY_KEY_MAX) {
-			fprintf(stderr, "zonectl: key name longer than %d bytes\n", SECONDARY_KEY_MAX - 1);
+		if (tsig_key_name(c->key, key) != 0) {
+			fprintf(stderr, "zonectl: '%s' is not a valid key name\n", c->key);
 			return EXIT_USAGE;
 		}
-		snprintf(s.key, sizeof(s.key), "%s", c->key);
+		tsig_key_name_text(key, s.key, sizeof(s.key));
 	}
 	if (list) {
 		struct store_txn t;
@@ -84,6 +86,19 @@ int cmd_zone_secondaries(struct ctl *c)
 	if ((rc = store_begin(c->st, true, 0, &t)) != 0)
 		return ctl_fail(c, rc, "cannot write the store");
 	rc = zone_get(&t, apex, &z);
+	if (rc == 0 && c->key) {
+		struct tsig_key k;
+		int krc = tsig_key_get(&t, key, &k);
+		tsig_key_wipe(&k);
+		if (krc) {
+			store_abort(&t);
+			if (krc != LS_ENOTFOUND)
+				return ctl_fail(c, krc, "cannot read the store");
+			fprintf(stderr, "zonectl: no TSIG key %s (make it with `zonectl tsig add %s`)\n",
+			        s.key, s.key);
+			return EXIT_NOTFOUND;
+		}
+	}
 	if (rc == 0 && add)
 		secondary_put(&t, z.id, &s);
 	else if (rc == 0)

@@ -43,8 +43,10 @@ const struct command zonectl_commands[] = {
 	{ "zone secondaries", "DOMAIN list | add ADDR[:PORT] [--key NAME] | del ADDR",
 	  "List, add or delete the secondaries allowed to transfer the zone.",
 	  "Zone transfers (AXFR, IXFR) are refused unless the client's address is one of the\n"
-	  "zone's secondaries. PORT (default 53) is where NOTIFY will go; --key names the TSIG\n"
-	  "key the secondary will use (TSIG itself is not built yet: the name is only stored).\n"
+	  "zone's secondaries. dnsd sends NOTIFY to ADDR:PORT (default port 53) after every\n"
+	  "change of the zone. With --key, the secondary must sign its requests with that TSIG\n"
+	  "key (made with `zonectl tsig add`; unknown keys are refused, exit 3), and dnsd signs\n"
+	  "its NOTIFY messages with it. Adding an address again replaces its entry.\n"
 	  "Addresses: 192.0.2.1, 192.0.2.1:5300, 2001:db8::1, [2001:db8::1]:5300.",
 	  2, 3, "key", cmd_zone_secondaries },
 	{ "mta-sts enable", "DOMAIN [--mode MODE] [--max-age SECONDS] [--mx-extra PATTERN]... "
@@ -92,6 +94,22 @@ const struct command zonectl_commands[] = {
 	  "runs the same step every second; running it twice is harmless. Exit 4 when DOMAIN's\n"
 	  "publish still waits.",
 	  0, 1, "", cmd_mtasts_publish },
+	{ "tsig add", "NAME [--algorithm hmac-sha256|hmac-sha512|hmac-sha1]",
+	  "Make a TSIG key with a random secret and print it once, for NSD and Knot.",
+	  "The secret (as long as the algorithm's MAC, from getrandom) is stored and printed\n"
+	  "this one time, in the key: sections of nsd.conf and knot.conf; it is never shown or\n"
+	  "logged again. The default algorithm is hmac-sha256. NAME is a domain name such as\n"
+	  "xfr-key; a key of that name must not exist yet (exit 4). With --json:\n"
+	  "{\"name\",\"algorithm\",\"secret\"}. Use the key with\n"
+	  "`zonectl zone secondaries DOMAIN add ADDR --key NAME`.",
+	  1, 1, "algorithm", cmd_tsig_add },
+	{ "tsig list", "", "List the TSIG keys: names and algorithms, never secrets.",
+	  "One line per key: NAME ALGORITHM. With --json: {\"keys\":[{\"name\",\"algorithm\"}]}.",
+	  0, 0, "", cmd_tsig_list },
+	{ "tsig del", "NAME", "Delete a TSIG key that no secondary uses.",
+	  "Refused (exit 4, nothing changes) while a zone's secondary names the key: delete\n"
+	  "or re-add those secondaries first. Exit 3 when there is no such key.",
+	  1, 1, "", cmd_tsig_del },
 	{ "rr list", "DOMAIN [NAME [TYPE]]", "List the zone's records, or those at NAME (of TYPE).",
 	  "NAME is relative to DOMAIN unless it ends with a dot; @ is the apex. Exit 3 when a\n"
 	  "NAME was given and nothing is there.",

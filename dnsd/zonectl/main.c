@@ -4,6 +4,7 @@
 #include <string.h>
 #include "dnsd/zonectl/zonectl.h"
 #include "shared/err.h"
+#include "shared/journal.h"
 
 #define ZONECTL_VERSION "0.1.0"
 
@@ -128,6 +129,7 @@ int main(int argc, char **argv)
 		{ "config", &c.config_path }, { "state", &c.state }, { "from", &c.from },
 		{ "origin", &c.origin }, { "output", &c.output }, { "serial-policy", &c.policy_name },
 		{ "key", &c.key }, { "mode", &c.mode }, { "max-age", &c.max_age },
+		{ "algorithm", &c.algorithm },
 	};
 	/* Options that may be given several times. */
 	struct { const char *name; const char **v; unsigned *n, max; } lists[] = {
@@ -273,6 +275,7 @@ int main(int argc, char **argv)
 	if (lrc == 0 && c.d.n)
 		diag_print(&c.d, stderr);
 	c.policy = c.cfg.serial_policy;
+	journal_set_limits(c.cfg.journal_max_size, c.cfg.journal_max_age);
 	if (c.policy_name && serial_policy_parse(c.policy_name, &c.policy) != 0) {
 		rc = usage_error(cmd, "unknown serial policy '%s' (increment, dateserial, unixtime)",
 		                 c.policy_name);

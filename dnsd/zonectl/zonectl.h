@@ -31,6 +31,7 @@ struct ctl {
 	char **args;                /* positional arguments after the command words */
 	int nargs;
 	const char *from, *origin, *output, *policy_name, *key;
+	const char *algorithm;      /* tsig add --algorithm */
 	char *ns[CTL_MAX_NS];
 	size_t nns;
 	enum serial_policy policy;  /* --serial-policy, else the configuration's */
@@ -101,5 +102,8 @@ int cmd_mtasts_publish(struct ctl *c);
  * what happened. Returns 0 or an exit code for a failure of the store. */
 int ctl_publish(struct ctl *c, uint32_t zone_id);
 int cmd_cert(struct ctl *c);
+int cmd_tsig_add(struct ctl *c);
+int cmd_tsig_list(struct ctl *c);
+int cmd_tsig_del(struct ctl *c);
 
 #endif

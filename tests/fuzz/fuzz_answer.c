@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	for (int tcp = 0; tcp < 2; tcp++) {
 		struct answer_info info;
-		size_t len = answer_query(&t, cur, &opts, data, size, out, sizeof(out), tcp, &info);
+		size_t len = answer_query(&t, cur, &opts, data, size, out, sizeof(out), tcp, NULL, &info);
 		/* An answer fits its transport, keeps the query's id, and is a response. */
 		if (len > (tcp ? 65535u : 4096u) || (len > 0 && len < PKT_HDR))
 			abort();

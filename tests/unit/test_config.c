@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "shared/config.h"
+#include "shared/journal.h"
 #include "shared/err.h"
 
 struct fixture {
@@ -171,6 +172,41 @@ static void test_bounds_accepted(void **state)
 	assert_string_equal(cfg.state_dir, "/x");
 	assert_int_equal(cfg.serial_policy, SERIAL_UNIXTIME);
 	config_free(&cfg);
+}
+
+/* The journal bounds: defaults as journal.h says, both ends of their ranges, 0 age refused. */
+static void test_journal_options(void **state)
+{
+	struct fixture *f = *state;
+	struct config cfg;
+	assert_int_equal(config_defaults(&cfg), 0);
+	assert_int_equal(cfg.journal_max_size, JOURNAL_DEFAULT_MAX_SIZE);
+	assert_int_equal(cfg.journal_max_age, JOURNAL_DEFAULT_MAX_AGE);
+	config_free(&cfg);
+	static const char lo[] = "zones:\n journal-max-size: 0\n journal-max-age: 1\n";
+	load_ok(f, lo, sizeof(lo) - 1, &cfg);
+	assert_int_equal(cfg.journal_max_size, 0);
+	assert_int_equal(cfg.journal_max_age, 1);
+	config_free(&cfg);
+	static const char hi[] = "zones:\n journal-max-size: 4294967295\n journal-max-age: 315360000\n";
+	load_ok(f, hi, sizeof(hi) - 1, &cfg);
+	assert_int_equal(cfg.journal_max_size, 4294967295u);
+	assert_int_equal(cfg.journal_max_age, 315360000u);
+	config_free(&cfg);
+	static const char *bad[] = { "zones:\n journal-max-age: 0\n",
+	                             "zones:\n journal-max-size: 4294967296\n",
+	                             "zones:\n journal-max-size: 1M\n" };
+	for (size_t i = 0; i < 3; i++) {
+		struct diag d;
+		diag_init(&d);
+		char *path = write_conf(f, bad[i], strlen(bad[i]));
+		assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
+		assert_int_equal(d.errors, 1);
+		assert_int_equal(cfg.journal_max_size, JOURNAL_DEFAULT_MAX_SIZE);
+		config_free(&cfg);
+		diag_free(&d);
+		free(path);
+	}
 }
 
 static void test_empty_file(void **state)
@@ -641,6 +677,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_valid_all_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounds_accepted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reports_every_error, setup, teardown),
