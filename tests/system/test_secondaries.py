@@ -13,6 +13,7 @@ import dns.tsig
 
 from conftest import write
 from dnsd_helpers import HOST4, dnsd_factory  # noqa: F401
+from sts_helpers import sts_factory  # noqa: F401  (fixture)
 from xfr_helpers import KnotSecondary, NsdSecondary, kdig, make_key, wait_log
 
 ZONE = "example.com."
@@ -135,3 +136,38 @@ def test_unanswered_notify_backs_off_then_gives_up(dnsd_factory, zc, tmp_path):
     for got, want in zip(gaps, (1, 2, 4, 4)):
         assert want - 0.3 <= got <= want + 0.6, gaps
     assert wait_log(d, "NOTIFY to %s not answered after 5 tries (serial 31)" % addr), d.log_text()
+
+
+def txt_id_at(host, port, name="_mta-sts.example.com."):
+    out = kdig("@" + host, "-p", port, name, "TXT", "+short")
+    m = re.search(r"v=STSv1; id=(\w+)", out)
+    return m.group(1) if m else None
+
+
+def test_mta_sts_ids_reach_a_secondary_by_notify(sts_factory, tmp_path):
+    """Every id the publish step writes, by a command or by dnsd's own rotation, reaches Knot."""
+    e = sts_factory(extra_config="  rotate-interval: 4\n")
+    key = make_key(e.zc, "xfr-key", "hmac-sha256")
+    knot = KnotSecondary(tmp_path / "knot", e.dnsd.port, key, host="127.0.0.2")
+    e.zc.ok("zone", "secondaries", ZONE, "add", knot.address, "--key", "xfr-key")
+    try:
+        knot.start()
+        serial = e.zc.zones()[ZONE]["serial"]
+        knot.wait_serial(serial)
+        assert "published" in e.zc.ok("mta-sts", "enable", "example.com").out
+        first = e.txt_id()
+        knot.wait_serial(e.zc.zones()[ZONE]["serial"])
+        assert txt_id_at(knot.host, knot.port) == first
+        # An MX change: the policy commit and the id commit both reach it.
+        e.zc.ok("rr", "add", "example.com", "@ 3600 IN MX 30 mx3.example.com.")
+        second = e.txt_id()
+        assert second != first
+        knot.wait_serial(e.zc.zones()[ZONE]["serial"])
+        assert txt_id_at(knot.host, knot.port) == second
+        assert "30 mx3.example.com." in mx(knot)
+        # dnsd rotates the id on its own (no command runs): NOTIFY carries it too.
+        e.wait("rotation on dnsd", lambda: e.txt_id() not in (None, second))
+        rotated = e.txt_id()
+        e.wait("the rotated id on Knot", lambda: txt_id_at(knot.host, knot.port) == rotated)
+    finally:
+        knot.stop()
