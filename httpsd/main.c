@@ -1,7 +1,5 @@
 /* httpsd: serves MTA-STS policies over HTTPS from the shared store, certificates by SNI. */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +8,7 @@
 #include <unistd.h>
 #include "httpsd/server.h"
 #include "shared/cert.h"
+#include "shared/daemon.h"
 #include "shared/err.h"
 
 #define HTTPSD_VERSION "0.1.0"
@@ -45,24 +44,6 @@ static int parse_listen(struct server *s, const char *list, char *err, size_t er
 	}
 	if (s->naddrs == 0) {
 		snprintf(err, errlen, "no listen address");
-		return -1;
-	}
-	return 0;
-}
-
-/* Least privilege: after binding, become the configured user for good. */
-static int drop_privileges(const char *user, char *err, size_t errlen)
-{
-	if (user == NULL || *user == 0)
-		return 0;
-	struct passwd *pw = getpwnam(user);
-	if (pw == NULL) {
-		snprintf(err, errlen, "no such user '%s'", user);
-		return -1;
-	}
-	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0 ||
-	    setuid(0) == 0) {
-		snprintf(err, errlen, "cannot become user '%s': %s", user, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -112,40 +93,18 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct diag d;
 	struct server s;
-	const char *config_path = NULL, *state = NULL, *listen[SERVER_MAX_LISTEN];
-	size_t nlisten = 0;
-	long workers = -1;
-	bool check = false;
+	struct daemon_args args;
 	char err[512];
 	int rc = 1;
 	memset(&s, 0, sizeof(s));
 	diag_init(&d);
 	/* A client that goes away mid-answer is an error on that write, not the end of httpsd. */
 	signal(SIGPIPE, SIG_IGN);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool more = i + 1 < argc;
-		if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && more)
-			config_path = argv[++i];
-		else if (strcmp(a, "--state") == 0 && more)
-			state = argv[++i];
-		else if (strcmp(a, "--listen") == 0 && more && nlisten < SERVER_MAX_LISTEN)
-			listen[nlisten++] = argv[++i];
-		else if (strcmp(a, "--workers") == 0 && more)
-			workers = strtol(argv[++i], NULL, 10);
-		else if (strcmp(a, "-n") == 0)
-			check = true;
-		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			fputs(usage, stdout);
-			return 0;
-		} else if (strcmp(a, "--version") == 0) {
-			printf("httpsd %s\n", HTTPSD_VERSION);
-			return 0;
-		} else {
-			fprintf(stderr, "httpsd: bad argument '%s'\n%s", a, usage);
-			return 2;
-		}
-	}
+	int arc = daemon_args_parse(&args, argc, argv, "httpsd", HTTPSD_VERSION, usage);
+	if (arc != DAEMON_RUN)
+		return arc;
+	const char *config_path = args.config_path, *state = args.state;
+	long workers = args.workers;
 	int lrc = config_load(&cfg, config_path, &d);
 	diag_print(&d, stderr);
 	if (lrc) {
@@ -161,10 +120,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "httpsd: workers must be 1 to %d\n", SERVER_MAX_WORKERS);
 		goto out_cfg;
 	}
-	if (nlisten) {
-		for (size_t i = 0; i < nlisten; i++) {
-			if (server_parse_addr(listen[i], &s.addrs[s.naddrs]) != 0) {
-				fprintf(stderr, "httpsd: bad --listen '%s' (ADDR:PORT or [ADDR]:PORT)\n", listen[i]);
+	if (args.nlisten) {
+		for (size_t i = 0; i < args.nlisten; i++) {
+			if (server_parse_addr(args.listen[i], &s.addrs[s.naddrs]) != 0) {
+				fprintf(stderr, "httpsd: bad --listen '%s' (ADDR:PORT or [ADDR]:PORT)\n", args.listen[i]);
 				goto out_cfg;
 			}
 			s.naddrs++;
@@ -174,7 +133,7 @@ int main(int argc, char **argv)
 		goto out_cfg;
 	}
 	state = state ? state : cfg.state_dir;
-	if (check) {
+	if (args.check) {
 		if (check_certs(state) == 0) {
 			printf("configuration OK\n");
 			rc = 0;
@@ -201,7 +160,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "httpsd: cannot set up TLS (mbedTLS error -0x%04x)\n", (unsigned)-trc);
 		goto out;
 	}
-	if (server_bind(&s, err, sizeof(err)) != 0 || drop_privileges(cfg.httpsd_user, err, sizeof(err))) {
+	if (server_bind(&s, err, sizeof(err)) != 0 || daemon_drop_privileges(cfg.httpsd_user, err, sizeof(err))) {
 		fprintf(stderr, "httpsd: %s\n", err);
 		goto out;
 	}
