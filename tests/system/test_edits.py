@@ -321,7 +321,8 @@ def test_serial_policy_from_configuration_and_import(zc, tmp_path):
     t0 = int(time.time())
     r = zc.ok("rr", "add", "u.test", "x A 192.0.2.1")
     old, new = serial_change(r.out)
-    assert old == 5 and t0 <= new <= int(time.time()) + 1
+    # C's time() reads the coarse clock, up to a tick behind Python's: allow one second.
+    assert old == 5 and t0 - 1 <= new <= int(time.time()) + 1
 
 
 def test_serial_policy_unknown_is_usage_error(zc):
