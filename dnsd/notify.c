@@ -14,6 +14,7 @@
 #include <time.h>
 #include "dnsd/notify.h"
 #include "dnsd/pkt.h"
+#include "shared/addr.h"
 #include "shared/err.h"
 #include "shared/history.h"
 #include "shared/rrset.h"
@@ -38,22 +39,6 @@ static uint16_t next_id(struct notifier *n)
 	n->rng ^= n->rng >> 7;
 	n->rng ^= n->rng << 17;
 	return (uint16_t)(n->rng >> 24);
-}
-
-static void to_sockaddr(const struct secondary *s, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (s->family == AF_INET6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(s->port);
-		memcpy(&a->sin6_addr, s->addr, 16);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons(s->port);
-		memcpy(&a->sin_addr, s->addr, 4);
-	}
 }
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
@@ -88,7 +73,7 @@ static int queue_peer(const struct secondary *s, void *arg)
 	struct sockaddr_storage to;
 	struct notify_peer *p = NULL, *free_slot = NULL;
 	char zone[DNAME_STR_MAX];
-	to_sockaddr(s, &to);
+	addr_sockaddr(s->family, s->addr, s->port, &to);
 	for (size_t i = 0; i < NOTIFY_MAX_PENDING && p == NULL; i++) {
 		struct notify_peer *c = &n->peers[i];
 		if (!c->used)

@@ -13,57 +13,13 @@
 
 #define STATS_INTERVAL_MS 1000
 
-int server_parse_addr(const char *text, struct listen_addr *out)
-{
-	int family;
-	uint8_t addr[16];
-	uint16_t port;
-	memset(out, 0, sizeof(*out));
-	if (addr_parse(text, -1, &family, addr, &port) != 0)
-		return -1;
-	if (family == AF_INET) {
-		struct sockaddr_in *a4 = (struct sockaddr_in *)&out->ss;
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons(port);
-		memcpy(&a4->sin_addr, addr, 4);
-		out->len = sizeof(*a4);
-	} else {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->ss;
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons(port);
-		memcpy(&a6->sin6_addr, addr, 16);
-		out->len = sizeof(*a6);
-	}
-	snprintf(out->text, sizeof(out->text), "%s", text);
-	return 0;
-}
-
-static int bind_one(const struct listen_addr *a, int type)
-{
-	int one = 1;
-	int fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* Each worker binds its own socket; the kernel spreads queries over them. */
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    (a->ss.ss_family == AF_INET6 &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
-	    bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0) {
-		int rc = -errno;
-		close(fd);
-		return rc;
-	}
-	return fd;
-}
-
 int server_bind(struct server *s, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < s->nworkers; i++) {
 		struct worker *w = &s->w[i];
 		for (size_t k = 0; k < s->naddrs; k++) {
-			w->udp_fd[k] = bind_one(&s->addrs[k], SOCK_DGRAM);
-			w->tcp_fd[k] = w->udp_fd[k] < 0 ? -1 : bind_one(&s->addrs[k], SOCK_STREAM);
+			w->udp_fd[k] = daemon_bind(&s->addrs[k], SOCK_DGRAM);
+			w->tcp_fd[k] = w->udp_fd[k] < 0 ? -1 : daemon_bind(&s->addrs[k], SOCK_STREAM);
 			int rc = w->udp_fd[k] < 0 ? w->udp_fd[k] : w->tcp_fd[k];
 			if (rc < 0) {
 				snprintf(err, errlen, "cannot bind %s: %s", s->addrs[k].text, strerror(-rc));

@@ -10,20 +10,15 @@
 #include "dnsd/notify.h"
 #include "dnsd/stats.h"
 #include "shared/config.h"
+#include "shared/daemon.h"
 #include "shared/store.h"
 
-#define SERVER_MAX_LISTEN 16
+#define SERVER_MAX_LISTEN DAEMON_MAX_LISTEN
 #define SERVER_MAX_WORKERS 64
 #define UDP_BATCH 16                 /* datagrams per recvmmsg/sendmmsg */
 #define UDP_SLOT 65536               /* libuv's buffer slot per datagram with recvmmsg */
 #define UDP_ANSWER_MAX 4096          /* udp-max-size's upper bound */
 #define TCP_MAX_QUERY 4096           /* larger TCP queries close the connection */
-
-struct listen_addr {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	char text[64];
-};
 
 struct udp_out {
 	uint8_t buf[UDP_ANSWER_MAX];
@@ -62,7 +57,7 @@ struct server {
 	struct store *st;
 	const struct config *cfg;
 	struct answer_opts opts;
-	struct listen_addr addrs[SERVER_MAX_LISTEN];
+	struct daemon_addr addrs[SERVER_MAX_LISTEN];
 	size_t naddrs;
 	struct worker *w;
 	size_t nworkers;
@@ -71,8 +66,6 @@ struct server {
 	struct notifier notify;          /* NOTIFY out, on the main loop */
 };
 
-/* Parses "A.B.C.D:PORT" or "[v6]:PORT". */
-int server_parse_addr(const char *text, struct listen_addr *out);
 /* Binds every worker's UDP and TCP sockets (SO_REUSEPORT); before dropping privileges. */
 int server_bind(struct server *s, char *err, size_t errlen);
 /* Starts the workers and runs until SIGTERM or SIGINT; returns 0 after a clean stop. */

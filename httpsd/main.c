@@ -26,29 +26,6 @@ static const char usage[] =
 	"  -h, --help          this text\n"
 	"  --version           print the version\n";
 
-/* Splits the configuration's space-separated listen list. */
-static int parse_listen(struct server *s, const char *list, char *err, size_t errlen)
-{
-	char buf[1024], *save = NULL;
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-		if (s->naddrs == SERVER_MAX_LISTEN) {
-			snprintf(err, errlen, "more than %d listen addresses", SERVER_MAX_LISTEN);
-			return -1;
-		}
-		if (server_parse_addr(t, &s->addrs[s->naddrs]) != 0) {
-			snprintf(err, errlen, "bad listen address '%s' (ADDR:PORT or [ADDR]:PORT)", t);
-			return -1;
-		}
-		s->naddrs++;
-	}
-	if (s->naddrs == 0) {
-		snprintf(err, errlen, "no listen address");
-		return -1;
-	}
-	return 0;
-}
-
 struct check_ctx {
 	size_t ok, bad;
 	const char *state;
@@ -120,16 +97,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "httpsd: workers must be 1 to %d\n", SERVER_MAX_WORKERS);
 		goto out_cfg;
 	}
-	if (args.nlisten) {
-		for (size_t i = 0; i < args.nlisten; i++) {
-			if (server_parse_addr(args.listen[i], &s.addrs[s.naddrs]) != 0) {
-				fprintf(stderr, "httpsd: bad --listen '%s' (ADDR:PORT or [ADDR]:PORT)\n", args.listen[i]);
-				goto out_cfg;
-			}
-			s.naddrs++;
-		}
-	} else if (parse_listen(&s, cfg.httpsd_listen, err, sizeof(err)) != 0) {
-		fprintf(stderr, "httpsd: %s: httpsd.listen: %s\n", cfg.path ? cfg.path : "defaults", err);
+	if (daemon_listen(&args, cfg.httpsd_listen, "httpsd.listen", cfg.path, s.addrs, &s.naddrs, err,
+	                  sizeof(err)) != 0) {
+		fprintf(stderr, "httpsd: %s\n", err);
 		goto out_cfg;
 	}
 	state = state ? state : cfg.state_dir;

@@ -13,50 +13,6 @@
 #include "shared/addr.h"
 #include "shared/err.h"
 
-int server_parse_addr(const char *text, struct listen_addr *out)
-{
-	int family;
-	uint8_t addr[16];
-	uint16_t port;
-	memset(out, 0, sizeof(*out));
-	if (addr_parse(text, -1, &family, addr, &port) != 0)
-		return -1;
-	if (family == AF_INET) {
-		struct sockaddr_in *a4 = (struct sockaddr_in *)&out->ss;
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons(port);
-		memcpy(&a4->sin_addr, addr, 4);
-		out->len = sizeof(*a4);
-	} else {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->ss;
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons(port);
-		memcpy(&a6->sin6_addr, addr, 16);
-		out->len = sizeof(*a6);
-	}
-	snprintf(out->text, sizeof(out->text), "%s", text);
-	return 0;
-}
-
-static int bind_one(const struct listen_addr *a)
-{
-	int one = 1;
-	int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* Each worker binds its own socket; the kernel spreads connections over them. */
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    (a->ss.ss_family == AF_INET6 &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
-	    bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0) {
-		int rc = -errno;
-		close(fd);
-		return rc;
-	}
-	return fd;
-}
-
 int server_bind(struct server *s, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < s->nworkers; i++)
@@ -64,7 +20,7 @@ int server_bind(struct server *s, char *err, size_t errlen)
 			s->w[i].fd[k] = -1;
 	for (size_t i = 0; i < s->nworkers; i++) {
 		for (size_t k = 0; k < s->naddrs; k++) {
-			int fd = bind_one(&s->addrs[k]);
+			int fd = daemon_bind(&s->addrs[k], SOCK_STREAM);
 			if (fd < 0) {
 				snprintf(err, errlen, "cannot bind %s: %s", s->addrs[k].text, strerror(-fd));
 				return fd;

@@ -10,17 +10,12 @@
 #include "httpsd/clients.h"
 #include "httpsd/tls.h"
 #include "shared/config.h"
+#include "shared/daemon.h"
 #include "shared/store.h"
 
-#define SERVER_MAX_LISTEN 16
+#define SERVER_MAX_LISTEN DAEMON_MAX_LISTEN
 #define SERVER_MAX_WORKERS 64
 #define SERVER_BACKLOG 511
-
-struct listen_addr {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	char text[64];
-};
 
 struct conn;
 struct server;
@@ -53,7 +48,7 @@ struct server_limits {
 struct server {
 	struct store *st;
 	struct server_limits lim;
-	struct listen_addr addrs[SERVER_MAX_LISTEN];
+	struct daemon_addr addrs[SERVER_MAX_LISTEN];
 	size_t naddrs;
 	struct worker *w;
 	size_t nworkers;
@@ -63,8 +58,6 @@ struct server {
 	bool clients_ok;
 };
 
-/* Parses "A.B.C.D:PORT" or "[v6]:PORT". */
-int server_parse_addr(const char *text, struct listen_addr *out);
 /* Binds every worker's sockets (SO_REUSEPORT); before dropping privileges. */
 int server_bind(struct server *s, char *err, size_t errlen);
 /* Starts the workers and runs until SIGTERM or SIGINT; returns 0 after a clean stop. */

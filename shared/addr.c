@@ -1,4 +1,5 @@
-/* Address-and-port parsing shared by dnsd's listen addresses and the zones' secondaries. */
+/* Address-and-port parsing shared by the daemons' listen addresses, the zones' secondaries and
+ * the MTA-STS endpoints, and the socket addresses made from them. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,4 +48,22 @@ int addr_parse(const char *text, int default_port, int *family, uint8_t addr[16]
 	else
 		return -1;
 	return 0;
+}
+
+socklen_t addr_sockaddr(int family, const uint8_t addr[16], uint16_t port,
+                        struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		memcpy(&a6->sin6_addr, addr, 16);
+		return sizeof(*a6);
+	}
+	struct sockaddr_in *a4 = (struct sockaddr_in *)out;
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons(port);
+	memcpy(&a4->sin_addr, addr, 4);
+	return sizeof(*a4);
 }

@@ -3,6 +3,7 @@
 #define LS_ADDR_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define ADDR_TEXT_MAX 64
 
@@ -13,5 +14,8 @@
  */
 int addr_parse(const char *text, int default_port, int *family, uint8_t addr[16],
                uint16_t *port);
+/* The socket address for family (AF_INET, AF_INET6), addr and port; returns its length. */
+socklen_t addr_sockaddr(int family, const uint8_t addr[16], uint16_t port,
+                        struct sockaddr_storage *out);
 
 #endif

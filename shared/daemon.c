@@ -1,11 +1,13 @@
-/* The command line and the privilege drop both daemons share. */
+/* What both daemons share: the command line, listen addresses, sockets, the privilege drop. */
 #include <errno.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "shared/addr.h"
 #include "shared/daemon.h"
 
 int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *prog,
@@ -38,6 +40,74 @@ int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *
 		}
 	}
 	return DAEMON_RUN;
+}
+
+int daemon_addr_parse(const char *text, struct daemon_addr *out)
+{
+	int family;
+	uint8_t addr[16];
+	uint16_t port;
+	memset(out, 0, sizeof(*out));
+	if (addr_parse(text, -1, &family, addr, &port) != 0)
+		return -1;
+	out->len = addr_sockaddr(family, addr, port, &out->ss);
+	snprintf(out->text, sizeof(out->text), "%s", text);
+	return 0;
+}
+
+int daemon_listen(const struct daemon_args *a, const char *list, const char *option,
+                  const char *file, struct daemon_addr *out, size_t *n, char *err, size_t errlen)
+{
+	char buf[1024], *save = NULL;
+	*n = 0;
+	if (a->nlisten) {
+		for (size_t i = 0; i < a->nlisten; i++) {
+			if (daemon_addr_parse(a->listen[i], &out[(*n)++]) != 0) {
+				snprintf(err, errlen, "bad --listen '%s' (ADDR:PORT or [ADDR]:PORT)",
+				         a->listen[i]);
+				return -1;
+			}
+		}
+		return 0;
+	}
+	const char *where = file ? file : "defaults";
+	snprintf(buf, sizeof(buf), "%s", list ? list : "");
+	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (*n == DAEMON_MAX_LISTEN) {
+			snprintf(err, errlen, "%s: %s: more than %d listen addresses", where, option,
+			         DAEMON_MAX_LISTEN);
+			return -1;
+		}
+		if (daemon_addr_parse(t, &out[*n]) != 0) {
+			snprintf(err, errlen, "%s: %s: bad listen address '%s' (ADDR:PORT or [ADDR]:PORT)",
+			         where, option, t);
+			return -1;
+		}
+		(*n)++;
+	}
+	if (*n == 0) {
+		snprintf(err, errlen, "%s: %s: no listen address", where, option);
+		return -1;
+	}
+	return 0;
+}
+
+int daemon_bind(const struct daemon_addr *a, int type)
+{
+	int one = 1;
+	int fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    (a->ss.ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+	    bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 int daemon_drop_privileges(const char *user, char *err, size_t errlen)

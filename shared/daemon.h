@@ -1,9 +1,10 @@
-/* What dnsd and httpsd share as daemons: their command line and dropping privileges. */
+/* What dnsd and httpsd share as daemons: command line, listen addresses, sockets, privileges. */
 #ifndef LS_DAEMON_H
 #define LS_DAEMON_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #define DAEMON_MAX_LISTEN 16    /* --listen options */
 #define DAEMON_RUN (-1)         /* daemon_args_parse(): go on and run */
@@ -24,6 +25,25 @@ struct daemon_args {
  */
 int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *prog,
                       const char *version, const char *usage);
+/* A listen address: the socket address, and the text it was given as (for messages). */
+struct daemon_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[64];
+};
+
+/* "A.B.C.D:PORT" or "[IPv6]:PORT" (the port is required). Returns 0 or -1. */
+int daemon_addr_parse(const char *text, struct daemon_addr *out);
+/*
+ * The addresses to listen on: a's --listen options, else the space-separated list of the
+ * configuration option option (file names the file it came from, NULL for the defaults).
+ * At most DAEMON_MAX_LISTEN go to out. Returns 0, or -1 with the whole message in err.
+ */
+int daemon_listen(const struct daemon_args *a, const char *list, const char *option,
+                  const char *file, struct daemon_addr *out, size_t *n, char *err, size_t errlen);
+/* A non-blocking socket of type (SOCK_DGRAM, SOCK_STREAM) bound to a with SO_REUSEPORT, so
+ * that every worker binds its own and the kernel spreads the load. Returns it or -errno. */
+int daemon_bind(const struct daemon_addr *a, int type);
 /* Least privilege: after binding, become user for good ("" or NULL: stay). Returns 0 or -1
  * with the reason in err. */
 int daemon_drop_privileges(const char *user, char *err, size_t errlen);

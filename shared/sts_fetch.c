@@ -159,24 +159,11 @@ static int connect_to(struct conn *c, const char *endpoint, char *err, size_t er
 	uint8_t a[16];
 	uint16_t port;
 	int family;
-	memset(&ss, 0, sizeof(ss));
 	if (addr_parse(endpoint, 443, &family, a, &port) != 0) {
 		snprintf(err, errlen, "%s: not an address", endpoint);
 		return LS_ECONFIG;
 	}
-	if (family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		memcpy(&s4->sin_addr, a, 4);
-		sl = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		memcpy(&s6->sin6_addr, a, 16);
-		sl = sizeof(*s6);
-	}
+	sl = addr_sockaddr(family, a, port, &ss);
 	c->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		snprintf(err, errlen, "%s: socket: %s", endpoint, strerror(errno));
