@@ -148,7 +148,9 @@ class Httpsd:
         return False
 
     def start(self):
+        """Starts httpsd (again, after stop()) and waits until it is ready."""
         check_binaries()
+        self._ready.clear()
         env = dict(os.environ, LC_ALL="C")
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

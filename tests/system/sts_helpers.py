@@ -10,13 +10,9 @@ It also fetches policies as a sender does (TLS with SNI, the demo CA trusted)
 and reads the _mta-sts TXT id over DNS, so tests can check the ordering.
 """
 
-import os
 import re
-import signal
 import socket
 import ssl
-import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -25,82 +21,12 @@ import dns.query
 import dns.rdatatype
 import pytest
 
-from conftest import BUILD, ZONES_DIR, Zonectl
+from conftest import ZONES_DIR, Zonectl
 from dnsd_helpers import Dnsd, free_port
+from httpsd_helpers import Httpsd
 
-HTTPSD = Path(os.environ.get("LOCKSTEP_HTTPSD") or (BUILD / "httpsd"))
-START_TIMEOUT = 10
 FETCH_TIMEOUT = 3
 POLICY_PATH = "/.well-known/mta-sts.txt"
-
-
-class Httpsd:
-    """One httpsd process, started on a free port and stopped by its PID."""
-
-    def __init__(self, workdir, state, config, port=None):
-        self.workdir = Path(workdir)
-        self.state = Path(state)
-        self.config = config
-        self.port = port or free_port()
-        self.proc = None
-        self.log = []
-        self._reader = None
-
-    def start(self):
-        if not (HTTPSD.is_file() and os.access(HTTPSD, os.X_OK)):
-            pytest.fail("%s is missing: run `make all` first" % HTTPSD, pytrace=False)
-        argv = [str(HTTPSD), "-c", str(self.config), "--state", str(self.state),
-                "--listen", "127.0.0.1:%d" % self.port, "--workers", "1"]
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True, errors="replace")
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail("httpsd exited with %d at start:\n%s" % (self.proc.returncode,
-                                                                     self.log_text()))
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        self.kill()
-        pytest.fail("httpsd did not listen on %d within %d s:\n%s" % (
-            self.port, START_TIMEOUT, self.log_text()))
-
-    def _read(self):
-        for line in self.proc.stderr:
-            self.log.append(line.rstrip("\n"))
-
-    def log_text(self, last=30):
-        return "\n".join(self.log[-last:]) or "<nothing on stderr>"
-
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def signal(self, sig):
-        self.proc.send_signal(sig)
-
-    def kill(self):
-        if self.running():
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.kill()
-            self.proc.wait(5)
-        if self._reader:
-            self._reader.join(2)
-
-    def stop(self):
-        if self.running():
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self._reader:
-            self._reader.join(2)
 
 
 def config_text(state, https_port, extra=""):
@@ -123,7 +49,8 @@ class StsEnv:
             self.zc.ok("zone", "import", ZONES_DIR / z)
         self.zc.ok("cert", "demo-ca")
         self.ca = self.zc.state / "demo-ca" / "ca.pem"
-        self.httpsd = Httpsd(self.tmp, self.zc.state, self.zc.config, self.https_port).start()
+        self.httpsd = Httpsd(self.tmp, self.zc.state, self.https_port, workers=1,
+                             config=self.conf_text).start()
         self.dnsd = None
         if dnsd:
             self.dnsd = Dnsd(self.tmp, self.zc.state, free_port(), workers=1,

@@ -9,7 +9,6 @@ import signal
 import threading
 import time
 
-import pytest
 
 from conftest import EXIT_CONFLICT, EXIT_INPUT, EXIT_OK
 from sts_helpers import mx_lines, sts_factory  # noqa: F401  (fixture)
@@ -145,7 +144,7 @@ def test_kill9_between_commit_and_publish(sts_factory):
     """zonectl killed after its first commit, while it fetches: the id stays, dnsd completes."""
     e = sts_factory()
     first = published(e.zc.ok("mta-sts", "enable", "example.com").out)
-    e.httpsd.signal(signal.SIGSTOP)          # fetches now hang in the handshake
+    e.httpsd.proc.send_signal(signal.SIGSTOP)          # fetches now hang in the handshake
     try:
         p = e.zc.popen("rr", "add", "example.com", "@ 3600 IN MX 30 mx3.example.com.")
         e.wait("the first commit", lambda: e.status()["version"] == 2, timeout=10)
@@ -155,7 +154,7 @@ def test_kill9_between_commit_and_publish(sts_factory):
         assert e.status()["published_version"] == 1
         assert e.txt_id() == first[1]
     finally:
-        e.httpsd.signal(signal.SIGCONT)
+        e.httpsd.proc.send_signal(signal.SIGCONT)
     new = e.wait("dnsd publishes after the kill", lambda: (e.txt_id() != first[1]) and e.txt_id())
     assert e.status()["published_version"] == 2
     assert int(new) > int(first[1])
