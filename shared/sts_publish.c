@@ -46,6 +46,8 @@ int sts_publish_init(struct sts_publisher *p, const struct config *cfg, char *er
 void sts_publish_free(struct sts_publisher *p)
 {
 	sts_fetch_close(p->fetch);
+	for (size_t i = 0; i < STS_PUBLISH_THREADS; i++)
+		sts_fetch_close(p->pool[i]);
 	free(p->trust_store);
 	memset(p, 0, sizeof(*p));
 }
@@ -396,9 +398,9 @@ static void *work(void *arg)
 {
 	struct worker *w = arg;
 	struct sts_outcome_info out;
-	/* Each thread fetches with its own TLS context: mbedTLS contexts are not shared. */
+	/* Each thread fetches with a TLS context of its own: its slot in the pool. */
 	struct sts_publisher mine = *w->p;
-	mine.fetch = NULL;
+	mine.fetch = w->p->pool[w->first];
 	for (size_t i = w->first; w->rc == 0 && i < w->u->n; i += w->step) {
 		int rc = sts_publish_domain(&mine, w->st, w->u->names[i], w->now, w->force, &out);
 		/* One domain's failure (its zone deleted meanwhile, say) does not hold up the rest. */
@@ -411,7 +413,7 @@ static void *work(void *arg)
 			pthread_mutex_unlock(w->lock);
 		}
 	}
-	sts_fetch_close(mine.fetch);
+	w->p->pool[w->first] = mine.fetch;
 	return NULL;
 }
 

@@ -23,7 +23,10 @@ struct sts_publisher {
 	unsigned nendpoints;
 	uint32_t rotate_interval, fetch_timeout, retry_max;
 	char *trust_store;
-	struct sts_fetch *fetch;    /* opened on first use */
+	struct sts_fetch *fetch;    /* sts_publish_domain()'s TLS context, opened on first use */
+	/* Those of sts_publish_due()'s threads (mbedTLS contexts are not shared), kept from run
+	 * to run so that dnsd does not read the trust store again every second. */
+	struct sts_fetch *pool[STS_PUBLISH_THREADS];
 };
 
 enum sts_outcome {
