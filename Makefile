@@ -9,13 +9,13 @@ OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
             -Wno-unused-parameter -fno-strict-aliasing -MMD -MP -I.
-LDLIBS   := -lldns -llmdb -lmbedcrypto
+LDLIBS   := -lldns -llmdb -lmbedcrypto -ljansson
 
 # Debian packages every target needs; `make deps` installs the missing ones.
 DEB_PACKAGES := gcc make pkg-config libldns-dev liblmdb-dev libuv1-dev libmbedtls-dev \
                 libcmocka-dev python3-pytest python3-dnspython ldnsutils lmdb-utils \
                 knot knot-dnsutils nsd dnsperf clang libclang-rt-14-dev \
-                postfix-mta-sts-resolver iproute2 curl openssl
+                postfix-mta-sts-resolver iproute2 curl openssl libjansson-dev
 
 ifeq ($(V),1)
 Q :=
