@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "shared/err.h"
+#include "shared/rrtext.h"
 #include "shared/sts_derive.h"
 #include "shared/sts_policy.h"
 #include "shared/zone_check.h"
@@ -139,10 +140,18 @@ out:
 	return rc ? rc : t->err;
 }
 
-int sts_derive_mx(struct zone_txn *zt, const uint8_t *owner, const struct rdata *old,
-                  uint32_t nold, uint32_t old_ttl, const struct rdata *rd, uint32_t n,
-                  const char *file, unsigned line, struct diag *d)
+/*
+ * The MX RRset at c->owner changes: when it has MTA-STS, refuses an RRset that cannot carry
+ * the domain's mode, moves MX names that left to the grace list, and stores the next policy
+ * version when the body changes.
+ */
+static int derive_mx(struct zone_txn *zt, const struct zone_change *c, struct diag *d)
 {
+	const uint8_t *owner = c->owner;
+	const struct rdata *old = c->old, *rd = c->rd;
+	uint32_t nold = c->nold, n = c->n, old_ttl = c->old_ttl;
+	const char *file = c->file;
+	unsigned line = c->line;
 	char name[DNAME_STR_MAX], why[STS_TEXT_MAX + DNAME_STR_MAX];
 	struct store_txn *t = zone_txn_store(zt);
 	struct sts_domain *s = malloc(sizeof(*s));
@@ -197,6 +206,92 @@ int sts_derive_mx(struct zone_txn *zt, const uint8_t *owner, const struct rdata 
 out:
 	free(s);
 	return rc;
+}
+
+/* A hand edit of a record MTA-STS manages: refused, or kept as stored by a whole-zone import
+ * (the file may predate MTA-STS). */
+static int guard_managed(struct zone_txn *zt, const struct zone_change *c,
+                         const uint8_t *domain, struct diag *d)
+{
+	char name[DNAME_STR_MAX], dn[DNAME_STR_MAX], tn[16];
+	dname_format(name, c->owner);
+	dname_format(dn, domain);
+	rr_type_name(c->type, tn, sizeof(tn));
+	if (zone_txn_flags(zt) & ZONE_TXN_REPLACE) {
+		if (c->n)
+			diag_add(d, DIAG_WARNING, c->file, c->line, "%s %s is managed by MTA-STS for %s; "
+			         "kept as it is", name, tn, dn);
+		zone_txn_keep_stored(zt, c);
+		return 0;
+	}
+	diag_add(d, DIAG_ERROR, c->file, c->line, "%s %s is managed by MTA-STS for %s; change it "
+	         "with zonectl mta-sts set|mode|disable %s", name, tn, dn, dn);
+	return LS_EINVAL_ZONE;
+}
+
+int sts_derive_commit(struct zone_txn *zt, struct diag *d)
+{
+	struct zone_change c;
+	uint8_t domain[DNAME_MAX];
+	size_t pos;
+	int bad = 0, rc;
+	if (zone_txn_creating(zt))
+		return 0;     /* a new zone has no MTA-STS domains yet */
+	if (!(zone_txn_flags(zt) & ZONE_TXN_MANAGED)) {
+		for (pos = 0; zone_txn_next_change(zt, &pos, &c);) {
+			if (!sts_derive_managed(zone_txn_store(zt), c.owner, c.type, domain))
+				continue;
+			if ((rc = guard_managed(zt, &c, domain, d)) != 0)
+				bad = rc;
+		}
+	}
+	for (pos = 0; zone_txn_next_change(zt, &pos, &c);) {
+		if (c.type != T_MX)
+			continue;
+		if ((rc = derive_mx(zt, &c, d)) == LS_EINVAL_ZONE)
+			bad = rc;
+		else if (rc)
+			return rc;
+	}
+	return bad;
+}
+
+struct gone {
+	uint32_t zone_id;
+	struct sts_domain *v;
+	size_t n, cap;
+};
+
+static int collect(const struct sts_domain *s, void *arg)
+{
+	struct gone *g = arg;
+	if (s->zone_id != g->zone_id || s->state == STS_REMOVED)
+		return 0;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 4;
+		struct sts_domain *v = realloc(g->v, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		g->v = v;
+		g->cap = cap;
+	}
+	g->v[g->n++] = *s;
+	return 0;
+}
+
+int sts_derive_zone_deleted(struct store_txn *t, uint32_t zone_id)
+{
+	struct gone g = { zone_id, NULL, 0, 0 };
+	/* Collected first: writes would move the cursor's pages. */
+	int rc = sts_record_each(t, collect, &g);
+	for (size_t i = 0; rc == 0 && i < g.n; i++) {
+		sts_record_body_del(t, g.v[i].domain);
+		g.v[i].state = STS_REMOVED;
+		g.v[i].ngrace = 0;
+		sts_record_put(t, &g.v[i]);
+	}
+	free(g.v);
+	return rc ? rc : t->err;
 }
 
 int sts_derive_load_mx(struct store_txn *t, const struct zone_info *z, const uint8_t *name,

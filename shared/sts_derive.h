@@ -20,14 +20,15 @@
 bool sts_derive_managed(struct store_txn *t, const uint8_t *owner, uint16_t type,
                         uint8_t domain[DNAME_MAX]);
 /*
- * The MX RRset at owner goes from old (nold records, TTL old_ttl) to rd (n records) in
- * the commit of zt. When owner has MTA-STS: refuses (messages in d at file:line,
- * LS_EINVAL_ZONE) an RRset that cannot carry the domain's mode, moves MX names that left
- * to the grace list, and stores the next policy version when the body changes.
+ * The commit hook (zone_hook.h): the records MTA-STS manages change only through its own
+ * edits (ZONE_TXN_MANAGED; a whole-zone import keeps them), and each changed MX RRset whose
+ * owner has MTA-STS is checked against the mode, its departed names join the grace list and
+ * a changed policy body is stored as the next version, all in the edit's transaction.
  */
-int sts_derive_mx(struct zone_txn *zt, const uint8_t *owner, const struct rdata *old,
-                  uint32_t nold, uint32_t old_ttl, const struct rdata *rd, uint32_t n,
-                  const char *file, unsigned line, struct diag *d);
+int sts_derive_commit(struct zone_txn *zt, struct diag *d);
+/* The hook for a zone's deletion: its domains stop being served (records kept as REMOVED,
+ * so their ids never repeat). */
+int sts_derive_zone_deleted(struct store_txn *t, uint32_t zone_id);
 /* Checks that MX RDATA mx[0..n) can carry mode; the reason in why. Returns 0 or LS_EINVAL_ZONE. */
 int sts_derive_check_mx(struct zone_txn *zt, enum sts_mode mode, const struct rdata *mx,
                         uint32_t n, char *why, size_t cap);

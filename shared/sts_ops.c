@@ -11,19 +11,9 @@
 #include "shared/sts_policy.h"
 #include "shared/zone_check.h"
 
-#define RETRIES 4           /* map growths an operation may need */
 #define EDIT_HINT (64u << 10)
 #define TXT_MAX 1024        /* bytes of a TXT record we write */
 #define SERVICE_MAX 16      /* addresses in service-address */
-
-int sts_ops_zone(struct store_txn *t, const uint8_t *domain, struct zone_info *z)
-{
-	for (const uint8_t *s = domain;; s += *s + 1) {
-		int rc = zone_get(t, s, z);
-		if (rc != LS_ENOZONE || *s == 0)
-			return rc;
-	}
-}
 
 /* label + "." + domain. */
 static int prefixed(uint8_t out[DNAME_MAX], const char *label, const uint8_t *domain)
@@ -228,6 +218,7 @@ struct op {
 	bool now;
 	int (*fn)(struct op *o, struct zone_txn *zt, struct sts_domain *s, bool exists,
 	          struct diag *d);
+	struct sts_domain *s;    /* the domain's record, read in the edit's transaction */
 };
 
 static int enable_fn(struct op *o, struct zone_txn *zt, struct sts_domain *s, bool exists,
@@ -352,103 +343,52 @@ static int disable_fn(struct op *o, struct zone_txn *zt, struct sts_domain *s, b
 	return rc;
 }
 
+/* zone_edit_fn: the domain's record as the transaction sees it, then the operation. */
+static int op_fn(struct zone_txn *zt, void *arg, struct diag *d)
+{
+	struct op *o = arg;
+	int rc = sts_record_get(zone_txn_store(zt), o->domain, o->s);
+	bool exists = rc == 0;
+	if (rc == 0 || rc == LS_ENOTFOUND)
+		rc = o->fn(o, zt, o->s, exists, d);
+	return rc;
+}
+
 static int run(struct store *st, struct op *o, const char *source, struct diag *d,
                struct zone_result *res)
 {
-	struct store_txn t;
-	struct zone_info z;
-	struct sts_domain *s = malloc(sizeof(*s));
-	int rc = -ENOMEM;
+	struct zone_edit e = { NULL, o->domain, ZONE_TXN_MANAGED, EDIT_HINT, source, op_fn, o };
 	memset(res, 0, sizeof(*res));
-	for (int attempt = 0; s && attempt < RETRIES; attempt++) {
-		size_t nd = d->n, ne = d->errors, nw = d->warnings;
-		if ((rc = store_begin(st, false, 0, &t)) != 0)
-			break;
-		rc = sts_ops_zone(&t, o->domain, &z);
-		store_abort(&t);
-		if (rc == 0)
-			rc = zone_txn_begin(st, z.apex, ZONE_TXN_MANAGED, EDIT_HINT, source, &res->zt);
-		if (rc)
-			break;
-		rc = sts_record_get(zone_txn_store(res->zt), o->domain, s);
-		bool exists = rc == 0;
-		if (rc == 0 || rc == LS_ENOTFOUND)
-			rc = o->fn(o, res->zt, s, exists, d);
-		if (rc == 0)
-			rc = zone_txn_commit(res->zt, d, &res->diff);
-		if (rc == LS_ENOCHANGE) {
-			zone_txn_free(res->zt);   /* only MTA-STS state changed, and is committed */
-			res->zt = NULL;
-			rc = 0;
-		}
-		if (rc != LS_EMAPFULL)
-			break;
-		zone_result_free(res);
-		diag_truncate(d, nd, ne, nw);
-		if ((rc = store_grow(st)) != 0)
-			break;
+	if ((o->s = malloc(sizeof(*o->s))) == NULL)
+		return -ENOMEM;
+	int rc = zone_edit_run(st, &e, d, res);
+	if (rc == LS_ENOCHANGE) {
+		zone_txn_free(res->zt);   /* only MTA-STS state changed, and is committed */
+		res->zt = NULL;
+		rc = 0;
 	}
-	free(s);
+	free(o->s);
 	return rc;
 }
 
 int sts_ops_enable(struct store *st, const uint8_t *domain, const struct sts_settings *set,
                    const struct sts_service *svc, struct diag *d, struct zone_result *res)
 {
-	struct op o = { domain, set, svc, false, enable_fn };
+	struct op o = { domain, set, svc, false, enable_fn, NULL };
 	return run(st, &o, "zonectl mta-sts enable", d, res);
 }
 
 int sts_ops_set(struct store *st, const uint8_t *domain, const struct sts_settings *set,
                 struct diag *d, struct zone_result *res)
 {
-	struct op o = { domain, set, NULL, false, set_fn };
+	struct op o = { domain, set, NULL, false, set_fn, NULL };
 	return run(st, &o, "zonectl mta-sts set", d, res);
 }
 
 int sts_ops_disable(struct store *st, const uint8_t *domain, bool now, struct diag *d,
                     struct zone_result *res)
 {
-	struct op o = { domain, NULL, NULL, now, disable_fn };
+	struct op o = { domain, NULL, NULL, now, disable_fn, NULL };
 	return run(st, &o, now ? "zonectl mta-sts disable --now" : "zonectl mta-sts disable", d,
 	           res);
-}
-
-struct gone {
-	uint32_t zone_id;
-	struct sts_domain *v;
-	size_t n, cap;
-	int err;
-};
-
-static int collect(const struct sts_domain *s, void *arg)
-{
-	struct gone *g = arg;
-	if (s->zone_id != g->zone_id || s->state == STS_REMOVED)
-		return 0;
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 4;
-		struct sts_domain *v = realloc(g->v, cap * sizeof(*v));
-		if (v == NULL)
-			return -ENOMEM;
-		g->v = v;
-		g->cap = cap;
-	}
-	g->v[g->n++] = *s;
-	return 0;
-}
-
-int sts_ops_zone_deleted(struct store_txn *t, uint32_t zone_id)
-{
-	struct gone g = { zone_id, NULL, 0, 0, 0 };
-	/* Collected first: writes would move the cursor's pages. */
-	int rc = sts_record_each(t, collect, &g);
-	for (size_t i = 0; rc == 0 && i < g.n; i++) {
-		sts_record_body_del(t, g.v[i].domain);
-		g.v[i].state = STS_REMOVED;
-		g.v[i].ngrace = 0;
-		sts_record_put(t, &g.v[i]);
-	}
-	free(g.v);
-	return rc ? rc : t->err;
 }

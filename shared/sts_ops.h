@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include "shared/diag.h"
 #include "shared/sts_record.h"
-#include "shared/zone_ops.h"
+#include "shared/zone_edit.h"
 
 #define STS_DEFAULT_MAX_AGE 604800   /* one week (RFC 8461 3.2 suggests weeks) */
 
@@ -56,10 +56,4 @@ int sts_ops_disable(struct store *st, const uint8_t *domain, bool now, struct di
 int sts_ops_write_id(struct zone_txn *zt, const struct sts_domain *s, const char *id);
 /* Inside a managed edit: deletes every record MTA-STS added for s. */
 int sts_ops_remove_records(struct zone_txn *zt, const struct sts_domain *s);
-/* Inside the deletion of zone zone_id: its domains stop being served (records kept as
- * REMOVED, so their ids never repeat). */
-int sts_ops_zone_deleted(struct store_txn *t, uint32_t zone_id);
-/* The zone holding domain (closest enclosing). Returns 0, LS_ENOZONE or a store error. */
-int sts_ops_zone(struct store_txn *t, const uint8_t *domain, struct zone_info *z);
-
 #endif

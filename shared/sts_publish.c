@@ -100,11 +100,18 @@ static int update(struct store *st, const uint8_t *domain, uint64_t version,
 	return rc;
 }
 
+/* One run of the step for a domain: what it read, fetched and found. */
 struct fetched {
 	const struct sts_publisher *p;
+	const uint8_t *domain;
 	struct sts_fetch_status st[STS_ENDPOINTS_MAX];
-	const char *reason;
+	const char *reason;        /* the first endpoint's failure, NULL when all serve it */
 	int64_t now;
+	struct sts_domain d;       /* the record as last read */
+	uint64_t version;          /* of the body in want */
+	size_t want_len;
+	uint8_t want[STS_BODY_MAX];
+	uint8_t got[STS_FETCH_BODY_MAX];
 };
 
 static void record_wait(struct sts_domain *d, void *arg)
@@ -132,7 +139,7 @@ static int end_grace(struct store *st, const struct sts_domain *seen, int64_t no
 	if (rc == 0)
 		rc = sts_record_get(&t, seen->domain, d);
 	if (rc == 0)
-		rc = sts_ops_zone(&t, d->domain, &z);
+		rc = zone_enclosing(&t, d->domain, &z);
 	if (rc == 0)
 		rc = sts_derive_load_mx(&t, &z, d->domain, &mx, &n, &ttl);
 	if (rc == 0) {
@@ -150,41 +157,44 @@ static int end_grace(struct store *st, const struct sts_domain *seen, int64_t no
 	return rc;
 }
 
-/* The removal of RFC 8461 8.3 ends: every policy ever served has expired. */
-static int finish_removal(struct store *st, const struct sts_domain *seen,
-                          struct sts_outcome_info *out)
+/* zone_edit_fn of the removal's end: records and body go, the record stays as REMOVED. */
+static int removal_fn(struct zone_txn *zt, void *arg, struct diag *diag)
 {
-	struct store_txn t;
-	struct zone_info z;
-	struct zone_txn *zt = NULL;
-	struct zone_diff diff;
+	const struct sts_domain *seen = arg;
 	struct sts_domain *d = malloc(sizeof(*d));
 	if (d == NULL)
 		return -ENOMEM;
-	int rc = store_begin(st, false, 0, &t);
-	if (rc == 0)
-		rc = sts_ops_zone(&t, seen->domain, &z);
-	store_abort(&t);
-	if (rc == 0)
-		rc = zone_txn_begin(st, z.apex, ZONE_TXN_MANAGED, EDIT_HINT, "mta-sts removal", &zt);
-	if (rc == 0)
-		rc = sts_record_get(zone_txn_store(zt), seen->domain, d);
+	int rc = sts_record_get(zone_txn_store(zt), seen->domain, d);
 	if (rc == 0 && d->version == seen->version && d->state == STS_REMOVING) {
 		sts_ops_remove_records(zt, d);
 		sts_record_body_del(zone_txn_store(zt), d->domain);
 		d->state = STS_REMOVED;
 		d->ngrace = 0;
 		sts_record_put(zone_txn_store(zt), d);
-		rc = zone_txn_commit(zt, NULL, &diff);
-		if (rc == 0 || rc == LS_ENOCHANGE) {
-			out->outcome = STS_FINISHED;
-			out->old_serial = diff.old_serial;
-			out->new_serial = diff.new_serial;
-			rc = 0;
-		}
+	} else if (rc == 0) {
+		rc = LS_ECONFLICT;    /* changed since it was seen: nothing to finish now */
 	}
-	zone_txn_free(zt);
 	free(d);
+	return rc;
+}
+
+/* The removal of RFC 8461 8.3 ends: every policy ever served has expired. */
+static int finish_removal(struct store *st, const struct sts_domain *seen,
+                          struct sts_outcome_info *out)
+{
+	struct zone_result res;
+	struct zone_edit e = { NULL, seen->domain, ZONE_TXN_MANAGED, EDIT_HINT, "mta-sts removal",
+	                       removal_fn, (void *)seen };
+	int rc = zone_edit_run(st, &e, NULL, &res);
+	if (rc == 0 || rc == LS_ENOCHANGE) {
+		out->outcome = STS_FINISHED;
+		out->old_serial = res.diff.old_serial;
+		out->new_serial = res.diff.new_serial;
+		rc = 0;
+	} else if (rc == LS_ECONFLICT) {
+		rc = 0;
+	}
+	zone_result_free(&res);
 	return rc;
 }
 
@@ -193,40 +203,30 @@ struct publish_ctx {
 	struct fetched *f;
 	uint64_t version;
 	int64_t now;
-	struct sts_outcome_info *out;
+	char id[STS_ID_MAX + 1];
+	bool rotation;
 };
 
-/* Every endpoint serves version v: the second transaction writes its id. */
-static int write_id(struct store *st, struct publish_ctx *c, const uint8_t *domain, bool *stale)
+/* zone_edit_fn of the second transaction: the id, if version is still the newest. */
+static int write_id_fn(struct zone_txn *zt, void *arg, struct diag *diag)
 {
-	struct store_txn t;
-	struct zone_info z;
-	struct zone_txn *zt = NULL;
-	struct zone_diff diff;
-	char id[STS_ID_MAX + 1];
+	struct publish_ctx *c = arg;
+	const uint8_t *domain = c->f->domain;
 	struct sts_domain *d = malloc(sizeof(*d));
 	if (d == NULL)
 		return -ENOMEM;
-	*stale = false;
-	int rc = store_begin(st, false, 0, &t);
-	if (rc == 0)
-		rc = sts_ops_zone(&t, domain, &z);
-	store_abort(&t);
-	if (rc == 0)
-		rc = zone_txn_begin(st, z.apex, ZONE_TXN_MANAGED, EDIT_HINT, "mta-sts publish", &zt);
-	if (rc == 0)
-		rc = sts_record_get(zone_txn_store(zt), domain, d);
+	int rc = sts_record_get(zone_txn_store(zt), domain, d);
 	if (rc)
 		goto out;
 	/* Re-checked under the writer lock: a newer policy may have arrived during the fetch. */
 	if (d->version != c->version || d->state == STS_REMOVED) {
-		*stale = true;
+		rc = LS_ECONFLICT;
 		goto out;
 	}
-	bool rotation = d->published == d->version;
-	if ((rc = sts_id_next(d->id, c->now, id)) != 0 || (rc = sts_ops_write_id(zt, d, id)) != 0)
+	c->rotation = d->published == d->version;
+	if ((rc = sts_id_next(d->id, c->now, c->id)) != 0 || (rc = sts_ops_write_id(zt, d, c->id)))
 		goto out;
-	memcpy(d->id, id, sizeof(id));
+	memcpy(d->id, c->id, sizeof(c->id));
 	d->published = d->version;
 	d->published_time = c->now;
 	if (d->max_age > d->max_age_served)
@@ -239,117 +239,150 @@ static int write_id(struct store *st, struct publish_ctx *c, const uint8_t *doma
 	memcpy(d->fetch, c->f->st, sizeof(d->fetch));
 	d->nfetch = c->p->nendpoints;
 	sts_record_put(zone_txn_store(zt), d);
-	rc = zone_txn_commit(zt, NULL, &diff);
-	if (rc == 0) {
-		c->out->outcome = STS_PUBLISHED;
-		c->out->rotation = rotation;
-		c->out->old_serial = diff.old_serial;
-		c->out->new_serial = diff.new_serial;
-		memcpy(c->out->id, id, sizeof(id));
-	}
 out:
-	zone_txn_free(zt);
 	free(d);
+	return rc;
+}
+
+/* Every endpoint serves version v: the second transaction writes its id. *stale when a
+ * newer version arrived meanwhile (start over). */
+static int write_id(struct store *st, struct publish_ctx *c, struct sts_outcome_info *out,
+                    bool *stale)
+{
+	struct zone_result res;
+	struct zone_edit e = { NULL, c->f->domain, ZONE_TXN_MANAGED, EDIT_HINT, "mta-sts publish",
+	                       write_id_fn, c };
+	int rc = zone_edit_run(st, &e, NULL, &res);
+	*stale = rc == LS_ECONFLICT;
+	if (rc == 0) {
+		out->outcome = STS_PUBLISHED;
+		out->rotation = c->rotation;
+		out->old_serial = res.diff.old_serial;
+		out->new_serial = res.diff.new_serial;
+		memcpy(out->id, c->id, sizeof(c->id));
+	}
+	zone_result_free(&res);
+	return *stale ? 0 : rc;
+}
+
+/* The domain's record and served body, in a read transaction closed before any fetch. */
+static int read_state(struct store *st, struct fetched *f)
+{
+	struct store_txn t;
+	const uint8_t *body;
+	int rc = store_begin(st, false, 0, &t);
+	if (rc)
+		return rc;
+	rc = sts_record_get(&t, f->domain, &f->d);
+	if (rc == 0 && f->d.state != STS_REMOVED)
+		rc = sts_record_body(&t, f->domain, &body, &f->want_len, &f->version);
+	if (rc == 0 && f->d.state != STS_REMOVED)
+		memcpy(f->want, body, f->want_len);
+	store_abort(&t);
+	return rc;
+}
+
+/* Fetches the policy from every endpoint as a sender does; f->reason says why one failed. */
+static void verify(struct sts_publisher *p, struct fetched *f)
+{
+	char host[DNAME_STR_MAX + 8], name[DNAME_STR_MAX], err[STS_TEXT_MAX];
+	size_t got_len;
+	if (p->fetch == NULL && sts_fetch_open(&p->fetch, p->trust_store, err, sizeof(err)))
+		snprintf(f->st[0].error, sizeof(f->st[0].error), "%s", err);
+	snprintf(host, sizeof(host), "mta-sts.%s", dname_format(name, f->domain));
+	host[strlen(host) - 1] = 0;   /* no trailing dot in SNI */
+	f->reason = NULL;
+	for (unsigned i = 0; i < p->nendpoints; i++) {
+		struct sts_fetch_status *s = &f->st[i];
+		snprintf(s->endpoint, sizeof(s->endpoint), "%s", p->endpoints[i]);
+		s->time = f->now;
+		s->ok = false;
+		if (p->fetch == NULL) {
+			snprintf(s->error, sizeof(s->error), "%s", err);
+		} else if (sts_fetch_get(p->fetch, p->endpoints[i], host, (int)p->fetch_timeout * 1000,
+		                         f->got, sizeof(f->got), &got_len, s->error,
+		                         sizeof(s->error)) == 0) {
+			s->ok = got_len == f->want_len && memcmp(f->got, f->want, f->want_len) == 0;
+			if (!s->ok)
+				snprintf(s->error, sizeof(s->error), "%s: serves another policy than "
+				         "version %llu", p->endpoints[i], (unsigned long long)f->version);
+			else
+				s->error[0] = 0;
+		}
+		if (!s->ok && f->reason == NULL)
+			f->reason = s->error;
+	}
+}
+
+/*
+ * One pass of the step over the state f read: 0 with out filled, *again when it must start
+ * over (a newer policy arrived, or the grace end made one), or an error of the store.
+ */
+static int step(struct sts_publisher *p, struct store *st, struct fetched *f, bool force,
+                struct sts_outcome_info *out, bool *again)
+{
+	struct sts_domain *d = &f->d;
+	bool stale;
+	int rc;
+	*again = false;
+	out->version = d->version;
+	if (!sts_publish_is_due(p, d, f->now, force)) {
+		out->outcome = d->version != d->published ? STS_DEFERRED : STS_NOTHING;
+		snprintf(out->reason, sizeof(out->reason), "%s", d->reason);
+		return 0;
+	}
+	if (d->version == d->published && grace_due(d, f->now)) {
+		if ((rc = end_grace(st, d, f->now)) != 0)
+			return rc;
+		out->outcome = STS_RECOMPUTED;
+		*again = true;     /* and publish the new version at once */
+		return 0;
+	}
+	if (removal_due(d, f->now))
+		return finish_removal(st, d, out);
+	if (f->version != d->version)
+		return LS_ESTORE;   /* the body and the record disagree: a bug, not a wait */
+	/* Fetch as a sender: no transaction is open while the network is slow. */
+	verify(p, f);
+	if (f->reason) {
+		rc = update(st, f->domain, f->version, record_wait, f, &stale);
+		if (rc == 0 && stale) {
+			*again = true;
+			return 0;
+		}
+		out->outcome = STS_WAITING;
+		snprintf(out->reason, sizeof(out->reason), "%s", f->reason);
+		return rc;
+	}
+	struct publish_ctx c = { p, f, f->version, f->now, "", false };
+	rc = write_id(st, &c, out, &stale);
+	*again = rc == 0 && stale;
 	return rc;
 }
 
 int sts_publish_domain(struct sts_publisher *p, struct store *st, const uint8_t *domain,
                        int64_t now, bool force, struct sts_outcome_info *out)
 {
-	char host[DNAME_STR_MAX + 8], name[DNAME_STR_MAX], err[STS_TEXT_MAX];
-	struct sts_domain *d = malloc(sizeof(*d));
-	uint8_t *want = malloc(STS_BODY_MAX), *got = malloc(STS_FETCH_BODY_MAX);
 	struct fetched *f = calloc(1, sizeof(*f));
-	struct store_txn t;
+	bool again = true;
 	int rc = -ENOMEM;
 	memset(out, 0, sizeof(*out));
 	memcpy(out->domain, domain, (size_t)dname_wire_len(domain, DNAME_MAX));
-	if (d == NULL || want == NULL || got == NULL || f == NULL)
-		goto out;
+	if (f == NULL)
+		return rc;
 	f->p = p;
+	f->domain = domain;
 	f->now = now;
-	for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-		const uint8_t *body;
-		size_t want_len, got_len;
-		uint64_t version;
-		if ((rc = store_begin(st, false, 0, &t)) != 0)
-			goto out;
-		rc = sts_record_get(&t, domain, d);
-		if (rc == 0 && d->state != STS_REMOVED)
-			rc = sts_record_body(&t, domain, &body, &want_len, &version);
-		if (rc == 0 && d->state != STS_REMOVED)
-			memcpy(want, body, want_len);
-		store_abort(&t);
+	rc = 0;
+	for (int attempt = 0; rc == 0 && again && attempt < ATTEMPTS; attempt++) {
+		rc = read_state(st, f);
 		if (rc == LS_ENOTFOUND) {
 			rc = 0;       /* not enabled: nothing to do */
-			goto out;
+			break;
 		}
-		if (rc)
-			goto out;
-		out->version = d->version;
-		if (!sts_publish_is_due(p, d, now, force)) {
-			out->outcome = d->version != d->published ? STS_DEFERRED : STS_NOTHING;
-			snprintf(out->reason, sizeof(out->reason), "%s", d->reason);
-			goto out;
-		}
-		if (d->version == d->published && grace_due(d, now)) {
-			if ((rc = end_grace(st, d, now)) != 0)
-				goto out;
-			out->outcome = STS_RECOMPUTED;
-			continue;     /* and publish the new version at once */
-		}
-		if (removal_due(d, now)) {
-			rc = finish_removal(st, d, out);
-			goto out;
-		}
-		if (version != d->version) {
-			rc = LS_ESTORE;   /* the body and the record disagree: a bug, not a wait */
-			goto out;
-		}
-		/* Fetch as a sender: no transaction is open while the network is slow. */
-		if (p->fetch == NULL && sts_fetch_open(&p->fetch, p->trust_store, err, sizeof(err)))
-			snprintf(f->st[0].error, sizeof(f->st[0].error), "%s", err);
-		snprintf(host, sizeof(host), "mta-sts.%s", dname_format(name, domain));
-		host[strlen(host) - 1] = 0;   /* no trailing dot in SNI */
-		f->reason = NULL;
-		for (unsigned i = 0; i < p->nendpoints; i++) {
-			struct sts_fetch_status *s = &f->st[i];
-			snprintf(s->endpoint, sizeof(s->endpoint), "%s", p->endpoints[i]);
-			s->time = now;
-			s->ok = false;
-			if (p->fetch == NULL) {
-				snprintf(s->error, sizeof(s->error), "%s", err);
-			} else if (sts_fetch_get(p->fetch, p->endpoints[i], host,
-			                         (int)p->fetch_timeout * 1000, got, STS_FETCH_BODY_MAX,
-			                         &got_len, s->error, sizeof(s->error)) == 0) {
-				s->ok = got_len == want_len && memcmp(got, want, want_len) == 0;
-				if (!s->ok)
-					snprintf(s->error, sizeof(s->error), "%s: serves another policy than "
-					         "version %llu", p->endpoints[i], (unsigned long long)version);
-				else
-					s->error[0] = 0;
-			}
-			if (!s->ok && f->reason == NULL)
-				f->reason = s->error;
-		}
-		bool stale;
-		if (f->reason) {
-			rc = update(st, domain, version, record_wait, f, &stale);
-			if (rc == 0 && stale)
-				continue;
-			out->outcome = STS_WAITING;
-			snprintf(out->reason, sizeof(out->reason), "%s", f->reason);
-			goto out;
-		}
-		struct publish_ctx c = { p, f, version, now, out };
-		rc = write_id(st, &c, domain, &stale);
-		if (rc || !stale)
-			goto out;
+		if (rc == 0)
+			rc = step(p, st, f, force, out, &again);
 	}
-out:
-	free(d);
-	free(want);
-	free(got);
 	free(f);
 	return rc;
 }

@@ -48,6 +48,15 @@ int zone_get(struct store_txn *t, const uint8_t *apex, struct zone_info *out)
 	return rc ? rc : decode(&v, out);
 }
 
+int zone_enclosing(struct store_txn *t, const uint8_t *name, struct zone_info *out)
+{
+	for (const uint8_t *s = name;; s += *s + 1) {
+		int rc = zone_get(t, s, out);
+		if (rc != LS_ENOZONE || *s == 0)
+			return rc;
+	}
+}
+
 void zone_put(struct store_txn *t, const struct zone_info *z)
 {
 	uint8_t key[DNAME_LF_MAX], val[ZONE_FIXED + DNAME_MAX];

@@ -21,6 +21,8 @@ struct zone_info {
 
 /* Returns 0, LS_ENOZONE or a store error. */
 int zone_get(struct store_txn *t, const uint8_t *apex, struct zone_info *out);
+/* The zone holding name: its closest enclosing apex. Returns 0, LS_ENOZONE or a store error. */
+int zone_enclosing(struct store_txn *t, const uint8_t *name, struct zone_info *out);
 void zone_put(struct store_txn *t, const struct zone_info *z);
 /* Every zone in canonical order; *out is malloc'ed, free() it. */
 int zone_list(struct store_txn *t, struct zone_info **out, size_t *n);

@@ -9,82 +9,47 @@
 #include "shared/history.h"
 #include "shared/rrtext.h"
 #include "shared/wire.h"
-#include "shared/sts_ops.h"
+#include "shared/zone_hook.h"
 #include "shared/zone_ops.h"
-
-#define RETRIES 4
-
-void zone_result_free(struct zone_result *r)
-{
-	zone_txn_free(r->zt);
-	if (r->zf) {
-		zonefile_free(r->zf);
-		free(r->zf);
-	}
-	memset(r, 0, sizeof(*r));
-}
-
-typedef int (*attempt_fn)(struct store *st, void *ctx, struct diag *d, struct zone_result *res);
-
-/* LMDB cannot grow the map inside a transaction: grow it and run the whole edit again. */
-static int with_retry(struct store *st, attempt_fn fn, void *ctx, struct diag *d,
-                      struct zone_result *res)
-{
-	size_t n = d->n, errors = d->errors, warnings = d->warnings;
-	memset(res, 0, sizeof(*res));
-	for (int i = 0; i < RETRIES; i++) {
-		int rc = fn(st, ctx, d, res);
-		if (rc != LS_EMAPFULL)
-			return rc;
-		zone_result_free(res);
-		diag_truncate(d, n, errors, warnings);
-		if ((rc = store_grow(st)) != 0)
-			return rc;
-	}
-	return LS_EMAPFULL;
-}
 
 struct import_ctx {
 	const struct zonefile *zf;
-	unsigned flags;
 	enum serial_policy policy;
 	const uint32_t *expect_serial;
-	const char *source;
 };
 
-static int import_attempt(struct store *st, void *arg, struct diag *d, struct zone_result *res)
+static int import_fn(struct zone_txn *zt, void *arg, struct diag *d)
 {
 	struct import_ctx *c = arg;
-	/* The zonefile outlives the result, so the edit may point into it instead of copying. */
-	int rc = zone_txn_begin(st, c->zf->apex, c->flags | ZONE_TXN_REPLACE | ZONE_TXN_BORROW,
-	                        c->zf->bytes, c->source, &res->zt);
-	if (rc)
-		return rc;
-	if (c->expect_serial && !zone_txn_creating(res->zt)) {
+	int rc;
+	if (c->expect_serial && !zone_txn_creating(zt)) {
 		uint32_t now;
-		rc = zone_txn_serial(res->zt, &now);
+		rc = zone_txn_serial(zt, &now);
 		if (rc == 0 && now != *c->expect_serial)
 			rc = LS_ECONFLICT;
 		if (rc)
 			return rc;
 	}
-	zone_txn_set_policy(res->zt, c->policy);
-	zone_txn_reserve(res->zt, c->zf->n);    /* at most one RRset per record */
+	zone_txn_set_policy(zt, c->policy);
+	zone_txn_reserve(zt, c->zf->n);    /* at most one RRset per record */
 	for (size_t i = 0; i < c->zf->n; i++) {
-		rc = zone_txn_add(res->zt, &c->zf->rr[i], d);
+		rc = zone_txn_add(zt, &c->zf->rr[i], d);
 		if (rc && rc != LS_EINVAL_ZONE)
 			return rc;
 	}
 	/* Commit validates the rest and refuses when any record was refused: every error is seen. */
-	return zone_txn_commit(res->zt, d, &res->diff);
+	return 0;
 }
 
 int zone_ops_import(struct store *st, const struct zonefile *zf, unsigned flags,
                     enum serial_policy policy, const uint32_t *expect_serial,
                     const char *source, struct diag *d, struct zone_result *res)
 {
-	struct import_ctx c = { zf, flags, policy, expect_serial, source };
-	return with_retry(st, import_attempt, &c, d, res);
+	struct import_ctx c = { zf, policy, expect_serial };
+	/* The zonefile outlives the result, so the edit may point into it instead of copying. */
+	struct zone_edit e = { zf->apex, NULL, flags | ZONE_TXN_REPLACE | ZONE_TXN_BORROW,
+	                       zf->bytes, source, import_fn, &c };
+	return zone_edit_run(st, &e, d, res);
 }
 
 /* One parsed batch line. */
@@ -98,11 +63,8 @@ struct op {
 };
 
 struct batch_ctx {
-	const uint8_t *apex;
-	unsigned flags;
 	struct op *ops;
 	size_t n;
-	const char *source;
 	const char *name;
 };
 
@@ -179,76 +141,77 @@ static bool seen_set(const struct op *ops, size_t i)
 	return false;
 }
 
-static int batch_attempt(struct store *st, void *arg, struct diag *d, struct zone_result *res)
+/* One batch line applied to the edit: 0, LS_EINVAL_ZONE (a message in d) or an error. */
+static int apply_op(struct zone_txn *zt, const struct batch_ctx *c, size_t i, struct diag *d)
+{
+	char name[DNAME_STR_MAX], tn[16];
+	struct op *op = &c->ops[i];
+	uint32_t ttl;
+	int rc;
+	switch (op->kind) {
+	case OP_SET:
+		if (!seen_set(c->ops, i))
+			zone_txn_del_rrset(zt, op->rr.owner, op->rr.type);
+		return zone_txn_add(zt, &op->rr, d);
+	case OP_ADD:
+		/* A record given without a TTL joins its RRset's TTL. */
+		if (op->ttl_absent && zone_txn_ttl(zt, op->rr.owner, op->rr.type, &ttl) == 0)
+			op->rr.ttl = ttl;
+		return zone_txn_add(zt, &op->rr, d);
+	case OP_DEL:
+		rc = op->has_rdata ? zone_txn_del_rr(zt, &op->rr)
+		                   : zone_txn_del_rrset(zt, op->owner, op->type);
+		if (rc != LS_ENOTFOUND)
+			return rc;
+		diag_add(d, DIAG_ERROR, c->name, op->line, "nothing to delete: no %s%s at %s",
+		         op->has_rdata ? "such record" : op->type ? "RRset of type " : "records",
+		         op->has_rdata || !op->type ? "" : rr_type_name(op->type, tn, sizeof(tn)),
+		         dname_format(name, op->has_rdata ? op->rr.owner : op->owner));
+		return LS_EINVAL_ZONE;
+	}
+	return -EINVAL;
+}
+
+/* Every line is applied, so that one run reports every refused line. */
+static int batch_fn(struct zone_txn *zt, void *arg, struct diag *d)
 {
 	struct batch_ctx *c = arg;
-	char name[DNAME_STR_MAX], tn[16];
-	int rc = zone_txn_begin(st, c->apex, c->flags, c->n * 512, c->source, &res->zt);
-	if (rc)
-		return rc;
 	int bad = 0;
 	for (size_t i = 0; i < c->n; i++) {
-		struct op *op = &c->ops[i];
-		uint32_t ttl;
-		switch (op->kind) {
-		case OP_SET:
-			if (!seen_set(c->ops, i))
-				zone_txn_del_rrset(res->zt, op->rr.owner, op->rr.type);
-			rc = zone_txn_add(res->zt, &op->rr, d);
-			break;
-		case OP_ADD:
-			/* A record given without a TTL joins its RRset's TTL. */
-			if (op->ttl_absent && zone_txn_ttl(res->zt, op->rr.owner, op->rr.type, &ttl) == 0)
-				op->rr.ttl = ttl;
-			rc = zone_txn_add(res->zt, &op->rr, d);
-			break;
-		case OP_DEL:
-			rc = op->has_rdata ? zone_txn_del_rr(res->zt, &op->rr)
-			                   : zone_txn_del_rrset(res->zt, op->owner, op->type);
-			if (rc == LS_ENOTFOUND) {
-				diag_add(d, DIAG_ERROR, c->name, op->line, "nothing to delete: no %s%s at %s",
-				         op->has_rdata ? "such record" : op->type ? "RRset of type " : "records",
-				         op->has_rdata || !op->type ? "" : rr_type_name(op->type, tn, sizeof(tn)),
-				         dname_format(name, op->has_rdata ? op->rr.owner : op->owner));
-				rc = LS_EINVAL_ZONE;
-			}
-			break;
-		}
+		int rc = apply_op(zt, c, i, d);
 		if (rc == LS_EINVAL_ZONE)
 			bad = rc;
 		else if (rc)
 			return rc;
 	}
-	return bad ? bad : zone_txn_commit(res->zt, d, &res->diff);
+	return bad;
 }
 
-int zone_ops_batch(struct store *st, const uint8_t *apex, const char *name, const char *text,
-                   size_t len, unsigned flags, uint32_t default_ttl, const char *source,
-                   struct diag *d, struct zone_result *res)
+/* Appends a zeroed op to c; NULL when out of memory. */
+static struct op *new_op(struct batch_ctx *c, size_t *cap)
 {
-	struct arena a;
-	struct rr_parser p;
-	struct batch_ctx c = { .apex = apex, .flags = flags & ZONE_TXN_CHECK, .source = source,
-	                       .name = name };
-	size_t cap = 0, errors = d->errors;
-	char *copy = NULL;
-	int rc;
-	memset(res, 0, sizeof(*res));
-	arena_init(&a);
-	if (len > BATCH_MAX)
-		return LS_ETOOBIG;
-	if ((rc = rr_parser_init(&p, &a, apex, default_ttl)) != 0)
-		goto out;
-	copy = malloc(len + 1);
-	if (copy == NULL) {
-		rc = -ENOMEM;
-		goto out;
+	if (c->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct op *ops = realloc(c->ops, ncap * sizeof(*ops));
+		if (ops == NULL)
+			return NULL;
+		c->ops = ops;
+		*cap = ncap;
 	}
-	memcpy(copy, text, len);
-	copy[len] = 0;
+	struct op *op = &c->ops[c->n];
+	memset(op, 0, sizeof(*op));
+	return op;
+}
+
+/* Parses every line of text (NUL-terminated, modified in place) into c->ops; a bad line
+ * goes to d and the rest are still read. Returns 0 or an error of memory. */
+static int parse_batch(struct rr_parser *p, struct arena *a, char *text, size_t len,
+                       struct batch_ctx *c, struct diag *d)
+{
+	size_t cap = 0;
 	unsigned line = 0;
-	char *end = copy + len;
-	for (char *s = copy, *nl; s < end; s = nl) {
+	char *end = text + len;
+	for (char *s = text, *nl; s < end; s = nl) {
 		/* Lines end at '\n' only: a NUL inside one is an error, not the end of the input. */
 		nl = memchr(s, '\n', (size_t)(end - s));
 		size_t l = nl ? (size_t)(nl - s) : (size_t)(end - s);
@@ -258,47 +221,64 @@ int zone_ops_batch(struct store *st, const uint8_t *apex, const char *name, cons
 		if (l && s[l - 1] == '\r')
 			s[--l] = 0;
 		if (memchr(s, 0, l)) {
-			diag_add(d, DIAG_ERROR, name, line, "NUL byte in the input");
+			diag_add(d, DIAG_ERROR, c->name, line, "NUL byte in the input");
 			continue;
 		}
 		while (*s == ' ' || *s == '\t')
 			s++;
 		if (*s == 0 || *s == '#' || *s == ';')
 			continue;
-		if (c.n == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct op *ops = realloc(c.ops, cap * sizeof(*ops));
-			if (ops == NULL) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			c.ops = ops;
-		}
-		struct op *op = &c.ops[c.n];
+		struct op *op = new_op(c, &cap);
 		char err[256];
-		memset(op, 0, sizeof(*op));
+		if (op == NULL)
+			return -ENOMEM;
 		op->line = line;
-		p.have_last_ttl = false;     /* lines are independent: no TTL carries over */
-		rc = parse_line(&p, &a, s, op, err, sizeof(err));
+		p->have_last_ttl = false;     /* lines are independent: no TTL carries over */
+		int rc = parse_line(p, a, s, op, err, sizeof(err));
 		if (rc == LS_EPARSE) {
-			diag_add(d, DIAG_ERROR, name, line, "%s", err);
+			diag_add(d, DIAG_ERROR, c->name, line, "%s", err);
 			continue;
 		}
 		if (rc)
-			goto out;
-		op->rr.file = name;
+			return rc;
+		op->rr.file = c->name;
 		op->rr.line = line;
-		c.n++;
+		c->n++;
 	}
-	if (d->errors > errors) {
+	return 0;
+}
+
+int zone_ops_batch(struct store *st, const uint8_t *apex, const char *name, const char *text,
+                   size_t len, unsigned flags, uint32_t default_ttl, const char *source,
+                   struct diag *d, struct zone_result *res)
+{
+	struct arena a;
+	struct rr_parser p;
+	struct batch_ctx c = { .name = name };
+	size_t errors = d->errors;
+	char *copy = NULL;
+	int rc;
+	memset(res, 0, sizeof(*res));
+	if (len > BATCH_MAX)
+		return LS_ETOOBIG;
+	arena_init(&a);
+	if ((rc = rr_parser_init(&p, &a, apex, default_ttl)) != 0)
+		goto out;
+	if ((copy = malloc(len + 1)) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(copy, text, len);
+	copy[len] = 0;
+	if ((rc = parse_batch(&p, &a, copy, len, &c, d)) != 0)
+		goto out;
+	if (d->errors > errors)
 		rc = LS_EPARSE;
-		goto out;
-	}
-	if (c.n == 0) {
+	else if (c.n == 0)
 		rc = LS_ENOCHANGE;
-		goto out;
-	}
-	rc = with_retry(st, batch_attempt, &c, d, res);
+	else
+		rc = zone_edit_run(st, &(struct zone_edit){ apex, NULL, flags & ZONE_TXN_CHECK,
+		                   c.n * 512, source, batch_fn, &c }, d, res);
 out:
 	free(copy);
 	free(c.ops);
@@ -364,8 +344,9 @@ int zone_ops_delete(struct store *st, const uint8_t *apex)
 		rc = zone_serial(&t, &z, &h.old_serial);
 	if (rc == 0)
 		rc = zone_delete(&t, &z);
-	if (rc == 0)
-		rc = sts_ops_zone_deleted(&t, z.id);
+	for (const struct zone_hook *hk = zone_hooks; rc == 0 && hk->name; hk++)
+		if (hk->zone_deleted)
+			rc = hk->zone_deleted(&t, z.id);
 	if (rc == 0) {
 		h.ndel = (uint32_t)z.records;
 		memcpy(h.apex, z.apex, sizeof(h.apex));

@@ -1,22 +1,14 @@
-/* Zone operations every front end shares: zonectl today, an HTTP API later. */
+/* Zone operations every front end shares (zonectl today, an HTTP API later), each one zone_edit_run(). */
 #ifndef LS_ZONE_OPS_H
 #define LS_ZONE_OPS_H
 
 #include "shared/diag.h"
 #include "shared/serial.h"
 #include "shared/store.h"
-#include "shared/zone_txn.h"
+#include "shared/zone_edit.h"
 #include "shared/zonefile.h"
 
 #define BATCH_MAX (64u << 20)    /* bytes of batch text */
-
-/* A committed edit: the diff stays readable until zone_result_free(). */
-struct zone_result {
-	struct zone_txn *zt;
-	struct zone_diff diff;
-	struct zonefile *zf;     /* records the diff points into, when the operation made them */
-};
-void zone_result_free(struct zone_result *r);
 
 /*
  * Makes the zone hold exactly the records of zf (creating it with CREATE, refusing

@@ -9,9 +9,9 @@
 #include "shared/history.h"
 #include "shared/journal.h"
 #include "shared/rrtext.h"
-#include "shared/sts_derive.h"
 #include "shared/wire.h"
 #include "shared/zone_check.h"
+#include "shared/zone_hook.h"
 #include "shared/zone_wset.h"
 #include "shared/zone_txn.h"
 
@@ -515,45 +515,40 @@ static int check_names(struct zone_txn *zt, const uint32_t *order, size_t n, str
 	return 0;
 }
 
-/*
- * MTA-STS's part of the commit: the records it manages change only through its own edits
- * (a whole-zone import keeps them: the file may predate MTA-STS), and a changed MX RRset
- * recomputes its domain's policy. A new zone has no MTA-STS domains yet.
- */
-static int sts_commit(struct zone_txn *zt, size_t n, struct diag *d)
+bool zone_txn_next_change(struct zone_txn *zt, size_t *pos, struct zone_change *c)
 {
-	uint8_t domain[DNAME_MAX];
-	char name[DNAME_STR_MAX], dn[DNAME_STR_MAX], tn[16];
-	if (zt->creating)
-		return 0;
-	for (size_t i = 0; i < n && !(zt->flags & ZONE_TXN_MANAGED); i++) {
-		struct wset *w = &zt->m.v[i];
-		if (!w->changed || !sts_derive_managed(&zt->t, w->owner, w->type, domain))
+	for (; *pos < zt->m.n; (*pos)++) {
+		const struct wset *w = &zt->m.v[*pos];
+		if (!w->changed)
 			continue;
-		dname_format(name, w->owner);
-		dname_format(dn, domain);
-		rr_type_name(w->type, tn, sizeof(tn));
-		if (zt->flags & ZONE_TXN_REPLACE) {
-			if (w->n)
-				diag_add(d, DIAG_WARNING, w->rd[0].file, w->rd[0].line, "%s %s is managed "
-				         "by MTA-STS for %s; kept as it is", name, tn, dn);
-			w->rd = w->old;
-			w->n = w->cap = w->nold;
-			w->ttl = w->old_ttl;
-			w->changed = false;
-			continue;
-		}
-		diag_add(d, DIAG_ERROR, w->n ? w->rd[0].file : zt->last_file, w->n ? w->rd[0].line : 0,
-		         "%s %s is managed by MTA-STS for %s; change it with zonectl mta-sts "
-		         "set|mode|disable %s", name, tn, dn, dn);
-		zt->errors = true;
+		*c = (struct zone_change){ w->owner, w->type, w->old, w->rd, w->nold, w->n,
+		                           w->old_ttl, w->ttl, w->n ? w->rd[0].file : zt->last_file,
+		                           w->n ? w->rd[0].line : 0, *pos };
+		(*pos)++;
+		return true;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct wset *w = &zt->m.v[i];
-		if (!w->changed || w->type != T_MX)
-			continue;
-		int rc = sts_derive_mx(zt, w->owner, w->old, w->nold, w->old_ttl, w->rd, w->n,
-		                       w->n ? w->rd[0].file : zt->last_file, w->n ? w->rd[0].line : 0, d);
+	return false;
+}
+
+void zone_txn_keep_stored(struct zone_txn *zt, const struct zone_change *c)
+{
+	struct wset *w = &zt->m.v[c->slot];
+	w->rd = w->old;
+	w->n = w->cap = w->nold;
+	w->ttl = w->old_ttl;
+	w->changed = false;
+}
+
+unsigned zone_txn_flags(const struct zone_txn *zt)
+{
+	return zt->flags;
+}
+
+/* The derivations (zone_hooks[]) in order: a refusal is collected like any other error. */
+static int run_hooks(struct zone_txn *zt, struct diag *d)
+{
+	for (const struct zone_hook *h = zone_hooks; h->name; h++) {
+		int rc = h->commit ? h->commit(zt, d) : 0;
 		if (rc == LS_EINVAL_ZONE)
 			zt->errors = true;
 		else if (rc)
@@ -692,7 +687,7 @@ int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
 			zone_check_rrset(w->owner, w->type, w->rd, w->n, d);
 		nchanged += w->changed;
 	}
-	if ((rc = sts_commit(zt, n, d)))
+	if ((rc = run_hooks(zt, d)))
 		goto fail;
 	struct wset *soa = &zt->m.v[soa_i];
 	if ((rc = check_names(zt, order, n, d)))

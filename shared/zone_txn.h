@@ -17,7 +17,7 @@
 #define ZONE_TXN_REPLACE 4u  /* the edit is the whole zone: RRsets it does not add go away */
 #define ZONE_TXN_CHECK   8u  /* commit only validates, then aborts (returns 0 when valid) */
 #define ZONE_TXN_BORROW 16u  /* added records' RDATA and file names outlive the transaction */
-#define ZONE_TXN_MANAGED 32u /* MTA-STS's own edit: may change the records it manages */
+#define ZONE_TXN_MANAGED 32u /* a derivation's own edit: may change the records it manages */
 
 /* What a commit changed: records borrowed until zone_txn_free(). */
 struct zone_diff {
@@ -59,7 +59,26 @@ int zone_txn_del_rr(struct zone_txn *zt, const struct rr *rr);
 /* Deletes the RRset owner/type, or every RRset at owner when type is 0. */
 int zone_txn_del_rrset(struct zone_txn *zt, const uint8_t *owner, uint16_t type);
 /*
- * Validates and commits. Returns 0, LS_ENOCHANGE (nothing written; with ZONE_TXN_MANAGED
+ * One RRset that the commit being made changes, as the commit hooks (zone_hook.h) see it.
+ * Borrowed until the commit ends.
+ */
+struct zone_change {
+	const uint8_t *owner;
+	uint16_t type;
+	const struct rdata *old, *rd;  /* as stored, and as the edit leaves it (both sorted) */
+	uint32_t nold, n, old_ttl, ttl;
+	const char *file;              /* where the edit's records came from, for messages */
+	unsigned line;
+	size_t slot;                   /* the transaction's own index */
+};
+/* For commit hooks: the next changed RRset from *pos (start at 0); false after the last. */
+bool zone_txn_next_change(struct zone_txn *zt, size_t *pos, struct zone_change *c);
+/* For commit hooks: undoes change c; the RRset stays as stored. */
+void zone_txn_keep_stored(struct zone_txn *zt, const struct zone_change *c);
+unsigned zone_txn_flags(const struct zone_txn *zt);
+
+/*
+ * Validates, runs the commit hooks (zone_hooks[], in order) and commits. Returns 0, LS_ENOCHANGE (nothing written; with ZONE_TXN_MANAGED
  * the zone is unchanged but other writes made in the transaction are committed),
  * LS_EINVAL_ZONE (messages in d, nothing written) or a store error.
  */
