@@ -139,7 +139,7 @@ int cmd_zone_edit(struct ctl *c)
 		if (rc == 0)
 			rc = orc;
 		if (rc == 0 || rc == LS_ENOCHANGE) {
-			rc = ctl_result(c, apex, rc, &res);
+			rc = ctl_publish_after(c, ctl_result(c, apex, rc, &res), rc, &res);
 			zone_result_free(&res);
 			zonefile_free(&zf);     /* after the result, which points into it */
 			goto out;

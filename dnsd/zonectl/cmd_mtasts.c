@@ -1,4 +1,4 @@
-/* zonectl mta-sts: the one checkbox, its settings, its status, and the publish step. */
+/* zonectl mta-sts enable|set|mode|disable: the one checkbox and its settings. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +7,6 @@
 #include "shared/cert.h"
 #include "shared/err.h"
 #include "shared/sts_ops.h"
-#include "shared/sts_publish.h"
 
 /* The settings given as options; usage errors print and return EXIT_USAGE. */
 static int settings(struct ctl *c, struct sts_settings *s)
@@ -52,7 +51,7 @@ static int settings(struct ctl *c, struct sts_settings *s)
 	return 0;
 }
 
-/* Shows an operation's commit (or that only the policy changed), then publishes. */
+/* Shows an operation's commit (or that only the policy changed), then runs the publish step. */
 static int finish(struct ctl *c, const uint8_t *domain, int rc, struct zone_result *res,
                   const char *what)
 {
@@ -67,17 +66,15 @@ static int finish(struct ctl *c, const uint8_t *domain, int rc, struct zone_resu
 		return ctl_fail(c, rc, "no zone holds %s", name);
 	if (rc)
 		return ctl_fail(c, rc, "%s %s: nothing changed", what, name);
-	int ec;
 	if (res->zt) {
-		const struct zone_info *z = zone_txn_zone(res->zt);
-		ec = ctl_result(c, z->apex, 0, res);
-	} else {
-		diag_print(&c->d, stderr);
-		if (!c->json)
-			printf("mta-sts %s: %s\n", name, what);
-		ec = c->no_publish ? EXIT_OK : ctl_publish(c, 0);
+		int ec = ctl_result(c, zone_txn_zone(res->zt)->apex, 0, res);
+		return ctl_publish_after(c, ec, 0, res);
 	}
-	return ec;
+	/* Only the policy changed (no record): publish it for every zone. */
+	diag_print(&c->d, stderr);
+	if (!c->json)
+		printf("mta-sts %s: %s\n", name, what);
+	return c->no_publish ? EXIT_OK : ctl_publish(c, 0);
 }
 
 int cmd_mtasts_enable(struct ctl *c)
@@ -150,87 +147,4 @@ int cmd_mtasts_disable(struct ctl *c)
 	rc = finish(c, domain, rc, &res, c->now ? "removed" : "removal started (mode none)");
 	zone_result_free(&res);
 	return rc;
-}
-
-static const char *outcome_text(const struct sts_outcome_info *o)
-{
-	switch (o->outcome) {
-	case STS_PUBLISHED: return o->rotation ? "id rotated" : "published";
-	case STS_WAITING: return "waiting";
-	case STS_DEFERRED: return "waiting";
-	case STS_RECOMPUTED: return "grace period ended";
-	case STS_FINISHED: return "removed";
-	default: return "nothing due";
-	}
-}
-
-static void report(const struct sts_outcome_info *o, void *arg)
-{
-	struct ctl *c = arg;
-	char name[DNAME_STR_MAX];
-	FILE *out = c->json ? stderr : stdout;
-	ctl_domain(name, o->domain);
-	switch (o->outcome) {
-	case STS_PUBLISHED:
-		fprintf(out, "mta-sts %s: policy version %llu served by every endpoint; id %s %s, "
-		        "serial %u -> %u\n", name, (unsigned long long)o->version, o->id,
-		        o->rotation ? "rotated" : "published", o->old_serial, o->new_serial);
-		break;
-	case STS_WAITING:
-		fprintf(out, "mta-sts %s: waiting: %s (the id stays; dnsd retries, or run zonectl "
-		        "mta-sts publish %s)\n", name, o->reason, name);
-		break;
-	case STS_FINISHED:
-		fprintf(out, "mta-sts %s: removal finished: records deleted, serial %u -> %u\n", name,
-		        o->old_serial, o->new_serial);
-		break;
-	default:
-		fprintf(out, "mta-sts %s: %s\n", name, outcome_text(o));
-		break;
-	}
-}
-
-int ctl_publish(struct ctl *c, uint32_t zone_id)
-{
-	struct sts_publisher p;
-	char err[256];
-	int rc = sts_publish_init(&p, &c->cfg, err, sizeof(err));
-	if (rc == 0)
-		rc = sts_publish_due(&p, c->st, zone_id, (int64_t)time(NULL), true, report, c);
-	else
-		fprintf(stderr, "zonectl: mta-sts: cannot publish: %s\n", err);
-	sts_publish_free(&p);
-	if (rc && rc != LS_ECONFIG)
-		return ctl_fail(c, rc, "mta-sts publish step");
-	return EXIT_OK;
-}
-
-int cmd_mtasts_publish(struct ctl *c)
-{
-	uint8_t domain[DNAME_MAX];
-	struct sts_publisher p;
-	struct sts_outcome_info o;
-	char err[256];
-	int rc;
-	if (c->nargs && ctl_zone_name(c, c->args[0], domain))
-		return EXIT_USAGE;
-	if ((rc = ctl_open(c, true)) != 0)
-		return rc;
-	if (sts_publish_init(&p, &c->cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "zonectl: mta-sts: cannot publish: %s\n", err);
-		sts_publish_free(&p);
-		return EXIT_INPUT;
-	}
-	int64_t now = (int64_t)time(NULL);
-	if (c->nargs == 0) {
-		rc = sts_publish_due(&p, c->st, 0, now, true, report, c);
-	} else {
-		rc = sts_publish_domain(&p, c->st, domain, now, true, &o);
-		if (rc == 0)
-			report(&o, c);
-	}
-	sts_publish_free(&p);
-	if (rc)
-		return ctl_fail(c, rc, "mta-sts publish step");
-	return c->nargs && o.outcome == STS_WAITING ? EXIT_CONFLICT : EXIT_OK;
 }

@@ -96,9 +96,10 @@ static int run_batch(struct ctl *c, const char *name, const char *text, size_t l
 		return rc;
 	rc = zone_ops_batch(c->st, apex, name, text, len, 0, c->cfg.default_ttl, source, &c->d,
 	                    &res);
-	rc = ctl_result(c, apex, rc, &res);
+	int ec = ctl_result(c, apex, rc, &res);
+	ec = ctl_publish_after(c, ec, rc, &res);
 	zone_result_free(&res);
-	return rc;
+	return ec;
 }
 
 /* Joins args[from..] with spaces after prefix, one line. */

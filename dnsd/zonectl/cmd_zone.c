@@ -99,7 +99,7 @@ static int import_file(struct ctl *c, const char *path, const uint8_t *origin, u
 	if (orc == LS_EEXIST)
 		rc = ctl_fail(c, orc, "zone %s exists (zonectl zone import replaces it)", zone);
 	else
-		rc = ctl_result(c, zf.apex, orc, &res);
+		rc = ctl_publish_after(c, ctl_result(c, zf.apex, orc, &res), orc, &res);
 	zone_result_free(&res);
 out:
 	zonefile_free(&zf);

@@ -116,18 +116,7 @@ static void print_rrs(FILE *out, const char *sign, const struct rr *v, size_t n,
 		fprintf(out, "%s ... and %zu more\n", sign, n - DIFF_SHOW_MAX);
 }
 
-static int show_result(struct ctl *c, const uint8_t *apex, int rc, const struct zone_result *res);
-
 int ctl_result(struct ctl *c, const uint8_t *apex, int rc, const struct zone_result *res)
-{
-	int ec = show_result(c, apex, rc, res);
-	/* A committed MX change may have made a policy to publish: do it now, as DESIGN.md says. */
-	if (ec == EXIT_OK && rc == 0 && res->zt && !res->diff.created && !c->no_publish)
-		ec = ctl_publish(c, zone_txn_zone(res->zt)->id);
-	return ec;
-}
-
-static int show_result(struct ctl *c, const uint8_t *apex, int rc, const struct zone_result *res)
 {
 	char zone[DNAME_STR_MAX];
 	dname_format(zone, apex);

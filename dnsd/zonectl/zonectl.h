@@ -66,7 +66,7 @@ int ctl_read_zone(struct ctl *c, struct store_txn *t, struct zone_info *z);
 int ctl_zone_name(struct ctl *c, const char *arg, uint8_t apex[DNAME_MAX]);
 /* Prints an error for rc with context and returns the exit code for it. */
 int ctl_fail(struct ctl *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Prints a committed edit (or "no changes") and returns the exit code. */
+/* Prints a committed edit (or "no changes") and returns the exit code; nothing more. */
 int ctl_result(struct ctl *c, const uint8_t *apex, int rc, const struct zone_result *res);
 /* Writes s as a JSON string. */
 void json_str(FILE *out, const char *s);
@@ -101,6 +101,9 @@ int cmd_mtasts_publish(struct ctl *c);
 /* Runs the MTA-STS publish step for the zone's due domains (every zone's when 0), showing
  * what happened. Returns 0 or an exit code for a failure of the store. */
 int ctl_publish(struct ctl *c, uint32_t zone_id);
+/* After a command printed its commit (exit code ec, edit result rc, res): the publish step
+ * for the edited zone, unless nothing was committed or --no-publish. Returns the exit code. */
+int ctl_publish_after(struct ctl *c, int ec, int rc, const struct zone_result *res);
 int cmd_cert(struct ctl *c);
 int cmd_tsig_add(struct ctl *c);
 int cmd_tsig_list(struct ctl *c);

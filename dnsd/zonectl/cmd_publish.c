@@ -1,0 +1,97 @@
+/* zonectl's runs of the MTA-STS publish step: after a commit, and `zonectl mta-sts publish`. */
+#include <stdio.h>
+#include <time.h>
+#include "dnsd/zonectl/zonectl.h"
+#include "shared/err.h"
+#include "shared/sts_publish.h"
+
+static const char *outcome_text(const struct sts_outcome_info *o)
+{
+	switch (o->outcome) {
+	case STS_PUBLISHED: return o->rotation ? "id rotated" : "published";
+	case STS_WAITING: return "waiting";
+	case STS_DEFERRED: return "waiting";
+	case STS_RECOMPUTED: return "grace period ended";
+	case STS_FINISHED: return "removed";
+	default: return "nothing due";
+	}
+}
+
+static void report(const struct sts_outcome_info *o, void *arg)
+{
+	struct ctl *c = arg;
+	char name[DNAME_STR_MAX];
+	FILE *out = c->json ? stderr : stdout;
+	ctl_domain(name, o->domain);
+	switch (o->outcome) {
+	case STS_PUBLISHED:
+		fprintf(out, "mta-sts %s: policy version %llu served by every endpoint; id %s %s, "
+		        "serial %u -> %u\n", name, (unsigned long long)o->version, o->id,
+		        o->rotation ? "rotated" : "published", o->old_serial, o->new_serial);
+		break;
+	case STS_WAITING:
+		fprintf(out, "mta-sts %s: waiting: %s (the id stays; dnsd retries, or run zonectl "
+		        "mta-sts publish %s)\n", name, o->reason, name);
+		break;
+	case STS_FINISHED:
+		fprintf(out, "mta-sts %s: removal finished: records deleted, serial %u -> %u\n", name,
+		        o->old_serial, o->new_serial);
+		break;
+	default:
+		fprintf(out, "mta-sts %s: %s\n", name, outcome_text(o));
+		break;
+	}
+}
+
+int ctl_publish(struct ctl *c, uint32_t zone_id)
+{
+	struct sts_publisher p;
+	char err[256];
+	int rc = sts_publish_init(&p, &c->cfg, err, sizeof(err));
+	if (rc == 0)
+		rc = sts_publish_due(&p, c->st, zone_id, (int64_t)time(NULL), true, report, c);
+	else
+		fprintf(stderr, "zonectl: mta-sts: cannot publish: %s\n", err);
+	sts_publish_free(&p);
+	if (rc && rc != LS_ECONFIG)
+		return ctl_fail(c, rc, "mta-sts publish step");
+	return EXIT_OK;
+}
+
+int cmd_mtasts_publish(struct ctl *c)
+{
+	uint8_t domain[DNAME_MAX];
+	struct sts_publisher p;
+	struct sts_outcome_info o;
+	char err[256];
+	int rc;
+	if (c->nargs && ctl_zone_name(c, c->args[0], domain))
+		return EXIT_USAGE;
+	if ((rc = ctl_open(c, true)) != 0)
+		return rc;
+	if (sts_publish_init(&p, &c->cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "zonectl: mta-sts: cannot publish: %s\n", err);
+		sts_publish_free(&p);
+		return EXIT_INPUT;
+	}
+	int64_t now = (int64_t)time(NULL);
+	if (c->nargs == 0) {
+		rc = sts_publish_due(&p, c->st, 0, now, true, report, c);
+	} else {
+		rc = sts_publish_domain(&p, c->st, domain, now, true, &o);
+		if (rc == 0)
+			report(&o, c);
+	}
+	sts_publish_free(&p);
+	if (rc)
+		return ctl_fail(c, rc, "mta-sts publish step");
+	return c->nargs && o.outcome == STS_WAITING ? EXIT_CONFLICT : EXIT_OK;
+}
+
+int ctl_publish_after(struct ctl *c, int ec, int rc, const struct zone_result *res)
+{
+	/* A new zone has no MTA-STS domains; --no-publish leaves the step to dnsd. */
+	if (ec != EXIT_OK || rc != 0 || res->zt == NULL || res->diff.created || c->no_publish)
+		return ec;
+	return ctl_publish(c, zone_txn_zone(res->zt)->id);
+}
