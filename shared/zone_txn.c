@@ -651,33 +651,23 @@ static int write_rrsets(struct zone_txn *zt, const uint32_t *order, size_t n)
 	return zt->t.err;
 }
 
-int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
+/* Where the SOA and apex NS RRsets sit in the working set (indexes: get() may move it). */
+struct apex_sets {
+	size_t soa, ns;
+};
+
+/*
+ * Everything a commit checks, hooks included: every error goes to d, so one run shows them
+ * all. Returns 0, LS_EINVAL_ZONE (or when d gained errors since errors_before) or an
+ * error; counts the changed RRsets in *nchanged.
+ */
+static int validate(struct zone_txn *zt, struct diag *d, size_t errors_before,
+                    const uint32_t *order, const struct apex_sets *ap, size_t *nchanged)
 {
-	static const uint8_t no_serial[4];
 	char zone[DNAME_STR_MAX];
-	size_t errors_before = d ? d->errors : 0;
-	uint32_t *order = NULL;
+	size_t n = zt->m.n;
 	int rc;
-	memset(diff, 0, sizeof(*diff));
-	dname_format(zone, zt->zone.apex);
-	if (zt->t.err) {
-		rc = zt->t.err;
-		goto fail;
-	}
-	if (zt->npend && (rc = flush_pending(zt, d)) != 0)
-		goto fail;
-	if ((zt->flags & ZONE_TXN_REPLACE) && !zt->creating && (rc = pull_unmentioned(zt)))
-		goto fail;
-	/* Indexes, not pointers: get() may move the array. */
-	struct wset *w0 = get(zt, zt->zone.apex, T_SOA);
-	size_t soa_i = w0 ? (size_t)(w0 - zt->m.v) : 0;
-	w0 = w0 ? get(zt, zt->zone.apex, T_NS) : NULL;
-	size_t ns_i = w0 ? (size_t)(w0 - zt->m.v) : 0;
-	if (w0 == NULL || (order = wset_map_order(&zt->m)) == NULL) {
-		rc = zt->t.err ? zt->t.err : -ENOMEM;
-		goto fail;
-	}
-	size_t nchanged = 0, n = zt->m.n;
+	*nchanged = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct wset *w = &zt->m.v[i];
 		wset_normalise(w, d);
@@ -685,72 +675,70 @@ int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
 		             (w->n > 0 && (w->ttl != w->old_ttl || !wset_same(w)));
 		if (w->changed && w->n > 0)
 			zone_check_rrset(w->owner, w->type, w->rd, w->n, d);
-		nchanged += w->changed;
+		*nchanged += w->changed;
 	}
-	if ((rc = run_hooks(zt, d)))
-		goto fail;
-	struct wset *soa = &zt->m.v[soa_i];
-	if ((rc = check_names(zt, order, n, d)))
-		goto fail;
+	if ((rc = run_hooks(zt, d)) || (rc = check_names(zt, order, n, d)))
+		return rc;
 	/* Zone-wide errors name the file (and the SOA's line) the edit came from. */
+	const struct wset *soa = &zt->m.v[ap->soa];
+	dname_format(zone, zt->zone.apex);
 	if (soa->n == 0)
 		diag_add(d, DIAG_ERROR, zt->last_file, 0, "zone %s: no SOA record at the apex", zone);
-	if (zt->m.v[ns_i].n == 0)
+	if (zt->m.v[ap->ns].n == 0)
 		diag_add(d, DIAG_ERROR, soa->n && soa->rd[0].file ? soa->rd[0].file : zt->last_file,
 		         soa->n ? soa->rd[0].line : 0, "zone %s: no NS records at the apex", zone);
-	if (zt->errors || (d && d->errors > errors_before)) {
-		rc = LS_EINVAL_ZONE;
-		goto fail;
-	}
-	if (zt->flags & ZONE_TXN_CHECK) {
-		rc = 0;
-		goto fail;
-	}
+	return zt->errors || (d && d->errors > errors_before) ? LS_EINVAL_ZONE : 0;
+}
 
-	/* The serial: the policy's next one, or the edit's own when that is further ahead. */
+/*
+ * The new serial: the policy's next one, or the edit's own when that is further ahead.
+ * LS_ENOCHANGE when nothing but (at most) an older serial was edited. Patches the SOA.
+ */
+static int new_serial(struct zone_txn *zt, struct wset *soa, size_t nchanged, time_t now,
+                      uint32_t *old_out, uint32_t *serial_out)
+{
+	static const uint8_t no_serial[4];
 	const uint8_t *old_soa = soa->nold ? soa->old[0].p : no_serial;
 	int off = soa_serial_offset(soa->rd[0].p, soa->rd[0].len);
 	uint32_t user = wire_get32(soa->rd[0].p + off);
 	uint32_t old = soa->nold ? wire_get32(old_soa + soa_serial_offset(old_soa, soa->old[0].len)) : 0;
-	time_t now = time(NULL);
 	bool soa_edit = soa->changed && !(soa->nold && soa->ttl == soa->old_ttl &&
 	                                   soa_same_but_serial(&soa->rd[0], &soa->old[0]));
-	if (!zt->creating && nchanged - soa->changed == 0 && !soa_edit && !serial_gt(user, old)) {
-		/* MTA-STS's own edits may still have state of theirs to commit. */
-		if ((zt->flags & ZONE_TXN_MANAGED) && (rc = store_commit(&zt->t)) != 0)
-			goto fail;
-		rc = LS_ENOCHANGE;
-		goto fail;
-	}
+	if (!zt->creating && nchanged - soa->changed == 0 && !soa_edit && !serial_gt(user, old))
+		return LS_ENOCHANGE;
 	uint32_t serial = user;
 	if (!zt->creating) {
 		uint32_t next = serial_next(old, zt->zone.policy, now);
 		serial = serial_gt(user, old) && serial_gt(user, next) ? user : next;
 	}
 	uint8_t *patched = arena_dup(&zt->a, soa->rd[0].p, soa->rd[0].len);
-	if (patched == NULL) {
-		rc = -ENOMEM;
-		goto fail;
-	}
+	if (patched == NULL)
+		return -ENOMEM;
 	wire_put32(patched + off, serial);
 	soa->rd[0].p = patched;
 	soa->changed = true;
+	*old_out = old;
+	*serial_out = serial;
+	return 0;
+}
 
-	diff->created = zt->creating;
-	diff->old_serial = old;
-	diff->new_serial = serial;
+/* The diff, the RRsets, the journal entry (IXFR), the zone record and the history entry. */
+static int write_edit(struct zone_txn *zt, const uint32_t *order, struct wset *soa, time_t now,
+                      struct zone_diff *diff)
+{
+	size_t n = zt->m.n;
+	int rc;
 	if (zt->creating) {
 		for (size_t i = 0; i < n; i++)
 			diff->records += zt->m.v[i].n;
 	} else if ((rc = build_diff(zt, order, n, soa, diff))) {
-		goto fail;
+		return rc;
 	}
 	if ((rc = write_rrsets(zt, order, n)))
-		goto fail;
-
+		return rc;
 	if (!zt->creating) {
-		struct journal_entry e = { old, serial, (int64_t)now, diff->del, diff->add,
-		                           diff->ndel, diff->nadd };
+		struct journal_entry e = { diff->old_serial, diff->new_serial, (int64_t)now, diff->del,
+		                           diff->add, diff->ndel, diff->nadd };
 		journal_put(&zt->t, zt->zone.id, ++zt->zone.journal_seq, &e);
 	} else {
 		zt->zone.created = (int64_t)now;
@@ -760,12 +748,53 @@ int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
 	diff->records = zt->zone.records;
 	zt->zone.modified = (int64_t)now;
 	zone_put(&zt->t, &zt->zone);
-	struct history_entry h = { .time = now, .old_serial = old, .new_serial = serial,
-	                           .ndel = (uint32_t)diff->ndel,
+	struct history_entry h = { .time = now, .old_serial = diff->old_serial,
+	                           .new_serial = diff->new_serial, .ndel = (uint32_t)diff->ndel,
 	                           .nadd = (uint32_t)(zt->creating ? diff->records : diff->nadd) };
 	memcpy(h.apex, zt->zone.apex, sizeof(h.apex));
 	snprintf(h.source, sizeof(h.source), "%s", zt->source);
 	history_put(&zt->t, &h);
+	return zt->t.err;
+}
+
+int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
+{
+	uint32_t *order = NULL;
+	struct apex_sets ap = { 0, 0 };
+	size_t nchanged;
+	time_t now = time(NULL);
+	size_t errors_before = d ? d->errors : 0;
+	int rc;
+	memset(diff, 0, sizeof(*diff));
+	if ((rc = zt->t.err) != 0)
+		goto fail;
+	if (zt->npend && (rc = flush_pending(zt, d)) != 0)
+		goto fail;
+	if ((zt->flags & ZONE_TXN_REPLACE) && !zt->creating && (rc = pull_unmentioned(zt)))
+		goto fail;
+	struct wset *w = get(zt, zt->zone.apex, T_SOA);
+	ap.soa = w ? (size_t)(w - zt->m.v) : 0;
+	w = w ? get(zt, zt->zone.apex, T_NS) : NULL;
+	ap.ns = w ? (size_t)(w - zt->m.v) : 0;
+	if (w == NULL || (order = wset_map_order(&zt->m)) == NULL) {
+		rc = zt->t.err ? zt->t.err : -ENOMEM;
+		goto fail;
+	}
+	if ((rc = validate(zt, d, errors_before, order, &ap, &nchanged)) != 0)
+		goto fail;
+	if (zt->flags & ZONE_TXN_CHECK)
+		goto fail;     /* rc is 0: valid, and nothing is written */
+	struct wset *soa = &zt->m.v[ap.soa];
+	rc = new_serial(zt, soa, nchanged, now, &diff->old_serial, &diff->new_serial);
+	if (rc == LS_ENOCHANGE) {
+		/* A derivation's own edits may still have state of theirs to commit. */
+		if ((zt->flags & ZONE_TXN_MANAGED) && (rc = store_commit(&zt->t)) == 0)
+			rc = LS_ENOCHANGE;
+		goto fail;
+	}
+	diff->created = zt->creating;
+	if (rc != 0 || (rc = write_edit(zt, order, soa, now, diff)) != 0)
+		goto fail;
 	free(order);
 	return store_commit(&zt->t);
 fail:
