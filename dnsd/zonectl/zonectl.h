@@ -56,6 +56,34 @@ struct command {
 
 extern const struct command zonectl_commands[];
 
+/* The command line as ctl_args_parse() found it; options go straight into struct ctl. */
+#define CTL_USED_MAX 64
+struct ctl_args {
+	char **pos;                       /* positional words (malloc'ed array, borrowed strings) */
+	int npos;
+	bool help, version;
+	const char *used[CTL_USED_MAX];   /* command options given, to check the command takes them */
+	int nused;
+};
+/* Returns 0 or an exit code (the usage error printed). Free a with ctl_args_free(). */
+int ctl_args_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a);
+void ctl_args_free(struct ctl_args *a);
+
+/* help.c: usage and help texts, and finding a command by its words. */
+extern const char ctl_global_usage[];
+void ctl_print_usage(FILE *out);
+void ctl_print_help(const struct command *cmd, FILE *out);
+/* The command whose words start argv; sets *words to how many it took. */
+const struct command *ctl_lookup(int argc, char **argv, int *words);
+/* `zonectl help [WORDS]`: returns the exit code. */
+int ctl_help(int argc, char **argv);
+/* True when some command's first word is word ("zone", "rr"). */
+bool ctl_is_group(const char *word);
+/* True when cmd takes option opt. */
+bool ctl_takes(const struct command *cmd, const char *opt);
+/* Prints "zonectl: " fmt (with arg) and the usage; returns EXIT_USAGE. */
+int ctl_usage_error(const struct command *cmd, const char *fmt, const char *arg);
+
 /* Opens the store (read-only when write is false); prints why it cannot. */
 int ctl_open(struct ctl *c, bool write);
 /* Opens the store read-only and begins a read transaction; prints why it cannot. */
