@@ -3,6 +3,7 @@
 #include <string.h>
 #include "shared/err.h"
 #include "shared/zone_edit.h"
+#include "shared/zone_hook.h"
 
 #define EDIT_RETRIES 4   /* map growths one edit may need */
 
@@ -39,8 +40,10 @@ static int attempt(struct store *st, const struct zone_edit *e, const uint8_t *a
                    struct diag *d, struct zone_result *res)
 {
 	int rc = zone_txn_begin(st, apex, e->flags, e->hint, e->source, &res->zt);
-	if (rc == 0)
+	if (rc == 0) {
+		zone_txn_set_hooks(res->zt, zone_hooks);   /* every writer, the same derivations */
 		rc = e->fn(res->zt, e->arg, d);
+	}
 	if (rc == 0)
 		rc = zone_txn_commit(res->zt, d, &res->diff);
 	return rc;

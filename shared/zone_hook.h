@@ -1,7 +1,8 @@
 /*
  * Commit hooks: the derivations that every zone edit runs inside its own write transaction,
- * whoever the writer. The transaction layer knows them only through this table; each lives
- * with its subsystem (MTA-STS today; ACME challenges and TLS-RPT records plug in the same way).
+ * whoever the writer. zone_edit_run() hands the table to each transaction; the transaction
+ * layer sees only this struct, never a subsystem. Each hook lives with its subsystem (MTA-STS
+ * today; ACME challenges and TLS-RPT records plug in the same way).
  */
 #ifndef LS_ZONE_HOOK_H
 #define LS_ZONE_HOOK_H

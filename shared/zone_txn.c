@@ -30,6 +30,7 @@ struct zone_txn {
 	size_t npend, pcap;
 	struct diag *pend_d;        /* where their warnings go when grouping them */
 	size_t last;                /* index + 1 of the RRset used last: files group records */
+	const struct zone_hook *hooks;   /* run by commit, in order; NULL for none */
 };
 
 static int load_old(struct zone_txn *zt, struct wset *w)
@@ -544,10 +545,15 @@ unsigned zone_txn_flags(const struct zone_txn *zt)
 	return zt->flags;
 }
 
-/* The derivations (zone_hooks[]) in order: a refusal is collected like any other error. */
+void zone_txn_set_hooks(struct zone_txn *zt, const struct zone_hook *hooks)
+{
+	zt->hooks = hooks;
+}
+
+/* The derivations in order: a refusal is collected like any other error. */
 static int run_hooks(struct zone_txn *zt, struct diag *d)
 {
-	for (const struct zone_hook *h = zone_hooks; h->name; h++) {
+	for (const struct zone_hook *h = zt->hooks; h && h->name; h++) {
 		int rc = h->commit ? h->commit(zt, d) : 0;
 		if (rc == LS_EINVAL_ZONE)
 			zt->errors = true;

@@ -71,6 +71,10 @@ struct zone_change {
 	unsigned line;
 	size_t slot;                   /* the transaction's own index */
 };
+struct zone_hook;
+/* The hooks commit runs (a table ending with a NULL name, zone_hook.h); zone_edit_run()
+ * gives every edit zone_hooks. Without, commit runs none. */
+void zone_txn_set_hooks(struct zone_txn *zt, const struct zone_hook *hooks);
 /* For commit hooks: the next changed RRset from *pos (start at 0); false after the last. */
 bool zone_txn_next_change(struct zone_txn *zt, size_t *pos, struct zone_change *c);
 /* For commit hooks: undoes change c; the RRset stays as stored. */
@@ -78,7 +82,7 @@ void zone_txn_keep_stored(struct zone_txn *zt, const struct zone_change *c);
 unsigned zone_txn_flags(const struct zone_txn *zt);
 
 /*
- * Validates, runs the commit hooks (zone_hooks[], in order) and commits. Returns 0, LS_ENOCHANGE (nothing written; with ZONE_TXN_MANAGED
+ * Validates, runs the commit hooks in order and commits. Returns 0, LS_ENOCHANGE (nothing written; with ZONE_TXN_MANAGED
  * the zone is unchanged but other writes made in the transaction are committed),
  * LS_EINVAL_ZONE (messages in d, nothing written) or a store error.
  */
