@@ -25,8 +25,13 @@ static bool label_is(const uint8_t *name, const char *label)
 	return true;
 }
 
-bool sts_derive_managed(struct store_txn *t, const uint8_t *owner, uint16_t type,
-                        uint8_t domain[DNAME_MAX])
+/*
+ * True when owner/type is a record MTA-STS manages for an enabled domain (mta-sts.D and
+ * _mta-sts.D, any type; _smtp._tls.D TXT when Lockstep writes its TLS-RPT record); the
+ * domain's name goes to domain.
+ */
+static bool managed_by(struct store_txn *t, const uint8_t *owner, uint16_t type,
+                       uint8_t domain[DNAME_MAX])
 {
 	struct sts_domain d;
 	const uint8_t *parent;
@@ -239,7 +244,7 @@ int sts_derive_commit(struct zone_txn *zt, struct diag *d)
 		return 0;     /* a new zone has no MTA-STS domains yet */
 	if (!(zone_txn_flags(zt) & ZONE_TXN_MANAGED)) {
 		for (pos = 0; zone_txn_next_change(zt, &pos, &c);) {
-			if (!sts_derive_managed(zone_txn_store(zt), c.owner, c.type, domain))
+			if (!managed_by(zone_txn_store(zt), c.owner, c.type, domain))
 				continue;
 			if ((rc = guard_managed(zt, &c, domain, d)) != 0)
 				bad = rc;

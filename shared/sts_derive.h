@@ -13,13 +13,6 @@
 #include "shared/zone_txn.h"
 
 /*
- * True when owner/type is a record MTA-STS manages for an enabled domain (mta-sts.D and
- * _mta-sts.D, any type; _smtp._tls.D TXT when Lockstep writes its TLS-RPT record); the
- * domain's name goes to domain.
- */
-bool sts_derive_managed(struct store_txn *t, const uint8_t *owner, uint16_t type,
-                        uint8_t domain[DNAME_MAX]);
-/*
  * The commit hook (zone_hook.h): the records MTA-STS manages change only through its own
  * edits (ZONE_TXN_MANAGED; a whole-zone import keeps them), and each changed MX RRset whose
  * owner has MTA-STS is checked against the mode, its departed names join the grace list and

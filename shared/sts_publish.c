@@ -66,8 +66,9 @@ static bool removal_due(const struct sts_domain *d, int64_t now)
 	       now >= d->removing_since + (int64_t)d->max_age_served;
 }
 
-bool sts_publish_is_due(const struct sts_publisher *p, const struct sts_domain *d, int64_t now,
-                        bool force)
+/* True when d has work due at now (a publish, a rotation, a grace end, a removal). */
+static bool is_due(const struct sts_publisher *p, const struct sts_domain *d, int64_t now,
+                   bool force)
 {
 	if (d->state == STS_REMOVED)
 		return false;
@@ -326,7 +327,7 @@ static int step(struct sts_publisher *p, struct store *st, struct fetched *f, bo
 	int rc;
 	*again = false;
 	out->version = d->version;
-	if (!sts_publish_is_due(p, d, f->now, force)) {
+	if (!is_due(p, d, f->now, force)) {
 		out->outcome = d->version != d->published ? STS_DEFERRED : STS_NOTHING;
 		snprintf(out->reason, sizeof(out->reason), "%s", d->reason);
 		return 0;
@@ -399,7 +400,7 @@ struct due {
 static int collect(const struct sts_domain *d, void *arg)
 {
 	struct due *u = arg;
-	if ((u->zone_id && d->zone_id != u->zone_id) || !sts_publish_is_due(u->p, d, u->now, u->force))
+	if ((u->zone_id && d->zone_id != u->zone_id) || !is_due(u->p, d, u->now, u->force))
 		return 0;
 	if (u->n == u->cap) {
 		size_t cap = u->cap ? u->cap * 2 : 16;

@@ -64,8 +64,5 @@ int sts_publish_domain(struct sts_publisher *p, struct store *st, const uint8_t 
 int sts_publish_due(struct sts_publisher *p, struct store *st, uint32_t zone_id, int64_t now,
                     bool force, void (*fn)(const struct sts_outcome_info *o, void *ctx),
                     void *ctx);
-/* True when d has work due at now (a publish, a rotation, a grace end, a removal). */
-bool sts_publish_is_due(const struct sts_publisher *p, const struct sts_domain *d, int64_t now,
-                        bool force);
 
 #endif

@@ -3,7 +3,7 @@
 #include <string.h>
 #include "dnsd/zonectl/zonectl.h"
 
-const char ctl_global_usage[] =
+static const char global_usage[] =
 	"usage: zonectl [-c FILE] [--state DIR] [--json] COMMAND [ARGS]\n"
 	"\n"
 	"  -c, --config FILE  configuration file (default " CONFIG_DEFAULT_PATH " if present)\n"
@@ -14,7 +14,7 @@ const char ctl_global_usage[] =
 
 void ctl_print_usage(FILE *out)
 {
-	fputs(ctl_global_usage, out);
+	fputs(global_usage, out);
 	fputs("\ncommands:\n", out);
 	for (const struct command *cmd = zonectl_commands; cmd->name; cmd++)
 		fprintf(out, "  %-18s %s\n", cmd->name, cmd->summary);
@@ -103,6 +103,6 @@ int ctl_usage_error(const struct command *cmd, const char *fmt, const char *arg)
 	if (cmd)
 		fprintf(stderr, "\nusage: zonectl %s %s\n", cmd->name, cmd->usage);
 	else
-		fprintf(stderr, "\n%s", ctl_global_usage);
+		fprintf(stderr, "\n%s", global_usage);
 	return EXIT_USAGE;
 }

@@ -70,7 +70,6 @@ int ctl_args_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a);
 void ctl_args_free(struct ctl_args *a);
 
 /* help.c: usage and help texts, and finding a command by its words. */
-extern const char ctl_global_usage[];
 void ctl_print_usage(FILE *out);
 void ctl_print_help(const struct command *cmd, FILE *out);
 /* The command whose words start argv; sets *words to how many it took. */
