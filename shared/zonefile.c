@@ -3,15 +3,13 @@
  * line numbers, directives, $INCLUDE confinement), ldns for each record's text.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <ldns/ldns.h>
 #include "shared/err.h"
+#include "shared/file.h"
 #include "shared/rrlint.h"
 #include "shared/rrtext.h"
 #include "shared/zonefile.h"
@@ -54,51 +52,11 @@ static int push(struct zonefile *zf, const struct rr *rr)
 	return 0;
 }
 
+/* A zone file whole: a regular file of at most ZONEFILE_MAX bytes. */
 static int read_file(const char *path, char **out, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char *buf = NULL;
-	int rc;
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		goto fail;
-	}
-	if ((unsigned long long)st.st_size > ZONEFILE_MAX) {
-		rc = -EFBIG;
-		goto fail;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			rc = r < 0 ? -errno : -EIO;
-			goto fail;
-		}
-		got += (size_t)r;
-	}
-	buf[got] = 0;
-	close(fd);
-	*out = buf;
-	*len = got;
-	return 0;
-fail:
-	free(buf);
-	close(fd);
-	return rc;
+	int rc = file_read(path, ZONEFILE_MAX, FILE_REGULAR, out, len);
+	return rc == LS_ETOOBIG ? -EFBIG : rc;
 }
 
 static int read_text(struct reader *r, const char *file, const char *text, size_t len);
