@@ -25,53 +25,45 @@ static char *grow(char *buf, size_t used, size_t cap, unsigned flags)
 	return nb;
 }
 
-int file_read(const char *path, size_t max, unsigned flags, char **buf, size_t *len)
+/* Checks the file we opened (not whatever the name points to by now) against flags and max;
+ * *cap is how many bytes to read into at first. */
+static int check(int fd, size_t max, unsigned flags, size_t *cap)
 {
 	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return -errno;
+	if ((flags & FILE_REGULAR) && !S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if ((flags & FILE_SECRET) && (st.st_mode & 077))
+		return -EPERM;
+	if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max)
+		return LS_ETOOBIG;
+	/* A regular file's size plus one byte, so the read that sees the end needs no new block;
+	 * one byte past the limit tells "exactly the limit" from "too big". */
+	*cap = S_ISREG(st.st_mode) && (size_t)st.st_size + 1 > FIRST_CAP ? (size_t)st.st_size + 1
+	                                                                  : FIRST_CAP;
+	if (*cap > max + 1)
+		*cap = max + 1;
+	return 0;
+}
+
+int file_read(const char *path, size_t max, unsigned flags, char **buf, size_t *len)
+{
 	char *b = NULL;
-	size_t n = 0, cap;
-	int rc = 0;
+	size_t n = 0, cap = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	/* The file we opened, not whatever the name points to by now. */
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		goto fail;
-	}
-	if ((flags & FILE_REGULAR) && !S_ISREG(st.st_mode)) {
-		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		goto fail;
-	}
-	if ((flags & FILE_SECRET) && (st.st_mode & 077)) {
-		rc = -EPERM;
-		goto fail;
-	}
-	if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max) {
-		rc = LS_ETOOBIG;
-		goto fail;
-	}
-	/* A regular file's size plus one byte, so the read that sees the end needs no new block;
-	 * one byte past the limit tells "exactly the limit" from "too big". */
-	cap = S_ISREG(st.st_mode) && (size_t)st.st_size + 1 > FIRST_CAP ? (size_t)st.st_size + 1
-	                                                                 : FIRST_CAP;
-	if (cap > max + 1)
-		cap = max + 1;
-	if ((b = grow(NULL, 0, cap, flags)) == NULL) {
+	int rc = check(fd, max, flags, &cap);
+	if (rc == 0 && (b = grow(NULL, 0, cap, flags)) == NULL)
 		rc = -ENOMEM;
-		goto fail;
-	}
-	for (;;) {
+	while (rc == 0) {
 		if (n == cap) {
-			if (n > max) {
-				rc = LS_ETOOBIG;
-				goto fail;
-			}
 			size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-			char *nb = grow(b, n, ncap, flags);
+			char *nb = n > max ? NULL : grow(b, n, ncap, flags);
 			if (nb == NULL) {
-				rc = -ENOMEM;
-				goto fail;
+				rc = n > max ? LS_ETOOBIG : -ENOMEM;
+				break;
 			}
 			b = nb;
 			cap = ncap;
@@ -79,27 +71,21 @@ int file_read(const char *path, size_t max, unsigned flags, char **buf, size_t *
 		ssize_t r = read(fd, b + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			rc = -errno;
-			goto fail;
-		}
-		if (r == 0)
+		if (r <= 0) {
+			rc = r < 0 ? -errno : 0;
 			break;
+		}
 		n += (size_t)r;
 	}
-	if (n > max) {
-		rc = LS_ETOOBIG;
-		goto fail;
-	}
 	close(fd);
+	if (rc) {
+		file_free(b, n, flags);
+		return rc;
+	}
 	b[n] = 0;
 	*buf = b;
 	*len = n;
 	return 0;
-fail:
-	file_free(b, n, flags);
-	close(fd);
-	return rc;
 }
 
 void file_free(char *buf, size_t len, unsigned flags)
