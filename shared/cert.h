@@ -1,6 +1,8 @@
 /*
  * TLS certificates in the state directory: STATE/certs/HOST/{fullchain.pem,privkey.pem} for
  * httpsd, loaded with their checks, and the demo CA (STATE/demo-ca) that issues them.
+ * The one header for the daemons and zonectl; each section names the file that owns it.
+ * What issuers share besides (random numbers, keys, certificate fields) is in cert_make.h.
  */
 #ifndef LS_CERT_H
 #define LS_CERT_H
@@ -26,6 +28,8 @@
 #define CERT_CA_FILE "ca.pem"
 #define CERT_CA_KEY_FILE "ca.key"
 
+/* ---- cert.c: host names, the layout of STATE/certs/HOST/, writing a pair there ---- */
+
 /* Checks a host name as we take it for a directory name: 0, or LS_EPARSE. */
 int cert_host_check(const char *host);
 /* Copies host lower-cased and without a trailing dot into out[CERT_HOST_MAX + 1]; 0 or LS_EPARSE. */
@@ -47,6 +51,31 @@ struct cert_stamp {
 int cert_stamp_get(const char *state_dir, const char *host, struct cert_stamp *out);
 bool cert_stamp_equal(const struct cert_stamp *a, const struct cert_stamp *b);
 
+/* STATE/certs/HOST/FILE into out[len]; 0 or -ENAMETOOLONG. */
+int cert_path(char *out, size_t len, const char *state_dir, const char *host, const char *file);
+/*
+ * Writes host's pair: STATE/certs/HOST/privkey.pem (0600) first, then fullchain.pem (0644),
+ * each through a temporary file, fsync and rename, under a lock on the directory so two
+ * writers cannot mix one's key with the other's chain. For every issuer (the demo CA, ACME).
+ * Returns 0, LS_EPARSE for a bad host, or -errno with the reason in err.
+ */
+int cert_write(const char *state_dir, const char *host, const void *chain, size_t chain_len,
+               const void *key, size_t key_len, char *err, size_t errlen);
+/* "what: mbedTLS's text for rc" into err. */
+void cert_tls_error(char *err, size_t errlen, const char *what, int rc);
+
+/* ---- cert_load.c: reading with checks ---- */
+
+/*
+ * Reads a PEM file of one or more certificates into chain (initialised by the caller).
+ * Returns 0, -errno, LS_ETOOBIG or LS_EPARSE with the reason in err.
+ */
+int cert_load_chain(const char *path, mbedtls_x509_crt *chain, char *err, size_t errlen);
+/*
+ * Reads a PEM private key into key (initialised by the caller). A key file that group or
+ * others may read is refused (-EPERM). Returns 0 or a negative code with the reason in err.
+ */
+int cert_load_key(const char *path, mbedtls_pk_context *key, char *err, size_t errlen);
 /*
  * Loads host's chain and key into chain and key (initialised by the caller, freed by the caller
  * on success and failure). Refuses, with the reason in err: missing files (-ENOENT), a key file
@@ -74,6 +103,16 @@ int cert_info_get(const char *state_dir, const char *host, struct cert_info *out
 int cert_list(const char *state_dir, int (*fn)(const struct cert_info *info, void *ctx),
               void *ctx);
 
+/* ---- cert_demo.c: the demo CA ---- */
+
+/* True when STATE/demo-ca has a CA certificate (whether usable or not). */
+bool cert_demo_exists(const char *state_dir);
+/*
+ * Loads the demo CA's certificate and key (0600) into ca and key (initialised and freed by
+ * the caller) and checks that they match. Returns 0 or a negative code with the reason in err.
+ */
+int cert_demo_load(const char *state_dir, mbedtls_x509_crt *ca, mbedtls_pk_context *key,
+                   char *err, size_t errlen);
 /*
  * Creates the demo CA (ECDSA P-256, CERT_CA_DAYS) in STATE/demo-ca, or keeps the one there:
  * *created says which. A damaged CA (one file missing or unreadable) is an error, never
@@ -81,18 +120,21 @@ int cert_list(const char *state_dir, int (*fn)(const struct cert_info *info, voi
  */
 int cert_demo_ca(const char *state_dir, bool *created, char *err, size_t errlen);
 /*
- * Issues an ECDSA P-256 certificate for host from the demo CA (SAN dNSName host, serverAuth,
- * CERT_LEAF_DAYS) and writes STATE/certs/HOST/fullchain.pem (leaf + CA) and privkey.pem (0600),
- * each through a temporary file, fsync and rename. Returns 0; -ENOENT when there is no demo CA;
- * LS_EPARSE for a bad host; other negative codes with the reason in err.
- */
-int cert_issue(const char *state_dir, const char *host, char *err, size_t errlen);
-/*
  * For `zonectl mta-sts enable`: when a demo CA exists and host has no usable certificate with
  * more than CERT_RENEW_DAYS left, issues one. Does nothing (returns 0) without a demo CA, so a
  * real certificate put there by the operator is never replaced. Returns 0 or a negative code
  * with the reason in err.
  */
 int cert_demo_ensure(const char *state_dir, const char *host, char *err, size_t errlen);
+
+/* ---- cert_issue.c: certificates from the demo CA ---- */
+
+/*
+ * Issues an ECDSA P-256 certificate for host from the demo CA (SAN dNSName host, serverAuth,
+ * CERT_LEAF_DAYS) and writes STATE/certs/HOST/fullchain.pem (leaf + CA) and privkey.pem (0600),
+ * each through a temporary file, fsync and rename. Returns 0; -ENOENT when there is no demo CA;
+ * LS_EPARSE for a bad host; other negative codes with the reason in err.
+ */
+int cert_issue(const char *state_dir, const char *host, char *err, size_t errlen);
 
 #endif

@@ -1,13 +1,11 @@
 /* lockstep.conf: one table of options, a line parser that reports every error, and the printer. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "shared/config.h"
 #include "shared/err.h"
+#include "shared/file.h"
 
 #define FIELD(f) offsetof(struct config, f)
 #define SHOW_MAX 64     /* bytes of a key or value quoted in a message */
@@ -438,58 +436,6 @@ static void parse(struct parser *p, const char *buf, size_t len)
 	}
 }
 
-/* Reads at most CONFIG_FILE_MAX bytes; *buf is malloc'ed. Returns 0, -errno or LS_ETOOBIG. */
-static int read_file(const char *path, char **buf, size_t *len)
-{
-	char *b = NULL;
-	size_t n = 0, cap = 0;
-	int rc = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (n == cap) {
-			if (cap > CONFIG_FILE_MAX) {
-				rc = LS_ETOOBIG;
-				goto fail;
-			}
-			/* One byte past the limit tells "exactly the limit" from "too big". */
-			size_t ncap = cap ? cap * 2 : 4096;
-			if (ncap > CONFIG_FILE_MAX + 1)
-				ncap = CONFIG_FILE_MAX + 1;
-			char *nb = realloc(b, ncap);
-			if (nb == NULL) {
-				rc = -ENOMEM;
-				goto fail;
-			}
-			b = nb;
-			cap = ncap;
-		}
-		ssize_t r = read(fd, b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n > CONFIG_FILE_MAX) {
-		rc = LS_ETOOBIG;
-		goto fail;
-	}
-	close(fd);
-	*buf = b;
-	*len = n;
-	return 0;
-fail:
-	free(b);
-	close(fd);
-	return rc;
-}
-
 int config_load(struct config *cfg, const char *path, struct diag *d)
 {
 	const char *file = path ? path : CONFIG_DEFAULT_PATH;
@@ -500,7 +446,7 @@ int config_load(struct config *cfg, const char *path, struct diag *d)
 	int rc = config_defaults(cfg);
 	if (rc)
 		return rc;
-	rc = read_file(file, &buf, &len);
+	rc = file_read(file, CONFIG_FILE_MAX, 0, &buf, &len);
 	if (rc == -ENOENT && path == NULL)
 		return 0;       /* no file at the default place: every program runs on defaults */
 	if (rc == LS_ETOOBIG) {

@@ -6,7 +6,7 @@
 #include "shared/rrfast.h"
 #include "shared/rrlint.h"
 #include "shared/wire.h"
-#include "shared/zone_check.h"
+#include "shared/zone_check.h"     /* T_* type numbers */
 
 #define FAST_TOKENS 24
 #define FAST_RDATA 2048
@@ -250,14 +250,7 @@ bool rrfast_parse(struct rr_parser *p, const char *text, struct rr *out)
 	out->rdlen = (uint16_t)rdlen;
 	out->file = NULL;
 	out->line = 0;
-	p->ttl_absent = !have_ttl;
-	if (have_ttl) {
-		p->last_ttl = ttl;
-		p->have_last_ttl = true;
-	} else {
-		ttl = p->have_dollar_ttl ? p->dollar_ttl : p->have_last_ttl ? p->last_ttl : p->fallback_ttl;
-	}
-	out->ttl = ttl;
+	out->ttl = rr_parser_ttl(p, have_ttl, ttl);
 	memcpy(p->prev_wire, owner, (size_t)olen);
 	p->have_prev_wire = true;
 	p->prev_stale = true;

@@ -7,9 +7,10 @@
 #define LS_RRFAST_H
 
 #include <stdbool.h>
-#include "shared/rrtext.h"
+#include "shared/rr_parser.h"
+#include "shared/rrset.h"
 
-/* True when text was parsed into out (memory from p->a); false: use rr_parse's ldns path. */
+/* True when text was parsed into out (memory from p->a); false: leave it to rr_parse()'s ldns path. */
 bool rrfast_parse(struct rr_parser *p, const char *text, struct rr *out);
 
 #endif

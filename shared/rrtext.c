@@ -13,68 +13,15 @@
 
 /* Passed to ldns as the default TTL, so a record without one can be told apart. */
 #define TTL_ABSENT 0xfffffffeu
-/*
- * With no origin, ldns would complete relative names with the root. It gets this
- * origin instead, which no real name ends in, so a relative name can be refused.
- */
-static const uint8_t no_origin[] = "\027lockstep-origin-missing\7invalid";
-
-int rr_parser_init(struct rr_parser *p, struct arena *a, const uint8_t *origin,
-                   uint32_t fallback_ttl)
-{
-	memset(p, 0, sizeof(*p));
-	p->a = a;
-	p->fallback_ttl = fallback_ttl;
-	p->buf = ldns_buffer_new(1024);
-	if (p->buf == NULL)
-		return -ENOMEM;
-	int rc = rr_parser_set_origin(p, origin);
-	if (rc)
-		rr_parser_free(p);
-	return rc;
-}
-
-void rr_parser_free(struct rr_parser *p)
-{
-	if (p->origin)
-		ldns_rdf_deep_free(p->origin);
-	if (p->prev)
-		ldns_rdf_deep_free(p->prev);
-	if (p->buf)
-		ldns_buffer_free(p->buf);
-	p->origin = p->prev = NULL;
-	p->buf = NULL;
-}
-
-int rr_parser_set_origin(struct rr_parser *p, const uint8_t *origin)
-{
-	if (p->origin)
-		ldns_rdf_deep_free(p->origin);
-	p->origin = NULL;
-	p->have_origin = origin != NULL;
-	if (origin == NULL)
-		origin = no_origin;
-	int len = dname_wire_len(origin, DNAME_MAX);
-	if (len < 0)
-		return LS_EPARSE;
-	p->origin = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, (size_t)len, origin);
-	return p->origin ? 0 : -ENOMEM;
-}
-
-const uint8_t *rr_parser_origin(const struct rr_parser *p)
-{
-	return p->have_origin && p->origin ? ldns_rdf_data(p->origin) : NULL;
-}
-
 static bool completed(const ldns_rdf *f)
 {
-	size_t n = ldns_rdf_size(f), m = sizeof(no_origin);
+	size_t n = ldns_rdf_size(f), m = (size_t)dname_wire_len(rr_parser_no_origin, DNAME_MAX);
 	const uint8_t *d = ldns_rdf_data(f);
 	if (!ldns_dname_absolute(f))
 		return true;
 	if (dname_wire_len(d, n) < 0 || (size_t)dname_wire_len(d, n) != n)
 		return true;
-	return n >= m && dname_is_sub(d, no_origin);
+	return n >= m && dname_is_sub(d, rr_parser_no_origin);
 }
 
 /* True when every name in the record was written absolute (or an origin completed it). */
@@ -103,79 +50,90 @@ static void sync_prev(struct rr_parser *p)
 	p->have_prev_wire = true;
 }
 
-int rr_parse(struct rr_parser *p, const char *text, struct rr *out, char *err, size_t errlen)
+/* After fast-path records, ldns's copy of the previous owner is rebuilt from the fast one. */
+static void refresh_prev(struct rr_parser *p)
 {
-	ldns_rr *rr = NULL;
-	int rc = LS_EPARSE;
-	struct rr_fields f;
-	if (!p->no_fast && rrfast_parse(p, text, out))
-		return 0;
-	if (p->prev_stale) {
-		if (p->prev)
-			ldns_rdf_deep_free(p->prev);
-		p->prev = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME,
-		                                (size_t)dname_wire_len(p->prev_wire, DNAME_MAX),
-		                                p->prev_wire);
-		p->prev_stale = false;
-	}
+	if (!p->prev_stale)
+		return;
+	if (p->prev)
+		ldns_rdf_deep_free(p->prev);
+	p->prev = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME,
+	                                (size_t)dname_wire_len(p->prev_wire, DNAME_MAX),
+	                                p->prev_wire);
+	p->prev_stale = false;
+}
+
+/* One line on its way through ldns. */
+struct slow {
+	const char *text;       /* the line as ldns reads it */
+	char *reordered;        /* malloc'ed when the class had to move behind the TTL */
+	struct rr_fields f;     /* the line's tokens, for plainer reasons than ldns gives */
+	bool split;             /* f holds them (not too many tokens) */
+	ldns_rr *rr;
+};
+
+/* Has ldns parse the line into s->rr; LS_EPARSE with the reason in err. */
+static int slow_read(struct rr_parser *p, struct slow *s, char *err, size_t errlen)
+{
+	const struct rr_fields *f = &s->f;
 	/* RFC 1035 allows the class before the TTL; ldns does not: swap them for it. */
-	bool split = rrlint_split(text, &f);
-	char *reordered = split ? rrlint_reorder(text, &f) : NULL;
-	if (reordered) {
-		text = reordered;
-		split = rrlint_split(text, &f);
+	s->split = rrlint_split(s->text, &s->f);
+	s->reordered = s->split ? rrlint_reorder(s->text, f) : NULL;
+	if (s->reordered) {
+		s->text = s->reordered;
+		s->split = rrlint_split(s->text, &s->f);
 	}
 	/* ldns reads an owner "@x" as the origin itself; it is a typo, not a name. */
-	if (split && f.owner >= 0 && f.tok[f.owner][0] == '@' && f.len[f.owner] > 1) {
+	if (s->split && f->owner >= 0 && f->tok[f->owner][0] == '@' && f->len[f->owner] > 1) {
 		snprintf(err, errlen, "owner '%.*s': '@' stands alone for the origin",
-		         (int)(f.len[f.owner] > 40 ? 40 : f.len[f.owner]), f.tok[f.owner]);
-		free(reordered);
+		         (int)(f->len[f->owner] > 40 ? 40 : f->len[f->owner]), f->tok[f->owner]);
 		return LS_EPARSE;
 	}
-	ldns_status s = ldns_rr_new_frm_str(&rr, text, TTL_ABSENT, p->origin, &p->prev);
+	ldns_status st = ldns_rr_new_frm_str(&s->rr, s->text, TTL_ABSENT, p->origin, &p->prev);
 	sync_prev(p);
-	if (s != LDNS_STATUS_OK) {
-		if (!split || !rrlint_explain(&f, rr_parser_origin(p), err, errlen)) {
-			/* ldns says what kind of error; the text says where. */
-			while (*text == ' ' || *text == '\t')
-				text++;
-			snprintf(err, errlen, "%s: \"%.60s%s\"", ldns_get_errorstr_by_id(s), text,
-			         strlen(text) > 60 ? "..." : "");
-		}
-		free(reordered);
-		return LS_EPARSE;
+	if (st == LDNS_STATUS_OK)
+		return 0;
+	if (!s->split || !rrlint_explain(f, rr_parser_origin(p), err, errlen)) {
+		/* ldns says what kind of error; the text says where. */
+		const char *t = s->text + strspn(s->text, " \t");
+		snprintf(err, errlen, "%s: \"%.60s%s\"", ldns_get_errorstr_by_id(st), t,
+		         strlen(t) > 60 ? "..." : "");
 	}
-	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
-		char *cls = ldns_rr_class2str(ldns_rr_get_class(rr));
+	return LS_EPARSE;
+}
+
+/* What ldns accepts and we do not: other classes, relative names, wrapped numbers. */
+static int slow_check(const struct rr_parser *p, const struct slow *s, char *err, size_t errlen)
+{
+	if (ldns_rr_get_class(s->rr) != LDNS_RR_CLASS_IN) {
+		char *cls = ldns_rr_class2str(ldns_rr_get_class(s->rr));
 		snprintf(err, errlen, "class %s is not supported (only IN)", cls ? cls : "?");
 		free(cls);
-		goto fail;
+		return LS_EPARSE;
 	}
-	if (!names_absolute(rr)) {
+	if (!names_absolute(s->rr)) {
 		/* With an origin, only a name too long to take it stays relative. */
-		if (!split || !rrlint_explain(&f, rr_parser_origin(p), err, errlen))
+		if (!s->split || !rrlint_explain(&s->f, rr_parser_origin(p), err, errlen))
 			snprintf(err, errlen, "%s", p->have_origin ? "name longer than 255 octets"
 			                            : "relative name and no $ORIGIN to complete it");
-		goto fail;
+		return LS_EPARSE;
 	}
-	if (split && !rrlint_ranges(&f, rr, err, errlen))
-		goto fail;
+	if (s->split && !rrlint_ranges(&s->f, s->rr, err, errlen))
+		return LS_EPARSE;
+	return 0;
+}
+
+/* The record in canonical wire form, its memory from p->a. */
+static int slow_store(struct rr_parser *p, ldns_rr *rr, struct rr *out, char *err, size_t errlen)
+{
 	uint32_t ttl = ldns_rr_ttl(rr);
-	p->ttl_absent = ttl == TTL_ABSENT;
-	if (ttl == TTL_ABSENT) {
-		/* RFC 2308 $TTL, else the last explicit TTL (RFC 1035 5.1), else the configured one. */
-		ttl = p->have_dollar_ttl ? p->dollar_ttl
-		    : p->have_last_ttl ? p->last_ttl : p->fallback_ttl;
-	} else {
-		p->last_ttl = ttl;
-		p->have_last_ttl = true;
-	}
+	ttl = rr_parser_ttl(p, ttl != TTL_ABSENT, ttl);
 	ldns_rr2canonical(rr);
 	ldns_buffer_clear(p->buf);
 	if (ldns_rr_rdata2buffer_wire(p->buf, rr) != LDNS_STATUS_OK ||
 	    ldns_buffer_position(p->buf) > 65535) {
 		snprintf(err, errlen, "record data too long");
-		goto fail;
+		return LS_EPARSE;
 	}
 	const ldns_rdf *owner = ldns_rr_owner(rr);
 	out->owner = arena_dup(p->a, ldns_rdf_data(owner), ldns_rdf_size(owner));
@@ -185,16 +143,22 @@ int rr_parse(struct rr_parser *p, const char *text, struct rr *out, char *err, s
 	out->type = (uint16_t)ldns_rr_get_type(rr);
 	out->file = NULL;
 	out->line = 0;
-	if (out->owner == NULL || (out->rdata == NULL && out->rdlen)) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	ldns_rr_free(rr);
-	free(reordered);
+	if (out->owner == NULL || (out->rdata == NULL && out->rdlen))
+		return -ENOMEM;
 	return 0;
-fail:
-	ldns_rr_free(rr);
-	free(reordered);
+}
+
+int rr_parse(struct rr_parser *p, const char *text, struct rr *out, char *err, size_t errlen)
+{
+	struct slow s = { .text = text };
+	int rc;
+	if (!p->no_fast && rrfast_parse(p, text, out))
+		return 0;
+	refresh_prev(p);
+	if ((rc = slow_read(p, &s, err, errlen)) == 0 && (rc = slow_check(p, &s, err, errlen)) == 0)
+		rc = slow_store(p, s.rr, out, err, errlen);
+	ldns_rr_free(s.rr);
+	free(s.reordered);
 	return rc;
 }
 

@@ -20,6 +20,7 @@
 #include <mbedtls/x509_crt.h>
 #include "shared/addr.h"
 #include "shared/err.h"
+#include "shared/http_response.h"
 #include "shared/sts_fetch.h"
 
 #define PATH "/.well-known/mta-sts.txt"
@@ -201,37 +202,133 @@ static void tls_error(int rc, const char *endpoint, const char *what, char *err,
 	snprintf(err, errlen, "%s: %s: %s", endpoint, what, text);
 }
 
-/* Status line and headers in head[0..hlen): checks 200 and text/plain, finds Content-Length. */
-static int check_head(char *head, const char *endpoint, long *clen, char *err, size_t errlen)
+/* What RFC 8461 3.3 asks of the answer: 200, text/plain, no redirects followed. */
+static int check_head(const struct http_response *h, const char *endpoint, char *err,
+                      size_t errlen)
 {
-	int status = 0;
-	bool text = false;
-	*clen = -1;
-	if (sscanf(head, "HTTP/1.%*1[01] %3d", &status) != 1) {
-		snprintf(err, errlen, "%s: not an HTTP response", endpoint);
+	const char *type = h->content_type;
+	if (h->transfer_encoding) {
+		snprintf(err, errlen, "%s: chunked transfer encoding is not expected", endpoint);
 		return LS_EPARSE;
-	}
-	for (char *line = strstr(head, "\r\n"); line; line = strstr(line, "\r\n")) {
-		line += 2;
-		if (strncasecmp(line, "Content-Type:", 13) == 0) {
-			const char *v = line + 13 + strspn(line + 13, " \t");
-			text = strncasecmp(v, "text/plain", 10) == 0 && strchr(";\r \t", v[10]);
-		} else if (strncasecmp(line, "Content-Length:", 15) == 0) {
-			*clen = strtol(line + 15, NULL, 10);
-		} else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0) {
-			snprintf(err, errlen, "%s: chunked transfer encoding is not expected", endpoint);
-			return LS_EPARSE;
-		}
 	}
 	/* Senders do not follow redirects (RFC 8461 3.3), so neither do we. */
-	if (status != 200) {
-		snprintf(err, errlen, "%s: HTTP status %d", endpoint, status);
+	if (h->status != 200) {
+		snprintf(err, errlen, "%s: HTTP status %d", endpoint, h->status);
 		return LS_EPARSE;
 	}
-	if (!text) {
+	if (strncasecmp(type, "text/plain", 10) != 0 || !strchr(";\r \t", type[10])) {
 		snprintf(err, errlen, "%s: the policy is not served as text/plain", endpoint);
 		return LS_EPARSE;
 	}
+	return 0;
+}
+
+/* Handshakes on c, with host as SNI and the name the certificate must have. */
+static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct conn *c,
+                     const char *endpoint, const char *host, char *err, size_t errlen)
+{
+	int rc;
+	if ((rc = mbedtls_ssl_setup(ssl, &f->conf)) != 0 ||
+	    (rc = mbedtls_ssl_set_hostname(ssl, host)) != 0) {
+		tls_error(rc, endpoint, "TLS set-up", err, errlen);
+		return rc;
+	}
+	mbedtls_ssl_set_bio(ssl, c, bio_send, bio_recv, NULL);
+	while ((rc = mbedtls_ssl_handshake(ssl)) != 0) {
+		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		uint32_t flags = mbedtls_ssl_get_verify_result(ssl);
+		if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && flags) {
+			char info[256];
+			mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
+			info[strcspn(info, "\n")] = 0;
+			snprintf(err, errlen, "%s: certificate for %s not trusted: %s", endpoint, host, info);
+		} else {
+			tls_error(rc, endpoint, "TLS handshake", err, errlen);
+		}
+		return rc;
+	}
+	return 0;
+}
+
+static int send_all(mbedtls_ssl_context *ssl, const char *data, size_t len,
+                    const char *endpoint, char *err, size_t errlen)
+{
+	for (size_t off = 0; off < len;) {
+		int rc = mbedtls_ssl_write(ssl, (const unsigned char *)data + off, len - off);
+		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		if (rc < 0) {
+			tls_error(rc, endpoint, "sending the request", err, errlen);
+			return rc;
+		}
+		off += (size_t)rc;
+	}
+	return 0;
+}
+
+/*
+ * Reads the response into buf[0..cap) (one more byte for the NUL) to the end of the body:
+ * Content-Length, or the close we asked for. The head is checked as soon as it is in.
+ * *got is the bytes read; h->head_len stays 0 when the head never ended.
+ */
+static int read_response(mbedtls_ssl_context *ssl, char *buf, size_t cap, size_t *got,
+                         struct http_response *h, const char *endpoint, char *err,
+                         size_t errlen)
+{
+	int rc;
+	memset(h, 0, sizeof(*h));
+	for (;;) {
+		if (*got == cap) {
+			snprintf(err, errlen, "%s: response larger than %zu bytes", endpoint, cap);
+			return LS_ETOOBIG;
+		}
+		rc = mbedtls_ssl_read(ssl, (unsigned char *)buf + *got, cap - *got);
+		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == MBEDTLS_ERR_NET_CONN_RESET)
+			return 0;
+		if (rc < 0) {
+			tls_error(rc, endpoint, "reading the response", err, errlen);
+			return rc;
+		}
+		*got += (size_t)rc;
+		buf[*got] = 0;
+		if (h->head_len == 0) {
+			rc = http_response_head(buf, h);
+			if (rc == LS_EPARSE) {
+				snprintf(err, errlen, "%s: not an HTTP response", endpoint);
+				return rc;
+			}
+			if (rc == 0 && (rc = check_head(h, endpoint, err, errlen)) != 0)
+				return rc;
+		}
+		if (http_response_complete(h, *got))
+			return 0;
+	}
+}
+
+/* Copies the body of a finished response to body[0..cap). */
+static int take_body(const char *buf, size_t got, const struct http_response *h,
+                     uint8_t *body, size_t cap, size_t *len, const char *endpoint, char *err,
+                     size_t errlen)
+{
+	if (h->head_len == 0) {
+		snprintf(err, errlen, "%s: the response ended inside its headers", endpoint);
+		return LS_EPARSE;
+	}
+	size_t blen = got - h->head_len;
+	if (h->content_length >= 0 && (size_t)h->content_length != blen) {
+		snprintf(err, errlen, "%s: body of %zu bytes, Content-Length %ld", endpoint, blen,
+		         h->content_length);
+		return LS_EPARSE;
+	}
+	if (blen > cap) {
+		snprintf(err, errlen, "%s: body larger than %zu bytes", endpoint, cap);
+		return LS_ETOOBIG;
+	}
+	memcpy(body, buf + h->head_len, blen);
+	*len = blen;
 	return 0;
 }
 
@@ -241,6 +338,7 @@ int sts_fetch_get(struct sts_fetch *f, const char *endpoint, const char *host, i
 	char req[512];
 	size_t total = STS_FETCH_HEAD_MAX + STS_FETCH_BODY_MAX, got = 0;
 	struct conn c = { -1, now_ms() + timeout_ms };
+	struct http_response h;
 	mbedtls_ssl_context ssl;
 	char *buf = malloc(total + 1);
 	int rc;
@@ -248,93 +346,18 @@ int sts_fetch_get(struct sts_fetch *f, const char *endpoint, const char *host, i
 	*len = 0;
 	if (buf == NULL)
 		return -ENOMEM;
-	if ((rc = connect_to(&c, endpoint, err, errlen)) != 0)
-		goto out;
-	if ((rc = mbedtls_ssl_setup(&ssl, &f->conf)) != 0 ||
-	    (rc = mbedtls_ssl_set_hostname(&ssl, host)) != 0) {
-		tls_error(rc, endpoint, "TLS set-up", err, errlen);
-		goto out;
-	}
-	mbedtls_ssl_set_bio(&ssl, &c, bio_send, bio_recv, NULL);
-	while ((rc = mbedtls_ssl_handshake(&ssl)) != 0) {
-		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
-			continue;
-		uint32_t flags = mbedtls_ssl_get_verify_result(&ssl);
-		if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && flags) {
-			char info[256];
-			mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
-			info[strcspn(info, "\n")] = 0;
-			snprintf(err, errlen, "%s: certificate for %s not trusted: %s", endpoint, host, info);
-		} else {
-			tls_error(rc, endpoint, "TLS handshake", err, errlen);
-		}
-		goto out;
-	}
 	int rl = snprintf(req, sizeof(req), "GET " PATH " HTTP/1.1\r\nHost: %s\r\n"
 	                  "User-Agent: lockstep-publish\r\nAccept: text/plain\r\n"
 	                  "Connection: close\r\n\r\n", host);
-	for (int off = 0; off < rl;) {
-		rc = mbedtls_ssl_write(&ssl, (const unsigned char *)req + off, (size_t)(rl - off));
-		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
-			continue;
-		if (rc < 0) {
-			tls_error(rc, endpoint, "sending the request", err, errlen);
-			goto out;
-		}
-		off += rc;
-	}
-	/* Reads to the end of the body: Content-Length, or the close we asked for. */
-	char *end = NULL;
-	long clen = -1;
-	for (;;) {
-		if (got == total) {
-			snprintf(err, errlen, "%s: response larger than %zu bytes", endpoint, total);
-			rc = LS_ETOOBIG;
-			goto out;
-		}
-		rc = mbedtls_ssl_read(&ssl, (unsigned char *)buf + got, total - got);
-		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
-			continue;
-		if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == MBEDTLS_ERR_NET_CONN_RESET)
-			break;
-		if (rc < 0) {
-			tls_error(rc, endpoint, "reading the response", err, errlen);
-			goto out;
-		}
-		got += (size_t)rc;
-		buf[got] = 0;
-		if (end == NULL && (end = strstr(buf, "\r\n\r\n")) != NULL) {
-			end[2] = 0;
-			if ((rc = check_head(buf, endpoint, &clen, err, errlen)) != 0)
-				goto out;
-		}
-		if (end && clen >= 0 && got - (size_t)(end + 4 - buf) >= (size_t)clen)
-			break;
-	}
-	if (end == NULL) {
-		snprintf(err, errlen, "%s: the response ended inside its headers", endpoint);
-		rc = LS_EPARSE;
-		goto out;
-	}
-	size_t blen = got - (size_t)(end + 4 - buf);
-	if (clen >= 0 && (size_t)clen != blen) {
-		snprintf(err, errlen, "%s: body of %zu bytes, Content-Length %ld", endpoint, blen, clen);
-		rc = LS_EPARSE;
-		goto out;
-	}
-	if (blen > cap) {
-		snprintf(err, errlen, "%s: body larger than %zu bytes", endpoint, cap);
-		rc = LS_ETOOBIG;
-		goto out;
-	}
-	memcpy(body, end + 4, blen);
-	*len = blen;
-	rc = 0;
-	mbedtls_ssl_close_notify(&ssl);
-out:
+	if ((rc = connect_to(&c, endpoint, err, errlen)) == 0 &&
+	    (rc = handshake(&ssl, f, &c, endpoint, host, err, errlen)) == 0 &&
+	    (rc = send_all(&ssl, req, (size_t)rl, endpoint, err, errlen)) == 0 &&
+	    (rc = read_response(&ssl, buf, total, &got, &h, endpoint, err, errlen)) == 0 &&
+	    (rc = take_body(buf, got, &h, body, cap, len, endpoint, err, errlen)) == 0)
+		mbedtls_ssl_close_notify(&ssl);
 	mbedtls_ssl_free(&ssl);
 	if (c.fd >= 0)
 		close(c.fd);
 	free(buf);
-	return rc > 0 ? 0 : rc;
+	return rc;
 }

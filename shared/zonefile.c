@@ -3,15 +3,13 @@
  * line numbers, directives, $INCLUDE confinement), ldns for each record's text.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <ldns/ldns.h>
 #include "shared/err.h"
+#include "shared/file.h"
 #include "shared/rrlint.h"
 #include "shared/rrtext.h"
 #include "shared/zonefile.h"
@@ -54,54 +52,14 @@ static int push(struct zonefile *zf, const struct rr *rr)
 	return 0;
 }
 
+/* A zone file whole: a regular file of at most ZONEFILE_MAX bytes. */
 static int read_file(const char *path, char **out, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char *buf = NULL;
-	int rc;
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		goto fail;
-	}
-	if ((unsigned long long)st.st_size > ZONEFILE_MAX) {
-		rc = -EFBIG;
-		goto fail;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			rc = r < 0 ? -errno : -EIO;
-			goto fail;
-		}
-		got += (size_t)r;
-	}
-	buf[got] = 0;
-	close(fd);
-	*out = buf;
-	*len = got;
-	return 0;
-fail:
-	free(buf);
-	close(fd);
-	return rc;
+	int rc = file_read(path, ZONEFILE_MAX, FILE_REGULAR, out, len);
+	return rc == LS_ETOOBIG ? -EFBIG : rc;
 }
 
-static int read_text(struct reader *r, const char *file, const char *text, size_t len);
+static void read_text(struct reader *r, const char *file, const char *text, size_t len);
 
 /* Next whitespace-separated token of s at *pos into tok; false at the end. */
 static bool token(const char *s, size_t *pos, char *tok, size_t cap)
@@ -256,100 +214,124 @@ static bool plain(const char *s, size_t n)
 	return true;
 }
 
-/* Splits text into entries: one per line, or several lines joined by parentheses. */
-static int read_text(struct reader *r, const char *file, const char *text, size_t len)
+/* Where the entry splitter stands between two characters of a file. */
+struct split {
+	unsigned line, start, open_line;  /* the current line, the entry's first, the open '(' */
+	int paren;
+	bool quote, skip, comment;        /* skip: the entry is broken, already reported */
+};
+
+/* Most lines are one plain entry: takes the line at *i whole when nothing in it needs care. */
+static bool take_plain(struct reader *r, const char *file, const char *text, size_t len,
+                       size_t *i, struct split *s)
 {
-	unsigned line = 1, start = 1, open_line = 0;
-	int paren = 0;
-	bool quote = false, skip = false, comment = false;
+	if (r->elen != 0 || s->paren != 0 || s->quote || s->comment || s->skip || *i >= len)
+		return false;
+	const char *nl = memchr(text + *i, '\n', len - *i);
+	size_t n = nl ? (size_t)(nl - (text + *i)) : len - *i;
+	if (n >= ZONEFILE_ENTRY_MAX || !plain(text + *i, n))
+		return false;
+	memcpy(r->entry, text + *i, n);
+	r->elen = n;
+	entry_done(r, file, s->line);
+	r->elen = 0;
+	*i += n;           /* at the newline (or the end): the caller's loop steps past it */
+	s->line++;
+	s->start = s->line;
+	return true;
+}
+
+/* A line ends (eof: the file does): the entry ends too unless a '(' is still open. */
+static void end_line(struct reader *r, const char *file, struct split *s, bool eof)
+{
+	s->comment = false;
+	if (s->quote) {
+		diag_add(r->d, DIAG_ERROR, file, s->line, "unterminated quoted string");
+		s->quote = false;
+		s->skip = true;
+		s->paren = 0;
+	}
+	if (eof && s->paren > 0) {
+		diag_add(r->d, DIAG_ERROR, file, s->open_line, "'(' is never closed");
+		s->skip = true;
+		s->paren = 0;
+	}
+	if (s->paren == 0) {
+		if (!s->skip)
+			entry_done(r, file, s->start);
+		r->elen = 0;
+		s->skip = false;
+		s->start = s->line + 1;
+	} else if (r->elen < ZONEFILE_ENTRY_MAX) {
+		r->entry[r->elen++] = ' ';
+	}
+	s->line++;
+}
+
+/* Adds c, text[i], to the entry: quotes, comments, parentheses and escapes. Returns the index
+ * of the last character used (an escape takes two). */
+static size_t add_char(struct reader *r, const char *file, const char *text, size_t len,
+                       size_t i, char c, struct split *s)
+{
+	if (r->elen + 2 >= ZONEFILE_ENTRY_MAX) {
+		if (!s->skip)
+			diag_add(r->d, DIAG_ERROR, file, s->start, "record longer than %u bytes",
+			         ZONEFILE_ENTRY_MAX);
+		s->skip = true;
+		return i;
+	}
+	if (c == '\\' && i + 1 < len && text[i + 1] != '\n') {
+		r->entry[r->elen++] = c;
+		r->entry[r->elen++] = text[++i] ? text[i] : ' ';
+		return i;
+	}
+	if (s->quote) {
+		if (c == '"')
+			s->quote = false;
+	} else if (c == '"') {
+		s->quote = true;
+	} else if (c == ';') {
+		s->comment = true;
+		return i;
+	} else if (c == '(') {
+		if (s->paren++ == 0)
+			s->open_line = s->line;
+		c = ' ';
+	} else if (c == ')') {
+		if (--s->paren < 0) {
+			diag_add(r->d, DIAG_ERROR, file, s->line, "')' without '('");
+			s->paren = 0;
+			s->skip = true;
+		}
+		c = ' ';
+	} else if (c == '\r' || c == '\t') {
+		c = c == '\t' ? '\t' : ' ';
+	}
+	r->entry[r->elen++] = c;
+	return i;
+}
+
+/* Splits text into entries: one per line, or several lines joined by parentheses. */
+static void read_text(struct reader *r, const char *file, const char *text, size_t len)
+{
+	struct split s = { .line = 1, .start = 1 };
 	r->elen = 0;
 	for (size_t i = 0; i <= len; i++) {
-		/* Most lines are one plain entry: copy them whole when nothing in them needs care. */
-		if (r->elen == 0 && paren == 0 && !quote && !comment && !skip && i < len) {
-			const char *nl = memchr(text + i, '\n', len - i);
-			size_t n = nl ? (size_t)(nl - (text + i)) : len - i;
-			if (n < ZONEFILE_ENTRY_MAX && plain(text + i, n)) {
-				memcpy(r->entry, text + i, n);
-				r->elen = n;
-				entry_done(r, file, line);
-				r->elen = 0;
-				i += n;           /* at the newline (or the end): the loop steps past it */
-				line++;
-				start = line;
-				continue;
-			}
-		}
+		if (take_plain(r, file, text, len, &i, &s))
+			continue;
 		char c = i < len ? text[i] : '\n';
-		bool eof = i == len;
 		if (c == 0) {
-			diag_add(r->d, DIAG_ERROR, file, line, "NUL byte in the file");
+			diag_add(r->d, DIAG_ERROR, file, s.line, "NUL byte in the file");
 			c = ' ';
-			skip = true;
+			s.skip = true;
 		}
-		if (comment && c != '\n')
+		if (s.comment && c != '\n')
 			continue;
-		if (c == '\n') {
-			comment = false;
-			if (quote) {
-				diag_add(r->d, DIAG_ERROR, file, line, "unterminated quoted string");
-				quote = false;
-				skip = true;
-				paren = 0;
-			}
-			if (eof && paren > 0) {
-				diag_add(r->d, DIAG_ERROR, file, open_line, "'(' is never closed");
-				skip = true;
-				paren = 0;
-			}
-			if (paren == 0) {
-				if (!skip)
-					entry_done(r, file, start);
-				r->elen = 0;
-				skip = false;
-				start = line + 1;
-			} else if (r->elen < ZONEFILE_ENTRY_MAX) {
-				r->entry[r->elen++] = ' ';
-			}
-			line++;
-			continue;
-		}
-		if (r->elen + 2 >= ZONEFILE_ENTRY_MAX) {
-			if (!skip)
-				diag_add(r->d, DIAG_ERROR, file, start, "record longer than %u bytes",
-				         ZONEFILE_ENTRY_MAX);
-			skip = true;
-			continue;
-		}
-		if (c == '\\' && i + 1 < len && text[i + 1] != '\n') {
-			r->entry[r->elen++] = c;
-			r->entry[r->elen++] = text[++i] ? text[i] : ' ';
-			continue;
-		}
-		if (quote) {
-			if (c == '"')
-				quote = false;
-		} else if (c == '"') {
-			quote = true;
-		} else if (c == ';') {
-			comment = true;
-			continue;
-		} else if (c == '(') {
-			if (paren++ == 0)
-				open_line = line;
-			c = ' ';
-		} else if (c == ')') {
-			if (--paren < 0) {
-				diag_add(r->d, DIAG_ERROR, file, line, "')' without '('");
-				paren = 0;
-				skip = true;
-			}
-			c = ' ';
-		} else if (c == '\r' || c == '\t') {
-			c = c == '\t' ? '\t' : ' ';
-		}
-		r->entry[r->elen++] = c;
+		if (c == '\n')
+			end_line(r, file, &s, i == len);
+		else
+			i = add_char(r, file, text, len, i, c, &s);
 	}
-	return 0;
 }
 
 static int run(struct zonefile *zf, const char *name, const char *root, const char *text,

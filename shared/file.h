@@ -1,0 +1,35 @@
+/* Files read and written whole: bounded reads, and writes through temp file + fsync + rename. */
+#ifndef LS_FILE_H
+#define LS_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+enum {
+	FILE_REGULAR = 1 << 0,    /* refuse anything but a regular file: -EISDIR or -EINVAL */
+	FILE_SECRET = 1 << 1,     /* refuse a file group or others may use (-EPERM); wipe buffers */
+};
+
+/*
+ * Reads path whole, at most max bytes (more: LS_ETOOBIG), into *buf, malloc'ed and
+ * NUL-terminated after *len bytes. flags are FILE_*. Free with file_free().
+ * Returns 0, -errno or LS_ETOOBIG.
+ */
+int file_read(const char *path, size_t max, unsigned flags, char **buf, size_t *len);
+/* Frees what file_read() gave, wiping it first when it was read with FILE_SECRET. */
+void file_free(char *buf, size_t len, unsigned flags);
+
+/*
+ * Replaces path with data through a temporary file beside it (created 0600, so a key is never
+ * readable, not even briefly), fchmod to mode, fsync and rename; then fsyncs dirfd, the
+ * directory's descriptor, when it is not -1. Returns 0 or -errno.
+ */
+int file_write_atomic(const char *path, int dirfd, const void *data, size_t len, mode_t mode);
+/*
+ * Creates dir (mode) unless it is there, opens it and takes an exclusive lock on it, so two
+ * writers of the files in it take turns. Returns the descriptor (close() releases the lock)
+ * or -errno.
+ */
+int file_lock_dir(const char *dir, mode_t mode);
+
+#endif

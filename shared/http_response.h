@@ -1,0 +1,33 @@
+/*
+ * The head of an HTTP/1.x response as our HTTPS clients read it (the MTA-STS fetch; ACME next):
+ * status, the headers they act on, where the body starts. Input is peer data: every length is
+ * bounded by the caller's buffer, and nothing here allocates, so a fuzz target can drive it.
+ */
+#ifndef LS_HTTP_RESPONSE_H
+#define LS_HTTP_RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define HTTP_RESPONSE_TYPE_MAX 128    /* bytes of Content-Type kept, NUL included */
+
+struct http_response {
+	int status;
+	long content_length;                        /* -1 without a Content-Length */
+	bool transfer_encoding;                     /* it has one (we read no chunked bodies) */
+	char content_type[HTTP_RESPONSE_TYPE_MAX];  /* the value to its line's end; "" without */
+	size_t head_len;                            /* status line, headers and the blank line */
+};
+
+/*
+ * Parses the head in buf, the bytes received so far, NUL-terminated (a NUL in the head hides
+ * its end). Returns 0 with r filled once the blank line has come, -EAGAIN before, LS_EPARSE
+ * when the status line is not HTTP/1.0 or 1.1. Writes a NUL over the blank line's first "\r";
+ * the body, at buf + r->head_len, stays as it came. Repeated headers: the last one counts.
+ */
+int http_response_head(char *buf, struct http_response *r);
+/* True once len bytes of response hold the whole body its Content-Length announces; never
+ * without one, when only the end of the connection ends the body. */
+bool http_response_complete(const struct http_response *r, size_t len);
+
+#endif
