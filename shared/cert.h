@@ -119,14 +119,6 @@ int cert_demo_load(const char *state_dir, mbedtls_x509_crt *ca, mbedtls_pk_conte
  * replaced. Returns 0 or a negative code with the reason in err.
  */
 int cert_demo_ca(const char *state_dir, bool *created, char *err, size_t errlen);
-/*
- * For `zonectl mta-sts enable`: when a demo CA exists and host has no usable certificate with
- * more than CERT_RENEW_DAYS left, issues one. Does nothing (returns 0) without a demo CA, so a
- * real certificate put there by the operator is never replaced. Returns 0 or a negative code
- * with the reason in err.
- */
-int cert_demo_ensure(const char *state_dir, const char *host, char *err, size_t errlen);
-
 /* ---- cert_issue.c: certificates from the demo CA ---- */
 
 /*
@@ -136,5 +128,12 @@ int cert_demo_ensure(const char *state_dir, const char *host, char *err, size_t 
  * LS_EPARSE for a bad host; other negative codes with the reason in err.
  */
 int cert_issue(const char *state_dir, const char *host, char *err, size_t errlen);
+/*
+ * For `zonectl mta-sts enable`: when a demo CA exists and host has no usable certificate with
+ * more than CERT_RENEW_DAYS left, issues one. Does nothing (returns 0) without a demo CA, so a
+ * real certificate put there by the operator is never replaced. Returns 0 or a negative code
+ * with the reason in err.
+ */
+int cert_demo_ensure(const char *state_dir, const char *host, char *err, size_t errlen);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <mbedtls/asn1write.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pem.h>
@@ -128,4 +129,18 @@ out:
 	mbedtls_pk_free(&cakey);
 	cert_make_free(&m);
 	return rc;
+}
+
+int cert_demo_ensure(const char *state_dir, const char *host, char *err, size_t errlen)
+{
+	struct cert_info info;
+	if (!cert_demo_exists(state_dir))
+		return 0;
+	if (cert_info_get(state_dir, host, &info) != 0) {
+		snprintf(err, errlen, "'%.*s' is not a lower-case host name", 64, host);
+		return LS_EPARSE;
+	}
+	if (info.error == 0 && info.not_after - (int64_t)time(NULL) > (int64_t)CERT_RENEW_DAYS * 86400)
+		return 0;
+	return cert_issue(state_dir, host, err, errlen);
 }
