@@ -1,11 +1,48 @@
 /* The head of an HTTP/1.x response: status line, Content-Type, -Length, Transfer-Encoding. */
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "shared/err.h"
 #include "shared/http_response.h"
+
+#define STATUS_DIGITS 3
+#define LENGTH_DIGITS_MAX 18   /* fits a long; a policy or ACME answer is far smaller */
+
+/* "HTTP/1.0 " or "HTTP/1.1 ", then exactly three digits and a space or the line's end. */
+static int status_line(const char *buf, int *status)
+{
+	if (strncmp(buf, "HTTP/1.", 7) != 0 || (buf[7] != '0' && buf[7] != '1') || buf[8] != ' ')
+		return LS_EPARSE;
+	const char *p = buf + 9;
+	int v = 0;
+	for (int i = 0; i < STATUS_DIGITS; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return LS_EPARSE;
+		v = v * 10 + (p[i] - '0');
+	}
+	if (p[STATUS_DIGITS] != ' ' && p[STATUS_DIGITS] != '\r')
+		return LS_EPARSE;
+	*status = v;
+	return 0;
+}
+
+/* Content-Length: optional blanks, then digits only, up to the line's end. */
+static int length_value(const char *v, long *out)
+{
+	long n = 0;
+	int digits = 0;
+	v += strspn(v, " \t");
+	for (; *v >= '0' && *v <= '9'; v++) {
+		if (++digits > LENGTH_DIGITS_MAX)
+			return LS_EPARSE;
+		n = n * 10 + (*v - '0');
+	}
+	v += strspn(v, " \t");
+	if (digits == 0 || (*v != '\r' && *v != 0))
+		return LS_EPARSE;
+	*out = n;
+	return 0;
+}
 
 int http_response_head(char *buf, struct http_response *r)
 {
@@ -17,7 +54,7 @@ int http_response_head(char *buf, struct http_response *r)
 	/* The head is a string of lines that each end in "\r\n". */
 	end[2] = 0;
 	r->head_len = (size_t)(end + 4 - buf);
-	if (sscanf(buf, "HTTP/1.%*1[01] %3d", &r->status) != 1)
+	if (status_line(buf, &r->status) != 0)
 		return LS_EPARSE;
 	for (char *line = strstr(buf, "\r\n"); line; line = strstr(line, "\r\n")) {
 		line += 2;
@@ -29,7 +66,8 @@ int http_response_head(char *buf, struct http_response *r)
 			memcpy(r->content_type, v, n);
 			r->content_type[n] = 0;
 		} else if (strncasecmp(line, "Content-Length:", 15) == 0) {
-			r->content_length = strtol(line + 15, NULL, 10);
+			if (length_value(line + 15, &r->content_length) != 0)
+				return LS_EPARSE;
 		} else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0) {
 			r->transfer_encoding = true;
 		}

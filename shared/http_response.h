@@ -22,7 +22,8 @@ struct http_response {
 /*
  * Parses the head in buf, the bytes received so far, NUL-terminated (a NUL in the head hides
  * its end). Returns 0 with r filled once the blank line has come, -EAGAIN before, LS_EPARSE
- * when the status line is not HTTP/1.0 or 1.1. Writes a NUL over the blank line's first "\r";
+ * when the status line is not HTTP/1.0 or 1.1 with a three-digit status, or Content-Length is
+ * not a plain decimal number. Writes a NUL over the blank line's first "\r";
  * the body, at buf + r->head_len, stays as it came. Repeated headers: the last one counts.
  */
 int http_response_head(char *buf, struct http_response *r);
