@@ -1,27 +1,80 @@
 # Lockstep: one non-recursive Makefile; each directory adds itself through module.mk.
 # Build products go to build/. V=1 shows the commands.
+#
+# CFLAGS, CPPFLAGS and LDFLAGS are the user's: `make CFLAGS=-O0` or `make CFLAGS+=-g3` changes
+# them without losing the flags the code needs to build, which live in LS_* below.
+# SANITIZE=address,undefined builds into a directory of its own, so objects never mix.
 
-BUILD    := build
+comma    := ,
+SANITIZE ?=
+BUILD    := build$(if $(SANITIZE),/san-$(subst $(comma),-,$(SANITIZE)))
 OBJ      := $(BUILD)/obj
 CC       ?= cc
 PYTHON   := /usr/bin/python3
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
-            -Wno-unused-parameter -fno-strict-aliasing -MMD -MP -I.
 LDLIBS   := -lldns -llmdb -lmbedcrypto -ljansson
 
-# Debian packages every target needs; `make deps` installs the missing ones.
-DEB_PACKAGES := gcc make pkg-config libldns-dev liblmdb-dev libuv1-dev libmbedtls-dev \
-                libcmocka-dev python3-pytest python3-dnspython ldnsutils lmdb-utils \
-                knot knot-dnsutils nsd dnsperf clang libclang-rt-14-dev \
-                postfix-mta-sts-resolver iproute2 curl openssl libjansson-dev
+# OPT applies when the user's CFLAGS name no optimization level (`make CFLAGS+=-g3`).
+LS_CPPFLAGS := -D_GNU_SOURCE -I. -MMD -MP
+LS_CFLAGS   := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
+               -fno-strict-aliasing $(if $(filter -O%,$(CFLAGS)),,$(OPT))
+LS_LDFLAGS  :=
+ifneq ($(SANITIZE),)
+LS_SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LS_CFLAGS   += $(LS_SANFLAGS)
+LS_LDFLAGS  += $(LS_SANFLAGS)
+# What the tests run under: stop at the first error; leaks inside ldns are its own (lsan.supp).
+ASAN_OPTIONS  ?= halt_on_error=1:detect_leaks=1
+UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
+LSAN_OPTIONS  ?= suppressions=$(CURDIR)/tests/fuzz/lsan.supp:print_suppressions=0
+export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+endif
+# The system tests find the binaries here (tests/system/conftest.py).
+export LOCKSTEP_BUILD := $(CURDIR)/$(BUILD)
 
 ifeq ($(V),1)
 Q :=
 else
 Q := @
 endif
+
+# $(call link,EXTRA_LIBS): links $^ into $@.
+define link
+@mkdir -p $(dir $@)
+@$(if $(Q),echo "  LD      $@")
+$(Q)$(CC) $(LS_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(1)
+endef
+
+# $(call archive): archives $^ into $@.
+define archive
+@mkdir -p $(dir $@)
+@$(if $(Q),echo "  AR      $@")
+$(Q)rm -f $@ && ar rcs $@ $^
+endef
+
+# $(eval $(call daemon,DIR,VAR)): a daemon is a library of DIR/*.c but main.c (so tests link the
+# code the daemon runs) plus a thin main.c. Defines VAR_SRCS, VAR_OBJS, LIBVAR and VAR.
+define daemon
+$(2)_SRCS := $$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c))
+$(2)_OBJS := $$($(2)_SRCS:%.c=$$(OBJ)/%.o)
+LIB$(2)   := $$(BUILD)/lib$(1).a
+$(2)      := $$(BUILD)/$(1)
+
+$$(LIB$(2)): $$($(2)_OBJS)
+	$$(call archive)
+
+$$($(2)): $$(OBJ)/$(1)/main.o $$(LIB$(2)) $$(LIBSHARED)
+	$$(call link,-luv -lpthread)
+
+ALL_BINS += $$(LIB$(2)) $$($(2))
+endef
+
+# Debian packages every target needs; `make deps` installs the missing ones.
+DEB_PACKAGES := gcc make pkg-config libldns-dev liblmdb-dev libuv1-dev libmbedtls-dev \
+                libcmocka-dev python3-pytest python3-dnspython ldnsutils lmdb-utils \
+                knot knot-dnsutils nsd dnsperf clang libclang-rt-14-dev \
+                postfix-mta-sts-resolver iproute2 curl openssl libjansson-dev
 
 all:
 
@@ -36,7 +89,7 @@ include tests/fuzz/module.mk
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(LS_CPPFLAGS) $(CPPFLAGS) $(LS_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 all: $(ALL_BINS)
 
@@ -106,8 +159,9 @@ bench:
 	$(Q)$(MAKE) --no-print-directory all
 	$(PYTHON) tests/bench/bench.py --build $(BUILD)
 
+# Both build directories: build/ holds the sanitizer builds too.
 clean:
-	rm -rf $(BUILD)
+	rm -rf build
 
 .PHONY: all deps test check system run bench clean
 .SECONDARY:

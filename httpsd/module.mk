@@ -1,20 +1,5 @@
-# httpsd/: libhttpsd.a (everything but main.c, so tests link the code the daemon runs) and httpsd.
-HTTPSD_SRCS := $(filter-out httpsd/main.c,$(wildcard httpsd/*.c))
-HTTPSD_OBJS := $(HTTPSD_SRCS:%.c=$(OBJ)/%.o)
-LIBHTTPSD   := $(BUILD)/libhttpsd.a
-HTTPSD      := $(BUILD)/httpsd
-
-$(LIBHTTPSD): $(HTTPSD_OBJS)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(HTTPSD): $(OBJ)/httpsd/main.o $(LIBHTTPSD) $(LIBSHARED)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -luv -lpthread
-
-ALL_BINS += $(LIBHTTPSD) $(HTTPSD)
+# httpsd/: libhttpsd.a and httpsd (the daemon macro is in the Makefile).
+$(eval $(call daemon,httpsd,HTTPSD))
 
 # The httpsd system tests talk to it with curl and openssl s_client.
 DEB_PACKAGES += curl openssl

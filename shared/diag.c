@@ -81,7 +81,8 @@ static int by_place(const void *a, const void *b)
 
 void diag_sort(struct diag *d)
 {
-	qsort(d->v, d->n, sizeof(*d->v), by_place);
+	if (d->n > 1)	/* d->v is NULL while empty, and qsort wants a valid pointer even then */
+		qsort(d->v, d->n, sizeof(*d->v), by_place);
 }
 
 void diag_print(const struct diag *d, FILE *out)

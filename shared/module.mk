@@ -4,9 +4,7 @@ SHARED_OBJS := $(SHARED_SRCS:%.c=$(OBJ)/%.o)
 LIBSHARED   := $(BUILD)/libshared.a
 
 $(LIBSHARED): $(SHARED_OBJS)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(call archive)
 
 ALL_BINS += $(LIBSHARED)
 LDLIBS += -lmbedtls -lmbedx509 -lmbedcrypto   # shared/cert.c, sts_fetch.c (and httpsd)

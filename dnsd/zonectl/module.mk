@@ -4,8 +4,6 @@ ZONECTL_OBJS := $(ZONECTL_SRCS:%.c=$(OBJ)/%.o)
 ZONECTL      := $(BUILD)/zonectl
 
 $(ZONECTL): $(ZONECTL_OBJS) $(LIBSHARED)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call link)
 
 ALL_BINS += $(ZONECTL)

@@ -1,5 +1,6 @@
 # tests/fuzz/: libFuzzer targets (clang). `make fuzz` runs each for FUZZ_SECONDS;
-# `make fuzz-replay` (part of make test) replays the committed corpora with gcc builds.
+# `make fuzz-replay` (part of make test) replays the committed corpora with $(CC) builds,
+# sanitized like everything else under SANITIZE.
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES   := $(FUZZ_SRCS:tests/fuzz/%.c=%)
 FUZZ_REPLAY  := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/replay_%)
@@ -10,13 +11,7 @@ FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,unde
 
 # Replay binaries: the target plus a main() that feeds it every corpus file.
 $(BUILD)/tests/fuzz/replay_%: $(OBJ)/tests/fuzz/%.o $(OBJ)/tests/fuzz/replay_main.o $(LIBHTTPSD) $(LIBDNSD) $(LIBSHARED)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
-$(OBJ)/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c
-	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(call link)
 
 fuzz-replay-bins: $(FUZZ_REPLAY)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-BUILD = REPO / "build"
+BUILD = Path(os.environ.get("LOCKSTEP_BUILD") or REPO / "build")   # make sets it (SANITIZE=...)
 ZONECTL = BUILD / "zonectl"
 DATA = Path(__file__).resolve().parent / "data"
 ZONES_DIR = REPO / "zones"

@@ -2,8 +2,6 @@
 STS_PUT_BODY := $(BUILD)/tests/sts_put_body
 
 $(STS_PUT_BODY): $(OBJ)/tests/system/sts_put_body.o $(LIBSHARED)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call link)
 
 ALL_BINS += $(STS_PUT_BODY)

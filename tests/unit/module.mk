@@ -3,9 +3,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 $(BUILD)/tests/unit/%: $(OBJ)/tests/unit/%.o $(LIBHTTPSD) $(LIBDNSD) $(LIBSHARED)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka -luv -lpthread
+	$(call link,-lcmocka -luv -lpthread)
 
 unit-bins: $(UNIT_BINS)
 
