@@ -14,11 +14,16 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+
+# One copy of the bounded poll for the tests and the benchmarks (benchlib is stdlib only).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from benchlib import wait_until  # noqa: E402,F401  (used here, and re-exported)
 
 HOST4 = "127.0.0.1"
 HOST6 = "::1"
@@ -53,22 +58,6 @@ def free_port(ipv6=False, attempts=50):
             for s in socks:
                 s.close()
     pytest.fail("no free port for UDP and TCP found in %d attempts" % attempts)
-
-
-def wait_until(cond, timeout, step=0.05):
-    """The first true value of cond(), polled every step seconds; its last value after timeout.
-
-    cond runs at least once (timeout 0: exactly once); the loop is bounded in count as well
-    as in time, so a cond that returns at once cannot spin.
-    """
-    deadline = time.monotonic() + timeout
-    value = None
-    for _ in range(int(timeout / step) + 2):
-        value = cond()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(step)
-    return value
 
 
 def stop_process(proc, timeout):

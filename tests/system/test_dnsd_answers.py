@@ -329,13 +329,8 @@ def test_any_is_minimal_over_udp(srv):
 
 # ------------------------------------------------------------ zones
 
-@pytest.mark.parametrize("qname, rdtype", [
-    ("www.example.org", "A"),
-    ("com", "SOA"),
-    (".", "NS"),
-    ("example.net", "A"),
-    ("xexample.com", "A"),
-])
+@pytest.mark.parametrize("qname, rdtype", [("www.example.org", "A"), ("com", "SOA"), (".", "NS"),
+                                           ("example.net", "A"), ("xexample.com", "A")])
 def test_not_our_zone_refused(srv, qname, rdtype):
     # RFC 1035 section 4.1.1 (RCODE 5, Refused); what NSD and Knot answer for a name in no
     # zone they serve: REFUSED, AA clear, nothing in the sections.
