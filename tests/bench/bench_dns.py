@@ -49,7 +49,6 @@ NSD = "/usr/sbin/nsd"
 KNOTD = "/usr/sbin/knotd"
 KNOTC = "/usr/sbin/knotc"
 DNSPERF = "/usr/bin/dnsperf"
-TASKSET = "/usr/bin/taskset"
 
 NAMES = 10000             # hosts in bench.example.
 ZONES = 10000             # small zones
@@ -99,21 +98,12 @@ def _setting(ctx, attr, env, default, lo, hi):
 
 def _cpus():
     """(server CPU, client CPU, note): the first two CPUs this process may use."""
-    try:
-        allowed = sorted(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        allowed = list(range(os.cpu_count() or 1))
+    allowed = benchlib.allowed_cpus()
     if len(allowed) >= 2:
         return allowed[0], allowed[1], None
     return allowed[0], allowed[0], ("only one CPU available: the servers and dnsperf share "
                                     "CPU %d, so the figures are not comparable with 2-CPU runs"
                                     % allowed[0])
-
-
-def _pinned(cpu, argv):
-    if os.access(TASKSET, os.X_OK):
-        return [TASKSET, "-c", str(cpu)] + list(argv)
-    return list(argv)
 
 
 # --- /proc: process trees, CPU time, memory -------------------------------------
@@ -246,7 +236,7 @@ def parse_dnsperf(text):
 
 
 def run_dnsperf(mode, port, qfile, seconds, cpu, out_path):
-    argv = _pinned(cpu, [DNSPERF, "-m", mode, "-s", "127.0.0.1", "-p", str(port),
+    argv = benchlib.pinned(cpu, [DNSPERF, "-m", mode, "-s", "127.0.0.1", "-p", str(port),
                          "-d", qfile, "-l", str(seconds), "-c", str(DNSPERF_CLIENTS),
                          "-q", str(DNSPERF_OUTSTANDING), "-T", str(DNSPERF_THREADS),
                          "-t", str(DNSPERF_TIMEOUT)])
@@ -392,24 +382,7 @@ remote-control:
     control-enable: no
 """
 
-KNOT_CONF = """\
-server:
-    rundir: "{dir}/run"
-    listen: 127.0.0.1@{port}
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-
-database:
-    storage: "{dir}/storage"
-
-control:
-    listen: "{dir}/run/knot.sock"
-
-log:
-  - target: stderr
-    any: warning
-
+KNOT_TEMPLATE = """\
 template:
   - id: default
     storage: "{dir}/storage"
@@ -495,7 +468,9 @@ def prepare(ctx, server, zset, data, sdir, port, log):
             os.makedirs(os.path.join(sdir, sub), exist_ok=True)
         conf = os.path.join(sdir, "knot.conf")
         with open(conf, "w") as f:
-            f.write(KNOT_CONF.format(port=port, dir=sdir))
+            f.write(benchlib.knot_conf(port, os.path.join(sdir, "run"),
+                                       os.path.join(sdir, "storage"), "warning") +
+                    KNOT_TEMPLATE.format(dir=sdir))
             for origin, path in data["zones"]:
                 f.write("  - domain: %s\n    file: \"%s\"\n" % (origin, path))
         return [KNOTD, "-c", conf], {"config": conf}
@@ -553,7 +528,7 @@ def measure_server(ctx, server, zset, data, tmp, settings, log):
         argv, info = prepare(ctx, server, zset, data, sdir, port, log)
         t0 = time.monotonic()
         with open(log_path, "wb") as logf:
-            proc = subprocess.Popen(_pinned(settings["server_cpu"], argv),
+            proc = subprocess.Popen(benchlib.pinned(settings["server_cpu"], argv),
                                     stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
                                     cwd=sdir, start_new_session=True)
         first = wait_ready(proc, port, [o for o, _p in data["zones"]],
@@ -671,13 +646,13 @@ def run(ctx):
                               dnsperf_outstanding=DNSPERF_OUTSTANDING,
                               dnsperf_threads=DNSPERF_THREADS,
                               dnsperf_timeout=DNSPERF_TIMEOUT,
-                              taskset=os.access(TASKSET, os.X_OK))
+                              taskset=os.access(benchlib.TASKSET, os.X_OK))
     if not os.access(DNSPERF, os.X_OK):
         result.update(ok=False, errors=["%s not installed (Debian package dnsperf): nothing "
                                         "measured" % DNSPERF])
         return result
-    if not os.access(TASKSET, os.X_OK):
-        errors.append("%s missing: servers and dnsperf run unpinned" % TASKSET)
+    if not os.access(benchlib.TASKSET, os.X_OK):
+        errors.append("%s missing: servers and dnsperf run unpinned" % benchlib.TASKSET)
 
     tmp = benchlib.make_tempdir("lockstep-bench-dns-")
     scen = {}        # "udp-1zone" -> {server: summary or {"error": text}}

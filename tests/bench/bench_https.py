@@ -34,7 +34,7 @@ import time
 import benchlib
 from benchlib import BenchError
 # The process-tree, CPU and memory readers of the DNS benchmark, shared rather than copied.
-from bench_dns import _cpu_ticks, _cpus, _memory, _pinned, _process_tree, _setting
+from bench_dns import _cpu_ticks, _cpus, _memory, _process_tree, _setting
 
 NAME = "https"
 DESCRIPTION = ("HTTPS policy fetches/s: Lockstep httpsd vs nginx (keep-alive, new TLS "
@@ -176,7 +176,7 @@ def start_server(env, server, port, cpu):
                             os.path.join(env.tmp, "nginx-tmp")], check=True)
         argv = [NGINX, "-p", env.tmp, "-c", conf, "-e", os.path.join(env.tmp, "nginx-error.log")]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(_pinned(cpu, env.runas + argv), stdout=out, stderr=out,
+        proc = subprocess.Popen(benchlib.pinned(cpu, env.runas + argv), stdout=out, stderr=out,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     return proc, log
 
@@ -191,7 +191,7 @@ def load(env, port, mode, seconds, cpu, hosts=None, requests=0, verify=False):
     if verify:
         argv += ["-C", env.ca]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(_pinned(cpu, argv) if cpu is not None else argv,
+    proc = subprocess.Popen(benchlib.pinned(cpu, argv) if cpu is not None else argv,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -211,21 +211,21 @@ def load(env, port, mode, seconds, cpu, hosts=None, requests=0, verify=False):
 
 def wait_ready(env, proc, port, log):
     """Until one verified fetch of the policy succeeds (certificate, body)."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    last = None
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise BenchError("server exited with %s: %s" % (proc.returncode, benchlib.tail(log)))
+    last = [None]
+
+    def fetched():
         try:
             r = load(env, port, "new", 5, None, requests=1, verify=True)
-            if r["requests"] == 1 and r["errors"] == 0:
-                return
-            last = r
         except BenchError as e:
-            last = e
-        time.sleep(0.2)
-    raise BenchError("no verified policy fetch within %d s (%s): %s"
-                     % (READY_TIMEOUT, last, benchlib.tail(log)))
+            last[0] = e
+            return False
+        last[0] = r
+        return r["requests"] == 1 and r["errors"] == 0
+    try:
+        benchlib.wait_ready(proc, "server on port %d (a verified policy fetch)" % port, fetched,
+                            READY_TIMEOUT, 0.2, log)
+    except BenchError as e:
+        raise BenchError("%s\nlast fetch: %s" % (e, last[0]))
 
 
 def one_run(env, proc, port, mode, seconds, cpus):

@@ -118,27 +118,9 @@ def lockstep_once(ctx, zonefile, tmp, run):
 
 # --- Knot ---------------------------------------------------------------------
 
-KNOT_CONF = """\
-server:
-    rundir: "{dir}/run"
-    listen: 127.0.0.1@{port}
-    udp-workers: 1
-    tcp-workers: 1
-
-database:
-    storage: "{dir}/storage"
-    journal-db: "{dir}/storage/journal"
-    timer-db: "{dir}/storage/timers"
-    kasp-db: "{dir}/storage/keys"
-    catalog-db: "{dir}/storage/catalog"
-
-control:
-    listen: "{dir}/run/knot.sock"
-
-log:
-  - target: stderr
-    any: info
-
+KNOT_DATABASES = (("journal-db", "journal"), ("timer-db", "timers"), ("kasp-db", "keys"),
+                  ("catalog-db", "catalog"))
+KNOT_ZONE = """\
 template:
   - id: default
     storage: "{dir}/storage"
@@ -206,8 +188,10 @@ def knot_once(ctx, zonefile, tmp, run, checks):
     port = benchlib.free_port()
     conf = os.path.join(kdir, "knot.conf")
     with open(conf, "w") as f:
-        f.write(KNOT_CONF.format(dir=kdir, port=port, origin=ORIGIN, zonefile=zonefile,
-                                 checks=checks))
+        f.write(benchlib.knot_conf(port, os.path.join(kdir, "run"), os.path.join(kdir, "storage"),
+                                   "info", background_workers=False,
+                                   databases=KNOT_DATABASES) +
+                KNOT_ZONE.format(dir=kdir, origin=ORIGIN, zonefile=zonefile, checks=checks))
     log_path = os.path.join(kdir, "knotd.log")
     proc = reader = None
     try:

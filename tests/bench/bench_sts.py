@@ -42,19 +42,6 @@ def _zonectl(ctx, conf, *args, timeout=600):
     return p.stdout.decode(errors="replace")
 
 
-def _wait_port(port, proc, what):
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise BenchError("%s exited with %d at start" % (what, proc.returncode))
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    raise BenchError("%s did not listen on %d" % (what, port))
-
-
 def _txt_id(port, name):
     """The _mta-sts id dnsd answers for name, by a hand-made UDP query (no dnspython needed)."""
     qid = int(time.monotonic() * 1000) & 0xffff
@@ -77,8 +64,11 @@ def _config(state, https_port, extra=""):
 
 
 def _start(argv, log):
-    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=open(log, "wb"), start_new_session=True)
+    """Starts a server, its stderr to the file log."""
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=err, start_new_session=True)
+    return proc
 
 
 def _latency(ctx, tmp):
@@ -91,12 +81,12 @@ def _latency(ctx, tmp):
     _zonectl(ctx, conf, "cert", "demo-ca")
     procs = []
     try:
-        procs.append(_start([os.path.join(ctx.build, "httpsd"), "-c", conf, "--listen",
-                             "127.0.0.1:%d" % hp, "--workers", "1"], os.path.join(tmp, "h.log")))
-        _wait_port(hp, procs[-1], "httpsd")
-        procs.append(_start([os.path.join(ctx.build, "dnsd"), "-c", conf, "--listen",
-                             "127.0.0.1:%d" % dp, "--workers", "1"], os.path.join(tmp, "d.log")))
-        _wait_port(dp, procs[-1], "dnsd")
+        for name, port in (("httpsd", hp), ("dnsd", dp)):
+            log = os.path.join(tmp, "%s.log" % name[0])
+            procs.append(_start([os.path.join(ctx.build, name), "-c", conf, "--listen",
+                                 "127.0.0.1:%d" % port, "--workers", "1"], log))
+            benchlib.wait_ready(procs[-1], "%s on port %d" % (name, port),
+                                benchlib.listening(port), START_TIMEOUT, 0.02, log)
         _zonectl(ctx, conf, "mta-sts", "enable", "example.com")
         last = _txt_id(dp, "example.com")
         if not last:
@@ -106,13 +96,12 @@ def _latency(ctx, tmp):
             t0 = time.monotonic()
             _zonectl(ctx, conf, "rr", "add", "example.com",
                      "@ 3600 IN MX %d mx%d.example.com." % (k, k))
-            while True:
-                now = _txt_id(dp, "example.com")
-                if now and now != last:
-                    break
-                if time.monotonic() - t0 > ID_TIMEOUT:
-                    raise BenchError("change %d: no new id within %.0f s" % (k, ID_TIMEOUT))
-                time.sleep(0.001)
+            def new_id():
+                i = _txt_id(dp, "example.com")
+                return i if i and i != last else None
+            now = benchlib.wait_until(new_id, ID_TIMEOUT - (time.monotonic() - t0), 0.001)
+            if not now:
+                raise BenchError("change %d: no new id within %.0f s" % (k, ID_TIMEOUT))
             times.append(time.monotonic() - t0)
             last = now
         times.sort()
@@ -144,10 +133,12 @@ def _many(ctx, tmp, n):
         if i and i % 2000 == 0:
             ctx.log("sts: %d of %d domains enabled" % (i, n))
     enable_s = time.monotonic() - t0
+    log = os.path.join(tmp, "hm.log")
     proc = _start([os.path.join(ctx.build, "httpsd"), "-c", conf, "--listen",
-                   "127.0.0.1:%d" % hp, "--workers", "2"], os.path.join(tmp, "hm.log"))
+                   "127.0.0.1:%d" % hp, "--workers", "2"], log)
     try:
-        _wait_port(hp, proc, "httpsd")
+        benchlib.wait_ready(proc, "httpsd on port %d" % hp, benchlib.listening(hp),
+                            START_TIMEOUT, 0.02, log)
         t0 = time.monotonic()
         out = _zonectl(ctx, conf, "mta-sts", "publish", timeout=3600)
         first_s = time.monotonic() - t0

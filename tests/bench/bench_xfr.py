@@ -36,7 +36,6 @@ ORIGIN = "bench.example."
 KNOTD = "/usr/sbin/knotd"
 KNOTC = "/usr/sbin/knotc"
 KDIG = "/usr/bin/kdig"
-TASKSET = "/usr/bin/taskset"
 READY_TIMEOUT = 600.0      # until a server answers the zone's SOA
 IMPORT_TIMEOUT = 600.0
 XFR_TIMEOUT = 300.0        # one kdig transfer
@@ -45,20 +44,7 @@ CHANGE = ("xfr-bench-new", "300", "A", "192.0.2.99")
 STATS = re.compile(r"Received (\d+) B \((\d+) messages?, (\d+) records?\)")
 ELAPSED = re.compile(r"From \S+ in ([0-9.]+) ms")
 
-KNOT_CONF = """\
-server:
-    rundir: "{dir}"
-    listen: 127.0.0.1@{port}
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: "{dir}"
-control:
-    listen: "{dir}/knot.sock"
-log:
-  - target: stderr
-    any: warning
+KNOT_ZONE = """\
 acl:
   - id: xfr
     address: 127.0.0.1
@@ -78,15 +64,8 @@ zone:
 
 
 def _cpus():
-    try:
-        allowed = sorted(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        allowed = list(range(os.cpu_count() or 1))
+    allowed = benchlib.allowed_cpus()
     return allowed[0], allowed[1] if len(allowed) > 1 else allowed[0]
-
-
-def _pinned(cpu, argv):
-    return ([TASKSET, "-c", str(cpu)] if os.access(TASKSET, os.X_OK) else []) + list(argv)
 
 
 def _cpu_seconds(pid):
@@ -98,24 +77,23 @@ def _cpu_seconds(pid):
         return None
 
 
-def _wait_ready(port, proc, what):
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise BenchError("%s exited with %d before answering" % (what, proc.returncode))
-        try:
-            if benchlib.is_authoritative_answer(benchlib.udp_query("127.0.0.1", port, ORIGIN,
-                                                                   benchlib.TYPE_SOA, 0.5)):
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise BenchError("%s did not answer the SOA of %s within %d s" % (what, ORIGIN, READY_TIMEOUT))
+def _start(argv, port, what, log):
+    """Starts a server (output to the file log) and waits until it answers the SOA; killed by
+    its PID when it does not."""
+    with open(log, "w") as out:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+    try:
+        benchlib.wait_ready(proc, "%s (the SOA of %s on port %d)" % (what, ORIGIN, port),
+                            benchlib.answering_soa(port, ORIGIN), READY_TIMEOUT, log=log)
+    except BaseException:
+        benchlib.kill_process(proc)
+        raise
+    return proc
 
 
 def _kdig(port, cpu, *args):
     """One kdig run: (wall seconds, messages, records, kdig's own seconds for the exchange)."""
-    argv = _pinned(cpu, [KDIG, "@127.0.0.1", "-p", str(port), ORIGIN] + list(args) +
+    argv = benchlib.pinned(cpu, [KDIG, "@127.0.0.1", "-p", str(port), ORIGIN] + list(args) +
                    ["+noall", "+stats"])
     t = time.perf_counter()
     p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -170,14 +148,11 @@ class Servers:
             if p.returncode != 0:
                 raise BenchError("zonectl %s: %s" % (" ".join(args), p.stderr.strip()))
         self.ctx.log("xfr: imported into Lockstep in %.1f s" % (time.perf_counter() - t))
-        port = benchlib.free_port()
-        log = open(os.path.join(self.tmp, "dnsd.log"), "w")
-        self.procs["dnsd"] = subprocess.Popen(
-            _pinned(self.cpu, [os.path.join(self.ctx.build, "dnsd"), "--state", state,
-                               "--listen", "127.0.0.1:%d" % port, "--workers", "1"]),
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        self.ports["dnsd"] = port
-        _wait_ready(port, self.procs["dnsd"], "dnsd")
+        port = self.ports["dnsd"] = benchlib.free_port()
+        self.procs["dnsd"] = _start(
+            benchlib.pinned(self.cpu, [os.path.join(self.ctx.build, "dnsd"), "--state", state,
+                                       "--listen", "127.0.0.1:%d" % port, "--workers", "1"]),
+            port, "dnsd", os.path.join(self.tmp, "dnsd.log"))
         self.dnsd_state = state
 
     def start_knot(self):
@@ -186,13 +161,12 @@ class Servers:
         port = benchlib.free_port()
         self.knot_conf = os.path.join(kdir, "knot.conf")
         with open(self.knot_conf, "w") as f:
-            f.write(KNOT_CONF.format(dir=kdir, port=port, origin=ORIGIN, zonefile=self.zonefile))
-        log = open(os.path.join(kdir, "knot.log"), "w")
+            f.write(benchlib.knot_conf(port, kdir, kdir, "warning") +
+                    KNOT_ZONE.format(dir=kdir, origin=ORIGIN, zonefile=self.zonefile))
         t = time.perf_counter()
-        self.procs["knot"] = subprocess.Popen(_pinned(self.cpu, [KNOTD, "-c", self.knot_conf]),
-                                              stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         self.ports["knot"] = port
-        _wait_ready(port, self.procs["knot"], "knotd")
+        self.procs["knot"] = _start(benchlib.pinned(self.cpu, [KNOTD, "-c", self.knot_conf]),
+                                    port, "knotd", os.path.join(kdir, "knot.log"))
         self.ctx.log("xfr: knotd loaded the zone in %.1f s" % (time.perf_counter() - t))
 
     def change(self):

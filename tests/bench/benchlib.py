@@ -213,6 +213,98 @@ def kill_process(proc, grace=5.0):
             continue
 
 
+def wait_until(cond, timeout, step=0.05):
+    """The first true value of cond(), polled every step seconds; its last value after timeout.
+
+    cond runs at least once (timeout 0: exactly once); the loop is bounded in count as well
+    as in time, so a cond that returns at once cannot spin. (The system tests use it too.)"""
+    deadline = time.monotonic() + timeout
+    value = None
+    for _ in range(max(0, int(timeout / step)) + 2):
+        value = cond()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(step)
+    return value
+
+
+def wait_ready(proc, what, probe, timeout, step=0.05, log=None):
+    """Polls probe() until true; BenchError when proc exits first or after timeout seconds
+    (what names the server and what is awaited; log, a file whose tail goes with the error)."""
+    ok = wait_until(lambda: proc.poll() is not None or probe(), timeout, step)
+    more = (": " + tail(log)) if log else ""
+    if proc.poll() is not None:
+        raise BenchError("%s: exited with %s before it was ready%s" % (what, proc.returncode, more))
+    if not ok:
+        raise BenchError("%s: not ready within %d s%s" % (what, timeout, more))
+
+
+def listening(port):
+    """A probe for wait_ready: a TCP connection to 127.0.0.1:port is accepted."""
+    def probe():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            return False
+    return probe
+
+
+def answering_soa(port, origin):
+    """A probe for wait_ready: an authoritative answer to origin's SOA at 127.0.0.1:port (UDP)."""
+    def probe():
+        try:
+            return is_authoritative_answer(udp_query("127.0.0.1", port, origin, TYPE_SOA, 0.5))
+        except OSError:
+            return False
+    return probe
+
+
+# --- CPUs and Knot -----------------------------------------------------------------
+
+TASKSET = "/usr/bin/taskset"
+
+
+def allowed_cpus():
+    """The CPUs this process may run on, sorted."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return list(range(os.cpu_count() or 1))
+
+
+def pinned(cpu, argv):
+    """argv run by taskset on cpu (argv alone when there is no taskset)."""
+    if os.access(TASKSET, os.X_OK):
+        return [TASKSET, "-c", str(cpu)] + list(argv)
+    return list(argv)
+
+
+def knot_conf(port, rundir, storage, log_level, background_workers=True, databases=()):
+    """The first sections of a knotd configuration the benchmarks write: 127.0.0.1:port, one
+    UDP and one TCP worker (and one background worker), its databases under storage (and the
+    (name, subdirectory) pairs of databases), the control socket in rundir, log to stderr
+    from log_level. The caller appends its template and zone sections."""
+    return ("server:\n"
+            '    rundir: "%s"\n'
+            "    listen: 127.0.0.1@%d\n"
+            "    udp-workers: 1\n"
+            "    tcp-workers: 1\n"
+            "%s"
+            "\ndatabase:\n"
+            '    storage: "%s"\n'
+            "%s"
+            "\ncontrol:\n"
+            '    listen: "%s/knot.sock"\n'
+            "\nlog:\n"
+            "  - target: stderr\n"
+            "    any: %s\n\n"
+            % (rundir, port, "    background-workers: 1\n" if background_workers else "",
+               storage, "".join('    %s: "%s/%s"\n' % (name, storage, sub)
+                                for name, sub in databases),
+               rundir, log_level))
+
+
 def proc_status_kib(pid, field):
     """A 'kB' field (VmHWM, VmRSS, ...) of /proc/PID/status, or None."""
     try:

@@ -25,11 +25,8 @@ Fixtures (import them into the test module to use them):
 """
 
 import os
-import signal
 import socket
 import struct
-import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -46,6 +43,7 @@ import dns.rrset
 import pytest
 
 from conftest import BUILD, DATA, Zonectl
+from proc_helpers import HOST4, HOST6, Daemon, free_port, started  # noqa: F401  (re-exported)
 
 DNSD = Path(os.environ.get("LOCKSTEP_DNSD") or (BUILD / "dnsd"))
 DNSD_DATA = DATA / "dnsd"
@@ -57,8 +55,6 @@ READY = "dnsd: ready"
 READY_TIMEOUT = 10      # seconds to wait for READY after the start
 QUERY_TIMEOUT = 2       # seconds to wait for an answer
 STOP_TIMEOUT = 3        # seconds between SIGTERM and SIGKILL at teardown
-HOST4 = "127.0.0.1"
-HOST6 = "::1"
 
 
 def check_dnsd_binary():
@@ -69,36 +65,6 @@ def check_dnsd_binary():
     if not (DNSD.is_file() and os.access(DNSD, os.X_OK)):
         pytest.fail("%s is missing or not executable: build dnsd (make all) before the "
                     "dnsd system tests" % DNSD, pytrace=False)
-
-
-def free_port(ipv6=False, attempts=50):
-    """A port free for UDP and TCP on 127.0.0.1 (and on ::1 when ipv6).
-
-    Binds TCP to port 0, then UDP (and the IPv6 pair) to the same port, and
-    closes them all; retries a bounded number of times when one is taken.
-    """
-    for _ in range(attempts):
-        socks = []
-        try:
-            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            socks.append(t)
-            t.bind((HOST4, 0))
-            port = t.getsockname()[1]
-            wanted = [(socket.AF_INET, socket.SOCK_DGRAM, HOST4)]
-            if ipv6:
-                wanted += [(socket.AF_INET6, socket.SOCK_STREAM, HOST6),
-                           (socket.AF_INET6, socket.SOCK_DGRAM, HOST6)]
-            for fam, typ, host in wanted:
-                s = socket.socket(fam, typ)
-                socks.append(s)
-                s.bind((host, port))
-            return port
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    pytest.fail("no free port for UDP and TCP found in %d attempts" % attempts)
 
 
 def ipv6_loopback_or_fail():
@@ -304,26 +270,23 @@ def wait_closed(sock, timeout):
 
 # ---------------------------------------------------------------- the server
 
-class Dnsd:
-    """One dnsd process: started, waited for until ready, stopped by its PID."""
+class Dnsd(Daemon):
+    """One dnsd process: started, waited for until ready, stopped by its PID (proc_helpers)."""
+
+    name = "dnsd"
+    ready = READY
+    ready_timeout = READY_TIMEOUT
+    stop_timeout = STOP_TIMEOUT
 
     def __init__(self, workdir, state, port, listen=None, workers=None, config=None,
                  extra_args=()):
-        self.workdir = Path(workdir)
-        self.state = Path(state)
-        self.port = port
+        super().__init__(workdir, state, port, config if config is not None else
+                         "# empty: every option at its default\n", extra_args)
         self.listen = list(listen) if listen else [listen_arg(HOST4, port)]
         self.workers = workers
-        self.config = self.workdir / "dnsd.conf"
-        self.config.write_text(config if config is not None else
-                               "# empty: every option at its default\n")
-        self.extra_args = list(extra_args)
-        self.proc = None
-        self.log = []
-        self._log_lock = threading.Lock()
-        self._ready = threading.Event()
-        self._reader = None
-        self.stopped = False
+
+    def check_binary(self):
+        check_dnsd_binary()
 
     def argv(self):
         a = [str(DNSD), "--state", str(self.state)]
@@ -332,93 +295,6 @@ class Dnsd:
         if self.workers is not None:
             a += ["--workers", str(self.workers)]
         return a + ["-c", str(self.config)] + self.extra_args
-
-    def _read_stderr(self):
-        for line in self.proc.stderr:
-            with self._log_lock:
-                self.log.append(line.rstrip("\n"))
-            if READY in line:
-                self._ready.set()
-
-    def log_text(self, last=40):
-        with self._log_lock:
-            lines = self.log[-last:]
-        return "\n".join(lines) if lines else "<nothing on stderr>"
-
-    def start(self):
-        check_dnsd_binary()
-        self.stdout_file = open(self.workdir / "dnsd.stdout", "w")
-        env = dict(os.environ, LC_ALL="C", TMPDIR=str(self.workdir))
-        self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
-                                     stdout=self.stdout_file, stderr=subprocess.PIPE,
-                                     text=True, errors="replace", env=env)
-        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
-        self._reader.start()
-        deadline = time.monotonic() + READY_TIMEOUT
-        for _ in range(READY_TIMEOUT * 20):
-            if self._ready.wait(0.05):
-                return self
-            if self.proc.poll() is not None:
-                self._reader.join(1)
-                pytest.fail("dnsd exited with code %d before printing %r\ncommand: %s\n"
-                            "stderr:\n%s" % (self.proc.returncode, READY, " ".join(self.argv()),
-                                             self.log_text()), pytrace=False)
-            if time.monotonic() > deadline:
-                break
-        self.kill()
-        pytest.fail("dnsd did not print %r within %d s\ncommand: %s\nstderr:\n%s" % (
-            READY, READY_TIMEOUT, " ".join(self.argv()), self.log_text()), pytrace=False)
-
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self):
-        if self.running():
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(5)
-        self._close()
-
-    def _close(self):
-        if self._reader is not None:
-            self._reader.join(2)
-        if self.proc is not None and self.proc.stderr:
-            self.proc.stderr.close()
-        if getattr(self, "stdout_file", None):
-            self.stdout_file.close()
-
-    def terminate(self, timeout=STOP_TIMEOUT):
-        """SIGTERM, then SIGKILL after timeout; returns (exit code, seconds, killed)."""
-        if self.proc is None or self.stopped:
-            return None
-        self.stopped = True
-        if self.proc.poll() is not None:       # died on its own before the SIGTERM
-            self._close()
-            return self.proc.returncode, None, False
-        start = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout)
-            killed = False
-        except subprocess.TimeoutExpired:
-            self.proc.send_signal(signal.SIGKILL)
-            rc = self.proc.wait(5)
-            killed = True
-        elapsed = time.monotonic() - start
-        self._close()
-        return rc, elapsed, killed
-
-    def stop(self):
-        """SIGTERM (SIGKILL after 3 s) and assert that dnsd exited 0 on its own."""
-        res = self.terminate()
-        if res is None:
-            return
-        rc, elapsed, killed = res
-        assert elapsed is not None, "dnsd had already exited with code %s before the " \
-            "SIGTERM at the end of the test\nstderr:\n%s" % (rc, self.log_text())
-        assert not killed, "dnsd did not exit within %d s of SIGTERM; killed\nstderr:\n%s" % (
-            STOP_TIMEOUT, self.log_text())
-        assert rc == 0, "dnsd exited with code %s after SIGTERM (want 0)\nstderr:\n%s" % (
-            rc, self.log_text())
 
     # ------------------------------------------------------------ queries
 
@@ -460,48 +336,32 @@ class Dnsd:
             assert address in rdatas(find(r, "answer", name, "A")), show(r)
 
 
-def start_dnsd(tmp, zc, zones=EXAMPLE_ZONES, **kw):
-    """Loads zones into zc's state dir with zonectl, then starts dnsd on it."""
+def start_dnsd(servers, zc, zones=EXAMPLE_ZONES, **kw):
+    """Loads zones into zc's state dir with zonectl, then starts a dnsd of servers on it."""
+    check_dnsd_binary()
     for z in zones:
         zc.ok("zone", "import", z)
     port = kw.pop("port", None) or free_port(ipv6=kw.pop("ipv6", False))
     state = kw.pop("state", None) or zc.state
-    d = Dnsd(tmp, state, port, **kw)
-    return d.start()
+    return servers.add(Dnsd(servers.workdir(), state, port, **kw)).start()
 
 
 class DnsdFactory:
-    """Starts dnsd processes for one test and stops them all (asserting exit 0) after it."""
+    """Starts dnsd processes for one test; the fixture stops them all (asserting exit 0)."""
 
-    def __init__(self, tmp_path, zc):
-        self.tmp = Path(tmp_path)
+    def __init__(self, servers, zc):
+        self.servers = servers
         self.zc = zc
-        self.servers = []
 
     def start(self, zones=EXAMPLE_ZONES, **kw):
         """Imports zones with zonectl and starts a dnsd; keyword arguments go to Dnsd."""
-        check_dnsd_binary()
-        workdir = self.tmp / ("dnsd%d" % len(self.servers))
-        workdir.mkdir()
-        d = start_dnsd(workdir, self.zc, zones=zones, **kw)
-        self.servers.append(d)
-        return d
-
-    def stop_all(self):
-        errors = []
-        for d in self.servers:
-            try:
-                d.stop()
-            except AssertionError as e:
-                errors.append(str(e))
-        assert not errors, "\n\n".join(errors)
+        return start_dnsd(self.servers, self.zc, zones=zones, **kw)
 
 
 @pytest.fixture
 def dnsd_factory(tmp_path, zc):
-    f = DnsdFactory(tmp_path, zc)
-    yield f
-    f.stop_all()
+    with started(tmp_path, "dnsd") as servers:
+        yield DnsdFactory(servers, zc)
 
 
 @pytest.fixture(scope="module")
@@ -510,7 +370,7 @@ def example_server(tmp_path_factory, zonectl_binary):
     check_dnsd_binary()
     tmp = tmp_path_factory.mktemp("dnsd")
     zc = Zonectl(tmp)
-    d = start_dnsd(tmp, zc)
-    d.zc = zc
-    yield d
-    d.stop()
+    with started(tmp, "dnsd") as servers:
+        d = start_dnsd(servers, zc)
+        d.zc = zc
+        yield d

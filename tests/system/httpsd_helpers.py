@@ -17,19 +17,19 @@ LOCKSTEP_HTTPSD names another binary to test; a missing binary fails the
 test with a clear message, it is never a skip.
 """
 
+import contextlib
 import os
 import re
-import signal
 import socket
 import ssl
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from conftest import BUILD, Zonectl
+from proc_helpers import HOST4, Daemon, free_port, started  # noqa: F401  (re-exported)
 
 HTTPSD = Path(os.environ.get("LOCKSTEP_HTTPSD") or (BUILD / "httpsd"))
 STS_PUT_BODY = BUILD / "tests" / "sts_put_body"
@@ -40,7 +40,6 @@ READY = "httpsd: ready"
 READY_TIMEOUT = 10      # seconds from the start until READY
 IO_TIMEOUT = 5          # seconds for one client operation
 STOP_TIMEOUT = 3        # seconds between SIGTERM and SIGKILL
-HOST4 = "127.0.0.1"
 POLICY_PATH = "/.well-known/mta-sts.txt"
 RESPONSE_MAX = 1 << 20  # bytes read for one response
 
@@ -53,20 +52,6 @@ def check_binaries():
     for tool in (CURL, OPENSSL):
         if not os.access(tool, os.X_OK):
             pytest.fail("%s is missing: `make deps` installs it" % tool, pytrace=False)
-
-
-def free_port(attempts=50):
-    """A TCP port free on 127.0.0.1 right now (bounded attempts)."""
-    for _ in range(attempts):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            s.bind((HOST4, 0))
-            return s.getsockname()[1]
-        except OSError:
-            continue
-        finally:
-            s.close()
-    pytest.fail("no free TCP port found in %d attempts" % attempts)
 
 
 def policy_text(mx="mx1.example.com", mode="enforce", max_age=604800):
@@ -98,22 +83,21 @@ class State:
         return self.dir / "certs" / host / "privkey.pem"
 
 
-class Httpsd:
-    """One httpsd process: started, waited for until ready, stopped by its PID."""
+class Httpsd(Daemon):
+    """One httpsd process: started, waited for until ready, stopped by its PID (proc_helpers)."""
+
+    name = "httpsd"
+    ready = READY
+    ready_timeout = READY_TIMEOUT
+    stop_timeout = STOP_TIMEOUT
 
     def __init__(self, workdir, state, port, workers=2, config=None, extra_args=()):
-        self.workdir = Path(workdir)
-        self.state = Path(state)
-        self.port = port
+        super().__init__(workdir, state, port, config if config is not None else "# defaults\n",
+                         extra_args)
         self.workers = workers
-        self.config = self.workdir / "httpsd.conf"
-        self.config.write_text(config if config is not None else "# defaults\n")
-        self.extra_args = list(extra_args)
-        self.proc = None
-        self.log = []
-        self._lock = threading.Lock()
-        self._ready = threading.Event()
-        self._reader = None
+
+    def check_binary(self):
+        check_binaries()
 
     def argv(self):
         a = [str(HTTPSD), "--state", str(self.state), "--listen", "%s:%d" % (HOST4, self.port),
@@ -121,82 +105,6 @@ class Httpsd:
         if self.workers is not None:
             a += ["--workers", str(self.workers)]
         return a + self.extra_args
-
-    def _read_stderr(self):
-        for line in self.proc.stderr:
-            with self._lock:
-                self.log.append(line.rstrip("\n"))
-            if READY in line:
-                self._ready.set()
-
-    def log_text(self, last=40):
-        with self._lock:
-            lines = self.log[-last:]
-        return "\n".join(lines) if lines else "<nothing on stderr>"
-
-    def log_lines(self):
-        with self._lock:
-            return list(self.log)
-
-    def wait_log(self, text, timeout=3):
-        """True once a line containing text was logged (the reader thread may lag a little)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(text in l for l in self.log_lines()):
-                return True
-            time.sleep(0.02)
-        return False
-
-    def start(self):
-        """Starts httpsd (again, after stop()) and waits until it is ready."""
-        check_binaries()
-        self._ready.clear()
-        env = dict(os.environ, LC_ALL="C")
-        self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     text=True, errors="replace", env=env)
-        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
-        self._reader.start()
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._ready.wait(0.05):
-                return self
-            if self.proc.poll() is not None:
-                self._reader.join(1)
-                pytest.fail("httpsd exited with code %d before %r\ncommand: %s\nstderr:\n%s"
-                            % (self.proc.returncode, READY, " ".join(self.argv()),
-                               self.log_text()), pytrace=False)
-        self.kill()
-        pytest.fail("httpsd did not print %r within %d s\nstderr:\n%s"
-                    % (READY, READY_TIMEOUT, self.log_text()), pytrace=False)
-
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self):
-        if self.running():
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(5)
-        if self._reader is not None:
-            self._reader.join(2)
-
-    def stop(self):
-        """SIGTERM; asserts a clean exit 0 within STOP_TIMEOUT (SIGKILL after it)."""
-        if self.proc is None:
-            return
-        if not self.running():
-            rc = self.proc.returncode
-            self.kill()
-            assert False, "httpsd had already exited with %s\nstderr:\n%s" % (rc, self.log_text())
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            assert False, "httpsd did not exit within %d s of SIGTERM" % STOP_TIMEOUT
-        if self._reader is not None:
-            self._reader.join(2)
-        assert rc == 0, "httpsd exited with %d after SIGTERM\nstderr:\n%s" % (rc, self.log_text())
 
     # ------------------------------------------------------------ clients
 
@@ -287,25 +195,45 @@ def get_request(host="mta-sts.example.com", path=POLICY_PATH, method="GET", extr
     return ("%s %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (method, path, host, extra)).encode()
 
 
-class HttpsdFactory:
-    """Starts httpsd processes for one test and stops them all (asserting exit 0) after it."""
+def check_config(state, config):
+    """`httpsd -n --state STATE -c CONFIG`: the CompletedProcess (text)."""
+    check_binaries()
+    return subprocess.run([str(HTTPSD), "-n", "--state", str(state), "-c", str(config)],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=IO_TIMEOUT * 2)
 
-    def __init__(self, tmp):
-        self.tmp = Path(tmp)
-        self.servers = []
+
+def make_state(tmp, hosts, bodies):
+    """A State with certificates for hosts and the policy bodies {domain: body} in the store."""
+    st = State(tmp)
+    st.issue(*hosts)
+    for domain, body in bodies.items():
+        st.put_body(domain, body)
+    return st
+
+
+class HttpsdFactory:
+    """Starts httpsd processes; the fixture (or serving()) stops them all, asserting exit 0."""
+
+    def __init__(self, servers):
+        self.servers = servers
 
     def start(self, state, **kw):
-        workdir = self.tmp / ("httpsd%d" % len(self.servers))
-        workdir.mkdir()
-        h = Httpsd(workdir, state, kw.pop("port", None) or free_port(), **kw)
-        self.servers.append(h)
-        return h.start()
+        port = kw.pop("port", None) or free_port()
+        return self.servers.add(Httpsd(self.servers.workdir(), state, port, **kw)).start()
 
-    def stop_all(self):
-        errors = []
-        for h in self.servers:
-            try:
-                h.stop()
-            except AssertionError as e:
-                errors.append(str(e))
-        assert not errors, "\n\n".join(errors)
+
+@pytest.fixture
+def httpsd_factory(tmp_path):
+    with started(tmp_path, "httpsd") as servers:
+        yield HttpsdFactory(servers)
+
+
+@contextlib.contextmanager
+def serving(tmp, hosts, bodies, **kw):
+    """make_state(tmp, hosts, bodies) and an httpsd on it (keyword arguments: Httpsd's), as
+    (state, httpsd); httpsd is stopped by its PID when the block ends."""
+    check_binaries()
+    st = make_state(tmp, hosts, bodies)
+    with started(tmp, "httpsd") as servers:
+        yield st, HttpsdFactory(servers).start(st.dir, **kw)

@@ -22,10 +22,13 @@ import dns.rdatatype
 import pytest
 
 from conftest import ZONES_DIR, Zonectl
-from dnsd_helpers import Dnsd, free_port
+from dnsd_helpers import Dnsd
 from httpsd_helpers import Httpsd
+from proc_helpers import free_port, started, wait_until
 
 FETCH_TIMEOUT = 3
+FETCH_TOTAL = 10        # seconds for one whole response
+FETCH_READS = 1000      # recv calls for one response (it is a few hundred bytes)
 POLICY_PATH = "/.well-known/mta-sts.txt"
 
 
@@ -37,7 +40,10 @@ def config_text(state, https_port, extra=""):
 
 
 class StsEnv:
-    """zonectl, httpsd and dnsd on one store, with the example zone loaded."""
+    """zonectl, httpsd and dnsd on one store, with the example zone loaded.
+
+    The constructor prepares the store; start() starts the daemons; stop() (or kill())
+    ends them by their PIDs, so that a Started can hold StsEnvs as it holds daemons."""
 
     def __init__(self, tmp_path, extra_config="", zones=("example.com.zone",), dnsd=True):
         self.tmp = Path(tmp_path)
@@ -50,16 +56,26 @@ class StsEnv:
         self.zc.ok("cert", "demo-ca")
         self.ca = self.zc.state / "demo-ca" / "ca.pem"
         self.httpsd = Httpsd(self.tmp, self.zc.state, self.https_port, workers=1,
-                             config=self.conf_text).start()
-        self.dnsd = None
-        if dnsd:
-            self.dnsd = Dnsd(self.tmp, self.zc.state, free_port(), workers=1,
-                             config=self.conf_text).start()
+                             config=self.conf_text)
+        self.dnsd = Dnsd(self.tmp, self.zc.state, free_port(), workers=1,
+                         config=self.conf_text) if dnsd else None
 
-    def close(self):
+    def start(self):
+        self.httpsd.start()
+        if self.dnsd:
+            self.dnsd.start()
+        return self
+
+    def stop(self):
+        """dnsd's exit is not checked (its publisher may be mid-fetch); httpsd must exit 0."""
         if self.dnsd:
             self.dnsd.terminate()
         self.httpsd.stop()
+
+    def kill(self):
+        for d in (self.dnsd, self.httpsd):
+            if d:
+                d.kill()
 
     # ------------------------------------------------------------ as a sender sees it
 
@@ -87,11 +103,14 @@ class StsEnv:
             s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
                        % (POLICY_PATH, host)).encode())
             data = b""
-            while True:
+            deadline = time.monotonic() + FETCH_TOTAL
+            for _ in range(FETCH_READS):
                 chunk = s.recv(65536)
                 if not chunk:
                     break
                 data += chunk
+                assert time.monotonic() < deadline, "response not complete within %d s: %r" % (
+                    FETCH_TOTAL, data[:200])
         head, _, body = data.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split()[1])
@@ -104,12 +123,9 @@ class StsEnv:
 
     def wait(self, what, cond, timeout=15, step=0.1):
         """Polls cond() until true (bounded); fails with what and the daemons' logs."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            v = cond()
-            if v:
-                return v
-            time.sleep(step)
+        v = wait_until(cond, timeout, step)
+        if v:
+            return v
         pytest.fail("%s: not within %d s\nstatus: %s\ndnsd:\n%s\nhttpsd:\n%s" % (
             what, timeout, self.zc("mta-sts", "status").out,
             self.dnsd.log_text() if self.dnsd else "-", self.httpsd.log_text()))
@@ -121,14 +137,6 @@ def mx_lines(body):
 
 @pytest.fixture
 def sts_factory(tmp_path):
-    envs = []
-
-    def make(**kw):
-        d = tmp_path / ("env%d" % len(envs))
-        d.mkdir()
-        e = StsEnv(d, **kw)
-        envs.append(e)
-        return e
-    yield make
-    for e in envs:
-        e.close()
+    """make(**kw): a started StsEnv (keyword arguments: StsEnv's); all stopped at the end."""
+    with started(tmp_path, "env") as envs:
+        yield lambda **kw: envs.add(StsEnv(envs.workdir(), **kw)).start()

@@ -1,11 +1,10 @@
 """zonectl cert: the demo CA, issuing and listing certificates, as an operator runs them."""
 
-import json
 import os
 import stat
 import subprocess
 
-from conftest import EXIT_NOTFOUND, EXIT_OK, EXIT_USAGE, Zonectl
+from conftest import EXIT_NOTFOUND, EXIT_USAGE, Zonectl
 
 
 def mode(path):
@@ -36,10 +35,10 @@ def test_demo_ca_issue_list(tmp_path, zonectl_binary):
     # openssl agrees: the chain verifies against the CA, for the name, for a TLS server.
     r = subprocess.run(["openssl", "verify", "-CAfile", str(st / "demo-ca" / "ca.pem"),
                         "-purpose", "sslserver", "-verify_hostname", "mta-sts.example.com",
-                        str(d / "fullchain.pem")], capture_output=True, text=True)
+                        str(d / "fullchain.pem")], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stdout + r.stderr
     r = subprocess.run(["openssl", "x509", "-noout", "-text", "-in", str(d / "fullchain.pem")],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, timeout=30)
     assert "DNS:mta-sts.example.com" in r.stdout and "ASN1 OID: prime256v1" in r.stdout
 
     certs = zc.json("cert", "list")["certs"]

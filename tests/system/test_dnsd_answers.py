@@ -26,6 +26,14 @@ def srv(example_server):
     return example_server
 
 
+def authoritative(srv, qname, rdtype, **kw):
+    """srv's answer to qname/rdtype (keyword arguments: make_query's), asserted NOERROR with AA."""
+    r = srv.query(qname, rdtype, **kw)
+    assert_rcode(r, NOERROR)
+    assert_aa(r)
+    return r
+
+
 def answer_types(msg):
     return [(rr.name.to_text().lower(), dns.rdatatype.to_text(rr.rdtype)) for rr in msg.answer]
 
@@ -45,9 +53,7 @@ def test_exact_match(srv, rdtype, expected):
     # RFC 4343 section 4.1: the question is copied with its case, and NSD and Knot write
     # the owner of the answer as the question's name (a compression pointer to it).
     qname = "WwW.ExAmPlE.CoM."
-    r = srv.query(qname, rdtype, rd=True)
-    assert_rcode(r, NOERROR)
-    assert_aa(r)
+    r = authoritative(srv, qname, rdtype, rd=True)
     assert not r.flags & dns.flags.RA, "RA set by an authoritative-only server:\n%s" % show(r)
     assert r.flags & dns.flags.RD, "RD of the query not copied (RFC 1035 4.1.1):\n%s" % show(r)
     assert r.question[0].name.to_text() == qname, "question case changed:\n%s" % show(r)
@@ -72,9 +78,7 @@ def test_record_ttl(srv):
 
 
 def test_apex_soa(srv):
-    r = srv.query("example.com", "SOA")
-    assert_rcode(r, NOERROR)
-    assert_aa(r)
+    r = authoritative(srv, "example.com", "SOA")
     soa = find(r, "answer", "example.com", "SOA")
     assert soa is not None and soa[0].serial == SERIAL, show(r)
     assert soa.ttl == 3600, "a positive SOA answer keeps the SOA's own TTL:\n%s" % show(r)
@@ -124,43 +128,31 @@ def test_empty_non_terminal_is_nodata(srv, qname):
 
 # ------------------------------------------------------------ CNAME
 
-def test_cname_to_in_zone_name(srv):
+@pytest.mark.parametrize("qname, rdtype, chain, data", [
     # RFC 1034 section 4.3.2 step 3a: the CNAME goes into the answer, then the lookup is
     # restarted at its target, whose A record follows.  RFC 2181 section 10.1.1.
-    r = srv.query("alias.example.com", "A")
-    assert_rcode(r, NOERROR)
-    assert_aa(r)
-    assert answer_types(r) == [("alias.example.com.", "CNAME"), ("www.example.com.", "A")], \
-        show(r)
-    assert rdatas(r.answer[0]) == {"www.example.com."}
-    assert rdatas(r.answer[1]) == {"192.0.2.80"}
-
-
-def test_cname_chain_of_two(srv):
+    ("alias.example.com", "A", [("alias.example.com.", "CNAME"), ("www.example.com.", "A")],
+     {0: {"www.example.com."}, 1: {"192.0.2.80"}}),
     # RFC 1034 section 4.3.2 step 3a, applied twice: chain1 -> chain2 -> www.
-    r = srv.query("chain1.example.com", "A")
-    assert_rcode(r, NOERROR)
-    assert_aa(r)
-    assert answer_types(r) == [("chain1.example.com.", "CNAME"), ("chain2.example.com.", "CNAME"),
-                               ("www.example.com.", "A")], show(r)
-
-
-def test_cname_query_for_cname(srv):
+    ("chain1.example.com", "A", [("chain1.example.com.", "CNAME"),
+                                 ("chain2.example.com.", "CNAME"), ("www.example.com.", "A")], {}),
     # RFC 1034 section 3.6.2: a query for the CNAME type itself gets the CNAME, unchased.
-    r = srv.query("alias.example.com", "CNAME")
-    assert_rcode(r, NOERROR)
-    assert_aa(r)
-    assert answer_types(r) == [("alias.example.com.", "CNAME")], show(r)
-
-
-def test_cname_out_of_zone_stops(srv):
+    ("alias.example.com", "CNAME", [("alias.example.com.", "CNAME")], {}),
     # RFC 1034 section 4.3.2 step 3a then step 2: www.example.net is in no zone of this
     # server, so the answer is the CNAME alone; the resolver follows it.
-    r = srv.query("out.example.com", "A")
-    assert_rcode(r, NOERROR)
-    assert_aa(r)
-    assert answer_types(r) == [("out.example.com.", "CNAME")], show(r)
-    assert rdatas(r.answer[0]) == {"www.example.net."}
+    ("out.example.com", "A", [("out.example.com.", "CNAME")], {0: {"www.example.net."}}),
+    # RFC 4592 section 4.3: a wildcard CNAME is synthesised with the QNAME as its owner,
+    # and the lookup goes on at its target.
+    ("foo.wc.example.com", "A", [("foo.wc.example.com.", "CNAME"), ("www.example.com.", "A")],
+     {1: {"192.0.2.80"}}),
+], ids=["to_in_zone_name", "chain_of_two", "query_for_cname", "out_of_zone_stops",
+        "wildcard_cname"])
+def test_cname(srv, qname, rdtype, chain, data):
+    """chain: the answer's (owner, type) in order; data: {index in the answer: its records}."""
+    r = authoritative(srv, qname, rdtype)
+    assert answer_types(r) == chain, show(r)
+    for i, want in data.items():
+        assert rdatas(r.answer[i]) == want, show(r)
 
 
 def test_cname_to_missing_name(srv):
@@ -197,9 +189,7 @@ def test_cname_loop_is_bounded(srv):
 def test_wildcard_synthesis(srv, qname):
     # RFC 4592 section 3.3.1: the wildcard's RRset is synthesised with the owner set to the
     # QNAME (not "*.wild"); x.y.wild matches too because its closest encloser is wild.
-    r = srv.query(qname, "A")
-    assert_rcode(r, NOERROR)
-    assert_aa(r)
+    r = authoritative(srv, qname, "A")
     assert len(r.answer) == 1, show(r)
     assert r.answer[0].name.to_text().lower() == qname.lower() + ".", \
         "owner should be the QNAME, got %s" % r.answer[0].name
@@ -234,17 +224,6 @@ def test_wildcard_not_below_empty_non_terminal(srv):
     # the answer is NXDOMAIN; *.wild does not apply.
     r = srv.query("x.ent.wild.example.com", "A")
     assert_negative(r, NXDOMAIN, "example.com", NEG_TTL)
-
-
-def test_wildcard_cname(srv):
-    # RFC 4592 section 4.3: a wildcard CNAME is synthesised with the QNAME as its owner,
-    # and the lookup goes on at its target.
-    r = srv.query("foo.wc.example.com", "A")
-    assert_rcode(r, NOERROR)
-    assert_aa(r)
-    assert answer_types(r) == [("foo.wc.example.com.", "CNAME"), ("www.example.com.", "A")], \
-        show(r)
-    assert rdatas(r.answer[1]) == {"192.0.2.80"}
 
 
 # ------------------------------------------------------------ delegations
@@ -289,9 +268,7 @@ def test_ds_at_cut_without_ds(srv):
 
 
 def test_ds_at_cut_with_ds(srv):
-    r = srv.query("secure.example.com", "DS")
-    assert_rcode(r, NOERROR)
-    assert_aa(r)
+    r = authoritative(srv, "secure.example.com", "DS")
     ds = find(r, "answer", "secure.example.com", "DS")
     assert ds is not None and len(ds) == 1 and ds[0].key_tag == 12345, show(r)
 
@@ -321,9 +298,7 @@ def test_referral_with_ds_cut(srv):
                                       ("sip2.example.com", "A"): {"192.0.2.61"}}),
 ])
 def test_additional_section(srv, qname, rdtype, extra):
-    r = srv.query(qname, rdtype, edns=0)       # EDNS: room for all of it
-    assert_rcode(r, NOERROR)
-    assert_aa(r)
+    r = authoritative(srv, qname, rdtype, edns=0)       # EDNS: room for all of it
     assert find(r, "answer", qname, rdtype) is not None, show(r)
     for (name, t), want in extra.items():
         assert rdatas(find(r, "additional", name, t)) == want, \
@@ -338,9 +313,7 @@ def test_additional_section(srv, qname, rdtype, extra):
 def test_any_is_minimal_over_udp(srv):
     # RFC 8482 section 4: over UDP an ANY query gets one RRset of the name (section 4.1)
     # or a synthesised HINFO "RFC8482" "" (section 4.2), not every RRset of the name.
-    r = srv.query("www.example.com", "ANY")
-    assert_rcode(r, NOERROR)
-    assert_aa(r)
+    r = authoritative(srv, "www.example.com", "ANY")
     assert r.answer, "empty answer to ANY:\n%s" % show(r)
     for rrset in r.answer:
         assert rrset.name.to_text().lower() == "www.example.com.", show(r)
@@ -356,13 +329,8 @@ def test_any_is_minimal_over_udp(srv):
 
 # ------------------------------------------------------------ zones
 
-@pytest.mark.parametrize("qname, rdtype", [
-    ("www.example.org", "A"),
-    ("com", "SOA"),
-    (".", "NS"),
-    ("example.net", "A"),
-    ("xexample.com", "A"),
-])
+@pytest.mark.parametrize("qname, rdtype", [("www.example.org", "A"), ("com", "SOA"), (".", "NS"),
+                                           ("example.net", "A"), ("xexample.com", "A")])
 def test_not_our_zone_refused(srv, qname, rdtype):
     # RFC 1035 section 4.1.1 (RCODE 5, Refused); what NSD and Knot answer for a name in no
     # zone they serve: REFUSED, AA clear, nothing in the sections.
@@ -376,19 +344,13 @@ def test_most_specific_zone_wins(srv):
     # RFC 1034 section 4.3.2 step 2: the zone nearest to the QNAME answers: sub2.example.com
     # is a zone of this server, so its data answers with AA, not the referral that
     # example.com holds for sub2.
-    r = srv.query("www.sub2.example.com", "A")
-    assert_rcode(r, NOERROR)
-    assert_aa(r)
+    r = authoritative(srv, "www.sub2.example.com", "A")
     assert rdatas(find(r, "answer", "www.sub2.example.com", "A")) == {"192.0.2.211"}, show(r)
 
-    r = srv.query("sub2.example.com", "SOA")
-    assert_rcode(r, NOERROR)
-    assert_aa(r)
+    r = authoritative(srv, "sub2.example.com", "SOA")
     soa = find(r, "answer", "sub2.example.com", "SOA")
     assert soa is not None and soa[0].serial == 7, show(r)
 
-    r = srv.query("sub2.example.com", "NS")
-    assert_rcode(r, NOERROR)
-    assert_aa(r)
+    r = authoritative(srv, "sub2.example.com", "NS")
     assert rdatas(find(r, "answer", "sub2.example.com", "NS")) == {"ns1.sub2.example.com."}, \
         show(r)

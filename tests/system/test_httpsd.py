@@ -8,13 +8,13 @@ exists; certificates come from `zonectl cert demo-ca` and `zonectl cert issue`.
 import os
 import socket
 import ssl
-import subprocess
 import time
 
 import pytest
 
-from httpsd_helpers import (HOST4, HTTPSD, HttpsdFactory, State, check_binaries, get_request,
-                            policy_text, read_response, wait_closed)
+from httpsd_helpers import (HOST4, check_config, get_request, httpsd_factory,  # noqa: F401
+                            make_state, policy_text, read_response, serving, wait_closed)
+from proc_helpers import wait_until
 
 HOST = "mta-sts.example.com"
 NOPOLICY = "mta-sts.nopolicy.example"
@@ -24,24 +24,11 @@ BODY = policy_text()
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, zonectl_binary):
     """One state dir and one httpsd (2 workers) for the module's read-mostly tests."""
-    check_binaries()
-    tmp = tmp_path_factory.mktemp("httpsd")
-    st = State(tmp)
-    st.issue(HOST, NOPOLICY, "mta-sts.rotate.example", "mta-sts.mode.example")
-    st.put_body("example.com", BODY)
-    st.put_body("rotate.example", policy_text(mx="rotate.example.com"))
-    st.put_body("mode.example", policy_text(mx="mode.example.com"))
-    f = HttpsdFactory(tmp)
-    h = f.start(st.dir)
-    yield st, h
-    f.stop_all()
-
-
-@pytest.fixture
-def factory(tmp_path):
-    f = HttpsdFactory(tmp_path)
-    yield f
-    f.stop_all()
+    with serving(tmp_path_factory.mktemp("httpsd"),
+                 (HOST, NOPOLICY, "mta-sts.rotate.example", "mta-sts.mode.example"),
+                 {"example.com": BODY, "rotate.example": policy_text(mx="rotate.example.com"),
+                  "mode.example": policy_text(mx="mode.example.com")}) as (st, h):
+        yield st, h
 
 
 def test_get_policy_with_curl(env, tmp_path):
@@ -209,18 +196,31 @@ def peer_serial(h, st, host):
         return s.getpeercert()["serialNumber"]
 
 
+def name_refused(h, st, host):
+    """True when the handshake for host fails with unrecognized_name (no usable certificate)."""
+    try:
+        peer_serial(h, st, host)
+    except ssl.SSLError as e:
+        return "UNRECOGNIZED_NAME" in str(e) or "unrecognized name" in str(e)
+    return False
+
+
+def name_served(h, st, host):
+    try:
+        return bool(peer_serial(h, st, host))
+    except ssl.SSLError:
+        return False
+
+
 def test_replaced_certificate_used_without_restart(env):
     st, h = env
     host = "mta-sts.rotate.example"
     pid = h.proc.pid
     old = peer_serial(h, st, host)
     st.issue(host)
-    serial = old
-    deadline = time.monotonic() + 4          # the cache looks again at most once a second
-    while serial == old and time.monotonic() < deadline:
-        time.sleep(0.2)
-        serial = peer_serial(h, st, host)
-    assert serial != old, "the old certificate is still served"
+    # The cache looks again at most once a second.
+    assert wait_until(lambda: peer_serial(h, st, host) != old, 4, step=0.2), \
+        "the old certificate is still served"
     assert h.proc.pid == pid and h.running()
 
 
@@ -231,54 +231,34 @@ def test_exposed_key_refused(env):
     key = st.key(host)
     os.chmod(key, 0o644)
     try:
-        refused = False
-        deadline = time.monotonic() + 4
-        while not refused and time.monotonic() < deadline:
-            time.sleep(0.2)
-            try:
-                peer_serial(h, st, host)
-            except ssl.SSLError as e:
-                refused = "UNRECOGNIZED_NAME" in str(e) or "unrecognized name" in str(e)
-        assert refused, "a 0644 key is still used"
+        assert wait_until(lambda: name_refused(h, st, host), 4, step=0.2), \
+            "a 0644 key is still used"
         assert h.wait_log("readable by group or others (mode 0644"), h.log_text()
-        r = subprocess.run([str(HTTPSD), "-n", "--state", str(st.dir), "-c", str(h.config)],
-                           capture_output=True, text=True)
+        r = check_config(st.dir, h.config)
         assert r.returncode == 1 and "mode 0644" in r.stderr, r.stderr
     finally:
         os.chmod(key, 0o600)
-    deadline = time.monotonic() + 4
-    ok = False
-    while not ok and time.monotonic() < deadline:
-        time.sleep(0.2)
-        try:
-            ok = bool(peer_serial(h, st, host))
-        except ssl.SSLError:
-            pass
-    assert ok, "the key is not used again after chmod 0600"
+    assert wait_until(lambda: name_served(h, st, host), 4, step=0.2), \
+        "the key is not used again after chmod 0600"
 
 
 def test_check_config(env, tmp_path):
     st, h = env
-    r = subprocess.run([str(HTTPSD), "-n", "--state", str(st.dir), "-c", str(h.config)],
-                       capture_output=True, text=True)
+    r = check_config(st.dir, h.config)
     assert r.returncode == 0 and r.stdout == "configuration OK\n", r.stderr
     assert "4 certificates usable" in r.stderr
-    r = subprocess.run([str(HTTPSD), "-n", "--state", str(tmp_path / "none"), "-c",
-                        str(h.config)], capture_output=True, text=True)
+    r = check_config(tmp_path / "none", h.config)
     assert r.returncode == 1 and "configuration OK" not in r.stdout
     assert "certs" in r.stderr
     bad = tmp_path / "bad.conf"
     bad.write_text("httpsd:\n    max-header-size: 10\n")
-    r = subprocess.run([str(HTTPSD), "-n", "--state", str(st.dir), "-c", str(bad)],
-                       capture_output=True, text=True)
+    r = check_config(st.dir, bad)
     assert r.returncode == 1 and "bad.conf:2" in r.stderr and "max-header-size" in r.stderr
 
 
-def test_timeouts(factory, tmp_path):
-    st = State(tmp_path)
-    st.issue(HOST)
-    st.put_body("example.com", BODY)
-    h = factory.start(st.dir, workers=1, config="httpsd:\n    header-timeout: 1\n"
+def test_timeouts(httpsd_factory, tmp_path):
+    st = make_state(tmp_path, (HOST,), {"example.com": BODY})
+    h = httpsd_factory.start(st.dir, workers=1, config="httpsd:\n    header-timeout: 1\n"
                                                 "    idle-timeout: 1\n    access-log: no\n")
     # No TLS at all, then a slow head: closed after header-timeout.
     with socket.create_connection((HOST4, h.port), timeout=5) as raw:
@@ -298,13 +278,23 @@ def test_timeouts(factory, tmp_path):
     assert not any("access:" in l for l in h.log_lines())     # access-log: no
 
 
-def test_connections_per_address(factory, tmp_path):
-    st = State(tmp_path)
-    st.issue(HOST)
-    st.put_body("example.com", BODY)
-    h = factory.start(st.dir, workers=2, config="httpsd:\n    max-per-address: 2\n")
-    held = [h.tls(cafile=st.ca) for _ in range(2)]
+def policy_status(h, st):
+    """The status of one GET of the policy on a new connection; None when refused."""
     try:
+        with h.tls(cafile=st.ca) as s:
+            s.sendall(get_request())
+            return read_response(s)[0]
+    except (ssl.SSLError, ConnectionError, OSError):
+        return None
+
+
+def test_connections_per_address(httpsd_factory, tmp_path):
+    st = make_state(tmp_path, (HOST,), {"example.com": BODY})
+    h = httpsd_factory.start(st.dir, workers=2, config="httpsd:\n    max-per-address: 2\n")
+    held = []
+    try:
+        for _ in range(2):
+            held.append(h.tls(cafile=st.ca))
         for s in held:
             s.sendall(get_request())
             assert read_response(s)[0] == 200
@@ -313,16 +303,8 @@ def test_connections_per_address(factory, tmp_path):
             extra.sendall(get_request())
             read_response(extra)
         held.pop().close()
-        deadline = time.monotonic() + 3
-        ok = False
-        while not ok and time.monotonic() < deadline:
-            try:
-                with h.tls(cafile=st.ca) as s:
-                    s.sendall(get_request())
-                    ok = read_response(s)[0] == 200
-            except (ssl.SSLError, ConnectionError, OSError):
-                time.sleep(0.1)
-        assert ok, "a slot freed by a close is not given to a new connection"
+        assert wait_until(lambda: policy_status(h, st) == 200, 3, step=0.1), \
+            "a slot freed by a close is not given to a new connection"
     finally:
         for s in held:
             s.close()

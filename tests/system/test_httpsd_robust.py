@@ -11,8 +11,7 @@ import threading
 
 import pytest
 
-from httpsd_helpers import (HOST4, HttpsdFactory, State, check_binaries, get_request,
-                            policy_text, read_response, wait_closed)
+from httpsd_helpers import HOST4, get_request, policy_text, read_response, serving, wait_closed
 
 HOST = "mta-sts.example.com"
 BODY = policy_text()
@@ -20,15 +19,9 @@ BODY = policy_text()
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, zonectl_binary):
-    check_binaries()
-    tmp = tmp_path_factory.mktemp("httpsd-robust")
-    st = State(tmp)
-    st.issue(HOST)
-    st.put_body("example.com", BODY)
-    f = HttpsdFactory(tmp)
-    h = f.start(st.dir, config="httpsd:\n    header-timeout: 2\n    access-log: no\n")
-    yield st, h
-    f.stop_all()
+    with serving(tmp_path_factory.mktemp("httpsd-robust"), (HOST,), {"example.com": BODY},
+                 config="httpsd:\n    header-timeout: 2\n    access-log: no\n") as (st, h):
+        yield st, h
 
 
 def assert_serves(st, h):

@@ -1,9 +1,8 @@
 """IXFR out of dnsd from the journal (RFC 1995): the differences one commit at a time, the whole
 zone when the journal (bounded by zones.journal-max-size) does not reach back; and AXFR and
 IXFR answers compared record by record with a Knot primary given the same changes."""
-from conftest import write
 from dnsd_helpers import HOST4, dnsd_factory  # noqa: F401
-from xfr_helpers import KnotPrimary, kdig, records, wait_log
+from xfr_helpers import KnotPrimary, import_zone, kdig, records
 
 ZONE = "example.com."
 BASE = """$ORIGIN example.com.
@@ -47,8 +46,7 @@ def changesets(recs):
 
 
 def test_ixfr_and_axfr_match_knot(dnsd_factory, zc, tmp_path):
-    f = write(tmp_path / "example.com.zone", BASE)
-    zc.ok("zone", "import", str(f))
+    f = import_zone(zc, tmp_path, BASE)
     zc.ok("zone", "secondaries", ZONE, "add", HOST4)
     d = dnsd_factory.start(zones=())
     knot = KnotPrimary(tmp_path / "knot", f).start()
@@ -74,14 +72,13 @@ def test_ixfr_and_axfr_match_knot(dnsd_factory, zc, tmp_path):
         assert sorted(ours) == sorted(theirs) and len(ours) == 9 + 1
     finally:
         knot.stop()
-    assert wait_log(d, "IXFR, serial 100 -> 103, 3 changes"), d.log_text()
+    assert d.wait_log("IXFR, serial 100 -> 103, 3 changes"), d.log_text()
 
 
 def test_journal_gap_falls_back_to_the_whole_zone(dnsd_factory, zc, tmp_path):
     # A small journal: a few small changes fit, one large change pushes them out.
     zc.config.write_text("zones:\n    journal-max-size: 1500\n")
-    f = write(tmp_path / "example.com.zone", BASE)
-    zc.ok("zone", "import", str(f))
+    import_zone(zc, tmp_path, BASE)
     zc.ok("zone", "secondaries", ZONE, "add", HOST4)
     d = dnsd_factory.start(zones=())
     for i in range(3):
@@ -95,7 +92,7 @@ def test_journal_gap_falls_back_to_the_whole_zone(dnsd_factory, zc, tmp_path):
     recs = ixfr(d.port, 100)
     assert recs[0][2] == "SOA" and recs[1][2] != "SOA" and recs[-1] == recs[0]
     assert sorted(recs[:-1]) == sorted(axfr(d.port)[:-1]) and len(recs) == 7 + 4 + 1
-    assert wait_log(d, "IXFR, full zone at serial 104 (the journal does not reach serial 100)"), \
+    assert d.wait_log("IXFR, full zone at serial 104 (the journal does not reach serial 100)"), \
         d.log_text()
     # The newest change is still there as a difference.
     sets = changesets(ixfr(d.port, 103))

@@ -11,6 +11,7 @@ import time
 
 
 from conftest import EXIT_CONFLICT, EXIT_INPUT, EXIT_OK
+from proc_helpers import kill_process
 from sts_helpers import mx_lines, sts_factory  # noqa: F401  (fixture)
 
 
@@ -145,6 +146,7 @@ def test_kill9_between_commit_and_publish(sts_factory):
     e = sts_factory()
     first = published(e.zc.ok("mta-sts", "enable", "example.com").out)
     e.httpsd.proc.send_signal(signal.SIGSTOP)          # fetches now hang in the handshake
+    p = None
     try:
         p = e.zc.popen("rr", "add", "example.com", "@ 3600 IN MX 30 mx3.example.com.")
         e.wait("the first commit", lambda: e.status()["version"] == 2, timeout=10)
@@ -154,6 +156,9 @@ def test_kill9_between_commit_and_publish(sts_factory):
         assert e.status()["published_version"] == 1
         assert e.txt_id() == first[1]
     finally:
+        if p is not None:
+            kill_process(p)                             # on a failure above
+            p.communicate(timeout=5)
         e.httpsd.proc.send_signal(signal.SIGCONT)
     new = e.wait("dnsd publishes after the kill", lambda: (e.txt_id() != first[1]) and e.txt_id())
     assert e.status()["published_version"] == 2

@@ -14,23 +14,24 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import BUILD, ZONES_DIR
+from proc_helpers import stop_process, wait_until
 
 SERVER_IP = "10.53.0.1"
 SENDER_IP = "10.53.0.2"
 STEP_TIMEOUT = 30
+STOP_TIMEOUT = 5        # seconds between SIGTERM and SIGKILL at the end
 
 
 def sudo():
     if os.geteuid() == 0:
         return []
-    if shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"],
-                                               capture_output=True).returncode == 0:
+    if shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"], capture_output=True,
+                                               timeout=10).returncode == 0:
         return ["sudo", "-n"]
     pytest.fail("this test builds network namespaces: run it as root or with passwordless "
                 "sudo", pytrace=False)
@@ -50,6 +51,7 @@ class Netns:
         self.veth_s, self.veth_c = "lsvs" + tag, "lsvc" + tag
         self.su = sudo()
         self.procs = []
+        self.logs = []
 
     def ip(self, *args, check=True):
         return run(self.su + ["ip"] + list(args), check=check)
@@ -72,21 +74,20 @@ class Netns:
         e = ["env"] + ["%s=%s" % kv for kv in (env or {}).items()] if env else []
         return self.su + ["ip", "netns", "exec", ns] + e + [str(a) for a in argv]
 
-    def start(self, ns, argv, env=None, log=None):
+    def start(self, ns, argv, log, env=None):
+        """Starts argv in namespace ns, its output to the file log; down() stops it by PID."""
+        out = open(log, "w")
+        self.logs.append(out)
         p = subprocess.Popen(self.exec_argv(ns, argv, env), stdin=subprocess.DEVNULL,
-                             stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                             stdout=out, stderr=subprocess.STDOUT)
         self.procs.append(p)
         return p
 
     def down(self):
         for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(5)
+            stop_process(p, STOP_TIMEOUT)
+        for f in self.logs:
+            f.close()
         self.ip("netns", "del", self.srv, check=False)
         self.ip("netns", "del", self.snd, check=False)
         run(self.su + ["rm", "-rf", str(getattr(self, "etc", "/nonexistent"))], check=False)
@@ -103,13 +104,9 @@ def netns():
 
 
 def wait_for(what, cond, logs=()):
-    deadline = time.monotonic() + STEP_TIMEOUT
-    last = None
-    while time.monotonic() < deadline:
-        last = cond()
-        if last:
-            return last
-        time.sleep(0.3)
+    last = wait_until(cond, STEP_TIMEOUT, step=0.3)
+    if last:
+        return last
     pytest.fail("%s: not within %d s (last: %r)\n%s" % (
         what, STEP_TIMEOUT, last, "\n".join(Path(l).read_text()[-3000:] for l in logs)))
 
@@ -120,7 +117,9 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
 req = ("default " + sys.argv[2]).encode()
 s.sendall(b"%d:%s," % (len(req), req))
 data = b""
-while not data.endswith(b","):
+for _ in range(1000):
+    if data.endswith(b","):
+        break
     chunk = s.recv(4096)
     if not chunk:
         break
@@ -146,9 +145,9 @@ def test_postfix_mta_sts_resolver_follows_mx_changes(netns, tmp_path):
     ca = state / "demo-ca" / "ca.pem"
     dlog, hlog, rlog = tmp_path / "dnsd.log", tmp_path / "httpsd.log", tmp_path / "resolver.log"
     netns.start(netns.srv, [BUILD / "dnsd", "-c", conf, "--listen", SERVER_IP + ":53",
-                            "--workers", "1"], log=open(dlog, "w"))
+                            "--workers", "1"], dlog)
     netns.start(netns.srv, [BUILD / "httpsd", "-c", conf, "--state", state, "--listen",
-                            SERVER_IP + ":443", "--workers", "1"], log=open(hlog, "w"))
+                            SERVER_IP + ":443", "--workers", "1"], hlog)
     wait_for("dnsd and httpsd ready", lambda: "dnsd: ready" in dlog.read_text() and
              run(netns.exec_argv(netns.srv, ["/usr/bin/python3", "-c",
                  "import socket; socket.create_connection(('%s', 443), 2)" % SERVER_IP]),
@@ -161,8 +160,7 @@ def test_postfix_mta_sts_resolver_follows_mx_changes(netns, tmp_path):
     yml.write_text("host: 127.0.0.1\nport: 8461\nreuse_port: true\ncache_grace: 1\n"
                    "cache:\n  type: internal\ndefault_zone:\n  strict_testing: false\n"
                    "  timeout: 4\n")
-    netns.start(netns.snd, ["mta-sts-daemon", "-c", yml, "-v", "debug"], env=env,
-                log=open(rlog, "w"))
+    netns.start(netns.snd, ["mta-sts-daemon", "-c", yml, "-v", "debug"], rlog, env=env)
 
     def query():
         p = run(netns.exec_argv(netns.snd, ["mta-sts-query", "example.com"], env), check=False)

@@ -11,10 +11,9 @@ import dns.opcode
 import dns.rdatatype
 import dns.tsig
 
-from conftest import write
 from dnsd_helpers import HOST4, dnsd_factory  # noqa: F401
 from sts_helpers import sts_factory  # noqa: F401  (fixture)
-from xfr_helpers import KnotSecondary, NsdSecondary, kdig, make_key, wait_log
+from xfr_helpers import KnotSecondary, NsdSecondary, import_zone, kdig, make_key
 
 ZONE = "example.com."
 
@@ -27,19 +26,13 @@ def zone_text(serial=1, refresh=3600):
     ] + ["h%d A 10.0.%d.%d" % (i, i >> 8, i & 255) for i in range(200)]) + "\n"
 
 
-def load(zc, tmp_path, text):
-    f = tmp_path / "example.com.zone"
-    write(f, text)
-    zc.ok("zone", "import", str(f))
-
-
 def mx(s):
     return sorted(l for l in kdig("@" + s.host, "-p", s.port, ZONE, "MX", "+short").split("\n") if l)
 
 
 def test_nsd_and_knot_with_tsig_get_changes_by_notify_and_ixfr(dnsd_factory, zc, tmp_path):
     # The SOA refresh is an hour: only a NOTIFY brings a change within the test's time.
-    load(zc, tmp_path, zone_text(serial=10))
+    import_zone(zc, tmp_path, zone_text(serial=10))
     key = make_key(zc, "xfr-key", "hmac-sha256")
     d = dnsd_factory.start(zones=())
     # Two machines, as far as dnsd can tell: each secondary has an address of its own.
@@ -66,9 +59,9 @@ def test_nsd_and_knot_with_tsig_get_changes_by_notify_and_ixfr(dnsd_factory, zc,
             assert any("NOTIFY to %s, serial 11, TSIG key xfr-key" % s.address in l
                        for l in d.log), d.log_text()
         for s in (knot, nsd):
-            assert wait_log(d, "NOTIFY to %s answered (serial 11)" % s.address), d.log_text()
+            assert d.wait_log("NOTIFY to %s answered (serial 11)" % s.address), d.log_text()
         # ... and both came for the difference only: one IXFR each, one change.
-        assert wait_log(d, "IXFR, serial 10 -> 11, 1 change")
+        assert d.wait_log("IXFR, serial 10 -> 11, 1 change")
         ixfrs = [l for l in d.log if "IXFR, serial 10 -> 11, 1 change" in l]
         assert len(ixfrs) == 2, d.log_text()
         assert "IXFR" in knot.log() and "serial 10 -> 11" in knot.log(), knot.log()[-2000:]
@@ -81,7 +74,7 @@ def test_nsd_and_knot_with_tsig_get_changes_by_notify_and_ixfr(dnsd_factory, zc,
 
 def test_secondary_down_during_notify_catches_up(dnsd_factory, zc, tmp_path):
     # A short SOA refresh: the secondary checks its primary again soon after it starts.
-    load(zc, tmp_path, zone_text(serial=20, refresh=2))
+    import_zone(zc, tmp_path, zone_text(serial=20, refresh=2))
     key = make_key(zc, "k2", "hmac-sha512")
     d = dnsd_factory.start(zones=())
     knot = KnotSecondary(tmp_path / "knot", d.port, key)
@@ -91,13 +84,13 @@ def test_secondary_down_during_notify_catches_up(dnsd_factory, zc, tmp_path):
         knot.wait_serial(20)
         knot.stop()
         zc.ok("rr", "add", ZONE, "new 300 IN TXT \"made while the secondary was down\"")
-        assert wait_log(d, "NOTIFY to %s, serial 21" % knot.address), d.log_text()
+        assert d.wait_log("NOTIFY to %s, serial 21" % knot.address), d.log_text()
         knot.start()          # from its own copy at serial 20
         knot.wait_serial(21)
         assert kdig("@" + HOST4, "-p", knot.port, "new." + ZONE, "TXT", "+short").strip() == \
             '"made while the secondary was down"'
         # It caught up with the difference, not the whole zone.
-        assert wait_log(d, "IXFR, serial 20 -> 21, 1 change"), d.log_text()
+        assert d.wait_log("IXFR, serial 20 -> 21, 1 change"), d.log_text()
     finally:
         knot.stop()
 
@@ -105,7 +98,7 @@ def test_secondary_down_during_notify_catches_up(dnsd_factory, zc, tmp_path):
 def test_unanswered_notify_backs_off_then_gives_up(dnsd_factory, zc, tmp_path):
     """A secondary that never answers: five signed NOTIFYs, 1, 2, 4 and 4 s apart, then a log
     line 4 s after the last. (About 15 s: the back-off is the point.)"""
-    load(zc, tmp_path, zone_text(serial=30))
+    import_zone(zc, tmp_path, zone_text(serial=30))
     name, alg, secret = make_key(zc, "k3", "hmac-sha1")
     key = dns.tsig.Key(name + ".", secret, alg)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -118,11 +111,13 @@ def test_unanswered_notify_backs_off_then_gives_up(dnsd_factory, zc, tmp_path):
         zc.ok("rr", "add", ZONE, "x 300 IN A 192.0.2.77")
         arrivals = []
         deadline = time.monotonic() + 25
-        while time.monotonic() < deadline and len(arrivals) < 6:
+        for _ in range(100):            # each turn takes a NOTIFY or 0.5 s: 25 s is 50 turns
+            if time.monotonic() >= deadline or len(arrivals) >= 6:
+                break
             try:
                 wire, _ = sock.recvfrom(4096)
             except socket.timeout:
-                if wait_log(d, "NOTIFY to %s not answered after 5 tries (serial 31)" % addr, 0):
+                if d.wait_log("NOTIFY to %s not answered after 5 tries (serial 31)" % addr, 0):
                     break
                 continue
             arrivals.append(time.monotonic())
@@ -135,7 +130,7 @@ def test_unanswered_notify_backs_off_then_gives_up(dnsd_factory, zc, tmp_path):
     assert len(arrivals) == 5, gaps
     for got, want in zip(gaps, (1, 2, 4, 4)):
         assert want - 0.3 <= got <= want + 0.6, gaps
-    assert wait_log(d, "NOTIFY to %s not answered after 5 tries (serial 31)" % addr), d.log_text()
+    assert d.wait_log("NOTIFY to %s not answered after 5 tries (serial 31)" % addr), d.log_text()
 
 
 def txt_id_at(host, port, name="_mta-sts.example.com."):

@@ -27,11 +27,20 @@ def case(id, text, lines, reason, args=()):
     return Case(id, text, lines, reason, tuple(args))
 
 
+def body_cases(reason, lines=BODY, **bodies):
+    """Cases {id: body} of minimal_zone(body=body), each refused by reason at lines."""
+    return [case(id, minimal_zone(body=body), lines, reason) for id, body in bodies.items()]
+
+
 L63 = "a" * 63
 L64 = "b" * 64
 # Owners below example.com. (13 octets): 3 x 64 + 50 + 13 = 255 octets, and one more.
 LONG_OWNER_255 = ".".join([L63] * 3 + ["c" * 49])
 LONG_OWNER_256 = ".".join([L63] * 3 + ["c" * 50])
+# A zone whose $TTL (line 2) is given; the rest is valid.
+DOLLAR_TTL_ZONE = ("$ORIGIN example.com.\n$TTL %s\n@ SOA ns1 hostmaster 1 3600 900 1209600 300\n"
+                   "@ NS ns1\nns1 A 192.0.2.1\n")
+CNAME_BESIDE = r"CNAME.*(other|beside)|(other|beside).*CNAME"
 
 CASES = [
     # The zone cannot be told without a SOA (and no --origin): the file is named.
@@ -40,72 +49,57 @@ CASES = [
     # With --origin the zone is known; the missing SOA is still this file's fault.
     case("no_soa_with_origin", "$TTL 3600\n@ NS ns1\nns1 A 192.0.2.1\n",
          None, r"SOA", ["--origin", "example.com."]),
-    case("two_soa", minimal_zone(body="@ SOA ns2 hostmaster 2 3600 900 1209600 300\n"),
-         BODY, r"SOA"),
-    case("soa_not_at_apex", minimal_zone(body="sub SOA ns1 hostmaster 2 3600 900 1209600 300\n"),
-         BODY, r"SOA.*apex|apex.*SOA"),
+    *body_cases(r"SOA", two_soa="@ SOA ns2 hostmaster 2 3600 900 1209600 300\n"),
+    *body_cases(r"SOA.*apex|apex.*SOA",
+                soa_not_at_apex="sub SOA ns1 hostmaster 2 3600 900 1209600 300\n"),
     # No NS at the apex: the apex is where the SOA is, so that line (or just the file).
     case("no_ns_at_apex",
          "$ORIGIN example.com.\n$TTL 3600\n@ SOA ns1 hostmaster 1 3600 900 1209600 300\n"
          "ns1 A 192.0.2.1\nwww A 192.0.2.2\n",
          {SOA_LINE, None}, r"\bNS\b"),
     # CNAME beside the A of ns1 (line 5): either record's line names the conflict.
-    case("cname_beside_other_data", minimal_zone(body="ns1 CNAME www\nwww A 192.0.2.2\n"),
-         {5, BODY}, r"CNAME.*(other|beside)|(other|beside).*CNAME"),
-    case("cname_beside_other_data_cname_first",
-         minimal_zone(body="c CNAME www\nwww A 192.0.2.2\nc TXT \"x\"\n"),
-         {BODY, BODY + 2}, r"CNAME.*(other|beside)|(other|beside).*CNAME"),
-    case("two_cnames", minimal_zone(body="c CNAME a\nc CNAME b\na A 192.0.2.3\nb A 192.0.2.4\n"),
-         {BODY, BODY + 1}, r"CNAME"),
-    case("owner_outside_zone", minimal_zone(body="www.example.org. A 192.0.2.9\n"),
-         BODY, r"outside"),
-    case("owner_outside_zone_relative_origin",
-         minimal_zone(body="$ORIGIN example.net.\nwww A 192.0.2.9\n"),
-         BODY + 1, r"outside"),
-    case("label_longer_than_63", minimal_zone(body="%s A 192.0.2.9\n" % L64),
-         BODY, r"label.*(63|long)|(63|long).*label"),
-    case("label_longer_than_63_in_rdata", minimal_zone(body="c CNAME %s\n" % L64),
-         BODY, r"label.*(63|long)|(63|long).*label"),
+    *body_cases(CNAME_BESIDE, {5, BODY}, cname_beside_other_data="ns1 CNAME www\nwww A 192.0.2.2\n"),
+    *body_cases(CNAME_BESIDE, {BODY, BODY + 2},
+                cname_beside_other_data_cname_first="c CNAME www\nwww A 192.0.2.2\nc TXT \"x\"\n"),
+    *body_cases(r"CNAME", {BODY, BODY + 1},
+                two_cnames="c CNAME a\nc CNAME b\na A 192.0.2.3\nb A 192.0.2.4\n"),
+    *body_cases(r"outside", owner_outside_zone="www.example.org. A 192.0.2.9\n"),
+    *body_cases(r"outside", BODY + 1,
+                owner_outside_zone_relative_origin="$ORIGIN example.net.\nwww A 192.0.2.9\n"),
+    *body_cases(r"label.*(63|long)|(63|long).*label",
+                label_longer_than_63="%s A 192.0.2.9\n" % L64,
+                label_longer_than_63_in_rdata="c CNAME %s\n" % L64),
     # Three labels of 63, one of 50 and example.com.: 256 octets on the wire, one too many.
-    case("name_longer_than_255", minimal_zone(body="%s A 192.0.2.9\n" % LONG_OWNER_256),
-         BODY, r"name.*(255|long)|(255|long).*name"),
-    case("name_longer_than_255_in_rdata", minimal_zone(body="x CNAME %s\n" % LONG_OWNER_256),
-         BODY, r"name.*(255|long)|(255|long).*name"),
-    case("ttl_above_2147483647", minimal_zone(body="x 2147483648 A 192.0.2.9\n"),
-         BODY, r"TTL"),
+    *body_cases(r"name.*(255|long)|(255|long).*name",
+                name_longer_than_255="%s A 192.0.2.9\n" % LONG_OWNER_256,
+                name_longer_than_255_in_rdata="x CNAME %s\n" % LONG_OWNER_256),
     # 2^32 and above must not wrap around to a small TTL.
-    case("ttl_2_to_the_32", minimal_zone(body="x 4294967296 A 192.0.2.9\n"),
-         BODY, r"TTL"),
-    case("ttl_far_too_big", minimal_zone(body="x 99999999999 A 192.0.2.9\n"),
-         BODY, r"TTL"),
-    case("dollar_ttl_above_2147483647",
-         "$ORIGIN example.com.\n$TTL 2147483648\n@ SOA ns1 hostmaster 1 3600 900 1209600 300\n"
-         "@ NS ns1\nns1 A 192.0.2.1\n", 2, r"TTL"),
-    case("dollar_ttl_2_to_the_32",
-         "$ORIGIN example.com.\n$TTL 4294967296\n@ SOA ns1 hostmaster 1 3600 900 1209600 300\n"
-         "@ NS ns1\nns1 A 192.0.2.1\n", 2, r"TTL"),
-    case("bad_ipv4", minimal_zone(body="x A 192.0.2.256\n"), BODY, r"rdata|address|IPv4"),
-    case("bad_ipv4_three_octets", minimal_zone(body="x A 192.0.2\n"), BODY, r"rdata|address|IPv4"),
-    case("bad_aaaa", minimal_zone(body="x AAAA 2001:db8::g\n"), BODY, r"rdata|address|IPv6"),
-    case("mx_without_preference", minimal_zone(body="x MX mail.example.com.\n"),
-         BODY, r"rdata|preference"),
+    *body_cases(r"TTL",
+                ttl_above_2147483647="x 2147483648 A 192.0.2.9\n",
+                ttl_2_to_the_32="x 4294967296 A 192.0.2.9\n",
+                ttl_far_too_big="x 99999999999 A 192.0.2.9\n"),
+    case("dollar_ttl_above_2147483647", DOLLAR_TTL_ZONE % "2147483648", 2, r"TTL"),
+    case("dollar_ttl_2_to_the_32", DOLLAR_TTL_ZONE % "4294967296", 2, r"TTL"),
+    *body_cases(r"rdata|address|IPv4",
+                bad_ipv4="x A 192.0.2.256\n",
+                bad_ipv4_three_octets="x A 192.0.2\n"),
+    *body_cases(r"rdata|address|IPv6", bad_aaaa="x AAAA 2001:db8::g\n"),
+    *body_cases(r"rdata|preference", mx_without_preference="x MX mail.example.com.\n"),
     # 16-bit fields must not wrap: preference 65536 is not preference 0.
-    case("mx_preference_out_of_range", minimal_zone(body="x MX 65536 mail.example.com.\n"),
-         BODY, r"rdata|preference|range|65535"),
-    case("srv_port_out_of_range", minimal_zone(body="_x._tcp SRV 1 2 70000 host.example.com.\n"),
-         BODY, r"rdata|port|range|65535"),
-    case("unknown_type_mnemonic", minimal_zone(body="x FOOBAR 1 2 3\n"),
-         BODY, r"(unknown|unsupported|invalid|bad).*type|type.*(unknown|not known|FOOBAR)"),
-    case("unterminated_quote", minimal_zone(body="x TXT \"abc\ny A 192.0.2.1\n"),
-         BODY, r"unterminated|quot"),
-    case("unclosed_parenthesis", minimal_zone(body="x TXT ( \"abc\"\ny A 192.0.2.1\n"),
-         BODY, r"\(|parenthes"),
-    case("close_without_open", minimal_zone(body="y A 192.0.2.1\nx A 192.0.2.2 )\n"),
-         BODY + 1, r"\)|parenthes"),
-    case("unknown_directive", minimal_zone(body="$FOO bar\n"), BODY, r"directive"),
-    case("class_ch", minimal_zone(body="x CH TXT \"hi\"\n"), BODY, r"class"),
-    case("null_mx_beside_other_mx", minimal_zone(body="x MX 0 .\nx MX 10 mail.example.com.\n"),
-         {BODY, BODY + 1}, r"null MX"),
+    *body_cases(r"rdata|preference|range|65535",
+                mx_preference_out_of_range="x MX 65536 mail.example.com.\n"),
+    *body_cases(r"rdata|port|range|65535",
+                srv_port_out_of_range="_x._tcp SRV 1 2 70000 host.example.com.\n"),
+    *body_cases(r"(unknown|unsupported|invalid|bad).*type|type.*(unknown|not known|FOOBAR)",
+                unknown_type_mnemonic="x FOOBAR 1 2 3\n"),
+    *body_cases(r"unterminated|quot", unterminated_quote="x TXT \"abc\ny A 192.0.2.1\n"),
+    *body_cases(r"\(|parenthes", unclosed_parenthesis="x TXT ( \"abc\"\ny A 192.0.2.1\n"),
+    *body_cases(r"\)|parenthes", BODY + 1,
+                close_without_open="y A 192.0.2.1\nx A 192.0.2.2 )\n"),
+    *body_cases(r"directive", unknown_directive="$FOO bar\n"),
+    *body_cases(r"class", class_ch="x CH TXT \"hi\"\n"),
+    *body_cases(r"null MX", {BODY, BODY + 1},
+                null_mx_beside_other_mx="x MX 0 .\nx MX 10 mail.example.com.\n"),
 ]
 
 

@@ -1,10 +1,7 @@
 """Zone transfers out of dnsd: the secondaries ACL, AXFR (RFC 5936), IXFR (RFC 1995), and a real
 secondary (Knot) pulling a zone from dnsd."""
-import os
-import signal
 import socket
 import struct
-import subprocess
 import time
 
 import dns.flags
@@ -14,11 +11,9 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 import dns.zone
-import pytest
 
-from conftest import write
-from dnsd_helpers import HOST4, free_port, dnsd_factory  # noqa: F401
-from xfr_helpers import wait_log
+from dnsd_helpers import HOST4, dnsd_factory, recv_exact, tcp_send  # noqa: F401
+from xfr_helpers import KnotSecondary, import_zone
 
 ZONE = "example.com."
 
@@ -37,57 +32,46 @@ def transfer(port, rdtype="AXFR", serial=None):
     if serial is not None:
         soa = dns.rrset.from_text(ZONE, 0, "IN", "SOA", ". . %d 0 0 0 0" % serial)
         q.authority.append(soa)
-    s = socket.create_connection((HOST4, port), timeout=10)
-    wire = q.to_wire()
-    s.sendall(struct.pack("!H", len(wire)) + wire)
     msgs, records, soas = [], [], 0
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and len(msgs) < 10000:
-        hdr = s.recv(2, socket.MSG_WAITALL)
-        if len(hdr) < 2:
-            break
-        n = struct.unpack("!H", hdr)[0]
-        data = b""
-        while len(data) < n:
-            chunk = s.recv(n - len(data))
-            assert chunk, "connection closed mid-message"
-            data += chunk
-        m = dns.message.from_wire(data, one_rr_per_rrset=True)
-        msgs.append(m)
-        if m.rcode() != dns.rcode.NOERROR:
-            break
-        for rrset in m.answer:
-            for rd in rrset:
-                records.append((rrset.name.to_text(), rrset.ttl, dns.rdatatype.to_text(rrset.rdtype),
-                                rd.to_text()))
-                if rrset.rdtype == dns.rdatatype.SOA:
-                    soas += 1
-        # A transfer ends with its second SOA (or the only one: IXFR, up to date).
-        if soas >= 2 or (rdtype == "IXFR" and soas == 1 and len(records) == 1):
-            break
-    s.close()
+    with socket.create_connection((HOST4, port), timeout=10) as s:
+        tcp_send(s, q.to_wire())
+        while time.monotonic() < deadline and len(msgs) < 10000:
+            hdr = recv_exact(s, 2)
+            if len(hdr) < 2:
+                break
+            n = struct.unpack("!H", hdr)[0]
+            data = recv_exact(s, n)
+            assert len(data) == n, "connection closed mid-message"
+            m = dns.message.from_wire(data, one_rr_per_rrset=True)
+            msgs.append(m)
+            if m.rcode() != dns.rcode.NOERROR:
+                break
+            for rrset in m.answer:
+                for rd in rrset:
+                    records.append((rrset.name.to_text(), rrset.ttl,
+                                    dns.rdatatype.to_text(rrset.rdtype), rd.to_text()))
+                    if rrset.rdtype == dns.rdatatype.SOA:
+                        soas += 1
+            # A transfer ends with its second SOA (or the only one: IXFR, up to date).
+            if soas >= 2 or (rdtype == "IXFR" and soas == 1 and len(records) == 1):
+                break
     return msgs, records
 
 
-def load(zc, tmp_path, text):
-    f = tmp_path / "example.com.zone"
-    write(f, text)
-    zc.ok("zone", "import", str(f))
-
-
 def test_axfr_refused_unless_secondary(dnsd_factory, zc, tmp_path):
-    load(zc, tmp_path, zone_text())
+    import_zone(zc, tmp_path, zone_text())
     d = dnsd_factory.start(zones=())
     msgs, records = transfer(d.port)
     assert msgs and msgs[0].rcode() == dns.rcode.REFUSED and not records
-    assert wait_log(d, "transfer refused for 127.0.0.1 (not a secondary"), d.log_text()
+    assert d.wait_log("transfer refused for 127.0.0.1 (not a secondary"), d.log_text()
     # Over UDP a transfer is never given.
     r = dns.query.udp(dns.message.make_query(ZONE, "AXFR"), HOST4, port=d.port, timeout=2)
     assert r.rcode() == dns.rcode.REFUSED
 
 
 def test_axfr_is_the_zone(dnsd_factory, zc, tmp_path):
-    load(zc, tmp_path, zone_text(serial=7, hosts=30))
+    import_zone(zc, tmp_path, zone_text(serial=7, hosts=30))
     zc.ok("zone", "secondaries", ZONE, "add", "127.0.0.1")
     d = dnsd_factory.start(zones=())
     msgs, records = transfer(d.port)
@@ -101,7 +85,7 @@ def test_axfr_is_the_zone(dnsd_factory, zc, tmp_path):
 
 
 def test_large_zone_in_several_messages(dnsd_factory, zc, tmp_path):
-    load(zc, tmp_path, zone_text(hosts=20000))
+    import_zone(zc, tmp_path, zone_text(hosts=20000))
     zc.ok("zone", "secondaries", ZONE, "add", "127.0.0.1")
     d = dnsd_factory.start(zones=())
     msgs, records = transfer(d.port)
@@ -109,11 +93,11 @@ def test_large_zone_in_several_messages(dnsd_factory, zc, tmp_path):
     assert all(len(m.to_wire()) <= 65535 for m in msgs)
     assert len(records) == 6 + 20000 + 1
     assert len({r for r in records}) == 6 + 20000     # no record twice (but the SOA)
-    assert wait_log(d, "transfer to 127.0.0.1 done, 20007 records"), d.log_text()
+    assert d.wait_log("transfer to 127.0.0.1 done, 20007 records"), d.log_text()
 
 
 def test_ixfr(dnsd_factory, zc, tmp_path):
-    load(zc, tmp_path, zone_text(serial=5, hosts=3))
+    import_zone(zc, tmp_path, zone_text(serial=5, hosts=3))
     zc.ok("zone", "secondaries", ZONE, "add", "127.0.0.1")
     d = dnsd_factory.start(zones=())
     # Up to date: the current SOA alone (RFC 1995 2).
@@ -125,60 +109,15 @@ def test_ixfr(dnsd_factory, zc, tmp_path):
 
 
 def test_knot_secondary_pulls_the_zone(dnsd_factory, zc, tmp_path):
-    knotd = "/usr/sbin/knotd"
-    assert os.access(knotd, os.X_OK), "knotd missing: Debian package knot (make deps)"
-    load(zc, tmp_path, zone_text(serial=11, hosts=100))
+    import_zone(zc, tmp_path, zone_text(serial=11, hosts=100))
     zc.ok("zone", "secondaries", ZONE, "add", "127.0.0.1")
     d = dnsd_factory.start(zones=())
-    kport = free_port()
-    kdir = tmp_path / "knot"
-    kdir.mkdir()
-    conf = kdir / "knot.conf"
-    write(conf, f"""server:
-    listen: 127.0.0.1@{kport}
-    rundir: "{kdir}"
-database:
-    storage: "{kdir}"
-log:
-  - target: stderr
-    any: info
-remote:
-  - id: primary
-    address: 127.0.0.1@{d.port}
-acl:
-  - id: notify_from_primary
-    address: 127.0.0.1
-    action: notify
-template:
-  - id: default
-    storage: "{kdir}"
-    journal-content: none
-zone:
-  - domain: {ZONE}
-    master: primary
-    acl: notify_from_primary
-""")
-    k = subprocess.Popen([knotd, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True)
+    knot = KnotSecondary(tmp_path / "knot", d.port)
     try:
-        serial = None
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                r = dns.query.udp(dns.message.make_query(ZONE, "SOA"), HOST4, port=kport, timeout=1)
-                if r.rcode() == dns.rcode.NOERROR and r.answer:
-                    serial = r.answer[0][0].serial
-                    break
-            except Exception:
-                pass
-            time.sleep(0.2)
-        assert serial == 11, "Knot did not load the zone from dnsd"
-        r = dns.query.udp(dns.message.make_query("h42." + ZONE, "A"), HOST4, port=kport, timeout=2)
+        knot.start()
+        knot.wait_serial(11, timeout=20)        # Knot loaded the zone from dnsd
+        r = dns.query.udp(dns.message.make_query("h42." + ZONE, "A"), HOST4, port=knot.port,
+                          timeout=2)
         assert r.answer and r.answer[0][0].address == "10.0.0.42"
     finally:
-        k.send_signal(signal.SIGTERM)
-        try:
-            k.wait(5)
-        except subprocess.TimeoutExpired:
-            k.kill()
-            k.wait()
+        knot.stop()

@@ -17,9 +17,8 @@ import dns.tsig
 import dns.xfr
 import pytest
 
-from conftest import write
-from dnsd_helpers import HOST4, dnsd_factory  # noqa: F401
-from xfr_helpers import make_key, wait_log
+from dnsd_helpers import HOST4, dnsd_factory, tcp_recv, tcp_send  # noqa: F401
+from xfr_helpers import import_zone, make_key
 
 ZONE = "example.com."
 HOSTS = 3000              # enough records for several messages
@@ -54,20 +53,12 @@ def query(rdtype="AXFR", key=None, serial=None, when=None):
 
 def tcp_exchange(port, wire, source=HOST4):
     """The first message the server answers one query with over TCP, as a one-item list."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.bind((source, 0))
-    s.connect((HOST4, port))
-    try:
-        s.sendall(struct.pack("!H", len(wire)) + wire)
-        head = s.recv(2, socket.MSG_WAITALL)
-        assert len(head) == 2, "no answer"
-        n = struct.unpack("!H", head)[0]
-        data = s.recv(n, socket.MSG_WAITALL)
-        assert len(data) == n
-        return [data]
-    finally:
-        s.close()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.bind((source, 0))
+        s.connect((HOST4, port))
+        tcp_send(s, wire)
+        return [tcp_recv(s)]
 
 
 def tsig_rdata(wire):
@@ -97,9 +88,7 @@ def tsig_error(wire, key):
 
 @pytest.fixture
 def server(dnsd_factory, zc, tmp_path):
-    f = tmp_path / "example.com.zone"
-    write(f, zone_text(serial=7))
-    zc.ok("zone", "import", str(f))
+    import_zone(zc, tmp_path, zone_text(serial=7))
     keys = {n: make_key(zc, n, a) for n, a in (("k1", "hmac-sha256"), ("k2", "hmac-sha512"),
                                                   ("k3", "hmac-sha1"))}
     zc.ok("zone", "secondaries", ZONE, "add", "127.0.0.1", "--key", "k1")
@@ -112,7 +101,7 @@ def server(dnsd_factory, zc, tmp_path):
 
 
 def refused_line(d, addr, why):
-    return wait_log(d, "dnsd: example.com.: transfer refused for %s (%s)" % (addr, why))
+    return d.wait_log("dnsd: example.com.: transfer refused for %s (%s)" % (addr, why))
 
 
 def test_signed_axfr_every_message_signed(server):

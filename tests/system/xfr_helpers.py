@@ -3,6 +3,7 @@ free loopback ports, with configurations the tests write, stopped by PID; kdig; 
 with zonectl.
 
     key = make_key(zc, "xfr-key", "hmac-sha256")      # zonectl tsig add; (name, alg, secret)
+    import_zone(zc, tmp_path, text)                     # zonectl zone import of a master file
     k = KnotSecondary(tmp_path / "knot", primary_port, key).start()
     k.wait_serial(5)                                    # polls SOA over UDP, bounded
     kdig("@127.0.0.1", "-p", k.port, "example.com", "MX", "+short")
@@ -10,9 +11,7 @@ with zonectl.
 """
 
 import os
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import dns.message
@@ -20,7 +19,8 @@ import dns.query
 import dns.rcode
 import pytest
 
-from dnsd_helpers import HOST4, free_port
+from conftest import write
+from proc_helpers import HOST4, free_port, stop_process, wait_until
 
 KNOTD = "/usr/sbin/knotd"
 KNOTC = "/usr/sbin/knotc"
@@ -62,15 +62,11 @@ def records(kdig_text):
     return out
 
 
-def wait_log(d, text, timeout=5):
-    """True once a line of dnsd d's log contains text (its stderr is read by another thread)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if any(text in l for l in list(d.log)):
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
+def import_zone(zc, tmp_path, text, name="example.com.zone"):
+    """Writes text as the master file tmp_path/name and imports it with zonectl; its path."""
+    path = write(tmp_path / name, text)
+    zc.ok("zone", "import", str(path))
+    return path
 
 
 def soa_serial(port, zone="example.com.", host=HOST4):
@@ -100,33 +96,35 @@ class Server:
     def argv(self):
         raise NotImplementedError
 
+    def _state(self):
+        """"exited", "up" when it answers a query over UDP, None while it does not yet."""
+        if self.proc.poll() is not None:
+            return "exited"
+        try:
+            dns.query.udp(dns.message.make_query("version.bind.", "TXT", "CH"), self.host,
+                          port=self.port, timeout=0.5)
+            return "up"
+        except Exception:
+            return None
+
     def start(self):
         self.out = open(self.dir / "stdout.log", "a")
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=self.out,
                                      stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail("%s exited with %d at start:\n%s" % (self.name, self.proc.returncode,
-                                                                self.log()), pytrace=False)
-            try:
-                dns.query.udp(dns.message.make_query("version.bind.", "TXT", "CH"), self.host,
-                              port=self.port, timeout=0.5)
-                return self
-            except Exception:
-                time.sleep(0.1)
+        state = wait_until(self._state, START_TIMEOUT, step=0.1)
+        if state == "up":
+            return self
         self.stop()
+        if state == "exited":
+            pytest.fail("%s exited with %d at start:\n%s" % (self.name, self.proc.returncode,
+                                                            self.log()), pytrace=False)
         pytest.fail("%s did not answer within %d s:\n%s" % (self.name, START_TIMEOUT, self.log()),
                     pytrace=False)
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        """SIGTERM by PID, SIGKILL after STOP_TIMEOUT; the output file closed."""
+        if self.proc is not None:
+            stop_process(self.proc, STOP_TIMEOUT)
         if getattr(self, "out", None):
             self.out.close()
             self.out = None
@@ -148,15 +146,15 @@ class Server:
 
     def wait_serial(self, serial, zone="example.com.", timeout=WAIT_TIMEOUT):
         """Waits until the server answers the zone's SOA with serial; fails with its log if not."""
-        deadline = time.monotonic() + timeout
-        got = None
-        while time.monotonic() < deadline:
-            got = self.serial(zone)
-            if got == serial:
-                return
-            time.sleep(0.1)
+        got = [None]
+
+        def reached():
+            got[0] = self.serial(zone)
+            return got[0] == serial
+        if wait_until(reached, timeout, step=0.1):
+            return
         pytest.fail("%s: serial %s after %d s, want %d; its log:\n%s" % (
-            self.name, got, timeout, serial, self.log()[-3000:]), pytrace=False)
+            self.name, got[0], timeout, serial, self.log()[-3000:]), pytrace=False)
 
 
 def knot_head(host, port, workdir, logfile):
