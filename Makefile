@@ -85,6 +85,7 @@ include httpsd/module.mk
 include tests/unit/module.mk
 include tests/system/module.mk
 include tests/fuzz/module.mk
+include tests/lint/module.mk
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -111,7 +112,7 @@ test:
 	$(Q)$(MAKE) --no-print-directory all unit-bins fuzz-replay-bins
 	$(Q)$(MAKE) --no-print-directory check
 
-check: unit fuzz-replay system
+check: unit fuzz-replay layers system
 
 system: all
 	$(PYTHON) -m pytest -q tests/system
