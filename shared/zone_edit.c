@@ -67,5 +67,10 @@ int zone_edit_run(struct store *st, const struct zone_edit *e, struct diag *d,
 			diag_truncate(d, n, errors, warnings);
 		rc = store_grow(st);
 	}
+	if (rc != 0 && rc != LS_ENOCHANGE) {
+		/* A refused edit must not hold the writer lock until the caller frees the result. */
+		zone_txn_free(res->zt);
+		res->zt = NULL;
+	}
 	return rc;
 }

@@ -40,7 +40,8 @@ struct zone_edit {
 /*
  * Runs e: 0 (res holds the diff), LS_ENOCHANGE (the zone is as it was; with
  * ZONE_TXN_MANAGED, the writer's own writes are committed), LS_ENOZONE, or fn's or the
- * commit's error (nothing written; messages in d, which may be NULL).
+ * commit's error (nothing written, the transaction ended, res->zt NULL; messages in d,
+ * which may be NULL).
  */
 int zone_edit_run(struct store *st, const struct zone_edit *e, struct diag *d,
                   struct zone_result *res);
