@@ -72,9 +72,13 @@ static int finish(struct ctl *c, const uint8_t *domain, int rc, struct zone_resu
 	}
 	/* Only the policy changed (no record): publish it for every zone. */
 	diag_print(&c->d, stderr);
-	if (!c->json)
+	int ec = EXIT_OK;
+	if (c->json)
+		ec = ctl_json_print(json_pack("{s:o,s:b,s:s}", "domain", ctl_json_string(name),
+		                              "changed", 1, "result", what));
+	else
 		printf("mta-sts %s: %s\n", name, what);
-	return c->no_publish ? EXIT_OK : ctl_publish(c, 0);
+	return c->no_publish || ec ? ec : ctl_publish(c, 0);
 }
 
 int cmd_mtasts_enable(struct ctl *c)
