@@ -202,16 +202,18 @@ static int show_history(const struct history_entry *e, void *arg)
 {
 	struct ctl_out *o = arg;
 	char when[32];
-	if (o->c->json)
-		ctl_out_item(o, json_pack("{s:I,s:o,s:I,s:I,s:I,s:I,s:o}", "seq", (json_int_t)e->seq,
-		                          "time", ctl_json_time(e->time),
-		                          "serial_old", (json_int_t)e->old_serial,
-		                          "serial", (json_int_t)e->new_serial,
-		                          "removed", (json_int_t)e->ndel, "added", (json_int_t)e->nadd,
-		                          "source", ctl_json_string(e->source)));
-	else
+	if (!o->c->json) {
 		printf("%s  serial %u -> %u  -%u +%u  %s\n", ctl_time(e->time, when, sizeof(when)),
 		       e->old_serial, e->new_serial, e->ndel, e->nadd, e->source);
+		ctl_out_item(o, NULL);      /* counted: no history is exit 3 */
+		return 0;
+	}
+	ctl_out_item(o, json_pack("{s:I,s:o,s:I,s:I,s:I,s:I,s:o}", "seq", (json_int_t)e->seq,
+	                          "time", ctl_json_time(e->time),
+	                          "serial_old", (json_int_t)e->old_serial,
+	                          "serial", (json_int_t)e->new_serial,
+	                          "removed", (json_int_t)e->ndel, "added", (json_int_t)e->nadd,
+	                          "source", ctl_json_string(e->source)));
 	return 0;
 }
 
