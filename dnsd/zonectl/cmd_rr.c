@@ -61,12 +61,8 @@ int cmd_rr_list(struct ctl *c)
 	ctl_out_put(&o, "zone", ctl_json_string(dname_format(zone, apex)));
 	ctl_out_list(&o, "records");
 	rc = zone_walk(&t, &z, c->nargs > 1 ? owner : NULL, type, show_rr, &o);
-	int ec = ctl_out_list_finish(&o);
-	store_abort(&t);
-	if (rc)
-		return ctl_fail(c, rc, "cannot list records");
-	if (ec)
-		return ec;
+	if ((rc = ctl_list_done(&o, &t, rc, "cannot list records")) != EXIT_OK)
+		return rc;
 	if (o.n == 0 && c->nargs > 1) {
 		if (!c->json)
 			fprintf(stderr, "zonectl: no records at %s%s%s\n", c->args[1],

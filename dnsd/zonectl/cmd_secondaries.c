@@ -65,9 +65,7 @@ int cmd_zone_secondaries(struct ctl *c)
 		ctl_out_put(&o, "zone", ctl_json_string(dname_format(zone, z.apex)));
 		ctl_out_list(&o, "secondaries");
 		rc = secondary_list(&t, z.id, show, &o);
-		int ec = ctl_out_list_finish(&o);
-		store_abort(&t);
-		return rc ? ctl_fail(c, rc, "cannot list secondaries") : ec;
+		return ctl_list_done(&o, &t, rc, "cannot list secondaries");
 	}
 	uint8_t apex[DNAME_MAX];
 	struct store_txn t;

@@ -108,9 +108,7 @@ int cmd_tsig_list(struct ctl *c)
 		return rc;
 	ctl_out_list_begin(&o, c, "keys");
 	rc = tsig_key_list(&t, show, &o);
-	int ec = ctl_out_list_finish(&o);
-	store_abort(&t);
-	return rc ? ctl_fail(c, rc, "cannot list the TSIG keys") : ec;
+	return ctl_list_done(&o, &t, rc, "cannot list the TSIG keys");
 }
 
 /* The first secondary that names the key, so deleting it is refused with a reason. */

@@ -56,9 +56,8 @@ int cmd_zone_list(struct ctl *c)
 			       (unsigned long long)zones[i].records,
 			       ctl_time(zones[i].modified, t2, sizeof(t2)));
 	}
-	store_abort(&t);
 	free(zones);
-	return ctl_out_list_finish(&o);
+	return ctl_list_done(&o, &t, 0, NULL);
 }
 
 static int import_file(struct ctl *c, const char *path, const uint8_t *origin, unsigned flags,
@@ -229,12 +228,8 @@ int cmd_zone_history(struct ctl *c)
 		return rc;
 	ctl_out_list_begin(&o, c, "history");
 	rc = history_list(&t, apex, show_history, &o);
-	int ec = ctl_out_list_finish(&o);
-	store_abort(&t);
-	if (rc)
-		return ctl_fail(c, rc, "cannot read the history");
-	if (ec)
-		return ec;
+	if ((rc = ctl_list_done(&o, &t, rc, "cannot read the history")) != EXIT_OK)
+		return rc;
 	if (o.n == 0) {
 		char zone[DNAME_STR_MAX];
 		if (!c->json)

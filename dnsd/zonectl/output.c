@@ -226,37 +226,50 @@ static int exit_code(int rc)
 	}
 }
 
-int ctl_fail(struct ctl *c, int rc, const char *fmt, ...)
+/* {"error"} or "zonectl: what"; with a reason, {"error","reason","messages"} or the
+ * messages and "zonectl: what: reason". */
+static void print_error(struct ctl *c, const char *reason, const char *fmt, va_list ap)
 {
 	char what[1024];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	diag_sort(&c->d);
-	if (c->json) {
+	if (reason == NULL && c->json) {
+		ctl_json_print(json_pack("{s:o}", "error", ctl_json_string(what)));
+	} else if (reason == NULL) {
+		fprintf(stderr, "zonectl: %s\n", what);
+	} else if (c->json) {
 		ctl_json_print(json_pack("{s:o,s:o,s:o}", "error", ctl_json_string(what),
-		                         "reason", ctl_json_string(ls_strerror(rc)),
+		                         "reason", ctl_json_string(reason),
 		                         "messages", ctl_json_diag(&c->d)));
 	} else {
 		diag_print(&c->d, stderr);
-		fprintf(stderr, "zonectl: %s: %s\n", what, ls_strerror(rc));
+		fprintf(stderr, "zonectl: %s: %s\n", what, reason);
 	}
+}
+
+int ctl_fail(struct ctl *c, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	diag_sort(&c->d);
+	va_start(ap, fmt);
+	print_error(c, ls_strerror(rc), fmt, ap);
+	va_end(ap);
 	return exit_code(rc);
 }
 
 int ctl_fail_msg(struct ctl *c, int code, const char *fmt, ...)
 {
-	char what[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	print_error(c, NULL, fmt, ap);
 	va_end(ap);
-	if (c->json)
-		ctl_json_print(json_pack("{s:o}", "error", ctl_json_string(what)));
-	else
-		fprintf(stderr, "zonectl: %s\n", what);
 	return code;
+}
+
+int ctl_list_done(struct ctl_out *o, struct store_txn *t, int rc, const char *what)
+{
+	int ec = ctl_out_list_finish(o);
+	store_abort(t);
+	return rc ? ctl_fail(o->c, rc, "%s", what) : ec;
 }
 
 /* One side of a diff: every record with --json, else the first DIFF_SHOW_MAX lines. */

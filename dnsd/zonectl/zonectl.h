@@ -115,6 +115,9 @@ int ctl_out_end(struct ctl_out *o);
 void ctl_out_list_begin(struct ctl_out *o, struct ctl *c, const char *key);
 /* Ends what ctl_out_list_begin() began: "]}". Returns as ctl_out_end(). */
 int ctl_out_list_finish(struct ctl_out *o);
+/* After a list read in t (rc: the walk's result): ends the output and the transaction.
+ * Returns the exit code; for rc, after ctl_fail(what). */
+int ctl_list_done(struct ctl_out *o, struct store_txn *t, int rc, const char *what);
 /* A domain name for messages: like dname_format() but without the trailing dot. */
 const char *ctl_domain(char out[DNAME_STR_MAX], const uint8_t *name);
 /* RFC 3339 UTC time into buf (at least 32 bytes), for text output. */
