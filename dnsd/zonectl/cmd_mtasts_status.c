@@ -96,11 +96,12 @@ static json_t *grace_json(const struct sts_domain *d)
 {
 	char name[DNAME_STR_MAX];
 	json_t *a = json_array();
-	for (unsigned i = 0; i < d->ngrace; i++)
-		json_array_append_new(a, json_pack("{s:o,s:o,s:I}",
-		                                   "name", ctl_json_string(ctl_domain(name, d->grace[i].name)),
+	for (unsigned i = 0; i < d->ngrace; i++) {
+		ctl_domain(name, d->grace[i].name);
+		json_array_append_new(a, json_pack("{s:o,s:o,s:I}", "name", ctl_json_string(name),
 		                                   "until", ctl_json_time(d->grace[i].until),
 		                                   "hold", (json_int_t)d->grace[i].hold));
+	}
 	return a;
 }
 

@@ -192,7 +192,8 @@ int cmd_zone_del(struct ctl *c)
 	if (rc)
 		return ctl_fail(c, rc, "zone %s not deleted", zone);
 	if (c->json)
-		return ctl_json_print(json_pack("{s:o,s:b}", "zone", ctl_json_string(zone), "deleted", 1));
+		return ctl_json_print(json_pack("{s:o,s:b}", "zone", ctl_json_string(zone),
+		                                "deleted", 1));
 	printf("zone %s deleted\n", zone);
 	return EXIT_OK;
 }
