@@ -19,25 +19,21 @@ static int demo_ca(struct ctl *c)
 	char err[512], path[4096];
 	bool created;
 	int rc = cert_demo_ca(c->state, &created, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "zonectl: demo CA: %s\n", err);
-		return exit_for(rc);
-	}
+	if (rc)
+		return ctl_fail_msg(c, exit_for(rc), "demo CA: %s", err);
 	snprintf(path, sizeof(path), "%s/%s/%s", c->state, CERT_CA_DIR, CERT_CA_FILE);
-	if (c->json) {
-		printf("{\"ca\":");
-		json_str(stdout, path);
-		printf(",\"created\":%s}\n", created ? "true" : "false");
-	} else {
-		printf("%s %s\n", created ? "created" : "kept the demo CA in", path);
-	}
+	if (c->json)
+		return ctl_json_print(json_pack("{s:o,s:b}", "ca", ctl_json_string(path),
+		                                "created", created));
+	printf("%s %s\n", created ? "created" : "kept the demo CA in", path);
 	return EXIT_OK;
 }
 
 static int issue(struct ctl *c)
 {
-	char err[512];
+	char err[512], what[CERT_HOST_MAX + 520];
 	int n = c->nargs - 1, rc = EXIT_OK;
+	struct ctl_out o;
 	if (n < 1) {
 		fprintf(stderr, "zonectl: cert issue needs a host name\n" CERT_USAGE);
 		return EXIT_USAGE;
@@ -54,56 +50,43 @@ static int issue(struct ctl *c)
 			rc = EXIT_USAGE;
 			goto out;
 		}
-	if (c->json)
-		printf("{\"issued\":[");
+	/* With --json a failure is the object's "error", after the hosts issued before it. */
+	ctl_out_list_begin(&o, c, "issued");
 	for (int i = 0; i < n && rc == EXIT_OK; i++) {
 		int irc = cert_issue(c->state, hosts[i], err, sizeof(err));
 		if (irc) {
-			fprintf(stderr, "zonectl: %s: %s\n", hosts[i], err);
+			snprintf(what, sizeof(what), "%s: %s", hosts[i], err);
+			fprintf(stderr, "zonectl: %s\n", what);
 			rc = exit_for(irc);
 		} else if (c->json) {
-			printf("%s", i ? "," : "");
-			json_str(stdout, hosts[i]);
+			ctl_out_item(&o, ctl_json_string(hosts[i]));
 		} else {
 			printf("issued %s/%s/%s/%s\n", c->state, CERT_DIR, hosts[i], CERT_CHAIN_FILE);
 		}
 	}
-	if (c->json)
-		printf("]}\n");
+	ctl_out_list_end(&o);
+	if (rc)
+		ctl_out_put(&o, "error", ctl_json_string(what));
+	if (ctl_out_end(&o) && rc == EXIT_OK)
+		rc = EXIT_STORE;
 out:
 	free(hosts);
 	return rc;
 }
 
-struct list_ctx {
-	struct ctl *c;
-	size_t n;
-};
-
 static int show(const struct cert_info *info, void *arg)
 {
-	struct list_ctx *l = arg;
-	struct ctl *c = l->c;
+	struct ctl_out *o = arg;
 	char when[32];
-	ctl_time(info->not_after, when, sizeof(when));
-	if (c->json) {
-		printf("%s{\"host\":", l->n++ ? "," : "");
-		json_str(stdout, info->host);
-		printf(",\"not_after\":");
-		if (info->not_after)
-			json_str(stdout, when);
-		else
-			printf("null");
-		printf(",\"issuer\":");
-		json_str(stdout, info->issuer);
-		printf(",\"error\":");
-		if (info->error)
-			json_str(stdout, info->error_text);
-		else
-			printf("null");
-		printf("}");
+	if (o->c->json) {
+		ctl_out_item(o, json_pack("{s:o,s:o,s:o,s:o}", "host", ctl_json_string(info->host),
+		                          "not_after", ctl_json_time(info->not_after),
+		                          "issuer", ctl_json_string(info->issuer),
+		                          "error", ctl_json_string(info->error ? info->error_text
+		                                                               : NULL)));
 		return 0;
 	}
+	ctl_time(info->not_after, when, sizeof(when));
 	printf("%-40s %-20s %s", info->host, info->not_after ? when : "-",
 	       *info->issuer ? info->issuer : "-");
 	if (info->error)
@@ -116,17 +99,15 @@ static int show(const struct cert_info *info, void *arg)
 
 static int list(struct ctl *c)
 {
-	struct list_ctx l = { c, 0 };
-	if (c->json)
-		printf("{\"certs\":[");
-	int rc = cert_list(c->state, show, &l);
-	if (c->json)
-		printf("]}\n");
+	struct ctl_out o;
+	ctl_out_list_begin(&o, c, "certs");
+	int rc = cert_list(c->state, show, &o);
+	int ec = ctl_out_list_finish(&o);
 	if (rc) {
 		fprintf(stderr, "zonectl: %s/%s: %s\n", c->state, CERT_DIR, ls_strerror(rc));
 		return EXIT_STORE;
 	}
-	return EXIT_OK;
+	return ec;
 }
 
 int cmd_cert(struct ctl *c)

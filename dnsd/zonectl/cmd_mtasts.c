@@ -8,6 +8,23 @@
 #include "shared/err.h"
 #include "shared/sts_ops.h"
 
+/* A repeatable option --NAME and its --no-NAME: the values given, none, or (neither given)
+ * unchanged. A usage error prints and returns EXIT_USAGE. */
+static int list_option(const char *name, const char *const *given, unsigned n, bool none,
+                       const char **out, size_t size, unsigned *nout, bool *set)
+{
+	if (n == 0 && !none)
+		return 0;
+	if (n && none) {
+		fprintf(stderr, "zonectl: --%s and --no-%s exclude each other\n", name, name);
+		return EXIT_USAGE;
+	}
+	memcpy(out, given, size);
+	*nout = n;
+	*set = true;
+	return 0;
+}
+
 /* The settings given as options; usage errors print and return EXIT_USAGE. */
 static int settings(struct ctl *c, struct sts_settings *s)
 {
@@ -30,30 +47,31 @@ static int settings(struct ctl *c, struct sts_settings *s)
 		s->max_age = (uint32_t)v;
 		s->max_age_set = true;
 	}
-	if (c->nmx_extra || c->no_mx_extra) {
-		if (c->nmx_extra && c->no_mx_extra) {
-			fprintf(stderr, "zonectl: --mx-extra and --no-mx-extra exclude each other\n");
-			return EXIT_USAGE;
-		}
-		memcpy(s->extra, c->mx_extra, sizeof(s->extra));
-		s->nextra = c->nmx_extra;
-		s->extra_set = true;
-	}
-	if (c->nrua || c->no_rua) {
-		if (c->nrua && c->no_rua) {
-			fprintf(stderr, "zonectl: --rua and --no-rua exclude each other\n");
-			return EXIT_USAGE;
-		}
-		memcpy(s->rua, c->rua, sizeof(s->rua));
-		s->nrua = c->nrua;
-		s->rua_set = true;
-	}
+	if (list_option("mx-extra", c->mx_extra, c->nmx_extra, c->no_mx_extra, s->extra,
+	                sizeof(s->extra), &s->nextra, &s->extra_set) ||
+	    list_option("rua", c->rua, c->nrua, c->no_rua, s->rua, sizeof(s->rua), &s->nrua,
+	                &s->rua_set))
+		return EXIT_USAGE;
 	return 0;
 }
 
+/* The command line of an mta-sts command: DOMAIN and the settings (s NULL: it takes none;
+ * need: at least one), then the store opened for writing. Returns 0 or the exit code. */
+static int start(struct ctl *c, uint8_t domain[DNAME_MAX], struct sts_settings *s, bool need)
+{
+	if (ctl_zone_name(c, c->args[0], domain) || (s && settings(c, s)))
+		return EXIT_USAGE;
+	if (need && !s->mode_set && !s->max_age_set && !s->extra_set && !s->rua_set) {
+		fprintf(stderr, "zonectl: nothing to set: give --mode, --max-age, --mx-extra, "
+		        "--no-mx-extra, --rua or --no-rua\n");
+		return EXIT_USAGE;
+	}
+	return ctl_open(c, true);
+}
+
 /* Shows an operation's commit (or that only the policy changed), then runs the publish step. */
-static int finish(struct ctl *c, const uint8_t *domain, int rc, struct zone_result *res,
-                  const char *what)
+static int show(struct ctl *c, const uint8_t *domain, int rc, struct zone_result *res,
+                const char *what)
 {
 	char name[DNAME_STR_MAX];
 	ctl_domain(name, domain);
@@ -72,9 +90,22 @@ static int finish(struct ctl *c, const uint8_t *domain, int rc, struct zone_resu
 	}
 	/* Only the policy changed (no record): publish it for every zone. */
 	diag_print(&c->d, stderr);
-	if (!c->json)
+	int ec = EXIT_OK;
+	if (c->json)
+		ec = ctl_json_print(json_pack("{s:o,s:b,s:s}", "domain", ctl_json_string(name),
+		                              "changed", 1, "result", what));
+	else
 		printf("mta-sts %s: %s\n", name, what);
-	return c->no_publish ? EXIT_OK : ctl_publish(c, 0);
+	return c->no_publish || ec ? ec : ctl_publish(c, 0);
+}
+
+/* show(), then frees res. */
+static int finish(struct ctl *c, const uint8_t *domain, int rc, struct zone_result *res,
+                  const char *what)
+{
+	int ec = show(c, domain, rc, res, what);
+	zone_result_free(res);
+	return ec;
 }
 
 int cmd_mtasts_enable(struct ctl *c)
@@ -82,10 +113,8 @@ int cmd_mtasts_enable(struct ctl *c)
 	uint8_t domain[DNAME_MAX];
 	struct sts_settings s;
 	struct zone_result res;
-	int rc;
-	if (ctl_zone_name(c, c->args[0], domain) || settings(c, &s))
-		return EXIT_USAGE;
-	if ((rc = ctl_open(c, true)) != 0)
+	int rc = start(c, domain, &s, false);
+	if (rc)
 		return rc;
 	struct sts_service svc = { c->cfg.sts_service_address, c->cfg.sts_service_cname,
 	                           c->cfg.sts_txt_ttl };
@@ -98,9 +127,7 @@ int cmd_mtasts_enable(struct ctl *c)
 		if (cert_demo_ensure(c->state, host, err, sizeof(err)) != 0)
 			fprintf(stderr, "zonectl: warning: no demo certificate for %s: %s\n", host, err);
 	}
-	rc = finish(c, domain, rc, &res, "enabled");
-	zone_result_free(&res);
-	return rc;
+	return finish(c, domain, rc, &res, "enabled");
 }
 
 int cmd_mtasts_set(struct ctl *c)
@@ -108,20 +135,11 @@ int cmd_mtasts_set(struct ctl *c)
 	uint8_t domain[DNAME_MAX];
 	struct sts_settings s;
 	struct zone_result res;
-	int rc;
-	if (ctl_zone_name(c, c->args[0], domain) || settings(c, &s))
-		return EXIT_USAGE;
-	if (!s.mode_set && !s.max_age_set && !s.extra_set && !s.rua_set) {
-		fprintf(stderr, "zonectl: nothing to set: give --mode, --max-age, --mx-extra, "
-		        "--no-mx-extra, --rua or --no-rua\n");
-		return EXIT_USAGE;
-	}
-	if ((rc = ctl_open(c, true)) != 0)
+	int rc = start(c, domain, &s, true);
+	if (rc)
 		return rc;
 	rc = sts_ops_set(c->st, domain, &s, &c->d, &res);
-	rc = finish(c, domain, rc, &res, "settings changed");
-	zone_result_free(&res);
-	return rc;
+	return finish(c, domain, rc, &res, "settings changed");
 }
 
 int cmd_mtasts_mode(struct ctl *c)
@@ -134,17 +152,13 @@ int cmd_mtasts_disable(struct ctl *c)
 {
 	uint8_t domain[DNAME_MAX];
 	struct zone_result res;
-	int rc;
-	if (ctl_zone_name(c, c->args[0], domain))
-		return EXIT_USAGE;
-	if ((rc = ctl_open(c, true)) != 0)
+	int rc = start(c, domain, NULL, false);
+	if (rc)
 		return rc;
 	if (c->now)
 		fprintf(stderr, "zonectl: warning: removing the MTA-STS records at once; senders that "
 		        "cached an enforce policy keep it until its max_age ends and may refuse to "
 		        "deliver to MX hosts it does not list (RFC 8461 8.3)\n");
 	rc = sts_ops_disable(c->st, domain, c->now, &c->d, &res);
-	rc = finish(c, domain, rc, &res, c->now ? "removed" : "removal started (mode none)");
-	zone_result_free(&res);
-	return rc;
+	return finish(c, domain, rc, &res, c->now ? "removed" : "removal started (mode none)");
 }

@@ -7,11 +7,9 @@
 #include "shared/sts_publish.h"
 
 struct status_ctx {
-	struct ctl *c;
+	struct ctl_out o;         /* o.n: domains shown */
 	struct store_txn *t;
 	uint32_t rotate_interval;
-	int64_t now;
-	unsigned shown;
 };
 
 static const char *state_text(const struct sts_domain *d)
@@ -73,53 +71,65 @@ static void show_text(struct status_ctx *x, const struct sts_domain *d, const ui
 	}
 }
 
-static void show_json(struct status_ctx *x, const struct sts_domain *d, const uint8_t *body,
-                      size_t blen)
+/* A list of strings as a JSON array. */
+static json_t *string_list(const char (*v)[STS_TEXT_MAX], unsigned n)
 {
-	char name[DNAME_STR_MAX], text[STS_BODY_MAX + 1];
-	printf("%s{\"domain\":", x->shown ? "," : "");
-	json_str(stdout, ctl_domain(name, d->domain));
-	printf(",\"state\":");
-	json_str(stdout, d->state == STS_REMOVED ? "removed" : d->state == STS_REMOVING ? "removing"
-	                 : d->version != d->published ? "waiting" : "published");
-	printf(",\"mode\":\"%s\",\"max_age\":%u,\"version\":%llu,\"published_version\":%llu,"
-	       "\"id\":", sts_mode_name(d->mode), d->max_age, (unsigned long long)d->version,
-	       (unsigned long long)d->published);
-	json_str(stdout, d->id);
-	printf(",\"published_time\":%lld,\"next_rotation\":%lld,\"reason\":",
-	       (long long)d->published_time,
-	       (long long)(d->published ? d->published_time + x->rotate_interval : 0));
-	json_str(stdout, d->reason);
-	printf(",\"tries\":%u,\"next_try\":%lld,\"endpoints\":[", d->tries, (long long)d->next_try);
-	for (unsigned i = 0; i < d->nfetch; i++) {
-		printf("%s{\"endpoint\":", i ? "," : "");
-		json_str(stdout, d->fetch[i].endpoint);
-		printf(",\"ok\":%s,\"time\":%lld,\"error\":", d->fetch[i].ok ? "true" : "false",
-		       (long long)d->fetch[i].time);
-		json_str(stdout, d->fetch[i].error);
-		printf("}");
-	}
-	printf("],\"grace\":[");
+	json_t *a = json_array();
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(a, ctl_json_string(v[i]));
+	return a;
+}
+
+static json_t *endpoints_json(const struct sts_domain *d)
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; i < d->nfetch; i++)
+		json_array_append_new(a, json_pack("{s:o,s:b,s:o,s:o}",
+		                                   "endpoint", ctl_json_string(d->fetch[i].endpoint),
+		                                   "ok", d->fetch[i].ok,
+		                                   "time", ctl_json_time(d->fetch[i].time),
+		                                   "error", ctl_json_string(d->fetch[i].error)));
+	return a;
+}
+
+static json_t *grace_json(const struct sts_domain *d)
+{
+	char name[DNAME_STR_MAX];
+	json_t *a = json_array();
 	for (unsigned i = 0; i < d->ngrace; i++) {
-		printf("%s{\"name\":", i ? "," : "");
-		json_str(stdout, ctl_domain(name, d->grace[i].name));
-		printf(",\"until\":%lld,\"hold\":%u}", (long long)d->grace[i].until, d->grace[i].hold);
+		ctl_domain(name, d->grace[i].name);
+		json_array_append_new(a, json_pack("{s:o,s:o,s:I}", "name", ctl_json_string(name),
+		                                   "until", ctl_json_time(d->grace[i].until),
+		                                   "hold", (json_int_t)d->grace[i].hold));
 	}
-	printf("],\"mx_extra\":[");
-	for (unsigned i = 0; i < d->nextra; i++) {
-		printf("%s", i ? "," : "");
-		json_str(stdout, d->extra[i]);
-	}
-	printf("],\"rua\":[");
-	for (unsigned i = 0; i < d->nrua; i++) {
-		printf("%s", i ? "," : "");
-		json_str(stdout, d->rua[i]);
-	}
-	printf("],\"policy\":");
-	memcpy(text, body ? (const char *)body : "", body ? blen : 0);
-	text[body ? blen : 0] = 0;
-	json_str(stdout, text);
-	printf("}");
+	return a;
+}
+
+/* Times are RFC 3339 or null: never published, nothing waiting. */
+static json_t *show_json(struct status_ctx *x, const struct sts_domain *d, const uint8_t *body,
+                         size_t blen)
+{
+	char name[DNAME_STR_MAX];
+	const char *state = d->state == STS_REMOVED ? "removed" : d->state == STS_REMOVING
+	                    ? "removing" : d->version != d->published ? "waiting" : "published";
+	json_t *o = json_pack("{s:o,s:s,s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:I,s:o}",
+	                      "domain", ctl_json_string(ctl_domain(name, d->domain)),
+	                      "state", state, "mode", sts_mode_name(d->mode),
+	                      "max_age", (json_int_t)d->max_age, "version", (json_int_t)d->version,
+	                      "published_version", (json_int_t)d->published,
+	                      "id", ctl_json_string(d->id),
+	                      "published_time", ctl_json_time(d->published_time),
+	                      "next_rotation", ctl_json_time(d->published ? d->published_time +
+	                                                     x->rotate_interval : 0),
+	                      "reason", ctl_json_string(d->reason), "tries", (json_int_t)d->tries,
+	                      "next_try", ctl_json_time(d->next_try));
+	json_object_set_new(o, "endpoints", endpoints_json(d));
+	json_object_set_new(o, "grace", grace_json(d));
+	json_object_set_new(o, "mx_extra", string_list(d->extra, d->nextra));
+	json_object_set_new(o, "rua", string_list(d->rua, d->nrua));
+	json_object_set_new(o, "policy", ctl_json_stringn(body ? (const char *)body : "",
+	                                                  body ? blen : 0));
+	return o;
 }
 
 static int show(const struct sts_domain *d, void *arg)
@@ -129,11 +139,12 @@ static int show(const struct sts_domain *d, void *arg)
 	size_t blen = 0;
 	if (sts_record_body(x->t, d->domain, &body, &blen, NULL) != 0)
 		body = NULL;
-	if (x->c->json)
-		show_json(x, d, body, blen);
-	else
+	if (x->o.c->json) {
+		ctl_out_item(&x->o, show_json(x, d, body, blen));
+	} else {
 		show_text(x, d, body, blen);
-	x->shown++;
+		ctl_out_item(&x->o, NULL);
+	}
 	return 0;
 }
 
@@ -143,30 +154,29 @@ int cmd_mtasts_status(struct ctl *c)
 	char name[DNAME_STR_MAX];
 	struct store_txn t;
 	struct sts_domain *d = NULL;
-	struct status_ctx x = { c, &t, c->cfg.sts_rotate_interval, (int64_t)time(NULL), 0 };
-	int rc;
+	struct status_ctx x = { .t = &t, .rotate_interval = c->cfg.sts_rotate_interval };
+	int rc, ec = EXIT_OK;
 	if (c->nargs && ctl_zone_name(c, c->args[0], domain))
 		return EXIT_USAGE;
 	if ((rc = ctl_read(c, &t)) != 0)
 		return rc;
-	if (c->json)
-		printf("{\"domains\":[");
-	if (c->nargs == 0) {
-		rc = sts_record_each(&t, show, &x);
-	} else if ((d = malloc(sizeof(*d))) == NULL) {
+	/* One domain is read before anything is printed, so its absence is the only output. */
+	if (c->nargs && (d = malloc(sizeof(*d))) == NULL)
 		rc = LS_ESTORE;
-	} else if ((rc = sts_record_get(&t, domain, d)) == 0) {
-		rc = show(d, &x);
+	else if (c->nargs)
+		rc = sts_record_get(&t, domain, d);
+	if (rc == 0) {
+		ctl_out_list_begin(&x.o, c, "domains");
+		rc = d ? show(d, &x) : sts_record_each(&t, show, &x);
+		ec = ctl_out_list_finish(&x.o);
 	}
-	if (c->json)
-		printf("]}\n");
 	store_abort(&t);
 	free(d);
 	if (rc == LS_ENOTFOUND)
 		return ctl_fail(c, rc, "MTA-STS was never enabled for %s", ctl_domain(name, domain));
 	if (rc)
 		return ctl_fail(c, rc, "cannot read the MTA-STS state");
-	if (c->nargs == 0 && x.shown == 0 && !c->json)
+	if (c->nargs == 0 && x.o.n == 0 && !c->json)
 		printf("no domain has MTA-STS (enable it: zonectl mta-sts enable DOMAIN)\n");
-	return EXIT_OK;
+	return ec;
 }

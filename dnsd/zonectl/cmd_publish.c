@@ -1,4 +1,5 @@
 /* zonectl's runs of the MTA-STS publish step: after a commit, and `zonectl mta-sts publish`. */
+#include <errno.h>
 #include <stdio.h>
 #include <time.h>
 #include "dnsd/zonectl/zonectl.h"
@@ -17,12 +18,26 @@ static const char *outcome_text(const struct sts_outcome_info *o)
 	}
 }
 
+/* Where outcomes go: a line each (on stderr beside --json), and for `mta-sts publish --json`
+ * into a list too, printed once the step is done (a failure prints only the error). */
+struct report_ctx {
+	struct ctl *c;
+	json_t *list;       /* NULL: lines only */
+};
+
 static void report(const struct sts_outcome_info *o, void *arg)
 {
-	struct ctl *c = arg;
+	struct report_ctx *r = arg;
 	char name[DNAME_STR_MAX];
-	FILE *out = c->json ? stderr : stdout;
+	FILE *out = r->c->json ? stderr : stdout;
 	ctl_domain(name, o->domain);
+	if (r->list)
+		json_array_append_new(r->list, json_pack("{s:o,s:s,s:I,s:o,s:I,s:I,s:o}",
+		                      "domain", ctl_json_string(name), "outcome", outcome_text(o),
+		                      "version", (json_int_t)o->version, "id", ctl_json_string(o->id),
+		                      "serial_old", (json_int_t)o->old_serial,
+		                      "serial", (json_int_t)o->new_serial,
+		                      "reason", ctl_json_string(o->reason)));
 	switch (o->outcome) {
 	case STS_PUBLISHED:
 		fprintf(out, "mta-sts %s: policy version %llu served by every endpoint; id %s %s, "
@@ -46,10 +61,11 @@ static void report(const struct sts_outcome_info *o, void *arg)
 int ctl_publish(struct ctl *c, uint32_t zone_id)
 {
 	struct sts_publisher p;
+	struct report_ctx r = { c, NULL };
 	char err[256];
 	int rc = sts_publish_init(&p, &c->cfg, err, sizeof(err));
 	if (rc == 0)
-		rc = sts_publish_due(&p, c->st, zone_id, (int64_t)time(NULL), true, report, c);
+		rc = sts_publish_due(&p, c->st, zone_id, (int64_t)time(NULL), true, report, &r);
 	else
 		fprintf(stderr, "zonectl: mta-sts: cannot publish: %s\n", err);
 	sts_publish_free(&p);
@@ -63,6 +79,7 @@ int cmd_mtasts_publish(struct ctl *c)
 	uint8_t domain[DNAME_MAX];
 	struct sts_publisher p;
 	struct sts_outcome_info o;
+	struct report_ctx r = { c, NULL };
 	char err[256];
 	int rc;
 	if (c->nargs && ctl_zone_name(c, c->args[0], domain))
@@ -70,22 +87,28 @@ int cmd_mtasts_publish(struct ctl *c)
 	if ((rc = ctl_open(c, true)) != 0)
 		return rc;
 	if (sts_publish_init(&p, &c->cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "zonectl: mta-sts: cannot publish: %s\n", err);
 		sts_publish_free(&p);
-		return EXIT_INPUT;
+		return ctl_fail_msg(c, EXIT_INPUT, "mta-sts: cannot publish: %s", err);
 	}
+	if (c->json && (r.list = json_array()) == NULL)
+		rc = -ENOMEM;
 	int64_t now = (int64_t)time(NULL);
-	if (c->nargs == 0) {
-		rc = sts_publish_due(&p, c->st, 0, now, true, report, c);
-	} else {
+	if (rc == 0 && c->nargs == 0) {
+		rc = sts_publish_due(&p, c->st, 0, now, true, report, &r);
+	} else if (rc == 0) {
 		rc = sts_publish_domain(&p, c->st, domain, now, true, &o);
 		if (rc == 0)
-			report(&o, c);
+			report(&o, &r);
 	}
 	sts_publish_free(&p);
-	if (rc)
+	if (rc) {
+		json_decref(r.list);
 		return ctl_fail(c, rc, "mta-sts publish step");
-	return c->nargs && o.outcome == STS_WAITING ? EXIT_CONFLICT : EXIT_OK;
+	}
+	int ec = c->nargs && o.outcome == STS_WAITING ? EXIT_CONFLICT : EXIT_OK;
+	if (c->json && ctl_json_print(json_pack("{s:o}", "domains", r.list)) != EXIT_OK)
+		return EXIT_STORE;
+	return ec;
 }
 
 int ctl_publish_after(struct ctl *c, int ec, int rc, const struct zone_result *res)

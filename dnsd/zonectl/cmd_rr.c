@@ -8,18 +8,13 @@
 #include "shared/rrtext.h"
 #include "shared/zone_walk.h"
 
-struct list_ctx {
-	struct ctl *c;
-	size_t n;
-};
-
 static int show_rr(const struct rr *rr, void *arg)
 {
-	struct list_ctx *l = arg;
+	struct ctl_out *o = arg;
 	char *s = rr_format(rr);
 	if (s == NULL)
 		return LS_ESTORE;
-	if (l->c->json) {
+	if (o->c->json) {
 		/* ldns prints owner, TTL, class, type and data separated by tabs. */
 		char *f[4], *p = s;
 		for (int i = 0; i < 4; i++) {
@@ -30,18 +25,14 @@ static int show_rr(const struct rr *rr, void *arg)
 			else
 				*p++ = 0;
 		}
-		printf("%s{\"name\":", l->n ? "," : "");
-		json_str(stdout, f[0]);
-		printf(",\"ttl\":%u,\"class\":\"IN\",\"type\":", rr->ttl);
-		json_str(stdout, f[3]);
-		printf(",\"data\":");
-		json_str(stdout, p);
-		printf("}");
+		ctl_out_item(o, json_pack("{s:o,s:I,s:s,s:o,s:o}", "name", ctl_json_string(f[0]),
+		                          "ttl", (json_int_t)rr->ttl, "class", "IN",
+		                          "type", ctl_json_string(f[3]), "data", ctl_json_string(p)));
 	} else {
 		printf("%s\n", s);
+		ctl_out_item(o, NULL);
 	}
 	free(s);
-	l->n++;
 	return 0;
 }
 
@@ -51,7 +42,7 @@ int cmd_rr_list(struct ctl *c)
 	char zone[DNAME_STR_MAX];
 	struct store_txn t;
 	struct zone_info z;
-	struct list_ctx l = { c, 0 };
+	struct ctl_out o;
 	uint16_t type = 0;
 	if (ctl_zone_name(c, c->args[0], apex))
 		return EXIT_USAGE;
@@ -66,15 +57,13 @@ int cmd_rr_list(struct ctl *c)
 	int rc = ctl_read_zone(c, &t, &z);
 	if (rc)
 		return rc;
-	if (c->json)
-		printf("{\"zone\":\"%s\",\"records\":[", dname_format(zone, apex));
-	rc = zone_walk(&t, &z, c->nargs > 1 ? owner : NULL, type, show_rr, &l);
-	if (c->json)
-		printf("]}\n");
-	store_abort(&t);
-	if (rc)
-		return ctl_fail(c, rc, "cannot list records");
-	if (l.n == 0 && c->nargs > 1) {
+	ctl_out_begin(&o, c);
+	ctl_out_put(&o, "zone", ctl_json_string(dname_format(zone, apex)));
+	ctl_out_list(&o, "records");
+	rc = zone_walk(&t, &z, c->nargs > 1 ? owner : NULL, type, show_rr, &o);
+	if ((rc = ctl_list_done(&o, &t, rc, "cannot list records")) != EXIT_OK)
+		return rc;
+	if (o.n == 0 && c->nargs > 1) {
 		if (!c->json)
 			fprintf(stderr, "zonectl: no records at %s%s%s\n", c->args[1],
 			        type ? " of type " : "", type ? c->args[2] : "");

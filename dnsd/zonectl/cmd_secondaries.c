@@ -5,29 +5,24 @@
 #include "shared/secondary.h"
 #include "shared/tsig_key.h"
 
-struct list_ctx {
-	struct ctl *c;
-	size_t n;
-};
+/* {"address","key"}: key null when none. */
+static json_t *secondary_json(const struct secondary *s)
+{
+	char text[SECONDARY_TEXT_MAX + 8];
+	return json_pack("{s:o,s:o}", "address",
+	                 ctl_json_string(secondary_format(s, text, sizeof(text))),
+	                 "key", ctl_json_string(*s->key ? s->key : NULL));
+}
 
 static int show(const struct secondary *s, void *arg)
 {
-	struct list_ctx *l = arg;
+	struct ctl_out *o = arg;
 	char text[SECONDARY_TEXT_MAX + 8];
-	secondary_format(s, text, sizeof(text));
-	if (l->c->json) {
-		printf("%s{\"address\":", l->n ? "," : "");
-		json_str(stdout, text);
-		printf(",\"key\":");
-		if (*s->key)
-			json_str(stdout, s->key);
-		else
-			printf("null");
-		printf("}");
-	} else {
-		printf("%s%s%s\n", text, *s->key ? " key " : "", s->key);
-	}
-	l->n++;
+	if (o->c->json)
+		ctl_out_item(o, secondary_json(s));
+	else
+		printf("%s%s%s\n", secondary_format(s, text, sizeof(text)), *s->key ? " key " : "",
+		       s->key);
 	return 0;
 }
 
@@ -62,17 +57,15 @@ int cmd_zone_secondaries(struct ctl *c)
 	if (list) {
 		struct store_txn t;
 		struct zone_info z;
-		struct list_ctx l = { c, 0 };
+		struct ctl_out o;
 		int rc = ctl_read_zone(c, &t, &z);
 		if (rc)
 			return rc;
-		if (c->json)
-			printf("{\"zone\":\"%s\",\"secondaries\":[", dname_format(zone, z.apex));
-		rc = secondary_list(&t, z.id, show, &l);
-		if (c->json)
-			printf("]}\n");
-		store_abort(&t);
-		return rc ? ctl_fail(c, rc, "cannot list secondaries") : EXIT_OK;
+		ctl_out_begin(&o, c);
+		ctl_out_put(&o, "zone", ctl_json_string(dname_format(zone, z.apex)));
+		ctl_out_list(&o, "secondaries");
+		rc = secondary_list(&t, z.id, show, &o);
+		return ctl_list_done(&o, &t, rc, "cannot list secondaries");
 	}
 	uint8_t apex[DNAME_MAX];
 	struct store_txn t;
@@ -94,9 +87,8 @@ int cmd_zone_secondaries(struct ctl *c)
 			store_abort(&t);
 			if (krc != LS_ENOTFOUND)
 				return ctl_fail(c, krc, "cannot read the store");
-			fprintf(stderr, "zonectl: no TSIG key %s (make it with `zonectl tsig add %s`)\n",
-			        s.key, s.key);
-			return EXIT_NOTFOUND;
+			return ctl_fail_msg(c, EXIT_NOTFOUND, "no TSIG key %s (make it with `zonectl "
+			                    "tsig add %s`)", s.key, s.key);
 		}
 	}
 	if (rc == 0 && add)
@@ -107,6 +99,13 @@ int cmd_zone_secondaries(struct ctl *c)
 	char text[SECONDARY_TEXT_MAX + 8];
 	if (rc)
 		return ctl_fail(c, rc, "zone %s: secondary %s", zone, c->args[2]);
+	if (c->json) {
+		json_t *o = json_pack("{s:o}", "zone", ctl_json_string(zone)), *sj = secondary_json(&s);
+		json_object_update(o, sj);
+		json_decref(sj);
+		json_object_set_new(o, add ? "added" : "deleted", json_true());
+		return ctl_json_print(o);
+	}
 	printf("zone %s: secondary %s %s\n", zone, secondary_format(&s, text, sizeof(text)),
 	       add ? "added: it may transfer the zone" : "deleted");
 	return EXIT_OK;

@@ -1,5 +1,4 @@
 /* zonectl tsig add|list|del: the TSIG keys secondaries sign transfers with. */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <mbedtls/platform_util.h>
@@ -7,27 +6,6 @@
 #include "shared/err.h"
 #include "shared/secondary.h"
 #include "shared/tsig_key.h"
-
-/* An error of the command's own (not a store error): one line, or {"error":...}. */
-static int key_fail(struct ctl *c, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int key_fail(struct ctl *c, int code, const char *fmt, ...)
-{
-	char what[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	if (c->json) {
-		printf("{\"error\":");
-		json_str(stdout, what);
-		printf("}\n");
-	} else {
-		fprintf(stderr, "zonectl: %s\n", what);
-	}
-	return code;
-}
 
 static int parse_name(struct ctl *c, uint8_t name[DNAME_MAX])
 {
@@ -40,17 +18,16 @@ static int parse_name(struct ctl *c, uint8_t name[DNAME_MAX])
 	return 0;
 }
 
-/* The new key in the formats of nsd.conf and knot.conf, ready to paste. */
-static void print_key(struct ctl *c, const struct tsig_key *k, const char *secret)
+/* The new key in the formats of nsd.conf and knot.conf, ready to paste. Returns the exit code. */
+static int print_key(struct ctl *c, const struct tsig_key *k, const char *secret)
 {
 	char name[TSIG_KEY_TEXT_MAX];
 	const char *alg = tsig_alg_name(k->alg);
 	tsig_key_name_text(k->name, name, sizeof(name));
 	if (c->json) {
-		printf("{\"name\":");
-		json_str(stdout, name);
-		printf(",\"algorithm\":\"%s\",\"secret\":\"%s\"}\n", alg, secret);
-		return;
+		/* jansson's copy of the secret is freed without wiping, like stdout's buffer. */
+		return ctl_json_print(json_pack("{s:o,s:s,s:s}", "name", ctl_json_string(name),
+		                                "algorithm", alg, "secret", secret));
 	}
 	printf("TSIG key %s added (%s). The secret is shown this once: put it in the\n"
 	       "secondary's configuration now (zonectl cannot show it again).\n\n", name, alg);
@@ -58,6 +35,7 @@ static void print_key(struct ctl *c, const struct tsig_key *k, const char *secre
 	       name, alg, secret);
 	printf("# Knot DNS (knot.conf)\nkey:\n  - id: %s\n    algorithm: %s\n    secret: %s\n",
 	       name, alg, secret);
+	return EXIT_OK;
 }
 
 int cmd_tsig_add(struct ctl *c)
@@ -87,7 +65,7 @@ int cmd_tsig_add(struct ctl *c)
 	tsig_key_wipe(&old);
 	if (rc == 0) {
 		store_abort(&t);
-		rc = key_fail(c, EXIT_CONFLICT, "TSIG key %s exists already (delete it first to "
+		rc = ctl_fail_msg(c, EXIT_CONFLICT, "TSIG key %s exists already (delete it first to "
 		              "make a new secret)", c->args[0]);
 		goto out;
 	}
@@ -101,49 +79,36 @@ int cmd_tsig_add(struct ctl *c)
 		rc = ctl_fail(c, rc, "TSIG key %s", c->args[0]);
 		goto out;
 	}
-	print_key(c, &k, secret);
+	rc = print_key(c, &k, secret);
 	mbedtls_platform_zeroize(secret, sizeof(secret));
-	rc = EXIT_OK;
 out:
 	tsig_key_wipe(&k);
 	return rc;
 }
 
-struct list_ctx {
-	struct ctl *c;
-	size_t n;
-};
-
 static int show(const struct tsig_key *k, void *arg)
 {
-	struct list_ctx *l = arg;
+	struct ctl_out *o = arg;
 	char name[TSIG_KEY_TEXT_MAX];
 	tsig_key_name_text(k->name, name, sizeof(name));
-	if (l->c->json) {
-		printf("%s{\"name\":", l->n ? "," : "");
-		json_str(stdout, name);
-		printf(",\"algorithm\":\"%s\"}", tsig_alg_name(k->alg));
-	} else {
+	if (o->c->json)
+		ctl_out_item(o, json_pack("{s:o,s:s}", "name", ctl_json_string(name),
+		                          "algorithm", tsig_alg_name(k->alg)));
+	else
 		printf("%s %s\n", name, tsig_alg_name(k->alg));
-	}
-	l->n++;
 	return 0;
 }
 
 int cmd_tsig_list(struct ctl *c)
 {
 	struct store_txn t;
-	struct list_ctx l = { c, 0 };
+	struct ctl_out o;
 	int rc = ctl_read(c, &t);
 	if (rc)
 		return rc;
-	if (c->json)
-		printf("{\"keys\":[");
-	rc = tsig_key_list(&t, show, &l);
-	if (c->json)
-		printf("]}\n");
-	store_abort(&t);
-	return rc ? ctl_fail(c, rc, "cannot list the TSIG keys") : EXIT_OK;
+	ctl_out_list_begin(&o, c, "keys");
+	rc = tsig_key_list(&t, show, &o);
+	return ctl_list_done(&o, &t, rc, "cannot list the TSIG keys");
 }
 
 /* The first secondary that names the key, so deleting it is refused with a reason. */
@@ -192,7 +157,7 @@ int cmd_tsig_del(struct ctl *c)
 			free(zones);
 		}
 		store_abort(&t);
-		return key_fail(c, EXIT_CONFLICT, "TSIG key %s is in use by %zu secondar%s (zone %s: "
+		return ctl_fail_msg(c, EXIT_CONFLICT, "TSIG key %s is in use by %zu secondar%s (zone %s: "
 		                "%s); delete %s first (zonectl zone secondaries DOMAIN del ADDR)",
 		                c->args[0], u.n, u.n == 1 ? "y" : "ies", zone,
 		                secondary_format(&u.s, addr, sizeof(addr)), u.n == 1 ? "it" : "them");
@@ -200,15 +165,11 @@ int cmd_tsig_del(struct ctl *c)
 	rc = tsig_key_del(&t, name);
 	rc = rc ? (store_abort(&t), rc) : store_commit(&t);
 	if (rc == LS_ENOTFOUND)
-		return key_fail(c, EXIT_NOTFOUND, "no TSIG key %s", c->args[0]);
+		return ctl_fail_msg(c, EXIT_NOTFOUND, "no TSIG key %s", c->args[0]);
 	if (rc)
 		return ctl_fail(c, rc, "TSIG key %s", c->args[0]);
-	if (c->json) {
-		printf("{\"deleted\":");
-		json_str(stdout, c->args[0]);
-		printf("}\n");
-	} else {
-		printf("TSIG key %s deleted\n", c->args[0]);
-	}
+	if (c->json)
+		return ctl_json_print(json_pack("{s:o}", "deleted", ctl_json_string(c->args[0])));
+	printf("TSIG key %s deleted\n", c->args[0]);
 	return EXIT_OK;
 }

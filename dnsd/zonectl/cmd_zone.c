@@ -12,19 +12,11 @@
 
 int cmd_check_config(struct ctl *c)
 {
-	if (c->json) {
-		printf("{\"ok\":true,\"path\":");
-		if (c->cfg.path)
-			json_str(stdout, c->cfg.path);
-		else
-			fputs("null", stdout);
-		printf(",\"state_dir\":");
-		json_str(stdout, c->state);
-		printf(",\"messages\":");
-		json_diag(stdout, &c->d);
-		printf("}\n");
-		return EXIT_OK;
-	}
+	if (c->json)
+		return ctl_json_print(json_pack("{s:b,s:o,s:o,s:o}", "ok", 1,
+		                                "path", ctl_json_string(c->cfg.path),
+		                                "state_dir", ctl_json_string(c->state),
+		                                "messages", ctl_json_diag(&c->d)));
 	/* stdout is a configuration file of its own; the verdict goes to stderr. */
 	printf("# %s\n", c->cfg.path ? c->cfg.path : "no configuration file: built-in defaults");
 	config_print(&c->cfg, stdout);
@@ -37,8 +29,9 @@ int cmd_zone_list(struct ctl *c)
 {
 	struct store_txn t;
 	struct zone_info *zones = NULL;
+	struct ctl_out o;
 	size_t n = 0;
-	char name[DNAME_STR_MAX], t1[32], t2[32];
+	char name[DNAME_STR_MAX], t2[32];
 	int rc = ctl_read(c, &t);
 	if (rc)
 		return rc;
@@ -46,30 +39,25 @@ int cmd_zone_list(struct ctl *c)
 		store_abort(&t);
 		return ctl_fail(c, rc, "cannot list zones");
 	}
-	if (c->json)
-		printf("{\"zones\":[");
+	ctl_out_list_begin(&o, c, "zones");
 	for (size_t i = 0; i < n; i++) {
 		uint32_t serial = 0;
 		zone_serial(&t, &zones[i], &serial);
 		dname_format(name, zones[i].apex);
-		if (c->json) {
-			printf("%s{\"name\":", i ? "," : "");
-			json_str(stdout, name);
-			printf(",\"serial\":%u,\"records\":%llu,\"serial_policy\":\"%s\",\"created\":\"%s\","
-			       "\"modified\":\"%s\"}", serial, (unsigned long long)zones[i].records,
-			       serial_policy_name(zones[i].policy), ctl_time(zones[i].created, t1, sizeof(t1)),
-			       ctl_time(zones[i].modified, t2, sizeof(t2)));
-		} else {
+		if (c->json)
+			ctl_out_item(&o, json_pack("{s:o,s:I,s:I,s:s,s:o,s:o}", "name",
+			                           ctl_json_string(name), "serial", (json_int_t)serial,
+			                           "records", (json_int_t)zones[i].records,
+			                           "serial_policy", serial_policy_name(zones[i].policy),
+			                           "created", ctl_json_time(zones[i].created),
+			                           "modified", ctl_json_time(zones[i].modified)));
+		else
 			printf("%-30s serial %-10u %8llu records  modified %s\n", name, serial,
 			       (unsigned long long)zones[i].records,
 			       ctl_time(zones[i].modified, t2, sizeof(t2)));
-		}
 	}
-	if (c->json)
-		printf("]}\n");
-	store_abort(&t);
 	free(zones);
-	return EXIT_OK;
+	return ctl_list_done(&o, &t, 0, NULL);
 }
 
 static int import_file(struct ctl *c, const char *path, const uint8_t *origin, unsigned flags,
@@ -203,37 +191,29 @@ int cmd_zone_del(struct ctl *c)
 	dname_format(zone, apex);
 	if (rc)
 		return ctl_fail(c, rc, "zone %s not deleted", zone);
-	if (c->json) {
-		printf("{\"zone\":");
-		json_str(stdout, zone);
-		printf(",\"deleted\":true}\n");
-	} else {
-		printf("zone %s deleted\n", zone);
-	}
+	if (c->json)
+		return ctl_json_print(json_pack("{s:o,s:b}", "zone", ctl_json_string(zone),
+		                                "deleted", 1));
+	printf("zone %s deleted\n", zone);
 	return EXIT_OK;
 }
 
-struct history_ctx {
-	struct ctl *c;
-	size_t n;
-};
-
 static int show_history(const struct history_entry *e, void *arg)
 {
-	struct history_ctx *h = arg;
+	struct ctl_out *o = arg;
 	char when[32];
-	ctl_time(e->time, when, sizeof(when));
-	if (h->c->json) {
-		printf("%s{\"seq\":%llu,\"time\":\"%s\",\"serial_old\":%u,\"serial\":%u,"
-		       "\"removed\":%u,\"added\":%u,\"source\":", h->n ? "," : "",
-		       (unsigned long long)e->seq, when, e->old_serial, e->new_serial, e->ndel, e->nadd);
-		json_str(stdout, e->source);
-		printf("}");
-	} else {
-		printf("%s  serial %u -> %u  -%u +%u  %s\n", when, e->old_serial, e->new_serial,
-		       e->ndel, e->nadd, e->source);
+	if (!o->c->json) {
+		printf("%s  serial %u -> %u  -%u +%u  %s\n", ctl_time(e->time, when, sizeof(when)),
+		       e->old_serial, e->new_serial, e->ndel, e->nadd, e->source);
+		ctl_out_item(o, NULL);      /* counted: no history is exit 3 */
+		return 0;
 	}
-	h->n++;
+	ctl_out_item(o, json_pack("{s:I,s:o,s:I,s:I,s:I,s:I,s:o}", "seq", (json_int_t)e->seq,
+	                          "time", ctl_json_time(e->time),
+	                          "serial_old", (json_int_t)e->old_serial,
+	                          "serial", (json_int_t)e->new_serial,
+	                          "removed", (json_int_t)e->ndel, "added", (json_int_t)e->nadd,
+	                          "source", ctl_json_string(e->source)));
 	return 0;
 }
 
@@ -241,21 +221,17 @@ int cmd_zone_history(struct ctl *c)
 {
 	uint8_t apex[DNAME_MAX];
 	struct store_txn t;
-	struct history_ctx h = { c, 0 };
+	struct ctl_out o;
 	if (ctl_zone_name(c, c->args[0], apex))
 		return EXIT_USAGE;
 	int rc = ctl_read(c, &t);
 	if (rc)
 		return rc;
-	if (c->json)
-		printf("{\"history\":[");
-	rc = history_list(&t, apex, show_history, &h);
-	if (c->json)
-		printf("]}\n");
-	store_abort(&t);
-	if (rc)
-		return ctl_fail(c, rc, "cannot read the history");
-	if (h.n == 0) {
+	ctl_out_list_begin(&o, c, "history");
+	rc = history_list(&t, apex, show_history, &o);
+	if ((rc = ctl_list_done(&o, &t, rc, "cannot read the history")) != EXIT_OK)
+		return rc;
+	if (o.n == 0) {
 		char zone[DNAME_STR_MAX];
 		if (!c->json)
 			fprintf(stderr, "zonectl: no history for zone %s\n", dname_format(zone, apex));

@@ -85,7 +85,9 @@ const struct command zonectl_commands[] = {
 	  "Per domain: the state (published, waiting, removing), mode and max_age, the newest\n"
 	  "policy version and its text, the id and the version it stands for, the next\n"
 	  "rotation, why a publish waits and when it is tried next, the last fetch from each\n"
-	  "endpoint, and MX names in their grace period. --json for machines.",
+	  "endpoint, and MX names in their grace period. --json for machines: its times are\n"
+	  "RFC 3339 UTC strings, or null (published_time before the first publish, next_try\n"
+	  "when nothing waits).",
 	  0, 1, "", cmd_mtasts_status },
 	{ "mta-sts publish", "[DOMAIN]", "Run the publish step now (every domain with work due).",
 	  "Fetches each waiting policy from every mta-sts.endpoints over HTTPS as a sender\n"
@@ -137,7 +139,7 @@ const struct command zonectl_commands[] = {
 	{ "stats", "", "Show dnsd's query counters (by transport, type and rcode).",
 	  "dnsd writes its counters to STATE/dnsd.stats every second while it runs; this prints\n"
 	  "them with the time they were written (exit 3 when there are none). With --json:\n"
-	  "{\"written\":UNIXTIME,\"queries.udp\":N,...}.",
+	  "{\"written\":\"2026-12-03T07:33:03Z\",\"queries.udp\":N,...}.",
 	  0, 0, "", cmd_stats },
 	{ "cert", "demo-ca | issue HOST... | list",
 	  "Make the demo CA, issue httpsd certificates from it, or list the certificates.",

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <jansson.h>
 #include "shared/config.h"
 #include "shared/diag.h"
 #include "shared/store.h"
@@ -95,13 +96,58 @@ int ctl_zone_name(struct ctl *c, const char *arg, uint8_t apex[DNAME_MAX]);
 int ctl_fail(struct ctl *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prints a committed edit (or "no changes") and returns the exit code; nothing more. */
 int ctl_result(struct ctl *c, const uint8_t *apex, int rc, const struct zone_result *res);
-/* Writes s as a JSON string. */
-void json_str(FILE *out, const char *s);
-/* Writes the diagnostics as a JSON array. */
-void json_diag(FILE *out, const struct diag *d);
+/* An error of the command's own (no return code to explain): one line on stderr, or
+ * {"error":...} with --json. Returns code. */
+int ctl_fail_msg(struct ctl *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* JSON values for --json output, new references (NULL only when out of memory). Every string
+ * is valid UTF-8: bytes that are not become U+FFFD, so the output always parses. */
+json_t *ctl_json_string(const char *s);
+json_t *ctl_json_stringn(const char *s, size_t len);
+/* An RFC 3339 UTC time ("2026-12-03T07:33:03Z"), or null for 0 (never). */
+json_t *ctl_json_time(int64_t t);
+/* The diagnostics as [{"severity","file","line","message"}]. */
+json_t *ctl_json_diag(const struct diag *d);
+/* Prints v (taken) as one line on standard output. Returns EXIT_OK, or EXIT_STORE when it
+ * could not be built (out of memory). */
+int ctl_json_print(json_t *v);
+
+/*
+ * One JSON object written to standard output member by member, so a list of a million
+ * records is never held whole; each key and value is still written by jansson. Without
+ * --json nothing is written, but list elements are still counted (n), so a command's text
+ * and JSON paths share one walk.
+ */
+struct ctl_out {
+	struct ctl *c;
+	size_t members;   /* members of the object written so far */
+	size_t n;         /* elements of the open list */
+	bool failed;      /* a value could not be built: sticky, reported by ctl_out_end() */
+};
+
+/* Starts the object: "{". */
+void ctl_out_begin(struct ctl_out *o, struct ctl *c);
+/* One member "key":v; v is taken (a NULL v fails the output). */
+void ctl_out_put(struct ctl_out *o, const char *key, json_t *v);
+/* Opens the member "key":[ for ctl_out_item(). */
+void ctl_out_list(struct ctl_out *o, const char *key);
+/* One list element; v is taken. Without --json pass NULL: it only counts. */
+void ctl_out_item(struct ctl_out *o, json_t *v);
+/* Closes the list: "]". */
+void ctl_out_list_end(struct ctl_out *o);
+/* Ends the object and the line. Returns EXIT_OK, or EXIT_STORE when a value failed. */
+int ctl_out_end(struct ctl_out *o);
+/* An object that is one list: ctl_out_begin(), then ctl_out_list(o, key). */
+void ctl_out_list_begin(struct ctl_out *o, struct ctl *c, const char *key);
+/* Ends what ctl_out_list_begin() began: "]}". Returns as ctl_out_end(). */
+int ctl_out_list_finish(struct ctl_out *o);
+/* After a list read in t (rc: the walk's result): ends the output and the transaction.
+ * Returns the exit code; for rc, after ctl_fail(what). */
+int ctl_list_done(struct ctl_out *o, struct store_txn *t, int rc, const char *what);
 /* A domain name for messages: like dname_format() but without the trailing dot. */
 const char *ctl_domain(char out[DNAME_STR_MAX], const uint8_t *name);
-/* ISO 8601 UTC time into buf (at least 32 bytes). */
+/* RFC 3339 UTC time into buf (at least 32 bytes), for text output. */
 const char *ctl_time(int64_t t, char *buf, size_t len);
 
 int cmd_check_config(struct ctl *c);
