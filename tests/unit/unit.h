@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "shared/dname.h"
+#include "shared/store.h"
 
 /* Wire name from text (absolute); aborts the test on bad text. */
 static inline const uint8_t *N(const char *text)
@@ -38,6 +39,37 @@ static inline void rm_tree(char *dir)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 	free(dir);
+}
+
+/* A store in a fresh directory: the state unit_store_setup() makes for a test. */
+struct unit_store {
+	char *dir;
+	struct store *st;
+};
+
+static inline int unit_store_setup(void **state)
+{
+	struct unit_store *u = calloc(1, sizeof(*u));
+	assert_non_null(u);
+	u->dir = temp_dir();
+	assert_int_equal(store_open(&u->st, u->dir, 0), 0);
+	*state = u;
+	return 0;
+}
+
+static inline int unit_store_teardown(void **state)
+{
+	struct unit_store *u = *state;
+	store_close(u->st);
+	rm_tree(u->dir);
+	free(u);
+	return 0;
+}
+
+/* Begins a transaction that must start. */
+static inline void unit_begin(struct store *st, bool write, struct store_txn *t)
+{
+	assert_int_equal(store_begin(st, write, 0, t), 0);
 }
 
 #endif
