@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "shared/dname.h"
+#include "shared/rrtext.h"
 #include "shared/store.h"
 
 /* Wire name from text (absolute); aborts the test on bad text. */
@@ -39,6 +40,30 @@ static inline void rm_tree(char *dir)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 	free(dir);
+}
+
+/* A record parser for origin (NULL: none) with records in a, fallback TTL 3600. */
+static inline void unit_parser(struct rr_parser *p, struct arena *a, const char *origin)
+{
+	arena_init(a);
+	assert_int_equal(rr_parser_init(p, a, origin ? N(origin) : NULL, 3600), 0);
+}
+
+static inline void unit_parser_free(struct rr_parser *p, struct arena *a)
+{
+	rr_parser_free(p);
+	arena_free(a);
+}
+
+/* Hex of len bytes into a static buffer, for comparing wire data with readable text. */
+static inline const char *unit_hex(const uint8_t *p, size_t len)
+{
+	static char buf[2 * 4096 + 1];
+	size_t i;
+	for (i = 0; i < len && i < 4096; i++)
+		snprintf(buf + 2 * i, 3, "%02x", p[i]);
+	buf[2 * i] = 0;
+	return buf;
 }
 
 /* A store in a fresh directory: the state unit_store_setup() makes for a test. */
