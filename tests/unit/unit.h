@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "shared/dname.h"
+#include "shared/rrset.h"
 #include "shared/rrtext.h"
 #include "shared/store.h"
 
@@ -95,6 +96,40 @@ static inline int unit_store_teardown(void **state)
 static inline void unit_begin(struct store *st, bool write, struct store_txn *t)
 {
 	assert_int_equal(store_begin(st, write, 0, t), 0);
+}
+
+/*
+ * Stores one RRset of zone id with apex: lines are records in text relative to the apex,
+ * all with the same owner and type (the first one's TTL is the RRset's).
+ */
+static inline void unit_put_rrset(struct store_txn *t, uint32_t id, const uint8_t *apex,
+                                  const char *const *lines, size_t n)
+{
+	struct arena a;
+	struct rr_parser p;
+	struct rr rr, first;
+	struct rdata rd[16];
+	uint8_t key[RRSET_KEY_MAX], val[4096];
+	char err[256];
+	assert_true(n > 0 && n <= 16);
+	arena_init(&a);
+	assert_int_equal(rr_parser_init(&p, &a, apex, 3600), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (rr_parse(&p, lines[i], &rr, err, sizeof(err)) != 0)
+			fail_msg("\"%s\": %s", lines[i], err);
+		if (i == 0)
+			first = rr;
+		assert_int_equal(rr.type, first.type);
+		assert_true(dname_equal(rr.owner, first.owner));
+		rd[i] = (struct rdata){ rr.rdata, NULL, 0, rr.rdlen };
+	}
+	int kl = rrset_key(key, id, first.owner, apex, first.type);
+	assert_true(kl > 0);
+	assert_true(rrset_encoded_size(rd, n) <= sizeof(val));
+	rrset_encode(val, first.ttl, rd, n);
+	store_put(t, STORE_RRSETS, key, (size_t)kl, val, rrset_encoded_size(rd, n), 0);
+	rr_parser_free(&p);
+	arena_free(&a);
 }
 
 #endif
