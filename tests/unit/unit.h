@@ -107,7 +107,7 @@ static inline void unit_put_rrset(struct store_txn *t, uint32_t id, const uint8_
 {
 	struct arena a;
 	struct rr_parser p;
-	struct rr rr, first;
+	struct rr rr, first = { 0 };
 	struct rdata rd[16];
 	uint8_t key[RRSET_KEY_MAX], val[4096];
 	char err[256];
