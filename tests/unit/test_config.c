@@ -1,29 +1,19 @@
 /* Unit tests for shared/config.c: defaults, every error kind with its line, print and reload. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <dirent.h>
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#include "tests/unit/unit.h"
 #include "shared/config.h"
 #include "shared/journal.h"
 #include "shared/err.h"
 
 struct fixture {
-	char dir[64];
+	char *dir;
 };
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_config.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	f->dir = temp_dir();
 	*state = f;
 	return 0;
 }
@@ -31,19 +21,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	DIR *dir = opendir(f->dir);
-	if (dir) {
-		struct dirent *e;
-		char path[512];
-		while ((e = readdir(dir)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
-			unlink(path);
-		}
-		closedir(dir);
-	}
-	rmdir(f->dir);
+	rm_tree(f->dir);
 	free(f);
 	return 0;
 }
@@ -66,6 +44,40 @@ static void assert_defaults(const struct config *cfg)
 	assert_int_equal(cfg->serial_policy, SERIAL_INCREMENT);
 	assert_int_equal(cfg->default_ttl, 3600);
 	assert_null(cfg->path);
+}
+
+/*
+ * Loads the file at path expecting rc and that many error messages, with the defaults left in
+ * place; the messages stay in *d. Free what it leaves with load_done().
+ */
+static void load_expect(const char *path, int rc, size_t errors, struct config *cfg,
+                        struct diag *d)
+{
+	diag_init(d);
+	int got = config_load(cfg, path, d);
+	if (got != rc || d->errors != errors) {
+		fprintf(stderr, "%s: rc %d (want %d), messages:\n", path, got, rc);
+		diag_print(d, stderr);
+	}
+	assert_int_equal(got, rc);
+	assert_int_equal(d->errors, errors);
+	assert_defaults(cfg);
+}
+
+/* The same for len bytes of text in a new file; returns its malloc'ed path. */
+static char *load_fails(struct fixture *f, const char *text, size_t len, size_t errors,
+                        struct config *cfg, struct diag *d)
+{
+	char *path = write_conf(f, text, len);
+	load_expect(path, LS_ECONFIG, errors, cfg, d);
+	return path;
+}
+
+static void load_done(struct config *cfg, struct diag *d, char *path)
+{
+	config_free(cfg);
+	diag_free(d);
+	free(path);
 }
 
 /* Loads text, expects success, and leaves the result in *cfg. */
@@ -198,14 +210,9 @@ static void test_journal_options(void **state)
 	                             "zones:\n journal-max-size: 1M\n" };
 	for (size_t i = 0; i < 3; i++) {
 		struct diag d;
-		diag_init(&d);
-		char *path = write_conf(f, bad[i], strlen(bad[i]));
-		assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
-		assert_int_equal(d.errors, 1);
+		char *path = load_fails(f, bad[i], strlen(bad[i]), 1, &cfg, &d);
 		assert_int_equal(cfg.journal_max_size, JOURNAL_DEFAULT_MAX_SIZE);
-		config_free(&cfg);
-		diag_free(&d);
-		free(path);
+		load_done(&cfg, &d, path);
 	}
 }
 
@@ -260,28 +267,15 @@ static void test_each_error(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct bad_case *c = &cases[i];
-		size_t len = c->len ? c->len : strlen(c->text);
-		char *path = write_conf(f, c->text, len);
 		struct config cfg;
 		struct diag d;
-		diag_init(&d);
-		int rc = config_load(&cfg, path, &d);
-		if (rc != LS_ECONFIG || d.n < 1 || d.v[0].line != c->line ||
-		    strstr(d.v[0].text, c->msg) == NULL) {
-			fprintf(stderr, "case %zu: rc %d, want line %u and \"%s\", got:\n", i, rc, c->line,
-			        c->msg);
-			diag_print(&d, stderr);
-		}
-		assert_int_equal(rc, LS_ECONFIG);
-		assert_int_equal(d.errors, 1);
+		char *path = load_fails(f, c->text, c->len ? c->len : strlen(c->text), 1, &cfg, &d);
+		if (d.v[0].line != c->line || strstr(d.v[0].text, c->msg) == NULL)
+			fail_msg("case %zu: want line %u and \"%s\", got %u \"%s\"", i, c->line, c->msg,
+			         d.v[0].line, d.v[0].text);
 		assert_int_equal(d.v[0].sev, DIAG_ERROR);
 		assert_string_equal(d.v[0].file, path);
-		assert_int_equal(d.v[0].line, c->line);
-		assert_non_null(strstr(d.v[0].text, c->msg));
-		assert_defaults(&cfg);
-		config_free(&cfg);
-		diag_free(&d);
-		free(path);
+		load_done(&cfg, &d, path);
 	}
 }
 
@@ -302,21 +296,15 @@ static void test_line_too_long(void **state)
 	n = start + CONFIG_LINE_MAX;
 	text[n++] = '"';
 	n += (size_t)sprintf(text + n, "\n zones-x: 1\n");
-	char *path = write_conf(f, text, n);
 	struct config cfg;
 	struct diag d;
-	diag_init(&d);
-	assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
-	assert_int_equal(d.errors, 2);
+	char *path = load_fails(f, text, n, 2, &cfg, &d);
 	assert_int_equal(d.v[0].line, 3);
 	assert_non_null(strstr(d.v[0].text, "line too long"));
 	/* Reading goes on after the long line. */
 	assert_int_equal(d.v[1].line, 4);
 	assert_non_null(strstr(d.v[1].text, "unknown key 'zones-x'"));
-	assert_defaults(&cfg);
-	config_free(&cfg);
-	diag_free(&d);
-	free(path);
+	load_done(&cfg, &d, path);
 	free(text);
 }
 
@@ -337,19 +325,13 @@ static void test_reports_every_error(void **state)
 		"zones:\n"
 		"    default-ttl: \"5\n";
 	static const unsigned want[] = { 3, 5, 7, 8, 12 };
-	char *path = write_conf(f, text, sizeof(text) - 1);
 	struct config cfg;
 	struct diag d;
-	diag_init(&d);
-	assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
-	assert_int_equal(d.errors, 5);
+	char *path = load_fails(f, text, sizeof(text) - 1, 5, &cfg, &d);
 	assert_int_equal(d.n, 5);
 	for (size_t i = 0; i < 5; i++)
 		assert_int_equal(d.v[i].line, want[i]);
-	assert_defaults(&cfg);
-	config_free(&cfg);
-	diag_free(&d);
-	free(path);
+	load_done(&cfg, &d, path);
 }
 
 static void test_crlf_and_no_final_newline(void **state)
@@ -411,30 +393,19 @@ static void test_missing_files(void **state)
 	snprintf(path, sizeof(path), "%s/does-not-exist.conf", f->dir);
 	struct config cfg;
 	struct diag d;
-	diag_init(&d);
-	assert_int_equal(config_load(&cfg, path, &d), -ENOENT);
-	assert_int_equal(d.errors, 1);
+	load_expect(path, -ENOENT, 1, &cfg, &d);
 	assert_string_equal(d.v[0].file, path);
-	assert_defaults(&cfg);
-	config_free(&cfg);
-	diag_free(&d);
+	load_done(&cfg, &d, NULL);
 
 	/* A directory is not a configuration file. */
-	diag_init(&d);
-	assert_int_equal(config_load(&cfg, f->dir, &d), -EISDIR);
-	assert_int_equal(d.errors, 1);
-	assert_defaults(&cfg);
-	config_free(&cfg);
-	diag_free(&d);
+	load_expect(f->dir, -EISDIR, 1, &cfg, &d);
+	load_done(&cfg, &d, NULL);
 
 	/* With no path the default file is optional; only check this where it is absent. */
 	if (access(CONFIG_DEFAULT_PATH, F_OK) != 0 && errno == ENOENT) {
-		diag_init(&d);
-		assert_int_equal(config_load(&cfg, NULL, &d), 0);
+		load_expect(NULL, 0, 0, &cfg, &d);
 		assert_int_equal(d.n, 0);
-		assert_defaults(&cfg);
-		config_free(&cfg);
-		diag_free(&d);
+		load_done(&cfg, &d, NULL);
 	}
 }
 
@@ -450,16 +421,10 @@ static void test_file_size_limit(void **state)
 	load_ok(f, text, CONFIG_FILE_MAX, &cfg);
 	config_free(&cfg);
 
-	char *path = write_conf(f, text, CONFIG_FILE_MAX + 1);
 	struct diag d;
-	diag_init(&d);
-	assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
-	assert_int_equal(d.errors, 1);
+	char *path = load_fails(f, text, CONFIG_FILE_MAX + 1, 1, &cfg, &d);
 	assert_non_null(strstr(d.v[0].text, "larger than"));
-	assert_defaults(&cfg);
-	config_free(&cfg);
-	diag_free(&d);
-	free(path);
+	load_done(&cfg, &d, path);
 	free(text);
 }
 
@@ -583,15 +548,10 @@ static void test_httpsd_section(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct diag d;
-		diag_init(&d);
-		char *path = write_conf(f, bad[i], strlen(bad[i]));
-		assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
-		assert_int_equal(d.errors, 1);
+		char *path = load_fails(f, bad[i], strlen(bad[i]), 1, &cfg, &d);
 		assert_int_equal(d.v[0].line, 2);
 		assert_int_equal(cfg.httpsd_max_header_size, 8192);
-		config_free(&cfg);
-		diag_free(&d);
-		free(path);
+		load_done(&cfg, &d, path);
 	}
 }
 
