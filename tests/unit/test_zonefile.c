@@ -11,6 +11,13 @@ static int read_text(struct zonefile *zf, struct diag *d, const char *text, cons
 	return zonefile_read_mem(zf, "t.zone", text, strlen(text), origin ? N(origin) : NULL, 3600, d);
 }
 
+static int read_file(struct zonefile *zf, struct diag *d, const char *path, const char *origin)
+{
+	zonefile_init(zf);
+	diag_init(d);
+	return zonefile_read(zf, path, origin ? N(origin) : NULL, 3600, d);
+}
+
 static void done(struct zonefile *zf, struct diag *d)
 {
 	zonefile_free(zf);
@@ -141,15 +148,11 @@ static void test_include(void **state)
 	                 "$INCLUDE sub/hosts.inc\n"
 	                 "$INCLUDE sub/hosts.inc other.example.com.\n"
 	                 "after IN A 192.0.2.3\n");
-	zonefile_init(&zf);
-	diag_init(&d);
 	/* Without a SOA nothing says which zone this is. */
-	assert_int_equal(zonefile_read(&zf, path, NULL, 3600, &d), LS_EPARSE);
+	assert_int_equal(read_file(&zf, &d, path, NULL), LS_EPARSE);
 	assert_non_null(strstr(d.v[0].text, "no SOA"));
 	done(&zf, &d);
-	zonefile_init(&zf);
-	diag_init(&d);
-	assert_int_equal(zonefile_read(&zf, path, N("example.com."), 3600, &d), 0);
+	assert_int_equal(read_file(&zf, &d, path, "example.com."), 0);
 	assert_int_equal(zf.n, 5);
 	assert_true(dname_equal(zf.rr[2].owner, N("h1.other.example.com.")));
 	/* The origin comes back after the include (RFC 1035 5.1). */
@@ -159,18 +162,14 @@ static void test_include(void **state)
 	done(&zf, &d);
 
 	write_file(path, "$ORIGIN example.com.\n$INCLUDE ../secret.inc\n");
-	zonefile_init(&zf);
-	diag_init(&d);
-	assert_int_equal(zonefile_read(&zf, path, N("example.com."), 3600, &d), LS_EPARSE);
+	assert_int_equal(read_file(&zf, &d, path, "example.com."), LS_EPARSE);
 	assert_non_null(strstr(d.v[0].text, "outside"));
 	assert_int_equal(d.v[0].line, 2);
 	done(&zf, &d);
 
 	/* A file that includes itself stops at the depth limit. */
 	write_file(path, "$ORIGIN example.com.\n$INCLUDE main.zone\n");
-	zonefile_init(&zf);
-	diag_init(&d);
-	assert_int_equal(zonefile_read(&zf, path, N("example.com."), 3600, &d), LS_EPARSE);
+	assert_int_equal(read_file(&zf, &d, path, "example.com."), LS_EPARSE);
 	assert_non_null(strstr(d.v[d.n - 1].text, "deeper"));
 	done(&zf, &d);
 
