@@ -38,36 +38,23 @@ static void test_parse_format(void **state)
 	(void)state;
 }
 
-struct seen {
-	char text[8][SECONDARY_TEXT_MAX + SECONDARY_KEY_MAX + 16];
-	size_t n;
-};
-
 static int collect(const struct secondary *s, void *ctx)
 {
-	struct seen *seen = ctx;
 	char a[SECONDARY_TEXT_MAX];
-	assert_true(seen->n < 8);
-	snprintf(seen->text[seen->n++], sizeof(seen->text[0]), "%s %s",
-	         secondary_format(s, a, sizeof(a)), s->key);
-	return 0;
+	return unit_saw(ctx, "%s %s", secondary_format(s, a, sizeof(a)), s->key);
 }
 
 static int collect_each(uint32_t zone_id, const struct secondary *s, void *ctx)
 {
-	struct seen *seen = ctx;
 	char a[SECONDARY_TEXT_MAX];
-	assert_true(seen->n < 8);
-	snprintf(seen->text[seen->n++], sizeof(seen->text[0]), "%u %s", zone_id,
-	         secondary_format(s, a, sizeof(a)));
-	return 0;
+	return unit_saw(ctx, "%u %s", zone_id, secondary_format(s, a, sizeof(a)));
 }
 
 static void test_store(void **state)
 {
 	struct unit_store *u = *state;
 	struct store_txn t;
-	struct seen seen = { .n = 0 };
+	struct unit_seen seen = { .n = 0 };
 	struct secondary v6 = sec("[2001:db8::2]:5300", "xfr-key");
 	struct secondary v4b = sec("192.0.2.20", "");
 	struct secondary v4a = sec("192.0.2.3:54", "other.key");
@@ -80,11 +67,10 @@ static void test_store(void **state)
 	assert_int_equal(store_commit(&t), 0);
 	unit_begin(u->st, true, &t);
 	/* IPv4 first, then by address. */
+	static const char *const order[] = { "192.0.2.3:54 other.key", "192.0.2.20:53 ",
+	                                     "[2001:db8::2]:5300 xfr-key" };
 	assert_int_equal(secondary_list(&t, 1, collect, &seen), 0);
-	assert_int_equal(seen.n, 3);
-	assert_string_equal(seen.text[0], "192.0.2.3:54 other.key");
-	assert_string_equal(seen.text[1], "192.0.2.20:53 ");
-	assert_string_equal(seen.text[2], "[2001:db8::2]:5300 xfr-key");
+	unit_expect_seen(&seen, order, 3);
 	seen.n = 0;
 	assert_int_equal(secondary_list(&t, 3, collect, &seen), 0);
 	assert_int_equal(seen.n, 0);
@@ -93,20 +79,18 @@ static void test_store(void **state)
 	secondary_put(&t, 1, &again);
 	seen.n = 0;
 	assert_int_equal(secondary_list(&t, 1, collect, &seen), 0);
-	assert_int_equal(seen.n, 3);
-	assert_string_equal(seen.text[0], "192.0.2.3:1053 ");
+	const char *const replaced[] = { "192.0.2.3:1053 ", order[1], order[2] };
+	unit_expect_seen(&seen, replaced, 3);
 	/* Deleting: the port does not matter, the address does. */
 	assert_int_equal(secondary_del(&t, 1, &v4a), 0);
 	assert_int_equal(secondary_del(&t, 1, &v4a), LS_ENOTFOUND);
 	assert_int_equal(secondary_del(&t, 4, &v6), LS_ENOTFOUND);
 	assert_int_equal(t.err, 0);
 	seen.n = 0;
+	static const char *const each[] = { "1 192.0.2.20:53", "1 [2001:db8::2]:5300",
+	                                    "2 192.0.2.3:54", "256 192.0.2.20:53" };
 	assert_int_equal(secondary_each(&t, collect_each, &seen), 0);
-	assert_int_equal(seen.n, 4);
-	assert_string_equal(seen.text[0], "1 192.0.2.20:53");
-	assert_string_equal(seen.text[1], "1 [2001:db8::2]:5300");
-	assert_string_equal(seen.text[2], "2 192.0.2.3:54");
-	assert_string_equal(seen.text[3], "256 192.0.2.20:53");
+	unit_expect_seen(&seen, each, 4);
 	assert_int_equal(store_commit(&t), 0);
 }
 

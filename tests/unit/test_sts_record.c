@@ -190,17 +190,10 @@ static void test_refused_values(void **state)
 	(void)state;
 }
 
-struct seen {
-	char names[8][DNAME_STR_MAX];
-	size_t n, stop_after;
-};
-
 static int collect(const struct sts_domain *d, void *ctx)
 {
-	struct seen *s = ctx;
-	assert_true(s->n < 8);
-	dname_format(s->names[s->n++], d->domain);
-	return s->stop_after && s->n == s->stop_after ? 9 : 0;
+	char name[DNAME_STR_MAX];
+	return unit_saw(ctx, "%s", dname_format(name, d->domain));
 }
 
 static void test_each_and_delete(void **state)
@@ -210,7 +203,7 @@ static void test_each_and_delete(void **state)
 	                                   "a.example.com." };
 	static struct sts_domain d;
 	struct store_txn t;
-	struct seen s = { .n = 0 };
+	struct unit_seen s = { .n = 0 };
 	unit_begin(u->st, true, &t);
 	assert_int_equal(sts_record_each(&t, collect, &s), 0);
 	assert_int_equal(s.n, 0);
@@ -220,23 +213,21 @@ static void test_each_and_delete(void **state)
 		/* Bodies share the database; the walk must not take them for records. */
 		sts_record_body_put(&t, N(put[i]), 1, (const uint8_t *)"x", 1);
 	}
+	static const char *const order[] = { "example.com.", "a.example.com.", "b.example.com.",
+	                                     "example.org." };
 	assert_int_equal(sts_record_each(&t, collect, &s), 0);
-	assert_int_equal(s.n, 4);
-	assert_string_equal(s.names[0], "example.com.");
-	assert_string_equal(s.names[1], "a.example.com.");
-	assert_string_equal(s.names[2], "b.example.com.");
-	assert_string_equal(s.names[3], "example.org.");
+	unit_expect_seen(&s, order, 4);
 	s.n = 0;
 	s.stop_after = 2;
-	assert_int_equal(sts_record_each(&t, collect, &s), 9);
-	assert_int_equal(s.n, 2);
+	assert_int_equal(sts_record_each(&t, collect, &s), UNIT_STOP);
+	unit_expect_seen(&s, order, 2);
 	sts_record_del(&t, N("A.example.com."));
 	sts_record_del(&t, N("never.example."));         /* missing: no error */
 	s.n = 0;
 	s.stop_after = 0;
 	assert_int_equal(sts_record_each(&t, collect, &s), 0);
-	assert_int_equal(s.n, 3);
-	assert_string_equal(s.names[1], "b.example.com.");
+	const char *const left[] = { order[0], order[2], order[3] };
+	unit_expect_seen(&s, left, 3);
 	/* The body stays until it is deleted itself. */
 	const uint8_t *body;
 	size_t len;

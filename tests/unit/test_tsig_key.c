@@ -74,18 +74,11 @@ static struct tsig_key key(const char *name, enum tsig_alg alg, uint8_t fill)
 	return k;
 }
 
-struct seen {
-	char names[8][TSIG_KEY_TEXT_MAX];
-	size_t n, stop_after;
-};
-
 static int collect(const struct tsig_key *k, void *ctx)
 {
-	struct seen *s = ctx;
-	assert_true(s->n < 8);
-	tsig_key_name_text(k->name, s->names[s->n++], TSIG_KEY_TEXT_MAX);
+	char name[TSIG_KEY_TEXT_MAX];
 	assert_int_equal(k->secret_len, tsig_alg_mac_len(k->alg));
-	return s->stop_after && s->n == s->stop_after ? 3 : 0;
+	return unit_saw(ctx, "%s", tsig_key_name_text(k->name, name, sizeof(name)));
 }
 
 static void test_store(void **state)
@@ -93,7 +86,7 @@ static void test_store(void **state)
 	struct unit_store *u = *state;
 	struct store_txn t;
 	struct tsig_key got;
-	struct seen s = { .n = 0 };
+	struct unit_seen s = { .n = 0 };
 	struct tsig_key k1 = key("b.example", TSIG_HMAC_SHA256, 0xab);
 	struct tsig_key k2 = key("xfr", TSIG_HMAC_SHA1, 0x01);
 	struct tsig_key k3 = key("a.b.example", TSIG_HMAC_SHA512, 0xff);
@@ -110,15 +103,13 @@ static void test_store(void **state)
 	assert_int_equal(got.secret_len, 32);
 	assert_memory_equal(got.secret, k1.secret, 32);
 	/* DNS order of the names. */
+	static const char *const order[] = { "b.example", "a.b.example", "xfr" };
 	assert_int_equal(tsig_key_list(&t, collect, &s), 0);
-	assert_int_equal(s.n, 3);
-	assert_string_equal(s.names[0], "b.example");
-	assert_string_equal(s.names[1], "a.b.example");
-	assert_string_equal(s.names[2], "xfr");
+	unit_expect_seen(&s, order, 3);
 	s.n = 0;
 	s.stop_after = 1;
-	assert_int_equal(tsig_key_list(&t, collect, &s), 3);
-	assert_int_equal(s.n, 1);
+	assert_int_equal(tsig_key_list(&t, collect, &s), UNIT_STOP);
+	unit_expect_seen(&s, order, 1);
 	/* Replace, delete. */
 	k2 = key("xfr", TSIG_HMAC_SHA512, 0x02);
 	tsig_key_put(&t, &k2);
@@ -137,7 +128,7 @@ static void test_bad_values(void **state)
 	struct unit_store *u = *state;
 	struct store_txn t;
 	struct tsig_key got;
-	struct seen s = { .n = 0 };
+	struct unit_seen s = { .n = 0 };
 	uint8_t name[DNAME_MAX], k[DNAME_LF_MAX], v[4 + 70];
 	assert_int_equal(tsig_key_name("bad", name), 0);
 	int kl = dname_lf(k, name, N("."));

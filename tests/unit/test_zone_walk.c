@@ -76,32 +76,22 @@ static int teardown(void **state)
 	return 0;
 }
 
-struct seen {
-	char *lines[32];
-	size_t n;
-	size_t stop_after;     /* 0: never */
-};
-
 static int collect(const struct rr *rr, void *ctx)
 {
-	struct seen *s = ctx;
-	assert_true(s->n < 32);
-	s->lines[s->n++] = rr_format(rr);
-	return s->stop_after && s->n == s->stop_after ? 77 : 0;
+	char *line = rr_format(rr);
+	assert_non_null(line);
+	int rc = unit_saw(ctx, "%s", line);
+	free(line);
+	return rc;
 }
 
 /* Walks with the filters and checks the lines against want[0..nwant). */
 static void expect_walk(struct walk_fixture *f, const char *owner, uint16_t type,
                         const char *const *want, size_t nwant)
 {
-	struct seen s = { .n = 0 };
+	struct unit_seen s = { .n = 0 };
 	assert_int_equal(zone_walk(&f->t, &f->z, owner ? N(owner) : NULL, type, collect, &s), 0);
-	if (s.n != nwant)
-		fail_msg("walk %s/%u: %zu records, want %zu", owner ? owner : "-", type, s.n, nwant);
-	for (size_t i = 0; i < s.n; i++) {
-		assert_string_equal(s.lines[i], want[i]);
-		free(s.lines[i]);
-	}
+	unit_expect_seen(&s, want, nwant);
 }
 
 static void test_full_walk_order(void **state)
@@ -128,7 +118,7 @@ static void test_filters(void **state)
 	expect_walk(f, "nothing.example.com.", 0, NULL, 0);
 	expect_walk(f, "www.example.com.", 28, NULL, 0);
 	expect_walk(f, NULL, 99, NULL, 0);
-	struct seen s = { .n = 0 };
+	struct unit_seen s = { .n = 0 };
 	assert_int_equal(zone_walk(&f->t, &f->z, N("example.org."), 0, collect, &s), LS_ENOTFOUND);
 	assert_int_equal(s.n, 0);
 }
@@ -137,11 +127,9 @@ static void test_stop(void **state)
 {
 	struct walk_fixture *f = *state;
 	for (size_t stop = 1; stop <= 4; stop++) {
-		struct seen s = { .n = 0, .stop_after = stop };
-		assert_int_equal(zone_walk(&f->t, &f->z, NULL, 0, collect, &s), 77);
-		assert_int_equal(s.n, stop);
-		for (size_t i = 0; i < s.n; i++)
-			free(s.lines[i]);
+		struct unit_seen s = { .n = 0, .stop_after = stop };
+		assert_int_equal(zone_walk(&f->t, &f->z, NULL, 0, collect, &s), UNIT_STOP);
+		unit_expect_seen(&s, walk_order, stop);
 	}
 }
 

@@ -67,6 +67,39 @@ static inline const char *unit_hex(const uint8_t *p, size_t len)
 	return buf;
 }
 
+/* Lines a listing's callback saw, to compare with what it should have seen. */
+#define UNIT_SEEN_MAX 16
+#define UNIT_STOP 42          /* what unit_saw() returns to stop a listing */
+
+struct unit_seen {
+	char text[UNIT_SEEN_MAX][DNAME_STR_MAX];
+	size_t n;
+	size_t stop_after;        /* stop the listing after this many lines; 0: never */
+};
+
+/* Keeps one line; returns what the callback returns: UNIT_STOP when it is time to stop. */
+static inline int unit_saw(struct unit_seen *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static inline int unit_saw(struct unit_seen *s, const char *fmt, ...)
+{
+	va_list ap;
+	assert_true(s->n < UNIT_SEEN_MAX);
+	va_start(ap, fmt);
+	vsnprintf(s->text[s->n++], DNAME_STR_MAX, fmt, ap);
+	va_end(ap);
+	return s->stop_after && s->n == s->stop_after ? UNIT_STOP : 0;
+}
+
+/* The lines seen must be want[0..n), in that order. */
+static inline void unit_expect_seen(const struct unit_seen *s, const char *const *want, size_t n)
+{
+	for (size_t i = 0; i < s->n && i < n; i++)
+		if (strcmp(s->text[i], want[i]) != 0)
+			fail_msg("line %zu: \"%s\", want \"%s\"", i, s->text[i], want[i]);
+	if (s->n != n)
+		fail_msg("%zu lines seen, want %zu", s->n, n);
+}
+
 /* A store in a fresh directory: the state unit_store_setup() makes for a test. */
 struct unit_store {
 	char *dir;
