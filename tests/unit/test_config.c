@@ -449,22 +449,41 @@ static void test_print_shows_every_option(void **state)
 	config_free(&cfg);
 }
 
+/* The httpsd section's values, in the order of struct config. */
+struct httpsd_values {
+	const char *listen;
+	uint32_t workers;
+	const char *user;
+	uint32_t header_timeout, idle_timeout, max_header_size, max_body_size, max_clients,
+	         max_per_address;
+	bool access_log;
+};
+
+static void assert_httpsd(const struct config *cfg, const struct httpsd_values *v)
+{
+	assert_string_equal(cfg->httpsd_listen, v->listen);
+	assert_int_equal(cfg->httpsd_workers, v->workers);
+	assert_string_equal(cfg->httpsd_user, v->user);
+	assert_int_equal(cfg->httpsd_header_timeout, v->header_timeout);
+	assert_int_equal(cfg->httpsd_idle_timeout, v->idle_timeout);
+	assert_int_equal(cfg->httpsd_max_header_size, v->max_header_size);
+	assert_int_equal(cfg->httpsd_max_body_size, v->max_body_size);
+	assert_int_equal(cfg->httpsd_max_clients, v->max_clients);
+	assert_int_equal(cfg->httpsd_max_per_address, v->max_per_address);
+	assert_int_equal(cfg->httpsd_access_log, v->access_log);
+}
+
 /* The httpsd section: every key, its bounds, and the defaults httpsd relies on. */
 static void test_httpsd_section(void **state)
 {
 	struct fixture *f = *state;
 	struct config cfg;
+	static const struct httpsd_values defaults = { "0.0.0.0:443 [::]:443", 0, "", 10, 30, 8192,
+	                                               65536, 10000, 50, true };
+	static const struct httpsd_values set = { "127.0.0.1:8443 [::1]:8443", 2, "lockstep", 5, 60,
+	                                          1024, 0, 100, 3, false };
 	assert_int_equal(config_defaults(&cfg), 0);
-	assert_string_equal(cfg.httpsd_listen, "0.0.0.0:443 [::]:443");
-	assert_int_equal(cfg.httpsd_workers, 0);
-	assert_string_equal(cfg.httpsd_user, "");
-	assert_int_equal(cfg.httpsd_header_timeout, 10);
-	assert_int_equal(cfg.httpsd_idle_timeout, 30);
-	assert_int_equal(cfg.httpsd_max_header_size, 8192);
-	assert_int_equal(cfg.httpsd_max_body_size, 65536);
-	assert_int_equal(cfg.httpsd_max_clients, 10000);
-	assert_int_equal(cfg.httpsd_max_per_address, 50);
-	assert_true(cfg.httpsd_access_log);
+	assert_httpsd(&cfg, &defaults);
 	config_free(&cfg);
 	static const char text[] =
 		"httpsd:\n"
@@ -479,16 +498,7 @@ static void test_httpsd_section(void **state)
 		"    max-per-address: 3\n"
 		"    access-log: no\n";
 	load_ok(f, text, sizeof(text) - 1, &cfg);
-	assert_string_equal(cfg.httpsd_listen, "127.0.0.1:8443 [::1]:8443");
-	assert_int_equal(cfg.httpsd_workers, 2);
-	assert_string_equal(cfg.httpsd_user, "lockstep");
-	assert_int_equal(cfg.httpsd_header_timeout, 5);
-	assert_int_equal(cfg.httpsd_idle_timeout, 60);
-	assert_int_equal(cfg.httpsd_max_header_size, 1024);
-	assert_int_equal(cfg.httpsd_max_body_size, 0);
-	assert_int_equal(cfg.httpsd_max_clients, 100);
-	assert_int_equal(cfg.httpsd_max_per_address, 3);
-	assert_false(cfg.httpsd_access_log);
+	assert_httpsd(&cfg, &set);
 	config_free(&cfg);
 	/* Out of bounds: the whole load fails and names the line. */
 	static const char *const bad[] = {
@@ -584,18 +594,19 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_table),
-		cmocka_unit_test_setup_teardown(test_accepted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_journal_options, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_each_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_too_long, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_every_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_file_size_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_print_reloads, setup, teardown),
+		cmocka_unit_test(test_accepted),
+		cmocka_unit_test(test_journal_options),
+		cmocka_unit_test(test_each_error),
+		cmocka_unit_test(test_line_too_long),
+		cmocka_unit_test(test_reports_every_error),
+		cmocka_unit_test(test_missing_files),
+		cmocka_unit_test(test_file_size_limit),
+		cmocka_unit_test(test_print_reloads),
 		cmocka_unit_test(test_print_shows_every_option),
-		cmocka_unit_test_setup_teardown(test_httpsd_section, setup, teardown),
+		cmocka_unit_test(test_httpsd_section),
 		cmocka_unit_test(test_man_page_lists_every_option),
-		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+		cmocka_unit_test(test_garbage),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/* One directory for the group: every file in it has a name of its own (mkstemp). */
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

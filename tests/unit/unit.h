@@ -100,6 +100,27 @@ static inline void unit_expect_seen(const struct unit_seen *s, const char *const
 		fail_msg("%zu lines seen, want %zu", s->n, n);
 }
 
+/* Runs a listing with unit_saw() lines into s; returns what the listing returned. */
+typedef int (*unit_list_fn)(void *arg, struct unit_seen *s);
+
+/*
+ * A listing must show want[0..n) and return 0; stopped by its callback after k lines (each k
+ * from 1 to n), it must show the first k and return the callback's value.
+ */
+static inline void unit_expect_listing(unit_list_fn list, void *arg, const char *const *want,
+                                       size_t n)
+{
+	struct unit_seen s = { .n = 0 };
+	assert_int_equal(list(arg, &s), 0);
+	unit_expect_seen(&s, want, n);
+	for (size_t k = 1; k <= n; k++) {
+		s.n = 0;
+		s.stop_after = k;
+		assert_int_equal(list(arg, &s), UNIT_STOP);
+		unit_expect_seen(&s, want, k);
+	}
+}
+
 /* A store in a fresh directory: the state unit_store_setup() makes for a test. */
 struct unit_store {
 	char *dir;
