@@ -84,22 +84,20 @@ static void test_errors_with_lines(void **state)
 	assert_int_equal(zf.rr[1].line, 7);
 	done(&zf, &d);
 
-	assert_int_equal(read_text(&zf, &d, "a IN ( A 192.0.2.1\n", "example.com."), LS_EPARSE);
-	assert_non_null(strstr(d.v[0].text, "never closed"));
-	assert_int_equal(d.v[0].line, 1);
-	done(&zf, &d);
-
-	/* Relative names need an origin: ldns alone would complete them with the root. */
-	assert_int_equal(read_text(&zf, &d, "a 1 IN A 192.0.2.1\n", NULL), LS_EPARSE);
-	assert_non_null(strstr(d.v[0].text, "relative name"));
-	done(&zf, &d);
-	assert_int_equal(read_text(&zf, &d, "a.example. 1 IN CNAME b\n", NULL), LS_EPARSE);
-	assert_non_null(strstr(d.v[0].text, "relative name"));
-	done(&zf, &d);
-	assert_int_equal(read_text(&zf, &d, "a.example. 1 IN CNAME b.\n@ 1 IN SOA a. b. 1 2 3 4 5\n",
-	                           NULL), LS_EPARSE);
-	assert_int_equal(d.v[0].line, 2);
-	done(&zf, &d);
+	/* One error each: the text, its origin, the line and a part of the message. */
+	static const struct { const char *text, *origin; unsigned line; const char *msg; } one[] = {
+		{ "a IN ( A 192.0.2.1\n", "example.com.", 1, "never closed" },
+		/* Relative names need an origin: ldns alone would complete them with the root. */
+		{ "a 1 IN A 192.0.2.1\n", NULL, 1, "relative name" },
+		{ "a.example. 1 IN CNAME b\n", NULL, 1, "relative name" },
+		{ "a.example. 1 IN CNAME b.\n@ 1 IN SOA a. b. 1 2 3 4 5\n", NULL, 2, "" },
+	};
+	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+		assert_int_equal(read_text(&zf, &d, one[i].text, one[i].origin), LS_EPARSE);
+		if (d.v[0].line != one[i].line || strstr(d.v[0].text, one[i].msg) == NULL)
+			fail_msg("case %zu: line %u \"%s\"", i, d.v[0].line, d.v[0].text);
+		done(&zf, &d);
+	}
 	/* NUL bytes are errors, not the end of the text. */
 	const char nul[] = "a 1 IN A 192.0.2.1\n\0b 1 IN A 192.0.2.2\n";
 	zonefile_init(&zf);
