@@ -79,6 +79,11 @@ int daemon_listen(const struct daemon_args *a, const char *list, const char *opt
 		return 0;
 	}
 	const char *where = file ? file : "defaults";
+	if (list && strlen(list) >= sizeof(buf)) {
+		/* Cut, the last address could become another one ("...:5353" as "...:535"). */
+		snprintf(err, errlen, "%s: %s: longer than %zu bytes", where, option, sizeof(buf) - 1);
+		return -1;
+	}
 	snprintf(buf, sizeof(buf), "%s", list ? list : "");
 	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
 		if (*n == DAEMON_MAX_LISTEN) {
