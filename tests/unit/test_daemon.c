@@ -82,6 +82,18 @@ static void test_args(void **state)
 		         bad[i][1] ? bad[i][1] : bad[i][0]);
 		assert_string_equal(out, want);
 	}
+	/* --workers takes a count: anything else is a bad argument, not 0 (one per core). */
+	static const char *const workers[] = { "abc", "4x", "", "-1", "99999999999999999999" };
+	for (size_t i = 0; i < sizeof(workers) / sizeof(workers[0]); i++) {
+		const char *words[] = { "--workers", workers[i], NULL };
+		char want[128];
+		snprintf(want, sizeof(want), "prog: bad argument '%s'\n" USAGE, workers[i]);
+		if (parse(&a, words, out, sizeof(out)) != 2 || strcmp(out, want) != 0)
+			fail_msg("--workers '%s' accepted as %ld", workers[i], a.workers);
+	}
+	const char *const zero[] = { "--workers", "0", NULL };
+	assert_int_equal(parse(&a, zero, out, sizeof(out)), DAEMON_RUN);
+	assert_int_equal(a.workers, 0);
 	/* Listen addresses beyond the limit are refused, not dropped. */
 	const char *many[2 * DAEMON_MAX_LISTEN + 4];
 	size_t n = 0;
@@ -137,7 +149,7 @@ static void test_listen(void **state)
 	assert_string_equal(err, "defaults: https-listen: no listen address");
 	assert_int_equal(n, 0);
 	assert_int_equal(daemon_listen(&a, NULL, "listen", NULL, out, &n, err, sizeof(err)), -1);
-	char list[1024] = "";
+	char list[2048] = "";
 	for (int i = 0; i <= DAEMON_MAX_LISTEN; i++)
 		strcat(list, "127.0.0.1:53 ");
 	assert_int_equal(daemon_listen(&a, list, "listen", "f", out, &n, err, sizeof(err)), -1);
@@ -145,6 +157,15 @@ static void test_listen(void **state)
 	list[strlen(list) - strlen("127.0.0.1:53 ")] = 0;
 	assert_int_equal(daemon_listen(&a, list, "listen", "f", out, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, DAEMON_MAX_LISTEN);
+	/* A list longer than daemon_listen reads is refused, not cut: cut, "127.0.0.1:5353" at the
+	 * end became a listen address with another port. */
+	memset(list, ' ', 1010);
+	strcpy(list + 1010, "127.0.0.1:5353");
+	int rc = daemon_listen(&a, list, "listen", "f", out, &n, err, sizeof(err));
+	if (rc == 0 && (n != 1 || strcmp(out[0].text, "127.0.0.1:5353") != 0))
+		fail_msg("a long list read as %zu addresses, the first '%s'", n, out[0].text);
+	if (rc != 0)
+		assert_non_null(strstr(err, "f: listen: "));
 	/* --listen options win over the configuration. */
 	a.listen[0] = "[::1]:8053";
 	a.nlisten = 1;
