@@ -110,7 +110,6 @@ static void test_round_trip(void **state)
 	assert_int_equal(sts_record_get(&t, N("e.example."), &got), 0);
 	assert_memory_equal(&got, &d, sizeof(d));
 	store_abort(&t);
-	(void)state;
 }
 
 static void test_stored_value(void **state)
@@ -139,7 +138,6 @@ static void test_stored_value(void **state)
 	bad[1] = STS_RECORD_VERSION;
 	bad[0] = STS_BODY_TAG;
 	assert_int_equal(get_raw(u->st, "example.com.", bad, len, &got), LS_ESTORE);
-	(void)state;
 }
 
 /* A minimal record value with mode, state and list counts as given. */
@@ -187,7 +185,6 @@ static void test_refused_values(void **state)
 	assert_int_equal(get_raw(u->st, "e.", v, minimal(v, 0, 3, 0), &got), LS_ESTORE);
 	assert_int_equal(get_raw(u->st, "e.", v, minimal(v, 0, 0, STS_EXTRA_MAX + 1), &got),
 	                 LS_ESTORE);
-	(void)state;
 }
 
 static int collect(const struct sts_domain *d, void *ctx)
