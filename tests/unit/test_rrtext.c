@@ -156,6 +156,9 @@ static void test_ttl_defaults(void **state)
 	assert_false(p.ttl_absent);
 	assert_int_equal(rr_parse(&p, "c TXT x", &rr, err, sizeof(err)), 0);
 	assert_int_equal(rr.ttl, 9 * 86400);
+	assert_int_equal(rr_parse(&p, "c HINFO a b", &rr, err, sizeof(err)), 0);   /* ldns path */
+	assert_int_equal(rr.ttl, 9 * 86400);
+	assert_true(p.ttl_absent);
 	p.dollar_ttl = 42;
 	p.have_dollar_ttl = true;
 	assert_int_equal(rr_parse(&p, "d HINFO a b", &rr, err, sizeof(err)), 0);   /* ldns path */
