@@ -1,4 +1,4 @@
-/* Helpers shared by the cmocka unit tests: names and records from text, temporary stores, listings. */
+/* Helpers for the cmocka unit tests: names and records from text, temporary stores, listings. */
 #ifndef UNIT_H
 #define UNIT_H
 
