@@ -13,10 +13,11 @@
 int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *prog,
                       const char *version, const char *usage)
 {
+	const char *arg = NULL;
 	memset(a, 0, sizeof(*a));
 	a->workers = -1;
 	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
+		arg = argv[i];
 		bool more = i + 1 < argc;
 		if ((strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) && more) {
 			a->config_path = argv[++i];
@@ -25,7 +26,12 @@ int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *
 		} else if (strcmp(arg, "--listen") == 0 && more && a->nlisten < DAEMON_MAX_LISTEN) {
 			a->listen[a->nlisten++] = argv[++i];
 		} else if (strcmp(arg, "--workers") == 0 && more) {
-			a->workers = strtol(argv[++i], NULL, 10);
+			char *end;
+			arg = argv[++i];
+			errno = 0;
+			a->workers = strtol(arg, &end, 10);
+			if (end == arg || *end || errno || a->workers < 0)
+				goto bad;     /* not 0, which means one worker per core */
 		} else if (strcmp(arg, "-n") == 0) {
 			a->check = true;
 		} else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
@@ -35,11 +41,13 @@ int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *
 			printf("%s %s\n", prog, version);
 			return 0;
 		} else {
-			fprintf(stderr, "%s: bad argument '%s'\n%s", prog, arg, usage);
-			return 2;
+			goto bad;
 		}
 	}
 	return DAEMON_RUN;
+bad:
+	fprintf(stderr, "%s: bad argument '%s'\n%s", prog, arg, usage);
+	return 2;
 }
 
 int daemon_addr_parse(const char *text, struct daemon_addr *out)
@@ -71,6 +79,11 @@ int daemon_listen(const struct daemon_args *a, const char *list, const char *opt
 		return 0;
 	}
 	const char *where = file ? file : "defaults";
+	if (list && strlen(list) >= sizeof(buf)) {
+		/* Cut, the last address could become another one ("...:5353" as "...:535"). */
+		snprintf(err, errlen, "%s: %s: longer than %zu bytes", where, option, sizeof(buf) - 1);
+		return -1;
+	}
 	snprintf(buf, sizeof(buf), "%s", list ? list : "");
 	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
 		if (*n == DAEMON_MAX_LISTEN) {

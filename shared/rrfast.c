@@ -36,7 +36,8 @@ static int tokenize(const char *s, struct tok *t, int max)
 				return -1;
 		} else {
 			for (; *s && *s != ' ' && *s != '\t'; s++) {
-				if (*s == '"')
+				/* A comment or a parenthesis means to ldns what it does in a master file. */
+				if (*s == '"' || *s == ';' || *s == '(' || *s == ')')
 					return -1;
 				if (*s == '\\' && *++s == 0)
 					return -1;

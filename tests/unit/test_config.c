@@ -1,29 +1,19 @@
 /* Unit tests for shared/config.c: defaults, every error kind with its line, print and reload. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <dirent.h>
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#include "tests/unit/unit.h"
 #include "shared/config.h"
 #include "shared/journal.h"
 #include "shared/err.h"
 
 struct fixture {
-	char dir[64];
+	char *dir;
 };
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_config.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	f->dir = temp_dir();
 	*state = f;
 	return 0;
 }
@@ -31,19 +21,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	DIR *dir = opendir(f->dir);
-	if (dir) {
-		struct dirent *e;
-		char path[512];
-		while ((e = readdir(dir)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
-			unlink(path);
-		}
-		closedir(dir);
-	}
-	rmdir(f->dir);
+	rm_tree(f->dir);
 	free(f);
 	return 0;
 }
@@ -66,6 +44,40 @@ static void assert_defaults(const struct config *cfg)
 	assert_int_equal(cfg->serial_policy, SERIAL_INCREMENT);
 	assert_int_equal(cfg->default_ttl, 3600);
 	assert_null(cfg->path);
+}
+
+/*
+ * Loads the file at path expecting rc and that many error messages, with the defaults left in
+ * place; the messages stay in *d. Free what it leaves with load_done().
+ */
+static void load_expect(const char *path, int rc, size_t errors, struct config *cfg,
+                        struct diag *d)
+{
+	diag_init(d);
+	int got = config_load(cfg, path, d);
+	if (got != rc || d->errors != errors) {
+		fprintf(stderr, "%s: rc %d (want %d), messages:\n", path, got, rc);
+		diag_print(d, stderr);
+	}
+	assert_int_equal(got, rc);
+	assert_int_equal(d->errors, errors);
+	assert_defaults(cfg);
+}
+
+/* The same for len bytes of text in a new file; returns its malloc'ed path. */
+static char *load_fails(struct fixture *f, const char *text, size_t len, size_t errors,
+                        struct config *cfg, struct diag *d)
+{
+	char *path = write_conf(f, text, len);
+	load_expect(path, LS_ECONFIG, errors, cfg, d);
+	return path;
+}
+
+static void load_done(struct config *cfg, struct diag *d, char *path)
+{
+	config_free(cfg);
+	diag_free(d);
+	free(path);
 }
 
 /* Loads text, expects success, and leaves the result in *cfg. */
@@ -129,49 +141,61 @@ static void test_table(void **state)
 	}
 }
 
-static void test_valid_all_keys(void **state)
-{
-	struct fixture *f = *state;
-	static const char text[] =
-		"# lockstep.conf\n"
-		"\n"
-		"server:\n"
-		"    state-dir: \"/srv/lockstep\"   # where the store lives\n"
-		"\n"
-		"zones:   # zone defaults\n"
-		"\tserial-policy: dateserial\n"
-		"    default-ttl: 86400\n"
-		"    # a comment inside a section\n";
-	struct config cfg;
-	load_ok(f, text, sizeof(text) - 1, &cfg);
-	assert_string_equal(cfg.state_dir, "/srv/lockstep");
-	assert_int_equal(cfg.serial_policy, SERIAL_DATECOUNTER);
-	assert_int_equal(cfg.default_ttl, 86400);
-	config_free(&cfg);
-}
-
-static void test_bounds_accepted(void **state)
-{
-	struct fixture *f = *state;
-	struct config cfg;
-	static const char hi[] = "zones:\n default-ttl: 2147483647\n serial-policy: unixtime\n";
-	load_ok(f, hi, sizeof(hi) - 1, &cfg);
-	assert_int_equal(cfg.default_ttl, 2147483647u);
-	assert_int_equal(cfg.serial_policy, SERIAL_UNIXTIME);
-	config_free(&cfg);
-	static const char lo[] = "zones:\n default-ttl: 0\n";
-	load_ok(f, lo, sizeof(lo) - 1, &cfg);
-	assert_int_equal(cfg.default_ttl, 0);
-	assert_string_equal(cfg.state_dir, "/var/lib/lockstep");
-	config_free(&cfg);
+/* Texts that load, with the state-dir, serial-policy and default-ttl they give. */
+static const struct {
+	const char *text;
+	const char *state_dir;
+	enum serial_policy policy;
+	uint32_t ttl;
+} accepted[] = {
+	{ "# lockstep.conf\n"
+	  "\n"
+	  "server:\n"
+	  "    state-dir: \"/srv/lockstep\"   # where the store lives\n"
+	  "\n"
+	  "zones:   # zone defaults\n"
+	  "\tserial-policy: dateserial\n"
+	  "    default-ttl: 86400\n"
+	  "    # a comment inside a section\n", "/srv/lockstep", SERIAL_DATECOUNTER, 86400 },
+	{ "", "/var/lib/lockstep", SERIAL_INCREMENT, 3600 },
+	/* Bounds. */
+	{ "zones:\n default-ttl: 2147483647\n serial-policy: unixtime\n", "/var/lib/lockstep",
+	  SERIAL_UNIXTIME, 2147483647u },
+	{ "zones:\n default-ttl: 0\n", "/var/lib/lockstep", SERIAL_INCREMENT, 0 },
 	/* Sections may repeat; a key may still be set only once. */
-	static const char again[] = "zones:\n default-ttl: 5\nserver:\n state-dir: /x\n"
-	                            "zones:\n serial-policy: unixtime\n";
-	load_ok(f, again, sizeof(again) - 1, &cfg);
-	assert_int_equal(cfg.default_ttl, 5);
-	assert_string_equal(cfg.state_dir, "/x");
-	assert_int_equal(cfg.serial_policy, SERIAL_UNIXTIME);
-	config_free(&cfg);
+	{ "zones:\n default-ttl: 5\nserver:\n state-dir: /x\nzones:\n serial-policy: unixtime\n",
+	  "/x", SERIAL_UNIXTIME, 5 },
+	/* CRLF and no final newline. */
+	{ "server:\r\n"
+	  "    state-dir: \"/srv/crlf\"\r\n"
+	  "\r\n"
+	  "zones:\r\n"
+	  "    serial-policy: unixtime   # comment\r\n"
+	  "    default-ttl: 60", "/srv/crlf", SERIAL_UNIXTIME, 60 },
+	/* A UTF-8 byte order mark before the first section is not an error. */
+	{ "\xef\xbb\xbfserver:\n state-dir: /bom\n", "/bom", SERIAL_INCREMENT, 3600 },
+	/* Quotes and comments. */
+	{ "server:\n  state-dir: \"/srv/a#b c\"  # real comment\n", "/srv/a#b c", SERIAL_INCREMENT,
+	  3600 },
+	{ "server:\n  state-dir: /srv/x#not part\n", "/srv/x", SERIAL_INCREMENT, 3600 },
+	{ "server:\n  state-dir: \" /with space \"\n"
+	  "zones:\n  default-ttl: \"120\"\n  serial-policy: \"unixtime\"\n", " /with space ",
+	  SERIAL_UNIXTIME, 120 },
+	{ "server:\n  state-dir: C:/odd:path\n", "C:/odd:path", SERIAL_INCREMENT, 3600 },
+};
+
+static void test_accepted(void **state)
+{
+	struct fixture *f = *state;
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+		struct config cfg;
+		load_ok(f, accepted[i].text, strlen(accepted[i].text), &cfg);
+		if (strcmp(cfg.state_dir, accepted[i].state_dir) != 0 ||
+		    cfg.serial_policy != accepted[i].policy || cfg.default_ttl != accepted[i].ttl)
+			fail_msg("case %zu: state-dir \"%s\", serial-policy %d, default-ttl %u", i,
+			         cfg.state_dir, (int)cfg.serial_policy, (unsigned)cfg.default_ttl);
+		config_free(&cfg);
+	}
 }
 
 /* The journal bounds: defaults as journal.h says, both ends of their ranges, 0 age refused. */
@@ -198,25 +222,10 @@ static void test_journal_options(void **state)
 	                             "zones:\n journal-max-size: 1M\n" };
 	for (size_t i = 0; i < 3; i++) {
 		struct diag d;
-		diag_init(&d);
-		char *path = write_conf(f, bad[i], strlen(bad[i]));
-		assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
-		assert_int_equal(d.errors, 1);
+		char *path = load_fails(f, bad[i], strlen(bad[i]), 1, &cfg, &d);
 		assert_int_equal(cfg.journal_max_size, JOURNAL_DEFAULT_MAX_SIZE);
-		config_free(&cfg);
-		diag_free(&d);
-		free(path);
+		load_done(&cfg, &d, path);
 	}
-}
-
-static void test_empty_file(void **state)
-{
-	struct fixture *f = *state;
-	struct config cfg;
-	load_ok(f, "", 0, &cfg);
-	assert_string_equal(cfg.state_dir, "/var/lib/lockstep");
-	assert_int_equal(cfg.default_ttl, 3600);
-	config_free(&cfg);
 }
 
 struct bad_case {
@@ -260,28 +269,15 @@ static void test_each_error(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct bad_case *c = &cases[i];
-		size_t len = c->len ? c->len : strlen(c->text);
-		char *path = write_conf(f, c->text, len);
 		struct config cfg;
 		struct diag d;
-		diag_init(&d);
-		int rc = config_load(&cfg, path, &d);
-		if (rc != LS_ECONFIG || d.n < 1 || d.v[0].line != c->line ||
-		    strstr(d.v[0].text, c->msg) == NULL) {
-			fprintf(stderr, "case %zu: rc %d, want line %u and \"%s\", got:\n", i, rc, c->line,
-			        c->msg);
-			diag_print(&d, stderr);
-		}
-		assert_int_equal(rc, LS_ECONFIG);
-		assert_int_equal(d.errors, 1);
+		char *path = load_fails(f, c->text, c->len ? c->len : strlen(c->text), 1, &cfg, &d);
+		if (d.v[0].line != c->line || strstr(d.v[0].text, c->msg) == NULL)
+			fail_msg("case %zu: want line %u and \"%s\", got %u \"%s\"", i, c->line, c->msg,
+			         d.v[0].line, d.v[0].text);
 		assert_int_equal(d.v[0].sev, DIAG_ERROR);
 		assert_string_equal(d.v[0].file, path);
-		assert_int_equal(d.v[0].line, c->line);
-		assert_non_null(strstr(d.v[0].text, c->msg));
-		assert_defaults(&cfg);
-		config_free(&cfg);
-		diag_free(&d);
-		free(path);
+		load_done(&cfg, &d, path);
 	}
 }
 
@@ -302,21 +298,15 @@ static void test_line_too_long(void **state)
 	n = start + CONFIG_LINE_MAX;
 	text[n++] = '"';
 	n += (size_t)sprintf(text + n, "\n zones-x: 1\n");
-	char *path = write_conf(f, text, n);
 	struct config cfg;
 	struct diag d;
-	diag_init(&d);
-	assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
-	assert_int_equal(d.errors, 2);
+	char *path = load_fails(f, text, n, 2, &cfg, &d);
 	assert_int_equal(d.v[0].line, 3);
 	assert_non_null(strstr(d.v[0].text, "line too long"));
 	/* Reading goes on after the long line. */
 	assert_int_equal(d.v[1].line, 4);
 	assert_non_null(strstr(d.v[1].text, "unknown key 'zones-x'"));
-	assert_defaults(&cfg);
-	config_free(&cfg);
-	diag_free(&d);
-	free(path);
+	load_done(&cfg, &d, path);
 	free(text);
 }
 
@@ -337,71 +327,13 @@ static void test_reports_every_error(void **state)
 		"zones:\n"
 		"    default-ttl: \"5\n";
 	static const unsigned want[] = { 3, 5, 7, 8, 12 };
-	char *path = write_conf(f, text, sizeof(text) - 1);
 	struct config cfg;
 	struct diag d;
-	diag_init(&d);
-	assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
-	assert_int_equal(d.errors, 5);
+	char *path = load_fails(f, text, sizeof(text) - 1, 5, &cfg, &d);
 	assert_int_equal(d.n, 5);
 	for (size_t i = 0; i < 5; i++)
 		assert_int_equal(d.v[i].line, want[i]);
-	assert_defaults(&cfg);
-	config_free(&cfg);
-	diag_free(&d);
-	free(path);
-}
-
-static void test_crlf_and_no_final_newline(void **state)
-{
-	struct fixture *f = *state;
-	static const char text[] =
-		"server:\r\n"
-		"    state-dir: \"/srv/crlf\"\r\n"
-		"\r\n"
-		"zones:\r\n"
-		"    serial-policy: unixtime   # comment\r\n"
-		"    default-ttl: 60";
-	struct config cfg;
-	load_ok(f, text, sizeof(text) - 1, &cfg);
-	assert_string_equal(cfg.state_dir, "/srv/crlf");
-	assert_int_equal(cfg.serial_policy, SERIAL_UNIXTIME);
-	assert_int_equal(cfg.default_ttl, 60);
-	config_free(&cfg);
-
-	/* A UTF-8 byte order mark before the first section is not an error. */
-	static const char bom[] = "\xef\xbb\xbfserver:\n state-dir: /bom\n";
-	load_ok(f, bom, sizeof(bom) - 1, &cfg);
-	assert_string_equal(cfg.state_dir, "/bom");
-	config_free(&cfg);
-}
-
-static void test_quotes_and_comments(void **state)
-{
-	struct fixture *f = *state;
-	struct config cfg;
-	static const char quoted[] = "server:\n  state-dir: \"/srv/a#b c\"  # real comment\n";
-	load_ok(f, quoted, sizeof(quoted) - 1, &cfg);
-	assert_string_equal(cfg.state_dir, "/srv/a#b c");
-	config_free(&cfg);
-
-	static const char bare[] = "server:\n  state-dir: /srv/x#not part\n";
-	load_ok(f, bare, sizeof(bare) - 1, &cfg);
-	assert_string_equal(cfg.state_dir, "/srv/x");
-	config_free(&cfg);
-
-	static const char spaces[] = "server:\n  state-dir: \" /with space \"\n"
-	                             "zones:\n  default-ttl: \"120\"\n  serial-policy: \"unixtime\"\n";
-	load_ok(f, spaces, sizeof(spaces) - 1, &cfg);
-	assert_string_equal(cfg.state_dir, " /with space ");
-	assert_int_equal(cfg.default_ttl, 120);
-	assert_int_equal(cfg.serial_policy, SERIAL_UNIXTIME);
-	config_free(&cfg);
-
-	static const char colon[] = "server:\n  state-dir: C:/odd:path\n";
-	load_ok(f, colon, sizeof(colon) - 1, &cfg);
-	assert_string_equal(cfg.state_dir, "C:/odd:path");
-	config_free(&cfg);
+	load_done(&cfg, &d, path);
 }
 
 static void test_missing_files(void **state)
@@ -411,30 +343,19 @@ static void test_missing_files(void **state)
 	snprintf(path, sizeof(path), "%s/does-not-exist.conf", f->dir);
 	struct config cfg;
 	struct diag d;
-	diag_init(&d);
-	assert_int_equal(config_load(&cfg, path, &d), -ENOENT);
-	assert_int_equal(d.errors, 1);
+	load_expect(path, -ENOENT, 1, &cfg, &d);
 	assert_string_equal(d.v[0].file, path);
-	assert_defaults(&cfg);
-	config_free(&cfg);
-	diag_free(&d);
+	load_done(&cfg, &d, NULL);
 
 	/* A directory is not a configuration file. */
-	diag_init(&d);
-	assert_int_equal(config_load(&cfg, f->dir, &d), -EISDIR);
-	assert_int_equal(d.errors, 1);
-	assert_defaults(&cfg);
-	config_free(&cfg);
-	diag_free(&d);
+	load_expect(f->dir, -EISDIR, 1, &cfg, &d);
+	load_done(&cfg, &d, NULL);
 
 	/* With no path the default file is optional; only check this where it is absent. */
 	if (access(CONFIG_DEFAULT_PATH, F_OK) != 0 && errno == ENOENT) {
-		diag_init(&d);
-		assert_int_equal(config_load(&cfg, NULL, &d), 0);
+		load_expect(NULL, 0, 0, &cfg, &d);
 		assert_int_equal(d.n, 0);
-		assert_defaults(&cfg);
-		config_free(&cfg);
-		diag_free(&d);
+		load_done(&cfg, &d, NULL);
 	}
 }
 
@@ -450,16 +371,10 @@ static void test_file_size_limit(void **state)
 	load_ok(f, text, CONFIG_FILE_MAX, &cfg);
 	config_free(&cfg);
 
-	char *path = write_conf(f, text, CONFIG_FILE_MAX + 1);
 	struct diag d;
-	diag_init(&d);
-	assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
-	assert_int_equal(d.errors, 1);
+	char *path = load_fails(f, text, CONFIG_FILE_MAX + 1, 1, &cfg, &d);
 	assert_non_null(strstr(d.v[0].text, "larger than"));
-	assert_defaults(&cfg);
-	config_free(&cfg);
-	diag_free(&d);
-	free(path);
+	load_done(&cfg, &d, path);
 	free(text);
 }
 
@@ -534,22 +449,41 @@ static void test_print_shows_every_option(void **state)
 	config_free(&cfg);
 }
 
+/* The httpsd section's values, in the order of struct config. */
+struct httpsd_values {
+	const char *listen;
+	uint32_t workers;
+	const char *user;
+	uint32_t header_timeout, idle_timeout, max_header_size, max_body_size, max_clients,
+	         max_per_address;
+	bool access_log;
+};
+
+static void assert_httpsd(const struct config *cfg, const struct httpsd_values *v)
+{
+	assert_string_equal(cfg->httpsd_listen, v->listen);
+	assert_int_equal(cfg->httpsd_workers, v->workers);
+	assert_string_equal(cfg->httpsd_user, v->user);
+	assert_int_equal(cfg->httpsd_header_timeout, v->header_timeout);
+	assert_int_equal(cfg->httpsd_idle_timeout, v->idle_timeout);
+	assert_int_equal(cfg->httpsd_max_header_size, v->max_header_size);
+	assert_int_equal(cfg->httpsd_max_body_size, v->max_body_size);
+	assert_int_equal(cfg->httpsd_max_clients, v->max_clients);
+	assert_int_equal(cfg->httpsd_max_per_address, v->max_per_address);
+	assert_int_equal(cfg->httpsd_access_log, v->access_log);
+}
+
 /* The httpsd section: every key, its bounds, and the defaults httpsd relies on. */
 static void test_httpsd_section(void **state)
 {
 	struct fixture *f = *state;
 	struct config cfg;
+	static const struct httpsd_values defaults = { "0.0.0.0:443 [::]:443", 0, "", 10, 30, 8192,
+	                                               65536, 10000, 50, true };
+	static const struct httpsd_values set = { "127.0.0.1:8443 [::1]:8443", 2, "lockstep", 5, 60,
+	                                          1024, 0, 100, 3, false };
 	assert_int_equal(config_defaults(&cfg), 0);
-	assert_string_equal(cfg.httpsd_listen, "0.0.0.0:443 [::]:443");
-	assert_int_equal(cfg.httpsd_workers, 0);
-	assert_string_equal(cfg.httpsd_user, "");
-	assert_int_equal(cfg.httpsd_header_timeout, 10);
-	assert_int_equal(cfg.httpsd_idle_timeout, 30);
-	assert_int_equal(cfg.httpsd_max_header_size, 8192);
-	assert_int_equal(cfg.httpsd_max_body_size, 65536);
-	assert_int_equal(cfg.httpsd_max_clients, 10000);
-	assert_int_equal(cfg.httpsd_max_per_address, 50);
-	assert_true(cfg.httpsd_access_log);
+	assert_httpsd(&cfg, &defaults);
 	config_free(&cfg);
 	static const char text[] =
 		"httpsd:\n"
@@ -564,16 +498,7 @@ static void test_httpsd_section(void **state)
 		"    max-per-address: 3\n"
 		"    access-log: no\n";
 	load_ok(f, text, sizeof(text) - 1, &cfg);
-	assert_string_equal(cfg.httpsd_listen, "127.0.0.1:8443 [::1]:8443");
-	assert_int_equal(cfg.httpsd_workers, 2);
-	assert_string_equal(cfg.httpsd_user, "lockstep");
-	assert_int_equal(cfg.httpsd_header_timeout, 5);
-	assert_int_equal(cfg.httpsd_idle_timeout, 60);
-	assert_int_equal(cfg.httpsd_max_header_size, 1024);
-	assert_int_equal(cfg.httpsd_max_body_size, 0);
-	assert_int_equal(cfg.httpsd_max_clients, 100);
-	assert_int_equal(cfg.httpsd_max_per_address, 3);
-	assert_false(cfg.httpsd_access_log);
+	assert_httpsd(&cfg, &set);
 	config_free(&cfg);
 	/* Out of bounds: the whole load fails and names the line. */
 	static const char *const bad[] = {
@@ -583,15 +508,10 @@ static void test_httpsd_section(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct diag d;
-		diag_init(&d);
-		char *path = write_conf(f, bad[i], strlen(bad[i]));
-		assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
-		assert_int_equal(d.errors, 1);
+		char *path = load_fails(f, bad[i], strlen(bad[i]), 1, &cfg, &d);
 		assert_int_equal(d.v[0].line, 2);
 		assert_int_equal(cfg.httpsd_max_header_size, 8192);
-		config_free(&cfg);
-		diag_free(&d);
-		free(path);
+		load_done(&cfg, &d, path);
 	}
 }
 
@@ -674,22 +594,19 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_table),
-		cmocka_unit_test_setup_teardown(test_valid_all_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bounds_accepted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_empty_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_journal_options, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_each_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_too_long, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_every_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crlf_and_no_final_newline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_quotes_and_comments, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_file_size_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_print_reloads, setup, teardown),
+		cmocka_unit_test(test_accepted),
+		cmocka_unit_test(test_journal_options),
+		cmocka_unit_test(test_each_error),
+		cmocka_unit_test(test_line_too_long),
+		cmocka_unit_test(test_reports_every_error),
+		cmocka_unit_test(test_missing_files),
+		cmocka_unit_test(test_file_size_limit),
+		cmocka_unit_test(test_print_reloads),
 		cmocka_unit_test(test_print_shows_every_option),
-		cmocka_unit_test_setup_teardown(test_httpsd_section, setup, teardown),
+		cmocka_unit_test(test_httpsd_section),
 		cmocka_unit_test(test_man_page_lists_every_option),
-		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+		cmocka_unit_test(test_garbage),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/* One directory for the group: every file in it has a name of its own (mkstemp). */
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -83,13 +83,6 @@ static void test_parse_versions(void **state)
 	assert_int_equal(r.host.len, 0);
 	assert_int_equal(parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", &r), 0);
 	assert_false(r.close);
-	assert_int_equal(parse("GET / HTTP/2.0\r\nHost: a\r\n\r\n", &r), 505);
-	assert_int_equal(parse("GET / HTTP/1.2\r\nHost: a\r\n\r\n", &r), 505);
-	assert_int_equal(parse("GET / HTTP/0.9\r\n\r\n", &r), 505);
-	assert_int_equal(parse("GET / HTTP/1.10\r\nHost: a\r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET / http/1.1\r\nHost: a\r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET /\r\n\r\n", &r), 400);
-	assert_int_equal(parse("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", &r), 400);
 }
 
 static void test_parse_targets(void **state)
@@ -103,38 +96,70 @@ static void test_parse_targets(void **state)
 	assert_int_equal(parse("GET http://a.example:80 HTTP/1.1\r\nHost: a.example\r\n\r\n", &r), 0);
 	assert_str(r.path, "/");
 	assert_str(r.host, "a.example");
-	assert_int_equal(parse("GET https://u@a.example/ HTTP/1.1\r\nHost: a\r\n\r\n", &r), 400);
 	assert_int_equal(parse("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", &r), 0);
 	assert_str(r.path, "*");
-	assert_int_equal(parse("GET * HTTP/1.1\r\nHost: a\r\n\r\n", &r), 400);
-	assert_int_equal(parse("CONNECT a.example:443 HTTP/1.1\r\nHost: a\r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET x HTTP/1.1\r\nHost: a\r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET /\x80 HTTP/1.1\r\nHost: a\r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET / HTTP/1.1 \r\nHost: a\r\n\r\n", &r), 400);
-	assert_int_equal(parse(" GET / HTTP/1.1\r\nHost: a\r\n\r\n", &r), 400);
-	assert_int_equal(parse("G(T / HTTP/1.1\r\nHost: a\r\n\r\n", &r), 400);
 }
 
-static void test_parse_fields(void **state)
+/* Requests answered with a status and nothing else to look at: the status parse() gives. */
+static const struct {
+	const char *text;
+	int status;
+} statuses[] = {
+	/* Versions. */
+	{ "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505 },
+	{ "GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505 },
+	{ "GET / HTTP/0.9\r\n\r\n", 505 },
+	{ "GET / HTTP/1.10\r\nHost: a\r\n\r\n", 400 },
+	{ "GET / http/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "GET /\r\n\r\n", 400 },
+	{ "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400 },
+	/* Targets. */
+	{ "GET https://u@a.example/ HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "CONNECT a.example:443 HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "GET x HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "GET /\x80 HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", 400 },
+	{ " GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	/* Fields. */
+	{ "GET / HTTP/1.1\r\n\r\n", 400 },                                     /* no Host */
+	{ "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400 },
+	{ "GET / HTTP/1.1\r\nHost: \r\n\r\n", 400 },
+	{ "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400 },
+	{ "GET / HTTP/1.1\r\nHost: a:123456\r\n\r\n", 400 },
+	{ "GET / HTTP/1.1\r\nHost: a:x\r\n\r\n", 400 },
+	{ "GET / HTTP/1.1\r\nHost: [zz]\r\n\r\n", 400 },
+	{ "GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400 },                        /* RFC 9112 5.1 */
+	{ "GET / HTTP/1.1\r\nHost: a\r\nX: y\r\n z\r\n\r\n", 400 },
+	{ "GET / HTTP/1.1\r\nHost: a\r\nX y\r\n\r\n", 400 },
+	{ "GET / HTTP/1.1\r\nHost: a\r\n: y\r\n\r\n", 400 },
+	{ "GET / HTTP/1.1\r\nHost: a\rX: y\r\n\r\n", 400 },                   /* bare CR */
+	{ "GET / HTTP/1.1\r\nHost: a\r\nX: a\x01z\r\n\r\n", 400 },
+	{ "GET / HTTP/1.1\r\nHost: a\r\nX: \xc3\xa9 ok\r\n\r\n", 0 },
+	{ "GET / HTTP/1.1\r\nHost: a\r\nConnection: a b\r\n\r\n", 400 },
+	/* Bodies. */
+	{ "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n", 0 },
+	{ "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400 },
+	{ "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n", 400 },
+	{ "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400 },
+	{ "POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", 400 },
+	/* Both framings: the classic smuggling request. */
+	{ "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+	  400 },
+};
+
+static void test_parse_statuses(void **state)
 {
 	(void)state;
 	struct http_req r;
-	assert_int_equal(parse("GET / HTTP/1.1\r\n\r\n", &r), 400);                  /* no Host */
-	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: \r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a:123456\r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a:x\r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: [zz]\r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET / HTTP/1.1\r\nHost : a\r\n\r\n", &r), 400);     /* RFC 9112 5.1 */
-	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a\r\nX: y\r\n z\r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a\r\nX y\r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a\r\n: y\r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a\rX: y\r\n\r\n", &r), 400);  /* bare CR */
-	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a\r\nX: a\x01z\r\n\r\n", &r), 400);
-	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a\r\nX: \xc3\xa9 ok\r\n\r\n", &r), 0);
-	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: a b\r\n\r\n", &r), 400);
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		int got = parse(statuses[i].text, &r);
+		if (got != statuses[i].status)
+			fail_msg("\"%s\": %d, want %d", statuses[i].text, got, statuses[i].status);
+	}
+	/* A NUL inside a field (the text is not a C string). */
 	static const char nul[] = "GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n";
 	assert_int_equal(http_parse(nul, sizeof(nul) - 1, &r), 400);
 }
@@ -149,22 +174,12 @@ static void test_parse_bodies(void **state)
 	assert_int_equal(r.content_length, 12);
 	assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", &r), 0);
 	assert_false(r.has_body);
-	assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
-	                       "content-length: 5\r\n\r\n", &r), 0);
-	assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
-	                       "Content-Length: 6\r\n\r\n", &r), 400);
-	assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n", &r), 400);
-	assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", &r), 400);
-	assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", &r), 400);
 	assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\n"
 	                       "Content-Length: 99999999999999999999999999\r\n\r\n", &r), 0);
 	assert_true(r.content_length == UINT64_MAX);
 	assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", &r), 0);
 	assert_true(r.has_body);
 	assert_false(r.length_known);
-	/* Both framings: the classic smuggling request. */
-	assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
-	                       "Content-Length: 3\r\n\r\n", &r), 400);
 }
 
 static void test_parse_field_limit(void **state)
@@ -219,7 +234,7 @@ int main(void)
 		cmocka_unit_test(test_parse_ok),
 		cmocka_unit_test(test_parse_versions),
 		cmocka_unit_test(test_parse_targets),
-		cmocka_unit_test(test_parse_fields),
+		cmocka_unit_test(test_parse_statuses),
 		cmocka_unit_test(test_parse_bodies),
 		cmocka_unit_test(test_parse_field_limit),
 		cmocka_unit_test(test_format_head),

@@ -7,33 +7,20 @@
 
 #define ZONE 7u
 
-struct fixture {
-	char *dir;
-	struct store *st;
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	f->dir = temp_dir();
-	assert_int_equal(store_open(&f->st, f->dir, 0), 0);
 	journal_set_limits(JOURNAL_DEFAULT_MAX_SIZE, JOURNAL_DEFAULT_MAX_AGE);
-	*state = f;
-	return 0;
+	return unit_store_setup(state);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
 	journal_set_limits(JOURNAL_DEFAULT_MAX_SIZE, JOURNAL_DEFAULT_MAX_AGE);
-	store_close(f->st);
-	rm_tree(f->dir);
-	free(f);
-	return 0;
+	return unit_store_teardown(state);
 }
 
 /* Writes one entry from -> to at time now, with pad bytes of TXT RDATA added. */
-static void put(struct fixture *f, uint64_t seq, uint32_t from, uint32_t to, int64_t now,
+static void put(struct unit_store *f, uint64_t seq, uint32_t from, uint32_t to, int64_t now,
                 size_t pad)
 {
 	static uint8_t soa_old[22], soa_new[22], txt[4096];
@@ -51,27 +38,27 @@ static void put(struct fixture *f, uint64_t seq, uint32_t from, uint32_t to, int
 	                     { .owner = N("t.example.com."), .rdata = txt, .ttl = 300, .type = 16,
 	                       .rdlen = (uint16_t)pad } };
 	struct journal_entry e = { from, to, now, del, add, 1, pad ? 2 : 1 };
-	assert_int_equal(store_begin(f->st, true, 0, &t), 0);
+	unit_begin(f->st, true, &t);
 	journal_put(&t, ZONE, seq, &e);
 	assert_int_equal(store_commit(&t), 0);
 }
 
-static struct journal_info info(struct fixture *f)
+static struct journal_info info(struct unit_store *f)
 {
 	struct store_txn t;
 	struct journal_info i;
-	assert_int_equal(store_begin(f->st, false, 0, &t), 0);
+	unit_begin(f->st, false, &t);
 	assert_int_equal(journal_info(&t, ZONE, &i), 0);
 	store_abort(&t);
 	return i;
 }
 
 /* journal_find from -> to with last as the zone's newest sequence: the first sequence or -1. */
-static int64_t find(struct fixture *f, uint64_t last, uint32_t from, uint32_t to)
+static int64_t find(struct unit_store *f, uint64_t last, uint32_t from, uint32_t to)
 {
 	struct store_txn t;
 	uint64_t first = 0;
-	assert_int_equal(store_begin(f->st, false, 0, &t), 0);
+	unit_begin(f->st, false, &t);
 	int rc = journal_find(&t, ZONE, last, from, to, &first);
 	store_abort(&t);
 	if (rc == LS_ENOTFOUND)
@@ -82,7 +69,7 @@ static int64_t find(struct fixture *f, uint64_t last, uint32_t from, uint32_t to
 
 static void test_chain(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct journal_info i = info(f);
 	assert_int_equal(i.count, 0);
 	for (uint64_t s = 1; s <= 4; s++)
@@ -105,7 +92,7 @@ static void test_chain(void **state)
 	struct journal_view v;
 	struct rr rr;
 	size_t pos = JOURNAL_HDR;
-	assert_int_equal(store_begin(f->st, false, 0, &t), 0);
+	unit_begin(f->st, false, &t);
 	assert_int_equal(journal_view(&t, ZONE, 2, &v), 0);
 	assert_int_equal(v.from_serial, 12);
 	assert_int_equal(v.to_serial, 13);
@@ -127,7 +114,7 @@ static void test_chain(void **state)
 
 static void test_size_bound(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	journal_set_limits(3000, JOURNAL_DEFAULT_MAX_AGE);
 	for (uint64_t s = 1; s <= 6; s++)
 		put(f, s, (uint32_t)s, (uint32_t)s + 1, 1000, 900);    /* about 1,000 bytes each */
@@ -158,7 +145,7 @@ static void test_size_bound(void **state)
 
 static void test_age_bound(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	journal_set_limits(JOURNAL_DEFAULT_MAX_SIZE, 100);
 	put(f, 1, 1, 2, 1000, 10);
 	put(f, 2, 2, 3, 1050, 10);
@@ -177,7 +164,7 @@ static void test_age_bound(void **state)
 
 static void test_gap_drops_older(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	put(f, 1, 1, 2, 1000, 10);
 	put(f, 2, 2, 3, 1000, 10);
 	put(f, 5, 3, 4, 1000, 10);         /* not the next sequence: what came before is unusable */

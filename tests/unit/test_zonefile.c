@@ -11,6 +11,13 @@ static int read_text(struct zonefile *zf, struct diag *d, const char *text, cons
 	return zonefile_read_mem(zf, "t.zone", text, strlen(text), origin ? N(origin) : NULL, 3600, d);
 }
 
+static int read_file(struct zonefile *zf, struct diag *d, const char *path, const char *origin)
+{
+	zonefile_init(zf);
+	diag_init(d);
+	return zonefile_read(zf, path, origin ? N(origin) : NULL, 3600, d);
+}
+
 static void done(struct zonefile *zf, struct diag *d)
 {
 	zonefile_free(zf);
@@ -77,22 +84,20 @@ static void test_errors_with_lines(void **state)
 	assert_int_equal(zf.rr[1].line, 7);
 	done(&zf, &d);
 
-	assert_int_equal(read_text(&zf, &d, "a IN ( A 192.0.2.1\n", "example.com."), LS_EPARSE);
-	assert_non_null(strstr(d.v[0].text, "never closed"));
-	assert_int_equal(d.v[0].line, 1);
-	done(&zf, &d);
-
-	/* Relative names need an origin: ldns alone would complete them with the root. */
-	assert_int_equal(read_text(&zf, &d, "a 1 IN A 192.0.2.1\n", NULL), LS_EPARSE);
-	assert_non_null(strstr(d.v[0].text, "relative name"));
-	done(&zf, &d);
-	assert_int_equal(read_text(&zf, &d, "a.example. 1 IN CNAME b\n", NULL), LS_EPARSE);
-	assert_non_null(strstr(d.v[0].text, "relative name"));
-	done(&zf, &d);
-	assert_int_equal(read_text(&zf, &d, "a.example. 1 IN CNAME b.\n@ 1 IN SOA a. b. 1 2 3 4 5\n",
-	                           NULL), LS_EPARSE);
-	assert_int_equal(d.v[0].line, 2);
-	done(&zf, &d);
+	/* One error each: the text, its origin, the line and a part of the message. */
+	static const struct { const char *text, *origin; unsigned line; const char *msg; } one[] = {
+		{ "a IN ( A 192.0.2.1\n", "example.com.", 1, "never closed" },
+		/* Relative names need an origin: ldns alone would complete them with the root. */
+		{ "a 1 IN A 192.0.2.1\n", NULL, 1, "relative name" },
+		{ "a.example. 1 IN CNAME b\n", NULL, 1, "relative name" },
+		{ "a.example. 1 IN CNAME b.\n@ 1 IN SOA a. b. 1 2 3 4 5\n", NULL, 2, "" },
+	};
+	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+		assert_int_equal(read_text(&zf, &d, one[i].text, one[i].origin), LS_EPARSE);
+		if (d.v[0].line != one[i].line || strstr(d.v[0].text, one[i].msg) == NULL)
+			fail_msg("case %zu: line %u \"%s\"", i, d.v[0].line, d.v[0].text);
+		done(&zf, &d);
+	}
 	/* NUL bytes are errors, not the end of the text. */
 	const char nul[] = "a 1 IN A 192.0.2.1\n\0b 1 IN A 192.0.2.2\n";
 	zonefile_init(&zf);
@@ -141,15 +146,11 @@ static void test_include(void **state)
 	                 "$INCLUDE sub/hosts.inc\n"
 	                 "$INCLUDE sub/hosts.inc other.example.com.\n"
 	                 "after IN A 192.0.2.3\n");
-	zonefile_init(&zf);
-	diag_init(&d);
 	/* Without a SOA nothing says which zone this is. */
-	assert_int_equal(zonefile_read(&zf, path, NULL, 3600, &d), LS_EPARSE);
+	assert_int_equal(read_file(&zf, &d, path, NULL), LS_EPARSE);
 	assert_non_null(strstr(d.v[0].text, "no SOA"));
 	done(&zf, &d);
-	zonefile_init(&zf);
-	diag_init(&d);
-	assert_int_equal(zonefile_read(&zf, path, N("example.com."), 3600, &d), 0);
+	assert_int_equal(read_file(&zf, &d, path, "example.com."), 0);
 	assert_int_equal(zf.n, 5);
 	assert_true(dname_equal(zf.rr[2].owner, N("h1.other.example.com.")));
 	/* The origin comes back after the include (RFC 1035 5.1). */
@@ -159,18 +160,14 @@ static void test_include(void **state)
 	done(&zf, &d);
 
 	write_file(path, "$ORIGIN example.com.\n$INCLUDE ../secret.inc\n");
-	zonefile_init(&zf);
-	diag_init(&d);
-	assert_int_equal(zonefile_read(&zf, path, N("example.com."), 3600, &d), LS_EPARSE);
+	assert_int_equal(read_file(&zf, &d, path, "example.com."), LS_EPARSE);
 	assert_non_null(strstr(d.v[0].text, "outside"));
 	assert_int_equal(d.v[0].line, 2);
 	done(&zf, &d);
 
 	/* A file that includes itself stops at the depth limit. */
 	write_file(path, "$ORIGIN example.com.\n$INCLUDE main.zone\n");
-	zonefile_init(&zf);
-	diag_init(&d);
-	assert_int_equal(zonefile_read(&zf, path, N("example.com."), 3600, &d), LS_EPARSE);
+	assert_int_equal(read_file(&zf, &d, path, "example.com."), LS_EPARSE);
 	assert_non_null(strstr(d.v[d.n - 1].text, "deeper"));
 	done(&zf, &d);
 

@@ -1,0 +1,265 @@
+/* Unit tests for what the daemons share: the command line, listen addresses, binding, and the
+ * privilege drop (in a child process). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/wait.h>
+#include "tests/unit/unit.h"
+#include "shared/daemon.h"
+
+#define USAGE "usage: prog [-c FILE]\n"
+
+/* Runs daemon_args_parse on the NULL-terminated words with stdout and stderr caught in out. */
+static int parse(struct daemon_args *a, const char *const *words, char *out, size_t len)
+{
+	char *argv[2 * DAEMON_MAX_LISTEN + 8];
+	int argc = 0;
+	argv[argc++] = "prog";
+	while (*words) {
+		assert_true(argc + 1 < (int)(sizeof(argv) / sizeof(argv[0])));
+		argv[argc++] = (char *)*words++;
+	}
+	argv[argc] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	FILE *tmp = tmpfile();
+	int o = dup(1), e = dup(2);
+	dup2(fileno(tmp), 1);
+	dup2(fileno(tmp), 2);
+	int rc = daemon_args_parse(a, argc, argv, "prog", "1.2.3", USAGE);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(o, 1);
+	dup2(e, 2);
+	close(o);
+	close(e);
+	rewind(tmp);
+	size_t n = fread(out, 1, len - 1, tmp);
+	out[n] = 0;
+	fclose(tmp);
+	return rc;
+}
+
+static void test_args(void **state)
+{
+	struct daemon_args a;
+	char out[512];
+	const char *const none[] = { NULL };
+	assert_int_equal(parse(&a, none, out, sizeof(out)), DAEMON_RUN);
+	assert_null(a.config_path);
+	assert_null(a.state);
+	assert_int_equal(a.nlisten, 0);
+	assert_int_equal(a.workers, -1);
+	assert_false(a.check);
+	assert_string_equal(out, "");
+
+	const char *const all[] = { "-c", "/etc/l.conf", "--state", "/var/lib/l", "--listen",
+	                            "127.0.0.1:53", "--listen", "[::1]:53", "--workers", "4", "-n",
+	                            "--config", "/other.conf", NULL };
+	assert_int_equal(parse(&a, all, out, sizeof(out)), DAEMON_RUN);
+	assert_string_equal(a.config_path, "/other.conf");    /* the last one counts */
+	assert_string_equal(a.state, "/var/lib/l");
+	assert_int_equal(a.nlisten, 2);
+	assert_string_equal(a.listen[1], "[::1]:53");
+	assert_int_equal(a.workers, 4);
+	assert_true(a.check);
+
+	const char *const help[] = { "-n", "--help", "--bogus", NULL };
+	assert_int_equal(parse(&a, help, out, sizeof(out)), 0);
+	assert_string_equal(out, USAGE);
+	const char *const version[] = { "--version", NULL };
+	assert_int_equal(parse(&a, version, out, sizeof(out)), 0);
+	assert_string_equal(out, "prog 1.2.3\n");
+
+	static const char *const bad[][3] = { { "--bogus" }, { "-c" }, { "--state" }, { "--listen" },
+	                                      { "--workers" }, { "-n", "x" }, { "-cfile" } };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(&a, bad[i], out, sizeof(out)), 2);
+		char want[128];
+		snprintf(want, sizeof(want), "prog: bad argument '%s'\n" USAGE,
+		         bad[i][1] ? bad[i][1] : bad[i][0]);
+		assert_string_equal(out, want);
+	}
+	/* --workers takes a count: anything else is a bad argument, not 0 (one per core). */
+	static const char *const workers[] = { "abc", "4x", "", "-1", "99999999999999999999" };
+	for (size_t i = 0; i < sizeof(workers) / sizeof(workers[0]); i++) {
+		const char *words[] = { "--workers", workers[i], NULL };
+		char want[128];
+		snprintf(want, sizeof(want), "prog: bad argument '%s'\n" USAGE, workers[i]);
+		if (parse(&a, words, out, sizeof(out)) != 2 || strcmp(out, want) != 0)
+			fail_msg("--workers '%s' accepted as %ld", workers[i], a.workers);
+	}
+	const char *const zero[] = { "--workers", "0", NULL };
+	assert_int_equal(parse(&a, zero, out, sizeof(out)), DAEMON_RUN);
+	assert_int_equal(a.workers, 0);
+	/* Listen addresses beyond the limit are refused, not dropped. */
+	const char *many[2 * DAEMON_MAX_LISTEN + 4];
+	size_t n = 0;
+	for (int i = 0; i <= DAEMON_MAX_LISTEN; i++) {
+		many[n++] = "--listen";
+		many[n++] = "127.0.0.1:53";
+	}
+	many[n] = NULL;
+	assert_int_equal(parse(&a, many, out, sizeof(out)), 2);
+	many[n - 2] = NULL;
+	assert_int_equal(parse(&a, many, out, sizeof(out)), DAEMON_RUN);
+	assert_int_equal(a.nlisten, DAEMON_MAX_LISTEN);
+	(void)state;
+}
+
+static void test_addr_parse(void **state)
+{
+	struct daemon_addr d;
+	assert_int_equal(daemon_addr_parse("127.0.0.1:5353", &d), 0);
+	assert_int_equal(d.len, sizeof(struct sockaddr_in));
+	assert_int_equal(d.ss.ss_family, AF_INET);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&d.ss)->sin_port), 5353);
+	assert_string_equal(d.text, "127.0.0.1:5353");
+	assert_int_equal(daemon_addr_parse("[::1]:853", &d), 0);
+	assert_int_equal(d.len, sizeof(struct sockaddr_in6));
+	assert_int_equal(ntohs(((struct sockaddr_in6 *)&d.ss)->sin6_port), 853);
+	static const char *const bad[] = { "127.0.0.1", "::1", "[::1]", "localhost:53", "", ":53",
+	                                   "127.0.0.1:99999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(daemon_addr_parse(bad[i], &d), -1);
+		assert_int_equal(d.len, 0);
+	}
+	(void)state;
+}
+
+static void test_listen(void **state)
+{
+	struct daemon_args a = { .workers = -1 };
+	struct daemon_addr out[DAEMON_MAX_LISTEN];
+	size_t n = 99;
+	char err[256] = "";
+	/* From the configuration's list, blanks of any kind between. */
+	assert_int_equal(daemon_listen(&a, " 127.0.0.1:53\t[::1]:53  127.0.0.2:5353 ", "listen",
+	                               "/etc/l.conf", out, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(out[1].text, "[::1]:53");
+	assert_string_equal(out[2].text, "127.0.0.2:5353");
+	assert_int_equal(daemon_listen(&a, "127.0.0.1:53 nohost:53", "listen", "/etc/l.conf", out,
+	                               &n, err, sizeof(err)), -1);
+	assert_string_equal(err, "/etc/l.conf: listen: bad listen address 'nohost:53' "
+	                         "(ADDR:PORT or [ADDR]:PORT)");
+	assert_int_equal(daemon_listen(&a, "  ", "https-listen", NULL, out, &n, err, sizeof(err)), -1);
+	assert_string_equal(err, "defaults: https-listen: no listen address");
+	assert_int_equal(n, 0);
+	assert_int_equal(daemon_listen(&a, NULL, "listen", NULL, out, &n, err, sizeof(err)), -1);
+	char list[2048] = "";
+	for (int i = 0; i <= DAEMON_MAX_LISTEN; i++)
+		strcat(list, "127.0.0.1:53 ");
+	assert_int_equal(daemon_listen(&a, list, "listen", "f", out, &n, err, sizeof(err)), -1);
+	assert_string_equal(err, "f: listen: more than 16 listen addresses");
+	list[strlen(list) - strlen("127.0.0.1:53 ")] = 0;
+	assert_int_equal(daemon_listen(&a, list, "listen", "f", out, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, DAEMON_MAX_LISTEN);
+	/* A list longer than daemon_listen reads is refused, not cut: cut, "127.0.0.1:5353" at the
+	 * end became a listen address with another port. */
+	memset(list, ' ', 1010);
+	strcpy(list + 1010, "127.0.0.1:5353");
+	int rc = daemon_listen(&a, list, "listen", "f", out, &n, err, sizeof(err));
+	if (rc == 0 && (n != 1 || strcmp(out[0].text, "127.0.0.1:5353") != 0))
+		fail_msg("a long list read as %zu addresses, the first '%s'", n, out[0].text);
+	if (rc != 0)
+		assert_non_null(strstr(err, "f: listen: "));
+	/* --listen options win over the configuration. */
+	a.listen[0] = "[::1]:8053";
+	a.nlisten = 1;
+	assert_int_equal(daemon_listen(&a, "127.0.0.1:53", "listen", "f", out, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(out[0].text, "[::1]:8053");
+	a.listen[1] = "8053";
+	a.nlisten = 2;
+	assert_int_equal(daemon_listen(&a, "127.0.0.1:53", "listen", "f", out, &n, err, sizeof(err)), -1);
+	assert_string_equal(err, "bad --listen '8053' (ADDR:PORT or [ADDR]:PORT)");
+	(void)state;
+}
+
+static uint16_t port_of(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+	return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+	                                      : ((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void test_bind(void **state)
+{
+	struct daemon_addr d;
+	char text[64];
+	assert_int_equal(daemon_addr_parse("127.0.0.1:0", &d), 0);
+	int tcp = daemon_bind(&d, SOCK_STREAM);
+	assert_true(tcp >= 0);
+	assert_true(fcntl(tcp, F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(tcp, F_GETFD) & FD_CLOEXEC);
+	uint16_t port = port_of(tcp);
+	assert_true(port > 0);
+	/* Each worker binds the same address: SO_REUSEPORT. */
+	snprintf(text, sizeof(text), "127.0.0.1:%u", port);
+	assert_int_equal(daemon_addr_parse(text, &d), 0);
+	int tcp2 = daemon_bind(&d, SOCK_STREAM);
+	assert_true(tcp2 >= 0);
+	assert_int_equal(port_of(tcp2), port);
+	int udp = daemon_bind(&d, SOCK_DGRAM);
+	assert_true(udp >= 0);
+	assert_int_equal(port_of(udp), port);
+	close(tcp);
+	close(tcp2);
+	close(udp);
+	/* IPv6 sockets are IPv6 only. */
+	assert_int_equal(daemon_addr_parse("[::1]:0", &d), 0);
+	int v6 = daemon_bind(&d, SOCK_DGRAM);
+	if (v6 >= 0) {
+		int on = 0;
+		socklen_t len = sizeof(on);
+		assert_int_equal(getsockopt(v6, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len), 0);
+		assert_int_equal(on, 1);
+		close(v6);
+	}
+	/* An address this host does not have. */
+	assert_int_equal(daemon_addr_parse("192.0.2.1:53", &d), 0);
+	assert_int_equal(daemon_bind(&d, SOCK_DGRAM), -EADDRNOTAVAIL);
+	(void)state;
+}
+
+static void test_drop_privileges(void **state)
+{
+	char err[256] = "";
+	assert_int_equal(daemon_drop_privileges(NULL, err, sizeof(err)), 0);
+	assert_int_equal(daemon_drop_privileges("", err, sizeof(err)), 0);
+	assert_int_equal(daemon_drop_privileges("no-such-user-lockstep", err, sizeof(err)), -1);
+	assert_string_equal(err, "no such user 'no-such-user-lockstep'");
+	const struct passwd *pw = getpwnam("nobody");
+	if (getuid() != 0 || pw == NULL)
+		return;      /* the drop itself needs root and a user to become */
+	uid_t uid = pw->pw_uid;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* The child drops for good: exit 0 only when it is nobody and cannot come back. */
+		int rc = daemon_drop_privileges("nobody", err, sizeof(err));
+		_exit(rc == 0 && getuid() == uid && geteuid() == uid && setuid(0) != 0 ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(getuid(), 0);     /* the test itself is untouched */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_args),
+		cmocka_unit_test(test_addr_parse),
+		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_bind),
+		cmocka_unit_test(test_drop_privileges),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,289 @@
+/* Unit tests for the MTA-STS fetch, against a one-connection TLS server in a thread on 127.0.0.1
+ * with a certificate from a demo CA: success, every refusal and its reason, timeouts. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <time.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl.h>
+#include "tests/unit/unit.h"
+#include "shared/cert.h"
+#include "shared/err.h"
+#include "shared/sts_fetch.h"
+
+#define HOST "mta-sts.example.com"
+#define TIMEOUT 5000
+
+struct server {
+	char *dir;                  /* the state with the demo CA and the host's certificate */
+	char ca[4200];
+	mbedtls_x509_crt chain;
+	mbedtls_pk_context key;
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	mbedtls_ssl_config conf;
+	int listen_fd;
+	char endpoint[64];
+	const char *response;       /* what the server answers, as is */
+	size_t response_len;
+	char request[2048];         /* what it was asked */
+	pthread_t thread;
+};
+
+static int fd_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	ssize_t n = send(*(int *)ctx, buf, len, MSG_NOSIGNAL);
+	return n < 0 ? MBEDTLS_ERR_NET_SEND_FAILED : (int)n;
+}
+
+static int fd_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	ssize_t n = recv(*(int *)ctx, buf, len, 0);
+	return n < 0 ? MBEDTLS_ERR_NET_RECV_FAILED : (int)n;
+}
+
+/* Accepts one connection, reads the request head and writes the canned response. */
+static void *serve(void *arg)
+{
+	struct server *s = arg;
+	mbedtls_ssl_context ssl;
+	size_t got = 0;
+	int fd = accept(s->listen_fd, NULL, NULL);
+	if (fd < 0)
+		return NULL;
+	mbedtls_ssl_init(&ssl);
+	if (mbedtls_ssl_setup(&ssl, &s->conf) != 0)
+		goto out;
+	mbedtls_ssl_set_bio(&ssl, &fd, fd_send, fd_recv, NULL);
+	if (mbedtls_ssl_handshake(&ssl) != 0)
+		goto out;
+	while (got < sizeof(s->request) - 1 && strstr(s->request, "\r\n\r\n") == NULL) {
+		int n = mbedtls_ssl_read(&ssl, (unsigned char *)s->request + got,
+		                         sizeof(s->request) - 1 - got);
+		if (n <= 0)
+			goto out;
+		got += (size_t)n;
+		s->request[got] = 0;
+	}
+	for (size_t off = 0; off < s->response_len;) {
+		int n = mbedtls_ssl_write(&ssl, (const unsigned char *)s->response + off,
+		                          s->response_len - off);
+		if (n <= 0)
+			goto out;
+		off += (size_t)n;
+	}
+	mbedtls_ssl_close_notify(&ssl);
+out:
+	mbedtls_ssl_free(&ssl);
+	close(fd);
+	return NULL;
+}
+
+static int setup(void **state)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	char err[512];
+	bool created;
+	s->dir = temp_dir();
+	assert_int_equal(cert_demo_ca(s->dir, &created, err, sizeof(err)), 0);
+	assert_int_equal(cert_issue(s->dir, HOST, err, sizeof(err)), 0);
+	snprintf(s->ca, sizeof(s->ca), "%s/demo-ca/ca.pem", s->dir);
+	mbedtls_x509_crt_init(&s->chain);
+	mbedtls_pk_init(&s->key);
+	assert_int_equal(cert_load(s->dir, HOST, &s->chain, &s->key, err, sizeof(err)), 0);
+	mbedtls_entropy_init(&s->entropy);
+	mbedtls_ctr_drbg_init(&s->drbg);
+	mbedtls_ssl_config_init(&s->conf);
+	assert_int_equal(mbedtls_ctr_drbg_seed(&s->drbg, mbedtls_entropy_func, &s->entropy, NULL, 0), 0);
+	assert_int_equal(mbedtls_ssl_config_defaults(&s->conf, MBEDTLS_SSL_IS_SERVER,
+	                                             MBEDTLS_SSL_TRANSPORT_STREAM,
+	                                             MBEDTLS_SSL_PRESET_DEFAULT), 0);
+	mbedtls_ssl_conf_rng(&s->conf, mbedtls_ctr_drbg_random, &s->drbg);
+	assert_int_equal(mbedtls_ssl_conf_own_cert(&s->conf, &s->chain, &s->key), 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	s->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s->listen_fd >= 0);
+	assert_int_equal(bind(s->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(s->listen_fd, 4), 0);
+	assert_int_equal(getsockname(s->listen_fd, (struct sockaddr *)&a, &len), 0);
+	snprintf(s->endpoint, sizeof(s->endpoint), "127.0.0.1:%u", ntohs(a.sin_port));
+	*state = s;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct server *s = *state;
+	close(s->listen_fd);
+	mbedtls_ssl_config_free(&s->conf);
+	mbedtls_ctr_drbg_free(&s->drbg);
+	mbedtls_entropy_free(&s->entropy);
+	mbedtls_pk_free(&s->key);
+	mbedtls_x509_crt_free(&s->chain);
+	rm_tree(s->dir);
+	free(s);
+	return 0;
+}
+
+struct result {
+	int rc;
+	char err[512];
+	uint8_t body[STS_FETCH_BODY_MAX];
+	size_t len;
+};
+
+/* Serves response to one fetch of host with a body cap of cap, through trust store ca. */
+static struct result *fetch(struct server *s, const char *ca, const char *host,
+                            const char *response, size_t cap)
+{
+	static struct result r;
+	struct sts_fetch *f;
+	memset(&r, 0, sizeof(r));
+	s->response = response;
+	s->response_len = strlen(response);
+	s->request[0] = 0;
+	assert_int_equal(sts_fetch_open(&f, ca, r.err, sizeof(r.err)), 0);
+	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	r.rc = sts_fetch_get(f, s->endpoint, host, TIMEOUT, r.body, cap, &r.len, r.err, sizeof(r.err));
+	assert_int_equal(pthread_join(s->thread, NULL), 0);
+	sts_fetch_close(f);
+	return &r;
+}
+
+#define POLICY "version: STSv1\r\nmode: enforce\r\nmx: mx.example.com\r\nmax_age: 86400\r\n"
+
+static void test_success(void **state)
+{
+	struct server *s = *state;
+	static const char *const responses[] = {
+		"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 67\r\n\r\n" POLICY,
+		"HTTP/1.0 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\n\r\n" POLICY,
+		"HTTP/1.1 200 OK\r\nContent-Type:text/plain\r\nConnection: close\r\n\r\n" POLICY,
+	};
+	for (size_t i = 0; i < 3; i++) {
+		struct result *r = fetch(s, s->ca, HOST, responses[i], STS_FETCH_BODY_MAX);
+		if (r->rc != 0)
+			fail_msg("response %zu: %d %s", i, r->rc, r->err);
+		assert_int_equal(r->len, strlen(POLICY));
+		assert_memory_equal(r->body, POLICY, r->len);
+		/* Asked as a sender asks. */
+		assert_memory_equal(s->request, "GET /.well-known/mta-sts.txt HTTP/1.1\r\n", 39);
+		assert_non_null(strstr(s->request, "\r\nHost: " HOST "\r\n"));
+	}
+	/* A body exactly as large as the room is fine; a byte more is not. */
+	struct result *r = fetch(s, s->ca, HOST, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" POLICY,
+	                         strlen(POLICY));
+	assert_int_equal(r->rc, 0);
+	r = fetch(s, s->ca, HOST, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" POLICY,
+	          strlen(POLICY) - 1);
+	assert_int_equal(r->rc, LS_ETOOBIG);
+	assert_non_null(strstr(r->err, "body larger than 66 bytes"));
+	assert_int_equal(r->len, 0);
+}
+
+static void test_refused_responses(void **state)
+{
+	struct server *s = *state;
+	static const struct { const char *response, *reason; } cases[] = {
+		{ "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\nnope", "HTTP status 404" },
+		{ "HTTP/1.1 301 Moved\r\nLocation: https://elsewhere/\r\nContent-Type: text/plain\r\n\r\n",
+		  "HTTP status 301" },
+		{ "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" POLICY,
+		  "the policy is not served as text/plain" },
+		{ "HTTP/1.1 200 OK\r\nContent-Type: text/plainer\r\n\r\n" POLICY,
+		  "the policy is not served as text/plain" },
+		{ "HTTP/1.1 200 OK\r\n\r\n" POLICY, "the policy is not served as text/plain" },
+		{ "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+		  "43\r\n" POLICY "\r\n0\r\n\r\n", "chunked transfer encoding is not expected" },
+		{ "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n" POLICY,
+		  "body of 67 bytes, Content-Length 100" },
+		{ "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\n" POLICY,
+		  "body of 67 bytes, Content-Length 10" },
+		{ "SSH-2.0-OpenSSH\r\n\r\n", "not an HTTP response" },
+		{ "HTTP/2 200\r\nContent-Type: text/plain\r\n\r\n" POLICY, "not an HTTP response" },
+		{ "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n", "the response ended inside its headers" },
+		{ "", "the response ended inside its headers" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct result *r = fetch(s, s->ca, HOST, cases[i].response, STS_FETCH_BODY_MAX);
+		char want[256];
+		snprintf(want, sizeof(want), "%s: %s", s->endpoint, cases[i].reason);
+		if (r->rc >= 0 || strcmp(r->err, want) != 0)
+			fail_msg("case %zu: %d \"%s\", want \"%s\"", i, r->rc, r->err, want);
+		assert_int_equal(r->len, 0);
+	}
+}
+
+static void test_certificate_refused(void **state)
+{
+	struct server *s = *state;
+	const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" POLICY;
+	/* The certificate names another host. */
+	struct result *r = fetch(s, s->ca, "mta-sts.example.org", ok, STS_FETCH_BODY_MAX);
+	assert_true(r->rc < 0);
+	assert_non_null(strstr(r->err, "certificate for mta-sts.example.org not trusted"));
+	/* Another CA. */
+	char *other = temp_dir(), ca[4200], err[512];
+	bool created;
+	assert_int_equal(cert_demo_ca(other, &created, err, sizeof(err)), 0);
+	snprintf(ca, sizeof(ca), "%s/demo-ca/ca.pem", other);
+	r = fetch(s, ca, HOST, ok, STS_FETCH_BODY_MAX);
+	assert_true(r->rc < 0);
+	assert_non_null(strstr(r->err, "certificate for " HOST " not trusted"));
+	rm_tree(other);
+}
+
+static void test_open_and_connect_errors(void **state)
+{
+	struct server *s = *state;
+	struct sts_fetch *f = NULL;
+	char err[512] = "", path[4200];
+	uint8_t body[16];
+	size_t len = 7;
+	snprintf(path, sizeof(path), "%s/missing.pem", s->dir);
+	assert_int_equal(sts_fetch_open(&f, path, err, sizeof(err)), LS_ECONFIG);
+	assert_non_null(strstr(err, "cannot read any certificate"));
+	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
+	assert_int_equal(sts_fetch_get(f, "mta-sts.example.com:443", HOST, TIMEOUT, body,
+	                               sizeof(body), &len, err, sizeof(err)), LS_ECONFIG);
+	assert_string_equal(err, "mta-sts.example.com:443: not an address");
+	assert_int_equal(len, 0);
+	/* Nobody listens on a port just closed. */
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	close(fd);
+	char endpoint[64];
+	snprintf(endpoint, sizeof(endpoint), "127.0.0.1:%u", ntohs(a.sin_port));
+	assert_int_equal(sts_fetch_get(f, endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
+	                               sizeof(err)), -ECONNREFUSED);
+	assert_non_null(strstr(err, "connect: Connection refused"));
+	/* A server that accepts (the kernel does) but never answers: the deadline holds. */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = sts_fetch_get(f, s->endpoint, HOST, 300, body, sizeof(body), &len, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(rc < 0);
+	assert_non_null(strstr(err, "TLS handshake: timed out"));
+	assert_true(ms >= 250 && ms < 3000);
+	sts_fetch_close(f);
+	sts_fetch_close(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_success, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_responses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_certificate_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_and_connect_errors, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
