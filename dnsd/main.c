@@ -9,6 +9,7 @@
 #include "shared/daemon.h"
 #include "shared/err.h"
 #include "shared/journal.h"
+#include "shared/log.h"
 
 #define DNSD_VERSION "0.1.0"
 
@@ -44,8 +45,8 @@ int main(int argc, char **argv)
 	int lrc = config_load(&cfg, config_path, &d);
 	diag_print(&d, stderr);
 	if (lrc) {
-		fprintf(stderr, "dnsd: configuration %s: %s\n",
-		        config_path ? config_path : CONFIG_DEFAULT_PATH, ls_strerror(lrc));
+		log_error("configuration %s: %s",
+		  config_path ? config_path : CONFIG_DEFAULT_PATH, ls_strerror(lrc));
 		goto out_cfg;
 	}
 	s.cfg = &cfg;
@@ -61,12 +62,12 @@ int main(int argc, char **argv)
 	if (workers == 0)
 		workers = sysconf(_SC_NPROCESSORS_ONLN);
 	if (workers < 1 || workers > SERVER_MAX_WORKERS) {
-		fprintf(stderr, "dnsd: workers must be 1 to %d\n", SERVER_MAX_WORKERS);
+		log_error("workers must be 1 to %d", SERVER_MAX_WORKERS);
 		goto out_cfg;
 	}
 	if (daemon_listen(&args, cfg.dnsd_listen, "dnsd.listen", cfg.path, s.addrs, &s.naddrs, err,
 	                  sizeof(err)) != 0) {
-		fprintf(stderr, "dnsd: %s\n", err);
+		log_error("%s", err);
 		goto out_cfg;
 	}
 	if (args.check) {
@@ -79,13 +80,13 @@ int main(int argc, char **argv)
 	if (s.w == NULL)
 		goto out_cfg;
 	if (server_bind(&s, err, sizeof(err)) != 0 || daemon_drop_privileges(cfg.dnsd_user, err, sizeof(err))) {
-		fprintf(stderr, "dnsd: %s\n", err);
+		log_error("%s", err);
 		goto out;
 	}
 	state = state ? state : cfg.state_dir;
 	int src = store_open(&s.st, state, STORE_READERS);
 	if (src) {
-		fprintf(stderr, "dnsd: cannot open the store in %s: %s\n", state, ls_strerror(src));
+		log_error("cannot open the store in %s: %s", state, ls_strerror(src));
 		goto out;
 	}
 	if (asprintf(&s.stats_path, "%s/%s", state, STATS_FILE) < 0)

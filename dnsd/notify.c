@@ -22,6 +22,7 @@
 #include "shared/wire.h"
 #include "shared/zone.h"
 #include "shared/zone_check.h"
+#include "shared/log.h"
 
 #define OPCODE_NOTIFY 4
 #define F_QR 0x8000
@@ -83,9 +84,10 @@ static int queue_peer(const struct secondary *s, void *arg)
 	}
 	if (p == NULL && (p = free_slot) == NULL) {
 		char addr[SECONDARY_TEXT_MAX];
-		fprintf(stderr, "dnsd: %s: NOTIFY to %s not sent (more than %d waiting)\n",
-		        zone_text(q->apex, zone), secondary_format(s, addr, sizeof(addr)),
-		        NOTIFY_MAX_PENDING);
+		static struct log_limit full = LOG_LIMIT_INIT(10, 1000);
+		log_limited(&full, LOG_LEVEL_WARNING, "%s: NOTIFY to %s not sent (more than %d waiting)",
+		            zone_text(q->apex, zone), secondary_format(s, addr, sizeof(addr)),
+		            NOTIFY_MAX_PENDING);
 		return 0;
 	}
 	memset(p, 0, sizeof(*p));
@@ -171,16 +173,16 @@ static void send_due(struct notifier *n, struct store_txn *t, uint64_t now)
 			continue;
 		zone_text(p->apex, zone);
 		if (p->tries == NOTIFY_TRIES) {
-			fprintf(stderr, "dnsd: %s: NOTIFY to %s not answered after %d tries (serial %u): "
-			        "it will see the change at its next SOA refresh\n", zone, p->text,
-			        NOTIFY_TRIES, p->serial);
+			log_warning("%s: NOTIFY to %s not answered after %d tries (serial %u): "
+			    "it will see the change at its next SOA refresh", zone, p->text,
+			    NOTIFY_TRIES, p->serial);
 			drop(p);
 			continue;
 		}
 		const char *why;
 		size_t len = build(n, t, p, buf, &why);
 		if (len == 0) {
-			fprintf(stderr, "dnsd: %s: NOTIFY to %s not sent (%s)\n", zone, p->text, why);
+			log_warning("%s: NOTIFY to %s not sent (%s)", zone, p->text, why);
 			drop(p);
 			continue;
 		}
@@ -189,9 +191,9 @@ static void send_due(struct notifier *n, struct store_txn *t, uint64_t now)
 		int rc = p->to.ss_family == AF_INET6 && !n->has6 ? UV_EAFNOSUPPORT
 		         : uv_udp_try_send(h, &b, 1, (const struct sockaddr *)&p->to);
 		if (p->tries == 0 || rc < 0)
-			fprintf(stderr, "dnsd: %s: NOTIFY to %s, serial %u%s%s%s\n", zone, p->text, p->serial,
-			        p->key[0] ? ", TSIG key " : "", p->key,
-			        rc < 0 ? (rc == UV_EAFNOSUPPORT ? " (no IPv6 socket)" : " (send failed)") : "");
+			log_notice("%s: NOTIFY to %s, serial %u%s%s%s", zone, p->text, p->serial,
+			   p->key[0] ? ", TSIG key " : "", p->key,
+			   rc < 0 ? (rc == UV_EAFNOSUPPORT ? " (no IPv6 socket)" : " (send failed)") : "");
 		uint64_t wait = (uint64_t)NOTIFY_RETRY_MS << p->tries;
 		p->due = now + (wait < NOTIFY_RETRY_MAX_MS ? wait : NOTIFY_RETRY_MAX_MS);
 		p->tries++;
@@ -251,18 +253,18 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 				                 (uint64_t)time(NULL));
 			/* A forged or broken answer does not stop the retries. */
 			if (rc != 0) {
-				fprintf(stderr, "dnsd: %s: NOTIFY answer from %s ignored (%s TSIG)\n", zone,
-				        p->text, rc == LS_ENOTFOUND ? "no" : "bad");
+				log_warning("%s: NOTIFY answer from %s ignored (%s TSIG)", zone,
+				    p->text, rc == LS_ENOTFOUND ? "no" : "bad");
 				return;
 			}
 		}
 		unsigned rcode = fl & 0xf;
 		if (rcode == 0)
-			fprintf(stderr, "dnsd: %s: NOTIFY to %s answered (serial %u)\n", zone, p->text,
-			        p->serial);
+			log_notice("%s: NOTIFY to %s answered (serial %u)", zone, p->text,
+			   p->serial);
 		else
-			fprintf(stderr, "dnsd: %s: NOTIFY to %s refused (%s)\n", zone, p->text,
-			        rcode_text(rcode));
+			log_warning("%s: NOTIFY to %s refused (%s)", zone, p->text,
+			    rcode_text(rcode));
 		drop(p);
 		return;
 	}

@@ -10,8 +10,10 @@
 #include "shared/addr.h"
 #include "shared/err.h"
 #include "shared/rrtext.h"
+#include "shared/log.h"
 
 #define STATS_INTERVAL_MS 1000
+#define REFUSAL_LOG_BURST 20     /* refusal lines per second; the rest are counted */
 
 int server_bind(struct server *s, char *err, size_t errlen)
 {
@@ -51,12 +53,15 @@ void worker_log_query(struct worker *w, const struct sockaddr *peer, const struc
 	addr_text(peer, addr);
 	if (info->qname)
 		dname_format(name, info->qname);
-	fprintf(stderr, "dnsd: query: %s %s %s %s %s\n", addr, tcp ? "tcp" : "udp", name,
-	        rr_type_name(info->qtype, type, sizeof(type)),
-	        info->dropped ? "dropped" : info->rcode == 16 ? "BADVERS"
-	        : (const char *[]){ "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
-	                            "REFUSED" }[info->rcode < 6 ? info->rcode : 2]);
+	log_info("query: %s %s %s %s %s", addr, tcp ? "tcp" : "udp", name,
+	 rr_type_name(info->qtype, type, sizeof(type)),
+	 info->dropped ? "dropped" : info->rcode == 16 ? "BADVERS"
+	 : (const char *[]){ "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+	                     "REFUSED" }[info->rcode < 6 ? info->rcode : 2]);
 }
+
+/* Anyone can send refused transfers and bad signatures: a flood must not flood the log. */
+static struct log_limit refusals = LOG_LIMIT_INIT(REFUSAL_LOG_BURST, 1000);
 
 void worker_log_refusal(const struct sockaddr *peer, const struct answer_info *info)
 {
@@ -65,9 +70,9 @@ void worker_log_refusal(const struct sockaddr *peer, const struct answer_info *i
 		return;
 	if (info->qname)
 		dname_format(name, info->qname);
-	fprintf(stderr, "dnsd: %s: %s for %s (%s)\n", name,
-	        info->transfer ? "transfer refused" : "TSIG check failed", addr_text(peer, addr),
-	        info->why);
+	log_limited(&refusals, LOG_LEVEL_WARNING, "%s: %s for %s (%s)", name,
+	            info->transfer ? "transfer refused" : "TSIG check failed", addr_text(peer, addr),
+	            info->why);
 }
 
 bool worker_txn(struct worker *w)
@@ -175,7 +180,7 @@ int server_run(struct server *s)
 	for (size_t i = 0; i < s->nworkers; i++) {
 		s->w[i].index = (int)i;
 		if ((rc = worker_init(s, &s->w[i])) != 0) {
-			fprintf(stderr, "dnsd: worker %zu: %s\n", i, uv_strerror(rc));
+			log_error("worker %zu: %s", i, uv_strerror(rc));
 			return rc;
 		}
 	}
@@ -186,7 +191,7 @@ int server_run(struct server *s)
 	uv_timer_init(&loop, &stats);
 	stats.data = s;
 	if ((rc = notify_start(&s->notify, &loop, s->st)) != 0) {
-		fprintf(stderr, "dnsd: NOTIFY cannot start: %s\n", ls_strerror(rc));
+		log_error("NOTIFY cannot start: %s", ls_strerror(rc));
 		return rc;
 	}
 	uv_timer_start(&stats, on_stats, STATS_INTERVAL_MS, STATS_INTERVAL_MS);
@@ -194,13 +199,12 @@ int server_run(struct server *s)
 		if ((rc = uv_thread_create(&s->w[i].thread, worker_main, &s->w[i])) != 0)
 			return rc;
 	if ((rc = publisher_start(&s->pub, s->st, s->cfg)) != 0)
-		fprintf(stderr, "dnsd: mta-sts: cannot start the publisher: %s\n", uv_strerror(rc));
-	fprintf(stderr, "dnsd: ready: %zu worker%s", s->nworkers, s->nworkers == 1 ? "" : "s");
-	for (size_t k = 0; k < s->naddrs; k++)
-		fprintf(stderr, "%s%s", k ? ", " : " on ", s->addrs[k].text);
-	fprintf(stderr, " (udp, tcp)\n");
+		log_error("mta-sts: cannot start the publisher: %s", uv_strerror(rc));
+	char addrs[DAEMON_ADDRS_TEXT_MAX];
+	log_notice("ready: %zu worker%s on %s (udp, tcp)", s->nworkers, s->nworkers == 1 ? "" : "s",
+	           daemon_addrs_text(s->addrs, s->naddrs, addrs, sizeof(addrs)));
 	uv_run(&loop, UV_RUN_DEFAULT);
-	fprintf(stderr, "dnsd: stopping (%s)\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+	log_notice("stopping (%s)", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	publisher_stop(&s->pub);
 	/* Workers finish the batch in hand, close their sockets and connections, and end. */
 	for (size_t i = 0; i < s->nworkers; i++)

@@ -8,6 +8,7 @@
 #include "dnsd/xfr.h"
 #include "shared/wire.h"
 #include "shared/zone_check.h"
+#include "shared/log.h"
 
 struct tcp_conn {
 	uv_tcp_t h;
@@ -148,8 +149,8 @@ static void xfr_send(struct tcp_conn *c)
 	char peer[INET6_ADDRSTRLEN];
 	bool failed = xfr_failed(c->xfr);
 	peer_text(c, peer, sizeof(peer));
-	fprintf(stderr, "dnsd: %s: transfer to %s %s, %llu records\n", c->zone, peer,
-	        failed ? "failed (store error)" : "done", (unsigned long long)xfr_records(c->xfr));
+	log_notice("%s: transfer to %s %s, %llu records", c->zone, peer,
+	   failed ? "failed (store error)" : "done", (unsigned long long)xfr_records(c->xfr));
 	xfr_free(c->xfr);
 	if (failed) {
 		c->xfr = NULL;
@@ -184,7 +185,7 @@ static bool try_xfr(struct tcp_conn *c, const uint8_t *msg, size_t len)
 	}
 	dname_format(c->zone, q.qname);
 	peer_text(c, peer, sizeof(peer));
-	fprintf(stderr, "dnsd: %s: transfer to %s: %s\n", c->zone, peer, xfr_describe(c->xfr));
+	log_notice("%s: transfer to %s: %s", c->zone, peer, xfr_describe(c->xfr));
 	c->writing = true;
 	uv_read_stop((uv_stream_t *)&c->h);
 	return true;

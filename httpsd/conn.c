@@ -12,6 +12,7 @@
 #include "httpsd/route.h"
 #include "httpsd/server.h"
 #include "shared/cert.h"
+#include "shared/log.h"
 
 #define CONN_RX_MAX 4096                 /* ciphertext read ahead of mbedTLS */
 #define CONN_TX_MAX (16 * 1024 + 512)    /* ciphertext the socket did not take yet: a record */
@@ -290,9 +291,9 @@ static void log_access(struct conn *c, const struct http_req *req, int status, s
 		return;
 	const char *h = req && req->host.len ? clean(host, req->host.p, req->host.len)
 	                                     : clean(host, c->sni, strlen(c->sni));
-	fprintf(stderr, "httpsd: access: %s %s %s %s %d %zu\n", c->peer_text, h,
-	        req ? clean(method, req->method_text.p, req->method_text.len) : "-",
-	        req ? clean(path, req->path.p, req->path.len) : "-", status, bytes);
+	log_info("access: %s %s %s %s %d %zu", c->peer_text, h,
+	 req ? clean(method, req->method_text.p, req->method_text.len) : "-",
+	 req ? clean(path, req->path.p, req->path.len) : "-", status, bytes);
 }
 
 /* Makes the answer to the head in req[0..end) (or to a limit hit: end 0, status given). */
@@ -509,11 +510,13 @@ static bool step(struct conn *c)
 
 static void conn_run(struct conn *c)
 {
+	static struct log_limit bug_lines = LOG_LIMIT_INIT(1, 60 * 1000);
 	int i = 0;
 	while (!c->closing && step(c))
 		if (++i == CONN_STEPS_MAX) {
-			fprintf(stderr, "httpsd: %s: connection closed after %d steps in one event (a bug)\n",
-			        c->peer_text, i);
+			log_limited(&bug_lines, LOG_LEVEL_ERROR,
+			            "%s: connection closed after %d steps in one event (a bug)",
+			            c->peer_text, i);
 			conn_close(c);
 		}
 	if (!c->closing)

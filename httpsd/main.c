@@ -10,6 +10,7 @@
 #include "shared/cert.h"
 #include "shared/daemon.h"
 #include "shared/err.h"
+#include "shared/log.h"
 
 #define HTTPSD_VERSION "0.1.0"
 
@@ -35,7 +36,7 @@ static int check_one(const struct cert_info *info, void *arg)
 {
 	struct check_ctx *k = arg;
 	if (info->error) {
-		fprintf(stderr, "httpsd: %s/%s/%s: %s\n", k->state, CERT_DIR, info->host, info->error_text);
+		log_error("%s/%s/%s: %s", k->state, CERT_DIR, info->host, info->error_text);
 		k->bad++;
 	} else {
 		k->ok++;
@@ -51,17 +52,16 @@ static int check_certs(const char *state)
 	struct check_ctx k = { 0, 0, state };
 	snprintf(dir, sizeof(dir), "%s/%s", state, CERT_DIR);
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "httpsd: %s: %s (certificates go to %s/HOST/; `zonectl cert` makes "
-		        "demo ones)\n", dir, stat(dir, &st) != 0 ? strerror(errno) : "not a directory",
-		        dir);
+		log_error("%s: %s (certificates go to %s/HOST/; `zonectl cert` makes demo ones)", dir,
+		          stat(dir, &st) != 0 ? strerror(errno) : "not a directory", dir);
 		return -1;
 	}
 	int rc = cert_list(state, check_one, &k);
 	if (rc) {
-		fprintf(stderr, "httpsd: %s: %s\n", dir, ls_strerror(rc));
+		log_error("%s: %s", dir, ls_strerror(rc));
 		return -1;
 	}
-	fprintf(stderr, "httpsd: %s: %zu certificate%s usable\n", dir, k.ok, k.ok == 1 ? "" : "s");
+	log_notice("%s: %zu certificate%s usable", dir, k.ok, k.ok == 1 ? "" : "s");
 	return k.bad ? -1 : 0;
 }
 
@@ -85,8 +85,8 @@ int main(int argc, char **argv)
 	int lrc = config_load(&cfg, config_path, &d);
 	diag_print(&d, stderr);
 	if (lrc) {
-		fprintf(stderr, "httpsd: configuration %s: %s\n",
-		        config_path ? config_path : CONFIG_DEFAULT_PATH, ls_strerror(lrc));
+		log_error("configuration %s: %s",
+		  config_path ? config_path : CONFIG_DEFAULT_PATH, ls_strerror(lrc));
 		goto out_cfg;
 	}
 	if (workers < 0)
@@ -94,12 +94,12 @@ int main(int argc, char **argv)
 	if (workers == 0)
 		workers = sysconf(_SC_NPROCESSORS_ONLN);
 	if (workers < 1 || workers > SERVER_MAX_WORKERS) {
-		fprintf(stderr, "httpsd: workers must be 1 to %d\n", SERVER_MAX_WORKERS);
+		log_error("workers must be 1 to %d", SERVER_MAX_WORKERS);
 		goto out_cfg;
 	}
 	if (daemon_listen(&args, cfg.httpsd_listen, "httpsd.listen", cfg.path, s.addrs, &s.naddrs, err,
 	                  sizeof(err)) != 0) {
-		fprintf(stderr, "httpsd: %s\n", err);
+		log_error("%s", err);
 		goto out_cfg;
 	}
 	state = state ? state : cfg.state_dir;
@@ -122,29 +122,29 @@ int main(int argc, char **argv)
 	s.nworkers = (size_t)workers;
 	s.w = calloc(s.nworkers, sizeof(*s.w));
 	if (s.w == NULL || certs_open(&s.certs, state, CERTS_CACHE_MAX) != 0) {
-		fprintf(stderr, "httpsd: out of memory\n");
+		log_error("out of memory");
 		goto out;
 	}
 	int trc = tls_shared_init(&s.tls);
 	if (trc) {
-		fprintf(stderr, "httpsd: cannot set up TLS (mbedTLS error -0x%04x)\n", (unsigned)-trc);
+		log_error("cannot set up TLS (mbedTLS error -0x%04x)", (unsigned)-trc);
 		goto out;
 	}
 	if (server_bind(&s, err, sizeof(err)) != 0 || daemon_drop_privileges(cfg.httpsd_user, err, sizeof(err))) {
-		fprintf(stderr, "httpsd: %s\n", err);
+		log_error("%s", err);
 		goto out;
 	}
 	int src = store_open(&s.st, state, STORE_READERS);
 	if (src) {
-		fprintf(stderr, "httpsd: cannot open the store in %s: %s\n", state, ls_strerror(src));
+		log_error("cannot open the store in %s: %s", state, ls_strerror(src));
 		goto out;
 	}
 	char dir[4096];
 	struct stat st;
 	snprintf(dir, sizeof(dir), "%s/%s", state, CERT_DIR);
 	if (stat(dir, &st) != 0)
-		fprintf(stderr, "httpsd: %s: %s; no name can be served until certificates are there\n",
-		        dir, strerror(errno));
+		log_warning("%s: %s; no name can be served until certificates are there",
+		            dir, strerror(errno));
 	rc = server_run(&s) == 0 ? 0 : 1;
 out:
 	server_free(&s);

@@ -12,6 +12,7 @@
 #include "httpsd/server.h"
 #include "shared/addr.h"
 #include "shared/err.h"
+#include "shared/log.h"
 
 int server_bind(struct server *s, char *err, size_t errlen)
 {
@@ -82,7 +83,7 @@ static int worker_init(struct server *s, struct worker *w)
 	if ((rc = tls_worker_init(&w->tls, &s->tls, conn_sni, w)) != 0) {
 		char text[128];
 		mbedtls_strerror(rc, text, sizeof(text));
-		fprintf(stderr, "httpsd: worker %d: TLS: %s\n", w->index, text);
+		log_error("worker %d: TLS: %s", w->index, text);
 		return UV_EINVAL;
 	}
 	/* A read transaction kept for the worker's life, reset between requests. */
@@ -120,7 +121,7 @@ int server_run(struct server *s)
 	for (size_t i = 0; i < s->nworkers; i++) {
 		s->w[i].index = (int)i;
 		if ((rc = worker_init(s, &s->w[i])) != 0) {
-			fprintf(stderr, "httpsd: worker %zu: %s\n", i, uv_strerror(rc));
+			log_error("worker %zu: %s", i, uv_strerror(rc));
 			uv_loop_close(&loop);
 			return rc;
 		}
@@ -134,12 +135,11 @@ int server_run(struct server *s)
 		if ((rc = uv_thread_create(&s->w[started].thread, worker_main, &s->w[started])) != 0)
 			break;
 	if (rc == 0) {
-		fprintf(stderr, "httpsd: ready: %zu worker%s", s->nworkers, s->nworkers == 1 ? "" : "s");
-		for (size_t k = 0; k < s->naddrs; k++)
-			fprintf(stderr, "%s%s", k ? ", " : " on ", s->addrs[k].text);
-		fprintf(stderr, "\n");
+		char addrs[DAEMON_ADDRS_TEXT_MAX];
+		log_notice("ready: %zu worker%s on %s", s->nworkers, s->nworkers == 1 ? "" : "s",
+		           daemon_addrs_text(s->addrs, s->naddrs, addrs, sizeof(addrs)));
 		uv_run(&loop, UV_RUN_DEFAULT);
-		fprintf(stderr, "httpsd: stopping (%s)\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+		log_notice("stopping (%s)", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	}
 	/* Workers close their sockets and connections, and end. */
 	for (size_t i = 0; i < started; i++)

@@ -9,11 +9,13 @@
 #include <unistd.h>
 #include "shared/addr.h"
 #include "shared/daemon.h"
+#include "shared/log.h"
 
 int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *prog,
                       const char *version, const char *usage)
 {
 	memset(a, 0, sizeof(*a));
+	log_set_component(prog);
 	a->workers = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
@@ -35,7 +37,8 @@ int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *
 			printf("%s %s\n", prog, version);
 			return 0;
 		} else {
-			fprintf(stderr, "%s: bad argument '%s'\n%s", prog, arg, usage);
+			log_error("bad argument '%s'", arg);
+			fputs(usage, stderr);
 			return 2;
 		}
 	}
@@ -90,6 +93,19 @@ int daemon_listen(const struct daemon_args *a, const char *list, const char *opt
 		return -1;
 	}
 	return 0;
+}
+
+const char *daemon_addrs_text(const struct daemon_addr *a, size_t n, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t k = 0; k < n && off < len; k++) {
+		int w = snprintf(buf + off, len - off, "%s%s", k ? ", " : "", a[k].text);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	return buf;
 }
 
 int daemon_bind(const struct daemon_addr *a, int type)

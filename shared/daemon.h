@@ -41,6 +41,9 @@ int daemon_addr_parse(const char *text, struct daemon_addr *out);
  */
 int daemon_listen(const struct daemon_args *a, const char *list, const char *option,
                   const char *file, struct daemon_addr *out, size_t *n, char *err, size_t errlen);
+/* The addresses' texts joined by ", ", for log lines; returns buf. */
+#define DAEMON_ADDRS_TEXT_MAX (DAEMON_MAX_LISTEN * 66)
+const char *daemon_addrs_text(const struct daemon_addr *a, size_t n, char *buf, size_t len);
 /* A non-blocking socket of type (SOCK_DGRAM, SOCK_STREAM) bound to a with SO_REUSEPORT, so
  * that every worker binds its own and the kernel spreads the load. Returns it or -errno. */
 int daemon_bind(const struct daemon_addr *a, int type);
