@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include "shared/addr.h"
 #include "shared/daemon.h"
+#include "shared/diag.h"
+#include "shared/err.h"
 #include "shared/log.h"
 
 int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *prog,
@@ -43,6 +45,33 @@ int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *
 		}
 	}
 	return DAEMON_RUN;
+}
+
+int daemon_config(const struct daemon_args *a, struct config *cfg)
+{
+	struct diag d;
+	diag_init(&d);
+	int rc = config_load(cfg, a->config_path, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	if (rc) {
+		log_error("configuration %s: %s", a->config_path ? a->config_path : CONFIG_DEFAULT_PATH,
+		          ls_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+long daemon_workers(const struct daemon_args *a, long configured, long max)
+{
+	long n = a->workers >= 0 ? a->workers : configured;
+	if (n == 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1 || n > max) {
+		log_error("workers must be 1 to %ld", max);
+		return -1;
+	}
+	return n;
 }
 
 int daemon_addr_parse(const char *text, struct daemon_addr *out)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include "shared/config.h"
 
 #define DAEMON_MAX_LISTEN 16    /* --listen options */
 #define DAEMON_RUN (-1)         /* daemon_args_parse(): go on and run */
@@ -25,6 +26,15 @@ struct daemon_args {
  */
 int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *prog,
                       const char *version, const char *usage);
+/*
+ * Loads a's configuration file (the default one when there is none), printing what the
+ * loader found. Returns 0, or -1 after logging why; cfg is to be freed with config_free()
+ * either way.
+ */
+int daemon_config(const struct daemon_args *a, struct config *cfg);
+/* The worker count: --workers, else configured; 0 means one per core. Returns 1 to max, or
+ * -1 after logging why. */
+long daemon_workers(const struct daemon_args *a, long configured, long max);
 /* A listen address: the socket address, and the text it was given as (for messages). */
 struct daemon_addr {
 	struct sockaddr_storage ss;
