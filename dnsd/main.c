@@ -44,13 +44,9 @@ int main(int argc, char **argv)
 	char err[512], host[256];
 	int rc = 1;
 	memset(&s, 0, sizeof(s));
-	/* A client that goes away mid-answer is an error on that write, not the end of dnsd. */
-	signal(SIGPIPE, SIG_IGN);
-	int arc = daemon_args_parse(&args, argc, argv, "dnsd", DNSD_VERSION, usage);
+	int arc = daemon_start(&args, &cfg, argc, argv, "dnsd", DNSD_VERSION, usage);
 	if (arc != DAEMON_RUN)
 		return arc;
-	if (daemon_config(&args, &cfg) != 0)
-		goto out_cfg;
 	s.env.cfg = &cfg;
 	journal_set_limits(cfg.journal_max_size, cfg.journal_max_age);   /* for commits dnsd makes */
 	answer_setup(&s.env.opts, &cfg, host, sizeof(host));

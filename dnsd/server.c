@@ -28,8 +28,10 @@ int dnsd_server_bind(struct dnsd_server *s, char *err, size_t errlen)
 	return 0;
 }
 
-static int worker_init(struct dnsd_server *s, struct dnsd_worker *w)
+static int worker_init(void *arg, size_t i)
 {
+	struct dnsd_server *s = arg;
+	struct dnsd_worker *w = &s->w[i];
 	int rc = worker_pool_add(&s->pool, &w->t, s->env.st, true);
 	if (rc)
 		return rc;
@@ -65,14 +67,12 @@ static void on_stats(uv_timer_t *t)
 int dnsd_server_run(struct dnsd_server *s)
 {
 	char addrs[DAEMON_ADDRS_TEXT_MAX];
-	int rc = worker_pool_init(&s->pool);
-	if (rc)
+	size_t bad;
+	int rc = worker_pool_init(&s->pool, s->nworkers, worker_init, s, &bad);
+	if (rc) {
+		if (bad < s->nworkers)
+			log_error("worker %zu: %s", bad, uv_strerror(rc));
 		return rc;
-	for (size_t i = 0; i < s->nworkers; i++) {
-		if ((rc = worker_init(s, &s->w[i])) != 0) {
-			log_error("worker %zu: %s", i, uv_strerror(rc));
-			return rc;
-		}
 	}
 	uv_timer_init(&s->pool.loop, &s->stats_timer);
 	s->stats_timer.data = s;

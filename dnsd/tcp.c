@@ -114,15 +114,6 @@ static bool send_answer(struct tcp_conn *c, const uint8_t *data, size_t len)
 
 static void process(struct tcp_conn *c);
 
-static void peer_text(const struct tcp_conn *c, char *buf, size_t len)
-{
-	const struct sockaddr *a = (const struct sockaddr *)&c->peer;
-	const void *bin = a->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr
-	                                           : (const void *)&((const struct sockaddr_in *)a)->sin_addr;
-	if (inet_ntop(a->sa_family, bin, buf, (socklen_t)len) == NULL)
-		snprintf(buf, len, "?");
-}
-
 /* Sends the transfer's next message, or ends it and goes back to reading queries. */
 static void xfr_send(struct tcp_conn *c);
 
@@ -147,9 +138,9 @@ static void xfr_send(struct tcp_conn *c)
 			conn_close(c);
 		return;
 	}
-	char peer[INET6_ADDRSTRLEN];
+	char peer[DAEMON_PEER_TEXT_MAX];
 	bool failed = xfr_failed(c->xfr);
-	peer_text(c, peer, sizeof(peer));
+	daemon_peer_text((const struct sockaddr *)&c->peer, peer);
 	log_notice("%s: transfer to %s %s, %llu records", c->zone, peer,
 	   failed ? "failed (store error)" : "done", (unsigned long long)xfr_records(c->xfr));
 	xfr_free(c->xfr);
@@ -170,7 +161,7 @@ static void xfr_send(struct tcp_conn *c)
 static bool try_xfr(struct tcp_conn *c, const uint8_t *msg, size_t len)
 {
 	struct query q;
-	char peer[INET6_ADDRSTRLEN];
+	char peer[DAEMON_PEER_TEXT_MAX];
 	if (query_parse(msg, len, &q) != QUERY_OK || q.qclass != 1 ||
 	    (q.qtype != T_AXFR && q.qtype != T_IXFR))
 		return false;
@@ -185,7 +176,7 @@ static bool try_xfr(struct tcp_conn *c, const uint8_t *msg, size_t len)
 		return false;
 	}
 	dname_format(c->zone, q.qname);
-	peer_text(c, peer, sizeof(peer));
+	daemon_peer_text((const struct sockaddr *)&c->peer, peer);
 	log_notice("%s: transfer to %s: %s", c->zone, peer, xfr_describe(c->xfr));
 	c->writing = true;
 	uv_read_stop((uv_stream_t *)&c->h);

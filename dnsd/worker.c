@@ -1,25 +1,10 @@
 /* One query through a worker: the read transaction, the answer, the counters, the log lines. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <string.h>
 #include "dnsd/worker.h"
 #include "shared/log.h"
 #include "shared/rrtext.h"
 
 #define REFUSAL_LOG_BURST 20     /* refusal lines per second; the rest are counted */
 #define RCODE_BADVERS 16         /* RFC 6891: the extended RCODE of an unknown EDNS version */
-
-/* The client's address as text, for log lines ("?" when it is neither IPv4 nor IPv6). */
-static const char *addr_text(const struct sockaddr *peer, char addr[INET6_ADDRSTRLEN])
-{
-	strcpy(addr, "?");
-	if (peer->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, INET6_ADDRSTRLEN);
-	else if (peer->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr,
-		          INET6_ADDRSTRLEN);
-	return addr;
-}
 
 static const char *rcode_text(const struct answer_info *info)
 {
@@ -36,10 +21,10 @@ static const char *rcode_text(const struct answer_info *info)
 static void log_query(const struct dnsd_worker *w, const struct sockaddr *peer,
                       const struct answer_info *info, bool tcp)
 {
-	char addr[INET6_ADDRSTRLEN], name[DNAME_STR_MAX] = "-", type[16];
+	char addr[DAEMON_PEER_TEXT_MAX], name[DNAME_STR_MAX] = "-", type[16];
 	if (!w->env->cfg->dnsd_query_log)
 		return;
-	addr_text(peer, addr);
+	daemon_peer_text(peer, addr);
 	if (info->qname)
 		dname_format(name, info->qname);
 	log_info("query: %s %s %s %s %s", addr, tcp ? "tcp" : "udp", name,
@@ -51,13 +36,13 @@ static void log_refusal(const struct sockaddr *peer, const struct answer_info *i
 {
 	/* Anyone can send refused transfers and bad signatures: a flood must not flood the log. */
 	static struct log_limit refusals = LOG_LIMIT_INIT(REFUSAL_LOG_BURST, 1000);
-	char addr[INET6_ADDRSTRLEN], name[DNAME_STR_MAX] = "?";
+	char addr[DAEMON_PEER_TEXT_MAX], name[DNAME_STR_MAX] = "?";
 	if (info->why[0] == 0)
 		return;
 	if (info->qname)
 		dname_format(name, info->qname);
 	log_limited(&refusals, LOG_LEVEL_WARNING, "%s: %s for %s (%s)", name,
-	            info->transfer ? "transfer refused" : "TSIG check failed", addr_text(peer, addr),
+	            info->transfer ? "transfer refused" : "TSIG check failed", daemon_peer_text(peer, addr),
 	            info->why);
 }
 

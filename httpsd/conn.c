@@ -40,7 +40,7 @@ struct conn {
 	uv_shutdown_t sd;
 	struct httpsd_worker *w;
 	struct sockaddr_storage peer;
-	char peer_text[INET6_ADDRSTRLEN];
+	char peer_text[DAEMON_PEER_TEXT_MAX];
 	enum state state;
 	mbedtls_ssl_context ssl;
 	bool ssl_ready;
@@ -540,10 +540,7 @@ static void on_connection(uv_stream_t *server, int status)
 	int alen = sizeof(c->peer);
 	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &alen);
 	const struct sockaddr *a = (const struct sockaddr *)&c->peer;
-	const void *bin = a->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr
-	                                           : (const void *)&((const struct sockaddr_in *)a)->sin_addr;
-	if (inet_ntop(a->sa_family, bin, c->peer_text, sizeof(c->peer_text)) == NULL)
-		snprintf(c->peer_text, sizeof(c->peer_text), "?");
+	daemon_peer_text(a, c->peer_text);
 	/* Over a limit: closed before any TLS work or memory is spent on it. */
 	if (w->t.stopping || !clients_add(&env->clients, a)) {
 		conn_close(c);

@@ -115,13 +115,9 @@ int main(int argc, char **argv)
 	char err[512];
 	int rc = 1;
 	memset(&s, 0, sizeof(s));
-	/* A client that goes away mid-answer is an error on that write, not the end of httpsd. */
-	signal(SIGPIPE, SIG_IGN);
-	int arc = daemon_args_parse(&args, argc, argv, "httpsd", HTTPSD_VERSION, usage);
+	int arc = daemon_start(&args, &cfg, argc, argv, "httpsd", HTTPSD_VERSION, usage);
 	if (arc != DAEMON_RUN)
 		return arc;
-	if (daemon_config(&args, &cfg) != 0)
-		goto out_cfg;
 	long workers = daemon_workers(&args, cfg.httpsd_workers, HTTPSD_MAX_WORKERS);
 	if (workers < 0)
 		goto out_cfg;

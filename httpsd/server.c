@@ -27,8 +27,10 @@ int httpsd_server_bind(struct httpsd_server *s, char *err, size_t errlen)
 	return 0;
 }
 
-static int worker_init(struct httpsd_server *s, struct httpsd_worker *w)
+static int worker_init(void *arg, size_t i)
 {
+	struct httpsd_server *s = arg;
+	struct httpsd_worker *w = &s->w[i];
 	int rc = worker_pool_add(&s->pool, &w->t, s->st, false);
 	if (rc)
 		return rc;
@@ -47,14 +49,12 @@ static int worker_init(struct httpsd_server *s, struct httpsd_worker *w)
 
 int httpsd_server_run(struct httpsd_server *s)
 {
-	int rc = worker_pool_init(&s->pool);
-	if (rc)
+	size_t bad;
+	int rc = worker_pool_init(&s->pool, s->nworkers, worker_init, s, &bad);
+	if (rc) {
+		if (bad < s->nworkers)
+			log_error("worker %zu: %s", bad, uv_strerror(rc));
 		return rc;
-	for (size_t i = 0; i < s->nworkers; i++) {
-		if ((rc = worker_init(s, &s->w[i])) != 0) {
-			log_error("worker %zu: %s", i, uv_strerror(rc));
-			return rc;
-		}
 	}
 	if ((rc = worker_pool_start(&s->pool)) == 0) {
 		char addrs[DAEMON_ADDRS_TEXT_MAX];

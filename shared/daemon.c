@@ -1,8 +1,10 @@
 /* What both daemons share: the command line, listen addresses, sockets, the privilege drop. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,20 @@ int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *
 			fputs(usage, stderr);
 			return 2;
 		}
+	}
+	return DAEMON_RUN;
+}
+
+int daemon_start(struct daemon_args *a, struct config *cfg, int argc, char **argv,
+                 const char *prog, const char *version, const char *usage)
+{
+	signal(SIGPIPE, SIG_IGN);
+	int rc = daemon_args_parse(a, argc, argv, prog, version, usage);
+	if (rc != DAEMON_RUN)
+		return rc;
+	if (daemon_config(a, cfg) != 0) {
+		config_free(cfg);
+		return 1;
 	}
 	return DAEMON_RUN;
 }
@@ -134,6 +150,18 @@ const char *daemon_addrs_text(const struct daemon_addr *a, size_t n, char *buf, 
 			break;
 		off += (size_t)w;
 	}
+	return buf;
+}
+
+const char *daemon_peer_text(const struct sockaddr *peer, char buf[DAEMON_PEER_TEXT_MAX])
+{
+	const void *bin = NULL;
+	if (peer->sa_family == AF_INET)
+		bin = &((const struct sockaddr_in *)peer)->sin_addr;
+	else if (peer->sa_family == AF_INET6)
+		bin = &((const struct sockaddr_in6 *)peer)->sin6_addr;
+	if (bin == NULL || inet_ntop(peer->sa_family, bin, buf, DAEMON_PEER_TEXT_MAX) == NULL)
+		strcpy(buf, "?");
 	return buf;
 }
 

@@ -27,6 +27,13 @@ struct daemon_args {
 int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *prog,
                       const char *version, const char *usage);
 /*
+ * The start both daemons share: SIGPIPE ignored (a client that goes away mid-answer is an
+ * error on that write, not the end of the daemon), the command line, the configuration.
+ * Returns DAEMON_RUN with cfg loaded (free it with config_free()), or the exit status.
+ */
+int daemon_start(struct daemon_args *a, struct config *cfg, int argc, char **argv,
+                 const char *prog, const char *version, const char *usage);
+/*
  * Loads a's configuration file (the default one when there is none), printing what the
  * loader found. Returns 0, or -1 after logging why; cfg is to be freed with config_free()
  * either way.
@@ -54,6 +61,9 @@ int daemon_listen(const struct daemon_args *a, const char *list, const char *opt
 /* The addresses' texts joined by ", ", for log lines; returns buf. */
 #define DAEMON_ADDRS_TEXT_MAX (DAEMON_MAX_LISTEN * 66)
 const char *daemon_addrs_text(const struct daemon_addr *a, size_t n, char *buf, size_t len);
+/* A client's address as text for log lines ("?" when it is neither IPv4 nor IPv6); returns buf. */
+#define DAEMON_PEER_TEXT_MAX 46      /* INET6_ADDRSTRLEN */
+const char *daemon_peer_text(const struct sockaddr *peer, char buf[DAEMON_PEER_TEXT_MAX]);
 /* A non-blocking socket of type (SOCK_DGRAM, SOCK_STREAM) bound to a with SO_REUSEPORT, so
  * that every worker binds its own and the kernel spreads the load. Returns it or -errno. */
 int daemon_bind(const struct daemon_addr *a, int type);

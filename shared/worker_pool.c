@@ -25,9 +25,11 @@ static void on_signal(uv_signal_t *h, int signum)
 	uv_stop(&p->loop);
 }
 
-int worker_pool_init(struct worker_pool *p)
+int worker_pool_init(struct worker_pool *p, size_t n, int (*init)(void *arg, size_t i), void *arg,
+                     size_t *failed)
 {
 	memset(p, 0, sizeof(*p));
+	*failed = n;
 	int rc = uv_loop_init(&p->loop);
 	if (rc)
 		return rc;
@@ -38,6 +40,12 @@ int worker_pool_init(struct worker_pool *p)
 	    (rc = uv_signal_start(&p->term, on_signal, SIGTERM)) != 0 ||
 	    (rc = uv_signal_start(&p->intr, on_signal, SIGINT)) != 0)
 		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = init(arg, i)) != 0) {
+			*failed = i;
+			return rc;
+		}
+	}
 	return 0;
 }
 

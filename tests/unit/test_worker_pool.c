@@ -41,6 +41,28 @@ static void test_conn_list(void **state)
 	assert_int_equal(t.nconns, 0);
 }
 
+struct pool_fixture {
+	struct worker_pool *p;
+	struct store *st;
+	struct worker_pool_thread *t;
+	struct fake_conn *c;
+	size_t fail_at;
+};
+
+/* Worker i: a read transaction (with a cursor for worker 0) and one connection. */
+static int add_one(void *arg, size_t i)
+{
+	struct pool_fixture *f = arg;
+	if (i == f->fail_at)
+		return UV_EADDRINUSE;
+	int rc = worker_pool_add(f->p, &f->t[i], f->st, i == 0);
+	if (rc == 0) {
+		f->c[i].t = &f->t[i];
+		worker_pool_conn_add(&f->t[i], &f->c[i].link, fake_close);
+	}
+	return rc;
+}
+
 /* Threads with a connection each start, stop (closing it on their own loop) and are freed. */
 static void test_start_stop(void **state)
 {
@@ -53,13 +75,12 @@ static void test_start_stop(void **state)
 	assert_int_equal(store_open(&st, dir, 0), 0);
 	memset(t, 0, sizeof(t));
 	memset(c, 0, sizeof(c));
-	assert_int_equal(worker_pool_init(&p), 0);
+	struct pool_fixture f = { &p, st, t, c, 99 };
+	size_t bad;
+	assert_int_equal(worker_pool_init(&p, 2, add_one, &f, &bad), 0);
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(worker_pool_add(&p, &t[i], st, i == 0), 0);
 		assert_int_equal(t[i].index, i);
 		assert_true(t[i].store_ok);
-		c[i].t = &t[i];
-		worker_pool_conn_add(&t[i], &c[i].link, fake_close);
 	}
 	assert_non_null(t[0].cur);
 	assert_null(t[1].cur);
@@ -84,18 +105,23 @@ static void test_start_stop(void **state)
 	rm_tree(dir);
 }
 
-/* A pool that never started (a failed start-up) still frees cleanly. */
-static void test_free_unstarted(void **state)
+/* A start-up that fails at the second worker says which, and the pool still frees cleanly. */
+static void test_failed_start(void **state)
 {
 	struct worker_pool p;
-	struct worker_pool_thread t;
+	struct worker_pool_thread t[2];
+	struct fake_conn c[2];
 	char *dir = temp_dir();
 	struct store *st;
+	size_t bad;
 	(void)state;
 	assert_int_equal(store_open(&st, dir, 0), 0);
-	memset(&t, 0, sizeof(t));
-	assert_int_equal(worker_pool_init(&p), 0);
-	assert_int_equal(worker_pool_add(&p, &t, st, true), 0);
+	memset(t, 0, sizeof(t));
+	memset(c, 0, sizeof(c));
+	struct pool_fixture f = { &p, st, t, c, 1 };
+	assert_int_equal(worker_pool_init(&p, 2, add_one, &f, &bad), UV_EADDRINUSE);
+	assert_int_equal(bad, 1);
+	assert_int_equal(p.n, 1);
 	worker_pool_stop(&p);
 	worker_pool_free(&p);
 	worker_pool_free(&p);       /* twice is harmless */
@@ -108,7 +134,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_conn_list),
 		cmocka_unit_test(test_start_stop),
-		cmocka_unit_test(test_free_unstarted),
+		cmocka_unit_test(test_failed_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
