@@ -24,9 +24,6 @@
 #include "shared/zone_check.h"
 #include "shared/log.h"
 
-#define OPCODE_NOTIFY 4
-#define F_QR 0x8000
-#define F_AA 0x0400
 
 static const char *zone_text(const uint8_t *apex, char buf[DNAME_STR_MAX])
 {
@@ -143,14 +140,11 @@ static size_t build(struct notifier *n, struct store_txn *t, struct notify_peer 
 	p->serial = wire_get32(rd + soa_serial_offset(rd, rdlen));
 	p->id = next_id(n);
 	pkt_init(&pk, buf, NOTIFY_MSG_MAX - TSIG_RR_MAX);
-	uint8_t hdr[PKT_HDR] = { 0 };
-	pkt_put(&pk, hdr, PKT_HDR);
-	pkt_set16(&pk, 0, p->id);
-	pkt_set16(&pk, 2, OPCODE_NOTIFY << 11 | F_AA);
-	pkt_set16(&pk, 4, 1);
-	pkt_set16(&pk, 6, 1);
-	if (!pkt_put_name(&pk, z.apex) || !pkt_put16(&pk, T_SOA) || !pkt_put16(&pk, 1) ||
-	    !pkt_put_name(&pk, z.apex) || !pkt_put16(&pk, T_SOA) || !pkt_put16(&pk, 1) ||
+	pkt_header(&pk, p->id, PKT_OPCODE_NOTIFY << PKT_OPCODE_SHIFT | PKT_F_AA);
+	pkt_set16(&pk, PKT_QDCOUNT, 1);
+	pkt_set16(&pk, PKT_ANCOUNT, 1);
+	if (!pkt_put_name(&pk, z.apex) || !pkt_put16(&pk, T_SOA) || !pkt_put16(&pk, PKT_CLASS_IN) ||
+	    !pkt_put_name(&pk, z.apex) || !pkt_put16(&pk, T_SOA) || !pkt_put16(&pk, PKT_CLASS_IN) ||
 	    !pkt_put32(&pk, soa.ttl) || !pkt_put16(&pk, rdlen) || !pkt_put(&pk, rd, rdlen))
 		return 0;
 	if (*p->key == 0)
@@ -237,8 +231,8 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 	(void)flags;
 	if (nread < PKT_HDR || from == NULL)
 		return;
-	uint16_t id = wire_get16(m), fl = wire_get16(m + 2);
-	if (!(fl & F_QR) || ((fl >> 11) & 0xf) != OPCODE_NOTIFY)
+	uint16_t id = wire_get16(m + PKT_ID), fl = wire_get16(m + PKT_FLAGS);
+	if (!(fl & PKT_F_QR) || PKT_OPCODE(fl) != PKT_OPCODE_NOTIFY)
 		return;
 	for (size_t i = 0; i < NOTIFY_MAX_PENDING; i++) {
 		struct notify_peer *p = &n->peers[i];
@@ -258,7 +252,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 				return;
 			}
 		}
-		unsigned rcode = fl & 0xf;
+		unsigned rcode = fl & PKT_F_RCODE;
 		if (rcode == 0)
 			log_notice("%s: NOTIFY to %s answered (serial %u)", zone, p->text,
 			   p->serial);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 #include "dnsd/answer.h"
+#include "dnsd/pkt.h"
 #include "dnsd/stats.h"
 #include "shared/config.h"
 #include "shared/daemon.h"
@@ -18,7 +19,6 @@
 #define UDP_SLOT 65536               /* libuv's buffer slot per datagram with recvmmsg */
 #define UDP_ANSWER_MAX 4096          /* udp-max-size's upper bound */
 #define TCP_MAX_QUERY 4096           /* larger TCP queries close the connection */
-#define TCP_MAX_ANSWER 65535         /* a DNS message's largest size over TCP */
 
 /* What every worker reads: set up once by main, before the workers start. */
 struct dnsd_env {
@@ -45,7 +45,7 @@ struct dnsd_worker {
 	struct dnsd_udp_out *out;        /* answers waiting for sendmmsg */
 	size_t nout;
 	uv_udp_t *out_handle;
-	uint8_t tcp_answer[2 + TCP_MAX_ANSWER];   /* scratch: TCP answers go out from here */
+	uint8_t tcp_answer[2 + PKT_MAX];  /* scratch: TCP answers go out from here */
 	struct stats stats;
 };
 

@@ -15,7 +15,8 @@
 #include "shared/err.h"
 #include "shared/log.h"
 
-int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *prog,
+/* argv for program prog: DAEMON_RUN, or the exit status after printing (see daemon_start). */
+static int args_parse(struct daemon_args *a, int argc, char **argv, const char *prog,
                       const char *version, const char *usage)
 {
 	memset(a, 0, sizeof(*a));
@@ -49,21 +50,9 @@ int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *
 	return DAEMON_RUN;
 }
 
-int daemon_start(struct daemon_args *a, struct config *cfg, int argc, char **argv,
-                 const char *prog, const char *version, const char *usage)
-{
-	signal(SIGPIPE, SIG_IGN);
-	int rc = daemon_args_parse(a, argc, argv, prog, version, usage);
-	if (rc != DAEMON_RUN)
-		return rc;
-	if (daemon_config(a, cfg) != 0) {
-		config_free(cfg);
-		return 1;
-	}
-	return DAEMON_RUN;
-}
-
-int daemon_config(const struct daemon_args *a, struct config *cfg)
+/* Loads a's configuration file (the default one when there is none), printing what the loader
+ * found. Returns 0, or -1 after logging why; cfg is to be freed with config_free() either way. */
+static int load_config(const struct daemon_args *a, struct config *cfg)
 {
 	struct diag d;
 	diag_init(&d);
@@ -78,6 +67,20 @@ int daemon_config(const struct daemon_args *a, struct config *cfg)
 	return 0;
 }
 
+int daemon_start(struct daemon_args *a, struct config *cfg, int argc, char **argv,
+                 const char *prog, const char *version, const char *usage)
+{
+	signal(SIGPIPE, SIG_IGN);
+	int rc = args_parse(a, argc, argv, prog, version, usage);
+	if (rc != DAEMON_RUN)
+		return rc;
+	if (load_config(a, cfg) != 0) {
+		config_free(cfg);
+		return 1;
+	}
+	return DAEMON_RUN;
+}
+
 long daemon_workers(const struct daemon_args *a, long configured, long max)
 {
 	long n = a->workers >= 0 ? a->workers : configured;
@@ -90,7 +93,8 @@ long daemon_workers(const struct daemon_args *a, long configured, long max)
 	return n;
 }
 
-int daemon_addr_parse(const char *text, struct daemon_addr *out)
+/* "A.B.C.D:PORT" or "[IPv6]:PORT" (the port is required). Returns 0 or -1. */
+static int listen_addr_parse(const char *text, struct daemon_addr *out)
 {
 	int family;
 	uint8_t addr[16];
@@ -110,7 +114,7 @@ int daemon_listen(const struct daemon_args *a, const char *list, const char *opt
 	*n = 0;
 	if (a->nlisten) {
 		for (size_t i = 0; i < a->nlisten; i++) {
-			if (daemon_addr_parse(a->listen[i], &out[(*n)++]) != 0) {
+			if (listen_addr_parse(a->listen[i], &out[(*n)++]) != 0) {
 				snprintf(err, errlen, "bad --listen '%s' (ADDR:PORT or [ADDR]:PORT)",
 				         a->listen[i]);
 				return -1;
@@ -126,7 +130,7 @@ int daemon_listen(const struct daemon_args *a, const char *list, const char *opt
 			         DAEMON_MAX_LISTEN);
 			return -1;
 		}
-		if (daemon_addr_parse(t, &out[*n]) != 0) {
+		if (listen_addr_parse(t, &out[*n]) != 0) {
 			snprintf(err, errlen, "%s: %s: bad listen address '%s' (ADDR:PORT or [ADDR]:PORT)",
 			         where, option, t);
 			return -1;

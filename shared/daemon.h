@@ -8,7 +8,7 @@
 #include "shared/config.h"
 
 #define DAEMON_MAX_LISTEN 16    /* --listen options */
-#define DAEMON_RUN (-1)         /* daemon_args_parse(): go on and run */
+#define DAEMON_RUN (-1)         /* daemon_start(): go on and run */
 
 /* -c FILE, --state DIR, --listen ADDR:PORT (repeatable), --workers N, -n, -h, --version. */
 struct daemon_args {
@@ -21,24 +21,14 @@ struct daemon_args {
 };
 
 /*
- * Parses argv for program prog. Returns DAEMON_RUN, or the exit status after printing:
- * 0 for --help (usage on stdout) or --version, 2 for a bad argument (usage on stderr).
- */
-int daemon_args_parse(struct daemon_args *a, int argc, char **argv, const char *prog,
-                      const char *version, const char *usage);
-/*
  * The start both daemons share: SIGPIPE ignored (a client that goes away mid-answer is an
- * error on that write, not the end of the daemon), the command line, the configuration.
- * Returns DAEMON_RUN with cfg loaded (free it with config_free()), or the exit status.
+ * error on that write, not the end of the daemon), argv parsed for program prog (which
+ * becomes the log component), the configuration loaded. Returns DAEMON_RUN with cfg loaded
+ * (free it with config_free()), or the exit status after printing: 0 for --help (usage on
+ * stdout) or --version, 2 for a bad argument (usage on stderr), 1 for a bad configuration.
  */
 int daemon_start(struct daemon_args *a, struct config *cfg, int argc, char **argv,
                  const char *prog, const char *version, const char *usage);
-/*
- * Loads a's configuration file (the default one when there is none), printing what the
- * loader found. Returns 0, or -1 after logging why; cfg is to be freed with config_free()
- * either way.
- */
-int daemon_config(const struct daemon_args *a, struct config *cfg);
 /* The worker count: --workers, else configured; 0 means one per core. Returns 1 to max, or
  * -1 after logging why. */
 long daemon_workers(const struct daemon_args *a, long configured, long max);
@@ -49,8 +39,6 @@ struct daemon_addr {
 	char text[64];
 };
 
-/* "A.B.C.D:PORT" or "[IPv6]:PORT" (the port is required). Returns 0 or -1. */
-int daemon_addr_parse(const char *text, struct daemon_addr *out);
 /*
  * The addresses to listen on: a's --listen options, else the space-separated list of the
  * configuration option option (file names the file it came from, NULL for the defaults).

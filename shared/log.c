@@ -59,12 +59,6 @@ static void vformat(enum log_level level, const char *suffix, const char *fmt, v
 	emit(level, line, len);
 }
 
-void log_vmsg(enum log_level level, const char *fmt, va_list ap)
-{
-	if (log_enabled(level))
-		vformat(level, NULL, fmt, ap);
-}
-
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
