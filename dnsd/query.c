@@ -12,6 +12,45 @@
 #define OPT_OPTION_HDR 4       /* an option's code and length */
 #define OPT_OPTION_LEN 2
 
+/* The client's SOA in an IXFR query's authority section at off: returns the offset after it,
+ * 0 when it is malformed. A record that is not a well-formed SOA gives no serial. */
+static size_t ixfr_soa(const uint8_t *pkt, size_t len, size_t off, struct query *q)
+{
+	off = dname_skip(pkt, len, off);
+	if (off == 0 || off + PKT_RR_TAIL > len)
+		return 0;
+	uint16_t type = wire_get16(pkt + off), rdlen = wire_get16(pkt + off + PKT_RR_RDLEN);
+	size_t rd = off + PKT_RR_TAIL;
+	if (rd + rdlen > len)
+		return 0;
+	size_t serial = dname_skip(pkt, rd + rdlen, rd);
+	serial = serial ? dname_skip(pkt, rd + rdlen, serial) : 0;
+	if (type == T_SOA && serial && serial + SOA_TIMERS == rd + rdlen) {
+		q->ixfr_serial = wire_get32(pkt + serial);
+		q->has_ixfr_serial = true;
+	}
+	return rd + rdlen;
+}
+
+/* The OPT record whose fixed part starts at rr (RDATA of rdlen bytes follows, in bounds). */
+static bool opt(const uint8_t *rr, uint16_t rdlen, struct query *q)
+{
+	q->edns = true;
+	uint16_t size = wire_get16(rr + PKT_RR_CLASS);
+	q->edns_size = size < DNS_MAX_UDP_PLAIN ? DNS_MAX_UDP_PLAIN : size;
+	q->edns_version = rr[OPT_VERSION];
+	q->do_bit = rr[OPT_FLAGS] & EDNS_DO;
+	/* Options are not used yet; their framing is checked all the same. */
+	const uint8_t *o = rr + PKT_RR_TAIL, *end = o + rdlen;
+	while (o < end) {
+		if (end - o < OPT_OPTION_HDR ||
+		    end - o - OPT_OPTION_HDR < wire_get16(o + OPT_OPTION_LEN))
+			return false;
+		o += OPT_OPTION_HDR + wire_get16(o + OPT_OPTION_LEN);
+	}
+	return true;
+}
+
 enum query_verdict query_parse(const uint8_t *pkt, size_t len, struct query *q)
 {
 	memset(q, 0, sizeof(*q));
@@ -41,22 +80,8 @@ enum query_verdict query_parse(const uint8_t *pkt, size_t len, struct query *q)
 	q->question_end = off;
 	/* Only IXFR carries a record in authority: the client's SOA (RFC 1995 3). */
 	if (ns == 1) {
-		if (q->qtype != T_IXFR)
+		if (q->qtype != T_IXFR || (off = ixfr_soa(pkt, len, off, q)) == 0)
 			return QUERY_FORMERR;
-		off = dname_skip(pkt, len, off);
-		if (off == 0 || off + PKT_RR_TAIL > len)
-			return QUERY_FORMERR;
-		uint16_t type = wire_get16(pkt + off), rdlen = wire_get16(pkt + off + PKT_RR_RDLEN);
-		size_t rd = off + PKT_RR_TAIL;
-		if (rd + rdlen > len)
-			return QUERY_FORMERR;
-		size_t serial = dname_skip(pkt, rd + rdlen, rd);
-		serial = serial ? dname_skip(pkt, rd + rdlen, serial) : 0;
-		if (type == T_SOA && serial && serial + SOA_TIMERS == rd + rdlen) {
-			q->ixfr_serial = wire_get32(pkt + serial);
-			q->has_ixfr_serial = true;
-		}
-		off = rd + rdlen;
 	}
 	for (uint16_t i = 0; i < ar; i++) {
 		size_t name = off;
@@ -72,24 +97,9 @@ enum query_verdict query_parse(const uint8_t *pkt, size_t len, struct query *q)
 				return QUERY_FORMERR;
 			q->has_tsig = true;
 		}
-		if (type == T_OPT) {
-			/* RFC 6891 6.1.1: one OPT, owned by the root. */
-			if (q->edns || pkt[name] != 0)
-				return QUERY_FORMERR;
-			q->edns = true;
-			uint16_t size = wire_get16(pkt + off + PKT_RR_CLASS);
-			q->edns_size = size < DNS_MAX_UDP_PLAIN ? DNS_MAX_UDP_PLAIN : size;
-			q->edns_version = pkt[off + OPT_VERSION];
-			q->do_bit = pkt[off + OPT_FLAGS] & EDNS_DO;
-			/* Options are not used yet; their framing is checked all the same. */
-			size_t o = off + PKT_RR_TAIL, end = off + PKT_RR_TAIL + rdlen;
-			while (o < end) {
-				if (o + OPT_OPTION_HDR > end ||
-				    o + OPT_OPTION_HDR + wire_get16(pkt + o + OPT_OPTION_LEN) > end)
-					return QUERY_FORMERR;
-				o += OPT_OPTION_HDR + (size_t)wire_get16(pkt + o + OPT_OPTION_LEN);
-			}
-		}
+		/* RFC 6891 6.1.1: one OPT, owned by the root. */
+		if (type == T_OPT && (q->edns || pkt[name] != 0 || !opt(pkt + off, rdlen, q)))
+			return QUERY_FORMERR;
 		off += PKT_RR_TAIL + (size_t)rdlen;
 	}
 	return QUERY_OK;

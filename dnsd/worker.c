@@ -42,8 +42,8 @@ static void log_refusal(const struct sockaddr *peer, const struct answer_info *i
 	if (info->qname)
 		dname_format(name, info->qname);
 	log_limited(&refusals, LOG_LEVEL_WARNING, "%s: %s for %s (%s)", name,
-	            info->transfer ? "transfer refused" : "TSIG check failed", daemon_peer_text(peer, addr),
-	            info->why);
+	            info->transfer ? "transfer refused" : "TSIG check failed",
+	            daemon_peer_text(peer, addr), info->why);
 }
 
 size_t dnsd_worker_answer(struct dnsd_worker *w, const uint8_t *msg, size_t len, uint8_t *out,

@@ -1,4 +1,4 @@
-/* Worker threads with a libuv loop each, stopped through uv_async; the main loop waits for signals. */
+/* Worker threads with a libuv loop each, stopped through uv_async; signals on the main loop. */
 #include <signal.h>
 #include <string.h>
 #include "shared/worker_pool.h"
