@@ -68,7 +68,7 @@ static bool put_rrset(struct build *b, int section, const uint8_t *owner, uint16
 		size_t at = b->p.len;
 		if (!put_rdata(&b->p, type, rd, rdlen))
 			break;
-		pkt_set16(&b->p, at - 2, (uint16_t)(b->p.len - at));
+		pkt_end_rdata(&b->p, at);
 		n++;
 	}
 	if (b->p.full) {
@@ -221,13 +221,13 @@ static void put_chaos(struct build *b, const struct query *q, const struct answe
 static void put_opt(struct build *b, const struct query *q, const struct answer_opts *o)
 {
 	b->p.cap += OPT_LEN;    /* the room kept for it */
-	pkt_put(&b->p, "", 1);
+	pkt_put(&b->p, "", 1);                 /* the root */
 	pkt_put16(&b->p, T_OPT);
-	pkt_put16(&b->p, o->udp_max);
-	uint8_t ttl[4] = { (uint8_t)(b->rcode >> OPT_RCODE_SHIFT), 0, (uint8_t)(q->do_bit ? EDNS_DO : 0),
-	                   0 };
-	pkt_put(&b->p, ttl, 4);
-	pkt_put16(&b->p, 0);
+	pkt_put16(&b->p, o->udp_max);           /* CLASS: our payload size */
+	/* TTL: the RCODE's upper bits, version 0, flags with DO as the client sent it. */
+	pkt_put(&b->p, (uint8_t[]){ (uint8_t)(b->rcode >> OPT_RCODE_SHIFT), 0,
+	                            (uint8_t)(q->do_bit ? EDNS_DO : 0), 0 }, 4);
+	pkt_put16(&b->p, 0);                    /* no options */
 	b->count[AR]++;
 }
 

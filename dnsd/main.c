@@ -1,6 +1,4 @@
 /* dnsd: the authoritative DNS server; reads the shared zone store, sees each commit at once. */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -17,12 +17,12 @@
 #include "shared/addr.h"
 #include "shared/err.h"
 #include "shared/history.h"
+#include "shared/log.h"
 #include "shared/rrset.h"
 #include "shared/tsig_key.h"
 #include "shared/wire.h"
 #include "shared/zone.h"
 #include "shared/zone_check.h"
-#include "shared/log.h"
 
 
 static const char *zone_text(const uint8_t *apex, char buf[DNAME_STR_MAX])

@@ -78,6 +78,11 @@ static inline void pkt_set16(struct pkt *p, size_t off, uint16_t v)
 {
 	wire_put16(p->buf + off, v);
 }
+/* Sets RDLENGTH, the two bytes before rdata (where the RDATA began), once it is written. */
+static inline void pkt_end_rdata(struct pkt *p, size_t rdata)
+{
+	wire_put16(p->buf + rdata - 2, (uint16_t)(p->len - rdata));
+}
 /* Rewinds to len (dropping what came after), forgetting names written after it. */
 void pkt_rewind(struct pkt *p, size_t len);
 

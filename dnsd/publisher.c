@@ -8,8 +8,8 @@
 #include <time.h>
 #include "dnsd/publisher.h"
 #include "shared/err.h"
-#include "shared/sts_publish.h"
 #include "shared/log.h"
+#include "shared/sts_publish.h"
 
 static void log_outcome(const struct sts_outcome_info *o, void *ctx)
 {

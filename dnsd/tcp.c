@@ -1,14 +1,12 @@
 /* TCP per RFC 7766: length-framed, pipelined queries, idle timeout, connection limits. */
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <stdio.h>
 #include <time.h>
 #include "dnsd/tcp.h"
 #include "dnsd/xfr.h"
+#include "shared/log.h"
 #include "shared/wire.h"
 #include "shared/zone_check.h"
-#include "shared/log.h"
 
 #define TCP_BACKLOG 128          /* connections the kernel queues before we accept them */
 

@@ -203,7 +203,7 @@ static bool put_rr(struct xfr *x, struct pkt *p, const uint8_t *owner, uint16_t 
 		pkt_rewind(p, start);
 		return false;
 	}
-	pkt_set16(p, at - 2, (uint16_t)(p->len - at));
+	pkt_end_rdata(p, at);
 	if (head > 0 && start < PKT_PTR_REACH) {
 		x->prev_off = start;
 		x->prev_len = ol;

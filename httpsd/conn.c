@@ -2,14 +2,13 @@
  * One HTTPS connection: mbedTLS runs over buffers that libuv fills and drains (no blocking I/O
  * on the loop), then HTTP/1.1 requests are answered one after the other on the same connection.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <mbedtls/net_sockets.h>
+#include "httpsd/conn.h"
 #include "httpsd/hello.h"
 #include "httpsd/http.h"
-#include "httpsd/conn.h"
 #include "httpsd/route.h"
 #include "shared/cert.h"
 #include "shared/log.h"

@@ -1,6 +1,5 @@
 /* httpsd: serves MTA-STS policies over HTTPS from the shared store, certificates by SNI. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
