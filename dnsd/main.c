@@ -49,13 +49,9 @@ int main(int argc, char **argv)
 	journal_set_limits(cfg.journal_max_size, cfg.journal_max_age);   /* for commits dnsd makes */
 	answer_setup(&s.env.opts, &cfg, host, sizeof(host));
 	long workers = daemon_workers(&args, cfg.dnsd_workers, DNSD_MAX_WORKERS);
-	if (workers < 0)
+	if (workers < 0 ||
+	    daemon_listen(&args, cfg.dnsd_listen, "dnsd.listen", cfg.path, s.addrs, &s.naddrs) != 0)
 		goto out_cfg;
-	if (daemon_listen(&args, cfg.dnsd_listen, "dnsd.listen", cfg.path, s.addrs, &s.naddrs, err,
-	                  sizeof(err)) != 0) {
-		log_error("%s", err);
-		goto out_cfg;
-	}
 	if (args.check) {
 		printf("configuration OK\n");
 		rc = 0;

@@ -75,7 +75,8 @@ bool pkt_put32(struct pkt *p, uint32_t v)
 void pkt_note_name(struct pkt *p, size_t off)
 {
 	/* Every label start of the name is a suffix later names may point at. */
-	while (off < p->len && off < PKT_PTR_REACH && p->buf[off] != 0 && p->buf[off] < PKT_PTR_LABEL) {
+	while (off < p->len && off < PKT_PTR_REACH && p->buf[off] != 0 &&
+	       p->buf[off] < PKT_PTR_LABEL) {
 		if (p->nnames < PKT_MAX_NAMES)
 			p->names[p->nnames++] = (uint16_t)off;
 		off += (size_t)p->buf[off] + 1;
@@ -122,7 +123,8 @@ bool pkt_put_name(struct pkt *p, const uint8_t *name)
 		for (unsigned i = 0; i < before; i++) {
 			if (same(p, p->names[i], s)) {
 				size_t head = (size_t)(s - name);
-				if (!pkt_put(p, name, head) || !pkt_put16(p, (uint16_t)(PKT_PTR | p->names[i]))) {
+				if (!pkt_put(p, name, head) ||
+				    !pkt_put16(p, (uint16_t)(PKT_PTR | p->names[i]))) {
 					pkt_rewind(p, start);
 					p->full = true;
 					return false;

@@ -28,23 +28,28 @@ int dnsd_server_bind(struct dnsd_server *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Worker i: its loop and read transaction (worker_pool_add), UDP buffers, sockets. */
 static int worker_init(void *arg, size_t i)
 {
 	struct dnsd_server *s = arg;
 	struct dnsd_worker *w = &s->w[i];
 	int rc = worker_pool_add(&s->pool, &w->t, s->env.st, true);
 	if (rc)
-		return rc;
+		goto fail;
 	w->env = &s->env;
 	w->rxbuf = malloc((size_t)UDP_BATCH * UDP_SLOT);
 	w->out = malloc(UDP_BATCH * sizeof(*w->out));
-	if (w->rxbuf == NULL || w->out == NULL)
-		return UV_ENOMEM;
-	for (size_t k = 0; k < s->naddrs; k++) {
-		if ((rc = dnsd_udp_start(w, k)) != 0 || (rc = dnsd_tcp_start(w, k)) != 0)
-			return rc;
+	if (w->rxbuf == NULL || w->out == NULL) {
+		rc = UV_ENOMEM;
+		goto fail;
 	}
+	for (size_t k = 0; k < s->naddrs; k++)
+		if ((rc = dnsd_udp_start(w, k)) != 0 || (rc = dnsd_tcp_start(w, k)) != 0)
+			goto fail;
 	return 0;
+fail:
+	log_error("worker %zu: %s", i, uv_strerror(rc));
+	return rc;
 }
 
 /* Counters go to the state directory each second: a snapshot, so no fsync. */
@@ -67,13 +72,9 @@ static void on_stats(uv_timer_t *t)
 int dnsd_server_run(struct dnsd_server *s)
 {
 	char addrs[DAEMON_ADDRS_TEXT_MAX];
-	size_t bad;
-	int rc = worker_pool_init(&s->pool, s->nworkers, worker_init, s, &bad);
-	if (rc) {
-		if (bad < s->nworkers)
-			log_error("worker %zu: %s", bad, uv_strerror(rc));
+	int rc = worker_pool_init(&s->pool, s->nworkers, worker_init, s);
+	if (rc)
 		return rc;
-	}
 	uv_timer_init(&s->pool.loop, &s->stats_timer);
 	s->stats_timer.data = s;
 	if ((rc = notify_start(&s->notify, &s->pool.loop, s->env.st)) != 0) {

@@ -118,13 +118,9 @@ int main(int argc, char **argv)
 	if (arc != DAEMON_RUN)
 		return arc;
 	long workers = daemon_workers(&args, cfg.httpsd_workers, HTTPSD_MAX_WORKERS);
-	if (workers < 0)
+	if (workers < 0 ||
+	    daemon_listen(&args, cfg.httpsd_listen, "httpsd.listen", cfg.path, s.addrs, &s.naddrs) != 0)
 		goto out_cfg;
-	if (daemon_listen(&args, cfg.httpsd_listen, "httpsd.listen", cfg.path, s.addrs, &s.naddrs, err,
-	                  sizeof(err)) != 0) {
-		log_error("%s", err);
-		goto out_cfg;
-	}
 	const char *state = args.state ? args.state : cfg.state_dir;
 	if (args.check) {
 		if (check_certs(state) == 0) {

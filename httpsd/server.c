@@ -27,35 +27,36 @@ int httpsd_server_bind(struct httpsd_server *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Worker i: its loop and read transaction (worker_pool_add), TLS configuration, sockets. */
 static int worker_init(void *arg, size_t i)
 {
 	struct httpsd_server *s = arg;
 	struct httpsd_worker *w = &s->w[i];
 	int rc = worker_pool_add(&s->pool, &w->t, s->st, false);
 	if (rc)
-		return rc;
+		goto fail;
 	w->env = &s->env;
 	if ((rc = tls_worker_init(&w->tls, &s->tls, httpsd_conn_sni, w)) != 0) {
 		char text[128];
 		mbedtls_strerror(rc, text, sizeof(text));
-		log_error("worker %d: TLS: %s", w->t.index, text);
-		return UV_EINVAL;
+		log_error("worker %zu: TLS: %s", i, text);
+		rc = UV_EINVAL;
+		goto fail;
 	}
 	for (size_t k = 0; k < s->naddrs; k++)
 		if ((rc = httpsd_conn_listen(w, k)) != 0)
-			return rc;
+			goto fail;
 	return 0;
+fail:
+	log_error("worker %zu: %s", i, uv_strerror(rc));
+	return rc;
 }
 
 int httpsd_server_run(struct httpsd_server *s)
 {
-	size_t bad;
-	int rc = worker_pool_init(&s->pool, s->nworkers, worker_init, s, &bad);
-	if (rc) {
-		if (bad < s->nworkers)
-			log_error("worker %zu: %s", bad, uv_strerror(rc));
+	int rc = worker_pool_init(&s->pool, s->nworkers, worker_init, s);
+	if (rc)
 		return rc;
-	}
 	if ((rc = worker_pool_start(&s->pool)) == 0) {
 		char addrs[DAEMON_ADDRS_TEXT_MAX];
 		log_notice("ready: %zu worker%s on %s", s->nworkers, s->nworkers == 1 ? "" : "s",

@@ -108,15 +108,14 @@ static int listen_addr_parse(const char *text, struct daemon_addr *out)
 }
 
 int daemon_listen(const struct daemon_args *a, const char *list, const char *option,
-                  const char *file, struct daemon_addr *out, size_t *n, char *err, size_t errlen)
+                  const char *file, struct daemon_addr *out, size_t *n)
 {
 	char buf[1024], *save = NULL;
 	*n = 0;
 	if (a->nlisten) {
 		for (size_t i = 0; i < a->nlisten; i++) {
 			if (listen_addr_parse(a->listen[i], &out[(*n)++]) != 0) {
-				snprintf(err, errlen, "bad --listen '%s' (ADDR:PORT or [ADDR]:PORT)",
-				         a->listen[i]);
+				log_error("bad --listen '%s' (ADDR:PORT or [ADDR]:PORT)", a->listen[i]);
 				return -1;
 			}
 		}
@@ -126,19 +125,19 @@ int daemon_listen(const struct daemon_args *a, const char *list, const char *opt
 	snprintf(buf, sizeof(buf), "%s", list ? list : "");
 	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
 		if (*n == DAEMON_MAX_LISTEN) {
-			snprintf(err, errlen, "%s: %s: more than %d listen addresses", where, option,
-			         DAEMON_MAX_LISTEN);
+			log_error("%s: %s: more than %d listen addresses", where, option,
+			          DAEMON_MAX_LISTEN);
 			return -1;
 		}
 		if (listen_addr_parse(t, &out[*n]) != 0) {
-			snprintf(err, errlen, "%s: %s: bad listen address '%s' (ADDR:PORT or [ADDR]:PORT)",
-			         where, option, t);
+			log_error("%s: %s: bad listen address '%s' (ADDR:PORT or [ADDR]:PORT)", where,
+			          option, t);
 			return -1;
 		}
 		(*n)++;
 	}
 	if (*n == 0) {
-		snprintf(err, errlen, "%s: %s: no listen address", where, option);
+		log_error("%s: %s: no listen address", where, option);
 		return -1;
 	}
 	return 0;

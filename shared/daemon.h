@@ -42,10 +42,10 @@ struct daemon_addr {
 /*
  * The addresses to listen on: a's --listen options, else the space-separated list of the
  * configuration option option (file names the file it came from, NULL for the defaults).
- * At most DAEMON_MAX_LISTEN go to out. Returns 0, or -1 with the whole message in err.
+ * At most DAEMON_MAX_LISTEN go to out. Returns 0, or -1 after logging why.
  */
 int daemon_listen(const struct daemon_args *a, const char *list, const char *option,
-                  const char *file, struct daemon_addr *out, size_t *n, char *err, size_t errlen);
+                  const char *file, struct daemon_addr *out, size_t *n);
 /* The addresses' texts joined by ", ", for log lines; returns buf. */
 #define DAEMON_ADDRS_TEXT_MAX (DAEMON_MAX_LISTEN * 66)
 const char *daemon_addrs_text(const struct daemon_addr *a, size_t n, char *buf, size_t len);

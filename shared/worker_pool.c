@@ -25,11 +25,10 @@ static void on_signal(uv_signal_t *h, int signum)
 	uv_stop(&p->loop);
 }
 
-int worker_pool_init(struct worker_pool *p, size_t n, int (*init)(void *arg, size_t i), void *arg,
-                     size_t *failed)
+int worker_pool_init(struct worker_pool *p, size_t n, int (*init)(void *arg, size_t i),
+                     void *arg)
 {
 	memset(p, 0, sizeof(*p));
-	*failed = n;
 	int rc = uv_loop_init(&p->loop);
 	if (rc)
 		return rc;
@@ -40,12 +39,9 @@ int worker_pool_init(struct worker_pool *p, size_t n, int (*init)(void *arg, siz
 	    (rc = uv_signal_start(&p->term, on_signal, SIGTERM)) != 0 ||
 	    (rc = uv_signal_start(&p->intr, on_signal, SIGINT)) != 0)
 		return rc;
-	for (size_t i = 0; i < n; i++) {
-		if ((rc = init(arg, i)) != 0) {
-			*failed = i;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = init(arg, i)) != 0)
 			return rc;
-		}
-	}
 	return 0;
 }
 

@@ -43,11 +43,11 @@ struct worker_pool {
 
 /*
  * The main loop and its signal handlers, then init(arg, i) for each of n workers: it calls
- * worker_pool_add() and opens the worker's sockets. Returns 0, or the first error with
- * *failed the worker it came from (n: the main loop). Free with worker_pool_free() either way.
+ * worker_pool_add() and opens the worker's sockets. Returns 0, or the first error. Free with
+ * worker_pool_free() either way.
  */
-int worker_pool_init(struct worker_pool *p, size_t n, int (*init)(void *arg, size_t i), void *arg,
-                     size_t *failed);
+int worker_pool_init(struct worker_pool *p, size_t n, int (*init)(void *arg, size_t i),
+                     void *arg);
 /*
  * Adds thread t (inside the daemon's own worker struct) to the pool: its loop, its stop
  * handle and a read transaction on st (with a cursor on STORE_RRSETS when cursor is set; a

@@ -15,28 +15,29 @@ static void test_listen(void **state)
 {
 	struct daemon_args a = { .workers = -1 };
 	struct daemon_addr out[DAEMON_MAX_LISTEN];
-	char err[256], text[DAEMON_ADDRS_TEXT_MAX];
+	char err[LOG_LINE_MAX] = "", text[DAEMON_ADDRS_TEXT_MAX];
 	size_t n;
 	(void)state;
-	assert_int_equal(daemon_listen(&a, "127.0.0.1:53 [::1]:5300", "dnsd.listen", NULL, out, &n,
-	                               err, sizeof(err)), 0);
+	log_set_component("testd");
+	log_set_sink(quiet, err);
+	assert_int_equal(daemon_listen(&a, "127.0.0.1:53 [::1]:5300", "dnsd.listen", NULL, out, &n),
+	                 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(out[0].ss.ss_family, AF_INET);
 	assert_int_equal(out[1].ss.ss_family, AF_INET6);
 	assert_string_equal(daemon_addrs_text(out, n, text, sizeof(text)), "127.0.0.1:53, [::1]:5300");
 	/* --listen replaces the configuration's list. */
 	a.listen[a.nlisten++] = "127.0.0.2:8443";
-	assert_int_equal(daemon_listen(&a, "127.0.0.1:53", "dnsd.listen", NULL, out, &n, err,
-	                               sizeof(err)), 0);
+	assert_int_equal(daemon_listen(&a, "127.0.0.1:53", "dnsd.listen", NULL, out, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(out[0].text, "127.0.0.2:8443");
 	a.listen[0] = "localhost";
-	assert_int_equal(daemon_listen(&a, NULL, "dnsd.listen", NULL, out, &n, err, sizeof(err)), -1);
+	assert_int_equal(daemon_listen(&a, NULL, "dnsd.listen", NULL, out, &n), -1);
 	assert_non_null(strstr(err, "bad --listen 'localhost'"));
 	a.nlisten = 0;
-	assert_int_equal(daemon_listen(&a, "", "httpsd.listen", "x.conf", out, &n, err, sizeof(err)),
-	                 -1);
-	assert_string_equal(err, "x.conf: httpsd.listen: no listen address");
+	assert_int_equal(daemon_listen(&a, "", "httpsd.listen", "x.conf", out, &n), -1);
+	assert_string_equal(err, "testd: x.conf: httpsd.listen: no listen address");
+	log_set_sink(NULL, NULL);
 }
 
 static void test_peer_text(void **state)
