@@ -261,17 +261,11 @@ static void on_connection(uv_stream_t *server, int status)
 	if (c == NULL)
 		return;
 	c->w = w;
-	c->h.data = c;
-	c->idle.data = c;
-	uv_tcp_init(&w->t.loop, &c->h);
-	uv_timer_init(&w->t.loop, &c->idle);
 	c->open_handles = 2;
-	if (uv_accept(server, (uv_stream_t *)&c->h) != 0) {
+	if (worker_pool_accept(&w->t, server, &c->h, &c->idle, c, &c->peer) != 0) {
 		conn_close(c);
 		return;
 	}
-	int alen = sizeof(c->peer);
-	uv_tcp_getpeername(&c->h, (struct sockaddr *)&c->peer, &alen);
 	if (w->t.nconns >= cfg->tcp_max_clients || same_peer(w, &c->peer) >= cfg->tcp_max_per_address) {
 		atomic_fetch_add_explicit(&w->stats.tcp_refused, 1, memory_order_relaxed);
 		conn_close(c);

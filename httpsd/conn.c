@@ -527,17 +527,11 @@ static void on_connection(uv_stream_t *server, int status)
 	if (c == NULL)
 		return;
 	c->w = w;
-	c->tcp.data = c;
-	c->timer.data = c;
-	uv_tcp_init(&w->t.loop, &c->tcp);
-	uv_timer_init(&w->t.loop, &c->timer);
 	c->handles = 2;
-	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+	if (worker_pool_accept(&w->t, server, &c->tcp, &c->timer, c, &c->peer) != 0) {
 		conn_close(c);
 		return;
 	}
-	int alen = sizeof(c->peer);
-	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &alen);
 	const struct sockaddr *a = (const struct sockaddr *)&c->peer;
 	daemon_peer_text(a, c->peer_text);
 	/* Over a limit: closed before any TLS work or memory is spent on it. */

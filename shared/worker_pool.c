@@ -148,6 +148,19 @@ void worker_pool_txn_done(struct worker_pool_thread *t)
 	}
 }
 
+int worker_pool_accept(struct worker_pool_thread *t, uv_stream_t *server, uv_tcp_t *tcp,
+                       uv_timer_t *timer, void *data, struct sockaddr_storage *peer)
+{
+	int len = sizeof(*peer);
+	tcp->data = timer->data = data;
+	uv_tcp_init(&t->loop, tcp);
+	uv_timer_init(&t->loop, timer);
+	int rc = uv_accept(server, (uv_stream_t *)tcp);
+	if (rc == 0)
+		uv_tcp_getpeername(tcp, (struct sockaddr *)peer, &len);   /* gone already: family 0 */
+	return rc;
+}
+
 void worker_pool_conn_add(struct worker_pool_thread *t, struct worker_pool_conn *c,
                           void (*close)(struct worker_pool_conn *c))
 {

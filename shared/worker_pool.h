@@ -69,6 +69,14 @@ void worker_pool_free(struct worker_pool *p);
 bool worker_pool_txn(struct worker_pool_thread *t);
 void worker_pool_txn_done(struct worker_pool_thread *t);
 
+/*
+ * A new connection's two handles on t's loop, a stream and a timer (their data set to data),
+ * the stream accepted from server and the peer's address in *peer (left as it was when the
+ * peer has gone already). Returns 0 or a libuv error; either way both handles are open and
+ * the caller closes them.
+ */
+int worker_pool_accept(struct worker_pool_thread *t, uv_stream_t *server, uv_tcp_t *tcp,
+                       uv_timer_t *timer, void *data, struct sockaddr_storage *peer);
 void worker_pool_conn_add(struct worker_pool_thread *t, struct worker_pool_conn *c,
                           void (*close)(struct worker_pool_conn *c));
 /* Unlinks c; does nothing the second time. */
