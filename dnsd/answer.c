@@ -15,10 +15,11 @@
 #include "shared/zone_check.h"
 
 #define OPT_LEN 11             /* root owner, type, class, TTL, empty RDATA */
-#define F_QR 0x8000
-#define F_AA 0x0400
-#define F_TC 0x0200
-#define F_RD 0x0100
+#define OPT_RCODE_SHIFT 4      /* OPT's TTL holds the RCODE's bits above the header's four */
+#define SOA_MINIMUM 16         /* the SOA minimum's offset from the serial */
+#define ANY_TTL_DEFAULT 3600   /* the HINFO answer to ANY when the zone has no SOA */
+#define TXT_STRING_MAX 255     /* one character-string (RFC 1035 3.3) */
+#define QTYPE_RESERVED 0
 
 enum { AN, NS, AR };
 
@@ -36,18 +37,14 @@ struct build {
 /* Names in RDATA that may be compressed (RFC 3597 4: only the RFC 1035 types). */
 static bool put_rdata(struct pkt *p, uint16_t type, const uint8_t *rd, uint16_t len)
 {
-	size_t pre = 0, names = 0;
-	switch (type) {
-	case T_NS: case T_CNAME: case 12 /* PTR */: names = 1; break;
-	case T_MX: pre = 2; names = 1; break;
-	case T_SOA: names = 2; break;
-	default: return pkt_put(p, rd, len);
-	}
-	size_t off = 0;
+	size_t pre;
+	int names = pkt_rdata_names(type, &pre);
+	if (names == 0 || len < pre)
+		return pkt_put(p, rd, len);
 	if (!pkt_put(p, rd, pre))
 		return false;
-	off = pre;
-	for (size_t i = 0; i < names; i++) {
+	size_t off = pre;
+	for (int i = 0; i < names; i++) {
 		int nl = dname_wire_len(rd + off, len - off);
 		if (nl < 0)
 			return pkt_put(p, rd + off, len - off);   /* stored data is checked; be safe */
@@ -66,13 +63,12 @@ static bool put_rrset(struct build *b, int section, const uint8_t *owner, uint16
 	const uint8_t *rd;
 	uint16_t rdlen, n = 0;
 	while (rrset_next(v, &pos, &rd, &rdlen)) {
-		if (!pkt_put_name(&b->p, owner) || !pkt_put16(&b->p, type) || !pkt_put16(&b->p, 1) ||
-		    !pkt_put32(&b->p, ttl) || !pkt_put16(&b->p, 0))
+		if (!pkt_put_name(&b->p, owner) || !pkt_put_rr_tail(&b->p, type, ttl))
 			break;
 		size_t at = b->p.len;
 		if (!put_rdata(&b->p, type, rd, rdlen))
 			break;
-		pkt_set16(&b->p, at - 2, (uint16_t)(b->p.len - at));
+		pkt_end_rdata(&b->p, at);
 		n++;
 	}
 	if (b->p.full) {
@@ -93,7 +89,7 @@ static bool put_soa(struct build *b)
 	if (lookup_rrset(b->t, b->z, b->z->apex, T_SOA, &v) || !rrset_next(&v, &pos, &rd, &rdlen))
 		return true;
 	int off = soa_serial_offset(rd, rdlen);
-	uint32_t min = off < 0 ? v.ttl : wire_get32(rd + off + 16);
+	uint32_t min = off < 0 ? v.ttl : wire_get32(rd + off + SOA_MINIMUM);
 	return put_rrset(b, NS, b->z->apex, T_SOA, &v, min < v.ttl ? min : v.ttl);
 }
 
@@ -112,7 +108,8 @@ static void put_addresses(struct build *b, const uint8_t *name)
 /* Additional-section addresses for the targets of MX, NS and SRV records (RFC 1035 3.3.9). */
 static void put_targets(struct build *b, uint16_t type, const struct rrset_view *v)
 {
-	size_t skip = type == T_MX ? 2 : type == T_NS ? 0 : type == 33 ? 6 : SIZE_MAX;
+	size_t skip = type == T_MX ? PKT_MX_PREFERENCE : type == T_NS ? 0
+	              : type == PKT_T_SRV ? PKT_SRV_FIXED : SIZE_MAX;
 	const uint8_t *rd;
 	uint16_t rdlen;
 	size_t pos = 0;
@@ -135,8 +132,9 @@ static bool put_any(struct build *b, const uint8_t *owner)
 	v.count = 1;
 	v.data = rec;
 	v.len = sizeof(rec);
-	uint32_t ttl = lookup_rrset(b->t, b->z, b->z->apex, T_SOA, &soa) == 0 ? soa.ttl : 3600;
-	return put_rrset(b, AN, owner, 13 /* HINFO */, &v, ttl);
+	uint32_t ttl = lookup_rrset(b->t, b->z, b->z->apex, T_SOA, &soa) == 0 ? soa.ttl
+	                                                                      : ANY_TTL_DEFAULT;
+	return put_rrset(b, AN, owner, PKT_T_HINFO, &v, ttl);
 }
 
 /* Resolves the question inside the zone, following CNAMEs; false when the answer overflowed. */
@@ -166,7 +164,7 @@ static bool resolve(struct build *b, const uint8_t *qname, uint16_t qtype)
 		case LOOKUP_DELEGATION:
 			if (hop > 0)
 				return true;              /* a CNAME into a delegated child ends here */
-			b->flags &= (uint16_t)~F_AA;
+			b->flags &= (uint16_t)~PKT_F_AA;
 			if (!put_rrset(b, NS, l.cut, T_NS, &l.rrset, l.rrset.ttl))
 				return false;
 			put_targets(b, T_NS, &l.rrset);   /* glue */
@@ -209,10 +207,12 @@ static void put_chaos(struct build *b, const struct query *q, const struct answe
 		b->rcode = RCODE_REFUSED;
 		return;
 	}
-	size_t n = strlen(text) > 255 ? 255 : strlen(text);
-	b->flags |= F_AA;
-	if (!pkt_put16(&b->p, 0xc000 | PKT_HDR) || !pkt_put16(&b->p, T_TXT) || !pkt_put16(&b->p, 3) ||
-	    !pkt_put32(&b->p, 0) || !pkt_put16(&b->p, (uint16_t)(n + 1)) ||
+	size_t n = strlen(text) > TXT_STRING_MAX ? TXT_STRING_MAX : strlen(text);
+	b->flags |= PKT_F_AA;
+	/* Owner: a pointer to the question's name; class CH, TTL 0. */
+	if (!pkt_put16(&b->p, PKT_PTR | PKT_HDR) || !pkt_put16(&b->p, T_TXT) ||
+	    !pkt_put16(&b->p, PKT_CLASS_CH) || !pkt_put32(&b->p, 0) ||
+	    !pkt_put16(&b->p, (uint16_t)(n + 1)) ||
 	    !pkt_put(&b->p, (uint8_t[]){ (uint8_t)n }, 1) || !pkt_put(&b->p, text, n))
 		return;
 	b->count[AN] = 1;
@@ -221,12 +221,13 @@ static void put_chaos(struct build *b, const struct query *q, const struct answe
 static void put_opt(struct build *b, const struct query *q, const struct answer_opts *o)
 {
 	b->p.cap += OPT_LEN;    /* the room kept for it */
-	pkt_put(&b->p, "", 1);
-	pkt_put16(&b->p, 41);
-	pkt_put16(&b->p, o->udp_max);
-	uint8_t ttl[4] = { (uint8_t)(b->rcode >> 4), 0, (uint8_t)(q->do_bit ? 0x80 : 0), 0 };
-	pkt_put(&b->p, ttl, 4);
-	pkt_put16(&b->p, 0);
+	pkt_put(&b->p, "", 1);                 /* the root */
+	pkt_put16(&b->p, T_OPT);
+	pkt_put16(&b->p, o->udp_max);           /* CLASS: our payload size */
+	/* TTL: the RCODE's upper bits, version 0, flags with DO as the client sent it. */
+	pkt_put(&b->p, (uint8_t[]){ (uint8_t)(b->rcode >> OPT_RCODE_SHIFT), 0,
+	                            (uint8_t)(q->do_bit ? EDNS_DO : 0), 0 }, 4);
+	pkt_put16(&b->p, 0);                    /* no options */
 	b->count[AR]++;
 }
 
@@ -267,7 +268,7 @@ static void transfer(struct build *b, const struct query *q, const struct sockad
 	}
 	b->rcode = RCODE_NOERROR;
 	b->z = z;
-	b->flags |= F_AA;
+	b->flags |= PKT_F_AA;
 	if (lookup_rrset(b->t, z, z->apex, T_SOA, &v) == 0)
 		put_rrset(b, AN, z->apex, T_SOA, &v, v.ttl);
 }
@@ -282,13 +283,115 @@ static void tsig_failed(struct build *b, const struct signer *sg, struct answer_
 	                                                                   sizeof(key)));
 }
 
+/* The largest answer: TCP's limit, else the client's EDNS size capped by ours, else 512. */
+static size_t answer_max(const struct query *q, const struct answer_opts *o, bool tcp,
+                         size_t outcap)
+{
+	size_t max = tcp ? PKT_MAX : q->edns ? (q->edns_size < o->udp_max ? q->edns_size : o->udp_max)
+	                                     : DNS_MAX_UDP_PLAIN;
+	return max < outcap ? max : outcap;
+}
+
+/* The header and, for a query that parsed, the question with its case kept. */
+static void put_question(struct build *b, const struct query *q, enum query_verdict v,
+                         const uint8_t *in)
+{
+	pkt_header(&b->p, q->id, 0);
+	b->flags = PKT_F_QR | (q->flags & (PKT_F_OPCODE | PKT_F_RD));   /* opcode and RD copied */
+	if (v != QUERY_OK)
+		return;
+	pkt_put(&b->p, in + PKT_HDR, q->question_end - PKT_HDR);
+	pkt_note_name(&b->p, PKT_HDR);
+	pkt_set16(&b->p, PKT_QDCOUNT, 1);
+}
+
+/*
+ * A signed query's TSIG, checked before anything else; the answer keeps room for its own.
+ * False when the check failed (the answer is then the TSIG error).
+ */
+static bool check_tsig(struct build *b, struct signer *sg, const uint8_t *in, size_t inlen,
+                       const struct answer_opts *o, uint64_t *now, struct answer_info *info)
+{
+	*now = o->now ? o->now : (uint64_t)time(NULL);
+	signer_check(sg, b->t, in, inlen, *now);
+	size_t room = signer_room(sg);
+	b->p.cap = b->p.cap - b->p.len > room ? b->p.cap - room : b->p.len;
+	if (sg->error == TSIG_NOERROR)
+		return true;
+	tsig_failed(b, sg, info);
+	return false;
+}
+
+/* The question answered: refusals by class and type, CHAOS, transfers, then the zone's data. */
+static void answer_question(struct build *b, const struct query *q, const struct answer_opts *o,
+                            bool tcp, const struct sockaddr *client, struct signer *sg,
+                            struct answer_info *info)
+{
+	struct zone_info z;
+	if (q->edns && q->edns_version > 0) {
+		b->rcode = RCODE_BADVERS;    /* RFC 6891 6.1.3 */
+		return;
+	}
+	if (q->qclass == PKT_CLASS_CH) {
+		put_chaos(b, q, o);
+		return;
+	}
+	if (q->qclass != PKT_CLASS_IN && q->qclass != PKT_CLASS_ANY) {
+		b->rcode = RCODE_REFUSED;
+		return;
+	}
+	if (q->qtype == T_OPT || q->qtype == QTYPE_RESERVED) {
+		b->rcode = RCODE_FORMERR;
+		return;
+	}
+	if (q->qtype == PKT_T_MAILB || q->qtype == PKT_T_MAILA) {
+		b->rcode = RCODE_NOTIMP;
+		return;
+	}
+	if (q->qtype == T_AXFR || q->qtype == T_IXFR) {
+		transfer(b, q, client, tcp, sg, &z, info);
+		return;
+	}
+	if (lookup_zone(b->t, q->qname, q->qtype, &z) != 0) {
+		b->rcode = RCODE_REFUSED;    /* not ours */
+		return;
+	}
+	b->z = &z;
+	b->flags |= PKT_F_AA;
+	if (!resolve(b, q->qname, q->qtype)) {
+		/* Too large for this transport: the question alone, with TC (RFC 2181 9). */
+		pkt_rewind(&b->p, q->question_end);
+		memset(b->count, 0, sizeof(b->count));
+		b->flags |= PKT_F_TC;
+		info->truncated = true;
+	}
+	b->z = NULL;                     /* z ends here */
+}
+
+/* OPT, the flags and counts into the header, then the TSIG for a signed query. */
+static size_t finish(struct build *b, const struct query *q, const struct answer_opts *o,
+                     struct signer *sg, size_t max, uint64_t now)
+{
+	if (q->edns)
+		put_opt(b, q, o);
+	b->flags |= b->rcode & PKT_F_RCODE;
+	pkt_set16(&b->p, PKT_FLAGS, b->flags);
+	pkt_set16(&b->p, PKT_ANCOUNT, b->count[AN]);
+	pkt_set16(&b->p, PKT_NSCOUNT, b->count[NS]);
+	pkt_set16(&b->p, PKT_ARCOUNT, b->count[AR]);
+	if (!sg->present)
+		return b->p.len;
+	size_t len = signer_finish(sg, b->p.buf, b->p.len, max, now);
+	tsig_key_wipe(&sg->key);
+	return len;
+}
+
 size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_opts *o,
                     const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap, bool tcp,
                     const struct sockaddr *client, struct answer_info *info)
 {
 	struct query q;
 	struct build b = { .t = t, .cur = cur };
-	struct zone_info z;
 	struct signer sg;
 	uint64_t now = 0;
 	sg.present = false;
@@ -299,88 +402,21 @@ size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_op
 		info->dropped = true;
 		return 0;
 	}
-	size_t max = tcp ? 65535 : q.edns ? (q.edns_size < o->udp_max ? q.edns_size : o->udp_max)
-	                                  : DNS_MAX_UDP_PLAIN;
-	if (max > outcap)
-		max = outcap;
+	size_t max = answer_max(&q, o, tcp, outcap);
 	pkt_init(&b.p, out, max - (q.edns ? OPT_LEN : 0));
-	b.flags = F_QR | (q.flags & 0x7800) | (q.flags & F_RD);   /* opcode and RD copied */
-	uint8_t hdr[PKT_HDR] = { 0 };
-	pkt_put(&b.p, hdr, PKT_HDR);
-	pkt_set16(&b.p, 0, q.id);
+	put_question(&b, &q, v, in);
 	info->qtype = q.qtype;
 	info->qname = v == QUERY_OK ? in + PKT_HDR : NULL;
 	info->edns = q.edns;
-	if (v == QUERY_FORMERR || v == QUERY_NOTIMP) {
+	info->transfer = v == QUERY_OK && (q.qtype == T_AXFR || q.qtype == T_IXFR);
+	if (v != QUERY_OK) {
 		b.rcode = v == QUERY_FORMERR ? RCODE_FORMERR : RCODE_NOTIMP;
-		q.edns = false;            /* the OPT may be what was wrong */
-		goto done;
+		q.edns = false;              /* the OPT may be what was wrong */
+	} else if (q.has_tsig && !check_tsig(&b, &sg, in, inlen, o, &now, info)) {
+		q.edns = false;              /* the answer is the TSIG error */
+	} else {
+		answer_question(&b, &q, o, tcp, client, &sg, info);
 	}
-	pkt_put(&b.p, in + PKT_HDR, q.question_end - PKT_HDR);    /* the question, case kept */
-	pkt_note_name(&b.p, PKT_HDR);
-	pkt_set16(&b.p, 4, 1);
-	info->transfer = q.qtype == T_AXFR || q.qtype == T_IXFR;
-	if (q.has_tsig) {
-		/* Checked before anything else; the answer keeps room for its own TSIG. */
-		now = o->now ? o->now : (uint64_t)time(NULL);
-		signer_check(&sg, t, in, inlen, now);
-		size_t room = signer_room(&sg);
-		b.p.cap = b.p.cap - b.p.len > room ? b.p.cap - room : b.p.len;
-		if (sg.error != TSIG_NOERROR) {
-			tsig_failed(&b, &sg, info);
-			q.edns = false;
-			goto done;
-		}
-	}
-	if (q.edns && q.edns_version > 0) {
-		b.rcode = RCODE_BADVERS;    /* RFC 6891 6.1.3 */
-		goto done;
-	}
-	if (q.qclass == 3) {
-		put_chaos(&b, &q, o);
-		goto done;
-	}
-	if (q.qclass != 1 && q.qclass != 255) {
-		b.rcode = RCODE_REFUSED;
-		goto done;
-	}
-	if (q.qtype == 41 || q.qtype == 0) {
-		b.rcode = RCODE_FORMERR;
-		goto done;
-	}
-	if (q.qtype == 253 || q.qtype == 254) {
-		b.rcode = RCODE_NOTIMP;     /* MAILB, MAILA */
-		goto done;
-	}
-	if (q.qtype == T_AXFR || q.qtype == T_IXFR) {
-		transfer(&b, &q, client, tcp, &sg, &z, info);
-		goto done;
-	}
-	if (lookup_zone(t, q.qname, q.qtype, &z) != 0) {
-		b.rcode = RCODE_REFUSED;    /* not ours */
-		goto done;
-	}
-	b.z = &z;
-	b.flags |= F_AA;
-	if (!resolve(&b, q.qname, q.qtype)) {
-		/* Too large for this transport: the question alone, with TC (RFC 2181 9). */
-		pkt_rewind(&b.p, q.question_end);
-		memset(b.count, 0, sizeof(b.count));
-		b.flags |= F_TC;
-		info->truncated = true;
-	}
-done:
-	if (q.edns)
-		put_opt(&b, &q, o);
-	b.flags |= b.rcode & 0xf;
-	pkt_set16(&b.p, 2, b.flags);
-	pkt_set16(&b.p, 6, b.count[AN]);
-	pkt_set16(&b.p, 8, b.count[NS]);
-	pkt_set16(&b.p, 10, b.count[AR]);
 	info->rcode = b.rcode;
-	if (!sg.present)
-		return b.p.len;
-	size_t len = signer_finish(&sg, out, b.p.len, max, now);
-	tsig_key_wipe(&sg.key);
-	return len;
+	return finish(&b, &q, o, &sg, max, now);
 }

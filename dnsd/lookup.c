@@ -1,6 +1,7 @@
 /* Lookups on the canonical-order RRset keys: point gets for RRsets, cursor seeks for names. */
 #include <string.h>
 #include "dnsd/lookup.h"
+#include "dnsd/pkt.h"
 #include "shared/err.h"
 #include "shared/wire.h"
 #include "shared/zone_check.h"
@@ -9,7 +10,7 @@ int lookup_zone(struct store_txn *t, const uint8_t *qname, uint16_t qtype, struc
 {
 	/* Longest suffix first; DS lives on the parent side of a cut (RFC 4035 3.1.4.1). */
 	const uint8_t *s = qname;
-	if (qtype == 43 /* DS */ && *s)
+	if (qtype == PKT_T_DS && *s)
 		s += *s + 1;
 	for (;;) {
 		int rc = zone_get(t, s, z);

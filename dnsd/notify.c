@@ -17,15 +17,13 @@
 #include "shared/addr.h"
 #include "shared/err.h"
 #include "shared/history.h"
+#include "shared/log.h"
 #include "shared/rrset.h"
 #include "shared/tsig_key.h"
 #include "shared/wire.h"
 #include "shared/zone.h"
 #include "shared/zone_check.h"
 
-#define OPCODE_NOTIFY 4
-#define F_QR 0x8000
-#define F_AA 0x0400
 
 static const char *zone_text(const uint8_t *apex, char buf[DNAME_STR_MAX])
 {
@@ -83,9 +81,10 @@ static int queue_peer(const struct secondary *s, void *arg)
 	}
 	if (p == NULL && (p = free_slot) == NULL) {
 		char addr[SECONDARY_TEXT_MAX];
-		fprintf(stderr, "dnsd: %s: NOTIFY to %s not sent (more than %d waiting)\n",
-		        zone_text(q->apex, zone), secondary_format(s, addr, sizeof(addr)),
-		        NOTIFY_MAX_PENDING);
+		static struct log_limit full = LOG_LIMIT_INIT(10, 1000);
+		log_limited(&full, LOG_LEVEL_WARNING, "%s: NOTIFY to %s not sent (more than %d waiting)",
+		            zone_text(q->apex, zone), secondary_format(s, addr, sizeof(addr)),
+		            NOTIFY_MAX_PENDING);
 		return 0;
 	}
 	memset(p, 0, sizeof(*p));
@@ -141,14 +140,11 @@ static size_t build(struct notifier *n, struct store_txn *t, struct notify_peer 
 	p->serial = wire_get32(rd + soa_serial_offset(rd, rdlen));
 	p->id = next_id(n);
 	pkt_init(&pk, buf, NOTIFY_MSG_MAX - TSIG_RR_MAX);
-	uint8_t hdr[PKT_HDR] = { 0 };
-	pkt_put(&pk, hdr, PKT_HDR);
-	pkt_set16(&pk, 0, p->id);
-	pkt_set16(&pk, 2, OPCODE_NOTIFY << 11 | F_AA);
-	pkt_set16(&pk, 4, 1);
-	pkt_set16(&pk, 6, 1);
-	if (!pkt_put_name(&pk, z.apex) || !pkt_put16(&pk, T_SOA) || !pkt_put16(&pk, 1) ||
-	    !pkt_put_name(&pk, z.apex) || !pkt_put16(&pk, T_SOA) || !pkt_put16(&pk, 1) ||
+	pkt_header(&pk, p->id, PKT_OPCODE_NOTIFY << PKT_OPCODE_SHIFT | PKT_F_AA);
+	pkt_set16(&pk, PKT_QDCOUNT, 1);
+	pkt_set16(&pk, PKT_ANCOUNT, 1);
+	if (!pkt_put_name(&pk, z.apex) || !pkt_put16(&pk, T_SOA) || !pkt_put16(&pk, PKT_CLASS_IN) ||
+	    !pkt_put_name(&pk, z.apex) || !pkt_put16(&pk, T_SOA) || !pkt_put16(&pk, PKT_CLASS_IN) ||
 	    !pkt_put32(&pk, soa.ttl) || !pkt_put16(&pk, rdlen) || !pkt_put(&pk, rd, rdlen))
 		return 0;
 	if (*p->key == 0)
@@ -171,16 +167,16 @@ static void send_due(struct notifier *n, struct store_txn *t, uint64_t now)
 			continue;
 		zone_text(p->apex, zone);
 		if (p->tries == NOTIFY_TRIES) {
-			fprintf(stderr, "dnsd: %s: NOTIFY to %s not answered after %d tries (serial %u): "
-			        "it will see the change at its next SOA refresh\n", zone, p->text,
-			        NOTIFY_TRIES, p->serial);
+			log_warning("%s: NOTIFY to %s not answered after %d tries (serial %u): "
+			    "it will see the change at its next SOA refresh", zone, p->text,
+			    NOTIFY_TRIES, p->serial);
 			drop(p);
 			continue;
 		}
 		const char *why;
 		size_t len = build(n, t, p, buf, &why);
 		if (len == 0) {
-			fprintf(stderr, "dnsd: %s: NOTIFY to %s not sent (%s)\n", zone, p->text, why);
+			log_warning("%s: NOTIFY to %s not sent (%s)", zone, p->text, why);
 			drop(p);
 			continue;
 		}
@@ -189,9 +185,9 @@ static void send_due(struct notifier *n, struct store_txn *t, uint64_t now)
 		int rc = p->to.ss_family == AF_INET6 && !n->has6 ? UV_EAFNOSUPPORT
 		         : uv_udp_try_send(h, &b, 1, (const struct sockaddr *)&p->to);
 		if (p->tries == 0 || rc < 0)
-			fprintf(stderr, "dnsd: %s: NOTIFY to %s, serial %u%s%s%s\n", zone, p->text, p->serial,
-			        p->key[0] ? ", TSIG key " : "", p->key,
-			        rc < 0 ? (rc == UV_EAFNOSUPPORT ? " (no IPv6 socket)" : " (send failed)") : "");
+			log_notice("%s: NOTIFY to %s, serial %u%s%s%s", zone, p->text, p->serial,
+			   p->key[0] ? ", TSIG key " : "", p->key,
+			   rc < 0 ? (rc == UV_EAFNOSUPPORT ? " (no IPv6 socket)" : " (send failed)") : "");
 		uint64_t wait = (uint64_t)NOTIFY_RETRY_MS << p->tries;
 		p->due = now + (wait < NOTIFY_RETRY_MAX_MS ? wait : NOTIFY_RETRY_MAX_MS);
 		p->tries++;
@@ -235,8 +231,8 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 	(void)flags;
 	if (nread < PKT_HDR || from == NULL)
 		return;
-	uint16_t id = wire_get16(m), fl = wire_get16(m + 2);
-	if (!(fl & F_QR) || ((fl >> 11) & 0xf) != OPCODE_NOTIFY)
+	uint16_t id = wire_get16(m + PKT_ID), fl = wire_get16(m + PKT_FLAGS);
+	if (!(fl & PKT_F_QR) || PKT_OPCODE(fl) != PKT_OPCODE_NOTIFY)
 		return;
 	for (size_t i = 0; i < NOTIFY_MAX_PENDING; i++) {
 		struct notify_peer *p = &n->peers[i];
@@ -251,18 +247,18 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 				                 (uint64_t)time(NULL));
 			/* A forged or broken answer does not stop the retries. */
 			if (rc != 0) {
-				fprintf(stderr, "dnsd: %s: NOTIFY answer from %s ignored (%s TSIG)\n", zone,
-				        p->text, rc == LS_ENOTFOUND ? "no" : "bad");
+				log_warning("%s: NOTIFY answer from %s ignored (%s TSIG)", zone,
+				    p->text, rc == LS_ENOTFOUND ? "no" : "bad");
 				return;
 			}
 		}
-		unsigned rcode = fl & 0xf;
+		unsigned rcode = fl & PKT_F_RCODE;
 		if (rcode == 0)
-			fprintf(stderr, "dnsd: %s: NOTIFY to %s answered (serial %u)\n", zone, p->text,
-			        p->serial);
+			log_notice("%s: NOTIFY to %s answered (serial %u)", zone, p->text,
+			   p->serial);
 		else
-			fprintf(stderr, "dnsd: %s: NOTIFY to %s refused (%s)\n", zone, p->text,
-			        rcode_text(rcode));
+			log_warning("%s: NOTIFY to %s refused (%s)", zone, p->text,
+			    rcode_text(rcode));
 		drop(p);
 		return;
 	}

@@ -1,10 +1,11 @@
 /* Message writer: bounds-checked appends and suffix compression of names. */
 #include <string.h>
 #include "dnsd/pkt.h"
+#include "shared/zone_check.h"
 
 static inline uint8_t lower(uint8_t c)
 {
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c - 'A' + 'a') : c;
 }
 
 void pkt_init(struct pkt *p, uint8_t *buf, size_t cap)
@@ -14,6 +15,36 @@ void pkt_init(struct pkt *p, uint8_t *buf, size_t cap)
 	p->len = 0;
 	p->full = false;
 	p->nnames = 0;
+}
+
+bool pkt_header(struct pkt *p, uint16_t id, uint16_t flags)
+{
+	uint8_t hdr[PKT_HDR] = { 0 };
+	wire_put16(hdr + PKT_ID, id);
+	wire_put16(hdr + PKT_FLAGS, flags);
+	return pkt_put(p, hdr, PKT_HDR);
+}
+
+bool pkt_put_rr_tail(struct pkt *p, uint16_t type, uint32_t ttl)
+{
+	return pkt_put16(p, type) && pkt_put16(p, PKT_CLASS_IN) && pkt_put32(p, ttl) &&
+	       pkt_put16(p, 0);
+}
+
+int pkt_rdata_names(uint16_t type, size_t *pre)
+{
+	*pre = 0;
+	switch (type) {
+	case T_NS: case T_CNAME: case PKT_T_PTR:
+		return 1;
+	case T_MX:
+		*pre = PKT_MX_PREFERENCE;
+		return 1;
+	case T_SOA:
+		return 2;     /* MNAME, RNAME */
+	default:
+		return 0;
+	}
 }
 
 bool pkt_put(struct pkt *p, const void *data, size_t n)
@@ -44,7 +75,8 @@ bool pkt_put32(struct pkt *p, uint32_t v)
 void pkt_note_name(struct pkt *p, size_t off)
 {
 	/* Every label start of the name is a suffix later names may point at. */
-	while (off < p->len && off < 0x4000 && p->buf[off] != 0 && p->buf[off] < 0xc0) {
+	while (off < p->len && off < PKT_PTR_REACH && p->buf[off] != 0 &&
+	       p->buf[off] < PKT_PTR_LABEL) {
 		if (p->nnames < PKT_MAX_NAMES)
 			p->names[p->nnames++] = (uint16_t)off;
 		off += (size_t)p->buf[off] + 1;
@@ -62,10 +94,10 @@ void pkt_rewind(struct pkt *p, size_t len)
 /* True when the name written at off in the message equals the wire name s. */
 static bool same(const struct pkt *p, size_t off, const uint8_t *s)
 {
-	for (int hops = 0; hops < 16;) {
+	for (int hops = 0; hops < PKT_PTR_HOPS;) {
 		uint8_t l = p->buf[off];
-		if (l >= 0xc0) {
-			off = (size_t)((l & 0x3f) << 8 | p->buf[off + 1]);
+		if (l >= PKT_PTR_LABEL) {
+			off = wire_get16(p->buf + off) & (PKT_PTR_REACH - 1);
 			hops++;
 			continue;
 		}
@@ -91,7 +123,8 @@ bool pkt_put_name(struct pkt *p, const uint8_t *name)
 		for (unsigned i = 0; i < before; i++) {
 			if (same(p, p->names[i], s)) {
 				size_t head = (size_t)(s - name);
-				if (!pkt_put(p, name, head) || !pkt_put16(p, (uint16_t)(0xc000 | p->names[i]))) {
+				if (!pkt_put(p, name, head) ||
+				    !pkt_put16(p, (uint16_t)(PKT_PTR | p->names[i]))) {
 					pkt_rewind(p, start);
 					p->full = true;
 					return false;

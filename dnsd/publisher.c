@@ -8,6 +8,7 @@
 #include <time.h>
 #include "dnsd/publisher.h"
 #include "shared/err.h"
+#include "shared/log.h"
 #include "shared/sts_publish.h"
 
 static void log_outcome(const struct sts_outcome_info *o, void *ctx)
@@ -16,20 +17,20 @@ static void log_outcome(const struct sts_outcome_info *o, void *ctx)
 	dname_format(name, o->domain);
 	switch (o->outcome) {
 	case STS_PUBLISHED:
-		fprintf(stderr, "dnsd: mta-sts: %s: policy version %llu served; id %s %s (serial %u -> %u)\n",
-		        name, (unsigned long long)o->version, o->id,
+		log_notice("mta-sts: %s: policy version %llu served; id %s %s (serial %u -> %u)",
+		           name, (unsigned long long)o->version, o->id,
 		        o->rotation ? "rotated" : "published", o->old_serial, o->new_serial);
 		break;
 	case STS_WAITING:
-		fprintf(stderr, "dnsd: mta-sts: %s: waiting (%s)\n", name, o->reason);
+		log_notice("mta-sts: %s: waiting (%s)", name, o->reason);
 		break;
 	case STS_RECOMPUTED:
-		fprintf(stderr, "dnsd: mta-sts: %s: grace period ended; policy version %llu made\n",
-		        name, (unsigned long long)o->version);
+		log_notice("mta-sts: %s: grace period ended; policy version %llu made",
+		           name, (unsigned long long)o->version);
 		break;
 	case STS_FINISHED:
-		fprintf(stderr, "dnsd: mta-sts: %s: removal finished; records deleted (serial %u -> %u)\n",
-		        name, o->old_serial, o->new_serial);
+		log_notice("mta-sts: %s: removal finished; records deleted (serial %u -> %u)",
+		           name, o->old_serial, o->new_serial);
 		break;
 	default:
 		break;
@@ -42,7 +43,7 @@ static void run(void *arg)
 	struct sts_publisher sp;
 	char err[256];
 	if (sts_publish_init(&sp, p->cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "dnsd: mta-sts: publisher off: %s\n", err);
+		log_warning("mta-sts: publisher off: %s", err);
 		sts_publish_free(&sp);
 		return;
 	}
@@ -52,7 +53,7 @@ static void run(void *arg)
 		uv_mutex_unlock(&p->lock);
 		int rc = sts_publish_due(&sp, p->st, 0, (int64_t)time(NULL), false, log_outcome, NULL);
 		if (rc && rc != last)     /* once per kind of failure, not every second */
-			fprintf(stderr, "dnsd: mta-sts: publish step failed: %s\n", ls_strerror(rc));
+			log_error("mta-sts: publish step failed: %s", ls_strerror(rc));
 		last = rc;
 		uv_mutex_lock(&p->lock);
 		if (!p->stop)

@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include "shared/dname.h"
 
-#define DNS_MAX_UDP_DEFAULT 1232   /* RFC 9715-style default payload for answers over UDP */
 #define DNS_MAX_UDP_PLAIN 512      /* without EDNS (RFC 1035 4.2.1) */
 #define QUERY_MAX_ADDITIONAL 4     /* additional records read while looking for OPT */
+#define EDNS_DO 0x80               /* DNSSEC OK: the top bit of OPT's flags (RFC 3225) */
 
 enum { RCODE_NOERROR = 0, RCODE_FORMERR = 1, RCODE_SERVFAIL = 2, RCODE_NXDOMAIN = 3,
        RCODE_NOTIMP = 4, RCODE_REFUSED = 5, RCODE_BADVERS = 16 };

@@ -1,19 +1,20 @@
 /* TCP per RFC 7766: length-framed, pipelined queries, idle timeout, connection limits. */
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <stdio.h>
 #include <time.h>
-#include "dnsd/server.h"
+#include "dnsd/tcp.h"
 #include "dnsd/xfr.h"
+#include "shared/log.h"
 #include "shared/wire.h"
 #include "shared/zone_check.h"
 
+#define TCP_BACKLOG 128          /* connections the kernel queues before we accept them */
+
 struct tcp_conn {
+	struct worker_pool_conn link;    /* first: the worker's list of connections */
 	uv_tcp_t h;
 	uv_timer_t idle;
-	struct worker *w;
-	struct tcp_conn *next, **prevp;
+	struct dnsd_worker *w;
 	struct sockaddr_storage peer;
 	uint8_t in[2 + TCP_MAX_QUERY];
 	size_t inlen;
@@ -43,15 +44,14 @@ static void conn_close(struct tcp_conn *c)
 	if (c->closing)
 		return;
 	c->closing = true;
-	if (c->prevp) {
-		*c->prevp = c->next;
-		if (c->next)
-			c->next->prevp = c->prevp;
-		c->prevp = NULL;
-		c->w->nconns--;
-	}
+	worker_pool_conn_del(&c->w->t, &c->link);
 	uv_close((uv_handle_t *)&c->idle, on_closed);
 	uv_close((uv_handle_t *)&c->h, on_closed);
+}
+
+static void close_link(struct worker_pool_conn *l)
+{
+	conn_close((struct tcp_conn *)l);
 }
 
 static void on_idle(uv_timer_t *t)
@@ -112,15 +112,6 @@ static bool send_answer(struct tcp_conn *c, const uint8_t *data, size_t len)
 
 static void process(struct tcp_conn *c);
 
-static void peer_text(const struct tcp_conn *c, char *buf, size_t len)
-{
-	const struct sockaddr *a = (const struct sockaddr *)&c->peer;
-	const void *bin = a->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr
-	                                           : (const void *)&((const struct sockaddr_in *)a)->sin_addr;
-	if (inet_ntop(a->sa_family, bin, buf, (socklen_t)len) == NULL)
-		snprintf(buf, len, "?");
-}
-
 /* Sends the transfer's next message, or ends it and goes back to reading queries. */
 static void xfr_send(struct tcp_conn *c);
 
@@ -145,11 +136,11 @@ static void xfr_send(struct tcp_conn *c)
 			conn_close(c);
 		return;
 	}
-	char peer[INET6_ADDRSTRLEN];
+	char peer[DAEMON_PEER_TEXT_MAX];
 	bool failed = xfr_failed(c->xfr);
-	peer_text(c, peer, sizeof(peer));
-	fprintf(stderr, "dnsd: %s: transfer to %s %s, %llu records\n", c->zone, peer,
-	        failed ? "failed (store error)" : "done", (unsigned long long)xfr_records(c->xfr));
+	daemon_peer_text((const struct sockaddr *)&c->peer, peer);
+	log_notice("%s: transfer to %s %s, %llu records", c->zone, peer,
+	   failed ? "failed (store error)" : "done", (unsigned long long)xfr_records(c->xfr));
 	xfr_free(c->xfr);
 	if (failed) {
 		c->xfr = NULL;
@@ -168,12 +159,12 @@ static void xfr_send(struct tcp_conn *c)
 static bool try_xfr(struct tcp_conn *c, const uint8_t *msg, size_t len)
 {
 	struct query q;
-	char peer[INET6_ADDRSTRLEN];
+	char peer[DAEMON_PEER_TEXT_MAX];
 	if (query_parse(msg, len, &q) != QUERY_OK || q.qclass != 1 ||
 	    (q.qtype != T_AXFR && q.qtype != T_IXFR))
 		return false;
 	/* Refusals go the ordinary way, which answers REFUSED or NOTAUTH and logs why. */
-	c->xfr = xfr_start(c->w->srv->st, msg, len, &q, (const struct sockaddr *)&c->peer,
+	c->xfr = xfr_start(c->w->env->st, msg, len, &q, (const struct sockaddr *)&c->peer,
 	                   (uint64_t)time(NULL));
 	if (c->xfr == NULL)
 		return false;
@@ -183,8 +174,8 @@ static bool try_xfr(struct tcp_conn *c, const uint8_t *msg, size_t len)
 		return false;
 	}
 	dname_format(c->zone, q.qname);
-	peer_text(c, peer, sizeof(peer));
-	fprintf(stderr, "dnsd: %s: transfer to %s: %s\n", c->zone, peer, xfr_describe(c->xfr));
+	daemon_peer_text((const struct sockaddr *)&c->peer, peer);
+	log_notice("%s: transfer to %s: %s", c->zone, peer, xfr_describe(c->xfr));
 	c->writing = true;
 	uv_read_stop((uv_stream_t *)&c->h);
 	return true;
@@ -193,7 +184,7 @@ static bool try_xfr(struct tcp_conn *c, const uint8_t *msg, size_t len)
 /* Answers every complete query in the buffer, in order. */
 static void process(struct tcp_conn *c)
 {
-	struct worker *w = c->w;
+	struct dnsd_worker *w = c->w;
 	while (!c->writing && c->inlen >= 2) {
 		size_t mlen = wire_get16(c->in);
 		if (mlen == 0 || mlen > TCP_MAX_QUERY) {
@@ -208,18 +199,10 @@ static void process(struct tcp_conn *c)
 			xfr_send(c);
 			return;
 		}
-		struct answer_info info;
-		size_t len = 0;
-		if (worker_txn(w))
-			len = answer_query(&w->rt, w->cur, &w->srv->opts, c->in + 2, mlen, w->tcp_answer + 2,
-			                   sizeof(w->tcp_answer) - 2, true,
-			                   (const struct sockaddr *)&c->peer, &info);
-		else
-			info = (struct answer_info){ .dropped = true };
-		worker_txn_done(w);
-		stats_count(&w->stats, &info, 1);
-		worker_log_query(w, (const struct sockaddr *)&c->peer, &info, true);
-		worker_log_refusal((const struct sockaddr *)&c->peer, &info);
+		size_t len = dnsd_worker_answer(w, c->in + 2, mlen, w->tcp_answer + 2,
+		                                sizeof(w->tcp_answer) - 2, true,
+		                                (const struct sockaddr *)&c->peer);
+		worker_pool_txn_done(&w->t);
 		memmove(c->in, c->in + 2 + mlen, c->inlen - 2 - mlen);
 		c->inlen -= 2 + mlen;
 		if (len == 0) {
@@ -249,10 +232,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		conn_close(c);     /* full and still no complete query: it is too large */
 }
 
-static size_t same_peer(const struct worker *w, const struct sockaddr_storage *a)
+static size_t same_peer(const struct dnsd_worker *w, const struct sockaddr_storage *a)
 {
 	size_t n = 0;
-	for (const struct tcp_conn *c = w->conns; c; c = c->next) {
+	for (const struct worker_pool_conn *l = w->t.conns; l; l = l->next) {
+		const struct tcp_conn *c = (const struct tcp_conn *)l;
 		if (c->peer.ss_family != a->ss_family)
 			continue;
 		if (a->ss_family == AF_INET &&
@@ -269,56 +253,39 @@ static size_t same_peer(const struct worker *w, const struct sockaddr_storage *a
 
 static void on_connection(uv_stream_t *server, int status)
 {
-	struct worker *w = server->data;
-	const struct config *cfg = w->srv->cfg;
+	struct dnsd_worker *w = server->data;
+	const struct config *cfg = w->env->cfg;
 	if (status < 0)
 		return;
 	struct tcp_conn *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return;
 	c->w = w;
-	c->h.data = c;
-	c->idle.data = c;
-	uv_tcp_init(&w->loop, &c->h);
-	uv_timer_init(&w->loop, &c->idle);
 	c->open_handles = 2;
-	if (uv_accept(server, (uv_stream_t *)&c->h) != 0) {
+	if (worker_pool_accept(&w->t, server, &c->h, &c->idle, c, &c->peer) != 0) {
 		conn_close(c);
 		return;
 	}
-	int alen = sizeof(c->peer);
-	uv_tcp_getpeername(&c->h, (struct sockaddr *)&c->peer, &alen);
-	if (w->nconns >= cfg->tcp_max_clients || same_peer(w, &c->peer) >= cfg->tcp_max_per_address) {
+	if (w->t.nconns >= cfg->tcp_max_clients || same_peer(w, &c->peer) >= cfg->tcp_max_per_address) {
 		atomic_fetch_add_explicit(&w->stats.tcp_refused, 1, memory_order_relaxed);
 		conn_close(c);
 		return;
 	}
-	c->next = w->conns;
-	if (c->next)
-		c->next->prevp = &c->next;
-	c->prevp = &w->conns;
-	w->conns = c;
-	w->nconns++;
+	worker_pool_conn_add(&w->t, &c->link, close_link);
 	uint64_t ms = (uint64_t)cfg->tcp_idle_timeout * 1000;
 	uv_timer_start(&c->idle, on_idle, ms, ms);
 	if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0)
 		conn_close(c);
 }
 
-int tcp_start(struct worker *w, size_t i)
+int dnsd_tcp_start(struct dnsd_worker *w, size_t i)
 {
 	uv_tcp_t *h = &w->tcp[i];
-	int rc = uv_tcp_init(&w->loop, h);
+	int rc = uv_tcp_init(&w->t.loop, h);
 	if (rc == 0)
 		rc = uv_tcp_open(h, w->tcp_fd[i]);
 	if (rc)
 		return rc;
 	h->data = w;
-	return uv_listen((uv_stream_t *)h, 128, on_connection);
-}
-
-void tcp_close_all(struct worker *w)
-{
-	while (w->conns)
-		conn_close(w->conns);
+	return uv_listen((uv_stream_t *)h, TCP_BACKLOG, on_connection);
 }

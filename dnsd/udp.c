@@ -2,17 +2,17 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "dnsd/server.h"
+#include "dnsd/udp.h"
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-	struct worker *w = h->data;
+	struct dnsd_worker *w = h->data;
 	(void)suggested;
 	/* One buffer per worker: libuv hands it back before asking again. */
 	*buf = uv_buf_init(w->rxbuf, UDP_BATCH * UDP_SLOT);
 }
 
-static void flush(struct worker *w)
+static void flush(struct dnsd_worker *w)
 {
 	struct mmsghdr msgs[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
@@ -41,28 +41,20 @@ static void flush(struct worker *w)
 	}
 	w->nout = 0;
 	w->out_handle = NULL;
-	worker_txn_done(w);
+	worker_pool_txn_done(&w->t);
 }
 
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
                     unsigned flags)
 {
-	struct worker *w = h->data;
+	struct dnsd_worker *w = h->data;
 	if (nread > 0 && addr != NULL) {
 		if (w->out_handle != h && w->nout)
 			flush(w);
 		w->out_handle = h;
-		struct udp_out *o = &w->out[w->nout];
-		struct answer_info info;
-		size_t len = 0;
-		if (worker_txn(w))
-			len = answer_query(&w->rt, w->cur, &w->srv->opts, (const uint8_t *)buf->base,
-			                   (size_t)nread, o->buf, sizeof(o->buf), false, addr, &info);
-		else
-			info = (struct answer_info){ .dropped = true };
-		stats_count(&w->stats, &info, 0);
-		worker_log_query(w, addr, &info, false);
-		worker_log_refusal(addr, &info);
+		struct dnsd_udp_out *o = &w->out[w->nout];
+		size_t len = dnsd_worker_answer(w, (const uint8_t *)buf->base, (size_t)nread, o->buf,
+		                                sizeof(o->buf), false, addr);
 		if (len > 0) {
 			o->len = len;
 			o->tolen = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
@@ -78,10 +70,10 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 		flush(w);
 }
 
-int udp_start(struct worker *w, size_t i)
+int dnsd_udp_start(struct dnsd_worker *w, size_t i)
 {
 	uv_udp_t *h = &w->udp[i];
-	int rc = uv_udp_init_ex(&w->loop, h, UV_UDP_RECVMMSG);
+	int rc = uv_udp_init_ex(&w->t.loop, h, UV_UDP_RECVMMSG);
 	if (rc == 0)
 		rc = uv_udp_open(h, w->udp_fd[i]);
 	if (rc)

@@ -20,7 +20,7 @@ struct xfr {
 	MDB_cursor *cur;
 	struct zone_info z;
 	struct signer sg;
-	uint8_t question[DNAME_MAX + 4];
+	uint8_t question[DNAME_MAX + PKT_QUESTION_TAIL];
 	size_t qlen;
 	uint16_t id;
 	int state;
@@ -154,12 +154,8 @@ fail:
 static bool put_rdata(struct xfr *x, struct pkt *p, uint16_t type, const uint8_t *rd,
                       uint16_t len)
 {
-	size_t pre = 0, names = 0, off;
-	switch (type) {
-	case T_NS: case T_CNAME: case 12 /* PTR */: names = 1; break;
-	case T_MX: pre = 2; names = 1; break;
-	case T_SOA: names = 2; break;
-	}
+	size_t pre, off;
+	int names = pkt_rdata_names(type, &pre);
 	if (names == 0 || x->apex_off == 0 || len < pre)
 		return pkt_put(p, rd, len);
 	if (!pkt_put(p, rd, pre))
@@ -171,7 +167,7 @@ static bool put_rdata(struct xfr *x, struct pkt *p, uint16_t type, const uint8_t
 		bool below = (size_t)nl >= x->apex_len && dname_is_sub(rd + off, x->z.apex);
 		size_t head = below ? (size_t)nl - x->apex_len : (size_t)nl;
 		if (!pkt_put(p, rd + off, head) ||
-		    (below && !pkt_put16(p, (uint16_t)(0xc000 | x->apex_off))))
+		    (below && !pkt_put16(p, (uint16_t)(PKT_PTR | x->apex_off))))
 			return false;
 		off += (size_t)nl;
 	}
@@ -197,8 +193,8 @@ static bool put_rr(struct xfr *x, struct pkt *p, const uint8_t *owner, uint16_t 
 		head = ol - x->apex_len;
 		target = x->apex_off;
 	}
-	if (!pkt_put(p, owner, head) || (target && !pkt_put16(p, (uint16_t)(0xc000 | target))) ||
-	    !pkt_put16(p, type) || !pkt_put16(p, 1) || !pkt_put32(p, ttl) || !pkt_put16(p, 0)) {
+	if (!pkt_put(p, owner, head) || (target && !pkt_put16(p, (uint16_t)(PKT_PTR | target))) ||
+	    !pkt_put_rr_tail(p, type, ttl)) {
 		pkt_rewind(p, start);
 		return false;
 	}
@@ -207,13 +203,13 @@ static bool put_rr(struct xfr *x, struct pkt *p, const uint8_t *owner, uint16_t 
 		pkt_rewind(p, start);
 		return false;
 	}
-	pkt_set16(p, at - 2, (uint16_t)(p->len - at));
-	if (head > 0 && start < 0x4000) {
+	pkt_end_rdata(p, at);
+	if (head > 0 && start < PKT_PTR_REACH) {
 		x->prev_off = start;
 		x->prev_len = ol;
 		memcpy(x->prev, owner, ol);
 	}
-	if (!target && below && x->apex_off == 0 && start + ol - x->apex_len < 0x4000)
+	if (!target && below && x->apex_off == 0 && start + ol - x->apex_len < PKT_PTR_REACH)
 		x->apex_off = start + ol - x->apex_len;
 	return true;
 }
@@ -334,14 +330,11 @@ size_t xfr_next(struct xfr *x, uint8_t *out, size_t cap)
 	size_t limit = cap - 2 < XFR_MSG_MAX ? cap - 2 : XFR_MSG_MAX;
 	size_t largest = (cap - 2 < XFR_MSG_LARGEST ? cap - 2 : XFR_MSG_LARGEST) - room;
 	pkt_init(&p, out + 2, limit - room);
-	uint8_t hdr[PKT_HDR] = { 0 };
-	pkt_put(&p, hdr, PKT_HDR);
-	pkt_set16(&p, 0, x->id);
-	pkt_set16(&p, 2, 0x8400);    /* QR, AA */
+	pkt_header(&p, x->id, PKT_F_QR | PKT_F_AA);
 	x->apex_off = x->prev_off = 0;
 	if (x->messages == 0) {      /* the question goes in the first message only */
 		pkt_put(&p, x->question, x->qlen);
-		pkt_set16(&p, 4, 1);
+		pkt_set16(&p, PKT_QDCOUNT, 1);
 		x->apex_off = PKT_HDR;   /* its name is the apex */
 	}
 	if (x->state == X_SOA) {
@@ -361,7 +354,7 @@ done:
 		x->failed = true;        /* a store error, or a record that fits no message */
 		return 0;
 	}
-	pkt_set16(&p, 6, an);
+	pkt_set16(&p, PKT_ANCOUNT, an);
 	/* Every message is signed (RFC 8945 5.3.1 asks for one in 100 at least). */
 	size_t len = signer_finish(&x->sg, p.buf, p.len, p.cap + room, (uint64_t)time(NULL));
 	if (len == 0) {

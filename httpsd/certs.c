@@ -9,6 +9,7 @@
 #include <time.h>
 #include "httpsd/certs.h"
 #include "shared/cert.h"
+#include "shared/log.h"
 
 struct slot {
 	struct slot *hnext;               /* hash chain */
@@ -142,7 +143,7 @@ static struct certs_pair *load(struct certs *c, const char *host, const struct c
 	int rc = cert_load(c->state_dir, host, &p->chain, &p->key, err, sizeof(err));
 	if (rc == 0)
 		return p;
-	fprintf(stderr, "httpsd: certs: %s: %s\n", host, err);
+	log_warning("certs: %s: %s", host, err);
 	pair_unref(p);
 	/* A half-replaced pair is transient; an exposed or missing key is not to be served. */
 	*drop = rc == -EPERM || rc == -ENOENT;

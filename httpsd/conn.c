@@ -2,16 +2,16 @@
  * One HTTPS connection: mbedTLS runs over buffers that libuv fills and drains (no blocking I/O
  * on the loop), then HTTP/1.1 requests are answered one after the other on the same connection.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <mbedtls/net_sockets.h>
+#include "httpsd/conn.h"
 #include "httpsd/hello.h"
 #include "httpsd/http.h"
 #include "httpsd/route.h"
-#include "httpsd/server.h"
 #include "shared/cert.h"
+#include "shared/log.h"
 
 #define CONN_RX_MAX 4096                 /* ciphertext read ahead of mbedTLS */
 #define CONN_TX_MAX (16 * 1024 + 512)    /* ciphertext the socket did not take yet: a record */
@@ -32,14 +32,14 @@ enum state {
 };
 
 struct conn {
+	struct worker_pool_conn link;    /* first: the worker's list of connections */
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_write_t wr;
 	uv_shutdown_t sd;
-	struct worker *w;
-	struct conn *next, **prevp;
+	struct httpsd_worker *w;
 	struct sockaddr_storage peer;
-	char peer_text[INET6_ADDRSTRLEN];
+	char peer_text[DAEMON_PEER_TEXT_MAX];
 	enum state state;
 	mbedtls_ssl_context ssl;
 	bool ssl_ready;
@@ -67,7 +67,7 @@ static void on_closed(uv_handle_t *h)
 	struct conn *c = h->data;
 	if (--c->handles > 0)
 		return;
-	certs_release(c->w->srv->certs, c->pair);
+	certs_release(c->w->env->certs, c->pair);
 	if (c->ssl_ready)
 		mbedtls_ssl_free(&c->ssl);
 	free(c->tx);
@@ -81,24 +81,17 @@ static void conn_close(struct conn *c)
 	if (c->closing)
 		return;
 	c->closing = true;
-	if (c->prevp) {
-		*c->prevp = c->next;
-		if (c->next)
-			c->next->prevp = c->prevp;
-		c->prevp = NULL;
-		c->w->nconns--;
-	}
+	worker_pool_conn_del(&c->w->t, &c->link);
 	if (c->counted)
-		clients_del(&c->w->srv->clients, (const struct sockaddr *)&c->peer);
+		clients_del(&c->w->env->clients, (const struct sockaddr *)&c->peer);
 	c->counted = false;
 	uv_close((uv_handle_t *)&c->timer, on_closed);
 	uv_close((uv_handle_t *)&c->tcp, on_closed);
 }
 
-void conn_close_all(struct worker *w)
+static void close_link(struct worker_pool_conn *l)
 {
-	while (w->conns)
-		conn_close(w->conns);
+	conn_close((struct conn *)l);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -136,7 +129,7 @@ static void on_written(uv_write_t *req, int status)
 	c->tx_busy = 0;
 	start_write(c);
 	if (c->state == ST_RESPOND)
-		arm(c, c->w->srv->lim.idle_ms);     /* the client reads: it has idle-timeout again */
+		arm(c, c->w->env->lim.idle_ms);     /* the client reads: it has idle-timeout again */
 	conn_run(c);
 }
 
@@ -247,9 +240,9 @@ static void update_reading(struct conn *c)
 
 /* ---- TLS: the certificate by name ---- */
 
-int conn_sni(void *arg, mbedtls_ssl_context *ssl, const unsigned char *name, size_t len)
+int httpsd_conn_sni(void *arg, mbedtls_ssl_context *ssl, const unsigned char *name, size_t len)
 {
-	struct worker *w = arg;
+	struct httpsd_worker *w = arg;
 	struct conn *c = ssl->p_bio;
 	char text[CERT_HOST_MAX + 2], host[CERT_HOST_MAX + 1];
 	if (len == 0 || len > CERT_HOST_MAX + 1 || memchr(name, 0, len))
@@ -260,10 +253,10 @@ int conn_sni(void *arg, mbedtls_ssl_context *ssl, const unsigned char *name, siz
 	if (cert_host_norm(text, host) != 0 ||
 	    strncmp(host, ROUTE_HOST_PREFIX, strlen(ROUTE_HOST_PREFIX)) != 0)
 		return -1;
-	struct certs_pair *p = certs_get(w->srv->certs, host);
+	struct certs_pair *p = certs_get(w->env->certs, host);
 	if (p == NULL)
 		return -1;
-	certs_release(w->srv->certs, c->pair);
+	certs_release(w->env->certs, c->pair);
 	c->pair = p;
 	snprintf(c->sni, sizeof(c->sni), "%s", host);
 	return mbedtls_ssl_set_hs_own_cert(ssl, &p->chain, &p->key) == 0 ? 0 : -1;
@@ -286,20 +279,20 @@ static const char *clean(char *out, const char *p, size_t n)
 static void log_access(struct conn *c, const struct http_req *req, int status, size_t bytes)
 {
 	char host[LOG_FIELD_MAX + 1], method[LOG_FIELD_MAX + 1], path[LOG_FIELD_MAX + 1];
-	if (!c->w->srv->lim.access_log)
+	if (!c->w->env->lim.access_log)
 		return;
 	const char *h = req && req->host.len ? clean(host, req->host.p, req->host.len)
 	                                     : clean(host, c->sni, strlen(c->sni));
-	fprintf(stderr, "httpsd: access: %s %s %s %s %d %zu\n", c->peer_text, h,
-	        req ? clean(method, req->method_text.p, req->method_text.len) : "-",
-	        req ? clean(path, req->path.p, req->path.len) : "-", status, bytes);
+	log_info("access: %s %s %s %s %d %zu", c->peer_text, h,
+	 req ? clean(method, req->method_text.p, req->method_text.len) : "-",
+	 req ? clean(path, req->path.p, req->path.len) : "-", status, bytes);
 }
 
 /* Makes the answer to the head in req[0..end) (or to a limit hit: end 0, status given). */
 static void answer(struct conn *c, size_t end, int status)
 {
-	struct worker *w = c->w;
-	const struct server_limits *lim = &w->srv->lim;
+	struct httpsd_worker *w = c->w;
+	const struct httpsd_limits *lim = &w->env->lim;
 	struct http_req req;
 	struct route_answer a;
 	bool txn = false, parsed = false;
@@ -307,16 +300,16 @@ static void answer(struct conn *c, size_t end, int status)
 		parsed = true;
 	if (!parsed)
 		route_error(status, &a);
-	else if (!(txn = worker_txn(w)))
+	else if (!(txn = worker_pool_txn(&w->t)))
 		route_error(503, &a);
 	else
-		route_request(&w->rt, &req, c->sni, lim->max_body, &a);
-	bool close = a.close || !parsed || req.close || w->stopping;
+		route_request(&w->t.rt, &req, c->sni, lim->max_body, &a);
+	bool close = a.close || !parsed || req.close || w->t.stopping;
 	size_t blen = parsed && req.method == HTTP_HEAD ? 0 : a.body_len;
 	char head[HTTP_MAX_HEAD_OUT];
 	struct http_head h = { .status = a.status, .content_type = a.content_type,
 	                       .content_length = a.body_len, .allow = a.allow,
-	                       .date = worker_date(w), .close = close };
+	                       .date = httpsd_worker_date(w), .close = close };
 	size_t hlen = http_format_head(head, sizeof(head), &h);
 	c->resp = malloc(hlen + blen);
 	if (c->resp) {
@@ -325,7 +318,7 @@ static void answer(struct conn *c, size_t end, int status)
 			memcpy(c->resp + hlen, a.body, blen);   /* borrowed from the transaction: copy */
 	}
 	if (txn)
-		worker_txn_done(w);
+		worker_pool_txn_done(&w->t);
 	log_access(c, parsed ? &req : NULL, a.status, blen);
 	if (c->resp == NULL || hlen == 0) {
 		conn_close(c);
@@ -377,7 +370,7 @@ static bool step_handshake(struct conn *c)
 	int rc = mbedtls_ssl_handshake(&c->ssl);
 	if (rc == 0) {
 		/* mbedTLS is done with our certificate once the handshake is. */
-		certs_release(c->w->srv->certs, c->pair);
+		certs_release(c->w->env->certs, c->pair);
 		c->pair = NULL;
 		c->state = ST_REQUEST;
 		return true;
@@ -396,7 +389,7 @@ static bool step_handshake(struct conn *c)
 
 static bool step_request(struct conn *c)
 {
-	const struct server_limits *lim = &c->w->srv->lim;
+	const struct httpsd_limits *lim = &c->w->env->lim;
 	if (c->req == NULL && (c->req = malloc(lim->max_header)) == NULL) {
 		conn_close(c);
 		return false;
@@ -436,7 +429,7 @@ static bool step_request(struct conn *c)
 
 static bool step_respond(struct conn *c)
 {
-	const struct server_limits *lim = &c->w->srv->lim;
+	const struct httpsd_limits *lim = &c->w->env->lim;
 	if (c->resp_off < c->resp_len) {
 		int n = mbedtls_ssl_write(&c->ssl, c->resp + c->resp_off, c->resp_len - c->resp_off);
 		if (n == MBEDTLS_ERR_SSL_WANT_WRITE || n == MBEDTLS_ERR_SSL_WANT_READ)
@@ -509,11 +502,13 @@ static bool step(struct conn *c)
 
 static void conn_run(struct conn *c)
 {
+	static struct log_limit bug_lines = LOG_LIMIT_INIT(1, 60 * 1000);
 	int i = 0;
 	while (!c->closing && step(c))
 		if (++i == CONN_STEPS_MAX) {
-			fprintf(stderr, "httpsd: %s: connection closed after %d steps in one event (a bug)\n",
-			        c->peer_text, i);
+			log_limited(&bug_lines, LOG_LEVEL_ERROR,
+			            "%s: connection closed after %d steps in one event (a bug)",
+			            c->peer_text, i);
 			conn_close(c);
 		}
 	if (!c->closing)
@@ -524,42 +519,28 @@ static void conn_run(struct conn *c)
 
 static void on_connection(uv_stream_t *server, int status)
 {
-	struct worker *w = server->data;
-	struct server *s = w->srv;
+	struct httpsd_worker *w = server->data;
+	struct httpsd_env *env = w->env;
 	if (status < 0)
 		return;
 	struct conn *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return;
 	c->w = w;
-	c->tcp.data = c;
-	c->timer.data = c;
-	uv_tcp_init(&w->loop, &c->tcp);
-	uv_timer_init(&w->loop, &c->timer);
 	c->handles = 2;
-	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+	if (worker_pool_accept(&w->t, server, &c->tcp, &c->timer, c, &c->peer) != 0) {
 		conn_close(c);
 		return;
 	}
-	int alen = sizeof(c->peer);
-	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &alen);
 	const struct sockaddr *a = (const struct sockaddr *)&c->peer;
-	const void *bin = a->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr
-	                                           : (const void *)&((const struct sockaddr_in *)a)->sin_addr;
-	if (inet_ntop(a->sa_family, bin, c->peer_text, sizeof(c->peer_text)) == NULL)
-		snprintf(c->peer_text, sizeof(c->peer_text), "?");
+	daemon_peer_text(a, c->peer_text);
 	/* Over a limit: closed before any TLS work or memory is spent on it. */
-	if (w->stopping || !clients_add(&s->clients, a)) {
+	if (w->t.stopping || !clients_add(&env->clients, a)) {
 		conn_close(c);
 		return;
 	}
 	c->counted = true;
-	c->next = w->conns;
-	if (c->next)
-		c->next->prevp = &c->next;
-	c->prevp = &w->conns;
-	w->conns = c;
-	w->nconns++;
+	worker_pool_conn_add(&w->t, &c->link, close_link);
 	mbedtls_ssl_init(&c->ssl);
 	c->ssl_ready = true;
 	if (mbedtls_ssl_setup(&c->ssl, &w->tls.conf) != 0) {
@@ -569,19 +550,19 @@ static void on_connection(uv_stream_t *server, int status)
 	mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
 	uv_tcp_nodelay(&c->tcp, 1);
 	c->state = ST_HELLO;
-	arm(c, s->lim.header_ms);       /* the handshake and the first head share header-timeout */
+	arm(c, env->lim.header_ms);       /* the handshake and the first head share header-timeout */
 	update_reading(c);
 }
 
-int conn_listen(struct worker *w, size_t i)
+int httpsd_conn_listen(struct httpsd_worker *w, size_t i)
 {
 	uv_tcp_t *h = &w->tcp[i];
-	int rc = uv_tcp_init(&w->loop, h);
+	int rc = uv_tcp_init(&w->t.loop, h);
 	if (rc)
 		return rc;
 	if ((rc = uv_tcp_open(h, w->fd[i])) != 0)
 		return rc;
 	w->fd[i] = -1;          /* libuv owns it now */
 	h->data = w;
-	return uv_listen((uv_stream_t *)h, SERVER_BACKLOG, on_connection);
+	return uv_listen((uv_stream_t *)h, CONN_BACKLOG, on_connection);
 }

@@ -1,6 +1,5 @@
 /* httpsd: serves MTA-STS policies over HTTPS from the shared store, certificates by SNI. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "shared/cert.h"
 #include "shared/daemon.h"
 #include "shared/err.h"
+#include "shared/log.h"
 
 #define HTTPSD_VERSION "0.1.0"
 
@@ -35,7 +35,7 @@ static int check_one(const struct cert_info *info, void *arg)
 {
 	struct check_ctx *k = arg;
 	if (info->error) {
-		fprintf(stderr, "httpsd: %s/%s/%s: %s\n", k->state, CERT_DIR, info->host, info->error_text);
+		log_error("%s/%s/%s: %s", k->state, CERT_DIR, info->host, info->error_text);
 		k->bad++;
 	} else {
 		k->ok++;
@@ -51,58 +51,77 @@ static int check_certs(const char *state)
 	struct check_ctx k = { 0, 0, state };
 	snprintf(dir, sizeof(dir), "%s/%s", state, CERT_DIR);
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "httpsd: %s: %s (certificates go to %s/HOST/; `zonectl cert` makes "
-		        "demo ones)\n", dir, stat(dir, &st) != 0 ? strerror(errno) : "not a directory",
-		        dir);
+		log_error("%s: %s (certificates go to %s/HOST/; `zonectl cert` makes demo ones)", dir,
+		          stat(dir, &st) != 0 ? strerror(errno) : "not a directory", dir);
 		return -1;
 	}
 	int rc = cert_list(state, check_one, &k);
 	if (rc) {
-		fprintf(stderr, "httpsd: %s: %s\n", dir, ls_strerror(rc));
+		log_error("%s: %s", dir, ls_strerror(rc));
 		return -1;
 	}
-	fprintf(stderr, "httpsd: %s: %zu certificate%s usable\n", dir, k.ok, k.ok == 1 ? "" : "s");
+	log_notice("%s: %zu certificate%s usable", dir, k.ok, k.ok == 1 ? "" : "s");
 	return k.bad ? -1 : 0;
+}
+
+/* What the workers share: limits, client counts, the certificate cache, TLS. Returns 0 or -1
+ * after logging why. */
+static int server_setup(struct httpsd_server *s, const struct config *cfg, const char *state,
+                        size_t nworkers)
+{
+	s->env.lim = (struct httpsd_limits){
+		.header_ms = (uint64_t)cfg->httpsd_header_timeout * 1000,
+		.idle_ms = (uint64_t)cfg->httpsd_idle_timeout * 1000,
+		.max_header = cfg->httpsd_max_header_size,
+		.max_body = cfg->httpsd_max_body_size,
+		.access_log = cfg->httpsd_access_log,
+	};
+	clients_init(&s->env.clients, cfg->httpsd_max_clients, cfg->httpsd_max_per_address);
+	s->clients_ok = true;
+	s->nworkers = nworkers;
+	s->w = calloc(s->nworkers, sizeof(*s->w));
+	if (s->w == NULL || certs_open(&s->env.certs, state, CERTS_CACHE_MAX) != 0) {
+		log_error("out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < s->nworkers; i++)
+		for (size_t k = 0; k < DAEMON_MAX_LISTEN; k++)
+			s->w[i].fd[k] = -1;
+	int trc = tls_shared_init(&s->tls);
+	if (trc) {
+		log_error("cannot set up TLS (mbedTLS error -0x%04x)", (unsigned)-trc);
+		return -1;
+	}
+	return 0;
+}
+
+/* httpsd starts without certificates (they may come later), but says so. */
+static void warn_no_certs(const char *state)
+{
+	char dir[4096];
+	struct stat st;
+	snprintf(dir, sizeof(dir), "%s/%s", state, CERT_DIR);
+	if (stat(dir, &st) != 0)
+		log_warning("%s: %s; no name can be served until certificates are there", dir,
+		            strerror(errno));
 }
 
 int main(int argc, char **argv)
 {
 	struct config cfg;
-	struct diag d;
-	struct server s;
+	struct httpsd_server s;
 	struct daemon_args args;
 	char err[512];
 	int rc = 1;
 	memset(&s, 0, sizeof(s));
-	diag_init(&d);
-	/* A client that goes away mid-answer is an error on that write, not the end of httpsd. */
-	signal(SIGPIPE, SIG_IGN);
-	int arc = daemon_args_parse(&args, argc, argv, "httpsd", HTTPSD_VERSION, usage);
+	int arc = daemon_start(&args, &cfg, argc, argv, "httpsd", HTTPSD_VERSION, usage);
 	if (arc != DAEMON_RUN)
 		return arc;
-	const char *config_path = args.config_path, *state = args.state;
-	long workers = args.workers;
-	int lrc = config_load(&cfg, config_path, &d);
-	diag_print(&d, stderr);
-	if (lrc) {
-		fprintf(stderr, "httpsd: configuration %s: %s\n",
-		        config_path ? config_path : CONFIG_DEFAULT_PATH, ls_strerror(lrc));
+	long workers = daemon_workers(&args, cfg.httpsd_workers, HTTPSD_MAX_WORKERS);
+	if (workers < 0 ||
+	    daemon_listen(&args, cfg.httpsd_listen, "httpsd.listen", cfg.path, s.addrs, &s.naddrs) != 0)
 		goto out_cfg;
-	}
-	if (workers < 0)
-		workers = cfg.httpsd_workers;
-	if (workers == 0)
-		workers = sysconf(_SC_NPROCESSORS_ONLN);
-	if (workers < 1 || workers > SERVER_MAX_WORKERS) {
-		fprintf(stderr, "httpsd: workers must be 1 to %d\n", SERVER_MAX_WORKERS);
-		goto out_cfg;
-	}
-	if (daemon_listen(&args, cfg.httpsd_listen, "httpsd.listen", cfg.path, s.addrs, &s.naddrs, err,
-	                  sizeof(err)) != 0) {
-		fprintf(stderr, "httpsd: %s\n", err);
-		goto out_cfg;
-	}
-	state = state ? state : cfg.state_dir;
+	const char *state = args.state ? args.state : cfg.state_dir;
 	if (args.check) {
 		if (check_certs(state) == 0) {
 			printf("configuration OK\n");
@@ -110,47 +129,24 @@ int main(int argc, char **argv)
 		}
 		goto out_cfg;
 	}
-	s.lim = (struct server_limits){
-		.header_ms = (uint64_t)cfg.httpsd_header_timeout * 1000,
-		.idle_ms = (uint64_t)cfg.httpsd_idle_timeout * 1000,
-		.max_header = cfg.httpsd_max_header_size,
-		.max_body = cfg.httpsd_max_body_size,
-		.access_log = cfg.httpsd_access_log,
-	};
-	clients_init(&s.clients, cfg.httpsd_max_clients, cfg.httpsd_max_per_address);
-	s.clients_ok = true;
-	s.nworkers = (size_t)workers;
-	s.w = calloc(s.nworkers, sizeof(*s.w));
-	if (s.w == NULL || certs_open(&s.certs, state, CERTS_CACHE_MAX) != 0) {
-		fprintf(stderr, "httpsd: out of memory\n");
+	if (server_setup(&s, &cfg, state, (size_t)workers) != 0)
 		goto out;
-	}
-	int trc = tls_shared_init(&s.tls);
-	if (trc) {
-		fprintf(stderr, "httpsd: cannot set up TLS (mbedTLS error -0x%04x)\n", (unsigned)-trc);
-		goto out;
-	}
-	if (server_bind(&s, err, sizeof(err)) != 0 || daemon_drop_privileges(cfg.httpsd_user, err, sizeof(err))) {
-		fprintf(stderr, "httpsd: %s\n", err);
+	if (httpsd_server_bind(&s, err, sizeof(err)) != 0 ||
+	    daemon_drop_privileges(cfg.httpsd_user, err, sizeof(err))) {
+		log_error("%s", err);
 		goto out;
 	}
 	int src = store_open(&s.st, state, STORE_READERS);
 	if (src) {
-		fprintf(stderr, "httpsd: cannot open the store in %s: %s\n", state, ls_strerror(src));
+		log_error("cannot open the store in %s: %s", state, ls_strerror(src));
 		goto out;
 	}
-	char dir[4096];
-	struct stat st;
-	snprintf(dir, sizeof(dir), "%s/%s", state, CERT_DIR);
-	if (stat(dir, &st) != 0)
-		fprintf(stderr, "httpsd: %s: %s; no name can be served until certificates are there\n",
-		        dir, strerror(errno));
-	rc = server_run(&s) == 0 ? 0 : 1;
+	warn_no_certs(state);
+	rc = httpsd_server_run(&s) == 0 ? 0 : 1;
 out:
-	server_free(&s);
+	httpsd_server_free(&s);
 	store_close(s.st);
 out_cfg:
 	config_free(&cfg);
-	diag_free(&d);
 	return rc;
 }

@@ -3,77 +3,31 @@
 #define HTTPSD_SERVER_H
 
 #include <stdbool.h>
-#include <stdint.h>
-#include <sys/socket.h>
-#include <uv.h>
-#include "httpsd/certs.h"
-#include "httpsd/clients.h"
+#include <stddef.h>
 #include "httpsd/tls.h"
-#include "shared/config.h"
+#include "httpsd/worker.h"
 #include "shared/daemon.h"
 #include "shared/store.h"
+#include "shared/worker_pool.h"
 
-#define SERVER_MAX_LISTEN DAEMON_MAX_LISTEN
-#define SERVER_MAX_WORKERS 64
-#define SERVER_BACKLOG 511
+#define HTTPSD_MAX_WORKERS WORKER_POOL_MAX
 
-struct conn;
-struct server;
-
-struct worker {
-	struct server *srv;
-	int index;
-	uv_loop_t loop;
-	uv_thread_t thread;
-	uv_async_t stop;
-	uv_tcp_t tcp[SERVER_MAX_LISTEN];
-	int fd[SERVER_MAX_LISTEN];
-	struct tls_worker tls;
-	struct store_txn rt;             /* the read transaction, renewed per request */
-	bool store_ok, loop_ok;
-	struct conn *conns;              /* open connections */
-	size_t nconns;
-	bool stopping;
-	int64_t date_sec;                /* the Date header, made once a second */
-	char date[30];
-};
-
-/* Limits from the configuration, in the units the code uses. */
-struct server_limits {
-	uint64_t header_ms, idle_ms;
-	size_t max_header, max_body;
-	bool access_log;
-};
-
-struct server {
+struct httpsd_server {
 	struct store *st;
-	struct server_limits lim;
-	struct daemon_addr addrs[SERVER_MAX_LISTEN];
+	struct httpsd_env env;           /* limits, certificates, client counts */
+	bool clients_ok;
+	struct daemon_addr addrs[DAEMON_MAX_LISTEN];
 	size_t naddrs;
-	struct worker *w;
+	struct httpsd_worker *w;
 	size_t nworkers;
 	struct tls_shared tls;
-	struct certs *certs;
-	struct clients clients;
-	bool clients_ok;
+	struct worker_pool pool;
 };
 
 /* Binds every worker's sockets (SO_REUSEPORT); before dropping privileges. */
-int server_bind(struct server *s, char *err, size_t errlen);
+int httpsd_server_bind(struct httpsd_server *s, char *err, size_t errlen);
 /* Starts the workers and runs until SIGTERM or SIGINT; returns 0 after a clean stop. */
-int server_run(struct server *s);
-void server_free(struct server *s);
-
-/* The read transaction for one request: true when it is open. */
-bool worker_txn(struct worker *w);
-void worker_txn_done(struct worker *w);
-/* The current Date header value. */
-const char *worker_date(struct worker *w);
-
-/* Per-connection parts (conn.c). */
-int conn_listen(struct worker *w, size_t i);
-void conn_close_all(struct worker *w);
-/* The SNI callback of every worker's TLS configuration. */
-int conn_sni(void *arg, mbedtls_ssl_context *ssl, const unsigned char *name, size_t len);
+int httpsd_server_run(struct httpsd_server *s);
+void httpsd_server_free(struct httpsd_server *s);
 
 #endif

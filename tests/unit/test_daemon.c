@@ -1,22 +1,129 @@
-/* Unit tests for what the daemons share: the command line, listen addresses, binding, and the
- * privilege drop (in a child process). */
+/* shared/daemon.c: the command line, listen addresses and their text, client addresses, worker
+ * counts, binding, and the privilege drop (in a child process). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/wait.h>
-#include "tests/unit/unit.h"
+#include "unit.h"
 #include "shared/daemon.h"
+#include "shared/log.h"
 
 #define USAGE "usage: prog [-c FILE]\n"
 
-/* Runs daemon_args_parse on the NULL-terminated words with stdout and stderr caught in out. */
+static char *conf_path;
+
+static void quiet(enum log_level level, const char *line, void *arg)
+{
+	(void)level;
+	snprintf(arg, LOG_LINE_MAX, "%s", line);
+}
+
+static void test_listen(void **state)
+{
+	struct daemon_args a = { .workers = -1 };
+	struct daemon_addr out[DAEMON_MAX_LISTEN];
+	char err[LOG_LINE_MAX] = "", text[DAEMON_ADDRS_TEXT_MAX];
+	size_t n;
+	(void)state;
+	log_set_component("testd");
+	log_set_sink(quiet, err);
+	assert_int_equal(daemon_listen(&a, "127.0.0.1:53 [::1]:5300", "dnsd.listen", NULL, out, &n),
+	                 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0].ss.ss_family, AF_INET);
+	assert_int_equal(out[1].ss.ss_family, AF_INET6);
+	assert_string_equal(daemon_addrs_text(out, n, text, sizeof(text)), "127.0.0.1:53, [::1]:5300");
+	/* --listen replaces the configuration's list. */
+	a.listen[a.nlisten++] = "127.0.0.2:8443";
+	assert_int_equal(daemon_listen(&a, "127.0.0.1:53", "dnsd.listen", NULL, out, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(out[0].text, "127.0.0.2:8443");
+	a.listen[0] = "localhost";
+	assert_int_equal(daemon_listen(&a, NULL, "dnsd.listen", NULL, out, &n), -1);
+	assert_non_null(strstr(err, "bad --listen 'localhost'"));
+	a.nlisten = 0;
+	assert_int_equal(daemon_listen(&a, "", "httpsd.listen", "x.conf", out, &n), -1);
+	assert_string_equal(err, "testd: x.conf: httpsd.listen: no listen address");
+	log_set_sink(NULL, NULL);
+}
+
+static void test_peer_text(void **state)
+{
+	struct sockaddr_in v4 = { .sin_family = AF_INET };
+	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6 };
+	struct sockaddr un = { .sa_family = AF_UNIX };
+	char buf[DAEMON_PEER_TEXT_MAX];
+	(void)state;
+	inet_pton(AF_INET, "192.0.2.7", &v4.sin_addr);
+	inet_pton(AF_INET6, "2001:db8::1", &v6.sin6_addr);
+	assert_string_equal(daemon_peer_text((struct sockaddr *)&v4, buf), "192.0.2.7");
+	assert_string_equal(daemon_peer_text((struct sockaddr *)&v6, buf), "2001:db8::1");
+	assert_string_equal(daemon_peer_text(&un, buf), "?");
+}
+
+static void test_workers(void **state)
+{
+	struct daemon_args a = { .workers = -1 };
+	char line[LOG_LINE_MAX] = "";
+	(void)state;
+	log_set_sink(quiet, line);
+	assert_int_equal(daemon_workers(&a, 3, 64), 3);
+	assert_true(daemon_workers(&a, 0, 64) >= 1);      /* one per core */
+	a.workers = 2;
+	assert_int_equal(daemon_workers(&a, 3, 64), 2);
+	a.workers = 65;
+	assert_int_equal(daemon_workers(&a, 3, 64), -1);
+	assert_non_null(strstr(line, "workers must be 1 to 64"));
+	log_set_sink(NULL, NULL);
+}
+
+
+/* Limits of the configuration's list: more than DAEMON_MAX_LISTEN, or longer than it reads. */
+static void test_listen_limits(void **state)
+{
+	struct daemon_args a = { .workers = -1 };
+	struct daemon_addr out[DAEMON_MAX_LISTEN];
+	char err[LOG_LINE_MAX] = "", list[2048] = "";
+	size_t n;
+	(void)state;
+	log_set_component("testd");
+	log_set_sink(quiet, err);
+	for (int i = 0; i <= DAEMON_MAX_LISTEN; i++)
+		strcat(list, "127.0.0.1:53 ");
+	assert_int_equal(daemon_listen(&a, list, "listen", "f", out, &n), -1);
+	assert_non_null(strstr(err, "f: listen: more than 16 listen addresses"));
+	list[strlen(list) - strlen("127.0.0.1:53 ")] = 0;
+	assert_int_equal(daemon_listen(&a, list, "listen", "f", out, &n), 0);
+	assert_int_equal(n, DAEMON_MAX_LISTEN);
+	/* Cut, "127.0.0.1:5353" at the end of a long list became an address with another port. */
+	memset(list, ' ', 1010);
+	strcpy(list + 1010, "127.0.0.1:5353");
+	int rc = daemon_listen(&a, list, "listen", "f", out, &n);
+	if (rc == 0 && (n != 1 || strcmp(out[0].text, "127.0.0.1:5353") != 0))
+		fail_msg("a long list read as %zu addresses, the first '%s'", n, out[0].text);
+	if (rc != 0)
+		assert_non_null(strstr(err, "f: listen: "));
+	static const char *const bad[] = { "127.0.0.1", "::1", "[::1]", "localhost:53", ":53",
+	                                   "127.0.0.1:99999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		assert_int_equal(daemon_listen(&a, bad[i], "listen", "f", out, &n), -1);
+		assert_non_null(strstr(err, "bad listen address"));
+	}
+	log_set_sink(NULL, NULL);
+}
+
+/* Runs daemon_start on the NULL-terminated words (after "-c CONF", an empty configuration)
+ * with stdout and stderr caught in out. */
 static int parse(struct daemon_args *a, const char *const *words, char *out, size_t len)
 {
 	char *argv[2 * DAEMON_MAX_LISTEN + 8];
 	int argc = 0;
 	argv[argc++] = "prog";
+	argv[argc++] = "-c";
+	argv[argc++] = conf_path;
 	while (*words) {
 		assert_true(argc + 1 < (int)(sizeof(argv) / sizeof(argv[0])));
 		argv[argc++] = (char *)*words++;
@@ -28,7 +135,11 @@ static int parse(struct daemon_args *a, const char *const *words, char *out, siz
 	int o = dup(1), e = dup(2);
 	dup2(fileno(tmp), 1);
 	dup2(fileno(tmp), 2);
-	int rc = daemon_args_parse(a, argc, argv, "prog", "1.2.3", USAGE);
+	struct config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	int rc = daemon_start(a, &cfg, argc, argv, "prog", "1.2.3", USAGE);
+	if (rc == DAEMON_RUN)
+		config_free(&cfg);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(o, 1);
@@ -44,11 +155,16 @@ static int parse(struct daemon_args *a, const char *const *words, char *out, siz
 
 static void test_args(void **state)
 {
+	char conf[] = "/tmp/lockstep-unit-conf.XXXXXX";
+	int cfd = mkstemp(conf);
+	assert_true(cfd >= 0);
+	close(cfd);
+	conf_path = conf;
 	struct daemon_args a;
 	char out[512];
 	const char *const none[] = { NULL };
 	assert_int_equal(parse(&a, none, out, sizeof(out)), DAEMON_RUN);
-	assert_null(a.config_path);
+	assert_string_equal(a.config_path, conf_path);
 	assert_null(a.state);
 	assert_int_equal(a.nlisten, 0);
 	assert_int_equal(a.workers, -1);
@@ -57,9 +173,9 @@ static void test_args(void **state)
 
 	const char *const all[] = { "-c", "/etc/l.conf", "--state", "/var/lib/l", "--listen",
 	                            "127.0.0.1:53", "--listen", "[::1]:53", "--workers", "4", "-n",
-	                            "--config", "/other.conf", NULL };
+	                            "--config", conf_path, NULL };
 	assert_int_equal(parse(&a, all, out, sizeof(out)), DAEMON_RUN);
-	assert_string_equal(a.config_path, "/other.conf");    /* the last one counts */
+	assert_string_equal(a.config_path, conf_path);    /* the last one counts */
 	assert_string_equal(a.state, "/var/lib/l");
 	assert_int_equal(a.nlisten, 2);
 	assert_string_equal(a.listen[1], "[::1]:53");
@@ -106,76 +222,11 @@ static void test_args(void **state)
 	many[n - 2] = NULL;
 	assert_int_equal(parse(&a, many, out, sizeof(out)), DAEMON_RUN);
 	assert_int_equal(a.nlisten, DAEMON_MAX_LISTEN);
-	(void)state;
-}
-
-static void test_addr_parse(void **state)
-{
-	struct daemon_addr d;
-	assert_int_equal(daemon_addr_parse("127.0.0.1:5353", &d), 0);
-	assert_int_equal(d.len, sizeof(struct sockaddr_in));
-	assert_int_equal(d.ss.ss_family, AF_INET);
-	assert_int_equal(ntohs(((struct sockaddr_in *)&d.ss)->sin_port), 5353);
-	assert_string_equal(d.text, "127.0.0.1:5353");
-	assert_int_equal(daemon_addr_parse("[::1]:853", &d), 0);
-	assert_int_equal(d.len, sizeof(struct sockaddr_in6));
-	assert_int_equal(ntohs(((struct sockaddr_in6 *)&d.ss)->sin6_port), 853);
-	static const char *const bad[] = { "127.0.0.1", "::1", "[::1]", "localhost:53", "", ":53",
-	                                   "127.0.0.1:99999" };
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(daemon_addr_parse(bad[i], &d), -1);
-		assert_int_equal(d.len, 0);
-	}
-	(void)state;
-}
-
-static void test_listen(void **state)
-{
-	struct daemon_args a = { .workers = -1 };
-	struct daemon_addr out[DAEMON_MAX_LISTEN];
-	size_t n = 99;
-	char err[256] = "";
-	/* From the configuration's list, blanks of any kind between. */
-	assert_int_equal(daemon_listen(&a, " 127.0.0.1:53\t[::1]:53  127.0.0.2:5353 ", "listen",
-	                               "/etc/l.conf", out, &n, err, sizeof(err)), 0);
-	assert_int_equal(n, 3);
-	assert_string_equal(out[1].text, "[::1]:53");
-	assert_string_equal(out[2].text, "127.0.0.2:5353");
-	assert_int_equal(daemon_listen(&a, "127.0.0.1:53 nohost:53", "listen", "/etc/l.conf", out,
-	                               &n, err, sizeof(err)), -1);
-	assert_string_equal(err, "/etc/l.conf: listen: bad listen address 'nohost:53' "
-	                         "(ADDR:PORT or [ADDR]:PORT)");
-	assert_int_equal(daemon_listen(&a, "  ", "https-listen", NULL, out, &n, err, sizeof(err)), -1);
-	assert_string_equal(err, "defaults: https-listen: no listen address");
-	assert_int_equal(n, 0);
-	assert_int_equal(daemon_listen(&a, NULL, "listen", NULL, out, &n, err, sizeof(err)), -1);
-	char list[2048] = "";
-	for (int i = 0; i <= DAEMON_MAX_LISTEN; i++)
-		strcat(list, "127.0.0.1:53 ");
-	assert_int_equal(daemon_listen(&a, list, "listen", "f", out, &n, err, sizeof(err)), -1);
-	assert_string_equal(err, "f: listen: more than 16 listen addresses");
-	list[strlen(list) - strlen("127.0.0.1:53 ")] = 0;
-	assert_int_equal(daemon_listen(&a, list, "listen", "f", out, &n, err, sizeof(err)), 0);
-	assert_int_equal(n, DAEMON_MAX_LISTEN);
-	/* A list longer than daemon_listen reads is refused, not cut: cut, "127.0.0.1:5353" at the
-	 * end became a listen address with another port. */
-	memset(list, ' ', 1010);
-	strcpy(list + 1010, "127.0.0.1:5353");
-	int rc = daemon_listen(&a, list, "listen", "f", out, &n, err, sizeof(err));
-	if (rc == 0 && (n != 1 || strcmp(out[0].text, "127.0.0.1:5353") != 0))
-		fail_msg("a long list read as %zu addresses, the first '%s'", n, out[0].text);
-	if (rc != 0)
-		assert_non_null(strstr(err, "f: listen: "));
-	/* --listen options win over the configuration. */
-	a.listen[0] = "[::1]:8053";
-	a.nlisten = 1;
-	assert_int_equal(daemon_listen(&a, "127.0.0.1:53", "listen", "f", out, &n, err, sizeof(err)), 0);
-	assert_int_equal(n, 1);
-	assert_string_equal(out[0].text, "[::1]:8053");
-	a.listen[1] = "8053";
-	a.nlisten = 2;
-	assert_int_equal(daemon_listen(&a, "127.0.0.1:53", "listen", "f", out, &n, err, sizeof(err)), -1);
-	assert_string_equal(err, "bad --listen '8053' (ADDR:PORT or [ADDR]:PORT)");
+	/* A configuration that does not load is exit status 1. */
+	conf_path = "/nonexistent/lockstep.conf";
+	assert_int_equal(parse(&a, none, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "prog: configuration /nonexistent/lockstep.conf: "));
+	unlink(conf);
 	(void)state;
 }
 
@@ -188,11 +239,19 @@ static uint16_t port_of(int fd)
 	                                      : ((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/* One listen address from text, through daemon_listen. */
+static int addr_of(const char *text, struct daemon_addr *d)
+{
+	struct daemon_args a = { .workers = -1 };
+	size_t n;
+	return daemon_listen(&a, text, "listen", NULL, d, &n);
+}
+
 static void test_bind(void **state)
 {
 	struct daemon_addr d;
 	char text[64];
-	assert_int_equal(daemon_addr_parse("127.0.0.1:0", &d), 0);
+	assert_int_equal(addr_of("127.0.0.1:0", &d), 0);
 	int tcp = daemon_bind(&d, SOCK_STREAM);
 	assert_true(tcp >= 0);
 	assert_true(fcntl(tcp, F_GETFL) & O_NONBLOCK);
@@ -201,7 +260,7 @@ static void test_bind(void **state)
 	assert_true(port > 0);
 	/* Each worker binds the same address: SO_REUSEPORT. */
 	snprintf(text, sizeof(text), "127.0.0.1:%u", port);
-	assert_int_equal(daemon_addr_parse(text, &d), 0);
+	assert_int_equal(addr_of(text, &d), 0);
 	int tcp2 = daemon_bind(&d, SOCK_STREAM);
 	assert_true(tcp2 >= 0);
 	assert_int_equal(port_of(tcp2), port);
@@ -212,7 +271,7 @@ static void test_bind(void **state)
 	close(tcp2);
 	close(udp);
 	/* IPv6 sockets are IPv6 only. */
-	assert_int_equal(daemon_addr_parse("[::1]:0", &d), 0);
+	assert_int_equal(addr_of("[::1]:0", &d), 0);
 	int v6 = daemon_bind(&d, SOCK_DGRAM);
 	if (v6 >= 0) {
 		int on = 0;
@@ -222,7 +281,7 @@ static void test_bind(void **state)
 		close(v6);
 	}
 	/* An address this host does not have. */
-	assert_int_equal(daemon_addr_parse("192.0.2.1:53", &d), 0);
+	assert_int_equal(addr_of("192.0.2.1:53", &d), 0);
 	assert_int_equal(daemon_bind(&d, SOCK_DGRAM), -EADDRNOTAVAIL);
 	(void)state;
 }
@@ -256,10 +315,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_args),
-		cmocka_unit_test(test_addr_parse),
-		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_listen_limits),
 		cmocka_unit_test(test_bind),
 		cmocka_unit_test(test_drop_privileges),
+		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_peer_text),
+		cmocka_unit_test(test_workers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,63 @@
+/* One query through a worker: the read transaction, the answer, the counters, the log lines. */
+#include "dnsd/worker.h"
+#include "shared/log.h"
+#include "shared/rrtext.h"
+
+#define REFUSAL_LOG_BURST 20     /* refusal lines per second; the rest are counted */
+#define RCODE_BADVERS 16         /* RFC 6891: the extended RCODE of an unknown EDNS version */
+
+static const char *rcode_text(const struct answer_info *info)
+{
+	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+	                                     "REFUSED" };
+	if (info->dropped)
+		return "dropped";
+	if (info->rcode == RCODE_BADVERS)
+		return "BADVERS";
+	return names[info->rcode < sizeof(names) / sizeof(names[0]) ? info->rcode : 2];
+}
+
+/* One line per query, when query-log is on. */
+static void log_query(const struct dnsd_worker *w, const struct sockaddr *peer,
+                      const struct answer_info *info, bool tcp)
+{
+	char addr[DAEMON_PEER_TEXT_MAX], name[DNAME_STR_MAX] = "-", type[16];
+	if (!w->env->cfg->dnsd_query_log)
+		return;
+	daemon_peer_text(peer, addr);
+	if (info->qname)
+		dname_format(name, info->qname);
+	log_info("query: %s %s %s %s %s", addr, tcp ? "tcp" : "udp", name,
+	         rr_type_name(info->qtype, type, sizeof(type)), rcode_text(info));
+}
+
+/* The line of a refused transfer or a failed TSIG check (info->why), when there is one. */
+static void log_refusal(const struct sockaddr *peer, const struct answer_info *info)
+{
+	/* Anyone can send refused transfers and bad signatures: a flood must not flood the log. */
+	static struct log_limit refusals = LOG_LIMIT_INIT(REFUSAL_LOG_BURST, 1000);
+	char addr[DAEMON_PEER_TEXT_MAX], name[DNAME_STR_MAX] = "?";
+	if (info->why[0] == 0)
+		return;
+	if (info->qname)
+		dname_format(name, info->qname);
+	log_limited(&refusals, LOG_LEVEL_WARNING, "%s: %s for %s (%s)", name,
+	            info->transfer ? "transfer refused" : "TSIG check failed",
+	            daemon_peer_text(peer, addr), info->why);
+}
+
+size_t dnsd_worker_answer(struct dnsd_worker *w, const uint8_t *msg, size_t len, uint8_t *out,
+                          size_t outlen, bool tcp, const struct sockaddr *peer)
+{
+	struct answer_info info;
+	size_t n = 0;
+	if (worker_pool_txn(&w->t))
+		n = answer_query(&w->t.rt, w->t.cur, &w->env->opts, msg, len, out, outlen, tcp, peer,
+		                 &info);
+	else
+		info = (struct answer_info){ .dropped = true };
+	stats_count(&w->stats, &info, tcp);
+	log_query(w, peer, &info, tcp);
+	log_refusal(peer, &info);
+	return n;
+}

@@ -1,0 +1,60 @@
+/* A dnsd worker thread: its sockets, buffers and counters; answering one query and logging it. */
+#ifndef DNSD_WORKER_H
+#define DNSD_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+#include "dnsd/answer.h"
+#include "dnsd/pkt.h"
+#include "dnsd/stats.h"
+#include "shared/config.h"
+#include "shared/daemon.h"
+#include "shared/store.h"
+#include "shared/worker_pool.h"
+
+#define UDP_BATCH 16                 /* datagrams per recvmmsg/sendmmsg */
+#define UDP_SLOT 65536               /* libuv's buffer slot per datagram with recvmmsg */
+#define UDP_ANSWER_MAX 4096          /* udp-max-size's upper bound */
+#define TCP_MAX_QUERY 4096           /* larger TCP queries close the connection */
+
+/* What every worker reads: set up once by main, before the workers start. */
+struct dnsd_env {
+	struct store *st;
+	const struct config *cfg;
+	struct answer_opts opts;
+};
+
+/* A UDP answer waiting for sendmmsg. */
+struct dnsd_udp_out {
+	uint8_t buf[UDP_ANSWER_MAX];
+	size_t len;
+	struct sockaddr_storage to;
+	socklen_t tolen;
+};
+
+struct dnsd_worker {
+	struct worker_pool_thread t;     /* loop, thread, read transaction, TCP connections */
+	const struct dnsd_env *env;
+	uv_udp_t udp[DAEMON_MAX_LISTEN];
+	uv_tcp_t tcp[DAEMON_MAX_LISTEN];
+	int udp_fd[DAEMON_MAX_LISTEN], tcp_fd[DAEMON_MAX_LISTEN];
+	char *rxbuf;                     /* recvmmsg slots */
+	struct dnsd_udp_out *out;        /* answers waiting for sendmmsg */
+	size_t nout;
+	uv_udp_t *out_handle;
+	uint8_t tcp_answer[2 + PKT_MAX];  /* scratch: TCP answers go out from here */
+	struct stats stats;
+};
+
+/*
+ * Answers the query msg[0..len) from peer into out (at most outlen bytes), in the worker's
+ * read transaction (renewed here; the caller ends it with worker_pool_txn_done), counts it and
+ * writes its log lines. Returns the answer's length, 0 for no answer.
+ */
+size_t dnsd_worker_answer(struct dnsd_worker *w, const uint8_t *msg, size_t len, uint8_t *out,
+                          size_t outlen, bool tcp, const struct sockaddr *peer);
+
+#endif

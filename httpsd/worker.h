@@ -1,0 +1,42 @@
+/* An httpsd worker thread: its listening sockets, its TLS configuration, the Date header. */
+#ifndef HTTPSD_WORKER_H
+#define HTTPSD_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include "httpsd/certs.h"
+#include "httpsd/clients.h"
+#include "httpsd/tls.h"
+#include "shared/daemon.h"
+#include "shared/worker_pool.h"
+
+/* Limits from the configuration, in the units the code uses. */
+struct httpsd_limits {
+	uint64_t header_ms, idle_ms;
+	size_t max_header, max_body;
+	bool access_log;
+};
+
+/* What every worker uses: set up once by main, before the workers start. */
+struct httpsd_env {
+	struct httpsd_limits lim;
+	struct certs *certs;             /* shared; locks itself */
+	struct clients clients;          /* shared; locks itself */
+};
+
+struct httpsd_worker {
+	struct worker_pool_thread t;     /* loop, thread, read transaction, connections */
+	struct httpsd_env *env;
+	uv_tcp_t tcp[DAEMON_MAX_LISTEN];
+	int fd[DAEMON_MAX_LISTEN];       /* bound; -1 once libuv owns it */
+	struct tls_worker tls;
+	int64_t date_sec;                /* the Date header, made once a second */
+	char date[30];
+};
+
+/* The current Date header value; borrowed until the next call on the same worker. */
+const char *httpsd_worker_date(struct httpsd_worker *w);
+
+#endif
