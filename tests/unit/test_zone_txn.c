@@ -20,8 +20,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	f->dir = temp_dir();
 	assert_int_equal(store_open(&f->st, f->dir, 0), 0);
-	arena_init(&f->a);
-	assert_int_equal(rr_parser_init(&f->p, &f->a, N("example.com."), 3600), 0);
+	unit_parser(&f->p, &f->a, "example.com.");
 	*state = f;
 	return 0;
 }
@@ -29,8 +28,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	rr_parser_free(&f->p);
-	arena_free(&f->a);
+	unit_parser_free(&f->p, &f->a);
 	store_close(f->st);
 	rm_tree(f->dir);
 	free(f);
@@ -39,12 +37,7 @@ static int teardown(void **state)
 
 static struct rr R(struct fixture *f, const char *text)
 {
-	struct rr rr;
-	char err[256];
-	int rc = rr_parse(&f->p, text, &rr, err, sizeof(err));
-	if (rc)
-		fail_msg("%s: %s", text, err);
-	return rr;
+	return unit_rr(&f->p, text);
 }
 
 static const char *base[] = {

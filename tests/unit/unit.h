@@ -56,6 +56,16 @@ static inline void unit_parser_free(struct rr_parser *p, struct arena *a)
 	arena_free(a);
 }
 
+/* One record parsed with p; fails the test with the parser's reason. */
+static inline struct rr unit_rr(struct rr_parser *p, const char *text)
+{
+	struct rr rr;
+	char err[256];
+	if (rr_parse(p, text, &rr, err, sizeof(err)))
+		fail_msg("%s: %s", text, err);
+	return rr;
+}
+
 /* Hex of len bytes into a static buffer, for comparing wire data with readable text. */
 static inline const char *unit_hex(const uint8_t *p, size_t len)
 {
