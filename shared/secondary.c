@@ -137,9 +137,3 @@ int secondary_find(struct store_txn *t, uint32_t zone_id, const struct sockaddr 
 	int rc = store_get(t, STORE_SECONDARIES, k, sizeof(k), &v);
 	return rc ? rc : decode(&key, &v, out);
 }
-
-bool secondary_allowed(struct store_txn *t, uint32_t zone_id, const struct sockaddr *client)
-{
-	struct secondary s;
-	return secondary_find(t, zone_id, client, &s) == 0;
-}

@@ -37,7 +37,5 @@ int secondary_each(struct store_txn *t,
 /* The zone's secondary entry for the client address: 0, LS_ENOTFOUND or a store error. */
 int secondary_find(struct store_txn *t, uint32_t zone_id, const struct sockaddr *client,
                    struct secondary *out);
-/* True when the client address may transfer the zone. */
-bool secondary_allowed(struct store_txn *t, uint32_t zone_id, const struct sockaddr *client);
 
 #endif

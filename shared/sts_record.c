@@ -223,14 +223,6 @@ void sts_record_put(struct store_txn *t, const struct sts_domain *d)
 	free(o.p);
 }
 
-void sts_record_del(struct store_txn *t, const uint8_t *domain)
-{
-	uint8_t key[KEY_MAX];
-	int kl = make_key(key, STS_RECORD_TAG, domain);
-	if (kl >= 0)
-		store_del(t, STORE_MTASTS, key, (size_t)kl);
-}
-
 int sts_record_each(struct store_txn *t, int (*fn)(const struct sts_domain *d, void *ctx),
                     void *ctx)
 {

@@ -82,7 +82,6 @@ struct sts_domain {
 /* Reads the record of domain (any case). Returns 0, LS_ENOTFOUND or a store error. */
 int sts_record_get(struct store_txn *t, const uint8_t *domain, struct sts_domain *out);
 void sts_record_put(struct store_txn *t, const struct sts_domain *d);
-void sts_record_del(struct store_txn *t, const uint8_t *domain);
 /* Calls fn for every record, in canonical order of the domains; stops at fn's first non-zero. */
 int sts_record_each(struct store_txn *t, int (*fn)(const struct sts_domain *d, void *ctx),
                     void *ctx);
