@@ -9,10 +9,10 @@
 #include "dnsd/query.h"
 #include "dnsd/signer.h"
 #include "dnsd/xfr.h"
-#include "shared/err.h"
-#include "shared/tsig_key.h"
-#include "shared/wire.h"
-#include "shared/zone_check.h"
+#include "shared/util/err.h"
+#include "shared/store/tsig_key.h"
+#include "shared/dns/wire.h"
+#include "shared/store/zone_check.h"
 
 #define OPT_LEN 11             /* root owner, type, class, TTL, empty RDATA */
 #define OPT_RCODE_SHIFT 4      /* OPT's TTL holds the RCODE's bits above the header's four */

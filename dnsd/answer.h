@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <lmdb.h>
-#include "shared/store.h"
+#include "shared/store/store.h"
 
 #define ANSWER_MAX_CHAIN 8       /* CNAMEs followed inside a zone (loops end here too) */
 #define ANSWER_MAX_TARGETS 16    /* MX/NS/SRV targets whose addresses go in additional */

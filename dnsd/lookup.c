@@ -2,9 +2,9 @@
 #include <string.h>
 #include "dnsd/lookup.h"
 #include "dnsd/pkt.h"
-#include "shared/err.h"
-#include "shared/wire.h"
-#include "shared/zone_check.h"
+#include "shared/util/err.h"
+#include "shared/dns/wire.h"
+#include "shared/store/zone_check.h"
 
 int lookup_zone(struct store_txn *t, const uint8_t *qname, uint16_t qtype, struct zone_info *z)
 {

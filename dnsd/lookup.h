@@ -4,9 +4,9 @@
 
 #include <stdbool.h>
 #include <lmdb.h>
-#include "shared/rrset.h"
-#include "shared/store.h"
-#include "shared/zone.h"
+#include "shared/store/rrset.h"
+#include "shared/store/store.h"
+#include "shared/store/zone.h"
 
 enum lookup_kind {
 	LOOKUP_FOUND,       /* rrset holds the asked type at the name (or its wildcard); for ANY

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 #include "dnsd/server.h"
-#include "shared/daemon.h"
-#include "shared/err.h"
-#include "shared/journal.h"
-#include "shared/log.h"
+#include "shared/util/daemon.h"
+#include "shared/util/err.h"
+#include "shared/store/journal.h"
+#include "shared/util/log.h"
 
 #define DNSD_VERSION "0.1.0"
 

@@ -14,15 +14,15 @@
 #include <time.h>
 #include "dnsd/notify.h"
 #include "dnsd/pkt.h"
-#include "shared/addr.h"
-#include "shared/err.h"
-#include "shared/history.h"
-#include "shared/log.h"
-#include "shared/rrset.h"
-#include "shared/tsig_key.h"
-#include "shared/wire.h"
-#include "shared/zone.h"
-#include "shared/zone_check.h"
+#include "shared/util/addr.h"
+#include "shared/util/err.h"
+#include "shared/store/history.h"
+#include "shared/util/log.h"
+#include "shared/store/rrset.h"
+#include "shared/store/tsig_key.h"
+#include "shared/dns/wire.h"
+#include "shared/store/zone.h"
+#include "shared/store/zone_check.h"
 
 
 static const char *zone_text(const uint8_t *apex, char buf[DNAME_STR_MAX])

@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <uv.h>
-#include "shared/secondary.h"
-#include "shared/store.h"
-#include "shared/tsig.h"
+#include "shared/store/secondary.h"
+#include "shared/store/store.h"
+#include "shared/dns/tsig.h"
 
 #define NOTIFY_POLL_MS 250           /* how often the history is read */
 #define NOTIFY_TRIES 5               /* sends to one secondary before giving up */

@@ -1,7 +1,7 @@
 /* Message writer: bounds-checked appends and suffix compression of names. */
 #include <string.h>
 #include "dnsd/pkt.h"
-#include "shared/zone_check.h"
+#include "shared/store/zone_check.h"
 
 static inline uint8_t lower(uint8_t c)
 {

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "shared/wire.h"
+#include "shared/dns/wire.h"
 
 #define PKT_MAX_NAMES 64     /* names remembered for compression; later ones are written whole */
 
@@ -43,7 +43,7 @@
 #define PKT_CLASS_CH 3
 #define PKT_CLASS_ANY 255
 
-/* Types dnsd treats specially that shared/zone_check.h does not name. */
+/* Types dnsd treats specially that shared/store/zone_check.h does not name. */
 enum { PKT_T_PTR = 12, PKT_T_HINFO = 13, PKT_T_SRV = 33, PKT_T_DS = 43, PKT_T_MAILB = 253,
        PKT_T_MAILA = 254 };
 #define PKT_MX_PREFERENCE 2          /* bytes before an MX's exchange name */

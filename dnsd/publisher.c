@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 #include "dnsd/publisher.h"
-#include "shared/err.h"
-#include "shared/log.h"
-#include "shared/sts_publish.h"
+#include "shared/util/err.h"
+#include "shared/util/log.h"
+#include "shared/sts/sts_publish.h"
 
 static void log_outcome(const struct sts_outcome_info *o, void *ctx)
 {

@@ -4,8 +4,8 @@
 
 #include <stdbool.h>
 #include <uv.h>
-#include "shared/config.h"
-#include "shared/store.h"
+#include "shared/util/config.h"
+#include "shared/store/store.h"
 
 #define PUBLISHER_INTERVAL_MS 1000
 

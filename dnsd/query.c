@@ -2,8 +2,8 @@
 #include <string.h>
 #include "dnsd/query.h"
 #include "dnsd/pkt.h"
-#include "shared/tsig.h"
-#include "shared/zone_check.h"
+#include "shared/dns/tsig.h"
+#include "shared/store/zone_check.h"
 
 #define SOA_TIMERS 20          /* serial, refresh, retry, expire, minimum after SOA's names */
 /* OPT (RFC 6891 6.1.2): CLASS is the payload size, TTL the extended RCODE, version, flags. */

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "shared/dname.h"
+#include "shared/dns/dname.h"
 
 #define DNS_MAX_UDP_PLAIN 512      /* without EDNS (RFC 1035 4.2.1) */
 #define QUERY_MAX_ADDITIONAL 4     /* additional records read while looking for OPT */

@@ -6,8 +6,8 @@
 #include "dnsd/server.h"
 #include "dnsd/tcp.h"
 #include "dnsd/udp.h"
-#include "shared/err.h"
-#include "shared/log.h"
+#include "shared/util/err.h"
+#include "shared/util/log.h"
 
 #define STATS_INTERVAL_MS 1000
 

@@ -7,8 +7,8 @@
 #include "dnsd/notify.h"
 #include "dnsd/publisher.h"
 #include "dnsd/worker.h"
-#include "shared/daemon.h"
-#include "shared/worker_pool.h"
+#include "shared/util/daemon.h"
+#include "shared/util/worker_pool.h"
 
 #define DNSD_MAX_WORKERS WORKER_POOL_MAX
 

@@ -1,8 +1,8 @@
 /* Signed queries: a key lookup and tsig_verify before the answer, tsig_sign after each message. */
 #include <string.h>
 #include "dnsd/signer.h"
-#include "shared/err.h"
-#include "shared/tsig_key.h"
+#include "shared/util/err.h"
+#include "shared/store/tsig_key.h"
 
 void signer_check(struct signer *s, struct store_txn *t, const uint8_t *msg, size_t len,
                   uint64_t now)

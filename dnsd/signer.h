@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "shared/store.h"
-#include "shared/tsig.h"
+#include "shared/store/store.h"
+#include "shared/dns/tsig.h"
 
 #define SIGNER_FORMERR (-1)          /* error: the TSIG record is malformed */
 

@@ -1,7 +1,7 @@
 /* Counters, counted by the workers and summed by the main thread. */
 #include <stddef.h>
 #include "dnsd/stats.h"
-#include "shared/zone_check.h"
+#include "shared/store/zone_check.h"
 
 static const char *const type_names[ST_NTYPES] = {
 	"A", "AAAA", "MX", "TXT", "NS", "SOA", "CNAME", "SRV", "PTR", "CAA", "DS", "ANY", "other",

@@ -4,9 +4,9 @@
 #include <time.h>
 #include "dnsd/tcp.h"
 #include "dnsd/xfr.h"
-#include "shared/log.h"
-#include "shared/wire.h"
-#include "shared/zone_check.h"
+#include "shared/util/log.h"
+#include "shared/dns/wire.h"
+#include "shared/store/zone_check.h"
 
 #define TCP_BACKLOG 128          /* connections the kernel queues before we accept them */
 

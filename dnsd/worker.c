@@ -1,7 +1,7 @@
 /* One query through a worker: the read transaction, the answer, the counters, the log lines. */
 #include "dnsd/worker.h"
-#include "shared/log.h"
-#include "shared/rrtext.h"
+#include "shared/util/log.h"
+#include "shared/dns/rrtext.h"
 
 #define REFUSAL_LOG_BURST 20     /* refusal lines per second; the rest are counted */
 #define RCODE_BADVERS 16         /* RFC 6891: the extended RCODE of an unknown EDNS version */

@@ -10,10 +10,10 @@
 #include "dnsd/answer.h"
 #include "dnsd/pkt.h"
 #include "dnsd/stats.h"
-#include "shared/config.h"
-#include "shared/daemon.h"
-#include "shared/store.h"
-#include "shared/worker_pool.h"
+#include "shared/util/config.h"
+#include "shared/util/daemon.h"
+#include "shared/store/store.h"
+#include "shared/util/worker_pool.h"
 
 #define UDP_BATCH 16                 /* datagrams per recvmmsg/sendmmsg */
 #define UDP_SLOT 65536               /* libuv's buffer slot per datagram with recvmmsg */

@@ -5,13 +5,13 @@
 #include <string.h>
 #include "dnsd/pkt.h"
 #include "dnsd/xfr.h"
-#include "shared/journal.h"
-#include "shared/rrset.h"
-#include "shared/secondary.h"
-#include "shared/serial.h"
-#include "shared/tsig_key.h"
-#include "shared/wire.h"
-#include "shared/zone_check.h"
+#include "shared/store/journal.h"
+#include "shared/store/rrset.h"
+#include "shared/store/secondary.h"
+#include "shared/dns/serial.h"
+#include "shared/store/tsig_key.h"
+#include "shared/dns/wire.h"
+#include "shared/store/zone_check.h"
 
 enum { X_SOA, X_RECORDS, X_JOURNAL, X_LAST_SOA, X_DONE };
 

@@ -8,8 +8,8 @@
 #include <sys/socket.h>
 #include "dnsd/query.h"
 #include "dnsd/signer.h"
-#include "shared/store.h"
-#include "shared/zone.h"
+#include "shared/store/store.h"
+#include "shared/store/zone.h"
 
 #define XFR_MSG_MAX 16384     /* bytes per message; several messages for a large zone */
 #define XFR_MSG_LARGEST 65535 /* a message holding one record too large for XFR_MSG_MAX */

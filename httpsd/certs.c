@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 #include "httpsd/certs.h"
-#include "shared/cert.h"
-#include "shared/log.h"
+#include "shared/tls/cert.h"
+#include "shared/util/log.h"
 
 struct slot {
 	struct slot *hnext;               /* hash chain */

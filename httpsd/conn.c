@@ -10,8 +10,8 @@
 #include "httpsd/hello.h"
 #include "httpsd/http.h"
 #include "httpsd/route.h"
-#include "shared/cert.h"
-#include "shared/log.h"
+#include "shared/tls/cert.h"
+#include "shared/util/log.h"
 
 #define CONN_RX_MAX 4096                 /* ciphertext read ahead of mbedTLS */
 #define CONN_TX_MAX (16 * 1024 + 512)    /* ciphertext the socket did not take yet: a record */

@@ -6,10 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "httpsd/server.h"
-#include "shared/cert.h"
-#include "shared/daemon.h"
-#include "shared/err.h"
-#include "shared/log.h"
+#include "shared/tls/cert.h"
+#include "shared/util/daemon.h"
+#include "shared/util/err.h"
+#include "shared/util/log.h"
 
 #define HTTPSD_VERSION "0.1.0"
 

@@ -2,9 +2,9 @@
 #include <string.h>
 #include <strings.h>
 #include "httpsd/route.h"
-#include "shared/dname.h"
-#include "shared/err.h"
-#include "shared/sts_record.h"
+#include "shared/dns/dname.h"
+#include "shared/util/err.h"
+#include "shared/sts/sts_record.h"
 
 /* Error bodies: the reason phrase and a newline, static. */
 static const struct {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "httpsd/http.h"
-#include "shared/store.h"
+#include "shared/store/store.h"
 
 #define ROUTE_POLICY_PATH "/.well-known/mta-sts.txt"
 #define ROUTE_HOST_PREFIX "mta-sts."

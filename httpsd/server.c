@@ -7,7 +7,7 @@
 #include <mbedtls/error.h>
 #include "httpsd/conn.h"
 #include "httpsd/server.h"
-#include "shared/log.h"
+#include "shared/util/log.h"
 
 int httpsd_server_bind(struct httpsd_server *s, char *err, size_t errlen)
 {

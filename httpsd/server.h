@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include "httpsd/tls.h"
 #include "httpsd/worker.h"
-#include "shared/daemon.h"
-#include "shared/store.h"
-#include "shared/worker_pool.h"
+#include "shared/util/daemon.h"
+#include "shared/store/store.h"
+#include "shared/util/worker_pool.h"
 
 #define HTTPSD_MAX_WORKERS WORKER_POOL_MAX
 

@@ -9,8 +9,8 @@
 #include "httpsd/certs.h"
 #include "httpsd/clients.h"
 #include "httpsd/tls.h"
-#include "shared/daemon.h"
-#include "shared/worker_pool.h"
+#include "shared/util/daemon.h"
+#include "shared/util/worker_pool.h"
 
 /* Limits from the configuration, in the units the code uses. */
 struct httpsd_limits {

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <time.h>
 #include "dnsd/zonectl/zonectl.h"
-#include "shared/cert.h"
-#include "shared/err.h"
+#include "shared/tls/cert.h"
+#include "shared/util/err.h"
 
 #define CERT_USAGE "usage: zonectl cert demo-ca | issue HOST... | list\n"
 

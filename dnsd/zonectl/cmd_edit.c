@@ -6,8 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "dnsd/zonectl/zonectl.h"
-#include "shared/err.h"
-#include "shared/zone_walk.h"
+#include "shared/util/err.h"
+#include "shared/store/zone_walk.h"
 
 #define EDIT_ROUNDS 10   /* times an operator may go back to the editor */
 

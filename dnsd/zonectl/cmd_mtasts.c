@@ -4,9 +4,9 @@
 #include <string.h>
 #include <time.h>
 #include "dnsd/zonectl/zonectl.h"
-#include "shared/cert.h"
-#include "shared/err.h"
-#include "shared/sts_ops.h"
+#include "shared/tls/cert.h"
+#include "shared/util/err.h"
+#include "shared/sts/sts_ops.h"
 
 /* A repeatable option --NAME and its --no-NAME: the values given, none, or (neither given)
  * unchanged. A usage error prints and returns EXIT_USAGE. */

@@ -3,8 +3,8 @@
 #include <string.h>
 #include <time.h>
 #include "dnsd/zonectl/zonectl.h"
-#include "shared/err.h"
-#include "shared/sts_publish.h"
+#include "shared/util/err.h"
+#include "shared/sts/sts_publish.h"
 
 struct status_ctx {
 	struct ctl_out o;         /* o.n: domains shown */

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <time.h>
 #include "dnsd/zonectl/zonectl.h"
-#include "shared/err.h"
-#include "shared/sts_publish.h"
+#include "shared/util/err.h"
+#include "shared/sts/sts_publish.h"
 
 static const char *outcome_text(const struct sts_outcome_info *o)
 {

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "dnsd/zonectl/zonectl.h"
-#include "shared/err.h"
-#include "shared/rrtext.h"
-#include "shared/zone_walk.h"
+#include "shared/util/err.h"
+#include "shared/dns/rrtext.h"
+#include "shared/store/zone_walk.h"
 
 static int show_rr(const struct rr *rr, void *arg)
 {

@@ -1,9 +1,9 @@
 /* zonectl zone secondaries: the addresses allowed to transfer a zone (its ACL). */
 #include <string.h>
 #include "dnsd/zonectl/zonectl.h"
-#include "shared/err.h"
-#include "shared/secondary.h"
-#include "shared/tsig_key.h"
+#include "shared/util/err.h"
+#include "shared/store/secondary.h"
+#include "shared/store/tsig_key.h"
 
 /* {"address","key"}: key null when none. */
 static json_t *secondary_json(const struct secondary *s)

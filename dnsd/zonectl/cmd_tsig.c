@@ -3,9 +3,9 @@
 #include <string.h>
 #include <mbedtls/platform_util.h>
 #include "dnsd/zonectl/zonectl.h"
-#include "shared/err.h"
-#include "shared/secondary.h"
-#include "shared/tsig_key.h"
+#include "shared/util/err.h"
+#include "shared/store/secondary.h"
+#include "shared/store/tsig_key.h"
 
 static int parse_name(struct ctl *c, uint8_t name[DNAME_MAX])
 {

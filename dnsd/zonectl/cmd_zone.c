@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "dnsd/zonectl/zonectl.h"
-#include "shared/err.h"
-#include "shared/history.h"
-#include "shared/zone_walk.h"
+#include "shared/util/err.h"
+#include "shared/store/history.h"
+#include "shared/store/zone_walk.h"
 
 int cmd_check_config(struct ctl *c)
 {

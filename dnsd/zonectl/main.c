@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dnsd/zonectl/zonectl.h"
-#include "shared/err.h"
-#include "shared/journal.h"
+#include "shared/util/err.h"
+#include "shared/store/journal.h"
 
 #define ZONECTL_VERSION "0.1.0"
 

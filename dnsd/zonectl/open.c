@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include "dnsd/zonectl/zonectl.h"
-#include "shared/err.h"
+#include "shared/util/err.h"
 
 int ctl_open(struct ctl *c, bool write)
 {

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <time.h>
 #include "dnsd/zonectl/zonectl.h"
-#include "shared/err.h"
-#include "shared/rrtext.h"
+#include "shared/util/err.h"
+#include "shared/dns/rrtext.h"
 
 #define DIFF_SHOW_MAX 1000   /* diff lines shown per side; --json shows all */
 

@@ -5,12 +5,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <jansson.h>
-#include "shared/config.h"
-#include "shared/diag.h"
-#include "shared/store.h"
-#include "shared/sts_record.h"
-#include "shared/zone.h"
-#include "shared/zone_ops.h"
+#include "shared/util/config.h"
+#include "shared/util/diag.h"
+#include "shared/store/store.h"
+#include "shared/sts/sts_record.h"
+#include "shared/store/zone.h"
+#include "shared/store/zone_ops.h"
 
 /* Exit codes, documented in zonectl(8). */
 enum {

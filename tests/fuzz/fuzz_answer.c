@@ -4,7 +4,7 @@
 #include <string.h>
 #include "dnsd/answer.h"
 #include "dnsd/pkt.h"
-#include "shared/zone_ops.h"
+#include "shared/store/zone_ops.h"
 #include "tests/fuzz/fuzz_store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

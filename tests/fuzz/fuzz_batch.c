@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "shared/err.h"
-#include "shared/zone_ops.h"
+#include "shared/util/err.h"
+#include "shared/store/zone_ops.h"
 #include "tests/fuzz/fuzz_store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "shared/config.h"
+#include "shared/util/config.h"
 
 static char path[] = "/tmp/fuzz_config.XXXXXX";
 static int fd = -1;

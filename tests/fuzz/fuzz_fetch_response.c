@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "shared/err.h"
-#include "shared/http_response.h"
+#include "shared/util/err.h"
+#include "shared/tls/http_response.h"
 
 #define FUZZ_MAX_RESPONSE 16384
 

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "shared/store.h"
-#include "shared/zone_ops.h"
+#include "shared/store/store.h"
+#include "shared/store/zone_ops.h"
 
 static struct store *fuzz_st;
 static char fuzz_dir[] = "/tmp/lockstep-fuzz.XXXXXX";

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "shared/dname.h"
-#include "shared/sts_policy.h"
+#include "shared/dns/dname.h"
+#include "shared/sts/sts_policy.h"
 
 #define LINES_MAX 64
 

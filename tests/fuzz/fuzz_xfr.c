@@ -14,11 +14,11 @@
 #include "dnsd/pkt.h"
 #include "dnsd/query.h"
 #include "dnsd/xfr.h"
-#include "shared/err.h"
-#include "shared/secondary.h"
-#include "shared/tsig_key.h"
-#include "shared/wire.h"
-#include "shared/zone_ops.h"
+#include "shared/util/err.h"
+#include "shared/store/secondary.h"
+#include "shared/store/tsig_key.h"
+#include "shared/dns/wire.h"
+#include "shared/store/zone_ops.h"
 #include "tests/fuzz/fuzz_store.h"
 
 #define NOW 1700000000u              /* the fixed clock; seeds are signed at this time */

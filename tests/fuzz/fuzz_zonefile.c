@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "shared/err.h"
-#include "shared/rrtext.h"
-#include "shared/zone_ops.h"
+#include "shared/util/err.h"
+#include "shared/dns/rrtext.h"
+#include "shared/store/zone_ops.h"
 #include "tests/fuzz/fuzz_store.h"
-#include "shared/zonefile.h"
+#include "shared/dns/zonefile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

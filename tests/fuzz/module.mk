@@ -23,15 +23,13 @@ fuzz-replay: $(FUZZ_REPLAY)
 # Long fuzzing with sanitizers, FUZZ_SECONDS per target. Inputs go to a work directory; only
 # those that add coverage are merged into tests/fuzz/corpus/NAME. Crashes land in build/fuzz/.
 # ldns 1.8.3 leaks a few bytes on some parse errors; tests/fuzz/lsan.supp ignores leaks inside it.
-# fuzz_http* targets are built with httpsd's sources, the others with dnsd's: the two daemons
-# both have a server_run() and the like, so one binary cannot hold both.
+# Every target is built with the sources of shared/, dnsd and httpsd (their names do not clash).
 fuzz: $(SHARED_SRCS) $(DNSD_SRCS) $(HTTPSD_SRCS) $(FUZZ_SRCS)
 	@for n in $(FUZZ_TARGETS); do \
 	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
 	  mkdir -p $(BUILD)/fuzz/work-$$n tests/fuzz/corpus/$$n; \
-	  srcs="$(SHARED_SRCS) $(DNSD_SRCS)"; \
-	  case $$n in fuzz_http*) srcs="$(SHARED_SRCS) $(HTTPSD_SRCS)";; esac; \
-	  $(FUZZ_CC) $(FUZZ_CFLAGS) -o $(BUILD)/fuzz/$$n tests/fuzz/$$n.c $$srcs $(LDLIBS) -luv -lpthread || exit 1; \
+	  $(FUZZ_CC) $(FUZZ_CFLAGS) -o $(BUILD)/fuzz/$$n tests/fuzz/$$n.c $(SHARED_SRCS) $(DNSD_SRCS) \
+	      $(HTTPSD_SRCS) $(LDLIBS) -luv -lpthread || exit 1; \
 	  LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp \
 	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	      -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/work-$$n tests/fuzz/corpus/$$n || exit 1; \

@@ -60,10 +60,13 @@ def cycles(graph):
 
 
 def objects(objdir, top):
-    """The objects of one directory (not of its subdirectories: dnsd/zonectl is a program)."""
+    """The objects of one directory (not of its subdirectories: dnsd/zonectl is a program);
+    shared/ is one library over its subsystem directories."""
     d = os.path.join(objdir, top)
     if not os.path.isdir(d):
         return []
+    if top == "shared":
+        return [o for sub in sorted(os.listdir(d)) for o in objects(objdir, "shared/" + sub)]
     return [os.path.join(d, f) for f in sorted(os.listdir(d)) if f.endswith(".o")]
 
 

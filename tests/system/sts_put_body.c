@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "shared/err.h"
-#include "shared/sts_record.h"
+#include "shared/util/err.h"
+#include "shared/sts/sts_record.h"
 
 #define BODY_FILE_MAX (1024 * 1024)
 #define EACH_MAX 1000000

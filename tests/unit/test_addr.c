@@ -2,7 +2,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include "tests/unit/unit.h"
-#include "shared/addr.h"
+#include "shared/util/addr.h"
 
 struct addr_case {
 	const char *text;

@@ -3,7 +3,7 @@
 #include "tests/unit/unit.h"
 #include "dnsd/answer.h"
 #include "dnsd/pkt.h"
-#include "shared/zone_ops.h"
+#include "shared/store/zone_ops.h"
 
 struct fixture {
 	char *dir;

@@ -1,6 +1,6 @@
 /* Unit tests for the bump allocator: alignment, chunking, copies and reuse after free. */
 #include "tests/unit/unit.h"
-#include "shared/arena.h"
+#include "shared/util/arena.h"
 
 static void test_alignment_and_total(void **state)
 {

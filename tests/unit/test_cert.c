@@ -1,10 +1,10 @@
-/* Unit tests for shared/cert.c: host names, the demo CA, issuing, checked loading, ensure. */
+/* Unit tests for shared/tls/cert.c: host names, the demo CA, issuing, checked loading, ensure. */
 #include <errno.h>
 #include <sys/stat.h>
 #include "tests/unit/unit.h"
 #include <mbedtls/oid.h>
-#include "shared/cert.h"
-#include "shared/err.h"
+#include "shared/tls/cert.h"
+#include "shared/util/err.h"
 
 /* dir/rest in one of a few rotating buffers, so two may be used in one call. */
 static const char *P(const char *dir, const char *rest)

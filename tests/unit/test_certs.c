@@ -3,7 +3,7 @@
 #include <time.h>
 #include "tests/unit/unit.h"
 #include "httpsd/certs.h"
-#include "shared/cert.h"
+#include "shared/tls/cert.h"
 
 #define A "mta-sts.a.example"
 #define B "mta-sts.b.example"

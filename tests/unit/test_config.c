@@ -1,9 +1,9 @@
-/* Unit tests for shared/config.c: defaults, every error kind with its line, print and reload. */
+/* Unit tests for shared/util/config.c: defaults, every error kind with its line, print and reload. */
 #include <errno.h>
 #include "tests/unit/unit.h"
-#include "shared/config.h"
-#include "shared/journal.h"
-#include "shared/err.h"
+#include "shared/util/config.h"
+#include "shared/store/journal.h"
+#include "shared/util/err.h"
 
 struct fixture {
 	char *dir;

@@ -1,4 +1,4 @@
-/* shared/daemon.c: the command line, listen addresses and their text, client addresses, worker
+/* shared/util/daemon.c: the command line, listen addresses and their text, client addresses, worker
  * counts, binding, and the privilege drop (in a child process). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -7,8 +7,8 @@
 #include <pwd.h>
 #include <sys/wait.h>
 #include "unit.h"
-#include "shared/daemon.h"
-#include "shared/log.h"
+#include "shared/util/daemon.h"
+#include "shared/util/log.h"
 
 #define USAGE "usage: prog [-c FILE]\n"
 

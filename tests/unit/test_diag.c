@@ -1,6 +1,6 @@
 /* Unit tests for the diagnostics list: counting, the cap, truncation, order and printing. */
 #include "tests/unit/unit.h"
-#include "shared/diag.h"
+#include "shared/util/diag.h"
 
 /* What diag_print writes, malloc'ed. */
 static char *printed(const struct diag *d)

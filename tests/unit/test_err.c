@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <lmdb.h>
 #include "tests/unit/unit.h"
-#include "shared/err.h"
+#include "shared/util/err.h"
 
 static void test_project_codes(void **state)
 {

@@ -1,8 +1,8 @@
 /* Unit tests for zone history: sequence numbers, per-zone listing, paging and the stored value. */
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/history.h"
-#include "shared/wire.h"
+#include "shared/util/err.h"
+#include "shared/store/history.h"
+#include "shared/dns/wire.h"
 
 static uint64_t add(struct store *st, const char *apex, uint32_t from, uint32_t to,
                     const char *source)

@@ -1,9 +1,9 @@
 /* Unit tests for the journal: the summary, bounds by size and age, views and IXFR chains. */
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/journal.h"
-#include "shared/store.h"
-#include "shared/wire.h"
+#include "shared/util/err.h"
+#include "shared/store/journal.h"
+#include "shared/store/store.h"
+#include "shared/dns/wire.h"
 
 #define ZONE 7u
 

@@ -1,6 +1,6 @@
-/* shared/log.c: component prefix, level filter, the stderr line, per-site rate limits. */
+/* shared/util/log.c: component prefix, level filter, the stderr line, per-site rate limits. */
 #include "unit.h"
-#include "shared/log.h"
+#include "shared/util/log.h"
 
 struct capture {
 	char lines[8][LOG_LINE_MAX + 1];

@@ -1,7 +1,7 @@
 /* Unit tests for httpsd/route.c: each route and error on a temporary store holding one policy. */
 #include "tests/unit/unit.h"
 #include "httpsd/route.h"
-#include "shared/sts_record.h"
+#include "shared/sts/sts_record.h"
 
 static const char policy[] = "version: STSv1\r\nmode: enforce\r\nmx: mx.example.com\r\nmax_age: 86400\r\n";
 

@@ -1,7 +1,7 @@
 /* Unit tests for the fast record parser: which lines it takes, which it leaves to ldns, and
  * that both paths give the same bytes, TTL and owner for every line it takes. */
 #include "tests/unit/unit.h"
-#include "shared/rrfast.h"
+#include "shared/dns/rrfast.h"
 
 /* Lines the fast path parses; ldns must agree byte for byte. */
 static const char *const taken[] = {

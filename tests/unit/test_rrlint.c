@@ -2,7 +2,7 @@
  * for ldns refusals, and the ranges ldns would wrap. */
 #include <ldns/ldns.h>
 #include "tests/unit/unit.h"
-#include "shared/rrlint.h"
+#include "shared/dns/rrlint.h"
 
 static void test_split(void **state)
 {

@@ -1,7 +1,7 @@
 /* Unit tests for RRset keys (canonical order, split back) and the tagged stored value. */
 #include "tests/unit/unit.h"
-#include "shared/rrset.h"
-#include "shared/wire.h"
+#include "shared/store/rrset.h"
+#include "shared/dns/wire.h"
 
 static int key(uint8_t out[RRSET_KEY_MAX], uint32_t id, const char *owner, uint16_t type)
 {

@@ -1,8 +1,8 @@
 /* Unit tests for records in presentation format: each type parsed and formatted, TTL rules,
  * origins, type names, and the reasons given for refusals. */
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/rrtext.h"
+#include "shared/util/err.h"
+#include "shared/dns/rrtext.h"
 
 struct fmt_case {
 	const char *line;

@@ -2,9 +2,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/secondary.h"
-#include "shared/wire.h"
+#include "shared/util/err.h"
+#include "shared/store/secondary.h"
+#include "shared/dns/wire.h"
 
 static struct secondary sec(const char *text, const char *key)
 {

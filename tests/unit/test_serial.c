@@ -1,7 +1,7 @@
 /* Unit tests for shared/serial: RFC 1982 comparison and the serial policies. */
 #include <time.h>
 #include "tests/unit/unit.h"
-#include "shared/serial.h"
+#include "shared/dns/serial.h"
 
 static void test_rfc1982(void **state)
 {

@@ -2,9 +2,9 @@
 #include <errno.h>
 #include <sys/stat.h>
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/store.h"
-#include "shared/wire.h"
+#include "shared/util/err.h"
+#include "shared/store/store.h"
+#include "shared/dns/wire.h"
 
 static void put_text(struct store *st, const char *key, const char *val)
 {

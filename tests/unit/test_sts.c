@@ -1,13 +1,13 @@
 /* Unit tests for MTA-STS: policy text, ids, stored records, and the derivation in commits. */
 #include <time.h>
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/sts_derive.h"
-#include "shared/sts_id.h"
-#include "shared/sts_ops.h"
-#include "shared/sts_policy.h"
-#include "shared/sts_record.h"
-#include "shared/zone_ops.h"
+#include "shared/util/err.h"
+#include "shared/sts/sts_derive.h"
+#include "shared/sts/sts_id.h"
+#include "shared/sts/sts_ops.h"
+#include "shared/sts/sts_policy.h"
+#include "shared/sts/sts_record.h"
+#include "shared/store/zone_ops.h"
 
 static void test_policy_text(void **state)
 {

@@ -10,9 +10,9 @@
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
 #include "tests/unit/unit.h"
-#include "shared/cert.h"
-#include "shared/err.h"
-#include "shared/sts_fetch.h"
+#include "shared/tls/cert.h"
+#include "shared/util/err.h"
+#include "shared/sts/sts_fetch.h"
 
 #define HOST "mta-sts.example.com"
 #define TIMEOUT 5000

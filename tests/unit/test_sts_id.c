@@ -1,7 +1,7 @@
 /* Unit tests for MTA-STS ids: time-derived, strictly increasing, refusing what is not an id. */
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/sts_id.h"
+#include "shared/util/err.h"
+#include "shared/sts/sts_id.h"
 
 #define T0 1764747285   /* 2025-12-03 07:34:45 UTC */
 

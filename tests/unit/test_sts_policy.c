@@ -1,7 +1,7 @@
 /* Unit tests for the MTA-STS policy body: exact text, order, duplicates, limits, patterns. */
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/sts_policy.h"
+#include "shared/util/err.h"
+#include "shared/sts/sts_policy.h"
 
 static void test_format(void **state)
 {

@@ -1,9 +1,9 @@
 /* Unit tests for MTA-STS records in the store: the tagged, versioned domain record (every field
  * round trip, values it must refuse), listing, and policy bodies. */
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/sts_record.h"
-#include "shared/wire.h"
+#include "shared/util/err.h"
+#include "shared/sts/sts_record.h"
+#include "shared/dns/wire.h"
 
 /* A record with every field set and every list full, strings at their longest. */
 static void full(struct sts_domain *d, const char *domain)

@@ -1,10 +1,10 @@
 /* Unit tests for TSIG: known vectors from kdig and dnspython, chains, malformed records, keys. */
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/store.h"
-#include "shared/tsig.h"
-#include "shared/tsig_key.h"
-#include "shared/wire.h"
+#include "shared/util/err.h"
+#include "shared/store/store.h"
+#include "shared/dns/tsig.h"
+#include "shared/store/tsig_key.h"
+#include "shared/dns/wire.h"
 
 /*
  * SOA queries for example.com signed by kdig 3.2 (`kdig -y ALG:xfr-key:SECRET`, captured

@@ -1,8 +1,8 @@
 /* Unit tests for stored TSIG keys: names, generated secrets, base64, storage and listing. */
 #include <errno.h>
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/tsig_key.h"
+#include "shared/util/err.h"
+#include "shared/store/tsig_key.h"
 
 static void test_names(void **state)
 {

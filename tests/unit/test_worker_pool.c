@@ -1,6 +1,6 @@
-/* shared/worker_pool.c: threads start and stop, per-batch read transactions, connection lists. */
+/* shared/util/worker_pool.c: threads start and stop, per-batch read transactions, connection lists. */
 #include "unit.h"
-#include "shared/worker_pool.h"
+#include "shared/util/worker_pool.h"
 
 struct fake_conn {
 	struct worker_pool_conn link;

@@ -1,8 +1,8 @@
 /* Unit tests for zone records: round trip, canonical listing, the SOA serial and deletion. */
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/wire.h"
-#include "shared/zone.h"
+#include "shared/util/err.h"
+#include "shared/dns/wire.h"
+#include "shared/store/zone.h"
 
 static struct zone_info info(uint32_t id, const char *apex)
 {

@@ -1,6 +1,6 @@
 /* Unit tests for the zone validation rules: per record, per RRset and per name. */
 #include "tests/unit/unit.h"
-#include "shared/zone_check.h"
+#include "shared/store/zone_check.h"
 
 /*
  * Checks text (relative to example.com.) with zone_check_rr, with the TTL and type replaced

@@ -1,13 +1,13 @@
 /* Unit tests for the edit runner and the commit hooks: what every writer's edit goes through. */
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/rrtext.h"
-#include "shared/store.h"
-#include "shared/sts_ops.h"
-#include "shared/zone_check.h"
-#include "shared/zone_edit.h"
-#include "shared/zone_hook.h"
-#include "shared/zone_ops.h"
+#include "shared/util/err.h"
+#include "shared/dns/rrtext.h"
+#include "shared/store/store.h"
+#include "shared/sts/sts_ops.h"
+#include "shared/store/zone_check.h"
+#include "shared/store/zone_edit.h"
+#include "shared/store/zone_hook.h"
+#include "shared/store/zone_ops.h"
 
 struct fixture {
 	char *dir;

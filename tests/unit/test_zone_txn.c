@@ -1,12 +1,12 @@
 /* Unit tests for the store and zone transactions: commit, validation, serials, journal, history. */
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/history.h"
-#include "shared/journal.h"
-#include "shared/rrtext.h"
-#include "shared/store.h"
-#include "shared/zone_txn.h"
-#include "shared/zone_walk.h"
+#include "shared/util/err.h"
+#include "shared/store/history.h"
+#include "shared/store/journal.h"
+#include "shared/dns/rrtext.h"
+#include "shared/store/store.h"
+#include "shared/store/zone_txn.h"
+#include "shared/store/zone_walk.h"
 
 struct fixture {
 	char *dir;

@@ -1,8 +1,8 @@
 /* Unit tests for zone walks (SOA first, then canonical order; filters by owner and type) and
  * the master-file export that reads back to the same records. */
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/zone_walk.h"
+#include "shared/util/err.h"
+#include "shared/store/zone_walk.h"
 
 /* One zone in the store, its RRsets put in a scrambled order. */
 static const char *const sets[][3] = {

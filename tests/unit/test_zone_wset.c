@@ -1,7 +1,7 @@
 /* Unit tests for the working set of an edit: the map (hashed and sorted modes, growth, key
  * order) and RRset normalisation. */
 #include "tests/unit/unit.h"
-#include "shared/zone_wset.h"
+#include "shared/store/zone_wset.h"
 
 /* The key of name/type in zone 1 of example.com. into a fresh arena copy. */
 static const uint8_t *key_of(struct arena *a, const char *name, uint16_t type, size_t *len)

@@ -1,8 +1,8 @@
 /* Unit tests for the master-file reader: entries, directives, line numbers, $INCLUDE confinement. */
 #include <sys/stat.h>
 #include "tests/unit/unit.h"
-#include "shared/err.h"
-#include "shared/zonefile.h"
+#include "shared/util/err.h"
+#include "shared/dns/zonefile.h"
 
 static int read_text(struct zonefile *zf, struct diag *d, const char *text, const char *origin)
 {

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "shared/dname.h"
-#include "shared/rrset.h"
-#include "shared/rrtext.h"
-#include "shared/store.h"
+#include "shared/dns/dname.h"
+#include "shared/store/rrset.h"
+#include "shared/dns/rrtext.h"
+#include "shared/store/store.h"
 
 /* Wire name from text (absolute); aborts the test on bad text. */
 static inline const uint8_t *N(const char *text)

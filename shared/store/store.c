@@ -1,0 +1,272 @@
+/* LMDB environment and transactions with a sticky error and on-demand map growth. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "shared/util/err.h"
+#include "shared/store/store.h"
+#include "shared/dns/wire.h"
+
+struct store {
+	MDB_env *env;
+	MDB_dbi dbi[STORE_NDB];
+	bool rdonly;
+};
+
+static const char *const db_names[STORE_NDB] = {
+	[STORE_META] = "meta",
+	[STORE_ZONES] = "zones",
+	[STORE_RRSETS] = "rrsets",
+	[STORE_JOURNAL] = "journal",
+	[STORE_HISTORY] = "history",
+	[STORE_MTASTS] = "mtasts",
+	[STORE_SECONDARIES] = "secondaries",
+	[STORE_TSIG] = "tsig",
+};
+
+int store_errno(int rc)
+{
+	switch (rc) {
+	case 0: return 0;
+	case MDB_NOTFOUND: return LS_ENOTFOUND;
+	case MDB_MAP_FULL: return LS_EMAPFULL;
+	default: return rc > 0 ? -rc : LS_ESTORE;   /* LMDB passes errno values through */
+	}
+}
+
+static int open_dbs(struct store *st)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(st->env, NULL, st->rdonly ? MDB_RDONLY : 0, &txn);
+	if (rc)
+		return store_errno(rc);
+	for (int i = 0; i < STORE_NDB; i++) {
+		rc = mdb_dbi_open(txn, db_names[i], st->rdonly ? 0 : MDB_CREATE, &st->dbi[i]);
+		if (rc)
+			goto fail;
+	}
+	MDB_val k = { 6, "schema" }, v;
+	rc = mdb_get(txn, st->dbi[STORE_META], &k, &v);
+	if (rc == MDB_NOTFOUND && !st->rdonly) {
+		uint8_t buf[4];
+		wire_put32(buf, STORE_SCHEMA);
+		v.mv_size = 4;
+		v.mv_data = buf;
+		rc = mdb_put(txn, st->dbi[STORE_META], &k, &v, 0);
+	} else if (rc == 0 && (v.mv_size != 4 || wire_get32(v.mv_data) > STORE_SCHEMA)) {
+		rc = EPROTO;    /* written by a newer Lockstep */
+	}
+	if (rc)
+		goto fail;
+	return store_errno(mdb_txn_commit(txn));
+fail:
+	mdb_txn_abort(txn);
+	return rc == MDB_NOTFOUND ? -ENOENT : store_errno(rc);
+}
+
+int store_open(struct store **out, const char *dir, unsigned flags)
+{
+	int rc;
+	struct store *st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return -ENOMEM;
+	st->rdonly = flags & STORE_RDONLY;
+	if (!st->rdonly && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		rc = -errno;
+		goto fail;
+	}
+	rc = mdb_env_create(&st->env);
+	if (rc)
+		goto fail_mdb;
+	mdb_env_set_maxdbs(st->env, STORE_NDB);
+	mdb_env_set_maxreaders(st->env, STORE_MAX_READERS);
+	mdb_env_set_mapsize(st->env, (flags & STORE_READERS) ? STORE_MAP_READERS : STORE_MAP_INITIAL);
+	/* No MDB_WRITEMAP: a full disk must be an error, not SIGBUS. Durable commits. */
+	rc = mdb_env_open(st->env, dir, MDB_NOTLS | (st->rdonly ? MDB_RDONLY : 0), 0600);
+	if (rc)
+		goto fail_mdb;
+	int dead;
+	mdb_reader_check(st->env, &dead);
+	/* Another process may have grown the map: adopt the size in the file. */
+	if (!(flags & STORE_READERS))
+		mdb_env_set_mapsize(st->env, 0);
+	rc = open_dbs(st);
+	if (rc)
+		goto fail;
+	*out = st;
+	return 0;
+fail_mdb:
+	rc = store_errno(rc);
+fail:
+	if (st->env)
+		mdb_env_close(st->env);
+	free(st);
+	return rc;
+}
+
+void store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	mdb_env_close(st->env);
+	free(st);
+}
+
+static int ensure_room(struct store *st, size_t hint)
+{
+	MDB_envinfo info;
+	MDB_stat stat;
+	mdb_env_info(st->env, &info);
+	mdb_env_stat(st->env, &stat);
+	size_t used = (info.me_last_pgno + 1) * (size_t)stat.ms_psize;
+	/* B-tree pages are half full at worst, and copy-on-write needs room for old pages too. */
+	size_t need = used + 3 * hint + (16u << 20);
+	size_t size = info.me_mapsize;
+	if (need <= size)
+		return 0;
+	while (size < need)
+		size *= 2;
+	return store_errno(mdb_env_set_mapsize(st->env, size));
+}
+
+int store_reserve(struct store *st, size_t bytes)
+{
+	return st->rdonly ? 0 : ensure_room(st, bytes);
+}
+
+size_t store_map_size(struct store *st)
+{
+	MDB_envinfo info;
+	mdb_env_info(st->env, &info);
+	return info.me_mapsize;
+}
+
+int store_grow(struct store *st)
+{
+	MDB_envinfo info;
+	mdb_env_info(st->env, &info);
+	return store_errno(mdb_env_set_mapsize(st->env, info.me_mapsize * 2));
+}
+
+int store_begin(struct store *st, bool write, size_t hint, struct store_txn *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->st = st;
+	t->write = write;
+	if (write && st->rdonly)
+		return -EROFS;
+	if (write) {
+		int rc = ensure_room(st, hint);
+		if (rc)
+			return rc;
+	}
+	for (int tries = 0; tries < 3; tries++) {
+		int rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+		if (rc != MDB_MAP_RESIZED)
+			return store_errno(rc);
+		/* Another process grew the map; pick up its size and try again. */
+		mdb_env_set_mapsize(st->env, 0);
+	}
+	return LS_ESTORE;
+}
+
+int store_commit(struct store_txn *t)
+{
+	if (t->txn == NULL)
+		return t->err;
+	if (t->err) {
+		mdb_txn_abort(t->txn);
+		t->txn = NULL;
+		return t->err;
+	}
+	int rc = mdb_txn_commit(t->txn);
+	t->txn = NULL;
+	return store_errno(rc);
+}
+
+void store_abort(struct store_txn *t)
+{
+	if (t->txn)
+		mdb_txn_abort(t->txn);
+	t->txn = NULL;
+}
+
+void store_reset(struct store_txn *t)
+{
+	if (t->txn)
+		mdb_txn_reset(t->txn);
+}
+
+int store_renew(struct store_txn *t, MDB_cursor *cur)
+{
+	t->err = 0;
+	int rc = mdb_txn_renew(t->txn);
+	if (rc == 0 && cur)
+		rc = mdb_cursor_renew(t->txn, cur);
+	return store_errno(rc);
+}
+
+int store_fail(struct store_txn *t, int err)
+{
+	if (t->err == 0)
+		t->err = err;
+	return t->err;
+}
+
+int store_get(struct store_txn *t, enum store_db db, const void *key, size_t klen, MDB_val *val)
+{
+	if (t->err)
+		return t->err;
+	MDB_val k = { klen, (void *)key };
+	int rc = mdb_get(t->txn, t->st->dbi[db], &k, val);
+	if (rc == MDB_NOTFOUND)
+		return LS_ENOTFOUND;
+	if (rc)
+		return store_fail(t, store_errno(rc));
+	return 0;
+}
+
+void store_put(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+               const void *val, size_t vlen, unsigned flags)
+{
+	if (t->err)
+		return;
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int rc = mdb_put(t->txn, t->st->dbi[db], &k, &v, flags);
+	if (rc)
+		store_fail(t, store_errno(rc));
+}
+
+void store_del(struct store_txn *t, enum store_db db, const void *key, size_t klen)
+{
+	if (t->err)
+		return;
+	MDB_val k = { klen, (void *)key };
+	int rc = mdb_del(t->txn, t->st->dbi[db], &k, NULL);
+	if (rc && rc != MDB_NOTFOUND)
+		store_fail(t, store_errno(rc));
+}
+
+int store_cursor(struct store_txn *t, enum store_db db, MDB_cursor **cur)
+{
+	if (t->err)
+		return t->err;
+	int rc = mdb_cursor_open(t->txn, t->st->dbi[db], cur);
+	return rc ? store_fail(t, store_errno(rc)) : 0;
+}
+
+int store_next_id(struct store_txn *t, const char *counter, uint64_t *out)
+{
+	MDB_val v;
+	uint64_t next = 1;
+	int rc = store_get(t, STORE_META, counter, strlen(counter), &v);
+	if (rc == 0 && v.mv_size == 8)
+		next = wire_get64(v.mv_data);
+	else if (rc != LS_ENOTFOUND && rc != 0)
+		return rc;
+	uint8_t buf[8];
+	wire_put64(buf, next + 1);
+	store_put(t, STORE_META, counter, strlen(counter), buf, 8, 0);
+	*out = next;
+	return t->err;
+}

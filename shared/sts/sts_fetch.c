@@ -1,0 +1,363 @@
+/* The publish step's HTTPS client, on mbedTLS. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+#include "shared/util/addr.h"
+#include "shared/util/err.h"
+#include "shared/tls/http_response.h"
+#include "shared/sts/sts_fetch.h"
+
+#define PATH "/.well-known/mta-sts.txt"
+
+struct sts_fetch {
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	mbedtls_x509_crt ca;
+	mbedtls_ssl_config conf;
+};
+
+struct conn {
+	int fd;
+	int64_t deadline;   /* monotonic ms */
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for the socket within the deadline: 1 ready, 0 timed out. */
+static int wait_fd(struct conn *c, short events)
+{
+	for (;;) {
+		int64_t left = c->deadline - now_ms();
+		if (left <= 0)
+			return 0;
+		struct pollfd p = { c->fd, events, 0 };
+		int rc = poll(&p, 1, (int)left);
+		if (rc > 0)
+			return 1;
+		if (rc == 0)
+			return 0;
+		if (errno != EINTR)
+			return 1;   /* the next send/recv reports the error */
+	}
+}
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct conn *c = ctx;
+	for (;;) {
+		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+		if (n >= 0)
+			return (int)n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return MBEDTLS_ERR_NET_SEND_FAILED;
+		if (!wait_fd(c, POLLOUT))
+			return MBEDTLS_ERR_SSL_TIMEOUT;
+	}
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	struct conn *c = ctx;
+	for (;;) {
+		ssize_t n = recv(c->fd, buf, len, 0);
+		if (n >= 0)
+			return (int)n;
+		if (errno == EINTR)
+			continue;
+		if (errno == ECONNRESET)
+			return MBEDTLS_ERR_NET_CONN_RESET;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return MBEDTLS_ERR_NET_RECV_FAILED;
+		if (!wait_fd(c, POLLIN))
+			return MBEDTLS_ERR_SSL_TIMEOUT;
+	}
+}
+
+int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_t errlen)
+{
+	static const char pers[] = "lockstep sts_fetch";
+	struct sts_fetch *f = calloc(1, sizeof(*f));
+	int rc;
+	if (f == NULL)
+		return -ENOMEM;
+	mbedtls_entropy_init(&f->entropy);
+	mbedtls_ctr_drbg_init(&f->drbg);
+	mbedtls_x509_crt_init(&f->ca);
+	mbedtls_ssl_config_init(&f->conf);
+	rc = mbedtls_ctr_drbg_seed(&f->drbg, mbedtls_entropy_func, &f->entropy,
+	                           (const unsigned char *)pers, sizeof(pers) - 1);
+	if (rc) {
+		snprintf(err, errlen, "cannot seed the random generator");
+		goto fail;
+	}
+	rc = mbedtls_x509_crt_parse_file(&f->ca, ca_file);
+	if (rc < 0) {
+		/* A positive rc counts certificates it skipped; some bundles have odd ones. */
+		snprintf(err, errlen, "trust store %s: cannot read any certificate", ca_file);
+		goto fail;
+	}
+	rc = mbedtls_ssl_config_defaults(&f->conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+	                                 MBEDTLS_SSL_PRESET_DEFAULT);
+	if (rc) {
+		snprintf(err, errlen, "cannot set up TLS");
+		goto fail;
+	}
+	/* RFC 8461 3.3: TLS 1.2 or later, the certificate checked as for HTTPS. */
+	mbedtls_ssl_conf_min_version(&f->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_authmode(&f->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	mbedtls_ssl_conf_ca_chain(&f->conf, &f->ca, NULL);
+	mbedtls_ssl_conf_rng(&f->conf, mbedtls_ctr_drbg_random, &f->drbg);
+	/* X25519 first: in mbedTLS it costs a third of P-256, and ECDHE is paid per fetch. */
+	static const mbedtls_ecp_group_id curves[] = { MBEDTLS_ECP_DP_CURVE25519,
+	                                               MBEDTLS_ECP_DP_SECP256R1,
+	                                               MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE };
+	mbedtls_ssl_conf_curves(&f->conf, curves);
+	*out = f;
+	return 0;
+fail:
+	sts_fetch_close(f);
+	return LS_ECONFIG;
+}
+
+void sts_fetch_close(struct sts_fetch *f)
+{
+	if (f == NULL)
+		return;
+	mbedtls_ssl_config_free(&f->conf);
+	mbedtls_x509_crt_free(&f->ca);
+	mbedtls_ctr_drbg_free(&f->drbg);
+	mbedtls_entropy_free(&f->entropy);
+	free(f);
+}
+
+static int connect_to(struct conn *c, const char *endpoint, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	uint8_t a[16];
+	uint16_t port;
+	int family;
+	if (addr_parse(endpoint, 443, &family, a, &port) != 0) {
+		snprintf(err, errlen, "%s: not an address", endpoint);
+		return LS_ECONFIG;
+	}
+	sl = addr_sockaddr(family, a, port, &ss);
+	c->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		snprintf(err, errlen, "%s: socket: %s", endpoint, strerror(errno));
+		return -errno;
+	}
+	/* TLS sends its handshake in several small writes: without this, Nagle holds each one
+	 * back until the peer's delayed ACK, 40 ms a time. */
+	int one = 1;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c->fd, (struct sockaddr *)&ss, sl) != 0 && errno != EINPROGRESS) {
+		snprintf(err, errlen, "%s: connect: %s", endpoint, strerror(errno));
+		return -errno;
+	}
+	int soerr = 0;
+	socklen_t el = sizeof(soerr);
+	if (!wait_fd(c, POLLOUT)) {
+		snprintf(err, errlen, "%s: connect: timed out", endpoint);
+		return -ETIMEDOUT;
+	}
+	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &el);
+	if (soerr) {
+		snprintf(err, errlen, "%s: connect: %s", endpoint, strerror(soerr));
+		return -soerr;
+	}
+	return 0;
+}
+
+static void tls_error(int rc, const char *endpoint, const char *what, char *err, size_t errlen)
+{
+	char text[160];
+	if (rc == MBEDTLS_ERR_SSL_TIMEOUT)
+		snprintf(text, sizeof(text), "timed out");
+	else
+		mbedtls_strerror(rc, text, sizeof(text));
+	snprintf(err, errlen, "%s: %s: %s", endpoint, what, text);
+}
+
+/* What RFC 8461 3.3 asks of the answer: 200, text/plain, no redirects followed. */
+static int check_head(const struct http_response *h, const char *endpoint, char *err,
+                      size_t errlen)
+{
+	const char *type = h->content_type;
+	if (h->transfer_encoding) {
+		snprintf(err, errlen, "%s: chunked transfer encoding is not expected", endpoint);
+		return LS_EPARSE;
+	}
+	/* Senders do not follow redirects (RFC 8461 3.3), so neither do we. */
+	if (h->status != 200) {
+		snprintf(err, errlen, "%s: HTTP status %d", endpoint, h->status);
+		return LS_EPARSE;
+	}
+	if (strncasecmp(type, "text/plain", 10) != 0 || !strchr(";\r \t", type[10])) {
+		snprintf(err, errlen, "%s: the policy is not served as text/plain", endpoint);
+		return LS_EPARSE;
+	}
+	return 0;
+}
+
+/* Handshakes on c, with host as SNI and the name the certificate must have. */
+static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct conn *c,
+                     const char *endpoint, const char *host, char *err, size_t errlen)
+{
+	int rc;
+	if ((rc = mbedtls_ssl_setup(ssl, &f->conf)) != 0 ||
+	    (rc = mbedtls_ssl_set_hostname(ssl, host)) != 0) {
+		tls_error(rc, endpoint, "TLS set-up", err, errlen);
+		return rc;
+	}
+	mbedtls_ssl_set_bio(ssl, c, bio_send, bio_recv, NULL);
+	while ((rc = mbedtls_ssl_handshake(ssl)) != 0) {
+		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		uint32_t flags = mbedtls_ssl_get_verify_result(ssl);
+		if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && flags) {
+			char info[256];
+			mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
+			info[strcspn(info, "\n")] = 0;
+			snprintf(err, errlen, "%s: certificate for %s not trusted: %s", endpoint, host, info);
+		} else {
+			tls_error(rc, endpoint, "TLS handshake", err, errlen);
+		}
+		return rc;
+	}
+	return 0;
+}
+
+static int send_all(mbedtls_ssl_context *ssl, const char *data, size_t len,
+                    const char *endpoint, char *err, size_t errlen)
+{
+	for (size_t off = 0; off < len;) {
+		int rc = mbedtls_ssl_write(ssl, (const unsigned char *)data + off, len - off);
+		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		if (rc < 0) {
+			tls_error(rc, endpoint, "sending the request", err, errlen);
+			return rc;
+		}
+		off += (size_t)rc;
+	}
+	return 0;
+}
+
+/*
+ * Reads the response into buf[0..cap) (one more byte for the NUL) to the end of the body:
+ * Content-Length, or the close we asked for. The head is checked as soon as it is in.
+ * *got is the bytes read; h->head_len stays 0 when the head never ended.
+ */
+static int read_response(mbedtls_ssl_context *ssl, char *buf, size_t cap, size_t *got,
+                         struct http_response *h, const char *endpoint, char *err,
+                         size_t errlen)
+{
+	int rc;
+	memset(h, 0, sizeof(*h));
+	for (;;) {
+		if (*got == cap) {
+			snprintf(err, errlen, "%s: response larger than %zu bytes", endpoint, cap);
+			return LS_ETOOBIG;
+		}
+		rc = mbedtls_ssl_read(ssl, (unsigned char *)buf + *got, cap - *got);
+		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == MBEDTLS_ERR_NET_CONN_RESET)
+			return 0;
+		if (rc < 0) {
+			tls_error(rc, endpoint, "reading the response", err, errlen);
+			return rc;
+		}
+		*got += (size_t)rc;
+		buf[*got] = 0;
+		if (h->head_len == 0) {
+			rc = http_response_head(buf, h);
+			if (rc == LS_EPARSE) {
+				snprintf(err, errlen, "%s: not an HTTP response", endpoint);
+				return rc;
+			}
+			if (rc == 0 && (rc = check_head(h, endpoint, err, errlen)) != 0)
+				return rc;
+		}
+		if (http_response_complete(h, *got))
+			return 0;
+	}
+}
+
+/* Copies the body of a finished response to body[0..cap). */
+static int take_body(const char *buf, size_t got, const struct http_response *h,
+                     uint8_t *body, size_t cap, size_t *len, const char *endpoint, char *err,
+                     size_t errlen)
+{
+	if (h->head_len == 0) {
+		snprintf(err, errlen, "%s: the response ended inside its headers", endpoint);
+		return LS_EPARSE;
+	}
+	size_t blen = got - h->head_len;
+	if (h->content_length >= 0 && (size_t)h->content_length != blen) {
+		snprintf(err, errlen, "%s: body of %zu bytes, Content-Length %ld", endpoint, blen,
+		         h->content_length);
+		return LS_EPARSE;
+	}
+	if (blen > cap) {
+		snprintf(err, errlen, "%s: body larger than %zu bytes", endpoint, cap);
+		return LS_ETOOBIG;
+	}
+	memcpy(body, buf + h->head_len, blen);
+	*len = blen;
+	return 0;
+}
+
+int sts_fetch_get(struct sts_fetch *f, const char *endpoint, const char *host, int timeout_ms,
+                  uint8_t *body, size_t cap, size_t *len, char *err, size_t errlen)
+{
+	char req[512];
+	size_t total = STS_FETCH_HEAD_MAX + STS_FETCH_BODY_MAX, got = 0;
+	struct conn c = { -1, now_ms() + timeout_ms };
+	struct http_response h;
+	mbedtls_ssl_context ssl;
+	char *buf = malloc(total + 1);
+	int rc;
+	mbedtls_ssl_init(&ssl);
+	*len = 0;
+	if (buf == NULL)
+		return -ENOMEM;
+	int rl = snprintf(req, sizeof(req), "GET " PATH " HTTP/1.1\r\nHost: %s\r\n"
+	                  "User-Agent: lockstep-publish\r\nAccept: text/plain\r\n"
+	                  "Connection: close\r\n\r\n", host);
+	if ((rc = connect_to(&c, endpoint, err, errlen)) == 0 &&
+	    (rc = handshake(&ssl, f, &c, endpoint, host, err, errlen)) == 0 &&
+	    (rc = send_all(&ssl, req, (size_t)rl, endpoint, err, errlen)) == 0 &&
+	    (rc = read_response(&ssl, buf, total, &got, &h, endpoint, err, errlen)) == 0 &&
+	    (rc = take_body(buf, got, &h, body, cap, len, endpoint, err, errlen)) == 0)
+		mbedtls_ssl_close_notify(&ssl);
+	mbedtls_ssl_free(&ssl);
+	if (c.fd >= 0)
+		close(c.fd);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,17 @@
+/* MTA-STS ids: time-derived, strictly increasing per domain, never reused. */
+#ifndef LS_STS_ID_H
+#define LS_STS_ID_H
+
+#include <stdint.h>
+#include "shared/sts/sts_record.h"
+
+/*
+ * The id after prev ("" for none) at time now: the UTC time as YYYYMMDDhhmmss, or prev + 1
+ * when that would not be greater (two ids in one second, or a clock that went back).
+ * out holds STS_ID_MAX + 1 bytes. Returns 0 or LS_EPARSE when prev is not all digits.
+ */
+int sts_id_next(const char *prev, int64_t now, char out[STS_ID_MAX + 1]);
+/* True for 1 to 32 ASCII letters or digits (RFC 8461 3.1). */
+int sts_id_valid(const char *id);
+
+#endif

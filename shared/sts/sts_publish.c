@@ -1,0 +1,495 @@
+/* The publish step: verify what httpsd serves, then write the id. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "shared/util/err.h"
+#include "shared/sts/sts_derive.h"
+#include "shared/sts/sts_id.h"
+#include "shared/sts/sts_ops.h"
+#include "shared/sts/sts_publish.h"
+
+#define ATTEMPTS 4          /* starts over when a newer policy arrives during a fetch */
+#define EDIT_HINT (64u << 10)
+
+int sts_publish_init(struct sts_publisher *p, const struct config *cfg, char *err, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	p->rotate_interval = cfg->sts_rotate_interval;
+	p->fetch_timeout = cfg->sts_fetch_timeout;
+	p->retry_max = cfg->sts_retry_max;
+	const char *s = cfg->sts_endpoints ? cfg->sts_endpoints : "";
+	while (*s) {
+		size_t n = strcspn(s, " \t");
+		if (n == 0) {
+			s++;
+			continue;
+		}
+		if (p->nendpoints == STS_ENDPOINTS_MAX || n >= sizeof(p->endpoints[0])) {
+			snprintf(err, errlen, "mta-sts.endpoints: at most %d endpoints of up to %zu bytes",
+			         STS_ENDPOINTS_MAX, sizeof(p->endpoints[0]) - 1);
+			return LS_ECONFIG;
+		}
+		memcpy(p->endpoints[p->nendpoints], s, n);
+		p->endpoints[p->nendpoints++][n] = 0;
+		s += n;
+	}
+	if (p->nendpoints == 0) {
+		snprintf(err, errlen, "mta-sts.endpoints is empty: no httpsd to verify a policy on");
+		return LS_ECONFIG;
+	}
+	p->trust_store = strdup(cfg->sts_trust_store ? cfg->sts_trust_store : "");
+	return p->trust_store ? 0 : -ENOMEM;
+}
+
+void sts_publish_free(struct sts_publisher *p)
+{
+	sts_fetch_close(p->fetch);
+	for (size_t i = 0; i < STS_PUBLISH_THREADS; i++)
+		sts_fetch_close(p->pool[i]);
+	free(p->trust_store);
+	memset(p, 0, sizeof(*p));
+}
+
+static bool grace_due(const struct sts_domain *d, int64_t now)
+{
+	for (unsigned i = 0; i < d->ngrace; i++)
+		if (d->grace[i].until && d->grace[i].until <= now)
+			return true;
+	return false;
+}
+
+static bool removal_due(const struct sts_domain *d, int64_t now)
+{
+	return d->state == STS_REMOVING && d->published == d->version && d->removing_since &&
+	       now >= d->removing_since + (int64_t)d->max_age_served;
+}
+
+/* True when d has work due at now (a publish, a rotation, a grace end, a removal). */
+static bool is_due(const struct sts_publisher *p, const struct sts_domain *d, int64_t now,
+                   bool force)
+{
+	if (d->state == STS_REMOVED)
+		return false;
+	if (d->version != d->published)
+		return force || d->next_try <= now;
+	return grace_due(d, now) || removal_due(d, now) ||
+	       (d->published && now >= d->published_time + (int64_t)p->rotate_interval);
+}
+
+/* A plain write transaction on the domain's record (no zone change). */
+static int update(struct store *st, const uint8_t *domain, uint64_t version,
+                  void (*fn)(struct sts_domain *d, void *ctx), void *ctx, bool *stale)
+{
+	struct store_txn t;
+	struct sts_domain *d = malloc(sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	int rc = store_begin(st, true, 4096, &t);
+	if (rc == 0)
+		rc = sts_record_get(&t, domain, d);
+	*stale = rc == 0 && d->version != version;
+	if (rc == 0 && !*stale) {
+		fn(d, ctx);
+		sts_record_put(&t, d);
+		rc = store_commit(&t);
+	} else {
+		store_abort(&t);
+	}
+	free(d);
+	return rc;
+}
+
+/* One run of the step for a domain: what it read, fetched and found. */
+struct fetched {
+	const struct sts_publisher *p;
+	const uint8_t *domain;
+	struct sts_fetch_status st[STS_ENDPOINTS_MAX];
+	const char *reason;        /* the first endpoint's failure, NULL when all serve it */
+	int64_t now;
+	struct sts_domain d;       /* the record as last read */
+	uint64_t version;          /* of the body in want */
+	size_t want_len;
+	uint8_t want[STS_BODY_MAX];
+	uint8_t got[STS_FETCH_BODY_MAX];
+};
+
+static void record_wait(struct sts_domain *d, void *arg)
+{
+	struct fetched *f = arg;
+	uint32_t wait = d->tries < 20 ? 1u << d->tries : f->p->retry_max;
+	d->tries++;
+	d->next_try = f->now + (wait < f->p->retry_max ? wait : f->p->retry_max);
+	snprintf(d->reason, sizeof(d->reason), "%s", f->reason);
+	memcpy(d->fetch, f->st, sizeof(d->fetch));
+	d->nfetch = f->p->nendpoints;
+}
+
+/* Grace ended for some MX names: the policy without them becomes the next version. */
+static int end_grace(struct store *st, const struct sts_domain *seen, int64_t now)
+{
+	struct store_txn t;
+	struct zone_info z;
+	struct rdata *mx = NULL;
+	uint32_t n, ttl;
+	struct sts_domain *d = malloc(sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	int rc = store_begin(st, true, 4096, &t);
+	if (rc == 0)
+		rc = sts_record_get(&t, seen->domain, d);
+	if (rc == 0)
+		rc = zone_enclosing(&t, d->domain, &z);
+	if (rc == 0)
+		rc = sts_derive_load_mx(&t, &z, d->domain, &mx, &n, &ttl);
+	if (rc == 0) {
+		unsigned kept = 0;
+		for (unsigned i = 0; i < d->ngrace; i++)
+			if (!(d->grace[i].until && d->grace[i].until <= now))
+				d->grace[kept++] = d->grace[i];
+		d->ngrace = kept;
+		rc = sts_derive_body(&t, d, mx, n, now);
+	}
+	rc = rc ? rc : store_commit(&t);
+	store_abort(&t);
+	free(mx);
+	free(d);
+	return rc;
+}
+
+/* zone_edit_fn of the removal's end: records and body go, the record stays as REMOVED. */
+static int removal_fn(struct zone_txn *zt, void *arg, struct diag *diag)
+{
+	const struct sts_domain *seen = arg;
+	struct sts_domain *d = malloc(sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	int rc = sts_record_get(zone_txn_store(zt), seen->domain, d);
+	if (rc == 0 && d->version == seen->version && d->state == STS_REMOVING) {
+		sts_ops_remove_records(zt, d);
+		sts_record_body_del(zone_txn_store(zt), d->domain);
+		d->state = STS_REMOVED;
+		d->ngrace = 0;
+		sts_record_put(zone_txn_store(zt), d);
+	} else if (rc == 0) {
+		rc = LS_ECONFLICT;    /* changed since it was seen: nothing to finish now */
+	}
+	free(d);
+	return rc;
+}
+
+/* The removal of RFC 8461 8.3 ends: every policy ever served has expired. */
+static int finish_removal(struct store *st, const struct sts_domain *seen,
+                          struct sts_outcome_info *out)
+{
+	struct zone_result res;
+	struct zone_edit e = { NULL, seen->domain, ZONE_TXN_MANAGED, EDIT_HINT, "mta-sts removal",
+	                       removal_fn, (void *)seen };
+	int rc = zone_edit_run(st, &e, NULL, &res);
+	if (rc == 0 || rc == LS_ENOCHANGE) {
+		out->outcome = STS_FINISHED;
+		out->old_serial = res.diff.old_serial;
+		out->new_serial = res.diff.new_serial;
+		rc = 0;
+	} else if (rc == LS_ECONFLICT) {
+		rc = 0;
+	}
+	zone_result_free(&res);
+	return rc;
+}
+
+struct publish_ctx {
+	const struct sts_publisher *p;
+	struct fetched *f;
+	uint64_t version;
+	int64_t now;
+	char id[STS_ID_MAX + 1];
+	bool rotation;
+};
+
+/* zone_edit_fn of the second transaction: the id, if version is still the newest. */
+static int write_id_fn(struct zone_txn *zt, void *arg, struct diag *diag)
+{
+	struct publish_ctx *c = arg;
+	const uint8_t *domain = c->f->domain;
+	struct sts_domain *d = malloc(sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	int rc = sts_record_get(zone_txn_store(zt), domain, d);
+	if (rc)
+		goto out;
+	/* Re-checked under the writer lock: a newer policy may have arrived during the fetch. */
+	if (d->version != c->version || d->state == STS_REMOVED) {
+		rc = LS_ECONFLICT;
+		goto out;
+	}
+	c->rotation = d->published == d->version;
+	if ((rc = sts_id_next(d->id, c->now, c->id)) != 0 || (rc = sts_ops_write_id(zt, d, c->id)))
+		goto out;
+	memcpy(d->id, c->id, sizeof(c->id));
+	d->published = d->version;
+	d->published_time = c->now;
+	if (d->max_age > d->max_age_served)
+		d->max_age_served = d->max_age;
+	if (d->state == STS_REMOVING && d->removing_since == 0)
+		d->removing_since = c->now;
+	d->tries = 0;
+	d->next_try = 0;
+	d->reason[0] = 0;
+	memcpy(d->fetch, c->f->st, sizeof(d->fetch));
+	d->nfetch = c->p->nendpoints;
+	sts_record_put(zone_txn_store(zt), d);
+out:
+	free(d);
+	return rc;
+}
+
+/* Every endpoint serves version v: the second transaction writes its id. *stale when a
+ * newer version arrived meanwhile (start over). */
+static int write_id(struct store *st, struct publish_ctx *c, struct sts_outcome_info *out,
+                    bool *stale)
+{
+	struct zone_result res;
+	struct zone_edit e = { NULL, c->f->domain, ZONE_TXN_MANAGED, EDIT_HINT, "mta-sts publish",
+	                       write_id_fn, c };
+	int rc = zone_edit_run(st, &e, NULL, &res);
+	*stale = rc == LS_ECONFLICT;
+	if (rc == 0) {
+		out->outcome = STS_PUBLISHED;
+		out->rotation = c->rotation;
+		out->old_serial = res.diff.old_serial;
+		out->new_serial = res.diff.new_serial;
+		memcpy(out->id, c->id, sizeof(c->id));
+	}
+	zone_result_free(&res);
+	return *stale ? 0 : rc;
+}
+
+/* The domain's record and served body, in a read transaction closed before any fetch. */
+static int read_state(struct store *st, struct fetched *f)
+{
+	struct store_txn t;
+	const uint8_t *body;
+	int rc = store_begin(st, false, 0, &t);
+	if (rc)
+		return rc;
+	rc = sts_record_get(&t, f->domain, &f->d);
+	if (rc == 0 && f->d.state != STS_REMOVED)
+		rc = sts_record_body(&t, f->domain, &body, &f->want_len, &f->version);
+	if (rc == 0 && f->d.state != STS_REMOVED)
+		memcpy(f->want, body, f->want_len);
+	store_abort(&t);
+	return rc;
+}
+
+/* Fetches the policy from every endpoint as a sender does; f->reason says why one failed. */
+static void verify(struct sts_publisher *p, struct fetched *f)
+{
+	char host[DNAME_STR_MAX + 8], name[DNAME_STR_MAX], err[STS_TEXT_MAX];
+	size_t got_len;
+	if (p->fetch == NULL && sts_fetch_open(&p->fetch, p->trust_store, err, sizeof(err)))
+		snprintf(f->st[0].error, sizeof(f->st[0].error), "%s", err);
+	snprintf(host, sizeof(host), "mta-sts.%s", dname_format(name, f->domain));
+	host[strlen(host) - 1] = 0;   /* no trailing dot in SNI */
+	f->reason = NULL;
+	for (unsigned i = 0; i < p->nendpoints; i++) {
+		struct sts_fetch_status *s = &f->st[i];
+		snprintf(s->endpoint, sizeof(s->endpoint), "%s", p->endpoints[i]);
+		s->time = f->now;
+		s->ok = false;
+		if (p->fetch == NULL) {
+			snprintf(s->error, sizeof(s->error), "%s", err);
+		} else if (sts_fetch_get(p->fetch, p->endpoints[i], host, (int)p->fetch_timeout * 1000,
+		                         f->got, sizeof(f->got), &got_len, s->error,
+		                         sizeof(s->error)) == 0) {
+			s->ok = got_len == f->want_len && memcmp(f->got, f->want, f->want_len) == 0;
+			if (!s->ok)
+				snprintf(s->error, sizeof(s->error), "%s: serves another policy than "
+				         "version %llu", p->endpoints[i], (unsigned long long)f->version);
+			else
+				s->error[0] = 0;
+		}
+		if (!s->ok && f->reason == NULL)
+			f->reason = s->error;
+	}
+}
+
+/*
+ * One pass of the step over the state f read: 0 with out filled, *again when it must start
+ * over (a newer policy arrived, or the grace end made one), or an error of the store.
+ */
+static int step(struct sts_publisher *p, struct store *st, struct fetched *f, bool force,
+                struct sts_outcome_info *out, bool *again)
+{
+	struct sts_domain *d = &f->d;
+	bool stale;
+	int rc;
+	*again = false;
+	out->version = d->version;
+	if (!is_due(p, d, f->now, force)) {
+		out->outcome = d->version != d->published ? STS_DEFERRED : STS_NOTHING;
+		snprintf(out->reason, sizeof(out->reason), "%s", d->reason);
+		return 0;
+	}
+	if (d->version == d->published && grace_due(d, f->now)) {
+		if ((rc = end_grace(st, d, f->now)) != 0)
+			return rc;
+		out->outcome = STS_RECOMPUTED;
+		*again = true;     /* and publish the new version at once */
+		return 0;
+	}
+	if (removal_due(d, f->now))
+		return finish_removal(st, d, out);
+	if (f->version != d->version)
+		return LS_ESTORE;   /* the body and the record disagree: a bug, not a wait */
+	/* Fetch as a sender: no transaction is open while the network is slow. */
+	verify(p, f);
+	if (f->reason) {
+		rc = update(st, f->domain, f->version, record_wait, f, &stale);
+		if (rc == 0 && stale) {
+			*again = true;
+			return 0;
+		}
+		out->outcome = STS_WAITING;
+		snprintf(out->reason, sizeof(out->reason), "%s", f->reason);
+		return rc;
+	}
+	struct publish_ctx c = { p, f, f->version, f->now, "", false };
+	rc = write_id(st, &c, out, &stale);
+	*again = rc == 0 && stale;
+	return rc;
+}
+
+int sts_publish_domain(struct sts_publisher *p, struct store *st, const uint8_t *domain,
+                       int64_t now, bool force, struct sts_outcome_info *out)
+{
+	struct fetched *f = calloc(1, sizeof(*f));
+	bool again = true;
+	int rc = -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->domain, domain, (size_t)dname_wire_len(domain, DNAME_MAX));
+	if (f == NULL)
+		return rc;
+	f->p = p;
+	f->domain = domain;
+	f->now = now;
+	rc = 0;
+	for (int attempt = 0; rc == 0 && again && attempt < ATTEMPTS; attempt++) {
+		rc = read_state(st, f);
+		if (rc == LS_ENOTFOUND) {
+			rc = 0;       /* not enabled: nothing to do */
+			break;
+		}
+		if (rc == 0)
+			rc = step(p, st, f, force, out, &again);
+	}
+	free(f);
+	return rc;
+}
+
+struct due {
+	const struct sts_publisher *p;
+	uint32_t zone_id;
+	int64_t now;
+	bool force;
+	uint8_t (*names)[DNAME_MAX];
+	size_t n, cap;
+};
+
+static int collect(const struct sts_domain *d, void *arg)
+{
+	struct due *u = arg;
+	if ((u->zone_id && d->zone_id != u->zone_id) || !is_due(u->p, d, u->now, u->force))
+		return 0;
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 16;
+		void *v = realloc(u->names, cap * DNAME_MAX);
+		if (v == NULL)
+			return -ENOMEM;
+		u->names = v;
+		u->cap = cap;
+	}
+	memcpy(u->names[u->n++], d->domain, DNAME_MAX);
+	return 0;
+}
+
+/* One thread's share of the due domains: every nth name from its index. */
+struct worker {
+	struct sts_publisher *p;
+	struct store *st;
+	struct due *u;
+	size_t first, step;
+	int64_t now;
+	bool force;
+	void (*fn)(const struct sts_outcome_info *o, void *ctx);
+	void *ctx;
+	pthread_mutex_t *lock;
+	int rc;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct sts_outcome_info out;
+	/* Each thread fetches with a TLS context of its own: its slot in the pool. */
+	struct sts_publisher mine = *w->p;
+	mine.fetch = w->p->pool[w->first];
+	for (size_t i = w->first; w->rc == 0 && i < w->u->n; i += w->step) {
+		int rc = sts_publish_domain(&mine, w->st, w->u->names[i], w->now, w->force, &out);
+		/* One domain's failure (its zone deleted meanwhile, say) does not hold up the rest. */
+		if (rc && rc != LS_ENOZONE && rc != LS_ENOTFOUND) {
+			w->rc = rc;
+		} else if (rc == 0 && w->fn && out.outcome != STS_NOTHING &&
+		           out.outcome != STS_DEFERRED) {
+			pthread_mutex_lock(w->lock);
+			w->fn(&out, w->ctx);
+			pthread_mutex_unlock(w->lock);
+		}
+	}
+	w->p->pool[w->first] = mine.fetch;
+	return NULL;
+}
+
+int sts_publish_due(struct sts_publisher *p, struct store *st, uint32_t zone_id, int64_t now,
+                    bool force, void (*fn)(const struct sts_outcome_info *o, void *ctx),
+                    void *ctx)
+{
+	struct due u = { p, zone_id, now, force, NULL, 0, 0 };
+	struct store_txn t;
+	struct worker w[STS_PUBLISH_THREADS];
+	pthread_t tid[STS_PUBLISH_THREADS];
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	int rc = store_begin(st, false, 0, &t);
+	if (rc)
+		return rc;
+	rc = sts_record_each(&t, collect, &u);
+	store_abort(&t);
+	/* Fetches wait on the network and on TLS arithmetic: several run at once, while LMDB
+	 * orders the commits. The map grows first, as it cannot while other threads read. */
+	size_t nthreads = u.n / STS_PUBLISH_PER_THREAD + 1;
+	if (nthreads > STS_PUBLISH_THREADS)
+		nthreads = STS_PUBLISH_THREADS;
+	if (rc == 0 && nthreads > 1)
+		rc = store_reserve(st, u.n * (size_t)16384);
+	size_t started = 0;          /* threads 1..started run */
+	for (size_t i = 0; rc == 0 && i < nthreads; i++) {
+		w[i] = (struct worker){ p, st, &u, i, nthreads, now, force, fn, ctx, &lock, 0 };
+		if (i > 0 && started == i - 1 && pthread_create(&tid[i], NULL, work, &w[i]) == 0)
+			started = i;
+	}
+	/* The calling thread takes share 0, and the shares of threads that did not start. */
+	for (size_t i = 0; rc == 0 && i < nthreads; i++) {
+		if (i == 0 || i > started) {
+			work(&w[i]);
+			rc = w[i].rc;
+		}
+	}
+	for (size_t i = 1; i <= started; i++) {
+		pthread_join(tid[i], NULL);
+		if (rc == 0)
+			rc = w[i].rc;
+	}
+	free(u.names);
+	return rc;
+}

@@ -1,0 +1,68 @@
+/*
+ * The publish step (DESIGN.md): after a commit made a new policy version, fetch it from
+ * every httpsd endpoint as a sender would, and only when all serve it write the new
+ * _mta-sts id and SOA serial in a second transaction that re-checks the version. The same
+ * step rotates ids, ends grace periods and finishes removals. Every decision is stored in
+ * the domain's record, so any process can run the step again at any time: zonectl after
+ * its commits, dnsd on a timer; LMDB's writer lock orders them.
+ */
+#ifndef LS_STS_PUBLISH_H
+#define LS_STS_PUBLISH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "shared/util/config.h"
+#include "shared/sts/sts_fetch.h"
+#include "shared/sts/sts_record.h"
+
+#define STS_PUBLISH_THREADS 4       /* fetches in flight at once in sts_publish_due() */
+#define STS_PUBLISH_PER_THREAD 8     /* due domains per extra thread */
+
+struct sts_publisher {
+	char endpoints[STS_ENDPOINTS_MAX][64];
+	unsigned nendpoints;
+	uint32_t rotate_interval, fetch_timeout, retry_max;
+	char *trust_store;
+	struct sts_fetch *fetch;    /* sts_publish_domain()'s TLS context, opened on first use */
+	/* Those of sts_publish_due()'s threads (mbedTLS contexts are not shared), kept from run
+	 * to run so that dnsd does not read the trust store again every second. */
+	struct sts_fetch *pool[STS_PUBLISH_THREADS];
+};
+
+enum sts_outcome {
+	STS_NOTHING,      /* nothing due */
+	STS_PUBLISHED,    /* a new id is in the zone */
+	STS_WAITING,      /* an endpoint does not serve the policy yet: reason says why */
+	STS_DEFERRED,     /* waiting, and the next try is not due yet */
+	STS_RECOMPUTED,   /* grace ended: a new policy version, to publish next */
+	STS_FINISHED,     /* a removal ended: the records are gone */
+};
+
+struct sts_outcome_info {
+	enum sts_outcome outcome;
+	uint8_t domain[DNAME_MAX];
+	uint64_t version;
+	char id[STS_ID_MAX + 1];
+	uint32_t old_serial, new_serial;
+	bool rotation;           /* the id changed with the policy unchanged */
+	char reason[STS_TEXT_MAX];
+};
+
+/* Reads the mta-sts settings. Returns 0 or LS_ECONFIG with the reason in err. */
+int sts_publish_init(struct sts_publisher *p, const struct config *cfg, char *err, size_t errlen);
+void sts_publish_free(struct sts_publisher *p);
+/*
+ * Runs the step for one domain once, at time now. force ignores the back-off of a waiting
+ * publish. Returns 0 (what happened in out) or an error of the store.
+ */
+int sts_publish_domain(struct sts_publisher *p, struct store *st, const uint8_t *domain,
+                       int64_t now, bool force, struct sts_outcome_info *out);
+/*
+ * Runs the step for every domain with work due (of zone zone_id only, when not 0); calls fn
+ * for each that did something other than STS_NOTHING and STS_DEFERRED. force as above.
+ */
+int sts_publish_due(struct sts_publisher *p, struct store *st, uint32_t zone_id, int64_t now,
+                    bool force, void (*fn)(const struct sts_outcome_info *o, void *ctx),
+                    void *ctx);
+
+#endif

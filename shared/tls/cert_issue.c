@@ -1,0 +1,146 @@
+/* Certificates from the demo CA: a new key, the leaf signed, and the pair written. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <mbedtls/asn1write.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pem.h>
+#include <mbedtls/platform_util.h>
+#include "shared/tls/cert.h"
+#include "shared/tls/cert_make.h"
+#include "shared/util/err.h"
+
+#define CHAIN_MAX (2 * CERT_MAKE_PEM_MAX + CERT_FILE_MAX)   /* the leaf and the CA, in PEM */
+
+/* subjectAltName with one dNSName, and extKeyUsage serverAuth, DER-encoded by hand (2.28 has
+ * no helpers for them). */
+static int leaf_extensions(mbedtls_x509write_cert *crt, const char *host)
+{
+	unsigned char buf[CERT_HOST_MAX + 32], *p = buf + sizeof(buf);
+	size_t hlen = strlen(host);
+	int len = 0, k;
+#define W(call) do { if ((k = (call)) < 0) return k; len += k; } while (0)
+	W(mbedtls_asn1_write_raw_buffer(&p, buf, (const unsigned char *)host, hlen));
+	W(mbedtls_asn1_write_len(&p, buf, hlen));
+	W(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2));
+	W(mbedtls_asn1_write_len(&p, buf, (size_t)len));
+	W(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+	int rc = mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
+	                                             MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0,
+	                                             p, (size_t)len);
+	if (rc)
+		return rc;
+	p = buf + sizeof(buf);
+	len = 0;
+	W(mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH,
+	                         MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)));
+	W(mbedtls_asn1_write_len(&p, buf, (size_t)len));
+	W(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+#undef W
+	return mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_EXTENDED_KEY_USAGE,
+	                                           MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), 0,
+	                                           p, (size_t)len);
+}
+
+/* Makes key and the leaf for host, signed by the CA, as PEM in cpem and kpem. */
+static int sign_leaf(struct cert_make *m, mbedtls_x509_crt *ca, mbedtls_pk_context *cakey,
+                     const char *host, mbedtls_pk_context *key, unsigned char *cpem, size_t ccap,
+                     unsigned char *kpem, size_t kcap, char *err, size_t errlen)
+{
+	char issuer[CERT_TEXT_MAX], subject[CERT_HOST_MAX + 8];
+	mbedtls_x509write_cert crt;
+	int rc;
+	if (mbedtls_x509_dn_gets(issuer, sizeof(issuer), &ca->subject) < 0) {
+		snprintf(err, errlen, "the demo CA's subject name cannot be read");
+		return LS_EPARSE;
+	}
+	snprintf(subject, sizeof(subject), "CN=%s", host);
+	if ((rc = cert_make_key(m, key, err, errlen)) != 0)
+		return rc;
+	mbedtls_x509write_crt_init(&crt);
+	if ((rc = cert_make_fields(m, &crt, key, subject, cakey, issuer, CERT_LEAF_DAYS)) != 0 ||
+	    (rc = mbedtls_x509write_crt_set_basic_constraints(&crt, 0, -1)) != 0 ||
+	    (rc = mbedtls_x509write_crt_set_key_usage(&crt, MBEDTLS_X509_KU_DIGITAL_SIGNATURE)) != 0 ||
+	    (rc = leaf_extensions(&crt, host)) != 0 ||
+	    (rc = mbedtls_x509write_crt_set_subject_key_identifier(&crt)) != 0 ||
+	    (rc = mbedtls_x509write_crt_set_authority_key_identifier(&crt)) != 0 ||
+	    (rc = cert_make_pem(m, &crt, key, cpem, ccap, kpem, kcap)) != 0)
+		cert_tls_error(err, errlen, "cannot make the certificate", rc);
+	mbedtls_x509write_crt_free(&crt);
+	return rc;
+}
+
+/* fullchain = the leaf, then the CA as the CA file has it: appends the CA to chain[*n..cap). */
+static int append_ca(unsigned char *chain, size_t cap, size_t *n, const mbedtls_x509_crt *ca,
+                     char *err, size_t errlen)
+{
+	size_t olen = 0;
+	int rc = mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE-----\n", "-----END CERTIFICATE-----\n",
+	                                  ca->raw.p, ca->raw.len, chain + *n, cap - *n, &olen);
+	if (rc) {
+		cert_tls_error(err, errlen, "cannot write the chain", rc);
+		return rc;
+	}
+	*n += olen - 1;      /* olen counts the NUL */
+	return 0;
+}
+
+int cert_issue(const char *state_dir, const char *host, char *err, size_t errlen)
+{
+	unsigned char kpem[CERT_MAKE_PEM_MAX], *chain = NULL;
+	mbedtls_pk_context cakey, key;
+	mbedtls_x509_crt ca;
+	struct cert_make m;
+	size_t n;
+	int rc;
+	if (cert_host_check(host) != 0) {
+		snprintf(err, errlen, "'%.*s' is not a lower-case host name", 64, host);
+		return LS_EPARSE;
+	}
+	if (!cert_demo_exists(state_dir)) {
+		snprintf(err, errlen, "no demo CA in %s/%s (zonectl cert demo-ca makes one)", state_dir,
+		         CERT_CA_DIR);
+		return -ENOENT;
+	}
+	mbedtls_pk_init(&cakey);
+	mbedtls_pk_init(&key);
+	mbedtls_x509_crt_init(&ca);
+	cert_make_init(&m);
+	if ((chain = malloc(CHAIN_MAX)) == NULL) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if ((rc = cert_demo_load(state_dir, &ca, &cakey, err, errlen)) != 0 ||
+	    (rc = sign_leaf(&m, &ca, &cakey, host, &key, chain, CERT_MAKE_PEM_MAX, kpem, sizeof(kpem),
+	                    err, errlen)) != 0)
+		goto out;
+	n = strlen((char *)chain);
+	if ((rc = append_ca(chain, CHAIN_MAX, &n, &ca, err, errlen)) != 0)
+		goto out;
+	rc = cert_write(state_dir, host, chain, n, kpem, strlen((char *)kpem), err, errlen);
+out:
+	mbedtls_platform_zeroize(kpem, sizeof(kpem));
+	free(chain);
+	mbedtls_x509_crt_free(&ca);
+	mbedtls_pk_free(&key);
+	mbedtls_pk_free(&cakey);
+	cert_make_free(&m);
+	return rc;
+}
+
+int cert_demo_ensure(const char *state_dir, const char *host, char *err, size_t errlen)
+{
+	struct cert_info info;
+	if (!cert_demo_exists(state_dir))
+		return 0;
+	if (cert_info_get(state_dir, host, &info) != 0) {
+		snprintf(err, errlen, "'%.*s' is not a lower-case host name", 64, host);
+		return LS_EPARSE;
+	}
+	if (info.error == 0 && info.not_after - (int64_t)time(NULL) > (int64_t)CERT_RENEW_DAYS * 86400)
+		return 0;
+	return cert_issue(state_dir, host, err, errlen);
+}

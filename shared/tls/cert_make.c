@@ -1,0 +1,99 @@
+/* Making keys and certificates for the issuers: random numbers, P-256 keys, common fields. */
+#include <string.h>
+#include <time.h>
+#include <mbedtls/ecp.h>
+#include "shared/tls/cert.h"
+#include "shared/tls/cert_make.h"
+
+#define SKEW_SECONDS 3600             /* notBefore lies this far back, for clocks behind ours */
+
+void cert_make_init(struct cert_make *m)
+{
+	mbedtls_entropy_init(&m->entropy);
+	mbedtls_ctr_drbg_init(&m->drbg);
+	m->seeded = false;
+}
+
+void cert_make_free(struct cert_make *m)
+{
+	mbedtls_ctr_drbg_free(&m->drbg);
+	mbedtls_entropy_free(&m->entropy);
+}
+
+/* Seeds once, when the first key is made: an issuer that finds nothing to do draws no entropy. */
+static int seed(struct cert_make *m)
+{
+	static const char pers[] = "lockstep cert";
+	if (m->seeded)
+		return 0;
+	int rc = mbedtls_ctr_drbg_seed(&m->drbg, mbedtls_entropy_func, &m->entropy,
+	                               (const unsigned char *)pers, sizeof(pers) - 1);
+	m->seeded = rc == 0;
+	return rc;
+}
+
+int cert_make_key(struct cert_make *m, mbedtls_pk_context *key, char *err, size_t errlen)
+{
+	int rc = seed(m);
+	if (rc == 0)
+		rc = mbedtls_pk_setup(key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
+	if (rc == 0)
+		rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*key),
+		                         mbedtls_ctr_drbg_random, &m->drbg);
+	if (rc)
+		cert_tls_error(err, errlen, "cannot make a key", rc);
+	return rc;
+}
+
+static void validity(char *from, char *to, int days)
+{
+	time_t now = time(NULL), a = now - SKEW_SECONDS, b = now + (time_t)days * 86400;
+	struct tm tm;
+	gmtime_r(&a, &tm);
+	strftime(from, 16, "%Y%m%d%H%M%S", &tm);
+	gmtime_r(&b, &tm);
+	strftime(to, 16, "%Y%m%d%H%M%S", &tm);
+}
+
+/* Random positive serial, SHA-256, validity. */
+static int common(mbedtls_x509write_cert *crt, struct cert_make *m, int days)
+{
+	unsigned char sb[16];
+	char from[16], to[16];
+	mbedtls_mpi serial;
+	mbedtls_mpi_init(&serial);
+	int rc = mbedtls_ctr_drbg_random(&m->drbg, sb, sizeof(sb));
+	sb[0] &= 0x7f;
+	sb[0] |= 0x01;    /* positive, and always 16 bytes long */
+	if (rc == 0)
+		rc = mbedtls_mpi_read_binary(&serial, sb, sizeof(sb));
+	if (rc == 0)
+		rc = mbedtls_x509write_crt_set_serial(crt, &serial);
+	mbedtls_mpi_free(&serial);
+	validity(from, to, days);
+	mbedtls_x509write_crt_set_version(crt, MBEDTLS_X509_CRT_VERSION_3);
+	mbedtls_x509write_crt_set_md_alg(crt, MBEDTLS_MD_SHA256);
+	if (rc == 0)
+		rc = mbedtls_x509write_crt_set_validity(crt, from, to);
+	return rc;
+}
+
+int cert_make_fields(struct cert_make *m, mbedtls_x509write_cert *crt, mbedtls_pk_context *key,
+                     const char *subject, mbedtls_pk_context *issuer_key, const char *issuer,
+                     int days)
+{
+	int rc;
+	mbedtls_x509write_crt_set_subject_key(crt, key);
+	mbedtls_x509write_crt_set_issuer_key(crt, issuer_key);
+	if ((rc = common(crt, m, days)) != 0 ||
+	    (rc = mbedtls_x509write_crt_set_subject_name(crt, subject)) != 0)
+		return rc;
+	return mbedtls_x509write_crt_set_issuer_name(crt, issuer);
+}
+
+int cert_make_pem(struct cert_make *m, mbedtls_x509write_cert *crt, mbedtls_pk_context *key,
+                  unsigned char *cpem, size_t ccap, unsigned char *kpem, size_t kcap)
+{
+	int rc = mbedtls_x509write_crt_pem(crt, cpem, ccap, mbedtls_ctr_drbg_random, &m->drbg);
+	return rc ? rc : mbedtls_pk_write_key_pem(key, kpem, kcap);
+}

@@ -1,0 +1,82 @@
+/* The head of an HTTP/1.x response: status line, Content-Type, -Length, Transfer-Encoding. */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include "shared/util/err.h"
+#include "shared/tls/http_response.h"
+
+#define STATUS_DIGITS 3
+#define LENGTH_DIGITS_MAX 18   /* fits a long; a policy or ACME answer is far smaller */
+
+/* "HTTP/1.0 " or "HTTP/1.1 ", then exactly three digits and a space or the line's end. */
+static int status_line(const char *buf, int *status)
+{
+	if (strncmp(buf, "HTTP/1.", 7) != 0 || (buf[7] != '0' && buf[7] != '1') || buf[8] != ' ')
+		return LS_EPARSE;
+	const char *p = buf + 9;
+	int v = 0;
+	for (int i = 0; i < STATUS_DIGITS; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return LS_EPARSE;
+		v = v * 10 + (p[i] - '0');
+	}
+	if (p[STATUS_DIGITS] != ' ' && p[STATUS_DIGITS] != '\r')
+		return LS_EPARSE;
+	*status = v;
+	return 0;
+}
+
+/* Content-Length: optional blanks, then digits only, up to the line's end. */
+static int length_value(const char *v, long *out)
+{
+	long n = 0;
+	int digits = 0;
+	v += strspn(v, " \t");
+	for (; *v >= '0' && *v <= '9'; v++) {
+		if (++digits > LENGTH_DIGITS_MAX)
+			return LS_EPARSE;
+		n = n * 10 + (*v - '0');
+	}
+	v += strspn(v, " \t");
+	if (digits == 0 || (*v != '\r' && *v != 0))
+		return LS_EPARSE;
+	*out = n;
+	return 0;
+}
+
+int http_response_head(char *buf, struct http_response *r)
+{
+	char *end = strstr(buf, "\r\n\r\n");
+	memset(r, 0, sizeof(*r));
+	r->content_length = -1;
+	if (end == NULL)
+		return -EAGAIN;
+	/* The head is a string of lines that each end in "\r\n". */
+	end[2] = 0;
+	r->head_len = (size_t)(end + 4 - buf);
+	if (status_line(buf, &r->status) != 0)
+		return LS_EPARSE;
+	for (char *line = strstr(buf, "\r\n"); line; line = strstr(line, "\r\n")) {
+		line += 2;
+		if (strncasecmp(line, "Content-Type:", 13) == 0) {
+			const char *v = line + 13 + strspn(line + 13, " \t");
+			size_t n = strcspn(v, "\r");
+			if (n >= sizeof(r->content_type))
+				n = sizeof(r->content_type) - 1;
+			memcpy(r->content_type, v, n);
+			r->content_type[n] = 0;
+		} else if (strncasecmp(line, "Content-Length:", 15) == 0) {
+			if (length_value(line + 15, &r->content_length) != 0)
+				return LS_EPARSE;
+		} else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0) {
+			r->transfer_encoding = true;
+		}
+	}
+	return 0;
+}
+
+bool http_response_complete(const struct http_response *r, size_t len)
+{
+	return r->head_len && r->content_length >= 0 &&
+	       len - r->head_len >= (size_t)r->content_length;
+}

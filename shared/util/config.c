@@ -1,0 +1,554 @@
+/* lockstep.conf: one table of options, a line parser that reports every error, and the printer. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "shared/util/config.h"
+#include "shared/util/err.h"
+#include "shared/util/file.h"
+
+#define FIELD(f) offsetof(struct config, f)
+#define SHOW_MAX 64     /* bytes of a key or value quoted in a message */
+
+/* Enum fields are written through an int; that only works while enums are int-sized. */
+_Static_assert(sizeof(enum serial_policy) == sizeof(int), "enum serial_policy is not int-sized");
+
+static const struct config_enum serial_policies[] = {
+	{ "increment", SERIAL_INCREMENT },
+	{ "dateserial", SERIAL_DATECOUNTER },
+	{ "unixtime", SERIAL_UNIXTIME },
+	{ NULL, 0 },
+};
+
+/* Rows of one section stay together: config_print() starts a section where the name changes. */
+static const struct config_option options[] = {
+	{ .section = "server", .name = "state-dir", .type = CONFIG_STRING,
+	  .def = "/var/lib/lockstep", .offset = FIELD(state_dir),
+	  .help = "Directory of the zone store (the LMDB environment) all programs share." },
+	{ .section = "zones", .name = "serial-policy", .type = CONFIG_ENUM,
+	  .def = "increment", .offset = FIELD(serial_policy), .enums = serial_policies,
+	  .help = "How a commit picks the zone's new SOA serial." },
+	{ .section = "zones", .name = "default-ttl", .type = CONFIG_UINT,
+	  .def = "3600", .offset = FIELD(default_ttl), .min = 0, .max = 2147483647,
+	  .help = "TTL of zone file records that have no TTL when the file has no $TTL." },
+	{ .section = "zones", .name = "journal-max-size", .type = CONFIG_UINT,
+	  .def = "16777216", .offset = FIELD(journal_max_size), .min = 0, .max = 4294967295u,
+	  .help = "Bytes of change journal (for IXFR) kept per zone; older changes are dropped." },
+	{ .section = "zones", .name = "journal-max-age", .type = CONFIG_UINT,
+	  .def = "1209600", .offset = FIELD(journal_max_age), .min = 1, .max = 315360000,
+	  .help = "Seconds a change stays in the journal; an IXFR from older serials gets the zone." },
+	{ .section = "dnsd", .name = "listen", .type = CONFIG_STRING,
+	  .def = "0.0.0.0:53 [::]:53", .offset = FIELD(dnsd_listen),
+	  .help = "Addresses dnsd answers on, UDP and TCP: ADDR:PORT or [ADDR]:PORT, space separated." },
+	{ .section = "dnsd", .name = "workers", .type = CONFIG_UINT,
+	  .def = "0", .offset = FIELD(dnsd_workers), .min = 0, .max = 64,
+	  .help = "Threads answering queries, each with its own sockets; 0 is one per core." },
+	{ .section = "dnsd", .name = "user", .type = CONFIG_STRING,
+	  .def = "", .offset = FIELD(dnsd_user),
+	  .help = "User dnsd switches to after binding its sockets; empty keeps the starting user." },
+	{ .section = "dnsd", .name = "tcp-idle-timeout", .type = CONFIG_UINT,
+	  .def = "10", .offset = FIELD(tcp_idle_timeout), .min = 1, .max = 3600,
+	  .help = "Seconds a TCP connection may wait for its next query (RFC 7766 6.2.3)." },
+	{ .section = "dnsd", .name = "tcp-max-clients", .type = CONFIG_UINT,
+	  .def = "1000", .offset = FIELD(tcp_max_clients), .min = 1, .max = 100000,
+	  .help = "Open TCP connections per worker; more are closed at once." },
+	{ .section = "dnsd", .name = "tcp-max-per-address", .type = CONFIG_UINT,
+	  .def = "100", .offset = FIELD(tcp_max_per_address), .min = 1, .max = 100000,
+	  .help = "Open TCP connections per client address and worker." },
+	{ .section = "dnsd", .name = "udp-max-size", .type = CONFIG_UINT,
+	  .def = "1232", .offset = FIELD(udp_max_size), .min = 512, .max = 4096,
+	  .help = "Largest answer over UDP to an EDNS query (the client may ask for less)." },
+	{ .section = "dnsd", .name = "chaos", .type = CONFIG_BOOL,
+	  .def = "no", .offset = FIELD(dnsd_chaos),
+	  .help = "Answer CH TXT version.bind and id.server (the version and the host name)." },
+	{ .section = "dnsd", .name = "query-log", .type = CONFIG_BOOL,
+	  .def = "no", .offset = FIELD(dnsd_query_log),
+	  .help = "Log one line per query (client, name, type, rcode); for debugging only." },
+	{ .section = "mta-sts", .name = "endpoints", .type = CONFIG_STRING,
+	  .def = "127.0.0.1:443", .offset = FIELD(sts_endpoints),
+	  .help = "httpsd endpoints (ADDR:PORT, space separated) that must serve a new policy "
+	          "before its id is published." },
+	{ .section = "mta-sts", .name = "service-address", .type = CONFIG_STRING,
+	  .def = "", .offset = FIELD(sts_service_address),
+	  .help = "Addresses (space separated) put in the A/AAAA records of mta-sts.<domain>." },
+	{ .section = "mta-sts", .name = "service-cname", .type = CONFIG_STRING,
+	  .def = "", .offset = FIELD(sts_service_cname),
+	  .help = "Host name mta-sts.<domain> is a CNAME to, instead of service-address." },
+	{ .section = "mta-sts", .name = "trust-store", .type = CONFIG_STRING,
+	  .def = "/etc/ssl/certs/ca-certificates.crt", .offset = FIELD(sts_trust_store),
+	  .help = "CA certificates (PEM) the publish step verifies httpsd's certificates against." },
+	{ .section = "mta-sts", .name = "rotate-interval", .type = CONFIG_UINT,
+	  .def = "86400", .offset = FIELD(sts_rotate_interval), .min = 1, .max = 86400,
+	  .help = "Seconds after which a published id is replaced even when the policy is unchanged." },
+	{ .section = "mta-sts", .name = "txt-ttl", .type = CONFIG_UINT,
+	  .def = "300", .offset = FIELD(sts_txt_ttl), .min = 0, .max = 86400,
+	  .help = "TTL of the _mta-sts, mta-sts and _smtp._tls records a new domain gets." },
+	{ .section = "mta-sts", .name = "fetch-timeout", .type = CONFIG_UINT,
+	  .def = "10", .offset = FIELD(sts_fetch_timeout), .min = 1, .max = 60,
+	  .help = "Seconds one verification fetch from one endpoint may take." },
+	{ .section = "mta-sts", .name = "retry-max", .type = CONFIG_UINT,
+	  .def = "300", .offset = FIELD(sts_retry_max), .min = 1, .max = 86400,
+	  .help = "Longest wait, in seconds, between tries of a publish that is waiting." },
+	{ .section = "mta-sts", .name = "publisher", .type = CONFIG_BOOL,
+	  .def = "yes", .offset = FIELD(sts_publisher),
+	  .help = "dnsd runs the publish step every second: retries, rotations, grace ends, removals." },
+	{ .section = "httpsd", .name = "listen", .type = CONFIG_STRING,
+	  .def = "0.0.0.0:443 [::]:443", .offset = FIELD(httpsd_listen),
+	  .help = "Addresses httpsd serves HTTPS on: ADDR:PORT or [ADDR]:PORT, space separated." },
+	{ .section = "httpsd", .name = "workers", .type = CONFIG_UINT,
+	  .def = "0", .offset = FIELD(httpsd_workers), .min = 0, .max = 64,
+	  .help = "Threads serving connections, each with its own sockets; 0 is one per core." },
+	{ .section = "httpsd", .name = "user", .type = CONFIG_STRING,
+	  .def = "", .offset = FIELD(httpsd_user),
+	  .help = "User httpsd switches to after binding its sockets; empty keeps the starting user." },
+	{ .section = "httpsd", .name = "header-timeout", .type = CONFIG_UINT,
+	  .def = "10", .offset = FIELD(httpsd_header_timeout), .min = 1, .max = 300,
+	  .help = "Seconds for the TLS handshake and a request's header, from its first byte." },
+	{ .section = "httpsd", .name = "idle-timeout", .type = CONFIG_UINT,
+	  .def = "30", .offset = FIELD(httpsd_idle_timeout), .min = 1, .max = 3600,
+	  .help = "Seconds a keep-alive connection may wait for its next request." },
+	{ .section = "httpsd", .name = "max-header-size", .type = CONFIG_UINT,
+	  .def = "8192", .offset = FIELD(httpsd_max_header_size), .min = 1024, .max = 65536,
+	  .help = "Bytes of a request line and header fields; larger requests get 431." },
+	{ .section = "httpsd", .name = "max-body-size", .type = CONFIG_UINT,
+	  .def = "65536", .offset = FIELD(httpsd_max_body_size), .min = 0, .max = 16777216,
+	  .help = "Bytes of a request body; larger bodies get 413 (none is read yet)." },
+	{ .section = "httpsd", .name = "max-clients", .type = CONFIG_UINT,
+	  .def = "10000", .offset = FIELD(httpsd_max_clients), .min = 1, .max = 1000000,
+	  .help = "Open connections in all; more are closed at once." },
+	{ .section = "httpsd", .name = "max-per-address", .type = CONFIG_UINT,
+	  .def = "50", .offset = FIELD(httpsd_max_per_address), .min = 1, .max = 1000000,
+	  .help = "Open connections per client address; more are closed at once." },
+	{ .section = "httpsd", .name = "access-log", .type = CONFIG_BOOL,
+	  .def = "yes", .offset = FIELD(httpsd_access_log),
+	  .help = "Log one line per request (client, host, method, path, status, bytes)." },
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+enum { SET_OK, SET_BAD, SET_RANGE, SET_NOMEM };
+
+size_t config_option_count(void)
+{
+	return NOPTIONS;
+}
+
+const struct config_option *config_option_get(size_t i)
+{
+	return i < NOPTIONS ? &options[i] : NULL;
+}
+
+static void *field(struct config *cfg, const struct config_option *o)
+{
+	return (char *)cfg + o->offset;
+}
+
+static const void *cfield(const struct config *cfg, const struct config_option *o)
+{
+	return (const char *)cfg + o->offset;
+}
+
+/* Text and field disagree on type or bounds: returns SET_BAD or SET_RANGE, field untouched. */
+static int set_value(struct config *cfg, const struct config_option *o, const char *s)
+{
+	switch (o->type) {
+	case CONFIG_STRING: {
+		for (const char *c = s; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				return SET_BAD;
+		char *copy = strdup(s);
+		if (copy == NULL)
+			return SET_NOMEM;
+		char **f = field(cfg, o);
+		free(*f);
+		*f = copy;
+		return SET_OK;
+	}
+	case CONFIG_UINT: {
+		if (*s == '\0' || strspn(s, "0123456789") != strlen(s))
+			return SET_BAD;
+		uint64_t v = 0;
+		for (const char *c = s; *c; c++) {
+			v = v * 10 + (uint64_t)(*c - '0');
+			if (v > UINT32_MAX)
+				return SET_RANGE;
+		}
+		if (v < o->min || v > o->max)
+			return SET_RANGE;
+		*(uint32_t *)field(cfg, o) = (uint32_t)v;
+		return SET_OK;
+	}
+	case CONFIG_BOOL:
+		if (strcmp(s, "yes") != 0 && strcmp(s, "no") != 0)
+			return SET_BAD;
+		*(bool *)field(cfg, o) = strcmp(s, "yes") == 0;
+		return SET_OK;
+	case CONFIG_ENUM:
+		for (const struct config_enum *e = o->enums; e->name; e++)
+			if (strcmp(s, e->name) == 0) {
+				memcpy(field(cfg, o), &e->value, sizeof(int));
+				return SET_OK;
+			}
+		return SET_BAD;
+	}
+	return SET_BAD;
+}
+
+/* What a value of o must look like, for messages and for config_print(). */
+static void describe(const struct config_option *o, char *buf, size_t size)
+{
+	switch (o->type) {
+	case CONFIG_STRING:
+		snprintf(buf, size, "a string without control characters");
+		return;
+	case CONFIG_UINT:
+		snprintf(buf, size, "an integer from %u to %u", (unsigned)o->min, (unsigned)o->max);
+		return;
+	case CONFIG_BOOL:
+		snprintf(buf, size, "yes or no");
+		return;
+	case CONFIG_ENUM: {
+		size_t n = (size_t)snprintf(buf, size, "one of");
+		for (const struct config_enum *e = o->enums; e->name && n < size; e++)
+			n += (size_t)snprintf(buf + n, size - n, "%s %s", e == o->enums ? "" : ",",
+			                      e->name);
+		return;
+	}
+	}
+	snprintf(buf, size, "?");
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (options[i].type == CONFIG_STRING) {
+			char **f = field(cfg, &options[i]);
+			free(*f);
+			*f = NULL;
+		}
+	free(cfg->path);
+	cfg->path = NULL;
+}
+
+int config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		int rc = set_value(cfg, &options[i], options[i].def);
+		if (rc != SET_OK) {
+			config_free(cfg);
+			return rc == SET_NOMEM ? -ENOMEM : LS_ECONFIG;  /* LS_ECONFIG: a bad table row */
+		}
+	}
+	return 0;
+}
+
+/* Copies s for a message: printable ASCII as it is, other bytes as \xNN, long text cut short. */
+static const char *show(char *out, size_t size, const char *s)
+{
+	size_t n = 0;
+	for (; *s && n + 8 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c < 0x7f)
+			out[n++] = (char)c;
+		else
+			n += (size_t)snprintf(out + n, size - n, "\\x%02x", c);
+	}
+	if (*s)
+		n += (size_t)snprintf(out + n, size - n, "...");
+	out[n] = '\0';
+	return out;
+}
+
+struct parser {
+	const char *file;
+	struct diag *d;
+	struct config *cfg;
+	unsigned line;
+	const char *section;    /* the current known section; NULL before the first one */
+	bool skip;              /* inside an unknown section, already reported */
+	unsigned seen[NOPTIONS];  /* line that set each option, 0 when not yet set */
+	size_t errors;
+	bool nomem;
+};
+
+static void report(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void report(struct parser *p, const char *fmt, ...)
+{
+	char text[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	diag_add(p->d, DIAG_ERROR, p->file, p->line, "%s", text);
+	p->errors++;
+}
+
+static const char *find_section(const char *name)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (strcmp(options[i].section, name) == 0)
+			return options[i].section;
+	return NULL;
+}
+
+static void section_line(struct parser *p, const char *name, bool has_val)
+{
+	char n[SHOW_MAX];
+	const char *known = find_section(name);
+	if (has_val) {
+		if (known)
+			report(p, "section line '%s:' takes no value", name);
+		else
+			report(p, "key '%s' is not indented under a section", show(n, sizeof(n), name));
+		return;
+	}
+	if (known == NULL) {
+		report(p, "unknown section '%s'", show(n, sizeof(n), name));
+		p->section = NULL;
+		p->skip = true;     /* its keys would only repeat the error */
+		return;
+	}
+	p->section = known;
+	p->skip = false;
+}
+
+static void key_line(struct parser *p, const char *name, const char *val, bool has_val)
+{
+	char n[SHOW_MAX], v[SHOW_MAX], want[128];
+	if (p->skip)
+		return;
+	if (!has_val && find_section(name)) {
+		report(p, "section line '%s:' must start at column 0", name);
+		return;
+	}
+	if (p->section == NULL) {
+		report(p, "key '%s' outside a section", show(n, sizeof(n), name));
+		return;
+	}
+	size_t i;
+	for (i = 0; i < NOPTIONS; i++)
+		if (options[i].section == p->section && strcmp(options[i].name, name) == 0)
+			break;
+	if (i == NOPTIONS) {
+		report(p, "unknown key '%s' in section '%s'", show(n, sizeof(n), name), p->section);
+		return;
+	}
+	const struct config_option *o = &options[i];
+	if (p->seen[i]) {
+		report(p, "duplicate key '%s' (first set on line %u)", o->name, p->seen[i]);
+		return;
+	}
+	p->seen[i] = p->line;
+	if (!has_val || *val == '\0') {
+		report(p, "missing value for '%s'", o->name);
+		return;
+	}
+	switch (set_value(p->cfg, o, val)) {
+	case SET_OK:
+		return;
+	case SET_NOMEM:
+		p->nomem = true;
+		return;
+	case SET_RANGE:
+		report(p, "value %s for '%s' out of range %u..%u", show(v, sizeof(v), val), o->name,
+		      (unsigned)o->min, (unsigned)o->max);
+		return;
+	default:
+		describe(o, want, sizeof(want));
+		report(p, "bad value '%s' for '%s': expected %s", show(v, sizeof(v), val), o->name, want);
+		return;
+	}
+}
+
+/* One line without its line end, NUL-terminated; cut in place. */
+static void parse_line(struct parser *p, char *s)
+{
+	bool indented = *s == ' ' || *s == '\t';
+	char *name = s + strspn(s, " \t");
+	if (*name == '\0' || *name == '#')
+		return;
+	char *end = name + strcspn(name, ": \t#\"");
+	if (*end != ':' || end == name) {
+		report(p, "expected 'section:' or 'key: value'");
+		return;
+	}
+	*end = '\0';
+	char *val = end + 1 + strspn(end + 1, " \t");
+	bool has_val;
+	if (*val == '"') {
+		char *close = strchr(val + 1, '"');
+		if (close == NULL) {
+			report(p, "unterminated quote");
+			return;
+		}
+		*close = '\0';
+		char *rest = close + 1 + strspn(close + 1, " \t");
+		if (*rest != '\0' && *rest != '#') {
+			report(p, "text after the closing quote");
+			return;
+		}
+		val++;
+		has_val = true;     /* even when empty: "" is a value, reported as missing below */
+	} else {
+		size_t n = strcspn(val, "#");
+		while (n > 0 && (val[n - 1] == ' ' || val[n - 1] == '\t'))
+			n--;
+		val[n] = '\0';
+		if (strchr(val, '"')) {
+			report(p, "stray quote in value; quote the whole value");
+			return;
+		}
+		has_val = n > 0;
+	}
+	if (indented)
+		key_line(p, name, val, has_val);
+	else
+		section_line(p, name, has_val);
+}
+
+static void parse(struct parser *p, const char *buf, size_t len)
+{
+	char line[CONFIG_LINE_MAX + 1];
+	size_t off = 0;
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		off = 3;    /* a UTF-8 byte order mark some editors add */
+	while (off < len) {
+		const char *s = buf + off;
+		const char *nl = memchr(s, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - s) : len - off;
+		off += n + (nl != NULL);
+		p->line++;
+		if (n > 0 && s[n - 1] == '\r')
+			n--;
+		if (n > CONFIG_LINE_MAX) {
+			report(p, "line too long (more than %d bytes)", CONFIG_LINE_MAX);
+			continue;
+		}
+		if (memchr(s, '\0', n)) {
+			report(p, "NUL byte in line");
+			continue;
+		}
+		memcpy(line, s, n);
+		line[n] = '\0';
+		parse_line(p, line);
+	}
+}
+
+int config_load(struct config *cfg, const char *path, struct diag *d)
+{
+	const char *file = path ? path : CONFIG_DEFAULT_PATH;
+	struct config tmp;
+	struct parser p;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = config_defaults(cfg);
+	if (rc)
+		return rc;
+	rc = file_read(file, CONFIG_FILE_MAX, 0, &buf, &len);
+	if (rc == -ENOENT && path == NULL)
+		return 0;       /* no file at the default place: every program runs on defaults */
+	if (rc == LS_ETOOBIG) {
+		diag_add(d, DIAG_ERROR, file, 0, "file is larger than %d bytes", CONFIG_FILE_MAX);
+		return LS_ECONFIG;
+	}
+	if (rc) {
+		diag_add(d, DIAG_ERROR, file, 0, "cannot read: %s", ls_strerror(rc));
+		return rc;
+	}
+	rc = config_defaults(&tmp);
+	if (rc)
+		goto fail;
+	memset(&p, 0, sizeof(p));
+	p.file = file;
+	p.d = d;
+	p.cfg = &tmp;
+	parse(&p, buf, len);
+	if (p.nomem) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if (p.errors) {
+		rc = LS_ECONFIG;
+		goto fail;
+	}
+	tmp.path = strdup(file);
+	if (tmp.path == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	config_free(cfg);
+	*cfg = tmp;
+	free(buf);
+	return 0;
+fail:
+	config_free(&tmp);
+	free(buf);
+	return rc;
+}
+
+/* Writes s with control bytes as '?', so a strange path cannot break the comment line. */
+static void put_clean(const char *s, FILE *out)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+}
+
+void config_print(const struct config *cfg, FILE *out)
+{
+	char want[128];
+	fputs("# Effective Lockstep configuration (", out);
+	if (cfg->path) {
+		fputs("read from ", out);
+		put_clean(cfg->path, out);
+	} else {
+		fputs("defaults only, no file read", out);
+	}
+	fputs(").\n", out);
+	const char *section = NULL;
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const struct config_option *o = &options[i];
+		if (section == NULL || strcmp(section, o->section) != 0) {
+			fprintf(out, "\n%s:\n", o->section);
+			section = o->section;
+		} else {
+			fputc('\n', out);
+		}
+		describe(o, want, sizeof(want));
+		const void *f = cfield(cfg, o);
+		if (o->type == CONFIG_STRING && (*(char *const *)f == NULL || **(char *const *)f == 0)) {
+			/* An empty value cannot be written; a key left out is what it means. */
+			fprintf(out, "    # %s\n    # Value: %s; empty by default.\n    # %s:\n", o->help,
+			        want, o->name);
+			continue;
+		}
+		fprintf(out, "    # %s\n    # Value: %s; default %s.\n    %s: ", o->help, want, o->def,
+		        o->name);
+		switch (o->type) {
+		case CONFIG_STRING: {
+			const char *s = *(char *const *)f;
+			fputc('"', out);
+			put_clean(s, out);
+			fputs("\"\n", out);
+			break;
+		}
+		case CONFIG_UINT:
+			fprintf(out, "%u\n", (unsigned)*(const uint32_t *)f);
+			break;
+		case CONFIG_BOOL:
+			fprintf(out, "%s\n", *(const bool *)f ? "yes" : "no");
+			break;
+		case CONFIG_ENUM: {
+			int v;
+			const char *name = "?";
+			memcpy(&v, f, sizeof(int));
+			for (const struct config_enum *e = o->enums; e->name; e++)
+				if (e->value == v)
+					name = e->name;
+			fprintf(out, "%s\n", name);
+			break;
+		}
+		}
+	}
+}

@@ -1,0 +1,96 @@
+/* lockstep.conf: the option table, loading the file and printing the effective configuration. */
+#ifndef LS_CONFIG_H
+#define LS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "shared/util/diag.h"
+#include "shared/dns/serial.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/lockstep/lockstep.conf"
+#define CONFIG_LINE_MAX 4096          /* bytes in one line, not counting its line end */
+#define CONFIG_FILE_MAX (1024 * 1024) /* bytes in the whole file */
+
+struct config {
+	char *state_dir;                  /* malloc'ed */
+	enum serial_policy serial_policy;
+	uint32_t default_ttl;
+	char *dnsd_listen;                /* "ADDR:PORT ..." (IPv6 as [ADDR]:PORT) */
+	uint32_t dnsd_workers;            /* 0: one per core */
+	char *dnsd_user;                  /* "": keep the starting user */
+	uint32_t tcp_idle_timeout;        /* seconds */
+	uint32_t tcp_max_clients;
+	uint32_t tcp_max_per_address;
+	uint32_t udp_max_size;            /* our EDNS payload size */
+	bool dnsd_chaos;                  /* answer CH TXT version.bind and id.server */
+	bool dnsd_query_log;              /* one log line per query */
+	char *sts_endpoints;              /* httpsd endpoints a publish verifies: "ADDR:PORT ..." */
+	char *sts_service_address;        /* A/AAAA of mta-sts.<domain>: "ADDR ..." */
+	char *sts_service_cname;          /* or a CNAME target for mta-sts.<domain> */
+	char *sts_trust_store;            /* CA file the fetches verify against */
+	uint32_t sts_rotate_interval;     /* seconds between id rotations */
+	uint32_t sts_txt_ttl;             /* TTL of the records MTA-STS adds */
+	uint32_t sts_fetch_timeout;       /* seconds per endpoint fetch */
+	uint32_t sts_retry_max;           /* seconds: the longest back-off between tries */
+	bool sts_publisher;               /* dnsd runs the publish step on a timer */
+	char *httpsd_listen;              /* "ADDR:PORT ..." (IPv6 as [ADDR]:PORT) */
+	uint32_t httpsd_workers;          /* 0: one per core */
+	char *httpsd_user;                /* "": keep the starting user */
+	uint32_t httpsd_header_timeout;   /* seconds from accept or a request's first byte to its end */
+	uint32_t httpsd_idle_timeout;     /* seconds between keep-alive requests */
+	uint32_t httpsd_max_header_size;  /* bytes of a request line and header fields */
+	uint32_t httpsd_max_body_size;    /* bytes of a request body; larger ones get 413 */
+	uint32_t httpsd_max_clients;      /* open connections in all */
+	uint32_t httpsd_max_per_address;  /* open connections per client address */
+	bool httpsd_access_log;           /* one log line per request */
+	uint32_t journal_max_size;        /* bytes of journal kept per zone */
+	uint32_t journal_max_age;         /* seconds a journal entry is kept */
+	char *path;                       /* the file read, or NULL when only defaults apply */
+};
+
+enum config_type {
+	CONFIG_STRING, /* char *, malloc'ed */
+	CONFIG_UINT,   /* uint32_t within min..max */
+	CONFIG_BOOL,   /* bool, written yes or no */
+	CONFIG_ENUM,   /* an enum (int-sized), written as one of the names in enums */
+};
+
+struct config_enum {
+	const char *name;
+	int value;
+};
+
+/* One row of the option table. */
+struct config_option {
+	const char *section;
+	const char *name;
+	enum config_type type;
+	const char *def;                  /* the default, as it would be written in the file */
+	size_t offset;                    /* of the field in struct config */
+	uint32_t min, max;                /* CONFIG_UINT only */
+	const struct config_enum *enums;  /* CONFIG_ENUM only; ends with a NULL name */
+	const char *help;                 /* one line */
+};
+
+/* Fills cfg with the defaults. Returns 0 or -ENOMEM (cfg is then empty but safe to free). */
+int config_defaults(struct config *cfg);
+/* Loads path; NULL means CONFIG_DEFAULT_PATH when that file exists, else defaults only.
+ * An explicit path that cannot be read is an error. Every problem goes to d as
+ * "file:line: what is wrong" (unknown section, unknown key, key outside a section, bad value,
+ * value out of range, duplicate key, unterminated quote, line too long); on any error returns
+ * LS_ECONFIG (or -errno for I/O) and cfg holds the defaults only. Keeps reading after an error so
+ * that every error is reported.
+ * cfg is overwritten, not freed: it need not be initialised. Free it with config_free(). */
+int config_load(struct config *cfg, const char *path, struct diag *d);
+/* Frees what cfg owns and clears those pointers; safe to call twice. */
+void config_free(struct config *cfg);
+/* Writes the effective configuration in file format, every option, with its help as a comment. */
+void config_print(const struct config *cfg, FILE *out);
+/* Number of options and access to the table, for docs and tests. */
+size_t config_option_count(void);
+/* Row i of the table, or NULL when i >= config_option_count(). Static, never freed. */
+const struct config_option *config_option_get(size_t i);
+
+#endif

@@ -1,0 +1,218 @@
+/* What both daemons share: the command line, listen addresses, sockets, the privilege drop. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "shared/util/addr.h"
+#include "shared/util/daemon.h"
+#include "shared/util/diag.h"
+#include "shared/util/err.h"
+#include "shared/util/log.h"
+
+/* argv for program prog: DAEMON_RUN, or the exit status after printing (see daemon_start). */
+static int args_parse(struct daemon_args *a, int argc, char **argv, const char *prog,
+                      const char *version, const char *usage)
+{
+	const char *arg = NULL;
+	memset(a, 0, sizeof(*a));
+	log_set_component(prog);
+	a->workers = -1;
+	for (int i = 1; i < argc; i++) {
+		arg = argv[i];
+		bool more = i + 1 < argc;
+		if ((strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) && more) {
+			a->config_path = argv[++i];
+		} else if (strcmp(arg, "--state") == 0 && more) {
+			a->state = argv[++i];
+		} else if (strcmp(arg, "--listen") == 0 && more && a->nlisten < DAEMON_MAX_LISTEN) {
+			a->listen[a->nlisten++] = argv[++i];
+		} else if (strcmp(arg, "--workers") == 0 && more) {
+			char *end;
+			arg = argv[++i];
+			errno = 0;
+			a->workers = strtol(arg, &end, 10);
+			if (end == arg || *end || errno || a->workers < 0)
+				goto bad;     /* not 0, which means one worker per core */
+		} else if (strcmp(arg, "-n") == 0) {
+			a->check = true;
+		} else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (strcmp(arg, "--version") == 0) {
+			printf("%s %s\n", prog, version);
+			return 0;
+		} else {
+			goto bad;
+		}
+	}
+	return DAEMON_RUN;
+bad:
+	log_error("bad argument '%s'", arg);
+	fputs(usage, stderr);
+	return 2;
+}
+
+/* Loads a's configuration file (the default one when there is none), printing what the loader
+ * found. Returns 0, or -1 after logging why; cfg is to be freed with config_free() either way. */
+static int load_config(const struct daemon_args *a, struct config *cfg)
+{
+	struct diag d;
+	diag_init(&d);
+	int rc = config_load(cfg, a->config_path, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	if (rc) {
+		log_error("configuration %s: %s", a->config_path ? a->config_path : CONFIG_DEFAULT_PATH,
+		          ls_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int daemon_start(struct daemon_args *a, struct config *cfg, int argc, char **argv,
+                 const char *prog, const char *version, const char *usage)
+{
+	signal(SIGPIPE, SIG_IGN);
+	int rc = args_parse(a, argc, argv, prog, version, usage);
+	if (rc != DAEMON_RUN)
+		return rc;
+	if (load_config(a, cfg) != 0) {
+		config_free(cfg);
+		return 1;
+	}
+	return DAEMON_RUN;
+}
+
+long daemon_workers(const struct daemon_args *a, long configured, long max)
+{
+	long n = a->workers >= 0 ? a->workers : configured;
+	if (n == 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1 || n > max) {
+		log_error("workers must be 1 to %ld", max);
+		return -1;
+	}
+	return n;
+}
+
+/* "A.B.C.D:PORT" or "[IPv6]:PORT" (the port is required). Returns 0 or -1. */
+static int listen_addr_parse(const char *text, struct daemon_addr *out)
+{
+	int family;
+	uint8_t addr[16];
+	uint16_t port;
+	memset(out, 0, sizeof(*out));
+	if (addr_parse(text, -1, &family, addr, &port) != 0)
+		return -1;
+	out->len = addr_sockaddr(family, addr, port, &out->ss);
+	snprintf(out->text, sizeof(out->text), "%s", text);
+	return 0;
+}
+
+int daemon_listen(const struct daemon_args *a, const char *list, const char *option,
+                  const char *file, struct daemon_addr *out, size_t *n)
+{
+	char buf[1024], *save = NULL;
+	*n = 0;
+	if (a->nlisten) {
+		for (size_t i = 0; i < a->nlisten; i++) {
+			if (listen_addr_parse(a->listen[i], &out[(*n)++]) != 0) {
+				log_error("bad --listen '%s' (ADDR:PORT or [ADDR]:PORT)", a->listen[i]);
+				return -1;
+			}
+		}
+		return 0;
+	}
+	const char *where = file ? file : "defaults";
+	if (list && strlen(list) >= sizeof(buf)) {
+		/* Cut, the last address could become another one ("...:5353" as "...:535"). */
+		log_error("%s: %s: longer than %zu bytes", where, option, sizeof(buf) - 1);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s", list ? list : "");
+	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (*n == DAEMON_MAX_LISTEN) {
+			log_error("%s: %s: more than %d listen addresses", where, option,
+			          DAEMON_MAX_LISTEN);
+			return -1;
+		}
+		if (listen_addr_parse(t, &out[*n]) != 0) {
+			log_error("%s: %s: bad listen address '%s' (ADDR:PORT or [ADDR]:PORT)", where,
+			          option, t);
+			return -1;
+		}
+		(*n)++;
+	}
+	if (*n == 0) {
+		log_error("%s: %s: no listen address", where, option);
+		return -1;
+	}
+	return 0;
+}
+
+const char *daemon_addrs_text(const struct daemon_addr *a, size_t n, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t k = 0; k < n && off < len; k++) {
+		int w = snprintf(buf + off, len - off, "%s%s", k ? ", " : "", a[k].text);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	return buf;
+}
+
+const char *daemon_peer_text(const struct sockaddr *peer, char buf[DAEMON_PEER_TEXT_MAX])
+{
+	const void *bin = NULL;
+	if (peer->sa_family == AF_INET)
+		bin = &((const struct sockaddr_in *)peer)->sin_addr;
+	else if (peer->sa_family == AF_INET6)
+		bin = &((const struct sockaddr_in6 *)peer)->sin6_addr;
+	if (bin == NULL || inet_ntop(peer->sa_family, bin, buf, DAEMON_PEER_TEXT_MAX) == NULL)
+		strcpy(buf, "?");
+	return buf;
+}
+
+int daemon_bind(const struct daemon_addr *a, int type)
+{
+	int one = 1;
+	int fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    (a->ss.ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+	    bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int daemon_drop_privileges(const char *user, char *err, size_t errlen)
+{
+	if (user == NULL || *user == 0)
+		return 0;
+	struct passwd *pw = getpwnam(user);
+	if (pw == NULL) {
+		snprintf(err, errlen, "no such user '%s'", user);
+		return -1;
+	}
+	/* setuid(0) must fail afterwards, or the drop was not for good. */
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0 ||
+	    setuid(0) == 0) {
+		snprintf(err, errlen, "cannot become user '%s': %s", user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

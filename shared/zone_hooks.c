@@ -1,9 +1,0 @@
-/* The commit hooks every zone edit runs, in order: the one place a derivation is plugged in. */
-#include <stddef.h>
-#include "shared/sts_derive.h"
-#include "shared/zone_hook.h"
-
-const struct zone_hook zone_hooks[] = {
-	{ "mta-sts", sts_derive_commit, sts_derive_zone_deleted },
-	{ NULL, NULL, NULL },
-};
