@@ -87,7 +87,8 @@ void rrset_encode(uint8_t *out, uint32_t ttl, const struct rdata *rd, size_t n)
 	uint8_t *p = out + RRSET_HDR;
 	for (size_t i = 0; i < n; i++) {
 		wire_put16(p, rd[i].len);
-		memcpy(p + 2, rd[i].p, rd[i].len);
+		if (rd[i].len)      /* empty RDATA (RFC 3597 \# 0) may have no bytes at all */
+			memcpy(p + 2, rd[i].p, rd[i].len);
 		p += 2 + rd[i].len;
 	}
 }

@@ -282,7 +282,8 @@ void sts_record_body_put(struct store_txn *t, const uint8_t *domain, uint64_t ve
 	v[0] = STS_BODY_TAG;
 	v[1] = STS_RECORD_VERSION;
 	wire_put64(v + 2, version);
-	memcpy(v + BODY_HDR, body, len);
+	if (len)
+		memcpy(v + BODY_HDR, body, len);
 	store_put(t, STORE_MTASTS, key, (size_t)kl, v, BODY_HDR + len, 0);
 }
 
