@@ -193,6 +193,16 @@ char *rr_format(const struct rr *rr)
 
 const char *rr_type_name(uint16_t type, char *buf, size_t len)
 {
+	/* The query-only types ldns has no descriptor for (RFC 1035 3.2.3, RFC 1995). */
+	static const struct { uint16_t type; const char *name; } qtypes[] = {
+		{ 251, "IXFR" }, { 252, "AXFR" }, { 253, "MAILB" }, { 254, "MAILA" }, { 255, "ANY" },
+	};
+	for (size_t i = 0; i < sizeof(qtypes) / sizeof(qtypes[0]); i++) {
+		if (qtypes[i].type == type) {
+			snprintf(buf, len, "%s", qtypes[i].name);
+			return buf;
+		}
+	}
 	const ldns_rr_descriptor *d = ldns_rr_descript(type);
 	if (d && d->_name && type != 0)
 		snprintf(buf, len, "%s", d->_name);

@@ -260,9 +260,11 @@ int store_next_id(struct store_txn *t, const char *counter, uint64_t *out)
 	MDB_val v;
 	uint64_t next = 1;
 	int rc = store_get(t, STORE_META, counter, strlen(counter), &v);
-	if (rc == 0 && v.mv_size == 8)
+	if (rc == 0 && v.mv_size != 8)
+		return store_fail(t, LS_ESTORE);   /* damaged: starting over would reuse ids */
+	if (rc == 0)
 		next = wire_get64(v.mv_data);
-	else if (rc != LS_ENOTFOUND && rc != 0)
+	else if (rc != LS_ENOTFOUND)
 		return rc;
 	uint8_t buf[8];
 	wire_put64(buf, next + 1);

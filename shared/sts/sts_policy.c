@@ -7,6 +7,7 @@
 #include "shared/sts/sts_policy.h"
 
 #define PATTERN_MAX 256
+#define HOST_TEXT_MAX 253    /* a host name's text without the final dot (RFC 1035 2.3.4) */
 
 int sts_policy_add(struct sts_policy *p, const char *pattern)
 {
@@ -22,7 +23,7 @@ static int normalise(const char *in, char out[PATTERN_MAX])
 	size_t n = strlen(in), k = 0;
 	if (n && in[n - 1] == '.')
 		n--;
-	if (n == 0 || n >= PATTERN_MAX)
+	if (n == 0 || n > HOST_TEXT_MAX)
 		return LS_EPARSE;
 	size_t start = (n > 2 && in[0] == '*' && in[1] == '.') ? 2 : 0;
 	size_t label = 0;

@@ -14,6 +14,9 @@
 
 #define STS_RECORD_TAG 'M'
 #define STS_BODY_TAG 'B'
+/* Values of another version are refused; bytes after the fields this code knows are skipped, so
+ * a new field is added at the end under the same version, and the version only changes for
+ * something old code must not read. */
 #define STS_RECORD_VERSION 1
 
 #define STS_ID_MAX 32            /* RFC 8461 3.1: 1 to 32 letters or digits */

@@ -1,13 +1,30 @@
 /* Address-and-port parsing shared by the daemons' listen addresses, the zones' secondaries and
  * the MTA-STS endpoints, and the socket addresses made from them. */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "shared/util/addr.h"
 
+#define PORT_DIGITS_MAX 5
+
+/* A port as operators write it: 1 to 5 decimal digits, at most 65535; nothing else. */
+static int port_parse(const char *p, uint16_t *port)
+{
+	unsigned long v = 0;
+	size_t n = 0;
+	for (; p[n] >= '0' && p[n] <= '9'; n++)
+		v = v * 10 + (unsigned long)(p[n] - '0');
+	if (n == 0 || n > PORT_DIGITS_MAX || p[n] || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
 int addr_parse(const char *text, int default_port, int *family, uint8_t addr[16],
                uint16_t *port)
 {
+	bool bracketed = text[0] == '[';
 	char host[ADDR_TEXT_MAX];
 	const char *p = NULL;
 	if (text[0] == '[') {
@@ -31,17 +48,15 @@ int addr_parse(const char *text, int default_port, int *family, uint8_t addr[16]
 		p = colon ? colon + 1 : NULL;
 	}
 	if (p) {
-		char *end;
-		unsigned long v = strtoul(p, &end, 10);
-		if (*p == 0 || *end || v > 65535)
+		if (port_parse(p, port) != 0)
 			return -1;
-		*port = (uint16_t)v;
 	} else if (default_port < 0) {
 		return -1;
 	} else {
 		*port = (uint16_t)default_port;
 	}
-	if (inet_pton(AF_INET, host, addr) == 1)
+	/* Brackets are for IPv6 only ("[192.0.2.1]:53" is a typo, not an address). */
+	if (!bracketed && inet_pton(AF_INET, host, addr) == 1)
 		*family = AF_INET;
 	else if (inet_pton(AF_INET6, host, addr) == 1)
 		*family = AF_INET6;

@@ -53,6 +53,7 @@ void diag_add(struct diag *d, enum diag_sev sev, const char *file, unsigned line
 	m->file = file ? strdup(file) : NULL;
 	m->line = line;
 	m->text = text;
+	m->seq = d->seq++;
 }
 
 void diag_truncate(struct diag *d, size_t n, size_t errors, size_t warnings)
@@ -76,7 +77,7 @@ static int by_place(const void *a, const void *b)
 		c = strcmp(x->file, y->file);
 	if (c == 0)
 		c = (x->line > y->line) - (x->line < y->line);
-	return c ? c : (x > y) - (x < y);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 void diag_sort(struct diag *d)

@@ -14,12 +14,14 @@ struct diag_msg {
 	char *file;     /* NULL when the message is not about a file */
 	unsigned line;  /* 0 when unknown */
 	char *text;
+	size_t seq;     /* order of arrival: sorting keeps it among equal places */
 };
 
 struct diag {
 	struct diag_msg *v;
 	size_t n, cap;
 	size_t errors, warnings, dropped;
+	size_t seq;     /* the next message's */
 };
 
 void diag_init(struct diag *d);

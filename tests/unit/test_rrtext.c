@@ -205,7 +205,7 @@ static void test_type_names(void **state)
 {
 	static const struct { uint16_t type; const char *name; } names[] = {
 		{ 1, "A" }, { 28, "AAAA" }, { 6, "SOA" }, { 33, "SRV" }, { 257, "CAA" },
-		{ 65280, "TYPE65280" }, { 0, "TYPE0" },
+		{ 65280, "TYPE65280" }, { 0, "TYPE0" }, { 255, "ANY" }, { 252, "AXFR" }, { 251, "IXFR" },
 	};
 	char buf[16];
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -169,6 +169,11 @@ static void test_next_id(void **state)
 	assert_int_equal(store_next_id(&t, "zone_id", &a3), 0);
 	assert_int_equal(store_commit(&t), 0);
 	assert_int_equal(a3, 3);
+	/* A damaged counter is an error, not a fresh start that would hand out ids in use. */
+	unit_begin(u->st, true, &t);
+	store_put(&t, STORE_META, "zone_id", 7, "\0\0\0\4", 4, 0);
+	assert_int_equal(store_next_id(&t, "zone_id", &a3), LS_ESTORE);
+	store_abort(&t);
 }
 
 static void test_grow_and_reserve(void **state)

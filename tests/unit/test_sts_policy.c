@@ -71,17 +71,22 @@ static void test_limits(void **state)
 
 static void test_patterns(void **state)
 {
-	char l63[64], l64[65], long_name[300];
+	char l63[64], l64[65], long_name[300], name253[300], name254[300];
 	memset(l63, 'a', 63);
 	l63[63] = 0;
 	memset(l64, 'a', 64);
 	l64[64] = 0;
 	snprintf(long_name, sizeof(long_name), "%s.%s.%s.%s.com", l63, l63, l63, l63);
+	/* A host name's text is at most 253 characters (255 octets on the wire). */
+	snprintf(name253, sizeof(name253), "%s.%s.%s.%.61s", l63, l63, l63, l63);
+	snprintf(name254, sizeof(name254), "%s.%s.%s.%.62s", l63, l63, l63, l63);
+	assert_int_equal(strlen(name253), 253);
 	const char *const ok[] = { "mx.example.com", "MX.EXAMPLE.COM.", "*.example.com", "a",
-	                           "xn--bcher-kva.example", "1.2.3.4", "a-b.c-d", l63 };
+	                           "xn--bcher-kva.example", "1.2.3.4", "a-b.c-d", l63, name253 };
 	const char *const bad[] = { "", ".", "*", "*.", "**.example.com", "*example.com",
 	                            "mx.*.example.com", "a..b", ".a", "-a.b", "a-.b", "a.b-",
-	                            "a_b.c", "bücher.example", "a b", "a.b..", l64, long_name };
+	                            "a_b.c", "bücher.example", "a b", "a.b..", l64, long_name,
+	                            name254 };
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (sts_policy_pattern_check(ok[i]) != 0)
 			fail_msg("\"%s\" refused", ok[i]);
