@@ -83,7 +83,7 @@ static int show(struct ctl *c, const uint8_t *domain, int rc, struct zone_result
 	if (rc == LS_ENOZONE)
 		return ctl_fail(c, rc, "no zone holds %s", name);
 	if (rc)
-		return ctl_fail(c, rc, "%s %s: nothing changed", what, name);
+		return ctl_fail(c, rc, "MTA-STS for %s: nothing changed", name);
 	if (res->zt) {
 		int ec = ctl_result(c, zone_txn_zone(res->zt)->apex, 0, res);
 		return ctl_publish_after(c, ec, 0, res);

@@ -58,8 +58,9 @@ const struct command zonectl_commands[] = {
 	  "_smtp._tls.DOMAIN TXT \"v=TLSRPTv1; rua=...\" when --rua (mailto: or https:) is\n"
 	  "given. --mx-extra adds a pattern (host or *.suffix) to the MX targets. The\n"
 	  "_mta-sts.DOMAIN TXT id appears only once every mta-sts.endpoints serves the policy\n"
-	  "(see `mta-sts publish`). Refused when DOMAIN has no MX, a null MX (unless --mode\n"
-	  "none), an MX target that is a CNAME, or records of its own at those names.\n"
+	  "(see `mta-sts publish`). Refused when DOMAIN is not a host name, has no MX, a null\n"
+	  "MX (unless --mode none), an MX target that is a CNAME, or records of its own at\n"
+	  "those names. --max-age 0 is allowed, with a warning (senders then cache nothing).\n"
 	  "From then on every MX change, by any command, makes the next policy, published the\n"
 	  "same way; the records are MTA-STS's and other commands refuse to change them.",
 	  1, 1, "mode max-age mx-extra rua no-publish", cmd_mtasts_enable },

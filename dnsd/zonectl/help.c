@@ -106,3 +106,53 @@ int ctl_usage_error(const struct command *cmd, const char *fmt, const char *arg)
 		fprintf(stderr, "\n%s", global_usage);
 	return EXIT_USAGE;
 }
+
+#define SUGGEST_MAX_DISTANCE 2   /* edits a typo may be from a command's name */
+#define SUGGEST_TEXT_MAX 64
+
+/* Levenshtein distance of a and b, both shorter than SUGGEST_TEXT_MAX. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[SUGGEST_TEXT_MAX + 1];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const struct command *ctl_suggest(int argc, char **argv)
+{
+	char one[SUGGEST_TEXT_MAX], two[SUGGEST_TEXT_MAX];
+	const struct command *best = NULL;
+	size_t best_d = SUGGEST_MAX_DISTANCE + 1;
+	if (argc < 1 || strlen(argv[0]) >= sizeof(one))
+		return NULL;
+	snprintf(one, sizeof(one), "%s", argv[0]);
+	if (argc < 2 || (size_t)snprintf(two, sizeof(two), "%s %s", argv[0], argv[1]) >= sizeof(two))
+		two[0] = 0;
+	for (const struct command *cmd = zonectl_commands; cmd->name; cmd++) {
+		/* Compare as many words as the command has. */
+		const char *typed = strchr(cmd->name, ' ') ? two : one;
+		if (*typed == 0 || strlen(cmd->name) >= SUGGEST_TEXT_MAX)
+			continue;
+		size_t d = distance(typed, cmd->name);
+		if (d < best_d) {
+			best_d = d;
+			best = cmd;
+		}
+	}
+	return best;
+}

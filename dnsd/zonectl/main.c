@@ -1,5 +1,6 @@
 /* zonectl: the operator's command line to the zone store; a command table with help per entry. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dnsd/zonectl/zonectl.h"
@@ -28,10 +29,17 @@ static const struct command *find_command(struct ctl *c, const struct ctl_args *
 	const struct command *cmd = ctl_lookup(a->npos, a->pos, &words);
 	if (cmd == NULL) {
 		/* "zonectl zone" alone: show that group's commands. */
-		if (a->npos == 1 && ctl_is_group(a->pos[0]) && ctl_help(1, a->pos) == EXIT_OK)
+		const struct command *near = ctl_suggest(a->npos, a->pos);
+		if (a->npos == 1 && ctl_is_group(a->pos[0]) && ctl_help(1, a->pos) == EXIT_OK) {
 			*rc = a->help ? EXIT_OK : EXIT_USAGE;
-		else
+		} else if (near) {
+			fprintf(stderr, "zonectl: unknown command '%s%s%s'; did you mean '%s'?\n",
+			        a->pos[0], a->npos > 1 && strchr(near->name, ' ') ? " " : "",
+			        a->npos > 1 && strchr(near->name, ' ') ? a->pos[1] : "", near->name);
+			*rc = EXIT_USAGE;
+		} else {
 			*rc = ctl_usage_error(NULL, "unknown command '%s'; try `zonectl help`", a->pos[0]);
+		}
 		return NULL;
 	}
 	if (a->help) {

@@ -77,6 +77,8 @@ void ctl_print_help(const struct command *cmd, FILE *out);
 const struct command *ctl_lookup(int argc, char **argv, int *words);
 /* `zonectl help [WORDS]`: returns the exit code. */
 int ctl_help(int argc, char **argv);
+/* The command whose name is closest to the words typed (a typo or two away), or NULL. */
+const struct command *ctl_suggest(int argc, char **argv);
 /* True when some command's first word is word ("zone", "rr"). */
 bool ctl_is_group(const char *word);
 /* True when cmd takes option opt. */

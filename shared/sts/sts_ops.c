@@ -147,11 +147,14 @@ static int apply(struct sts_domain *s, const struct sts_settings *set, struct di
 	if (set->mode_set)
 		s->mode = set->mode;
 	if (set->max_age_set) {
-		if (set->max_age == 0 || set->max_age > STS_MAX_AGE_MAX) {
-			diag_add(d, DIAG_ERROR, NULL, 0, "max-age %u is out of range 1..%u (RFC 8461 3.2)",
+		if (set->max_age > STS_MAX_AGE_MAX) {
+			diag_add(d, DIAG_ERROR, NULL, 0, "max-age %u is out of range 0..%u (RFC 8461 3.2)",
 			         set->max_age, STS_MAX_AGE_MAX);
 			return LS_EINVAL_ZONE;
 		}
+		if (set->max_age == 0)
+			diag_add(d, DIAG_WARNING, NULL, 0, "max-age 0: senders cache nothing, so the "
+			         "policy protects only deliveries that fetch it first (RFC 8461 3.2)");
 		s->max_age = set->max_age;
 	}
 	if (set->extra_set) {
@@ -374,7 +377,15 @@ static int run(struct store *st, struct op *o, const char *source, struct diag *
 int sts_ops_enable(struct store *st, const uint8_t *domain, const struct sts_settings *set,
                    const struct sts_service *svc, struct diag *d, struct zone_result *res)
 {
+	char name[DNAME_STR_MAX];
 	struct op o = { domain, set, svc, false, enable_fn, NULL };
+	memset(res, 0, sizeof(*res));
+	/* mta-sts.<domain> must be a name a certificate can carry: a host name (RFC 8461 3.3). */
+	if (!dname_is_hostname(domain)) {
+		diag_add(d, DIAG_ERROR, NULL, 0, "'%s' is not a host name (letters, digits and inner "
+		         "hyphens; labels of 1 to 63)", dname_format(name, domain));
+		return LS_EINVAL_ZONE;
+	}
 	return run(st, &o, "zonectl mta-sts enable", d, res);
 }
 

@@ -231,3 +231,14 @@ def test_readers_create_empty_store(zc):
     assert zc.json("zone", "list") == {"zones": []}
     r = zc("zone", "export", "a.test")
     assert r.rc == 3, r
+
+
+@pytest.mark.parametrize("typed,meant", [
+    (["zone", "lst"], "zone list"), (["zonee", "list"], "zone list"), (["rr", "ad"], "rr add"),
+    (["mta-sts", "enabel"], "mta-sts enable"), (["stat"], "stats"),
+])
+def test_typo_suggests_the_command(zc, typed, meant):
+    r = zc(*typed)
+    assert r.rc == EXIT_USAGE, r
+    assert "did you mean '%s'?" % meant in r.err, r.err
+    assert not zc.state.exists(), "a usage error must not create the store"

@@ -104,7 +104,20 @@ def test_enable_refusals(sts_factory):
     assert r.rc == EXIT_INPUT and "--mx-extra" in r.err
     r = e.zc("mta-sts", "enable", "example.com", "--max-age", "31557601")
     assert r.rc == EXIT_INPUT
-    assert e.zc.json("mta-sts", "status")["domains"][0]["domain"] == "nomail.example.com"
+    # Names a certificate cannot carry are refused before anything is written.
+    for bad in ["bad name.example.com", "a\rb.example.com", "%s.example.com" % ("x" * 64),
+                "under_score.example.com"]:
+        r = e.zc("mta-sts", "enable", bad)
+        assert r.rc in (EXIT_INPUT, 2) and ("not a host name" in r.err or "valid" in r.err), r
+    assert [d["domain"] for d in e.zc.json("mta-sts", "status")["domains"]] == \
+        ["nomail.example.com"]
+
+
+def test_max_age_zero_is_allowed_with_a_warning(sts_factory):
+    e = sts_factory()
+    r = e.zc.ok("mta-sts", "enable", "example.com", "--max-age", "0")
+    assert "max-age 0: senders cache nothing" in r.err
+    assert e.fetch()[2].endswith(b"max_age: 0\r\n")
 
 
 def test_httpsd_down_id_waits_then_publishes(sts_factory):
