@@ -87,7 +87,7 @@ static const struct config_option options[] = {
 	  .def = "10", .offset = FIELD(sts_fetch_timeout), .min = 1, .max = 60,
 	  .help = "Seconds one verification fetch from one endpoint may take." },
 	{ .section = "mta-sts", .name = "retry-max", .type = CONFIG_UINT,
-	  .def = "300", .offset = FIELD(sts_retry_max), .min = 1, .max = 86400,
+	  .def = "30", .offset = FIELD(sts_retry_max), .min = 1, .max = 60,
 	  .help = "Longest wait, in seconds, between tries of a publish that is waiting." },
 	{ .section = "mta-sts", .name = "publisher", .type = CONFIG_BOOL,
 	  .def = "yes", .offset = FIELD(sts_publisher),
