@@ -37,7 +37,7 @@ static int command_option(struct ctl *c, struct ctl_args *a, int argc, char **ar
 		{ "config", &c->config_path }, { "state", &c->state }, { "from", &c->from },
 		{ "origin", &c->origin }, { "output", &c->output }, { "serial-policy", &c->policy_name },
 		{ "key", &c->key }, { "mode", &c->mode }, { "max-age", &c->max_age },
-		{ "algorithm", &c->algorithm },
+		{ "algorithm", &c->algorithm }, { "timeout", &c->timeout },
 	};
 	/* Options that may be given several times. */
 	struct { const char *name; const char **v; unsigned *n, max; } lists[] = {
@@ -46,7 +46,7 @@ static int command_option(struct ctl *c, struct ctl_args *a, int argc, char **ar
 	};
 	struct { const char *name; bool *val; } flags[] = {
 		{ "now", &c->now }, { "no-mx-extra", &c->no_mx_extra }, { "no-rua", &c->no_rua },
-		{ "no-publish", &c->no_publish },
+		{ "no-publish", &c->no_publish }, { "wait", &c->wait },
 	};
 	for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
 		if (strcmp(name, valued[k].name) != 0)
@@ -118,6 +118,19 @@ int ctl_args_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a)
 			if (rc != 1)
 				return rc;
 		}
+	}
+	if (c->wait && c->no_publish)
+		return ctl_usage_error(NULL, "%s", "--wait and --no-publish exclude each other");
+	if (c->timeout && !c->wait)
+		return ctl_usage_error(NULL, "%s", "--timeout goes with --wait");
+	c->wait_s = CTL_WAIT_DEFAULT_S;
+	if (c->timeout) {
+		char *end;
+		unsigned long v = strtoul(c->timeout, &end, 10);
+		if (*c->timeout < '0' || *c->timeout > '9' || *end || v < 1 || v > CTL_WAIT_MAX_S)
+			return ctl_usage_error(NULL, "--timeout '%s' is not a number of seconds from 1 "
+			                       "to 3600", c->timeout);
+		c->wait_s = (unsigned)v;
 	}
 	return 0;
 }

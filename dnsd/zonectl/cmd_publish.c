@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 #include "dnsd/zonectl/zonectl.h"
 #include "shared/util/err.h"
 #include "shared/sts/sts_publish.h"
@@ -18,11 +19,14 @@ static const char *outcome_text(const struct sts_outcome_info *o)
 	}
 }
 
+#define WAIT_STEP_MAX_S 8   /* and the longest pause between two tries */
+
 /* Where outcomes go: a line each (on stderr beside --json), and for `mta-sts publish --json`
  * into a list too, printed once the step is done (a failure prints only the error). */
 struct report_ctx {
 	struct ctl *c;
 	json_t *list;       /* NULL: lines only */
+	unsigned waiting;   /* outcomes of this run that wait for an endpoint */
 };
 
 static void report(const struct sts_outcome_info *o, void *arg)
@@ -31,6 +35,7 @@ static void report(const struct sts_outcome_info *o, void *arg)
 	char name[DNAME_STR_MAX];
 	FILE *out = r->c->json ? stderr : stdout;
 	ctl_domain(name, o->domain);
+	r->waiting += o->outcome == STS_WAITING;
 	if (r->list)
 		json_array_append_new(r->list, json_pack("{s:o,s:s,s:I,s:o,s:I,s:I,s:o}",
 		                      "domain", ctl_json_string(name), "outcome", outcome_text(o),
@@ -58,29 +63,65 @@ static void report(const struct sts_outcome_info *o, void *arg)
 	}
 }
 
+/* One run of the step: the due domains of zone zone_id (every zone's when 0), or domain. */
+static int run_once(struct sts_publisher *p, struct store *st, uint32_t zone_id,
+                    const uint8_t *domain, struct report_ctx *r)
+{
+	struct sts_outcome_info o;
+	int64_t now = (int64_t)time(NULL);
+	r->waiting = 0;
+	if (domain == NULL)
+		return sts_publish_due(p, st, zone_id, now, true, report, r);
+	int rc = sts_publish_domain(p, st, domain, now, true, &o);
+	if (rc == 0)
+		report(&o, r);
+	return rc;
+}
+
+/*
+ * The step, run again while something waits when --wait was given (for --timeout seconds).
+ * Returns 0 or a store error; *waiting says whether a publish still waits at the end.
+ */
+static int run_step(struct ctl *c, struct sts_publisher *p, uint32_t zone_id,
+                    const uint8_t *domain, struct report_ctx *r, bool *waiting)
+{
+	time_t deadline = time(NULL) + (c->wait ? (time_t)c->wait_s : 0);
+	unsigned pause = 1;
+	int rc;
+	while ((rc = run_once(p, c->st, zone_id, domain, r)) == 0 && r->waiting && c->wait &&
+	       time(NULL) + (time_t)pause <= deadline) {
+		sleep(pause);
+		pause = pause * 2 > WAIT_STEP_MAX_S ? WAIT_STEP_MAX_S : pause * 2;
+	}
+	*waiting = rc == 0 && r->waiting;
+	return rc;
+}
+
 int ctl_publish(struct ctl *c, uint32_t zone_id)
 {
 	struct sts_publisher p;
-	struct report_ctx r = { c, NULL };
+	struct report_ctx r = { c, NULL, 0 };
 	char err[256];
+	bool waiting = false;
 	int rc = sts_publish_init(&p, &c->cfg, err, sizeof(err));
 	if (rc == 0)
-		rc = sts_publish_due(&p, c->st, zone_id, (int64_t)time(NULL), true, report, &r);
+		rc = run_step(c, &p, zone_id, NULL, &r, &waiting);
 	else
 		fprintf(stderr, "zonectl: mta-sts: cannot publish: %s\n", err);
 	sts_publish_free(&p);
 	if (rc && rc != LS_ECONFIG)
 		return ctl_fail(c, rc, "mta-sts publish step");
-	return EXIT_OK;
+	/* --wait promises a published id: a config that cannot publish, or a wait, breaks it. */
+	return c->wait && (rc || waiting) ? EXIT_CONFLICT : EXIT_OK;
 }
 
 int cmd_mtasts_publish(struct ctl *c)
 {
 	uint8_t domain[DNAME_MAX];
 	struct sts_publisher p;
-	struct sts_outcome_info o;
-	struct report_ctx r = { c, NULL };
+	struct report_ctx r = { c, NULL, 0 };
 	char err[256];
+	bool waiting = false;
 	int rc;
 	if (c->nargs && ctl_zone_name(c, c->args[0], domain))
 		return EXIT_USAGE;
@@ -92,20 +133,15 @@ int cmd_mtasts_publish(struct ctl *c)
 	}
 	if (c->json && (r.list = json_array()) == NULL)
 		rc = -ENOMEM;
-	int64_t now = (int64_t)time(NULL);
-	if (rc == 0 && c->nargs == 0) {
-		rc = sts_publish_due(&p, c->st, 0, now, true, report, &r);
-	} else if (rc == 0) {
-		rc = sts_publish_domain(&p, c->st, domain, now, true, &o);
-		if (rc == 0)
-			report(&o, &r);
-	}
+	if (rc == 0)
+		rc = run_step(c, &p, 0, c->nargs ? domain : NULL, &r, &waiting);
 	sts_publish_free(&p);
 	if (rc) {
 		json_decref(r.list);
 		return ctl_fail(c, rc, "mta-sts publish step");
 	}
-	int ec = c->nargs && o.outcome == STS_WAITING ? EXIT_CONFLICT : EXIT_OK;
+	/* One domain named, or --wait: a publish still waiting is exit 4. */
+	int ec = waiting && (c->nargs || c->wait) ? EXIT_CONFLICT : EXIT_OK;
 	if (c->json && ctl_json_print(json_pack("{s:o}", "domains", r.list)) != EXIT_OK)
 		return EXIT_STORE;
 	return ec;

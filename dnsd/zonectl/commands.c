@@ -14,14 +14,14 @@ const struct command zonectl_commands[] = {
 	  "and one NS record per server. POLICY is increment, dateserial or unixtime and says how\n"
 	  "each later commit picks the next serial (default: zones.serial-policy).",
 	  1, 1, "from ns serial-policy", cmd_zone_add },
-	{ "zone import", "FILE [--origin DOMAIN] [--serial-policy POLICY]",
+	{ "zone import", "FILE [--origin DOMAIN] [--serial-policy POLICY] [--wait [--timeout S]]",
 	  "Load a master file: create the zone, or replace its whole content.",
 	  "Reads an RFC 1035 master file ($ORIGIN, $TTL, $INCLUDE below the file's directory,\n"
 	  "relative names, @, RFC 3597 unknown types). The zone is --origin, else the owner of\n"
 	  "the SOA. Every error is printed as FILE:LINE and nothing changes. Replacing an\n"
 	  "existing zone shows the difference and gives it a new serial; an identical file\n"
 	  "changes nothing.",
-	  1, 1, "origin serial-policy", cmd_zone_import },
+	  1, 1, "origin serial-policy wait timeout", cmd_zone_import },
 	{ "zone export", "DOMAIN [-o FILE]",
 	  "Write the zone as a master file (standard output by default).",
 	  "SOA first, then every record in DNS canonical order with absolute names. The file\n"
@@ -31,12 +31,12 @@ const struct command zonectl_commands[] = {
 	{ "zone del", "DOMAIN", "Delete a zone with all its records and its journal.",
 	  "The zone stops being served on the next query. Its history stays.",
 	  1, 1, "", cmd_zone_del },
-	{ "zone edit", "DOMAIN", "Edit the zone as text in $EDITOR and apply the difference.",
+	{ "zone edit", "DOMAIN [--wait [--timeout S]]", "Edit the zone as text in $EDITOR and apply the difference.",
 	  "Opens the exported zone in $VISUAL or $EDITOR (default vi). On save, the new text\n"
 	  "replaces the zone in one commit and the difference is shown. When the text is\n"
 	  "invalid, or the zone changed while you edited, nothing changes: the errors are shown\n"
 	  "and your text is kept in a file whose name is printed (on a terminal you may edit again).",
-	  1, 1, "", cmd_zone_edit },
+	  1, 1, "wait timeout", cmd_zone_edit },
 	{ "zone history", "DOMAIN", "Show the zone's commits: when, serials, counts and command.",
 	  "One line per commit, oldest first.",
 	  1, 1, "", cmd_zone_history },
@@ -50,7 +50,7 @@ const struct command zonectl_commands[] = {
 	  "Addresses: 192.0.2.1, 192.0.2.1:5300, 2001:db8::1, [2001:db8::1]:5300.",
 	  2, 3, "key", cmd_zone_secondaries },
 	{ "mta-sts enable", "DOMAIN [--mode MODE] [--max-age SECONDS] [--mx-extra PATTERN]... "
-	  "[--rua URI]...",
+	  "[--rua URI]... [--no-publish | --wait [--timeout S]]",
 	  "Turn MTA-STS on for a mail domain: records, policy and id kept in step with its MX.",
 	  "DOMAIN is the zone apex or any name with an MX RRset. Adds mta-sts.DOMAIN (A/AAAA of\n"
 	  "mta-sts.service-address, or a CNAME to mta-sts.service-cname), the policy (MODE\n"
@@ -63,25 +63,25 @@ const struct command zonectl_commands[] = {
 	  "those names. --max-age 0 is allowed, with a warning (senders then cache nothing).\n"
 	  "From then on every MX change, by any command, makes the next policy, published the\n"
 	  "same way; the records are MTA-STS's and other commands refuse to change them.",
-	  1, 1, "mode max-age mx-extra rua no-publish", cmd_mtasts_enable },
-	{ "mta-sts mode", "DOMAIN MODE", "Change the policy mode: testing, enforce or none.",
+	  1, 1, "mode max-age mx-extra rua no-publish wait timeout", cmd_mtasts_enable },
+	{ "mta-sts mode", "DOMAIN MODE [--no-publish | --wait [--timeout S]]", "Change the policy mode: testing, enforce or none.",
 	  "A new policy version, published as after any change. enforce is refused while the\n"
 	  "domain has a null MX.",
-	  2, 2, "no-publish", cmd_mtasts_mode },
+	  2, 2, "no-publish wait timeout", cmd_mtasts_mode },
 	{ "mta-sts set", "DOMAIN [--mode MODE] [--max-age SECONDS] [--mx-extra PATTERN]... "
-	  "[--no-mx-extra] [--rua URI]... [--no-rua]",
+	  "[--no-mx-extra] [--rua URI]... [--no-rua] [--no-publish | --wait [--timeout S]]",
 	  "Change a domain's MTA-STS settings.",
 	  "Given --mx-extra patterns replace the current ones (--no-mx-extra removes them all);\n"
 	  "--rua URIs replace the TLS-RPT addresses (--no-rua removes the _smtp._tls record).\n"
 	  "A changed policy is published as after any change.",
-	  1, 1, "mode max-age mx-extra no-mx-extra rua no-rua no-publish", cmd_mtasts_set },
-	{ "mta-sts disable", "DOMAIN [--now]",
+	  1, 1, "mode max-age mx-extra no-mx-extra rua no-rua no-publish wait timeout", cmd_mtasts_set },
+	{ "mta-sts disable", "DOMAIN [--now] [--no-publish | --wait [--timeout S]]",
 	  "Stop MTA-STS for a domain the safe way (RFC 8461 8.3), or at once with --now.",
 	  "Publishes a mode none policy under a new id, keeps serving it until the longest\n"
 	  "max_age ever published has passed since, and only then deletes the _mta-sts,\n"
 	  "mta-sts and _smtp._tls records (dnsd's publish step does it). --now deletes them at\n"
 	  "once, after a warning: senders holding an enforce policy keep applying it.",
-	  1, 1, "now no-publish", cmd_mtasts_disable },
+	  1, 1, "now no-publish wait timeout", cmd_mtasts_disable },
 	{ "mta-sts status", "[DOMAIN]", "Show MTA-STS state: mode, policy, id, waits, endpoints.",
 	  "Per domain: the state (published, waiting, removing), mode and max_age, the newest\n"
 	  "policy version and its text, the id and the version it stands for, the next\n"
@@ -90,13 +90,14 @@ const struct command zonectl_commands[] = {
 	  "RFC 3339 UTC strings, or null (published_time before the first publish, next_try\n"
 	  "when nothing waits).",
 	  0, 1, "", cmd_mtasts_status },
-	{ "mta-sts publish", "[DOMAIN]", "Run the publish step now (every domain with work due).",
+	{ "mta-sts publish", "[DOMAIN] [--wait [--timeout S]]", "Run the publish step now (every domain with work due).",
 	  "Fetches each waiting policy from every mta-sts.endpoints over HTTPS as a sender\n"
 	  "would and, when all serve it, writes the new id (a new serial). Also rotates ids\n"
 	  "older than mta-sts.rotate-interval, ends grace periods and finishes removals. dnsd\n"
 	  "runs the same step every second; running it twice is harmless. Exit 4 when DOMAIN's\n"
-	  "publish still waits.",
-	  0, 1, "", cmd_mtasts_publish },
+	  "publish still waits; --wait tries again (1, 2, 4, 8 s apart) for --timeout seconds\n"
+	  "(default 60) first.",
+	  0, 1, "wait timeout", cmd_mtasts_publish },
 	{ "tsig add", "NAME [--algorithm hmac-sha256|hmac-sha512|hmac-sha1]",
 	  "Make a TSIG key with a random secret and print it once, for NSD and Knot.",
 	  "The secret (as long as the algorithm's MAC, from getrandom) is stored and printed\n"
@@ -117,26 +118,26 @@ const struct command zonectl_commands[] = {
 	  "NAME is relative to DOMAIN unless it ends with a dot; @ is the apex. Exit 3 when a\n"
 	  "NAME was given and nothing is there.",
 	  1, 3, "", cmd_rr_list },
-	{ "rr add", "DOMAIN 'RR'", "Add one record given in master-file format.",
+	{ "rr add", "DOMAIN 'RR' [--wait [--timeout S]]", "Add one record given in master-file format.",
 	  "Example: zonectl rr add example.com 'mail 300 IN MX 10 mx1.example.com.'\n"
 	  "The owner is relative to DOMAIN. Without a TTL the record takes its RRset's TTL, or\n"
 	  "zones.default-ttl for a new RRset. Shows the difference and the new serial.",
-	  2, 2, "", cmd_rr_add },
-	{ "rr del", "DOMAIN NAME [TYPE [RDATA]]",
+	  2, 2, "wait timeout", cmd_rr_add },
+	{ "rr del", "DOMAIN NAME [TYPE [RDATA]] [--wait [--timeout S]]",
 	  "Delete every record at NAME, one RRset, or one record.",
 	  "Example: zonectl rr del example.com www A 192.0.2.1\n"
 	  "Deleting something that is not there is an error (exit 1) and changes nothing.",
-	  2, -1, "", cmd_rr_del },
-	{ "rr set", "DOMAIN NAME TYPE TTL RDATA...", "Replace an RRset with the records given.",
+	  2, -1, "wait timeout", cmd_rr_del },
+	{ "rr set", "DOMAIN NAME TYPE TTL RDATA... [--wait [--timeout S]]", "Replace an RRset with the records given.",
 	  "Each RDATA argument is one record: zonectl rr set example.com @ MX 300 '10 mx1' '20 mx2'",
-	  5, -1, "", cmd_rr_set },
-	{ "batch", "DOMAIN", "Apply many changes from standard input in one atomic commit.",
+	  5, -1, "wait timeout", cmd_rr_set },
+	{ "batch", "DOMAIN [--wait [--timeout S]]", "Apply many changes from standard input in one atomic commit.",
 	  "One change per line, all or nothing:\n"
 	  "  add RR                    a record in master-file format\n"
 	  "  del NAME [TYPE [RDATA]]   a name, an RRset or one record\n"
 	  "  set NAME TYPE TTL RDATA   replace the RRset (further set lines for it add to it)\n"
 	  "Blank lines and lines starting with # or ; are skipped. Errors name <stdin>:LINE.",
-	  1, 1, "", cmd_batch },
+	  1, 1, "wait timeout", cmd_batch },
 	{ "stats", "", "Show dnsd's query counters (by transport, type and rcode).",
 	  "dnsd writes its counters to STATE/dnsd.stats every second while it runs; this prints\n"
 	  "them with the time they were written (exit 3 when there are none). With --json:\n"

@@ -9,6 +9,8 @@ static const char global_usage[] =
 	"  -c, --config FILE  configuration file (default " CONFIG_DEFAULT_PATH " if present)\n"
 	"  --state DIR        state directory holding the zone store (overrides state-dir)\n"
 	"  --json             machine-readable output for commands that print data\n"
+	"  --wait             after a change, run the MTA-STS publish step until the new id is\n"
+	"                     published (--timeout S, default 60 s); exit 4 if one still waits\n"
 	"  -h, --help         this text; `zonectl help COMMAND` explains one command\n"
 	"  --version          print the version\n";
 

@@ -23,6 +23,8 @@ enum {
 };
 
 #define CTL_MAX_NS 16
+#define CTL_WAIT_DEFAULT_S 60   /* --wait: how long to wait for a publish (retry-max <= 60) */
+#define CTL_WAIT_MAX_S 3600     /* the longest --timeout */
 
 struct ctl {
 	struct config cfg;
@@ -41,6 +43,9 @@ struct ctl {
 	const char *mx_extra[STS_EXTRA_MAX], *rua[STS_RUA_MAX];
 	unsigned nmx_extra, nrua;
 	bool now, no_mx_extra, no_rua, no_publish;
+	bool wait;                  /* --wait: until the publish step published, or exit 4 */
+	const char *timeout;        /* --timeout SECONDS for --wait */
+	unsigned wait_s;            /* its value, or CTL_WAIT_DEFAULT_S */
 	struct diag d;
 	struct store *st;
 };

@@ -261,3 +261,29 @@ def test_publish_command_and_status_text(sts_factory):
     r = e.zc.ok("mta-sts", "publish", "example.com")
     assert published(r.out)
     assert e.zc.ok("mta-sts", "publish").rc == EXIT_OK
+
+
+def test_wait_exit_status_follows_the_publish(sts_factory):
+    e = sts_factory(dnsd=False)      # only zonectl runs the step here
+    first = published(e.zc.ok("mta-sts", "enable", "example.com", "--wait").out)
+    assert first[1]
+    # httpsd down: --wait tries for --timeout seconds, then exit 4; the change is committed.
+    e.httpsd.stop()
+    t0 = time.monotonic()
+    r = e.zc("rr", "add", "example.com", "@ 3600 IN MX 30 mx3.example.com.", "--wait",
+             "--timeout", "3")
+    assert r.rc == EXIT_CONFLICT, r
+    assert 2.5 <= time.monotonic() - t0 < 15
+    assert r.out.count("waiting") >= 2, r.out        # it tried again
+    assert e.status()["state"] == "waiting"
+    # Without --wait the same wait is exit 0, as before.
+    assert e.zc("rr", "add", "example.com", "@ 3600 IN MX 40 mx4.example.com.").rc == 0
+    # httpsd comes back while zonectl waits: it publishes and exits 0.
+    threading.Timer(2.0, e.httpsd.start).start()
+    r = e.zc("rr", "add", "example.com", "@ 3600 IN MX 50 mx5.example.com.", "--wait",
+             "--timeout", "30")
+    assert r.rc == 0, r
+    assert "served by every endpoint" in r.out, r.out
+    s = e.status()
+    assert s["state"] == "published" and s["published_version"] == s["version"]
+    assert b"mx: mx5.example.com\r\n" in e.fetch()[2]
