@@ -39,8 +39,9 @@ int sts_id_next(const char *prev, int64_t now, char out[STS_ID_MAX + 1])
 		return LS_EPARSE;
 	if (gmtime_r(&t, &tm) == NULL)
 		return LS_EPARSE;
-	snprintf(out, STS_ID_MAX + 1, "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	/* Two digits after the second count the ids of that second, so they follow UTC time. */
+	snprintf(out, STS_ID_MAX + 1, "%04d%02d%02d%02d%02d%02d00", tm.tm_year + 1900,
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	if (pl && num_cmp(out, prev) <= 0) {
 		memcpy(out, prev, pl + 1);
 		increment(out);

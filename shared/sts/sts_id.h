@@ -6,8 +6,10 @@
 #include "shared/sts/sts_record.h"
 
 /*
- * The id after prev ("" for none) at time now: the UTC time as YYYYMMDDhhmmss, or prev + 1
- * when that would not be greater (two ids in one second, or a clock that went back).
+ * The id after prev ("" for none) at time now: the UTC time as YYYYMMDDhhmmss followed by 00,
+ * or prev + 1 when that would not be greater: the next id of the same second (...01, ...02:
+ * still that second's time), or after a clock that went back. Ids of the older 14-digit form
+ * are always smaller.
  * out holds STS_ID_MAX + 1 bytes. Returns 0 or LS_EPARSE when prev is not all digits.
  */
 int sts_id_next(const char *prev, int64_t now, char out[STS_ID_MAX + 1]);
