@@ -91,22 +91,38 @@ int cmd_zone_secondaries(struct ctl *c)
 			                    "tsig add %s`)", s.key, s.key);
 		}
 	}
-	if (rc == 0 && add)
+	/* Adding an address again replaces its entry: say so, or that nothing changed. */
+	struct secondary old;
+	int orc = rc == 0 && add ? secondary_get(&t, z.id, &s, &old) : LS_ENOTFOUND;
+	bool existed = orc == 0, same = existed && old.port == s.port && !strcmp(old.key, s.key);
+	if (orc != 0 && orc != LS_ENOTFOUND)
+		rc = orc;
+	if (rc == 0 && add && !same)
 		secondary_put(&t, z.id, &s);
-	else if (rc == 0)
+	else if (rc == 0 && !add)
 		rc = secondary_del(&t, z.id, &s);
 	rc = rc ? (store_abort(&t), rc) : store_commit(&t);
-	char text[SECONDARY_TEXT_MAX + 8];
+	char text[SECONDARY_TEXT_MAX + 8], was[SECONDARY_TEXT_MAX + 8];
 	if (rc)
 		return ctl_fail(c, rc, "zone %s: secondary %s", zone, c->args[2]);
 	if (c->json) {
 		json_t *o = json_pack("{s:o}", "zone", ctl_json_string(zone)), *sj = secondary_json(&s);
 		json_object_update(o, sj);
 		json_decref(sj);
-		json_object_set_new(o, add ? "added" : "deleted", json_true());
+		json_object_set_new(o, add ? "added" : "deleted", json_boolean(!same));
+		if (add)
+			json_object_set_new(o, "replaced", json_boolean(existed && !same));
 		return ctl_json_print(o);
 	}
-	printf("zone %s: secondary %s %s\n", zone, secondary_format(&s, text, sizeof(text)),
-	       add ? "added: it may transfer the zone" : "deleted");
+	secondary_format(&s, text, sizeof(text));
+	if (same)
+		printf("zone %s: secondary %s%s%s: no change\n", zone, text, *s.key ? " key " : "",
+		       s.key);
+	else if (existed)
+		printf("zone %s: secondary %s replaced (was %s%s%s)\n", zone, text,
+		       secondary_format(&old, was, sizeof(was)), *old.key ? " key " : "", old.key);
+	else
+		printf("zone %s: secondary %s %s\n", zone, text,
+		       add ? "added: it may transfer the zone" : "deleted");
 	return EXIT_OK;
 }

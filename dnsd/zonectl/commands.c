@@ -46,7 +46,7 @@ const struct command zonectl_commands[] = {
 	  "zone's secondaries. dnsd sends NOTIFY to ADDR:PORT (default port 53) after every\n"
 	  "change of the zone. With --key, the secondary must sign its requests with that TSIG\n"
 	  "key (made with `zonectl tsig add`; unknown keys are refused, exit 3), and dnsd signs\n"
-	  "its NOTIFY messages with it. Adding an address again replaces its entry.\n"
+	  "its NOTIFY messages with it. Adding an address again replaces its entry (and says so).\n"
 	  "Addresses: 192.0.2.1, 192.0.2.1:5300, 2001:db8::1, [2001:db8::1]:5300.",
 	  2, 3, "key", cmd_zone_secondaries },
 	{ "mta-sts enable", "DOMAIN [--mode MODE] [--max-age SECONDS] [--mx-extra PATTERN]... "

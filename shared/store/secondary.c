@@ -114,11 +114,27 @@ int secondary_each(struct store_txn *t,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* The entry for family/addr: 0, LS_ENOTFOUND or a store error. */
+static int get(struct store_txn *t, uint32_t zone_id, int family, const uint8_t *addr,
+               struct secondary *out)
+{
+	uint8_t k[KEY_LEN];
+	MDB_val key = { KEY_LEN, k }, v;
+	key_of(k, zone_id, family, addr);
+	int rc = store_get(t, STORE_SECONDARIES, k, sizeof(k), &v);
+	return rc ? rc : decode(&key, &v, out);
+}
+
+int secondary_get(struct store_txn *t, uint32_t zone_id, const struct secondary *s,
+                  struct secondary *out)
+{
+	return get(t, zone_id, s->family, s->addr, out);
+}
+
 int secondary_find(struct store_txn *t, uint32_t zone_id, const struct sockaddr *client,
                    struct secondary *out)
 {
-	uint8_t k[KEY_LEN], addr[16];
-	MDB_val key = { KEY_LEN, k }, v;
+	uint8_t addr[16];
 	int family = client->sa_family;
 	if (family == AF_INET6) {
 		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)client)->sin6_addr;
@@ -133,7 +149,5 @@ int secondary_find(struct store_txn *t, uint32_t zone_id, const struct sockaddr 
 	} else {
 		return LS_ENOTFOUND;
 	}
-	key_of(k, zone_id, family, addr);
-	int rc = store_get(t, STORE_SECONDARIES, k, sizeof(k), &v);
-	return rc ? rc : decode(&key, &v, out);
+	return get(t, zone_id, family, addr, out);
 }

@@ -24,6 +24,9 @@ int secondary_parse(const char *text, struct secondary *out);
 /* "192.0.2.1:53" or "[2001:db8::1]:53" into buf. */
 const char *secondary_format(const struct secondary *s, char *buf, size_t len);
 
+/* The zone's entry for s's address (port and key aside): 0, LS_ENOTFOUND or a store error. */
+int secondary_get(struct store_txn *t, uint32_t zone_id, const struct secondary *s,
+                  struct secondary *out);
 /* Adds or replaces (same address) a secondary of the zone. */
 void secondary_put(struct store_txn *t, uint32_t zone_id, const struct secondary *s);
 /* Returns 0 or LS_ENOTFOUND. */

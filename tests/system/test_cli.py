@@ -242,3 +242,14 @@ def test_typo_suggests_the_command(zc, typed, meant):
     assert r.rc == EXIT_USAGE, r
     assert "did you mean '%s'?" % meant in r.err, r.err
     assert not zc.state.exists(), "a usage error must not create the store"
+
+
+def test_secondaries_add_says_what_happened(zc):
+    zc.ok("zone", "add", "s.test", "--ns", "ns1.s.test")
+    assert "added: it may transfer the zone" in zc.ok("zone", "secondaries", "s.test", "add",
+                                                      "192.0.2.9").out
+    assert "192.0.2.9:53: no change" in zc.ok("zone", "secondaries", "s.test", "add",
+                                              "192.0.2.9").out
+    r = zc.ok("zone", "secondaries", "s.test", "add", "192.0.2.9:5300")
+    assert "192.0.2.9:5300 replaced (was 192.0.2.9:53)" in r.out, r.out
+    assert zc.ok("zone", "secondaries", "s.test", "list").out.split() == ["192.0.2.9:5300"]

@@ -81,7 +81,15 @@ def test_keys_secondaries_certs_and_stats(zc, tmp_path):
     assert doc(zc, "tsig", "add", "xfr", rc=EXIT_CONFLICT)["error"]
 
     d = doc(zc, "zone", "secondaries", "s.test", "add", "192.0.2.9", "--key", "xfr")
-    assert d == {"zone": "s.test.", "address": "192.0.2.9:53", "key": "xfr", "added": True}
+    assert d == {"zone": "s.test.", "address": "192.0.2.9:53", "key": "xfr", "added": True,
+                 "replaced": False}
+    # The same again changes nothing; another port or key replaces the entry, and says so.
+    d = doc(zc, "zone", "secondaries", "s.test", "add", "192.0.2.9", "--key", "xfr")
+    assert (d["added"], d["replaced"]) == (False, False)
+    d = doc(zc, "zone", "secondaries", "s.test", "add", "192.0.2.9:5300", "--key", "xfr")
+    assert (d["added"], d["replaced"]) == (True, True)
+    d = doc(zc, "zone", "secondaries", "s.test", "add", "192.0.2.9", "--key", "xfr")
+    assert (d["added"], d["replaced"]) == (True, True)
     assert doc(zc, "zone", "secondaries", "s.test", "list") == {
         "zone": "s.test.", "secondaries": [{"address": "192.0.2.9:53", "key": "xfr"}]}
     assert "error" in doc(zc, "zone", "secondaries", "s.test", "add", "192.0.2.8", "--key",
