@@ -82,6 +82,14 @@ static int show(struct ctl *c, const uint8_t *domain, int rc, struct zone_result
 		                "mta-sts set or mode)", name);
 	if (rc == LS_ENOZONE)
 		return ctl_fail(c, rc, "no zone holds %s", name);
+	if (rc == LS_ENOCHANGE) {
+		diag_print(&c->d, stderr);
+		if (c->json)
+			return ctl_json_print(json_pack("{s:o,s:b,s:s}", "domain", ctl_json_string(name),
+			                                "changed", 0, "result", "no change"));
+		printf("mta-sts %s: no change\n", name);
+		return EXIT_OK;
+	}
 	if (rc)
 		return ctl_fail(c, rc, "MTA-STS for %s: nothing changed", name);
 	if (res->zt) {

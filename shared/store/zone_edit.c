@@ -43,6 +43,11 @@ static int attempt(struct store *st, const struct zone_edit *e, const uint8_t *a
 	if (rc == 0) {
 		zone_txn_set_hooks(res->zt, zone_hooks);   /* every writer, the same derivations */
 		rc = e->fn(res->zt, e->arg, d);
+		if (rc != 0) {
+			zone_txn_free(res->zt);     /* the writer refused: nothing is written */
+			res->zt = NULL;
+			return rc;
+		}
 	}
 	if (rc == 0)
 		rc = zone_txn_commit(res->zt, d, &res->diff);

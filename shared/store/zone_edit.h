@@ -22,8 +22,9 @@ void zone_result_free(struct zone_result *r);
 
 /*
  * The writer's part: changes made in zt (and writes of its own in zone_txn_store(zt)).
- * Returns 0 to commit, or an error that aborts the edit and is returned as it is. It may
- * run more than once: it must start from what the transaction shows each time.
+ * Returns 0 to commit, or any other code (LS_ENOCHANGE too) that aborts the edit and is
+ * returned as it is. It may run more than once: it must start from what the transaction
+ * shows each time.
  */
 typedef int (*zone_edit_fn)(struct zone_txn *zt, void *arg, struct diag *d);
 

@@ -222,6 +222,7 @@ struct op {
 	int (*fn)(struct op *o, struct zone_txn *zt, struct sts_domain *s, bool exists,
 	          struct diag *d);
 	struct sts_domain *s;    /* the domain's record, read in the edit's transaction */
+	bool unchanged;          /* set_fn: the settings asked for are the ones in force */
 };
 
 static int enable_fn(struct op *o, struct zone_txn *zt, struct sts_domain *s, bool exists,
@@ -279,6 +280,21 @@ out:
 	return rc;
 }
 
+/* The settings an operator sets are those of b. */
+static bool same_settings(const struct sts_domain *a, const struct sts_domain *b)
+{
+	if (a->mode != b->mode || a->max_age != b->max_age || a->nextra != b->nextra ||
+	    a->nrua != b->nrua)
+		return false;
+	for (unsigned i = 0; i < a->nextra; i++)
+		if (strcmp(a->extra[i], b->extra[i]) != 0)
+			return false;
+	for (unsigned i = 0; i < a->nrua; i++)
+		if (strcmp(a->rua[i], b->rua[i]) != 0)
+			return false;
+	return true;
+}
+
 static int set_fn(struct op *o, struct zone_txn *zt, struct sts_domain *s, bool exists,
                   struct diag *d)
 {
@@ -288,7 +304,16 @@ static int set_fn(struct op *o, struct zone_txn *zt, struct sts_domain *s, bool 
 	if (!exists || s->state != STS_ACTIVE)
 		return LS_ENOTFOUND;
 	unsigned had_rua = s->nrua;
+	struct sts_domain *before = malloc(sizeof(*before));
+	if (before == NULL)
+		return -ENOMEM;
+	*before = *s;
 	int rc = apply(s, o->set, d);
+	if (rc == 0 && same_settings(before, s)) {
+		o->unchanged = true;
+		rc = LS_ENOCHANGE;       /* nothing to write: the edit ends here */
+	}
+	free(before);
 	if (rc == 0)
 		rc = sts_derive_load_mx(zone_txn_store(zt), zone_txn_zone(zt), s->domain, &mx, &n, &ttl);
 	if (rc)
@@ -366,9 +391,10 @@ static int run(struct store *st, struct op *o, const char *source, struct diag *
 		return -ENOMEM;
 	int rc = zone_edit_run(st, &e, d, res);
 	if (rc == LS_ENOCHANGE) {
-		zone_txn_free(res->zt);   /* only MTA-STS state changed, and is committed */
+		/* Nothing at all changed (unchanged), or only MTA-STS state, now committed. */
+		zone_txn_free(res->zt);
 		res->zt = NULL;
-		rc = 0;
+		rc = o->unchanged ? LS_ENOCHANGE : 0;
 	}
 	free(o->s);
 	return rc;
@@ -378,7 +404,7 @@ int sts_ops_enable(struct store *st, const uint8_t *domain, const struct sts_set
                    const struct sts_service *svc, struct diag *d, struct zone_result *res)
 {
 	char name[DNAME_STR_MAX];
-	struct op o = { domain, set, svc, false, enable_fn, NULL };
+	struct op o = { domain, set, svc, false, enable_fn, NULL, false };
 	memset(res, 0, sizeof(*res));
 	/* mta-sts.<domain> must be a name a certificate can carry: a host name (RFC 8461 3.3). */
 	if (!dname_is_hostname(domain)) {
@@ -392,14 +418,14 @@ int sts_ops_enable(struct store *st, const uint8_t *domain, const struct sts_set
 int sts_ops_set(struct store *st, const uint8_t *domain, const struct sts_settings *set,
                 struct diag *d, struct zone_result *res)
 {
-	struct op o = { domain, set, NULL, false, set_fn, NULL };
+	struct op o = { domain, set, NULL, false, set_fn, NULL, false };
 	return run(st, &o, "zonectl mta-sts set", d, res);
 }
 
 int sts_ops_disable(struct store *st, const uint8_t *domain, bool now, struct diag *d,
                     struct zone_result *res)
 {
-	struct op o = { domain, NULL, NULL, now, disable_fn, NULL };
+	struct op o = { domain, NULL, NULL, now, disable_fn, NULL, false };
 	return run(st, &o, now ? "zonectl mta-sts disable --now" : "zonectl mta-sts disable", d,
 	           res);
 }

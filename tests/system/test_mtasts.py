@@ -287,3 +287,19 @@ def test_wait_exit_status_follows_the_publish(sts_factory):
     s = e.status()
     assert s["state"] == "published" and s["published_version"] == s["version"]
     assert b"mx: mx5.example.com\r\n" in e.fetch()[2]
+
+
+def test_settings_already_in_force_are_no_change(sts_factory):
+    e = sts_factory(dnsd=False)
+    e.zc.ok("mta-sts", "enable", "example.com", "--mode", "testing", "--wait")
+    before = e.status()
+    for args in (["mode", "example.com", "testing"], ["set", "example.com", "--max-age", "604800"]):
+        r = e.zc.ok("mta-sts", *args)
+        assert r.out.strip() == "mta-sts example.com: no change", r.out
+    assert e.zc.json("mta-sts", "mode", "example.com", "testing") == {
+        "domain": "example.com", "changed": False, "result": "no change"}
+    after = e.status()
+    assert (after["version"], after["id"]) == (before["version"], before["id"])
+    # A real change still makes the next version.
+    assert "no change" not in e.zc.ok("mta-sts", "mode", "example.com", "enforce").out
+    assert e.status()["version"] == before["version"] + 1
