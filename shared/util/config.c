@@ -12,6 +12,7 @@
 
 /* Enum fields are written through an int; that only works while enums are int-sized. */
 _Static_assert(sizeof(enum serial_policy) == sizeof(int), "enum serial_policy is not int-sized");
+_Static_assert(sizeof(enum log_level) == sizeof(int), "enum log_level is not int-sized");
 
 static const struct config_enum serial_policies[] = {
 	{ "increment", SERIAL_INCREMENT },
@@ -20,11 +21,29 @@ static const struct config_enum serial_policies[] = {
 	{ NULL, 0 },
 };
 
+static const struct config_enum log_levels[] = {
+	{ "error", LOG_LEVEL_ERROR },
+	{ "warning", LOG_LEVEL_WARNING },
+	{ "notice", LOG_LEVEL_NOTICE },
+	{ "info", LOG_LEVEL_INFO },
+	{ "debug", LOG_LEVEL_DEBUG },
+	{ NULL, 0 },
+};
+
 /* Rows of one section stay together: config_print() starts a section where the name changes. */
 static const struct config_option options[] = {
 	{ .section = "server", .name = "state-dir", .type = CONFIG_STRING,
 	  .def = "/var/lib/lockstep", .offset = FIELD(state_dir),
 	  .help = "Directory of the zone store (the LMDB environment) all programs share." },
+	{ .section = "server", .name = "log-level", .type = CONFIG_ENUM,
+	  .def = "info", .offset = FIELD(log_level), .enums = log_levels,
+	  .help = "The daemons log lines of this level and more severe ones; debug shows everything." },
+	{ .section = "server", .name = "log-file", .type = CONFIG_STRING,
+	  .def = "", .offset = FIELD(log_file),
+	  .help = "File the daemons append their lines to, with time stamps; SIGUSR1 reopens it." },
+	{ .section = "server", .name = "syslog", .type = CONFIG_BOOL,
+	  .def = "no", .offset = FIELD(log_syslog),
+	  .help = "The daemons log to syslog (facility daemon) instead of standard error." },
 	{ .section = "zones", .name = "serial-policy", .type = CONFIG_ENUM,
 	  .def = "increment", .offset = FIELD(serial_policy), .enums = serial_policies,
 	  .help = "How a commit picks the zone's new SOA serial." },

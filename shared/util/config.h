@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "shared/util/diag.h"
 #include "shared/dns/serial.h"
+#include "shared/util/log.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/lockstep/lockstep.conf"
 #define CONFIG_LINE_MAX 4096          /* bytes in one line, not counting its line end */
@@ -47,6 +48,9 @@ struct config {
 	bool httpsd_access_log;           /* one log line per request */
 	uint32_t journal_max_size;        /* bytes of journal kept per zone */
 	uint32_t journal_max_age;         /* seconds a journal entry is kept */
+	enum log_level log_level;         /* lines less severe are dropped */
+	char *log_file;                   /* "": no file, lines go to stderr (or syslog) */
+	bool log_syslog;                  /* lines go to syslog */
 	char *path;                       /* the file read, or NULL when only defaults apply */
 };
 

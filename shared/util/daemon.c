@@ -75,14 +75,29 @@ static int load_config(const struct daemon_args *a, struct config *cfg)
 	return 0;
 }
 
+/* Log lines where and from which level the configuration says. Returns 0, or -1 after logging
+ * why (on stderr). */
+static int log_setup(const struct config *cfg)
+{
+	struct log_opts o = { .level = cfg->log_level, .file = cfg->log_file,
+	                      .syslog = cfg->log_syslog };
+	int rc = log_configure(&o);
+	if (rc)
+		log_error("server.log-file: cannot open %s: %s", cfg->log_file, ls_strerror(rc));
+	return rc ? -1 : 0;
+}
+
 int daemon_start(struct daemon_args *a, struct config *cfg, int argc, char **argv,
                  const char *prog, const char *version, const char *usage)
 {
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);     /* until the main loop takes it: reopen the log file */
 	int rc = args_parse(a, argc, argv, prog, version, usage);
 	if (rc != DAEMON_RUN)
 		return rc;
-	if (load_config(a, cfg) != 0) {
+	if (!a->check)
+		log_configure(NULL);      /* stderr with levels (and time stamps) from here on */
+	if (load_config(a, cfg) != 0 || (!a->check && log_setup(cfg) != 0)) {
 		config_free(cfg);
 		return 1;
 	}

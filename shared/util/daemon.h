@@ -23,7 +23,8 @@ struct daemon_args {
 /*
  * The start both daemons share: SIGPIPE ignored (a client that goes away mid-answer is an
  * error on that write, not the end of the daemon), argv parsed for program prog (which
- * becomes the log component), the configuration loaded. Returns DAEMON_RUN with cfg loaded
+ * becomes the log component), the configuration loaded and its log options applied (not with
+ * -n: the check writes to stderr as it is). Returns DAEMON_RUN with cfg loaded
  * (free it with config_free()), or the exit status after printing: 0 for --help (usage on
  * stdout) or --version, 2 for a bad argument (usage on stderr), 1 for a bad configuration.
  */

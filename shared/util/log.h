@@ -1,4 +1,4 @@
-/* Log lines of the daemons: one line each, `component: message`, filtered by level. */
+/* Log lines of the daemons: one line each, level, `component: message`, filtered by level. */
 #ifndef LS_LOG_H
 #define LS_LOG_H
 
@@ -28,6 +28,40 @@ void log_set_level(enum log_level min);
 bool log_enabled(enum log_level level);
 /* NULL: back to stderr. */
 void log_set_sink(log_sink_fn *sink, void *arg);
+/* "error", "warning", "notice", "info", "debug" (the names log-level takes); "?" for others. */
+const char *log_level_name(enum log_level level);
+
+/* What a daemon's configuration says about its log lines. */
+struct log_opts {
+	enum log_level level;
+	const char *file;         /* NULL or "": no file */
+	bool syslog;              /* LOG_DAEMON, the component as ident */
+};
+
+/*
+ * Where lines go from now on, and from which level. With a file (opened for appending, created
+ * 0640) or syslog, or both, each line goes there and not to stderr. Otherwise to stderr, in
+ * the form its reader expects:
+ *   the journal (JOURNAL_STREAM names stderr)  <6>dnsd: message
+ *   a pipe or socket (a supervisor stamps)     info dnsd: message
+ *   a terminal or a file                       2026-12-03T08:30:01.123Z info dnsd: message
+ * Log files get the last form. Until the first call lines go to stderr as `dnsd: message`, as
+ * a command line tool prints them. o NULL: stderr at LOG_LEVEL_INFO.
+ * Call before other threads log. Returns 0, or -errno when the file cannot be opened (then
+ * nothing changed).
+ */
+int log_configure(const struct log_opts *o);
+/*
+ * Opens the log file anew at its path (logrotate moved it away) and puts it in the old one's
+ * place, so a line goes either to the old file or the new one, never nowhere. Returns 0 (also
+ * when there is no file), or -errno with lines still going to the old file. Safe while other
+ * threads log.
+ */
+int log_reopen(void);
+/* The log file's path as opened (absolute), NULL when there is none. Borrowed. */
+const char *log_file(void);
+/* Back to the start: file and syslog closed, lines to stderr as `component: message`. */
+void log_reset(void);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1,6 +1,7 @@
 /* Worker threads with a libuv loop each, stopped through uv_async; signals on the main loop. */
 #include <signal.h>
 #include <string.h>
+#include "shared/util/log.h"
 #include "shared/util/worker_pool.h"
 
 static void close_handle(uv_handle_t *h, void *arg)
@@ -25,6 +26,21 @@ static void on_signal(uv_signal_t *h, int signum)
 	uv_stop(&p->loop);
 }
 
+/* logrotate moved the log file away: the workers' lines go to a new one from the next on. */
+static void on_reopen(uv_signal_t *h, int signum)
+{
+	(void)h;
+	(void)signum;
+	int rc = log_reopen();
+	if (log_file() == NULL)
+		log_info("SIGUSR1: no log file to reopen");
+	else if (rc)
+		log_error("cannot reopen the log file %s: %s (still writing to the old one)", log_file(),
+		          uv_strerror(rc));
+	else
+		log_notice("log file %s reopened (SIGUSR1)", log_file());
+}
+
 int worker_pool_init(struct worker_pool *p, size_t n, int (*init)(void *arg, size_t i),
                      void *arg)
 {
@@ -36,8 +52,10 @@ int worker_pool_init(struct worker_pool *p, size_t n, int (*init)(void *arg, siz
 	p->term.data = p->intr.data = p;
 	if ((rc = uv_signal_init(&p->loop, &p->term)) != 0 ||
 	    (rc = uv_signal_init(&p->loop, &p->intr)) != 0 ||
+	    (rc = uv_signal_init(&p->loop, &p->reopen)) != 0 ||
 	    (rc = uv_signal_start(&p->term, on_signal, SIGTERM)) != 0 ||
-	    (rc = uv_signal_start(&p->intr, on_signal, SIGINT)) != 0)
+	    (rc = uv_signal_start(&p->intr, on_signal, SIGINT)) != 0 ||
+	    (rc = uv_signal_start(&p->reopen, on_reopen, SIGUSR1)) != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++)
 		if ((rc = init(arg, i)) != 0)

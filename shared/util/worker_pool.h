@@ -1,7 +1,8 @@
 /*
  * The worker threads both daemons run: one libuv loop each, started and stopped from the main
- * loop (which also waits for SIGTERM/SIGINT), each with a store read transaction kept for its
- * life and renewed per batch of requests, and a list of the connections it has open.
+ * loop (which also waits for SIGTERM/SIGINT and reopens the log file on SIGUSR1), each with a
+ * store read transaction kept for its life and renewed per batch of requests, and a list of
+ * the connections it has open.
  */
 #ifndef LS_WORKER_POOL_H
 #define LS_WORKER_POOL_H
@@ -35,6 +36,7 @@ struct worker_pool_thread {
 struct worker_pool {
 	uv_loop_t loop;                  /* the main loop: signals, and the daemon's own timers */
 	uv_signal_t term, intr;
+	uv_signal_t reopen;              /* SIGUSR1: log_reopen() */
 	struct worker_pool_thread *t[WORKER_POOL_MAX];
 	size_t n, started;
 	int stop_signal;                 /* the signal worker_pool_wait() returned on */

@@ -515,6 +515,54 @@ static void test_httpsd_section(void **state)
 	}
 }
 
+/* server: log-level, log-file, syslog: defaults (stderr at info), every level by name, bad
+ * values refused with their line. */
+static void test_log_options(void **state)
+{
+	struct fixture *f = *state;
+	struct config cfg;
+	assert_int_equal(config_defaults(&cfg), 0);
+	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
+	assert_string_equal(cfg.log_file, "");
+	assert_false(cfg.log_syslog);
+	config_free(&cfg);
+	static const char text[] =
+		"server:\n"
+		"    log-level: warning\n"
+		"    log-file: /var/log/lockstep/dnsd.log\n"
+		"    syslog: yes\n";
+	load_ok(f, text, sizeof(text) - 1, &cfg);
+	assert_int_equal(cfg.log_level, LOG_LEVEL_WARNING);
+	assert_string_equal(cfg.log_file, "/var/log/lockstep/dnsd.log");
+	assert_true(cfg.log_syslog);
+	config_free(&cfg);
+	static const struct { const char *name; enum log_level level; } levels[] = {
+		{ "error", LOG_LEVEL_ERROR }, { "warning", LOG_LEVEL_WARNING },
+		{ "notice", LOG_LEVEL_NOTICE }, { "info", LOG_LEVEL_INFO }, { "debug", LOG_LEVEL_DEBUG },
+	};
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		char one[64];
+		int n = snprintf(one, sizeof(one), "server:\n log-level: %s\n", levels[i].name);
+		load_ok(f, one, (size_t)n, &cfg);
+		assert_int_equal(cfg.log_level, levels[i].level);
+		assert_string_equal(log_level_name(cfg.log_level), levels[i].name);
+		config_free(&cfg);
+	}
+	static const char *const bad[] = {
+		"server:\n log-level: verbose\n", "server:\n log-level: 6\n",
+		"server:\n syslog: maybe\n", "server:\n log-level: INFO\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct diag d;
+		char *path = load_fails(f, bad[i], strlen(bad[i]), 1, &cfg, &d);
+		assert_int_equal(d.v[0].line, 2);
+		assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
+		if (i != 2 && strstr(d.v[0].text, "one of error, warning, notice, info, debug") == NULL)
+			fail_msg("'%s' does not list the levels", d.v[0].text);
+		load_done(&cfg, &d, path);
+	}
+}
+
 /* Every option is documented: runs from the top of the tree (make unit), skips elsewhere. */
 static void test_man_page_lists_every_option(void **state)
 {
@@ -605,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_print_shows_every_option),
 		cmocka_unit_test(test_httpsd_section),
 		cmocka_unit_test(test_man_page_lists_every_option),
+		cmocka_unit_test(test_log_options),
 		cmocka_unit_test(test_garbage),
 	};
 	/* One directory for the group: every file in it has a name of its own (mkstemp). */

@@ -140,6 +140,7 @@ static int parse(struct daemon_args *a, const char *const *words, char *out, siz
 	int rc = daemon_start(a, &cfg, argc, argv, "prog", "1.2.3", USAGE);
 	if (rc == DAEMON_RUN)
 		config_free(&cfg);
+	log_reset();        /* daemon_start configured the log for stderr as it was here */
 	fflush(stdout);
 	fflush(stderr);
 	dup2(o, 1);
