@@ -6,7 +6,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define PRIVS_DEFAULT_USER "lockstep"   /* what an empty `user:` means to a daemon started as root */
+/* What an empty `user:` means to a daemon started as root. */
+#define PRIVS_DEFAULT_USER "lockstep"
 
 enum privs_action {
 	PRIVS_KEEP,      /* go on as the starting user */

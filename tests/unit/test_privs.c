@@ -1,6 +1,10 @@
 /* shared/util/privs.c: the policy (who a daemon runs as) and the drop, in child processes. */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <linux/capability.h>
+#include <netinet/in.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include "unit.h"
@@ -62,6 +66,26 @@ static int in_child(int (*fn)(void))
 	return WEXITSTATUS(status);
 }
 
+/* Binds some free TCP port from 600 to 699 on 127.0.0.1: true on success, false at EACCES. */
+static bool bind_low_port(void)
+{
+	for (int port = 600; port < 700; port++) {
+		struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+		                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			return false;
+		int rc = bind(fd, (struct sockaddr *)&in, sizeof(in));
+		int e = errno;
+		close(fd);
+		if (rc == 0)
+			return true;
+		if (e != EADDRINUSE)
+			return false;
+	}
+	return false;
+}
+
 static int drop_to_nobody(void)
 {
 	char err[256];
@@ -82,6 +106,9 @@ static int drop_to_nobody(void)
 	if (privs_no_new_privs() != 0 || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 ||
 	    proc_status("NoNewPrivs", 10) != 1)
 		return 6;
+	/* What the capability is for: a port below 1024, bound as nobody (a reload's new one). */
+	if (!bind_low_port())
+		return 8;
 	/* Dropped for good: becoming another user fails with a reason. */
 	if (privs_drop("root", err, sizeof(err)) == 0 || strstr(err, "only root") == NULL)
 		return 7;
