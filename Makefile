@@ -125,13 +125,15 @@ RUN_DNS   := 127.0.0.1:5300
 RUN_HTTPS := 127.0.0.1:8443
 RUN_CONF  := $(RUN_STATE)/lockstep.conf
 RUN_ZC     = $(ZONECTL) -c $(RUN_CONF)
+# Started as root, the daemons stay root (the files in ./var are root's) only when told so.
+RUN_USER  := $(if $(filter 0,$(shell id -u)),'  user: root')
 run:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)mkdir -p -m 0700 $(RUN_STATE)
 	$(Q)printf '%s\n' '# written by make run' 'server:' '  state-dir: $(RUN_STATE)' \
-	  'dnsd:' '  listen: $(RUN_DNS)' '  workers: 1' 'httpsd:' '  listen: $(RUN_HTTPS)' \
-	  '  workers: 1' 'mta-sts:' '  endpoints: $(RUN_HTTPS)' '  service-address: 127.0.0.1' \
+	  'dnsd:' '  listen: $(RUN_DNS)' '  workers: 1' $(RUN_USER) 'httpsd:' \
+	  '  listen: $(RUN_HTTPS)' '  workers: 1' $(RUN_USER) 'mta-sts:' '  endpoints: $(RUN_HTTPS)' '  service-address: 127.0.0.1' \
 	  '  trust-store: $(RUN_STATE)/demo-ca/ca.pem' '  fetch-timeout: 3' > $(RUN_CONF)
 	$(Q)for f in zones/*.zone; do $(RUN_ZC) zone import $$f >/dev/null || exit 1; done
 	$(Q)$(RUN_ZC) cert demo-ca

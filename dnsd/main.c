@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 	struct dnsd_server s;
 	struct daemon_args args;
 	char err[512], host[256];
-	int rc = 1;
+	int rc = 1, lock = -1;
 	memset(&s, 0, sizeof(s));
 	int arc = daemon_start(&args, &cfg, argc, argv, "dnsd", DNSD_VERSION, usage);
 	if (arc != DAEMON_RUN)
@@ -57,28 +57,36 @@ int main(int argc, char **argv)
 		rc = 0;
 		goto out_cfg;
 	}
+	const char *state = args.state ? args.state : cfg.state_dir;
+	const char *user;
+	if (daemon_user(cfg.dnsd_user, "dnsd.user", &user) != 0 ||
+	    (lock = daemon_lock(state, "dnsd", user)) < 0)
+		goto out_cfg;
 	s.nworkers = (size_t)workers;
 	s.w = calloc(s.nworkers, sizeof(*s.w));
 	if (s.w == NULL)
 		goto out_cfg;
 	if (dnsd_server_bind(&s, err, sizeof(err)) != 0 ||
-	    daemon_drop_privileges(cfg.dnsd_user, err, sizeof(err))) {
+	    daemon_drop_privileges(user, err, sizeof(err))) {
 		log_error("%s", err);
 		goto out;
 	}
-	const char *state = args.state ? args.state : cfg.state_dir;
 	int src = store_open(&s.env.st, state, STORE_READERS);
 	if (src) {
 		log_error("cannot open the store in %s: %s", state, ls_strerror(src));
 		goto out;
 	}
-	if (asprintf(&s.stats_path, "%s/%s", state, STATS_FILE) < 0)
+	if (asprintf(&s.stats_path, "%s/%s", state, STATS_FILE) < 0 ||
+	    daemon_pidfile_write(cfg.dnsd_pidfile) != 0)
 		goto out;
 	rc = dnsd_server_run(&s) == 0 ? 0 : 1;
+	daemon_pidfile_remove(cfg.dnsd_pidfile);
 out:
 	dnsd_server_free(&s);
 	store_close(s.env.st);
 out_cfg:
+	if (lock >= 0)
+		close(lock);    /* after the store: the next dnsd finds it closed */
 	config_free(&cfg);
 	return rc;
 }

@@ -1,4 +1,5 @@
 /* Sockets bound up front, one libuv loop per worker thread, signals and counters on the main loop. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +9,20 @@
 #include "dnsd/udp.h"
 #include "shared/util/err.h"
 #include "shared/util/log.h"
+#include "shared/util/sdnotify.h"
 
 #define STATS_INTERVAL_MS 1000
 
 int dnsd_server_bind(struct dnsd_server *s, char *err, size_t errlen)
 {
+	for (size_t k = 0; k < s->naddrs; k++) {
+		int rc = daemon_bind_alone(&s->addrs[k]);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot bind %s: %s%s", s->addrs[k].text, strerror(-rc),
+			         rc == -EADDRINUSE ? " (another server listens there)" : "");
+			return rc;
+		}
+	}
 	for (size_t i = 0; i < s->nworkers; i++) {
 		struct dnsd_worker *w = &s->w[i];
 		for (size_t k = 0; k < s->naddrs; k++) {
@@ -90,8 +100,12 @@ int dnsd_server_run(struct dnsd_server *s)
 		log_error("mta-sts: cannot start the publisher: %s", uv_strerror(rc));
 	log_notice("ready: %zu worker%s on %s (udp, tcp)", s->nworkers, s->nworkers == 1 ? "" : "s",
 	           daemon_addrs_text(s->addrs, s->naddrs, addrs, sizeof(addrs)));
+	if ((rc = sdnotifyf("READY=1\nSTATUS=answering on %s with %zu worker%s", addrs,
+	                    s->nworkers, s->nworkers == 1 ? "" : "s")) != 0)
+		log_warning("NOTIFY_SOCKET: %s", ls_strerror(rc));
 	int sig = worker_pool_wait(&s->pool);
 	log_notice("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	sdnotify("STOPPING=1\nSTATUS=stopping");
 	publisher_stop(&s->pub);
 	/* Workers finish the batch in hand, close their sockets and connections, and end. */
 	worker_pool_stop(&s->pool);

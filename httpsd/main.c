@@ -95,6 +95,26 @@ static int server_setup(struct httpsd_server *s, const struct config *cfg, const
 	return 0;
 }
 
+/*
+ * The policy server only reads: the store opens with MDB_RDONLY (LMDB still takes a reader
+ * slot in lock.mdb), so no bug here can change a zone. A state directory without a store yet
+ * gets an empty one first, as dnsd would make it. Returns 0, or -1 after logging why.
+ */
+static int store_open_rdonly(struct store **st, const char *state)
+{
+	int rc = store_open(st, state, STORE_READERS | STORE_RDONLY);
+	if (rc == -ENOENT && (rc = store_open(st, state, 0)) == 0) {
+		store_close(*st);
+		rc = store_open(st, state, STORE_READERS | STORE_RDONLY);
+	}
+	if (rc) {
+		*st = NULL;
+		log_error("cannot open the store in %s: %s", state, ls_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 /* httpsd starts without certificates (they may come later), but says so. */
 static void warn_no_certs(const char *state)
 {
@@ -112,7 +132,7 @@ int main(int argc, char **argv)
 	struct httpsd_server s;
 	struct daemon_args args;
 	char err[512];
-	int rc = 1;
+	int rc = 1, lock = -1;
 	memset(&s, 0, sizeof(s));
 	int arc = daemon_start(&args, &cfg, argc, argv, "httpsd", HTTPSD_VERSION, usage);
 	if (arc != DAEMON_RUN)
@@ -129,24 +149,28 @@ int main(int argc, char **argv)
 		}
 		goto out_cfg;
 	}
+	const char *user;
+	if (daemon_user(cfg.httpsd_user, "httpsd.user", &user) != 0 ||
+	    (lock = daemon_lock(state, "httpsd", user)) < 0)
+		goto out_cfg;
 	if (server_setup(&s, &cfg, state, (size_t)workers) != 0)
 		goto out;
 	if (httpsd_server_bind(&s, err, sizeof(err)) != 0 ||
-	    daemon_drop_privileges(cfg.httpsd_user, err, sizeof(err))) {
+	    daemon_drop_privileges(user, err, sizeof(err))) {
 		log_error("%s", err);
 		goto out;
 	}
-	int src = store_open(&s.st, state, STORE_READERS);
-	if (src) {
-		log_error("cannot open the store in %s: %s", state, ls_strerror(src));
+	if (store_open_rdonly(&s.st, state) != 0 || daemon_pidfile_write(cfg.httpsd_pidfile) != 0)
 		goto out;
-	}
 	warn_no_certs(state);
 	rc = httpsd_server_run(&s) == 0 ? 0 : 1;
+	daemon_pidfile_remove(cfg.httpsd_pidfile);
 out:
 	httpsd_server_free(&s);
 	store_close(s.st);
 out_cfg:
+	if (lock >= 0)
+		close(lock);
 	config_free(&cfg);
 	return rc;
 }

@@ -1,4 +1,5 @@
 /* Sockets bound up front, one libuv loop per worker thread, signals on the main loop. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,13 +8,23 @@
 #include <mbedtls/error.h>
 #include "httpsd/conn.h"
 #include "httpsd/server.h"
+#include "shared/util/err.h"
 #include "shared/util/log.h"
+#include "shared/util/sdnotify.h"
 
 int httpsd_server_bind(struct httpsd_server *s, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < s->nworkers; i++)
 		for (size_t k = 0; k < DAEMON_MAX_LISTEN; k++)
 			s->w[i].fd[k] = -1;
+	for (size_t k = 0; k < s->naddrs; k++) {
+		int rc = daemon_bind_alone(&s->addrs[k]);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot bind %s: %s%s", s->addrs[k].text, strerror(-rc),
+			         rc == -EADDRINUSE ? " (another server listens there)" : "");
+			return rc;
+		}
+	}
 	for (size_t i = 0; i < s->nworkers; i++) {
 		for (size_t k = 0; k < s->naddrs; k++) {
 			int fd = daemon_bind(&s->addrs[k], SOCK_STREAM);
@@ -61,8 +72,13 @@ int httpsd_server_run(struct httpsd_server *s)
 		char addrs[DAEMON_ADDRS_TEXT_MAX];
 		log_notice("ready: %zu worker%s on %s", s->nworkers, s->nworkers == 1 ? "" : "s",
 		           daemon_addrs_text(s->addrs, s->naddrs, addrs, sizeof(addrs)));
+		int nrc = sdnotifyf("READY=1\nSTATUS=serving HTTPS on %s with %zu worker%s", addrs,
+		                    s->nworkers, s->nworkers == 1 ? "" : "s");
+		if (nrc)
+			log_warning("NOTIFY_SOCKET: %s", ls_strerror(nrc));
 		int sig = worker_pool_wait(&s->pool);
 		log_notice("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		sdnotify("STOPPING=1\nSTATUS=stopping");
 	}
 	/* Workers close their sockets and connections, and end. */
 	worker_pool_stop(&s->pool);

@@ -20,7 +20,8 @@ struct config {
 	uint32_t default_ttl;
 	char *dnsd_listen;                /* "ADDR:PORT ..." (IPv6 as [ADDR]:PORT) */
 	uint32_t dnsd_workers;            /* 0: one per core */
-	char *dnsd_user;                  /* "": keep the starting user */
+	char *dnsd_user;                  /* "": lockstep when root (privs_choose) */
+	char *dnsd_pidfile;               /* "": none */
 	uint32_t tcp_idle_timeout;        /* seconds */
 	uint32_t tcp_max_clients;
 	uint32_t tcp_max_per_address;
@@ -38,7 +39,8 @@ struct config {
 	bool sts_publisher;               /* dnsd runs the publish step on a timer */
 	char *httpsd_listen;              /* "ADDR:PORT ..." (IPv6 as [ADDR]:PORT) */
 	uint32_t httpsd_workers;          /* 0: one per core */
-	char *httpsd_user;                /* "": keep the starting user */
+	char *httpsd_user;                /* "": lockstep when root (privs_choose) */
+	char *httpsd_pidfile;             /* "": none */
 	uint32_t httpsd_header_timeout;   /* seconds from accept or a request's first byte to its end */
 	uint32_t httpsd_idle_timeout;     /* seconds between keep-alive requests */
 	uint32_t httpsd_max_header_size;  /* bytes of a request line and header fields */

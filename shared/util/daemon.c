@@ -1,19 +1,22 @@
-/* What both daemons share: the command line, listen addresses, sockets, the privilege drop. */
+/* What both daemons share: the command line, listen addresses, sockets, the state directory's
+ * lock, the privilege drop and the pidfile. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "shared/util/addr.h"
 #include "shared/util/daemon.h"
 #include "shared/util/diag.h"
 #include "shared/util/err.h"
 #include "shared/util/log.h"
+#include "shared/util/pidfile.h"
+#include "shared/util/privs.h"
 
 /* argv for program prog: DAEMON_RUN, or the exit status after printing (see daemon_start). */
 static int args_parse(struct daemon_args *a, int argc, char **argv, const char *prog,
@@ -214,20 +217,116 @@ int daemon_bind(const struct daemon_addr *a, int type)
 	return fd;
 }
 
-int daemon_drop_privileges(const char *user, char *err, size_t errlen)
+int daemon_bind_alone(const struct daemon_addr *a)
 {
-	if (user == NULL || *user == 0)
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&a->ss;
+	if (in->sin_port == 0)
+		return 0;       /* port 0: the kernel picks a free one for each socket */
+	/* A TCP socket with SO_REUSEADDR only cannot bind where another socket listens; without
+	 * SO_REUSEPORT it cannot join another process's group either. UDP tells nothing: there
+	 * SO_REUSEADDR on both sides would share the port. */
+	int one = 1, rc = 0;
+	int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    (a->ss.ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+	    bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int daemon_user(const char *configured, const char *option, const char **user)
+{
+	bool lockstep = getpwnam(PRIVS_DEFAULT_USER) != NULL;
+	switch (privs_choose(geteuid(), configured, lockstep, user)) {
+	case PRIVS_REFUSE:
+		log_error("started as root, and %s is not set and there is no user '%s': create that "
+		          "user, set %s to the user to run as, or to root to stay root",
+		          option, PRIVS_DEFAULT_USER, option);
+		return -1;
+	case PRIVS_SWITCH:
+		if (getpwnam(*user) == NULL) {
+			log_error("%s: no such user '%s'", option, *user);
+			return -1;
+		}
 		return 0;
-	struct passwd *pw = getpwnam(user);
-	if (pw == NULL) {
-		snprintf(err, errlen, "no such user '%s'", user);
+	case PRIVS_KEEP:
+		return 0;
+	}
+	return -1;
+}
+
+int daemon_lock(const char *state, const char *prog, const char *user)
+{
+	char path[4096];
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	pid_t holder;
+	const struct passwd *pw = user && geteuid() == 0 ? getpwnam(user) : NULL;
+	if (pw) {
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
+	if (mkdir(state, 0700) == 0) {
+		/* Made by root for another user: it must be that user's, or the store cannot open. */
+		if (uid != (uid_t)-1 && chown(state, uid, gid) != 0) {
+			log_error("cannot give %s to user '%s': %s", state, user, strerror(errno));
+			return -1;
+		}
+	} else if (errno != EEXIST) {
+		log_error("cannot create the state directory %s: %s", state, strerror(errno));
 		return -1;
 	}
-	/* setuid(0) must fail afterwards, or the drop was not for good. */
-	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0 ||
-	    setuid(0) == 0) {
-		snprintf(err, errlen, "cannot become user '%s': %s", user, strerror(errno));
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.lock", state, prog) >= sizeof(path)) {
+		log_error("state directory name too long: %s", state);
+		return -1;
+	}
+	int fd = pidfile_lock(path, uid, gid, &holder);
+	if (fd == -EWOULDBLOCK && holder > 0) {
+		log_error("%s already runs on %s as PID %ld (it holds %s); not starting another", prog,
+		          state, (long)holder, path);
+		return -1;
+	} else if (fd == -EWOULDBLOCK) {
+		log_error("%s already runs on %s (another process holds %s); not starting another",
+		          prog, state, path);
+		return -1;
+	} else if (fd < 0) {
+		log_error("cannot lock %s: %s", path, strerror(-fd));
+		return -1;
+	}
+	return fd;
+}
+
+int daemon_drop_privileges(const char *user, char *err, size_t errlen)
+{
+	if (user != NULL && *user != '\0' && privs_drop(user, err, errlen) != 0)
+		return -1;
+	int rc = privs_no_new_privs();
+	if (rc) {
+		snprintf(err, errlen, "cannot set no_new_privs: %s", strerror(-rc));
 		return -1;
 	}
 	return 0;
+}
+
+int daemon_pidfile_write(const char *path)
+{
+	if (path == NULL || *path == '\0')
+		return 0;
+	int rc = pidfile_write(path);
+	if (rc) {
+		log_error("cannot write the pidfile %s: %s (its directory must be writable by the user "
+		          "the daemon runs as)", path, strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+void daemon_pidfile_remove(const char *path)
+{
+	if (path != NULL && *path != '\0' && unlink(path) != 0 && errno != ENOENT)
+		log_warning("cannot remove the pidfile %s: %s", path, strerror(errno));
 }

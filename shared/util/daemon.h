@@ -1,4 +1,5 @@
-/* What dnsd and httpsd share as daemons: command line, listen addresses, sockets, privileges. */
+/* What dnsd and httpsd share as daemons: command line, listen addresses, sockets, the state
+ * directory lock, privileges, the pidfile. */
 #ifndef LS_DAEMON_H
 #define LS_DAEMON_H
 
@@ -56,8 +57,33 @@ const char *daemon_peer_text(const struct sockaddr *peer, char buf[DAEMON_PEER_T
 /* A non-blocking socket of type (SOCK_DGRAM, SOCK_STREAM) bound to a with SO_REUSEPORT, so
  * that every worker binds its own and the kernel spreads the load. Returns it or -errno. */
 int daemon_bind(const struct daemon_addr *a, int type);
-/* Least privilege: after binding, become user for good ("" or NULL: stay). Returns 0 or -1
- * with the reason in err. */
+/* Whether a can be bound by this process alone: -EADDRINUSE while another one listens on it
+ * (SO_REUSEPORT would let a second daemon of the same user share it), else 0 (or another -errno
+ * the real bind will report too). Call before the first daemon_bind() of a. */
+int daemon_bind_alone(const struct daemon_addr *a);
+/*
+ * Which user to run as (privs_choose() with the configuration's option, "dnsd.user" say, and
+ * whether the user lockstep exists): *user is the one to become after binding, or NULL to go
+ * on as the starting user. Returns 0, or -1 after logging why not to start (root with nothing
+ * written and no user lockstep; no such user).
+ */
+int daemon_user(const char *configured, const char *option, const char **user);
+/*
+ * The state directory's lock, STATE/PROG.lock (creating the directory, 0700, when missing: the
+ * user's when root runs the daemon for user), taken before binding so that one state
+ * directory has one dnsd and one httpsd. Returns the descriptor to keep open while the daemon
+ * runs, or -1 after logging why: "PROG already runs on STATE as PID N".
+ */
+int daemon_lock(const char *state, const char *prog, const char *user);
+/*
+ * Least privilege, after binding: become user for good keeping only CAP_NET_BIND_SERVICE
+ * (privs_drop(); NULL or "": stay), then no new privileges in any case. Returns 0 or -1 with
+ * the reason in err.
+ */
 int daemon_drop_privileges(const char *user, char *err, size_t errlen);
+/* Writes this process's PID to path ("" or NULL: no pidfile). Returns 0, or -1 after logging. */
+int daemon_pidfile_write(const char *path);
+/* Removes the pidfile at exit (logs a warning when it cannot). */
+void daemon_pidfile_remove(const char *path);
 
 #endif

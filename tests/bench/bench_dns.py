@@ -482,8 +482,11 @@ def prepare(ctx, server, zset, data, sdir, port, log):
                          "%d / %d" % (nzones, nrecords, len(data["zones"]), data["records"]))
     log("dns: dnsd store loaded with zonectl: %d zone(s), %d records in %.2f s"
         % (nzones, nrecords, load_s))
+    conf = os.path.join(sdir, "dnsd.conf")
+    with open(conf, "w") as f:
+        f.write(benchlib.stay_root_config("dnsd"))
     return ([dnsd_path(ctx), "--state", state, "--listen", "127.0.0.1:%d" % port,
-             "--workers", "1"], {"import_seconds": load_s})
+             "--workers", "1", "-c", conf], {"import_seconds": load_s})
 
 
 def stop(server, proc, sdir):

@@ -58,9 +58,11 @@ def _txt_id(port, name):
 
 
 def _config(state, https_port, extra=""):
-    return ("server:\n  state-dir: %s\nmta-sts:\n  endpoints: 127.0.0.1:%d\n"
+    # mta-sts stays the last section: a later line appended to the file belongs to it.
+    return ("server:\n  state-dir: %s\n%smta-sts:\n  endpoints: 127.0.0.1:%d\n"
             "  service-address: 127.0.0.1\n  trust-store: %s/demo-ca/ca.pem\n"
-            "  fetch-timeout: 5\n%s" % (state, https_port, state, extra))
+            "  fetch-timeout: 5\n%s" % (state, benchlib.stay_root_config("dnsd", "httpsd"),
+                                        https_port, state, extra))
 
 
 def _start(argv, log):

@@ -149,9 +149,13 @@ class Servers:
                 raise BenchError("zonectl %s: %s" % (" ".join(args), p.stderr.strip()))
         self.ctx.log("xfr: imported into Lockstep in %.1f s" % (time.perf_counter() - t))
         port = self.ports["dnsd"] = benchlib.free_port()
+        conf = os.path.join(self.tmp, "dnsd.conf")
+        with open(conf, "w") as f:
+            f.write(benchlib.stay_root_config("dnsd"))
         self.procs["dnsd"] = _start(
             benchlib.pinned(self.cpu, [os.path.join(self.ctx.build, "dnsd"), "--state", state,
-                                       "--listen", "127.0.0.1:%d" % port, "--workers", "1"]),
+                                       "--listen", "127.0.0.1:%d" % port, "--workers", "1",
+                                       "-c", conf]),
             port, "dnsd", os.path.join(self.tmp, "dnsd.log"))
         self.dnsd_state = state
 

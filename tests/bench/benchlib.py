@@ -265,6 +265,15 @@ def answering_soa(port, origin):
 TASKSET = "/usr/bin/taskset"
 
 
+def stay_root_config(*sections):
+    """lockstep.conf lines that let the daemons of sections (dnsd, httpsd) started as root stay
+    root, as the benchmarks' root-owned files need: a daemon started as root refuses to stay
+    root unless `user: root` is written. Empty for any other user."""
+    if os.geteuid() != 0:
+        return ""
+    return "".join("%s:\n    user: root\n" % s for s in sections)
+
+
 def allowed_cpus():
     """The CPUs this process may run on, sorted."""
     try:

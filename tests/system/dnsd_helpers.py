@@ -274,6 +274,7 @@ class Dnsd(Daemon):
     """One dnsd process: started, waited for until ready, stopped by its PID (proc_helpers)."""
 
     name = "dnsd"
+    user_section = "dnsd"
     ready = READY
     ready_timeout = READY_TIMEOUT
     stop_timeout = STOP_TIMEOUT

@@ -87,6 +87,7 @@ class Httpsd(Daemon):
     """One httpsd process: started, waited for until ready, stopped by its PID (proc_helpers)."""
 
     name = "httpsd"
+    user_section = "httpsd"
     ready = READY
     ready_timeout = READY_TIMEOUT
     stop_timeout = STOP_TIMEOUT

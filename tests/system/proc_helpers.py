@@ -81,6 +81,25 @@ def kill_process(proc):
         proc.wait(KILL_WAIT)
 
 
+def as_root_config(text, section):
+    """text, with `user: root` added under section (dnsd, httpsd) when the tests run as root and
+    it sets no user there: started as root, a daemon refuses to stay root unless the
+    configuration says so (lockstep.conf(5), user)."""
+    if os.geteuid() != 0:
+        return text
+    current = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if not line[0].isspace():
+            current = stripped.rstrip(":")
+        elif current == section and stripped.split(":")[0] == "user":
+            return text
+    return text + ("" if text.endswith("\n") or not text else "\n") + \
+        "%s:\n    user: root\n" % section
+
+
 class Daemon:
     """One server process: started, waited for until it logs its ready line, stopped by its PID.
 
@@ -89,6 +108,7 @@ class Daemon:
     starts it anew (the log goes on)."""
 
     name = "daemon"
+    user_section = None     # the configuration section of its `user:` (as_root_config)
     ready = None            # the text on stderr that says it listens
     ready_timeout = 10      # seconds from the start until ready
     stop_timeout = 3        # seconds between SIGTERM and SIGKILL
@@ -98,7 +118,8 @@ class Daemon:
         self.state = Path(state)
         self.port = port
         self.config = self.workdir / ("%s.conf" % self.name)
-        self.config.write_text(config)
+        self.config.write_text(as_root_config(config, self.user_section)
+                               if self.user_section else config)
         self.extra_args = list(extra_args)
         self.proc = None
         self.log = []

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BUILD, ZONES_DIR
-from proc_helpers import stop_process, wait_until
+from proc_helpers import as_root_config, stop_process, wait_until
 
 SERVER_IP = "10.53.0.1"
 SENDER_IP = "10.53.0.2"
@@ -133,9 +133,11 @@ def test_postfix_mta_sts_resolver_follows_mx_changes(netns, tmp_path):
         assert shutil.which(tool), "%s missing: `make deps` installs postfix-mta-sts-resolver" % tool
     state = tmp_path / "state"
     conf = tmp_path / "lockstep.conf"
-    conf.write_text("server:\n  state-dir: %s\nmta-sts:\n  endpoints: %s:443\n"
-                    "  service-address: %s\n  trust-store: %s/demo-ca/ca.pem\n"
-                    "  fetch-timeout: 3\n  retry-max: 1\n" % (state, SERVER_IP, SERVER_IP, state))
+    conf.write_text(as_root_config(as_root_config(
+        "server:\n  state-dir: %s\nmta-sts:\n  endpoints: %s:443\n"
+        "  service-address: %s\n  trust-store: %s/demo-ca/ca.pem\n"
+        "  fetch-timeout: 3\n  retry-max: 1\n" % (state, SERVER_IP, SERVER_IP, state),
+        "dnsd"), "httpsd"))
     # zonectl runs in the servers' namespace: its publish step fetches from 10.53.0.1:443.
     def zc(*args):
         return run(netns.exec_argv(netns.srv, [BUILD / "zonectl", "-c", conf] + list(args)))

@@ -1,14 +1,18 @@
 /* shared/util/daemon.c: the command line, listen addresses and their text, client addresses, worker
- * counts, binding, and the privilege drop (in a child process). */
+ * counts, binding, the state directory's lock, the user to run as, and the privilege drop (in a
+ * child process). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include "unit.h"
 #include "shared/util/daemon.h"
 #include "shared/util/log.h"
+#include "shared/util/privs.h"
 
 #define USAGE "usage: prog [-c FILE]\n"
 
@@ -287,29 +291,135 @@ static void test_bind(void **state)
 	(void)state;
 }
 
-static void test_drop_privileges(void **state)
+/* Runs fn in a child process; its exit status is the number of the first check that failed. */
+static int in_child(int (*fn)(void))
 {
-	char err[256] = "";
-	assert_int_equal(daemon_drop_privileges(NULL, err, sizeof(err)), 0);
-	assert_int_equal(daemon_drop_privileges("", err, sizeof(err)), 0);
-	assert_int_equal(daemon_drop_privileges("no-such-user-lockstep", err, sizeof(err)), -1);
-	assert_string_equal(err, "no such user 'no-such-user-lockstep'");
-	const struct passwd *pw = getpwnam("nobody");
-	if (getuid() != 0 || pw == NULL)
-		return;      /* the drop itself needs root and a user to become */
-	uid_t uid = pw->pw_uid;
 	pid_t pid = fork();
 	assert_true(pid >= 0);
-	if (pid == 0) {
-		/* The child drops for good: exit 0 only when it is nobody and cannot come back. */
-		int rc = daemon_drop_privileges("nobody", err, sizeof(err));
-		_exit(rc == 0 && getuid() == uid && geteuid() == uid && setuid(0) != 0 ? 0 : 1);
-	}
+	if (pid == 0)
+		_exit(fn());
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	return WEXITSTATUS(status);
+}
+
+/* No user to become: the same user, but no new privileges either. */
+static int stay(void)
+{
+	char err[256];
+	uid_t uid = getuid();
+	if (daemon_drop_privileges(NULL, err, sizeof(err)) != 0 || getuid() != uid)
+		return 1;
+	return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 ? 0 : 2;
+}
+
+/* The child drops for good: it is nobody, cannot come back, and gains nothing by exec. */
+static int to_nobody(void)
+{
+	char err[256];
+	uid_t uid = getpwnam("nobody")->pw_uid;
+	if (daemon_drop_privileges("nobody", err, sizeof(err)) != 0)
+		return 1;
+	if (getuid() != uid || geteuid() != uid || setuid(0) == 0)
+		return 2;
+	return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 ? 0 : 3;
+}
+
+static void test_drop_privileges(void **state)
+{
+	char err[256] = "";
+	assert_int_equal(daemon_drop_privileges("no-such-user-lockstep", err, sizeof(err)), -1);
+	assert_string_equal(err, "no such user 'no-such-user-lockstep'");
+	assert_int_equal(in_child(stay), 0);
+	if (getuid() != 0 || getpwnam("nobody") == NULL)
+		return;      /* the drop itself needs root and a user to become */
+	assert_int_equal(in_child(to_nobody), 0);
 	assert_int_equal(getuid(), 0);     /* the test itself is untouched */
+	(void)state;
+}
+
+static void test_user(void **state)
+{
+	char line[LOG_LINE_MAX] = "";
+	const char *user = "x";
+	(void)state;
+	log_set_component("testd");
+	log_set_sink(quiet, line);
+	assert_int_equal(daemon_user("no-such-user-lockstep", "testd.user", &user), -1);
+	assert_string_equal(line, "testd: testd.user: no such user 'no-such-user-lockstep'");
+	if (geteuid() == 0) {
+		/* Root stays root when told so, and only then. */
+		assert_int_equal(daemon_user("root", "testd.user", &user), 0);
+		assert_null(user);
+		line[0] = '\0';
+		int rc = daemon_user("", "testd.user", &user);
+		if (getpwnam(PRIVS_DEFAULT_USER) == NULL) {
+			assert_int_equal(rc, -1);
+			assert_non_null(strstr(line, "started as root, and testd.user is not set"));
+		} else {
+			assert_int_equal(rc, 0);
+			assert_string_equal(user, PRIVS_DEFAULT_USER);
+		}
+	} else {
+		assert_int_equal(daemon_user("", "testd.user", &user), 0);
+		assert_null(user);
+	}
+	log_set_sink(NULL, NULL);
+}
+
+/* The state directory's lock: made with the directory, refused the second time with the PID. */
+static void test_lock(void **state)
+{
+	char line[LOG_LINE_MAX] = "", *dir = temp_dir(), state_dir[256], want[LOG_LINE_MAX];
+	struct stat st;
+	(void)state;
+	log_set_component("testd");
+	log_set_sink(quiet, line);
+	snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
+	int fd = daemon_lock(state_dir, "testd", NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(stat(state_dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(daemon_lock(state_dir, "testd", NULL), -1);
+	snprintf(want, sizeof(want), "testd: testd already runs on %s as PID %ld (it holds "
+	         "%s/testd.lock); not starting another", state_dir, (long)getpid(), state_dir);
+	assert_string_equal(line, want);
+	/* Another program has a lock of its own. */
+	int other = daemon_lock(state_dir, "otherd", NULL);
+	assert_true(other >= 0);
+	close(other);
+	close(fd);
+	fd = daemon_lock(state_dir, "testd", NULL);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(state_dir, sizeof(state_dir), "%s/no/state", dir);
+	assert_int_equal(daemon_lock(state_dir, "testd", NULL), -1);
+	assert_non_null(strstr(line, "cannot create the state directory"));
+	log_set_sink(NULL, NULL);
+	rm_tree(dir);
+}
+
+/* A port another socket listens on, SO_REUSEPORT or not, is not this daemon's alone. */
+static void test_bind_alone(void **state)
+{
+	struct daemon_addr d;
+	char text[64];
+	(void)state;
+	assert_int_equal(addr_of("127.0.0.1:0", &d), 0);
+	assert_int_equal(daemon_bind_alone(&d), 0);
+	int tcp = daemon_bind(&d, SOCK_STREAM);
+	assert_true(tcp >= 0);
+	snprintf(text, sizeof(text), "127.0.0.1:%u", port_of(tcp));
+	assert_int_equal(addr_of(text, &d), 0);
+	assert_int_equal(listen(tcp, 8), 0);
+	assert_int_equal(daemon_bind_alone(&d), -EADDRINUSE);
+	/* A daemon's own workers still share it (daemon_bind), after the check. */
+	int tcp2 = daemon_bind(&d, SOCK_STREAM);
+	assert_true(tcp2 >= 0);
+	close(tcp2);
+	close(tcp);
+	assert_int_equal(daemon_bind_alone(&d), 0);
 }
 
 int main(void)
@@ -319,6 +429,9 @@ int main(void)
 		cmocka_unit_test(test_listen_limits),
 		cmocka_unit_test(test_bind),
 		cmocka_unit_test(test_drop_privileges),
+		cmocka_unit_test(test_user),
+		cmocka_unit_test(test_lock),
+		cmocka_unit_test(test_bind_alone),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_peer_text),
 		cmocka_unit_test(test_workers),
