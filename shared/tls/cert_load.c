@@ -193,7 +193,8 @@ int cert_list(const char *state_dir, int (*fn)(const struct cert_info *info, voi
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1)      /* names is NULL when certs/ is empty */
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct cert_info info;
 		if (cert_info_get(state_dir, names[i], &info) == 0)

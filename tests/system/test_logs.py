@@ -20,7 +20,7 @@ from conftest import write
 from dnsd_helpers import (DNSD, HOST4, Dnsd, check_dnsd_binary, dnsd_factory,  # noqa: F401
                           free_port, listen_arg, make_query, started)
 from httpsd_helpers import Httpsd, make_state, policy_text
-from proc_helpers import wait_until
+from proc_helpers import as_root_config, wait_until
 
 # 2026-12-03T08:30:01.123Z notice dnsd: ready: ...
 LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d{3}Z (error|warning|notice|info|debug) "
@@ -250,7 +250,7 @@ def test_stderr_is_the_journal(tmp_path, zc):
     # systemd sets JOURNAL_STREAM to the DEV:INO of the stream it gave as stderr.
     check_dnsd_binary()
     zc.ok("zone", "import", str(write(tmp_path / "example.com.zone", ZONE)))
-    conf = write(tmp_path / "d.conf", "# defaults\n")
+    conf = write(tmp_path / "d.conf", as_root_config("# defaults\n", "dnsd"))
     r, w = os.pipe()
     st = os.fstat(w)
     env = dict(os.environ, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
