@@ -63,8 +63,9 @@ uninstall:
 	$(Q)rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null || true
 	$(Q)if $(ON_SYSTEMD); then systemctl daemon-reload; fi
 
-# systemd-analyze (tests/system/test_install.py), systemd-sysusers and systemd-tmpfiles.
-DEB_PACKAGES += systemd
+# systemd-analyze (tests/system/test_install.py), systemd-sysusers and systemd-tmpfiles; strace
+# for the test that the daemons' system calls stay within the units' filter.
+DEB_PACKAGES += systemd strace
 
 # What a server needs to build and run Lockstep: `make deps` would also install the test tools,
 # among them nsd and knot, whose services start at once and take port 53 before dnsd can.

@@ -2,18 +2,26 @@
 the installed tree and its modes, the configuration never overwritten, uninstall leaving only a
 changed configuration, and the units as systemd reads them (systemd-analyze verify, and the
 exposure of systemd-analyze security --offline=yes under 3.0). systemd is not PID 1 here, so the
-units are checked, not started."""
+units are not started; the installed daemons are run as the units run them (not root, no new
+privileges) under strace, to see that their system calls stay within the units' filter."""
 
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
+import dns.exception
+import dns.message
+import dns.query
+import dns.rdatatype
 import pytest
 
 from conftest import BUILD, REPO
+from proc_helpers import free_port, stop_process, wait_until
 
 PROGRAMS = ("dnsd", "httpsd", "zonectl")
 UNITS = ("dnsd.service", "httpsd.service")
@@ -259,3 +267,132 @@ def test_sysusers_and_tmpfiles_make_the_user_and_state_dir(destdir):
                    check=True, timeout=TIMEOUT)
     st = (destdir / "var/lib/lockstep").stat()
     assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o700, uid, gid)
+
+
+def unit_syscalls(unit_path, sa):
+    """The system calls a unit's SystemCallFilter= lines allow: the first list, less every
+    later list that starts with ~ (groups expanded by systemd-analyze syscall-filter)."""
+    out = subprocess.run([sa, "syscall-filter", "--no-pager"], capture_output=True, text=True,
+                         check=True, timeout=TIMEOUT).stdout
+    groups, cur = {}, None
+    for line in out.splitlines():
+        if line.startswith("@"):
+            cur = groups.setdefault(line.strip(), [])
+        elif cur is not None and line.strip() and not line.strip().startswith("#"):
+            cur.append(line.strip())
+
+    def expand(names):
+        calls = set()
+        for n in names:
+            calls |= expand(groups[n]) if n.startswith("@") else {n}
+        return calls
+
+    allowed = None
+    for value in unit_keys(unit_path)["SystemCallFilter"]:
+        if value.startswith("~"):
+            allowed -= expand(value[1:].split())
+        else:
+            allowed = expand(value.split()) if allowed is None else allowed | expand(value.split())
+    return allowed
+
+
+def traced_syscalls(path):
+    """The names of the system calls in an `strace -f -o` file."""
+    names = set()
+    for line in Path(path).read_text(errors="replace").splitlines():
+        m = re.match(r"\d+\s+(?:<\.\.\. )?([a-z_0-9]+)(?:\(| resumed>)", line)
+        if m:
+            names.add(m.group(1))
+    return names
+
+
+def test_daemons_stay_within_the_units_syscall_filter():
+    """The installed dnsd and httpsd, run as the units run them (not root, no new privileges),
+    answer DNS over UDP and TCP, serve and publish an MTA-STS policy (dnsd fetches it from
+    httpsd over TLS) and stop, all under strace: every system call they make must be in the
+    units' SystemCallFilter=, or under systemd that call would fail with EPERM."""
+    sa = systemd_analyze()
+    for tool in ("strace", "setpriv"):
+        if shutil.which(tool) is None:
+            pytest.fail("%s is missing: run `make deps`" % tool, pytrace=False)
+    # Out of the tests' private /tmp/pytest-of-root: the user the daemons run as must reach it.
+    work = Path(tempfile.mkdtemp(prefix="lockstep-install-"))
+    procs = []
+    try:
+        work.chmod(0o755)
+        destdir = work / "dest"
+        make("install", destdir)
+        sbin = destdir / "usr/local/sbin"
+        allowed = {u: unit_syscalls(destdir / "usr/local/lib/systemd/system" / u, sa)
+                   for u in UNITS}
+        state = work / "state"
+        dport, hport = free_port(), free_port()
+        conf = work / "lockstep.conf"
+        conf.write_text(
+            "server:\n    state-dir: %s\n"
+            "dnsd:\n    listen: 127.0.0.1:%d\n    workers: 2\n"
+            "httpsd:\n    listen: 127.0.0.1:%d\n    workers: 2\n"
+            "mta-sts:\n    endpoints: 127.0.0.1:%d\n    service-address: 127.0.0.1\n"
+            "    trust-store: %s/demo-ca/ca.pem\n    fetch-timeout: 3\n"
+            % (state, dport, hport, hport, state))
+        conf.chmod(0o644)
+        as_unit = ["setpriv", "--no-new-privs"]
+        if os.geteuid() == 0:
+            as_unit[1:1] = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+            state.mkdir(mode=0o700)
+            shutil.chown(state, "nobody", "nogroup")
+            os.chown(work, 65534, 65534)
+
+        def zonectl(*args):
+            p = subprocess.run(as_unit + [str(sbin / "zonectl"), "-c", str(conf)] + list(args),
+                               capture_output=True, text=True, timeout=TIMEOUT)
+            assert p.returncode == 0, "zonectl %s: %s" % (" ".join(args), p.stderr)
+
+        zonectl("zone", "import", str(REPO / "zones/example.com.zone"))
+        zonectl("cert", "demo-ca")
+        for name in ("httpsd", "dnsd"):
+            procs.append((name, subprocess.Popen(
+                as_unit + ["strace", "-f", "-qq", "-o", str(work / (name + ".strace")),
+                           str(sbin / name), "-c", str(conf)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=open(work / (name + ".log"), "w"))))
+
+        def answer(name, rtype, tcp=False):
+            q = dns.message.make_query(name, rtype)
+            try:
+                if tcp:
+                    return dns.query.tcp(q, "127.0.0.1", port=dport, timeout=1)
+                return dns.query.udp(q, "127.0.0.1", port=dport, timeout=1)
+            except (OSError, dns.exception.Timeout):
+                return None
+
+        logs = lambda: "\n".join("%s:\n%s" % (n, (work / (n + ".log")).read_text())
+                                 for n, _ in procs)
+        assert wait_until(lambda: answer("example.com.", "SOA"), 20), logs()
+        assert answer("example.com.", "MX", tcp=True), logs()
+        zonectl("mta-sts", "enable", "example.com", "--mode", "testing")
+
+        def published():
+            r = answer("_mta-sts.example.com.", "TXT", tcp=True)
+            return r is not None and any(rr.rdtype == dns.rdatatype.TXT for rr in r.answer)
+        assert wait_until(published, 30), "no _mta-sts id published\n" + logs()
+        for name, p in procs:
+            # SIGTERM to the daemon, strace's child: strace then exits with its exit status.
+            children = Path("/proc/%d/task/%d/children" % (p.pid, p.pid)).read_text().split()
+            assert len(children) == 1, (name, children)
+            os.kill(int(children[0]), signal.SIGTERM)
+            rc = p.wait(10)
+            assert rc == 0, "%s: exit %s\n%s" % (name, rc, logs())
+        for name, _ in procs:
+            used = traced_syscalls(work / (name + ".strace"))
+            assert {"execve", "bind", "epoll_wait"} <= used, (name, sorted(used))
+            outside = used - allowed[name + ".service"]
+            assert not outside, "%s makes system calls its unit does not allow: %s" % (
+                name, sorted(outside))
+    finally:
+        for _, p in procs:
+            if p.poll() is None:
+                for pid in Path("/proc/%d/task/%d/children" % (p.pid, p.pid)).read_text().split():
+                    os.kill(int(pid), signal.SIGKILL)
+                stop_process(p, 5)
+        shutil.rmtree(work, ignore_errors=True)
