@@ -37,21 +37,35 @@ static void log_outcome(const struct sts_outcome_info *o, void *ctx)
 	}
 }
 
+/* The publisher for cfg; false (logged) when its mta-sts settings cannot publish. */
+static bool setup(struct sts_publisher *sp, const struct config *cfg)
+{
+	char err[256];
+	if (sts_publish_init(sp, cfg, err, sizeof(err)) == 0)
+		return true;
+	log_warning("mta-sts: publisher off: %s", err);
+	sts_publish_free(sp);
+	return false;
+}
+
 static void run(void *arg)
 {
 	struct publisher *p = arg;
 	struct sts_publisher sp;
-	char err[256];
-	if (sts_publish_init(&sp, p->cfg, err, sizeof(err)) != 0) {
-		log_warning("mta-sts: publisher off: %s", err);
-		sts_publish_free(&sp);
-		return;
-	}
 	int last = 0;
 	uv_mutex_lock(&p->lock);
+	unsigned gen = p->gen;
+	bool ok = setup(&sp, p->cfg);
 	while (!p->stop) {
+		if (gen != p->gen) {       /* SIGHUP: new endpoints, trust store, timings */
+			if (ok)
+				sts_publish_free(&sp);
+			gen = p->gen;
+			ok = setup(&sp, p->cfg);
+		}
 		uv_mutex_unlock(&p->lock);
-		int rc = sts_publish_due(&sp, p->st, 0, (int64_t)time(NULL), false, log_outcome, NULL);
+		int rc = ok ? sts_publish_due(&sp, p->st, 0, (int64_t)time(NULL), false, log_outcome,
+		                              NULL) : 0;
 		if (rc && rc != last)     /* once per kind of failure, not every second */
 			log_error("mta-sts: publish step failed: %s", ls_strerror(rc));
 		last = rc;
@@ -60,7 +74,8 @@ static void run(void *arg)
 			uv_cond_timedwait(&p->wake, &p->lock, (uint64_t)PUBLISHER_INTERVAL_MS * 1000000u);
 	}
 	uv_mutex_unlock(&p->lock);
-	sts_publish_free(&sp);
+	if (ok)
+		sts_publish_free(&sp);
 }
 
 int publisher_start(struct publisher *p, struct store *st, const struct config *cfg)
@@ -84,6 +99,18 @@ int publisher_start(struct publisher *p, struct store *st, const struct config *
 	}
 	p->running = true;
 	return 0;
+}
+
+void publisher_reload(struct publisher *p, const struct config *cfg)
+{
+	if (!p->running) {
+		p->cfg = cfg;
+		return;
+	}
+	uv_mutex_lock(&p->lock);
+	p->cfg = cfg;
+	p->gen++;
+	uv_mutex_unlock(&p->lock);
 }
 
 void publisher_stop(struct publisher *p)

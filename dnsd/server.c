@@ -9,6 +9,7 @@
 #include "dnsd/udp.h"
 #include "shared/util/err.h"
 #include "shared/util/log.h"
+#include "shared/util/reload.h"
 #include "shared/util/sdnotify.h"
 
 #define STATS_INTERVAL_MS 1000
@@ -79,6 +80,39 @@ static void on_stats(uv_timer_t *t)
 		rename(tmp, s->stats_path);
 }
 
+/* What dnsd reads, and what of it a SIGHUP changes while it runs (lockstep.conf(5)). */
+static const char *const reload_sections[] = { "server", "zones", "dnsd", "mta-sts", NULL };
+static const char *const reload_live[] = {
+	"server.log-level", "zones.serial-policy", "zones.default-ttl",
+	"dnsd.tcp-idle-timeout", "dnsd.tcp-max-clients", "dnsd.tcp-max-per-address",
+	"dnsd.query-log", "mta-sts.endpoints", "mta-sts.trust-store", "mta-sts.rotate-interval",
+	"mta-sts.fetch-timeout", "mta-sts.retry-max", "mta-sts.service-address",
+	"mta-sts.service-cname", "mta-sts.txt-ttl", NULL,
+};
+static const struct reload_rules rules = { reload_sections, reload_live };
+
+/* SIGHUP: the new configuration goes in whole once it loaded; the old one stays valid for
+ * the workers that still hold it, until dnsd exits. */
+static void reload(void *arg)
+{
+	struct dnsd_server *s = arg;
+	struct config *cfg, **v;
+	if (reload_config(dnsd_env_cfg(&s->env), &rules, &cfg) != 0)
+		return;
+	if ((v = realloc(s->reloaded, (s->nreloaded + 1) * sizeof(*v))) == NULL) {
+		log_error("SIGHUP: out of memory; the configuration in force stays");
+		config_free(cfg);
+		free(cfg);
+		return;
+	}
+	s->reloaded = v;
+	s->reloaded[s->nreloaded++] = cfg;
+	log_set_level(cfg->log_level);
+	publisher_reload(&s->pub, cfg);
+	__atomic_store_n(&s->env.cfg, cfg, __ATOMIC_RELEASE);
+	log_notice("configuration %s reloaded (SIGHUP)", cfg->path ? cfg->path : "(defaults)");
+}
+
 int dnsd_server_run(struct dnsd_server *s)
 {
 	char addrs[DAEMON_ADDRS_TEXT_MAX];
@@ -98,6 +132,7 @@ int dnsd_server_run(struct dnsd_server *s)
 	}
 	if ((rc = publisher_start(&s->pub, s->env.st, s->env.cfg)) != 0)
 		log_error("mta-sts: cannot start the publisher: %s", uv_strerror(rc));
+	worker_pool_on_reload(&s->pool, reload, s);
 	log_notice("ready: %zu worker%s on %s (udp, tcp)", s->nworkers, s->nworkers == 1 ? "" : "s",
 	           daemon_addrs_text(s->addrs, s->naddrs, addrs, sizeof(addrs)));
 	if ((rc = sdnotifyf("READY=1\nSTATUS=answering on %s with %zu worker%s", addrs,
@@ -115,6 +150,11 @@ int dnsd_server_run(struct dnsd_server *s)
 
 void dnsd_server_free(struct dnsd_server *s)
 {
+	for (size_t i = 0; i < s->nreloaded; i++) {
+		config_free(s->reloaded[i]);
+		free(s->reloaded[i]);
+	}
+	free(s->reloaded);
 	/* The main loop's handles close here, NOTIFY's sockets among them, before its memory goes. */
 	worker_pool_free(&s->pool);
 	notify_free(&s->notify);

@@ -23,6 +23,8 @@ struct dnsd_server {
 	uv_timer_t stats_timer;          /* on the main loop */
 	struct publisher pub;
 	struct notifier notify;          /* NOTIFY out, on the main loop */
+	struct config **reloaded;        /* every configuration SIGHUP read, freed at the end */
+	size_t nreloaded;
 };
 
 /* Binds every worker's UDP and TCP sockets (SO_REUSEPORT); before dropping privileges. */

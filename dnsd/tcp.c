@@ -254,7 +254,7 @@ static size_t same_peer(const struct dnsd_worker *w, const struct sockaddr_stora
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct dnsd_worker *w = server->data;
-	const struct config *cfg = w->env->cfg;
+	const struct config *cfg = dnsd_env_cfg(w->env);
 	if (status < 0)
 		return;
 	struct tcp_conn *c = calloc(1, sizeof(*c));

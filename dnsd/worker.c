@@ -22,7 +22,7 @@ static void log_query(const struct dnsd_worker *w, const struct sockaddr *peer,
                       const struct answer_info *info, bool tcp)
 {
 	char addr[DAEMON_PEER_TEXT_MAX], name[DNAME_STR_MAX] = "-", type[16];
-	if (!w->env->cfg->dnsd_query_log)
+	if (!dnsd_env_cfg(w->env)->dnsd_query_log)
 		return;
 	daemon_peer_text(peer, addr);
 	if (info->qname)

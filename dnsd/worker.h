@@ -23,9 +23,15 @@
 /* What every worker reads: set up once by main, before the workers start. */
 struct dnsd_env {
 	struct store *st;
-	const struct config *cfg;
+	const struct config *cfg;   /* swapped by SIGHUP: read it with dnsd_env_cfg() */
 	struct answer_opts opts;
 };
+
+/* The configuration in force; one that SIGHUP replaced stays valid until dnsd exits. */
+static inline const struct config *dnsd_env_cfg(const struct dnsd_env *e)
+{
+	return __atomic_load_n(&e->cfg, __ATOMIC_ACQUIRE);
+}
 
 /* A UDP answer waiting for sendmmsg. */
 struct dnsd_udp_out {

@@ -153,6 +153,7 @@ int main(int argc, char **argv)
 	if (daemon_user(cfg.httpsd_user, "httpsd.user", &user) != 0 ||
 	    (lock = daemon_lock(state, "httpsd", user)) < 0)
 		goto out_cfg;
+	s.cfg = &cfg;
 	if (server_setup(&s, &cfg, state, (size_t)workers) != 0)
 		goto out;
 	if (httpsd_server_bind(&s, err, sizeof(err)) != 0 ||

@@ -10,6 +10,7 @@
 #include "httpsd/server.h"
 #include "shared/util/err.h"
 #include "shared/util/log.h"
+#include "shared/util/reload.h"
 #include "shared/util/sdnotify.h"
 
 int httpsd_server_bind(struct httpsd_server *s, char *err, size_t errlen)
@@ -63,11 +64,35 @@ fail:
 	return rc;
 }
 
+/* What httpsd reads, and what of it a SIGHUP changes while it runs (lockstep.conf(5));
+ * certificates need no SIGHUP: httpsd looks at their files again by itself. */
+static const char *const reload_sections[] = { "server", "httpsd", NULL };
+static const char *const reload_live[] = { "server.log-level", NULL };
+static const struct reload_rules rules = { reload_sections, reload_live };
+
+/* SIGHUP: nothing of the new configuration but what is live is used, so only the latest is
+ * kept (the workers never read it). */
+static void reload(void *arg)
+{
+	struct httpsd_server *s = arg;
+	struct config *cfg;
+	if (s->cfg == NULL || reload_config(s->cfg, &rules, &cfg) != 0)
+		return;
+	log_set_level(cfg->log_level);
+	if (s->reloaded) {
+		config_free(s->reloaded);
+		free(s->reloaded);
+	}
+	s->cfg = s->reloaded = cfg;
+	log_notice("configuration %s reloaded (SIGHUP)", cfg->path ? cfg->path : "(defaults)");
+}
+
 int httpsd_server_run(struct httpsd_server *s)
 {
 	int rc = worker_pool_init(&s->pool, s->nworkers, worker_init, s);
 	if (rc)
 		return rc;
+	worker_pool_on_reload(&s->pool, reload, s);
 	if ((rc = worker_pool_start(&s->pool)) == 0) {
 		char addrs[DAEMON_ADDRS_TEXT_MAX];
 		log_notice("ready: %zu worker%s on %s", s->nworkers, s->nworkers == 1 ? "" : "s",
@@ -87,6 +112,11 @@ int httpsd_server_run(struct httpsd_server *s)
 
 void httpsd_server_free(struct httpsd_server *s)
 {
+	if (s->reloaded) {
+		config_free(s->reloaded);
+		free(s->reloaded);
+		s->reloaded = NULL;
+	}
 	worker_pool_free(&s->pool);
 	for (size_t i = 0; i < s->nworkers && s->w; i++) {
 		struct httpsd_worker *w = &s->w[i];

@@ -22,6 +22,8 @@ struct httpsd_server {
 	size_t nworkers;
 	struct tls_shared tls;
 	struct worker_pool pool;
+	const struct config *cfg;        /* the configuration read at start, or SIGHUP's latest */
+	struct config *reloaded;         /* SIGHUP's latest, owned */
 };
 
 /* Binds every worker's sockets (SO_REUSEPORT); before dropping privileges. */

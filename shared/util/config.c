@@ -170,6 +170,25 @@ static void *field(struct config *cfg, const struct config_option *o)
 	return (char *)cfg + o->offset;
 }
 
+bool config_option_same(const struct config *a, const struct config *b,
+                        const struct config_option *o)
+{
+	const void *x = (const char *)a + o->offset, *y = (const char *)b + o->offset;
+	switch (o->type) {
+	case CONFIG_STRING: {
+		const char *p = *(char *const *)x, *q = *(char *const *)y;
+		return strcmp(p ? p : "", q ? q : "") == 0;
+	}
+	case CONFIG_UINT:
+		return *(const uint32_t *)x == *(const uint32_t *)y;
+	case CONFIG_BOOL:
+		return *(const bool *)x == *(const bool *)y;
+	case CONFIG_ENUM:
+		return *(const int *)x == *(const int *)y;
+	}
+	return false;
+}
+
 static const void *cfield(const struct config *cfg, const struct config_option *o)
 {
 	return (const char *)cfg + o->offset;

@@ -98,5 +98,8 @@ void config_print(const struct config *cfg, FILE *out);
 size_t config_option_count(void);
 /* Row i of the table, or NULL when i >= config_option_count(). Static, never freed. */
 const struct config_option *config_option_get(size_t i);
+/* True when a and b hold the same value for option o. */
+bool config_option_same(const struct config *a, const struct config *b,
+                        const struct config_option *o);
 
 #endif

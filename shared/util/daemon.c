@@ -95,6 +95,7 @@ int daemon_start(struct daemon_args *a, struct config *cfg, int argc, char **arg
 {
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);     /* until the main loop takes it: reopen the log file */
+	signal(SIGHUP, SIG_IGN);      /* and reload: never the end of the daemon */
 	int rc = args_parse(a, argc, argv, prog, version, usage);
 	if (rc != DAEMON_RUN)
 		return rc;

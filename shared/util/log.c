@@ -21,7 +21,7 @@ enum style {
 	STYLE_JOURNAL,    /* <6>dnsd: message */
 };
 
-static const char *log_component = "lockstep";
+static const char *component_name = "lockstep";
 static _Atomic int log_min = LOG_LEVEL_INFO;
 static log_sink_fn *log_sink;
 static void *log_sink_arg;
@@ -31,9 +31,14 @@ static enum style out_style = STYLE_PLAIN;
 static bool use_syslog;
 static char *file_path;                 /* out_fd is this file's; malloc'ed */
 
+const char *log_component(void)
+{
+	return component_name;
+}
+
 void log_set_component(const char *component)
 {
-	log_component = component;
+	component_name = component;
 }
 
 void log_set_level(enum log_level min)
@@ -152,7 +157,7 @@ int log_configure(const struct log_opts *o)
 		out_style = stderr_style();
 	}
 	if (o->syslog) {
-		openlog(log_component, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		openlog(component_name, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		use_syslog = true;
 	}
 	log_set_level(o->level);
@@ -245,7 +250,7 @@ static void vformat(enum log_level level, const char *suffix, const char *fmt, v
 {
 	char buf[PREFIX_MAX + LOG_LINE_MAX + 1];      /* room for the prefix and the newline */
 	char *line = buf + PREFIX_MAX;
-	int n = snprintf(line, LOG_LINE_MAX, "%s: ", log_component);
+	int n = snprintf(line, LOG_LINE_MAX, "%s: ", component_name);
 	size_t len = n < 0 ? 0 : (size_t)n < LOG_LINE_MAX ? (size_t)n : LOG_LINE_MAX - 1;
 	size_t head = len;
 	n = vsnprintf(line + len, LOG_LINE_MAX - len, fmt, ap);

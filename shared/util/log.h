@@ -23,6 +23,8 @@ typedef void log_sink_fn(enum log_level level, const char *line, void *arg);
 
 /* The component every line starts with ("dnsd"); before any call: "lockstep". */
 void log_set_component(const char *component);
+/* The component every line names ("dnsd"); borrowed. */
+const char *log_component(void);
 /* Lines below min (a larger number) are dropped; the default is LOG_LEVEL_INFO. */
 void log_set_level(enum log_level min);
 bool log_enabled(enum log_level level);

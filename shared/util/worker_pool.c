@@ -41,6 +41,22 @@ static void on_reopen(uv_signal_t *h, int signum)
 		log_notice("log file %s reopened (SIGUSR1)", log_file());
 }
 
+static void on_hup(uv_signal_t *h, int signum)
+{
+	struct worker_pool *p = h->data;
+	(void)signum;
+	if (p->reload)
+		p->reload(p->reload_arg);
+	else
+		log_notice("SIGHUP: nothing to reload");
+}
+
+void worker_pool_on_reload(struct worker_pool *p, void (*fn)(void *arg), void *arg)
+{
+	p->reload = fn;
+	p->reload_arg = arg;
+}
+
 int worker_pool_init(struct worker_pool *p, size_t n, int (*init)(void *arg, size_t i),
                      void *arg)
 {
@@ -49,13 +65,15 @@ int worker_pool_init(struct worker_pool *p, size_t n, int (*init)(void *arg, siz
 	if (rc)
 		return rc;
 	p->loop_ok = true;
-	p->term.data = p->intr.data = p;
+	p->term.data = p->intr.data = p->hup.data = p;
 	if ((rc = uv_signal_init(&p->loop, &p->term)) != 0 ||
 	    (rc = uv_signal_init(&p->loop, &p->intr)) != 0 ||
 	    (rc = uv_signal_init(&p->loop, &p->reopen)) != 0 ||
+	    (rc = uv_signal_init(&p->loop, &p->hup)) != 0 ||
 	    (rc = uv_signal_start(&p->term, on_signal, SIGTERM)) != 0 ||
 	    (rc = uv_signal_start(&p->intr, on_signal, SIGINT)) != 0 ||
-	    (rc = uv_signal_start(&p->reopen, on_reopen, SIGUSR1)) != 0)
+	    (rc = uv_signal_start(&p->reopen, on_reopen, SIGUSR1)) != 0 ||
+	    (rc = uv_signal_start(&p->hup, on_hup, SIGHUP)) != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++)
 		if ((rc = init(arg, i)) != 0)

@@ -37,6 +37,9 @@ struct worker_pool {
 	uv_loop_t loop;                  /* the main loop: signals, and the daemon's own timers */
 	uv_signal_t term, intr;
 	uv_signal_t reopen;              /* SIGUSR1: log_reopen() */
+	uv_signal_t hup;                 /* SIGHUP: reload(reload_arg) on the main loop */
+	void (*reload)(void *arg);
+	void *reload_arg;
 	struct worker_pool_thread *t[WORKER_POOL_MAX];
 	size_t n, started;
 	int stop_signal;                 /* the signal worker_pool_wait() returned on */
@@ -58,6 +61,9 @@ int worker_pool_init(struct worker_pool *p, size_t n, int (*init)(void *arg, siz
  */
 int worker_pool_add(struct worker_pool *p, struct worker_pool_thread *t, struct store *st,
                     bool cursor);
+/* SIGHUP calls fn(arg) on the main loop (the daemon re-reads its configuration); without,
+ * SIGHUP is logged and changes nothing. It never ends the daemon. */
+void worker_pool_on_reload(struct worker_pool *p, void (*fn)(void *arg), void *arg);
 /* Starts a thread per worker. Returns 0 or a libuv error (those started keep running). */
 int worker_pool_start(struct worker_pool *p);
 /* Runs the main loop until SIGTERM or SIGINT; returns the signal. */
