@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 #include "dnsd/zonectl/zonectl.h"
+#include "shared/util/pidfile.h"
 #include "shared/util/err.h"
 #include "shared/sts/sts_publish.h"
 
@@ -10,7 +11,24 @@ struct status_ctx {
 	struct ctl_out o;         /* o.n: domains shown */
 	struct store_txn *t;
 	uint32_t rotate_interval;
+	const char *no_retry;     /* why nothing retries a waiting publish; NULL when dnsd does */
+	pid_t dnsd_pid;           /* the dnsd holding the state directory, 0 for none */
 };
+
+/* Whether a dnsd runs the publish step on this store: it holds STATE/dnsd.lock, and its
+ * configuration (this one, as far as zonectl can tell) has the publisher on. */
+static void find_publisher(struct ctl *c, struct status_ctx *x)
+{
+	char path[4096];
+	pid_t pid = 0;
+	snprintf(path, sizeof(path), "%s/dnsd.lock", c->state);
+	int held = pidfile_held(path, &pid);
+	x->dnsd_pid = held == 1 ? pid : 0;
+	if (held != 1)
+		x->no_retry = "no dnsd runs on this state directory";
+	else if (!c->cfg.sts_publisher)
+		x->no_retry = "mta-sts.publisher is off";
+}
 
 static const char *state_text(const struct sts_domain *d)
 {
@@ -41,6 +59,9 @@ static void show_text(struct status_ctx *x, const struct sts_domain *d, const ui
 	if (d->version != d->published && d->reason[0])
 		printf("  waiting:  %s (try %u; next %s)\n", d->reason, d->tries,
 		       ctl_time(d->next_try, t1, sizeof(t1)));
+	if (d->version != d->published && d->state != STS_REMOVED && x->no_retry)
+		printf("  note:     nothing retries this publish: %s (start dnsd, or run zonectl "
+		       "mta-sts publish %s)\n", x->no_retry, ctl_domain(name, d->domain));
 	if (d->state == STS_REMOVING && d->removing_since)
 		printf("  removal:  records deleted after %s\n",
 		       ctl_time(d->removing_since + (int64_t)d->max_age_served, t1, sizeof(t1)));
@@ -155,6 +176,7 @@ int cmd_mtasts_status(struct ctl *c)
 	struct store_txn t;
 	struct sts_domain *d = NULL;
 	struct status_ctx x = { .t = &t, .rotate_interval = c->cfg.sts_rotate_interval };
+	find_publisher(c, &x);
 	int rc, ec = EXIT_OK;
 	if (c->nargs && ctl_zone_name(c, c->args[0], domain))
 		return EXIT_USAGE;
@@ -168,7 +190,11 @@ int cmd_mtasts_status(struct ctl *c)
 	if (rc == 0) {
 		ctl_out_list_begin(&x.o, c, "domains");
 		rc = d ? show(d, &x) : sts_record_each(&t, show, &x);
-		ec = ctl_out_list_finish(&x.o);
+		ctl_out_list_end(&x.o);
+		ctl_out_put(&x.o, "publisher", json_pack("{s:b,s:o,s:o}", "running", !x.no_retry,
+		            "dnsd_pid", x.dnsd_pid ? json_integer(x.dnsd_pid) : json_null(),
+		            "reason", ctl_json_string(x.no_retry)));
+		ec = ctl_out_end(&x.o);
 	}
 	store_abort(&t);
 	free(d);

@@ -52,6 +52,22 @@ int pidfile_lock(const char *path, uid_t uid, gid_t gid, pid_t *holder)
 	return fd;
 }
 
+int pidfile_held(const char *path, pid_t *holder)
+{
+	*holder = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	int rc = 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
+		rc = errno == EWOULDBLOCK ? 1 : -errno;
+		if (rc == 1)
+			*holder = fd_pid(fd);
+	}
+	close(fd);     /* a shared lock taken here goes with it */
+	return rc;
+}
+
 int pidfile_write(const char *path)
 {
 	char buf[32];

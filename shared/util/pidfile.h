@@ -13,6 +13,12 @@
  * unknown) in *holder; or -errno.
  */
 int pidfile_lock(const char *path, uid_t uid, gid_t gid, pid_t *holder);
+/*
+ * Whether a process holds the lock file path (flock(LOCK_SH) without waiting, opened read
+ * only, so nothing is created or written): 1 with its PID in *holder (0 when unknown), 0 when
+ * none does (or there is no file), or -errno.
+ */
+int pidfile_held(const char *path, pid_t *holder);
 /* Writes this process's PID to path (temp file + rename beside it, 0644). Returns 0 or -errno. */
 int pidfile_write(const char *path);
 

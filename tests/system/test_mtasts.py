@@ -303,3 +303,24 @@ def test_settings_already_in_force_are_no_change(sts_factory):
     # A real change still makes the next version.
     assert "no change" not in e.zc.ok("mta-sts", "mode", "example.com", "enforce").out
     assert e.status()["version"] == before["version"] + 1
+
+
+def test_status_says_when_nothing_retries_a_wait(sts_factory):
+    e = sts_factory(dnsd=False)
+    e.httpsd.stop()
+    e.zc.ok("mta-sts", "enable", "example.com")
+    text = e.zc.ok("mta-sts", "status", "example.com").out
+    assert "nothing retries this publish: no dnsd runs on this state directory" in text, text
+    pub = e.zc.json("mta-sts", "status")["publisher"]
+    assert pub == {"running": False, "dnsd_pid": None,
+                   "reason": "no dnsd runs on this state directory"}
+
+
+def test_status_names_the_dnsd_that_retries(sts_factory):
+    e = sts_factory()
+    e.httpsd.stop()
+    e.zc.ok("mta-sts", "enable", "example.com")
+    text = e.zc.ok("mta-sts", "status", "example.com").out
+    assert "waiting" in text and "nothing retries" not in text, text
+    pub = e.zc.json("mta-sts", "status")["publisher"]
+    assert pub["running"] is True and pub["dnsd_pid"] == e.dnsd.proc.pid and pub["reason"] is None
