@@ -69,7 +69,9 @@ int main(int argc, char **argv)
 	const char *state = args.state ? args.state : cfg.state_dir;
 	int src = store_open(&s.env.st, state, STORE_READERS);
 	if (src) {
-		log_error("cannot open the store in %s: %s", state, ls_strerror(src));
+		log_error("cannot open the store in %s: %s%s%s", state, ls_strerror(src),
+		          *store_advice(src) ? "; " : "", store_advice(src));
+		rc = STORE_EXIT_STATUS;
 		goto out;
 	}
 	if (asprintf(&s.stats_path, "%s/%s", state, STATS_FILE) < 0)

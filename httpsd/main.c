@@ -138,7 +138,9 @@ int main(int argc, char **argv)
 	}
 	int src = store_open(&s.st, state, STORE_READERS);
 	if (src) {
-		log_error("cannot open the store in %s: %s", state, ls_strerror(src));
+		log_error("cannot open the store in %s: %s%s%s", state, ls_strerror(src),
+		          *store_advice(src) ? "; " : "", store_advice(src));
+		rc = STORE_EXIT_STATUS;
 		goto out;
 	}
 	warn_no_certs(state);
