@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "dnsd/server.h"
+#include "shared/util/crash.h"
 #include "shared/util/daemon.h"
 #include "shared/util/err.h"
 #include "shared/store/journal.h"
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
+	crash_install("dnsd");    /* a bad page in the store must not kill it silently */
 	const char *state = args.state ? args.state : cfg.state_dir;
 	int src = store_open(&s.env.st, state, STORE_READERS);
 	if (src) {

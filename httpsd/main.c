@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "httpsd/server.h"
 #include "shared/tls/cert.h"
+#include "shared/util/crash.h"
 #include "shared/util/daemon.h"
 #include "shared/util/err.h"
 #include "shared/util/log.h"
@@ -136,6 +137,7 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
+	crash_install("httpsd");    /* a bad page in the store must not kill it silently */
 	int src = store_open(&s.st, state, STORE_READERS);
 	if (src) {
 		log_error("cannot open the store in %s: %s%s%s", state, ls_strerror(src),

@@ -323,3 +323,26 @@ def test_root_becomes_owner_of_state_dir(tmp_path):
         assert r.rc != EXIT_OK and "ermission denied" in r.err, r
     finally:
         shutil.rmtree(top)
+
+
+# ---------------------------------------------------------------- a damaged store under a daemon
+
+def test_dnsd_meeting_a_truncated_store_says_so(dnsd_factory, zc):
+    """data.mdb cut under a running dnsd: the next read faults (SIGBUS); dnsd dies by it, so
+    systemd restarts it, after a line that says to run `zonectl store check`."""
+    d = dnsd_factory.start()
+    d.assert_alive()
+    os.truncate(zc.state / "data.mdb", 2 * PAGE)
+    for _ in range(20):
+        if not d.running():
+            break
+        try:
+            d.udp_raw(b"\x12\x34\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+                      b"\x03www\x07example\x03com\x00\x00\x01\x00\x01", timeout=0.5)
+        except OSError:
+            pass
+        time.sleep(0.1)
+    rc, _, _ = d.terminate(timeout=5)
+    assert rc != 0, "dnsd went on with a truncated store:\n%s" % d.log_text()
+    assert d.wait_log("store check", timeout=5), d.log_text()
+    assert any("fatal signal SIGBUS" in l for l in d.log_lines()), d.log_text()
