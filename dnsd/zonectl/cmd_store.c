@@ -84,11 +84,9 @@ int cmd_backup(struct ctl *c)
 	int rc = ctl_open(c, false);
 	if (rc)
 		return rc;
-	if ((rc = store_copy_backup(c->st, path)) != 0) {
-		store_close(c->st);       /* the store is fine: the failure is the backup's */
-		c->st = NULL;
+	c->writing = path;
+	if ((rc = store_copy_backup(c->st, path)) != 0)
 		return ctl_fail(c, rc, "cannot write the backup %s", path);
-	}
 	if (stat(path, &sb) != 0)
 		return ctl_fail(c, -errno, "cannot write the backup %s", path);
 	if (c->json)

@@ -251,8 +251,10 @@ int ctl_fail(struct ctl *c, int rc, const char *fmt, ...)
 	va_list ap;
 	char reason[4400];
 	diag_sort(&c->d);
-	/* A full disk while the store is open: the store's own writes failed, so say where. */
-	if ((rc == -ENOSPC || rc == -EDQUOT) && c->st != NULL)
+	/* A full disk: say which file could not be written, the store's or another. */
+	if ((rc == -ENOSPC || rc == -EDQUOT) && c->writing != NULL)
+		snprintf(reason, sizeof(reason), "%s (writing %s)", ls_strerror(rc), c->writing);
+	else if ((rc == -ENOSPC || rc == -EDQUOT) && c->st != NULL)
 		snprintf(reason, sizeof(reason), "%s (writing the store in %s)", ls_strerror(rc),
 		         c->state);
 	else

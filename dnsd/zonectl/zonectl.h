@@ -42,6 +42,7 @@ struct ctl {
 	unsigned nmx_extra, nrua;
 	bool now, no_mx_extra, no_rua, no_publish;
 	bool force;                 /* restore --force */
+	const char *writing;        /* a file other than the store being written (full-disk messages) */
 	struct diag d;
 	struct store *st;
 };

@@ -258,6 +258,11 @@ def test_full_disk_backup(small_fs, zc, tmp_path):
     assert r.rc == EXIT_STORE, r
     assert "No space left on device" in r.err and str(out) in r.err, r.err
     assert list(small_fs.iterdir()) == [], "half-written files left: %s" % list(small_fs.iterdir())
+    # A text export too: the path named, nothing left.
+    r = zc("zone", "export", "big.test", "-o", small_fs / "big.zone")
+    assert r.rc == EXIT_STORE and "No space left on device (writing %s)" % (small_fs / "big.zone") \
+        in r.err, r
+    assert list(small_fs.iterdir()) == [], "half-written files left: %s" % list(small_fs.iterdir())
     # And a restore onto the full disk leaves the store as it was.
     zc.ok("backup", tmp_path / "b.mdb")
     target = Zonectl(tmp_path, state=small_fs / "state")
