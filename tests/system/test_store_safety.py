@@ -16,6 +16,7 @@ import pytest
 
 from conftest import (EXIT_CONFLICT, EXIT_INPUT, EXIT_NOTFOUND, EXIT_OK, EXIT_STORE, Zonectl,
                       minimal_zone, write)
+from httpsd_helpers import HTTPSD
 from dnsd_helpers import (DNSD, HOST4, EXAMPLE_ZONE, check_dnsd_binary, dnsd_factory,  # noqa: F401
                           find, free_port, rdatas)
 
@@ -45,9 +46,9 @@ def store_from(data, state):
     (state / "data.mdb").write_bytes(data)
 
 
-def run_dnsd(state, conf):
+def run_daemon(binary, state, conf):
     port = free_port()
-    return subprocess.run([str(DNSD), "--state", str(state), "--listen", "%s:%d" % (HOST4, port),
+    return subprocess.run([str(binary), "--state", str(state), "--listen", "%s:%d" % (HOST4, port),
                            "-c", str(conf)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True, timeout=20)
 
@@ -55,8 +56,8 @@ def run_dnsd(state, conf):
 # ---------------------------------------------------------------- truncated data.mdb
 
 def test_truncated_store_every_page(zc, tmp_path):
-    """Cut at every page boundary and in the middle of every page: zonectl and dnsd exit 5 with
-    a clear message, never a signal."""
+    """Cut at every page boundary and in the middle of every page: zonectl and dnsd (and httpsd
+    at each boundary) exit 5 with a clear message, never a signal."""
     check_dnsd_binary()
     backup, pages = small_store(zc, tmp_path)
     whole = backup.read_bytes()
@@ -72,11 +73,12 @@ def test_truncated_store_every_page(zc, tmp_path):
             assert "truncated" in r.err or "damaged" in r.err, r.err
             assert "zonectl restore" in r.err or "store check" in r.err, r.err
         assert (cut.state / "data.mdb").stat().st_size == size, "the cut store was changed"
-        p = run_dnsd(cut.state, conf)
-        assert p.returncode == EXIT_STORE, "dnsd on a store cut at %d: exit %d\n%s" % (
-            size, p.returncode, p.stderr)
-        assert "truncated" in p.stderr or "damaged" in p.stderr, p.stderr
-        assert "store check" in p.stderr and "dnsd: ready" not in p.stderr, p.stderr
+        for binary in (DNSD, HTTPSD) if k % 2 == 0 else (DNSD,):
+            p = run_daemon(binary, cut.state, conf)
+            assert p.returncode == EXIT_STORE, "%s on a store cut at %d: exit %d\n%s" % (
+                binary.name, size, p.returncode, p.stderr)
+            assert "truncated" in p.stderr or "damaged" in p.stderr, p.stderr
+            assert "store check" in p.stderr and ": ready" not in p.stderr, p.stderr
     # The whole file is a sound store.
     store_from(whole, cut.state)
     assert "example.com." in [z["name"] for z in cut.json("zone", "list")["zones"]]
