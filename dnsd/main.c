@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "dnsd/server.h"
+#include "shared/util/crash.h"
 #include "shared/util/daemon.h"
 #include "shared/util/err.h"
 #include "shared/store/journal.h"
@@ -71,9 +72,12 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
+	crash_install("dnsd");    /* a bad page in the store must not kill it silently */
 	int src = store_open(&s.env.st, state, STORE_READERS);
 	if (src) {
-		log_error("cannot open the store in %s: %s", state, ls_strerror(src));
+		log_error("cannot open the store in %s: %s%s%s", state, ls_strerror(src),
+		          *store_advice(src) ? "; " : "", store_advice(src));
+		rc = STORE_EXIT_STATUS;
 		goto out;
 	}
 	if (asprintf(&s.stats_path, "%s/%s", state, STATS_FILE) < 0 ||

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "httpsd/server.h"
 #include "shared/tls/cert.h"
+#include "shared/util/crash.h"
 #include "shared/util/daemon.h"
 #include "shared/util/err.h"
 #include "shared/util/log.h"
@@ -109,7 +110,8 @@ static int store_open_rdonly(struct store **st, const char *state)
 	}
 	if (rc) {
 		*st = NULL;
-		log_error("cannot open the store in %s: %s", state, ls_strerror(rc));
+		log_error("cannot open the store in %s: %s%s%s", state, ls_strerror(rc),
+		          *store_advice(rc) ? "; " : "", store_advice(rc));
 		return -1;
 	}
 	return 0;
@@ -161,7 +163,12 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	if (store_open_rdonly(&s.st, state) != 0 || daemon_pidfile_write(cfg.httpsd_pidfile) != 0)
+	crash_install("httpsd");    /* a bad page in the store must not kill it silently */
+	if (store_open_rdonly(&s.st, state) != 0) {
+		rc = STORE_EXIT_STATUS;
+		goto out;
+	}
+	if (daemon_pidfile_write(cfg.httpsd_pidfile) != 0)
 		goto out;
 	warn_no_certs(state);
 	rc = httpsd_server_run(&s) == 0 ? 0 : 1;

@@ -46,7 +46,7 @@ static int command_option(struct ctl *c, struct ctl_args *a, int argc, char **ar
 	};
 	struct { const char *name; bool *val; } flags[] = {
 		{ "now", &c->now }, { "no-mx-extra", &c->no_mx_extra }, { "no-rua", &c->no_rua },
-		{ "no-publish", &c->no_publish }, { "wait", &c->wait },
+		{ "no-publish", &c->no_publish }, { "wait", &c->wait }, { "force", &c->force },
 	};
 	for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
 		if (strcmp(name, valued[k].name) != 0)

@@ -160,6 +160,7 @@ static int export_to(struct ctl *c, struct store_txn *t, const struct zone_info 
 fail:
 	if (rc) {
 		unlink(tmp);
+		c->writing = c->output;
 		rc = ctl_fail(c, rc, "cannot write %s", c->output);
 	}
 	free(tmp);

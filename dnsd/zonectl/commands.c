@@ -154,6 +154,32 @@ const struct command zonectl_commands[] = {
 	  "list prints each STATE/certs/HOST with its notAfter and issuer, and why it cannot\n"
 	  "be used if so. With --json: {\"certs\":[{\"host\",\"not_after\",\"issuer\",\"error\"}]}.",
 	  1, -1, "", cmd_cert },
+	{ "store check", "", "Read every record of the store and say whether it is sound.",
+	  "Walks every table (LMDB's own table of tables and free list, then meta, zones,\n"
+	  "rrsets, journal, history, mtasts, secondaries, tsig) in key order and decodes each\n"
+	  "value as the code that owns it does. LMDB has no page checksums: a page overwritten\n"
+	  "with garbage is found only this way. The walk runs in a child process, so LMDB\n"
+	  "crashing on a bad page is reported, not suffered. Sound: the records per table, exit\n"
+	  "0. Damaged: the table and what is wrong there, exit 5; `zonectl restore --force FILE`\n"
+	  "then puts a backup in place. Exit 3 when there is no store. Safe while the daemons\n"
+	  "run (one read transaction). With --json: {\"sound\",\"pages\",\"page_size\",\n"
+	  "\"records\":{TABLE:N}} or {\"error\",\"table\",\"problem\"}.",
+	  0, 0, "", cmd_store_check },
+	{ "backup", "FILE", "Write a consistent, compacted copy of the store to FILE.",
+	  "FILE is an LMDB data file as `mdb_copy -c` writes it: one read transaction, so it is\n"
+	  "consistent while dnsd, httpsd and other zonectl runs go on writing. It is written to\n"
+	  "a temporary file beside FILE and renamed into place, so FILE is whole or untouched\n"
+	  "(a full disk says so and leaves nothing behind). `zonectl restore FILE` puts it back.\n"
+	  "With --json: {\"backup\",\"bytes\"}.",
+	  1, 1, "", cmd_backup },
+	{ "restore", "FILE [--force]", "Make a backup the store in the state directory.",
+	  "FILE must be a sound store (what `zonectl backup` writes): it is copied beside the\n"
+	  "store, opened and checked as `store check` does (exit 1 and nothing changes when it\n"
+	  "is not), then renamed over STATE/data.mdb. The state directory is created when it is\n"
+	  "missing. Refused (exit 4) while dnsd or httpsd runs on the state directory (they hold\n"
+	  "STATE/dnsd.lock and STATE/httpsd.lock) or any process has the store open, and when\n"
+	  "a store is there already, unless --force.",
+	  1, 1, "force", cmd_restore },
 	{ "check-config", "", "Check the configuration file and print the effective configuration.",
 	  "Reads -c FILE, else " CONFIG_DEFAULT_PATH " when it exists, else only the built-in\n"
 	  "defaults. Prints every error as FILE:LINE (exit 1), or the effective configuration\n"

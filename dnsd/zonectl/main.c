@@ -81,6 +81,9 @@ static int run_command(struct ctl *c, const struct command *cmd)
 		c->state = c->cfg.state_dir;
 	if (lrc)
 		return ctl_fail(c, lrc, "configuration is invalid");
+	int orc = ctl_become_owner(c);
+	if (orc)
+		return orc;
 	return cmd->run(c);
 }
 

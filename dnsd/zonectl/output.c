@@ -249,9 +249,18 @@ static void print_error(struct ctl *c, const char *reason, const char *fmt, va_l
 int ctl_fail(struct ctl *c, int rc, const char *fmt, ...)
 {
 	va_list ap;
+	char reason[4400];
 	diag_sort(&c->d);
+	/* A full disk: say which file could not be written, the store's or another. */
+	if ((rc == -ENOSPC || rc == -EDQUOT) && c->writing != NULL)
+		snprintf(reason, sizeof(reason), "%s (writing %s)", ls_strerror(rc), c->writing);
+	else if ((rc == -ENOSPC || rc == -EDQUOT) && c->st != NULL)
+		snprintf(reason, sizeof(reason), "%s (writing the store in %s)", ls_strerror(rc),
+		         c->state);
+	else
+		snprintf(reason, sizeof(reason), "%s", ls_strerror(rc));
 	va_start(ap, fmt);
-	print_error(c, ls_strerror(rc), fmt, ap);
+	print_error(c, reason, fmt, ap);
 	va_end(ap);
 	return exit_code(rc);
 }

@@ -46,6 +46,8 @@ struct ctl {
 	bool wait;                  /* --wait: until the publish step published, or exit 4 */
 	const char *timeout;        /* --timeout SECONDS for --wait */
 	unsigned wait_s;            /* its value, or CTL_WAIT_DEFAULT_S */
+	bool force;                 /* restore --force */
+	const char *writing;        /* a file other than the store being written (full-disk messages) */
 	struct diag d;
 	struct store *st;
 };
@@ -91,8 +93,16 @@ bool ctl_takes(const struct command *cmd, const char *opt);
 /* Prints "zonectl: " fmt (with arg) and the usage; returns EXIT_USAGE. */
 int ctl_usage_error(const struct command *cmd, const char *fmt, const char *arg);
 
-/* Opens the store (read-only when write is false); prints why it cannot. */
+/* Opens the store (read-only when write is false); prints why it cannot. A reader never
+ * creates a store: with none, it says how to make one (EXIT_NOTFOUND). */
 int ctl_open(struct ctl *c, bool write);
+/* ctl_fail(c, rc, what, dir) for a store that cannot be used, then what to do about it. */
+int ctl_store_fail(struct ctl *c, int rc, const char *what, const char *dir);
+/* "There is no store in STATE", with how to make one; returns EXIT_NOTFOUND. */
+int ctl_no_store(struct ctl *c);
+/* Run as root on a state directory another user owns: become that user, so nothing zonectl
+ * writes there ends up owned by root. Returns 0 or an exit code (printed). */
+int ctl_become_owner(struct ctl *c);
 /* Opens the store read-only and begins a read transaction; prints why it cannot. */
 int ctl_read(struct ctl *c, struct store_txn *t);
 /* ctl_read(), then the zone named by args[0]; prints why it cannot. */
@@ -188,5 +198,8 @@ int cmd_cert(struct ctl *c);
 int cmd_tsig_add(struct ctl *c);
 int cmd_tsig_list(struct ctl *c);
 int cmd_tsig_del(struct ctl *c);
+int cmd_store_check(struct ctl *c);
+int cmd_backup(struct ctl *c);
+int cmd_restore(struct ctl *c);
 
 #endif

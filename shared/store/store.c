@@ -1,11 +1,17 @@
 /* LMDB environment and transactions with a sticky error and on-demand map growth. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 #include "shared/util/err.h"
 #include "shared/store/store.h"
 #include "shared/dns/wire.h"
+
+#define STORE_FULL_BELOW (1u << 20)   /* free bytes under which a short write means a full disk */
 
 struct store {
 	MDB_env *env;
@@ -30,6 +36,7 @@ int store_errno(int rc)
 	case 0: return 0;
 	case MDB_NOTFOUND: return LS_ENOTFOUND;
 	case MDB_MAP_FULL: return LS_EMAPFULL;
+	case MDB_INVALID: case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND: return LS_ECORRUPT;
 	default: return rc > 0 ? -rc : LS_ESTORE;   /* LMDB passes errno values through */
 	}
 }
@@ -64,6 +71,57 @@ fail:
 	return rc == MDB_NOTFOUND ? -ENOENT : store_errno(rc);
 }
 
+/*
+ * Before LMDB opens data.mdb: a reader must not create anything (LMDB would make lock.mdb),
+ * and an empty data.mdb is a truncated store, which LMDB would silently start afresh. An empty
+ * file is also what a creator shows for a moment before it writes the meta pages, so wait a
+ * little before calling it truncated.
+ */
+static int check_before(const char *dir, bool rdonly)
+{
+	char path[4096];
+	struct stat sb;
+	if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	for (int tries = 0;; tries++) {
+		if (stat(path, &sb) != 0)
+			return errno == ENOENT && !rdonly ? 0 : -errno;
+		if (sb.st_size > 0)
+			return 0;
+		if (tries == 10)
+			return LS_ETRUNCATED;
+		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+	}
+}
+
+/* A data.mdb cut before its second meta page: LMDB only says "not an LMDB file". */
+static bool short_file(const char *dir)
+{
+	char path[4096];
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	return stat(path, &sb) == 0 && sb.st_size < 2 * sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * LMDB maps the whole file and trusts the meta page: a page past the end of a truncated file
+ * is a SIGBUS at the first read. So the file must hold every page up to the last one the meta
+ * page records, checked before any transaction reads a page.
+ */
+static int check_size(struct store *st)
+{
+	MDB_envinfo info;
+	MDB_stat stat;
+	struct stat sb;
+	int fd;
+	if (mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) != 0)
+		return LS_ESTORE;
+	mdb_env_info(st->env, &info);
+	mdb_env_stat(st->env, &stat);
+	uint64_t need = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
+	return (uint64_t)sb.st_size < need ? LS_ETRUNCATED : 0;
+}
+
 int store_open(struct store **out, const char *dir, unsigned flags)
 {
 	int rc;
@@ -75,6 +133,8 @@ int store_open(struct store **out, const char *dir, unsigned flags)
 		rc = -errno;
 		goto fail;
 	}
+	if ((rc = check_before(dir, st->rdonly)) != 0)
+		goto fail;
 	rc = mdb_env_create(&st->env);
 	if (rc)
 		goto fail_mdb;
@@ -83,8 +143,14 @@ int store_open(struct store **out, const char *dir, unsigned flags)
 	mdb_env_set_mapsize(st->env, (flags & STORE_READERS) ? STORE_MAP_READERS : STORE_MAP_INITIAL);
 	/* No MDB_WRITEMAP: a full disk must be an error, not SIGBUS. Durable commits. */
 	rc = mdb_env_open(st->env, dir, MDB_NOTLS | (st->rdonly ? MDB_RDONLY : 0), 0600);
+	if (rc == MDB_INVALID && short_file(dir)) {
+		rc = LS_ETRUNCATED;
+		goto fail;
+	}
 	if (rc)
 		goto fail_mdb;
+	if ((rc = check_size(st)) != 0)
+		goto fail;
 	int dead;
 	mdb_reader_check(st->env, &dead);
 	/* Another process may have grown the map: adopt the size in the file. */
@@ -102,6 +168,29 @@ fail:
 		mdb_env_close(st->env);
 	free(st);
 	return rc;
+}
+
+const char *store_advice(int err)
+{
+	if (err == LS_ETRUNCATED || err == LS_ECORRUPT)
+		return "`zonectl store check` tells more, `zonectl restore --force FILE` puts a backup "
+		       "in place";
+	return "";
+}
+
+MDB_env *store_env(struct store *st)
+{
+	return st->env;
+}
+
+MDB_dbi store_dbi(struct store *st, enum store_db db)
+{
+	return st->dbi[db];
+}
+
+const char *store_db_name(enum store_db db)
+{
+	return db_names[db];
 }
 
 void store_close(struct store *st)
@@ -170,6 +259,18 @@ int store_begin(struct store *st, bool write, size_t hint, struct store_txn *t)
 	return LS_ESTORE;
 }
 
+/*
+ * LMDB reports a write that stopped short as EIO; a file system left without room is what
+ * makes a write stop short, and the operator needs to hear "No space left on device".
+ */
+static bool disk_full(struct store *st)
+{
+	const char *path;
+	struct statvfs vfs;
+	return mdb_env_get_path(st->env, &path) == 0 && statvfs(path, &vfs) == 0 &&
+	       (uint64_t)vfs.f_bavail * vfs.f_frsize < STORE_FULL_BELOW;
+}
+
 int store_commit(struct store_txn *t)
 {
 	if (t->txn == NULL)
@@ -181,7 +282,7 @@ int store_commit(struct store_txn *t)
 	}
 	int rc = mdb_txn_commit(t->txn);
 	t->txn = NULL;
-	return store_errno(rc);
+	return rc == EIO && disk_full(t->st) ? -ENOSPC : store_errno(rc);
 }
 
 void store_abort(struct store_txn *t)

@@ -10,6 +10,8 @@
 #define STORE_SCHEMA 1                  /* bumped only for changes old code cannot read */
 #define STORE_MAP_INITIAL (256u << 20)  /* grows on demand; the file is sparse */
 #define STORE_MAX_READERS 512
+/* The exit status of every program that finds the store unusable (zonectl's EXIT_STORE). */
+#define STORE_EXIT_STATUS 5
 
 enum store_db {
 	STORE_META,    /* schema version, id counters */
@@ -41,9 +43,20 @@ struct store_txn {
 	bool write;
 };
 
-/* Opens (creating when writable) the store in dir. Free with store_close(). */
+/*
+ * Opens (creating when writable) the store in dir. Free with store_close(). A reader finds
+ * -ENOENT when there is no store and creates nothing; a data.mdb shorter than the pages its
+ * meta page records is LS_ETRUNCATED, found before any page is read.
+ */
 int store_open(struct store **out, const char *dir, unsigned flags);
 void store_close(struct store *st);
+/* What an operator can do about err from store_open(): a sentence of advice, or "". */
+const char *store_advice(int err);
+/* The LMDB environment and a table's handle, for whole-store work (copies, checks). */
+MDB_env *store_env(struct store *st);
+MDB_dbi store_dbi(struct store *st, enum store_db db);
+/* The table's name in LMDB ("rrsets"): static. */
+const char *store_db_name(enum store_db db);
 
 /*
  * Begins a transaction. A writer passes the bytes it expects to add, so the map

@@ -79,12 +79,19 @@ int zone_walk(struct store_txn *t, const struct zone_info *z, const uint8_t *own
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* A failed write's own reason (a full disk is ENOSPC), else EIO. */
+static int write_error(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}
+
 static int write_rr(const struct rr *rr, void *ctx)
 {
 	char *s = rr_format(rr);
 	if (s == NULL)
 		return LS_ESTORE;
-	int rc = fprintf(ctx, "%s\n", s) < 0 ? -EIO : 0;
+	errno = 0;
+	int rc = fprintf(ctx, "%s\n", s) < 0 ? write_error() : 0;
 	free(s);
 	return rc;
 }
@@ -99,7 +106,8 @@ int zone_export(struct store_txn *t, const struct zone_info *z, FILE *out)
 	fprintf(out, ";; zone %s serial %u, exported by Lockstep\n$ORIGIN %s\n",
 	        dname_format(name, z->apex), serial, name);
 	rc = zone_walk(t, z, NULL, 0, write_rr, out);
+	errno = 0;
 	if (rc == 0 && (fflush(out) != 0 || ferror(out)))
-		rc = -EIO;
+		rc = write_error();
 	return rc;
 }

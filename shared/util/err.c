@@ -18,6 +18,8 @@ const char *ls_strerror(int err)
 	case LS_ESTORE: return "store error";
 	case LS_ETOOBIG: return "size or count limit reached";
 	case LS_ECONFIG: return "invalid configuration";
+	case LS_ECORRUPT: return "data.mdb is damaged (LMDB met a page it cannot use)";
+	case LS_ETRUNCATED: return "data.mdb is truncated (shorter than the pages it records)";
 	}
 	if (err < 0 && err > -4096)
 		return strerror(-err);

@@ -15,6 +15,8 @@ enum {
 	LS_ESTORE,      /* the store reported an error */
 	LS_ETOOBIG,     /* a size or count limit was reached */
 	LS_ECONFIG,     /* the configuration is invalid */
+	LS_ECORRUPT,    /* the store's data file is damaged */
+	LS_ETRUNCATED,  /* the store's data file is shorter than the pages it records */
 	LS_EEND
 };
 

@@ -131,8 +131,13 @@ class Zonectl:
     # Store views used to prove that a failed command changed nothing.
 
     def zones(self):
-        """{name: zone dict} from `zone list --json`."""
-        return {z["name"]: z for z in self.json("zone", "list")["zones"]}
+        """{name: zone dict} from `zone list --json`; {} when there is no store at all (a
+        command that failed before its first write made none, and listing makes none)."""
+        r = self("--json", "zone", "list")
+        if r.rc == EXIT_NOTFOUND and "no store" in parse_json(r.out).get("error", ""):
+            return {}
+        assert r.rc == EXIT_OK, "zonectl --json zone list: exit %d\n%s%s" % (r.rc, r.out, r.err)
+        return {z["name"]: z for z in parse_json(r.out)["zones"]}
 
     def export(self, zone):
         return self.ok("zone", "export", zone).out

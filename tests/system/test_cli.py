@@ -203,10 +203,11 @@ def test_state_option_overrides_config(zc, tmp_path):
           state=False, config=False)
     assert (ovr / "data.mdb").is_file() and (ovr / "lock.mdb").is_file()
     assert not cfgstate.exists()
-    # Without --state, the configuration's directory is used, and it is a different store.
-    r = zc.ok("-c", conf, "--json", "zone", "list", state=False, config=False)
-    assert parse_json(r.out)["zones"] == []
-    assert (cfgstate / "data.mdb").is_file() and (cfgstate / "lock.mdb").is_file()
+    # Without --state, the configuration's directory is used, and it is a different store:
+    # there is none there, and a reader does not make one.
+    r = zc("-c", conf, "--json", "zone", "list", state=False, config=False)
+    assert r.rc == 3 and str(cfgstate) in parse_json(r.out)["error"], r
+    assert not cfgstate.exists()
     r = zc.ok("-c", conf, "--state", ovr, "--json", "zone", "list", state=False, config=False)
     assert [z["name"] for z in parse_json(r.out)["zones"]] == ["a.test."]
     # check-config reports the directory in effect.
@@ -226,11 +227,17 @@ def test_state_dir_and_store_permissions(zc, tmp_path):
     assert stat.S_IMODE((zc.state / "lock.mdb").stat().st_mode) & 0o077 == 0
 
 
-def test_readers_create_empty_store(zc):
-    """Listing an empty state directory works and shows no zones."""
-    assert zc.json("zone", "list") == {"zones": []}
+def test_readers_create_no_store(zc):
+    """Listing a state directory without a store says so (exit 3) and creates nothing; after
+    the first write, an empty list."""
+    r = zc("zone", "list")
+    assert r.rc == 3 and "no store" in r.err, r
+    assert not zc.state.exists()
     r = zc("zone", "export", "a.test")
     assert r.rc == 3, r
+    zc.ok("zone", "add", "a.test", "--ns", "ns1.a.test")
+    zc.ok("zone", "del", "a.test")
+    assert zc.json("zone", "list") == {"zones": []}
 
 
 @pytest.mark.parametrize("typed,meant", [

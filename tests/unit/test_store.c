@@ -233,8 +233,65 @@ static void test_errno_map(void **state)
 	assert_int_equal(store_errno(MDB_MAP_FULL), LS_EMAPFULL);
 	assert_int_equal(store_errno(ENOSPC), -ENOSPC);
 	assert_int_equal(store_errno(EACCES), -EACCES);
-	assert_int_equal(store_errno(MDB_CORRUPTED), LS_ESTORE);
+	assert_int_equal(store_errno(MDB_CORRUPTED), LS_ECORRUPT);
+	assert_int_equal(store_errno(MDB_INVALID), LS_ECORRUPT);
+	assert_int_equal(store_errno(MDB_PAGE_NOTFOUND), LS_ECORRUPT);
 	assert_int_equal(store_errno(MDB_KEYEXIST), LS_ESTORE);
+	(void)state;
+}
+
+/*
+ * data.mdb cut at every page boundary, and in the middle of every page: every way of opening
+ * says so (LS_ETRUNCATED, or LS_ECORRUPT when not even the meta pages are whole) and no read
+ * ever maps past the end of the file (that would be SIGBUS here).
+ */
+static void test_truncated(void **state)
+{
+	char *dir = temp_dir(), path[300], data[320], cut[320];
+	struct store *st;
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/state", dir);
+	snprintf(data, sizeof(data), "%s/data.mdb", path);
+	snprintf(cut, sizeof(cut), "%s/cut", dir);
+	assert_int_equal(store_open(&st, path, 0), 0);
+	for (int i = 0; i < 400; i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "key%04d", i);
+		put_text(st, key, "a value long enough to need a few pages in the end.............");
+	}
+	store_close(st);
+	assert_int_equal(stat(data, &sb), 0);
+	long ps = sysconf(_SC_PAGESIZE);
+	long pages = (long)sb.st_size / ps;
+	assert_true(pages > 6);
+	assert_int_equal(mkdir(cut, 0700), 0);
+	char cutdata[340], cmd[2000];
+	snprintf(cutdata, sizeof(cutdata), "%s/data.mdb", cut);
+	for (long k = 0; k < 2 * pages; k++) {
+		off_t size = (off_t)(k / 2) * ps + (k % 2 ? ps / 2 : 0);
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && rm -f '%s/lock.mdb'", data, cutdata, cut);
+		assert_int_equal(system(cmd), 0);
+		assert_int_equal(truncate(cutdata, size), 0);
+		static const unsigned modes[] = { STORE_RDONLY, 0, STORE_READERS };
+		for (size_t m = 0; m < 3; m++) {
+			int rc = store_open(&st, cut, modes[m]);
+			if (rc != LS_ETRUNCATED && rc != LS_ECORRUPT)
+				fail_msg("cut at %lld bytes, mode %u: %s", (long long)size, modes[m],
+				         ls_strerror(rc));
+			if (rc == 0)
+				store_close(st);
+		}
+		/* Cut before the second meta page: says truncated too. */
+		if (size < 2 * ps) {
+			assert_int_equal(store_open(&st, cut, STORE_RDONLY), LS_ETRUNCATED);
+		}
+	}
+	/* Whole again: opens. */
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", data, cutdata);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(store_open(&st, cut, STORE_RDONLY), 0);
+	store_close(st);
+	rm_tree(dir);
 	(void)state;
 }
 
@@ -252,6 +309,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reader_snapshot, unit_store_setup,
 		                                unit_store_teardown),
 		cmocka_unit_test(test_errno_map),
+		cmocka_unit_test(test_truncated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
