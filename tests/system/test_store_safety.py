@@ -17,6 +17,7 @@ import pytest
 from conftest import (EXIT_CONFLICT, EXIT_INPUT, EXIT_NOTFOUND, EXIT_OK, EXIT_STORE, Zonectl,
                       minimal_zone, write)
 from httpsd_helpers import HTTPSD
+from proc_helpers import as_root_config
 from dnsd_helpers import (DNSD, HOST4, EXAMPLE_ZONE, check_dnsd_binary, dnsd_factory,  # noqa: F401
                           find, free_port, rdatas)
 
@@ -62,7 +63,8 @@ def test_truncated_store_every_page(zc, tmp_path):
     backup, pages = small_store(zc, tmp_path)
     whole = backup.read_bytes()
     cut = Zonectl(tmp_path, state=tmp_path / "cut")
-    conf = write(tmp_path / "dnsd.conf", "# defaults\n")
+    conf = write(tmp_path / "dnsd.conf",
+                 as_root_config(as_root_config("# defaults\n", "dnsd"), "httpsd"))
     for k in range(2 * pages):
         size = (k // 2) * PAGE + (PAGE // 2 if k % 2 else 0)
         store_from(whole[:size], cut.state)
