@@ -18,14 +18,9 @@ int httpsd_server_bind(struct httpsd_server *s, char *err, size_t errlen)
 	for (size_t i = 0; i < s->nworkers; i++)
 		for (size_t k = 0; k < DAEMON_MAX_LISTEN; k++)
 			s->w[i].fd[k] = -1;
-	for (size_t k = 0; k < s->naddrs; k++) {
-		int rc = daemon_bind_alone(&s->addrs[k]);
-		if (rc < 0) {
-			snprintf(err, errlen, "cannot bind %s: %s%s", s->addrs[k].text, strerror(-rc),
-			         rc == -EADDRINUSE ? " (another server listens there)" : "");
-			return rc;
-		}
-	}
+	int frc = daemon_addrs_free(s->addrs, s->naddrs, err, errlen);
+	if (frc)
+		return frc;
 	for (size_t i = 0; i < s->nworkers; i++) {
 		for (size_t k = 0; k < s->naddrs; k++) {
 			int fd = daemon_bind(&s->addrs[k], SOCK_STREAM);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "shared/store/store_copy.h"
+#include "shared/util/file.h"
 #include "shared/util/err.h"
 
 #define COPY_BUF (1u << 20)
@@ -77,16 +78,8 @@ static int copy_file(const char *from, const char *to)
 		}
 		if (r == 0)
 			break;
-		for (ssize_t off = 0; off < r;) {
-			ssize_t w = write(out, buf + off, (size_t)(r - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				rc = -errno;
-				goto done;
-			}
-			off += w;
-		}
+		if ((rc = file_write_all(out, buf, (size_t)r)) != 0)
+			goto done;
 	}
 	if (fsync(out) != 0)
 		rc = -errno;

@@ -331,3 +331,16 @@ void daemon_pidfile_remove(const char *path)
 	if (path != NULL && *path != '\0' && unlink(path) != 0 && errno != ENOENT)
 		log_warning("cannot remove the pidfile %s: %s", path, strerror(errno));
 }
+
+int daemon_addrs_free(const struct daemon_addr *a, size_t n, char *err, size_t errlen)
+{
+	for (size_t k = 0; k < n; k++) {
+		int rc = daemon_bind_alone(&a[k]);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot bind %s: %s%s", a[k].text, strerror(-rc),
+			         rc == -EADDRINUSE ? " (another server listens there)" : "");
+			return rc;
+		}
+	}
+	return 0;
+}

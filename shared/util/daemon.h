@@ -61,6 +61,9 @@ int daemon_bind(const struct daemon_addr *a, int type);
  * (SO_REUSEPORT would let a second daemon of the same user share it), else 0 (or another -errno
  * the real bind will report too). Call before the first daemon_bind() of a. */
 int daemon_bind_alone(const struct daemon_addr *a);
+/* daemon_bind_alone() for each of a[0..n): 0, or the first error with the address and why
+ * in err. */
+int daemon_addrs_free(const struct daemon_addr *a, size_t n, char *err, size_t errlen);
 /*
  * Which user to run as (privs_choose() with the configuration's option, "dnsd.user" say, and
  * whether the user lockstep exists): *user is the one to become after binding, or NULL to go

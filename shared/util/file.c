@@ -97,6 +97,21 @@ void file_free(char *buf, size_t len, unsigned flags)
 	free(buf);
 }
 
+int file_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
 int file_write_atomic(const char *path, int dirfd, const void *data, size_t len, mode_t mode)
 {
 	char tmp[4200];
@@ -106,20 +121,9 @@ int file_write_atomic(const char *path, int dirfd, const void *data, size_t len,
 	int fd = mkstemp(tmp);
 	if (fd < 0)
 		return -errno;
-	int rc = 0;
-	const char *p = data;
-	size_t left = len;
-	while (left > 0) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = -errno;
-			goto fail;
-		}
-		p += w;
-		left -= (size_t)w;
-	}
+	int rc = file_write_all(fd, data, len);
+	if (rc)
+		goto fail;
 	if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
 		rc = -errno;
 		goto fail;

@@ -19,6 +19,8 @@ int file_read(const char *path, size_t max, unsigned flags, char **buf, size_t *
 /* Frees what file_read() gave, wiping it first when it was read with FILE_SECRET. */
 void file_free(char *buf, size_t len, unsigned flags);
 
+/* Writes all len bytes of data to fd (again after EINTR and short writes). 0 or -errno. */
+int file_write_all(int fd, const void *data, size_t len);
 /*
  * Replaces path with data through a temporary file beside it (created 0600, so a key is never
  * readable, not even briefly), fchmod to mode, fsync and rename; then fsyncs dirfd, the

@@ -291,19 +291,6 @@ static void test_bind(void **state)
 	(void)state;
 }
 
-/* Runs fn in a child process; its exit status is the number of the first check that failed. */
-static int in_child(int (*fn)(void))
-{
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(fn());
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
-
 /* No user to become: the same user, but no new privileges either. */
 static int stay(void)
 {
@@ -331,10 +318,10 @@ static void test_drop_privileges(void **state)
 	char err[256] = "";
 	assert_int_equal(daemon_drop_privileges("no-such-user-lockstep", err, sizeof(err)), -1);
 	assert_string_equal(err, "no such user 'no-such-user-lockstep'");
-	assert_int_equal(in_child(stay), 0);
+	assert_int_equal(unit_in_child(stay), 0);
 	if (getuid() != 0 || getpwnam("nobody") == NULL)
 		return;      /* the drop itself needs root and a user to become */
-	assert_int_equal(in_child(to_nobody), 0);
+	assert_int_equal(unit_in_child(to_nobody), 0);
 	assert_int_equal(getuid(), 0);     /* the test itself is untouched */
 	(void)state;
 }

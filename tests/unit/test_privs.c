@@ -53,19 +53,6 @@ static unsigned long long proc_status(const char *name, int base)
 	return v;
 }
 
-/* Runs fn in a child; its exit status is the number of the first check that failed. */
-static int in_child(int (*fn)(void))
-{
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(fn());
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
-
 /* Binds some free TCP port from 600 to 699 on 127.0.0.1: true on success, false at EACCES. */
 static bool bind_low_port(void)
 {
@@ -129,10 +116,10 @@ static void test_drop(void **state)
 	assert_int_equal(privs_drop("no-such-user-lockstep", err, sizeof(err)), -1);
 	assert_string_equal(err, "no such user 'no-such-user-lockstep'");
 	/* The user it already is: nothing to do, whoever runs the test. */
-	assert_int_equal(in_child(stay_self), 0);
+	assert_int_equal(unit_in_child(stay_self), 0);
 	if (geteuid() != 0 || getpwnam("nobody") == NULL)
 		return;      /* the drop itself needs root and a user to become */
-	assert_int_equal(in_child(drop_to_nobody), 0);
+	assert_int_equal(unit_in_child(drop_to_nobody), 0);
 	assert_int_equal(getuid(), 0);     /* the test itself is untouched */
 }
 

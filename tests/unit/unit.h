@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "shared/dns/dname.h"
@@ -54,6 +55,20 @@ static inline void unit_parser_free(struct rr_parser *p, struct arena *a)
 {
 	rr_parser_free(p);
 	arena_free(a);
+}
+
+/* Runs fn in a child process (for what a test must not do to itself: drop privileges, exit);
+ * returns the child's exit status: by convention the number of the first check that failed. */
+static inline int unit_in_child(int (*fn)(void))
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fn());
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
 }
 
 /* One record parsed with p; fails the test with the parser's reason. */
