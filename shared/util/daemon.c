@@ -68,7 +68,7 @@ static int load_config(const struct daemon_args *a, struct config *cfg)
 	struct diag d;
 	diag_init(&d);
 	int rc = config_load(cfg, a->config_path, &d);
-	diag_print(&d, stderr);
+	log_diag(&d, "");
 	diag_free(&d);
 	if (rc) {
 		log_error("configuration %s: %s", a->config_path ? a->config_path : CONFIG_DEFAULT_PATH,

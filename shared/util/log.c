@@ -312,3 +312,15 @@ void log_limited(struct log_limit *l, enum log_level level, const char *fmt, ...
 	vformat(level, suppressed ? suffix : NULL, fmt, ap);
 	va_end(ap);
 }
+
+size_t log_diag(const struct diag *d, const char *prefix)
+{
+	size_t errors = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag_msg *m = &d->v[i];
+		errors += m->sev == DIAG_ERROR;
+		log_msg(m->sev == DIAG_ERROR ? LOG_LEVEL_ERROR : LOG_LEVEL_WARNING, "%s%s:%u: %s",
+		        prefix, m->file ? m->file : "configuration", m->line, m->text ? m->text : "?");
+	}
+	return errors;
+}

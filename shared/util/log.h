@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
+#include "shared/util/diag.h"
 
 /* syslog's priorities, so a syslog or journal sink can pass them on as they are. */
 enum log_level {
@@ -66,6 +67,9 @@ const char *log_file(void);
 void log_reset(void);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Each of d's messages as a line of its severity, "prefixFILE:LINE: message"; returns how
+ * many were errors. */
+size_t log_diag(const struct diag *d, const char *prefix);
 
 #define log_error(...)   log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)

@@ -18,20 +18,6 @@ static bool listed(const char *const *list, const char *section, const char *nam
 	return false;
 }
 
-/* Every problem the loader found, as log lines; returns how many were errors. */
-static size_t log_diag(const struct diag *d)
-{
-	size_t errors = 0;
-	for (size_t i = 0; i < d->n; i++) {
-		const struct diag_msg *m = &d->v[i];
-		if (m->sev == DIAG_ERROR)
-			errors++;
-		log_msg(m->sev == DIAG_ERROR ? LOG_LEVEL_ERROR : LOG_LEVEL_WARNING, "SIGHUP: %s:%u: %s",
-		        m->file ? m->file : "configuration", m->line, m->text ? m->text : "?");
-	}
-	return errors;
-}
-
 int reload_config(const struct config *old, const struct reload_rules *rules,
                   struct config **out)
 {
@@ -44,7 +30,7 @@ int reload_config(const struct config *old, const struct reload_rules *rules,
 	}
 	diag_init(&d);
 	int rc = config_load(cfg, old->path, &d);
-	size_t errors = log_diag(&d);
+	size_t errors = log_diag(&d, "SIGHUP: ");
 	diag_free(&d);
 	if (rc || errors) {
 		log_error("SIGHUP: %s: %s; the configuration in force stays",
