@@ -324,3 +324,22 @@ def test_status_names_the_dnsd_that_retries(sts_factory):
     assert "waiting" in text and "nothing retries" not in text, text
     pub = e.zc.json("mta-sts", "status")["publisher"]
     assert pub["running"] is True and pub["dnsd_pid"] == e.dnsd.proc.pid and pub["reason"] is None
+
+
+def test_no_stale_tlsrpt_record(sts_factory):
+    e = sts_factory(dnsd=False)
+
+    def tlsrpt():
+        r = e.zc("rr", "list", "example.com", "_smtp._tls", "TXT")
+        return r.out.strip() if r.rc == 0 else None
+
+    e.zc.ok("mta-sts", "enable", "example.com", "--rua", "mailto:tlsrpt@example.net")
+    assert "rua=mailto:tlsrpt@example.net" in tlsrpt()
+    e.zc.ok("mta-sts", "disable", "example.com", "--now")
+    assert tlsrpt() is None
+    e.zc.ok("mta-sts", "enable", "example.com")            # no --rua this time
+    assert tlsrpt() is None
+    e.zc.ok("mta-sts", "set", "example.com", "--rua", "https://r.example.net/tlsrpt")
+    assert "rua=https://r.example.net/tlsrpt" in tlsrpt()
+    e.zc.ok("mta-sts", "set", "example.com", "--no-rua")
+    assert tlsrpt() is None
