@@ -187,7 +187,12 @@ static int apply(struct sts_domain *s, const struct sts_settings *set, struct di
 }
 
 /* Refuses names Lockstep would take over when they already hold someone's records. */
-static int check_free(struct zone_txn *zt, const uint8_t *domain, bool tlsrpt, struct diag *d)
+/* Which names check_free() looks at. */
+#define FREE_STS    1u   /* mta-sts.D and _mta-sts.D */
+#define FREE_TLSRPT 2u   /* _smtp._tls.D TXT */
+
+/* The names MTA-STS is about to manage (which) hold nothing of another writer's. */
+static int check_free(struct zone_txn *zt, const uint8_t *domain, unsigned which, struct diag *d)
 {
 	static const uint16_t types[] = { T_A, T_AAAA, T_CNAME, T_TXT };
 	uint8_t owner[DNAME_MAX], tls[DNAME_MAX];
@@ -195,8 +200,9 @@ static int check_free(struct zone_txn *zt, const uint8_t *domain, bool tlsrpt, s
 	const char *labels[] = { "mta-sts", "_mta-sts" };
 	int bad = 0;
 	for (int l = 0; l < 3; l++) {
-		if (l < 2 ? prefixed(owner, labels[l], domain) != 0
-		          : (!tlsrpt || prefixed(tls, "_tls", domain) || prefixed(owner, "_smtp", tls)))
+		if (l < 2 ? (!(which & FREE_STS) || prefixed(owner, labels[l], domain) != 0)
+		          : (!(which & FREE_TLSRPT) || prefixed(tls, "_tls", domain) ||
+		             prefixed(owner, "_smtp", tls)))
 			continue;
 		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 			uint32_t n = 0;
@@ -260,7 +266,8 @@ static int enable_fn(struct op *o, struct zone_txn *zt, struct sts_domain *s, bo
 		rc = LS_EINVAL_ZONE;
 		goto out;
 	}
-	if (!reviving && (rc = check_free(zt, s->domain, s->nrua > 0, d)) != 0)
+	if (!reviving &&
+	    (rc = check_free(zt, s->domain, FREE_STS | (s->nrua ? FREE_TLSRPT : 0), d)) != 0)
 		goto out;
 	if ((rc = add_service(zt, s->domain, o->svc, s->txt_ttl, d)) != 0)
 		goto out;
@@ -329,7 +336,8 @@ static int set_fn(struct op *o, struct zone_txn *zt, struct sts_domain *s, bool 
 		if ((rc = prefixed(tls, "_tls", s->domain)) != 0 ||
 		    (rc = prefixed(owner, "_smtp", tls)) != 0)
 			goto out;
-		if (had_rua == 0 && s->nrua && (rc = check_free(zt, s->domain, true, d)) != 0)
+		/* A first rua: only the TLS-RPT name is new to MTA-STS. */
+		if (had_rua == 0 && s->nrua && (rc = check_free(zt, s->domain, FREE_TLSRPT, d)) != 0)
 			goto out;
 		zone_txn_del_rrset(zt, owner, T_TXT);
 		if (s->nrua && ((rc = tlsrpt_text(s, text, sizeof(text))) != 0 ||
