@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include "shared/util/addr.h"
 #include "shared/util/config.h"
 #include "shared/util/err.h"
 #include "shared/util/file.h"
@@ -31,6 +33,60 @@ static const struct config_enum log_levels[] = {
 };
 
 /* Rows of one section stay together: config_print() starts a section where the name changes. */
+/* Each space-separated word of s passes word(); an empty list passes too (the daemons say
+ * "no listen address" themselves, with what to do). */
+static bool each_word(const char *s, bool (*word)(const char *w))
+{
+	char w[ADDR_TEXT_MAX];
+	while (*s) {
+		size_t n = strcspn(s, " \t");
+		if (n == 0) {
+			s++;
+			continue;
+		}
+		if (n >= sizeof(w))
+			return false;
+		memcpy(w, s, n);
+		w[n] = 0;
+		if (!word(w))
+			return false;
+		s += n;
+	}
+	return true;
+}
+
+static bool with_port(const char *w)
+{
+	int family;
+	uint8_t addr[16];
+	uint16_t port;
+	return addr_parse(w, -1, &family, addr, &port) == 0;
+}
+
+static bool without_port(const char *w)
+{
+	int family;
+	uint8_t addr[16];
+	uint16_t port;
+	return strchr(w, '[') == NULL && addr_parse(w, 0, &family, addr, &port) == 0 &&
+	       (family == AF_INET6 || strchr(w, ':') == NULL);
+}
+
+static bool addr_ports(const char *s)
+{
+	return each_word(s, with_port);
+}
+
+static bool addrs(const char *s)
+{
+	return each_word(s, without_port);
+}
+
+#define ADDR_PORTS .check = addr_ports, \
+	.expect = "addresses with ports, space separated: 192.0.2.1:53 or [2001:db8::1]:53"
+#define ADDRS .check = addrs, \
+	.expect = "IPv4 or IPv6 addresses without ports, space separated"
+
 static const struct config_option options[] = {
 	{ .section = "server", .name = "state-dir", .type = CONFIG_STRING,
 	  .def = "/var/lib/lockstep", .offset = FIELD(state_dir),
@@ -56,7 +112,7 @@ static const struct config_option options[] = {
 	{ .section = "zones", .name = "journal-max-age", .type = CONFIG_UINT,
 	  .def = "1209600", .offset = FIELD(journal_max_age), .min = 1, .max = 315360000,
 	  .help = "Seconds a change stays in the journal; an IXFR from older serials gets the zone." },
-	{ .section = "dnsd", .name = "listen", .type = CONFIG_STRING,
+	{ .section = "dnsd", .name = "listen", .type = CONFIG_STRING, ADDR_PORTS,
 	  .def = "0.0.0.0:53 [::]:53", .offset = FIELD(dnsd_listen),
 	  .help = "Addresses dnsd answers on, UDP and TCP: ADDR:PORT or [ADDR]:PORT, space separated." },
 	{ .section = "dnsd", .name = "workers", .type = CONFIG_UINT,
@@ -87,11 +143,11 @@ static const struct config_option options[] = {
 	{ .section = "dnsd", .name = "query-log", .type = CONFIG_BOOL,
 	  .def = "no", .offset = FIELD(dnsd_query_log),
 	  .help = "Log one line per query (client, name, type, rcode); for debugging only." },
-	{ .section = "mta-sts", .name = "endpoints", .type = CONFIG_STRING,
+	{ .section = "mta-sts", .name = "endpoints", .type = CONFIG_STRING, ADDR_PORTS,
 	  .def = "127.0.0.1:443", .offset = FIELD(sts_endpoints),
 	  .help = "httpsd endpoints (ADDR:PORT, space separated) that must serve a new policy "
 	          "before its id is published." },
-	{ .section = "mta-sts", .name = "service-address", .type = CONFIG_STRING,
+	{ .section = "mta-sts", .name = "service-address", .type = CONFIG_STRING, ADDRS,
 	  .def = "", .offset = FIELD(sts_service_address),
 	  .help = "Addresses (space separated) put in the A/AAAA records of mta-sts.<domain>." },
 	{ .section = "mta-sts", .name = "service-cname", .type = CONFIG_STRING,
@@ -115,7 +171,7 @@ static const struct config_option options[] = {
 	{ .section = "mta-sts", .name = "publisher", .type = CONFIG_BOOL,
 	  .def = "yes", .offset = FIELD(sts_publisher),
 	  .help = "dnsd runs the publish step every second: retries, rotations, grace ends, removals." },
-	{ .section = "httpsd", .name = "listen", .type = CONFIG_STRING,
+	{ .section = "httpsd", .name = "listen", .type = CONFIG_STRING, ADDR_PORTS,
 	  .def = "0.0.0.0:443 [::]:443", .offset = FIELD(httpsd_listen),
 	  .help = "Addresses httpsd serves HTTPS on: ADDR:PORT or [ADDR]:PORT, space separated." },
 	{ .section = "httpsd", .name = "workers", .type = CONFIG_UINT,
@@ -202,6 +258,8 @@ static int set_value(struct config *cfg, const struct config_option *o, const ch
 		for (const char *c = s; *c; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
 				return SET_BAD;
+		if (o->check && !o->check(s))
+			return SET_BAD;
 		char *copy = strdup(s);
 		if (copy == NULL)
 			return SET_NOMEM;
@@ -245,7 +303,7 @@ static void describe(const struct config_option *o, char *buf, size_t size)
 {
 	switch (o->type) {
 	case CONFIG_STRING:
-		snprintf(buf, size, "a string without control characters");
+		snprintf(buf, size, "%s", o->expect ? o->expect : "a string without control characters");
 		return;
 	case CONFIG_UINT:
 		snprintf(buf, size, "an integer from %u to %u", (unsigned)o->min, (unsigned)o->max);

@@ -77,6 +77,9 @@ struct config_option {
 	size_t offset;                    /* of the field in struct config */
 	uint32_t min, max;                /* CONFIG_UINT only */
 	const struct config_enum *enums;  /* CONFIG_ENUM only; ends with a NULL name */
+	/* CONFIG_STRING only, optional: true when the value has the form expect describes. */
+	bool (*check)(const char *value);
+	const char *expect;
 	const char *help;                 /* one line */
 };
 

@@ -198,6 +198,22 @@ static void test_accepted(void **state)
 	}
 }
 
+/* Address lists in every form operators write them. */
+static void test_address_lists(void **state)
+{
+	struct fixture *f = *state;
+	struct config cfg;
+	static const char text[] =
+		"dnsd:\n  listen: 127.0.0.1:5300   [::1]:5300 0.0.0.0:53\n"
+		"httpsd:\n  listen: \"[2001:db8::1]:443\"\n"
+		"mta-sts:\n  endpoints: 127.0.0.1:8443 [::1]:8443\n"
+		"  service-address: 192.0.2.80 2001:db8::80\n";
+	load_ok(f, text, strlen(text), &cfg);
+	assert_string_equal(cfg.dnsd_listen, "127.0.0.1:5300   [::1]:5300 0.0.0.0:53");
+	assert_string_equal(cfg.sts_service_address, "192.0.2.80 2001:db8::80");
+	config_free(&cfg);
+}
+
 /* The journal bounds: defaults as journal.h says, both ends of their ranges, 0 age refused. */
 static void test_journal_options(void **state)
 {
@@ -255,6 +271,13 @@ static void test_each_error(void **state)
 		{ "zones:\n serial-policy: Increment\n", 0, 2, "bad value 'Increment'" },
 		{ "server:\n state-dir: \"/var/lib # oops\n", 0, 2, "unterminated quote" },
 		{ "server:\n state-dir: \"/a\" /b\n", 0, 2, "text after the closing quote" },
+		/* Addresses are checked where they are written, with the line. */
+		{ "mta-sts:\n endpoints: foo\n", 0, 2, "bad value 'foo' for 'endpoints'" },
+		{ "dnsd:\n listen: 999.1.1.1:53\n", 0, 2, "bad value '999.1.1.1:53' for 'listen'" },
+		{ "httpsd:\n listen: 127.0.0.1:443 127.0.0.1:99999\n", 0, 2, "addresses with ports" },
+		{ "dnsd:\n listen: 127.0.0.1\n", 0, 2, "bad value '127.0.0.1' for 'listen'" },
+		{ "mta-sts:\n service-address: 192.0.2.1:80\n", 0, 2, "without ports" },
+		{ "mta-sts:\n service-address: [2001:db8::1]\n", 0, 2, "without ports" },
 		{ "server:\n state-dir: /a\"b\n", 0, 2, "stray quote" },
 		{ "server:\n state-dir:\n", 0, 2, "missing value for 'state-dir'" },
 		{ "server:\n state-dir: \"\"\n", 0, 2, "missing value for 'state-dir'" },
@@ -643,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_accepted),
+		cmocka_unit_test(test_address_lists),
 		cmocka_unit_test(test_journal_options),
 		cmocka_unit_test(test_each_error),
 		cmocka_unit_test(test_line_too_long),
