@@ -122,6 +122,12 @@ static int check_size(struct store *st)
 	return (uint64_t)sb.st_size < need ? LS_ETRUNCATED : 0;
 }
 
+const char *store_dir(struct store *st)
+{
+	const char *path = NULL;
+	return mdb_env_get_path(st->env, &path) == 0 && path ? path : ".";
+}
+
 int store_open(struct store **out, const char *dir, unsigned flags)
 {
 	int rc;

@@ -49,6 +49,8 @@ struct store_txn {
  * meta page records is LS_ETRUNCATED, found before any page is read.
  */
 int store_open(struct store **out, const char *dir, unsigned flags);
+/* The directory the store was opened in; borrowed until store_close(). */
+const char *store_dir(struct store *st);
 void store_close(struct store *st);
 /* What an operator can do about err from store_open(): a sentence of advice, or "". */
 const char *store_advice(int err);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "shared/tls/cert.h"
 #include "shared/util/err.h"
 #include "shared/sts/sts_derive.h"
 #include "shared/sts/sts_id.h"
@@ -107,6 +108,7 @@ struct fetched {
 	const uint8_t *domain;
 	struct sts_fetch_status st[STS_ENDPOINTS_MAX];
 	const char *reason;        /* the first endpoint's failure, NULL when all serve it */
+	char why[STS_TEXT_MAX];    /* a reason of our own, when reason points here */
 	int64_t now;
 	struct sts_domain d;       /* the record as last read */
 	uint64_t version;          /* of the body in want */
@@ -283,8 +285,24 @@ static int read_state(struct store *st, struct fetched *f)
 	return rc;
 }
 
+/*
+ * A failed fetch, and this machine's httpsd has no usable certificate for host: that is the
+ * reason to show (the endpoint's own error, a TLS alert, says less).
+ */
+static void explain_certificate(struct store *st, const char *host, struct fetched *f)
+{
+	struct cert_info info;
+	const char *dir = store_dir(st);
+	if (cert_info_get(dir, host, &info) != 0 || info.error == 0)
+		return;
+	if (snprintf(f->why, sizeof(f->why), "no certificate for %s in %s/%s (%s)", host, dir,
+	             CERT_DIR, info.error_text) >= (int)sizeof(f->why))
+		snprintf(f->why, sizeof(f->why), "no certificate for %s in STATE/%s", host, CERT_DIR);
+	f->reason = f->why;
+}
+
 /* Fetches the policy from every endpoint as a sender does; f->reason says why one failed. */
-static void verify(struct sts_publisher *p, struct fetched *f)
+static void verify(struct sts_publisher *p, struct store *st, struct fetched *f)
 {
 	char host[DNAME_STR_MAX + 8], name[DNAME_STR_MAX], err[STS_TEXT_MAX];
 	size_t got_len;
@@ -313,6 +331,8 @@ static void verify(struct sts_publisher *p, struct fetched *f)
 		if (!s->ok && f->reason == NULL)
 			f->reason = s->error;
 	}
+	if (f->reason)
+		explain_certificate(st, host, f);
 }
 
 /*
@@ -344,7 +364,7 @@ static int step(struct sts_publisher *p, struct store *st, struct fetched *f, bo
 	if (f->version != d->version)
 		return LS_ESTORE;   /* the body and the record disagree: a bug, not a wait */
 	/* Fetch as a sender: no transaction is open while the network is slow. */
-	verify(p, f);
+	verify(p, st, f);
 	if (f->reason) {
 		rc = update(st, f->domain, f->version, record_wait, f, &stale);
 		if (rc == 0 && stale) {

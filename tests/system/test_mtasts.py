@@ -147,8 +147,11 @@ def test_missing_certificate_id_waits(sts_factory):
     time.sleep(1.5)      # httpsd looks at a host's files at most once a second
     r = e.zc.ok("rr", "add", "example.com", "@ 3600 IN MX 30 mx3.example.com.")
     assert "waiting" in r.out, r.out
+    # The state directory's path when it fits the reason, else STATE.
+    want = "no certificate for mta-sts.example.com in "
+    assert want in r.out and ("%s/certs" % e.zc.state in r.out or "STATE/certs" in r.out), r.out
     assert e.txt_id() == first[1]
-    assert e.status()["reason"]
+    assert want in e.status()["reason"]
     hidden.rename(certdir)
     e.wait("publish once the certificate is back", lambda: e.txt_id() != first[1])
     assert mx_lines(e.fetch()[2])[-1] == "mx3.example.com"
