@@ -1,10 +1,50 @@
-/* zonectl's command line: options may stand anywhere, "--" ends them; values are checked later. */
+/* zonectl's command line through getopt_long: options may stand anywhere, "--" ends them,
+ * a long option may be shortened while it stays unambiguous; values are checked later. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dnsd/zonectl/zonectl.h"
 
-#define NS_OPT_MAX_TEXT "16"   /* CTL_MAX_NS, in the usage message */
+enum kind { VALUE, LIST, FLAG, NS, HELP, VERSION, JSON };
+
+/* One option: where its value goes. */
+struct opt {
+	const char *name;
+	enum kind kind;
+	const char **val;     /* VALUE */
+	const char **list;    /* LIST: up to max values, counted in *n */
+	unsigned *n, max;
+	bool *flag;           /* FLAG */
+};
+
+#define OPT_MAX 32
+#define OPT_BASE 256      /* getopt_long's val for opts[i] is OPT_BASE + i */
+
+/* The option table of c (its fields receive the values). Returns how many. */
+static size_t table(struct ctl *c, struct opt o[OPT_MAX])
+{
+#define V(nm, f) { .name = nm, .kind = VALUE, .val = &c->f }
+#define L(nm, f, most) { .name = nm, .kind = LIST, .list = c->f, .n = &c->n##f, .max = most }
+#define F(nm, f) { .name = nm, .kind = FLAG, .flag = &c->f }
+#define K(nm, k) { .name = nm, .kind = k }
+	const struct opt v[] = {
+		V("config", config_path), V("state", state), V("from", from), V("origin", origin),
+		V("output", output), V("serial-policy", policy_name), V("key", key), V("mode", mode),
+		V("max-age", max_age), V("algorithm", algorithm), V("timeout", timeout),
+		L("mx-extra", mx_extra, STS_EXTRA_MAX), L("rua", rua, STS_RUA_MAX),
+		F("now", now), F("no-mx-extra", no_mx_extra), F("no-rua", no_rua),
+		F("no-publish", no_publish), F("wait", wait), F("force", force),
+		K("ns", NS), K("help", HELP), K("version", VERSION), K("json", JSON),
+	};
+#undef V
+#undef L
+#undef F
+#undef K
+	size_t n = sizeof(v) / sizeof(v[0]);
+	memcpy(o, v, sizeof(v));
+	return n;
+}
 
 /* Records that option name was given, for the check that the command takes it. */
 static void mark_used(struct ctl_args *a, const char *name)
@@ -13,112 +53,47 @@ static void mark_used(struct ctl_args *a, const char *name)
 		a->used[a->nused++] = name;
 }
 
-/* Single-letter and long spellings of the same option. */
-static const char *long_name(const char *arg)
+/* The value of opt o (its argument arg) into c; 0, or an exit code after printing. */
+static int take(struct ctl *c, struct ctl_args *a, const struct opt *o, char *arg,
+                const char *spelt)
 {
-	if (strcmp(arg, "-c") == 0)
-		return "config";
-	if (strcmp(arg, "-o") == 0)
-		return "output";
-	if (strcmp(arg, "-h") == 0)
-		return "help";
-	return arg[1] == '-' ? arg + 2 : arg + 1;
-}
-
-/*
- * One option at argv[*i] that is not a global one: a valued, repeatable or flag option of
- * some command. Returns 1 when known, 0 when not, or an exit code (EXIT_USAGE, printed).
- */
-static int command_option(struct ctl *c, struct ctl_args *a, int argc, char **argv, int *i,
-                          const char *name)
-{
-	const char *arg = argv[*i];
-	struct { const char *name; const char **val; } valued[] = {
-		{ "config", &c->config_path }, { "state", &c->state }, { "from", &c->from },
-		{ "origin", &c->origin }, { "output", &c->output }, { "serial-policy", &c->policy_name },
-		{ "key", &c->key }, { "mode", &c->mode }, { "max-age", &c->max_age },
-		{ "algorithm", &c->algorithm }, { "timeout", &c->timeout },
-	};
-	/* Options that may be given several times. */
-	struct { const char *name; const char **v; unsigned *n, max; } lists[] = {
-		{ "mx-extra", c->mx_extra, &c->nmx_extra, STS_EXTRA_MAX },
-		{ "rua", c->rua, &c->nrua, STS_RUA_MAX },
-	};
-	struct { const char *name; bool *val; } flags[] = {
-		{ "now", &c->now }, { "no-mx-extra", &c->no_mx_extra }, { "no-rua", &c->no_rua },
-		{ "no-publish", &c->no_publish }, { "wait", &c->wait }, { "force", &c->force },
-	};
-	for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
-		if (strcmp(name, valued[k].name) != 0)
-			continue;
-		if (*i + 1 >= argc)
-			return ctl_usage_error(NULL, "option %s needs a value", arg);
-		*valued[k].val = argv[++*i];
-		mark_used(a, valued[k].name);
-		return 1;
-	}
-	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
-		if (strcmp(name, lists[k].name) != 0)
-			continue;
-		if (*i + 1 >= argc || *lists[k].n == lists[k].max) {
-			fprintf(stderr, "zonectl: option %s needs a value (at most %u times)\n", arg,
-			        lists[k].max);
+	switch (o->kind) {
+	case VALUE:
+		*o->val = arg;
+		break;
+	case LIST:
+		if (*o->n == o->max) {
+			fprintf(stderr, "zonectl: option %s needs a value (at most %u times)\n", spelt,
+			        o->max);
 			return EXIT_USAGE;
 		}
-		lists[k].v[(*lists[k].n)++] = argv[++*i];
-		mark_used(a, lists[k].name);
-		return 1;
+		o->list[(*o->n)++] = arg;
+		break;
+	case NS:
+		if (c->nns == CTL_MAX_NS)
+			return ctl_usage_error(NULL, "option %s needs a value (at most 16 times)", spelt);
+		c->ns[c->nns++] = arg;
+		break;
+	case FLAG:
+		*o->flag = true;
+		break;
+	case HELP:
+		a->help = true;
+		return 0;
+	case VERSION:
+		a->version = true;
+		return 0;
+	case JSON:
+		c->json = true;
+		return 0;
 	}
-	for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
-		if (strcmp(name, flags[k].name) != 0)
-			continue;
-		*flags[k].val = true;
-		mark_used(a, flags[k].name);
-		return 1;
-	}
-	if (strcmp(name, "ns") == 0) {
-		if (*i + 1 >= argc || c->nns == CTL_MAX_NS)
-			return ctl_usage_error(NULL, "option %s needs a value (at most "
-			                       NS_OPT_MAX_TEXT " times)", arg);
-		c->ns[c->nns++] = argv[++*i];
-		mark_used(a, "ns");
-		return 1;
-	}
+	mark_used(a, o->name);
 	return 0;
 }
 
-int ctl_args_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a)
+/* --wait's companions, checked once every option is in. */
+static int check_wait(struct ctl *c)
 {
-	bool rest = false;
-	memset(a, 0, sizeof(*a));
-	if ((a->pos = calloc((size_t)argc + 1, sizeof(*a->pos))) == NULL)
-		return EXIT_STORE;
-	for (int i = 1; i < argc; i++) {
-		char *arg = argv[i];
-		if (rest || arg[0] != '-' || arg[1] == 0) {
-			a->pos[a->npos++] = arg;
-			continue;
-		}
-		if (strcmp(arg, "--") == 0) {
-			rest = true;
-			continue;
-		}
-		const char *name = long_name(arg);
-		if (strcmp(name, "help") == 0) {
-			a->help = true;
-		} else if (strcmp(name, "version") == 0) {
-			a->version = true;
-			return 0;
-		} else if (strcmp(name, "json") == 0) {
-			c->json = true;
-		} else {
-			int rc = command_option(c, a, argc, argv, &i, name);
-			if (rc == 0)
-				return ctl_usage_error(NULL, "unknown option %s", arg);
-			if (rc != 1)
-				return rc;
-		}
-	}
 	if (c->wait && c->no_publish)
 		return ctl_usage_error(NULL, "%s", "--wait and --no-publish exclude each other");
 	if (c->timeout && !c->wait)
@@ -133,6 +108,45 @@ int ctl_args_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a)
 		c->wait_s = (unsigned)v;
 	}
 	return 0;
+}
+
+int ctl_args_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a)
+{
+	struct opt o[OPT_MAX];
+	struct option longopts[OPT_MAX + 1];
+	size_t n = table(c, o);
+	memset(a, 0, sizeof(*a));
+	memset(longopts, 0, sizeof(longopts));
+	for (size_t i = 0; i < n; i++) {
+		bool valued = o[i].kind == VALUE || o[i].kind == LIST || o[i].kind == NS;
+		longopts[i] = (struct option){ o[i].name, valued ? required_argument : no_argument,
+		                               NULL, (int)(OPT_BASE + i) };
+	}
+	if ((a->pos = calloc((size_t)argc + 1, sizeof(*a->pos))) == NULL)
+		return EXIT_STORE;
+	opterr = 0;
+	optind = 0;      /* glibc: a full restart of the parser */
+	for (;;) {
+		int ch = getopt_long(argc, argv, ":c:o:h", longopts, NULL);
+		if (ch == -1)
+			break;
+		/* getopt_long has just passed the word in error: it is argv[optind - 1]. */
+		if (ch == '?')
+			return ctl_usage_error(NULL, "unknown option %s", argv[optind - 1]);
+		if (ch == ':')
+			return ctl_usage_error(NULL, "option %s needs a value", argv[optind - 1]);
+		size_t i = ch == 'c' ? 0 : ch == 'o' ? 4 : ch == 'h' ? n - 3 : (size_t)ch - OPT_BASE;
+		char spelt[64];
+		snprintf(spelt, sizeof(spelt), "--%s", o[i].name);
+		int rc = take(c, a, &o[i], optarg, spelt);
+		if (rc)
+			return rc;
+		if (a->version)
+			return 0;
+	}
+	for (int i = optind; i < argc; i++)
+		a->pos[a->npos++] = argv[i];
+	return check_wait(c);
 }
 
 void ctl_args_free(struct ctl_args *a)

@@ -2,6 +2,7 @@
  * lock, the privilege drop and the pidfile. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -18,45 +19,80 @@
 #include "shared/util/pidfile.h"
 #include "shared/util/privs.h"
 
-/* argv for program prog: DAEMON_RUN, or the exit status after printing (see daemon_start). */
+enum { OPT_STATE = 256, OPT_LISTEN, OPT_WORKERS, OPT_VERSION };
+
+/* --workers: a count, 0 meaning one worker per core. */
+static bool workers_value(const char *arg, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (end == arg || *end || errno || v < 0)
+		return false;
+	*out = v;
+	return true;
+}
+
+/*
+ * argv for program prog through getopt_long (options in any order, long ones shortened while
+ * unambiguous, -cFILE as -c FILE): DAEMON_RUN, or the exit status after printing (see
+ * daemon_start).
+ */
 static int args_parse(struct daemon_args *a, int argc, char **argv, const char *prog,
                       const char *version, const char *usage)
 {
-	const char *arg = NULL;
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *bad = NULL;
 	memset(a, 0, sizeof(*a));
 	log_set_component(prog);
 	a->workers = -1;
-	for (int i = 1; i < argc; i++) {
-		arg = argv[i];
-		bool more = i + 1 < argc;
-		if ((strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) && more) {
-			a->config_path = argv[++i];
-		} else if (strcmp(arg, "--state") == 0 && more) {
-			a->state = argv[++i];
-		} else if (strcmp(arg, "--listen") == 0 && more && a->nlisten < DAEMON_MAX_LISTEN) {
-			a->listen[a->nlisten++] = argv[++i];
-		} else if (strcmp(arg, "--workers") == 0 && more) {
-			char *end;
-			arg = argv[++i];
-			errno = 0;
-			a->workers = strtol(arg, &end, 10);
-			if (end == arg || *end || errno || a->workers < 0)
-				goto bad;     /* not 0, which means one worker per core */
-		} else if (strcmp(arg, "-n") == 0) {
+	opterr = 0;
+	optind = 0;      /* glibc: a full restart of the parser */
+	for (int ch; bad == NULL && (ch = getopt_long(argc, argv, ":c:nh", longopts, NULL)) != -1;) {
+		switch (ch) {
+		case 'c':
+			a->config_path = optarg;
+			break;
+		case OPT_STATE:
+			a->state = optarg;
+			break;
+		case OPT_LISTEN:
+			if (a->nlisten == DAEMON_MAX_LISTEN)
+				bad = optarg;      /* more than the daemons listen on: refused, not dropped */
+			else
+				a->listen[a->nlisten++] = optarg;
+			break;
+		case OPT_WORKERS:
+			if (!workers_value(optarg, &a->workers))
+				bad = optarg;
+			break;
+		case 'n':
 			a->check = true;
-		} else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			break;
+		case 'h':
 			fputs(usage, stdout);
 			return 0;
-		} else if (strcmp(arg, "--version") == 0) {
+		case OPT_VERSION:
 			printf("%s %s\n", prog, version);
 			return 0;
-		} else {
-			goto bad;
+		default:         /* '?' unknown, ':' without its value: the word just passed */
+			bad = argv[optind - 1];
+			break;
 		}
 	}
-	return DAEMON_RUN;
-bad:
-	log_error("bad argument '%s'", arg);
+	if (bad == NULL && optind < argc)
+		bad = argv[optind];        /* the daemons take no operands */
+	if (bad == NULL)
+		return DAEMON_RUN;
+	log_error("bad argument '%s'", bad);
 	fputs(usage, stderr);
 	return 2;
 }

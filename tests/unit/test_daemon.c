@@ -195,7 +195,8 @@ static void test_args(void **state)
 	assert_string_equal(out, "prog 1.2.3\n");
 
 	static const char *const bad[][3] = { { "--bogus" }, { "-c" }, { "--state" }, { "--listen" },
-	                                      { "--workers" }, { "-n", "x" }, { "-cfile" } };
+	                                      { "--workers" }, { "-n", "x" }, { "-x" },
+	                                      { "--json" } };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(parse(&a, bad[i], out, sizeof(out)), 2);
 		char want[128];
@@ -212,6 +213,14 @@ static void test_args(void **state)
 		if (parse(&a, words, out, sizeof(out)) != 2 || strcmp(out, want) != 0)
 			fail_msg("--workers '%s' accepted as %ld", workers[i], a.workers);
 	}
+	/* getopt_long's forms: -cFILE, --config=FILE, a long option shortened, any order. */
+	char attached[300];
+	snprintf(attached, sizeof(attached), "-c%s", conf_path);
+	const char *const forms[] = { "--wor=2", attached, "--list", "127.0.0.1:53", NULL };
+	assert_int_equal(parse(&a, forms, out, sizeof(out)), DAEMON_RUN);
+	assert_int_equal(a.workers, 2);
+	assert_string_equal(a.config_path, conf_path);
+	assert_int_equal(a.nlisten, 1);
 	const char *const zero[] = { "--workers", "0", NULL };
 	assert_int_equal(parse(&a, zero, out, sizeof(out)), DAEMON_RUN);
 	assert_int_equal(a.workers, 0);
