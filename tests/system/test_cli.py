@@ -1,5 +1,6 @@
 """The command line: help, usage errors, check-config, --state and the store's permissions."""
 
+import json
 import os
 import stat
 
@@ -260,3 +261,14 @@ def test_secondaries_add_says_what_happened(zc):
     r = zc.ok("zone", "secondaries", "s.test", "add", "192.0.2.9:5300")
     assert "192.0.2.9:5300 replaced (was 192.0.2.9:53)" in r.out, r.out
     assert zc.ok("zone", "secondaries", "s.test", "list").out.split() == ["192.0.2.9:5300"]
+
+
+def test_getopt_long_forms(zc):
+    """--opt=value, a long option shortened while unambiguous, options after the operands."""
+    zc.ok("zone", "add", "a.test", "--ns=ns1.a.test", "--serial-pol", "unixtime")
+    r = zc.ok("zone", "list", "--js")
+    assert json.loads(r.out)["zones"][0]["serial_policy"] == "unixtime"
+    r = zc("zone", "list", "--no")          # --now, --no-rua, --no-publish ...: ambiguous
+    assert r.rc == EXIT_USAGE and "unknown option --no" in r.err, r
+    r = zc("zone", "add", "b.test", "--ns")
+    assert r.rc == EXIT_USAGE and "option --ns needs a value" in r.err, r
