@@ -20,12 +20,17 @@ struct slot {
 	char host[CERT_HOST_MAX + 1];
 };
 
+#define UNKNOWN_SLOTS 1024               /* names asked for without a certificate, hashed */
+#define UNKNOWN_MAX (UNKNOWN_SLOTS / 2)  /* logged, once each; past that, none */
+
 struct certs {
 	pthread_mutex_t mu;
 	char *state_dir;
 	size_t max, n;
 	struct slot *buckets[CERTS_BUCKETS];
 	struct slot *head, *tail;
+	uint64_t unknown[UNKNOWN_SLOTS];   /* 0: free */
+	size_t nunknown;
 };
 
 static uint64_t now_ms(void)
@@ -124,14 +129,49 @@ static struct certs_pair *take(struct certs *c, struct slot *s)
 	return s->pair;
 }
 
+/* FNV-1a, never 0 (0 marks a free slot). */
+static uint64_t name_hash(const char *host)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (const unsigned char *p = (const unsigned char *)host; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+/* A client asked for host and there is no certificate: said once per name, so an operator
+ * sees a domain whose certificate is missing, and a client trying names fills no log. */
+static void note_unknown(struct certs *c, const char *host)
+{
+	uint64_t h = name_hash(host);
+	bool first = false, full = false;
+	pthread_mutex_lock(&c->mu);
+	size_t i = h % UNKNOWN_SLOTS;
+	while (c->unknown[i] && c->unknown[i] != h)
+		i = (i + 1) % UNKNOWN_SLOTS;
+	if (c->unknown[i] == 0 && c->nunknown < UNKNOWN_MAX) {
+		c->unknown[i] = h;
+		first = true;
+		full = ++c->nunknown == UNKNOWN_MAX;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (first)
+		log_notice("certs: no certificate for %s in %s/%s (a client asked for it)", host,
+		           c->state_dir, CERT_DIR);
+	if (full)
+		log_notice("certs: %d names without a certificate logged; no more will be",
+		           UNKNOWN_MAX);
+}
+
 /* Loads host's files into a new pair (refs 1), or NULL with *drop set when the old pair must go. */
 static struct certs_pair *load(struct certs *c, const char *host, const struct cert_stamp *st,
                                bool *drop)
 {
 	char err[512];
 	*drop = true;
-	if (!st->chain.present && !st->key.present)
-		return NULL;        /* no such host: every unknown name would log otherwise */
+	if (!st->chain.present && !st->key.present) {
+		note_unknown(c, host);     /* once per name: every handshake would log otherwise */
+		return NULL;
+	}
 	struct certs_pair *p = calloc(1, sizeof(*p));
 	if (p == NULL) {
 		*drop = false;

@@ -101,6 +101,21 @@ def test_unknown_name_gets_an_alert(env):
         assert "BEGIN CERTIFICATE" not in out and "Server certificate" not in out
 
 
+def test_unknown_mta_sts_name_logged_once(env):
+    """A client asking for an mta-sts name without a certificate: logged once per name, so a
+    missing certificate shows, and a client trying names fills no log."""
+    st, h = env
+    for _ in range(3):
+        rc, out = h.s_client("-servername", "mta-sts.nocert.example")
+        assert rc != 0 and "alert number 112" in out, out
+    h.s_client("-servername", "mta-sts.nocert2.example")
+    want = "no certificate for mta-sts.nocert.example in %s/certs" % st.dir
+    assert h.wait_log(want), h.log_text()
+    assert h.wait_log("no certificate for mta-sts.nocert2.example"), h.log_text()
+    time.sleep(0.3)
+    assert sum(want in l for l in h.log_lines()) == 1, h.log_text()
+
+
 def test_tls_12_only(env):
     st, h = env
     rc, out = h.s_client("-servername", HOST, "-tls1_2", "-CAfile", str(st.ca))
