@@ -7,6 +7,7 @@
 #include "shared/util/crash.h"
 #include "shared/util/daemon.h"
 #include "shared/util/err.h"
+#include "shared/store/history.h"
 #include "shared/store/journal.h"
 #include "shared/util/log.h"
 
@@ -48,6 +49,7 @@ int main(int argc, char **argv)
 		return arc;
 	s.env.cfg = &cfg;
 	journal_set_limits(cfg.journal_max_size, cfg.journal_max_age);   /* for commits dnsd makes */
+	history_set_keep(cfg.keep_history);
 	answer_setup(&s.env.opts, &cfg, host, sizeof(host));
 	long workers = daemon_workers(&args, cfg.dnsd_workers, DNSD_MAX_WORKERS);
 	if (workers < 0 ||

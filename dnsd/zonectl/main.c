@@ -5,6 +5,7 @@
 #include <string.h>
 #include "dnsd/zonectl/zonectl.h"
 #include "shared/util/err.h"
+#include "shared/store/history.h"
 #include "shared/store/journal.h"
 
 #define ZONECTL_VERSION "0.1.0"
@@ -74,6 +75,7 @@ static int run_command(struct ctl *c, const struct command *cmd)
 		diag_print(&c->d, stderr);
 	c->policy = c->cfg.serial_policy;
 	journal_set_limits(c->cfg.journal_max_size, c->cfg.journal_max_age);
+	history_set_keep(c->cfg.keep_history);
 	if (c->policy_name && serial_policy_parse(c->policy_name, &c->policy) != 0)
 		return ctl_usage_error(cmd, "unknown serial policy '%s' (increment, dateserial, "
 		                       "unixtime)", c->policy_name);

@@ -7,6 +7,35 @@
 
 #define HISTORY_HDR 28
 
+static uint32_t keep = HISTORY_DEFAULT_KEEP;
+
+void history_set_keep(uint32_t seconds)
+{
+	keep = seconds;
+}
+
+/* The oldest entries, while older than cutoff, at most HISTORY_PRUNE_MAX of them. */
+static void prune(struct store_txn *t, int64_t cutoff)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	if (store_cursor(t, STORE_HISTORY, &cur) != 0)
+		return;
+	int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (int n = 0; rc == 0 && n < HISTORY_PRUNE_MAX; n++) {
+		/* The time sits at the same place in every version-1 value. */
+		if (v.mv_size < HISTORY_HDR || (int64_t)wire_get64((const uint8_t *)v.mv_data + 4) >= cutoff)
+			break;
+		if ((rc = mdb_cursor_del(cur, 0)) != 0) {
+			store_fail(t, store_errno(rc));
+			break;
+		}
+		/* After a delete LMDB's MDB_NEXT gives the entry that followed it. */
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+}
+
 void history_put(struct store_txn *t, struct history_entry *e)
 {
 	uint8_t k[8], v[HISTORY_HDR + DNAME_MAX + HISTORY_SOURCE_MAX];
@@ -26,6 +55,8 @@ void history_put(struct store_txn *t, struct history_entry *e)
 	memcpy(v + HISTORY_HDR, e->apex, al);
 	memcpy(v + HISTORY_HDR + al, e->source, sl);
 	store_put(t, STORE_HISTORY, k, sizeof(k), v, HISTORY_HDR + al + sl, 0);
+	if (keep && e->time > (int64_t)keep)
+		prune(t, e->time - (int64_t)keep);
 }
 
 static int decode(const MDB_val *k, const MDB_val *v, struct history_entry *e)

@@ -19,6 +19,15 @@ struct history_entry {
 	char source[HISTORY_SOURCE_MAX];   /* e.g. "zonectl rr add" */
 };
 
+#define HISTORY_DEFAULT_KEEP 2592000u   /* seconds: 30 days (zones.keep-history) */
+#define HISTORY_PRUNE_MAX 64            /* old entries one put deletes at most */
+
+/* Entries older than keep seconds are deleted as new ones come (0: kept for ever). Set once
+ * at start, before any writer runs, like journal_set_limits(). */
+void history_set_keep(uint32_t keep);
+/* Appends e (its seq is set) and deletes up to HISTORY_PRUNE_MAX entries older than the keep
+ * time before e->time, oldest first: a busy store stops growing, a backlog goes over a few
+ * commits. */
 void history_put(struct store_txn *t, struct history_entry *e);
 /* Calls fn for each entry of apex (every zone when apex is NULL), oldest first. */
 int history_list(struct store_txn *t, const uint8_t *apex,

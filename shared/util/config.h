@@ -50,6 +50,7 @@ struct config {
 	bool httpsd_access_log;           /* one log line per request */
 	uint32_t journal_max_size;        /* bytes of journal kept per zone */
 	uint32_t journal_max_age;         /* seconds a journal entry is kept */
+	uint32_t keep_history;            /* seconds a history entry is kept; 0: for ever */
 	enum log_level log_level;         /* lines less severe are dropped */
 	char *log_file;                   /* "": no file, lines go to stderr (or syslog) */
 	bool log_syslog;                  /* lines go to syslog */

@@ -139,11 +139,56 @@ static void test_long_source_and_bad_value(void **state)
 	store_abort(&t);
 }
 
+static int tally(const struct history_entry *e, void *ctx)
+{
+	(void)e;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+static size_t count(struct store *st)
+{
+	struct store_txn t;
+	size_t n = 0;
+	unit_begin(st, false, &t);
+	assert_int_equal(history_list(&t, NULL, tally, &n), 0);
+	store_abort(&t);
+	return n;
+}
+
+/* Entries older than keep-history go as new ones come, at most HISTORY_PRUNE_MAX a commit. */
+static void test_keep(void **state)
+{
+	struct unit_store *u = *state;
+	history_set_keep(100);
+	/* add() stamps 1764700000 + from: 0, 50, 99 are within 100 s of 99; 0 is not of 150. */
+	add(u->st, "example.com.", 0, 1, "a");
+	add(u->st, "example.com.", 50, 51, "b");
+	add(u->st, "example.com.", 99, 100, "c");
+	assert_int_equal(count(u->st), 3);
+	add(u->st, "example.com.", 150, 151, "d");
+	assert_int_equal(count(u->st), 3);                 /* 0 went: older than 150 - 100 */
+	add(u->st, "example.com.", 1000, 1001, "e");
+	assert_int_equal(count(u->st), 1);                 /* only the newest is recent enough */
+	/* A backlog larger than one commit prunes goes over several commits. */
+	history_set_keep(0);                               /* 0: kept for ever */
+	for (uint32_t i = 0; i < HISTORY_PRUNE_MAX + 10; i++)
+		add(u->st, "example.net.", 2000 + i, 2001 + i, "x");
+	assert_int_equal(count(u->st), 1 + HISTORY_PRUNE_MAX + 10);
+	history_set_keep(10);
+	add(u->st, "example.net.", 100000, 100001, "y");
+	assert_int_equal(count(u->st), 1 + HISTORY_PRUNE_MAX + 10 + 1 - HISTORY_PRUNE_MAX);
+	add(u->st, "example.net.", 100001, 100002, "z");
+	assert_int_equal(count(u->st), 2);                 /* the rest of the backlog went */
+	history_set_keep(HISTORY_DEFAULT_KEEP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_put_and_list, unit_store_setup, unit_store_teardown),
 		cmocka_unit_test_setup_teardown(test_since, unit_store_setup, unit_store_teardown),
+		cmocka_unit_test_setup_teardown(test_keep, unit_store_setup, unit_store_teardown),
 		cmocka_unit_test_setup_teardown(test_long_source_and_bad_value, unit_store_setup,
 		                                unit_store_teardown),
 	};
