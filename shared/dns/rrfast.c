@@ -79,9 +79,10 @@ static int name(const struct tok *t, const uint8_t *origin, uint8_t *out)
 		return -1;
 	memcpy(buf, t->s, t->len);
 	buf[t->len] = 0;
-	/* ldns treats a lone "." and "@" like we do; names with escapes, or that start with '@'
-	 * ("@." is the origin to ldns), are its business. */
-	if (memchr(buf, '\\', t->len) || (buf[0] == '@' && t->len > 1))
+	/* ldns treats a lone "." and "@" like we do; names with escapes, quoted ones (only
+	 * character-strings are quoted) or that start with '@' ("@." is the origin to ldns),
+	 * are its business. */
+	if (memchr(buf, '\\', t->len) || buf[0] == '"' || (buf[0] == '@' && t->len > 1))
 		return -1;
 	int n = dname_parse(out, buf, origin);
 	if (n > 0)

@@ -37,6 +37,8 @@ static const char *const taken[] = {
 /* Lines the fast path leaves to ldns (which may accept or refuse them). */
 static const char *const declined[] = {
 	"h HINFO PC Linux",
+	"\"x(m \" MX 0 .",                 /* a quoted owner: only character-strings are quoted */
+	"x MX 10 \"mx\"",
 	"x TYPE1 \\# 4 c0000201",
 	"x A \\# 4 c0000201",
 	"x 300 CH A 192.0.2.1",
