@@ -30,30 +30,21 @@ static int open_parent(const char *path)
 
 int store_copy_backup(struct store *st, const char *path)
 {
-	char tmp[PATH_MAX];
-	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	int fd = mkstemp(tmp);
+	char tmp[FILE_TEMP_MAX];
+	int fd = file_temp(path, tmp);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	int rc = store_errno(mdb_env_copyfd2(store_env(st), fd, MDB_CP_COMPACT));
-	if (rc == 0 && fsync(fd) != 0)
-		rc = -errno;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
 	if (rc) {
+		close(fd);
 		unlink(tmp);
 		return rc;
 	}
 	int dfd = open_parent(path);
-	if (dfd >= 0) {
-		fsync(dfd);         /* the rename itself survives a crash */
+	rc = file_temp_commit(fd, tmp, path, dfd);
+	if (dfd >= 0)
 		close(dfd);
-	}
-	return 0;
+	return rc;
 }
 
 /* Copies from to a new file to (0600), fsync'ed. */

@@ -112,40 +112,46 @@ int file_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int file_write_atomic(const char *path, int dirfd, const void *data, size_t len, mode_t mode)
+int file_temp(const char *path, char tmp[FILE_TEMP_MAX])
 {
-	char tmp[4200];
-	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
+	int n = snprintf(tmp, FILE_TEMP_MAX, "%s.tmp.XXXXXX", path);
+	if (n < 0 || n >= FILE_TEMP_MAX)
 		return -ENAMETOOLONG;
 	int fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
-	int rc = file_write_all(fd, data, len);
-	if (rc)
-		goto fail;
-	if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+	return fd < 0 ? -errno : fd;
+}
+
+int file_temp_commit(int fd, const char *tmp, const char *path, int dirfd)
+{
+	int rc = fsync(fd) != 0 ? -errno : 0;
+	if (close(fd) != 0 && rc == 0)
 		rc = -errno;
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
+	if (rc == 0 && rename(tmp, path) != 0)
 		rc = -errno;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		rc = -errno;
-		goto fail;
+	if (rc) {
+		unlink(tmp);
+		return rc;
 	}
 	if (dirfd >= 0)
 		fsync(dirfd);       /* the rename itself survives a crash */
 	return 0;
-fail:
-	if (fd >= 0)
+}
+
+int file_write_atomic(const char *path, int dirfd, const void *data, size_t len, mode_t mode)
+{
+	char tmp[FILE_TEMP_MAX];
+	int fd = file_temp(path, tmp);
+	if (fd < 0)
+		return fd;
+	int rc = file_write_all(fd, data, len);
+	if (rc == 0 && fchmod(fd, mode) != 0)
+		rc = -errno;
+	if (rc) {
 		close(fd);
-	unlink(tmp);
-	return rc;
+		unlink(tmp);
+		return rc;
+	}
+	return file_temp_commit(fd, tmp, path, dirfd);
 }
 
 int file_lock_dir(const char *dir, mode_t mode)

@@ -21,6 +21,14 @@ void file_free(char *buf, size_t len, unsigned flags);
 
 /* Writes all len bytes of data to fd (again after EINTR and short writes). 0 or -errno. */
 int file_write_all(int fd, const void *data, size_t len);
+#define FILE_TEMP_MAX 4200   /* a temporary file's name: path + ".tmp.XXXXXX" */
+
+/* A new temporary file (0600) beside path, to be renamed over it: the descriptor, its name in
+ * tmp; or -errno. */
+int file_temp(const char *path, char tmp[FILE_TEMP_MAX]);
+/* The end of a temporary file written through fd: fsync, close, rename over path, then fsync
+ * dirfd when it is not -1. On failure the temporary file is removed. Returns 0 or -errno. */
+int file_temp_commit(int fd, const char *tmp, const char *path, int dirfd);
 /*
  * Replaces path with data through a temporary file beside it (created 0600, so a key is never
  * readable, not even briefly), fchmod to mode, fsync and rename; then fsyncs dirfd, the
