@@ -1,13 +1,11 @@
 /* zonectl store check, backup and restore: commands on the store as a whole. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "dnsd/zonectl/zonectl.h"
+#include "shared/util/pidfile.h"
 #include "shared/store/store_check.h"
 #include "shared/store/store_copy.h"
 #include "shared/util/err.h"
@@ -96,49 +94,22 @@ int cmd_backup(struct ctl *c)
 	return EXIT_OK;
 }
 
-/*
- * Whether the daemon whose lock file is STATE/name runs: the lock is held. flock on a file
- * that is not there yet finds no daemon. Returns 1 (*pid from the file when it holds one, else
- * 0), 0, or -errno.
- */
-static int daemon_holds(const char *state, const char *name, long *pid)
-{
-	char path[4200], buf[32];
-	*pid = 0;
-	snprintf(path, sizeof(path), "%s/%s", state, name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	int rc = 0;
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-		flock(fd, LOCK_UN);
-	} else if (errno == EWOULDBLOCK) {
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		buf[n > 0 ? n : 0] = 0;
-		*pid = strtol(buf, NULL, 10);
-		rc = 1;
-	} else {
-		rc = -errno;
-	}
-	close(fd);
-	return rc;
-}
-
 int cmd_restore(struct ctl *c)
 {
 	const char *file = c->args[0];
 	char data[4200];
 	struct store_check r;
 	struct stat sb;
-	pid_t holder;
-	long pid;
+	pid_t holder, pid;
 	for (size_t i = 0; i < sizeof(daemon_locks) / sizeof(daemon_locks[0]); i++) {
-		int rc = daemon_holds(c->state, daemon_locks[i][1], &pid);
+		char lock[4200];
+		snprintf(lock, sizeof(lock), "%s/%s", c->state, daemon_locks[i][1]);
+		int rc = pidfile_held(lock, &pid);
 		if (rc < 0)
-			return ctl_fail(c, rc, "cannot look at %s/%s", c->state, daemon_locks[i][1]);
+			return ctl_fail(c, rc, "cannot look at %s", lock);
 		if (rc > 0 && pid > 0)
 			return ctl_fail_msg(c, EXIT_CONFLICT, "%s (PID %ld) is running on %s; stop it "
-			                    "before a restore", daemon_locks[i][0], pid, c->state);
+			                    "before a restore", daemon_locks[i][0], (long)pid, c->state);
 		if (rc > 0)
 			return ctl_fail_msg(c, EXIT_CONFLICT, "%s is running on %s (it holds %s); stop it "
 			                    "before a restore", daemon_locks[i][0], c->state,

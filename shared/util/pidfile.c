@@ -55,7 +55,7 @@ int pidfile_lock(const char *path, uid_t uid, gid_t gid, pid_t *holder)
 int pidfile_held(const char *path, pid_t *holder)
 {
 	*holder = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	int rc = 0;
