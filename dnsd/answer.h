@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <lmdb.h>
+#include "dnsd/cookie.h"
 #include "shared/store/store.h"
 
 #define ANSWER_MAX_CHAIN 8       /* CNAMEs followed inside a zone (loops end here too) */
@@ -17,7 +18,8 @@ struct answer_opts {
 	uint16_t udp_max;            /* our EDNS payload size (default 1232) */
 	bool chaos;                  /* answer CH TXT version.bind, id.server */
 	const char *version, *identity;
-	uint64_t now;                /* a fixed clock for TSIG checks (tests); 0: the real one */
+	const struct cookie_secrets *cookies;   /* DNS COOKIES; NULL: off */
+	uint64_t now;                /* a fixed clock for TSIG and cookies (tests); 0: the real one */
 };
 
 /* What happened, for the counters. */
@@ -27,6 +29,7 @@ struct answer_info {
 	uint8_t rcode;
 	bool dropped, truncated, edns;
 	bool transfer;               /* AXFR or IXFR */
+	enum cookie_verdict cookie;
 	char why[ANSWER_WHY_MAX];    /* when not empty: a refused transfer or a failed TSIG check */
 };
 

@@ -51,6 +51,13 @@ int main(int argc, char **argv)
 	journal_set_limits(cfg.journal_max_size, cfg.journal_max_age);   /* for commits dnsd makes */
 	history_set_keep(cfg.keep_history);
 	answer_setup(&s.env.opts, &cfg, host, sizeof(host));
+	if (cfg.dnsd_cookies) {
+		if (cookie_secrets_init(&s.env.cookies, cfg.dnsd_cookie_secret, err, sizeof(err))) {
+			log_error("dnsd.cookie-secret: %s", err);
+			goto out_cfg;
+		}
+		s.env.opts.cookies = &s.env.cookies;
+	}
 	long workers = daemon_workers(&args, cfg.dnsd_workers, DNSD_MAX_WORKERS);
 	if (workers < 0 ||
 	    daemon_listen(&args, cfg.dnsd_listen, "dnsd.listen", cfg.path, s.addrs, &s.naddrs) != 0)

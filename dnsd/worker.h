@@ -25,6 +25,7 @@ struct dnsd_env {
 	struct store *st;
 	const struct config *cfg;   /* swapped by SIGHUP: read it with dnsd_env_cfg() */
 	struct answer_opts opts;
+	struct cookie_secrets cookies;   /* opts.cookies points here when cookies are on */
 };
 
 /* The configuration in force; one that SIGHUP replaced stays valid until dnsd exits. */

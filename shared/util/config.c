@@ -82,6 +82,22 @@ static bool addrs(const char *s)
 	return each_word(s, without_port);
 }
 
+/* One or two secrets of 32 hexadecimal digits (the one in use first), or none. */
+static bool cookie_secrets(const char *s)
+{
+	int n = 0;
+	while (*s) {
+		size_t blank = strspn(s, " \t"), len;
+		s += blank;
+		if ((len = strcspn(s, " \t")) == 0)
+			break;
+		if (++n > 2 || len != 32 || strspn(s, "0123456789abcdefABCDEF") < 32)
+			return false;
+		s += len;
+	}
+	return true;
+}
+
 #define ADDR_PORTS .check = addr_ports, \
 	.expect = "addresses with ports, space separated: 192.0.2.1:53 or [2001:db8::1]:53"
 #define ADDRS .check = addrs, \
@@ -146,6 +162,15 @@ static const struct config_option options[] = {
 	{ .section = "dnsd", .name = "query-log", .type = CONFIG_BOOL,
 	  .def = "no", .offset = FIELD(dnsd_query_log),
 	  .help = "Log one line per query (client, name, type, rcode); for debugging only." },
+	{ .section = "dnsd", .name = "cookies", .type = CONFIG_BOOL,
+	  .def = "yes", .offset = FIELD(dnsd_cookies),
+	  .help = "Answer DNS COOKIES (RFC 7873) with RFC 9018 server cookies." },
+	{ .section = "dnsd", .name = "cookie-secret", .type = CONFIG_STRING,
+	  .check = cookie_secrets, .expect = "one or two secrets of 32 hexadecimal digits",
+	  .secret = true,
+	  .def = "", .offset = FIELD(dnsd_cookie_secret),
+	  .help = "Server cookie secret shared by anycast peers, 32 hex digits; a second one is "
+	          "still accepted (rollover). Empty: random, changed daily." },
 	{ .section = "mta-sts", .name = "endpoints", .type = CONFIG_STRING, ADDR_PORTS,
 	  .def = "127.0.0.1:443", .offset = FIELD(sts_endpoints),
 	  .help = "httpsd endpoints (ADDR:PORT, space separated) that must serve a new policy "
@@ -464,7 +489,8 @@ static void key_line(struct parser *p, const char *name, const char *val, bool h
 		return;
 	default:
 		describe(o, want, sizeof(want));
-		report(p, "bad value '%s' for '%s': expected %s", show(v, sizeof(v), val), o->name, want);
+		report(p, "bad value '%s' for '%s': expected %s",
+		       o->secret ? "(secret, not shown)" : show(v, sizeof(v), val), o->name, want);
 		return;
 	}
 }
@@ -635,6 +661,10 @@ void config_print(const struct config *cfg, FILE *out)
 		switch (o->type) {
 		case CONFIG_STRING: {
 			const char *s = *(char *const *)f;
+			if (o->secret) {
+				fputs("\"(secret, not shown)\"\n", out);
+				break;
+			}
 			fputc('"', out);
 			put_clean(s, out);
 			fputs("\"\n", out);

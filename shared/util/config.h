@@ -28,6 +28,8 @@ struct config {
 	uint32_t udp_max_size;            /* our EDNS payload size */
 	bool dnsd_chaos;                  /* answer CH TXT version.bind and id.server */
 	bool dnsd_query_log;              /* one log line per query */
+	bool dnsd_cookies;                /* DNS COOKIES (RFC 7873, RFC 9018) */
+	char *dnsd_cookie_secret;         /* "": random; else one or two 32-hex-digit secrets */
 	char *sts_endpoints;              /* httpsd endpoints a publish verifies: "ADDR:PORT ..." */
 	char *sts_service_address;        /* A/AAAA of mta-sts.<domain>: "ADDR ..." */
 	char *sts_service_cname;          /* or a CNAME target for mta-sts.<domain> */
@@ -81,6 +83,7 @@ struct config_option {
 	/* CONFIG_STRING only, optional: true when the value has the form expect describes. */
 	bool (*check)(const char *value);
 	const char *expect;
+	bool secret;                      /* never printed, nor echoed in an error */
 	const char *help;                 /* one line */
 };
 
