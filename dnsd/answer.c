@@ -338,6 +338,36 @@ static bool check_tsig(struct build *b, struct signer *sg, const uint8_t *in, si
 	return false;
 }
 
+/* FNV-1a over a name in wire form (already lower case): cheap, and keyed later by rrl.c. */
+static uint64_t name_hash(const uint8_t *name, uint64_t h)
+{
+	size_t len = (size_t)dname_wire_len(name, DNAME_MAX);
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ name[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The kind of answer resolve() made, for the rate limit: data by name and type, the rest
+ * by zone, so that random names under one zone share one limit. */
+static void classify(const struct build *b, const struct query *q, struct answer_info *info)
+{
+	uint64_t seed = 0xcbf29ce484222325ULL;
+	if (b->rcode == RCODE_NXDOMAIN)
+		info->rrl_class = RRL_NXDOMAIN;
+	else if (b->rcode != RCODE_NOERROR)
+		return;
+	else if (!(b->flags & PKT_F_AA))
+		info->rrl_class = RRL_REFERRAL;
+	else if (b->count[AN] == 0)
+		info->rrl_class = RRL_NODATA;
+	else
+		info->rrl_class = RRL_ANSWER;
+	if (info->rrl_class == RRL_ANSWER)
+		info->rrl_name = name_hash(q->qname, seed ^ q->qtype);
+	else
+		info->rrl_name = name_hash(b->z->apex, seed);
+}
+
 /* The question answered: refusals by class and type, CHAOS, transfers, then the zone's data. */
 static void answer_question(struct build *b, const struct query *q, const struct answer_opts *o,
                             bool tcp, const struct sockaddr *client, struct signer *sg,
@@ -374,7 +404,10 @@ static void answer_question(struct build *b, const struct query *q, const struct
 	}
 	b->z = &z;
 	b->flags |= PKT_F_AA;
-	if (!resolve(b, q->qname, q->qtype)) {
+	bool fits = resolve(b, q->qname, q->qtype);
+	if (o->rrl)
+		classify(b, q, info);
+	if (!fits) {
 		/* Too large for this transport: the question alone, with TC (RFC 2181 9). */
 		pkt_rewind(&b->p, q->question_end);
 		memset(b->count, 0, sizeof(b->count));
@@ -386,10 +419,13 @@ static void answer_question(struct build *b, const struct query *q, const struct
 
 /* OPT, the flags and counts into the header, then the TSIG for a signed query. */
 static size_t finish(struct build *b, const struct query *q, const struct answer_opts *o,
-                     struct signer *sg, size_t max, uint64_t now)
+                     struct signer *sg, size_t max, uint64_t now, struct answer_info *info)
 {
-	if (q->edns)
+	if (q->edns) {
+		info->opt_off = b->p.len;
 		put_opt(b, q, o);
+		info->opt_len = b->p.len - info->opt_off;
+	}
 	b->flags |= b->rcode & PKT_F_RCODE;
 	pkt_set16(&b->p, PKT_FLAGS, b->flags);
 	pkt_set16(&b->p, PKT_ANCOUNT, b->count[AN]);
@@ -430,6 +466,8 @@ size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_op
 	info->qname = v == QUERY_OK ? in + PKT_HDR : NULL;
 	info->edns = q.edns;
 	info->transfer = v == QUERY_OK && (q.qtype == T_AXFR || q.qtype == T_IXFR);
+	info->rrl_class = RRL_ERROR;
+	info->question_end = v == QUERY_OK ? q.question_end : PKT_HDR;
 	if (v == QUERY_NO_QUESTION && b.has_cookie) {
 		/* RFC 7873 5.4: asking for a server cookie alone; BADCOOKIE until it is ours. */
 		b.rcode = info->cookie == COOKIE_VALID ? RCODE_NOERROR : RCODE_BADCOOKIE;
@@ -442,5 +480,6 @@ size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_op
 		answer_question(&b, &q, o, tcp, client, &sg, info);
 	}
 	info->rcode = b.rcode;
-	return finish(&b, &q, o, &sg, max, now);
+	info->signed_answer = sg.present;
+	return finish(&b, &q, o, &sg, max, now, info);
 }

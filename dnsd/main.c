@@ -58,6 +58,13 @@ int main(int argc, char **argv)
 		}
 		s.env.opts.cookies = &s.env.cookies;
 	}
+	struct rrl_config lim;
+	rrl_config_read(&cfg, &lim);
+	if (rrl_init(&s.env.rrl, &lim) != 0) {
+		log_error("no memory for %u rate-limit buckets (dnsd.rrl-table-size)", lim.size);
+		goto out_cfg;
+	}
+	s.env.opts.rrl = true;
 	long workers = daemon_workers(&args, cfg.dnsd_workers, DNSD_MAX_WORKERS);
 	if (workers < 0 ||
 	    daemon_listen(&args, cfg.dnsd_listen, "dnsd.listen", cfg.path, s.addrs, &s.naddrs) != 0)
@@ -100,6 +107,7 @@ out:
 out_cfg:
 	if (lock >= 0)
 		close(lock);    /* after the store: the next dnsd finds it closed */
+	rrl_free(&s.env.rrl);
 	config_free(&cfg);
 	return rc;
 }

@@ -82,7 +82,8 @@ static const char *const reload_live[] = {
 	"dnsd.tcp-idle-timeout", "dnsd.tcp-max-clients", "dnsd.tcp-max-per-address",
 	"dnsd.query-log", "mta-sts.endpoints", "mta-sts.trust-store", "mta-sts.rotate-interval",
 	"mta-sts.fetch-timeout", "mta-sts.retry-max", "mta-sts.service-address",
-	"mta-sts.service-cname", "mta-sts.txt-ttl", NULL,
+	"mta-sts.service-cname", "mta-sts.txt-ttl",
+	"dnsd.rrl-rate", "dnsd.rrl-slip", "dnsd.rrl-ipv4-prefix", "dnsd.rrl-ipv6-prefix", "dnsd.rrl-exempt", NULL,
 };
 static const struct reload_rules rules = { reload_sections, reload_live };
 
@@ -103,6 +104,10 @@ static void reload(void *arg)
 	s->reloaded = v;
 	s->reloaded[s->nreloaded++] = cfg;
 	log_set_level(cfg->log_level);
+	struct rrl_config lim;
+	rrl_config_read(cfg, &lim);
+	if (rrl_set(&s->env.rrl, &lim) != 0)
+		log_error("SIGHUP: dnsd.rrl-exempt not applied (out of memory); the old list stays");
 	publisher_reload(&s->pub, cfg);
 	__atomic_store_n(&s->env.cfg, cfg, __ATOMIC_RELEASE);
 	log_notice("configuration %s reloaded (SIGHUP)", cfg->path ? cfg->path : "(defaults)");

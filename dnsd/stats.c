@@ -1,5 +1,6 @@
 /* Counters, counted by the workers and summed by the main thread. */
 #include <stddef.h>
+#include "dnsd/query.h"
 #include "dnsd/stats.h"
 #include "shared/store/zone_check.h"
 
@@ -41,9 +42,21 @@ void stats_count(struct stats *s, const struct answer_info *info, int tcp)
 		INC(s->dropped);
 		return;
 	}
+	if (info->rrl_dropped)
+		INC(s->rrl_dropped);
+	if (info->rrl_slipped)
+		INC(s->rrl_slipped);
+	if (info->cookie == COOKIE_CLIENT_ONLY)
+		INC(s->cookie_client);
+	else if (info->cookie == COOKIE_BAD)
+		INC(s->cookie_bad);
+	else if (info->cookie == COOKIE_VALID)
+		INC(s->cookie_valid);
 	INC(s->type[type_of(info->qtype)]);
 	if (info->rcode < 6)
 		INC(s->rcode[info->rcode]);
+	else if (info->rcode == RCODE_BADCOOKIE)
+		INC(s->badcookie);
 	else
 		INC(s->badvers);
 	if (info->truncated)
@@ -72,9 +85,12 @@ void stats_write(const struct stats *w, size_t n, FILE *out)
 	for (int r = 0; r < 6; r++)
 		fprintf(out, "rcode.%s %llu\n", rcode_names[r],
 		        sum(w, n, offsetof(struct stats, rcode) + (size_t)r * sizeof(w->rcode[0])));
-	fprintf(out, "rcode.BADVERS %llu\n", SUM(badvers));
+	fprintf(out, "rcode.BADVERS %llu\nrcode.BADCOOKIE %llu\n", SUM(badvers), SUM(badcookie));
 	for (int t = 0; t < ST_NTYPES; t++)
 		fprintf(out, "qtype.%s %llu\n", type_names[t],
 		        sum(w, n, offsetof(struct stats, type) + (size_t)t * sizeof(w->type[0])));
 	fprintf(out, "tcp.refused %llu\ntcp.timeout %llu\n", SUM(tcp_refused), SUM(tcp_timeout));
+	fprintf(out, "rrl.dropped %llu\nrrl.slipped %llu\n", SUM(rrl_dropped), SUM(rrl_slipped));
+	fprintf(out, "cookies.client %llu\ncookies.bad %llu\ncookies.valid %llu\n",
+	        SUM(cookie_client), SUM(cookie_bad), SUM(cookie_valid));
 }

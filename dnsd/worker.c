@@ -1,5 +1,7 @@
 /* One query through a worker: the read transaction, the answer, the counters, the log lines. */
+#include <string.h>
 #include "dnsd/worker.h"
+#include "shared/dns/wire.h"
 #include "shared/util/log.h"
 #include "shared/dns/rrtext.h"
 
@@ -46,6 +48,49 @@ static void log_refusal(const struct sockaddr *peer, const struct answer_info *i
 	            daemon_peer_text(peer, addr), info->why);
 }
 
+/*
+ * An answer the rate limit slipped: the header, the question and the OPT, with TC, so that
+ * a real resolver asks again over TCP (which is never limited).
+ */
+static size_t slip(uint8_t *out, const struct answer_info *info)
+{
+	size_t len = info->question_end;
+	if (info->opt_len) {
+		memmove(out + len, out + info->opt_off, info->opt_len);
+		len += info->opt_len;
+	}
+	out[2] |= PKT_F_TC >> 8;
+	wire_put16(out + PKT_ANCOUNT, 0);
+	wire_put16(out + PKT_NSCOUNT, 0);
+	wire_put16(out + PKT_ARCOUNT, info->opt_len ? 1 : 0);
+	return len;
+}
+
+/*
+ * UDP answers over the rate: dropped or slipped. A valid cookie or a TSIG signature proves
+ * the address, so those pass.
+ */
+static size_t limit(struct dnsd_worker *w, const struct sockaddr *peer, uint8_t *out, size_t n,
+                    struct answer_info *info)
+{
+	if (n == 0 || info->cookie == COOKIE_VALID || info->signed_answer ||
+	    !w->env->opts.rrl)
+		return n;
+	uint32_t now = (uint32_t)(uv_now(&w->t.loop) / 1000);
+	switch (rrl_check(&w->env->rrl, peer, info->rrl_class, info->rrl_name, now,
+	                  &w->rrl_limited)) {
+	case RRL_SEND:
+		return n;
+	case RRL_SLIP:
+		info->rrl_slipped = true;
+		return slip(out, info);
+	case RRL_DROP:
+		break;
+	}
+	info->rrl_dropped = true;
+	return 0;
+}
+
 size_t dnsd_worker_answer(struct dnsd_worker *w, const uint8_t *msg, size_t len, uint8_t *out,
                           size_t outlen, bool tcp, const struct sockaddr *peer)
 {
@@ -56,6 +101,8 @@ size_t dnsd_worker_answer(struct dnsd_worker *w, const uint8_t *msg, size_t len,
 		                 &info);
 	else
 		info = (struct answer_info){ .dropped = true };
+	if (!tcp)
+		n = limit(w, peer, out, n, &info);
 	stats_count(&w->stats, &info, tcp);
 	log_query(w, peer, &info, tcp);
 	log_refusal(peer, &info);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include "shared/util/addr.h"
 #include "shared/util/config.h"
+#include "shared/util/prefix.h"
 #include "shared/util/err.h"
 #include "shared/util/file.h"
 
@@ -98,6 +99,17 @@ static bool cookie_secrets(const char *s)
 	return true;
 }
 
+static bool prefix_word(const char *w)
+{
+	struct prefix p;
+	return prefix_parse(w, &p) == 0;
+}
+
+static bool prefixes(const char *s)
+{
+	return each_word(s, prefix_word);
+}
+
 #define ADDR_PORTS .check = addr_ports, \
 	.expect = "addresses with ports, space separated: 192.0.2.1:53 or [2001:db8::1]:53"
 #define ADDRS .check = addrs, \
@@ -171,6 +183,25 @@ static const struct config_option options[] = {
 	  .def = "", .offset = FIELD(dnsd_cookie_secret),
 	  .help = "Server cookie secret shared by anycast peers, 32 hex digits; a second one is "
 	          "still accepted (rollover). Empty: random, changed daily." },
+	{ .section = "dnsd", .name = "rrl-rate", .type = CONFIG_UINT,
+	  .def = "200", .offset = FIELD(rrl_rate), .min = 0, .max = 1000000,
+	  .help = "UDP answers a second to one client prefix per kind of answer (0: no limit)." },
+	{ .section = "dnsd", .name = "rrl-slip", .type = CONFIG_UINT,
+	  .def = "2", .offset = FIELD(rrl_slip), .min = 0, .max = 100,
+	  .help = "Every n-th answer over the rate goes out empty with TC (0: all dropped)." },
+	{ .section = "dnsd", .name = "rrl-ipv4-prefix", .type = CONFIG_UINT,
+	  .def = "24", .offset = FIELD(rrl_ipv4_prefix), .min = 8, .max = 32,
+	  .help = "IPv4 clients in one prefix of this length share a limit." },
+	{ .section = "dnsd", .name = "rrl-ipv6-prefix", .type = CONFIG_UINT,
+	  .def = "56", .offset = FIELD(rrl_ipv6_prefix), .min = 16, .max = 128,
+	  .help = "IPv6 clients in one prefix of this length share a limit." },
+	{ .section = "dnsd", .name = "rrl-table-size", .type = CONFIG_UINT,
+	  .def = "262144", .offset = FIELD(rrl_table_size), .min = 1024, .max = 16777216,
+	  .help = "Rate-limit buckets (8 bytes each); when full, the oldest are reused." },
+	{ .section = "dnsd", .name = "rrl-exempt", .type = CONFIG_STRING, .check = prefixes,
+	  .expect = "addresses or prefixes, space separated: 192.0.2.0/24 2001:db8::/48",
+	  .def = "127.0.0.0/8 ::1", .offset = FIELD(rrl_exempt),
+	  .help = "Clients never rate limited (loopback cannot be spoofed from outside)." },
 	{ .section = "mta-sts", .name = "endpoints", .type = CONFIG_STRING, ADDR_PORTS,
 	  .def = "127.0.0.1:443", .offset = FIELD(sts_endpoints),
 	  .help = "httpsd endpoints (ADDR:PORT, space separated) that must serve a new policy "

@@ -30,6 +30,11 @@ struct config {
 	bool dnsd_query_log;              /* one log line per query */
 	bool dnsd_cookies;                /* DNS COOKIES (RFC 7873, RFC 9018) */
 	char *dnsd_cookie_secret;         /* "": random; else one or two 32-hex-digit secrets */
+	uint32_t rrl_rate;                /* answers a second per client prefix and kind; 0: off */
+	uint32_t rrl_slip;                /* every n-th limited answer goes out with TC */
+	uint32_t rrl_ipv4_prefix, rrl_ipv6_prefix;
+	uint32_t rrl_table_size;          /* buckets */
+	char *rrl_exempt;                 /* prefixes never limited: "127.0.0.0/8 ::1" */
 	char *sts_endpoints;              /* httpsd endpoints a publish verifies: "ADDR:PORT ..." */
 	char *sts_service_address;        /* A/AAAA of mta-sts.<domain>: "ADDR ..." */
 	char *sts_service_cname;          /* or a CNAME target for mta-sts.<domain> */
