@@ -79,7 +79,7 @@ static void on_stats(uv_timer_t *t)
 static const char *const reload_sections[] = { "server", "zones", "dnsd", "mta-sts", NULL };
 static const char *const reload_live[] = {
 	"server.log-level", "zones.serial-policy", "zones.default-ttl",
-	"dnsd.tcp-idle-timeout", "dnsd.tcp-max-clients", "dnsd.tcp-max-per-address",
+	"dnsd.tcp-idle-timeout", "dnsd.tcp-io-timeout", "dnsd.tcp-max-clients", "dnsd.tcp-max-per-address",
 	"dnsd.query-log", "mta-sts.endpoints", "mta-sts.trust-store", "mta-sts.rotate-interval",
 	"mta-sts.fetch-timeout", "mta-sts.retry-max", "mta-sts.service-address",
 	"mta-sts.service-cname", "mta-sts.txt-ttl",

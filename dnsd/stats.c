@@ -89,7 +89,8 @@ void stats_write(const struct stats *w, size_t n, FILE *out)
 	for (int t = 0; t < ST_NTYPES; t++)
 		fprintf(out, "qtype.%s %llu\n", type_names[t],
 		        sum(w, n, offsetof(struct stats, type) + (size_t)t * sizeof(w->type[0])));
-	fprintf(out, "tcp.refused %llu\ntcp.timeout %llu\n", SUM(tcp_refused), SUM(tcp_timeout));
+	fprintf(out, "tcp.refused %llu\ntcp.timeout %llu\ntcp.evicted %llu\n", SUM(tcp_refused),
+	        SUM(tcp_timeout), SUM(tcp_evicted));
 	fprintf(out, "rrl.dropped %llu\nrrl.slipped %llu\n", SUM(rrl_dropped), SUM(rrl_slipped));
 	fprintf(out, "cookies.client %llu\ncookies.bad %llu\ncookies.valid %llu\n",
 	        SUM(cookie_client), SUM(cookie_bad), SUM(cookie_valid));

@@ -16,7 +16,7 @@ enum stats_type { ST_A, ST_AAAA, ST_MX, ST_TXT, ST_NS, ST_SOA, ST_CNAME, ST_SRV,
 struct stats {
 	atomic_uint_fast64_t udp, tcp, dropped, truncated, edns;
 	atomic_uint_fast64_t rcode[6];            /* NOERROR .. REFUSED */
-	atomic_uint_fast64_t badvers, badcookie, tcp_refused, tcp_timeout;
+	atomic_uint_fast64_t badvers, badcookie, tcp_refused, tcp_timeout, tcp_evicted;
 	atomic_uint_fast64_t rrl_dropped, rrl_slipped;
 	atomic_uint_fast64_t cookie_client, cookie_bad, cookie_valid;
 	atomic_uint_fast64_t type[ST_NTYPES];

@@ -23,6 +23,7 @@ struct config {
 	char *dnsd_user;                  /* "": lockstep when root (privs_choose) */
 	char *dnsd_pidfile;               /* "": none */
 	uint32_t tcp_idle_timeout;        /* seconds */
+	uint32_t tcp_io_timeout;          /* seconds a started query may take to arrive */
 	uint32_t tcp_max_clients;
 	uint32_t tcp_max_per_address;
 	uint32_t udp_max_size;            /* our EDNS payload size */
