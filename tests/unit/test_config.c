@@ -216,6 +216,18 @@ static void test_address_lists(void **state)
 
 static void print_and_reload(struct fixture *f, const struct config *cfg, struct config *back);
 
+/* config_print()'s text for cfg; free() it. */
+static char *printed(const struct config *cfg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	config_print(cfg, out);
+	assert_int_equal(fclose(out), 0);
+	return buf;
+}
+
 /* The journal bounds: defaults as journal.h says, both ends of their ranges, 0 age refused. */
 static void test_journal_options(void **state)
 {
@@ -261,12 +273,7 @@ static void test_journal_options(void **state)
 	static const char old[] = "zones:\n journal-max-age: 777\n";
 	struct config back;
 	load_ok(f, old, sizeof(old) - 1, &cfg);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-	assert_non_null(out);
-	config_print(&cfg, out);
-	assert_int_equal(fclose(out), 0);
+	char *buf = printed(&cfg);
 	assert_non_null(strstr(buf, "\n    keep-journal: 777\n"));
 	assert_non_null(strstr(buf, "\n    # journal-max-age:\n"));
 	free(buf);
@@ -479,12 +486,7 @@ static void test_print_shows_every_option(void **state)
 	(void)state;
 	struct config cfg;
 	assert_int_equal(config_defaults(&cfg), 0);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-	assert_non_null(out);
-	config_print(&cfg, out);
-	assert_int_equal(fclose(out), 0);
+	char *buf = printed(&cfg);
 	assert_non_null(strstr(buf, "defaults only"));
 	for (size_t i = 0; i < config_option_count(); i++) {
 		const struct config_option *o = config_option_get(i);
