@@ -9,6 +9,7 @@
 #include "shared/util/err.h"
 #include "shared/store/history.h"
 #include "shared/store/journal.h"
+#include "shared/store/store_damage.h"
 #include "shared/util/log.h"
 
 #define DNSD_VERSION "0.1.0"
@@ -96,6 +97,7 @@ int main(int argc, char **argv)
 		rc = STORE_EXIT_STATUS;
 		goto out;
 	}
+	store_damage_install();   /* a damaged page met later: logged, and MDB_PANIC exits */
 	if (asprintf(&s.stats_path, "%s/%s", state, STATS_FILE) < 0 ||
 	    daemon_pidfile_write(cfg.dnsd_pidfile) != 0)
 		goto out;

@@ -1,4 +1,5 @@
-/* dnsd's MTA-STS publisher: the publish step every second, on its own thread. */
+/* dnsd's MTA-STS publisher: the publish step every second, on its own thread; at start and
+ * after each SIGHUP it also carries a changed service-address/service-cname to every domain. */
 #ifndef DNSD_PUBLISHER_H
 #define DNSD_PUBLISHER_H
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "httpsd/server.h"
+#include "shared/store/store_damage.h"
 #include "shared/tls/cert.h"
 #include "shared/util/crash.h"
 #include "shared/util/daemon.h"
@@ -168,6 +169,7 @@ int main(int argc, char **argv)
 		rc = STORE_EXIT_STATUS;
 		goto out;
 	}
+	store_damage_install();   /* as dnsd: a damaged page logged, MDB_PANIC exits 5 */
 	if (daemon_pidfile_write(cfg.httpsd_pidfile) != 0)
 		goto out;
 	warn_no_certs(state);

@@ -137,9 +137,13 @@ static const struct config_option options[] = {
 	{ .section = "zones", .name = "journal-max-size", .type = CONFIG_UINT,
 	  .def = "16777216", .offset = FIELD(journal_max_size), .min = 0, .max = 4294967295u,
 	  .help = "Bytes of change journal (for IXFR) kept per zone; older changes are dropped." },
+	{ .section = "zones", .name = "keep-journal", .type = CONFIG_UINT,
+	  .def = "1209600", .offset = FIELD(journal_max_age), .min = 0, .max = 315360000,
+	  .help = "Seconds a change stays in the journal (IXFR); older ones go as commits come; "
+	          "0 keeps them for ever." },
 	{ .section = "zones", .name = "journal-max-age", .type = CONFIG_UINT,
 	  .def = "1209600", .offset = FIELD(journal_max_age), .min = 1, .max = 315360000,
-	  .help = "Seconds a change stays in the journal; an IXFR from older serials gets the zone." },
+	  .help = "The older name of keep-journal, still read.", .alias_of = "keep-journal" },
 	{ .section = "zones", .name = "keep-history", .type = CONFIG_UINT,
 	  .def = "2592000", .offset = FIELD(keep_history), .min = 0, .max = 315360000,
 	  .help = "Seconds a commit stays in the history (zonectl zone history); 0 keeps it for ever." },
@@ -507,6 +511,12 @@ static void key_line(struct parser *p, const char *name, const char *val, bool h
 		return;
 	}
 	p->seen[i] = p->line;
+	for (size_t j = 0; j < NOPTIONS; j++)
+		if (j != i && options[j].offset == o->offset && p->seen[j]) {
+			report(p, "'%s' and '%s' are one option (the first set on line %u)", o->name,
+			       options[j].name, p->seen[j]);
+			return;
+		}
 	if (!has_val || *val == '\0') {
 		report(p, "missing value for '%s'", o->name);
 		return;
@@ -681,6 +691,10 @@ void config_print(const struct config *cfg, FILE *out)
 			section = o->section;
 		} else {
 			fputc('\n', out);
+		}
+		if (o->alias_of) {
+			fprintf(out, "    # %s\n    # %s:\n", o->help, o->name);
+			continue;
 		}
 		describe(o, want, sizeof(want));
 		const void *f = cfield(cfg, o);

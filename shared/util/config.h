@@ -57,7 +57,7 @@ struct config {
 	uint32_t httpsd_max_per_address;  /* open connections per client address */
 	bool httpsd_access_log;           /* one log line per request */
 	uint32_t journal_max_size;        /* bytes of journal kept per zone */
-	uint32_t journal_max_age;         /* seconds a journal entry is kept */
+	uint32_t journal_max_age;         /* seconds a journal entry is kept (keep-journal); 0: for ever */
 	uint32_t keep_history;            /* seconds a history entry is kept; 0: for ever */
 	enum log_level log_level;         /* lines less severe are dropped */
 	char *log_file;                   /* "": no file, lines go to stderr (or syslog) */
@@ -91,6 +91,9 @@ struct config_option {
 	const char *expect;
 	bool secret;                      /* never printed, nor echoed in an error */
 	const char *help;                 /* one line */
+	/* Set on an old name kept working (contracts are never renamed away): the name it stands
+	 * for, in the same section. It writes the same field; config_print() shows it as a comment. */
+	const char *alias_of;
 };
 
 /* Fills cfg with the defaults. Returns 0 or -ENOMEM (cfg is then empty but safe to free). */
