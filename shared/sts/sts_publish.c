@@ -221,8 +221,13 @@ static int write_id_fn(struct zone_txn *zt, void *arg, struct diag *diag)
 	int rc = sts_record_get(zone_txn_store(zt), domain, d);
 	if (rc)
 		goto out;
-	/* Re-checked under the writer lock: a newer policy may have arrived during the fetch. */
-	if (d->version != c->version || d->state == STS_REMOVED) {
+	/*
+	 * Re-checked under the writer lock: a newer policy may have arrived during the fetch,
+	 * or another publisher (dnsd's timer, a zonectl) published or rotated meanwhile; then
+	 * start over, which finds nothing to do, instead of rotating its fresh id again.
+	 */
+	if (d->version != c->version || d->state == STS_REMOVED ||
+	    d->published != c->f->d.published || strcmp(d->id, c->f->d.id) != 0) {
 		rc = LS_ECONFLICT;
 		goto out;
 	}
