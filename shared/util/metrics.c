@@ -53,6 +53,11 @@ static void put(struct metrics_buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
+void metrics_buf_append(struct metrics_buf *b, const char *text, size_t len)
+{
+	put(b, text, len);
+}
+
 static void puts_(struct metrics_buf *b, const char *s)
 {
 	put(b, s, strlen(s));

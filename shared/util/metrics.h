@@ -17,6 +17,8 @@ struct metrics_buf {
 	int err;                 /* sticky: 0, -ENOMEM, or -EFBIG past METRICS_MAX_BYTES */
 };
 
+/* Appends text already in the format (a part of a page kept from an earlier scrape). */
+void metrics_buf_append(struct metrics_buf *b, const char *text, size_t len);
 /* The sticky error: 0 when every line made it into the page. */
 int metrics_buf_error(const struct metrics_buf *b);
 void metrics_buf_free(struct metrics_buf *b);

@@ -275,6 +275,16 @@ static int bind_one(const struct daemon_addr *a)
 	return fd;
 }
 
+int metrics_http_addrs(const char *list, const char *option, const char *file,
+                       struct daemon_addr out[DAEMON_MAX_LISTEN], size_t *n)
+{
+	struct daemon_args none = { 0 };
+	*n = 0;
+	if (list == NULL || list[strspn(list, " \t")] == '\0')
+		return 0;
+	return daemon_listen(&none, list, option, file, out, n);
+}
+
 int metrics_http_bind(struct metrics_http *m, const struct daemon_addr *a, size_t n, char *err,
                       size_t errlen)
 {

@@ -42,6 +42,10 @@ struct metrics_http {
 	uint64_t served, refused;        /* answers sent; connections over the cap */
 };
 
+/* The addresses of option (dnsd.metrics-listen, say) as the configuration file wrote them:
+ * n 0 when list is empty (metrics off). Returns 0, or -1 after logging why (file:option). */
+int metrics_http_addrs(const char *list, const char *option, const char *file,
+                       struct daemon_addr out[DAEMON_MAX_LISTEN], size_t *n);
 /* Binds a[0..n) (before the privilege drop). Returns 0, or -errno with the address and why in
  * err (the sockets bound so far are closed). */
 int metrics_http_bind(struct metrics_http *m, const struct daemon_addr *a, size_t n, char *err,
