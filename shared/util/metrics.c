@@ -143,6 +143,10 @@ static void head(struct metrics_buf *b, const char *name, const char *suffix,
 /* The shortest text that reads back as v (0.1, not 0.10000000000000001). */
 static void shortest(char out[40], double v)
 {
+	if (v == (double)(int64_t)v && v > -1e15 && v < 1e15) {
+		snprintf(out, 40, "%lld", (long long)v);     /* 30, not 3e+01 */
+		return;
+	}
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(out, 40, "%.*g", prec, v);
 		if (strtod(out, NULL) == v)
