@@ -19,6 +19,8 @@ import urllib.parse
 import urllib.request
 
 import dns.message
+import dns.opcode
+import dns.query
 import dns.rcode
 import pytest
 
@@ -26,6 +28,7 @@ from dnsd_helpers import DNSD, start_dnsd
 from httpsd_helpers import (HTTPSD, Httpsd, get_request, policy_text, read_response,
                             make_state)
 from proc_helpers import HOST4, free_port, kill_process, started, stop_process
+from sts_helpers import sts_factory  # noqa: F401  (a fixture)
 
 PROMTOOL = "/usr/bin/promtool"
 PROMETHEUS = "/usr/bin/prometheus"
@@ -281,3 +284,68 @@ def test_bad_metrics_listen_is_refused_with_file_and_line(tmp_path):
         assert r.returncode == 1, r.stdout + r.stderr
         assert "%s:%d:" % (conf, line) in r.stderr and "metrics-listen" in r.stderr, r.stderr
         assert "configuration OK" not in r.stdout
+
+
+def test_transfers_and_notify_are_counted(both):
+    """An AXFR served to a secondary, NOTIFYs sent to it (answered by the test) after a change."""
+    d, port, _, _, st = both
+    sec = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sec.bind((HOST4, 0))
+    sec.settimeout(0.2)
+    try:
+        st.zc.ok("zone", "secondaries", "example.com", "add",
+                 "%s:%d" % (HOST4, sec.getsockname()[1]))
+        before = metrics(port)
+        xfr = dns.query.xfr(HOST4, "example.com", port=d.port, timeout=5, lifetime=10)
+        assert sum(1 for _ in xfr) >= 1
+        st.zc.ok("rr", "add", "example.com", "metrics-test A 192.0.2.99")
+        # Answer every NOTIFY that comes (NOERROR) until one did and a moment went by quietly.
+        answered, deadline, quiet = 0, time.monotonic() + SETTLE_TIMEOUT, 0
+        while time.monotonic() < deadline and (answered == 0 or quiet < 5):
+            try:
+                wire, peer = sec.recvfrom(4096)
+            except socket.timeout:
+                quiet += 1
+                continue
+            quiet = 0
+            q = dns.message.from_wire(wire, ignore_trailing=True)
+            assert q.opcode() == dns.opcode.NOTIFY
+            sec.sendto(dns.message.make_response(q).to_wire(), peer)
+            answered += 1
+        assert answered >= 1, "no NOTIFY came"
+        wait_delta(port, before, {
+            'dnsd_transfers_total{type="axfr"}': 1,
+            'dnsd_transfers_total{type="ixfr"}': 0,
+            "dnsd_transfers_refused_total": 0,
+            "dnsd_transfers_failed_total": 0,
+            "dnsd_notify_sent_total": answered,
+            "dnsd_notify_answered_total": answered,
+            "dnsd_notify_refused_total": 0,
+            "dnsd_notify_failed_total": 0,
+        })
+    finally:
+        sec.close()
+
+
+def test_publish_step_metrics(sts_factory):
+    """A policy that waits while httpsd is down shows as waiting; dnsd's publish step then
+    publishes it once httpsd is back, and its latency lands in the histogram."""
+    mport = free_port()
+    e = sts_factory(extra_config="dnsd:\n  metrics-listen: %s:%d\n" % (HOST4, mport))
+    before = metrics(mport)
+    assert before["dnsd_mtasts_domains_waiting"] == 0
+    e.httpsd.stop()
+    r = e.zc("mta-sts", "enable", "example.com")
+    assert "waiting" in r.out + r.err, r.out + r.err
+    now = metrics(mport)
+    assert now["dnsd_mtasts_domains_waiting"] == 1
+    assert abs(now["dnsd_mtasts_oldest_waiting_seconds"] - time.time()) < 120
+    e.httpsd.start()
+    after = wait_delta(mport, before, {
+        "dnsd_mtasts_publish_latency_seconds_count": 1,
+        "dnsd_mtasts_domains_waiting": 0,
+        "dnsd_mtasts_publish_errors_total": 0,
+    })
+    assert after["dnsd_mtasts_oldest_waiting_seconds"] == 0
+    assert 0 <= after["dnsd_mtasts_publish_latency_seconds_sum"] <= SETTLE_TIMEOUT + 60
+    assert e.txt_id() is not None
