@@ -53,7 +53,7 @@ size_t dnsd_worker_answer(struct dnsd_worker *w, const uint8_t *msg, size_t len,
 	struct answer_info info;
 	struct timespec t0, t1;
 	size_t n = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);      /* the vDSO: tens of nanoseconds */
+	clock_gettime(CLOCK_MONOTONIC, &t0);      /* vDSO, ~0.1 us: next to a ~10 us answer */
 	if (worker_pool_txn(&w->t))
 		n = answer_query(&w->t.rt, w->t.cur, &w->env->opts, msg, len, out, outlen, tcp, peer,
 		                 &info);

@@ -153,7 +153,6 @@ def test_dnsd_counters_move_by_what_was_sent(both):
 def test_httpsd_counters_move_by_what_was_sent(both):
     _, _, h, port, st = both
     before = metrics(port)
-    ctx = ssl.create_default_context(cafile=str(st.ca))
     for path in ("/.well-known/mta-sts.txt", "/.well-known/mta-sts.txt", "/nothing"):
         with h.tls(sni=HOST, cafile=st.ca) as s:
             s.sendall(get_request(path=path))
@@ -169,7 +168,6 @@ def test_httpsd_counters_move_by_what_was_sent(both):
     with pytest.raises(ssl.SSLError):
         nosni.wrap_socket(raw, server_hostname=None)
     raw.close()
-    del ctx
     after = wait_delta(port, before, {
         "httpsd_connections_accepted_total": 5,
         "httpsd_connections_refused_total": 0,
