@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "dnsd/server.h"
 #include "shared/util/crash.h"
@@ -67,8 +68,12 @@ int main(int argc, char **argv)
 	}
 	s.env.opts.rrl = true;
 	long workers = daemon_workers(&args, cfg.dnsd_workers, DNSD_MAX_WORKERS);
+	struct daemon_addr maddrs[DAEMON_MAX_LISTEN];
+	size_t nmaddrs;
 	if (workers < 0 ||
-	    daemon_listen(&args, cfg.dnsd_listen, "dnsd.listen", cfg.path, s.addrs, &s.naddrs) != 0)
+	    daemon_listen(&args, cfg.dnsd_listen, "dnsd.listen", cfg.path, s.addrs, &s.naddrs) != 0 ||
+	    metrics_http_addrs(cfg.dnsd_metrics_listen, "dnsd.metrics-listen", cfg.path, maddrs,
+	                       &nmaddrs) != 0)
 		goto out_cfg;
 	if (args.check) {
 		printf("configuration OK\n");
@@ -85,6 +90,7 @@ int main(int argc, char **argv)
 	if (s.w == NULL)
 		goto out_cfg;
 	if (dnsd_server_bind(&s, err, sizeof(err)) != 0 ||
+	    metrics_http_bind(&s.metrics, maddrs, nmaddrs, err, sizeof(err)) != 0 ||
 	    daemon_drop_privileges(user, err, sizeof(err))) {
 		log_error("%s", err);
 		goto out;
@@ -101,6 +107,11 @@ int main(int argc, char **argv)
 	if (asprintf(&s.stats_path, "%s/%s", state, STATS_FILE) < 0 ||
 	    daemon_pidfile_write(cfg.dnsd_pidfile) != 0)
 		goto out;
+	s.scrape = (struct scrape){ s.w, s.nworkers, &s.notify, &s.pub, s.env.st, state, DNSD_VERSION,
+	                            (int64_t)time(NULL), { 0 } };
+	if (nmaddrs)
+		log_notice("metrics: GET /metrics on %s",
+		           daemon_addrs_text(maddrs, nmaddrs, err, sizeof(err)));
 	rc = dnsd_server_run(&s) == 0 ? 0 : 1;
 	daemon_pidfile_remove(cfg.dnsd_pidfile);
 out:

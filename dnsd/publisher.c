@@ -14,9 +14,34 @@
 
 #define REDERIVE_RETRY_S 60   /* after a failed re-derivation */
 
+const double publisher_latency_bounds[PUBLISHER_LATENCY_N] = { PUBLISHER_LATENCY_BOUNDS };
+
+#define INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
+
+/* A new policy's id went out: how long after its commit (whole seconds, as the store keeps). */
+static void count(struct publisher_counters *k, const struct sts_outcome_info *o)
+{
+	if (o->outcome == STS_WAITING)
+		INC(k->waits);
+	if (o->outcome != STS_PUBLISHED)
+		return;
+	if (o->rotation) {
+		INC(k->rotations);
+		return;
+	}
+	int64_t s = (int64_t)time(NULL) - o->version_time;
+	uint64_t secs = s > 0 ? (uint64_t)s : 0;
+	size_t i = 0;
+	while (i < PUBLISHER_LATENCY_N && (double)secs > publisher_latency_bounds[i])
+		i++;
+	INC(k->latency[i]);
+	atomic_fetch_add_explicit(&k->latency_sum, secs, memory_order_relaxed);
+}
+
 static void log_outcome(const struct sts_outcome_info *o, void *ctx)
 {
 	char name[DNAME_STR_MAX];
+	count(ctx, o);
 	dname_format(name, o->domain);
 	switch (o->outcome) {
 	case STS_PUBLISHED:
@@ -112,7 +137,9 @@ static void run(void *arg)
 		if (rederive_at >= 0 && (int64_t)time(NULL) >= rederive_at)
 			rederive_at = rederive(p->st, cfg) ? -1 : (int64_t)time(NULL) + REDERIVE_RETRY_S;
 		int rc = ok ? sts_publish_due(&sp, p->st, 0, (int64_t)time(NULL), false, log_outcome,
-		                              NULL) : 0;
+		                              &p->count) : 0;
+		if (rc)
+			INC(p->count.failures);
 		if (rc && rc != last)     /* once per kind of failure, not every second */
 			log_error("mta-sts: publish step failed: %s", ls_strerror(rc));
 		last = rc;
@@ -127,7 +154,7 @@ static void run(void *arg)
 
 int publisher_start(struct publisher *p, struct store *st, const struct config *cfg)
 {
-	memset(p, 0, sizeof(*p));
+	memset(p, 0, sizeof(*p));     /* the counters too: before the thread, no one reads them */
 	p->st = st;
 	p->cfg = cfg;
 	if (!cfg->sts_publisher)

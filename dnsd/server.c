@@ -133,6 +133,12 @@ int dnsd_server_run(struct dnsd_server *s)
 	if ((rc = publisher_start(&s->pub, s->env.st, s->env.cfg)) != 0)
 		log_error("mta-sts: cannot start the publisher: %s", uv_strerror(rc));
 	worker_pool_on_reload(&s->pool, reload, s);
+	if ((rc = metrics_http_start(&s->metrics, &s->pool.loop, scrape_render, &s->scrape)) != 0) {
+		log_error("metrics-listen: %s", uv_strerror(rc));
+		publisher_stop(&s->pub);
+		worker_pool_stop(&s->pool);
+		return rc;
+	}
 	log_notice("ready: %zu worker%s on %s (udp, tcp)", s->nworkers, s->nworkers == 1 ? "" : "s",
 	           daemon_addrs_text(s->addrs, s->naddrs, addrs, sizeof(addrs)));
 	if ((rc = sdnotifyf("READY=1\nSTATUS=answering on %s with %zu worker%s", addrs,
@@ -141,6 +147,7 @@ int dnsd_server_run(struct dnsd_server *s)
 	int sig = worker_pool_wait(&s->pool);
 	log_notice("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	sdnotify("STOPPING=1\nSTATUS=stopping");
+	metrics_http_close(&s->metrics);
 	publisher_stop(&s->pub);
 	/* Workers finish the batch in hand, close their sockets and connections, and end. */
 	worker_pool_stop(&s->pool);
@@ -155,8 +162,10 @@ void dnsd_server_free(struct dnsd_server *s)
 		free(s->reloaded[i]);
 	}
 	free(s->reloaded);
+	metrics_http_close(&s->metrics);     /* its connections' memory goes in their callbacks */
 	/* The main loop's handles close here, NOTIFY's sockets among them, before its memory goes. */
 	worker_pool_free(&s->pool);
+	scrape_free(&s->scrape);
 	notify_free(&s->notify);
 	for (size_t i = 0; i < s->nworkers; i++) {
 		free(s->w[i].rxbuf);

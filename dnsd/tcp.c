@@ -146,6 +146,7 @@ static void xfr_send(struct tcp_conn *c)
 	   failed ? "failed (store error)" : "done", (unsigned long long)xfr_records(c->xfr));
 	xfr_free(c->xfr);
 	if (failed) {
+		atomic_fetch_add_explicit(&c->w->stats.xfr[SX_FAILED], 1, memory_order_relaxed);
 		c->xfr = NULL;
 		conn_close(c);           /* the client must not take a partial zone as complete */
 		return;
@@ -179,6 +180,8 @@ static bool try_xfr(struct tcp_conn *c, const uint8_t *msg, size_t len)
 		c->xfr = NULL;
 		return false;
 	}
+	atomic_fetch_add_explicit(&c->w->stats.xfr[q.qtype == T_AXFR ? SX_AXFR : SX_IXFR], 1,
+	                          memory_order_relaxed);
 	dname_format(c->zone, q.qname);
 	daemon_peer_text((const struct sockaddr *)&c->peer, peer);
 	log_notice("%s: transfer to %s: %s", c->zone, peer, xfr_describe(c->xfr));

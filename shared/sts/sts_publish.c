@@ -352,6 +352,7 @@ static int step(struct sts_publisher *p, struct store *st, struct fetched *f, bo
 	int rc;
 	*again = false;
 	out->version = d->version;
+	out->version_time = d->version_time;
 	if (!is_due(p, d, f->now, force)) {
 		out->outcome = d->version != d->published ? STS_DEFERRED : STS_NOTHING;
 		snprintf(out->reason, sizeof(out->reason), "%s", d->reason);

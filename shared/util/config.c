@@ -160,6 +160,10 @@ static const struct config_option options[] = {
 	{ .section = "dnsd", .name = "pidfile", .type = CONFIG_STRING,
 	  .def = "", .offset = FIELD(dnsd_pidfile),
 	  .help = "File dnsd writes its PID to once it serves, removed at exit; empty: none." },
+	{ .section = "dnsd", .name = "metrics-listen", .type = CONFIG_STRING, ADDR_PORTS,
+	  .def = "", .offset = FIELD(dnsd_metrics_listen),
+	  .help = "Addresses (ADDR:PORT, space separated) dnsd serves Prometheus GET /metrics on, "
+	          "plain HTTP; empty: off." },
 	{ .section = "dnsd", .name = "tcp-idle-timeout", .type = CONFIG_UINT,
 	  .def = "10", .offset = FIELD(tcp_idle_timeout), .min = 1, .max = 3600,
 	  .help = "Seconds a TCP connection may wait for its next query (RFC 7766 6.2.3)." },
@@ -250,6 +254,10 @@ static const struct config_option options[] = {
 	{ .section = "httpsd", .name = "pidfile", .type = CONFIG_STRING,
 	  .def = "", .offset = FIELD(httpsd_pidfile),
 	  .help = "File httpsd writes its PID to once it serves, removed at exit; empty: none." },
+	{ .section = "httpsd", .name = "metrics-listen", .type = CONFIG_STRING, ADDR_PORTS,
+	  .def = "", .offset = FIELD(httpsd_metrics_listen),
+	  .help = "Addresses (ADDR:PORT, space separated) httpsd serves Prometheus GET /metrics on, "
+	          "plain HTTP; empty: off." },
 	{ .section = "httpsd", .name = "header-timeout", .type = CONFIG_UINT,
 	  .def = "10", .offset = FIELD(httpsd_header_timeout), .min = 1, .max = 300,
 	  .help = "Seconds for the TLS handshake and a request's header, from its first byte." },
