@@ -8,6 +8,7 @@
 #include "shared/util/config.h"
 #include "shared/util/err.h"
 #include "shared/util/file.h"
+#include "shared/util/prefix.h"
 
 #define FIELD(f) offsetof(struct config, f)
 #define SHOW_MAX 64     /* bytes of a key or value quoted in a message */
@@ -80,6 +81,13 @@ static bool addr_ports(const char *s)
 static bool addrs(const char *s)
 {
 	return each_word(s, without_port);
+}
+
+static bool prefixes(const char *s)
+{
+	struct prefix p[PREFIX_LIST_MAX];
+	size_t n;
+	return prefix_list_parse(s, p, PREFIX_LIST_MAX, &n) == 0;
 }
 
 #define ADDR_PORTS .check = addr_ports, \
@@ -205,6 +213,27 @@ static const struct config_option options[] = {
 	{ .section = "httpsd", .name = "max-per-address", .type = CONFIG_UINT,
 	  .def = "50", .offset = FIELD(httpsd_max_per_address), .min = 1, .max = 1000000,
 	  .help = "Open connections per client address; more are closed at once." },
+	{ .section = "httpsd", .name = "max-handshakes", .type = CONFIG_UINT,
+	  .def = "256", .offset = FIELD(httpsd_max_handshakes), .min = 0, .max = 1000000,
+	  .help = "TLS handshakes in progress over all workers; more are closed at once; 0: no "
+	          "limit. Trusted clients are not counted." },
+	{ .section = "httpsd", .name = "max-handshakes-per-address", .type = CONFIG_UINT,
+	  .def = "8", .offset = FIELD(httpsd_max_handshakes_per_address), .min = 0, .max = 1000000,
+	  .help = "TLS handshakes in progress from one address (IPv6: one /64); more are closed at "
+	          "once; 0: no limit." },
+	{ .section = "httpsd", .name = "new-connections-per-second", .type = CONFIG_UINT,
+	  .def = "20", .offset = FIELD(httpsd_new_conns_per_second), .min = 0, .max = 1000000,
+	  .help = "New connections per second from one address (IPv6: one /64), twice as many in a "
+	          "burst; more are closed at once; 0: no limit." },
+	{ .section = "httpsd", .name = "handshake-timeout", .type = CONFIG_UINT,
+	  .def = "5", .offset = FIELD(httpsd_handshake_timeout), .min = 1, .max = 300,
+	  .help = "Seconds a client that is not trusted has for its TLS handshake; then closed." },
+	{ .section = "httpsd", .name = "trusted", .type = CONFIG_STRING,
+	  .def = "", .offset = FIELD(httpsd_trusted), .check = prefixes,
+	  .expect = "addresses or prefixes (192.0.2.0/24, 2001:db8::/48), space separated, at "
+	            "most 64",
+	  .help = "Clients never limited and served first, besides this host and 127.0.0.1, ::1: "
+	          "ADDR or ADDR/LEN, space separated." },
 	{ .section = "httpsd", .name = "access-log", .type = CONFIG_BOOL,
 	  .def = "yes", .offset = FIELD(httpsd_access_log),
 	  .help = "Log one line per request (client, host, method, path, status, bytes)." },
