@@ -54,8 +54,8 @@ int limiter_settings_read(struct limiter_settings *set, const struct config *cfg
 	set->max_handshakes_per_addr = cfg->httpsd_max_handshakes_per_address;
 	set->conns_per_second = cfg->httpsd_new_conns_per_second;
 	set->handshake_ms = cfg->httpsd_handshake_timeout * 1000;
-	return prefix_list_parse(cfg->httpsd_trusted ? cfg->httpsd_trusted : "", set->trusted,
-	                         PREFIX_LIST_MAX, &set->ntrusted);
+	return prefix_list_parse(cfg->httpsd_trusted ? cfg->httpsd_trusted : "", "local",
+	                         &set->local, set->trusted, PREFIX_LIST_MAX, &set->ntrusted);
 }
 
 int limiter_init(struct limiter *l, const struct limiter_settings *set)
@@ -101,11 +101,14 @@ static bool trusted(const struct limiter *l, const struct sockaddr *peer,
 	size_t n = addr_of(peer, p);
 	if (n == 0)
 		return false;
+	if (!l->set.local)
+		goto listed;
 	if ((n == 4 && memcmp(p, one4, 4) == 0) || (n == 16 && memcmp(p, one6, 16) == 0))
 		return true;
 	/* From this host: the kernel gives a local connection the address it reached. */
 	if (local && addr_of(local, q) == n && memcmp(p, q, n) == 0)
 		return true;
+listed:
 	for (size_t i = 0; i < l->set.ntrusted; i++)
 		if (prefix_match(&l->set.trusted[i], peer))
 			return true;

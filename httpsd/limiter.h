@@ -2,7 +2,7 @@
  * What a TLS handshake flood may take from httpsd: per client address (IPv4: the address;
  * IPv6: its /64, the block one host usually gets) a token bucket of new connections and a
  * count of handshakes in progress, a cap on handshakes in progress in all, and trusted
- * clients (this host, 127.0.0.1, ::1 and httpsd.trusted) that no limit applies to. Shared by
+ * clients (httpsd.trusted: usually this host) that no limit applies to. Shared by
  * every worker, under one mutex; the per-address table has a fixed size.
  */
 #ifndef HTTPSD_LIMITER_H
@@ -27,6 +27,7 @@ struct limiter_settings {
 	uint32_t max_handshakes_per_addr; /* in progress, per address */
 	uint32_t conns_per_second;        /* new connections, per address */
 	uint32_t handshake_ms;            /* the handshake time bound of strangers */
+	bool local;                       /* this host, 127.0.0.1 and ::1 are trusted */
 	struct prefix trusted[PREFIX_LIST_MAX];
 	size_t ntrusted;
 };

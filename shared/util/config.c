@@ -87,7 +87,8 @@ static bool prefixes(const char *s)
 {
 	struct prefix p[PREFIX_LIST_MAX];
 	size_t n;
-	return prefix_list_parse(s, p, PREFIX_LIST_MAX, &n) == 0;
+	bool local;
+	return prefix_list_parse(s, "local", &local, p, PREFIX_LIST_MAX, &n) == 0;
 }
 
 #define ADDR_PORTS .check = addr_ports, \
@@ -229,11 +230,11 @@ static const struct config_option options[] = {
 	  .def = "5", .offset = FIELD(httpsd_handshake_timeout), .min = 1, .max = 300,
 	  .help = "Seconds a client that is not trusted has for its TLS handshake; then closed." },
 	{ .section = "httpsd", .name = "trusted", .type = CONFIG_STRING,
-	  .def = "", .offset = FIELD(httpsd_trusted), .check = prefixes,
-	  .expect = "addresses or prefixes (192.0.2.0/24, 2001:db8::/48), space separated, at "
-	            "most 64",
-	  .help = "Clients never limited and served first, besides this host and 127.0.0.1, ::1: "
-	          "ADDR or ADDR/LEN, space separated." },
+	  .def = "local", .offset = FIELD(httpsd_trusted), .check = prefixes,
+	  .expect = "local and addresses or prefixes (192.0.2.0/24, 2001:db8::/48), space "
+	            "separated, at most 64",
+	  .help = "Clients never limited and served first: ADDR or ADDR/LEN, space separated; "
+	          "local is this host (and 127.0.0.1, ::1), whose publish step must not wait." },
 	{ .section = "httpsd", .name = "access-log", .type = CONFIG_BOOL,
 	  .def = "yes", .offset = FIELD(httpsd_access_log),
 	  .help = "Log one line per request (client, host, method, path, status, bytes)." },

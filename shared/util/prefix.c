@@ -40,24 +40,31 @@ int prefix_parse(const char *text, struct prefix *p)
 	return 0;
 }
 
-int prefix_list_parse(const char *text, struct prefix *out, size_t max, size_t *n)
+int prefix_list_parse(const char *text, const char *word, bool *seen, struct prefix *out,
+                      size_t max, size_t *n)
 {
 	char w[ADDR_TEXT_MAX + 8];
 	*n = 0;
+	if (seen)
+		*seen = false;
 	while (*text) {
 		size_t len = strcspn(text, " \t");
 		if (len == 0) {
 			text++;
 			continue;
 		}
-		if (len >= sizeof(w) || *n == max)
+		if (len >= sizeof(w))
 			return -1;
 		memcpy(w, text, len);
 		w[len] = '\0';
-		if (prefix_parse(w, &out[*n]) != 0)
+		text += len;
+		if (word && seen && strcmp(w, word) == 0) {
+			*seen = true;
+			continue;
+		}
+		if (*n == max || prefix_parse(w, &out[*n]) != 0)
 			return -1;
 		(*n)++;
-		text += len;
 	}
 	return 0;
 }

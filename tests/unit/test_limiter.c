@@ -112,8 +112,9 @@ static void test_trusted(void **state)
 	struct limiter l;
 	struct limiter_settings set = { .max_handshakes = 1, .max_handshakes_per_addr = 1,
 	                                .conns_per_second = 1 };
-	assert_int_equal(prefix_list_parse("10.1.0.0/16 2001:db8:5::/48", set.trusted,
-	                                   PREFIX_LIST_MAX, &set.ntrusted), 0);
+	assert_int_equal(prefix_list_parse("10.1.0.0/16 local 2001:db8:5::/48", "local", &set.local,
+	                                   set.trusted, PREFIX_LIST_MAX, &set.ntrusted), 0);
+	assert_true(set.local);
 	assert_int_equal(limiter_init(&l, &set), 0);
 	assert_int_equal(admit(&l, "203.0.113.1", 0), LIMITER_ADMIT);      /* the cap is reached */
 	for (int i = 0; i < 100; i++) {
@@ -130,10 +131,15 @@ static void test_trusted(void **state)
 	assert_int_equal(n(&l.count.trusted), 600);
 	/* Trusted, then not: SIGHUP's new list applies to the next connection. */
 	set.ntrusted = 0;
+	set.local = false;
 	set.max_handshakes = 0;
 	limiter_set(&l, &set);
 	assert_int_equal(admit(&l, "10.1.200.3", 0), LIMITER_ADMIT);
 	assert_int_equal(admit(&l, "10.1.200.3", 0), LIMITER_ADDRESS);
+	assert_int_equal(admit(&l, "127.0.0.1", 0), LIMITER_ADMIT);
+	assert_int_equal(admit(&l, "192.0.2.1", 0), LIMITER_ADMIT);
+	assert_int_equal(admit(&l, "::1", 0), LIMITER_ADMIT);
+	assert_int_equal(n(&l.count.trusted), 600);
 	limiter_free(&l);
 }
 

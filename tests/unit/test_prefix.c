@@ -58,18 +58,28 @@ static void test_list(void **state)
 	(void)state;
 	struct prefix p[PREFIX_LIST_MAX];
 	size_t n = 99;
-	assert_int_equal(prefix_list_parse("", p, PREFIX_LIST_MAX, &n), 0);
+	assert_int_equal(prefix_list_parse("", NULL, NULL, p, PREFIX_LIST_MAX, &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(prefix_list_parse("  192.0.2.0/24\t2001:db8::/48 198.51.100.1 ", p,
+	assert_int_equal(prefix_list_parse("  192.0.2.0/24\t2001:db8::/48 198.51.100.1 ", NULL, NULL, p,
 	                                   PREFIX_LIST_MAX, &n), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(p[2].len, 32);
-	assert_int_equal(prefix_list_parse("192.0.2.0/24 nonsense", p, PREFIX_LIST_MAX, &n), -1);
-	assert_int_equal(prefix_list_parse("192.0.2.1 192.0.2.2 192.0.2.3", p, 2, &n), -1);
+	assert_int_equal(prefix_list_parse("192.0.2.0/24 nonsense", NULL, NULL, p, PREFIX_LIST_MAX, &n), -1);
+	assert_int_equal(prefix_list_parse("192.0.2.1 192.0.2.2 192.0.2.3", NULL, NULL, p, 2, &n),
+	                 -1);
+	/* The one word besides prefixes, where the caller allows it. */
+	bool seen = true;
+	assert_int_equal(prefix_list_parse("192.0.2.1 local ::1", "local", &seen, p, 2, &n), 0);
+	assert_true(seen);
+	assert_int_equal(n, 2);
+	assert_int_equal(prefix_list_parse("192.0.2.1", "local", &seen, p, 2, &n), 0);
+	assert_false(seen);
+	assert_int_equal(prefix_list_parse("local", NULL, NULL, p, 2, &n), -1);
+	assert_int_equal(prefix_list_parse("locals", "local", &seen, p, 2, &n), -1);
 	char text[2048] = "";
 	for (int i = 0; i <= PREFIX_LIST_MAX; i++)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text), "10.0.%d.0/24 ", i);
-	assert_int_equal(prefix_list_parse(text, p, PREFIX_LIST_MAX, &n), -1);
+	assert_int_equal(prefix_list_parse(text, NULL, NULL, p, PREFIX_LIST_MAX, &n), -1);
 }
 
 static void test_match(void **state)

@@ -1,0 +1,237 @@
+"""httpsd under a TLS handshake flood: the publish step's own fetch stays fast.
+
+dnsd (with its publisher) and httpsd run on one store with example.com enabled. Ten
+addresses (127.0.0.2 .. 127.0.0.11, bound by the client sockets) flood httpsd with TLS
+handshakes: each connection sends a ClientHello made once (so the flood costs the client
+nothing and httpsd an ECDHE and a signature), waits for httpsd's first flight and closes.
+Meanwhile 100 MX changes publish: `zonectl rr add` commits the MX and its policy, fetches
+the policy from httpsd (from 127.0.0.1: this host, trusted by `trusted: local`) and
+commits the new id; each is timed from starting zonectl until the new id answers over DNS.
+
+With the limits on, the publish p99 must stay under 1 s and the flood must have been
+limited (connections refused, httpsd's counters moved). As a control the same flood runs
+after a SIGHUP that turns every limit off and trusts no one (today's httpsd): the publish
+latency there is logged and must be worse, so this test can fail.
+"""
+
+import re
+import selectors
+import signal
+import socket
+import ssl
+import statistics
+import threading
+import time
+
+from proc_helpers import as_root_config, wait_until
+from sts_helpers import StsEnv, sts_factory  # noqa: F401  (fixture)
+
+FLOOD_ADDRS = ["127.0.0.%d" % i for i in range(2, 12)]
+THREADS_PER_ADDR = 4
+FLOOD_IO_TIMEOUT = 2.0   # seconds a flood connection waits for httpsd's answer
+CHANGES = 100
+P99_MAX = 1.0
+CONTROL_CHANGES = 20
+CONTROL_SECONDS = 20     # the control stops after this many seconds, whatever it reached
+ID_TIMEOUT = 10          # seconds a change may take until its id answers
+
+LIMITS_ON = ("httpsd:\n  max-handshakes: 32\n  max-handshakes-per-address: 2\n"
+             "  new-connections-per-second: 10\n  handshake-timeout: 2\n  trusted: local\n")
+# Every limit off, and 127.0.0.1 a stranger like the flood: httpsd as it was.
+LIMITS_OFF = ("httpsd:\n  max-handshakes: 0\n  max-handshakes-per-address: 0\n"
+              "  new-connections-per-second: 0\n  trusted: 192.0.2.1\n")
+
+COUNTS = re.compile(r"limits: (?:so far )?(\d+) trusted and (\d+) other connections let in, "
+                    r"(\d+) refused \(new-connections-per-second (\d+), "
+                    r"max-handshakes-per-address (\d+), max-handshakes (\d+), "
+                    r"address table (\d+)\), (\d+) handshakes timed out")
+
+
+def client_hello(sni):
+    """The bytes of one TLS 1.2 ClientHello with SNI sni (Python's OpenSSL, into memory)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname=sni)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    data = out.read()
+    assert data[:1] == b"\x16", data[:16]
+    return data
+
+
+class Flood:
+    """One thread per source address, each opening RATE connections a second with up to
+    INFLIGHT at once: each sends hello and waits (FLOOD_IO_TIMEOUT at most) for httpsd's
+    first flight or its close, then closes. An open loop, as an attacker runs it: httpsd
+    being slow does not slow the flood down."""
+
+    RATE = 100             # new connections per second and address: twice what httpsd serves
+    INFLIGHT = 50          # connections per address at once
+
+    def __init__(self, port, hello):
+        self.port, self.hello = port, hello
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.answered = self.closed = 0
+        self.threads = [threading.Thread(target=self.run, args=(a,), daemon=True)
+                        for a in FLOOD_ADDRS]
+
+    def done(self, sel, inflight, s, answered):
+        sel.unregister(s)
+        del inflight[s]
+        s.close()
+        with self.lock:
+            if answered:
+                self.answered += 1
+            else:
+                self.closed += 1
+
+    def open(self, sel, inflight, addr):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        s.bind((addr, 0))
+        try:
+            s.connect(("127.0.0.1", self.port))
+        except BlockingIOError:
+            pass
+        sel.register(s, selectors.EVENT_WRITE)
+        inflight[s] = time.monotonic() + FLOOD_IO_TIMEOUT
+
+    def step(self, sel, inflight, key, events):
+        s = key.fileobj
+        if key.events == selectors.EVENT_WRITE:
+            if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                self.done(sel, inflight, s, False)
+                return
+            try:
+                s.send(self.hello)
+            except OSError:
+                self.done(sel, inflight, s, False)
+                return
+            sel.modify(s, selectors.EVENT_READ)
+            return
+        try:
+            got = s.recv(16384)
+        except OSError:
+            got = b""
+        self.done(sel, inflight, s, bool(got))
+
+    def run(self, addr):
+        sel = selectors.DefaultSelector()
+        inflight = {}
+        due = time.monotonic()
+        try:
+            while not self.stopping.is_set():
+                now = time.monotonic()
+                due = max(due, now - 1.0)           # no debt beyond a second
+                while due <= now and len(inflight) < self.INFLIGHT:
+                    self.open(sel, inflight, addr)
+                    due += 1.0 / self.RATE
+                for key, events in sel.select(timeout=0.005):
+                    self.step(sel, inflight, key, events)
+                now = time.monotonic()
+                for s in [s for s, t in inflight.items() if t < now]:
+                    self.done(sel, inflight, s, False)
+        finally:
+            for s in list(inflight):
+                s.close()
+            sel.close()
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        for t in self.threads:
+            t.join(FLOOD_IO_TIMEOUT + 3)
+
+    def counts(self):
+        with self.lock:
+            return self.answered, self.closed
+
+
+def publish_latencies(e, first_k, n, seconds=None):
+    """n MX changes (mx<k>.example.com, k from first_k), each timed from starting zonectl
+    until its new id answers over DNS; stops early after seconds when given."""
+    out = []
+    start = time.monotonic()
+    for k in range(first_k, first_k + n):
+        if seconds is not None and time.monotonic() - start > seconds:
+            break
+        before = e.txt_id()
+        t0 = time.monotonic()
+        r = e.zc("rr", "add", "example.com", "@ 3600 IN MX %d mx%d.example.com." % (k, k),
+                 "--wait", "--timeout", str(ID_TIMEOUT))
+        assert r.rc == 0, r
+        assert wait_until(lambda: e.txt_id() not in (None, before), ID_TIMEOUT, step=0.002), \
+            "change %d: no new id within %d s\n%s" % (k, ID_TIMEOUT, e.httpsd.log_text())
+        out.append(time.monotonic() - t0)
+    return out
+
+
+def p99(v):
+    return sorted(v)[min(len(v) - 1, int(len(v) * 0.99))]
+
+
+def counts(e, which=-1):
+    """httpsd's limit counters from its log: the which-th counts line."""
+    lines = [m.groups() for m in map(COUNTS.search, e.httpsd.log_lines()) if m]
+    assert lines, e.httpsd.log_text()
+    return [int(x) for x in lines[which]]
+
+
+def configure(e, text):
+    e.httpsd.config.write_text(as_root_config(e.conf_text + text, "httpsd"))
+
+
+def hup(e, text):
+    configure(e, text)
+    before = sum("reloaded (SIGHUP)" in l for l in e.httpsd.log_lines())
+    e.httpsd.proc.send_signal(signal.SIGHUP)
+    assert wait_until(lambda: sum("reloaded (SIGHUP)" in l for l in e.httpsd.log_lines())
+                      > before, 5), e.httpsd.log_text()
+
+
+def test_publish_stays_fast_under_handshake_flood(sts_factory):
+    e = sts_factory()
+    e.httpsd.stop()
+    configure(e, LIMITS_ON)
+    e.httpsd.start()
+    e.zc.ok("mta-sts", "enable", "example.com", "--wait")
+    hello = client_hello("mta-sts.example.com")
+    quiet = publish_latencies(e, 100, 5)
+
+    with Flood(e.https_port, hello) as f:
+        time.sleep(0.5)
+        on = publish_latencies(e, 200, CHANGES)
+        flood_on = f.counts()
+    hup(e, LIMITS_OFF)
+    so_far = counts(e)
+    with Flood(e.https_port, hello) as f:
+        time.sleep(0.5)
+        off = publish_latencies(e, 400, CONTROL_CHANGES, CONTROL_SECONDS)
+        flood_off = f.counts()
+    e.httpsd.stop()
+    total = counts(e)
+    print("quiet: p50 %.3f s, max %.3f s" % (statistics.median(quiet), max(quiet)))
+    print("limits on: %d changes, p50 %.3f s, p99 %.3f s, max %.3f s; flood answered %d, "
+          "closed %d; httpsd counts %s" % (
+              len(on), statistics.median(on), p99(on), max(on), *flood_on, so_far))
+    print("limits off (control): %d changes, p50 %.3f s, p99 %.3f s, max %.3f s; flood "
+          "answered %d, closed %d; httpsd counts %s" % (
+              len(off), statistics.median(off), p99(off), max(off), *flood_off, total))
+    assert p99(on) < P99_MAX, on
+    # The flood was limited: refusals counted by httpsd and seen by the flood.
+    assert so_far[2] > 0 and so_far[3] + so_far[4] + so_far[5] > 0, so_far
+    assert flood_on[1] > 0, flood_on
+    assert so_far[0] >= len(on), so_far       # the publish fetches came in trusted
+    # The control: no refusals then, and the publish slower than with the limits.
+    assert total[2] == so_far[2], (so_far, total)
+    assert statistics.median(off) > statistics.median(on), (on, off)
