@@ -23,6 +23,8 @@ import statistics
 import threading
 import time
 
+from httpsd_helpers import HOST4, IO_TIMEOUT, check_config, make_state, policy_text, serving, \
+    wait_closed
 from proc_helpers import as_root_config, wait_until
 from sts_helpers import StsEnv, sts_factory  # noqa: F401  (fixture)
 
@@ -235,3 +237,87 @@ def test_publish_stays_fast_under_handshake_flood(sts_factory):
     # The control: no refusals then, and the publish slower than with the limits.
     assert total[2] == so_far[2], (so_far, total)
     assert statistics.median(off) > statistics.median(on), (on, off)
+
+
+# ---------------------------------------------------------------- each limit on its own
+
+def raw(port, src):
+    """A TCP connection to httpsd from src that sends nothing (a handshake not begun)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((src, 0))
+    s.settimeout(IO_TIMEOUT)
+    s.connect((HOST4, port))
+    return s
+
+
+def test_each_limit_trusted_clients_and_sighup(tmp_path):
+    conf = ("httpsd:\n  max-handshakes-per-address: 1\n  new-connections-per-second: 0\n"
+            "  handshake-timeout: 1\n  header-timeout: 10\n")
+    with serving(tmp_path, ["mta-sts.example.com"], {"example.com": policy_text()},
+                 config=conf, workers=1) as (st, h):
+        # One handshake in progress per address: the second from 127.0.0.2 is closed at once,
+        # the first at handshake-timeout; 127.0.0.3 is another address.
+        a = raw(h.port, "127.0.0.2")
+        time.sleep(0.2)
+        b = raw(h.port, "127.0.0.2")
+        assert wait_closed(b, 1.0) is not None
+        c = raw(h.port, "127.0.0.3")
+        took = wait_closed(a, 4)
+        assert took is not None and 0.5 < took < 3, took
+        assert wait_closed(c, 4) is not None
+        # This host is trusted: neither limit nor handshake-timeout (header-timeout is 10 s).
+        mine = [raw(h.port, HOST4) for _ in range(5)]
+        time.sleep(1.5)
+        assert all(wait_closed(s, 0.1) is None for s in mine)
+        r = h.curl(h.url(), cacert=st.ca)
+        assert r.returncode == 0 and b"mx1.example.com" in r.stdout, r
+
+        # SIGHUP: the rate instead (a bucket of 2 at 1 a second), live.
+        h.config.write_text(as_root_config(
+            "httpsd:\n  max-handshakes-per-address: 0\n  new-connections-per-second: 1\n"
+            "  handshake-timeout: 5\n", "httpsd"))
+        n = sum("reloaded (SIGHUP)" in l for l in h.log_lines())
+        h.proc.send_signal(signal.SIGHUP)
+        assert wait_until(lambda: sum("reloaded (SIGHUP)" in l for l in h.log_lines()) > n, 5)
+        kept = [raw(h.port, "127.0.0.4") for _ in range(2)]
+        extra = raw(h.port, "127.0.0.4")
+        assert wait_closed(extra, 1.0) is not None
+        assert all(wait_closed(s, 0.3) is None for s in kept)
+        # trusted: 127.0.0.4 listed, so no limit for it; without local, 127.0.0.1 is a
+        # stranger (its second connection within the second is closed).
+        h.config.write_text(as_root_config(
+            "httpsd:\n  new-connections-per-second: 1\n  trusted: 127.0.0.4/32\n", "httpsd"))
+        n = sum("reloaded (SIGHUP)" in l for l in h.log_lines())
+        h.proc.send_signal(signal.SIGHUP)
+        assert wait_until(lambda: sum("reloaded (SIGHUP)" in l for l in h.log_lines()) > n, 5)
+        more = [raw(h.port, "127.0.0.4") for _ in range(5)]
+        assert all(wait_closed(s, 0.3) is None for s in more)
+        local = [raw(h.port, HOST4) for _ in range(3)]
+        assert wait_closed(local[2], 1.0) is not None
+        for s in [a, b, c, extra] + mine + kept + more + local:
+            s.close()
+        h.stop()
+        got = [m.groups() for m in map(COUNTS.search, h.log_lines()) if m]
+        trusted, admitted, refused, rate, per_addr, total, table, timeouts = map(int, got[-1])
+        assert per_addr >= 1 and rate >= 2 and timeouts >= 2, got[-1]
+        assert any("127.0.0.2: connection closed (max-handshakes-per-address)" in l
+                   for l in h.log_lines()), h.log_text()
+
+
+def test_bad_limit_values_are_refused_with_the_line(tmp_path):
+    st = make_state(tmp_path, ["mta-sts.example.com"], {})
+    for text, want in (
+        ("httpsd:\n  trusted: 192.0.2.1/24\n", ":2: bad value '192.0.2.1/24' for 'trusted'"),
+        ("httpsd:\n  trusted: local nonsense\n", ":2: bad value"),
+        ("httpsd:\n  max-handshakes: -1\n", ":2: bad value '-1' for 'max-handshakes'"),
+        ("httpsd:\n  handshake-timeout: 0\n", ":2: value 0 for 'handshake-timeout' out of range"),
+        ("httpsd:\n  new-connections-per-second: 1000001\n", ":2: value 1000001 for"),
+    ):
+        conf = tmp_path / "bad.conf"
+        conf.write_text(text)
+        r = check_config(st.dir, conf)
+        assert r.returncode == 1 and want in r.stderr, (text, r.stderr)
+    conf.write_text("httpsd:\n  trusted: local 192.0.2.0/24 2001:db8::/48 ::1\n"
+                    "  max-handshakes: 0\n")
+    r = check_config(st.dir, conf)
+    assert r.returncode == 0 and "configuration OK" in r.stdout, r.stderr
