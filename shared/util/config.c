@@ -219,11 +219,11 @@ static const struct config_option options[] = {
 	  .help = "TLS handshakes in progress over all workers; more are closed at once; 0: no "
 	          "limit. Trusted clients are not counted." },
 	{ .section = "httpsd", .name = "max-handshakes-per-address", .type = CONFIG_UINT,
-	  .def = "8", .offset = FIELD(httpsd_max_handshakes_per_address), .min = 0, .max = 1000000,
+	  .def = "4", .offset = FIELD(httpsd_max_handshakes_per_address), .min = 0, .max = 1000000,
 	  .help = "TLS handshakes in progress from one address (IPv6: one /64); more are closed at "
 	          "once; 0: no limit." },
 	{ .section = "httpsd", .name = "new-connections-per-second", .type = CONFIG_UINT,
-	  .def = "20", .offset = FIELD(httpsd_new_conns_per_second), .min = 0, .max = 1000000,
+	  .def = "10", .offset = FIELD(httpsd_new_conns_per_second), .min = 0, .max = 1000000,
 	  .help = "New connections per second from one address (IPv6: one /64), twice as many in a "
 	          "burst; more are closed at once; 0: no limit." },
 	{ .section = "httpsd", .name = "handshake-timeout", .type = CONFIG_UINT,
