@@ -1,36 +1,19 @@
 /* Unit tests for httpsd/limiter.c: buckets, handshake counts, the global cap, trusted clients,
  * the bounded table under many addresses, and new settings while counts are in progress. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include "tests/unit/unit.h"
 #include "httpsd/limiter.h"
-
-static struct sockaddr_storage sa(const char *text)
-{
-	struct sockaddr_storage s;
-	memset(&s, 0, sizeof(s));
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&s;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&s;
-	if (inet_pton(AF_INET, text, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-	} else {
-		assert_int_equal(inet_pton(AF_INET6, text, &a6->sin6_addr), 1);
-		a6->sin6_family = AF_INET6;
-	}
-	return s;
-}
 
 #define SA(s) ((const struct sockaddr *)&(s))
 
 static enum limiter_verdict admit(struct limiter *l, const char *peer, uint64_t now)
 {
-	struct sockaddr_storage p = sa(peer), local = sa("192.0.2.1");
+	struct sockaddr_storage p = unit_sockaddr(peer), local = unit_sockaddr("192.0.2.1");
 	return limiter_admit(l, SA(p), SA(local), now);
 }
 
 static void done(struct limiter *l, const char *peer)
 {
-	struct sockaddr_storage p = sa(peer);
+	struct sockaddr_storage p = unit_sockaddr(peer);
 	limiter_done(l, SA(p));
 }
 

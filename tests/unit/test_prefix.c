@@ -1,28 +1,11 @@
 /* Unit tests for shared/util/prefix.c: the accepted forms, the refusals, matching peers. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include "tests/unit/unit.h"
 #include "shared/util/prefix.h"
-
-static struct sockaddr_storage sa(const char *text)
-{
-	struct sockaddr_storage s;
-	memset(&s, 0, sizeof(s));
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&s;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&s;
-	if (inet_pton(AF_INET, text, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-	} else {
-		assert_int_equal(inet_pton(AF_INET6, text, &a6->sin6_addr), 1);
-		a6->sin6_family = AF_INET6;
-	}
-	return s;
-}
 
 static bool match(const char *prefix, const char *addr)
 {
 	struct prefix p;
-	struct sockaddr_storage s = sa(addr);
+	struct sockaddr_storage s = unit_sockaddr(addr);
 	assert_int_equal(prefix_parse(prefix, &p), 0);
 	return prefix_match(&p, (const struct sockaddr *)&s);
 }
