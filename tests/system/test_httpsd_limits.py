@@ -2,8 +2,10 @@
 
 dnsd (with its publisher) and httpsd run on one store with example.com enabled. Ten
 addresses (127.0.0.2 .. 127.0.0.11, bound by the client sockets) flood httpsd with TLS
-handshakes: each connection sends a ClientHello made once (so the flood costs the client
-nothing and httpsd an ECDHE and a signature), waits for httpsd's first flight and closes.
+handshakes (tests/bench/flood.py): 100 new connections a second from each, 50 at once at
+most, each sending a ClientHello made once (so the flood costs the client nothing and httpsd
+an ECDHE and a signature) and waiting for httpsd's first flight; 1,000 a second in all,
+about twice what one httpsd worker can sign.
 Meanwhile 100 MX changes publish: `zonectl rr add` commits the MX and its policy, fetches
 the policy from httpsd (from 127.0.0.1: this host, trusted by `trusted: local`) and
 commits the new id; each is timed from starting zonectl until the new id answers over DNS.
@@ -15,22 +17,20 @@ latency there is logged and must be worse, so this test can fail.
 """
 
 import re
-import selectors
 import signal
 import socket
-import ssl
 import statistics
-import threading
 import time
 
 from httpsd_helpers import HOST4, IO_TIMEOUT, check_config, make_state, policy_text, serving, \
     wait_closed
 from proc_helpers import as_root_config, wait_until
+from flood import Flood, client_hello  # noqa: E402  (tests/bench, on the path by proc_helpers)
 from sts_helpers import StsEnv, sts_factory  # noqa: F401  (fixture)
 
 FLOOD_ADDRS = ["127.0.0.%d" % i for i in range(2, 12)]
-THREADS_PER_ADDR = 4
-FLOOD_IO_TIMEOUT = 2.0   # seconds a flood connection waits for httpsd's answer
+FLOOD_RATE = 100         # new connections a second per address: twice what httpsd can serve
+FLOOD_INFLIGHT = 50      # connections per address at once
 CHANGES = 100
 P99_MAX = 1.0
 CONTROL_CHANGES = 20
@@ -47,116 +47,6 @@ COUNTS = re.compile(r"limits: (?:so far )?(\d+) trusted and (\d+) other connecti
                     r"(\d+) refused \(new-connections-per-second (\d+), "
                     r"max-handshakes-per-address (\d+), max-handshakes (\d+), "
                     r"address table (\d+)\), (\d+) handshakes timed out")
-
-
-def client_hello(sni):
-    """The bytes of one TLS 1.2 ClientHello with SNI sni (Python's OpenSSL, into memory)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    obj = ctx.wrap_bio(inc, out, server_hostname=sni)
-    try:
-        obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    data = out.read()
-    assert data[:1] == b"\x16", data[:16]
-    return data
-
-
-class Flood:
-    """One thread per source address, each opening RATE connections a second with up to
-    INFLIGHT at once: each sends hello and waits (FLOOD_IO_TIMEOUT at most) for httpsd's
-    first flight or its close, then closes. An open loop, as an attacker runs it: httpsd
-    being slow does not slow the flood down."""
-
-    RATE = 100             # new connections per second and address: twice what httpsd serves
-    INFLIGHT = 50          # connections per address at once
-
-    def __init__(self, port, hello):
-        self.port, self.hello = port, hello
-        self.stopping = threading.Event()
-        self.lock = threading.Lock()
-        self.answered = self.closed = 0
-        self.threads = [threading.Thread(target=self.run, args=(a,), daemon=True)
-                        for a in FLOOD_ADDRS]
-
-    def done(self, sel, inflight, s, answered):
-        sel.unregister(s)
-        del inflight[s]
-        s.close()
-        with self.lock:
-            if answered:
-                self.answered += 1
-            else:
-                self.closed += 1
-
-    def open(self, sel, inflight, addr):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setblocking(False)
-        s.bind((addr, 0))
-        try:
-            s.connect(("127.0.0.1", self.port))
-        except BlockingIOError:
-            pass
-        sel.register(s, selectors.EVENT_WRITE)
-        inflight[s] = time.monotonic() + FLOOD_IO_TIMEOUT
-
-    def step(self, sel, inflight, key, events):
-        s = key.fileobj
-        if key.events == selectors.EVENT_WRITE:
-            if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
-                self.done(sel, inflight, s, False)
-                return
-            try:
-                s.send(self.hello)
-            except OSError:
-                self.done(sel, inflight, s, False)
-                return
-            sel.modify(s, selectors.EVENT_READ)
-            return
-        try:
-            got = s.recv(16384)
-        except OSError:
-            got = b""
-        self.done(sel, inflight, s, bool(got))
-
-    def run(self, addr):
-        sel = selectors.DefaultSelector()
-        inflight = {}
-        due = time.monotonic()
-        try:
-            while not self.stopping.is_set():
-                now = time.monotonic()
-                due = max(due, now - 1.0)           # no debt beyond a second
-                while due <= now and len(inflight) < self.INFLIGHT:
-                    self.open(sel, inflight, addr)
-                    due += 1.0 / self.RATE
-                for key, events in sel.select(timeout=0.005):
-                    self.step(sel, inflight, key, events)
-                now = time.monotonic()
-                for s in [s for s, t in inflight.items() if t < now]:
-                    self.done(sel, inflight, s, False)
-        finally:
-            for s in list(inflight):
-                s.close()
-            sel.close()
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(FLOOD_IO_TIMEOUT + 3)
-
-    def counts(self):
-        with self.lock:
-            return self.answered, self.closed
 
 
 def publish_latencies(e, first_k, n, seconds=None, timeout=None):
@@ -215,13 +105,13 @@ def test_publish_stays_fast_under_handshake_flood(sts_factory):
     hello = client_hello("mta-sts.example.com")
     quiet = publish_latencies(e, 100, 5)
 
-    with Flood(e.https_port, hello) as f:
+    with Flood(HOST4, e.https_port, hello, FLOOD_ADDRS, FLOOD_RATE, FLOOD_INFLIGHT) as f:
         time.sleep(0.5)
         on = publish_latencies(e, 200, CHANGES)
         flood_on = f.counts()
     hup(e, LIMITS_OFF)
     so_far = counts(e)
-    with Flood(e.https_port, hello) as f:
+    with Flood(HOST4, e.https_port, hello, FLOOD_ADDRS, FLOOD_RATE, FLOOD_INFLIGHT) as f:
         time.sleep(0.5)
         off = publish_latencies(e, 400, CONTROL_CHANGES, CONTROL_SECONDS, CONTROL_TIMEOUT)
         flood_off = f.counts()
