@@ -20,8 +20,8 @@
 #define CONN_STEPS_MAX 65536             /* state machine steps per event: the buffers bound the
                                             work (a few thousand steps at most); more is a bug */
 #define LOG_FIELD_MAX 128                /* bytes of a host or path in the access log */
-#define DEFERRED_PER_TURN 4              /* strangers' handshake steps per loop turn: a trusted
-                                            event waits for at most these (a few ms) */
+#define DEFERRED_PER_TURN 1              /* strangers' handshake steps per loop turn: a trusted
+                                            event waits for one at most (a signature, ~2 ms) */
 
 enum state {
 	ST_HELLO,         /* waiting for the first record: is there an SNI at all? */
