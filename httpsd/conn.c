@@ -83,7 +83,7 @@ static void on_closed(uv_handle_t *h)
 	free(c);
 }
 
-/* ---- strangers' handshake steps: queued, a few per loop turn ---- */
+/* ---- strangers' handshake steps: queued, DEFERRED_PER_TURN per loop turn ---- */
 
 static void undefer(struct conn *c)
 {

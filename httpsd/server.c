@@ -119,10 +119,10 @@ int httpsd_server_run(struct httpsd_server *s)
 			log_warning("NOTIFY_SOCKET: %s", ls_strerror(nrc));
 		int sig = worker_pool_wait(&s->pool);
 		log_notice("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		sdnotify("STOPPING=1\nSTATUS=stopping");
 		char text[512];
 		log_notice("limits: %s", limiter_counters_text(&s->env.limiter.count, text,
 		                                               sizeof(text)));
-		sdnotify("STOPPING=1\nSTATUS=stopping");
 	}
 	/* Workers close their sockets and connections, and end. */
 	worker_pool_stop(&s->pool);
