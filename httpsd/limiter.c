@@ -91,6 +91,14 @@ uint32_t limiter_handshake_ms(struct limiter *l)
 	return ms;
 }
 
+uint32_t limiter_handshakes(struct limiter *l)
+{
+	pthread_mutex_lock(&l->mu);
+	uint32_t n = l->handshakes;
+	pthread_mutex_unlock(&l->mu);
+	return n;
+}
+
 /* Under l->mu. */
 static bool trusted(const struct limiter *l, const struct sockaddr *peer,
                     const struct sockaddr *local)

@@ -73,6 +73,8 @@ void limiter_free(struct limiter *l);
 void limiter_set(struct limiter *l, const struct limiter_settings *set);
 /* The handshake time bound in force, in milliseconds. */
 uint32_t limiter_handshake_ms(struct limiter *l);
+/* Handshakes of strangers in progress now, over all workers. */
+uint32_t limiter_handshakes(struct limiter *l);
 /*
  * A new connection from peer, which reached the local address local (NULL: unknown) at
  * now_ms (a monotonic clock): trusted, admitted (a handshake counted), or why not. Refusals

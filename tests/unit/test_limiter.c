@@ -63,6 +63,7 @@ static void test_handshakes(void **state)
 	assert_int_equal(admit(&l, "198.51.100.2", 0), LIMITER_ADMIT);
 	assert_int_equal(admit(&l, "198.51.100.3", 0), LIMITER_ADMIT);
 	assert_int_equal(admit(&l, "198.51.100.4", 0), LIMITER_TOTAL);     /* 5 in progress */
+	assert_int_equal(limiter_handshakes(&l), 5);
 	/* IPv6 counts per /64: two addresses of one /64 share, another /64 does not. */
 	done(&l, "198.51.100.2");
 	done(&l, "198.51.100.3");
@@ -85,7 +86,7 @@ static void test_handshakes(void **state)
 	done(&l, "192.0.2.99");
 	for (int i = 0; i < 20; i++)
 		done(&l, "2001:db8:0:1::1");
-	assert_int_equal(l.handshakes, 0);
+	assert_int_equal(limiter_handshakes(&l), 0);
 	limiter_free(&l);
 }
 
