@@ -14,14 +14,24 @@ const struct command zonectl_commands[] = {
 	  "and one NS record per server. POLICY is increment, dateserial or unixtime and says how\n"
 	  "each later commit picks the next serial (default: zones.serial-policy).",
 	  1, 1, "from ns serial-policy", cmd_zone_add },
-	{ "zone import", "FILE [--origin DOMAIN] [--serial-policy POLICY] [--wait [--timeout S]]",
-	  "Load a master file: create the zone, or replace its whole content.",
+	{ "zone import", "FILE... | --dir DIR [--all-or-nothing] [--origin DOMAIN] "
+	  "[--serial-policy POLICY] [--wait [--timeout S]]",
+	  "Load master files: create each zone, or replace its whole content.",
 	  "Reads an RFC 1035 master file ($ORIGIN, $TTL, $INCLUDE below the file's directory,\n"
 	  "relative names, @, RFC 3597 unknown types). The zone is --origin, else the owner of\n"
 	  "the SOA. Every error is printed as FILE:LINE and nothing changes. Replacing an\n"
 	  "existing zone shows the difference and gives it a new serial; an identical file\n"
-	  "changes nothing.",
-	  1, 1, "origin serial-policy wait timeout", cmd_zone_import },
+	  "changes nothing.\n"
+	  "Several FILEs, or --dir DIR (every *.zone file directly in DIR, in name order; no\n"
+	  "limit from the shell), are imported in one run: each file's zone is the owner of its\n"
+	  "SOA, several zones are committed per transaction (one disk sync each), a file that\n"
+	  "fails is printed as FILE:LINE and skipped while the others land, and exit status 1\n"
+	  "says some failed. --all-or-nothing makes it one transaction: when any file fails,\n"
+	  "nothing lands. Instead of a difference per zone, one summary line: files, zones\n"
+	  "imported, unchanged and failed, records and seconds (--json: {\"files\",\"imported\",\n"
+	  "\"unchanged\",\"failed\",\"records\",\"committed\",\"milliseconds\",\"errors\"}). On a\n"
+	  "terminal, standard error shows a progress line with the rate and the time left.",
+	  0, -1, "origin serial-policy wait timeout dir all-or-nothing", cmd_zone_import },
 	{ "zone export", "DOMAIN [-o FILE]",
 	  "Write the zone as a master file (standard output by default).",
 	  "SOA first, then every record in DNS canonical order with absolute names. The file\n"
