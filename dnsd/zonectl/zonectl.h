@@ -210,6 +210,9 @@ int cmd_mtasts_enable_bulk(struct ctl *c);
 /* After mta-sts.DOMAIN's enable committed (or was found done): its demo certificate, when a
  * demo CA is there; a failure is a warning on stderr. */
 void ctl_demo_cert(struct ctl *c, const uint8_t *domain);
+struct sts_settings;
+/* The mta-sts settings given as options; usage errors print and return EXIT_USAGE. */
+int ctl_sts_settings(struct ctl *c, struct sts_settings *s);
 int cmd_mtasts_mode(struct ctl *c);
 int cmd_mtasts_set(struct ctl *c);
 int cmd_mtasts_disable(struct ctl *c);
