@@ -170,10 +170,7 @@ int cmd_mtasts_enable_bulk(struct ctl *c)
 		goto out;
 	struct sts_service svc = { c->cfg.sts_service_address, c->cfg.sts_service_cname,
 	                           c->cfg.sts_txt_ttl };
-	struct sts_bulk o = { &set, &svc, 0, done, NULL, &e };
-	const char *batch = getenv("ZONECTL_BATCH");     /* for measuring batch sizes */
-	if (batch)
-		o.batch = (size_t)strtoul(batch, NULL, 10);
+	struct sts_bulk o = { &set, &svc, ctl_bulk_batch(), done, NULL, &e };
 	ctl_progress_begin(&e.prog, c, "mta-sts enable", ns.n);
 	if (ns.n && (rc = sts_bulk_enable(c->st, ns.v, ns.n, &o, &s)) != 0) {
 		ctl_progress_clear(&e.prog);

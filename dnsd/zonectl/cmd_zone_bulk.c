@@ -155,9 +155,7 @@ int cmd_zone_import_bulk(struct ctl *c)
 		goto out;
 	struct zone_bulk o = { c->policy, c->cfg.default_ttl, "zonectl zone import", 0,
 	                       c->all_or_nothing, done, progress, &r };
-	const char *batch = getenv("ZONECTL_BATCH");     /* for measuring batch sizes */
-	if (batch)
-		o.batch = (size_t)strtoul(batch, NULL, 10);
+	o.batch = ctl_bulk_batch();
 	ctl_progress_begin(&r.prog, c, "zone import", p.n);
 	rc = zone_bulk_import(c->st, p.v, p.n, &o, &s);
 	if (rc) {

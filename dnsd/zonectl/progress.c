@@ -1,5 +1,6 @@
-/* The progress line of bulk commands: on a terminal only, rewritten in place with \r. */
+/* Bulk commands' progress line (on a terminal only, rewritten in place with \r) and batch size. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,4 +55,12 @@ void ctl_progress_clear(struct ctl_progress *p)
 double ctl_progress_seconds(const struct ctl_progress *p)
 {
 	return (double)(now_ns() - p->start) / 1e9;
+}
+
+size_t ctl_bulk_batch(void)
+{
+	const char *v = getenv("ZONECTL_BATCH");
+	char *end;
+	unsigned long n = v && *v ? strtoul(v, &end, 10) : 0;
+	return n && *end == 0 && n <= CTL_BATCH_MAX ? (size_t)n : 0;
 }

@@ -186,6 +186,10 @@ void ctl_progress_step(struct ctl_progress *p, size_t done);
 void ctl_progress_clear(struct ctl_progress *p);
 /* Seconds since ctl_progress_begin(). */
 double ctl_progress_seconds(const struct ctl_progress *p);
+#define CTL_BATCH_MAX 100000
+/* ZONECTL_BATCH (1..CTL_BATCH_MAX): zones or domains per transaction of a bulk command;
+ * 0 (the library's default) when unset or invalid. */
+size_t ctl_bulk_batch(void);
 
 int cmd_check_config(struct ctl *c);
 int cmd_zone_list(struct ctl *c);

@@ -13,7 +13,7 @@
 #include "shared/dns/serial.h"
 #include "shared/store/store.h"
 
-#define ZONE_BULK_BATCH 256     /* files per transaction by default (tests/bench/README.md) */
+#define ZONE_BULK_BATCH 1024    /* files per transaction by default (tests/bench/README.md) */
 
 /* One file's outcome, given to done() once its batch committed (or the run ended). */
 struct zone_bulk_file {

@@ -14,7 +14,7 @@
 #include "shared/store/store.h"
 #include "shared/sts/sts_ops.h"
 
-#define STS_BULK_BATCH 256    /* domains per transaction by default (tests/bench/README.md) */
+#define STS_BULK_BATCH 1024   /* domains per transaction by default (tests/bench/README.md) */
 
 /* One domain's outcome, given to done() once its batch committed. */
 struct sts_bulk_domain {
