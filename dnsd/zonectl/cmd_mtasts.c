@@ -130,8 +130,6 @@ int cmd_mtasts_enable(struct ctl *c)
 	uint8_t domain[DNAME_MAX];
 	struct sts_settings s;
 	struct zone_result res;
-	if (c->nargs != 1 || c->list)
-		return cmd_mtasts_enable_bulk(c);
 	int rc = start(c, domain, &s, false);
 	if (rc)
 		return rc;

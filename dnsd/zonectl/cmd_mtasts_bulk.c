@@ -138,6 +138,8 @@ static int summary(struct enable_run *e, size_t domains, size_t bad,
 
 int cmd_mtasts_enable_bulk(struct ctl *c)
 {
+	if (c->nargs == 1 && c->list == NULL)
+		return cmd_mtasts_enable(c);     /* one domain: the single form and its output */
 	struct names ns = { 0 };
 	struct sts_settings set;
 	struct sts_bulk_stats s = { 0 };
@@ -147,7 +149,7 @@ int cmd_mtasts_enable_bulk(struct ctl *c)
 	arena_init(&ns.a);
 	diag_init(&bad);
 	if (c->nargs == 0 && c->list == NULL) {
-		ec = ctl_usage_error(NULL, "%s", "give DOMAIN... or --list FILE");
+		ec = ctl_bulk_usage(c, "give DOMAIN... or --list FILE");
 		goto out;
 	}
 	if ((ec = ctl_sts_settings(c, &set)) != 0)

@@ -97,11 +97,8 @@ out:
 int cmd_zone_import(struct ctl *c)
 {
 	uint8_t origin[DNAME_MAX];
-	if (c->nargs == 0 && c->dir == NULL) {
-		char *words[] = { "zone", "import" };
-		int n;
-		return ctl_usage_error(ctl_lookup(2, words, &n), "%s", "give FILE... or --dir DIR");
-	}
+	if (c->nargs == 0 && c->dir == NULL)
+		return ctl_bulk_usage(c, "give FILE... or --dir DIR");
 	if (c->nargs > 1 || c->dir)
 		return cmd_zone_import_bulk(c);
 	if (c->origin && ctl_zone_name(c, c->origin, origin))

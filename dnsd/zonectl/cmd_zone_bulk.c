@@ -134,7 +134,7 @@ int cmd_zone_import_bulk(struct ctl *c)
 	struct zone_bulk_stats s;
 	int rc = 0, ec;
 	if (c->origin) {
-		ec = ctl_usage_error(NULL, "%s", "--origin names one zone: give one FILE with it");
+		ec = ctl_bulk_usage(c, "--origin names one zone: give one FILE with it");
 		goto out;
 	}
 	for (int i = 0; rc == 0 && i < c->nargs; i++)

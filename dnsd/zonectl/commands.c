@@ -81,7 +81,7 @@ const struct command zonectl_commands[] = {
 	  "certificate: a run that was stopped is run again to finish. One summary line (--json:\n"
 	  "{\"domains\",\"enabled\",\"already\",\"failed\",\"milliseconds\",\"errors\"}), then\n"
 	  "one publish step for all of them; a progress line on a terminal's standard error.",
-	  0, -1, "mode max-age mx-extra rua no-publish wait timeout list", cmd_mtasts_enable },
+	  0, -1, "mode max-age mx-extra rua no-publish wait timeout list", cmd_mtasts_enable_bulk },
 	{ "mta-sts mode", "DOMAIN MODE [--no-publish | --wait [--timeout S]]", "Change the policy mode: testing, enforce or none.",
 	  "A new policy version, published as after any change. enforce is refused while the\n"
 	  "domain has a null MX.",

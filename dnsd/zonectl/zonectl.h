@@ -53,6 +53,7 @@ struct ctl {
 	const char *writing;        /* a file other than the store being written (full-disk messages) */
 	struct diag d;
 	struct store *st;
+	const struct command *cmd;  /* the command being run */
 };
 
 struct command {
@@ -190,6 +191,8 @@ double ctl_progress_seconds(const struct ctl_progress *p);
 /* ZONECTL_BATCH (1..CTL_BATCH_MAX): zones or domains per transaction of a bulk command;
  * 0 (the library's default) when unset or invalid. */
 size_t ctl_bulk_batch(void);
+/* "zonectl: what" and the command's usage; returns EXIT_USAGE. */
+int ctl_bulk_usage(const struct ctl *c, const char *what);
 
 int cmd_check_config(struct ctl *c);
 int cmd_zone_list(struct ctl *c);
@@ -209,7 +212,7 @@ int cmd_batch(struct ctl *c);
 int cmd_stats(struct ctl *c);
 int cmd_zone_secondaries(struct ctl *c);
 int cmd_mtasts_enable(struct ctl *c);
-/* mta-sts enable of several domains or --list (cmd_mtasts_bulk.c). */
+/* mta-sts enable: one domain (cmd_mtasts_enable), or several or --list (cmd_mtasts_bulk.c). */
 int cmd_mtasts_enable_bulk(struct ctl *c);
 /* After mta-sts.DOMAIN's enable committed (or was found done): its demo certificate, when a
  * demo CA is there; a failure is a warning on stderr. */

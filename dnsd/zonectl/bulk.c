@@ -1,4 +1,5 @@
-/* Bulk commands' progress line (on a terminal only, rewritten in place with \r) and batch size. */
+/* What the bulk commands share: the progress line (on a terminal only, rewritten in place
+ * with \r), the batch size and their usage errors. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,4 +64,10 @@ size_t ctl_bulk_batch(void)
 	char *end;
 	unsigned long n = v && *v ? strtoul(v, &end, 10) : 0;
 	return n && *end == 0 && n <= CTL_BATCH_MAX ? (size_t)n : 0;
+}
+
+int ctl_bulk_usage(const struct ctl *c, const char *what)
+{
+	fprintf(stderr, "zonectl: %s\nusage: zonectl %s %s\n", what, c->cmd->name, c->cmd->usage);
+	return EXIT_USAGE;
 }
