@@ -2,12 +2,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "dnsd/zonectl/zonectl.h"
+#include "shared/tls/cert.h"
 #include "shared/util/arena.h"
 #include "shared/util/err.h"
 #include "shared/sts/sts_bulk.h"
 
 #define LIST_LINE_MAX 1024   /* bytes of a --list line; a domain name is at most 253 */
+#define CERT_FLUSH STS_BULK_BATCH   /* the most certificates made together */
 
 /* The domains to enable, as wire names in an arena. */
 struct names {
@@ -78,12 +81,44 @@ static int read_list(const char *path, struct names *ns, struct diag *bad)
 	return rc;
 }
 
+/* Hosts waiting for their demo certificate, made CERT_FLUSH at a time on every core. */
+struct certs {
+	char host[CERT_FLUSH][DNAME_STR_MAX + 8];   /* mta-sts. and the domain */
+	const char *hosts[CERT_FLUSH];
+	int rc[CERT_FLUSH];
+	char err[CERT_FLUSH][CERT_TEXT_MAX];
+	size_t n;
+};
+
 struct enable_run {
 	struct ctl *c;
 	struct ctl_progress prog;
 	size_t done;
 	json_t *errors;       /* --json: the domains or lines that failed */
+	struct certs *certs;
+	size_t flush;         /* certificates are made after each batch's commit */
 };
+
+/* Makes the waiting certificates; a failure is a warning, as for one domain. */
+static void certs_flush(struct enable_run *e)
+{
+	struct certs *k = e->certs;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	for (size_t i = 0; i < k->n; i++)
+		k->hosts[i] = k->host[i];
+	cert_bulk_demo_ensure(e->c->state, k->hosts, k->n, cpus > 0 ? (unsigned)cpus : 1, k->rc,
+	                      k->err);
+	for (size_t i = 0; i < k->n; i++) {
+		if (k->rc[i] == 0)
+			continue;
+		ctl_progress_clear(&e->prog);
+		fprintf(stderr, "zonectl: warning: no demo certificate for %s: %s\n", k->host[i],
+		        k->err[i]);
+	}
+	e->done += k->n;
+	k->n = 0;
+	ctl_progress_step(&e->prog, e->done);
+}
 
 static const char *why(int rc, char *buf, size_t len, const char *name)
 {
@@ -102,7 +137,11 @@ static void done(const struct sts_bulk_domain *r, void *arg)
 	/* The certificate step is part of the work: a run stopped after a commit and before
 	 * the certificate does it when run again (the domain is then already enabled). */
 	if (r->rc == 0 || r->rc == LS_EEXIST) {
-		ctl_demo_cert(e->c, r->domain);
+		struct certs *k = e->certs;
+		snprintf(k->host[k->n++], sizeof(k->host[0]), "mta-sts.%s", name);
+		if (k->n == e->flush)
+			certs_flush(e);
+		return;
 	} else if (e->c->json) {
 		json_array_append_new(e->errors, json_pack("{s:o,s:o,s:o}", "domain",
 		                      ctl_json_string(name), "error",
@@ -144,7 +183,7 @@ int cmd_mtasts_enable_bulk(struct ctl *c)
 	struct sts_settings set;
 	struct sts_bulk_stats s = { 0 };
 	struct diag bad;
-	struct enable_run e = { c, { 0 }, 0, json_array() };
+	struct enable_run e = { c, { 0 }, 0, json_array(), calloc(1, sizeof(struct certs)), 0 };
 	int rc = 0, ec;
 	arena_init(&ns.a);
 	diag_init(&bad);
@@ -160,7 +199,7 @@ int cmd_mtasts_enable_bulk(struct ctl *c)
 		ec = ctl_fail(c, rc, "cannot read %s", c->list);
 		goto out;
 	}
-	if (rc || e.errors == NULL) {
+	if (rc || e.errors == NULL || e.certs == NULL) {
 		ec = ctl_fail(c, rc ? rc : -ENOMEM, "mta-sts enable");
 		goto out;
 	}
@@ -173,12 +212,14 @@ int cmd_mtasts_enable_bulk(struct ctl *c)
 	struct sts_service svc = { c->cfg.sts_service_address, c->cfg.sts_service_cname,
 	                           c->cfg.sts_txt_ttl };
 	struct sts_bulk o = { &set, &svc, ctl_bulk_batch(), done, NULL, &e };
+	e.flush = o.batch && o.batch < CERT_FLUSH ? o.batch : CERT_FLUSH;
 	ctl_progress_begin(&e.prog, c, "mta-sts enable", ns.n);
 	if (ns.n && (rc = sts_bulk_enable(c->st, ns.v, ns.n, &o, &s)) != 0) {
 		ctl_progress_clear(&e.prog);
 		ec = ctl_fail(c, rc, "mta-sts enable stopped (batches before this one are committed)");
 		goto out;
 	}
+	certs_flush(&e);
 	size_t nbad = bad.errors;
 	ec = summary(&e, ns.n, nbad, &s);
 	if (ec == EXIT_OK && (s.enabled || s.already) && !c->no_publish)
@@ -187,6 +228,7 @@ int cmd_mtasts_enable_bulk(struct ctl *c)
 		ec = EXIT_INPUT;
 out:
 	json_decref(e.errors);
+	free(e.certs);
 	diag_free(&bad);
 	free(ns.v);
 	arena_free(&ns.a);
