@@ -209,6 +209,7 @@ int cmd_mtasts_enable_bulk(struct ctl *c)
 		diag_print(&bad, stderr);
 	if (ns.n && (ec = ctl_open(c, true)) != 0)
 		goto out;
+	c->bulk = true;
 	struct sts_service svc = { c->cfg.sts_service_address, c->cfg.sts_service_cname,
 	                           c->cfg.sts_txt_ttl };
 	struct sts_bulk o = { &set, &svc, ctl_bulk_batch(), done, NULL, &e };

@@ -153,6 +153,7 @@ int cmd_zone_import_bulk(struct ctl *c)
 	}
 	if ((ec = ctl_open(c, true)) != 0)
 		goto out;
+	c->bulk = true;
 	struct zone_bulk o = { c->policy, c->cfg.default_ttl, "zonectl zone import", 0,
 	                       c->all_or_nothing, done, progress, &r };
 	o.batch = ctl_bulk_batch();

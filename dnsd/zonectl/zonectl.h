@@ -54,6 +54,7 @@ struct ctl {
 	struct diag d;
 	struct store *st;
 	const struct command *cmd;  /* the command being run */
+	bool bulk;                  /* a bulk run: its publish step counts what it published */
 };
 
 struct command {

@@ -228,6 +228,7 @@ def test_enable_200_by_list_published(tmp_path):
         assert m and m.groups() == ("202", "200", "0", "2"), r.out
         assert "domains.txt:%d:" % (len(names) + 3) in r.err, r.err
         assert "nozone.example: not enabled: no zone holds" in r.err, r.err
+        assert "served by every endpoint" not in r.out, r.out   # counted, not a line each
         st = enabled_domains(zc)
         for n in names:
             assert st[n]["state"] == "published", st[n]
