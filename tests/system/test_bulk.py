@@ -3,6 +3,7 @@ DOMAIN...|--list FILE` in one process, batched commits, failures reported and sk
 --all-or-nothing, a summary line, progress on a terminal only, and a bulk enable killed
 midway that heals when run again."""
 
+import json
 import os
 import pty
 import re
@@ -157,6 +158,12 @@ def test_usage(zc, tmp_path):
     r = zc("zone", "import", "--dir", tmp_path / "missing")
     assert r.rc == 3, r
     assert not zc.state.exists(), "nothing to import must not create the store"
+    r = zc("zone", "import")
+    assert r.rc == 2 and "usage: zonectl zone import" in r.err, r
+    r = zc("mta-sts", "enable")
+    assert r.rc == 2 and "usage: zonectl mta-sts enable" in r.err, r
+    r = zc("mta-sts", "enable", "--list", tmp_path / "missing.txt")
+    assert r.rc == 3, r
 
 
 def run_on_pty(argv, env, timeout):
@@ -256,8 +263,9 @@ def test_enable_heals_certificate_step(tmp_path):
     assert ENABLE_SUMMARY.search(r.out).groups() == ("20", "20", "0", "0"), r.out
     assert not any(has_cert(zc, n) for n in names)
     zc.ok("cert", "demo-ca")
-    r = zc.ok("mta-sts", "enable", "--list", lst, "--no-publish")
-    assert ENABLE_SUMMARY.search(r.out).groups() == ("20", "0", "20", "0"), r.out
+    out = zc.json("mta-sts", "enable", "--list", lst, "a.bad..name", "--no-publish", rc=EXIT_INPUT)
+    assert (out["domains"], out["enabled"], out["already"], out["failed"]) == (21, 0, 20, 1), out
+    assert "not a domain name" in json.dumps(out["errors"]), out
     assert all(has_cert(zc, n) for n in names)
 
 
