@@ -235,11 +235,12 @@ def parse_dnsperf(text):
     return out
 
 
-def run_dnsperf(mode, port, qfile, seconds, cpu, out_path):
+def run_dnsperf(mode, port, qfile, seconds, cpu, out_path, extra=()):
+    """One dnsperf run pinned to cpu (extra: more dnsperf options); its parsed figures."""
     argv = benchlib.pinned(cpu, [DNSPERF, "-m", mode, "-s", "127.0.0.1", "-p", str(port),
                          "-d", qfile, "-l", str(seconds), "-c", str(DNSPERF_CLIENTS),
                          "-q", str(DNSPERF_OUTSTANDING), "-T", str(DNSPERF_THREADS),
-                         "-t", str(DNSPERF_TIMEOUT)])
+                         "-t", str(DNSPERF_TIMEOUT)] + list(extra))
     with open(out_path, "wb") as f:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=f,
                                 stderr=subprocess.STDOUT, start_new_session=True)
