@@ -69,6 +69,7 @@ int main(int argc, char **argv)
 	s.w = calloc(s.nworkers, sizeof(*s.w));
 	if (s.w == NULL)
 		goto out_cfg;
+	s.listen_fixed = args.nlisten > 0;
 	if (dnsd_server_bind(&s, err, sizeof(err)) != 0 ||
 	    daemon_drop_privileges(user, err, sizeof(err))) {
 		log_error("%s", err);

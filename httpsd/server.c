@@ -13,25 +13,30 @@
 #include "shared/util/reload.h"
 #include "shared/util/sdnotify.h"
 
+/* A listen slot's socket in worker arg's loop (a listen_set_start_fn). */
+static int start_socket(void *arg, size_t slot, size_t kind, int fd, uv_handle_t **h)
+{
+	struct httpsd_worker *w = arg;
+	(void)kind;
+	w->fd[slot] = fd;
+	int rc = httpsd_conn_listen(w, slot);
+	*h = (uv_handle_t *)&w->tcp[slot];   /* uv_tcp_init cannot fail: the handle is open */
+	if (w->fd[slot] >= 0)
+		close(w->fd[slot]);              /* libuv did not take it */
+	w->fd[slot] = -1;
+	return rc;
+}
+
 int httpsd_server_bind(struct httpsd_server *s, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < s->nworkers; i++)
-		for (size_t k = 0; k < DAEMON_MAX_LISTEN; k++)
-			s->w[i].fd[k] = -1;
-	int frc = daemon_addrs_free(s->addrs, s->naddrs, err, errlen);
-	if (frc)
-		return frc;
-	for (size_t i = 0; i < s->nworkers; i++) {
-		for (size_t k = 0; k < s->naddrs; k++) {
-			int fd = daemon_bind(&s->addrs[k], SOCK_STREAM);
-			if (fd < 0) {
-				snprintf(err, errlen, "cannot bind %s: %s", s->addrs[k].text, strerror(-fd));
-				return fd;
-			}
-			s->w[i].fd[k] = fd;
-		}
+	static const int types[] = { SOCK_STREAM };
+	int rc = listen_set_init(&s->listen, s->nworkers, types, 1, start_socket);
+	if (rc) {
+		snprintf(err, errlen, "cannot listen: %s", uv_strerror(rc));
+		return rc;
 	}
-	return 0;
+	s->listen.fixed = s->listen_fixed;
+	return listen_set_bind(&s->listen, s->addrs, s->naddrs, err, errlen);
 }
 
 /* Worker i: its loop and read transaction (worker_pool_add), TLS configuration, sockets. */
@@ -50,9 +55,8 @@ static int worker_init(void *arg, size_t i)
 		rc = UV_EINVAL;
 		goto fail;
 	}
-	for (size_t k = 0; k < s->naddrs; k++)
-		if ((rc = httpsd_conn_listen(w, k)) != 0)
-			goto fail;
+	if ((rc = listen_set_attach(&s->listen, i, &w->t.loop, w)) != 0)
+		goto fail;
 	return 0;
 fail:
 	log_error("worker %zu: %s", i, uv_strerror(rc));
@@ -62,7 +66,7 @@ fail:
 /* What httpsd reads, and what of it a SIGHUP changes while it runs (lockstep.conf(5));
  * certificates need no SIGHUP: httpsd looks at their files again by itself. */
 static const char *const reload_sections[] = { "server", "httpsd", NULL };
-static const char *const reload_live[] = { "server.log-level", NULL };
+static const char *const reload_live[] = { "server.log-level", "httpsd.listen", NULL };
 static const struct reload_rules rules = { reload_sections, reload_live };
 
 /* SIGHUP: nothing of the new configuration but what is live is used, so only the latest is
@@ -71,9 +75,16 @@ static void reload(void *arg)
 {
 	struct httpsd_server *s = arg;
 	struct config *cfg;
+	char addrs[DAEMON_ADDRS_TEXT_MAX];
 	if (s->cfg == NULL || reload_config(s->cfg, &rules, &cfg) != 0)
 		return;
 	log_set_level(cfg->log_level);
+	if (listen_set_reload(&s->listen, s->cfg->httpsd_listen, cfg->httpsd_listen,
+	                      "httpsd.listen", cfg->path) &&
+	    sdnotifyf("STATUS=serving HTTPS on %s with %zu worker%s",
+	              listen_set_text(&s->listen, addrs, sizeof(addrs)), s->nworkers,
+	              s->nworkers == 1 ? "" : "s") != 0)
+		log_warning("NOTIFY_SOCKET: cannot tell systemd the new addresses");
 	if (s->reloaded) {
 		config_free(s->reloaded);
 		free(s->reloaded);
@@ -116,10 +127,8 @@ void httpsd_server_free(struct httpsd_server *s)
 	for (size_t i = 0; i < s->nworkers && s->w; i++) {
 		struct httpsd_worker *w = &s->w[i];
 		tls_worker_free(&w->tls);
-		for (size_t k = 0; k < DAEMON_MAX_LISTEN; k++)
-			if (w->fd[k] >= 0)
-				close(w->fd[k]);     /* bound, but never handed to libuv */
 	}
+	listen_set_free(&s->listen);      /* sockets bound for workers that never took them */
 	free(s->w);
 	s->w = NULL;
 	tls_shared_free(&s->tls);

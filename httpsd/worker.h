@@ -10,6 +10,7 @@
 #include "httpsd/clients.h"
 #include "httpsd/tls.h"
 #include "shared/util/daemon.h"
+#include "shared/util/listen_set.h"
 #include "shared/util/worker_pool.h"
 
 /* Limits from the configuration, in the units the code uses. */
@@ -29,8 +30,8 @@ struct httpsd_env {
 struct httpsd_worker {
 	struct worker_pool_thread t;     /* loop, thread, read transaction, connections */
 	struct httpsd_env *env;
-	uv_tcp_t tcp[DAEMON_MAX_LISTEN];
-	int fd[DAEMON_MAX_LISTEN];       /* bound; -1 once libuv owns it */
+	uv_tcp_t tcp[LISTEN_SET_SLOTS];  /* by listen slot (shared/util/listen_set.h) */
+	int fd[LISTEN_SET_SLOTS];        /* handed to httpsd_conn_listen(); -1 once libuv owns it */
 	struct tls_worker tls;
 	int64_t date_sec;                /* the Date header, made once a second */
 	char date[30];
