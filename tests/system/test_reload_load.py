@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -22,7 +23,7 @@ import pytest
 from conftest import Zonectl
 from dnsd_helpers import (DNSD, EXAMPLE_ZONES, HOST4, Dnsd, check_dnsd_binary, tcp_connect,
                           tcp_recv, tcp_send)
-from httpsd_helpers import Httpsd, get_request, make_state, read_response
+from httpsd_helpers import Httpsd, get_request, make_state, policy_text, read_response
 from proc_helpers import as_root_config, free_port, started, wait_until
 
 DNSPERF = "/usr/bin/dnsperf"
@@ -94,11 +95,13 @@ def tcp_refused(port):
         return True
 
 
-def dnsd_config(listen, level="info", idle=10, max_clients=200):
+def dnsd_config(listen, level="info", idle=10, max_clients=200, more=""):
+    """listen: ports on 127.0.0.1, or addresses as text; more: lines for the dnsd section."""
     return as_root_config("server:\n    log-level: %s\ndnsd:\n    listen: %s\n"
-                          "    tcp-idle-timeout: %d\n    tcp-max-clients: %d\n"
-                          % (level, " ".join("%s:%d" % (HOST4, p) for p in listen), idle,
-                             max_clients), "dnsd")
+                          "    tcp-idle-timeout: %d\n    tcp-max-clients: %d\n%s"
+                          % (level, " ".join(p if isinstance(p, str) else "%s:%d" % (HOST4, p)
+                                              for p in listen), idle, max_clients, more),
+                          "dnsd")
 
 
 def start_dnsperf(workdir, port, tcp):
@@ -202,3 +205,138 @@ def test_dnsd_twenty_reloads_under_dnsperf_lose_no_query(tmp_path, zc):
         # Still serving the address that never changed, at the end.
         r = udp_answer(port)
         assert isinstance(r, dns.message.Message) and r.rcode() == dns.rcode.NOERROR, r
+
+
+def https_conn(port, ca, host="mta-sts.example.com"):
+    ctx = ssl.create_default_context(cafile=str(ca))
+    raw = socket.create_connection((HOST4, port), timeout=5)
+    try:
+        return ctx.wrap_socket(raw, server_hostname=host)
+    except Exception:
+        raw.close()
+        raise
+
+
+def https_status(port, ca):
+    with https_conn(port, ca) as c:
+        c.sendall(get_request(extra="Connection: close\r\n"))
+        return read_response(c)[0]
+
+
+def httpsd_config(ports):
+    return "httpsd:\n    listen: %s\n" % " ".join("%s:%d" % (HOST4, p) for p in ports)
+
+
+def test_httpsd_listen_added_and_removed_keeps_connections(tmp_path):
+    st = make_state(tmp_path, ["mta-sts.example.com"], {"example.com": policy_text()})
+    first, extra = free_port(), free_port()
+    with started(tmp_path, "httpsd") as servers:
+        h = servers.add(ConfigHttpsd(servers.workdir(), st.dir, first,
+                                     config=httpsd_config([first])))
+        h.start()
+        assert https_status(first, st.ca) == 200
+        assert tcp_refused(extra)
+        h.config.write_text(as_root_config(httpsd_config([first, extra]), "httpsd"))
+        hup(h, "reloaded (SIGHUP)")
+        assert h.wait_log("SIGHUP: listening on %s:%d" % (HOST4, extra)), h.log_text()
+        assert https_status(extra, st.ca) == 200
+        # Two keep-alive connections on the address about to go: one idle between requests,
+        # one in the middle of a request when the SIGHUP comes.
+        idle, midway = https_conn(extra, st.ca), https_conn(extra, st.ca)
+        idle.sendall(get_request())
+        assert read_response(idle)[0] == 200
+        request = get_request()
+        midway.sendall(request[:20])
+        h.config.write_text(as_root_config(httpsd_config([first]), "httpsd"))
+        hup(h, "reloaded (SIGHUP)")
+        assert h.wait_log("stopped listening on %s:%d" % (HOST4, extra)), h.log_text()
+        assert tcp_refused(extra), "%s:%d still accepts connections" % (HOST4, extra)
+        midway.sendall(request[20:])
+        status, _, body, _ = read_response(midway)
+        assert status == 200 and b"version: STSv1" in body
+        idle.sendall(get_request())
+        assert read_response(idle)[0] == 200
+        idle.close()
+        midway.close()
+        assert https_status(first, st.ca) == 200
+        assert "restart httpsd" not in h.log_text(100), h.log_text(100)
+
+
+def test_address_that_cannot_be_opened_changes_nothing_else(tmp_path, zc):
+    """An address in use by another process, and one not on this host: both logged with the
+    reason; the other options apply, and the address to be removed stays until all open."""
+    check_dnsd_binary()
+    for z in EXAMPLE_ZONES:
+        zc.ok("zone", "import", z)
+    a, b, taken = free_port(), free_port(), free_port()
+    other = socket.socket(socket.AF_INET, socket.SOCK_STREAM)   # another server on `taken`
+    other.bind((HOST4, taken))
+    other.listen(1)
+    with started(tmp_path, "dnsd") as servers:
+        d = servers.add(ConfigDnsd(servers.workdir(), zc.state, a, workers=2,
+                                   config=dnsd_config([a, b])))
+        d.start()
+        d.config.write_text(dnsd_config([a, taken, "192.0.2.1:%d" % a],
+                                        more="    query-log: yes\n"))
+        hup(d, "reloaded (SIGHUP)")
+        text = d.log_text(60)
+        assert "cannot bind %s:%d: Address already in use (another server listens there)" \
+            % (HOST4, taken) in text, text
+        assert "cannot bind 192.0.2.1:%d: Cannot assign requested address" % a in text, text
+        assert "still listening on %s:%d" % (HOST4, b) in text, text
+        for port in (a, b):
+            r = udp_answer(port, "mail.example.com.")
+            assert isinstance(r, dns.message.Message) and r.rcode() == dns.rcode.NOERROR, r
+        assert d.wait_log("mail.example.com"), d.log_text()    # query-log: applied
+        # Once the address is free, the next SIGHUP completes the change.
+        other.close()
+        d.config.write_text(dnsd_config([a, taken]))
+        hup(d, "stopped listening on %s:%d" % (HOST4, b))
+        r = udp_answer(taken)
+        assert isinstance(r, dns.message.Message) and r.rcode() == dns.rcode.NOERROR, r
+        assert wait_until(lambda: isinstance(udp_answer(b, timeout=0.5),
+                                             ConnectionRefusedError), 5)
+
+
+def free_low_port():
+    """A port under 1024 free for UDP and TCP on 127.0.0.1 (root only), from the top down."""
+    for port in range(1023, 600, -1):
+        socks = [socket.socket(socket.AF_INET, t) for t in (socket.SOCK_STREAM,
+                                                           socket.SOCK_DGRAM)]
+        try:
+            for s in socks:
+                s.bind((HOST4, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    pytest.fail("no free port under 1024 on 127.0.0.1")
+
+
+def test_low_port_after_the_privilege_drop():
+    """Started as root for user nobody, dnsd keeps CAP_NET_BIND_SERVICE: a SIGHUP can add a
+    port under 1024."""
+    if os.geteuid() != 0:
+        pytest.fail("this test needs root to start dnsd as root (CI runs as root)",
+                    pytrace=False)
+    check_dnsd_binary()
+    nobody = pwd.getpwnam("nobody")
+    top = Path(tempfile.mkdtemp(prefix="lockstep-nobody-"))
+    try:
+        os.chown(top, nobody.pw_uid, nobody.pw_gid)
+        port, low = free_port(), free_low_port()
+        with started(top, "dnsd") as servers:       # a configuration nobody can read again
+            conf = "dnsd:\n    user: nobody\n    listen: %s:%d\n"
+            d = servers.add(ConfigDnsd(servers.workdir(), top / "state", port, workers=2,
+                                       config=conf % (HOST4, port)))
+            d.start()
+            d.config.write_text("dnsd:\n    user: nobody\n    listen: %s:%d %s:%d\n"
+                                % (HOST4, port, HOST4, low))
+            hup(d, "reloaded (SIGHUP)")
+            assert "SIGHUP: listening on %s:%d" % (HOST4, low) in d.log_text(), d.log_text()
+            r = udp_answer(low)        # no zone: REFUSED, but an answer from dnsd
+            assert isinstance(r, dns.message.Message) and r.rcode() == dns.rcode.REFUSED, r
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
