@@ -30,13 +30,8 @@ static int start_socket(void *arg, size_t slot, size_t kind, int fd, uv_handle_t
 int httpsd_server_bind(struct httpsd_server *s, char *err, size_t errlen)
 {
 	static const int types[] = { SOCK_STREAM };
-	int rc = listen_set_init(&s->listen, s->nworkers, types, 1, start_socket);
-	if (rc) {
-		snprintf(err, errlen, "cannot listen: %s", uv_strerror(rc));
-		return rc;
-	}
-	s->listen.fixed = s->listen_fixed;
-	return listen_set_bind(&s->listen, s->addrs, s->naddrs, err, errlen);
+	const struct listen_set_opts o = { s->nworkers, types, 1, start_socket, s->listen_fixed };
+	return listen_set_open(&s->listen, &o, s->addrs, s->naddrs, err, errlen);
 }
 
 /* Worker i: its loop and read transaction (worker_pool_add), TLS configuration, sockets. */

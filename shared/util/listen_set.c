@@ -8,23 +8,23 @@
 #include "shared/util/listen_set.h"
 #include "shared/util/log.h"
 
-int listen_set_init(struct listen_set *ls, size_t nworkers, const int *types, size_t nkinds,
-                    listen_set_start_fn start)
+static int init(struct listen_set *ls, const struct listen_set_opts *o)
 {
 	memset(ls, 0, sizeof(*ls));
-	if (nkinds == 0 || nkinds > LISTEN_SET_KINDS)
+	if (o->nkinds == 0 || o->nkinds > LISTEN_SET_KINDS)
 		return UV_EINVAL;
 	int rc = uv_mutex_init(&ls->lock);
 	if (rc)
 		return rc;
 	ls->lock_ok = true;
-	memcpy(ls->types, types, nkinds * sizeof(*types));
-	ls->nkinds = nkinds;
-	ls->start = start;
-	if ((ls->w = calloc(nworkers, sizeof(*ls->w))) == NULL)
+	memcpy(ls->types, o->types, o->nkinds * sizeof(*o->types));
+	ls->nkinds = o->nkinds;
+	ls->start = o->start;
+	ls->fixed = o->fixed;
+	if ((ls->w = calloc(o->nworkers, sizeof(*ls->w))) == NULL)
 		return UV_ENOMEM;
-	ls->nworkers = nworkers;
-	for (size_t i = 0; i < nworkers; i++) {
+	ls->nworkers = o->nworkers;
+	for (size_t i = 0; i < ls->nworkers; i++) {
 		ls->w[i].set = ls;
 		for (size_t s = 0; s < LISTEN_SET_SLOTS; s++)
 			for (size_t k = 0; k < LISTEN_SET_KINDS; k++)
@@ -63,10 +63,15 @@ static int bind_slot(struct listen_set *ls, size_t s, const struct daemon_addr *
 	return 0;
 }
 
-int listen_set_bind(struct listen_set *ls, const struct daemon_addr *a, size_t n, char *err,
-                    size_t errlen)
+int listen_set_open(struct listen_set *ls, const struct listen_set_opts *o,
+                    const struct daemon_addr *a, size_t n, char *err, size_t errlen)
 {
-	int rc = daemon_addrs_free(a, n, err, errlen);
+	int rc = init(ls, o);
+	if (rc) {
+		snprintf(err, errlen, "cannot listen: %s", uv_strerror(rc));
+		return rc;
+	}
+	rc = daemon_addrs_free(a, n, err, errlen);
 	for (size_t s = 0; rc == 0 && s < n; s++)
 		rc = bind_slot(ls, s, &a[s], err, errlen);
 	return rc;

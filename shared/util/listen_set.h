@@ -55,17 +55,22 @@ struct listen_set {
 	bool lock_ok;
 };
 
-/* An empty set for nworkers workers, each address with nkinds sockets of types. Returns 0 or
- * a libuv error; free with listen_set_free() either way. */
-int listen_set_init(struct listen_set *ls, size_t nworkers, const int *types, size_t nkinds,
-                    listen_set_start_fn start);
+/* What a daemon's set is made of. */
+struct listen_set_opts {
+	size_t nworkers;
+	const int *types;                   /* each address's sockets: SOCK_DGRAM, SOCK_STREAM */
+	size_t nkinds;
+	listen_set_start_fn start;
+	bool fixed;                         /* the addresses came from --listen */
+};
+
 /*
- * At start, before dropping privileges: every address of a[0..n) bound for every worker, once
- * none of them is taken by another server. Returns 0, or a negative errno with the address
- * and why in err.
+ * At start, before dropping privileges: the set for o, with every address of a[0..n) bound
+ * for every worker once none of them is taken by another server. Returns 0, or a negative
+ * code with the address and why in err; free with listen_set_free() either way.
  */
-int listen_set_bind(struct listen_set *ls, const struct daemon_addr *a, size_t n, char *err,
-                    size_t errlen);
+int listen_set_open(struct listen_set *ls, const struct listen_set_opts *o,
+                    const struct daemon_addr *a, size_t n, char *err, size_t errlen);
 /*
  * Worker i's handles (wake, retry) on loop, and its sockets opened through start(arg, ...):
  * on the main thread before the worker runs. Returns 0 or the first libuv error.

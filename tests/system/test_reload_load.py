@@ -298,23 +298,6 @@ def test_address_that_cannot_be_opened_changes_nothing_else(tmp_path, zc):
                                              ConnectionRefusedError), 5)
 
 
-def free_low_port():
-    """A port under 1024 free for UDP and TCP on 127.0.0.1 (root only), from the top down."""
-    for port in range(1023, 600, -1):
-        socks = [socket.socket(socket.AF_INET, t) for t in (socket.SOCK_STREAM,
-                                                           socket.SOCK_DGRAM)]
-        try:
-            for s in socks:
-                s.bind((HOST4, port))
-            return port
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    pytest.fail("no free port under 1024 on 127.0.0.1")
-
-
 def test_low_port_after_the_privilege_drop():
     """Started as root for user nobody, dnsd keeps CAP_NET_BIND_SERVICE: a SIGHUP can add a
     port under 1024."""
@@ -326,7 +309,7 @@ def test_low_port_after_the_privilege_drop():
     top = Path(tempfile.mkdtemp(prefix="lockstep-nobody-"))
     try:
         os.chown(top, nobody.pw_uid, nobody.pw_gid)
-        port, low = free_port(), free_low_port()
+        port, low = free_port(), free_port(candidates=range(1023, 600, -1))   # root only
         with started(top, "dnsd") as servers:       # a configuration nobody can read again
             conf = "dnsd:\n    user: nobody\n    listen: %s:%d\n"
             d = servers.add(ConfigDnsd(servers.workdir(), top / "state", port, workers=2,

@@ -129,9 +129,9 @@ static int setup(void **state)
 		f->port[i] = free_port();
 		snprintf(f->list[i], sizeof(f->list[i]), "127.0.0.1:%u", f->port[i]);
 	}
-	assert_int_equal(listen_set_init(&f->ls, WORKERS, types, 1, start), 0);
+	const struct listen_set_opts o = { WORKERS, types, 1, start, false };
 	assert_int_equal(daemon_listen(&none, f->list[0], "dnsd.listen", NULL, a, &n), 0);
-	assert_int_equal(listen_set_bind(&f->ls, a, n, err, sizeof(err)), 0);
+	assert_int_equal(listen_set_open(&f->ls, &o, a, n, err, sizeof(err)), 0);
 	for (size_t i = 0; i < WORKERS; i++) {
 		assert_int_equal(uv_loop_init(&f->w[i].loop), 0);
 		assert_int_equal(listen_set_attach(&f->ls, i, &f->w[i].loop, &f->w[i]), 0);
