@@ -91,18 +91,18 @@ static void on_closed(uv_handle_t *h)
 	struct listen_worker *lw = h->data;
 	struct listen_set *ls = lw->set;
 	uv_mutex_lock(&ls->lock);
-	for (size_t s = 0; s < LISTEN_SET_SLOTS; s++)
-		for (size_t k = 0; k < ls->nkinds; k++)
+	for (size_t s = 0; s < LISTEN_SET_SLOTS; s++) {
+		bool mine = false, left = false;
+		for (size_t k = 0; k < ls->nkinds; k++) {
 			if (lw->h[s][k] == h) {
 				lw->h[s][k] = NULL;
-				bool left = false;
-				for (size_t j = 0; j < ls->nkinds; j++)
-					left |= lw->h[s][j] != NULL;
-				if (!left)
-					release(lw, s);
-				goto out;
+				mine = true;
 			}
-out:
+			left |= lw->h[s][k] != NULL;
+		}
+		if (mine && !left)
+			release(lw, s);     /* the slot's last handle of this worker */
+	}
 	uv_mutex_unlock(&ls->lock);
 }
 
