@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "shared/util/listen_set.h"
 #include "shared/util/log.h"
@@ -50,6 +51,13 @@ static int bind_slot(struct listen_set *ls, size_t s, const struct daemon_addr *
 	for (size_t i = 0; i < ls->nworkers; i++)
 		for (size_t k = 0; k < ls->nkinds; k++) {
 			int fd = daemon_bind(a, ls->types[k]);
+			/* Listening from here: a client that connects before the worker's loop takes
+			 * the socket waits in the backlog (the worker sets its own) instead of a reset. */
+			if (fd >= 0 && ls->types[k] == SOCK_STREAM && listen(fd, SOMAXCONN) != 0) {
+				int e = -errno;
+				close(fd);
+				fd = e;
+			}
 			if (fd < 0) {
 				snprintf(err, errlen, "cannot bind %s: %s", a->text, strerror(-fd));
 				close_fds(ls, s);

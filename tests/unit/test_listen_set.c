@@ -33,6 +33,13 @@ static void sink(enum log_level level, const char *line, void *arg)
 		f->loglen += (size_t)n;
 }
 
+static void quiet(enum log_level level, const char *line, void *arg)
+{
+	(void)level;
+	(void)line;
+	(void)arg;
+}
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct worker *w = h->data;
@@ -257,6 +264,80 @@ static void test_fixed(void **state)
 	assert_int_equal(send_to(f, f->port[0]), 0);
 }
 
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct worker *w = server->data;
+	uv_tcp_t *c = malloc(sizeof(*c));
+	assert_non_null(c);
+	uv_tcp_init(server->loop, c);
+	if (status == 0 && uv_accept(server, (uv_stream_t *)c) == 0)
+		w->received++;
+	uv_close((uv_handle_t *)c, (uv_close_cb)free);
+}
+
+static int start_tcp(void *arg, size_t slot, size_t kind, int fd, uv_handle_t **h)
+{
+	struct worker *w = arg;
+	uv_tcp_t *t = malloc(sizeof(*t));
+	(void)slot;
+	(void)kind;
+	assert_non_null(t);
+	w->starts++;
+	assert_int_equal(uv_tcp_init(&w->loop, t), 0);
+	t->data = w;
+	*h = (uv_handle_t *)t;
+	assert_int_equal(uv_tcp_open(t, fd), 0);
+	return uv_listen((uv_stream_t *)t, 16, on_connection);
+}
+
+static void free_handle(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, h->type == UV_TCP ? (uv_close_cb)free : NULL);
+}
+
+/* A TCP address accepts connections from the moment SIGHUP logs it, before any worker ran:
+ * they wait in the backlog. */
+static void test_tcp_listens_before_the_workers_run(void **state)
+{
+	static const int types[] = { SOCK_STREAM };
+	struct worker *w = calloc(1, sizeof(*w));
+	const struct listen_set_opts o = { 1, types, 1, start_tcp, false };
+	struct daemon_args none = { .workers = -1 };
+	struct listen_set ls;
+	struct daemon_addr a;
+	char err[256], first[64], next[64];
+	size_t n;
+	uint16_t port = free_port();
+	(void)state;
+	assert_non_null(w);
+	log_set_sink(quiet, NULL);
+	snprintf(first, sizeof(first), "127.0.0.1:%u", free_port());
+	snprintf(next, sizeof(next), "127.0.0.1:%u", port);
+	assert_int_equal(daemon_listen(&none, first, "httpsd.listen", NULL, &a, &n), 0);
+	assert_int_equal(listen_set_open(&ls, &o, &a, n, err, sizeof(err)), 0);
+	assert_int_equal(uv_loop_init(&w->loop), 0);
+	assert_int_equal(listen_set_attach(&ls, 0, &w->loop, w), 0);
+	assert_int_equal(listen_set_reload(&ls, first, next, "httpsd.listen", NULL), 2);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port),
+	                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	for (int i = 0; i < 20 && w->received == 0; i++) {
+		uv_run(&w->loop, UV_RUN_NOWAIT);
+		usleep((LISTEN_SET_RETRY_MS + 1) * 1000);
+	}
+	assert_int_equal(w->received, 1);
+	close(fd);
+	uv_walk(&w->loop, free_handle, NULL);
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&w->loop), 0);
+	listen_set_free(&ls);
+	log_set_sink(NULL, NULL);
+	free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +345,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unopenable_removes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_remove_before_the_workers_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fixed, setup, teardown),
+		cmocka_unit_test(test_tcp_listens_before_the_workers_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
