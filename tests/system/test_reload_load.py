@@ -323,3 +323,37 @@ def test_low_port_after_the_privilege_drop():
             assert isinstance(r, dns.message.Message) and r.rcode() == dns.rcode.REFUSED, r
     finally:
         shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.mark.parametrize("kind", ("dnsd", "httpsd"))
+def test_status_names_the_new_addresses(kind, tmp_path, zc, monkeypatch):
+    """systemd's STATUS= line follows a SIGHUP that changed the listen addresses."""
+    path = str(tmp_path / "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(STEP_TIMEOUT)
+    monkeypatch.setenv("NOTIFY_SOCKET", path)
+    first, extra = free_port(), free_port()
+    try:
+        with started(tmp_path, kind) as servers:
+            if kind == "dnsd":
+                check_dnsd_binary()
+                d = servers.add(ConfigDnsd(servers.workdir(), zc.state, first, workers=1,
+                                           config=dnsd_config([first])))
+                text = dnsd_config([first, extra])
+            else:
+                (tmp_path / "st").mkdir()
+                st = make_state(tmp_path / "st", ["mta-sts.example.com"],
+                                {"example.com": policy_text()})
+                d = servers.add(ConfigHttpsd(servers.workdir(), st.dir, first, workers=1,
+                                             config=httpsd_config([first])))
+                text = as_root_config(httpsd_config([first, extra]), "httpsd")
+            d.start()
+            assert "READY=1" in sock.recv(4096).decode()
+            d.config.write_text(text)
+            hup(d, "reloaded (SIGHUP)")
+            msg = sock.recv(4096).decode()
+            assert msg.startswith("STATUS=") and \
+                "%s:%d, %s:%d" % (HOST4, first, HOST4, extra) in msg, msg
+    finally:
+        sock.close()
