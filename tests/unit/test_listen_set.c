@@ -11,6 +11,7 @@
 struct worker {
 	uv_loop_t loop;
 	uv_udp_t udp[LISTEN_SET_SLOTS];
+	uv_tcp_t tcp[LISTEN_SET_SLOTS];
 	size_t starts, received;
 	char buf[512];
 };
@@ -278,23 +279,14 @@ static void on_connection(uv_stream_t *server, int status)
 static int start_tcp(void *arg, size_t slot, size_t kind, int fd, uv_handle_t **h)
 {
 	struct worker *w = arg;
-	uv_tcp_t *t = malloc(sizeof(*t));
-	(void)slot;
+	uv_tcp_t *t = &w->tcp[slot];
 	(void)kind;
-	assert_non_null(t);
 	w->starts++;
 	assert_int_equal(uv_tcp_init(&w->loop, t), 0);
 	t->data = w;
 	*h = (uv_handle_t *)t;
 	assert_int_equal(uv_tcp_open(t, fd), 0);
 	return uv_listen((uv_stream_t *)t, 16, on_connection);
-}
-
-static void free_handle(uv_handle_t *h, void *arg)
-{
-	(void)arg;
-	if (!uv_is_closing(h))
-		uv_close(h, h->type == UV_TCP ? (uv_close_cb)free : NULL);
 }
 
 /* A TCP address accepts connections from the moment SIGHUP logs it, before any worker ran:
@@ -330,7 +322,7 @@ static void test_tcp_listens_before_the_workers_run(void **state)
 	}
 	assert_int_equal(w->received, 1);
 	close(fd);
-	uv_walk(&w->loop, free_handle, NULL);
+	uv_walk(&w->loop, close_handle, NULL);
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&w->loop), 0);
 	listen_set_free(&ls);
