@@ -15,6 +15,7 @@
 #include "shared/store/zone_check.h"
 
 #define OPT_LEN 11             /* root owner, type, class, TTL, empty RDATA */
+#define OPT_COOKIE_LEN (4 + COOKIE_ANSWER_LEN)   /* the option's code, length and data */
 #define OPT_RCODE_SHIFT 4      /* OPT's TTL holds the RCODE's bits above the header's four */
 #define SOA_MINIMUM 16         /* the SOA minimum's offset from the serial */
 #define ANY_TTL_DEFAULT 3600   /* the HINFO answer to ANY when the zone has no SOA */
@@ -32,6 +33,8 @@ struct build {
 	uint16_t flags;
 	uint8_t rcode;
 	bool truncated;
+	bool has_cookie;
+	uint8_t cookie[COOKIE_ANSWER_LEN];    /* for the OPT when has_cookie */
 };
 
 /* Names in RDATA that may be compressed (RFC 3597 4: only the RFC 1035 types). */
@@ -218,16 +221,29 @@ static void put_chaos(struct build *b, const struct query *q, const struct answe
 	b->count[AN] = 1;
 }
 
+/* The room an answer keeps for its OPT. */
+static size_t opt_room(const struct build *b, const struct query *q)
+{
+	return q->edns ? OPT_LEN + (b->has_cookie ? OPT_COOKIE_LEN : 0) : 0;
+}
+
 static void put_opt(struct build *b, const struct query *q, const struct answer_opts *o)
 {
-	b->p.cap += OPT_LEN;    /* the room kept for it */
+	b->p.cap += opt_room(b, q);    /* the room kept for it */
 	pkt_put(&b->p, "", 1);                 /* the root */
 	pkt_put16(&b->p, T_OPT);
 	pkt_put16(&b->p, o->udp_max);           /* CLASS: our payload size */
 	/* TTL: the RCODE's upper bits, version 0, flags with DO as the client sent it. */
 	pkt_put(&b->p, (uint8_t[]){ (uint8_t)(b->rcode >> OPT_RCODE_SHIFT), 0,
 	                            (uint8_t)(q->do_bit ? EDNS_DO : 0), 0 }, 4);
-	pkt_put16(&b->p, 0);                    /* no options */
+	if (!b->has_cookie) {
+		pkt_put16(&b->p, 0);                /* no options */
+	} else {
+		pkt_put16(&b->p, OPT_COOKIE_LEN);
+		pkt_put16(&b->p, COOKIE_OPTION);
+		pkt_put16(&b->p, COOKIE_ANSWER_LEN);
+		pkt_put(&b->p, b->cookie, COOKIE_ANSWER_LEN);
+	}
 	b->count[AR]++;
 }
 
@@ -322,6 +338,36 @@ static bool check_tsig(struct build *b, struct signer *sg, const uint8_t *in, si
 	return false;
 }
 
+/* FNV-1a over a name in wire form (already lower case): cheap, and keyed later by rrl.c. */
+static uint64_t name_hash(const uint8_t *name, uint64_t h)
+{
+	size_t len = (size_t)dname_wire_len(name, DNAME_MAX);
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ name[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The kind of answer resolve() made, for the rate limit: data by name and type, the rest
+ * by zone, so that random names under one zone share one limit. */
+static void classify(const struct build *b, const struct query *q, struct answer_info *info)
+{
+	uint64_t seed = 0xcbf29ce484222325ULL;
+	if (b->rcode == RCODE_NXDOMAIN)
+		info->rrl_class = RRL_NXDOMAIN;
+	else if (b->rcode != RCODE_NOERROR)
+		return;
+	else if (!(b->flags & PKT_F_AA))
+		info->rrl_class = RRL_REFERRAL;
+	else if (b->count[AN] == 0)
+		info->rrl_class = RRL_NODATA;
+	else
+		info->rrl_class = RRL_ANSWER;
+	if (info->rrl_class == RRL_ANSWER)
+		info->rrl_name = name_hash(q->qname, seed ^ q->qtype);
+	else
+		info->rrl_name = name_hash(b->z->apex, seed);
+}
+
 /* The question answered: refusals by class and type, CHAOS, transfers, then the zone's data. */
 static void answer_question(struct build *b, const struct query *q, const struct answer_opts *o,
                             bool tcp, const struct sockaddr *client, struct signer *sg,
@@ -358,7 +404,10 @@ static void answer_question(struct build *b, const struct query *q, const struct
 	}
 	b->z = &z;
 	b->flags |= PKT_F_AA;
-	if (!resolve(b, q->qname, q->qtype)) {
+	bool fits = resolve(b, q->qname, q->qtype);
+	if (o->rrl)
+		classify(b, q, info);
+	if (!fits) {
 		/* Too large for this transport: the question alone, with TC (RFC 2181 9). */
 		pkt_rewind(&b->p, q->question_end);
 		memset(b->count, 0, sizeof(b->count));
@@ -370,10 +419,13 @@ static void answer_question(struct build *b, const struct query *q, const struct
 
 /* OPT, the flags and counts into the header, then the TSIG for a signed query. */
 static size_t finish(struct build *b, const struct query *q, const struct answer_opts *o,
-                     struct signer *sg, size_t max, uint64_t now)
+                     struct signer *sg, size_t max, uint64_t now, struct answer_info *info)
 {
-	if (q->edns)
+	if (q->edns) {
+		info->opt_off = b->p.len;
 		put_opt(b, q, o);
+		info->opt_len = b->p.len - info->opt_off;
+	}
 	b->flags |= b->rcode & PKT_F_RCODE;
 	pkt_set16(&b->p, PKT_FLAGS, b->flags);
 	pkt_set16(&b->p, PKT_ANCOUNT, b->count[AN]);
@@ -403,20 +455,31 @@ size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_op
 		return 0;
 	}
 	size_t max = answer_max(&q, o, tcp, outcap);
-	pkt_init(&b.p, out, max - (q.edns ? OPT_LEN : 0));
+	if (q.cookie_len && o->cookies && (v == QUERY_OK || v == QUERY_NO_QUESTION)) {
+		uint32_t when = (uint32_t)(o->now ? o->now : (uint64_t)time(NULL));
+		info->cookie = cookie_answer(o->cookies, q.cookie, q.cookie_len, client, when, b.cookie);
+		b.has_cookie = true;
+	}
+	pkt_init(&b.p, out, max - opt_room(&b, &q));
 	put_question(&b, &q, v, in);
 	info->qtype = q.qtype;
 	info->qname = v == QUERY_OK ? in + PKT_HDR : NULL;
 	info->edns = q.edns;
 	info->transfer = v == QUERY_OK && (q.qtype == T_AXFR || q.qtype == T_IXFR);
-	if (v != QUERY_OK) {
-		b.rcode = v == QUERY_FORMERR ? RCODE_FORMERR : RCODE_NOTIMP;
-		q.edns = false;              /* the OPT may be what was wrong */
+	info->rrl_class = RRL_ERROR;
+	info->question_end = v == QUERY_OK ? q.question_end : PKT_HDR;
+	if (v == QUERY_NO_QUESTION && b.has_cookie) {
+		/* RFC 7873 5.4: asking for a server cookie alone; BADCOOKIE until it is ours. */
+		b.rcode = info->cookie == COOKIE_VALID ? RCODE_NOERROR : RCODE_BADCOOKIE;
+	} else if (v != QUERY_OK) {
+		b.rcode = v == QUERY_NOTIMP ? RCODE_NOTIMP : RCODE_FORMERR;
 	} else if (q.has_tsig && !check_tsig(&b, &sg, in, inlen, o, &now, info)) {
 		q.edns = false;              /* the answer is the TSIG error */
+		b.has_cookie = false;
 	} else {
 		answer_question(&b, &q, o, tcp, client, &sg, info);
 	}
 	info->rcode = b.rcode;
-	return finish(&b, &q, o, &sg, max, now);
+	info->signed_answer = sg.present;
+	return finish(&b, &q, o, &sg, max, now, info);
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <lmdb.h>
+#include "dnsd/cookie.h"
+#include "dnsd/rrl.h"
 #include "shared/store/store.h"
 
 #define ANSWER_MAX_CHAIN 8       /* CNAMEs followed inside a zone (loops end here too) */
@@ -17,7 +19,9 @@ struct answer_opts {
 	uint16_t udp_max;            /* our EDNS payload size (default 1232) */
 	bool chaos;                  /* answer CH TXT version.bind, id.server */
 	const char *version, *identity;
-	uint64_t now;                /* a fixed clock for TSIG checks (tests); 0: the real one */
+	const struct cookie_secrets *cookies;   /* DNS COOKIES; NULL: off */
+	bool rrl;                    /* classify answers for rate limiting (info->rrl_*) */
+	uint64_t now;                /* a fixed clock for TSIG and cookies (tests); 0: the real one */
 };
 
 /* What happened, for the counters. */
@@ -27,6 +31,13 @@ struct answer_info {
 	uint8_t rcode;
 	bool dropped, truncated, edns;
 	bool transfer;               /* AXFR or IXFR */
+	enum cookie_verdict cookie;
+	enum rrl_class rrl_class;    /* with opts->rrl: the kind of answer */
+	uint64_t rrl_name;           /* and a hash of the name, zone or type it counts by */
+	size_t question_end;         /* the answer's header and question: what a slip keeps */
+	size_t opt_off, opt_len;     /* the answer's OPT record (opt_len 0: none), which it keeps too */
+	bool signed_answer;          /* a TSIG-signed query's answer */
+	bool rrl_dropped, rrl_slipped;   /* set by the worker's rate limit */
 	char why[ANSWER_WHY_MAX];    /* when not empty: a refused transfer or a failed TSIG check */
 };
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "dnsd/server.h"
 #include "shared/util/crash.h"
@@ -9,6 +10,7 @@
 #include "shared/util/err.h"
 #include "shared/store/history.h"
 #include "shared/store/journal.h"
+#include "shared/store/store_damage.h"
 #include "shared/util/log.h"
 
 #define DNSD_VERSION "0.1.0"
@@ -51,9 +53,27 @@ int main(int argc, char **argv)
 	journal_set_limits(cfg.journal_max_size, cfg.journal_max_age);   /* for commits dnsd makes */
 	history_set_keep(cfg.keep_history);
 	answer_setup(&s.env.opts, &cfg, host, sizeof(host));
+	if (cfg.dnsd_cookies) {
+		if (cookie_secrets_init(&s.env.cookies, cfg.dnsd_cookie_secret, err, sizeof(err))) {
+			log_error("dnsd.cookie-secret: %s", err);
+			goto out_cfg;
+		}
+		s.env.opts.cookies = &s.env.cookies;
+	}
+	struct rrl_config lim;
+	rrl_config_read(&cfg, &lim);
+	if (rrl_init(&s.env.rrl, &lim) != 0) {
+		log_error("no memory for %u rate-limit buckets (dnsd.rrl-table-size)", lim.size);
+		goto out_cfg;
+	}
+	s.env.opts.rrl = true;
 	long workers = daemon_workers(&args, cfg.dnsd_workers, DNSD_MAX_WORKERS);
+	struct daemon_addr maddrs[DAEMON_MAX_LISTEN];
+	size_t nmaddrs;
 	if (workers < 0 ||
-	    daemon_listen(&args, cfg.dnsd_listen, "dnsd.listen", cfg.path, s.addrs, &s.naddrs) != 0)
+	    daemon_listen(&args, cfg.dnsd_listen, "dnsd.listen", cfg.path, s.addrs, &s.naddrs) != 0 ||
+	    metrics_http_addrs(cfg.dnsd_metrics_listen, "dnsd.metrics-listen", cfg.path, maddrs,
+	                       &nmaddrs) != 0)
 		goto out_cfg;
 	if (args.check) {
 		printf("configuration OK\n");
@@ -71,6 +91,7 @@ int main(int argc, char **argv)
 		goto out_cfg;
 	s.listen_fixed = args.nlisten > 0;
 	if (dnsd_server_bind(&s, err, sizeof(err)) != 0 ||
+	    metrics_http_bind(&s.metrics, maddrs, nmaddrs, err, sizeof(err)) != 0 ||
 	    daemon_drop_privileges(user, err, sizeof(err))) {
 		log_error("%s", err);
 		goto out;
@@ -83,9 +104,15 @@ int main(int argc, char **argv)
 		rc = STORE_EXIT_STATUS;
 		goto out;
 	}
+	store_damage_install();   /* a damaged page met later: logged, and MDB_PANIC exits */
 	if (asprintf(&s.stats_path, "%s/%s", state, STATS_FILE) < 0 ||
 	    daemon_pidfile_write(cfg.dnsd_pidfile) != 0)
 		goto out;
+	s.scrape = (struct scrape){ s.w, s.nworkers, &s.notify, &s.pub, s.env.st, state, DNSD_VERSION,
+	                            (int64_t)time(NULL), { 0 } };
+	if (nmaddrs)
+		log_notice("metrics: GET /metrics on %s",
+		           daemon_addrs_text(maddrs, nmaddrs, err, sizeof(err)));
 	rc = dnsd_server_run(&s) == 0 ? 0 : 1;
 	daemon_pidfile_remove(cfg.dnsd_pidfile);
 out:
@@ -94,6 +121,7 @@ out:
 out_cfg:
 	if (lock >= 0)
 		close(lock);    /* after the store: the next dnsd finds it closed */
+	rrl_free(&s.env.rrl);
 	config_free(&cfg);
 	return rc;
 }

@@ -170,6 +170,7 @@ static void send_due(struct notifier *n, struct store_txn *t, uint64_t now)
 			log_warning("%s: NOTIFY to %s not answered after %d tries (serial %u): "
 			    "it will see the change at its next SOA refresh", zone, p->text,
 			    NOTIFY_TRIES, p->serial);
+			n->failed++;
 			drop(p);
 			continue;
 		}
@@ -177,6 +178,7 @@ static void send_due(struct notifier *n, struct store_txn *t, uint64_t now)
 		size_t len = build(n, t, p, buf, &why);
 		if (len == 0) {
 			log_warning("%s: NOTIFY to %s not sent (%s)", zone, p->text, why);
+			n->failed++;
 			drop(p);
 			continue;
 		}
@@ -184,6 +186,7 @@ static void send_due(struct notifier *n, struct store_txn *t, uint64_t now)
 		uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
 		int rc = p->to.ss_family == AF_INET6 && !n->has6 ? UV_EAFNOSUPPORT
 		         : uv_udp_try_send(h, &b, 1, (const struct sockaddr *)&p->to);
+		n->sent += rc >= 0;
 		if (p->tries == 0 || rc < 0)
 			log_notice("%s: NOTIFY to %s, serial %u%s%s%s", zone, p->text, p->serial,
 			   p->key[0] ? ", TSIG key " : "", p->key,
@@ -253,6 +256,8 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 			}
 		}
 		unsigned rcode = fl & PKT_F_RCODE;
+		n->answered += rcode == 0;
+		n->refused += rcode != 0;
 		if (rcode == 0)
 			log_notice("%s: NOTIFY to %s answered (serial %u)", zone, p->text,
 			   p->serial);

@@ -43,6 +43,9 @@ struct notifier {
 	uint64_t last_seq;               /* the newest history entry seen */
 	uint64_t rng;                    /* message IDs */
 	struct notify_peer *peers;       /* NOTIFY_MAX_PENDING slots */
+	/* Counters for /metrics, on the loop's thread: datagrams sent, answers (NOERROR or an
+	 * error rcode), NOTIFYs given up (no answer after the tries, or none could be made). */
+	uint64_t sent, answered, refused, failed;
 	uint8_t rx[NOTIFY_MSG_MAX];
 };
 

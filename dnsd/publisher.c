@@ -10,10 +10,38 @@
 #include "shared/util/err.h"
 #include "shared/util/log.h"
 #include "shared/sts/sts_publish.h"
+#include "shared/sts/sts_rederive.h"
+
+#define REDERIVE_RETRY_S 60   /* after a failed re-derivation */
+
+const double publisher_latency_bounds[PUBLISHER_LATENCY_N] = { PUBLISHER_LATENCY_BOUNDS };
+
+#define INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
+
+/* A new policy's id went out: how long after its commit (whole seconds, as the store keeps). */
+static void count(struct publisher_counters *k, const struct sts_outcome_info *o)
+{
+	if (o->outcome == STS_WAITING)
+		INC(k->waits);
+	if (o->outcome != STS_PUBLISHED)
+		return;
+	if (o->rotation) {
+		INC(k->rotations);
+		return;
+	}
+	int64_t s = (int64_t)time(NULL) - o->version_time;
+	uint64_t secs = s > 0 ? (uint64_t)s : 0;
+	size_t i = 0;
+	while (i < PUBLISHER_LATENCY_N && (double)secs > publisher_latency_bounds[i])
+		i++;
+	INC(k->latency[i]);
+	atomic_fetch_add_explicit(&k->latency_sum, secs, memory_order_relaxed);
+}
 
 static void log_outcome(const struct sts_outcome_info *o, void *ctx)
 {
 	char name[DNAME_STR_MAX];
+	count(ctx, o);
 	dname_format(name, o->domain);
 	switch (o->outcome) {
 	case STS_PUBLISHED:
@@ -37,6 +65,45 @@ static void log_outcome(const struct sts_outcome_info *o, void *ctx)
 	}
 }
 
+static void log_rederived(const struct sts_rederive_info *i, void *ctx)
+{
+	char name[DNAME_STR_MAX];
+	(void)ctx;
+	dname_format(name, i->domain);
+	if (i->what == STS_REDERIVE_REWRITTEN)
+		log_notice("mta-sts: %s: mta-sts.%s follows the service in force (serial %u -> %u)",
+		           name, name, i->old_serial, i->new_serial);
+	else
+		log_warning("mta-sts: %s: mta-sts.%s holds records no service-address or "
+		            "service-cname made; left as they are (zonectl mta-sts rederive --force "
+		            "replaces them)", name, name);
+}
+
+/*
+ * At start and after each SIGHUP: a changed mta-sts.service-address or service-cname is
+ * carried to every enabled domain (sts_rederive.h). Returns true when done or nothing to do,
+ * false to try again later.
+ */
+static bool rederive(struct store *st, const struct config *cfg)
+{
+	struct sts_service svc = { cfg->sts_service_address, cfg->sts_service_cname,
+	                           cfg->sts_txt_ttl };
+	struct sts_rederive_result res;
+	char err[256];
+	int rc = sts_rederive_run(st, &svc, false, "dnsd mta-sts rederive", log_rederived, NULL,
+	                          &res, err, sizeof(err));
+	if (rc == 0 && !res.adopted)
+		log_notice("mta-sts: service-address/service-cname applied: %u domain%s rewritten in "
+		           "%u zone commit%s, %u already right, %u left alone", res.rewritten,
+		           res.rewritten == 1 ? "" : "s", res.zones, res.zones == 1 ? "" : "s",
+		           res.current, res.kept);
+	if (rc == 0 || rc == LS_ENOCHANGE || rc == LS_ENOTFOUND)
+		return true;
+	log_error("mta-sts: cannot apply service-address/service-cname to the domains: %s%s",
+	          *err ? err : ls_strerror(rc), rc == LS_ECONFIG ? "" : " (tried again in a minute)");
+	return rc == LS_ECONFIG;
+}
+
 /* The publisher for cfg; false (logged) when its mta-sts settings cannot publish. */
 static bool setup(struct sts_publisher *sp, const struct config *cfg)
 {
@@ -53,6 +120,7 @@ static void run(void *arg)
 	struct publisher *p = arg;
 	struct sts_publisher sp;
 	int last = 0;
+	int64_t rederive_at = 0;     /* when to carry the service to the domains (0: now, -1: done) */
 	uv_mutex_lock(&p->lock);
 	unsigned gen = p->gen;
 	bool ok = setup(&sp, p->cfg);
@@ -62,10 +130,16 @@ static void run(void *arg)
 				sts_publish_free(&sp);
 			gen = p->gen;
 			ok = setup(&sp, p->cfg);
+			rederive_at = 0;
 		}
+		const struct config *cfg = p->cfg;
 		uv_mutex_unlock(&p->lock);
+		if (rederive_at >= 0 && (int64_t)time(NULL) >= rederive_at)
+			rederive_at = rederive(p->st, cfg) ? -1 : (int64_t)time(NULL) + REDERIVE_RETRY_S;
 		int rc = ok ? sts_publish_due(&sp, p->st, 0, (int64_t)time(NULL), false, log_outcome,
-		                              NULL) : 0;
+		                              &p->count) : 0;
+		if (rc)
+			INC(p->count.failures);
 		if (rc && rc != last)     /* once per kind of failure, not every second */
 			log_error("mta-sts: publish step failed: %s", ls_strerror(rc));
 		last = rc;
@@ -80,7 +154,7 @@ static void run(void *arg)
 
 int publisher_start(struct publisher *p, struct store *st, const struct config *cfg)
 {
-	memset(p, 0, sizeof(*p));
+	memset(p, 0, sizeof(*p));     /* the counters too: before the thread, no one reads them */
 	p->st = st;
 	p->cfg = cfg;
 	if (!cfg->sts_publisher)

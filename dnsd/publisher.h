@@ -1,13 +1,28 @@
-/* dnsd's MTA-STS publisher: the publish step every second, on its own thread. */
+/* dnsd's MTA-STS publisher: the publish step every second, on its own thread; at start and
+ * after each SIGHUP it also carries a changed service-address/service-cname to every domain. */
 #ifndef DNSD_PUBLISHER_H
 #define DNSD_PUBLISHER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 #include "shared/util/config.h"
 #include "shared/store/store.h"
 
 #define PUBLISHER_INTERVAL_MS 1000
+/* Upper bounds (seconds) of the publish latency buckets: a commit to its id published. */
+#define PUBLISHER_LATENCY_BOUNDS 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600
+#define PUBLISHER_LATENCY_N 11
+
+/* What this dnsd's publish step did, for /metrics: written by the thread, read anywhere. */
+struct publisher_counters {
+	atomic_uint_fast64_t latency[PUBLISHER_LATENCY_N + 1];   /* new policies published */
+	atomic_uint_fast64_t latency_sum;                        /* seconds */
+	atomic_uint_fast64_t rotations, waits, failures;        /* ids rotated, tries that waited,
+	                                                            runs the store failed */
+};
+extern const double publisher_latency_bounds[PUBLISHER_LATENCY_N];
 
 struct publisher {
 	uv_thread_t thread;
@@ -17,6 +32,7 @@ struct publisher {
 	struct store *st;
 	const struct config *cfg;        /* under lock once the thread runs */
 	unsigned gen;                    /* bumped by publisher_reload() */
+	struct publisher_counters count;
 };
 
 /* Starts the thread when mta-sts.publisher is on; returns 0 or a libuv error. */

@@ -72,10 +72,11 @@ static void on_stats(uv_timer_t *t)
 static const char *const reload_sections[] = { "server", "zones", "dnsd", "mta-sts", NULL };
 static const char *const reload_live[] = {
 	"server.log-level", "zones.serial-policy", "zones.default-ttl", "dnsd.listen",
-	"dnsd.tcp-idle-timeout", "dnsd.tcp-max-clients", "dnsd.tcp-max-per-address",
+	"dnsd.tcp-idle-timeout", "dnsd.tcp-io-timeout", "dnsd.tcp-max-clients", "dnsd.tcp-max-per-address",
 	"dnsd.query-log", "mta-sts.endpoints", "mta-sts.trust-store", "mta-sts.rotate-interval",
 	"mta-sts.fetch-timeout", "mta-sts.retry-max", "mta-sts.service-address",
-	"mta-sts.service-cname", "mta-sts.txt-ttl", NULL,
+	"mta-sts.service-cname", "mta-sts.txt-ttl",
+	"dnsd.rrl-rate", "dnsd.rrl-slip", "dnsd.rrl-ipv4-prefix", "dnsd.rrl-ipv6-prefix", "dnsd.rrl-exempt", NULL,
 };
 static const struct reload_rules rules = { reload_sections, reload_live };
 
@@ -108,6 +109,10 @@ static void reload(void *arg)
 	s->reloaded = v;
 	s->reloaded[s->nreloaded++] = cfg;
 	log_set_level(cfg->log_level);
+	struct rrl_config lim;
+	rrl_config_read(cfg, &lim);
+	if (rrl_set(&s->env.rrl, &lim) != 0)
+		log_error("SIGHUP: dnsd.rrl-exempt not applied (out of memory); the old list stays");
 	publisher_reload(&s->pub, cfg);
 	__atomic_store_n(&s->env.cfg, cfg, __ATOMIC_RELEASE);
 	if (listen_set_reload(&s->listen, old->dnsd_listen, cfg->dnsd_listen, "dnsd.listen",
@@ -136,12 +141,19 @@ int dnsd_server_run(struct dnsd_server *s)
 	if ((rc = publisher_start(&s->pub, s->env.st, s->env.cfg)) != 0)
 		log_error("mta-sts: cannot start the publisher: %s", uv_strerror(rc));
 	worker_pool_on_reload(&s->pool, reload, s);
+	if ((rc = metrics_http_start(&s->metrics, &s->pool.loop, scrape_render, &s->scrape)) != 0) {
+		log_error("metrics-listen: %s", uv_strerror(rc));
+		publisher_stop(&s->pub);
+		worker_pool_stop(&s->pool);
+		return rc;
+	}
 	log_notice("ready: %zu worker%s on %s (udp, tcp)", s->nworkers, s->nworkers == 1 ? "" : "s",
 	           daemon_addrs_text(s->addrs, s->naddrs, addrs, sizeof(addrs)));
 	notify_status(s, "READY=1\n");
 	int sig = worker_pool_wait(&s->pool);
 	log_notice("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	sdnotify("STOPPING=1\nSTATUS=stopping");
+	metrics_http_close(&s->metrics);
 	publisher_stop(&s->pub);
 	/* Workers finish the batch in hand, close their sockets and connections, and end. */
 	worker_pool_stop(&s->pool);
@@ -156,8 +168,10 @@ void dnsd_server_free(struct dnsd_server *s)
 		free(s->reloaded[i]);
 	}
 	free(s->reloaded);
+	metrics_http_close(&s->metrics);     /* its connections' memory goes in their callbacks */
 	/* The main loop's handles close here, NOTIFY's sockets among them, before its memory goes. */
 	worker_pool_free(&s->pool);
+	scrape_free(&s->scrape);
 	notify_free(&s->notify);
 	for (size_t i = 0; i < s->nworkers; i++) {
 		free(s->w[i].rxbuf);

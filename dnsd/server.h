@@ -7,9 +7,11 @@
 #include <uv.h>
 #include "dnsd/notify.h"
 #include "dnsd/publisher.h"
+#include "dnsd/scrape.h"
 #include "dnsd/worker.h"
 #include "shared/util/daemon.h"
 #include "shared/util/listen_set.h"
+#include "shared/util/metrics_http.h"
 #include "shared/util/worker_pool.h"
 
 #define DNSD_MAX_WORKERS WORKER_POOL_MAX
@@ -29,6 +31,8 @@ struct dnsd_server {
 	struct notifier notify;          /* NOTIFY out, on the main loop */
 	struct config **reloaded;        /* every configuration SIGHUP read, freed at the end */
 	size_t nreloaded;
+	struct metrics_http metrics;     /* dnsd.metrics-listen, on the main loop */
+	struct scrape scrape;            /* what it shows */
 };
 
 /* Binds every worker's UDP and TCP sockets (SO_REUSEPORT) on addrs; before dropping

@@ -1,12 +1,13 @@
 /* Counters, counted by the workers and summed by the main thread. */
 #include <stddef.h>
+#include "dnsd/query.h"
 #include "dnsd/stats.h"
 #include "shared/store/zone_check.h"
 
-static const char *const type_names[ST_NTYPES] = {
+const char *const stats_type_names[ST_NTYPES] = {
 	"A", "AAAA", "MX", "TXT", "NS", "SOA", "CNAME", "SRV", "PTR", "CAA", "DS", "ANY", "other",
 };
-static const char *const rcode_names[6] = {
+const char *const stats_rcode_names[6] = {
 	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
 };
 
@@ -41,9 +42,21 @@ void stats_count(struct stats *s, const struct answer_info *info, int tcp)
 		INC(s->dropped);
 		return;
 	}
+	if (info->rrl_dropped)
+		INC(s->rrl_dropped);
+	if (info->rrl_slipped)
+		INC(s->rrl_slipped);
+	if (info->cookie == COOKIE_CLIENT_ONLY)
+		INC(s->cookie_client);
+	else if (info->cookie == COOKIE_BAD)
+		INC(s->cookie_bad);
+	else if (info->cookie == COOKIE_VALID)
+		INC(s->cookie_valid);
 	INC(s->type[type_of(info->qtype)]);
 	if (info->rcode < 6)
 		INC(s->rcode[info->rcode]);
+	else if (info->rcode == RCODE_BADCOOKIE)
+		INC(s->badcookie);
 	else
 		INC(s->badvers);
 	if (info->truncated)
@@ -52,17 +65,31 @@ void stats_count(struct stats *s, const struct answer_info *info, int tcp)
 		INC(s->edns);
 }
 
-/* One counter summed over the workers; off is its offset in struct stats. */
-static unsigned long long sum(const struct stats *w, size_t n, size_t off)
+const double stats_latency_bounds[STATS_LATENCY_N] = { STATS_LATENCY_BOUNDS };
+
+void stats_latency(struct stats *s, uint64_t ns)
 {
-	unsigned long long v = 0;
+	/* The bounds in nanoseconds, as integers: no floating point per query. */
+	static const uint64_t ns_bounds[STATS_LATENCY_N] = { 10000, 25000, 50000, 100000, 250000,
+	                                                      500000, 1000000, 2500000, 5000000,
+	                                                      10000000, 100000000 };
+	size_t i = 0;
+	while (i < STATS_LATENCY_N && ns > ns_bounds[i])
+		i++;
+	INC(s->latency[i]);
+	atomic_fetch_add_explicit(&s->latency_ns, ns, memory_order_relaxed);
+}
+
+uint64_t stats_sum(const struct stats *w, size_t n, size_t off)
+{
+	uint64_t v = 0;
 	for (size_t i = 0; i < n; i++)
 		v += atomic_load_explicit((const atomic_uint_fast64_t *)((const char *)&w[i] + off),
 		                          memory_order_relaxed);
 	return v;
 }
 
-#define SUM(field) sum(w, n, offsetof(struct stats, field))
+#define SUM(field) (unsigned long long)stats_sum(w, n, offsetof(struct stats, field))
 
 void stats_write(const struct stats *w, size_t n, FILE *out)
 {
@@ -70,11 +97,17 @@ void stats_write(const struct stats *w, size_t n, FILE *out)
 	fprintf(out, "queries.dropped %llu\nanswers.truncated %llu\nqueries.edns %llu\n",
 	        SUM(dropped), SUM(truncated), SUM(edns));
 	for (int r = 0; r < 6; r++)
-		fprintf(out, "rcode.%s %llu\n", rcode_names[r],
-		        sum(w, n, offsetof(struct stats, rcode) + (size_t)r * sizeof(w->rcode[0])));
-	fprintf(out, "rcode.BADVERS %llu\n", SUM(badvers));
+		fprintf(out, "rcode.%s %llu\n", stats_rcode_names[r],
+		        (unsigned long long)stats_sum(w, n, offsetof(struct stats, rcode) +
+		                                      (size_t)r * sizeof(w->rcode[0])));
+	fprintf(out, "rcode.BADVERS %llu\nrcode.BADCOOKIE %llu\n", SUM(badvers), SUM(badcookie));
 	for (int t = 0; t < ST_NTYPES; t++)
-		fprintf(out, "qtype.%s %llu\n", type_names[t],
-		        sum(w, n, offsetof(struct stats, type) + (size_t)t * sizeof(w->type[0])));
-	fprintf(out, "tcp.refused %llu\ntcp.timeout %llu\n", SUM(tcp_refused), SUM(tcp_timeout));
+		fprintf(out, "qtype.%s %llu\n", stats_type_names[t],
+		        (unsigned long long)stats_sum(w, n, offsetof(struct stats, type) +
+		                                      (size_t)t * sizeof(w->type[0])));
+	fprintf(out, "tcp.refused %llu\ntcp.timeout %llu\ntcp.evicted %llu\n", SUM(tcp_refused),
+	        SUM(tcp_timeout), SUM(tcp_evicted));
+	fprintf(out, "rrl.dropped %llu\nrrl.slipped %llu\n", SUM(rrl_dropped), SUM(rrl_slipped));
+	fprintf(out, "cookies.client %llu\ncookies.bad %llu\ncookies.valid %llu\n",
+	        SUM(cookie_client), SUM(cookie_bad), SUM(cookie_valid));
 }

@@ -25,8 +25,10 @@ struct tcp_conn {
 	struct xfr *xfr;                 /* a zone transfer in progress */
 	uint8_t *xbuf;                   /* its current message */
 	char zone[DNAME_STR_MAX];
+	uint64_t last_active;            /* loop time (ms) of the accept or the last answer */
 	int open_handles;
 	bool closing, writing;
+	bool io_timer;                   /* the timer bounds a query that is arriving */
 };
 
 static void on_closed(uv_handle_t *h)
@@ -112,6 +114,7 @@ static bool send_answer(struct tcp_conn *c, const uint8_t *data, size_t len)
 }
 
 static void process(struct tcp_conn *c);
+static void arm_timer(struct tcp_conn *c);
 
 /* Sends the transfer's next message, or ends it and goes back to reading queries. */
 static void xfr_send(struct tcp_conn *c);
@@ -144,16 +147,20 @@ static void xfr_send(struct tcp_conn *c)
 	   failed ? "failed (store error)" : "done", (unsigned long long)xfr_records(c->xfr));
 	xfr_free(c->xfr);
 	if (failed) {
+		atomic_fetch_add_explicit(&c->w->stats.xfr[SX_FAILED], 1, memory_order_relaxed);
 		c->xfr = NULL;
 		conn_close(c);           /* the client must not take a partial zone as complete */
 		return;
 	}
 	c->xfr = NULL;
 	c->writing = false;
-	if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0)
+	if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0) {
 		conn_close(c);
-	else
+	} else {
 		process(c);
+		if (!c->closing)
+			arm_timer(c);
+	}
 }
 
 /* AXFR and IXFR: streamed from a snapshot of their own when the client may have the zone. */
@@ -174,6 +181,8 @@ static bool try_xfr(struct tcp_conn *c, const uint8_t *msg, size_t len)
 		c->xfr = NULL;
 		return false;
 	}
+	atomic_fetch_add_explicit(&c->w->stats.xfr[q.qtype == T_AXFR ? SX_AXFR : SX_IXFR], 1,
+	                          memory_order_relaxed);
 	dname_format(c->zone, q.qname);
 	daemon_peer_text((const struct sockaddr *)&c->peer, peer);
 	log_notice("%s: transfer to %s: %s", c->zone, peer, xfr_describe(c->xfr));
@@ -215,8 +224,24 @@ static void process(struct tcp_conn *c)
 			conn_close(c);
 			return;
 		}
+		c->last_active = uv_now(&w->t.loop);
 		uv_timer_again(&c->idle);
 	}
+}
+
+/*
+ * A query that has begun to arrive must arrive whole within tcp-io-timeout, however slowly
+ * its bytes come; between queries, tcp-idle-timeout applies.
+ */
+static void arm_timer(struct tcp_conn *c)
+{
+	const struct config *cfg = dnsd_env_cfg(c->w->env);
+	bool partial = c->inlen > 0 && !c->writing;
+	if (partial == c->io_timer)
+		return;
+	c->io_timer = partial;
+	uint64_t ms = (uint64_t)(partial ? cfg->tcp_io_timeout : cfg->tcp_idle_timeout) * 1000;
+	uv_timer_start(&c->idle, on_idle, ms, ms);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -231,25 +256,46 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	process(c);
 	if (!c->closing && !c->writing && c->inlen == sizeof(c->in))
 		conn_close(c);     /* full and still no complete query: it is too large */
+	else if (!c->closing)
+		arm_timer(c);
 }
 
-static size_t same_peer(const struct dnsd_worker *w, const struct sockaddr_storage *a)
+static bool same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
-	size_t n = 0;
-	for (const struct worker_pool_conn *l = w->t.conns; l; l = l->next) {
-		const struct tcp_conn *c = (const struct tcp_conn *)l;
-		if (c->peer.ss_family != a->ss_family)
-			continue;
-		if (a->ss_family == AF_INET &&
-		    ((const struct sockaddr_in *)&c->peer)->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)a)->sin_addr.s_addr)
-			n++;
-		else if (a->ss_family == AF_INET6 &&
-		         memcmp(&((const struct sockaddr_in6 *)&c->peer)->sin6_addr,
-		                &((const struct sockaddr_in6 *)a)->sin6_addr, 16) == 0)
-			n++;
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return a->ss_family == AF_INET6 &&
+	       memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+/*
+ * Room for the new connection c: refused when its address holds tcp-max-per-address already;
+ * when the table is full, the connection idle longest makes way (never one in a transfer),
+ * so that slow clients holding every slot cannot lock new ones out. False: refuse c.
+ */
+static bool admit(struct dnsd_worker *w, const struct tcp_conn *c, const struct config *cfg)
+{
+	size_t same = 0;
+	struct tcp_conn *oldest = NULL;
+	for (struct worker_pool_conn *l = w->t.conns; l; l = l->next) {
+		struct tcp_conn *o = (struct tcp_conn *)l;
+		same += same_address(&o->peer, &c->peer);
+		if (o->xfr == NULL && !o->closing && (oldest == NULL || o->last_active < oldest->last_active))
+			oldest = o;
 	}
-	return n;
+	if (same >= cfg->tcp_max_per_address)
+		return false;
+	if (w->t.nconns < cfg->tcp_max_clients)
+		return true;
+	if (oldest == NULL)
+		return false;
+	atomic_fetch_add_explicit(&w->stats.tcp_evicted, 1, memory_order_relaxed);
+	conn_close(oldest);
+	return true;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -267,11 +313,12 @@ static void on_connection(uv_stream_t *server, int status)
 		conn_close(c);
 		return;
 	}
-	if (w->t.nconns >= cfg->tcp_max_clients || same_peer(w, &c->peer) >= cfg->tcp_max_per_address) {
+	if (!admit(w, c, cfg)) {
 		atomic_fetch_add_explicit(&w->stats.tcp_refused, 1, memory_order_relaxed);
 		conn_close(c);
 		return;
 	}
+	c->last_active = uv_now(&w->t.loop);
 	worker_pool_conn_add(&w->t, &c->link, close_link);
 	uint64_t ms = (uint64_t)cfg->tcp_idle_timeout * 1000;
 	uv_timer_start(&c->idle, on_idle, ms, ms);

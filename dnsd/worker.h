@@ -26,6 +26,8 @@ struct dnsd_env {
 	struct store *st;
 	const struct config *cfg;   /* swapped by SIGHUP: read it with dnsd_env_cfg() */
 	struct answer_opts opts;
+	struct cookie_secrets cookies;   /* opts.cookies points here when cookies are on */
+	struct rrl rrl;                  /* shared by the workers; opts.rrl when it is on */
 };
 
 /* The configuration in force; one that SIGHUP replaced stays valid until dnsd exits. */
@@ -53,6 +55,7 @@ struct dnsd_worker {
 	uv_udp_t *out_handle;
 	uint8_t tcp_answer[2 + PKT_MAX];  /* scratch: TCP answers go out from here */
 	struct stats stats;
+	uint32_t rrl_limited;            /* this worker's limited answers, for the slip */
 };
 
 /*

@@ -57,6 +57,7 @@ struct conn {
 	size_t resp_len, resp_off;
 	bool idle;                       /* between requests: the idle timeout runs */
 	bool close_after, eof, reading, counted, closing;
+	bool sni_tried;                  /* the SNI callback ran: a failed handshake knows why */
 	int handles;
 };
 
@@ -104,6 +105,12 @@ static void on_timer(uv_timer_t *t)
 		conn_run(c);
 		return;
 	}
+	if (c->state == ST_HELLO || c->state == ST_HANDSHAKE)
+		COUNT(c->w->count.hs_failed[HS_TIMEOUT]);
+	else if (c->state == ST_REQUEST)
+		COUNT(c->w->count.errors[ERR_HEADER_TIMEOUT]);
+	else if (c->state == ST_RESPOND)
+		COUNT(c->w->count.errors[ERR_WRITE_TIMEOUT]);
 	conn_close(c);     /* too slow with a handshake, a head or reading an answer; or lingering */
 }
 
@@ -120,6 +127,8 @@ static void on_written(uv_write_t *req, int status)
 {
 	struct conn *c = req->data;
 	c->writing = false;
+	if (status < 0 && !c->closing)
+		COUNT(c->w->count.errors[ERR_IO]);
 	if (status < 0 || c->closing) {
 		conn_close(c);
 		return;
@@ -245,6 +254,7 @@ int httpsd_conn_sni(void *arg, mbedtls_ssl_context *ssl, const unsigned char *na
 	struct httpsd_worker *w = arg;
 	struct conn *c = ssl->p_bio;
 	char text[CERT_HOST_MAX + 2], host[CERT_HOST_MAX + 1];
+	c->sni_tried = true;
 	if (len == 0 || len > CERT_HOST_MAX + 1 || memchr(name, 0, len))
 		return -1;
 	memcpy(text, name, len);
@@ -320,6 +330,9 @@ static void answer(struct conn *c, size_t end, int status)
 	if (txn)
 		worker_pool_txn_done(&w->t);
 	log_access(c, parsed ? &req : NULL, a.status, blen);
+	counters_status(&w->count, a.status);
+	if (c->resp == NULL)
+		COUNT(w->count.errors[ERR_MEMORY]);
 	if (c->resp == NULL || hlen == 0) {
 		conn_close(c);
 		return;
@@ -346,6 +359,7 @@ static bool step_hello(struct conn *c)
 	switch (hello_peek_sni(c->rx + c->rx_off, c->rx_len - c->rx_off)) {
 	case HELLO_MORE:
 		if (c->eof) {
+			COUNT(c->w->count.hs_failed[HS_CLOSED]);
 			conn_close(c);
 			return false;
 		}
@@ -358,6 +372,7 @@ static bool step_hello(struct conn *c)
 		c->state = ST_HANDSHAKE;
 		return true;
 	case HELLO_NO_SNI:
+		COUNT(c->w->count.hs_failed[HS_NO_SNI]);
 		bio_send(c, hello_alert_unrecognized_name, sizeof(hello_alert_unrecognized_name));
 		c->state = ST_FLUSH;
 		return true;
@@ -373,6 +388,7 @@ static bool step_handshake(struct conn *c)
 		certs_release(c->w->env->certs, c->pair);
 		c->pair = NULL;
 		c->state = ST_REQUEST;
+		COUNT(c->w->count.handshakes);
 		return true;
 	}
 	if (rc == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -380,9 +396,11 @@ static bool step_handshake(struct conn *c)
 	if (rc == MBEDTLS_ERR_SSL_WANT_READ && !c->eof)
 		return false;
 	if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_CONN_EOF) {
+		COUNT(c->w->count.hs_failed[HS_CLOSED]);
 		conn_close(c);
 		return false;
 	}
+	COUNT(c->w->count.hs_failed[c->sni_tried && !c->sni[0] ? HS_UNKNOWN_NAME : HS_ERROR]);
 	c->state = ST_FLUSH;     /* the alert mbedTLS queued goes out, then the connection ends */
 	return true;
 }
@@ -423,6 +441,7 @@ static bool step_request(struct conn *c)
 		conn_close(c);
 		return false;
 	}
+	COUNT(c->w->count.errors[ERR_TLS]);
 	c->state = ST_FLUSH;     /* a bad record: mbedTLS queued its alert */
 	return true;
 }
@@ -435,6 +454,7 @@ static bool step_respond(struct conn *c)
 		if (n == MBEDTLS_ERR_SSL_WANT_WRITE || n == MBEDTLS_ERR_SSL_WANT_READ)
 			return false;
 		if (n < 0) {
+			COUNT(c->w->count.errors[ERR_IO]);
 			conn_close(c);
 			return false;
 		}
@@ -536,10 +556,12 @@ static void on_connection(uv_stream_t *server, int status)
 	daemon_peer_text(a, c->peer_text);
 	/* Over a limit: closed before any TLS work or memory is spent on it. */
 	if (w->t.stopping || !clients_add(&env->clients, a)) {
+		COUNT(w->count.refused);
 		conn_close(c);
 		return;
 	}
 	c->counted = true;
+	COUNT(w->count.accepted);
 	worker_pool_conn_add(&w->t, &c->link, close_link);
 	mbedtls_ssl_init(&c->ssl);
 	c->ssl_ready = true;

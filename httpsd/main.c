@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "httpsd/server.h"
+#include "shared/store/store_damage.h"
 #include "shared/tls/cert.h"
 #include "shared/util/crash.h"
 #include "shared/util/daemon.h"
@@ -140,8 +142,12 @@ int main(int argc, char **argv)
 	if (arc != DAEMON_RUN)
 		return arc;
 	long workers = daemon_workers(&args, cfg.httpsd_workers, HTTPSD_MAX_WORKERS);
+	struct daemon_addr maddrs[DAEMON_MAX_LISTEN];
+	size_t nmaddrs;
 	if (workers < 0 ||
-	    daemon_listen(&args, cfg.httpsd_listen, "httpsd.listen", cfg.path, s.addrs, &s.naddrs) != 0)
+	    daemon_listen(&args, cfg.httpsd_listen, "httpsd.listen", cfg.path, s.addrs, &s.naddrs) != 0 ||
+	    metrics_http_addrs(cfg.httpsd_metrics_listen, "httpsd.metrics-listen", cfg.path, maddrs,
+	                       &nmaddrs) != 0)
 		goto out_cfg;
 	const char *state = args.state ? args.state : cfg.state_dir;
 	if (args.check) {
@@ -160,6 +166,7 @@ int main(int argc, char **argv)
 		goto out;
 	s.listen_fixed = args.nlisten > 0;
 	if (httpsd_server_bind(&s, err, sizeof(err)) != 0 ||
+	    metrics_http_bind(&s.metrics, maddrs, nmaddrs, err, sizeof(err)) != 0 ||
 	    daemon_drop_privileges(user, err, sizeof(err))) {
 		log_error("%s", err);
 		goto out;
@@ -169,9 +176,15 @@ int main(int argc, char **argv)
 		rc = STORE_EXIT_STATUS;
 		goto out;
 	}
+	store_damage_install();   /* as dnsd: a damaged page logged, MDB_PANIC exits 5 */
 	if (daemon_pidfile_write(cfg.httpsd_pidfile) != 0)
 		goto out;
 	warn_no_certs(state);
+	s.page = (struct counters_page){ s.w, s.nworkers, &s.env.clients, state, HTTPSD_VERSION,
+	                                 (int64_t)time(NULL), { 0 } };
+	if (nmaddrs)
+		log_notice("metrics: GET /metrics on %s",
+		           daemon_addrs_text(maddrs, nmaddrs, err, sizeof(err)));
 	rc = httpsd_server_run(&s) == 0 ? 0 : 1;
 	daemon_pidfile_remove(cfg.httpsd_pidfile);
 out:

@@ -94,7 +94,9 @@ int httpsd_server_run(struct httpsd_server *s)
 	if (rc)
 		return rc;
 	worker_pool_on_reload(&s->pool, reload, s);
-	if ((rc = worker_pool_start(&s->pool)) == 0) {
+	if ((rc = metrics_http_start(&s->metrics, &s->pool.loop, counters_render, &s->page)) != 0)
+		log_error("metrics-listen: %s", uv_strerror(rc));
+	else if ((rc = worker_pool_start(&s->pool)) == 0) {
 		char addrs[DAEMON_ADDRS_TEXT_MAX];
 		log_notice("ready: %zu worker%s on %s", s->nworkers, s->nworkers == 1 ? "" : "s",
 		           daemon_addrs_text(s->addrs, s->naddrs, addrs, sizeof(addrs)));
@@ -106,6 +108,7 @@ int httpsd_server_run(struct httpsd_server *s)
 		log_notice("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
 		sdnotify("STOPPING=1\nSTATUS=stopping");
 	}
+	metrics_http_close(&s->metrics);
 	/* Workers close their sockets and connections, and end. */
 	worker_pool_stop(&s->pool);
 	return rc;
@@ -118,7 +121,9 @@ void httpsd_server_free(struct httpsd_server *s)
 		free(s->reloaded);
 		s->reloaded = NULL;
 	}
+	metrics_http_close(&s->metrics);     /* its connections' memory goes in their callbacks */
 	worker_pool_free(&s->pool);
+	counters_page_free(&s->page);
 	for (size_t i = 0; i < s->nworkers && s->w; i++) {
 		struct httpsd_worker *w = &s->w[i];
 		tls_worker_free(&w->tls);

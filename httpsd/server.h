@@ -8,6 +8,7 @@
 #include "httpsd/worker.h"
 #include "shared/util/daemon.h"
 #include "shared/util/listen_set.h"
+#include "shared/util/metrics_http.h"
 #include "shared/store/store.h"
 #include "shared/util/worker_pool.h"
 
@@ -27,6 +28,8 @@ struct httpsd_server {
 	struct worker_pool pool;
 	const struct config *cfg;        /* the configuration read at start, or SIGHUP's latest */
 	struct config *reloaded;         /* SIGHUP's latest, owned */
+	struct metrics_http metrics;     /* httpsd.metrics-listen, on the main loop */
+	struct counters_page page;       /* what it shows */
 };
 
 /* Binds every worker's sockets (SO_REUSEPORT) on addrs; before dropping privileges. Returns

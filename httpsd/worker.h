@@ -8,6 +8,7 @@
 #include <uv.h>
 #include "httpsd/certs.h"
 #include "httpsd/clients.h"
+#include "httpsd/counters.h"
 #include "httpsd/tls.h"
 #include "shared/util/daemon.h"
 #include "shared/util/listen_set.h"
@@ -35,6 +36,7 @@ struct httpsd_worker {
 	struct tls_worker tls;
 	int64_t date_sec;                /* the Date header, made once a second */
 	char date[30];
+	struct counters count;           /* for /metrics */
 };
 
 /* The current Date header value; borrowed until the next call on the same worker. */

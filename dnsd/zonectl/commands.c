@@ -98,6 +98,18 @@ const struct command zonectl_commands[] = {
 	  "publish still waits; --wait tries again (1, 2, 4, 8 s apart) for --timeout seconds\n"
 	  "(default 60) first.",
 	  0, 1, "wait timeout", cmd_mtasts_publish },
+	{ "mta-sts rederive", "[--force]",
+	  "Point every domain's mta-sts name at the configured service-address or service-cname.",
+	  "After mta-sts.service-address or service-cname changed: the A/AAAA (or CNAME)\n"
+	  "records of mta-sts.<domain> of every enabled domain are rewritten, one commit per\n"
+	  "zone (new serial, NOTIFY, IXFR), and the service is recorded as applied. dnsd does\n"
+	  "the same at start and on SIGHUP (with mta-sts.publisher on); running it again is\n"
+	  "harmless (\"no change\"). Records that no service Lockstep applied would have made\n"
+	  "are kept and named; --force rewrites them too. A store from before this command\n"
+	  "records the service in force and rewrites nothing unless --force is given. With\n"
+	  "--json: {\"changed\",\"adopted\",\"zones\",\"rewritten\",\"current\",\"kept\",\n"
+	  "\"domains\":[{\"domain\",\"outcome\",\"serial_old\",\"serial\"}]}.",
+	  0, 0, "force", cmd_mtasts_rederive },
 	{ "tsig add", "NAME [--algorithm hmac-sha256|hmac-sha512|hmac-sha1]",
 	  "Make a TSIG key with a random secret and print it once, for NSD and Knot.",
 	  "The secret (as long as the algorithm's MAC, from getrandom) is stored and printed\n"

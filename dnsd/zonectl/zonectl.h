@@ -188,6 +188,7 @@ int cmd_mtasts_set(struct ctl *c);
 int cmd_mtasts_disable(struct ctl *c);
 int cmd_mtasts_status(struct ctl *c);
 int cmd_mtasts_publish(struct ctl *c);
+int cmd_mtasts_rederive(struct ctl *c);
 /* Runs the MTA-STS publish step for the zone's due domains (every zone's when 0), showing
  * what happened. Returns 0 or an exit code for a failure of the store. */
 int ctl_publish(struct ctl *c, uint32_t zone_id);

@@ -1,5 +1,6 @@
 /* Journal entries: header, then records as uncompressed wire RRs. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "shared/util/err.h"
@@ -111,7 +112,9 @@ static void trim(struct store_txn *t, uint32_t zone_id, struct journal_info *i, 
 	uint8_t k0[KEY_LEN];
 	MDB_cursor *cur;
 	MDB_val k = { sizeof(k0), k0 }, v;
-	int64_t oldest_kept = now - (int64_t)limits.max_age;
+	/* 0 keeps entries for ever: only the size bounds the journal. */
+	int64_t oldest_kept = limits.max_age ? now - (int64_t)limits.max_age : INT64_MIN;
+	unsigned aged = 0;
 	key(k0, zone_id, i->first);
 	if (i->count == 0 || store_cursor(t, STORE_JOURNAL, &cur) != 0)
 		return;
@@ -121,7 +124,9 @@ static void trim(struct store_txn *t, uint32_t zone_id, struct journal_info *i, 
 		if (k.mv_size != KEY_LEN || wire_get32(k.mv_data) != zone_id || v.mv_size < JOURNAL_HDR)
 			break;
 		bool old = (int64_t)wire_get64(p + 12) < oldest_kept;
-		if (!all && !old && i->bytes <= limits.max_size)
+		bool over = all || i->bytes > limits.max_size;
+		/* Age alone deletes a bounded number per commit: a backlog goes over a few commits. */
+		if (!over && (!old || aged++ >= JOURNAL_PRUNE_MAX))
 			break;
 		i->bytes -= i->bytes < v.mv_size ? i->bytes : v.mv_size;
 		i->count--;

@@ -10,9 +10,11 @@
 #define JOURNAL_TAG 'J'
 #define JOURNAL_VERSION 1
 #define JOURNAL_HDR 28
-/* The defaults of zones.journal-max-size and zones.journal-max-age in lockstep.conf. */
+/* The defaults of zones.journal-max-size and zones.keep-journal (journal-max-age) in
+ * lockstep.conf: two weeks, so a secondary a week behind still gets an IXFR. */
 #define JOURNAL_DEFAULT_MAX_SIZE (16u << 20)      /* bytes of entries per zone */
 #define JOURNAL_DEFAULT_MAX_AGE (14u * 86400)     /* seconds */
+#define JOURNAL_PRUNE_MAX 64                      /* entries one commit drops for their age */
 
 /* One commit: the removed records (old SOA first), then the added ones (new SOA first). */
 struct journal_entry {
@@ -23,15 +25,17 @@ struct journal_entry {
 };
 
 /*
- * The bounds every commit of this process keeps each zone's journal within. Process-wide,
- * set once at start (zonectl, dnsd) from the configuration; the defaults apply otherwise.
+ * The bounds every commit of this process keeps each zone's journal within (max_age 0: no
+ * age bound). Process-wide, set once at start (zonectl, dnsd) from the configuration; the
+ * defaults apply otherwise.
  */
 void journal_set_limits(uint64_t max_size, uint32_t max_age);
 
 /*
  * Writes the entry, then drops the zone's oldest entries until the journal is within the
- * bounds again (inside the same transaction): an IXFR from a dropped serial gets the full
- * zone. An entry larger than the size bound is not kept at all, nor anything before it.
+ * size bound again, and up to JOURNAL_PRUNE_MAX more that are older than the age bound
+ * (inside the same transaction): an IXFR from a dropped serial gets the full zone. An entry
+ * larger than the size bound is not kept at all, nor anything before it.
  */
 void journal_put(struct store_txn *t, uint32_t zone_id, uint64_t seq,
                  const struct journal_entry *e);

@@ -30,8 +30,24 @@ static const char *const db_names[STORE_NDB] = {
 	[STORE_TSIG] = "tsig",
 };
 
+static void (*damage_hook)(int mdb_rc);
+
+void store_on_damage(void (*fn)(int mdb_rc))
+{
+	damage_hook = fn;
+}
+
+bool store_damaged(int rc)
+{
+	return rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_BAD_TXN ||
+	       rc == MDB_PANIC;
+}
+
 int store_errno(int rc)
 {
+	/* Every LMDB code the programs see passes here: the one place damage is noticed. */
+	if (damage_hook && store_damaged(rc))
+		damage_hook(rc);
 	switch (rc) {
 	case 0: return 0;
 	case MDB_NOTFOUND: return LS_ENOTFOUND;

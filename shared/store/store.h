@@ -96,7 +96,14 @@ int store_cursor(struct store_txn *t, enum store_db db, MDB_cursor **cur);
 /* Allocates the next value of a named counter in STORE_META (writers only). */
 int store_next_id(struct store_txn *t, const char *counter, uint64_t *out);
 
-/* Maps an LMDB return code to the project's codes. */
+/* Maps an LMDB return code to the project's codes; a code that says the store is damaged
+ * (store_damaged()) also goes to the hook store_on_damage() set. */
 int store_errno(int mdb_rc);
+/* True for the LMDB codes that say the store or the environment is damaged: MDB_CORRUPTED,
+ * MDB_PAGE_NOTFOUND, MDB_BAD_TXN, MDB_PANIC. */
+bool store_damaged(int mdb_rc);
+/* The process's hook for such codes (NULL: none), called in the thread that met the code.
+ * Set once at start, before other threads use the store (store_damage.h installs dnsd's). */
+void store_on_damage(void (*fn)(int mdb_rc));
 
 #endif

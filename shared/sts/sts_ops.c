@@ -1,5 +1,4 @@
 /* Enabling, changing and disabling MTA-STS for a mail domain. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,6 @@
 
 #define EDIT_HINT (64u << 10)
 #define TXT_MAX 1024        /* bytes of a TXT record we write */
-#define SERVICE_MAX 16      /* addresses in service-address */
 
 /* label + "." + domain. */
 static int prefixed(uint8_t out[DNAME_MAX], const char *label, const uint8_t *domain)
@@ -91,54 +89,31 @@ int sts_ops_remove_records(struct zone_txn *zt, const struct sts_domain *s)
 	return 0;
 }
 
-/* The service records of mta-sts.<domain>. */
+/* The service records of mta-sts.<domain>; the service is remembered, so that a change of
+ * the configuration later finds these records (sts_rederive.h). */
 static int add_service(struct zone_txn *zt, const uint8_t *domain, const struct sts_service *svc,
                        uint32_t ttl, struct diag *d)
 {
-	uint8_t owner[DNAME_MAX], target[DNAME_MAX], addr[16];
-	char buf[64], text[DNAME_STR_MAX];
-	int rc = prefixed(owner, "mta-sts", domain);
-	if (rc)
-		return rc;
-	zone_txn_del_rrset(zt, owner, 0);
-	if (svc->cname && *svc->cname) {
-		if (dname_parse(target, svc->cname, NULL) < 0) {
-			diag_add(d, DIAG_ERROR, NULL, 0, "mta-sts.service-cname %s is not a domain name",
-			         svc->cname);
-			return LS_EINVAL_ZONE;
-		}
-		return add(zt, owner, T_CNAME, ttl, target, (size_t)dname_wire_len(target, DNAME_MAX), d);
-	}
-	const char *p = svc->addresses ? svc->addresses : "";
-	unsigned count = 0;
-	while (*p) {
-		size_t n = strcspn(p, " \t");
-		if (n == 0) {
-			p++;
-			continue;
-		}
-		snprintf(buf, sizeof(buf), "%.*s", (int)(n < sizeof(buf) ? n : sizeof(buf) - 1), p);
-		p += n;
-		if (inet_pton(AF_INET, buf, addr) == 1)
-			rc = add(zt, owner, T_A, ttl, addr, 4, d);
-		else if (inet_pton(AF_INET6, buf, addr) == 1)
-			rc = add(zt, owner, T_AAAA, ttl, addr, 16, d);
-		else {
-			diag_add(d, DIAG_ERROR, NULL, 0, "mta-sts.service-address: %s is not an IP "
-			         "address", buf);
-			return LS_EINVAL_ZONE;
-		}
-		if (rc)
-			return rc;
-		if (++count > SERVICE_MAX)
-			return LS_ETOOBIG;
-	}
-	if (count == 0) {
+	uint8_t owner[DNAME_MAX];
+	char text[DNAME_STR_MAX], err[256];
+	struct sts_service_set *set = malloc(sizeof(*set));
+	int rc = set ? sts_service_owner(owner, domain) : -ENOMEM;
+	if (rc == 0)
+		rc = sts_service_parse(svc, set, err, sizeof(err));
+	if (rc == LS_ECONFIG) {
+		diag_add(d, DIAG_ERROR, NULL, 0, "%s", err);
+		rc = LS_EINVAL_ZONE;
+	} else if (rc == LS_ENOTFOUND) {
 		diag_add(d, DIAG_ERROR, NULL, 0, "nowhere to point %s: set mta-sts.service-address or "
 		         "mta-sts.service-cname in the configuration", dname_format(text, owner));
-		return LS_EINVAL_ZONE;
+		rc = LS_EINVAL_ZONE;
 	}
-	return 0;
+	if (rc == 0)
+		rc = sts_service_write(zt, owner, set, ttl, d);
+	if (rc == 0)
+		rc = sts_service_note(zone_txn_store(zt), set);
+	free(set);
+	return rc;
 }
 
 /* Applies the given settings to s; refusals to d. */

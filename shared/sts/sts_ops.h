@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include "shared/util/diag.h"
 #include "shared/sts/sts_record.h"
+#include "shared/sts/sts_service.h"
 #include "shared/store/zone_edit.h"
 
 #define STS_DEFAULT_MAX_AGE 604800   /* one week (RFC 8461 3.2 suggests weeks) */
@@ -25,13 +26,6 @@ struct sts_settings {
 	const char *rua[STS_RUA_MAX];
 	unsigned nrua;
 	bool rua_set;
-};
-
-/* Where mta-sts.<domain> points: addresses (space separated) or a CNAME target. */
-struct sts_service {
-	const char *addresses;
-	const char *cname;
-	uint32_t txt_ttl;
 };
 
 /*

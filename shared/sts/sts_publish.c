@@ -221,8 +221,13 @@ static int write_id_fn(struct zone_txn *zt, void *arg, struct diag *diag)
 	int rc = sts_record_get(zone_txn_store(zt), domain, d);
 	if (rc)
 		goto out;
-	/* Re-checked under the writer lock: a newer policy may have arrived during the fetch. */
-	if (d->version != c->version || d->state == STS_REMOVED) {
+	/*
+	 * Re-checked under the writer lock: a newer policy may have arrived during the fetch,
+	 * or another publisher (dnsd's timer, a zonectl) published or rotated meanwhile; then
+	 * start over, which finds nothing to do, instead of rotating its fresh id again.
+	 */
+	if (d->version != c->version || d->state == STS_REMOVED ||
+	    d->published != c->f->d.published || strcmp(d->id, c->f->d.id) != 0) {
 		rc = LS_ECONFLICT;
 		goto out;
 	}
@@ -347,6 +352,7 @@ static int step(struct sts_publisher *p, struct store *st, struct fetched *f, bo
 	int rc;
 	*again = false;
 	out->version = d->version;
+	out->version_time = d->version_time;
 	if (!is_due(p, d, f->now, force)) {
 		out->outcome = d->version != d->published ? STS_DEFERRED : STS_NOTHING;
 		snprintf(out->reason, sizeof(out->reason), "%s", d->reason);

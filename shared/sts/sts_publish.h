@@ -42,6 +42,7 @@ struct sts_outcome_info {
 	enum sts_outcome outcome;
 	uint8_t domain[DNAME_MAX];
 	uint64_t version;
+	int64_t version_time;    /* when that version was made: its commit */
 	char id[STS_ID_MAX + 1];
 	uint32_t old_serial, new_serial;
 	bool rotation;           /* the id changed with the policy unchanged */

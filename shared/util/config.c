@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include "shared/util/addr.h"
 #include "shared/util/config.h"
+#include "shared/util/prefix.h"
 #include "shared/util/err.h"
 #include "shared/util/file.h"
 
@@ -82,6 +83,33 @@ static bool addrs(const char *s)
 	return each_word(s, without_port);
 }
 
+/* One or two secrets of 32 hexadecimal digits (the one in use first), or none. */
+static bool cookie_secrets(const char *s)
+{
+	int n = 0;
+	while (*s) {
+		size_t blank = strspn(s, " \t"), len;
+		s += blank;
+		if ((len = strcspn(s, " \t")) == 0)
+			break;
+		if (++n > 2 || len != 32 || strspn(s, "0123456789abcdefABCDEF") < 32)
+			return false;
+		s += len;
+	}
+	return true;
+}
+
+static bool prefix_word(const char *w)
+{
+	struct prefix p;
+	return prefix_parse(w, &p) == 0;
+}
+
+static bool prefixes(const char *s)
+{
+	return each_word(s, prefix_word);
+}
+
 #define ADDR_PORTS .check = addr_ports, \
 	.expect = "addresses with ports, space separated: 192.0.2.1:53 or [2001:db8::1]:53"
 #define ADDRS .check = addrs, \
@@ -109,9 +137,13 @@ static const struct config_option options[] = {
 	{ .section = "zones", .name = "journal-max-size", .type = CONFIG_UINT,
 	  .def = "16777216", .offset = FIELD(journal_max_size), .min = 0, .max = 4294967295u,
 	  .help = "Bytes of change journal (for IXFR) kept per zone; older changes are dropped." },
+	{ .section = "zones", .name = "keep-journal", .type = CONFIG_UINT,
+	  .def = "1209600", .offset = FIELD(journal_max_age), .min = 0, .max = 315360000,
+	  .help = "Seconds a change stays in the journal (IXFR); older ones go as commits come; "
+	          "0 keeps them for ever." },
 	{ .section = "zones", .name = "journal-max-age", .type = CONFIG_UINT,
 	  .def = "1209600", .offset = FIELD(journal_max_age), .min = 1, .max = 315360000,
-	  .help = "Seconds a change stays in the journal; an IXFR from older serials gets the zone." },
+	  .help = "The older name of keep-journal, still read.", .alias_of = "keep-journal" },
 	{ .section = "zones", .name = "keep-history", .type = CONFIG_UINT,
 	  .def = "2592000", .offset = FIELD(keep_history), .min = 0, .max = 315360000,
 	  .help = "Seconds a commit stays in the history (zonectl zone history); 0 keeps it for ever." },
@@ -128,12 +160,19 @@ static const struct config_option options[] = {
 	{ .section = "dnsd", .name = "pidfile", .type = CONFIG_STRING,
 	  .def = "", .offset = FIELD(dnsd_pidfile),
 	  .help = "File dnsd writes its PID to once it serves, removed at exit; empty: none." },
+	{ .section = "dnsd", .name = "metrics-listen", .type = CONFIG_STRING, ADDR_PORTS,
+	  .def = "", .offset = FIELD(dnsd_metrics_listen),
+	  .help = "Addresses (ADDR:PORT, space separated) dnsd serves Prometheus GET /metrics on, "
+	          "plain HTTP; empty: off." },
 	{ .section = "dnsd", .name = "tcp-idle-timeout", .type = CONFIG_UINT,
 	  .def = "10", .offset = FIELD(tcp_idle_timeout), .min = 1, .max = 3600,
 	  .help = "Seconds a TCP connection may wait for its next query (RFC 7766 6.2.3)." },
+	{ .section = "dnsd", .name = "tcp-io-timeout", .type = CONFIG_UINT,
+	  .def = "5", .offset = FIELD(tcp_io_timeout), .min = 1, .max = 300,
+	  .help = "Seconds a TCP query may take to arrive once its first byte came." },
 	{ .section = "dnsd", .name = "tcp-max-clients", .type = CONFIG_UINT,
 	  .def = "1000", .offset = FIELD(tcp_max_clients), .min = 1, .max = 100000,
-	  .help = "Open TCP connections per worker; more are closed at once." },
+	  .help = "Open TCP connections per worker; when full, the one idle longest makes way." },
 	{ .section = "dnsd", .name = "tcp-max-per-address", .type = CONFIG_UINT,
 	  .def = "100", .offset = FIELD(tcp_max_per_address), .min = 1, .max = 100000,
 	  .help = "Open TCP connections per client address and worker." },
@@ -146,6 +185,34 @@ static const struct config_option options[] = {
 	{ .section = "dnsd", .name = "query-log", .type = CONFIG_BOOL,
 	  .def = "no", .offset = FIELD(dnsd_query_log),
 	  .help = "Log one line per query (client, name, type, rcode); for debugging only." },
+	{ .section = "dnsd", .name = "cookies", .type = CONFIG_BOOL,
+	  .def = "yes", .offset = FIELD(dnsd_cookies),
+	  .help = "Answer DNS COOKIES (RFC 7873) with RFC 9018 server cookies." },
+	{ .section = "dnsd", .name = "cookie-secret", .type = CONFIG_STRING,
+	  .check = cookie_secrets, .expect = "one or two secrets of 32 hexadecimal digits",
+	  .secret = true,
+	  .def = "", .offset = FIELD(dnsd_cookie_secret),
+	  .help = "Server cookie secret shared by anycast peers, 32 hex digits; a second one is "
+	          "still accepted (rollover). Empty: random, changed daily." },
+	{ .section = "dnsd", .name = "rrl-rate", .type = CONFIG_UINT,
+	  .def = "200", .offset = FIELD(rrl_rate), .min = 0, .max = 1000000,
+	  .help = "UDP answers a second to one client prefix per kind of answer (0: no limit)." },
+	{ .section = "dnsd", .name = "rrl-slip", .type = CONFIG_UINT,
+	  .def = "2", .offset = FIELD(rrl_slip), .min = 0, .max = 100,
+	  .help = "Every n-th answer over the rate goes out empty with TC (0: all dropped)." },
+	{ .section = "dnsd", .name = "rrl-ipv4-prefix", .type = CONFIG_UINT,
+	  .def = "24", .offset = FIELD(rrl_ipv4_prefix), .min = 8, .max = 32,
+	  .help = "IPv4 clients in one prefix of this length share a limit." },
+	{ .section = "dnsd", .name = "rrl-ipv6-prefix", .type = CONFIG_UINT,
+	  .def = "56", .offset = FIELD(rrl_ipv6_prefix), .min = 16, .max = 128,
+	  .help = "IPv6 clients in one prefix of this length share a limit." },
+	{ .section = "dnsd", .name = "rrl-table-size", .type = CONFIG_UINT,
+	  .def = "262144", .offset = FIELD(rrl_table_size), .min = 1024, .max = 16777216,
+	  .help = "Rate-limit buckets (8 bytes each); when full, the oldest are reused." },
+	{ .section = "dnsd", .name = "rrl-exempt", .type = CONFIG_STRING, .check = prefixes,
+	  .expect = "addresses or prefixes, space separated: 192.0.2.0/24 2001:db8::/48",
+	  .def = "127.0.0.0/8 ::1", .offset = FIELD(rrl_exempt),
+	  .help = "Clients never rate limited (loopback cannot be spoofed from outside)." },
 	{ .section = "mta-sts", .name = "endpoints", .type = CONFIG_STRING, ADDR_PORTS,
 	  .def = "127.0.0.1:443", .offset = FIELD(sts_endpoints),
 	  .help = "httpsd endpoints (ADDR:PORT, space separated) that must serve a new policy "
@@ -187,6 +254,10 @@ static const struct config_option options[] = {
 	{ .section = "httpsd", .name = "pidfile", .type = CONFIG_STRING,
 	  .def = "", .offset = FIELD(httpsd_pidfile),
 	  .help = "File httpsd writes its PID to once it serves, removed at exit; empty: none." },
+	{ .section = "httpsd", .name = "metrics-listen", .type = CONFIG_STRING, ADDR_PORTS,
+	  .def = "", .offset = FIELD(httpsd_metrics_listen),
+	  .help = "Addresses (ADDR:PORT, space separated) httpsd serves Prometheus GET /metrics on, "
+	          "plain HTTP; empty: off." },
 	{ .section = "httpsd", .name = "header-timeout", .type = CONFIG_UINT,
 	  .def = "10", .offset = FIELD(httpsd_header_timeout), .min = 1, .max = 300,
 	  .help = "Seconds for the TLS handshake and a request's header, from its first byte." },
@@ -448,6 +519,12 @@ static void key_line(struct parser *p, const char *name, const char *val, bool h
 		return;
 	}
 	p->seen[i] = p->line;
+	for (size_t j = 0; j < NOPTIONS; j++)
+		if (j != i && options[j].offset == o->offset && p->seen[j]) {
+			report(p, "'%s' and '%s' are one option (the first set on line %u)", o->name,
+			       options[j].name, p->seen[j]);
+			return;
+		}
 	if (!has_val || *val == '\0') {
 		report(p, "missing value for '%s'", o->name);
 		return;
@@ -464,7 +541,8 @@ static void key_line(struct parser *p, const char *name, const char *val, bool h
 		return;
 	default:
 		describe(o, want, sizeof(want));
-		report(p, "bad value '%s' for '%s': expected %s", show(v, sizeof(v), val), o->name, want);
+		report(p, "bad value '%s' for '%s': expected %s",
+		       o->secret ? "(secret, not shown)" : show(v, sizeof(v), val), o->name, want);
 		return;
 	}
 }
@@ -622,6 +700,10 @@ void config_print(const struct config *cfg, FILE *out)
 		} else {
 			fputc('\n', out);
 		}
+		if (o->alias_of) {
+			fprintf(out, "    # %s\n    # %s:\n", o->help, o->name);
+			continue;
+		}
 		describe(o, want, sizeof(want));
 		const void *f = cfield(cfg, o);
 		if (o->type == CONFIG_STRING && (*(char *const *)f == NULL || **(char *const *)f == 0)) {
@@ -635,6 +717,10 @@ void config_print(const struct config *cfg, FILE *out)
 		switch (o->type) {
 		case CONFIG_STRING: {
 			const char *s = *(char *const *)f;
+			if (o->secret) {
+				fputs("\"(secret, not shown)\"\n", out);
+				break;
+			}
 			fputc('"', out);
 			put_clean(s, out);
 			fputs("\"\n", out);

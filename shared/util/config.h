@@ -22,12 +22,21 @@ struct config {
 	uint32_t dnsd_workers;            /* 0: one per core */
 	char *dnsd_user;                  /* "": lockstep when root (privs_choose) */
 	char *dnsd_pidfile;               /* "": none */
+	char *dnsd_metrics_listen;        /* "ADDR:PORT ..." for GET /metrics; "": off */
 	uint32_t tcp_idle_timeout;        /* seconds */
+	uint32_t tcp_io_timeout;          /* seconds a started query may take to arrive */
 	uint32_t tcp_max_clients;
 	uint32_t tcp_max_per_address;
 	uint32_t udp_max_size;            /* our EDNS payload size */
 	bool dnsd_chaos;                  /* answer CH TXT version.bind and id.server */
 	bool dnsd_query_log;              /* one log line per query */
+	bool dnsd_cookies;                /* DNS COOKIES (RFC 7873, RFC 9018) */
+	char *dnsd_cookie_secret;         /* "": random; else one or two 32-hex-digit secrets */
+	uint32_t rrl_rate;                /* answers a second per client prefix and kind; 0: off */
+	uint32_t rrl_slip;                /* every n-th limited answer goes out with TC */
+	uint32_t rrl_ipv4_prefix, rrl_ipv6_prefix;
+	uint32_t rrl_table_size;          /* buckets */
+	char *rrl_exempt;                 /* prefixes never limited: "127.0.0.0/8 ::1" */
 	char *sts_endpoints;              /* httpsd endpoints a publish verifies: "ADDR:PORT ..." */
 	char *sts_service_address;        /* A/AAAA of mta-sts.<domain>: "ADDR ..." */
 	char *sts_service_cname;          /* or a CNAME target for mta-sts.<domain> */
@@ -41,6 +50,7 @@ struct config {
 	uint32_t httpsd_workers;          /* 0: one per core */
 	char *httpsd_user;                /* "": lockstep when root (privs_choose) */
 	char *httpsd_pidfile;             /* "": none */
+	char *httpsd_metrics_listen;      /* "ADDR:PORT ..." for GET /metrics; "": off */
 	uint32_t httpsd_header_timeout;   /* seconds from accept or a request's first byte to its end */
 	uint32_t httpsd_idle_timeout;     /* seconds between keep-alive requests */
 	uint32_t httpsd_max_header_size;  /* bytes of a request line and header fields */
@@ -49,7 +59,7 @@ struct config {
 	uint32_t httpsd_max_per_address;  /* open connections per client address */
 	bool httpsd_access_log;           /* one log line per request */
 	uint32_t journal_max_size;        /* bytes of journal kept per zone */
-	uint32_t journal_max_age;         /* seconds a journal entry is kept */
+	uint32_t journal_max_age;         /* seconds a journal entry is kept (keep-journal); 0: for ever */
 	uint32_t keep_history;            /* seconds a history entry is kept; 0: for ever */
 	enum log_level log_level;         /* lines less severe are dropped */
 	char *log_file;                   /* "": no file, lines go to stderr (or syslog) */
@@ -81,7 +91,11 @@ struct config_option {
 	/* CONFIG_STRING only, optional: true when the value has the form expect describes. */
 	bool (*check)(const char *value);
 	const char *expect;
+	bool secret;                      /* never printed, nor echoed in an error */
 	const char *help;                 /* one line */
+	/* Set on an old name kept working (contracts are never renamed away): the name it stands
+	 * for, in the same section. It writes the same field; config_print() shows it as a comment. */
+	const char *alias_of;
 };
 
 /* Fills cfg with the defaults. Returns 0 or -ENOMEM (cfg is then empty but safe to free). */

@@ -41,7 +41,8 @@ int reload_config(const struct config *old, const struct reload_rules *rules,
 	}
 	for (size_t i = 0; i < config_option_count(); i++) {
 		const struct config_option *o = config_option_get(i);
-		if (listed(rules->sections, o->section, NULL) && !listed(rules->live, o->section, o->name) &&
+		if (o->alias_of == NULL && listed(rules->sections, o->section, NULL) &&
+		    !listed(rules->live, o->section, o->name) &&
 		    !config_option_same(old, cfg, o))
 			log_warning("SIGHUP: %s.%s changed; restart %s to apply it", o->section, o->name,
 			            log_component());

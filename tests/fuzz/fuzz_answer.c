@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include "dnsd/answer.h"
 #include "dnsd/pkt.h"
 #include "shared/store/zone_ops.h"
@@ -32,7 +33,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct store *st;
 	static uint8_t out[65535];
-	static const struct answer_opts opts = { .udp_max = 1232 };
+	static struct cookie_secrets secrets = { .configured = true, .n = 1, .key = { { 1, 2, 3 } } };
+	static const struct answer_opts opts = { .udp_max = 1232, .cookies = &secrets,
+		                                 .now = 1795345200 };
+	static const struct sockaddr_in client = { .sin_family = AF_INET,
+		                                   .sin_addr = { .s_addr = 0x0100007f } };
 	if (st == NULL) {
 		st = fuzz_store();
 		load(st);
@@ -43,7 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	for (int tcp = 0; tcp < 2; tcp++) {
 		struct answer_info info;
-		size_t len = answer_query(&t, cur, &opts, data, size, out, sizeof(out), tcp, NULL, &info);
+		/* UDP from an address (cookies hash it), TCP from none. */
+		const struct sockaddr *from = tcp ? NULL : (const struct sockaddr *)&client;
+		size_t len = answer_query(&t, cur, &opts, data, size, out, sizeof(out), tcp, from, &info);
 		/* An answer fits its transport, keeps the query's id, and is a response. */
 		if (len > (tcp ? 65535u : 4096u) || (len > 0 && len < PKT_HDR))
 			abort();

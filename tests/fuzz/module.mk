@@ -13,6 +13,9 @@ FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,unde
 $(BUILD)/tests/fuzz/replay_%: $(OBJ)/tests/fuzz/%.o $(OBJ)/tests/fuzz/replay_main.o $(LIBHTTPSD) $(LIBDNSD) $(LIBSHARED)
 	$(call link)
 
+# The metrics request parser lives beside its libuv listener.
+$(BUILD)/tests/fuzz/replay_fuzz_metrics_http: LDLIBS += -luv -lpthread
+
 fuzz-replay-bins: $(FUZZ_REPLAY)
 
 fuzz-replay: $(FUZZ_REPLAY)

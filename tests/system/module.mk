@@ -5,3 +5,6 @@ $(STS_PUT_BODY): $(OBJ)/tests/system/sts_put_body.o $(LIBSHARED)
 	$(call link)
 
 ALL_BINS += $(STS_PUT_BODY)
+
+# test_metrics.py checks both daemons' /metrics with promtool and scrapes them with Prometheus.
+DEB_PACKAGES += prometheus

@@ -214,6 +214,20 @@ static void test_address_lists(void **state)
 	config_free(&cfg);
 }
 
+static void print_and_reload(struct fixture *f, const struct config *cfg, struct config *back);
+
+/* config_print()'s text for cfg; free() it. */
+static char *printed(const struct config *cfg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	config_print(cfg, out);
+	assert_int_equal(fclose(out), 0);
+	return buf;
+}
+
 /* The journal bounds: defaults as journal.h says, both ends of their ranges, 0 age refused. */
 static void test_journal_options(void **state)
 {
@@ -233,15 +247,40 @@ static void test_journal_options(void **state)
 	assert_int_equal(cfg.journal_max_size, 4294967295u);
 	assert_int_equal(cfg.journal_max_age, 315360000u);
 	config_free(&cfg);
+	/* keep-journal is the name; journal-max-age, its older name, still sets the same bound. */
+	static const char keep[] = "zones:\n keep-journal: 0\n";
+	load_ok(f, keep, sizeof(keep) - 1, &cfg);
+	assert_int_equal(cfg.journal_max_age, 0);
+	config_free(&cfg);
+	static const char week[] = "zones:\n keep-journal: 604800\n";
+	load_ok(f, week, sizeof(week) - 1, &cfg);
+	assert_int_equal(cfg.journal_max_age, 604800);
+	config_free(&cfg);
 	static const char *bad[] = { "zones:\n journal-max-age: 0\n",
 	                             "zones:\n journal-max-size: 4294967296\n",
-	                             "zones:\n journal-max-size: 1M\n" };
-	for (size_t i = 0; i < 3; i++) {
+	                             "zones:\n journal-max-size: 1M\n",
+	                             "zones:\n keep-journal: 1d\n",
+	                             "zones:\n keep-journal: 315360001\n",
+	                             "zones:\n keep-journal: 5\n journal-max-age: 6\n" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct diag d;
 		char *path = load_fails(f, bad[i], strlen(bad[i]), 1, &cfg, &d);
 		assert_int_equal(cfg.journal_max_size, JOURNAL_DEFAULT_MAX_SIZE);
+		assert_int_equal(cfg.journal_max_age, JOURNAL_DEFAULT_MAX_AGE);
 		load_done(&cfg, &d, path);
 	}
+	/* The printed file names keep-journal and mentions the old name only in a comment. */
+	static const char old[] = "zones:\n journal-max-age: 777\n";
+	struct config back;
+	load_ok(f, old, sizeof(old) - 1, &cfg);
+	char *buf = printed(&cfg);
+	assert_non_null(strstr(buf, "\n    keep-journal: 777\n"));
+	assert_non_null(strstr(buf, "\n    # journal-max-age:\n"));
+	free(buf);
+	print_and_reload(f, &cfg, &back);
+	assert_int_equal(back.journal_max_age, 777);
+	config_free(&back);
+	config_free(&cfg);
 }
 
 struct bad_case {
@@ -447,12 +486,7 @@ static void test_print_shows_every_option(void **state)
 	(void)state;
 	struct config cfg;
 	assert_int_equal(config_defaults(&cfg), 0);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-	assert_non_null(out);
-	config_print(&cfg, out);
-	assert_int_equal(fclose(out), 0);
+	char *buf = printed(&cfg);
 	assert_non_null(strstr(buf, "defaults only"));
 	for (size_t i = 0; i < config_option_count(); i++) {
 		const struct config_option *o = config_option_get(i);

@@ -162,6 +162,31 @@ static void test_age_bound(void **state)
 	assert_int_equal(find(f, 4, 3, 5), -1);
 }
 
+/* keep-journal: a backlog of old entries goes at most JOURNAL_PRUNE_MAX a commit; 0 keeps all. */
+static void test_age_prune_bounded(void **state)
+{
+	struct unit_store *f = *state;
+	uint64_t backlog = JOURNAL_PRUNE_MAX * 2 + 10;
+	journal_set_limits(JOURNAL_DEFAULT_MAX_SIZE, 0);
+	for (uint64_t s = 1; s <= backlog; s++)
+		put(f, s, (uint32_t)s, (uint32_t)s + 1, 1000 + (int64_t)s, 10);
+	assert_int_equal(info(f).count, backlog);       /* 0: no age bound at all */
+	journal_set_limits(JOURNAL_DEFAULT_MAX_SIZE, 100);
+	uint64_t s = backlog + 1;
+	put(f, s, (uint32_t)s, (uint32_t)s + 1, 100000, 10);
+	struct journal_info i = info(f);
+	assert_int_equal(i.count, backlog + 1 - JOURNAL_PRUNE_MAX);
+	assert_int_equal(i.first, JOURNAL_PRUNE_MAX + 1);
+	assert_int_equal(find(f, s, (uint32_t)s, (uint32_t)s + 1), (int64_t)s);
+	for (int n = 0; n < 3; n++, s++)
+		put(f, s + 1, (uint32_t)s + 1, (uint32_t)s + 2, 100000, 10);
+	i = info(f);
+	assert_int_equal(i.count, 4);                   /* the backlog is gone, the new ones stay */
+	assert_int_equal(i.first, backlog + 1);
+	assert_int_equal(find(f, i.last, (uint32_t)backlog + 1, (uint32_t)i.last + 1),
+	                 (int64_t)backlog + 1);
+}
+
 static void test_gap_drops_older(void **state)
 {
 	struct unit_store *f = *state;
@@ -179,6 +204,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_age_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_age_prune_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap_drops_older, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

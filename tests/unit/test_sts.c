@@ -7,7 +7,11 @@
 #include "shared/sts/sts_ops.h"
 #include "shared/sts/sts_policy.h"
 #include "shared/sts/sts_record.h"
+#include "shared/sts/sts_rederive.h"
+#include "shared/sts/sts_service.h"
+#include "shared/store/zone_check.h"
 #include "shared/store/zone_ops.h"
+#include "shared/store/zone_edit.h"
 
 static void test_policy_text(void **state)
 {
@@ -91,18 +95,16 @@ static const char zone_text[] =
 	"alias IN CNAME mx1\n"
 	"sub IN MX 0 .\n";
 
-static int setup(void **state)
+/* Creates the zone of master-file text in f's store. */
+static void import_zone(struct fixture *f, const char *text)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
 	struct zone_result res;
 	struct zonefile zf;
-	f->dir = temp_dir();
-	diag_init(&f->d);
-	assert_int_equal(store_open(&f->st, f->dir, 0), 0);
 	char path[256];
-	snprintf(path, sizeof(path), "%s/example.com.zone", f->dir);
+	snprintf(path, sizeof(path), "%s/import.zone", f->dir);
 	FILE *fp = fopen(path, "w");
-	fputs(zone_text, fp);
+	assert_non_null(fp);
+	fputs(text, fp);
 	fclose(fp);
 	zonefile_init(&zf);
 	assert_int_equal(zonefile_read(&zf, path, NULL, 3600, &f->d), 0);
@@ -110,6 +112,15 @@ static int setup(void **state)
 	                                 &f->d, &res), 0);
 	zone_result_free(&res);
 	zonefile_free(&zf);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	f->dir = temp_dir();
+	diag_init(&f->d);
+	assert_int_equal(store_open(&f->st, f->dir, 0), 0);
+	import_zone(f, zone_text);
 	*state = f;
 	return 0;
 }
@@ -160,9 +171,9 @@ static void get(struct fixture *f, const char *domain, struct sts_domain *d, cha
 	store_abort(&t);
 }
 
-/* Records in the owner/type RRset; 1 only when it holds exactly rd. */
-static int rrset_first(struct fixture *f, const char *owner, uint16_t type, const uint8_t *rd,
-                       size_t len)
+/* Records in the owner/type RRset of zone apex; 1 only when it holds exactly rd. */
+static int rrset_in(struct fixture *f, const char *apex, const char *owner, uint16_t type,
+                    const uint8_t *rd, size_t len)
 {
 	uint8_t key[RRSET_KEY_MAX];
 	struct store_txn t;
@@ -174,7 +185,7 @@ static int rrset_first(struct fixture *f, const char *owner, uint16_t type, cons
 	size_t pos = 0;
 	int n = 0;
 	assert_int_equal(store_begin(f->st, false, 0, &t), 0);
-	assert_int_equal(zone_get(&t, N("example.com."), &z), 0);
+	assert_int_equal(zone_get(&t, N(apex), &z), 0);
 	int kl = rrset_key(key, z.id, N(owner), z.apex, type);
 	if (store_get(&t, STORE_RRSETS, key, (size_t)kl, &val) == 0) {
 		assert_int_equal(rrset_decode(val.mv_data, val.mv_size, &v), 0);
@@ -183,6 +194,12 @@ static int rrset_first(struct fixture *f, const char *owner, uint16_t type, cons
 	}
 	store_abort(&t);
 	return n;
+}
+
+static int rrset_first(struct fixture *f, const char *owner, uint16_t type, const uint8_t *rd,
+                       size_t len)
+{
+	return rrset_in(f, "example.com.", owner, type, rd, len);
 }
 
 static bool has_error(struct fixture *f, const char *text)
@@ -333,6 +350,212 @@ static void test_disable_and_zone_delete(void **state)
 	store_abort(&t);
 }
 
+static const char net_text[] =
+	"$ORIGIN example.net.\n"
+	"@ 3600 IN SOA ns1 hostmaster 1 3600 900 1209600 300\n"
+	"@ 3600 IN NS ns1\n"
+	"ns1 3600 IN A 192.0.2.1\n"
+	"@ 600 IN MX 10 mx1\n"
+	"mx1 IN A 192.0.2.10\n";
+
+static uint32_t serial_of(struct fixture *f, const char *apex)
+{
+	struct store_txn t;
+	struct zone_info z;
+	uint32_t serial;
+	assert_int_equal(store_begin(f->st, false, 0, &t), 0);
+	assert_int_equal(zone_get(&t, N(apex), &z), 0);
+	assert_int_equal(zone_serial(&t, &z, &serial), 0);
+	store_abort(&t);
+	return serial;
+}
+
+static unsigned applied(struct fixture *f, struct sts_service_set *list)
+{
+	struct store_txn t;
+	unsigned n;
+	assert_int_equal(store_begin(f->st, false, 0, &t), 0);
+	assert_int_equal(sts_service_applied(&t, list, &n), 0);
+	store_abort(&t);
+	return n;
+}
+
+static void test_service_sets(void **state)
+{
+	struct fixture *f = *state;
+	struct sts_service_set *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	struct sts_service_set *list = malloc(STS_SERVICE_KEEP * sizeof(*list));
+	char err[256];
+	struct sts_service x = { "2001:db8::80  192.0.2.80 192.0.2.80", NULL, 300 };
+	struct sts_service y = { "192.0.2.80 2001:DB8:0::80", NULL, 300 };
+	assert_int_equal(sts_service_parse(&x, a, err, sizeof(err)), 0);
+	assert_int_equal(sts_service_parse(&y, b, err, sizeof(err)), 0);
+	assert_int_equal(a->n, 2);                     /* repeats go, order does not matter */
+	assert_true(sts_service_same(a, b));
+	struct sts_service c = { "192.0.2.80", "STS.Provider.example.", 300 };
+	assert_int_equal(sts_service_parse(&c, b, err, sizeof(err)), 0);
+	assert_int_equal(b->n, 1);                     /* the CNAME wins over the addresses */
+	assert_int_equal(b->rr[0].type, T_CNAME);
+	assert_memory_equal(b->rr[0].rd, N("sts.provider.example."), b->rr[0].len);
+	struct sts_service bad = { "192.0.2.80 mta.example", NULL, 300 }, none = { "", "", 300 };
+	assert_int_equal(sts_service_parse(&bad, b, err, sizeof(err)), LS_ECONFIG);
+	assert_non_null(strstr(err, "mta.example is not an IP address"));
+	assert_int_equal(sts_service_parse(&none, b, err, sizeof(err)), LS_ENOTFOUND);
+
+	/* Applied services: the one in force first, noted ones after it, no repeats, bounded. */
+	struct store_txn t;
+	assert_int_equal(applied(f, list), 0);
+	assert_int_equal(store_begin(f->st, true, 4096, &t), 0);
+	assert_int_equal(sts_service_note(&t, a), 0);      /* the first becomes the one in force */
+	for (int i = 0; i < 12; i++) {
+		char addr[32];
+		snprintf(addr, sizeof(addr), "198.51.100.%d", i);
+		struct sts_service z = { addr, NULL, 300 };
+		assert_int_equal(sts_service_parse(&z, b, err, sizeof(err)), 0);
+		assert_int_equal(sts_service_note(&t, b), 0);
+		assert_int_equal(sts_service_note(&t, b), 0);
+	}
+	assert_int_equal(sts_service_note(&t, a), 0);      /* in force already: no change */
+	assert_int_equal(store_commit(&t), 0);
+	assert_int_equal(applied(f, list), STS_SERVICE_KEEP);
+	assert_true(sts_service_same(&list[0], a));
+	assert_true(sts_service_same(&list[1], b));         /* the newest noted */
+	assert_int_equal(store_begin(f->st, true, 4096, &t), 0);
+	assert_int_equal(sts_service_apply(&t, b), 0);
+	assert_int_equal(store_commit(&t), 0);
+	assert_int_equal(applied(f, list), STS_SERVICE_KEEP);
+	assert_true(sts_service_same(&list[0], b));
+	assert_true(sts_service_same(&list[1], a));
+	for (unsigned i = 2; i < STS_SERVICE_KEEP; i++)
+		assert_false(sts_service_same(&list[i], a) || sts_service_same(&list[i], b));
+	free(list);
+	free(b);
+	free(a);
+}
+
+struct heard {
+	unsigned rewritten, kept;
+	uint32_t serial;
+};
+
+static void hear(const struct sts_rederive_info *i, void *ctx)
+{
+	struct heard *h = ctx;
+	h->rewritten += i->what == STS_REDERIVE_REWRITTEN;
+	h->kept += i->what == STS_REDERIVE_KEPT;
+	if (i->what == STS_REDERIVE_REWRITTEN)
+		assert_true(i->new_serial == i->old_serial + 1);
+}
+
+static int rederive(struct fixture *f, const struct sts_service *to, bool force,
+                    struct sts_rederive_result *res, struct heard *h)
+{
+	char err[256];
+	memset(h, 0, sizeof(*h));
+	int rc = sts_rederive_run(f->st, to, force, "test rederive", hear, h, res, err, sizeof(err));
+	if (rc == 0) {
+		assert_int_equal(h->rewritten, res->rewritten);
+		assert_int_equal(h->kept, res->kept);
+	}
+	return rc;
+}
+
+/* A managed edit of our own: mta-sts.example.net. gets an address no service gave it. */
+static int hand_fn(struct zone_txn *zt, void *arg, struct diag *d)
+{
+	static const uint8_t addr[4] = { 198, 51, 100, 7 };
+	struct rr rr = { N("mta-sts.example.net."), addr, 300, T_A, 4, NULL, 0 };
+	(void)arg;
+	zone_txn_del_rrset(zt, rr.owner, 0);
+	return zone_txn_add(zt, &rr, d);
+}
+
+static void test_rederive(void **state)
+{
+	static const uint8_t a80[4] = { 192, 0, 2, 80 }, a99[4] = { 192, 0, 2, 99 },
+	                     a7[4] = { 198, 51, 100, 7 };
+	struct fixture *f = *state;
+	struct sts_rederive_result res;
+	struct heard h;
+	import_zone(f, net_text);
+	assert_int_equal(enable(f, "example.com.", STS_MODE_TESTING), 0);
+	assert_int_equal(enable(f, "example.net.", STS_MODE_TESTING), 0);
+	uint32_t com = serial_of(f, "example.com."), net = serial_of(f, "example.net.");
+
+	/* The service the domains were enabled with is the one in force: nothing to do. */
+	assert_int_equal(rederive(f, &svc, false, &res, &h), LS_ENOCHANGE);
+	struct sts_service none = { "", NULL, 300 };
+	assert_int_equal(rederive(f, &none, false, &res, &h), LS_ENOTFOUND);
+
+	/* A new address: one commit per zone, the AAAA gone, the serials one up. */
+	struct sts_service v4 = { "192.0.2.99", NULL, 300 };
+	assert_int_equal(rederive(f, &v4, false, &res, &h), 0);
+	assert_int_equal(res.zones, 2);
+	assert_int_equal(res.rewritten, 2);
+	assert_int_equal(res.kept + res.current, 0);
+	assert_int_equal(rrset_first(f, "mta-sts.example.com.", T_A, a99, 4), 1);
+	assert_int_equal(rrset_first(f, "mta-sts.example.com.", T_AAAA, a99, 0), 0);
+	assert_int_equal(rrset_in(f, "example.net.", "mta-sts.example.net.", T_A, a99, 4), 1);
+	assert_int_equal(serial_of(f, "example.com."), com + 1);
+	assert_int_equal(serial_of(f, "example.net."), net + 1);
+	assert_int_equal(rederive(f, &v4, false, &res, &h), LS_ENOCHANGE);   /* idempotent */
+
+	/* A CNAME instead. */
+	struct sts_service cn = { "192.0.2.99", "sts.provider.example.", 300 };
+	assert_int_equal(rederive(f, &cn, false, &res, &h), 0);
+	assert_int_equal(res.rewritten, 2);
+	assert_int_equal(rrset_first(f, "mta-sts.example.com.", T_A, a99, 4), 0);
+	assert_int_equal(rrset_first(f, "mta-sts.example.com.", T_CNAME, N("sts.provider.example."),
+	                             (size_t)dname_wire_len(N("sts.provider.example."), DNAME_MAX)), 1);
+
+	/* Records no applied service made are left alone (and reported); --force takes them. */
+	struct zone_edit e = { NULL, N("example.net."), ZONE_TXN_MANAGED, 4096, "test", hand_fn, NULL };
+	struct zone_result zr;
+	assert_int_equal(zone_edit_run(f->st, &e, &f->d, &zr), 0);
+	zone_result_free(&zr);
+	net = serial_of(f, "example.net.");
+	assert_int_equal(rederive(f, &svc, false, &res, &h), 0);
+	assert_int_equal(res.zones, 1);
+	assert_int_equal(res.rewritten, 1);
+	assert_int_equal(res.kept, 1);
+	assert_int_equal(rrset_first(f, "mta-sts.example.com.", T_A, a80, 4), 1);
+	assert_int_equal(rrset_in(f, "example.net.", "mta-sts.example.net.", T_A, a7, 4), 1);
+	assert_int_equal(serial_of(f, "example.net."), net);
+	assert_int_equal(rederive(f, &svc, true, &res, &h), 0);
+	assert_int_equal(res.zones, 1);
+	assert_int_equal(res.rewritten, 1);
+	assert_int_equal(res.current, 1);
+	assert_int_equal(rrset_in(f, "example.net.", "mta-sts.example.net.", T_A, a80, 4), 1);
+
+	/* Stopped before the last step (the records moved, the service applied not written): the
+	 * next run finds every record right, commits nothing and writes the service. */
+	struct sts_service_set *old = malloc(sizeof(*old));
+	char err[256];
+	struct store_txn t;
+	assert_int_equal(rederive(f, &v4, false, &res, &h), 0);
+	assert_int_equal(sts_service_parse(&svc, old, err, sizeof(err)), 0);
+	assert_int_equal(store_begin(f->st, true, 4096, &t), 0);
+	assert_int_equal(sts_service_apply(&t, old), 0);
+	assert_int_equal(store_commit(&t), 0);
+	com = serial_of(f, "example.com.");
+	assert_int_equal(rederive(f, &v4, false, &res, &h), 0);
+	assert_int_equal(res.zones, 0);
+	assert_int_equal(res.current, 2);
+	assert_int_equal(serial_of(f, "example.com."), com);
+	assert_int_equal(rederive(f, &v4, false, &res, &h), LS_ENOCHANGE);
+
+	/* A store that never recorded a service takes the configuration as its start. */
+	assert_int_equal(store_begin(f->st, true, 4096, &t), 0);
+	store_del(&t, STORE_META, STS_SERVICE_META, strlen(STS_SERVICE_META));
+	assert_int_equal(store_commit(&t), 0);
+	assert_int_equal(rederive(f, &svc, false, &res, &h), 0);
+	assert_true(res.adopted);
+	assert_int_equal(res.zones, 0);
+	assert_int_equal(rrset_first(f, "mta-sts.example.com.", T_A, a99, 4), 1);
+	assert_int_equal(rederive(f, &svc, false, &res, &h), LS_ENOCHANGE);
+	free(old);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +566,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_keeps_managed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disable_and_zone_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_service_sets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rederive, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
