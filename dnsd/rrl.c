@@ -37,7 +37,8 @@ int rrl_set(struct rrl *r, const struct rrl_config *c)
 	                      memory_order_relaxed);
 	struct rrl_exempt *e = calloc(1, sizeof(*e));
 	if (e == NULL ||
-	    prefix_list_parse(c->exempt ? c->exempt : "", e->p, PREFIX_LIST_MAX, &e->n) != 0) {
+	    prefix_list_parse(c->exempt ? c->exempt : "", NULL, NULL, e->p, PREFIX_LIST_MAX,
+	                      &e->n) != 0) {
 		free(e);
 		return -1;
 	}
@@ -116,8 +117,9 @@ enum rrl_action rrl_check(const struct rrl *r, const struct sockaddr *client, en
 	if (r->slots == NULL || client == NULL || rate == 0)
 		return RRL_SEND;
 	const struct rrl_exempt *e = atomic_load_explicit(&r->exempt, memory_order_acquire);
-	if (e && prefix_list_match(e->p, e->n, client))
-		return RRL_SEND;
+	for (size_t i = 0; e && i < e->n; i++)
+		if (prefix_match(&e->p[i], client))
+			return RRL_SEND;
 	uint8_t key[17 + 1 + 8];
 	size_t n = prefix(r, client, key);
 	key[n++] = (uint8_t)cls;

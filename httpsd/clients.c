@@ -19,6 +19,14 @@ void clients_init(struct clients *c, size_t max_total, size_t max_per)
 	c->max_per = max_per;
 }
 
+void clients_set(struct clients *c, size_t max_total, size_t max_per)
+{
+	pthread_mutex_lock(&c->mu);
+	c->max_total = max_total;
+	c->max_per = max_per;
+	pthread_mutex_unlock(&c->mu);
+}
+
 void clients_free(struct clients *c)
 {
 	for (size_t i = 0; i < CLIENTS_BUCKETS; i++)

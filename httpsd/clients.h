@@ -20,6 +20,8 @@ struct clients {
 
 void clients_init(struct clients *c, size_t max_total, size_t max_per);
 void clients_free(struct clients *c);
+/* New limits for the next connections (SIGHUP); those open stay open. */
+void clients_set(struct clients *c, size_t max_total, size_t max_per);
 /* Counts a new connection from a; false (nothing counted) when a limit is reached. */
 bool clients_add(struct clients *c, const struct sockaddr *a);
 /* Uncounts a connection clients_add() counted. */

@@ -20,6 +20,8 @@
 #define CONN_STEPS_MAX 65536             /* state machine steps per event: the buffers bound the
                                             work (a few thousand steps at most); more is a bug */
 #define LOG_FIELD_MAX 128                /* bytes of a host or path in the access log */
+#define DEFERRED_PER_TURN 1              /* strangers' handshake steps per loop turn: a trusted
+                                            event waits for one at most (a signature, ~2 ms) */
 
 enum state {
 	ST_HELLO,         /* waiting for the first record: is there an SNI at all? */
@@ -58,6 +60,11 @@ struct conn {
 	bool idle;                       /* between requests: the idle timeout runs */
 	bool close_after, eof, reading, counted, closing;
 	bool sni_tried;                  /* the SNI callback ran: a failed handshake knows why */
+	bool trusted;                    /* no limit, and handshake steps at once (limiter.h) */
+	bool handshaking;                /* a handshake limiter_admit() counted, not done yet */
+	bool turn;                       /* a stranger's handshake step may run now */
+	struct conn *dnext, **dprevp;    /* in w->deferred while dprevp is set */
+	uint64_t accepted_ms;
 	int handles;
 };
 
@@ -77,11 +84,69 @@ static void on_closed(uv_handle_t *h)
 	free(c);
 }
 
+/* ---- strangers' handshake steps: queued, DEFERRED_PER_TURN per loop turn ---- */
+
+static void undefer(struct conn *c)
+{
+	struct httpsd_worker *w = c->w;
+	if (c->dprevp == NULL)
+		return;
+	*c->dprevp = c->dnext;
+	if (c->dnext)
+		c->dnext->dprevp = c->dprevp;
+	else
+		w->deferred_tail = c->dprevp;
+	c->dnext = NULL;
+	c->dprevp = NULL;
+	if (w->deferred == NULL && w->deferred_ok)
+		uv_idle_stop(&w->deferred_idle);
+}
+
+static void on_deferred(uv_idle_t *h)
+{
+	struct httpsd_worker *w = h->data;
+	for (int i = 0; i < DEFERRED_PER_TURN && w->deferred; i++) {
+		struct conn *c = w->deferred;
+		undefer(c);
+		c->turn = true;
+		conn_run(c);      /* closing only frees c in a later callback */
+		c->turn = false;
+	}
+}
+
+/* Queues c's next handshake step; false when there is no queue (c steps at once). */
+static bool defer(struct conn *c)
+{
+	struct httpsd_worker *w = c->w;
+	if (!w->deferred_ok)
+		return false;
+	if (c->dprevp)
+		return true;
+	if (w->deferred == NULL) {
+		w->deferred_tail = &w->deferred;
+		uv_idle_start(&w->deferred_idle, on_deferred);
+	}
+	c->dprevp = w->deferred_tail;
+	*w->deferred_tail = c;
+	w->deferred_tail = &c->dnext;
+	return true;
+}
+
+/* The handshake is over (done, failed, or the connection closes): uncount it. */
+static void handshake_over(struct conn *c)
+{
+	if (c->handshaking)
+		limiter_done(&c->w->env->limiter, (const struct sockaddr *)&c->peer);
+	c->handshaking = false;
+}
+
 static void conn_close(struct conn *c)
 {
 	if (c->closing)
 		return;
 	c->closing = true;
+	undefer(c);
+	handshake_over(c);
 	worker_pool_conn_del(&c->w->t, &c->link);
 	if (c->counted)
 		clients_del(&c->w->env->clients, (const struct sockaddr *)&c->peer);
@@ -111,6 +176,9 @@ static void on_timer(uv_timer_t *t)
 		COUNT(c->w->count.errors[ERR_HEADER_TIMEOUT]);
 	else if (c->state == ST_RESPOND)
 		COUNT(c->w->count.errors[ERR_WRITE_TIMEOUT]);
+	if (!c->trusted && (c->state == ST_HELLO || c->state == ST_HANDSHAKE))
+		atomic_fetch_add_explicit(&c->w->env->limiter.count.handshake_timeouts, 1,
+		                          memory_order_relaxed);
 	conn_close(c);     /* too slow with a handshake, a head or reading an answer; or lingering */
 }
 
@@ -382,6 +450,8 @@ static bool step_hello(struct conn *c)
 
 static bool step_handshake(struct conn *c)
 {
+	if (!c->trusted && !c->turn && defer(c))
+		return false;
 	int rc = mbedtls_ssl_handshake(&c->ssl);
 	if (rc == 0) {
 		/* mbedTLS is done with our certificate once the handshake is. */
@@ -389,6 +459,12 @@ static bool step_handshake(struct conn *c)
 		c->pair = NULL;
 		c->state = ST_REQUEST;
 		COUNT(c->w->count.handshakes);
+		handshake_over(c);
+		/* A stranger's timer ran for its handshake; header-timeout counts from accept. */
+		uint64_t header_ms = c->w->env->lim.header_ms, spent = uv_now(&c->w->t.loop) -
+		                                                      c->accepted_ms;
+		if (!c->trusted)
+			arm(c, spent < header_ms ? header_ms - spent : 1);
 		return true;
 	}
 	if (rc == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -537,6 +613,29 @@ static void conn_run(struct conn *c)
 
 /* ---- accepting ---- */
 
+/* The limiter's verdict on c: 0 to go on, or -1 with c closed (a refusal, logged a few times
+ * a second at most). */
+static int admit(struct conn *c)
+{
+	static struct log_limit refusals = LOG_LIMIT_INIT(5, 1000);
+	struct sockaddr_storage local;
+	int len = sizeof(local);
+	bool have_local = uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&local, &len) == 0;
+	c->accepted_ms = uv_now(&c->w->t.loop);
+	enum limiter_verdict v = limiter_admit(&c->w->env->limiter,
+	                                       (const struct sockaddr *)&c->peer,
+	                                       have_local ? (const struct sockaddr *)&local : NULL,
+	                                       c->accepted_ms);
+	c->trusted = v == LIMITER_TRUSTED;
+	c->handshaking = v == LIMITER_ADMIT;
+	if (v == LIMITER_TRUSTED || v == LIMITER_ADMIT)
+		return 0;
+	log_limited(&refusals, LOG_LEVEL_NOTICE, "%s: connection closed (%s)", c->peer_text,
+	            limiter_reason(v));
+	conn_close(c);
+	return -1;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct httpsd_worker *w = server->data;
@@ -561,6 +660,8 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	c->counted = true;
+	if (admit(c) != 0)
+		return;
 	COUNT(w->count.accepted);
 	worker_pool_conn_add(&w->t, &c->link, close_link);
 	mbedtls_ssl_init(&c->ssl);
@@ -572,15 +673,24 @@ static void on_connection(uv_stream_t *server, int status)
 	mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
 	uv_tcp_nodelay(&c->tcp, 1);
 	c->state = ST_HELLO;
-	arm(c, env->lim.header_ms);       /* the handshake and the first head share header-timeout */
+	/* The handshake and the first head share header-timeout; a stranger's handshake alone
+	 * has handshake-timeout. */
+	uint64_t ms = env->lim.header_ms, hs_ms = limiter_handshake_ms(&env->limiter);
+	arm(c, c->trusted || hs_ms >= ms ? ms : hs_ms);
 	update_reading(c);
 }
 
 int httpsd_conn_listen(struct httpsd_worker *w, size_t i)
 {
 	uv_tcp_t *h = &w->tcp[i];
-	int rc = uv_tcp_init(&w->t.loop, h);
-	if (rc)
+	int rc;
+	if (!w->deferred_ok) {
+		if ((rc = uv_idle_init(&w->t.loop, &w->deferred_idle)) != 0)
+			return rc;
+		w->deferred_idle.data = w;
+		w->deferred_ok = true;
+	}
+	if ((rc = uv_tcp_init(&w->t.loop, h)) != 0)
 		return rc;
 	if ((rc = uv_tcp_open(h, w->fd[i])) != 0)
 		return rc;

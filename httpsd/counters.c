@@ -75,6 +75,28 @@ int counters_render(void *arg, struct metrics_buf *b)
 	pthread_mutex_unlock(&p->clients->mu);
 	metrics_u64(b, "httpsd_connections_open", NULL, open);
 
+	struct limiter_counters *lc = &p->limiter->count;
+	metrics_family(b, "httpsd_limiter_refused_total", "counter",
+	               "Connections closed under a handshake flood, by the limit they hit.");
+	static const char *const why[] = { "new-connections-per-second",
+	                                   "max-handshakes-per-address", "max-handshakes", "table" };
+	atomic_uint_fast64_t *const n[] = { &lc->refused_rate, &lc->refused_address,
+	                                    &lc->refused_total, &lc->refused_table };
+	for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++)
+		metrics_u64(b, "httpsd_limiter_refused_total", (const char *[]){ "limit", why[i], NULL },
+		            atomic_load_explicit(n[i], memory_order_relaxed));
+	metrics_family(b, "httpsd_limiter_trusted_total", "counter",
+	               "Connections from trusted clients, which no limit applies to.");
+	metrics_u64(b, "httpsd_limiter_trusted_total", NULL,
+	            atomic_load_explicit(&lc->trusted, memory_order_relaxed));
+	metrics_family(b, "httpsd_handshake_timeouts_total", "counter",
+	               "Strangers' connections closed at handshake-timeout.");
+	metrics_u64(b, "httpsd_handshake_timeouts_total", NULL,
+	            atomic_load_explicit(&lc->handshake_timeouts, memory_order_relaxed));
+	metrics_family(b, "httpsd_handshakes_in_progress", "gauge",
+	               "Strangers' TLS handshakes in progress (max-handshakes caps them).");
+	metrics_u64(b, "httpsd_handshakes_in_progress", NULL, limiter_handshakes(p->limiter));
+
 	metrics_family(b, "httpsd_tls_handshakes_total", "counter", "TLS handshakes finished.");
 	metrics_u64(b, "httpsd_tls_handshakes_total", NULL, SUM(handshakes));
 	by(b, p, "httpsd_tls_handshake_failures_total", "TLS handshakes that did not finish, by why.",

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "httpsd/limiter.h"
 #include "shared/tls/cert_metrics.h"
 #include "shared/util/metrics.h"
 
@@ -53,6 +54,7 @@ struct counters_page {
 	const struct httpsd_worker *w;
 	size_t nworkers;
 	struct clients *clients;                  /* connections open now */
+	struct limiter *limiter;                  /* handshake flood limits and their counts */
 	const char *state_dir, *version;
 	int64_t start_time;
 	struct cert_metrics certs;                /* owned: counters_page_free() */

@@ -80,7 +80,13 @@ static int server_setup(struct httpsd_server *s, const struct config *cfg, const
 		.access_log = cfg->httpsd_access_log,
 	};
 	clients_init(&s->env.clients, cfg->httpsd_max_clients, cfg->httpsd_max_per_address);
+	struct limiter_settings set;
+	int prc = limiter_settings_read(&set, cfg), lrc = limiter_init(&s->env.limiter, &set);
 	s->clients_ok = true;
+	if (prc || lrc) {
+		log_error("%s", prc ? "httpsd.trusted: not a list of prefixes" : "out of memory");
+		return -1;
+	}
 	s->nworkers = nworkers;
 	s->w = calloc(s->nworkers, sizeof(*s->w));
 	if (s->w == NULL || certs_open(&s->env.certs, state, CERTS_CACHE_MAX) != 0) {
@@ -180,7 +186,8 @@ int main(int argc, char **argv)
 	if (daemon_pidfile_write(cfg.httpsd_pidfile) != 0)
 		goto out;
 	warn_no_certs(state);
-	s.page = (struct counters_page){ s.w, s.nworkers, &s.env.clients, state, HTTPSD_VERSION,
+	s.page = (struct counters_page){ s.w, s.nworkers, &s.env.clients, &s.env.limiter, state,
+	                                 HTTPSD_VERSION,
 	                                 (int64_t)time(NULL), { 0 } };
 	if (nmaddrs)
 		log_notice("metrics: GET /metrics on %s",

@@ -61,8 +61,28 @@ fail:
 /* What httpsd reads, and what of it a SIGHUP changes while it runs (lockstep.conf(5));
  * certificates need no SIGHUP: httpsd looks at their files again by itself. */
 static const char *const reload_sections[] = { "server", "httpsd", NULL };
-static const char *const reload_live[] = { "server.log-level", "httpsd.listen", NULL };
+static const char *const reload_live[] = {
+	"server.log-level", "httpsd.listen",
+	"httpsd.max-clients", "httpsd.max-per-address", "httpsd.max-handshakes",
+	"httpsd.max-handshakes-per-address", "httpsd.new-connections-per-second",
+	"httpsd.handshake-timeout", "httpsd.trusted",
+	NULL,
+};
 static const struct reload_rules rules = { reload_sections, reload_live };
+
+/* SIGHUP's connection limits: the workers read them under their locks at each accept. The
+ * counts so far go to the log, so a change of limits can be judged. */
+static void reload_limits(struct httpsd_server *s, const struct config *cfg)
+{
+	struct limiter_settings set;
+	char text[512];
+	if (limiter_settings_read(&set, cfg) != 0)
+		return;      /* config_load() checked the list: not reached */
+	clients_set(&s->env.clients, cfg->httpsd_max_clients, cfg->httpsd_max_per_address);
+	limiter_set(&s->env.limiter, &set);
+	log_notice("limits: so far %s", limiter_counters_text(&s->env.limiter.count, text,
+	                                                      sizeof(text)));
+}
 
 /* SIGHUP: nothing of the new configuration but what is live is used, so only the latest is
  * kept (the workers never read it). */
@@ -74,6 +94,7 @@ static void reload(void *arg)
 	if (s->cfg == NULL || reload_config(s->cfg, &rules, &cfg) != 0)
 		return;
 	log_set_level(cfg->log_level);
+	reload_limits(s, cfg);
 	if (listen_set_reload(&s->listen, s->cfg->httpsd_listen, cfg->httpsd_listen,
 	                      "httpsd.listen", cfg->path) &&
 	    sdnotifyf("STATUS=serving HTTPS on %s with %zu worker%s",
@@ -107,6 +128,9 @@ int httpsd_server_run(struct httpsd_server *s)
 		int sig = worker_pool_wait(&s->pool);
 		log_notice("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
 		sdnotify("STOPPING=1\nSTATUS=stopping");
+		char text[512];
+		log_notice("limits: %s", limiter_counters_text(&s->env.limiter.count, text,
+		                                               sizeof(text)));
 	}
 	metrics_http_close(&s->metrics);
 	/* Workers close their sockets and connections, and end. */
@@ -134,7 +158,9 @@ void httpsd_server_free(struct httpsd_server *s)
 	tls_shared_free(&s->tls);
 	certs_close(s->env.certs);
 	s->env.certs = NULL;
-	if (s->clients_ok)
+	if (s->clients_ok) {
 		clients_free(&s->env.clients);
+		limiter_free(&s->env.limiter);
+	}
 	s->clients_ok = false;
 }

@@ -17,7 +17,7 @@
 struct httpsd_server {
 	struct store *st;
 	struct httpsd_env env;           /* limits, certificates, client counts */
-	bool clients_ok;
+	bool clients_ok;                 /* env's clients and limiter are set up */
 	struct daemon_addr addrs[DAEMON_MAX_LISTEN];   /* the addresses at start */
 	size_t naddrs;
 	bool listen_fixed;               /* from --listen: SIGHUP keeps them */

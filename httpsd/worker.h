@@ -9,6 +9,7 @@
 #include "httpsd/certs.h"
 #include "httpsd/clients.h"
 #include "httpsd/counters.h"
+#include "httpsd/limiter.h"
 #include "httpsd/tls.h"
 #include "shared/util/daemon.h"
 #include "shared/util/listen_set.h"
@@ -26,7 +27,10 @@ struct httpsd_env {
 	struct httpsd_limits lim;
 	struct certs *certs;             /* shared; locks itself */
 	struct clients clients;          /* shared; locks itself */
+	struct limiter limiter;          /* shared; locks itself */
 };
+
+struct conn;
 
 struct httpsd_worker {
 	struct worker_pool_thread t;     /* loop, thread, read transaction, connections */
@@ -34,6 +38,11 @@ struct httpsd_worker {
 	uv_tcp_t tcp[LISTEN_SET_SLOTS];  /* by listen slot (shared/util/listen_set.h) */
 	int fd[LISTEN_SET_SLOTS];        /* handed to httpsd_conn_listen(); -1 once libuv owns it */
 	struct tls_worker tls;
+	/* Strangers' handshake steps wait here and run a few per loop turn, after the turn's I/O,
+	 * so trusted connections are never behind a flood (conn.c). */
+	uv_idle_t deferred_idle;
+	bool deferred_ok;
+	struct conn *deferred, **deferred_tail;
 	int64_t date_sec;                /* the Date header, made once a second */
 	char date[30];
 	struct counters count;           /* for /metrics */

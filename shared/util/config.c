@@ -9,6 +9,7 @@
 #include "shared/util/prefix.h"
 #include "shared/util/err.h"
 #include "shared/util/file.h"
+#include "shared/util/prefix.h"
 
 #define FIELD(f) offsetof(struct config, f)
 #define SHOW_MAX 64     /* bytes of a key or value quoted in a message */
@@ -99,15 +100,20 @@ static bool cookie_secrets(const char *s)
 	return true;
 }
 
-static bool prefix_word(const char *w)
-{
-	struct prefix p;
-	return prefix_parse(w, &p) == 0;
-}
-
 static bool prefixes(const char *s)
 {
-	return each_word(s, prefix_word);
+	struct prefix p[PREFIX_LIST_MAX];
+	size_t n;
+	return prefix_list_parse(s, NULL, NULL, p, PREFIX_LIST_MAX, &n) == 0;
+}
+
+/* The same, and the word "local" (httpsd.trusted). */
+static bool prefixes_or_local(const char *s)
+{
+	struct prefix p[PREFIX_LIST_MAX];
+	size_t n;
+	bool local;
+	return prefix_list_parse(s, "local", &local, p, PREFIX_LIST_MAX, &n) == 0;
 }
 
 #define ADDR_PORTS .check = addr_ports, \
@@ -276,6 +282,27 @@ static const struct config_option options[] = {
 	{ .section = "httpsd", .name = "max-per-address", .type = CONFIG_UINT,
 	  .def = "50", .offset = FIELD(httpsd_max_per_address), .min = 1, .max = 1000000,
 	  .help = "Open connections per client address; more are closed at once." },
+	{ .section = "httpsd", .name = "max-handshakes", .type = CONFIG_UINT,
+	  .def = "256", .offset = FIELD(httpsd_max_handshakes), .min = 0, .max = 1000000,
+	  .help = "TLS handshakes in progress over all workers; more are closed at once; 0: no "
+	          "limit. Trusted clients are not counted." },
+	{ .section = "httpsd", .name = "max-handshakes-per-address", .type = CONFIG_UINT,
+	  .def = "4", .offset = FIELD(httpsd_max_handshakes_per_address), .min = 0, .max = 1000000,
+	  .help = "TLS handshakes in progress from one address (IPv6: one /64); more are closed at "
+	          "once; 0: no limit." },
+	{ .section = "httpsd", .name = "new-connections-per-second", .type = CONFIG_UINT,
+	  .def = "10", .offset = FIELD(httpsd_new_conns_per_second), .min = 0, .max = 1000000,
+	  .help = "New connections per second from one address (IPv6: one /64), twice as many in a "
+	          "burst; more are closed at once; 0: no limit." },
+	{ .section = "httpsd", .name = "handshake-timeout", .type = CONFIG_UINT,
+	  .def = "5", .offset = FIELD(httpsd_handshake_timeout), .min = 1, .max = 300,
+	  .help = "Seconds a client that is not trusted has for its TLS handshake; then closed." },
+	{ .section = "httpsd", .name = "trusted", .type = CONFIG_STRING,
+	  .def = "local", .offset = FIELD(httpsd_trusted), .check = prefixes_or_local,
+	  .expect = "local and addresses or prefixes (192.0.2.0/24, 2001:db8::/48), space "
+	            "separated, at most 64",
+	  .help = "Clients never limited and served first: ADDR or ADDR/LEN, space separated; "
+	          "local is this host (and 127.0.0.1, ::1), whose publish step must not wait." },
 	{ .section = "httpsd", .name = "access-log", .type = CONFIG_BOOL,
 	  .def = "yes", .offset = FIELD(httpsd_access_log),
 	  .help = "Log one line per request (client, host, method, path, status, bytes)." },

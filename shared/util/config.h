@@ -57,6 +57,11 @@ struct config {
 	uint32_t httpsd_max_body_size;    /* bytes of a request body; larger ones get 413 */
 	uint32_t httpsd_max_clients;      /* open connections in all */
 	uint32_t httpsd_max_per_address;  /* open connections per client address */
+	uint32_t httpsd_max_handshakes;   /* TLS handshakes in progress in all; 0: no limit */
+	uint32_t httpsd_max_handshakes_per_address;  /* in progress per address (IPv6: /64) */
+	uint32_t httpsd_new_conns_per_second;  /* new connections per address and second */
+	uint32_t httpsd_handshake_timeout;     /* seconds a stranger's handshake may take */
+	char *httpsd_trusted;             /* "local ADDR[/LEN] ...": never limited, served first */
 	bool httpsd_access_log;           /* one log line per request */
 	uint32_t journal_max_size;        /* bytes of journal kept per zone */
 	uint32_t journal_max_age;         /* seconds a journal entry is kept (keep-journal); 0: for ever */

@@ -1,21 +1,11 @@
-/* Prefix lists: parsed once, matched per packet without allocation. */
+/* Address prefixes: parsing operators' text and matching peers' socket addresses. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdlib.h>
 #include <string.h>
 #include "shared/util/addr.h"
 #include "shared/util/prefix.h"
 
-/* The leading bits bytes of a and b agree. */
-static bool same_bits(const uint8_t *a, const uint8_t *b, unsigned bits)
-{
-	unsigned whole = bits / 8, rest = bits % 8;
-	if (memcmp(a, b, whole) != 0)
-		return false;
-	return rest == 0 || ((a[whole] ^ b[whole]) & (uint8_t)(0xff00u >> rest)) == 0;
-}
-
-int prefix_parse(const char *text, struct prefix *out)
+int prefix_parse(const char *text, struct prefix *p)
 {
 	char host[ADDR_TEXT_MAX];
 	const char *slash = strchr(text, '/');
@@ -23,73 +13,84 @@ int prefix_parse(const char *text, struct prefix *out)
 	if (n == 0 || n >= sizeof(host))
 		return -1;
 	memcpy(host, text, n);
-	host[n] = 0;
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, host, out->addr) == 1)
-		out->family = AF_INET;
-	else if (inet_pton(AF_INET6, host, out->addr) == 1)
-		out->family = AF_INET6;
+	host[n] = '\0';
+	memset(p, 0, sizeof(*p));
+	if (inet_pton(AF_INET, host, p->addr) == 1)
+		p->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, p->addr) == 1)
+		p->family = AF_INET6;
 	else
 		return -1;
-	unsigned max = out->family == AF_INET ? 32 : 128;
-	out->bits = max;
+	unsigned max = p->family == AF_INET ? 32 : 128, len = max;
 	if (slash) {
-		char *end;
-		if (slash[1] < '0' || slash[1] > '9')
+		const char *d = slash + 1;
+		size_t digits = strspn(d, "0123456789");
+		if (digits == 0 || digits > 3 || d[digits])
 			return -1;
-		unsigned long b = strtoul(slash + 1, &end, 10);
-		if (*end || b > max)
+		len = 0;
+		for (size_t i = 0; i < digits; i++)
+			len = len * 10 + (unsigned)(d[i] - '0');
+		if (len > max)
 			return -1;
-		out->bits = (unsigned)b;
 	}
-	/* 192.0.2.1/24 is most likely a typo for a single address or for 192.0.2.0/24. */
-	static const uint8_t zero[16];
-	uint8_t host_bits[16];
-	for (unsigned i = 0; i < max / 8; i++) {
-		unsigned keep = out->bits >= 8 * (i + 1) ? 8 : out->bits > 8 * i ? out->bits - 8 * i : 0;
-		host_bits[i] = out->addr[i] & (uint8_t)~(0xff00u >> keep);
-	}
-	return memcmp(host_bits, zero, max / 8) == 0 ? 0 : -1;
+	p->len = (uint8_t)len;
+	for (unsigned bit = len; bit < max; bit++)
+		if (p->addr[bit / 8] & (0x80 >> (bit % 8)))
+			return -1;
+	return 0;
 }
 
-int prefix_list_parse(const char *text, struct prefix *out, size_t max, size_t *n)
+int prefix_list_parse(const char *text, const char *word, bool *seen, struct prefix *out,
+                      size_t max, size_t *n)
 {
-	char word[ADDR_TEXT_MAX];
+	char w[ADDR_TEXT_MAX + 8];
 	*n = 0;
+	if (seen)
+		*seen = false;
 	while (*text) {
-		text += strspn(text, " \t");
 		size_t len = strcspn(text, " \t");
-		if (len == 0)
-			break;
-		if (len >= sizeof(word) || *n == max)
+		if (len == 0) {
+			text++;
+			continue;
+		}
+		if (len >= sizeof(w))
 			return -1;
-		memcpy(word, text, len);
-		word[len] = 0;
-		if (prefix_parse(word, &out[*n]) != 0)
+		memcpy(w, text, len);
+		w[len] = '\0';
+		text += len;
+		if (word && seen && strcmp(w, word) == 0) {
+			*seen = true;
+			continue;
+		}
+		if (*n == max || prefix_parse(w, &out[*n]) != 0)
 			return -1;
 		(*n)++;
-		text += len;
 	}
 	return 0;
 }
 
-bool prefix_list_match(const struct prefix *list, size_t n, const struct sockaddr *sa)
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+bool prefix_match(const struct prefix *p, const struct sockaddr *a)
 {
-	const uint8_t *a;
-	int family = sa ? sa->sa_family : AF_UNSPEC;
-	if (family == AF_INET) {
-		a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
-	} else if (family == AF_INET6) {
-		a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
-			a += 12;
-			family = AF_INET;
+	const uint8_t *b;
+	if (a->sa_family == AF_INET) {
+		if (p->family != AF_INET)
+			return false;
+		b = (const uint8_t *)&((const struct sockaddr_in *)a)->sin_addr;
+	} else if (a->sa_family == AF_INET6) {
+		b = ((const struct sockaddr_in6 *)a)->sin6_addr.s6_addr;
+		if (p->family == AF_INET) {
+			if (memcmp(b, v4mapped, sizeof(v4mapped)) != 0)
+				return false;
+			b += sizeof(v4mapped);
 		}
 	} else {
 		return false;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (list[i].family == family && same_bits(a, list[i].addr, list[i].bits))
-			return true;
-	return false;
+	size_t whole = p->len / 8;
+	unsigned rest = p->len % 8;
+	if (memcmp(b, p->addr, whole) != 0)
+		return false;
+	return rest == 0 || ((b[whole] ^ p->addr[whole]) & (0xff00 >> rest) & 0xff) == 0;
 }

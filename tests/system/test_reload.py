@@ -94,9 +94,9 @@ def test_dnsd_reloads_under_load_lose_no_query(dnsd_factory):
 def test_httpsd_reload_and_bad_file(tmp_path):
     with serving(tmp_path, ["mta-sts.example.com"], {"example.com": policy_text()}) as (st, h):
         # warning: the notice "reloaded" is below it, the restart line is not.
-        rewrite(h, "server:\n    log-level: warning\nhttpsd:\n    max-clients: 10\n", "httpsd")
+        rewrite(h, "server:\n    log-level: warning\nhttpsd:\n    max-header-size: 2048\n", "httpsd")
         h.proc.send_signal(signal.SIGHUP)
-        assert h.wait_log("httpsd.max-clients changed; restart httpsd to apply it"), h.log_text()
+        assert h.wait_log("httpsd.max-header-size changed; restart httpsd to apply it"), h.log_text()
         r = h.curl("-o", "/dev/null", "-w", "%{http_code}", h.url(), cacert=st.ca)
         assert r.returncode == 0 and r.stdout == b"200", r.stderr
         h.config.write_text("httpsd:\n    frobnicate: 1\n")

@@ -2,6 +2,8 @@
 #ifndef UNIT_H
 #define UNIT_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -209,6 +211,22 @@ static inline void unit_put_rrset(struct store_txn *t, uint32_t id, const uint8_
 	store_put(t, STORE_RRSETS, key, (size_t)kl, val, rrset_encoded_size(rd, n), 0);
 	rr_parser_free(&p);
 	arena_free(&a);
+}
+
+/* The socket address of an IPv4 or IPv6 address in text (port 0); aborts the test on bad text. */
+static inline struct sockaddr_storage unit_sockaddr(const char *text)
+{
+	struct sockaddr_storage s;
+	memset(&s, 0, sizeof(s));
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&s;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&s;
+	if (inet_pton(AF_INET, text, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, text, &a6->sin6_addr), 1);
+		a6->sin6_family = AF_INET6;
+	}
+	return s;
 }
 
 #endif
