@@ -32,9 +32,11 @@ static size_t table(struct ctl *c, struct opt o[OPT_MAX])
 		V("config", config_path), V("state", state), V("from", from), V("origin", origin),
 		V("output", output), V("serial-policy", policy_name), V("key", key), V("mode", mode),
 		V("max-age", max_age), V("algorithm", algorithm), V("timeout", timeout),
+		V("dir", dir), V("list", list),
 		L("mx-extra", mx_extra, STS_EXTRA_MAX), L("rua", rua, STS_RUA_MAX),
 		F("now", now), F("no-mx-extra", no_mx_extra), F("no-rua", no_rua),
 		F("no-publish", no_publish), F("wait", wait), F("force", force),
+		F("all-or-nothing", all_or_nothing),
 		K("ns", NS), K("help", HELP), K("version", VERSION), K("json", JSON),
 	};
 #undef V

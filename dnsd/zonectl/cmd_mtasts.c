@@ -25,8 +25,7 @@ static int list_option(const char *name, const char *const *given, unsigned n, b
 	return 0;
 }
 
-/* The settings given as options; usage errors print and return EXIT_USAGE. */
-static int settings(struct ctl *c, struct sts_settings *s)
+int ctl_sts_settings(struct ctl *c, struct sts_settings *s)
 {
 	memset(s, 0, sizeof(*s));
 	if (c->mode) {
@@ -59,7 +58,7 @@ static int settings(struct ctl *c, struct sts_settings *s)
  * need: at least one), then the store opened for writing. Returns 0 or the exit code. */
 static int start(struct ctl *c, uint8_t domain[DNAME_MAX], struct sts_settings *s, bool need)
 {
-	if (ctl_zone_name(c, c->args[0], domain) || (s && settings(c, s)))
+	if (ctl_zone_name(c, c->args[0], domain) || (s && ctl_sts_settings(c, s)))
 		return EXIT_USAGE;
 	if (need && !s->mode_set && !s->max_age_set && !s->extra_set && !s->rua_set) {
 		fprintf(stderr, "zonectl: nothing to set: give --mode, --max-age, --mx-extra, "
@@ -116,6 +115,16 @@ static int finish(struct ctl *c, const uint8_t *domain, int rc, struct zone_resu
 	return ec;
 }
 
+void ctl_demo_cert(struct ctl *c, const uint8_t *domain)
+{
+	/* With a demo CA (make run, tests), mta-sts.DOMAIN gets its certificate here;
+	 * otherwise the operator's certificate is expected in STATE/certs/. */
+	char host[DNAME_STR_MAX + 8], name[DNAME_STR_MAX], err[256];
+	snprintf(host, sizeof(host), "mta-sts.%s", ctl_domain(name, domain));
+	if (cert_demo_ensure(c->state, host, err, sizeof(err)) != 0)
+		fprintf(stderr, "zonectl: warning: no demo certificate for %s: %s\n", host, err);
+}
+
 int cmd_mtasts_enable(struct ctl *c)
 {
 	uint8_t domain[DNAME_MAX];
@@ -127,14 +136,8 @@ int cmd_mtasts_enable(struct ctl *c)
 	struct sts_service svc = { c->cfg.sts_service_address, c->cfg.sts_service_cname,
 	                           c->cfg.sts_txt_ttl };
 	rc = sts_ops_enable(c->st, domain, &s, &svc, &c->d, &res);
-	if (rc == 0) {
-		/* With a demo CA (make run, tests), mta-sts.DOMAIN gets its certificate here;
-		 * otherwise the operator's certificate is expected in STATE/certs/. */
-		char host[DNAME_STR_MAX + 8], name[DNAME_STR_MAX], err[256];
-		snprintf(host, sizeof(host), "mta-sts.%s", ctl_domain(name, domain));
-		if (cert_demo_ensure(c->state, host, err, sizeof(err)) != 0)
-			fprintf(stderr, "zonectl: warning: no demo certificate for %s: %s\n", host, err);
-	}
+	if (rc == 0)
+		ctl_demo_cert(c, domain);
 	return finish(c, domain, rc, &res, "enabled");
 }
 

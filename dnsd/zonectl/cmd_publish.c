@@ -27,6 +27,7 @@ struct report_ctx {
 	struct ctl *c;
 	json_t *list;       /* NULL: lines only */
 	unsigned waiting;   /* outcomes of this run that wait for an endpoint */
+	size_t published;   /* bulk runs: publishes counted instead of a line each */
 };
 
 static void report(const struct sts_outcome_info *o, void *arg)
@@ -36,6 +37,10 @@ static void report(const struct sts_outcome_info *o, void *arg)
 	FILE *out = r->c->json ? stderr : stdout;
 	ctl_domain(name, o->domain);
 	r->waiting += o->outcome == STS_WAITING;
+	if (r->c->bulk && o->outcome == STS_PUBLISHED && !r->list) {
+		r->published++;
+		return;
+	}
 	if (r->list)
 		json_array_append_new(r->list, json_pack("{s:o,s:s,s:I,s:o,s:I,s:I,s:o}",
 		                      "domain", ctl_json_string(name), "outcome", outcome_text(o),
@@ -100,7 +105,7 @@ static int run_step(struct ctl *c, struct sts_publisher *p, uint32_t zone_id,
 int ctl_publish(struct ctl *c, uint32_t zone_id)
 {
 	struct sts_publisher p;
-	struct report_ctx r = { c, NULL, 0 };
+	struct report_ctx r = { c, NULL, 0, 0 };
 	char err[256];
 	bool waiting = false;
 	int rc = sts_publish_init(&p, &c->cfg, err, sizeof(err));
@@ -109,6 +114,8 @@ int ctl_publish(struct ctl *c, uint32_t zone_id)
 	else
 		fprintf(stderr, "zonectl: mta-sts: cannot publish: %s\n", err);
 	sts_publish_free(&p);
+	if (r.published)
+		fprintf(c->json ? stderr : stdout, "mta-sts publish: %zu published\n", r.published);
 	if (rc && rc != LS_ECONFIG)
 		return ctl_fail(c, rc, "mta-sts publish step");
 	/* --wait promises a published id: a config that cannot publish, or a wait, breaks it. */
@@ -119,7 +126,7 @@ int cmd_mtasts_publish(struct ctl *c)
 {
 	uint8_t domain[DNAME_MAX];
 	struct sts_publisher p;
-	struct report_ctx r = { c, NULL, 0 };
+	struct report_ctx r = { c, NULL, 0, 0 };
 	char err[256];
 	bool waiting = false;
 	int rc;

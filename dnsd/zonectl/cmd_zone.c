@@ -97,6 +97,10 @@ out:
 int cmd_zone_import(struct ctl *c)
 {
 	uint8_t origin[DNAME_MAX];
+	if (c->nargs == 0 && c->dir == NULL)
+		return ctl_bulk_usage(c, "give FILE... or --dir DIR");
+	if (c->nargs > 1 || c->dir)
+		return cmd_zone_import_bulk(c);
 	if (c->origin && ctl_zone_name(c, c->origin, origin))
 		return EXIT_USAGE;
 	return import_file(c, c->args[0], c->origin ? origin : NULL, ZONE_TXN_CREATE,

@@ -14,14 +14,24 @@ const struct command zonectl_commands[] = {
 	  "and one NS record per server. POLICY is increment, dateserial or unixtime and says how\n"
 	  "each later commit picks the next serial (default: zones.serial-policy).",
 	  1, 1, "from ns serial-policy", cmd_zone_add },
-	{ "zone import", "FILE [--origin DOMAIN] [--serial-policy POLICY] [--wait [--timeout S]]",
-	  "Load a master file: create the zone, or replace its whole content.",
+	{ "zone import", "FILE... | --dir DIR [--all-or-nothing] [--origin DOMAIN] "
+	  "[--serial-policy POLICY] [--wait [--timeout S]]",
+	  "Load master files: create each zone, or replace its whole content.",
 	  "Reads an RFC 1035 master file ($ORIGIN, $TTL, $INCLUDE below the file's directory,\n"
 	  "relative names, @, RFC 3597 unknown types). The zone is --origin, else the owner of\n"
 	  "the SOA. Every error is printed as FILE:LINE and nothing changes. Replacing an\n"
 	  "existing zone shows the difference and gives it a new serial; an identical file\n"
-	  "changes nothing.",
-	  1, 1, "origin serial-policy wait timeout", cmd_zone_import },
+	  "changes nothing.\n"
+	  "Several FILEs, or --dir DIR (every *.zone file directly in DIR, in name order; no\n"
+	  "limit from the shell), are imported in one run: each file's zone is the owner of its\n"
+	  "SOA, several zones are committed per transaction (one disk sync each), a file that\n"
+	  "fails is printed as FILE:LINE and skipped while the others land, and exit status 1\n"
+	  "says some failed. --all-or-nothing makes it one transaction: when any file fails,\n"
+	  "nothing lands. Instead of a difference per zone, one summary line: files, zones\n"
+	  "imported, unchanged and failed, records and seconds (--json: {\"files\",\"imported\",\n"
+	  "\"unchanged\",\"failed\",\"records\",\"committed\",\"milliseconds\",\"errors\"}). On a\n"
+	  "terminal, standard error shows a progress line with the rate and the time left.",
+	  0, -1, "origin serial-policy wait timeout dir all-or-nothing", cmd_zone_import },
 	{ "zone export", "DOMAIN [-o FILE]",
 	  "Write the zone as a master file (standard output by default).",
 	  "SOA first, then every record in DNS canonical order with absolute names. The file\n"
@@ -49,7 +59,7 @@ const struct command zonectl_commands[] = {
 	  "its NOTIFY messages with it. Adding an address again replaces its entry (and says so).\n"
 	  "Addresses: 192.0.2.1, 192.0.2.1:5300, 2001:db8::1, [2001:db8::1]:5300.",
 	  2, 3, "key", cmd_zone_secondaries },
-	{ "mta-sts enable", "DOMAIN [--mode MODE] [--max-age SECONDS] [--mx-extra PATTERN]... "
+	{ "mta-sts enable", "DOMAIN... | --list FILE [--mode MODE] [--max-age SECONDS] [--mx-extra PATTERN]... "
 	  "[--rua URI]... [--no-publish | --wait [--timeout S]]",
 	  "Turn MTA-STS on for a mail domain: records, policy and id kept in step with its MX.",
 	  "DOMAIN is the zone apex or any name with an MX RRset. Adds mta-sts.DOMAIN (A/AAAA of\n"
@@ -62,8 +72,16 @@ const struct command zonectl_commands[] = {
 	  "MX (unless --mode none), an MX target that is a CNAME, or records of its own at\n"
 	  "those names. --max-age 0 is allowed, with a warning (senders then cache nothing).\n"
 	  "From then on every MX change, by any command, makes the next policy, published the\n"
-	  "same way; the records are MTA-STS's and other commands refuse to change them.",
-	  1, 1, "mode max-age mx-extra rua no-publish wait timeout", cmd_mtasts_enable },
+	  "same way; the records are MTA-STS's and other commands refuse to change them.\n"
+	  "Several DOMAINs, or --list FILE (one domain a line, - for standard input; # comments\n"
+	  "and blank lines skipped), are enabled in one run with the same options: several\n"
+	  "domains are committed per transaction (one disk sync each), a domain that fails is\n"
+	  "printed and skipped while the others go on, and exit status 1 says some failed. A\n"
+	  "domain already enabled is counted as such, not as a failure, and still gets its demo\n"
+	  "certificate: a run that was stopped is run again to finish. One summary line (--json:\n"
+	  "{\"domains\",\"enabled\",\"already\",\"failed\",\"milliseconds\",\"errors\"}), then\n"
+	  "one publish step for all of them; a progress line on a terminal's standard error.",
+	  0, -1, "mode max-age mx-extra rua no-publish wait timeout list", cmd_mtasts_enable_bulk },
 	{ "mta-sts mode", "DOMAIN MODE [--no-publish | --wait [--timeout S]]", "Change the policy mode: testing, enforce or none.",
 	  "A new policy version, published as after any change. enforce is refused while the\n"
 	  "domain has a null MX.",

@@ -86,6 +86,7 @@ static int run_command(struct ctl *c, const struct command *cmd)
 	int orc = ctl_become_owner(c);
 	if (orc)
 		return orc;
+	c->cmd = cmd;
 	return cmd->run(c);
 }
 

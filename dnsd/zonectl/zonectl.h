@@ -47,9 +47,14 @@ struct ctl {
 	const char *timeout;        /* --timeout SECONDS for --wait */
 	unsigned wait_s;            /* its value, or CTL_WAIT_DEFAULT_S */
 	bool force;                 /* restore --force */
+	const char *dir;            /* zone import --dir DIR */
+	const char *list;           /* mta-sts enable --list FILE */
+	bool all_or_nothing;        /* zone import --all-or-nothing */
 	const char *writing;        /* a file other than the store being written (full-disk messages) */
 	struct diag d;
 	struct store *st;
+	const struct command *cmd;  /* the command being run */
+	bool bulk;                  /* a bulk run: its publish step counts what it published */
 };
 
 struct command {
@@ -167,10 +172,35 @@ const char *ctl_domain(char out[DNAME_STR_MAX], const uint8_t *name);
 /* RFC 3339 UTC time into buf (at least 32 bytes), for text output. */
 const char *ctl_time(int64_t t, char *buf, size_t len);
 
+/* The progress line of a bulk command, on standard error when it is a terminal (not with
+ * --json): done/total, rate and time left, rewritten in place. */
+struct ctl_progress {
+	bool on;
+	const char *what;
+	size_t total;
+	int64_t start, last;   /* CLOCK_MONOTONIC ns */
+	int width;             /* of the line on screen, 0 when none */
+};
+void ctl_progress_begin(struct ctl_progress *p, const struct ctl *c, const char *what,
+                        size_t total);
+void ctl_progress_step(struct ctl_progress *p, size_t done);
+/* Takes the line off the screen before other output; the next step draws it again. */
+void ctl_progress_clear(struct ctl_progress *p);
+/* Seconds since ctl_progress_begin(). */
+double ctl_progress_seconds(const struct ctl_progress *p);
+#define CTL_BATCH_MAX 100000
+/* ZONECTL_BATCH (1..CTL_BATCH_MAX): zones or domains per transaction of a bulk command;
+ * 0 (the library's default) when unset or invalid. */
+size_t ctl_bulk_batch(void);
+/* "zonectl: what" and the command's usage; returns EXIT_USAGE. */
+int ctl_bulk_usage(const struct ctl *c, const char *what);
+
 int cmd_check_config(struct ctl *c);
 int cmd_zone_list(struct ctl *c);
 int cmd_zone_add(struct ctl *c);
 int cmd_zone_import(struct ctl *c);
+/* zone import of several files or --dir (cmd_zone_bulk.c). */
+int cmd_zone_import_bulk(struct ctl *c);
 int cmd_zone_export(struct ctl *c);
 int cmd_zone_del(struct ctl *c);
 int cmd_zone_history(struct ctl *c);
@@ -183,6 +213,14 @@ int cmd_batch(struct ctl *c);
 int cmd_stats(struct ctl *c);
 int cmd_zone_secondaries(struct ctl *c);
 int cmd_mtasts_enable(struct ctl *c);
+/* mta-sts enable: one domain (cmd_mtasts_enable), or several or --list (cmd_mtasts_bulk.c). */
+int cmd_mtasts_enable_bulk(struct ctl *c);
+/* After mta-sts.DOMAIN's enable committed (or was found done): its demo certificate, when a
+ * demo CA is there; a failure is a warning on stderr. */
+void ctl_demo_cert(struct ctl *c, const uint8_t *domain);
+struct sts_settings;
+/* The mta-sts settings given as options; usage errors print and return EXIT_USAGE. */
+int ctl_sts_settings(struct ctl *c, struct sts_settings *s);
 int cmd_mtasts_mode(struct ctl *c);
 int cmd_mtasts_set(struct ctl *c);
 int cmd_mtasts_disable(struct ctl *c);

@@ -281,6 +281,18 @@ int store_begin(struct store *st, bool write, size_t hint, struct store_txn *t)
 	return LS_ESTORE;
 }
 
+int store_begin_nested(struct store_txn *parent, struct store_txn *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->st = parent->st;
+	t->write = true;
+	if (!parent->write || parent->txn == NULL)
+		return -EINVAL;
+	if (parent->err)
+		return parent->err;
+	return store_errno(mdb_txn_begin(parent->st->env, parent->txn, 0, &t->txn));
+}
+
 /*
  * LMDB reports a write that stopped short as EIO; a file system left without room is what
  * makes a write stop short, and the operator needs to hear "No space left on device".

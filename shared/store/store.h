@@ -65,6 +65,13 @@ const char *store_db_name(enum store_db db);
  * can grow before the write starts (LMDB cannot grow it inside a transaction).
  */
 int store_begin(struct store *st, bool write, size_t hint, struct store_txn *t);
+/*
+ * Begins a write transaction nested in the write transaction parent (LMDB nested
+ * transactions): its commit folds its writes into parent and syncs nothing; its abort undoes
+ * only its own. parent may not be used until t ends. The map cannot grow meanwhile: the
+ * parent's store_begin() hint must cover every child.
+ */
+int store_begin_nested(struct store_txn *parent, struct store_txn *t);
 /* Commits a writer (or ends a reader); returns the sticky error instead when one is set. */
 int store_commit(struct store_txn *t);
 void store_abort(struct store_txn *t);

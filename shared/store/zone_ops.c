@@ -41,15 +41,30 @@ static int import_fn(struct zone_txn *zt, void *arg, struct diag *d)
 	return 0;
 }
 
+/* The whole-zone edit of zf: the zonefile outlives the result, so it may point into it. */
+static struct zone_edit import_edit(const struct zonefile *zf, unsigned flags, const char *source,
+                                    struct import_ctx *c)
+{
+	return (struct zone_edit){ zf->apex, NULL, flags | ZONE_TXN_REPLACE | ZONE_TXN_BORROW,
+	                           zf->bytes, source, import_fn, c };
+}
+
 int zone_ops_import(struct store *st, const struct zonefile *zf, unsigned flags,
                     enum serial_policy policy, const uint32_t *expect_serial,
                     const char *source, struct diag *d, struct zone_result *res)
 {
 	struct import_ctx c = { zf, policy, expect_serial };
-	/* The zonefile outlives the result, so the edit may point into it instead of copying. */
-	struct zone_edit e = { zf->apex, NULL, flags | ZONE_TXN_REPLACE | ZONE_TXN_BORROW,
-	                       zf->bytes, source, import_fn, &c };
+	struct zone_edit e = import_edit(zf, flags, source, &c);
 	return zone_edit_run(st, &e, d, res);
+}
+
+int zone_ops_import_in(struct zone_batch *b, const struct zonefile *zf, unsigned flags,
+                       enum serial_policy policy, const char *source, struct diag *d,
+                       struct zone_result *res)
+{
+	struct import_ctx c = { zf, policy, NULL };
+	struct zone_edit e = import_edit(zf, flags, source, &c);
+	return zone_batch_run(b, &e, d, res);
 }
 
 /* One parsed batch line. */

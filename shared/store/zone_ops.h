@@ -19,6 +19,10 @@
 int zone_ops_import(struct store *st, const struct zonefile *zf, unsigned flags,
                     enum serial_policy policy, const uint32_t *expect_serial,
                     const char *source, struct diag *d, struct zone_result *res);
+/* The same inside b, a batch of several edits in one transaction (zone_edit.h). */
+int zone_ops_import_in(struct zone_batch *b, const struct zonefile *zf, unsigned flags,
+                       enum serial_policy policy, const char *source, struct diag *d,
+                       struct zone_result *res);
 /*
  * Applies batch lines, all or nothing:
  *   add RR                 (a record in master format, owner relative to the zone)

@@ -102,8 +102,9 @@ static struct wset *get(struct zone_txn *zt, const uint8_t *owner, uint16_t type
 	return w;
 }
 
-int zone_txn_begin(struct store *st, const uint8_t *apex, unsigned flags, size_t hint,
-                   const char *source, struct zone_txn **out)
+/* A transaction of its own (parent NULL) or one nested in parent. */
+static int begin(struct store *st, struct store_txn *parent, const uint8_t *apex,
+                 unsigned flags, size_t hint, const char *source, struct zone_txn **out)
 {
 	struct zone_txn *zt = calloc(1, sizeof(*zt));
 	if (zt == NULL)
@@ -112,7 +113,7 @@ int zone_txn_begin(struct store *st, const uint8_t *apex, unsigned flags, size_t
 	wset_map_init(&zt->m);
 	zt->flags = flags;
 	snprintf(zt->source, sizeof(zt->source), "%s", source ? source : "");
-	int rc = store_begin(st, true, hint, &zt->t);
+	int rc = parent ? store_begin_nested(parent, &zt->t) : store_begin(st, true, hint, &zt->t);
 	if (rc)
 		goto fail;
 	rc = zone_get(&zt->t, apex, &zt->zone);
@@ -136,6 +137,18 @@ int zone_txn_begin(struct store *st, const uint8_t *apex, unsigned flags, size_t
 fail:
 	zone_txn_free(zt);
 	return rc;
+}
+
+int zone_txn_begin(struct store *st, const uint8_t *apex, unsigned flags, size_t hint,
+                   const char *source, struct zone_txn **out)
+{
+	return begin(st, NULL, apex, flags, hint, source, out);
+}
+
+int zone_txn_begin_in(struct store_txn *parent, const uint8_t *apex, unsigned flags,
+                      const char *source, struct zone_txn **out)
+{
+	return begin(parent->st, parent, apex, flags, 0, source, out);
 }
 
 bool zone_txn_creating(const struct zone_txn *zt)

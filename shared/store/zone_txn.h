@@ -37,6 +37,10 @@ struct zone_txn;
  */
 int zone_txn_begin(struct store *st, const uint8_t *apex, unsigned flags, size_t hint,
                    const char *source, struct zone_txn **out);
+/* The same inside parent, a write transaction of several edits (zone_batch, zone_edit.h):
+ * the edit runs in a nested transaction, so a refused one leaves parent as it was. */
+int zone_txn_begin_in(struct store_txn *parent, const uint8_t *apex, unsigned flags,
+                      const char *source, struct zone_txn **out);
 bool zone_txn_creating(const struct zone_txn *zt);
 /* The zone's stored serial, as this transaction sees it. */
 int zone_txn_serial(struct zone_txn *zt, uint32_t *serial);

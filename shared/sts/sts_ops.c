@@ -365,14 +365,15 @@ static int op_fn(struct zone_txn *zt, void *arg, struct diag *d)
 	return rc;
 }
 
-static int run(struct store *st, struct op *o, const char *source, struct diag *d,
-               struct zone_result *res)
+/* The edit of o, in a transaction of its own or (b given) nested in a batch. */
+static int run(struct store *st, struct zone_batch *b, struct op *o, const char *source,
+               struct diag *d, struct zone_result *res)
 {
 	struct zone_edit e = { NULL, o->domain, ZONE_TXN_MANAGED, EDIT_HINT, source, op_fn, o };
 	memset(res, 0, sizeof(*res));
 	if ((o->s = malloc(sizeof(*o->s))) == NULL)
 		return -ENOMEM;
-	int rc = zone_edit_run(st, &e, d, res);
+	int rc = b ? zone_batch_run(b, &e, d, res) : zone_edit_run(st, &e, d, res);
 	if (rc == LS_ENOCHANGE) {
 		/* Nothing at all changed (unchanged), or only MTA-STS state, now committed. */
 		zone_txn_free(res->zt);
@@ -383,8 +384,10 @@ static int run(struct store *st, struct op *o, const char *source, struct diag *
 	return rc;
 }
 
-int sts_ops_enable(struct store *st, const uint8_t *domain, const struct sts_settings *set,
-                   const struct sts_service *svc, struct diag *d, struct zone_result *res)
+/* Enable in a transaction of its own, or nested in b. */
+static int enable(struct store *st, struct zone_batch *b, const uint8_t *domain,
+                  const struct sts_settings *set, const struct sts_service *svc, struct diag *d,
+                  struct zone_result *res)
 {
 	char name[DNAME_STR_MAX];
 	struct op o = { domain, set, svc, false, enable_fn, NULL, false };
@@ -395,20 +398,33 @@ int sts_ops_enable(struct store *st, const uint8_t *domain, const struct sts_set
 		         "hyphens; labels of 1 to 63)", dname_format(name, domain));
 		return LS_EINVAL_ZONE;
 	}
-	return run(st, &o, "zonectl mta-sts enable", d, res);
+	return run(st, b, &o, "zonectl mta-sts enable", d, res);
+}
+
+int sts_ops_enable(struct store *st, const uint8_t *domain, const struct sts_settings *set,
+                   const struct sts_service *svc, struct diag *d, struct zone_result *res)
+{
+	return enable(st, NULL, domain, set, svc, d, res);
+}
+
+int sts_ops_enable_in(struct zone_batch *b, const uint8_t *domain,
+                      const struct sts_settings *set, const struct sts_service *svc,
+                      struct diag *d, struct zone_result *res)
+{
+	return enable(b->st, b, domain, set, svc, d, res);
 }
 
 int sts_ops_set(struct store *st, const uint8_t *domain, const struct sts_settings *set,
                 struct diag *d, struct zone_result *res)
 {
 	struct op o = { domain, set, NULL, false, set_fn, NULL, false };
-	return run(st, &o, "zonectl mta-sts set", d, res);
+	return run(st, NULL, &o, "zonectl mta-sts set", d, res);
 }
 
 int sts_ops_disable(struct store *st, const uint8_t *domain, bool now, struct diag *d,
                     struct zone_result *res)
 {
 	struct op o = { domain, NULL, NULL, now, disable_fn, NULL, false };
-	return run(st, &o, now ? "zonectl mta-sts disable --now" : "zonectl mta-sts disable", d,
-	           res);
+	return run(st, NULL, &o, now ? "zonectl mta-sts disable --now" : "zonectl mta-sts disable",
+	           d, res);
 }

@@ -35,6 +35,10 @@ struct sts_settings {
  */
 int sts_ops_enable(struct store *st, const uint8_t *domain, const struct sts_settings *set,
                    const struct sts_service *svc, struct diag *d, struct zone_result *res);
+/* The same nested in b, a batch of several edits in one transaction (bulk enables). */
+int sts_ops_enable_in(struct zone_batch *b, const uint8_t *domain,
+                      const struct sts_settings *set, const struct sts_service *svc,
+                      struct diag *d, struct zone_result *res);
 /* Changes the given settings; a new policy version when the body changes. LS_ENOTFOUND
  * when MTA-STS is not enabled, LS_ENOCHANGE when the settings are those in force (nothing
  * written). res->zt is NULL when no record changed. */

@@ -136,4 +136,29 @@ int cert_issue(const char *state_dir, const char *host, char *err, size_t errlen
  */
 int cert_demo_ensure(const char *state_dir, const char *host, char *err, size_t errlen);
 
+/*
+ * The demo CA loaded once to issue many certificates (bulk enables): cert_signer_open()
+ * (-ENOENT without a demo CA; *out is then NULL), then cert_signer_issue() or
+ * cert_signer_ensure() (as cert_demo_ensure()) per host, then cert_signer_close(). One
+ * signer per thread: signing writes into the CA key's context. state_dir is borrowed.
+ */
+struct cert_signer;
+int cert_signer_open(struct cert_signer **out, const char *state_dir, char *err, size_t errlen);
+int cert_signer_issue(struct cert_signer *s, const char *host, char *err, size_t errlen);
+int cert_signer_ensure(struct cert_signer *s, const char *host, char *err, size_t errlen);
+void cert_signer_close(struct cert_signer *s);
+
+/* ---- cert_bulk.c: many demo certificates at once ---- */
+
+#define CERT_BULK_THREADS_MAX 16
+
+/*
+ * cert_demo_ensure() for each of hosts[0..n), in up to threads threads (the caller's among
+ * them), each with its own signer: the key making and signing run on every core, and the
+ * file syncs overlap. Each host's outcome goes to rcs[i] (0, or a negative code with the
+ * reason in errs[i]). Without a demo CA nothing is done (every rcs[i] 0).
+ */
+void cert_bulk_demo_ensure(const char *state_dir, const char *const *hosts, size_t n,
+                           unsigned threads, int *rcs, char (*errs)[CERT_TEXT_MAX]);
+
 #endif

@@ -87,60 +87,121 @@ static int append_ca(unsigned char *chain, size_t cap, size_t *n, const mbedtls_
 	return 0;
 }
 
-int cert_issue(const char *state_dir, const char *host, char *err, size_t errlen)
+/* The demo CA, loaded, and a random generator: what issuing one more certificate needs. */
+struct cert_signer {
+	const char *state_dir;
+	mbedtls_x509_crt ca;
+	mbedtls_pk_context key;
+	struct cert_make m;
+};
+
+int cert_signer_open(struct cert_signer **out, const char *state_dir, char *err, size_t errlen)
+{
+	struct cert_signer *s = calloc(1, sizeof(*s));
+	int rc;
+	*out = NULL;
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	mbedtls_pk_init(&s->key);
+	mbedtls_x509_crt_init(&s->ca);
+	cert_make_init(&s->m);
+	s->state_dir = state_dir;
+	if (!cert_demo_exists(state_dir)) {
+		snprintf(err, errlen, "no demo CA in %s/%s (zonectl cert demo-ca makes one)", state_dir,
+		         CERT_CA_DIR);
+		rc = -ENOENT;
+	} else {
+		rc = cert_demo_load(state_dir, &s->ca, &s->key, err, errlen);
+	}
+	if (rc)
+		cert_signer_close(s);
+	else
+		*out = s;
+	return rc;
+}
+
+void cert_signer_close(struct cert_signer *s)
+{
+	if (s == NULL)
+		return;
+	mbedtls_x509_crt_free(&s->ca);
+	mbedtls_pk_free(&s->key);
+	cert_make_free(&s->m);
+	free(s);
+}
+
+int cert_signer_issue(struct cert_signer *s, const char *host, char *err, size_t errlen)
 {
 	unsigned char kpem[CERT_MAKE_PEM_MAX], *chain = NULL;
-	mbedtls_pk_context cakey, key;
-	mbedtls_x509_crt ca;
-	struct cert_make m;
+	mbedtls_pk_context key;
 	size_t n;
 	int rc;
 	if (cert_host_check(host) != 0) {
 		snprintf(err, errlen, "'%.*s' is not a lower-case host name", 64, host);
 		return LS_EPARSE;
 	}
-	if (!cert_demo_exists(state_dir)) {
-		snprintf(err, errlen, "no demo CA in %s/%s (zonectl cert demo-ca makes one)", state_dir,
-		         CERT_CA_DIR);
-		return -ENOENT;
-	}
-	mbedtls_pk_init(&cakey);
 	mbedtls_pk_init(&key);
-	mbedtls_x509_crt_init(&ca);
-	cert_make_init(&m);
 	if ((chain = malloc(CHAIN_MAX)) == NULL) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if ((rc = cert_demo_load(state_dir, &ca, &cakey, err, errlen)) != 0 ||
-	    (rc = sign_leaf(&m, &ca, &cakey, host, &key, chain, CERT_MAKE_PEM_MAX, kpem, sizeof(kpem),
-	                    err, errlen)) != 0)
+	if ((rc = sign_leaf(&s->m, &s->ca, &s->key, host, &key, chain, CERT_MAKE_PEM_MAX, kpem,
+	                    sizeof(kpem), err, errlen)) != 0)
 		goto out;
 	n = strlen((char *)chain);
-	if ((rc = append_ca(chain, CHAIN_MAX, &n, &ca, err, errlen)) != 0)
+	if ((rc = append_ca(chain, CHAIN_MAX, &n, &s->ca, err, errlen)) != 0)
 		goto out;
-	rc = cert_write(state_dir, host, chain, n, kpem, strlen((char *)kpem), err, errlen);
+	rc = cert_write(s->state_dir, host, chain, n, kpem, strlen((char *)kpem), err, errlen);
 out:
 	mbedtls_platform_zeroize(kpem, sizeof(kpem));
 	free(chain);
-	mbedtls_x509_crt_free(&ca);
 	mbedtls_pk_free(&key);
-	mbedtls_pk_free(&cakey);
-	cert_make_free(&m);
 	return rc;
 }
 
-int cert_demo_ensure(const char *state_dir, const char *host, char *err, size_t errlen)
+int cert_issue(const char *state_dir, const char *host, char *err, size_t errlen)
+{
+	struct cert_signer *s;
+	if (cert_host_check(host) != 0) {
+		snprintf(err, errlen, "'%.*s' is not a lower-case host name", 64, host);
+		return LS_EPARSE;
+	}
+	int rc = cert_signer_open(&s, state_dir, err, errlen);
+	if (rc == 0)
+		rc = cert_signer_issue(s, host, err, errlen);
+	cert_signer_close(s);
+	return rc;
+}
+
+/* Whether host needs a (new) certificate: none usable with more than CERT_RENEW_DAYS left. */
+static int needs_cert(const char *state_dir, const char *host, bool *need, char *err,
+                      size_t errlen)
 {
 	struct cert_info info;
-	if (!cert_demo_exists(state_dir))
-		return 0;
 	if (cert_info_get(state_dir, host, &info) != 0) {
 		snprintf(err, errlen, "'%.*s' is not a lower-case host name", 64, host);
 		return LS_EPARSE;
 	}
-	if (info.error == 0 && info.not_after - (int64_t)time(NULL) > (int64_t)CERT_RENEW_DAYS * 86400)
+	*need = info.error != 0 ||
+	        info.not_after - (int64_t)time(NULL) <= (int64_t)CERT_RENEW_DAYS * 86400;
+	return 0;
+}
+
+int cert_signer_ensure(struct cert_signer *s, const char *host, char *err, size_t errlen)
+{
+	bool need;
+	int rc = needs_cert(s->state_dir, host, &need, err, errlen);
+	return rc || !need ? rc : cert_signer_issue(s, host, err, errlen);
+}
+
+int cert_demo_ensure(const char *state_dir, const char *host, char *err, size_t errlen)
+{
+	bool need;
+	if (!cert_demo_exists(state_dir))
 		return 0;
-	return cert_issue(state_dir, host, err, errlen);
+	int rc = needs_cert(state_dir, host, &need, err, errlen);
+	return rc || !need ? rc : cert_issue(state_dir, host, err, errlen);
 }

@@ -12,12 +12,15 @@ void cert_make_init(struct cert_make *m)
 	mbedtls_entropy_init(&m->entropy);
 	mbedtls_ctr_drbg_init(&m->drbg);
 	m->seeded = false;
+	mbedtls_ecp_group_init(&m->grp);
+	m->grp_loaded = false;
 }
 
 void cert_make_free(struct cert_make *m)
 {
 	mbedtls_ctr_drbg_free(&m->drbg);
 	mbedtls_entropy_free(&m->entropy);
+	mbedtls_ecp_group_free(&m->grp);
 }
 
 /* Seeds once, when the first key is made: an issuer that finds nothing to do draws no entropy. */
@@ -35,11 +38,16 @@ static int seed(struct cert_make *m)
 int cert_make_key(struct cert_make *m, mbedtls_pk_context *key, char *err, size_t errlen)
 {
 	int rc = seed(m);
+	if (rc == 0 && !m->grp_loaded)
+		m->grp_loaded = (rc = mbedtls_ecp_group_load(&m->grp, MBEDTLS_ECP_DP_SECP256R1)) == 0;
 	if (rc == 0)
 		rc = mbedtls_pk_setup(key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
+	/* The key's own group is loaded apart: only m->grp multiplies (and keeps its tables). */
 	if (rc == 0)
-		rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*key),
-		                         mbedtls_ctr_drbg_random, &m->drbg);
+		rc = mbedtls_ecp_group_load(&mbedtls_pk_ec(*key)->grp, MBEDTLS_ECP_DP_SECP256R1);
+	if (rc == 0)
+		rc = mbedtls_ecp_gen_keypair(&m->grp, &mbedtls_pk_ec(*key)->d, &mbedtls_pk_ec(*key)->Q,
+		                             mbedtls_ctr_drbg_random, &m->drbg);
 	if (rc)
 		cert_tls_error(err, errlen, "cannot make a key", rc);
 	return rc;

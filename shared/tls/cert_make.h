@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
@@ -20,6 +21,10 @@ struct cert_make {
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
 	bool seeded;
+	/* P-256 for making keys, loaded once: its precomputed multiples of the base point are
+	 * kept across keys (computing them again costs about as much as a key). */
+	mbedtls_ecp_group grp;
+	bool grp_loaded;
 };
 
 void cert_make_init(struct cert_make *m);

@@ -34,6 +34,7 @@ class Context:
         self.build = os.path.abspath(args.build)
         self.zonectl = os.path.join(self.build, "zonectl")
         self.records = args.records
+        self.scale = args.scale
         self.runs = args.runs
         self.repo = REPO
         self.quiet = args.quiet
@@ -100,6 +101,9 @@ def main(argv=None):
                    "(default: build)")
     p.add_argument("--records", type=int, default=1000000,
                    help="records in the generated zone (default: 1000000)")
+    p.add_argument("--scale", type=int, default=10000,
+                   help="zones and domains of the scale benchmark (default: 10000; "
+                   "100000 for a large provider)")
     p.add_argument("--runs", type=int, default=5,
                    help="repetitions per measurement; the median is reported (default: 5)")
     p.add_argument("--only", metavar="NAME", action="append",

@@ -42,28 +42,6 @@ VARIANTS = (
 )
 
 
-def _dnsperf(port, qfile, seconds, cpu, out_path, cookie):
-    argv = [bench_dns.DNSPERF, "-m", "udp", "-s", "127.0.0.1", "-p", str(port), "-d", qfile,
-            "-l", str(seconds), "-c", str(bench_dns.DNSPERF_CLIENTS),
-            "-q", str(bench_dns.DNSPERF_OUTSTANDING), "-t", str(bench_dns.DNSPERF_TIMEOUT)]
-    if cookie:
-        argv += ["-E", COOKIE]
-    with open(out_path, "wb") as f:
-        proc = subprocess.Popen(benchlib.pinned(cpu, argv), stdin=subprocess.DEVNULL, stdout=f,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        proc.wait(timeout=seconds + 60)
-    except subprocess.TimeoutExpired:
-        raise BenchError("dnsperf did not finish within %d s" % (seconds + 60))
-    finally:
-        if proc.returncode is None:
-            benchlib.kill_process(proc)
-    text = benchlib.tail(out_path, 20000)
-    if proc.returncode != 0:
-        raise BenchError("dnsperf exited with %d:\n%s" % (proc.returncode, text[-2000:]))
-    return bench_dns.parse_dnsperf(text)
-
-
 def _one(ctx, tmp, state, zone_origin, qfile, conf_text, cookie, cpus, i, label):
     conf = os.path.join(tmp, "dnsd-%s.conf" % label)
     with open(conf, "w") as f:
@@ -80,8 +58,9 @@ def _one(ctx, tmp, state, zone_origin, qfile, conf_text, cookie, cpus, i, label)
                              "dnsd")
         pids = bench_dns._process_tree(proc.pid)
         cpu0 = bench_dns._cpu_ticks(pids)
-        r = _dnsperf(port, qfile, SECONDS, cpus[1], os.path.join(tmp, "perf-%s-%d.txt"
-                                                                  % (label, i)), cookie)
+        r = bench_dns.run_dnsperf("udp", port, qfile, SECONDS, cpus[1],
+                                  os.path.join(tmp, "perf-%s-%d.txt" % (label, i)),
+                                  ["-E", COOKIE] if cookie else [])
         cpu_s = (bench_dns._cpu_ticks(pids) - cpu0) / float(os.sysconf("SC_CLK_TCK"))
         r["server_cpu_pct"] = 100.0 * cpu_s / r["run_seconds"] if r["run_seconds"] else None
         r["per_cpu_second"] = r["completed"] / cpu_s if cpu_s > 0 else None

@@ -70,7 +70,6 @@ def test_unknown_command(zc, tmp_path, args):
     ["zone", "add"],
     ["zone", "add", "a.test", "b.test", "--ns", "ns1.a.test"],
     ["zone", "import"],
-    ["zone", "import", "a.zone", "b.zone"],
     ["zone", "export"],
     ["zone", "export", "a.test", "b.test"],
     ["zone", "del"],

@@ -1,4 +1,5 @@
 /* Unit tests for the edit runner and the commit hooks: what every writer's edit goes through. */
+#include <errno.h>
 #include "tests/unit/unit.h"
 #include "shared/util/err.h"
 #include "shared/dns/rrtext.h"
@@ -284,6 +285,117 @@ static void test_runner_brings_the_derivations(void **state)
 	assert_int_equal(d.version, v0 + 1);
 }
 
+/* ---- batches: several edits in one transaction, each nested ---- */
+
+static void test_batch_refused_edit_leaves_the_others(void **state)
+{
+	struct fixture *f = *state;
+	struct attempt_ctx ok = { f, 0, 0, 0 }, bad = { f, 0, LS_ECONFLICT, 0 };
+	struct zone_result res;
+	struct zone_batch b;
+	uint32_t s0 = serial(f);
+	assert_int_equal(zone_batch_begin(f->st, 0, &b), 0);
+	struct zone_edit e = { N("example.com."), NULL, 0, 0, "test", add_mx, &bad };
+	assert_int_equal(zone_batch_run(&b, &e, &f->d, &res), LS_ECONFLICT);
+	assert_null(res.zt);
+	zone_result_free(&res);
+	/* The zone is found inside the batch's own transaction. */
+	e = (struct zone_edit){ NULL, N("www.example.com."), 0, 0, "test", add_mx, &ok };
+	assert_int_equal(zone_batch_run(&b, &e, &f->d, &res), 0);
+	assert_int_equal(res.diff.nadd, 2);
+	zone_result_free(&res);
+	assert_int_equal(b.edits, 1);
+	assert_int_equal(serial(f), s0);          /* readers see nothing before the commit */
+	assert_int_equal(zone_batch_commit(&b), 0);
+	assert_int_equal(serial(f), s0 + 1);
+	assert_int_equal(count(f, "example.com.", T_MX), 1);
+}
+
+static void test_batch_abort_drops_every_edit(void **state)
+{
+	struct fixture *f = *state;
+	struct attempt_ctx ok = { f, 0, 0, 0 };
+	struct zone_result res;
+	struct zone_batch b;
+	uint32_t s0 = serial(f);
+	assert_int_equal(zone_batch_begin(f->st, 0, &b), 0);
+	struct zone_edit e = { N("example.com."), NULL, 0, 0, "test", add_mx, &ok };
+	assert_int_equal(zone_batch_run(&b, &e, &f->d, &res), 0);
+	zone_result_free(&res);
+	zone_batch_abort(&b);
+	zone_batch_abort(&b);                      /* harmless twice */
+	assert_int_equal(zone_batch_run(&b, &e, &f->d, &res), -EINVAL);
+	assert_int_equal(serial(f), s0);
+	assert_int_equal(count(f, "example.com.", T_MX), 0);
+}
+
+/* A plan of 5 MX additions, 2 to a batch; the 4th finds the map full once. */
+struct plan_ctx {
+	struct fixture *f;
+	int staged[5], reported[5], forgot;
+	bool full_once;
+};
+
+struct mx_item {
+	struct fixture *f;
+	int i;
+};
+
+static int add_mx_i(struct zone_txn *zt, void *arg, struct diag *d)
+{
+	struct mx_item *m = arg;
+	char text[64];
+	snprintf(text, sizeof(text), "@ 300 IN MX %d mx%d", m->i, m->i);
+	struct rr rr = R(m->f, text);
+	return zone_txn_add(zt, &rr, d);
+}
+
+static int plan_stage(struct zone_batch *b, size_t i, size_t slot, bool *good, void *arg)
+{
+	struct plan_ctx *c = arg;
+	struct mx_item item = { c->f, (int)i + 1 };
+	struct zone_result res;
+	assert_true(slot == i % 2);
+	c->staged[i]++;
+	if (i == 3 && !c->full_once) {
+		c->full_once = true;
+		return LS_EMAPFULL;
+	}
+	struct zone_edit e = { N("example.com."), NULL, 0, 0, "test", add_mx_i, &item };
+	int rc = zone_batch_run(b, &e, NULL, &res);
+	zone_result_free(&res);
+	*good = rc == 0;
+	return rc;
+}
+
+static void plan_report(size_t i, size_t slot, bool committed, void *arg)
+{
+	struct plan_ctx *c = arg;
+	assert_true(committed);
+	c->reported[i]++;
+}
+
+static void plan_forget(size_t slot, void *arg)
+{
+	((struct plan_ctx *)arg)->forgot++;
+}
+
+static void test_batch_each_grows_and_stages_again(void **state)
+{
+	struct fixture *f = *state;
+	struct plan_ctx c = { .f = f };
+	size_t before = store_map_size(f->st);
+	struct zone_batch_plan p = { 5, 2, false, NULL, plan_stage, plan_report, plan_forget, &c };
+	assert_int_equal(zone_batch_each(f->st, &p), 0);
+	assert_true(store_map_size(f->st) > before);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(c.staged[i], i == 2 || i == 3 ? 2 : 1);
+		assert_int_equal(c.reported[i], 1);
+	}
+	assert_int_equal(c.forgot, 5 + 2);      /* after each report, and the dropped batch */
+	assert_int_equal(count(f, "example.com.", T_MX), 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +405,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_writer_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_within_finds_the_zone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner_brings_the_derivations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_refused_edit_leaves_the_others, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_abort_drops_every_edit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_each_grows_and_stages_again, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

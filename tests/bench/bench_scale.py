@@ -1,0 +1,192 @@
+"""Provider scale: N small zones (10,000 by default, `--scale N` for 100,000).
+
+- import: `zonectl zone import --dir D` of N zone files (dnsgen.py's small zones, 5 records
+  each) into a fresh store, one process, batched commits: wall time and peak RSS; the zone
+  count is checked. Beside it, today's way for the first PER_FILE_SAMPLE files (one
+  `zonectl zone import FILE` each), extrapolated to N, and NSD and Knot loading the same
+  files (spawn until every zone answers SOA authoritatively, as bench_dns.py measures).
+- enable: `zonectl mta-sts enable --list L --no-publish` of the N domains, without a demo
+  CA (the store's work) and, for N up to DEMO_CERT_MAX, with one (a certificate each).
+
+Goals (issue 17, this 2-core machine): import at least as fast as Knot loads the files;
+enable 10,000 domains in under 30 s.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+
+import benchlib
+from benchlib import BenchError
+import bench_dns
+import dnsgen
+
+NAME = "scale"
+DESCRIPTION = "provider scale: bulk import and bulk enable of N zones vs NSD and Knot loads"
+
+DEFAULT_N = 10000
+PER_FILE_SAMPLE = 500        # files imported one process each, for today's rate
+DEMO_CERT_MAX = 10000        # above, the demo-certificate row is skipped (and says so)
+STEP_TIMEOUT = 3600.0
+LOAD_TIMEOUT = 900.0         # NSD / Knot: spawn until every zone answers
+ENABLE_GOAL_S = 30.0         # for 10,000 domains; scaled linearly for other N
+
+
+def _zone_count(zonectl, state):
+    out = subprocess.run([zonectl, "--state", state, "--json", "zone", "list"],
+                         stdin=subprocess.DEVNULL, capture_output=True, timeout=600)
+    if out.returncode != 0:
+        raise BenchError("zone list: exit %d: %s" % (out.returncode, out.stderr[-500:]))
+    zones = json.loads(out.stdout.decode())["zones"]
+    return len(zones), sum(z["records"] for z in zones)
+
+
+def _measured(ctx, argv, tmp, label):
+    code, wall, rss, _how = benchlib.run_measured(
+        argv, os.path.join(tmp, label + ".out"), os.path.join(tmp, label + ".err"),
+        STEP_TIMEOUT, helper=ctx.helper)
+    if code != 0:
+        raise BenchError("%s: `%s` exited with %d: %s" % (label, " ".join(argv[:6]), code,
+                                                           benchlib.tail(os.path.join(
+                                                               tmp, label + ".err"), 1500)))
+    return wall, rss
+
+
+def bulk_import(ctx, n, zdir, tmp, runs):
+    """Median wall seconds and peak RSS KiB of the bulk import; leaves the last store."""
+    walls, rsss = [], []
+    state = os.path.join(tmp, "state")
+    for i in range(runs):
+        shutil.rmtree(state, ignore_errors=True)
+        wall, rss = _measured(ctx, [ctx.zonectl, "--state", state, "zone", "import", "--dir",
+                                    zdir], tmp, "import-%d" % i)
+        walls.append(wall)
+        rsss.append(rss)
+    zones, records = _zone_count(ctx.zonectl, state)
+    if zones != n or records != n * dnsgen.SMALL_ZONE_RECORDS:
+        raise BenchError("after the bulk import: %d zones / %d records, expected %d / %d"
+                         % (zones, records, n, n * dnsgen.SMALL_ZONE_RECORDS))
+    return benchlib.median(walls), benchlib.median(rsss), walls, state
+
+
+def per_file(ctx, zones, tmp):
+    """Seconds per file, one zonectl process and one commit each (today's way)."""
+    state = os.path.join(tmp, "state-per-file")
+    sample = zones[:PER_FILE_SAMPLE]
+    t0 = time.perf_counter()
+    for _origin, path in sample:
+        r = subprocess.run([ctx.zonectl, "--state", state, "zone", "import", path],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, timeout=120)
+        if r.returncode != 0:
+            raise BenchError("zone import %s: exit %d: %s" % (path, r.returncode, r.stderr))
+    took = time.perf_counter() - t0
+    shutil.rmtree(state, ignore_errors=True)
+    return took / len(sample)
+
+
+def server_load(ctx, server, zones, zdir, tmp, log):
+    """NSD or Knot: seconds from spawn until every zone answers SOA; None when not here."""
+    binary = bench_dns.NSD if server == "nsd" else bench_dns.KNOTD
+    if not os.access(binary, os.X_OK):
+        return None
+    sdir = os.path.join(tmp, server)
+    os.makedirs(sdir, exist_ok=True)
+    port = benchlib.free_port()
+    data = {"zones": zones, "zonesdir": zdir}
+    argv, _extra = bench_dns.prepare(ctx, server, "zones", data, sdir, port, log)
+    logf = os.path.join(sdir, "log.txt")
+    with open(logf, "wb") as lf:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(argv, stdout=lf, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        bench_dns.wait_ready(proc, port, [o for o, _p in zones], t0 + LOAD_TIMEOUT, logf,
+                             server)
+        took = time.monotonic() - t0
+    finally:
+        bench_dns.stop(server, proc, sdir)
+    return took
+
+
+def enable(ctx, state, origins, tmp, demo_ca, label):
+    conf = os.path.join(tmp, "enable.conf")
+    with open(conf, "w") as f:
+        f.write("mta-sts:\n  service-address: 127.0.0.1\n")
+    lst = os.path.join(tmp, "domains.txt")
+    with open(lst, "w") as f:
+        f.write("".join(o.rstrip(".") + "\n" for o in origins))
+    work = os.path.join(tmp, "state-" + label)
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(state, work)
+    if demo_ca:
+        subprocess.run([ctx.zonectl, "-c", conf, "--state", work, "cert", "demo-ca"],
+                       stdin=subprocess.DEVNULL, capture_output=True, check=True, timeout=60)
+    wall, rss = _measured(ctx, [ctx.zonectl, "-c", conf, "--state", work, "mta-sts", "enable",
+                                "--list", lst, "--no-publish"], tmp, label)
+    with open(os.path.join(tmp, label + ".out")) as f:
+        summary = f.read().strip()
+    if "%d enabled, 0 already enabled, 0 failed" % len(origins) not in summary:
+        raise BenchError("%s: unexpected summary: %s" % (label, summary))
+    shutil.rmtree(work, ignore_errors=True)
+    return wall, rss
+
+
+def run(ctx):
+    n = getattr(ctx, "scale", None) or DEFAULT_N
+    runs = max(1, min(ctx.runs, 3))
+    tmp = benchlib.make_tempdir("lockstep-bench-scale-")
+    rows, notes, errors, res = [], [], [], {"name": NAME, "records": n, "runs": runs}
+    try:
+        zdir = os.path.join(tmp, "zones")
+        t = time.perf_counter()
+        zones = dnsgen.generate_small_zones(zdir, n)
+        ctx.log("scale: generated %d zone files in %.1f s" % (n, time.perf_counter() - t))
+        wall, rss, walls, state = bulk_import(ctx, n, zdir, tmp, runs)
+        ctx.log("scale: bulk import of %d zones: %s s" % (n, ", ".join("%.2f" % w for w in walls)))
+        pf = per_file(ctx, zones, tmp)
+        ctx.log("scale: one process per file: %.1f ms a file" % (pf * 1000))
+        loads = {}
+        for server in ("nsd", "knot"):
+            try:
+                loads[server] = server_load(ctx, server, zones, zdir, tmp, ctx.log)
+            except BenchError as e:
+                errors.append("%s load: %s" % (server, e))
+                loads[server] = None
+            if loads[server] is None:
+                notes.append("%s: not measured (not installed or failed)" % server)
+            else:
+                ctx.log("scale: %s loads %d zones in %.2f s" % (server, n, loads[server]))
+        knot = loads.get("knot")
+        rows.append(["import --dir (bulk)", wall, benchlib.kib_to_mib(rss), loads.get("nsd"),
+                     knot, "<= Knot", None if knot is None else wall <= knot])
+        rows.append(["import, 1 process per file (est.)", pf * n, None, None, None, "", None])
+        origins = [o for o, _p in zones]
+        ew, erss = enable(ctx, state, origins, tmp, False, "enable")
+        goal = ENABLE_GOAL_S * n / 10000
+        rows.append(["mta-sts enable --list", ew, benchlib.kib_to_mib(erss), None, None,
+                     "< %.0f s" % goal, ew < goal])
+        if n <= DEMO_CERT_MAX:
+            cw, crss = enable(ctx, state, origins, tmp, True, "enable-demo-ca")
+            rows.append(["mta-sts enable --list, demo certs", cw, benchlib.kib_to_mib(crss),
+                         None, None, "< %.0f s" % goal, cw < goal])
+        else:
+            notes.append("enable with demo certificates: only measured up to %d domains"
+                         % DEMO_CERT_MAX)
+        notes.append("one process per file: %d files timed, %.1f ms each, times %d"
+                     % (PER_FILE_SAMPLE, pf * 1000, n))
+        notes.append("NSD / Knot: spawn until every zone answers SOA over UDP")
+        res["headline"] = {"time_ratio": (knot / wall) if knot and wall else None}
+        res["import_seconds"] = walls
+        res["loads"] = loads
+    except BenchError as e:
+        errors.append(str(e))
+    finally:
+        benchlib.remove_tree(tmp)
+    res["table"] = {"columns": ["step (N=%d)" % n, "Lockstep s", "RSS MiB", "NSD s", "Knot s",
+                                "goal", "met"], "rows": rows, "notes": notes}
+    res["errors"] = errors
+    res["ok"] = not errors
+    return res
