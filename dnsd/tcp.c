@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "dnsd/tcp.h"
 #include "dnsd/xfr.h"
 #include "shared/util/log.h"
@@ -325,14 +326,19 @@ static void on_connection(uv_stream_t *server, int status)
 		conn_close(c);
 }
 
-int dnsd_tcp_start(struct dnsd_worker *w, size_t i)
+int dnsd_tcp_start(struct dnsd_worker *w, size_t i, int fd, uv_handle_t **out)
 {
 	uv_tcp_t *h = &w->tcp[i];
 	int rc = uv_tcp_init(&w->t.loop, h);
-	if (rc == 0)
-		rc = uv_tcp_open(h, w->tcp_fd[i]);
-	if (rc)
+	if (rc) {
+		close(fd);
 		return rc;
+	}
 	h->data = w;
+	*out = (uv_handle_t *)h;
+	if ((rc = uv_tcp_open(h, fd)) != 0) {
+		close(fd);
+		return rc;
+	}
 	return uv_listen((uv_stream_t *)h, TCP_BACKLOG, on_connection);
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include "dnsd/udp.h"
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -70,14 +71,19 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 		flush(w);
 }
 
-int dnsd_udp_start(struct dnsd_worker *w, size_t i)
+int dnsd_udp_start(struct dnsd_worker *w, size_t i, int fd, uv_handle_t **out)
 {
 	uv_udp_t *h = &w->udp[i];
 	int rc = uv_udp_init_ex(&w->t.loop, h, UV_UDP_RECVMMSG);
-	if (rc == 0)
-		rc = uv_udp_open(h, w->udp_fd[i]);
-	if (rc)
+	if (rc) {
+		close(fd);
 		return rc;
+	}
 	h->data = w;
+	*out = (uv_handle_t *)h;
+	if ((rc = uv_udp_open(h, fd)) != 0) {
+		close(fd);
+		return rc;
+	}
 	return uv_udp_recv_start(h, on_alloc, on_recv);
 }
