@@ -11,6 +11,7 @@
 #include "shared/sts/sts_record.h"
 #include "shared/store/zone.h"
 #include "shared/store/zone_ops.h"
+#include "shared/store/update_policy.h"
 
 /* Exit codes, documented in zonectl(8). */
 enum {
@@ -47,6 +48,9 @@ struct ctl {
 	const char *timeout;        /* --timeout SECONDS for --wait */
 	unsigned wait_s;            /* its value, or CTL_WAIT_DEFAULT_S */
 	bool force;                 /* restore --force */
+	/* zone update-policy add --name, --type */
+	const char *upd_names[UPDATE_POLICY_MAX_NAMES], *upd_types[UPDATE_POLICY_MAX_TYPES];
+	unsigned nupd_names, nupd_types;
 	const char *writing;        /* a file other than the store being written (full-disk messages) */
 	struct diag d;
 	struct store *st;
@@ -182,6 +186,7 @@ int cmd_rr_set(struct ctl *c);
 int cmd_batch(struct ctl *c);
 int cmd_stats(struct ctl *c);
 int cmd_zone_secondaries(struct ctl *c);
+int cmd_zone_update_policy(struct ctl *c);
 int cmd_mtasts_enable(struct ctl *c);
 int cmd_mtasts_mode(struct ctl *c);
 int cmd_mtasts_set(struct ctl *c);
