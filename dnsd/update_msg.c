@@ -26,6 +26,7 @@ static int record(const uint8_t *msg, size_t len, size_t *off, struct update_msg
                   struct update_rr *out)
 {
 	size_t at = *off, end = dname_skip(msg, len, at);
+	memset(out, 0, sizeof(*out));      /* no file, no line: the arena does not clear */
 	if (end == 0 || end + PKT_RR_TAIL > len ||
 	    end + PKT_RR_TAIL + wire_get16(msg + end + PKT_RR_RDLEN) > len)
 		return RCODE_FORMERR;
