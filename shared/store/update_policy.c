@@ -143,48 +143,38 @@ int update_policy_list(struct store_txn *t, uint32_t zone_id,
 	uint8_t start[KEY_ZONE];
 	struct update_policy p;
 	uint32_t id;
-	int rc = store_cursor(t, STORE_UPDATE, &cur);
+	int rc = store_cursor(t, STORE_UPDATE, &cur), mrc;
 	if (rc)
 		return rc == LS_ENOTFOUND ? 0 : rc;
 	wire_put32(start, zone_id);
 	k.mv_size = sizeof(start);
 	k.mv_data = start;
-	for (int op = MDB_SET_RANGE; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0; op = MDB_NEXT) {
-		if ((rc = decode(&k, &v, &id, &p)) != 0)
-			break;
-		if (zone_id != 0 && id != zone_id)
-			break;
-		if ((rc = fn(id, &p, ctx)) != 0)
+	for (int op = MDB_SET_RANGE; (mrc = mdb_cursor_get(cur, &k, &v, op)) == 0; op = MDB_NEXT) {
+		if ((rc = decode(&k, &v, &id, &p)) != 0 || (zone_id != 0 && id != zone_id) ||
+		    (rc = fn(id, &p, ctx)) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc > 0 ? store_errno(rc) : rc;
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = store_errno(mrc);
+	return rc;
+}
+
+/* Stops a listing at its first policy, keeping its key. */
+static int first_key(uint32_t zone_id, const struct update_policy *p, void *ctx)
+{
+	(void)zone_id;
+	memcpy(ctx, p->key, (size_t)dname_wire_len(p->key, DNAME_MAX));
+	return 1;
 }
 
 int update_policy_zone_deleted(struct store_txn *t, uint32_t zone_id)
 {
-	/* Deleting under the cursor is unsafe: delete one at a time, restarting the walk. */
-	struct update_policy first;
-	for (;;) {
-		MDB_cursor *cur;
-		MDB_val k, v;
-		uint8_t start[KEY_ZONE];
-		uint32_t id;
-		int rc = store_cursor(t, STORE_UPDATE, &cur);
-		if (rc)
-			return rc == LS_ENOTFOUND ? 0 : rc;
-		wire_put32(start, zone_id);
-		k.mv_size = sizeof(start);
-		k.mv_data = start;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-		if (rc == 0)
-			rc = decode(&k, &v, &id, &first);
-		mdb_cursor_close(cur);
-		if (rc == MDB_NOTFOUND || (rc == 0 && id != zone_id))
-			return 0;
-		if (rc)
-			return rc > 0 ? store_errno(rc) : rc;
-		if ((rc = update_policy_del(t, zone_id, first.key)) != 0)
+	/* One at a time: deleting under the listing's cursor would be unsafe. */
+	uint8_t key[DNAME_MAX];
+	int rc;
+	while ((rc = update_policy_list(t, zone_id, first_key, key)) == 1)
+		if ((rc = update_policy_del(t, zone_id, key)) != 0)
 			return rc;
-	}
+	return rc;
 }

@@ -39,20 +39,11 @@ static struct tsig_key make_key(const char *name, uint8_t fill)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct zonefile zf;
-	struct diag d;
-	struct zone_result res;
 	struct store_txn t;
 	struct zone_info z;
 	f->dir = temp_dir();
 	assert_int_equal(store_open(&f->st, f->dir, 0), 0);
-	zonefile_init(&zf);
-	diag_init(&d);
-	assert_int_equal(zonefile_read_mem(&zf, "z", zone, sizeof(zone) - 1, N("example.com."), 300, &d), 0);
-	assert_int_equal(zone_ops_import(f->st, &zf, ZONE_TXN_CREATE, SERIAL_INCREMENT, NULL, "unit", &d, &res), 0);
-	zone_result_free(&res);
-	zonefile_free(&zf);
-	diag_free(&d);
+	unit_import(f->st, zone, "example.com.");
 	f->key = make_key("upd", 1);
 	f->limited = make_key("lim", 2);
 	f->stranger = make_key("nopolicy", 3);
