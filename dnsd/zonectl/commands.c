@@ -135,9 +135,9 @@ const struct command zonectl_commands[] = {
 	{ "tsig list", "", "List the TSIG keys: names and algorithms, never secrets.",
 	  "One line per key: NAME ALGORITHM. With --json: {\"keys\":[{\"name\",\"algorithm\"}]}.",
 	  0, 0, "", cmd_tsig_list },
-	{ "tsig del", "NAME", "Delete a TSIG key that no secondary uses.",
-	  "Refused (exit 4, nothing changes) while a zone's secondary names the key: delete\n"
-	  "or re-add those secondaries first. Exit 3 when there is no such key.",
+	{ "tsig del", "NAME", "Delete a TSIG key that no secondary or update policy uses.",
+	  "Refused (exit 4, nothing changes) while a zone's secondary or update policy names\n"
+	  "the key: delete or re-add those first. Exit 3 when there is no such key.",
 	  1, 1, "", cmd_tsig_del },
 	{ "rr list", "DOMAIN [NAME [TYPE]]", "List the zone's records, or those at NAME (of TYPE).",
 	  "NAME is relative to DOMAIN unless it ends with a dot; @ is the apex. Exit 3 when a\n"

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import EXIT_NOTFOUND, ZONES_DIR
+from conftest import EXIT_CONFLICT, EXIT_NOTFOUND, ZONES_DIR
 from sts_helpers import mx_lines, sts_factory  # noqa: F401  (fixture)
 
 TOOL_TIMEOUT = 30       # seconds for one nsupdate/knsupdate run (it retries itself)
@@ -194,9 +194,13 @@ def test_update_policy_commands(sts_factory):
     assert "no change" in e.zc.ok("zone", "update-policy", "example.com", "del", "upd").out
     assert e.zc.json("zone", "update-policy", "example.com", "list")["policies"] == []
     assert "--name PATTERN" in e.zc.ok("zone", "update-policy", "--help").out
-    # Deleting the zone deletes its policies; the store check knows the table.
+    # Deleting the zone deletes its policies; the store check knows the table. A key that a
+    # policy names cannot be deleted.
     e.zc.ok("zone", "update-policy", "example.com", "add", "upd")
+    r = e.zc("tsig", "del", "upd")
+    assert r.rc == EXIT_CONFLICT and "update-policy example.com. del upd" in r.err, r
     e.zc.ok("zone", "del", "example.com")
     e.zc.ok("zone", "import", ZONES_DIR / "example.com.zone")
     assert e.zc.json("zone", "update-policy", "example.com", "list")["policies"] == []
     e.zc.ok("store", "check")
+    e.zc.ok("tsig", "del", "upd")
