@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "dnsd/udp.h"
+#include "dnsd/update_msg.h"
+#include "dnsd/updater.h"
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
@@ -45,11 +47,25 @@ static void flush(struct dnsd_worker *w)
 	worker_pool_txn_done(&w->t);
 }
 
+/* An UPDATE's answer, back on the worker's loop once its commit is durable. */
+static void on_update_done(void *arg, const struct sockaddr *peer, const uint8_t *answer,
+                           size_t len)
+{
+	uv_buf_t b = uv_buf_init((char *)answer, (unsigned)len);
+	if (len > 0)
+		uv_udp_try_send(arg, &b, 1, peer);    /* UDP's contract: a full buffer drops it */
+}
+
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
                     unsigned flags)
 {
 	struct dnsd_worker *w = h->data;
-	if (nread > 0 && addr != NULL) {
+	if (nread > 0 && addr != NULL &&
+	    update_msg_is_update((const uint8_t *)buf->base, (size_t)nread)) {
+		/* It writes the store: off this loop, answered when done (or dropped when busy). */
+		updater_submit(&w->t.loop, w->env->st, (const uint8_t *)buf->base, (size_t)nread, addr,
+		               on_update_done, h);
+	} else if (nread > 0 && addr != NULL) {
 		if (w->out_handle != h && w->nout)
 			flush(w);
 		w->out_handle = h;

@@ -34,6 +34,7 @@ static size_t table(struct ctl *c, struct opt o[OPT_MAX])
 		V("max-age", max_age), V("algorithm", algorithm), V("timeout", timeout),
 		V("dir", dir), V("list", list),
 		L("mx-extra", mx_extra, STS_EXTRA_MAX), L("rua", rua, STS_RUA_MAX),
+		L("name", upd_names, UPDATE_POLICY_MAX_NAMES), L("type", upd_types, UPDATE_POLICY_MAX_TYPES),
 		F("now", now), F("no-mx-extra", no_mx_extra), F("no-rua", no_rua),
 		F("no-publish", no_publish), F("wait", wait), F("force", force),
 		F("all-or-nothing", all_or_nothing),

@@ -24,18 +24,9 @@ static const char zone[] =
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct zonefile zf;
-	struct diag d;
-	struct zone_result res;
 	f->dir = temp_dir();
 	assert_int_equal(store_open(&f->st, f->dir, 0), 0);
-	zonefile_init(&zf);
-	diag_init(&d);
-	assert_int_equal(zonefile_read_mem(&zf, "z", zone, sizeof(zone) - 1, N("example.com."), 300, &d), 0);
-	assert_int_equal(zone_ops_import(f->st, &zf, ZONE_TXN_CREATE, SERIAL_INCREMENT, NULL, "unit", &d, &res), 0);
-	zone_result_free(&res);
-	zonefile_free(&zf);
-	diag_free(&d);
+	unit_import(f->st, zone, "example.com.");
 	assert_int_equal(store_begin(f->st, false, 0, &f->t), 0);
 	assert_int_equal(store_cursor(&f->t, STORE_RRSETS, &f->cur), 0);
 	*state = f;
