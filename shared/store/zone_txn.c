@@ -204,18 +204,28 @@ static const char *file_copy(struct zone_txn *zt, const char *file)
 	return zt->file_copy;
 }
 
-/* Appends one record to its RRset: the first TTL wins (RFC 2181 5.2, as in BIND). */
+/*
+ * Appends one record to its RRset. Records given different TTLs: in a file or a batch the
+ * last TTL wins, with a warning for each record that changes it, as Knot loads a zone; a
+ * record added to a stored RRset takes the stored TTL (rr set changes it).
+ */
 static int append(struct zone_txn *zt, struct wset *w, const struct rr *rr, struct diag *d)
 {
 	char name[DNAME_STR_MAX], tn[16];
+	bool stored = w->old_exists && !(zt->flags & ZONE_TXN_REPLACE);
 	if (w->n == 0) {
 		w->ttl = rr->ttl;
-	} else if (rr->ttl != w->ttl && !w->ttl_warned) {
+	} else if (rr->ttl != w->ttl && stored) {
 		diag_add(d, DIAG_WARNING, rr->file, rr->line,
 		         "TTL %u differs from the TTL %u of the other %s records at %s; using %u",
 		         rr->ttl, w->ttl, rr_type_name(rr->type, tn, sizeof(tn)),
 		         dname_format(name, rr->owner), w->ttl);
-		w->ttl_warned = true;
+	} else if (rr->ttl != w->ttl) {
+		diag_add(d, DIAG_WARNING, rr->file, rr->line,
+		         "TTL %u differs from the TTL %u of the earlier %s records at %s; the RRset "
+		         "gets %u (the last TTL wins, as in Knot)", rr->ttl, w->ttl,
+		         rr_type_name(rr->type, tn, sizeof(tn)), dname_format(name, rr->owner), rr->ttl);
+		w->ttl = rr->ttl;
 	}
 	if (w->n == w->cap) {
 		uint32_t cap = w->cap ? w->cap * 2 : 1;
@@ -246,7 +256,7 @@ static void too_long(struct zone_txn *zt, const struct rr *rr, struct diag *d)
 	zt->errors = true;
 }
 
-/* Sort entry for pending records: key, then file order (so the first TTL still wins). */
+/* Sort entry for pending records: key, then file order (so the last TTL still wins). */
 struct pending {
 	const uint8_t *key;
 	uint16_t klen;
