@@ -6,8 +6,11 @@ The zone holds one case per point of issue 15's "Answers": DNAME (RFC 6672), CNA
 delegation and a wildcard, ANY at a CNAME (RFC 8482), DS at the apex, an RRset given two TTLs.
 """
 
+import subprocess
+
 import dns.flags
 import dns.message
+import dns.name
 import dns.query
 import dns.rcode
 import pytest
@@ -178,3 +181,99 @@ def test_ttl_mismatch_warns_on_import_as_knot(three, tmp_path):
     for line_no, ttl in zip(want, knot_set):
         msg = [l for l in r.err.splitlines() if l.startswith("%s:%d:" % (path, line_no))][0]
         assert "gets %s " % ttl in msg, (msg, knot_set)
+
+
+# ------------------------------------------------------------ zone files, checked as NSD checks
+
+NSD_CHECKZONE = "/usr/sbin/nsd-checkzone"
+
+
+def nsd_checkzone(path):
+    need(NSD_CHECKZONE, "nsd")
+    p = subprocess.run([NSD_CHECKZONE, ZONE, str(path)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=30)
+    return p.returncode, p.stdout
+
+
+@pytest.mark.parametrize("body, bad_line, words", [
+    # RFC 6672 2.3: no data below a DNAME; nsd-checkzone: "DNAME at ... has data below it".
+    ("d DNAME target.example.com.\nx.d A 192.0.2.1\n", 7, "below the DNAME at d.example.com."),
+    ("x.d A 192.0.2.1\nd DNAME target.example.com.\n", 6, "below the DNAME at d.example.com."),
+    # A serial is a number: NSD ("serial is expected") and Knot refuse time units there.
+    (None, 3, "could not parse"),
+], ids=["data-after-dname", "data-before-dname", "serial-1w"])
+def test_zone_refused_as_nsd_refuses(zc, tmp_path, body, bad_line, words):
+    text = ZONE_HEAD.replace(" 7 3600", " 1w 3600") if body is None else ZONE_HEAD + body
+    path = write(tmp_path / "bad.zone", text)
+    rc, out = nsd_checkzone(path)
+    assert rc != 0, out
+    r = zc("zone", "import", str(path))
+    assert r.rc != 0, r.out + r.err
+    assert "%s:%d: error:" % (path, bad_line) in r.err and words in r.err, r.err
+    assert zc.zones() == {}
+
+
+def test_data_below_stored_dname_refused(zc, tmp_path):
+    # The edit path: a record added under a stored DNAME, and a DNAME added above stored names.
+    zc.ok("zone", "import", str(write(tmp_path / "z", ZONE_HEAD + "d DNAME t.example.com.\n"
+                                                     "www A 192.0.2.80\n")))
+    before = zc.snapshot()
+    for rr in ("x.d 300 A 192.0.2.1", "y.x.d 300 TXT below", "example.com. 300 DNAME t.example."):
+        r = zc("rr", "add", ZONE, rr)
+        assert r.rc != 0 and "<command line>:1: error:" in r.err and "DNAME" in r.err, r.err
+    r = zc("rr", "add", ZONE, "www 300 DNAME t.example.")
+    assert r.rc == 0, r.err       # DNAME beside data at one name: only names below are occluded
+    assert zc.snapshot() != before
+
+
+ZONE_HEAD = "\n".join(ZONE_TEXT.splitlines()[:5]) + "\n"
+ESCAPED = r"""\@          TXT   "at"
+a\.b        TXT   "dot"
+q\"z        TXT   "quote"
+\(p\)       TXT   "parens"
+s\;t        TXT   "semicolon"
+\$d         TXT   "dollar"
+sp\032ace   TXT   "space"
+to-at       CNAME \@.example.com.
+"""
+ESCAPED_NAMES = ["@", "a.b", 'q"z', "(p)", "s;t", "$d", "sp ace", "to-at"]
+
+
+def escaped_query(label, rdtype="TXT"):
+    return dns.message.make_query(dns.name.Name([label.encode()] + [b"example", b"com", b""]),
+                                  rdtype, use_edns=0, payload=1232)
+
+
+def test_escaped_owner_names_round_trip_and_load_in_knot_and_nsd(tmp_path, zonectl_binary):
+    # Names holding @ " ( ) ; $ and a space: imported, exported escaped (as dig writes them),
+    # imported again unchanged; the export loads into nsd-checkzone, Knot and NSD, which
+    # answer for those names as dnsd does.
+    zc = Zonectl(tmp_path)
+    src = write(tmp_path / "src.zone", ZONE_HEAD + ESCAPED)
+    zc.ok("zone", "import", str(src))
+    exported = zc.export(ZONE)
+    for esc in (r"\@.example.com.", r"q\"z.example.com.", r"\(p\).example.com.",
+                r"s\;t.example.com.", r"\$d.example.com.", r"CNAME" + "\t" + r"\@.example.com."):
+        assert esc in exported, exported
+    out = write(tmp_path / "exported.zone", exported)
+    assert nsd_checkzone(out)[0] == 0, nsd_checkzone(out)[1]
+    before = zc.snapshot()
+    r = zc("zone", "import", str(out))
+    assert r.rc == 0 and zc.snapshot()["exports"] == before["exports"], r.out + r.err
+    knot = KnotPrimary(tmp_path / "knot", out)
+    nsd = NsdPrimary(tmp_path / "nsd", out)
+    with started(tmp_path, "dnsd") as servers:
+        d = start_dnsd(servers, zc, zones=())
+        knot.start()
+        nsd.start()
+        try:
+            for label in ESCAPED_NAMES:
+                rdtype = "A" if label == "to-at" else "TXT"
+                got = {k: view(dns.query.udp(escaped_query(label, rdtype), HOST4, port=p,
+                                             timeout=3))
+                       for k, p in (("dnsd", d.port), ("knot", knot.port), ("nsd", nsd.port))}
+                assert got["dnsd"]["rcode"] == "NOERROR" and got["dnsd"]["answer"], got
+                assert got["dnsd"]["answer"] == got["knot"]["answer"] == got["nsd"]["answer"], got
+        finally:
+            knot.stop()
+            nsd.stop()
