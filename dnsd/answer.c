@@ -310,7 +310,19 @@ static void transfer(struct build *b, const struct query *q, const struct sockad
 {
 	char why[XFR_WHY_MAX];
 	struct rrset_view v;
-	b->rcode = RCODE_REFUSED;
+	/* As Knot: NOTIMP for AXFR over UDP (RFC 5936 4.2), NOTAUTH for a zone not ours or a
+	 * client that may not have it. */
+	b->rcode = RCODE_NOTAUTH;
+	if (q->qtype == T_IXFR && !q->has_ixfr_serial) {
+		b->rcode = RCODE_FORMERR;    /* RFC 1995 3: the client's SOA is in authority */
+		snprintf(info->why, sizeof(info->why), "IXFR without the client's SOA");
+		return;
+	}
+	if (!tcp && q->qtype == T_AXFR) {
+		b->rcode = RCODE_NOTIMP;
+		snprintf(info->why, sizeof(info->why), "AXFR over UDP");
+		return;
+	}
 	if (zone_get(b->t, q->qname, z) != 0) {
 		snprintf(info->why, sizeof(info->why), "not a zone here");
 		return;
@@ -330,10 +342,6 @@ static void transfer(struct build *b, const struct query *q, const struct sockad
 	if (tcp) {
 		b->rcode = RCODE_SERVFAIL;   /* allowed, yet xfr_start could not read the zone */
 		snprintf(info->why, sizeof(info->why), "the zone cannot be read");
-		return;
-	}
-	if (q->qtype == T_AXFR) {
-		snprintf(info->why, sizeof(info->why), "AXFR over UDP");   /* RFC 5936 4.2 */
 		return;
 	}
 	b->rcode = RCODE_NOERROR;

@@ -6,6 +6,8 @@ The zone holds one case per point of issue 15's "Answers": DNAME (RFC 6672), CNA
 delegation and a wildcard, ANY at a CNAME (RFC 8482), DS at the apex, an RRset given two TTLs.
 """
 
+import socket
+import struct
 import subprocess
 
 import dns.flags
@@ -13,10 +15,12 @@ import dns.message
 import dns.name
 import dns.query
 import dns.rcode
+import dns.rdatatype
+import dns.rrset
 import pytest
 
 from conftest import Zonectl, write
-from dnsd_helpers import check_dnsd_binary, start_dnsd
+from dnsd_helpers import check_dnsd_binary, recv_exact, start_dnsd
 from proc_helpers import HOST4, started
 from xfr_helpers import NSD, KnotPrimary, Server, need
 
@@ -142,6 +146,7 @@ def three(tmp_path_factory, zonectl_binary):
     nsd = NsdPrimary(tmp / "nsd", zone_file)
     with started(tmp, "dnsd") as servers:
         d = start_dnsd(servers, zc, zones=(zone_file,))
+        zc.ok("zone", "secondaries", ZONE, "add", HOST4)   # as Knot's acl: 127.0.0.1 only
         knot.start()
         try:
             nsd.start()
@@ -277,3 +282,88 @@ def test_escaped_owner_names_round_trip_and_load_in_knot_and_nsd(tmp_path, zonec
         finally:
             knot.stop()
             nsd.stop()
+
+
+# ------------------------------------------------------------ transfers
+
+def first_message(port, q, source, tcp):
+    """The first message of the answer to q sent from source, or None when none came."""
+    family = socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM
+    with socket.socket(socket.AF_INET, family) as s:
+        s.settimeout(3)
+        s.bind((source, 0))
+        wire = q.to_wire()
+        try:
+            if not tcp:
+                s.sendto(wire, (HOST4, port))
+                return dns.message.from_wire(s.recv(65535))
+            s.connect((HOST4, port))
+            s.sendall(struct.pack("!H", len(wire)) + wire)
+            n = struct.unpack("!H", recv_exact(s, 2))[0]
+            return dns.message.from_wire(recv_exact(s, n))
+        except (OSError, struct.error):
+            return None
+
+
+def xfr_view(m):
+    """rcode, RD, TC, the OPT, and how many records each section holds. AA is left out: RFC
+    5936 2.2.1 wants it set on a transfer and NSD sets it, Knot does not; dnsd sets it."""
+    if m is None:
+        return None
+    return {"rcode": dns.rcode.to_text(m.rcode()), "rd": bool(m.flags & dns.flags.RD),
+            "tc": bool(m.flags & dns.flags.TC), "edns": m.edns,
+            "aa-if-error": bool(m.flags & dns.flags.AA) and m.rcode() != dns.rcode.NOERROR,
+            "counts": (len(m.question), sum(len(r) for r in m.answer),
+                       sum(len(r) for r in m.authority), sum(len(r) for r in m.additional))}
+
+
+XFR_CASES = [(t, e, src, tcp, soa) for t in ("AXFR", "IXFR") for e in (0, -1)
+             for src in ("127.0.0.1", "127.0.0.2") for tcp in (True, False)
+             for soa in ((True,) if t == "IXFR" else (False,))]
+XFR_CASES += [("IXFR", 0, "127.0.0.1", True, False), ("IXFR", 0, "127.0.0.1", False, False),
+              ("IXFR", -1, "127.0.0.1", True, False)]
+
+
+@pytest.mark.parametrize("rdtype, edns, source, tcp, soa", XFR_CASES,
+                         ids=["%s-edns%d-%s-%s%s" % (t, e, s, "tcp" if tcp else "udp",
+                                                     "" if soa or t == "AXFR" else "-nosoa")
+                              for t, e, s, tcp, soa in XFR_CASES])
+def test_transfer_answers_as_knot(three, rdtype, edns, source, tcp, soa):
+    # An OPT in the first message to a query with one; RD copied; NOTIMP for AXFR over UDP,
+    # NOTAUTH to a client that may not transfer, FORMERR for an IXFR without its SOA.
+    q = dns.message.make_query(ZONE, rdtype, use_edns=edns)
+    if soa:
+        q.authority.append(dns.rrset.from_text(ZONE, 0, "IN", "SOA", ". . 5 0 0 0 0"))
+    got = {k: xfr_view(first_message(three[k], q, source, tcp)) for k in ("dnsd", "knot")}
+    assert got["knot"] is not None, got
+    assert got["dnsd"] == got["knot"], got
+
+
+@pytest.mark.parametrize("qname", ["nothere.org.", "www.example.com."])
+def test_transfer_of_no_zone_is_notauth_as_knot_and_nsd(three, qname):
+    q = dns.message.make_query(qname, "AXFR", use_edns=0)
+    got = {k: xfr_view(first_message(three[k], q, HOST4, True)) for k in ("dnsd", "knot", "nsd")}
+    assert got["dnsd"]["rcode"] == "NOTAUTH" and got["dnsd"] == got["knot"] == got["nsd"], got
+
+
+def test_axfr_first_message_only_has_opt(three):
+    # The whole transfer, in several messages: an OPT in the first (as Knot), none after.
+    zc = three["zc"]
+    body = "".join("h%d A 10.0.%d.%d\n" % (i, i >> 8, i & 255) for i in range(1500))
+    path = write(three["tmp"] / "big.zone", ZONE_TEXT.replace("example.com.", "big.test.")
+                 .replace("d     120   DNAME target.big.test.\n", "") + body)
+    zc.ok("zone", "import", str(path))
+    zc.ok("zone", "secondaries", "big.test.", "add", HOST4)
+    q = dns.message.make_query("big.test.", "AXFR", use_edns=0)
+    msgs, soas = [], 0
+    with socket.create_connection((HOST4, three["dnsd"]), timeout=10) as s:
+        wire = q.to_wire()
+        s.sendall(struct.pack("!H", len(wire)) + wire)
+        while soas < 2 and len(msgs) < 100:
+            n = struct.unpack("!H", recv_exact(s, 2))[0]
+            m = dns.message.from_wire(recv_exact(s, n), one_rr_per_rrset=True)
+            msgs.append(m)
+            soas += sum(1 for r in m.answer if r.rdtype == dns.rdatatype.SOA)
+    assert soas == 2 and len(msgs) > 1, len(msgs)
+    assert msgs[0].edns == 0 and all(m.edns == -1 for m in msgs[1:]), [m.edns for m in msgs]
+    assert all(m.flags & dns.flags.AA and m.rcode() == dns.rcode.NOERROR for m in msgs)
