@@ -535,6 +535,7 @@ size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_op
 		b.rcode = info->cookie == COOKIE_VALID ? RCODE_NOERROR : RCODE_BADCOOKIE;
 	} else if (v != QUERY_OK) {
 		b.rcode = v == QUERY_NOTIMP ? RCODE_NOTIMP : RCODE_FORMERR;
+		info->malformed = v == QUERY_FORMERR;
 	} else if (q.has_tsig && !check_tsig(&b, &sg, in, inlen, o, &now, info)) {
 		q.edns = false;              /* the answer is the TSIG error */
 		b.has_cookie = false;
