@@ -1,6 +1,7 @@
 """dnsd side by side with Knot and NSD: the same zone file served by all three on loopback, the
 same questions, and dnsd's answer compared with Knot's (rcode, AA, TC, every section with its
-TTLs). NSD answers too: where it agrees with Knot the test checks dnsd against it as well.
+TTLs). NSD answers too: its answer is shown beside them when they differ, and the zone file
+and transfer tests check dnsd against NSD where NSD and Knot agree.
 
 The zone holds one case per point of issue 15's "Answers": DNAME (RFC 6672), CNAME chains into a
 delegation and a wildcard, ANY at a CNAME (RFC 8482), DS at the apex, an RRset given two TTLs.
@@ -22,7 +23,7 @@ import pytest
 from conftest import Zonectl, write
 from dnsd_helpers import check_dnsd_binary, recv_exact, start_dnsd
 from proc_helpers import HOST4, started
-from xfr_helpers import NSD, KnotPrimary, Server, need
+from xfr_helpers import KnotPrimary, NsdPrimary, need
 
 ZONE = "example.com."
 ZONE_TEXT = """$ORIGIN example.com.
@@ -84,38 +85,6 @@ def fqdn(name):
     return "%s.%s" % (name, ZONE) if name else ZONE
 
 
-class NsdPrimary(Server):
-    """nsd serving zone_file for ZONE."""
-
-    name = "nsd"
-
-    def __init__(self, workdir, zone_file):
-        super().__init__(workdir)
-        need(NSD, "nsd")
-        self.conf = self.dir / "nsd.conf"
-        self.conf.write_text(f"""server:
-    server-count: 1
-    ip-address: {HOST4}@{self.port}
-    zonesdir: "{self.dir}"
-    database: ""
-    pidfile: "{self.dir}/nsd.pid"
-    xfrdfile: "{self.dir}/xfrd.state"
-    zonelistfile: "{self.dir}/zone.list"
-    logfile: "{self.logfile}"
-    username: ""
-    chroot: ""
-    rrl-ratelimit: 0
-remote-control:
-    control-enable: no
-zone:
-    name: {ZONE}
-    zonefile: "{zone_file}"
-""")
-
-    def argv(self):
-        return [NSD, "-d", "-c", str(self.conf)]
-
-
 def view(msg):
     """What the comparison looks at: rcode, AA, TC, and each section as sorted records."""
     def section(rrsets):
@@ -143,7 +112,7 @@ def three(tmp_path_factory, zonectl_binary):
     zone_file = write(tmp / "example.com.zone", ZONE_TEXT)
     zc = Zonectl(tmp)
     knot = KnotPrimary(tmp / "knot", zone_file)
-    nsd = NsdPrimary(tmp / "nsd", zone_file)
+    nsd = NsdPrimary(tmp / "nsd", zone_file, provide_xfr=HOST4)
     with started(tmp, "dnsd") as servers:
         d = start_dnsd(servers, zc, zones=(zone_file,))
         zc.ok("zone", "secondaries", ZONE, "add", HOST4)   # as Knot's acl: 127.0.0.1 only
