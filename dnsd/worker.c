@@ -1,6 +1,7 @@
 /* One query through a worker: the read transaction, the answer, the counters, the log lines. */
 #include <string.h>
 #include <time.h>
+#include "dnsd/query.h"
 #include "dnsd/worker.h"
 #include "shared/dns/wire.h"
 #include "shared/util/log.h"
@@ -8,17 +9,18 @@
 #include "shared/dns/rrtext.h"
 
 #define REFUSAL_LOG_CAP 100      /* refusal lines a minute, every source together */
-#define RCODE_BADVERS 16         /* RFC 6891: the extended RCODE of an unknown EDNS version */
 
 static const char *rcode_text(const struct answer_info *info)
 {
-	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
-	                                     "REFUSED" };
+	if (info->rrl_dropped)
+		return "dropped (rate limit)";
 	if (info->dropped)
 		return "dropped";
 	if (info->rcode == RCODE_BADVERS)
 		return "BADVERS";
-	return names[info->rcode < sizeof(names) / sizeof(names[0]) ? info->rcode : 2];
+	if (info->rcode == RCODE_BADCOOKIE)
+		return "BADCOOKIE";
+	return info->rcode < STATS_RCODES ? stats_rcode_names[info->rcode] : "other";
 }
 
 /* One line per query, when query-log is on. */
