@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <time.h>
 #include "dnsd/scrape.h"
+#include "dnsd/updater.h"
 #include "shared/sts/sts_record.h"
 
 #define SUM(field) stats_sum(w, n, offsetof(struct stats, field))
@@ -91,6 +92,22 @@ static void queries(struct metrics_buf *b, const struct stats *w, size_t n)
 	        "Transfers cut short by a store error.", AT(xfr, SX_FAILED));
 }
 
+static void updates(struct metrics_buf *b)
+{
+	struct updater_counts u;
+	updater_counts(&u);
+	metrics_family(b, "dnsd_updates_total", "counter",
+	               "DNS UPDATE requests: applied, allowed with nothing to change, refused (any "
+	               "error rcode), not run because too many were pending.");
+	metrics_u64(b, "dnsd_updates_total", (const char *[]){ "result", "applied", NULL },
+	            u.applied);
+	metrics_u64(b, "dnsd_updates_total", (const char *[]){ "result", "unchanged", NULL },
+	            u.unchanged);
+	metrics_u64(b, "dnsd_updates_total", (const char *[]){ "result", "refused", NULL },
+	            u.refused);
+	metrics_u64(b, "dnsd_updates_total", (const char *[]){ "result", "busy", NULL }, u.busy);
+}
+
 static void notify(struct metrics_buf *b, const struct notifier *nt)
 {
 	counter(b, "dnsd_notify_sent_total", "NOTIFY messages sent to secondaries (retries too).",
@@ -174,6 +191,7 @@ int scrape_render(void *arg, struct metrics_buf *b)
 	gauge(b, "dnsd_workers", "Threads answering queries.", (double)n);
 	queries(b, w, n);
 	notify(b, s->notify);
+	updates(b);
 	publisher(b, s->pub);
 	int rc = domains(b, s->st);
 	if (rc == 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "dnsd/server.h"
 #include "dnsd/tcp.h"
+#include "dnsd/updater.h"
 #include "dnsd/udp.h"
 #include "shared/util/err.h"
 #include "shared/util/log.h"
@@ -64,6 +65,12 @@ static void on_stats(uv_timer_t *t)
 	for (size_t i = 0; i < s->nworkers; i++)
 		total[i] = s->w[i].stats;
 	stats_write(total, s->nworkers, f);
+	struct updater_counts u;
+	updater_counts(&u);
+	fprintf(f, "update.applied %llu\nupdate.unchanged %llu\nupdate.refused %llu\n"
+	        "update.busy %llu\n", (unsigned long long)u.applied,
+	        (unsigned long long)u.unchanged, (unsigned long long)u.refused,
+	        (unsigned long long)u.busy);
 	if (fclose(f) == 0)
 		rename(tmp, s->stats_path);
 }

@@ -22,6 +22,15 @@ struct job {
 };
 
 static atomic_uint pending;
+static atomic_uint_fast64_t applied, unchanged, refused, busy;
+
+void updater_counts(struct updater_counts *out)
+{
+	out->applied = atomic_load_explicit(&applied, memory_order_relaxed);
+	out->unchanged = atomic_load_explicit(&unchanged, memory_order_relaxed);
+	out->refused = atomic_load_explicit(&refused, memory_order_relaxed);
+	out->busy = atomic_load_explicit(&busy, memory_order_relaxed);
+}
 
 static const char *rcode_name(uint8_t rcode)
 {
@@ -54,8 +63,11 @@ static void work(uv_work_t *req)
 	struct update_info info;
 	j->outlen = update_process(j->st, j->msg, j->len, (const struct sockaddr *)&j->peer, 0,
 	                           j->out, sizeof(j->out), &info);
-	if (j->outlen)
-		log_update((const struct sockaddr *)&j->peer, &info);
+	if (j->outlen == 0)
+		return;
+	log_update((const struct sockaddr *)&j->peer, &info);
+	atomic_fetch_add_explicit(info.rcode ? &refused : info.changes ? &applied : &unchanged, 1,
+	                          memory_order_relaxed);
 }
 
 static void after(uv_work_t *req, int status)
@@ -71,6 +83,7 @@ int updater_submit(uv_loop_t *loop, struct store *st, const uint8_t *msg, size_t
 {
 	if (atomic_fetch_add(&pending, 1) >= UPDATER_MAX_PENDING) {
 		atomic_fetch_sub(&pending, 1);
+		atomic_fetch_add_explicit(&busy, 1, memory_order_relaxed);
 		return -EBUSY;
 	}
 	struct job *j = malloc(sizeof(*j) + len);

@@ -14,6 +14,15 @@
 
 #define UPDATER_MAX_PENDING 64      /* updates waiting or running in the whole process */
 
+/* What became of the updates so far (the whole process; relaxed reads). */
+struct updater_counts {
+	uint64_t applied;           /* committed with changes */
+	uint64_t unchanged;         /* allowed, but nothing to change */
+	uint64_t refused;           /* any other rcode: TSIG, policy, prerequisites, bad data */
+	uint64_t busy;              /* not run: UPDATER_MAX_PENDING were pending */
+};
+void updater_counts(struct updater_counts *out);
+
 /* On the submitting loop: the answer to peer (len 0: none, or the update was not run). */
 typedef void (*updater_done_fn)(void *arg, const struct sockaddr *peer, const uint8_t *answer,
                                 size_t len);
