@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ struct sts_fetch {
 	mbedtls_ctr_drbg_context drbg;
 	mbedtls_x509_crt ca;
 	mbedtls_ssl_config conf;
+	pthread_mutex_t rng_lock;    /* the one thing handshakes change in a shared context */
 };
 
 struct conn {
@@ -96,6 +98,16 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 	}
 }
 
+/* The DRBG under a lock: the publish step's threads handshake on one context at once. */
+static int locked_random(void *arg, unsigned char *out, size_t len)
+{
+	struct sts_fetch *f = arg;
+	pthread_mutex_lock(&f->rng_lock);
+	int rc = mbedtls_ctr_drbg_random(&f->drbg, out, len);
+	pthread_mutex_unlock(&f->rng_lock);
+	return rc;
+}
+
 int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_t errlen)
 {
 	static const char pers[] = "lockstep sts_fetch";
@@ -107,6 +119,7 @@ int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_
 	mbedtls_ctr_drbg_init(&f->drbg);
 	mbedtls_x509_crt_init(&f->ca);
 	mbedtls_ssl_config_init(&f->conf);
+	pthread_mutex_init(&f->rng_lock, NULL);
 	rc = mbedtls_ctr_drbg_seed(&f->drbg, mbedtls_entropy_func, &f->entropy,
 	                           (const unsigned char *)pers, sizeof(pers) - 1);
 	if (rc) {
@@ -129,7 +142,7 @@ int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_
 	mbedtls_ssl_conf_min_version(&f->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
 	mbedtls_ssl_conf_authmode(&f->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	mbedtls_ssl_conf_ca_chain(&f->conf, &f->ca, NULL);
-	mbedtls_ssl_conf_rng(&f->conf, mbedtls_ctr_drbg_random, &f->drbg);
+	mbedtls_ssl_conf_rng(&f->conf, locked_random, f);
 	/* X25519 first: in mbedTLS it costs a third of P-256, and ECDHE is paid per fetch. */
 	static const mbedtls_ecp_group_id curves[] = { MBEDTLS_ECP_DP_CURVE25519,
 	                                               MBEDTLS_ECP_DP_SECP256R1,
@@ -150,6 +163,7 @@ void sts_fetch_close(struct sts_fetch *f)
 	mbedtls_x509_crt_free(&f->ca);
 	mbedtls_ctr_drbg_free(&f->drbg);
 	mbedtls_entropy_free(&f->entropy);
+	pthread_mutex_destroy(&f->rng_lock);
 	free(f);
 }
 

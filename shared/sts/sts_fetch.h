@@ -14,7 +14,8 @@
 
 struct sts_fetch;
 
-/* Loads the trust store (PEM file) and seeds the RNG once, for many fetches. */
+/* Loads the trust store (PEM file) and seeds the RNG once, for many fetches; several
+ * threads may fetch with one context at once. */
 int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_t errlen);
 void sts_fetch_close(struct sts_fetch *f);
 /*
