@@ -533,6 +533,8 @@ static int fetch_one(size_t i, void *arg)
 	struct batch *b = arg;
 	struct slot *s = &b->slots[i];
 	s->c.p = NULL;
+	if (b->p->cancel && atomic_load(b->p->cancel))
+		return 0;             /* the slot stays STS_NOTHING */
 	s->rc = publish_one(b->p, b->st, s->domain, b->now, b->force, &s->out, &s->c);
 	return s->rc && !domain_error(s->rc) ? s->rc : 0;
 }
@@ -643,7 +645,8 @@ int sts_publish_due(struct sts_publisher *p, struct store *st, uint32_t zone_id,
 	 * cannot while other threads read. */
 	if (p->fetch_concurrency > 1)
 		rc = store_reserve(st, u.n * (size_t)16384);
-	for (size_t i = 0; rc == 0 && i < u.n; i += size) {
+	for (size_t i = 0; rc == 0 && i < u.n && !(p->cancel && atomic_load(p->cancel));
+	     i += size) {
 		size_t n = u.n - i < size ? u.n - i : size;
 		for (size_t k = 0; k < n; k++) {
 			memset(&b.slots[k], 0, sizeof(b.slots[k]));

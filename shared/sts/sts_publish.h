@@ -9,6 +9,7 @@
 #ifndef LS_STS_PUBLISH_H
 #define LS_STS_PUBLISH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "shared/util/config.h"
@@ -22,6 +23,8 @@ struct sts_publisher {
 	unsigned nendpoints;
 	uint32_t rotate_interval, fetch_timeout, retry_max;
 	uint32_t fetch_concurrency;  /* threads of sts_publish_due(), each one fetch at a time */
+	/* When set (by another thread), sts_publish_due() starts nothing new and returns. */
+	const atomic_bool *cancel;
 	char *trust_store;
 	/* The TLS context every fetch shares, opened on first use and kept from run to run so
 	 * that dnsd does not read the trust store again every second. */

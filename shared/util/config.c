@@ -284,7 +284,8 @@ static const struct config_option options[] = {
 	  .help = "Open connections in all; more are closed at once." },
 	{ .section = "httpsd", .name = "max-per-address", .type = CONFIG_UINT,
 	  .def = "50", .offset = FIELD(httpsd_max_per_address), .min = 1, .max = 1000000,
-	  .help = "Open connections per client address; more are closed at once." },
+	  .help = "Open connections per client address; more are closed at once. Trusted clients "
+	          "are not counted." },
 	{ .section = "httpsd", .name = "max-handshakes", .type = CONFIG_UINT,
 	  .def = "256", .offset = FIELD(httpsd_max_handshakes), .min = 0, .max = 1000000,
 	  .help = "TLS handshakes in progress over all workers; more are closed at once; 0: no "
