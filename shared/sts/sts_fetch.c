@@ -25,6 +25,13 @@
 #include "shared/sts/sts_fetch.h"
 
 #define PATH "/.well-known/mta-sts.txt"
+#define KEY_MAX 320          /* "ENDPOINT HOST" */
+
+/* A session kept for one endpoint and host, to resume with its ticket (RFC 5077). */
+struct kept {
+	char key[KEY_MAX];          /* "" when empty */
+	mbedtls_ssl_session s;
+};
 
 struct sts_fetch {
 	mbedtls_entropy_context entropy;
@@ -32,6 +39,9 @@ struct sts_fetch {
 	mbedtls_x509_crt ca;
 	mbedtls_ssl_config conf;
 	pthread_mutex_t rng_lock;    /* the one thing handshakes change in a shared context */
+	pthread_mutex_t kept_lock;
+	struct kept *kept;           /* STS_FETCH_SESSIONS, by a hash of the key */
+	uint64_t full, resumed;      /* handshakes, under kept_lock */
 };
 
 struct conn {
@@ -120,6 +130,13 @@ int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_
 	mbedtls_x509_crt_init(&f->ca);
 	mbedtls_ssl_config_init(&f->conf);
 	pthread_mutex_init(&f->rng_lock, NULL);
+	pthread_mutex_init(&f->kept_lock, NULL);
+	if ((f->kept = calloc(STS_FETCH_SESSIONS, sizeof(*f->kept))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < STS_FETCH_SESSIONS; i++)
+		mbedtls_ssl_session_init(&f->kept[i].s);
 	rc = mbedtls_ctr_drbg_seed(&f->drbg, mbedtls_entropy_func, &f->entropy,
 	                           (const unsigned char *)pers, sizeof(pers) - 1);
 	if (rc) {
@@ -163,6 +180,10 @@ void sts_fetch_close(struct sts_fetch *f)
 	mbedtls_x509_crt_free(&f->ca);
 	mbedtls_ctr_drbg_free(&f->drbg);
 	mbedtls_entropy_free(&f->entropy);
+	for (size_t i = 0; f->kept && i < STS_FETCH_SESSIONS; i++)
+		mbedtls_ssl_session_free(&f->kept[i].s);
+	free(f->kept);
+	pthread_mutex_destroy(&f->kept_lock);
 	pthread_mutex_destroy(&f->rng_lock);
 	free(f);
 }
@@ -237,16 +258,73 @@ static int check_head(const struct http_response *h, const char *endpoint, char 
 	return 0;
 }
 
-/* Handshakes on c, with host as SNI and the name the certificate must have. */
+void sts_fetch_counts(struct sts_fetch *f, uint64_t *full, uint64_t *resumed)
+{
+	pthread_mutex_lock(&f->kept_lock);
+	*full = f->full;
+	*resumed = f->resumed;
+	pthread_mutex_unlock(&f->kept_lock);
+}
+
+static struct kept *kept_slot(struct sts_fetch *f, const char *key)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *p = key; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	return &f->kept[h % STS_FETCH_SESSIONS];
+}
+
+/* The session kept for key goes into ssl (a resumption offer); *master its secret, to tell a
+ * resumption afterwards (a full handshake makes a new one). Returns whether there was one. */
+static bool kept_offer(struct sts_fetch *f, const char *key, mbedtls_ssl_context *ssl,
+                       unsigned char master[48])
+{
+	struct kept *k = kept_slot(f, key);
+	bool offered = false;
+	pthread_mutex_lock(&f->kept_lock);
+	if (strcmp(k->key, key) == 0 && mbedtls_ssl_set_session(ssl, &k->s) == 0) {
+		memcpy(master, k->s.master, 48);
+		offered = true;
+	}
+	pthread_mutex_unlock(&f->kept_lock);
+	return offered;
+}
+
+/* After a handshake: counts it, and keeps its session (with the ticket it got) for key. */
+static void kept_store(struct sts_fetch *f, const char *key, mbedtls_ssl_context *ssl,
+                       bool offered, const unsigned char master[48])
+{
+	struct kept *k = kept_slot(f, key);
+	bool resumed = offered && memcmp(ssl->session->master, master, 48) == 0;
+	pthread_mutex_lock(&f->kept_lock);
+	f->resumed += resumed;
+	f->full += !resumed;
+	if (!resumed) {
+		mbedtls_ssl_session_free(&k->s);
+		mbedtls_ssl_session_init(&k->s);
+		if (mbedtls_ssl_get_session(ssl, &k->s) == 0)
+			snprintf(k->key, sizeof(k->key), "%s", key);
+		else
+			k->key[0] = 0;
+	}
+	pthread_mutex_unlock(&f->kept_lock);
+}
+
+/* Handshakes on c, with host as SNI and the name the certificate must have; resumes the
+ * session kept for endpoint and host when the endpoint still takes its ticket. */
 static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct conn *c,
                      const char *endpoint, const char *host, char *err, size_t errlen)
 {
+	char key[KEY_MAX];
+	unsigned char master[48];
 	int rc;
 	if ((rc = mbedtls_ssl_setup(ssl, &f->conf)) != 0 ||
 	    (rc = mbedtls_ssl_set_hostname(ssl, host)) != 0) {
 		tls_error(rc, endpoint, "TLS set-up", err, errlen);
 		return rc;
 	}
+	snprintf(key, sizeof(key), "%s %s", endpoint, host);
+	bool offered = kept_offer(f, key, ssl, master);
 	mbedtls_ssl_set_bio(ssl, c, bio_send, bio_recv, NULL);
 	while ((rc = mbedtls_ssl_handshake(ssl)) != 0) {
 		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -262,6 +340,7 @@ static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct conn 
 		}
 		return rc;
 	}
+	kept_store(f, key, ssl, offered, master);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 
 #define STS_FETCH_BODY_MAX 65536     /* senders cap policies at 64 KiB (RFC 8461 3.3) */
 #define STS_FETCH_HEAD_MAX 16384     /* bytes of status line and headers */
+#define STS_FETCH_SESSIONS 4096      /* TLS sessions kept to resume, one per endpoint and host */
 
 struct sts_fetch;
 
@@ -25,5 +26,12 @@ void sts_fetch_close(struct sts_fetch *f);
  */
 int sts_fetch_get(struct sts_fetch *f, const char *endpoint, const char *host, int timeout_ms,
                   uint8_t *body, size_t cap, size_t *len, char *err, size_t errlen);
+/*
+ * A fetch keeps the TLS session of its handshake (and the ticket the endpoint gave, RFC 5077)
+ * per endpoint and host, and the next fetch of that pair resumes it: no certificate, no
+ * signature, no key exchange, as a sender that fetched before resumes. The handshakes so
+ * far, full and resumed.
+ */
+void sts_fetch_counts(struct sts_fetch *f, uint64_t *full, uint64_t *resumed);
 
 #endif
