@@ -42,7 +42,10 @@ struct sts_fetch {
 	pthread_mutex_t kept_lock;
 	struct kept *kept;           /* STS_FETCH_SESSIONS, by a hash of the key */
 	uint64_t full, resumed;      /* handshakes, under kept_lock */
+	uint64_t kept_new;           /* sessions kept since the last save */
 };
+
+#define SESSION_BLOB_MAX 8192    /* bytes of one saved session (a certificate and a ticket) */
 
 struct conn {
 	int fd;
@@ -302,12 +305,101 @@ static void kept_store(struct sts_fetch *f, const char *key, mbedtls_ssl_context
 	if (!resumed) {
 		mbedtls_ssl_session_free(&k->s);
 		mbedtls_ssl_session_init(&k->s);
-		if (mbedtls_ssl_get_session(ssl, &k->s) == 0)
+		if (mbedtls_ssl_get_session(ssl, &k->s) == 0) {
 			snprintf(k->key, sizeof(k->key), "%s", key);
+			f->kept_new++;
+		} else {
+			k->key[0] = 0;
+		}
+	}
+	pthread_mutex_unlock(&f->kept_lock);
+}
+
+int sts_fetch_sessions_load(struct sts_fetch *f, const char *path)
+{
+	FILE *in = fopen(path, "rb");
+	unsigned char *blob = malloc(SESSION_BLOB_MAX);
+	uint32_t klen, blen;
+	char key[KEY_MAX];
+	int rc = 0;
+	if (in == NULL || blob == NULL) {
+		rc = in == NULL && errno == ENOENT ? 0 : -errno;
+		goto out;
+	}
+	/* Records of key length, key, session length, session (mbedtls_ssl_session_save()). A
+	 * record that does not read is the end of what is usable: a cache, not data. */
+	pthread_mutex_lock(&f->kept_lock);
+	for (size_t n = 0; n < STS_FETCH_SESSIONS; n++) {
+		if (fread(&klen, 4, 1, in) != 1 || klen == 0 || klen >= KEY_MAX ||
+		    fread(key, klen, 1, in) != 1 || fread(&blen, 4, 1, in) != 1 ||
+		    blen > SESSION_BLOB_MAX || fread(blob, blen, 1, in) != 1)
+			break;
+		key[klen] = 0;
+		struct kept *k = kept_slot(f, key);
+		mbedtls_ssl_session_free(&k->s);
+		mbedtls_ssl_session_init(&k->s);
+		if (mbedtls_ssl_session_load(&k->s, blob, blen) == 0)
+			memcpy(k->key, key, klen + 1);
 		else
 			k->key[0] = 0;
 	}
 	pthread_mutex_unlock(&f->kept_lock);
+out:
+	if (in)
+		fclose(in);
+	free(blob);
+	return rc;
+}
+
+int sts_fetch_sessions_save(struct sts_fetch *f, const char *path)
+{
+	char tmp[4096];
+	unsigned char *blob = malloc(SESSION_BLOB_MAX);
+	int rc = 0;
+	if (blob == NULL)
+		return -ENOMEM;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+		free(blob);
+		return -ENAMETOOLONG;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);   /* secrets */
+	FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (out == NULL) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		free(blob);
+		return rc;
+	}
+	pthread_mutex_lock(&f->kept_lock);
+	for (size_t i = 0; i < STS_FETCH_SESSIONS; i++) {
+		struct kept *k = &f->kept[i];
+		size_t blen;
+		if (!k->key[0] || mbedtls_ssl_session_save(&k->s, blob, SESSION_BLOB_MAX, &blen))
+			continue;
+		uint32_t kl = (uint32_t)strlen(k->key), bl = (uint32_t)blen;
+		fwrite(&kl, 4, 1, out);
+		fwrite(k->key, kl, 1, out);
+		fwrite(&bl, 4, 1, out);
+		fwrite(blob, blen, 1, out);
+	}
+	f->kept_new = 0;
+	pthread_mutex_unlock(&f->kept_lock);
+	free(blob);
+	/* A cache: renamed into place whole, but not synced (losing it costs full handshakes). */
+	if (fclose(out) != 0 || rename(tmp, path) != 0) {
+		rc = -errno;
+		unlink(tmp);
+	}
+	return rc;
+}
+
+bool sts_fetch_sessions_changed(struct sts_fetch *f)
+{
+	pthread_mutex_lock(&f->kept_lock);
+	bool changed = f->kept_new != 0;
+	pthread_mutex_unlock(&f->kept_lock);
+	return changed;
 }
 
 /* Handshakes on c, with host as SNI and the name the certificate must have; resumes the

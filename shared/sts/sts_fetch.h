@@ -6,6 +6,7 @@
 #ifndef LS_STS_FETCH_H
 #define LS_STS_FETCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,5 +34,14 @@ int sts_fetch_get(struct sts_fetch *f, const char *endpoint, const char *host, i
  * far, full and resumed.
  */
 void sts_fetch_counts(struct sts_fetch *f, uint64_t *full, uint64_t *resumed);
+/*
+ * The kept sessions in a file (mode 0600: they hold session secrets), so that the next
+ * process resumes them too: a zonectl after the one before, dnsd after zonectl. A missing or
+ * damaged file is an empty cache. Return 0 or -errno.
+ */
+int sts_fetch_sessions_load(struct sts_fetch *f, const char *path);
+int sts_fetch_sessions_save(struct sts_fetch *f, const char *path);
+/* Whether sessions were kept since the last load or save. */
+bool sts_fetch_sessions_changed(struct sts_fetch *f);
 
 #endif

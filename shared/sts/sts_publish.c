@@ -15,6 +15,22 @@
 #define ATTEMPTS 4          /* starts over when a newer policy arrives during a fetch */
 #define EDIT_HINT (64u << 10)
 
+/* The fetch context's path for its TLS sessions (sts_fetch_sessions_save()). */
+static void sessions_path(struct store *st, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", store_dir(st), STS_PUBLISH_SESSIONS);
+}
+
+/* After a run: new sessions go to the file, for the next process to resume. */
+static void sessions_save(struct sts_publisher *p, struct store *st)
+{
+	char path[4096];
+	if (p->fetch == NULL || !sts_fetch_sessions_changed(p->fetch))
+		return;
+	sessions_path(st, path, sizeof(path));
+	sts_fetch_sessions_save(p->fetch, path);   /* a cache: a failure costs handshakes only */
+}
+
 int sts_publish_init(struct sts_publisher *p, const struct config *cfg, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
@@ -354,6 +370,11 @@ static void verify(struct sts_publisher *p, struct store *st, struct fetched *f)
 	if (!p->fetch_tried && sts_fetch_open(&p->fetch, p->trust_store, p->fetch_err,
 	                                      sizeof(p->fetch_err)) != 0)
 		p->fetch = NULL;
+	if (!p->fetch_tried && p->fetch) {
+		char path[4096];
+		sessions_path(st, path, sizeof(path));
+		sts_fetch_sessions_load(p->fetch, path);   /* none yet: full handshakes */
+	}
 	p->fetch_tried = true;
 	snprintf(err, sizeof(err), "%s", p->fetch_err);
 	pthread_mutex_unlock(&fetch_lock);
@@ -471,7 +492,9 @@ static int publish_one(struct sts_publisher *p, struct store *st, const uint8_t 
 int sts_publish_domain(struct sts_publisher *p, struct store *st, const uint8_t *domain,
                        int64_t now, bool force, struct sts_outcome_info *out)
 {
-	return publish_one(p, st, domain, now, force, out, NULL);
+	int rc = publish_one(p, st, domain, now, force, out, NULL);
+	sessions_save(p, st);
+	return rc;
 }
 
 struct due {
@@ -655,6 +678,7 @@ int sts_publish_due(struct sts_publisher *p, struct store *st, uint32_t zone_id,
 		rc = run_batch(&b, n, fn, ctx);
 	}
 out:
+	sessions_save(p, st);
 	free(b.verified);
 	free(b.slots);
 	free(u.names);

@@ -317,6 +317,28 @@ static void test_session_resumed(void **state)
 		assert_int_equal(full, i < 2 ? 1 : 2);
 		assert_int_equal(resumed, i >= 1 ? 1 : 0);
 	}
+	/* The sessions saved go on in the next process: its first fetch resumes. */
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/sessions", s->dir);
+	assert_true(sts_fetch_sessions_changed(f));
+	assert_int_equal(sts_fetch_sessions_save(f, path), 0);
+	assert_false(sts_fetch_sessions_changed(f));
+	sts_fetch_close(f);
+	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
+	assert_int_equal(sts_fetch_sessions_load(f, path), 0);
+	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	assert_int_equal(sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
+	                               sizeof(err)), 0);
+	assert_int_equal(pthread_join(s->thread, NULL), 0);
+	sts_fetch_counts(f, &full, &resumed);
+	assert_int_equal(full, 0);
+	assert_int_equal(resumed, 1);
+	/* A damaged file is an empty cache; a missing one too. */
+	FILE *bad = fopen(path, "wb");
+	fwrite("\5\0\0\0abc", 1, 7, bad);        /* a key of 5 bytes, cut short */
+	fclose(bad);
+	assert_int_equal(sts_fetch_sessions_load(f, path), 0);
+	assert_int_equal(sts_fetch_sessions_load(f, "/nonexistent/sessions"), 0);
 	sts_fetch_close(f);
 }
 
