@@ -40,7 +40,7 @@ struct sts_fetch {
 	mbedtls_ssl_config conf;
 	pthread_mutex_t rng_lock;    /* the one thing handshakes change in a shared context */
 	pthread_mutex_t kept_lock;
-	struct kept *kept;           /* STS_FETCH_SESSIONS, by a hash of the key */
+	struct kept **kept;          /* STS_FETCH_SESSIONS slots by a hash of the key, made on use */
 	uint64_t full, resumed;      /* handshakes, under kept_lock */
 	uint64_t kept_new;           /* sessions kept since the last save */
 };
@@ -138,8 +138,6 @@ int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (size_t i = 0; i < STS_FETCH_SESSIONS; i++)
-		mbedtls_ssl_session_init(&f->kept[i].s);
 	rc = mbedtls_ctr_drbg_seed(&f->drbg, mbedtls_entropy_func, &f->entropy,
 	                           (const unsigned char *)pers, sizeof(pers) - 1);
 	if (rc) {
@@ -183,8 +181,11 @@ void sts_fetch_close(struct sts_fetch *f)
 	mbedtls_x509_crt_free(&f->ca);
 	mbedtls_ctr_drbg_free(&f->drbg);
 	mbedtls_entropy_free(&f->entropy);
-	for (size_t i = 0; f->kept && i < STS_FETCH_SESSIONS; i++)
-		mbedtls_ssl_session_free(&f->kept[i].s);
+	for (size_t i = 0; f->kept && i < STS_FETCH_SESSIONS; i++) {
+		if (f->kept[i])
+			mbedtls_ssl_session_free(&f->kept[i]->s);
+		free(f->kept[i]);
+	}
 	free(f->kept);
 	pthread_mutex_destroy(&f->kept_lock);
 	pthread_mutex_destroy(&f->rng_lock);
@@ -269,12 +270,16 @@ void sts_fetch_counts(struct sts_fetch *f, uint64_t *full, uint64_t *resumed)
 	pthread_mutex_unlock(&f->kept_lock);
 }
 
-static struct kept *kept_slot(struct sts_fetch *f, const char *key)
+/* key's slot, under kept_lock; made when create is set (NULL when it cannot be). */
+static struct kept *kept_slot(struct sts_fetch *f, const char *key, bool create)
 {
 	uint64_t h = 1469598103934665603ull;
 	for (const char *p = key; *p; p++)
 		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	return &f->kept[h % STS_FETCH_SESSIONS];
+	struct kept **k = &f->kept[h % STS_FETCH_SESSIONS];
+	if (*k == NULL && create && (*k = calloc(1, sizeof(**k))) != NULL)
+		mbedtls_ssl_session_init(&(*k)->s);
+	return *k;
 }
 
 /* The session kept for key goes into ssl (a resumption offer); *master its secret, to tell a
@@ -282,10 +287,10 @@ static struct kept *kept_slot(struct sts_fetch *f, const char *key)
 static bool kept_offer(struct sts_fetch *f, const char *key, mbedtls_ssl_context *ssl,
                        unsigned char master[48])
 {
-	struct kept *k = kept_slot(f, key);
 	bool offered = false;
 	pthread_mutex_lock(&f->kept_lock);
-	if (strcmp(k->key, key) == 0 && mbedtls_ssl_set_session(ssl, &k->s) == 0) {
+	struct kept *k = kept_slot(f, key, false);
+	if (k && strcmp(k->key, key) == 0 && mbedtls_ssl_set_session(ssl, &k->s) == 0) {
 		memcpy(master, k->s.master, 48);
 		offered = true;
 	}
@@ -297,12 +302,12 @@ static bool kept_offer(struct sts_fetch *f, const char *key, mbedtls_ssl_context
 static void kept_store(struct sts_fetch *f, const char *key, mbedtls_ssl_context *ssl,
                        bool offered, const unsigned char master[48])
 {
-	struct kept *k = kept_slot(f, key);
 	bool resumed = offered && memcmp(ssl->session->master, master, 48) == 0;
 	pthread_mutex_lock(&f->kept_lock);
 	f->resumed += resumed;
 	f->full += !resumed;
-	if (!resumed) {
+	struct kept *k = resumed ? NULL : kept_slot(f, key, true);
+	if (k) {
 		mbedtls_ssl_session_free(&k->s);
 		mbedtls_ssl_session_init(&k->s);
 		if (mbedtls_ssl_get_session(ssl, &k->s) == 0) {
@@ -335,7 +340,9 @@ int sts_fetch_sessions_load(struct sts_fetch *f, const char *path)
 		    blen > SESSION_BLOB_MAX || fread(blob, blen, 1, in) != 1)
 			break;
 		key[klen] = 0;
-		struct kept *k = kept_slot(f, key);
+		struct kept *k = kept_slot(f, key, true);
+		if (k == NULL)
+			break;
 		mbedtls_ssl_session_free(&k->s);
 		mbedtls_ssl_session_init(&k->s);
 		if (mbedtls_ssl_session_load(&k->s, blob, blen) == 0)
@@ -373,9 +380,9 @@ int sts_fetch_sessions_save(struct sts_fetch *f, const char *path)
 	}
 	pthread_mutex_lock(&f->kept_lock);
 	for (size_t i = 0; i < STS_FETCH_SESSIONS; i++) {
-		struct kept *k = &f->kept[i];
+		struct kept *k = f->kept[i];
 		size_t blen;
-		if (!k->key[0] || mbedtls_ssl_session_save(&k->s, blob, SESSION_BLOB_MAX, &blen))
+		if (!k || !k->key[0] || mbedtls_ssl_session_save(&k->s, blob, SESSION_BLOB_MAX, &blen))
 			continue;
 		uint32_t kl = (uint32_t)strlen(k->key), bl = (uint32_t)blen;
 		fwrite(&kl, 4, 1, out);

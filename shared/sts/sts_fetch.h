@@ -12,7 +12,7 @@
 
 #define STS_FETCH_BODY_MAX 65536     /* senders cap policies at 64 KiB (RFC 8461 3.3) */
 #define STS_FETCH_HEAD_MAX 16384     /* bytes of status line and headers */
-#define STS_FETCH_SESSIONS 4096      /* TLS sessions kept to resume, one per endpoint and host */
+#define STS_FETCH_SESSIONS 32768     /* TLS sessions kept to resume, one per endpoint and host */
 
 struct sts_fetch;
 
