@@ -124,12 +124,14 @@ static void run(void *arg)
 	uv_mutex_lock(&p->lock);
 	unsigned gen = p->gen;
 	bool ok = setup(&sp, p->cfg);
+	sp.cancel = &p->cancel;
 	while (!p->stop) {
 		if (gen != p->gen) {       /* SIGHUP: new endpoints, trust store, timings */
 			if (ok)
 				sts_publish_free(&sp);
 			gen = p->gen;
 			ok = setup(&sp, p->cfg);
+			sp.cancel = &p->cancel;
 			rederive_at = 0;
 		}
 		const struct config *cfg = p->cfg;
@@ -191,6 +193,7 @@ void publisher_stop(struct publisher *p)
 {
 	if (!p->running)
 		return;
+	atomic_store(&p->cancel, true);     /* a long publish run ends after its fetches */
 	uv_mutex_lock(&p->lock);
 	p->stop = true;
 	uv_cond_signal(&p->wake);

@@ -29,6 +29,7 @@ struct publisher {
 	uv_mutex_t lock;
 	uv_cond_t wake;
 	bool stop, running;
+	atomic_bool cancel;              /* set by publisher_stop(): ends a publish run early */
 	struct store *st;
 	const struct config *cfg;        /* under lock once the thread runs */
 	unsigned gen;                    /* bumped by publisher_reload() */

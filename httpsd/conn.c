@@ -653,13 +653,19 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	const struct sockaddr *a = (const struct sockaddr *)&c->peer;
 	daemon_peer_text(a, c->peer_text);
-	/* Over a limit: closed before any TLS work or memory is spent on it. */
-	if (w->t.stopping || !clients_add(&env->clients, a)) {
+	/* Over a limit: closed before any TLS work or memory is spent on it. Trusted clients
+	 * are not counted: this host's publish step opens fetch-concurrency connections. */
+	struct sockaddr_storage local;
+	int llen = sizeof(local);
+	bool have_local = uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&local, &llen) == 0;
+	bool trust = limiter_trusted(&env->limiter, a,
+	                             have_local ? (const struct sockaddr *)&local : NULL);
+	if (w->t.stopping || (!trust && !clients_add(&env->clients, a))) {
 		COUNT(w->count.refused);
 		conn_close(c);
 		return;
 	}
-	c->counted = true;
+	c->counted = !trust;
 	if (admit(c) != 0)
 		return;
 	COUNT(w->count.accepted);

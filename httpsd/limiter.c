@@ -204,6 +204,15 @@ static struct limiter_slot *slot_find(struct limiter *l, const uint8_t *key, siz
 
 #define COUNT(x) atomic_fetch_add_explicit(&l->count.x, 1, memory_order_relaxed)
 
+bool limiter_trusted(struct limiter *l, const struct sockaddr *peer,
+                     const struct sockaddr *local)
+{
+	pthread_mutex_lock(&l->mu);
+	bool t = trusted(l, peer, local);
+	pthread_mutex_unlock(&l->mu);
+	return t;
+}
+
 enum limiter_verdict limiter_admit(struct limiter *l, const struct sockaddr *peer,
                                    const struct sockaddr *local, uint64_t now_ms)
 {

@@ -82,6 +82,9 @@ uint32_t limiter_handshakes(struct limiter *l);
  */
 enum limiter_verdict limiter_admit(struct limiter *l, const struct sockaddr *peer,
                                    const struct sockaddr *local, uint64_t now_ms);
+/* Whether peer is a trusted client (as limiter_admit() decides it), nothing counted. */
+bool limiter_trusted(struct limiter *l, const struct sockaddr *peer,
+                     const struct sockaddr *local);
 /* The handshake limiter_admit() counted for peer has ended (done, failed or closed). */
 void limiter_done(struct limiter *l, const struct sockaddr *peer);
 /* The counters as one line for the log; returns buf. */

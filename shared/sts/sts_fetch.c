@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +25,27 @@
 #include "shared/sts/sts_fetch.h"
 
 #define PATH "/.well-known/mta-sts.txt"
+#define KEY_MAX 320          /* "ENDPOINT HOST" */
+
+/* A session kept for one endpoint and host, to resume with its ticket (RFC 5077). */
+struct kept {
+	char key[KEY_MAX];          /* "" when empty */
+	mbedtls_ssl_session s;
+};
 
 struct sts_fetch {
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
 	mbedtls_x509_crt ca;
 	mbedtls_ssl_config conf;
+	pthread_mutex_t rng_lock;    /* the one thing handshakes change in a shared context */
+	pthread_mutex_t kept_lock;
+	struct kept **kept;          /* STS_FETCH_SESSIONS slots by a hash of the key, made on use */
+	uint64_t full, resumed;      /* handshakes, under kept_lock */
+	uint64_t kept_new;           /* sessions kept since the last save */
 };
+
+#define SESSION_BLOB_MAX 8192    /* bytes of one saved session (a certificate and a ticket) */
 
 struct conn {
 	int fd;
@@ -96,6 +111,16 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 	}
 }
 
+/* The DRBG under a lock: the publish step's threads handshake on one context at once. */
+static int locked_random(void *arg, unsigned char *out, size_t len)
+{
+	struct sts_fetch *f = arg;
+	pthread_mutex_lock(&f->rng_lock);
+	int rc = mbedtls_ctr_drbg_random(&f->drbg, out, len);
+	pthread_mutex_unlock(&f->rng_lock);
+	return rc;
+}
+
 int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_t errlen)
 {
 	static const char pers[] = "lockstep sts_fetch";
@@ -107,6 +132,12 @@ int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_
 	mbedtls_ctr_drbg_init(&f->drbg);
 	mbedtls_x509_crt_init(&f->ca);
 	mbedtls_ssl_config_init(&f->conf);
+	pthread_mutex_init(&f->rng_lock, NULL);
+	pthread_mutex_init(&f->kept_lock, NULL);
+	if ((f->kept = calloc(STS_FETCH_SESSIONS, sizeof(*f->kept))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	rc = mbedtls_ctr_drbg_seed(&f->drbg, mbedtls_entropy_func, &f->entropy,
 	                           (const unsigned char *)pers, sizeof(pers) - 1);
 	if (rc) {
@@ -129,7 +160,7 @@ int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_
 	mbedtls_ssl_conf_min_version(&f->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
 	mbedtls_ssl_conf_authmode(&f->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	mbedtls_ssl_conf_ca_chain(&f->conf, &f->ca, NULL);
-	mbedtls_ssl_conf_rng(&f->conf, mbedtls_ctr_drbg_random, &f->drbg);
+	mbedtls_ssl_conf_rng(&f->conf, locked_random, f);
 	/* X25519 first: in mbedTLS it costs a third of P-256, and ECDHE is paid per fetch. */
 	static const mbedtls_ecp_group_id curves[] = { MBEDTLS_ECP_DP_CURVE25519,
 	                                               MBEDTLS_ECP_DP_SECP256R1,
@@ -150,6 +181,14 @@ void sts_fetch_close(struct sts_fetch *f)
 	mbedtls_x509_crt_free(&f->ca);
 	mbedtls_ctr_drbg_free(&f->drbg);
 	mbedtls_entropy_free(&f->entropy);
+	for (size_t i = 0; f->kept && i < STS_FETCH_SESSIONS; i++) {
+		if (f->kept[i])
+			mbedtls_ssl_session_free(&f->kept[i]->s);
+		free(f->kept[i]);
+	}
+	free(f->kept);
+	pthread_mutex_destroy(&f->kept_lock);
+	pthread_mutex_destroy(&f->rng_lock);
 	free(f);
 }
 
@@ -223,16 +262,168 @@ static int check_head(const struct http_response *h, const char *endpoint, char 
 	return 0;
 }
 
-/* Handshakes on c, with host as SNI and the name the certificate must have. */
+void sts_fetch_counts(struct sts_fetch *f, uint64_t *full, uint64_t *resumed)
+{
+	pthread_mutex_lock(&f->kept_lock);
+	*full = f->full;
+	*resumed = f->resumed;
+	pthread_mutex_unlock(&f->kept_lock);
+}
+
+/* key's slot, under kept_lock; made when create is set (NULL when it cannot be). */
+static struct kept *kept_slot(struct sts_fetch *f, const char *key, bool create)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *p = key; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	struct kept **k = &f->kept[h % STS_FETCH_SESSIONS];
+	if (*k == NULL && create && (*k = calloc(1, sizeof(**k))) != NULL)
+		mbedtls_ssl_session_init(&(*k)->s);
+	return *k;
+}
+
+/* The session kept for key goes into ssl (a resumption offer); *master its secret, to tell a
+ * resumption afterwards (a full handshake makes a new one). Returns whether there was one. */
+static bool kept_offer(struct sts_fetch *f, const char *key, mbedtls_ssl_context *ssl,
+                       unsigned char master[48])
+{
+	bool offered = false;
+	pthread_mutex_lock(&f->kept_lock);
+	struct kept *k = kept_slot(f, key, false);
+	if (k && strcmp(k->key, key) == 0 && mbedtls_ssl_set_session(ssl, &k->s) == 0) {
+		memcpy(master, k->s.master, 48);
+		offered = true;
+	}
+	pthread_mutex_unlock(&f->kept_lock);
+	return offered;
+}
+
+/* After a handshake: counts it, and keeps its session (with the ticket it got) for key. */
+static void kept_store(struct sts_fetch *f, const char *key, mbedtls_ssl_context *ssl,
+                       bool offered, const unsigned char master[48])
+{
+	bool resumed = offered && memcmp(ssl->session->master, master, 48) == 0;
+	pthread_mutex_lock(&f->kept_lock);
+	f->resumed += resumed;
+	f->full += !resumed;
+	struct kept *k = resumed ? NULL : kept_slot(f, key, true);
+	if (k) {
+		mbedtls_ssl_session_free(&k->s);
+		mbedtls_ssl_session_init(&k->s);
+		if (mbedtls_ssl_get_session(ssl, &k->s) == 0) {
+			snprintf(k->key, sizeof(k->key), "%s", key);
+			f->kept_new++;
+		} else {
+			k->key[0] = 0;
+		}
+	}
+	pthread_mutex_unlock(&f->kept_lock);
+}
+
+int sts_fetch_sessions_load(struct sts_fetch *f, const char *path)
+{
+	FILE *in = fopen(path, "rb");
+	unsigned char *blob = malloc(SESSION_BLOB_MAX);
+	uint32_t klen, blen;
+	char key[KEY_MAX];
+	int rc = 0;
+	if (in == NULL || blob == NULL) {
+		rc = in == NULL && errno == ENOENT ? 0 : -errno;
+		goto out;
+	}
+	/* Records of key length, key, session length, session (mbedtls_ssl_session_save()). A
+	 * record that does not read is the end of what is usable: a cache, not data. */
+	pthread_mutex_lock(&f->kept_lock);
+	for (size_t n = 0; n < STS_FETCH_SESSIONS; n++) {
+		if (fread(&klen, 4, 1, in) != 1 || klen == 0 || klen >= KEY_MAX ||
+		    fread(key, klen, 1, in) != 1 || fread(&blen, 4, 1, in) != 1 ||
+		    blen > SESSION_BLOB_MAX || fread(blob, blen, 1, in) != 1)
+			break;
+		key[klen] = 0;
+		struct kept *k = kept_slot(f, key, true);
+		if (k == NULL)
+			break;
+		mbedtls_ssl_session_free(&k->s);
+		mbedtls_ssl_session_init(&k->s);
+		if (mbedtls_ssl_session_load(&k->s, blob, blen) == 0)
+			memcpy(k->key, key, klen + 1);
+		else
+			k->key[0] = 0;
+	}
+	pthread_mutex_unlock(&f->kept_lock);
+out:
+	if (in)
+		fclose(in);
+	free(blob);
+	return rc;
+}
+
+int sts_fetch_sessions_save(struct sts_fetch *f, const char *path)
+{
+	char tmp[4096];
+	unsigned char *blob = malloc(SESSION_BLOB_MAX);
+	int rc = 0;
+	if (blob == NULL)
+		return -ENOMEM;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+		free(blob);
+		return -ENAMETOOLONG;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);   /* secrets */
+	FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (out == NULL) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		free(blob);
+		return rc;
+	}
+	pthread_mutex_lock(&f->kept_lock);
+	for (size_t i = 0; i < STS_FETCH_SESSIONS; i++) {
+		struct kept *k = f->kept[i];
+		size_t blen;
+		if (!k || !k->key[0] || mbedtls_ssl_session_save(&k->s, blob, SESSION_BLOB_MAX, &blen))
+			continue;
+		uint32_t kl = (uint32_t)strlen(k->key), bl = (uint32_t)blen;
+		fwrite(&kl, 4, 1, out);
+		fwrite(k->key, kl, 1, out);
+		fwrite(&bl, 4, 1, out);
+		fwrite(blob, blen, 1, out);
+	}
+	f->kept_new = 0;
+	pthread_mutex_unlock(&f->kept_lock);
+	free(blob);
+	/* A cache: renamed into place whole, but not synced (losing it costs full handshakes). */
+	if (fclose(out) != 0 || rename(tmp, path) != 0) {
+		rc = -errno;
+		unlink(tmp);
+	}
+	return rc;
+}
+
+bool sts_fetch_sessions_changed(struct sts_fetch *f)
+{
+	pthread_mutex_lock(&f->kept_lock);
+	bool changed = f->kept_new != 0;
+	pthread_mutex_unlock(&f->kept_lock);
+	return changed;
+}
+
+/* Handshakes on c, with host as SNI and the name the certificate must have; resumes the
+ * session kept for endpoint and host when the endpoint still takes its ticket. */
 static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct conn *c,
                      const char *endpoint, const char *host, char *err, size_t errlen)
 {
+	char key[KEY_MAX];
+	unsigned char master[48];
 	int rc;
 	if ((rc = mbedtls_ssl_setup(ssl, &f->conf)) != 0 ||
 	    (rc = mbedtls_ssl_set_hostname(ssl, host)) != 0) {
 		tls_error(rc, endpoint, "TLS set-up", err, errlen);
 		return rc;
 	}
+	snprintf(key, sizeof(key), "%s %s", endpoint, host);
+	bool offered = kept_offer(f, key, ssl, master);
 	mbedtls_ssl_set_bio(ssl, c, bio_send, bio_recv, NULL);
 	while ((rc = mbedtls_ssl_handshake(ssl)) != 0) {
 		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -248,6 +439,7 @@ static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct conn 
 		}
 		return rc;
 	}
+	kept_store(f, key, ssl, offered, master);
 	return 0;
 }
 

@@ -6,15 +6,18 @@
 #ifndef LS_STS_FETCH_H
 #define LS_STS_FETCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define STS_FETCH_BODY_MAX 65536     /* senders cap policies at 64 KiB (RFC 8461 3.3) */
 #define STS_FETCH_HEAD_MAX 16384     /* bytes of status line and headers */
+#define STS_FETCH_SESSIONS 32768     /* TLS sessions kept to resume, one per endpoint and host */
 
 struct sts_fetch;
 
-/* Loads the trust store (PEM file) and seeds the RNG once, for many fetches. */
+/* Loads the trust store (PEM file) and seeds the RNG once, for many fetches; several
+ * threads may fetch with one context at once. */
 int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_t errlen);
 void sts_fetch_close(struct sts_fetch *f);
 /*
@@ -24,5 +27,21 @@ void sts_fetch_close(struct sts_fetch *f);
  */
 int sts_fetch_get(struct sts_fetch *f, const char *endpoint, const char *host, int timeout_ms,
                   uint8_t *body, size_t cap, size_t *len, char *err, size_t errlen);
+/*
+ * A fetch keeps the TLS session of its handshake (and the ticket the endpoint gave, RFC 5077)
+ * per endpoint and host, and the next fetch of that pair resumes it: no certificate, no
+ * signature, no key exchange, as a sender that fetched before resumes. The handshakes so
+ * far, full and resumed.
+ */
+void sts_fetch_counts(struct sts_fetch *f, uint64_t *full, uint64_t *resumed);
+/*
+ * The kept sessions in a file (mode 0600: they hold session secrets), so that the next
+ * process resumes them too: a zonectl after the one before, dnsd after zonectl. A missing or
+ * damaged file is an empty cache. Return 0 or -errno.
+ */
+int sts_fetch_sessions_load(struct sts_fetch *f, const char *path);
+int sts_fetch_sessions_save(struct sts_fetch *f, const char *path);
+/* Whether sessions were kept since the last load or save. */
+bool sts_fetch_sessions_changed(struct sts_fetch *f);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "shared/tls/cert.h"
 #include "shared/util/err.h"
+#include "shared/util/parallel.h"
 #include "shared/sts/sts_derive.h"
 #include "shared/sts/sts_id.h"
 #include "shared/sts/sts_ops.h"
@@ -14,12 +15,29 @@
 #define ATTEMPTS 4          /* starts over when a newer policy arrives during a fetch */
 #define EDIT_HINT (64u << 10)
 
+/* The fetch context's path for its TLS sessions (sts_fetch_sessions_save()). */
+static void sessions_path(struct store *st, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", store_dir(st), STS_PUBLISH_SESSIONS);
+}
+
+/* After a run: new sessions go to the file, for the next process to resume. */
+static void sessions_save(struct sts_publisher *p, struct store *st)
+{
+	char path[4096];
+	if (p->fetch == NULL || !sts_fetch_sessions_changed(p->fetch))
+		return;
+	sessions_path(st, path, sizeof(path));
+	sts_fetch_sessions_save(p->fetch, path);   /* a cache: a failure costs handshakes only */
+}
+
 int sts_publish_init(struct sts_publisher *p, const struct config *cfg, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
 	p->rotate_interval = cfg->sts_rotate_interval;
 	p->fetch_timeout = cfg->sts_fetch_timeout;
 	p->retry_max = cfg->sts_retry_max;
+	p->fetch_concurrency = cfg->sts_fetch_concurrency ? cfg->sts_fetch_concurrency : 1;
 	const char *s = cfg->sts_endpoints ? cfg->sts_endpoints : "";
 	while (*s) {
 		size_t n = strcspn(s, " \t");
@@ -47,8 +65,6 @@ int sts_publish_init(struct sts_publisher *p, const struct config *cfg, char *er
 void sts_publish_free(struct sts_publisher *p)
 {
 	sts_fetch_close(p->fetch);
-	for (size_t i = 0; i < STS_PUBLISH_THREADS; i++)
-		sts_fetch_close(p->pool[i]);
 	free(p->trust_store);
 	memset(p, 0, sizeof(*p));
 }
@@ -67,6 +83,23 @@ static bool removal_due(const struct sts_domain *d, int64_t now)
 	       now >= d->removing_since + (int64_t)d->max_age_served;
 }
 
+int64_t sts_publish_rotation_time(const uint8_t *domain, int64_t published_time,
+                                  uint32_t interval)
+{
+	/* FNV-1a of the wire name: stable across processes and versions, unlike a keyed hash. */
+	uint64_t h = 1469598103934665603ull;
+	size_t len = (size_t)dname_wire_len(domain, DNAME_MAX);
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ domain[i]) * 1099511628211ull;
+	if (interval == 0)
+		return published_time;
+	int64_t iv = interval, phase = (int64_t)(h % interval);
+	int64_t earliest = published_time + (iv + 1) / 2;
+	/* The first moment at or after earliest whose remainder modulo the interval is phase. */
+	int64_t r = ((phase - earliest) % iv + iv) % iv;
+	return earliest + r;
+}
+
 /* True when d has work due at now (a publish, a rotation, a grace end, a removal). */
 static bool is_due(const struct sts_publisher *p, const struct sts_domain *d, int64_t now,
                    bool force)
@@ -76,7 +109,8 @@ static bool is_due(const struct sts_publisher *p, const struct sts_domain *d, in
 	if (d->version != d->published)
 		return force || d->next_try <= now;
 	return grace_due(d, now) || removal_due(d, now) ||
-	       (d->published && now >= d->published_time + (int64_t)p->rotate_interval);
+	       (d->published && now >= sts_publish_rotation_time(d->domain, d->published_time,
+	                                                          p->rotate_interval));
 }
 
 /* A plain write transaction on the domain's record (no zone change). */
@@ -201,20 +235,38 @@ static int finish_removal(struct store *st, const struct sts_domain *seen,
 	return rc;
 }
 
+/* What the second transaction needs: the version verified and the record as it was read. */
 struct publish_ctx {
 	const struct sts_publisher *p;
-	struct fetched *f;
+	const uint8_t *domain;
 	uint64_t version;
+	uint64_t seen_published;
+	char seen_id[STS_ID_MAX + 1];
+	struct sts_fetch_status st[STS_ENDPOINTS_MAX];
 	int64_t now;
-	char id[STS_ID_MAX + 1];
-	bool rotation;
+	char id[STS_ID_MAX + 1];     /* out: the new id */
+	bool rotation;               /* out */
 };
+
+static void publish_ctx_fill(struct publish_ctx *c, const struct sts_publisher *p,
+                             const struct fetched *f)
+{
+	c->p = p;
+	c->domain = f->domain;
+	c->version = f->version;
+	c->seen_published = f->d.published;
+	memcpy(c->seen_id, f->d.id, sizeof(c->seen_id));
+	memcpy(c->st, f->st, sizeof(c->st));
+	c->now = f->now;
+	c->id[0] = 0;
+	c->rotation = false;
+}
 
 /* zone_edit_fn of the second transaction: the id, if version is still the newest. */
 static int write_id_fn(struct zone_txn *zt, void *arg, struct diag *diag)
 {
 	struct publish_ctx *c = arg;
-	const uint8_t *domain = c->f->domain;
+	const uint8_t *domain = c->domain;
 	struct sts_domain *d = malloc(sizeof(*d));
 	if (d == NULL)
 		return -ENOMEM;
@@ -227,7 +279,7 @@ static int write_id_fn(struct zone_txn *zt, void *arg, struct diag *diag)
 	 * start over, which finds nothing to do, instead of rotating its fresh id again.
 	 */
 	if (d->version != c->version || d->state == STS_REMOVED ||
-	    d->published != c->f->d.published || strcmp(d->id, c->f->d.id) != 0) {
+	    d->published != c->seen_published || strcmp(d->id, c->seen_id) != 0) {
 		rc = LS_ECONFLICT;
 		goto out;
 	}
@@ -244,7 +296,7 @@ static int write_id_fn(struct zone_txn *zt, void *arg, struct diag *diag)
 	d->tries = 0;
 	d->next_try = 0;
 	d->reason[0] = 0;
-	memcpy(d->fetch, c->f->st, sizeof(d->fetch));
+	memcpy(d->fetch, c->st, sizeof(d->fetch));
 	d->nfetch = c->p->nendpoints;
 	sts_record_put(zone_txn_store(zt), d);
 out:
@@ -258,7 +310,7 @@ static int write_id(struct store *st, struct publish_ctx *c, struct sts_outcome_
                     bool *stale)
 {
 	struct zone_result res;
-	struct zone_edit e = { NULL, c->f->domain, ZONE_TXN_MANAGED, EDIT_HINT, "mta-sts publish",
+	struct zone_edit e = { NULL, c->domain, ZONE_TXN_MANAGED, EDIT_HINT, "mta-sts publish",
 	                       write_id_fn, c };
 	int rc = zone_edit_run(st, &e, NULL, &res);
 	*stale = rc == LS_ECONFLICT;
@@ -306,13 +358,26 @@ static void explain_certificate(struct store *st, const char *host, struct fetch
 	f->reason = f->why;
 }
 
+/* Opening the shared fetch context, the first time any thread needs it. */
+static pthread_mutex_t fetch_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* Fetches the policy from every endpoint as a sender does; f->reason says why one failed. */
 static void verify(struct sts_publisher *p, struct store *st, struct fetched *f)
 {
 	char host[DNAME_STR_MAX + 8], name[DNAME_STR_MAX], err[STS_TEXT_MAX];
 	size_t got_len;
-	if (p->fetch == NULL && sts_fetch_open(&p->fetch, p->trust_store, err, sizeof(err)))
-		snprintf(f->st[0].error, sizeof(f->st[0].error), "%s", err);
+	pthread_mutex_lock(&fetch_lock);
+	if (!p->fetch_tried && sts_fetch_open(&p->fetch, p->trust_store, p->fetch_err,
+	                                      sizeof(p->fetch_err)) != 0)
+		p->fetch = NULL;
+	if (!p->fetch_tried && p->fetch) {
+		char path[4096];
+		sessions_path(st, path, sizeof(path));
+		sts_fetch_sessions_load(p->fetch, path);   /* none yet: full handshakes */
+	}
+	p->fetch_tried = true;
+	snprintf(err, sizeof(err), "%s", p->fetch_err);
+	pthread_mutex_unlock(&fetch_lock);
 	snprintf(host, sizeof(host), "mta-sts.%s", dname_format(name, f->domain));
 	host[strlen(host) - 1] = 0;   /* no trailing dot in SNI */
 	f->reason = NULL;
@@ -345,7 +410,7 @@ static void verify(struct sts_publisher *p, struct store *st, struct fetched *f)
  * over (a newer policy arrived, or the grace end made one), or an error of the store.
  */
 static int step(struct sts_publisher *p, struct store *st, struct fetched *f, bool force,
-                struct sts_outcome_info *out, bool *again)
+                struct sts_outcome_info *out, bool *again, struct publish_ctx *defer)
 {
 	struct sts_domain *d = &f->d;
 	bool stale;
@@ -381,14 +446,24 @@ static int step(struct sts_publisher *p, struct store *st, struct fetched *f, bo
 		snprintf(out->reason, sizeof(out->reason), "%s", f->reason);
 		return rc;
 	}
-	struct publish_ctx c = { p, f, f->version, f->now, "", false };
+	if (defer) {            /* the caller writes it, with others in one transaction */
+		publish_ctx_fill(defer, p, f);
+		return 0;
+	}
+	struct publish_ctx c;
+	publish_ctx_fill(&c, p, f);
 	rc = write_id(st, &c, out, &stale);
 	*again = rc == 0 && stale;
 	return rc;
 }
 
-int sts_publish_domain(struct sts_publisher *p, struct store *st, const uint8_t *domain,
-                       int64_t now, bool force, struct sts_outcome_info *out)
+/*
+ * The step for one domain, attempts included. With defer, a publish that verified is not
+ * written: defer holds what write_id_fn() needs (defer->p set), out says STS_NOTHING.
+ */
+static int publish_one(struct sts_publisher *p, struct store *st, const uint8_t *domain,
+                       int64_t now, bool force, struct sts_outcome_info *out,
+                       struct publish_ctx *defer)
 {
 	struct fetched *f = calloc(1, sizeof(*f));
 	bool again = true;
@@ -408,9 +483,17 @@ int sts_publish_domain(struct sts_publisher *p, struct store *st, const uint8_t 
 			break;
 		}
 		if (rc == 0)
-			rc = step(p, st, f, force, out, &again);
+			rc = step(p, st, f, force, out, &again, defer);
 	}
 	free(f);
+	return rc;
+}
+
+int sts_publish_domain(struct sts_publisher *p, struct store *st, const uint8_t *domain,
+                       int64_t now, bool force, struct sts_outcome_info *out)
+{
+	int rc = publish_one(p, st, domain, now, force, out, NULL);
+	sessions_save(p, st);
 	return rc;
 }
 
@@ -440,41 +523,124 @@ static int collect(const struct sts_domain *d, void *arg)
 	return 0;
 }
 
-/* One thread's share of the due domains: every nth name from its index. */
-struct worker {
-	struct sts_publisher *p;
-	struct store *st;
-	struct due *u;
-	size_t first, step;
-	int64_t now;
-	bool force;
-	void (*fn)(const struct sts_outcome_info *o, void *ctx);
-	void *ctx;
-	pthread_mutex_t *lock;
+
+/* One due domain of a batch: its outcome, or the publish it verified, for the batch to write. */
+struct slot {
+	const uint8_t *domain;
 	int rc;
+	bool stale;                   /* its edit found a newer version: run again alone */
+	struct sts_outcome_info out;
+	struct publish_ctx c;         /* c.p set: verified, to write */
+	struct { int rc; bool stale; uint32_t old_serial, new_serial; } w;
 };
 
-static void *work(void *arg)
+struct batch {
+	struct sts_publisher *p;
+	struct store *st;
+	int64_t now;
+	bool force;
+	struct slot *slots;
+	size_t *verified;             /* indices into slots of the publishes to write */
+	size_t nverified;
+};
+
+/* A domain's failure of its own (its zone deleted meanwhile, say) holds up nothing else. */
+static bool domain_error(int rc)
 {
-	struct worker *w = arg;
-	struct sts_outcome_info out;
-	/* Each thread fetches with a TLS context of its own: its slot in the pool. */
-	struct sts_publisher mine = *w->p;
-	mine.fetch = w->p->pool[w->first];
-	for (size_t i = w->first; w->rc == 0 && i < w->u->n; i += w->step) {
-		int rc = sts_publish_domain(&mine, w->st, w->u->names[i], w->now, w->force, &out);
-		/* One domain's failure (its zone deleted meanwhile, say) does not hold up the rest. */
-		if (rc && rc != LS_ENOZONE && rc != LS_ENOTFOUND) {
-			w->rc = rc;
-		} else if (rc == 0 && w->fn && out.outcome != STS_NOTHING &&
-		           out.outcome != STS_DEFERRED) {
-			pthread_mutex_lock(w->lock);
-			w->fn(&out, w->ctx);
-			pthread_mutex_unlock(w->lock);
-		}
+	return rc == LS_ENOZONE || rc == LS_ENOTFOUND;
+}
+
+/* On fetch-concurrency threads: the step up to the fetch, or all of it when no id is due. */
+static int fetch_one(size_t i, void *arg)
+{
+	struct batch *b = arg;
+	struct slot *s = &b->slots[i];
+	s->c.p = NULL;
+	if (b->p->cancel && atomic_load(b->p->cancel))
+		return 0;             /* the slot stays STS_NOTHING */
+	s->rc = publish_one(b->p, b->st, s->domain, b->now, b->force, &s->out, &s->c);
+	return s->rc && !domain_error(s->rc) ? s->rc : 0;
+}
+
+static size_t write_hint(size_t i, void *arg)
+{
+	(void)i;
+	(void)arg;
+	return EDIT_HINT;
+}
+
+/* The id of verified publish i, as one edit of the batch's transaction. */
+static int write_stage(struct zone_batch *zb, size_t i, size_t slot, bool *good, void *arg)
+{
+	struct batch *b = arg;
+	struct slot *s = &b->slots[b->verified[i]];
+	struct zone_result res;
+	struct zone_edit e = { NULL, s->domain, ZONE_TXN_MANAGED, EDIT_HINT, "mta-sts publish",
+	                       write_id_fn, &s->c };
+	(void)slot;
+	int rc = zone_batch_run(zb, &e, NULL, &res);
+	s->w.stale = rc == LS_ECONFLICT;
+	s->w.rc = s->w.stale ? 0 : rc;
+	if (rc == 0) {
+		s->w.old_serial = res.diff.old_serial;
+		s->w.new_serial = res.diff.new_serial;
 	}
-	w->p->pool[w->first] = mine.fetch;
-	return NULL;
+	zone_result_free(&res);
+	*good = rc == 0;
+	return s->w.rc && !domain_error(s->w.rc) ? s->w.rc : 0;
+}
+
+/* The batch committed: what its edit of publish i did becomes the slot's outcome. */
+static void write_report(size_t i, size_t slot, bool committed, void *arg)
+{
+	struct batch *b = arg;
+	struct slot *s = &b->slots[b->verified[i]];
+	(void)slot;
+	(void)committed;     /* never all or nothing: the batch commits what it holds */
+	s->rc = s->w.rc;
+	s->stale = s->w.stale;
+	if (s->rc == 0 && !s->stale) {
+		s->out.outcome = STS_PUBLISHED;
+		s->out.rotation = s->c.rotation;
+		s->out.old_serial = s->w.old_serial;
+		s->out.new_serial = s->w.new_serial;
+		memcpy(s->out.id, s->c.id, sizeof(s->c.id));
+	}
+}
+
+/* After the report, or before the batch is staged again (the map grew). */
+static void write_forget(size_t i, void *arg)
+{
+	struct batch *b = arg;
+	memset(&b->slots[b->verified[i]].w, 0, sizeof(b->slots[0].w));
+}
+
+/* Slots [0, n): fetches in parallel, then the verified ids in one commit, then outcomes. */
+static int run_batch(struct batch *b, size_t n,
+                     void (*fn)(const struct sts_outcome_info *o, void *ctx), void *ctx)
+{
+	int rc = parallel_run(n, b->p->fetch_concurrency, fetch_one, b);
+	b->nverified = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (b->slots[i].rc == 0 && b->slots[i].c.p)
+			b->verified[b->nverified++] = i;
+	if (rc == 0 && b->nverified) {
+		struct zone_batch_plan plan = { b->nverified, b->nverified, false, write_hint,
+		                                write_stage, write_report, write_forget, b };
+		rc = zone_batch_each(b->st, &plan);
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct slot *s = &b->slots[i];
+		/* Another publisher got there first: the step again finds what is left to do. */
+		if (s->stale)
+			s->rc = publish_one(b->p, b->st, s->domain, b->now, b->force, &s->out, NULL);
+		if (s->rc && !domain_error(s->rc))
+			rc = s->rc;
+		else if (s->rc == 0 && fn && s->out.outcome != STS_NOTHING &&
+		         s->out.outcome != STS_DEFERRED)
+			fn(&s->out, ctx);
+	}
+	return rc;
 }
 
 int sts_publish_due(struct sts_publisher *p, struct store *st, uint32_t zone_id, int64_t now,
@@ -483,39 +649,38 @@ int sts_publish_due(struct sts_publisher *p, struct store *st, uint32_t zone_id,
 {
 	struct due u = { p, zone_id, now, force, NULL, 0, 0 };
 	struct store_txn t;
-	struct worker w[STS_PUBLISH_THREADS];
-	pthread_t tid[STS_PUBLISH_THREADS];
-	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct batch b = { p, st, now, force, NULL, NULL, 0 };
 	int rc = store_begin(st, false, 0, &t);
 	if (rc)
 		return rc;
 	rc = sts_record_each(&t, collect, &u);
 	store_abort(&t);
-	/* Fetches wait on the network and on TLS arithmetic: several run at once, while LMDB
-	 * orders the commits. The map grows first, as it cannot while other threads read. */
-	size_t nthreads = u.n / STS_PUBLISH_PER_THREAD + 1;
-	if (nthreads > STS_PUBLISH_THREADS)
-		nthreads = STS_PUBLISH_THREADS;
-	if (rc == 0 && nthreads > 1)
+	if (rc || u.n == 0)
+		goto out;
+	size_t size = u.n < STS_PUBLISH_BATCH ? u.n : STS_PUBLISH_BATCH;
+	b.slots = calloc(size, sizeof(*b.slots));
+	b.verified = calloc(size, sizeof(*b.verified));
+	if (b.slots == NULL || b.verified == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* The fetching threads may write (a wait, a grace end): the map grows first, as it
+	 * cannot while other threads read. */
+	if (p->fetch_concurrency > 1)
 		rc = store_reserve(st, u.n * (size_t)16384);
-	size_t started = 0;          /* threads 1..started run */
-	for (size_t i = 0; rc == 0 && i < nthreads; i++) {
-		w[i] = (struct worker){ p, st, &u, i, nthreads, now, force, fn, ctx, &lock, 0 };
-		if (i > 0 && started == i - 1 && pthread_create(&tid[i], NULL, work, &w[i]) == 0)
-			started = i;
-	}
-	/* The calling thread takes share 0, and the shares of threads that did not start. */
-	for (size_t i = 0; rc == 0 && i < nthreads; i++) {
-		if (i == 0 || i > started) {
-			work(&w[i]);
-			rc = w[i].rc;
+	for (size_t i = 0; rc == 0 && i < u.n && !(p->cancel && atomic_load(p->cancel));
+	     i += size) {
+		size_t n = u.n - i < size ? u.n - i : size;
+		for (size_t k = 0; k < n; k++) {
+			memset(&b.slots[k], 0, sizeof(b.slots[k]));
+			b.slots[k].domain = u.names[i + k];
 		}
+		rc = run_batch(&b, n, fn, ctx);
 	}
-	for (size_t i = 1; i <= started; i++) {
-		pthread_join(tid[i], NULL);
-		if (rc == 0)
-			rc = w[i].rc;
-	}
+out:
+	sessions_save(p, st);
+	free(b.verified);
+	free(b.slots);
 	free(u.names);
 	return rc;
 }

@@ -9,24 +9,29 @@
 #ifndef LS_STS_PUBLISH_H
 #define LS_STS_PUBLISH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "shared/util/config.h"
 #include "shared/sts/sts_fetch.h"
 #include "shared/sts/sts_record.h"
 
-#define STS_PUBLISH_THREADS 4       /* fetches in flight at once in sts_publish_due() */
-#define STS_PUBLISH_PER_THREAD 8     /* due domains per extra thread */
+#define STS_PUBLISH_BATCH 512     /* due domains fetched together, then ids in one commit */
+#define STS_PUBLISH_SESSIONS "sts-sessions"   /* in the state directory: TLS sessions kept */
 
 struct sts_publisher {
 	char endpoints[STS_ENDPOINTS_MAX][64];
 	unsigned nendpoints;
 	uint32_t rotate_interval, fetch_timeout, retry_max;
+	uint32_t fetch_concurrency;  /* threads of sts_publish_due(), each one fetch at a time */
+	/* When set (by another thread), sts_publish_due() starts nothing new and returns. */
+	const atomic_bool *cancel;
 	char *trust_store;
-	struct sts_fetch *fetch;    /* sts_publish_domain()'s TLS context, opened on first use */
-	/* Those of sts_publish_due()'s threads (mbedTLS contexts are not shared), kept from run
-	 * to run so that dnsd does not read the trust store again every second. */
-	struct sts_fetch *pool[STS_PUBLISH_THREADS];
+	/* The TLS context every fetch shares, opened on first use and kept from run to run so
+	 * that dnsd does not read the trust store again every second. */
+	struct sts_fetch *fetch;
+	bool fetch_tried;
+	char fetch_err[STS_TEXT_MAX];
 };
 
 enum sts_outcome {
@@ -59,8 +64,19 @@ void sts_publish_free(struct sts_publisher *p);
 int sts_publish_domain(struct sts_publisher *p, struct store *st, const uint8_t *domain,
                        int64_t now, bool force, struct sts_outcome_info *out);
 /*
+ * When an id published at published_time rotates: rotate-interval after the one before,
+ * at a moment of the interval fixed per domain (a hash of its name), so that ids published
+ * together (a bulk enable) fall due spread over the interval, never in one second. The
+ * first rotation comes between half an interval and one and a half after the publish.
+ */
+int64_t sts_publish_rotation_time(const uint8_t *domain, int64_t published_time,
+                                  uint32_t interval);
+/*
  * Runs the step for every domain with work due (of zone zone_id only, when not 0); calls fn
  * for each that did something other than STS_NOTHING and STS_DEFERRED. force as above.
+ * STS_PUBLISH_BATCH domains at a time: their fetches on fetch-concurrency threads, then
+ * the ids of those that verified written in one transaction (one durable sync), each edit
+ * re-checking there that the version it verified is still the newest.
  */
 int sts_publish_due(struct sts_publisher *p, struct store *st, uint32_t zone_id, int64_t now,
                     bool force, void (*fn)(const struct sts_outcome_info *o, void *ctx),

@@ -241,6 +241,9 @@ static const struct config_option options[] = {
 	{ .section = "mta-sts", .name = "fetch-timeout", .type = CONFIG_UINT,
 	  .def = "10", .offset = FIELD(sts_fetch_timeout), .min = 1, .max = 60,
 	  .help = "Seconds one verification fetch from one endpoint may take." },
+	{ .section = "mta-sts", .name = "fetch-concurrency", .type = CONFIG_UINT,
+	  .def = "64", .offset = FIELD(sts_fetch_concurrency), .min = 1, .max = 256,
+	  .help = "Verifying fetches the publish step has open at once to each endpoint." },
 	{ .section = "mta-sts", .name = "retry-max", .type = CONFIG_UINT,
 	  .def = "30", .offset = FIELD(sts_retry_max), .min = 1, .max = 60,
 	  .help = "Longest wait, in seconds, between tries of a publish that is waiting." },
@@ -281,7 +284,8 @@ static const struct config_option options[] = {
 	  .help = "Open connections in all; more are closed at once." },
 	{ .section = "httpsd", .name = "max-per-address", .type = CONFIG_UINT,
 	  .def = "50", .offset = FIELD(httpsd_max_per_address), .min = 1, .max = 1000000,
-	  .help = "Open connections per client address; more are closed at once." },
+	  .help = "Open connections per client address; more are closed at once. Trusted clients "
+	          "are not counted." },
 	{ .section = "httpsd", .name = "max-handshakes", .type = CONFIG_UINT,
 	  .def = "256", .offset = FIELD(httpsd_max_handshakes), .min = 0, .max = 1000000,
 	  .help = "TLS handshakes in progress over all workers; more are closed at once; 0: no "

@@ -44,6 +44,7 @@ struct config {
 	uint32_t sts_rotate_interval;     /* seconds between id rotations */
 	uint32_t sts_txt_ttl;             /* TTL of the records MTA-STS adds */
 	uint32_t sts_fetch_timeout;       /* seconds per endpoint fetch */
+	uint32_t sts_fetch_concurrency;   /* fetches in flight at once, per endpoint */
 	uint32_t sts_retry_max;           /* seconds: the longest back-off between tries */
 	bool sts_publisher;               /* dnsd runs the publish step on a timer */
 	char *httpsd_listen;              /* "ADDR:PORT ..." (IPv6 as [ADDR]:PORT) */

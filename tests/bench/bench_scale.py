@@ -7,9 +7,12 @@
   files (spawn until every zone answers SOA authoritatively, as bench_dns.py measures).
 - enable: `zonectl mta-sts enable --list L --no-publish` of the N domains, without a demo
   CA (the store's work) and, for N up to DEMO_CERT_MAX, with one (a certificate each).
+- publish: with those certificates served by one httpsd, the first `zonectl mta-sts publish`
+  (N verified fetches and ids) and a rotation of every id (rotate-interval 1).
 
 Goals (issue 17, this 2-core machine): import at least as fast as Knot loads the files;
-enable 10,000 domains in under 30 s.
+enable 10,000 domains in under 30 s;
+rotation of 10,000 ids in under 15 s.
 """
 
 import json
@@ -32,6 +35,7 @@ DEMO_CERT_MAX = 10000        # above, the demo-certificate row is skipped (and s
 STEP_TIMEOUT = 3600.0
 LOAD_TIMEOUT = 900.0         # NSD / Knot: spawn until every zone answers
 ENABLE_GOAL_S = 30.0         # for 10,000 domains; scaled linearly for other N
+ROTATE_GOAL_S = 15.0         # rotation of 10,000 ids; scaled linearly for other N
 
 
 def _zone_count(zonectl, state):
@@ -111,7 +115,7 @@ def server_load(ctx, server, zones, zdir, tmp, log):
     return took
 
 
-def enable(ctx, state, origins, tmp, demo_ca, label):
+def enable(ctx, state, origins, tmp, demo_ca, label, keep=False):
     conf = os.path.join(tmp, "enable.conf")
     with open(conf, "w") as f:
         f.write("mta-sts:\n  service-address: 127.0.0.1\n")
@@ -130,8 +134,51 @@ def enable(ctx, state, origins, tmp, demo_ca, label):
         summary = f.read().strip()
     if "%d enabled, 0 already enabled, 0 failed" % len(origins) not in summary:
         raise BenchError("%s: unexpected summary: %s" % (label, summary))
-    shutil.rmtree(work, ignore_errors=True)
-    return wall, rss
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return wall, rss, work
+
+
+def _publish(ctx, conf, what, n):
+    """One `zonectl mta-sts publish` run: wall seconds, after checking that n ids `what`."""
+    t0 = time.monotonic()
+    p = subprocess.run([ctx.zonectl, "-c", conf, "mta-sts", "publish"], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=STEP_TIMEOUT)
+    took = time.monotonic() - t0
+    out = p.stdout.decode(errors="replace")
+    done = out.count(" %s, serial" % what)
+    if p.returncode != 0 or done != n:
+        raise BenchError("mta-sts publish: exit %d, %d of %d ids %s: %s" % (
+            p.returncode, done, n, what, p.stderr.decode(errors="replace")[-1500:]))
+    return took
+
+
+def publish_rotate(ctx, work, tmp, n):
+    """First publish of the enabled domains, then a rotation of every id, against one httpsd
+    holding every certificate: wall seconds of each and httpsd's RSS after."""
+    hp = benchlib.free_port()
+    conf = os.path.join(tmp, "publish.conf")
+    with open(conf, "w") as f:
+        f.write("server:\n  state-dir: %s\n%smta-sts:\n  endpoints: 127.0.0.1:%d\n"
+                "  service-address: 127.0.0.1\n  trust-store: %s/demo-ca/ca.pem\n"
+                "  fetch-timeout: 10\n" % (work, benchlib.stay_root_config("dnsd", "httpsd"),
+                                          hp, work))
+    log = os.path.join(tmp, "httpsd.log")
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([os.path.join(ctx.build, "httpsd"), "-c", conf, "--listen",
+                                 "127.0.0.1:%d" % hp, "--workers", "2"], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+    try:
+        benchlib.wait_ready(proc, "httpsd on port %d" % hp, benchlib.listening(hp), 60, 0.02, log)
+        first = _publish(ctx, conf, "published", n)
+        with open(conf, "a") as f:
+            f.write("  rotate-interval: 1\n")
+        time.sleep(1.1)
+        rotate = _publish(ctx, conf, "rotated", n)
+        rss = benchlib.proc_status_kib(proc.pid, "VmRSS")
+    finally:
+        benchlib.kill_process(proc)
+    return first, rotate, rss
 
 
 def run(ctx):
@@ -164,14 +211,24 @@ def run(ctx):
                      knot, "<= Knot", None if knot is None else wall <= knot])
         rows.append(["import, 1 process per file (est.)", pf * n, None, None, None, "", None])
         origins = [o for o, _p in zones]
-        ew, erss = enable(ctx, state, origins, tmp, False, "enable")
+        ew, erss, _w = enable(ctx, state, origins, tmp, False, "enable")
         goal = ENABLE_GOAL_S * n / 10000
         rows.append(["mta-sts enable --list", ew, benchlib.kib_to_mib(erss), None, None,
                      "< %.0f s" % goal, ew < goal])
         if n <= DEMO_CERT_MAX:
-            cw, crss = enable(ctx, state, origins, tmp, True, "enable-demo-ca")
+            cw, crss, work = enable(ctx, state, origins, tmp, True, "enable-demo-ca", True)
             rows.append(["mta-sts enable --list, demo certs", cw, benchlib.kib_to_mib(crss),
                          None, None, "< %.0f s" % goal, cw < goal])
+            first, rotate, hrss = publish_rotate(ctx, work, tmp, n)
+            ctx.log("scale: first publish %.1f s, rotation %.1f s of %d ids" % (first, rotate, n))
+            rgoal = ROTATE_GOAL_S * n / 10000
+            rows.append(["mta-sts publish (first ids)", first, None, None, None, "", None])
+            rows.append(["mta-sts publish (rotation)", rotate, None, None, None,
+                         "< %.0f s" % rgoal, rotate < rgoal])
+            notes.append("publish: one httpsd (2 workers) with every certificate, RSS %s MiB "
+                         "after" % (benchlib.kib_to_mib(hrss) if hrss else "?"))
+            res["rotation_s"] = rotate
+            shutil.rmtree(work, ignore_errors=True)
         else:
             notes.append("enable with demo certificates: only measured up to %d domains"
                          % DEMO_CERT_MAX)

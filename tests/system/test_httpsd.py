@@ -303,9 +303,27 @@ def policy_status(h, st):
         return None
 
 
-def test_connections_per_address(httpsd_factory, tmp_path):
+def test_trusted_not_counted_per_address(httpsd_factory, tmp_path):
+    """This host's publish step opens fetch-concurrency connections: local is never limited."""
     st = make_state(tmp_path, (HOST,), {"example.com": BODY})
     h = httpsd_factory.start(st.dir, workers=2, config="httpsd:\n    max-per-address: 2\n")
+    held = []
+    try:
+        for _ in range(5):
+            held.append(h.tls(cafile=st.ca))
+        for s in held:
+            s.sendall(get_request())
+            assert read_response(s)[0] == 200
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_connections_per_address(httpsd_factory, tmp_path):
+    st = make_state(tmp_path, (HOST,), {"example.com": BODY})
+    # Trusted clients (this host, by default) are not counted: 127.0.0.1 is made a stranger.
+    h = httpsd_factory.start(st.dir, workers=2, config="httpsd:\n    max-per-address: 2\n"
+                             "    trusted: 192.0.2.1\n")
     held = []
     try:
         for _ in range(2):

@@ -9,6 +9,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/ssl_ticket.h>
 #include "tests/unit/unit.h"
 #include "shared/tls/cert.h"
 #include "shared/util/err.h"
@@ -25,6 +26,7 @@ struct server {
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
 	mbedtls_ssl_config conf;
+	mbedtls_ssl_ticket_context ticket;   /* the server issues tickets, as httpsd does */
 	int listen_fd;
 	char endpoint[64];
 	const char *response;       /* what the server answers, as is */
@@ -102,6 +104,11 @@ static int setup(void **state)
 	                                             MBEDTLS_SSL_TRANSPORT_STREAM,
 	                                             MBEDTLS_SSL_PRESET_DEFAULT), 0);
 	mbedtls_ssl_conf_rng(&s->conf, mbedtls_ctr_drbg_random, &s->drbg);
+	mbedtls_ssl_ticket_init(&s->ticket);
+	assert_int_equal(mbedtls_ssl_ticket_setup(&s->ticket, mbedtls_ctr_drbg_random, &s->drbg,
+	                                          MBEDTLS_CIPHER_AES_256_GCM, 3600), 0);
+	mbedtls_ssl_conf_session_tickets_cb(&s->conf, mbedtls_ssl_ticket_write,
+	                                    mbedtls_ssl_ticket_parse, &s->ticket);
 	assert_int_equal(mbedtls_ssl_conf_own_cert(&s->conf, &s->chain, &s->key), 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(a);
@@ -120,6 +127,7 @@ static int teardown(void **state)
 	struct server *s = *state;
 	close(s->listen_fd);
 	mbedtls_ssl_config_free(&s->conf);
+	mbedtls_ssl_ticket_free(&s->ticket);
 	mbedtls_ctr_drbg_free(&s->drbg);
 	mbedtls_entropy_free(&s->entropy);
 	mbedtls_pk_free(&s->key);
@@ -277,6 +285,63 @@ static void test_open_and_connect_errors(void **state)
 	sts_fetch_close(NULL);
 }
 
+/* The second fetch of a host resumes the first one's session with its ticket; another host
+ * (or a server that forgot its ticket keys) gets a full handshake. */
+static void test_session_resumed(void **state)
+{
+	struct server *s = *state;
+	struct sts_fetch *f;
+	char err[512];
+	static uint8_t body[STS_FETCH_BODY_MAX];
+	size_t len;
+	uint64_t full, resumed;
+	const char *ok = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nabcd";
+	s->response = ok;
+	s->response_len = strlen(ok);
+	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
+	for (int i = 0; i < 3; i++) {
+		if (i == 2) {            /* new ticket keys: the old ticket no longer opens */
+			mbedtls_ssl_ticket_free(&s->ticket);
+			mbedtls_ssl_ticket_init(&s->ticket);
+			assert_int_equal(mbedtls_ssl_ticket_setup(&s->ticket, mbedtls_ctr_drbg_random,
+			                                          &s->drbg, MBEDTLS_CIPHER_AES_256_GCM,
+			                                          3600), 0);
+		}
+		assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+		int rc = sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
+		                       sizeof(err));
+		assert_int_equal(pthread_join(s->thread, NULL), 0);
+		assert_int_equal(rc, 0);
+		assert_int_equal(len, 4);
+		sts_fetch_counts(f, &full, &resumed);
+		assert_int_equal(full, i < 2 ? 1 : 2);
+		assert_int_equal(resumed, i >= 1 ? 1 : 0);
+	}
+	/* The sessions saved go on in the next process: its first fetch resumes. */
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/sessions", s->dir);
+	assert_true(sts_fetch_sessions_changed(f));
+	assert_int_equal(sts_fetch_sessions_save(f, path), 0);
+	assert_false(sts_fetch_sessions_changed(f));
+	sts_fetch_close(f);
+	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
+	assert_int_equal(sts_fetch_sessions_load(f, path), 0);
+	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	assert_int_equal(sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
+	                               sizeof(err)), 0);
+	assert_int_equal(pthread_join(s->thread, NULL), 0);
+	sts_fetch_counts(f, &full, &resumed);
+	assert_int_equal(full, 0);
+	assert_int_equal(resumed, 1);
+	/* A damaged file is an empty cache; a missing one too. */
+	FILE *bad = fopen(path, "wb");
+	fwrite("\5\0\0\0abc", 1, 7, bad);        /* a key of 5 bytes, cut short */
+	fclose(bad);
+	assert_int_equal(sts_fetch_sessions_load(f, path), 0);
+	assert_int_equal(sts_fetch_sessions_load(f, "/nonexistent/sessions"), 0);
+	sts_fetch_close(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +349,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused_responses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_certificate_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_and_connect_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_resumed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
