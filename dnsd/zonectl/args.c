@@ -33,6 +33,7 @@ static size_t table(struct ctl *c, struct opt o[OPT_MAX])
 		V("output", output), V("serial-policy", policy_name), V("key", key), V("mode", mode),
 		V("max-age", max_age), V("algorithm", algorithm), V("timeout", timeout),
 		V("dir", dir), V("list", list),
+		V("domain", domain), V("days", days),
 		L("mx-extra", mx_extra, STS_EXTRA_MAX), L("rua", rua, STS_RUA_MAX),
 		F("now", now), F("no-mx-extra", no_mx_extra), F("no-rua", no_rua),
 		F("no-publish", no_publish), F("wait", wait), F("force", force),

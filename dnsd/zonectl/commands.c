@@ -210,6 +210,51 @@ const struct command zonectl_commands[] = {
 	  "STATE/dnsd.lock and STATE/httpsd.lock) or any process has the store open, and when\n"
 	  "a store is there already, unless --force.",
 	  1, 1, "force", cmd_restore },
+	/* TLS reports (RFC 8460): tlsrpt ingest, import, summary, list, show, reparse. */
+	{ "tlsrpt ingest", "[--domain DOMAIN]",
+	  "Read one mailed TLS report (RFC 5322 message on standard input) into the spool.",
+	  "For an MTA's pipe transport or a .forward: finds the application/tlsrpt+gzip or\n"
+	  "application/tlsrpt+json part (multipart/report; report-type=tlsrpt; else a gzip or\n"
+	  "JSON attachment), checks that it is a TLS report, and writes it durably to\n"
+	  "STATE/tlsrpt/new, from where dnsd (or `tlsrpt import`) takes it into the store.\n"
+	  "--domain names the domain the mail was delivered for: policies without a\n"
+	  "policy-domain count for it. Exit 0 once spooled; 65 (EX_DATAERR) when the message\n"
+	  "holds no report, or one that is not valid or larger than tlsrpt.max-size (do not\n"
+	  "retry); 75 (EX_TEMPFAIL) when the spool cannot be written (retry later).",
+	  0, 0, "domain", cmd_tlsrpt_ingest },
+	{ "tlsrpt import", "[--json]", "Take the spooled TLS reports into the store now.",
+	  "What dnsd's maintenance thread does every second: each report in STATE/tlsrpt/new is\n"
+	  "parsed, counted and stored (a report sent twice, by mail and HTTPS, is stored once:\n"
+	  "organization-name and report-id), then deleted from the spool. A file that is not a\n"
+	  "report moves to STATE/tlsrpt/bad. --json: {\"imported\",\"duplicates\",\"rejected\"}.",
+	  0, 0, "", cmd_tlsrpt_import },
+	{ "tlsrpt summary", "[DOMAIN] [--days N] [--json]",
+	  "Show what TLS reports say per domain and day: sessions, failures and their causes.",
+	  "Per domain (DOMAIN only, when given) and day (the UTC date the report's date-range\n"
+	  "starts) of the last N days (default 14): reports, sending organisations, successful\n"
+	  "and failed sessions (the reports' summaries), failures by result-type, by receiving\n"
+	  "MX and by sending IP (from failure-details; where those disagree with the summary,\n"
+	  "the difference is shown), and sessions that used a policy older than the current\n"
+	  "one or one not known (\"unknown\"). A missing MX or IP counts as \"unknown\".\n"
+	  "--json: {\"domains\":[{\"domain\",\"current_version\",\"days\":[{\"day\",\"reports\",\n"
+	  "\"organizations\",\"successful\",\"failed\",\"failed_in_details\",\"difference\",\n"
+	  "\"result_types\",\"mx\",\"sending_ips\",\"older_policy_sessions\",\n"
+	  "\"unknown_policy_sessions\"}]}]}.",
+	  0, 1, "days", cmd_tlsrpt_summary },
+	{ "tlsrpt list", "DOMAIN [--json]", "List the TLS reports counted for a domain.",
+	  "One line per report, oldest first: the local id (for `tlsrpt show`), the sending\n"
+	  "organisation, its report-id, the date range and the totals. --json: {\"reports\":\n"
+	  "[{\"id\",\"organization\",\"report_id\",\"start\",\"end\",\"received\",\"successful\",\n"
+	  "\"failed\",\"misaddressed\"}]} (times in seconds since the epoch).",
+	  1, 1, "", cmd_tlsrpt_list },
+	{ "tlsrpt show", "ID", "Print a stored TLS report exactly as it was received.",
+	  "ID is the local id `tlsrpt list` prints. The JSON text is printed byte for byte as\n"
+	  "the sender sent it (inflated when it came as gzip).",
+	  1, 1, "", cmd_tlsrpt_show },
+	{ "tlsrpt reparse", "[--json]", "Count every stored TLS report again from its raw text.",
+	  "The raw reports are kept, so after a parser fix (or a domain enabled later) the\n"
+	  "summary rows can be made again. One transaction: all or nothing.",
+	  0, 0, "", cmd_tlsrpt_reparse },
 	{ "check-config", "", "Check the configuration file and print the effective configuration.",
 	  "Reads -c FILE, else " CONFIG_DEFAULT_PATH " when it exists, else only the built-in\n"
 	  "defaults. Prints every error as FILE:LINE (exit 1), or the effective configuration\n"

@@ -50,6 +50,8 @@ struct ctl {
 	const char *dir;            /* zone import --dir DIR */
 	const char *list;           /* mta-sts enable --list FILE */
 	bool all_or_nothing;        /* zone import --all-or-nothing */
+	const char *domain;         /* tlsrpt ingest --domain DOMAIN */
+	const char *days;           /* tlsrpt summary --days N */
 	const char *writing;        /* a file other than the store being written (full-disk messages) */
 	struct diag d;
 	struct store *st;
@@ -240,5 +242,11 @@ int cmd_tsig_del(struct ctl *c);
 int cmd_store_check(struct ctl *c);
 int cmd_backup(struct ctl *c);
 int cmd_restore(struct ctl *c);
+int cmd_tlsrpt_ingest(struct ctl *c);
+int cmd_tlsrpt_import(struct ctl *c);
+int cmd_tlsrpt_summary(struct ctl *c);
+int cmd_tlsrpt_list(struct ctl *c);
+int cmd_tlsrpt_show(struct ctl *c);
+int cmd_tlsrpt_reparse(struct ctl *c);
 
 #endif

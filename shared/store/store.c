@@ -28,6 +28,7 @@ static const char *const db_names[STORE_NDB] = {
 	[STORE_MTASTS] = "mtasts",
 	[STORE_SECONDARIES] = "secondaries",
 	[STORE_TSIG] = "tsig",
+	[STORE_TLSRPT] = "tlsrpt",
 };
 
 static void (*damage_hook)(int mdb_rc);

@@ -22,6 +22,7 @@ enum store_db {
 	STORE_MTASTS,  /* per-domain MTA-STS state (filled by the MTA-STS issue) */
 	STORE_SECONDARIES, /* zone id, address -> a secondary allowed to transfer the zone */
 	STORE_TSIG,    /* TSIG key name (lookup format) -> algorithm and secret */
+	STORE_TLSRPT,  /* TLS reports: raw reports, dedup keys, summary rows (tlsrpt_store.h) */
 	STORE_NDB
 };
 

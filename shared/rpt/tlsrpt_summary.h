@@ -1,0 +1,26 @@
+/* What the stored TLS reports say, per domain and day: the numbers `zonectl tlsrpt summary`
+ * and `tlsrpt list` print, and `mta-sts mode enforce` weighs. */
+#ifndef LS_TLSRPT_SUMMARY_H
+#define LS_TLSRPT_SUMMARY_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "shared/store/store.h"
+
+#define TLSRPT_UNKNOWN "unknown"     /* the bucket for a missing MX, IP or policy version */
+
+/* Days since 1970-01-01 (UTC) of t. */
+int32_t tlsrpt_summary_day(int64_t t);
+/*
+ * The summary of domain (every domain with reports when NULL) for the days from from_day on:
+ * {"domains":[{"domain","current_version","days":[{"day","reports","organizations":[],
+ * "successful","failed","failed_in_details","difference","result_types":{},"mx":{},
+ * "sending_ips":{},"older_policy_sessions","unknown_policy_sessions"}]}]}, days oldest first.
+ * Returns 0 and *out (free with json_decref()), or an error.
+ */
+int tlsrpt_summary_get(struct store_txn *t, const char *domain, int32_t from_day, json_t **out);
+/* The reports counted for domain: {"reports":[{"id","organization","report_id","start","end",
+ * "received","successful","failed","misaddressed"}]}, oldest first. */
+int tlsrpt_summary_list(struct store_txn *t, const char *domain, json_t **out);
+
+#endif
