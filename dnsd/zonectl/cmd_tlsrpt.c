@@ -81,7 +81,7 @@ int cmd_tlsrpt_ingest(struct ctl *c)
 	int rc, ec = EXIT_OK;
 	if (c->domain) {
 		uint8_t name[DNAME_MAX];
-		if (ctl_zone_name(c, c->domain, name) != 0)
+		if (ctl_zone_name(c, c->domain, name) != 0 || !dname_is_hostname(name))
 			return usage(c, "--domain '%s' is not a domain name", c->domain);
 		snprintf(domain, sizeof(domain), "%s", c->domain);
 		for (char *p = domain; *p; p++)
