@@ -37,7 +37,7 @@ static size_t table(struct ctl *c, struct opt o[OPT_MAX])
 		L("mx-extra", mx_extra, STS_EXTRA_MAX), L("rua", rua, STS_RUA_MAX),
 		F("now", now), F("no-mx-extra", no_mx_extra), F("no-rua", no_rua),
 		F("no-publish", no_publish), F("wait", wait), F("force", force),
-		F("all-or-nothing", all_or_nothing),
+		F("all-or-nothing", all_or_nothing), F("rua-only", rua_only),
 		K("ns", NS), K("help", HELP), K("version", VERSION), K("json", JSON),
 	};
 #undef V

@@ -60,13 +60,15 @@ const struct command zonectl_commands[] = {
 	  "Addresses: 192.0.2.1, 192.0.2.1:5300, 2001:db8::1, [2001:db8::1]:5300.",
 	  2, 3, "key", cmd_zone_secondaries },
 	{ "mta-sts enable", "DOMAIN... | --list FILE [--mode MODE] [--max-age SECONDS] [--mx-extra PATTERN]... "
-	  "[--rua URI]... [--no-publish | --wait [--timeout S]]",
+	  "[--rua URI]... [--rua-only] [--no-publish | --wait [--timeout S]]",
 	  "Turn MTA-STS on for a mail domain: records, policy and id kept in step with its MX.",
 	  "DOMAIN is the zone apex or any name with an MX RRset. Adds mta-sts.DOMAIN (A/AAAA of\n"
 	  "mta-sts.service-address, or a CNAME to mta-sts.service-cname), the policy (MODE\n"
 	  "testing, enforce or none; default testing; max_age default 604800), and\n"
-	  "_smtp._tls.DOMAIN TXT \"v=TLSRPTv1; rua=...\" when --rua (mailto: or https:) is\n"
-	  "given. --mx-extra adds a pattern (host or *.suffix) to the MX targets. The\n"
+	  "_smtp._tls.DOMAIN TXT \"v=TLSRPTv1; rua=...\": first mailto:<tlsrpt.mailbox> when\n"
+	  "tlsrpt.receive is on and a mailbox is set (Lockstep's own intake, see tlsrpt\n"
+	  "ingest), then each --rua (mailto: or https:); --rua-only leaves Lockstep's own out.\n"
+	  "No record when there is no address. --mx-extra adds a pattern (host or *.suffix) to the MX targets. The\n"
 	  "_mta-sts.DOMAIN TXT id appears only once every mta-sts.endpoints serves the policy\n"
 	  "(see `mta-sts publish`). Refused when DOMAIN is not a host name, has no MX, a null\n"
 	  "MX (unless --mode none), an MX target that is a CNAME, or records of its own at\n"
@@ -81,18 +83,20 @@ const struct command zonectl_commands[] = {
 	  "certificate: a run that was stopped is run again to finish. One summary line (--json:\n"
 	  "{\"domains\",\"enabled\",\"already\",\"failed\",\"milliseconds\",\"errors\"}), then\n"
 	  "one publish step for all of them; a progress line on a terminal's standard error.",
-	  0, -1, "mode max-age mx-extra rua no-publish wait timeout list", cmd_mtasts_enable_bulk },
+	  0, -1, "mode max-age mx-extra rua rua-only no-publish wait timeout list",
+	  cmd_mtasts_enable_bulk },
 	{ "mta-sts mode", "DOMAIN MODE [--no-publish | --wait [--timeout S]]", "Change the policy mode: testing, enforce or none.",
 	  "A new policy version, published as after any change. enforce is refused while the\n"
 	  "domain has a null MX.",
 	  2, 2, "no-publish wait timeout", cmd_mtasts_mode },
 	{ "mta-sts set", "DOMAIN [--mode MODE] [--max-age SECONDS] [--mx-extra PATTERN]... "
-	  "[--no-mx-extra] [--rua URI]... [--no-rua] [--no-publish | --wait [--timeout S]]",
+	  "[--no-mx-extra] [--rua URI]... [--rua-only] [--no-rua] [--no-publish | --wait [--timeout S]]",
 	  "Change a domain's MTA-STS settings.",
 	  "Given --mx-extra patterns replace the current ones (--no-mx-extra removes them all);\n"
 	  "--rua URIs replace the TLS-RPT addresses (--no-rua removes the _smtp._tls record).\n"
 	  "A changed policy is published as after any change.",
-	  1, 1, "mode max-age mx-extra no-mx-extra rua no-rua no-publish wait timeout", cmd_mtasts_set },
+	  1, 1, "mode max-age mx-extra no-mx-extra rua rua-only no-rua no-publish wait timeout",
+	  cmd_mtasts_set },
 	{ "mta-sts disable", "DOMAIN [--now] [--no-publish | --wait [--timeout S]]",
 	  "Stop MTA-STS for a domain the safe way (RFC 8461 8.3), or at once with --now.",
 	  "Publishes a mode none policy under a new id, keeps serving it until the longest\n"

@@ -43,6 +43,7 @@ struct ctl {
 	const char *mx_extra[STS_EXTRA_MAX], *rua[STS_RUA_MAX];
 	unsigned nmx_extra, nrua;
 	bool now, no_mx_extra, no_rua, no_publish;
+	bool rua_only;              /* --rua-only: no rua of Lockstep's own (tlsrpt.mailbox) */
 	bool wait;                  /* --wait: until the publish step published, or exit 4 */
 	const char *timeout;        /* --timeout SECONDS for --wait */
 	unsigned wait_s;            /* its value, or CTL_WAIT_DEFAULT_S */

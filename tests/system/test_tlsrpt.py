@@ -214,3 +214,32 @@ def test_days_selects_by_report_day(tmp_path):
     # reparse counts the same again.
     assert zc.json("tlsrpt", "reparse") == {"reparsed": 2}
     assert summary(zc, "example.com", "--days", "40")[0]["days"] == days
+
+
+def tlsrpt_txt(e, domain="example.com"):
+    r = e.dnsd.query("_smtp._tls.%s" % domain, "TXT")
+    return [b"".join(rd.strings).decode() for rrset in r.answer for rd in rrset]
+
+
+def test_enable_names_own_mailbox_first(sts_factory):
+    e = sts_factory(extra_config="tlsrpt:\n  mailbox: tlsrpt@reports.example.net\n")
+    e.zc.ok("mta-sts", "enable", "example.com", "--rua", "mailto:rua@outside.example")
+    assert tlsrpt_txt(e) == ["v=TLSRPTv1; rua=mailto:tlsrpt@reports.example.net,"
+                             "mailto:rua@outside.example"]
+    # set --rua gives the list anew, own address first; --rua-only leaves it out.
+    e.zc.ok("mta-sts", "set", "example.com", "--rua", "https://rpt.outside.example/v1")
+    assert tlsrpt_txt(e) == ["v=TLSRPTv1; rua=mailto:tlsrpt@reports.example.net,"
+                             "https://rpt.outside.example/v1"]
+    e.zc.ok("mta-sts", "set", "example.com", "--rua", "mailto:rua@outside.example", "--rua-only")
+    assert tlsrpt_txt(e) == ["v=TLSRPTv1; rua=mailto:rua@outside.example"]
+    e.zc.ok("mta-sts", "set", "example.com", "--no-rua")
+    assert tlsrpt_txt(e) == []
+    assert e.zc("mta-sts", "set", "example.com", "--rua-only").rc == 2
+
+
+def test_enable_without_rua_uses_own_mailbox(sts_factory):
+    e = sts_factory(extra_config="tlsrpt:\n  mailbox: tlsrpt@reports.example.net\n")
+    e.zc.ok("mta-sts", "enable", "example.com")
+    assert tlsrpt_txt(e) == ["v=TLSRPTv1; rua=mailto:tlsrpt@reports.example.net"]
+    e.zc.ok("mta-sts", "disable", "example.com", "--now")
+    assert tlsrpt_txt(e) == []
