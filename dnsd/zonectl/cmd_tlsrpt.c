@@ -167,16 +167,50 @@ static void domain_arg(const char *arg, char *out, size_t cap)
 		out[n - 1] = 0;
 }
 
-static void print_counts(const char *title, json_t *obj)
+static void print_counts(FILE *out, const char *title, json_t *obj)
 {
 	const char *k;
 	json_t *v;
 	if (json_object_size(obj) == 0)
 		return;
-	printf("    %s:", title);
+	fprintf(out, "    %s:", title);
 	json_object_foreach(obj, k, v)
-		printf(" %s=%lld", k, (long long)json_integer_value(v));
-	printf("\n");
+		fprintf(out, " %s=%lld", k, (long long)json_integer_value(v));
+	fprintf(out, "\n");
+}
+
+/* The text form of a summary; returns how many domains it held. */
+static size_t print_summary(FILE *out, json_t *sum)
+{
+	size_t i, k;
+	json_t *d, *day;
+	json_array_foreach(json_object_get(sum, "domains"), i, d) {
+		fprintf(out, "%s\n", json_string_value(json_object_get(d, "domain")));
+		json_array_foreach(json_object_get(d, "days"), k, day) {
+			json_int_t ok = json_integer_value(json_object_get(day, "successful"));
+			json_int_t bad = json_integer_value(json_object_get(day, "failed"));
+			json_int_t diff = json_integer_value(json_object_get(day, "difference"));
+			fprintf(out, "  %s  reports %lld from %zu organisations, sessions %lld ok %lld failed "
+			       "(%.2f%%)", json_string_value(json_object_get(day, "day")),
+			       (long long)json_integer_value(json_object_get(day, "reports")),
+			       json_array_size(json_object_get(day, "organizations")), (long long)ok,
+			       (long long)bad, ok + bad ? 100.0 * (double)bad / (double)(ok + bad) : 0.0);
+			if (diff)
+				fprintf(out, ", details differ from the totals by %lld", (long long)diff);
+			json_int_t older = json_integer_value(json_object_get(day, "older_policy_sessions"));
+			json_int_t unknown = json_integer_value(json_object_get(day,
+			                                        "unknown_policy_sessions"));
+			if (older)
+				fprintf(out, ", %lld with an older policy", (long long)older);
+			if (unknown)
+				fprintf(out, ", %lld with an unknown policy", (long long)unknown);
+			fprintf(out, "\n");
+			print_counts(out, "result types", json_object_get(day, "result_types"));
+			print_counts(out, "mx", json_object_get(day, "mx"));
+			print_counts(out, "sending ips", json_object_get(day, "sending_ips"));
+		}
+	}
+	return json_array_size(json_object_get(sum, "domains"));
 }
 
 int cmd_tlsrpt_summary(struct ctl *c)
@@ -204,38 +238,46 @@ int cmd_tlsrpt_summary(struct ctl *c)
 		return ctl_fail(c, rc, "cannot read the TLS reports");
 	if (c->json)
 		return ctl_json_print(sum);
-	size_t i, k;
-	json_t *d, *day;
-	json_array_foreach(json_object_get(sum, "domains"), i, d) {
-		printf("%s\n", json_string_value(json_object_get(d, "domain")));
-		json_array_foreach(json_object_get(d, "days"), k, day) {
-			json_int_t ok = json_integer_value(json_object_get(day, "successful"));
-			json_int_t bad = json_integer_value(json_object_get(day, "failed"));
-			json_int_t diff = json_integer_value(json_object_get(day, "difference"));
-			printf("  %s  reports %lld from %zu organisations, sessions %lld ok %lld failed "
-			       "(%.2f%%)", json_string_value(json_object_get(day, "day")),
-			       (long long)json_integer_value(json_object_get(day, "reports")),
-			       json_array_size(json_object_get(day, "organizations")), (long long)ok,
-			       (long long)bad, ok + bad ? 100.0 * (double)bad / (double)(ok + bad) : 0.0);
-			if (diff)
-				printf(", details differ from the totals by %lld", (long long)diff);
-			json_int_t older = json_integer_value(json_object_get(day, "older_policy_sessions"));
-			json_int_t unknown = json_integer_value(json_object_get(day,
-			                                        "unknown_policy_sessions"));
-			if (older)
-				printf(", %lld with an older policy", (long long)older);
-			if (unknown)
-				printf(", %lld with an unknown policy", (long long)unknown);
-			printf("\n");
-			print_counts("result types", json_object_get(day, "result_types"));
-			print_counts("mx", json_object_get(day, "mx"));
-			print_counts("sending ips", json_object_get(day, "sending_ips"));
-		}
-	}
-	if (json_array_size(json_object_get(sum, "domains")) == 0)
+	if (print_summary(stdout, sum) == 0)
 		printf("no TLS reports in the last %lu days\n", days);
 	json_decref(sum);
 	return EXIT_OK;
+}
+
+int ctl_tlsrpt_enforce(struct ctl *c, const uint8_t *name)
+{
+	struct store_txn t;
+	struct tlsrpt_enforce v;
+	char text[DNAME_STR_MAX], domain[TLSRPT_DOMAIN_MAX];
+	json_t *sum = NULL;
+	domain_arg(dname_format(text, name), domain, sizeof(domain));
+	int32_t from = tlsrpt_summary_day(time(NULL)) - TLSRPT_ENFORCE_DAYS + 1;
+	int rc = store_begin(c->st, false, 0, &t);
+	if (rc == 0 && (rc = tlsrpt_summary_enforce(&t, domain, from, &v)) == 0)
+		rc = tlsrpt_summary_get(&t, domain, from, &sum);
+	store_abort(&t);
+	if (rc)
+		return ctl_fail(c, rc, "cannot read the TLS reports of %s", domain);
+	/* The summary goes to standard error: standard output stays the command's own. */
+	if (v.reports)
+		fprintf(stderr, "TLS reports of the last %d days:\n", TLSRPT_ENFORCE_DAYS);
+	print_summary(stderr, sum);
+	json_decref(sum);
+	if (v.reports == 0) {
+		fprintf(stderr, "zonectl: warning: no TLS reports for %s in the last %d days: nothing "
+		        "says senders can use the policy\n", domain, TLSRPT_ENFORCE_DAYS);
+		return 0;
+	}
+	if (v.blocking == 0 || c->force) {
+		if (v.blocking)
+			fprintf(stderr, "zonectl: warning: --force: %llu failed sessions would bounce "
+			        "under enforce (%s)\n", (unsigned long long)v.blocking, v.why);
+		return 0;
+	}
+	return ctl_fail_msg(c, EXIT_CONFLICT, "%s: not switched to enforce: the TLS reports of the "
+	                    "last %d days show %llu failed sessions enforce would turn into "
+	                    "bounces, e.g. %s; fix them, or give --force", domain,
+	                    TLSRPT_ENFORCE_DAYS, (unsigned long long)v.blocking, v.why);
 }
 
 static void print_date(int64_t t)

@@ -249,5 +249,10 @@ int cmd_tlsrpt_summary(struct ctl *c);
 int cmd_tlsrpt_list(struct ctl *c);
 int cmd_tlsrpt_show(struct ctl *c);
 int cmd_tlsrpt_reparse(struct ctl *c);
+/* Before a switch of domain to enforce (store open): shows the last TLSRPT_ENFORCE_DAYS days
+ * of TLS reports and refuses (EXIT_CONFLICT, said why) when they show failures enforce would
+ * make bounces, unless --force; warns when there are none. Returns 0 or the exit code. */
+#define TLSRPT_ENFORCE_DAYS 14
+int ctl_tlsrpt_enforce(struct ctl *c, const uint8_t *domain);
 
 #endif

@@ -68,7 +68,8 @@ int tlsrpt_import_check(const uint8_t *body, size_t len, size_t max_expanded, ch
 struct dom {
 	char name[TLSRPT_DOMAIN_MAX];
 	uint8_t dname[DNAME_MAX];
-	char *mx;                   /* its policy's "mx" patterns, '\n' separated */
+	char *body;                 /* its current policy (a copy), or NULL */
+	size_t blen;
 };
 
 struct doms {
@@ -90,32 +91,6 @@ static void text_name(char *out, const uint8_t *dname)
 			*p = (char)(*p - 'A' + 'a');
 }
 
-/* The mx lines of a policy body. */
-static char *mx_lines(const uint8_t *body, size_t len)
-{
-	char *out = malloc(len + 1), *q = out;
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < len;) {
-		const uint8_t *nl = memchr(body + i, '\n', len - i);
-		size_t l = nl ? (size_t)(nl - body) - i : len - i;
-		const char *line = (const char *)body + i;
-		if (l > 3 && strncmp(line, "mx:", 3) == 0) {
-			const char *v = line + 3, *end = line + l;
-			while (v < end && *v == ' ')
-				v++;
-			while (end > v && (end[-1] == '\r' || end[-1] == ' '))
-				end--;
-			memcpy(q, v, (size_t)(end - v));
-			q += end - v;
-			*q++ = '\n';
-		}
-		i += l + 1;
-	}
-	*q = 0;
-	return out;
-}
-
 static int collect(const struct sts_domain *d, void *ctx)
 {
 	struct doms *ds = ctx;
@@ -130,9 +105,13 @@ static int collect(const struct sts_domain *d, void *ctx)
 	struct dom *x = &ds->v[ds->n];
 	memcpy(x->dname, d->domain, DNAME_MAX);
 	text_name(x->name, d->domain);
-	x->mx = NULL;
-	if (sts_record_body(ds->t, d->domain, &body, &len, NULL) == 0)
-		x->mx = mx_lines(body, len);
+	x->body = NULL;
+	x->blen = 0;
+	if (sts_record_body(ds->t, d->domain, &body, &len, NULL) == 0 &&
+	    (x->body = malloc(len + 1)) != NULL) {
+		memcpy(x->body, body, len);
+		x->blen = len;
+	}
 	ds->n++;
 	return 0;
 }
@@ -140,30 +119,8 @@ static int collect(const struct sts_domain *d, void *ctx)
 static void doms_free(struct doms *ds)
 {
 	for (size_t i = 0; i < ds->n; i++)
-		free(ds->v[i].mx);
+		free(ds->v[i].body);
 	free(ds->v);
-}
-
-/* RFC 8461 4.1: "*.example.net" stands for exactly one more label. */
-static bool mx_match(const char *pattern, size_t plen, const char *host)
-{
-	if (plen >= 2 && pattern[0] == '*' && pattern[1] == '.') {
-		const char *dot = strchr(host, '.');
-		return dot && strlen(dot) == plen - 1 && strncasecmp(dot, pattern + 1, plen - 1) == 0;
-	}
-	return strlen(host) == plen && strncasecmp(host, pattern, plen) == 0;
-}
-
-static bool names_mx(const struct dom *x, const char *host)
-{
-	for (const char *p = x->mx; p && *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t l = nl ? (size_t)(nl - p) : strlen(p);
-		if (l && mx_match(p, l, host))
-			return true;
-		p += l + (nl != NULL);
-	}
-	return false;
 }
 
 struct version_find {
@@ -233,7 +190,7 @@ static size_t targets(const struct doms *ds, const struct tlsrpt_policy *p, cons
 			out[n++] = i;
 	/* TLSA policies carry the MX host as their policy-domain. */
 	for (size_t i = 0; n == 0 && p->domain[0] && i < ds->n && n < cap; i++)
-		if (names_mx(&ds->v[i], p->domain))
+		if (ds->v[i].body && tlsrpt_parse_names_mx(ds->v[i].body, ds->v[i].blen, p->domain))
 			out[n++] = i;
 	return n;
 }

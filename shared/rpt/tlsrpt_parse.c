@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <jansson.h>
 #include "shared/util/err.h"
@@ -196,6 +197,34 @@ char *tlsrpt_parse_body(const char *body, size_t len)
 		i += l + 1;
 	}
 	return join(v, m);
+}
+
+static bool mx_match(const char *pattern, size_t plen, const char *host)
+{
+	if (plen >= 2 && pattern[0] == '*' && pattern[1] == '.') {
+		const char *dot = strchr(host, '.');
+		return dot && strlen(dot) == plen - 1 && strncasecmp(dot, pattern + 1, plen - 1) == 0;
+	}
+	return strlen(host) == plen && strncasecmp(host, pattern, plen) == 0;
+}
+
+bool tlsrpt_parse_names_mx(const char *body, size_t len, const char *host)
+{
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(body + i, '\n', len - i);
+		size_t l = nl ? (size_t)(nl - body) - i : len - i;
+		const char *v = body + i, *end = body + i + l;
+		i += l + 1;
+		if (l <= 3 || strncmp(v, "mx:", 3) != 0)
+			continue;
+		for (v += 3; v < end && *v == ' '; v++)
+			;
+		while (end > v && (end[-1] == '\r' || end[-1] == ' '))
+			end--;
+		if (end > v && mx_match(v, (size_t)(end - v), host))
+			return true;
+	}
+	return false;
 }
 
 static int policy_string(struct ctx *c, json_t *a, struct tlsrpt_policy *p, size_t idx)

@@ -6,6 +6,7 @@
 #ifndef LS_TLSRPT_PARSE_H
 #define LS_TLSRPT_PARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +61,9 @@ void tlsrpt_report_free(struct tlsrpt_report *r);
 char *tlsrpt_parse_lines(const char *const *lines, size_t n);
 /* The same for a policy body (CRLF or LF lines). */
 char *tlsrpt_parse_body(const char *body, size_t len);
+/* True when host (lower case, no trailing dot) is one the "mx:" lines of the policy body
+ * (len bytes) name: equal, or "*.suffix" with exactly one more label (RFC 8461 4.1). */
+bool tlsrpt_parse_names_mx(const char *body, size_t len, const char *host);
 /* RFC 3339 date-time (no zone: UTC) to seconds since the epoch. Returns 0 or LS_EPARSE. */
 int tlsrpt_parse_time(const char *text, int64_t *out);
 

@@ -6,6 +6,7 @@
 #include "shared/util/err.h"
 #include "shared/dns/dname.h"
 #include "shared/sts/sts_record.h"
+#include "shared/rpt/tlsrpt_parse.h"
 #include "shared/rpt/tlsrpt_store.h"
 #include "shared/rpt/tlsrpt_summary.h"
 
@@ -172,4 +173,60 @@ int tlsrpt_summary_list(struct store_txn *t, const char *domain, json_t **out)
 	}
 	*out = json_pack("{s:o}", "reports", l.reports);
 	return *out ? 0 : -ENOMEM;
+}
+
+struct enforce {
+	struct tlsrpt_enforce *out;
+	const char *body;          /* the current policy, or NULL */
+	size_t blen;
+	uint64_t last_id;
+};
+
+/* Failures about fetching or trusting the policy itself: they name no MX. */
+static bool policy_host_type(const char *type)
+{
+	return strcmp(type, "sts-policy-fetch-error") == 0 ||
+	       strcmp(type, "sts-policy-invalid") == 0 || strcmp(type, "sts-webpki-invalid") == 0;
+}
+
+static int enforce_fn(const char *domain, int32_t day, uint64_t id, json_t *row, void *ctx)
+{
+	struct enforce *e = ctx;
+	size_t i;
+	json_t *d;
+	if (id != e->last_id)
+		e->out->reports++;
+	e->last_id = id;
+	json_array_foreach(json_object_get(row, "details"), i, d) {
+		const char *type = json_string_value(json_object_get(d, "type")) ?: "";
+		const char *mx = json_string_value(json_object_get(d, "mx")) ?: "";
+		json_int_t n = json_integer_value(json_object_get(d, "count"));
+		bool host = policy_host_type(type);
+		if (n <= 0 || (!host && !(mx[0] && e->body &&
+		                          tlsrpt_parse_names_mx(e->body, e->blen, mx))))
+			continue;
+		if (e->out->blocking == 0)
+			snprintf(e->out->why, sizeof(e->out->why), "%lld session%s %s failed with %s "
+			         "(%s)", (long long)n, n == 1 ? "" : "s", host ? "to the policy host" :
+			         mx, type, json_string_value(json_object_get(row, "org")) ?: "?");
+		e->out->blocking += (uint64_t)n;
+	}
+	(void)domain, (void)day;
+	return 0;
+}
+
+int tlsrpt_summary_enforce(struct store_txn *t, const char *domain, int32_t from_day,
+                           struct tlsrpt_enforce *out)
+{
+	static const uint8_t root[1] = { 0 };
+	uint8_t name[DNAME_MAX];
+	const uint8_t *body;
+	size_t len;
+	struct enforce e = { out, NULL, 0, 0 };
+	memset(out, 0, sizeof(*out));
+	if (dname_parse(name, domain, root) > 0 && sts_record_body(t, name, &body, &len, NULL) == 0) {
+		e.body = (const char *)body;
+		e.blen = len;
+	}
+	return tlsrpt_store_rows(t, domain, from_day, enforce_fn, &e);
 }

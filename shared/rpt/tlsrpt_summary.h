@@ -23,4 +23,20 @@ int tlsrpt_summary_get(struct store_txn *t, const char *domain, int32_t from_day
  * "received","successful","failed","misaddressed"}]}, oldest first. */
 int tlsrpt_summary_list(struct store_txn *t, const char *domain, json_t **out);
 
+/* What the reports say about switching a domain to enforce. */
+struct tlsrpt_enforce {
+	size_t reports;           /* reports counted for the domain in the days looked at */
+	uint64_t blocking;        /* failed sessions that enforce would turn into failed deliveries */
+	char why[512];            /* the first of them, one line; "" when none */
+};
+
+/*
+ * Reads the rows of domain (text form, lower case) from from_day on into out: failures that
+ * block are those of an MX host the current policy still names, and those about the policy
+ * host itself (sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid), which name
+ * no MX. Returns 0 or an error.
+ */
+int tlsrpt_summary_enforce(struct store_txn *t, const char *domain, int32_t from_day,
+                           struct tlsrpt_enforce *out);
+
 #endif

@@ -243,3 +243,36 @@ def test_enable_without_rua_uses_own_mailbox(sts_factory):
     assert tlsrpt_txt(e) == ["v=TLSRPTv1; rua=mailto:tlsrpt@reports.example.net"]
     e.zc.ok("mta-sts", "disable", "example.com", "--now")
     assert tlsrpt_txt(e) == []
+
+
+def test_enforce_weighs_the_reports(sts_factory):
+    e = sts_factory()
+    e.zc.ok("mta-sts", "enable", "example.com")
+    # No reports at all: a warning, and the switch goes on.
+    r = e.zc.ok("mta-sts", "mode", "example.com", "enforce")
+    assert "no TLS reports" in r.err
+    e.zc.ok("mta-sts", "mode", "example.com", "testing")
+    # Failures only for an MX the policy no longer names: no reason to refuse.
+    gone = report("Gone MX", "gone-1", day(-1), [sts_policy(10, 3, details=[
+        {"result-type": "certificate-expired", "receiving-mx-hostname": "old-mx.example.com",
+         "failed-session-count": 3}])])
+    rc, err, _ = ingest(e.zc, mail(gzip.compress(json.dumps(gone).encode())))
+    assert rc == 0, err
+    e.zc.ok("tlsrpt", "import")
+    r = e.zc.ok("mta-sts", "mode", "example.com", "enforce")
+    assert "TLS reports of the last 14 days" in r.err and "certificate-expired=3" in r.err
+    e.zc.ok("mta-sts", "mode", "example.com", "testing")
+    # A failure at mx2, still in the policy: refused (exit 4) and nothing changes, unless --force.
+    rc, err, _ = ingest(e.zc, mail(json.dumps(microsoft()).encode(), "tlsrpt+json"))
+    assert rc == 0, err
+    e.zc.ok("tlsrpt", "import")
+    version = e.status()["version"] if "version" in e.status() else None
+    r = e.zc("mta-sts", "mode", "example.com", "enforce")
+    assert r.rc == 4, r.out + r.err
+    assert "not switched to enforce" in r.err and "mx2.example.com" in r.err
+    assert "mode: testing" in e.status()["policy"]
+    if version is not None:
+        assert e.status()["version"] == version
+    r = e.zc.ok("mta-sts", "mode", "example.com", "enforce", "--force")
+    assert "--force" in r.err
+    assert "mode: enforce" in e.status()["policy"]

@@ -78,6 +78,19 @@ static void test_parse_senders(void **state)
 	tlsrpt_report_free(s);
 }
 
+static void test_names_mx(void **state)
+{
+	const char body[] = "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\n"
+	                    "mx: *.mail.example.net\r\nmax_age: 86400\r\n";
+	size_t n = strlen(body);
+	assert_true(tlsrpt_parse_names_mx(body, n, "mx1.example.com"));
+	assert_true(tlsrpt_parse_names_mx(body, n, "a.mail.example.net"));
+	assert_false(tlsrpt_parse_names_mx(body, n, "a.b.mail.example.net"));   /* one label only */
+	assert_false(tlsrpt_parse_names_mx(body, n, "mail.example.net"));
+	assert_false(tlsrpt_parse_names_mx(body, n, "mx2.example.com"));
+	assert_false(tlsrpt_parse_names_mx(body, n, ""));
+}
+
 static void expect_bad(const char *json, const char *why_part)
 {
 	struct tlsrpt_report *r = NULL;
@@ -337,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rfc8460),
 		cmocka_unit_test(test_parse_senders),
 		cmocka_unit_test(test_parse_strict),
+		cmocka_unit_test(test_names_mx),
 		cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_mime),
 		cmocka_unit_test_setup_teardown(test_import_count_dedup, unit_store_setup,
