@@ -122,7 +122,8 @@ static void run(void *arg)
 	struct sts_publisher sp;
 	int last = 0;
 	int64_t rederive_at = 0;     /* when to carry the service to the domains (0: now, -1: done) */
-	struct reports reports = { 0, 0 };
+	struct reports reports;
+	memset(&reports, 0, sizeof(reports));
 	uv_mutex_lock(&p->lock);
 	unsigned gen = p->gen;
 	bool ok = setup(&sp, p->cfg);

@@ -6,6 +6,8 @@
 #include "shared/rpt/tlsrpt_import.h"
 #include "shared/rpt/tlsrpt_spool.h"
 #include "shared/rpt/tlsrpt_store.h"
+#include "shared/rpt/tlsrpt_summary.h"
+#include "shared/util/siphash.h"
 
 #define DAY 86400
 
@@ -38,6 +40,40 @@ static void prune(struct reports *r, struct store *st, const struct config *cfg,
 		           total == 1 ? "" : "s", cfg->tlsrpt_keep_days);
 }
 
+static void alert(const char *domain, const char *day, const char *text, void *ctx)
+{
+	static const uint8_t key[SIPHASH_KEY_LEN];
+	struct reports *r = ctx;
+	char line[TLSRPT_ALERT_MAX + 2 * TLSRPT_DOMAIN_MAX];
+	snprintf(line, sizeof(line), "%s: %s: %s", domain, day, text);
+	uint64_t h = siphash24(key, line, strlen(line));
+	for (size_t i = 0; i < REPORTS_ALERTS_SEEN && i < r->nseen; i++)
+		if (r->seen[i] == h)
+			return;
+	r->seen[r->nseen++ % REPORTS_ALERTS_SEEN] = h;
+	/* The alert hook of the check/watch issue goes here; until then the log line is all. */
+	log_warning("tlsrpt: %s", line);
+}
+
+/* The alerts of the days the reports just imported may have changed. */
+static void alerts(struct reports *r, struct store *st, const struct config *cfg, int64_t now)
+{
+	struct store_txn t;
+	json_t *sum = NULL;
+	int32_t today = tlsrpt_summary_day(now);
+	int rc = store_begin(st, false, 0, &t);
+	if (rc == 0) {
+		rc = tlsrpt_summary_get(&t, NULL, today - REPORTS_ALERT_DAYS - 1, &sum);
+		store_abort(&t);
+	}
+	if (rc) {
+		failed(r, "reading the summary for alerts", rc);
+		return;
+	}
+	tlsrpt_summary_alerts(sum, cfg->tlsrpt_alert_percent, today - REPORTS_ALERT_DAYS, alert, r);
+	json_decref(sum);
+}
+
 void reports_tick(struct reports *r, struct store *st, const struct config *cfg, int64_t now)
 {
 	const char *dir = store_dir(st);
@@ -57,6 +93,8 @@ void reports_tick(struct reports *r, struct store *st, const struct config *cfg,
 			failed(r, "import (the reports stay in the spool)", rc);
 		else
 			r->last_err = 0;
+		if (res.imported)
+			alerts(r, st, cfg, now);
 	}
 	if (now >= r->prune_at) {
 		r->prune_at = now + REPORTS_PRUNE_EVERY_S;

@@ -230,3 +230,61 @@ int tlsrpt_summary_enforce(struct store_txn *t, const char *domain, int32_t from
 	}
 	return tlsrpt_store_rows(t, domain, from_day, enforce_fn, &e);
 }
+
+/* The UTC day number of a "YYYY-MM-DD" text. */
+static int32_t day_of(const char *text)
+{
+	int64_t t;
+	char full[32];
+	snprintf(full, sizeof(full), "%sT00:00:00Z", text ? text : "");
+	return tlsrpt_parse_time(full, &t) == 0 ? tlsrpt_summary_day(t) : INT32_MIN;
+}
+
+static bool has_key(json_t *obj, const char *key)
+{
+	return json_object_get(obj, key) != NULL;
+}
+
+int tlsrpt_summary_alerts(json_t *sum, unsigned percent, int32_t from_day,
+                          void (*fn)(const char *domain, const char *day, const char *text,
+                                     void *ctx),
+                          void *ctx)
+{
+	size_t i, k;
+	json_t *d, *day;
+	char text[TLSRPT_ALERT_MAX];
+	int n = 0;
+	json_array_foreach(json_object_get(sum, "domains"), i, d) {
+		const char *domain = json_string_value(json_object_get(d, "domain")) ?: "";
+		json_t *prev = NULL;
+		json_array_foreach(json_object_get(d, "days"), k, day) {
+			const char *date = json_string_value(json_object_get(day, "day"));
+			int32_t no = day_of(date);
+			json_t *before = prev && day_of(json_string_value(json_object_get(prev, "day"))) ==
+			                 no - 1 ? json_object_get(prev, "result_types") : NULL;
+			prev = day;
+			if (no < from_day)
+				continue;
+			const char *type;
+			json_t *v;
+			json_object_foreach(json_object_get(day, "result_types"), type, v) {
+				if (before && has_key(before, type))
+					continue;
+				snprintf(text, sizeof(text), "failure type %s (%lld sessions), absent the day "
+				         "before", type, (long long)json_integer_value(v));
+				fn(domain, date, text, ctx);
+				n++;
+			}
+			json_int_t ok = json_integer_value(json_object_get(day, "successful"));
+			json_int_t bad = json_integer_value(json_object_get(day, "failed"));
+			if (bad > 0 && (uint64_t)bad * 100 > (uint64_t)percent * (uint64_t)(ok + bad)) {
+				snprintf(text, sizeof(text), "%lld of %lld sessions failed (%.2f%%, over "
+				         "tlsrpt.alert-percent %u%%)", (long long)bad, (long long)(ok + bad),
+				         100.0 * (double)bad / (double)(ok + bad), percent);
+				fn(domain, date, text, ctx);
+				n++;
+			}
+		}
+	}
+	return n;
+}

@@ -39,4 +39,16 @@ struct tlsrpt_enforce {
 int tlsrpt_summary_enforce(struct store_txn *t, const char *domain, int32_t from_day,
                            struct tlsrpt_enforce *out);
 
+#define TLSRPT_ALERT_MAX 256    /* bytes of one alert's text */
+
+/*
+ * The alerts a summary (tlsrpt_summary_get()) holds for its days from from_day on: each
+ * failure type absent the day before, and each day whose failed sessions pass percent of its
+ * sessions; fn gets domain, day ("YYYY-MM-DD") and a one-line text. Returns how many.
+ */
+int tlsrpt_summary_alerts(json_t *sum, unsigned percent, int32_t from_day,
+                          void (*fn)(const char *domain, const char *day, const char *text,
+                                     void *ctx),
+                          void *ctx);
+
 #endif

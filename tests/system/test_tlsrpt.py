@@ -145,6 +145,10 @@ def test_ingest_by_mail_counts_in_summary(sts_factory):
     assert shown == json.dumps(microsoft())
     text = e.zc.ok("tlsrpt", "summary").out
     assert "reports 2 from 2 organisations" in text and "certificate-host-mismatch=4" in text
+    # dnsd's alerts: the new failure types, and 7 of 167 sessions over alert-percent 1%.
+    want = ["tlsrpt: example.com: %s: 7 of 167 sessions failed" % day(),
+            "tlsrpt: example.com: %s: failure type certificate-host-mismatch" % day()]
+    e.wait("alerts logged", lambda: all(w in e.dnsd.log_text() for w in want))
 
 
 def test_duplicates_stored_once(sts_factory):

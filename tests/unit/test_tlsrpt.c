@@ -11,6 +11,7 @@
 #include "shared/rpt/tlsrpt_import.h"
 #include "shared/rpt/tlsrpt_spool.h"
 #include "shared/rpt/tlsrpt_mime.h"
+#include "shared/rpt/tlsrpt_summary.h"
 
 #define MIB (1u << 20)
 #define POLICY "version: STSv1\r\nmode: testing\r\nmx: mx1.example.com\r\nmx: mx2.example.com\r\n" \
@@ -344,6 +345,39 @@ static void test_mime(void **state)
 	                 LS_ENOTFOUND);
 }
 
+static void alert_fn(const char *domain, const char *day, const char *text, void *ctx)
+{
+	struct rows *r = ctx;
+	assert_true(r->n < 16);
+	snprintf(r->text[r->n++], 400, "%s %s %s", domain, day, text);
+}
+
+static void test_alerts(void **state)
+{
+	struct rows seen = { .n = 0 };
+	json_error_t err;
+	json_t *sum = json_loads("{\"domains\":[{\"domain\":\"example.com\",\"days\":["
+		"{\"day\":\"2026-11-28\",\"successful\":100,\"failed\":5,"
+		"\"result_types\":{\"certificate-expired\":5}},"
+		"{\"day\":\"2026-11-29\",\"successful\":1000,\"failed\":5,"
+		"\"result_types\":{\"certificate-expired\":5}},"
+		"{\"day\":\"2026-11-30\",\"successful\":1000,\"failed\":20,"
+		"\"result_types\":{\"certificate-expired\":10,\"starttls-not-supported\":10}},"
+		"{\"day\":\"2026-12-02\",\"successful\":10,\"failed\":0,\"result_types\":{}}]}]}",
+		0, &err);
+	assert_non_null(sum);
+	/* From 2026-11-29 (day 20786) on: the 28th only serves as the day before. */
+	assert_int_equal(tlsrpt_summary_alerts(sum, 1, 20786, alert_fn, &seen), 2);
+	assert_string_equal(seen.text[0], "example.com 2026-11-30 failure type starttls-not-supported "
+	                    "(10 sessions), absent the day before");
+	assert_string_equal(seen.text[1], "example.com 2026-11-30 20 of 1020 sessions failed (1.96%, "
+	                    "over tlsrpt.alert-percent 1%)");
+	seen.n = 0;
+	/* From the 28th on, with nothing before it: its type is new, and 4.76% is over 1%. */
+	assert_int_equal(tlsrpt_summary_alerts(sum, 1, 20785, alert_fn, &seen), 4);
+	json_decref(sum);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_parse_senders),
 		cmocka_unit_test(test_parse_strict),
 		cmocka_unit_test(test_names_mx),
+		cmocka_unit_test(test_alerts),
 		cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_mime),
 		cmocka_unit_test_setup_teardown(test_import_count_dedup, unit_store_setup,
