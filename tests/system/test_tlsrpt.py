@@ -280,3 +280,32 @@ def test_enforce_weighs_the_reports(sts_factory):
     r = e.zc.ok("mta-sts", "mode", "example.com", "enforce", "--force")
     assert "--force" in r.err
     assert "mode: enforce" in e.status()["policy"]
+
+
+def test_dnsd_prunes_past_keep_days(tmp_path):
+    """Reports received more than tlsrpt.keep-days ago go at dnsd's first pruning (at start)."""
+    from sts_helpers import StsEnv
+    e = StsEnv(tmp_path, extra_config="tlsrpt:\n  keep-days: 2\n")
+    e.zc.ok("mta-sts", "enable", "example.com", "--no-publish")
+    old = report("Old Sender", "old-1", day(-5), [sts_policy(5, 0)])
+    new = report("New Sender", "new-1", day(-1), [sts_policy(9, 0)])
+    for r in (old, new):
+        rc, err, _ = ingest(e.zc, mail(gzip.compress(json.dumps(r).encode())))
+        assert rc == 0, err
+    # Received is when the report was spooled: make the old one arrive 3 days ago.
+    spool = e.zc.state / "tlsrpt" / "new"
+    for name in spooled(e.zc):
+        if "Old Sender" in gzip.decompress((spool / name).read_bytes()).decode():
+            t = time.time() - 3 * 86400
+            os.utime(spool / name, (t, t))
+    assert e.zc.json("tlsrpt", "import")["imported"] == 2
+    assert len(e.zc.json("tlsrpt", "list", "example.com")["reports"]) == 2
+    try:
+        e.start()
+        e.wait("old report pruned", lambda: [r["organization"] for r in e.zc.json(
+            "tlsrpt", "list", "example.com")["reports"]] == ["New Sender"])
+        assert "tlsrpt: 1 report older than 2 days pruned" in e.dnsd.log_text()
+    finally:
+        e.stop()
+    days = summary(e.zc, "--days", "30")[0]["days"]
+    assert [d["day"] for d in days] == [day(-1)]
