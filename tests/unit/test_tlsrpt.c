@@ -131,6 +131,41 @@ static void test_parse_strict(void **state)
 	free(deep);
 }
 
+/* A report with n failure-details, each its own sending IP. */
+static char *many_details(size_t n, size_t *len)
+{
+	size_t cap = 256 + n * 128, k;
+	char *j = malloc(cap);
+	k = (size_t)snprintf(j, cap, HEAD "\"policies\":[{\"policy\":{\"policy-type\":\"sts\"},"
+	                     "\"summary\":{\"total-successful-session-count\":0,"
+	                     "\"total-failure-session-count\":%zu},\"failure-details\":[", n);
+	for (size_t i = 0; i < n; i++)
+		k += (size_t)snprintf(j + k, cap - k, "%s{\"result-type\":\"validation-failure\","
+		                      "\"sending-mta-ip\":\"10.%zu.%zu.%zu\",\"failed-session-count\":1}",
+		                      i ? "," : "", i >> 16 & 255, i >> 8 & 255, i & 255);
+	k += (size_t)snprintf(j + k, cap - k, "]}]}");
+	*len = k;
+	return j;
+}
+
+static void test_many_details(void **state)
+{
+	size_t len;
+	char *j = many_details(10000, &len), why[200];
+	struct tlsrpt_report *r = NULL;
+	assert_int_equal(tlsrpt_parse(j, len, &r, why, sizeof(why)), 0);
+	assert_int_equal(r->policies[0].ndetails, 10000);
+	assert_string_equal(r->policies[0].details[9999].sending_ip, "10.0.39.15");
+	tlsrpt_report_free(r);
+	free(j);
+	j = many_details(TLSRPT_DETAILS_MAX + 1, &len);
+	r = NULL;
+	assert_int_equal(tlsrpt_parse(j, len, &r, why, sizeof(why)), LS_ETOOBIG);
+	assert_null(r);
+	assert_non_null(strstr(why, "failure-details"));
+	free(j);
+}
+
 static void test_gzip(void **state)
 {
 	size_t len, gzlen, outlen;
@@ -385,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_parse_senders),
 		cmocka_unit_test(test_parse_strict),
 		cmocka_unit_test(test_names_mx),
+		cmocka_unit_test(test_many_details),
 		cmocka_unit_test(test_alerts),
 		cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_mime),
