@@ -21,6 +21,7 @@
 #define ANY_TTL_DEFAULT 3600   /* the HINFO answer to ANY when the zone has no SOA */
 #define TXT_STRING_MAX 255     /* one character-string (RFC 1035 3.3) */
 #define QTYPE_RESERVED 0
+#define RCODE_YXDOMAIN 6       /* a DNAME's rewrite too long for a name (RFC 6672 2.2) */
 
 enum { AN, NS, AR };
 
@@ -140,7 +141,45 @@ static bool put_any(struct build *b, const uint8_t *owner)
 	return put_rrset(b, AN, owner, PKT_T_HINFO, &v, ttl);
 }
 
-/* Resolves the question inside the zone, following CNAMEs; false when the answer overflowed. */
+/* One record of type at owner with the given RDATA, as a one-record RRset. */
+static bool put_one(struct build *b, int section, const uint8_t *owner, uint16_t type,
+                    const uint8_t *rd, size_t rdlen, uint32_t ttl)
+{
+	uint8_t rec[2 + DNAME_MAX];
+	struct rrset_view v = { 0 };
+	if (rdlen > DNAME_MAX)
+		return true;
+	wire_put16(rec, (uint16_t)rdlen);
+	memcpy(rec + 2, rd, rdlen);
+	v.count = 1;
+	v.data = rec;
+	v.len = 2 + rdlen;
+	return put_rrset(b, section, owner, type, &v, ttl);
+}
+
+/*
+ * The name a DNAME at owner rewrites name into (RFC 6672 2.2): name's labels above owner, then
+ * the DNAME's target. -1 when the result is longer than a name may be.
+ */
+static int dname_rewrite(uint8_t out[DNAME_MAX], const uint8_t *name, const uint8_t *owner,
+                         const struct rrset_view *v)
+{
+	const uint8_t *rd;
+	uint16_t rdlen;
+	size_t pos = 0;
+	if (!rrset_next(v, &pos, &rd, &rdlen))
+		return -1;
+	int tl = dname_wire_len(rd, rdlen);
+	size_t pre = (size_t)(dname_wire_len(name, DNAME_MAX) - dname_wire_len(owner, DNAME_MAX));
+	if (tl < 0 || pre + (size_t)tl > DNAME_MAX)
+		return -1;
+	memcpy(out, name, pre);
+	memcpy(out + pre, rd, (size_t)tl);
+	return (int)pre + tl;
+}
+
+/* Resolves the question inside the zone, following CNAMEs and DNAMEs; false when the answer
+ * overflowed. */
 static bool resolve(struct build *b, const uint8_t *qname, uint16_t qtype)
 {
 	uint8_t names[ANSWER_MAX_CHAIN + 1][DNAME_MAX];
@@ -165,33 +204,48 @@ static bool resolve(struct build *b, const uint8_t *qname, uint16_t qtype)
 			b->rcode = RCODE_NXDOMAIN;    /* of the last name in a chain (RFC 6604) */
 			return put_soa(b);
 		case LOOKUP_DELEGATION:
-			if (hop > 0)
-				return true;              /* a CNAME into a delegated child ends here */
-			b->flags &= (uint16_t)~PKT_F_AA;
+			/* Not ours: a referral, after the chain that led here (AA stays for it). */
+			if (hop == 0)
+				b->flags &= (uint16_t)~PKT_F_AA;
 			if (!put_rrset(b, NS, l.cut, T_NS, &l.rrset, l.rrset.ttl))
 				return false;
 			put_targets(b, T_NS, &l.rrset);   /* glue */
 			return true;
+		case LOOKUP_DNAME: {
+			/* The DNAME, then a CNAME synthesized with its TTL (RFC 6672 3.1). */
+			int nl = dname_rewrite(names[hop], name, l.cut, &l.rrset);
+			if (!put_rrset(b, AN, l.cut, T_DNAME, &l.rrset, l.rrset.ttl))
+				return false;
+			if (nl < 0) {
+				b->rcode = RCODE_YXDOMAIN;
+				return true;
+			}
+			if (!put_one(b, AN, name, T_CNAME, names[hop], (size_t)nl, l.rrset.ttl))
+				return false;
+			break;
+		}
 		case LOOKUP_CNAME: {
 			const uint8_t *rd;
 			uint16_t rdlen;
 			size_t pos = 0;
 			if (!put_rrset(b, AN, name, T_CNAME, &l.rrset, l.rrset.ttl))
 				return false;
+			if (qtype == T_ANY)
+				return true;              /* ANY at a CNAME: the CNAME, as Knot and NSD */
 			if (!rrset_next(&l.rrset, &pos, &rd, &rdlen) || dname_wire_len(rd, rdlen) < 0)
 				return true;
 			memcpy(names[hop], rd, (size_t)dname_wire_len(rd, rdlen));
-			name = names[hop];
-			if (!dname_is_sub(name, b->z->apex))
-				return true;              /* out of the zone: the resolver goes on */
-			for (int i = 0; i < hop; i++)
-				if (dname_equal(names[i], name))
-					return true;          /* a loop */
-			if (dname_equal(name, qname))
-				return true;
 			break;
 		}
 		}
+		name = names[hop];
+		if (!dname_is_sub(name, b->z->apex))
+			return true;              /* out of the zone: the resolver goes on */
+		for (int i = 0; i < hop; i++)
+			if (dname_equal(names[i], name))
+				return true;          /* a loop */
+		if (dname_equal(name, qname))
+			return true;
 	}
 	return true;
 }
@@ -256,7 +310,19 @@ static void transfer(struct build *b, const struct query *q, const struct sockad
 {
 	char why[XFR_WHY_MAX];
 	struct rrset_view v;
-	b->rcode = RCODE_REFUSED;
+	/* As Knot: NOTIMP for AXFR over UDP (RFC 5936 4.2), NOTAUTH for a zone not ours or a
+	 * client that may not have it. */
+	b->rcode = RCODE_NOTAUTH;
+	if (q->qtype == T_IXFR && !q->has_ixfr_serial) {
+		b->rcode = RCODE_FORMERR;    /* RFC 1995 3: the client's SOA is in authority */
+		snprintf(info->why, sizeof(info->why), "IXFR without the client's SOA");
+		return;
+	}
+	if (!tcp && q->qtype == T_AXFR) {
+		b->rcode = RCODE_NOTIMP;
+		snprintf(info->why, sizeof(info->why), "AXFR over UDP");
+		return;
+	}
 	if (zone_get(b->t, q->qname, z) != 0) {
 		snprintf(info->why, sizeof(info->why), "not a zone here");
 		return;
@@ -276,10 +342,6 @@ static void transfer(struct build *b, const struct query *q, const struct sockad
 	if (tcp) {
 		b->rcode = RCODE_SERVFAIL;   /* allowed, yet xfr_start could not read the zone */
 		snprintf(info->why, sizeof(info->why), "the zone cannot be read");
-		return;
-	}
-	if (q->qtype == T_AXFR) {
-		snprintf(info->why, sizeof(info->why), "AXFR over UDP");   /* RFC 5936 4.2 */
 		return;
 	}
 	b->rcode = RCODE_NOERROR;
@@ -473,6 +535,7 @@ size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_op
 		b.rcode = info->cookie == COOKIE_VALID ? RCODE_NOERROR : RCODE_BADCOOKIE;
 	} else if (v != QUERY_OK) {
 		b.rcode = v == QUERY_NOTIMP ? RCODE_NOTIMP : RCODE_FORMERR;
+		info->malformed = v == QUERY_FORMERR;
 	} else if (q.has_tsig && !check_tsig(&b, &sg, in, inlen, o, &now, info)) {
 		q.edns = false;              /* the answer is the TSIG error */
 		b.has_cookie = false;

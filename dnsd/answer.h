@@ -38,6 +38,7 @@ struct answer_info {
 	size_t opt_off, opt_len;     /* the answer's OPT record (opt_len 0: none), which it keeps too */
 	bool signed_answer;          /* a TSIG-signed query's answer */
 	bool rrl_dropped, rrl_slipped;   /* set by the worker's rate limit */
+	bool malformed;              /* FORMERR: the query did not parse */
 	char why[ANSWER_WHY_MAX];    /* when not empty: a refused transfer or a failed TSIG check */
 };
 

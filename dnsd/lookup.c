@@ -10,16 +10,19 @@ int lookup_zone(struct store_txn *t, const uint8_t *qname, uint16_t qtype, struc
 {
 	/* Longest suffix first; DS lives on the parent side of a cut (RFC 4035 3.1.4.1). */
 	const uint8_t *s = qname;
-	if (qtype == PKT_T_DS && *s)
+	bool ds = qtype == PKT_T_DS && *s;
+	if (ds)
 		s += *s + 1;
 	for (;;) {
 		int rc = zone_get(t, s, z);
 		if (rc != LS_ENOZONE)
 			return rc;
 		if (*s == 0)
-			return LS_ENOZONE;
+			break;
 		s += *s + 1;
 	}
+	/* DS at the apex of a zone whose parent is not ours: the child answers (NODATA). */
+	return ds ? zone_get(t, qname, z) : LS_ENOZONE;
 }
 
 int lookup_rrset(struct store_txn *t, const struct zone_info *z, const uint8_t *name,
@@ -102,7 +105,7 @@ static int at_name(MDB_cursor *cur, const uint8_t *prefix, size_t plen, uint16_t
 	if (ns && cut_possible) {
 		out->kind = LOOKUP_DELEGATION;
 		out->rrset = nv;
-	} else if (type == T_ANY && own) {
+	} else if (type == T_ANY && own && !cname) {
 		out->kind = LOOKUP_FOUND;    /* the name has data; the answer says so minimally */
 		memset(&out->rrset, 0, sizeof(out->rrset));
 	} else if (found) {
@@ -122,15 +125,19 @@ int lookup_name(struct store_txn *t, MDB_cursor *cur, const struct zone_info *z,
 	uint8_t prefix[RRSET_KEY_MAX];
 	bool exists;
 	memset(out, 0, sizeof(*out));
-	/* Delegations above the name, from the apex down: nothing below a cut is ours. */
+	/* Delegations and DNAMEs above the name, from the apex down: the highest decides
+	 * (nothing below a cut is ours; below a DNAME, names are rewritten, RFC 6672 2.3). */
 	int depth = dname_labels(name) - dname_labels(z->apex);
-	for (int d = 1; d < depth; d++) {
+	for (int d = 0; d < depth; d++) {
 		const uint8_t *a = name;    /* the ancestor d labels below the apex */
 		for (int i = d; i < depth; i++)
 			a += *a + 1;
-		int rc = lookup_rrset(t, z, a, T_NS, &out->rrset);
-		if (rc == 0) {
+		int rc = d == 0 ? LS_ENOTFOUND : lookup_rrset(t, z, a, T_NS, &out->rrset);
+		if (rc == 0)
 			out->kind = LOOKUP_DELEGATION;
+		else if (rc == LS_ENOTFOUND && (rc = lookup_rrset(t, z, a, T_DNAME, &out->rrset)) == 0)
+			out->kind = LOOKUP_DNAME;
+		if (rc == 0) {
 			memcpy(out->cut, a, (size_t)dname_wire_len(a, DNAME_MAX));
 			return 0;
 		}

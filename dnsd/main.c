@@ -89,6 +89,7 @@ int main(int argc, char **argv)
 	s.w = calloc(s.nworkers, sizeof(*s.w));
 	if (s.w == NULL)
 		goto out_cfg;
+	s.listen_fixed = args.nlisten > 0;
 	if (dnsd_server_bind(&s, err, sizeof(err)) != 0 ||
 	    metrics_http_bind(&s.metrics, maddrs, nmaddrs, err, sizeof(err)) != 0 ||
 	    daemon_drop_privileges(user, err, sizeof(err))) {

@@ -34,13 +34,15 @@ static void queries(struct metrics_buf *b, const struct stats *w, size_t n)
 		metrics_u64(b, "dnsd_queries_by_type_total",
 		            (const char *[]){ "type", stats_type_names[t], NULL }, AT(type, t));
 	metrics_family(b, "dnsd_responses_total", "counter", "Answers sent, by rcode.");
-	for (int r = 0; r < 6; r++)
+	for (int r = 0; r < STATS_RCODES; r++)
 		metrics_u64(b, "dnsd_responses_total",
 		            (const char *[]){ "rcode", stats_rcode_names[r], NULL }, AT(rcode, r));
 	metrics_u64(b, "dnsd_responses_total", (const char *[]){ "rcode", "BADVERS", NULL },
 	            SUM(badvers));
 	metrics_u64(b, "dnsd_responses_total", (const char *[]){ "rcode", "BADCOOKIE", NULL },
 	            SUM(badcookie));
+	metrics_u64(b, "dnsd_responses_total", (const char *[]){ "rcode", "other", NULL },
+	            SUM(rcode_other));
 	counter(b, "dnsd_queries_dropped_total",
 	        "Queries given no answer (malformed, or the store could not be read).", SUM(dropped));
 	counter(b, "dnsd_responses_truncated_total", "UDP answers sent with TC set.",

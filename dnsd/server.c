@@ -14,24 +14,18 @@
 
 #define STATS_INTERVAL_MS 1000
 
+/* A listen slot's socket in worker arg's loop: kind 0 is UDP, 1 TCP (the types below). */
+static int start_socket(void *arg, size_t slot, size_t kind, int fd, uv_handle_t **h)
+{
+	struct dnsd_worker *w = arg;
+	return kind == 0 ? dnsd_udp_start(w, slot, fd, h) : dnsd_tcp_start(w, slot, fd, h);
+}
+
 int dnsd_server_bind(struct dnsd_server *s, char *err, size_t errlen)
 {
-	int frc = daemon_addrs_free(s->addrs, s->naddrs, err, errlen);
-	if (frc)
-		return frc;
-	for (size_t i = 0; i < s->nworkers; i++) {
-		struct dnsd_worker *w = &s->w[i];
-		for (size_t k = 0; k < s->naddrs; k++) {
-			w->udp_fd[k] = daemon_bind(&s->addrs[k], SOCK_DGRAM);
-			w->tcp_fd[k] = w->udp_fd[k] < 0 ? -1 : daemon_bind(&s->addrs[k], SOCK_STREAM);
-			int rc = w->udp_fd[k] < 0 ? w->udp_fd[k] : w->tcp_fd[k];
-			if (rc < 0) {
-				snprintf(err, errlen, "cannot bind %s: %s", s->addrs[k].text, strerror(-rc));
-				return rc;
-			}
-		}
-	}
-	return 0;
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	const struct listen_set_opts o = { s->nworkers, types, 2, start_socket, s->listen_fixed };
+	return listen_set_open(&s->listen, &o, s->addrs, s->naddrs, err, errlen);
 }
 
 /* Worker i: its loop and read transaction (worker_pool_add), UDP buffers, sockets. */
@@ -49,9 +43,8 @@ static int worker_init(void *arg, size_t i)
 		rc = UV_ENOMEM;
 		goto fail;
 	}
-	for (size_t k = 0; k < s->naddrs; k++)
-		if ((rc = dnsd_udp_start(w, k)) != 0 || (rc = dnsd_tcp_start(w, k)) != 0)
-			goto fail;
+	if ((rc = listen_set_attach(&s->listen, i, &w->t.loop, w)) != 0)
+		goto fail;
 	return 0;
 fail:
 	log_error("worker %zu: %s", i, uv_strerror(rc));
@@ -78,7 +71,7 @@ static void on_stats(uv_timer_t *t)
 /* What dnsd reads, and what of it a SIGHUP changes while it runs (lockstep.conf(5)). */
 static const char *const reload_sections[] = { "server", "zones", "dnsd", "mta-sts", NULL };
 static const char *const reload_live[] = {
-	"server.log-level", "zones.serial-policy", "zones.default-ttl",
+	"server.log-level", "zones.serial-policy", "zones.default-ttl", "dnsd.listen",
 	"dnsd.tcp-idle-timeout", "dnsd.tcp-io-timeout", "dnsd.tcp-max-clients", "dnsd.tcp-max-per-address",
 	"dnsd.query-log", "mta-sts.endpoints", "mta-sts.trust-store", "mta-sts.rotate-interval",
 	"mta-sts.fetch-timeout", "mta-sts.retry-max", "mta-sts.service-address",
@@ -87,13 +80,25 @@ static const char *const reload_live[] = {
 };
 static const struct reload_rules rules = { reload_sections, reload_live };
 
+/* The one-line state systemd shows (sd_notify STATUS=), at start and after a SIGHUP. */
+static void notify_status(struct dnsd_server *s, const char *head)
+{
+	char addrs[DAEMON_ADDRS_TEXT_MAX];
+	int rc = sdnotifyf("%sSTATUS=answering on %s with %zu worker%s", head,
+	                   listen_set_text(&s->listen, addrs, sizeof(addrs)), s->nworkers,
+	                   s->nworkers == 1 ? "" : "s");
+	if (rc)
+		log_warning("NOTIFY_SOCKET: %s", ls_strerror(rc));
+}
+
 /* SIGHUP: the new configuration goes in whole once it loaded; the old one stays valid for
  * the workers that still hold it, until dnsd exits. */
 static void reload(void *arg)
 {
 	struct dnsd_server *s = arg;
 	struct config *cfg, **v;
-	if (reload_config(dnsd_env_cfg(&s->env), &rules, &cfg) != 0)
+	const struct config *old = dnsd_env_cfg(&s->env);
+	if (reload_config(old, &rules, &cfg) != 0)
 		return;
 	if ((v = realloc(s->reloaded, (s->nreloaded + 1) * sizeof(*v))) == NULL) {
 		log_error("SIGHUP: out of memory; the configuration in force stays");
@@ -110,6 +115,9 @@ static void reload(void *arg)
 		log_error("SIGHUP: dnsd.rrl-exempt not applied (out of memory); the old list stays");
 	publisher_reload(&s->pub, cfg);
 	__atomic_store_n(&s->env.cfg, cfg, __ATOMIC_RELEASE);
+	if (listen_set_reload(&s->listen, old->dnsd_listen, cfg->dnsd_listen, "dnsd.listen",
+	                      cfg->path))
+		notify_status(s, "");
 	log_notice("configuration %s reloaded (SIGHUP)", cfg->path ? cfg->path : "(defaults)");
 }
 
@@ -141,9 +149,7 @@ int dnsd_server_run(struct dnsd_server *s)
 	}
 	log_notice("ready: %zu worker%s on %s (udp, tcp)", s->nworkers, s->nworkers == 1 ? "" : "s",
 	           daemon_addrs_text(s->addrs, s->naddrs, addrs, sizeof(addrs)));
-	if ((rc = sdnotifyf("READY=1\nSTATUS=answering on %s with %zu worker%s", addrs,
-	                    s->nworkers, s->nworkers == 1 ? "" : "s")) != 0)
-		log_warning("NOTIFY_SOCKET: %s", ls_strerror(rc));
+	notify_status(s, "READY=1\n");
 	int sig = worker_pool_wait(&s->pool);
 	log_notice("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	sdnotify("STOPPING=1\nSTATUS=stopping");
@@ -172,5 +178,6 @@ void dnsd_server_free(struct dnsd_server *s)
 		free(s->w[i].out);
 	}
 	free(s->w);
+	listen_set_free(&s->listen);     /* sockets bound for workers that never took them */
 	free(s->stats_path);
 }

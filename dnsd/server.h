@@ -2,6 +2,7 @@
 #ifndef DNSD_SERVER_H
 #define DNSD_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 #include "dnsd/notify.h"
@@ -9,6 +10,7 @@
 #include "dnsd/scrape.h"
 #include "dnsd/worker.h"
 #include "shared/util/daemon.h"
+#include "shared/util/listen_set.h"
 #include "shared/util/metrics_http.h"
 #include "shared/util/worker_pool.h"
 
@@ -16,8 +18,10 @@
 
 struct dnsd_server {
 	struct dnsd_env env;             /* the store, the configuration, answer options */
-	struct daemon_addr addrs[DAEMON_MAX_LISTEN];
+	struct daemon_addr addrs[DAEMON_MAX_LISTEN];   /* the addresses at start */
 	size_t naddrs;
+	bool listen_fixed;               /* from --listen: SIGHUP keeps them */
+	struct listen_set listen;        /* the addresses in force, as SIGHUP changes them */
 	struct dnsd_worker *w;
 	size_t nworkers;
 	char *stats_path;
@@ -31,7 +35,8 @@ struct dnsd_server {
 	struct scrape scrape;            /* what it shows */
 };
 
-/* Binds every worker's UDP and TCP sockets (SO_REUSEPORT); before dropping privileges. */
+/* Binds every worker's UDP and TCP sockets (SO_REUSEPORT) on addrs; before dropping
+ * privileges. Returns 0, or a negative code with the reason in err. */
 int dnsd_server_bind(struct dnsd_server *s, char *err, size_t errlen);
 /* Starts the workers and runs until SIGTERM or SIGINT; returns 0 after a clean stop. */
 int dnsd_server_run(struct dnsd_server *s);

@@ -7,8 +7,9 @@
 const char *const stats_type_names[ST_NTYPES] = {
 	"A", "AAAA", "MX", "TXT", "NS", "SOA", "CNAME", "SRV", "PTR", "CAA", "DS", "ANY", "other",
 };
-const char *const stats_rcode_names[6] = {
-	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+const char *const stats_rcode_names[STATS_RCODES] = {
+	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
+	"NXRRSET", "NOTAUTH", "NOTZONE",
 };
 
 static enum stats_type type_of(uint16_t t)
@@ -53,12 +54,14 @@ void stats_count(struct stats *s, const struct answer_info *info, int tcp)
 	else if (info->cookie == COOKIE_VALID)
 		INC(s->cookie_valid);
 	INC(s->type[type_of(info->qtype)]);
-	if (info->rcode < 6)
+	if (info->rcode < STATS_RCODES)
 		INC(s->rcode[info->rcode]);
 	else if (info->rcode == RCODE_BADCOOKIE)
 		INC(s->badcookie);
-	else
+	else if (info->rcode == RCODE_BADVERS)
 		INC(s->badvers);
+	else
+		INC(s->rcode_other);
 	if (info->truncated)
 		INC(s->truncated);
 	if (info->edns)
@@ -96,11 +99,12 @@ void stats_write(const struct stats *w, size_t n, FILE *out)
 	fprintf(out, "queries.udp %llu\nqueries.tcp %llu\n", SUM(udp), SUM(tcp));
 	fprintf(out, "queries.dropped %llu\nanswers.truncated %llu\nqueries.edns %llu\n",
 	        SUM(dropped), SUM(truncated), SUM(edns));
-	for (int r = 0; r < 6; r++)
+	for (int r = 0; r < STATS_RCODES; r++)
 		fprintf(out, "rcode.%s %llu\n", stats_rcode_names[r],
 		        (unsigned long long)stats_sum(w, n, offsetof(struct stats, rcode) +
 		                                      (size_t)r * sizeof(w->rcode[0])));
-	fprintf(out, "rcode.BADVERS %llu\nrcode.BADCOOKIE %llu\n", SUM(badvers), SUM(badcookie));
+	fprintf(out, "rcode.BADVERS %llu\nrcode.BADCOOKIE %llu\nrcode.other %llu\n", SUM(badvers),
+	        SUM(badcookie), SUM(rcode_other));
 	for (int t = 0; t < ST_NTYPES; t++)
 		fprintf(out, "qtype.%s %llu\n", stats_type_names[t],
 		        (unsigned long long)stats_sum(w, n, offsetof(struct stats, type) +

@@ -9,6 +9,8 @@
 
 #define STATS_FILE "dnsd.stats"
 
+#define STATS_RCODES 11            /* header rcodes counted by name: NOERROR (0) to NOTZONE (10) */
+
 /* Types counted by name; the rest go under "other". */
 enum stats_type { ST_A, ST_AAAA, ST_MX, ST_TXT, ST_NS, ST_SOA, ST_CNAME, ST_SRV, ST_PTR, ST_CAA,
                   ST_DS, ST_ANY, ST_OTHER, ST_NTYPES };
@@ -24,8 +26,8 @@ enum stats_xfr { SX_AXFR, SX_IXFR, SX_REFUSED, SX_FAILED, SX_N };
 
 struct stats {
 	atomic_uint_fast64_t udp, tcp, dropped, truncated, edns;
-	atomic_uint_fast64_t rcode[6];            /* NOERROR .. REFUSED */
-	atomic_uint_fast64_t badvers, badcookie, tcp_refused, tcp_timeout, tcp_evicted;
+	atomic_uint_fast64_t rcode[STATS_RCODES];  /* NOERROR .. NOTZONE (UPDATE's among them) */
+	atomic_uint_fast64_t badvers, badcookie, rcode_other, tcp_refused, tcp_timeout, tcp_evicted;
 	atomic_uint_fast64_t rrl_dropped, rrl_slipped;
 	atomic_uint_fast64_t cookie_client, cookie_bad, cookie_valid;
 	atomic_uint_fast64_t type[ST_NTYPES];
@@ -37,7 +39,7 @@ struct stats {
 
 extern const double stats_latency_bounds[STATS_LATENCY_N];
 extern const char *const stats_type_names[ST_NTYPES];
-extern const char *const stats_rcode_names[6];
+extern const char *const stats_rcode_names[STATS_RCODES];
 
 /* Counts one answered (or dropped) query; relaxed atomics, the reader only sums. */
 void stats_count(struct stats *s, const struct answer_info *info, int tcp);

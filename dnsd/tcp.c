@@ -2,7 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "dnsd/tcp.h"
+#include "dnsd/update_msg.h"
+#include "dnsd/updater.h"
 #include "dnsd/xfr.h"
 #include "shared/util/log.h"
 #include "shared/dns/wire.h"
@@ -30,15 +33,20 @@ struct tcp_conn {
 	bool io_timer;                   /* the timer bounds a query that is arriving */
 };
 
-static void on_closed(uv_handle_t *h)
+/* open_handles counts the two handles and an UPDATE in flight: the last one frees c. */
+static void release(struct tcp_conn *c)
 {
-	struct tcp_conn *c = h->data;
 	if (--c->open_handles > 0)
 		return;
 	xfr_free(c->xfr);
 	free(c->xbuf);
 	free(c->pending);
 	free(c);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	release(h->data);
 }
 
 static void conn_close(struct tcp_conn *c)
@@ -190,6 +198,46 @@ static bool try_xfr(struct tcp_conn *c, const uint8_t *msg, size_t len)
 	return true;
 }
 
+/* An UPDATE's answer, back on this loop once its commit is durable: then the next query. */
+static void on_update_done(void *arg, const struct sockaddr *peer, const uint8_t *answer,
+                           size_t len)
+{
+	struct tcp_conn *c = arg;
+	(void)peer;
+	c->writing = false;
+	if (!c->closing) {
+		wire_put16(c->w->tcp_answer, (uint16_t)len);
+		memcpy(c->w->tcp_answer + 2, answer, len);
+		if (len == 0 || !send_answer(c, c->w->tcp_answer, len + 2)) {
+			conn_close(c);
+		} else {
+			c->last_active = uv_now(&c->w->t.loop);
+			uv_timer_again(&c->idle);
+			if (!c->writing && uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0)
+				conn_close(c);
+			else if (!c->writing)
+				on_read((uv_stream_t *)&c->h, 0, NULL);
+		}
+	}
+	release(c);
+}
+
+/* An UPDATE goes to the thread pool; reading waits for its answer, which keeps the order. */
+static bool try_update(struct tcp_conn *c, const uint8_t *msg, size_t len)
+{
+	if (!update_msg_is_update(msg, len))
+		return false;
+	if (updater_submit(&c->w->t.loop, c->w->env->st, msg, len, (const struct sockaddr *)&c->peer,
+	                   on_update_done, c) != 0) {
+		conn_close(c);           /* too many pending: the client may try again */
+		return true;
+	}
+	c->open_handles++;
+	c->writing = true;
+	uv_read_stop((uv_stream_t *)&c->h);
+	return true;
+}
+
 /* Answers every complete query in the buffer, in order. */
 static void process(struct tcp_conn *c)
 {
@@ -202,6 +250,11 @@ static void process(struct tcp_conn *c)
 		}
 		if (c->inlen < 2 + mlen)
 			return;
+		if (try_update(c, c->in + 2, mlen)) {
+			memmove(c->in, c->in + 2 + mlen, c->inlen - 2 - mlen);
+			c->inlen -= 2 + mlen;
+			return;
+		}
 		if (try_xfr(c, c->in + 2, mlen)) {
 			memmove(c->in, c->in + 2 + mlen, c->inlen - 2 - mlen);
 			c->inlen -= 2 + mlen;
@@ -325,14 +378,19 @@ static void on_connection(uv_stream_t *server, int status)
 		conn_close(c);
 }
 
-int dnsd_tcp_start(struct dnsd_worker *w, size_t i)
+int dnsd_tcp_start(struct dnsd_worker *w, size_t i, int fd, uv_handle_t **out)
 {
 	uv_tcp_t *h = &w->tcp[i];
 	int rc = uv_tcp_init(&w->t.loop, h);
-	if (rc == 0)
-		rc = uv_tcp_open(h, w->tcp_fd[i]);
-	if (rc)
+	if (rc) {
+		close(fd);
 		return rc;
+	}
 	h->data = w;
+	*out = (uv_handle_t *)h;
+	if ((rc = uv_tcp_open(h, fd)) != 0) {
+		close(fd);
+		return rc;
+	}
 	return uv_listen((uv_stream_t *)h, TCP_BACKLOG, on_connection);
 }

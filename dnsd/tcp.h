@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include "dnsd/worker.h"
 
-/* Listens on w->tcp_fd[i] in w's loop. Returns 0 or a libuv error. */
-int dnsd_tcp_start(struct dnsd_worker *w, size_t i);
+/* Listens on fd (listen slot i) in w's loop; as dnsd_udp_start(). Connections accepted live
+ * on after the listening handle closes. */
+int dnsd_tcp_start(struct dnsd_worker *w, size_t i, int fd, uv_handle_t **h);
 
 #endif

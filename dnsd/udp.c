@@ -2,7 +2,10 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include "dnsd/udp.h"
+#include "dnsd/update_msg.h"
+#include "dnsd/updater.h"
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
@@ -44,11 +47,25 @@ static void flush(struct dnsd_worker *w)
 	worker_pool_txn_done(&w->t);
 }
 
+/* An UPDATE's answer, back on the worker's loop once its commit is durable. */
+static void on_update_done(void *arg, const struct sockaddr *peer, const uint8_t *answer,
+                           size_t len)
+{
+	uv_buf_t b = uv_buf_init((char *)answer, (unsigned)len);
+	if (len > 0)
+		uv_udp_try_send(arg, &b, 1, peer);    /* UDP's contract: a full buffer drops it */
+}
+
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
                     unsigned flags)
 {
 	struct dnsd_worker *w = h->data;
-	if (nread > 0 && addr != NULL) {
+	if (nread > 0 && addr != NULL &&
+	    update_msg_is_update((const uint8_t *)buf->base, (size_t)nread)) {
+		/* It writes the store: off this loop, answered when done (or dropped when busy). */
+		updater_submit(&w->t.loop, w->env->st, (const uint8_t *)buf->base, (size_t)nread, addr,
+		               on_update_done, h);
+	} else if (nread > 0 && addr != NULL) {
 		if (w->out_handle != h && w->nout)
 			flush(w);
 		w->out_handle = h;
@@ -70,14 +87,19 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 		flush(w);
 }
 
-int dnsd_udp_start(struct dnsd_worker *w, size_t i)
+int dnsd_udp_start(struct dnsd_worker *w, size_t i, int fd, uv_handle_t **out)
 {
 	uv_udp_t *h = &w->udp[i];
 	int rc = uv_udp_init_ex(&w->t.loop, h, UV_UDP_RECVMMSG);
-	if (rc == 0)
-		rc = uv_udp_open(h, w->udp_fd[i]);
-	if (rc)
+	if (rc) {
+		close(fd);
 		return rc;
+	}
 	h->data = w;
+	*out = (uv_handle_t *)h;
+	if ((rc = uv_udp_open(h, fd)) != 0) {
+		close(fd);
+		return rc;
+	}
 	return uv_udp_recv_start(h, on_alloc, on_recv);
 }

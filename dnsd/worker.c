@@ -1,23 +1,26 @@
 /* One query through a worker: the read transaction, the answer, the counters, the log lines. */
 #include <string.h>
 #include <time.h>
+#include "dnsd/query.h"
 #include "dnsd/worker.h"
 #include "shared/dns/wire.h"
 #include "shared/util/log.h"
+#include "shared/util/log_keyed.h"
 #include "shared/dns/rrtext.h"
 
-#define REFUSAL_LOG_BURST 20     /* refusal lines per second; the rest are counted */
-#define RCODE_BADVERS 16         /* RFC 6891: the extended RCODE of an unknown EDNS version */
+#define REFUSAL_LOG_CAP 100      /* refusal lines a minute, every source together */
 
 static const char *rcode_text(const struct answer_info *info)
 {
-	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
-	                                     "REFUSED" };
+	if (info->rrl_dropped)
+		return "dropped (rate limit)";
 	if (info->dropped)
 		return "dropped";
 	if (info->rcode == RCODE_BADVERS)
 		return "BADVERS";
-	return names[info->rcode < sizeof(names) / sizeof(names[0]) ? info->rcode : 2];
+	if (info->rcode == RCODE_BADCOOKIE)
+		return "BADCOOKIE";
+	return info->rcode < STATS_RCODES ? stats_rcode_names[info->rcode] : "other";
 }
 
 /* One line per query, when query-log is on. */
@@ -34,19 +37,50 @@ static void log_query(const struct dnsd_worker *w, const struct sockaddr *peer,
 	         rr_type_name(info->qtype, type, sizeof(type)), rcode_text(info));
 }
 
-/* The line of a refused transfer or a failed TSIG check (info->why), when there is one. */
+/* The source address and the failure (its kind and why): what refusal lines are limited by. */
+static size_t refusal_key(uint8_t key[LOG_KEYED_KEY_MAX], const struct sockaddr *peer,
+                          uint8_t kind, const char *why)
+{
+	size_t n = 0;
+	uint32_t h = 2166136261u;           /* FNV-1a of why */
+	for (; *why; why++)
+		h = (h ^ (uint8_t)*why) * 16777619u;
+	key[n++] = kind;
+	wire_put32(key + n, h);
+	n += 4;
+	if (peer && peer->sa_family == AF_INET) {
+		memcpy(key + n, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+		n += 4;
+	} else if (peer && peer->sa_family == AF_INET6) {
+		memcpy(key + n, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
+		n += 16;
+	}
+	return n;
+}
+
+/*
+ * The line of a refused transfer, a failed TSIG check (info->why) or a malformed query.
+ * Anyone can send those, from spoofed addresses too: each source and kind is logged once a
+ * minute, with a count of the rest, and all of them together at most REFUSAL_LOG_CAP lines.
+ */
 static void log_refusal(const struct sockaddr *peer, const struct answer_info *info)
 {
-	/* Anyone can send refused transfers and bad signatures: a flood must not flood the log. */
-	static struct log_limit refusals = LOG_LIMIT_INIT(REFUSAL_LOG_BURST, 1000);
+	static struct log_keyed refusals = LOG_KEYED_INIT(REFUSAL_LOG_CAP);
 	char addr[DAEMON_PEER_TEXT_MAX], name[DNAME_STR_MAX] = "?";
-	if (info->why[0] == 0)
+	uint8_t key[LOG_KEYED_KEY_MAX];
+	if (info->why[0] == 0 && !info->malformed)
 		return;
 	if (info->qname)
 		dname_format(name, info->qname);
-	log_limited(&refusals, LOG_LEVEL_WARNING, "%s: %s for %s (%s)", name,
-	            info->transfer ? "transfer refused" : "TSIG check failed",
-	            daemon_peer_text(peer, addr), info->why);
+	uint8_t kind = info->why[0] == 0 ? 'm' : info->transfer ? 'x' : 't';
+	size_t klen = refusal_key(key, peer, kind, info->why);
+	daemon_peer_text(peer, addr);
+	if (kind == 'm')
+		log_keyed(&refusals, key, klen, LOG_LEVEL_WARNING, "malformed query from %s (FORMERR)",
+		          addr);
+	else
+		log_keyed(&refusals, key, klen, LOG_LEVEL_WARNING, "%s: %s for %s (%s)", name,
+		          info->transfer ? "transfer refused" : "TSIG check failed", addr, info->why);
 }
 
 /*

@@ -12,6 +12,7 @@
 #include "dnsd/stats.h"
 #include "shared/util/config.h"
 #include "shared/util/daemon.h"
+#include "shared/util/listen_set.h"
 #include "shared/store/store.h"
 #include "shared/util/worker_pool.h"
 
@@ -46,9 +47,8 @@ struct dnsd_udp_out {
 struct dnsd_worker {
 	struct worker_pool_thread t;     /* loop, thread, read transaction, TCP connections */
 	const struct dnsd_env *env;
-	uv_udp_t udp[DAEMON_MAX_LISTEN];
-	uv_tcp_t tcp[DAEMON_MAX_LISTEN];
-	int udp_fd[DAEMON_MAX_LISTEN], tcp_fd[DAEMON_MAX_LISTEN];
+	uv_udp_t udp[LISTEN_SET_SLOTS];  /* by listen slot (shared/util/listen_set.h) */
+	uv_tcp_t tcp[LISTEN_SET_SLOTS];
 	char *rxbuf;                     /* recvmmsg slots */
 	struct dnsd_udp_out *out;        /* answers waiting for sendmmsg */
 	size_t nout;

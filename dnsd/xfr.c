@@ -15,6 +15,9 @@
 
 enum { X_SOA, X_RECORDS, X_JOURNAL, X_LAST_SOA, X_DONE };
 
+#define OPT_LEN 11             /* root owner, type, class, TTL, empty RDATA */
+#define XFR_EDNS_SIZE 1232     /* OPT's payload size in transfers: udp-max-size's default */
+
 struct xfr {
 	struct store_txn t;
 	MDB_cursor *cur;
@@ -23,6 +26,8 @@ struct xfr {
 	uint8_t question[DNAME_MAX + PKT_QUESTION_TAIL];
 	size_t qlen;
 	uint16_t id;
+	uint16_t rd;                  /* the query's RD, copied (RFC 5936 2.2.1) */
+	bool edns, do_bit;            /* the query had an OPT: the first message has one too */
 	int state;
 	bool incremental;             /* IXFR from the journal */
 	bool failed;
@@ -91,11 +96,6 @@ static void plan(struct xfr *x, const struct query *q, uint32_t current)
 	snprintf(x->what, sizeof(x->what), "AXFR, serial %u", current);
 	if (q->qtype != T_IXFR)
 		return;
-	if (!q->has_ixfr_serial) {
-		snprintf(x->what, sizeof(x->what), "IXFR without a serial, full zone at serial %u",
-		         current);
-		return;
-	}
 	uint32_t theirs = q->ixfr_serial;
 	if (theirs == current || serial_gt(theirs, current)) {
 		/* RFC 1995 2: the current SOA alone says "nothing newer". */
@@ -123,7 +123,9 @@ struct xfr *xfr_start(struct store *st, const uint8_t *msg, size_t len, const st
 	uint32_t current;
 	if (x == NULL)
 		return NULL;
-	if (store_begin(st, false, 0, &x->t) != 0 || zone_get(&x->t, q->qname, &x->z) != 0)
+	/* An IXFR without the client's SOA is malformed: answered FORMERR the ordinary way. */
+	if ((q->qtype == T_IXFR && !q->has_ixfr_serial) || store_begin(st, false, 0, &x->t) != 0 ||
+	    zone_get(&x->t, q->qname, &x->z) != 0)
 		goto fail;
 	if (q->has_tsig) {
 		signer_check(&x->sg, &x->t, msg, len, now);
@@ -142,6 +144,9 @@ struct xfr *xfr_start(struct store *st, const uint8_t *msg, size_t len, const st
 	x->qlen = q->question_end - PKT_HDR;
 	memcpy(x->question, msg + PKT_HDR, x->qlen);
 	x->id = q->id;
+	x->rd = q->flags & PKT_F_RD;
+	x->edns = q->edns;
+	x->do_bit = q->do_bit;
 	x->apex_len = (size_t)dname_wire_len(x->z.apex, DNAME_MAX);
 	plan(x, q, current);
 	return x;
@@ -329,8 +334,9 @@ size_t xfr_next(struct xfr *x, uint8_t *out, size_t cap)
 	size_t room = signer_room(&x->sg);
 	size_t limit = cap - 2 < XFR_MSG_MAX ? cap - 2 : XFR_MSG_MAX;
 	size_t largest = (cap - 2 < XFR_MSG_LARGEST ? cap - 2 : XFR_MSG_LARGEST) - room;
-	pkt_init(&p, out + 2, limit - room);
-	pkt_header(&p, x->id, PKT_F_QR | PKT_F_AA);
+	size_t opt = x->messages == 0 && x->edns ? OPT_LEN : 0;
+	pkt_init(&p, out + 2, limit - room - opt);
+	pkt_header(&p, x->id, PKT_F_QR | PKT_F_AA | x->rd);
 	x->apex_off = x->prev_off = 0;
 	if (x->messages == 0) {      /* the question goes in the first message only */
 		pkt_put(&p, x->question, x->qlen);
@@ -355,6 +361,16 @@ done:
 		return 0;
 	}
 	pkt_set16(&p, PKT_ANCOUNT, an);
+	if (opt) {
+		/* As Knot and NSD: an OPT in the first message to a query with one (RFC 6891). */
+		p.cap += opt;
+		pkt_put(&p, "", 1);
+		pkt_put16(&p, T_OPT);
+		pkt_put16(&p, XFR_EDNS_SIZE);
+		pkt_put(&p, (uint8_t[]){ 0, 0, (uint8_t)(x->do_bit ? EDNS_DO : 0), 0 }, 4);
+		pkt_put16(&p, 0);
+		pkt_set16(&p, PKT_ARCOUNT, 1);
+	}
 	/* Every message is signed (RFC 8945 5.3.1 asks for one in 100 at least). */
 	size_t len = signer_finish(&x->sg, p.buf, p.len, p.cap + room, (uint64_t)time(NULL));
 	if (len == 0) {

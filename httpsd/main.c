@@ -94,7 +94,7 @@ static int server_setup(struct httpsd_server *s, const struct config *cfg, const
 		return -1;
 	}
 	for (size_t i = 0; i < s->nworkers; i++)
-		for (size_t k = 0; k < DAEMON_MAX_LISTEN; k++)
+		for (size_t k = 0; k < LISTEN_SET_SLOTS; k++)
 			s->w[i].fd[k] = -1;
 	int trc = tls_shared_init(&s->tls);
 	if (trc) {
@@ -170,6 +170,7 @@ int main(int argc, char **argv)
 	s.cfg = &cfg;
 	if (server_setup(&s, &cfg, state, (size_t)workers) != 0)
 		goto out;
+	s.listen_fixed = args.nlisten > 0;
 	if (httpsd_server_bind(&s, err, sizeof(err)) != 0 ||
 	    metrics_http_bind(&s.metrics, maddrs, nmaddrs, err, sizeof(err)) != 0 ||
 	    daemon_drop_privileges(user, err, sizeof(err))) {

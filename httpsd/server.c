@@ -13,25 +13,25 @@
 #include "shared/util/reload.h"
 #include "shared/util/sdnotify.h"
 
+/* A listen slot's socket in worker arg's loop (a listen_set_start_fn). */
+static int start_socket(void *arg, size_t slot, size_t kind, int fd, uv_handle_t **h)
+{
+	struct httpsd_worker *w = arg;
+	(void)kind;
+	w->fd[slot] = fd;
+	int rc = httpsd_conn_listen(w, slot);
+	*h = (uv_handle_t *)&w->tcp[slot];   /* uv_tcp_init cannot fail: the handle is open */
+	if (w->fd[slot] >= 0)
+		close(w->fd[slot]);              /* libuv did not take it */
+	w->fd[slot] = -1;
+	return rc;
+}
+
 int httpsd_server_bind(struct httpsd_server *s, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < s->nworkers; i++)
-		for (size_t k = 0; k < DAEMON_MAX_LISTEN; k++)
-			s->w[i].fd[k] = -1;
-	int frc = daemon_addrs_free(s->addrs, s->naddrs, err, errlen);
-	if (frc)
-		return frc;
-	for (size_t i = 0; i < s->nworkers; i++) {
-		for (size_t k = 0; k < s->naddrs; k++) {
-			int fd = daemon_bind(&s->addrs[k], SOCK_STREAM);
-			if (fd < 0) {
-				snprintf(err, errlen, "cannot bind %s: %s", s->addrs[k].text, strerror(-fd));
-				return fd;
-			}
-			s->w[i].fd[k] = fd;
-		}
-	}
-	return 0;
+	static const int types[] = { SOCK_STREAM };
+	const struct listen_set_opts o = { s->nworkers, types, 1, start_socket, s->listen_fixed };
+	return listen_set_open(&s->listen, &o, s->addrs, s->naddrs, err, errlen);
 }
 
 /* Worker i: its loop and read transaction (worker_pool_add), TLS configuration, sockets. */
@@ -50,9 +50,8 @@ static int worker_init(void *arg, size_t i)
 		rc = UV_EINVAL;
 		goto fail;
 	}
-	for (size_t k = 0; k < s->naddrs; k++)
-		if ((rc = httpsd_conn_listen(w, k)) != 0)
-			goto fail;
+	if ((rc = listen_set_attach(&s->listen, i, &w->t.loop, w)) != 0)
+		goto fail;
 	return 0;
 fail:
 	log_error("worker %zu: %s", i, uv_strerror(rc));
@@ -63,7 +62,7 @@ fail:
  * certificates need no SIGHUP: httpsd looks at their files again by itself. */
 static const char *const reload_sections[] = { "server", "httpsd", NULL };
 static const char *const reload_live[] = {
-	"server.log-level",
+	"server.log-level", "httpsd.listen",
 	"httpsd.max-clients", "httpsd.max-per-address", "httpsd.max-handshakes",
 	"httpsd.max-handshakes-per-address", "httpsd.new-connections-per-second",
 	"httpsd.handshake-timeout", "httpsd.trusted",
@@ -91,10 +90,17 @@ static void reload(void *arg)
 {
 	struct httpsd_server *s = arg;
 	struct config *cfg;
+	char addrs[DAEMON_ADDRS_TEXT_MAX];
 	if (s->cfg == NULL || reload_config(s->cfg, &rules, &cfg) != 0)
 		return;
 	log_set_level(cfg->log_level);
 	reload_limits(s, cfg);
+	if (listen_set_reload(&s->listen, s->cfg->httpsd_listen, cfg->httpsd_listen,
+	                      "httpsd.listen", cfg->path) &&
+	    sdnotifyf("STATUS=serving HTTPS on %s with %zu worker%s",
+	              listen_set_text(&s->listen, addrs, sizeof(addrs)), s->nworkers,
+	              s->nworkers == 1 ? "" : "s") != 0)
+		log_warning("NOTIFY_SOCKET: cannot tell systemd the new addresses");
 	if (s->reloaded) {
 		config_free(s->reloaded);
 		free(s->reloaded);
@@ -145,10 +151,8 @@ void httpsd_server_free(struct httpsd_server *s)
 	for (size_t i = 0; i < s->nworkers && s->w; i++) {
 		struct httpsd_worker *w = &s->w[i];
 		tls_worker_free(&w->tls);
-		for (size_t k = 0; k < DAEMON_MAX_LISTEN; k++)
-			if (w->fd[k] >= 0)
-				close(w->fd[k]);     /* bound, but never handed to libuv */
 	}
+	listen_set_free(&s->listen);      /* sockets bound for workers that never took them */
 	free(s->w);
 	s->w = NULL;
 	tls_shared_free(&s->tls);

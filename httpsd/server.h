@@ -7,6 +7,7 @@
 #include "httpsd/tls.h"
 #include "httpsd/worker.h"
 #include "shared/util/daemon.h"
+#include "shared/util/listen_set.h"
 #include "shared/util/metrics_http.h"
 #include "shared/store/store.h"
 #include "shared/util/worker_pool.h"
@@ -17,8 +18,10 @@ struct httpsd_server {
 	struct store *st;
 	struct httpsd_env env;           /* limits, certificates, client counts */
 	bool clients_ok;                 /* env's clients and limiter are set up */
-	struct daemon_addr addrs[DAEMON_MAX_LISTEN];
+	struct daemon_addr addrs[DAEMON_MAX_LISTEN];   /* the addresses at start */
 	size_t naddrs;
+	bool listen_fixed;               /* from --listen: SIGHUP keeps them */
+	struct listen_set listen;        /* the addresses in force, as SIGHUP changes them */
 	struct httpsd_worker *w;
 	size_t nworkers;
 	struct tls_shared tls;
@@ -29,7 +32,8 @@ struct httpsd_server {
 	struct counters_page page;       /* what it shows */
 };
 
-/* Binds every worker's sockets (SO_REUSEPORT); before dropping privileges. */
+/* Binds every worker's sockets (SO_REUSEPORT) on addrs; before dropping privileges. Returns
+ * 0, or a negative code with the reason in err. */
 int httpsd_server_bind(struct httpsd_server *s, char *err, size_t errlen);
 /* Starts the workers and runs until SIGTERM or SIGINT; returns 0 after a clean stop. */
 int httpsd_server_run(struct httpsd_server *s);

@@ -12,6 +12,7 @@
 #include "httpsd/limiter.h"
 #include "httpsd/tls.h"
 #include "shared/util/daemon.h"
+#include "shared/util/listen_set.h"
 #include "shared/util/worker_pool.h"
 
 /* Limits from the configuration, in the units the code uses. */
@@ -34,8 +35,8 @@ struct conn;
 struct httpsd_worker {
 	struct worker_pool_thread t;     /* loop, thread, read transaction, connections */
 	struct httpsd_env *env;
-	uv_tcp_t tcp[DAEMON_MAX_LISTEN];
-	int fd[DAEMON_MAX_LISTEN];       /* bound; -1 once libuv owns it */
+	uv_tcp_t tcp[LISTEN_SET_SLOTS];  /* by listen slot (shared/util/listen_set.h) */
+	int fd[LISTEN_SET_SLOTS];        /* handed to httpsd_conn_listen(); -1 once libuv owns it */
 	struct tls_worker tls;
 	/* Strangers' handshake steps wait here and run a few per loop turn, after the turn's I/O,
 	 * so trusted connections are never behind a flood (conn.c). */

@@ -18,7 +18,7 @@ struct opt {
 	bool *flag;           /* FLAG */
 };
 
-#define OPT_MAX 32
+#define OPT_MAX 40
 #define OPT_BASE 256      /* getopt_long's val for opts[i] is OPT_BASE + i */
 
 /* The option table of c (its fields receive the values). Returns how many. */
@@ -35,6 +35,7 @@ static size_t table(struct ctl *c, struct opt o[OPT_MAX])
 		V("dir", dir), V("list", list),
 		V("domain", domain), V("days", days),
 		L("mx-extra", mx_extra, STS_EXTRA_MAX), L("rua", rua, STS_RUA_MAX),
+		L("name", upd_names, UPDATE_POLICY_MAX_NAMES), L("type", upd_types, UPDATE_POLICY_MAX_TYPES),
 		F("now", now), F("no-mx-extra", no_mx_extra), F("no-rua", no_rua),
 		F("no-publish", no_publish), F("wait", wait), F("force", force),
 		F("all-or-nothing", all_or_nothing), F("rua-only", rua_only),
@@ -44,6 +45,7 @@ static size_t table(struct ctl *c, struct opt o[OPT_MAX])
 #undef L
 #undef F
 #undef K
+	_Static_assert(sizeof(v) / sizeof(v[0]) <= OPT_MAX, "OPT_MAX is too small");
 	size_t n = sizeof(v) / sizeof(v[0]);
 	memcpy(o, v, sizeof(v));
 	return n;

@@ -6,6 +6,7 @@
 #include "shared/util/err.h"
 #include "shared/store/secondary.h"
 #include "shared/store/tsig_key.h"
+#include "shared/store/update_policy.h"
 
 static int parse_name(struct ctl *c, uint8_t name[DNAME_MAX])
 {
@@ -132,6 +133,35 @@ static int find_user(uint32_t zone_id, const struct secondary *s, void *arg)
 	return 0;
 }
 
+/* Stops the listing at the first update policy of the key (its zone in u->zone_id). */
+static int find_policy(uint32_t zone_id, const struct update_policy *p, void *arg)
+{
+	struct user_ctx *u = arg;
+	if (!dname_equal(p->key, u->name))
+		return 0;
+	u->zone_id = zone_id;
+	return 1;
+}
+
+/* The name of zone id into out ("?" when it cannot be read), after the store closed. */
+static const char *zone_name(struct ctl *c, uint32_t id, char out[DNAME_STR_MAX])
+{
+	struct store_txn t;
+	struct zone_info *zones;
+	size_t nz;
+	strcpy(out, "?");
+	if (store_begin(c->st, false, 0, &t) != 0)
+		return out;
+	if (zone_list(&t, &zones, &nz) == 0) {
+		for (size_t i = 0; i < nz; i++)
+			if (zones[i].id == id)
+				dname_format(out, zones[i].apex);
+		free(zones);
+	}
+	store_abort(&t);
+	return out;
+}
+
 int cmd_tsig_del(struct ctl *c)
 {
 	uint8_t name[DNAME_MAX];
@@ -147,20 +177,24 @@ int cmd_tsig_del(struct ctl *c)
 		return ctl_fail(c, rc, "cannot read the secondaries");
 	}
 	if (u.n > 0) {
-		char zone[DNAME_STR_MAX] = "?", addr[SECONDARY_TEXT_MAX + 8];
-		struct zone_info *zones;
-		size_t nz;
-		if (zone_list(&t, &zones, &nz) == 0) {
-			for (size_t i = 0; i < nz; i++)
-				if (zones[i].id == u.zone_id)
-					dname_format(zone, zones[i].apex);
-			free(zones);
-		}
+		char zone[DNAME_STR_MAX], addr[SECONDARY_TEXT_MAX + 8];
 		store_abort(&t);
 		return ctl_fail_msg(c, EXIT_CONFLICT, "TSIG key %s is in use by %zu secondar%s (zone %s: "
 		                "%s); delete %s first (zonectl zone secondaries DOMAIN del ADDR)",
-		                c->args[0], u.n, u.n == 1 ? "y" : "ies", zone,
+		                c->args[0], u.n, u.n == 1 ? "y" : "ies", zone_name(c, u.zone_id, zone),
 		                secondary_format(&u.s, addr, sizeof(addr)), u.n == 1 ? "it" : "them");
+	}
+	if ((rc = update_policy_list(&t, 0, find_policy, &u)) != 0 && rc != 1) {
+		store_abort(&t);
+		return ctl_fail(c, rc, "cannot read the update policies");
+	}
+	if (rc == 1) {
+		char zone[DNAME_STR_MAX];
+		store_abort(&t);
+		zone_name(c, u.zone_id, zone);
+		return ctl_fail_msg(c, EXIT_CONFLICT, "TSIG key %s is in use by the update policy of "
+		                    "zone %s; delete it first (zonectl zone update-policy %s del %s)",
+		                    c->args[0], zone, zone, c->args[0]);
 	}
 	rc = tsig_key_del(&t, name);
 	rc = rc ? (store_abort(&t), rc) : store_commit(&t);

@@ -59,6 +59,19 @@ const struct command zonectl_commands[] = {
 	  "its NOTIFY messages with it. Adding an address again replaces its entry (and says so).\n"
 	  "Addresses: 192.0.2.1, 192.0.2.1:5300, 2001:db8::1, [2001:db8::1]:5300.",
 	  2, 3, "key", cmd_zone_secondaries },
+	{ "zone update-policy", "DOMAIN list | add KEY [--name PATTERN]... [--type TYPE]... | del KEY",
+	  "List, add or delete the TSIG keys that may change the zone by DNS UPDATE.",
+	  "dnsd accepts a DNS UPDATE (RFC 2136, nsupdate, knsupdate) only when it is signed with\n"
+	  "a TSIG key (zonectl tsig add) that has a policy in the zone; no policy, no update.\n"
+	  "--name PATTERN (repeatable): an exact name, or *.NAME for every name strictly below\n"
+	  "NAME; names are relative to DOMAIN unless they end with a dot. Without --name the\n"
+	  "whole zone. --type TYPE (repeatable): the types the key may change; without it every\n"
+	  "type but SOA. Records MTA-STS manages are refused to every update, as to every hand\n"
+	  "edit. add replaces the key's policy (\"no change\" when it is the same); the key must\n"
+	  "exist (exit 3). With --json: list {\"zone\",\"policies\":[{\"key\",\"names\",\"types\"}]}\n"
+	  "(null names: the whole zone; null types: the default), add and del {\"zone\",\"key\",\n"
+	  "\"names\",\"types\",\"added\"|\"deleted\"}.",
+	  2, 3, "name type", cmd_zone_update_policy },
 	{ "mta-sts enable", "DOMAIN... | --list FILE [--mode MODE] [--max-age SECONDS] [--mx-extra PATTERN]... "
 	  "[--rua URI]... [--rua-only] [--no-publish | --wait [--timeout S]]",
 	  "Turn MTA-STS on for a mail domain: records, policy and id kept in step with its MX.",
@@ -148,9 +161,9 @@ const struct command zonectl_commands[] = {
 	{ "tsig list", "", "List the TSIG keys: names and algorithms, never secrets.",
 	  "One line per key: NAME ALGORITHM. With --json: {\"keys\":[{\"name\",\"algorithm\"}]}.",
 	  0, 0, "", cmd_tsig_list },
-	{ "tsig del", "NAME", "Delete a TSIG key that no secondary uses.",
-	  "Refused (exit 4, nothing changes) while a zone's secondary names the key: delete\n"
-	  "or re-add those secondaries first. Exit 3 when there is no such key.",
+	{ "tsig del", "NAME", "Delete a TSIG key that no secondary or update policy uses.",
+	  "Refused (exit 4, nothing changes) while a zone's secondary or update policy names\n"
+	  "the key: delete or re-add those first. Exit 3 when there is no such key.",
 	  1, 1, "", cmd_tsig_del },
 	{ "rr list", "DOMAIN [NAME [TYPE]]", "List the zone's records, or those at NAME (of TYPE).",
 	  "NAME is relative to DOMAIN unless it ends with a dot; @ is the apex. Exit 3 when a\n"
@@ -194,7 +207,7 @@ const struct command zonectl_commands[] = {
 	  1, -1, "", cmd_cert },
 	{ "store check", "", "Read every record of the store and say whether it is sound.",
 	  "Walks every table (LMDB's own table of tables and free list, then meta, zones,\n"
-	  "rrsets, journal, history, mtasts, secondaries, tsig) in key order and decodes each\n"
+	  "rrsets, journal, history, mtasts, secondaries, tsig, update) in key order and decodes each\n"
 	  "value as the code that owns it does. LMDB has no page checksums: a page overwritten\n"
 	  "with garbage is found only this way. The walk runs in a child process, so LMDB\n"
 	  "crashing on a bad page is reported, not suffered. Sound: the records per table, exit\n"

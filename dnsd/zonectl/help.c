@@ -19,7 +19,7 @@ void ctl_print_usage(FILE *out)
 	fputs(global_usage, out);
 	fputs("\ncommands:\n", out);
 	for (const struct command *cmd = zonectl_commands; cmd->name; cmd++)
-		fprintf(out, "  %-18s %s\n", cmd->name, cmd->summary);
+		fprintf(out, "  %-19s %s\n", cmd->name, cmd->summary);   /* "zone update-policy" */
 	fputs("\nexit status: 0 ok, 1 bad input (nothing changed), 2 usage, 3 not found (also:\n"
 	      "no store yet), 4 conflict (exists, changed meanwhile, in use), 5 store or system\n"
 	      "error (also: a truncated or damaged store)\n", out);

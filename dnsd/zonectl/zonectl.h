@@ -11,6 +11,7 @@
 #include "shared/sts/sts_record.h"
 #include "shared/store/zone.h"
 #include "shared/store/zone_ops.h"
+#include "shared/store/update_policy.h"
 
 /* Exit codes, documented in zonectl(8). */
 enum {
@@ -51,6 +52,9 @@ struct ctl {
 	const char *dir;            /* zone import --dir DIR */
 	const char *list;           /* mta-sts enable --list FILE */
 	bool all_or_nothing;        /* zone import --all-or-nothing */
+	/* zone update-policy add --name, --type */
+	const char *upd_names[UPDATE_POLICY_MAX_NAMES], *upd_types[UPDATE_POLICY_MAX_TYPES];
+	unsigned nupd_names, nupd_types;
 	const char *domain;         /* tlsrpt ingest --domain DOMAIN */
 	const char *days;           /* tlsrpt summary --days N */
 	const char *writing;        /* a file other than the store being written (full-disk messages) */
@@ -215,6 +219,7 @@ int cmd_rr_set(struct ctl *c);
 int cmd_batch(struct ctl *c);
 int cmd_stats(struct ctl *c);
 int cmd_zone_secondaries(struct ctl *c);
+int cmd_zone_update_policy(struct ctl *c);
 int cmd_mtasts_enable(struct ctl *c);
 /* mta-sts enable: one domain (cmd_mtasts_enable), or several or --list (cmd_mtasts_bulk.c). */
 int cmd_mtasts_enable_bulk(struct ctl *c);

@@ -169,8 +169,12 @@ static int rdata(uint16_t type, const struct tok *t, int n, const uint8_t *origi
 		len = m + r;
 		for (int i = 2; i < 7; i++) {
 			uint32_t v;
+			/* The serial is a number; time units are for the timers (NSD, Knot). */
 			if (!rrlint_period(t[i].s, t[i].len, &v))
 				return -1;
+			for (size_t c = 0; i == 2 && c < t[i].len; c++)
+				if (!isdigit((unsigned char)t[i].s[c]))
+					return -1;
 			wire_put32(rd + len, v);
 			len += 4;
 		}

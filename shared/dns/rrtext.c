@@ -123,6 +123,41 @@ static int slow_check(const struct rr_parser *p, const struct slow *s, char *err
 	return 0;
 }
 
+/*
+ * ldns reads "\\@.example.com." in RDATA as the origin: names written with an escape are
+ * read again with dname_parse, so that what export writes imports back as it was. Token k
+ * after the type is field k while every field so far was one token.
+ */
+static int escaped_names(const struct rr_parser *p, struct slow *s)
+{
+	char text[DNAME_STR_MAX + 1];
+	uint8_t name[DNAME_MAX];
+	const struct rr_fields *f = &s->f;
+	if (!s->split || f->type < 0)
+		return 0;
+	for (size_t k = 0; k < ldns_rr_rd_count(s->rr) && f->type + 1 + (int)k < f->n; k++) {
+		const ldns_rdf *r = ldns_rr_rdf(s->rr, k);
+		const char *t = f->tok[f->type + 1 + k];
+		size_t n = f->len[f->type + 1 + k];
+		ldns_rdf_type ty = ldns_rdf_get_type(r);
+		if (ty != LDNS_RDF_TYPE_DNAME && ty != LDNS_RDF_TYPE_INT8 && ty != LDNS_RDF_TYPE_INT16 &&
+		    ty != LDNS_RDF_TYPE_INT32 && ty != LDNS_RDF_TYPE_A && ty != LDNS_RDF_TYPE_AAAA &&
+		    ty != LDNS_RDF_TYPE_PERIOD)
+			return 0;
+		if (ty != LDNS_RDF_TYPE_DNAME || n >= sizeof(text) || memchr(t, '\\', n) == NULL)
+			continue;
+		memcpy(text, t, n);
+		text[n] = 0;
+		int nl = dname_parse(name, text, rr_parser_origin(p));
+		ldns_rdf *fixed = nl > 0 ? ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, (size_t)nl, name)
+		                         : NULL;
+		if (fixed == NULL)
+			return nl > 0 ? -ENOMEM : 0;
+		ldns_rdf_deep_free(ldns_rr_set_rdf(s->rr, fixed, k));
+	}
+	return 0;
+}
+
 /* The record in canonical wire form, its memory from p->a. */
 static int slow_store(struct rr_parser *p, ldns_rr *rr, struct rr *out, char *err, size_t errlen)
 {
@@ -155,11 +190,59 @@ int rr_parse(struct rr_parser *p, const char *text, struct rr *out, char *err, s
 	if (!p->no_fast && rrfast_parse(p, text, out))
 		return 0;
 	refresh_prev(p);
-	if ((rc = slow_read(p, &s, err, errlen)) == 0 && (rc = slow_check(p, &s, err, errlen)) == 0)
+	if ((rc = slow_read(p, &s, err, errlen)) == 0 && (rc = escaped_names(p, &s)) == 0 &&
+	    (rc = slow_check(p, &s, err, errlen)) == 0)
 		rc = slow_store(p, s.rr, out, err, errlen);
 	ldns_rr_free(s.rr);
 	free(s.reordered);
 	return rc;
+}
+
+/* A name holding a byte a zone file reader takes for syntax: ldns writes those as they are. */
+static bool needs_escape(const uint8_t *name)
+{
+	for (; *name; name += *name + 1)
+		for (uint8_t i = 1; i <= *name; i++)
+			if (strchr("@\"();$", name[i]) && name[i])
+				return true;
+	return false;
+}
+
+/* The names of lrr written with dname_format (which escapes them), the rest as ldns does. */
+static char *escape_names(const ldns_rr *lrr, char *s)
+{
+	char name[DNAME_STR_MAX];
+	bool need = needs_escape(ldns_rdf_data(ldns_rr_owner(lrr)));
+	for (size_t i = 0; i < ldns_rr_rd_count(lrr); i++) {
+		const ldns_rdf *f = ldns_rr_rdf(lrr, i);
+		need |= ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && needs_escape(ldns_rdf_data(f));
+	}
+	char *fields = s;
+	for (int tabs = 0; fields && tabs < 4; tabs++)       /* owner, TTL, class, type */
+		fields = (fields = strchr(fields, '\t')) ? fields + 1 : NULL;
+	if (!need || fields == NULL)
+		return s;
+	size_t cap = strlen(s) * 5 + DNAME_STR_MAX, len;
+	char *out = malloc(cap);
+	if (out == NULL)
+		goto fail;
+	len = (size_t)snprintf(out, cap, "%s%.*s", dname_format(name, ldns_rdf_data(ldns_rr_owner(lrr))),
+	                       (int)(fields - strchr(s, '\t')), strchr(s, '\t'));
+	for (size_t i = 0; i < ldns_rr_rd_count(lrr) && len < cap; i++) {
+		const ldns_rdf *f = ldns_rr_rdf(lrr, i);
+		char *t = ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME ? NULL : ldns_rdf2str(f);
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? " " : "",
+		                        t ? t : dname_format(name, ldns_rdf_data(f)));
+		free(t);
+	}
+	if (len >= cap)
+		goto fail;
+	free(s);
+	return out;
+fail:
+	free(out);
+	free(s);
+	return NULL;
 }
 
 char *rr_format(const struct rr *rr)
@@ -180,14 +263,15 @@ char *rr_format(const struct rr *rr)
 	memcpy(h + 10, rr->rdata, rr->rdlen);
 	if (ldns_wire2rr(&lrr, wire, len, &pos, LDNS_SECTION_ANSWER) == LDNS_STATUS_OK)
 		s = ldns_rr2str(lrr);
-	ldns_rr_free(lrr);
-	free(wire);
 	if (s) {
 		/* One line, fields separated by single tabs as ldns prints them; no newline. */
 		size_t n = strlen(s);
 		while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
 			s[--n] = 0;
+		s = escape_names(lrr, s);
 	}
+	ldns_rr_free(lrr);
+	free(wire);
 	return s;
 }
 

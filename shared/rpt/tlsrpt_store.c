@@ -143,7 +143,7 @@ int tlsrpt_store_each(struct store_txn *t,
 	uint8_t first = 'R';
 	int rc = store_cursor(t, STORE_TLSRPT, &cur);
 	if (rc)
-		return rc;
+		return rc == LS_ENOTFOUND ? 0 : rc;      /* a reader of a store older than the table */
 	MDB_val k = { 1, &first }, v;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -201,7 +201,7 @@ int tlsrpt_store_rows(struct store_txn *t, const char *domain, int32_t from_day,
 		return 0;
 	int rc = store_cursor(t, STORE_TLSRPT, &cur);
 	if (rc)
-		return rc;
+		return rc == LS_ENOTFOUND ? 0 : rc;      /* a reader of a store older than the table */
 	MDB_val k = { kl, key }, v;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {

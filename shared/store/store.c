@@ -16,6 +16,7 @@
 struct store {
 	MDB_env *env;
 	MDB_dbi dbi[STORE_NDB];
+	bool missing[STORE_NDB];   /* a reader of a store older than the table: it reads as empty */
 	bool rdonly;
 };
 
@@ -28,6 +29,7 @@ static const char *const db_names[STORE_NDB] = {
 	[STORE_MTASTS] = "mtasts",
 	[STORE_SECONDARIES] = "secondaries",
 	[STORE_TSIG] = "tsig",
+	[STORE_UPDATE] = "update",
 	[STORE_TLSRPT] = "tlsrpt",
 };
 
@@ -66,6 +68,11 @@ static int open_dbs(struct store *st)
 		return store_errno(rc);
 	for (int i = 0; i < STORE_NDB; i++) {
 		rc = mdb_dbi_open(txn, db_names[i], st->rdonly ? 0 : MDB_CREATE, &st->dbi[i]);
+		/* Tables added later: a reader must not create them, the first writer does. */
+		if (rc == MDB_NOTFOUND && st->rdonly && (i == STORE_UPDATE || i == STORE_TLSRPT)) {
+			st->missing[i] = true;
+			rc = 0;
+		}
 		if (rc)
 			goto fail;
 	}
@@ -204,6 +211,11 @@ const char *store_advice(int err)
 MDB_env *store_env(struct store *st)
 {
 	return st->env;
+}
+
+bool store_db_missing(const struct store *st, enum store_db db)
+{
+	return st->missing[db];
 }
 
 MDB_dbi store_dbi(struct store *st, enum store_db db)
@@ -354,6 +366,8 @@ int store_get(struct store_txn *t, enum store_db db, const void *key, size_t kle
 	if (t->err)
 		return t->err;
 	MDB_val k = { klen, (void *)key };
+	if (t->st->missing[db])
+		return LS_ENOTFOUND;
 	int rc = mdb_get(t->txn, t->st->dbi[db], &k, val);
 	if (rc == MDB_NOTFOUND)
 		return LS_ENOTFOUND;
@@ -387,6 +401,8 @@ int store_cursor(struct store_txn *t, enum store_db db, MDB_cursor **cur)
 {
 	if (t->err)
 		return t->err;
+	if (t->st->missing[db])
+		return LS_ENOTFOUND;
 	int rc = mdb_cursor_open(t->txn, t->st->dbi[db], cur);
 	return rc ? store_fail(t, store_errno(rc)) : 0;
 }

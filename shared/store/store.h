@@ -22,6 +22,7 @@ enum store_db {
 	STORE_MTASTS,  /* per-domain MTA-STS state (filled by the MTA-STS issue) */
 	STORE_SECONDARIES, /* zone id, address -> a secondary allowed to transfer the zone */
 	STORE_TSIG,    /* TSIG key name (lookup format) -> algorithm and secret */
+	STORE_UPDATE,  /* zone id, TSIG key name (lookup format) -> the key's DNS UPDATE policy */
 	STORE_TLSRPT,  /* TLS reports: raw reports, dedup keys, summary rows (tlsrpt_store.h) */
 	STORE_NDB
 };
@@ -58,6 +59,9 @@ const char *store_advice(int err);
 /* The LMDB environment and a table's handle, for whole-store work (copies, checks). */
 MDB_env *store_env(struct store *st);
 MDB_dbi store_dbi(struct store *st, enum store_db db);
+/* True for a table a read-only store lacks because an older Lockstep wrote it (it reads as
+ * empty: store_get and store_cursor give LS_ENOTFOUND). */
+bool store_db_missing(const struct store *st, enum store_db db);
 /* The table's name in LMDB ("rrsets"): static. */
 const char *store_db_name(enum store_db db);
 

@@ -16,6 +16,7 @@
 #include "shared/store/rrset.h"
 #include "shared/store/secondary.h"
 #include "shared/store/tsig_key.h"
+#include "shared/store/update_policy.h"
 #include "shared/store/zone.h"
 #include "shared/sts/sts_record.h"
 #include "shared/dns/wire.h"
@@ -192,6 +193,13 @@ static const char *tsig_record(struct store_txn *t, const MDB_val *k, const MDB_
 	return tagged(v, 'T') ? NULL : "not a TSIG key";
 }
 
+static const char *update_record(struct store_txn *t, const MDB_val *k, const MDB_val *v,
+                                 uint64_t pages)
+{
+	(void)t, (void)k, (void)pages;
+	return tagged(v, UPDATE_POLICY_TAG) ? NULL : "not an update policy";
+}
+
 static const char *tlsrpt_record(struct store_txn *t, const MDB_val *k, const MDB_val *v,
                                  uint64_t pages)
 {
@@ -209,6 +217,7 @@ static const record_fn record_fns[STORE_NDB] = {
 	[STORE_MTASTS] = mtasts_record,
 	[STORE_SECONDARIES] = secondary_record,
 	[STORE_TSIG] = tsig_record,
+	[STORE_UPDATE] = update_record,
 	[STORE_TLSRPT] = tlsrpt_record,
 };
 
@@ -260,6 +269,11 @@ static int secondary_fn(uint32_t zone_id, const struct secondary *s, void *ctx)
 	return 0;
 }
 static int tsig_fn(const struct tsig_key *k, void *ctx) { (void)k, (void)ctx; return 0; }
+static int update_fn(uint32_t zone_id, const struct update_policy *p, void *ctx)
+{
+	(void)zone_id, (void)p, (void)ctx;
+	return 0;
+}
 
 /* The owners' own decoders over their whole tables: what a daemon would read. */
 static int decode_all(struct store_txn *t, struct store_check *out)
@@ -283,6 +297,9 @@ static int decode_all(struct store_txn *t, struct store_check *out)
 	progress(out, store_db_name(STORE_TSIG));
 	if ((rc = tsig_key_list(t, tsig_fn, NULL)) != 0)
 		return bad(out, "tsig", "a key does not decode (%s)", ls_strerror(rc));
+	progress(out, store_db_name(STORE_UPDATE));
+	if ((rc = update_policy_list(t, 0, update_fn, NULL)) != 0)
+		return bad(out, "update", "a policy does not decode (%s)", ls_strerror(rc));
 	return 0;
 }
 
@@ -310,6 +327,8 @@ int store_check_walk(struct store *st, struct store_check *out)
 		goto done;
 	for (int i = 0; i < STORE_NDB; i++) {
 		const char *name = store_db_name((enum store_db)i);
+		if (store_db_missing(st, (enum store_db)i))
+			continue;
 		rc = walk(&t, store_dbi(st, (enum store_db)i), name, record_fns[i], out->pages,
 		          &out->records[i], out);
 		if (rc)

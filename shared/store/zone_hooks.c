@@ -1,9 +1,11 @@
 /* The commit hooks every zone edit runs, in order: the one place a derivation is plugged in. */
 #include <stddef.h>
 #include "shared/sts/sts_derive.h"
+#include "shared/store/update_policy.h"
 #include "shared/store/zone_hook.h"
 
 const struct zone_hook zone_hooks[] = {
 	{ "mta-sts", sts_derive_commit, sts_derive_zone_deleted },
+	{ "update-policy", NULL, update_policy_zone_deleted },
 	{ NULL, NULL, NULL },
 };

@@ -217,18 +217,28 @@ static const char *file_copy(struct zone_txn *zt, const char *file)
 	return zt->file_copy;
 }
 
-/* Appends one record to its RRset: the first TTL wins (RFC 2181 5.2, as in BIND). */
+/*
+ * Appends one record to its RRset. Records given different TTLs: in a file or a batch the
+ * last TTL wins, with a warning for each record that changes it, as Knot loads a zone; a
+ * record added to a stored RRset takes the stored TTL (rr set changes it).
+ */
 static int append(struct zone_txn *zt, struct wset *w, const struct rr *rr, struct diag *d)
 {
 	char name[DNAME_STR_MAX], tn[16];
+	bool stored = w->old_exists && !(zt->flags & ZONE_TXN_REPLACE);
 	if (w->n == 0) {
 		w->ttl = rr->ttl;
-	} else if (rr->ttl != w->ttl && !w->ttl_warned) {
+	} else if (rr->ttl != w->ttl && stored) {
 		diag_add(d, DIAG_WARNING, rr->file, rr->line,
 		         "TTL %u differs from the TTL %u of the other %s records at %s; using %u",
 		         rr->ttl, w->ttl, rr_type_name(rr->type, tn, sizeof(tn)),
 		         dname_format(name, rr->owner), w->ttl);
-		w->ttl_warned = true;
+	} else if (rr->ttl != w->ttl) {
+		diag_add(d, DIAG_WARNING, rr->file, rr->line,
+		         "TTL %u differs from the TTL %u of the earlier %s records at %s; the RRset "
+		         "gets %u (the last TTL wins, as in Knot)", rr->ttl, w->ttl,
+		         rr_type_name(rr->type, tn, sizeof(tn)), dname_format(name, rr->owner), rr->ttl);
+		w->ttl = rr->ttl;
 	}
 	if (w->n == w->cap) {
 		uint32_t cap = w->cap ? w->cap * 2 : 1;
@@ -259,7 +269,7 @@ static void too_long(struct zone_txn *zt, const struct rr *rr, struct diag *d)
 	zt->errors = true;
 }
 
-/* Sort entry for pending records: key, then file order (so the first TTL still wins). */
+/* Sort entry for pending records: key, then file order (so the last TTL still wins). */
 struct pending {
 	const uint8_t *key;
 	uint16_t klen;
@@ -670,6 +680,96 @@ static int write_rrsets(struct zone_txn *zt, const uint32_t *order, size_t n)
 	return zt->t.err;
 }
 
+/* The RRset owner/type exists after the edit: in the working set, else stored. 1, 0 or < 0. */
+static int present(struct zone_txn *zt, const uint8_t *owner, uint16_t type)
+{
+	uint8_t key[RRSET_KEY_MAX];
+	MDB_val v;
+	int kl = rrset_key(key, zt->zone.id, owner, zt->zone.apex, type);
+	if (kl < 0)
+		return 0;
+	const struct wset *w = wset_map_find(&zt->m, key, (size_t)kl);
+	if (w != NULL)
+		return w->n > 0;
+	if (zt->creating || (zt->flags & ZONE_TXN_REPLACE))
+		return 0;
+	int rc = store_get(&zt->t, STORE_RRSETS, key, (size_t)kl, &v);
+	return rc == LS_ENOTFOUND ? 0 : rc ? rc : 1;
+}
+
+/* A stored name below owner that the edit leaves in place: 1, 0 or < 0. */
+static int stored_below(struct zone_txn *zt, const uint8_t *owner)
+{
+	uint8_t prefix[RRSET_KEY_MAX];
+	MDB_cursor *cur;
+	int pl = rrset_name_prefix(prefix, zt->zone.id, owner, zt->zone.apex), found = 0;
+	if (pl < 0 || zt->creating || (zt->flags & ZONE_TXN_REPLACE))
+		return 0;
+	int rc = store_cursor(&zt->t, STORE_RRSETS, &cur);
+	if (rc)
+		return rc;
+	MDB_val k = { (size_t)pl - 1, prefix }, v;    /* without the 0 before the types */
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !found;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < (size_t)pl || memcmp(k.mv_data, prefix, (size_t)pl - 1) != 0)
+			break;
+		if (k.mv_size == (size_t)pl + 2 && ((uint8_t *)k.mv_data)[pl - 1] == 0)
+			continue;                               /* owner's own RRsets */
+		const struct wset *w = wset_map_find(&zt->m, k.mv_data, k.mv_size);
+		found = w == NULL || w->n > 0;
+	}
+	mdb_cursor_close(cur);
+	return rc && rc != MDB_NOTFOUND && !found ? store_errno(rc) : found;
+}
+
+/*
+ * No data below a DNAME (RFC 6672 2.3, as nsd-checkzone): the names the edit adds under a
+ * DNAME, and a DNAME the edit adds above names that exist. order: the working set in
+ * canonical order, where a name's descendants follow it.
+ */
+static int check_dnames(struct zone_txn *zt, const uint32_t *order, size_t n, struct diag *d)
+{
+	char name[DNAME_STR_MAX], above[DNAME_STR_MAX];
+	const struct wset *dn = NULL;    /* the last DNAME of the edit, while names are below it */
+	bool stored = !zt->creating && !(zt->flags & ZONE_TXN_REPLACE);
+	for (size_t i = 0; i < n; i++) {
+		const struct wset *w = &zt->m.v[order[i]];
+		if (w->n == 0)
+			continue;
+		if (dn && !(dname_is_sub(w->owner, dn->owner) && !dname_equal(w->owner, dn->owner)))
+			dn = NULL;
+		const uint8_t *a = NULL;
+		if (dn) {
+			a = dn->owner;
+		} else if (stored && w->changed) {
+			/* A stored DNAME above the name: its ancestors up to the apex. */
+			for (const uint8_t *p = w->owner; *p && !dname_equal(p, zt->zone.apex) && !a;) {
+				p += *p + 1;
+				int rc = present(zt, p, T_DNAME);
+				if (rc < 0)
+					return rc;
+				a = rc ? p : NULL;
+			}
+		}
+		if (a) {
+			diag_add(d, DIAG_ERROR, w->rd[0].file, w->rd[0].line,
+			         "%s is below the DNAME at %s: no data is allowed there (RFC 6672 2.3)",
+			         dname_format(name, w->owner), dname_format(above, a));
+			continue;
+		}
+		if (w->type != T_DNAME)
+			continue;
+		dn = w;
+		int rc = w->changed ? stored_below(zt, w->owner) : 0;
+		if (rc < 0)
+			return rc;
+		if (rc)
+			diag_add(d, DIAG_ERROR, w->rd[0].file, w->rd[0].line,
+			         "DNAME at %s has data below it (RFC 6672 2.3)", dname_format(name, w->owner));
+	}
+	return 0;
+}
+
 /* Where the SOA and apex NS RRsets sit in the working set (indexes: get() may move it). */
 struct apex_sets {
 	size_t soa, ns;
@@ -696,7 +796,8 @@ static int validate(struct zone_txn *zt, struct diag *d, size_t errors_before,
 			zone_check_rrset(w->owner, w->type, w->rd, w->n, d);
 		*nchanged += w->changed;
 	}
-	if ((rc = run_hooks(zt, d)) || (rc = check_names(zt, order, n, d)))
+	if ((rc = run_hooks(zt, d)) || (rc = check_names(zt, order, n, d)) ||
+	    (rc = check_dnames(zt, order, n, d)))
 		return rc;
 	/* Zone-wide errors name the file (and the SOA's line) the edit came from. */
 	const struct wset *soa = &zt->m.v[ap->soa];

@@ -17,7 +17,7 @@ struct wset {
 	uint32_t nold, n, cap;
 	uint32_t old_ttl, ttl;
 	uint16_t klen, type;
-	bool old_exists, changed, ttl_warned;
+	bool old_exists, changed;
 };
 
 struct wset_slot;

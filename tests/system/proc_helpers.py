@@ -30,18 +30,19 @@ HOST6 = "::1"
 KILL_WAIT = 5           # seconds to wait for a process after SIGKILL
 
 
-def free_port(ipv6=False, attempts=50):
+def free_port(ipv6=False, attempts=50, candidates=None):
     """A port free for UDP and TCP on 127.0.0.1 (and on ::1 when ipv6).
 
-    Binds TCP to port 0, then UDP (and the IPv6 pair) to the same port, and
-    closes them all; retries a bounded number of times when one is taken.
+    Binds TCP to port 0 (or to each of candidates in turn), then UDP (and the IPv6 pair) to
+    the same port, and closes them all; retries a bounded number of times when one is taken.
     """
-    for _ in range(attempts):
+    tries = list(candidates) if candidates is not None else [0] * attempts
+    for want in tries:
         socks = []
         try:
             t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             socks.append(t)
-            t.bind((HOST4, 0))
+            t.bind((HOST4, want))
             port = t.getsockname()[1]
             wanted = [(socket.AF_INET, socket.SOCK_DGRAM, HOST4)]
             if ipv6:
@@ -57,7 +58,7 @@ def free_port(ipv6=False, attempts=50):
         finally:
             for s in socks:
                 s.close()
-    pytest.fail("no free port for UDP and TCP found in %d attempts" % attempts)
+    pytest.fail("no free port for UDP and TCP found in %d attempts" % len(tries))
 
 
 def stop_process(proc, timeout):

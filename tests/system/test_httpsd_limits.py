@@ -26,13 +26,17 @@ from httpsd_helpers import HOST4, IO_TIMEOUT, check_config, make_state, policy_t
     wait_closed
 from proc_helpers import as_root_config, wait_until
 from flood import Flood, client_hello  # noqa: E402  (tests/bench, on the path by proc_helpers)
+from conftest import BUILD  # noqa: E402
 from sts_helpers import StsEnv, sts_factory  # noqa: F401  (fixture)
 
 FLOOD_ADDRS = ["127.0.0.%d" % i for i in range(2, 12)]
 FLOOD_RATE = 100         # new connections a second per address: twice what httpsd can serve
 FLOOD_INFLIGHT = 50      # connections per address at once
 CHANGES = 100
-P99_MAX = 1.0
+# The goal: p99 under 1 s. A sanitizer build (make SANITIZE=...) runs httpsd's TLS
+# about three times slower, so it gets 2 s; the control without limits stays above 3 s either
+# way, so the test still tells the two apart. bench_flood measures the real figures.
+P99_MAX = 2.0 if "/san-" in str(BUILD) else 1.0
 CONTROL_CHANGES = 20
 CONTROL_SECONDS = 10     # the control stops after this many seconds, whatever it reached
 ID_TIMEOUT = 10          # seconds a change may take until its id answers

@@ -209,6 +209,46 @@ zone:
         return [KNOTD, "-c", str(self.conf)]
 
 
+def nsd_head(host, port, workdir, logfile):
+    """The server section every nsd of the tests starts with (no rate limit, no chroot)."""
+    return f"""server:
+    server-count: 1
+    ip-address: {host}@{port}
+    zonesdir: "{workdir}"
+    database: ""
+    pidfile: "{workdir}/nsd.pid"
+    xfrdfile: "{workdir}/xfrd.state"
+    xfrdir: "{workdir}"
+    zonelistfile: "{workdir}/zone.list"
+    logfile: "{logfile}"
+    username: ""
+    chroot: ""
+    rrl-ratelimit: 0
+"""
+
+
+class NsdPrimary(Server):
+    """nsd serving zone_file for zone, as a primary (transfers to provide_xfr, if given)."""
+
+    name = "nsd"
+
+    def __init__(self, workdir, zone_file, zone="example.com.", provide_xfr=None):
+        super().__init__(workdir)
+        need(NSD, "nsd")
+        provide = "    provide-xfr: %s NOKEY\n" % provide_xfr if provide_xfr else ""
+        self.conf = self.dir / "nsd.conf"
+        self.conf.write_text(nsd_head(HOST4, self.port, self.dir, self.logfile) + f"""\
+remote-control:
+    control-enable: no
+zone:
+    name: {zone}
+    zonefile: "{zone_file}"
+{provide}""")
+
+    def argv(self):
+        return [NSD, "-d", "-c", str(self.conf)]
+
+
 class NsdSecondary(Server):
     """nsd on host pulling example.com from dnsd at primary_port (with the key, if any)."""
 
@@ -220,21 +260,9 @@ class NsdSecondary(Server):
         keyref = key[0] if key else "NOKEY"
         keytext = ('key:\n    name: "%s"\n    algorithm: %s\n    secret: "%s"\n' % key) if key else ""
         self.conf = self.dir / "nsd.conf"
-        self.conf.write_text(f"""server:
-    server-count: 1
-    ip-address: {host}@{self.port}
-    zonesdir: "{self.dir}"
-    database: ""
-    pidfile: "{self.dir}/nsd.pid"
-    xfrdfile: "{self.dir}/xfrd.state"
-    xfrdir: "{self.dir}"
-    zonelistfile: "{self.dir}/zone.list"
-    logfile: "{self.logfile}"
-    username: ""
-    chroot: ""
+        self.conf.write_text(nsd_head(host, self.port, self.dir, self.logfile) + f"""\
     verbosity: 2
     xfrd-reload-timeout: 0
-    rrl-ratelimit: 0
 remote-control:
     control-enable: no
 {keytext}zone:

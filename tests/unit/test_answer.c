@@ -17,6 +17,10 @@ static const char zone[] =
 	"@ SOA ns1 hostmaster 7 3600 900 1209600 60\n@ NS ns1\nns1 A 192.0.2.1\n"
 	"@ MX 10 mx1\nmx1 A 192.0.2.25\nwww A 192.0.2.80\nalias CNAME www\n"
 	"*.wild TXT \"wild\"\nsub NS ns.sub\nns.sub A 192.0.2.53\n"
+	"d DNAME tgt\nx.tgt A 192.0.2.9\nl1 DNAME l2\nl2 DNAME l1\nto-sub CNAME h.sub\n"
+	"long DNAME a23456789012345678901234567890123456789012345678901234567890123."
+	"b23456789012345678901234567890123456789012345678901234567890123."
+	"c23456789012345678901234567890123456789012345678901234567890123.\n"
 	"big TXT \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n"
 	"big TXT \"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"\n"
 	"big TXT \"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\"\n";
@@ -24,18 +28,9 @@ static const char zone[] =
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct zonefile zf;
-	struct diag d;
-	struct zone_result res;
 	f->dir = temp_dir();
 	assert_int_equal(store_open(&f->st, f->dir, 0), 0);
-	zonefile_init(&zf);
-	diag_init(&d);
-	assert_int_equal(zonefile_read_mem(&zf, "z", zone, sizeof(zone) - 1, N("example.com."), 300, &d), 0);
-	assert_int_equal(zone_ops_import(f->st, &zf, ZONE_TXN_CREATE, SERIAL_INCREMENT, NULL, "unit", &d, &res), 0);
-	zone_result_free(&res);
-	zonefile_free(&zf);
-	diag_free(&d);
+	unit_import(f->st, zone, "example.com.");
 	assert_int_equal(store_begin(f->st, false, 0, &f->t), 0);
 	assert_int_equal(store_cursor(&f->t, STORE_RRSETS, &f->cur), 0);
 	*state = f;
@@ -97,6 +92,20 @@ static const struct expect answers[] = {
 	{ "x.wild.example.com.", LDNS_RR_TYPE_TXT, 0, false, LDNS_RCODE_NOERROR, 1, -1, 1, -1, -1 },
 	/* A referral with glue. */
 	{ "www.sub.example.com.", LDNS_RR_TYPE_A, 0, false, LDNS_RCODE_NOERROR, 0, -1, 0, 1, 1 },
+	/* DNAME (RFC 6672): the DNAME, the CNAME made from it, the target's A. */
+	{ "x.d.example.com.", LDNS_RR_TYPE_A, 0, false, LDNS_RCODE_NOERROR, 1, -1, 3, 0, -1 },
+	{ "y.d.example.com.", LDNS_RR_TYPE_A, 0, false, LDNS_RCODE_NXDOMAIN, 1, -1, 2, 1, -1 },
+	{ "d.example.com.", LDNS_RR_TYPE_A, 0, false, LDNS_RCODE_NOERROR, 1, -1, 0, 1, -1 },
+	/* A loop: two DNAMEs and two CNAMEs, then the name comes back. */
+	{ "x.l1.example.com.", LDNS_RR_TYPE_A, 0, false, LDNS_RCODE_NOERROR, 1, -1, 4, 0, -1 },
+	/* A rewrite over 255 octets: YXDOMAIN with the DNAME. */
+	{ "a123456789012345678901234567890123456789012345678901234567890.b12345678901234567890."
+	  "long.example.com.", LDNS_RR_TYPE_A, 0, false, 6, 1, -1, 1, 0, -1 },
+	/* A CNAME into the delegation: the CNAME, then the referral with glue, AA kept. */
+	{ "to-sub.example.com.", LDNS_RR_TYPE_A, 0, false, LDNS_RCODE_NOERROR, 1, -1, 1, 1, 1 },
+	/* ANY at a CNAME: the CNAME alone; DS at the apex: NODATA. */
+	{ "alias.example.com.", LDNS_RR_TYPE_ANY, 0, false, LDNS_RCODE_NOERROR, 1, -1, 1, 0, -1 },
+	{ "example.com.", LDNS_RR_TYPE_DS, 0, false, LDNS_RCODE_NOERROR, 1, -1, 0, 1, -1 },
 	/* Three 200-byte strings: too much for 512 bytes, fine for 1232 and for TCP. */
 	{ "big.example.com.", LDNS_RR_TYPE_TXT, 0, false, LDNS_RCODE_NOERROR, -1, 1, 0, -1, -1 },
 	{ "big.example.com.", LDNS_RR_TYPE_TXT, 1232, false, LDNS_RCODE_NOERROR, -1, 0, 3, -1, -1 },

@@ -18,6 +18,7 @@
 #include "shared/store/rrset.h"
 #include "shared/dns/rrtext.h"
 #include "shared/store/store.h"
+#include "shared/store/zone_ops.h"
 
 /* Wire name from text (absolute); aborts the test on bad text. */
 static inline const uint8_t *N(const char *text)
@@ -227,6 +228,22 @@ static inline struct sockaddr_storage unit_sockaddr(const char *text)
 		a6->sin6_family = AF_INET6;
 	}
 	return s;
+}
+
+/* Imports zone text (origin apex, default TTL 300) as a new zone of st; fails the test on error. */
+static inline void unit_import(struct store *st, const char *text, const char *apex)
+{
+	struct zonefile zf;
+	struct diag d;
+	struct zone_result res;
+	zonefile_init(&zf);
+	diag_init(&d);
+	assert_int_equal(zonefile_read_mem(&zf, "z", text, strlen(text), N(apex), 300, &d), 0);
+	assert_int_equal(zone_ops_import(st, &zf, ZONE_TXN_CREATE, SERIAL_INCREMENT, NULL, "unit",
+	                                 &d, &res), 0);
+	zone_result_free(&res);
+	zonefile_free(&zf);
+	diag_free(&d);
 }
 
 #endif
