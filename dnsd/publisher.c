@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "dnsd/publisher.h"
+#include "dnsd/reports.h"
 #include "shared/util/err.h"
 #include "shared/util/log.h"
 #include "shared/sts/sts_publish.h"
@@ -121,6 +122,8 @@ static void run(void *arg)
 	struct sts_publisher sp;
 	int last = 0;
 	int64_t rederive_at = 0;     /* when to carry the service to the domains (0: now, -1: done) */
+	struct reports reports;
+	memset(&reports, 0, sizeof(reports));
 	uv_mutex_lock(&p->lock);
 	unsigned gen = p->gen;
 	bool ok = setup(&sp, p->cfg);
@@ -145,6 +148,8 @@ static void run(void *arg)
 		if (rc && rc != last)     /* once per kind of failure, not every second */
 			log_error("mta-sts: publish step failed: %s", ls_strerror(rc));
 		last = rc;
+		if (cfg->tlsrpt_receive)
+			reports_tick(&reports, p->st, cfg, (int64_t)time(NULL));
 		uv_mutex_lock(&p->lock);
 		if (!p->stop)
 			uv_cond_timedwait(&p->wake, &p->lock, (uint64_t)PUBLISHER_INTERVAL_MS * 1000000u);

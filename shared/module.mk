@@ -1,5 +1,6 @@
 # shared/: libshared.a, the code both daemons and zonectl link, a directory per subsystem:
 # store/ (the store and zone edits), dns/ (names, records, zone files, TSIG), sts/ (MTA-STS),
+# rpt/ (TLS reports: parsing, spool, import, summaries),
 # tls/ (certificates, HTTPS responses), util/ (configuration, logs, daemons, small helpers).
 SHARED_SRCS := $(wildcard shared/*/*.c)
 SHARED_OBJS := $(SHARED_SRCS:%.c=$(OBJ)/%.o)
@@ -10,3 +11,9 @@ $(LIBSHARED): $(SHARED_OBJS)
 
 ALL_BINS += $(LIBSHARED)
 LDLIBS += -lmbedtls -lmbedx509 -lmbedcrypto   # tls/, sts/sts_fetch.c (and httpsd)
+LDLIBS += -lz                                  # rpt/tlsrpt_gzip.c
+# rpt/tlsrpt_mime.c: MIME through GMime (and its GLib)
+GMIME_CFLAGS := $(shell pkg-config --cflags gmime-3.0 2>/dev/null)
+GMIME_LIBS   := $(shell pkg-config --libs gmime-3.0 2>/dev/null)
+$(OBJ)/shared/rpt/tlsrpt_mime.o: LS_CPPFLAGS += $(GMIME_CFLAGS)
+LDLIBS += $(GMIME_LIBS)

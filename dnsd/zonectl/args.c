@@ -18,7 +18,7 @@ struct opt {
 	bool *flag;           /* FLAG */
 };
 
-#define OPT_MAX 32
+#define OPT_MAX 40
 #define OPT_BASE 256      /* getopt_long's val for opts[i] is OPT_BASE + i */
 
 /* The option table of c (its fields receive the values). Returns how many. */
@@ -33,17 +33,19 @@ static size_t table(struct ctl *c, struct opt o[OPT_MAX])
 		V("output", output), V("serial-policy", policy_name), V("key", key), V("mode", mode),
 		V("max-age", max_age), V("algorithm", algorithm), V("timeout", timeout),
 		V("dir", dir), V("list", list),
+		V("domain", domain), V("days", days),
 		L("mx-extra", mx_extra, STS_EXTRA_MAX), L("rua", rua, STS_RUA_MAX),
 		L("name", upd_names, UPDATE_POLICY_MAX_NAMES), L("type", upd_types, UPDATE_POLICY_MAX_TYPES),
 		F("now", now), F("no-mx-extra", no_mx_extra), F("no-rua", no_rua),
 		F("no-publish", no_publish), F("wait", wait), F("force", force),
-		F("all-or-nothing", all_or_nothing),
+		F("all-or-nothing", all_or_nothing), F("rua-only", rua_only),
 		K("ns", NS), K("help", HELP), K("version", VERSION), K("json", JSON),
 	};
 #undef V
 #undef L
 #undef F
 #undef K
+	_Static_assert(sizeof(v) / sizeof(v[0]) <= OPT_MAX, "OPT_MAX is too small");
 	size_t n = sizeof(v) / sizeof(v[0]);
 	memcpy(o, v, sizeof(v));
 	return n;

@@ -25,6 +25,32 @@ static int list_option(const char *name, const char *const *given, unsigned n, b
 	return 0;
 }
 
+/* Lockstep's own rua goes first (some senders mail only to the first): on enable, and on
+ * set when --rua gives the list anew; not with --rua-only or --no-rua. */
+static int own_rua(struct ctl *c, struct sts_settings *s)
+{
+	static char own[STS_TEXT_MAX];
+	bool enable = strncmp(c->cmd->name, "mta-sts enable", 14) == 0;
+	if (c->rua_only && c->nrua == 0) {
+		fprintf(stderr, "zonectl: --rua-only needs --rua\n");
+		return EXIT_USAGE;
+	}
+	if (c->rua_only || c->no_rua || !c->cfg.tlsrpt_receive || !c->cfg.tlsrpt_mailbox ||
+	    !c->cfg.tlsrpt_mailbox[0] || (!enable && c->nrua == 0))
+		return 0;
+	if (s->nrua == STS_RUA_MAX) {
+		fprintf(stderr, "zonectl: at most %d --rua with tlsrpt.mailbox set (or --rua-only)\n",
+		        STS_RUA_MAX - 1);
+		return EXIT_USAGE;
+	}
+	snprintf(own, sizeof(own), "mailto:%s", c->cfg.tlsrpt_mailbox);
+	memmove(s->rua + 1, s->rua, s->nrua * sizeof(s->rua[0]));
+	s->rua[0] = own;
+	s->nrua++;
+	s->rua_set = true;
+	return 0;
+}
+
 int ctl_sts_settings(struct ctl *c, struct sts_settings *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -51,7 +77,7 @@ int ctl_sts_settings(struct ctl *c, struct sts_settings *s)
 	    list_option("rua", c->rua, c->nrua, c->no_rua, s->rua, sizeof(s->rua), &s->nrua,
 	                &s->rua_set))
 		return EXIT_USAGE;
-	return 0;
+	return own_rua(c, s);
 }
 
 /* The command line of an mta-sts command: DOMAIN and the settings (s NULL: it takes none;
@@ -148,6 +174,8 @@ int cmd_mtasts_set(struct ctl *c)
 	struct zone_result res;
 	int rc = start(c, domain, &s, true);
 	if (rc)
+		return rc;
+	if (s.mode_set && s.mode == STS_MODE_ENFORCE && (rc = ctl_tlsrpt_enforce(c, domain)) != 0)
 		return rc;
 	rc = sts_ops_set(c->st, domain, &s, &c->d, &res);
 	return finish(c, domain, rc, &res, "settings changed");

@@ -73,13 +73,15 @@ const struct command zonectl_commands[] = {
 	  "\"names\",\"types\",\"added\"|\"deleted\"}.",
 	  2, 3, "name type", cmd_zone_update_policy },
 	{ "mta-sts enable", "DOMAIN... | --list FILE [--mode MODE] [--max-age SECONDS] [--mx-extra PATTERN]... "
-	  "[--rua URI]... [--no-publish | --wait [--timeout S]]",
+	  "[--rua URI]... [--rua-only] [--no-publish | --wait [--timeout S]]",
 	  "Turn MTA-STS on for a mail domain: records, policy and id kept in step with its MX.",
 	  "DOMAIN is the zone apex or any name with an MX RRset. Adds mta-sts.DOMAIN (A/AAAA of\n"
 	  "mta-sts.service-address, or a CNAME to mta-sts.service-cname), the policy (MODE\n"
 	  "testing, enforce or none; default testing; max_age default 604800), and\n"
-	  "_smtp._tls.DOMAIN TXT \"v=TLSRPTv1; rua=...\" when --rua (mailto: or https:) is\n"
-	  "given. --mx-extra adds a pattern (host or *.suffix) to the MX targets. The\n"
+	  "_smtp._tls.DOMAIN TXT \"v=TLSRPTv1; rua=...\": first mailto:<tlsrpt.mailbox> when\n"
+	  "tlsrpt.receive is on and a mailbox is set (Lockstep's own intake, see tlsrpt\n"
+	  "ingest), then each --rua (mailto: or https:); --rua-only leaves Lockstep's own out.\n"
+	  "No record when there is no address. --mx-extra adds a pattern (host or *.suffix) to the MX targets. The\n"
 	  "_mta-sts.DOMAIN TXT id appears only once every mta-sts.endpoints serves the policy\n"
 	  "(see `mta-sts publish`). Refused when DOMAIN is not a host name, has no MX, a null\n"
 	  "MX (unless --mode none), an MX target that is a CNAME, or records of its own at\n"
@@ -94,18 +96,24 @@ const struct command zonectl_commands[] = {
 	  "certificate: a run that was stopped is run again to finish. One summary line (--json:\n"
 	  "{\"domains\",\"enabled\",\"already\",\"failed\",\"milliseconds\",\"errors\"}), then\n"
 	  "one publish step for all of them; a progress line on a terminal's standard error.",
-	  0, -1, "mode max-age mx-extra rua no-publish wait timeout list", cmd_mtasts_enable_bulk },
-	{ "mta-sts mode", "DOMAIN MODE [--no-publish | --wait [--timeout S]]", "Change the policy mode: testing, enforce or none.",
+	  0, -1, "mode max-age mx-extra rua rua-only no-publish wait timeout list",
+	  cmd_mtasts_enable_bulk },
+	{ "mta-sts mode", "DOMAIN MODE [--force] [--no-publish | --wait [--timeout S]]", "Change the policy mode: testing, enforce or none.",
 	  "A new policy version, published as after any change. enforce is refused while the\n"
-	  "domain has a null MX.",
-	  2, 2, "no-publish wait timeout", cmd_mtasts_mode },
+	  "domain has a null MX. Before enforce, the last 14 days of TLS reports are shown\n"
+	  "(tlsrpt summary) and the switch is refused (exit 4) when they show failed sessions to\n"
+	  "an MX host the policy still names, or about the policy host itself\n"
+	  "(sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid), unless --force.\n"
+	  "With no reports at all it warns and goes on. `mta-sts set --mode enforce` does the same.",
+	  2, 2, "no-publish wait timeout force", cmd_mtasts_mode },
 	{ "mta-sts set", "DOMAIN [--mode MODE] [--max-age SECONDS] [--mx-extra PATTERN]... "
-	  "[--no-mx-extra] [--rua URI]... [--no-rua] [--no-publish | --wait [--timeout S]]",
+	  "[--no-mx-extra] [--rua URI]... [--rua-only] [--no-rua] [--no-publish | --wait [--timeout S]]",
 	  "Change a domain's MTA-STS settings.",
 	  "Given --mx-extra patterns replace the current ones (--no-mx-extra removes them all);\n"
 	  "--rua URIs replace the TLS-RPT addresses (--no-rua removes the _smtp._tls record).\n"
 	  "A changed policy is published as after any change.",
-	  1, 1, "mode max-age mx-extra no-mx-extra rua no-rua no-publish wait timeout", cmd_mtasts_set },
+	  1, 1, "mode max-age mx-extra no-mx-extra rua rua-only no-rua no-publish wait timeout force",
+	  cmd_mtasts_set },
 	{ "mta-sts disable", "DOMAIN [--now] [--no-publish | --wait [--timeout S]]",
 	  "Stop MTA-STS for a domain the safe way (RFC 8461 8.3), or at once with --now.",
 	  "Publishes a mode none policy under a new id, keeps serving it until the longest\n"
@@ -223,6 +231,51 @@ const struct command zonectl_commands[] = {
 	  "STATE/dnsd.lock and STATE/httpsd.lock) or any process has the store open, and when\n"
 	  "a store is there already, unless --force.",
 	  1, 1, "force", cmd_restore },
+	/* TLS reports (RFC 8460): tlsrpt ingest, import, summary, list, show, reparse. */
+	{ "tlsrpt ingest", "[--domain DOMAIN]",
+	  "Read one mailed TLS report (RFC 5322 message on standard input) into the spool.",
+	  "For an MTA's pipe transport or a .forward: finds the application/tlsrpt+gzip or\n"
+	  "application/tlsrpt+json part (multipart/report; report-type=tlsrpt; else a gzip or\n"
+	  "JSON attachment), checks that it is a TLS report, and writes it durably to\n"
+	  "STATE/tlsrpt/new, from where dnsd (or `tlsrpt import`) takes it into the store.\n"
+	  "--domain names the domain the mail was delivered for: policies without a\n"
+	  "policy-domain count for it. Exit 0 once spooled; 65 (EX_DATAERR) when the message\n"
+	  "holds no report, or one that is not valid or larger than tlsrpt.max-size (do not\n"
+	  "retry); 75 (EX_TEMPFAIL) when the spool cannot be written (retry later).",
+	  0, 0, "domain", cmd_tlsrpt_ingest },
+	{ "tlsrpt import", "[--json]", "Take the spooled TLS reports into the store now.",
+	  "What dnsd's maintenance thread does every second: each report in STATE/tlsrpt/new is\n"
+	  "parsed, counted and stored (a report sent twice, by mail and HTTPS, is stored once:\n"
+	  "organization-name and report-id), then deleted from the spool. A file that is not a\n"
+	  "report moves to STATE/tlsrpt/bad. --json: {\"imported\",\"duplicates\",\"rejected\"}.",
+	  0, 0, "", cmd_tlsrpt_import },
+	{ "tlsrpt summary", "[DOMAIN] [--days N] [--json]",
+	  "Show what TLS reports say per domain and day: sessions, failures and their causes.",
+	  "Per domain (DOMAIN only, when given) and day (the UTC date the report's date-range\n"
+	  "starts) of the last N days (default 14): reports, sending organisations, successful\n"
+	  "and failed sessions (the reports' summaries), failures by result-type, by receiving\n"
+	  "MX and by sending IP (from failure-details; where those disagree with the summary,\n"
+	  "the difference is shown), and sessions that used a policy older than the current\n"
+	  "one or one not known (\"unknown\"). A missing MX or IP counts as \"unknown\".\n"
+	  "--json: {\"domains\":[{\"domain\",\"current_version\",\"days\":[{\"day\",\"reports\",\n"
+	  "\"organizations\",\"successful\",\"failed\",\"failed_in_details\",\"difference\",\n"
+	  "\"result_types\",\"mx\",\"sending_ips\",\"older_policy_sessions\",\n"
+	  "\"unknown_policy_sessions\"}]}]}.",
+	  0, 1, "days", cmd_tlsrpt_summary },
+	{ "tlsrpt list", "DOMAIN [--json]", "List the TLS reports counted for a domain.",
+	  "One line per report, oldest first: the local id (for `tlsrpt show`), the sending\n"
+	  "organisation, its report-id, the date range and the totals. --json: {\"reports\":\n"
+	  "[{\"id\",\"organization\",\"report_id\",\"start\",\"end\",\"received\",\"successful\",\n"
+	  "\"failed\",\"misaddressed\"}]} (times in seconds since the epoch).",
+	  1, 1, "", cmd_tlsrpt_list },
+	{ "tlsrpt show", "ID", "Print a stored TLS report exactly as it was received.",
+	  "ID is the local id `tlsrpt list` prints. The JSON text is printed byte for byte as\n"
+	  "the sender sent it (inflated when it came as gzip).",
+	  1, 1, "", cmd_tlsrpt_show },
+	{ "tlsrpt reparse", "[--json]", "Count every stored TLS report again from its raw text.",
+	  "The raw reports are kept, so after a parser fix (or a domain enabled later) the\n"
+	  "summary rows can be made again. One transaction: all or nothing.",
+	  0, 0, "", cmd_tlsrpt_reparse },
 	{ "check-config", "", "Check the configuration file and print the effective configuration.",
 	  "Reads -c FILE, else " CONFIG_DEFAULT_PATH " when it exists, else only the built-in\n"
 	  "defaults. Prints every error as FILE:LINE (exit 1), or the effective configuration\n"

@@ -44,6 +44,7 @@ struct ctl {
 	const char *mx_extra[STS_EXTRA_MAX], *rua[STS_RUA_MAX];
 	unsigned nmx_extra, nrua;
 	bool now, no_mx_extra, no_rua, no_publish;
+	bool rua_only;              /* --rua-only: no rua of Lockstep's own (tlsrpt.mailbox) */
 	bool wait;                  /* --wait: until the publish step published, or exit 4 */
 	const char *timeout;        /* --timeout SECONDS for --wait */
 	unsigned wait_s;            /* its value, or CTL_WAIT_DEFAULT_S */
@@ -54,6 +55,8 @@ struct ctl {
 	/* zone update-policy add --name, --type */
 	const char *upd_names[UPDATE_POLICY_MAX_NAMES], *upd_types[UPDATE_POLICY_MAX_TYPES];
 	unsigned nupd_names, nupd_types;
+	const char *domain;         /* tlsrpt ingest --domain DOMAIN */
+	const char *days;           /* tlsrpt summary --days N */
 	const char *writing;        /* a file other than the store being written (full-disk messages) */
 	struct diag d;
 	struct store *st;
@@ -245,5 +248,16 @@ int cmd_tsig_del(struct ctl *c);
 int cmd_store_check(struct ctl *c);
 int cmd_backup(struct ctl *c);
 int cmd_restore(struct ctl *c);
+int cmd_tlsrpt_ingest(struct ctl *c);
+int cmd_tlsrpt_import(struct ctl *c);
+int cmd_tlsrpt_summary(struct ctl *c);
+int cmd_tlsrpt_list(struct ctl *c);
+int cmd_tlsrpt_show(struct ctl *c);
+int cmd_tlsrpt_reparse(struct ctl *c);
+/* Before a switch of domain to enforce (store open): shows the last TLSRPT_ENFORCE_DAYS days
+ * of TLS reports and refuses (EXIT_CONFLICT, said why) when they show failures enforce would
+ * make bounces, unless --force; warns when there are none. Returns 0 or the exit code. */
+#define TLSRPT_ENFORCE_DAYS 14
+int ctl_tlsrpt_enforce(struct ctl *c, const uint8_t *domain);
 
 #endif

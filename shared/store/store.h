@@ -23,6 +23,7 @@ enum store_db {
 	STORE_SECONDARIES, /* zone id, address -> a secondary allowed to transfer the zone */
 	STORE_TSIG,    /* TSIG key name (lookup format) -> algorithm and secret */
 	STORE_UPDATE,  /* zone id, TSIG key name (lookup format) -> the key's DNS UPDATE policy */
+	STORE_TLSRPT,  /* TLS reports: raw reports, dedup keys, summary rows (tlsrpt_store.h) */
 	STORE_NDB
 };
 

@@ -174,7 +174,7 @@ static const char *mtasts_record(struct store_txn *t, const MDB_val *k, const MD
 {
 	(void)t, (void)pages;
 	const uint8_t *p = k->mv_data;
-	if (k->mv_size < 2 || (p[0] != STS_RECORD_TAG && p[0] != STS_BODY_TAG) || !tagged(v, p[0]))
+	if (k->mv_size < 2 || (p[0] != STS_RECORD_TAG && p[0] != STS_BODY_TAG && p[0] != STS_POLICY_TAG) || !tagged(v, p[0]))
 		return "not an MTA-STS record";
 	return NULL;
 }
@@ -200,6 +200,14 @@ static const char *update_record(struct store_txn *t, const MDB_val *k, const MD
 	return tagged(v, UPDATE_POLICY_TAG) ? NULL : "not an update policy";
 }
 
+static const char *tlsrpt_record(struct store_txn *t, const MDB_val *k, const MDB_val *v,
+                                 uint64_t pages)
+{
+	(void)t, (void)pages;
+	const uint8_t *p = k->mv_data;
+	return k->mv_size >= 2 && p[0] && strchr("RKS", p[0]) && tagged(v, p[0]) ? NULL : "not a TLS report";
+}
+
 static const record_fn record_fns[STORE_NDB] = {
 	[STORE_META] = meta_record,
 	[STORE_ZONES] = zone_record,
@@ -210,6 +218,7 @@ static const record_fn record_fns[STORE_NDB] = {
 	[STORE_SECONDARIES] = secondary_record,
 	[STORE_TSIG] = tsig_record,
 	[STORE_UPDATE] = update_record,
+	[STORE_TLSRPT] = tlsrpt_record,
 };
 
 /* Every record of one table in key order, each checked by fn; the count against the header. */

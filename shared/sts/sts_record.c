@@ -273,7 +273,7 @@ int sts_record_body(struct store_txn *t, const uint8_t *domain, const uint8_t **
 void sts_record_body_put(struct store_txn *t, const uint8_t *domain, uint64_t version,
                          const uint8_t *body, size_t len)
 {
-	uint8_t key[KEY_MAX], v[BODY_HDR + STS_BODY_MAX];
+	uint8_t key[KEY_MAX + 8], v[BODY_HDR + STS_BODY_MAX];
 	int kl = make_key(key, STS_BODY_TAG, domain);
 	if (kl < 0 || len > STS_BODY_MAX) {
 		store_fail(t, kl < 0 ? LS_EPARSE : LS_ETOOBIG);
@@ -285,6 +285,42 @@ void sts_record_body_put(struct store_txn *t, const uint8_t *domain, uint64_t ve
 	if (len)
 		memcpy(v + BODY_HDR, body, len);
 	store_put(t, STORE_MTASTS, key, (size_t)kl, v, BODY_HDR + len, 0);
+	/* The same body under its version, kept for TLS reports that name an older policy. */
+	key[0] = STS_POLICY_TAG;
+	v[0] = STS_POLICY_TAG;
+	wire_put64(key + kl, version);
+	store_put(t, STORE_MTASTS, key, (size_t)kl + 8, v, BODY_HDR + len, 0);
+}
+
+int sts_record_policies(struct store_txn *t, const uint8_t *domain,
+                        int (*fn)(uint64_t version, const uint8_t *body, size_t len, void *ctx),
+                        void *ctx)
+{
+	uint8_t key[KEY_MAX + 8];
+	MDB_cursor *cur;
+	int kl = make_key(key, STS_POLICY_TAG, domain);
+	if (kl < 0)
+		return 0;
+	int rc = store_cursor(t, STORE_MTASTS, &cur);
+	if (rc)
+		return rc;
+	MDB_val k = { (size_t)kl, key }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = v.mv_data;
+		if (k.mv_size < (size_t)kl || memcmp(k.mv_data, key, (size_t)kl) != 0)
+			break;
+		if (k.mv_size != (size_t)kl + 8)
+			continue;          /* a longer name below this one */
+		if (v.mv_size < BODY_HDR || p[0] != STS_POLICY_TAG) {
+			rc = LS_ESTORE;
+			break;
+		}
+		if ((rc = fn(wire_get64(p + 2), p + BODY_HDR, v.mv_size - BODY_HDR, ctx)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 void sts_record_body_del(struct store_txn *t, const uint8_t *domain)

@@ -14,6 +14,7 @@
 
 #define STS_RECORD_TAG 'M'
 #define STS_BODY_TAG 'B'
+#define STS_POLICY_TAG 'V'   /* every body ever served, by version: TLS reports name old ones */
 /* Values of another version are refused; bytes after the fields this code knows are skipped, so
  * a new field is added at the end under the same version, and the version only changes for
  * something old code must not read. */
@@ -98,6 +99,14 @@ int sts_record_body(struct store_txn *t, const uint8_t *domain, const uint8_t **
 void sts_record_body_put(struct store_txn *t, const uint8_t *domain, uint64_t version,
                          const uint8_t *body, size_t len);
 void sts_record_body_del(struct store_txn *t, const uint8_t *domain);
+/*
+ * Calls fn for every policy body domain has had (each sts_record_body_put() keeps one by
+ * version; bodies from before that was kept are not known), oldest first; body borrowed until
+ * the transaction ends. Stops at fn's first non-zero.
+ */
+int sts_record_policies(struct store_txn *t, const uint8_t *domain,
+                        int (*fn)(uint64_t version, const uint8_t *body, size_t len, void *ctx),
+                        void *ctx);
 
 const char *sts_mode_name(enum sts_mode m);
 /* Returns 0 or LS_EPARSE. */

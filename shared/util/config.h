@@ -67,6 +67,14 @@ struct config {
 	uint32_t journal_max_size;        /* bytes of journal kept per zone */
 	uint32_t journal_max_age;         /* seconds a journal entry is kept (keep-journal); 0: for ever */
 	uint32_t keep_history;            /* seconds a history entry is kept; 0: for ever */
+	/* TLS reports (RFC 8460): section tlsrpt */
+	bool tlsrpt_receive;              /* our own rua in _smtp._tls, reports taken in */
+	char *tlsrpt_mailbox;             /* mailto: address reports are mailed to; "": none */
+	uint32_t tlsrpt_keep_days;        /* days a report is kept after it was received */
+	uint32_t tlsrpt_max_size;         /* bytes of one report as received (compressed) */
+	uint32_t tlsrpt_max_expanded;     /* bytes of one report once inflated */
+	uint32_t tlsrpt_per_address_per_hour;  /* HTTPS reports per client address and hour */
+	uint32_t tlsrpt_alert_percent;    /* a day's failed sessions above this percent warn */
 	enum log_level log_level;         /* lines less severe are dropped */
 	char *log_file;                   /* "": no file, lines go to stderr (or syslog) */
 	bool log_syslog;                  /* lines go to syslog */

@@ -31,7 +31,7 @@ fuzz: $(SHARED_SRCS) $(DNSD_SRCS) $(HTTPSD_SRCS) $(FUZZ_SRCS)
 	@for n in $(FUZZ_TARGETS); do \
 	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
 	  mkdir -p $(BUILD)/fuzz/work-$$n tests/fuzz/corpus/$$n; \
-	  $(FUZZ_CC) $(FUZZ_CFLAGS) -o $(BUILD)/fuzz/$$n tests/fuzz/$$n.c $(SHARED_SRCS) $(DNSD_SRCS) \
+	  $(FUZZ_CC) $(FUZZ_CFLAGS) $(GMIME_CFLAGS) -o $(BUILD)/fuzz/$$n tests/fuzz/$$n.c $(SHARED_SRCS) $(DNSD_SRCS) \
 	      $(HTTPSD_SRCS) $(LDLIBS) -luv -lpthread || exit 1; \
 	  LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp \
 	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \

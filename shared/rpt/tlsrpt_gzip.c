@@ -1,0 +1,114 @@
+/* Bounded gzip inflate and plain deflate (zlib) for TLS reports. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include "shared/util/err.h"
+#include "shared/rpt/tlsrpt_gzip.h"
+
+#define GZIP_WINDOW (15 + 16)       /* zlib: gzip wrapper only */
+#define FIRST_CHUNK (64u << 10)
+
+bool tlsrpt_gzip_is(const uint8_t *data, size_t len)
+{
+	return len >= 2 && data[0] == 0x1f && data[1] == 0x8b;
+}
+
+size_t tlsrpt_gzip_limit(size_t len, size_t max)
+{
+	size_t ratio = len > SIZE_MAX / TLSRPT_RATIO_MAX ? SIZE_MAX : len * TLSRPT_RATIO_MAX;
+	return ratio < max ? ratio : max;
+}
+
+int tlsrpt_gzip_inflate(const uint8_t *in, size_t len, size_t max, uint8_t **out,
+                        size_t *outlen)
+{
+	size_t limit = tlsrpt_gzip_limit(len, max);
+	size_t cap = limit < FIRST_CHUNK ? limit : FIRST_CHUNK;
+	uint8_t *buf = malloc(cap + 1), *grown;
+	z_stream z;
+	int rc = -ENOMEM, zr;
+	memset(&z, 0, sizeof(z));
+	if (buf == NULL)
+		return -ENOMEM;
+	if (!tlsrpt_gzip_is(in, len) || inflateInit2(&z, GZIP_WINDOW) != Z_OK) {
+		free(buf);
+		return tlsrpt_gzip_is(in, len) ? -ENOMEM : LS_EPARSE;
+	}
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)(len > UINT32_MAX ? UINT32_MAX : len);
+	for (;;) {
+		if (z.total_out == cap) {
+			/* Full: one byte more than the limit would be a bomb; grow only below it. */
+			if (cap == limit) {
+				uint8_t probe;
+				z.next_out = &probe;
+				z.avail_out = 1;
+				zr = inflate(&z, Z_NO_FLUSH);
+				rc = (zr == Z_STREAM_END && z.avail_out == 1) ? 0 : LS_ETOOBIG;
+				if (rc == 0)
+					break;
+				goto fail;
+			}
+			size_t ncap = cap * 2 < limit ? cap * 2 : limit;
+			if ((grown = realloc(buf, ncap + 1)) == NULL) {
+				rc = -ENOMEM;
+				goto fail;
+			}
+			buf = grown;
+			cap = ncap;
+		}
+		z.next_out = buf + z.total_out;
+		z.avail_out = (uInt)(cap - z.total_out);
+		zr = inflate(&z, Z_NO_FLUSH);
+		if (zr == Z_STREAM_END)
+			break;
+		if (zr == Z_OK)
+			continue;
+		if (zr == Z_BUF_ERROR && z.avail_out > 0) {
+			rc = LS_EPARSE;    /* input ended before the stream did: truncated */
+			goto fail;
+		}
+		if (zr != Z_BUF_ERROR) {
+			rc = zr == Z_MEM_ERROR ? -ENOMEM : LS_EPARSE;
+			goto fail;
+		}
+	}
+	*outlen = z.total_out;
+	buf[*outlen] = 0;
+	*out = buf;
+	inflateEnd(&z);
+	return 0;
+fail:
+	inflateEnd(&z);
+	free(buf);
+	return rc;
+}
+
+int tlsrpt_gzip_deflate(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, GZIP_WINDOW, 8,
+	                 Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	size_t cap = deflateBound(&z, (uLong)len);
+	uint8_t *buf = malloc(cap);
+	if (buf == NULL) {
+		deflateEnd(&z);
+		return -ENOMEM;
+	}
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)len;
+	z.next_out = buf;
+	z.avail_out = (uInt)cap;
+	int zr = deflate(&z, Z_FINISH);
+	*outlen = z.total_out;
+	deflateEnd(&z);
+	if (zr != Z_STREAM_END) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*out = buf;
+	return 0;
+}

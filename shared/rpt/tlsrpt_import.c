@@ -1,0 +1,435 @@
+/* Decoding, counting and storing TLS reports; the spool's import into the store. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <jansson.h>
+#include "shared/util/err.h"
+#include "shared/dns/dname.h"
+#include "shared/sts/sts_record.h"
+#include "shared/rpt/tlsrpt_gzip.h"
+#include "shared/rpt/tlsrpt_store.h"
+#include "shared/rpt/tlsrpt_spool.h"
+#include "shared/rpt/tlsrpt_import.h"
+
+#define DAY 86400
+#define HINT_PER_REPORT 4096      /* bytes a report adds beside its raw text and rows */
+
+static int fail_why(char *why, size_t whylen, int rc, const char *text)
+{
+	if (whylen)
+		snprintf(why, whylen, "%s", text);
+	return rc;
+}
+
+int tlsrpt_import_decode(const uint8_t *body, size_t len, size_t max_expanded, char **json,
+                         size_t *jlen, bool *owned, char *why, size_t whylen)
+{
+	*owned = false;
+	if (len == 0)
+		return fail_why(why, whylen, LS_EPARSE, "empty body");
+	if (!tlsrpt_gzip_is(body, len)) {
+		if (len > max_expanded)
+			return fail_why(why, whylen, LS_ETOOBIG, "report larger than tlsrpt.max-expanded");
+		*json = (char *)body;
+		*jlen = len;
+		return 0;
+	}
+	int rc = tlsrpt_gzip_inflate(body, len, max_expanded, (uint8_t **)json, jlen);
+	if (rc == LS_ETOOBIG)
+		return fail_why(why, whylen, rc, "gzip inflates past tlsrpt.max-expanded or 100 "
+		                "times its size");
+	if (rc == LS_EPARSE)
+		return fail_why(why, whylen, rc, "gzip data truncated or corrupt");
+	*owned = rc == 0;
+	return rc;
+}
+
+int tlsrpt_import_check(const uint8_t *body, size_t len, size_t max_expanded, char *why,
+                        size_t whylen)
+{
+	char *json;
+	size_t jlen;
+	bool owned;
+	struct tlsrpt_report *r;
+	int rc = tlsrpt_import_decode(body, len, max_expanded, &json, &jlen, &owned, why, whylen);
+	if (rc)
+		return rc;
+	rc = tlsrpt_parse(json, jlen, &r, why, whylen);
+	if (rc == 0)
+		tlsrpt_report_free(r);
+	if (owned)
+		free(json);
+	return rc;
+}
+
+/* An enabled domain as the counting needs it. */
+struct dom {
+	char name[TLSRPT_DOMAIN_MAX];
+	uint8_t dname[DNAME_MAX];
+	char *body;                 /* its current policy (a copy), or NULL */
+	size_t blen;
+};
+
+struct doms {
+	struct dom *v;
+	size_t n;
+	struct store_txn *t;
+};
+
+static void text_name(char *out, const uint8_t *dname)
+{
+	char buf[DNAME_STR_MAX];
+	dname_format(buf, dname);
+	size_t n = strlen(buf);
+	if (n > 1 && buf[n - 1] == '.')
+		buf[--n] = 0;
+	snprintf(out, TLSRPT_DOMAIN_MAX, "%s", buf);
+	for (char *p = out; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+}
+
+static int collect(const struct sts_domain *d, void *ctx)
+{
+	struct doms *ds = ctx;
+	const uint8_t *body;
+	size_t len;
+	if (d->state != STS_ACTIVE)
+		return 0;
+	struct dom *grown = realloc(ds->v, (ds->n + 1) * sizeof(*ds->v));
+	if (grown == NULL)
+		return -ENOMEM;
+	ds->v = grown;
+	struct dom *x = &ds->v[ds->n];
+	memcpy(x->dname, d->domain, DNAME_MAX);
+	text_name(x->name, d->domain);
+	x->body = NULL;
+	x->blen = 0;
+	if (sts_record_body(ds->t, d->domain, &body, &len, NULL) == 0 &&
+	    (x->body = malloc(len + 1)) != NULL) {
+		memcpy(x->body, body, len);
+		x->blen = len;
+	}
+	ds->n++;
+	return 0;
+}
+
+static void doms_free(struct doms *ds)
+{
+	for (size_t i = 0; i < ds->n; i++)
+		free(ds->v[i].body);
+	free(ds->v);
+}
+
+struct version_find {
+	const char *lines;
+	int64_t version;
+};
+
+static int version_fn(uint64_t version, const uint8_t *body, size_t len, void *ctx)
+{
+	struct version_find *f = ctx;
+	char *norm = tlsrpt_parse_body((const char *)body, len);
+	if (norm && strcmp(norm, f->lines) == 0)
+		f->version = (int64_t)version;       /* the newest match wins: oldest come first */
+	free(norm);
+	return 0;
+}
+
+/* The version of x's policy whose lines are lines, or -1 ("unknown"). */
+static int64_t policy_version(struct store_txn *t, const struct dom *x, const char *lines)
+{
+	struct version_find f = { lines, -1 };
+	if (lines == NULL || sts_record_policies(t, x->dname, version_fn, &f) != 0)
+		return -1;
+	return f.version;
+}
+
+static json_t *details_json(const struct tlsrpt_policy *p)
+{
+	json_t *agg = json_object(), *out = json_array();
+	char key[TLSRPT_TEXT_MAX * 3];
+	for (size_t i = 0; agg && i < p->ndetails; i++) {
+		const struct tlsrpt_detail *d = &p->details[i];
+		snprintf(key, sizeof(key), "%s\t%s\t%s", d->result_type, d->receiving_mx,
+		         d->sending_ip);
+		json_t *have = json_object_get(agg, key);
+		if (have) {
+			json_integer_set(json_array_get(have, 3),
+			                 json_integer_value(json_array_get(have, 3)) + (json_int_t)d->count);
+			continue;
+		}
+		json_t *row = json_pack("[sssI]", d->result_type, d->receiving_mx, d->sending_ip,
+		                        (json_int_t)d->count);
+		json_object_set_new(agg, key, row);
+		json_array_append(out, row);
+	}
+	json_decref(agg);
+	json_t *res = json_array();
+	size_t i;
+	json_t *row;
+	json_array_foreach(out, i, row)
+		json_array_append_new(res, json_pack("{s:O,s:O,s:O,s:O}", "type", json_array_get(row, 0),
+		                                     "mx", json_array_get(row, 1),
+		                                     "ip", json_array_get(row, 2),
+		                                     "count", json_array_get(row, 3)));
+	json_decref(out);
+	return res;
+}
+
+/* The domains policy p counts for (indexes into ds), at most cap; returns how many. */
+static size_t targets(const struct doms *ds, const struct tlsrpt_policy *p, const char *domain,
+                      size_t *out, size_t cap)
+{
+	size_t n = 0;
+	const char *want = p->domain[0] ? p->domain : domain;
+	for (size_t i = 0; want && i < ds->n && n < cap; i++)
+		if (strcmp(ds->v[i].name, want) == 0)
+			out[n++] = i;
+	/* TLSA policies carry the MX host as their policy-domain. */
+	for (size_t i = 0; n == 0 && p->domain[0] && i < ds->n && n < cap; i++)
+		if (ds->v[i].body && tlsrpt_parse_names_mx(ds->v[i].body, ds->v[i].blen, p->domain))
+			out[n++] = i;
+	return n;
+}
+
+/* Counts r: the rows of report id and its facts (domains, misaddressed). */
+static int count(struct store_txn *t, const struct tlsrpt_report *r, const char *domain,
+                 uint64_t id, json_t *facts, struct tlsrpt_import_result *res)
+{
+	struct doms ds = { NULL, 0, t };
+	json_t *domains = json_array();
+	int32_t day = (int32_t)((r->start >= 0 ? r->start : r->start - DAY + 1) / DAY);
+	uint16_t idx = 0;
+	uint64_t success = 0, failure = 0;
+	int rc = sts_record_each(t, collect, &ds);
+	for (size_t i = 0; rc == 0 && i < r->npolicies; i++) {
+		const struct tlsrpt_policy *p = &r->policies[i];
+		size_t hit[8], n = targets(&ds, p, domain, hit, 8);
+		success += p->success;
+		failure += p->failure;
+		if (n == 0)
+			res->misaddressed++;
+		else
+			res->counted++;
+		for (size_t k = 0; k < n; k++) {
+			const struct dom *x = &ds.v[hit[k]];
+			int64_t v = policy_version(t, x, p->lines);
+			json_t *row = json_pack("{s:s,s:s,s:o,s:I,s:I,s:o}", "org", r->org, "type", p->type,
+			                        "version", v < 0 ? json_null() : json_integer(v),
+			                        "success", (json_int_t)p->success,
+			                        "failure", (json_int_t)p->failure,
+			                        "details", details_json(p));
+			if (row == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			tlsrpt_store_row_put(t, x->name, day, id, idx++, row);
+			json_decref(row);
+			bool seen = false;
+			size_t j;
+			json_t *s;
+			json_array_foreach(domains, j, s)
+				seen = seen || strcmp(json_string_value(s), x->name) == 0;
+			if (!seen)
+				json_array_append_new(domains, json_string(x->name));
+		}
+	}
+	json_object_set_new(facts, "org", json_string(r->org));
+	json_object_set_new(facts, "report_id", json_string(r->report_id));
+	json_object_set_new(facts, "start", json_integer(r->start));
+	json_object_set_new(facts, "end", json_integer(r->end));
+	json_object_set_new(facts, "day", json_integer(day));
+	json_object_set_new(facts, "domains", domains);
+	json_object_set_new(facts, "misaddressed", json_integer(res->misaddressed));
+	json_object_set_new(facts, "policies", json_integer((json_int_t)r->npolicies));
+	json_object_set_new(facts, "success", json_integer((json_int_t)success));
+	json_object_set_new(facts, "failure", json_integer((json_int_t)failure));
+	json_object_set_new(facts, "delivered", domain ? json_string(domain) : json_null());
+	doms_free(&ds);
+	return rc ? rc : t->err;
+}
+
+int tlsrpt_import_report(struct store_txn *t, const uint8_t *body, size_t len,
+                         const char *domain, int64_t received, size_t max_expanded,
+                         struct tlsrpt_import_result *res, char *why, size_t whylen)
+{
+	char *json;
+	size_t jlen, gzlen;
+	bool owned;
+	uint8_t *gz = NULL;
+	struct tlsrpt_report *r = NULL;
+	json_t *facts = NULL;
+	memset(res, 0, sizeof(*res));
+	int rc = tlsrpt_import_decode(body, len, max_expanded, &json, &jlen, &owned, why, whylen);
+	if (rc)
+		return rc;
+	if ((rc = tlsrpt_parse(json, jlen, &r, why, whylen)) != 0)
+		goto fail;
+	rc = tlsrpt_store_find(t, r->org, r->report_id, &res->id);
+	if (rc != LS_ENOTFOUND) {
+		res->duplicate = rc == 0;
+		goto fail;
+	}
+	/* The raw report stays compressed: as received when it came as gzip. */
+	if (!tlsrpt_gzip_is(body, len) && (rc = tlsrpt_gzip_deflate(body, len, &gz, &gzlen)) != 0)
+		goto fail;
+	if ((facts = json_object()) == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	json_object_set_new(facts, "org", json_string(r->org));
+	json_object_set_new(facts, "report_id", json_string(r->report_id));
+	tlsrpt_store_add(t, r->org, r->report_id, received, facts, gz ? gz : body,
+	                 gz ? gzlen : len, &res->id);
+	if ((rc = t->err) != 0 || (rc = count(t, r, domain, res->id, facts, res)) != 0)
+		goto fail;
+	struct tlsrpt_entry e;
+	if ((rc = tlsrpt_store_get(t, res->id, &e)) == 0) {
+		tlsrpt_store_facts_put(t, &e, facts);
+		json_decref(e.facts);
+		rc = t->err;
+	}
+fail:
+	json_decref(facts);
+	free(gz);
+	tlsrpt_report_free(r);
+	if (owned)
+		free(json);
+	return rc;
+}
+
+struct reparse {
+	struct store_txn *t;
+	size_t max_expanded;
+	uint64_t *ids;
+	size_t n, cap;
+};
+
+static int reparse_collect(const struct tlsrpt_entry *e, void *ctx)
+{
+	struct reparse *rp = ctx;
+	if (rp->n == rp->cap) {
+		size_t cap = rp->cap ? rp->cap * 2 : 256;
+		uint64_t *grown = realloc(rp->ids, cap * sizeof(*grown));
+		if (grown == NULL)
+			return -ENOMEM;
+		rp->ids = grown;
+		rp->cap = cap;
+	}
+	rp->ids[rp->n++] = e->id;
+	return 0;
+}
+
+/* Counts report id again: its rows go, new ones come from its raw text. */
+static int reparse_one(struct store_txn *t, uint64_t id, size_t max_expanded)
+{
+	struct tlsrpt_entry e;
+	struct tlsrpt_import_result res = { .id = id };
+	struct tlsrpt_report *r = NULL;
+	uint8_t *json = NULL;
+	size_t jlen;
+	int rc = tlsrpt_store_get(t, id, &e);
+	if (rc)
+		return rc;
+	json_t *delivered = json_object_get(e.facts, "delivered");
+	char domain[TLSRPT_DOMAIN_MAX];
+	snprintf(domain, sizeof(domain), "%s", json_is_string(delivered) ?
+	         json_string_value(delivered) : "");
+	/* Inflated before any write: a write may move the page e.raw points into. */
+	rc = tlsrpt_gzip_inflate(e.raw, e.rawlen, max_expanded, &json, &jlen);
+	tlsrpt_store_rows_del(t, &e);
+	if (rc == 0 &&
+	    (rc = tlsrpt_parse((char *)json, jlen, &r, NULL, 0)) == 0) {
+		json_t *facts = json_deep_copy(e.facts);
+		rc = count(t, r, domain[0] ? domain : NULL, id, facts, &res);
+		struct tlsrpt_entry now;
+		if (rc == 0 && (rc = tlsrpt_store_get(t, id, &now)) == 0) {
+			tlsrpt_store_facts_put(t, &now, facts);
+			json_decref(now.facts);
+		}
+		json_decref(facts);
+	}
+	json_decref(e.facts);
+	tlsrpt_report_free(r);
+	free(json);
+	return rc ? rc : t->err;
+}
+
+int tlsrpt_import_reparse(struct store_txn *t, size_t max_expanded, size_t *n)
+{
+	struct reparse rp = { t, max_expanded, NULL, 0, 0 };
+	int rc = tlsrpt_store_each(t, reparse_collect, &rp);
+	*n = 0;
+	for (size_t i = 0; rc == 0 && i < rp.n; i++, (*n)++)
+		rc = reparse_one(t, rp.ids[i], max_expanded);
+	free(rp.ids);
+	return rc;
+}
+
+int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size,
+                        size_t max_expanded, struct tlsrpt_spool_result *res)
+{
+	struct tlsrpt_spooled *files = calloc(TLSRPT_SPOOL_BATCH, sizeof(*files));
+	size_t n = 0;
+	int rc;
+	memset(res, 0, sizeof(*res));
+	if (files == NULL)
+		return -ENOMEM;
+	while ((rc = tlsrpt_spool_take(state_dir, max_size, files, &n)) == 0 && n > 0) {
+		struct store_txn t;
+		size_t hint = 0;
+		bool ok[TLSRPT_SPOOL_BATCH] = { false };
+		char why[TLSRPT_WHY_MAX];
+		for (size_t i = 0; i < n; i++)
+			hint += files[i].len * 2 + HINT_PER_REPORT;
+		if ((rc = store_begin(st, true, hint, &t)) != 0)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			struct tlsrpt_spooled *f = &files[i];
+			struct tlsrpt_import_result r;
+			struct store_txn child;
+			if (f->err) {
+				snprintf(why, sizeof(why), "%s", ls_strerror(f->err));
+				rc = f->err == LS_ETOOBIG ? LS_EPARSE : f->err;
+			} else if ((rc = store_begin_nested(&t, &child)) == 0) {
+				rc = tlsrpt_import_report(&child, f->body, f->len, f->domain[0] ? f->domain :
+				                          NULL, f->mtime, max_expanded, &r, why, sizeof(why));
+				if (rc == 0)
+					rc = store_commit(&child);
+				else
+					store_abort(&child);
+			}
+			if (rc == LS_EPARSE || rc == LS_ETOOBIG) {
+				/* Not a report we can count: out of the way, for the operator to see. */
+				snprintf(res->last_reject, sizeof(res->last_reject), "%.64s: %.180s", f->name, why);
+				tlsrpt_spool_reject(state_dir, f->name);
+				res->rejected++;
+				rc = 0;
+				continue;
+			}
+			if (rc)
+				break;
+			ok[i] = true;
+			if (r.duplicate)
+				res->duplicates++;
+			else
+				res->imported++;
+		}
+		if (rc || (rc = store_commit(&t)) != 0) {
+			if (t.txn)
+				store_abort(&t);
+			break;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (ok[i])
+				tlsrpt_spool_done(state_dir, files[i].name);
+		tlsrpt_spool_free(files, n);
+		n = 0;
+	}
+	tlsrpt_spool_free(files, n);
+	free(files);
+	return rc;
+}

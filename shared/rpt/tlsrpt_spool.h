@@ -1,0 +1,48 @@
+/*
+ * The TLS report spool, maildir style, in STATE/tlsrpt: a report is written to tmp/, synced,
+ * and renamed into new/, so it is durable before the sender hears success and never seen half
+ * written; the import takes it into the store and deletes it. Reports that cannot be read go to
+ * bad/ for the operator. A file's name ends in ",DOMAIN" (the domain it was delivered for) or
+ * ",-" (none known).
+ */
+#ifndef LS_TLSRPT_SPOOL_H
+#define LS_TLSRPT_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TLSRPT_SPOOL_DIR "tlsrpt"
+#define TLSRPT_SPOOL_NAME_MAX 320     /* one file name */
+#define TLSRPT_SPOOL_BATCH 64         /* files one tlsrpt_spool_each() hands out, at most */
+
+/*
+ * Spools body (len bytes, as received) for domain (NULL: none known; else a host name in text
+ * form). Returns 0 once the file is in new/ and synced, LS_EPARSE for a domain that is not a
+ * host name, or -errno (a temporary failure: the sender should retry).
+ */
+int tlsrpt_spool_put(const char *state_dir, const char *domain, const uint8_t *body,
+                     size_t len);
+/* True when new/ holds a file: cheap enough to ask every second. */
+bool tlsrpt_spool_pending(const char *state_dir);
+
+/* One spooled report as tlsrpt_spool_each() hands it out. */
+struct tlsrpt_spooled {
+	char name[TLSRPT_SPOOL_NAME_MAX];
+	char domain[256];           /* "" when none was known */
+	int64_t mtime;              /* when it was spooled */
+	uint8_t *body;              /* malloc'ed; NULL when it could not be read (err) */
+	size_t len;
+	int err;                    /* 0, -errno or LS_ETOOBIG (larger than max) */
+};
+
+/* Reads up to TLSRPT_SPOOL_BATCH files of new/ (each at most max bytes) into out; *n how many.
+ * Free with tlsrpt_spool_free(). Returns 0 or -errno (no spool directory: 0 files). */
+int tlsrpt_spool_take(const char *state_dir, size_t max, struct tlsrpt_spooled *out, size_t *n);
+void tlsrpt_spool_free(struct tlsrpt_spooled *s, size_t n);
+/* Deletes a file of new/ once its report is committed. Returns 0 or -errno. */
+int tlsrpt_spool_done(const char *state_dir, const char *name);
+/* Moves a file of new/ that cannot be imported to bad/. Returns 0 or -errno. */
+int tlsrpt_spool_reject(const char *state_dir, const char *name);
+
+#endif
