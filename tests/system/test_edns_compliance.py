@@ -37,7 +37,7 @@ import pytest
 from conftest import Zonectl, write
 from dnsd_helpers import check_dnsd_binary, recv_exact, start_dnsd
 from proc_helpers import HOST4, started
-from xfr_helpers import KnotPrimary, NsdPrimary
+from xfr_helpers import knot_and_nsd
 
 ZONE = "example.com."
 ZONE_TEXT = """$ORIGIN example.com.
@@ -199,17 +199,10 @@ def servers(tmp_path_factory, zonectl_binary):
     tmp = tmp_path_factory.mktemp("edns")
     zone_file = write(tmp / "example.com.zone", ZONE_TEXT)
     zc = Zonectl(tmp)
-    knot = KnotPrimary(tmp / "knot", zone_file)
-    nsd = NsdPrimary(tmp / "nsd", zone_file)
     with started(tmp, "dnsd") as daemons:
         d = start_dnsd(daemons, zc, zones=(zone_file,))
-        try:
-            knot.start()
-            nsd.start()
+        with knot_and_nsd(tmp, zone_file) as (knot, nsd):
             yield {"dnsd": d.port, "knot": knot.port, "nsd": nsd.port}
-        finally:
-            nsd.stop()
-            knot.stop()
 
 
 @pytest.mark.parametrize("test", list(TESTS))
