@@ -4,6 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "dnsd/tcp.h"
+#include "dnsd/tcp_frame.h"
 #include "dnsd/update_msg.h"
 #include "dnsd/updater.h"
 #include "dnsd/xfr.h"
@@ -242,22 +243,21 @@ static bool try_update(struct tcp_conn *c, const uint8_t *msg, size_t len)
 static void process(struct tcp_conn *c)
 {
 	struct dnsd_worker *w = c->w;
-	while (!c->writing && c->inlen >= 2) {
-		size_t mlen = wire_get16(c->in);
-		if (mlen == 0 || mlen > TCP_MAX_QUERY) {
-			conn_close(c);
+	size_t mlen;
+	while (!c->writing) {
+		enum tcp_frame f = tcp_frame_next(c->in, c->inlen, sizeof(c->in), TCP_MAX_QUERY, &mlen);
+		if (f == TCP_FRAME_BAD) {
+			conn_close(c);     /* a bad length, or full and still no whole query */
 			return;
 		}
-		if (c->inlen < 2 + mlen)
+		if (f == TCP_FRAME_MORE)
 			return;
 		if (try_update(c, c->in + 2, mlen)) {
-			memmove(c->in, c->in + 2 + mlen, c->inlen - 2 - mlen);
-			c->inlen -= 2 + mlen;
+			tcp_frame_drop(c->in, &c->inlen, mlen);
 			return;
 		}
 		if (try_xfr(c, c->in + 2, mlen)) {
-			memmove(c->in, c->in + 2 + mlen, c->inlen - 2 - mlen);
-			c->inlen -= 2 + mlen;
+			tcp_frame_drop(c->in, &c->inlen, mlen);
 			xfr_send(c);
 			return;
 		}
@@ -265,8 +265,7 @@ static void process(struct tcp_conn *c)
 		                                sizeof(w->tcp_answer) - 2, true,
 		                                (const struct sockaddr *)&c->peer);
 		worker_pool_txn_done(&w->t);
-		memmove(c->in, c->in + 2 + mlen, c->inlen - 2 - mlen);
-		c->inlen -= 2 + mlen;
+		tcp_frame_drop(c->in, &c->inlen, mlen);
 		if (len == 0) {
 			conn_close(c);     /* a message not worth an answer ends the stream */
 			return;
@@ -306,9 +305,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 	c->inlen += (size_t)nread;
 	process(c);
-	if (!c->closing && !c->writing && c->inlen == sizeof(c->in))
-		conn_close(c);     /* full and still no complete query: it is too large */
-	else if (!c->closing)
+	if (!c->closing)
 		arm_timer(c);
 }
 

@@ -23,7 +23,7 @@ import pytest
 from conftest import Zonectl, write
 from dnsd_helpers import check_dnsd_binary, recv_exact, start_dnsd
 from proc_helpers import HOST4, started
-from xfr_helpers import KnotPrimary, NsdPrimary, need
+from xfr_helpers import KnotPrimary, NsdPrimary, knot_and_nsd, need
 
 ZONE = "example.com."
 ZONE_TEXT = """$ORIGIN example.com.
@@ -111,21 +111,12 @@ def three(tmp_path_factory, zonectl_binary):
     tmp = tmp_path_factory.mktemp("diff")
     zone_file = write(tmp / "example.com.zone", ZONE_TEXT)
     zc = Zonectl(tmp)
-    knot = KnotPrimary(tmp / "knot", zone_file)
-    nsd = NsdPrimary(tmp / "nsd", zone_file, provide_xfr=HOST4)
     with started(tmp, "dnsd") as servers:
         d = start_dnsd(servers, zc, zones=(zone_file,))
         zc.ok("zone", "secondaries", ZONE, "add", HOST4)   # as Knot's acl: 127.0.0.1 only
-        knot.start()
-        try:
-            nsd.start()
-            try:
-                yield {"dnsd": d.port, "knot": knot.port, "nsd": nsd.port, "knot_log": knot,
-                       "zc": zc, "tmp": tmp}
-            finally:
-                nsd.stop()
-        finally:
-            knot.stop()
+        with knot_and_nsd(tmp, zone_file, provide_xfr=HOST4) as (knot, nsd):
+            yield {"dnsd": d.port, "knot": knot.port, "nsd": nsd.port, "knot_log": knot,
+                   "zc": zc, "tmp": tmp}
 
 
 @pytest.mark.parametrize("name, rdtype", CASES, ids=["%s/%s" % (n or "@", t) for n, t in CASES])

@@ -10,6 +10,7 @@ with zonectl.
     k.stop()
 """
 
+import contextlib
 import os
 import subprocess
 from pathlib import Path
@@ -324,3 +325,18 @@ zone:
         for c in changes:
             self.knotc("zone-" + c[0], self.zone, *c[1:])
         self.knotc("zone-commit", self.zone)
+
+
+@contextlib.contextmanager
+def knot_and_nsd(tmp, zone_file, provide_xfr=None):
+    """A Knot and an NSD primary serving zone_file (NSD transfers to provide_xfr, if given),
+    started in tmp/knot and tmp/nsd; yields (knot, nsd) and stops both."""
+    knot = KnotPrimary(tmp / "knot", zone_file)
+    nsd = NsdPrimary(tmp / "nsd", zone_file, provide_xfr=provide_xfr)
+    try:
+        knot.start()
+        nsd.start()
+        yield knot, nsd
+    finally:
+        nsd.stop()
+        knot.stop()
