@@ -115,7 +115,7 @@ def test_refusals(sts_factory):
     st, _, _, _ = raw(e, b"POST /tlsrpt HTTP/1.1\r\nHost: %s\r\nContent-Type: application/"
                       b"json\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" % HOST.encode())
     assert st == 411
-    # Host naming a domain without MTA-STS, on the same connection's name: 404 or 421.
+    # A Host other than the SNI name: 421, as for every path.
     st, _, _, _ = raw(e, b"POST /tlsrpt HTTP/1.1\r\nHost: mta-sts.other.example\r\n"
                       b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
     assert st == 421
@@ -177,3 +177,11 @@ def test_slow_body_does_not_stall_policy_fetches(sts_factory):
     finally:
         s.close()
     wait_imported(e, 1)
+
+
+def test_domain_without_mta_sts_gets_404(sts_factory):
+    e = enabled(sts_factory)
+    e.zc.ok("mta-sts", "disable", "example.com", "--now")
+    # The certificate is still on disk, so TLS succeeds; the domain has no policy any more.
+    assert post(e, json.dumps(google()).encode(), "application/json")[0] == 404
+    assert spooled(e.zc) == []
