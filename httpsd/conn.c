@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <mbedtls/net_sockets.h>
 #include "httpsd/conn.h"
 #include "httpsd/hello.h"
 #include "httpsd/http.h"
+#include "httpsd/intake.h"
 #include "httpsd/route.h"
 #include "shared/tls/cert.h"
 #include "shared/util/log.h"
@@ -27,6 +29,8 @@ enum state {
 	ST_HELLO,         /* waiting for the first record: is there an SNI at all? */
 	ST_HANDSHAKE,
 	ST_REQUEST,       /* reading a request head */
+	ST_BODY,          /* reading a report's body (POST /tlsrpt) */
+	ST_WORK,          /* the report is checked and spooled off the loop (uv_queue_work) */
 	ST_RESPOND,       /* writing an answer */
 	ST_CLOSE_NOTIFY,  /* sending close_notify */
 	ST_FLUSH,         /* waiting for the last bytes to leave */
@@ -55,6 +59,13 @@ struct conn {
 	char *req;                       /* request bytes in plaintext, max-header-size */
 	size_t req_len;
 	struct http_scan scan;
+	uint8_t *body;                   /* a report's body, body_need bytes (tlsrpt.max-size) */
+	size_t body_len, body_need;
+	bool body_close;                 /* the request asked to close after its answer */
+	const char *domain;              /* the report's domain: in sni, after the prefix */
+	uv_work_t work;
+	int work_status;
+	char why[INTAKE_WHY_MAX];        /* the work's one-line reason for a refusal */
 	uint8_t *resp;                   /* the answer being written */
 	size_t resp_len, resp_off;
 	bool idle;                       /* between requests: the idle timeout runs */
@@ -70,9 +81,9 @@ struct conn {
 
 static void conn_run(struct conn *c);
 
-static void on_closed(uv_handle_t *h)
+/* c's handles and work each hold it; the last to end frees it. */
+static void release(struct conn *c)
 {
-	struct conn *c = h->data;
 	if (--c->handles > 0)
 		return;
 	certs_release(c->w->env->certs, c->pair);
@@ -81,7 +92,13 @@ static void on_closed(uv_handle_t *h)
 	free(c->tx);
 	free(c->req);
 	free(c->resp);
+	free(c->body);
 	free(c);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	release(h->data);
 }
 
 /* ---- strangers' handshake steps: queued, DEFERRED_PER_TURN per loop turn ---- */
@@ -172,7 +189,7 @@ static void on_timer(uv_timer_t *t)
 	}
 	if (c->state == ST_HELLO || c->state == ST_HANDSHAKE)
 		COUNT(c->w->count.hs_failed[HS_TIMEOUT]);
-	else if (c->state == ST_REQUEST)
+	else if (c->state == ST_REQUEST || c->state == ST_BODY)
 		COUNT(c->w->count.errors[ERR_HEADER_TIMEOUT]);
 	else if (c->state == ST_RESPOND)
 		COUNT(c->w->count.errors[ERR_WRITE_TIMEOUT]);
@@ -366,39 +383,26 @@ static void log_access(struct conn *c, const struct http_req *req, int status, s
 	 req ? clean(path, req->path.p, req->path.len) : "-", status, bytes);
 }
 
-/* Makes the answer to the head in req[0..end) (or to a limit hit: end 0, status given). */
-static void answer(struct conn *c, size_t end, int status)
+/* Queues answer a (its body copied) and moves on to ST_RESPOND; end bytes of c->req were the
+ * head. head: a HEAD request (no body sent). req: for the access log, or NULL. */
+static void respond(struct conn *c, const struct route_answer *a, bool close, bool head,
+                    const struct http_req *req)
 {
 	struct httpsd_worker *w = c->w;
-	const struct httpsd_limits *lim = &w->env->lim;
-	struct http_req req;
-	struct route_answer a;
-	bool txn = false, parsed = false;
-	if (status == 0 && (status = http_parse(c->req, end, &req)) == 0)
-		parsed = true;
-	if (!parsed)
-		route_error(status, &a);
-	else if (!(txn = worker_pool_txn(&w->t)))
-		route_error(503, &a);
-	else
-		route_request(&w->t.rt, &req, c->sni, lim->max_body, &a);
-	bool close = a.close || !parsed || req.close || w->t.stopping;
-	size_t blen = parsed && req.method == HTTP_HEAD ? 0 : a.body_len;
-	char head[HTTP_MAX_HEAD_OUT];
-	struct http_head h = { .status = a.status, .content_type = a.content_type,
-	                       .content_length = a.body_len, .allow = a.allow,
+	size_t blen = head ? 0 : a->body_len;
+	char hbuf[HTTP_MAX_HEAD_OUT];
+	struct http_head h = { .status = a->status, .content_type = a->content_type,
+	                       .content_length = a->body_len, .allow = a->allow,
 	                       .date = httpsd_worker_date(w), .close = close };
-	size_t hlen = http_format_head(head, sizeof(head), &h);
+	size_t hlen = http_format_head(hbuf, sizeof(hbuf), &h);
 	c->resp = malloc(hlen + blen);
 	if (c->resp) {
-		memcpy(c->resp, head, hlen);
+		memcpy(c->resp, hbuf, hlen);
 		if (blen)
-			memcpy(c->resp + hlen, a.body, blen);   /* borrowed from the transaction: copy */
+			memcpy(c->resp + hlen, a->body, blen);   /* borrowed: copy */
 	}
-	if (txn)
-		worker_pool_txn_done(&w->t);
-	log_access(c, parsed ? &req : NULL, a.status, blen);
-	counters_status(&w->count, a.status);
+	log_access(c, req, a->status, blen);
+	counters_status(&w->count, a->status);
 	if (c->resp == NULL)
 		COUNT(w->count.errors[ERR_MEMORY]);
 	if (c->resp == NULL || hlen == 0) {
@@ -407,17 +411,145 @@ static void answer(struct conn *c, size_t end, int status)
 	}
 	c->resp_len = hlen + blen;
 	c->resp_off = 0;
-	/* Pipelined bytes after this head wait for the next turn. */
-	if (end > 0) {
+	c->close_after = close;
+	c->state = ST_RESPOND;
+	arm(c, w->env->lim.idle_ms);
+}
+
+/* Drops the head of end bytes (0: all) from c->req; pipelined bytes after it wait. */
+static void consume(struct conn *c, size_t end)
+{
+	if (end > 0 && end <= c->req_len) {
 		memmove(c->req, c->req + end, c->req_len - end);
 		c->req_len -= end;
 	} else {
 		c->req_len = 0;
 	}
 	memset(&c->scan, 0, sizeof(c->scan));
-	c->close_after = close;
-	c->state = ST_RESPOND;
-	arm(c, lim->idle_ms);
+}
+
+/* The report's body starts: what came with the head is its first part. */
+static void start_body(struct conn *c, size_t end, const struct http_req *req)
+{
+	size_t need = (size_t)req->content_length;
+	if ((c->body = malloc(need)) == NULL) {
+		COUNT(c->w->count.errors[ERR_MEMORY]);
+		conn_close(c);
+		return;
+	}
+	c->body_need = need;
+	c->body_len = c->req_len - end < need ? c->req_len - end : need;
+	memcpy(c->body, c->req + end, c->body_len);
+	consume(c, end + c->body_len);
+	c->body_close = req->close || c->w->t.stopping;
+	c->domain = c->sni + strlen(ROUTE_HOST_PREFIX);
+	c->state = ST_BODY;
+	arm(c, c->w->env->lim.header_ms);
+}
+
+/* Makes the answer to the head in req[0..end) (or to a limit hit: end 0, status given). */
+static void answer(struct conn *c, size_t end, int status)
+{
+	struct httpsd_worker *w = c->w;
+	struct httpsd_env *env = w->env;
+	struct http_req req;
+	struct route_answer a;
+	bool txn = false, parsed = false;
+	if (status == 0 && (status = http_parse(c->req, end, &req)) == 0)
+		parsed = true;
+	if (!parsed) {
+		route_error(status, &a);
+	} else if (!(txn = worker_pool_txn(&w->t))) {
+		route_error(503, &a);
+	} else if (intake_is(&req)) {
+		if (route_tlsrpt(&w->t.rt, &req, c->sni, &env->intake, &a) == 0) {
+			if (intake_rate_take(&env->rate, (const struct sockaddr *)&c->peer,
+			                     (int64_t)time(NULL))) {
+				worker_pool_txn_done(&w->t);
+				start_body(c, end, &req);
+				return;
+			}
+			route_error(429, &a);
+			a.close = true;       /* its body is not read */
+		}
+	} else {
+		route_request(&w->t.rt, &req, c->sni, env->lim.max_body, &a);
+	}
+	bool close = a.close || !parsed || req.close || w->t.stopping;
+	respond(c, &a, close, parsed && req.method == HTTP_HEAD, parsed ? &req : NULL);
+	if (txn)
+		worker_pool_txn_done(&w->t);    /* after respond(): a.body is borrowed from it */
+	if (!c->closing)
+		consume(c, end);
+}
+
+/* ---- POST /tlsrpt: the body, then the disk work off the loop ---- */
+
+static void work_run(uv_work_t *wk)
+{
+	struct conn *c = wk->data;
+	c->work_status = intake_body(&c->w->env->intake, c->domain, c->body, c->body_len, c->why,
+	                             sizeof(c->why));
+}
+
+static void work_done(uv_work_t *wk, int status)
+{
+	struct conn *c = wk->data;
+	free(c->body);
+	c->body = NULL;
+	if (!c->closing) {
+		static const char ok[] = "OK\n";
+		char text[INTAKE_WHY_MAX + 1];
+		struct route_answer a;
+		int st = status < 0 ? 503 : c->work_status;
+		route_error(st, &a);
+		if (st == 200) {
+			a.body = (const uint8_t *)ok;
+			a.body_len = sizeof(ok) - 1;
+		} else if (status == 0 && c->why[0]) {
+			int n = snprintf(text, sizeof(text), "%s\n", c->why);
+			a.body = (const uint8_t *)text;
+			a.body_len = n > 0 && (size_t)n < sizeof(text) ? (size_t)n : strlen(text);
+		}
+		/* The whole body was read: the stream is at a request boundary again. */
+		a.close = st >= 500;
+		struct http_req req = { .method_text = { "POST", 4 },
+		                        .path = { INTAKE_PATH, strlen(INTAKE_PATH) } };
+		respond(c, &a, a.close || c->body_close || c->w->t.stopping, false, &req);
+		if (!c->closing)
+			conn_run(c);
+	}
+	release(c);
+}
+
+static bool step_body(struct conn *c)
+{
+	if (c->body_len == c->body_need) {
+		uv_timer_stop(&c->timer);      /* the sender waits for the disk, not the other way */
+		c->state = ST_WORK;
+		c->work.data = c;
+		c->handles++;
+		if (uv_queue_work(&c->w->t.loop, &c->work, work_run, work_done) != 0) {
+			c->handles--;
+			conn_close(c);
+		}
+		return false;
+	}
+	int n = mbedtls_ssl_read(&c->ssl, c->body + c->body_len, c->body_need - c->body_len);
+	if (n > 0) {
+		c->body_len += (size_t)n;
+		return true;
+	}
+	if (n == MBEDTLS_ERR_SSL_WANT_WRITE || (n == MBEDTLS_ERR_SSL_WANT_READ && !c->eof))
+		return false;
+	if (n == 0 || n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || n == MBEDTLS_ERR_SSL_WANT_READ ||
+	    n == MBEDTLS_ERR_SSL_CONN_EOF) {
+		conn_close(c);                 /* the sender gave up mid-body */
+		return false;
+	}
+	COUNT(c->w->count.errors[ERR_TLS]);
+	c->state = ST_FLUSH;
+	return true;
 }
 
 /* ---- the state machine ---- */
@@ -565,6 +697,10 @@ static bool step(struct conn *c)
 		return step_handshake(c);
 	case ST_REQUEST:
 		return step_request(c);
+	case ST_BODY:
+		return step_body(c);
+	case ST_WORK:
+		return false;                  /* work_done() comes back */
 	case ST_RESPOND:
 		return step_respond(c);
 	case ST_CLOSE_NOTIFY:

@@ -30,8 +30,8 @@ enum counters_err {
 };
 
 /* The statuses httpsd answers with; the last slot is any other. */
-#define COUNTERS_STATUSES 200, 400, 404, 405, 408, 413, 421, 431, 500, 503, 505
-#define COUNTERS_NSTATUS 11
+#define COUNTERS_STATUSES 200, 400, 404, 405, 408, 411, 413, 415, 421, 429, 431, 500, 503, 505
+#define COUNTERS_NSTATUS 14
 
 struct counters {
 	atomic_uint_fast64_t accepted, refused;   /* connections: taken, closed by a limit */

@@ -261,6 +261,12 @@ int http_parse(const char *buf, size_t len, struct http_req *req)
 		} else if (ieq(name.p, name.len, "content-length")) {
 			if ((rc = parse_length(v, req, &has_length)) != 0)
 				return rc;
+		} else if (ieq(name.p, name.len, "content-type")) {
+			const char *semi = memchr(v.p, ';', v.len);
+			size_t n = semi ? (size_t)(semi - v.p) : v.len;
+			while (n && (v.p[n - 1] == ' ' || v.p[n - 1] == '\t'))
+				n--;
+			req->content_type = (struct http_str){ v.p, n };
 		} else if (ieq(name.p, name.len, "transfer-encoding")) {
 			has_te = true;
 		} else if (ieq(name.p, name.len, "connection")) {
@@ -297,8 +303,11 @@ const char *http_reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
+	case 411: return "Length Required";
 	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
 	case 421: return "Misdirected Request";
+	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";

@@ -28,6 +28,7 @@ struct http_req {
 	bool has_body;              /* a Content-Length above 0 or a Transfer-Encoding */
 	bool length_known;          /* false with Transfer-Encoding */
 	uint64_t content_length;    /* UINT64_MAX when too large to count */
+	struct http_str content_type;   /* the media type, parameters cut off; len 0 when none */
 };
 
 /* Where http_head_end() stopped; zero it before the first call of each request. */

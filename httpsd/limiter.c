@@ -22,8 +22,7 @@ struct limiter_slot {
 
 static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
-/* The address of a, IPv4-mapped IPv6 as IPv4: its length (4 or 16), or 0 for another family. */
-static size_t addr_of(const struct sockaddr *a, uint8_t out[16])
+size_t limiter_addr(const struct sockaddr *a, uint8_t out[16])
 {
 	if (a->sa_family == AF_INET) {
 		memcpy(out, &((const struct sockaddr_in *)a)->sin_addr, 4);
@@ -106,7 +105,7 @@ static bool trusted(const struct limiter *l, const struct sockaddr *peer,
 	static const uint8_t one4[4] = { 127, 0, 0, 1 };
 	static const uint8_t one6[16] = { [15] = 1 };
 	uint8_t p[16], q[16];
-	size_t n = addr_of(peer, p);
+	size_t n = limiter_addr(peer, p);
 	if (n == 0)
 		return false;
 	if (!l->set.local)
@@ -114,7 +113,7 @@ static bool trusted(const struct limiter *l, const struct sockaddr *peer,
 	if ((n == 4 && memcmp(p, one4, 4) == 0) || (n == 16 && memcmp(p, one6, 16) == 0))
 		return true;
 	/* From this host: the kernel gives a local connection the address it reached. */
-	if (local && addr_of(local, q) == n && memcmp(p, q, n) == 0)
+	if (local && limiter_addr(local, q) == n && memcmp(p, q, n) == 0)
 		return true;
 listed:
 	for (size_t i = 0; i < l->set.ntrusted; i++)
@@ -145,7 +144,7 @@ static void refill(const struct limiter *l, struct limiter_slot *s, uint64_t now
 static size_t slot_key(const struct sockaddr *a, uint8_t key[8])
 {
 	uint8_t b[16];
-	size_t n = addr_of(a, b);
+	size_t n = limiter_addr(a, b);
 	if (n == 16)
 		n = 8;
 	memcpy(key, b, n);

@@ -5,6 +5,7 @@
 #include "shared/dns/dname.h"
 #include "shared/util/err.h"
 #include "shared/sts/sts_record.h"
+#include "httpsd/intake.h"
 
 /* Error bodies: the reason phrase and a newline, static. */
 static const struct {
@@ -12,7 +13,8 @@ static const struct {
 	const char *text;
 } texts[] = {
 	{ 400, "Bad Request\n" }, { 404, "Not Found\n" }, { 405, "Method Not Allowed\n" },
-	{ 408, "Request Timeout\n" }, { 413, "Content Too Large\n" },
+	{ 408, "Request Timeout\n" }, { 411, "Length Required\n" }, { 413, "Content Too Large\n" },
+	{ 415, "Unsupported Media Type\n" }, { 429, "Too Many Requests\n" },
 	{ 421, "Misdirected Request\n" }, { 431, "Request Header Fields Too Large\n" },
 	{ 500, "Internal Server Error\n" }, { 503, "Service Unavailable\n" },
 	{ 505, "HTTP Version Not Supported\n" },
@@ -42,10 +44,20 @@ static bool host_is(const struct http_str *host, const char *sni)
 	return n == strlen(sni) && strncasecmp(host->p, sni, n) == 0;
 }
 
+/* The policy of the domain the SNI mta-sts.DOMAIN names: sts_record_body()'s codes. */
+static int policy_of(struct store_txn *t, const char *sni, uint8_t domain[DNAME_MAX],
+                     const uint8_t **body, size_t *len)
+{
+	static const uint8_t root[1] = { 0 };
+	size_t plen = strlen(ROUTE_HOST_PREFIX);
+	if (strncmp(sni, ROUTE_HOST_PREFIX, plen) != 0 || dname_parse(domain, sni + plen, root) < 0)
+		return LS_ENOTFOUND;
+	return sts_record_body(t, domain, body, len, NULL);
+}
+
 void route_request(struct store_txn *t, const struct http_req *req, const char *sni,
                    size_t max_body, struct route_answer *out)
 {
-	static const uint8_t root[1] = { 0 };
 	uint8_t domain[DNAME_MAX];
 	if (req->has_body && (!req->length_known || req->content_length > max_body)) {
 		route_error(413, out);
@@ -66,14 +78,9 @@ void route_request(struct store_txn *t, const struct http_req *req, const char *
 		out->allow = ROUTE_ALLOW;
 		goto body;
 	}
-	size_t plen = strlen(ROUTE_HOST_PREFIX);
-	if (strncmp(sni, ROUTE_HOST_PREFIX, plen) != 0 || dname_parse(domain, sni + plen, root) < 0) {
-		route_error(404, out);
-		goto body;
-	}
 	const uint8_t *body;
 	size_t len;
-	int rc = sts_record_body(t, domain, &body, &len, NULL);
+	int rc = policy_of(t, sni, domain, &body, &len);
 	if (rc == LS_ENOTFOUND) {
 		route_error(404, out);
 		goto body;
@@ -91,4 +98,24 @@ body:
 	/* A body we did not read leaves the stream mid-request: answer, then close. */
 	if (req->has_body)
 		out->close = true;
+}
+
+int route_tlsrpt(struct store_txn *t, const struct http_req *req, const char *sni,
+                 const struct intake_settings *s, struct route_answer *out)
+{
+	uint8_t domain[DNAME_MAX];
+	const uint8_t *body;
+	size_t len;
+	int status = 404;
+	if (req->host.len > 0 && !host_is(&req->host, sni))
+		status = 421;
+	else if (s->receive && policy_of(t, sni, domain, &body, &len) == 0 &&
+	         (status = intake_head(req, s)) == 0)
+		return 0;
+	route_error(status, out);
+	if (status == 405)
+		out->allow = INTAKE_ALLOW;
+	if (req->has_body)
+		out->close = true;      /* a body we did not read */
+	return status;
 }

@@ -29,6 +29,16 @@ struct route_answer {
 void route_request(struct store_txn *t, const struct http_req *req, const char *sni,
                    size_t max_body, struct route_answer *out);
 
+struct intake_settings;
+/*
+ * A request for /tlsrpt (intake.h) on a connection whose SNI is sni: 0 when its body is to be
+ * read (POST, a report's type and length, tlsrpt.receive on, the SNI's domain enabled), else
+ * the status, with the answer in out: 404 (receive off, no enabled domain), 421 (Host is not the
+ * SNI name) or intake_head()'s.
+ */
+int route_tlsrpt(struct store_txn *t, const struct http_req *req, const char *sni,
+                 const struct intake_settings *s, struct route_answer *out);
+
 /* A body-less error answer with a short text body (for parse errors and limits). */
 void route_error(int status, struct route_answer *out);
 

@@ -158,6 +158,7 @@ void httpsd_server_free(struct httpsd_server *s)
 	tls_shared_free(&s->tls);
 	certs_close(s->env.certs);
 	s->env.certs = NULL;
+	intake_rate_free(&s->env.rate);
 	if (s->clients_ok) {
 		clients_free(&s->env.clients);
 		limiter_free(&s->env.limiter);

@@ -9,6 +9,8 @@
 #include "httpsd/certs.h"
 #include "httpsd/clients.h"
 #include "httpsd/counters.h"
+#include "httpsd/intake.h"
+#include "httpsd/intake_rate.h"
 #include "httpsd/limiter.h"
 #include "httpsd/tls.h"
 #include "shared/util/daemon.h"
@@ -28,6 +30,8 @@ struct httpsd_env {
 	struct certs *certs;             /* shared; locks itself */
 	struct clients clients;          /* shared; locks itself */
 	struct limiter limiter;          /* shared; locks itself */
+	struct intake_settings intake;   /* POST /tlsrpt */
+	struct intake_rate rate;         /* shared; locks itself */
 };
 
 struct conn;

@@ -27,26 +27,45 @@ static int list_option(const char *name, const char *const *given, unsigned n, b
 
 /* Lockstep's own rua goes first (some senders mail only to the first): on enable, and on
  * set when --rua gives the list anew; not with --rua-only or --no-rua. */
+/* Lockstep's own rua (tlsrpt.receive): mailto:<tlsrpt.mailbox> first (some senders use only
+ * the first, and only mail), then httpsd's POST /tlsrpt when httpsd is configured (the
+ * publisher's mta-sts.endpoints) and the command names one domain. */
 static int own_rua(struct ctl *c, struct sts_settings *s)
 {
-	static char own[STS_TEXT_MAX];
+	static char mail[STS_TEXT_MAX], https[STS_TEXT_MAX];
+	const char *own[2];
+	size_t n = 0;
 	bool enable = strncmp(c->cmd->name, "mta-sts enable", 14) == 0;
 	if (c->rua_only && c->nrua == 0) {
 		fprintf(stderr, "zonectl: --rua-only needs --rua\n");
 		return EXIT_USAGE;
 	}
-	if (c->rua_only || c->no_rua || !c->cfg.tlsrpt_receive || !c->cfg.tlsrpt_mailbox ||
-	    !c->cfg.tlsrpt_mailbox[0] || (!enable && c->nrua == 0))
+	if (c->rua_only || c->no_rua || !c->cfg.tlsrpt_receive || (!enable && c->nrua == 0))
 		return 0;
-	if (s->nrua == STS_RUA_MAX) {
-		fprintf(stderr, "zonectl: at most %d --rua with tlsrpt.mailbox set (or --rua-only)\n",
-		        STS_RUA_MAX - 1);
+	if (c->cfg.tlsrpt_mailbox && c->cfg.tlsrpt_mailbox[0]) {
+		snprintf(mail, sizeof(mail), "mailto:%s", c->cfg.tlsrpt_mailbox);
+		own[n++] = mail;
+	}
+	uint8_t domain[DNAME_MAX];
+	static const uint8_t root[1] = { 0 };
+	if (c->cfg.sts_endpoints && c->cfg.sts_endpoints[0] && c->nargs == 1 && c->list == NULL &&
+	    dname_parse(domain, c->args[0], root) >= 0) {
+		char name[DNAME_STR_MAX];
+		ctl_domain(name, domain);
+		int k = snprintf(https, sizeof(https), "https://mta-sts.%s/tlsrpt", name);
+		if (k > 0 && (size_t)k < sizeof(https))
+			own[n++] = https;
+	}
+	if (n == 0)
+		return 0;
+	if (s->nrua + n > STS_RUA_MAX) {
+		fprintf(stderr, "zonectl: at most %zu --rua with Lockstep's own addresses (or "
+		        "--rua-only)\n", STS_RUA_MAX - n);
 		return EXIT_USAGE;
 	}
-	snprintf(own, sizeof(own), "mailto:%s", c->cfg.tlsrpt_mailbox);
-	memmove(s->rua + 1, s->rua, s->nrua * sizeof(s->rua[0]));
-	s->rua[0] = own;
-	s->nrua++;
+	memmove(s->rua + n, s->rua, s->nrua * sizeof(s->rua[0]));
+	memcpy(s->rua, own, n * sizeof(own[0]));
+	s->nrua += n;
 	s->rua_set = true;
 	return 0;
 }

@@ -49,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (st == 0) {
 			inside(req.method_text, buf, end);
 			inside(req.host, buf, end);
+			inside(req.content_type, buf, end);
 			/* The path is in the head, or the "/" of an absolute target without one. */
 			if (req.path.len == 0 ||
 			    ((req.path.p < buf || req.path.p + req.path.len > buf + end) &&

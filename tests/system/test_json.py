@@ -151,7 +151,8 @@ def test_mtasts_times_before_publishing(sts_factory):
     assert s["published_time"] is None and s["next_rotation"] is None
     assert is_time(s["next_try"]) and s["tries"] >= 1 and s["reason"]
     assert s["endpoints"][0]["ok"] is False and is_time(s["endpoints"][0]["time"])
-    assert s["grace"] == [] and s["mx_extra"] == [] and s["rua"] == []
+    assert s["grace"] == [] and s["mx_extra"] == []
+    assert s["rua"] == ["https://mta-sts.example.com/tlsrpt"]     # httpsd's POST /tlsrpt
     assert s["policy"].startswith("version: STSv1")
     d = doc(e.zc, "mta-sts", "publish", "example.com", rc=EXIT_CONFLICT)
     assert d["domains"][0]["domain"] == "example.com"

@@ -42,7 +42,8 @@ def test_enable_publishes_policy_then_id(sts_factory):
     assert s["policy"].encode() == body
     assert s["endpoints"][0]["ok"] is True
     r = e.dnsd.query("_smtp._tls.example.com", "TXT")
-    assert b"v=TLSRPTv1; rua=mailto:tlsrpt@example.com" in b"".join(
+    # Lockstep's own HTTPS intake first (tlsrpt.receive), the outside --rua after it.
+    assert b"v=TLSRPTv1; rua=https://mta-sts.example.com/tlsrpt,mailto:tlsrpt@example.com" in b"".join(
         b"".join(rd.strings) for rrset in r.answer for rd in rrset)
     r = e.dnsd.query("mta-sts.example.com", "A")
     assert [rd.address for rrset in r.answer for rd in rrset] == ["127.0.0.1"]
@@ -337,12 +338,12 @@ def test_no_stale_tlsrpt_record(sts_factory):
         return r.out.strip() if r.rc == 0 else None
 
     e.zc.ok("mta-sts", "enable", "example.com", "--rua", "mailto:tlsrpt@example.net")
-    assert "rua=mailto:tlsrpt@example.net" in tlsrpt()
+    assert "rua=https://mta-sts.example.com/tlsrpt,mailto:tlsrpt@example.net" in tlsrpt()
     e.zc.ok("mta-sts", "disable", "example.com", "--now")
     assert tlsrpt() is None
-    e.zc.ok("mta-sts", "enable", "example.com")            # no --rua this time
-    assert tlsrpt() is None
+    e.zc.ok("mta-sts", "enable", "example.com")            # no --rua this time: own only
+    assert tlsrpt().endswith('"v=TLSRPTv1; rua=https://mta-sts.example.com/tlsrpt"')
     e.zc.ok("mta-sts", "set", "example.com", "--rua", "https://r.example.net/tlsrpt")
-    assert "rua=https://r.example.net/tlsrpt" in tlsrpt()
+    assert "rua=https://mta-sts.example.com/tlsrpt,https://r.example.net/tlsrpt" in tlsrpt()
     e.zc.ok("mta-sts", "set", "example.com", "--no-rua")
     assert tlsrpt() is None

@@ -228,12 +228,11 @@ def tlsrpt_txt(e, domain="example.com"):
 def test_enable_names_own_mailbox_first(sts_factory):
     e = sts_factory(extra_config="tlsrpt:\n  mailbox: tlsrpt@reports.example.net\n")
     e.zc.ok("mta-sts", "enable", "example.com", "--rua", "mailto:rua@outside.example")
-    assert tlsrpt_txt(e) == ["v=TLSRPTv1; rua=mailto:tlsrpt@reports.example.net,"
-                             "mailto:rua@outside.example"]
-    # set --rua gives the list anew, own address first; --rua-only leaves it out.
+    own = "mailto:tlsrpt@reports.example.net,https://mta-sts.example.com/tlsrpt,"
+    assert tlsrpt_txt(e) == ["v=TLSRPTv1; rua=" + own + "mailto:rua@outside.example"]
+    # set --rua gives the list anew, own addresses first; --rua-only leaves them out.
     e.zc.ok("mta-sts", "set", "example.com", "--rua", "https://rpt.outside.example/v1")
-    assert tlsrpt_txt(e) == ["v=TLSRPTv1; rua=mailto:tlsrpt@reports.example.net,"
-                             "https://rpt.outside.example/v1"]
+    assert tlsrpt_txt(e) == ["v=TLSRPTv1; rua=" + own + "https://rpt.outside.example/v1"]
     e.zc.ok("mta-sts", "set", "example.com", "--rua", "mailto:rua@outside.example", "--rua-only")
     assert tlsrpt_txt(e) == ["v=TLSRPTv1; rua=mailto:rua@outside.example"]
     e.zc.ok("mta-sts", "set", "example.com", "--no-rua")
@@ -244,7 +243,8 @@ def test_enable_names_own_mailbox_first(sts_factory):
 def test_enable_without_rua_uses_own_mailbox(sts_factory):
     e = sts_factory(extra_config="tlsrpt:\n  mailbox: tlsrpt@reports.example.net\n")
     e.zc.ok("mta-sts", "enable", "example.com")
-    assert tlsrpt_txt(e) == ["v=TLSRPTv1; rua=mailto:tlsrpt@reports.example.net"]
+    assert tlsrpt_txt(e) == ["v=TLSRPTv1; rua=mailto:tlsrpt@reports.example.net,"
+                             "https://mta-sts.example.com/tlsrpt"]
     e.zc.ok("mta-sts", "disable", "example.com", "--now")
     assert tlsrpt_txt(e) == []
 

@@ -182,6 +182,23 @@ static void test_parse_bodies(void **state)
 	assert_false(r.length_known);
 }
 
+static void test_parse_content_type(void **state)
+{
+	(void)state;
+	struct http_req r;
+	assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Type:  Application/TLSRPT+gzip ;"
+	                       " charset=x\r\n\r\n", &r), 0);
+	assert_int_equal(r.content_type.len, strlen("Application/TLSRPT+gzip"));
+	assert_memory_equal(r.content_type.p, "Application/TLSRPT+gzip", r.content_type.len);
+	assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n\r\n",
+	                       &r), 0);
+	assert_int_equal(r.content_type.len, strlen("application/json"));
+	assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Type: ;x\r\n\r\n", &r), 0);
+	assert_int_equal(r.content_type.len, 0);
+	assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\n\r\n", &r), 0);
+	assert_int_equal(r.content_type.len, 0);
+}
+
 static void test_parse_field_limit(void **state)
 {
 	(void)state;
@@ -236,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_parse_targets),
 		cmocka_unit_test(test_parse_statuses),
 		cmocka_unit_test(test_parse_bodies),
+		cmocka_unit_test(test_parse_content_type),
 		cmocka_unit_test(test_parse_field_limit),
 		cmocka_unit_test(test_format_head),
 		cmocka_unit_test(test_date),

@@ -1,0 +1,41 @@
+/* POST /tlsrpt: SMTP TLS reports (RFC 8460 section 3) taken in over HTTPS and spooled for
+ * dnsd's maintenance thread; httpsd never writes the store. */
+#ifndef HTTPSD_INTAKE_H
+#define HTTPSD_INTAKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "httpsd/http.h"
+
+#define INTAKE_PATH "/tlsrpt"
+#define INTAKE_ALLOW "POST"
+#define INTAKE_WHY_MAX 160            /* a refusal's one-line reason */
+
+/* The tlsrpt section as httpsd uses it. */
+struct intake_settings {
+	bool receive;                     /* tlsrpt.receive */
+	size_t max_size, max_expanded;    /* tlsrpt.max-size, tlsrpt.max-expanded */
+	const char *state_dir;            /* the spool is in STATE/tlsrpt */
+};
+
+/* True when req's path is INTAKE_PATH. */
+bool intake_is(const struct http_req *req);
+/* True for a Content-Type a report may come with (its body is judged by content). */
+bool intake_media_ok(const struct http_str *type);
+/*
+ * The head of a request for INTAKE_PATH on an enabled domain: 0 when its body is to be read,
+ * else the status to answer with: 405 (not POST), 415 (type), 411 (no Content-Length: chunked
+ * bodies are not taken), 413 (longer than max-size), 400 (no body).
+ */
+int intake_head(const struct http_req *req, const struct intake_settings *s);
+/*
+ * Checks body (len bytes, as received) is a TLS report, inflating at most max-expanded (and
+ * 100 times len) bytes, then spools it for domain and syncs it. Blocks on the disk: run it off
+ * the event loop. Returns the status to answer with: 200 once durable, 400 or 413 with the
+ * reason in why, 503 (out of memory, the spool failed: the sender retries).
+ */
+int intake_body(const struct intake_settings *s, const char *domain, const uint8_t *body,
+                size_t len, char *why, size_t whylen);
+
+#endif
