@@ -57,6 +57,21 @@ QUERY_TIMEOUT = 2       # seconds to wait for an answer
 STOP_TIMEOUT = 3        # seconds between SIGTERM and SIGKILL at teardown
 
 
+def dnsd_counters(state):
+    """dnsd's counters as it last wrote them to STATE/dnsd.stats (every second), as `zonectl
+    stats` reads them: {name: value}; empty before the first write."""
+    out = {}
+    try:
+        text = (Path(state) / "dnsd.stats").read_text()
+    except FileNotFoundError:
+        return out
+    for line in text.splitlines():
+        k, _, v = line.partition(" ")
+        if v.isdigit():
+            out[k] = int(v)
+    return out
+
+
 def check_dnsd_binary():
     """Fails the test (never skips) when the dnsd binary is not there."""
     if DNSD.is_dir():

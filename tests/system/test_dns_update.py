@@ -14,6 +14,7 @@ import pytest
 from proc_helpers import wait_until
 
 from conftest import EXIT_CONFLICT, EXIT_NOTFOUND, ZONES_DIR
+from dnsd_helpers import dnsd_counters
 from sts_helpers import mx_lines, sts_factory  # noqa: F401  (fixture)
 
 TOOL_TIMEOUT = 30       # seconds for one nsupdate/knsupdate run (it retries itself)
@@ -129,20 +130,9 @@ def test_prerequisites(sts_factory):
     assert not has(e, "new.example.com", "A")
     # Counted for `zonectl stats` (and /metrics): two refused, two applied.
     want = {"update.applied": 2, "update.refused": 2, "update.unchanged": 0, "update.busy": 0}
-    assert wait_until(lambda: {k: counters(e).get(k) for k in want} == want, 5), counters(e)
-
-
-def counters(e):
-    """dnsd's counters file, as `zonectl stats` reads it (written every second)."""
-    out = {}
-    try:
-        for line in (e.zc.state / "dnsd.stats").read_text().splitlines():
-            k, _, v = line.partition(" ")
-            if v.isdigit():
-                out[k] = int(v)
-    except FileNotFoundError:
-        pass
-    return out
+    def got():
+        return {k: dnsd_counters(e.zc.state).get(k) for k in want}
+    assert wait_until(lambda: got() == want, 5), dnsd_counters(e.zc.state)
 
 
 def test_refusals_change_nothing(sts_factory):

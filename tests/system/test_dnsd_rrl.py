@@ -17,7 +17,7 @@ import dns.flags
 import dns.message
 import dns.rcode
 
-from dnsd_helpers import dnsd_factory, make_query, show  # noqa: F401
+from dnsd_helpers import dnsd_counters, dnsd_factory, make_query, show  # noqa: F401
 from proc_helpers import as_root_config, wait_until
 
 RATE = 20
@@ -83,23 +83,10 @@ def test_burst_is_limited_and_slips(dnsd_factory):
     full2, _, _ = burst(d, "127.0.3.1", n=RATE)
     assert full2 == RATE
     # The counters (dnsd writes them every second).
-    assert wait_until(lambda: stats(d).get("rrl.dropped", 0) >= limited - tc - 2, 5), stats(d)
-    st = stats(d)
+    assert wait_until(lambda: dnsd_counters(d.state).get("rrl.dropped", 0) >= limited - tc - 2,
+                      5), dnsd_counters(d.state)
+    st = dnsd_counters(d.state)
     assert st["rrl.slipped"] >= tc and st["rrl.dropped"] > 0, st
-
-
-def stats(d):
-    """dnsd's counters as written to the state dir (zonectl stats reads the same file)."""
-    out = {}
-    try:
-        text = (d.state / "dnsd.stats").read_text()
-    except FileNotFoundError:
-        return out
-    for line in text.splitlines():
-        k, _, v = line.partition(" ")
-        if v.isdigit():
-            out[k] = int(v)
-    return out
 
 
 def test_kinds_and_names_apart(dnsd_factory):

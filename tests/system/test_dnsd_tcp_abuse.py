@@ -18,7 +18,7 @@ import time
 import dns.message
 import dns.rcode
 
-from dnsd_helpers import dnsd_factory, make_query  # noqa: F401
+from dnsd_helpers import dnsd_counters, dnsd_factory, make_query  # noqa: F401
 from proc_helpers import as_root_config, wait_until
 
 KDIG = shutil.which("kdig") or "/usr/bin/kdig"
@@ -114,19 +114,8 @@ def test_slow_clients_cannot_lock_out_new_ones(dnsd_factory):
     assert d.running(), d.log_text()
     # The table was full: someone made way (a new client that closes frees its slot again,
     # so one eviction can serve several). dnsd writes its counters every second.
-    assert wait_until(lambda: stats(d).get("tcp.evicted", 0) >= 1, 5), stats(d)
-
-
-def stats(d):
-    out = {}
-    try:
-        for line in (d.state / "dnsd.stats").read_text().splitlines():
-            k, _, v = line.partition(" ")
-            if v.isdigit():
-                out[k] = int(v)
-    except FileNotFoundError:
-        pass
-    return out
+    assert wait_until(lambda: dnsd_counters(d.state).get("tcp.evicted", 0) >= 1, 5), \
+        dnsd_counters(d.state)
 
 
 def test_query_must_arrive_within_io_timeout(dnsd_factory):
