@@ -4,6 +4,7 @@
 #include <sys/random.h>
 #include <netinet/in.h>
 #include "dnsd/cookie.h"
+#include "shared/util/addr.h"
 #include "shared/util/siphash.h"
 
 #define SERVER_VERSION 1
@@ -107,16 +108,9 @@ static void hash(const uint8_t key[COOKIE_SECRET_LEN], const uint8_t *cookie,
 	uint8_t in[HASHED_MAX];
 	size_t n = HASH_OFF;
 	memcpy(in, cookie, HASH_OFF);
-	if (client && client->sa_family == AF_INET) {
-		memcpy(in + n, &((const struct sockaddr_in *)client)->sin_addr, 4);
-		n += 4;
-	} else if (client && client->sa_family == AF_INET6) {
-		const uint8_t *a = ((const struct sockaddr_in6 *)client)->sin6_addr.s6_addr;
-		/* An IPv4 client on a dual-stack socket hashes as the IPv4 address it is. */
-		bool mapped = IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a);
-		memcpy(in + n, mapped ? a + 12 : a, mapped ? 4 : 16);
-		n += mapped ? 4 : 16;
-	}
+	/* An IPv4 client on a dual-stack socket hashes as the IPv4 address it is. */
+	if (client)
+		n += addr_bytes(client, in + n);
 	siphash24_bytes(key, in, n, out);
 }
 

@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <netinet/in.h>
 #include "dnsd/rrl.h"
+#include "shared/util/addr.h"
 #include "shared/util/config.h"
 #include "shared/util/siphash.h"
 
@@ -82,26 +83,10 @@ void rrl_free(struct rrl *r)
 /* The client's prefix into out (family byte, then the address with its host bits cleared). */
 static size_t prefix(const struct rrl *r, const struct sockaddr *sa, uint8_t out[17])
 {
-	const uint8_t *a;
-	size_t len;
-	uint32_t bits;
-	if (sa->sa_family == AF_INET6) {
-		a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-		len = 16;
-		bits = atomic_load_explicit(&r->ipv6_prefix, memory_order_relaxed);
-		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
-			a += 12;
-			len = 4;
-			bits = atomic_load_explicit(&r->ipv4_prefix, memory_order_relaxed);
-		}
-	} else if (sa->sa_family == AF_INET) {
-		a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
-		len = 4;
-		bits = atomic_load_explicit(&r->ipv4_prefix, memory_order_relaxed);
-	} else {
-		out[0] = 0;
-		return 1;
-	}
+	uint8_t a[16];
+	size_t len = addr_bytes(sa, a);
+	uint32_t bits = atomic_load_explicit(len == 4 ? &r->ipv4_prefix : &r->ipv6_prefix,
+	                                     memory_order_relaxed);
 	out[0] = (uint8_t)len;
 	for (size_t i = 0; i < len; i++) {
 		uint32_t keep = bits >= 8 * (i + 1) ? 8 : bits > 8 * i ? bits - 8 * (uint32_t)i : 0;

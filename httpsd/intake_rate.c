@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "httpsd/intake_rate.h"
+#include "shared/util/addr.h"
 #include "httpsd/limiter.h"
 
 int intake_rate_init(struct intake_rate *r, uint32_t per_hour)
@@ -36,7 +37,7 @@ static size_t slot_of(const uint8_t *a, size_t n)
 bool intake_rate_take(struct intake_rate *r, const struct sockaddr *peer, int64_t now)
 {
 	uint8_t a[16];
-	size_t n = limiter_addr(peer, a);
+	size_t n = addr_bytes(peer, a);
 	if (r->per_hour == 0 || n == 0)
 		return true;
 	if (n == 16)

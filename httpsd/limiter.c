@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include "httpsd/limiter.h"
+#include "shared/util/addr.h"
 
 #define MILLI 1000                /* a token, in the thousandths the buckets count */
 
@@ -20,24 +21,6 @@ struct limiter_slot {
 	uint64_t last_ms;             /* when tokens was last brought up to date */
 };
 
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-size_t limiter_addr(const struct sockaddr *a, uint8_t out[16])
-{
-	if (a->sa_family == AF_INET) {
-		memcpy(out, &((const struct sockaddr_in *)a)->sin_addr, 4);
-		return 4;
-	}
-	if (a->sa_family != AF_INET6)
-		return 0;
-	const uint8_t *b = ((const struct sockaddr_in6 *)a)->sin6_addr.s6_addr;
-	if (memcmp(b, v4mapped, sizeof(v4mapped)) == 0) {
-		memcpy(out, b + 12, 4);
-		return 4;
-	}
-	memcpy(out, b, 16);
-	return 16;
-}
 
 static void settings_copy(struct limiter_settings *to, const struct limiter_settings *from)
 {
@@ -105,7 +88,7 @@ static bool trusted(const struct limiter *l, const struct sockaddr *peer,
 	static const uint8_t one4[4] = { 127, 0, 0, 1 };
 	static const uint8_t one6[16] = { [15] = 1 };
 	uint8_t p[16], q[16];
-	size_t n = limiter_addr(peer, p);
+	size_t n = addr_bytes(peer, p);
 	if (n == 0)
 		return false;
 	if (!l->set.local)
@@ -113,7 +96,7 @@ static bool trusted(const struct limiter *l, const struct sockaddr *peer,
 	if ((n == 4 && memcmp(p, one4, 4) == 0) || (n == 16 && memcmp(p, one6, 16) == 0))
 		return true;
 	/* From this host: the kernel gives a local connection the address it reached. */
-	if (local && limiter_addr(local, q) == n && memcmp(p, q, n) == 0)
+	if (local && addr_bytes(local, q) == n && memcmp(p, q, n) == 0)
 		return true;
 listed:
 	for (size_t i = 0; i < l->set.ntrusted; i++)
@@ -144,7 +127,7 @@ static void refill(const struct limiter *l, struct limiter_slot *s, uint64_t now
 static size_t slot_key(const struct sockaddr *a, uint8_t key[8])
 {
 	uint8_t b[16];
-	size_t n = limiter_addr(a, b);
+	size_t n = addr_bytes(a, b);
 	if (n == 16)
 		n = 8;
 	memcpy(key, b, n);

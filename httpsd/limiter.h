@@ -87,8 +87,6 @@ bool limiter_trusted(struct limiter *l, const struct sockaddr *peer,
                      const struct sockaddr *local);
 /* The handshake limiter_admit() counted for peer has ended (done, failed or closed). */
 void limiter_done(struct limiter *l, const struct sockaddr *peer);
-/* The address of a, IPv4-mapped IPv6 as IPv4: its length (4 or 16), or 0 for another family. */
-size_t limiter_addr(const struct sockaddr *a, uint8_t out[16]);
 /* The counters as one line for the log; returns buf. */
 const char *limiter_counters_text(struct limiter_counters *c, char *buf, size_t size);
 /* A name for a refusal verdict, for logs: "new-connections-per-second" and so on. */

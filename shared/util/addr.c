@@ -65,6 +65,24 @@ int addr_parse(const char *text, int default_port, int *family, uint8_t addr[16]
 	return 0;
 }
 
+size_t addr_bytes(const struct sockaddr *a, uint8_t out[16])
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (a->sa_family == AF_INET) {
+		memcpy(out, &((const struct sockaddr_in *)a)->sin_addr, 4);
+		return 4;
+	}
+	if (a->sa_family != AF_INET6)
+		return 0;
+	const uint8_t *b = ((const struct sockaddr_in6 *)a)->sin6_addr.s6_addr;
+	if (memcmp(b, v4mapped, sizeof(v4mapped)) == 0) {
+		memcpy(out, b + 12, 4);
+		return 4;
+	}
+	memcpy(out, b, 16);
+	return 16;
+}
+
 socklen_t addr_sockaddr(int family, const uint8_t addr[16], uint16_t port,
                         struct sockaddr_storage *out)
 {

@@ -2,6 +2,7 @@
 #ifndef LS_ADDR_H
 #define LS_ADDR_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -14,6 +15,11 @@
  */
 int addr_parse(const char *text, int default_port, int *family, uint8_t addr[16],
                uint16_t *port);
+/*
+ * The address of a into out, as clients are counted and hashed: 4 bytes for IPv4, also for an
+ * IPv4-mapped IPv6 address (a dual-stack socket's IPv4 client), else 16; 0 for any other family.
+ */
+size_t addr_bytes(const struct sockaddr *a, uint8_t out[16]);
 /* The socket address for family (AF_INET, AF_INET6), addr and port; returns its length. */
 socklen_t addr_sockaddr(int family, const uint8_t addr[16], uint16_t port,
                         struct sockaddr_storage *out);
