@@ -30,8 +30,8 @@ HOST6 = "::1"
 KILL_WAIT = 5           # seconds to wait for a process after SIGKILL
 
 
-def free_port(ipv6=False, attempts=50, candidates=None):
-    """A port free for UDP and TCP on 127.0.0.1 (and on ::1 when ipv6).
+def free_port(ipv6=False, attempts=50, candidates=None, host=HOST4):
+    """A port free for UDP and TCP on host (127.0.0.1 unless told) and on ::1 when ipv6.
 
     Binds TCP to port 0 (or to each of candidates in turn), then UDP (and the IPv6 pair) to
     the same port, and closes them all; retries a bounded number of times when one is taken.
@@ -42,9 +42,9 @@ def free_port(ipv6=False, attempts=50, candidates=None):
         try:
             t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             socks.append(t)
-            t.bind((HOST4, want))
+            t.bind((host, want))
             port = t.getsockname()[1]
-            wanted = [(socket.AF_INET, socket.SOCK_DGRAM, HOST4)]
+            wanted = [(socket.AF_INET, socket.SOCK_DGRAM, host)]
             if ipv6:
                 wanted += [(socket.AF_INET6, socket.SOCK_STREAM, HOST6),
                            (socket.AF_INET6, socket.SOCK_DGRAM, HOST6)]

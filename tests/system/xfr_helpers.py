@@ -90,7 +90,7 @@ class Server:
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.host = host
-        self.port = free_port()
+        self.port = free_port(host=host)
         self.proc = None
         self.logfile = self.dir / ("%s.log" % self.name)
 
