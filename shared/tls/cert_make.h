@@ -42,6 +42,8 @@ int cert_make_key(struct cert_make *m, mbedtls_pk_context *key, char *err, size_
 int cert_make_fields(struct cert_make *m, mbedtls_x509write_cert *crt, mbedtls_pk_context *key,
                      const char *subject, mbedtls_pk_context *issuer_key, const char *issuer,
                      int days);
+/* Sets a subjectAltName of one dNSName, host (2.28 has no helper). 0 or an mbedTLS code. */
+int cert_make_san(mbedtls_x509write_cert *crt, const char *host);
 /*
  * Signs crt into cpem[ccap] and writes key into kpem[kcap], both NUL-terminated PEM.
  * kpem holds a secret: the caller wipes it. Returns 0 or an mbedTLS code.
