@@ -132,6 +132,28 @@ int acme_alpn_decode(const void *val, size_t len, struct acme_alpn_view *out)
 	return 0;
 }
 
+/* id-pe-acmeIdentifier for mbedtls_x509_crt_parse_der_with_ext_cb(); others stay refused. */
+static int known_extension(void *ctx, const mbedtls_x509_crt *crt, const mbedtls_x509_buf *oid,
+                           int critical, const unsigned char *p, const unsigned char *end)
+{
+	(void)crt, (void)critical;
+	if (oid->len != sizeof(oid_acme_identifier) - 1 ||
+	    memcmp(oid->p, oid_acme_identifier, oid->len) != 0 ||
+	    end - p != 34 || p[0] != MBEDTLS_ASN1_OCTET_STRING || p[1] != 32)
+		return MBEDTLS_ERR_X509_INVALID_EXTENSIONS;
+	if (ctx)
+		memcpy(ctx, p + 2, 32);
+	return 0;
+}
+
+int acme_alpn_parse(const struct acme_alpn_view *v, mbedtls_x509_crt *crt,
+                    mbedtls_pk_context *key, uint8_t sha256[32])
+{
+	int rc = mbedtls_x509_crt_parse_der_with_ext_cb(crt, v->cert, v->cert_len, 1,
+	                                                known_extension, sha256);
+	return rc ? rc : mbedtls_pk_parse_key(key, v->key, v->key_len, NULL, 0);
+}
+
 int acme_alpn_get(struct store_txn *t, const char *host, int64_t now, struct acme_alpn_view *out)
 {
 	char name[CERT_HOST_MAX + 1];

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
 #include "shared/store/store.h"
 
 #define ACME_ALPN_PROTO "acme-tls/1"
@@ -39,6 +41,14 @@ int acme_alpn_del(struct store_txn *t, const char *host);
  * that does not decode) or a store error.
  */
 int acme_alpn_get(struct store_txn *t, const char *host, int64_t now, struct acme_alpn_view *out);
+/*
+ * Parses v's certificate into crt and its key into key (both initialised by the caller).
+ * mbedTLS refuses critical extensions it does not know: this accepts id-pe-acmeIdentifier
+ * (an OCTET STRING of 32 bytes) and copies its hash to sha256 when that is not NULL.
+ * Returns 0 or an mbedTLS code.
+ */
+int acme_alpn_parse(const struct acme_alpn_view *v, mbedtls_x509_crt *crt,
+                    mbedtls_pk_context *key, uint8_t sha256[32]);
 /* Decodes a stored value (for acme_alpn_get() and store_check): 0 or LS_ECORRUPT. */
 int acme_alpn_decode(const void *val, size_t len, struct acme_alpn_view *out);
 

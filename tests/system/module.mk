@@ -6,5 +6,13 @@ $(STS_PUT_BODY): $(OBJ)/tests/system/sts_put_body.o $(LIBSHARED)
 
 ALL_BINS += $(STS_PUT_BODY)
 
+# test_acme_alpn.py: puts a tls-alpn-01 validation certificate in the store.
+ACME_ALPN_PUT := $(BUILD)/tests/acme_alpn_put
+
+$(ACME_ALPN_PUT): $(OBJ)/tests/system/acme_alpn_put.o $(LIBSHARED)
+	$(call link)
+
+ALL_BINS += $(ACME_ALPN_PUT)
+
 # test_metrics.py checks both daemons' /metrics with promtool and scrapes them with Prometheus.
 DEB_PACKAGES += prometheus
