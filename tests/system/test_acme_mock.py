@@ -1,0 +1,366 @@
+"""The ACME test server (acme_mock.py) driven by a minimal ACME client written here, so the ACME
+client's tests can rely on it: accounts, orders with profiles, dns-01 asked of every DNS server
+in the list (a lagging one fails the challenge), finalize and the chain to the mock's root, ARI
+windows and `replaces`, 429 and rateLimited with Retry-After, badNonce, and JWS checks. The
+tls-alpn-01 validation runs against the real httpsd with an entry from build/tests/acme_alpn_put.
+"""
+
+import datetime
+import hashlib
+import json
+import socket
+import ssl
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+
+import dns.message
+import dns.rcode
+import dns.rrset
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.x509.oid import NameOID
+
+from acme_mock import ERR, AcmeMock, b64u, cert_id
+from conftest import BUILD
+from httpsd_helpers import policy_text, serving
+from proc_helpers import HOST4, wait_until
+
+ACME_ALPN_PUT = BUILD / "tests" / "acme_alpn_put"
+NAME = "mta-sts.example.com"
+TIMEOUT = 10            # seconds for one request, or for a validation to end
+
+
+class TxtServer:
+    """A DNS server on 127.0.0.1 answering TXT queries from self.txt {name: value}."""
+
+    def __init__(self):
+        self.txt = {}
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((HOST4, 0))
+        self.sock.settimeout(0.2)
+        self.addr = (HOST4, self.sock.getsockname()[1])
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopping:
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            q = dns.message.from_wire(data)
+            r = dns.message.make_response(q)
+            name = q.question[0].name.to_text().lower()
+            if name in self.txt:
+                r.answer.append(dns.rrset.from_text(name, 60, "IN", "TXT",
+                                                    '"%s"' % self.txt[name]))
+            else:
+                r.set_rcode(dns.rcode.NXDOMAIN)
+            self.sock.sendto(r.to_wire(), peer)
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(5)
+        self.sock.close()
+
+
+class Client:
+    """Just enough of RFC 8555 to drive the mock: ES256 JWS, nonces, POST-as-GET."""
+
+    def __init__(self, ca):
+        self.ca = ca
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.ctx = ssl.create_default_context(cafile=str(ca.https_ca_file))
+        self.kid = None
+        self.nonce = None
+        self.dir = self.http("GET", ca.directory_url)[2]
+
+    def http(self, method, url, body=None):
+        """(status, headers, parsed JSON or bytes)."""
+        req = urllib.request.Request(url, data=body, method=method)
+        if body is not None:
+            req.add_header("Content-Type", "application/jose+json")
+        try:
+            with urllib.request.urlopen(req, context=self.ctx, timeout=TIMEOUT) as r:
+                status, headers, data = r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            status, headers, data = e.code, e.headers, e.read()
+        if headers.get("Replay-Nonce"):
+            self.nonce = headers["Replay-Nonce"]
+        if headers.get("Content-Type", "").endswith("json") and data:
+            data = json.loads(data)
+        return status, headers, data
+
+    def jwk(self):
+        n = self.key.public_key().public_numbers()
+        return {"crv": "P-256", "kty": "EC", "x": b64u(n.x.to_bytes(32, "big")),
+                "y": b64u(n.y.to_bytes(32, "big"))}
+
+    def thumbprint(self):
+        canon = json.dumps(self.jwk(), separators=(",", ":"), sort_keys=True)
+        return b64u(hashlib.sha256(canon.encode()).digest())
+
+    def jws(self, url, payload, nonce=None, use_jwk=False, key=None, header_url=None):
+        if nonce is None:
+            if self.nonce is None:
+                self.http("HEAD", self.dir["newNonce"])
+            nonce, self.nonce = self.nonce, None
+        protected = {"alg": "ES256", "nonce": nonce, "url": header_url or url}
+        if use_jwk or self.kid is None:
+            protected["jwk"] = self.jwk()
+        else:
+            protected["kid"] = self.kid
+        p64 = b64u(json.dumps(protected).encode())
+        y64 = "" if payload is None else b64u(json.dumps(payload).encode())
+        der = (key or self.key).sign((p64 + "." + y64).encode(), ec.ECDSA(hashes.SHA256()))
+        r, s = decode_dss_signature(der)
+        sig = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return json.dumps({"protected": p64, "payload": y64, "signature": b64u(sig)}).encode()
+
+    def post(self, url, payload, **kw):
+        return self.http("POST", url, self.jws(url, payload, **kw))
+
+    def register(self):
+        st, h, acct = self.post(self.dir["newAccount"], {"termsOfServiceAgreed": True,
+                                                          "contact": ["mailto:a@example.com"]},
+                                use_jwk=True)
+        assert st in (200, 201), acct
+        self.kid = h["Location"]
+        return st
+
+    def order(self, names, **extra):
+        payload = {"identifiers": [{"type": "dns", "value": n} for n in names]}
+        payload.update(extra)
+        return self.post(self.dir["newOrder"], payload)
+
+    def challenge(self, order, ctype):
+        st, _, authz = self.post(order["authorizations"][0], None)
+        assert st == 200, authz
+        return next(c for c in authz["challenges"] if c["type"] == ctype)
+
+    def wait_authz(self, order):
+        """Polls the first authorization until it is no longer pending: the object."""
+        got = {}
+
+        def done():
+            got["a"] = self.post(order["authorizations"][0], None)[2]
+            return got["a"]["status"] != "pending"
+        assert wait_until(done, TIMEOUT, step=0.1), got
+        return got["a"]
+
+    def finalize(self, order, names):
+        key = ec.generate_private_key(ec.SECP256R1())
+        csr = (x509.CertificateSigningRequestBuilder()
+               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+               .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
+                              critical=False)
+               .sign(key, hashes.SHA256()))
+        der = csr.public_bytes(serialization.Encoding.DER)
+        return self.post(order["finalize"], {"csr": b64u(der)})
+
+
+def keyauth_digest(client, token):
+    return b64u(hashlib.sha256((token + "." + client.thumbprint()).encode()).digest())
+
+
+@pytest.fixture
+def ca(tmp_path):
+    servers = [TxtServer(), TxtServer()]
+    mock = AcmeMock(tmp_path / "ca", dns_servers=[s.addr for s in servers])
+    mock.txt_servers = servers
+    with mock:
+        yield mock
+    for s in servers:
+        s.close()
+
+
+def issue(client, ca, names, **extra):
+    """A whole order over dns-01 with both DNS servers serving the TXT: (order URL, chain)."""
+    st, h, order = client.order(names, **extra)
+    assert st == 201, order
+    url = h["Location"]
+    ch = client.challenge(order, "dns-01")
+    for s in ca.txt_servers:
+        s.txt["_acme-challenge.%s." % names[0]] = keyauth_digest(client, ch["token"])
+    assert client.post(ch["url"], {})[0] == 200
+    assert client.wait_authz(order)["status"] == "valid"
+    st, _, order = client.finalize(order, names)
+    assert st == 200, order
+    got = {}
+    assert wait_until(lambda: got.update(o=client.post(url, None)[2]) or
+                      got["o"]["status"] == "valid", TIMEOUT, step=0.1), got
+    st, h, chain = client.post(got["o"]["certificate"], None)
+    assert st == 200 and h["Content-Type"] == "application/pem-certificate-chain"
+    end = b"-----END CERTIFICATE-----\n"
+    return url, [x509.load_pem_x509_certificate(part + end) for part in chain.split(end)
+                 if part.strip()]
+
+
+def test_directory_account_and_profiles(ca):
+    c = Client(ca)
+    assert ca.directory_url.startswith("https://localhost:")
+    assert set(c.dir["meta"]["profiles"]) == {"classic", "shortlived"}
+    assert c.dir["renewalInfo"].endswith("/renewal-info")
+    assert c.register() == 201
+    first = c.kid
+    assert c.register() == 200 and c.kid == first          # the same key: the same account
+    st, _, obj = c.post(first, None)
+    assert st == 200 and obj["contact"] == ["mailto:a@example.com"]
+    st, _, prob = c.order([NAME], profile="nosuch")
+    assert st == 400 and prob["type"] == ERR + "invalidProfile"
+    st, _, order = c.order([NAME], profile="shortlived")
+    assert st == 201 and order["profile"] == "shortlived"
+    assert {ch["type"] for ch in c.post(order["authorizations"][0], None)[2]["challenges"]} \
+        == {"dns-01", "tls-alpn-01"}
+
+
+def test_dns01_needs_every_server_then_issues(ca):
+    c = Client(ca)
+    c.register()
+    st, _, order = c.order([NAME])
+    ch = c.challenge(order, "dns-01")
+    lagging = ca.txt_servers[1]
+    ca.txt_servers[0].txt["_acme-challenge.%s." % NAME] = keyauth_digest(c, ch["token"])
+    assert c.post(ch["url"], {})[0] == 200
+    authz = c.wait_authz(order)
+    assert authz["status"] == "invalid"
+    err = authz["challenges"][[x["type"] for x in authz["challenges"]].index("dns-01")]["error"]
+    assert err["type"] == ERR + "dns" and "%s:%d" % lagging.addr in err["detail"], err
+    v = ca.validations[-1]
+    assert not v.ok and v.seen["%s:%d" % ca.txt_servers[0].addr] == [
+        keyauth_digest(c, ch["token"])]
+    # Both serve it: valid, and the chain leads to the mock's root.
+    _, chain = issue(c, ca, [NAME], profile="shortlived")
+    leaf, inter = chain
+    root = x509.load_pem_x509_certificate(ca.root_file.read_bytes())
+    inter.public_key().verify(leaf.signature, leaf.tbs_certificate_bytes,
+                              ec.ECDSA(leaf.signature_hash_algorithm))
+    root.public_key().verify(inter.signature, inter.tbs_certificate_bytes,
+                             ec.ECDSA(inter.signature_hash_algorithm))
+    life = leaf.not_valid_after - leaf.not_valid_before
+    assert datetime.timedelta(days=5) < life < datetime.timedelta(days=7)   # shortlived
+    san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == [NAME]
+    assert ca.validations[-1].ok and len(ca.validations[-1].seen) == 2
+
+
+def test_ari_window_and_replaces(ca):
+    c = Client(ca)
+    c.register()
+    _, chain = issue(c, ca, [NAME])
+    cid = cert_id(chain[0])
+    st, h, info = c.http("GET", c.dir["renewalInfo"] + "/" + cid)
+    assert st == 200 and int(h["Retry-After"]) > 0
+    start = datetime.datetime.strptime(info["suggestedWindow"]["start"], "%Y-%m-%dT%H:%M:%SZ")
+    nb = chain[0].not_valid_before
+    assert datetime.timedelta(days=59) < start - nb < datetime.timedelta(days=61)
+    soon = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)
+    ca.ari_window = (soon, soon + datetime.timedelta(hours=1))
+    info = c.http("GET", c.dir["renewalInfo"] + "/" + cid)[2]
+    assert info["suggestedWindow"]["start"] == soon.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert c.http("GET", c.dir["renewalInfo"] + "/AAAA.AAAA")[0] == 404
+    # A renewal must say what it replaces.
+    ca.require_replaces = True
+    st, _, prob = c.order([NAME])
+    assert st == 400 and prob["type"] == ERR + "malformed" and "replaces" in prob["detail"]
+    st, _, prob = c.order([NAME], replaces="bm90.b3Vycw")
+    assert st == 400 and prob["type"] == ERR + "malformed"
+    url, chain2 = issue(c, ca, [NAME], replaces=cid)
+    assert ca.orders[url]["replaces"] == cid and ca.issued[cid].replaced
+    assert c.order([NAME], replaces=cid)[2]["type"] == ERR + "alreadyReplaced"
+    assert cert_id(chain2[0]) != cid
+    assert [r.payload.get("replaces") for r in ca.requests_of("newOrder")
+            if r.status == 201] == [None, cid]
+
+
+def test_rate_limits(ca):
+    c = Client(ca)
+    c.register()
+    ca.order_limit = (2, 60)
+    assert c.order([NAME])[0] == 201
+    assert c.order([NAME])[0] == 201
+    st, h, prob = c.order([NAME])
+    assert st == 429 and prob["type"] == ERR + "rateLimited"
+    assert 1 <= int(h["Retry-After"]) <= 60
+    ca.order_limit = None
+    ca.fail_next("newOrder", 429, "rateLimited", retry_after=7)
+    st, h, prob = c.order([NAME])
+    assert st == 429 and h["Retry-After"] == "7" and prob["type"] == ERR + "rateLimited"
+    assert c.order([NAME])[0] == 201
+    assert len(ca.problems("rateLimited")) == 2
+
+
+def test_nonces_and_jws_checks(ca):
+    c = Client(ca)
+    c.register()
+    ca.bad_nonce_next(1)
+    st, h, prob = c.order([NAME])
+    assert st == 400 and prob["type"] == ERR + "badNonce" and h["Replay-Nonce"]
+    assert c.order([NAME])[0] == 201                      # retried with the fresh nonce
+    used = c.nonce = c.http("HEAD", c.dir["newNonce"])[1]["Replay-Nonce"]
+    assert c.order([NAME])[0] == 201
+    st, _, prob = c.http("POST", c.dir["newOrder"], c.jws(c.dir["newOrder"], {
+        "identifiers": [{"type": "dns", "value": NAME}]}, nonce=used))
+    assert st == 400 and prob["type"] == ERR + "badNonce"          # a nonce is used once
+    other = ec.generate_private_key(ec.SECP256R1())
+    st, _, prob = c.http("POST", c.dir["newOrder"], c.jws(c.dir["newOrder"], {
+        "identifiers": [{"type": "dns", "value": NAME}]}, key=other))
+    assert st == 400 and prob["type"] == ERR + "malformed" and "signature" in prob["detail"]
+    st, _, prob = c.http("POST", c.dir["newOrder"], c.jws(c.dir["newOrder"], {
+        "identifiers": [{"type": "dns", "value": NAME}]}, header_url=c.dir["newAccount"]))
+    assert st == 401 and prob["type"] == ERR + "unauthorized"
+    ca.forget_accounts()
+    st, _, prob = c.order([NAME])
+    assert st == 400 and prob["type"] == ERR + "accountDoesNotExist"
+    assert c.register() == 201                                   # registered again
+    assert c.order([NAME])[0] == 201
+    assert all(r.protected is None or r.protected["alg"] == "ES256" for r in ca.requests)
+
+
+def test_down(ca):
+    c = Client(ca)
+    ca.down = True
+    with pytest.raises((urllib.error.URLError, ConnectionError, ssl.SSLError, OSError)):
+        c.http("GET", ca.directory_url)
+    ca.down = False
+    assert c.http("GET", ca.directory_url)[0] == 200
+
+
+def test_tls_alpn01_against_httpsd(ca, tmp_path, zonectl_binary):
+    """The mock validates tls-alpn-01 against the real httpsd, as a CA would."""
+    c = Client(ca)
+    c.register()
+    (tmp_path / "https").mkdir()
+    with serving(tmp_path / "https", ("mta-sts.other.example",),
+                 {"example.com": policy_text()}) as (st, h):
+        ca.tls_alpn_target = (HOST4, h.port)
+        # No entry in the store: invalid.
+        _, _, order = c.order([NAME])
+        ch = c.challenge(order, "tls-alpn-01")
+        assert c.post(ch["url"], {})[0] == 200
+        assert c.wait_authz(order)["status"] == "invalid"
+        assert not ca.validations[-1].ok, ca.validations[-1]
+        # The entry httpsd reads, with this order's key authorization: valid.
+        _, _, order = c.order([NAME])
+        ch = c.challenge(order, "tls-alpn-01")
+        r = subprocess.run([str(ACME_ALPN_PUT), str(st.dir), NAME,
+                            ch["token"] + "." + c.thumbprint()], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert c.post(ch["url"], {})[0] == 200
+        assert c.wait_authz(order)["status"] == "valid", ca.validations[-1]
+        v = ca.validations[-1]
+        assert v.ok and v.type == "tls-alpn-01" and v.seen["critical"]
+        # A wrong key authorization: the digest does not match.
+        _, _, order = c.order([NAME])
+        ch = c.challenge(order, "tls-alpn-01")
+        assert c.post(ch["url"], {})[0] == 200
+        authz = c.wait_authz(order)
+        assert authz["status"] == "invalid"
+        assert "digest" in ca.validations[-1].detail
