@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtensionOID, ObjectIdentifier
 
 from conftest import BUILD
-from httpsd_helpers import (HOST4, IO_TIMEOUT, OPENSSL, get_request, policy_text,
-                            read_response, serving, wait_closed)
+from httpsd_helpers import (HOST4, IO_TIMEOUT, OPENSSL, HttpsdFactory, get_request,
+                            make_state, policy_text, read_response, serving, started, wait_closed)
 
 HOST = "mta-sts.example.com"
 OTHER = "mta-sts.other.example"        # has a certificate, never an entry
@@ -206,3 +206,23 @@ def test_store_check_decodes_entries(env):
         assert json.loads(r.out)["records"]["acme_alpn"] == 1, r.out
     finally:
         put(st, NOCERT, "-")
+
+
+def test_store_without_the_table(tmp_path, zonectl_binary):
+    """A store an older Lockstep wrote has no acme_alpn table: httpsd makes it at start, so an
+    entry a writer puts later is seen without a restart (a reader cannot open a table made
+    after it started)."""
+    (tmp_path / "state").mkdir()
+    st = make_state(tmp_path / "state", (HOST,), {"example.com": policy_text()})
+    r = subprocess.run([str(ACME_ALPN_PUT), str(st.dir), "--drop"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "acme_alpn" not in subprocess.run(["mdb_stat", "-a", str(st.dir)], capture_output=True,
+                                             text=True, timeout=30).stdout
+    with started(tmp_path, "httpsd") as servers:
+        h = HttpsdFactory(servers).start(st.dir)
+        put(st, HOST, KEYAUTH)
+        cert, proto, s = handshake(h, HOST, ["acme-tls/1"])
+        s.close()
+        assert proto == "acme-tls/1"
+        check_validation_certificate(cert, HOST, KEYAUTH)
