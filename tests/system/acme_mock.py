@@ -162,6 +162,35 @@ def pem(cert):
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
+def https_certificate(workdir, hostname, address):
+    """A root and a server certificate for hostname and address: writes https.pem (the chain)
+    and https.key into workdir; returns the root's file, https-ca.pem, for the clients."""
+    root, root_key = _ca("acme-mock https root")
+    key = ec.generate_private_key(ec.SECP256R1())
+    t = now_utc()
+    leaf = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)]))
+            .issuer_name(root.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(t - datetime.timedelta(hours=1))
+            .not_valid_after(t + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName(hostname), x509.IPAddress(ipaddress.ip_address(address))]),
+                critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
+                           critical=False)
+            .sign(root_key, hashes.SHA256()))
+    workdir = Path(workdir)
+    (workdir / "https.pem").write_text(pem(leaf) + pem(root))
+    kpath = workdir / "https.key"
+    kpath.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                        serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
+    os.chmod(kpath, 0o600)
+    (workdir / "https-ca.pem").write_text(pem(root))
+    return workdir / "https-ca.pem"
+
+
 class AcmeMock:
     def __init__(self, workdir, dns_servers=(), host="127.0.0.1", port=0, hostname="localhost"):
         self.workdir = Path(workdir)
@@ -204,30 +233,7 @@ class AcmeMock:
     # ------------------------------------------------------------ life cycle
 
     def _make_cas(self):
-        https_root, https_root_key = _ca("acme-mock https root")
-        key = ec.generate_private_key(ec.SECP256R1())
-        t = now_utc()
-        leaf = (x509.CertificateBuilder()
-                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, self.hostname)]))
-                .issuer_name(https_root.subject).public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(t - datetime.timedelta(hours=1))
-                .not_valid_after(t + datetime.timedelta(days=30))
-                .add_extension(x509.SubjectAlternativeName(
-                    [x509.DNSName(self.hostname),
-                     x509.IPAddress(ipaddress.ip_address(self.host))]),
-                    critical=False)
-                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                               critical=False)
-                .sign(https_root_key, hashes.SHA256()))
-        (self.workdir / "https.pem").write_text(pem(leaf) + pem(https_root))
-        kpath = self.workdir / "https.key"
-        kpath.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                            serialization.PrivateFormat.PKCS8,
-                                            serialization.NoEncryption()))
-        os.chmod(kpath, 0o600)
-        self.https_ca_file = self.workdir / "https-ca.pem"
-        self.https_ca_file.write_text(pem(https_root))
+        self.https_ca_file = https_certificate(self.workdir, self.hostname, self.host)
         self.root, root_key = _ca("acme-mock root X1")
         self.intermediate, self.intermediate_key = _ca("acme-mock intermediate R1", self.root,
                                                        root_key, days=1825)

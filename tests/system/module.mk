@@ -14,8 +14,9 @@ $(ACME_ALPN_PUT): $(OBJ)/tests/system/acme_alpn_put.o $(LIBSHARED)
 
 ALL_BINS += $(ACME_ALPN_PUT)
 
-# acme_mock.py (the ACME test server) makes its CAs and certificates with python3-cryptography.
-DEB_PACKAGES += python3-cryptography
+# acme_mock.py (the ACME test server) makes its CAs and certificates with python3-cryptography;
+# test_acme_alpn.py has Pebble validate tls-alpn-01 against httpsd.
+DEB_PACKAGES += python3-cryptography pebble
 
 # test_metrics.py checks both daemons' /metrics with promtool and scrapes them with Prometheus.
 DEB_PACKAGES += prometheus

@@ -12,21 +12,26 @@ import os
 import socket
 import ssl
 import subprocess
+from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtensionOID, ObjectIdentifier
 
+from acme_client import Client, DnsStub
+from acme_mock import https_certificate
 from conftest import BUILD
 from httpsd_helpers import (HOST4, IO_TIMEOUT, OPENSSL, HttpsdFactory, get_request,
                             make_state, policy_text, read_response, serving, started, wait_closed)
+from proc_helpers import free_port, stop_process, wait_until
 
 HOST = "mta-sts.example.com"
 OTHER = "mta-sts.other.example"        # has a certificate, never an entry
 NOCERT = "mta-sts.nocert.example"      # neither a certificate nor (at first) an entry
 ACME_ALPN_PUT = BUILD / "tests" / "acme_alpn_put"
 ACME_IDENTIFIER = ObjectIdentifier("1.3.6.1.5.5.7.1.31")
+PEBBLE = Path("/usr/bin/pebble")
 KEYAUTH = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI"
 
 
@@ -226,3 +231,60 @@ def test_store_without_the_table(tmp_path, zonectl_binary):
         s.close()
         assert proto == "acme-tls/1"
         check_validation_certificate(cert, HOST, KEYAUTH)
+
+
+def test_pebble_validates_tls_alpn_01(tmp_path, zonectl_binary):
+    """Pebble validates tls-alpn-01 against httpsd with Go's TLS client (what Let's Encrypt's
+    validation uses), through an order made by a minimal client (acme_client.py); with no
+    entry, or the entry of another key authorization, the challenge fails."""
+    if not os.access(PEBBLE, os.X_OK):
+        pytest.fail("%s is missing: make deps installs pebble" % PEBBLE, pytrace=False)
+    (tmp_path / "state").mkdir()
+    (tmp_path / "pebble").mkdir()
+    st = make_state(tmp_path / "state", (OTHER,), {"example.com": policy_text()})
+    https_ca = https_certificate(tmp_path / "pebble", "localhost", HOST4)
+    dns = DnsStub(a=HOST4)
+    log = tmp_path / "pebble" / "log"
+    with started(tmp_path, "httpsd") as servers, open(log, "wb") as out:
+        h = HttpsdFactory(servers).start(st.dir)
+        port = free_port()
+        config = tmp_path / "pebble" / "config.json"
+        config.write_text(json.dumps({"pebble": {
+            "listenAddress": "%s:%d" % (HOST4, port),
+            "managementListenAddress": "%s:%d" % (HOST4, free_port()),
+            "certificate": str(tmp_path / "pebble" / "https.pem"),
+            "privateKey": str(tmp_path / "pebble" / "https.key"),
+            "httpPort": free_port(), "tlsPort": h.port, "ocspResponderURL": "",
+            "externalAccountBindingRequired": False}}))
+        env = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0",
+                   PEBBLE_AUTHZREUSE="0")
+        proc = subprocess.Popen([str(PEBBLE), "-config", str(config), "-dnsserver",
+                                 "%s:%d" % dns.addr], stdout=out, stderr=subprocess.STDOUT,
+                                env=env)
+        try:
+            assert wait_until(lambda: b"Listening on" in log.read_bytes(), 15, step=0.1), \
+                log.read_text()
+            c = Client("https://localhost:%d/dir" % port, https_ca)
+            c.register()
+
+            def attempt(keyauth):
+                order = c.order([HOST])[2]
+                ch = c.challenge(order, "tls-alpn-01")
+                put(st, HOST, keyauth or (ch["token"] + "." + c.thumbprint()))
+                assert c.post(ch["url"], {})[0] == 200
+                return c.wait_authz(order)
+
+            authz = attempt(None)
+            assert authz["status"] == "valid", (authz, log.read_text())
+            authz = attempt("another-token." + c.thumbprint())
+            assert authz["status"] == "invalid", authz
+            detail = json.dumps(authz["challenges"])
+            assert "acmeValidation extension value" in detail, detail
+            put(st, HOST, "-")
+            order = c.order([HOST])[2]
+            ch = c.challenge(order, "tls-alpn-01")
+            assert c.post(ch["url"], {})[0] == 200
+            assert c.wait_authz(order)["status"] == "invalid"
+        finally:
+            stop_process(proc, 3)
+            dns.close()

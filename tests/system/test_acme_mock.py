@@ -1,4 +1,4 @@
-"""The ACME test server (acme_mock.py) driven by a minimal ACME client written here, so the ACME
+"""The ACME test server (acme_mock.py) driven by a minimal ACME client (acme_client.py), so the ACME
 client's tests can rely on it: accounts, orders with profiles, dns-01 asked of every DNS server
 in the list (a lagging one fails the challenge), finalize and the chain to the mock's root, ARI
 windows and `replaces`, 429 and rateLimited with Retry-After, badNonce, and JWS checks. The
@@ -6,172 +6,27 @@ tls-alpn-01 validation runs against the real httpsd with an entry from build/tes
 """
 
 import datetime
-import hashlib
-import json
-import socket
 import ssl
 import subprocess
-import threading
 import urllib.error
-import urllib.request
 
-import dns.message
-import dns.rcode
-import dns.rrset
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from cryptography.x509.oid import NameOID
 
-from acme_mock import ERR, AcmeMock, b64u, cert_id
+from acme_client import TIMEOUT, Client, DnsStub, keyauth_digest
+from acme_mock import ERR, AcmeMock, cert_id
 from conftest import BUILD
 from httpsd_helpers import policy_text, serving
 from proc_helpers import HOST4, wait_until
 
 ACME_ALPN_PUT = BUILD / "tests" / "acme_alpn_put"
 NAME = "mta-sts.example.com"
-TIMEOUT = 10            # seconds for one request, or for a validation to end
-
-
-class TxtServer:
-    """A DNS server on 127.0.0.1 answering TXT queries from self.txt {name: value}."""
-
-    def __init__(self):
-        self.txt = {}
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((HOST4, 0))
-        self.sock.settimeout(0.2)
-        self.addr = (HOST4, self.sock.getsockname()[1])
-        self.stopping = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stopping:
-            try:
-                data, peer = self.sock.recvfrom(4096)
-            except socket.timeout:
-                continue
-            q = dns.message.from_wire(data)
-            r = dns.message.make_response(q)
-            name = q.question[0].name.to_text().lower()
-            if name in self.txt:
-                r.answer.append(dns.rrset.from_text(name, 60, "IN", "TXT",
-                                                    '"%s"' % self.txt[name]))
-            else:
-                r.set_rcode(dns.rcode.NXDOMAIN)
-            self.sock.sendto(r.to_wire(), peer)
-
-    def close(self):
-        self.stopping = True
-        self.thread.join(5)
-        self.sock.close()
-
-
-class Client:
-    """Just enough of RFC 8555 to drive the mock: ES256 JWS, nonces, POST-as-GET."""
-
-    def __init__(self, ca):
-        self.ca = ca
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        self.ctx = ssl.create_default_context(cafile=str(ca.https_ca_file))
-        self.kid = None
-        self.nonce = None
-        self.dir = self.http("GET", ca.directory_url)[2]
-
-    def http(self, method, url, body=None):
-        """(status, headers, parsed JSON or bytes)."""
-        req = urllib.request.Request(url, data=body, method=method)
-        if body is not None:
-            req.add_header("Content-Type", "application/jose+json")
-        try:
-            with urllib.request.urlopen(req, context=self.ctx, timeout=TIMEOUT) as r:
-                status, headers, data = r.status, r.headers, r.read()
-        except urllib.error.HTTPError as e:
-            status, headers, data = e.code, e.headers, e.read()
-        if headers.get("Replay-Nonce"):
-            self.nonce = headers["Replay-Nonce"]
-        if headers.get("Content-Type", "").endswith("json") and data:
-            data = json.loads(data)
-        return status, headers, data
-
-    def jwk(self):
-        n = self.key.public_key().public_numbers()
-        return {"crv": "P-256", "kty": "EC", "x": b64u(n.x.to_bytes(32, "big")),
-                "y": b64u(n.y.to_bytes(32, "big"))}
-
-    def thumbprint(self):
-        canon = json.dumps(self.jwk(), separators=(",", ":"), sort_keys=True)
-        return b64u(hashlib.sha256(canon.encode()).digest())
-
-    def jws(self, url, payload, nonce=None, use_jwk=False, key=None, header_url=None):
-        if nonce is None:
-            if self.nonce is None:
-                self.http("HEAD", self.dir["newNonce"])
-            nonce, self.nonce = self.nonce, None
-        protected = {"alg": "ES256", "nonce": nonce, "url": header_url or url}
-        if use_jwk or self.kid is None:
-            protected["jwk"] = self.jwk()
-        else:
-            protected["kid"] = self.kid
-        p64 = b64u(json.dumps(protected).encode())
-        y64 = "" if payload is None else b64u(json.dumps(payload).encode())
-        der = (key or self.key).sign((p64 + "." + y64).encode(), ec.ECDSA(hashes.SHA256()))
-        r, s = decode_dss_signature(der)
-        sig = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-        return json.dumps({"protected": p64, "payload": y64, "signature": b64u(sig)}).encode()
-
-    def post(self, url, payload, **kw):
-        return self.http("POST", url, self.jws(url, payload, **kw))
-
-    def register(self):
-        st, h, acct = self.post(self.dir["newAccount"], {"termsOfServiceAgreed": True,
-                                                          "contact": ["mailto:a@example.com"]},
-                                use_jwk=True)
-        assert st in (200, 201), acct
-        self.kid = h["Location"]
-        return st
-
-    def order(self, names, **extra):
-        payload = {"identifiers": [{"type": "dns", "value": n} for n in names]}
-        payload.update(extra)
-        return self.post(self.dir["newOrder"], payload)
-
-    def challenge(self, order, ctype):
-        st, _, authz = self.post(order["authorizations"][0], None)
-        assert st == 200, authz
-        return next(c for c in authz["challenges"] if c["type"] == ctype)
-
-    def wait_authz(self, order):
-        """Polls the first authorization until it is no longer pending: the object."""
-        got = {}
-
-        def done():
-            got["a"] = self.post(order["authorizations"][0], None)[2]
-            return got["a"]["status"] != "pending"
-        assert wait_until(done, TIMEOUT, step=0.1), got
-        return got["a"]
-
-    def finalize(self, order, names):
-        key = ec.generate_private_key(ec.SECP256R1())
-        csr = (x509.CertificateSigningRequestBuilder()
-               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-               .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
-                              critical=False)
-               .sign(key, hashes.SHA256()))
-        der = csr.public_bytes(serialization.Encoding.DER)
-        return self.post(order["finalize"], {"csr": b64u(der)})
-
-
-def keyauth_digest(client, token):
-    return b64u(hashlib.sha256((token + "." + client.thumbprint()).encode()).digest())
 
 
 @pytest.fixture
 def ca(tmp_path):
-    servers = [TxtServer(), TxtServer()]
+    servers = [DnsStub(), DnsStub()]
     mock = AcmeMock(tmp_path / "ca", dns_servers=[s.addr for s in servers])
     mock.txt_servers = servers
     with mock:
@@ -203,7 +58,7 @@ def issue(client, ca, names, **extra):
 
 
 def test_directory_account_and_profiles(ca):
-    c = Client(ca)
+    c = Client(ca.directory_url, ca.https_ca_file)
     assert ca.directory_url.startswith("https://localhost:")
     assert set(c.dir["meta"]["profiles"]) == {"classic", "shortlived"}
     assert c.dir["renewalInfo"].endswith("/renewal-info")
@@ -221,7 +76,7 @@ def test_directory_account_and_profiles(ca):
 
 
 def test_dns01_needs_every_server_then_issues(ca):
-    c = Client(ca)
+    c = Client(ca.directory_url, ca.https_ca_file)
     c.register()
     st, _, order = c.order([NAME])
     ch = c.challenge(order, "dns-01")
@@ -251,7 +106,7 @@ def test_dns01_needs_every_server_then_issues(ca):
 
 
 def test_ari_window_and_replaces(ca):
-    c = Client(ca)
+    c = Client(ca.directory_url, ca.https_ca_file)
     c.register()
     _, chain = issue(c, ca, [NAME])
     cid = cert_id(chain[0])
@@ -280,7 +135,7 @@ def test_ari_window_and_replaces(ca):
 
 
 def test_rate_limits(ca):
-    c = Client(ca)
+    c = Client(ca.directory_url, ca.https_ca_file)
     c.register()
     ca.order_limit = (2, 60)
     assert c.order([NAME])[0] == 201
@@ -297,7 +152,7 @@ def test_rate_limits(ca):
 
 
 def test_nonces_and_jws_checks(ca):
-    c = Client(ca)
+    c = Client(ca.directory_url, ca.https_ca_file)
     c.register()
     ca.bad_nonce_next(1)
     st, h, prob = c.order([NAME])
@@ -324,7 +179,7 @@ def test_nonces_and_jws_checks(ca):
 
 
 def test_down(ca):
-    c = Client(ca)
+    c = Client(ca.directory_url, ca.https_ca_file)
     ca.down = True
     with pytest.raises((urllib.error.URLError, ConnectionError, ssl.SSLError, OSError)):
         c.http("GET", ca.directory_url)
@@ -334,7 +189,7 @@ def test_down(ca):
 
 def test_tls_alpn01_against_httpsd(ca, tmp_path, zonectl_binary):
     """The mock validates tls-alpn-01 against the real httpsd, as a CA would."""
-    c = Client(ca)
+    c = Client(ca.directory_url, ca.https_ca_file)
     c.register()
     (tmp_path / "https").mkdir()
     with serving(tmp_path / "https", ("mta-sts.other.example",),
