@@ -17,8 +17,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from acme_client import TIMEOUT, Client, DnsStub, keyauth_digest
 from acme_mock import ERR, AcmeMock, cert_id
 from conftest import BUILD
+from dnsd_helpers import dnsd_factory  # noqa: F401  (fixture)
 from httpsd_helpers import policy_text, serving
 from proc_helpers import HOST4, wait_until
+from xfr_helpers import NsdSecondary, import_zone
 
 ACME_ALPN_PUT = BUILD / "tests" / "acme_alpn_put"
 NAME = "mta-sts.example.com"
@@ -219,3 +221,41 @@ def test_tls_alpn01_against_httpsd(ca, tmp_path, zonectl_binary):
         authz = c.wait_authz(order)
         assert authz["status"] == "invalid"
         assert "digest" in ca.validations[-1].detail
+
+
+def test_dns01_asks_dnsd_and_a_real_secondary(ca, dnsd_factory, zc, tmp_path):
+    """dns-01 against the real servers: dnsd and its NSD secondary. While NSD is down the
+    challenge fails and says which server lacked the TXT; once NSD has the zone's new serial it
+    passes, with both servers' answers recorded."""
+    import_zone(zc, tmp_path, "$ORIGIN example.com.\n$TTL 300\n"
+                "@ SOA ns1 hostmaster 10 3600 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n")
+    d = dnsd_factory.start(zones=())
+    nsd = NsdSecondary(tmp_path / "nsd", d.port, host="127.0.0.3")
+    zc.ok("zone", "secondaries", "example.com.", "add", nsd.address)
+    ca.dns_servers = [(HOST4, d.port), (nsd.host, nsd.port)]
+    c = Client(ca.directory_url, ca.https_ca_file)
+    c.register()
+    try:
+        _, _, order = c.order([NAME])
+        ch = c.challenge(order, "dns-01")
+        zc.ok("rr", "add", "example.com.", '_acme-challenge.mta-sts 60 IN TXT "%s"'
+              % keyauth_digest(c, ch["token"]))
+        assert c.post(ch["url"], {})[0] == 200
+        authz = c.wait_authz(order)
+        assert authz["status"] == "invalid"
+        v = ca.validations[-1]
+        assert nsd.address in v.detail and "%s:%d" % (HOST4, d.port) not in v.detail, v
+        assert v.seen["%s:%d" % (HOST4, d.port)] == [keyauth_digest(c, ch["token"])]
+        zc.ok("rr", "del", "example.com.", "_acme-challenge.mta-sts", "TXT")
+        nsd.start()
+        nsd.wait_serial(12)
+        _, _, order = c.order([NAME])
+        ch = c.challenge(order, "dns-01")
+        zc.ok("rr", "add", "example.com.", '_acme-challenge.mta-sts 60 IN TXT "%s"'
+              % keyauth_digest(c, ch["token"]))
+        nsd.wait_serial(13)
+        assert c.post(ch["url"], {})[0] == 200
+        assert c.wait_authz(order)["status"] == "valid", ca.validations[-1]
+        assert ca.validations[-1].ok and len(ca.validations[-1].seen) == 2
+    finally:
+        nsd.stop()
