@@ -13,6 +13,7 @@
 #define VALUE_VERSION 1
 #define VALUE_HDR 10                  /* tag, version, created (8) */
 #define VALIDITY_DAYS 7               /* the CA only looks at it during the handshake */
+#define CN_MAX 64                     /* X.520 ub-common-name: longer names go in the SAN only */
 
 /* id-pe-acmeIdentifier, 1.3.6.1.5.5.7.1.31 */
 static const char oid_acme_identifier[] = "\x2b\x06\x01\x05\x05\x07\x01\x1f";
@@ -46,26 +47,28 @@ static int make(const char *host, const uint8_t sha256[32], unsigned char *cert,
 	mbedtls_x509write_cert crt;
 	char subject[CERT_HOST_MAX + 8];
 	int rc, n;
-	snprintf(subject, sizeof(subject), "CN=%s", host);
+	snprintf(subject, sizeof(subject), "CN=%s", strlen(host) <= CN_MAX ? host : "tls-alpn-01");
 	cert_make_init(&m);
 	mbedtls_pk_init(&pk);
 	mbedtls_x509write_crt_init(&crt);
 	if ((rc = cert_make_key(&m, &pk, err, errlen)) != 0)
 		goto fail;
-	if ((rc = cert_make_fields(&m, &crt, &pk, subject, &pk, subject, VALIDITY_DAYS)) != 0 ||
-	    (rc = cert_make_san(&crt, host)) != 0 || (rc = identifier(&crt, sha256)) != 0 ||
-	    (rc = n = to_front(cert, mbedtls_x509write_crt_der(&crt, cert, ACME_ALPN_DER_MAX,
-	                                                        mbedtls_ctr_drbg_random,
-	                                                        &m.drbg))) < 0) {
+	if ((rc = cert_make_fields(&m, &crt, &pk, subject, &pk, subject, VALIDITY_DAYS)) == 0 &&
+	    (rc = cert_make_san(&crt, host)) == 0 && (rc = identifier(&crt, sha256)) == 0) {
+		n = mbedtls_x509write_crt_der(&crt, cert, ACME_ALPN_DER_MAX, mbedtls_ctr_drbg_random,
+		                              &m.drbg);
+		rc = n < 0 ? n : 0;
+	}
+	if (rc) {
 		cert_tls_error(err, errlen, "cannot make the validation certificate", rc);
 		goto fail;
 	}
-	*clen = (size_t)n;
-	if ((rc = n = to_front(key, mbedtls_pk_write_key_der(&pk, key, ACME_ALPN_DER_MAX))) < 0) {
+	*clen = (size_t)to_front(cert, n);
+	if ((rc = n = mbedtls_pk_write_key_der(&pk, key, ACME_ALPN_DER_MAX)) < 0) {
 		cert_tls_error(err, errlen, "cannot write the validation key", rc);
 		goto fail;
 	}
-	*klen = (size_t)n;
+	*klen = (size_t)to_front(key, n);
 	rc = 0;
 fail:
 	mbedtls_x509write_crt_free(&crt);

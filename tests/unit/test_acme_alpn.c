@@ -8,6 +8,7 @@
 #include <mbedtls/x509_crt.h>
 #include "tests/unit/unit.h"
 #include "shared/acme/acme_alpn.h"
+#include "shared/tls/cert.h"
 #include "shared/util/err.h"
 
 static const char oid[] = "\x2b\x06\x01\x05\x05\x07\x01\x1f";   /* 1.3.6.1.5.5.7.1.31 */
@@ -148,6 +149,32 @@ static void test_lookup_expiry_delete(void **state)
 	get_entry(u->st, "mta-sts.a.example", now, LS_ENOTFOUND, &v, NULL, NULL, NULL);
 }
 
+/* The longest host name fits (in the SAN; the subject keeps a short CN). */
+static void test_longest_name(void **state)
+{
+	struct unit_store *u = *state;
+	struct store_txn t;
+	struct acme_alpn_view v;
+	mbedtls_x509_crt crt;
+	mbedtls_pk_context key;
+	uint8_t sha[32] = { 3 }, got[32];
+	char host[CERT_HOST_MAX + 1], err[256];
+	for (size_t i = 0; i < CERT_HOST_MAX; i++)
+		host[i] = i % 64 == 63 ? '.' : 'a' + i % 26;
+	host[CERT_HOST_MAX] = 0;
+	unit_begin(u->st, true, &t);
+	assert_int_equal(acme_alpn_put(&t, host, sha, err, sizeof(err)), 0);
+	assert_int_equal(store_commit(&t), 0);
+	mbedtls_x509_crt_init(&crt);
+	mbedtls_pk_init(&key);
+	get_entry(u->st, host, (int64_t)time(NULL), 0, &v, &crt, &key, got);
+	assert_memory_equal(got, sha, 32);
+	assert_int_equal(crt.subject_alt_names.buf.len, CERT_HOST_MAX);
+	assert_memory_equal(crt.subject_alt_names.buf.p, host, CERT_HOST_MAX);
+	mbedtls_x509_crt_free(&crt);
+	mbedtls_pk_free(&key);
+}
+
 static void test_decode_bounds(void **state)
 {
 	struct unit_store *u = *state;
@@ -181,6 +208,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_certificate, unit_store_setup, unit_store_teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_expiry_delete, unit_store_setup,
 		                                unit_store_teardown),
+		cmocka_unit_test_setup_teardown(test_longest_name, unit_store_setup, unit_store_teardown),
 		cmocka_unit_test_setup_teardown(test_decode_bounds, unit_store_setup, unit_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
