@@ -19,19 +19,15 @@
 static int leaf_extensions(mbedtls_x509write_cert *crt, const char *host)
 {
 	unsigned char buf[32], *p = buf + sizeof(buf);
-	int len = 0, k;
 	int rc = cert_make_san(crt, host);
 	if (rc)
 		return rc;
-#define W(call) do { if ((k = (call)) < 0) return k; len += k; } while (0)
-	W(mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH,
-	                         MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)));
-	W(mbedtls_asn1_write_len(&p, buf, (size_t)len));
-	W(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-#undef W
-	return mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_EXTENDED_KEY_USAGE,
-	                                           MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), 0,
-	                                           p, (size_t)len);
+	int len = mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH,
+	                                 MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH));
+	if (len < 0)
+		return len;
+	return cert_make_seq_ext(crt, MBEDTLS_OID_EXTENDED_KEY_USAGE,
+	                         MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), buf, p, (size_t)len);
 }
 
 /* Makes key and the leaf for host, signed by the CA, as PEM in cpem and kpem. */

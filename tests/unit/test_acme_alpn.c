@@ -45,134 +45,130 @@ static bool find_extension(const mbedtls_x509_crt *crt, bool *critical, const ui
 	return false;
 }
 
-/* host's entry at now must be want; when found, parsed into crt and key, its hash to sha. */
-static void get_entry(struct store *st, const char *host, int64_t now, int want,
-                      struct acme_alpn_view *v, mbedtls_x509_crt *crt, mbedtls_pk_context *key,
-                      uint8_t *sha)
+/* An entry as a lookup found it, parsed. */
+struct found {
+	struct acme_alpn_view v;
+	mbedtls_x509_crt crt;
+	mbedtls_pk_context key;
+	uint8_t sha[32];                  /* from the extension */
+};
+
+static void put(struct store *st, const char *host, const uint8_t sha[32])
 {
 	struct store_txn t;
+	char err[256];
+	unit_begin(st, true, &t);
+	if (acme_alpn_put(&t, host, sha, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(store_commit(&t), 0);
+}
+
+/* host's entry at now must be want; when it is 0, f holds it (free with found_free()). */
+static void get_entry(struct store *st, const char *host, int64_t now, int want, struct found *f)
+{
+	struct store_txn t;
+	mbedtls_x509_crt plain;
 	unit_begin(st, false, &t);
-	assert_int_equal(acme_alpn_get(&t, host, now, v), want);
+	assert_int_equal(acme_alpn_get(&t, host, now, &f->v), want);
 	if (want == 0) {
 		/* mbedTLS alone refuses the unknown critical extension. */
-		mbedtls_x509_crt plain;
 		mbedtls_x509_crt_init(&plain);
-		assert_int_not_equal(mbedtls_x509_crt_parse_der(&plain, v->cert, v->cert_len), 0);
+		assert_int_not_equal(mbedtls_x509_crt_parse_der(&plain, f->v.cert, f->v.cert_len), 0);
 		mbedtls_x509_crt_free(&plain);
-		mbedtls_x509_crt_free(crt);
-		mbedtls_pk_free(key);
-		mbedtls_x509_crt_init(crt);
-		mbedtls_pk_init(key);
-		assert_int_equal(acme_alpn_parse(v, crt, key, sha), 0);
+		mbedtls_x509_crt_init(&f->crt);
+		mbedtls_pk_init(&f->key);
+		assert_int_equal(acme_alpn_parse(&f->v, &f->crt, &f->key, f->sha), 0);
 	}
 	store_abort(&t);
+}
+
+static void found_free(struct found *f)
+{
+	mbedtls_x509_crt_free(&f->crt);
+	mbedtls_pk_free(&f->key);
 }
 
 static void test_certificate(void **state)
 {
 	struct unit_store *u = *state;
-	struct store_txn t;
-	struct acme_alpn_view v;
-	mbedtls_x509_crt crt;
-	mbedtls_pk_context key;
+	struct found f;
 	uint8_t sha[32];
-	char err[256];
 	const char *keyauth = "token.thumbprint";
 	mbedtls_sha256_ret((const unsigned char *)keyauth, strlen(keyauth), sha, 0);
-	unit_begin(u->st, true, &t);
-	assert_int_equal(acme_alpn_put(&t, "MTA-STS.Example.COM.", sha, err, sizeof(err)), 0);
-	assert_int_equal(store_commit(&t), 0);
-
-	mbedtls_x509_crt_init(&crt);
-	mbedtls_pk_init(&key);
+	put(u->st, "MTA-STS.Example.COM.", sha);
 	int64_t now = (int64_t)time(NULL);
-	uint8_t got[32];
-	get_entry(u->st, "mta-sts.example.com", now, 0, &v, &crt, &key, got);
-	assert_memory_equal(got, sha, 32);
-	assert_true(v.created >= now - 5 && v.created <= now + 5);
-	/* The extension: present, critical, an OCTET STRING of the hash. */
+	get_entry(u->st, "mta-sts.example.com", now, 0, &f);
+	assert_memory_equal(f.sha, sha, 32);
+	assert_true(f.v.created >= now - 5 && f.v.created <= now + 5);
+	/* The extension, read from the DER: present, critical, an OCTET STRING of the hash. */
 	bool critical = false;
 	const uint8_t *val = NULL;
 	size_t vlen;
-	assert_true(find_extension(&crt, &critical, &val, &vlen));
+	assert_true(find_extension(&f.crt, &critical, &val, &vlen));
 	assert_true(critical);
 	assert_int_equal(vlen, 34);
 	assert_int_equal(val[0], MBEDTLS_ASN1_OCTET_STRING);
 	assert_int_equal(val[1], 32);
 	assert_memory_equal(val + 2, sha, 32);
 	/* One dNSName, lower case; self-signed with the P-256 key stored beside it. */
-	assert_non_null(crt.subject_alt_names.buf.p);
-	assert_null(crt.subject_alt_names.next);
-	assert_int_equal(crt.subject_alt_names.buf.len, strlen("mta-sts.example.com"));
-	assert_memory_equal(crt.subject_alt_names.buf.p, "mta-sts.example.com", 19);
-	assert_int_equal(mbedtls_pk_get_type(&crt.pk), MBEDTLS_PK_ECKEY);
-	assert_int_equal(mbedtls_pk_ec(crt.pk)->grp.id, MBEDTLS_ECP_DP_SECP256R1);
-	assert_int_equal(mbedtls_pk_check_pair(&crt.pk, &key), 0);
+	assert_true(f.crt.ext_types & MBEDTLS_X509_EXT_SUBJECT_ALT_NAME);
+	assert_null(f.crt.subject_alt_names.next);
+	assert_int_equal(f.crt.subject_alt_names.buf.len, strlen("mta-sts.example.com"));
+	assert_memory_equal(f.crt.subject_alt_names.buf.p, "mta-sts.example.com", 19);
+	assert_int_equal(mbedtls_pk_get_type(&f.crt.pk), MBEDTLS_PK_ECKEY);
+	assert_int_equal(mbedtls_pk_ec(f.crt.pk)->grp.id, MBEDTLS_ECP_DP_SECP256R1);
+	assert_int_equal(mbedtls_pk_check_pair(&f.crt.pk, &f.key), 0);
 	uint32_t flags = 0;
-	assert_int_equal(mbedtls_x509_crt_verify(&crt, &crt, NULL, NULL, &flags, NULL, NULL), 0);
-	assert_true(crt.ext_types & MBEDTLS_X509_EXT_SUBJECT_ALT_NAME);
-	mbedtls_x509_crt_free(&crt);
-	mbedtls_pk_free(&key);
+	assert_int_equal(mbedtls_x509_crt_verify(&f.crt, &f.crt, NULL, NULL, &flags, NULL, NULL), 0);
+	found_free(&f);
 }
 
 static void test_lookup_expiry_delete(void **state)
 {
 	struct unit_store *u = *state;
 	struct store_txn t;
-	struct acme_alpn_view v;
-	mbedtls_x509_crt crt;
-	mbedtls_pk_context key;
+	struct found f;
 	uint8_t sha[32] = { 1 };
 	char err[256];
+	put(u->st, "mta-sts.a.example", sha);
 	unit_begin(u->st, true, &t);
-	assert_int_equal(acme_alpn_put(&t, "mta-sts.a.example", sha, err, sizeof(err)), 0);
 	assert_int_equal(acme_alpn_put(&t, "not a name", sha, err, sizeof(err)), LS_EPARSE);
 	assert_non_null(strstr(err, "not a host name"));
-	assert_int_equal(store_commit(&t), 0);
-	mbedtls_x509_crt_init(&crt);
-	mbedtls_pk_init(&key);
+	store_abort(&t);
 	int64_t now = (int64_t)time(NULL);
 	/* Found by the name as a client sends it; none for other names. */
-	get_entry(u->st, "MTA-STS.A.EXAMPLE", now, 0, &v, &crt, &key, NULL);
-	get_entry(u->st, "mta-sts.b.example", now, LS_ENOTFOUND, &v, NULL, NULL, NULL);
-	get_entry(u->st, "", now, LS_ENOTFOUND, &v, NULL, NULL, NULL);
+	get_entry(u->st, "MTA-STS.A.EXAMPLE", now, 0, &f);
+	found_free(&f);
+	get_entry(u->st, "mta-sts.b.example", now, LS_ENOTFOUND, &f);
+	get_entry(u->st, "", now, LS_ENOTFOUND, &f);
 	/* Older than an hour: ignored (a crash between put and del leaves nothing served). */
-	get_entry(u->st, "mta-sts.a.example", v.created + ACME_ALPN_TTL, 0, &v, &crt, &key, NULL);
-	get_entry(u->st, "mta-sts.a.example", v.created + ACME_ALPN_TTL + 1, LS_ENOTFOUND, &v, NULL,
-	          NULL, NULL);
-	mbedtls_x509_crt_free(&crt);
-	mbedtls_pk_free(&key);
+	int64_t created = f.v.created;
+	get_entry(u->st, "mta-sts.a.example", created + ACME_ALPN_TTL, 0, &f);
+	found_free(&f);
+	get_entry(u->st, "mta-sts.a.example", created + ACME_ALPN_TTL + 1, LS_ENOTFOUND, &f);
 	unit_begin(u->st, true, &t);
 	assert_int_equal(acme_alpn_del(&t, "mta-sts.a.example."), 0);
 	assert_int_equal(acme_alpn_del(&t, "mta-sts.never.example"), 0);
 	assert_int_equal(store_commit(&t), 0);
-	get_entry(u->st, "mta-sts.a.example", now, LS_ENOTFOUND, &v, NULL, NULL, NULL);
+	get_entry(u->st, "mta-sts.a.example", now, LS_ENOTFOUND, &f);
 }
 
 /* The longest host name fits (in the SAN; the subject keeps a short CN). */
 static void test_longest_name(void **state)
 {
 	struct unit_store *u = *state;
-	struct store_txn t;
-	struct acme_alpn_view v;
-	mbedtls_x509_crt crt;
-	mbedtls_pk_context key;
-	uint8_t sha[32] = { 3 }, got[32];
-	char host[CERT_HOST_MAX + 1], err[256];
+	struct found f;
+	uint8_t sha[32] = { 3 };
+	char host[CERT_HOST_MAX + 1];
 	for (size_t i = 0; i < CERT_HOST_MAX; i++)
 		host[i] = i % 64 == 63 ? '.' : 'a' + i % 26;
 	host[CERT_HOST_MAX] = 0;
-	unit_begin(u->st, true, &t);
-	assert_int_equal(acme_alpn_put(&t, host, sha, err, sizeof(err)), 0);
-	assert_int_equal(store_commit(&t), 0);
-	mbedtls_x509_crt_init(&crt);
-	mbedtls_pk_init(&key);
-	get_entry(u->st, host, (int64_t)time(NULL), 0, &v, &crt, &key, got);
-	assert_memory_equal(got, sha, 32);
-	assert_int_equal(crt.subject_alt_names.buf.len, CERT_HOST_MAX);
-	assert_memory_equal(crt.subject_alt_names.buf.p, host, CERT_HOST_MAX);
-	mbedtls_x509_crt_free(&crt);
-	mbedtls_pk_free(&key);
+	put(u->st, host, sha);
+	get_entry(u->st, host, (int64_t)time(NULL), 0, &f);
+	assert_memory_equal(f.sha, sha, 32);
+	assert_int_equal(f.crt.subject_alt_names.buf.len, CERT_HOST_MAX);
+	assert_memory_equal(f.crt.subject_alt_names.buf.p, host, CERT_HOST_MAX);
+	found_free(&f);
 }
 
 static void test_decode_bounds(void **state)
