@@ -11,6 +11,7 @@ jwk for newAccount and kid (an account URL) for the rest, POST-as-GET with an em
         ca.directory_url    # https://localhost:PORT/directory
         ca.https_ca_file    # PEM: trust for the server's own HTTPS (the client's ca-bundle)
         ca.root_file        # PEM: the root the issued certificates chain to
+        ca.root2_file       # PEM: the root of the alternate chain (Link rel="alternate")
         ...                 # the client runs; then assertions on:
         ca.requests         # every request: Request(method, path, kind, protected, payload,
                             #   status, problem), kind as in the directory ("newOrder") or
@@ -239,6 +240,23 @@ class AcmeMock:
                                                        root_key, days=1825)
         self.root_file = self.workdir / "root.pem"
         self.root_file.write_text(pem(self.root))
+        # The alternate chain: the same intermediate (subject and key) signed by a second root.
+        self.root2, root2_key = _ca("acme-mock root X2")
+        t = now_utc()
+        self.intermediate_alt = (
+            x509.CertificateBuilder().subject_name(self.intermediate.subject)
+            .issuer_name(self.root2.subject).public_key(self.intermediate.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(t - datetime.timedelta(hours=1))
+            .not_valid_after(t + datetime.timedelta(days=1825))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(
+                self.intermediate.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                self.root2.public_key()), critical=False)
+            .sign(root2_key, hashes.SHA256()))
+        self.root2_file = self.workdir / "root2.pem"
+        self.root2_file.write_text(pem(self.root2))
 
     def start(self):
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -694,15 +712,21 @@ class AcmeMock:
                 {"Retry-After": str(self.ari_retry_after)}
 
     def certificate(self, url, account_url):
+        """The chain at url (the default one, or with "/alt" the alternate, RFC 8555 7.4.2)
+        and the headers that go with it."""
+        primary = url[:-len("/alt")] if url.endswith("/alt") else url
         with self._lock:
-            iss = self._certs.get(url)
+            iss = self._certs.get(primary)
             owner = next((o["account"] for o in self.orders.values()
-                          if o.get("certificate") == url), None)
+                          if o.get("certificate") == primary), None)
         if iss is None:
             raise Problem(404, "malformed", "no certificate at %s" % url)
         if owner != account_url:
             raise Problem(403, "unauthorized", "not your certificate")
-        return iss.pem_chain
+        if url != primary:
+            leaf = iss.pem_chain[:iss.pem_chain.index("-----END CERTIFICATE-----") + 26]
+            return leaf + pem(self.intermediate_alt), {}
+        return iss.pem_chain, {"Link": '<%s/alt>;rel="alternate"' % url}
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -818,9 +842,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             elif kind == "finalize":
                 status, obj, extra = m.finalize(url, payload, account_url)
             elif kind == "certificate":
-                chain = m.certificate(url, account_url).encode()
-                return self._send(200, chain, "application/pem-certificate-chain", {}, kind,
-                                  protected, payload)
+                chain, extra = m.certificate(url, account_url)
+                return self._send(200, chain.encode(), "application/pem-certificate-chain",
+                                  extra, kind, protected, payload)
             else:
                 raise Problem(404, "malformed", "no resource %s" % path)
             self._send(status, obj, "application/json", extra, kind, protected, payload)
@@ -839,6 +863,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                              ("/chall/", "challenge"), ("/cert/", "certificate")):
             if path.startswith(prefix):
                 return kind
+        if path.startswith("/cert/"):
+            return "certificate"
         if path.startswith("/order/"):
             return "finalize" if path.endswith("/finalize") else "order"
         return "unknown"

@@ -54,9 +54,19 @@ def issue(client, ca, names, **extra):
                       got["o"]["status"] == "valid", TIMEOUT, step=0.1), got
     st, h, chain = client.post(got["o"]["certificate"], None)
     assert st == 200 and h["Content-Type"] == "application/pem-certificate-chain"
+    client.alternate = [v for v in h.get_all("Link") if 'rel="alternate"' in v]
+    return url, pem_chain(chain)
+
+
+def pem_chain(data):
     end = b"-----END CERTIFICATE-----\n"
-    return url, [x509.load_pem_x509_certificate(part + end) for part in chain.split(end)
-                 if part.strip()]
+    return [x509.load_pem_x509_certificate(part + end) for part in data.split(end)
+            if part.strip()]
+
+
+def signed_by(cert, issuer):
+    issuer.public_key().verify(cert.signature, cert.tbs_certificate_bytes,
+                               ec.ECDSA(cert.signature_hash_algorithm))
 
 
 def test_directory_account_and_profiles(ca):
@@ -95,11 +105,17 @@ def test_dns01_needs_every_server_then_issues(ca):
     # Both serve it: valid, and the chain leads to the mock's root.
     _, chain = issue(c, ca, [NAME], profile="shortlived")
     leaf, inter = chain
-    root = x509.load_pem_x509_certificate(ca.root_file.read_bytes())
-    inter.public_key().verify(leaf.signature, leaf.tbs_certificate_bytes,
-                              ec.ECDSA(leaf.signature_hash_algorithm))
-    root.public_key().verify(inter.signature, inter.tbs_certificate_bytes,
-                             ec.ECDSA(inter.signature_hash_algorithm))
+    signed_by(leaf, inter)
+    signed_by(inter, x509.load_pem_x509_certificate(ca.root_file.read_bytes()))
+    # The alternate chain: the same leaf, the intermediate signed by the second root.
+    assert len(c.alternate) == 1, c.alternate
+    alt_url = c.alternate[0].split(">")[0].lstrip("<")
+    st, _, data = c.post(alt_url, None)
+    assert st == 200
+    alt_leaf, alt_inter = pem_chain(data)
+    assert alt_leaf == leaf and alt_inter != inter
+    signed_by(alt_leaf, alt_inter)
+    signed_by(alt_inter, x509.load_pem_x509_certificate(ca.root2_file.read_bytes()))
     life = leaf.not_valid_after - leaf.not_valid_before
     assert datetime.timedelta(days=5) < life < datetime.timedelta(days=7)   # shortlived
     san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
