@@ -8,7 +8,7 @@ jwk for newAccount and kid (an account URL) for the rest, POST-as-GET with an em
 
     from acme_mock import AcmeMock
     with AcmeMock(tmp_path, dns_servers=[("127.0.0.1", dnsd_port), ...]) as ca:
-        ca.directory_url    # https://localhost:PORT/directory
+        ca.directory_url    # https://localhost:PORT/directory (127.0.0.1 and ::1 listen)
         ca.https_ca_file    # PEM: trust for the server's own HTTPS (the client's ca-bundle)
         ca.root_file        # PEM: the root the issued certificates chain to
         ca.root2_file       # PEM: the root of the alternate chain (Link rel="alternate")
@@ -49,6 +49,7 @@ Failures on demand:
 
 import base64
 import datetime
+import errno
 import hashlib
 import http.server
 import ipaddress
@@ -78,6 +79,7 @@ ACME_IDENTIFIER_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.1.31")
 NONCES_KEPT = 10000          # nonces handed out and not used yet; the oldest are forgotten
 BODY_MAX = 1 << 20           # bytes of a request body
 IO_TIMEOUT = 5               # seconds for one validation connection or DNS query
+BIND_ATTEMPTS = 20           # ports tried for one free on both 127.0.0.1 and ::1
 DEFAULT_PROFILES = {"classic": ("90 days", 90 * 86400), "shortlived": ("6 days", 6 * 86400)}
 
 Request = namedtuple("Request", "method path kind protected payload status problem")
@@ -176,7 +178,8 @@ def https_certificate(workdir, hostname, address):
             .not_valid_before(t - datetime.timedelta(hours=1))
             .not_valid_after(t + datetime.timedelta(days=30))
             .add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName(hostname), x509.IPAddress(ipaddress.ip_address(address))]),
+                [x509.DNSName(hostname), x509.IPAddress(ipaddress.ip_address(address)),
+                 x509.IPAddress(ipaddress.ip_address("::1"))]),
                 critical=False)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
                            critical=False)
@@ -219,17 +222,18 @@ class AcmeMock:
         self._ids = 0
         self._threads = []
         self._make_cas()
-        self._server = http.server.ThreadingHTTPServer((host, port), _Handler)
-        self._server.daemon_threads = True
-        self._server.mock = self
-        self.port = self._server.server_address[1]
+        self._servers = self._bind(host, port)
+        self.port = self._servers[0].server_address[1]
         self.base = "https://%s:%d" % (hostname, self.port)
         self.directory_url = self.base + "/directory"
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(self.workdir / "https.pem"), str(self.workdir / "https.key"))
-        self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True,
-                                              do_handshake_on_connect=False)
-        self._thread = None
+        for srv in self._servers:
+            srv.daemon_threads = True
+            srv.mock = self
+            srv.socket = ctx.wrap_socket(srv.socket, server_side=True,
+                                         do_handshake_on_connect=False)
+        self._server_threads = []
 
     # ------------------------------------------------------------ life cycle
 
@@ -258,14 +262,34 @@ class AcmeMock:
         self.root2_file = self.workdir / "root2.pem"
         self.root2_file.write_text(pem(self.root2))
 
+    @staticmethod
+    def _bind(host, port):
+        """The server on host, and on ::1 with the same port when host is 127.0.0.1 and the
+        machine has ::1 (a client may try localhost's IPv6 address first)."""
+        for _ in range(BIND_ATTEMPTS):
+            first = http.server.ThreadingHTTPServer((host, port), _Handler)
+            if host != "127.0.0.1":
+                return [first]
+            try:
+                second = _Server6(("::1", first.server_address[1]), _Handler)
+                return [first, second]
+            except OSError as e:
+                first.server_close()
+                if port or e.errno == errno.EADDRNOTAVAIL or e.errno == errno.EAFNOSUPPORT:
+                    return [http.server.ThreadingHTTPServer((host, port), _Handler)]
+        raise OSError("no port free on both 127.0.0.1 and ::1")
+
     def start(self):
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        for srv in self._servers:
+            t = threading.Thread(target=srv.serve_forever, daemon=True)
+            t.start()
+            self._server_threads.append(t)
         return self
 
     def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
+        for srv in self._servers:
+            srv.shutdown()
+            srv.server_close()
         for t in self._threads:
             t.join(IO_TIMEOUT * (len(self.dns_servers) + 2) * max(1, self.dns_attempts))
 
@@ -727,6 +751,10 @@ class AcmeMock:
             leaf = iss.pem_chain[:iss.pem_chain.index("-----END CERTIFICATE-----") + 26]
             return leaf + pem(self.intermediate_alt), {}
         return iss.pem_chain, {"Link": '<%s/alt>;rel="alternate"' % url}
+
+
+class _Server6(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

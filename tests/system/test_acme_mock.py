@@ -6,6 +6,7 @@ tls-alpn-01 validation runs against the real httpsd with an entry from build/tes
 """
 
 import datetime
+import socket
 import ssl
 import subprocess
 import urllib.error
@@ -72,6 +73,16 @@ def signed_by(cert, issuer):
 def test_directory_account_and_profiles(ca):
     c = Client(ca.directory_url, ca.https_ca_file)
     assert ca.directory_url.startswith("https://localhost:")
+    # localhost is both addresses: a client may try either first.
+    for family, addr in ((socket.AF_INET, HOST4), (socket.AF_INET6, "::1")):
+        ctx = ssl.create_default_context(cafile=str(ca.https_ca_file))
+        with socket.socket(family) as raw:
+            raw.settimeout(TIMEOUT)
+            raw.connect((addr, ca.port))
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                s.sendall(b"GET /directory HTTP/1.1\r\nHost: localhost\r\nConnection: close"
+                          b"\r\n\r\n")
+                assert s.recv(12) == b"HTTP/1.1 200", addr
     assert set(c.dir["meta"]["profiles"]) == {"classic", "shortlived"}
     assert c.dir["renewalInfo"].endswith("/renewal-info")
     assert c.register() == 201
