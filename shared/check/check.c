@@ -207,7 +207,7 @@ static void judge_probe(const struct check_net_probe *p, const char *host, int64
 	if (code) {
 		mx->starttls = false;
 		if (!check_result_has(r, code, host))
-			check_result_add(r, code, host, fix, "%s: %s", p->endpoint, s->err);
+			check_result_add(r, code, host, fix, "%s", s->err);   /* names the endpoint */
 		return;
 	}
 	if (s->not_after && (mx->cert_not_after == 0 || s->not_after < mx->cert_not_after))
