@@ -74,6 +74,9 @@ def world(tmp_path_factory):
     w = World(tmp_path_factory.mktemp("check"))
     w.add(Domain("clean"))
     w.add(Domain("changing"))
+    w.add(Domain("rpthttps", tlsrpt=["v=TLSRPTv1; rua=https://mta-sts.clean.foreign.test/r"]))
+    w.add(Domain("rpthttpsdead",
+                 tlsrpt=["v=TLSRPTv1; rua=https://mta-sts.fetchtcp.foreign.test/r"]))
     for d, _, _ in CASES.values():
         w.add(d)
     with w.running():
@@ -151,6 +154,14 @@ def test_connect_to_redirects_a_host(zc, world):
     codes = [p["code"] for p in data["problems"]]
     assert "policy-fetch-tcp" not in codes and "policy-fetch-tls" not in codes, codes
     assert data["status"] == "ok", data
+
+
+def test_https_rua(zc, world):
+    # An https rua is reachable when it completes a verified TLS handshake.
+    assert check(zc, world, "rpthttps", rc=0)["problems"] == []
+    got = check(zc, world, "rpthttpsdead", rc=EXIT_WARN)["problems"]
+    assert [(p["code"], p["subject"]) for p in got] == [
+        ("tlsrpt-rua-unreachable", "https://mta-sts.fetchtcp.foreign.test/r")], got
 
 
 def test_world_changes_are_seen(zc, world):
