@@ -442,6 +442,8 @@ static void header_value(const char *head, const char *name, char *out, size_t c
 		const char *v = p + 2 + nl;
 		v += strspn(v, " \t");
 		size_t vl = strcspn(v, "\r\n");
+		while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			vl--;   /* optional white space ends the value too (RFC 9110 5.6.3) */
 		snprintf(out, cap, "%.*s", (int)(vl < cap ? vl : cap - 1), v);
 		return;
 	}
