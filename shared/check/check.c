@@ -305,6 +305,15 @@ static void judge_tlsrpt(const struct check_net *n, const char *domain, struct c
 			                 "%s does not answer over HTTPS: %s", u->host,
 			                 u->n_found == 0 ? (u->dns.rc ? u->dns.err : "no address")
 			                                 : u->p.err);
+		else if (u->https && u->p.http_status == 0)
+			check_result_add(r, "tlsrpt-rua-unreachable", u->uri,
+			                 "make the URL accept the reports' POST",
+			                 "OPTIONS %s got no HTTP answer", u->path);
+		else if (u->https && (u->p.http_status == 404 || u->p.http_status >= 500))
+			/* 405 to OPTIONS is fine: the resource is there, POST is what it takes. */
+			check_result_add(r, "tlsrpt-rua-unreachable", u->uri,
+			                 "make the URL accept the reports' POST",
+			                 "OPTIONS %s answered HTTP status %d", u->path, u->p.http_status);
 	}
 }
 

@@ -109,6 +109,8 @@ static void rua_list(struct check_net *n)
 		u->port = 443;
 		if (u->https && h[hl] == ':')
 			u->port = (uint16_t)strtoul(h + hl + 1, NULL, 10);
+		const char *path = u->https ? strchr(h + hl, '/') : NULL;
+		snprintf(u->path, sizeof(u->path), "%s", path ? path : "/");
 	}
 }
 
@@ -190,7 +192,7 @@ static int round3(size_t i, void *arg)
 	} else {
 		struct check_net_rua *u = &n->rua[i - 1 - n->n_probes];
 		if (u->https && u->endpoint[0])
-			check_smtp_handshake(r->smtp, u->endpoint, u->host, r->deadline, &u->p);
+			check_smtp_handshake(r->smtp, u->endpoint, u->host, u->path, r->deadline, &u->p);
 	}
 	return 0;
 }

@@ -235,6 +235,7 @@ class World:
         ssl_certificate_key {key};
         root {www}/$host;
         location / {{ {what[http]} }}
+        location /gone {{ return 404; }}
     }}"""
 
     def _nginx_conf(self):
