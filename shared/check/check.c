@@ -162,6 +162,13 @@ static void judge_mx(const struct check_net *n, const char *domain, bool policy,
 	check_result_ran(r, "mx");
 	r->n_mx = n->n_mx;
 	memcpy(r->mx, n->mx, n->n_mx * sizeof(n->mx[0]));
+	if (n->n_mx == 1 && strcmp(n->mx[0].host, ".") == 0) {
+		/* RFC 7505: a null MX says the domain takes no mail; nothing to protect. */
+		r->n_mx = 0;
+		check_result_add(r, "mx-missing", domain, "publish real MX records, or drop MTA-STS",
+		                 "the domain has a null MX (RFC 7505): it receives no mail");
+		return;
+	}
 	if (n->n_mx == 0) {
 		check_result_add(r, "mx-missing", domain, "publish the domain's MX records",
 		                 n->mx_dns.rc ? "no answer for the MX records: %s"
@@ -343,6 +350,10 @@ int check_run(const char *domain, const struct check_opts *o, struct check_resul
 	if (!domain_text(domain, out->domain, sizeof(out->domain))) {
 		snprintf(err, errlen, "'%s' is not a domain name", domain);
 		return LS_EPARSE;
+	}
+	if (o->n_connect_to > CHECK_MAX_CONNECT_TO) {
+		snprintf(err, errlen, "more than %d --connect-to rules", CHECK_MAX_CONNECT_TO);
+		return LS_ECONFIG;
 	}
 	if (check_connect_parse(o->connect_to, o->n_connect_to, err, errlen) != 0)
 		return LS_ECONFIG;

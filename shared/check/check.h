@@ -31,10 +31,11 @@ enum check_level { CHECK_OK, CHECK_INFO, CHECK_WARN, CHECK_ERROR };
 struct check_opts {
 	const char *resolver;             /* "ADDR[:PORT]"; NULL: the system's (/etc/resolv.conf) */
 	const char *ca_file;              /* PEM trust store; NULL: the system's */
-	const char *const *connect_to;    /* "HOST:PORT:ADDR:PORT" (curl's syntax) */
+	const char *const *connect_to;    /* "HOST:PORT:ADDR:PORT" (curl's syntax), at most
+	                                     CHECK_MAX_CONNECT_TO */
 	size_t n_connect_to;
 	int timeout_ms;                   /* overall limit; 0: CHECK_TIMEOUT_MS */
-	unsigned concurrency;             /* connections at once; 0: one per MX address */
+	unsigned concurrency;             /* connections (threads) at once; 0: up to 64 */
 	struct store *own_store;          /* non-NULL: also the own-domain checks when enabled there */
 	const char *state_dir;            /* unused; kept for callers that set it */
 	const struct config *cfg;         /* with own_store: the httpsd endpoints and trust store */

@@ -202,7 +202,7 @@ static void plan_probes(struct check_net *n)
 {
 	for (size_t i = 0; i < n->n_mx; i++) {
 		struct check_net_mx *m = &n->mxi[i];
-		size_t k = m->endpoint[0] ? 1 : m->n_addrs;
+		size_t k = strcmp(n->mx[i].host, ".") == 0 ? 0 : m->endpoint[0] ? 1 : m->n_addrs;
 		for (size_t a = 0; a < k; a++) {
 			struct check_net_probe *p = &n->probes[n->n_probes++];
 			p->mx = i;
