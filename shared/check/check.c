@@ -204,6 +204,12 @@ static void judge_probe(const struct check_net_probe *p, const char *host, int64
 {
 	const struct check_smtp_probe *s = &p->p;
 	const char *code = NULL, *fix = "";
+	/* This machine has no route for the family (IPv6 on an IPv4-only host): a sender that
+	 * can reach it is not told anything by our failure. */
+	if (s->outcome == CHECK_SMTP_TCP && p->endpoint[0] == '[' &&
+	    (s->net_errno == ENETUNREACH || s->net_errno == EADDRNOTAVAIL ||
+	     s->net_errno == EAFNOSUPPORT))
+		return;
 	if (s->outcome == CHECK_SMTP_NO_STARTTLS) {
 		code = "mx-starttls-missing";
 		fix = "turn STARTTLS on in the mail server";

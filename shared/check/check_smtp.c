@@ -232,8 +232,11 @@ void check_smtp_probe(struct check_smtp *s, const char *endpoint, const char *ho
 		return;
 	}
 	in->c = &c;
-	if (tls_conn_open(&c, endpoint, 25, out->err, sizeof(out->err)) != 0)
+	int rc = tls_conn_open(&c, endpoint, 25, out->err, sizeof(out->err));
+	if (rc != 0) {
+		out->net_errno = rc < 0 && rc != -ETIMEDOUT ? -rc : 0;
 		goto out;
+	}
 	out->outcome = CHECK_SMTP_PROTOCOL;
 	if (read_reply(in, NULL) != 220) {
 		snprintf(out->err, sizeof(out->err), "%s: no 220 greeting", endpoint);

@@ -27,6 +27,7 @@ struct check_smtp_probe {
 	uint32_t verify_flags;      /* MBEDTLS_X509_BADCERT_*; 0 when the certificate is good */
 	int64_t not_after;          /* the certificate's end (Unix time); 0 unknown */
 	int http_status;            /* check_smtp_handshake(): the status OPTIONS got; 0 none */
+	int net_errno;              /* CHECK_SMTP_TCP: why connect failed (errno), 0 timed out */
 	char err[256];              /* what failed, for the problem's message */
 };
 
