@@ -247,7 +247,8 @@ static void judge_probe(const struct check_net_probe *p, const char *host, int64
 		check_result_add(r, "mx-cert-untrusted", host, "use a valid certificate from a public CA",
 		                 "%s: %s", p->endpoint, s->err);
 	if (!(s->verify_flags & MBEDTLS_X509_BADCERT_EXPIRED) && s->not_after &&
-	    s->not_after - now < CHECK_EXPIRING_DAYS * DAY && !check_result_has(r, "mx-cert-expiring", host))
+	    s->not_after - now < CHECK_EXPIRING_DAYS * DAY &&
+	    !check_result_has(r, "mx-cert-expiring", host))
 		check_result_add(r, "mx-cert-expiring", host, "renew the certificate",
 		                 "%s: the certificate ends in %lld days", p->endpoint,
 		                 (long long)((s->not_after - now) / DAY));

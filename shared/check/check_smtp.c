@@ -1,4 +1,4 @@
-/* The check's SMTP STARTTLS client on mbedTLS: one connection, nothing sent after the handshake but QUIT. */
+/* The check's SMTP STARTTLS client on mbedTLS: one connection, nothing after the handshake but QUIT. */
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
