@@ -24,3 +24,8 @@ $(LIBHTTPSD): $(API_ASSETS_OBJS)
 
 # tests/system/test_ui.py drives the page in headless Chromium through Selenium.
 DEB_PACKAGES += chromium chromium-driver python3-selenium
+
+# The API process itself (every other .c here) goes into libhttpsd.a beside the assets.
+API_SRCS := $(filter-out httpsd/api/api_assets.c,$(wildcard httpsd/api/*.c))
+API_OBJS := $(API_SRCS:%.c=$(OBJ)/%.o)
+$(LIBHTTPSD): $(API_OBJS)
