@@ -29,3 +29,7 @@ DEB_PACKAGES += chromium chromium-driver python3-selenium
 API_SRCS := $(filter-out httpsd/api/api_assets.c,$(wildcard httpsd/api/*.c))
 API_OBJS := $(API_SRCS:%.c=$(OBJ)/%.o)
 $(LIBHTTPSD): $(API_OBJS)
+
+# test_api_pdns_compare.py runs Debian's PowerDNS next to the API; test_api_lego.py gets a
+# certificate with lego's pdns provider from Pebble.
+DEB_PACKAGES += pdns-server pdns-backend-sqlite3 lego pebble
