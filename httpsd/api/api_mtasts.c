@@ -220,7 +220,7 @@ void api_mtasts_put(struct api_call *c, const char *seg, const char *name, struc
 {
 	uint8_t domain[DNAME_MAX];
 	struct sts_settings s;
-	struct zone_result res;
+	struct zone_result res = { 0 };
 	struct diag d;
 	char w[API_PARAM_MAX];
 	if (target(c, seg, name, domain, r) != 0)
@@ -242,16 +242,15 @@ void api_mtasts_put(struct api_call *c, const char *seg, const char *name, struc
 	if (settings(b, &s, r) != 0)
 		goto out;
 	int rc = sts_ops_enable(c->env->st, domain, &s, &c->env->svc, &d, &res);
+	zone_result_free(&res);     /* LS_ENOCHANGE keeps the transaction too */
 	if (rc == 0) {
-		zone_result_free(&res);
 		demo_cert(c, domain);
 	} else if (rc == LS_EEXIST) {
 		diag_free(&d);
 		diag_init(&d);
 		bool any = s.mode_set || s.max_age_set || s.extra_set || s.rua_set;
 		rc = any ? sts_ops_set(c->env->st, domain, &s, &d, &res) : LS_ENOCHANGE;
-		if (rc == 0)
-			zone_result_free(&res);
+		zone_result_free(&res);
 	}
 	if (outcome(rc, &d, r) != 0)
 		goto out;
@@ -291,7 +290,7 @@ void api_mtasts_delete(struct api_call *c, const char *seg, const char *name,
                        struct api_reply *r)
 {
 	uint8_t domain[DNAME_MAX];
-	struct zone_result res;
+	struct zone_result res = { 0 };
 	struct diag d;
 	char v[API_PARAM_MAX];
 	if (target(c, seg, name, domain, r) != 0)
@@ -299,8 +298,7 @@ void api_mtasts_delete(struct api_call *c, const char *seg, const char *name,
 	bool now = api_request_param(c->req, "now", v) >= 0 && strcmp(v, "true") == 0;
 	diag_init(&d);
 	int rc = sts_ops_disable(c->env->st, domain, now, &d, &res);
-	if (rc == 0)
-		zone_result_free(&res);
+	zone_result_free(&res);
 	if (rc == LS_ENOTFOUND) {
 		char n[DNAME_STR_MAX];
 		api_reply_error(r, 404, "MTA-STS is not on for %s", api_util_name(n, domain));

@@ -1,4 +1,5 @@
 /* API request heads: httpsd's parser first, then the fields only the API reads. */
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #include "httpsd/api/api_request.h"
@@ -101,8 +102,10 @@ int api_request_parse(const char *buf, size_t len, struct api_req *r)
 	if (decode(r->h.path.p, r->h.path.len, false, r->path, sizeof(r->path)) < 0)
 		return r->h.path.len >= API_PATH_MAX ? 414 : 400;
 	/* The target ends at the space before the version; the query is what follows '?'. */
+	/* An absolute-form target without a path gets a static "/": no query then. */
+	uintptr_t b = (uintptr_t)buf, p = (uintptr_t)r->h.path.p;
 	const char *after = r->h.path.p + r->h.path.len, *end = buf + len;
-	if (after < end && *after == '?') {
+	if (p >= b && p < b + len && after < end && *after == '?') {
 		const char *sp = memchr(after, ' ', (size_t)(end - after));
 		if (sp == NULL)
 			return 400;

@@ -190,7 +190,7 @@ void api_rrsets_apply(struct api_call *c, const uint8_t *apex, json_t *rrsets,
 {
 	struct patch pt = { 0 };
 	struct diag d;
-	struct zone_result res;
+	struct zone_result res = { 0 };
 	size_t n = json_array_size(rrsets);
 	diag_init(&d);
 	arena_init(&pt.a);
@@ -214,8 +214,7 @@ void api_rrsets_apply(struct api_call *c, const uint8_t *apex, json_t *rrsets,
 	int rc = n == 0 ? LS_ENOCHANGE
 	                : zone_edit_run(c->env->st, &(struct zone_edit){ apex, NULL, 0, n * 512,
 	                                source, patch_fn, &pt }, &d, &res);
-	if (rc == 0)
-		zone_result_free(&res);
+	zone_result_free(&res);     /* LS_ENOCHANGE keeps the transaction too */
 	if (rc == 0 || rc == LS_ENOCHANGE)
 		api_reply_empty(r, 204);
 	else if (rc == LS_ENOZONE)

@@ -75,7 +75,7 @@ void api_zones_create(struct api_call *c, struct api_reply *r)
 	char *names[API_ZONE_NS_MAX];
 	uint8_t apex[DNAME_MAX];
 	struct diag d;
-	struct zone_result res;
+	struct zone_result res = { 0 };
 	struct store_txn t;
 	struct zone_info z;
 	size_t nns = 0;
@@ -120,6 +120,7 @@ void api_zones_create(struct api_call *c, struct api_reply *r)
 	}
 	int rc = zone_ops_create(c->env->st, apex, names, nns, c->env->cfg->serial_policy,
 	                         c->env->cfg->default_ttl, "api POST zones", &d, &res);
+	zone_result_free(&res);
 	if (rc == LS_EEXIST) {
 		api_reply_error(r, 409, "Conflict: zone %s exists already", name);
 		goto out;
@@ -128,7 +129,6 @@ void api_zones_create(struct api_call *c, struct api_reply *r)
 		api_util_diag(r, 422, &d, ls_strerror(rc));
 		goto out;
 	}
-	zone_result_free(&res);
 	if (rrsets && json_array_size(rrsets)) {
 		api_rrsets_apply(c, apex, rrsets, "api POST zones", r);
 		if (r->status != 204) {

@@ -33,3 +33,6 @@ $(LIBHTTPSD): $(API_OBJS)
 # test_api_pdns_compare.py runs Debian's PowerDNS next to the API; test_api_lego.py gets a
 # certificate with lego's pdns provider from Pebble.
 DEB_PACKAGES += pdns-server pdns-backend-sqlite3 lego pebble
+
+# `make fuzz` builds every target from the sources: the API's (and its generated assets) too.
+HTTPSD_SRCS += $(API_SRCS) httpsd/api/api_assets.c $(API_ASSETS_C)
