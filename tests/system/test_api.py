@@ -3,6 +3,7 @@ authentications, every PowerDNS-compatible endpoint, the mta-sts resource, bad i
 with 400/413/422 and nothing changed, managed records refused, and an MX change by PATCH that
 publishes a new policy and id exactly as `zonectl rr add` does."""
 
+import ssl
 import subprocess
 import time
 
@@ -303,7 +304,49 @@ def test_plain_http_only_on_loopback(tmp_path):
     assert r.returncode != EXIT_OK
     assert "api.listen: 192.0.2.1" in r.stderr and "loopback" in r.stderr, r.stderr
     conf.write_text("server:\n  state-dir: %s\n%s  tls-cert: /x.pem\n" % (
-        tmp_path, api_config(free_port())))
+        tmp_path, api_config(free_port())))  # without tls-key
     r = subprocess.run([str(HTTPSD), "-c", str(conf), "-n"], capture_output=True, text=True,
                        timeout=20)
     assert r.returncode != EXIT_OK and "tls-key" in r.stderr, r.stderr
+
+
+def self_signed(d):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(d / "key.pem"), "-out",
+                    str(d / "cert.pem"), "-subj", "/CN=127.0.0.1", "-days", "2", "-addext",
+                    "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True, timeout=60)
+    return d / "cert.pem", d / "key.pem"
+
+
+def test_tls_listener(tmp_path):
+    cert, key = self_signed(tmp_path)
+    ctx = ssl.create_default_context(cafile=str(cert))
+    with started(tmp_path, "env") as envs:
+        env = start_api_env(envs, api_extra="  tls-cert: %s\n  tls-key: %s\n" % (cert, key),
+                            tls=ctx)
+        a = env.api.call("GET", Z)
+        assert a.status == 200 and {z["name"] for z in a.json} == {"example.com.", "example.net."}
+        big = rrset("t.example.com.", "TXT", 60, *['"%03d%s"' % (i, "x" * 200) for i in range(200)])
+        assert env.api.call("PATCH", Z + "/example.com.", big).status == 204
+        assert len(env.api.call("GET", Z + "/example.com./export").raw) > 40000
+        # No plain HTTP on a TLS listener.
+        plain = ApiClient(env.api.port, env.key)
+        with pytest.raises(Exception):
+            plain.call("GET", Z)
+    # Off loopback, TLS makes the configuration acceptable.
+    conf = tmp_path / "tls.conf"
+    (tmp_path / "certs").mkdir()
+    conf.write_text("server:\n  state-dir: %s\napi:\n  listen: 192.0.2.1:8081\n"
+                    "  tls-cert: %s\n  tls-key: %s\n" % (tmp_path, cert, key))
+    r = subprocess.run([str(HTTPSD), "-c", str(conf), "-n"], capture_output=True, text=True,
+                       timeout=20)
+    assert r.returncode == EXIT_OK and "configuration OK" in r.stdout, r.stderr
+    # A key that is not the certificate's is refused at start.
+    other = tmp_path / "other"
+    other.mkdir()
+    _, wrong = self_signed(other)
+    conf.write_text("server:\n  state-dir: %s\napi:\n  listen: 192.0.2.1:8081\n"
+                    "  tls-cert: %s\n  tls-key: %s\n" % (tmp_path, cert, wrong))
+    r = subprocess.run([str(HTTPSD), "-c", str(conf), "-n"], capture_output=True, text=True,
+                       timeout=20)
+    assert r.returncode != EXIT_OK and "api.tls-key" in r.stderr, r.stderr
