@@ -3,6 +3,8 @@ authentications, every PowerDNS-compatible endpoint, the mta-sts resource, bad i
 with 400/413/422 and nothing changed, managed records refused, and an MX change by PATCH that
 publishes a new policy and id exactly as `zonectl rr add` does."""
 
+import json
+import socket
 import ssl
 import subprocess
 import time
@@ -354,3 +356,72 @@ def test_tls_listener(tmp_path):
     r = subprocess.run([str(HTTPSD), "-c", str(conf), "-n"], capture_output=True, text=True,
                        timeout=20)
     assert r.returncode != EXIT_OK and "api.tls-key" in r.stderr, r.stderr
+
+
+def raw_exchange(port, data, timeout=10, until=b""):
+    """Sends data on one connection and reads until the peer closes, until is seen, or timeout."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        got = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and (not until or got.count(until) < 1):
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            got += chunk
+        return got
+    finally:
+        s.close()
+
+
+def test_pipelining_expect_and_chunked(env):
+    port, key = env.api.port, env.key
+    one = ("GET /api HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\n\r\n" % key).encode()
+    last = ("GET /api/v1/servers/localhost HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\n"
+            "Connection: close\r\n\r\n" % key).encode()
+    got = raw_exchange(port, one + one + last)
+    assert got.count(b"HTTP/1.1 200 OK") == 3, got[:500]
+    body = json.dumps(rrset("e.example.com.", "A", 60, "192.0.2.5")).encode()
+    head = ("PATCH %s/example.com. HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\nContent-Length: %d\r\n"
+            "Expect: 100-continue\r\nConnection: close\r\n\r\n" % (Z, key, len(body))).encode()
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        s.sendall(head)
+        assert s.recv(100).startswith(b"HTTP/1.1 100 Continue")
+        s.sendall(body)
+        assert s.recv(1000).startswith(b"HTTP/1.1 204")
+    finally:
+        s.close()
+    chunked = ("PATCH %s/example.com. HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" % (Z, key)).encode()
+    assert raw_exchange(port, chunked).startswith(b"HTTP/1.1 411")
+
+
+def test_slow_and_many_clients_do_not_block_policies(tmp_path):
+    with started(tmp_path, "env") as envs:
+        env = start_api_env(envs, api_extra="  header-timeout: 1\n  max-per-address: 4\n")
+        assert env.api.call("PUT", Z + "/example.com./mta-sts?wait=%d" % PUBLISH_WAIT,
+                            {"mode": "testing"}).json["state"] == "published"
+        # A head that never ends is closed after api.header-timeout.
+        t0 = time.monotonic()
+        got = raw_exchange(env.api.port, b"GET /api HTTP/1.1\r\nHost: x\r\n", timeout=10)
+        assert got == b"" and time.monotonic() - t0 < 8
+        # Connections over api.max-per-address are closed at once; the policy server,
+        # another process, serves meanwhile.
+        held = [socket.create_connection(("127.0.0.1", env.api.port), timeout=5)
+                for _ in range(4)]
+        try:
+            extra = socket.create_connection(("127.0.0.1", env.api.port), timeout=5)
+            extra.settimeout(5)
+            assert extra.recv(10) == b""
+            extra.close()
+            status, _, body = env.fetch()
+            assert status == 200 and b"mode: testing" in body
+        finally:
+            for s in held:
+                s.close()
+        assert wait_until(lambda: env.api.call("GET", Z).status == 200, 10)
