@@ -61,7 +61,7 @@
 			return doing + ": " + String(err);
 		switch (err.status) {
 		case 0: return doing + ": " + err.message + ".";
-		case 401: return doing + ": the API refused the token (" + err.message + "). Log in again.";
+		case 401: return doing + ": the API refused the token (" + err.message + ").";
 		case 403: return doing + ": this token may not do that (" + err.message + ").";
 		case 404: return doing + ": not found (" + err.message + ").";
 		case 413: return doing + ": the request is too large (" + err.message + ").";
@@ -71,9 +71,11 @@
 	}
 
 	function showError(text) {
-		const el = $("error");
-		el.textContent = text;
-		el.hidden = false;
+		const box = $("error");
+		box.textContent = text;
+		box.hidden = false;
+		// The box is above everything: bring it into sight from a form further down.
+		box.scrollIntoView({ block: "nearest" });
 	}
 
 	function clearError() {
@@ -83,9 +85,12 @@
 
 	// Reports a failed call; a refused token ends the session.
 	function fail(doing, err) {
-		showError(explain(doing, err));
-		if (err instanceof ApiError && err.status === 401)
+		if (err instanceof ApiError && err.status === 401) {
 			logout(false);
+			showError(explain(doing, err) + " Log in again.");
+			return;
+		}
+		showError(explain(doing, err));
 	}
 
 	function el(tag, text, cls) {
@@ -202,11 +207,13 @@
 				tr.appendChild(el("td", set.ttl));
 				tr.appendChild(el("td", rec.content + (rec.disabled ? " (disabled)" : ""), "content"));
 				const td = el("td");
-				const del = el("button", "Delete", "plain");
-				del.type = "button";
-				del.setAttribute("aria-label", "Delete " + set.name + " " + set.type + " " + rec.content);
-				del.addEventListener("click", () => deleteRecord(set, rec));
-				td.appendChild(del);
+				if (set.type !== "SOA") {	// a zone keeps its SOA
+					const del = el("button", "Delete", "plain");
+					del.type = "button";
+					del.setAttribute("aria-label", "Delete " + set.name + " " + set.type + " " + rec.content);
+					del.addEventListener("click", () => deleteRecord(set, rec));
+					td.appendChild(del);
+				}
 				tr.appendChild(td);
 				body.appendChild(tr);
 			}
