@@ -24,3 +24,15 @@ $(LIBHTTPSD): $(API_ASSETS_OBJS)
 
 # tests/system/test_ui.py drives the page in headless Chromium through Selenium.
 DEB_PACKAGES += chromium chromium-driver python3-selenium
+
+# The API process itself (every other .c here) goes into libhttpsd.a beside the assets.
+API_SRCS := $(filter-out httpsd/api/api_assets.c,$(wildcard httpsd/api/*.c))
+API_OBJS := $(API_SRCS:%.c=$(OBJ)/%.o)
+$(LIBHTTPSD): $(API_OBJS)
+
+# test_api_pdns_compare.py runs Debian's PowerDNS next to the API; test_api_lego.py gets a
+# certificate with lego's pdns provider from Pebble.
+DEB_PACKAGES += pdns-server pdns-backend-sqlite3 lego pebble
+
+# `make fuzz` builds every target from the sources: the API's (and its generated assets) too.
+HTTPSD_SRCS += $(API_SRCS) httpsd/api/api_assets.c $(API_ASSETS_C)
