@@ -1,0 +1,325 @@
+"""The page (/ui/ on the API listener) in a real browser: headless Chromium driven by Selenium
+(Debian's chromium, chromium-driver, python3-selenium) against httpsd's API process, dnsd and
+zonectl on one store.
+
+With a token scoped to one zone (`zonectl api token add`), at a desk's width and at a phone's
+(390 px): log in, see only that zone and its records, add and delete a record (and see it over
+DNS), tick "MTA-STS" and see "published" and the id within 10 s, that id over DNS, untick and
+see the removal. The browser's console must show no Content Security Policy violation (a
+control proves such a violation is seen), every control has a label, nothing is wider than
+the window. Screenshots go to the test's tmp dir and to build/test-artifacts/.
+"""
+
+import os
+import re
+import shutil
+import socket
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import BUILD, REPO
+from proc_helpers import free_port, started, wait_until
+from sts_helpers import StsEnv
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = BUILD / "test-artifacts"
+PUBLISH_WITHIN = 10     # seconds from the tick to "published" and the id on the page
+UI_WAIT = 15            # seconds for anything else the page shows after an action
+API_START = 10          # seconds for the API process to listen after httpsd is ready
+HTTP_TIMEOUT = 5
+
+try:
+    from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+except ImportError as e:    # make deps installs it: a missing package is a failure, not a skip
+    pytest.fail("python3-selenium is missing (make deps): %s" % e, pytrace=False)
+
+
+def check_browser():
+    for p in (CHROMIUM, CHROMEDRIVER):
+        if not os.access(p, os.X_OK):
+            pytest.fail("%s is missing: `make deps` installs chromium and chromium-driver" % p,
+                        pytrace=False)
+
+
+# ------------------------------------------------------------------ the server side
+
+class UiEnv(StsEnv):
+    """StsEnv (zonectl, httpsd, dnsd; example.com and example.net) with `api: listen` set, so
+    httpsd starts its API process; a token scoped to example.com."""
+
+    def __init__(self, tmp_path):
+        self.api_port = free_port()
+        super().__init__(tmp_path, extra_config="api:\n  listen: 127.0.0.1:%d\n" % self.api_port,
+                         zones=("example.com.zone", "example.net.zone"))
+        self.base = "http://127.0.0.1:%d" % self.api_port
+        r = self.zc.ok("api", "token", "add", "ui", "--zone", "example.com")
+        self.token = r.out.strip().splitlines()[-1]
+        assert re.fullmatch(r"\S{16,}", self.token), "no secret on the last line: %r" % r.out
+
+    def start(self):
+        super().start()
+
+        def listening():
+            try:
+                socket.create_connection(("127.0.0.1", self.api_port), 1).close()
+                return True
+            except OSError:
+                return False
+        if not wait_until(listening, API_START, 0.1):
+            pytest.fail("the API process does not listen on 127.0.0.1:%d within %d s\nhttpsd:\n%s"
+                        % (self.api_port, API_START, self.httpsd.log_text()), pytrace=False)
+        return self
+
+    def get(self, path, token=None):
+        """(status, headers, body) of a GET on the API listener."""
+        req = urllib.request.Request(self.base + path)
+        if token:
+            req.add_header("X-API-Key", token)
+        try:
+            with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as r:
+                return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+    def dns_texts(self, name):
+        r = self.dnsd.query(name, "TXT")
+        return [b"".join(rd.strings).decode() for rrset in r.answer for rd in rrset]
+
+
+@pytest.fixture
+def ui_env(tmp_path):
+    check_browser()
+    with started(tmp_path, "env") as envs:
+        yield envs.add(UiEnv(envs.workdir())).start()
+
+
+# ------------------------------------------------------------------ the browser side
+
+class Browser:
+    """One headless Chromium with a fresh profile, its console log kept."""
+
+    def __init__(self, tmp, width, height):
+        self.tmp = Path(tmp)
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = str(CHROMIUM)
+        for f in CHROME_FLAGS:
+            opts.add_argument(f)
+        profile = self.tmp / "chromium-profile"
+        profile.mkdir()
+        opts.add_argument("--user-data-dir=%s" % profile)
+        opts.add_argument("--window-size=%d,%d" % (width, height))
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.service = Service(str(CHROMEDRIVER), port=free_port(),
+                               log_path=str(self.tmp / "chromedriver.log"))
+        try:
+            self.d = webdriver.Chrome(service=self.service, options=opts)
+        except WebDriverException as e:
+            pytest.fail("headless Chromium did not start: %s\nchromedriver log:\n%s" % (
+                e.msg, (self.tmp / "chromedriver.log").read_text(errors="replace")[-3000:]),
+                pytrace=False)
+        self.d.set_page_load_timeout(UI_WAIT)
+        # Headless windows are at least 500 px wide: the page's width is set as a phone's is.
+        self.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500})
+        self.width = width
+        self.console = []
+
+    def quit(self):
+        self.d.quit()     # ends chromedriver (by its PID) and the browser it started
+
+    def logs(self):
+        """The console entries since the last call, kept in self.console as well."""
+        new = self.d.get_log("browser")
+        self.console += new
+        return new
+
+    def el(self, id_):
+        return self.d.find_element(By.ID, id_)
+
+    def text(self, id_):
+        return self.el(id_).text
+
+    def shown(self, id_):
+        return self.el(id_).is_displayed()
+
+    def wait(self, what, cond, timeout=UI_WAIT):
+        v = wait_until(cond, timeout, 0.1)
+        if not v:
+            self.shot("failed", "error")
+            pytest.fail("%s: not within %d s\nerror box: %r\nconsole: %s" % (
+                what, timeout, self.text("error"), self.logs()), pytrace=False)
+        return v
+
+    def shot(self, name, top="sts-panel"):
+        """A screenshot (element top at the top of the window) into the tmp dir and
+        build/test-artifacts/."""
+        self.d.execute_script("document.getElementById(arguments[0]).scrollIntoView()", top)
+        path = self.tmp / ("ui-%s.png" % name)
+        assert self.d.save_screenshot(str(path)), path
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, ARTIFACTS / path.name)
+        return path
+
+
+def csp_violations(entries):
+    return [e["message"] for e in entries if "Content Security Policy" in e["message"]]
+
+
+# What the page shows, read in the browser: controls without a label, what is wider than the
+# window, and the rows of a table.
+UNLABELLED_JS = """
+return Array.from(document.querySelectorAll('input, select, textarea, button'))
+  .filter(e => e.offsetParent !== null)
+  .filter(e => !((e.labels && e.labels.length) || e.getAttribute('aria-label') ||
+                 (e.tagName === 'BUTTON' && e.textContent.trim())))
+  .map(e => e.outerHTML);
+"""
+OVERFLOW_JS = "return [document.documentElement.scrollWidth, window.innerWidth];"
+ROWS_JS = """
+return Array.from(document.getElementById(arguments[0]).rows)
+  .map(r => Array.from(r.cells).map(c => c.textContent.trim()));
+"""
+
+
+def rows(b, tbody):
+    return b.d.execute_script(ROWS_JS, tbody)
+
+
+def has_record(b, name, rtype, content):
+    return any(r[:2] == [name, rtype] and r[3] == content for r in rows(b, "records"))
+
+
+def check_layout(b, label):
+    assert b.d.execute_script(UNLABELLED_JS) == [], label + ": controls without a label"
+    scroll, inner = b.d.execute_script(OVERFLOW_JS)
+    assert scroll <= inner, "%s: the page is %d px wide in a %d px window" % (label, scroll, inner)
+
+
+# ------------------------------------------------------------------ the tests
+
+def test_ui_assets_served(ui_env):
+    """The API listener serves the built-in files with the CSP and the OpenAPI document as in docs/."""
+    e = ui_env
+    st, h, body = e.get("/ui/")
+    assert st == 200 and h["content-type"].startswith("text/html")
+    assert "default-src 'self'" in h.get("content-security-policy", ""), h
+    assert body == (REPO / "httpsd/api/ui/index.html").read_bytes()
+    for name, ctype in (("app.js", "javascript"), ("app.css", "text/css")):
+        st, h, body = e.get("/ui/" + name)
+        assert st == 200 and ctype in h["content-type"], (name, h)
+        assert body == (REPO / "httpsd/api/ui" / name).read_bytes(), name
+    st, h, body = e.get("/api/openapi.json")
+    assert st == 200 and h["content-type"].startswith("application/json")
+    assert body == (REPO / "docs/openapi.json").read_bytes()
+    assert e.get("/ui/nothing.js")[0] == 404
+
+
+@pytest.mark.parametrize("width,height", [(1280, 900), (390, 844)], ids=["desk", "phone"])
+def test_ui_checkbox(ui_env, tmp_path, width, height):
+    e = ui_env
+    b = Browser(tmp_path, width, height)
+    try:
+        run_page(e, b, "%d" % width)
+    finally:
+        b.logs()
+        (tmp_path / "console.log").write_text("\n".join(str(x) for x in b.console))
+        b.quit()
+
+
+def run_page(e, b, label):
+    d = b.d
+    d.get(e.base + "/ui/")
+    b.wait("the login form", lambda: b.shown("token"))
+    assert d.execute_script("return window.innerWidth") == b.width
+    check_layout(b, label + " login")
+
+    # A wrong token: the API's refusal in words, still logged out.
+    b.el("token").send_keys("not-a-token")
+    b.el("login").click()
+    b.wait("the refusal of a wrong token", lambda: b.shown("error"))
+    assert "refused the token" in b.text("error"), b.text("error")
+    assert b.shown("login-view")
+
+    # The token of one zone: that zone alone, opened, with its records.
+    b.el("token").clear()
+    b.el("token").send_keys(e.token)
+    b.el("login").click()
+    b.wait("the zone list", lambda: b.shown("zones-view") and not b.shown("login-view"))
+    zones = [x.text for x in d.find_elements(By.CSS_SELECTOR, "#zones button")]
+    assert zones == ["example.com."], zones
+    b.wait("the records", lambda: has_record(b, "example.com.", "MX", "10 mx1.example.com."))
+    assert d.execute_script("return sessionStorage.getItem('lockstep-token')") == e.token
+    assert d.get_cookies() == []
+    check_layout(b, label + " zone")
+    assert b.text("sts-state") == "off"
+    assert not b.el("sts-enabled").is_selected()
+
+    # Add a record through the form: on the page and over DNS; then delete it.
+    b.el("add-name").send_keys("ui-test")
+    Select(b.el("add-type")).select_by_visible_text("TXT")
+    b.el("add-content").send_keys('"added by the page"')
+    b.el("add").click()
+    b.wait("the added record", lambda: has_record(b, "ui-test.example.com.", "TXT",
+                                                  '"added by the page"'))
+    assert e.dns_texts("ui-test.example.com") == ["added by the page"]
+    d.find_element(By.CSS_SELECTOR,
+                   "button[aria-label^='Delete ui-test.example.com. TXT']").click()
+    b.wait("the deleted record", lambda: not any(r[0] == "ui-test.example.com."
+                                                 for r in rows(b, "records")))
+    assert e.dns_texts("ui-test.example.com") == []
+
+    # A refused edit: the API's reason shown, nothing changed.
+    before = e.zc.export("example.com")
+    b.el("add-name").clear()
+    b.el("add-name").send_keys("@")
+    Select(b.el("add-type")).select_by_visible_text("CNAME")
+    b.el("add-content").clear()
+    b.el("add-content").send_keys("elsewhere.example.net.")
+    b.el("add").click()
+    b.wait("the refusal of a CNAME at the apex", lambda: b.shown("error"))
+    assert "HTTP 422" in b.text("error"), b.text("error")
+    assert e.zc.export("example.com") == before
+
+    # The checkbox: published with its id within 10 s, the same id over DNS.
+    start = time.monotonic()
+    b.el("sts-enabled").click()
+    b.wait("published and the id on the page",
+           lambda: b.text("sts-state") == "published" and b.shown("sts-id-line"),
+           PUBLISH_WITHIN)
+    took = time.monotonic() - start
+    page_id = b.text("sts-id")
+    assert re.fullmatch(r"[A-Za-z0-9]{1,32}", page_id), page_id
+    assert e.txt_id() == page_id
+    assert b.el("sts-enabled").is_selected()
+    assert b.shown("sts-endpoints-box")
+    assert rows(b, "sts-endpoints")[0][0].startswith("127.0.0.1")
+    b.shot(label + "-published")
+    check_layout(b, label + " published")
+    print("%s px: published and id %s on the page %.2f s after the tick" % (label, page_id, took))
+
+    # Untick: the removal state on the page, as the API has it.
+    b.el("sts-enabled").click()
+    b.wait("the removal state", lambda: b.text("sts-state") == "removing")
+    assert not b.el("sts-enabled").is_selected()
+    st, _, body = e.get("/api/v1/servers/localhost/zones/example.com./mta-sts", e.token)
+    assert st == 200 and b'"removing"' in body, body
+    b.shot(label + "-removing")
+
+    assert csp_violations(b.logs() + b.console) == [], "CSP violations in the console"
+    # Control: a violation is seen where there is one (an inline script the CSP refuses).
+    d.execute_script("var s = document.createElement('script'); s.textContent = '1';"
+                     "document.body.appendChild(s);")
+    assert b.wait("the control's CSP violation in the console",
+                  lambda: csp_violations(b.logs()), 5)
+    b.console = [x for x in b.console if "Content Security Policy" not in x["message"]]
