@@ -13,17 +13,14 @@ the window. Screenshots go to the test's tmp dir and to build/test-artifacts/.
 import os
 import re
 import shutil
-import socket
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from api_helpers import PREFIX, start_api_env, token
 from conftest import BUILD, REPO
 from proc_helpers import free_port, started, wait_until
-from sts_helpers import StsEnv
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -32,8 +29,6 @@ CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgr
 ARTIFACTS = BUILD / "test-artifacts"
 PUBLISH_WITHIN = 10     # seconds from the tick to "published" and the id on the page
 UI_WAIT = 15            # seconds for anything else the page shows after an action
-API_START = 10          # seconds for the API process to listen after httpsd is ready
-HTTP_TIMEOUT = 5
 
 try:
     from selenium import webdriver
@@ -54,54 +49,22 @@ def check_browser():
 
 # ------------------------------------------------------------------ the server side
 
-class UiEnv(StsEnv):
-    """StsEnv (zonectl, httpsd, dnsd; example.com and example.net) with `api: listen` set, so
-    httpsd starts its API process; a token scoped to example.com."""
-
-    def __init__(self, tmp_path):
-        self.api_port = free_port()
-        super().__init__(tmp_path, extra_config="api:\n  listen: 127.0.0.1:%d\n" % self.api_port,
-                         zones=("example.com.zone", "example.net.zone"))
-        self.base = "http://127.0.0.1:%d" % self.api_port
-        r = self.zc.ok("api", "token", "add", "ui", "--zone", "example.com")
-        self.token = r.out.strip().splitlines()[-1]
-        assert re.fullmatch(r"\S{16,}", self.token), "no secret on the last line: %r" % r.out
-
-    def start(self):
-        super().start()
-
-        def listening():
-            try:
-                socket.create_connection(("127.0.0.1", self.api_port), 1).close()
-                return True
-            except OSError:
-                return False
-        if not wait_until(listening, API_START, 0.1):
-            pytest.fail("the API process does not listen on 127.0.0.1:%d within %d s\nhttpsd:\n%s"
-                        % (self.api_port, API_START, self.httpsd.log_text()), pytrace=False)
-        return self
-
-    def get(self, path, token=None):
-        """(status, headers, body) of a GET on the API listener."""
-        req = urllib.request.Request(self.base + path)
-        if token:
-            req.add_header("X-API-Key", token)
-        try:
-            with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as r:
-                return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
-
-    def dns_texts(self, name):
-        r = self.dnsd.query(name, "TXT")
-        return [b"".join(rd.strings).decode() for rrset in r.answer for rd in rrset]
-
-
 @pytest.fixture
 def ui_env(tmp_path):
+    """zonectl, httpsd with its API process and dnsd on one store (example.com, example.net);
+    env.token is scoped to example.com."""
     check_browser()
     with started(tmp_path, "env") as envs:
-        yield envs.add(UiEnv(envs.workdir())).start()
+        e = start_api_env(envs)
+        e.token = token(e.zc, "ui", "--zone", "example.com")
+        assert re.fullmatch(r"\S{16,}", e.token), e.token
+        e.base = "http://127.0.0.1:%d" % e.api.port
+        yield e
+
+
+def dns_texts(e, name):
+    r = e.dnsd.query(name, "TXT")
+    return [b"".join(rd.strings).decode() for rrset in r.answer for rd in rrset]
 
 
 # ------------------------------------------------------------------ the browser side
@@ -211,18 +174,17 @@ def check_layout(b, label):
 def test_ui_assets_served(ui_env):
     """The API listener serves the built-in files with the CSP and the OpenAPI document as in docs/."""
     e = ui_env
-    st, h, body = e.get("/ui/")
-    assert st == 200 and h["content-type"].startswith("text/html")
-    assert "default-src 'self'" in h.get("content-security-policy", ""), h
-    assert body == (REPO / "httpsd/api/ui/index.html").read_bytes()
-    for name, ctype in (("app.js", "javascript"), ("app.css", "text/css")):
-        st, h, body = e.get("/ui/" + name)
-        assert st == 200 and ctype in h["content-type"], (name, h)
-        assert body == (REPO / "httpsd/api/ui" / name).read_bytes(), name
-    st, h, body = e.get("/api/openapi.json")
-    assert st == 200 and h["content-type"].startswith("application/json")
-    assert body == (REPO / "docs/openapi.json").read_bytes()
-    assert e.get("/ui/nothing.js")[0] == 404
+    for path, src, ctype in (("/ui/", "httpsd/api/ui/index.html", "text/html"),
+                             ("/ui/app.js", "httpsd/api/ui/app.js", "text/javascript"),
+                             ("/ui/app.css", "httpsd/api/ui/app.css", "text/css"),
+                             ("/ui/icon.svg", "httpsd/api/ui/icon.svg", "image/svg+xml"),
+                             ("/api/openapi.json", "docs/openapi.json", "application/json")):
+        a = e.api.call("GET", path, key=None)
+        assert a.status == 200, (path, a)
+        assert a.headers["content-type"].startswith(ctype), (path, a.headers)
+        assert "default-src 'self'" in a.headers.get("content-security-policy", ""), a.headers
+        assert a.raw == (REPO / src).read_bytes(), path
+    assert e.api.call("GET", "/ui/nothing.js", key=None).status == 404
 
 
 @pytest.mark.parametrize("width,height", [(1280, 900), (390, 844)], ids=["desk", "phone"])
@@ -272,12 +234,12 @@ def run_page(e, b, label):
     b.el("add").click()
     b.wait("the added record", lambda: has_record(b, "ui-test.example.com.", "TXT",
                                                   '"added by the page"'))
-    assert e.dns_texts("ui-test.example.com") == ["added by the page"]
+    assert dns_texts(e, "ui-test.example.com") == ["added by the page"]
     d.find_element(By.CSS_SELECTOR,
                    "button[aria-label^='Delete ui-test.example.com. TXT']").click()
     b.wait("the deleted record", lambda: not any(r[0] == "ui-test.example.com."
                                                  for r in rows(b, "records")))
-    assert e.dns_texts("ui-test.example.com") == []
+    assert dns_texts(e, "ui-test.example.com") == []
 
     # A refused edit: the API's reason shown, nothing changed.
     before = e.zc.export("example.com")
@@ -312,8 +274,8 @@ def run_page(e, b, label):
     b.el("sts-enabled").click()
     b.wait("the removal state", lambda: b.text("sts-state") == "removing")
     assert not b.el("sts-enabled").is_selected()
-    st, _, body = e.get("/api/v1/servers/localhost/zones/example.com./mta-sts", e.token)
-    assert st == 200 and b'"removing"' in body, body
+    a = e.api.call("GET", PREFIX + "/zones/example.com./mta-sts", key=e.token)
+    assert a.status == 200 and a.json["state"] == "removing", a
     b.shot(label + "-removing")
 
     assert csp_violations(b.logs() + b.console) == [], "CSP violations in the console"
