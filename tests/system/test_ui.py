@@ -265,6 +265,11 @@ def run_page(e, b, label):
     assert e.txt_id() == page_id
     assert b.el("sts-enabled").is_selected()
     assert b.shown("sts-endpoints-box")
+    # The records the checkbox wrote: listed (read again), marked, with no delete button.
+    b.wait("the managed records on the page", lambda: any(
+        r[0] == "_mta-sts.example.com." and r[4] == "MTA-STS" for r in rows(b, "records")))
+    assert d.find_elements(By.CSS_SELECTOR, "button[aria-label^='Delete _mta-sts.']") == []
+    assert d.find_elements(By.CSS_SELECTOR, "button[aria-label^='Delete mta-sts.']") == []
     assert rows(b, "sts-endpoints")[0][0].startswith("127.0.0.1")
     b.shot(label + "-published")
     check_layout(b, label + " published")

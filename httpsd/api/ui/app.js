@@ -13,6 +13,8 @@
 	const $ = (id) => document.getElementById(id);
 	let zone = null;	// the open zone: {id, name}
 	let rrsets = [];
+	let stsState = "off";	// the open zone's MTA-STS state, as last read
+	let stsSeen = null;	// its state and id when the records were last read (null: not yet)
 	let pollTimer = null;
 	let stsSeq = 0;		// answers to older requests are dropped
 
@@ -175,6 +177,8 @@
 			b.setAttribute("aria-current", b.dataset.zone === z.name ? "true" : "false");
 		$("zone-title").textContent = "Zone " + z.name;
 		$("zone-view").hidden = false;
+		stsSeen = null;
+		rrsets = [];
 		renderSts(null);
 		await Promise.all([loadRecords(), loadSts()]);
 	}
@@ -207,7 +211,9 @@
 				tr.appendChild(el("td", set.ttl));
 				tr.appendChild(el("td", rec.content + (rec.disabled ? " (disabled)" : ""), "content"));
 				const td = el("td");
-				if (set.type !== "SOA") {	// a zone keeps its SOA
+				if (managed(set.name)) {
+					td.appendChild(el("span", "MTA-STS", "managed"));
+				} else if (set.type !== "SOA") {	// a zone keeps its SOA
 					const del = el("button", "Delete", "plain");
 					del.type = "button";
 					del.setAttribute("aria-label", "Delete " + set.name + " " + set.type + " " + rec.content);
@@ -218,6 +224,15 @@
 				body.appendChild(tr);
 			}
 		}
+	}
+
+	// The records MTA-STS writes while it is on or being removed: the API refuses edits of
+	// them (the checkbox changes them), so they get no delete button.
+	function managed(name) {
+		if (stsState === "off")
+			return false;
+		return ["_mta-sts.", "mta-sts.", "_smtp._tls.", "_acme-challenge.mta-sts."]
+			.some((p) => name === p + zone.name);
 	}
 
 	// The absolute name for what was typed: "@" or nothing is the apex, a relative name is in the zone.
@@ -331,6 +346,17 @@
 
 	function renderSts(r) {
 		const state = r ? r.state || "off" : "off";
+		if (r !== null) {
+			// A new state or id changed the managed records: read them again.
+			const seen = state + " " + (r.id || "");
+			if (stsSeen !== null && seen !== stsSeen)
+				loadRecords();
+			stsSeen = seen;
+		}
+		if (state !== stsState) {
+			stsState = state;
+			renderRecords();	// which records are managed
+		}
 		const enabled = !!r && r.enabled === true;
 		$("sts-enabled").checked = enabled;
 		$("sts-enabled").disabled = r === null && zone === null;
