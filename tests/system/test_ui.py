@@ -4,7 +4,8 @@ zonectl on one store.
 
 With a token scoped to one zone (`zonectl api token add`), at a desk's width and at a phone's
 (390 px): log in, see only that zone and its records, add and delete a record (and see it over
-DNS), tick "MTA-STS" and see "published" and the id within 10 s, that id over DNS, untick and
+DNS), tick "MTA-STS" and see "published" and the id within 10 s, that id over DNS, switch the
+mode to enforce and see the new id published, untick and
 see the removal. The browser's console must show no Content Security Policy violation (a
 control proves such a violation is seen), every control has a label, nothing is wider than
 the window. Screenshots go to the test's tmp dir and to build/test-artifacts/.
@@ -274,6 +275,14 @@ def run_page(e, b, label):
     b.shot(label + "-published")
     check_layout(b, label + " published")
     print("%s px: published and id %s on the page %.2f s after the tick" % (label, page_id, took))
+
+    # The mode: enforce, a new policy and id, published again.
+    Select(b.el("sts-mode")).select_by_visible_text("enforce")
+    b.wait("enforce published with a new id",
+           lambda: b.text("sts-state") == "published" and b.text("sts-id") not in ("", page_id))
+    a = e.api.call("GET", PREFIX + "/zones/example.com./mta-sts", key=e.token)
+    assert a.json["mode"] == "enforce" and a.json["id"] == b.text("sts-id"), a
+    assert e.txt_id() == b.text("sts-id")
 
     # Untick: the removal state on the page, as the API has it.
     b.el("sts-enabled").click()
