@@ -5,10 +5,10 @@ zonectl on one store.
 With a token scoped to one zone (`zonectl api token add`), at a desk's width and at a phone's
 (390 px): log in, see only that zone and its records, add and delete a record (and see it over
 DNS), tick "MTA-STS" and see "published" and the id within 10 s, that id over DNS, switch the
-mode to enforce and see the new id published, untick and
-see the removal. The browser's console must show no Content Security Policy violation (a
-control proves such a violation is seen), every control has a label, nothing is wider than
-the window. Screenshots go to the test's tmp dir and to build/test-artifacts/.
+mode to enforce and see the new id published, untick and see the removal. The browser's console
+must show no Content Security Policy violation (a control proves such a violation is seen),
+every control has a label, nothing is wider than the window. Screenshots go to the test's tmp
+dir and to build/test-artifacts/.
 """
 
 import os
