@@ -200,6 +200,49 @@ def test_ui_checkbox(ui_env, tmp_path, width, height):
         b.quit()
 
 
+def test_ui_waiting(ui_env, tmp_path):
+    """A publish that waits (no certificate for mta-sts.example.com): the page says waiting and
+    why, as the API does, and no id; once the certificate is there, published by itself."""
+    e = ui_env
+    # A file where the certificate's directory would be: enabling makes no certificate.
+    block = e.zc.state / "certs" / "mta-sts.example.com"
+    block.parent.mkdir(exist_ok=True)
+    block.write_text("not a directory\n")
+    b = Browser(tmp_path, 390, 844)
+    try:
+        b.d.get(e.base + "/ui/")
+        b.wait("the login form", lambda: b.shown("token"))
+        log_in(e, b)
+        b.el("sts-enabled").click()
+        b.wait("waiting and why", lambda: b.text("sts-state") == "waiting" and
+               b.shown("sts-reason-line") and b.text("sts-reason") != "")
+        a = e.api.call("GET", PREFIX + "/zones/example.com./mta-sts", key=e.token)
+        assert a.json["state"] == "waiting" and a.json["reason"] == b.text("sts-reason"), a
+        assert not b.shown("sts-id-line")
+        assert e.txt_id() is None
+        b.shot("390-waiting")
+        block.unlink()
+        e.zc.ok("cert", "issue", "mta-sts.example.com")
+        b.wait("published once the certificate is there",
+               lambda: b.text("sts-state") == "published" and b.shown("sts-id-line"), 30)
+        assert not b.shown("sts-reason-line")
+        assert e.txt_id() == b.text("sts-id")
+        assert csp_violations(b.logs()) == []
+    finally:
+        b.quit()
+
+
+def log_in(e, b):
+    """Logs in with e.token (scoped to example.com): that zone alone, opened, with its records."""
+    b.el("token").clear()
+    b.el("token").send_keys(e.token)
+    b.el("login").click()
+    b.wait("the zone list", lambda: b.shown("zones-view") and not b.shown("login-view"))
+    zones = [x.text for x in b.d.find_elements(By.CSS_SELECTOR, "#zones button")]
+    assert zones == ["example.com."], zones
+    b.wait("the records", lambda: has_record(b, "example.com.", "MX", "10 mx1.example.com."))
+
+
 def run_page(e, b, label):
     d = b.d
     d.get(e.base + "/ui/")
@@ -215,13 +258,7 @@ def run_page(e, b, label):
     assert b.shown("login-view")
 
     # The token of one zone: that zone alone, opened, with its records.
-    b.el("token").clear()
-    b.el("token").send_keys(e.token)
-    b.el("login").click()
-    b.wait("the zone list", lambda: b.shown("zones-view") and not b.shown("login-view"))
-    zones = [x.text for x in d.find_elements(By.CSS_SELECTOR, "#zones button")]
-    assert zones == ["example.com."], zones
-    b.wait("the records", lambda: has_record(b, "example.com.", "MX", "10 mx1.example.com."))
+    log_in(e, b)
     assert d.execute_script("return sessionStorage.getItem('lockstep-token')") == e.token
     assert d.get_cookies() == []
     check_layout(b, label + " zone")

@@ -335,13 +335,9 @@
 		$(valueId).textContent = $(lineId).hidden ? "" : String(value);
 	}
 
-	// A certificate object from the API: its expiry under whichever key it carries.
+	// The certificate's expiry, when the API reports it (docs/openapi.json: MtaSts.certificate).
 	function certExpiry(c) {
-		if (c === null || c === undefined)
-			return null;
-		if (typeof c === "string")
-			return c;
-		return c.not_after || c.expires || c.expiry || null;
+		return c && c.not_after ? c.not_after : null;
 	}
 
 	function renderSts(r) {
@@ -383,19 +379,19 @@
 		renderTlsrpt(r ? r.tlsrpt : null);
 	}
 
-	// TLS reports, when the API has them: rows per day, newest first, at most 14.
+	// TLS reports, when the API has them (MtaSts.tlsrpt.days, oldest first): newest first, 14 days.
 	function renderTlsrpt(t) {
-		const days = Array.isArray(t) ? t : t && Array.isArray(t.days) ? t.days : [];
+		const days = t && Array.isArray(t.days) ? t.days : [];
 		const body = $("sts-tlsrpt");
 		body.replaceChildren();
 		for (const d of days.slice(-14).reverse()) {
 			const tr = el("tr");
-			tr.appendChild(el("td", d.day || d.date || ""));
-			tr.appendChild(el("td", d.success !== undefined ? d.success : d.successful_sessions));
-			tr.appendChild(el("td", d.failure !== undefined ? d.failure : d.failed_sessions));
+			tr.appendChild(el("td", d.day));
+			tr.appendChild(el("td", d.success));
+			tr.appendChild(el("td", d.failure));
 			body.appendChild(tr);
 		}
-		$("sts-tlsrpt-box").hidden = body.children.length === 0;
+		$("sts-tlsrpt-box").hidden = days.length === 0;
 	}
 
 	async function toggleSts() {
