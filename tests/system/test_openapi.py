@@ -1,14 +1,16 @@
 """docs/openapi.json: valid JSON, OpenAPI 3, every route and method issue 14 names, each
 operation with its answers, every $ref resolving, every {parameter} of a path declared, and the
 PowerDNS objects with the keys 4.7.3 has (server 8, zone list item 12, zone 20, rrset 5,
-record 2)."""
+record 2); and the running API answers as the document says (statuses and keys)."""
 
 import json
 import re
 
 import pytest
 
+from api_helpers import start_api_env
 from conftest import REPO
+from proc_helpers import started
 
 DOC = REPO / "docs" / "openapi.json"
 S = "/api/v1/servers/localhost"
@@ -140,3 +142,77 @@ def test_openapi_object_keys(doc):
     assert set(change["changetype"]["enum"]) == {"REPLACE", "DELETE"}
     ttl = change["ttl"]
     assert ttl["type"] == "integer" and ttl["minimum"] == 0 and ttl["maximum"] == 2**31 - 1
+
+
+# ------------------------------------------------------------------ against the running API
+
+def schema_keys(doc, ref):
+    return set(resolve(doc, ref)["properties"])
+
+
+def documented(doc, path, method, status):
+    return str(status) in doc["paths"][path][method]["responses"]
+
+
+def test_openapi_matches_api(doc, tmp_path):
+    """Requests to the real API process: every status is one the document lists for that
+    route, and every object has exactly the keys of its schema."""
+    with started(tmp_path, "env") as envs:
+        e = start_api_env(envs)
+        e.zc.ok("mta-sts", "enable", "example.net")
+        sch = "#/components/schemas/"
+        calls = [
+            # (method, path as documented, path sent, body, status wanted, schema of the answer,
+            #  is the answer a list of it: True, "maybe" empty, False: one object)
+            ("get", "/api", "/api", None, 200, "ApiVersion", True),
+            ("get", "/api/v1/servers", "/api/v1/servers", None, 200, "Server", True),
+            ("get", S, S, None, 200, "Server", False),
+            ("get", S + "/zones", S + "/zones", None, 200, "ZoneListItem", True),
+            ("get", S + "/zones/{zone}", S + "/zones/example.com.", None, 200, "Zone", False),
+            ("get", S + "/zones/{zone}", S + "/zones/nothing.example.", None, 404, "Error", False),
+            # (empty until dnsd has written its counters)
+            ("get", S + "/statistics", S + "/statistics", None, 200, "StatisticItem", "maybe"),
+            ("get", S + "/zones/{zone}/mta-sts", S + "/zones/example.com./mta-sts", None, 200,
+             "MtaSts", False),
+            ("get", S + "/zones/{zone}/mta-sts", S + "/zones/example.net./mta-sts", None, 200,
+             "MtaSts", False),
+            ("patch", S + "/zones/{zone}", S + "/zones/example.com.",
+             {"rrsets": [{"name": "x.example.com.", "type": "TXT", "ttl": "300",
+                          "changetype": "REPLACE", "records": [{"content": '"a"', "disabled": False}]}]},
+             422, "Error", False),
+            ("patch", S + "/zones/{zone}", S + "/zones/example.com.",
+             {"rrsets": [{"name": "x.example.com.", "type": "TXT", "ttl": 300,
+                          "changetype": "REPLACE", "records": [{"content": '"a"', "disabled": False}]}]},
+             204, None, False),
+            ("put", S + "/zones/{zone}/notify", S + "/zones/example.com./notify", None, 200,
+             "NotifyResult", False),
+            ("post", S + "/zones", S + "/zones", {"name": "example.com.", "kind": "Native",
+                                                   "nameservers": ["ns1.example.com."]},
+             409, "Error", False),
+        ]
+        for method, path, sent, body, want, schema, many in calls:
+            a = e.api.call(method.upper(), sent, body=body)
+            where = "%s %s" % (method.upper(), sent)
+            assert a.status == want, (where, a)
+            assert documented(doc, path, method, a.status), "%s: %d is not in docs/openapi.json" % (
+                where, a.status)
+            if schema is None:
+                continue
+            items = a.json if many else [a.json]
+            assert isinstance(items, list) and (items or many == "maybe"), (where, a)
+            keys = schema_keys(doc, sch + schema)
+            for item in items:
+                assert set(item) == keys, "%s: keys %s, the document has %s" % (
+                    where, sorted(item), sorted(keys))
+        zone = e.api.call("GET", S + "/zones/example.com.").json
+        for rrset in zone["rrsets"]:
+            assert set(rrset) == schema_keys(doc, sch + "RRSet")
+            for rec in rrset["records"]:
+                assert set(rec) == schema_keys(doc, sch + "Record")
+        sts = e.api.call("GET", S + "/zones/example.net./mta-sts").json
+        assert sts["state"] in resolve(doc, sch + "MtaSts")["properties"]["state"]["enum"]
+        for ep in sts["endpoints"]:
+            assert set(ep) == schema_keys(doc, sch + "MtaStsEndpoint")
+        a = e.api.call("GET", S + "/zones", key="wrong")
+        assert a.status == 401 and documented(doc, S + "/zones", "get", 401)
+        assert set(a.json) == {"error"}

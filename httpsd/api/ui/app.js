@@ -13,6 +13,8 @@
 	const $ = (id) => document.getElementById(id);
 	let zone = null;	// the open zone: {id, name}
 	let rrsets = [];
+	let stsState = "off";	// the open zone's MTA-STS state, as last read
+	let stsSeen = null;	// its state and id when the records were last read (null: not yet)
 	let pollTimer = null;
 	let stsSeq = 0;		// answers to older requests are dropped
 
@@ -61,7 +63,7 @@
 			return doing + ": " + String(err);
 		switch (err.status) {
 		case 0: return doing + ": " + err.message + ".";
-		case 401: return doing + ": the API refused the token (" + err.message + "). Log in again.";
+		case 401: return doing + ": the API refused the token (" + err.message + ").";
 		case 403: return doing + ": this token may not do that (" + err.message + ").";
 		case 404: return doing + ": not found (" + err.message + ").";
 		case 413: return doing + ": the request is too large (" + err.message + ").";
@@ -71,9 +73,11 @@
 	}
 
 	function showError(text) {
-		const el = $("error");
-		el.textContent = text;
-		el.hidden = false;
+		const box = $("error");
+		box.textContent = text;
+		box.hidden = false;
+		// The box is above everything: bring it into sight from a form further down.
+		box.scrollIntoView({ block: "nearest" });
 	}
 
 	function clearError() {
@@ -83,9 +87,12 @@
 
 	// Reports a failed call; a refused token ends the session.
 	function fail(doing, err) {
-		showError(explain(doing, err));
-		if (err instanceof ApiError && err.status === 401)
+		if (err instanceof ApiError && err.status === 401) {
 			logout(false);
+			showError(explain(doing, err) + " Log in again.");
+			return;
+		}
+		showError(explain(doing, err));
 	}
 
 	function el(tag, text, cls) {
@@ -170,6 +177,8 @@
 			b.setAttribute("aria-current", b.dataset.zone === z.name ? "true" : "false");
 		$("zone-title").textContent = "Zone " + z.name;
 		$("zone-view").hidden = false;
+		stsSeen = null;
+		rrsets = [];
 		renderSts(null);
 		await Promise.all([loadRecords(), loadSts()]);
 	}
@@ -202,15 +211,28 @@
 				tr.appendChild(el("td", set.ttl));
 				tr.appendChild(el("td", rec.content + (rec.disabled ? " (disabled)" : ""), "content"));
 				const td = el("td");
-				const del = el("button", "Delete", "plain");
-				del.type = "button";
-				del.setAttribute("aria-label", "Delete " + set.name + " " + set.type + " " + rec.content);
-				del.addEventListener("click", () => deleteRecord(set, rec));
-				td.appendChild(del);
+				if (managed(set.name)) {
+					td.appendChild(el("span", "MTA-STS", "managed"));
+				} else if (set.type !== "SOA") {	// a zone keeps its SOA
+					const del = el("button", "Delete", "plain");
+					del.type = "button";
+					del.setAttribute("aria-label", "Delete " + set.name + " " + set.type + " " + rec.content);
+					del.addEventListener("click", () => deleteRecord(set, rec));
+					td.appendChild(del);
+				}
 				tr.appendChild(td);
 				body.appendChild(tr);
 			}
 		}
+	}
+
+	// The records MTA-STS writes while it is on or being removed: the API refuses edits of
+	// them (the checkbox changes them), so they get no delete button.
+	function managed(name) {
+		if (stsState === "off")
+			return false;
+		return ["_mta-sts.", "mta-sts.", "_smtp._tls.", "_acme-challenge.mta-sts."]
+			.some((p) => name === p + zone.name);
 	}
 
 	// The absolute name for what was typed: "@" or nothing is the apex, a relative name is in the zone.
@@ -313,17 +335,24 @@
 		$(valueId).textContent = $(lineId).hidden ? "" : String(value);
 	}
 
-	// A certificate object from the API: its expiry under whichever key it carries.
+	// The certificate's expiry, when the API reports it (docs/openapi.json: MtaSts.certificate).
 	function certExpiry(c) {
-		if (c === null || c === undefined)
-			return null;
-		if (typeof c === "string")
-			return c;
-		return c.not_after || c.expires || c.expiry || null;
+		return c && c.not_after ? c.not_after : null;
 	}
 
 	function renderSts(r) {
 		const state = r ? r.state || "off" : "off";
+		if (r !== null) {
+			// A new state or id changed the managed records: read them again.
+			const seen = state + " " + (r.id || "");
+			if (stsSeen !== null && seen !== stsSeen)
+				loadRecords();
+			stsSeen = seen;
+		}
+		if (state !== stsState) {
+			stsState = state;
+			renderRecords();	// which records are managed
+		}
 		const enabled = !!r && r.enabled === true;
 		$("sts-enabled").checked = enabled;
 		$("sts-enabled").disabled = r === null && zone === null;
@@ -350,19 +379,19 @@
 		renderTlsrpt(r ? r.tlsrpt : null);
 	}
 
-	// TLS reports, when the API has them: rows per day, newest first, at most 14.
+	// TLS reports, when the API has them (MtaSts.tlsrpt.days, oldest first): newest first, 14 days.
 	function renderTlsrpt(t) {
-		const days = Array.isArray(t) ? t : t && Array.isArray(t.days) ? t.days : [];
+		const days = t && Array.isArray(t.days) ? t.days : [];
 		const body = $("sts-tlsrpt");
 		body.replaceChildren();
 		for (const d of days.slice(-14).reverse()) {
 			const tr = el("tr");
-			tr.appendChild(el("td", d.day || d.date || ""));
-			tr.appendChild(el("td", d.success !== undefined ? d.success : d.successful_sessions));
-			tr.appendChild(el("td", d.failure !== undefined ? d.failure : d.failed_sessions));
+			tr.appendChild(el("td", d.day));
+			tr.appendChild(el("td", d.success));
+			tr.appendChild(el("td", d.failure));
 			body.appendChild(tr);
 		}
-		$("sts-tlsrpt-box").hidden = body.children.length === 0;
+		$("sts-tlsrpt-box").hidden = days.length === 0;
 	}
 
 	async function toggleSts() {
