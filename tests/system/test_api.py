@@ -3,6 +3,8 @@ authentications, every PowerDNS-compatible endpoint, the mta-sts resource, bad i
 with 400/413/422 and nothing changed, managed records refused, and an MX change by PATCH that
 publishes a new policy and id exactly as `zonectl rr add` does."""
 
+import datetime
+import gzip
 import json
 import socket
 import ssl
@@ -222,7 +224,10 @@ def test_mta_sts_resource_and_managed_records(env):
     assert on.status == 200 and set(on.json) == keys, on
     assert on.json["state"] == "published" and on.json["enabled"] is True, on.json
     assert on.json["id"] and env.txt_id() == on.json["id"]
-    assert on.json["certificate"] is None and on.json["tlsrpt"] is None and on.json["check"] is None
+    # The demo certificate the enable made; no reports yet; no checks yet.
+    assert on.json["certificate"]["not_after"].endswith("Z"), on.json["certificate"]
+    assert on.json["tlsrpt"] is None and on.json["check"] is None
+    assert off.json["certificate"] is None and off.json["tlsrpt"] is None
     assert on.json["endpoints"] and on.json["endpoints"][0]["served_version"] is not None
     assert "mode: testing" in on.json["policy"]
     for name in ("_mta-sts.example.com.", "mta-sts.example.com.",
@@ -425,3 +430,15 @@ def test_slow_and_many_clients_do_not_block_policies(tmp_path):
             for s in held:
                 s.close()
         assert wait_until(lambda: env.api.call("GET", Z).status == 200, 10)
+
+
+def test_mta_sts_resource_shows_tls_reports(env):
+    from test_tlsrpt import google, ingest, mail, wait_imported
+    assert env.api.call("PUT", Z + "/example.com./mta-sts", {"mode": "testing"}).status == 200
+    rc, err, _ = ingest(env.zc, mail(gzip.compress(json.dumps(google()).encode())),
+                        "--domain", "example.com")
+    assert rc == 0, err
+    wait_imported(env, 1)
+    r = env.api.call("GET", Z + "/example.com./mta-sts").json
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    assert r["tlsrpt"] == {"days": [{"day": today, "success": 120, "failure": 0}]}, r["tlsrpt"]
