@@ -92,6 +92,11 @@ def test_history_names_the_token(env):
                         rrset("h.example.com.", "A", 60, "192.0.2.9")).status == 204
     last = env.zc.history("example.com")[-1]
     assert last["source"] == "api PATCH by token panel"
+    assert env.api.call("PUT", Z + "/example.com./mta-sts", {}).status == 200
+    assert "mta-sts enable by token panel" in [h["source"] for h in env.zc.history("example.com")]
+    env.zc.ok("rr", "add", "example.com", "z 60 IN A 192.0.2.10")
+    assert any(h["source"].startswith("zonectl rr add by user ")
+               for h in env.zc.history("example.com")[-3:])
 
 
 def test_server_and_zone_objects_have_powerdns_keys(env):
