@@ -149,6 +149,12 @@ def test_zone_life_through_the_api(env):
         "object_type": "record", "ttl": 300, "type": "A", "zone": "new.test.",
         "zone_id": "new.test."}]
     assert api.call("GET", PREFIX + "/search-data").status == 422
+    # '?' is one character, matching ignores case and the final dot; '[' is nothing special.
+    assert [r["name"] for r in api.call("GET", PREFIX + "/search-data?q=WW%3F.NEW.test").json
+            if r["object_type"] == "record"] == ["www.new.test."]
+    assert api.call("GET", PREFIX + "/search-data?q=ww%5Bw%5D*").json == []
+    many = api.call("GET", PREFIX + "/search-data?q=" + "%2A" * 200 + "x")
+    assert many.status == 200 and many.json == []
     assert api.call("DELETE", Z + "/new.test.").status == 204
     assert api.call("DELETE", Z + "/new.test.").status == 404
     assert "new.test" not in env.zc.zones()
