@@ -423,6 +423,27 @@ static int stored_types(struct zone_txn *zt, const uint8_t *owner, uint16_t **ty
 	return 0;
 }
 
+int zone_txn_name_has(struct zone_txn *zt, const uint8_t *owner, bool (*match)(uint16_t type),
+                      bool *found)
+{
+	uint16_t *types;
+	size_t nt;
+	uint32_t count = 0;
+	*found = false;
+	int rc = stored_types(zt, owner, &types, &nt);
+	for (size_t i = 0; rc == 0 && i < nt && !*found; i++) {
+		if (match(types[i]) && (rc = zone_txn_count(zt, owner, types[i], &count)) == 0)
+			*found = count > 0;
+	}
+	free(types);
+	/* RRsets the edit made that the store does not hold yet. */
+	for (size_t i = 0; rc == 0 && i < zt->m.n && !*found; i++) {
+		const struct wset *w = &zt->m.v[i];
+		*found = w->n > 0 && match(w->type) && dname_equal(w->owner, owner);
+	}
+	return rc;
+}
+
 int zone_txn_del_rrset(struct zone_txn *zt, const uint8_t *owner, uint16_t type)
 {
 	bool found = false;

@@ -52,6 +52,9 @@ struct store_txn *zone_txn_store(struct zone_txn *zt);
 /* Records owner/type would have if the edit committed now (the edit's view, else the store's). */
 int zone_txn_count(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uint32_t *n);
 
+/* Whether owner would hold an RRset of a type match() accepts if the edit committed now. */
+int zone_txn_name_has(struct zone_txn *zt, const uint8_t *owner, bool (*match)(uint16_t type),
+                      bool *found);
 /* Makes room for about n RRsets at once; a hint, so failure is not an error. */
 void zone_txn_reserve(struct zone_txn *zt, size_t n);
 /* Adds one record (copied). Errors go to d; returns 0 or LS_EINVAL_ZONE. */
