@@ -66,6 +66,7 @@ struct conn {
 	uv_work_t work;
 	int work_status;
 	char why[INTAKE_WHY_MAX];        /* the work's one-line reason for a refusal */
+	struct intake_settings intake;   /* a report's settings, from its head to its answer */
 	uint8_t *resp;                   /* the answer being written */
 	size_t resp_len, resp_off;
 	bool idle;                       /* between requests: the idle timeout runs */
@@ -462,7 +463,8 @@ static void answer(struct conn *c, size_t end, int status)
 	} else if (!(txn = worker_pool_txn(&w->t))) {
 		route_error(503, &a);
 	} else if (intake_is(&req)) {
-		if (route_tlsrpt(&w->t.rt, &req, c->sni, &env->intake, &a) == 0) {
+		c->intake = intake_live_get(&env->intake);
+		if (route_tlsrpt(&w->t.rt, &req, c->sni, &c->intake, &a) == 0) {
 			if (intake_rate_take(&env->rate, (const struct sockaddr *)&c->peer,
 			                     (int64_t)time(NULL))) {
 				worker_pool_txn_done(&w->t);
@@ -488,7 +490,7 @@ static void answer(struct conn *c, size_t end, int status)
 static void work_run(uv_work_t *wk)
 {
 	struct conn *c = wk->data;
-	c->work_status = intake_body(&c->w->env->intake, c->domain, c->body, c->body_len, c->why,
+	c->work_status = intake_body(&c->intake, c->domain, c->body, c->body_len, c->why,
 	                             sizeof(c->why));
 }
 

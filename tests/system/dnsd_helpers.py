@@ -25,7 +25,6 @@ Fixtures (import them into the test module to use them):
 """
 
 import os
-import signal
 import socket
 import struct
 import time
@@ -44,8 +43,7 @@ import dns.rrset
 import pytest
 
 from conftest import BUILD, DATA, Zonectl
-from proc_helpers import (HOST4, HOST6, Daemon, free_port, started,  # noqa: F401  (re-exported)
-                          wait_until)
+from proc_helpers import HOST4, HOST6, Daemon, free_port, started  # noqa: F401  (re-exported)
 
 DNSD = Path(os.environ.get("LOCKSTEP_DNSD") or (BUILD / "dnsd"))
 DNSD_DATA = DATA / "dnsd"
@@ -57,14 +55,6 @@ READY = "dnsd: ready"
 READY_TIMEOUT = 10      # seconds to wait for READY after the start
 QUERY_TIMEOUT = 2       # seconds to wait for an answer
 STOP_TIMEOUT = 3        # seconds between SIGTERM and SIGKILL at teardown
-
-
-def dnsd_hup(d):
-    """SIGHUP to dnsd d; waits (bounded) for its "reloaded (SIGHUP)" line."""
-    before = sum("reloaded (SIGHUP)" in l for l in d.log_lines())
-    d.proc.send_signal(signal.SIGHUP)
-    assert wait_until(lambda: sum("reloaded (SIGHUP)" in l for l in d.log_lines()) > before,
-                      5), d.log_text()
 
 
 def dnsd_counters(state):

@@ -10,8 +10,8 @@ import subprocess
 import dns.message
 import dns.rrset
 
-from dnsd_helpers import DNSD, HOST4, dnsd_factory, dnsd_hup  # noqa: F401
-from proc_helpers import as_root_config, wait_until
+from dnsd_helpers import DNSD, HOST4, dnsd_factory  # noqa: F401
+from proc_helpers import as_root_config, sighup, wait_until
 
 ZONE = "example.com."
 CAP = 100
@@ -99,7 +99,7 @@ def test_cap_is_configurable_and_reloads(dnsd_factory):
     settle(d, "transfer refused for", 7)
     assert count(d, "transfer refused for") == 7, d.log_text()
     d.config.write_text(as_root_config("dnsd:\n    rrl-rate: 0\n    log-rate-limit: 0\n", "dnsd"))
-    dnsd_hup(d)
+    sighup(d)
     later = ["127.0.4.%d" % (1 + i) for i in range(40)]
     for src in later:
         send_from(d.port, src, axfr, 1)

@@ -16,8 +16,8 @@ import dns.flags
 import dns.message
 import dns.rcode
 
-from dnsd_helpers import dnsd_counters, dnsd_factory, dnsd_hup, make_query, show  # noqa: F401
-from proc_helpers import as_root_config, wait_until
+from dnsd_helpers import dnsd_counters, dnsd_factory, make_query, show  # noqa: F401
+from proc_helpers import as_root_config, sighup, wait_until
 
 RATE = 20
 BURST = 200
@@ -160,5 +160,5 @@ def test_loopback_exempt_by_default(dnsd_factory):
 
 
 def hup(d):
-    dnsd_hup(d)
+    sighup(d)
     assert not any("rrl" in l and "restart" in l for l in d.log_lines()), d.log_text()
