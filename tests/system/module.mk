@@ -8,3 +8,6 @@ ALL_BINS += $(STS_PUT_BODY)
 
 # test_metrics.py checks both daemons' /metrics with promtool and scrapes them with Prometheus.
 DEB_PACKAGES += prometheus
+
+# test_tlsrpt_postfix.py pipes report mails through a Postfix of its own into tlsrpt ingest.
+DEB_PACKAGES += postfix
