@@ -184,6 +184,27 @@ static int add_soa(struct zone_txn *zt, const struct rr *rr, struct diag *d)
 	return zone_txn_add(zt, rr, d);
 }
 
+/*
+ * RFC 2136 3.4.2.2, as Knot applies it: a record the RRset holds already stays as it is, its
+ * TTL too; a new one joins, and its TTL becomes the RRset's (the last TTL given wins).
+ */
+static int add_rr(struct zone_txn *zt, const struct rr *rr, struct diag *d)
+{
+	uint32_t ttl;
+	if (zone_txn_ttl(zt, rr->owner, rr->type, &ttl) == 0) {
+		struct rr same = *rr;
+		same.ttl = ttl;
+		int rc = zone_txn_del_rr(zt, &same);
+		if (rc == 0)
+			return zone_txn_add(zt, &same, d);     /* put back unchanged */
+		if (rc != LS_ENOTFOUND)
+			return rc;
+		if (ttl != rr->ttl && (rc = zone_txn_set_ttl(zt, rr->owner, rr->type, rr->ttl)) != 0)
+			return rc;
+	}
+	return zone_txn_add(zt, rr, d);
+}
+
 static bool is_cname(uint16_t type)
 {
 	return type == T_CNAME;
@@ -225,10 +246,7 @@ static int apply(struct zone_txn *zt, const struct edit *e, const struct update_
 		if (rr->type == T_CNAME && (rc = zone_txn_del_rrset(zt, rr->owner, T_CNAME)) != 0 &&
 		    rc != LS_ENOTFOUND)
 			return rc;
-		/* The same record again only refreshes it: delete, then add. */
-		if ((rc = zone_txn_del_rr(zt, rr)) != 0 && rc != LS_ENOTFOUND)
-			return rc;
-		return zone_txn_add(zt, rr, d);
+		return add_rr(zt, rr, d);
 	}
 	if (u->cls == UPDATE_CLASS_ANY && rr->type == T_ANY)
 		return delete_name(zt, e, rr->owner);

@@ -375,6 +375,15 @@ int zone_txn_ttl(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uint3
 	return 0;
 }
 
+int zone_txn_set_ttl(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uint32_t ttl)
+{
+	struct wset *w = get(zt, owner, type);
+	if (w == NULL || w->n == 0)
+		return zt->t.err ? zt->t.err : LS_ENOTFOUND;
+	w->ttl = ttl;
+	return 0;
+}
+
 int zone_txn_del_rr(struct zone_txn *zt, const struct rr *rr)
 {
 	struct wset *w = get(zt, rr->owner, rr->type);

@@ -61,6 +61,8 @@ void zone_txn_reserve(struct zone_txn *zt, size_t n);
 int zone_txn_add(struct zone_txn *zt, const struct rr *rr, struct diag *d);
 /* The TTL the RRset owner/type has in the edit so far; LS_ENOTFOUND when it is empty. */
 int zone_txn_ttl(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uint32_t *ttl);
+/* Gives the RRset owner/type (not empty in the edit) the TTL ttl; LS_ENOTFOUND when empty. */
+int zone_txn_set_ttl(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uint32_t ttl);
 /* Deletes one record (the TTL is ignored). LS_ENOTFOUND when it does not exist. */
 int zone_txn_del_rr(struct zone_txn *zt, const struct rr *rr);
 /* Deletes the RRset owner/type, or every RRset at owner when type is 0. */

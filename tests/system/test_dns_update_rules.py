@@ -4,7 +4,8 @@ message can be.
 The same knsupdate scripts go to dnsd and to knotd serving the same zone with the same key;
 afterwards both answer the same for every name the scripts touched, and both changed their zone
 or not alike. A CNAME added beside other data, or data added at a CNAME, is ignored (NOERROR),
-not refused; a CNAME replaces a CNAME. Then a 60 KiB update over TCP (nsupdate -v, and
+not refused; a CNAME replaces a CNAME; a record added again keeps its TTL, a new record gives
+its RRset its TTL; the apex keeps its SOA and NS. Then a 60 KiB update over TCP (nsupdate -v, and
 dnspython), above the 4,096 bytes a TCP query may have.
 """
 
@@ -53,9 +54,18 @@ SCRIPTS = [
     ["update delete n1.example.com. A", "update add n1.example.com. 300 CNAME www"],
     # a CNAME at the apex, beside SOA and NS: ignored
     ["update add example.com. 300 CNAME www.example.com."],
+    # the same record with another TTL; a new record with another TTL than its RRset's
+    ["update add www.example.com. 600 A 192.0.2.80"],
+    ["update add www.example.com. 900 A 192.0.2.81"],
+    # the apex keeps its NS RRset and its last NS record (RFC 2136 3.4.2.4)
+    ["update delete example.com. NS"],
+    ["update delete example.com. NS ns1.example.com."],
+    # "delete every RRset" at the apex keeps SOA and NS, and takes the rest
+    ["update add example.com. 300 MX 10 www.example.com.", 'update add example.com. 300 TXT "t"'],
+    ["update delete example.com."],
 ]
 NAMES = ["", "www", "cn", "n1", "n2"]
-TYPES = ["A", "CNAME", "TXT", "SOA"]
+TYPES = ["A", "CNAME", "TXT", "SOA", "NS", "MX"]
 
 
 class KnotUpdatable(Server):
@@ -147,6 +157,11 @@ def test_cname_rule_as_knot(pair):
     assert a[("cn", "CNAME")][1] == [("cn.example.com.", 300, "CNAME", "new.example.com.")]
     assert a[("n1", "CNAME")][1] != [] and a[("n2", "CNAME")][1] != []
     assert a[("", "CNAME")][1] == []
+    # The same record again kept its TTL; a new one gave the RRset its own.
+    assert a[("www", "A")][1] == [("www.example.com.", 900, "A", "192.0.2.80"),
+                                  ("www.example.com.", 900, "A", "192.0.2.81")]
+    assert a[("", "NS")][1] == [("example.com.", 3600, "NS", "ns1.example.com.")]
+    assert a[("", "MX")][1] == [] and a[("", "TXT")][1] == []
 
 
 def big_txt_lines(n, name="big.example.com."):
