@@ -11,6 +11,7 @@ dnspython), above the 4,096 bytes a TCP query may have.
 
 import socket
 import subprocess
+import time
 
 import dns.edns
 import dns.message
@@ -23,6 +24,7 @@ import pytest
 
 from conftest import write
 from dnsd_helpers import dnsd_factory, recv_exact  # noqa: F401  (fixture)
+from proc_helpers import wait_until
 from test_dns_update import tool
 from xfr_helpers import HOST4, KNOTD, Server, knot_head, need
 
@@ -228,5 +230,55 @@ def test_long_messages_that_are_not_updates_still_close(pair):
         assert r.rcode() == dns.rcode.REFUSED
 
 
+def is_closed(s):
+    """Whether the peer closed s (EOF or reset), without waiting."""
+    s.setblocking(False)        # a socket with a timeout would wait for readability first
+    try:
+        return s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
 def read_frame(s):
     return recv_exact(s, int.from_bytes(recv_exact(s, 2), "big"))
+
+
+BIG_BUFFERS = 32      # dnsd/tcp.c TCP_MAX_BIG: 64 KiB UPDATE buffers at once, in the process
+
+
+def test_long_update_buffers_are_bounded(pair):
+    dport, _, _ = pair
+    # The head of a 60,000-byte UPDATE (ID, then flags with opcode 5) on 40 connections: the
+    # first 32 get a large buffer and wait for the rest; the others are closed at once.
+    head = (60000).to_bytes(2, "big") + b"\x12\x34\x28\x00" + b"\x00" * 8
+    conns = []
+    try:
+        for _ in range(40):
+            s = socket.create_connection((HOST4, dport), timeout=10)
+            s.sendall(head)
+            conns.append(s)
+        # Well within tcp-io-timeout (5 s), which would close the waiting ones too.
+        assert wait_until(lambda: sum(map(is_closed, conns)) >= 40 - BIG_BUFFERS, 3, step=0.1)
+        time.sleep(0.5)
+        closed = [is_closed(s) for s in conns]
+        assert sum(closed) == 40 - BIG_BUFFERS, closed
+        # The buffers come back when their connections end: a new long update is read again.
+        for s in conns:
+            s.close()
+        conns = []
+        keyless = dns.update.UpdateMessage("example.com.")
+        for i in range(30):
+            keyless.add("b.example.com.", 300, "TXT", '"%03d%s"' % (i, "q" * 247))
+        wire = keyless.to_wire()
+
+        def answered():
+            with socket.create_connection((HOST4, dport), timeout=10) as s:
+                s.sendall(len(wire).to_bytes(2, "big") + wire)
+                msg = read_frame(s)
+                return bool(msg) and dns.message.from_wire(msg).rcode() == dns.rcode.REFUSED
+        assert wait_until(answered, 10, step=0.2)
+    finally:
+        for s in conns:
+            s.close()
