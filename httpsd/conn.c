@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
 #include <mbedtls/net_sockets.h>
 #include "httpsd/conn.h"
 #include "httpsd/hello.h"
@@ -487,9 +489,26 @@ static void answer(struct conn *c, size_t end, int status)
 
 /* ---- POST /tlsrpt: the body, then the disk work off the loop ---- */
 
+/*
+ * Reports yield to policy fetches: the thread pool (only reports use it in httpsd) runs at
+ * nice INTAKE_NICE, so a flood of reports takes what the event loops leave of the CPU and a
+ * sender fetching a policy is not kept waiting; a report's sender retries, a fetch's does not.
+ */
+#define INTAKE_NICE 10
+
+static void lower_priority(void)
+{
+	static _Thread_local bool done;
+	if (!done) {
+		done = true;
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), INTAKE_NICE);   /* this thread only */
+	}
+}
+
 static void work_run(uv_work_t *wk)
 {
 	struct conn *c = wk->data;
+	lower_priority();
 	c->work_status = intake_body(&c->intake, c->domain, c->body, c->body_len, c->why,
 	                             sizeof(c->why));
 }
