@@ -81,7 +81,7 @@ const struct command zonectl_commands[] = {
 	  "_smtp._tls.DOMAIN TXT \"v=TLSRPTv1; rua=...\": first mailto:<tlsrpt.mailbox> when\n"
 	  "tlsrpt.receive is on and a mailbox is set (Lockstep's own intake, see tlsrpt\n"
 	  "ingest), then https://mta-sts.DOMAIN/tlsrpt (httpsd's POST /tlsrpt) when\n"
-	  "mta-sts.endpoints is set and one DOMAIN is given, then each --rua (mailto: or\n"
+	  "mta-sts.endpoints is set (for each DOMAIN, one or many), then each --rua (mailto: or\n"
 	  "https:); --rua-only leaves Lockstep's own out.\n"
 	  "No record when there is no address. --mx-extra adds a pattern (host or *.suffix) to the MX targets. The\n"
 	  "_mta-sts.DOMAIN TXT id appears only once every mta-sts.endpoints serves the policy\n"

@@ -219,6 +219,10 @@ static const struct config_option options[] = {
 	  .expect = "addresses or prefixes, space separated: 192.0.2.0/24 2001:db8::/48",
 	  .def = "127.0.0.0/8 ::1", .offset = FIELD(rrl_exempt),
 	  .help = "Clients never rate limited (loopback cannot be spoofed from outside)." },
+	{ .section = "dnsd", .name = "log-rate-limit", .type = CONFIG_UINT,
+	  .def = "100", .offset = FIELD(log_rate_limit), .min = 0, .max = 1000000,
+	  .help = "Lines a minute that clients can cause (refused transfers, bad TSIG, malformed "
+	          "queries), all sources together (0: no cap)." },
 	{ .section = "mta-sts", .name = "endpoints", .type = CONFIG_STRING, ADDR_PORTS,
 	  .def = "127.0.0.1:443", .offset = FIELD(sts_endpoints),
 	  .help = "httpsd endpoints (ADDR:PORT, space separated) that must serve a new policy "

@@ -37,6 +37,7 @@ struct config {
 	uint32_t rrl_ipv4_prefix, rrl_ipv6_prefix;
 	uint32_t rrl_table_size;          /* buckets */
 	char *rrl_exempt;                 /* prefixes never limited: "127.0.0.0/8 ::1" */
+	uint32_t log_rate_limit;          /* client-caused log lines a minute; 0: no cap */
 	char *sts_endpoints;              /* httpsd endpoints a publish verifies: "ADDR:PORT ..." */
 	char *sts_service_address;        /* A/AAAA of mta-sts.<domain>: "ADDR ..." */
 	char *sts_service_cname;          /* or a CNAME target for mta-sts.<domain> */
