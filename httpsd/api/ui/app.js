@@ -335,9 +335,15 @@
 		$(valueId).textContent = $(lineId).hidden ? "" : String(value);
 	}
 
+	// An RFC 3339 UTC time from the API, as people read it: "2026-12-03 13:00 UTC".
+	function when(t) {
+		const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(:\d\d(\.\d+)?)?Z$/.exec(t || "");
+		return m ? m[1] + " " + m[2] + " UTC" : t;
+	}
+
 	// The certificate's expiry, when the API reports it (docs/openapi.json: MtaSts.certificate).
 	function certExpiry(c) {
-		return c && c.not_after ? c.not_after : null;
+		return c && c.not_after ? when(c.not_after) : null;
 	}
 
 	function renderSts(r) {
@@ -371,7 +377,7 @@
 			const tr = el("tr");
 			tr.appendChild(el("td", e.address));
 			tr.appendChild(el("td", e.served_version === null || e.served_version === undefined ? "none" : e.served_version));
-			tr.appendChild(el("td", e.last_fetch || "never"));
+			tr.appendChild(el("td", e.last_fetch ? when(e.last_fetch) : "never"));
 			body.appendChild(tr);
 		}
 		$("sts-endpoints-box").hidden = eps.length === 0;
