@@ -214,10 +214,10 @@ int main(int argc, char **argv)
 	rc = httpsd_server_run(&s) == 0 ? 0 : 1;
 	daemon_pidfile_remove(cfg.httpsd_pidfile);
 out:
-	api_proc_stop(&api);
 	httpsd_server_free(&s);
 	store_close(s.st);
 out_cfg:
+	api_proc_stop(&api);
 	if (lock >= 0)
 		close(lock);
 	config_free(&cfg);

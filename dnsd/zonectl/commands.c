@@ -224,8 +224,9 @@ const struct command zonectl_commands[] = {
 	  1, -1, "", cmd_cert },
 	{ "store check", "", "Read every record of the store and say whether it is sound.",
 	  "Walks every table (LMDB's own table of tables and free list, then meta, zones,\n"
-	  "rrsets, journal, history, mtasts, secondaries, tsig, update) in key order and decodes each\n"
-	  "value as the code that owns it does. LMDB has no page checksums: a page overwritten\n"
+	  "rrsets, journal, history, mtasts, secondaries, tsig, update, tlsrpt, api) in key order and\n"
+	  "decodes each value as the code that owns it does. LMDB has no page checksums: a page\n"
+	  "overwritten "
 	  "with garbage is found only this way. The walk runs in a child process, so LMDB\n"
 	  "crashing on a bad page is reported, not suffered. Sound: the records per table, exit\n"
 	  "0. Damaged: the table and what is wrong there, exit 5; `zonectl restore --force FILE`\n"

@@ -5,6 +5,7 @@
 #include <time.h>
 #include "httpsd/api/api_mtasts.h"
 #include "httpsd/api/api_util.h"
+#include "shared/rpt/tlsrpt_summary.h"
 #include "shared/sts/sts_ops.h"
 #include "shared/sts/sts_record.h"
 #include "shared/tls/cert.h"
@@ -36,6 +37,43 @@ static const char *state_name(const struct sts_domain *d, bool found)
 	if (d->version != d->published)
 		return d->tries || d->reason[0] ? "waiting" : "pending";
 	return "published";
+}
+
+#define TLSRPT_DAYS 14               /* days of TLS reports the resource shows */
+
+/* {"not_after"} of the certificate httpsd serves for mta-sts.<domain>, or null without one. */
+static json_t *certificate(struct api_env *env, const char *name)
+{
+	char host[DNAME_STR_MAX + 8];
+	struct cert_info ci;
+	snprintf(host, sizeof(host), "mta-sts.%s", name);
+	if (cert_info_get(env->state, host, &ci) != 0 || ci.error)
+		return json_null();
+	return json_pack("{s:o}", "not_after", time_or_null(ci.not_after));
+}
+
+/* {"days": [{"day", "success", "failure"}]} of the last TLSRPT_DAYS days with reports, oldest
+ * first (tlsrpt_summary.h), or null when there are none. */
+static json_t *tlsrpt(struct store_txn *t, const char *name, int64_t now)
+{
+	json_t *sum = NULL, *days;
+	int32_t from = tlsrpt_summary_day(now) - TLSRPT_DAYS + 1;
+	if (tlsrpt_summary_get(t, name, from, &sum) != 0)
+		return json_null();
+	json_t *dom = json_array_get(json_object_get(sum, "domains"), 0);
+	json_t *list = json_object_get(dom, "days"), *out = json_array();
+	size_t i;
+	json_array_foreach(list, i, days)
+		json_array_append_new(out, json_pack("{s:O,s:O,s:O}", "day",
+		                      json_object_get(days, "day"), "success",
+		                      json_object_get(days, "successful"), "failure",
+		                      json_object_get(days, "failed")));
+	json_decref(sum);
+	if (json_array_size(out) == 0) {
+		json_decref(out);
+		return json_null();
+	}
+	return json_pack("{s:o}", "days", out);
 }
 
 /* The resource of domain as the store holds it now: NULL on a store error (in *err). */
@@ -72,7 +110,10 @@ static json_t *resource(struct api_env *env, const uint8_t *domain, int *err)
 		                      "served_version", d->fetch[i].ok
 		                      ? json_integer((json_int_t)d->version) : json_null(),
 		                      "last_fetch", time_or_null(d->fetch[i].time)));
-	o = json_pack("{s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o,s:o,s:n,s:n,s:n}",
+	char bare[DNAME_STR_MAX];
+	api_util_name(bare, domain);
+	bare[strlen(bare) - 1] = 0;     /* the form certificates and reports are kept under */
+	o = json_pack("{s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:n}",
 	              "name", api_util_name(name, domain),
 	              "enabled", on && d->state == STS_ACTIVE,
 	              "mode", on ? json_string(sts_mode_name(d->mode)) : json_null(),
@@ -83,7 +124,10 @@ static json_t *resource(struct api_env *env, const uint8_t *domain, int *err)
 	              "state", state_name(d, found),
 	              "reason", on && d->version != d->published ? text_or_null(d->reason)
 	                                                         : json_null(),
-	              "endpoints", eps, "certificate", "tlsrpt", "check");
+	              "endpoints", eps,
+	              "certificate", on ? certificate(env, bare) : json_null(),
+	              "tlsrpt", on ? tlsrpt(&t, bare, (int64_t)time(NULL)) : json_null(),
+	              "check");
 	if (o == NULL)
 		rc = -ENOMEM;
 out_txn:

@@ -54,11 +54,13 @@ int api_proc_addrs(struct api_proc *p, const struct config *cfg)
 			return -1;
 		}
 	}
-	if (cert) {
-		/* TLS for the API is not built yet: refuse rather than serve tokens in the clear. */
-		log_error("%s: api.tls-cert: TLS on the API listener is not supported yet; listen on "
-		          "loopback and put a TLS proxy in front", file);
-		return -1;
+	if (cert && p->n) {
+		char err[512];
+		if (api_tls_load(&p->tls, cfg->api_tls_cert, cfg->api_tls_key, err, sizeof(err))) {
+			log_error("%s: %s", file, err);
+			return -1;
+		}
+		p->tls_on = true;
 	}
 	return 0;
 }
@@ -90,7 +92,8 @@ static void die_with_parent(pid_t parent)
 }
 
 /* The API process: returns its exit status. */
-static int api_main(const struct config *cfg, const char *state, const int *fds, size_t n)
+static int api_main(const struct config *cfg, const char *state, const int *fds, size_t n,
+                    struct api_tls *tls)
 {
 	struct store *st;
 	struct api_server s;
@@ -120,6 +123,13 @@ static int api_main(const struct config *cfg, const char *state, const int *fds,
 		.max_conns = cfg->api_max_connections,
 		.max_per_address = cfg->api_max_per_address,
 	};
+	if (tls && (rc = api_tls_setup(tls)) != 0) {
+		log_error("api: cannot set up TLS (mbedTLS error -0x%04x)", (unsigned)-rc);
+		free(env);
+		store_close(st);
+		return 1;
+	}
+	s.tls = tls;
 	rc = api_server_run(&s, env, fds, n) == 0 ? 0 : 1;
 	free(env);
 	store_close(st);
@@ -135,7 +145,8 @@ static void on_stop(int sig)
 }
 
 /* The supervisor: runs the API process, again after API_RESTART_DELAY_S when it dies. */
-static void supervise(const struct config *cfg, const char *state, const int *fds, size_t n)
+static void supervise(const struct config *cfg, const char *state, const int *fds, size_t n,
+                      struct api_tls *tls)
 {
 	pid_t self = getpid();
 	struct sigaction sa;
@@ -150,7 +161,7 @@ static void supervise(const struct config *cfg, const char *state, const int *fd
 			signal(SIGTERM, SIG_DFL);
 			signal(SIGINT, SIG_DFL);
 			die_with_parent(self);
-			_exit(api_main(cfg, state, fds, n));
+			_exit(api_main(cfg, state, fds, n, tls));
 		}
 		if (pid < 0) {
 			log_error("api: cannot start the API process: %s", strerror(errno));
@@ -185,7 +196,7 @@ int api_proc_start(struct api_proc *p, const struct config *cfg, const char *sta
 		die_with_parent(parent);
 		if (keep_fd >= 0)
 			close(keep_fd);
-		supervise(cfg, state, p->fd, p->n);
+		supervise(cfg, state, p->fd, p->n, p->tls_on ? &p->tls : NULL);
 		_exit(0);
 	}
 	for (size_t i = 0; i < p->n; i++) {
@@ -200,6 +211,7 @@ int api_proc_start(struct api_proc *p, const struct config *cfg, const char *sta
 
 void api_proc_stop(struct api_proc *p)
 {
+	api_tls_free(&p->tls);
 	if (p->supervisor <= 0)
 		return;
 	kill(p->supervisor, SIGTERM);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "httpsd/api/api_tls.h"
 #include "shared/util/config.h"
 #include "shared/util/daemon.h"
 
@@ -19,13 +20,16 @@ struct api_proc {
 	size_t n;
 	int fd[DAEMON_MAX_LISTEN];
 	pid_t supervisor;                /* 0 before api_proc_start() */
+	struct api_tls tls;              /* read by api_proc_addrs() when tls_on */
+	bool tls_on;
 };
 
 /* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
 bool api_proc_loopback(const struct daemon_addr *a);
 /*
- * The addresses of api.listen, checked: off loopback only with api.tls-cert and api.tls-key.
- * n 0 when the API is off. Returns 0, or -1 after logging why (file: api.listen: ...).
+ * The addresses of api.listen, checked: off loopback only with api.tls-cert and api.tls-key,
+ * which are read here (before the privilege drop). n 0 when the API is off. Returns 0, or -1
+ * after logging why (file: api.listen: ...). Free with api_proc_stop().
  */
 int api_proc_addrs(struct api_proc *p, const struct config *cfg);
 /* Binds the addresses (before the privilege drop). Returns 0 or -errno with why in err. */

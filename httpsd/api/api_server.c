@@ -1,5 +1,7 @@
 /* The API's connections: read a head (bounded), then a body of Content-Length (bounded by
- * api.max-body: 413 before it is read), answer, keep alive; timers close slow clients. */
+ * api.max-body: 413 before it is read), answer, keep alive; timers close slow clients. With
+ * TLS, ciphertext goes through mbedTLS in memory: what it sends is collected and written with
+ * one uv_write, so mbedtls_ssl_* never waits for the socket. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +31,27 @@ struct api_conn {
 	struct api_call call;
 	struct api_reply reply;
 	char head[API_HEAD_MAX];
+	/* TLS only */
+	bool tls, handshaken;
+	mbedtls_ssl_context ssl;
+	char cipher[API_TLS_IN];         /* read, not yet taken by mbedTLS: [cpos, cin) */
+	size_t cpos, cin;
+	char *out;                       /* written by mbedTLS, not yet handed to libuv */
+	size_t outlen, outcap;
+};
+
+/* One uv_write of TLS output; the answer's last one finishes the request (final). */
+struct tls_write {
+	uv_write_t req;
+	struct api_conn *c;
+	bool final;
+	char data[];
 };
 
 static void process(struct api_conn *c);
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b);
+static void tls_pump(struct api_conn *c);
+static void written(struct api_conn *c, int status);
 
 static void on_closed(uv_handle_t *h)
 {
@@ -40,6 +59,9 @@ static void on_closed(uv_handle_t *h)
 	if (--c->open_handles > 0)
 		return;
 	api_reply_free(&c->reply);
+	if (c->tls)
+		mbedtls_ssl_free(&c->ssl);
+	free(c->out);
 	free(c->buf);
 	free(c->body);
 	free(c);
@@ -68,15 +90,18 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
 	struct api_conn *c = h->data;
 	(void)hint;
-	if (c->state == READ_BODY)
+	if (c->tls) {
+		if (c->cpos == c->cin)
+			c->cpos = c->cin = 0;
+		*b = uv_buf_init(c->cipher + c->cin, (unsigned)(sizeof(c->cipher) - c->cin));
+	} else if (c->state == READ_BODY)
 		*b = uv_buf_init(c->body + c->body_len, (unsigned)(c->body_need - c->body_len));
 	else
 		*b = uv_buf_init(c->buf + c->len, (unsigned)(c->s->lim.max_header - c->len));
 }
 
-static void on_written(uv_write_t *w, int status)
+static void written(struct api_conn *c, int status)
 {
-	struct api_conn *c = w->data;
 	if (c->state == CLOSING)
 		return;
 	api_reply_free(&c->reply);
@@ -100,6 +125,90 @@ static void on_written(uv_write_t *w, int status)
 	}
 	if (c->len)
 		process(c);
+	if (c->tls && (c->state == READ_HEAD || c->state == READ_BODY))
+		tls_pump(c);     /* mbedTLS may hold plaintext already read */
+}
+
+static void on_written(uv_write_t *w, int status)
+{
+	written(w->data, status);
+}
+
+static void on_tls_written(uv_write_t *w, int status)
+{
+	struct tls_write *t = (struct tls_write *)w;
+	struct api_conn *c = t->c;
+	bool final = t->final;
+	free(t);
+	if (final)
+		written(c, status);
+	else if (status < 0)
+		conn_close(c);
+}
+
+/* Hands what mbedTLS wrote to libuv; final: it ends the answer. Returns 0 or -1 (closed). */
+static int tls_flush(struct api_conn *c, bool final)
+{
+	if (c->outlen == 0 && !final)
+		return 0;
+	struct tls_write *t = malloc(sizeof(*t) + c->outlen);
+	if (t == NULL) {
+		conn_close(c);
+		return -1;
+	}
+	t->c = c;
+	t->final = final;
+	memcpy(t->data, c->out, c->outlen);
+	uv_buf_t b = uv_buf_init(t->data, (unsigned)c->outlen);
+	c->outlen = 0;
+	if (uv_write(&t->req, (uv_stream_t *)&c->tcp, &b, 1, on_tls_written) != 0) {
+		free(t);
+		conn_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct api_conn *c = ctx;
+	if (c->outlen + len > c->outcap) {
+		size_t cap = (c->outlen + len) * 2;
+		char *p = realloc(c->out, cap);
+		if (p == NULL)
+			return MBEDTLS_ERR_SSL_ALLOC_FAILED;
+		c->out = p;
+		c->outcap = cap;
+	}
+	memcpy(c->out + c->outlen, buf, len);
+	c->outlen += len;
+	return (int)len;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	struct api_conn *c = ctx;
+	size_t n = c->cin - c->cpos;
+	if (n == 0)
+		return MBEDTLS_ERR_SSL_WANT_READ;
+	if (n > len)
+		n = len;
+	memcpy(buf, c->cipher + c->cpos, n);
+	c->cpos += n;
+	return (int)n;
+}
+
+/* Writes all of p through TLS into c->out. Returns 0 or -1. */
+static int tls_write_all(struct api_conn *c, const char *p, size_t len)
+{
+	while (len) {
+		int n = mbedtls_ssl_write(&c->ssl, (const unsigned char *)p, len);
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 static void respond(struct api_conn *c)
@@ -119,6 +228,14 @@ static void respond(struct api_conn *c)
 	c->wr.data = c;
 	/* A client that does not read its answer still has the idle time, then goes. */
 	uv_timer_start(&c->timer, on_timeout, c->s->lim.idle_ms, 0);
+	if (c->tls) {
+		if (tls_write_all(c, b[0].base, b[0].len) != 0 ||
+		    (nb == 2 && tls_write_all(c, b[1].base, b[1].len) != 0))
+			conn_close(c);
+		else
+			tls_flush(c, true);
+		return;
+	}
 	if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, b, nb, on_written) != 0)
 		conn_close(c);
 }
@@ -205,7 +322,10 @@ static void process(struct api_conn *c)
 			if (c->req.expect_continue) {
 				static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 				uv_buf_t b = uv_buf_init((char *)cont, sizeof(cont) - 1);
-				uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+				if (!c->tls)
+					uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+				else if (tls_write_all(c, cont, sizeof(cont) - 1) == 0)
+					tls_flush(c, false);
 			}
 			return;
 		}
@@ -223,6 +343,11 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 	}
 	if (nread == 0)
 		return;
+	if (c->tls) {
+		c->cin += (size_t)nread;
+		tls_pump(c);
+		return;
+	}
 	if (c->state == READ_BODY) {
 		c->body_len += (size_t)nread;
 		if (c->body_len == c->body_need)
@@ -235,6 +360,47 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 		uv_timer_start(&c->timer, on_timeout, c->s->lim.header_ms, 0);
 	c->len += (size_t)nread;
 	process(c);
+}
+
+/* The handshake, then plaintext into the head or the body, as far as mbedTLS has it. */
+static void tls_pump(struct api_conn *c)
+{
+	if (!c->handshaken) {
+		int rc = mbedtls_ssl_handshake(&c->ssl);
+		if (tls_flush(c, false) != 0)
+			return;
+		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+			return;
+		if (rc) {
+			conn_close(c);
+			return;
+		}
+		c->handshaken = true;
+	}
+	while (c->state == READ_HEAD || c->state == READ_BODY) {
+		bool head = c->state == READ_HEAD;
+		size_t room = head ? c->s->lim.max_header - c->len : c->body_need - c->body_len;
+		if (room == 0) {
+			process(c);     /* a full head buffer: 431 */
+			return;
+		}
+		int n = mbedtls_ssl_read(&c->ssl, (unsigned char *)(head ? c->buf + c->len
+		                                                          : c->body + c->body_len), room);
+		if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
+			return;
+		if (n <= 0) {
+			conn_close(c);     /* close_notify, EOF or a TLS error */
+			return;
+		}
+		if (head) {
+			if (c->len == 0)
+				uv_timer_start(&c->timer, on_timeout, c->s->lim.header_ms, 0);
+			c->len += (size_t)n;
+			process(c);
+		} else if ((c->body_len += (size_t)n) == c->body_need) {
+			dispatch(c);
+		}
+	}
 }
 
 static size_t same_address(struct api_server *s, const struct sockaddr *peer)
@@ -278,7 +444,17 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
-	uv_timer_start(&c->timer, on_timeout, s->lim.idle_ms, 0);
+	if (s->tls) {
+		c->tls = true;
+		mbedtls_ssl_init(&c->ssl);
+		if (mbedtls_ssl_setup(&c->ssl, &s->tls->conf) != 0) {
+			conn_close(c);
+			return;
+		}
+		mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+	}
+	/* A TLS handshake has the time of a head. */
+	uv_timer_start(&c->timer, on_timeout, s->tls ? s->lim.header_ms : s->lim.idle_ms, 0);
 	if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
 		conn_close(c);
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <uv.h>
 #include "httpsd/api/api_route.h"
+#include "httpsd/api/api_tls.h"
 #include "shared/util/daemon.h"
 
 #define API_BACKLOG 128
@@ -26,6 +27,7 @@ struct api_server {
 	uv_signal_t sig[2];
 	struct api_limits lim;
 	struct api_env *env;
+	struct api_tls *tls;             /* NULL: plain HTTP (loopback only) */
 	struct api_conn *conns;          /* open ones */
 	size_t nconns;
 	bool stopping;

@@ -32,9 +32,10 @@ class Answer:
 
 
 class ApiClient:
-    def __init__(self, port, key=None):
+    def __init__(self, port, key=None, tls=None):
         self.port = port
         self.key = key
+        self.tls = tls          # an ssl.SSLContext: the API serves TLS (api.tls-cert)
 
     def call(self, method, path, body=None, key="default", raw=None, headers=None, bearer=False):
         """One request on a fresh connection: body is sent as JSON, raw as the bytes given."""
@@ -49,7 +50,11 @@ class ApiClient:
                                              else None)
         if data is not None:
             h.setdefault("Content-Type", "application/json")
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=API_TIMEOUT)
+        if self.tls:
+            c = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=API_TIMEOUT,
+                                            context=self.tls)
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=API_TIMEOUT)
         try:
             c.request(method, path, body=data, headers=h)
             r = c.getresponse()
@@ -70,7 +75,7 @@ def api_config(port, extra=""):
 
 
 def start_api_env(envs, zones=("example.com.zone", "example.net.zone"), api_extra="",
-                  dnsd=True):
+                  dnsd=True, tls=None):
     """An StsEnv with api.listen set, started, with a read-write token for every zone (env.key)
     and env.api, a client using it."""
     port = free_port()
@@ -78,7 +83,7 @@ def start_api_env(envs, zones=("example.com.zone", "example.net.zone"), api_extr
                           zones=zones, dnsd=dnsd))
     env.key = token(env.zc, "panel")
     env.start()
-    env.api = ApiClient(port, env.key)
+    env.api = ApiClient(port, env.key, tls)
     assert wait_until(env.api.answering, READY_WAIT), env.httpsd.log_text()
     return env
 

@@ -3,6 +3,11 @@ authentications, every PowerDNS-compatible endpoint, the mta-sts resource, bad i
 with 400/413/422 and nothing changed, managed records refused, and an MX change by PATCH that
 publishes a new policy and id exactly as `zonectl rr add` does."""
 
+import datetime
+import gzip
+import json
+import socket
+import ssl
 import subprocess
 import time
 
@@ -21,7 +26,11 @@ PUBLISH_WAIT = 30       # seconds for dnsd's publisher on a loaded machine
 @pytest.fixture
 def env(tmp_path):
     with started(tmp_path, "env") as envs:
-        yield start_api_env(envs, api_extra="  max-body: 4096\n")
+        e = start_api_env(envs, api_extra="  max-body: 4096\n")
+        yield e
+        # The API process writes to httpsd's stderr: a sanitizer report there fails the test.
+        log = "\n".join(e.httpsd.log_lines())
+        assert "Sanitizer" not in log and "runtime error" not in log, log[-4000:]
 
 
 def rrset(name, rtype, ttl, *contents, change="REPLACE"):
@@ -215,7 +224,10 @@ def test_mta_sts_resource_and_managed_records(env):
     assert on.status == 200 and set(on.json) == keys, on
     assert on.json["state"] == "published" and on.json["enabled"] is True, on.json
     assert on.json["id"] and env.txt_id() == on.json["id"]
-    assert on.json["certificate"] is None and on.json["tlsrpt"] is None and on.json["check"] is None
+    # The demo certificate the enable made; no reports yet; no checks yet.
+    assert on.json["certificate"]["not_after"].endswith("Z"), on.json["certificate"]
+    assert on.json["tlsrpt"] is None and on.json["check"] is None
+    assert off.json["certificate"] is None and off.json["tlsrpt"] is None
     assert on.json["endpoints"] and on.json["endpoints"][0]["served_version"] is not None
     assert "mode: testing" in on.json["policy"]
     for name in ("_mta-sts.example.com.", "mta-sts.example.com.",
@@ -303,7 +315,130 @@ def test_plain_http_only_on_loopback(tmp_path):
     assert r.returncode != EXIT_OK
     assert "api.listen: 192.0.2.1" in r.stderr and "loopback" in r.stderr, r.stderr
     conf.write_text("server:\n  state-dir: %s\n%s  tls-cert: /x.pem\n" % (
-        tmp_path, api_config(free_port())))
+        tmp_path, api_config(free_port())))  # without tls-key
     r = subprocess.run([str(HTTPSD), "-c", str(conf), "-n"], capture_output=True, text=True,
                        timeout=20)
     assert r.returncode != EXIT_OK and "tls-key" in r.stderr, r.stderr
+
+
+def self_signed(d):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(d / "key.pem"), "-out",
+                    str(d / "cert.pem"), "-subj", "/CN=127.0.0.1", "-days", "2", "-addext",
+                    "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True, timeout=60)
+    return d / "cert.pem", d / "key.pem"
+
+
+def test_tls_listener(tmp_path):
+    cert, key = self_signed(tmp_path)
+    ctx = ssl.create_default_context(cafile=str(cert))
+    with started(tmp_path, "env") as envs:
+        env = start_api_env(envs, api_extra="  tls-cert: %s\n  tls-key: %s\n" % (cert, key),
+                            tls=ctx)
+        a = env.api.call("GET", Z)
+        assert a.status == 200 and {z["name"] for z in a.json} == {"example.com.", "example.net."}
+        big = rrset("t.example.com.", "TXT", 60, *['"%03d%s"' % (i, "x" * 200) for i in range(200)])
+        assert env.api.call("PATCH", Z + "/example.com.", big).status == 204
+        assert len(env.api.call("GET", Z + "/example.com./export").raw) > 40000
+        # No plain HTTP on a TLS listener.
+        plain = ApiClient(env.api.port, env.key)
+        with pytest.raises(Exception):
+            plain.call("GET", Z)
+    # Off loopback, TLS makes the configuration acceptable.
+    conf = tmp_path / "tls.conf"
+    (tmp_path / "certs").mkdir()
+    conf.write_text("server:\n  state-dir: %s\napi:\n  listen: 192.0.2.1:8081\n"
+                    "  tls-cert: %s\n  tls-key: %s\n" % (tmp_path, cert, key))
+    r = subprocess.run([str(HTTPSD), "-c", str(conf), "-n"], capture_output=True, text=True,
+                       timeout=20)
+    assert r.returncode == EXIT_OK and "configuration OK" in r.stdout, r.stderr
+    # A key that is not the certificate's is refused at start.
+    other = tmp_path / "other"
+    other.mkdir()
+    _, wrong = self_signed(other)
+    conf.write_text("server:\n  state-dir: %s\napi:\n  listen: 192.0.2.1:8081\n"
+                    "  tls-cert: %s\n  tls-key: %s\n" % (tmp_path, cert, wrong))
+    r = subprocess.run([str(HTTPSD), "-c", str(conf), "-n"], capture_output=True, text=True,
+                       timeout=20)
+    assert r.returncode != EXIT_OK and "api.tls-key" in r.stderr, r.stderr
+
+
+def raw_exchange(port, data, timeout=10, until=b""):
+    """Sends data on one connection and reads until the peer closes, until is seen, or timeout."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        got = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and (not until or got.count(until) < 1):
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            got += chunk
+        return got
+    finally:
+        s.close()
+
+
+def test_pipelining_expect_and_chunked(env):
+    port, key = env.api.port, env.key
+    one = ("GET /api HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\n\r\n" % key).encode()
+    last = ("GET /api/v1/servers/localhost HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\n"
+            "Connection: close\r\n\r\n" % key).encode()
+    got = raw_exchange(port, one + one + last)
+    assert got.count(b"HTTP/1.1 200 OK") == 3, got[:500]
+    body = json.dumps(rrset("e.example.com.", "A", 60, "192.0.2.5")).encode()
+    head = ("PATCH %s/example.com. HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\nContent-Length: %d\r\n"
+            "Expect: 100-continue\r\nConnection: close\r\n\r\n" % (Z, key, len(body))).encode()
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        s.sendall(head)
+        assert s.recv(100).startswith(b"HTTP/1.1 100 Continue")
+        s.sendall(body)
+        assert s.recv(1000).startswith(b"HTTP/1.1 204")
+    finally:
+        s.close()
+    chunked = ("PATCH %s/example.com. HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" % (Z, key)).encode()
+    assert raw_exchange(port, chunked).startswith(b"HTTP/1.1 411")
+
+
+def test_slow_and_many_clients_do_not_block_policies(tmp_path):
+    with started(tmp_path, "env") as envs:
+        env = start_api_env(envs, api_extra="  header-timeout: 1\n  max-per-address: 4\n")
+        assert env.api.call("PUT", Z + "/example.com./mta-sts?wait=%d" % PUBLISH_WAIT,
+                            {"mode": "testing"}).json["state"] == "published"
+        # A head that never ends is closed after api.header-timeout.
+        t0 = time.monotonic()
+        got = raw_exchange(env.api.port, b"GET /api HTTP/1.1\r\nHost: x\r\n", timeout=10)
+        assert got == b"" and time.monotonic() - t0 < 8
+        # Connections over api.max-per-address are closed at once; the policy server,
+        # another process, serves meanwhile.
+        held = [socket.create_connection(("127.0.0.1", env.api.port), timeout=5)
+                for _ in range(4)]
+        try:
+            extra = socket.create_connection(("127.0.0.1", env.api.port), timeout=5)
+            extra.settimeout(5)
+            assert extra.recv(10) == b""
+            extra.close()
+            status, _, body = env.fetch()
+            assert status == 200 and b"mode: testing" in body
+        finally:
+            for s in held:
+                s.close()
+        assert wait_until(lambda: env.api.call("GET", Z).status == 200, 10)
+
+
+def test_mta_sts_resource_shows_tls_reports(env):
+    from test_tlsrpt import google, ingest, mail, wait_imported
+    assert env.api.call("PUT", Z + "/example.com./mta-sts", {"mode": "testing"}).status == 200
+    rc, err, _ = ingest(env.zc, mail(gzip.compress(json.dumps(google()).encode())),
+                        "--domain", "example.com")
+    assert rc == 0, err
+    wait_imported(env, 1)
+    r = env.api.call("GET", Z + "/example.com./mta-sts").json
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    assert r["tlsrpt"] == {"days": [{"day": today, "success": 120, "failure": 0}]}, r["tlsrpt"]
