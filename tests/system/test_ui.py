@@ -4,13 +4,17 @@ zonectl on one store.
 
 With a token scoped to one zone (`zonectl api token add`), at a desk's width and at a phone's
 (390 px): log in, see only that zone and its records, add and delete a record (and see it over
-DNS), tick "MTA-STS" and see "published" and the id within 10 s, that id over DNS, switch the
-mode to enforce and see the new id published, untick and see the removal. The browser's console
-must show no Content Security Policy violation (a control proves such a violation is seen),
-every control has a label, nothing is wider than the window. Screenshots go to the test's tmp
-dir and to build/test-artifacts/.
+DNS), tick "MTA-STS" and see "published" and the id within 10 s, that id over DNS, the
+certificate's expiry and a TLS report of today as the API has them, switch the mode to enforce
+and see the new id published, untick and see the removal. A publish that waits shows why. The
+browser's console must show no Content Security Policy violation (a control proves such a
+violation is seen), every control has a label, nothing is wider than the window. Screenshots go
+to the test's tmp dir and to build/test-artifacts/.
 """
 
+import datetime
+import gzip
+import json
 import os
 import re
 import shutil
@@ -22,6 +26,7 @@ import pytest
 from api_helpers import PREFIX, start_api_env, token
 from conftest import BUILD, REPO
 from proc_helpers import free_port, started, wait_until
+from test_tlsrpt import google, ingest, mail, wait_imported
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -312,6 +317,18 @@ def run_page(e, b, label):
     b.shot(label + "-published")
     check_layout(b, label + " published")
     print("%s px: published and id %s on the page %.2f s after the tick" % (label, page_id, took))
+
+    # The certificate's expiry and a TLS report of today, as the API has them.
+    b.wait("the certificate's expiry", lambda: b.shown("sts-cert-line"))
+    a = e.api.call("GET", PREFIX + "/zones/example.com./mta-sts", key=e.token)
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d):\d\dZ", a.json["certificate"]["not_after"])
+    assert m and b.text("sts-cert") == "%s %s UTC" % m.groups(), (b.text("sts-cert"), a)
+    rc, err, _ = ingest(e.zc, mail(gzip.compress(json.dumps(google()).encode())),
+                        "--domain", "example.com")
+    assert rc == 0, err
+    wait_imported(e, 1)
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    b.wait("today's TLS report", lambda: rows(b, "sts-tlsrpt") == [[today, "120", "0"]])
 
     # The mode: enforce, a new policy and id, published again.
     Select(b.el("sts-mode")).select_by_visible_text("enforce")
