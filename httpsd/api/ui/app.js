@@ -14,6 +14,7 @@
 	let zone = null;	// the open zone: {id, name}
 	let rrsets = [];
 	let stsState = "off";	// the open zone's MTA-STS state, as last read
+	let stsShown = null;	// the resource last shown, as JSON
 	let stsSeen = null;	// its state and id when the records were last read (null: not yet)
 	let pollTimer = null;
 	let stsSeq = 0;		// answers to older requests are dropped
@@ -178,6 +179,7 @@
 		$("zone-title").textContent = "Zone " + z.name;
 		$("zone-view").hidden = false;
 		stsSeen = null;
+		stsShown = null;
 		rrsets = [];
 		renderSts(null);
 		await Promise.all([loadRecords(), loadSts()]);
@@ -347,6 +349,12 @@
 	}
 
 	function renderSts(r) {
+		// Polls mostly bring the same answer: leave the live region alone then, so that
+		// screen readers announce changes only.
+		const shown = JSON.stringify(r);
+		if (shown === stsShown)
+			return;
+		stsShown = shown;
 		const state = r ? r.state || "off" : "off";
 		if (r !== null) {
 			// A new state or id changed the managed records: read them again.
@@ -361,7 +369,6 @@
 		}
 		const enabled = !!r && r.enabled === true;
 		$("sts-enabled").checked = enabled;
-		$("sts-enabled").disabled = r === null && zone === null;
 		if (r && (r.mode === "testing" || r.mode === "enforce"))
 			$("sts-mode").value = r.mode;
 		const st = $("sts-state");
