@@ -6,10 +6,11 @@ With a token scoped to one zone (`zonectl api token add`), at a desk's width and
 (390 px): log in, see only that zone and its records, add and delete a record (and see it over
 DNS), tick "MTA-STS" and see "published" and the id within 10 s, that id over DNS, the
 certificate's expiry and a TLS report of today as the API has them, switch the mode to enforce
-and see the new id published, untick and see the removal. A publish that waits shows why. The
-browser's console must show no Content Security Policy violation (a control proves such a
-violation is seen), every control has a label, nothing is wider than the window. Screenshots go
-to the test's tmp dir and to build/test-artifacts/.
+and see the new id published, untick and see the removal. A publish that waits shows why; a
+read-only token sees every zone and its tick is refused in words. The browser's console must
+show no Content Security Policy violation (a control proves such a violation is seen), every
+control has a label, nothing is wider than the window. Screenshots go to the test's tmp dir and
+to build/test-artifacts/.
 """
 
 import datetime
@@ -232,6 +233,41 @@ def test_ui_waiting(ui_env, tmp_path):
                lambda: b.text("sts-state") == "published" and b.shown("sts-id-line"), 30)
         assert not b.shown("sts-reason-line")
         assert e.txt_id() == b.text("sts-id")
+        assert csp_violations(b.logs()) == []
+    finally:
+        b.quit()
+
+
+def test_ui_read_only(ui_env, tmp_path):
+    """A read-only token for every zone: both zones listed, one opened by a click; ticking the
+    box is refused by the API (403), said in words, and the box goes back; nothing changed."""
+    e = ui_env
+    ro = token(e.zc, "viewer", "--read-only")
+    b = Browser(tmp_path, 1280, 900)
+    try:
+        b.d.get(e.base + "/ui/")
+        b.wait("the login form", lambda: b.shown("token"))
+        b.el("token").send_keys(ro)
+        b.el("login").click()
+        b.wait("the zone list", lambda: b.shown("zones-view"))
+        buttons = b.d.find_elements(By.CSS_SELECTOR, "#zones button")
+        assert [x.text for x in buttons] == ["example.com.", "example.net."]
+        assert not b.shown("zone-view")
+        buttons[1].click()
+        b.wait("example.net's records", lambda: b.text("zone-title") == "Zone example.net." and
+               any(r[1] == "MX" for r in rows(b, "records")))
+        assert buttons[1].get_attribute("aria-current") == "true"
+        before = e.zc.export("example.net")
+        b.el("sts-enabled").click()
+        b.wait("the refusal", lambda: b.shown("error"))
+        assert "this token may not do that" in b.text("error"), b.text("error")
+        b.wait("the box unticked again", lambda: not b.el("sts-enabled").is_selected())
+        assert b.text("sts-state") == "off"
+        assert e.zc.export("example.net") == before
+        # Logging out forgets the token.
+        b.el("logout").click()
+        assert b.shown("login-view")
+        assert b.d.execute_script("return sessionStorage.getItem('lockstep-token')") is None
         assert csp_violations(b.logs()) == []
     finally:
         b.quit()
