@@ -6,11 +6,11 @@ With a token scoped to one zone (`zonectl api token add`), at a desk's width and
 (390 px): log in, see only that zone and its records, add and delete a record (and see it over
 DNS), tick "MTA-STS" and see "published" and the id within 10 s, that id over DNS, the
 certificate's expiry and a TLS report of today as the API has them, switch the mode to enforce
-and see the new id published, untick and see the removal. A publish that waits shows why; a
-read-only token sees every zone and its tick is refused in words. The browser's console must
-show no Content Security Policy violation (a control proves such a violation is seen), every
-control has a label, nothing is wider than the window. Screenshots go to the test's tmp dir and
-to build/test-artifacts/.
+and see the new id published, untick and see the removal. A publish that waits shows why, a
+silent API is said to be silent, a read-only token sees every zone and its tick is refused in
+words. The browser's console must show no Content Security Policy violation (a control proves
+such a violation is seen), every control has a label, nothing is wider than the window.
+Screenshots go to the test's tmp dir and to build/test-artifacts/.
 """
 
 import datetime
@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import time
 from pathlib import Path
 
@@ -268,6 +269,32 @@ def test_ui_read_only(ui_env, tmp_path):
         b.el("logout").click()
         assert b.shown("login-view")
         assert b.d.execute_script("return sessionStorage.getItem('lockstep-token')") is None
+        assert csp_violations(b.logs()) == []
+    finally:
+        b.quit()
+
+
+def test_ui_api_silent(ui_env, tmp_path):
+    """The API process stops answering: the page says so within its call timeout (10 s), and
+    takes the error away by itself once the API answers again."""
+    e = ui_env
+    b = Browser(tmp_path, 390, 844)
+    try:
+        b.d.get(e.base + "/ui/")
+        b.wait("the login form", lambda: b.shown("token"))
+        log_in(e, b)
+        b.wait("the MTA-STS state", lambda: b.text("sts-state") == "off")
+        line = [l for l in e.httpsd.log_lines() if "api: API process" in l][-1]
+        pid = int(line.split("API process ")[1].split()[0])
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            # The next poll (5 s) waits for its answer for 10 s.
+            b.wait("the API's silence on the page", lambda: b.shown("error"), 25)
+            assert "did not answer within 10 s" in b.text("error"), b.text("error")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        b.wait("the error gone once the API answers", lambda: not b.shown("error"), 25)
+        assert b.text("sts-state") == "off"
         assert csp_violations(b.logs()) == []
     finally:
         b.quit()

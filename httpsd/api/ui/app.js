@@ -9,6 +9,7 @@
 	const POLL_BUSY_MS = 1000;
 	const POLL_IDLE_MS = 5000;
 	const BUSY_STATES = ["pending", "waiting", "removing"];
+	const CALL_TIMEOUT_MS = 10000;	// a call the API has not answered by then has failed
 
 	const $ = (id) => document.getElementById(id);
 	let zone = null;	// the open zone: {id, name}
@@ -17,6 +18,7 @@
 	let stsShown = null;	// the resource last shown, as JSON
 	let stsSeen = null;	// its state and id when the records were last read (null: not yet)
 	let pollTimer = null;
+	let pollFailed = false;	// the error shown is the poll's own
 	let stsSeq = 0;		// answers to older requests are dropped
 
 	class ApiError extends Error {
@@ -29,7 +31,8 @@
 	// One call to the API; resolves to the parsed body (null when there is none).
 	async function api(method, path, body) {
 		const headers = { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN_KEY) };
-		const init = { method, headers, cache: "no-store", credentials: "omit" };
+		const init = { method, headers, cache: "no-store", credentials: "omit",
+			signal: AbortSignal.timeout(CALL_TIMEOUT_MS) };
 		if (body !== undefined) {
 			headers["Content-Type"] = "application/json";
 			init.body = JSON.stringify(body);
@@ -38,9 +41,16 @@
 		try {
 			res = await fetch(path, init);
 		} catch (e) {
-			throw new ApiError(0, "the API did not answer (" + e.message + ")");
+			throw new ApiError(0, e.name === "TimeoutError"
+				? "the API did not answer within " + CALL_TIMEOUT_MS / 1000 + " s"
+				: "the API did not answer (" + e.message + ")");
 		}
-		const text = await res.text();
+		let text;
+		try {
+			text = await res.text();
+		} catch (e) {
+			throw new ApiError(0, "the API's answer broke off (" + e.message + ")");
+		}
 		let data = null;
 		if (text !== "") {
 			try {
@@ -82,6 +92,7 @@
 	}
 
 	function clearError() {
+		pollFailed = false;
 		$("error").hidden = true;
 		$("error").textContent = "";
 	}
@@ -308,14 +319,19 @@
 			res = await api("GET", stsPath(z));
 		} catch (err) {
 			if (!(err instanceof ApiError && err.status === 404)) {
-				if (zone === z && seq === stsSeq)
+				if (zone === z && seq === stsSeq) {
 					fail("Reading the MTA-STS state of " + z.name, err);
+					pollFailed = true;
+				}
 				schedule(POLL_IDLE_MS);
 				return;
 			}
 		}
 		if (zone !== z || seq !== stsSeq)
 			return;
+		if (pollFailed)
+			clearError();	// the API answers again: the poll's own error is over
+		pollFailed = false;
 		renderSts(res);
 		schedule(res && BUSY_STATES.includes(res.state) ? POLL_BUSY_MS : POLL_IDLE_MS);
 	}
