@@ -35,6 +35,13 @@ static int take_zones(struct ctl *c, struct store_txn *t, struct api_token *tk)
 	return EXIT_OK;
 }
 
+static int count(const struct api_token *tk, void *ctx)
+{
+	(void)tk;
+	(*(int *)ctx)++;
+	return 0;
+}
+
 int cmd_api_token_add(struct ctl *c)
 {
 	struct api_token tk, old;
@@ -62,6 +69,15 @@ int cmd_api_token_add(struct ctl *c)
 		rc = rc == 0 ? ctl_fail_msg(c, EXIT_CONFLICT, "API token %s exists already (delete it "
 		                            "first to make a new secret)", tk.name)
 		             : ctl_fail(c, rc, "cannot read the store");
+		goto out;
+	}
+	int n = 0;
+	if ((rc = api_token_each(&t, count, &n)) != 0 || n >= API_TOKEN_MAX) {
+		store_abort(&t);
+		rc = rc ? ctl_fail(c, rc, "cannot read the store")
+		        : ctl_fail_msg(c, EXIT_CONFLICT, "there are %d API tokens already, the most "
+		                       "there may be (each request is checked against all of them); "
+		                       "delete some first", n);
 		goto out;
 	}
 	api_token_put(&t, &tk);

@@ -142,11 +142,9 @@ out:
 static int target(struct api_call *c, const char *seg, const char *name, uint8_t out[DNAME_MAX],
                   struct api_reply *r)
 {
-	struct store_txn t;
 	struct zone_info z;
-	if (api_util_zone_open(c, seg, &t, &z, r) != 0)
+	if (api_util_zone_find(c, seg, &z, r) != 0)
 		return -1;
-	store_abort(&t);
 	if (name == NULL) {
 		memcpy(out, z.apex, sizeof(z.apex));
 		return 0;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "httpsd/api/api_reply.h"
+#include "httpsd/http.h"
 
 void api_reply_body(struct api_reply *r, int status, const char *type, char *body, size_t len,
                     bool owned)
@@ -58,31 +59,20 @@ void api_reply_free(struct api_reply *r)
 
 const char *api_reason(int status)
 {
+	/* The ones httpsd's policy server never sends; the rest are its own. */
 	switch (status) {
 	case 100: return "Continue";
-	case 200: return "OK";
 	case 201: return "Created";
 	case 204: return "No Content";
 	case 301: return "Moved Permanently";
-	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
 	case 409: return "Conflict";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 417: return "Expectation Failed";
 	case 422: return "Unprocessable Entity";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
 	}
-	return "Unknown";
+	return http_reason(status);
 }
 
 size_t api_reply_head(const struct api_reply *r, bool close, char *buf, size_t cap)

@@ -1,5 +1,7 @@
 /* API request heads: httpsd's parser first, then the fields only the API reads. */
+#include <ctype.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "httpsd/api/api_request.h"
@@ -7,17 +9,6 @@
 static bool ieq(const char *p, size_t n, const char *lit)
 {
 	return strlen(lit) == n && strncasecmp(p, lit, n) == 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Percent-decodes p[0..n) into out[cap] with a NUL; plus: '+' is a space. Returns the length,
@@ -28,10 +19,13 @@ static int decode(const char *p, size_t n, bool plus, char *out, size_t cap)
 	for (size_t i = 0; i < n; i++) {
 		int c = (unsigned char)p[i];
 		if (c == '%') {
-			int hi = i + 2 < n ? hexval(p[i + 1]) : -1, lo = i + 2 < n ? hexval(p[i + 2]) : -1;
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			if (i + 2 >= n || !isxdigit((unsigned char)p[i + 1]) ||
+			    !isxdigit((unsigned char)p[i + 2]))
 				return -1;
-			c = hi * 16 + lo;
+			char hex[3] = { p[i + 1], p[i + 2], 0 };
+			c = (int)strtol(hex, NULL, 16);
+			if (c == 0)
+				return -1;
 			i += 2;
 		} else if (c == '+' && plus) {
 			c = ' ';

@@ -1,5 +1,5 @@
 /* search-data over the zones a token may see, and dnsd's counters as PowerDNS statistics. */
-#include <fnmatch.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -18,20 +18,36 @@ struct search {
 	const char *zone;
 };
 
-/* PowerDNS's patterns: '*' and '?' wildcards, case-insensitive, over the whole text. A name
- * matches with or without its final dot. */
+/* PowerDNS's patterns: '*' (any run) and '?' (one character), case-insensitive, over the
+ * whole text; nothing else is special. One star is remembered at a time, so the cost is at
+ * most the pattern's length times the text's, whatever the pattern. */
+static bool glob(const char *p, const char *s, size_t n)
+{
+	const char *star = NULL, *end = s + n, *resume = NULL;
+	while (s < end) {
+		if (*p == '?' || (*p && *p != '*' && tolower((unsigned char)*p) ==
+		                                        tolower((unsigned char)*s))) {
+			p++, s++;
+		} else if (*p == '*') {
+			star = p++;
+			resume = s;
+		} else if (star) {
+			p = star + 1;
+			s = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == 0;
+}
+
+/* A name matches with or without its final dot. */
 static bool match(const char *q, const char *text)
 {
-	if (fnmatch(q, text, FNM_CASEFOLD) == 0)
-		return true;
 	size_t n = strlen(text);
-	if (n > 1 && text[n - 1] == '.') {
-		char *cut = strndup(text, n - 1);
-		bool m = cut && fnmatch(q, cut, FNM_CASEFOLD) == 0;
-		free(cut);
-		return m;
-	}
-	return false;
+	return glob(q, text, n) || (n > 1 && text[n - 1] == '.' && glob(q, text, n - 1));
 }
 
 static int search_rr(const struct rr *rr, void *ctx)

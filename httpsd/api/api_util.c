@@ -220,3 +220,13 @@ int api_util_zone_open(struct api_call *c, const char *segment, struct store_txn
 	}
 	return 0;
 }
+
+int api_util_zone_find(struct api_call *c, const char *segment, struct zone_info *z,
+                       struct api_reply *r)
+{
+	struct store_txn t;
+	if (api_util_zone_open(c, segment, &t, z, r) != 0)
+		return -1;
+	store_abort(&t);
+	return 0;
+}

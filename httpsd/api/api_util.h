@@ -31,5 +31,8 @@ bool api_util_managed(struct store_txn *t, const uint8_t *owner, uint8_t domain[
  * the answer in r (404, 403, 500) and t ended. */
 int api_util_zone_open(struct api_call *c, const char *segment, struct store_txn *t,
                        struct zone_info *z, struct api_reply *r);
+/* The same, the transaction ended: only z. */
+int api_util_zone_find(struct api_call *c, const char *segment, struct zone_info *z,
+                       struct api_reply *r);
 
 #endif

@@ -151,14 +151,17 @@ out:
 	json_decref(b);
 }
 
+/* The zone and the request's JSON body: NULL with the answer in r. */
+static json_t *zone_and_body(struct api_call *c, const char *seg, struct zone_info *z,
+                             struct api_reply *r)
+{
+	return api_util_zone_find(c, seg, z, r) == 0 ? api_util_body(c, r) : NULL;
+}
+
 void api_zones_put(struct api_call *c, const char *seg, struct api_reply *r)
 {
-	struct store_txn t;
 	struct zone_info z;
-	if (api_util_zone_open(c, seg, &t, &z, r) != 0)
-		return;
-	store_abort(&t);
-	json_t *b = api_util_body(c, r);
+	json_t *b = zone_and_body(c, seg, &z, r);
 	if (b == NULL)
 		return;
 	if (!kind_ok(json_object_get(b, "kind")))
@@ -170,12 +173,8 @@ void api_zones_put(struct api_call *c, const char *seg, struct api_reply *r)
 
 void api_zones_patch(struct api_call *c, const char *seg, struct api_reply *r)
 {
-	struct store_txn t;
 	struct zone_info z;
-	if (api_util_zone_open(c, seg, &t, &z, r) != 0)
-		return;
-	store_abort(&t);
-	json_t *b = api_util_body(c, r);
+	json_t *b = zone_and_body(c, seg, &z, r);
 	if (b == NULL)
 		return;
 	json_t *rrsets = json_object_get(b, "rrsets");
@@ -188,11 +187,9 @@ void api_zones_patch(struct api_call *c, const char *seg, struct api_reply *r)
 
 void api_zones_delete(struct api_call *c, const char *seg, struct api_reply *r)
 {
-	struct store_txn t;
 	struct zone_info z;
-	if (api_util_zone_open(c, seg, &t, &z, r) != 0)
+	if (api_util_zone_find(c, seg, &z, r) != 0)
 		return;
-	store_abort(&t);
 	int rc = zone_ops_delete(c->env->st, z.apex);
 	if (rc == 0)
 		api_reply_empty(r, 204);
@@ -204,11 +201,9 @@ void api_zones_delete(struct api_call *c, const char *seg, struct api_reply *r)
 
 void api_zones_notify(struct api_call *c, const char *seg, struct api_reply *r)
 {
-	struct store_txn t;
 	struct zone_info z;
-	if (api_util_zone_open(c, seg, &t, &z, r) != 0)
+	if (api_util_zone_find(c, seg, &z, r) != 0)
 		return;
-	store_abort(&t);
 	/* dnsd sends NOTIFY after every commit (it tails the history): nothing more to do. */
 	api_reply_json(r, 200, json_pack("{s:s}", "result", "Notification queued"));
 }

@@ -90,16 +90,21 @@ int api_token_decode(const void *val, size_t len, const char *name, size_t nlen,
 	return 0;   /* bytes after the known fields: a newer writer's additions */
 }
 
+/* The stored value of name: 0, LS_ENOTFOUND or a store error. */
+static int value_of(struct store_txn *t, const char *name, size_t *nlen, MDB_val *v)
+{
+	*nlen = strlen(name);
+	if (*nlen == 0 || *nlen > API_TOKEN_NAME_MAX)
+		return LS_ENOTFOUND;
+	return store_get(t, STORE_API, name, *nlen, v);
+}
+
 int api_token_get(struct store_txn *t, const char *name, struct api_token *out)
 {
 	MDB_val v;
-	size_t nlen = strlen(name);
-	if (nlen == 0 || nlen > API_TOKEN_NAME_MAX)
-		return LS_ENOTFOUND;
-	int rc = store_get(t, STORE_API, name, nlen, &v);
-	if (rc)
-		return rc;
-	return api_token_decode(v.mv_data, v.mv_size, name, nlen, out);
+	size_t nlen;
+	int rc = value_of(t, name, &nlen, &v);
+	return rc ? rc : api_token_decode(v.mv_data, v.mv_size, name, nlen, out);
 }
 
 void api_token_put(struct store_txn *t, const struct api_token *tk)
@@ -124,10 +129,8 @@ void api_token_put(struct store_txn *t, const struct api_token *tk)
 int api_token_del(struct store_txn *t, const char *name)
 {
 	MDB_val v;
-	size_t nlen = strlen(name);
-	if (nlen == 0 || nlen > API_TOKEN_NAME_MAX)
-		return LS_ENOTFOUND;
-	int rc = store_get(t, STORE_API, name, nlen, &v);
+	size_t nlen;
+	int rc = value_of(t, name, &nlen, &v);
 	if (rc)
 		return rc;
 	store_del(t, STORE_API, name, nlen);

@@ -17,6 +17,7 @@ import subprocess
 import time
 
 import benchlib
+from bench_sts import _zonectl   # zonectl with a configuration, BenchError on failure
 from benchlib import BenchError
 
 NAME = "api"
@@ -26,15 +27,6 @@ PATCHES = 1000
 DEFAULT_ZONES = 10000
 LIST_RUNS = 5
 START_TIMEOUT = 15.0
-
-
-def _zonectl(ctx, conf, *args, timeout=1200):
-    p = subprocess.run([ctx.zonectl, "-c", conf] + [str(a) for a in args],
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
-    if p.returncode != 0:
-        raise BenchError("zonectl %s: exit %d\n%s" % (" ".join(map(str, args)), p.returncode,
-                                                      p.stderr.decode(errors="replace")[-2000:]))
-    return p.stdout.decode(errors="replace")
 
 
 def _start(ctx, tmp, name):
@@ -121,31 +113,32 @@ def _list(ctx, tmp, n):
             "min_ms": 1000 * min(times), "bytes": size}
 
 
+def _patch_rows(p, n):
+    return [["PATCH one rrset, p50 (of %d)" % p["patches"], "%.2f ms" % p["p50_ms"], "-", "-"],
+            ["PATCH one rrset, p99", "%.2f ms" % p["p99_ms"], "< 10 ms",
+             "met" if p["p99_ms"] < 10 else "missed"],
+            ["PATCH one rrset, max", "%.2f ms" % p["max_ms"], "-", "-"]]
+
+
+def _list_rows(lst, n):
+    return [["GET zones with %d zones, median of %d" % (n, LIST_RUNS),
+             "%.1f ms (%d KiB)" % (lst["median_ms"], lst["bytes"] // 1024), "-", "-"]]
+
+
 def run(ctx):
-    errors = []
-    result = {"name": NAME}
     n = int(os.environ.get("BENCH_API_ZONES", DEFAULT_ZONES))
-    result.update(records=n, runs=1)
+    result = {"name": NAME, "records": n, "runs": 1}
+    errors, rows = [], []
     tmp = benchlib.make_tempdir("lockstep-bench-api-")
-    rows = []
+    steps = (("patch", lambda: _patch(ctx, tmp), _patch_rows),
+             ("list", lambda: _list(ctx, tmp, n), _list_rows))
     try:
-        try:
-            p = _patch(ctx, tmp)
-            result["patch"] = p
-            rows.append(["PATCH one rrset, p50 (of %d)" % p["patches"], "%.2f ms" % p["p50_ms"],
-                         "-", "-"])
-            rows.append(["PATCH one rrset, p99", "%.2f ms" % p["p99_ms"], "< 10 ms",
-                         "met" if p["p99_ms"] < 10 else "missed"])
-            rows.append(["PATCH one rrset, max", "%.2f ms" % p["max_ms"], "-", "-"])
-        except BenchError as e:
-            errors.append("patch: %s" % e)
-        try:
-            lst = _list(ctx, tmp, n)
-            result["list"] = lst
-            rows.append(["GET zones with %d zones, median of %d" % (n, LIST_RUNS),
-                         "%.1f ms (%d KiB)" % (lst["median_ms"], lst["bytes"] // 1024), "-", "-"])
-        except BenchError as e:
-            errors.append("list: %s" % e)
+        for key, measure, show in steps:
+            try:
+                result[key] = measure()
+                rows += show(result[key], n)
+            except BenchError as e:
+                errors.append("%s: %s" % (key, e))
     finally:
         benchlib.remove_tree(tmp)
     result["table"] = {"columns": ["measure", "value", "goal", ""], "rows": rows,

@@ -92,6 +92,11 @@ def test_history_names_the_token(env):
                         rrset("h.example.com.", "A", 60, "192.0.2.9")).status == 204
     last = env.zc.history("example.com")[-1]
     assert last["source"] == "api PATCH by token panel"
+    assert env.api.call("PUT", Z + "/example.com./mta-sts", {}).status == 200
+    assert "mta-sts enable by token panel" in [h["source"] for h in env.zc.history("example.com")]
+    env.zc.ok("rr", "add", "example.com", "z 60 IN A 192.0.2.10")
+    assert any(h["source"].startswith("zonectl rr add by user ")
+               for h in env.zc.history("example.com")[-3:])
 
 
 def test_server_and_zone_objects_have_powerdns_keys(env):
@@ -144,6 +149,12 @@ def test_zone_life_through_the_api(env):
         "object_type": "record", "ttl": 300, "type": "A", "zone": "new.test.",
         "zone_id": "new.test."}]
     assert api.call("GET", PREFIX + "/search-data").status == 422
+    # '?' is one character, matching ignores case and the final dot; '[' is nothing special.
+    assert [r["name"] for r in api.call("GET", PREFIX + "/search-data?q=WW%3F.NEW.test").json
+            if r["object_type"] == "record"] == ["www.new.test."]
+    assert api.call("GET", PREFIX + "/search-data?q=ww%5Bw%5D*").json == []
+    many = api.call("GET", PREFIX + "/search-data?q=" + "%2A" * 200 + "x")
+    assert many.status == 200 and many.json == []
     assert api.call("DELETE", Z + "/new.test.").status == 204
     assert api.call("DELETE", Z + "/new.test.").status == 404
     assert "new.test" not in env.zc.zones()
