@@ -127,9 +127,12 @@ class Browser:
     def wait(self, what, cond, timeout=UI_WAIT):
         v = wait_until(cond, timeout, 0.1)
         if not v:
-            self.shot("failed", "error")
-            pytest.fail("%s: not within %d s\nerror box: %r\nconsole: %s" % (
-                what, timeout, self.text("error"), self.logs()), pytrace=False)
+            try:                # what the page showed, if it has its error box at all
+                shot, box = self.shot("failed", "error"), self.text("error")
+            except WebDriverException as e:
+                shot, box = None, "(no page: %s)" % e.msg
+            pytest.fail("%s: not within %d s\nerror box: %r\nscreenshot: %s\nconsole: %s" % (
+                what, timeout, box, shot, self.logs()), pytrace=False)
         return v
 
     def shot(self, name, top="sts-panel"):
