@@ -75,6 +75,19 @@ struct config {
 	uint32_t tlsrpt_max_expanded;     /* bytes of one report once inflated */
 	uint32_t tlsrpt_per_address_per_hour;  /* HTTPS reports per client address and hour */
 	uint32_t tlsrpt_alert_percent;    /* a day's failed sessions above this percent warn */
+	/* Alerts: section alerts */
+	char *alerts_webhook;             /* "URL ...": each event POSTed as JSON; "": none */
+	char *alerts_command;             /* a program given each event on stdin; "": none */
+	char *alerts_ca;                  /* CA file for https webhooks; "": the system's */
+	uint32_t alerts_timeout;          /* seconds per hook */
+	/* Watching domains: section watch */
+	bool watch_enabled;               /* dnsd runs the due checks */
+	bool watch_own;                   /* every enabled MTA-STS domain is watched */
+	uint32_t watch_every;             /* minutes between checks, for domains without --every */
+	uint32_t watch_concurrency;       /* checks at once */
+	uint32_t watch_keep_days;         /* days results are kept */
+	char *watch_resolver;             /* for domains without --resolver; "": the system's */
+	uint32_t watch_timeout;           /* seconds per check, for domains without --timeout */
 	enum log_level log_level;         /* lines less severe are dropped */
 	char *log_file;                   /* "": no file, lines go to stderr (or syslog) */
 	bool log_syslog;                  /* lines go to syslog */
