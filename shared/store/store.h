@@ -24,6 +24,7 @@ enum store_db {
 	STORE_TSIG,    /* TSIG key name (lookup format) -> algorithm and secret */
 	STORE_UPDATE,  /* zone id, TSIG key name (lookup format) -> the key's DNS UPDATE policy */
 	STORE_TLSRPT,  /* TLS reports: raw reports, dedup keys, summary rows (tlsrpt_store.h) */
+	STORE_WATCH,   /* watched domains, their check results, open problems, alert outbox (watch_store.h) */
 	STORE_NDB
 };
 

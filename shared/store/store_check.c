@@ -21,6 +21,7 @@
 #include "shared/sts/sts_record.h"
 #include "shared/dns/wire.h"
 #include "shared/util/err.h"
+#include "shared/watch/watch_store.h"
 
 #define MAIN_NAME "main"          /* LMDB's table of tables */
 #define FREE_NAME "freelist"      /* LMDB's list of pages free for reuse */
@@ -208,6 +209,13 @@ static const char *tlsrpt_record(struct store_txn *t, const MDB_val *k, const MD
 	return k->mv_size >= 2 && p[0] && strchr("RKS", p[0]) && tagged(v, p[0]) ? NULL : "not a TLS report";
 }
 
+static const char *watch_record(struct store_txn *t, const MDB_val *k, const MDB_val *v,
+                                uint64_t pages)
+{
+	(void)t, (void)pages;
+	return watch_store_check(k->mv_data, k->mv_size, v->mv_data, v->mv_size);
+}
+
 static const record_fn record_fns[STORE_NDB] = {
 	[STORE_META] = meta_record,
 	[STORE_ZONES] = zone_record,
@@ -219,6 +227,7 @@ static const record_fn record_fns[STORE_NDB] = {
 	[STORE_TSIG] = tsig_record,
 	[STORE_UPDATE] = update_record,
 	[STORE_TLSRPT] = tlsrpt_record,
+	[STORE_WATCH] = watch_record,
 };
 
 /* Every record of one table in key order, each checked by fn; the count against the header. */
