@@ -18,7 +18,7 @@ struct opt {
 	bool *flag;           /* FLAG */
 };
 
-#define OPT_MAX 40
+#define OPT_MAX 48
 #define OPT_BASE 256      /* getopt_long's val for opts[i] is OPT_BASE + i */
 
 /* The option table of c (its fields receive the values). Returns how many. */
@@ -34,6 +34,8 @@ static size_t table(struct ctl *c, struct opt o[OPT_MAX])
 		V("max-age", max_age), V("algorithm", algorithm), V("timeout", timeout),
 		V("dir", dir), V("list", list),
 		V("domain", domain), V("days", days),
+		V("every", every), V("resolver", resolver), V("ca", ca),
+		L("connect-to", connect_to, CTL_CONNECT_TO_MAX),
 		L("mx-extra", mx_extra, STS_EXTRA_MAX), L("rua", rua, STS_RUA_MAX),
 		L("name", upd_names, UPDATE_POLICY_MAX_NAMES), L("type", upd_types, UPDATE_POLICY_MAX_TYPES),
 		F("now", now), F("no-mx-extra", no_mx_extra), F("no-rua", no_rua),

@@ -24,6 +24,7 @@ enum {
 };
 
 #define CTL_MAX_NS 16
+#define CTL_CONNECT_TO_MAX 32   /* --connect-to rules (check's CHECK_MAX_CONNECT_TO) */
 #define CTL_WAIT_DEFAULT_S 60   /* --wait: how long to wait for a publish (retry-max <= 60) */
 #define CTL_WAIT_MAX_S 3600     /* the longest --timeout */
 
@@ -57,6 +58,10 @@ struct ctl {
 	unsigned nupd_names, nupd_types;
 	const char *domain;         /* tlsrpt ingest --domain DOMAIN */
 	const char *days;           /* tlsrpt summary --days N */
+	/* watch add: --every, and the check's --resolver, --ca, --connect-to */
+	const char *every, *resolver, *ca;
+	const char *connect_to[CTL_CONNECT_TO_MAX];
+	unsigned nconnect_to;
 	const char *writing;        /* a file other than the store being written (full-disk messages) */
 	struct diag d;
 	struct store *st;
@@ -248,6 +253,11 @@ int cmd_tsig_del(struct ctl *c);
 int cmd_store_check(struct ctl *c);
 int cmd_backup(struct ctl *c);
 int cmd_restore(struct ctl *c);
+int cmd_watch_add(struct ctl *c);
+int cmd_watch_del(struct ctl *c);
+int cmd_watch_list(struct ctl *c);
+int cmd_watch_history(struct ctl *c);
+int cmd_watch_run(struct ctl *c);
 int cmd_tlsrpt_ingest(struct ctl *c);
 int cmd_tlsrpt_import(struct ctl *c);
 int cmd_tlsrpt_summary(struct ctl *c);

@@ -3,6 +3,8 @@
 #include "shared/util/err.h"
 #include "shared/watch/watch_diff.h"
 #include "shared/watch/watch_store.h"
+#include "shared/watch/watch_run.h"
+#include "shared/util/config.h"
 
 static struct watch_row row(int64_t time, const char *id, const char *hash, const char *mode,
                             int64_t max_age, const char *mx)
@@ -238,6 +240,68 @@ static void test_store(void **state)
 	store_abort(&t);
 }
 
+/* A check that sees what the test says: the policy's first hash byte and the id. */
+static uint8_t fake_hash;
+static const char *fake_id = "1";
+static int fake_check(const char *domain, const struct check_opts *o, struct check_result *out,
+                      char *err, size_t errlen)
+{
+	(void)o, (void)err, (void)errlen;
+	snprintf(out->domain, sizeof(out->domain), "%s", domain);
+	out->txt_present = true;
+	out->policy_fetched = out->policy_ok = true;
+	out->policy_sha256[0] = fake_hash;
+	snprintf(out->id, sizeof(out->id), "%s", fake_id);
+	snprintf(out->mode, sizeof(out->mode), "enforce");
+	out->max_age = 604800;
+	return 0;
+}
+
+static int last_events(const struct watch_row *r, void *ctx)
+{
+	struct watch_row *out = ctx;
+	*out = *r;
+	return 0;
+}
+
+static void test_run_domain(void **state)
+{
+	struct unit_store *u = *state;
+	struct config cfg;
+	struct store_txn t;
+	struct watch_entry e;
+	char err[256];
+	assert_int_equal(config_defaults(&cfg), 0);
+	struct watch_ctx ctx = { .st = u->st, .cfg = &cfg, .check = fake_check };
+	atomic_init(&ctx.worst, -1);
+	assert_int_equal(watch_run_domain(&ctx, "example.org", err, sizeof(err)), LS_ENOTFOUND);
+	memset(&e, 0, sizeof(e));
+	snprintf(e.domain, sizeof(e.domain), "example.org");
+	e.every = 10;
+	unit_begin(u->st, true, &t);
+	watch_store_put(&t, &e);
+	assert_int_equal(store_commit(&t), 0);
+	fake_hash = 1;
+	assert_int_equal(watch_run_domain(&ctx, "example.org", err, sizeof(err)), 0);
+	fake_hash = 2;   /* the body changes, the id does not */
+	assert_int_equal(watch_run_domain(&ctx, "example.org", err, sizeof(err)), 0);
+	struct watch_row r;
+	unit_begin(u->st, false, &t);
+	assert_int_equal(watch_store_rows(&t, "example.org", last_events, &r), 0);
+	assert_int_equal(r.nevents, 1);
+	assert_string_equal(r.events[0], "policy-changed-id-unchanged open");
+	assert_int_equal(watch_store_get(&t, "example.org", &e), 0);
+	assert_true(e.last > 0);
+	/* The next run: the interval plus at most 10% of it. */
+	assert_true(e.next >= e.last + 600 && e.next <= e.last + 660);
+	store_abort(&t);
+	assert_int_equal(atomic_load(&ctx.ran), 2);
+	/* A first run is due within a minute. */
+	int64_t first = watch_first_run("example.org", 1000);
+	assert_true(first >= 1000 && first < 1000 + WATCH_FIRST_RUN_S);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_unreachable_carries_fetch_codes),
 		cmocka_unit_test(test_codes_open_and_resolve),
 		cmocka_unit_test_setup_teardown(test_store, unit_store_setup, unit_store_teardown),
+		cmocka_unit_test_setup_teardown(test_run_domain, unit_store_setup, unit_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,22 @@
+/*
+ * mx-changed: every MX change of a domain with MTA-STS enabled, by any writer, queues an
+ * event (before, after, who) in the same transaction as the change, from a commit hook; the
+ * watcher (dnsd) or zonectl sends it after the commit (watch_outbox_deliver).
+ */
+#ifndef LS_WATCH_MX_H
+#define LS_WATCH_MX_H
+
+#include "shared/store/zone_txn.h"
+#include "shared/util/diag.h"
+
+#define WATCH_MX_CODE "mx-changed"
+
+/* Who this process writes for, added to the edit's source in the event ("unix user alice").
+ * Set once at start, before any edit (zonectl sets it; a daemon's sources name their key). */
+void watch_mx_set_user(const char *who);
+
+/* The commit hook (zone_hooks.c): queues one event per changed MX RRset of an enabled
+ * domain. Never refuses an edit. */
+int watch_mx_commit(struct zone_txn *zt, struct diag *d);
+
+#endif
