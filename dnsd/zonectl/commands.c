@@ -278,6 +278,26 @@ const struct command zonectl_commands[] = {
 	  "The raw reports are kept, so after a parser fix (or a domain enabled later) the\n"
 	  "summary rows can be made again. One transaction: all or nothing.",
 	  0, 0, "", cmd_tlsrpt_reparse },
+	{ "check", "DOMAIN [--json | --nagios] [--resolver ADDR[:PORT]] [--ca FILE] "
+	  "[--connect-to HOST:PORT:ADDR:PORT]... [--timeout S]",
+	  "Check any domain's MTA-STS as a sending server sees it; exit 0, 6 warnings, 7 errors.",
+	  "Runs every check at once within --timeout S (default 30): the _mta-sts TXT record,\n"
+	  "the policy fetched over HTTPS, the MX records against the policy's mx patterns, an\n"
+	  "SMTP STARTTLS handshake with every MX host and address (EHLO, STARTTLS, the\n"
+	  "certificate checked for the MX name and trust, QUIT; nothing else is sent), the\n"
+	  "TLS-RPT record and its rua, and TLSA records (DANE). For a domain enabled in the\n"
+	  "local store also: every secondary serves the published id, every httpsd endpoint\n"
+	  "the current policy, no publish step waits. Prints one line per problem (level,\n"
+	  "code, subject, what is wrong, the fix) and `ok CHECK` for each clean check.\n"
+	  "--resolver asks that server (it may be an authoritative one that does no recursion;\n"
+	  "CNAMEs are followed here), else the system's resolver. --ca FILE trusts those CAs\n"
+	  "instead of the system's. --connect-to (curl's syntax, repeatable) sends connections\n"
+	  "for HOST:PORT (mta-sts.DOMAIN:443, MXHOST:25) to ADDR:PORT instead; an empty HOST or\n"
+	  "PORT matches any. --json: {\"domain\",\"status\":\"ok|warn|error\",\"problems\":\n"
+	  "[{\"code\",\"level\",\"subject\",\"message\",\"fix\"}],\"checked\":[...]}.\n"
+	  "--nagios prints one monitoring-plugin line (MTA-STS OK|WARNING|CRITICAL|UNKNOWN -\n"
+	  "code: ...) and exits 0, 1, 2 or 3. Codes and levels: zonectl(8).",
+	  1, 1, "resolver ca connect-to timeout nagios", cmd_check },
 	{ "check-config", "", "Check the configuration file and print the effective configuration.",
 	  "Reads -c FILE, else " CONFIG_DEFAULT_PATH " when it exists, else only the built-in\n"
 	  "defaults. Prints every error as FILE:LINE (exit 1), or the effective configuration\n"

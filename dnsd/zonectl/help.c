@@ -22,7 +22,7 @@ void ctl_print_usage(FILE *out)
 		fprintf(out, "  %-19s %s\n", cmd->name, cmd->summary);   /* "zone update-policy" */
 	fputs("\nexit status: 0 ok, 1 bad input (nothing changed), 2 usage, 3 not found (also:\n"
 	      "no store yet), 4 conflict (exists, changed meanwhile, in use), 5 store or system\n"
-	      "error (also: a truncated or damaged store)\n", out);
+	      "error (also: a truncated or damaged store); check: 6 warnings, 7 errors\n", out);
 }
 
 void ctl_print_help(const struct command *cmd, FILE *out)

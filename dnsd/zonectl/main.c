@@ -55,6 +55,10 @@ static const struct command *find_command(struct ctl *c, const struct ctl_args *
 			return NULL;
 		}
 	}
+	if (c->timeout && !c->wait && ctl_takes(cmd, "wait")) {
+		*rc = ctl_usage_error(cmd, "%s", "--timeout goes with --wait");
+		return NULL;
+	}
 	c->args = a->pos + words;
 	c->nargs = a->npos - words;
 	if (c->nargs < cmd->min_args || (cmd->max_args >= 0 && c->nargs > cmd->max_args)) {

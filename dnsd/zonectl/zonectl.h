@@ -21,10 +21,12 @@ enum {
 	EXIT_NOTFOUND = 3,  /* no such zone, record or file */
 	EXIT_CONFLICT = 4,  /* zone exists already, or changed during an edit */
 	EXIT_STORE = 5,     /* the store or the system failed */
+	EXIT_CHECK_WARN = 6,   /* check: the checks ran and found warnings, no error */
+	EXIT_CHECK_ERROR = 7,  /* check: the checks ran and found an error */
 };
 
 #define CTL_MAX_NS 16
-#define CTL_CONNECT_TO_MAX 32   /* --connect-to rules (check's CHECK_MAX_CONNECT_TO) */
+#define CTL_CONNECT_TO_MAX 32   /* --connect-to rules (CHECK_MAX_CONNECT_TO) */
 #define CTL_WAIT_DEFAULT_S 60   /* --wait: how long to wait for a publish (retry-max <= 60) */
 #define CTL_WAIT_MAX_S 3600     /* the longest --timeout */
 
@@ -58,10 +60,12 @@ struct ctl {
 	unsigned nupd_names, nupd_types;
 	const char *domain;         /* tlsrpt ingest --domain DOMAIN */
 	const char *days;           /* tlsrpt summary --days N */
-	/* watch add: --every, and the check's --resolver, --ca, --connect-to */
-	const char *every, *resolver, *ca;
+	/* check and watch add: --resolver, --ca, --connect-to (repeatable), --nagios */
+	const char *resolver, *ca;
+	const char *every;          /* watch add --every MINUTES */
 	const char *connect_to[CTL_CONNECT_TO_MAX];
 	unsigned nconnect_to;
+	bool nagios;
 	const char *writing;        /* a file other than the store being written (full-disk messages) */
 	struct diag d;
 	struct store *st;
@@ -258,6 +262,7 @@ int cmd_watch_del(struct ctl *c);
 int cmd_watch_list(struct ctl *c);
 int cmd_watch_history(struct ctl *c);
 int cmd_watch_run(struct ctl *c);
+int cmd_check(struct ctl *c);
 int cmd_tlsrpt_ingest(struct ctl *c);
 int cmd_tlsrpt_import(struct ctl *c);
 int cmd_tlsrpt_summary(struct ctl *c);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 struct store;
+struct config;
 
 #define CHECK_TIMEOUT_MS     30000  /* the overall limit when the caller gives none */
 #define CHECK_MAX_MX         32     /* MX hosts checked per domain */
@@ -34,7 +35,8 @@ struct check_opts {
 	int timeout_ms;                   /* overall limit; 0: CHECK_TIMEOUT_MS */
 	unsigned concurrency;             /* connections at once; 0: one per MX address */
 	struct store *own_store;          /* non-NULL: also the own-domain checks when enabled there */
-	const char *state_dir;            /* the state dir of own_store (its trust store, endpoints) */
+	const char *state_dir;            /* unused; kept for callers that set it */
+	const struct config *cfg;         /* with own_store: the httpsd endpoints and trust store */
 	time_t now;                       /* 0: time(NULL); tests set it for expiry checks */
 };
 
@@ -93,8 +95,27 @@ void check_result_free(struct check_result *r);
  * "fix"}], "checked": [...]}; new reference, NULL when out of memory. */
 json_t *check_result_json(const struct check_result *r);
 
+/* Adds a problem of code (its level from the table) to r; message and fix are printf formats
+ * of one line each ("" fix: none). Problems past CHECK_MAX_PROBLEMS are dropped. 0 or -ENOMEM. */
+int check_result_add(struct check_result *r, const char *code, const char *subject,
+                     const char *fix, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The same with a level other than the table's (policy-max-age: short warns, long errs). */
+int check_result_add_level(struct check_result *r, enum check_level level, const char *code,
+                           const char *subject, const char *fix, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+/* Whether r has a problem of code about subject (NULL: any subject). */
+bool check_result_has(const struct check_result *r, const char *code, const char *subject);
+/* Notes that the check named name ran (a static string). */
+void check_result_ran(struct check_result *r, const char *name);
+
 /* The level of a problem code (the one table); CHECK_ERROR for codes it does not know. */
 enum check_level check_code_level(const char *code);
+/* The check that finds code ("sts-txt", "policy-fetch", "policy", "mx", "smtp", "tlsrpt",
+ * "own": the names in "checked"); NULL for codes it does not know. */
+const char *check_code_check(const char *code);
+/* The codes in table order: check_code_name(i) for i < check_code_count(). */
+size_t check_code_count(void);
+const char *check_code_name(size_t i);
 /* Whether code is one of the problem codes. */
 bool check_code_known(const char *code);
 /* "ok", "info", "warn", "error". */
