@@ -1,9 +1,12 @@
 /* zonectl: the operator's command line to the zone store; a command table with help per entry. */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "dnsd/zonectl/zonectl.h"
+#include "shared/watch/watch_mx.h"
 #include "shared/util/err.h"
 #include "shared/store/history.h"
 #include "shared/store/journal.h"
@@ -68,6 +71,22 @@ static const struct command *find_command(struct ctl *c, const struct ctl_args *
 	return cmd;
 }
 
+/* The Unix user running zonectl, as mx-changed events name the writer ("unix user alice",
+ * with sudo "unix user alice via sudo"). Static. */
+static const char *who(void)
+{
+	static char out[96];
+	struct passwd *pw = getpwuid(getuid());
+	const char *sudo = getuid() == 0 ? getenv("SUDO_USER") : NULL;
+	if (sudo && *sudo)
+		snprintf(out, sizeof(out), "unix user %.40s via sudo", sudo);
+	else if (pw)
+		snprintf(out, sizeof(out), "unix user %.64s", pw->pw_name);
+	else
+		snprintf(out, sizeof(out), "unix user %u", (unsigned)getuid());
+	return out;
+}
+
 /* Loads the configuration and the settings that follow from it, then runs cmd. */
 static int run_command(struct ctl *c, const struct command *cmd)
 {
@@ -87,6 +106,7 @@ static int run_command(struct ctl *c, const struct command *cmd)
 		c->state = c->cfg.state_dir;
 	if (lrc)
 		return ctl_fail(c, lrc, "configuration is invalid");
+	watch_mx_set_user(who());    /* before becoming the store's owner: the person, not it */
 	int orc = ctl_become_owner(c);
 	if (orc)
 		return orc;

@@ -175,7 +175,7 @@ static void opts_for(struct watch_ctx *ctx, const struct watch_entry *e, bool ow
 	o->n_connect_to = e->nconnect;
 	o->timeout_ms = (int)(e->timeout ? e->timeout : ctx->cfg->watch_timeout) * 1000;
 	o->own_store = own ? ctx->st : NULL;
-	o->state_dir = own ? store_dir(ctx->st) : NULL;
+	o->cfg = ctx->cfg;
 }
 
 int watch_run_domain(struct watch_ctx *ctx, const char *domain, char *err, size_t errlen)
