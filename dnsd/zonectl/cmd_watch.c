@@ -10,11 +10,20 @@
 #include "shared/watch/watch_run.h"
 #include "shared/watch/watch_store.h"
 
+/* A usage error of this command (help.c would make the command table use us back). */
+static int usage(struct ctl *c, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "zonectl: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nusage: zonectl %s %s\n", c->cmd->name, c->cmd->usage);
+	return EXIT_USAGE;
+}
+
 static int name_arg(struct ctl *c, const char *arg, char out[WATCH_HOST_MAX])
 {
 	if (watch_store_name(arg, out) == 0)
 		return 0;
-	return ctl_usage_error(c->cmd, "'%s' is not a domain name", arg);
+	return usage(c, "'%s' is not a domain name", arg);
 }
 
 /* A number option within lo..hi (0 when not given); an exit code when it is not one. */
@@ -63,14 +72,14 @@ int cmd_watch_add(struct ctl *c)
 	    (rc = number(c, "timeout", c->timeout, 1, 600, &e.timeout)) != 0)
 		return rc;
 	if (c->resolver && (strlen(c->resolver) >= sizeof(e.resolver) || !*c->resolver))
-		return ctl_usage_error(c->cmd, "--resolver '%s' is not ADDR[:PORT]", c->resolver);
+		return usage(c, "--resolver '%s' is not ADDR[:PORT]", c->resolver);
 	if (c->ca && (strlen(c->ca) >= sizeof(e.ca) || *c->ca != '/'))
-		return ctl_usage_error(c->cmd, "--ca '%s' must be an absolute path", c->ca);
+		return usage(c, "--ca '%s' must be an absolute path", c->ca);
 	if (c->nconnect_to > WATCH_CONNECT_MAX)
-		return ctl_usage_error(c->cmd, "--connect-to is given too often (at most 8)", "");
+		return usage(c, "--connect-to is given too often (at most %s)", "8");
 	for (unsigned i = 0; i < c->nconnect_to; i++) {
 		if (!connect_to_ok(c->connect_to[i]) || strlen(c->connect_to[i]) >= WATCH_TEXT_MAX)
-			return ctl_usage_error(c->cmd, "--connect-to '%s' is not HOST:PORT:ADDR:PORT",
+			return usage(c, "--connect-to '%s' is not HOST:PORT:ADDR:PORT",
 			                       c->connect_to[i]);
 		snprintf(e.connect_to[i], WATCH_TEXT_MAX, "%s", c->connect_to[i]);
 	}
