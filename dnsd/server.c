@@ -165,7 +165,7 @@ int dnsd_server_run(struct dnsd_server *s)
 	log_notice("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	sdnotify("STOPPING=1\nSTATUS=stopping");
 	metrics_http_close(&s->metrics);
-	watcher_stop(&s->watch);
+	s->abandoned = !watcher_stop(&s->watch);
 	publisher_stop(&s->pub);
 	/* Workers finish the batch in hand, close their sockets and connections, and end. */
 	worker_pool_stop(&s->pool);

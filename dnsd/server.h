@@ -30,6 +30,7 @@ struct dnsd_server {
 	uv_timer_t stats_timer;          /* on the main loop */
 	struct publisher pub;
 	struct watcher watch;
+	bool abandoned;                /* a watch check still ran at the stop: exit with _exit */
 	struct notifier notify;          /* NOTIFY out, on the main loop */
 	struct config **reloaded;        /* every configuration SIGHUP read, freed at the end */
 	size_t nreloaded;

@@ -88,10 +88,10 @@ void watcher_reload(struct watcher *w, const struct config *cfg)
 	uv_mutex_unlock(&w->lock);
 }
 
-void watcher_stop(struct watcher *w)
+bool watcher_stop(struct watcher *w)
 {
 	if (!w->running)
-		return;
+		return true;
 	atomic_store(&w->cancel, true);
 	uv_mutex_lock(&w->lock);
 	w->stop = true;
@@ -108,7 +108,8 @@ void watcher_stop(struct watcher *w)
 		uv_cond_destroy(&w->wake);
 		uv_mutex_destroy(&w->lock);
 	} else {
-		log_notice("watch: checks still running at exit are abandoned");
+		log_notice("watch: a check still running at exit is abandoned");
 	}
 	w->running = false;
+	return done;
 }

@@ -28,8 +28,9 @@ struct watcher {
 int watcher_start(struct watcher *w, struct store *st, const struct config *cfg);
 /* SIGHUP: the next tick uses cfg (which must outlive the thread). */
 void watcher_reload(struct watcher *w, const struct config *cfg);
-/* Stops the thread: waits WATCHER_STOP_WAIT_MS for checks in flight, then leaves them to end
- * on their own without touching the store (the process is exiting). */
-void watcher_stop(struct watcher *w);
+/* Stops the thread: waits WATCHER_STOP_WAIT_MS for checks in flight. Returns false when it
+ * had to leave one running: the process must then exit without freeing the store or the
+ * configuration that check still reads (_exit). */
+bool watcher_stop(struct watcher *w);
 
 #endif

@@ -100,21 +100,27 @@ const struct command zonectl_commands[] = {
 	  "one publish step for all of them; a progress line on a terminal's standard error.",
 	  0, -1, "mode max-age mx-extra rua rua-only no-publish wait timeout list",
 	  cmd_mtasts_enable_bulk },
-	{ "mta-sts mode", "DOMAIN MODE [--force] [--no-publish | --wait [--timeout S]]", "Change the policy mode: testing, enforce or none.",
+	{ "mta-sts mode", "DOMAIN MODE [--force] [--resolver ADDR[:PORT]] [--ca FILE] "
+	  "[--connect-to HOST:PORT:ADDR:PORT]... [--no-publish | --wait [--timeout S]]", "Change the policy mode: testing, enforce or none.",
 	  "A new policy version, published as after any change. enforce is refused while the\n"
 	  "domain has a null MX. Before enforce, the last 14 days of TLS reports are shown\n"
 	  "(tlsrpt summary) and the switch is refused (exit 4) when they show failed sessions to\n"
 	  "an MX host the policy still names, or about the policy host itself\n"
 	  "(sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid), unless --force.\n"
-	  "With no reports at all it warns and goes on. `mta-sts set --mode enforce` does the same.",
-	  2, 2, "no-publish wait timeout force", cmd_mtasts_mode },
+	  "With no reports at all it warns and goes on. Then the domain is checked as `zonectl\n"
+	  "check` does (its `watch add` options, else watch.resolver; --resolver, --ca and\n"
+	  "--connect-to as check's) and the switch is refused (exit 4) on any error, unless\n"
+	  "--force (mta-sts.enforce-check: no skips the check). `mta-sts set --mode enforce` does\n"
+	  "the same.",
+	  2, 2, "no-publish wait timeout force resolver ca connect-to", cmd_mtasts_mode },
 	{ "mta-sts set", "DOMAIN [--mode MODE] [--max-age SECONDS] [--mx-extra PATTERN]... "
 	  "[--no-mx-extra] [--rua URI]... [--rua-only] [--no-rua] [--no-publish | --wait [--timeout S]]",
 	  "Change a domain's MTA-STS settings.",
 	  "Given --mx-extra patterns replace the current ones (--no-mx-extra removes them all);\n"
 	  "--rua URIs replace the TLS-RPT addresses (--no-rua removes the _smtp._tls record).\n"
 	  "A changed policy is published as after any change.",
-	  1, 1, "mode max-age mx-extra no-mx-extra rua rua-only no-rua no-publish wait timeout force",
+	  1, 1, "mode max-age mx-extra no-mx-extra rua rua-only no-rua no-publish wait timeout force "
+	  "resolver ca connect-to",
 	  cmd_mtasts_set },
 	{ "mta-sts disable", "DOMAIN [--now] [--no-publish | --wait [--timeout S]]",
 	  "Stop MTA-STS for a domain the safe way (RFC 8461 8.3), or at once with --now.",

@@ -257,6 +257,10 @@ int cmd_tsig_del(struct ctl *c);
 int cmd_store_check(struct ctl *c);
 int cmd_backup(struct ctl *c);
 int cmd_restore(struct ctl *c);
+/* guard.c: before enforce, zonectl check of the domain (its watch options, else watch.*,
+ * the command line's first); refused (exit 4, the errors printed) on an error unless
+ * --force, or when mta-sts.enforce-check is off. 0 or the exit code. */
+int ctl_check_enforce(struct ctl *c, const uint8_t *name);
 int cmd_watch_add(struct ctl *c);
 int cmd_watch_del(struct ctl *c);
 int cmd_watch_list(struct ctl *c);

@@ -47,6 +47,7 @@ struct config {
 	uint32_t sts_fetch_concurrency;   /* fetches in flight at once, per endpoint */
 	uint32_t sts_retry_max;           /* seconds: the longest back-off between tries */
 	bool sts_publisher;               /* dnsd runs the publish step on a timer */
+	bool sts_enforce_check;           /* enforce only after a check without errors */
 	char *httpsd_listen;              /* "ADDR:PORT ..." (IPv6 as [ADDR]:PORT) */
 	uint32_t httpsd_workers;          /* 0: one per core */
 	char *httpsd_user;                /* "": lockstep when root (privs_choose) */
