@@ -37,7 +37,9 @@ static int own_read(struct store *st, const char *domain, struct own *w)
 	struct store_txn t;
 	const uint8_t *body;
 	int rc;
-	if (dname_parse(name, domain, NULL) != 0)
+	char abs[300];
+	snprintf(abs, sizeof(abs), "%s.", domain);
+	if (dname_parse(name, abs, NULL) <= 0)
 		return 1;
 	if ((rc = store_begin(st, false, 0, &t)) != 0)
 		return rc;

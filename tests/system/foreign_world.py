@@ -41,6 +41,7 @@ PYTHON = "/usr/bin/python3"
 START_TIMEOUT = 20
 STOP_TIMEOUT = 5
 ID = "20240101000000"
+SANS_PER_CERT = 50          # names per test certificate
 
 # Certificate kinds: good (the test CA, valid a year), expired, expiring (5 days left),
 # name (valid but for another name), untrusted (signed by a CA the check does not trust).
@@ -255,6 +256,20 @@ class World:
         return self.ca.leaf(stem, hosts, days_left=5 if kind == "expiring" else 365,
                             expired=kind == "expired")
 
+    def _server_block(self, crt, key, default, names, http, www):
+        what = {"ok": "default_type text/plain;", "missing": "default_type text/plain;",
+                "html": "default_type text/html;",
+                "redirect": "return 301 https://elsewhere.%s/.well-known/mta-sts.txt;" % ZONE}
+        return f"""
+    server {{
+        listen {LIVE}:{self.https_port} ssl{default};
+        {names}
+        ssl_certificate {crt};
+        ssl_certificate_key {key};
+        root {www}/$host;
+        location / {{ {what[http]} }}
+    }}"""
+
     def _nginx_conf(self):
         www = self.dir / "www"
         blocks = []
@@ -266,23 +281,16 @@ class World:
                 f = www / host / ".well-known" / "mta-sts.txt"
                 f.parent.mkdir(parents=True, exist_ok=True)
                 f.write_text(self.body(d), newline="")
-        groups.setdefault(("good", "ok"), [])
+        # Certificates of at most SANS_PER_CERT names: a TLS handshake message must fit in
+        # mbedTLS's 16 KiB input buffer. The default server only catches the rest.
+        crt, key = self.ca.leaf("https-default", ["unused.%s" % ZONE])
+        blocks.append(self._server_block(crt, key, " default_server", "", "ok", www))
         for i, ((kind, http), hosts) in enumerate(sorted(groups.items())):
-            crt, key = self._leaf("https-%d" % i, kind, hosts or ["unused.%s" % ZONE])
-            default = " default_server" if (kind, http) == ("good", "ok") else ""
-            names = "server_name %s;" % " ".join(hosts) if hosts and not default else ""
-            what = {"ok": "default_type text/plain;", "missing": "default_type text/plain;",
-                    "html": "default_type text/html;",
-                    "redirect": "return 301 https://elsewhere.%s/.well-known/mta-sts.txt;" % ZONE}
-            blocks.append(f"""
-    server {{
-        listen {LIVE}:{self.https_port} ssl{default};
-        {names}
-        ssl_certificate {crt};
-        ssl_certificate_key {key};
-        root {www}/$host;
-        location / {{ {what[http]} }}
-    }}""")
+            for k in range(0, len(hosts), SANS_PER_CERT):
+                chunk = hosts[k:k + SANS_PER_CERT]
+                crt, key = self._leaf("https-%d-%d" % (i, k), kind, chunk)
+                blocks.append(self._server_block(crt, key, "", "server_name %s;"
+                                                 % " ".join(chunk), http, www))
         user = "user root root;" if os.geteuid() == 0 else ""
         d = self.dir / "nginx"
         d.mkdir(exist_ok=True)
@@ -316,9 +324,11 @@ http {{
                     groups.setdefault(m.cert, []).append(self.mx_host(d, m))
         spec["default"] = self.ca.leaf("smtp-default", ["smtp.%s" % ZONE])
         for kind, hosts in sorted(groups.items()):
-            pair = self._leaf("smtp-%s" % kind, kind, hosts)
-            for h in hosts:
-                spec["by_name"][h] = pair
+            for k in range(0, len(hosts), SANS_PER_CERT):
+                chunk = hosts[k:k + SANS_PER_CERT]
+                pair = self._leaf("smtp-%s-%d" % (kind, k), kind, chunk)
+                for h in chunk:
+                    spec["by_name"][h] = pair
         f = self.dir / "smtp-certs.json"
         f.write_text(json.dumps(spec))
         return f

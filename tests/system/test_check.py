@@ -9,6 +9,7 @@ import pytest
 
 from conftest import parse_json
 from foreign_world import DEAD, Domain, Mx, World, policy
+from proc_helpers import free_port
 
 EXIT_WARN, EXIT_ERROR = 6, 7
 NAGIOS = {"ok": 0, "warn": 1, "error": 2}
@@ -177,3 +178,96 @@ def test_timeout_bounds_the_run(zc, world, tmp_path):
     assert took < 10, took
     codes = {p["code"] for p in parse_json(r.out)["problems"]}
     assert {"sts-txt-missing", "mx-missing"} <= codes, codes
+
+
+# ------------------------------------------------------------------ own domains
+
+from sts_helpers import sts_factory  # noqa: E402,F401  (a fixture)
+
+
+class OldSecondary:
+    """A DNS server on loopback that answers _mta-sts with an old id, as a secondary that
+    stopped transferring would; a thread with a bounded wait per datagram."""
+
+    def __init__(self, old_id):
+        import socket
+        import threading
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.old_id = old_id
+        self.stop_flag = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        import dns.message
+        import dns.rrset
+        while not self.stop_flag:
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except OSError:
+                continue
+            q = dns.message.from_wire(data)
+            r = dns.message.make_response(q)
+            name = q.question[0].name
+            if q.question[0].rdtype == 16 and str(name).startswith("_mta-sts."):
+                r.answer.append(dns.rrset.from_text(name, 300, "IN", "TXT",
+                                                    '"v=STSv1; id=%s;"' % self.old_id))
+            self.sock.sendto(r.to_wire(), peer)
+
+    def close(self):
+        self.stop_flag = True
+        self.thread.join(5)
+        self.sock.close()
+
+
+def own_codes(e, *extra):
+    dead = free_port()
+    r = e.zc("check", "example.com", "--json", "--resolver", "127.0.0.1:%d" % e.dnsd.port,
+             "--ca", str(e.ca), "--connect-to", ":443::%d" % e.https_port,
+             "--connect-to", ":25:127.0.0.1:%d" % dead, "--timeout", "20", *extra, timeout=120)
+    data = parse_json(r.out)
+    assert r.rc in (0, EXIT_WARN, EXIT_ERROR), r.out + r.err
+    assert "own" in data["checked"], data
+    return {p["code"]: p for p in data["problems"] if check_of(p["code"]) == "own"}
+
+
+def check_of(code):
+    return "own" if code in ("secondary-stale", "endpoint-stale", "state-waiting") else "-"
+
+
+def test_own_domain_codes(sts_factory):
+    e = sts_factory()
+    e.zc.ok("mta-sts", "enable", "example.com", "--mode", "enforce")
+    assert e.txt_id()
+    assert own_codes(e) == {}
+    # A secondary that serves an older id.
+    old = OldSecondary("19990101000000")
+    try:
+        e.zc.ok("zone", "secondaries", "example.com", "add", "127.0.0.1:%d" % old.port)
+        got = own_codes(e)
+        assert list(got) == ["secondary-stale"], got
+        assert "19990101000000" in got["secondary-stale"]["message"], got
+        assert got["secondary-stale"]["subject"] == "127.0.0.1:%d" % old.port
+        e.zc.ok("zone", "secondaries", "example.com", "del", "127.0.0.1")
+    finally:
+        old.close()
+    # An httpsd endpoint that does not serve the current body.
+    gone = free_port()
+    e.zc.config.write_text(e.conf_text.replace(
+        "endpoints: 127.0.0.1:%d" % e.https_port,
+        "endpoints: 127.0.0.1:%d 127.0.0.1:%d" % (e.https_port, gone)))
+    got = own_codes(e)
+    assert list(got) == ["endpoint-stale"], got
+    assert got["endpoint-stale"]["subject"] == "127.0.0.1:%d" % gone
+    # A new policy that waits: the dead endpoint holds the publish step back.
+    r = e.zc("rr", "add", "example.com", "@ 3600 IN MX 30 mx3.example.com.", timeout=60)
+    assert "waiting" in r.out + r.err, r.out + r.err
+    got = own_codes(e)
+    assert "state-waiting" in got, got
+    # A domain the store does not have gets no own checks.
+    r = e.zc("check", "example.net", "--json", "--resolver", "127.0.0.1:%d" % e.dnsd.port,
+             "--timeout", "5", timeout=60)
+    assert "own" not in parse_json(r.out)["checked"], r.out
