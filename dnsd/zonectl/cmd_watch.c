@@ -6,6 +6,7 @@
 #include <time.h>
 #include "dnsd/zonectl/zonectl.h"
 #include "shared/check/check.h"
+#include "shared/check/check_connect.h"
 #include "shared/util/err.h"
 #include "shared/watch/watch_run.h"
 #include "shared/watch/watch_store.h"
@@ -44,23 +45,6 @@ static int number(struct ctl *c, const char *opt, const char *text, uint32_t lo,
 	return 0;
 }
 
-/* HOST:PORT:ADDR:PORT, curl's --connect-to (ADDR may be [IPv6]). */
-static bool connect_to_ok(const char *s)
-{
-	const char *p = strchr(s, ':');
-	if (p == NULL || p == s)
-		return false;
-	char *end;
-	long port = strtol(p + 1, &end, 10);
-	if (end == p + 1 || *end != ':' || port < 1 || port > 65535)
-		return false;
-	const char *addr = end + 1, *last = strrchr(addr, ':');
-	if (last == NULL || last == addr)
-		return false;
-	port = strtol(last + 1, &end, 10);
-	return end != last + 1 && !*end && port >= 1 && port <= 65535;
-}
-
 int cmd_watch_add(struct ctl *c)
 {
 	struct watch_entry e, old;
@@ -77,10 +61,12 @@ int cmd_watch_add(struct ctl *c)
 		return usage(c, "--ca '%s' must be an absolute path", c->ca);
 	if (c->nconnect_to > WATCH_CONNECT_MAX)
 		return usage(c, "--connect-to is given too often (at most %s)", "8");
+	char why[256];
+	if (check_connect_parse(c->connect_to, c->nconnect_to, why, sizeof(why)) != 0)
+		return usage(c, "%s", why);
 	for (unsigned i = 0; i < c->nconnect_to; i++) {
-		if (!connect_to_ok(c->connect_to[i]) || strlen(c->connect_to[i]) >= WATCH_TEXT_MAX)
-			return usage(c, "--connect-to '%s' is not HOST:PORT:ADDR:PORT",
-			                       c->connect_to[i]);
+		if (strlen(c->connect_to[i]) >= WATCH_TEXT_MAX)
+			return usage(c, "--connect-to '%s' is too long", c->connect_to[i]);
 		snprintf(e.connect_to[i], WATCH_TEXT_MAX, "%s", c->connect_to[i]);
 	}
 	e.nconnect = c->nconnect_to;
