@@ -10,7 +10,8 @@ made here (good, expired, expiring, wrong name, or from a CA nobody trusts).
     with w.running():
         r = zc("check", w.name("clean"), *w.check_args(), "--json")
 
-A Domain holds everything a sender looks at; its defaults make a clean domain. Hosts resolve
+A Domain holds everything a sender looks at; its defaults make a clean domain. After changing
+a Domain, w.write() puts its zone records and policy body in place (watch's tests). Hosts resolve
 to 127.0.0.1 (DEAD, 127.0.0.3, has nothing listening); --connect-to rules send port 443 to
 nginx and port 25 to the SMTP servers.
 """
@@ -31,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from proc_helpers import HOST4, free_port, stop_process, wait_until
-from xfr_helpers import KNOTD, Server, knot_head, need
+from xfr_helpers import KnotPrimary, need
 
 ZONE = "foreign.test"
 LIVE = HOST4
@@ -116,40 +117,6 @@ class TestCA:
                                         serialization.NoEncryption()))
         os.chmod(k, 0o600)
         return str(crt), str(k)
-
-
-class Knot(Server):
-    """knotd answering for foreign.test from a zone file (reloaded with knotc)."""
-
-    name = "knot-foreign"
-
-    def __init__(self, workdir, zone_file):
-        super().__init__(workdir)
-        need(KNOTD, "knot")
-        self.conf = self.dir / "knot.conf"
-        self.sock = self.dir / "knot.sock"
-        self.conf.write_text(knot_head(HOST4, self.port, self.dir, self.logfile) + f"""\
-control:
-    listen: "{self.sock}"
-template:
-  - id: default
-    storage: "{self.dir}"
-    zonefile-sync: -1
-    zonefile-load: whole
-    journal-content: none
-zone:
-  - domain: {ZONE}.
-    file: "{zone_file}"
-""")
-
-    def argv(self):
-        return [KNOTD, "-c", str(self.conf)]
-
-    def reload(self):
-        p = subprocess.run(["/usr/sbin/knotc", "-c", str(self.conf), "-s", str(self.sock),
-                            "zone-reload", ZONE + "."], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, timeout=20)
-        assert p.returncode == 0, p.stdout
 
 
 class Proc:
@@ -275,12 +242,7 @@ class World:
         blocks = []
         groups = {}
         for d in self.domains.values():
-            host = "mta-sts.%s" % self.name(d.label)
-            groups.setdefault((d.sts_cert, d.http), []).append(host)
-            if d.http != "missing":
-                f = www / host / ".well-known" / "mta-sts.txt"
-                f.parent.mkdir(parents=True, exist_ok=True)
-                f.write_text(self.body(d), newline="")
+            groups.setdefault((d.sts_cert, d.http), []).append("mta-sts.%s" % self.name(d.label))
         # Certificates of at most SANS_PER_CERT names: a TLS handshake message must fit in
         # mbedTLS's 16 KiB input buffer. The default server only catches the rest.
         crt, key = self.ca.leaf("https-default", ["unused.%s" % ZONE])
@@ -347,8 +309,20 @@ http {{
         return a
 
     def write(self):
-        """The zone file and nginx's files, as the domains are now."""
+        """The zone file and the policy files as the domains are now (Knot loads the zone
+        again when it runs; nginx reads the files per request). Certificates and the HTTP
+        behaviour are fixed when the world starts."""
         self.zone_file.write_text(self.zone_text())
+        for d in self.domains.values():
+            f = self.dir / "www" / ("mta-sts.%s" % self.name(d.label)) / ".well-known" / \
+                "mta-sts.txt"
+            f.parent.mkdir(parents=True, exist_ok=True)
+            if d.http == "missing":
+                f.unlink(missing_ok=True)
+            else:
+                f.write_text(self.body(d), newline="")
+        if self.knot:
+            self.knot.knotc("zone-reload", ZONE + ".")
 
     @contextlib.contextmanager
     def running(self):
@@ -359,7 +333,7 @@ http {{
         self.plain_port = free_port()
         self.write()
         try:
-            self.knot = Knot(self.dir / "knot", self.zone_file)
+            self.knot = KnotPrimary(self.dir / "knot", self.zone_file, zone=ZONE + ".")
             self.knot.start()
             conf = self.dir / "nginx.conf"
             conf.write_text(self._nginx_conf())

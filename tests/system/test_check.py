@@ -9,7 +9,7 @@ import pytest
 
 from conftest import parse_json
 from foreign_world import DEAD, Domain, Mx, World, policy
-from proc_helpers import free_port
+from proc_helpers import free_port, wait_until
 
 EXIT_WARN, EXIT_ERROR = 6, 7
 NAGIOS = {"ok": 0, "warn": 1, "error": 2}
@@ -73,6 +73,7 @@ CASES = {
 def world(tmp_path_factory):
     w = World(tmp_path_factory.mktemp("check"))
     w.add(Domain("clean"))
+    w.add(Domain("changing"))
     for d, _, _ in CASES.values():
         w.add(d)
     with w.running():
@@ -150,6 +151,25 @@ def test_connect_to_redirects_a_host(zc, world):
     codes = [p["code"] for p in data["problems"]]
     assert "policy-fetch-tcp" not in codes and "policy-fetch-tls" not in codes, codes
     assert data["status"] == "ok", data
+
+
+def test_world_changes_are_seen(zc, world):
+    # What watch's tests do to the foreign world: a policy changed in place, a host removed.
+    d = world.domains["changing"]
+    assert check(zc, world, "changing")["problems"] == []
+    d.body = policy(mode="none", mx=mxp("changing", "mx"))
+    world.write()
+    assert [p["code"] for p in check(zc, world, "changing")["problems"]] == ["policy-mode-none"]
+    d.sts_addr = None
+    world.write()
+
+    def fetch_dns():
+        return [p["code"] for p in check(zc, world, "changing")["problems"]] == \
+            ["policy-fetch-dns"]
+    assert wait_until(fetch_dns, 15, step=0.2)
+    d.body, d.sts_addr = None, DEAD[:-1] + "1"
+    world.write()
+    assert wait_until(lambda: check(zc, world, "changing")["problems"] == [], 15, step=0.2)
 
 
 def test_bad_options_are_usage_errors(zc, world):
