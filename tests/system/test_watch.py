@@ -1,0 +1,178 @@
+"""zonectl watch against a foreign world (foreign_world.py): drift between two runs becomes
+exactly one event at a webhook receiver of the test and at a command hook, and one "resolved"
+when undone; dnsd sends an mx-changed event naming the Unix user that changed an MX; the
+guarded enforce; watch add/list/history/del and their refusals."""
+
+import http.server
+import json
+import os
+import pwd
+import threading
+import time
+
+import pytest
+
+from conftest import EXIT_NOTFOUND, EXIT_OK, EXIT_USAGE, ZONES_DIR, parse_json
+from dnsd_helpers import start_dnsd
+from foreign_world import ID, Domain, World, policy
+from proc_helpers import HOST4, free_port, started
+
+EXIT_WARN, EXIT_ERROR, EXIT_CONFLICT = 6, 7, 4
+EVENT_KEYS = {"domain", "code", "level", "state", "before", "after", "time"}
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1: every POSTed JSON body, in order."""
+
+    def __init__(self):
+        self.events = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(n)
+                with outer.lock:
+                    outer.events.append((self.headers.get("Content-Type"), json.loads(body)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer((HOST4, free_port()), Handler)
+        self.url = "http://%s:%d/hook" % (HOST4, self.server.server_address[1])
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def take(self):
+        """The events received since the last take."""
+        with self.lock:
+            out, self.events = self.events, []
+        for ctype, e in out:
+            assert ctype == "application/json"
+            assert EVENT_KEYS <= set(e), e
+        return [e for _, e in out]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def hook_config(zc, receiver, tmp_path, extra=""):
+    """alerts: to the receiver and to a command that appends its stdin to a file."""
+    got = tmp_path / "command-events"
+    script = tmp_path / "hook.sh"
+    script.write_text("#!/bin/sh\n{ cat; echo; } >> '%s'\n" % got)
+    script.chmod(0o755)
+    zc.config.write_text("alerts:\n  webhook: %s\n  command: %s\n  timeout: 10\n%s"
+                         % (receiver.url, script, extra))
+    return got
+
+
+def command_events(path):
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def brief(events):
+    return [(e["code"], e["state"]) for e in events]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    w = World(tmp_path_factory.mktemp("watch"))
+    for label in ("drift", "mode", "gone"):
+        w.add(Domain(label))
+    with w.running():
+        yield w
+
+
+def run(zc, world, label, want=0):
+    r = zc("watch", "run", world.name(label), timeout=120)
+    assert r.rc == want, "exit %d (want %d)\n%s%s" % (r.rc, want, r.out, r.err)
+    return r
+
+
+def test_watch_add_list_del_and_refusals(zc, tmp_path):
+    before = zc("watch", "list")
+    assert before.rc in (EXIT_OK, EXIT_NOTFOUND)
+    for bad in (["--every", "0"], ["--every", "10081"], ["--every", "x"],
+                ["--connect-to", "nonsense"], ["--ca", "relative.pem"], ["--timeout", "0"]):
+        r = zc("watch", "add", "example.org", *bad)
+        assert r.rc == EXIT_USAGE, (bad, r)
+    r = zc("watch", "add", "not a name")
+    assert r.rc == EXIT_USAGE
+    assert not zc.state.exists() or zc.json("watch", "list")["domains"] == [], \
+        "a refused add changes nothing"
+    zc.ok("watch", "add", "Example.ORG.", "--every", "1")
+    ls = zc.json("watch", "list")["domains"]
+    assert [(d["domain"], d["every"]) for d in ls] == [("example.org", 1)]
+    # The first run is due within a minute.
+    nxt = time.mktime(time.strptime(ls[0]["next"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+    assert time.time() - 5 <= nxt <= time.time() + 61, ls
+    zc.ok("watch", "add", "example.org", "--every", "30")
+    assert zc.json("watch", "list")["domains"][0]["every"] == 30
+    assert zc("watch", "history", "example.net").rc == EXIT_NOTFOUND
+    assert zc("watch", "run", "example.net").rc == EXIT_NOTFOUND
+    zc.ok("watch", "del", "example.org")
+    assert zc.json("watch", "list")["domains"] == []
+    assert zc("watch", "del", "example.org").rc == EXIT_NOTFOUND
+
+
+def own_config(zc, receiver, extra=""):
+    zc.config.write_text("mta-sts:\n  service-address: 127.0.0.1\n"
+                         "alerts:\n  webhook: %s\n"
+                         "watch:\n  own: no\n  timeout: 5\n%s" % (receiver.url, extra))
+
+
+def test_mx_change_names_the_unix_user(zc, receiver, tmp_path):
+    own_config(zc, receiver)
+    with started(tmp_path, "dnsd") as servers:
+        start_dnsd(servers, zc, zones=[ZONES_DIR / "example.com.zone"], config=zc.config.read_text())
+        zc.ok("mta-sts", "enable", "example.com", "--no-publish")
+        before = [r for r in zc.export("example.com").splitlines() if "\tMX\t" in r]
+        zc.ok("rr", "add", "example.com", "example.com. 300 IN MX 30 mx3.example.com.")
+        deadline = time.monotonic() + 30
+        ev = []
+        while time.monotonic() < deadline and not ev:
+            ev = [e for e in receiver.take() if e["code"] == "mx-changed"]
+            time.sleep(0.2)
+        assert len(ev) == 1, "dnsd sent no mx-changed event within 30 s"
+        e = ev[0]
+        assert (e["domain"], e["level"], e["state"]) == ("example.com", "info", "once")
+        user = pwd.getpwuid(os.getuid()).pw_name
+        assert "zonectl rr add" in e["writer"] and ("unix user %s" % user) in e["writer"], e
+        assert "30 mx3.example.com." in e["after"] and "mx3" not in e["before"], e
+        assert len(before) >= 1
+        # An edit that leaves the MX set alone sends nothing.
+        zc.ok("rr", "add", "example.com", "extra.example.com. 300 IN A 192.0.2.9")
+        time.sleep(3)
+        assert [x for x in receiver.take() if x["code"] == "mx-changed"] == []
+
+
+def test_enforce_is_refused_on_check_errors(zc, receiver, tmp_path):
+    own_config(zc, receiver)
+    zc.ok("zone", "import", ZONES_DIR / "example.com.zone")
+    zc.ok("mta-sts", "enable", "example.com", "--no-publish")
+    before = zc.export("example.com")
+    nobody = "%s:%d" % (HOST4, free_port())    # no resolver there: the TXT cannot be found
+    r = zc("mta-sts", "mode", "example.com", "enforce", "--no-publish", "--resolver", nobody,
+           timeout=60)
+    assert r.rc == EXIT_CONFLICT, r
+    assert "not switched to enforce" in r.err and "sts-txt-missing" in r.err, r.err
+    assert zc.export("example.com") == before, "a refused switch changes nothing"
+    r = zc("mta-sts", "mode", "example.com", "enforce", "--no-publish", "--resolver", nobody,
+           "--force", timeout=60)
+    assert r.rc == EXIT_OK, r
+    assert "--force" in r.err
+    assert zc.json("mta-sts", "status", "example.com")["domains"][0]["mode"] == "enforce"
