@@ -10,7 +10,7 @@
 #include "shared/store/store.h"
 
 #define WATCHER_INTERVAL_MS 1000     /* queued events wait at most this (plus a running check) */
-#define WATCHER_DUE_EVERY_S 15       /* seconds between two looks for due domains */
+#define WATCHER_DUE_EVERY_S 5        /* seconds between two looks for due domains */
 #define WATCHER_PRUNE_EVERY_S 3600
 #define WATCHER_STOP_WAIT_MS 1500    /* how long stop waits for checks in flight */
 

@@ -3,6 +3,7 @@ exactly one event at a webhook receiver of the test and at a command hook, and o
 when undone; dnsd sends an mx-changed event naming the Unix user that changed an MX; the
 guarded enforce; watch add/list/history/del and their refusals."""
 
+import calendar
 import http.server
 import json
 import os
@@ -118,7 +119,7 @@ def test_watch_add_list_del_and_refusals(zc, tmp_path):
     ls = zc.json("watch", "list")["domains"]
     assert [(d["domain"], d["every"]) for d in ls] == [("example.org", 1)]
     # The first run is due within a minute.
-    nxt = time.mktime(time.strptime(ls[0]["next"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+    nxt = calendar.timegm(time.strptime(ls[0]["next"], "%Y-%m-%dT%H:%M:%SZ"))
     assert time.time() - 5 <= nxt <= time.time() + 61, ls
     zc.ok("watch", "add", "example.org", "--every", "30")
     assert zc.json("watch", "list")["domains"][0]["every"] == 30
@@ -176,3 +177,30 @@ def test_enforce_is_refused_on_check_errors(zc, receiver, tmp_path):
     assert r.rc == EXIT_OK, r
     assert "--force" in r.err
     assert zc.json("mta-sts", "status", "example.com")["domains"][0]["mode"] == "enforce"
+
+
+def test_dnsd_runs_due_checks(zc, receiver, tmp_path):
+    """A domain added with --every 1 is checked by dnsd within a minute of its addition, its
+    events reach the webhook, and the next run is scheduled a minute (+ at most 10%) later."""
+    zc.config.write_text("alerts:\n  webhook: %s\nwatch:\n  own: no\n" % receiver.url)
+    nobody = "%s:%d" % (HOST4, free_port())     # no resolver: every record is missing
+    zc.ok("watch", "add", "nowhere.example", "--every", "1", "--resolver", nobody,
+          "--timeout", "3")
+    added = time.time()
+    with started(tmp_path, "dnsd") as servers:
+        start_dnsd(servers, zc, zones=[ZONES_DIR / "example.com.zone"],
+                   config=zc.config.read_text())
+        ev = []
+        deadline = time.monotonic() + 100      # first run within 60 s, looked for every 5 s
+        while time.monotonic() < deadline and not ev:
+            ev = [e for e in receiver.take() if e["domain"] == "nowhere.example"]
+            time.sleep(0.5)
+        assert ev, "dnsd ran no check within 100 s"
+        assert ("sts-txt-missing", "open") in brief(ev), ev
+        assert time.time() - added < 100
+        ls = zc.json("watch", "list")["domains"]
+        assert len(ls) == 1 and ls[0]["status"] == "error", ls
+        last = calendar.timegm(time.strptime(ls[0]["last"], "%Y-%m-%dT%H:%M:%SZ"))
+        nxt = calendar.timegm(time.strptime(ls[0]["next"], "%Y-%m-%dT%H:%M:%SZ"))
+        assert last + 60 <= nxt <= last + 66, ls
+        assert len(zc.json("watch", "history", "nowhere.example")["results"]) >= 1
