@@ -131,11 +131,42 @@ static int entry_from(const json_t *j, struct watch_entry *e)
 	return 0;
 }
 
+/* A tagged value through its JSON reader. */
+static int decode(const void *val, size_t len, char tag, int (*from)(const json_t *j, void *out),
+                  void *out)
+{
+	json_t *j = get_json(val, len, tag);
+	int rc = j ? from(j, out) : LS_EPARSE;
+	json_decref(j);
+	return rc;
+}
+
+static int entry_from_any(const json_t *j, void *out) { return entry_from(j, out); }
+
 static int decode_entry(const void *val, size_t len, struct watch_entry *e)
 {
-	json_t *j = get_json(val, len, WATCH_ENTRY_TAG);
-	int rc = j ? entry_from(j, e) : LS_EPARSE;
-	json_decref(j);
+	return decode(val, len, WATCH_ENTRY_TAG, entry_from_any, e);
+}
+
+/* Calls fn for every key that starts with prefix, in key order; stops at fn's non-zero. */
+static int walk(struct store_txn *t, const uint8_t *prefix, size_t plen,
+                int (*fn)(const MDB_val *k, const MDB_val *v, void *ctx), void *ctx)
+{
+	MDB_cursor *c;
+	int rc = store_cursor(t, STORE_WATCH, &c);
+	if (rc)
+		return rc == LS_ENOTFOUND ? 0 : rc;
+	MDB_val k = { plen, (void *)prefix }, v;
+	int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	rc = 0;
+	while (mrc == 0 && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0) {
+		if ((rc = fn(&k, &v, ctx)) != 0)
+			break;
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = store_errno(mrc);
+	mdb_cursor_close(c);
 	return rc;
 }
 
@@ -187,32 +218,46 @@ void watch_store_del(struct store_txn *t, const char *domain)
 	del_prefix(t, k, n + 1);
 }
 
+struct each {
+	int (*entry)(const struct watch_entry *e, void *ctx);
+	int (*row)(const struct watch_row *r, void *ctx);
+	int (*event)(uint64_t seq, const struct alert_event *e, void *ctx);
+	void *ctx;
+	union {
+		struct watch_entry e;
+		struct watch_row r;
+		struct alert_event ev;
+	} u;
+};
+
+static int each_entry(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct each *x = arg;
+	(void)k;
+	int rc = decode_entry(v->mv_data, v->mv_size, &x->u.e);
+	return rc ? rc : x->entry(&x->u.e, x->ctx);
+}
+
+/* Runs walk() with a struct each on the heap (a row is large). */
+static int walk_each(struct store_txn *t, const uint8_t *prefix, size_t plen,
+                     int (*fn)(const MDB_val *k, const MDB_val *v, void *ctx),
+                     const struct each *proto)
+{
+	struct each *x = malloc(sizeof(*x));
+	if (x == NULL)
+		return -ENOMEM;
+	*x = *proto;
+	int rc = walk(t, prefix, plen, fn, x);
+	free(x);
+	return rc;
+}
+
 int watch_store_each(struct store_txn *t, int (*fn)(const struct watch_entry *e, void *ctx),
                      void *ctx)
 {
-	MDB_cursor *c;
-	int rc = store_cursor(t, STORE_WATCH, &c);
-	if (rc)
-		return rc == LS_ENOTFOUND ? 0 : rc;
 	uint8_t tag = WATCH_ENTRY_TAG;
-	MDB_val k = { 1, &tag }, v;
-	struct watch_entry *e = malloc(sizeof(*e));
-	if (e == NULL) {
-		mdb_cursor_close(c);
-		return -ENOMEM;
-	}
-	int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	rc = 0;
-	while (mrc == 0 && ((const uint8_t *)k.mv_data)[0] == WATCH_ENTRY_TAG) {
-		if ((rc = decode_entry(v.mv_data, v.mv_size, e)) != 0 || (rc = fn(e, ctx)) != 0)
-			break;
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
-		rc = store_errno(mrc);
-	free(e);
-	mdb_cursor_close(c);
-	return rc;
+	struct each x = { .entry = fn, .ctx = ctx };
+	return walk_each(t, &tag, 1, each_entry, &x);
 }
 
 void watch_store_row_put(struct store_txn *t, const char *domain, const struct watch_row *r)
@@ -248,32 +293,22 @@ int watch_store_row_last(struct store_txn *t, const char *domain, struct watch_r
 	return rc;
 }
 
+static int each_row(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct each *x = arg;
+	if (k->mv_size < 10)
+		return LS_EPARSE;
+	int rc = watch_row_decode(v->mv_data, v->mv_size, &x->u.r);
+	return rc ? rc : x->row(&x->u.r, x->ctx);
+}
+
 int watch_store_rows(struct store_txn *t, const char *domain,
                      int (*fn)(const struct watch_row *r, void *ctx), void *ctx)
 {
 	uint8_t k[KEY_MAX];
 	size_t n = key(k, WATCH_ROW_TAG, domain, true, 0);
-	MDB_cursor *c;
-	int rc = store_cursor(t, STORE_WATCH, &c);
-	if (rc)
-		return rc == LS_ENOTFOUND ? 0 : rc;
-	struct watch_row *r = malloc(sizeof(*r));
-	if (r == NULL) {
-		mdb_cursor_close(c);
-		return -ENOMEM;
-	}
-	MDB_val mk = { n, k }, v;
-	int mrc = mdb_cursor_get(c, &mk, &v, MDB_SET_RANGE);
-	while (mrc == 0 && mk.mv_size == n && memcmp(mk.mv_data, k, n - 8) == 0) {
-		if ((rc = watch_row_decode(v.mv_data, v.mv_size, r)) != 0 || (rc = fn(r, ctx)) != 0)
-			break;
-		mrc = mdb_cursor_get(c, &mk, &v, MDB_NEXT);
-	}
-	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
-		rc = store_errno(mrc);
-	free(r);
-	mdb_cursor_close(c);
-	return rc;
+	struct each x = { .row = fn, .ctx = ctx };
+	return walk_each(t, k, n - 8, each_row, &x);
 }
 
 int watch_store_prune(struct store_txn *t, int64_t before, size_t max, size_t *n)
@@ -344,12 +379,11 @@ static int open_from(const json_t *a, struct watch_open_set *s)
 	return 0;
 }
 
+static int open_from_any(const json_t *j, void *out) { return open_from(j, out); }
+
 static int decode_open(const void *val, size_t len, struct watch_open_set *s)
 {
-	json_t *j = get_json(val, len, WATCH_OPEN_TAG);
-	int rc = j ? open_from(j, s) : LS_EPARSE;
-	json_decref(j);
-	return rc;
+	return decode(val, len, WATCH_OPEN_TAG, open_from_any, s);
 }
 
 int watch_store_open_get(struct store_txn *t, const char *domain, struct watch_open_set *out)
@@ -387,42 +421,31 @@ void watch_store_outbox_put(struct store_txn *t, const struct alert_event *e)
 	put_json(t, k, sizeof(k), WATCH_OUTBOX_TAG, alert_json(e));
 }
 
+static int event_from_any(const json_t *j, void *out) { return alert_from_json(j, out); }
+
 static int decode_event(const void *val, size_t len, struct alert_event *e)
 {
-	json_t *j = get_json(val, len, WATCH_OUTBOX_TAG);
-	int rc = j ? alert_from_json(j, e) : LS_EPARSE;
-	json_decref(j);
-	return rc;
+	return decode(val, len, WATCH_OUTBOX_TAG, event_from_any, e);
+}
+
+static int each_event(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct each *x = arg;
+	const uint8_t *p = k->mv_data;
+	if (k->mv_size != 9)
+		return LS_EPARSE;
+	int rc = decode_event(v->mv_data, v->mv_size, &x->u.ev);
+	return rc ? rc : x->event((uint64_t)wire_get32(p + 1) << 32 | wire_get32(p + 5), &x->u.ev,
+	                          x->ctx);
 }
 
 int watch_store_outbox_each(struct store_txn *t,
                             int (*fn)(uint64_t seq, const struct alert_event *e, void *ctx),
                             void *ctx)
 {
-	MDB_cursor *c;
-	int rc = store_cursor(t, STORE_WATCH, &c);
-	if (rc)
-		return rc == LS_ENOTFOUND ? 0 : rc;
 	uint8_t tag = WATCH_OUTBOX_TAG;
-	MDB_val k = { 1, &tag }, v;
-	struct alert_event *e = malloc(sizeof(*e));
-	if (e == NULL) {
-		mdb_cursor_close(c);
-		return -ENOMEM;
-	}
-	int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (mrc == 0 && k.mv_size == 9 && ((const uint8_t *)k.mv_data)[0] == WATCH_OUTBOX_TAG) {
-		const uint8_t *p = k.mv_data;
-		uint64_t seq = (uint64_t)wire_get32(p + 1) << 32 | wire_get32(p + 5);
-		if ((rc = decode_event(v.mv_data, v.mv_size, e)) != 0 || (rc = fn(seq, e, ctx)) != 0)
-			break;
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
-		rc = store_errno(mrc);
-	free(e);
-	mdb_cursor_close(c);
-	return rc;
+	struct each x = { .event = fn, .ctx = ctx };
+	return walk_each(t, &tag, 1, each_event, &x);
 }
 
 void watch_store_outbox_del(struct store_txn *t, uint64_t seq)
