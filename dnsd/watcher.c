@@ -1,6 +1,6 @@
 /*
  * dnsd's watcher thread: every second the mx-changed events other writers queued go out;
- * every few seconds the due watch checks run, watch.concurrency at a time; once an hour old
+ * every few seconds (when watch.enabled) the due watch checks run, watch.concurrency at a time; once an hour old
  * results are pruned. Checks wait on the network for up to their timeout, so none of this
  * runs on a query loop or on the publisher's thread.
  */
@@ -21,7 +21,7 @@ static void tick(struct watcher *w, const struct config *cfg, int64_t now, int64
 	atomic_init(&ctx.worst, -1);
 	size_t n;
 	int rc = watch_outbox_deliver(&ctx, &n);
-	if (rc == 0 && now >= *due_at && !atomic_load(&w->cancel)) {
+	if (rc == 0 && cfg->watch_enabled && now >= *due_at && !atomic_load(&w->cancel)) {
 		*due_at = now + WATCHER_DUE_EVERY_S;
 		rc = watch_run_due(&ctx, now);
 	}
@@ -45,8 +45,7 @@ static void run(void *arg)
 	while (!w->stop) {
 		const struct config *cfg = w->cfg;
 		uv_mutex_unlock(&w->lock);
-		if (cfg->watch_enabled)
-			tick(w, cfg, (int64_t)time(NULL), &due_at, &prune_at, &last);
+		tick(w, cfg, (int64_t)time(NULL), &due_at, &prune_at, &last);
 		uv_mutex_lock(&w->lock);
 		if (!w->stop)
 			uv_cond_timedwait(&w->wake, &w->lock, (uint64_t)WATCHER_INTERVAL_MS * 1000000u);
