@@ -7,6 +7,8 @@
 #include "tests/unit/unit.h"
 #include "shared/util/alert.h"
 #include "shared/util/alert_webhook.h"
+#include "shared/util/config.h"
+#include "shared/util/diag.h"
 #include "shared/util/err.h"
 
 static struct alert_event sample(void)
@@ -173,6 +175,38 @@ static void test_webhook_post(void **state)
 	assert_int_not_equal(alert_webhook_post(url, "{}", 2, NULL, 2000, err, sizeof(err)), 0);
 }
 
+/* alerts: and watch: in lockstep.conf: bad values are file:line errors, good ones load. */
+static void test_config_sections(void **state)
+{
+	(void)state;
+	char *dir = temp_dir(), path[256];
+	snprintf(path, sizeof(path), "%s/l.conf", dir);
+	FILE *f = fopen(path, "w");
+	fprintf(f, "alerts:\n  webhook: ftp://example.org/\n  command: relative\nwatch:\n  every: 0\n");
+	fclose(f);
+	struct config cfg;
+	struct diag d;
+	diag_init(&d);
+	assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(d.v[0].line, 2);
+	assert_non_null(strstr(d.v[0].text, "webhook"));
+	config_free(&cfg);
+	diag_free(&d);
+	f = fopen(path, "w");
+	fprintf(f, "alerts:\n  webhook: http://127.0.0.1:9/a https://hooks.example.net/x\n"
+	        "  command: /usr/local/bin/mail-alert\nwatch:\n  every: 5\n  concurrency: 2\n");
+	fclose(f);
+	diag_init(&d);
+	assert_int_equal(config_load(&cfg, path, &d), 0);
+	assert_int_equal(cfg.watch_every, 5);
+	assert_int_equal(cfg.watch_concurrency, 2);
+	assert_string_equal(cfg.alerts_command, "/usr/local/bin/mail-alert");
+	config_free(&cfg);
+	diag_free(&d);
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_hooks_check),
 		cmocka_unit_test(test_command_gets_stdin),
 		cmocka_unit_test(test_webhook_post),
+		cmocka_unit_test(test_config_sections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
