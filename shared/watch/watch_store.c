@@ -8,7 +8,8 @@
 #include "shared/util/err.h"
 #include "shared/watch/watch_store.h"
 
-#define KEY_MAX (1 + WATCH_HOST_MAX + 1 + 8)
+#define KEY_MAX (1 + WATCH_HOST_MAX + 1 + 16)
+#define ROW_SUFFIX 16   /* a row key ends with its time and a sequence: runs in one second differ */
 
 int watch_store_name(const char *in, char out[WATCH_HOST_MAX])
 {
@@ -270,7 +271,15 @@ void watch_store_row_put(struct store_txn *t, const char *domain, const struct w
 		store_fail(t, rc);
 		return;
 	}
-	store_put(t, STORE_WATCH, k, key(k, WATCH_ROW_TAG, domain, true, (uint64_t)r->time), v, len, 0);
+	uint64_t seq;
+	if (store_next_id(t, "watch-row", &seq) != 0) {
+		free(v);
+		return;
+	}
+	size_t n = key(k, WATCH_ROW_TAG, domain, true, (uint64_t)r->time);
+	wire_put32(k + n, (uint32_t)(seq >> 32));
+	wire_put32(k + n + 4, (uint32_t)seq);
+	store_put(t, STORE_WATCH, k, n + 8, v, len, 0);
 	free(v);
 }
 
@@ -278,6 +287,8 @@ int watch_store_row_last(struct store_txn *t, const char *domain, struct watch_r
 {
 	uint8_t k[KEY_MAX];
 	size_t n = key(k, WATCH_ROW_TAG, domain, true, UINT64_MAX);
+	memset(k + n, 0xff, 8);
+	n += 8;
 	MDB_cursor *c;
 	int rc = store_cursor(t, STORE_WATCH, &c);
 	if (rc)
@@ -285,7 +296,7 @@ int watch_store_row_last(struct store_txn *t, const char *domain, struct watch_r
 	MDB_val mk = { n, k }, v;
 	int mrc = mdb_cursor_get(c, &mk, &v, MDB_SET_RANGE);
 	mrc = mrc == 0 ? mdb_cursor_get(c, &mk, &v, MDB_PREV) : mdb_cursor_get(c, &mk, &v, MDB_LAST);
-	if (mrc == 0 && mk.mv_size == n && memcmp(mk.mv_data, k, n - 8) == 0)
+	if (mrc == 0 && mk.mv_size == n && memcmp(mk.mv_data, k, n - ROW_SUFFIX) == 0)
 		rc = watch_row_decode(v.mv_data, v.mv_size, out);
 	else
 		rc = mrc == 0 || mrc == MDB_NOTFOUND ? LS_ENOTFOUND : store_errno(mrc);
@@ -296,7 +307,7 @@ int watch_store_row_last(struct store_txn *t, const char *domain, struct watch_r
 static int each_row(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	struct each *x = arg;
-	if (k->mv_size < 10)
+	if (k->mv_size < 2 + ROW_SUFFIX)
 		return LS_EPARSE;
 	int rc = watch_row_decode(v->mv_data, v->mv_size, &x->u.r);
 	return rc ? rc : x->row(&x->u.r, x->ctx);
@@ -324,9 +335,9 @@ int watch_store_prune(struct store_txn *t, int64_t before, size_t max, size_t *n
 	while (mrc == 0 && *n < max && ((const uint8_t *)k.mv_data)[0] == WATCH_ROW_TAG) {
 		const uint8_t *p = k.mv_data;
 		bool old = false;
-		if (k.mv_size >= 10) {
-			uint64_t when = (uint64_t)wire_get32(p + k.mv_size - 8) << 32 |
-			                wire_get32(p + k.mv_size - 4);
+		if (k.mv_size >= 2 + ROW_SUFFIX) {
+			uint64_t when = (uint64_t)wire_get32(p + k.mv_size - 16) << 32 |
+			                wire_get32(p + k.mv_size - 12);
 			old = (int64_t)when < before;
 		}
 		if (old) {
@@ -476,7 +487,7 @@ const char *watch_store_check(const void *kp, size_t klen, const void *val, size
 		why = decode_entry(val, vlen, &u->e) ? "a watched domain that does not decode" : NULL;
 		break;
 	case WATCH_ROW_TAG:
-		why = klen < 10 || watch_row_decode(val, vlen, &u->r) ?
+		why = klen < 2 + ROW_SUFFIX || watch_row_decode(val, vlen, &u->r) ?
 		      "a watch result that does not decode" : NULL;
 		break;
 	case WATCH_OPEN_TAG:

@@ -104,6 +104,94 @@ def run(zc, world, label, want=0):
     return r
 
 
+def watch_args(world, label):
+    """Check options for one domain of the world: its resolver and CA, and a rule per host
+    (policy host, MX) that sends it to the world's servers."""
+    name = world.name(label)
+    return ["--resolver", "%s:%d" % (HOST4, world.knot.port), "--ca", str(world.ca.pem),
+            "--connect-to", "mta-sts.%s:443:%s:%d" % (name, HOST4, world.https_port),
+            "--connect-to", "mx.%s:25:%s:%d" % (name, HOST4, world.smtp_port)]
+
+
+def test_drift_events_reach_the_hooks(zc, world, receiver, tmp_path):
+    got = hook_config(zc, receiver, tmp_path)
+    for label in ("drift", "mode", "gone"):
+        zc.ok("watch", "add", world.name(label), "--every", "5", *watch_args(world, label))
+    listed = {d["domain"]: d for d in zc.json("watch", "list")["domains"]}
+    assert set(listed) == {world.name(x) for x in ("drift", "mode", "gone")}
+    assert all(d["every"] == 5 and d["last"] is None for d in listed.values()), listed
+    for label in ("drift", "mode", "gone"):
+        run(zc, world, label)
+    assert receiver.take() == [], "a clean first run sends nothing"
+
+    # The policy changes, its id does not: one error event, and one resolved when undone.
+    mx = ["mx.%s" % world.name("drift")]
+    world.domains["drift"].body = policy(mx=mx + ["*.%s" % world.name("drift")])
+    world.write()
+    run(zc, world, "drift")
+    ev = receiver.take()
+    assert brief(ev) == [("policy-changed-id-unchanged", "open")], ev
+    assert ev[0]["level"] == "error" and ev[0]["domain"] == world.name("drift")
+    assert ev[0]["before"] != ev[0]["after"]
+    run(zc, world, "drift")
+    assert receiver.take() == [], "an open problem is not sent again within a day"
+    world.domains["drift"].body = None
+    world.write()
+    run(zc, world, "drift")
+    ev = receiver.take()
+    assert brief(ev) == [("policy-changed-id-unchanged", "resolved")], ev
+
+    # enforce rolled back to testing (with a new id, as it should be): one warn event.
+    d = world.domains["mode"]
+    d.txt = ["v=STSv1; id=20240102000000;"]
+    d.body = policy(mode="testing", mx=["mx.%s" % world.name("mode")])
+    world.write()
+    run(zc, world, "mode")
+    ev = receiver.take()
+    assert brief(ev) == [("mode-rollback", "once")], ev
+    assert (ev[0]["level"], ev[0]["before"], ev[0]["after"]) == ("warn", "enforce", "testing")
+    d.txt = ["v=STSv1; id=20240103000000;"]
+    d.body = None
+    world.write()
+    run(zc, world, "mode")
+    assert receiver.take() == [], "going back to enforce is no event (mode-rollback is once)"
+
+    # The policy goes from the policy host while the TXT stays (the --connect-to rule sends the
+    # fetch to the host whatever the DNS says, so the file goes): one event with the fetch code.
+    world.domains["gone"].http = "missing"
+    world.write()
+    run(zc, world, "gone", want=EXIT_ERROR)
+    ev = receiver.take()
+    assert brief(ev) == [("policy-unreachable-txt-present", "open")], ev
+    assert ev[0]["level"] == "error" and "policy-fetch-http" in ev[0]["detail"], ev
+    assert ev[0]["after"] == ID
+    run(zc, world, "gone", want=EXIT_ERROR)
+    assert receiver.take() == []
+    world.domains["gone"].http = "ok"
+    world.write()
+    run(zc, world, "gone")
+    ev = receiver.take()
+    assert brief(ev) == [("policy-unreachable-txt-present", "resolved")], ev
+
+    # The command hook saw the same events, each JSON object on its standard input.
+    cmd = command_events(got)
+    assert brief(cmd) == [("policy-changed-id-unchanged", "open"),
+                          ("policy-changed-id-unchanged", "resolved"), ("mode-rollback", "once"),
+                          ("policy-unreachable-txt-present", "open"),
+                          ("policy-unreachable-txt-present", "resolved")], cmd
+
+    # The history keeps every run, with the events it sent.
+    hist = zc.json("watch", "history", world.name("gone"))
+    assert hist["domain"] == world.name("gone")
+    rows = hist["results"]
+    assert len(rows) == 4 and [r["fetched"] for r in rows] == [True, False, False, True], rows
+    assert rows[1]["events"] == ["policy-unreachable-txt-present open"]
+    assert {c["code"] for c in rows[1]["codes"]} >= {"policy-fetch-http"}
+    assert rows[3]["id"] == ID and rows[3]["mode"] == "enforce" and rows[3]["max_age"] == 604800
+    text = zc.ok("watch", "history", world.name("gone")).out
+    assert "event policy-unreachable-txt-present resolved" in text
+
+
 def test_watch_add_list_del_and_refusals(zc, tmp_path):
     before = zc("watch", "list")
     assert before.rc in (EXIT_OK, EXIT_NOTFOUND)

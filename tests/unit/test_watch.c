@@ -183,6 +183,17 @@ static void test_codes_open_and_resolve(void **state)
 	assert_int_equal(x.open.n, 1);
 }
 
+struct count_rows {
+	size_t n;
+};
+
+static int count_fn(const struct watch_row *r, void *ctx)
+{
+	(void)r;
+	((struct count_rows *)ctx)->n++;
+	return 0;
+}
+
 static void test_store(void **state)
 {
 	struct unit_store *u = *state;
@@ -223,6 +234,20 @@ static void test_store(void **state)
 	assert_int_equal(watch_store_open_get(&t, "example.org", &s), 0);
 	assert_int_equal(s.n, 1);
 	assert_memory_equal(&s, &x.open, sizeof(s));
+	store_abort(&t);
+
+	/* Two runs in one second are two rows, the later one the newest. */
+	struct watch_row r3 = r2;
+	snprintf(r3.id, sizeof(r3.id), "3");
+	unit_begin(u->st, true, &t);
+	watch_store_row_put(&t, "example.org", &r3);
+	assert_int_equal(store_commit(&t), 0);
+	unit_begin(u->st, false, &t);
+	struct count_rows cr = { 0 };
+	assert_int_equal(watch_store_rows(&t, "example.org", count_fn, &cr), 0);
+	assert_int_equal(cr.n, 3);
+	assert_int_equal(watch_store_row_last(&t, "example.org", &last), 0);
+	assert_string_equal(last.id, "3");
 	store_abort(&t);
 
 	/* Pruning takes the old rows only; deleting the domain takes its rows and problems. */
