@@ -194,13 +194,13 @@ static void del_prefix(struct store_txn *t, const uint8_t *prefix, size_t plen)
 	if (store_cursor(t, STORE_WATCH, &c) != 0)
 		return;
 	MDB_val k = { plen, (void *)prefix }, v;
-	int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0) {
+	int rc;
+	/* Seek again after each delete: where a deleted cursor stands at the end is not portable. */
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) == 0 && k.mv_size >= plen &&
+	       memcmp(k.mv_data, prefix, plen) == 0) {
 		if ((rc = mdb_cursor_del(c, 0)) != 0)
 			break;
-		rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
-		if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen))))
-			break;
+		k = (MDB_val){ plen, (void *)prefix };
 	}
 	if (rc && rc != MDB_NOTFOUND)
 		store_fail(t, store_errno(rc));
@@ -341,10 +341,14 @@ int watch_store_prune(struct store_txn *t, int64_t before, size_t max, size_t *n
 			old = (int64_t)when < before;
 		}
 		if (old) {
+			uint8_t at[KEY_MAX];
+			size_t len = k.mv_size < sizeof(at) ? k.mv_size : sizeof(at);
+			memcpy(at, k.mv_data, len);
 			if ((mrc = mdb_cursor_del(c, 0)) != 0)
 				break;
 			(*n)++;
-			mrc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+			k = (MDB_val){ len, at };     /* the next key: seek past the deleted one */
+			mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 		} else {
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 		}

@@ -8,14 +8,15 @@ import http.server
 import json
 import os
 import pwd
+import ssl
 import threading
 import time
 
 import pytest
 
-from conftest import EXIT_NOTFOUND, EXIT_OK, EXIT_USAGE, ZONES_DIR, parse_json
+from conftest import EXIT_NOTFOUND, EXIT_OK, EXIT_USAGE, ZONES_DIR
 from dnsd_helpers import start_dnsd
-from foreign_world import ID, Domain, World, policy
+from foreign_world import ID, Domain, TestCA, World, policy
 from proc_helpers import HOST4, free_port, started
 
 EXIT_WARN, EXIT_ERROR, EXIT_CONFLICT = 6, 7, 4
@@ -25,7 +26,7 @@ EVENT_KEYS = {"domain", "code", "level", "state", "before", "after", "time"}
 class Receiver:
     """A webhook receiver on 127.0.0.1: every POSTed JSON body, in order."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.events = []
         self.lock = threading.Lock()
         outer = self
@@ -44,6 +45,11 @@ class Receiver:
 
         self.server = http.server.ThreadingHTTPServer((HOST4, free_port()), Handler)
         self.url = "http://%s:%d/hook" % (HOST4, self.server.server_address[1])
+        if tls:     # (cert, key) for the name localhost
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+            self.url = "https://localhost:%d/hook" % self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -292,3 +298,27 @@ def test_dnsd_runs_due_checks(zc, receiver, tmp_path):
         nxt = calendar.timegm(time.strptime(ls[0]["next"], "%Y-%m-%dT%H:%M:%SZ"))
         assert last + 60 <= nxt <= last + 66, ls
         assert len(zc.json("watch", "history", "nowhere.example")["results"]) >= 1
+
+
+def test_https_webhook_is_verified(zc, tmp_path):
+    """An https webhook gets the event when its certificate verifies against alerts.ca, and
+    none when it does not (a warning names the webhook)."""
+    ca = TestCA(tmp_path / "ca", "hook-ca")
+    rogue = TestCA(tmp_path / "rogue", "rogue-ca")
+    good = Receiver(tls=ca.leaf("hook", ["localhost"]))
+    try:
+        nobody = "%s:%d" % (HOST4, free_port())
+        zc.config.write_text("alerts:\n  webhook: %s\n  ca: %s\n" % (good.url, ca.pem))
+        zc.ok("watch", "add", "nowhere.example", "--resolver", nobody, "--timeout", "3")
+        r = zc("watch", "run", "nowhere.example", timeout=60)
+        assert r.rc == EXIT_ERROR, r
+        assert ("sts-txt-missing", "open") in brief(good.take()), r.err
+        zc.config.write_text("alerts:\n  webhook: %s\n  ca: %s\n" % (good.url, rogue.pem))
+        zc.ok("watch", "del", "nowhere.example")
+        zc.ok("watch", "add", "nowhere.example", "--resolver", nobody, "--timeout", "3")
+        r = zc("watch", "run", "nowhere.example", timeout=60)
+        assert r.rc == EXIT_ERROR, r
+        assert good.take() == []
+        assert "webhook %s failed" % good.url in r.err and "TLS" in r.err, r.err
+    finally:
+        good.close()

@@ -263,6 +263,22 @@ static void test_store(void **state)
 	assert_int_equal(watch_store_open_get(&t, "example.org", &s), 0);
 	assert_int_equal(s.n, 0);
 	store_abort(&t);
+
+	/* Rows that are the table's last keys delete too (a cursor at the end after a delete). */
+	unit_begin(u->st, true, &t);
+	watch_store_row_put(&t, "zz.example", &r1);
+	watch_store_row_put(&t, "zz.example", &r2);
+	assert_int_equal(store_commit(&t), 0);
+	unit_begin(u->st, true, &t);
+	watch_store_del(&t, "zz.example");
+	assert_int_equal(store_commit(&t), 0);
+	unit_begin(u->st, true, &t);
+	watch_store_row_put(&t, "zz.example", &r1);
+	assert_int_equal(store_commit(&t), 0);
+	unit_begin(u->st, true, &t);
+	assert_int_equal(watch_store_prune(&t, 5000, 100, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_commit(&t), 0);
 }
 
 /* A check that sees what the test says: the policy's first hash byte and the id. */
