@@ -204,6 +204,11 @@ static int post_one(const char *url, void *ctx)
 int alert_send(const struct alert_hooks *h, const struct alert_event *e)
 {
 	log_event(e);
+	return alert_deliver(h, e);
+}
+
+int alert_deliver(const struct alert_hooks *h, const struct alert_event *e)
+{
 	if (!alert_hooks_any(h))
 		return 0;
 	json_t *j = alert_json(e);

@@ -65,6 +65,8 @@ int alert_hooks_check(const struct alert_hooks *h, char *err, size_t errlen);
  * the hooks' timeouts: call it off any query loop.
  */
 int alert_send(const struct alert_hooks *h, const struct alert_event *e);
+/* The hooks only, for a caller that logged the event its own way. */
+int alert_deliver(const struct alert_hooks *h, const struct alert_event *e);
 
 /* Runs path with json on its standard input (no shell, no arguments), waiting at most
  * timeout_s; a program still running then is killed. 0 when it exited 0. */

@@ -18,6 +18,7 @@ from conftest import EXIT_NOTFOUND, EXIT_OK, EXIT_USAGE, ZONES_DIR
 from dnsd_helpers import start_dnsd
 from foreign_world import ID, Domain, TestCA, World, policy
 from proc_helpers import HOST4, free_port, started
+from sts_helpers import sts_factory  # noqa: F401  (fixture)
 
 EXIT_WARN, EXIT_ERROR, EXIT_CONFLICT = 6, 7, 4
 EVENT_KEYS = {"domain", "code", "level", "state", "before", "after", "time"}
@@ -322,3 +323,20 @@ def test_https_webhook_is_verified(zc, tmp_path):
         assert "webhook %s failed" % good.url in r.err and "TLS" in r.err, r.err
     finally:
         good.close()
+
+
+def test_tlsrpt_alert_reaches_the_hooks(sts_factory, receiver):
+    """dnsd's TLS-RPT alert (failures over tlsrpt.alert-percent) goes to the webhook too."""
+    from test_tlsrpt import day, ingest, mail, microsoft
+    e = sts_factory(extra_config="alerts:\n  webhook: %s\nwatch:\n  own: no\n" % receiver.url)
+    e.zc.ok("mta-sts", "enable", "example.com")
+    rc, err, _ = ingest(e.zc, mail(json.dumps(microsoft()).encode(), "tlsrpt+json"))
+    assert rc == 0, err
+    deadline = time.monotonic() + 30
+    ev = []
+    while time.monotonic() < deadline and len(ev) < 2:
+        ev += [x for x in receiver.take() if x["code"] == "tlsrpt-failures"]
+        time.sleep(0.2)
+    assert {(x["domain"], x["level"], x["state"], x["after"]) for x in ev} == {
+        ("example.com", "warn", "once", day())}, ev
+    assert any("certificate-host-mismatch" in x["detail"] for x in ev), ev
