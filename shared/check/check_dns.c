@@ -80,8 +80,11 @@ static ldns_pkt *query(struct check_dns *d, const ldns_rdf *name, ldns_rr_type t
 		snprintf(err, errlen, "timed out");
 		return NULL;
 	}
-	/* Two tries share what is left, so a lost datagram still gets a second chance. */
-	int64_t per = left / 2 > 0 ? left / 2 : 1;
+	/* The tries of every server share what is left, so a lost datagram still gets a second
+	 * chance and a dead server leaves time for the next. */
+	int64_t tries = 2 * (int64_t)(ldns_resolver_nameserver_count(d->res) ?
+	                              ldns_resolver_nameserver_count(d->res) : 1);
+	int64_t per = left / tries > 0 ? left / tries : 1;
 	struct timeval tv = { (time_t)(per / 1000), (suseconds_t)(per % 1000) * 1000 };
 	ldns_resolver_set_timeout(d->res, tv);
 	ldns_pkt *p = NULL;

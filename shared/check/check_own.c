@@ -111,7 +111,9 @@ static int judge_endpoints(const struct own *w, const char *domain, const struct
 		rc = -ENOMEM;
 		goto out;
 	}
-	if ((rc = sts_fetch_open(&f, cfg->sts_trust_store, err, errlen)) != 0)
+	/* The endpoints are checked as the publish step checks them: its trust store. */
+	if ((rc = sts_fetch_open(&f, cfg->sts_trust_store ? cfg->sts_trust_store :
+	                         check_net_ca(&(struct check_opts){ 0 }), err, errlen)) != 0)
 		goto out;
 	snprintf(host, sizeof(host), "mta-sts.%s", domain);
 	snprintf(list, sizeof(list), "%s", cfg->sts_endpoints);

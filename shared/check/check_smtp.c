@@ -138,6 +138,11 @@ static void tls_part(struct check_smtp *s, struct tls_conn *c, const char *host,
 	mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
 	mbedtls_ssl_conf_ca_chain(&conf, &s->ca, NULL);
 	mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
+	/* mbedTLS offers P-521 first by default, at ten times X25519's cost per handshake. */
+	static const mbedtls_ecp_group_id curves[] = { MBEDTLS_ECP_DP_CURVE25519,
+	                                               MBEDTLS_ECP_DP_SECP256R1,
+	                                               MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE };
+	mbedtls_ssl_conf_curves(&conf, curves);
 	if ((rc = mbedtls_ssl_setup(&ssl, &conf)) != 0 ||
 	    (rc = mbedtls_ssl_set_hostname(&ssl, host)) != 0)
 		goto tls_fail;

@@ -74,6 +74,10 @@ def world(tmp_path_factory):
     w = World(tmp_path_factory.mktemp("check"))
     w.add(Domain("clean"))
     w.add(Domain("changing"))
+    w.add(Domain("hostile"))
+    w.add(Domain("rpthttps", tlsrpt=["v=TLSRPTv1; rua=https://mta-sts.clean.foreign.test/r"]))
+    w.add(Domain("rpthttpsdead",
+                 tlsrpt=["v=TLSRPTv1; rua=https://mta-sts.fetchtcp.foreign.test/r"]))
     for d, _, _ in CASES.values():
         w.add(d)
     with w.running():
@@ -153,6 +157,14 @@ def test_connect_to_redirects_a_host(zc, world):
     assert data["status"] == "ok", data
 
 
+def test_https_rua(zc, world):
+    # An https rua is reachable when it completes a verified TLS handshake.
+    assert check(zc, world, "rpthttps", rc=0)["problems"] == []
+    got = check(zc, world, "rpthttpsdead", rc=EXIT_WARN)["problems"]
+    assert [(p["code"], p["subject"]) for p in got] == [
+        ("tlsrpt-rua-unreachable", "https://mta-sts.fetchtcp.foreign.test/r")], got
+
+
 def test_world_changes_are_seen(zc, world):
     # What watch's tests do to the foreign world: a policy changed in place, a host removed.
     d = world.domains["changing"]
@@ -170,6 +182,63 @@ def test_world_changes_are_seen(zc, world):
     d.body, d.sts_addr = None, DEAD[:-1] + "1"
     world.write()
     assert wait_until(lambda: check(zc, world, "changing")["problems"] == [], 15, step=0.2)
+
+
+class HostileSmtp:
+    """A loopback server that greets with what it is given, forever or once; a thread per
+    connection, each bounded by the stop flag and a socket timeout."""
+
+    def __init__(self, chunk, forever):
+        import socket
+        import threading
+        self.chunk, self.forever, self.stop_flag = chunk, forever, False
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.stop_flag:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            c.settimeout(1)
+            try:
+                for _ in range(100000 if self.forever else 1):
+                    if self.stop_flag:
+                        break
+                    c.sendall(self.chunk)
+            except OSError:
+                pass
+            finally:
+                c.close()
+
+    def close(self):
+        self.stop_flag = True
+        self.thread.join(10)
+        self.sock.close()
+
+
+@pytest.mark.parametrize("chunk,forever", [(b"x" * 4096, True), (b"220-flood\r\n" * 64, True),
+                                           (b"not smtp at all\r\n", False)])
+def test_hostile_smtp_server_is_bounded(zc, world, chunk, forever):
+    # An endless line, endless continuation lines, garbage: the SMTP client reads a bounded
+    # amount, gives up with mx-starttls-failed, and the check ends well within its timeout.
+    import time
+    h = HostileSmtp(chunk, forever)
+    try:
+        t0 = time.monotonic()
+        data = check(zc, world, "hostile", "--timeout", "20", "--connect-to",
+                     "mx.hostile.foreign.test:25:127.0.0.1:%d" % h.port)
+        took = time.monotonic() - t0
+    finally:
+        h.close()
+    assert [p["code"] for p in data["problems"]] == ["mx-starttls-failed"], data
+    assert took < 15, took
 
 
 def test_bad_options_are_usage_errors(zc, world):
