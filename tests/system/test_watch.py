@@ -16,7 +16,8 @@ import pytest
 
 from conftest import EXIT_NOTFOUND, EXIT_OK, EXIT_USAGE, ZONES_DIR
 from dnsd_helpers import start_dnsd
-from foreign_world import ID, Domain, TestCA, World, policy
+import foreign_world
+from foreign_world import ID, Domain, World, policy
 from proc_helpers import HOST4, free_port, started
 from sts_helpers import sts_factory  # noqa: F401  (fixture)
 
@@ -304,8 +305,8 @@ def test_dnsd_runs_due_checks(zc, receiver, tmp_path):
 def test_https_webhook_is_verified(zc, tmp_path):
     """An https webhook gets the event when its certificate verifies against alerts.ca, and
     none when it does not (a warning names the webhook)."""
-    ca = TestCA(tmp_path / "ca", "hook-ca")
-    rogue = TestCA(tmp_path / "rogue", "rogue-ca")
+    ca = foreign_world.TestCA(tmp_path / "ca", "hook-ca")
+    rogue = foreign_world.TestCA(tmp_path / "rogue", "rogue-ca")
     good = Receiver(tls=ca.leaf("hook", ["localhost"]))
     try:
         nobody = "%s:%d" % (HOST4, free_port())
