@@ -174,6 +174,7 @@ static void opts_for(struct watch_ctx *ctx, const struct watch_entry *e, bool ow
 	o->connect_to = ct;
 	o->n_connect_to = e->nconnect;
 	o->timeout_ms = (int)(e->timeout ? e->timeout : ctx->cfg->watch_timeout) * 1000;
+	o->concurrency = 1;    /* one socket per check: watch.concurrency bounds them all */
 	o->own_store = own ? ctx->st : NULL;
 	o->cfg = ctx->cfg;
 }
