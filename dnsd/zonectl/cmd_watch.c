@@ -182,6 +182,27 @@ static int list_fn(const struct watch_entry *e, void *arg)
 	return 0;
 }
 
+/* An enabled domain the first due run has not taken in yet: watched all the same. */
+static int pending_fn(const struct sts_domain *d, void *arg)
+{
+	struct list_ctx *l = arg;
+	char text[DNAME_STR_MAX], name[WATCH_HOST_MAX];
+	struct watch_entry e;
+	if (d->state != STS_ACTIVE || watch_store_name(dname_format(text, d->domain), name) != 0 ||
+	    watch_store_get(l->t, name, &e) != LS_ENOTFOUND)
+		return 0;
+	if (l->o.c->json) {
+		ctl_out_item(&l->o, json_pack("{s:s, s:i, s:b, s:n, s:n, s:n, s:[]}", "domain", name,
+		                              "every", (int)l->cfg->watch_every, "implicit", 1,
+		                              "next", "last", "status", "open"));
+		return 0;
+	}
+	ctl_out_item(&l->o, NULL);
+	printf("%-40s every %4u min  -      first run within a minute of dnsd's next look  "
+	       "(MTA-STS enabled here)\n", name, l->cfg->watch_every);
+	return 0;
+}
+
 int cmd_watch_list(struct ctl *c)
 {
 	struct store_txn t;
@@ -191,6 +212,8 @@ int cmd_watch_list(struct ctl *c)
 		return rc;
 	ctl_out_list_begin(&l.o, c, "domains");
 	rc = watch_store_each(&t, list_fn, &l);
+	if (rc == 0 && c->cfg.watch_own)
+		rc = sts_record_each(&t, pending_fn, &l);
 	if (rc == 0 && !c->json && l.o.n == 0)
 		printf("no domains watched (zonectl watch add DOMAIN; enabled MTA-STS domains are "
 		       "added by the first run)\n");

@@ -341,3 +341,16 @@ def test_tlsrpt_alert_reaches_the_hooks(sts_factory, receiver):
     assert {(x["domain"], x["level"], x["state"], x["after"]) for x in ev} == {
         ("example.com", "warn", "once", day())}, ev
     assert any("certificate-host-mismatch" in x["detail"] for x in ev), ev
+
+
+def test_enabled_domains_are_watched_by_default(zc):
+    zc.config.write_text("mta-sts:\n  service-address: 127.0.0.1\n  enforce-check: no\n")
+    zc.ok("zone", "import", ZONES_DIR / "example.com.zone")
+    zc.ok("mta-sts", "enable", "example.com", "--no-publish")
+    ls = zc.json("watch", "list")["domains"]
+    assert [(d["domain"], d["implicit"], d["every"]) for d in ls] == [("example.com", True, 60)]
+    zc.ok("watch", "del", "example.com")
+    assert zc.json("watch", "list")["domains"] == []
+    zc.config.write_text("mta-sts:\n  service-address: 127.0.0.1\nwatch:\n  own: no\n")
+    zc.ok("watch", "add", "example.com", "--every", "2")
+    assert [d["implicit"] for d in zc.json("watch", "list")["domains"]] == [False]
