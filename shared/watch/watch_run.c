@@ -122,6 +122,20 @@ static int record(struct watch_ctx *ctx, const char *domain, bool own, struct wa
 	*nev = 0;
 	if (rc || (rc = store_begin(ctx->st, true, ROW_HINT, &t)) != 0)
 		goto out;
+	/* Deleted while its check ran (watch del): nothing is stored, nothing sent. */
+	int got = watch_store_get(&t, domain, e);
+	if (got == LS_ENOTFOUND && own) {
+		memset(e, 0, sizeof(*e));
+		snprintf(e->domain, sizeof(e->domain), "%s", domain);
+		e->implicit = true;
+		e->added = row->time;
+		got = 0;
+	}
+	if (got != 0 || e->off) {
+		store_abort(&t);
+		rc = got == LS_ENOTFOUND || got == 0 ? 0 : got;
+		goto out;
+	}
 	int have = watch_store_row_last(&t, domain, prev);
 	if (have != 0 && have != LS_ENOTFOUND)
 		rc = have;
@@ -135,19 +149,9 @@ static int record(struct watch_ctx *ctx, const char *domain, bool own, struct wa
 			         ev[i].code, alert_state_name(ev[i].state));
 		watch_store_row_put(&t, domain, row);
 		watch_store_open_put(&t, domain, open);
-		int got = watch_store_get(&t, domain, e);
-		if (got == LS_ENOTFOUND && own) {
-			memset(e, 0, sizeof(*e));
-			snprintf(e->domain, sizeof(e->domain), "%s", domain);
-			e->implicit = true;
-			e->added = row->time;
-			got = 0;
-		}
-		if (got == 0) {
-			e->last = row->time;
-			e->next = watch_next_run(e, ctx->cfg, row->time);
-			watch_store_put(&t, e);
-		}
+		e->last = row->time;
+		e->next = watch_next_run(e, ctx->cfg, row->time);
+		watch_store_put(&t, e);
 	}
 	if (rc == 0)
 		rc = store_commit(&t);

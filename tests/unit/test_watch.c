@@ -284,10 +284,17 @@ static void test_store(void **state)
 /* A check that sees what the test says: the policy's first hash byte and the id. */
 static uint8_t fake_hash;
 static const char *fake_id = "1";
+static struct store *fake_del_from;   /* set: the check deletes its domain meanwhile */
 static int fake_check(const char *domain, const struct check_opts *o, struct check_result *out,
                       char *err, size_t errlen)
 {
 	(void)o, (void)err, (void)errlen;
+	if (fake_del_from) {
+		struct store_txn t;
+		unit_begin(fake_del_from, true, &t);
+		watch_store_del(&t, domain);
+		assert_int_equal(store_commit(&t), 0);
+	}
 	snprintf(out->domain, sizeof(out->domain), "%s", domain);
 	out->txt_present = true;
 	out->policy_fetched = out->policy_ok = true;
@@ -336,7 +343,16 @@ static void test_run_domain(void **state)
 	/* The next run: the interval plus at most 10% of it. */
 	assert_true(e.next >= e.last + 600 && e.next <= e.last + 660);
 	store_abort(&t);
-	assert_int_equal(atomic_load(&ctx.ran), 2);
+	assert_int_equal(atomic_load(&ctx.ran), 2);   /* before the deleting run below */
+	/* A domain deleted while its check ran: nothing stored, no entry made again. */
+	fake_del_from = u->st;
+	fake_hash = 3;
+	assert_int_equal(watch_run_domain(&ctx, "example.org", err, sizeof(err)), 0);
+	fake_del_from = NULL;
+	unit_begin(u->st, false, &t);
+	assert_int_equal(watch_store_get(&t, "example.org", &e), LS_ENOTFOUND);
+	assert_int_equal(watch_store_row_last(&t, "example.org", &r), LS_ENOTFOUND);
+	store_abort(&t);
 	/* A first run is due within a minute. */
 	int64_t first = watch_first_run("example.org", 1000);
 	assert_true(first >= 1000 && first < 1000 + WATCH_FIRST_RUN_S);
