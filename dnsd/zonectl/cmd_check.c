@@ -93,8 +93,14 @@ int cmd_check(struct ctl *c)
 	/* A domain of the local store gets the owner's checks too; a missing or unreadable store
 	 * only means there is no owner here. */
 	snprintf(path, sizeof(path), "%s/data.mdb", c->state);
-	if (stat(path, &sb) == 0 && store_open(&c->st, c->state, STORE_RDONLY) == 0)
-		o.own_store = c->st;
+	if (stat(path, &sb) == 0) {
+		int src = store_open(&c->st, c->state, STORE_RDONLY);
+		if (src == 0)
+			o.own_store = c->st;
+		else if (!c->nagios)
+			fprintf(stderr, "zonectl: note: the store in %s cannot be read (%s): no "
+			        "own-domain checks\n", c->state, ls_strerror(src));
+	}
 	int rc = check_run(c->args[0], &o, &r, err, sizeof(err));
 	if (rc != 0) {
 		check_result_free(&r);

@@ -162,6 +162,13 @@ static void judge_mx(const struct check_net *n, const char *domain, bool policy,
 	check_result_ran(r, "mx");
 	r->n_mx = n->n_mx;
 	memcpy(r->mx, n->mx, n->n_mx * sizeof(n->mx[0]));
+	if (n->n_mx == 1 && strcmp(n->mx[0].host, ".") == 0) {
+		/* RFC 7505: a null MX says the domain takes no mail; nothing to protect. */
+		r->n_mx = 0;
+		check_result_add(r, "mx-missing", domain, "publish real MX records, or drop MTA-STS",
+		                 "the domain has a null MX (RFC 7505): it receives no mail");
+		return;
+	}
 	if (n->n_mx == 0) {
 		check_result_add(r, "mx-missing", domain, "publish the domain's MX records",
 		                 n->mx_dns.rc ? "no answer for the MX records: %s"
@@ -197,6 +204,12 @@ static void judge_probe(const struct check_net_probe *p, const char *host, int64
 {
 	const struct check_smtp_probe *s = &p->p;
 	const char *code = NULL, *fix = "";
+	/* This machine has no route for the family (IPv6 on an IPv4-only host): a sender that
+	 * can reach it is not told anything by our failure. */
+	if (s->outcome == CHECK_SMTP_TCP && p->endpoint[0] == '[' &&
+	    (s->net_errno == ENETUNREACH || s->net_errno == EADDRNOTAVAIL ||
+	     s->net_errno == EAFNOSUPPORT))
+		return;
 	if (s->outcome == CHECK_SMTP_NO_STARTTLS) {
 		code = "mx-starttls-missing";
 		fix = "turn STARTTLS on in the mail server";
@@ -234,7 +247,8 @@ static void judge_probe(const struct check_net_probe *p, const char *host, int64
 		check_result_add(r, "mx-cert-untrusted", host, "use a valid certificate from a public CA",
 		                 "%s: %s", p->endpoint, s->err);
 	if (!(s->verify_flags & MBEDTLS_X509_BADCERT_EXPIRED) && s->not_after &&
-	    s->not_after - now < CHECK_EXPIRING_DAYS * DAY && !check_result_has(r, "mx-cert-expiring", host))
+	    s->not_after - now < CHECK_EXPIRING_DAYS * DAY &&
+	    !check_result_has(r, "mx-cert-expiring", host))
 		check_result_add(r, "mx-cert-expiring", host, "renew the certificate",
 		                 "%s: the certificate ends in %lld days", p->endpoint,
 		                 (long long)((s->not_after - now) / DAY));
@@ -305,6 +319,15 @@ static void judge_tlsrpt(const struct check_net *n, const char *domain, struct c
 			                 "%s does not answer over HTTPS: %s", u->host,
 			                 u->n_found == 0 ? (u->dns.rc ? u->dns.err : "no address")
 			                                 : u->p.err);
+		else if (u->https && u->p.http_status == 0)
+			check_result_add(r, "tlsrpt-rua-unreachable", u->uri,
+			                 "make the URL accept the reports' POST",
+			                 "OPTIONS %s got no HTTP answer", u->path);
+		else if (u->https && (u->p.http_status == 404 || u->p.http_status >= 500))
+			/* 405 to OPTIONS is fine: the resource is there, POST is what it takes. */
+			check_result_add(r, "tlsrpt-rua-unreachable", u->uri,
+			                 "make the URL accept the reports' POST",
+			                 "OPTIONS %s answered HTTP status %d", u->path, u->p.http_status);
 	}
 }
 
@@ -334,6 +357,10 @@ int check_run(const char *domain, const struct check_opts *o, struct check_resul
 	if (!domain_text(domain, out->domain, sizeof(out->domain))) {
 		snprintf(err, errlen, "'%s' is not a domain name", domain);
 		return LS_EPARSE;
+	}
+	if (o->n_connect_to > CHECK_MAX_CONNECT_TO) {
+		snprintf(err, errlen, "more than %d --connect-to rules", CHECK_MAX_CONNECT_TO);
+		return LS_ECONFIG;
 	}
 	if (check_connect_parse(o->connect_to, o->n_connect_to, err, errlen) != 0)
 		return LS_ECONFIG;

@@ -15,6 +15,7 @@
 
 struct store;
 struct config;
+struct check_ctx;
 
 #define CHECK_TIMEOUT_MS     30000  /* the overall limit when the caller gives none */
 #define CHECK_MAX_MX         32     /* MX hosts checked per domain */
@@ -30,15 +31,25 @@ enum check_level { CHECK_OK, CHECK_INFO, CHECK_WARN, CHECK_ERROR };
 struct check_opts {
 	const char *resolver;             /* "ADDR[:PORT]"; NULL: the system's (/etc/resolv.conf) */
 	const char *ca_file;              /* PEM trust store; NULL: the system's */
-	const char *const *connect_to;    /* "HOST:PORT:ADDR:PORT" (curl's syntax) */
+	const char *const *connect_to;    /* "HOST:PORT:ADDR:PORT" (curl's syntax), at most
+	                                     CHECK_MAX_CONNECT_TO */
 	size_t n_connect_to;
 	int timeout_ms;                   /* overall limit; 0: CHECK_TIMEOUT_MS */
-	unsigned concurrency;             /* connections at once; 0: one per MX address */
+	unsigned concurrency;             /* connections (threads) at once; 0: up to 64 */
 	struct store *own_store;          /* non-NULL: also the own-domain checks when enabled there */
 	const char *state_dir;            /* unused; kept for callers that set it */
 	const struct config *cfg;         /* with own_store: the httpsd endpoints and trust store */
 	time_t now;                       /* 0: time(NULL); tests set it for expiry checks */
+	struct check_ctx *ctx;            /* non-NULL: its trust store (ca_file ignored) */
 };
+
+/*
+ * The trust store (PEM; NULL: the system's) and TLS settings loaded once for many checks:
+ * watch, the API and the benchmark pass it in check_opts.ctx instead of loading the store
+ * for every check. Threads may share it. 0, or a negative code with err.
+ */
+int check_ctx_open(struct check_ctx **out, const char *ca_file, char *err, size_t errlen);
+void check_ctx_close(struct check_ctx *c);
 
 struct check_problem {
 	char code[40];                    /* one of the stable codes, e.g. "mx-not-covered" */

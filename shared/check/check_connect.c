@@ -76,7 +76,7 @@ int check_connect_parse(const char *const *rules, size_t n, char *err, size_t er
 }
 
 bool check_connect_find(const char *const *rules, size_t n, const char *host, uint16_t port,
-                        char *out, size_t cap)
+                        char *out, size_t cap, uint16_t *to_port)
 {
 	struct rule r;
 	for (size_t i = 0; i < n; i++) {
@@ -84,10 +84,12 @@ bool check_connect_find(const char *const *rules, size_t n, const char *host, ui
 			continue;
 		if ((r.host[0] && strcasecmp(r.host, host) != 0) || (r.port >= 0 && r.port != port))
 			continue;
-		if (r.addr[0] == 0)
-			return false;
-		snprintf(out, cap, "%s:%ld", r.addr, r.to_port >= 0 ? r.to_port : (long)port);
+		*to_port = r.to_port >= 0 ? (uint16_t)r.to_port : port;
+		out[0] = 0;
+		if (r.addr[0])
+			snprintf(out, cap, "%s:%u", r.addr, *to_port);
 		return true;
 	}
+	*to_port = port;
 	return false;
 }

@@ -9,11 +9,12 @@
 /* Checks every rule; 0, or -1 with the first bad one named in err. */
 int check_connect_parse(const char *const *rules, size_t n, char *err, size_t errlen);
 /*
- * The endpoint ("ADDR:PORT" or "[ADDR]:PORT", into out) of the first rule for host and port;
- * an empty HOST or PORT in a rule matches any, an empty ADDR keeps the host's own addresses
- * (false then) and an empty target port keeps port. False when no rule applies.
+ * The first rule for host and port: true with the endpoint in out ("ADDR:PORT" or
+ * "[ADDR]:PORT") and its port in *to_port. An empty HOST or PORT in a rule matches any; an
+ * empty ADDR keeps the host's own addresses (out "": resolve host, connect to *to_port); an
+ * empty target port keeps port. False when no rule applies.
  */
 bool check_connect_find(const char *const *rules, size_t n, const char *host, uint16_t port,
-                        char *out, size_t cap);
+                        char *out, size_t cap, uint16_t *to_port);
 
 #endif

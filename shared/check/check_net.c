@@ -6,9 +6,8 @@
 #include <strings.h>
 #include "shared/util/parallel.h"
 #include "shared/check/check_connect.h"
+#include "shared/check/check_ctx.h"
 #include "shared/check/check_net.h"
-
-#define SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
 
 struct round {
 	struct check_net *n;
@@ -21,7 +20,7 @@ struct round {
 
 const char *check_net_ca(const struct check_opts *o)
 {
-	return o->ca_file ? o->ca_file : SYSTEM_CA;
+	return o->ca_file ? o->ca_file : CHECK_SYSTEM_CA;
 }
 
 /* A DNS step on a resolver of its own (ldns resolvers are not shared between threads). */
@@ -38,10 +37,13 @@ static void endpoint_of(const char *addr, uint16_t port, char *out, size_t cap)
 	snprintf(out, cap, strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
 }
 
+/* Whether --connect-to names an endpoint for host and port (then no DNS for it); *to_port
+ * is the port to use either way. */
 static bool redirected(const struct check_opts *o, const char *host, uint16_t port, char *out,
-                       size_t cap)
+                       size_t cap, uint16_t *to_port)
 {
-	return check_connect_find(o->connect_to, o->n_connect_to, host, port, out, cap);
+	return check_connect_find(o->connect_to, o->n_connect_to, host, port, out, cap, to_port) &&
+	       out[0];
 }
 
 static int round1(size_t i, void *arg)
@@ -70,7 +72,7 @@ static int round1(size_t i, void *arg)
 		break;
 	default:
 		snprintf(name, sizeof(name), "mta-sts.%s", r->domain);
-		if (redirected(r->o, name, 443, n->sts_endpoint, sizeof(n->sts_endpoint)))
+		if (redirected(r->o, name, 443, n->sts_endpoint, sizeof(n->sts_endpoint), &n->sts_port))
 			return 0;   /* a sender would resolve it; --connect-to says where to go instead */
 		if ((d = dns_for(r, &n->sts_dns)) != NULL)
 			n->sts_dns.rc = check_dns_addrs(d, name, n->sts_addrs, CHECK_MAX_ADDRS,
@@ -107,6 +109,8 @@ static void rua_list(struct check_net *n)
 		u->port = 443;
 		if (u->https && h[hl] == ':')
 			u->port = (uint16_t)strtoul(h + hl + 1, NULL, 10);
+		const char *path = u->https ? strchr(h + hl, '/') : NULL;
+		snprintf(u->path, sizeof(u->path), "%s", path ? path : "/");
 	}
 }
 
@@ -118,7 +122,7 @@ static int round2(size_t i, void *arg)
 	char name[300];
 	if (i < n->n_mx) {
 		struct check_net_mx *m = &n->mxi[i];
-		if (redirected(r->o, n->mx[i].host, 25, m->endpoint, sizeof(m->endpoint)))
+		if (redirected(r->o, n->mx[i].host, 25, m->endpoint, sizeof(m->endpoint), &m->port))
 			return 0;
 		if ((d = dns_for(r, &m->dns)) != NULL)
 			m->dns.rc = check_dns_addrs(d, n->mx[i].host, m->addrs, CHECK_MAX_ADDRS,
@@ -133,7 +137,7 @@ static int round2(size_t i, void *arg)
 		struct check_net_rua *u = &n->rua[i - 2 * n->n_mx];
 		if (u->https) {
 			char addrs[CHECK_MAX_ADDRS][ADDR_TEXT_MAX];
-			if (redirected(r->o, u->host, u->port, u->endpoint, sizeof(u->endpoint))) {
+			if (redirected(r->o, u->host, u->port, u->endpoint, sizeof(u->endpoint), &u->port)) {
 				u->n_found = 1;
 				return 0;
 			}
@@ -165,7 +169,7 @@ static void fetch_policy(struct round *r)
 		if (n->sts_endpoint[0])
 			snprintf(ep, sizeof(ep), "%s", n->sts_endpoint);
 		else
-			endpoint_of(n->sts_addrs[k], 443, ep, sizeof(ep));
+			endpoint_of(n->sts_addrs[k], n->sts_port, ep, sizeof(ep));
 		int64_t left = r->deadline - check_dns_now();
 		n->fetch_rc = sts_fetch_get_info(r->fetch, ep, host, left > 0 ? (int)left : 1, n->body,
 		                                 sizeof(n->body), &n->body_len, &n->fetch, n->fetch_err,
@@ -188,7 +192,7 @@ static int round3(size_t i, void *arg)
 	} else {
 		struct check_net_rua *u = &n->rua[i - 1 - n->n_probes];
 		if (u->https && u->endpoint[0])
-			check_smtp_handshake(r->smtp, u->endpoint, u->host, r->deadline, &u->p);
+			check_smtp_handshake(r->smtp, u->endpoint, u->host, u->path, r->deadline, &u->p);
 	}
 	return 0;
 }
@@ -198,14 +202,14 @@ static void plan_probes(struct check_net *n)
 {
 	for (size_t i = 0; i < n->n_mx; i++) {
 		struct check_net_mx *m = &n->mxi[i];
-		size_t k = m->endpoint[0] ? 1 : m->n_addrs;
+		size_t k = strcmp(n->mx[i].host, ".") == 0 ? 0 : m->endpoint[0] ? 1 : m->n_addrs;
 		for (size_t a = 0; a < k; a++) {
 			struct check_net_probe *p = &n->probes[n->n_probes++];
 			p->mx = i;
 			if (m->endpoint[0])
 				snprintf(p->endpoint, sizeof(p->endpoint), "%s", m->endpoint);
 			else
-				endpoint_of(m->addrs[a], 25, p->endpoint, sizeof(p->endpoint));
+				endpoint_of(m->addrs[a], m->port, p->endpoint, sizeof(p->endpoint));
 		}
 	}
 }
@@ -223,14 +227,16 @@ int check_net_gather(struct check_net *n, const char *domain, const struct check
 {
 	struct round r = { n, domain, o, deadline, NULL, NULL };
 	struct check_dns *probe = NULL;
+	struct check_ctx *own = NULL;
 	int rc;
 	/* A resolver or trust store that does not load is the caller's mistake: say so first. */
 	if ((rc = check_dns_open(&probe, o->resolver, deadline, err, errlen)) != 0)
 		return rc;
 	check_dns_close(probe);
-	if ((rc = sts_fetch_open(&r.fetch, check_net_ca(o), err, errlen)) != 0 ||
-	    (rc = check_smtp_open(&r.smtp, check_net_ca(o), err, errlen)) != 0)
-		goto out;
+	if (o->ctx == NULL && (rc = check_ctx_open(&own, check_net_ca(o), err, errlen)) != 0)
+		return rc;
+	r.fetch = (o->ctx ? o->ctx : own)->fetch;
+	r.smtp = (o->ctx ? o->ctx : own)->smtp;
 	parallel_run(4, threads(o, 4), round1, &r);
 	rua_list(n);
 	size_t t2 = 2 * n->n_mx + n->n_rua;
@@ -238,8 +244,6 @@ int check_net_gather(struct check_net *n, const char *domain, const struct check
 	plan_probes(n);
 	size_t t3 = 1 + n->n_probes + n->n_rua;
 	parallel_run(t3, threads(o, t3), round3, &r);
-out:
-	check_smtp_close(r.smtp);
-	sts_fetch_close(r.fetch);
-	return rc;
+	check_ctx_close(own);
+	return 0;
 }

@@ -28,6 +28,7 @@ struct check_net_mx {
 	char addrs[CHECK_MAX_ADDRS][ADDR_TEXT_MAX];
 	size_t n_addrs;
 	char endpoint[80];                         /* --connect-to's, "" when none applies */
+	uint16_t port;                             /* 25, or --connect-to's */
 	size_t tlsa;                               /* TLSA records at _25._tcp.HOST */
 	struct check_net_dns tlsa_dns;
 };
@@ -42,6 +43,7 @@ struct check_net_rua {
 	char uri[256];
 	bool https;
 	char host[256];
+	char path[256];                            /* https: the URI's path, "/" at least */
 	uint16_t port;
 	struct check_net_dns dns;                  /* mailto: its MX; https: its addresses */
 	size_t n_found;
@@ -65,6 +67,7 @@ struct check_net {
 	size_t n_sts_addrs;
 	struct check_net_dns sts_dns;
 	char sts_endpoint[80];                     /* --connect-to's for mta-sts.DOMAIN:443 */
+	uint16_t sts_port;                         /* 443, or --connect-to's */
 	/* Round 2 */
 	struct check_net_mx mxi[CHECK_MAX_MX];
 	struct check_net_rua rua[CHECK_MAX_RUA];

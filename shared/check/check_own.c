@@ -9,8 +9,8 @@
 #include "shared/store/secondary.h"
 #include "shared/sts/sts_fetch.h"
 #include "shared/sts/sts_record.h"
+#include "shared/check/check_ctx.h"
 #include "shared/check/check_dns.h"
-#include "shared/check/check_net.h"
 #include "shared/check/check_policy.h"
 #include "shared/check/check_own.h"
 
@@ -113,7 +113,7 @@ static int judge_endpoints(const struct own *w, const char *domain, const struct
 	}
 	/* The endpoints are checked as the publish step checks them: its trust store. */
 	if ((rc = sts_fetch_open(&f, cfg->sts_trust_store ? cfg->sts_trust_store :
-	                         check_net_ca(&(struct check_opts){ 0 }), err, errlen)) != 0)
+	                         CHECK_SYSTEM_CA, err, errlen)) != 0)
 		goto out;
 	snprintf(host, sizeof(host), "mta-sts.%s", domain);
 	snprintf(list, sizeof(list), "%s", cfg->sts_endpoints);

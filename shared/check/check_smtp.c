@@ -1,4 +1,4 @@
-/* The check's SMTP STARTTLS client on mbedTLS: one connection, nothing sent after the handshake but QUIT. */
+/* The check's SMTP STARTTLS client on mbedTLS: one connection, nothing after the handshake but QUIT. */
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -112,10 +112,43 @@ static int send_text(struct tls_conn *c, const char *text)
 	return 0;
 }
 
+/* "OPTIONS path" on ssl; the status of the answer's first line, 0 when there is none. */
+static int http_options(mbedtls_ssl_context *ssl, const char *host, const char *path)
+{
+	char req[600], buf[CHECK_HTTP_HEAD_MAX];
+	size_t got = 0;
+	int n = snprintf(req, sizeof(req), "OPTIONS %s HTTP/1.1\r\nHost: %s\r\n"
+	                 "User-Agent: lockstep-check\r\nConnection: close\r\n\r\n", path, host);
+	if (n <= 0 || (size_t)n >= sizeof(req))
+		return 0;
+	for (int off = 0; off < n;) {
+		int w = mbedtls_ssl_write(ssl, (const unsigned char *)req + off, (size_t)(n - off));
+		if (w == MBEDTLS_ERR_SSL_WANT_READ || w == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		if (w <= 0)
+			return 0;
+		off += w;
+	}
+	/* Only the status line matters, and it must come within the first bytes. */
+	while (got < sizeof(buf) - 1 && memchr(buf, '\n', got) == NULL) {
+		int r = mbedtls_ssl_read(ssl, (unsigned char *)buf + got, sizeof(buf) - 1 - got);
+		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = 0;
+	int status = 0;
+	if (strncmp(buf, "HTTP/1.", 7) != 0 || sscanf(buf + 8, " %3d", &status) != 1)
+		return 0;
+	return status;
+}
+
 /* The TLS part on an SMTP connection that said 220 to STARTTLS (QUIT inside TLS at the end),
- * or on a bare connection when quit is false. */
-static void tls_part(struct check_smtp *s, struct tls_conn *c, const char *host, bool quit,
-                     struct check_smtp_probe *out)
+ * or on a bare HTTPS connection when path is set (OPTIONS path). */
+static void tls_part(struct check_smtp *s, struct tls_conn *c, const char *host,
+                     const char *path, struct check_smtp_probe *out)
 {
 	static const char pers[] = "lockstep check smtp";
 	mbedtls_entropy_context entropy;
@@ -165,7 +198,9 @@ static void tls_part(struct check_smtp *s, struct tls_conn *c, const char *host,
 	/* QUIT and its reply, as a polite client; the answer changes nothing. */
 	static const char bye[] = "QUIT\r\n";
 	unsigned char sink[512];
-	if (quit && mbedtls_ssl_write(&ssl, (const unsigned char *)bye, sizeof(bye) - 1) > 0)
+	if (path)
+		out->http_status = http_options(&ssl, host, path);
+	else if (mbedtls_ssl_write(&ssl, (const unsigned char *)bye, sizeof(bye) - 1) > 0)
 		(void)mbedtls_ssl_read(&ssl, sink, sizeof(sink));
 	mbedtls_ssl_close_notify(&ssl);
 	goto out;
@@ -197,8 +232,11 @@ void check_smtp_probe(struct check_smtp *s, const char *endpoint, const char *ho
 		return;
 	}
 	in->c = &c;
-	if (tls_conn_open(&c, endpoint, 25, out->err, sizeof(out->err)) != 0)
+	int rc = tls_conn_open(&c, endpoint, 25, out->err, sizeof(out->err));
+	if (rc != 0) {
+		out->net_errno = rc < 0 && rc != -ETIMEDOUT ? -rc : 0;
 		goto out;
+	}
 	out->outcome = CHECK_SMTP_PROTOCOL;
 	if (read_reply(in, NULL) != 220) {
 		snprintf(out->err, sizeof(out->err), "%s: no 220 greeting", endpoint);
@@ -228,19 +266,19 @@ void check_smtp_probe(struct check_smtp *s, const char *endpoint, const char *ho
 		snprintf(out->err, sizeof(out->err), "%s: data after the STARTTLS reply", endpoint);
 		goto out;
 	}
-	tls_part(s, &c, host, true, out);
+	tls_part(s, &c, host, NULL, out);
 out:
 	tls_conn_close(&c);
 	free(in);
 }
 
 void check_smtp_handshake(struct check_smtp *s, const char *endpoint, const char *host,
-                          int64_t deadline, struct check_smtp_probe *out)
+                          const char *path, int64_t deadline, struct check_smtp_probe *out)
 {
 	struct tls_conn c = { -1, deadline };
 	memset(out, 0, sizeof(*out));
 	out->outcome = CHECK_SMTP_TCP;
 	if (tls_conn_open(&c, endpoint, 443, out->err, sizeof(out->err)) == 0)
-		tls_part(s, &c, host, false, out);
+		tls_part(s, &c, host, path, out);
 	tls_conn_close(&c);
 }

@@ -10,6 +10,7 @@
 
 #define CHECK_SMTP_LINE_MAX 1000   /* RFC 5321 4.5.3.1.5: a reply line, CRLF included */
 #define CHECK_SMTP_LINES_MAX 64    /* lines of one reply */
+#define CHECK_HTTP_HEAD_MAX 1024   /* bytes read for an https rua's status line */
 
 struct check_smtp;
 
@@ -25,6 +26,8 @@ struct check_smtp_probe {
 	enum check_smtp_outcome outcome;
 	uint32_t verify_flags;      /* MBEDTLS_X509_BADCERT_*; 0 when the certificate is good */
 	int64_t not_after;          /* the certificate's end (Unix time); 0 unknown */
+	int http_status;            /* check_smtp_handshake(): the status OPTIONS got; 0 none */
+	int net_errno;              /* CHECK_SMTP_TCP: why connect failed (errno), 0 timed out */
 	char err[256];              /* what failed, for the problem's message */
 };
 
@@ -34,8 +37,9 @@ void check_smtp_close(struct check_smtp *s);
 /* One connection to endpoint ("ADDR:PORT") for MX host, all by deadline (monotonic ms). */
 void check_smtp_probe(struct check_smtp *s, const char *endpoint, const char *host,
                       int64_t deadline, struct check_smtp_probe *out);
-/* TLS straight away, no SMTP (an https rua's server): the handshake and its certificate. */
+/* TLS straight away, no SMTP (an https rua's server): the handshake, its certificate, and the
+ * status of "OPTIONS path" (RFC 8460 3: reports are POSTed there). */
 void check_smtp_handshake(struct check_smtp *s, const char *endpoint, const char *host,
-                          int64_t deadline, struct check_smtp_probe *out);
+                          const char *path, int64_t deadline, struct check_smtp_probe *out);
 
 #endif

@@ -39,6 +39,7 @@ struct sts_fetch {
 	struct kept **kept;          /* STS_FETCH_SESSIONS slots by a hash of the key, made on use */
 	uint64_t full, resumed;      /* handshakes, under kept_lock */
 	uint64_t kept_new;           /* sessions kept since the last save */
+	bool no_resume;              /* sts_fetch_no_resume(): set before any fetch */
 };
 
 #define SESSION_BLOB_MAX 8192    /* bytes of one saved session (a certificate and a ticket) */
@@ -294,6 +295,11 @@ int sts_fetch_sessions_save(struct sts_fetch *f, const char *path)
 	return rc;
 }
 
+void sts_fetch_no_resume(struct sts_fetch *f)
+{
+	f->no_resume = true;
+}
+
 bool sts_fetch_sessions_changed(struct sts_fetch *f)
 {
 	pthread_mutex_lock(&f->kept_lock);
@@ -316,7 +322,7 @@ static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct tls_c
 		return rc;
 	}
 	snprintf(key, sizeof(key), "%s %s", endpoint, host);
-	bool offered = kept_offer(f, key, ssl, master);
+	bool offered = !f->no_resume && kept_offer(f, key, ssl, master);
 	mbedtls_ssl_set_bio(ssl, c, tls_conn_send, tls_conn_recv, NULL);
 	while ((rc = mbedtls_ssl_handshake(ssl)) != 0) {
 		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -332,7 +338,8 @@ static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct tls_c
 		}
 		return rc;
 	}
-	kept_store(f, key, ssl, offered, master);
+	if (!f->no_resume)
+		kept_store(f, key, ssl, offered, master);
 	return 0;
 }
 
@@ -435,6 +442,8 @@ static void header_value(const char *head, const char *name, char *out, size_t c
 		const char *v = p + 2 + nl;
 		v += strspn(v, " \t");
 		size_t vl = strcspn(v, "\r\n");
+		while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			vl--;   /* optional white space ends the value too (RFC 9110 5.6.3) */
 		snprintf(out, cap, "%.*s", (int)(vl < cap ? vl : cap - 1), v);
 		return;
 	}

@@ -56,6 +56,9 @@ void sts_fetch_counts(struct sts_fetch *f, uint64_t *full, uint64_t *resumed);
  */
 int sts_fetch_sessions_load(struct sts_fetch *f, const char *path);
 int sts_fetch_sessions_save(struct sts_fetch *f, const char *path);
+/* Full handshakes only from now on: no session offered, none kept. For checks, which must see
+ * the certificate the server has now. */
+void sts_fetch_no_resume(struct sts_fetch *f);
 /* Whether sessions were kept since the last load or save. */
 bool sts_fetch_sessions_changed(struct sts_fetch *f);
 

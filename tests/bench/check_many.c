@@ -118,6 +118,12 @@ int main(int argc, char **argv)
 			domains[n_domains++] = strdup(line);
 	}
 	fclose(in);
+	/* One trust store for every check, as watch loads it. */
+	char err[256];
+	if (check_ctx_open(&opts.ctx, opts.ca_file, err, sizeof(err)) != 0) {
+		fprintf(stderr, "check_many: %s\n", err);
+		return 1;
+	}
 	pthread_t t;
 	pthread_create(&t, NULL, sampler, NULL);
 	struct timespec a, b;
@@ -126,6 +132,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	atomic_store(&done, true);
 	pthread_join(t, NULL);
+	check_ctx_close(opts.ctx);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	printf("{\"domains\":%zu,\"ok\":%d,\"info\":%d,\"warn\":%d,\"error\":%d,\"failed\":%d,"

@@ -235,6 +235,7 @@ class World:
         ssl_certificate_key {key};
         root {www}/$host;
         location / {{ {what[http]} }}
+        location /gone {{ return 404; }}
     }}"""
 
     def _nginx_conf(self):
@@ -282,7 +283,7 @@ http {{
         groups = {}
         for d in self.domains.values():
             for m in d.mx:
-                if m.cert != "plain":
+                if m.cert != "plain" and self.mx_host(d, m):   # not a null MX (".")
                     groups.setdefault(m.cert, []).append(self.mx_host(d, m))
         spec["default"] = self.ca.leaf("smtp-default", ["smtp.%s" % ZONE])
         for kind, hosts in sorted(groups.items()):
@@ -297,7 +298,7 @@ http {{
 
     def plain_hosts(self):
         return [self.mx_host(d, m) for d in self.domains.values() for m in d.mx
-                if m.cert == "plain"]
+                if m.cert == "plain" and self.mx_host(d, m)]
 
     def check_args(self):
         """zonectl check's options that point it at this world."""

@@ -46,6 +46,9 @@ CASES = {
                  "policy-mode-none", "warn"),
     "nomx": (Domain("nomx", mx=[], body=policy(mx=["mx.nomx.foreign.test"]),
                     tlsrpt=["v=TLSRPTv1; rua=mailto:r@clean.foreign.test"]), "mx-missing", "error"),
+    "nullmx": (Domain("nullmx", mx=[Mx(".", pref=0)], body=policy(mx=["mx.nullmx.foreign.test"]),
+                      tlsrpt=["v=TLSRPTv1; rua=mailto:r@clean.foreign.test"]), "mx-missing",
+               "error"),
     "notcovered": (Domain("notcovered", mx=[Mx("mx"), Mx("mx2", pref=20)],
                           body=policy(mx=mxp("notcovered", "mx"))), "mx-not-covered", "error"),
     "unused": (Domain("unused", body=policy(mx=mxp("unused", "mx", "old"))),
@@ -78,6 +81,8 @@ def world(tmp_path_factory):
     w.add(Domain("rpthttps", tlsrpt=["v=TLSRPTv1; rua=https://mta-sts.clean.foreign.test/r"]))
     w.add(Domain("rpthttpsdead",
                  tlsrpt=["v=TLSRPTv1; rua=https://mta-sts.fetchtcp.foreign.test/r"]))
+    w.add(Domain("rpthttps404",
+                 tlsrpt=["v=TLSRPTv1; rua=https://mta-sts.clean.foreign.test/gone/r"]))
     for d, _, _ in CASES.values():
         w.add(d)
     with w.running():
@@ -158,8 +163,12 @@ def test_connect_to_redirects_a_host(zc, world):
 
 
 def test_https_rua(zc, world):
-    # An https rua is reachable when it completes a verified TLS handshake.
+    # An https rua is reachable when it completes a verified TLS handshake and OPTIONS gets
+    # an answer that is not 404 or 5xx (nginx answers 405 for a static path: fine).
     assert check(zc, world, "rpthttps", rc=0)["problems"] == []
+    got = check(zc, world, "rpthttps404", rc=EXIT_WARN)["problems"]
+    assert [p["code"] for p in got] == ["tlsrpt-rua-unreachable"], got
+    assert "HTTP status 404" in got[0]["message"], got
     got = check(zc, world, "rpthttpsdead", rc=EXIT_WARN)["problems"]
     assert [(p["code"], p["subject"]) for p in got] == [
         ("tlsrpt-rua-unreachable", "https://mta-sts.fetchtcp.foreign.test/r")], got
@@ -320,6 +329,8 @@ def own_codes(e, *extra):
     data = parse_json(r.out)
     assert r.rc in (0, EXIT_WARN, EXIT_ERROR), r.out + r.err
     assert "own" in data["checked"], data
+    # httpsd's own TLS-RPT intake (the https rua enable writes) answers OPTIONS as reachable.
+    assert not [p for p in data["problems"] if p["code"].startswith("tlsrpt")], data
     return {p["code"]: p for p in data["problems"] if check_of(p["code"]) == "own"}
 
 
