@@ -112,19 +112,10 @@ def run(zc, world, label, want=0):
     return r
 
 
-def watch_args(world, label):
-    """Check options for one domain of the world: its resolver and CA, and a rule per host
-    (policy host, MX) that sends it to the world's servers."""
-    name = world.name(label)
-    return ["--resolver", "%s:%d" % (HOST4, world.knot.port), "--ca", str(world.ca.pem),
-            "--connect-to", "mta-sts.%s:443:%s:%d" % (name, HOST4, world.https_port),
-            "--connect-to", "mx.%s:25:%s:%d" % (name, HOST4, world.smtp_port)]
-
-
 def test_drift_events_reach_the_hooks(zc, world, receiver, tmp_path):
     got = hook_config(zc, receiver, tmp_path)
     for label in ("drift", "mode", "gone"):
-        zc.ok("watch", "add", world.name(label), "--every", "5", *watch_args(world, label))
+        zc.ok("watch", "add", world.name(label), "--every", "5", *world.check_args())
     listed = {d["domain"]: d for d in zc.json("watch", "list")["domains"]}
     assert set(listed) == {world.name(x) for x in ("drift", "mode", "gone")}
     assert all(d["every"] == 5 and d["last"] is None for d in listed.values()), listed
@@ -164,18 +155,17 @@ def test_drift_events_reach_the_hooks(zc, world, receiver, tmp_path):
     run(zc, world, "mode")
     assert receiver.take() == [], "going back to enforce is no event (mode-rollback is once)"
 
-    # The policy goes from the policy host while the TXT stays (the --connect-to rule sends the
-    # fetch to the host whatever the DNS says, so the file goes): one event with the fetch code.
-    world.domains["gone"].http = "missing"
+    # The policy host goes from the DNS while the TXT stays: one event carrying the fetch code.
+    world.domains["gone"].sts_addr = None
     world.write()
     run(zc, world, "gone", want=EXIT_ERROR)
     ev = receiver.take()
     assert brief(ev) == [("policy-unreachable-txt-present", "open")], ev
-    assert ev[0]["level"] == "error" and "policy-fetch-http" in ev[0]["detail"], ev
+    assert ev[0]["level"] == "error" and "policy-fetch-dns" in ev[0]["detail"], ev
     assert ev[0]["after"] == ID
     run(zc, world, "gone", want=EXIT_ERROR)
     assert receiver.take() == []
-    world.domains["gone"].http = "ok"
+    world.domains["gone"].sts_addr = HOST4
     world.write()
     run(zc, world, "gone")
     ev = receiver.take()
@@ -194,7 +184,7 @@ def test_drift_events_reach_the_hooks(zc, world, receiver, tmp_path):
     rows = hist["results"]
     assert len(rows) == 4 and [r["fetched"] for r in rows] == [True, False, False, True], rows
     assert rows[1]["events"] == ["policy-unreachable-txt-present open"]
-    assert {c["code"] for c in rows[1]["codes"]} >= {"policy-fetch-http"}
+    assert {c["code"] for c in rows[1]["codes"]} >= {"policy-fetch-dns"}
     assert rows[3]["id"] == ID and rows[3]["mode"] == "enforce" and rows[3]["max_age"] == 604800
     text = zc.ok("watch", "history", world.name("gone")).out
     assert "event policy-unreachable-txt-present resolved" in text
