@@ -1,5 +1,6 @@
 /* Running watch checks: due domains a few at a time, rows stored, diffs sent as alerts. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include "shared/watch/watch_diff.h"
 #include "shared/watch/watch_run.h"
 
-#define ROW_HINT (256u << 10)   /* bytes a run's write may add: a row and the open set */
+#define ROW_HINT (64u << 10)   /* bytes a run's write may add: row, open set, entry (~35 KiB at most) */
 
 void watch_hooks(const struct config *cfg, struct alert_hooks *h)
 {
@@ -110,59 +111,107 @@ static int entry_for(struct watch_ctx *ctx, const char *domain, struct watch_ent
 	return rc;
 }
 
-/* Stores row, diffs it with the one before, schedules the next run; events to ev. */
-static int record(struct watch_ctx *ctx, const char *domain, bool own, struct watch_row *row,
-                  struct alert_event *ev, size_t *nev)
+/* One domain's check, done, waiting for its write. */
+struct done {
+	char domain[WATCH_HOST_MAX];
+	bool own;
+	int status;                 /* the check's level */
+	struct watch_row row;
+};
+
+/*
+ * In t: diffs d's row with the one before, stores it and the open problems, schedules the
+ * next run; events to ev (*nev). A domain deleted while its check ran (watch del) gets
+ * nothing stored and no events.
+ */
+static int record_in(struct watch_ctx *ctx, struct store_txn *t, struct done *d,
+                     struct alert_event *ev, size_t *nev)
 {
-	struct store_txn t;
 	struct watch_row *prev = malloc(sizeof(*prev));
 	struct watch_open_set *open = malloc(sizeof(*open));
 	struct watch_entry *e = malloc(sizeof(*e));
 	int rc = prev && open && e ? 0 : -ENOMEM;
 	*nev = 0;
-	if (rc || (rc = store_begin(ctx->st, true, ROW_HINT, &t)) != 0)
+	if (rc)
 		goto out;
-	/* Deleted while its check ran (watch del): nothing is stored, nothing sent. */
-	int got = watch_store_get(&t, domain, e);
-	if (got == LS_ENOTFOUND && own) {
+	int got = watch_store_get(t, d->domain, e);
+	if (got == LS_ENOTFOUND && d->own) {
 		memset(e, 0, sizeof(*e));
-		snprintf(e->domain, sizeof(e->domain), "%s", domain);
+		snprintf(e->domain, sizeof(e->domain), "%s", d->domain);
 		e->implicit = true;
-		e->added = row->time;
+		e->added = d->row.time;
 		got = 0;
 	}
 	if (got != 0 || e->off) {
-		store_abort(&t);
 		rc = got == LS_ENOTFOUND || got == 0 ? 0 : got;
 		goto out;
 	}
-	int have = watch_store_row_last(&t, domain, prev);
+	int have = watch_store_row_last(t, d->domain, prev);
 	if (have != 0 && have != LS_ENOTFOUND)
 		rc = have;
 	if (rc == 0)
-		rc = watch_store_open_get(&t, domain, open);
-	if (rc == 0) {
-		watch_diff(domain, have == 0 ? prev : NULL, row, own, open, ev,
-		           WATCH_DIFF_EVENTS_MAX, nev);
-		for (size_t i = 0; i < *nev && row->nevents < WATCH_EVENTS_MAX; i++)
-			snprintf(row->events[row->nevents++], sizeof(row->events[0]), "%s %s",
-			         ev[i].code, alert_state_name(ev[i].state));
-		watch_store_row_put(&t, domain, row);
-		watch_store_open_put(&t, domain, open);
-		e->last = row->time;
-		e->next = watch_next_run(e, ctx->cfg, row->time);
-		watch_store_put(&t, e);
-	}
-	if (rc == 0)
-		rc = store_commit(&t);
-	else
-		store_abort(&t);
+		rc = watch_store_open_get(t, d->domain, open);
 	if (rc)
-		*nev = 0;
+		goto out;
+	watch_diff(d->domain, have == 0 ? prev : NULL, &d->row, d->own, open, ev,
+	           WATCH_DIFF_EVENTS_MAX, nev);
+	for (size_t i = 0; i < *nev && d->row.nevents < WATCH_EVENTS_MAX; i++)
+		snprintf(d->row.events[d->row.nevents++], sizeof(d->row.events[0]), "%s %s",
+		         ev[i].code, alert_state_name(ev[i].state));
+	watch_store_row_put(t, d->domain, &d->row);
+	watch_store_open_put(t, d->domain, open);
+	e->last = d->row.time;
+	e->next = watch_next_run(e, ctx->cfg, d->row.time);
+	watch_store_put(t, e);
 out:
 	free(prev);
 	free(open);
 	free(e);
+	return rc;
+}
+
+/*
+ * Writes n checked domains in one transaction (one disk sync for the lot: LMDB has one
+ * writer, so a commit per domain would make the writes the bottleneck), then sends their
+ * events. Counts each domain as ran or failed.
+ */
+static int record_batch(struct watch_ctx *ctx, struct done *const *v, size_t n)
+{
+	struct alert_event *ev = malloc(WATCH_DIFF_EVENTS_MAX * sizeof(*ev)), *all = NULL;
+	size_t nall = 0, nev;
+	struct store_txn t;
+	int rc = ev ? 0 : -ENOMEM;
+	if (rc == 0 && cancelled(ctx))
+		rc = -ECANCELED;
+	if (rc == 0 && (rc = store_begin(ctx->st, true, n * ROW_HINT, &t)) == 0) {
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			if ((rc = record_in(ctx, &t, v[i], ev, &nev)) != 0 || nev == 0)
+				continue;
+			struct alert_event *grown = realloc(all, (nall + nev) * sizeof(*all));
+			if (grown == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			all = grown;
+			memcpy(all + nall, ev, nev * sizeof(*ev));
+			nall += nev;
+		}
+		if (rc == 0)
+			rc = store_commit(&t);
+		else
+			store_abort(&t);
+	}
+	if (rc == 0) {
+		struct alert_hooks h;
+		watch_hooks(ctx->cfg, &h);
+		for (size_t i = 0; i < n; i++)
+			note_level(ctx, v[i]->status);
+		for (size_t i = 0; i < nall; i++)
+			alert_send(&h, &all[i]);
+	}
+	atomic_fetch_add(rc ? &ctx->failed : &ctx->ran, (unsigned)n);
+	free(all);
+	free(ev);
 	return rc;
 }
 
@@ -183,26 +232,24 @@ static void opts_for(struct watch_ctx *ctx, const struct watch_entry *e, bool ow
 	o->cfg = ctx->cfg;
 }
 
-int watch_run_domain(struct watch_ctx *ctx, const char *domain, char *err, size_t errlen)
+/* Checks domain into d (its row, its level); nothing written yet. */
+static int check_one(struct watch_ctx *ctx, const char *domain, struct done *d, char *err,
+                     size_t errlen)
 {
 	struct watch_entry *e = malloc(sizeof(*e));
 	struct check_result *res = calloc(1, sizeof(*res));
-	struct watch_row *row = malloc(sizeof(*row));
-	struct alert_event *ev = malloc(WATCH_DIFF_EVENTS_MAX * sizeof(*ev));
 	const char *ct[WATCH_CONNECT_MAX];
 	struct check_opts o;
-	struct alert_hooks h;
-	size_t nev = 0;
-	bool own;
-	int rc = e && res && row && ev ? 0 : -ENOMEM;
-	if (rc || (rc = entry_for(ctx, domain, e, &own)) != 0) {
+	int rc = e && res ? 0 : -ENOMEM;
+	if (rc || (rc = entry_for(ctx, domain, e, &d->own)) != 0) {
 		if (rc == LS_ENOTFOUND)
 			snprintf(err, errlen, "%s is not watched (zonectl watch add %s)", domain, domain);
 		else
 			snprintf(err, errlen, "%s", ls_strerror(rc));
 		goto out;
 	}
-	opts_for(ctx, e, own, ct, &o);
+	snprintf(d->domain, sizeof(d->domain), "%s", domain);
+	opts_for(ctx, e, d->own, ct, &o);
 	int64_t now = (int64_t)time(NULL);
 	if ((rc = ctx->check(domain, &o, res, err, errlen)) != 0)
 		goto out;
@@ -211,23 +258,26 @@ int watch_run_domain(struct watch_ctx *ctx, const char *domain, char *err, size_
 		snprintf(err, errlen, "stopped");
 		goto out;
 	}
-	watch_row_from_check(res, now, row);
-	if ((rc = record(ctx, domain, own, row, ev, &nev)) != 0) {
-		snprintf(err, errlen, "storing the result: %s", ls_strerror(rc));
-		goto out;
-	}
-	note_level(ctx, (int)res->status);
-	watch_hooks(ctx->cfg, &h);
-	for (size_t i = 0; i < nev; i++)
-		alert_send(&h, &ev[i]);
+	watch_row_from_check(res, now, &d->row);
+	d->status = (int)res->status;
 out:
 	if (res && ctx->check_free)
 		ctx->check_free(res);
 	free(res);
 	free(e);
-	free(row);
-	free(ev);
-	atomic_fetch_add(rc ? &ctx->failed : &ctx->ran, 1);
+	return rc;
+}
+
+int watch_run_domain(struct watch_ctx *ctx, const char *domain, char *err, size_t errlen)
+{
+	struct done *d = calloc(1, sizeof(*d));
+	int rc = d ? check_one(ctx, domain, d, err, errlen) : -ENOMEM;
+	if (rc) {
+		atomic_fetch_add(&ctx->failed, 1);
+	} else if ((rc = record_batch(ctx, &d, 1)) != 0) {
+		snprintf(err, errlen, "storing the result: %s", ls_strerror(rc));
+	}
+	free(d);
 	return rc;
 }
 
@@ -329,19 +379,53 @@ static int due_fn(const struct watch_entry *e, void *arg)
 	return push(s, e->domain);
 }
 
+#define WATCH_BATCH 32    /* checked domains written per transaction */
+
 struct due_run {
 	struct watch_ctx *ctx;
 	struct names *due;
+	pthread_mutex_t lock;
+	struct done *pending[WATCH_BATCH];
+	size_t npending;
 };
+
+static void free_all(struct done *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+}
 
 static int run_one(size_t i, void *arg)
 {
-	struct due_run *d = arg;
+	struct due_run *r = arg;
+	struct done *full[WATCH_BATCH], *d;
 	char err[512];
-	if (cancelled(d->ctx))
+	size_t nfull = 0;
+	if (cancelled(r->ctx))
 		return -ECANCELED;
-	if (watch_run_domain(d->ctx, d->due->v[i], err, sizeof(err)) != 0 && !cancelled(d->ctx))
-		log_warning("watch: %s: check failed: %s", d->due->v[i], err);
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return -ENOMEM;
+	if (check_one(r->ctx, r->due->v[i], d, err, sizeof(err)) != 0) {
+		if (!cancelled(r->ctx))
+			log_warning("watch: %s: check failed: %s", r->due->v[i], err);
+		atomic_fetch_add(&r->ctx->failed, 1);
+		free(d);
+		return 0;
+	}
+	pthread_mutex_lock(&r->lock);
+	r->pending[r->npending++] = d;
+	if (r->npending == WATCH_BATCH) {
+		memcpy(full, r->pending, sizeof(full));
+		nfull = WATCH_BATCH;
+		r->npending = 0;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (nfull) {
+		int rc = record_batch(r->ctx, full, nfull);
+		if (rc && rc != -ECANCELED)
+			log_warning("watch: storing %zu results failed: %s", nfull, ls_strerror(rc));
+		free_all(full, nfull);
+	}
 	return 0;
 }
 
@@ -355,9 +439,26 @@ int watch_run_due(struct watch_ctx *ctx, int64_t now)
 		store_abort(&t);
 	}
 	if (rc == 0 && due.n) {
-		store_reserve(ctx->st, due.n * ROW_HINT);
-		struct due_run d = { ctx, &due };
-		rc = parallel_run(due.n, ctx->cfg->watch_concurrency, run_one, &d);
+		/* Room for every write up front: the map cannot grow while the checks run. */
+		store_reserve(ctx->st, (due.n > WATCH_BATCH ? due.n : WATCH_BATCH) * ROW_HINT);
+		struct due_run *d = calloc(1, sizeof(*d));
+		if (d == NULL) {
+			free(due.v);
+			return -ENOMEM;
+		}
+		d->ctx = ctx;
+		d->due = &due;
+		pthread_mutex_init(&d->lock, NULL);
+		rc = parallel_run(due.n, ctx->cfg->watch_concurrency, run_one, d);
+		if (d->npending && !cancelled(ctx)) {    /* the last, partial batch */
+			int wrc = record_batch(ctx, d->pending, d->npending);
+			if (wrc)
+				log_warning("watch: storing %zu results failed: %s", d->npending,
+				            ls_strerror(wrc));
+		}
+		free_all(d->pending, d->npending);
+		pthread_mutex_destroy(&d->lock);
+		free(d);
 		if (rc == -ECANCELED)
 			rc = 0;
 	}
