@@ -344,3 +344,21 @@ def test_enabled_domains_are_watched_by_default(zc):
     zc.config.write_text("mta-sts:\n  service-address: 127.0.0.1\nwatch:\n  own: no\n")
     zc.ok("watch", "add", "example.com", "--every", "2")
     assert [d["implicit"] for d in zc.json("watch", "list")["domains"]] == [False]
+
+
+def test_mx_change_by_update_names_the_key(sts_factory, receiver):
+    """An MX added by DNS UPDATE (nsupdate, TSIG key upd) sends mx-changed naming the key."""
+    from test_dns_update import send, updater
+    e = sts_factory(extra_config="alerts:\n  webhook: %s\nwatch:\n  own: no\n" % receiver.url)
+    e.zc.ok("mta-sts", "enable", "example.com")
+    secret = updater(e)
+    rc, out = send(e, ["update add example.com. 3600 MX 30 mx3.example.com."], "upd", secret)
+    assert rc == 0, out
+    deadline = time.monotonic() + 30
+    ev = []
+    while time.monotonic() < deadline and not ev:
+        ev = [x for x in receiver.take() if x["code"] == "mx-changed"]
+        time.sleep(0.2)
+    assert len(ev) == 1, "no mx-changed event within 30 s"
+    assert ev[0]["writer"] == "update by key upd from 127.0.0.1", ev
+    assert "30 mx3.example.com." in ev[0]["after"], ev
