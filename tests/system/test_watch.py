@@ -64,6 +64,16 @@ class Receiver:
             assert EVENT_KEYS <= set(e), e
         return [e for _, e in out]
 
+    def wait(self, keep, timeout, count=1):
+        """The events keep(event) accepts, once count of them came or timeout seconds
+        passed (bounded: the machine may be loaded)."""
+        deadline = time.monotonic() + timeout
+        got = []
+        while time.monotonic() < deadline and len(got) < count:
+            got += [e for e in self.take() if keep(e)]
+            time.sleep(0.2)
+        return got
+
     def close(self):
         self.server.shutdown()
         self.server.server_close()
@@ -229,11 +239,7 @@ def test_mx_change_names_the_unix_user(zc, receiver, tmp_path):
         zc.ok("mta-sts", "enable", "example.com", "--no-publish")
         before = [r for r in zc.export("example.com").splitlines() if "\tMX\t" in r]
         zc.ok("rr", "add", "example.com", "example.com. 300 IN MX 30 mx3.example.com.")
-        deadline = time.monotonic() + 30
-        ev = []
-        while time.monotonic() < deadline and not ev:
-            ev = [e for e in receiver.take() if e["code"] == "mx-changed"]
-            time.sleep(0.2)
+        ev = receiver.wait(lambda e: e["code"] == "mx-changed", 30)
         assert len(ev) == 1, "dnsd sent no mx-changed event within 30 s"
         e = ev[0]
         assert (e["domain"], e["level"], e["state"]) == ("example.com", "info", "once")
@@ -276,11 +282,8 @@ def test_dnsd_runs_due_checks(zc, receiver, tmp_path):
     with started(tmp_path, "dnsd") as servers:
         start_dnsd(servers, zc, zones=[ZONES_DIR / "example.com.zone"],
                    config=zc.config.read_text())
-        ev = []
-        deadline = time.monotonic() + 100      # first run within 60 s, looked for every 5 s
-        while time.monotonic() < deadline and not ev:
-            ev = [e for e in receiver.take() if e["domain"] == "nowhere.example"]
-            time.sleep(0.5)
+        # The first run within 60 s, due domains looked for every 5 s.
+        ev = receiver.wait(lambda e: e["domain"] == "nowhere.example", 100)
         assert ev, "dnsd ran no check within 100 s"
         assert ("sts-txt-missing", "open") in brief(ev), ev
         assert time.time() - added < 100
@@ -323,11 +326,7 @@ def test_tlsrpt_alert_reaches_the_hooks(sts_factory, receiver):
     e.zc.ok("mta-sts", "enable", "example.com")
     rc, err, _ = ingest(e.zc, mail(json.dumps(microsoft()).encode(), "tlsrpt+json"))
     assert rc == 0, err
-    deadline = time.monotonic() + 30
-    ev = []
-    while time.monotonic() < deadline and len(ev) < 2:
-        ev += [x for x in receiver.take() if x["code"] == "tlsrpt-failures"]
-        time.sleep(0.2)
+    ev = receiver.wait(lambda x: x["code"] == "tlsrpt-failures", 30, count=2)
     assert {(x["domain"], x["level"], x["state"], x["after"]) for x in ev} == {
         ("example.com", "warn", "once", day())}, ev
     assert any("certificate-host-mismatch" in x["detail"] for x in ev), ev
@@ -354,11 +353,7 @@ def test_mx_change_by_update_names_the_key(sts_factory, receiver):
     secret = updater(e)
     rc, out = send(e, ["update add example.com. 3600 MX 30 mx3.example.com."], "upd", secret)
     assert rc == 0, out
-    deadline = time.monotonic() + 30
-    ev = []
-    while time.monotonic() < deadline and not ev:
-        ev = [x for x in receiver.take() if x["code"] == "mx-changed"]
-        time.sleep(0.2)
+    ev = receiver.wait(lambda x: x["code"] == "mx-changed", 30)
     assert len(ev) == 1, "no mx-changed event within 30 s"
     assert ev[0]["writer"] == "update by key upd from 127.0.0.1", ev
     assert "30 mx3.example.com." in ev[0]["after"], ev
