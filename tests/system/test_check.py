@@ -250,6 +250,15 @@ def test_hostile_smtp_server_is_bounded(zc, world, chunk, forever):
     assert took < 15, took
 
 
+def test_connect_to_ipv6_address(zc, world):
+    # An IPv6 target in brackets: the fetch goes to [::1] (nothing listens there).
+    port = free_port(ipv6=True)
+    data = check(zc, world, "clean", "--connect-to",
+                 "mta-sts.clean.foreign.test:443:[::1]:%d" % port, rc=EXIT_ERROR)
+    got = [p for p in data["problems"] if p["code"] == "policy-fetch-tcp"]
+    assert got and "[::1]:%d" % port in got[0]["message"], data
+
+
 def test_bad_options_are_usage_errors(zc, world):
     for extra in (["--connect-to", "nonsense"], ["--resolver", "not-an-address"],
                   ["--timeout", "0"], ["--json", "--nagios"]):
