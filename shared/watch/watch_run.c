@@ -281,11 +281,11 @@ int watch_run_domain(struct watch_ctx *ctx, const char *domain, char *err, size_
 	return rc;
 }
 
+/* A growing list of domain names (due ones: those whose next run is at or before now). */
 struct names {
 	char (*v)[WATCH_HOST_MAX];
 	size_t n, cap;
 	int64_t now;
-	bool own;
 };
 
 static int push(struct names *s, const char *name)
