@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "dnsd/zonectl/zonectl.h"
 #include "shared/check/check.h"
 #include "shared/check/check_connect.h"
+#include "shared/util/addr.h"
 #include "shared/util/err.h"
 #include "shared/watch/watch_run.h"
 #include "shared/watch/watch_store.h"
@@ -55,10 +57,16 @@ int cmd_watch_add(struct ctl *c)
 	    (rc = number(c, "every", c->every, WATCH_EVERY_MIN, WATCH_EVERY_MAX, &e.every)) != 0 ||
 	    (rc = number(c, "timeout", c->timeout, 1, 600, &e.timeout)) != 0)
 		return rc;
-	if (c->resolver && (strlen(c->resolver) >= sizeof(e.resolver) || !*c->resolver))
+	int family;
+	uint8_t addr[16];
+	uint16_t port;
+	if (c->resolver && (strlen(c->resolver) >= sizeof(e.resolver) ||
+	                    addr_parse(c->resolver, 53, &family, addr, &port) != 0))
 		return usage(c, "--resolver '%s' is not ADDR[:PORT]", c->resolver);
 	if (c->ca && (strlen(c->ca) >= sizeof(e.ca) || *c->ca != '/'))
 		return usage(c, "--ca '%s' must be an absolute path", c->ca);
+	if (c->ca && access(c->ca, R_OK) != 0)
+		return ctl_fail_msg(c, EXIT_NOTFOUND, "--ca %s: %s", c->ca, strerror(errno));
 	if (c->nconnect_to > WATCH_CONNECT_MAX)
 		return usage(c, "--connect-to is given too often (at most %s)", "8");
 	char why[256];

@@ -204,11 +204,14 @@ def test_watch_add_list_del_and_refusals(zc, tmp_path):
     before = zc("watch", "list")
     assert before.rc in (EXIT_OK, EXIT_NOTFOUND)
     for bad in (["--every", "0"], ["--every", "10081"], ["--every", "x"],
-                ["--connect-to", "nonsense"], ["--ca", "relative.pem"], ["--timeout", "0"]):
+                ["--connect-to", "nonsense"], ["--ca", "relative.pem"], ["--timeout", "0"],
+                ["--resolver", "not-an-address"], ["--resolver", "127.0.0.1:99999"]):
         r = zc("watch", "add", "example.org", *bad)
         assert r.rc == EXIT_USAGE, (bad, r)
     r = zc("watch", "add", "not a name")
     assert r.rc == EXIT_USAGE
+    r = zc("watch", "add", "example.org", "--ca", str(tmp_path / "missing.pem"))
+    assert r.rc == EXIT_NOTFOUND and "missing.pem" in r.err, r
     assert not zc.state.exists() or zc.json("watch", "list")["domains"] == [], \
         "a refused add changes nothing"
     zc.ok("watch", "add", "Example.ORG.", "--every", "1")
