@@ -93,14 +93,54 @@ static int left(int64_t deadline)
 	return l > 0 ? (int)l : 0;
 }
 
+/* A name lookup that waits no longer than the deadline (getaddrinfo_a): the caller's time
+ * bound covers the resolver too. A lookup that cannot be cancelled in time is left to
+ * finish on its own; its request stays allocated for it. 0 or an EAI_ code. */
+static int resolve(const struct url *u, int64_t deadline, struct addrinfo **res)
+{
+	struct lookup {
+		struct gaicb cb;
+		struct addrinfo hints;
+		char host[HOST_MAX], port[8];
+	} *l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return EAI_MEMORY;
+	l->hints = (struct addrinfo){ .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
+	memcpy(l->host, u->host, sizeof(l->host));
+	memcpy(l->port, u->port, sizeof(l->port));
+	l->cb = (struct gaicb){ .ar_name = l->host, .ar_service = l->port, .ar_request = &l->hints };
+	struct gaicb *list[1] = { &l->cb };
+	int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+	if (rc) {
+		free(l);
+		return rc;
+	}
+	while ((rc = gai_error(&l->cb)) == EAI_INPROGRESS) {
+		int ms = left(deadline);
+		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+		if (ms == 0 || (gai_suspend((const struct gaicb *const *)list, 1, &ts) == EAI_AGAIN &&
+		                left(deadline) == 0)) {
+			int c = gai_cancel(&l->cb);
+			if (c == EAI_ALLDONE && l->cb.ar_result)
+				freeaddrinfo(l->cb.ar_result);
+			if (c != EAI_NOTCANCELED)
+				free(l);
+			return EAI_AGAIN;
+		}
+	}
+	*res = l->cb.ar_result;
+	free(l);
+	return rc;
+}
+
 /* A connected non-blocking socket to u, or a negative code (err set). */
 static int dial(const struct url *u, int64_t deadline, char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
 	struct addrinfo *res, *ai;
-	int rc = getaddrinfo(u->host, u->port, &hints, &res);
+	int rc = resolve(u, deadline, &res);
 	if (rc) {
-		snprintf(err, errlen, "%s: %s", u->host, gai_strerror(rc));
+		snprintf(err, errlen, "%s: %s", u->host, rc == EAI_AGAIN ? "no address in time" :
+		         gai_strerror(rc));
 		return -EHOSTUNREACH;
 	}
 	int fd = -1, last = ECONNREFUSED;
