@@ -434,6 +434,9 @@ void watch_store_outbox_put(struct store_txn *t, const struct alert_event *e)
 	wire_put32(k + 1, (uint32_t)(seq >> 32));
 	wire_put32(k + 5, (uint32_t)seq);
 	put_json(t, k, sizeof(k), WATCH_OUTBOX_TAG, alert_json(e));
+	/* Nobody sending (no dnsd): the queue keeps the newest WATCH_OUTBOX_MAX. */
+	if (seq > WATCH_OUTBOX_MAX)
+		watch_store_outbox_del(t, seq - WATCH_OUTBOX_MAX);
 }
 
 static int event_from_any(const json_t *j, void *out) { return alert_from_json(j, out); }

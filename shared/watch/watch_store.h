@@ -21,6 +21,7 @@
 #define WATCH_TEXT_MAX 512
 #define WATCH_EVERY_MIN 1            /* minutes */
 #define WATCH_EVERY_MAX 10080        /* a week */
+#define WATCH_OUTBOX_MAX 10000       /* queued events kept while nobody sends them */
 
 struct watch_entry {
 	char domain[WATCH_HOST_MAX];
@@ -62,7 +63,8 @@ int watch_store_open_get(struct store_txn *t, const char *domain, struct watch_o
 void watch_store_open_put(struct store_txn *t, const char *domain,
                           const struct watch_open_set *s);
 
-/* Queues e for delivery after the commit (the maintenance thread or zonectl sends it). */
+/* Queues e for delivery after the commit (the maintenance thread or zonectl sends it); the
+ * oldest beyond WATCH_OUTBOX_MAX is dropped. */
 void watch_store_outbox_put(struct store_txn *t, const struct alert_event *e);
 /* The queued events, oldest first, each with its key's sequence; stops at fn's non-zero. */
 int watch_store_outbox_each(struct store_txn *t,

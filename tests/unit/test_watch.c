@@ -281,6 +281,42 @@ static void test_store(void **state)
 	assert_int_equal(store_commit(&t), 0);
 }
 
+struct outbox_count {
+	size_t n;
+	uint64_t first;
+};
+
+static int outbox_fn(uint64_t seq, const struct alert_event *e, void *ctx)
+{
+	struct outbox_count *c = ctx;
+	assert_string_equal(e->code, "mx-changed");
+	if (c->n++ == 0)
+		c->first = seq;
+	return 0;
+}
+
+/* The outbox keeps the newest WATCH_OUTBOX_MAX events when nobody sends them. */
+static void test_outbox_bound(void **state)
+{
+	struct unit_store *u = *state;
+	struct store_txn t;
+	struct alert_event e;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.domain, sizeof(e.domain), "example.org");
+	snprintf(e.code, sizeof(e.code), "mx-changed");
+	e.time = 1000;
+	assert_int_equal(store_begin(u->st, true, 64u << 20, &t), 0);
+	for (int i = 0; i < WATCH_OUTBOX_MAX + 5; i++)
+		watch_store_outbox_put(&t, &e);
+	assert_int_equal(store_commit(&t), 0);
+	struct outbox_count c = { 0 };
+	unit_begin(u->st, false, &t);
+	assert_int_equal(watch_store_outbox_each(&t, outbox_fn, &c), 0);
+	store_abort(&t);
+	assert_int_equal(c.n, WATCH_OUTBOX_MAX);
+	assert_int_equal(c.first, 6);
+}
+
 /* A check that sees what the test says: the policy's first hash byte and the id. */
 static uint8_t fake_hash;
 static const char *fake_id = "1";
@@ -369,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_codes_open_and_resolve),
 		cmocka_unit_test_setup_teardown(test_store, unit_store_setup, unit_store_teardown),
 		cmocka_unit_test_setup_teardown(test_run_domain, unit_store_setup, unit_store_teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_bound, unit_store_setup, unit_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
