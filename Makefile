@@ -84,6 +84,7 @@ include shared/module.mk
 include dnsd/module.mk
 include dnsd/zonectl/module.mk
 include httpsd/module.mk
+include httpsd/api/module.mk
 include docs/module.mk
 include tests/unit/module.mk
 include tests/system/module.mk

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "httpsd/api/api_proc.h"
 #include "httpsd/server.h"
 #include "shared/store/store_damage.h"
 #include "shared/tls/cert.h"
@@ -114,17 +115,33 @@ static int server_setup(struct httpsd_server *s, const struct config *cfg, const
 	return 0;
 }
 
+/* True when st (a reader) lacks a table an older Lockstep did not make. */
+static bool tables_missing(struct store *st)
+{
+	for (int i = 0; i < STORE_NDB; i++)
+		if (store_db_missing(st, (enum store_db)i))
+			return true;
+	return false;
+}
+
 /*
  * The policy server only reads: the store opens with MDB_RDONLY (LMDB still takes a reader
  * slot in lock.mdb), so no bug here can change a zone. A state directory without a store yet
- * gets an empty one first, as dnsd would make it. Returns 0, or -1 after logging why.
+ * gets an empty one first, as dnsd would make it; a store from an older Lockstep gets the
+ * tables it lacks, which a reader cannot make and would not see until restarted once a writer
+ * made them (tls-alpn-01 entries in STORE_ACME_ALPN). Returns 0, or -1 after logging why.
  */
 static int store_open_rdonly(struct store **st, const char *state)
 {
 	int rc = store_open(st, state, STORE_READERS | STORE_RDONLY);
-	if (rc == -ENOENT && (rc = store_open(st, state, 0)) == 0) {
-		store_close(*st);
-		rc = store_open(st, state, STORE_READERS | STORE_RDONLY);
+	if (rc == -ENOENT || (rc == 0 && tables_missing(*st))) {
+		if (rc == 0)
+			store_close(*st);
+		int wrc = store_open(st, state, 0);
+		if (wrc == 0)
+			store_close(*st);
+		/* Not allowed to write: the tables come with the next restart after a writer ran. */
+		rc = wrc == 0 || rc == 0 ? store_open(st, state, STORE_READERS | STORE_RDONLY) : wrc;
 	}
 	if (rc) {
 		*st = NULL;
@@ -151,6 +168,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct httpsd_server s;
 	struct daemon_args args;
+	struct api_proc api = { .n = 0 };
 	char err[512];
 	int rc = 1, lock = -1;
 	memset(&s, 0, sizeof(s));
@@ -163,7 +181,8 @@ int main(int argc, char **argv)
 	if (workers < 0 ||
 	    daemon_listen(&args, cfg.httpsd_listen, "httpsd.listen", cfg.path, s.addrs, &s.naddrs) != 0 ||
 	    metrics_http_addrs(cfg.httpsd_metrics_listen, "httpsd.metrics-listen", cfg.path, maddrs,
-	                       &nmaddrs) != 0)
+	                       &nmaddrs) != 0 ||
+	    api_proc_addrs(&api, &cfg) != 0)
 		goto out_cfg;
 	const char *state = args.state ? args.state : cfg.state_dir;
 	if (args.check) {
@@ -183,8 +202,14 @@ int main(int argc, char **argv)
 	s.listen_fixed = args.nlisten > 0;
 	if (httpsd_server_bind(&s, err, sizeof(err)) != 0 ||
 	    metrics_http_bind(&s.metrics, maddrs, nmaddrs, err, sizeof(err)) != 0 ||
+	    api_proc_bind(&api, err, sizeof(err)) != 0 ||
 	    daemon_drop_privileges(user, err, sizeof(err))) {
 		log_error("%s", err);
+		goto out;
+	}
+	/* Before the store and any thread exist here: the API process opens its own store. */
+	if (api_proc_start(&api, &cfg, state, lock) != 0) {
+		log_error("api: cannot start the API process: %s", strerror(errno));
 		goto out;
 	}
 	crash_install("httpsd");    /* a bad page in the store must not kill it silently */
@@ -208,6 +233,7 @@ out:
 	httpsd_server_free(&s);
 	store_close(s.st);
 out_cfg:
+	api_proc_stop(&api);
 	if (lock >= 0)
 		close(lock);
 	config_free(&cfg);

@@ -36,6 +36,7 @@ static size_t table(struct ctl *c, struct opt o[OPT_MAX])
 		V("domain", domain), V("days", days), V("every", every), V("resolver", resolver), V("ca", ca),
 		L("connect-to", connect_to, CTL_CONNECT_TO_MAX), F("nagios", nagios),
 		L("mx-extra", mx_extra, STS_EXTRA_MAX), L("rua", rua, STS_RUA_MAX),
+		L("zone", api_zones, API_TOKEN_ZONES_MAX), F("read-only", read_only),
 		L("name", upd_names, UPDATE_POLICY_MAX_NAMES), L("type", upd_types, UPDATE_POLICY_MAX_TYPES),
 		F("now", now), F("no-mx-extra", no_mx_extra), F("no-rua", no_rua),
 		F("no-publish", no_publish), F("wait", wait), F("force", force),

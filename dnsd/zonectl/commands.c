@@ -157,6 +157,21 @@ const struct command zonectl_commands[] = {
 	  "--json: {\"changed\",\"adopted\",\"zones\",\"rewritten\",\"current\",\"kept\",\n"
 	  "\"domains\":[{\"domain\",\"outcome\",\"serial_old\",\"serial\"}]}.",
 	  0, 0, "force", cmd_mtasts_rederive },
+	{ "api token add", "NAME [--zone ZONE]... [--read-only]",
+	  "Make a token for the HTTP API; prints its secret once, alone on the last line.",
+	  "The API (api.listen, served by httpsd's API process) takes the secret as X-API-Key or\n"
+	  "Authorization: Bearer. Only a salted hash is stored, so the secret cannot be shown\n"
+	  "again. --zone (repeatable, each an existing zone) limits the token to those zones (403\n"
+	  "elsewhere, and GET zones lists only them); without it the token may use every zone.\n"
+	  "--read-only tokens get 403 on every write. History entries of the token's commits say\n"
+	  "\"by token NAME\". --json: {\"name\",\"read_only\",\"zones\",\"secret\"}.",
+	  1, 1, "zone read-only", cmd_api_token_add },
+	{ "api token list", "", "List the API tokens: names, read-only or not, zones; never secrets.",
+	  "--json: {\"tokens\":[{\"name\",\"read_only\",\"zones\",\"created\"}]}.",
+	  0, 0, "", cmd_api_token_list },
+	{ "api token del", "NAME", "Delete an API token; its next request gets 401.",
+	  "Exit 3 when there is no such token.",
+	  1, 1, "", cmd_api_token_del },
 	{ "tsig add", "NAME [--algorithm hmac-sha256|hmac-sha512|hmac-sha1]",
 	  "Make a TSIG key with a random secret and print it once, for NSD and Knot.",
 	  "The secret (as long as the algorithm's MAC, from getrandom) is stored and printed\n"
@@ -215,10 +230,10 @@ const struct command zonectl_commands[] = {
 	  1, -1, "", cmd_cert },
 	{ "store check", "", "Read every record of the store and say whether it is sound.",
 	  "Walks every table (LMDB's own table of tables and free list, then meta, zones,\n"
-	  "rrsets, journal, history, mtasts, secondaries, tsig, update) in key order and decodes each\n"
-	  "value as the code that owns it does. LMDB has no page checksums: a page overwritten\n"
-	  "with garbage is found only this way. The walk runs in a child process, so LMDB\n"
-	  "crashing on a bad page is reported, not suffered. Sound: the records per table, exit\n"
+	  "rrsets, journal, history, mtasts, secondaries, tsig, update, tlsrpt, acme_alpn, api) in key\n"
+	  "order and decodes each value as the code that owns it does. LMDB has no page checksums:\n"
+	  "a page overwritten with garbage is found only this way. The walk runs in a child\n"
+	  "process, so LMDB crashing on a bad page is reported, not suffered. Sound: the records per table, exit\n"
 	  "0. Damaged: the table and what is wrong there, exit 5; `zonectl restore --force FILE`\n"
 	  "then puts a backup in place. Exit 3 when there is no store. Safe while the daemons\n"
 	  "run (one read transaction). With --json: {\"sound\",\"pages\",\"page_size\",\n"

@@ -35,14 +35,19 @@ void ctl_print_help(const struct command *cmd, FILE *out)
 const struct command *ctl_lookup(int argc, char **argv, int *words)
 {
 	for (const struct command *cmd = zonectl_commands; cmd->name; cmd++) {
-		const char *sp = strchr(cmd->name, ' ');
-		if (sp == NULL && argc >= 1 && strcmp(argv[0], cmd->name) == 0) {
-			*words = 1;
-			return cmd;
+		/* Every word of the name ("api token add") must be the next argument. */
+		const char *p = cmd->name;
+		int n = 0;
+		while (*p && n < argc) {
+			size_t l = strcspn(p, " ");
+			if (strlen(argv[n]) != l || strncmp(argv[n], p, l) != 0)
+				break;
+			n++;
+			p += l;
+			p += *p == ' ';
 		}
-		if (sp && argc >= 2 && strncmp(argv[0], cmd->name, (size_t)(sp - cmd->name)) == 0 &&
-		    argv[0][sp - cmd->name] == 0 && strcmp(argv[1], sp + 1) == 0) {
-			*words = 2;
+		if (*p == 0) {
+			*words = n;
 			return cmd;
 		}
 	}

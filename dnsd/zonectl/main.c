@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 #include "dnsd/zonectl/zonectl.h"
-#include "shared/watch/watch_mx.h"
 #include "shared/util/err.h"
 #include "shared/store/history.h"
 #include "shared/store/journal.h"
@@ -71,20 +70,16 @@ static const struct command *find_command(struct ctl *c, const struct ctl_args *
 	return cmd;
 }
 
-/* The Unix user running zonectl, as mx-changed events name the writer ("unix user alice",
- * with sudo "unix user alice via sudo"). Static. */
-static const char *who(void)
+/* History entries name the Unix user who ran zonectl (the real user, before any switch). */
+static void name_actor(void)
 {
-	static char out[96];
+	char who[HISTORY_SOURCE_MAX];
 	struct passwd *pw = getpwuid(getuid());
-	const char *sudo = getuid() == 0 ? getenv("SUDO_USER") : NULL;
-	if (sudo && *sudo)
-		snprintf(out, sizeof(out), "unix user %.40s via sudo", sudo);
-	else if (pw)
-		snprintf(out, sizeof(out), "unix user %.64s", pw->pw_name);
+	if (pw)
+		snprintf(who, sizeof(who), "user %s", pw->pw_name);
 	else
-		snprintf(out, sizeof(out), "unix user %u", (unsigned)getuid());
-	return out;
+		snprintf(who, sizeof(who), "uid %u", (unsigned)getuid());
+	history_set_actor(who);
 }
 
 /* Loads the configuration and the settings that follow from it, then runs cmd. */
@@ -106,7 +101,7 @@ static int run_command(struct ctl *c, const struct command *cmd)
 		c->state = c->cfg.state_dir;
 	if (lrc)
 		return ctl_fail(c, lrc, "configuration is invalid");
-	watch_mx_set_user(who());    /* before becoming the store's owner: the person, not it */
+	name_actor();
 	int orc = ctl_become_owner(c);
 	if (orc)
 		return orc;

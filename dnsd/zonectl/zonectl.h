@@ -12,6 +12,7 @@
 #include "shared/store/zone.h"
 #include "shared/store/zone_ops.h"
 #include "shared/store/update_policy.h"
+#include "shared/store/api_token.h"
 
 /* Exit codes, documented in zonectl(8). */
 enum {
@@ -66,6 +67,9 @@ struct ctl {
 	const char *connect_to[CTL_CONNECT_TO_MAX];
 	unsigned nconnect_to;
 	bool nagios;
+	const char *api_zones[API_TOKEN_ZONES_MAX];   /* api token add --zone */
+	unsigned napi_zones;
+	bool read_only;             /* api token add --read-only */
 	const char *writing;        /* a file other than the store being written (full-disk messages) */
 	struct diag d;
 	struct store *st;
@@ -254,6 +258,9 @@ int cmd_cert(struct ctl *c);
 int cmd_tsig_add(struct ctl *c);
 int cmd_tsig_list(struct ctl *c);
 int cmd_tsig_del(struct ctl *c);
+int cmd_api_token_add(struct ctl *c);
+int cmd_api_token_list(struct ctl *c);
+int cmd_api_token_del(struct ctl *c);
 int cmd_store_check(struct ctl *c);
 int cmd_backup(struct ctl *c);
 int cmd_restore(struct ctl *c);

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "shared/store/store_check.h"
+#include "shared/store/api_token.h"
 #include "shared/store/history.h"
 #include "shared/store/journal.h"
 #include "shared/store/rrset.h"
@@ -19,6 +20,7 @@
 #include "shared/store/update_policy.h"
 #include "shared/store/zone.h"
 #include "shared/sts/sts_record.h"
+#include "shared/acme/acme_alpn.h"
 #include "shared/dns/wire.h"
 #include "shared/util/err.h"
 #include "shared/watch/watch_store.h"
@@ -209,6 +211,24 @@ static const char *tlsrpt_record(struct store_txn *t, const MDB_val *k, const MD
 	return k->mv_size >= 2 && p[0] && strchr("RKS", p[0]) && tagged(v, p[0]) ? NULL : "not a TLS report";
 }
 
+static const char *acme_alpn_record(struct store_txn *t, const MDB_val *k, const MDB_val *v,
+                                    uint64_t pages)
+{
+	(void)t, (void)pages;
+	struct acme_alpn_view view;
+	return k->mv_size > 0 && acme_alpn_decode(v->mv_data, v->mv_size, &view) == 0
+	       ? NULL : "not a tls-alpn-01 certificate";
+}
+
+static const char *api_record(struct store_txn *t, const MDB_val *k, const MDB_val *v,
+                              uint64_t pages)
+{
+	(void)t, (void)pages;
+	struct api_token tk;
+	return api_token_decode(v->mv_data, v->mv_size, k->mv_data, k->mv_size, &tk) == 0
+	       ? NULL : "not an API token";
+}
+
 static const char *watch_record(struct store_txn *t, const MDB_val *k, const MDB_val *v,
                                 uint64_t pages)
 {
@@ -227,6 +247,8 @@ static const record_fn record_fns[STORE_NDB] = {
 	[STORE_TSIG] = tsig_record,
 	[STORE_UPDATE] = update_record,
 	[STORE_TLSRPT] = tlsrpt_record,
+	[STORE_ACME_ALPN] = acme_alpn_record,
+	[STORE_API] = api_record,
 	[STORE_WATCH] = watch_record,
 };
 

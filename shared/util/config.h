@@ -76,6 +76,15 @@ struct config {
 	uint32_t tlsrpt_max_expanded;     /* bytes of one report once inflated */
 	uint32_t tlsrpt_per_address_per_hour;  /* HTTPS reports per client address and hour */
 	uint32_t tlsrpt_alert_percent;    /* a day's failed sessions above this percent warn */
+	/* The HTTP API (httpsd's child process): section api */
+	char *api_listen;                 /* "ADDR:PORT ..."; "": no API process */
+	char *api_tls_cert, *api_tls_key; /* PEM files; needed for any address off loopback */
+	uint32_t api_max_body;            /* bytes of a request body; larger ones get 413 */
+	uint32_t api_max_header_size;     /* bytes of a request head; larger ones get 431 */
+	uint32_t api_header_timeout;      /* seconds for a request's head and body */
+	uint32_t api_idle_timeout;        /* seconds between keep-alive requests */
+	uint32_t api_max_connections;     /* open connections in all */
+	uint32_t api_max_per_address;     /* open connections per client address */
 	/* Alerts: section alerts */
 	char *alerts_webhook;             /* "URL ...": each event POSTed as JSON; "": none */
 	char *alerts_command;             /* a program given each event on stdin; "": none */

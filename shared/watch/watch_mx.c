@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "shared/dns/dname.h"
+#include "shared/store/history.h"
 #include "shared/store/zone_check.h"
 #include "shared/sts/sts_record.h"
 #include "shared/dns/wire.h"
@@ -12,13 +13,6 @@
 #include "shared/watch/watch_store.h"
 
 #define MX_TARGET 2       /* the exchange follows the 16-bit preference */
-
-static char user[96];   /* the source takes the rest of the writer field */
-
-void watch_mx_set_user(const char *who)
-{
-	snprintf(user, sizeof(user), "%s", who ? who : "");
-}
 
 /* "10 mx1.example.org. 20 mx2.example.org." in stored (sorted) order. */
 static void mx_text(const struct rdata *rd, uint32_t n, char *out, size_t cap)
@@ -68,8 +62,11 @@ int watch_mx_commit(struct zone_txn *zt, struct diag *d)
 		e->level = ALERT_INFO;
 		e->state = ALERT_ONCE;
 		e->time = (int64_t)time(NULL);
-		snprintf(e->writer, sizeof(e->writer), "%s%s%s", zone_txn_source(zt),
-		         *user ? " by " : "", user);
+		/* As the history names it: the source, and who ran it ("by user alice"). */
+		const char *src = zone_txn_source(zt), *who = history_actor();
+		bool named = *who && !strstr(src, " by ");
+		snprintf(e->writer, sizeof(e->writer), "%.*s%s%.*s", 96, src, named ? " by " : "",
+		         64, named ? who : "");
 		watch_store_outbox_put(t, e);
 	}
 	free(s);

@@ -11,12 +11,10 @@
 
 #define WATCH_MX_CODE "mx-changed"
 
-/* Who this process writes for, added to the edit's source in the event ("unix user alice").
- * Set once at start, before any edit (zonectl sets it; a daemon's sources name their key). */
-void watch_mx_set_user(const char *who);
-
 /* The commit hook (zone_hooks.c): queues one event per changed MX RRset of an enabled
- * domain. Never refuses an edit. */
+ * domain, its writer named as the history names it (the source and history_actor(): "zonectl
+ * rr add by user alice", "update by key upd from 192.0.2.1", the API's token). Never refuses
+ * an edit. */
 int watch_mx_commit(struct zone_txn *zt, struct diag *d);
 
 #endif
