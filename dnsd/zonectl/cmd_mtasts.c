@@ -184,7 +184,8 @@ int cmd_mtasts_set(struct ctl *c)
 	int rc = start(c, domain, &s, true);
 	if (rc)
 		return rc;
-	if (s.mode_set && s.mode == STS_MODE_ENFORCE && (rc = ctl_tlsrpt_enforce(c, domain)) != 0)
+	if (s.mode_set && s.mode == STS_MODE_ENFORCE && ((rc = ctl_tlsrpt_enforce(c, domain)) != 0 ||
+	                                                  (rc = ctl_check_enforce(c, domain)) != 0))
 		return rc;
 	rc = sts_ops_set(c->st, domain, &s, &c->d, &res);
 	return finish(c, domain, rc, &res, "settings changed");

@@ -151,6 +151,11 @@ int zone_txn_begin_in(struct store_txn *parent, const uint8_t *apex, unsigned fl
 	return begin(parent->st, parent, apex, flags, 0, source, out);
 }
 
+const char *zone_txn_source(const struct zone_txn *zt)
+{
+	return zt->source;
+}
+
 bool zone_txn_creating(const struct zone_txn *zt)
 {
 	return zt->creating;

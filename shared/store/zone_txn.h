@@ -42,6 +42,8 @@ int zone_txn_begin(struct store *st, const uint8_t *apex, unsigned flags, size_t
 int zone_txn_begin_in(struct store_txn *parent, const uint8_t *apex, unsigned flags,
                       const char *source, struct zone_txn **out);
 bool zone_txn_creating(const struct zone_txn *zt);
+/* The source the history names ("zonectl rr add"), for commit hooks: borrowed. */
+const char *zone_txn_source(const struct zone_txn *zt);
 /* The zone's stored serial, as this transaction sees it. */
 int zone_txn_serial(struct zone_txn *zt, uint32_t *serial);
 void zone_txn_set_policy(struct zone_txn *zt, enum serial_policy policy);
