@@ -31,6 +31,7 @@ static const char *const db_names[STORE_NDB] = {
 	[STORE_TSIG] = "tsig",
 	[STORE_UPDATE] = "update",
 	[STORE_TLSRPT] = "tlsrpt",
+	[STORE_ACME] = "acme",
 };
 
 static void (*damage_hook)(int mdb_rc);
@@ -69,7 +70,8 @@ static int open_dbs(struct store *st)
 	for (int i = 0; i < STORE_NDB; i++) {
 		rc = mdb_dbi_open(txn, db_names[i], st->rdonly ? 0 : MDB_CREATE, &st->dbi[i]);
 		/* Tables added later: a reader must not create them, the first writer does. */
-		if (rc == MDB_NOTFOUND && st->rdonly && (i == STORE_UPDATE || i == STORE_TLSRPT)) {
+		if (rc == MDB_NOTFOUND && st->rdonly && (i == STORE_UPDATE || i == STORE_TLSRPT ||
+		                                          i == STORE_ACME)) {
 			st->missing[i] = true;
 			rc = 0;
 		}

@@ -1,6 +1,7 @@
 /* The publish step's HTTPS client, on mbedTLS. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -192,10 +193,40 @@ void sts_fetch_close(struct sts_fetch *f)
 	free(f);
 }
 
+/* Connects c to ss within c's deadline; what failed goes to err under name. */
+static int connect_sa(struct conn *c, const struct sockaddr *sa, socklen_t sl, const char *name,
+                      char *err, size_t errlen)
+{
+	c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		snprintf(err, errlen, "%s: socket: %s", name, strerror(errno));
+		return -errno;
+	}
+	/* TLS sends its handshake in several small writes: without this, Nagle holds each one
+	 * back until the peer's delayed ACK, 40 ms a time. */
+	int one = 1;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c->fd, sa, sl) != 0 && errno != EINPROGRESS) {
+		snprintf(err, errlen, "%s: connect: %s", name, strerror(errno));
+		return -errno;
+	}
+	int soerr = 0;
+	socklen_t el = sizeof(soerr);
+	if (!wait_fd(c, POLLOUT)) {
+		snprintf(err, errlen, "%s: connect: timed out", name);
+		return -ETIMEDOUT;
+	}
+	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &el);
+	if (soerr) {
+		snprintf(err, errlen, "%s: connect: %s", name, strerror(soerr));
+		return -soerr;
+	}
+	return 0;
+}
+
 static int connect_to(struct conn *c, const char *endpoint, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl;
 	uint8_t a[16];
 	uint16_t port;
 	int family;
@@ -203,32 +234,32 @@ static int connect_to(struct conn *c, const char *endpoint, char *err, size_t er
 		snprintf(err, errlen, "%s: not an address", endpoint);
 		return LS_ECONFIG;
 	}
-	sl = addr_sockaddr(family, a, port, &ss);
-	c->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		snprintf(err, errlen, "%s: socket: %s", endpoint, strerror(errno));
-		return -errno;
+	socklen_t sl = addr_sockaddr(family, a, port, &ss);
+	return connect_sa(c, (struct sockaddr *)&ss, sl, endpoint, err, errlen);
+}
+
+/* host:port by name: each address the resolver gives in turn, until one answers. */
+static int connect_name(struct conn *c, const char *host, const char *port, char *err,
+                        size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	char name[300];
+	snprintf(name, sizeof(name), "%s:%s", host, port);
+	int rc = getaddrinfo(host, port, &hints, &res);
+	if (rc) {
+		snprintf(err, errlen, "%s: cannot resolve the name: %s", name, gai_strerror(rc));
+		return LS_ENOTFOUND;
 	}
-	/* TLS sends its handshake in several small writes: without this, Nagle holds each one
-	 * back until the peer's delayed ACK, 40 ms a time. */
-	int one = 1;
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(c->fd, (struct sockaddr *)&ss, sl) != 0 && errno != EINPROGRESS) {
-		snprintf(err, errlen, "%s: connect: %s", endpoint, strerror(errno));
-		return -errno;
+	rc = -EHOSTUNREACH;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		if (c->fd >= 0)
+			close(c->fd);
+		c->fd = -1;
+		if ((rc = connect_sa(c, ai->ai_addr, ai->ai_addrlen, name, err, errlen)) == 0)
+			break;
 	}
-	int soerr = 0;
-	socklen_t el = sizeof(soerr);
-	if (!wait_fd(c, POLLOUT)) {
-		snprintf(err, errlen, "%s: connect: timed out", endpoint);
-		return -ETIMEDOUT;
-	}
-	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &el);
-	if (soerr) {
-		snprintf(err, errlen, "%s: connect: %s", endpoint, strerror(soerr));
-		return -soerr;
-	}
-	return 0;
+	freeaddrinfo(res);
+	return rc;
 }
 
 static void tls_error(int rc, const char *endpoint, const char *what, char *err, size_t errlen)
@@ -465,8 +496,8 @@ static int send_all(mbedtls_ssl_context *ssl, const char *data, size_t len,
  * *got is the bytes read; h->head_len stays 0 when the head never ended.
  */
 static int read_response(mbedtls_ssl_context *ssl, char *buf, size_t cap, size_t *got,
-                         struct http_response *h, const char *endpoint, char *err,
-                         size_t errlen)
+                         struct http_response *h, bool policy, bool head_only,
+                         const char *endpoint, char *err, size_t errlen)
 {
 	int rc;
 	memset(h, 0, sizeof(*h));
@@ -492,9 +523,16 @@ static int read_response(mbedtls_ssl_context *ssl, char *buf, size_t cap, size_t
 				snprintf(err, errlen, "%s: not an HTTP response", endpoint);
 				return rc;
 			}
-			if (rc == 0 && (rc = check_head(h, endpoint, err, errlen)) != 0)
+			if (rc == 0 && policy && (rc = check_head(h, endpoint, err, errlen)) != 0)
 				return rc;
+			if (rc == 0 && h->transfer_encoding) {
+				snprintf(err, errlen, "%s: chunked transfer encoding is not expected",
+				         endpoint);
+				return LS_EPARSE;
+			}
 		}
+		if (head_only && h->head_len)
+			return 0;
 		if (http_response_complete(h, *got))
 			return 0;
 	}
@@ -544,12 +582,106 @@ int sts_fetch_get(struct sts_fetch *f, const char *endpoint, const char *host, i
 	if ((rc = connect_to(&c, endpoint, err, errlen)) == 0 &&
 	    (rc = handshake(&ssl, f, &c, endpoint, host, err, errlen)) == 0 &&
 	    (rc = send_all(&ssl, req, (size_t)rl, endpoint, err, errlen)) == 0 &&
-	    (rc = read_response(&ssl, buf, total, &got, &h, endpoint, err, errlen)) == 0 &&
+	    (rc = read_response(&ssl, buf, total, &got, &h, true, false, endpoint, err,
+	                        errlen)) == 0 &&
 	    (rc = take_body(buf, got, &h, body, cap, len, endpoint, err, errlen)) == 0)
 		mbedtls_ssl_close_notify(&ssl);
 	mbedtls_ssl_free(&ssl);
 	if (c.fd >= 0)
 		close(c.fd);
+	free(buf);
+	return rc;
+}
+
+int sts_fetch_add_ca(struct sts_fetch *f, const char *ca_file, char *err, size_t errlen)
+{
+	if (mbedtls_x509_crt_parse_file(&f->ca, ca_file) < 0) {
+		snprintf(err, errlen, "trust store %s: cannot read any certificate", ca_file);
+		return LS_ECONFIG;
+	}
+	return 0;
+}
+
+/* https://HOST[:PORT][/PATH] into its parts; host names only (no IP literals in brackets). */
+static int split_url(const char *url, char host[256], char port[8], const char **path)
+{
+	if (strncasecmp(url, "https://", 8) != 0)
+		return LS_EPARSE;
+	const char *h = url + 8;
+	size_t hn = strcspn(h, ":/?#");
+	if (hn == 0 || hn >= 256)
+		return LS_EPARSE;
+	memcpy(host, h, hn);
+	host[hn] = 0;
+	const char *p = h + hn;
+	snprintf(port, 8, "443");
+	if (*p == ':') {
+		size_t pn = strspn(p + 1, "0123456789");
+		if (pn == 0 || pn > 5 || atoi(p + 1) > 65535)
+			return LS_EPARSE;
+		snprintf(port, 8, "%.*s", (int)pn, p + 1);
+		p += 1 + pn;
+	}
+	if (*p != '/' && *p != 0)
+		return LS_EPARSE;
+	*path = *p ? p : "/";
+	return 0;
+}
+
+int sts_fetch_request(struct sts_fetch *f, const struct sts_fetch_req *q, struct http_response *h,
+                      char **body, size_t *len, char *err, size_t errlen)
+{
+	char host[256], port[8], name[300];
+	const char *path;
+	size_t total = STS_FETCH_HEAD_MAX + STS_FETCH_BODY_MAX, got = 0;
+	struct conn c = { -1, now_ms() + q->timeout_ms };
+	mbedtls_ssl_context ssl;
+	char *req = NULL, *buf = NULL;
+	bool head_only = strcmp(q->method, "HEAD") == 0;
+	int rc;
+	*body = NULL;
+	*len = 0;
+	memset(h, 0, sizeof(*h));
+	if (split_url(q->url, host, port, &path) != 0) {
+		snprintf(err, errlen, "%s: not an https:// URL", q->url);
+		return LS_EPARSE;
+	}
+	snprintf(name, sizeof(name), "%s:%s", host, port);
+	size_t rcap = strlen(path) + strlen(host) + 512 + q->body_len;
+	mbedtls_ssl_init(&ssl);
+	if ((req = malloc(rcap)) == NULL || (buf = malloc(total + 1)) == NULL) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	int rl = snprintf(req, rcap, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: lockstep-acme\r\n"
+	                  "Accept: */*\r\nConnection: close\r\n", q->method, path, host);
+	if (q->content_type)
+		rl += snprintf(req + rl, rcap - (size_t)rl, "Content-Type: %s\r\n"
+		               "Content-Length: %zu\r\n", q->content_type, q->body_len);
+	rl += snprintf(req + rl, rcap - (size_t)rl, "\r\n");
+	if (q->body_len)
+		memcpy(req + rl, q->body, q->body_len);
+	if ((rc = connect_name(&c, host, port, err, errlen)) == 0 &&
+	    (rc = handshake(&ssl, f, &c, name, host, err, errlen)) == 0 &&
+	    (rc = send_all(&ssl, req, (size_t)rl + q->body_len, name, err, errlen)) == 0 &&
+	    (rc = read_response(&ssl, buf, total, &got, h, false, head_only, name, err,
+	                        errlen)) == 0) {
+		if (head_only && h->head_len)
+			got = h->head_len;
+		rc = take_body(buf, got, h, (uint8_t *)buf, total, len, name, err, errlen);
+	}
+	if (rc == 0) {
+		mbedtls_ssl_close_notify(&ssl);
+		buf[*len] = 0;
+		*body = buf;
+		buf = NULL;
+	}
+fail:
+	mbedtls_ssl_free(&ssl);
+	if (c.fd >= 0)
+		close(c.fd);
+	free(req);
 	free(buf);
 	return rc;
 }

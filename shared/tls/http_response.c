@@ -1,4 +1,5 @@
-/* The head of an HTTP/1.x response: status line, Content-Type, -Length, Transfer-Encoding. */
+/* The head of an HTTP/1.x response: status line, Content-Type, -Length, Transfer-Encoding,
+ * and ACME's Replay-Nonce, Location, Retry-After. */
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
@@ -44,11 +45,39 @@ static int length_value(const char *v, long *out)
 	return 0;
 }
 
+/* A header's value (after the colon, blanks skipped) to the line's end into out[cap];
+ * a value that does not fit is dropped, never cut: a cut nonce or URL is a wrong one. */
+static void keep_value(const char *v, char *out, size_t cap)
+{
+	v += strspn(v, " \t");
+	size_t n = strcspn(v, "\r");
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	if (n >= cap)
+		n = 0;
+	memcpy(out, v, n);
+	out[n] = 0;
+}
+
+/* Retry-After in seconds; the HTTP-date form counts as a minute (we do not parse dates). */
+static long retry_value(const char *v)
+{
+	long n = 0;
+	v += strspn(v, " \t");
+	if (*v < '0' || *v > '9')
+		return 60;
+	for (; *v >= '0' && *v <= '9'; v++)
+		if ((n = n * 10 + (*v - '0')) > HTTP_RESPONSE_RETRY_MAX)
+			n = HTTP_RESPONSE_RETRY_MAX;
+	return n;
+}
+
 int http_response_head(char *buf, struct http_response *r)
 {
 	char *end = strstr(buf, "\r\n\r\n");
 	memset(r, 0, sizeof(*r));
 	r->content_length = -1;
+	r->retry_after = -1;
 	if (end == NULL)
 		return -EAGAIN;
 	/* The head is a string of lines that each end in "\r\n". */
@@ -70,6 +99,12 @@ int http_response_head(char *buf, struct http_response *r)
 				return LS_EPARSE;
 		} else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0) {
 			r->transfer_encoding = true;
+		} else if (strncasecmp(line, "Replay-Nonce:", 13) == 0) {
+			keep_value(line + 13, r->replay_nonce, sizeof(r->replay_nonce));
+		} else if (strncasecmp(line, "Location:", 9) == 0) {
+			keep_value(line + 9, r->location, sizeof(r->location));
+		} else if (strncasecmp(line, "Retry-After:", 12) == 0) {
+			r->retry_after = retry_value(line + 12);
 		}
 	}
 	return 0;

@@ -10,6 +10,9 @@
 #include <stddef.h>
 
 #define HTTP_RESPONSE_TYPE_MAX 128    /* bytes of Content-Type kept, NUL included */
+#define HTTP_RESPONSE_NONCE_MAX 128   /* bytes of an ACME Replay-Nonce kept, NUL included */
+#define HTTP_RESPONSE_URL_MAX 1024    /* bytes of a Location kept, NUL included */
+#define HTTP_RESPONSE_RETRY_MAX 86400 /* seconds of Retry-After we honour at most */
 
 struct http_response {
 	int status;
@@ -17,6 +20,10 @@ struct http_response {
 	bool transfer_encoding;                     /* it has one (we read no chunked bodies) */
 	char content_type[HTTP_RESPONSE_TYPE_MAX];  /* the value to its line's end; "" without */
 	size_t head_len;                            /* status line, headers and the blank line */
+	/* What ACME (RFC 8555) acts on; "" or -1 without. A value too long to keep is dropped. */
+	char replay_nonce[HTTP_RESPONSE_NONCE_MAX];
+	char location[HTTP_RESPONSE_URL_MAX];
+	long retry_after;                           /* seconds (delta form), capped; -1 without */
 };
 
 /*
