@@ -166,6 +166,16 @@ void ctl_demo_cert(struct ctl *c, const uint8_t *domain)
 	 * otherwise the operator's certificate is expected in STATE/certs/. */
 	char host[DNAME_STR_MAX + 8], name[DNAME_STR_MAX], err[256];
 	snprintf(host, sizeof(host), "mta-sts.%s", ctl_domain(name, domain));
+	for (char *p = host; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	if (ctl_acme_on(c)) {
+		/* The CA's certificate, ordered now; a failure says why and dnsd tries again. */
+		int rc = ctl_acme_run_host(c, host, false);
+		if (rc)
+			fprintf(stderr, "zonectl: warning: waiting: certificate for %s: %s\n", host,
+			        ls_strerror(rc));
+		return;
+	}
 	if (cert_demo_ensure(c->state, host, err, sizeof(err)) != 0)
 		fprintf(stderr, "zonectl: warning: no demo certificate for %s: %s\n", host, err);
 }

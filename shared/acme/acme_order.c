@@ -1,0 +1,485 @@
+/* One certificate name through an ACME order: resumable, saved step by step. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_csr.h>
+#include "shared/util/err.h"
+#include "shared/tls/cert.h"
+#include "shared/tls/cert_make.h"
+#include "shared/acme/acme_dns.h"
+#include "shared/acme/acme_jws.h"
+#include "shared/acme/acme_ari.h"
+#include "shared/acme/acme_order.h"
+
+#define ERR_MAX 600
+#define ROUNDS_MAX 16          /* order states walked through in one run */
+#define POLL_MIN_S 1
+#define POLL_MAX_S 5           /* the CA's Retry-After while polling, clipped */
+#define CSR_DER_MAX 1024
+#define KEY_PEM_MAX 1024
+
+static int save(struct store *st, const struct acme_cert *rec)
+{
+	struct store_txn t;
+	int rc = store_begin(st, true, 8192, &t);
+	if (rc)
+		return rc;
+	acme_record_put(&t, rec);
+	return store_commit(&t);
+}
+
+static void problem(struct acme_cert *rec, const char *type, const char *detail)
+{
+	snprintf(rec->problem_type, sizeof(rec->problem_type), "%s", type);
+	snprintf(rec->problem_detail, sizeof(rec->problem_detail), "%.*s",
+	         (int)sizeof(rec->problem_detail) - 1, detail);
+}
+
+/* A reply's problem, or the connection error in words. */
+static void problem_of(struct acme_cert *rec, const struct acme_reply *r, const char *err)
+{
+	if (r->status && *r->problem_type)
+		problem(rec, r->problem_type, r->problem_detail);
+	else
+		problem(rec, r->status ? "http" : "connection", err);
+}
+
+static void nap(const struct acme_reply *r)
+{
+	long s = r->retry_after < POLL_MIN_S ? POLL_MIN_S : r->retry_after > POLL_MAX_S ?
+	         POLL_MAX_S : r->retry_after;
+	sleep((unsigned)s);
+}
+
+static int64_t mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+int64_t acme_order_renew_at(int64_t nb, int64_t na)
+{
+	int64_t life = na - nb;
+	return life < 10 * 86400 ? na - life / 2 : na - life / 3;
+}
+
+int64_t acme_order_backoff(uint32_t tries, double r)
+{
+	int64_t d = ACME_RETRY_FIRST;
+	for (uint32_t i = 1; i < tries && d < ACME_RETRY_MAX; i++)
+		d *= 2;
+	if (d > ACME_RETRY_MAX)
+		d = ACME_RETRY_MAX;
+	/* Jitter of -50 % .. +50 %, so many names that failed together do not retry together;
+	 * the first retry stays under a minute. */
+	int64_t j = (int64_t)((double)d * (r - 0.5));
+	return d + j < 1 ? 1 : d + j > ACME_RETRY_MAX ? ACME_RETRY_MAX : d + j;
+}
+
+static int64_t x509_time(const mbedtls_x509_time *t)
+{
+	struct tm tm = { .tm_year = t->year - 1900, .tm_mon = t->mon - 1, .tm_mday = t->day,
+	                 .tm_hour = t->hour, .tm_min = t->min, .tm_sec = t->sec };
+	return (int64_t)timegm(&tm);
+}
+
+int acme_order_leaf(const char *pem, size_t len, char *serial, size_t slen, int64_t *nb,
+                    int64_t *na, char *issuer, size_t ilen)
+{
+	mbedtls_x509_crt crt;
+	mbedtls_x509_crt_init(&crt);
+	int rc = mbedtls_x509_crt_parse(&crt, (const unsigned char *)pem, len + 1);
+	if (rc < 0 || crt.version == 0) {
+		mbedtls_x509_crt_free(&crt);
+		return LS_EPARSE;
+	}
+	size_t o = 0;
+	for (size_t i = 0; i < crt.serial.len && o + 3 <= slen; i++)
+		o += (size_t)snprintf(serial + o, slen - o, "%02x", crt.serial.p[i]);
+	if (slen)
+		serial[o < slen ? o : slen - 1] = 0;
+	*nb = x509_time(&crt.valid_from);
+	*na = x509_time(&crt.valid_to);
+	if (issuer && mbedtls_x509_dn_gets(issuer, ilen, &crt.issuer) < 0)
+		snprintf(issuer, ilen, "?");
+	mbedtls_x509_crt_free(&crt);
+	return 0;
+}
+
+/* POST-as-GET of url into r; the problem recorded on failure. */
+static int fetch(struct acme_order_ctx *x, struct acme_cert *rec, const char *url, json_t *payload,
+                 struct acme_reply *r)
+{
+	char err[ERR_MAX];
+	int rc = acme_client_post(x->client, url, payload, r, err, sizeof(err));
+	if (rc)
+		problem_of(rec, r, err);
+	if (rc == 0 && payload != NULL && r->json == NULL && r->len && r->body[0] == '{')
+		r->json = json_loadb(r->body, r->len, 0, NULL);
+	return rc;
+}
+
+static int new_order(struct acme_order_ctx *x, struct acme_cert *rec, int64_t now,
+                     struct acme_reply *r)
+{
+	const struct acme_directory_info *info = acme_client_info(x->client);
+	json_t *p = json_pack("{s:[{s:s,s:s}]}", "identifiers", "type", "dns", "value", rec->host);
+	const char *profile = x->cfg->acme_profile;
+	if (profile && *profile && json_object_get(info->profiles, profile))
+		json_object_set_new(p, "profile", json_string(profile));
+	if (*rec->replaces && *info->renewal_info)
+		json_object_set_new(p, "replaces", json_string(rec->replaces));
+	/* Counted before it goes out: a crash after the CA took it still counts. */
+	struct store_txn t;
+	int rc = store_begin(x->st, true, 8192, &t);
+	if (rc == 0) {
+		acme_record_order_add(&t, now);
+		rc = store_commit(&t);
+	}
+	if (rc == 0)
+		rc = fetch(x, rec, info->new_order, p, r);
+	json_decref(p);
+	if (rc)
+		return rc;
+	if (!*r->location || !json_is_object(r->json)) {
+		problem(rec, "protocol", "the new order came without its URL or body");
+		return LS_EPARSE;
+	}
+	snprintf(rec->order, sizeof(rec->order), "%s", r->location);
+	snprintf(rec->directory, sizeof(rec->directory), "%s", info->url);
+	rec->ordered_at = now;
+	rec->state = rec->had_cert ? ACME_RENEWING : ACME_ORDERING;
+	return save(x->st, rec);
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	return v ? v : "";
+}
+
+/* The challenge of the kind we answer in an authorization, or NULL. */
+static json_t *pick_challenge(json_t *authz, const char *type)
+{
+	size_t i;
+	json_t *ch;
+	json_array_foreach(json_object_get(authz, "challenges"), i, ch)
+		if (strcmp(str(ch, "type"), type) == 0)
+			return ch;
+	return NULL;
+}
+
+static const char *challenge_type(struct acme_order_ctx *x, const char *host)
+{
+	switch (x->cfg->acme_challenge) {
+	case CONFIG_ACME_DNS01: return "dns-01";
+	case CONFIG_ACME_TLS_ALPN01: return "tls-alpn-01";
+	default: return acme_dns_zone_here(x->st, host) ? "dns-01" : "tls-alpn-01";
+	}
+}
+
+/* Removes the challenge TXT of a finished or abandoned authorization. */
+static void clean_txt(struct acme_order_ctx *x, struct acme_cert *rec)
+{
+	char err[ERR_MAX];
+	if (!rec->txt)
+		return;
+	if (acme_dns_del(x->st, rec->host, err, sizeof(err)) == 0) {
+		rec->txt = false;
+		save(x->st, rec);
+	}
+}
+
+/* Puts the answer in place: the TXT, and waits until every server has it. */
+static int present(struct acme_order_ctx *x, struct acme_cert *rec)
+{
+	char err[ERR_MAX], value[ACME_B64_SHA256];
+	uint32_t serial = 0;
+	int rc;
+	if (strcmp(rec->challenge_type, "dns-01") != 0) {
+		problem(rec, "unsupported", "tls-alpn-01 is not available in this build; use dns-01 "
+		        "(acme.challenge) for a domain whose zone is in the store");
+		return LS_ECONFIG;
+	}
+	acme_dns01_value(rec->keyauth, value);
+	rec->txt = true;     /* saved before the edit: a crash after it still removes the record */
+	if ((rc = save(x->st, rec)) != 0)
+		return rc;
+	if ((rc = acme_dns_put(x->st, rec->host, value, &serial, err, sizeof(err))) != 0 ||
+	    (rc = acme_dns_wait(x->st, x->cfg, rec->host, serial, err, sizeof(err))) != 0) {
+		problem(rec, "dns", err);
+		return rc;
+	}
+	return 0;
+}
+
+/* One authorization: answered and validated, or its problem recorded. */
+static int authorize(struct acme_order_ctx *x, struct acme_cert *rec, const char *url)
+{
+	struct acme_reply r;
+	json_t *empty = json_object();
+	int rc = fetch(x, rec, url, NULL, &r);
+	if (rc)
+		goto out;
+	if (strcmp(str(r.json, "status"), "valid") == 0)
+		goto out;
+	json_t *ch = pick_challenge(r.json, challenge_type(x, rec->host));
+	if (strcmp(str(r.json, "status"), "pending") != 0 || ch == NULL) {
+		problem(rec, "unsupported", ch ? "the authorization is not pending" :
+		        "the CA offers no challenge of the kind configured (acme.challenge)");
+		rc = LS_EPARSE;
+		goto out;
+	}
+	snprintf(rec->authz, sizeof(rec->authz), "%s", url);
+	snprintf(rec->challenge, sizeof(rec->challenge), "%s", str(ch, "url"));
+	snprintf(rec->challenge_type, sizeof(rec->challenge_type), "%s", str(ch, "type"));
+	snprintf(rec->token, sizeof(rec->token), "%s", str(ch, "token"));
+	acme_keyauth(rec->token, acme_client_thumbprint(x->client), rec->keyauth,
+	             sizeof(rec->keyauth));
+	if (strcmp(str(ch, "status"), "pending") == 0) {
+		if ((rc = present(x, rec)) != 0)
+			goto out;
+		acme_reply_free(&r);
+		if ((rc = fetch(x, rec, rec->challenge, empty, &r)) != 0)
+			goto out;
+	}
+	rec->state = ACME_VALIDATING;
+	save(x->st, rec);
+	for (int64_t end = mono_s() + ACME_VALIDATE_MS / 1000;;) {
+		acme_reply_free(&r);
+		if ((rc = fetch(x, rec, url, NULL, &r)) != 0)
+			goto out;
+		const char *s = str(r.json, "status");
+		if (strcmp(s, "valid") == 0)
+			break;
+		if (strcmp(s, "pending") != 0) {
+			json_t *c = pick_challenge(r.json, rec->challenge_type);
+			json_t *e = json_object_get(c, "error");
+			problem(rec, *str(e, "type") ? str(e, "type") : "invalid",
+			        *str(e, "detail") ? str(e, "detail") : "the authorization failed");
+			rc = -EPROTO;
+			break;
+		}
+		if (mono_s() >= end) {
+			problem(rec, "timeout", "the CA did not finish validating in time");
+			rc = -ETIMEDOUT;
+			break;
+		}
+		nap(&r);
+	}
+out:
+	clean_txt(x, rec);
+	json_decref(empty);
+	acme_reply_free(&r);
+	return rc;
+}
+
+/* A fresh P-256 key and a CSR for host (DER, base64url) into csr64. */
+static int make_csr(struct acme_order_ctx *x, const char *host, mbedtls_pk_context *key,
+                    char *csr64, size_t cap)
+{
+	struct cert_make *m = acme_client_rng(x->client);
+	mbedtls_x509write_csr w;
+	unsigned char der[CSR_DER_MAX];
+	char subject[ACME_HOST_MAX + 8], err[ERR_MAX];
+	int rc = cert_make_key(m, key, err, sizeof(err));
+	if (rc)
+		return rc;
+	mbedtls_x509write_csr_init(&w);
+	mbedtls_x509write_csr_set_md_alg(&w, MBEDTLS_MD_SHA256);
+	mbedtls_x509write_csr_set_key(&w, key);
+	snprintf(subject, sizeof(subject), "CN=%s", host);
+	/* subjectAltName dNSName host, written by hand: mbedTLS 2.28 has no setter for it. */
+	size_t hl = strlen(host);
+	unsigned char san[ACME_HOST_MAX + 8];
+	san[0] = 0x30;
+	san[1] = (unsigned char)(hl + 2);
+	san[2] = 0x82;
+	san[3] = (unsigned char)hl;
+	memcpy(san + 4, host, hl);
+	if ((rc = mbedtls_x509write_csr_set_subject_name(&w, subject)) == 0 &&
+	    (rc = mbedtls_x509write_csr_set_extension(&w, MBEDTLS_OID_SUBJECT_ALT_NAME,
+	                                              MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME),
+	                                              san, hl + 4)) == 0)
+		rc = mbedtls_x509write_csr_der(&w, der, sizeof(der), mbedtls_ctr_drbg_random, &m->drbg);
+	mbedtls_x509write_csr_free(&w);
+	if (rc < 0)
+		return rc;
+	/* The DER is written at the end of the buffer. */
+	return acme_b64url(der + sizeof(der) - rc, (size_t)rc, csr64, cap);
+}
+
+/* The chain downloaded and written beside its key; the record's facts from the leaf. */
+static int install(struct acme_order_ctx *x, struct acme_cert *rec, const char *url,
+                   mbedtls_pk_context *key, int64_t now)
+{
+	struct acme_reply r;
+	unsigned char kpem[KEY_PEM_MAX];
+	char err[ERR_MAX];
+	int64_t nb, na;
+	int rc = fetch(x, rec, url, NULL, &r);
+	if (rc)
+		return rc;
+	if (r.len > ACME_CHAIN_MAX || strstr(r.body, "-----BEGIN CERTIFICATE-----") == NULL ||
+	    acme_order_leaf(r.body, r.len, rec->serial, sizeof(rec->serial), &nb, &na, NULL, 0)) {
+		problem(rec, "protocol", "the certificate download is not a PEM chain");
+		acme_reply_free(&r);
+		return LS_EPARSE;
+	}
+	rc = mbedtls_pk_write_key_pem(key, kpem, sizeof(kpem));
+	if (rc == 0)
+		rc = cert_write(x->state_dir, rec->host, r.body, r.len, kpem, strlen((char *)kpem),
+		                err, sizeof(err));
+	mbedtls_platform_zeroize(kpem, sizeof(kpem));
+	if (rc) {
+		problem(rec, "local", err);
+		acme_reply_free(&r);
+		return rc < 0 ? rc : -EIO;
+	}
+	rec->not_after = na;
+	rec->renew_at = acme_order_renew_at(nb, na);
+	acme_ari_window(x->client, r.body, r.len, rec, now);
+	acme_reply_free(&r);
+	return 0;
+}
+
+/* ready -> finalize with a new key and CSR -> poll until valid -> install. */
+static int finalize(struct acme_order_ctx *x, struct acme_cert *rec, json_t *order, int64_t now)
+{
+	mbedtls_pk_context key;
+	char csr[2048];
+	struct acme_reply r;
+	int rc;
+	mbedtls_pk_init(&key);
+	memset(&r, 0, sizeof(r));
+	if ((rc = make_csr(x, rec->host, &key, csr, sizeof(csr))) != 0) {
+		problem(rec, "local", "cannot make the key and CSR");
+		goto out;
+	}
+	json_t *p = json_pack("{s:s}", "csr", csr);
+	rc = fetch(x, rec, str(order, "finalize"), p, &r);
+	json_decref(p);
+	for (int64_t end = mono_s() + ACME_ISSUE_MS / 1000; rc == 0;) {
+		const char *s = str(r.json, "status");
+		if (strcmp(s, "valid") == 0) {
+			char url[ACME_URL_MAX];
+			snprintf(url, sizeof(url), "%s", str(r.json, "certificate"));
+			rc = install(x, rec, url, &key, now);
+			break;
+		}
+		if (strcmp(s, "processing") != 0 && strcmp(s, "ready") != 0) {
+			json_t *e = json_object_get(r.json, "error");
+			problem(rec, *str(e, "type") ? str(e, "type") : "invalid",
+			        *str(e, "detail") ? str(e, "detail") : "the order became invalid");
+			rc = -EPROTO;
+			break;
+		}
+		if (mono_s() >= end) {
+			problem(rec, "timeout", "the CA did not issue in time");
+			rc = -ETIMEDOUT;
+			break;
+		}
+		nap(&r);
+		acme_reply_free(&r);
+		rc = fetch(x, rec, rec->order, NULL, &r);
+	}
+out:
+	acme_reply_free(&r);
+	mbedtls_pk_free(&key);
+	return rc;
+}
+
+/* The stored order when it can go on, else a new one; its body in r. */
+static int open_order(struct acme_order_ctx *x, struct acme_cert *rec, int64_t now,
+                      struct acme_reply *r)
+{
+	const struct acme_directory_info *info = acme_client_info(x->client);
+	bool stored = *rec->order && strcmp(rec->directory, info->url) == 0 &&
+	              (rec->state == ACME_ORDERING || rec->state == ACME_VALIDATING ||
+	               rec->state == ACME_RENEWING);
+	if (stored && fetch(x, rec, rec->order, NULL, r) == 0) {
+		const char *s = str(r->json, "status");
+		/* "valid" or "processing" after a crash: the key of that CSR is gone; start over. */
+		if (strcmp(s, "pending") == 0 || strcmp(s, "ready") == 0)
+			return 0;
+	}
+	acme_reply_free(r);
+	return new_order(x, rec, now, r);
+}
+
+static int run(struct acme_order_ctx *x, struct acme_cert *rec, int64_t now)
+{
+	struct acme_reply r;
+	char err[ERR_MAX];
+	size_t n = acme_client_directories(x->client);
+	size_t di = (rec->tries / ACME_DIR_SWITCH) % n;
+	int rc = acme_client_use(x->client, di, err, sizeof(err));
+	memset(&r, 0, sizeof(r));
+	if (rc) {
+		problem(rec, rc == -EPROTO ? "account" : "connection", err);
+		return rc;
+	}
+	if ((rc = open_order(x, rec, now, &r)) != 0)
+		goto out;
+	for (int round = 0; round < ROUNDS_MAX; round++) {
+		const char *s = str(r.json, "status");
+		if (strcmp(s, "ready") == 0) {
+			rc = finalize(x, rec, r.json, now);
+			goto out;
+		}
+		if (strcmp(s, "pending") != 0) {
+			json_t *e = json_object_get(r.json, "error");
+			problem(rec, *str(e, "type") ? str(e, "type") : "invalid",
+			        *str(e, "detail") ? str(e, "detail") : "the order is not pending");
+			rc = -EPROTO;
+			goto out;
+		}
+		size_t i;
+		json_t *a, *authz = json_incref(json_object_get(r.json, "authorizations"));
+		json_array_foreach(authz, i, a)
+			if (rc == 0)
+				rc = authorize(x, rec, json_string_value(a) ?: "");
+		json_decref(authz);
+		acme_reply_free(&r);
+		if (rc || (rc = fetch(x, rec, rec->order, NULL, &r)) != 0)
+			goto out;
+		if (strcmp(str(r.json, "status"), "pending") == 0)
+			nap(&r);
+	}
+	problem(rec, "timeout", "the order did not become ready");
+	rc = -ETIMEDOUT;
+out:
+	acme_reply_free(&r);
+	return rc;
+}
+
+int acme_order_run(struct acme_order_ctx *x, struct acme_cert *rec, int64_t now)
+{
+	clean_txt(x, rec);     /* left by a process that died mid-validation */
+	int rc = run(x, rec, now);
+	if (rc == 0) {
+		rec->state = ACME_ISSUED;
+		rec->had_cert = true;
+		rec->force = false;
+		rec->tries = 0;
+		rec->next_try = 0;
+		rec->order[0] = rec->authz[0] = rec->challenge[0] = 0;
+		rec->token[0] = rec->keyauth[0] = rec->replaces[0] = 0;
+		rec->problem_type[0] = rec->problem_detail[0] = 0;
+	} else {
+		rec->tries++;
+		rec->state = ACME_FAILED;
+		/* rateLimited, a 429 or a 503: wait as the CA says, when it says. */
+		long wait = acme_client_retry_after(x->client);
+		rec->next_try = now + (wait > 0 ? wait :
+		                acme_order_backoff(rec->tries, (double)random() / RAND_MAX));
+	}
+	int src = save(x->st, rec);
+	return rc ? rc : src;
+}
