@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include "dnsd/publisher.h"
 #include "dnsd/reports.h"
@@ -164,6 +165,20 @@ static bool setup(struct sts_publisher *sp, const struct config *cfg)
 	return false;
 }
 
+/* The trust store's identity, so that a replaced or rewritten file is read again. */
+static void trust_stamp(const struct config *cfg, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (cfg->sts_trust_store && *cfg->sts_trust_store)
+		stat(cfg->sts_trust_store, st);
+}
+
+static bool trust_changed(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino != b->st_ino || a->st_size != b->st_size ||
+	       a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
+}
+
 static void run(void *arg)
 {
 	struct publisher *p = arg;
@@ -175,6 +190,8 @@ static void run(void *arg)
 	uv_mutex_lock(&p->lock);
 	unsigned gen = p->gen;
 	bool ok = setup(&sp, p->cfg);
+	struct stat trust, now_trust;
+	trust_stamp(p->cfg, &trust);
 	struct acme_run ar;
 	int64_t acme_synced = 0;
 	bool acme = acme_setup(&ar, p->st, p->cfg);
@@ -187,12 +204,23 @@ static void run(void *arg)
 				acme_run_close(&ar);
 			gen = p->gen;
 			ok = setup(&sp, p->cfg);
+			trust_stamp(p->cfg, &trust);
 			acme = acme_setup(&ar, p->st, p->cfg);
 			acme_synced = 0;
 			sp.cancel = &p->cancel;
 			rederive_at = 0;
 		}
 		const struct config *cfg = p->cfg;
+		/* A new trust store (a CA's root replaced): read again, as a SIGHUP would. */
+		trust_stamp(cfg, &now_trust);
+		if (trust_changed(&trust, &now_trust)) {
+			if (ok)
+				sts_publish_free(&sp);
+			ok = setup(&sp, cfg);
+			sp.cancel = &p->cancel;
+			trust = now_trust;
+			log_notice("mta-sts: trust store %s changed; read again", cfg->sts_trust_store);
+		}
 		uv_mutex_unlock(&p->lock);
 		if (rederive_at >= 0 && (int64_t)time(NULL) >= rederive_at)
 			rederive_at = rederive(p->st, cfg) ? -1 : (int64_t)time(NULL) + REDERIVE_RETRY_S;

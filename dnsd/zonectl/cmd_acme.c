@@ -140,8 +140,12 @@ static void print_row(struct ctl_out *o, const struct row *w)
 		printf("  renew %s", ctl_time(renew, t2, sizeof(t2)));
 	if (w->position)
 		printf("  (queued, position %u)", w->position);
-	if (le)
-		printf("  (%s)", le);
+	if (w->have_file && w->info.error)
+		printf("  (not usable: %s)", w->info.error_text);
+	else if (w->have_file && w->info.not_after < (int64_t)time(NULL))
+		printf("  (expired)");
+	if (w->have_acme && *w->acme.problem_type)
+		printf("  (last error: %s)", le);
 	printf("\n");
 }
 
@@ -201,7 +205,12 @@ int ctl_acme_run_host(struct ctl *c, const char *host, bool force)
 	struct acme_run r;
 	char err[512];
 	int64_t now = (int64_t)time(NULL);
-	int rc = acme_run_queue(c->st, host, force, now);
+	int rc = acme_run_queue(c->st, host, force, true, now);
+	if (rc == LS_ECONFLICT) {
+		fprintf(stderr, "zonectl: %s: an order is under way in another process (dnsd); "
+		        "see zonectl cert status %s\n", host, host);
+		return 0;
+	}
 	if (rc)
 		return rc;
 	if ((rc = acme_run_open(&r, c->st, &c->cfg, c->state, err, sizeof(err))) != 0) {

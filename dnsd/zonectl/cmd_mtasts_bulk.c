@@ -110,7 +110,8 @@ static void certs_flush(struct enable_run *e)
 	if (ctl_acme_on(e->c)) {
 		/* ACME: queued here, ordered by dnsd under acme.orders-per-hour. */
 		for (size_t i = 0; i < k->n; i++)
-			if ((k->rc[i] = acme_run_queue(e->c->st, k->host[i], false, time(NULL))) != 0)
+			if ((k->rc[i] = acme_run_queue(e->c->st, k->host[i], false, false,
+			                                 time(NULL))) != 0)
 				snprintf(k->err[i], sizeof(k->err[i]), "%s", ls_strerror(k->rc[i]));
 	} else {
 			cert_bulk_demo_ensure(e->c->state, k->hosts, k->n, cpus > 0 ? (unsigned)cpus : 1,

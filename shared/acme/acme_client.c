@@ -112,6 +112,10 @@ int acme_client_open(struct acme_client **out, const struct config *cfg, const c
 		return LS_ECONFIG;
 	}
 	int rc = open_trust(c, err, errlen);
+	if (rc == 0 && cert_make_seed(&c->mk) != 0) {
+		snprintf(err, errlen, "cannot seed the random generator");
+		rc = LS_ECONFIG;
+	}
 	if (rc) {
 		acme_client_close(c);
 		return rc;
@@ -254,6 +258,8 @@ static int post_signed(struct acme_client *c, const char *url, const char *kid,
 {
 	char n[HTTP_RESPONSE_NONCE_MAX];
 	int rc = 0;
+	memset(r, 0, sizeof(*r));
+	r->retry_after = -1;
 	for (int i = 0; i < BAD_NONCE_TRIES; i++) {
 		if ((rc = nonce(c, n, err, errlen)) != 0)
 			return rc;
@@ -491,6 +497,7 @@ int acme_client_post(struct acme_client *c, const char *url, json_t *payload,
 {
 	char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
 	char dir[4200];
+	memset(r, 0, sizeof(*r));
 	if (payload && text == NULL)
 		return -ENOMEM;
 	int rc = post_signed(c, url, c->kid, text, r, err, errlen);

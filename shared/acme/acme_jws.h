@@ -11,7 +11,7 @@
 #include <jansson.h>
 #include <mbedtls/pk.h>
 
-#define ACME_B64_SHA256 44    /* base64url of a SHA-256 digest (43) and its NUL */
+#define ACME_B64_SHA256 48    /* base64url of a SHA-256 digest (43; 45 while padded) and NUL */
 
 /* base64url without padding of in[n] into out[cap]; 0 or LS_ETOOBIG. */
 int acme_b64url(const void *in, size_t n, char *out, size_t cap);

@@ -54,7 +54,13 @@ static int put(struct store *st, const struct acme_cert *c)
 	return store_commit(&t);
 }
 
-int acme_run_queue(struct store *st, const char *host, bool force, int64_t now)
+static bool busy(const struct acme_cert *c, int64_t now)
+{
+	return (c->state == ACME_ORDERING || c->state == ACME_VALIDATING ||
+	        c->state == ACME_RENEWING) && c->next_try > now;
+}
+
+int acme_run_queue(struct store *st, const char *host, bool force, bool take, int64_t now)
 {
 	struct store_txn t;
 	struct acme_cert c;
@@ -68,6 +74,8 @@ int acme_run_queue(struct store *st, const char *host, bool force, int64_t now)
 		c.state = ACME_QUEUED;
 		c.queued_at = now;
 		rc = 0;
+	} else if (rc == 0 && take && !force && busy(&c, now)) {
+		rc = LS_ECONFLICT;         /* another process works on it (its lease) */
 	} else if (rc == 0 && c.state == ACME_NONE && !force) {
 		c.state = ACME_QUEUED;     /* a manual certificate that went missing or due */
 		c.queued_at = now;
@@ -76,6 +84,11 @@ int acme_run_queue(struct store *st, const char *host, bool force, int64_t now)
 		c.force = c.force || force;
 		if (force)
 			c.next_try = 0;
+		if (take) {                /* the caller runs it now: no other runner takes it */
+			c.next_try = now + ACME_LEASE_S;
+			if (c.state == ACME_QUEUED)
+				c.state = ACME_ORDERING;
+		}
 		acme_record_put(&t, &c);
 		return store_commit(&t);
 	}
@@ -164,7 +177,7 @@ int acme_run_sync(struct store *st, const char *state_dir, int64_t now, unsigned
 	rc = sts_record_each(&t, sync_one, &s);
 	store_abort(&t);
 	for (size_t i = 0; rc == 0 && i < s.nadd; i++)
-		if ((rc = acme_run_queue(st, s.add[i], false, now)) == 0)
+		if ((rc = acme_run_queue(st, s.add[i], false, false, now)) == 0)
 			(*queued)++;
 	/* mta-sts disable, once the records are gone: no renewing, no certificate. */
 	for (size_t i = 0; rc == 0 && i < s.ndel; i++) {
@@ -225,9 +238,12 @@ static int64_t mono_ms(void)
 static bool take(struct store *st, struct acme_cert *c, int64_t now, bool only)
 {
 	struct store_txn t;
+	char host[ACME_HOST_MAX];
+	snprintf(host, sizeof(host), "%s", c->host);     /* acme_record_get clears c first */
 	if (store_begin(st, true, 8192, &t) != 0)
 		return false;
-	bool ok = acme_record_get(&t, c->host, c) == 0 && (only || acme_run_is_due(c, now));
+	/* Only one name: the caller took it with acme_run_queue(take). */
+	bool ok = acme_record_get(&t, host, c) == 0 && (only || acme_run_is_due(c, now));
 	if (ok) {
 		struct acme_cert lease = *c;
 		lease.next_try = now + ACME_LEASE_S;

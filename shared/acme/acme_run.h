@@ -39,8 +39,13 @@ struct acme_outcome {
 int acme_run_open(struct acme_run *r, struct store *st, const struct config *cfg,
                   const char *state_dir, char *err, size_t errlen);
 void acme_run_close(struct acme_run *r);
-/* Queues host (no-op when its order already waits or runs); force: renew now, due or not. */
-int acme_run_queue(struct store *st, const char *host, bool force, int64_t now);
+/*
+ * Queues host (no-op when its order already waits or runs); force: renew now, due or not.
+ * take: the caller runs the order itself next (acme_run_due with host), so the lease is
+ * set here, in the same transaction; LS_ECONFLICT when another process holds one (unless
+ * force).
+ */
+int acme_run_queue(struct store *st, const char *host, bool force, bool take, int64_t now);
 /* The sync described above. *queued counts the names it queued. */
 int acme_run_sync(struct store *st, const char *state_dir, int64_t now, unsigned *queued);
 /*

@@ -525,7 +525,7 @@ static int read_response(mbedtls_ssl_context *ssl, char *buf, size_t cap, size_t
 			}
 			if (rc == 0 && policy && (rc = check_head(h, endpoint, err, errlen)) != 0)
 				return rc;
-			if (rc == 0 && h->transfer_encoding) {
+			if (rc == 0 && h->transfer_encoding && h->content_length >= 0) {
 				snprintf(err, errlen, "%s: chunked transfer encoding is not expected",
 				         endpoint);
 				return LS_EPARSE;
@@ -654,8 +654,11 @@ int sts_fetch_request(struct sts_fetch *f, const struct sts_fetch_req *q, struct
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	int rl = snprintf(req, rcap, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: lockstep-acme\r\n"
-	                  "Accept: */*\r\nConnection: close\r\n", q->method, path, host);
+	/* Host carries the port when it is not 443: servers build their URLs from it. */
+	int rl = snprintf(req, rcap, "%s %s HTTP/1.1\r\nHost: %s%s%s\r\n"
+	                  "User-Agent: lockstep-acme\r\nAccept: */*\r\nConnection: close\r\n",
+	                  q->method, path, host, strcmp(port, "443") ? ":" : "",
+	                  strcmp(port, "443") ? port : "");
 	if (q->content_type)
 		rl += snprintf(req + rl, rcap - (size_t)rl, "Content-Type: %s\r\n"
 		               "Content-Length: %zu\r\n", q->content_type, q->body_len);
@@ -670,6 +673,12 @@ int sts_fetch_request(struct sts_fetch *f, const struct sts_fetch_req *q, struct
 		if (head_only && h->head_len)
 			got = h->head_len;
 		rc = take_body(buf, got, h, (uint8_t *)buf, total, len, name, err, errlen);
+		/* Chunked (ACME servers send it): read to the close, decoded here. */
+		if (rc == 0 && h->transfer_encoding && !head_only &&
+		    http_response_dechunk(buf, *len, len) != 0) {
+			snprintf(err, errlen, "%s: malformed chunked body", name);
+			rc = LS_EPARSE;
+		}
 	}
 	if (rc == 0) {
 		mbedtls_ssl_close_notify(&ssl);

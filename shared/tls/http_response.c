@@ -2,11 +2,13 @@
  * and ACME's Replay-Nonce, Location, Retry-After. */
 #include <errno.h>
 #include <string.h>
+#include <ctype.h>
 #include <strings.h>
 #include "shared/util/err.h"
 #include "shared/tls/http_response.h"
 
 #define STATUS_DIGITS 3
+#define CHUNK_DIGITS_MAX 8     /* hex digits of a chunk size; a body is far smaller */
 #define LENGTH_DIGITS_MAX 18   /* fits a long; a policy or ACME answer is far smaller */
 
 /* "HTTP/1.0 " or "HTTP/1.1 ", then exactly three digits and a space or the line's end. */
@@ -114,4 +116,35 @@ bool http_response_complete(const struct http_response *r, size_t len)
 {
 	return r->head_len && r->content_length >= 0 &&
 	       len - r->head_len >= (size_t)r->content_length;
+}
+
+int http_response_dechunk(char *body, size_t len, size_t *out)
+{
+	size_t r = 0, w = 0;
+	for (;;) {
+		size_t size = 0, digits = 0;
+		while (r < len && isxdigit((unsigned char)body[r])) {
+			if (++digits > CHUNK_DIGITS_MAX)
+				return LS_EPARSE;
+			char c = body[r++];
+			size = size * 16 + (size_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+		}
+		if (digits == 0)
+			return LS_EPARSE;
+		/* chunk extensions, then the line's end */
+		while (r < len && body[r] != '\n')
+			r++;
+		if (r++ >= len)
+			return LS_EPARSE;
+		if (size == 0)
+			break;
+		if (size > len - r || len - r - size < 2 || body[r + size] != '\r' ||
+		    body[r + size + 1] != '\n')
+			return LS_EPARSE;
+		memmove(body + w, body + r, size);
+		w += size;
+		r += size + 2;
+	}
+	*out = w;
+	return 0;
 }

@@ -38,4 +38,11 @@ int http_response_head(char *buf, struct http_response *r);
  * without one, when only the end of the connection ends the body. */
 bool http_response_complete(const struct http_response *r, size_t len);
 
+/*
+ * Decodes a chunked body (RFC 9112 7.1) in place: body[0..len), everything after the head
+ * up to the end of the connection; *out the decoded length. Trailers are ignored. Returns 0,
+ * or LS_EPARSE when it is malformed or ends before its last chunk.
+ */
+int http_response_dechunk(char *body, size_t len, size_t *out);
+
 #endif
