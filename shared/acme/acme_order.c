@@ -280,14 +280,15 @@ out:
 	return rc;
 }
 
-/* A fresh P-256 key and a CSR for host (DER, base64url) into csr64. */
-static int make_csr(struct acme_order_ctx *x, const char *host, mbedtls_pk_context *key,
-                    char *csr64, size_t cap)
+int acme_order_csr(struct cert_make *m, const char *host, mbedtls_pk_context *key, char *csr64,
+                   size_t cap)
 {
-	struct cert_make *m = acme_client_rng(x->client);
 	mbedtls_x509write_csr w;
 	unsigned char der[CSR_DER_MAX];
 	char subject[ACME_HOST_MAX + 8], err[ERR_MAX];
+	size_t hl = strlen(host);
+	if (hl == 0 || hl > ACME_HOST_MAX - 2)
+		return LS_EPARSE;
 	int rc = cert_make_key(m, key, err, sizeof(err));
 	if (rc)
 		return rc;
@@ -296,7 +297,6 @@ static int make_csr(struct acme_order_ctx *x, const char *host, mbedtls_pk_conte
 	mbedtls_x509write_csr_set_key(&w, key);
 	snprintf(subject, sizeof(subject), "CN=%s", host);
 	/* subjectAltName dNSName host, written by hand: mbedTLS 2.28 has no setter for it. */
-	size_t hl = strlen(host);
 	unsigned char san[ACME_HOST_MAX + 8];
 	san[0] = 0x30;
 	san[1] = (unsigned char)(hl + 2);
@@ -358,7 +358,8 @@ static int finalize(struct acme_order_ctx *x, struct acme_cert *rec, json_t *ord
 	int rc;
 	mbedtls_pk_init(&key);
 	memset(&r, 0, sizeof(r));
-	if ((rc = make_csr(x, rec->host, &key, csr, sizeof(csr))) != 0) {
+	if ((rc = acme_order_csr(acme_client_rng(x->client), rec->host, &key, csr,
+	                         sizeof(csr))) != 0) {
 		problem(rec, "local", "cannot make the key and CSR");
 		goto out;
 	}

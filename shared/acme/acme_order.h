@@ -9,6 +9,7 @@
 #define LS_ACME_ORDER_H
 
 #include <stdint.h>
+#include <mbedtls/pk.h>
 #include "shared/store/store.h"
 #include "shared/util/config.h"
 #include "shared/acme/acme_client.h"
@@ -39,6 +40,11 @@ int acme_order_run(struct acme_order_ctx *x, struct acme_cert *rec, int64_t now)
 int64_t acme_order_renew_at(int64_t nb, int64_t na);
 /* The back-off after tries failures in a row, jittered by r in [0, 1). */
 int64_t acme_order_backoff(uint32_t tries, double r);
+struct cert_make;
+/* A fresh P-256 key into key (initialised by the caller) and a CSR for host (CN and
+ * subjectAltName dNSName host, SHA-256) as base64url DER into csr64[cap]. 0 or negative. */
+int acme_order_csr(struct cert_make *m, const char *host, mbedtls_pk_context *key, char *csr64,
+                   size_t cap);
 /* A certificate's facts for `cert list`: serial (hex), not before/after (unix seconds),
  * issuer. From the first certificate of a PEM chain. 0 or LS_EPARSE. */
 int acme_order_leaf(const char *pem, size_t len, char *serial, size_t slen, int64_t *nb,
