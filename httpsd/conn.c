@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <mbedtls/net_sockets.h>
+#include "httpsd/alpn.h"
 #include "httpsd/conn.h"
 #include "httpsd/hello.h"
 #include "httpsd/http.h"
@@ -50,6 +51,7 @@ struct conn {
 	mbedtls_ssl_context ssl;
 	bool ssl_ready;
 	struct certs_pair *pair;         /* the certificate, held while the handshake needs it */
+	struct alpn_cert *alpn;          /* a tls-alpn-01 handshake's certificate (alpn.h) */
 	char sni[CERT_HOST_MAX + 1];
 	uint8_t rx[CONN_RX_MAX];
 	size_t rx_off, rx_len;
@@ -87,6 +89,7 @@ static void release(struct conn *c)
 	if (--c->handles > 0)
 		return;
 	certs_release(c->w->env->certs, c->pair);
+	alpn_cert_free(c->alpn);
 	if (c->ssl_ready)
 		mbedtls_ssl_free(&c->ssl);
 	free(c->tx);
@@ -342,6 +345,12 @@ int httpsd_conn_sni(void *arg, mbedtls_ssl_context *ssl, const unsigned char *na
 	c->sni_tried = true;
 	if (len == 0 || len > CERT_HOST_MAX + 1 || memchr(name, 0, len))
 		return -1;
+	if (c->alpn) {
+		if (alpn_cert_use(c->alpn, ssl, name, len) != 0)
+			return -1;
+		snprintf(c->sni, sizeof(c->sni), "%s", c->alpn->host);
+		return 0;
+	}
 	memcpy(text, name, len);
 	text[len] = '\0';
 	/* Only mta-sts names are served: no other certificate is ever shown. */
@@ -554,6 +563,28 @@ static bool step_body(struct conn *c)
 
 /* ---- the state machine ---- */
 
+/* A ClientHello asking for tls-alpn-01 for a name with a pending entry: the connection moves
+ * to the worker's acme-tls/1 configuration, which mbedTLS has not read a byte with yet. Any
+ * other goes on unchanged. -1 when the new configuration cannot be set up. */
+static int take_alpn(struct conn *c)
+{
+	struct httpsd_worker *w = c->w;
+	char host[CERT_HOST_MAX + 1];
+	if (alpn_hello(c->rx + c->rx_off, c->rx_len - c->rx_off, host) != 0 ||
+	    !worker_pool_txn(&w->t))
+		return 0;
+	int rc = alpn_cert_get(&w->t.rt, host, (int64_t)time(NULL), &c->alpn);
+	worker_pool_txn_done(&w->t);
+	if (rc != 0)
+		return 0;
+	mbedtls_ssl_free(&c->ssl);
+	mbedtls_ssl_init(&c->ssl);
+	if (mbedtls_ssl_setup(&c->ssl, &w->tls.acme_conf) != 0)
+		return -1;
+	mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+	return 0;
+}
+
 static bool step_hello(struct conn *c)
 {
 	switch (hello_peek_sni(c->rx + c->rx_off, c->rx_len - c->rx_off)) {
@@ -567,8 +598,14 @@ static bool step_hello(struct conn *c)
 			return false;
 		/* A first record larger than rx: mbedTLS reads it in pieces and decides. */
 		/* fall through */
-	case HELLO_SNI:
 	case HELLO_OTHER:
+		c->state = ST_HANDSHAKE;
+		return true;
+	case HELLO_SNI:
+		if (take_alpn(c) != 0) {
+			conn_close(c);
+			return false;
+		}
 		c->state = ST_HANDSHAKE;
 		return true;
 	case HELLO_NO_SNI:
@@ -592,6 +629,15 @@ static bool step_handshake(struct conn *c)
 		c->state = ST_REQUEST;
 		COUNT(c->w->count.handshakes);
 		handshake_over(c);
+		if (c->alpn) {
+			/* RFC 8737 3: the validation is the handshake; nothing more is said. */
+			if (c->w->env->lim.access_log)
+				log_info("access: %s %s tls-alpn-01", c->peer_text, c->sni);
+			alpn_cert_free(c->alpn);
+			c->alpn = NULL;
+			c->state = ST_CLOSE_NOTIFY;
+			return true;
+		}
 		/* A stranger's timer ran for its handshake; header-timeout counts from accept. */
 		uint64_t header_ms = c->w->env->lim.header_ms, spent = uv_now(&c->w->t.loop) -
 		                                                      c->accepted_ms;

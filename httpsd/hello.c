@@ -36,7 +36,10 @@ static size_t num(struct rd *r, size_t bytes)
 	return v;
 }
 
-enum hello_sni hello_peek_sni(const uint8_t *buf, size_t len)
+/* Walks the first record's ClientHello to extension want: HELLO_SNI when found (its body in
+ * *body, *blen), HELLO_NO_SNI when absent, or HELLO_MORE, HELLO_OTHER as hello_peek_sni(). */
+static enum hello_sni find(const uint8_t *buf, size_t len, size_t want, const uint8_t **body,
+                           size_t *blen)
 {
 	if (len < 5)
 		return len > 0 && buf[0] != 22 ? HELLO_OTHER : HELLO_MORE;
@@ -66,10 +69,27 @@ enum hello_sni hello_peek_sni(const uint8_t *buf, size_t len)
 	r.left = elen;
 	while (r.left > 0) {
 		size_t type = num(&r, 2), n = num(&r, 2);
-		if (r.bad || take(&r, n) == NULL)
+		const uint8_t *p = take(&r, n);
+		if (r.bad || p == NULL)
 			return HELLO_OTHER;
-		if (type == 0)
+		if (type == want) {
+			*body = p;
+			*blen = n;
 			return HELLO_SNI;
+		}
 	}
 	return HELLO_NO_SNI;
+}
+
+enum hello_sni hello_peek_sni(const uint8_t *buf, size_t len)
+{
+	const uint8_t *body;
+	size_t blen;
+	return find(buf, len, HELLO_EXT_SERVER_NAME, &body, &blen);
+}
+
+bool hello_find_ext(const uint8_t *buf, size_t len, unsigned type, const uint8_t **body,
+                    size_t *blen)
+{
+	return find(buf, len, type, body, blen) == HELLO_SNI;
 }

@@ -114,17 +114,33 @@ static int server_setup(struct httpsd_server *s, const struct config *cfg, const
 	return 0;
 }
 
+/* True when st (a reader) lacks a table an older Lockstep did not make. */
+static bool tables_missing(struct store *st)
+{
+	for (int i = 0; i < STORE_NDB; i++)
+		if (store_db_missing(st, (enum store_db)i))
+			return true;
+	return false;
+}
+
 /*
  * The policy server only reads: the store opens with MDB_RDONLY (LMDB still takes a reader
  * slot in lock.mdb), so no bug here can change a zone. A state directory without a store yet
- * gets an empty one first, as dnsd would make it. Returns 0, or -1 after logging why.
+ * gets an empty one first, as dnsd would make it; a store from an older Lockstep gets the
+ * tables it lacks, which a reader cannot make and would not see until restarted once a writer
+ * made them (tls-alpn-01 entries in STORE_ACME_ALPN). Returns 0, or -1 after logging why.
  */
 static int store_open_rdonly(struct store **st, const char *state)
 {
 	int rc = store_open(st, state, STORE_READERS | STORE_RDONLY);
-	if (rc == -ENOENT && (rc = store_open(st, state, 0)) == 0) {
-		store_close(*st);
-		rc = store_open(st, state, STORE_READERS | STORE_RDONLY);
+	if (rc == -ENOENT || (rc == 0 && tables_missing(*st))) {
+		if (rc == 0)
+			store_close(*st);
+		int wrc = store_open(st, state, 0);
+		if (wrc == 0)
+			store_close(*st);
+		/* Not allowed to write: the tables come with the next restart after a writer ran. */
+		rc = wrc == 0 || rc == 0 ? store_open(st, state, STORE_READERS | STORE_RDONLY) : wrc;
 	}
 	if (rc) {
 		*st = NULL;

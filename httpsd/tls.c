@@ -21,6 +21,7 @@ static const mbedtls_ecp_group_id curves[] = {
 };
 
 static const char *alpn[] = { "http/1.1", NULL };
+static const char *acme_alpn[] = { "acme-tls/1", NULL };
 
 int tls_shared_init(struct tls_shared *t)
 {
@@ -52,30 +53,44 @@ void tls_shared_free(struct tls_shared *t)
 	t->ready = false;
 }
 
+/* What both of a worker's configurations share; alpn is the protocol list it accepts. */
+static int conf_setup(mbedtls_ssl_config *conf, struct tls_worker *w, tls_sni_fn sni,
+                      void *sni_arg, const char **protos)
+{
+	int rc = mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
+	                                     MBEDTLS_SSL_PRESET_DEFAULT);
+	if (rc)
+		return rc;
+	mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, &w->drbg);
+	mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_ciphersuites(conf, suites);
+	mbedtls_ssl_conf_curves(conf, curves);
+	mbedtls_ssl_conf_sni(conf, sni, sni_arg);
+	return mbedtls_ssl_conf_alpn_protocols(conf, protos);
+}
+
 int tls_worker_init(struct tls_worker *w, struct tls_shared *t, tls_sni_fn sni, void *sni_arg)
 {
 	static const char pers[] = "lockstep httpsd worker";
 	mbedtls_ctr_drbg_init(&w->drbg);
 	mbedtls_ssl_config_init(&w->conf);
+	mbedtls_ssl_config_init(&w->acme_conf);
 	w->ready = true;
 	int rc = mbedtls_ctr_drbg_seed(&w->drbg, mbedtls_entropy_func, &t->entropy,
 	                               (const unsigned char *)pers, sizeof(pers) - 1);
 	if (rc == 0)
-		rc = mbedtls_ssl_config_defaults(&w->conf, MBEDTLS_SSL_IS_SERVER,
-		                                 MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+		rc = conf_setup(&w->conf, w, sni, sni_arg, alpn);
+	/* tls-alpn-01 (alpn.h): one handshake, no resumption, acme-tls/1 only. */
+	if (rc == 0)
+		rc = conf_setup(&w->acme_conf, w, sni, sni_arg, acme_alpn);
 	if (rc)
 		return rc;
-	mbedtls_ssl_conf_rng(&w->conf, mbedtls_ctr_drbg_random, &w->drbg);
-	mbedtls_ssl_conf_min_version(&w->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-	mbedtls_ssl_conf_max_version(&w->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-	mbedtls_ssl_conf_ciphersuites(&w->conf, suites);
-	mbedtls_ssl_conf_curves(&w->conf, curves);
-	mbedtls_ssl_conf_sni(&w->conf, sni, sni_arg);
 	mbedtls_ssl_conf_session_tickets_cb(&w->conf, mbedtls_ssl_ticket_write,
 	                                    mbedtls_ssl_ticket_parse, &t->ticket);
 	mbedtls_ssl_conf_session_cache(&w->conf, &t->cache, mbedtls_ssl_cache_get,
 	                               mbedtls_ssl_cache_set);
-	return mbedtls_ssl_conf_alpn_protocols(&w->conf, alpn);
+	return 0;
 }
 
 void tls_worker_free(struct tls_worker *w)
@@ -83,6 +98,7 @@ void tls_worker_free(struct tls_worker *w)
 	if (!w->ready)
 		return;
 	mbedtls_ssl_config_free(&w->conf);
+	mbedtls_ssl_config_free(&w->acme_conf);
 	mbedtls_ctr_drbg_free(&w->drbg);
 	w->ready = false;
 }

@@ -26,6 +26,7 @@ struct tls_shared {
 struct tls_worker {
 	mbedtls_ctr_drbg_context drbg;
 	mbedtls_ssl_config conf;
+	mbedtls_ssl_config acme_conf;   /* for tls-alpn-01 handshakes (alpn.h) */
 	bool ready;
 };
 

@@ -1,6 +1,7 @@
 # shared/: libshared.a, the code both daemons and zonectl link, a directory per subsystem:
 # store/ (the store and zone edits), dns/ (names, records, zone files, TSIG), sts/ (MTA-STS),
-# rpt/ (TLS reports: parsing, spool, import, summaries),
+# rpt/ (TLS reports: parsing, spool, import, summaries), acme/ (ACME: the RFC 8555 client,
+# orders, dns-01 and tls-alpn-01, the ACME step),
 # tls/ (certificates, HTTPS responses), util/ (configuration, logs, daemons, small helpers).
 SHARED_SRCS := $(wildcard shared/*/*.c)
 SHARED_OBJS := $(SHARED_SRCS:%.c=$(OBJ)/%.o)

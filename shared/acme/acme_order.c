@@ -7,12 +7,14 @@
 #include <unistd.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/sha256.h>
 #include <mbedtls/x509_csr.h>
 #include "shared/util/err.h"
 #include "shared/tls/cert.h"
 #include "shared/tls/cert_make.h"
 #include "shared/acme/acme_dns.h"
 #include "shared/acme/acme_jws.h"
+#include "shared/acme/acme_alpn.h"
 #include "shared/acme/acme_ari.h"
 #include "shared/acme/acme_order.h"
 
@@ -184,16 +186,42 @@ static const char *challenge_type(struct acme_order_ctx *x, const char *host)
 	}
 }
 
-/* Removes the challenge TXT of a finished or abandoned authorization. */
+/* Removes the challenge answer (TXT, or tls-alpn-01 certificate) of a finished or abandoned
+ * authorization. */
 static void clean_txt(struct acme_order_ctx *x, struct acme_cert *rec)
 {
 	char err[ERR_MAX];
-	if (!rec->txt)
-		return;
-	if (acme_dns_del(x->st, rec->host, err, sizeof(err)) == 0) {
+	struct store_txn t;
+	if (rec->txt && acme_dns_del(x->st, rec->host, err, sizeof(err)) == 0) {
 		rec->txt = false;
 		save(x->st, rec);
 	}
+	if (rec->alpn && store_begin(x->st, true, 0, &t) == 0) {
+		acme_alpn_del(&t, rec->host);
+		if (store_commit(&t) == 0) {
+			rec->alpn = false;
+			save(x->st, rec);
+		}
+	}
+}
+
+/* tls-alpn-01: the validation certificate in the store, where httpsd finds it by SNI. */
+static int present_alpn(struct acme_order_ctx *x, struct acme_cert *rec)
+{
+	char err[ERR_MAX];
+	uint8_t digest[32];
+	struct store_txn t;
+	rec->alpn = true;    /* saved before the put: a crash after it still removes it */
+	int rc = save(x->st, rec);
+	if (rc || (rc = store_begin(x->st, true, 8192, &t)) != 0)
+		return rc;
+	mbedtls_sha256_ret((const unsigned char *)rec->keyauth, strlen(rec->keyauth), digest, 0);
+	if ((rc = acme_alpn_put(&t, rec->host, digest, err, sizeof(err))) != 0) {
+		store_abort(&t);
+		problem(rec, "local", err);
+		return rc;
+	}
+	return store_commit(&t);
 }
 
 /* Puts the answer in place: the TXT, and waits until every server has it. */
@@ -202,11 +230,8 @@ static int present(struct acme_order_ctx *x, struct acme_cert *rec)
 	char err[ERR_MAX], value[ACME_B64_SHA256];
 	uint32_t serial = 0;
 	int rc;
-	if (strcmp(rec->challenge_type, "dns-01") != 0) {
-		problem(rec, "unsupported", "tls-alpn-01 is not available in this build; use dns-01 "
-		        "(acme.challenge) for a domain whose zone is in the store");
-		return LS_ECONFIG;
-	}
+	if (strcmp(rec->challenge_type, "tls-alpn-01") == 0)
+		return present_alpn(x, rec);
 	acme_dns01_value(rec->keyauth, value);
 	rec->txt = true;     /* saved before the edit: a crash after it still removes the record */
 	if ((rc = save(x->st, rec)) != 0)

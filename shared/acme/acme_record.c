@@ -39,9 +39,9 @@ static const struct field ints[] = {
 
 static json_t *to_json(const struct acme_cert *c)
 {
-	json_t *o = json_pack("{s:s,s:b,s:b,s:b,s:I}", "state", acme_state_name(c->state),
-	                      "had_cert", c->had_cert, "txt", c->txt, "force", c->force,
-	                      "tries", (json_int_t)c->tries);
+	json_t *o = json_pack("{s:s,s:b,s:b,s:b,s:b,s:I}", "state", acme_state_name(c->state),
+	                      "had_cert", c->had_cert, "txt", c->txt, "alpn", c->alpn,
+	                      "force", c->force, "tries", (json_int_t)c->tries);
 	for (size_t i = 0; o && i < sizeof(strings) / sizeof(strings[0]); i++)
 		json_object_set_new(o, strings[i].name, json_string((const char *)c + strings[i].off));
 	for (size_t i = 0; o && i < sizeof(ints) / sizeof(ints[0]); i++)
@@ -55,6 +55,7 @@ static void from_json(json_t *o, struct acme_cert *c)
 	c->state = state_of(json_string_value(json_object_get(o, "state")) ?: "");
 	c->had_cert = json_is_true(json_object_get(o, "had_cert"));
 	c->txt = json_is_true(json_object_get(o, "txt"));
+	c->alpn = json_is_true(json_object_get(o, "alpn"));
 	c->force = json_is_true(json_object_get(o, "force"));
 	c->tries = (uint32_t)json_integer_value(json_object_get(o, "tries"));
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)

@@ -33,6 +33,7 @@ struct acme_cert {
 	enum acme_state state;
 	bool had_cert;                        /* issued once: a failure is a failed renewal */
 	bool txt;                             /* a dns-01 TXT of ours may be in the zone */
+	bool alpn;                            /* a tls-alpn-01 certificate of ours may be stored */
 	bool force;                           /* zonectl cert renew: order now, due or not */
 	char directory[ACME_URL_MAX];         /* the directory of the order (and the certificate) */
 	char order[ACME_URL_MAX];

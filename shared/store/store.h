@@ -25,6 +25,7 @@ enum store_db {
 	STORE_UPDATE,  /* zone id, TSIG key name (lookup format) -> the key's DNS UPDATE policy */
 	STORE_TLSRPT,  /* TLS reports: raw reports, dedup keys, summary rows (tlsrpt_store.h) */
 	STORE_ACME,    /* certificate name -> its ACME state (acme_record.h) */
+	STORE_ACME_ALPN, /* host -> tls-alpn-01 validation certificate and key (acme_alpn.h) */
 	STORE_NDB
 };
 

@@ -20,6 +20,7 @@
 #include "shared/store/update_policy.h"
 #include "shared/store/zone.h"
 #include "shared/sts/sts_record.h"
+#include "shared/acme/acme_alpn.h"
 #include "shared/dns/wire.h"
 #include "shared/util/err.h"
 
@@ -216,6 +217,15 @@ static const char *acme_record(struct store_txn *t, const MDB_val *k, const MDB_
 	return acme_record_check(k->mv_data, k->mv_size, v->mv_data, v->mv_size);
 }
 
+static const char *acme_alpn_record(struct store_txn *t, const MDB_val *k, const MDB_val *v,
+                                    uint64_t pages)
+{
+	(void)t, (void)pages;
+	struct acme_alpn_view view;
+	return k->mv_size > 0 && acme_alpn_decode(v->mv_data, v->mv_size, &view) == 0
+	       ? NULL : "not a tls-alpn-01 certificate";
+}
+
 static const record_fn record_fns[STORE_NDB] = {
 	[STORE_META] = meta_record,
 	[STORE_ZONES] = zone_record,
@@ -228,6 +238,7 @@ static const record_fn record_fns[STORE_NDB] = {
 	[STORE_UPDATE] = update_record,
 	[STORE_TLSRPT] = tlsrpt_record,
 	[STORE_ACME] = acme_record,
+	[STORE_ACME_ALPN] = acme_alpn_record,
 };
 
 /* Every record of one table in key order, each checked by fn; the count against the header. */

@@ -14,34 +14,20 @@
 
 #define CHAIN_MAX (2 * CERT_MAKE_PEM_MAX + CERT_FILE_MAX)   /* the leaf and the CA, in PEM */
 
-/* subjectAltName with one dNSName, and extKeyUsage serverAuth, DER-encoded by hand (2.28 has
- * no helpers for them). */
+/* subjectAltName (cert_make_san) and extKeyUsage serverAuth, DER-encoded by hand (2.28 has
+ * no helper for it). */
 static int leaf_extensions(mbedtls_x509write_cert *crt, const char *host)
 {
-	unsigned char buf[CERT_HOST_MAX + 32], *p = buf + sizeof(buf);
-	size_t hlen = strlen(host);
-	int len = 0, k;
-#define W(call) do { if ((k = (call)) < 0) return k; len += k; } while (0)
-	W(mbedtls_asn1_write_raw_buffer(&p, buf, (const unsigned char *)host, hlen));
-	W(mbedtls_asn1_write_len(&p, buf, hlen));
-	W(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2));
-	W(mbedtls_asn1_write_len(&p, buf, (size_t)len));
-	W(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-	int rc = mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
-	                                             MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0,
-	                                             p, (size_t)len);
+	unsigned char buf[32], *p = buf + sizeof(buf);
+	int rc = cert_make_san(crt, host);
 	if (rc)
 		return rc;
-	p = buf + sizeof(buf);
-	len = 0;
-	W(mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH,
-	                         MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)));
-	W(mbedtls_asn1_write_len(&p, buf, (size_t)len));
-	W(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-#undef W
-	return mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_EXTENDED_KEY_USAGE,
-	                                           MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), 0,
-	                                           p, (size_t)len);
+	int len = mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH,
+	                                 MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH));
+	if (len < 0)
+		return len;
+	return cert_make_seq_ext(crt, MBEDTLS_OID_EXTENDED_KEY_USAGE,
+	                         MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), buf, p, (size_t)len);
 }
 
 /* Makes key and the leaf for host, signed by the CA, as PEM in cpem and kpem. */

@@ -1,7 +1,9 @@
 /* Making keys and certificates for the issuers: random numbers, P-256 keys, common fields. */
 #include <string.h>
 #include <time.h>
+#include <mbedtls/asn1write.h>
 #include <mbedtls/ecp.h>
+#include <mbedtls/oid.h>
 #include "shared/tls/cert.h"
 #include "shared/tls/cert_make.h"
 
@@ -102,6 +104,35 @@ int cert_make_fields(struct cert_make *m, mbedtls_x509write_cert *crt, mbedtls_p
 	    (rc = mbedtls_x509write_crt_set_subject_name(crt, subject)) != 0)
 		return rc;
 	return mbedtls_x509write_crt_set_issuer_name(crt, issuer);
+}
+
+int cert_make_seq_ext(mbedtls_x509write_cert *crt, const char *oid, size_t oid_len,
+                      unsigned char *buf, unsigned char *p, size_t len)
+{
+	int k, n = 0;
+	if ((k = mbedtls_asn1_write_len(&p, buf, len)) < 0)
+		return k;
+	n += k;
+	if ((k = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
+		return k;
+	n += k;
+	return mbedtls_x509write_crt_set_extension(crt, oid, oid_len, 0, p, len + (size_t)n);
+}
+
+int cert_make_san(mbedtls_x509write_cert *crt, const char *host)
+{
+	unsigned char buf[CERT_HOST_MAX + 32], *p = buf + sizeof(buf);
+	size_t hlen = strlen(host);
+	int len = 0, k;
+	if (hlen > CERT_HOST_MAX)
+		return MBEDTLS_ERR_X509_BAD_INPUT_DATA;
+#define W(call) do { if ((k = (call)) < 0) return k; len += k; } while (0)
+	W(mbedtls_asn1_write_raw_buffer(&p, buf, (const unsigned char *)host, hlen));
+	W(mbedtls_asn1_write_len(&p, buf, hlen));
+	W(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2));
+#undef W
+	return cert_make_seq_ext(crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
+	                         MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), buf, p, (size_t)len);
 }
 
 int cert_make_pem(struct cert_make *m, mbedtls_x509write_cert *crt, mbedtls_pk_context *key,

@@ -46,6 +46,15 @@ int cert_make_fields(struct cert_make *m, mbedtls_x509write_cert *crt, mbedtls_p
                      const char *subject, mbedtls_pk_context *issuer_key, const char *issuer,
                      int days);
 /*
+ * Sets the non-critical extension oid to a SEQUENCE of the len DER bytes at p, which were
+ * written backwards into buf (mbedtls_asn1_write_*) with room left before p for the header.
+ * 0 or an mbedTLS code.
+ */
+int cert_make_seq_ext(mbedtls_x509write_cert *crt, const char *oid, size_t oid_len,
+                      unsigned char *buf, unsigned char *p, size_t len);
+/* Sets a subjectAltName of one dNSName, host (2.28 has no helper). 0 or an mbedTLS code. */
+int cert_make_san(mbedtls_x509write_cert *crt, const char *host);
+/*
  * Signs crt into cpem[ccap] and writes key into kpem[kcap], both NUL-terminated PEM.
  * kpem holds a secret: the caller wipes it. Returns 0 or an mbedTLS code.
  */

@@ -2,11 +2,13 @@
  * libFuzzer target: any bytes as the start of a request. The head is found the same whether the
  * bytes come at once or in pieces, the parser answers 0 or an error status, every string it
  * returns lies inside the head, and a head with a status becomes a response head that fits.
- * The same bytes go to the ClientHello SNI peek, which must never read past them.
+ * The same bytes go to the ClientHello SNI peek and the tls-alpn-01 check, which must never
+ * read past them; a host the latter finds is a checked name.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "httpsd/alpn.h"
 #include "httpsd/hello.h"
 #include "httpsd/http.h"
 
@@ -22,7 +24,10 @@ static void inside(struct http_str s, const char *buf, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	char host[CERT_HOST_MAX + 1];
 	hello_peek_sni(data, size);
+	if (alpn_hello(data, size, host) == 0 && cert_host_check(host) != 0)
+		abort();
 	if (size == 0)
 		return 0;
 	/* The first byte picks the piece size; the rest is the request, copied so that reading

@@ -105,9 +105,9 @@ class Pebble:
         return self.log.read_text(errors="replace")[-last:] if self.log.exists() else ""
 
 
-def acme_config(pebble, extra=""):
-    return ("acme:\n  directory: %s\n  ca-bundle: %s\n  challenge: dns-01\n%s"
-            % (pebble.directory, pebble.ca_bundle, extra))
+def acme_config(pebble, extra="", challenge="dns-01"):
+    return ("acme:\n  directory: %s\n  ca-bundle: %s\n  challenge: %s\n%s"
+            % (pebble.directory, pebble.ca_bundle, challenge, extra))
 
 
 class AcmeEnv:
@@ -116,7 +116,8 @@ class AcmeEnv:
     dnsd's configuration names its real listen address (the SOA wait asks it), and the
     publish step trusts Pebble's root only, not the demo CA."""
 
-    def __init__(self, tmp_path, eab=False, acme_extra="", nonce_reject=None, start_ca=True):
+    def __init__(self, tmp_path, eab=False, acme_extra="", nonce_reject=None, start_ca=True,
+                 challenge="dns-01"):
         self.tmp = Path(tmp_path)
         (self.tmp / "env").mkdir(parents=True)
         self.sts = StsEnv(self.tmp / "env")
@@ -131,7 +132,7 @@ class AcmeEnv:
                               if eab else "")
         text = self.sts.conf_text.replace(str(self.sts.ca), str(self.pebble.root))
         text += "dnsd:\n  listen: 127.0.0.1:%d\n" % self.sts.dnsd.port
-        text += acme_config(self.pebble, extra)
+        text += acme_config(self.pebble, extra, challenge)
         self.conf_text = text
         self.sts.zc.config.write_text(text)
         for d in (self.sts.httpsd, self.sts.dnsd):

@@ -101,3 +101,18 @@ def test_ca_unreachable_then_recovers(acme_env):
     env.served_cert()
     st = env.zc("mta-sts", "status", "example.com").out
     assert "waiting: certificate" not in st, st
+
+
+def test_tls_alpn_01(acme_env):
+    """Pebble connects to httpsd (its tlsPort) with ALPN acme-tls/1 and SNI
+    mta-sts.example.com, whose A record dnsd serves; no TXT is written."""
+    env = acme_env(challenge="tls-alpn-01")
+    r = env.zc("mta-sts", "enable", "example.com", timeout=ISSUE_TIMEOUT)
+    assert r.rc == EXIT_OK and "certificate issued" in r.out, "%s%s\n%s" % (
+        r.out, r.err, env.logs())
+    env.served_cert()
+    wait_published(env)
+    st = env.zc.json("cert", "status", "mta-sts.example.com")
+    assert st["state"] == "issued" and st["challenge"] == "tls-alpn-01", st
+    history = env.zc("zone", "history", "example.com").out
+    assert "acme dns-01" not in history, history
