@@ -127,12 +127,6 @@ nomem:
 	return -ENOMEM;
 }
 
-static void info_clear(struct acme_directory_info *i)
-{
-	json_decref(i->profiles);
-	memset(i, 0, sizeof(*i));
-}
-
 void acme_client_close(struct acme_client *c)
 {
 	if (c == NULL)
@@ -140,7 +134,7 @@ void acme_client_close(struct acme_client *c)
 	sts_fetch_close(c->http);
 	for (size_t i = 0; i < c->nurls; i++)
 		free(c->urls[i]);
-	info_clear(&c->info);
+	acme_json_directory_free(&c->info);
 	mbedtls_pk_free(&c->key);
 	cert_make_free(&c->mk);
 	free(c);
@@ -204,11 +198,11 @@ static int request(struct acme_client *c, const char *method, const char *url, c
 	if (h.status >= 200 && h.status < 300)
 		return 0;
 	c->retry_after = h.retry_after;
-	const char *type = json_string_value(json_object_get(r->json, "type"));
-	const char *detail = json_string_value(json_object_get(r->json, "detail"));
-	snprintf(r->problem_type, sizeof(r->problem_type), "%s", type ? type : "");
-	if (detail)
-		snprintf(r->problem_detail, sizeof(r->problem_detail), "%s", detail);
+	struct acme_problem p;
+	acme_json_problem(r->json, &p);
+	snprintf(r->problem_type, sizeof(r->problem_type), "%s", p.type);
+	if (*p.detail)
+		snprintf(r->problem_detail, sizeof(r->problem_detail), "%s", p.detail);
 	else
 		snprintf(r->problem_detail, sizeof(r->problem_detail), "HTTP status %d from %s",
 		         h.status, url);
@@ -421,35 +415,10 @@ static int fetch_directory(struct acme_client *c, const char *url, char *err, si
 {
 	struct acme_reply r;
 	int rc = request(c, "GET", url, NULL, &r, err, errlen);
-	info_clear(&c->info);
+	acme_json_directory_free(&c->info);
 	c->have_info = false;
-	if (rc == 0 && !json_is_object(r.json)) {
-		snprintf(err, errlen, "%s: the directory is not a JSON object", url);
-		rc = LS_EPARSE;
-	}
-	if (rc == 0) {
-		struct acme_directory_info *i = &c->info;
-		static const struct { const char *name; size_t off; } urls[] = {
-			{ "newNonce", offsetof(struct acme_directory_info, new_nonce) },
-			{ "newAccount", offsetof(struct acme_directory_info, new_account) },
-			{ "newOrder", offsetof(struct acme_directory_info, new_order) },
-			{ "renewalInfo", offsetof(struct acme_directory_info, renewal_info) },
-		};
-		snprintf(i->url, sizeof(i->url), "%s", url);
-		for (size_t k = 0; k < sizeof(urls) / sizeof(urls[0]); k++) {
-			const char *v = json_string_value(json_object_get(r.json, urls[k].name));
-			snprintf((char *)i + urls[k].off, ACME_URL_MAX, "%s", v ? v : "");
-		}
-		json_t *meta = json_object_get(r.json, "meta");
-		i->eab_required = json_is_true(json_object_get(meta, "externalAccountRequired"));
-		json_t *p = json_object_get(meta, "profiles");
-		i->profiles = json_is_object(p) ? json_incref(p) : NULL;
-		if (!*i->new_nonce || !*i->new_account || !*i->new_order) {
-			snprintf(err, errlen, "%s: the directory lacks newNonce, newAccount or newOrder",
-			         url);
-			rc = LS_EPARSE;
-		}
-	}
+	if (rc == 0)
+		rc = acme_json_directory(r.json, url, &c->info, err, errlen);
 	acme_reply_free(&r);
 	c->have_info = rc == 0;
 	return rc;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "shared/util/config.h"
+#include "shared/acme/acme_json.h"
 #include "shared/acme/acme_record.h"
 
 #define ACME_DIRECTORIES_MAX 8
@@ -33,15 +34,6 @@ struct acme_reply {
 	char problem_detail[ACME_PROBLEM_MAX];
 };
 void acme_reply_free(struct acme_reply *r);
-
-/* What the directory offers besides the URLs every request needs. */
-struct acme_directory_info {
-	char url[ACME_URL_MAX];
-	char new_nonce[ACME_URL_MAX], new_account[ACME_URL_MAX], new_order[ACME_URL_MAX];
-	char renewal_info[ACME_URL_MAX];    /* ARI (RFC 9773); "" when not offered */
-	bool eab_required;
-	json_t *profiles;                   /* meta.profiles (owned), NULL when none */
-};
 
 /*
  * A client for cfg (borrowed for the client's life; acme.directory not empty) writing its

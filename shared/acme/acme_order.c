@@ -13,6 +13,7 @@
 #include "shared/tls/cert.h"
 #include "shared/tls/cert_make.h"
 #include "shared/acme/acme_dns.h"
+#include "shared/acme/acme_json.h"
 #include "shared/acme/acme_jws.h"
 #include "shared/acme/acme_alpn.h"
 #include "shared/acme/acme_ari.h"
@@ -160,21 +161,19 @@ static int new_order(struct acme_order_ctx *x, struct acme_cert *rec, int64_t no
 	return save(x->st, rec);
 }
 
-static const char *str(json_t *o, const char *k)
+/* The CA's object did not read (acme_json.h says what it must hold). */
+static int malformed(struct acme_cert *rec, const char *what)
 {
-	const char *v = json_string_value(json_object_get(o, k));
-	return v ? v : "";
+	char d[128];
+	snprintf(d, sizeof(d), "the CA's %s object does not read as RFC 8555 describes it", what);
+	problem(rec, "protocol", d);
+	return LS_EPARSE;
 }
 
-/* The challenge of the kind we answer in an authorization, or NULL. */
-static json_t *pick_challenge(json_t *authz, const char *type)
+static void problem_or(struct acme_cert *rec, const struct acme_problem *p, const char *type,
+                       const char *detail)
 {
-	size_t i;
-	json_t *ch;
-	json_array_foreach(json_object_get(authz, "challenges"), i, ch)
-		if (strcmp(str(ch, "type"), type) == 0)
-			return ch;
-	return NULL;
+	problem(rec, *p->type ? p->type : type, *p->detail ? p->detail : detail);
 }
 
 static const char *challenge_type(struct acme_order_ctx *x, const char *host)
@@ -248,26 +247,30 @@ static int present(struct acme_order_ctx *x, struct acme_cert *rec)
 static int authorize(struct acme_order_ctx *x, struct acme_cert *rec, const char *url)
 {
 	struct acme_reply r;
+	struct acme_authz_view v;
 	json_t *empty = json_object();
 	int rc = fetch(x, rec, url, NULL, &r);
 	if (rc)
 		goto out;
-	if (strcmp(str(r.json, "status"), "valid") == 0)
+	if ((rc = acme_json_authz(r.json, challenge_type(x, rec->host), &v)) != 0) {
+		rc = malformed(rec, "authorization");
 		goto out;
-	json_t *ch = pick_challenge(r.json, challenge_type(x, rec->host));
-	if (strcmp(str(r.json, "status"), "pending") != 0 || ch == NULL) {
-		problem(rec, "unsupported", ch ? "the authorization is not pending" :
+	}
+	if (strcmp(v.status, "valid") == 0)
+		goto out;
+	if (strcmp(v.status, "pending") != 0 || !v.found) {
+		problem(rec, "unsupported", v.found ? "the authorization is not pending" :
 		        "the CA offers no challenge of the kind configured (acme.challenge)");
 		rc = LS_EPARSE;
 		goto out;
 	}
 	snprintf(rec->authz, sizeof(rec->authz), "%s", url);
-	snprintf(rec->challenge, sizeof(rec->challenge), "%s", str(ch, "url"));
-	snprintf(rec->challenge_type, sizeof(rec->challenge_type), "%s", str(ch, "type"));
-	snprintf(rec->token, sizeof(rec->token), "%s", str(ch, "token"));
+	snprintf(rec->challenge, sizeof(rec->challenge), "%s", v.ch_url);
+	snprintf(rec->challenge_type, sizeof(rec->challenge_type), "%s", v.ch_type);
+	snprintf(rec->token, sizeof(rec->token), "%s", v.token);
 	acme_keyauth(rec->token, acme_client_thumbprint(x->client), rec->keyauth,
 	             sizeof(rec->keyauth));
-	if (strcmp(str(ch, "status"), "pending") == 0) {
+	if (strcmp(v.ch_status, "pending") == 0) {
 		if ((rc = present(x, rec)) != 0)
 			goto out;
 		acme_reply_free(&r);
@@ -280,14 +283,14 @@ static int authorize(struct acme_order_ctx *x, struct acme_cert *rec, const char
 		acme_reply_free(&r);
 		if ((rc = fetch(x, rec, url, NULL, &r)) != 0)
 			goto out;
-		const char *s = str(r.json, "status");
-		if (strcmp(s, "valid") == 0)
+		if (acme_json_authz(r.json, rec->challenge_type, &v) != 0) {
+			rc = malformed(rec, "authorization");
 			break;
-		if (strcmp(s, "pending") != 0) {
-			json_t *c = pick_challenge(r.json, rec->challenge_type);
-			json_t *e = json_object_get(c, "error");
-			problem(rec, *str(e, "type") ? str(e, "type") : "invalid",
-			        *str(e, "detail") ? str(e, "detail") : "the authorization failed");
+		}
+		if (strcmp(v.status, "valid") == 0)
+			break;
+		if (strcmp(v.status, "pending") != 0) {
+			problem_or(rec, &v.error, "invalid", "the authorization failed");
 			rc = -EPROTO;
 			break;
 		}
@@ -375,11 +378,12 @@ static int install(struct acme_order_ctx *x, struct acme_cert *rec, const char *
 }
 
 /* ready -> finalize with a new key and CSR -> poll until valid -> install. */
-static int finalize(struct acme_order_ctx *x, struct acme_cert *rec, json_t *order, int64_t now)
+static int finalize(struct acme_order_ctx *x, struct acme_cert *rec, const char *url, int64_t now)
 {
 	mbedtls_pk_context key;
 	char csr[2048];
 	struct acme_reply r;
+	struct acme_order_view v;
 	int rc;
 	mbedtls_pk_init(&key);
 	memset(&r, 0, sizeof(r));
@@ -389,20 +393,20 @@ static int finalize(struct acme_order_ctx *x, struct acme_cert *rec, json_t *ord
 		goto out;
 	}
 	json_t *p = json_pack("{s:s}", "csr", csr);
-	rc = fetch(x, rec, str(order, "finalize"), p, &r);
+	rc = fetch(x, rec, url, p, &r);
 	json_decref(p);
 	for (int64_t end = mono_s() + ACME_ISSUE_MS / 1000; rc == 0;) {
-		const char *s = str(r.json, "status");
-		if (strcmp(s, "valid") == 0) {
-			char url[ACME_URL_MAX];
-			snprintf(url, sizeof(url), "%s", str(r.json, "certificate"));
-			rc = install(x, rec, url, &key, now);
+		if (acme_json_order(r.json, &v) != 0) {
+			rc = malformed(rec, "order");
 			break;
 		}
-		if (strcmp(s, "processing") != 0 && strcmp(s, "ready") != 0) {
-			json_t *e = json_object_get(r.json, "error");
-			problem(rec, *str(e, "type") ? str(e, "type") : "invalid",
-			        *str(e, "detail") ? str(e, "detail") : "the order became invalid");
+		if (strcmp(v.status, "valid") == 0 && *v.certificate) {
+			rc = install(x, rec, v.certificate, &key, now);
+			break;
+		}
+		if (strcmp(v.status, "processing") != 0 && strcmp(v.status, "ready") != 0 &&
+		    strcmp(v.status, "valid") != 0) {
+			problem_or(rec, &v.error, "invalid", "the order became invalid");
 			rc = -EPROTO;
 			break;
 		}
@@ -429,12 +433,10 @@ static int open_order(struct acme_order_ctx *x, struct acme_cert *rec, int64_t n
 	bool stored = *rec->order && strcmp(rec->directory, info->url) == 0 &&
 	              (rec->state == ACME_ORDERING || rec->state == ACME_VALIDATING ||
 	               rec->state == ACME_RENEWING);
-	if (stored && fetch(x, rec, rec->order, NULL, r) == 0) {
-		const char *s = str(r->json, "status");
-		/* "valid" or "processing" after a crash: the key of that CSR is gone; start over. */
-		if (strcmp(s, "pending") == 0 || strcmp(s, "ready") == 0)
-			return 0;
-	}
+	struct acme_order_view v;
+	if (stored && fetch(x, rec, rec->order, NULL, r) == 0 && acme_json_order(r->json, &v) == 0 &&
+	    (strcmp(v.status, "pending") == 0 || strcmp(v.status, "ready") == 0))
+		return 0;     /* "valid" or "processing" after a crash: that CSR's key is gone */
 	acme_reply_free(r);
 	return new_order(x, rec, now, r);
 }
@@ -454,28 +456,26 @@ static int run(struct acme_order_ctx *x, struct acme_cert *rec, int64_t now)
 	if ((rc = open_order(x, rec, now, &r)) != 0)
 		goto out;
 	for (int round = 0; round < ROUNDS_MAX; round++) {
-		const char *s = str(r.json, "status");
-		if (strcmp(s, "ready") == 0) {
-			rc = finalize(x, rec, r.json, now);
+		struct acme_order_view v;
+		if (acme_json_order(r.json, &v) != 0) {
+			rc = malformed(rec, "order");
 			goto out;
 		}
-		if (strcmp(s, "pending") != 0) {
-			json_t *e = json_object_get(r.json, "error");
-			problem(rec, *str(e, "type") ? str(e, "type") : "invalid",
-			        *str(e, "detail") ? str(e, "detail") : "the order is not pending");
+		if (strcmp(v.status, "ready") == 0) {
+			rc = finalize(x, rec, v.finalize, now);
+			goto out;
+		}
+		if (strcmp(v.status, "pending") != 0) {
+			problem_or(rec, &v.error, "invalid", "the order is not pending");
 			rc = -EPROTO;
 			goto out;
 		}
-		size_t i;
-		json_t *a, *authz = json_incref(json_object_get(r.json, "authorizations"));
-		json_array_foreach(authz, i, a)
-			if (rc == 0)
-				rc = authorize(x, rec, json_string_value(a) ?: "");
-		json_decref(authz);
+		for (size_t i = 0; i < v.nauthz && rc == 0; i++)
+			rc = authorize(x, rec, v.authz[i]);
 		acme_reply_free(&r);
 		if (rc || (rc = fetch(x, rec, rec->order, NULL, &r)) != 0)
 			goto out;
-		if (strcmp(str(r.json, "status"), "pending") == 0)
+		if (acme_json_order(r.json, &v) == 0 && strcmp(v.status, "pending") == 0)
 			nap(&r);
 	}
 	problem(rec, "timeout", "the order did not become ready");
