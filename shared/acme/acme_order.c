@@ -496,7 +496,7 @@ int acme_order_run(struct acme_order_ctx *x, struct acme_cert *rec, int64_t now)
 		rec->tries = 0;
 		rec->next_try = 0;
 		rec->order[0] = rec->authz[0] = rec->challenge[0] = 0;
-		rec->token[0] = rec->keyauth[0] = rec->replaces[0] = 0;
+		rec->token[0] = rec->keyauth[0] = 0;    /* replaces: the next order names this one */
 		rec->problem_type[0] = rec->problem_detail[0] = 0;
 	} else {
 		rec->tries++;

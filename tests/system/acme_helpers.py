@@ -105,9 +105,39 @@ class Pebble:
         return self.log.read_text(errors="replace")[-last:] if self.log.exists() else ""
 
 
-def acme_config(pebble, extra="", challenge="dns-01"):
-    return ("acme:\n  directory: %s\n  ca-bundle: %s\n  challenge: %s\n%s"
-            % (pebble.directory, pebble.ca_bundle, challenge, extra))
+def served_cert(sts, root, host="mta-sts.example.com", timeout=SERVE_TIMEOUT, logs=None):
+    """The certificate httpsd serves for host, verified against root (httpsd looks at its
+    files again after a second, so this waits a little)."""
+    ctx = ssl.create_default_context(cafile=str(root))
+    last = []
+
+    def get():
+        try:
+            raw = socket.create_connection(("127.0.0.1", sts.https_port), timeout=5)
+            with ctx.wrap_socket(raw, server_hostname=host) as s:
+                return s.getpeercert()
+        except (OSError, ssl.SSLError) as e:
+            last[:] = [e]
+            return None
+    cert = wait_until(get, timeout, step=0.2)
+    if not cert:
+        pytest.fail("httpsd serves no certificate for %s chaining to %s within %d s (%s)\n%s"
+                    % (host, root, timeout, last, logs() if logs else ""), pytrace=False)
+    return cert
+
+
+def configure(sts, directory, ca_bundle, root, challenge="dns-01", extra=""):
+    """Points the configuration of sts (zonectl, dnsd, httpsd) at an ACME directory: its
+    HTTPS trusted through ca_bundle, the publish step trusting root only, dnsd's listen
+    address written (the SOA wait asks it). Returns the text."""
+    text = sts.conf_text.replace(str(sts.ca), str(root))
+    text += "dnsd:\n  listen: 127.0.0.1:%d\n" % sts.dnsd.port
+    text += ("acme:\n  directory: %s\n  ca-bundle: %s\n  challenge: %s\n%s"
+             % (directory, ca_bundle, challenge, extra))
+    sts.zc.config.write_text(text)
+    for d in (sts.httpsd, sts.dnsd):
+        d.config.write_text(as_root_config(text, d.user_section))
+    return text
 
 
 class AcmeEnv:
@@ -130,13 +160,8 @@ class AcmeEnv:
             self.pebble.stop()
         extra = acme_extra + ("  eab-kid: %s\n  eab-hmac-key: %s\n" % (EAB_KID, EAB_KEY)
                               if eab else "")
-        text = self.sts.conf_text.replace(str(self.sts.ca), str(self.pebble.root))
-        text += "dnsd:\n  listen: 127.0.0.1:%d\n" % self.sts.dnsd.port
-        text += acme_config(self.pebble, extra, challenge)
-        self.conf_text = text
-        self.sts.zc.config.write_text(text)
-        for d in (self.sts.httpsd, self.sts.dnsd):
-            d.config.write_text(as_root_config(text, d.user_section))
+        self.conf_text = configure(self.sts, self.pebble.directory, self.pebble.ca_bundle,
+                                   self.pebble.root, challenge, extra)
         self.zc = self.sts.zc
 
     def start(self):
@@ -148,24 +173,7 @@ class AcmeEnv:
         self.pebble.stop()
 
     def served_cert(self, host="mta-sts.example.com", timeout=SERVE_TIMEOUT):
-        """The certificate httpsd serves for host, verified against Pebble's root (httpsd
-        looks at its files again after a few seconds, so this waits a little)."""
-        ctx = ssl.create_default_context(cafile=str(self.pebble.root))
-        last = []
-
-        def get():
-            try:
-                raw = socket.create_connection(("127.0.0.1", self.sts.https_port), timeout=5)
-                with ctx.wrap_socket(raw, server_hostname=host) as s:
-                    return s.getpeercert()
-            except (OSError, ssl.SSLError) as e:
-                last[:] = [e]
-                return None
-        cert = wait_until(get, timeout, step=0.2)
-        if not cert:
-            pytest.fail("httpsd serves no certificate for %s chaining to Pebble's root within "
-                        "%d s (%s)\n%s" % (host, timeout, last, self.logs()), pytrace=False)
-        return cert
+        return served_cert(self.sts, self.pebble.root, host, timeout, self.logs)
 
     def logs(self):
         return "pebble:\n%s\ndnsd:\n%s\nhttpsd:\n%s" % (

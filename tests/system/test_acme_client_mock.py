@@ -1,0 +1,191 @@
+"""Lockstep's ACME client against the test server acme_mock.py, for what Pebble 2.4 lacks:
+profiles, ARI (the renewal window and `replaces`), 429 and rateLimited with Retry-After,
+badNonce, a CA that forgot the account, and an order that waits for a lagging NSD secondary
+before it answers the challenge."""
+
+import datetime
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from acme_helpers import configure, served_cert
+from acme_mock import AcmeMock, cert_id
+from conftest import EXIT_CONFLICT, EXIT_OK
+from proc_helpers import HOST4, started, wait_until
+from sts_helpers import StsEnv
+from xfr_helpers import NsdSecondary
+
+NAME = "mta-sts.example.com"
+ISSUE_TIMEOUT = 90
+
+
+class MockEnv:
+    def __init__(self, tmp, extra=""):
+        tmp = Path(tmp)
+        (tmp / "env").mkdir(parents=True)
+        self.sts = StsEnv(tmp / "env")
+        self.ca = AcmeMock(tmp / "ca", dns_servers=[(HOST4, self.sts.dnsd.port)]).start()
+        self.conf_text = configure(self.sts, self.ca.directory_url, self.ca.https_ca_file,
+                                   self.ca.root_file, "dns-01", extra)
+        self.zc = self.sts.zc
+
+    def start(self):
+        self.sts.start()
+        return self
+
+    def stop(self):
+        self.sts.stop()
+        self.ca.stop()
+
+    def served(self):
+        return served_cert(self.sts, self.ca.root_file, NAME, logs=self.logs)
+
+    def status(self):
+        return self.zc.json("cert", "status", NAME)
+
+    def logs(self):
+        return "dnsd:\n%s\nhttpsd:\n%s\nrequests: %s" % (
+            self.sts.dnsd.log_text(), self.sts.httpsd.log_text(),
+            [(r.kind, r.status, r.problem) for r in self.ca.requests[-20:]])
+
+
+@pytest.fixture
+def mock_env(tmp_path):
+    envs = []
+
+    def make(**kw):
+        e = MockEnv(tmp_path / ("m%d" % len(envs)), **kw)
+        envs.append(e)
+        return e.start()
+    yield make
+    for e in envs:
+        e.stop()
+
+
+def enable(env):
+    r = env.zc("mta-sts", "enable", "example.com", timeout=ISSUE_TIMEOUT)
+    assert r.rc == EXIT_OK, r.out + r.err + env.logs()
+    return r
+
+
+def rfc3339(s):
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def test_profile_and_short_lifetime(mock_env):
+    env = mock_env(extra="  profile: shortlived\n")
+    env.ca.profiles["shortlived"] = ("6 days", 6 * 86400)
+    r = enable(env)
+    assert "certificate issued" in r.out, r.out + r.err + env.logs()
+    orders = list(env.ca.orders.values())
+    assert [o.get("profile") for o in orders] == ["shortlived"]
+    c = {x["name"]: x for x in env.zc.json("cert", "list")["certs"]}[NAME]
+    nb, na, renew = rfc3339(c["not_before"]), rfc3339(c["not_after"]), rfc3339(c["renew_at"])
+    assert abs((na - nb) - 6 * 86400) < 7200
+    # under 10 days: renewed at half the lifetime (ARI's default window starts later)
+    assert abs(renew - (nb + (na - nb) / 2)) < 120, c
+    env.served()
+
+
+def test_profile_not_offered_is_not_asked(mock_env):
+    env = mock_env(extra="  profile: nosuchprofile\n")
+    enable(env)
+    assert [o.get("profile") for o in env.ca.orders.values()] in ([None], ["classic"])
+    for r in env.ca.requests_of("newOrder"):
+        assert "profile" not in (r.payload or {}), r
+
+
+def test_ari_window_and_replaces(mock_env):
+    env = mock_env()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    env.ca.ari_window = (now + datetime.timedelta(days=2), now + datetime.timedelta(days=3))
+    enable(env)
+    first = env.status()
+    renew = rfc3339(first["renew_at"])
+    # the window starts long before a third of 90 days is left: renew_at moved into it
+    assert now.timestamp() + 2 * 86400 - 60 <= renew <= now.timestamp() + 3 * 86400 + 60, first
+    assert env.ca.requests_of("renewalInfo"), "renewalInfo never asked"
+    old = list(env.ca.issued.values())[0]
+    env.ca.require_replaces = True      # a renewal without `replaces` is refused
+    r = env.zc("cert", "renew", NAME, timeout=ISSUE_TIMEOUT)
+    assert r.rc == EXIT_OK, r.out + r.err + env.logs()
+    replaces = [o.get("replaces") for o in env.ca.orders.values() if o.get("replaces")]
+    assert replaces == [old.cert_id], (replaces, old.cert_id)
+    assert env.status()["serial"] != first["serial"]
+
+
+def test_rate_limited_waits_as_told(mock_env):
+    env = mock_env()
+    env.ca.fail_next("newOrder", 429, "rateLimited", retry_after=8)
+    t0 = time.time()
+    r = env.zc("mta-sts", "enable", "example.com", timeout=ISSUE_TIMEOUT)
+    assert "waiting: certificate for %s: urn:ietf:params:acme:error:rateLimited" % NAME in r.err, \
+        r.out + r.err
+    st = env.status()
+    assert st["state"] == "failed" and st["problem_type"].endswith(":rateLimited"), st
+    nt = rfc3339(st["next_try"])
+    assert t0 + 8 - 2 <= nt <= time.time() + 8 + 2, (st, t0)    # as told, not the back-off
+    status = env.zc("mta-sts", "status", "example.com").out
+    assert "waiting: certificate for %s: urn:ietf:params:acme:error:rateLimited" % NAME in status
+    # dnsd tries again once the wait is over, and only then
+    assert wait_until(lambda: env.status()["state"] == "issued", 60, step=0.5), env.logs()
+    orders = env.ca.requests_of("newOrder")
+    assert len(orders) == 2 and orders[0].status == 429
+    env.served()
+
+
+def test_bad_nonce_and_forgotten_account(mock_env):
+    env = mock_env()
+    env.ca.bad_nonce_next(2)
+    r = enable(env)
+    assert "certificate issued" in r.out, r.out + r.err + env.logs()
+    assert len(env.ca.problems("badNonce")) == 2
+    env.ca.forget_accounts()
+    r = env.zc("cert", "renew", NAME, timeout=ISSUE_TIMEOUT)
+    assert r.rc == EXIT_OK, r.out + r.err + env.logs()
+    assert env.ca.problems("accountDoesNotExist")
+    # registered twice: once at first, once after the CA forgot it (badNonce retries aside)
+    assert len([x for x in env.ca.requests_of("newAccount") if x.status == 201]) == 2
+    assert len(env.zc.json("acme", "account")["accounts"]) == 1
+
+
+def test_ca_problem_is_reported(mock_env):
+    env = mock_env()
+    env.ca.fail_next("newOrder", 400, "rejectedIdentifier", count=100)
+    r = env.zc("cert", "renew", NAME, timeout=ISSUE_TIMEOUT)
+    assert r.rc == EXIT_CONFLICT
+    assert "rejectedIdentifier" in r.err, r.err
+    st = env.status()
+    assert st["problem_type"].endswith(":rejectedIdentifier") and st["tries"] == 1, st
+    # the back-off: the first retry within a minute
+    assert rfc3339(st["next_try"]) - time.time() < 60
+
+
+def test_waits_for_a_lagging_nsd_secondary(mock_env, tmp_path):
+    env = mock_env()
+    nsd = NsdSecondary(tmp_path / "nsd", env.sts.dnsd.port, host="127.0.0.3")
+    env.zc.ok("zone", "secondaries", "example.com.", "add", nsd.address)
+    env.ca.dns_servers = [(HOST4, env.sts.dnsd.port), (nsd.host, nsd.port)]
+    started_at = []
+
+    def late_start():
+        time.sleep(6)
+        started_at.append(time.time())
+        nsd.start()
+    t = threading.Thread(target=late_start)
+    t.start()
+    try:
+        r = enable(env)
+        t.join()
+        assert "certificate issued" in r.out, r.out + r.err + env.logs()
+        challenge = [x for x in env.ca.requests if x.kind == "challenge" and x.payload == {}]
+        assert challenge
+        v = env.ca.validations
+        assert v and all(x.ok for x in v) and len(v[-1].seen) == 2, v
+        assert started_at, "nsd never started"
+    finally:
+        t.join()
+        nsd.stop()
