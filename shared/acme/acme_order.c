@@ -438,6 +438,7 @@ static int open_order(struct acme_order_ctx *x, struct acme_cert *rec, int64_t n
 	    (strcmp(v.status, "pending") == 0 || strcmp(v.status, "ready") == 0))
 		return 0;     /* "valid" or "processing" after a crash: that CSR's key is gone */
 	acme_reply_free(r);
+	clean_txt(x, rec);     /* an abandoned order's answer, left by a process that died */
 	return new_order(x, rec, now, r);
 }
 
@@ -487,8 +488,10 @@ out:
 
 int acme_order_run(struct acme_order_ctx *x, struct acme_cert *rec, int64_t now)
 {
-	clean_txt(x, rec);     /* left by a process that died mid-validation */
+	/* A challenge answer a killed process left stays while its order is resumed (the CA may
+	 * be validating it); a new order removes it first, and every authorization at its end. */
 	int rc = run(x, rec, now);
+	clean_txt(x, rec);
 	if (rc == 0) {
 		rec->state = ACME_ISSUED;
 		rec->had_cert = true;

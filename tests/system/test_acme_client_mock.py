@@ -189,3 +189,32 @@ def test_waits_for_a_lagging_nsd_secondary(mock_env, tmp_path):
     finally:
         t.join()
         nsd.stop()
+
+
+def txt_present(env):
+    import dns.rdatatype
+    a = env.sts.dnsd.query("_acme-challenge.%s" % NAME, "TXT")
+    return any(x.rdtype == dns.rdatatype.TXT for x in a.answer)
+
+
+def test_kill_9_mid_validation_resumes(mock_env):
+    """zonectl killed while the CA validates: the stored order is resumed (no second new
+    order), the challenge TXT it left is removed by the next run, the certificate issued."""
+    env = mock_env()
+    env.ca.validation_delay = 4
+    p = env.zc.popen("cert", "renew", NAME)
+    try:
+        assert wait_until(lambda: env.ca.requests_of("challenge") and txt_present(env), 30,
+                          step=0.1), env.logs()
+        p.kill()
+    finally:
+        p.wait(30)
+    st = env.status()
+    assert st["state"] == "validating" and st["order"], st
+    assert txt_present(env)                 # left behind by the killed run
+    r = env.zc("cert", "renew", NAME, timeout=ISSUE_TIMEOUT)
+    assert r.rc == EXIT_OK, r.out + r.err + env.logs()
+    assert not txt_present(env)
+    assert len(env.ca.requests_of("newOrder")) == 1, "the order was not resumed"
+    assert env.status()["state"] == "issued"
+    env.served()
