@@ -26,16 +26,6 @@
 #define CSR_DER_MAX 1024
 #define KEY_PEM_MAX 1024
 
-static int save(struct store *st, const struct acme_cert *rec)
-{
-	struct store_txn t;
-	int rc = store_begin(st, true, 8192, &t);
-	if (rc)
-		return rc;
-	acme_record_put(&t, rec);
-	return store_commit(&t);
-}
-
 static void problem(struct acme_cert *rec, const char *type, const char *detail)
 {
 	snprintf(rec->problem_type, sizeof(rec->problem_type), "%s", type);
@@ -158,7 +148,7 @@ static int new_order(struct acme_order_ctx *x, struct acme_cert *rec, int64_t no
 	snprintf(rec->directory, sizeof(rec->directory), "%s", info->url);
 	rec->ordered_at = now;
 	rec->state = rec->had_cert ? ACME_RENEWING : ACME_ORDERING;
-	return save(x->st, rec);
+	return acme_record_save(x->st, rec);
 }
 
 /* The CA's object did not read (acme_json.h says what it must hold). */
@@ -170,10 +160,20 @@ static int malformed(struct acme_cert *rec, const char *what)
 	return LS_EPARSE;
 }
 
-static void problem_or(struct acme_cert *rec, const struct acme_problem *p, const char *type,
-                       const char *detail)
+/* The CA's error of an object that went invalid (or ours when it gave none): -EPROTO. */
+static int refused(struct acme_cert *rec, const struct acme_problem *p, const char *detail)
 {
-	problem(rec, *p->type ? p->type : type, *p->detail ? p->detail : detail);
+	problem(rec, *p->type ? p->type : "invalid", *p->detail ? p->detail : detail);
+	return -EPROTO;
+}
+
+/* -ETIMEDOUT with the problem recorded once the monotonic time end has passed, else 0. */
+static int too_late(struct acme_cert *rec, int64_t end, const char *detail)
+{
+	if (mono_s() < end)
+		return 0;
+	problem(rec, "timeout", detail);
+	return -ETIMEDOUT;
 }
 
 static const char *challenge_type(struct acme_order_ctx *x, const char *host)
@@ -193,13 +193,13 @@ static void clean_txt(struct acme_order_ctx *x, struct acme_cert *rec)
 	struct store_txn t;
 	if (rec->txt && acme_dns_del(x->st, rec->host, err, sizeof(err)) == 0) {
 		rec->txt = false;
-		save(x->st, rec);
+		acme_record_save(x->st, rec);
 	}
 	if (rec->alpn && store_begin(x->st, true, 0, &t) == 0) {
 		acme_alpn_del(&t, rec->host);
 		if (store_commit(&t) == 0) {
 			rec->alpn = false;
-			save(x->st, rec);
+			acme_record_save(x->st, rec);
 		}
 	}
 }
@@ -211,7 +211,7 @@ static int present_alpn(struct acme_order_ctx *x, struct acme_cert *rec)
 	uint8_t digest[32];
 	struct store_txn t;
 	rec->alpn = true;    /* saved before the put: a crash after it still removes it */
-	int rc = save(x->st, rec);
+	int rc = acme_record_save(x->st, rec);
 	if (rc || (rc = store_begin(x->st, true, 8192, &t)) != 0)
 		return rc;
 	mbedtls_sha256_ret((const unsigned char *)rec->keyauth, strlen(rec->keyauth), digest, 0);
@@ -233,7 +233,7 @@ static int present(struct acme_order_ctx *x, struct acme_cert *rec)
 		return present_alpn(x, rec);
 	acme_dns01_value(rec->keyauth, value);
 	rec->txt = true;     /* saved before the edit: a crash after it still removes the record */
-	if ((rc = save(x->st, rec)) != 0)
+	if ((rc = acme_record_save(x->st, rec)) != 0)
 		return rc;
 	if ((rc = acme_dns_put(x->st, rec->host, value, &serial, err, sizeof(err))) != 0 ||
 	    (rc = acme_dns_wait(x->st, x->cfg, rec->host, serial, err, sizeof(err))) != 0) {
@@ -278,7 +278,7 @@ static int authorize(struct acme_order_ctx *x, struct acme_cert *rec, const char
 			goto out;
 	}
 	rec->state = ACME_VALIDATING;
-	save(x->st, rec);
+	acme_record_save(x->st, rec);
 	for (int64_t end = mono_s() + ACME_VALIDATE_MS / 1000;;) {
 		acme_reply_free(&r);
 		if ((rc = fetch(x, rec, url, NULL, &r)) != 0)
@@ -290,15 +290,11 @@ static int authorize(struct acme_order_ctx *x, struct acme_cert *rec, const char
 		if (strcmp(v.status, "valid") == 0)
 			break;
 		if (strcmp(v.status, "pending") != 0) {
-			problem_or(rec, &v.error, "invalid", "the authorization failed");
-			rc = -EPROTO;
+			rc = refused(rec, &v.error, "the authorization failed");
 			break;
 		}
-		if (mono_s() >= end) {
-			problem(rec, "timeout", "the CA did not finish validating in time");
-			rc = -ETIMEDOUT;
+		if ((rc = too_late(rec, end, "the CA did not finish validating in time")) != 0)
 			break;
-		}
 		nap(&r);
 	}
 out:
@@ -406,15 +402,11 @@ static int finalize(struct acme_order_ctx *x, struct acme_cert *rec, const char 
 		}
 		if (strcmp(v.status, "processing") != 0 && strcmp(v.status, "ready") != 0 &&
 		    strcmp(v.status, "valid") != 0) {
-			problem_or(rec, &v.error, "invalid", "the order became invalid");
-			rc = -EPROTO;
+			rc = refused(rec, &v.error, "the order became invalid");
 			break;
 		}
-		if (mono_s() >= end) {
-			problem(rec, "timeout", "the CA did not issue in time");
-			rc = -ETIMEDOUT;
+		if ((rc = too_late(rec, end, "the CA did not issue in time")) != 0)
 			break;
-		}
 		nap(&r);
 		acme_reply_free(&r);
 		rc = fetch(x, rec, rec->order, NULL, &r);
@@ -467,8 +459,7 @@ static int run(struct acme_order_ctx *x, struct acme_cert *rec, int64_t now)
 			goto out;
 		}
 		if (strcmp(v.status, "pending") != 0) {
-			problem_or(rec, &v.error, "invalid", "the order is not pending");
-			rc = -EPROTO;
+			rc = refused(rec, &v.error, "the order is not pending");
 			goto out;
 		}
 		for (size_t i = 0; i < v.nauthz && rc == 0; i++)
@@ -509,6 +500,6 @@ int acme_order_run(struct acme_order_ctx *x, struct acme_cert *rec, int64_t now)
 		rec->next_try = now + (wait > 0 ? wait :
 		                acme_order_backoff(rec->tries, (double)random() / RAND_MAX));
 	}
-	int src = save(x->st, rec);
+	int src = acme_record_save(x->st, rec);
 	return rc ? rc : src;
 }

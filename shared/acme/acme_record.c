@@ -198,3 +198,13 @@ void acme_record_order_add(struct store_txn *t, int64_t now)
 	put_json(t, WINDOW_KEY, w);
 	json_decref(w);
 }
+
+int acme_record_save(struct store *st, const struct acme_cert *c)
+{
+	struct store_txn t;
+	int rc = store_begin(st, true, 8192, &t);
+	if (rc)
+		return rc;
+	acme_record_put(&t, c);
+	return store_commit(&t);
+}

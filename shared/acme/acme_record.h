@@ -55,6 +55,8 @@ const char *acme_state_name(enum acme_state s);
 int acme_record_get(struct store_txn *t, const char *host, struct acme_cert *out);
 void acme_record_put(struct store_txn *t, const struct acme_cert *c);
 void acme_record_del(struct store_txn *t, const char *host);
+/* acme_record_put() in a write transaction of its own: 0 or a store error. */
+int acme_record_save(struct store *st, const struct acme_cert *c);
 /* fn for each name in host order; stops at fn's first non-zero and returns it. */
 int acme_record_each(struct store_txn *t, int (*fn)(const struct acme_cert *c, void *ctx),
                      void *ctx);

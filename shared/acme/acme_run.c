@@ -44,16 +44,6 @@ bool acme_run_is_due(const struct acme_cert *c, int64_t now)
 	}
 }
 
-static int put(struct store *st, const struct acme_cert *c)
-{
-	struct store_txn t;
-	int rc = store_begin(st, true, 8192, &t);
-	if (rc)
-		return rc;
-	acme_record_put(&t, c);
-	return store_commit(&t);
-}
-
 static bool busy(const struct acme_cert *c, int64_t now)
 {
 	return (c->state == ACME_ORDERING || c->state == ACME_VALIDATING ||
@@ -294,7 +284,7 @@ int acme_run_due(struct acme_run *r, int64_t now, const char *host, int budget_m
 		    now - c->last_error_log >= 86400) {
 			o.urgent = true;
 			c->last_error_log = now;
-			put(r->st, c);
+			acme_record_save(r->st, c);
 		}
 		if (fn)
 			fn(&o, ctx);

@@ -140,7 +140,20 @@ def configure(sts, directory, ca_bundle, root, challenge="dns-01", extra=""):
     return text
 
 
-class AcmeEnv:
+class CaEnv:
+    """StsEnv (self.sts) beside a CA of a subclass's (stop_ca() ends it): started and stopped
+    together, the CA last."""
+
+    def start(self):
+        self.sts.start()
+        return self
+
+    def stop(self):
+        self.sts.stop()
+        self.stop_ca()
+
+
+class AcmeEnv(CaEnv):
     """StsEnv (zonectl, dnsd, httpsd on one store) whose certificates come from a Pebble.
 
     dnsd's configuration names its real listen address (the SOA wait asks it), and the
@@ -163,14 +176,7 @@ class AcmeEnv:
         self.conf_text = configure(self.sts, self.pebble.directory, self.pebble.ca_bundle,
                                    self.pebble.root, challenge, extra)
         self.zc = self.sts.zc
-
-    def start(self):
-        self.sts.start()
-        return self
-
-    def stop(self):
-        self.sts.stop()
-        self.pebble.stop()
+        self.stop_ca = self.pebble.stop
 
     def served_cert(self, host="mta-sts.example.com", timeout=SERVE_TIMEOUT):
         return served_cert(self.sts, self.pebble.root, host, timeout, self.logs)
@@ -180,14 +186,21 @@ class AcmeEnv:
             self.pebble.log_text(), self.sts.dnsd.log_text(), self.sts.httpsd.log_text())
 
 
-@pytest.fixture
-def acme_env(tmp_path):
+def env_maker(cls, tmp_path, prefix):
+    """A fixture's body: make(**kw) starts a cls(tmp_path/prefixN, **kw); all stop at the end."""
     envs = []
 
     def make(**kw):
-        e = AcmeEnv(tmp_path / ("a%d" % len(envs)), **kw)
+        e = cls(tmp_path / ("%s%d" % (prefix, len(envs))), **kw)
         envs.append(e)
         return e.start()
-    yield make
-    for e in envs:
-        e.stop()
+    try:
+        yield make
+    finally:
+        for e in envs:
+            e.stop()
+
+
+@pytest.fixture
+def acme_env(tmp_path):
+    yield from env_maker(AcmeEnv, tmp_path, "a")

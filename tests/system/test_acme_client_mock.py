@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from acme_helpers import configure, served_cert
+from acme_helpers import CaEnv, configure, env_maker, served_cert
 from acme_mock import AcmeMock, cert_id
 from conftest import EXIT_CONFLICT, EXIT_OK
 from proc_helpers import HOST4, started, wait_until
@@ -21,7 +21,7 @@ NAME = "mta-sts.example.com"
 ISSUE_TIMEOUT = 90
 
 
-class MockEnv:
+class MockEnv(CaEnv):
     def __init__(self, tmp, extra=""):
         tmp = Path(tmp)
         (tmp / "env").mkdir(parents=True)
@@ -30,14 +30,7 @@ class MockEnv:
         self.conf_text = configure(self.sts, self.ca.directory_url, self.ca.https_ca_file,
                                    self.ca.root_file, "dns-01", extra)
         self.zc = self.sts.zc
-
-    def start(self):
-        self.sts.start()
-        return self
-
-    def stop(self):
-        self.sts.stop()
-        self.ca.stop()
+        self.stop_ca = self.ca.stop
 
     def served(self):
         return served_cert(self.sts, self.ca.root_file, NAME, logs=self.logs)
@@ -53,15 +46,7 @@ class MockEnv:
 
 @pytest.fixture
 def mock_env(tmp_path):
-    envs = []
-
-    def make(**kw):
-        e = MockEnv(tmp_path / ("m%d" % len(envs)), **kw)
-        envs.append(e)
-        return e.start()
-    yield make
-    for e in envs:
-        e.stop()
+    yield from env_maker(MockEnv, tmp_path, "m")
 
 
 def enable(env):
