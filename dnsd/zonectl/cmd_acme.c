@@ -167,7 +167,8 @@ int ctl_cert_list(struct ctl *c)
 		free(r.v);
 		return ctl_fail(c, rc, "cert list");
 	}
-	qsort(r.v, r.n, sizeof(*r.v), by_name);
+	if (r.n)
+		qsort(r.v, r.n, sizeof(*r.v), by_name);
 	ctl_out_list_begin(&o, c, "certs");
 	for (size_t i = 0; i < r.n; i++)
 		print_row(&o, &r.v[i]);

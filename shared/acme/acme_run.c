@@ -265,7 +265,8 @@ int acme_run_due(struct acme_run *r, int64_t now, const char *host, int budget_m
 		free(d.v);
 		return rc;
 	}
-	qsort(d.v, d.n, sizeof(*d.v), by_age);
+	if (d.n)
+		qsort(d.v, d.n, sizeof(*d.v), by_age);
 	acme_client_refresh(r->client, err, sizeof(err));
 	struct acme_order_ctx x = { r->client, r->st, r->cfg, r->state_dir };
 	int64_t end = mono_ms() + budget_ms;

@@ -557,7 +557,7 @@ static int take_body(const char *buf, size_t got, const struct http_response *h,
 		snprintf(err, errlen, "%s: body larger than %zu bytes", endpoint, cap);
 		return LS_ETOOBIG;
 	}
-	memcpy(body, buf + h->head_len, blen);
+	memmove(body, buf + h->head_len, blen);     /* body may be buf itself (sts_fetch_request) */
 	*len = blen;
 	return 0;
 }
