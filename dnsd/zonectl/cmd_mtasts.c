@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include "dnsd/zonectl/zonectl.h"
+#include "shared/acme/acme_run.h"
 #include "shared/tls/cert.h"
 #include "shared/util/err.h"
 #include "shared/sts/sts_ops.h"
@@ -228,5 +229,11 @@ int cmd_mtasts_disable(struct ctl *c)
 		        "cached an enforce policy keep it until its max_age ends and may refuse to "
 		        "deliver to MX hosts it does not list (RFC 8461 8.3)\n");
 	rc = sts_ops_disable(c->st, domain, c->now, &c->d, &res);
-	return finish(c, domain, rc, &res, c->now ? "removed" : "removal started (mode none)");
+	int ec = finish(c, domain, rc, &res, c->now ? "removed" : "removal started (mode none)");
+	unsigned queued;
+	/* Records gone (--now): no renewing, and the certificate goes too (else dnsd's ACME
+	 * step does it once the removal period is over). */
+	if (rc == 0 && c->now && ctl_acme_on(c))
+		acme_run_sync(c->st, c->state, (int64_t)time(NULL), &queued);
+	return ec;
 }

@@ -12,7 +12,7 @@ import pytest
 
 from acme_helpers import CaEnv, configure, env_maker, served_cert
 from acme_mock import AcmeMock, cert_id
-from conftest import EXIT_CONFLICT, EXIT_OK
+from conftest import EXIT_CONFLICT, EXIT_NOTFOUND, EXIT_OK
 from proc_helpers import HOST4, started, wait_until
 from sts_helpers import StsEnv
 from xfr_helpers import NsdSecondary
@@ -203,3 +203,37 @@ def test_kill_9_mid_validation_resumes(mock_env):
     assert len(env.ca.requests_of("newOrder")) == 1, "the order was not resumed"
     assert env.status()["state"] == "issued"
     env.served()
+
+
+def test_disable_deletes_the_certificate(mock_env):
+    env = mock_env()
+    enable(env)
+    env.served()
+    certdir = env.zc.state / "certs" / NAME
+    assert (certdir / "fullchain.pem").exists()
+    env.zc.ok("mta-sts", "disable", "--now", "example.com")
+    assert not certdir.exists()
+    assert NAME not in [c["name"] for c in env.zc.json("cert", "list")["certs"]]
+    assert env.zc("cert", "status", NAME).rc == EXIT_NOTFOUND
+    # nothing renews it: no new order, whatever dnsd does meanwhile
+    time.sleep(2)
+    assert len(env.ca.requests_of("newOrder")) == 1
+
+
+def test_next_directory_after_repeated_failures(tmp_path, mock_env):
+    """The first directory fails (nothing listens there); after three failures in a row the
+    second one is used."""
+    from proc_helpers import free_port
+    dead = "https://localhost:%d/directory" % free_port()
+    env = mock_env()
+    text = env.conf_text.replace("  directory: %s" % env.ca.directory_url,
+                                 "  directory: %s %s" % (dead, env.ca.directory_url))
+    env.zc.config.write_text(text)
+    for i in range(3):
+        r = env.zc("cert", "renew", NAME, timeout=ISSUE_TIMEOUT)
+        assert r.rc == EXIT_CONFLICT and "Connection refused" in r.err, r.err
+        assert env.status()["tries"] == i + 1
+    r = env.zc("cert", "renew", NAME, timeout=ISSUE_TIMEOUT)
+    assert r.rc == EXIT_OK, r.out + r.err + env.logs()
+    st = env.status()
+    assert st["directory"] == env.ca.directory_url and st["tries"] == 0, st
