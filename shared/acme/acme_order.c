@@ -21,7 +21,7 @@
 
 #define ERR_MAX 600
 #define ROUNDS_MAX 16          /* order states walked through in one run */
-#define POLL_MIN_S 1
+#define POLL_FIRST_MS 50
 #define POLL_MAX_S 5           /* the CA's Retry-After while polling, clipped */
 #define CSR_DER_MAX 1024
 #define KEY_PEM_MAX 1024
@@ -42,11 +42,18 @@ static void problem_of(struct acme_cert *rec, const struct acme_reply *r, const 
 		problem(rec, r->status ? "http" : "connection", err);
 }
 
-static void nap(const struct acme_reply *r)
+/* Before the next poll: the CA's Retry-After (clipped to POLL_MAX_S), else 50 ms doubling
+ * with each poll up to a second: a quick CA answers in milliseconds, a slow one is not
+ * asked more than once a second. */
+static void nap(const struct acme_reply *r, unsigned *polls)
 {
-	long s = r->retry_after < POLL_MIN_S ? POLL_MIN_S : r->retry_after > POLL_MAX_S ?
-	         POLL_MAX_S : r->retry_after;
-	sleep((unsigned)s);
+	long ms = POLL_FIRST_MS << (*polls < 5 ? *polls : 5);
+	if (r->retry_after > 0)
+		ms = (r->retry_after > POLL_MAX_S ? POLL_MAX_S : r->retry_after) * 1000;
+	else if (ms > 1000)
+		ms = 1000;
+	(*polls)++;
+	usleep((useconds_t)ms * 1000);
 }
 
 static int64_t mono_s(void)
@@ -279,6 +286,7 @@ static int authorize(struct acme_order_ctx *x, struct acme_cert *rec, const char
 	}
 	rec->state = ACME_VALIDATING;
 	acme_record_save(x->st, rec);
+	unsigned polls = 0;
 	for (int64_t end = mono_s() + ACME_VALIDATE_MS / 1000;;) {
 		acme_reply_free(&r);
 		if ((rc = fetch(x, rec, url, NULL, &r)) != 0)
@@ -295,7 +303,7 @@ static int authorize(struct acme_order_ctx *x, struct acme_cert *rec, const char
 		}
 		if ((rc = too_late(rec, end, "the CA did not finish validating in time")) != 0)
 			break;
-		nap(&r);
+		nap(&r, &polls);
 	}
 out:
 	clean_txt(x, rec);
@@ -391,6 +399,7 @@ static int finalize(struct acme_order_ctx *x, struct acme_cert *rec, const char 
 	json_t *p = json_pack("{s:s}", "csr", csr);
 	rc = fetch(x, rec, url, p, &r);
 	json_decref(p);
+	unsigned polls = 0;
 	for (int64_t end = mono_s() + ACME_ISSUE_MS / 1000; rc == 0;) {
 		if (acme_json_order(r.json, &v) != 0) {
 			rc = malformed(rec, "order");
@@ -407,7 +416,7 @@ static int finalize(struct acme_order_ctx *x, struct acme_cert *rec, const char 
 		}
 		if ((rc = too_late(rec, end, "the CA did not issue in time")) != 0)
 			break;
-		nap(&r);
+		nap(&r, &polls);
 		acme_reply_free(&r);
 		rc = fetch(x, rec, rec->order, NULL, &r);
 	}
@@ -448,6 +457,7 @@ static int run(struct acme_order_ctx *x, struct acme_cert *rec, int64_t now)
 	}
 	if ((rc = open_order(x, rec, now, &r)) != 0)
 		goto out;
+	unsigned polls = 0;
 	for (int round = 0; round < ROUNDS_MAX; round++) {
 		struct acme_order_view v;
 		if (acme_json_order(r.json, &v) != 0) {
@@ -468,7 +478,7 @@ static int run(struct acme_order_ctx *x, struct acme_cert *rec, int64_t now)
 		if (rc || (rc = fetch(x, rec, rec->order, NULL, &r)) != 0)
 			goto out;
 		if (acme_json_order(r.json, &v) == 0 && strcmp(v.status, "pending") == 0)
-			nap(&r);
+			nap(&r, &polls);
 	}
 	problem(rec, "timeout", "the order did not become ready");
 	rc = -ETIMEDOUT;
