@@ -1,7 +1,8 @@
 /*
  * Finds whether the first ClientHello names a server. mbedTLS calls its SNI callback only when
  * the extension is there; without it the handshake would fail with a generic alert, so httpsd
- * answers those itself with unrecognized_name.
+ * answers those itself with unrecognized_name. The same walk finds other extensions (ALPN, for
+ * tls-alpn-01 in alpn.c), which mbedTLS would only show after it has picked a certificate.
  */
 #include <stdbool.h>
 #include "httpsd/hello.h"

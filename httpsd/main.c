@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "httpsd/api/api_proc.h"
 #include "httpsd/server.h"
 #include "shared/store/store_damage.h"
 #include "shared/tls/cert.h"
@@ -167,6 +168,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct httpsd_server s;
 	struct daemon_args args;
+	struct api_proc api = { .n = 0 };
 	char err[512];
 	int rc = 1, lock = -1;
 	memset(&s, 0, sizeof(s));
@@ -179,7 +181,8 @@ int main(int argc, char **argv)
 	if (workers < 0 ||
 	    daemon_listen(&args, cfg.httpsd_listen, "httpsd.listen", cfg.path, s.addrs, &s.naddrs) != 0 ||
 	    metrics_http_addrs(cfg.httpsd_metrics_listen, "httpsd.metrics-listen", cfg.path, maddrs,
-	                       &nmaddrs) != 0)
+	                       &nmaddrs) != 0 ||
+	    api_proc_addrs(&api, &cfg) != 0)
 		goto out_cfg;
 	const char *state = args.state ? args.state : cfg.state_dir;
 	if (args.check) {
@@ -199,8 +202,14 @@ int main(int argc, char **argv)
 	s.listen_fixed = args.nlisten > 0;
 	if (httpsd_server_bind(&s, err, sizeof(err)) != 0 ||
 	    metrics_http_bind(&s.metrics, maddrs, nmaddrs, err, sizeof(err)) != 0 ||
+	    api_proc_bind(&api, err, sizeof(err)) != 0 ||
 	    daemon_drop_privileges(user, err, sizeof(err))) {
 		log_error("%s", err);
+		goto out;
+	}
+	/* Before the store and any thread exist here: the API process opens its own store. */
+	if (api_proc_start(&api, &cfg, state, lock) != 0) {
+		log_error("api: cannot start the API process: %s", strerror(errno));
 		goto out;
 	}
 	crash_install("httpsd");    /* a bad page in the store must not kill it silently */
@@ -224,6 +233,7 @@ out:
 	httpsd_server_free(&s);
 	store_close(s.st);
 out_cfg:
+	api_proc_stop(&api);
 	if (lock >= 0)
 		close(lock);
 	config_free(&cfg);

@@ -2,7 +2,8 @@
 # store/ (the store and zone edits), dns/ (names, records, zone files, TSIG), sts/ (MTA-STS),
 # rpt/ (TLS reports: parsing, spool, import, summaries), acme/ (ACME: the RFC 8555 client,
 # orders, dns-01 and tls-alpn-01, the ACME step),
-# tls/ (certificates, HTTPS responses), util/ (configuration, logs, daemons, small helpers).
+# tls/ (certificates, HTTPS responses), util/ (configuration, logs, daemons, small helpers),
+# check/ (a domain's MTA-STS as senders see it: DNS, HTTPS, SMTP STARTTLS; problem codes).
 SHARED_SRCS := $(wildcard shared/*/*.c)
 SHARED_OBJS := $(SHARED_SRCS:%.c=$(OBJ)/%.o)
 LIBSHARED   := $(BUILD)/libshared.a

@@ -18,7 +18,7 @@ struct opt {
 	bool *flag;           /* FLAG */
 };
 
-#define OPT_MAX 40
+#define OPT_MAX 64
 #define OPT_BASE 256      /* getopt_long's val for opts[i] is OPT_BASE + i */
 
 /* The option table of c (its fields receive the values). Returns how many. */
@@ -33,8 +33,10 @@ static size_t table(struct ctl *c, struct opt o[OPT_MAX])
 		V("output", output), V("serial-policy", policy_name), V("key", key), V("mode", mode),
 		V("max-age", max_age), V("algorithm", algorithm), V("timeout", timeout),
 		V("dir", dir), V("list", list),
-		V("domain", domain), V("days", days),
+		V("domain", domain), V("days", days), V("resolver", resolver), V("ca", ca),
+		L("connect-to", connect_to, CTL_CONNECT_TO_MAX), F("nagios", nagios),
 		L("mx-extra", mx_extra, STS_EXTRA_MAX), L("rua", rua, STS_RUA_MAX),
+		L("zone", api_zones, API_TOKEN_ZONES_MAX), F("read-only", read_only),
 		L("name", upd_names, UPDATE_POLICY_MAX_NAMES), L("type", upd_types, UPDATE_POLICY_MAX_TYPES),
 		F("now", now), F("no-mx-extra", no_mx_extra), F("no-rua", no_rua),
 		F("no-publish", no_publish), F("wait", wait), F("force", force),
@@ -101,10 +103,10 @@ static int check_wait(struct ctl *c)
 {
 	if (c->wait && c->no_publish)
 		return ctl_usage_error(NULL, "%s", "--wait and --no-publish exclude each other");
-	if (c->timeout && !c->wait)
-		return ctl_usage_error(NULL, "%s", "--timeout goes with --wait");
+	/* Without --wait, --timeout is another command's (check's); main.c refuses it for
+	 * commands that wait. */
 	c->wait_s = CTL_WAIT_DEFAULT_S;
-	if (c->timeout) {
+	if (c->timeout && c->wait) {
 		char *end;
 		unsigned long v = strtoul(c->timeout, &end, 10);
 		if (*c->timeout < '0' || *c->timeout > '9' || *end || v < 1 || v > CTL_WAIT_MAX_S)

@@ -151,6 +151,21 @@ const struct command zonectl_commands[] = {
 	  "--json: {\"changed\",\"adopted\",\"zones\",\"rewritten\",\"current\",\"kept\",\n"
 	  "\"domains\":[{\"domain\",\"outcome\",\"serial_old\",\"serial\"}]}.",
 	  0, 0, "force", cmd_mtasts_rederive },
+	{ "api token add", "NAME [--zone ZONE]... [--read-only]",
+	  "Make a token for the HTTP API; prints its secret once, alone on the last line.",
+	  "The API (api.listen, served by httpsd's API process) takes the secret as X-API-Key or\n"
+	  "Authorization: Bearer. Only a salted hash is stored, so the secret cannot be shown\n"
+	  "again. --zone (repeatable, each an existing zone) limits the token to those zones (403\n"
+	  "elsewhere, and GET zones lists only them); without it the token may use every zone.\n"
+	  "--read-only tokens get 403 on every write. History entries of the token's commits say\n"
+	  "\"by token NAME\". --json: {\"name\",\"read_only\",\"zones\",\"secret\"}.",
+	  1, 1, "zone read-only", cmd_api_token_add },
+	{ "api token list", "", "List the API tokens: names, read-only or not, zones; never secrets.",
+	  "--json: {\"tokens\":[{\"name\",\"read_only\",\"zones\",\"created\"}]}.",
+	  0, 0, "", cmd_api_token_list },
+	{ "api token del", "NAME", "Delete an API token; its next request gets 401.",
+	  "Exit 3 when there is no such token.",
+	  1, 1, "", cmd_api_token_del },
 	{ "tsig add", "NAME [--algorithm hmac-sha256|hmac-sha512|hmac-sha1]",
 	  "Make a TSIG key with a random secret and print it once, for NSD and Knot.",
 	  "The secret (as long as the algorithm's MAC, from getrandom) is stored and printed\n"
@@ -223,10 +238,10 @@ const struct command zonectl_commands[] = {
 	  1, 1, "", cmd_acme },
 	{ "store check", "", "Read every record of the store and say whether it is sound.",
 	  "Walks every table (LMDB's own table of tables and free list, then meta, zones,\n"
-	  "rrsets, journal, history, mtasts, secondaries, tsig, update) in key order and decodes each\n"
-	  "value as the code that owns it does. LMDB has no page checksums: a page overwritten\n"
-	  "with garbage is found only this way. The walk runs in a child process, so LMDB\n"
-	  "crashing on a bad page is reported, not suffered. Sound: the records per table, exit\n"
+	  "rrsets, journal, history, mtasts, secondaries, tsig, update, tlsrpt, acme_alpn, api) in key\n"
+	  "order and decodes each value as the code that owns it does. LMDB has no page checksums:\n"
+	  "a page overwritten with garbage is found only this way. The walk runs in a child\n"
+	  "process, so LMDB crashing on a bad page is reported, not suffered. Sound: the records per table, exit\n"
 	  "0. Damaged: the table and what is wrong there, exit 5; `zonectl restore --force FILE`\n"
 	  "then puts a backup in place. Exit 3 when there is no store. Safe while the daemons\n"
 	  "run (one read transaction). With --json: {\"sound\",\"pages\",\"page_size\",\n"
@@ -292,6 +307,26 @@ const struct command zonectl_commands[] = {
 	  "The raw reports are kept, so after a parser fix (or a domain enabled later) the\n"
 	  "summary rows can be made again. One transaction: all or nothing.",
 	  0, 0, "", cmd_tlsrpt_reparse },
+	{ "check", "DOMAIN [--json | --nagios] [--resolver ADDR[:PORT]] [--ca FILE] "
+	  "[--connect-to HOST:PORT:ADDR:PORT]... [--timeout S]",
+	  "Check any domain's MTA-STS as a sending server sees it; exit 0, 6 warnings, 7 errors.",
+	  "Runs every check at once within --timeout S (default 30): the _mta-sts TXT record,\n"
+	  "the policy fetched over HTTPS, the MX records against the policy's mx patterns, an\n"
+	  "SMTP STARTTLS handshake with every MX host and address (EHLO, STARTTLS, the\n"
+	  "certificate checked for the MX name and trust, QUIT; nothing else is sent), the\n"
+	  "TLS-RPT record and its rua, and TLSA records (DANE). For a domain enabled in the\n"
+	  "local store also: every secondary serves the published id, every httpsd endpoint\n"
+	  "the current policy, no publish step waits. Prints one line per problem (level,\n"
+	  "code, subject, what is wrong, the fix) and `ok CHECK` for each clean check.\n"
+	  "--resolver asks that server (it may be an authoritative one that does no recursion;\n"
+	  "CNAMEs are followed here), else the system's resolver. --ca FILE trusts those CAs\n"
+	  "instead of the system's. --connect-to (curl's syntax, repeatable) sends connections\n"
+	  "for HOST:PORT (mta-sts.DOMAIN:443, MXHOST:25) to ADDR:PORT instead; an empty HOST or\n"
+	  "PORT matches any. --json: {\"domain\",\"status\":\"ok|warn|error\",\"problems\":\n"
+	  "[{\"code\",\"level\",\"subject\",\"message\",\"fix\"}],\"checked\":[...]}.\n"
+	  "--nagios prints one monitoring-plugin line (MTA-STS OK|WARNING|CRITICAL|UNKNOWN -\n"
+	  "code: ...) and exits 0, 1, 2 or 3. Codes and levels: zonectl(8).",
+	  1, 1, "resolver ca connect-to timeout nagios", cmd_check },
 	{ "check-config", "", "Check the configuration file and print the effective configuration.",
 	  "Reads -c FILE, else " CONFIG_DEFAULT_PATH " when it exists, else only the built-in\n"
 	  "defaults. Prints every error as FILE:LINE (exit 1), or the effective configuration\n"

@@ -22,7 +22,7 @@ void ctl_print_usage(FILE *out)
 		fprintf(out, "  %-19s %s\n", cmd->name, cmd->summary);   /* "zone update-policy" */
 	fputs("\nexit status: 0 ok, 1 bad input (nothing changed), 2 usage, 3 not found (also:\n"
 	      "no store yet), 4 conflict (exists, changed meanwhile, in use), 5 store or system\n"
-	      "error (also: a truncated or damaged store)\n", out);
+	      "error (also: a truncated or damaged store); check: 6 warnings, 7 errors\n", out);
 }
 
 void ctl_print_help(const struct command *cmd, FILE *out)
@@ -35,14 +35,19 @@ void ctl_print_help(const struct command *cmd, FILE *out)
 const struct command *ctl_lookup(int argc, char **argv, int *words)
 {
 	for (const struct command *cmd = zonectl_commands; cmd->name; cmd++) {
-		const char *sp = strchr(cmd->name, ' ');
-		if (sp == NULL && argc >= 1 && strcmp(argv[0], cmd->name) == 0) {
-			*words = 1;
-			return cmd;
+		/* Every word of the name ("api token add") must be the next argument. */
+		const char *p = cmd->name;
+		int n = 0;
+		while (*p && n < argc) {
+			size_t l = strcspn(p, " ");
+			if (strlen(argv[n]) != l || strncmp(argv[n], p, l) != 0)
+				break;
+			n++;
+			p += l;
+			p += *p == ' ';
 		}
-		if (sp && argc >= 2 && strncmp(argv[0], cmd->name, (size_t)(sp - cmd->name)) == 0 &&
-		    argv[0][sp - cmd->name] == 0 && strcmp(argv[1], sp + 1) == 0) {
-			*words = 2;
+		if (*p == 0) {
+			*words = n;
 			return cmd;
 		}
 	}

@@ -1,8 +1,10 @@
 /* zonectl: the operator's command line to the zone store; a command table with help per entry. */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "dnsd/zonectl/zonectl.h"
 #include "shared/util/err.h"
 #include "shared/store/history.h"
@@ -55,6 +57,10 @@ static const struct command *find_command(struct ctl *c, const struct ctl_args *
 			return NULL;
 		}
 	}
+	if (c->timeout && !c->wait && ctl_takes(cmd, "wait")) {
+		*rc = ctl_usage_error(cmd, "%s", "--timeout goes with --wait");
+		return NULL;
+	}
 	c->args = a->pos + words;
 	c->nargs = a->npos - words;
 	if (c->nargs < cmd->min_args || (cmd->max_args >= 0 && c->nargs > cmd->max_args)) {
@@ -62,6 +68,18 @@ static const struct command *find_command(struct ctl *c, const struct ctl_args *
 		return NULL;
 	}
 	return cmd;
+}
+
+/* History entries name the Unix user who ran zonectl (the real user, before any switch). */
+static void name_actor(void)
+{
+	char who[HISTORY_SOURCE_MAX];
+	struct passwd *pw = getpwuid(getuid());
+	if (pw)
+		snprintf(who, sizeof(who), "user %s", pw->pw_name);
+	else
+		snprintf(who, sizeof(who), "uid %u", (unsigned)getuid());
+	history_set_actor(who);
 }
 
 /* Loads the configuration and the settings that follow from it, then runs cmd. */
@@ -83,6 +101,7 @@ static int run_command(struct ctl *c, const struct command *cmd)
 		c->state = c->cfg.state_dir;
 	if (lrc)
 		return ctl_fail(c, lrc, "configuration is invalid");
+	name_actor();
 	int orc = ctl_become_owner(c);
 	if (orc)
 		return orc;

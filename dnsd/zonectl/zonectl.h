@@ -12,6 +12,7 @@
 #include "shared/store/zone.h"
 #include "shared/store/zone_ops.h"
 #include "shared/store/update_policy.h"
+#include "shared/store/api_token.h"
 
 /* Exit codes, documented in zonectl(8). */
 enum {
@@ -21,9 +22,12 @@ enum {
 	EXIT_NOTFOUND = 3,  /* no such zone, record or file */
 	EXIT_CONFLICT = 4,  /* zone exists already, or changed during an edit */
 	EXIT_STORE = 5,     /* the store or the system failed */
+	EXIT_CHECK_WARN = 6,   /* check: the checks ran and found warnings, no error */
+	EXIT_CHECK_ERROR = 7,  /* check: the checks ran and found an error */
 };
 
 #define CTL_MAX_NS 16
+#define CTL_CONNECT_TO_MAX 32   /* --connect-to rules (CHECK_MAX_CONNECT_TO) */
 #define CTL_WAIT_DEFAULT_S 60   /* --wait: how long to wait for a publish (retry-max <= 60) */
 #define CTL_WAIT_MAX_S 3600     /* the longest --timeout */
 
@@ -57,6 +61,14 @@ struct ctl {
 	unsigned nupd_names, nupd_types;
 	const char *domain;         /* tlsrpt ingest --domain DOMAIN */
 	const char *days;           /* tlsrpt summary --days N */
+	/* check: --resolver, --ca, --connect-to (repeatable), --nagios */
+	const char *resolver, *ca;
+	const char *connect_to[CTL_CONNECT_TO_MAX];
+	unsigned nconnect_to;
+	bool nagios;
+	const char *api_zones[API_TOKEN_ZONES_MAX];   /* api token add --zone */
+	unsigned napi_zones;
+	bool read_only;             /* api token add --read-only */
 	const char *writing;        /* a file other than the store being written (full-disk messages) */
 	struct diag d;
 	struct store *st;
@@ -256,9 +268,13 @@ bool ctl_acme_on(const struct ctl *c);
 int cmd_tsig_add(struct ctl *c);
 int cmd_tsig_list(struct ctl *c);
 int cmd_tsig_del(struct ctl *c);
+int cmd_api_token_add(struct ctl *c);
+int cmd_api_token_list(struct ctl *c);
+int cmd_api_token_del(struct ctl *c);
 int cmd_store_check(struct ctl *c);
 int cmd_backup(struct ctl *c);
 int cmd_restore(struct ctl *c);
+int cmd_check(struct ctl *c);
 int cmd_tlsrpt_ingest(struct ctl *c);
 int cmd_tlsrpt_import(struct ctl *c);
 int cmd_tlsrpt_summary(struct ctl *c);

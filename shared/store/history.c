@@ -1,5 +1,6 @@
 /* History entries keyed by a global sequence number. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include "shared/util/err.h"
 #include "shared/store/history.h"
@@ -8,6 +9,13 @@
 #define HISTORY_HDR 28
 
 static uint32_t keep = HISTORY_DEFAULT_KEEP;
+/* Per thread: the API process names a different token for each request it runs. */
+static _Thread_local char actor[HISTORY_SOURCE_MAX];
+
+void history_set_actor(const char *who)
+{
+	snprintf(actor, sizeof(actor), "%s", who ? who : "");
+}
 
 void history_set_keep(uint32_t seconds)
 {
@@ -42,6 +50,9 @@ void history_put(struct store_txn *t, struct history_entry *e)
 	if (store_next_id(t, "history_seq", &e->seq))
 		return;
 	wire_put64(k, e->seq);
+	size_t used = strnlen(e->source, HISTORY_SOURCE_MAX - 1);
+	if (actor[0] && !strstr(e->source, " by "))
+		snprintf(e->source + used, HISTORY_SOURCE_MAX - used, " by %s", actor);
 	size_t al = (size_t)dname_wire_len(e->apex, DNAME_MAX);
 	size_t sl = strnlen(e->source, HISTORY_SOURCE_MAX - 1);
 	v[0] = HISTORY_TAG;

@@ -33,6 +33,7 @@ static const char *const db_names[STORE_NDB] = {
 	[STORE_TLSRPT] = "tlsrpt",
 	[STORE_ACME] = "acme",
 	[STORE_ACME_ALPN] = "acme_alpn",
+	[STORE_API] = "api",
 };
 
 static void (*damage_hook)(int mdb_rc);
@@ -71,8 +72,9 @@ static int open_dbs(struct store *st)
 	for (int i = 0; i < STORE_NDB; i++) {
 		rc = mdb_dbi_open(txn, db_names[i], st->rdonly ? 0 : MDB_CREATE, &st->dbi[i]);
 		/* Tables added later: a reader must not create them, the first writer does. */
-		if (rc == MDB_NOTFOUND && st->rdonly && (i == STORE_UPDATE || i == STORE_TLSRPT ||
-		                                          i == STORE_ACME || i == STORE_ACME_ALPN)) {
+		if (rc == MDB_NOTFOUND && st->rdonly &&
+		    (i == STORE_UPDATE || i == STORE_TLSRPT || i == STORE_ACME_ALPN ||
+		     i == STORE_API || i == STORE_ACME)) {
 			st->missing[i] = true;
 			rc = 0;
 		}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "shared/store/store_check.h"
 #include "shared/acme/acme_record.h"
+#include "shared/store/api_token.h"
 #include "shared/store/history.h"
 #include "shared/store/journal.h"
 #include "shared/store/rrset.h"
@@ -226,6 +227,15 @@ static const char *acme_alpn_record(struct store_txn *t, const MDB_val *k, const
 	       ? NULL : "not a tls-alpn-01 certificate";
 }
 
+static const char *api_record(struct store_txn *t, const MDB_val *k, const MDB_val *v,
+                              uint64_t pages)
+{
+	(void)t, (void)pages;
+	struct api_token tk;
+	return api_token_decode(v->mv_data, v->mv_size, k->mv_data, k->mv_size, &tk) == 0
+	       ? NULL : "not an API token";
+}
+
 static const record_fn record_fns[STORE_NDB] = {
 	[STORE_META] = meta_record,
 	[STORE_ZONES] = zone_record,
@@ -239,6 +249,7 @@ static const record_fn record_fns[STORE_NDB] = {
 	[STORE_TLSRPT] = tlsrpt_record,
 	[STORE_ACME] = acme_record,
 	[STORE_ACME_ALPN] = acme_alpn_record,
+	[STORE_API] = api_record,
 };
 
 /* Every record of one table in key order, each checked by fn; the count against the header. */

@@ -1,17 +1,12 @@
 /* The publish step's HTTPS client, on mbedTLS. */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <mbedtls/ctr_drbg.h>
@@ -20,9 +15,9 @@
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
-#include "shared/util/addr.h"
 #include "shared/util/err.h"
 #include "shared/tls/http_response.h"
+#include "shared/tls/tls_conn.h"
 #include "shared/sts/sts_fetch.h"
 
 #define PATH "/.well-known/mta-sts.txt"
@@ -44,73 +39,10 @@ struct sts_fetch {
 	struct kept **kept;          /* STS_FETCH_SESSIONS slots by a hash of the key, made on use */
 	uint64_t full, resumed;      /* handshakes, under kept_lock */
 	uint64_t kept_new;           /* sessions kept since the last save */
+	bool no_resume;              /* sts_fetch_no_resume(): set before any fetch */
 };
 
 #define SESSION_BLOB_MAX 8192    /* bytes of one saved session (a certificate and a ticket) */
-
-struct conn {
-	int fd;
-	int64_t deadline;   /* monotonic ms */
-};
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for the socket within the deadline: 1 ready, 0 timed out. */
-static int wait_fd(struct conn *c, short events)
-{
-	for (;;) {
-		int64_t left = c->deadline - now_ms();
-		if (left <= 0)
-			return 0;
-		struct pollfd p = { c->fd, events, 0 };
-		int rc = poll(&p, 1, (int)left);
-		if (rc > 0)
-			return 1;
-		if (rc == 0)
-			return 0;
-		if (errno != EINTR)
-			return 1;   /* the next send/recv reports the error */
-	}
-}
-
-static int bio_send(void *ctx, const unsigned char *buf, size_t len)
-{
-	struct conn *c = ctx;
-	for (;;) {
-		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
-		if (n >= 0)
-			return (int)n;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return MBEDTLS_ERR_NET_SEND_FAILED;
-		if (!wait_fd(c, POLLOUT))
-			return MBEDTLS_ERR_SSL_TIMEOUT;
-	}
-}
-
-static int bio_recv(void *ctx, unsigned char *buf, size_t len)
-{
-	struct conn *c = ctx;
-	for (;;) {
-		ssize_t n = recv(c->fd, buf, len, 0);
-		if (n >= 0)
-			return (int)n;
-		if (errno == EINTR)
-			continue;
-		if (errno == ECONNRESET)
-			return MBEDTLS_ERR_NET_CONN_RESET;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return MBEDTLS_ERR_NET_RECV_FAILED;
-		if (!wait_fd(c, POLLIN))
-			return MBEDTLS_ERR_SSL_TIMEOUT;
-	}
-}
 
 /* The DRBG under a lock: the publish step's threads handshake on one context at once. */
 static int locked_random(void *arg, unsigned char *out, size_t len)
@@ -191,75 +123,6 @@ void sts_fetch_close(struct sts_fetch *f)
 	pthread_mutex_destroy(&f->kept_lock);
 	pthread_mutex_destroy(&f->rng_lock);
 	free(f);
-}
-
-/* Connects c to ss within c's deadline; what failed goes to err under name. */
-static int connect_sa(struct conn *c, const struct sockaddr *sa, socklen_t sl, const char *name,
-                      char *err, size_t errlen)
-{
-	c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		snprintf(err, errlen, "%s: socket: %s", name, strerror(errno));
-		return -errno;
-	}
-	/* TLS sends its handshake in several small writes: without this, Nagle holds each one
-	 * back until the peer's delayed ACK, 40 ms a time. */
-	int one = 1;
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(c->fd, sa, sl) != 0 && errno != EINPROGRESS) {
-		snprintf(err, errlen, "%s: connect: %s", name, strerror(errno));
-		return -errno;
-	}
-	int soerr = 0;
-	socklen_t el = sizeof(soerr);
-	if (!wait_fd(c, POLLOUT)) {
-		snprintf(err, errlen, "%s: connect: timed out", name);
-		return -ETIMEDOUT;
-	}
-	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &el);
-	if (soerr) {
-		snprintf(err, errlen, "%s: connect: %s", name, strerror(soerr));
-		return -soerr;
-	}
-	return 0;
-}
-
-static int connect_to(struct conn *c, const char *endpoint, char *err, size_t errlen)
-{
-	struct sockaddr_storage ss;
-	uint8_t a[16];
-	uint16_t port;
-	int family;
-	if (addr_parse(endpoint, 443, &family, a, &port) != 0) {
-		snprintf(err, errlen, "%s: not an address", endpoint);
-		return LS_ECONFIG;
-	}
-	socklen_t sl = addr_sockaddr(family, a, port, &ss);
-	return connect_sa(c, (struct sockaddr *)&ss, sl, endpoint, err, errlen);
-}
-
-/* host:port by name: each address the resolver gives in turn, until one answers. */
-static int connect_name(struct conn *c, const char *host, const char *port, char *err,
-                        size_t errlen)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
-	char name[300];
-	snprintf(name, sizeof(name), "%s:%s", host, port);
-	int rc = getaddrinfo(host, port, &hints, &res);
-	if (rc) {
-		snprintf(err, errlen, "%s: cannot resolve the name: %s", name, gai_strerror(rc));
-		return LS_ENOTFOUND;
-	}
-	rc = -EHOSTUNREACH;
-	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		if (c->fd >= 0)
-			close(c->fd);
-		c->fd = -1;
-		if ((rc = connect_sa(c, ai->ai_addr, ai->ai_addrlen, name, err, errlen)) == 0)
-			break;
-	}
-	freeaddrinfo(res);
-	return rc;
 }
 
 static void tls_error(int rc, const char *endpoint, const char *what, char *err, size_t errlen)
@@ -432,6 +295,11 @@ int sts_fetch_sessions_save(struct sts_fetch *f, const char *path)
 	return rc;
 }
 
+void sts_fetch_no_resume(struct sts_fetch *f)
+{
+	f->no_resume = true;
+}
+
 bool sts_fetch_sessions_changed(struct sts_fetch *f)
 {
 	pthread_mutex_lock(&f->kept_lock);
@@ -442,7 +310,7 @@ bool sts_fetch_sessions_changed(struct sts_fetch *f)
 
 /* Handshakes on c, with host as SNI and the name the certificate must have; resumes the
  * session kept for endpoint and host when the endpoint still takes its ticket. */
-static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct conn *c,
+static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct tls_conn *c,
                      const char *endpoint, const char *host, char *err, size_t errlen)
 {
 	char key[KEY_MAX];
@@ -454,8 +322,8 @@ static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct conn 
 		return rc;
 	}
 	snprintf(key, sizeof(key), "%s %s", endpoint, host);
-	bool offered = kept_offer(f, key, ssl, master);
-	mbedtls_ssl_set_bio(ssl, c, bio_send, bio_recv, NULL);
+	bool offered = !f->no_resume && kept_offer(f, key, ssl, master);
+	mbedtls_ssl_set_bio(ssl, c, tls_conn_send, tls_conn_recv, NULL);
 	while ((rc = mbedtls_ssl_handshake(ssl)) != 0) {
 		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
 			continue;
@@ -470,7 +338,8 @@ static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct conn 
 		}
 		return rc;
 	}
-	kept_store(f, key, ssl, offered, master);
+	if (!f->no_resume)
+		kept_store(f, key, ssl, offered, master);
 	return 0;
 }
 
@@ -562,33 +431,81 @@ static int take_body(const char *buf, size_t got, const struct http_response *h,
 	return 0;
 }
 
+/* The server certificate's notAfter as Unix time; 0 when there is none. */
+static int64_t cert_end(const mbedtls_ssl_context *ssl)
+{
+	const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(ssl);
+	return crt ? tls_conn_not_after(crt) : 0;
+}
+
+/* A header's value from a parsed head (NUL-terminated by http_response_head()). */
+static void header_value(const char *head, const char *name, char *out, size_t cap)
+{
+	size_t nl = strlen(name);
+	out[0] = 0;
+	for (const char *p = strchr(head, '\n'); p; p = strchr(p + 1, '\n')) {
+		if (strncasecmp(p + 1, name, nl) != 0 || p[1 + nl] != ':')
+			continue;
+		const char *v = p + 2 + nl;
+		v += strspn(v, " \t");
+		size_t vl = strcspn(v, "\r\n");
+		while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			vl--;   /* optional white space ends the value too (RFC 9110 5.6.3) */
+		snprintf(out, cap, "%.*s", (int)(vl < cap ? vl : cap - 1), v);
+		return;
+	}
+}
+
 int sts_fetch_get(struct sts_fetch *f, const char *endpoint, const char *host, int timeout_ms,
                   uint8_t *body, size_t cap, size_t *len, char *err, size_t errlen)
 {
+	struct sts_fetch_info info;
+	return sts_fetch_get_info(f, endpoint, host, timeout_ms, body, cap, len, &info, err, errlen);
+}
+
+int sts_fetch_get_info(struct sts_fetch *f, const char *endpoint, const char *host,
+                       int timeout_ms, uint8_t *body, size_t cap, size_t *len,
+                       struct sts_fetch_info *info, char *err, size_t errlen)
+{
 	char req[512];
 	size_t total = STS_FETCH_HEAD_MAX + STS_FETCH_BODY_MAX, got = 0;
-	struct conn c = { -1, now_ms() + timeout_ms };
+	struct tls_conn c = { -1, tls_conn_now() + timeout_ms };
 	struct http_response h;
 	mbedtls_ssl_context ssl;
 	char *buf = malloc(total + 1);
 	int rc;
 	mbedtls_ssl_init(&ssl);
+	memset(info, 0, sizeof(*info));
 	*len = 0;
 	if (buf == NULL)
 		return -ENOMEM;
 	int rl = snprintf(req, sizeof(req), "GET " PATH " HTTP/1.1\r\nHost: %s\r\n"
 	                  "User-Agent: lockstep-publish\r\nAccept: text/plain\r\n"
 	                  "Connection: close\r\n\r\n", host);
-	if ((rc = connect_to(&c, endpoint, err, errlen)) == 0 &&
-	    (rc = handshake(&ssl, f, &c, endpoint, host, err, errlen)) == 0 &&
-	    (rc = send_all(&ssl, req, (size_t)rl, endpoint, err, errlen)) == 0 &&
-	    (rc = read_response(&ssl, buf, total, &got, &h, true, false, endpoint, err,
-	                        errlen)) == 0 &&
-	    (rc = take_body(buf, got, &h, body, cap, len, endpoint, err, errlen)) == 0)
+	if ((rc = tls_conn_open(&c, endpoint, 443, err, errlen)) != 0)
+		goto out;
+	info->stage = STS_FETCH_TLS;
+	if ((rc = handshake(&ssl, f, &c, endpoint, host, err, errlen)) != 0) {
+		info->verify_flags = mbedtls_ssl_get_verify_result(&ssl);
+		goto out;
+	}
+	info->cert_not_after = cert_end(&ssl);
+	info->stage = STS_FETCH_HTTP;
+	rc = send_all(&ssl, req, (size_t)rl, endpoint, err, errlen);
+	if (rc == 0)
+		rc = read_response(&ssl, buf, total, &got, &h, true, false, endpoint, err, errlen);
+	if (got && h.head_len) {
+		info->status = h.status;
+		snprintf(info->content_type, sizeof(info->content_type), "%s", h.content_type);
+		header_value(buf, "location", info->location, sizeof(info->location));
+	}
+	if (rc == 0 && (rc = take_body(buf, got, &h, body, cap, len, endpoint, err, errlen)) == 0) {
+		info->stage = STS_FETCH_DONE;
 		mbedtls_ssl_close_notify(&ssl);
+	}
+out:
 	mbedtls_ssl_free(&ssl);
-	if (c.fd >= 0)
-		close(c.fd);
+	tls_conn_close(&c);
 	free(buf);
 	return rc;
 }
@@ -634,7 +551,7 @@ int sts_fetch_request(struct sts_fetch *f, const struct sts_fetch_req *q, struct
 	char host[256], port[8], name[300];
 	const char *path;
 	size_t total = STS_FETCH_HEAD_MAX + STS_FETCH_BODY_MAX, got = 0;
-	struct conn c = { -1, now_ms() + q->timeout_ms };
+	struct tls_conn c = { -1, tls_conn_now() + q->timeout_ms };
 	mbedtls_ssl_context ssl;
 	char *req = NULL, *buf = NULL;
 	bool head_only = strcmp(q->method, "HEAD") == 0;
@@ -665,7 +582,7 @@ int sts_fetch_request(struct sts_fetch *f, const struct sts_fetch_req *q, struct
 	rl += snprintf(req + rl, rcap - (size_t)rl, "\r\n");
 	if (q->body_len)
 		memcpy(req + rl, q->body, q->body_len);
-	if ((rc = connect_name(&c, host, port, err, errlen)) == 0 &&
+	if ((rc = tls_conn_open_name(&c, host, port, err, errlen)) == 0 &&
 	    (rc = handshake(&ssl, f, &c, name, host, err, errlen)) == 0 &&
 	    (rc = send_all(&ssl, req, (size_t)rl + q->body_len, name, err, errlen)) == 0 &&
 	    (rc = read_response(&ssl, buf, total, &got, h, false, head_only, name, err,
@@ -688,8 +605,7 @@ int sts_fetch_request(struct sts_fetch *f, const struct sts_fetch_req *q, struct
 	}
 fail:
 	mbedtls_ssl_free(&ssl);
-	if (c.fd >= 0)
-		close(c.fd);
+	tls_conn_close(&c);
 	free(req);
 	free(buf);
 	return rc;

@@ -28,6 +28,21 @@ void sts_fetch_close(struct sts_fetch *f);
  */
 int sts_fetch_get(struct sts_fetch *f, const char *endpoint, const char *host, int timeout_ms,
                   uint8_t *body, size_t cap, size_t *len, char *err, size_t errlen);
+
+/* Where a fetch stopped, and what it saw on the way, for a check to name the problem. */
+enum sts_fetch_stage { STS_FETCH_CONNECT, STS_FETCH_TLS, STS_FETCH_HTTP, STS_FETCH_DONE };
+struct sts_fetch_info {
+	enum sts_fetch_stage stage;   /* the step that failed; STS_FETCH_DONE after a success */
+	uint32_t verify_flags;        /* mbedTLS's MBEDTLS_X509_BADCERT_* when the certificate failed */
+	int status;                   /* the HTTP status; 0 before a response head */
+	char location[256];           /* a redirect's Location, "" without */
+	char content_type[128];       /* "" without */
+	int64_t cert_not_after;       /* the server certificate's end (Unix time); 0 unknown */
+};
+/* sts_fetch_get(), and info filled as far as the fetch came. */
+int sts_fetch_get_info(struct sts_fetch *f, const char *endpoint, const char *host,
+                       int timeout_ms, uint8_t *body, size_t cap, size_t *len,
+                       struct sts_fetch_info *info, char *err, size_t errlen);
 /*
  * A fetch keeps the TLS session of its handshake (and the ticket the endpoint gave, RFC 5077)
  * per endpoint and host, and the next fetch of that pair resumes it: no certificate, no
@@ -42,6 +57,9 @@ void sts_fetch_counts(struct sts_fetch *f, uint64_t *full, uint64_t *resumed);
  */
 int sts_fetch_sessions_load(struct sts_fetch *f, const char *path);
 int sts_fetch_sessions_save(struct sts_fetch *f, const char *path);
+/* Full handshakes only from now on: no session offered, none kept. For checks, which must see
+ * the certificate the server has now. */
+void sts_fetch_no_resume(struct sts_fetch *f);
 /* Whether sessions were kept since the last load or save. */
 bool sts_fetch_sessions_changed(struct sts_fetch *f);
 

@@ -398,7 +398,7 @@ static int enable(struct store *st, struct zone_batch *b, const uint8_t *domain,
 		         "hyphens; labels of 1 to 63)", dname_format(name, domain));
 		return LS_EINVAL_ZONE;
 	}
-	return run(st, b, &o, "zonectl mta-sts enable", d, res);
+	return run(st, b, &o, "mta-sts enable", d, res);
 }
 
 int sts_ops_enable(struct store *st, const uint8_t *domain, const struct sts_settings *set,
@@ -418,13 +418,13 @@ int sts_ops_set(struct store *st, const uint8_t *domain, const struct sts_settin
                 struct diag *d, struct zone_result *res)
 {
 	struct op o = { domain, set, NULL, false, set_fn, NULL, false };
-	return run(st, NULL, &o, "zonectl mta-sts set", d, res);
+	return run(st, NULL, &o, "mta-sts set", d, res);
 }
 
 int sts_ops_disable(struct store *st, const uint8_t *domain, bool now, struct diag *d,
                     struct zone_result *res)
 {
 	struct op o = { domain, NULL, NULL, now, disable_fn, NULL, false };
-	return run(st, NULL, &o, now ? "zonectl mta-sts disable --now" : "zonectl mta-sts disable",
+	return run(st, NULL, &o, now ? "mta-sts disable --now" : "mta-sts disable",
 	           d, res);
 }

@@ -86,6 +86,15 @@ struct config {
 	int acme_challenge;               /* CONFIG_ACME_* */
 	char *acme_profile;
 	uint32_t acme_orders_per_hour;
+	/* The HTTP API (httpsd's child process): section api */
+	char *api_listen;                 /* "ADDR:PORT ..."; "": no API process */
+	char *api_tls_cert, *api_tls_key; /* PEM files; needed for any address off loopback */
+	uint32_t api_max_body;            /* bytes of a request body; larger ones get 413 */
+	uint32_t api_max_header_size;     /* bytes of a request head; larger ones get 431 */
+	uint32_t api_header_timeout;      /* seconds for a request's head and body */
+	uint32_t api_idle_timeout;        /* seconds between keep-alive requests */
+	uint32_t api_max_connections;     /* open connections in all */
+	uint32_t api_max_per_address;     /* open connections per client address */
 	enum log_level log_level;         /* lines less severe are dropped */
 	char *log_file;                   /* "": no file, lines go to stderr (or syslog) */
 	bool log_syslog;                  /* lines go to syslog */

@@ -5,10 +5,11 @@ Knot secondaries) and fails unless all of them serve the TXT. Standard library, 
 python3-cryptography only. It checks requests as a real CA does: flattened JWS with ES256 over
 the protected header and payload, a fresh nonce, the url in the header equal to the request's,
 jwk for newAccount and kid (an account URL) for the rest, POST-as-GET with an empty payload.
+Its keys and certificates come from acme_mock_pki.py, its validations from acme_mock_validate.py.
 
     from acme_mock import AcmeMock
     with AcmeMock(tmp_path, dns_servers=[("127.0.0.1", dnsd_port), ...]) as ca:
-        ca.directory_url    # https://localhost:PORT/directory
+        ca.directory_url    # https://localhost:PORT/directory (127.0.0.1 and ::1 listen)
         ca.https_ca_file    # PEM: trust for the server's own HTTPS (the client's ca-bundle)
         ca.root_file        # PEM: the root the issued certificates chain to
         ca.root2_file       # PEM: the root of the alternate chain (Link rel="alternate")
@@ -47,13 +48,10 @@ Failures on demand:
     ca.down = True                      # connections are closed without an answer
 """
 
-import base64
 import datetime
-import hashlib
+import errno
 import http.server
-import ipaddress
 import json
-import os
 import secrets
 import socket
 import ssl
@@ -62,70 +60,25 @@ import time
 from collections import deque, namedtuple
 from pathlib import Path
 
-import dns.flags
-import dns.message
-import dns.query
-import dns.rdatatype
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from acme_mock_pki import (IssuingCA, b64u, b64u_decode, cert_id, https_certificate,
+                           jwk_public_key, jwk_thumbprint, now_utc, rfc3339)
+from acme_mock_validate import IO_TIMEOUT, validate_dns, validate_tls_alpn
 
 ERR = "urn:ietf:params:acme:error:"
-ACME_IDENTIFIER_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.1.31")
 NONCES_KEPT = 10000          # nonces handed out and not used yet; the oldest are forgotten
 BODY_MAX = 1 << 20           # bytes of a request body
-IO_TIMEOUT = 5               # seconds for one validation connection or DNS query
+BIND_ATTEMPTS = 20           # ports tried for one free on both 127.0.0.1 and ::1
 DEFAULT_PROFILES = {"classic": ("90 days", 90 * 86400), "shortlived": ("6 days", 6 * 86400)}
 
 Request = namedtuple("Request", "method path kind protected payload status problem")
 Validation = namedtuple("Validation", "identifier type ok detail seen")
 Issued = namedtuple("Issued", "cert_id der pem_chain not_before not_after replaced")
-
-
-def b64u(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def b64u_decode(text):
-    if not isinstance(text, str):
-        raise ValueError("not a string")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def rfc3339(dt):
-    return dt.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def now_utc():
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def jwk_thumbprint(jwk):
-    """RFC 7638 for an EC key: SHA-256 of the required members in lexical order."""
-    canon = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"),
-                       sort_keys=True)
-    return b64u(hashlib.sha256(canon.encode()).digest())
-
-
-def jwk_public_key(jwk):
-    if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
-        raise ValueError("only EC P-256 keys (ES256)")
-    x, y = b64u_decode(jwk["x"]), b64u_decode(jwk["y"])
-    if len(x) != 32 or len(y) != 32:
-        raise ValueError("bad P-256 coordinates")
-    return ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"),
-                                         ec.SECP256R1()).public_key()
-
-
-def cert_id(cert):
-    """RFC 9773 4.1: base64url(AKI keyIdentifier) "." base64url(serial's DER content)."""
-    aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
-    n = cert.serial_number
-    serial = n.to_bytes((n.bit_length() + 8) // 8, "big")    # a leading 0 when the top bit is set
-    return "%s.%s" % (b64u(aki.key_identifier), b64u(serial))
 
 
 class Problem(Exception):
@@ -137,59 +90,6 @@ class Problem(Exception):
 
     def doc(self):
         return {"type": ERR + self.kind, "detail": self.detail, "status": self.status}
-
-
-def _ca(name, issuer=None, issuer_key=None, days=3650):
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    t = now_utc()
-    b = (x509.CertificateBuilder().subject_name(subject)
-         .issuer_name(issuer.subject if issuer else subject).public_key(key.public_key())
-         .serial_number(x509.random_serial_number())
-         .not_valid_before(t - datetime.timedelta(hours=1))
-         .not_valid_after(t + datetime.timedelta(days=days))
-         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
-                                      False), critical=True)
-         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                        critical=False))
-    if issuer:
-        b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-            issuer.public_key()), critical=False)
-    return b.sign(issuer_key or key, hashes.SHA256()), key
-
-
-def pem(cert):
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
-def https_certificate(workdir, hostname, address):
-    """A root and a server certificate for hostname and address: writes https.pem (the chain)
-    and https.key into workdir; returns the root's file, https-ca.pem, for the clients."""
-    root, root_key = _ca("acme-mock https root")
-    key = ec.generate_private_key(ec.SECP256R1())
-    t = now_utc()
-    leaf = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)]))
-            .issuer_name(root.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(t - datetime.timedelta(hours=1))
-            .not_valid_after(t + datetime.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName(hostname), x509.IPAddress(ipaddress.ip_address(address))]),
-                critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                           critical=False)
-            .sign(root_key, hashes.SHA256()))
-    workdir = Path(workdir)
-    (workdir / "https.pem").write_text(pem(leaf) + pem(root))
-    kpath = workdir / "https.key"
-    kpath.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                        serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption()))
-    os.chmod(kpath, 0o600)
-    (workdir / "https-ca.pem").write_text(pem(root))
-    return workdir / "https-ca.pem"
 
 
 class AcmeMock:
@@ -218,54 +118,52 @@ class AcmeMock:
         self._order_times = deque()
         self._ids = 0
         self._threads = []
-        self._make_cas()
-        self._server = http.server.ThreadingHTTPServer((host, port), _Handler)
-        self._server.daemon_threads = True
-        self._server.mock = self
-        self.port = self._server.server_address[1]
+        self.https_ca_file = https_certificate(self.workdir, hostname, host)
+        self.pki = IssuingCA(self.workdir)
+        self.root_file, self.root2_file = self.pki.root_file, self.pki.root2_file
+        self._servers = self._bind(host, port)
+        self.port = self._servers[0].server_address[1]
         self.base = "https://%s:%d" % (hostname, self.port)
         self.directory_url = self.base + "/directory"
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(self.workdir / "https.pem"), str(self.workdir / "https.key"))
-        self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True,
-                                              do_handshake_on_connect=False)
-        self._thread = None
+        for srv in self._servers:
+            srv.daemon_threads = True
+            srv.mock = self
+            srv.socket = ctx.wrap_socket(srv.socket, server_side=True,
+                                         do_handshake_on_connect=False)
+        self._server_threads = []
 
     # ------------------------------------------------------------ life cycle
 
-    def _make_cas(self):
-        self.https_ca_file = https_certificate(self.workdir, self.hostname, self.host)
-        self.root, root_key = _ca("acme-mock root X1")
-        self.intermediate, self.intermediate_key = _ca("acme-mock intermediate R1", self.root,
-                                                       root_key, days=1825)
-        self.root_file = self.workdir / "root.pem"
-        self.root_file.write_text(pem(self.root))
-        # The alternate chain: the same intermediate (subject and key) signed by a second root.
-        self.root2, root2_key = _ca("acme-mock root X2")
-        t = now_utc()
-        self.intermediate_alt = (
-            x509.CertificateBuilder().subject_name(self.intermediate.subject)
-            .issuer_name(self.root2.subject).public_key(self.intermediate.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(t - datetime.timedelta(hours=1))
-            .not_valid_after(t + datetime.timedelta(days=1825))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(
-                self.intermediate.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                self.root2.public_key()), critical=False)
-            .sign(root2_key, hashes.SHA256()))
-        self.root2_file = self.workdir / "root2.pem"
-        self.root2_file.write_text(pem(self.root2))
+    @staticmethod
+    def _bind(host, port):
+        """The server on host, and on ::1 with the same port when host is 127.0.0.1 and the
+        machine has ::1 (a client may try localhost's IPv6 address first)."""
+        for _ in range(BIND_ATTEMPTS):
+            first = http.server.ThreadingHTTPServer((host, port), _Handler)
+            if host != "127.0.0.1":
+                return [first]
+            try:
+                second = _Server6(("::1", first.server_address[1]), _Handler)
+                return [first, second]
+            except OSError as e:
+                first.server_close()
+                if port or e.errno == errno.EADDRNOTAVAIL or e.errno == errno.EAFNOSUPPORT:
+                    return [http.server.ThreadingHTTPServer((host, port), _Handler)]
+        raise OSError("no port free on both 127.0.0.1 and ::1")
 
     def start(self):
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        for srv in self._servers:
+            t = threading.Thread(target=srv.serve_forever, daemon=True)
+            t.start()
+            self._server_threads.append(t)
         return self
 
     def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
+        for srv in self._servers:
+            srv.shutdown()
+            srv.server_close()
         for t in self._threads:
             t.join(IO_TIMEOUT * (len(self.dns_servers) + 2) * max(1, self.dns_attempts))
 
@@ -544,9 +442,10 @@ class AcmeMock:
         c = self.challenges[url]
         name = self.authzs[c["authz"]]["identifier"]["value"]
         if c["type"] == "dns-01":
-            ok, detail, seen = self._validate_dns(name, keyauth)
+            ok, detail, seen = validate_dns(self.dns_servers, self.dns_attempts,
+                                            self.dns_interval, name, keyauth)
         else:
-            ok, detail, seen = self._validate_tls_alpn(name, keyauth)
+            ok, detail, seen = validate_tls_alpn(self.tls_alpn_target, name, keyauth)
         with self._lock:
             self.validations.append(Validation(name, c["type"], ok, detail, seen))
             a = self.authzs[c["authz"]]
@@ -565,69 +464,6 @@ class AcmeMock:
                     order["error"] = c.get("error")
                 elif all(s == "valid" for s in states):
                     order["status"] = "ready"
-
-    def _validate_dns(self, name, keyauth):
-        want = b64u(hashlib.sha256(keyauth.encode()).digest())
-        qname = "_acme-challenge." + name.rstrip(".") + "."
-        seen = {}
-        for attempt in range(max(1, self.dns_attempts)):
-            if attempt:
-                time.sleep(self.dns_interval)
-            missing = []
-            for host, port in list(self.dns_servers):
-                where = "%s:%d" % (host, port)
-                try:
-                    q = dns.message.make_query(qname, "TXT")
-                    r = dns.query.udp(q, host, port=port, timeout=IO_TIMEOUT)
-                    if r.flags & dns.flags.TC:
-                        r = dns.query.tcp(q, host, port=port, timeout=IO_TIMEOUT)
-                    txts = [b"".join(rd.strings).decode("ascii", "replace")
-                            for rrset in r.answer if rrset.rdtype == dns.rdatatype.TXT
-                            for rd in rrset]
-                except Exception as e:          # a server that does not answer fails it
-                    txts = ["error: %s" % e]
-                seen[where] = txts
-                if want not in txts:
-                    missing.append(where)
-            if not self.dns_servers:
-                return False, "no DNS servers configured in the mock", seen
-            if not missing:
-                return True, "", seen
-        return False, "TXT %s with the key authorization's digest not served by %s" % (
-            qname, ", ".join(missing)), seen
-
-    def _validate_tls_alpn(self, name, keyauth):
-        if not self.tls_alpn_target:
-            return False, "no tls_alpn_target configured in the mock", {}
-        host, port = self.tls_alpn_target
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        ctx.set_alpn_protocols(["acme-tls/1"])
-        try:
-            with socket.create_connection((host, port), timeout=IO_TIMEOUT) as raw:
-                with ctx.wrap_socket(raw, server_hostname=name) as s:
-                    proto = s.selected_alpn_protocol()
-                    der = s.getpeercert(binary_form=True)
-        except (OSError, ssl.SSLError) as e:
-            return False, "connecting to %s:%d for %s: %s" % (host, port, name, e), {}
-        seen = {"alpn": proto}
-        if proto != "acme-tls/1":
-            return False, "ALPN acme-tls/1 not negotiated (got %r)" % proto, seen
-        cert = x509.load_der_x509_certificate(der)
-        try:
-            ext = cert.extensions.get_extension_for_oid(ACME_IDENTIFIER_OID)
-            san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        except x509.ExtensionNotFound as e:
-            return False, "validation certificate lacks %s" % e, seen
-        seen.update(critical=ext.critical, names=san.get_values_for_type(x509.DNSName))
-        want = b"\x04\x20" + hashlib.sha256(keyauth.encode()).digest()
-        if not ext.critical or seen["names"] != [name] or len(list(san)) != 1:
-            return False, "validation certificate malformed: %r" % seen, seen
-        if ext.value.value != want:
-            return False, "wrong key authorization digest in the certificate", seen
-        return True, "", seen
 
     def finalize(self, url, payload, account_url):
         order_url = url[:-len("/finalize")]
@@ -656,27 +492,12 @@ class AcmeMock:
             return 200, self.order_object(order_url), {"Location": order_url}
 
     def _issue(self, order_url, o, names, pub):
-        lifetime = self.profiles[o["profile"]][1]
-        t = now_utc()
-        nb, na = t - datetime.timedelta(minutes=5), t + datetime.timedelta(seconds=lifetime)
-        cert = (x509.CertificateBuilder().subject_name(x509.Name([]))
-                .issuer_name(self.intermediate.subject).public_key(pub)
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(nb).not_valid_after(na)
-                .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
-                               critical=True)
-                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                .add_extension(x509.KeyUsage(True, False, False, False, False, False, False,
-                                             False, False), critical=True)
-                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                               critical=False)
-                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                    self.intermediate.public_key()), critical=False)
-                .sign(self.intermediate_key, hashes.SHA256()))
+        cert, chain = self.pki.issue(pub, names, self.profiles[o["profile"]][1])
         cid = cert_id(cert)
         curl = self._url("/cert/" + self._next_id())
-        iss = Issued(cid, cert.public_bytes(serialization.Encoding.DER),
-                     pem(cert) + pem(self.intermediate), nb, na, False)
+        iss = Issued(cid, cert.public_bytes(serialization.Encoding.DER), chain,
+                     cert.not_valid_before.replace(tzinfo=datetime.timezone.utc),
+                     cert.not_valid_after.replace(tzinfo=datetime.timezone.utc), False)
         self.issued[cid] = iss
         self._certs[curl] = iss
         if o["replaces"]:
@@ -724,9 +545,12 @@ class AcmeMock:
         if owner != account_url:
             raise Problem(403, "unauthorized", "not your certificate")
         if url != primary:
-            leaf = iss.pem_chain[:iss.pem_chain.index("-----END CERTIFICATE-----") + 26]
-            return leaf + pem(self.intermediate_alt), {}
+            return self.pki.alternate_chain(iss.pem_chain), {}
         return iss.pem_chain, {"Link": '<%s/alt>;rel="alternate"' % url}
+
+
+class _Server6(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

@@ -6,6 +6,7 @@ tls-alpn-01 validation runs against the real httpsd with an entry from build/tes
 """
 
 import datetime
+import socket
 import ssl
 import subprocess
 import urllib.error
@@ -20,7 +21,7 @@ from conftest import BUILD
 from dnsd_helpers import dnsd_factory  # noqa: F401  (fixture)
 from httpsd_helpers import policy_text, serving
 from proc_helpers import HOST4, wait_until
-from xfr_helpers import NsdSecondary, import_zone
+from xfr_helpers import KnotSecondary, NsdSecondary, import_zone
 
 ACME_ALPN_PUT = BUILD / "tests" / "acme_alpn_put"
 NAME = "mta-sts.example.com"
@@ -72,6 +73,16 @@ def signed_by(cert, issuer):
 def test_directory_account_and_profiles(ca):
     c = Client(ca.directory_url, ca.https_ca_file)
     assert ca.directory_url.startswith("https://localhost:")
+    # localhost is both addresses: a client may try either first.
+    for family, addr in ((socket.AF_INET, HOST4), (socket.AF_INET6, "::1")):
+        ctx = ssl.create_default_context(cafile=str(ca.https_ca_file))
+        with socket.socket(family) as raw:
+            raw.settimeout(TIMEOUT)
+            raw.connect((addr, ca.port))
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                s.sendall(b"GET /directory HTTP/1.1\r\nHost: localhost\r\nConnection: close"
+                          b"\r\n\r\n")
+                assert s.recv(12) == b"HTTP/1.1 200", addr
     assert set(c.dir["meta"]["profiles"]) == {"classic", "shortlived"}
     assert c.dir["renewalInfo"].endswith("/renewal-info")
     assert c.register() == 201
@@ -239,14 +250,15 @@ def test_tls_alpn01_against_httpsd(ca, tmp_path, zonectl_binary):
         assert "digest" in ca.validations[-1].detail
 
 
-def test_dns01_asks_dnsd_and_a_real_secondary(ca, dnsd_factory, zc, tmp_path):
-    """dns-01 against the real servers: dnsd and its NSD secondary. While NSD is down the
-    challenge fails and says which server lacked the TXT; once NSD has the zone's new serial it
-    passes, with both servers' answers recorded."""
+@pytest.mark.parametrize("secondary", [NsdSecondary, KnotSecondary])
+def test_dns01_asks_dnsd_and_a_real_secondary(ca, dnsd_factory, zc, tmp_path, secondary):
+    """dns-01 against the real servers: dnsd and its NSD or Knot secondary. While the secondary
+    is down the challenge fails and says which server lacked the TXT; once the secondary has
+    the zone's new serial it passes, with both servers' answers recorded."""
     import_zone(zc, tmp_path, "$ORIGIN example.com.\n$TTL 300\n"
                 "@ SOA ns1 hostmaster 10 3600 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n")
     d = dnsd_factory.start(zones=())
-    nsd = NsdSecondary(tmp_path / "nsd", d.port, host="127.0.0.3")
+    nsd = secondary(tmp_path / "secondary", d.port, host="127.0.0.3")
     zc.ok("zone", "secondaries", "example.com.", "add", nsd.address)
     ca.dns_servers = [(HOST4, d.port), (nsd.host, nsd.port)]
     c = Client(ca.directory_url, ca.https_ca_file)

@@ -2,6 +2,7 @@
 
 import datetime
 import os
+import pwd
 import re
 import stat
 import sys
@@ -344,8 +345,11 @@ def test_zone_history_lists_each_commit(zone):
     zone.ok("batch", ZONE, input="add c A 192.0.2.3\nadd d A 192.0.2.4\n")
     h = zone.history(ZONE)
     assert [(e["serial_old"], e["serial"]) for e in h] == [(0, 10), (10, 11), (11, 12), (12, 13), (13, 14)]
-    assert [e["source"] for e in h] == ["zonectl zone import", "zonectl rr add", "zonectl rr del",
-                                       "zonectl rr set", "zonectl batch"]
+    # Each names the Unix user who ran zonectl.
+    who = " by user " + pwd.getpwuid(os.getuid()).pw_name
+    assert [e["source"] for e in h] == [s + who for s in ("zonectl zone import", "zonectl rr add",
+                                                          "zonectl rr del", "zonectl rr set",
+                                                          "zonectl batch")]
     assert [(e["removed"], e["added"]) for e in h[1:]] == [(1, 2), (2, 1), (1, 2), (1, 3)]
     text = zone.ok("zone", "history", ZONE).out.splitlines()
     assert len(text) == 5
@@ -381,7 +385,7 @@ open(p, "w").write(t)
     assert_commit(r, 10, 11, ["mail.example.com. 3600 IN A 192.0.2.25"],
                   ["mail.example.com. 3600 IN A 192.0.2.26", "edited.example.com. 60 IN A 192.0.2.77"])
     assert rrs_at(zone, "edited") == ["edited.example.com. 60 IN A 192.0.2.77"]
-    assert zone.history(ZONE)[-1]["source"] == "zonectl zone edit"
+    assert zone.history(ZONE)[-1]["source"].startswith("zonectl zone edit by user ")
     # The temporary file is gone after a successful edit.
     assert not list(tmp_path.glob("zonectl-edit-*"))
 

@@ -97,6 +97,7 @@ static void test_bad_values(void **state)
 	bad_value(STORE_SECONDARIES, jkey, sizeof(jkey), "secondaries");
 	bad_value(STORE_MTASTS, "Mx", 2, "mtasts");
 	bad_value(STORE_META, "counter", 7, "meta");
+	bad_value(STORE_ACME_ALPN, "mta-sts.example.com", 19, "acme_alpn");
 	(void)state;
 }
 

@@ -142,6 +142,7 @@ struct result {
 	char err[512];
 	uint8_t body[STS_FETCH_BODY_MAX];
 	size_t len;
+	struct sts_fetch_info info;   /* where the fetch stopped, what it saw */
 };
 
 /* Serves response to one fetch of host with a body cap of cap, through trust store ca. */
@@ -156,7 +157,8 @@ static struct result *fetch(struct server *s, const char *ca, const char *host,
 	s->request[0] = 0;
 	assert_int_equal(sts_fetch_open(&f, ca, r.err, sizeof(r.err)), 0);
 	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
-	r.rc = sts_fetch_get(f, s->endpoint, host, TIMEOUT, r.body, cap, &r.len, r.err, sizeof(r.err));
+	r.rc = sts_fetch_get_info(f, s->endpoint, host, TIMEOUT, r.body, cap, &r.len, &r.info, r.err,
+	                          sizeof(r.err));
 	assert_int_equal(pthread_join(s->thread, NULL), 0);
 	sts_fetch_close(f);
 	return &r;
@@ -285,6 +287,76 @@ static void test_open_and_connect_errors(void **state)
 	sts_fetch_close(NULL);
 }
 
+/* What a check needs to name a failed fetch's problem: the stage, the certificate's flags
+ * and end, the status, Location and Content-Type. */
+static void test_info(void **state)
+{
+	struct server *s = *state;
+	struct result *r = fetch(s, s->ca, HOST, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+	                         "\r\n" POLICY, STS_FETCH_BODY_MAX);
+	assert_int_equal(r->rc, 0);
+	assert_int_equal(r->info.stage, STS_FETCH_DONE);
+	assert_int_equal(r->info.status, 200);
+	assert_true(r->info.cert_not_after > (int64_t)time(NULL) + 86400);
+	r = fetch(s, s->ca, HOST, "HTTP/1.1 301 Moved\r\nLocation:  https://elsewhere/x \r\n"
+	          "Content-Type: text/plain\r\n\r\n", STS_FETCH_BODY_MAX);
+	assert_int_equal(r->info.stage, STS_FETCH_HTTP);
+	assert_int_equal(r->info.status, 301);
+	assert_string_equal(r->info.location, "https://elsewhere/x");
+	r = fetch(s, s->ca, HOST, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" POLICY,
+	          STS_FETCH_BODY_MAX);
+	assert_int_equal(r->info.stage, STS_FETCH_HTTP);
+	assert_string_equal(r->info.content_type, "text/html");
+	assert_string_equal(r->info.location, "");
+	r = fetch(s, s->ca, "mta-sts.example.org", "HTTP/1.1 200 OK\r\n\r\n", STS_FETCH_BODY_MAX);
+	assert_int_equal(r->info.stage, STS_FETCH_TLS);
+	assert_true(r->info.verify_flags & MBEDTLS_X509_BADCERT_CN_MISMATCH);
+	assert_int_equal(r->info.status, 0);
+}
+
+/* A fetch context for the 4-byte answer the session tests serve. */
+static struct sts_fetch *session_fetcher(struct server *s)
+{
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+	                         "Content-Length: 4\r\n\r\nabcd";
+	struct sts_fetch *f;
+	char err[512];
+	s->response = ok;
+	s->response_len = strlen(ok);
+	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
+	return f;
+}
+
+/* One fetch of HOST with f from the one-connection server; it must succeed. */
+static void fetch_once(struct server *s, struct sts_fetch *f)
+{
+	static uint8_t body[STS_FETCH_BODY_MAX];
+	char err[512];
+	size_t len;
+	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	int rc = sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
+	                       sizeof(err));
+	assert_int_equal(pthread_join(s->thread, NULL), 0);
+	if (rc != 0)
+		fail_msg("fetch: %d %s", rc, err);
+	assert_int_equal(len, 4);
+}
+
+/* With sts_fetch_no_resume(), every fetch is a full handshake and nothing is kept. */
+static void test_no_resume(void **state)
+{
+	struct server *s = *state;
+	uint64_t full, resumed;
+	struct sts_fetch *f = session_fetcher(s);
+	sts_fetch_no_resume(f);
+	fetch_once(s, f);
+	fetch_once(s, f);
+	sts_fetch_counts(f, &full, &resumed);
+	assert_int_equal(resumed, 0);
+	assert_false(sts_fetch_sessions_changed(f));
+	sts_fetch_close(f);
+}
+
 /* The second fetch of a host resumes the first one's session with its ticket; another host
  * (or a server that forgot its ticket keys) gets a full handshake. */
 static void test_session_resumed(void **state)
@@ -348,6 +420,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_success, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_responses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_certificate_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_and_connect_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_resumed, setup, teardown),
 	};

@@ -1,0 +1,221 @@
+/* The API process's life: addresses checked and bound by httpsd, a supervisor that restarts
+ * it, the process itself (the store read-write, the server), death with httpsd. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "httpsd/api/api_proc.h"
+#include "httpsd/api/api_server.h"
+#include "shared/store/history.h"
+#include "shared/store/journal.h"
+#include "shared/store/store_damage.h"
+#include "shared/util/err.h"
+#include "shared/util/log.h"
+#include "shared/util/metrics_http.h"
+
+bool api_proc_loopback(const struct daemon_addr *a)
+{
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)&a->ss;
+		return (ntohl(s->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (a->ss.ss_family == AF_INET6) {
+		const struct in6_addr *x = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
+		if (IN6_IS_ADDR_LOOPBACK(x))
+			return true;
+		return IN6_IS_ADDR_V4MAPPED(x) && x->s6_addr[12] == 127;
+	}
+	return false;
+}
+
+int api_proc_addrs(struct api_proc *p, const struct config *cfg)
+{
+	const char *file = cfg->path ? cfg->path : "configuration";
+	for (size_t i = 0; i < DAEMON_MAX_LISTEN; i++)
+		p->fd[i] = -1;
+	if (metrics_http_addrs(cfg->api_listen, "api.listen", cfg->path, p->addrs, &p->n) != 0)
+		return -1;
+	bool cert = *cfg->api_tls_cert, key = *cfg->api_tls_key;
+	if (cert != key) {
+		log_error("%s: api.%s is set but api.%s is not: TLS needs both", file,
+		          cert ? "tls-cert" : "tls-key", cert ? "tls-key" : "tls-cert");
+		return -1;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		if (!cert && !api_proc_loopback(&p->addrs[i])) {
+			log_error("%s: api.listen: %s is not a loopback address: the API serves plain "
+			          "HTTP only on loopback; set api.tls-cert and api.tls-key for it", file,
+			          p->addrs[i].text);
+			return -1;
+		}
+	}
+	if (cert && p->n) {
+		char err[512];
+		if (api_tls_load(&p->tls, cfg->api_tls_cert, cfg->api_tls_key, err, sizeof(err))) {
+			log_error("%s: %s", file, err);
+			return -1;
+		}
+		p->tls_on = true;
+	}
+	return 0;
+}
+
+int api_proc_bind(struct api_proc *p, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		int fd = daemon_bind(&p->addrs[i], SOCK_STREAM);
+		if (fd < 0) {
+			snprintf(err, errlen, "api.listen: cannot bind %s: %s", p->addrs[i].text,
+			         strerror(-fd));
+			for (size_t k = 0; k < i; k++) {
+				close(p->fd[k]);
+				p->fd[k] = -1;
+			}
+			return fd;
+		}
+		p->fd[i] = fd;
+	}
+	return 0;
+}
+
+/* The parent may have gone between fork and prctl: then there is nothing to serve. */
+static void die_with_parent(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(0);
+}
+
+/* The API process: returns its exit status. */
+static int api_main(const struct config *cfg, const char *state, const int *fds, size_t n,
+                    struct api_tls *tls)
+{
+	struct store *st;
+	struct api_server s;
+	int rc = store_open(&st, state, 0);
+	if (rc) {
+		log_error("api: cannot open the store in %s: %s%s%s", state, ls_strerror(rc),
+		          *store_advice(rc) ? "; " : "", store_advice(rc));
+		return STORE_EXIT_STATUS;
+	}
+	store_damage_install();
+	journal_set_limits(cfg->journal_max_size, cfg->journal_max_age);
+	history_set_keep(cfg->keep_history);
+	struct api_env *env = calloc(1, sizeof(*env));
+	if (env == NULL) {
+		store_close(st);
+		return 1;
+	}
+	*env = (struct api_env){ .st = st, .cfg = cfg, .state = state };
+	env->svc = (struct sts_service){ cfg->sts_service_address, cfg->sts_service_cname,
+	                                 cfg->sts_txt_ttl };
+	memset(&s, 0, sizeof(s));
+	s.lim = (struct api_limits){
+		.max_header = cfg->api_max_header_size,
+		.max_body = cfg->api_max_body,
+		.header_ms = (uint64_t)cfg->api_header_timeout * 1000,
+		.idle_ms = (uint64_t)cfg->api_idle_timeout * 1000,
+		.max_conns = cfg->api_max_connections,
+		.max_per_address = cfg->api_max_per_address,
+	};
+	if (tls && (rc = api_tls_setup(tls)) != 0) {
+		log_error("api: cannot set up TLS (mbedTLS error -0x%04x)", (unsigned)-rc);
+		free(env);
+		store_close(st);
+		return 1;
+	}
+	s.tls = tls;
+	rc = api_server_run(&s, env, fds, n) == 0 ? 0 : 1;
+	free(env);
+	store_close(st);
+	return rc;
+}
+
+static volatile sig_atomic_t stop_asked;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_asked = 1;
+}
+
+/* The supervisor: runs the API process, again after API_RESTART_DELAY_S when it dies. */
+static void supervise(const struct config *cfg, const char *state, const int *fds, size_t n,
+                      struct api_tls *tls)
+{
+	pid_t self = getpid();
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+	while (!stop_asked) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGINT, SIG_DFL);
+			die_with_parent(self);
+			_exit(api_main(cfg, state, fds, n, tls));
+		}
+		if (pid < 0) {
+			log_error("api: cannot start the API process: %s", strerror(errno));
+		} else {
+			log_notice("api: API process %d serves %zu address%s", (int)pid, n,
+			           n == 1 ? "" : "es");
+			int status;
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				if (stop_asked)
+					kill(pid, SIGTERM);
+			if (stop_asked)
+				break;
+			if (WIFSIGNALED(status))
+				log_error("api: API process %d died of signal %d; restarting it", (int)pid,
+				          WTERMSIG(status));
+			else
+				log_error("api: API process %d exited with status %d; restarting it",
+				          (int)pid, WEXITSTATUS(status));
+		}
+		for (int i = 0; i < API_RESTART_DELAY_S * 10 && !stop_asked; i++)
+			usleep(100000);
+	}
+}
+
+int api_proc_start(struct api_proc *p, const struct config *cfg, const char *state, int keep_fd)
+{
+	if (p->n == 0)
+		return 0;
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		die_with_parent(parent);
+		if (keep_fd >= 0)
+			close(keep_fd);
+		supervise(cfg, state, p->fd, p->n, p->tls_on ? &p->tls : NULL);
+		_exit(0);
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		close(p->fd[i]);
+		p->fd[i] = -1;
+	}
+	if (pid < 0)
+		return -errno;
+	p->supervisor = pid;
+	return 0;
+}
+
+void api_proc_stop(struct api_proc *p)
+{
+	api_tls_free(&p->tls);
+	if (p->supervisor <= 0)
+		return;
+	kill(p->supervisor, SIGTERM);
+	while (waitpid(p->supervisor, NULL, 0) < 0 && errno == EINTR)
+		;
+	p->supervisor = 0;
+}

@@ -1,0 +1,37 @@
+/*
+ * A TCP connection with one deadline for everything done on it, and the mbedTLS I/O
+ * callbacks over it: the MTA-STS fetch and the check's SMTP STARTTLS client share them.
+ */
+#ifndef LS_TLS_CONN_H
+#define LS_TLS_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tls_conn {
+	int fd;             /* -1 before connecting */
+	int64_t deadline;   /* monotonic ms */
+};
+
+/* Monotonic time in ms, the clock of deadlines. */
+int64_t tls_conn_now(void);
+/* Connects c (deadline set) to endpoint ("ADDR:PORT", "[ADDR]:PORT"; default_port without
+ * one), non-blocking, Nagle off. 0, or a negative code with the reason in err. */
+int tls_conn_open(struct tls_conn *c, const char *endpoint, int default_port, char *err,
+                  size_t errlen);
+/* Connects c to host (a name, resolved: each address in turn until one answers) at port,
+ * as tls_conn_open() does (the ACME client's CA). 0, or a negative code with the reason. */
+int tls_conn_open_name(struct tls_conn *c, const char *host, const char *port, char *err,
+                       size_t errlen);
+void tls_conn_close(struct tls_conn *c);
+/* Waits for events (POLLIN, POLLOUT) within the deadline: 1 ready, 0 timed out. */
+int tls_conn_wait(struct tls_conn *c, short events);
+/* mbedtls_ssl_set_bio()'s send and receive over a struct tls_conn, bounded by its deadline. */
+int tls_conn_send(void *ctx, const unsigned char *buf, size_t len);
+int tls_conn_recv(void *ctx, unsigned char *buf, size_t len);
+
+struct mbedtls_x509_crt;
+/* A certificate's notAfter as Unix time. */
+int64_t tls_conn_not_after(const struct mbedtls_x509_crt *crt);
+
+#endif
