@@ -238,11 +238,12 @@ const struct command zonectl_commands[] = {
 	  1, 1, "", cmd_acme },
 	{ "store check", "", "Read every record of the store and say whether it is sound.",
 	  "Walks every table (LMDB's own table of tables and free list, then meta, zones,\n"
-	  "rrsets, journal, history, mtasts, secondaries, tsig, update, tlsrpt, acme_alpn, api) in key\n"
-	  "order and decodes each value as the code that owns it does. LMDB has no page checksums:\n"
-	  "a page overwritten with garbage is found only this way. The walk runs in a child\n"
-	  "process, so LMDB crashing on a bad page is reported, not suffered. Sound: the records per table, exit\n"
-	  "0. Damaged: the table and what is wrong there, exit 5; `zonectl restore --force FILE`\n"
+	  "rrsets, journal, history, mtasts, secondaries, tsig, update, tlsrpt, acme, acme_alpn,\n"
+	  "api) in key order and decodes each value as the code that owns it does. LMDB has no\n"
+	  "page checksums: a page overwritten with garbage is found only this way. The walk runs\n"
+	  "in a child process, so LMDB crashing on a bad page is reported, not suffered. Sound:\n"
+	  "the records per table, exit 0. Damaged: the table and what is wrong there, exit 5;\n"
+	  "`zonectl restore --force FILE`\n"
 	  "then puts a backup in place. Exit 3 when there is no store. Safe while the daemons\n"
 	  "run (one read transaction). With --json: {\"sound\",\"pages\",\"page_size\",\n"
 	  "\"records\":{TABLE:N}} or {\"error\",\"table\",\"problem\"}.",
