@@ -206,7 +206,21 @@ int ctl_acme_run_host(struct ctl *c, const char *host, bool force)
 	struct acme_run r;
 	char err[512];
 	int64_t now = (int64_t)time(NULL);
-	int rc = acme_run_queue(c->st, host, force, true, now);
+	/* Over orders-per-hour a name waits in the queue like a bulk enable's (renew: now). */
+	bool take = force || acme_run_may_order(c->st, &c->cfg, now);
+	int rc = acme_run_queue(c->st, host, force, take, now);
+	if (rc == 0 && !take) {
+		struct store_txn t;
+		uint32_t pos = 0;
+		if (store_begin(c->st, false, 0, &t) == 0) {
+			pos = acme_run_position(&t, host);
+			store_abort(&t);
+		}
+		fprintf(stderr, "zonectl: %s: waiting: certificate for %s: queued for an order "
+		        "(position %u, acme.orders-per-hour); dnsd orders it in its turn\n", host,
+		        host, pos);
+		return 0;
+	}
 	if (rc == LS_ECONFLICT) {
 		fprintf(stderr, "zonectl: %s: an order is under way in another process (dnsd); "
 		        "see zonectl cert status %s\n", host, host);

@@ -345,3 +345,14 @@ void acme_run_why(const struct acme_cert *c, uint32_t position, char *out, size_
 		break;
 	}
 }
+
+bool acme_run_may_order(struct store *st, const struct config *cfg, int64_t now)
+{
+	struct store_txn t;
+	uint32_t n = 0;
+	if (store_begin(st, false, 0, &t) != 0)
+		return true;     /* the order itself will meet the store's problem */
+	acme_record_orders(&t, now, &n);
+	store_abort(&t);
+	return n < cfg->acme_orders_per_hour;
+}

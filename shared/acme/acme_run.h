@@ -54,6 +54,8 @@ int acme_run_sync(struct store *st, const char *state_dir, int64_t now, unsigned
  */
 int acme_run_due(struct acme_run *r, int64_t now, const char *host, int budget_ms,
                  void (*fn)(const struct acme_outcome *o, void *ctx), void *ctx);
+/* Whether a new order fits under acme.orders-per-hour now. */
+bool acme_run_may_order(struct store *st, const struct config *cfg, int64_t now);
 /* host's place in the queue (1 = next), 0 when it does not wait for orders-per-hour. */
 uint32_t acme_run_position(struct store_txn *t, const char *host);
 /* Whether rec is due at now (an order to run). */

@@ -12,7 +12,7 @@ import pytest
 
 from acme_helpers import CaEnv, configure, env_maker, served_cert
 from acme_mock import AcmeMock, cert_id
-from conftest import EXIT_CONFLICT, EXIT_NOTFOUND, EXIT_OK
+from conftest import EXIT_CONFLICT, EXIT_NOTFOUND, EXIT_OK, ZONES_DIR
 from proc_helpers import HOST4, started, wait_until
 from sts_helpers import StsEnv
 from xfr_helpers import NsdSecondary
@@ -237,3 +237,21 @@ def test_next_directory_after_repeated_failures(tmp_path, mock_env):
     assert r.rc == EXIT_OK, r.out + r.err + env.logs()
     st = env.status()
     assert st["directory"] == env.ca.directory_url and st["tries"] == 0, st
+
+
+def test_orders_per_hour_queues_the_rest(mock_env):
+    """orders-per-hour 1: the first domain is ordered, the second waits in the queue with its
+    position (enable, status and cert list say so) and no second order goes to the CA."""
+    env = mock_env(extra="  orders-per-hour: 1\n")
+    env.zc.ok("zone", "import", ZONES_DIR / "example.net.zone")
+    enable(env)
+    r = env.zc("mta-sts", "enable", "example.net", timeout=ISSUE_TIMEOUT)
+    want = "waiting: certificate for mta-sts.example.net: queued for an order (position 1"
+    assert want in r.err, r.out + r.err
+    assert want in env.zc("mta-sts", "status", "example.net").out
+    certs = {c["name"]: c for c in env.zc.json("cert", "list")["certs"]}
+    assert certs["mta-sts.example.net"]["queue_position"] == 1
+    assert certs["mta-sts.example.com"]["queue_position"] is None
+    time.sleep(3)                       # dnsd's ACME step runs every second: still waiting
+    assert len(env.ca.requests_of("newOrder")) == 1
+    assert env.zc.json("cert", "status", "mta-sts.example.net")["state"] == "queued"
