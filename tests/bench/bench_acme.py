@@ -13,9 +13,7 @@
 
 import json
 import os
-import re
 import shutil
-import socket
 import ssl
 import statistics
 import subprocess
@@ -24,6 +22,7 @@ import urllib.request
 
 import benchlib
 from benchlib import BenchError
+from bench_sts import _txt_id, _zonectl     # zonectl with a configuration; the id over DNS
 
 NAME = "acme"
 DESCRIPTION = "ACME with Pebble: enable -> published id (p50/p99); N domains at once"
@@ -33,31 +32,6 @@ DEFAULT_DOMAINS = 1000
 START_TIMEOUT = 20.0
 ONE_TIMEOUT = 60.0
 ZONE = "acme.bench"
-
-
-def _zonectl(ctx, conf, *args, timeout=600):
-    p = subprocess.run([ctx.zonectl, "-c", conf] + [str(a) for a in args],
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
-    if p.returncode != 0:
-        raise BenchError("zonectl %s: exit %d\n%s" % (" ".join(map(str, args)), p.returncode,
-                                                      p.stderr.decode(errors="replace")[-2000:]))
-    return p.stdout.decode(errors="replace")
-
-
-def _txt_id(port, name):
-    qid = int(time.monotonic() * 1000) & 0xffff
-    msg = benchlib.build_query(qid, "_mta-sts." + name, 16)
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(1.0)
-    try:
-        s.sendto(msg, ("127.0.0.1", port))
-        data, _ = s.recvfrom(4096)
-    except OSError:
-        return None
-    finally:
-        s.close()
-    m = re.search(rb"v=STSv1; id=([A-Za-z0-9]+)", data)
-    return m.group(1).decode() if m else None
 
 
 def _start(argv, log, env=None):
