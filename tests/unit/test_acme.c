@@ -8,6 +8,7 @@
 #include <mbedtls/md.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_csr.h>
+#include "shared/util/config.h"
 #include "shared/util/err.h"
 #include "shared/tls/cert.h"
 #include "shared/tls/cert_make.h"
@@ -433,6 +434,45 @@ static void test_ari(void **state)
 	rm_tree(dir);
 }
 
+/* The acme: section: the keys of the issue, checked values, defaults without it. */
+static void test_config(void **state)
+{
+	(void)state;
+	char *dir = temp_dir(), path[512];
+	struct config cfg;
+	struct diag d;
+	snprintf(path, sizeof(path), "%s/ls.conf", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("acme:\n  directory: https://ca.example/dir https://ca2.example:14000/dir\n"
+	      "  email: hostmaster@provider.example\n  eab-kid: kid-1\n"
+	      "  eab-hmac-key: zWNDZM6eQGHWpSRTPal5eIUYFTu7EajV\n  ca-bundle: /tmp/ca.pem\n"
+	      "  challenge: tls-alpn-01\n  profile: shortlived\n  orders-per-hour: 7\n", f);
+	fclose(f);
+	diag_init(&d);
+	assert_int_equal(config_load(&cfg, path, &d), 0);
+	assert_string_equal(cfg.acme_directory, "https://ca.example/dir https://ca2.example:14000/dir");
+	assert_string_equal(cfg.acme_email, "hostmaster@provider.example");
+	assert_int_equal(cfg.acme_challenge, CONFIG_ACME_TLS_ALPN01);
+	assert_string_equal(cfg.acme_profile, "shortlived");
+	assert_int_equal(cfg.acme_orders_per_hour, 7);
+	config_free(&cfg);
+	diag_free(&d);
+	f = fopen(path, "w");
+	fputs("acme:\n  directory: https://192.0.2.1/dir\n  orders-per-hour: 0\n"
+	      "  challenge: http-01\n  eab-hmac-key: not/base64\n", f);
+	fclose(f);
+	diag_init(&d);
+	assert_int_equal(config_load(&cfg, path, &d), LS_ECONFIG);
+	assert_int_equal(d.errors, 4);           /* each bad line reported, file:line */
+	assert_string_equal(cfg.acme_directory, "");    /* defaults only: no ACME */
+	assert_int_equal(cfg.acme_orders_per_hour, 250);
+	assert_int_equal(cfg.acme_challenge, CONFIG_ACME_AUTO);
+	config_free(&cfg);
+	diag_free(&d);
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +493,7 @@ int main(void)
 		                                unit_store_teardown),
 		cmocka_unit_test(test_renew_and_backoff),
 		cmocka_unit_test(test_ari),
+		cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
