@@ -1,10 +1,12 @@
 /*
  * dnsd runs the MTA-STS publish step on a timer: waiting publishes are retried (with the
- * back-off stored per domain), ids rotate, grace periods and removals end. It runs off the
+ * back-off stored per domain), ids rotate, grace periods and removals end; with acme:, the
+ * ACME step (certificates ordered and renewed) runs after it. It runs off the
  * query loops because it fetches over HTTPS and writes to the store.
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include "dnsd/publisher.h"
 #include "dnsd/reports.h"
@@ -12,8 +14,11 @@
 #include "shared/util/log.h"
 #include "shared/sts/sts_publish.h"
 #include "shared/sts/sts_rederive.h"
+#include "shared/acme/acme_run.h"
 
 #define REDERIVE_RETRY_S 60   /* after a failed re-derivation */
+#define ACME_SYNC_S 60        /* names checked against the MTA-STS domains this often */
+#define ACME_BUDGET_MS 5000   /* ACME work per tick, so publishing gets its turn */
 
 const double publisher_latency_bounds[PUBLISHER_LATENCY_N] = { PUBLISHER_LATENCY_BOUNDS };
 
@@ -105,6 +110,50 @@ static bool rederive(struct store *st, const struct config *cfg)
 	return rc == LS_ECONFIG;
 }
 
+static void log_acme(const struct acme_outcome *o, void *ctx)
+{
+	(void)ctx;
+	const struct acme_cert *c = o->rec;
+	if (o->rc == 0)
+		log_notice("acme: %s: certificate issued by %s (serial %s)", c->host, c->directory,
+		           c->serial);
+	else if (o->urgent)
+		log_error("acme: %s: renewal failing and the certificate expires within 14 days: "
+		          "%s: %s", c->host, c->problem_type, c->problem_detail);
+	else
+		log_warning("acme: %s: waiting: %s: %s (try %u)", c->host, c->problem_type,
+		            c->problem_detail, c->tries);
+}
+
+/* The ACME step for one tick: the names in line with the domains now and then, then what is
+ * due, for at most ACME_BUDGET_MS. */
+static void acme_tick(struct acme_run *ar, int64_t *synced)
+{
+	int64_t now = (int64_t)time(NULL);
+	unsigned queued = 0;
+	int rc;
+	if (now - *synced >= ACME_SYNC_S) {
+		if ((rc = acme_run_sync(ar->st, ar->state_dir, now, &queued)) != 0)
+			log_error("acme: cannot check the certificates: %s", ls_strerror(rc));
+		else if (queued)
+			log_notice("acme: %u certificate%s queued", queued, queued == 1 ? "" : "s");
+		*synced = now;
+	}
+	if ((rc = acme_run_due(ar, now, NULL, ACME_BUDGET_MS, log_acme, NULL)) != 0)
+		log_error("acme: step failed: %s", ls_strerror(rc));
+}
+
+static bool acme_setup(struct acme_run *ar, struct store *st, const struct config *cfg)
+{
+	char err[512];
+	if (!cfg->acme_directory || !*cfg->acme_directory)
+		return false;
+	if (acme_run_open(ar, st, cfg, cfg->state_dir, err, sizeof(err)) == 0)
+		return true;
+	log_error("acme: off: %s", err);
+	return false;
+}
+
 /* The publisher for cfg; false (logged) when its mta-sts settings cannot publish. */
 static bool setup(struct sts_publisher *sp, const struct config *cfg)
 {
@@ -114,6 +163,20 @@ static bool setup(struct sts_publisher *sp, const struct config *cfg)
 	log_warning("mta-sts: publisher off: %s", err);
 	sts_publish_free(sp);
 	return false;
+}
+
+/* The trust store's identity, so that a replaced or rewritten file is read again. */
+static void trust_stamp(const struct config *cfg, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (cfg->sts_trust_store && *cfg->sts_trust_store)
+		stat(cfg->sts_trust_store, st);
+}
+
+static bool trust_changed(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino != b->st_ino || a->st_size != b->st_size ||
+	       a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
 }
 
 static void run(void *arg)
@@ -127,17 +190,37 @@ static void run(void *arg)
 	uv_mutex_lock(&p->lock);
 	unsigned gen = p->gen;
 	bool ok = setup(&sp, p->cfg);
+	struct stat trust, now_trust;
+	trust_stamp(p->cfg, &trust);
+	struct acme_run ar;
+	int64_t acme_synced = 0;
+	bool acme = acme_setup(&ar, p->st, p->cfg);
 	sp.cancel = &p->cancel;
 	while (!p->stop) {
 		if (gen != p->gen) {       /* SIGHUP: new endpoints, trust store, timings */
 			if (ok)
 				sts_publish_free(&sp);
+			if (acme)
+				acme_run_close(&ar);
 			gen = p->gen;
 			ok = setup(&sp, p->cfg);
+			trust_stamp(p->cfg, &trust);
+			acme = acme_setup(&ar, p->st, p->cfg);
+			acme_synced = 0;
 			sp.cancel = &p->cancel;
 			rederive_at = 0;
 		}
 		const struct config *cfg = p->cfg;
+		/* A new trust store (a CA's root replaced): read again, as a SIGHUP would. */
+		trust_stamp(cfg, &now_trust);
+		if (trust_changed(&trust, &now_trust)) {
+			if (ok)
+				sts_publish_free(&sp);
+			ok = setup(&sp, cfg);
+			sp.cancel = &p->cancel;
+			trust = now_trust;
+			log_notice("mta-sts: trust store %s changed; read again", cfg->sts_trust_store);
+		}
 		uv_mutex_unlock(&p->lock);
 		if (rederive_at >= 0 && (int64_t)time(NULL) >= rederive_at)
 			rederive_at = rederive(p->st, cfg) ? -1 : (int64_t)time(NULL) + REDERIVE_RETRY_S;
@@ -150,6 +233,8 @@ static void run(void *arg)
 		last = rc;
 		if (cfg->tlsrpt_receive)
 			reports_tick(&reports, p->st, cfg, (int64_t)time(NULL));
+		if (acme)
+			acme_tick(&ar, &acme_synced);
 		uv_mutex_lock(&p->lock);
 		if (!p->stop)
 			uv_cond_timedwait(&p->wake, &p->lock, (uint64_t)PUBLISHER_INTERVAL_MS * 1000000u);
@@ -157,6 +242,8 @@ static void run(void *arg)
 	uv_mutex_unlock(&p->lock);
 	if (ok)
 		sts_publish_free(&sp);
+	if (acme)
+		acme_run_close(&ar);
 }
 
 int publisher_start(struct publisher *p, struct store *st, const struct config *cfg)

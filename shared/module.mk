@@ -1,6 +1,7 @@
 # shared/: libshared.a, the code both daemons and zonectl link, a directory per subsystem:
 # store/ (the store and zone edits), dns/ (names, records, zone files, TSIG), sts/ (MTA-STS),
-# rpt/ (TLS reports: parsing, spool, import, summaries), acme/ (ACME: tls-alpn-01 certificates),
+# rpt/ (TLS reports: parsing, spool, import, summaries), acme/ (ACME: the RFC 8555 client,
+# orders, dns-01 and tls-alpn-01, the ACME step),
 # tls/ (certificates, HTTPS responses), util/ (configuration, logs, daemons, small helpers),
 # check/ (a domain's MTA-STS as senders see it: DNS, HTTPS, SMTP STARTTLS; problem codes).
 SHARED_SRCS := $(wildcard shared/*/*.c)

@@ -7,7 +7,7 @@
 #include "shared/tls/cert.h"
 #include "shared/util/err.h"
 
-#define CERT_USAGE "usage: zonectl cert demo-ca | issue HOST... | list\n"
+#define CERT_USAGE "usage: zonectl cert demo-ca | issue HOST... | list | renew HOST | status HOST\n"
 
 static int exit_for(int rc)
 {
@@ -74,47 +74,13 @@ out:
 	return rc;
 }
 
-static int show(const struct cert_info *info, void *arg)
-{
-	struct ctl_out *o = arg;
-	char when[32];
-	if (o->c->json) {
-		ctl_out_item(o, json_pack("{s:o,s:o,s:o,s:o}", "host", ctl_json_string(info->host),
-		                          "not_after", ctl_json_time(info->not_after),
-		                          "issuer", ctl_json_string(info->issuer),
-		                          "error", ctl_json_string(info->error ? info->error_text
-		                                                               : NULL)));
-		return 0;
-	}
-	ctl_time(info->not_after, when, sizeof(when));
-	printf("%-40s %-20s %s", info->host, info->not_after ? when : "-",
-	       *info->issuer ? info->issuer : "-");
-	if (info->error)
-		printf("  (not usable: %s)", info->error_text);
-	else if (info->not_after < (int64_t)time(NULL))
-		printf("  (expired)");
-	printf("\n");
-	return 0;
-}
-
-static int list(struct ctl *c)
-{
-	struct ctl_out o;
-	ctl_out_list_begin(&o, c, "certs");
-	int rc = cert_list(c->state, show, &o);
-	int ec = ctl_out_list_finish(&o);
-	if (rc) {
-		fprintf(stderr, "zonectl: %s/%s: %s\n", c->state, CERT_DIR, ls_strerror(rc));
-		return EXIT_STORE;
-	}
-	return ec;
-}
-
 int cmd_cert(struct ctl *c)
 {
 	const char *action = c->args[0];
 	if (strcmp(action, "issue") == 0)
 		return issue(c);
+	if (strcmp(action, "renew") == 0 || strcmp(action, "status") == 0)
+		return ctl_cert_acme(c, action);
 	if (c->nargs != 1) {
 		fprintf(stderr, "zonectl: cert %s takes no arguments\n" CERT_USAGE, action);
 		return EXIT_USAGE;
@@ -122,7 +88,8 @@ int cmd_cert(struct ctl *c)
 	if (strcmp(action, "demo-ca") == 0)
 		return demo_ca(c);
 	if (strcmp(action, "list") == 0)
-		return list(c);
-	fprintf(stderr, "zonectl: '%s': the action is demo-ca, issue or list\n" CERT_USAGE, action);
+		return ctl_cert_list(c);
+	fprintf(stderr, "zonectl: '%s': the action is demo-ca, issue, list, renew or status\n"
+	        CERT_USAGE, action);
 	return EXIT_USAGE;
 }

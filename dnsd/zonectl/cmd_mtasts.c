@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include "dnsd/zonectl/zonectl.h"
+#include "shared/acme/acme_run.h"
 #include "shared/tls/cert.h"
 #include "shared/util/err.h"
 #include "shared/sts/sts_ops.h"
@@ -156,6 +157,16 @@ void ctl_demo_cert(struct ctl *c, const uint8_t *domain)
 	 * otherwise the operator's certificate is expected in STATE/certs/. */
 	char host[DNAME_STR_MAX + 8], name[DNAME_STR_MAX], err[256];
 	snprintf(host, sizeof(host), "mta-sts.%s", ctl_domain(name, domain));
+	for (char *p = host; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	if (ctl_acme_on(c)) {
+		/* The CA's certificate, ordered now; a failure says why and dnsd tries again. */
+		int rc = ctl_acme_run_host(c, host, false);
+		if (rc)
+			fprintf(stderr, "zonectl: warning: waiting: certificate for %s: %s\n", host,
+			        ls_strerror(rc));
+		return;
+	}
 	if (cert_demo_ensure(c->state, host, err, sizeof(err)) != 0)
 		fprintf(stderr, "zonectl: warning: no demo certificate for %s: %s\n", host, err);
 }
@@ -209,5 +220,11 @@ int cmd_mtasts_disable(struct ctl *c)
 		        "cached an enforce policy keep it until its max_age ends and may refuse to "
 		        "deliver to MX hosts it does not list (RFC 8461 8.3)\n");
 	rc = sts_ops_disable(c->st, domain, c->now, &c->d, &res);
-	return finish(c, domain, rc, &res, c->now ? "removed" : "removal started (mode none)");
+	int ec = finish(c, domain, rc, &res, c->now ? "removed" : "removal started (mode none)");
+	unsigned queued;
+	/* Records gone (--now): no renewing, and the certificate goes too (else dnsd's ACME
+	 * step does it once the removal period is over). */
+	if (rc == 0 && c->now && ctl_acme_on(c))
+		acme_run_sync(c->st, c->state, (int64_t)time(NULL), &queued);
+	return ec;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "dnsd/zonectl/zonectl.h"
+#include "shared/acme/acme_run.h"
 #include "shared/tls/cert.h"
 #include "shared/util/arena.h"
 #include "shared/util/err.h"
@@ -106,13 +107,22 @@ static void certs_flush(struct enable_run *e)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	for (size_t i = 0; i < k->n; i++)
 		k->hosts[i] = k->host[i];
-	cert_bulk_demo_ensure(e->c->state, k->hosts, k->n, cpus > 0 ? (unsigned)cpus : 1, k->rc,
-	                      k->err);
+	if (ctl_acme_on(e->c)) {
+		/* ACME: queued here, ordered by dnsd under acme.orders-per-hour. */
+		for (size_t i = 0; i < k->n; i++)
+			if ((k->rc[i] = acme_run_queue(e->c->st, k->host[i], false, false,
+			                                 time(NULL))) != 0)
+				snprintf(k->err[i], sizeof(k->err[i]), "%s", ls_strerror(k->rc[i]));
+	} else {
+			cert_bulk_demo_ensure(e->c->state, k->hosts, k->n, cpus > 0 ? (unsigned)cpus : 1,
+		                      k->rc, k->err);
+	}
 	for (size_t i = 0; i < k->n; i++) {
 		if (k->rc[i] == 0)
 			continue;
 		ctl_progress_clear(&e->prog);
-		fprintf(stderr, "zonectl: warning: no demo certificate for %s: %s\n", k->host[i],
+		fprintf(stderr, "zonectl: warning: no %s certificate for %s: %s\n",
+		        ctl_acme_on(e->c) ? "queued" : "demo", k->host[i],
 		        k->err[i]);
 	}
 	e->done += k->n;

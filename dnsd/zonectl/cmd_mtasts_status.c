@@ -6,6 +6,8 @@
 #include "shared/util/pidfile.h"
 #include "shared/util/err.h"
 #include "shared/sts/sts_publish.h"
+#include "shared/acme/acme_record.h"
+#include "shared/acme/acme_run.h"
 
 struct status_ctx {
 	struct ctl_out o;         /* o.n: domains shown */
@@ -39,14 +41,39 @@ static const char *state_text(const struct sts_domain *d)
 	return d->state == STS_REMOVING ? "removing (mode none published)" : "published";
 }
 
+/* What ACME says about mta-sts.DOMAIN: why its certificate is not there yet ("" when it
+ * is, or ACME does not handle it), and a failing renewal's problem. */
+static void acme_why(struct status_ctx *x, const struct sts_domain *d, char *host, size_t hlen,
+                     char *why, size_t wlen, char *renewal, size_t rlen)
+{
+	char name[DNAME_STR_MAX];
+	struct acme_cert a;
+	snprintf(host, hlen, "mta-sts.%s", ctl_domain(name, d->domain));
+	for (char *p = host; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	*why = *renewal = 0;
+	if (d->state == STS_REMOVED || acme_record_get(x->t, host, &a) != 0)
+		return;
+	if (!a.had_cert)
+		acme_run_why(&a, acme_run_position(x->t, host), why, wlen);
+	else if (*a.problem_type && a.state != ACME_ISSUED)
+		snprintf(renewal, rlen, "%s: %s", a.problem_type, a.problem_detail);
+}
+
 static void show_text(struct status_ctx *x, const struct sts_domain *d, const uint8_t *body,
                       size_t blen)
 {
 	char name[DNAME_STR_MAX], t1[32], t2[32];
+	char host[DNAME_STR_MAX + 8], why[ACME_PROBLEM_MAX + 200], renewal[ACME_PROBLEM_MAX + 200];
 	printf("%s\n", ctl_domain(name, d->domain));
 	printf("  state:    %s\n", state_text(d));
 	if (d->state == STS_REMOVED)
 		return;
+	acme_why(x, d, host, sizeof(host), why, sizeof(why), renewal, sizeof(renewal));
+	if (*why)
+		printf("  waiting: certificate for %s: %s\n", host, why);
+	if (*renewal)
+		printf("  certificate: renewal failing: %s\n", renewal);
 	printf("  mode:     %s, max_age %u\n", sts_mode_name(d->mode), d->max_age);
 	printf("  policy:   version %llu, made %s\n", (unsigned long long)d->version,
 	       ctl_time(d->version_time, t1, sizeof(t1)));
@@ -144,6 +171,11 @@ static json_t *show_json(struct status_ctx *x, const struct sts_domain *d, const
 	                                                     x->rotate_interval : 0),
 	                      "reason", ctl_json_string(d->reason), "tries", (json_int_t)d->tries,
 	                      "next_try", ctl_json_time(d->next_try));
+	char host[DNAME_STR_MAX + 8], why[ACME_PROBLEM_MAX + 200], renewal[ACME_PROBLEM_MAX + 200];
+	acme_why(x, d, host, sizeof(host), why, sizeof(why), renewal, sizeof(renewal));
+	json_object_set_new(o, "certificate_waiting", ctl_json_string(*why ? why : NULL));
+	json_object_set_new(o, "certificate_renewal_error", ctl_json_string(*renewal ? renewal
+	                                                                             : NULL));
 	json_object_set_new(o, "endpoints", endpoints_json(d));
 	json_object_set_new(o, "grace", grace_json(d));
 	json_object_set_new(o, "mx_extra", string_list(d->extra, d->nextra));

@@ -217,24 +217,39 @@ const struct command zonectl_commands[] = {
 	  "them with the time they were written (exit 3 when there are none). With --json:\n"
 	  "{\"written\":\"2026-12-03T07:33:03Z\",\"queries.udp\":N,...}.",
 	  0, 0, "", cmd_stats },
-	{ "cert", "demo-ca | issue HOST... | list",
-	  "Make the demo CA, issue httpsd certificates from it, or list the certificates.",
+	{ "cert", "demo-ca | issue HOST... | list | renew HOST | status HOST",
+	  "Make the demo CA, issue httpsd certificates from it, list, renew or show certificates.",
 	  "demo-ca creates STATE/demo-ca/ca.pem and ca.key (0600): an ECDSA P-256 CA valid for\n"
 	  "10 years, for tests and demos. It keeps a CA that is there already.\n"
 	  "issue HOST... makes for each HOST (e.g. mta-sts.example.com) an ECDSA P-256 key and a\n"
 	  "certificate signed by the demo CA (subjectAltName HOST, serverAuth, 90 days), written\n"
 	  "to STATE/certs/HOST/fullchain.pem (certificate, then the CA) and privkey.pem (0600).\n"
 	  "httpsd picks them up at the next handshake. Exit 3 when there is no demo CA.\n"
-	  "list prints each STATE/certs/HOST with its notAfter and issuer, and why it cannot\n"
-	  "be used if so. With --json: {\"certs\":[{\"host\",\"not_after\",\"issuer\",\"error\"}]}.",
+	  "list prints each STATE/certs/HOST and each name ACME handles: notAfter, ACME state,\n"
+	  "issuer, renewal time, queue position and the last error. With --json:\n"
+	  "{\"certs\":[{\"name\",\"issuer\",\"not_before\",\"not_after\",\"serial\",\"source\",\n"
+	  "\"renew_at\",\"last_error\",\"queue_position\",\"host\",\"error\",\"state\"}]}: times RFC 3339\n"
+	  "UTC, serial hex, source the ACME directory URL, demo or manual.\n"
+	  "renew HOST orders a new certificate from the acme: directory now, due or not, and\n"
+	  "waits for it (exit 4 when the CA failed: the reason is printed and dnsd retries).\n"
+	  "status HOST shows the order's state and the CA's last answer (problem type, detail).",
 	  1, -1, "", cmd_cert },
+	{ "acme", "account | register", "Show or register the ACME accounts (one per directory).",
+	  "account lists the accounts registered per acme.directory URL: account URL, contact,\n"
+	  "creation time (the keys are STATE/acme/accounts/ID/key.pem, 0600).\n"
+	  "register registers at every configured directory now (with acme.email as contact and\n"
+	  "External Account Binding when acme.eab-kid is set), replacing the stored account URL;\n"
+	  "ACME registers by itself on first use, so this is only needed to check the settings.\n"
+	  "With --json: {\"accounts\":[{\"directory\",\"account\",\"contact\",\"created\"}]}.",
+	  1, 1, "", cmd_acme },
 	{ "store check", "", "Read every record of the store and say whether it is sound.",
 	  "Walks every table (LMDB's own table of tables and free list, then meta, zones,\n"
-	  "rrsets, journal, history, mtasts, secondaries, tsig, update, tlsrpt, acme_alpn, api) in key\n"
-	  "order and decodes each value as the code that owns it does. LMDB has no page checksums:\n"
-	  "a page overwritten with garbage is found only this way. The walk runs in a child\n"
-	  "process, so LMDB crashing on a bad page is reported, not suffered. Sound: the records per table, exit\n"
-	  "0. Damaged: the table and what is wrong there, exit 5; `zonectl restore --force FILE`\n"
+	  "rrsets, journal, history, mtasts, secondaries, tsig, update, tlsrpt, acme, acme_alpn,\n"
+	  "api) in key order and decodes each value as the code that owns it does. LMDB has no\n"
+	  "page checksums: a page overwritten with garbage is found only this way. The walk runs\n"
+	  "in a child process, so LMDB crashing on a bad page is reported, not suffered. Sound:\n"
+	  "the records per table, exit 0. Damaged: the table and what is wrong there, exit 5;\n"
+	  "`zonectl restore --force FILE`\n"
 	  "then puts a backup in place. Exit 3 when there is no store. Safe while the daemons\n"
 	  "run (one read transaction). With --json: {\"sound\",\"pages\",\"page_size\",\n"
 	  "\"records\":{TABLE:N}} or {\"error\",\"table\",\"problem\"}.",

@@ -255,6 +255,17 @@ int ctl_publish(struct ctl *c, uint32_t zone_id);
  * for the edited zone, unless nothing was committed or --no-publish. Returns the exit code. */
 int ctl_publish_after(struct ctl *c, int ec, int rc, const struct zone_result *res);
 int cmd_cert(struct ctl *c);
+/* cmd_acme.c: certificates from an ACME CA. */
+int cmd_acme(struct ctl *c);
+/* cert list [--json]: every certificate file and every name ACME handles. */
+int ctl_cert_list(struct ctl *c);
+/* cert renew|status NAME. */
+int ctl_cert_acme(struct ctl *c, const char *action);
+/* Queues host (force: renew now) and runs its order here, to its end; the outcome printed.
+ * c->st open for writing. Returns 0 or a store error (a CA failure is in the record). */
+int ctl_acme_run_host(struct ctl *c, const char *host, bool force);
+/* True when the configuration has an acme: directory. */
+bool ctl_acme_on(const struct ctl *c);
 int cmd_tsig_add(struct ctl *c);
 int cmd_tsig_list(struct ctl *c);
 int cmd_tsig_del(struct ctl *c);

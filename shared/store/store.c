@@ -31,6 +31,7 @@ static const char *const db_names[STORE_NDB] = {
 	[STORE_TSIG] = "tsig",
 	[STORE_UPDATE] = "update",
 	[STORE_TLSRPT] = "tlsrpt",
+	[STORE_ACME] = "acme",
 	[STORE_ACME_ALPN] = "acme_alpn",
 	[STORE_API] = "api",
 	[STORE_WATCH] = "watch",
@@ -74,7 +75,7 @@ static int open_dbs(struct store *st)
 		/* Tables added later: a reader must not create them, the first writer does. */
 		if (rc == MDB_NOTFOUND && st->rdonly &&
 		    (i == STORE_UPDATE || i == STORE_TLSRPT || i == STORE_ACME_ALPN ||
-		     i == STORE_API || i == STORE_WATCH)) {
+		     i == STORE_API || i == STORE_WATCH || i == STORE_ACME)) {
 			st->missing[i] = true;
 			rc = 0;
 		}

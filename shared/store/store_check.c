@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "shared/store/store_check.h"
+#include "shared/acme/acme_record.h"
 #include "shared/store/api_token.h"
 #include "shared/store/history.h"
 #include "shared/store/journal.h"
@@ -211,6 +212,13 @@ static const char *tlsrpt_record(struct store_txn *t, const MDB_val *k, const MD
 	return k->mv_size >= 2 && p[0] && strchr("RKS", p[0]) && tagged(v, p[0]) ? NULL : "not a TLS report";
 }
 
+static const char *acme_record(struct store_txn *t, const MDB_val *k, const MDB_val *v,
+                               uint64_t pages)
+{
+	(void)t, (void)pages;
+	return acme_record_check(k->mv_data, k->mv_size, v->mv_data, v->mv_size);
+}
+
 static const char *acme_alpn_record(struct store_txn *t, const MDB_val *k, const MDB_val *v,
                                     uint64_t pages)
 {
@@ -247,6 +255,7 @@ static const record_fn record_fns[STORE_NDB] = {
 	[STORE_TSIG] = tsig_record,
 	[STORE_UPDATE] = update_record,
 	[STORE_TLSRPT] = tlsrpt_record,
+	[STORE_ACME] = acme_record,
 	[STORE_ACME_ALPN] = acme_alpn_record,
 	[STORE_API] = api_record,
 	[STORE_WATCH] = watch_record,

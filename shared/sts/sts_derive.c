@@ -27,8 +27,8 @@ static bool label_is(const uint8_t *name, const char *label)
 
 /*
  * True when owner/type is a record MTA-STS manages for an enabled domain (mta-sts.D and
- * _mta-sts.D, any type; _smtp._tls.D TXT when Lockstep writes its TLS-RPT record); the
- * domain's name goes to domain.
+ * _mta-sts.D, any type; _smtp._tls.D TXT when Lockstep writes its TLS-RPT record; the ACME
+ * dns-01 challenge _acme-challenge.mta-sts.D, any type); the domain's name goes to domain.
  */
 static bool managed_by(struct store_txn *t, const uint8_t *owner, uint16_t type,
                        uint8_t domain[DNAME_MAX])
@@ -38,6 +38,9 @@ static bool managed_by(struct store_txn *t, const uint8_t *owner, uint16_t type,
 	bool tlsrpt = false;
 	if (label_is(owner, "mta-sts") || label_is(owner, "_mta-sts")) {
 		parent = owner + owner[0] + 1;
+	} else if (label_is(owner, "_acme-challenge") && label_is(owner + owner[0] + 1, "mta-sts")) {
+		parent = owner + owner[0] + 1;
+		parent += parent[0] + 1;
 	} else if (label_is(owner, "_smtp") && label_is(owner + owner[0] + 1, "_tls")) {
 		parent = owner + owner[0] + 1;
 		parent += parent[0] + 1;

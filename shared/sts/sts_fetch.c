@@ -365,8 +365,8 @@ static int send_all(mbedtls_ssl_context *ssl, const char *data, size_t len,
  * *got is the bytes read; h->head_len stays 0 when the head never ended.
  */
 static int read_response(mbedtls_ssl_context *ssl, char *buf, size_t cap, size_t *got,
-                         struct http_response *h, const char *endpoint, char *err,
-                         size_t errlen)
+                         struct http_response *h, bool policy, bool head_only,
+                         const char *endpoint, char *err, size_t errlen)
 {
 	int rc;
 	memset(h, 0, sizeof(*h));
@@ -392,9 +392,16 @@ static int read_response(mbedtls_ssl_context *ssl, char *buf, size_t cap, size_t
 				snprintf(err, errlen, "%s: not an HTTP response", endpoint);
 				return rc;
 			}
-			if (rc == 0 && (rc = check_head(h, endpoint, err, errlen)) != 0)
+			if (rc == 0 && policy && (rc = check_head(h, endpoint, err, errlen)) != 0)
 				return rc;
+			if (rc == 0 && h->transfer_encoding && h->content_length >= 0) {
+				snprintf(err, errlen, "%s: chunked transfer encoding is not expected",
+				         endpoint);
+				return LS_EPARSE;
+			}
 		}
+		if (head_only && h->head_len)
+			return 0;
 		if (http_response_complete(h, *got))
 			return 0;
 	}
@@ -419,7 +426,7 @@ static int take_body(const char *buf, size_t got, const struct http_response *h,
 		snprintf(err, errlen, "%s: body larger than %zu bytes", endpoint, cap);
 		return LS_ETOOBIG;
 	}
-	memcpy(body, buf + h->head_len, blen);
+	memmove(body, buf + h->head_len, blen);     /* body may be buf itself (sts_fetch_request) */
 	*len = blen;
 	return 0;
 }
@@ -486,7 +493,7 @@ int sts_fetch_get_info(struct sts_fetch *f, const char *endpoint, const char *ho
 	info->stage = STS_FETCH_HTTP;
 	rc = send_all(&ssl, req, (size_t)rl, endpoint, err, errlen);
 	if (rc == 0)
-		rc = read_response(&ssl, buf, total, &got, &h, endpoint, err, errlen);
+		rc = read_response(&ssl, buf, total, &got, &h, true, false, endpoint, err, errlen);
 	if (got && h.head_len) {
 		info->status = h.status;
 		snprintf(info->content_type, sizeof(info->content_type), "%s", h.content_type);
@@ -499,6 +506,107 @@ int sts_fetch_get_info(struct sts_fetch *f, const char *endpoint, const char *ho
 out:
 	mbedtls_ssl_free(&ssl);
 	tls_conn_close(&c);
+	free(buf);
+	return rc;
+}
+
+int sts_fetch_add_ca(struct sts_fetch *f, const char *ca_file, char *err, size_t errlen)
+{
+	if (mbedtls_x509_crt_parse_file(&f->ca, ca_file) < 0) {
+		snprintf(err, errlen, "trust store %s: cannot read any certificate", ca_file);
+		return LS_ECONFIG;
+	}
+	return 0;
+}
+
+/* https://HOST[:PORT][/PATH] into its parts; host names only (no IP literals in brackets). */
+static int split_url(const char *url, char host[256], char port[8], const char **path)
+{
+	if (strncasecmp(url, "https://", 8) != 0)
+		return LS_EPARSE;
+	const char *h = url + 8;
+	size_t hn = strcspn(h, ":/?#");
+	if (hn == 0 || hn >= 256)
+		return LS_EPARSE;
+	memcpy(host, h, hn);
+	host[hn] = 0;
+	const char *p = h + hn;
+	snprintf(port, 8, "443");
+	if (*p == ':') {
+		size_t pn = strspn(p + 1, "0123456789");
+		if (pn == 0 || pn > 5 || atoi(p + 1) > 65535)
+			return LS_EPARSE;
+		snprintf(port, 8, "%.*s", (int)pn, p + 1);
+		p += 1 + pn;
+	}
+	if (*p != '/' && *p != 0)
+		return LS_EPARSE;
+	*path = *p ? p : "/";
+	return 0;
+}
+
+int sts_fetch_request(struct sts_fetch *f, const struct sts_fetch_req *q, struct http_response *h,
+                      char **body, size_t *len, char *err, size_t errlen)
+{
+	char host[256], port[8], name[300];
+	const char *path;
+	size_t total = STS_FETCH_HEAD_MAX + STS_FETCH_BODY_MAX, got = 0;
+	struct tls_conn c = { -1, tls_conn_now() + q->timeout_ms };
+	mbedtls_ssl_context ssl;
+	char *req = NULL, *buf = NULL;
+	bool head_only = strcmp(q->method, "HEAD") == 0;
+	int rc;
+	*body = NULL;
+	*len = 0;
+	memset(h, 0, sizeof(*h));
+	if (split_url(q->url, host, port, &path) != 0) {
+		snprintf(err, errlen, "%s: not an https:// URL", q->url);
+		return LS_EPARSE;
+	}
+	snprintf(name, sizeof(name), "%s:%s", host, port);
+	size_t rcap = strlen(path) + strlen(host) + 512 + q->body_len;
+	mbedtls_ssl_init(&ssl);
+	if ((req = malloc(rcap)) == NULL || (buf = malloc(total + 1)) == NULL) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	/* Host carries the port when it is not 443: servers build their URLs from it. */
+	int rl = snprintf(req, rcap, "%s %s HTTP/1.1\r\nHost: %s%s%s\r\n"
+	                  "User-Agent: lockstep-acme\r\nAccept: */*\r\nConnection: close\r\n",
+	                  q->method, path, host, strcmp(port, "443") ? ":" : "",
+	                  strcmp(port, "443") ? port : "");
+	if (q->content_type)
+		rl += snprintf(req + rl, rcap - (size_t)rl, "Content-Type: %s\r\n"
+		               "Content-Length: %zu\r\n", q->content_type, q->body_len);
+	rl += snprintf(req + rl, rcap - (size_t)rl, "\r\n");
+	if (q->body_len)
+		memcpy(req + rl, q->body, q->body_len);
+	if ((rc = tls_conn_open_name(&c, host, port, err, errlen)) == 0 &&
+	    (rc = handshake(&ssl, f, &c, name, host, err, errlen)) == 0 &&
+	    (rc = send_all(&ssl, req, (size_t)rl + q->body_len, name, err, errlen)) == 0 &&
+	    (rc = read_response(&ssl, buf, total, &got, h, false, head_only, name, err,
+	                        errlen)) == 0) {
+		if (head_only && h->head_len)
+			got = h->head_len;
+		rc = take_body(buf, got, h, (uint8_t *)buf, total, len, name, err, errlen);
+		/* Chunked (ACME servers send it): read to the close, decoded here. */
+		if (rc == 0 && h->transfer_encoding && !head_only &&
+		    http_response_dechunk(buf, *len, len) != 0) {
+			snprintf(err, errlen, "%s: malformed chunked body", name);
+			rc = LS_EPARSE;
+		}
+	}
+	if (rc == 0) {
+		mbedtls_ssl_close_notify(&ssl);
+		buf[*len] = 0;
+		*body = buf;
+		buf = NULL;
+	}
+fail:
+	mbedtls_ssl_free(&ssl);
+	tls_conn_close(&c);
+	free(req);
 	free(buf);
 	return rc;
 }

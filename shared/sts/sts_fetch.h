@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "shared/tls/http_response.h"
 
 #define STS_FETCH_BODY_MAX 65536     /* senders cap policies at 64 KiB (RFC 8461 3.3) */
 #define STS_FETCH_HEAD_MAX 16384     /* bytes of status line and headers */
@@ -61,5 +62,27 @@ int sts_fetch_sessions_save(struct sts_fetch *f, const char *path);
 void sts_fetch_no_resume(struct sts_fetch *f);
 /* Whether sessions were kept since the last load or save. */
 bool sts_fetch_sessions_changed(struct sts_fetch *f);
+
+/* Adds the certificates of a PEM file to f's trust (ACME: acme.ca-bundle beside the system
+ * store). Before the first fetch only. Returns 0 or LS_ECONFIG with the reason in err. */
+int sts_fetch_add_ca(struct sts_fetch *f, const char *ca_file, char *err, size_t errlen);
+
+/* One request to any https:// URL by host name (the ACME client's): same TLS, same checks. */
+struct sts_fetch_req {
+	const char *method;          /* "GET", "HEAD", "POST" */
+	const char *url;             /* https://HOST[:PORT]/PATH */
+	const char *content_type;    /* of body; NULL: no body */
+	const void *body;
+	size_t body_len;
+	int timeout_ms;              /* the whole request: resolve, connect, TLS, answer */
+};
+/*
+ * Any status is a response (the caller judges it): 0 with the head in h and the body in
+ * *body (NUL-terminated, at most STS_FETCH_BODY_MAX bytes; free with free()); else a
+ * negative code and the connection error in words in err ("ca.example:443: connect:
+ * Connection refused", "certificate for ca.example not trusted: ...").
+ */
+int sts_fetch_request(struct sts_fetch *f, const struct sts_fetch_req *q, struct http_response *h,
+                      char **body, size_t *len, char *err, size_t errlen);
 
 #endif

@@ -28,6 +28,11 @@ void cert_make_free(struct cert_make *m)
 /* Seeds once, when the first key is made: an issuer that finds nothing to do draws no entropy. */
 static int seed(struct cert_make *m)
 {
+	return cert_make_seed(m);
+}
+
+int cert_make_seed(struct cert_make *m)
+{
 	static const char pers[] = "lockstep cert";
 	if (m->seeded)
 		return 0;

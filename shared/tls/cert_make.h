@@ -28,6 +28,9 @@ struct cert_make {
 };
 
 void cert_make_init(struct cert_make *m);
+/* Seeds m's generator now (else the first key does): for users of m->drbg that make no key
+ * first (the ACME client signs with a stored key). 0 or an mbedTLS code. */
+int cert_make_seed(struct cert_make *m);
 void cert_make_free(struct cert_make *m);
 /*
  * Makes a new ECDSA P-256 key in key (initialised by the caller, freed by the caller).

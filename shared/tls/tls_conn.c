@@ -1,5 +1,6 @@
 /* TCP with a deadline and the mbedTLS I/O callbacks over it. */
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -73,11 +74,41 @@ int tls_conn_recv(void *ctx, unsigned char *buf, size_t len)
 	}
 }
 
+/* Connects c to sa within c's deadline; what failed goes to err under name. */
+static int connect_sa(struct tls_conn *c, const struct sockaddr *sa, socklen_t sl,
+                      const char *name, char *err, size_t errlen)
+{
+	c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		snprintf(err, errlen, "%s: socket: %s", name, strerror(errno));
+		return -errno;
+	}
+	/* TLS sends its handshake in several small writes: without this, Nagle holds each one
+	 * back until the peer's delayed ACK, 40 ms a time. */
+	int one = 1;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c->fd, sa, sl) != 0 && errno != EINPROGRESS) {
+		snprintf(err, errlen, "%s: connect: %s", name, strerror(errno));
+		return -errno;
+	}
+	int soerr = 0;
+	socklen_t el = sizeof(soerr);
+	if (!tls_conn_wait(c, POLLOUT)) {
+		snprintf(err, errlen, "%s: connect: timed out", name);
+		return -ETIMEDOUT;
+	}
+	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &el);
+	if (soerr) {
+		snprintf(err, errlen, "%s: connect: %s", name, strerror(soerr));
+		return -soerr;
+	}
+	return 0;
+}
+
 int tls_conn_open(struct tls_conn *c, const char *endpoint, int default_port, char *err,
                   size_t errlen)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl;
 	uint8_t a[16];
 	uint16_t port;
 	int family;
@@ -85,32 +116,29 @@ int tls_conn_open(struct tls_conn *c, const char *endpoint, int default_port, ch
 		snprintf(err, errlen, "%s: not an address", endpoint);
 		return LS_ECONFIG;
 	}
-	sl = addr_sockaddr(family, a, port, &ss);
-	c->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		snprintf(err, errlen, "%s: socket: %s", endpoint, strerror(errno));
-		return -errno;
+	socklen_t sl = addr_sockaddr(family, a, port, &ss);
+	return connect_sa(c, (struct sockaddr *)&ss, sl, endpoint, err, errlen);
+}
+
+int tls_conn_open_name(struct tls_conn *c, const char *host, const char *port, char *err,
+                       size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	char name[300];
+	snprintf(name, sizeof(name), "%s:%s", host, port);
+	int rc = getaddrinfo(host, port, &hints, &res);
+	if (rc) {
+		snprintf(err, errlen, "%s: cannot resolve the name: %s", name, gai_strerror(rc));
+		return LS_ENOTFOUND;
 	}
-	/* TLS sends its handshake in several small writes: without this, Nagle holds each one
-	 * back until the peer's delayed ACK, 40 ms a time. */
-	int one = 1;
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(c->fd, (struct sockaddr *)&ss, sl) != 0 && errno != EINPROGRESS) {
-		snprintf(err, errlen, "%s: connect: %s", endpoint, strerror(errno));
-		return -errno;
+	rc = -EHOSTUNREACH;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		tls_conn_close(c);
+		if ((rc = connect_sa(c, ai->ai_addr, ai->ai_addrlen, name, err, errlen)) == 0)
+			break;
 	}
-	int soerr = 0;
-	socklen_t el = sizeof(soerr);
-	if (!tls_conn_wait(c, POLLOUT)) {
-		snprintf(err, errlen, "%s: connect: timed out", endpoint);
-		return -ETIMEDOUT;
-	}
-	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &el);
-	if (soerr) {
-		snprintf(err, errlen, "%s: connect: %s", endpoint, strerror(soerr));
-		return -soerr;
-	}
-	return 0;
+	freeaddrinfo(res);
+	return rc;
 }
 
 void tls_conn_close(struct tls_conn *c)

@@ -19,6 +19,10 @@ int64_t tls_conn_now(void);
  * one), non-blocking, Nagle off. 0, or a negative code with the reason in err. */
 int tls_conn_open(struct tls_conn *c, const char *endpoint, int default_port, char *err,
                   size_t errlen);
+/* Connects c to host (a name, resolved: each address in turn until one answers) at port,
+ * as tls_conn_open() does (the ACME client's CA). 0, or a negative code with the reason. */
+int tls_conn_open_name(struct tls_conn *c, const char *host, const char *port, char *err,
+                       size_t errlen);
 void tls_conn_close(struct tls_conn *c);
 /* Waits for events (POLLIN, POLLOUT) within the deadline: 1 ready, 0 timed out. */
 int tls_conn_wait(struct tls_conn *c, short events);

@@ -118,6 +118,52 @@ static bool prefixes_or_local(const char *s)
 	return prefix_list_parse(s, "local", &local, p, PREFIX_LIST_MAX, &n) == 0;
 }
 
+/* One https:// URL by host name: IP addresses are refused, as CAs refuse them too. */
+static bool acme_url(const char *w)
+{
+	int family;
+	uint8_t addr[16];
+	uint16_t port;
+	char host[256];
+	if (strncmp(w, "https://", 8) != 0)
+		return false;
+	size_t n = strcspn(w + 8, ":/");
+	if (n == 0 || n >= sizeof(host) || w[8] == '[')
+		return false;
+	memcpy(host, w + 8, n);
+	host[n] = 0;
+	return addr_parse(host, 0, &family, addr, &port) != 0;
+}
+
+static bool acme_directories(const char *s)
+{
+	char w[CONFIG_LINE_MAX];
+	while (*s) {
+		size_t len = strcspn(s, " \t");
+		if (len) {
+			memcpy(w, s, len);
+			w[len] = 0;
+			if (!acme_url(w))
+				return false;
+		}
+		s += len + (s[len] != 0);
+	}
+	return true;
+}
+
+static bool base64url(const char *s)
+{
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=") ==
+	       strlen(s);
+}
+
+static const struct config_enum acme_challenges[] = {
+	{ "auto", CONFIG_ACME_AUTO },
+	{ "dns-01", CONFIG_ACME_DNS01 },
+	{ "tls-alpn-01", CONFIG_ACME_TLS_ALPN01 },
+	{ NULL, 0 },
+};
+
 #define ADDR_PORTS .check = addr_ports, \
 	.expect = "addresses with ports, space separated: 192.0.2.1:53 or [2001:db8::1]:53"
 #define ADDRS .check = addrs, \
@@ -417,6 +463,36 @@ static const struct config_option options[] = {
 	{ .section = "watch", .name = "timeout", .type = CONFIG_UINT,
 	  .def = "30", .offset = FIELD(watch_timeout), .min = 1, .max = 600,
 	  .help = "Seconds one check of a domain watched without --timeout may take." },
+	/* ACME (RFC 8555): off while acme.directory is empty */
+	{ .section = "acme", .name = "directory", .type = CONFIG_STRING,
+	  .check = acme_directories,
+	  .expect = "https:// URLs by host name (not IP address), space separated",
+	  .def = "", .offset = FIELD(acme_directory),
+	  .help = "ACME directory URLs, space separated: the first that works wins, the next is the "
+	          "fallback; empty: no ACME." },
+	{ .section = "acme", .name = "email", .type = CONFIG_STRING,
+	  .def = "", .offset = FIELD(acme_email),
+	  .help = "Contact address of the ACME account (mailto:); empty: none." },
+	{ .section = "acme", .name = "eab-kid", .type = CONFIG_STRING,
+	  .def = "", .offset = FIELD(acme_eab_kid),
+	  .help = "External Account Binding key id (RFC 8555 7.3.4), for CAs that need it." },
+	{ .section = "acme", .name = "eab-hmac-key", .type = CONFIG_STRING, .secret = true,
+	  .check = base64url, .expect = "base64url text",
+	  .def = "", .offset = FIELD(acme_eab_hmac_key),
+	  .help = "External Account Binding MAC key, base64url, from the CA." },
+	{ .section = "acme", .name = "ca-bundle", .type = CONFIG_STRING,
+	  .def = "", .offset = FIELD(acme_ca_bundle),
+	  .help = "PEM file trusted for the ACME server's own HTTPS besides the system store." },
+	{ .section = "acme", .name = "challenge", .type = CONFIG_ENUM,
+	  .def = "auto", .offset = FIELD(acme_challenge), .enums = acme_challenges,
+	  .help = "auto (dns-01 when the domain's zone is in the store, else tls-alpn-01), dns-01 "
+	          "or tls-alpn-01." },
+	{ .section = "acme", .name = "profile", .type = CONFIG_STRING,
+	  .def = "", .offset = FIELD(acme_profile),
+	  .help = "Certificate profile asked for on new orders where the CA offers profiles." },
+	{ .section = "acme", .name = "orders-per-hour", .type = CONFIG_UINT,
+	  .def = "250", .offset = FIELD(acme_orders_per_hour), .min = 1, .max = 100000,
+	  .help = "New orders per hour at most (the CA's rate limits); the rest wait in a queue." },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

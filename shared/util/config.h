@@ -14,6 +14,8 @@
 #define CONFIG_LINE_MAX 4096          /* bytes in one line, not counting its line end */
 #define CONFIG_FILE_MAX (1024 * 1024) /* bytes in the whole file */
 
+enum { CONFIG_ACME_AUTO, CONFIG_ACME_DNS01, CONFIG_ACME_TLS_ALPN01 };
+
 struct config {
 	char *state_dir;                  /* malloc'ed */
 	enum serial_policy serial_policy;
@@ -77,6 +79,15 @@ struct config {
 	uint32_t tlsrpt_max_expanded;     /* bytes of one report once inflated */
 	uint32_t tlsrpt_per_address_per_hour;  /* HTTPS reports per client address and hour */
 	uint32_t tlsrpt_alert_percent;    /* a day's failed sessions above this percent warn */
+	/* ACME (RFC 8555): section acme; off while acme_directory is "" */
+	char *acme_directory;             /* "URL ..." */
+	char *acme_email;
+	char *acme_eab_kid;
+	char *acme_eab_hmac_key;          /* base64url */
+	char *acme_ca_bundle;             /* "": the system store only */
+	int acme_challenge;               /* CONFIG_ACME_* */
+	char *acme_profile;
+	uint32_t acme_orders_per_hour;
 	/* The HTTP API (httpsd's child process): section api */
 	char *api_listen;                 /* "ADDR:PORT ..."; "": no API process */
 	char *api_tls_cert, *api_tls_key; /* PEM files; needed for any address off loopback */
