@@ -13,6 +13,8 @@
 #include "shared/sts/sts_service.h"
 #include "shared/util/config.h"
 
+struct zone_batch;
+
 #define API_WAIT_MAX 300             /* seconds ?wait= may ask for */
 #define API_PREFIX "/api/v1/servers/localhost"
 
@@ -42,6 +44,10 @@ struct api_call {
 	bool wait;
 	uint8_t wait_domain[DNAME_MAX];
 	int64_t wait_until;
+	/* Set while the call is part of a group commit (api_group.c): its edit joins this batch;
+	 * a store error of the batch (not a refusal) goes into batch_rc. */
+	struct zone_batch *batch;
+	int batch_rc;
 };
 
 /* Answers c into r (r zeroed by the caller); with c->wait set, api_route_wait() finishes. */

@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "httpsd/api/api_group.h"
 #include "httpsd/api/api_server.h"
 #include "shared/util/addr.h"
 #include "shared/util/log.h"
 
-enum conn_state { READ_HEAD, READ_BODY, WAITING, WRITING, CLOSING };
+enum conn_state { READ_HEAD, READ_BODY, QUEUED, WAITING, WRITING, CLOSING };
 
 struct api_conn {
 	uv_tcp_t tcp;
@@ -18,6 +19,7 @@ struct api_conn {
 	uv_write_t wr;
 	struct api_server *s;
 	struct api_conn *next, *prev;
+	struct api_conn *next_queued;    /* QUEUED: the next write of the group */
 	struct sockaddr_storage peer;
 	enum conn_state state;
 	int open_handles;
@@ -67,10 +69,22 @@ static void on_closed(uv_handle_t *h)
 	free(c);
 }
 
+static void unqueue(struct api_conn *c)
+{
+	for (struct api_conn **p = &c->s->queued; *p; p = &(*p)->next_queued)
+		if (*p == c) {
+			*p = c->next_queued;
+			c->s->nqueued--;
+			return;
+		}
+}
+
 static void conn_close(struct api_conn *c)
 {
 	if (c->state == CLOSING)
 		return;
+	if (c->state == QUEUED)
+		unqueue(c);
 	c->state = CLOSING;
 	if (c->prev)
 		c->prev->next = c->next;
@@ -85,6 +99,7 @@ static void conn_close(struct api_conn *c)
 }
 
 static void on_timeout(uv_timer_t *t);
+static void on_group(uv_check_t *h);
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
@@ -248,6 +263,50 @@ static void refuse(struct api_conn *c, int status, const char *why)
 	respond(c);
 }
 
+/* The answer now, or with ?wait= later. */
+static void answer(struct api_conn *c)
+{
+	if (c->call.wait) {
+		c->state = WAITING;
+		uv_timer_start(&c->timer, on_timeout, API_WAIT_POLL_MS, API_WAIT_POLL_MS);
+		return;
+	}
+	respond(c);
+}
+
+/* The oldest API_GROUP_MAX queued writes, in arrival order, answered as one group. */
+static void group_once(struct api_server *s)
+{
+	struct api_conn *c, *conns[API_GROUP_MAX];
+	struct api_call *calls[API_GROUP_MAX];
+	struct api_reply *replies[API_GROUP_MAX];
+	size_t n = s->nqueued, skip = n > API_GROUP_MAX ? n - API_GROUP_MAX : 0, k = 0;
+	struct api_conn **link = &s->queued;     /* newest first */
+	for (size_t i = 0; i < skip; i++)
+		link = &(*link)->next_queued;
+	n -= skip;
+	for (c = *link; c; c = c->next_queued, k++) {
+		conns[n - 1 - k] = c;
+		calls[n - 1 - k] = &c->call;
+		replies[n - 1 - k] = &c->reply;
+		c->call.now = (int64_t)time(NULL);
+	}
+	*link = NULL;
+	s->nqueued = skip;
+	api_group_run(calls, replies, n, &s->group_syncs);
+	for (size_t i = 0; i < n; i++)
+		answer(conns[i]);
+}
+
+/* After the loop's poll: every write that became ready in it. */
+static void on_group(uv_check_t *h)
+{
+	struct api_server *s = h->data;
+	uv_check_stop(h);
+	while (s->nqueued)
+		group_once(s);
+}
+
 static void dispatch(struct api_conn *c)
 {
 	uv_read_stop((uv_stream_t *)&c->tcp);
@@ -261,13 +320,17 @@ static void dispatch(struct api_conn *c)
 	c->call.peer = (const struct sockaddr *)&c->peer;
 	c->call.now = (int64_t)time(NULL);
 	memset(&c->reply, 0, sizeof(c->reply));
-	api_route(&c->call, &c->reply);
-	if (c->call.wait) {
-		c->state = WAITING;
-		uv_timer_start(&c->timer, on_timeout, API_WAIT_POLL_MS, API_WAIT_POLL_MS);
+	if (c->req.method != API_GET && c->req.method != API_HEAD) {
+		/* A write waits for the others ready in this turn of the loop: one group commit. */
+		c->state = QUEUED;
+		c->next_queued = c->s->queued;
+		c->s->queued = c;
+		if (c->s->nqueued++ == 0)
+			uv_check_start(&c->s->group, on_group);
 		return;
 	}
-	respond(c);
+	api_route(&c->call, &c->reply);
+	answer(c);
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -468,6 +531,7 @@ static void on_signal(uv_signal_t *h, int sig)
 		uv_close((uv_handle_t *)&s->tcp[i], NULL);
 	while (s->conns)
 		conn_close(s->conns);
+	uv_close((uv_handle_t *)&s->group, NULL);
 	for (int i = 0; i < 2; i++)
 		uv_close((uv_handle_t *)&s->sig[i], NULL);
 }
@@ -488,6 +552,8 @@ int api_server_run(struct api_server *s, struct api_env *env, const int *fds, si
 			return -1;
 		}
 	}
+	uv_check_init(s->loop, &s->group);
+	s->group.data = s;
 	int sigs[2] = { SIGTERM, SIGINT };
 	for (int i = 0; i < 2; i++) {
 		uv_signal_init(s->loop, &s->sig[i]);

@@ -30,6 +30,10 @@ struct api_server {
 	struct api_tls *tls;             /* NULL: plain HTTP (loopback only) */
 	struct api_conn *conns;          /* open ones */
 	size_t nconns;
+	uv_check_t group;                /* runs the queued writes after each poll */
+	struct api_conn *queued;         /* writes waiting for their group, newest first */
+	size_t nqueued;
+	size_t group_syncs;              /* group commits made */
 	bool stopping;
 };
 
