@@ -212,6 +212,7 @@ int main(int argc, char **argv)
 		log_error("api: cannot start the API process: %s", strerror(errno));
 		goto out;
 	}
+	s.api_supervisor = api.supervisor;
 	crash_install("httpsd");    /* a bad page in the store must not kill it silently */
 	if (store_open_rdonly(&s.st, state) != 0) {
 		rc = STORE_EXIT_STATUS;

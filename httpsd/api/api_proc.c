@@ -17,6 +17,7 @@
 #include "shared/util/err.h"
 #include "shared/util/log.h"
 #include "shared/util/metrics_http.h"
+#include "shared/util/reload.h"
 
 bool api_proc_loopback(const struct daemon_addr *a)
 {
@@ -136,7 +137,7 @@ static int api_main(const struct config *cfg, const char *state, const int *fds,
 	return rc;
 }
 
-static volatile sig_atomic_t stop_asked;
+static volatile sig_atomic_t stop_asked, reload_asked;
 
 static void on_stop(int sig)
 {
@@ -144,45 +145,119 @@ static void on_stop(int sig)
 	stop_asked = 1;
 }
 
-/* The supervisor: runs the API process, again after API_RESTART_DELAY_S when it dies. */
+static void on_reload(int sig)
+{
+	(void)sig;
+	reload_asked = 1;
+}
+
+/* What a reload of the API process applies: every api.* option but the sockets and the
+ * TLS files, which httpsd opened before it dropped its privileges (and the rest of the
+ * file the API process reads: journal, history, MTA-STS service, default TTL). */
+static const char *const reload_sections[] = { "api", NULL };
+static const char *const reload_live[] = {
+	"api.max-body", "api.max-header-size", "api.header-timeout", "api.idle-timeout",
+	"api.max-connections", "api.max-per-address", NULL,
+};
+static const struct reload_rules rules = { reload_sections, reload_live };
+
+static pid_t spawn(const struct config *cfg, const char *state, const int *fds, size_t n,
+                   struct api_tls *tls)
+{
+	pid_t self = getpid(), pid = fork();
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);     /* api_server_run() takes it over */
+		die_with_parent(self);
+		_exit(api_main(cfg, state, fds, n, tls));
+	}
+	if (pid < 0)
+		log_error("api: cannot start the API process: %s", strerror(errno));
+	else
+		log_notice("api: API process %d serves %zu address%s", (int)pid, n,
+		           n == 1 ? "" : "es");
+	return pid;
+}
+
+/* SIGHUP: the file read again; when it is good, a new API process with it takes new
+ * connections on the same sockets at once and the old one finishes what it has begun. A bad
+ * file changes nothing. Returns the process serving now. */
+static pid_t reload(const struct config **cfg, struct config **owned, const char *state,
+                    const int *fds, size_t n, struct api_tls *tls, pid_t cur)
+{
+	struct config *next;
+	if (reload_config(*cfg, &rules, &next) != 0)
+		return cur;
+	log_set_level(next->log_level);
+	pid_t pid = spawn(next, state, fds, n, tls);
+	if (pid < 0) {
+		config_free(next);
+		free(next);
+		return cur;
+	}
+	if (cur > 0)
+		kill(cur, SIGHUP);
+	if (*owned) {
+		config_free(*owned);
+		free(*owned);
+	}
+	*cfg = *owned = next;
+	log_notice("api: configuration reloaded (SIGHUP); API process %d takes over from %d",
+	           (int)pid, (int)cur);
+	return pid;
+}
+
+/* The supervisor: runs the API process, again after API_RESTART_DELAY_S when it dies, and a
+ * new one on SIGHUP. Old ones that finish after a reload are only reaped. */
 static void supervise(const struct config *cfg, const char *state, const int *fds, size_t n,
                       struct api_tls *tls)
 {
-	pid_t self = getpid();
+	struct config *owned = NULL;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
+	sa.sa_handler = on_stop;     /* no SA_RESTART: waitpid() returns to look at the flags */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	signal(SIGHUP, SIG_IGN);
+	sa.sa_handler = on_reload;
+	sigaction(SIGHUP, &sa, NULL);
+	pid_t cur = spawn(cfg, state, fds, n, tls);
 	while (!stop_asked) {
-		pid_t pid = fork();
-		if (pid == 0) {
-			signal(SIGTERM, SIG_DFL);
-			signal(SIGINT, SIG_DFL);
-			die_with_parent(self);
-			_exit(api_main(cfg, state, fds, n, tls));
+		int status;
+		pid_t pid = cur > 0 ? waitpid(-1, &status, 0) : -1;
+		if (reload_asked && !stop_asked) {
+			reload_asked = 0;
+			cur = reload(&cfg, &owned, state, fds, n, tls, cur);
 		}
 		if (pid < 0) {
-			log_error("api: cannot start the API process: %s", strerror(errno));
+			if (cur > 0 || stop_asked)
+				continue;     /* a signal, or no child to wait for */
+		} else if (pid != cur) {
+			log_notice("api: API process %d ended after its last requests", (int)pid);
+			continue;
+		} else if (WIFSIGNALED(status)) {
+			log_error("api: API process %d died of signal %d; restarting it", (int)pid,
+			          WTERMSIG(status));
 		} else {
-			log_notice("api: API process %d serves %zu address%s", (int)pid, n,
-			           n == 1 ? "" : "es");
-			int status;
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				if (stop_asked)
-					kill(pid, SIGTERM);
-			if (stop_asked)
-				break;
-			if (WIFSIGNALED(status))
-				log_error("api: API process %d died of signal %d; restarting it", (int)pid,
-				          WTERMSIG(status));
-			else
-				log_error("api: API process %d exited with status %d; restarting it",
-				          (int)pid, WEXITSTATUS(status));
+			log_error("api: API process %d exited with status %d; restarting it", (int)pid,
+			          WEXITSTATUS(status));
 		}
-		for (int i = 0; i < API_RESTART_DELAY_S * 10 && !stop_asked; i++)
+		for (int i = 0; i < API_RESTART_DELAY_S * 10 && !stop_asked && !reload_asked; i++)
 			usleep(100000);
+		if (!stop_asked && !reload_asked)
+			cur = spawn(cfg, state, fds, n, tls);
+		else
+			cur = 0;
+	}
+	/* Old ones still finishing get SIGTERM when the supervisor ends (die_with_parent). */
+	if (cur > 0) {
+		kill(cur, SIGTERM);
+		while (waitpid(cur, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (owned) {
+		config_free(owned);
+		free(owned);
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "httpsd/api/api_group.h"
 #include "httpsd/api/api_server.h"
 #include "shared/util/addr.h"
@@ -320,7 +321,7 @@ static void dispatch(struct api_conn *c)
 	c->call.peer = (const struct sockaddr *)&c->peer;
 	c->call.now = (int64_t)time(NULL);
 	memset(&c->reply, 0, sizeof(c->reply));
-	if (c->req.method != API_GET && c->req.method != API_HEAD) {
+	if (c->req.method != API_GET && c->req.method != API_HEAD && !c->s->stopping) {
 		/* A write waits for the others ready in this turn of the loop: one group commit. */
 		c->state = QUEUED;
 		c->next_queued = c->s->queued;
@@ -522,18 +523,40 @@ static void on_connection(uv_stream_t *server, int status)
 		conn_close(c);
 }
 
+/* Stops accepting; SIGTERM and SIGINT close every connection now. SIGHUP (a reload: the next
+ * API process already listens on the same sockets) lets each connection finish the request it
+ * has begun: idle ones close now, ?wait= ones are answered now with the state they have, the
+ * others close after their answer (written()) or at their timeout. The loop ends with the
+ * last one. */
 static void on_signal(uv_signal_t *h, int sig)
 {
 	struct api_server *s = h->data;
-	(void)sig;
+	if (s->stopping)
+		return;
 	s->stopping = true;
 	for (size_t i = 0; i < s->ntcp; i++)
 		uv_close((uv_handle_t *)&s->tcp[i], NULL);
-	while (s->conns)
-		conn_close(s->conns);
 	uv_close((uv_handle_t *)&s->group, NULL);
-	for (int i = 0; i < 2; i++)
+	for (size_t i = 0; i < API_SIGNALS; i++)
 		uv_close((uv_handle_t *)&s->sig[i], NULL);
+	struct api_conn *c = s->conns, *next;
+	for (; c; c = next) {
+		next = c->next;
+		if (sig != SIGHUP || (c->state == READ_HEAD && c->len == 0)) {
+			conn_close(c);
+		} else if (c->state == QUEUED) {
+			unqueue(c);
+			api_route(&c->call, &c->reply);     /* alone: the group's handle is closing */
+			answer(c);
+		} else if (c->state == WAITING) {
+			c->call.wait_until = c->call.now = (int64_t)time(NULL);
+			api_route_wait(&c->call, &c->reply);
+			respond(c);
+		}
+	}
+	if (sig == SIGHUP)
+		log_notice("api: API process %d finishes %zu connection%s and ends (SIGHUP)",
+		           (int)getpid(), s->nconns, s->nconns == 1 ? "" : "s");
 }
 
 int api_server_run(struct api_server *s, struct api_env *env, const int *fds, size_t n)
@@ -554,8 +577,8 @@ int api_server_run(struct api_server *s, struct api_env *env, const int *fds, si
 	}
 	uv_check_init(s->loop, &s->group);
 	s->group.data = s;
-	int sigs[2] = { SIGTERM, SIGINT };
-	for (int i = 0; i < 2; i++) {
+	int sigs[API_SIGNALS] = { SIGTERM, SIGINT, SIGHUP };
+	for (size_t i = 0; i < API_SIGNALS; i++) {
 		uv_signal_init(s->loop, &s->sig[i]);
 		s->sig[i].data = s;
 		uv_signal_start(&s->sig[i], on_signal, sigs[i]);
