@@ -224,7 +224,7 @@ int main(int argc, char **argv)
 	warn_no_certs(state);
 	s.page = (struct counters_page){ s.w, s.nworkers, &s.env.clients, &s.env.limiter, state,
 	                                 HTTPSD_VERSION,
-	                                 (int64_t)time(NULL), { 0 } };
+	                                 (int64_t)time(NULL), { 0 }, api.counters };
 	if (nmaddrs)
 		log_notice("metrics: GET /metrics on %s",
 		           daemon_addrs_text(maddrs, nmaddrs, err, sizeof(err)));

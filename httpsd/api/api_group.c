@@ -1,31 +1,50 @@
 /* The group commit: one write transaction for the PATCHes ready together, one sync. */
 #include <string.h>
+#include <time.h>
 #include "httpsd/api/api_group.h"
 #include "shared/store/zone_edit.h"
 
 bool api_group_joins(const struct api_req *req)
 {
-	static const char zones[] = API_PREFIX "/zones/";
-	if (req->method != API_PATCH || strncmp(req->path, zones, sizeof(zones) - 1) != 0)
-		return false;
-	const char *zone = req->path + sizeof(zones) - 1, *slash = strchr(zone, '/');
-	return *zone && zone[0] != '/' && (slash == NULL || slash[1] == 0);
+	return api_counters_kind(req) == API_KIND_RRSETS;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool changed(const struct api_reply *r)
+{
+	return r->status >= 200 && r->status < 300;
+}
+
+/* One call in a transaction of its own, timed when it wrote. */
+static void one(struct api_call *c, struct api_reply *r, struct api_counters *k)
+{
+	double t0 = now_s();
+	api_route(c, r);
+	if (changed(r))
+		api_counters_commit(k, now_s() - t0, 1);
 }
 
 /* The calls that join, answered again each in a transaction of its own. */
-static void alone(struct api_call **calls, struct api_reply **replies, size_t n)
+static void alone(struct api_call **calls, struct api_reply **replies, size_t n,
+                  struct api_counters *k)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!api_group_joins(calls[i]->req))
 			continue;
 		api_reply_free(replies[i]);
 		memset(replies[i], 0, sizeof(*replies[i]));
-		api_route(calls[i], replies[i]);
+		one(calls[i], replies[i], k);
 	}
 }
 
 void api_group_run(struct api_call **calls, struct api_reply **replies, size_t n,
-                   size_t *syncs)
+                   struct api_counters *k)
 {
 	struct zone_batch b;
 	struct store *st = NULL;
@@ -36,13 +55,14 @@ void api_group_run(struct api_call **calls, struct api_reply **replies, size_t n
 			hint += calls[i]->body_len * 4 + API_GROUP_HINT;
 			st = calls[i]->env->st;
 		} else {
-			api_route(calls[i], replies[i]);     /* its own transaction, as before */
+			one(calls[i], replies[i], k);     /* its own transaction, as before */
 		}
 	}
 	if (joined < 2) {
-		alone(calls, replies, n);
+		alone(calls, replies, n, k);
 		return;
 	}
+	double t0 = now_s();
 	bool ok = zone_batch_begin(st, hint, &b) == 0;
 	for (size_t i = 0; ok && i < n; i++) {
 		if (!api_group_joins(calls[i]->req))
@@ -58,11 +78,14 @@ void api_group_run(struct api_call **calls, struct api_reply **replies, size_t n
 		return;
 	}
 	if (ok && zone_batch_commit(&b) == 0) {
-		(*syncs)++;
+		size_t landed = 0;
+		for (size_t i = 0; i < n; i++)
+			landed += api_group_joins(calls[i]->req) && changed(replies[i]);
+		api_counters_commit(k, now_s() - t0, landed);
 		return;
 	}
 	/* The map filled or the store failed: nothing of the batch is written; each again alone
 	 * (zone_edit_run grows the map). */
 	zone_batch_abort(&b);
-	alone(calls, replies, n);
+	alone(calls, replies, n, k);
 }

@@ -4,6 +4,7 @@
 #define HTTPSD_API_GROUP_H
 
 #include <stddef.h>
+#include "httpsd/api/api_counters.h"
 #include "httpsd/api/api_route.h"
 
 #define API_GROUP_MAX 256            /* requests one group commit takes at most */
@@ -19,9 +20,9 @@ bool api_group_joins(const struct api_req *req);
  * with one sync. A request refused inside the batch changed nothing and the others still
  * land. When the batch cannot be committed (the map is full, a store error), it is dropped
  * and each of its requests runs again alone, so every answer is given after its own data is
- * durable. *syncs counts the durable commits of grouped requests (for the counters).
+ * durable. Each durable commit and its time go into k (NULL: not counted).
  */
 void api_group_run(struct api_call **calls, struct api_reply **replies, size_t n,
-                   size_t *syncs);
+                   struct api_counters *k);
 
 #endif

@@ -55,6 +55,9 @@ int api_proc_addrs(struct api_proc *p, const struct config *cfg)
 			return -1;
 		}
 	}
+	if (p->n && (p->counters = api_counters_map()) == NULL)
+		log_warning("api: no shared memory for the API's counters: %s; they stay at 0",
+		            strerror(errno));
 	if (cert && p->n) {
 		char err[512];
 		if (api_tls_load(&p->tls, cfg->api_tls_cert, cfg->api_tls_key, err, sizeof(err))) {
@@ -93,8 +96,7 @@ static void die_with_parent(pid_t parent)
 }
 
 /* The API process: returns its exit status. */
-static int api_main(const struct config *cfg, const char *state, const int *fds, size_t n,
-                    struct api_tls *tls)
+static int api_main(const struct config *cfg, const char *state, struct api_proc *p)
 {
 	struct store *st;
 	struct api_server s;
@@ -124,6 +126,8 @@ static int api_main(const struct config *cfg, const char *state, const int *fds,
 		.max_conns = cfg->api_max_connections,
 		.max_per_address = cfg->api_max_per_address,
 	};
+	struct api_tls *tls = p->tls_on ? &p->tls : NULL;
+	env->counters = p->counters;
 	if (tls && (rc = api_tls_setup(tls)) != 0) {
 		log_error("api: cannot set up TLS (mbedTLS error -0x%04x)", (unsigned)-rc);
 		free(env);
@@ -131,7 +135,7 @@ static int api_main(const struct config *cfg, const char *state, const int *fds,
 		return 1;
 	}
 	s.tls = tls;
-	rc = api_server_run(&s, env, fds, n) == 0 ? 0 : 1;
+	rc = api_server_run(&s, env, p->fd, p->n) == 0 ? 0 : 1;
 	free(env);
 	store_close(st);
 	return rc;
@@ -161,8 +165,7 @@ static const char *const reload_live[] = {
 };
 static const struct reload_rules rules = { reload_sections, reload_live };
 
-static pid_t spawn(const struct config *cfg, const char *state, const int *fds, size_t n,
-                   struct api_tls *tls)
+static pid_t spawn(const struct config *cfg, const char *state, struct api_proc *p)
 {
 	pid_t self = getpid(), pid = fork();
 	if (pid == 0) {
@@ -170,13 +173,13 @@ static pid_t spawn(const struct config *cfg, const char *state, const int *fds, 
 		signal(SIGINT, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);     /* api_server_run() takes it over */
 		die_with_parent(self);
-		_exit(api_main(cfg, state, fds, n, tls));
+		_exit(api_main(cfg, state, p));
 	}
 	if (pid < 0)
 		log_error("api: cannot start the API process: %s", strerror(errno));
 	else
-		log_notice("api: API process %d serves %zu address%s", (int)pid, n,
-		           n == 1 ? "" : "es");
+		log_notice("api: API process %d serves %zu address%s", (int)pid, p->n,
+		           p->n == 1 ? "" : "es");
 	return pid;
 }
 
@@ -184,13 +187,13 @@ static pid_t spawn(const struct config *cfg, const char *state, const int *fds, 
  * connections on the same sockets at once and the old one finishes what it has begun. A bad
  * file changes nothing. Returns the process serving now. */
 static pid_t reload(const struct config **cfg, struct config **owned, const char *state,
-                    const int *fds, size_t n, struct api_tls *tls, pid_t cur)
+                    struct api_proc *p, pid_t cur)
 {
 	struct config *next;
 	if (reload_config(*cfg, &rules, &next) != 0)
 		return cur;
 	log_set_level(next->log_level);
-	pid_t pid = spawn(next, state, fds, n, tls);
+	pid_t pid = spawn(next, state, p);
 	if (pid < 0) {
 		config_free(next);
 		free(next);
@@ -198,6 +201,8 @@ static pid_t reload(const struct config **cfg, struct config **owned, const char
 	}
 	if (cur > 0)
 		kill(cur, SIGHUP);
+	if (p->counters)
+		atomic_fetch_add_explicit(&p->counters->reloads, 1, memory_order_relaxed);
 	if (*owned) {
 		config_free(*owned);
 		free(*owned);
@@ -210,8 +215,7 @@ static pid_t reload(const struct config **cfg, struct config **owned, const char
 
 /* The supervisor: runs the API process, again after API_RESTART_DELAY_S when it dies, and a
  * new one on SIGHUP. Old ones that finish after a reload are only reaped. */
-static void supervise(const struct config *cfg, const char *state, const int *fds, size_t n,
-                      struct api_tls *tls)
+static void supervise(const struct config *cfg, const char *state, struct api_proc *p)
 {
 	struct config *owned = NULL;
 	struct sigaction sa;
@@ -221,13 +225,13 @@ static void supervise(const struct config *cfg, const char *state, const int *fd
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = on_reload;
 	sigaction(SIGHUP, &sa, NULL);
-	pid_t cur = spawn(cfg, state, fds, n, tls);
+	pid_t cur = spawn(cfg, state, p);
 	while (!stop_asked) {
 		int status;
 		pid_t pid = cur > 0 ? waitpid(-1, &status, 0) : -1;
 		if (reload_asked && !stop_asked) {
 			reload_asked = 0;
-			cur = reload(&cfg, &owned, state, fds, n, tls, cur);
+			cur = reload(&cfg, &owned, state, p, cur);
 		}
 		if (pid < 0) {
 			if (cur > 0 || stop_asked)
@@ -245,7 +249,7 @@ static void supervise(const struct config *cfg, const char *state, const int *fd
 		for (int i = 0; i < API_RESTART_DELAY_S * 10 && !stop_asked && !reload_asked; i++)
 			usleep(100000);
 		if (!stop_asked && !reload_asked)
-			cur = spawn(cfg, state, fds, n, tls);
+			cur = spawn(cfg, state, p);
 		else
 			cur = 0;
 	}
@@ -271,7 +275,7 @@ int api_proc_start(struct api_proc *p, const struct config *cfg, const char *sta
 		die_with_parent(parent);
 		if (keep_fd >= 0)
 			close(keep_fd);
-		supervise(cfg, state, p->fd, p->n, p->tls_on ? &p->tls : NULL);
+		supervise(cfg, state, p);
 		_exit(0);
 	}
 	for (size_t i = 0; i < p->n; i++) {
@@ -287,6 +291,8 @@ int api_proc_start(struct api_proc *p, const struct config *cfg, const char *sta
 void api_proc_stop(struct api_proc *p)
 {
 	api_tls_free(&p->tls);
+	api_counters_unmap(p->counters);
+	p->counters = NULL;
 	if (p->supervisor <= 0)
 		return;
 	kill(p->supervisor, SIGTERM);

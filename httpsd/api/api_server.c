@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "httpsd/api/api_counters.h"
 #include "httpsd/api/api_group.h"
 #include "httpsd/api/api_server.h"
 #include "shared/util/addr.h"
@@ -232,6 +233,7 @@ static void respond(struct api_conn *c)
 	uv_buf_t b[2];
 	uv_read_stop((uv_stream_t *)&c->tcp);
 	uv_timer_stop(&c->timer);
+	api_counters_request(c->s->env->counters, &c->req, c->reply.status);
 	size_t hl = api_reply_head(&c->reply, c->close_after, c->head, sizeof(c->head));
 	if (hl == 0) {
 		conn_close(c);
@@ -294,7 +296,7 @@ static void group_once(struct api_server *s)
 	}
 	*link = NULL;
 	s->nqueued = skip;
-	api_group_run(calls, replies, n, &s->group_syncs);
+	api_group_run(calls, replies, n, s->env->counters);
 	for (size_t i = 0; i < n; i++)
 		answer(conns[i]);
 }
@@ -356,6 +358,7 @@ static void process(struct api_conn *c)
 	}
 	int rc = api_request_parse(c->buf, hl, &c->req);
 	if (rc) {
+		c->req.path[0] = 0;     /* counted as "other", not as the last request's kind */
 		refuse(c, rc, rc == 431 ? "too many header fields" : "malformed request head");
 		return;
 	}

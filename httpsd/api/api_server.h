@@ -34,7 +34,6 @@ struct api_server {
 	uv_check_t group;                /* runs the queued writes after each poll */
 	struct api_conn *queued;         /* writes waiting for their group, newest first */
 	size_t nqueued;
-	size_t group_syncs;              /* group commits made */
 	bool stopping;
 };
 
