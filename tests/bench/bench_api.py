@@ -63,6 +63,19 @@ def _run_httpsd(ctx, tmp, conf, hp, ap, name):
     return proc
 
 
+def _patch_one(c, key, name, *addresses):
+    """One PATCH replacing name's A RRset on connection c: (seconds, status)."""
+    body = json.dumps({"rrsets": [{
+        "name": name, "type": "A", "ttl": 300, "changetype": "REPLACE",
+        "records": [{"content": a, "disabled": False} for a in addresses]}]})
+    t0 = time.monotonic()
+    c.request("PATCH", "/api/v1/servers/localhost/zones/example.com.", body=body,
+              headers={"X-API-Key": key, "Content-Type": "application/json"})
+    r = c.getresponse()
+    r.read()
+    return time.monotonic() - t0, r.status
+
+
 def _patch(ctx, tmp):
     state, conf, hp, ap = _start(ctx, tmp, "patch")
     _zonectl(ctx, conf, "zone", "import", os.path.join(ctx.repo, "zones", "example.com.zone"))
@@ -72,18 +85,12 @@ def _patch(ctx, tmp):
     try:
         c = http.client.HTTPConnection("127.0.0.1", ap, timeout=10)
         for i in range(PATCHES):
-            body = json.dumps({"rrsets": [{
-                "name": "www.example.com.", "type": "A", "ttl": 300, "changetype": "REPLACE",
-                "records": [{"content": "192.0.2.%d" % (i % 250 + 1), "disabled": False},
-                            {"content": "198.51.100.%d" % (i // 250 + 1), "disabled": False}]}]})
-            t0 = time.monotonic()
-            c.request("PATCH", "/api/v1/servers/localhost/zones/example.com.", body=body,
-                      headers={"X-API-Key": key, "Content-Type": "application/json"})
-            r = c.getresponse()
-            r.read()
-            times.append(time.monotonic() - t0)
-            if r.status != 204:
-                raise BenchError("PATCH %d: status %d" % (i, r.status))
+            took, status = _patch_one(c, key, "www.example.com.",
+                                      "192.0.2.%d" % (i % 250 + 1),
+                                      "198.51.100.%d" % (i // 250 + 1))
+            times.append(took)
+            if status != 204:
+                raise BenchError("PATCH %d: status %d" % (i, status))
         c.close()
     finally:
         benchlib.kill_process(proc)
@@ -154,18 +161,11 @@ def _concurrent_once(ctx, tmp, name, trace):
         gate.wait()
         try:
             for i in range(CONCURRENT_EACH):
-                body = json.dumps({"rrsets": [{
-                    "name": "c%02d.example.com." % k, "type": "A", "ttl": 300,
-                    "changetype": "REPLACE",
-                    "records": [{"content": "192.0.2.%d" % (i % 250 + 1), "disabled": False}]}]})
-                t0 = time.monotonic()
-                c.request("PATCH", "/api/v1/servers/localhost/zones/example.com.", body=body,
-                          headers={"X-API-Key": key, "Content-Type": "application/json"})
-                r = c.getresponse()
-                r.read()
-                mine.append(time.monotonic() - t0)
-                if r.status != 204:
-                    errors.append("client %d PATCH %d: status %d" % (k, i, r.status))
+                took, status = _patch_one(c, key, "c%02d.example.com." % k,
+                                          "192.0.2.%d" % (i % 250 + 1))
+                mine.append(took)
+                if status != 204:
+                    errors.append("client %d PATCH %d: status %d" % (k, i, status))
                     return
         finally:
             c.close()
