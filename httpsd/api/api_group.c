@@ -21,12 +21,20 @@ static bool changed(const struct api_reply *r)
 	return r->status >= 200 && r->status < 300;
 }
 
+/* Whether a successful answer to q means a commit (notify and a zone's PUT write nothing). */
+static bool commits(const struct api_req *q)
+{
+	enum api_kind kind = api_counters_kind(q);
+	return kind == API_KIND_RRSETS || kind == API_KIND_MTASTS ||
+	       (kind == API_KIND_ZONES && (q->method == API_POST || q->method == API_DELETE));
+}
+
 /* One call in a transaction of its own, timed when it wrote. */
 static void one(struct api_call *c, struct api_reply *r, struct api_counters *k)
 {
 	double t0 = now_s();
 	api_route(c, r);
-	if (changed(r))
+	if (changed(r) && commits(c->req))
 		api_counters_commit(k, now_s() - t0, 1);
 }
 
