@@ -60,7 +60,7 @@ void api_group_run(struct api_call **calls, struct api_reply **replies, size_t n
 	for (size_t i = 0; i < n; i++) {
 		if (api_group_joins(calls[i]->req)) {
 			joined++;
-			hint += calls[i]->body_len * 4 + API_GROUP_HINT;
+			hint += calls[i]->body_len + API_GROUP_HINT;
 			st = calls[i]->env->st;
 		} else {
 			one(calls[i], replies[i], k);     /* its own transaction, as before */
@@ -70,6 +70,9 @@ void api_group_run(struct api_call **calls, struct api_reply **replies, size_t n
 		alone(calls, replies, n, k);
 		return;
 	}
+	/* A map too small for the guess ends in LS_EMAPFULL: then each alone grows it. */
+	if (hint > ZONE_BATCH_HINT_MAX)
+		hint = ZONE_BATCH_HINT_MAX;
 	double t0 = now_s();
 	bool ok = zone_batch_begin(st, hint, &b) == 0;
 	for (size_t i = 0; ok && i < n; i++) {

@@ -8,7 +8,7 @@
 #include "httpsd/api/api_route.h"
 
 #define API_GROUP_MAX 256            /* requests one group commit takes at most */
-#define API_GROUP_HINT 65536         /* bytes of map room per grouped request, at least */
+#define API_GROUP_HINT 4096          /* bytes of map room per grouped request beside its body */
 
 /* Whether the request's write can join a group (PATCH of a zone's rrsets); the others keep
  * their own transaction. */
