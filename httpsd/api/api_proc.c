@@ -7,7 +7,9 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/select.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "httpsd/api/api_proc.h"
 #include "httpsd/api/api_server.h"
@@ -155,6 +157,11 @@ static void on_reload(int sig)
 	reload_asked = 1;
 }
 
+static void on_child(int sig)
+{
+	(void)sig;     /* only wakes pselect() */
+}
+
 /* What a reload of the API process applies: every api.* option but the sockets and the
  * TLS files, which httpsd opened before it dropped its privileges (and the rest of the
  * file the API process reads: journal, history, MTA-STS service, default TTL). */
@@ -165,13 +172,17 @@ static const char *const reload_live[] = {
 };
 static const struct reload_rules rules = { reload_sections, reload_live };
 
-static pid_t spawn(const struct config *cfg, const char *state, struct api_proc *p)
+/* open: the signal mask the API process runs with (the supervisor's blocks its signals). */
+static pid_t spawn(const struct config *cfg, const char *state, struct api_proc *p,
+                   const sigset_t *open)
 {
 	pid_t self = getpid(), pid = fork();
 	if (pid == 0) {
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);     /* api_server_run() takes it over */
+		signal(SIGCHLD, SIG_DFL);
+		sigprocmask(SIG_SETMASK, open, NULL);
 		die_with_parent(self);
 		_exit(api_main(cfg, state, p));
 	}
@@ -187,13 +198,13 @@ static pid_t spawn(const struct config *cfg, const char *state, struct api_proc 
  * connections on the same sockets at once and the old one finishes what it has begun. A bad
  * file changes nothing. Returns the process serving now. */
 static pid_t reload(const struct config **cfg, struct config **owned, const char *state,
-                    struct api_proc *p, pid_t cur)
+                    struct api_proc *p, pid_t cur, const sigset_t *open)
 {
 	struct config *next;
 	if (reload_config(*cfg, &rules, &next) != 0)
 		return cur;
 	log_set_level(next->log_level);
-	pid_t pid = spawn(next, state, p);
+	pid_t pid = spawn(next, state, p, open);
 	if (pid < 0) {
 		config_free(next);
 		free(next);
@@ -213,45 +224,78 @@ static pid_t reload(const struct config **cfg, struct config **owned, const char
 	return pid;
 }
 
-/* The supervisor: runs the API process, again after API_RESTART_DELAY_S when it dies, and a
- * new one on SIGHUP. Old ones that finish after a reload are only reaped. */
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Reaps every child that ended; returns cur, or 0 when cur itself ended (*restart_at set). */
+static pid_t reap(pid_t cur, double *restart_at)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid != cur) {
+			log_notice("api: API process %d ended after its last requests", (int)pid);
+			continue;
+		}
+		if (WIFSIGNALED(status))
+			log_error("api: API process %d died of signal %d; restarting it", (int)pid,
+			          WTERMSIG(status));
+		else
+			log_error("api: API process %d exited with status %d; restarting it",
+			          (int)pid, WEXITSTATUS(status));
+		cur = 0;
+		*restart_at = mono_s() + API_RESTART_DELAY_S;
+	}
+	return cur;
+}
+
+/*
+ * The supervisor: runs the API process, again after API_RESTART_DELAY_S when it dies, and a
+ * new one on SIGHUP; old ones that finish after a reload are only reaped. Its signals are
+ * blocked but inside pselect(), which opens them atomically: none arrives unseen between a
+ * look at the flags and the wait.
+ */
 static void supervise(const struct config *cfg, const char *state, struct api_proc *p)
 {
 	struct config *owned = NULL;
 	struct sigaction sa;
+	sigset_t block, open;
+	double restart_at = 0;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;     /* no SA_RESTART: waitpid() returns to look at the flags */
+	sa.sa_handler = on_stop;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = on_reload;
 	sigaction(SIGHUP, &sa, NULL);
-	pid_t cur = spawn(cfg, state, p);
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &open);
+	pid_t cur = spawn(cfg, state, p, &open);
+	if (cur < 0)
+		restart_at = mono_s() + API_RESTART_DELAY_S;
 	while (!stop_asked) {
-		int status;
-		pid_t pid = cur > 0 ? waitpid(-1, &status, 0) : -1;
-		if (reload_asked && !stop_asked) {
+		if (reload_asked) {
 			reload_asked = 0;
-			cur = reload(&cfg, &owned, state, p, cur);
+			cur = reload(&cfg, &owned, state, p, cur, &open);
 		}
-		if (pid < 0) {
-			if (cur > 0 || stop_asked)
-				continue;     /* a signal, or no child to wait for */
-		} else if (pid != cur) {
-			log_notice("api: API process %d ended after its last requests", (int)pid);
+		cur = reap(cur, &restart_at);
+		double left = restart_at - mono_s();
+		if (cur <= 0 && left <= 0) {
+			if ((cur = spawn(cfg, state, p, &open)) < 0)
+				restart_at = mono_s() + API_RESTART_DELAY_S;
 			continue;
-		} else if (WIFSIGNALED(status)) {
-			log_error("api: API process %d died of signal %d; restarting it", (int)pid,
-			          WTERMSIG(status));
-		} else {
-			log_error("api: API process %d exited with status %d; restarting it", (int)pid,
-			          WEXITSTATUS(status));
 		}
-		for (int i = 0; i < API_RESTART_DELAY_S * 10 && !stop_asked && !reload_asked; i++)
-			usleep(100000);
-		if (!stop_asked && !reload_asked)
-			cur = spawn(cfg, state, p);
-		else
-			cur = 0;
+		struct timespec ts = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };
+		pselect(0, NULL, NULL, NULL, cur > 0 ? NULL : &ts, &open);
 	}
 	/* Old ones still finishing get SIGTERM when the supervisor ends (die_with_parent). */
 	if (cur > 0) {
