@@ -1,5 +1,6 @@
 /* dnsd's TLS report work: the spool's import and pruning, on the maintenance thread. */
 #include <string.h>
+#include <time.h>
 #include "dnsd/reports.h"
 #include "shared/util/err.h"
 #include "shared/util/log.h"
@@ -8,6 +9,7 @@
 #include "shared/rpt/tlsrpt_store.h"
 #include "shared/rpt/tlsrpt_summary.h"
 #include "shared/util/siphash.h"
+#include "shared/watch/watch_run.h"
 
 #define DAY 86400
 
@@ -51,8 +53,20 @@ static void alert(const char *domain, const char *day, const char *text, void *c
 		if (r->seen[i] == h)
 			return;
 	r->seen[r->nseen++ % REPORTS_ALERTS_SEEN] = h;
-	/* The alert hook of the check/watch issue goes here; until then the log line is all. */
 	log_warning("tlsrpt: %s", line);
+	/* And to the alerts: hooks, as a once event. */
+	struct alert_event e;
+	struct alert_hooks hooks;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.domain, sizeof(e.domain), "%s", domain);
+	snprintf(e.code, sizeof(e.code), REPORTS_ALERT_CODE);
+	e.level = ALERT_WARN;
+	e.state = ALERT_ONCE;
+	snprintf(e.after, sizeof(e.after), "%s", day);
+	snprintf(e.detail, sizeof(e.detail), "%s", text);
+	e.time = (int64_t)time(NULL);
+	watch_hooks(r->cfg, &hooks);
+	alert_deliver(&hooks, &e);
 }
 
 /* The alerts of the days the reports just imported may have changed. */
@@ -70,6 +84,7 @@ static void alerts(struct reports *r, struct store *st, const struct config *cfg
 		failed(r, "reading the summary for alerts", rc);
 		return;
 	}
+	r->cfg = cfg;
 	tlsrpt_summary_alerts(sum, cfg->tlsrpt_alert_percent, today - REPORTS_ALERT_DAYS, alert, r);
 	json_decref(sum);
 }

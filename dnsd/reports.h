@@ -11,12 +11,14 @@
 #define REPORTS_PRUNE_MAX 256        /* reports one pruning transaction deletes, at most */
 #define REPORTS_ALERT_DAYS 7             /* days an import looks back for alerts */
 #define REPORTS_ALERTS_SEEN 1024         /* alerts remembered, so each is logged once */
+#define REPORTS_ALERT_CODE "tlsrpt-failures"   /* the alert event's code */
 
 struct reports {
 	int64_t prune_at;                /* when to prune next (0: at the first tick) */
 	int last_err;                    /* the last failure logged, so it is logged once */
 	uint64_t seen[REPORTS_ALERTS_SEEN];  /* hashes of alerts logged, a ring */
 	size_t nseen;
+	const struct config *cfg;        /* of the tick in progress: the alerts: hooks */
 };
 
 /* One tick: imports the spool when new/ holds a file (cheap when it does not) and logs the

@@ -121,6 +121,7 @@ static void reload(void *arg)
 	if (rrl_set(&s->env.rrl, &lim) != 0)
 		log_error("SIGHUP: dnsd.rrl-exempt not applied (out of memory); the old list stays");
 	publisher_reload(&s->pub, cfg);
+	watcher_reload(&s->watch, cfg);
 	__atomic_store_n(&s->env.cfg, cfg, __ATOMIC_RELEASE);
 	if (listen_set_reload(&s->listen, old->dnsd_listen, cfg->dnsd_listen, "dnsd.listen",
 	                      cfg->path))
@@ -147,9 +148,12 @@ int dnsd_server_run(struct dnsd_server *s)
 	}
 	if ((rc = publisher_start(&s->pub, s->env.st, s->env.cfg)) != 0)
 		log_error("mta-sts: cannot start the publisher: %s", uv_strerror(rc));
+	if ((rc = watcher_start(&s->watch, s->env.st, s->env.cfg)) != 0)
+		log_error("watch: cannot start the watcher: %s", uv_strerror(rc));
 	worker_pool_on_reload(&s->pool, reload, s);
 	if ((rc = metrics_http_start(&s->metrics, &s->pool.loop, scrape_render, &s->scrape)) != 0) {
 		log_error("metrics-listen: %s", uv_strerror(rc));
+		watcher_stop(&s->watch);
 		publisher_stop(&s->pub);
 		worker_pool_stop(&s->pool);
 		return rc;
@@ -161,6 +165,7 @@ int dnsd_server_run(struct dnsd_server *s)
 	log_notice("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	sdnotify("STOPPING=1\nSTATUS=stopping");
 	metrics_http_close(&s->metrics);
+	s->abandoned = !watcher_stop(&s->watch);
 	publisher_stop(&s->pub);
 	/* Workers finish the batch in hand, close their sockets and connections, and end. */
 	worker_pool_stop(&s->pool);

@@ -7,6 +7,7 @@
 #include <uv.h>
 #include "dnsd/notify.h"
 #include "dnsd/publisher.h"
+#include "dnsd/watcher.h"
 #include "dnsd/scrape.h"
 #include "dnsd/worker.h"
 #include "shared/util/daemon.h"
@@ -28,6 +29,8 @@ struct dnsd_server {
 	struct worker_pool pool;
 	uv_timer_t stats_timer;          /* on the main loop */
 	struct publisher pub;
+	struct watcher watch;
+	bool abandoned;                /* a watch check still ran at the stop: exit with _exit */
 	struct notifier notify;          /* NOTIFY out, on the main loop */
 	struct config **reloaded;        /* every configuration SIGHUP read, freed at the end */
 	size_t nreloaded;

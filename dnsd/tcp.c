@@ -13,6 +13,9 @@
 #include "shared/store/zone_check.h"
 
 #define TCP_BACKLOG 128          /* connections the kernel queues before we accept them */
+#define TCP_MAX_BIG 32           /* 64 KiB UPDATE buffers at once, in the whole process */
+
+static atomic_uint big_buffers;
 
 struct tcp_conn {
 	struct worker_pool_conn link;    /* first: the worker's list of connections */
@@ -21,6 +24,7 @@ struct tcp_conn {
 	struct dnsd_worker *w;
 	struct sockaddr_storage peer;
 	uint8_t in[2 + TCP_MAX_QUERY];
+	uint8_t *big;                    /* instead of in, while a long UPDATE is in it */
 	size_t inlen;
 	uint8_t *pending;                /* the part of an answer the socket did not take yet */
 	size_t npending;
@@ -41,6 +45,10 @@ static void release(struct tcp_conn *c)
 		return;
 	xfr_free(c->xfr);
 	free(c->xbuf);
+	if (c->big) {
+		free(c->big);
+		atomic_fetch_sub(&big_buffers, 1);
+	}
 	free(c->pending);
 	free(c);
 }
@@ -72,11 +80,48 @@ static void on_idle(uv_timer_t *t)
 	conn_close(c);
 }
 
+static uint8_t *inbuf(struct tcp_conn *c)
+{
+	return c->big ? c->big : c->in;
+}
+
+static size_t incap(const struct tcp_conn *c)
+{
+	return c->big ? 2 + TCP_FRAME_UPDATE_MAX : sizeof(c->in);
+}
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct tcp_conn *c = h->data;
 	(void)suggested;
-	*buf = uv_buf_init((char *)c->in + c->inlen, (unsigned)(sizeof(c->in) - c->inlen));
+	*buf = uv_buf_init((char *)inbuf(c) + c->inlen, (unsigned)(incap(c) - c->inlen));
+}
+
+/* Room for an UPDATE longer than a query; false when TCP_MAX_BIG are in use. */
+static bool grow(struct tcp_conn *c)
+{
+	if (atomic_fetch_add(&big_buffers, 1) >= TCP_MAX_BIG) {
+		atomic_fetch_sub(&big_buffers, 1);
+		return false;
+	}
+	c->big = malloc(2 + TCP_FRAME_UPDATE_MAX);
+	if (c->big == NULL) {
+		atomic_fetch_sub(&big_buffers, 1);
+		return false;
+	}
+	memcpy(c->big, c->in, c->inlen);
+	return true;
+}
+
+/* Back to the small buffer once what is left fits it. */
+static void shrink(struct tcp_conn *c)
+{
+	if (c->big == NULL || c->inlen > sizeof(c->in))
+		return;
+	memcpy(c->in, c->big, c->inlen);
+	free(c->big);
+	c->big = NULL;
+	atomic_fetch_sub(&big_buffers, 1);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
@@ -245,27 +290,42 @@ static void process(struct tcp_conn *c)
 	struct dnsd_worker *w = c->w;
 	size_t mlen;
 	while (!c->writing) {
-		enum tcp_frame f = tcp_frame_next(c->in, c->inlen, sizeof(c->in), TCP_MAX_QUERY, &mlen);
+		int big = tcp_frame_big_update(inbuf(c), c->inlen, TCP_MAX_QUERY);
+		if (big < 0)
+			return;            /* too few bytes yet to tell an UPDATE from a query */
+		if (big > 0 && c->big == NULL && !grow(c)) {
+			conn_close(c);
+			return;
+		}
+		enum tcp_frame f = tcp_frame_next(inbuf(c), c->inlen, incap(c),
+		                                  big ? TCP_FRAME_UPDATE_MAX : TCP_MAX_QUERY, &mlen);
 		if (f == TCP_FRAME_BAD) {
 			conn_close(c);     /* a bad length, or full and still no whole query */
 			return;
 		}
 		if (f == TCP_FRAME_MORE)
 			return;
-		if (try_update(c, c->in + 2, mlen)) {
-			tcp_frame_drop(c->in, &c->inlen, mlen);
+		if (try_update(c, inbuf(c) + 2, mlen)) {
+			tcp_frame_drop(inbuf(c), &c->inlen, mlen);
+			shrink(c);
 			return;
 		}
-		if (try_xfr(c, c->in + 2, mlen)) {
-			tcp_frame_drop(c->in, &c->inlen, mlen);
+		if (big) {
+			conn_close(c);     /* only an UPDATE may be this long */
+			return;
+		}
+		if (try_xfr(c, inbuf(c) + 2, mlen)) {
+			tcp_frame_drop(inbuf(c), &c->inlen, mlen);
+			shrink(c);
 			xfr_send(c);
 			return;
 		}
-		size_t len = dnsd_worker_answer(w, c->in + 2, mlen, w->tcp_answer + 2,
+		size_t len = dnsd_worker_answer(w, inbuf(c) + 2, mlen, w->tcp_answer + 2,
 		                                sizeof(w->tcp_answer) - 2, true,
 		                                (const struct sockaddr *)&c->peer);
 		worker_pool_txn_done(&w->t);
-		tcp_frame_drop(c->in, &c->inlen, mlen);
+		tcp_frame_drop(inbuf(c), &c->inlen, mlen);
+		shrink(c);
 		if (len == 0) {
 			conn_close(c);     /* a message not worth an answer ends the stream */
 			return;

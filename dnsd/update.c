@@ -184,21 +184,69 @@ static int add_soa(struct zone_txn *zt, const struct rr *rr, struct diag *d)
 	return zone_txn_add(zt, rr, d);
 }
 
+/*
+ * RFC 2136 3.4.2.2, as Knot applies it: a record the RRset holds already stays as it is, its
+ * TTL too; a new one joins, and its TTL becomes the RRset's (the last TTL given wins).
+ */
+static int add_rr(struct zone_txn *zt, const struct rr *rr, struct diag *d)
+{
+	uint32_t ttl;
+	if (zone_txn_ttl(zt, rr->owner, rr->type, &ttl) == 0) {
+		struct rr same = *rr;
+		same.ttl = ttl;
+		int rc = zone_txn_del_rr(zt, &same);
+		if (rc == 0)
+			return zone_txn_add(zt, &same, d);     /* put back unchanged */
+		if (rc != LS_ENOTFOUND)
+			return rc;
+		if (ttl != rr->ttl && (rc = zone_txn_set_ttl(zt, rr->owner, rr->type, rr->ttl)) != 0)
+			return rc;
+	}
+	return zone_txn_add(zt, rr, d);
+}
+
+static bool is_cname(uint16_t type)
+{
+	return type == T_CNAME;
+}
+
+/* What may not share a name with a CNAME: all but RRSIG and NSEC (RFC 4035 2.5). */
+static bool not_cname_compatible(uint16_t type)
+{
+	return type != T_CNAME && type != T_RRSIG && type != T_NSEC;
+}
+
+/*
+ * RFC 2136 3.4.2.2: a CNAME added where other data is, or other data added where a CNAME is,
+ * is ignored, not refused, as BIND and Knot do; a CNAME replaces a CNAME.
+ */
+static int breaks_cname_rule(struct zone_txn *zt, const struct rr *rr, bool *ignore)
+{
+	*ignore = false;
+	if (!not_cname_compatible(rr->type) && rr->type != T_CNAME)
+		return 0;
+	return zone_txn_name_has(zt, rr->owner, rr->type == T_CNAME ? not_cname_compatible
+	                                                             : is_cname, ignore);
+}
+
 /* One record of the update section (RFC 2136 3.4.2). */
 static int apply(struct zone_txn *zt, const struct edit *e, const struct update_rr *u,
                  struct diag *d)
 {
 	const struct rr *rr = &u->rr;
 	bool apex = dname_equal(rr->owner, zone_txn_zone(zt)->apex);
+	bool ignore;
 	uint32_t count;
 	int rc;
 	if (u->cls == e->m->zclass) {
 		if (rr->type == T_SOA)
 			return apex ? add_soa(zt, rr, d) : 0;
-		/* The same record again only refreshes it: delete, then add. */
-		if ((rc = zone_txn_del_rr(zt, rr)) != 0 && rc != LS_ENOTFOUND)
+		if ((rc = breaks_cname_rule(zt, rr, &ignore)) != 0 || ignore)
 			return rc;
-		return zone_txn_add(zt, rr, d);
+		if (rr->type == T_CNAME && (rc = zone_txn_del_rrset(zt, rr->owner, T_CNAME)) != 0 &&
+		    rc != LS_ENOTFOUND)
+			return rc;
+		return add_rr(zt, rr, d);
 	}
 	if (u->cls == UPDATE_CLASS_ANY && rr->type == T_ANY)
 		return delete_name(zt, e, rr->owner);

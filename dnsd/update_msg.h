@@ -9,8 +9,8 @@
 #include "shared/store/rrset.h"
 
 #define PKT_OPCODE_UPDATE 5
-#define UPDATE_MAX_PREREQS 256        /* prerequisite records in one message */
-#define UPDATE_MAX_CHANGES 1024       /* update records in one message */
+#define UPDATE_MAX_PREREQS 6000       /* prerequisite records: about what 64 KiB can hold */
+#define UPDATE_MAX_CHANGES 6000       /* update records: about what 64 KiB can hold */
 #define UPDATE_MAX_ADDITIONAL 4       /* OPT, TSIG and a little more */
 #define UPDATE_CLASS_NONE 254         /* RFC 2136 1.3 */
 #define UPDATE_CLASS_ANY 255

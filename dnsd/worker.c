@@ -8,7 +8,6 @@
 #include "shared/util/log_keyed.h"
 #include "shared/dns/rrtext.h"
 
-#define REFUSAL_LOG_CAP 100      /* refusal lines a minute, every source together */
 
 static const char *rcode_text(const struct answer_info *info)
 {
@@ -61,15 +60,17 @@ static size_t refusal_key(uint8_t key[LOG_KEYED_KEY_MAX], const struct sockaddr 
 /*
  * The line of a refused transfer, a failed TSIG check (info->why) or a malformed query.
  * Anyone can send those, from spoofed addresses too: each source and kind is logged once a
- * minute, with a count of the rest, and all of them together at most REFUSAL_LOG_CAP lines.
+ * minute, with a count of the rest, and all of them together at most log-rate-limit lines.
  */
-static void log_refusal(const struct sockaddr *peer, const struct answer_info *info)
+static void log_refusal(const struct dnsd_worker *w, const struct sockaddr *peer,
+                        const struct answer_info *info)
 {
-	static struct log_keyed refusals = LOG_KEYED_INIT(REFUSAL_LOG_CAP);
+	static struct log_keyed refusals = LOG_KEYED_INIT(0);
 	char addr[DAEMON_PEER_TEXT_MAX], name[DNAME_STR_MAX] = "?";
 	uint8_t key[LOG_KEYED_KEY_MAX];
 	if (info->why[0] == 0 && !info->malformed)
 		return;
+	log_keyed_set_cap(&refusals, dnsd_env_cfg(w->env)->log_rate_limit);    /* SIGHUP may change it */
 	if (info->qname)
 		dname_format(name, info->qname);
 	uint8_t kind = info->why[0] == 0 ? 'm' : info->transfer ? 'x' : 't';
@@ -147,6 +148,6 @@ size_t dnsd_worker_answer(struct dnsd_worker *w, const uint8_t *msg, size_t len,
 	if (info.transfer && info.why[0])
 		atomic_fetch_add_explicit(&w->stats.xfr[SX_REFUSED], 1, memory_order_relaxed);
 	log_query(w, peer, &info, tcp);
-	log_refusal(peer, &info);
+	log_refusal(w, peer, &info);
 	return n;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
 #include <mbedtls/net_sockets.h>
 #include "httpsd/alpn.h"
 #include "httpsd/conn.h"
@@ -68,6 +70,7 @@ struct conn {
 	uv_work_t work;
 	int work_status;
 	char why[INTAKE_WHY_MAX];        /* the work's one-line reason for a refusal */
+	struct intake_settings intake;   /* a report's settings, from its head to its answer */
 	uint8_t *resp;                   /* the answer being written */
 	size_t resp_len, resp_off;
 	bool idle;                       /* between requests: the idle timeout runs */
@@ -471,7 +474,8 @@ static void answer(struct conn *c, size_t end, int status)
 	} else if (!(txn = worker_pool_txn(&w->t))) {
 		route_error(503, &a);
 	} else if (intake_is(&req)) {
-		if (route_tlsrpt(&w->t.rt, &req, c->sni, &env->intake, &a) == 0) {
+		c->intake = intake_live_get(&env->intake);
+		if (route_tlsrpt(&w->t.rt, &req, c->sni, &c->intake, &a) == 0) {
 			if (intake_rate_take(&env->rate, (const struct sockaddr *)&c->peer,
 			                     (int64_t)time(NULL))) {
 				worker_pool_txn_done(&w->t);
@@ -494,10 +498,27 @@ static void answer(struct conn *c, size_t end, int status)
 
 /* ---- POST /tlsrpt: the body, then the disk work off the loop ---- */
 
+/*
+ * Reports yield to policy fetches: the thread pool (only reports use it in httpsd) runs at
+ * nice INTAKE_NICE, so a flood of reports takes what the event loops leave of the CPU and a
+ * sender fetching a policy is not kept waiting; a report's sender retries, a fetch's does not.
+ */
+#define INTAKE_NICE 10
+
+static void lower_priority(void)
+{
+	static _Thread_local bool done;
+	if (!done) {
+		done = true;
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), INTAKE_NICE);   /* this thread only */
+	}
+}
+
 static void work_run(uv_work_t *wk)
 {
 	struct conn *c = wk->data;
-	c->work_status = intake_body(&c->w->env->intake, c->domain, c->body, c->body_len, c->why,
+	lower_priority();
+	c->work_status = intake_body(&c->intake, c->domain, c->body, c->body_len, c->why,
 	                             sizeof(c->why));
 }
 

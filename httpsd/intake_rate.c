@@ -25,6 +25,11 @@ void intake_rate_free(struct intake_rate *r)
 	r->slots = NULL;
 }
 
+void intake_rate_set(struct intake_rate *r, uint32_t per_hour)
+{
+	atomic_store(&r->per_hour, per_hour);
+}
+
 /* FNV-1a: the table only spreads addresses; an attacker aiming at one slot evicts itself. */
 static size_t slot_of(const uint8_t *a, size_t n)
 {

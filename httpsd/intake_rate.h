@@ -4,6 +4,7 @@
 #define HTTPSD_INTAKE_RATE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -20,13 +21,15 @@ struct intake_rate_slot {
 
 struct intake_rate {
 	pthread_mutex_t lock;
-	uint32_t per_hour;                /* 0: no limit */
+	_Atomic uint32_t per_hour;        /* 0: no limit; SIGHUP may change it */
 	struct intake_rate_slot *slots;
 };
 
 /* Returns 0 or -ENOMEM. */
 int intake_rate_init(struct intake_rate *r, uint32_t per_hour);
 void intake_rate_free(struct intake_rate *r);
+/* A new limit from the next report on; the counts of this hour stay. */
+void intake_rate_set(struct intake_rate *r, uint32_t per_hour);
 /* Counts one report from peer at now (seconds); false when it is over the hour's limit. */
 bool intake_rate_take(struct intake_rate *r, const struct sockaddr *peer, int64_t now);
 

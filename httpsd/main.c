@@ -80,12 +80,12 @@ static int server_setup(struct httpsd_server *s, const struct config *cfg, const
 		.max_body = cfg->httpsd_max_body_size,
 		.access_log = cfg->httpsd_access_log,
 	};
-	s->env.intake = (struct intake_settings){
+	intake_live_init(&s->env.intake, &(struct intake_settings){
 		.receive = cfg->tlsrpt_receive,
 		.max_size = cfg->tlsrpt_max_size,
 		.max_expanded = cfg->tlsrpt_max_expanded,
 		.state_dir = state,
-	};
+	});
 	if (intake_rate_init(&s->env.rate, cfg->tlsrpt_per_address_per_hour) != 0) {
 		log_error("out of memory");
 		return -1;

@@ -84,6 +84,18 @@ static void reload_limits(struct httpsd_server *s, const struct config *cfg)
 	                                                      sizeof(text)));
 }
 
+/* SIGHUP's tlsrpt settings (all live; the tlsrpt section is not in reload_sections, as the
+ * rest of it is dnsd's and zonectl's): the next report's head reads them. */
+static void reload_intake(struct httpsd_server *s, const struct config *cfg)
+{
+	intake_live_set(&s->env.intake, &(struct intake_settings){
+		.receive = cfg->tlsrpt_receive,
+		.max_size = cfg->tlsrpt_max_size,
+		.max_expanded = cfg->tlsrpt_max_expanded,
+	});
+	intake_rate_set(&s->env.rate, cfg->tlsrpt_per_address_per_hour);
+}
+
 /* SIGHUP: nothing of the new configuration but what is live is used, so only the latest is
  * kept (the workers never read it). */
 static void reload(void *arg)
@@ -95,6 +107,7 @@ static void reload(void *arg)
 		return;
 	log_set_level(cfg->log_level);
 	reload_limits(s, cfg);
+	reload_intake(s, cfg);
 	if (listen_set_reload(&s->listen, s->cfg->httpsd_listen, cfg->httpsd_listen,
 	                      "httpsd.listen", cfg->path) &&
 	    sdnotifyf("STATUS=serving HTTPS on %s with %zu worker%s",
@@ -162,6 +175,7 @@ void httpsd_server_free(struct httpsd_server *s)
 	certs_close(s->env.certs);
 	s->env.certs = NULL;
 	intake_rate_free(&s->env.rate);
+	intake_live_free(&s->env.intake);
 	if (s->clients_ok) {
 		clients_free(&s->env.clients);
 		limiter_free(&s->env.limiter);

@@ -9,7 +9,7 @@
 #include "httpsd/certs.h"
 #include "httpsd/clients.h"
 #include "httpsd/counters.h"
-#include "httpsd/intake.h"
+#include "httpsd/intake_live.h"
 #include "httpsd/intake_rate.h"
 #include "httpsd/limiter.h"
 #include "httpsd/tls.h"
@@ -30,7 +30,7 @@ struct httpsd_env {
 	struct certs *certs;             /* shared; locks itself */
 	struct clients clients;          /* shared; locks itself */
 	struct limiter limiter;          /* shared; locks itself */
-	struct intake_settings intake;   /* POST /tlsrpt */
+	struct intake_live intake;       /* POST /tlsrpt; locks itself (SIGHUP changes it) */
 	struct intake_rate rate;         /* shared; locks itself */
 };
 

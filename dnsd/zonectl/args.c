@@ -33,7 +33,7 @@ static size_t table(struct ctl *c, struct opt o[OPT_MAX])
 		V("output", output), V("serial-policy", policy_name), V("key", key), V("mode", mode),
 		V("max-age", max_age), V("algorithm", algorithm), V("timeout", timeout),
 		V("dir", dir), V("list", list),
-		V("domain", domain), V("days", days), V("resolver", resolver), V("ca", ca),
+		V("domain", domain), V("days", days), V("every", every), V("resolver", resolver), V("ca", ca),
 		L("connect-to", connect_to, CTL_CONNECT_TO_MAX), F("nagios", nagios),
 		L("mx-extra", mx_extra, STS_EXTRA_MAX), L("rua", rua, STS_RUA_MAX),
 		L("zone", api_zones, API_TOKEN_ZONES_MAX), F("read-only", read_only),

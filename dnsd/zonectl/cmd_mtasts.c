@@ -25,16 +25,13 @@ static int list_option(const char *name, const char *const *given, unsigned n, b
 	return 0;
 }
 
-/* Lockstep's own rua goes first (some senders mail only to the first): on enable, and on
- * set when --rua gives the list anew; not with --rua-only or --no-rua. */
-/* Lockstep's own rua (tlsrpt.receive): mailto:<tlsrpt.mailbox> first (some senders use only
- * the first, and only mail), then httpsd's POST /tlsrpt when httpsd is configured (the
- * publisher's mta-sts.endpoints) and the command names one domain. */
+/* Lockstep's own rua (tlsrpt.receive) goes first, as some senders use only the first, and
+ * only mail: mailto:<tlsrpt.mailbox>, then httpsd's POST /tlsrpt when httpsd is configured
+ * (the publisher's mta-sts.endpoints), made per domain by sts_ops, for one domain or many.
+ * On enable, and on set when --rua gives the list anew; not with --rua-only or --no-rua. */
 static int own_rua(struct ctl *c, struct sts_settings *s)
 {
-	static char mail[STS_TEXT_MAX], https[STS_TEXT_MAX];
-	const char *own[2];
-	size_t n = 0;
+	static char mail[STS_TEXT_MAX];
 	bool enable = strncmp(c->cmd->name, "mta-sts enable", 14) == 0;
 	if (c->rua_only && c->nrua == 0) {
 		fprintf(stderr, "zonectl: --rua-only needs --rua\n");
@@ -42,30 +39,23 @@ static int own_rua(struct ctl *c, struct sts_settings *s)
 	}
 	if (c->rua_only || c->no_rua || !c->cfg.tlsrpt_receive || (!enable && c->nrua == 0))
 		return 0;
-	if (c->cfg.tlsrpt_mailbox && c->cfg.tlsrpt_mailbox[0]) {
-		snprintf(mail, sizeof(mail), "mailto:%s", c->cfg.tlsrpt_mailbox);
-		own[n++] = mail;
-	}
-	uint8_t domain[DNAME_MAX];
-	static const uint8_t root[1] = { 0 };
-	if (c->cfg.sts_endpoints && c->cfg.sts_endpoints[0] && c->nargs == 1 && c->list == NULL &&
-	    dname_parse(domain, c->args[0], root) >= 0) {
-		char name[DNAME_STR_MAX];
-		ctl_domain(name, domain);
-		int k = snprintf(https, sizeof(https), "https://mta-sts.%s/tlsrpt", name);
-		if (k > 0 && (size_t)k < sizeof(https))
-			own[n++] = https;
-	}
-	if (n == 0)
+	size_t nmail = c->cfg.tlsrpt_mailbox && c->cfg.tlsrpt_mailbox[0];
+	bool https = c->cfg.sts_endpoints && c->cfg.sts_endpoints[0];
+	if (nmail + https == 0)
 		return 0;
-	if (s->nrua + n > STS_RUA_MAX) {
+	if (s->nrua + nmail + https > STS_RUA_MAX) {
 		fprintf(stderr, "zonectl: at most %zu --rua with Lockstep's own addresses (or "
-		        "--rua-only)\n", STS_RUA_MAX - n);
+		        "--rua-only)\n", STS_RUA_MAX - nmail - https);
 		return EXIT_USAGE;
 	}
-	memmove(s->rua + n, s->rua, s->nrua * sizeof(s->rua[0]));
-	memcpy(s->rua, own, n * sizeof(own[0]));
-	s->nrua += n;
+	if (nmail) {
+		snprintf(mail, sizeof(mail), "mailto:%s", c->cfg.tlsrpt_mailbox);
+		memmove(s->rua + 1, s->rua, s->nrua * sizeof(s->rua[0]));
+		s->rua[0] = mail;
+		s->nrua++;
+	}
+	s->rua_own_https = https;
+	s->rua_own_at = (unsigned)nmail;
 	s->rua_set = true;
 	return 0;
 }
@@ -194,7 +184,8 @@ int cmd_mtasts_set(struct ctl *c)
 	int rc = start(c, domain, &s, true);
 	if (rc)
 		return rc;
-	if (s.mode_set && s.mode == STS_MODE_ENFORCE && (rc = ctl_tlsrpt_enforce(c, domain)) != 0)
+	if (s.mode_set && s.mode == STS_MODE_ENFORCE && ((rc = ctl_tlsrpt_enforce(c, domain)) != 0 ||
+	                                                  (rc = ctl_check_enforce(c, domain)) != 0))
 		return rc;
 	rc = sts_ops_set(c->st, domain, &s, &c->d, &res);
 	return finish(c, domain, rc, &res, "settings changed");

@@ -81,7 +81,7 @@ const struct command zonectl_commands[] = {
 	  "_smtp._tls.DOMAIN TXT \"v=TLSRPTv1; rua=...\": first mailto:<tlsrpt.mailbox> when\n"
 	  "tlsrpt.receive is on and a mailbox is set (Lockstep's own intake, see tlsrpt\n"
 	  "ingest), then https://mta-sts.DOMAIN/tlsrpt (httpsd's POST /tlsrpt) when\n"
-	  "mta-sts.endpoints is set and one DOMAIN is given, then each --rua (mailto: or\n"
+	  "mta-sts.endpoints is set (for each DOMAIN, one or many), then each --rua (mailto: or\n"
 	  "https:); --rua-only leaves Lockstep's own out.\n"
 	  "No record when there is no address. --mx-extra adds a pattern (host or *.suffix) to the MX targets. The\n"
 	  "_mta-sts.DOMAIN TXT id appears only once every mta-sts.endpoints serves the policy\n"
@@ -100,21 +100,27 @@ const struct command zonectl_commands[] = {
 	  "one publish step for all of them; a progress line on a terminal's standard error.",
 	  0, -1, "mode max-age mx-extra rua rua-only no-publish wait timeout list",
 	  cmd_mtasts_enable_bulk },
-	{ "mta-sts mode", "DOMAIN MODE [--force] [--no-publish | --wait [--timeout S]]", "Change the policy mode: testing, enforce or none.",
+	{ "mta-sts mode", "DOMAIN MODE [--force] [--resolver ADDR[:PORT]] [--ca FILE] "
+	  "[--connect-to HOST:PORT:ADDR:PORT]... [--no-publish | --wait [--timeout S]]", "Change the policy mode: testing, enforce or none.",
 	  "A new policy version, published as after any change. enforce is refused while the\n"
 	  "domain has a null MX. Before enforce, the last 14 days of TLS reports are shown\n"
 	  "(tlsrpt summary) and the switch is refused (exit 4) when they show failed sessions to\n"
 	  "an MX host the policy still names, or about the policy host itself\n"
 	  "(sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid), unless --force.\n"
-	  "With no reports at all it warns and goes on. `mta-sts set --mode enforce` does the same.",
-	  2, 2, "no-publish wait timeout force", cmd_mtasts_mode },
+	  "With no reports at all it warns and goes on. Then the domain is checked as `zonectl\n"
+	  "check` does (its `watch add` options, else watch.resolver; --resolver, --ca and\n"
+	  "--connect-to as check's) and the switch is refused (exit 4) on any error, unless\n"
+	  "--force (mta-sts.enforce-check: no skips the check). `mta-sts set --mode enforce` does\n"
+	  "the same.",
+	  2, 2, "no-publish wait timeout force resolver ca connect-to", cmd_mtasts_mode },
 	{ "mta-sts set", "DOMAIN [--mode MODE] [--max-age SECONDS] [--mx-extra PATTERN]... "
 	  "[--no-mx-extra] [--rua URI]... [--rua-only] [--no-rua] [--no-publish | --wait [--timeout S]]",
 	  "Change a domain's MTA-STS settings.",
 	  "Given --mx-extra patterns replace the current ones (--no-mx-extra removes them all);\n"
 	  "--rua URIs replace the TLS-RPT addresses (--no-rua removes the _smtp._tls record).\n"
 	  "A changed policy is published as after any change.",
-	  1, 1, "mode max-age mx-extra no-mx-extra rua rua-only no-rua no-publish wait timeout force",
+	  1, 1, "mode max-age mx-extra no-mx-extra rua rua-only no-rua no-publish wait timeout force "
+	  "resolver ca connect-to",
 	  cmd_mtasts_set },
 	{ "mta-sts disable", "DOMAIN [--now] [--no-publish | --wait [--timeout S]]",
 	  "Stop MTA-STS for a domain the safe way (RFC 8461 8.3), or at once with --now.",
@@ -248,6 +254,37 @@ const struct command zonectl_commands[] = {
 	  "STATE/dnsd.lock and STATE/httpsd.lock) or any process has the store open, and when\n"
 	  "a store is there already, unless --force.",
 	  1, 1, "force", cmd_restore },
+	/* Watching domains over time: watch add, del, list, history, run. */
+	{ "watch add", "DOMAIN [--every MINUTES] [--resolver ADDR[:PORT]] [--ca FILE] "
+	  "[--connect-to HOST:PORT:ADDR:PORT]... [--timeout S]",
+	  "Watch a domain: check it every MINUTES and alert on drift.",
+	  "Any domain, ours or not. The options are zonectl check's and are kept for every run\n"
+	  "of DOMAIN; --every (1 to 10080, default watch.every) is the interval, each run moved\n"
+	  "by up to 10% of it; the first run comes within a minute (dnsd runs them, or `watch\n"
+	  "run`). Adding a watched domain again replaces its options. Domains with MTA-STS\n"
+	  "enabled are watched without this (watch.own). Each run stores a compact result and\n"
+	  "sends the events of what changed since the run before to the log and the alerts:\n"
+	  "hooks (lockstep.conf(5)).",
+	  1, 1, "every resolver ca connect-to timeout", cmd_watch_add },
+	{ "watch del", "DOMAIN", "Stop watching a domain and delete its results.",
+	  "An own MTA-STS domain stays unwatched until it is added again.",
+	  1, 1, "", cmd_watch_del },
+	{ "watch list", "[--json]", "List the watched domains with their state.",
+	  "One line per domain: interval, status of the last run, last and next run, open\n"
+	  "problems. --json: {\"domains\":[{\"domain\",\"every\",\"implicit\",\"next\",\"last\",\n"
+	  "\"status\",\"id\",\"open\"}]}.",
+	  0, 0, "", cmd_watch_list },
+	{ "watch history", "DOMAIN [--json]", "Show a watched domain's stored results, oldest first.",
+	  "Each result: time, status, id, policy hash, mode, max_age, MX hosts, the problem\n"
+	  "codes and the events that run sent. Results are kept watch.keep-days.\n"
+	  "--json: {\"domain\",\"results\":[{\"time\",\"txt\",\"fetched\",\"id\",\"hash\",\"mode\",\n"
+	  "\"max_age\",\"mx\",\"codes\",\"sts_cert_not_after\",\"fetch_error\",\"events\"}]}.",
+	  1, 1, "", cmd_watch_history },
+	{ "watch run", "[DOMAIN] [--json]", "Run the due watch checks now, or DOMAIN's.",
+	  "The same checks, events and alerts as dnsd's; queued mx-changed events are sent\n"
+	  "first. Exit status as zonectl check's: 0 no warning or error, 6 warnings only, 7 any\n"
+	  "error (the worst of the domains run); 3 DOMAIN is not watched; 5 a check could not run.",
+	  0, 1, "", cmd_watch_run },
 	/* TLS reports (RFC 8460): tlsrpt ingest, import, summary, list, show, reparse. */
 	{ "tlsrpt ingest", "[--domain DOMAIN]",
 	  "Read one mailed TLS report (RFC 5322 message on standard input) into the spool.",

@@ -61,8 +61,9 @@ struct ctl {
 	unsigned nupd_names, nupd_types;
 	const char *domain;         /* tlsrpt ingest --domain DOMAIN */
 	const char *days;           /* tlsrpt summary --days N */
-	/* check: --resolver, --ca, --connect-to (repeatable), --nagios */
+	/* check and watch add: --resolver, --ca, --connect-to (repeatable), --nagios */
 	const char *resolver, *ca;
+	const char *every;          /* watch add --every MINUTES */
 	const char *connect_to[CTL_CONNECT_TO_MAX];
 	unsigned nconnect_to;
 	bool nagios;
@@ -263,6 +264,15 @@ int cmd_api_token_del(struct ctl *c);
 int cmd_store_check(struct ctl *c);
 int cmd_backup(struct ctl *c);
 int cmd_restore(struct ctl *c);
+/* guard.c: before enforce, zonectl check of the domain (its watch options, else watch.*,
+ * the command line's first); refused (exit 4, the errors printed) on an error unless
+ * --force, or when mta-sts.enforce-check is off. 0 or the exit code. */
+int ctl_check_enforce(struct ctl *c, const uint8_t *name);
+int cmd_watch_add(struct ctl *c);
+int cmd_watch_del(struct ctl *c);
+int cmd_watch_list(struct ctl *c);
+int cmd_watch_history(struct ctl *c);
+int cmd_watch_run(struct ctl *c);
 int cmd_check(struct ctl *c);
 int cmd_tlsrpt_ingest(struct ctl *c);
 int cmd_tlsrpt_import(struct ctl *c);

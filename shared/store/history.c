@@ -12,6 +12,11 @@ static uint32_t keep = HISTORY_DEFAULT_KEEP;
 /* Per thread: the API process names a different token for each request it runs. */
 static _Thread_local char actor[HISTORY_SOURCE_MAX];
 
+const char *history_actor(void)
+{
+	return actor;
+}
+
 void history_set_actor(const char *who)
 {
 	snprintf(actor, sizeof(actor), "%s", who ? who : "");

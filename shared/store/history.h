@@ -28,6 +28,8 @@ void history_set_keep(uint32_t keep);
 /* Who this thread's commits are made by ("user alice", "token panel"): put after each entry's
  * source as " by WHO", so `zone history` says who did it. NULL or "": nobody named. */
 void history_set_actor(const char *who);
+/* This thread's actor ("" when nobody is named): borrowed, for commit hooks. */
+const char *history_actor(void);
 /* Appends e (its seq is set) and deletes up to HISTORY_PRUNE_MAX entries older than the keep
  * time before e->time, oldest first: a busy store stops growing, a backlog goes over a few
  * commits. */

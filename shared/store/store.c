@@ -33,6 +33,7 @@ static const char *const db_names[STORE_NDB] = {
 	[STORE_TLSRPT] = "tlsrpt",
 	[STORE_ACME_ALPN] = "acme_alpn",
 	[STORE_API] = "api",
+	[STORE_WATCH] = "watch",
 };
 
 static void (*damage_hook)(int mdb_rc);
@@ -73,7 +74,7 @@ static int open_dbs(struct store *st)
 		/* Tables added later: a reader must not create them, the first writer does. */
 		if (rc == MDB_NOTFOUND && st->rdonly &&
 		    (i == STORE_UPDATE || i == STORE_TLSRPT || i == STORE_ACME_ALPN ||
-		     i == STORE_API)) {
+		     i == STORE_API || i == STORE_WATCH)) {
 			st->missing[i] = true;
 			rc = 0;
 		}

@@ -26,6 +26,7 @@ enum store_db {
 	STORE_TLSRPT,  /* TLS reports: raw reports, dedup keys, summary rows (tlsrpt_store.h) */
 	STORE_ACME_ALPN, /* host -> tls-alpn-01 validation certificate and key (acme_alpn.h) */
 	STORE_API,     /* API token name -> its zones, flags and salted hash (api_token.h) */
+	STORE_WATCH,   /* watched domains, their check results, open problems, alert outbox (watch_store.h) */
 	STORE_NDB
 };
 

@@ -23,6 +23,7 @@
 #include "shared/acme/acme_alpn.h"
 #include "shared/dns/wire.h"
 #include "shared/util/err.h"
+#include "shared/watch/watch_store.h"
 
 #define MAIN_NAME "main"          /* LMDB's table of tables */
 #define FREE_NAME "freelist"      /* LMDB's list of pages free for reuse */
@@ -228,6 +229,13 @@ static const char *api_record(struct store_txn *t, const MDB_val *k, const MDB_v
 	       ? NULL : "not an API token";
 }
 
+static const char *watch_record(struct store_txn *t, const MDB_val *k, const MDB_val *v,
+                                uint64_t pages)
+{
+	(void)t, (void)pages;
+	return watch_store_check(k->mv_data, k->mv_size, v->mv_data, v->mv_size);
+}
+
 static const record_fn record_fns[STORE_NDB] = {
 	[STORE_META] = meta_record,
 	[STORE_ZONES] = zone_record,
@@ -241,6 +249,7 @@ static const record_fn record_fns[STORE_NDB] = {
 	[STORE_TLSRPT] = tlsrpt_record,
 	[STORE_ACME_ALPN] = acme_alpn_record,
 	[STORE_API] = api_record,
+	[STORE_WATCH] = watch_record,
 };
 
 /* Every record of one table in key order, each checked by fn; the count against the header. */

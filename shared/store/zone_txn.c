@@ -151,6 +151,11 @@ int zone_txn_begin_in(struct store_txn *parent, const uint8_t *apex, unsigned fl
 	return begin(parent->st, parent, apex, flags, 0, source, out);
 }
 
+const char *zone_txn_source(const struct zone_txn *zt)
+{
+	return zt->source;
+}
+
 bool zone_txn_creating(const struct zone_txn *zt)
 {
 	return zt->creating;
@@ -375,6 +380,15 @@ int zone_txn_ttl(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uint3
 	return 0;
 }
 
+int zone_txn_set_ttl(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uint32_t ttl)
+{
+	struct wset *w = get(zt, owner, type);
+	if (w == NULL || w->n == 0)
+		return zt->t.err ? zt->t.err : LS_ENOTFOUND;
+	w->ttl = ttl;
+	return 0;
+}
+
 int zone_txn_del_rr(struct zone_txn *zt, const struct rr *rr)
 {
 	struct wset *w = get(zt, rr->owner, rr->type);
@@ -421,6 +435,27 @@ static int stored_types(struct zone_txn *zt, const uint8_t *owner, uint16_t **ty
 	}
 	mdb_cursor_close(cur);
 	return 0;
+}
+
+int zone_txn_name_has(struct zone_txn *zt, const uint8_t *owner, bool (*match)(uint16_t type),
+                      bool *found)
+{
+	uint16_t *types;
+	size_t nt;
+	uint32_t count = 0;
+	*found = false;
+	int rc = stored_types(zt, owner, &types, &nt);
+	for (size_t i = 0; rc == 0 && i < nt && !*found; i++) {
+		if (match(types[i]) && (rc = zone_txn_count(zt, owner, types[i], &count)) == 0)
+			*found = count > 0;
+	}
+	free(types);
+	/* RRsets the edit made that the store does not hold yet. */
+	for (size_t i = 0; rc == 0 && i < zt->m.n && !*found; i++) {
+		const struct wset *w = &zt->m.v[i];
+		*found = w->n > 0 && match(w->type) && dname_equal(w->owner, owner);
+	}
+	return rc;
 }
 
 int zone_txn_del_rrset(struct zone_txn *zt, const uint8_t *owner, uint16_t type)

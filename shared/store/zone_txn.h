@@ -42,6 +42,8 @@ int zone_txn_begin(struct store *st, const uint8_t *apex, unsigned flags, size_t
 int zone_txn_begin_in(struct store_txn *parent, const uint8_t *apex, unsigned flags,
                       const char *source, struct zone_txn **out);
 bool zone_txn_creating(const struct zone_txn *zt);
+/* The source the history names ("zonectl rr add"), for commit hooks: borrowed. */
+const char *zone_txn_source(const struct zone_txn *zt);
 /* The zone's stored serial, as this transaction sees it. */
 int zone_txn_serial(struct zone_txn *zt, uint32_t *serial);
 void zone_txn_set_policy(struct zone_txn *zt, enum serial_policy policy);
@@ -52,12 +54,17 @@ struct store_txn *zone_txn_store(struct zone_txn *zt);
 /* Records owner/type would have if the edit committed now (the edit's view, else the store's). */
 int zone_txn_count(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uint32_t *n);
 
+/* Whether owner would hold an RRset of a type match() accepts if the edit committed now. */
+int zone_txn_name_has(struct zone_txn *zt, const uint8_t *owner, bool (*match)(uint16_t type),
+                      bool *found);
 /* Makes room for about n RRsets at once; a hint, so failure is not an error. */
 void zone_txn_reserve(struct zone_txn *zt, size_t n);
 /* Adds one record (copied). Errors go to d; returns 0 or LS_EINVAL_ZONE. */
 int zone_txn_add(struct zone_txn *zt, const struct rr *rr, struct diag *d);
 /* The TTL the RRset owner/type has in the edit so far; LS_ENOTFOUND when it is empty. */
 int zone_txn_ttl(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uint32_t *ttl);
+/* Gives the RRset owner/type (not empty in the edit) the TTL ttl; LS_ENOTFOUND when empty. */
+int zone_txn_set_ttl(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uint32_t ttl);
 /* Deletes one record (the TTL is ignored). LS_ENOTFOUND when it does not exist. */
 int zone_txn_del_rr(struct zone_txn *zt, const struct rr *rr);
 /* Deletes the RRset owner/type, or every RRset at owner when type is 0. */

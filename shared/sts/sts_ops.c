@@ -116,6 +116,19 @@ static int add_service(struct zone_txn *zt, const uint8_t *domain, const struct 
 	return rc;
 }
 
+/* httpsd's POST /tlsrpt for s's domain as a rua; left out when the URI would not fit. */
+static void own_https(struct sts_domain *s)
+{
+	char name[DNAME_STR_MAX];
+	dname_format(name, s->domain);
+	size_t len = strlen(name);
+	if (len > 1 && name[len - 1] == '.')
+		name[len - 1] = 0;
+	int k = snprintf(s->rua[s->nrua], STS_TEXT_MAX, "https://mta-sts.%s/tlsrpt", name);
+	if (k > 0 && k < STS_TEXT_MAX)
+		s->nrua++;
+}
+
 /* Applies the given settings to s; refusals to d. */
 static int apply(struct sts_domain *s, const struct sts_settings *set, struct diag *d)
 {
@@ -146,7 +159,11 @@ static int apply(struct sts_domain *s, const struct sts_settings *set, struct di
 	}
 	if (set->rua_set) {
 		s->nrua = 0;
-		for (unsigned i = 0; i < set->nrua && i < STS_RUA_MAX; i++) {
+		for (unsigned i = 0; i <= set->nrua && s->nrua < STS_RUA_MAX; i++) {
+			if (set->rua_own_https && i == set->rua_own_at)
+				own_https(s);
+			if (i == set->nrua || s->nrua == STS_RUA_MAX)
+				break;
 			const char *u = set->rua[i];
 			bool ok = (strncmp(u, "mailto:", 7) == 0 && strchr(u + 7, '@')) ||
 			          strncmp(u, "https://", 8) == 0;

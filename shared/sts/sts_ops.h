@@ -26,6 +26,10 @@ struct sts_settings {
 	const char *rua[STS_RUA_MAX];
 	unsigned nrua;
 	bool rua_set;
+	/* httpsd's https://mta-sts.<domain>/tlsrpt goes in before rua[rua_own_at], made for each
+	 * domain (so one settings struct serves a bulk enable too). */
+	bool rua_own_https;
+	unsigned rua_own_at;
 };
 
 /*

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "shared/util/addr.h"
+#include "shared/util/alert.h"
+#include "shared/util/alert_webhook.h"
 #include "shared/util/config.h"
 #include "shared/util/prefix.h"
 #include "shared/util/err.h"
@@ -121,6 +123,19 @@ static bool prefixes_or_local(const char *s)
 #define ADDRS .check = addrs, \
 	.expect = "IPv4 or IPv6 addresses without ports, space separated"
 
+/* alerts.webhook: up to ALERT_HOOKS_MAX http:// or https:// URLs. */
+static bool webhook_urls(const char *s)
+{
+	struct alert_hooks h = { .webhooks = s };
+	char err[128];
+	return alert_hooks_check(&h, err, sizeof(err)) == 0;
+}
+
+static bool absolute_path(const char *s)
+{
+	return *s == 0 || *s == '/';
+}
+
 static const struct config_option options[] = {
 	{ .section = "server", .name = "state-dir", .type = CONFIG_STRING,
 	  .def = "/var/lib/lockstep", .offset = FIELD(state_dir),
@@ -219,6 +234,10 @@ static const struct config_option options[] = {
 	  .expect = "addresses or prefixes, space separated: 192.0.2.0/24 2001:db8::/48",
 	  .def = "127.0.0.0/8 ::1", .offset = FIELD(rrl_exempt),
 	  .help = "Clients never rate limited (loopback cannot be spoofed from outside)." },
+	{ .section = "dnsd", .name = "log-rate-limit", .type = CONFIG_UINT,
+	  .def = "100", .offset = FIELD(log_rate_limit), .min = 0, .max = 1000000,
+	  .help = "Lines a minute that clients can cause (refused transfers, bad TSIG, malformed "
+	          "queries), all sources together (0: no cap)." },
 	{ .section = "mta-sts", .name = "endpoints", .type = CONFIG_STRING, ADDR_PORTS,
 	  .def = "127.0.0.1:443", .offset = FIELD(sts_endpoints),
 	  .help = "httpsd endpoints (ADDR:PORT, space separated) that must serve a new policy "
@@ -250,6 +269,9 @@ static const struct config_option options[] = {
 	{ .section = "mta-sts", .name = "publisher", .type = CONFIG_BOOL,
 	  .def = "yes", .offset = FIELD(sts_publisher),
 	  .help = "dnsd runs the publish step every second: retries, rotations, grace ends, removals." },
+	{ .section = "mta-sts", .name = "enforce-check", .type = CONFIG_BOOL,
+	  .def = "yes", .offset = FIELD(sts_enforce_check),
+	  .help = "mta-sts mode DOMAIN enforce runs zonectl check first and refuses on an error." },
 	{ .section = "httpsd", .name = "listen", .type = CONFIG_STRING, ADDR_PORTS,
 	  .def = "0.0.0.0:443 [::]:443", .offset = FIELD(httpsd_listen),
 	  .help = "Addresses httpsd serves HTTPS on: ADDR:PORT or [ADDR]:PORT, space separated." },
@@ -359,6 +381,42 @@ static const struct config_option options[] = {
 	{ .section = "tlsrpt", .name = "alert-percent", .type = CONFIG_UINT,
 	  .def = "1", .offset = FIELD(tlsrpt_alert_percent), .min = 0, .max = 100,
 	  .help = "A day's failed sessions above this percent of a domain's sessions log a warning." },
+	/* Alerts (check and watch events): section alerts */
+	{ .section = "alerts", .name = "webhook", .type = CONFIG_STRING,
+	  .def = "", .offset = FIELD(alerts_webhook), .check = webhook_urls,
+	  .expect = "up to 8 http:// or https:// URLs, space separated",
+	  .help = "URLs each alert event is POSTed to as JSON; empty: none." },
+	{ .section = "alerts", .name = "command", .type = CONFIG_STRING,
+	  .def = "", .offset = FIELD(alerts_command), .check = absolute_path,
+	  .expect = "an absolute path", .help = "Program run for each alert event, the JSON on its standard input; empty: none." },
+	{ .section = "alerts", .name = "ca", .type = CONFIG_STRING,
+	  .def = "", .offset = FIELD(alerts_ca),
+	  .help = "CA file (PEM) https webhooks are verified against; empty: the system's." },
+	{ .section = "alerts", .name = "timeout", .type = CONFIG_UINT,
+	  .def = "10", .offset = FIELD(alerts_timeout), .min = 1, .max = 300,
+	  .help = "Seconds one webhook POST or command run may take." },
+	/* Watching domains over time: section watch */
+	{ .section = "watch", .name = "enabled", .type = CONFIG_BOOL,
+	  .def = "yes", .offset = FIELD(watch_enabled),
+	  .help = "dnsd runs the due watch checks (zonectl watch) on its maintenance thread." },
+	{ .section = "watch", .name = "own", .type = CONFIG_BOOL,
+	  .def = "yes", .offset = FIELD(watch_own),
+	  .help = "Every enabled MTA-STS domain is watched without zonectl watch add." },
+	{ .section = "watch", .name = "every", .type = CONFIG_UINT,
+	  .def = "60", .offset = FIELD(watch_every), .min = 1, .max = 10080,
+	  .help = "Minutes between two checks of a domain watched without --every." },
+	{ .section = "watch", .name = "concurrency", .type = CONFIG_UINT,
+	  .def = "8", .offset = FIELD(watch_concurrency), .min = 1, .max = 256,
+	  .help = "Checks that run at once." },
+	{ .section = "watch", .name = "keep-days", .type = CONFIG_UINT,
+	  .def = "90", .offset = FIELD(watch_keep_days), .min = 1, .max = 3650,
+	  .help = "Days a domain's check results are kept (zonectl watch history)." },
+	{ .section = "watch", .name = "resolver", .type = CONFIG_STRING,
+	  .def = "", .offset = FIELD(watch_resolver),
+	  .help = "ADDR[:PORT] the checks of domains watched without --resolver ask; empty: the system's." },
+	{ .section = "watch", .name = "timeout", .type = CONFIG_UINT,
+	  .def = "30", .offset = FIELD(watch_timeout), .min = 1, .max = 600,
+	  .help = "Seconds one check of a domain watched without --timeout may take." },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

@@ -37,6 +37,7 @@ struct config {
 	uint32_t rrl_ipv4_prefix, rrl_ipv6_prefix;
 	uint32_t rrl_table_size;          /* buckets */
 	char *rrl_exempt;                 /* prefixes never limited: "127.0.0.0/8 ::1" */
+	uint32_t log_rate_limit;          /* client-caused log lines a minute; 0: no cap */
 	char *sts_endpoints;              /* httpsd endpoints a publish verifies: "ADDR:PORT ..." */
 	char *sts_service_address;        /* A/AAAA of mta-sts.<domain>: "ADDR ..." */
 	char *sts_service_cname;          /* or a CNAME target for mta-sts.<domain> */
@@ -47,6 +48,7 @@ struct config {
 	uint32_t sts_fetch_concurrency;   /* fetches in flight at once, per endpoint */
 	uint32_t sts_retry_max;           /* seconds: the longest back-off between tries */
 	bool sts_publisher;               /* dnsd runs the publish step on a timer */
+	bool sts_enforce_check;           /* enforce only after a check without errors */
 	char *httpsd_listen;              /* "ADDR:PORT ..." (IPv6 as [ADDR]:PORT) */
 	uint32_t httpsd_workers;          /* 0: one per core */
 	char *httpsd_user;                /* "": lockstep when root (privs_choose) */
@@ -84,6 +86,19 @@ struct config {
 	uint32_t api_idle_timeout;        /* seconds between keep-alive requests */
 	uint32_t api_max_connections;     /* open connections in all */
 	uint32_t api_max_per_address;     /* open connections per client address */
+	/* Alerts: section alerts */
+	char *alerts_webhook;             /* "URL ...": each event POSTed as JSON; "": none */
+	char *alerts_command;             /* a program given each event on stdin; "": none */
+	char *alerts_ca;                  /* CA file for https webhooks; "": the system's */
+	uint32_t alerts_timeout;          /* seconds per hook */
+	/* Watching domains: section watch */
+	bool watch_enabled;               /* dnsd runs the due checks */
+	bool watch_own;                   /* every enabled MTA-STS domain is watched */
+	uint32_t watch_every;             /* minutes between checks, for domains without --every */
+	uint32_t watch_concurrency;       /* checks at once */
+	uint32_t watch_keep_days;         /* days results are kept */
+	char *watch_resolver;             /* for domains without --resolver; "": the system's */
+	uint32_t watch_timeout;           /* seconds per check, for domains without --timeout */
 	enum log_level log_level;         /* lines less severe are dropped */
 	char *log_file;                   /* "": no file, lines go to stderr (or syslog) */
 	bool log_syslog;                  /* lines go to syslog */

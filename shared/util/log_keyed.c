@@ -28,7 +28,8 @@ static bool cap_room(struct log_keyed *k, uint64_t now, struct log_keyed_lines *
 		k->cap_used = k->cap_held = 0;
 		k->cap_said = false;
 	}
-	if (k->cap_used < k->cap && out->n < LOG_KEYED_OUT) {
+	unsigned cap = atomic_load_explicit(&k->cap, memory_order_relaxed);
+	if ((cap == 0 || k->cap_used < cap) && out->n < LOG_KEYED_OUT) {
 		k->cap_used++;
 		return true;
 	}
@@ -36,7 +37,7 @@ static bool cap_room(struct log_keyed *k, uint64_t now, struct log_keyed_lines *
 		k->cap_said = true;
 		snprintf(out->line[out->n++], sizeof(out->line[0]),
 		         "log limit: %u lines this minute reached; like lines are counted, not written",
-		         k->cap);
+		         cap);
 	}
 	k->cap_held++;
 	return false;
@@ -51,6 +52,12 @@ static void retire(struct log_keyed *k, struct log_keyed_slot *s, uint64_t now,
 		         "%s: %u more like this in the last minute", s->text, s->more);
 	s->klen = 0;
 	s->more = 0;
+}
+
+void log_keyed_set_cap(struct log_keyed *k, unsigned cap)
+{
+	if (atomic_load_explicit(&k->cap, memory_order_relaxed) != cap)
+		atomic_store_explicit(&k->cap, cap, memory_order_relaxed);
 }
 
 void log_keyed_event(struct log_keyed *k, const void *key, size_t klen, const char *text,

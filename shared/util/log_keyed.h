@@ -11,6 +11,7 @@
 #define LS_LOG_KEYED_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,7 +32,7 @@ struct log_keyed_slot {
 };
 
 struct log_keyed {
-	unsigned cap;                   /* lines a minute, all keys together */
+	atomic_uint cap;                /* lines a minute, all keys together; 0: no cap */
 	pthread_mutex_t lock;
 	uint64_t cap_start_ms;          /* the cap's current minute began here */
 	unsigned cap_used;              /* lines out in it */
@@ -57,6 +58,8 @@ struct log_keyed_lines {
  */
 void log_keyed_event(struct log_keyed *k, const void *key, size_t klen, const char *text,
                      uint64_t now_ms, struct log_keyed_lines *out);
+/* A new cap (0: none) from the next event on, e.g. after a configuration reload. */
+void log_keyed_set_cap(struct log_keyed *k, unsigned cap);
 /* log_keyed_event with the monotonic clock, the lines written at level. */
 void log_keyed(struct log_keyed *k, const void *key, size_t klen, enum log_level level,
                const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -181,10 +181,12 @@ def start_server(env, server, port, cpu):
     return proc, log
 
 
-def load(env, port, mode, seconds, cpu, hosts=None, requests=0, verify=False):
-    """Runs https_load; returns its figures plus the client's CPU seconds."""
-    argv = [env.load, "-p", str(port), "-c", str(THREADS), "-d", str(seconds), "-m", mode,
-            "-b", env.policy]
+def load(env, port, mode, seconds, cpu, hosts=None, requests=0, verify=False, extra=(),
+         body=None, threads=THREADS):
+    """Runs https_load (extra: more of its options; body: the answer expected, the policy by
+    default); returns its figures plus the client's CPU seconds."""
+    argv = [env.load, "-p", str(port), "-c", str(threads), "-d", str(seconds), "-m", mode,
+            "-b", body or env.policy] + list(extra)
     argv += ["-H", hosts] if hosts else ["-s", HOST]
     if requests:
         argv += ["-n", str(requests)]

@@ -6,12 +6,16 @@
  *   new        a new TCP connection and full handshake per request (Connection: close)
  *   resume     the same, resuming the thread's last TLS session (tickets)
  *
+ * With -X FILE each request is a POST of FILE's bytes (Content-Type from -T), as a TLS report
+ * sender's; -r RATE paces the requests of all threads together to RATE a second.
+ *
  * It uses OpenSSL, not mbedTLS: a client's handshake does as much public-key work as the
  * server's (ECDHE, and verifying the server's signature), and mbedTLS doing it would make the
  * client, not the server, the measured limit.
  *
  * usage: https_load -p PORT [-a ADDR] [-s HOST | -H HOSTFILE] [-P PATH] [-c THREADS]
  *                   [-d SECONDS] [-n REQUESTS] [-m keepalive|new|resume] [-b BODYFILE] [-C CAFILE]
+ *                   [-X POSTFILE [-T TYPE]] [-r RATE]
  * Prints one line: mode=M requests=N errors=E seconds=S rps=R resumed=K connects=C
  * The exit status is 1 when any request failed or a body differed from BODYFILE.
  */
@@ -50,6 +54,11 @@ static struct {
 	size_t nhosts;
 	char *body;
 	size_t body_len;
+	char *post;                /* -X: the body of every request, a POST */
+	size_t post_len;
+	const char *post_type;
+	double rate;               /* -r: requests a second, all threads together; 0: no pacing */
+	double start;
 	SSL_CTX *ctx;
 	double deadline;
 } opt = { .addr = "127.0.0.1", .path = "/.well-known/mta-sts.txt", .threads = 8, .seconds = 10,
@@ -69,7 +78,19 @@ static bool claim(void)
 {
 	if (now() >= opt.deadline)
 		return false;
-	return opt.max_requests == 0 || atomic_fetch_add(&issued, 1) < opt.max_requests;
+	long k = atomic_fetch_add(&issued, 1);
+	if (opt.max_requests && k >= opt.max_requests)
+		return false;
+	if (opt.rate > 0) {
+		double at = opt.start + (double)k / opt.rate, wait = at - now();
+		if (at >= opt.deadline)
+			return false;
+		if (wait > 0) {
+			struct timespec ts = { (time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9) };
+			nanosleep(&ts, NULL);
+		}
+	}
+	return true;
 }
 
 static const char *host_for(long i)
@@ -133,9 +154,17 @@ static int conn_open(struct conn *c, const char *host, SSL_SESSION *sess)
 static int fetch(struct conn *c, bool close, char *buf)
 {
 	char req[1024];
-	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", opt.path, c->host,
-	                 close ? "Connection: close\r\n" : "");
+	int n;
+	if (opt.post)
+		n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n"
+		             "Content-Length: %zu\r\n%s\r\n", opt.path, c->host, opt.post_type,
+		             opt.post_len, close ? "Connection: close\r\n" : "");
+	else
+		n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", opt.path,
+		             c->host, close ? "Connection: close\r\n" : "");
 	if (SSL_write(c->ssl, req, n) != n)
+		return -1;
+	if (opt.post && SSL_write(c->ssl, opt.post, (int)opt.post_len) != (int)opt.post_len)
 		return -1;
 	size_t len = 0, need = 0, head = 0;
 	for (;;) {
@@ -214,15 +243,16 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: https_load -p PORT [-a ADDR] [-s HOST | -H HOSTFILE] [-P PATH] "
 	                "[-c THREADS] [-d SECONDS] [-n REQUESTS] [-m keepalive|new|resume] "
-	                "[-b BODYFILE] [-C CAFILE]\n");
+	                "[-b BODYFILE] [-C CAFILE] [-X POSTFILE [-T TYPE]] [-r RATE]\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	const char *host = "mta-sts.example.com", *hostfile = NULL, *bodyfile = NULL;
+	const char *host = "mta-sts.example.com", *hostfile = NULL, *bodyfile = NULL, *postfile = NULL;
 	int ch;
-	while ((ch = getopt(argc, argv, "a:p:s:H:P:c:d:n:m:b:C:")) != -1) {
+	opt.post_type = "application/tlsrpt+gzip";
+	while ((ch = getopt(argc, argv, "a:p:s:H:P:c:d:n:m:b:C:X:T:r:")) != -1) {
 		switch (ch) {
 		case 'a': opt.addr = optarg; break;
 		case 'p': opt.port = atoi(optarg); break;
@@ -234,6 +264,9 @@ int main(int argc, char **argv)
 		case 'n': opt.max_requests = atol(optarg); break;
 		case 'b': bodyfile = optarg; break;
 		case 'C': opt.cafile = optarg; break;
+		case 'X': postfile = optarg; break;
+		case 'T': opt.post_type = optarg; break;
+		case 'r': opt.rate = atof(optarg); break;
 		case 'm':
 			opt.mode = strcmp(optarg, "new") == 0 ? NEW : strcmp(optarg, "resume") == 0 ? RESUME
 			           : strcmp(optarg, "keepalive") == 0 ? KEEPALIVE : (enum mode)-1;
@@ -269,6 +302,10 @@ int main(int argc, char **argv)
 		perror(bodyfile);
 		return 1;
 	}
+	if (postfile && (opt.post = read_all(postfile, &opt.post_len)) == NULL) {
+		perror(postfile);
+		return 1;
+	}
 	opt.ctx = SSL_CTX_new(TLS_client_method());
 	SSL_CTX_set_min_proto_version(opt.ctx, TLS1_2_VERSION);
 	/* Sessions are kept by the threads themselves, not in OpenSSL's client cache. */
@@ -282,6 +319,7 @@ int main(int argc, char **argv)
 	}
 	pthread_t t[THREADS_MAX];
 	double start = now();
+	opt.start = start;
 	opt.deadline = start + opt.seconds;
 	for (int i = 0; i < opt.threads; i++)
 		pthread_create(&t[i], NULL, worker, NULL);

@@ -4,7 +4,8 @@
  * read no larger than the buffer's free room, with answers in flight between them (reading
  * stops, the bytes wait in the socket); every whole message goes to the answer path over TCP.
  * A plain reading of the whole stream must find the same messages, in the same order, and
- * close at the same point.
+ * close at the same point. An UPDATE may be longer than the largest query (tcp_frame_big_update):
+ * the buffer then grows to a whole TCP message, as tcp.c's does, and shrinks after it.
  *
  * Input: byte 0 chooses the largest query (0: dnsd's TCP_MAX_QUERY, else 16 times it); then
  * operations: a byte with bit 7 set toggles "an answer is being written"; else bits 0-5 plus
@@ -18,6 +19,7 @@
 #include "dnsd/answer.h"
 #include "dnsd/pkt.h"
 #include "dnsd/tcp_frame.h"
+#include "dnsd/update_msg.h"
 #include "dnsd/worker.h"
 #include "shared/dns/wire.h"
 #include "tests/fuzz/fuzz_store.h"
@@ -33,8 +35,9 @@ struct msg_ref {
 
 /* The connection as tcp.c keeps it, and what it did. */
 struct conn {
-	uint8_t in[2 + TCP_MAX_QUERY];
-	size_t inlen, cap, max;
+	uint8_t in[2 + TCP_FRAME_UPDATE_MAX];
+	size_t inlen, cap, max;    /* cap: the small buffer's, 2 + max */
+	bool big;                  /* the buffer grew for a long UPDATE */
 	size_t sent, taken;        /* stream bytes in the socket so far; read from it so far */
 	size_t at;                 /* stream offset of in[0] */
 	bool writing, closed;
@@ -71,19 +74,30 @@ static void answer(struct conn *c, const uint8_t *msg, size_t len)
 		abort();
 }
 
+/* The buffer's size now: the small one, or a whole TCP message's while a long UPDATE needs it. */
+static size_t room_of(const struct conn *c)
+{
+	return c->big ? 2 + TCP_FRAME_UPDATE_MAX : c->cap;
+}
+
 /* tcp.c's process(): every whole message in the buffer, unless an answer is being written. */
 static void process(struct conn *c)
 {
 	size_t mlen;
 	while (!c->writing && !c->closed) {
-		enum tcp_frame f = tcp_frame_next(c->in, c->inlen, c->cap, c->max, &mlen);
+		int big = tcp_frame_big_update(c->in, c->inlen, c->max);
+		if (big < 0)
+			return;
+		c->big = c->big || big;
+		size_t max = big ? TCP_FRAME_UPDATE_MAX : c->max;
+		enum tcp_frame f = tcp_frame_next(c->in, c->inlen, room_of(c), max, &mlen);
 		if (f == TCP_FRAME_BAD) {
 			c->closed = true;
 			return;
 		}
 		if (f == TCP_FRAME_MORE)
 			return;
-		if (mlen == 0 || mlen > c->max || 2 + mlen > c->inlen)
+		if (mlen == 0 || mlen > max || 2 + mlen > c->inlen)
 			abort();
 		answer(c, c->in + 2, mlen);
 		size_t before = c->inlen;
@@ -92,6 +106,7 @@ static void process(struct conn *c)
 		    memcmp(c->in, stream + c->at + 2 + mlen, c->inlen) != 0)
 			abort();
 		c->at += 2 + mlen;
+		c->big = c->big && c->inlen > c->cap;     /* back to the small buffer when it fits */
 	}
 }
 
@@ -99,7 +114,7 @@ static void process(struct conn *c)
 static void deliver(struct conn *c)
 {
 	while (!c->writing && !c->closed && c->taken < c->sent) {
-		size_t room = c->cap - c->inlen, n = c->sent - c->taken;
+		size_t room = room_of(c) - c->inlen, n = c->sent - c->taken;
 		if (room == 0)
 			abort();           /* process() closes a full buffer before this */
 		n = n < room ? n : room;
@@ -117,7 +132,11 @@ static size_t reference(size_t len, size_t max, struct msg_ref *out, bool *bad)
 	*bad = false;
 	while (pos + 2 <= len && n < FUZZ_MSGS_MAX) {
 		size_t mlen = wire_get16(stream + pos);
-		if (mlen == 0 || mlen > max) {
+		if (mlen > max && pos + 2 + PKT_FLAGS + 2 > len)
+			break;             /* too little to tell an UPDATE from a query */
+		bool update = mlen > max && PKT_OPCODE(wire_get16(stream + pos + 2 + PKT_FLAGS)) ==
+		              PKT_OPCODE_UPDATE && !(stream[pos + 2 + PKT_FLAGS] & (PKT_F_QR >> 8));
+		if (mlen == 0 || (mlen > max && !update)) {
 			*bad = true;
 			break;
 		}

@@ -20,3 +20,6 @@ DEB_PACKAGES += python3-cryptography pebble
 
 # test_metrics.py checks both daemons' /metrics with promtool and scrapes them with Prometheus.
 DEB_PACKAGES += prometheus
+
+# test_tlsrpt_postfix.py pipes report mails through a Postfix of its own into tlsrpt ingest.
+DEB_PACKAGES += postfix

@@ -30,6 +30,15 @@ HOST6 = "::1"
 KILL_WAIT = 5           # seconds to wait for a process after SIGKILL
 
 
+def sighup(d):
+    """SIGHUP to the daemon d (dnsd or httpsd); waits (bounded) for its "reloaded (SIGHUP)"
+    line."""
+    before = sum("reloaded (SIGHUP)" in l for l in d.log_lines())
+    d.proc.send_signal(signal.SIGHUP)
+    assert wait_until(lambda: sum("reloaded (SIGHUP)" in l for l in d.log_lines()) > before,
+                      5), d.log_text()
+
+
 def free_port(ipv6=False, attempts=50, candidates=None, host=HOST4):
     """A port free for UDP and TCP on host (127.0.0.1 unless told) and on ::1 when ipv6.
 

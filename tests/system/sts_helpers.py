@@ -35,7 +35,10 @@ POLICY_PATH = "/.well-known/mta-sts.txt"
 def config_text(state, https_port, extra=""):
     return ("server:\n  state-dir: %s\n"
             "mta-sts:\n  endpoints: 127.0.0.1:%d\n  service-address: 127.0.0.1\n"
-            "  trust-store: %s\n  fetch-timeout: 3\n  retry-max: 1\n%s"
+            "  trust-store: %s\n  fetch-timeout: 3\n  retry-max: 1\n"
+            # These tests publish; the check before enforce (test_watch.py) would ask the
+            # system's resolver about example.com.
+            "  enforce-check: no\n%s"
             % (state, https_port, Path(state) / "demo-ca" / "ca.pem", extra))
 
 

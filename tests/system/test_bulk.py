@@ -328,3 +328,27 @@ def test_import_regenerates_mta_sts_policy(tmp_path):
     assert "mx: mx2.%s" % names[1] in st["policy"], st["policy"]
     # The records MTA-STS manages are kept, as by a single import.
     assert "mta-sts.%s." % names[1] in zc.export(names[1])
+
+
+def test_bulk_enable_adds_the_same_rua_as_single(tmp_path):
+    """A bulk enable names each domain's own https rua, as the one-domain form does."""
+    zc = Zonectl(tmp_path)
+    zc.config.write_text("mta-sts:\n  service-address: 127.0.0.1\n"
+                         "tlsrpt:\n  mailbox: tlsrpt@reports.example.net\n")
+    names = make_zones(tmp_path / "zones", 4, prefix="r")
+    zc.ok("zone", "import", "--dir", tmp_path / "zones")
+    zc.ok("mta-sts", "enable", names[0], "--no-publish", "--rua", "mailto:x@outside.example")
+    r = zc.ok("mta-sts", "enable", *names[1:], "--no-publish", "--rua",
+              "mailto:x@outside.example")
+    assert ENABLE_SUMMARY.search(r.out).groups() == ("3", "3", "0", "0"), r.out
+    for n in names:
+        rua = zc.json("mta-sts", "status", n)["domains"][0]["rua"]
+        assert rua == ["mailto:tlsrpt@reports.example.net", "https://mta-sts.%s/tlsrpt" % n,
+                       "mailto:x@outside.example"], (n, rua)
+    # --rua-only: the given ones alone, in bulk as well.
+    more = make_zones(tmp_path / "zones2", 2, prefix="o")
+    zc.ok("zone", "import", "--dir", tmp_path / "zones2")
+    zc.ok("mta-sts", "enable", *more, "--no-publish", "--rua", "mailto:x@outside.example",
+          "--rua-only")
+    assert all(zc.json("mta-sts", "status", n)["domains"][0]["rua"] == ["mailto:x@outside.example"]
+               for n in more)

@@ -1,15 +1,17 @@
 """dnsd's refusal lines under a flood (issue 15, Abuse/Logs): the same failure from the same
 source is logged once (then "N more like this in the last minute", checked with a clock of its
 own in tests/unit/test_log_keyed.c), and all such lines together stay under 100 a minute, with
-one line saying the cap was reached. The first occurrence is always logged."""
+one line saying the cap was reached (dnsd.log-rate-limit, applied on SIGHUP too). The first
+occurrence is always logged."""
 
 import socket
+import subprocess
 
 import dns.message
 import dns.rrset
 
-from dnsd_helpers import HOST4, dnsd_factory  # noqa: F401
-from proc_helpers import as_root_config, wait_until
+from dnsd_helpers import DNSD, HOST4, dnsd_factory  # noqa: F401
+from proc_helpers import as_root_config, sighup, wait_until
 
 ZONE = "example.com."
 CAP = 100
@@ -83,3 +85,33 @@ def test_flood_from_200_sources_stays_under_the_cap(dnsd_factory):
     assert refused == CAP, (refused, d.log_text())
     assert count(d, "log limit") == 1, d.log_text()
     d.assert_alive()
+
+
+def test_cap_is_configurable_and_reloads(dnsd_factory):
+    # log-rate-limit: 7 a minute; then, on SIGHUP, 0 (no cap): the next 40 sources all show.
+    d = dnsd_factory.start(config=as_root_config("dnsd:\n    rrl-rate: 0\n"
+                                                 "    log-rate-limit: 7\n", "dnsd"))
+    axfr = dns.message.make_query(ZONE, "AXFR").to_wire()
+    first = ["127.0.3.%d" % (1 + i) for i in range(30)]
+    for src in first:
+        send_from(d.port, src, axfr, 1)
+    assert d.wait_log("log limit: 7 lines this minute reached"), d.log_text()
+    settle(d, "transfer refused for", 7)
+    assert count(d, "transfer refused for") == 7, d.log_text()
+    d.config.write_text(as_root_config("dnsd:\n    rrl-rate: 0\n    log-rate-limit: 0\n", "dnsd"))
+    sighup(d)
+    later = ["127.0.4.%d" % (1 + i) for i in range(40)]
+    for src in later:
+        send_from(d.port, src, axfr, 1)
+    settle(d, "transfer refused for %s " % later[-1], 1)
+    assert all(count(d, "transfer refused for %s " % s) == 1 for s in later), d.log_text()
+    assert count(d, "transfer refused for") == 7 + 40, d.log_text()
+    d.assert_alive()
+
+
+def test_log_rate_limit_out_of_range_is_refused(dnsd_factory, tmp_path):
+    conf = tmp_path / "bad.conf"
+    conf.write_text("dnsd:\n    log-rate-limit: -1\n")
+    r = subprocess.run([str(DNSD), "-n", "-c", str(conf)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=30)
+    assert r.returncode != 0 and "log-rate-limit" in r.stdout and ":2" in r.stdout, r.stdout

@@ -8,7 +8,6 @@ not share a bucket, and the rate is set low so that a burst needs no precise tim
 """
 
 import os
-import signal
 import socket
 import time
 
@@ -18,7 +17,7 @@ import dns.message
 import dns.rcode
 
 from dnsd_helpers import dnsd_counters, dnsd_factory, make_query, show  # noqa: F401
-from proc_helpers import as_root_config, wait_until
+from proc_helpers import as_root_config, sighup, wait_until
 
 RATE = 20
 BURST = 200
@@ -161,8 +160,5 @@ def test_loopback_exempt_by_default(dnsd_factory):
 
 
 def hup(d):
-    before = sum("reloaded (SIGHUP)" in l for l in d.log_lines())
-    d.proc.send_signal(signal.SIGHUP)
-    assert wait_until(lambda: sum("reloaded (SIGHUP)" in l for l in d.log_lines()) > before,
-                      5), d.log_text()
+    sighup(d)
     assert not any("rrl" in l and "restart" in l for l in d.log_lines()), d.log_text()

@@ -7,12 +7,10 @@ succeed meanwhile. Separately, a query that starts to arrive must arrive within
 tcp-io-timeout.
 """
 
-import asyncio
 import shutil
 import socket
 import struct
 import subprocess
-import threading
 import time
 
 import dns.message
@@ -20,66 +18,13 @@ import dns.rcode
 
 from dnsd_helpers import dnsd_counters, dnsd_factory, make_query  # noqa: F401
 from proc_helpers import as_root_config, wait_until
+from tcp_dribble import DribbleAttack
 
 KDIG = shutil.which("kdig") or "/usr/bin/kdig"
 ATTACKERS = ["127.0.30.%d" % i for i in range(1, 11)]
 PER_ADDRESS = 100
 NEW_CLIENTS = 40
 ATTACK_LIMIT = 90          # seconds: the attack ends by then whatever happens
-
-
-class Attack:
-    """1,000 slow clients in an asyncio loop of their own thread, reconnecting when closed."""
-
-    def __init__(self, port):
-        self.port = port
-        self.stop = threading.Event()
-        self.connected = 0
-        self.answers = 0
-        self.reconnects = 0
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        asyncio.run(self._main())
-
-    async def _main(self):
-        wire = make_query("www.example.com", "A").to_wire()
-        msg = struct.pack("!H", len(wire)) + wire
-        tasks = [asyncio.create_task(self._client(a, msg, i))
-                 for a in ATTACKERS for i in range(PER_ADDRESS)]
-        end = time.monotonic() + ATTACK_LIMIT
-        while not self.stop.is_set() and time.monotonic() < end:
-            await asyncio.sleep(0.1)
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def _client(self, source, msg, i):
-        await asyncio.sleep(i * 0.005)        # spread the connects over half a second
-        while not self.stop.is_set():
-            try:
-                r, w = await asyncio.open_connection("127.0.0.1", self.port,
-                                                      local_addr=(source, 0))
-            except OSError:
-                await asyncio.sleep(0.2)
-                continue
-            self.connected += 1
-            try:
-                while not self.stop.is_set():
-                    for k in range(4):            # the query in four pieces over 0.1 s
-                        w.write(msg[k * len(msg) // 4:(k + 1) * len(msg) // 4])
-                        await w.drain()
-                        await asyncio.sleep(0.025)
-                    head = await asyncio.wait_for(r.readexactly(2), 5)
-                    await r.readexactly(struct.unpack("!H", head)[0])
-                    self.answers += 1
-                    await asyncio.sleep(0.9)
-            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError):
-                pass
-            finally:
-                self.connected -= 1
-                w.close()
-            self.reconnects += 1
 
 
 def kdig(port, source, *args, timeout=2):
@@ -91,8 +36,8 @@ def kdig(port, source, *args, timeout=2):
 def test_slow_clients_cannot_lock_out_new_ones(dnsd_factory):
     d = dnsd_factory.start(workers=1, config=as_root_config("# defaults\n", "dnsd"))
     dnsd_factory.zc.ok("zone", "secondaries", "example.com", "add", "127.0.31.1")
-    attack = Attack(d.port)
-    attack.thread.start()
+    attack = DribbleAttack(d.port, ATTACKERS, PER_ADDRESS,
+                           make_query("www.example.com", "A").to_wire(), ATTACK_LIMIT).start()
     try:
         assert wait_until(lambda: attack.connected >= 950 and attack.answers >= 1000, 30), \
             "the attack did not build up: %d connected, %d answers" % (attack.connected,
@@ -107,8 +52,7 @@ def test_slow_clients_cannot_lock_out_new_ones(dnsd_factory):
         p = kdig(d.port, "127.0.31.1", "example.com", "AXFR", timeout=5)
         axfr_soas = p.stdout.count("\tSOA\t")
     finally:
-        attack.stop.set()
-        attack.thread.join(30)
+        attack.stop()
     assert ok >= 38, "only %d of %d new clients got an answer" % (ok, NEW_CLIENTS)
     assert axfr_soas == 2, "AXFR during the attack failed:\n" + p.stdout + p.stderr
     assert d.running(), d.log_text()

@@ -213,6 +213,15 @@ def test_openapi_matches_api(doc, tmp_path):
         assert sts["state"] in resolve(doc, sch + "MtaSts")["properties"]["state"]["enum"]
         for ep in sts["endpoints"]:
             assert set(ep) == schema_keys(doc, sch + "MtaStsEndpoint")
+        # Search results: zones and records, each with the required keys and no others.
+        found = e.api.call("GET", S + "/search-data?q=*example.com*")
+        assert found.status == 200 and documented(doc, S + "/search-data", "get", 200)
+        result = resolve(doc, sch + "SearchResult")
+        kinds = set()
+        for item in found.json:
+            assert set(result["required"]) <= set(item) <= set(result["properties"]), item
+            kinds.add(item["object_type"])
+        assert kinds == {"zone", "record"}, kinds
         a = e.api.call("GET", S + "/zones", key="wrong")
         assert a.status == 401 and documented(doc, S + "/zones", "get", 401)
         assert set(a.json) == {"error"}

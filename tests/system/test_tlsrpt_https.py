@@ -16,6 +16,7 @@ import urllib.request
 import zlib
 
 from httpsd_helpers import read_response
+from proc_helpers import sighup
 from sts_helpers import sts_factory  # noqa: F401  (fixture)
 from test_tlsrpt import google, microsoft, spooled, summary, tlsrpt_txt, wait_imported
 
@@ -185,3 +186,38 @@ def test_domain_without_mta_sts_gets_404(sts_factory):
     # The certificate is still on disk, so TLS succeeds; the domain has no policy any more.
     assert post(e, json.dumps(google()).encode(), "application/json")[0] == 404
     assert spooled(e.zc) == []
+
+
+def test_tlsrpt_settings_apply_on_sighup(sts_factory):
+    e = enabled(sts_factory)
+    body = json.dumps(google(), indent=64).encode()     # over the 1,024-byte least limits
+    assert len(body) > 2 * 1024 + 1
+    assert post(e, body, "application/tlsrpt+json")[0] == 200
+    first = e.httpsd.config.read_text()
+    assert CONF in first
+
+    def reload(**keys):
+        """httpsd's configuration with these tlsrpt keys (max-size as CONF unless given)."""
+        keys.setdefault("max-size", 2 * MIB)
+        e.httpsd.config.write_text(first.replace(CONF, "tlsrpt:\n" + "".join(
+            "  %s: %s\n" % kv for kv in keys.items())))
+        sighup(e.httpsd)
+        assert "restart httpsd" not in e.httpsd.log_text()
+        assert "configuration in force stays" not in e.httpsd.log_text()
+
+    # receive: no -> 404 (the domain takes no reports).
+    reload(receive="no")
+    assert post(e, body, "application/tlsrpt+json")[0] == 404
+    # max-size below the report: 413 from the head.
+    reload(**{"max-size": len(body) - 1})
+    assert post(e, body, "application/tlsrpt+json")[0] == 413
+    # max-expanded below the inflated report: 413 from the body.
+    reload(**{"max-expanded": len(body) - 1})
+    assert post(e, gzip.compress(body), "application/tlsrpt+gzip")[0] == 413
+    # per-address-per-hour: this hour counted two reports whose body was read (the first and
+    # the one inflated too far); a limit of 3 takes one more.
+    reload(**{"per-address-per-hour": 3})
+    assert post(e, body, "application/tlsrpt+json")[0] == 200
+    assert post(e, body, "application/tlsrpt+json")[0] == 429
+    reload()
+    assert post(e, body, "application/tlsrpt+json")[0] == 200

@@ -4,16 +4,22 @@ zonectl on one store.
 
 With a token scoped to one zone (`zonectl api token add`), at a desk's width and at a phone's
 (390 px): log in, see only that zone and its records, add and delete a record (and see it over
-DNS), tick "MTA-STS" and see "published" and the id within 10 s, that id over DNS, switch the
-mode to enforce and see the new id published, untick and see the removal. The browser's console
-must show no Content Security Policy violation (a control proves such a violation is seen),
-every control has a label, nothing is wider than the window. Screenshots go to the test's tmp
-dir and to build/test-artifacts/.
+DNS), tick "MTA-STS" and see "published" and the id within 10 s, that id over DNS, the
+certificate's expiry and a TLS report of today as the API has them, switch the mode to enforce
+and see the new id published, untick and see the removal. A publish that waits shows why, a
+silent API is said to be silent, a read-only token sees every zone and its tick is refused in
+words. The browser's console must show no Content Security Policy violation (a control proves
+such a violation is seen), every control has a label, nothing is wider than the window.
+Screenshots go to the test's tmp dir and to build/test-artifacts/.
 """
 
+import datetime
+import gzip
+import json
 import os
 import re
 import shutil
+import signal
 import time
 from pathlib import Path
 
@@ -22,6 +28,7 @@ import pytest
 from api_helpers import PREFIX, start_api_env, token
 from conftest import BUILD, REPO
 from proc_helpers import free_port, started, wait_until
+from test_tlsrpt import google, ingest, mail, wait_imported
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -120,9 +127,12 @@ class Browser:
     def wait(self, what, cond, timeout=UI_WAIT):
         v = wait_until(cond, timeout, 0.1)
         if not v:
-            self.shot("failed", "error")
-            pytest.fail("%s: not within %d s\nerror box: %r\nconsole: %s" % (
-                what, timeout, self.text("error"), self.logs()), pytrace=False)
+            try:                # what the page showed, if it has its error box at all
+                shot, box = self.shot("failed", "error"), self.text("error")
+            except WebDriverException as e:
+                shot, box = None, "(no page: %s)" % e.msg
+            pytest.fail("%s: not within %d s\nerror box: %r\nscreenshot: %s\nconsole: %s" % (
+                what, timeout, box, shot, self.logs()), pytrace=False)
         return v
 
     def shot(self, name, top="sts-panel"):
@@ -232,6 +242,67 @@ def test_ui_waiting(ui_env, tmp_path):
         b.quit()
 
 
+def test_ui_read_only(ui_env, tmp_path):
+    """A read-only token for every zone: both zones listed, one opened by a click; ticking the
+    box is refused by the API (403), said in words, and the box goes back; nothing changed."""
+    e = ui_env
+    ro = token(e.zc, "viewer", "--read-only")
+    b = Browser(tmp_path, 1280, 900)
+    try:
+        b.d.get(e.base + "/ui/")
+        b.wait("the login form", lambda: b.shown("token"))
+        b.el("token").send_keys(ro)
+        b.el("login").click()
+        b.wait("the zone list", lambda: b.shown("zones-view"))
+        buttons = b.d.find_elements(By.CSS_SELECTOR, "#zones button")
+        assert [x.text for x in buttons] == ["example.com.", "example.net."]
+        assert not b.shown("zone-view")
+        buttons[1].click()
+        b.wait("example.net's records", lambda: b.text("zone-title") == "Zone example.net." and
+               any(r[1] == "MX" for r in rows(b, "records")))
+        assert buttons[1].get_attribute("aria-current") == "true"
+        before = e.zc.export("example.net")
+        b.el("sts-enabled").click()
+        b.wait("the refusal", lambda: b.shown("error"))
+        assert "this token may not do that" in b.text("error"), b.text("error")
+        b.wait("the box unticked again", lambda: not b.el("sts-enabled").is_selected())
+        assert b.text("sts-state") == "off"
+        assert e.zc.export("example.net") == before
+        # Logging out forgets the token.
+        b.el("logout").click()
+        assert b.shown("login-view")
+        assert b.d.execute_script("return sessionStorage.getItem('lockstep-token')") is None
+        assert csp_violations(b.logs()) == []
+    finally:
+        b.quit()
+
+
+def test_ui_api_silent(ui_env, tmp_path):
+    """The API process stops answering: the page says so within its call timeout (10 s), and
+    takes the error away by itself once the API answers again."""
+    e = ui_env
+    b = Browser(tmp_path, 390, 844)
+    try:
+        b.d.get(e.base + "/ui/")
+        b.wait("the login form", lambda: b.shown("token"))
+        log_in(e, b)
+        b.wait("the MTA-STS state", lambda: b.text("sts-state") == "off")
+        line = [l for l in e.httpsd.log_lines() if "api: API process" in l][-1]
+        pid = int(line.split("API process ")[1].split()[0])
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            # The next poll (5 s) waits for its answer for 10 s.
+            b.wait("the API's silence on the page", lambda: b.shown("error"), 25)
+            assert "did not answer within 10 s" in b.text("error"), b.text("error")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        b.wait("the error gone once the API answers", lambda: not b.shown("error"), 25)
+        assert b.text("sts-state") == "off"
+        assert csp_violations(b.logs()) == []
+    finally:
+        b.quit()
+
+
 def log_in(e, b):
     """Logs in with e.token (scoped to example.com): that zone alone, opened, with its records."""
     b.el("token").clear()
@@ -312,6 +383,18 @@ def run_page(e, b, label):
     b.shot(label + "-published")
     check_layout(b, label + " published")
     print("%s px: published and id %s on the page %.2f s after the tick" % (label, page_id, took))
+
+    # The certificate's expiry and a TLS report of today, as the API has them.
+    b.wait("the certificate's expiry", lambda: b.shown("sts-cert-line"))
+    a = e.api.call("GET", PREFIX + "/zones/example.com./mta-sts", key=e.token)
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d):\d\dZ", a.json["certificate"]["not_after"])
+    assert m and b.text("sts-cert") == "%s %s UTC" % m.groups(), (b.text("sts-cert"), a)
+    rc, err, _ = ingest(e.zc, mail(gzip.compress(json.dumps(google()).encode())),
+                        "--domain", "example.com")
+    assert rc == 0, err
+    wait_imported(e, 1)
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    b.wait("today's TLS report", lambda: rows(b, "sts-tlsrpt") == [[today, "120", "0"]])
 
     # The mode: enforce, a new policy and id, published again.
     Select(b.el("sts-mode")).select_by_visible_text("enforce")

@@ -95,12 +95,46 @@ static void test_global_cap(void **state)
 	free(lk);
 }
 
+/* Cap 0: every source's first line goes out, however many; a new cap applies at once. */
+static void test_cap_configurable(void **state)
+{
+	(void)state;
+	struct log_keyed *lk = fresh(0);
+	struct log_keyed_lines out;
+	for (int i = 0; i < 500; i++) {
+		uint16_t k = (uint16_t)i;
+		log_keyed_event(lk, &k, 2, "x", 1000, &out);
+		assert_int_equal(out.n, 1);
+		assert_string_equal(out.line[0], "x");
+	}
+	log_keyed_set_cap(lk, 3);
+	size_t lines = 0;
+	for (int i = 500; i < 510; i++) {
+		uint16_t k = (uint16_t)i;
+		log_keyed_event(lk, &k, 2, "y", 2000, &out);
+		for (size_t j = 0; j < out.n; j++)
+			lines += strcmp(out.line[j], "y") == 0;
+	}
+	/* 500 lines of this minute are counted against the new cap: none more goes out. */
+	assert_int_equal(lines, 0);
+	lines = 0;
+	for (int i = 600; i < 610; i++) {
+		uint16_t k = (uint16_t)i;
+		log_keyed_event(lk, &k, 2, "z", 2000 + MIN, &out);
+		for (size_t j = 0; j < out.n; j++)
+			lines += strcmp(out.line[j], "z") == 0;
+	}
+	assert_int_equal(lines, 3);
+	free(lk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_once_then_summary),
 		cmocka_unit_test(test_quiet_source_summary_comes_out),
 		cmocka_unit_test(test_global_cap),
+		cmocka_unit_test(test_cap_configurable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

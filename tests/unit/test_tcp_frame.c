@@ -43,6 +43,24 @@ static void test_bad_lengths(void **state)
 	(void)state;
 }
 
+static void test_big_update(void **state)
+{
+	/* Length 5000, then the header's flags: opcode UPDATE (5), then a query, then an answer. */
+	uint8_t in[8] = { 0x13, 0x88, 0, 1, 5 << 3, 0 };
+	assert_int_equal(tcp_frame_big_update(in, 0, 4096), 0);
+	assert_int_equal(tcp_frame_big_update(in, 2, 4096), -1);
+	assert_int_equal(tcp_frame_big_update(in, 5, 4096), -1);
+	assert_int_equal(tcp_frame_big_update(in, 6, 4096), 1);
+	in[4] = 0;
+	assert_int_equal(tcp_frame_big_update(in, 6, 4096), 0);
+	in[4] = 0x80 | (5 << 3);
+	assert_int_equal(tcp_frame_big_update(in, 6, 4096), 0);
+	/* Within max: never "big", whatever it is. */
+	in[4] = 5 << 3;
+	assert_int_equal(tcp_frame_big_update(in, 6, 5000), 0);
+	(void)state;
+}
+
 static void test_full_buffer(void **state)
 {
 	uint8_t in[8] = { 0, 20 };
@@ -59,6 +77,7 @@ int main(void)
 		cmocka_unit_test(test_whole_and_partial),
 		cmocka_unit_test(test_bad_lengths),
 		cmocka_unit_test(test_full_buffer),
+		cmocka_unit_test(test_big_update),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -389,12 +389,59 @@ static void test_changes(void **state)
 	assert_int_equal(update(f, L(), up, &f->key, &info), 0);
 	count(f, "example.com.", T_SOA, &s1);
 	assert_int_equal(s0, s1);
-	/* A record the zone's rules refuse (a CNAME beside data): REFUSED, nothing written. */
+	/* A record the zone's rules refuse (data below a DNAME): REFUSED, nothing written. */
 	up = L();
 	add_rr(up, "q2.example.com. 300 IN TXT \"z\"", LDNS_RR_CLASS_IN, false);
-	add_rr(up, "www.example.com. 300 IN CNAME mx1.example.com.", LDNS_RR_CLASS_IN, false);
+	add_rr(up, "d.example.com. 300 IN DNAME example.net.", LDNS_RR_CLASS_IN, false);
+	add_rr(up, "x.d.example.com. 300 IN A 192.0.2.1", LDNS_RR_CLASS_IN, false);
 	assert_int_equal(update(f, L(), up, &f->key, &info), RCODE_REFUSED);
 	assert_int_equal(count(f, "q2.example.com.", T_TXT, NULL), 0);
+}
+
+/* RFC 2136 3.4.2.2: a CNAME beside other data is ignored, not refused; the rest applies. */
+static void test_cname_rule(void **state)
+{
+	struct fixture *f = *state;
+	struct update_info info;
+	uint32_t s0, s1;
+	ldns_rr_list *up = L();
+	add_rr(up, "q2.example.com. 300 IN TXT \"z\"", LDNS_RR_CLASS_IN, false);
+	add_rr(up, "www.example.com. 300 IN CNAME mx1.example.com.", LDNS_RR_CLASS_IN, false);
+	add_rr(up, "cn.example.com. 300 IN CNAME mx1.example.com.", LDNS_RR_CLASS_IN, false);
+	/* Within one update, order decides: the CNAME came first, so the A is ignored. */
+	add_rr(up, "cn.example.com. 300 IN A 192.0.2.7", LDNS_RR_CLASS_IN, false);
+	add_rr(up, "n1.example.com. 300 IN A 192.0.2.7", LDNS_RR_CLASS_IN, false);
+	add_rr(up, "n1.example.com. 300 IN CNAME mx1.example.com.", LDNS_RR_CLASS_IN, false);
+	assert_int_equal(update(f, L(), up, &f->key, &info), 0);
+	assert_int_equal(count(f, "q2.example.com.", T_TXT, &s0), 1);
+	assert_int_equal(count(f, "www.example.com.", T_CNAME, NULL), 0);
+	assert_int_equal(count(f, "www.example.com.", T_A, NULL), 2);
+	assert_int_equal(count(f, "cn.example.com.", T_CNAME, NULL), 1);
+	assert_int_equal(count(f, "cn.example.com.", T_A, NULL), 0);
+	assert_int_equal(count(f, "n1.example.com.", T_A, NULL), 1);
+	assert_int_equal(count(f, "n1.example.com.", T_CNAME, NULL), 0);
+	/* A CNAME replaces the CNAME; data at the CNAME is ignored: both in one update. */
+	up = L();
+	add_rr(up, "cn.example.com. 300 IN CNAME www.example.com.", LDNS_RR_CLASS_IN, false);
+	add_rr(up, "cn.example.com. 300 IN MX 10 mx1.example.com.", LDNS_RR_CLASS_IN, false);
+	assert_int_equal(update(f, L(), up, &f->key, &info), 0);
+	assert_int_equal(count(f, "cn.example.com.", T_CNAME, &s1), 1);
+	assert_int_equal(count(f, "cn.example.com.", T_MX, NULL), 0);
+	assert_true(serial_gt(s1, s0));
+	/* Only ignored records: no change, the serial stays. */
+	up = L();
+	add_rr(up, "www.example.com. 300 IN CNAME mx1.example.com.", LDNS_RR_CLASS_IN, false);
+	assert_int_equal(update(f, L(), up, &f->key, &info), 0);
+	assert_int_equal(info.changes, 0);
+	count(f, "example.com.", T_SOA, &s0);
+	assert_int_equal(s0, s1);
+	/* The A deleted first, the CNAME then finds the name free. */
+	up = L();
+	add_rr(up, "n1.example.com. 0 IN A", LDNS_RR_CLASS_ANY, true);
+	add_rr(up, "n1.example.com. 300 IN CNAME mx1.example.com.", LDNS_RR_CLASS_IN, false);
+	assert_int_equal(update(f, L(), up, &f->key, &info), 0);
+	assert_int_equal(count(f, "n1.example.com.", T_CNAME, NULL), 1);
+	assert_int_equal(count(f, "n1.example.com.", T_A, NULL), 0);
 }
 
 static void test_policy_store(void **state)
@@ -427,6 +474,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_signature_and_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prerequisites, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cname_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_store, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,13 +9,16 @@
 	const POLL_BUSY_MS = 1000;
 	const POLL_IDLE_MS = 5000;
 	const BUSY_STATES = ["pending", "waiting", "removing"];
+	const CALL_TIMEOUT_MS = 10000;	// a call the API has not answered by then has failed
 
 	const $ = (id) => document.getElementById(id);
 	let zone = null;	// the open zone: {id, name}
 	let rrsets = [];
 	let stsState = "off";	// the open zone's MTA-STS state, as last read
+	let stsShown = null;	// the resource last shown, as JSON
 	let stsSeen = null;	// its state and id when the records were last read (null: not yet)
 	let pollTimer = null;
+	let pollFailed = false;	// the error shown is the poll's own
 	let stsSeq = 0;		// answers to older requests are dropped
 
 	class ApiError extends Error {
@@ -28,7 +31,8 @@
 	// One call to the API; resolves to the parsed body (null when there is none).
 	async function api(method, path, body) {
 		const headers = { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN_KEY) };
-		const init = { method, headers, cache: "no-store", credentials: "omit" };
+		const init = { method, headers, cache: "no-store", credentials: "omit",
+			signal: AbortSignal.timeout(CALL_TIMEOUT_MS) };
 		if (body !== undefined) {
 			headers["Content-Type"] = "application/json";
 			init.body = JSON.stringify(body);
@@ -37,9 +41,16 @@
 		try {
 			res = await fetch(path, init);
 		} catch (e) {
-			throw new ApiError(0, "the API did not answer (" + e.message + ")");
+			throw new ApiError(0, e.name === "TimeoutError"
+				? "the API did not answer within " + CALL_TIMEOUT_MS / 1000 + " s"
+				: "the API did not answer (" + e.message + ")");
 		}
-		const text = await res.text();
+		let text;
+		try {
+			text = await res.text();
+		} catch (e) {
+			throw new ApiError(0, "the API's answer broke off (" + e.message + ")");
+		}
 		let data = null;
 		if (text !== "") {
 			try {
@@ -81,6 +92,7 @@
 	}
 
 	function clearError() {
+		pollFailed = false;
 		$("error").hidden = true;
 		$("error").textContent = "";
 	}
@@ -178,6 +190,7 @@
 		$("zone-title").textContent = "Zone " + z.name;
 		$("zone-view").hidden = false;
 		stsSeen = null;
+		stsShown = null;
 		rrsets = [];
 		renderSts(null);
 		await Promise.all([loadRecords(), loadSts()]);
@@ -306,14 +319,19 @@
 			res = await api("GET", stsPath(z));
 		} catch (err) {
 			if (!(err instanceof ApiError && err.status === 404)) {
-				if (zone === z && seq === stsSeq)
+				if (zone === z && seq === stsSeq) {
 					fail("Reading the MTA-STS state of " + z.name, err);
+					pollFailed = true;
+				}
 				schedule(POLL_IDLE_MS);
 				return;
 			}
 		}
 		if (zone !== z || seq !== stsSeq)
 			return;
+		if (pollFailed)
+			clearError();	// the API answers again: the poll's own error is over
+		pollFailed = false;
 		renderSts(res);
 		schedule(res && BUSY_STATES.includes(res.state) ? POLL_BUSY_MS : POLL_IDLE_MS);
 	}
@@ -335,12 +353,24 @@
 		$(valueId).textContent = $(lineId).hidden ? "" : String(value);
 	}
 
+	// An RFC 3339 UTC time from the API, as people read it: "2026-12-03 13:00 UTC".
+	function when(t) {
+		const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(:\d\d(\.\d+)?)?Z$/.exec(t || "");
+		return m ? m[1] + " " + m[2] + " UTC" : t;
+	}
+
 	// The certificate's expiry, when the API reports it (docs/openapi.json: MtaSts.certificate).
 	function certExpiry(c) {
-		return c && c.not_after ? c.not_after : null;
+		return c && c.not_after ? when(c.not_after) : null;
 	}
 
 	function renderSts(r) {
+		// Polls mostly bring the same answer: leave the live region alone then, so that
+		// screen readers announce changes only.
+		const shown = JSON.stringify(r);
+		if (shown === stsShown)
+			return;
+		stsShown = shown;
 		const state = r ? r.state || "off" : "off";
 		if (r !== null) {
 			// A new state or id changed the managed records: read them again.
@@ -355,7 +385,6 @@
 		}
 		const enabled = !!r && r.enabled === true;
 		$("sts-enabled").checked = enabled;
-		$("sts-enabled").disabled = r === null && zone === null;
 		if (r && (r.mode === "testing" || r.mode === "enforce"))
 			$("sts-mode").value = r.mode;
 		const st = $("sts-state");
@@ -371,7 +400,7 @@
 			const tr = el("tr");
 			tr.appendChild(el("td", e.address));
 			tr.appendChild(el("td", e.served_version === null || e.served_version === undefined ? "none" : e.served_version));
-			tr.appendChild(el("td", e.last_fetch || "never"));
+			tr.appendChild(el("td", e.last_fetch ? when(e.last_fetch) : "never"));
 			body.appendChild(tr);
 		}
 		$("sts-endpoints-box").hidden = eps.length === 0;

@@ -1,0 +1,275 @@
+"""TLS reports received by httpsd (POST /tlsrpt, issue 12), policy fetches meanwhile, and import.
+
+httpsd (one worker, pinned to one CPU, run as nobody when the benchmark runs as root, access
+log off, `tlsrpt.per-address-per-hour: 0`) serves mta-sts.bench.example with a demo-CA
+certificate. The load client is bench_https's https_load (OpenSSL), pinned to the other CPU,
+POSTing one gzip report of about 10 KiB (an RFC 8460 report with pseudo-random failure details,
+so it does not compress away):
+
+- intake: 8 threads for some seconds, keep-alive and a new TLS connection per report; every
+  answer must be 200 "OK", and the spool must then hold one file per answer (each 200 means
+  the report was durable);
+- fetches meanwhile: policy GETs (4 keep-alive threads) alone, then with reports POSTed at
+  1,000 a second alongside (4 more threads, paced): the fetch rate's drop (goal: at most 10 %);
+- import: N distinct reports written into the spool, then `zonectl tlsrpt import` timed.
+
+Goal (issue 12): 1,000 reports/s on one core without policy fetches slowing by more than 10 %.
+"""
+
+import gzip
+import json
+import os
+import random
+import subprocess
+import time
+
+import bench_https
+import benchlib
+from bench_dns import _cpu_ticks, _cpus, _process_tree, _setting
+from benchlib import BenchError
+
+NAME = "intake"
+DESCRIPTION = "TLS reports/s into httpsd (POST /tlsrpt), policy fetches meanwhile, import rate"
+
+DOMAIN = "bench.example"
+HOST = "mta-sts." + DOMAIN
+THREADS = 8
+FETCH_THREADS = 4
+REPORT_RATE = 1000         # reports a second while the fetches are measured (the goal)
+REPORT_BYTES = 10 * 1024   # the gzip report's size, about
+DEFAULT_SECONDS = 5
+DEFAULT_RUNS = 3
+IMPORT_REPORTS = 2000
+ZONE = """$ORIGIN bench.example.
+$TTL 300
+@    SOA ns1 hostmaster 1 3600 900 1209600 300
+@    NS  ns1
+ns1  A   192.0.2.1
+@    MX  10 mx1
+mx1  A   192.0.2.25
+"""
+CONF = ("httpsd:\n    access-log: no\ntlsrpt:\n    per-address-per-hour: 0\n"
+        "mta-sts:\n    service-address: 127.0.0.1\n")
+POLICY_LINES = ["version: STSv1", "mode: testing", "mx: mx1.bench.example", "max_age: 604800"]
+
+
+def details(target):
+    """Failure details whose report gzips to about target bytes: each has a random reason code
+    (RFC 8460 4.3), as real ones carry text that does not compress away. Deterministic."""
+    rnd = random.Random(12)
+    out = []
+    while len(gzip.compress(json.dumps(out).encode())) < target - 400:
+        for _ in range(16):
+            out.append({"result-type": rnd.choice(["certificate-expired", "validation-failure",
+                                                   "starttls-not-supported"]),
+                        "sending-mta-ip": "198.51.%d.%d" % (rnd.randint(0, 255),
+                                                            rnd.randint(1, 254)),
+                        "receiving-ip": "192.0.2.25",
+                        "receiving-mx-hostname": "mx1.bench.example",
+                        "failed-session-count": rnd.randint(1, 9),
+                        "failure-reason-code": "%032x" % rnd.getrandbits(128)})
+    return out
+
+
+def report(report_id, fails):
+    """An RFC 8460 report for bench.example with the failure details fails, gzipped."""
+    rep = {"organization-name": "Bench Sender", "contact-info": "tlsrpt@sender.example",
+           "report-id": report_id,
+           "date-range": {"start-datetime": "2026-12-01T00:00:00Z",
+                          "end-datetime": "2026-12-01T23:59:59Z"},
+           "policies": [{"policy": {"policy-type": "sts", "policy-string": POLICY_LINES,
+                                    "policy-domain": DOMAIN, "mx-host": ["mx1.bench.example"]},
+                         "summary": {"total-successful-session-count": 1000,
+                                     "total-failure-session-count":
+                                         sum(d["failed-session-count"] for d in fails)},
+                         "failure-details": fails}]}
+    return gzip.compress(json.dumps(rep).encode())
+
+
+def spool_new(env):
+    return os.path.join(env.state, "tlsrpt", "new")
+
+
+def clear_spool(env):
+    d = spool_new(env)
+    if os.path.isdir(d):
+        for name in os.listdir(d):
+            os.unlink(os.path.join(d, name))
+
+
+def post_argv(env, rate=0):
+    argv = ["-P", "/tlsrpt", "-X", env.report, "-T", "application/tlsrpt+gzip", "-s", HOST]
+    return argv + (["-r", str(rate)] if rate else [])
+
+
+def intake_run(env, proc, port, mode, seconds, cpus):
+    """One run of reports POSTed as fast as they are taken; checks the spool."""
+    clear_spool(env)
+    pids = _process_tree(proc.pid)
+    c0 = _cpu_ticks(pids)
+    r = bench_https.load(env, port, mode, seconds, cpus[1], extra=post_argv(env),
+                         body=env.ok)
+    cpu = (_cpu_ticks(pids) - c0) / float(os.sysconf("SC_CLK_TCK"))
+    if r["errors"] or r["exit"]:
+        raise BenchError("intake %s: %d errors of %d" % (mode, r["errors"], r["requests"]))
+    spooled = len(os.listdir(spool_new(env)))
+    if spooled != r["requests"]:
+        raise BenchError("intake %s: %d answers 200 but %d reports in the spool"
+                         % (mode, r["requests"], spooled))
+    r["server_cpu_pct"] = 100.0 * cpu / r["seconds"]
+    r["per_cpu_second"] = r["requests"] / cpu if cpu > 0 else None
+    clear_spool(env)
+    return r
+
+
+def start_load(env, port, seconds, cpu, extra, body, threads):
+    argv = [env.load, "-p", str(port), "-c", str(threads), "-d", str(seconds), "-m",
+            "keepalive", "-b", body] + extra
+    return subprocess.Popen(benchlib.pinned(cpu, argv), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def finish_load(proc, seconds, what):
+    try:
+        out, err = proc.communicate(timeout=seconds + 120)
+    except subprocess.TimeoutExpired:
+        benchlib.kill_process(proc)
+        raise BenchError("%s: https_load did not finish" % what)
+    m = dict(kv.split("=") for kv in out.decode().split())
+    if "rps" not in m or proc.returncode:
+        raise BenchError("%s: https_load failed: %s %s" % (what, out, err))
+    return {k: float(v) if "." in v else int(v) for k, v in m.items() if k != "mode"}
+
+
+def fetch_runs(env, port, seconds, cpus):
+    """(fetches/s alone, fetches/s with REPORT_RATE reports/s beside, reports/s done)."""
+    clear_spool(env)
+    alone = finish_load(start_load(env, port, seconds, cpus[1], ["-s", HOST], env.policy,
+                                   FETCH_THREADS), seconds, "fetches alone")
+    posts = start_load(env, port, seconds, cpus[1], post_argv(env, REPORT_RATE), env.ok,
+                       FETCH_THREADS)
+    fetches = start_load(env, port, seconds, cpus[1], ["-s", HOST], env.policy, FETCH_THREADS)
+    busy = finish_load(fetches, seconds, "fetches with reports")
+    sent = finish_load(posts, seconds, "reports beside fetches")
+    clear_spool(env)
+    return alone["rps"], busy["rps"], sent["rps"]
+
+
+def import_run(env, n, fails):
+    """n distinct reports written into the spool, then `zonectl tlsrpt import`: reports/s."""
+    d = spool_new(env)
+    os.makedirs(d, exist_ok=True)
+    now = int(time.time())
+    for i in range(n):
+        with open(os.path.join(d, "%d.%09d.%d.0,%s" % (now, i, os.getpid(), DOMAIN)), "wb") as f:
+            f.write(report("bench-%d" % i, fails))
+    t0 = time.perf_counter()
+    r = subprocess.run([env.ctx.zonectl, "-c", env.conf, "--state", env.state, "tlsrpt",
+                        "import"], capture_output=True, text=True, timeout=600)
+    secs = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise BenchError("tlsrpt import: %s" % r.stderr.strip())
+    left = len(os.listdir(d))
+    r = subprocess.run([env.ctx.zonectl, "-c", env.conf, "--state", env.state, "--json",
+                        "tlsrpt", "list", DOMAIN], capture_output=True, text=True, timeout=600)
+    stored = len(json.loads(r.stdout)["reports"]) if r.returncode == 0 else -1
+    if left or stored != n:
+        raise BenchError("tlsrpt import: %d left in the spool, %d of %d stored"
+                         % (left, stored, n))
+    return {"reports": n, "seconds": secs, "per_second": n / secs}
+
+
+def run(ctx):
+    result = {"name": NAME, "records": 1, "ok": False, "errors": []}
+    seconds = _setting(ctx, "intake_seconds", "BENCH_INTAKE_SECONDS", DEFAULT_SECONDS, 1, 600)
+    rounds = min(ctx.runs, DEFAULT_RUNS)
+    server_cpu, client_cpu, note = _cpus()
+    cpus = (server_cpu, client_cpu)
+    for path in (os.path.join(ctx.build, "httpsd"), ctx.zonectl):
+        if not os.access(path, os.X_OK):
+            result["errors"].append("%s is missing (make all)" % path)
+            return result
+    tmp = benchlib.make_tempdir("lockstep-bench-intake-")
+    os.chmod(tmp, 0o755)
+    proc = None
+    runs = {"keepalive": [], "new": []}
+    fetch = []
+    try:
+        env = bench_https.Env(ctx, tmp)
+        with open(env.conf, "w") as f:
+            f.write(CONF)
+        env.load = bench_https.build_tool(ctx, "https_load", ["-lssl", "-lcrypto", "-lpthread"])
+        zfile = os.path.join(tmp, "bench.example.zone")
+        with open(zfile, "w") as f:
+            f.write(ZONE)
+        env.zonectl("cert", "demo-ca")
+        env.zonectl("zone", "import", zfile)
+        env.zonectl("mta-sts", "enable", DOMAIN, "--no-publish")
+        if not os.path.isdir(os.path.join(env.state, "certs", HOST)):
+            env.zonectl("cert", "issue", HOST)
+        env.report = os.path.join(tmp, "report.json.gz")
+        fails = details(REPORT_BYTES)
+        body = report("bench-intake", fails)
+        with open(env.report, "wb") as f:
+            f.write(body)
+        env.ok = os.path.join(tmp, "ok.txt")
+        with open(env.ok, "w") as f:
+            f.write("OK\n")
+        env.policy = os.path.join(tmp, "served-policy.txt")
+        with open(env.policy, "w") as f:
+            f.write("".join(l + "\r\n" for l in POLICY_LINES))
+        env.drop_root()
+        port = benchlib.free_port()
+        proc, log = bench_https.start_server(env, "httpsd", port, server_cpu)
+        bench_https.wait_ready(env, proc, port, log)
+        for i in range(rounds):
+            for mode in runs:
+                r = intake_run(env, proc, port, mode, seconds, cpus)
+                ctx.log("intake: %s run %d: %.0f reports/s, server CPU %.0f %%"
+                        % (mode, i + 1, r["rps"], r["server_cpu_pct"]))
+                runs[mode].append(r)
+            f = fetch_runs(env, port, seconds, cpus)
+            ctx.log("intake: fetches %.0f/s alone, %.0f/s with %.0f reports/s beside"
+                    % f)
+            fetch.append(f)
+        benchlib.kill_process(proc)
+        proc = None
+        imp = import_run(env, IMPORT_REPORTS, fails)
+        ctx.log("intake: import of %d reports in %.2f s (%.0f/s)"
+                % (imp["reports"], imp["seconds"], imp["per_second"]))
+    except (BenchError, OSError, subprocess.SubprocessError, ValueError) as e:
+        result["errors"].append(str(e))
+        return result
+    finally:
+        if proc is not None:
+            benchlib.kill_process(proc)
+        benchlib.remove_tree(tmp)
+    med = {m: {k: benchlib.median([r[k] for r in rs]) for k in ("rps", "server_cpu_pct",
+                                                                "per_cpu_second")}
+           for m, rs in runs.items()}
+    alone = benchlib.median([f[0] for f in fetch])
+    busy = benchlib.median([f[1] for f in fetch])
+    posted = benchlib.median([f[2] for f in fetch])
+    slowdown = 100.0 * (1 - busy / alone) if alone else None
+    rows = [["reports, keep-alive", med["keepalive"]["rps"], med["keepalive"]["server_cpu_pct"],
+             med["keepalive"]["per_cpu_second"]],
+            ["reports, new connections", med["new"]["rps"], med["new"]["server_cpu_pct"],
+             med["new"]["per_cpu_second"]],
+            ["policy fetches alone", alone, None, None],
+            ["policy fetches, %.0f reports/s beside" % posted, busy, None, None],
+            ["tlsrpt import", imp["per_second"], None, None]]
+    result.update(ok=True, runs=rounds, intake=med, report_bytes=len(body),
+                  fetch={"alone": alone, "with_reports": busy, "reports_per_s": posted,
+                         "slowdown_pct": slowdown},
+                  import_=imp, note=note,
+                  table={"columns": ["what", "per second", "server CPU %", "per CPU second"],
+                         "rows": rows,
+                         "notes": ["httpsd one worker on CPU %d, https_load on CPU %d; %d s "
+                                   "per run, median of %d; reports of %d bytes (gzip); "
+                                   "fetch slowdown %.1f %% (goal <= 10 %%)"
+                                   % (server_cpu, client_cpu, seconds, rounds, len(body),
+                                      slowdown or 0)]},
+                  headline={"reports_per_s": med["keepalive"]["rps"],
+                            "fetch_slowdown_pct": slowdown})
+    return result
