@@ -14,6 +14,7 @@
 #include "shared/util/config.h"
 
 struct zone_batch;
+struct api_counters;
 
 #define API_WAIT_MAX 300             /* seconds ?wait= may ask for */
 #define API_PREFIX "/api/v1/servers/localhost"
@@ -25,6 +26,7 @@ struct api_env {
 	const char *state;
 	struct api_auth auth;
 	struct sts_service svc;          /* where mta-sts.<domain> points (sts_ops_enable) */
+	struct api_counters *counters;   /* shared with httpsd (api_counters.h); NULL: none */
 	/* New policy versions are published by dnsd's publisher (every second), as after any
 	 * other writer; ?wait= only watches the store. */
 };
