@@ -106,6 +106,8 @@ int counters_render(void *arg, struct metrics_buf *b)
 	   COUNTERS_NSTATUS + 1, offsetof(struct counters, status));
 	by(b, p, "httpsd_errors_total", "Connections ended by a problem after the handshake, by kind.",
 	   "kind", err_names, ERR_N, offsetof(struct counters, errors));
+	if (p->api)
+		api_counters_render(p->api, b);
 	int rc = cert_metrics_write(&p->certs, b, "httpsd", p->state_dir, (int64_t)time(NULL));
 	return rc ? rc : metrics_buf_error(b);
 }

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "httpsd/api/api_counters.h"
 #include "httpsd/limiter.h"
 #include "shared/tls/cert_metrics.h"
 #include "shared/util/metrics.h"
@@ -58,6 +59,7 @@ struct counters_page {
 	const char *state_dir, *version;
 	int64_t start_time;
 	struct cert_metrics certs;                /* owned: counters_page_free() */
+	const struct api_counters *api;           /* the API process's, or NULL (no API) */
 };
 
 /* metrics_http's render callback (arg: a struct counters_page). 0 or a negative code. */

@@ -212,6 +212,7 @@ int main(int argc, char **argv)
 		log_error("api: cannot start the API process: %s", strerror(errno));
 		goto out;
 	}
+	s.api_supervisor = api.supervisor;
 	crash_install("httpsd");    /* a bad page in the store must not kill it silently */
 	if (store_open_rdonly(&s.st, state) != 0) {
 		rc = STORE_EXIT_STATUS;
@@ -223,7 +224,7 @@ int main(int argc, char **argv)
 	warn_no_certs(state);
 	s.page = (struct counters_page){ s.w, s.nworkers, &s.env.clients, &s.env.limiter, state,
 	                                 HTTPSD_VERSION,
-	                                 (int64_t)time(NULL), { 0 } };
+	                                 (int64_t)time(NULL), { 0 }, api.counters };
 	if (nmaddrs)
 		log_notice("metrics: GET /metrics on %s",
 		           daemon_addrs_text(maddrs, nmaddrs, err, sizeof(err)));

@@ -120,6 +120,9 @@ static void reload(void *arg)
 	}
 	s->cfg = s->reloaded = cfg;
 	log_notice("configuration %s reloaded (SIGHUP)", cfg->path ? cfg->path : "(defaults)");
+	/* The API process reads the file again itself and restarts with it (api_proc.c). */
+	if (s->api_supervisor > 0 && kill(s->api_supervisor, SIGHUP) != 0)
+		log_warning("api: cannot pass SIGHUP on: %s", strerror(errno));
 }
 
 int httpsd_server_run(struct httpsd_server *s)

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include "httpsd/tls.h"
 #include "httpsd/worker.h"
 #include "shared/util/daemon.h"
@@ -28,6 +29,7 @@ struct httpsd_server {
 	struct worker_pool pool;
 	const struct config *cfg;        /* the configuration read at start, or SIGHUP's latest */
 	struct config *reloaded;         /* SIGHUP's latest, owned */
+	pid_t api_supervisor;            /* > 0: SIGHUP is passed on to the API process's */
 	struct metrics_http metrics;     /* httpsd.metrics-listen, on the main loop */
 	struct counters_page page;       /* what it shows */
 };

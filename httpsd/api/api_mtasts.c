@@ -11,6 +11,7 @@
 #include "shared/tls/cert.h"
 #include "shared/util/err.h"
 #include "shared/util/log.h"
+#include "shared/watch/watch_store.h"
 
 static json_t *time_or_null(int64_t t)
 {
@@ -77,6 +78,27 @@ static json_t *tlsrpt(struct store_txn *t, const char *name, int64_t now)
 }
 
 /* The resource of domain as the store holds it now: NULL on a store error (in *err). */
+/* The domain's last stored watch result (zonectl watch, STORE_WATCH): its status as
+ * `zonectl watch` names it (ok, or the highest level of its problems), the problem codes with
+ * their levels, and when it ran; null before its first run. */
+static json_t *check(struct store_txn *t, const char *bare)
+{
+	struct watch_row *row = malloc(sizeof(*row));
+	json_t *o = NULL;
+	if (row && watch_store_row_last(t, bare, row) == 0) {
+		json_t *codes = json_array();
+		for (unsigned i = 0; i < row->ncodes; i++)
+			json_array_append_new(codes, json_pack("{s:s,s:s}", "code", row->codes[i].code,
+			                      "level", alert_level_name(row->codes[i].level)));
+		int st = watch_row_status(row);
+		o = json_pack("{s:s,s:o,s:o}",
+		              "status", st < 0 ? "ok" : alert_level_name((enum alert_level)st),
+		              "problems", codes, "time", time_or_null(row->time));
+	}
+	free(row);
+	return o ? o : json_null();
+}
+
 static json_t *resource(struct api_env *env, const uint8_t *domain, int *err)
 {
 	struct store_txn t;
@@ -113,7 +135,7 @@ static json_t *resource(struct api_env *env, const uint8_t *domain, int *err)
 	char bare[DNAME_STR_MAX];
 	api_util_name(bare, domain);
 	bare[strlen(bare) - 1] = 0;     /* the form certificates and reports are kept under */
-	o = json_pack("{s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:n}",
+	o = json_pack("{s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o}",
 	              "name", api_util_name(name, domain),
 	              "enabled", on && d->state == STS_ACTIVE,
 	              "mode", on ? json_string(sts_mode_name(d->mode)) : json_null(),
@@ -127,7 +149,7 @@ static json_t *resource(struct api_env *env, const uint8_t *domain, int *err)
 	              "endpoints", eps,
 	              "certificate", on ? certificate(env, bare) : json_null(),
 	              "tlsrpt", on ? tlsrpt(&t, bare, (int64_t)time(NULL)) : json_null(),
-	              "check");
+	              "check", check(&t, bare));
 	if (o == NULL)
 		rc = -ENOMEM;
 out_txn:

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/select.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "httpsd/api/api_proc.h"
 #include "httpsd/api/api_server.h"
@@ -17,6 +19,7 @@
 #include "shared/util/err.h"
 #include "shared/util/log.h"
 #include "shared/util/metrics_http.h"
+#include "shared/util/reload.h"
 
 bool api_proc_loopback(const struct daemon_addr *a)
 {
@@ -54,6 +57,9 @@ int api_proc_addrs(struct api_proc *p, const struct config *cfg)
 			return -1;
 		}
 	}
+	if (p->n && (p->counters = api_counters_map()) == NULL)
+		log_warning("api: no shared memory for the API's counters: %s; they stay at 0",
+		            strerror(errno));
 	if (cert && p->n) {
 		char err[512];
 		if (api_tls_load(&p->tls, cfg->api_tls_cert, cfg->api_tls_key, err, sizeof(err))) {
@@ -92,8 +98,7 @@ static void die_with_parent(pid_t parent)
 }
 
 /* The API process: returns its exit status. */
-static int api_main(const struct config *cfg, const char *state, const int *fds, size_t n,
-                    struct api_tls *tls)
+static int api_main(const struct config *cfg, const char *state, struct api_proc *p)
 {
 	struct store *st;
 	struct api_server s;
@@ -123,6 +128,8 @@ static int api_main(const struct config *cfg, const char *state, const int *fds,
 		.max_conns = cfg->api_max_connections,
 		.max_per_address = cfg->api_max_per_address,
 	};
+	struct api_tls *tls = p->tls_on ? &p->tls : NULL;
+	env->counters = p->counters;
 	if (tls && (rc = api_tls_setup(tls)) != 0) {
 		log_error("api: cannot set up TLS (mbedTLS error -0x%04x)", (unsigned)-rc);
 		free(env);
@@ -130,13 +137,13 @@ static int api_main(const struct config *cfg, const char *state, const int *fds,
 		return 1;
 	}
 	s.tls = tls;
-	rc = api_server_run(&s, env, fds, n) == 0 ? 0 : 1;
+	rc = api_server_run(&s, env, p->fd, p->n) == 0 ? 0 : 1;
 	free(env);
 	store_close(st);
 	return rc;
 }
 
-static volatile sig_atomic_t stop_asked;
+static volatile sig_atomic_t stop_asked, reload_asked;
 
 static void on_stop(int sig)
 {
@@ -144,45 +151,161 @@ static void on_stop(int sig)
 	stop_asked = 1;
 }
 
-/* The supervisor: runs the API process, again after API_RESTART_DELAY_S when it dies. */
-static void supervise(const struct config *cfg, const char *state, const int *fds, size_t n,
-                      struct api_tls *tls)
+static void on_reload(int sig)
 {
-	pid_t self = getpid();
+	(void)sig;
+	reload_asked = 1;
+}
+
+static void on_child(int sig)
+{
+	(void)sig;     /* only wakes pselect() */
+}
+
+/* What a reload of the API process applies: every api.* option but the sockets and the
+ * TLS files, which httpsd opened before it dropped its privileges (and the rest of the
+ * file the API process reads: journal, history, MTA-STS service, default TTL). */
+static const char *const reload_sections[] = { "api", NULL };
+static const char *const reload_live[] = {
+	"api.max-body", "api.max-header-size", "api.header-timeout", "api.idle-timeout",
+	"api.max-connections", "api.max-per-address", NULL,
+};
+static const struct reload_rules rules = { reload_sections, reload_live };
+
+/* open: the signal mask the API process runs with (the supervisor's blocks its signals). */
+static pid_t spawn(const struct config *cfg, const char *state, struct api_proc *p,
+                   const sigset_t *open)
+{
+	pid_t self = getpid(), pid = fork();
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);     /* api_server_run() takes it over */
+		signal(SIGCHLD, SIG_DFL);
+		sigprocmask(SIG_SETMASK, open, NULL);
+		die_with_parent(self);
+		_exit(api_main(cfg, state, p));
+	}
+	if (pid < 0)
+		log_error("api: cannot start the API process: %s", strerror(errno));
+	else
+		log_notice("api: API process %d serves %zu address%s", (int)pid, p->n,
+		           p->n == 1 ? "" : "es");
+	return pid;
+}
+
+/* SIGHUP: the file read again; when it is good, a new API process with it takes new
+ * connections on the same sockets at once and the old one finishes what it has begun. A bad
+ * file changes nothing. Returns the process serving now. */
+static pid_t reload(const struct config **cfg, struct config **owned, const char *state,
+                    struct api_proc *p, pid_t cur, const sigset_t *open)
+{
+	struct config *next;
+	if (reload_config(*cfg, &rules, &next) != 0)
+		return cur;
+	log_set_level(next->log_level);
+	pid_t pid = spawn(next, state, p, open);
+	if (pid < 0) {
+		config_free(next);
+		free(next);
+		return cur;
+	}
+	if (cur > 0)
+		kill(cur, SIGHUP);
+	if (p->counters)
+		atomic_fetch_add_explicit(&p->counters->reloads, 1, memory_order_relaxed);
+	if (*owned) {
+		config_free(*owned);
+		free(*owned);
+	}
+	*cfg = *owned = next;
+	log_notice("api: configuration reloaded (SIGHUP); API process %d takes over from %d",
+	           (int)pid, (int)cur);
+	return pid;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Reaps every child that ended; returns cur, or 0 when cur itself ended (*restart_at set). */
+static pid_t reap(pid_t cur, double *restart_at)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid != cur) {
+			log_notice("api: API process %d ended after its last requests", (int)pid);
+			continue;
+		}
+		if (WIFSIGNALED(status))
+			log_error("api: API process %d died of signal %d; restarting it", (int)pid,
+			          WTERMSIG(status));
+		else
+			log_error("api: API process %d exited with status %d; restarting it",
+			          (int)pid, WEXITSTATUS(status));
+		cur = 0;
+		*restart_at = mono_s() + API_RESTART_DELAY_S;
+	}
+	return cur;
+}
+
+/*
+ * The supervisor: runs the API process, again after API_RESTART_DELAY_S when it dies, and a
+ * new one on SIGHUP; old ones that finish after a reload are only reaped. Its signals are
+ * blocked but inside pselect(), which opens them atomically: none arrives unseen between a
+ * look at the flags and the wait.
+ */
+static void supervise(const struct config *cfg, const char *state, struct api_proc *p)
+{
+	struct config *owned = NULL;
 	struct sigaction sa;
+	sigset_t block, open;
+	double restart_at = 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	signal(SIGHUP, SIG_IGN);
+	sa.sa_handler = on_reload;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &open);
+	pid_t cur = spawn(cfg, state, p, &open);
+	if (cur < 0)
+		restart_at = mono_s() + API_RESTART_DELAY_S;
 	while (!stop_asked) {
-		pid_t pid = fork();
-		if (pid == 0) {
-			signal(SIGTERM, SIG_DFL);
-			signal(SIGINT, SIG_DFL);
-			die_with_parent(self);
-			_exit(api_main(cfg, state, fds, n, tls));
+		if (reload_asked) {
+			reload_asked = 0;
+			cur = reload(&cfg, &owned, state, p, cur, &open);
 		}
-		if (pid < 0) {
-			log_error("api: cannot start the API process: %s", strerror(errno));
-		} else {
-			log_notice("api: API process %d serves %zu address%s", (int)pid, n,
-			           n == 1 ? "" : "es");
-			int status;
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				if (stop_asked)
-					kill(pid, SIGTERM);
-			if (stop_asked)
-				break;
-			if (WIFSIGNALED(status))
-				log_error("api: API process %d died of signal %d; restarting it", (int)pid,
-				          WTERMSIG(status));
-			else
-				log_error("api: API process %d exited with status %d; restarting it",
-				          (int)pid, WEXITSTATUS(status));
+		cur = reap(cur, &restart_at);
+		double left = restart_at - mono_s();
+		if (cur <= 0 && left <= 0) {
+			if ((cur = spawn(cfg, state, p, &open)) < 0)
+				restart_at = mono_s() + API_RESTART_DELAY_S;
+			continue;
 		}
-		for (int i = 0; i < API_RESTART_DELAY_S * 10 && !stop_asked; i++)
-			usleep(100000);
+		struct timespec ts = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };
+		pselect(0, NULL, NULL, NULL, cur > 0 ? NULL : &ts, &open);
+	}
+	/* Old ones still finishing get SIGTERM when the supervisor ends (die_with_parent). */
+	if (cur > 0) {
+		kill(cur, SIGTERM);
+		while (waitpid(cur, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (owned) {
+		config_free(owned);
+		free(owned);
 	}
 }
 
@@ -196,7 +319,7 @@ int api_proc_start(struct api_proc *p, const struct config *cfg, const char *sta
 		die_with_parent(parent);
 		if (keep_fd >= 0)
 			close(keep_fd);
-		supervise(cfg, state, p->fd, p->n, p->tls_on ? &p->tls : NULL);
+		supervise(cfg, state, p);
 		_exit(0);
 	}
 	for (size_t i = 0; i < p->n; i++) {
@@ -212,6 +335,8 @@ int api_proc_start(struct api_proc *p, const struct config *cfg, const char *sta
 void api_proc_stop(struct api_proc *p)
 {
 	api_tls_free(&p->tls);
+	api_counters_unmap(p->counters);
+	p->counters = NULL;
 	if (p->supervisor <= 0)
 		return;
 	kill(p->supervisor, SIGTERM);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "httpsd/api/api_counters.h"
 #include "httpsd/api/api_tls.h"
 #include "shared/util/config.h"
 #include "shared/util/daemon.h"
@@ -22,6 +23,7 @@ struct api_proc {
 	pid_t supervisor;                /* 0 before api_proc_start() */
 	struct api_tls tls;              /* read by api_proc_addrs() when tls_on */
 	bool tls_on;
+	struct api_counters *counters;   /* shared with the API processes; NULL: not counted */
 };
 
 /* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */

@@ -13,6 +13,9 @@
 #include "shared/sts/sts_service.h"
 #include "shared/util/config.h"
 
+struct zone_batch;
+struct api_counters;
+
 #define API_WAIT_MAX 300             /* seconds ?wait= may ask for */
 #define API_PREFIX "/api/v1/servers/localhost"
 
@@ -23,6 +26,7 @@ struct api_env {
 	const char *state;
 	struct api_auth auth;
 	struct sts_service svc;          /* where mta-sts.<domain> points (sts_ops_enable) */
+	struct api_counters *counters;   /* shared with httpsd (api_counters.h); NULL: none */
 	/* New policy versions are published by dnsd's publisher (every second), as after any
 	 * other writer; ?wait= only watches the store. */
 };
@@ -42,6 +46,10 @@ struct api_call {
 	bool wait;
 	uint8_t wait_domain[DNAME_MAX];
 	int64_t wait_until;
+	/* Set while the call is part of a group commit (api_group.c): its edit joins this batch;
+	 * a store error of the batch (not a refusal) goes into batch_rc. */
+	struct zone_batch *batch;
+	int batch_rc;
 };
 
 /* Answers c into r (r zeroed by the caller); with c->wait set, api_route_wait() finishes. */

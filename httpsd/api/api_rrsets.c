@@ -211,9 +211,10 @@ void api_rrsets_apply(struct api_call *c, const uint8_t *apex, json_t *rrsets,
 		if (check_rrset(c, &pt, apex, json_array_get(rrsets, i), i, &pt.ops[i], r) != 0)
 			goto out_parser;
 	pt.n = n;
+	struct zone_edit e = { apex, NULL, 0, n * 512, source, patch_fn, &pt };
 	int rc = n == 0 ? LS_ENOCHANGE
-	                : zone_edit_run(c->env->st, &(struct zone_edit){ apex, NULL, 0, n * 512,
-	                                source, patch_fn, &pt }, &d, &res);
+	         : c->batch ? zone_batch_run(c->batch, &e, &d, &res)
+	                    : zone_edit_run(c->env->st, &e, &d, &res);
 	zone_result_free(&res);     /* LS_ENOCHANGE keeps the transaction too */
 	if (rc == 0 || rc == LS_ENOCHANGE)
 		api_reply_empty(r, 204);
@@ -221,6 +222,8 @@ void api_rrsets_apply(struct api_call *c, const uint8_t *apex, json_t *rrsets,
 		api_reply_error(r, 404, "the zone is gone");
 	else if (rc == LS_EINVAL_ZONE || rc == LS_EPARSE || rc == LS_ETOOBIG)
 		api_util_diag(r, 422, &d, ls_strerror(rc));
+	else if (c->batch)
+		c->batch_rc = rc;     /* the map is full or the store failed: the group runs again */
 	else
 		api_reply_error(r, 500, "the edit failed: %s", ls_strerror(rc));
 out_parser:

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dnsd/stats.h"
+#include "httpsd/api/api_counters.h"
 #include "httpsd/api/api_search.h"
 #include "httpsd/api/api_util.h"
 #include "shared/dns/rrtext.h"
@@ -137,5 +138,6 @@ void api_search_statistics(struct api_call *c, struct api_reply *r)
 	}
 	if (f)
 		fclose(f);
+	api_counters_statistics(c->env->counters, out);
 	api_reply_json(r, 200, out);
 }

@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include "httpsd/api/api_counters.h"
+#include "httpsd/api/api_group.h"
 #include "httpsd/api/api_server.h"
 #include "shared/util/addr.h"
 #include "shared/util/log.h"
 
-enum conn_state { READ_HEAD, READ_BODY, WAITING, WRITING, CLOSING };
+enum conn_state { READ_HEAD, READ_BODY, QUEUED, WAITING, WRITING, CLOSING };
 
 struct api_conn {
 	uv_tcp_t tcp;
@@ -18,6 +21,7 @@ struct api_conn {
 	uv_write_t wr;
 	struct api_server *s;
 	struct api_conn *next, *prev;
+	struct api_conn *next_queued;    /* QUEUED: the next write of the group */
 	struct sockaddr_storage peer;
 	enum conn_state state;
 	int open_handles;
@@ -67,10 +71,22 @@ static void on_closed(uv_handle_t *h)
 	free(c);
 }
 
+static void unqueue(struct api_conn *c)
+{
+	for (struct api_conn **p = &c->s->queued; *p; p = &(*p)->next_queued)
+		if (*p == c) {
+			*p = c->next_queued;
+			c->s->nqueued--;
+			return;
+		}
+}
+
 static void conn_close(struct api_conn *c)
 {
 	if (c->state == CLOSING)
 		return;
+	if (c->state == QUEUED)
+		unqueue(c);
 	c->state = CLOSING;
 	if (c->prev)
 		c->prev->next = c->next;
@@ -85,6 +101,7 @@ static void conn_close(struct api_conn *c)
 }
 
 static void on_timeout(uv_timer_t *t);
+static void on_group(uv_check_t *h);
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
@@ -216,6 +233,7 @@ static void respond(struct api_conn *c)
 	uv_buf_t b[2];
 	uv_read_stop((uv_stream_t *)&c->tcp);
 	uv_timer_stop(&c->timer);
+	api_counters_request(c->s->env->counters, &c->req, c->reply.status);
 	size_t hl = api_reply_head(&c->reply, c->close_after, c->head, sizeof(c->head));
 	if (hl == 0) {
 		conn_close(c);
@@ -248,6 +266,50 @@ static void refuse(struct api_conn *c, int status, const char *why)
 	respond(c);
 }
 
+/* The answer now, or with ?wait= later. */
+static void answer(struct api_conn *c)
+{
+	if (c->call.wait) {
+		c->state = WAITING;
+		uv_timer_start(&c->timer, on_timeout, API_WAIT_POLL_MS, API_WAIT_POLL_MS);
+		return;
+	}
+	respond(c);
+}
+
+/* The oldest API_GROUP_MAX queued writes, in arrival order, answered as one group. */
+static void group_once(struct api_server *s)
+{
+	struct api_conn *c, *conns[API_GROUP_MAX];
+	struct api_call *calls[API_GROUP_MAX];
+	struct api_reply *replies[API_GROUP_MAX];
+	size_t n = s->nqueued, skip = n > API_GROUP_MAX ? n - API_GROUP_MAX : 0, k = 0;
+	struct api_conn **link = &s->queued;     /* newest first */
+	for (size_t i = 0; i < skip; i++)
+		link = &(*link)->next_queued;
+	n -= skip;
+	for (c = *link; c; c = c->next_queued, k++) {
+		conns[n - 1 - k] = c;
+		calls[n - 1 - k] = &c->call;
+		replies[n - 1 - k] = &c->reply;
+		c->call.now = (int64_t)time(NULL);
+	}
+	*link = NULL;
+	s->nqueued = skip;
+	api_group_run(calls, replies, n, s->env->counters);
+	for (size_t i = 0; i < n; i++)
+		answer(conns[i]);
+}
+
+/* After the loop's poll: every write that became ready in it. */
+static void on_group(uv_check_t *h)
+{
+	struct api_server *s = h->data;
+	uv_check_stop(h);
+	while (s->nqueued)
+		group_once(s);
+}
+
 static void dispatch(struct api_conn *c)
 {
 	uv_read_stop((uv_stream_t *)&c->tcp);
@@ -261,13 +323,17 @@ static void dispatch(struct api_conn *c)
 	c->call.peer = (const struct sockaddr *)&c->peer;
 	c->call.now = (int64_t)time(NULL);
 	memset(&c->reply, 0, sizeof(c->reply));
-	api_route(&c->call, &c->reply);
-	if (c->call.wait) {
-		c->state = WAITING;
-		uv_timer_start(&c->timer, on_timeout, API_WAIT_POLL_MS, API_WAIT_POLL_MS);
+	if (c->req.method != API_GET && c->req.method != API_HEAD && !c->s->stopping) {
+		/* A write waits for the others ready in this turn of the loop: one group commit. */
+		c->state = QUEUED;
+		c->next_queued = c->s->queued;
+		c->s->queued = c;
+		if (c->s->nqueued++ == 0)
+			uv_check_start(&c->s->group, on_group);
 		return;
 	}
-	respond(c);
+	api_route(&c->call, &c->reply);
+	answer(c);
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -292,6 +358,7 @@ static void process(struct api_conn *c)
 	}
 	int rc = api_request_parse(c->buf, hl, &c->req);
 	if (rc) {
+		c->req.path[0] = 0;     /* counted as "other", not as the last request's kind */
 		refuse(c, rc, rc == 431 ? "too many header fields" : "malformed request head");
 		return;
 	}
@@ -459,17 +526,40 @@ static void on_connection(uv_stream_t *server, int status)
 		conn_close(c);
 }
 
+/* Stops accepting; SIGTERM and SIGINT close every connection now. SIGHUP (a reload: the next
+ * API process already listens on the same sockets) lets each connection finish the request it
+ * has begun: idle ones close now, ?wait= ones are answered now with the state they have, the
+ * others close after their answer (written()) or at their timeout. The loop ends with the
+ * last one. */
 static void on_signal(uv_signal_t *h, int sig)
 {
 	struct api_server *s = h->data;
-	(void)sig;
+	if (s->stopping)
+		return;
 	s->stopping = true;
 	for (size_t i = 0; i < s->ntcp; i++)
 		uv_close((uv_handle_t *)&s->tcp[i], NULL);
-	while (s->conns)
-		conn_close(s->conns);
-	for (int i = 0; i < 2; i++)
+	uv_close((uv_handle_t *)&s->group, NULL);
+	for (size_t i = 0; i < API_SIGNALS; i++)
 		uv_close((uv_handle_t *)&s->sig[i], NULL);
+	struct api_conn *c = s->conns, *next;
+	for (; c; c = next) {
+		next = c->next;
+		if (sig != SIGHUP || (c->state == READ_HEAD && c->len == 0)) {
+			conn_close(c);
+		} else if (c->state == QUEUED) {
+			unqueue(c);
+			api_route(&c->call, &c->reply);     /* alone: the group's handle is closing */
+			answer(c);
+		} else if (c->state == WAITING) {
+			c->call.wait_until = c->call.now = (int64_t)time(NULL);
+			api_route_wait(&c->call, &c->reply);
+			respond(c);
+		}
+	}
+	if (sig == SIGHUP)
+		log_notice("api: API process %d finishes %zu connection%s and ends (SIGHUP)",
+		           (int)getpid(), s->nconns, s->nconns == 1 ? "" : "s");
 }
 
 int api_server_run(struct api_server *s, struct api_env *env, const int *fds, size_t n)
@@ -488,8 +578,10 @@ int api_server_run(struct api_server *s, struct api_env *env, const int *fds, si
 			return -1;
 		}
 	}
-	int sigs[2] = { SIGTERM, SIGINT };
-	for (int i = 0; i < 2; i++) {
+	uv_check_init(s->loop, &s->group);
+	s->group.data = s;
+	int sigs[API_SIGNALS] = { SIGTERM, SIGINT, SIGHUP };
+	for (size_t i = 0; i < API_SIGNALS; i++) {
 		uv_signal_init(s->loop, &s->sig[i]);
 		s->sig[i].data = s;
 		uv_signal_start(&s->sig[i], on_signal, sigs[i]);

@@ -5,11 +5,12 @@ a small HTTP client that keeps status, headers and the parsed body of each answe
     st, body = env.api.call("GET", "/api/v1/servers/localhost/zones", key=env.key)
 """
 
+import contextlib
 import http.client
 import json
 import socket
 
-from proc_helpers import free_port, wait_until
+from proc_helpers import free_port, started, wait_until
 from sts_helpers import StsEnv
 
 API_TIMEOUT = 10        # seconds for one request
@@ -92,3 +93,14 @@ def token(zc, name, *opts):
     """`zonectl api token add NAME OPTS`: the secret, the last line of its output."""
     out = zc.ok("api", "token", "add", name, *opts).out
     return out.strip().splitlines()[-1]
+
+
+@contextlib.contextmanager
+def api_env_started(tmp_path, api_extra=""):
+    """start_api_env() in a Started; afterwards the API process's output (httpsd's stderr) must
+    hold no sanitizer report."""
+    with started(tmp_path, "env") as envs:
+        e = start_api_env(envs, api_extra=api_extra)
+        yield e
+        log = "\n".join(e.httpsd.log_lines())
+        assert "Sanitizer" not in log and "runtime error" not in log, log[-4000:]
