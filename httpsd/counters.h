@@ -48,6 +48,7 @@ void counters_status(struct counters *k, int status);
 
 struct httpsd_worker;
 struct clients;
+struct certs;
 
 /* What the page is made from; borrowed from the server, read on the main loop. */
 struct counters_page {
@@ -58,6 +59,7 @@ struct counters_page {
 	const char *state_dir, *version;
 	int64_t start_time;
 	struct cert_metrics certs;                /* owned: counters_page_free() */
+	struct certs *cache;                      /* the certificate cache: hits, misses, evictions */
 };
 
 /* metrics_http's render callback (arg: a struct counters_page). 0 or a negative code. */
