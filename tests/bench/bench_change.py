@@ -6,9 +6,9 @@ a demo CA, every domain enabled with a demo certificate (`mta-sts enable --list
 --no-publish`), one httpsd (2 workers) serving them all, the first ids published (`zonectl
 mta-sts publish`), then dnsd (1 worker, publisher on: it rotates what falls due).
 
-Scenarios, CHANGES changes each (`zonectl rr add example.com '@ 3600 IN MX k mxk.example.com.'`,
-a new name each time, so each makes a new policy), timed from starting zonectl until dnsd
-answers the new id (polled every millisecond over UDP):
+Scenarios, CHANGES changes each (`zonectl rr add z<i>.bench. '@ 3600 IN MX 20 mx<k>.z<i>.bench.'`,
+one of the N domains after the other, so each change makes a new policy and no policy grows),
+timed from starting zonectl until dnsd answers the new id (polled every millisecond over UDP):
 - quiet: the N domains enabled, daily rotation (each domain's rotation at its own point of the
   day, so almost none fall due during the run);
 - busy: dnsd restarted with rotate-interval BUSY_ROTATE (N / BUSY_ROTATE rotations a second,
@@ -63,7 +63,7 @@ class Setup:
         self.conf = os.path.join(tmp, "lockstep.conf")
         self.hp, self.dp = benchlib.free_port(), benchlib.free_port()
         self.procs = {}
-        self.k = 100
+        self.k = 0
 
     def write_conf(self, rotate=None):
         root = "  user: root\n" if os.geteuid() == 0 else ""   # root-owned files, as bench_sts
@@ -123,23 +123,28 @@ class Setup:
         self.zones = [o for o, _p in zones]
         return t
 
-    def change_argv(self):
+    def next_domain(self):
+        """The next domain to change: each of the N gets at most one change, so no policy
+        grows past its size limit (every MX name that leaves stays in the policy for its
+        grace period); example.com once they are all used."""
         self.k += 1
-        return [self.ctx.zonectl, "-c", self.conf, "rr", "add", "example.com",
-                "@ 3600 IN MX %d mx%d.example.com." % (self.k % 65000, self.k)]
+        return self.zones[self.k - 1].rstrip(".") if self.k <= len(self.zones) else "example.com"
 
     def one(self, prefix=()):
         """One change: (seconds from start to the new id over DNS, seconds from exit to it)."""
-        last = _txt_id(self.dp, "example.com")
+        domain = self.next_domain()
+        argv = [self.ctx.zonectl, "-c", self.conf, "rr", "add", domain,
+                "@ 3600 IN MX 20 mx%d.%s." % (self.k, domain)]
+        last = _txt_id(self.dp, domain)
         t0 = time.monotonic()
-        p = subprocess.run(list(prefix) + self.change_argv(), stdin=subprocess.DEVNULL,
+        p = subprocess.run(list(prefix) + argv, stdin=subprocess.DEVNULL,
                            capture_output=True, timeout=60)
         t1 = time.monotonic()
         if p.returncode != 0:
             raise BenchError("rr add: exit %d: %s" % (p.returncode, p.stderr.decode()[-800:]))
 
         def new_id():
-            i = _txt_id(self.dp, "example.com")
+            i = _txt_id(self.dp, domain)
             return i if i and i != last else None
         if not benchlib.wait_until(new_id, ID_TIMEOUT, 0.001):
             raise BenchError("no new id within %.0f s" % ID_TIMEOUT)
