@@ -333,6 +333,47 @@ static void test_session_resumed(void **state)
 	sts_fetch_counts(f, &full, &resumed);
 	assert_int_equal(full, 0);
 	assert_int_equal(resumed, 1);
+	sts_fetch_close(f);
+
+	/* A session loaded but never used is saved as it was read (parsed only when a fetch
+	 * needs it): the process after next still resumes with it. */
+	char path2[4300];
+	snprintf(path2, sizeof(path2), "%s/sessions2", s->dir);
+	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
+	assert_int_equal(sts_fetch_sessions_load(f, path), 0);
+	assert_int_equal(sts_fetch_sessions_save(f, path2), 0);
+	sts_fetch_close(f);
+	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
+	assert_int_equal(sts_fetch_sessions_load(f, path2), 0);
+	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	assert_int_equal(sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
+	                               sizeof(err)), 0);
+	assert_int_equal(pthread_join(s->thread, NULL), 0);
+	sts_fetch_counts(f, &full, &resumed);
+	assert_int_equal(full, 0);
+	assert_int_equal(resumed, 1);
+	sts_fetch_close(f);
+
+	/* A session that does not parse when it is needed: a full handshake, no error. */
+	char key[400];
+	int kl = snprintf(key, sizeof(key), "%s %s", s->endpoint, HOST);
+	uint32_t klen = (uint32_t)kl, blen = 7;
+	FILE *junk = fopen(path2, "wb");
+	fwrite(&klen, 4, 1, junk);
+	fwrite(key, klen, 1, junk);
+	fwrite(&blen, 4, 1, junk);
+	fwrite("garbage", blen, 1, junk);
+	fclose(junk);
+	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
+	assert_int_equal(sts_fetch_sessions_load(f, path2), 0);
+	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	assert_int_equal(sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
+	                               sizeof(err)), 0);
+	assert_int_equal(pthread_join(s->thread, NULL), 0);
+	sts_fetch_counts(f, &full, &resumed);
+	assert_int_equal(full, 1);
+	assert_int_equal(resumed, 0);
+
 	/* A damaged file is an empty cache; a missing one too. */
 	FILE *bad = fopen(path, "wb");
 	fwrite("\5\0\0\0abc", 1, 7, bad);        /* a key of 5 bytes, cut short */
