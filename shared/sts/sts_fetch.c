@@ -351,6 +351,7 @@ int sts_fetch_sessions_load(struct sts_fetch *f, const char *path)
 		rc = in == NULL && errno == ENOENT ? 0 : -errno;
 		goto out;
 	}
+	setvbuf(in, NULL, _IOFBF, 1 << 16);   /* 10,000 sessions are 8 MB: 64 KiB reads */
 	/* Records of key length, key, session length, session (mbedtls_ssl_session_save()). A
 	 * record that does not read is the end of what is usable: a cache, not data. */
 	pthread_mutex_lock(&f->kept_lock);
