@@ -909,7 +909,7 @@ def run(ctx):
     notes = [
         "q/CPU-s = answers per second of the server's CPU time (utime + stime of its "
         "processes); the main figure, fair whichever side limited the run",
-        "cli CPU % = dnsperf's own CPU time / run time; sat = runs in which the server or "
+        "cli CPU %% = dnsperf's own CPU time / run time; sat = runs in which the server or "
         "dnsperf used at least %d %% of a CPU (that side limited the run); a scenario where "
         "a server had most runs unsaturated (other load on the machine took the CPU) gets no "
         "qps ratio, only the ratios per CPU second" % SATURATED,
