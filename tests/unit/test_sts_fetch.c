@@ -285,6 +285,28 @@ static void test_open_and_connect_errors(void **state)
 	sts_fetch_close(NULL);
 }
 
+/* A new fetch context with the sessions of path: one fetch of HOST, which must have made
+ * full and resumed handshakes. Close the context returned with sts_fetch_close(). */
+static struct sts_fetch *fetch_loaded(struct server *s, const char *path, uint64_t want_full,
+                                      uint64_t want_resumed)
+{
+	struct sts_fetch *f;
+	char err[512];
+	static uint8_t body[STS_FETCH_BODY_MAX];
+	size_t len;
+	uint64_t full, resumed;
+	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
+	assert_int_equal(sts_fetch_sessions_load(f, path), 0);
+	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	assert_int_equal(sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
+	                               sizeof(err)), 0);
+	assert_int_equal(pthread_join(s->thread, NULL), 0);
+	sts_fetch_counts(f, &full, &resumed);
+	assert_int_equal(full, want_full);
+	assert_int_equal(resumed, want_resumed);
+	return f;
+}
+
 /* The second fetch of a host resumes the first one's session with its ticket; another host
  * (or a server that forgot its ticket keys) gets a full handshake. */
 static void test_session_resumed(void **state)
@@ -324,16 +346,7 @@ static void test_session_resumed(void **state)
 	assert_int_equal(sts_fetch_sessions_save(f, path), 0);
 	assert_false(sts_fetch_sessions_changed(f));
 	sts_fetch_close(f);
-	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
-	assert_int_equal(sts_fetch_sessions_load(f, path), 0);
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
-	assert_int_equal(sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
-	                               sizeof(err)), 0);
-	assert_int_equal(pthread_join(s->thread, NULL), 0);
-	sts_fetch_counts(f, &full, &resumed);
-	assert_int_equal(full, 0);
-	assert_int_equal(resumed, 1);
-	sts_fetch_close(f);
+	sts_fetch_close(fetch_loaded(s, path, 0, 1));
 
 	/* A session loaded but never used is saved as it was read (parsed only when a fetch
 	 * needs it): the process after next still resumes with it. */
@@ -343,16 +356,7 @@ static void test_session_resumed(void **state)
 	assert_int_equal(sts_fetch_sessions_load(f, path), 0);
 	assert_int_equal(sts_fetch_sessions_save(f, path2), 0);
 	sts_fetch_close(f);
-	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
-	assert_int_equal(sts_fetch_sessions_load(f, path2), 0);
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
-	assert_int_equal(sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
-	                               sizeof(err)), 0);
-	assert_int_equal(pthread_join(s->thread, NULL), 0);
-	sts_fetch_counts(f, &full, &resumed);
-	assert_int_equal(full, 0);
-	assert_int_equal(resumed, 1);
-	sts_fetch_close(f);
+	sts_fetch_close(fetch_loaded(s, path2, 0, 1));
 
 	/* A session that does not parse when it is needed: a full handshake, no error. */
 	char key[400];
@@ -364,15 +368,7 @@ static void test_session_resumed(void **state)
 	fwrite(&blen, 4, 1, junk);
 	fwrite("garbage", blen, 1, junk);
 	fclose(junk);
-	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
-	assert_int_equal(sts_fetch_sessions_load(f, path2), 0);
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
-	assert_int_equal(sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
-	                               sizeof(err)), 0);
-	assert_int_equal(pthread_join(s->thread, NULL), 0);
-	sts_fetch_counts(f, &full, &resumed);
-	assert_int_equal(full, 1);
-	assert_int_equal(resumed, 0);
+	f = fetch_loaded(s, path2, 1, 0);
 
 	/* A damaged file is an empty cache; a missing one too. */
 	FILE *bad = fopen(path, "wb");
