@@ -25,6 +25,7 @@ full handshakes: mbedTLS does 500-1,000 a second per core here).
 """
 
 import datetime
+import http.client
 import os
 import socket
 import ssl
@@ -130,8 +131,13 @@ def scrape(port):
     certificate (httpsd_certificate_expiry_seconds), which takes minutes at 100,000."""
     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
                                 timeout=SCRAPE_TIMEOUT) as r:
-        text = r.read().decode()
-    out = {}
+        try:
+            text = r.read().decode()
+            complete = True
+        except http.client.IncompleteRead as e:
+            # The cache's families come before the certificates' 100,000 samples.
+            text, complete = e.partial.decode(errors="replace"), False
+    out = {"page_complete": complete, "page_bytes": len(text)}
     for line in text.splitlines():
         if line.startswith("httpsd_cert_cache_"):
             name, _, value = line.partition(" ")
@@ -246,6 +252,9 @@ def run(ctx):
         fig["cache"] = scrape(mport)
         fig["first_scrape_seconds"] = time.perf_counter() - t0
         c = fig["cache"]
+        if not c["page_complete"]:
+            errors.append("GET /metrics ended after %d bytes (the page lists every "
+                          "certificate)" % c["page_bytes"])
         want_ev = max(0, n - cache)
         if c.get("misses_total") != n or c.get("evictions_total") != want_ev:
             errors.append("cache counters: %d misses (want %d), %d evictions (want %d)"
@@ -258,7 +267,8 @@ def run(ctx):
             fig["handshake_ms_cached"], fig["handshake_ms_evicted"] = hot, cold
         rss_mib = fig["idle_after"]["rss_kib"] / 1024
         fig["goal_met"] = rss_mib < GOAL_MIB
-    except (BenchError, OSError, subprocess.SubprocessError, ValueError) as e:
+    except (BenchError, OSError, subprocess.SubprocessError, ValueError,
+            http.client.HTTPException) as e:
         errors.append("%s: %s" % (type(e).__name__, e))
     finally:
         if proc is not None:
