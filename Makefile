@@ -161,6 +161,10 @@ run:
 	echo; \
 	$(DNSD) -c $(RUN_CONF)
 
+# bench_certs signs 100,000 certificates with python3-cryptography; bench_change counts syncs
+# with strace; bench_dns counts syscalls and profiles with perf.
+BENCH_PACKAGES += python3-cryptography strace linux-perf
+
 bench:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_PACKAGES)"

@@ -27,7 +27,9 @@ struct certs {
 	pthread_mutex_t mu;
 	char *state_dir;
 	size_t max, n;
-	struct slot *buckets[CERTS_BUCKETS];
+	struct slot **buckets;             /* nbuckets chains, a power of two: about one per host */
+	size_t nbuckets;
+	struct certs_stats count;          /* under mu */
 	struct slot *head, *tail;
 	uint64_t unknown[UNKNOWN_SLOTS];   /* 0: free */
 	size_t nunknown;
@@ -40,23 +42,33 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static size_t bucket(const char *host)
+static size_t bucket(const struct certs *c, const char *host)
 {
 	uint32_t h = 2166136261u;       /* FNV-1a */
 	for (const char *p = host; *p; p++)
 		h = (h ^ (uint8_t)*p) * 16777619u;
-	return h % CERTS_BUCKETS;
+	return h & (c->nbuckets - 1);
 }
 
 int certs_open(struct certs **out, const char *state_dir, size_t max)
 {
+	max = max ? max : 1;
+	if (max > CERTS_CACHE_LIMIT)
+		max = CERTS_CACHE_LIMIT;
+	size_t nb = 16;
+	while (nb < max)
+		nb *= 2;
 	struct certs *c = calloc(1, sizeof(*c));
-	if (c == NULL || (c->state_dir = strdup(state_dir)) == NULL) {
+	if (c == NULL || (c->state_dir = strdup(state_dir)) == NULL ||
+	    (c->buckets = calloc(nb, sizeof(*c->buckets))) == NULL) {
+		if (c)
+			free(c->state_dir);
 		free(c);
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&c->mu, NULL);
-	c->max = max ? max : 1;
+	c->max = max;
+	c->nbuckets = nb;
 	*out = c;
 	return 0;
 }
@@ -90,7 +102,7 @@ static void lru_front(struct certs *c, struct slot *s)
 
 static void slot_free(struct certs *c, struct slot *s)
 {
-	struct slot **pp = &c->buckets[bucket(s->host)];
+	struct slot **pp = &c->buckets[bucket(c, s->host)];
 	while (*pp != s)
 		pp = &(*pp)->hnext;
 	*pp = s->hnext;
@@ -107,13 +119,14 @@ void certs_close(struct certs *c)
 	while (c->head)
 		slot_free(c, c->head);
 	pthread_mutex_destroy(&c->mu);
+	free(c->buckets);
 	free(c->state_dir);
 	free(c);
 }
 
 static struct slot *find(struct certs *c, const char *host)
 {
-	for (struct slot *s = c->buckets[bucket(host)]; s; s = s->hnext)
+	for (struct slot *s = c->buckets[bucket(c, host)]; s; s = s->hnext)
 		if (strcmp(s->host, host) == 0)
 			return s;
 	return NULL;
@@ -198,6 +211,7 @@ struct certs_pair *certs_get(struct certs *c, const char *host)
 	pthread_mutex_lock(&c->mu);
 	struct slot *s = find(c, host);
 	if (s && now - s->checked_ms < CERTS_RESTAT_MS) {
+		c->count.hits++;
 		p = take(c, s);
 		pthread_mutex_unlock(&c->mu);
 		return p;
@@ -209,6 +223,7 @@ struct certs_pair *certs_get(struct certs *c, const char *host)
 	pthread_mutex_lock(&c->mu);
 	s = find(c, host);
 	if (s && cert_stamp_equal(&s->stamp, &st)) {
+		c->count.hits++;
 		s->checked_ms = now;
 		p = take(c, s);
 		pthread_mutex_unlock(&c->mu);
@@ -220,8 +235,11 @@ struct certs_pair *certs_get(struct certs *c, const char *host)
 	pthread_mutex_lock(&c->mu);
 	s = find(c, host);
 	if (s == NULL) {
-		if (c->n >= c->max)
+		c->count.misses++;
+		if (c->n >= c->max) {
 			slot_free(c, c->tail);
+			c->count.evictions++;
+		}
 		s = calloc(1, sizeof(*s));
 		if (s == NULL) {
 			pthread_mutex_unlock(&c->mu);
@@ -229,10 +247,12 @@ struct certs_pair *certs_get(struct certs *c, const char *host)
 			return NULL;
 		}
 		snprintf(s->host, sizeof(s->host), "%s", host);
-		s->hnext = c->buckets[bucket(host)];
-		c->buckets[bucket(host)] = s;
+		s->hnext = c->buckets[bucket(c, host)];
+		c->buckets[bucket(c, host)] = s;
 		lru_front(c, s);
 		c->n++;
+	} else {
+		c->count.reloads++;
 	}
 	if (fresh || drop) {
 		pair_unref(s->pair);
@@ -260,4 +280,13 @@ size_t certs_count(struct certs *c)
 	size_t n = c->n;
 	pthread_mutex_unlock(&c->mu);
 	return n;
+}
+
+void certs_stats_get(struct certs *c, struct certs_stats *out)
+{
+	pthread_mutex_lock(&c->mu);
+	*out = c->count;
+	out->cached = c->n;
+	out->max = c->max;
+	pthread_mutex_unlock(&c->mu);
 }

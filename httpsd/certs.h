@@ -7,12 +7,13 @@
 #define HTTPSD_CERTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
-#define CERTS_CACHE_MAX 1024        /* hosts whose parsed certificates are kept */
+#define CERTS_CACHE_MAX 1024        /* hosts kept by default (httpsd: cert-cache:) */
+#define CERTS_CACHE_LIMIT 1000000   /* the most cert-cache may say */
 #define CERTS_RESTAT_MS 1000        /* a host's files are stat'ed at most this often */
-#define CERTS_BUCKETS 4096
 
 /* A host's chain and key; they stay valid while a reference is held. */
 struct certs_pair {
@@ -38,5 +39,15 @@ struct certs_pair *certs_get(struct certs *c, const char *host);
 void certs_release(struct certs *c, struct certs_pair *p);
 /* Hosts in the cache now (for tests and the benchmark). */
 size_t certs_count(struct certs *c);
+
+/* What the cache did since it opened, for /metrics. */
+struct certs_stats {
+	uint64_t hits;        /* served from the cache (files unchanged, or not looked at yet) */
+	uint64_t misses;      /* hosts not in the cache: their files read and parsed */
+	uint64_t evictions;   /* hosts pushed out, least recently used first, to stay within max */
+	uint64_t reloads;     /* cached hosts whose files changed on disk: read and parsed again */
+	size_t cached, max;   /* hosts in the cache now; the bound */
+};
+void certs_stats_get(struct certs *c, struct certs_stats *out);
 
 #endif

@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <time.h>
+#include "httpsd/certs.h"
 #include "httpsd/counters.h"
 #include "httpsd/worker.h"
 
@@ -42,6 +43,32 @@ static void by(struct metrics_buf *b, const struct counters_page *p, const char 
 	for (size_t i = 0; i < n; i++)
 		metrics_u64(b, name, (const char *[]){ label, names[i], NULL },
 		            sum(p, off + i * sizeof(atomic_uint_fast64_t)));
+}
+
+/* The certificate cache (httpsd: cert-cache:): how often a handshake found its name parsed. */
+static void cache_render(struct metrics_buf *b, struct certs *c)
+{
+	struct certs_stats st;
+	if (c == NULL)
+		return;
+	certs_stats_get(c, &st);
+	static const char *const names[] = {
+		"httpsd_cert_cache_hits_total", "httpsd_cert_cache_misses_total",
+		"httpsd_cert_cache_evictions_total", "httpsd_cert_cache_reloads_total" };
+	static const char *const helps[] = {
+		"Certificate look-ups served from the cache.",
+		"Certificate look-ups that read a name's files (not in the cache).",
+		"Names dropped from the cache, least recently used first, to stay within cert-cache.",
+		"Cached names read again because their files changed." };
+	const uint64_t v[] = { st.hits, st.misses, st.evictions, st.reloads };
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		metrics_family(b, names[i], "counter", helps[i]);
+		metrics_u64(b, names[i], NULL, v[i]);
+	}
+	metrics_family(b, "httpsd_cert_cache_entries", "gauge", "Names in the certificate cache now.");
+	metrics_u64(b, "httpsd_cert_cache_entries", NULL, st.cached);
+	metrics_family(b, "httpsd_cert_cache_size", "gauge", "The cache's bound (cert-cache).");
+	metrics_u64(b, "httpsd_cert_cache_size", NULL, st.max);
 }
 
 int counters_render(void *arg, struct metrics_buf *b)
@@ -108,6 +135,7 @@ int counters_render(void *arg, struct metrics_buf *b)
 	   "kind", err_names, ERR_N, offsetof(struct counters, errors));
 	if (p->api)
 		api_counters_render(p->api, b);
+	cache_render(b, p->cache);
 	int rc = cert_metrics_write(&p->certs, b, "httpsd", p->state_dir, (int64_t)time(NULL));
 	return rc ? rc : metrics_buf_error(b);
 }

@@ -49,6 +49,7 @@ void counters_status(struct counters *k, int status);
 
 struct httpsd_worker;
 struct clients;
+struct certs;
 
 /* What the page is made from; borrowed from the server, read on the main loop. */
 struct counters_page {
@@ -60,6 +61,7 @@ struct counters_page {
 	int64_t start_time;
 	struct cert_metrics certs;                /* owned: counters_page_free() */
 	const struct api_counters *api;           /* the API process's, or NULL (no API) */
+	struct certs *cache;                      /* the certificate cache: hits, misses, evictions */
 };
 
 /* metrics_http's render callback (arg: a struct counters_page). 0 or a negative code. */

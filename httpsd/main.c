@@ -100,7 +100,7 @@ static int server_setup(struct httpsd_server *s, const struct config *cfg, const
 	}
 	s->nworkers = nworkers;
 	s->w = calloc(s->nworkers, sizeof(*s->w));
-	if (s->w == NULL || certs_open(&s->env.certs, state, CERTS_CACHE_MAX) != 0) {
+	if (s->w == NULL || certs_open(&s->env.certs, state, cfg->httpsd_cert_cache) != 0) {
 		log_error("out of memory");
 		return -1;
 	}
@@ -224,7 +224,7 @@ int main(int argc, char **argv)
 	warn_no_certs(state);
 	s.page = (struct counters_page){ s.w, s.nworkers, &s.env.clients, &s.env.limiter, state,
 	                                 HTTPSD_VERSION,
-	                                 (int64_t)time(NULL), { 0 }, api.counters };
+	                                 (int64_t)time(NULL), { 0 }, api.counters, s.env.certs };
 	if (nmaddrs)
 		log_notice("metrics: GET /metrics on %s",
 		           daemon_addrs_text(maddrs, nmaddrs, err, sizeof(err)));

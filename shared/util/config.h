@@ -68,6 +68,7 @@ struct config {
 	uint32_t httpsd_handshake_timeout;     /* seconds a stranger's handshake may take */
 	char *httpsd_trusted;             /* "local ADDR[/LEN] ...": never limited, served first */
 	bool httpsd_access_log;           /* one log line per request */
+	uint32_t httpsd_cert_cache;       /* certificates kept parsed (LRU); others loaded on use */
 	uint32_t journal_max_size;        /* bytes of journal kept per zone */
 	uint32_t journal_max_age;         /* seconds a journal entry is kept (keep-journal); 0: for ever */
 	uint32_t keep_history;            /* seconds a history entry is kept; 0: for ever */

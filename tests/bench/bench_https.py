@@ -19,7 +19,7 @@ mbedTLS (tls_cost.c, the library httpsd links) and in OpenSSL (`openssl speed`).
 Memory with 10,000 domains: certificates issued for mta-sts.d<i>.bench.example and a policy each
 in the store; a fresh httpsd fetches from the first 1,000 hosts, then from all 10,000 (one new
 connection each); RSS after each pass shows the certificate cache staying bounded
-(CERTS_CACHE_MAX, 1,024 hosts).
+(httpsd: cert-cache:, default 1,024 hosts).
 
 Settings: BENCH_HTTPS_SECONDS (per run, default 5), BENCH_HTTPS_RUNS (runs per mode and server,
 default 3, median reported; the servers take turns), BENCH_HTTPS_DOMAINS (default 10,000; 0

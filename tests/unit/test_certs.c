@@ -80,10 +80,50 @@ static void test_cache(void **state)
 	rm_tree(dir);
 }
 
+/* The counters /metrics shows: a hit, a miss (one read of the files), an eviction, a reload. */
+static void test_stats(void **state)
+{
+	(void)state;
+	char *dir = temp_dir(), err[512];
+	bool created;
+	struct certs *c;
+	struct certs_stats st;
+	assert_int_equal(cert_demo_ca(dir, &created, err, sizeof(err)), 0);
+	assert_int_equal(cert_issue(dir, A, err, sizeof(err)), 0);
+	assert_int_equal(cert_issue(dir, B, err, sizeof(err)), 0);
+	assert_int_equal(certs_open(&c, dir, 1), 0);
+
+	const char *const order[] = { A, A, B, A, A };
+	for (size_t i = 0; i < 5; i++) {
+		struct certs_pair *p = certs_get(c, order[i]);
+		assert_non_null(p);
+		certs_release(c, p);
+	}
+	certs_stats_get(c, &st);
+	assert_int_equal(st.hits, 2);
+	assert_int_equal(st.misses, 3);
+	assert_int_equal(st.evictions, 2);
+	assert_int_equal(st.reloads, 0);
+	assert_int_equal(st.cached, 1);
+	assert_int_equal(st.max, 1);
+
+	assert_int_equal(cert_issue(dir, A, err, sizeof(err)), 0);
+	restat_pause();
+	struct certs_pair *p = certs_get(c, A);
+	assert_non_null(p);
+	certs_release(c, p);
+	certs_stats_get(c, &st);
+	assert_int_equal(st.reloads, 1);
+	assert_int_equal(st.misses, 3);
+	certs_close(c);
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_stats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -357,6 +357,28 @@ static void test_no_resume(void **state)
 	sts_fetch_close(f);
 }
 
+/* A new fetch context with the sessions of path: one fetch of HOST, which must have made
+ * full and resumed handshakes. Close the context returned with sts_fetch_close(). */
+static struct sts_fetch *fetch_loaded(struct server *s, const char *path, uint64_t want_full,
+                                      uint64_t want_resumed)
+{
+	struct sts_fetch *f;
+	char err[512];
+	static uint8_t body[STS_FETCH_BODY_MAX];
+	size_t len;
+	uint64_t full, resumed;
+	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
+	assert_int_equal(sts_fetch_sessions_load(f, path), 0);
+	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	assert_int_equal(sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
+	                               sizeof(err)), 0);
+	assert_int_equal(pthread_join(s->thread, NULL), 0);
+	sts_fetch_counts(f, &full, &resumed);
+	assert_int_equal(full, want_full);
+	assert_int_equal(resumed, want_resumed);
+	return f;
+}
+
 /* The second fetch of a host resumes the first one's session with its ticket; another host
  * (or a server that forgot its ticket keys) gets a full handshake. */
 static void test_session_resumed(void **state)
@@ -396,15 +418,30 @@ static void test_session_resumed(void **state)
 	assert_int_equal(sts_fetch_sessions_save(f, path), 0);
 	assert_false(sts_fetch_sessions_changed(f));
 	sts_fetch_close(f);
+	sts_fetch_close(fetch_loaded(s, path, 0, 1));
+
+	/* A session loaded but never used is saved as it was read (parsed only when a fetch
+	 * needs it): the process after next still resumes with it. */
+	char path2[4300];
+	snprintf(path2, sizeof(path2), "%s/sessions2", s->dir);
 	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
 	assert_int_equal(sts_fetch_sessions_load(f, path), 0);
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
-	assert_int_equal(sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
-	                               sizeof(err)), 0);
-	assert_int_equal(pthread_join(s->thread, NULL), 0);
-	sts_fetch_counts(f, &full, &resumed);
-	assert_int_equal(full, 0);
-	assert_int_equal(resumed, 1);
+	assert_int_equal(sts_fetch_sessions_save(f, path2), 0);
+	sts_fetch_close(f);
+	sts_fetch_close(fetch_loaded(s, path2, 0, 1));
+
+	/* A session that does not parse when it is needed: a full handshake, no error. */
+	char key[400];
+	int kl = snprintf(key, sizeof(key), "%s %s", s->endpoint, HOST);
+	uint32_t klen = (uint32_t)kl, blen = 7;
+	FILE *junk = fopen(path2, "wb");
+	fwrite(&klen, 4, 1, junk);
+	fwrite(key, klen, 1, junk);
+	fwrite(&blen, 4, 1, junk);
+	fwrite("garbage", blen, 1, junk);
+	fclose(junk);
+	f = fetch_loaded(s, path2, 1, 0);
+
 	/* A damaged file is an empty cache; a missing one too. */
 	FILE *bad = fopen(path, "wb");
 	fwrite("\5\0\0\0abc", 1, 7, bad);        /* a key of 5 bytes, cut short */

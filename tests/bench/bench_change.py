@@ -1,0 +1,328 @@
+"""One change, fast (issue 17): an MX change via zonectl until the new _mta-sts id answers over
+DNS, on a store with N other domains enabled (10,000 by default).
+
+Setup: N small zones (dnsgen.py) and zones/example.com.zone imported (`zone import --dir`),
+a demo CA, every domain enabled with a demo certificate (`mta-sts enable --list
+--no-publish`), one httpsd (2 workers) serving them all, the first ids published (`zonectl
+mta-sts publish`), then dnsd (1 worker, publisher on: it rotates what falls due).
+
+Scenarios, CHANGES changes each (`zonectl rr add z<i>.bench. '@ 3600 IN MX 20 mx<k>.z<i>.bench.'`,
+one of the N domains after the other, so each change makes a new policy and no policy grows),
+timed from starting zonectl until dnsd answers the new id (polled every millisecond over UDP):
+- quiet: the N domains enabled, daily rotation (each domain's rotation at its own point of the
+  day, so almost none fall due during the run);
+- busy: dnsd restarted with rotate-interval BUSY_ROTATE (N / BUSY_ROTATE rotations a second,
+  each a verified fetch and an id) while dnsperf sends BUSY_QPS queries a second to dnsd.
+
+Breakdown: BREAKDOWN_RUNS more quiet changes run under `strace -f -ttt -C` (so slower
+than untraced), medians of the phases read from the trace: process start until the
+first LMDB sync (parse, store open, edit, commit 1), commit 1's sync itself, the verifying fetch
+(connect, TLS handshake: until the request is sent, response: until the last byte read), commit
+2 (the id) until its sync, the rest until exit; and, from the driver, exit until dnsd answers
+the new id. Every fsync/fdatasync/msync/sync_file_range is counted per change, and the
+writes to files opened O_DSYNC (LMDB's meta page) are counted as syncs too.
+
+Goal: p99 under 20 ms over 200 changes, quiet and busy.
+Settings: BENCH_CHANGE_DOMAINS (default 10,000), BENCH_CHANGE_COUNT (changes per scenario,
+default 200).
+"""
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import time
+
+import benchlib
+from benchlib import BenchError
+import dnsgen
+from bench_dns import _setting
+from bench_sts import _txt_id
+
+NAME = "change"
+DESCRIPTION = "one MX change to its new id over DNS (p50/p99, breakdown, syncs), N domains"
+
+DEFAULT_DOMAINS = 10000
+DEFAULT_CHANGES = 200
+BREAKDOWN_RUNS = 20
+BUSY_ROTATE = 600          # seconds: 10,000 ids rotate at about 17 a second
+BUSY_QPS = 20000
+GOAL_MS = 20.0
+ID_TIMEOUT = 10.0
+STEP_TIMEOUT = 3600
+STRACE = "/usr/bin/strace"
+DNSPERF = "/usr/bin/dnsperf"
+SYNC_CALLS = ("fsync", "fdatasync", "msync", "sync_file_range", "syncfs")
+
+
+class Setup:
+    def __init__(self, ctx, tmp, n):
+        self.ctx, self.tmp, self.n = ctx, tmp, n
+        self.state = os.path.join(tmp, "state")
+        self.conf = os.path.join(tmp, "lockstep.conf")
+        self.hp, self.dp = benchlib.free_port(), benchlib.free_port()
+        self.procs = {}
+        self.k = 0
+
+    def write_conf(self, rotate=None):
+        root = "  user: root\n" if os.geteuid() == 0 else ""   # root-owned files, as bench_sts
+        with open(self.conf, "w") as f:
+            f.write("server:\n  state-dir: %s\nhttpsd:\n  access-log: no\n%s"
+                    "dnsd:\n  query-log: no\n%s"
+                    "mta-sts:\n  endpoints: 127.0.0.1:%d\n"
+                    "  service-address: 127.0.0.1\n  trust-store: %s/demo-ca/ca.pem\n"
+                    "  fetch-timeout: 10\n%s"
+                    % (self.state, root, root, self.hp, self.state,
+                       "  rotate-interval: %d\n" % rotate if rotate else ""))
+
+    def zonectl(self, *args, timeout=STEP_TIMEOUT):
+        p = subprocess.run([self.ctx.zonectl, "-c", self.conf] + list(args),
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+        if p.returncode != 0:
+            raise BenchError("zonectl %s: exit %d: %s" % (" ".join(args[:3]), p.returncode,
+                                                          p.stderr.decode()[-1500:]))
+        return p.stdout.decode()
+
+    def start(self, name, port, workers):
+        log = os.path.join(self.tmp, name + ".log")
+        with open(log, "ab") as err:
+            p = subprocess.Popen([os.path.join(self.ctx.build, name), "-c", self.conf,
+                                  "--listen", "127.0.0.1:%d" % port, "--workers", str(workers)],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=err, start_new_session=True)
+        self.procs[name] = p
+        benchlib.wait_ready(p, "%s on port %d" % (name, port), benchlib.listening(port), 60,
+                            0.02, log)
+
+    def stop(self, name):
+        p = self.procs.pop(name, None)
+        if p is not None:
+            benchlib.kill_process(p)
+
+    def build(self):
+        """Zones, certificates, first ids; httpsd and dnsd running. Seconds per step."""
+        t = {}
+        self.write_conf()
+        zdir = os.path.join(self.tmp, "zones")
+        zones = dnsgen.generate_small_zones(zdir, self.n)
+        shutil.copy(os.path.join(self.ctx.repo, "zones", "example.com.zone"), zdir)
+        t0 = time.monotonic()
+        self.zonectl("zone", "import", "--dir", zdir)
+        self.zonectl("cert", "demo-ca")
+        lst = os.path.join(self.tmp, "domains.txt")
+        with open(lst, "w") as f:
+            f.write("".join(o.rstrip(".") + "\n" for o, _p in zones) + "example.com\n")
+        self.zonectl("mta-sts", "enable", "--list", lst, "--no-publish")
+        t["import_enable_s"] = time.monotonic() - t0
+        self.start("httpsd", self.hp, 2)
+        t0 = time.monotonic()
+        self.zonectl("mta-sts", "publish")
+        t["first_publish_s"] = time.monotonic() - t0
+        self.start("dnsd", self.dp, 1)
+        self.zones = [o for o, _p in zones]
+        return t
+
+    def next_domain(self):
+        """The next domain to change: each of the N gets at most one change, so no policy
+        grows past its size limit (every MX name that leaves stays in the policy for its
+        grace period); example.com once they are all used."""
+        self.k += 1
+        return self.zones[self.k - 1].rstrip(".") if self.k <= len(self.zones) else "example.com"
+
+    def one(self, prefix=()):
+        """One change: (seconds from start to the new id over DNS, seconds from exit to it)."""
+        domain = self.next_domain()
+        argv = [self.ctx.zonectl, "-c", self.conf, "rr", "add", domain,
+                "@ 3600 IN MX 20 mx%d.%s." % (self.k, domain)]
+        last = _txt_id(self.dp, domain)
+        t0 = time.monotonic()
+        p = subprocess.run(list(prefix) + argv, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=60)
+        t1 = time.monotonic()
+        if p.returncode != 0:
+            raise BenchError("rr add: exit %d: %s" % (p.returncode, p.stderr.decode()[-800:]))
+
+        def new_id():
+            i = _txt_id(self.dp, domain)
+            return i if i and i != last else None
+        if not benchlib.wait_until(new_id, ID_TIMEOUT, 0.001):
+            raise BenchError("no new id within %.0f s" % ID_TIMEOUT)
+        t2 = time.monotonic()
+        return t2 - t0, t2 - t1
+
+
+def percentiles(times):
+    s = sorted(times)
+    return {"n": len(s), "p50_ms": 1000 * statistics.median(s),
+            "p99_ms": 1000 * s[min(len(s) - 1, int(round(0.99 * (len(s) - 1))))],
+            "max_ms": 1000 * s[-1], "min_ms": 1000 * s[0]}
+
+
+def scenario(setup, count):
+    return percentiles([setup.one()[0] for _ in range(count)])
+
+
+_LINE = re.compile(r"^(\d+) +(\d+\.\d+) (\w+)\((.*)$")
+
+
+def _took_ms(line):
+    """The time strace -T shows at the end of a line (<0.000123>), in ms."""
+    m = re.search(r"<(\d+\.\d+)>\s*$", line)
+    return 1000 * float(m.group(1)) if m else 0.0
+
+
+def parse_trace(path):
+    """Phases (ms) and sync counts of one `strace -f -ttt` trace of zonectl."""
+    fds, dsync, sock = {}, set(), None
+    t_exec = t_exit = None
+    syncs, events = [], []      # (time, name), in order
+    counts = {c: 0 for c in SYNC_CALLS}
+    counts["dsync_write"] = 0
+    connect = None
+    sends, recvs, sync_ms = [], [], 0.0
+    with open(path) as f:
+        for line in f:
+            m = _LINE.match(line)
+            if not m:
+                continue
+            t, call, rest = float(m.group(2)), m.group(3), m.group(4)
+            ret = rest.rsplit("= ", 1)[-1].split()[0] if "= " in rest else ""
+            if call == "execve" and t_exec is None:
+                t_exec = t
+            elif call == "exit_group":
+                t_exit = t
+            elif call == "openat" and ret.lstrip("-").isdigit() and int(ret) >= 0:
+                fds[int(ret)] = rest.split('"')[1] if '"' in rest else ""
+                if "O_DSYNC" in rest or "O_SYNC" in rest:
+                    dsync.add(int(ret))
+            elif call in SYNC_CALLS:
+                counts[call] += 1
+                syncs.append(t)
+                sync_ms += _took_ms(line)
+            elif call in ("pwrite64", "write", "pwritev", "writev") and \
+                    int(rest.split(",")[0]) in dsync:
+                counts["dsync_write"] += 1
+                syncs.append(t)
+                sync_ms += _took_ms(line)
+            elif call == "connect" and "htons(" in rest and connect is None:
+                connect, sock = t, int(rest.split(",")[0])
+            elif call == "sendto" and sock is not None and int(rest.split(",")[0]) == sock:
+                sends.append(t)
+            elif call == "recvfrom" and sock is not None and int(rest.split(",")[0]) == sock:
+                recvs.append(t)
+    if None in (t_exec, t_exit, connect) or not recvs or len(syncs) < 2:
+        return None
+    recv_last = recvs[-1]
+    # The request is the last send before the response's last read (a close_notify follows).
+    sent = max([s for s in sends if s < recv_last] or [connect])
+    first_sync = syncs[0]
+    after = [s for s in syncs if s > recv_last]
+    ms = lambda a, b: 1000 * (b - a)
+    return {
+        "start_to_commit1": ms(t_exec, first_sync),
+        "commit1_syncs": ms(first_sync, max([s for s in syncs if s < connect] or [first_sync])),
+        "to_connect": ms(max([s for s in syncs if s < connect] or [first_sync]), connect),
+        "connect_handshake_request": ms(connect, sent),   # resumed: a short handshake
+        "response": ms(sent, recv_last),
+        "commit2": ms(recv_last, after[-1]) if after else None,
+        "to_exit": ms(after[-1] if after else recv_last, t_exit),
+        "total_in_zonectl": ms(t_exec, t_exit),
+        "sync_calls_total": sync_ms,
+        "counts": counts,
+        "syncs": len(syncs),
+    }
+
+
+def breakdown(setup, runs):
+    """Medians of the phases (ms) and of the sync counts over runs traced changes."""
+    if not os.access(STRACE, os.X_OK):
+        raise BenchError("%s missing (Debian package strace)" % STRACE)
+    phases, to_dns, counts = {}, [], []
+    trace = os.path.join(setup.tmp, "trace")
+    for _ in range(runs):
+        _total, dns = setup.one([STRACE, "-f", "-ttt", "-T", "-C", "-o", trace, "-e",
+                                 "trace=execve,exit_group,openat,connect,sendto,recvfrom,"
+                                 "pwrite64,write,pwritev,writev," + ",".join(SYNC_CALLS)])
+        r = parse_trace(trace)
+        if r is None:
+            raise BenchError("could not read the phases from the trace (%s)"
+                             % benchlib.tail(trace, 800))
+        to_dns.append(1000 * dns)
+        counts.append(r.pop("counts"))
+        r.pop("syncs")
+        for k, v in r.items():
+            if v is not None:
+                phases.setdefault(k, []).append(v)
+    out = {k: statistics.median(v) for k, v in phases.items()}
+    out["exit_to_dns_answer"] = statistics.median(to_dns)
+    c = {k: statistics.median([x[k] for x in counts]) for k in counts[0]}
+    return out, c
+
+
+def dnsperf_start(setup, seconds):
+    qfile = os.path.join(setup.tmp, "queries")
+    with open(qfile, "w") as f:
+        for o in setup.zones[:5000]:
+            f.write("%s A\n%s MX\n" % (o, o))
+    log = open(os.path.join(setup.tmp, "dnsperf.log"), "wb")
+    return subprocess.Popen([DNSPERF, "-s", "127.0.0.1", "-p", str(setup.dp), "-d", qfile,
+                             "-Q", str(BUSY_QPS), "-l", str(seconds), "-c", "4", "-q", "100"],
+                            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                            start_new_session=True)
+
+
+def run(ctx):
+    n = _setting(ctx, "change_domains", "BENCH_CHANGE_DOMAINS", DEFAULT_DOMAINS, 10, 200000)
+    count = _setting(ctx, "change_count", "BENCH_CHANGE_COUNT", DEFAULT_CHANGES, 10, 10000)
+    tmp = benchlib.make_tempdir("lockstep-bench-change-")
+    res = {"name": NAME, "records": n, "runs": 1}
+    errors, rows, notes = [], [], []
+    setup = Setup(ctx, tmp, n)
+    perf = None
+    try:
+        ctx.log("change: setting up %d domains (import, certificates, first publish)" % n)
+        res["setup"] = setup.build()
+        ctx.log("change: setup %s" % res["setup"])
+        quiet = scenario(setup, count)
+        res["quiet"] = quiet
+        ctx.log("change: quiet p50 %.1f p99 %.1f ms" % (quiet["p50_ms"], quiet["p99_ms"]))
+        ph, cnt = breakdown(setup, BREAKDOWN_RUNS)
+        res["breakdown_ms"], res["syncs_per_change"] = ph, cnt
+        setup.stop("dnsd")
+        setup.write_conf(rotate=BUSY_ROTATE)
+        setup.start("dnsd", setup.dp, 1)
+        if os.access(DNSPERF, os.X_OK):
+            perf = dnsperf_start(setup, 3600)
+            time.sleep(2)
+        else:
+            errors.append("%s missing: the busy scenario ran without DNS load" % DNSPERF)
+        busy = scenario(setup, count)
+        res["busy"] = busy
+        ctx.log("change: busy p50 %.1f p99 %.1f ms" % (busy["p50_ms"], busy["p99_ms"]))
+        for label, s in (("quiet", quiet), ("busy", busy)):
+            rows.append([label, s["n"], s["p50_ms"], s["p99_ms"], s["max_ms"],
+                         "< %.0f ms" % GOAL_MS, s["p99_ms"] < GOAL_MS])
+        notes.append("%d other domains enabled; quiet: daily rotation; busy: rotate-interval "
+                     "%d (about %.0f rotations/s) and dnsperf -Q %d at dnsd"
+                     % (n, BUSY_ROTATE, n / BUSY_ROTATE, BUSY_QPS))
+        notes.append("breakdown (median of %d changes under strace, ms): " % BREAKDOWN_RUNS +
+                     ", ".join("%s %.2f" % kv for kv in ph.items()))
+        notes.append("syncs per change (median): " + ", ".join(
+            "%s %g" % kv for kv in cnt.items()) + " (dsync_write: writes to an O_DSYNC file, "
+            "LMDB's meta page)")
+        notes.append("setup: import + enable %.1f s, first publish %.1f s"
+                     % (res["setup"]["import_enable_s"], res["setup"]["first_publish_s"]))
+    except (BenchError, OSError, subprocess.SubprocessError) as e:
+        errors.append(str(e))
+    finally:
+        if perf is not None:
+            benchlib.kill_process(perf)
+        for name in list(setup.procs):
+            setup.stop(name)
+        benchlib.remove_tree(tmp)
+    res["table"] = {"columns": ["scenario", "changes", "p50 ms", "p99 ms", "max ms", "goal",
+                                "met"], "rows": rows, "notes": notes}
+    res["errors"] = errors
+    res["ok"] = not errors
+    return res
