@@ -26,18 +26,26 @@ HOST = "mta-sts.example.com"
 CONF = "tlsrpt:\n  max-size: %d\n" % (2 * MIB)
 
 
-def https_opener(e):
-    """urllib that reaches mta-sts.example.com on 127.0.0.1:<httpsd port>, the demo CA trusted."""
+def https_connection(e, timeout=10):
+    """An HTTPSConnection class that reaches its host on 127.0.0.1:<httpsd port> (SNI: the
+    host), the demo CA trusted."""
     ctx = ssl.create_default_context(cafile=str(e.ca))
 
     class Conn(http.client.HTTPSConnection):
         def connect(self):
-            raw = socket.create_connection(("127.0.0.1", e.https_port), timeout=10)
+            raw = socket.create_connection(("127.0.0.1", e.https_port), timeout=timeout)
             self.sock = ctx.wrap_socket(raw, server_hostname=self.host)
+
+    return Conn
+
+
+def https_opener(e):
+    """urllib that reaches mta-sts.example.com on 127.0.0.1:<httpsd port>, the demo CA trusted."""
+    conn = https_connection(e)
 
     class Handler(urllib.request.HTTPSHandler):
         def https_open(self, req):
-            return self.do_open(Conn, req)
+            return self.do_open(conn, req)
 
     return urllib.request.build_opener(Handler())
 
