@@ -108,7 +108,7 @@ int counters_render(void *arg, struct metrics_buf *b)
 	   "kind", err_names, ERR_N, offsetof(struct counters, errors));
 	if (p->api)
 		api_counters_render(p->api, b);
-	int rc = cert_metrics_write(&p->certs, b, "httpsd", p->state_dir, (int64_t)time(NULL));
+	int rc = cert_metrics_write(&p->certs, b, "httpsd", (int64_t)time(NULL));
 	return rc ? rc : metrics_buf_error(b);
 }
 
