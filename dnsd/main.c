@@ -113,6 +113,9 @@ int main(int argc, char **argv)
 	if (nmaddrs)
 		log_notice("metrics: GET /metrics on %s",
 		           daemon_addrs_text(maddrs, nmaddrs, err, sizeof(err)));
+	/* Certificates are read by a thread of their own, never on the loop that answers. */
+	if (nmaddrs && cert_metrics_start(&s.scrape.certs, state, cfg.dnsd_metrics_cert_names) != 0)
+		log_warning("metrics: cannot start the certificate reader; no certificate series");
 	rc = dnsd_server_run(&s) == 0 ? 0 : 1;
 	daemon_pidfile_remove(cfg.dnsd_pidfile);
 	if (s.abandoned) {

@@ -195,7 +195,7 @@ int scrape_render(void *arg, struct metrics_buf *b)
 	publisher(b, s->pub);
 	int rc = domains(b, s->st);
 	if (rc == 0)
-		rc = cert_metrics_write(&s->certs, b, "dnsd", s->state_dir, (int64_t)time(NULL));
+		rc = cert_metrics_write(&s->certs, b, "dnsd", (int64_t)time(NULL));
 	return rc ? rc : metrics_buf_error(b);
 }
 

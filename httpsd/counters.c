@@ -136,7 +136,7 @@ int counters_render(void *arg, struct metrics_buf *b)
 	if (p->api)
 		api_counters_render(p->api, b);
 	cache_render(b, p->cache);
-	int rc = cert_metrics_write(&p->certs, b, "httpsd", p->state_dir, (int64_t)time(NULL));
+	int rc = cert_metrics_write(&p->certs, b, "httpsd", (int64_t)time(NULL));
 	return rc ? rc : metrics_buf_error(b);
 }
 

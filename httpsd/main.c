@@ -228,6 +228,10 @@ int main(int argc, char **argv)
 	if (nmaddrs)
 		log_notice("metrics: GET /metrics on %s",
 		           daemon_addrs_text(maddrs, nmaddrs, err, sizeof(err)));
+	/* Certificates are read by a thread of their own, never on the loop that answers. */
+	if (nmaddrs &&
+	    cert_metrics_start(&s.page.certs, state, cfg.httpsd_metrics_cert_names) != 0)
+		log_warning("metrics: cannot start the certificate reader; no certificate series");
 	rc = httpsd_server_run(&s) == 0 ? 0 : 1;
 	daemon_pidfile_remove(cfg.httpsd_pidfile);
 out:

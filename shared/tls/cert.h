@@ -98,6 +98,10 @@ struct cert_info {
 
 /* Describes host's certificate (and whether it is usable). Returns 0 or LS_EPARSE (bad host). */
 int cert_info_get(const char *state_dir, const char *host, struct cert_info *out);
+/* The host directories under STATE/certs (at most 100,000), sorted, into *names (free with
+ * cert_hosts_free()); no directory is none. Reads no file. Returns 0 or a negative code. */
+int cert_hosts(const char *state_dir, char ***names, size_t *n);
+void cert_hosts_free(char **names, size_t n);
 /* Calls fn for every host directory under STATE/certs, sorted by name; stops at fn's first
  * non-zero and returns it. No directory is no certificates: returns 0. */
 int cert_list(const char *state_dir, int (*fn)(const struct cert_info *info, void *ctx),

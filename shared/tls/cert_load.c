@@ -163,12 +163,21 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int cert_list(const char *state_dir, int (*fn)(const struct cert_info *info, void *ctx), void *ctx)
+void cert_hosts_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int cert_hosts(const char *state_dir, char ***out, size_t *nout)
 {
 	char path[4096];
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	int rc = 0;
+	*out = NULL;
+	*nout = 0;
 	snprintf(path, sizeof(path), "%s/%s", state_dir, CERT_DIR);
 	DIR *d = opendir(path);
 	if (d == NULL)
@@ -182,28 +191,39 @@ int cert_list(const char *state_dir, int (*fn)(const struct cert_info *info, voi
 			char **nn = realloc(names, ncap * sizeof(*nn));
 			if (nn == NULL) {
 				rc = -ENOMEM;
-				goto out;
+				goto fail;
 			}
 			names = nn;
 			cap = ncap;
 		}
 		if ((names[n] = strdup(e->d_name)) == NULL) {
 			rc = -ENOMEM;
-			goto out;
+			goto fail;
 		}
 		n++;
 	}
+	closedir(d);
 	if (n > 1)      /* names is NULL when certs/ is empty */
 		qsort(names, n, sizeof(*names), cmp_names);
+	*out = names;
+	*nout = n;
+	return 0;
+fail:
+	closedir(d);
+	cert_hosts_free(names, n);
+	return rc;
+}
+
+int cert_list(const char *state_dir, int (*fn)(const struct cert_info *info, void *ctx), void *ctx)
+{
+	char **names;
+	size_t n;
+	int rc = cert_hosts(state_dir, &names, &n);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct cert_info info;
 		if (cert_info_get(state_dir, names[i], &info) == 0)
 			rc = fn(&info, ctx);
 	}
-out:
-	closedir(d);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	cert_hosts_free(names, n);
 	return rc;
 }

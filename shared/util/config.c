@@ -231,6 +231,10 @@ static const struct config_option options[] = {
 	  .def = "", .offset = FIELD(dnsd_metrics_listen),
 	  .help = "Addresses (ADDR:PORT, space separated) dnsd serves Prometheus GET /metrics on, "
 	          "plain HTTP; empty: off." },
+	{ .section = "dnsd", .name = "metrics-cert-names", .type = CONFIG_UINT,
+	  .def = "1000", .offset = FIELD(dnsd_metrics_cert_names), .min = 0, .max = 1000000,
+	  .help = "Certificates shown by name on /metrics (dnsd_certificate_expiry_seconds); more "
+	          "are only counted (dnsd_certificate_names_omitted)." },
 	{ .section = "dnsd", .name = "tcp-idle-timeout", .type = CONFIG_UINT,
 	  .def = "10", .offset = FIELD(tcp_idle_timeout), .min = 1, .max = 3600,
 	  .help = "Seconds a TCP connection may wait for its next query (RFC 7766 6.2.3)." },
@@ -335,6 +339,10 @@ static const struct config_option options[] = {
 	  .def = "", .offset = FIELD(httpsd_metrics_listen),
 	  .help = "Addresses (ADDR:PORT, space separated) httpsd serves Prometheus GET /metrics on, "
 	          "plain HTTP; empty: off." },
+	{ .section = "httpsd", .name = "metrics-cert-names", .type = CONFIG_UINT,
+	  .def = "1000", .offset = FIELD(httpsd_metrics_cert_names), .min = 0, .max = 1000000,
+	  .help = "Certificates shown by name on /metrics (httpsd_certificate_expiry_seconds); more "
+	          "are only counted (httpsd_certificate_names_omitted)." },
 	{ .section = "httpsd", .name = "header-timeout", .type = CONFIG_UINT,
 	  .def = "10", .offset = FIELD(httpsd_header_timeout), .min = 1, .max = 300,
 	  .help = "Seconds for the TLS handshake and a request's header, from its first byte." },

@@ -25,6 +25,7 @@ struct config {
 	char *dnsd_user;                  /* "": lockstep when root (privs_choose) */
 	char *dnsd_pidfile;               /* "": none */
 	char *dnsd_metrics_listen;        /* "ADDR:PORT ..." for GET /metrics; "": off */
+	uint32_t dnsd_metrics_cert_names; /* per-name certificate series on /metrics */
 	uint32_t tcp_idle_timeout;        /* seconds */
 	uint32_t tcp_io_timeout;          /* seconds a started query may take to arrive */
 	uint32_t tcp_max_clients;
@@ -56,6 +57,7 @@ struct config {
 	char *httpsd_user;                /* "": lockstep when root (privs_choose) */
 	char *httpsd_pidfile;             /* "": none */
 	char *httpsd_metrics_listen;      /* "ADDR:PORT ..." for GET /metrics; "": off */
+	uint32_t httpsd_metrics_cert_names; /* per-name certificate series on /metrics */
 	uint32_t httpsd_header_timeout;   /* seconds from accept or a request's first byte to its end */
 	uint32_t httpsd_idle_timeout;     /* seconds between keep-alive requests */
 	uint32_t httpsd_max_header_size;  /* bytes of a request line and header fields */

@@ -194,6 +194,9 @@ static void answer(struct metrics_http_conn *c, int status, bool head_only)
 	                 status == 405 ? "Allow: GET, HEAD\r\n" : "");
 	uv_buf_t b[2] = { uv_buf_init(c->head, (unsigned)n), uv_buf_init((char *)body, (unsigned)blen) };
 	c->wr.data = c;
+	/* A clock of its own for sending: the request's, run out while the page was made, would
+	 * close the connection halfway through a large page. */
+	uv_timer_start(&c->timer, on_timer, METRICS_HTTP_WRITE_MS, 0);
 	if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, b, head_only ? 1 : 2, on_written) != 0) {
 		conn_close(c);
 		return;

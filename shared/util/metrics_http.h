@@ -15,7 +15,8 @@
 
 #define METRICS_HTTP_PATH "/metrics"
 #define METRICS_HTTP_MAX_REQUEST 4096    /* bytes of a request head; more gets 431 */
-#define METRICS_HTTP_TIMEOUT_MS 5000     /* from accept to the answer sent, in all */
+#define METRICS_HTTP_TIMEOUT_MS 5000     /* from accept to the whole request read */
+#define METRICS_HTTP_WRITE_MS 30000      /* from the answer made to its last byte sent */
 #define METRICS_HTTP_MAX_CONNS 16        /* open connections; more are closed at once */
 #define METRICS_HTTP_LINGER_MS 500       /* after the answer: drain what still comes, then close */
 

@@ -164,22 +164,30 @@ static char *exchange(uv_loop_t *loop, uint16_t port, const char *req)
 	return out;
 }
 
-static void test_listener(void **state)
+/* m listening on 127.0.0.1 (a free port, into *bound) on loop, rendering with fn(arg). */
+static void listen_on(struct metrics_http *m, uv_loop_t *loop, struct sockaddr_in *bound,
+                      int (*fn)(void *arg, struct metrics_buf *b), void *arg)
 {
 	struct daemon_addr a = { 0 };
 	uint8_t ip[16] = { 127, 0, 0, 1 };
+	char err[256];
 	a.len = addr_sockaddr(AF_INET, ip, 0, &a.ss);
 	snprintf(a.text, sizeof(a.text), "127.0.0.1:0");
-	struct metrics_http m = { 0 };
-	char err[256];
+	*m = (struct metrics_http){ 0 };
+	uv_loop_init(loop);
+	assert_int_equal(metrics_http_bind(m, &a, 1, err, sizeof(err)), 0);
+	socklen_t blen = sizeof(*bound);
+	assert_int_equal(getsockname(m->fd[0], (struct sockaddr *)bound, &blen), 0);
+	assert_int_equal(metrics_http_start(m, loop, fn, arg), 0);
+}
+
+static void test_listener(void **state)
+{
+	struct metrics_http m;
 	uv_loop_t loop;
-	uv_loop_init(&loop);
-	assert_int_equal(metrics_http_bind(&m, &a, 1, err, sizeof(err)), 0);
 	struct sockaddr_in bound;
-	socklen_t blen = sizeof(bound);
-	assert_int_equal(getsockname(m.fd[0], (struct sockaddr *)&bound, &blen), 0);
+	listen_on(&m, &loop, &bound, render, NULL);
 	uint16_t port = ntohs(bound.sin_port);
-	assert_int_equal(metrics_http_start(&m, &loop, render, NULL), 0);
 
 	char *r = exchange(&loop, port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
 	assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
@@ -202,6 +210,67 @@ static void test_listener(void **state)
 	(void)state;
 }
 
+/* A page made slower than METRICS_HTTP_TIMEOUT_MS, and large: lines of 64 bytes. */
+static int render_slow_big(void *arg, struct metrics_buf *b)
+{
+	size_t lines = *(size_t *)arg;
+	usleep((METRICS_HTTP_TIMEOUT_MS + 300) * 1000);
+	metrics_family(b, "t_big", "gauge", "Test.");
+	for (size_t i = 0; i < lines; i++) {
+		char v[48];
+		snprintf(v, sizeof(v), "%040zu", i);
+		metrics_u64(b, "t_big", (const char *[]){ "i", v, NULL }, 1);
+	}
+	return 0;
+}
+
+/* The request's clock ran out while the page was made: the whole page still goes out. */
+static void test_slow_big_page_whole(void **state)
+{
+	struct metrics_http m;
+	uv_loop_t loop;
+	struct sockaddr_in sin;
+	char head[512];
+	size_t lines = 100000;      /* about 5 MB, more than loopback buffers hold */
+	listen_on(&m, &loop, &sin, render_slow_big, &lines);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	const char *req = "GET /metrics HTTP/1.1\r\n\r\n";
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	size_t total = 0, hlen = 0;
+	for (int i = 0; i < 60000; i++) {        /* 30 s at most */
+		uv_run(&loop, UV_RUN_NOWAIT);
+		char buf[65536];
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n == 0)
+			break;
+		if (n < 0) {
+			usleep(500);
+			continue;
+		}
+		if (hlen < sizeof(head) - 1) {
+			size_t k = (size_t)n < sizeof(head) - 1 - hlen ? (size_t)n : sizeof(head) - 1 - hlen;
+			memcpy(head + hlen, buf, k);
+			hlen += k;
+		}
+		total += (size_t)n;
+	}
+	close(fd);
+	head[hlen] = 0;
+	char *cl = strstr(head, "Content-Length: ");
+	char *body = strstr(head, "\r\n\r\n");
+	assert_non_null(cl);
+	assert_non_null(body);
+	size_t want = strtoul(cl + 16, NULL, 10);
+	assert_true(want > 5u * 1000 * 1000);
+	assert_int_equal(total, (size_t)(body + 4 - head) + want);
+	metrics_http_close(&m);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_names_and_limit),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_listener),
+		cmocka_unit_test(test_slow_big_page_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
