@@ -28,6 +28,7 @@ static struct check_dns *dns_for(struct round *r, struct check_net_dns *res)
 {
 	struct check_dns *d = NULL;
 	res->rc = check_dns_open(&d, r->o->resolver, r->deadline, res->err, sizeof(res->err));
+	check_dns_set_cancel(d, r->o->cancel);
 	return res->rc ? NULL : d;
 }
 

@@ -99,17 +99,20 @@ static void judge_state(const struct own *w, const char *domain, struct check_re
 }
 
 /* secondary-stale: each secondary asked for the _mta-sts id, as senders behind it see it. */
-static void judge_secondaries(const struct own *w, const char *domain, int64_t deadline,
+static void judge_secondaries(const struct own *w, const char *domain,
+                              const struct check_opts *o, int64_t deadline,
                               struct check_result *r)
 {
 	char name[300], txt[4][CHECK_DNS_TXT_MAX], why[256], id[64];
 	snprintf(name, sizeof(name), "_mta-sts.%s", domain);
-	for (size_t i = 0; i < w->n_sec && w->d.id[0]; i++) {
+	for (size_t i = 0; i < w->n_sec && w->d.id[0] && !(o->cancel && atomic_load(o->cancel));
+	     i++) {
 		struct check_dns *d = NULL;
 		size_t n = 0;
 		bool cname;
 		id[0] = 0;
 		int rc = check_dns_open(&d, w->secondaries[i], deadline, why, sizeof(why));
+		check_dns_set_cancel(d, o->cancel);
 		if (rc == 0)
 			rc = check_dns_txt(d, name, txt, 4, &n, &cname, why, sizeof(why));
 		check_dns_close(d);
@@ -177,8 +180,9 @@ int check_own(const char *domain, const struct check_opts *o, int64_t deadline,
 	} else if (rc == 0) {
 		check_result_ran(r, "own");
 		judge_state(w, domain, r);
-		judge_secondaries(w, domain, deadline, r);
-		rc = judge_endpoints(w, domain, o->cfg, deadline, r, err, errlen);
+		judge_secondaries(w, domain, o, deadline, r);
+		if (!(o->cancel && atomic_load(o->cancel)))
+			rc = judge_endpoints(w, domain, o->cfg, deadline, r, err, errlen);
 	} else {
 		snprintf(err, errlen, "the store: %s", ls_strerror(rc));
 	}
