@@ -189,11 +189,13 @@ static int round3(size_t i, void *arg)
 			fetch_policy(r);
 	} else if (i - 1 < n->n_probes) {
 		struct check_net_probe *p = &n->probes[i - 1];
-		check_smtp_probe(r->smtp, p->endpoint, n->mx[p->mx].host, r->deadline, &p->p);
+		check_smtp_probe(r->smtp, p->endpoint, n->mx[p->mx].host, r->deadline, r->o->cancel,
+		                 &p->p);
 	} else {
 		struct check_net_rua *u = &n->rua[i - 1 - n->n_probes];
 		if (u->https && u->endpoint[0])
-			check_smtp_handshake(r->smtp, u->endpoint, u->host, u->path, r->deadline, &u->p);
+			check_smtp_handshake(r->smtp, u->endpoint, u->host, u->path, r->deadline,
+			                     r->o->cancel, &u->p);
 	}
 	return 0;
 }

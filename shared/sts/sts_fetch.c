@@ -469,7 +469,7 @@ int sts_fetch_get_info(struct sts_fetch *f, const char *endpoint, const char *ho
 {
 	char req[512];
 	size_t total = STS_FETCH_HEAD_MAX + STS_FETCH_BODY_MAX, got = 0;
-	struct tls_conn c = { -1, tls_conn_now() + timeout_ms };
+	struct tls_conn c = { -1, tls_conn_now() + timeout_ms, NULL };
 	struct http_response h;
 	mbedtls_ssl_context ssl;
 	char *buf = malloc(total + 1);
@@ -551,7 +551,7 @@ int sts_fetch_request(struct sts_fetch *f, const struct sts_fetch_req *q, struct
 	char host[256], port[8], name[300];
 	const char *path;
 	size_t total = STS_FETCH_HEAD_MAX + STS_FETCH_BODY_MAX, got = 0;
-	struct tls_conn c = { -1, tls_conn_now() + q->timeout_ms };
+	struct tls_conn c = { -1, tls_conn_now() + q->timeout_ms, NULL };
 	mbedtls_ssl_context ssl;
 	char *req = NULL, *buf = NULL;
 	bool head_only = strcmp(q->method, "HEAD") == 0;

@@ -2,6 +2,7 @@
  * --connect-to rules, the code table, the JSON shape; and a DNS wait the cancel flag ends. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include "shared/check/check.h"
 #include "shared/check/check_connect.h"
 #include "shared/check/check_dns.h"
+#include "shared/tls/tls_conn.h"
 #include "shared/check/check_policy.h"
 
 static void test_match(void **state)
@@ -220,6 +222,34 @@ static void test_dns_cancel(void **state)
 	(void)state;
 }
 
+/* A TCP (SMTP, HTTPS) wait on a peer that sends nothing ends as timed out once the flag is
+ * set, long before its deadline; without a flag it waits the deadline out. */
+static void test_conn_cancel(void **state)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct tls_conn c = { sv[0], tls_conn_now() + 30000, &stop_flag };
+	atomic_init(&stop_flag, false);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, set_later, NULL), 0);
+	int64_t t0 = tls_conn_now();
+	assert_int_equal(tls_conn_wait(&c, POLLIN), 0);
+	int64_t took = tls_conn_now() - t0;
+	pthread_join(th, NULL);
+	assert_true(took >= 250 && took < 5000);
+	struct tls_conn plain = { sv[0], tls_conn_now() + 300, NULL };
+	t0 = tls_conn_now();
+	assert_int_equal(tls_conn_wait(&plain, POLLIN), 0);
+	assert_true(tls_conn_now() - t0 >= 250);
+	assert_int_equal(write(sv[1], "x", 1), 1);      /* data waiting: ready at once */
+	c.deadline = tls_conn_now() + 30000;
+	atomic_store(&stop_flag, false);
+	assert_int_equal(tls_conn_wait(&c, POLLIN), 1);
+	close(sv[0]);
+	close(sv[1]);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_dns_cancel),
+		cmocka_unit_test(test_conn_cancel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
