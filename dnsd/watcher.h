@@ -28,9 +28,9 @@ struct watcher {
 int watcher_start(struct watcher *w, struct store *st, const struct config *cfg);
 /* SIGHUP: the next tick uses cfg (which must outlive the thread). */
 void watcher_reload(struct watcher *w, const struct config *cfg);
-/* Stops the thread: cancels the checks in flight (check_opts.cancel ends their DNS and
- * SMTP waits) and waits WATCHER_STOP_WAIT_MS for them. Returns false when it had to leave
- * one running (a policy fetch, which the flag does not reach): the process must then exit without freeing the store or the
+/* Stops the thread: cancels the checks in flight (check_opts.cancel ends their DNS, SMTP
+ * and HTTPS waits) and waits WATCHER_STOP_WAIT_MS for them. Returns false when it had to
+ * leave one running anyway: the process must then exit without freeing the store or the
  * configuration that check still reads (_exit). */
 bool watcher_stop(struct watcher *w);
 

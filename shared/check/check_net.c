@@ -172,9 +172,9 @@ static void fetch_policy(struct round *r)
 		else
 			endpoint_of(n->sts_addrs[k], n->sts_port, ep, sizeof(ep));
 		int64_t left = r->deadline - check_dns_now();
-		n->fetch_rc = sts_fetch_get_info(r->fetch, ep, host, left > 0 ? (int)left : 1, n->body,
-		                                 sizeof(n->body), &n->body_len, &n->fetch, n->fetch_err,
-		                                 sizeof(n->fetch_err));
+		n->fetch_rc = sts_fetch_get_cancel(r->fetch, ep, host, left > 0 ? (int)left : 1,
+		                                   r->o->cancel, n->body, sizeof(n->body), &n->body_len,
+		                                   &n->fetch, n->fetch_err, sizeof(n->fetch_err));
 		if (n->fetch_rc == 0 || n->fetch.stage != STS_FETCH_CONNECT)
 			break;
 	}

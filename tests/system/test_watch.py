@@ -388,25 +388,31 @@ def test_dnsd_stops_during_a_check(zc, tmp_path):
         silent.close()
 
 
-def test_dnsd_stops_during_an_smtp_wait(zc, tmp_path):
-    """SIGTERM while a watch check waits for the banner of an MX that accepts and says
-    nothing: the cancelled SMTP wait ends and dnsd exits 0 the ordinary way."""
+@pytest.mark.parametrize("ports", [(25,), (25, 443)], ids=["smtp", "smtp+policy"])
+def test_dnsd_stops_during_an_smtp_wait(zc, tmp_path, ports):
+    """SIGTERM while a watch check waits for the banner of an MX (or, with 443, the TLS
+    handshake of the policy host) that accepts and says nothing: the cancelled wait ends
+    and dnsd exits 0 the ordinary way."""
     import socket
-    mx = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    mx.bind((HOST4, 0))
-    mx.listen(8)
-    mx.settimeout(100)          # the first run comes within 60 s, looked for every 5 s
+    silent = {}
+    for p in ports:                 # one listener per port: the wait is known to be there
+        silent[p] = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        silent[p].bind((HOST4, 0))
+        silent[p].listen(8)
+        silent[p].settimeout(100)   # the first run comes within 60 s, looked for every 5 s
     conns = []
     try:
         port = free_port()
         zc.config.write_text("watch:\n  own: no\n")
         zc.ok("watch", "add", "example.com", "--every", "1", "--timeout", "60",
               "--resolver", "%s:%d" % (HOST4, port),
-              "--connect-to", ":25:%s:%d" % (HOST4, mx.getsockname()[1]))
+              *[x for p in ports for x in ("--connect-to", ":%d:%s:%d" % (
+                  p, HOST4, silent[p].getsockname()[1]))])
         with started(tmp_path, "dnsd") as servers:
             d = start_dnsd(servers, zc, zones=[ZONES_DIR / "example.com.zone"], port=port,
                            config=zc.config.read_text())
-            conns.append(mx.accept()[0])    # the check connected; no banner comes
+            # the policy fetch comes first when there is one; the MX probes after it
+            conns.append(silent[ports[-1]].accept()[0])
             rc, elapsed, killed = d.terminate()
             assert rc == 0 and not killed, d.log_text()
             assert "abandoned" not in d.log_text(), d.log_text()
@@ -414,4 +420,5 @@ def test_dnsd_stops_during_an_smtp_wait(zc, tmp_path):
     finally:
         for c in conns:
             c.close()
-        mx.close()
+        for sock in silent.values():
+            sock.close()
