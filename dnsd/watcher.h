@@ -19,7 +19,7 @@ struct watcher {
 	uv_mutex_t lock;
 	uv_cond_t wake;
 	bool stop, running, done;
-	atomic_bool cancel;              /* no store write once set */
+	atomic_bool cancel;              /* no store write once set; the checks' cancel flag */
 	struct store *st;
 	const struct config *cfg;        /* under lock once the thread runs */
 };
@@ -28,8 +28,9 @@ struct watcher {
 int watcher_start(struct watcher *w, struct store *st, const struct config *cfg);
 /* SIGHUP: the next tick uses cfg (which must outlive the thread). */
 void watcher_reload(struct watcher *w, const struct config *cfg);
-/* Stops the thread: waits WATCHER_STOP_WAIT_MS for checks in flight. Returns false when it
- * had to leave one running: the process must then exit without freeing the store or the
+/* Stops the thread: cancels the checks in flight (check_opts.cancel ends their DNS, SMTP
+ * and HTTPS waits) and waits WATCHER_STOP_WAIT_MS for them. Returns false when it had to
+ * leave one running anyway: the process must then exit without freeing the store or the
  * configuration that check still reads (_exit). */
 bool watcher_stop(struct watcher *w);
 

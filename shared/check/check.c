@@ -377,7 +377,7 @@ int check_run(const char *domain, const struct check_opts *o, struct check_resul
 		judge_mx(n, out->domain, policy, out);
 		judge_smtp(n, now, out);
 		judge_tlsrpt(n, out->domain, out);
-		if (o->own_store)
+		if (o->own_store && !(o->cancel && atomic_load(o->cancel)))
 			rc = check_own(out->domain, o, deadline, out, err, errlen);
 	}
 	free(n);

@@ -8,6 +8,7 @@
 #define LS_CHECK_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +25,7 @@ struct check_ctx;
 #define CHECK_MAX_PROBLEMS   128    /* problems kept per result */
 #define CHECK_MAX_CONNECT_TO 32     /* --connect-to rules */
 #define CHECK_EXPIRING_DAYS  14     /* certificates closer to their end than this warn */
+#define CHECK_CANCEL_SLICE_MS 250   /* a cancellable DNS wait looks at the flag this often */
 
 enum check_level { CHECK_OK, CHECK_INFO, CHECK_WARN, CHECK_ERROR };
 
@@ -41,6 +43,9 @@ struct check_opts {
 	const struct config *cfg;         /* with own_store: the httpsd endpoints and trust store */
 	time_t now;                       /* 0: time(NULL); tests set it for expiry checks */
 	struct check_ctx *ctx;            /* non-NULL: its trust store (ca_file ignored) */
+	const atomic_bool *cancel;        /* non-NULL: once set, the DNS waits end within about
+	                                     CHECK_CANCEL_SLICE_MS and the check returns early,
+	                                     its result partial (dnsd's watcher at shutdown) */
 };
 
 /*

@@ -12,7 +12,19 @@
 struct check_dns {
 	ldns_resolver *res;
 	int64_t deadline;
+	const atomic_bool *cancel;
 };
+
+void check_dns_set_cancel(struct check_dns *d, const atomic_bool *cancel)
+{
+	if (d)
+		d->cancel = cancel;
+}
+
+bool check_dns_cancelled(const struct check_dns *d)
+{
+	return d && d->cancel && atomic_load(d->cancel);
+}
 
 int64_t check_dns_now(void)
 {
@@ -75,20 +87,37 @@ void check_dns_close(struct check_dns *d)
 static ldns_pkt *query(struct check_dns *d, const ldns_rdf *name, ldns_rr_type type, char *err,
                        size_t errlen)
 {
-	int64_t left = d->deadline - check_dns_now();
-	if (left <= 0) {
-		snprintf(err, errlen, "timed out");
-		return NULL;
-	}
-	/* The tries of every server share what is left, so a lost datagram still gets a second
-	 * chance and a dead server leaves time for the next. */
-	int64_t tries = 2 * (int64_t)(ldns_resolver_nameserver_count(d->res) ?
-	                              ldns_resolver_nameserver_count(d->res) : 1);
-	int64_t per = left / tries > 0 ? left / tries : 1;
-	struct timeval tv = { (time_t)(per / 1000), (suseconds_t)(per % 1000) * 1000 };
-	ldns_resolver_set_timeout(d->res, tv);
 	ldns_pkt *p = NULL;
-	ldns_status s = ldns_resolver_query_status(&p, d->res, name, type, LDNS_RR_CLASS_IN, LDNS_RD);
+	ldns_status s;
+	int64_t left;
+	/* A cancellable query asks again every slice: ldns itself cannot be interrupted. */
+	do {
+		if (check_dns_cancelled(d)) {
+			snprintf(err, errlen, "stopped");
+			return NULL;
+		}
+		if ((left = d->deadline - check_dns_now()) <= 0) {
+			snprintf(err, errlen, "timed out");
+			return NULL;
+		}
+		/* The tries of every server share what is left, so a lost datagram still gets a
+		 * second chance and a dead server leaves time for the next. */
+		int64_t tries = 2 * (int64_t)(ldns_resolver_nameserver_count(d->res) ?
+		                              ldns_resolver_nameserver_count(d->res) : 1);
+		int64_t per = left / tries > 0 ? left / tries : 1;
+		if (d->cancel && per > CHECK_CANCEL_SLICE_MS)
+			per = CHECK_CANCEL_SLICE_MS;
+		struct timeval tv = { (time_t)(per / 1000), (suseconds_t)(per % 1000) * 1000 };
+		ldns_resolver_set_timeout(d->res, tv);
+		int64_t t0 = check_dns_now();
+		ldns_pkt_free(p);
+		p = NULL;
+		s = ldns_resolver_query_status(&p, d->res, name, type, LDNS_RR_CLASS_IN, LDNS_RD);
+		/* again only after a wait that timed out, never in a tight loop on an error */
+		if (!(d->cancel && (s != LDNS_STATUS_OK || p == NULL) &&
+		      check_dns_now() - t0 >= per * tries / 2))
+			break;
+	} while (1);
 	if (s != LDNS_STATUS_OK || p == NULL) {
 		snprintf(err, errlen, "no answer from the resolver (%s)", ldns_get_errorstr_by_id(s));
 		ldns_pkt_free(p);

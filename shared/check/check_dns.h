@@ -22,6 +22,10 @@ struct check_dns;
 int check_dns_open(struct check_dns **out, const char *resolver, int64_t deadline, char *err,
                    size_t errlen);
 void check_dns_close(struct check_dns *d);
+/* cancel (NULL: none): once set, queries end at once with "stopped"; a query waits in
+ * slices of CHECK_CANCEL_SLICE_MS per try to notice it. */
+void check_dns_set_cancel(struct check_dns *d, const atomic_bool *cancel);
+bool check_dns_cancelled(const struct check_dns *d);
 int64_t check_dns_now(void);
 
 /*

@@ -28,6 +28,7 @@ static struct check_dns *dns_for(struct round *r, struct check_net_dns *res)
 {
 	struct check_dns *d = NULL;
 	res->rc = check_dns_open(&d, r->o->resolver, r->deadline, res->err, sizeof(res->err));
+	check_dns_set_cancel(d, r->o->cancel);
 	return res->rc ? NULL : d;
 }
 
@@ -171,9 +172,9 @@ static void fetch_policy(struct round *r)
 		else
 			endpoint_of(n->sts_addrs[k], n->sts_port, ep, sizeof(ep));
 		int64_t left = r->deadline - check_dns_now();
-		n->fetch_rc = sts_fetch_get_info(r->fetch, ep, host, left > 0 ? (int)left : 1, n->body,
-		                                 sizeof(n->body), &n->body_len, &n->fetch, n->fetch_err,
-		                                 sizeof(n->fetch_err));
+		n->fetch_rc = sts_fetch_get_cancel(r->fetch, ep, host, left > 0 ? (int)left : 1,
+		                                   r->o->cancel, n->body, sizeof(n->body), &n->body_len,
+		                                   &n->fetch, n->fetch_err, sizeof(n->fetch_err));
 		if (n->fetch_rc == 0 || n->fetch.stage != STS_FETCH_CONNECT)
 			break;
 	}
@@ -188,11 +189,13 @@ static int round3(size_t i, void *arg)
 			fetch_policy(r);
 	} else if (i - 1 < n->n_probes) {
 		struct check_net_probe *p = &n->probes[i - 1];
-		check_smtp_probe(r->smtp, p->endpoint, n->mx[p->mx].host, r->deadline, &p->p);
+		check_smtp_probe(r->smtp, p->endpoint, n->mx[p->mx].host, r->deadline, r->o->cancel,
+		                 &p->p);
 	} else {
 		struct check_net_rua *u = &n->rua[i - 1 - n->n_probes];
 		if (u->https && u->endpoint[0])
-			check_smtp_handshake(r->smtp, u->endpoint, u->host, u->path, r->deadline, &u->p);
+			check_smtp_handshake(r->smtp, u->endpoint, u->host, u->path, r->deadline,
+			                     r->o->cancel, &u->p);
 	}
 	return 0;
 }

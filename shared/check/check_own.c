@@ -7,6 +7,8 @@
 #include "shared/util/err.h"
 #include "shared/dns/dname.h"
 #include "shared/store/secondary.h"
+#include "shared/acme/acme_record.h"
+#include "shared/acme/acme_run.h"
 #include "shared/sts/sts_fetch.h"
 #include "shared/sts/sts_record.h"
 #include "shared/check/check_ctx.h"
@@ -20,6 +22,8 @@ struct own {
 	size_t len;
 	char secondaries[CHECK_OWN_SECONDARIES][SECONDARY_TEXT_MAX];
 	size_t n_sec;
+	char cert_host[300];                                 /* mta-sts.<domain>, lower case */
+	char cert_why[ACME_PROBLEM_MAX + 200];               /* why it has no certificate yet */
 };
 
 static int take_secondary(const struct secondary *s, void *ctx)
@@ -28,6 +32,22 @@ static int take_secondary(const struct secondary *s, void *ctx)
 	if (w->n_sec < CHECK_OWN_SECONDARIES)
 		secondary_format(s, w->secondaries[w->n_sec++], SECONDARY_TEXT_MAX);
 	return 0;
+}
+
+/* Why mta-sts.<domain> waits for its first certificate, as `zonectl mta-sts status` says it;
+ * a name ACME does not handle (or that has one) waits for nothing. */
+static void cert_read(struct store_txn *t, const char *domain, struct own *w)
+{
+	struct acme_cert a;
+	snprintf(w->cert_host, sizeof(w->cert_host), "mta-sts.%s", domain);
+	for (char *p = w->cert_host; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	size_t n = strlen(w->cert_host);
+	if (n > 0 && w->cert_host[n - 1] == '.')
+		w->cert_host[n - 1] = 0;
+	if (acme_record_get(t, w->cert_host, &a) != 0 || a.had_cert)
+		return;
+	acme_run_why(&a, acme_run_position(t, w->cert_host), w->cert_why, sizeof(w->cert_why));
 }
 
 /* The domain's record, body and secondaries; 1 when the domain is not enabled here. */
@@ -54,13 +74,21 @@ static int own_read(struct store *st, const char *domain, struct own *w)
 	}
 	if (rc == 0)
 		rc = secondary_list(&t, w->d.zone_id, take_secondary, w);
+	if (rc == 0)
+		cert_read(&t, domain, w);
 	store_abort(&t);
 	return rc;
 }
 
-/* state-waiting: a newer policy than the published one, not yet published. */
+/* state-waiting: a newer policy than the published one, not yet published, or the
+ * mta-sts host's certificate not issued yet. */
 static void judge_state(const struct own *w, const char *domain, struct check_result *r)
 {
+	if (w->cert_why[0])
+		check_result_add(r, "state-waiting", w->cert_host,
+		                 "see `zonectl mta-sts status` and `zonectl cert status HOST`; the ACME "
+		                 "client retries by itself",
+		                 "waiting: certificate for %s: %s", w->cert_host, w->cert_why);
 	if (w->d.version == w->d.published)
 		return;
 	check_result_add(r, "state-waiting", domain,
@@ -71,17 +99,20 @@ static void judge_state(const struct own *w, const char *domain, struct check_re
 }
 
 /* secondary-stale: each secondary asked for the _mta-sts id, as senders behind it see it. */
-static void judge_secondaries(const struct own *w, const char *domain, int64_t deadline,
+static void judge_secondaries(const struct own *w, const char *domain,
+                              const struct check_opts *o, int64_t deadline,
                               struct check_result *r)
 {
 	char name[300], txt[4][CHECK_DNS_TXT_MAX], why[256], id[64];
 	snprintf(name, sizeof(name), "_mta-sts.%s", domain);
-	for (size_t i = 0; i < w->n_sec && w->d.id[0]; i++) {
+	for (size_t i = 0; i < w->n_sec && w->d.id[0] && !(o->cancel && atomic_load(o->cancel));
+	     i++) {
 		struct check_dns *d = NULL;
 		size_t n = 0;
 		bool cname;
 		id[0] = 0;
 		int rc = check_dns_open(&d, w->secondaries[i], deadline, why, sizeof(why));
+		check_dns_set_cancel(d, o->cancel);
 		if (rc == 0)
 			rc = check_dns_txt(d, name, txt, 4, &n, &cname, why, sizeof(why));
 		check_dns_close(d);
@@ -149,8 +180,9 @@ int check_own(const char *domain, const struct check_opts *o, int64_t deadline,
 	} else if (rc == 0) {
 		check_result_ran(r, "own");
 		judge_state(w, domain, r);
-		judge_secondaries(w, domain, deadline, r);
-		rc = judge_endpoints(w, domain, o->cfg, deadline, r, err, errlen);
+		judge_secondaries(w, domain, o, deadline, r);
+		if (!(o->cancel && atomic_load(o->cancel)))
+			rc = judge_endpoints(w, domain, o->cfg, deadline, r, err, errlen);
 	} else {
 		snprintf(err, errlen, "the store: %s", ls_strerror(rc));
 	}

@@ -219,9 +219,10 @@ out:
 }
 
 void check_smtp_probe(struct check_smtp *s, const char *endpoint, const char *host,
-                      int64_t deadline, struct check_smtp_probe *out)
+                      int64_t deadline, const atomic_bool *cancel,
+                      struct check_smtp_probe *out)
 {
-	struct tls_conn c = { -1, deadline };
+	struct tls_conn c = { -1, deadline, cancel };
 	struct line_in *in = calloc(1, sizeof(*in));
 	char ehlo[300], me[256] = "";
 	bool starttls = false;
@@ -273,9 +274,10 @@ out:
 }
 
 void check_smtp_handshake(struct check_smtp *s, const char *endpoint, const char *host,
-                          const char *path, int64_t deadline, struct check_smtp_probe *out)
+                          const char *path, int64_t deadline, const atomic_bool *cancel,
+                          struct check_smtp_probe *out)
 {
-	struct tls_conn c = { -1, deadline };
+	struct tls_conn c = { -1, deadline, cancel };
 	memset(out, 0, sizeof(*out));
 	out->outcome = CHECK_SMTP_TCP;
 	if (tls_conn_open(&c, endpoint, 443, out->err, sizeof(out->err)) == 0)

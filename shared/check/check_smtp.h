@@ -34,12 +34,15 @@ struct check_smtp_probe {
 /* The trust store (PEM) and TLS settings, for probes on many threads. 0 or negative, err. */
 int check_smtp_open(struct check_smtp **out, const char *ca_file, char *err, size_t errlen);
 void check_smtp_close(struct check_smtp *s);
-/* One connection to endpoint ("ADDR:PORT") for MX host, all by deadline (monotonic ms). */
+/* One connection to endpoint ("ADDR:PORT") for MX host, all by deadline (monotonic ms);
+ * cancel (NULL: none), once set, ends its waits (check_opts.cancel). */
 void check_smtp_probe(struct check_smtp *s, const char *endpoint, const char *host,
-                      int64_t deadline, struct check_smtp_probe *out);
+                      int64_t deadline, const atomic_bool *cancel,
+                      struct check_smtp_probe *out);
 /* TLS straight away, no SMTP (an https rua's server): the handshake, its certificate, and the
  * status of "OPTIONS path" (RFC 8460 3: reports are POSTed there). */
 void check_smtp_handshake(struct check_smtp *s, const char *endpoint, const char *host,
-                          const char *path, int64_t deadline, struct check_smtp_probe *out);
+                          const char *path, int64_t deadline, const atomic_bool *cancel,
+                          struct check_smtp_probe *out);
 
 #endif

@@ -492,9 +492,17 @@ int sts_fetch_get_info(struct sts_fetch *f, const char *endpoint, const char *ho
                        int timeout_ms, uint8_t *body, size_t cap, size_t *len,
                        struct sts_fetch_info *info, char *err, size_t errlen)
 {
+	return sts_fetch_get_cancel(f, endpoint, host, timeout_ms, NULL, body, cap, len, info, err,
+	                            errlen);
+}
+
+int sts_fetch_get_cancel(struct sts_fetch *f, const char *endpoint, const char *host,
+                         int timeout_ms, const atomic_bool *cancel, uint8_t *body, size_t cap,
+                         size_t *len, struct sts_fetch_info *info, char *err, size_t errlen)
+{
 	char req[512];
 	size_t total = STS_FETCH_HEAD_MAX + STS_FETCH_BODY_MAX, got = 0;
-	struct tls_conn c = { -1, tls_conn_now() + timeout_ms };
+	struct tls_conn c = { -1, tls_conn_now() + timeout_ms, cancel };
 	struct http_response h;
 	mbedtls_ssl_context ssl;
 	char *buf = malloc(total + 1);
@@ -576,7 +584,7 @@ int sts_fetch_request(struct sts_fetch *f, const struct sts_fetch_req *q, struct
 	char host[256], port[8], name[300];
 	const char *path;
 	size_t total = STS_FETCH_HEAD_MAX + STS_FETCH_BODY_MAX, got = 0;
-	struct tls_conn c = { -1, tls_conn_now() + q->timeout_ms };
+	struct tls_conn c = { -1, tls_conn_now() + q->timeout_ms, NULL };
 	mbedtls_ssl_context ssl;
 	char *req = NULL, *buf = NULL;
 	bool head_only = strcmp(q->method, "HEAD") == 0;

@@ -6,6 +6,7 @@
 #ifndef LS_STS_FETCH_H
 #define LS_STS_FETCH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +44,10 @@ struct sts_fetch_info {
 int sts_fetch_get_info(struct sts_fetch *f, const char *endpoint, const char *host,
                        int timeout_ms, uint8_t *body, size_t cap, size_t *len,
                        struct sts_fetch_info *info, char *err, size_t errlen);
+/* sts_fetch_get_info() that ends its waits (as timed out) once *cancel is set (NULL: none). */
+int sts_fetch_get_cancel(struct sts_fetch *f, const char *endpoint, const char *host,
+                         int timeout_ms, const atomic_bool *cancel, uint8_t *body, size_t cap,
+                         size_t *len, struct sts_fetch_info *info, char *err, size_t errlen);
 /*
  * A fetch keeps the TLS session of its handshake (and the ticket the endpoint gave, RFC 5077)
  * per endpoint and host, and the next fetch of that pair resumes it: no certificate, no

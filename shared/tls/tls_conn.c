@@ -27,14 +27,19 @@ int tls_conn_wait(struct tls_conn *c, short events)
 {
 	for (;;) {
 		int64_t left = c->deadline - tls_conn_now();
-		if (left <= 0)
+		if (left <= 0 || (c->cancel && atomic_load(c->cancel)))
 			return 0;
+		/* a cancellable wait polls in slices to see the flag */
+		int64_t slice = c->cancel && left > TLS_CONN_CANCEL_SLICE_MS ?
+		                TLS_CONN_CANCEL_SLICE_MS : left;
 		struct pollfd p = { c->fd, events, 0 };
-		int rc = poll(&p, 1, (int)left);
+		int rc = poll(&p, 1, (int)slice);
 		if (rc > 0)
 			return 1;
-		if (rc == 0)
+		if (rc == 0 && slice == left)
 			return 0;
+		if (rc == 0)
+			continue;
 		if (errno != EINTR)
 			return 1;   /* the next send/recv reports the error */
 	}

@@ -5,12 +5,16 @@
 #ifndef LS_TLS_CONN_H
 #define LS_TLS_CONN_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#define TLS_CONN_CANCEL_SLICE_MS 250   /* a cancellable wait looks at the flag this often */
+
 struct tls_conn {
-	int fd;             /* -1 before connecting */
-	int64_t deadline;   /* monotonic ms */
+	int fd;                      /* -1 before connecting */
+	int64_t deadline;            /* monotonic ms */
+	const atomic_bool *cancel;   /* NULL, or once set every wait ends as if timed out */
 };
 
 /* Monotonic time in ms, the clock of deadlines. */
@@ -24,7 +28,8 @@ int tls_conn_open(struct tls_conn *c, const char *endpoint, int default_port, ch
 int tls_conn_open_name(struct tls_conn *c, const char *host, const char *port, char *err,
                        size_t errlen);
 void tls_conn_close(struct tls_conn *c);
-/* Waits for events (POLLIN, POLLOUT) within the deadline: 1 ready, 0 timed out. */
+/* Waits for events (POLLIN, POLLOUT) within the deadline: 1 ready, 0 timed out (or
+ * cancelled). */
 int tls_conn_wait(struct tls_conn *c, short events);
 /* mbedtls_ssl_set_bio()'s send and receive over a struct tls_conn, bounded by its deadline. */
 int tls_conn_send(void *ctx, const unsigned char *buf, size_t len);

@@ -230,6 +230,7 @@ static void opts_for(struct watch_ctx *ctx, const struct watch_entry *e, bool ow
 	o->concurrency = 1;    /* one socket per check: watch.concurrency bounds them all */
 	o->own_store = own ? ctx->st : NULL;
 	o->cfg = ctx->cfg;
+	o->cancel = ctx->cancel;   /* dnsd's stop ends a check waiting on DNS */
 }
 
 /* Checks domain into d (its row, its level); nothing written yet. */

@@ -12,7 +12,7 @@ import pytest
 
 from acme_helpers import CaEnv, configure, env_maker, served_cert
 from acme_mock import AcmeMock, cert_id
-from conftest import EXIT_CONFLICT, EXIT_NOTFOUND, EXIT_OK, ZONES_DIR
+from conftest import EXIT_CONFLICT, EXIT_NOTFOUND, EXIT_OK, ZONES_DIR, parse_json
 from proc_helpers import HOST4, started, wait_until
 from sts_helpers import StsEnv
 from xfr_helpers import NsdSecondary
@@ -147,6 +147,37 @@ def test_ca_problem_is_reported(mock_env):
     assert st["problem_type"].endswith(":rejectedIdentifier") and st["tries"] == 1, st
     # the back-off: the first retry within a minute
     assert rfc3339(st["next_try"]) - time.time() < 60
+
+
+def test_check_says_the_certificate_waits(mock_env):
+    """zonectl check of an own domain: state-waiting names the certificate step the CA holds
+    back, with the CA's problem as `zonectl mta-sts status` says it."""
+    env = mock_env()
+    env.ca.fail_next("newOrder", 400, "rejectedIdentifier", count=100)
+    r = env.zc("mta-sts", "enable", "example.com", timeout=ISSUE_TIMEOUT)
+    assert "rejectedIdentifier" in r.err, r.out + r.err + env.logs()
+    r = env.zc("check", "example.com", "--json", "--resolver",
+               "%s:%d" % (HOST4, env.sts.dnsd.port), "--ca", str(env.ca.root_file),
+               "--connect-to", ":443::%d" % env.sts.https_port, "--timeout", "10", timeout=120)
+    data = parse_json(r.out)
+    assert "own" in data["checked"], r.out + r.err
+    # the policy waits too (nothing to serve it with); the certificate is its own problem
+    got = [p for p in data["problems"] if p["code"] == "state-waiting" and p["subject"] == NAME]
+    assert len(got) == 1, data
+    want = "waiting: certificate for %s: urn:ietf:params:acme:error:rejectedIdentifier: " % NAME
+    assert got[0]["message"].startswith(want), got
+    status = env.zc("mta-sts", "status", "example.com").out
+    assert got[0]["message"][len("waiting: "):] in status, (status, got)
+    assert r.rc == 7, r.out + r.err                     # state-waiting is an error
+    # Once the CA issues, the check no longer says so.
+    with env.ca._lock:
+        env.ca._fail.clear()
+    r = env.zc("cert", "renew", NAME, timeout=ISSUE_TIMEOUT)
+    assert r.rc == EXIT_OK, r.out + r.err + env.logs()
+    r = env.zc("check", "example.com", "--json", "--resolver",
+               "%s:%d" % (HOST4, env.sts.dnsd.port), "--ca", str(env.ca.root_file),
+               "--connect-to", ":443::%d" % env.sts.https_port, "--timeout", "10", timeout=120)
+    assert not [p for p in parse_json(r.out)["problems"] if p["subject"] == NAME], r.out
 
 
 def test_waits_for_a_lagging_nsd_secondary(mock_env, tmp_path):

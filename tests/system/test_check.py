@@ -4,6 +4,7 @@ to be found at its level; a clean domain with nothing but ok; the exit statuses,
 --connect-to; and the own-domain codes against a local store with dnsd and httpsd."""
 
 import json
+import time
 
 import pytest
 
@@ -380,3 +381,50 @@ def test_own_domain_codes(sts_factory):
     r = e.zc("check", "example.net", "--json", "--resolver", "127.0.0.1:%d" % e.dnsd.port,
              "--timeout", "5", timeout=60)
     assert "own" not in parse_json(r.out)["checked"], r.out
+
+
+def test_own_domain_knot_secondary_behind(sts_factory, tmp_path):
+    """A real secondary (Knot) whose transfers stop: secondary-stale names the id it still
+    serves; once its transfers resume and it catches up, the problem is gone."""
+    import dns.message
+    import dns.query
+    from xfr_helpers import KnotSecondary
+
+    def id_at(knot):
+        q = dns.message.make_query("_mta-sts.example.com.", "TXT")
+        r = dns.query.udp(q, knot.host, port=knot.port, timeout=2)
+        for rrset in r.answer:
+            for rd in rrset:
+                text = b"".join(rd.strings).decode()
+                if text.startswith("v=STSv1"):
+                    return text.split("id=")[1].rstrip(";").strip()
+        return None
+
+    e = sts_factory()
+    knot = KnotSecondary(tmp_path / "knot", e.dnsd.port, control=True)
+    e.zc.ok("zone", "secondaries", "example.com.", "add", knot.address)
+    knot.start()
+    try:
+        e.zc.ok("mta-sts", "enable", "example.com", "--mode", "enforce")
+        first = e.txt_id()
+        assert first and wait_until(lambda: id_at(knot) == first, 30, step=0.2), knot.log()
+        assert own_codes(e) == {}
+        knot.knotc("-b", "zone-freeze", "example.com.")  # its transfers stop here
+        assert wait_until(lambda: "zone updates frozen" in knot.log(), 20, step=0.1), knot.log()
+        r = e.zc("rr", "add", "example.com", "@ 3600 IN MX 30 mx3.example.com.", timeout=60)
+        assert r.rc == 0, r.out + r.err
+        second = e.txt_id()
+        assert second and second != first
+        time.sleep(1)                                   # a NOTIFY would have landed by now
+        assert id_at(knot) == first, knot.log()
+        got = own_codes(e)
+        assert list(got) == ["secondary-stale"], got
+        assert got["secondary-stale"]["subject"] == knot.address, got
+        assert "serves id %s, the primary %s" % (first, second) in \
+            got["secondary-stale"]["message"], got
+        knot.knotc("zone-thaw", "example.com.")
+        knot.knotc("zone-refresh", "example.com.")
+        assert wait_until(lambda: id_at(knot) == second, 30, step=0.2), knot.log()
+        assert own_codes(e) == {}
+    finally:
+        knot.stop()

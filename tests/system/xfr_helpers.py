@@ -179,18 +179,24 @@ def key_knot(key):
 
 
 class KnotSecondary(Server):
-    """knotd on host pulling example.com from dnsd at primary_port (with the key, if any)."""
+    """knotd on host pulling example.com from dnsd at primary_port (with the key, if any);
+    with control, knotc() drives it (zone-freeze stops its transfers)."""
 
     name = "knot"
 
-    def __init__(self, workdir, primary_port, key=None, zones=("example.com.",), host=HOST4):
+    def __init__(self, workdir, primary_port, key=None, zones=("example.com.",), host=HOST4,
+                 control=False):
         super().__init__(workdir, host)
         need(KNOTD, "knot")
         keyref = "\n    key: %s" % key[0] if key else ""
+        self.sock = self.dir / "knot.sock"
+        if control:
+            need(KNOTC, "knot")
         zone_lines = "".join("  - domain: %s\n    master: primary\n    acl: notify_from_primary\n"
                              % z for z in zones)
         self.conf = self.dir / "knot.conf"
-        self.conf.write_text(knot_head(host, self.port, self.dir, self.logfile) + f"""\
+        ctl = 'control:\n    listen: "%s"\n' % self.sock if control else ""
+        self.conf.write_text(knot_head(host, self.port, self.dir, self.logfile) + ctl + f"""\
 {key_knot(key)}remote:
   - id: primary
     address: {HOST4}@{primary_port}
@@ -208,6 +214,17 @@ zone:
 
     def argv(self):
         return [KNOTD, "-c", str(self.conf)]
+
+    def knotc(self, *args):
+        return knotc(self.conf, self.sock, *args)
+
+
+def knotc(conf, sock, *args):
+    """knotc on a knotd's control socket; asserts that it succeeded."""
+    p = subprocess.run([KNOTC, "-c", str(conf), "-s", str(sock)] + list(args),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=20)
+    assert p.returncode == 0, "knotc %s: %s" % (" ".join(args), p.stdout)
+    return p.stdout
 
 
 def nsd_head(host, port, workdir, logfile):
@@ -314,10 +331,7 @@ zone:
         return [KNOTD, "-c", str(self.conf)]
 
     def knotc(self, *args):
-        p = subprocess.run([KNOTC, "-c", str(self.conf), "-s", str(self.sock)] + list(args),
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=20)
-        assert p.returncode == 0, "knotc %s: %s" % (" ".join(args), p.stdout)
-        return p.stdout
+        return knotc(self.conf, self.sock, *args)
 
     def transaction(self, *changes):
         """One commit: each change is ("set"|"unset", owner, [ttl], type, rdata...)."""

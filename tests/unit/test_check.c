@@ -1,8 +1,16 @@
 /* Unit tests for the check library's pure parts: mx patterns, the policy, TXT records,
- * --connect-to rules, the code table, and the JSON shape. */
+ * --connect-to rules, the code table, the JSON shape; and a DNS wait the cancel flag ends. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include "tests/unit/unit.h"
 #include "shared/check/check.h"
 #include "shared/check/check_connect.h"
+#include "shared/check/check_dns.h"
+#include "shared/tls/tls_conn.h"
 #include "shared/check/check_policy.h"
 
 static void test_match(void **state)
@@ -168,6 +176,80 @@ static void test_json(void **state)
 	(void)state;
 }
 
+static atomic_bool stop_flag;
+
+static void *set_later(void *arg)
+{
+	usleep(300 * 1000);
+	atomic_store(&stop_flag, true);
+	(void)arg;
+	return NULL;
+}
+
+/* A resolver that never answers and a 30 s deadline: the flag, set after 0.3 s, ends the
+ * query within a slice or two, and a later query does not ask at all. */
+static void test_dns_cancel(void **state)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	char resolver[64], err[256], txt[2][CHECK_DNS_TXT_MAX];
+	snprintf(resolver, sizeof(resolver), "127.0.0.1:%u", ntohs(sa.sin_port));
+	struct check_dns *d = NULL;
+	int64_t t0 = check_dns_now();
+	assert_int_equal(check_dns_open(&d, resolver, t0 + 30000, err, sizeof(err)), 0);
+	atomic_init(&stop_flag, false);
+	check_dns_set_cancel(d, &stop_flag);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, set_later, NULL), 0);
+	size_t n = 0;
+	bool cname;
+	assert_true(check_dns_txt(d, "_mta-sts.example.com", txt, 2, &n, &cname, err,
+	                          sizeof(err)) < 0);
+	int64_t took = check_dns_now() - t0;
+	pthread_join(th, NULL);
+	assert_true(took >= 250 && took < 5000);
+	assert_true(check_dns_cancelled(d));
+	assert_non_null(strstr(err, "stopped"));
+	t0 = check_dns_now();
+	assert_true(check_dns_txt(d, "example.com", txt, 2, &n, &cname, err, sizeof(err)) < 0);
+	assert_true(check_dns_now() - t0 < 100);
+	check_dns_close(d);
+	close(fd);
+	(void)state;
+}
+
+/* A TCP (SMTP, HTTPS) wait on a peer that sends nothing ends as timed out once the flag is
+ * set, long before its deadline; without a flag it waits the deadline out. */
+static void test_conn_cancel(void **state)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct tls_conn c = { sv[0], tls_conn_now() + 30000, &stop_flag };
+	atomic_init(&stop_flag, false);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, set_later, NULL), 0);
+	int64_t t0 = tls_conn_now();
+	assert_int_equal(tls_conn_wait(&c, POLLIN), 0);
+	int64_t took = tls_conn_now() - t0;
+	pthread_join(th, NULL);
+	assert_true(took >= 250 && took < 5000);
+	struct tls_conn plain = { sv[0], tls_conn_now() + 300, NULL };
+	t0 = tls_conn_now();
+	assert_int_equal(tls_conn_wait(&plain, POLLIN), 0);
+	assert_true(tls_conn_now() - t0 >= 250);
+	assert_int_equal(write(sv[1], "x", 1), 1);      /* data waiting: ready at once */
+	c.deadline = tls_conn_now() + 30000;
+	atomic_store(&stop_flag, false);
+	assert_int_equal(tls_conn_wait(&c, POLLIN), 1);
+	close(sv[0]);
+	close(sv[1]);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +259,8 @@ int main(void)
 		cmocka_unit_test(test_connect_to),
 		cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_dns_cancel),
+		cmocka_unit_test(test_conn_cancel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
