@@ -386,6 +386,10 @@ static const struct config_option options[] = {
 	{ .section = "httpsd", .name = "access-log", .type = CONFIG_BOOL,
 	  .def = "yes", .offset = FIELD(httpsd_access_log),
 	  .help = "Log one line per request (client, host, method, path, status, bytes)." },
+	{ .section = "httpsd", .name = "cert-cache", .type = CONFIG_UINT,
+	  .def = "1024", .offset = FIELD(httpsd_cert_cache), .min = 1, .max = 1000000,
+	  .help = "Certificates kept parsed in memory, least recently used dropped first; any "
+	          "other is read from STATE/certs when a client asks for its name." },
 	{ .section = "api", .name = "listen", .type = CONFIG_STRING, ADDR_PORTS,
 	  .def = "", .offset = FIELD(api_listen),
 	  .help = "Addresses (ADDR:PORT, space separated) httpsd's API process serves the HTTP API "
@@ -414,10 +418,6 @@ static const struct config_option options[] = {
 	{ .section = "api", .name = "max-per-address", .type = CONFIG_UINT,
 	  .def = "32", .offset = FIELD(api_max_per_address), .min = 1, .max = 100000,
 	  .help = "Open API connections per client address; more are closed at once." },
-	{ .section = "httpsd", .name = "cert-cache", .type = CONFIG_UINT,
-	  .def = "1024", .offset = FIELD(httpsd_cert_cache), .min = 1, .max = 1000000,
-	  .help = "Certificates kept parsed in memory, least recently used dropped first; any "
-	          "other is read from STATE/certs when a client asks for its name." },
 	{ .section = "tlsrpt", .name = "receive", .type = CONFIG_BOOL,
 	  .def = "yes", .offset = FIELD(tlsrpt_receive),
 	  .help = "Take SMTP TLS reports (RFC 8460) in: our own rua in _smtp._tls, POST /tlsrpt." },
