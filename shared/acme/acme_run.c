@@ -280,7 +280,7 @@ int acme_run_due(struct acme_run *r, int64_t now, const char *host, int budget_m
 			continue;
 		ordered += new_order;
 		int orc = acme_order_run(&x, c, (int64_t)time(NULL));
-		struct acme_outcome o = { c, orc, false };
+		struct acme_outcome o = { c, orc, new_order, false };
 		if (orc && c->had_cert && c->not_after - now < ACME_URGENT_S &&
 		    now - c->last_error_log >= 86400) {
 			o.urgent = true;

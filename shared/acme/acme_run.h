@@ -31,6 +31,7 @@ struct acme_run {
 struct acme_outcome {
 	const struct acme_cert *rec;
 	int rc;                       /* 0: issued; else rec->problem_* says why */
+	bool new_order;               /* the run began with a new order (none to resume) */
 	bool urgent;                  /* a failing renewal under ACME_URGENT_S: log as an error
 	                               * (once a day) */
 };
