@@ -31,6 +31,12 @@ void acme_run_close(struct acme_run *r)
 	r->client = NULL;
 }
 
+bool acme_run_urgent(const struct acme_cert *c, int64_t now)
+{
+	return c->had_cert && c->not_after - now < ACME_URGENT_S &&
+	       now - c->last_error_log >= ACME_URGENT_EVERY_S;
+}
+
 bool acme_run_is_due(const struct acme_cert *c, int64_t now)
 {
 	switch (c->state) {
@@ -329,8 +335,7 @@ int acme_run_due(struct acme_run *r, int64_t now, const char *host, int budget_m
 		ordered += new_order;
 		int orc = acme_order_run(&x, c, (int64_t)time(NULL));
 		struct acme_outcome o = { c, orc, new_order, false };
-		if (orc && c->had_cert && c->not_after - now < ACME_URGENT_S &&
-		    now - c->last_error_log >= 86400) {
+		if (orc && acme_run_urgent(c, now)) {
 			o.urgent = true;
 			c->last_error_log = now;
 			acme_record_save(r->st, c);

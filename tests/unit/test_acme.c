@@ -497,6 +497,33 @@ static void test_problem_labels(void **state)
 		assert_int_equal(acme_problem_index(acme_problem_names[i]), i);
 }
 
+/* A failing renewal within 14 days of expiry is an error once a day, every day, until the
+ * end; a first order, or one further from expiry, never is. */
+static void test_urgent_daily(void **state)
+{
+	(void)state;
+	const int64_t day = 86400, t0 = 1700000000;
+	struct acme_cert c;
+	memset(&c, 0, sizeof(c));
+	c.had_cert = true;
+	c.not_after = t0 + 20 * day;
+	assert_false(acme_run_urgent(&c, t0));                 /* 20 days left */
+	assert_false(acme_run_urgent(&c, t0 + 6 * day));       /* 14 days and a second */
+	int64_t logged = 0;
+	for (int64_t now = t0 + 6 * day + 1; now < c.not_after + 2 * day; now += 3600) {
+		if (acme_run_urgent(&c, now)) {
+			if (logged)
+				assert_int_equal(now - logged, day);   /* a day after the last, not sooner */
+			logged = c.last_error_log = now;
+		}
+	}
+	/* from 14 days before expiry to 2 days after: one a day */
+	assert_int_equal(logged, t0 + 6 * day + 1 + 15 * day);
+	c.had_cert = false;
+	c.last_error_log = 0;
+	assert_false(acme_run_urgent(&c, c.not_after - day));   /* a first order */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_renew_and_backoff),
 		cmocka_unit_test(test_ari),
 		cmocka_unit_test(test_problem_labels),
+		cmocka_unit_test(test_urgent_daily),
 		cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
