@@ -110,10 +110,19 @@ static bool rederive(struct store *st, const struct config *cfg)
 	return rc == LS_ECONFIG;
 }
 
+/* Logs and counts one order run's outcome (ctx: the publisher's counters). */
 static void log_acme(const struct acme_outcome *o, void *ctx)
 {
-	(void)ctx;
+	struct publisher_counters *k = ctx;
 	const struct acme_cert *c = o->rec;
+	if (o->new_order)
+		INC(k->acme_started);
+	if (o->rc == 0) {
+		INC(k->acme_issued);
+	} else {
+		INC(k->acme_failed);
+		INC(k->acme_problems[acme_problem_index(c->problem_type)]);
+	}
 	if (o->rc == 0)
 		log_notice("acme: %s: certificate issued by %s (serial %s)", c->host, c->directory,
 		           c->serial);
@@ -127,7 +136,7 @@ static void log_acme(const struct acme_outcome *o, void *ctx)
 
 /* The ACME step for one tick: the names in line with the domains now and then, then what is
  * due, for at most ACME_BUDGET_MS. */
-static void acme_tick(struct acme_run *ar, int64_t *synced)
+static void acme_tick(struct acme_run *ar, int64_t *synced, struct publisher_counters *k)
 {
 	int64_t now = (int64_t)time(NULL);
 	unsigned queued = 0;
@@ -139,7 +148,7 @@ static void acme_tick(struct acme_run *ar, int64_t *synced)
 			log_notice("acme: %u certificate%s queued", queued, queued == 1 ? "" : "s");
 		*synced = now;
 	}
-	if ((rc = acme_run_due(ar, now, NULL, ACME_BUDGET_MS, log_acme, NULL)) != 0)
+	if ((rc = acme_run_due(ar, now, NULL, ACME_BUDGET_MS, log_acme, k)) != 0)
 		log_error("acme: step failed: %s", ls_strerror(rc));
 }
 
@@ -234,7 +243,7 @@ static void run(void *arg)
 		if (cfg->tlsrpt_receive)
 			reports_tick(&reports, p->st, cfg, (int64_t)time(NULL));
 		if (acme)
-			acme_tick(&ar, &acme_synced);
+			acme_tick(&ar, &acme_synced, &p->count);
 		uv_mutex_lock(&p->lock);
 		if (!p->stop)
 			uv_cond_timedwait(&p->wake, &p->lock, (uint64_t)PUBLISHER_INTERVAL_MS * 1000000u);

@@ -9,6 +9,7 @@
 #include <uv.h>
 #include "shared/util/config.h"
 #include "shared/store/store.h"
+#include "shared/acme/acme_problem.h"
 
 #define PUBLISHER_INTERVAL_MS 1000
 /* Upper bounds (seconds) of the publish latency buckets: a commit to its id published. */
@@ -21,6 +22,10 @@ struct publisher_counters {
 	atomic_uint_fast64_t latency_sum;                        /* seconds */
 	atomic_uint_fast64_t rotations, waits, failures;        /* ids rotated, tries that waited,
 	                                                            runs the store failed */
+	/* The ACME step's order runs here: new orders begun, runs ended issued or failed, and the
+	 * failures by problem type (acme_problem_names). */
+	atomic_uint_fast64_t acme_started, acme_issued, acme_failed;
+	atomic_uint_fast64_t acme_problems[ACME_PROBLEM_N];
 };
 extern const double publisher_latency_bounds[PUBLISHER_LATENCY_N];
 

@@ -6,6 +6,8 @@
 #include <time.h>
 #include "dnsd/scrape.h"
 #include "dnsd/updater.h"
+#include "shared/acme/acme_problem.h"
+#include "shared/acme/acme_record.h"
 #include "shared/sts/sts_record.h"
 
 #define SUM(field) stats_sum(w, n, offsetof(struct stats, field))
@@ -141,6 +143,62 @@ static void publisher(struct metrics_buf *b, const struct publisher *p)
 	        LOAD(k->failures));
 }
 
+static void acme_counters(struct metrics_buf *b, const struct publisher_counters *k)
+{
+	counter(b, "dnsd_acme_orders_started_total",
+	        "New ACME orders this dnsd began (resumed orders not counted).",
+	        LOAD(k->acme_started));
+	counter(b, "dnsd_acme_orders_finished_total",
+	        "ACME order runs of this dnsd that ended with a certificate in place.",
+	        LOAD(k->acme_issued));
+	counter(b, "dnsd_acme_orders_failed_total",
+	        "ACME order runs of this dnsd that failed (retried after the back-off).",
+	        LOAD(k->acme_failed));
+	metrics_family(b, "dnsd_acme_problems_total", "counter",
+	               "Failed ACME order runs of this dnsd by the CA's problem type (short name) or "
+	               "this client's own; types not known are \"other\". Only types seen are shown.");
+	for (unsigned i = 0; i < ACME_PROBLEM_N; i++) {
+		uint64_t v = LOAD(k->acme_problems[i]);
+		if (v)
+			metrics_u64(b, "dnsd_acme_problems_total",
+			            (const char *[]){ "type", acme_problem_names[i], NULL }, v);
+	}
+}
+
+struct acme_tally {
+	uint64_t by_state[ACME_FAILED + 1];
+	int64_t renew_at;             /* the earliest of the certificates issued; 0: none */
+};
+
+static int count_acme(const struct acme_cert *c, void *ctx)
+{
+	struct acme_tally *a = ctx;
+	if ((unsigned)c->state <= ACME_FAILED)
+		a->by_state[c->state]++;
+	if ((c->state == ACME_ISSUED || c->state == ACME_RENEWING) && c->renew_at &&
+	    (a->renew_at == 0 || c->renew_at < a->renew_at))
+		a->renew_at = c->renew_at;
+	return 0;
+}
+
+/* ACME names by state, from the store (zonectl's orders count too). */
+static void acme_gauges(struct metrics_buf *b, const struct acme_tally *a, int64_t now)
+{
+	metrics_family(b, "dnsd_acme_certificates", "gauge",
+	               "Certificate names in the ACME step, by state.");
+	for (int s = ACME_QUEUED; s <= ACME_FAILED; s++)
+		metrics_u64(b, "dnsd_acme_certificates",
+		            (const char *[]){ "state", acme_state_name(s), NULL }, a->by_state[s]);
+	gauge(b, "dnsd_acme_queue_length",
+	      "Names waiting for their turn under acme.orders-per-hour.",
+	      (double)a->by_state[ACME_QUEUED]);
+	metrics_family(b, "dnsd_acme_next_renew_seconds", "gauge",
+	               "Seconds until the earliest renew_at of the certificates issued (negative: "
+	               "overdue); no sample when none is.");
+	if (a->renew_at)
+		metrics_double(b, "dnsd_acme_next_renew_seconds", NULL, (double)(a->renew_at - now));
+}
+
 struct waiting {
 	uint64_t n;
 	int64_t oldest;
@@ -157,15 +215,18 @@ static int count_waiting(const struct sts_domain *d, void *ctx)
 	return 0;
 }
 
-/* From the store, so publishes zonectl made count too. */
+/* From the store, so publishes and orders zonectl made count too. */
 static int domains(struct metrics_buf *b, struct store *st)
 {
 	struct store_txn t;
 	struct waiting wt = { 0, 0 };
+	struct acme_tally a = { { 0 }, 0 };
 	int rc = store_begin(st, false, 0, &t);
 	if (rc)
 		return rc;
 	rc = sts_record_each(&t, count_waiting, &wt);
+	if (rc == 0)
+		rc = acme_record_each(&t, count_acme, &a);
 	store_abort(&t);
 	if (rc)
 		return rc;
@@ -174,6 +235,7 @@ static int domains(struct metrics_buf *b, struct store *st)
 	gauge(b, "dnsd_mtasts_oldest_waiting_seconds",
 	      "Unix time of the commit the longest-waiting domain waits to publish; 0 when none "
 	      "waits.", (double)wt.oldest);
+	acme_gauges(b, &a, (int64_t)time(NULL));
 	return 0;
 }
 
@@ -193,6 +255,7 @@ int scrape_render(void *arg, struct metrics_buf *b)
 	notify(b, s->notify);
 	updates(b);
 	publisher(b, s->pub);
+	acme_counters(b, &s->pub->count);
 	int rc = domains(b, s->st);
 	if (rc == 0)
 		rc = cert_metrics_write(&s->certs, b, "dnsd", (int64_t)time(NULL));

@@ -79,21 +79,50 @@ int acme_ari_parse(json_t *info, int64_t *start, int64_t *end)
 void acme_ari_window(struct acme_client *c, const char *pem, size_t len, struct acme_cert *rec,
                      int64_t now)
 {
-	const struct acme_directory_info *info = acme_client_info(c);
-	char id[ID_MAX * 3], url[ACME_URL_MAX + ID_MAX * 3], err[256];
-	struct acme_reply r;
-	int64_t start, end;
+	char id[ID_MAX * 3];
+	rec->renew_base = rec->renew_at;
+	rec->ari_start = rec->ari_end = rec->ari_next = 0;
 	if (acme_ari_cert_id(pem, len, id, sizeof(id)) != 0)
 		return;
 	snprintf(rec->replaces, sizeof(rec->replaces), "%s", id);
-	if (!*info->renewal_info)
+	acme_ari_poll(c, rec, now);
+}
+
+/* renew_at for the window start..end, when it is not the one seen last. */
+static void apply(struct acme_cert *rec, int64_t start, int64_t end, int64_t now)
+{
+	if (start == rec->ari_start && end == rec->ari_end)
 		return;
-	snprintf(url, sizeof(url), "%s%s%s", info->renewal_info,
-	         info->renewal_info[strlen(info->renewal_info) - 1] == '/' ? "" : "/", id);
-	if (acme_client_get(c, url, &r, err, sizeof(err)) == 0 &&
-	    acme_ari_parse(r.json, &start, &end) == 0 && start < rec->renew_at) {
+	rec->ari_start = start;
+	rec->ari_end = end;
+	int64_t base = rec->renew_base;
+	if (start < base) {
 		int64_t at = start + (end > start ? random() % (end - start) : 0);
 		rec->renew_at = at < now ? now : at;
+	} else {
+		rec->renew_at = base;
 	}
+}
+
+void acme_ari_poll(struct acme_client *c, struct acme_cert *rec, int64_t now)
+{
+	const struct acme_directory_info *info = acme_client_info(c);
+	char url[ACME_URL_MAX * 2 + 2], err[256];
+	struct acme_reply r;
+	int64_t start, end;
+	rec->ari_next = 0;
+	if (!*info->renewal_info || !*rec->replaces)
+		return;
+	snprintf(url, sizeof(url), "%s%s%s", info->renewal_info,
+	         info->renewal_info[strlen(info->renewal_info) - 1] == '/' ? "" : "/", rec->replaces);
+	long wait = ACME_ARI_POLL_S;
+	if (acme_client_get(c, url, &r, err, sizeof(err)) == 0) {
+		if (acme_ari_parse(r.json, &start, &end) == 0)
+			apply(rec, start, end, now);
+		if (r.retry_after >= 0)
+			wait = r.retry_after < ACME_ARI_POLL_MIN ? ACME_ARI_POLL_MIN :
+			       r.retry_after > ACME_ARI_POLL_MAX ? ACME_ARI_POLL_MAX : r.retry_after;
+	}
+	rec->ari_next = now + wait;
 	acme_reply_free(&r);
 }

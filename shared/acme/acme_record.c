@@ -35,6 +35,7 @@ static const struct field { const char *name; size_t off, size; } strings[] = {
 #define I(f) { #f, offsetof(struct acme_cert, f), 0 }
 static const struct field ints[] = {
 	I(queued_at), I(next_try), I(renew_at), I(ordered_at), I(not_after), I(last_error_log),
+	I(renew_base), I(ari_start), I(ari_end), I(ari_next),
 };
 
 static json_t *to_json(const struct acme_cert *c)

@@ -47,6 +47,9 @@ struct acme_cert {
 	char problem_type[128];               /* the CA's last problem, or ours ("connection") */
 	char problem_detail[ACME_PROBLEM_MAX];
 	int64_t queued_at, next_try, renew_at, ordered_at, not_after, last_error_log;
+	int64_t renew_base;                   /* renew_at by the lifetime rule alone */
+	int64_t ari_start, ari_end;           /* the last renewalInfo window seen; 0: none */
+	int64_t ari_next;                     /* when to ask renewalInfo again; 0: never */
 	uint32_t tries;                       /* failures in a row */
 };
 

@@ -10,6 +10,7 @@
 #include "shared/sts/sts_record.h"
 #include "shared/tls/cert.h"
 #include "shared/acme/acme_order.h"
+#include "shared/acme/acme_ari.h"
 #include "shared/acme/acme_run.h"
 
 #define DEMO_ISSUER "Lockstep demo CA"   /* cert_demo.c's CA subject */
@@ -28,6 +29,12 @@ void acme_run_close(struct acme_run *r)
 {
 	acme_client_close(r->client);
 	r->client = NULL;
+}
+
+bool acme_run_urgent(const struct acme_cert *c, int64_t now)
+{
+	return c->had_cert && c->not_after - now < ACME_URGENT_S &&
+	       now - c->last_error_log >= ACME_URGENT_EVERY_S;
 }
 
 bool acme_run_is_due(const struct acme_cert *c, int64_t now)
@@ -189,10 +196,53 @@ struct due {
 	const char *only;
 };
 
+/* An issued certificate whose renewalInfo is to be asked again (no order); one issued
+ * before these times were kept (renew_base 0) is asked once. */
+static bool ari_due(const struct acme_cert *c, int64_t now)
+{
+	return c->state == ACME_ISSUED && *c->replaces &&
+	       (c->renew_base == 0 || (c->ari_next && c->ari_next <= now));
+}
+
+/* Asks renewalInfo again for c and stores what it moved, unless the name changed meanwhile
+ * (another process renewed it). */
+static void ari_poll(struct acme_run *r, struct acme_cert *c, int64_t now)
+{
+	struct store_txn t;
+	struct acme_cert cur;
+	char err[256];
+	size_t i, n = acme_client_directories(r->client);
+	if (!c->renew_base)           /* a record from before renew_base was kept */
+		c->renew_base = c->renew_at;
+	for (i = 0; i < n && strcmp(acme_client_directory_url(r->client, i), c->directory); i++)
+		;
+	if (i == n)                   /* its directory is no longer configured: ask no more */
+		c->ari_next = 0;
+	else if (acme_client_use(r->client, i, err, sizeof(err)) != 0)
+		c->ari_next = now + ACME_ARI_POLL_S;
+	else
+		acme_ari_poll(r->client, c, now);
+	if (store_begin(r->st, true, 8192, &t) != 0)
+		return;
+	if (acme_record_get(&t, c->host, &cur) == 0 && cur.state == ACME_ISSUED &&
+	    strcmp(cur.serial, c->serial) == 0) {
+		cur.renew_at = c->renew_at;
+		cur.renew_base = c->renew_base;
+		cur.ari_start = c->ari_start;
+		cur.ari_end = c->ari_end;
+		cur.ari_next = c->ari_next;
+		acme_record_put(&t, &cur);
+		store_commit(&t);
+	} else {
+		store_abort(&t);
+	}
+}
+
 static int collect(const struct acme_cert *c, void *arg)
 {
 	struct due *d = arg;
-	if (d->only ? strcmp(c->host, d->only) != 0 : !acme_run_is_due(c, d->now))
+	if (d->only ? strcmp(c->host, d->only) != 0 :
+	    !acme_run_is_due(c, d->now) && !ari_due(c, d->now))
 		return 0;
 	if (d->n == d->cap) {
 		size_t nc = d->cap ? d->cap * 2 : 16;
@@ -272,6 +322,10 @@ int acme_run_due(struct acme_run *r, int64_t now, const char *host, int budget_m
 	int64_t end = mono_ms() + budget_ms;
 	for (size_t i = 0; i < d.n && (host || mono_ms() < end); i++) {
 		struct acme_cert *c = &d.v[i];
+		if (!host && !acme_run_is_due(c, now)) {
+			ari_poll(r, c, now);
+			continue;
+		}
 		/* A name with an order at the CA resumes it; a new order waits for its hour. */
 		bool new_order = !*c->order;
 		if (new_order && !host && !c->force && ordered >= r->cfg->acme_orders_per_hour)
@@ -280,9 +334,8 @@ int acme_run_due(struct acme_run *r, int64_t now, const char *host, int budget_m
 			continue;
 		ordered += new_order;
 		int orc = acme_order_run(&x, c, (int64_t)time(NULL));
-		struct acme_outcome o = { c, orc, false };
-		if (orc && c->had_cert && c->not_after - now < ACME_URGENT_S &&
-		    now - c->last_error_log >= 86400) {
+		struct acme_outcome o = { c, orc, new_order, false };
+		if (orc && acme_run_urgent(c, now)) {
 			o.urgent = true;
 			c->last_error_log = now;
 			acme_record_save(r->st, c);

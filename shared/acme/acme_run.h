@@ -18,6 +18,7 @@
 
 #define ACME_LEASE_S 300          /* a name being worked on is left alone this long */
 #define ACME_URGENT_S (14 * 86400) /* a failing renewal this close to expiry is an error */
+#define ACME_URGENT_EVERY_S 86400 /* and logged as one this often */
 #define ACME_DUE_MAX 4096         /* names taken per run */
 
 struct acme_run {
@@ -31,6 +32,7 @@ struct acme_run {
 struct acme_outcome {
 	const struct acme_cert *rec;
 	int rc;                       /* 0: issued; else rec->problem_* says why */
+	bool new_order;               /* the run began with a new order (none to resume) */
 	bool urgent;                  /* a failing renewal under ACME_URGENT_S: log as an error
 	                               * (once a day) */
 };
@@ -58,6 +60,9 @@ int acme_run_due(struct acme_run *r, int64_t now, const char *host, int budget_m
 bool acme_run_may_order(struct store *st, const struct config *cfg, int64_t now);
 /* host's place in the queue (1 = next), 0 when it does not wait for orders-per-hour. */
 uint32_t acme_run_position(struct store_txn *t, const char *host);
+/* Whether a failed run of rec at now is to be logged as an error: a renewal, the
+ * certificate expiring within ACME_URGENT_S, none logged for ACME_URGENT_EVERY_S. */
+bool acme_run_urgent(const struct acme_cert *rec, int64_t now);
 /* Whether rec is due at now (an order to run). */
 bool acme_run_is_due(const struct acme_cert *rec, int64_t now);
 /* For the status lines: why host has no certificate from the CA yet, or "" when it has

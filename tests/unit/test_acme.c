@@ -1,7 +1,8 @@
 /* Unit tests for the ACME client's pieces: base64url, the JWK thumbprint (RFC 7638) against a
  * value computed apart (openssl + Python), ES256 JWS verified with the public key, EAB, key
  * authorizations, the CSR, the response head's ACME headers and chunked bodies, stored state
- * and its transitions (queue, lease, force), renewal times, back-off, the orders window, ARI. */
+ * and its transitions (queue, lease, force), renewal times, back-off, the orders window, ARI,
+ * problem types as a bounded label set. */
 #include "tests/unit/unit.h"
 #include <jansson.h>
 #include <mbedtls/ecdsa.h>
@@ -16,6 +17,7 @@
 #include "shared/acme/acme_ari.h"
 #include "shared/acme/acme_jws.h"
 #include "shared/acme/acme_order.h"
+#include "shared/acme/acme_problem.h"
 #include "shared/acme/acme_record.h"
 #include "shared/acme/acme_run.h"
 
@@ -473,6 +475,55 @@ static void test_config(void **state)
 	rm_tree(dir);
 }
 
+/* The metrics label of a problem type: the CA's URNs by short name, ours as they are, and
+ * anything else one "other", however long or odd. */
+static void test_problem_labels(void **state)
+{
+	(void)state;
+	assert_string_equal(acme_problem_names[acme_problem_index(
+		"urn:ietf:params:acme:error:rateLimited")], "rateLimited");
+	assert_string_equal(acme_problem_names[acme_problem_index(
+		"urn:ietf:params:acme:error:badNonce")], "badNonce");
+	assert_string_equal(acme_problem_names[acme_problem_index("connection")], "connection");
+	assert_string_equal(acme_problem_names[acme_problem_index("timeout")], "timeout");
+	unsigned other = acme_problem_index("urn:ietf:params:acme:error:madeUp");
+	assert_int_equal(other, ACME_PROBLEM_N - 1);
+	assert_string_equal(acme_problem_names[other], "other");
+	assert_int_equal(acme_problem_index("urn:example:rateLimited"), other);
+	assert_int_equal(acme_problem_index(""), other);
+	assert_int_equal(acme_problem_index("urn:ietf:params:acme:error:"), other);
+	/* every name is found at its own index: none listed twice */
+	for (unsigned i = 0; i + 1 < ACME_PROBLEM_N; i++)
+		assert_int_equal(acme_problem_index(acme_problem_names[i]), i);
+}
+
+/* A failing renewal within 14 days of expiry is an error once a day, every day, until the
+ * end; a first order, or one further from expiry, never is. */
+static void test_urgent_daily(void **state)
+{
+	(void)state;
+	const int64_t day = 86400, t0 = 1700000000;
+	struct acme_cert c;
+	memset(&c, 0, sizeof(c));
+	c.had_cert = true;
+	c.not_after = t0 + 20 * day;
+	assert_false(acme_run_urgent(&c, t0));                 /* 20 days left */
+	assert_false(acme_run_urgent(&c, t0 + 6 * day));       /* 14 days and a second */
+	int64_t logged = 0;
+	for (int64_t now = t0 + 6 * day + 1; now < c.not_after + 2 * day; now += 3600) {
+		if (acme_run_urgent(&c, now)) {
+			if (logged)
+				assert_int_equal(now - logged, day);   /* a day after the last, not sooner */
+			logged = c.last_error_log = now;
+		}
+	}
+	/* from 14 days before expiry to 2 days after: one a day */
+	assert_int_equal(logged, t0 + 6 * day + 1 + 15 * day);
+	c.had_cert = false;
+	c.last_error_log = 0;
+	assert_false(acme_run_urgent(&c, c.not_after - day));   /* a first order */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +544,8 @@ int main(void)
 		                                unit_store_teardown),
 		cmocka_unit_test(test_renew_and_backoff),
 		cmocka_unit_test(test_ari),
+		cmocka_unit_test(test_problem_labels),
+		cmocka_unit_test(test_urgent_daily),
 		cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
