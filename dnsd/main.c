@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 	if (asprintf(&s.stats_path, "%s/%s", state, STATS_FILE) < 0 ||
 	    daemon_pidfile_write(cfg.dnsd_pidfile) != 0)
 		goto out;
-	s.scrape = (struct scrape){ s.w, s.nworkers, &s.notify, &s.pub, s.env.st, state, DNSD_VERSION,
+	s.scrape = (struct scrape){ s.w, s.nworkers, &s.notify, &s.pub, s.env.st, DNSD_VERSION,
 	                            (int64_t)time(NULL), { 0 } };
 	if (nmaddrs)
 		log_notice("metrics: GET /metrics on %s",

@@ -18,7 +18,6 @@ struct scrape {
 	const struct notifier *notify;
 	const struct publisher *pub;
 	struct store *st;
-	const char *state_dir;
 	const char *version;
 	int64_t start_time;              /* Unix time */
 	struct cert_metrics certs;       /* owned: free with scrape_free() */

@@ -57,7 +57,7 @@ struct counters_page {
 	size_t nworkers;
 	struct clients *clients;                  /* connections open now */
 	struct limiter *limiter;                  /* handshake flood limits and their counts */
-	const char *state_dir, *version;
+	const char *version;
 	int64_t start_time;
 	struct cert_metrics certs;                /* owned: counters_page_free() */
 	const struct api_counters *api;           /* the API process's, or NULL (no API) */

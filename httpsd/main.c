@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 	if (daemon_pidfile_write(cfg.httpsd_pidfile) != 0)
 		goto out;
 	warn_no_certs(state);
-	s.page = (struct counters_page){ s.w, s.nworkers, &s.env.clients, &s.env.limiter, state,
+	s.page = (struct counters_page){ s.w, s.nworkers, &s.env.clients, &s.env.limiter,
 	                                 HTTPSD_VERSION,
 	                                 (int64_t)time(NULL), { 0 }, api.counters, s.env.certs };
 	if (nmaddrs)
