@@ -156,7 +156,9 @@ run:
 	echo "  curl --cacert var/demo-ca/ca.pem --resolve mta-sts.example.com:8443:127.0.0.1 https://mta-sts.example.com:8443/.well-known/mta-sts.txt"; \
 	echo "  $(RUN_ZC) rr add example.com '@ 3600 IN MX 30 mx3.example.com.'   (new policy, then new id)"; \
 	echo "  $(RUN_ZC) mta-sts status example.com"; \
-	echo "  $(RUN_ZC) mta-sts mode example.com enforce"; \
+	echo "  $(RUN_ZC) check example.com --resolver $(RUN_DNS) --ca $(RUN_STATE)/demo-ca/ca.pem --connect-to mta-sts.example.com:443:$(RUN_HTTPS)"; \
+	echo "      (as a sender sees it: the demo's MX hosts do not exist, so mx-* errors are right)"; \
+	echo "  $(RUN_ZC) mta-sts mode example.com enforce --force   (refused without --force: that check finds errors)"; \
 	echo "  $(RUN_ZC) zone export example.com"; \
 	echo; \
 	$(DNSD) -c $(RUN_CONF)
