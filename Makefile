@@ -120,7 +120,13 @@ test:
 check: unit fuzz-replay layers system
 
 system: all
-	$(PYTHON) -m pytest -q tests/system
+	$(PYTHON) -m pytest -q -m "not long" tests/system
+
+# The system tests that wait for real time (marked long): CI runs them after `make test`.
+test-long:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(PYTHON) -m pytest -q -m long tests/system
 
 # Imports the example zones into ./var, makes a demo CA, starts httpsd (127.0.0.1:8443) in the
 # background and dnsd (127.0.0.1:5300) in the foreground, enables MTA-STS for the example
@@ -177,6 +183,6 @@ bench:
 clean:
 	rm -rf build
 
-.PHONY: all deps test check system run bench clean
+.PHONY: all deps test test-long check system run bench clean
 .SECONDARY:
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

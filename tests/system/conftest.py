@@ -23,6 +23,12 @@ from pathlib import Path
 
 import pytest
 
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "long: a test that waits for real time (a minute-long schedule, a CA's "
+        "retry window, a browser); `make test` leaves it to `make test-long`, and CI runs both")
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("LOCKSTEP_BUILD") or REPO / "build")   # make sets it (SANITIZE=...)
 ZONECTL = BUILD / "zonectl"

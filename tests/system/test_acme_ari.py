@@ -12,6 +12,8 @@ from test_acme_client_mock import ISSUE_TIMEOUT, NAME, MockEnv, rfc3339
 
 import pytest
 
+pytestmark = pytest.mark.long   # waits for real time: make test-long
+
 POLL_MIN = 60           # ACME_ARI_POLL_MIN: a Retry-After under it is taken as a minute
 DAY = 86400
 

@@ -85,6 +85,7 @@ def test_eab_missing_is_explained(tmp_path):
         env.pebble.stop()
 
 
+@pytest.mark.long
 def test_ca_unreachable_then_recovers(acme_env):
     env = acme_env(start_ca=False)
     r = env.zc("mta-sts", "enable", "example.com", timeout=ISSUE_TIMEOUT)

@@ -15,6 +15,8 @@ from conftest import EXIT_OK
 from proc_helpers import wait_until
 from test_acme_client_mock import ISSUE_TIMEOUT, NAME, MockEnv
 
+pytestmark = pytest.mark.long   # waits for real time: make test-long
+
 POLL_MIN = 60           # ACME_ARI_POLL_MIN
 RETRY_FIRST = 60        # the first retry after a failure comes within a minute
 URGENT = re.compile(r"^error dnsd: acme: %s: renewal failing and the certificate expires "

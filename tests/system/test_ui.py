@@ -198,6 +198,7 @@ def test_ui_assets_served(ui_env):
     assert e.api.call("GET", "/ui/nothing.js", key=None).status == 404
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("width,height", [(1280, 900), (390, 844)], ids=["desk", "phone"])
 def test_ui_checkbox(ui_env, tmp_path, width, height):
     e = ui_env
@@ -210,6 +211,7 @@ def test_ui_checkbox(ui_env, tmp_path, width, height):
         b.quit()
 
 
+@pytest.mark.long
 def test_ui_waiting(ui_env, tmp_path):
     """A publish that waits (no certificate for mta-sts.example.com): the page says waiting and
     why, as the API does, and no id; once the certificate is there, published by itself."""
@@ -242,6 +244,7 @@ def test_ui_waiting(ui_env, tmp_path):
         b.quit()
 
 
+@pytest.mark.long
 def test_ui_read_only(ui_env, tmp_path):
     """A read-only token for every zone: both zones listed, one opened by a click; ticking the
     box is refused by the API (403), said in words, and the box goes back; nothing changed."""
@@ -277,6 +280,7 @@ def test_ui_read_only(ui_env, tmp_path):
         b.quit()
 
 
+@pytest.mark.long
 def test_ui_api_silent(ui_env, tmp_path):
     """The API process stops answering: the page says so within its call timeout (10 s), and
     takes the error away by itself once the API answers again."""

@@ -274,6 +274,7 @@ def test_enforce_is_refused_on_check_errors(zc, receiver, tmp_path):
     assert zc.json("mta-sts", "status", "example.com")["domains"][0]["mode"] == "enforce"
 
 
+@pytest.mark.long
 def test_dnsd_runs_due_checks(zc, receiver, tmp_path):
     """A domain added with --every 1 is checked by dnsd within a minute of its addition, its
     events reach the webhook, and the next run is scheduled a minute (+ at most 10%) later."""
