@@ -114,6 +114,8 @@ class StsEnv:
                 data += chunk
                 assert time.monotonic() < deadline, "response not complete within %d s: %r" % (
                     FETCH_TOTAL, data[:200])
+        if not data:     # an endpoint stopping closes its connections: no status to read
+            raise ConnectionResetError("%s: connection closed before any response" % host)
         head, _, body = data.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split()[1])
