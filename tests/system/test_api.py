@@ -175,6 +175,21 @@ def test_patch_replace_and_delete(env):
     assert env.zc.export("example.com") == before
 
 
+def test_comments_are_accepted_and_not_kept(env):
+    """PowerDNS clients may send comments with an rrset; they are taken, and every rrset shows
+    an empty comments list, the one it had before and the one just written alike."""
+    api = env.api
+    body = rrset("c.example.com.", "TXT", 60, '"with-comment"')
+    body["rrsets"][0]["comments"] = [{"content": "set by the panel", "account": "ops",
+                                      "modified_at": 1700000000}]
+    assert api.call("PATCH", Z + "/example.com.", body).status == 204
+    assert '"with-comment"' in env.zc.export("example.com")
+    zone = api.call("GET", Z + "/example.com.").json
+    sets = {(r["name"], r["type"]): r for r in zone["rrsets"]}
+    assert sets[("c.example.com.", "TXT")]["comments"] == []
+    assert all(r["comments"] == [] for r in zone["rrsets"])
+
+
 @pytest.mark.parametrize("what, raw, status", [
     ("malformed JSON", b'{"rrsets": [', 400),
     ("not an object", b'[1, 2]', 422),
