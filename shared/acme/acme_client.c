@@ -181,7 +181,7 @@ static int request(struct acme_client *c, const char *method, const char *url, c
                    struct acme_reply *r, char *err, size_t errlen)
 {
 	struct sts_fetch_req q = { method, url, jws ? "application/jose+json" : NULL, jws,
-	                           jws ? strlen(jws) : 0, ACME_TIMEOUT_MS };
+	                           jws ? strlen(jws) : 0, ACME_TIMEOUT_MS, "lockstep-acme", false };
 	struct http_response h;
 	memset(r, 0, sizeof(*r));
 	r->retry_after = -1;

@@ -368,11 +368,24 @@ static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct tls_c
 	return 0;
 }
 
-static int send_all(mbedtls_ssl_context *ssl, const char *data, size_t len,
+/* The connection's bytes: through TLS on ssl, or straight on c when ssl is NULL (http://). */
+static int io_write(mbedtls_ssl_context *ssl, struct tls_conn *c, const char *data, size_t len)
+{
+	return ssl ? mbedtls_ssl_write(ssl, (const unsigned char *)data, len)
+	           : tls_conn_send(c, (const unsigned char *)data, len);
+}
+
+static int io_read(mbedtls_ssl_context *ssl, struct tls_conn *c, char *buf, size_t len)
+{
+	return ssl ? mbedtls_ssl_read(ssl, (unsigned char *)buf, len)
+	           : tls_conn_recv(c, (unsigned char *)buf, len);
+}
+
+static int send_all(mbedtls_ssl_context *ssl, struct tls_conn *c, const char *data, size_t len,
                     const char *endpoint, char *err, size_t errlen)
 {
 	for (size_t off = 0; off < len;) {
-		int rc = mbedtls_ssl_write(ssl, (const unsigned char *)data + off, len - off);
+		int rc = io_write(ssl, c, data + off, len - off);
 		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
 			continue;
 		if (rc < 0) {
@@ -389,7 +402,8 @@ static int send_all(mbedtls_ssl_context *ssl, const char *data, size_t len,
  * Content-Length, or the close we asked for. The head is checked as soon as it is in.
  * *got is the bytes read; h->head_len stays 0 when the head never ended.
  */
-static int read_response(mbedtls_ssl_context *ssl, char *buf, size_t cap, size_t *got,
+static int read_response(mbedtls_ssl_context *ssl, struct tls_conn *c, char *buf, size_t cap,
+                         size_t *got,
                          struct http_response *h, bool policy, bool head_only,
                          const char *endpoint, char *err, size_t errlen)
 {
@@ -400,7 +414,7 @@ static int read_response(mbedtls_ssl_context *ssl, char *buf, size_t cap, size_t
 			snprintf(err, errlen, "%s: response larger than %zu bytes", endpoint, cap);
 			return LS_ETOOBIG;
 		}
-		rc = mbedtls_ssl_read(ssl, (unsigned char *)buf + *got, cap - *got);
+		rc = io_read(ssl, c, buf + *got, cap - *got);
 		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
 			continue;
 		if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == MBEDTLS_ERR_NET_CONN_RESET)
@@ -524,9 +538,9 @@ int sts_fetch_get_cancel(struct sts_fetch *f, const char *endpoint, const char *
 	}
 	info->cert_not_after = cert_end(&ssl);
 	info->stage = STS_FETCH_HTTP;
-	rc = send_all(&ssl, req, (size_t)rl, endpoint, err, errlen);
+	rc = send_all(&ssl, &c, req, (size_t)rl, endpoint, err, errlen);
 	if (rc == 0)
-		rc = read_response(&ssl, buf, total, &got, &h, true, false, endpoint, err, errlen);
+		rc = read_response(&ssl, &c, buf, total, &got, &h, true, false, endpoint, err, errlen);
 	if (got && h.head_len) {
 		info->status = h.status;
 		snprintf(info->content_type, sizeof(info->content_type), "%s", h.content_type);
@@ -552,86 +566,117 @@ int sts_fetch_add_ca(struct sts_fetch *f, const char *ca_file, char *err, size_t
 	return 0;
 }
 
-/* https://HOST[:PORT][/PATH] into its parts; host names only (no IP literals in brackets). */
-static int split_url(const char *url, char host[256], char port[8], const char **path)
+int sts_fetch_url_parse(const char *url, struct sts_fetch_url *u)
 {
-	if (strncasecmp(url, "https://", 8) != 0)
+	const char *h;
+	memset(u, 0, sizeof(*u));
+	if (strncasecmp(url, "https://", 8) == 0) {
+		u->tls = true;
+		h = url + 8;
+	} else if (strncasecmp(url, "http://", 7) == 0) {
+		h = url + 7;
+	} else {
 		return LS_EPARSE;
-	const char *h = url + 8;
-	size_t hn = strcspn(h, ":/?#");
-	if (hn == 0 || hn >= 256)
+	}
+	const char *p;
+	size_t hn;
+	if (*h == '[') {   /* an IPv6 address */
+		p = strchr(h, ']');
+		hn = p ? (size_t)(p - h - 1) : 0;
+		h++;
+		p = p ? p + 1 : h;
+	} else {
+		hn = strcspn(h, ":/?#");
+		p = h + hn;
+	}
+	if (hn == 0 || hn >= sizeof(u->host))
 		return LS_EPARSE;
-	memcpy(host, h, hn);
-	host[hn] = 0;
-	const char *p = h + hn;
-	snprintf(port, 8, "443");
+	memcpy(u->host, h, hn);
+	/* What would end up in the Host header or the request line as something else. */
+	for (const char *k = u->host; *k; k++)
+		if ((unsigned char)*k <= ' ' || *k == 0x7f || strchr("@[]/?#", *k))
+			return LS_EPARSE;
+	snprintf(u->port, sizeof(u->port), "%s", u->tls ? "443" : "80");
 	if (*p == ':') {
 		size_t pn = strspn(p + 1, "0123456789");
-		if (pn == 0 || pn > 5 || atoi(p + 1) > 65535)
+		if (pn == 0 || pn > 5 || atoi(p + 1) < 1 || atoi(p + 1) > 65535)
 			return LS_EPARSE;
-		snprintf(port, 8, "%.*s", (int)pn, p + 1);
+		snprintf(u->port, sizeof(u->port), "%d", atoi(p + 1));
 		p += 1 + pn;
 	}
 	if (*p != '/' && *p != 0)
 		return LS_EPARSE;
-	*path = *p ? p : "/";
+	for (const char *k = p; *k; k++)
+		if ((unsigned char)*k <= ' ' || *k == 0x7f || *k == '#')
+			return LS_EPARSE;
+	u->path = *p ? p : "/";
 	return 0;
 }
 
 int sts_fetch_request(struct sts_fetch *f, const struct sts_fetch_req *q, struct http_response *h,
                       char **body, size_t *len, char *err, size_t errlen)
 {
-	char host[256], port[8], name[300];
-	const char *path;
+	struct sts_fetch_url u;
+	char name[300];
 	size_t total = STS_FETCH_HEAD_MAX + STS_FETCH_BODY_MAX, got = 0;
 	struct tls_conn c = { -1, tls_conn_now() + q->timeout_ms, NULL };
 	mbedtls_ssl_context ssl;
 	char *req = NULL, *buf = NULL;
-	bool head_only = strcmp(q->method, "HEAD") == 0;
+	bool head_only = q->head_only || strcmp(q->method, "HEAD") == 0;
 	int rc;
 	*body = NULL;
 	*len = 0;
 	memset(h, 0, sizeof(*h));
-	if (split_url(q->url, host, port, &path) != 0) {
-		snprintf(err, errlen, "%s: not an https:// URL", q->url);
+	if (sts_fetch_url_parse(q->url, &u) != 0) {
+		snprintf(err, errlen, "%s: not an http:// or https:// URL", q->url);
 		return LS_EPARSE;
 	}
-	snprintf(name, sizeof(name), "%s:%s", host, port);
-	size_t rcap = strlen(path) + strlen(host) + 512 + q->body_len;
+	if (u.tls && f == NULL) {
+		snprintf(err, errlen, "%s: https:// without a TLS context", q->url);
+		return LS_ECONFIG;
+	}
+	bool v6 = strchr(u.host, ':') != NULL;
+	snprintf(name, sizeof(name), "%s%s%s:%s", v6 ? "[" : "", u.host, v6 ? "]" : "", u.port);
+	size_t rcap = strlen(u.path) + strlen(u.host) + 512 + q->body_len;
 	mbedtls_ssl_init(&ssl);
 	if ((req = malloc(rcap)) == NULL || (buf = malloc(total + 1)) == NULL) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	/* Host carries the port when it is not 443: servers build their URLs from it. */
-	int rl = snprintf(req, rcap, "%s %s HTTP/1.1\r\nHost: %s%s%s\r\n"
-	                  "User-Agent: lockstep-acme\r\nAccept: */*\r\nConnection: close\r\n",
-	                  q->method, path, host, strcmp(port, "443") ? ":" : "",
-	                  strcmp(port, "443") ? port : "");
+	/* Host carries the port when it is not the scheme's: servers build their URLs from it. */
+	bool port = strcmp(u.port, u.tls ? "443" : "80") != 0;
+	int rl = snprintf(req, rcap, "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n"
+	                  "User-Agent: %s\r\nAccept: */*\r\nConnection: close\r\n",
+	                  q->method, u.path, v6 ? "[" : "", u.host, v6 ? "]" : "", port ? ":" : "",
+	                  port ? u.port : "", q->user_agent ? q->user_agent : "lockstep");
 	if (q->content_type)
 		rl += snprintf(req + rl, rcap - (size_t)rl, "Content-Type: %s\r\n"
 		               "Content-Length: %zu\r\n", q->content_type, q->body_len);
 	rl += snprintf(req + rl, rcap - (size_t)rl, "\r\n");
 	if (q->body_len)
 		memcpy(req + rl, q->body, q->body_len);
-	if ((rc = tls_conn_open_name(&c, host, port, err, errlen)) == 0 &&
-	    (rc = handshake(&ssl, f, &c, name, host, err, errlen)) == 0 &&
-	    (rc = send_all(&ssl, req, (size_t)rl + q->body_len, name, err, errlen)) == 0 &&
-	    (rc = read_response(&ssl, buf, total, &got, h, false, head_only, name, err,
+	mbedtls_ssl_context *tls = u.tls ? &ssl : NULL;
+	if ((rc = tls_conn_open_name(&c, u.host, u.port, err, errlen)) == 0 &&
+	    (!tls || (rc = handshake(tls, f, &c, name, u.host, err, errlen)) == 0) &&
+	    (rc = send_all(tls, &c, req, (size_t)rl + q->body_len, name, err, errlen)) == 0 &&
+	    (rc = read_response(tls, &c, buf, total, &got, h, false, head_only, name, err,
 	                        errlen)) == 0) {
-		if (head_only && h->head_len)
-			got = h->head_len;
-		rc = take_body(buf, got, h, (uint8_t *)buf, total, len, name, err, errlen);
-		/* Chunked (ACME servers send it): read to the close, decoded here. */
-		if (rc == 0 && h->transfer_encoding && !head_only &&
-		    http_response_dechunk(buf, *len, len) != 0) {
-			snprintf(err, errlen, "%s: malformed chunked body", name);
-			rc = LS_EPARSE;
+		if (head_only && h->head_len) {
+			*len = 0;   /* a body a HEAD answer announces never comes */
+		} else {
+			rc = take_body(buf, got, h, (uint8_t *)buf, total, len, name, err, errlen);
+			/* Chunked (ACME servers send it): read to the close, decoded here. */
+			if (rc == 0 && h->transfer_encoding &&
+			    http_response_dechunk(buf, *len, len) != 0) {
+				snprintf(err, errlen, "%s: malformed chunked body", name);
+				rc = LS_EPARSE;
+			}
 		}
 	}
 	if (rc == 0) {
-		mbedtls_ssl_close_notify(&ssl);
+		if (tls)
+			mbedtls_ssl_close_notify(tls);
 		buf[*len] = 0;
 		*body = buf;
 		buf = NULL;

@@ -72,22 +72,37 @@ bool sts_fetch_sessions_changed(struct sts_fetch *f);
  * store). Before the first fetch only. Returns 0 or LS_ECONFIG with the reason in err. */
 int sts_fetch_add_ca(struct sts_fetch *f, const char *ca_file, char *err, size_t errlen);
 
-/* One request to any https:// URL by host name (the ACME client's): same TLS, same checks. */
+/* One request to any http:// or https:// URL by host name (the ACME client's, a webhook's):
+ * https with the same TLS and checks as a policy fetch, http plain on port 80 by default. */
 struct sts_fetch_req {
 	const char *method;          /* "GET", "HEAD", "POST" */
-	const char *url;             /* https://HOST[:PORT]/PATH */
+	const char *url;             /* http[s]://HOST[:PORT]/PATH */
 	const char *content_type;    /* of body; NULL: no body */
 	const void *body;
 	size_t body_len;
 	int timeout_ms;              /* the whole request: resolve, connect, TLS, answer */
+	const char *user_agent;      /* NULL: "lockstep" */
+	bool head_only;              /* done once the head is in, body unread (a webhook's status) */
 };
 /*
  * Any status is a response (the caller judges it): 0 with the head in h and the body in
  * *body (NUL-terminated, at most STS_FETCH_BODY_MAX bytes; free with free()); else a
  * negative code and the connection error in words in err ("ca.example:443: connect:
- * Connection refused", "certificate for ca.example not trusted: ...").
+ * Connection refused", "certificate for ca.example not trusted: ...", "name lookup for
+ * ca.example timed out after 10000 ms"). f may be NULL for http:// URLs.
  */
 int sts_fetch_request(struct sts_fetch *f, const struct sts_fetch_req *q, struct http_response *h,
                       char **body, size_t *len, char *err, size_t errlen);
+
+/* A URL as sts_fetch_request() takes it: http[s]://HOST[:PORT][/PATH], HOST a name or an
+ * address (IPv6 in brackets); nothing a Host header or request line could not carry. */
+struct sts_fetch_url {
+	bool tls;                    /* https:// */
+	char host[256];              /* without brackets */
+	char port[8];                /* "443" or "80" without one */
+	const char *path;            /* into the URL, the query included; "/" without */
+};
+/* 0, or LS_EPARSE when url is not such a URL. */
+int sts_fetch_url_parse(const char *url, struct sts_fetch_url *u);
 
 #endif

@@ -4,7 +4,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -125,24 +128,134 @@ int tls_conn_open(struct tls_conn *c, const char *endpoint, int default_port, ch
 	return connect_sa(c, (struct sockaddr *)&ss, sl, endpoint, err, errlen);
 }
 
+/* A name lookup on a thread of its own: getaddrinfo() has no timeout (the resolver's own are
+ * 5 s a try and server), so the caller waits on the thread only until its deadline. A lookup
+ * given up on finishes on its own; whichever of the two lets go last frees it. */
+struct lookup {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int refs;
+	bool done;
+	int rc;                   /* getaddrinfo()'s */
+	struct addrinfo *res;
+	char host[TLS_CONN_HOST_MAX], port[8];
+};
+
+void (*tls_conn_lookup_hook)(void);
+
+static void lookup_unref(struct lookup *l)
+{
+	pthread_mutex_lock(&l->lock);
+	int left = --l->refs;
+	pthread_mutex_unlock(&l->lock);
+	if (left)
+		return;
+	if (l->res)
+		freeaddrinfo(l->res);
+	pthread_cond_destroy(&l->cond);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+static void *lookup_run(void *arg)
+{
+	struct lookup *l = arg;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	if (tls_conn_lookup_hook)
+		tls_conn_lookup_hook();
+	int rc = getaddrinfo(l->host, l->port, &hints, &res);
+	pthread_mutex_lock(&l->lock);
+	l->rc = rc;
+	l->res = rc ? NULL : res;
+	l->done = true;
+	pthread_cond_signal(&l->cond);
+	pthread_mutex_unlock(&l->lock);
+	lookup_unref(l);
+	return NULL;
+}
+
+/* Starts the lookup of host and port; l holds two references, the thread's and the caller's. */
+static int lookup_start(struct lookup **out, const char *host, const char *port)
+{
+	struct lookup *l = calloc(1, sizeof(*l));
+	pthread_condattr_t ca;
+	pthread_attr_t ta;
+	pthread_t th;
+	if (l == NULL)
+		return -ENOMEM;
+	snprintf(l->host, sizeof(l->host), "%s", host);
+	snprintf(l->port, sizeof(l->port), "%s", port);
+	l->refs = 2;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);   /* the clock of deadlines */
+	pthread_cond_init(&l->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_attr_init(&ta);
+	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+	int rc = pthread_create(&th, &ta, lookup_run, l);
+	pthread_attr_destroy(&ta);
+	if (rc) {
+		l->refs = 1;
+		lookup_unref(l);
+		return -rc;
+	}
+	*out = l;
+	return 0;
+}
+
+/* Waits for l within c's deadline (in slices when c can be cancelled): 1 done, 0 not in time. */
+static int lookup_wait(struct tls_conn *c, struct lookup *l)
+{
+	pthread_mutex_lock(&l->lock);
+	while (!l->done) {
+		int64_t now = tls_conn_now(), until = c->deadline;
+		if (now >= until || (c->cancel && atomic_load(c->cancel)))
+			break;
+		if (c->cancel && until - now > TLS_CONN_CANCEL_SLICE_MS)
+			until = now + TLS_CONN_CANCEL_SLICE_MS;
+		struct timespec ts = { until / 1000, (long)(until % 1000) * 1000000 };
+		pthread_cond_timedwait(&l->cond, &l->lock, &ts);
+	}
+	bool done = l->done;
+	pthread_mutex_unlock(&l->lock);
+	return done;
+}
+
 int tls_conn_open_name(struct tls_conn *c, const char *host, const char *port, char *err,
                        size_t errlen)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
-	char name[300];
+	struct lookup *l = NULL;
+	char name[TLS_CONN_HOST_MAX + 8];
+	int64_t start = tls_conn_now();
 	snprintf(name, sizeof(name), "%s:%s", host, port);
-	int rc = getaddrinfo(host, port, &hints, &res);
+	if (strlen(host) >= TLS_CONN_HOST_MAX || strlen(port) >= sizeof(l->port)) {
+		snprintf(err, errlen, "%.64s...: name too long", host);
+		return LS_ETOOBIG;
+	}
+	int rc = lookup_start(&l, host, port);
 	if (rc) {
-		snprintf(err, errlen, "%s: cannot resolve the name: %s", name, gai_strerror(rc));
+		snprintf(err, errlen, "%s: cannot start the name lookup: %s", name, strerror(-rc));
+		return rc;
+	}
+	if (!lookup_wait(c, l)) {
+		snprintf(err, errlen, "name lookup for %s timed out after %lld ms", host,
+		         (long long)(tls_conn_now() - start));
+		lookup_unref(l);
+		return -ETIMEDOUT;
+	}
+	if (l->rc) {
+		snprintf(err, errlen, "%s: cannot resolve the name: %s", name, gai_strerror(l->rc));
+		lookup_unref(l);
 		return LS_ENOTFOUND;
 	}
 	rc = -EHOSTUNREACH;
-	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+	for (struct addrinfo *ai = l->res; ai; ai = ai->ai_next) {
 		tls_conn_close(c);
 		if ((rc = connect_sa(c, ai->ai_addr, ai->ai_addrlen, name, err, errlen)) == 0)
 			break;
 	}
-	freeaddrinfo(res);
+	lookup_unref(l);
 	return rc;
 }
 

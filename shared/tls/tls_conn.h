@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #define TLS_CONN_CANCEL_SLICE_MS 250   /* a cancellable wait looks at the flag this often */
+#define TLS_CONN_HOST_MAX 256          /* bytes of a host name to look up, NUL included */
 
 struct tls_conn {
 	int fd;                      /* -1 before connecting */
@@ -24,9 +25,14 @@ int64_t tls_conn_now(void);
 int tls_conn_open(struct tls_conn *c, const char *endpoint, int default_port, char *err,
                   size_t errlen);
 /* Connects c to host (a name, resolved: each address in turn until one answers) at port,
- * as tls_conn_open() does (the ACME client's CA). 0, or a negative code with the reason. */
+ * as tls_conn_open() does (the ACME client's CA, a webhook). The lookup too ends at c's
+ * deadline (or its cancel flag): -ETIMEDOUT, "name lookup for HOST timed out after N ms".
+ * 0, or a negative code with the reason in err. */
 int tls_conn_open_name(struct tls_conn *c, const char *host, const char *port, char *err,
                        size_t errlen);
+/* Tests only, NULL in the programs: run on the lookup's thread before getaddrinfo() (a unit
+ * test points that thread's resolver at a server that never answers). */
+extern void (*tls_conn_lookup_hook)(void);
 void tls_conn_close(struct tls_conn *c);
 /* Waits for events (POLLIN, POLLOUT) within the deadline: 1 ready, 0 timed out (or
  * cancelled). */
