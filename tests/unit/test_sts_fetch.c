@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <time.h>
 #include <mbedtls/ctr_drbg.h>
@@ -12,6 +13,7 @@
 #include <mbedtls/ssl_ticket.h>
 #include "tests/unit/unit.h"
 #include "shared/tls/cert.h"
+#include "shared/tls/tls_conn.h"
 #include "shared/util/err.h"
 #include "shared/sts/sts_fetch.h"
 
@@ -342,6 +344,155 @@ static void fetch_once(struct server *s, struct sts_fetch *f)
 	assert_int_equal(len, 4);
 }
 
+/* A plain HTTP server for sts_fetch_request()'s http:// URLs: one connection, the request
+ * read whole (head and Content-Length body), the canned response, then (hold) the connection
+ * kept open until the client closes it. */
+struct plain {
+	int fd;
+	const char *response;
+	bool hold;
+	char request[2048];
+};
+
+static void *plain_serve(void *arg)
+{
+	struct plain *p = arg;
+	size_t got = 0;
+	int fd = accept(p->fd, NULL, NULL);
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		char *end = strstr(p->request, "\r\n\r\n"), *cl = strstr(p->request, "Content-Length: ");
+		if (end && (size_t)(p->request + got - end - 4) >= (size_t)(cl ? atoi(cl + 16) : 0))
+			break;
+		ssize_t n = recv(fd, p->request + got, sizeof(p->request) - 1 - got, 0);
+		if (n <= 0 || got + (size_t)n >= sizeof(p->request) - 1)
+			break;
+		got += (size_t)n;
+		p->request[got] = 0;
+	}
+	send(fd, p->response, strlen(p->response), MSG_NOSIGNAL);
+	struct pollfd pf = { fd, POLLIN, 0 };
+	char c;
+	while (p->hold && poll(&pf, 1, 10000) == 1 && recv(fd, &c, 1, 0) > 0)
+		;
+	close(fd);
+	return NULL;
+}
+
+struct plain_result {
+	int rc;
+	char err[512];
+	struct http_response h;
+	char *body;
+	size_t len;
+	int64_t ms;
+};
+
+/* One sts_fetch_request() of method and path (a URL on the plain server) with f NULL. */
+static void plain_request(struct plain *p, const char *method, const char *path, bool head_only,
+                          const char *body, struct plain_result *r)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	char url[128];
+	pthread_t th;
+	p->fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(p->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(p->fd, 4), 0);
+	assert_int_equal(getsockname(p->fd, (struct sockaddr *)&a, &alen), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", ntohs(a.sin_port), path);
+	p->request[0] = 0;
+	struct sts_fetch_req q = { method, url, body ? "application/json" : NULL, body,
+	                           body ? strlen(body) : 0, TIMEOUT, "lockstep-test", head_only };
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(pthread_create(&th, NULL, plain_serve, p), 0);
+	int64_t t0 = tls_conn_now();
+	r->rc = sts_fetch_request(NULL, &q, &r->h, &r->body, &r->len, r->err, sizeof(r->err));
+	r->ms = tls_conn_now() - t0;
+	assert_int_equal(pthread_join(th, NULL), 0);
+	close(p->fd);
+}
+
+/* http:// URLs: no TLS (the server reads the request as plain text), default port 80, the
+ * same response parsing as https. */
+static void test_request_http(void **state)
+{
+	(void)state;
+	struct plain p = { .response = "HTTP/1.1 201 Created\r\nContent-Length: 5\r\n"
+	                               "Location: http://x/1\r\n\r\nhello" };
+	struct plain_result r;
+	plain_request(&p, "POST", "/hook?x=1", false, "{\"a\":1}", &r);
+	if (r.rc != 0)
+		fail_msg("%d %s", r.rc, r.err);
+	assert_int_equal(r.h.status, 201);
+	assert_string_equal(r.h.location, "http://x/1");
+	assert_int_equal(r.len, 5);
+	assert_string_equal(r.body, "hello");
+	free(r.body);
+	assert_memory_equal(p.request, "POST /hook?x=1 HTTP/1.1\r\nHost: 127.0.0.1:", 41);
+	assert_non_null(strstr(p.request, "\r\nUser-Agent: lockstep-test\r\n"));
+	assert_non_null(strstr(p.request, "\r\nContent-Type: application/json\r\n"
+	                                  "Content-Length: 7\r\n\r\n{\"a\":1}"));
+	/* Chunked, decoded; any status is a response. */
+	p.response = "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n"
+	             "3\r\nnot\r\n6\r\n found\r\n0\r\n\r\n";
+	plain_request(&p, "GET", "", false, NULL, &r);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.h.status, 404);
+	assert_string_equal(r.body, "not found");
+	free(r.body);
+	assert_memory_equal(p.request, "GET / HTTP/1.1\r\n", 16);
+	/* head_only ends at the head, not at the close a server holds back. */
+	p.response = "HTTP/1.1 204 No Content\r\n\r\n";
+	p.hold = true;
+	plain_request(&p, "POST", "/", true, "{}", &r);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.h.status, 204);
+	assert_int_equal(r.len, 0);
+	assert_true(r.ms < TIMEOUT / 2);
+	free(r.body);
+	/* Not HTTP; and https without a TLS context. */
+	p.response = "garbage\r\n\r\n";
+	p.hold = false;
+	plain_request(&p, "GET", "/", false, NULL, &r);
+	assert_int_equal(r.rc, LS_EPARSE);
+	assert_non_null(strstr(r.err, "not an HTTP response"));
+	assert_null(r.body);
+	struct sts_fetch_req q = { "GET", "https://127.0.0.1/", NULL, NULL, 0, TIMEOUT, NULL, false };
+	assert_int_equal(sts_fetch_request(NULL, &q, &r.h, &r.body, &r.len, r.err, sizeof(r.err)),
+	                 LS_ECONFIG);
+}
+
+static void test_url_parse(void **state)
+{
+	(void)state;
+	static const struct { const char *url; bool tls; const char *host, *port, *path; } good[] = {
+		{ "http://hook.example", false, "hook.example", "80", "/" },
+		{ "HTTPS://ca.example/dir", true, "ca.example", "443", "/dir" },
+		{ "http://127.0.0.1:9000/alert?a=b", false, "127.0.0.1", "9000", "/alert?a=b" },
+		{ "https://[::1]:14000/dir", true, "::1", "14000", "/dir" },
+		{ "http://[2001:db8::1]", false, "2001:db8::1", "80", "/" },
+	};
+	static const char *const bad[] = {
+		"ftp://x/", "http://", "http:///x", "http://x:0/", "http://x:65536/", "http://x:80a/",
+		"http://x?q", "http://user@x/", "http://x/a b", "http://x/a\r\nX: y", "http://x/#frag",
+		"http://[::1/", "http://[]/", "https://x y/", "mailto:a@b",
+	};
+	struct sts_fetch_url u;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (sts_fetch_url_parse(good[i].url, &u) != 0)
+			fail_msg("%s refused", good[i].url);
+		assert_int_equal(u.tls, good[i].tls);
+		assert_string_equal(u.host, good[i].host);
+		assert_string_equal(u.port, good[i].port);
+		assert_string_equal(u.path, good[i].path);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (sts_fetch_url_parse(bad[i], &u) != LS_EPARSE)
+			fail_msg("%s accepted", bad[i]);
+}
+
 /* With sts_fetch_no_resume(), every fetch is a full handshake and nothing is kept. */
 static void test_no_resume(void **state)
 {
@@ -458,6 +609,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused_responses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_certificate_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_info, setup, teardown),
+		cmocka_unit_test(test_request_http),
+		cmocka_unit_test(test_url_parse),
 		cmocka_unit_test_setup_teardown(test_no_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_and_connect_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_resumed, setup, teardown),
