@@ -31,26 +31,15 @@ static void blackhole_resolver(void)
 	_res.options |= RES_NORELOAD;   /* keep these settings, whatever /etc/resolv.conf says */
 }
 
-static int udp_blackhole(int *port)
+/* A socket of type on 127.0.0.1, on a port the kernel picks; TCP ones listen. */
+static int loopback_socket(int type, int *port)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int fd = socket(AF_INET, type, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(a);
 	assert_true(fd >= 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
-static int tcp_listener(int *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(fd, 4), 0);
+	assert_true(type != SOCK_STREAM || listen(fd, 4) == 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
 	*port = ntohs(a.sin_port);
 	return fd;
@@ -61,7 +50,7 @@ static void test_open_name(void **state)
 {
 	(void)state;
 	char err[256], port[8];
-	int p, fd = tcp_listener(&p);
+	int p, fd = loopback_socket(SOCK_STREAM, &p);
 	struct tls_conn c = { -1, tls_conn_now() + 5000, NULL };
 	snprintf(port, sizeof(port), "%d", p);
 	assert_int_equal(tls_conn_open_name(&c, "localhost", port, err, sizeof(err)), 0);
@@ -96,7 +85,7 @@ static void test_lookup_deadline(void **state)
 {
 	(void)state;
 	char err[256];
-	int hole = udp_blackhole(&blackhole_port);
+	int hole = loopback_socket(SOCK_DGRAM, &blackhole_port);
 	static struct raw raw;   /* the raw lookup outlives the test: its thread is detached */
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, raw_lookup, &raw), 0);
