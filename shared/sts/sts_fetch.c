@@ -1,4 +1,4 @@
-/* The publish step's HTTPS client, on mbedTLS. */
+/* The publish step's HTTPS client, on mbedTLS; sts_fetch_request speaks plain http:// too. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -403,8 +403,7 @@ static int send_all(mbedtls_ssl_context *ssl, struct tls_conn *c, const char *da
  * *got is the bytes read; h->head_len stays 0 when the head never ended.
  */
 static int read_response(mbedtls_ssl_context *ssl, struct tls_conn *c, char *buf, size_t cap,
-                         size_t *got,
-                         struct http_response *h, bool policy, bool head_only,
+                         size_t *got, struct http_response *h, bool policy, bool head_only,
                          const char *endpoint, char *err, size_t errlen)
 {
 	int rc;
