@@ -17,6 +17,9 @@ struct fixture {
 	const struct rr *ptr[MAX_RR];
 	size_t n;
 	struct zone_info z;
+	struct store_txn t;         /* the run's transaction, aborted by teardown */
+	struct diag d;
+	struct zone_new out;
 };
 
 static int setup(void **state)
@@ -24,6 +27,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	unit_store_setup((void **)&f->u);
 	unit_parser(&f->p, &f->a, "example.com.");
+	diag_init(&f->d);
 	f->z.id = ZONE_ID;
 	memcpy(f->z.apex, N("example.com."), (size_t)dname_wire_len(N("example.com."), DNAME_MAX));
 	*state = f;
@@ -33,6 +37,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
+	store_abort(&f->t);
+	diag_free(&f->d);
 	unit_parser_free(&f->p, &f->a);
 	unit_store_teardown((void **)&f->u);
 	free(f);
@@ -53,12 +59,12 @@ static void records(struct fixture *f, const char **lines)
 	}
 }
 
-/* Runs zone_new_write in a write transaction left open for the caller (t). */
-static int run(struct fixture *f, bool write, struct store_txn *t, struct diag *d,
-               struct zone_new *out)
+/* Runs zone_new_write on lines in a write transaction left open (f->t), results in f. */
+static void run(struct fixture *f, const char **lines, bool write)
 {
-	unit_begin(f->u->st, true, t);
-	return zone_new_write(t, &f->z, f->ptr, f->n, write, d, out);
+	records(f, lines);
+	unit_begin(f->u->st, true, &f->t);
+	assert_int_equal(zone_new_write(&f->t, &f->z, f->ptr, f->n, write, &f->d, &f->out), 0);
 }
 
 /* The stored RRset of name/type in t: its record count, or -1 when absent; *ttl its TTL. */
@@ -92,27 +98,20 @@ static void test_groups_in_key_order(void **state)
 		"a.b 300 IN TXT \"x\"",
 		NULL
 	};
-	struct store_txn t;
-	struct diag d;
-	struct zone_new out;
 	uint32_t ttl = 0;
-	records(f, lines);
-	diag_init(&d);
-	assert_int_equal(run(f, true, &t, &d, &out), 0);
-	assert_false(out.bad);
-	assert_int_equal(d.errors, 0);
-	assert_true(d.warnings >= 2);      /* the TTL change and the duplicate */
-	assert_int_equal(out.records, 7);
-	assert_true(out.soa && out.ns);
-	assert_int_equal(out.serial, 42);
-	assert_int_equal(out.soa_line, 2);
-	assert_int_equal(stored(&t, "www.example.com.", T_A, &ttl), 2);
+	run(f, lines, true);
+	assert_false(f->out.bad);
+	assert_int_equal(f->d.errors, 0);
+	assert_true(f->d.warnings >= 2);      /* the TTL change and the duplicate */
+	assert_int_equal(f->out.records, 7);
+	assert_true(f->out.soa && f->out.ns);
+	assert_int_equal(f->out.serial, 42);
+	assert_int_equal(f->out.soa_line, 2);
+	assert_int_equal(stored(&f->t, "www.example.com.", T_A, &ttl), 2);
 	assert_int_equal(ttl, 600);
-	assert_int_equal(stored(&t, "zz.example.com.", T_A, NULL), 1);
-	assert_int_equal(stored(&t, "a.b.example.com.", T_TXT, NULL), 1);
-	assert_int_equal(stored(&t, "example.com.", T_SOA, NULL), 1);
-	store_abort(&t);
-	diag_free(&d);
+	assert_int_equal(stored(&f->t, "zz.example.com.", T_A, NULL), 1);
+	assert_int_equal(stored(&f->t, "a.b.example.com.", T_TXT, NULL), 1);
+	assert_int_equal(stored(&f->t, "example.com.", T_SOA, NULL), 1);
 }
 
 /* An error part-way through: RRsets sorting after it are not written, every error is seen. */
@@ -131,22 +130,15 @@ static void test_writes_stop_at_first_error(void **state)
 		"z 300 IN A 192.0.2.4",
 		NULL
 	};
-	struct store_txn t;
-	struct diag d;
-	struct zone_new out;
-	records(f, lines);
-	diag_init(&d);
-	assert_int_equal(run(f, true, &t, &d, &out), 0);
-	assert_true(out.bad);
-	assert_int_equal(d.errors, 2);
+	run(f, lines, true);
+	assert_true(f->out.bad);
+	assert_int_equal(f->d.errors, 2);
 	/* Canonical order: the apex, a, m (the error), ns1, x, y.x, z. */
-	assert_int_equal(stored(&t, "example.com.", T_SOA, NULL), 1);      /* before the error */
-	assert_int_equal(stored(&t, "a.example.com.", T_A, NULL), 1);
-	assert_int_equal(stored(&t, "ns1.example.com.", T_A, NULL), -1);   /* after it */
-	assert_int_equal(stored(&t, "z.example.com.", T_A, NULL), -1);
-	assert_int_equal(stored(&t, "x.example.com.", T_DNAME, NULL), -1);
-	store_abort(&t);
-	diag_free(&d);
+	assert_int_equal(stored(&f->t, "example.com.", T_SOA, NULL), 1);      /* before the error */
+	assert_int_equal(stored(&f->t, "a.example.com.", T_A, NULL), 1);
+	assert_int_equal(stored(&f->t, "ns1.example.com.", T_A, NULL), -1);   /* after it */
+	assert_int_equal(stored(&f->t, "z.example.com.", T_A, NULL), -1);
+	assert_int_equal(stored(&f->t, "x.example.com.", T_DNAME, NULL), -1);
 }
 
 /* Checking only: nothing is written, the apex is still reported. */
@@ -158,20 +150,13 @@ static void test_check_only_writes_nothing(void **state)
 		"@ 3600 IN SOA ns1 hostmaster 5 3600 900 1209600 300",
 		NULL
 	};
-	struct store_txn t;
-	struct diag d;
-	struct zone_new out;
-	records(f, lines);
-	diag_init(&d);
-	assert_int_equal(run(f, false, &t, &d, &out), 0);
-	assert_false(out.bad);
-	assert_true(out.soa);
-	assert_false(out.ns);
-	assert_int_equal(out.records, 2);
-	assert_int_equal(stored(&t, "www.example.com.", T_A, NULL), -1);
-	assert_int_equal(stored(&t, "example.com.", T_SOA, NULL), -1);
-	store_abort(&t);
-	diag_free(&d);
+	run(f, lines, false);
+	assert_false(f->out.bad);
+	assert_true(f->out.soa);
+	assert_false(f->out.ns);
+	assert_int_equal(f->out.records, 2);
+	assert_int_equal(stored(&f->t, "www.example.com.", T_A, NULL), -1);
+	assert_int_equal(stored(&f->t, "example.com.", T_SOA, NULL), -1);
 }
 
 int main(void)
