@@ -64,3 +64,14 @@ uint32_t rr_parser_ttl(struct rr_parser *p, bool have_ttl, uint32_t ttl)
 	p->have_last_ttl = true;
 	return ttl;
 }
+
+const uint8_t *rr_parser_owner(struct rr_parser *p, const uint8_t *owner, size_t len)
+{
+	if (p->owner && (size_t)dname_wire_len(p->owner, DNAME_MAX) == len &&
+	    memcmp(p->owner, owner, len) == 0)
+		return p->owner;
+	const uint8_t *copy = arena_dup(p->a, owner, len);
+	if (copy)
+		p->owner = copy;
+	return copy;
+}

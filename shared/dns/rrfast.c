@@ -248,7 +248,7 @@ bool rrfast_parse(struct rr_parser *p, const char *text, struct rr *out)
 	int rdlen = rdata(type, &t[i + 1], n - i - 1, origin, rd);
 	if (rdlen < 0)
 		return false;
-	out->owner = arena_dup(p->a, owner, (size_t)olen);
+	out->owner = rr_parser_owner(p, owner, (size_t)olen);
 	out->rdata = arena_dup(p->a, rd, (size_t)rdlen);
 	if (out->owner == NULL || out->rdata == NULL)
 		return false;

@@ -171,7 +171,7 @@ static int slow_store(struct rr_parser *p, ldns_rr *rr, struct rr *out, char *er
 		return LS_EPARSE;
 	}
 	const ldns_rdf *owner = ldns_rr_owner(rr);
-	out->owner = arena_dup(p->a, ldns_rdf_data(owner), ldns_rdf_size(owner));
+	out->owner = rr_parser_owner(p, ldns_rdf_data(owner), ldns_rdf_size(owner));
 	out->rdlen = (uint16_t)ldns_buffer_position(p->buf);
 	out->rdata = arena_dup(p->a, ldns_buffer_begin(p->buf), out->rdlen);
 	out->ttl = ttl;

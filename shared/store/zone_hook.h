@@ -19,7 +19,9 @@ struct zone_hook {
 	 * Inside zone_txn_commit(), after the RRsets are validated and before the serial: sees
 	 * the changes (zone_txn_next_change), may keep some as stored, may write its own state
 	 * in the same transaction. Returns 0, LS_EINVAL_ZONE to refuse the edit (messages in d,
-	 * the commit still collects every other error) or an error that aborts it.
+	 * the commit still collects every other error) or an error that aborts it. A new zone
+	 * (zone_txn_creating) has no derived state yet: its commit may stream the records
+	 * (zone_new.h) and list no changes, so a hook returns at once for it.
 	 */
 	int (*commit)(struct zone_txn *zt, struct diag *d);
 	/* Inside the deletion of zone zone_id, before it commits. */

@@ -12,6 +12,7 @@
 #include "shared/dns/wire.h"
 #include "shared/store/zone_check.h"
 #include "shared/store/zone_hook.h"
+#include "shared/store/zone_new.h"
 #include "shared/store/zone_wset.h"
 #include "shared/store/zone_txn.h"
 
@@ -208,6 +209,15 @@ int zone_txn_count(struct zone_txn *zt, const uint8_t *owner, uint16_t type, uin
 
 void zone_txn_reserve(struct zone_txn *zt, size_t n)
 {
+	/* A new zone's borrowed records wait as pointers (zone_new.c); others fill the map. */
+	if (zt->creating && (zt->flags & ZONE_TXN_BORROW) && zt->m.n == 0) {
+		const struct rr **v = n > zt->pcap ? realloc(zt->pend, n * sizeof(*v)) : NULL;
+		if (v) {
+			zt->pend = v;
+			zt->pcap = n;
+		}
+		return;
+	}
 	wset_map_reserve(&zt->m, n);    /* without the room, the map grows as it goes */
 }
 
@@ -222,29 +232,10 @@ static const char *file_copy(struct zone_txn *zt, const char *file)
 	return zt->file_copy;
 }
 
-/*
- * Appends one record to its RRset. Records given different TTLs: in a file or a batch the
- * last TTL wins, with a warning for each record that changes it, as Knot loads a zone; a
- * record added to a stored RRset takes the stored TTL (rr set changes it).
- */
+/* Appends one record to its RRset, its TTL merged as wset_ttl says. */
 static int append(struct zone_txn *zt, struct wset *w, const struct rr *rr, struct diag *d)
 {
-	char name[DNAME_STR_MAX], tn[16];
-	bool stored = w->old_exists && !(zt->flags & ZONE_TXN_REPLACE);
-	if (w->n == 0) {
-		w->ttl = rr->ttl;
-	} else if (rr->ttl != w->ttl && stored) {
-		diag_add(d, DIAG_WARNING, rr->file, rr->line,
-		         "TTL %u differs from the TTL %u of the other %s records at %s; using %u",
-		         rr->ttl, w->ttl, rr_type_name(rr->type, tn, sizeof(tn)),
-		         dname_format(name, rr->owner), w->ttl);
-	} else if (rr->ttl != w->ttl) {
-		diag_add(d, DIAG_WARNING, rr->file, rr->line,
-		         "TTL %u differs from the TTL %u of the earlier %s records at %s; the RRset "
-		         "gets %u (the last TTL wins, as in Knot)", rr->ttl, w->ttl,
-		         rr_type_name(rr->type, tn, sizeof(tn)), dname_format(name, rr->owner), rr->ttl);
-		w->ttl = rr->ttl;
-	}
+	wset_ttl(w, rr, w->old_exists && !(zt->flags & ZONE_TXN_REPLACE), d);
 	if (w->n == w->cap) {
 		uint32_t cap = w->cap ? w->cap * 2 : 1;
 		struct rdata *rd = arena_alloc(&zt->a, cap * sizeof(*rd));
@@ -877,6 +868,23 @@ static int new_serial(struct zone_txn *zt, struct wset *soa, size_t nchanged, ti
 	return 0;
 }
 
+/* The zone record and the history entry, once the RRsets (and journal) are written. */
+static int write_zone(struct zone_txn *zt, time_t now, struct zone_diff *diff)
+{
+	zt->zone.records = zt->creating ? diff->records
+	                                : zt->zone.records + diff->nadd - diff->ndel;
+	diff->records = zt->zone.records;
+	zt->zone.modified = (int64_t)now;
+	zone_put(&zt->t, &zt->zone);
+	struct history_entry h = { .time = now, .old_serial = diff->old_serial,
+	                           .new_serial = diff->new_serial, .ndel = (uint32_t)diff->ndel,
+	                           .nadd = (uint32_t)(zt->creating ? diff->records : diff->nadd) };
+	memcpy(h.apex, zt->zone.apex, sizeof(h.apex));
+	snprintf(h.source, sizeof(h.source), "%s", zt->source);
+	history_put(&zt->t, &h);
+	return zt->t.err;
+}
+
 /* The diff, the RRsets, the journal entry (IXFR), the zone record and the history entry. */
 static int write_edit(struct zone_txn *zt, const uint32_t *order, struct wset *soa, time_t now,
                       struct zone_diff *diff)
@@ -898,18 +906,45 @@ static int write_edit(struct zone_txn *zt, const uint32_t *order, struct wset *s
 	} else {
 		zt->zone.created = (int64_t)now;
 	}
-	zt->zone.records = zt->creating ? diff->records
-	                                : zt->zone.records + diff->nadd - diff->ndel;
-	diff->records = zt->zone.records;
-	zt->zone.modified = (int64_t)now;
-	zone_put(&zt->t, &zt->zone);
-	struct history_entry h = { .time = now, .old_serial = diff->old_serial,
-	                           .new_serial = diff->new_serial, .ndel = (uint32_t)diff->ndel,
-	                           .nadd = (uint32_t)(zt->creating ? diff->records : diff->nadd) };
-	memcpy(h.apex, zt->zone.apex, sizeof(h.apex));
-	snprintf(h.source, sizeof(h.source), "%s", zt->source);
-	history_put(&zt->t, &h);
-	return zt->t.err;
+	return write_zone(zt, now, diff);
+}
+
+/*
+ * A new zone whose records all wait unsorted (a file import): hooks first (a new zone has no
+ * derived state yet, so they see no changes), then zone_new_write checks and writes RRset by
+ * RRset, never building the working set. Any error: nothing is committed.
+ */
+static int commit_new(struct zone_txn *zt, struct diag *d, size_t errors_before, time_t now,
+                      struct zone_diff *diff)
+{
+	char zone[DNAME_STR_MAX];
+	struct zone_new nz;
+	int rc = run_hooks(zt, d);
+	if (rc)
+		return rc;
+	bool write = !(zt->flags & ZONE_TXN_CHECK) && !zt->errors &&
+	             !(d && d->errors > errors_before);
+	rc = zone_new_write(&zt->t, &zt->zone, zt->pend, zt->npend, write, d, &nz);
+	free(zt->pend);
+	zt->pend = NULL;
+	zt->npend = zt->pcap = 0;
+	if (rc)
+		return rc;
+	dname_format(zone, zt->zone.apex);
+	if (!nz.soa)
+		diag_add(d, DIAG_ERROR, zt->last_file, 0, "zone %s: no SOA record at the apex", zone);
+	if (!nz.ns)
+		diag_add(d, DIAG_ERROR, nz.soa && nz.soa_file ? nz.soa_file : zt->last_file,
+		         nz.soa ? nz.soa_line : 0, "zone %s: no NS records at the apex", zone);
+	if (nz.bad || zt->errors || (d && d->errors > errors_before))
+		return LS_EINVAL_ZONE;
+	if (zt->flags & ZONE_TXN_CHECK)
+		return 0;
+	diff->created = true;
+	diff->new_serial = nz.serial;
+	diff->records = nz.records;
+	zt->zone.created = (int64_t)now;
+	return write_zone(zt, now, diff);
 }
 
 int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
@@ -923,6 +958,12 @@ int zone_txn_commit(struct zone_txn *zt, struct diag *d, struct zone_diff *diff)
 	memset(diff, 0, sizeof(*diff));
 	if ((rc = zt->t.err) != 0)
 		goto fail;
+	if (zt->npend && zt->m.n == 0) {
+		rc = commit_new(zt, d, errors_before, now, diff);
+		if (rc != 0 || (zt->flags & ZONE_TXN_CHECK))
+			goto fail;
+		return store_commit(&zt->t);
+	}
 	if (zt->npend && (rc = flush_pending(zt, d)) != 0)
 		goto fail;
 	if ((zt->flags & ZONE_TXN_REPLACE) && !zt->creating && (rc = pull_unmentioned(zt)))

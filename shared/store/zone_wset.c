@@ -252,3 +252,22 @@ bool wset_same(const struct wset *w)
 			return false;
 	return true;
 }
+
+void wset_ttl(struct wset *w, const struct rr *rr, bool stored, struct diag *d)
+{
+	char name[DNAME_STR_MAX], tn[16];
+	if (w->n == 0) {
+		w->ttl = rr->ttl;
+	} else if (rr->ttl != w->ttl && stored) {
+		diag_add(d, DIAG_WARNING, rr->file, rr->line,
+		         "TTL %u differs from the TTL %u of the other %s records at %s; using %u",
+		         rr->ttl, w->ttl, rr_type_name(rr->type, tn, sizeof(tn)),
+		         dname_format(name, rr->owner), w->ttl);
+	} else if (rr->ttl != w->ttl) {
+		diag_add(d, DIAG_WARNING, rr->file, rr->line,
+		         "TTL %u differs from the TTL %u of the earlier %s records at %s; the RRset "
+		         "gets %u (the last TTL wins, as in Knot)", rr->ttl, w->ttl,
+		         rr_type_name(rr->type, tn, sizeof(tn)), dname_format(name, rr->owner), rr->ttl);
+		w->ttl = rr->ttl;
+	}
+}

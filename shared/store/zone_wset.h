@@ -61,5 +61,11 @@ void wset_normalise(struct wset *w, struct diag *d);
 /* True when rd and old hold the same records (both normalised). */
 bool wset_same(const struct wset *w);
 int wset_rdata_cmp(const struct rdata *a, const struct rdata *b);
+/*
+ * The TTL of w as rr joins it (before w->n counts rr): in a file or a batch the last TTL
+ * wins, with a warning for each record that changes it, as Knot loads a zone; a record
+ * added to a stored RRset takes the stored TTL (rr set changes it).
+ */
+void wset_ttl(struct wset *w, const struct rr *rr, bool stored, struct diag *d);
 
 #endif
