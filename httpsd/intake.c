@@ -4,7 +4,7 @@
 #include <strings.h>
 #include "httpsd/intake.h"
 #include "shared/rpt/tlsrpt_gzip.h"
-#include "shared/rpt/tlsrpt_import.h"
+#include "shared/rpt/tlsrpt_shape.h"
 #include "shared/rpt/tlsrpt_spool.h"
 #include "shared/util/err.h"
 
@@ -60,7 +60,8 @@ int intake_body(const struct intake_settings *s, const char *domain, const uint8
 		snprintf(why, whylen, "body is neither gzip nor a JSON object");
 		return 400;
 	}
-	int rc = tlsrpt_import_check(body, len, s->max_expanded, why, whylen);
+	/* Only accept or refuse here: the full parse is the importer's (tlsrpt_shape.h). */
+	int rc = tlsrpt_shape_check(body, len, s->max_expanded, why, whylen);
 	if (rc == LS_ETOOBIG)
 		return 413;
 	if (rc == LS_EPARSE)

@@ -30,8 +30,8 @@ bool intake_media_ok(const struct http_str *type);
  */
 int intake_head(const struct http_req *req, const struct intake_settings *s);
 /*
- * Checks body (len bytes, as received) is a TLS report, inflating at most max-expanded (and
- * 100 times len) bytes, then spools it for domain and syncs it. Blocks on the disk: run it off
+ * Checks body (len bytes, as received) is shaped like a TLS report (tlsrpt_shape_check(),
+ * inflating at most max-expanded and 100 times len bytes), then spools it for domain and syncs it. Blocks on the disk: run it off
  * the event loop. Returns the status to answer with: 200 once durable, 400 or 413 with the
  * reason in why, 503 (out of memory, the spool failed: the sender retries).
  */
