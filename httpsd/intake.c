@@ -52,8 +52,8 @@ static bool looks_json(const uint8_t *p, size_t len)
 	return i < len && p[i] == '{';
 }
 
-int intake_body(const struct intake_settings *s, const char *domain, const uint8_t *body,
-                size_t len, char *why, size_t whylen)
+int intake_check(const struct intake_settings *s, const uint8_t *body, size_t len, char *why,
+                 size_t whylen)
 {
 	why[0] = '\0';
 	if (!tlsrpt_gzip_is(body, len) && !looks_json(body, len)) {
@@ -70,9 +70,24 @@ int intake_body(const struct intake_settings *s, const char *domain, const uint8
 		snprintf(why, whylen, "cannot check the report now: %s", ls_strerror(rc));
 		return 503;
 	}
-	if ((rc = tlsrpt_spool_put(s->state_dir, domain, body, len)) != 0) {
+	return 0;
+}
+
+int intake_spool(const struct intake_settings *s, const char *domain, const uint8_t *body,
+                 size_t len, char *why, size_t whylen)
+{
+	int rc = tlsrpt_spool_put(s->state_dir, domain, body, len);
+	why[0] = '\0';
+	if (rc) {
 		snprintf(why, whylen, "cannot spool the report now: %s", ls_strerror(rc));
 		return 503;
 	}
 	return 200;
+}
+
+int intake_body(const struct intake_settings *s, const char *domain, const uint8_t *body,
+                size_t len, char *why, size_t whylen)
+{
+	int st = intake_check(s, body, len, why, whylen);
+	return st ? st : intake_spool(s, domain, body, len, why, whylen);
 }

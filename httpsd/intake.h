@@ -35,6 +35,15 @@ int intake_head(const struct http_req *req, const struct intake_settings *s);
  * the event loop. Returns the status to answer with: 200 once durable, 400 or 413 with the
  * reason in why, 503 (out of memory, the spool failed: the sender retries).
  */
+/*
+ * The CPU half of intake_body(): 0 when body is to be spooled, else 400 or 413 (reason in why)
+ * or 503. Touches no disk.
+ */
+int intake_check(const struct intake_settings *s, const uint8_t *body, size_t len, char *why,
+                 size_t whylen);
+/* The disk half: spools body for domain and syncs it. 200 once durable, else 503 with why. */
+int intake_spool(const struct intake_settings *s, const char *domain, const uint8_t *body,
+                 size_t len, char *why, size_t whylen);
 int intake_body(const struct intake_settings *s, const char *domain, const uint8_t *body,
                 size_t len, char *why, size_t whylen);
 

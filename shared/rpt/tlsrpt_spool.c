@@ -68,9 +68,7 @@ int tlsrpt_spool_put(const char *state_dir, const char *domain, const uint8_t *b
 	struct timespec ts;
 	if (domain && !host_name(domain))
 		return LS_EPARSE;
-	int rc = make_dirs(state_dir);
-	if (rc)
-		return rc;
+	int rc;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(name, sizeof(name), "%lld.%09ld.%ld.%u,%s", (long long)ts.tv_sec, ts.tv_nsec,
 	         (long)getpid(), atomic_fetch_add(&serial, 1), domain ? domain : "-");
@@ -78,7 +76,13 @@ int tlsrpt_spool_put(const char *state_dir, const char *domain, const uint8_t *b
 	    snprintf(tmp, sizeof(tmp), "%s/" TLSRPT_SPOOL_DIR "/tmp/%s", state_dir, name) >= PATH_LEN ||
 	    snprintf(dst, sizeof(dst), "%s/%s", dir, name) >= PATH_LEN)
 		return rc ? rc : -ENAMETOOLONG;
+	/* The directories are made on the first report only: not four mkdir calls per report. */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0 && errno == ENOENT) {
+		if ((rc = make_dirs(state_dir)) != 0)
+			return rc;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	}
 	if (fd < 0)
 		return -errno;
 	if ((rc = file_write_all(fd, body, len)) != 0 || (fsync(fd) != 0 && (rc = -errno))) {
