@@ -6,6 +6,7 @@
 #include "shared/rpt/tlsrpt_gzip.h"
 #include "shared/rpt/tlsrpt_shape.h"
 #include "shared/rpt/tlsrpt_spool.h"
+#include "shared/rpt/tlsrpt_spool_log.h"
 #include "shared/util/err.h"
 
 /* Senders vary: the RFC 8460 types, and generic ones whose body tells gzip from JSON. */
@@ -76,7 +77,8 @@ int intake_check(const struct intake_settings *s, const uint8_t *body, size_t le
 int intake_spool(const struct intake_settings *s, const char *domain, const uint8_t *body,
                  size_t len, char *why, size_t whylen)
 {
-	int rc = tlsrpt_spool_put(s->state_dir, domain, body, len);
+	int rc = s->log ? tlsrpt_spool_log_put(s->log, domain, body, len)
+	                : tlsrpt_spool_put(s->state_dir, domain, body, len);
 	why[0] = '\0';
 	if (rc) {
 		snprintf(why, whylen, "cannot spool the report now: %s", ls_strerror(rc));

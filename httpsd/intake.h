@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include "httpsd/http.h"
 
+struct tlsrpt_spool_log;
+
 #define INTAKE_PATH "/tlsrpt"
 #define INTAKE_ALLOW "POST"
 #define INTAKE_WHY_MAX 160            /* a refusal's one-line reason */
@@ -17,6 +19,7 @@ struct intake_settings {
 	bool receive;                     /* tlsrpt.receive */
 	size_t max_size, max_expanded;    /* tlsrpt.max-size, tlsrpt.max-expanded */
 	const char *state_dir;            /* the spool is in STATE/tlsrpt */
+	struct tlsrpt_spool_log *log;     /* httpsd's segment writer; NULL: a file per report */
 };
 
 /* True when req's path is INTAKE_PATH. */
@@ -41,7 +44,8 @@ int intake_head(const struct http_req *req, const struct intake_settings *s);
  */
 int intake_check(const struct intake_settings *s, const uint8_t *body, size_t len, char *why,
                  size_t whylen);
-/* The disk half: spools body for domain and syncs it. 200 once durable, else 503 with why. */
+/* The disk half: spools body for domain (through s->log when set) and syncs it. 200 once
+ * durable, else 503 with why. */
 int intake_spool(const struct intake_settings *s, const char *domain, const uint8_t *body,
                  size_t len, char *why, size_t whylen);
 int intake_body(const struct intake_settings *s, const char *domain, const uint8_t *body,
