@@ -142,6 +142,15 @@ static void note_member(struct scan *s, int m)
 	}
 }
 
+/* After a member or element: 1 when another follows (a comma), 0 at close, else LS_EPARSE. */
+static int next(struct scan *s, char close)
+{
+	skip_ws(s);
+	if (s->p < s->end && (*s->p == ',' || *s->p == close))
+		return *s->p++ == ',';
+	return bad(s, "expected ',' or '%c'", close);
+}
+
 static int object(struct scan *s, int depth, bool root)
 {
 	const char *key;
@@ -168,18 +177,8 @@ static int object(struct scan *s, int depth, bool root)
 		for (int i = 0; root && i < M_COUNT; i++)
 			if (klen == strlen(member[i]) && memcmp(key, member[i], klen) == 0)
 				m = i;
-		if ((rc = value(s, depth + 1, m)) != 0)
+		if ((rc = value(s, depth + 1, m)) != 0 || (rc = next(s, '}')) != 1)
 			return rc;
-		skip_ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			continue;
-		}
-		if (s->p < s->end && *s->p == '}') {
-			s->p++;
-			return 0;
-		}
-		return bad(s, "expected ',' or '}'");
 	}
 }
 
@@ -193,18 +192,8 @@ static int array(struct scan *s, int depth)
 		return 0;
 	}
 	for (;;) {
-		if ((rc = value(s, depth + 1, -1)) != 0)
+		if ((rc = value(s, depth + 1, -1)) != 0 || (rc = next(s, ']')) != 1)
 			return rc;
-		skip_ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			continue;
-		}
-		if (s->p < s->end && *s->p == ']') {
-			s->p++;
-			return 0;
-		}
-		return bad(s, "expected ',' or ']'");
 	}
 }
 

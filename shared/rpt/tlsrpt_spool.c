@@ -53,12 +53,16 @@ int tlsrpt_spool_dirs(const char *state)
 	return 0;
 }
 
-static int sync_dir(const char *path)
+int tlsrpt_spool_sync_dir(const char *state_dir, const char *sub)
 {
+	char path[PATH_LEN];
+	int rc = dir_path(path, state_dir, sub);
+	if (rc)
+		return rc;
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int rc = fsync(fd) == 0 ? 0 : -errno;
+	rc = fsync(fd) == 0 ? 0 : -errno;
 	close(fd);
 	return rc;
 }
@@ -103,7 +107,7 @@ int tlsrpt_spool_put(const char *state_dir, const char *domain, const uint8_t *b
 		unlink(tmp);
 		return rc;
 	}
-	return sync_dir(dir);
+	return tlsrpt_spool_sync_dir(state_dir, "new");
 }
 
 /* Segments left in seg/ by a writer that is gone (its flock went with it) move to new/. */

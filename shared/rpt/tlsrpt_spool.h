@@ -54,6 +54,8 @@ int tlsrpt_spool_reject(const char *state_dir, const struct tlsrpt_spooled *f);
 
 /* Makes STATE/tlsrpt and its directories. Returns 0 or -errno. */
 int tlsrpt_spool_dirs(const char *state_dir);
+/* fsyncs STATE/tlsrpt/SUB. Returns 0 or -errno. */
+int tlsrpt_spool_sync_dir(const char *state_dir, const char *sub);
 /* True when domain is a host name in text form (a spool name may carry it). */
 bool tlsrpt_spool_domain_ok(const char *domain);
 /* A unique spool file name (time, process, serial) ending in tail, into out (size bytes). */

@@ -56,19 +56,6 @@ static int path_of(char *out, const struct tlsrpt_spool_log *log, const char *su
 	return n < 0 || n >= PATH_LEN ? -ENAMETOOLONG : 0;
 }
 
-static int sync_dir(const char *state_dir, const char *sub)
-{
-	char path[PATH_LEN];
-	if (snprintf(path, sizeof(path), "%s/" TLSRPT_SPOOL_DIR "/%s", state_dir, sub) >= PATH_LEN)
-		return -ENAMETOOLONG;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = fsync(fd) == 0 ? 0 : -errno;
-	close(fd);
-	return rc;
-}
-
 /* A new segment: written in tmp/ and locked there, then renamed into seg/ (so the import never
  * finds it unlocked while this process lives), and seg/ synced so the name is durable before
  * any record in it is acknowledged. */
@@ -92,7 +79,7 @@ static int seg_open(struct tlsrpt_spool_log *log)
 		goto fail;
 	}
 	if ((rc = file_write_all(fd, TLSRPT_SEG_MAGIC, TLSRPT_SEG_MAGIC_LEN)) != 0 ||
-	    (rc = sync_dir(log->state_dir, "seg")) != 0) {
+	    (rc = tlsrpt_spool_sync_dir(log->state_dir, "seg")) != 0) {
 		unlink(seg);
 		goto fail;
 	}
