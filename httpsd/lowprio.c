@@ -10,12 +10,13 @@ struct job {
 	void (*fn)(void *arg);
 	void *arg;
 	bool done;
+	pthread_cond_t cond;          /* its waiter's own: a job's end wakes only its thread */
 	struct job *next;
 };
 
 /* One queue for the process, like libuv's own pool; the threads live as long as it does. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t queued = PTHREAD_COND_INITIALIZER, finished = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t queued = PTHREAD_COND_INITIALIZER;
 static struct job *head, **tail = &head;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int running;
@@ -35,7 +36,7 @@ static void *thread_main(void *unused)
 		j->fn(j->arg);
 		pthread_mutex_lock(&lock);
 		j->done = true;
-		pthread_cond_broadcast(&finished);
+		pthread_cond_signal(&j->cond);
 	}
 	return NULL;
 }
@@ -54,7 +55,7 @@ static void start(void)
 
 void lowprio_run(void (*fn)(void *arg), void *arg)
 {
-	struct job j = { fn, arg, false, NULL };
+	struct job j = { fn, arg, false, PTHREAD_COND_INITIALIZER, NULL };
 	pthread_once(&once, start);
 	if (running == 0) {
 		fn(arg);
@@ -65,6 +66,7 @@ void lowprio_run(void (*fn)(void *arg), void *arg)
 	tail = &j.next;
 	pthread_cond_signal(&queued);
 	while (!j.done)
-		pthread_cond_wait(&finished, &lock);
+		pthread_cond_wait(&j.cond, &lock);
 	pthread_mutex_unlock(&lock);
+	pthread_cond_destroy(&j.cond);
 }

@@ -23,13 +23,14 @@ struct waiter {
 	uint64_t seq;
 	int rc;
 	bool done;
+	pthread_cond_t cond;          /* its own: a sync wakes only the puts it covers */
 	struct waiter *next;
 };
 
 struct tlsrpt_spool_log {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;          /* the thread: something to sync, hand over or stop */
-	pthread_cond_t settled;       /* the puts: a sync or a hand-over happened */
+	pthread_cond_t settled;       /* puts waiting for a full segment to be handed over */
 	pthread_t thread;
 	bool started, stop, rotate;
 	char *state_dir;
@@ -108,6 +109,7 @@ static void hand_over(struct tlsrpt_spool_log *log)
 	close(log->fd);
 	log->fd = -1;
 	log->rotate = false;
+	pthread_cond_broadcast(&log->settled);   /* puts waiting for room */
 }
 
 /* Tells the puts of records up to seq how their sync went. */
@@ -119,12 +121,12 @@ static void settle(struct tlsrpt_spool_log *log, uint64_t seq, int rc)
 			w->rc = rc;
 			w->done = true;
 			*pp = w->next;
+			pthread_cond_signal(&w->cond);
 		} else {
 			pp = &w->next;
 		}
 	}
 	log->synced = seq;
-	pthread_cond_broadcast(&log->settled);
 }
 
 static bool due(const struct tlsrpt_spool_log *log)
@@ -151,7 +153,6 @@ static void *thread_main(void *arg)
 				hand_over(log);   /* what it holds may be lost; later reports go elsewhere */
 		} else if (log->fd >= 0 && due(log)) {
 			hand_over(log);
-			pthread_cond_broadcast(&log->settled);
 		} else if (log->stop) {
 			break;
 		} else if (log->fd >= 0) {
@@ -197,7 +198,7 @@ int tlsrpt_spool_log_put(struct tlsrpt_spool_log *log, const char *domain, const
 	tlsrpt_seg_tail(tail, head, hlen, body, len);     /* outside the lock: CPU */
 	size_t rec = hlen + len + TLSRPT_SEG_TAIL;
 	struct iovec iov[3] = { { head, hlen }, { (void *)body, len }, { tail, sizeof(tail) } };
-	struct waiter w = { 0, 0, false, NULL };
+	struct waiter w = { 0, 0, false, PTHREAD_COND_INITIALIZER, NULL };
 	int rc = 0;
 	pthread_mutex_lock(&log->lock);
 	if (!log->started) {
@@ -226,10 +227,11 @@ int tlsrpt_spool_log_put(struct tlsrpt_spool_log *log, const char *domain, const
 	log->waiters = &w;
 	pthread_cond_signal(&log->wake);
 	while (!w.done)
-		pthread_cond_wait(&log->settled, &log->lock);
+		pthread_cond_wait(&w.cond, &log->lock);
 	rc = w.rc;
 out:
 	pthread_mutex_unlock(&log->lock);
+	pthread_cond_destroy(&w.cond);
 	return rc;
 }
 
