@@ -7,13 +7,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/resource.h>
 #include <mbedtls/net_sockets.h>
 #include "httpsd/alpn.h"
 #include "httpsd/conn.h"
 #include "httpsd/hello.h"
 #include "httpsd/http.h"
 #include "httpsd/intake.h"
+#include "httpsd/lowprio.h"
 #include "httpsd/route.h"
 #include "shared/tls/cert.h"
 #include "shared/util/log.h"
@@ -498,28 +498,22 @@ static void answer(struct conn *c, size_t end, int status)
 
 /* ---- POST /tlsrpt: the body, then the disk work off the loop ---- */
 
-/*
- * Reports yield to policy fetches: the thread pool (only reports use it in httpsd) runs at
- * nice INTAKE_NICE, so a flood of reports takes what the event loops leave of the CPU and a
- * sender fetching a policy is not kept waiting; a report's sender retries, a fetch's does not.
- */
-#define INTAKE_NICE 10
-
-static void lower_priority(void)
+/* The report's check runs niced (lowprio.h): policy fetches come first. */
+static void work_check(void *arg)
 {
-	static _Thread_local bool done;
-	if (!done) {
-		done = true;
-		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), INTAKE_NICE);   /* this thread only */
-	}
+	struct conn *c = arg;
+	c->work_status = intake_check(&c->intake, c->body, c->body_len, c->why, sizeof(c->why));
 }
 
+/* On libuv's pool, at normal priority: the check handed to a niced thread, then the spool's
+ * write and syncs (which need little CPU). */
 static void work_run(uv_work_t *wk)
 {
 	struct conn *c = wk->data;
-	lower_priority();
-	c->work_status = intake_body(&c->intake, c->domain, c->body, c->body_len, c->why,
-	                             sizeof(c->why));
+	lowprio_run(work_check, c);
+	if (c->work_status == 0)
+		c->work_status = intake_spool(&c->intake, c->domain, c->body, c->body_len, c->why,
+		                              sizeof(c->why));
 }
 
 static void work_done(uv_work_t *wk, int status)

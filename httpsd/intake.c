@@ -4,8 +4,9 @@
 #include <strings.h>
 #include "httpsd/intake.h"
 #include "shared/rpt/tlsrpt_gzip.h"
-#include "shared/rpt/tlsrpt_import.h"
+#include "shared/rpt/tlsrpt_shape.h"
 #include "shared/rpt/tlsrpt_spool.h"
+#include "shared/rpt/tlsrpt_spool_log.h"
 #include "shared/util/err.h"
 
 /* Senders vary: the RFC 8460 types, and generic ones whose body tells gzip from JSON. */
@@ -52,15 +53,16 @@ static bool looks_json(const uint8_t *p, size_t len)
 	return i < len && p[i] == '{';
 }
 
-int intake_body(const struct intake_settings *s, const char *domain, const uint8_t *body,
-                size_t len, char *why, size_t whylen)
+int intake_check(const struct intake_settings *s, const uint8_t *body, size_t len, char *why,
+                 size_t whylen)
 {
 	why[0] = '\0';
 	if (!tlsrpt_gzip_is(body, len) && !looks_json(body, len)) {
 		snprintf(why, whylen, "body is neither gzip nor a JSON object");
 		return 400;
 	}
-	int rc = tlsrpt_import_check(body, len, s->max_expanded, why, whylen);
+	/* Only accept or refuse here: the full parse is the importer's (tlsrpt_shape.h). */
+	int rc = tlsrpt_shape_check(body, len, s->max_expanded, why, whylen);
 	if (rc == LS_ETOOBIG)
 		return 413;
 	if (rc == LS_EPARSE)
@@ -69,9 +71,25 @@ int intake_body(const struct intake_settings *s, const char *domain, const uint8
 		snprintf(why, whylen, "cannot check the report now: %s", ls_strerror(rc));
 		return 503;
 	}
-	if ((rc = tlsrpt_spool_put(s->state_dir, domain, body, len)) != 0) {
+	return 0;
+}
+
+int intake_spool(const struct intake_settings *s, const char *domain, const uint8_t *body,
+                 size_t len, char *why, size_t whylen)
+{
+	int rc = s->log ? tlsrpt_spool_log_put(s->log, domain, body, len)
+	                : tlsrpt_spool_put(s->state_dir, domain, body, len);
+	why[0] = '\0';
+	if (rc) {
 		snprintf(why, whylen, "cannot spool the report now: %s", ls_strerror(rc));
 		return 503;
 	}
 	return 200;
+}
+
+int intake_body(const struct intake_settings *s, const char *domain, const uint8_t *body,
+                size_t len, char *why, size_t whylen)
+{
+	int st = intake_check(s, body, len, why, whylen);
+	return st ? st : intake_spool(s, domain, body, len, why, whylen);
 }

@@ -24,7 +24,9 @@ void intake_live_set(struct intake_live *l, const struct intake_settings *s)
 {
 	pthread_mutex_lock(&l->lock);
 	const char *state_dir = l->s.state_dir;
+	struct tlsrpt_spool_log *log = l->s.log;
 	l->s = *s;
 	l->s.state_dir = state_dir;
+	l->s.log = log;
 	pthread_mutex_unlock(&l->lock);
 }

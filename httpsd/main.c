@@ -11,6 +11,7 @@
 #include "shared/store/store_damage.h"
 #include "shared/tls/cert.h"
 #include "shared/util/crash.h"
+#include "shared/rpt/tlsrpt_spool_log.h"
 #include "shared/util/daemon.h"
 #include "shared/util/err.h"
 #include "shared/util/log.h"
@@ -80,11 +81,17 @@ static int server_setup(struct httpsd_server *s, const struct config *cfg, const
 		.max_body = cfg->httpsd_max_body_size,
 		.access_log = cfg->httpsd_access_log,
 	};
+	/* Reports taken together share a segment and its sync (its thread starts with the first). */
+	if (tlsrpt_spool_log_open(state, &s->spool_log) != 0) {
+		log_error("out of memory");
+		return -1;
+	}
 	intake_live_init(&s->env.intake, &(struct intake_settings){
 		.receive = cfg->tlsrpt_receive,
 		.max_size = cfg->tlsrpt_max_size,
 		.max_expanded = cfg->tlsrpt_max_expanded,
 		.state_dir = state,
+		.log = s->spool_log,
 	});
 	if (intake_rate_init(&s->env.rate, cfg->tlsrpt_per_address_per_hour) != 0) {
 		log_error("out of memory");

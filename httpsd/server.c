@@ -8,6 +8,7 @@
 #include <mbedtls/error.h>
 #include "httpsd/conn.h"
 #include "httpsd/server.h"
+#include "shared/rpt/tlsrpt_spool_log.h"
 #include "shared/util/err.h"
 #include "shared/util/log.h"
 #include "shared/util/reload.h"
@@ -176,6 +177,8 @@ void httpsd_server_free(struct httpsd_server *s)
 	s->env.certs = NULL;
 	intake_rate_free(&s->env.rate);
 	intake_live_free(&s->env.intake);
+	tlsrpt_spool_log_close(s->spool_log);    /* the workers are gone: its segment to new/ */
+	s->spool_log = NULL;
 	if (s->clients_ok) {
 		clients_free(&s->env.clients);
 		limiter_free(&s->env.limiter);

@@ -15,9 +15,12 @@
 
 #define HTTPSD_MAX_WORKERS WORKER_POOL_MAX
 
+struct tlsrpt_spool_log;
+
 struct httpsd_server {
 	struct store *st;
 	struct httpsd_env env;           /* limits, certificates, client counts */
+	struct tlsrpt_spool_log *spool_log;   /* POST /tlsrpt's segment writer (env.intake uses it) */
 	bool clients_ok;                 /* env's clients and limiter are set up */
 	struct daemon_addr addrs[DAEMON_MAX_LISTEN];   /* the addresses at start */
 	size_t naddrs;

@@ -381,7 +381,7 @@ int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size
 	while ((rc = tlsrpt_spool_take(state_dir, max_size, files, &n)) == 0 && n > 0) {
 		struct store_txn t;
 		size_t hint = 0;
-		bool ok[TLSRPT_SPOOL_BATCH] = { false };
+		bool ok[TLSRPT_SPOOL_BATCH] = { false };     /* imported or moved to bad/: done */
 		char why[TLSRPT_WHY_MAX];
 		for (size_t i = 0; i < n; i++)
 			hint += files[i].len * 2 + HINT_PER_REPORT;
@@ -405,8 +405,9 @@ int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size
 			if (rc == LS_EPARSE || rc == LS_ETOOBIG) {
 				/* Not a report we can count: out of the way, for the operator to see. */
 				snprintf(res->last_reject, sizeof(res->last_reject), "%.64s: %.180s", f->name, why);
-				tlsrpt_spool_reject(state_dir, f->name);
+				tlsrpt_spool_reject(state_dir, f);
 				res->rejected++;
+				ok[i] = true;
 				rc = 0;
 				continue;
 			}
@@ -425,7 +426,7 @@ int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size
 		}
 		for (size_t i = 0; i < n; i++)
 			if (ok[i])
-				tlsrpt_spool_done(state_dir, files[i].name);
+				tlsrpt_spool_done(state_dir, &files[i]);
 		tlsrpt_spool_free(files, n);
 		n = 0;
 	}

@@ -1,4 +1,4 @@
-/* The TLS report spool: maildir-style files in STATE/tlsrpt/{tmp,new,bad}. */
+/* The TLS report spool: maildir-style files and segments in STATE/tlsrpt/{tmp,new,bad,seg}. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -10,8 +10,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include "shared/util/err.h"
 #include "shared/util/file.h"
+#include "shared/rpt/tlsrpt_seg.h"
 #include "shared/rpt/tlsrpt_spool.h"
 
 #define SPOOL_MODE 0750
@@ -19,7 +21,7 @@
 
 static atomic_uint serial;   /* names stay unique within one process and second */
 
-static bool host_name(const char *s)
+bool tlsrpt_spool_domain_ok(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > 253)
@@ -37,9 +39,9 @@ static int dir_path(char *out, const char *state, const char *sub)
 	return n < 0 || n >= PATH_LEN ? -ENAMETOOLONG : 0;
 }
 
-static int make_dirs(const char *state)
+int tlsrpt_spool_dirs(const char *state)
 {
-	const char *subs[] = { NULL, "tmp", "new", "bad" };
+	const char *subs[] = { NULL, "tmp", "new", "bad", "seg" };
 	char path[PATH_LEN];
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		int rc = dir_path(path, state, subs[i]);
@@ -51,34 +53,48 @@ static int make_dirs(const char *state)
 	return 0;
 }
 
-static int sync_dir(const char *path)
+int tlsrpt_spool_sync_dir(const char *state_dir, const char *sub)
 {
+	char path[PATH_LEN];
+	int rc = dir_path(path, state_dir, sub);
+	if (rc)
+		return rc;
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int rc = fsync(fd) == 0 ? 0 : -errno;
+	rc = fsync(fd) == 0 ? 0 : -errno;
 	close(fd);
 	return rc;
+}
+
+void tlsrpt_spool_name(char *out, size_t size, const char *tail)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(out, size, "%lld.%09ld.%ld.%u%s", (long long)ts.tv_sec, ts.tv_nsec, (long)getpid(),
+	         atomic_fetch_add(&serial, 1), tail);
 }
 
 int tlsrpt_spool_put(const char *state_dir, const char *domain, const uint8_t *body,
                      size_t len)
 {
-	char name[TLSRPT_SPOOL_NAME_MAX], tmp[PATH_LEN], dst[PATH_LEN], dir[PATH_LEN];
-	struct timespec ts;
-	if (domain && !host_name(domain))
+	char name[TLSRPT_SPOOL_NAME_MAX], tmp[PATH_LEN], dst[PATH_LEN], dir[PATH_LEN], tail[258];
+	if (domain && !tlsrpt_spool_domain_ok(domain))
 		return LS_EPARSE;
-	int rc = make_dirs(state_dir);
-	if (rc)
-		return rc;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(name, sizeof(name), "%lld.%09ld.%ld.%u,%s", (long long)ts.tv_sec, ts.tv_nsec,
-	         (long)getpid(), atomic_fetch_add(&serial, 1), domain ? domain : "-");
+	int rc;
+	snprintf(tail, sizeof(tail), ",%s", domain ? domain : "-");
+	tlsrpt_spool_name(name, sizeof(name), tail);
 	if ((rc = dir_path(dir, state_dir, "new")) != 0 ||
 	    snprintf(tmp, sizeof(tmp), "%s/" TLSRPT_SPOOL_DIR "/tmp/%s", state_dir, name) >= PATH_LEN ||
 	    snprintf(dst, sizeof(dst), "%s/%s", dir, name) >= PATH_LEN)
 		return rc ? rc : -ENAMETOOLONG;
+	/* The directories are made on the first report only: not four mkdir calls per report. */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0 && errno == ENOENT) {
+		if ((rc = tlsrpt_spool_dirs(state_dir)) != 0)
+			return rc;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	}
 	if (fd < 0)
 		return -errno;
 	if ((rc = file_write_all(fd, body, len)) != 0 || (fsync(fd) != 0 && (rc = -errno))) {
@@ -91,7 +107,33 @@ int tlsrpt_spool_put(const char *state_dir, const char *domain, const uint8_t *b
 		unlink(tmp);
 		return rc;
 	}
-	return sync_dir(dir);
+	return tlsrpt_spool_sync_dir(state_dir, "new");
+}
+
+/* Segments left in seg/ by a writer that is gone (its flock went with it) move to new/. */
+static void recover(const char *state_dir)
+{
+	char dir[PATH_LEN], from[PATH_LEN], to[PATH_LEN];
+	struct dirent *de;
+	if (dir_path(dir, state_dir, "seg") != 0)
+		return;
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    snprintf(from, sizeof(from), "%s/%s", dir, de->d_name) >= PATH_LEN ||
+		    snprintf(to, sizeof(to), "%s/" TLSRPT_SPOOL_DIR "/new/%s", state_dir,
+		             de->d_name) >= PATH_LEN)
+			continue;
+		int fd = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			(void)rename(from, to);     /* another importer may have moved it: no matter */
+		close(fd);
+	}
+	closedir(d);
 }
 
 bool tlsrpt_spool_pending(const char *state_dir)
@@ -99,6 +141,7 @@ bool tlsrpt_spool_pending(const char *state_dir)
 	char dir[PATH_LEN];
 	struct dirent *de;
 	bool found = false;
+	recover(state_dir);
 	if (dir_path(dir, state_dir, "new") != 0)
 		return false;
 	DIR *d = opendir(dir);
@@ -112,45 +155,129 @@ bool tlsrpt_spool_pending(const char *state_dir)
 
 static int cmp_name(const void *a, const void *b)
 {
-	return strcmp(((const struct tlsrpt_spooled *)a)->name,
-	              ((const struct tlsrpt_spooled *)b)->name);
+	return strcmp(a, b);
+}
+
+static bool is_segment(const char *name)
+{
+	size_t n = strlen(name), k = strlen(TLSRPT_SEG_SUFFIX);
+	return n > k && strcmp(name + n - k, TLSRPT_SEG_SUFFIX) == 0;
+}
+
+/* The records of segment seg (len bytes) as entries out[0..*n), at most room; an empty
+ * segment gives none. LS_ETOOBIG when it holds more than room records. */
+static int split(const char *name, const uint8_t *seg, size_t len, struct tlsrpt_spooled *out,
+                 size_t room, size_t *n)
+{
+	struct tlsrpt_seg_record r;
+	size_t off = 0;
+	*n = 0;
+	while (tlsrpt_seg_next(seg, len, &off, &r) == 1) {
+		if (*n == room)
+			return LS_ETOOBIG;
+		struct tlsrpt_spooled *s = &out[(*n)++];
+		memset(s, 0, sizeof(*s));
+		snprintf(s->name, sizeof(s->name), "%s", name);
+		if (r.domain[0] && tlsrpt_spool_domain_ok(r.domain))
+			snprintf(s->domain, sizeof(s->domain), "%s", r.domain);
+		s->mtime = r.received;
+		s->rec = (int)*n - 1;
+		if ((s->body = malloc(r.len ? r.len : 1)) == NULL)
+			s->err = -ENOMEM;
+		else
+			memcpy(s->body, r.body, r.len);
+		s->len = r.len;
+	}
+	if (*n)
+		out[*n - 1].last = true;
+	return 0;
+}
+
+/* One file of new/ as entries at out (room of them): a report, or a segment's records. 0 and
+ * *n 0 when it does not fit now (a segment, after other entries). */
+static int take_one(const char *dir, const char *name, size_t max, struct tlsrpt_spooled *out,
+                    size_t room, size_t *n)
+{
+	char path[PATH_LEN];
+	struct stat sb;
+	struct tlsrpt_spooled *s = &out[0];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	*n = 0;
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->rec = -1;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+		s->err = -ENAMETOOLONG;
+		*n = 1;
+		return 0;
+	}
+	if (is_segment(name)) {
+		size_t limit = TLSRPT_SEG_BYTES + max + TLSRPT_SEG_HEAD_MAX + TLSRPT_SEG_TAIL;
+		int rc = file_read(path, limit, FILE_REGULAR, (char **)&data, &len);
+		if (rc == 0 && tlsrpt_seg_is(data, len)) {
+			struct tlsrpt_spooled *tmp = calloc(TLSRPT_SEG_RECORDS_MAX, sizeof(*tmp));
+			size_t k = 0;
+			rc = tmp ? split(name, data, len, tmp, TLSRPT_SEG_RECORDS_MAX, &k) : -ENOMEM;
+			if (rc == 0 && k == 0) {
+				unlink(path);            /* nothing in it was ever acknowledged */
+			} else if (rc == 0 && k <= room) {
+				memcpy(out, tmp, k * sizeof(*tmp));
+				*n = k;
+			} else if (rc == 0) {
+				tlsrpt_spool_free(tmp, k);   /* after the entries taken: next time */
+			}
+			free(tmp);
+			file_free((char *)data, len, 0);
+			if (rc == 0)
+				return 0;
+			s->err = rc;
+			*n = 1;
+			return 0;
+		}
+		file_free((char *)data, len, 0);
+		data = NULL;
+		/* Not a segment after all: read as a report (and refused, most likely). */
+	}
+	const char *comma = strrchr(name, ',');
+	if (comma && strcmp(comma + 1, "-") != 0 && tlsrpt_spool_domain_ok(comma + 1))
+		snprintf(s->domain, sizeof(s->domain), "%s", comma + 1);
+	if (stat(path, &sb) == 0)
+		s->mtime = sb.st_mtime;
+	s->err = file_read(path, max, FILE_REGULAR, (char **)&s->body, &s->len);
+	*n = 1;
+	return 0;
 }
 
 int tlsrpt_spool_take(const char *state_dir, size_t max, struct tlsrpt_spooled *out, size_t *n)
 {
-	char dir[PATH_LEN], path[PATH_LEN];
+	char dir[PATH_LEN];
 	struct dirent *de;
-	struct stat sb;
+	size_t names = 0;
 	*n = 0;
+	recover(state_dir);
 	int rc = dir_path(dir, state_dir, "new");
 	if (rc)
 		return rc;
+	char (*name)[TLSRPT_SPOOL_NAME_MAX] = malloc(TLSRPT_SPOOL_BATCH * sizeof(*name));
+	if (name == NULL)
+		return -ENOMEM;
 	DIR *d = opendir(dir);
-	if (d == NULL)
+	if (d == NULL) {
+		free(name);
 		return errno == ENOENT ? 0 : -errno;
-	while (*n < TLSRPT_SPOOL_BATCH && (de = readdir(d)) != NULL) {
-		struct tlsrpt_spooled *s = &out[*n];
-		const char *comma = strrchr(de->d_name, ',');
-		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(s->name))
-			continue;
-		memset(s, 0, sizeof(*s));
-		snprintf(s->name, sizeof(s->name), "%s", de->d_name);
-		if (comma && strcmp(comma + 1, "-") != 0 && host_name(comma + 1))
-			snprintf(s->domain, sizeof(s->domain), "%s", comma + 1);
-		(*n)++;
 	}
+	while (names < TLSRPT_SPOOL_BATCH && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' && strlen(de->d_name) < TLSRPT_SPOOL_NAME_MAX)
+			snprintf(name[names++], TLSRPT_SPOOL_NAME_MAX, "%s", de->d_name);
 	closedir(d);
-	qsort(out, *n, sizeof(*out), cmp_name);     /* oldest first */
-	for (size_t i = 0; i < *n; i++) {
-		struct tlsrpt_spooled *s = &out[i];
-		if (snprintf(path, sizeof(path), "%s/%s", dir, s->name) >= (int)sizeof(path)) {
-			s->err = -ENAMETOOLONG;
-			continue;
-		}
-		if (stat(path, &sb) == 0)
-			s->mtime = sb.st_mtime;
-		s->err = file_read(path, max, FILE_REGULAR, (char **)&s->body, &s->len);
+	qsort(name, names, sizeof(*name), cmp_name);     /* oldest first */
+	for (size_t i = 0; i < names && *n < TLSRPT_SPOOL_BATCH; i++) {
+		size_t k;
+		take_one(dir, name[i], max, out + *n, TLSRPT_SPOOL_BATCH - *n, &k);
+		*n += k;
 	}
+	free(name);
 	return 0;
 }
 
@@ -174,16 +301,25 @@ static int move(const char *state_dir, const char *name, const char *to)
 	if (snprintf(dst, sizeof(dst), "%s/" TLSRPT_SPOOL_DIR "/%s/%s", state_dir, to, name) >=
 	    PATH_LEN)
 		return -ENAMETOOLONG;
-	int rc = make_dirs(state_dir);
+	int rc = tlsrpt_spool_dirs(state_dir);
 	return rc ? rc : rename(from, dst) == 0 ? 0 : -errno;
 }
 
-int tlsrpt_spool_done(const char *state_dir, const char *name)
+int tlsrpt_spool_done(const char *state_dir, const struct tlsrpt_spooled *f)
 {
-	return move(state_dir, name, NULL);
+	/* A segment goes with its last record: all its records are in the same batch. */
+	return f->rec < 0 || f->last ? move(state_dir, f->name, NULL) : 0;
 }
 
-int tlsrpt_spool_reject(const char *state_dir, const char *name)
+int tlsrpt_spool_reject(const char *state_dir, const struct tlsrpt_spooled *f)
 {
-	return move(state_dir, name, "bad");
+	char path[PATH_LEN];
+	if (f->rec < 0)
+		return move(state_dir, f->name, "bad");
+	/* A segment's record: a file of its own in bad/, NAME.RECORD. */
+	if (f->body == NULL || snprintf(path, sizeof(path), "%s/" TLSRPT_SPOOL_DIR "/bad/%s.%d",
+	                                state_dir, f->name, f->rec) >= PATH_LEN)
+		return -EINVAL;
+	int rc = tlsrpt_spool_dirs(state_dir);
+	return rc ? rc : file_write_atomic(path, -1, f->body, f->len, 0640);
 }

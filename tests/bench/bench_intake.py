@@ -20,8 +20,10 @@ import gzip
 import json
 import os
 import random
+import struct
 import subprocess
 import time
+import zlib
 
 import bench_https
 import benchlib
@@ -86,11 +88,50 @@ def report(report_id, fails):
     return gzip.compress(json.dumps(rep).encode())
 
 
+SEG_MAGIC = b"LSTRSEG1"      # shared/rpt/tlsrpt_seg.h
+
+
 def spool_new(env):
     return os.path.join(env.state, "tlsrpt", "new")
 
 
+def spool_seg(env):
+    return os.path.join(env.state, "tlsrpt", "seg")
+
+
+def settle_spool(env):
+    """Waits (bounded) until httpsd has handed its open segment to new/ (it does so 200 ms
+    after the last report), so the files there hold every report answered."""
+    for _ in range(200):
+        if not os.path.isdir(spool_seg(env)) or not os.listdir(spool_seg(env)):
+            return
+        time.sleep(0.05)
+    raise BenchError("httpsd kept a segment open 10 s after the last report")
+
+
+def spooled_reports(env):
+    """Reports in new/: one per single file, a segment's records counted (tlsrpt_seg.h)."""
+    d, n = spool_new(env), 0
+    for name in os.listdir(d) if os.path.isdir(d) else []:
+        with open(os.path.join(d, name), "rb") as f:
+            data = f.read()
+        if not data.startswith(SEG_MAGIC):
+            n += 1
+            continue
+        off = len(SEG_MAGIC)
+        while len(data) - off >= 13:
+            blen, _, dlen = struct.unpack_from("<IqB", data, off)
+            end = off + 13 + dlen + blen
+            if end + 4 > len(data) or struct.unpack_from("<I", data, end)[0] != \
+                    zlib.crc32(data[off:end]):
+                break
+            n += 1
+            off = end + 4
+    return n, len(os.listdir(d)) if os.path.isdir(d) else 0
+
+
 def clear_spool(env):
+    settle_spool(env)
     d = spool_new(env)
     if os.path.isdir(d):
         for name in os.listdir(d):
@@ -112,10 +153,12 @@ def intake_run(env, proc, port, mode, seconds, cpus):
     cpu = (_cpu_ticks(pids) - c0) / float(os.sysconf("SC_CLK_TCK"))
     if r["errors"] or r["exit"]:
         raise BenchError("intake %s: %d errors of %d" % (mode, r["errors"], r["requests"]))
-    spooled = len(os.listdir(spool_new(env)))
+    settle_spool(env)
+    spooled, files = spooled_reports(env)
     if spooled != r["requests"]:
         raise BenchError("intake %s: %d answers 200 but %d reports in the spool"
                          % (mode, r["requests"], spooled))
+    r["per_file"] = spooled / files if files else None
     r["server_cpu_pct"] = 100.0 * cpu / r["seconds"]
     r["per_cpu_second"] = r["requests"] / cpu if cpu > 0 else None
     clear_spool(env)
@@ -142,18 +185,25 @@ def finish_load(proc, seconds, what):
     return {k: float(v) if "." in v else int(v) for k, v in m.items() if k != "mode"}
 
 
-def fetch_runs(env, port, seconds, cpus):
-    """(fetches/s alone, fetches/s with REPORT_RATE reports/s beside, reports/s done)."""
+def fetch_runs(env, proc, port, seconds, cpus):
+    """(fetches/s alone, fetches/s with REPORT_RATE reports/s beside, reports/s done, server
+    CPU % alone, server CPU % with reports)."""
     clear_spool(env)
+    pids = _process_tree(proc.pid)
+    tick = float(os.sysconf("SC_CLK_TCK"))
+    c0 = _cpu_ticks(pids)
     alone = finish_load(start_load(env, port, seconds, cpus[1], ["-s", HOST], env.policy,
                                    FETCH_THREADS), seconds, "fetches alone")
+    c1 = _cpu_ticks(pids)
     posts = start_load(env, port, seconds, cpus[1], post_argv(env, REPORT_RATE), env.ok,
                        FETCH_THREADS)
     fetches = start_load(env, port, seconds, cpus[1], ["-s", HOST], env.policy, FETCH_THREADS)
     busy = finish_load(fetches, seconds, "fetches with reports")
     sent = finish_load(posts, seconds, "reports beside fetches")
+    c2 = _cpu_ticks(pids)
     clear_spool(env)
-    return alone["rps"], busy["rps"], sent["rps"]
+    return (alone["rps"], busy["rps"], sent["rps"], 100.0 * (c1 - c0) / tick / alone["seconds"],
+            100.0 * (c2 - c1) / tick / busy["seconds"])
 
 
 def import_run(env, n, fails):
@@ -226,12 +276,13 @@ def run(ctx):
         for i in range(rounds):
             for mode in runs:
                 r = intake_run(env, proc, port, mode, seconds, cpus)
-                ctx.log("intake: %s run %d: %.0f reports/s, server CPU %.0f %%"
-                        % (mode, i + 1, r["rps"], r["server_cpu_pct"]))
+                ctx.log("intake: %s run %d: %.0f reports/s, server CPU %.0f %%, %.1f reports "
+                        "a spool file" % (mode, i + 1, r["rps"], r["server_cpu_pct"],
+                                          r["per_file"] or 0))
                 runs[mode].append(r)
-            f = fetch_runs(env, port, seconds, cpus)
-            ctx.log("intake: fetches %.0f/s alone, %.0f/s with %.0f reports/s beside"
-                    % f)
+            f = fetch_runs(env, proc, port, seconds, cpus)
+            ctx.log("intake: fetches %.0f/s alone, %.0f/s with %.0f reports/s beside "
+                    "(server CPU %.0f %% alone, %.0f %% with reports)" % f)
             fetch.append(f)
         benchlib.kill_process(proc)
         proc = None
@@ -245,9 +296,11 @@ def run(ctx):
         if proc is not None:
             benchlib.kill_process(proc)
         benchlib.remove_tree(tmp)
-    med = {m: {k: benchlib.median([r[k] for r in rs]) for k in ("rps", "server_cpu_pct",
-                                                                "per_cpu_second")}
+    med = {m: {k: benchlib.median([r[k] or 0 for r in rs])
+               for k in ("rps", "server_cpu_pct", "per_cpu_second", "per_file")}
            for m, rs in runs.items()}
+    cpu_alone = benchlib.median([f[3] for f in fetch])
+    cpu_busy = benchlib.median([f[4] for f in fetch])
     alone = benchlib.median([f[0] for f in fetch])
     busy = benchlib.median([f[1] for f in fetch])
     posted = benchlib.median([f[2] for f in fetch])
@@ -256,8 +309,8 @@ def run(ctx):
              med["keepalive"]["per_cpu_second"]],
             ["reports, new connections", med["new"]["rps"], med["new"]["server_cpu_pct"],
              med["new"]["per_cpu_second"]],
-            ["policy fetches alone", alone, None, None],
-            ["policy fetches, %.0f reports/s beside" % posted, busy, None, None],
+            ["policy fetches alone", alone, cpu_alone, None],
+            ["policy fetches, %.0f reports/s beside" % posted, busy, cpu_busy, None],
             ["tlsrpt import", imp["per_second"], None, None]]
     result.update(ok=True, runs=rounds, intake=med, report_bytes=len(body),
                   fetch={"alone": alone, "with_reports": busy, "reports_per_s": posted,
@@ -267,9 +320,10 @@ def run(ctx):
                          "rows": rows,
                          "notes": ["httpsd one worker on CPU %d, https_load on CPU %d; %d s "
                                    "per run, median of %d; reports of %d bytes (gzip); "
-                                   "fetch slowdown %.1f %% (goal <= 10 %%)"
+                                   "fetch slowdown %.1f %% (goal <= 10 %%); %.1f reports a "
+                                   "spool file (keep-alive)"
                                    % (server_cpu, client_cpu, seconds, rounds, len(body),
-                                      slowdown or 0)]},
+                                      slowdown or 0, med["keepalive"]["per_file"])]},
                   headline={"reports_per_s": med["keepalive"]["rps"],
                             "fetch_slowdown_pct": slowdown})
     return result

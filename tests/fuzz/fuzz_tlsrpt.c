@@ -10,6 +10,7 @@
 #include "shared/util/err.h"
 #include "shared/rpt/tlsrpt_import.h"
 #include "shared/rpt/tlsrpt_parse.h"
+#include "shared/rpt/tlsrpt_shape.h"
 
 #define FUZZ_EXPANDED (1u << 20)
 
@@ -45,9 +46,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = tlsrpt_import_decode(data, size, FUZZ_EXPANDED, &json, &jlen, &owned, why,
 	                              sizeof(why));
 	if (rc == 0) {
+		char swhy[TLSRPT_WHY_MAX];
 		if (jlen > FUZZ_EXPANDED)
 			abort();
+		int shape = tlsrpt_shape_json(json, jlen, swhy, sizeof(swhy));
+		if (shape != 0 && (shape != LS_EPARSE || swhy[0] == 0))
+			abort();
 		if (tlsrpt_parse(json, jlen, &r, why, sizeof(why)) == 0) {
+			if (shape != 0 && strstr(swhy, "nested deeper") == NULL)
+				abort();           /* the intake would refuse what the importer takes */
 			for (size_t i = 0; i < r->npolicies; i++) {
 				const struct tlsrpt_policy *p = &r->policies[i];
 				if (p->success > TLSRPT_COUNT_MAX || p->failure > TLSRPT_COUNT_MAX ||

@@ -1,6 +1,6 @@
 """TLS reports over HTTPS (RFC 8460 3): POST /tlsrpt on the mta-sts host names.
 
-httpsd checks each report (bounded inflate, the shared parser), spools it durably and answers
+httpsd checks each report (bounded inflate, its shape check), spools it durably and answers
 200; dnsd's maintenance thread imports it and `zonectl tlsrpt summary` counts it. Refusals:
 400/405/411/413/415/404/429; a gzip bomb is cut off; a slow body does not stall policy fetches.
 """

@@ -1,0 +1,35 @@
+/*
+ * httpsd's writer of spool segments (tlsrpt_seg.h): reports taken at the same time share one
+ * file and one sync (group commit). Each report is appended by the thread that took it, which
+ * then waits; a thread of the log's own syncs everything appended so far with one fdatasync
+ * and wakes those it covers, so a report is still durable before its 200, and the more come at
+ * once the fewer syncs each costs. The open segment sits in STATE/tlsrpt/seg/ under an flock;
+ * it moves to new/ (where the import reads it) after TLSRPT_SPOOL_LOG_AGE_MS, at
+ * TLSRPT_SEG_RECORDS_MAX records or TLSRPT_SEG_BYTES, or when the log closes. A segment left in
+ * seg/ with no lock (the writer was killed) is moved to new/ by tlsrpt_spool_pending().
+ */
+#ifndef LS_TLSRPT_SPOOL_LOG_H
+#define LS_TLSRPT_SPOOL_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TLSRPT_SPOOL_LOG_AGE_MS 200   /* a segment is handed to the import this soon */
+
+struct tlsrpt_spool_log;
+
+/* A log for the spool in state_dir (copied); nothing is written and no thread started before
+ * the first report. Free with tlsrpt_spool_log_close(). Returns 0 or -ENOMEM. */
+int tlsrpt_spool_log_open(const char *state_dir, struct tlsrpt_spool_log **out);
+/*
+ * Appends body (len bytes, as received) for domain (NULL: none known) and returns once it is
+ * synced: 0, LS_EPARSE for a domain that is not a host name, or -errno (nothing was
+ * acknowledged; the sender should retry). Blocks: never call it on an event loop.
+ */
+int tlsrpt_spool_log_put(struct tlsrpt_spool_log *log, const char *domain, const uint8_t *body,
+                         size_t len);
+/* Syncs and hands over the open segment, stops the thread, frees log (NULL: nothing). No put
+ * may run or follow. */
+void tlsrpt_spool_log_close(struct tlsrpt_spool_log *log);
+
+#endif
