@@ -55,6 +55,7 @@ struct dnsd_worker {
 	uv_udp_t *out_handle;
 	uint8_t tcp_answer[2 + PKT_MAX];  /* scratch: TCP answers go out from here */
 	struct stats stats;
+	struct answer_cache cache;       /* answers of the current snapshot (answer-cache) */
 	uint32_t rrl_limited;            /* this worker's limited answers, for the slip */
 };
 

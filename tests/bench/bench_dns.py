@@ -669,13 +669,15 @@ def _summarise(runs):
     return out
 
 
-def profile_dnsd(srv, data, settings, seconds):
-    """perf record (cpu-clock) of dnsd under UDP load: the top symbols by share of samples."""
+def profile_server(srv, data, settings, seconds):
+    """perf record (cpu-clock) of a server's processes under UDP load: the top symbols by share
+    of samples, the share per DSO and the kernel's share."""
     if not os.access(PERF, os.X_OK):
         return None
     pdata = os.path.join(srv.sdir, "perf.data")
     rec = subprocess.Popen([PERF, "record", "-q", "-e", "cpu-clock", "-F", "999", "-o", pdata,
-                            "-p", str(srv.proc.pid), "--", "sleep", str(seconds)],
+                            "-p", ",".join(str(p) for p in _process_tree(srv.proc.pid)),
+                            "--", "sleep", str(seconds)],
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -686,7 +688,7 @@ def profile_dnsd(srv, data, settings, seconds):
         benchlib.kill_process(rec)
         return None
     rep = subprocess.run([PERF, "report", "-i", pdata, "--stdio", "--no-children",
-                          "--sort", "dso,symbol", "--percent-limit", "2"],
+                          "--sort", "dso,symbol", "--percent-limit", "1"],
                          stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
     top = []
     for line in rep.stdout.decode(errors="replace").splitlines():
@@ -694,7 +696,17 @@ def profile_dnsd(srv, data, settings, seconds):
         if m:
             sym = re.sub(r"(\s+-)+\s*$", "", m.group(3)).strip()
             top.append((float(m.group(1)), m.group(2), sym))
-    return top[:12]
+    # The kernel's share against user space: what AF_XDP could take away.
+    rep = subprocess.run([PERF, "report", "-i", pdata, "--stdio", "--no-children",
+                          "--sort", "dso"],
+                         stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    dsos = []
+    for line in rep.stdout.decode(errors="replace").splitlines():
+        m = re.match(r"\s*([0-9.]+)%\s+(\S+)\s*$", line)
+        if m:
+            dsos.append((float(m.group(1)), m.group(2)))
+    kernel = sum(p for p, d in dsos if d.startswith("[kernel"))
+    return {"top": top[:16], "dsos": dsos[:8], "kernel_pct": round(kernel, 1)}
 
 
 # --- the benchmark ---------------------------------------------------------------
@@ -707,9 +719,21 @@ def _mib(kib):
     return benchlib.kib_to_mib(kib)
 
 
+def _modes():
+    """The transports measured: BENCH_DNS_MODES (e.g. "udp"), by default udp and tcp."""
+    want = os.environ.get("BENCH_DNS_MODES")
+    if not want:
+        return MODES
+    modes = tuple(m for m in MODES if m in want.replace(",", " ").split())
+    if not modes:
+        raise BenchError("BENCH_DNS_MODES must name udp and/or tcp, got %r" % want)
+    return modes
+
+
 def generate(tmp, log, zones_100k):
     """The zone sets and their query files."""
     sets = {}
+    modes_all = _modes()
     t = time.perf_counter()
     d1 = os.path.join(tmp, "zone1")
     os.mkdir(d1)
@@ -719,8 +743,8 @@ def generate(tmp, log, zones_100k):
     mix1 = dnsgen.generate_queries(q1, "1zone", QUERIES, names=NAMES)
     sets["1zone"] = {"zones": [(dnsgen.ORIGIN, zfile)], "zonesdir": d1, "queries": q1,
                      "mix": mix1, "records": counts["records"], "types": counts,
-                     "label": "1zone", "modes": MODES}
-    for key, n, label, modes in (("zones", ZONES, "10k-zones", MODES),
+                     "label": "1zone", "modes": modes_all}
+    for key, n, label, modes in (("zones", ZONES, "10k-zones", modes_all),
                                  ("zones100k", ZONES_100K, "100k-zones", ("udp",))):
         if key == "zones100k" and not zones_100k:
             continue
@@ -779,9 +803,10 @@ def measure_set(ctx, zset, data, tmp, settings, servers, log):
             for name, rs in runs.items():
                 if rs:
                     by_mode[mode][name] = _summarise(rs)
-        if "dnsd" in started and settings.get("profile"):
-            info["dnsd"]["profile"] = profile_dnsd(started["dnsd"], data, settings,
-                                                   settings["seconds"])
+        for name in ("dnsd", "nsd"):
+            if name in started and settings.get("profile"):
+                info[name]["profile"] = profile_server(started[name], data, settings,
+                                                     settings["seconds"])
     finally:
         for srv in started.values():
             srv.stop()
@@ -950,12 +975,14 @@ def run(ctx):
         notes.append("spawn until the first / every zone answers SOA, and RSS then (not part "
                      "of qps; checking every zone takes time itself): " + "; ".join(loads))
     for zset in info:
-        prof = (info[zset].get("dnsd") or {}).get("profile")
-        if prof:
-            notes.append("where dnsd's time goes (%s, perf record cpu-clock, UDP): %s"
-                         % (labels.get(zset, zset), "; ".join(
-                             "%.1f %% %s %s" % (p, os.path.basename(dso), sym)
-                             for p, dso, sym in prof)))
+        for s in ("dnsd", "nsd"):
+            prof = (info[zset].get(s) or {}).get("profile")
+            if prof:
+                notes.append("where %s's time goes (%s, perf record cpu-clock, UDP): kernel "
+                             "%.1f %%; %s" % (LABELS[s], labels.get(zset, zset),
+                                              prof["kernel_pct"], "; ".join(
+                                 "%.1f %% %s %s" % (p, os.path.basename(dso), sym)
+                                 for p, dso, sym in prof["top"])))
     if head["goal_met"] is not None:
         notes.append("goal (dnsd UDP answers per CPU second >= %.2fx NSD's, 1 zone and 10,000 "
                      "zones): %s (worst %.2f)" % (CPU_GOAL, "met" if head["goal_met"]
