@@ -447,6 +447,7 @@ static bool from_cache(struct build *b, const struct query *q, struct answer_inf
 	memcpy(b->count, e.count, sizeof(b->count));
 	info->rrl_class = (enum rrl_class)e.rrl_class;
 	info->rrl_name = e.rrl_name;
+	info->cached = true;
 	return true;
 }
 

@@ -40,6 +40,7 @@ struct answer_info {
 	bool signed_answer;          /* a TSIG-signed query's answer */
 	bool rrl_dropped, rrl_slipped;   /* set by the worker's rate limit */
 	bool malformed;              /* FORMERR: the query did not parse */
+	bool cached;                 /* the records came from the answer cache */
 	char why[ANSWER_WHY_MAX];    /* when not empty: a refused transfer or a failed TSIG check */
 };
 

@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "dnsd/answer_cache.h"
 
 #define ENTRY_ALIGN 8
 #define BYTES_PER_SLOT 64            /* index slots: one per this many arena bytes */
+#define HUGE_PAGE (2u << 20)         /* random access over megabytes: spare the TLB */
 
 /* What the arena holds per answer, followed by the name and the body. */
 struct stored {
@@ -39,13 +41,20 @@ int answer_cache_init(struct answer_cache *c, size_t kib)
 	while (slots < c->cap / BYTES_PER_SLOT)
 		slots <<= 1;
 	c->mask = slots - 1;
-	/* calloc: pages are touched only as answers fill them. */
-	c->index = calloc(slots, sizeof(*c->index));
-	c->arena = malloc(c->cap);
-	if (c->index == NULL || c->arena == NULL) {
+	/* Pages are touched only as answers fill them; huge ones where the kernel gives them. */
+	void *index = NULL, *arena = NULL;
+	size_t index_len = slots * sizeof(*c->index);
+	if (posix_memalign(&index, HUGE_PAGE, index_len) != 0 ||
+	    posix_memalign(&arena, HUGE_PAGE, c->cap) != 0) {
+		free(index);
 		answer_cache_free(c);
 		return -ENOMEM;
 	}
+	madvise(index, index_len, MADV_HUGEPAGE);
+	madvise(arena, c->cap, MADV_HUGEPAGE);
+	memset(index, 0, index_len);
+	c->index = index;
+	c->arena = arena;
 	return 0;
 }
 
@@ -73,9 +82,9 @@ void answer_cache_sync(struct answer_cache *c, uint64_t snapshot)
 	}
 }
 
-static const struct stored *at(const struct answer_cache *c, uint32_t ref)
+static const struct stored *at(const struct answer_cache *c, uint64_t slot)
 {
-	return (const struct stored *)(void *)(c->arena + ref - 1);
+	return (const struct stored *)(void *)(c->arena + (uint32_t)slot - 1);
 }
 
 bool answer_cache_get(struct answer_cache *c, const uint8_t *qname, size_t qname_len,
@@ -86,10 +95,12 @@ bool answer_cache_get(struct answer_cache *c, const uint8_t *qname, size_t qname
 		return false;
 	uint64_t h = question_hash(qname, qname_len, qtype, qclass, cap);
 	for (size_t i = 0; i < ANSWER_CACHE_PROBES; i++) {
-		uint32_t ref = c->index[(h + i) & c->mask];
-		if (ref == 0)
+		uint64_t slot = c->index[(h + i) & c->mask];
+		if (slot == 0)
 			break;
-		const struct stored *s = at(c, ref);
+		if (slot >> 32 != h >> 32)
+			continue;              /* told apart without touching the arena */
+		const struct stored *s = at(c, slot);
 		if (s->hash != h || s->qtype != qtype || s->qclass != qclass || s->cap != cap ||
 		    s->name_len != qname_len || memcmp(s + 1, qname, qname_len) != 0)
 			continue;
@@ -135,6 +146,6 @@ void answer_cache_put(struct answer_cache *c, const uint8_t *qname, size_t qname
 	memcpy(s + 1, qname, qname_len);
 	memcpy((uint8_t *)(s + 1) + qname_len, e->body, e->body_len);
 	/* A slot overwritten leaves its entry unreachable in the arena until the next clear. */
-	c->index[slot] = (uint32_t)(c->used + 1);
+	c->index[slot] = (h >> 32) << 32 | (uint32_t)(c->used + 1);
 	c->used += need;
 }

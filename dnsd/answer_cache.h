@@ -27,7 +27,7 @@ struct answer_cache_entry {
 
 struct answer_cache {
 	uint64_t snapshot;           /* the LMDB transaction id every entry was built from */
-	uint32_t *index;             /* entry offset + 1 in arena; 0: empty */
+	uint64_t *index;             /* the hash's top half << 32 | entry offset + 1; 0: empty */
 	size_t mask;                 /* index slots - 1 */
 	uint8_t *arena;
 	size_t cap, used;
