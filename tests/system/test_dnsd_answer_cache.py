@@ -2,16 +2,19 @@
 from, keeps the case the client wrote, and answers exactly as a built one does.
 """
 
+import time
+
 import dns.message
 import dns.rcode
 
-from dnsd_helpers import (assert_aa, assert_rcode, dnsd_factory, find,  # noqa: F401
-                          make_query, rdatas, show)
+from dnsd_helpers import (assert_aa, assert_rcode, dnsd_counters, dnsd_factory,  # noqa: F401
+                          find, make_query, rdatas, show)
 
 NOERROR, NXDOMAIN = dns.rcode.NOERROR, dns.rcode.NXDOMAIN
 CHANGES = 20         # changes in a row, each checked by the very next query
 ASKS = 6             # queries before each change: every worker's cache holds the answer
 NO_CACHE = "dnsd:\n    answer-cache: 0\n"
+STATS_WAIT = 10.0    # seconds for dnsd.stats (written every second) to show the answers
 
 
 def addresses(d, name, tcp=False):
@@ -62,6 +65,14 @@ def test_case_and_id_of_a_cached_answer(dnsd_factory):
             assert r.question[0].name.to_text() == name + ".", show(r)
             assert r.answer[0].name.to_text() == name + ".", show(r)
             assert rdatas(r.answer[0]) == {"192.0.2.80"}, show(r)
+    # 12 answers: the first of each name's case built, the rest taken from the cache (the
+    # case is not part of the key): 11, or one fewer per commit dnsd itself made meanwhile.
+    end = time.monotonic() + STATS_WAIT
+    while dnsd_counters(d.state).get("queries.udp", 0) < 12 and time.monotonic() < end:
+        time.sleep(0.1)
+    got = dnsd_counters(d.state)
+    assert got.get("queries.udp", 0) >= 12, got
+    assert 8 <= got.get("answers.cached", 0) <= 11, got
 
 
 def raw_answers(d, asks):
