@@ -669,6 +669,22 @@ def _summarise(runs):
     return out
 
 
+def dnsd_cached_pct(srv):
+    """The share of dnsd's answers so far that came from its answer cache (dnsd.stats, written
+    every second), or None when the file is not there."""
+    counts = {}
+    try:
+        with open(os.path.join(srv.sdir, "state", "dnsd.stats")) as f:
+            for line in f:
+                k, _, v = line.strip().partition(" ")
+                if v.isdigit():
+                    counts[k] = int(v)
+    except OSError:
+        return None
+    total = counts.get("queries.udp", 0) + counts.get("queries.tcp", 0)
+    return round(100.0 * counts.get("answers.cached", 0) / total, 1) if total else None
+
+
 def profile_server(srv, data, settings, seconds):
     """perf record (cpu-clock) of a server's processes under UDP load: the top symbols by share
     of samples, the share per DSO and the kernel's share."""
@@ -803,6 +819,9 @@ def measure_set(ctx, zset, data, tmp, settings, servers, log):
             for name, rs in runs.items():
                 if rs:
                     by_mode[mode][name] = _summarise(rs)
+        if "dnsd" in started:
+            time.sleep(1.5)          # dnsd.stats is written every second
+            info["dnsd"]["answers_cached_pct"] = dnsd_cached_pct(started["dnsd"])
         for name in ("dnsd", "nsd"):
             if name in started and settings.get("profile"):
                 info[name]["profile"] = profile_server(started[name], data, settings,
@@ -975,6 +994,10 @@ def run(ctx):
         notes.append("spawn until the first / every zone answers SOA, and RSS then (not part "
                      "of qps; checking every zone takes time itself): " + "; ".join(loads))
     for zset in info:
+        pct = (info[zset].get("dnsd") or {}).get("answers_cached_pct")
+        if pct is not None:
+            notes.append("%s: %.1f %% of dnsd's answers came from its answer cache "
+                         "(dnsd.answer-cache)" % (labels.get(zset, zset), pct))
         for s in ("dnsd", "nsd"):
             prof = (info[zset].get(s) or {}).get("profile")
             if prof:
