@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "dnsd/answer_cache.h"
+#include "shared/dns/dname.h"
+#include "shared/dns/wire.h"
 
 #define ENTRY_ALIGN 8
 #define BYTES_PER_SLOT 64            /* index slots: one per this many arena bytes */
@@ -19,13 +21,16 @@ struct stored {
 	uint8_t rcode, rrl_class;
 };
 
-static uint64_t question_hash(const uint8_t *qname, size_t len, uint16_t qtype, uint16_t qclass,
-                              uint16_t cap)
+/* FNV-1a of the name folded to lower case, then type and class; the room is compared only,
+ * so that a query can be hashed (and its slot prefetched) before it is parsed. */
+static uint64_t question_hash(const uint8_t *qname, size_t len, uint16_t qtype, uint16_t qclass)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;      /* FNV-1a */
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ qname[i]) * 0x100000001b3ULL;
-	h = (h ^ ((uint64_t)qtype << 32 | (uint64_t)qclass << 16 | cap)) * 0x100000001b3ULL;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t b = qname[i];
+		h = (h ^ (b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b)) * 0x100000001b3ULL;
+	}
+	h = (h ^ ((uint64_t)qtype << 16 | qclass)) * 0x100000001b3ULL;
 	return h ^ (h >> 29);
 }
 
@@ -93,7 +98,7 @@ bool answer_cache_get(struct answer_cache *c, const uint8_t *qname, size_t qname
 {
 	if (c->index == NULL)
 		return false;
-	uint64_t h = question_hash(qname, qname_len, qtype, qclass, cap);
+	uint64_t h = question_hash(qname, qname_len, qtype, qclass);
 	for (size_t i = 0; i < ANSWER_CACHE_PROBES; i++) {
 		uint64_t slot = c->index[(h + i) & c->mask];
 		if (slot == 0)
@@ -130,7 +135,7 @@ void answer_cache_put(struct answer_cache *c, const uint8_t *qname, size_t qname
 		return;
 	if (c->cap - c->used < need)
 		clear(c);        /* full: start again, the answers asked for come back first */
-	uint64_t h = question_hash(qname, qname_len, qtype, qclass, cap);
+	uint64_t h = question_hash(qname, qname_len, qtype, qclass);
 	size_t slot = h & c->mask;
 	for (size_t i = 0; i < ANSWER_CACHE_PROBES; i++) {
 		if (c->index[(h + i) & c->mask] == 0) {
@@ -148,4 +153,28 @@ void answer_cache_put(struct answer_cache *c, const uint8_t *qname, size_t qname
 	/* A slot overwritten leaves its entry unreachable in the arena until the next clear. */
 	c->index[slot] = (h >> 32) << 32 | (uint32_t)(c->used + 1);
 	c->used += need;
+}
+
+uint64_t answer_cache_hash(const uint8_t *pkt, size_t len)
+{
+	if (len < ANSWER_CACHE_QNAME)
+		return 0;
+	int nl = dname_wire_len(pkt + ANSWER_CACHE_QNAME, len - ANSWER_CACHE_QNAME);
+	if (nl < 0 || len - ANSWER_CACHE_QNAME - (size_t)nl < 4)
+		return 0;
+	const uint8_t *t = pkt + ANSWER_CACHE_QNAME + nl;
+	return question_hash(pkt + ANSWER_CACHE_QNAME, (size_t)nl, wire_get16(t), wire_get16(t + 2));
+}
+
+void answer_cache_prefetch(const struct answer_cache *c, uint64_t h, bool entry)
+{
+	if (c->index == NULL || h == 0)
+		return;
+	const uint64_t *slot = &c->index[h & c->mask];
+	if (!entry) {
+		__builtin_prefetch(slot);
+		return;
+	}
+	if (*slot != 0 && *slot >> 32 == h >> 32)
+		__builtin_prefetch(at(c, *slot));
 }
