@@ -236,7 +236,7 @@ static const struct config_option options[] = {
 	  .help = "Certificates shown by name on /metrics (dnsd_certificate_expiry_seconds); more "
 	          "are only counted (dnsd_certificate_names_omitted)." },
 	{ .section = "dnsd", .name = "answer-cache", .type = CONFIG_UINT,
-	  .def = "8192", .offset = FIELD(dnsd_answer_cache), .min = 0, .max = 1048576,
+	  .def = "16384", .offset = FIELD(dnsd_answer_cache), .min = 0, .max = 1048576,
 	  .help = "KiB per worker for answers already built (the records after the question), "
 	          "dropped at every change to the store; 0: off." },
 	{ .section = "dnsd", .name = "tcp-idle-timeout", .type = CONFIG_UINT,
