@@ -181,6 +181,28 @@ static void test_change_invalidates(void **state)
 	assert_int_equal(f->cache.hits, 1);       /* that one was built again */
 }
 
+/* The hash a batch prefetches with: the question's, whatever its case; 0 when it does not parse. */
+static void test_hash(void **state)
+{
+	(void)state;
+	uint8_t a[512], b[512];
+	size_t al = query(a, "www.example.com.", LDNS_RR_TYPE_A, 1, 0);
+	size_t bl = query(b, "WwW.EXAMPLE.com.", LDNS_RR_TYPE_A, 2, 1232);
+	uint64_t h = answer_cache_hash(a, al);
+	assert_true(h != 0);
+	assert_true(answer_cache_hash(b, bl) == h);
+	size_t cl = query(b, "www.example.com.", LDNS_RR_TYPE_AAAA, 1, 0);
+	assert_true(answer_cache_hash(b, cl) != h);
+	assert_true(answer_cache_hash(a, ANSWER_CACHE_QNAME + 5) == 0);    /* cut in the name */
+	assert_true(answer_cache_hash(a, al - 2) == 0);                    /* no class */
+	assert_true(answer_cache_hash(a, 3) == 0);
+	struct answer_cache c;
+	assert_int_equal(answer_cache_init(&c, 0), 0);
+	answer_cache_prefetch(&c, h, false);         /* no cache: nothing to touch */
+	answer_cache_prefetch(&c, h, true);
+	answer_cache_free(&c);
+}
+
 /* The key is the whole question and the room; a full cache starts again; size 0 is none. */
 static void test_store(void **state)
 {
@@ -236,6 +258,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_same_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_invalidates, setup, teardown),
 		cmocka_unit_test(test_store),
+		cmocka_unit_test(test_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
