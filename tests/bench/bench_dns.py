@@ -29,8 +29,10 @@ is flagged.
 
 Ratios per scenario: CPU ratio vs NSD = dnsd answers per CPU second / NSD's (goal >= 1.25 over
 UDP on 1 zone and 10,000 zones); qps ratio = dnsd qps / the faster of NSD and Knot; mem ratio
-= the smaller PSS of NSD and Knot / dnsd PSS. After the rounds, dnsd is profiled under UDP load
-(`perf record -e cpu-clock`): the top symbols say where its time goes.
+= the smaller PSS of NSD and Knot / dnsd PSS. After the rounds, dnsd and NSD are profiled under
+UDP load (`perf record -e cpu-clock`): the top symbols and the kernel's share say where their
+time goes; the notes also give the share of dnsd's answers served from its answer cache.
+BENCH_DNS_MODES (e.g. "udp") limits the transports measured.
 
 Lockstep dnsd: the zones are first loaded with `zonectl zone import` (`--dir` for the zone
 sets; timed and reported apart), then `dnsd --state S --listen 127.0.0.1:PORT --workers 1`.
