@@ -28,6 +28,7 @@ enum { AN, NS, AR };
 struct build {
 	struct store_txn *t;
 	MDB_cursor *cur;
+	struct answer_cache *cache;      /* NULL: every answer is built */
 	const struct zone_info *z;
 	struct pkt p;
 	uint16_t count[3];
@@ -430,6 +431,41 @@ static void classify(const struct build *b, const struct query *q, struct answer
 		info->rrl_name = name_hash(b->z->apex, seed);
 }
 
+/* A cached answer for the question (built for the same room): the sections after it. */
+static bool from_cache(struct build *b, const struct query *q, struct answer_info *info)
+{
+	struct answer_cache_entry e;
+	if (b->cache == NULL ||
+	    !answer_cache_get(b->cache, q->qname, q->qname_len, q->qtype, q->qclass,
+	                      (uint16_t)b->p.cap, &e) ||
+	    b->p.cap - b->p.len < e.body_len)
+		return false;
+	/* Its compression pointers aim at the question, which sits where it did. */
+	pkt_put(&b->p, e.body, e.body_len);
+	b->flags |= e.flags;
+	b->rcode = e.rcode;
+	memcpy(b->count, e.count, sizeof(b->count));
+	info->rrl_class = (enum rrl_class)e.rrl_class;
+	info->rrl_name = e.rrl_name;
+	info->cached = true;
+	return true;
+}
+
+/* Keeps an answer that fitted whole; failures (SERVFAIL) are built again each time. */
+static void to_cache(struct build *b, const struct query *q, const struct answer_info *info)
+{
+	if (b->cache == NULL || (b->rcode != RCODE_NOERROR && b->rcode != RCODE_NXDOMAIN))
+		return;
+	struct answer_cache_entry e = {
+		.flags = b->flags & PKT_F_AA, .rcode = b->rcode, .rrl_class = (uint8_t)info->rrl_class,
+		.rrl_name = info->rrl_name, .body_len = (uint16_t)(b->p.len - q->question_end),
+		.body = b->p.buf + q->question_end,
+	};
+	memcpy(e.count, b->count, sizeof(e.count));
+	answer_cache_put(b->cache, q->qname, q->qname_len, q->qtype, q->qclass, (uint16_t)b->p.cap,
+	                 &e);
+}
+
 /* The question answered: refusals by class and type, CHAOS, transfers, then the zone's data. */
 static void answer_question(struct build *b, const struct query *q, const struct answer_opts *o,
                             bool tcp, const struct sockaddr *client, struct signer *sg,
@@ -460,6 +496,8 @@ static void answer_question(struct build *b, const struct query *q, const struct
 		transfer(b, q, client, tcp, sg, &z, info);
 		return;
 	}
+	if (!sg->present && from_cache(b, q, info))
+		return;
 	if (lookup_zone(b->t, q->qname, q->qtype, &z) != 0) {
 		b->rcode = RCODE_REFUSED;    /* not ours */
 		return;
@@ -467,8 +505,10 @@ static void answer_question(struct build *b, const struct query *q, const struct
 	b->z = &z;
 	b->flags |= PKT_F_AA;
 	bool fits = resolve(b, q->qname, q->qtype);
-	if (o->rrl)
+	if (o->rrl || b->cache)
 		classify(b, q, info);
+	if (fits && !sg->present)
+		to_cache(b, q, info);
 	if (!fits) {
 		/* Too large for this transport: the question alone, with TC (RFC 2181 9). */
 		pkt_rewind(&b->p, q->question_end);
@@ -500,12 +540,13 @@ static size_t finish(struct build *b, const struct query *q, const struct answer
 	return len;
 }
 
-size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_opts *o,
-                    const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap, bool tcp,
-                    const struct sockaddr *client, struct answer_info *info)
+size_t answer_query(struct store_txn *t, MDB_cursor *cur, struct answer_cache *cache,
+                    const struct answer_opts *o, const uint8_t *in, size_t inlen, uint8_t *out,
+                    size_t outcap, bool tcp, const struct sockaddr *client,
+                    struct answer_info *info)
 {
 	struct query q;
-	struct build b = { .t = t, .cur = cur };
+	struct build b = { .t = t, .cur = cur, .cache = cache };
 	struct signer sg;
 	uint64_t now = 0;
 	sg.present = false;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <lmdb.h>
+#include "dnsd/answer_cache.h"
 #include "dnsd/cookie.h"
 #include "dnsd/rrl.h"
 #include "shared/store/store.h"
@@ -39,6 +40,7 @@ struct answer_info {
 	bool signed_answer;          /* a TSIG-signed query's answer */
 	bool rrl_dropped, rrl_slipped;   /* set by the worker's rate limit */
 	bool malformed;              /* FORMERR: the query did not parse */
+	bool cached;                 /* the records came from the answer cache */
 	char why[ANSWER_WHY_MAX];    /* when not empty: a refused transfer or a failed TSIG check */
 };
 
@@ -48,11 +50,13 @@ struct answer_info {
  * STORE_RRSETS in it. A signed query gets a signed answer (or NOTAUTH with the TSIG error);
  * AXFR and IXFR are checked against the zone's secondaries (client may be NULL: refused):
  * over UDP an allowed IXFR gets the current SOA, and a TCP transfer that reaches this
- * function was not given (see xfr_start). Returns the answer's length, or 0 when the
- * query gets no answer.
+ * function was not given (see xfr_start). cache (NULL: none) holds answers already built
+ * from t's snapshot (the caller syncs it, see answer_cache_sync). Returns the answer's
+ * length, or 0 when the query gets no answer.
  */
-size_t answer_query(struct store_txn *t, MDB_cursor *cur, const struct answer_opts *o,
-                    const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap, bool tcp,
-                    const struct sockaddr *client, struct answer_info *info);
+size_t answer_query(struct store_txn *t, MDB_cursor *cur, struct answer_cache *cache,
+                    const struct answer_opts *o, const uint8_t *in, size_t inlen, uint8_t *out,
+                    size_t outcap, bool tcp, const struct sockaddr *client,
+                    struct answer_info *info);
 
 #endif

@@ -51,6 +51,8 @@ static void queries(struct metrics_buf *b, const struct stats *w, size_t n)
 	counter(b, "dnsd_responses_truncated_total", "UDP answers sent with TC set.",
 	        SUM(truncated));
 	counter(b, "dnsd_queries_edns_total", "Queries with an EDNS OPT record.", SUM(edns));
+	counter(b, "dnsd_answers_cached_total",
+	        "Answers taken from the answer cache (answer-cache) instead of built.", SUM(cached));
 	counter(b, "dnsd_tcp_refused_total",
 	        "TCP connections closed at once: tcp-max-clients or tcp-max-per-address reached.",
 	        SUM(tcp_refused));

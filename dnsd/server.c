@@ -40,7 +40,8 @@ static int worker_init(void *arg, size_t i)
 	w->env = &s->env;
 	w->rxbuf = malloc((size_t)UDP_BATCH * UDP_SLOT);
 	w->out = malloc(UDP_BATCH * sizeof(*w->out));
-	if (w->rxbuf == NULL || w->out == NULL) {
+	if (w->rxbuf == NULL || w->out == NULL ||
+	    answer_cache_init(&w->cache, dnsd_env_cfg(&s->env)->dnsd_answer_cache) != 0) {
 		rc = UV_ENOMEM;
 		goto fail;
 	}
@@ -188,6 +189,7 @@ void dnsd_server_free(struct dnsd_server *s)
 	for (size_t i = 0; i < s->nworkers; i++) {
 		free(s->w[i].rxbuf);
 		free(s->w[i].out);
+		answer_cache_free(&s->w[i].cache);
 	}
 	free(s->w);
 	listen_set_free(&s->listen);     /* sockets bound for workers that never took them */

@@ -25,7 +25,7 @@ enum stats_type { ST_A, ST_AAAA, ST_MX, ST_TXT, ST_NS, ST_SOA, ST_CNAME, ST_SRV,
 enum stats_xfr { SX_AXFR, SX_IXFR, SX_REFUSED, SX_FAILED, SX_N };
 
 struct stats {
-	atomic_uint_fast64_t udp, tcp, dropped, truncated, edns;
+	atomic_uint_fast64_t udp, tcp, dropped, truncated, edns, cached;
 	atomic_uint_fast64_t rcode[STATS_RCODES];  /* NOERROR .. NOTZONE (UPDATE's among them) */
 	atomic_uint_fast64_t badvers, badcookie, rcode_other, tcp_refused, tcp_timeout, tcp_evicted;
 	atomic_uint_fast64_t rrl_dropped, rrl_slipped;
@@ -41,7 +41,7 @@ extern const double stats_latency_bounds[STATS_LATENCY_N];
 extern const char *const stats_type_names[ST_NTYPES];
 extern const char *const stats_rcode_names[STATS_RCODES];
 
-/* Counts one answered (or dropped) query; relaxed atomics, the reader only sums. */
+/* Counts one answered (or dropped) query; only s's worker calls it (one writer), readers sum. */
 void stats_count(struct stats *s, const struct answer_info *info, int tcp);
 /* Counts one answer that took ns nanoseconds in its bucket. */
 void stats_latency(struct stats *s, uint64_t ns);

@@ -47,6 +47,49 @@ static void flush(struct dnsd_worker *w)
 	worker_pool_txn_done(&w->t);
 }
 
+static void answer_one(struct dnsd_worker *w, const uint8_t *msg, size_t len,
+                       const struct sockaddr *addr)
+{
+	struct dnsd_udp_out *o = &w->out[w->nout];
+	size_t n = dnsd_worker_answer(w, msg, len, o->buf, sizeof(o->buf), false, addr);
+	if (n > 0) {
+		o->len = n;
+		o->tolen = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+		                                       : sizeof(struct sockaddr_in);
+		memcpy(&o->to, addr, o->tolen);
+		w->nout++;
+	}
+	if (w->nout == UDP_BATCH)
+		flush(w);
+}
+
+/*
+ * The held queries answered. Their cached answers sit at random places in megabytes of
+ * memory: asked for all at once, index slots and then entries, the misses overlap instead of
+ * one after the other (they were most of a cached answer's user-space time).
+ */
+static void answer_held(struct dnsd_worker *w)
+{
+	size_t n = w->nin;
+	w->nin = 0;
+	for (size_t i = 0; i < n; i++) {
+		w->in[i].hash = answer_cache_hash(w->in[i].msg, w->in[i].len);
+		answer_cache_prefetch(&w->cache, w->in[i].hash, false);
+	}
+	for (size_t i = 0; i < n; i++)
+		answer_cache_prefetch(&w->cache, w->in[i].hash, true);
+	for (size_t i = 0; i < n; i++) {
+		w->out_handle = w->in_handle;      /* a flush on a full out clears it */
+		answer_one(w, w->in[i].msg, w->in[i].len, (const struct sockaddr *)&w->in[i].from);
+	}
+}
+
+static void end_batch(struct dnsd_worker *w)
+{
+	answer_held(w);
+	flush(w);
+}
+
 /* An UPDATE's answer, back on the worker's loop once its commit is durable. */
 static void on_update_done(void *arg, const struct sockaddr *peer, const uint8_t *answer,
                            size_t len)
@@ -66,25 +109,26 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 		updater_submit(&w->t.loop, w->env->st, (const uint8_t *)buf->base, (size_t)nread, addr,
 		               on_update_done, h);
 	} else if (nread > 0 && addr != NULL) {
-		if (w->out_handle != h && w->nout)
-			flush(w);
+		if ((w->out_handle != h && w->nout) || (w->in_handle != h && w->nin))
+			end_batch(w);
 		w->out_handle = h;
-		struct dnsd_udp_out *o = &w->out[w->nout];
-		size_t len = dnsd_worker_answer(w, (const uint8_t *)buf->base, (size_t)nread, o->buf,
-		                                sizeof(o->buf), false, addr);
-		if (len > 0) {
-			o->len = len;
-			o->tolen = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-			                                        : sizeof(struct sockaddr_in);
-			memcpy(&o->to, addr, o->tolen);
-			w->nout++;
+		if (flags & UV_UDP_MMSG_CHUNK) {
+			/* Part of a recvmmsg batch: held until the batch is in (the buffer stays). */
+			struct dnsd_udp_in *in = &w->in[w->nin++];
+			in->msg = (const uint8_t *)buf->base;
+			in->len = (size_t)nread;
+			memcpy(&in->from, addr, addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+			                                                    : sizeof(struct sockaddr_in));
+			w->in_handle = h;
+			if (w->nin == UDP_BATCH)
+				answer_held(w);
+		} else {
+			answer_one(w, (const uint8_t *)buf->base, (size_t)nread, addr);
 		}
-		if (w->nout == UDP_BATCH)
-			flush(w);
 	}
 	/* The end of a recvmmsg batch, or a single datagram: answers go out, the snapshot ends. */
 	if ((flags & UV_UDP_MMSG_FREE) || !(flags & UV_UDP_MMSG_CHUNK))
-		flush(w);
+		end_batch(w);
 }
 
 int dnsd_udp_start(struct dnsd_worker *w, size_t i, int fd, uv_handle_t **out)

@@ -134,11 +134,13 @@ size_t dnsd_worker_answer(struct dnsd_worker *w, const uint8_t *msg, size_t len,
 	struct timespec t0, t1;
 	size_t n = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);      /* vDSO, ~0.1 us: next to a ~10 us answer */
-	if (worker_pool_txn(&w->t))
-		n = answer_query(&w->t.rt, w->t.cur, &w->env->opts, msg, len, out, outlen, tcp, peer,
-		                 &info);
-	else
+	if (worker_pool_txn(&w->t)) {
+		answer_cache_sync(&w->cache, mdb_txn_id(w->t.rt.txn));
+		n = answer_query(&w->t.rt, w->t.cur, &w->cache, &w->env->opts, msg, len, out, outlen,
+		                 tcp, peer, &info);
+	} else {
 		info = (struct answer_info){ .dropped = true };
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!tcp)
 		n = limit(w, peer, out, n, &info);

@@ -44,6 +44,15 @@ struct dnsd_udp_out {
 	socklen_t tolen;
 };
 
+/* A query of a recvmmsg batch, held until the batch is in: its answer is looked up with the
+ * others' (answer_cache_prefetch). msg points into rxbuf, valid until the batch ends. */
+struct dnsd_udp_in {
+	const uint8_t *msg;
+	size_t len;
+	uint64_t hash;
+	struct sockaddr_storage from;
+};
+
 struct dnsd_worker {
 	struct worker_pool_thread t;     /* loop, thread, read transaction, TCP connections */
 	const struct dnsd_env *env;
@@ -53,8 +62,12 @@ struct dnsd_worker {
 	struct dnsd_udp_out *out;        /* answers waiting for sendmmsg */
 	size_t nout;
 	uv_udp_t *out_handle;
+	struct dnsd_udp_in in[UDP_BATCH];   /* queries of the batch being received */
+	size_t nin;
+	uv_udp_t *in_handle;
 	uint8_t tcp_answer[2 + PKT_MAX];  /* scratch: TCP answers go out from here */
 	struct stats stats;
+	struct answer_cache cache;       /* answers of the current snapshot (answer-cache) */
 	uint32_t rrl_limited;            /* this worker's limited answers, for the slip */
 };
 

@@ -235,6 +235,10 @@ static const struct config_option options[] = {
 	  .def = "1000", .offset = FIELD(dnsd_metrics_cert_names), .min = 0, .max = 1000000,
 	  .help = "Certificates shown by name on /metrics (dnsd_certificate_expiry_seconds); more "
 	          "are only counted (dnsd_certificate_names_omitted)." },
+	{ .section = "dnsd", .name = "answer-cache", .type = CONFIG_UINT,
+	  .def = "16384", .offset = FIELD(dnsd_answer_cache), .min = 0, .max = 1048576,
+	  .help = "KiB per worker for answers already built (the records after the question), "
+	          "dropped at every change to the store; 0: off." },
 	{ .section = "dnsd", .name = "tcp-idle-timeout", .type = CONFIG_UINT,
 	  .def = "10", .offset = FIELD(tcp_idle_timeout), .min = 1, .max = 3600,
 	  .help = "Seconds a TCP connection may wait for its next query (RFC 7766 6.2.3)." },

@@ -29,8 +29,10 @@ is flagged.
 
 Ratios per scenario: CPU ratio vs NSD = dnsd answers per CPU second / NSD's (goal >= 1.25 over
 UDP on 1 zone and 10,000 zones); qps ratio = dnsd qps / the faster of NSD and Knot; mem ratio
-= the smaller PSS of NSD and Knot / dnsd PSS. After the rounds, dnsd is profiled under UDP load
-(`perf record -e cpu-clock`): the top symbols say where its time goes.
+= the smaller PSS of NSD and Knot / dnsd PSS. After the rounds, dnsd and NSD are profiled under
+UDP load (`perf record -e cpu-clock`): the top symbols and the kernel's share say where their
+time goes; the notes also give the share of dnsd's answers served from its answer cache.
+BENCH_DNS_MODES (e.g. "udp") limits the transports measured.
 
 Lockstep dnsd: the zones are first loaded with `zonectl zone import` (`--dir` for the zone
 sets; timed and reported apart), then `dnsd --state S --listen 127.0.0.1:PORT --workers 1`.
@@ -669,13 +671,31 @@ def _summarise(runs):
     return out
 
 
-def profile_dnsd(srv, data, settings, seconds):
-    """perf record (cpu-clock) of dnsd under UDP load: the top symbols by share of samples."""
+def dnsd_cached_pct(srv):
+    """The share of dnsd's answers so far that came from its answer cache (dnsd.stats, written
+    every second), or None when the file is not there."""
+    counts = {}
+    try:
+        with open(os.path.join(srv.sdir, "state", "dnsd.stats")) as f:
+            for line in f:
+                k, _, v = line.strip().partition(" ")
+                if v.isdigit():
+                    counts[k] = int(v)
+    except OSError:
+        return None
+    total = counts.get("queries.udp", 0) + counts.get("queries.tcp", 0)
+    return round(100.0 * counts.get("answers.cached", 0) / total, 1) if total else None
+
+
+def profile_server(srv, data, settings, seconds):
+    """perf record (cpu-clock) of a server's processes under UDP load: the top symbols by share
+    of samples, the share per DSO and the kernel's share."""
     if not os.access(PERF, os.X_OK):
         return None
     pdata = os.path.join(srv.sdir, "perf.data")
     rec = subprocess.Popen([PERF, "record", "-q", "-e", "cpu-clock", "-F", "999", "-o", pdata,
-                            "-p", str(srv.proc.pid), "--", "sleep", str(seconds)],
+                            "-p", ",".join(str(p) for p in _process_tree(srv.proc.pid)),
+                            "--", "sleep", str(seconds)],
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -686,7 +706,7 @@ def profile_dnsd(srv, data, settings, seconds):
         benchlib.kill_process(rec)
         return None
     rep = subprocess.run([PERF, "report", "-i", pdata, "--stdio", "--no-children",
-                          "--sort", "dso,symbol", "--percent-limit", "2"],
+                          "--sort", "dso,symbol", "--percent-limit", "1"],
                          stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
     top = []
     for line in rep.stdout.decode(errors="replace").splitlines():
@@ -694,7 +714,17 @@ def profile_dnsd(srv, data, settings, seconds):
         if m:
             sym = re.sub(r"(\s+-)+\s*$", "", m.group(3)).strip()
             top.append((float(m.group(1)), m.group(2), sym))
-    return top[:12]
+    # The kernel's share against user space: what AF_XDP could take away.
+    rep = subprocess.run([PERF, "report", "-i", pdata, "--stdio", "--no-children",
+                          "--sort", "dso"],
+                         stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    dsos = []
+    for line in rep.stdout.decode(errors="replace").splitlines():
+        m = re.match(r"\s*([0-9.]+)%\s+(\S+)\s*$", line)
+        if m:
+            dsos.append((float(m.group(1)), m.group(2)))
+    kernel = sum(p for p, d in dsos if d.startswith("[kernel"))
+    return {"top": top[:16], "dsos": dsos[:8], "kernel_pct": round(kernel, 1)}
 
 
 # --- the benchmark ---------------------------------------------------------------
@@ -707,9 +737,21 @@ def _mib(kib):
     return benchlib.kib_to_mib(kib)
 
 
+def _modes():
+    """The transports measured: BENCH_DNS_MODES (e.g. "udp"), by default udp and tcp."""
+    want = os.environ.get("BENCH_DNS_MODES")
+    if not want:
+        return MODES
+    modes = tuple(m for m in MODES if m in want.replace(",", " ").split())
+    if not modes:
+        raise BenchError("BENCH_DNS_MODES must name udp and/or tcp, got %r" % want)
+    return modes
+
+
 def generate(tmp, log, zones_100k):
     """The zone sets and their query files."""
     sets = {}
+    modes_all = _modes()
     t = time.perf_counter()
     d1 = os.path.join(tmp, "zone1")
     os.mkdir(d1)
@@ -719,8 +761,8 @@ def generate(tmp, log, zones_100k):
     mix1 = dnsgen.generate_queries(q1, "1zone", QUERIES, names=NAMES)
     sets["1zone"] = {"zones": [(dnsgen.ORIGIN, zfile)], "zonesdir": d1, "queries": q1,
                      "mix": mix1, "records": counts["records"], "types": counts,
-                     "label": "1zone", "modes": MODES}
-    for key, n, label, modes in (("zones", ZONES, "10k-zones", MODES),
+                     "label": "1zone", "modes": modes_all}
+    for key, n, label, modes in (("zones", ZONES, "10k-zones", modes_all),
                                  ("zones100k", ZONES_100K, "100k-zones", ("udp",))):
         if key == "zones100k" and not zones_100k:
             continue
@@ -779,9 +821,13 @@ def measure_set(ctx, zset, data, tmp, settings, servers, log):
             for name, rs in runs.items():
                 if rs:
                     by_mode[mode][name] = _summarise(rs)
-        if "dnsd" in started and settings.get("profile"):
-            info["dnsd"]["profile"] = profile_dnsd(started["dnsd"], data, settings,
-                                                   settings["seconds"])
+        if "dnsd" in started:
+            time.sleep(1.5)          # dnsd.stats is written every second
+            info["dnsd"]["answers_cached_pct"] = dnsd_cached_pct(started["dnsd"])
+        for name in ("dnsd", "nsd"):
+            if name in started and settings.get("profile"):
+                info[name]["profile"] = profile_server(started[name], data, settings,
+                                                     settings["seconds"])
     finally:
         for srv in started.values():
             srv.stop()
@@ -950,12 +996,18 @@ def run(ctx):
         notes.append("spawn until the first / every zone answers SOA, and RSS then (not part "
                      "of qps; checking every zone takes time itself): " + "; ".join(loads))
     for zset in info:
-        prof = (info[zset].get("dnsd") or {}).get("profile")
-        if prof:
-            notes.append("where dnsd's time goes (%s, perf record cpu-clock, UDP): %s"
-                         % (labels.get(zset, zset), "; ".join(
-                             "%.1f %% %s %s" % (p, os.path.basename(dso), sym)
-                             for p, dso, sym in prof)))
+        pct = (info[zset].get("dnsd") or {}).get("answers_cached_pct")
+        if pct is not None:
+            notes.append("%s: %.1f %% of dnsd's answers came from its answer cache "
+                         "(dnsd.answer-cache)" % (labels.get(zset, zset), pct))
+        for s in ("dnsd", "nsd"):
+            prof = (info[zset].get(s) or {}).get("profile")
+            if prof:
+                notes.append("where %s's time goes (%s, perf record cpu-clock, UDP): kernel "
+                             "%.1f %%; %s" % (LABELS[s], labels.get(zset, zset),
+                                              prof["kernel_pct"], "; ".join(
+                                 "%.1f %% %s %s" % (p, os.path.basename(dso), sym)
+                                 for p, dso, sym in prof["top"])))
     if head["goal_met"] is not None:
         notes.append("goal (dnsd UDP answers per CPU second >= %.2fx NSD's, 1 zone and 10,000 "
                      "zones): %s (worst %.2f)" % (CPU_GOAL, "met" if head["goal_met"]

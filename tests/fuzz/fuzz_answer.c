@@ -43,9 +43,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		                                 .now = 1795345200 };
 	static const struct sockaddr_in client = { .sin_family = AF_INET,
 		                                   .sin_addr = { .s_addr = 0x0100007f } };
+	static struct answer_cache cache;
+	static uint8_t cached[65535];
 	if (st == NULL) {
 		st = fuzz_store();
 		load(st);
+		if (answer_cache_init(&cache, ANSWER_CACHE_MIN) != 0)
+			abort();
 	}
 	struct store_txn t;
 	MDB_cursor *cur;
@@ -55,7 +59,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct answer_info info;
 		/* UDP from an address (cookies hash it), TCP from none. */
 		const struct sockaddr *from = tcp ? NULL : (const struct sockaddr *)&client;
-		size_t len = answer_query(&t, cur, &opts, data, size, out, sizeof(out), tcp, from, &info);
+		size_t len = answer_query(&t, cur, NULL, &opts, data, size, out, sizeof(out), tcp,
+		                          from, &info);
+		/* Built, then kept, then taken from the cache: the same bytes each time. */
+		answer_cache_sync(&cache, mdb_txn_id(t.txn));
+		for (int k = 0; k < 2; k++)
+			if (answer_query(&t, cur, &cache, &opts, data, size, cached, sizeof(cached), tcp,
+			                 from, &info) != len || memcmp(cached, out, len) != 0)
+				abort();
 		/* An answer fits its transport, keeps the query's id, and is a response. */
 		if (len > (tcp ? 65535u : 4096u) || (len > 0 && len < PKT_HDR))
 			abort();

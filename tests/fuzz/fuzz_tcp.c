@@ -69,7 +69,7 @@ static void answer(struct conn *c, const uint8_t *msg, size_t len)
 	if (c->ngot == FUZZ_MSGS_MAX)
 		abort();
 	c->got[c->ngot++] = (struct msg_ref){ c->at + 2, len };
-	size_t n = answer_query(&txn, cur, &opts, msg, len, out, sizeof(out), true, NULL, &info);
+	size_t n = answer_query(&txn, cur, NULL, &opts, msg, len, out, sizeof(out), true, NULL, &info);
 	if (n > 65535 || (n > 0 && (n < PKT_HDR || memcmp(out, msg, 2) != 0)))
 		abort();
 }

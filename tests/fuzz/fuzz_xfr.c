@@ -154,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	for (int tcp = 0; tcp < 2; tcp++) {
 		struct answer_info info;
-		size_t n = answer_query(&t, cur, &opts, msg, len, out, sizeof(out), tcp,
+		size_t n = answer_query(&t, cur, NULL, &opts, msg, len, out, sizeof(out), tcp,
 		                        (const struct sockaddr *)&client, &info);
 		if (n > (tcp ? 65535u : 4096u) || (n > 0 && n < PKT_HDR))
 			abort();

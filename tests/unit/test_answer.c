@@ -65,7 +65,7 @@ static ldns_pkt *ask(struct fixture *f, const char *name, ldns_rr_type type, uin
 	size_t wlen;
 	assert_int_equal(ldns_pkt2wire(&wire, q, &wlen), LDNS_STATUS_OK);
 	ldns_pkt_free(q);
-	*len = answer_query(&f->t, f->cur, &o, wire, wlen, out, sizeof(out), tcp, NULL, info);
+	*len = answer_query(&f->t, f->cur, NULL, &o, wire, wlen, out, sizeof(out), tcp, NULL, info);
 	free(wire);
 	ldns_pkt *a = NULL;
 	if (*len)
@@ -177,16 +177,16 @@ static void test_malformed(void **state)
 	static const uint8_t two_questions[] = { 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1,
 	                                         0, 0, 1, 0, 1 };
 	static const uint8_t pointer[] = { 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1 };
-	assert_int_equal(answer_query(&f->t, f->cur, &o, response, 5, out, sizeof(out), false, NULL,
+	assert_int_equal(answer_query(&f->t, f->cur, NULL, &o, response, 5, out, sizeof(out), false, NULL,
 	                              &info), 0);
-	assert_int_equal(answer_query(&f->t, f->cur, &o, response, 12, out, sizeof(out), false, NULL,
+	assert_int_equal(answer_query(&f->t, f->cur, NULL, &o, response, 12, out, sizeof(out), false, NULL,
 	                              &info), 0);
 	assert_true(info.dropped);
-	size_t len = answer_query(&f->t, f->cur, &o, two_questions, sizeof(two_questions), out,
+	size_t len = answer_query(&f->t, f->cur, NULL, &o, two_questions, sizeof(two_questions), out,
 	                          sizeof(out), false, NULL, &info);
 	assert_int_equal(len, 12);
 	assert_int_equal(out[3] & 0xf, 1);   /* FORMERR */
-	len = answer_query(&f->t, f->cur, &o, pointer, sizeof(pointer), out, sizeof(out), false, NULL,
+	len = answer_query(&f->t, f->cur, NULL, &o, pointer, sizeof(pointer), out, sizeof(out), false, NULL,
 	                   &info);
 	assert_int_equal(len, 12);
 	assert_int_equal(out[3] & 0xf, 1);
