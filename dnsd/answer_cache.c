@@ -1,6 +1,5 @@
 /* A worker's answers already built: the sections after the question, by question and snapshot. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include "dnsd/answer_cache.h"
@@ -9,7 +8,7 @@
 
 #define ENTRY_ALIGN 8
 #define BYTES_PER_SLOT 64            /* index slots: one per this many arena bytes */
-#define HUGE_PAGE (2u << 20)         /* random access over megabytes: spare the TLB */
+#define CLEAR_BY_MADVISE (64u << 10) /* a larger index is emptied by dropping its pages */
 
 /* What the arena holds per answer, followed by the name and the body. */
 struct stored {
@@ -46,18 +45,21 @@ int answer_cache_init(struct answer_cache *c, size_t kib)
 	while (slots < c->cap / BYTES_PER_SLOT)
 		slots <<= 1;
 	c->mask = slots - 1;
-	/* Pages are touched only as answers fill them; huge ones where the kernel gives them. */
-	void *index = NULL, *arena = NULL;
+	/* Anonymous maps: zero pages cost no memory until answers fill them, so a server with
+	 * one small zone stays small (no huge pages for the same reason). */
 	size_t index_len = slots * sizeof(*c->index);
-	if (posix_memalign(&index, HUGE_PAGE, index_len) != 0 ||
-	    posix_memalign(&arena, HUGE_PAGE, c->cap) != 0) {
-		free(index);
-		answer_cache_free(c);
+	void *index = mmap(NULL, index_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	                   -1, 0);
+	void *arena = mmap(NULL, c->cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	                   -1, 0);
+	if (index == MAP_FAILED || arena == MAP_FAILED) {
+		if (index != MAP_FAILED)
+			munmap(index, index_len);
+		if (arena != MAP_FAILED)
+			munmap(arena, c->cap);
+		memset(c, 0, sizeof(*c));
 		return -ENOMEM;
 	}
-	madvise(index, index_len, MADV_HUGEPAGE);
-	madvise(arena, c->cap, MADV_HUGEPAGE);
-	memset(index, 0, index_len);
 	c->index = index;
 	c->arena = arena;
 	return 0;
@@ -65,8 +67,10 @@ int answer_cache_init(struct answer_cache *c, size_t kib)
 
 void answer_cache_free(struct answer_cache *c)
 {
-	free(c->index);
-	free(c->arena);
+	if (c->index != NULL)
+		munmap(c->index, (c->mask + 1) * sizeof(*c->index));
+	if (c->arena != NULL)
+		munmap(c->arena, c->cap);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -74,7 +78,10 @@ static void clear(struct answer_cache *c)
 {
 	if (c->used == 0)
 		return;
-	memset(c->index, 0, (c->mask + 1) * sizeof(*c->index));
+	/* Dropping the pages zeroes them and gives back what a burst of names took. */
+	size_t len = (c->mask + 1) * sizeof(*c->index);
+	if (len < CLEAR_BY_MADVISE || madvise(c->index, len, MADV_DONTNEED) != 0)
+		memset(c->index, 0, len);
 	c->used = 0;
 	c->clears++;
 }
