@@ -17,7 +17,8 @@
 #include "shared/sts/sts_record.h"
 
 #define STS_PUBLISH_BATCH 512     /* due domains fetched together, then ids in one commit */
-#define STS_PUBLISH_SESSIONS "sts-sessions"   /* in the state directory: TLS sessions kept */
+#define STS_PUBLISH_SESSIONS "sts-sessions.d"   /* in the state directory: TLS sessions kept */
+#define STS_PUBLISH_SESSIONS_OLD "sts-sessions"  /* the one file before: removed */
 
 struct sts_publisher {
 	char endpoints[STS_ENDPOINTS_MAX][64];
