@@ -1,15 +1,16 @@
 /* zonectl tlsrpt ingest|import|summary|list|show|reparse: SMTP TLS reports (RFC 8460). */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "dnsd/zonectl/mime_run.h"
 #include "dnsd/zonectl/zonectl.h"
 #include "shared/util/err.h"
 #include "shared/rpt/tlsrpt_gzip.h"
 #include "shared/rpt/tlsrpt_import.h"
-#include "shared/rpt/tlsrpt_mime.h"
 #include "shared/rpt/tlsrpt_spool.h"
 #include "shared/rpt/tlsrpt_store.h"
 #include "shared/rpt/tlsrpt_summary.h"
@@ -76,7 +77,7 @@ int cmd_tlsrpt_ingest(struct ctl *c)
 {
 	uint8_t *msg = NULL, *part = NULL;
 	size_t len = 0, plen;
-	char domain[256] = "", why[TLSRPT_WHY_MAX];
+	char domain[256] = "", why[TLSRPT_WHY_MAX], err[PATH_MAX + 256];
 	size_t max = c->cfg.tlsrpt_max_size;
 	int rc, ec = EXIT_OK;
 	if (c->domain) {
@@ -101,7 +102,8 @@ int cmd_tlsrpt_ingest(struct ctl *c)
 		        ls_strerror(rc));
 		return EXIT_TEMPFAIL;
 	}
-	rc = tlsrpt_mime_find(msg, len, max, &part, &plen);
+	/* GMime is loaded only here, in a helper: every other zonectl run starts without it. */
+	rc = mime_run_find(msg, len, max, &part, &plen, err, sizeof(err));
 	if (rc == LS_ENOTFOUND || rc == LS_ETOOBIG) {
 		fprintf(stderr, "zonectl: tlsrpt ingest: %s\n", rc == LS_ENOTFOUND ?
 		        "the message holds no application/tlsrpt+gzip or +json part" :
@@ -110,7 +112,7 @@ int cmd_tlsrpt_ingest(struct ctl *c)
 		goto out;
 	}
 	if (rc) {
-		fprintf(stderr, "zonectl: tlsrpt ingest: %s\n", ls_strerror(rc));
+		fprintf(stderr, "zonectl: tlsrpt ingest: %s\n", err);
 		ec = EXIT_TEMPFAIL;
 		goto out;
 	}
