@@ -9,6 +9,7 @@
 #include "dnsd/zonectl/mime_run.h"
 #include "dnsd/zonectl/zonectl.h"
 #include "shared/util/err.h"
+#include "shared/util/file.h"
 #include "shared/rpt/tlsrpt_gzip.h"
 #include "shared/rpt/tlsrpt_import.h"
 #include "shared/rpt/tlsrpt_spool.h"
@@ -31,48 +32,6 @@ static int usage(struct ctl *c, const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-/* Reads standard input whole, at most max bytes (more: LS_ETOOBIG). */
-static int read_stdin(size_t max, uint8_t **out, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	uint8_t *buf = malloc(cap);
-	if (buf == NULL)
-		return -ENOMEM;
-	for (;;) {
-		if (n == cap) {
-			if (cap > max) {
-				free(buf);
-				return LS_ETOOBIG;
-			}
-			uint8_t *grown = realloc(buf, cap * 2);
-			if (grown == NULL) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = grown;
-			cap *= 2;
-		}
-		ssize_t got = read(STDIN_FILENO, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			int rc = -errno;
-			free(buf);
-			return rc;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	if (n > max) {
-		free(buf);
-		return LS_ETOOBIG;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 int cmd_tlsrpt_ingest(struct ctl *c)
 {
 	uint8_t *msg = NULL, *part = NULL;
@@ -92,7 +51,7 @@ int cmd_tlsrpt_ingest(struct ctl *c)
 			domain[n - 1] = 0;
 	}
 	/* base64 makes a part 4/3 its size. */
-	if ((rc = read_stdin(max / 3 * 4 + MAIL_OVERHEAD, &msg, &len)) != 0) {
+	if ((rc = file_read_fd(STDIN_FILENO, max / 3 * 4 + MAIL_OVERHEAD, (char **)&msg, &len)) != 0) {
 		if (rc == LS_ETOOBIG) {
 			fprintf(stderr, "zonectl: tlsrpt ingest: message larger than tlsrpt.max-size "
 			                "allows (%zu bytes of report)\n", max);

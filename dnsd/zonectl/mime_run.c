@@ -13,10 +13,9 @@
 #include <unistd.h>
 #include "dnsd/zonectl/mime_run.h"
 #include "shared/util/err.h"
+#include "shared/util/file.h"
 
 extern char **environ;
-
-#define MAIL_SLACK (1u << 20)   /* headers and other parts beside the report */
 
 /* The helper's path: beside this program (the build tree), else MIME_RUN_LIBEXEC from it. */
 static int helper_path(char *out, size_t size)
@@ -40,61 +39,17 @@ static int message_fd(const uint8_t *msg, size_t len)
 	int fd = memfd_create("zonectl-mail", MFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(fd, msg + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int rc = w < 0 ? -errno : -EIO;
-			close(fd);
-			return rc;
-		}
-		off += (size_t)w;
+	int rc = file_write_all(fd, msg, len);
+	if (rc != 0) {
+		close(fd);
+		return rc;
 	}
 	if (lseek(fd, 0, SEEK_SET) != 0) {
-		int rc = -errno;
+		rc = -errno;
 		close(fd);
 		return rc;
 	}
 	return fd;
-}
-
-/* The helper's output, at most max bytes (more: LS_ETOOBIG, reading stops). */
-static int read_part(int fd, size_t max, uint8_t **out, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	uint8_t *buf = malloc(cap + 1);
-	if (buf == NULL)
-		return -ENOMEM;
-	for (;;) {
-		if (n == cap) {
-			uint8_t *grown = cap > max ? NULL : realloc(buf, cap * 2 + 1);
-			if (grown == NULL) {
-				free(buf);
-				return cap > max ? LS_ETOOBIG : -ENOMEM;
-			}
-			buf = grown;
-			cap *= 2;
-		}
-		ssize_t got = read(fd, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			int rc = -errno;
-			free(buf);
-			return rc;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	if (n > max) {
-		free(buf);
-		return LS_ETOOBIG;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
 }
 
 int mime_run_find(const uint8_t *msg, size_t len, size_t max, uint8_t **out, size_t *outlen,
@@ -117,7 +72,7 @@ int mime_run_find(const uint8_t *msg, size_t len, size_t max, uint8_t **out, siz
 		goto fail;
 	}
 	snprintf(amax, sizeof(amax), "%zu", max);
-	snprintf(amsg, sizeof(amsg), "%zu", len + MAIL_SLACK);
+	snprintf(amsg, sizeof(amsg), "%zu", len);   /* its own bound: the message it is given */
 	char *argv[] = { path, amax, amsg, NULL };
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
@@ -130,7 +85,7 @@ int mime_run_find(const uint8_t *msg, size_t len, size_t max, uint8_t **out, siz
 		snprintf(err, errlen, "cannot run %s: %s", path, ls_strerror(rc));
 		goto fail;
 	}
-	rc = read_part(pipefd[0], max, &part, &plen);
+	rc = file_read_fd(pipefd[0], max, (char **)&part, &plen);
 	if (rc != 0)
 		kill(pid, SIGKILL);   /* more than it may write: it is not to be believed */
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

@@ -643,17 +643,18 @@ static int run_batch(struct batch *b, size_t n,
 	return rc;
 }
 
-int sts_publish_due(struct sts_publisher *p, struct store *st, uint32_t zone_id, int64_t now,
-                    bool force, void (*fn)(const struct sts_outcome_info *o, void *ctx),
-                    void *ctx)
+int sts_publish_due(struct sts_publisher *p, struct store *st, const struct zone_info *zone,
+                    int64_t now, bool force,
+                    void (*fn)(const struct sts_outcome_info *o, void *ctx), void *ctx)
 {
-	struct due u = { p, zone_id, now, force, NULL, 0, 0 };
+	struct due u = { p, zone ? zone->id : 0, now, force, NULL, 0, 0 };
 	struct store_txn t;
 	struct batch b = { p, st, now, force, NULL, NULL, 0 };
 	int rc = store_begin(st, false, 0, &t);
 	if (rc)
 		return rc;
-	rc = sts_record_each(&t, collect, &u);
+	rc = zone ? sts_record_each_under(&t, zone->apex, collect, &u) :
+	            sts_record_each(&t, collect, &u);
 	store_abort(&t);
 	if (rc || u.n == 0)
 		goto out;

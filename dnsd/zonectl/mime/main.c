@@ -11,41 +11,8 @@
 #include <unistd.h>
 #include "dnsd/zonectl/mime_run.h"
 #include "shared/util/err.h"
+#include "shared/util/file.h"
 #include "shared/rpt/tlsrpt_mime.h"
-
-/* Standard input whole, at most max bytes (more: LS_ETOOBIG). */
-static int read_all(size_t max, uint8_t **out, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	uint8_t *buf = malloc(cap);
-	if (buf == NULL)
-		return -ENOMEM;
-	for (;;) {
-		if (n == cap) {
-			uint8_t *grown = cap > max ? NULL : realloc(buf, cap * 2);
-			if (grown == NULL) {
-				free(buf);
-				return cap > max ? LS_ETOOBIG : -ENOMEM;
-			}
-			buf = grown;
-			cap *= 2;
-		}
-		ssize_t got = read(STDIN_FILENO, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			if (got == 0 && n <= max)
-				break;
-			int rc = got < 0 ? -errno : LS_ETOOBIG;
-			free(buf);
-			return rc;
-		}
-		n += (size_t)got;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
 
 static int size_arg(const char *s, size_t *out)
 {
@@ -67,7 +34,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: zonectl-mime MAX-PART MAX-MESSAGE (run by zonectl)\n");
 		return MIME_RUN_FAILED;
 	}
-	int rc = read_all(max_msg, &msg, &len);
+	int rc = file_read_fd(STDIN_FILENO, max_msg, (char **)&msg, &len);
 	if (rc == 0)
 		rc = tlsrpt_mime_find(msg, len, max_part, &part, &plen);
 	if (rc == LS_ENOTFOUND)
@@ -76,16 +43,8 @@ int main(int argc, char **argv)
 		ec = MIME_RUN_TOOBIG;
 	else if (rc == 0)
 		ec = MIME_RUN_FOUND;
-	for (size_t off = 0; rc == 0 && off < plen;) {
-		ssize_t w = write(STDOUT_FILENO, part + off, plen - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			ec = MIME_RUN_FAILED;
-			break;
-		}
-		off += (size_t)w;
-	}
+	if (rc == 0 && file_write_all(STDOUT_FILENO, part, plen) != 0)
+		ec = MIME_RUN_FAILED;
 	free(part);
 	free(msg);
 	return ec;
