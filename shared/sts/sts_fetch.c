@@ -23,11 +23,15 @@
 
 #define PATH "/.well-known/mta-sts.txt"
 #define KEY_MAX STS_SESSIONS_KEY_MAX   /* "ENDPOINT HOST" */
+#define KEPT_MAX 32768       /* sessions held in memory (each with its certificate parsed) */
+#define KEPT_BUCKETS 32768
 
 /* A session kept for one endpoint and host, to resume with its ticket (RFC 5077). */
 struct kept {
+	struct kept *next;          /* in the same hash bucket */
 	char key[KEY_MAX];          /* "" when empty */
 	mbedtls_ssl_session s;
+	bool usable;                /* s holds a session to offer */
 	bool dirty;                 /* new since the last sts_fetch_sessions_save() */
 };
 
@@ -38,7 +42,8 @@ struct sts_fetch {
 	mbedtls_ssl_config conf;
 	pthread_mutex_t rng_lock;    /* the one thing handshakes change in a shared context */
 	pthread_mutex_t kept_lock;
-	struct kept **kept;          /* STS_SESSIONS_MAX slots by sts_sessions_slot(), made on use */
+	struct kept **kept;          /* KEPT_BUCKETS chains by sts_sessions_hash() */
+	size_t nkept;                /* sessions in memory, at most KEPT_MAX */
 	uint64_t full, resumed;      /* handshakes, under kept_lock */
 	uint64_t kept_new;           /* sessions kept since the last save */
 	char *sessions_dir;          /* sts_fetch_sessions_use(); NULL: kept in memory only */
@@ -68,7 +73,7 @@ int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_
 	mbedtls_ssl_config_init(&f->conf);
 	pthread_mutex_init(&f->rng_lock, NULL);
 	pthread_mutex_init(&f->kept_lock, NULL);
-	if ((f->kept = calloc(STS_SESSIONS_MAX, sizeof(*f->kept))) == NULL) {
+	if ((f->kept = calloc(KEPT_BUCKETS, sizeof(*f->kept))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -115,10 +120,12 @@ void sts_fetch_close(struct sts_fetch *f)
 	mbedtls_x509_crt_free(&f->ca);
 	mbedtls_ctr_drbg_free(&f->drbg);
 	mbedtls_entropy_free(&f->entropy);
-	for (size_t i = 0; f->kept && i < STS_SESSIONS_MAX; i++) {
-		if (f->kept[i])
-			mbedtls_ssl_session_free(&f->kept[i]->s);
-		free(f->kept[i]);
+	for (size_t i = 0; f->kept && i < KEPT_BUCKETS; i++) {
+		for (struct kept *k = f->kept[i], *next; k; k = next) {
+			next = k->next;
+			mbedtls_ssl_session_free(&k->s);
+			free(k);
+		}
 	}
 	free(f->kept);
 	free(f->sessions_dir);
@@ -166,35 +173,43 @@ void sts_fetch_counts(struct sts_fetch *f, uint64_t *full, uint64_t *resumed)
 	pthread_mutex_unlock(&f->kept_lock);
 }
 
-/* key's slot, under kept_lock; made when create is set (NULL when it cannot be). */
+/* key's entry, under kept_lock; made when create is set and fewer than KEPT_MAX are held
+ * (NULL when none). */
 static struct kept *kept_slot(struct sts_fetch *f, const char *key, bool create)
 {
-	struct kept **k = &f->kept[sts_sessions_slot(key)];
-	if (*k == NULL && create && (*k = calloc(1, sizeof(**k))) != NULL)
-		mbedtls_ssl_session_init(&(*k)->s);
-	return *k;
+	struct kept **b = &f->kept[sts_sessions_hash(key) % KEPT_BUCKETS], *k;
+	for (k = *b; k; k = k->next)
+		if (strcmp(k->key, key) == 0)
+			return k;
+	if (!create || f->nkept >= KEPT_MAX || (k = calloc(1, sizeof(*k))) == NULL)
+		return NULL;
+	mbedtls_ssl_session_init(&k->s);
+	snprintf(k->key, sizeof(k->key), "%s", key);
+	k->next = *b;
+	*b = k;
+	f->nkept++;
+	return k;
 }
 
-/* Under kept_lock: key's session from the directory into its slot, when one is kept there.
- * Only the names a run fetches are read: a whole file of 10,000 sessions cost a one-domain
- * change a quarter of its CPU. */
-static struct kept *kept_read(struct sts_fetch *f, const char *key)
+/* Under kept_lock: key's session from the directory into memory (or, when memory is full,
+ * into tmp only), to offer. Only the names a run fetches are read: a whole file of 10,000
+ * sessions cost a one-domain change a quarter of its CPU. NULL when there is none. */
+static mbedtls_ssl_session *kept_read(struct sts_fetch *f, const char *key,
+                                      mbedtls_ssl_session *tmp)
 {
 	unsigned char *blob = malloc(STS_SESSIONS_BLOB_MAX);
 	size_t len;
-	struct kept *k = NULL;
-	if (blob && sts_sessions_get(f->sessions_dir, key, blob, STS_SESSIONS_BLOB_MAX, &len) == 0 &&
-	    (k = kept_slot(f, key, true)) != NULL) {
-		mbedtls_ssl_session_free(&k->s);
-		mbedtls_ssl_session_init(&k->s);
-		k->dirty = false;
-		if (mbedtls_ssl_session_load(&k->s, blob, len) == 0)
-			snprintf(k->key, sizeof(k->key), "%s", key);
-		else
-			k->key[0] = 0;   /* damaged: a full handshake replaces it */
+	mbedtls_ssl_session *s = NULL;
+	if (blob && sts_sessions_get(f->sessions_dir, key, blob, STS_SESSIONS_BLOB_MAX, &len) == 0) {
+		struct kept *k = kept_slot(f, key, true);
+		s = k ? &k->s : tmp;
+		if (mbedtls_ssl_session_load(s, blob, len) != 0)
+			s = NULL;   /* damaged: a full handshake replaces it */
+		if (k)
+			k->usable = s != NULL;
 	}
 	free(blob);
-	return k;
+	return s;
 }
 
 /* The session kept for key goes into ssl (a resumption offer); *master its secret, to tell a
@@ -202,17 +217,36 @@ static struct kept *kept_read(struct sts_fetch *f, const char *key)
 static bool kept_offer(struct sts_fetch *f, const char *key, mbedtls_ssl_context *ssl,
                        unsigned char master[48])
 {
+	mbedtls_ssl_session tmp, *s = NULL;
 	bool offered = false;
+	mbedtls_ssl_session_init(&tmp);
 	pthread_mutex_lock(&f->kept_lock);
 	struct kept *k = kept_slot(f, key, false);
-	if ((k == NULL || strcmp(k->key, key) != 0) && f->sessions_dir)
-		k = kept_read(f, key);
-	if (k && strcmp(k->key, key) == 0 && mbedtls_ssl_set_session(ssl, &k->s) == 0) {
-		memcpy(master, k->s.master, 48);
+	if (k && k->usable)
+		s = &k->s;
+	else if (k == NULL && f->sessions_dir)
+		s = kept_read(f, key, &tmp);
+	if (s && mbedtls_ssl_set_session(ssl, s) == 0) {
+		memcpy(master, s->master, 48);
 		offered = true;
 	}
 	pthread_mutex_unlock(&f->kept_lock);
+	mbedtls_ssl_session_free(&tmp);
 	return offered;
+}
+
+/* Under kept_lock, when no more sessions fit in memory: ssl's session straight to its file. */
+static void keep_on_disk(struct sts_fetch *f, const char *key, mbedtls_ssl_context *ssl)
+{
+	mbedtls_ssl_session s;
+	unsigned char *blob = malloc(STS_SESSIONS_BLOB_MAX);
+	size_t len;
+	mbedtls_ssl_session_init(&s);
+	if (blob && mbedtls_ssl_get_session(ssl, &s) == 0 &&
+	    mbedtls_ssl_session_save(&s, blob, STS_SESSIONS_BLOB_MAX, &len) == 0)
+		sts_sessions_put(f->sessions_dir, key, blob, len);   /* a cache: failure costs a handshake */
+	mbedtls_ssl_session_free(&s);
+	free(blob);
 }
 
 /* After a handshake: counts it, and keeps its session (with the ticket it got) for key. */
@@ -227,14 +261,10 @@ static void kept_store(struct sts_fetch *f, const char *key, mbedtls_ssl_context
 	if (k) {
 		mbedtls_ssl_session_free(&k->s);
 		mbedtls_ssl_session_init(&k->s);
-		k->dirty = false;
-		if (mbedtls_ssl_get_session(ssl, &k->s) == 0) {
-			snprintf(k->key, sizeof(k->key), "%s", key);
-			k->dirty = true;
-			f->kept_new++;
-		} else {
-			k->key[0] = 0;
-		}
+		k->usable = k->dirty = mbedtls_ssl_get_session(ssl, &k->s) == 0;
+		f->kept_new += k->dirty;
+	} else if (!resumed && f->sessions_dir) {
+		keep_on_disk(f, key, ssl);   /* memory is full: straight to its file */
 	}
 	pthread_mutex_unlock(&f->kept_lock);
 }
@@ -258,16 +288,17 @@ int sts_fetch_sessions_save(struct sts_fetch *f)
 	if (blob == NULL)
 		return -ENOMEM;
 	pthread_mutex_lock(&f->kept_lock);
-	for (size_t i = 0; f->sessions_dir && f->kept_new && i < STS_SESSIONS_MAX; i++) {
-		struct kept *k = f->kept[i];
-		size_t blen = 0;
-		if (!k || !k->dirty || !k->key[0] ||
-		    mbedtls_ssl_session_save(&k->s, blob, STS_SESSIONS_BLOB_MAX, &blen) != 0)
-			continue;
-		int r = sts_sessions_put(f->sessions_dir, k->key, blob, blen);
-		if (r != 0 && rc == 0)
-			rc = r;
-		k->dirty = false;
+	for (size_t i = 0; f->sessions_dir && f->kept_new && i < KEPT_BUCKETS; i++) {
+		for (struct kept *k = f->kept[i]; k; k = k->next) {
+			size_t blen = 0;
+			if (!k->dirty ||
+			    mbedtls_ssl_session_save(&k->s, blob, STS_SESSIONS_BLOB_MAX, &blen) != 0)
+				continue;
+			int r = sts_sessions_put(f->sessions_dir, k->key, blob, blen);
+			if (r != 0 && rc == 0)
+				rc = r;
+			k->dirty = false;
+		}
 	}
 	f->kept_new = 0;
 	pthread_mutex_unlock(&f->kept_lock);

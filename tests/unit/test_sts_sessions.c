@@ -43,7 +43,7 @@ static size_t count_files(const char *dir)
 /* The path of key's file, to damage it. */
 static void key_path(char *out, size_t size, const char *dir, const char *key)
 {
-	snprintf(out, size, "%s/%04x", dir, sts_sessions_slot(key));
+	snprintf(out, size, "%s/%04llx", dir, sts_sessions_hash(key) % STS_SESSIONS_FILES);
 }
 
 /* Stored, found by its own key only, replaced by the next put; mode 0600 in a 0700 directory. */
@@ -103,7 +103,7 @@ static void test_corrupt_ignored(void **state)
 	FILE *f = fopen(path, "rb");
 	size_t n = fread(good, 1, sizeof(good), f);
 	fclose(f);
-	assert_int_equal(n, 4 + 2 + strlen(KEY_A) + 4 + 6);
+	assert_int_equal(n, 4 + 2 + strlen(KEY_A) + 4 + 6);   /* magic, one entry */
 	for (size_t cut = 0; cut < n; cut++) {       /* every prefix */
 		write_file(dir, KEY_A, good, cut);
 		assert_int_equal(sts_sessions_get(dir, KEY_A, blob, sizeof(blob), &len), LS_ENOTFOUND);
@@ -140,7 +140,8 @@ static void test_corrupt_ignored(void **state)
 static void test_bounds(void **state)
 {
 	const char *dir = sdir(state);
-	static unsigned char blob[STS_SESSIONS_BLOB_MAX + 1], huge[3 * STS_SESSIONS_BLOB_MAX];
+	static unsigned char blob[STS_SESSIONS_BLOB_MAX + 1];
+	static unsigned char huge[(STS_SESSIONS_PER_FILE + 1) * (STS_SESSIONS_BLOB_MAX + 400)];
 	size_t len;
 	char longkey[STS_SESSIONS_KEY_MAX + 1];
 	memset(longkey, 'k', sizeof(longkey) - 1);
@@ -154,32 +155,56 @@ static void test_bounds(void **state)
 	                 LS_ENOTFOUND);              /* the caller's buffer is too small */
 	assert_int_equal(sts_sessions_get(dir, KEY_A, blob, STS_SESSIONS_BLOB_MAX, &len), 0);
 	assert_int_equal(len, STS_SESSIONS_BLOB_MAX);
-	memset(huge, 0, sizeof(huge));
-	memcpy(huge, "LSS1", 4);
+	/* A file past the largest a put writes is not read at all, even when it starts well. */
+	char path[512];
+	key_path(path, sizeof(path), dir, KEY_A);
+	FILE *f = fopen(path, "rb");
+	size_t n = fread(huge, 1, sizeof(huge), f);
+	fclose(f);
+	assert_true(n < sizeof(huge));
 	write_file(dir, KEY_A, huge, sizeof(huge));
 	assert_int_equal(sts_sessions_get(dir, KEY_A, blob, sizeof(blob), &len), LS_ENOTFOUND);
 
-	/* Two keys in one slot: found by search, as a provider's names would be. */
-	char first[64], second[64];
-	snprintf(first, sizeof(first), "127.0.0.1:1 mta-sts.d0.example");
-	unsigned want = sts_sessions_slot(first);
-	assert_true(want < STS_SESSIONS_MAX);
-	second[0] = 0;
-	for (unsigned i = 1; i < 64u * STS_SESSIONS_MAX && !second[0]; i++) {
+	/* The count is bounded: keys of one file share it, newest first, and the oldest goes
+	 * once STS_SESSIONS_PER_FILE are there. Keys of one file found by search, as a
+	 * provider's names would fall. */
+	char keys[STS_SESSIONS_PER_FILE + 1][64];
+	unsigned long long want = sts_sessions_hash("127.0.0.1:1 mta-sts.d0.example") %
+	                          STS_SESSIONS_FILES;
+	int found = 0;
+	for (unsigned i = 0; i < 64u * STS_SESSIONS_FILES * STS_SESSIONS_PER_FILE &&
+	                     found <= STS_SESSIONS_PER_FILE; i++) {
 		char k[64];
 		snprintf(k, sizeof(k), "127.0.0.1:1 mta-sts.d%u.example", i);
-		if (sts_sessions_slot(k) == want)
-			memcpy(second, k, sizeof(k));
+		if (sts_sessions_hash(k) % STS_SESSIONS_FILES == want)
+			memcpy(keys[found++], k, sizeof(k));
 	}
-	assert_true(second[0] != 0);
+	assert_int_equal(found, STS_SESSIONS_PER_FILE + 1);
 	size_t before = count_files(dir);
-	assert_int_equal(sts_sessions_put(dir, first, (const unsigned char *)"1", 1), 0);
-	assert_int_equal(count_files(dir), before + 1);
-	assert_int_equal(sts_sessions_put(dir, second, (const unsigned char *)"2", 1), 0);
-	assert_int_equal(count_files(dir), before + 1);
-	assert_int_equal(sts_sessions_get(dir, first, blob, sizeof(blob), &len), LS_ENOTFOUND);
-	assert_int_equal(sts_sessions_get(dir, second, blob, sizeof(blob), &len), 0);
-	assert_memory_equal(blob, "2", 1);
+	for (int i = 0; i <= STS_SESSIONS_PER_FILE; i++) {
+		unsigned char v = (unsigned char)i;
+		assert_int_equal(sts_sessions_put(dir, keys[i], &v, 1), 0);
+		assert_int_equal(count_files(dir), before + 1);
+	}
+	assert_int_equal(sts_sessions_get(dir, keys[0], blob, sizeof(blob), &len), LS_ENOTFOUND);
+	for (int i = 1; i <= STS_SESSIONS_PER_FILE; i++) {
+		assert_int_equal(sts_sessions_get(dir, keys[i], blob, sizeof(blob), &len), 0);
+		assert_int_equal(len, 1);
+		assert_int_equal(blob[0], i);
+	}
+	/* Writing a key again makes it the newest: the oldest other one goes next. */
+	unsigned char v = 42;
+	assert_int_equal(sts_sessions_put(dir, keys[1], &v, 1), 0);
+	assert_int_equal(sts_sessions_put(dir, keys[0], &v, 1), 0);
+	assert_int_equal(sts_sessions_get(dir, keys[1], blob, sizeof(blob), &len), 0);
+	assert_int_equal(blob[0], 42);
+	assert_int_equal(sts_sessions_get(dir, keys[2], blob, sizeof(blob), &len), LS_ENOTFOUND);
+	/* The largest file: every entry at its largest. */
+	memset(blob, 0x5a, sizeof(blob));
+	for (int i = 0; i <= STS_SESSIONS_PER_FILE; i++)
+		assert_int_equal(sts_sessions_put(dir, keys[i], blob, STS_SESSIONS_BLOB_MAX), 0);
+	for (int i = 1; i <= STS_SESSIONS_PER_FILE; i++)
+		assert_int_equal(sts_sessions_get(dir, keys[i], blob, sizeof(blob), &len), 0);
 }
 
 /* A directory that cannot be made: the put says why, a get finds nothing. */
