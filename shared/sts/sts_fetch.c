@@ -24,7 +24,7 @@
 #define PATH "/.well-known/mta-sts.txt"
 #define KEY_MAX STS_SESSIONS_KEY_MAX   /* "ENDPOINT HOST" */
 #define KEPT_MAX 32768       /* sessions held in memory (each with its certificate parsed) */
-#define KEPT_BUCKETS 32768
+#define KEPT_BUCKETS 4096    /* chains of 8 when full: 32 KiB to zero and walk per run */
 
 /* A session kept for one endpoint and host, to resume with its ticket (RFC 5077). */
 struct kept {
