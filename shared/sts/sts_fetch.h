@@ -55,11 +55,11 @@ int sts_fetch_get_cancel(struct sts_fetch *f, const char *endpoint, const char *
  */
 void sts_fetch_counts(struct sts_fetch *f, uint64_t *full, uint64_t *resumed);
 /*
- * The kept sessions in a directory (sts_sessions.c: one file per endpoint and host, mode 0600:
- * they hold session secrets), so that the next process resumes them too: a zonectl after the
- * one before, dnsd after zonectl. A fetch reads only its own name's file, the first time it
- * needs it; a missing or damaged file is no session. _save writes the sessions kept since the
- * last save. Return 0 or -errno.
+ * The kept sessions in a directory (sts_sessions.c: small files by a hash of endpoint and
+ * host, mode 0600: they hold session secrets), so that the next process resumes them too: a
+ * zonectl after the one before, dnsd after zonectl. A fetch reads only its own name's file,
+ * the first time it needs it; a missing or damaged file is no session. _save writes the
+ * sessions kept since the last save. Return 0 or -errno.
  */
 int sts_fetch_sessions_use(struct sts_fetch *f, const char *dir);
 int sts_fetch_sessions_save(struct sts_fetch *f);
