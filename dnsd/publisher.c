@@ -233,7 +233,7 @@ static void run(void *arg)
 		uv_mutex_unlock(&p->lock);
 		if (rederive_at >= 0 && (int64_t)time(NULL) >= rederive_at)
 			rederive_at = rederive(p->st, cfg) ? -1 : (int64_t)time(NULL) + REDERIVE_RETRY_S;
-		int rc = ok ? sts_publish_due(&sp, p->st, 0, (int64_t)time(NULL), false, log_outcome,
+		int rc = ok ? sts_publish_due(&sp, p->st, NULL, (int64_t)time(NULL), false, log_outcome,
 		                              &p->count) : 0;
 		if (rc)
 			INC(p->count.failures);

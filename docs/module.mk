@@ -8,6 +8,8 @@
 # The configuration is in /etc/lockstep whatever the PREFIX, as the programs look for it there.
 PREFIX      ?= /usr/local
 SBINDIR     ?= $(PREFIX)/sbin
+# Helpers zonectl runs (zonectl-mime), found as ../lib/lockstep from zonectl's own directory.
+LIBEXECDIR  ?= $(PREFIX)/lib/lockstep
 MANDIR      ?= $(PREFIX)/share/man
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
@@ -27,10 +29,11 @@ ON_SYSTEMD    := [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]
 # Installs what is built (building first what is not); an existing configuration is kept as it
 # is. Into the running system (no DESTDIR) it also creates the user and the state directory and
 # reloads systemd, so `systemctl enable --now dnsd httpsd` can follow.
-install: $(INSTALL_PROGS)
-	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+install: $(INSTALL_PROGS) $(ZONECTL_MIME)
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(CONFDIR)
 	$(Q)$(INSTALL) -m 0755 $(INSTALL_PROGS) $(DESTDIR)$(SBINDIR)/
+	$(Q)$(INSTALL) -m 0755 $(ZONECTL_MIME) $(DESTDIR)$(LIBEXECDIR)/
 	$(Q)$(INSTALL) -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	$(Q)$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	$(Q)for u in $(INSTALL_UNITS); do t=$(DESTDIR)$(UNITDIR)/$${u##*/}; \
@@ -54,13 +57,14 @@ uninstall:
 	$(Q)if $(ON_SYSTEMD) && [ -e $(UNITDIR)/dnsd.service ]; then \
 	  systemctl disable --now $(notdir $(INSTALL_UNITS)) || true; fi
 	$(Q)rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(INSTALL_PROGS))) \
+	  $(DESTDIR)$(LIBEXECDIR)/$(notdir $(ZONECTL_MIME)) \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
 	  $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(INSTALL_UNITS))) \
 	  $(DESTDIR)$(SYSUSERSDIR)/lockstep.conf $(DESTDIR)$(TMPFILESDIR)/lockstep.conf
 	$(Q)if cmp -s $(CONF_EXAMPLE) $(CONF_FILE); then rm -f $(CONF_FILE); \
 	elif [ -e $(CONF_FILE) ]; then echo "uninstall: keeping $(CONF_FILE) (changed)"; fi
-	$(Q)rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null || true
+	$(Q)rmdir $(DESTDIR)$(CONFDIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 	$(Q)if $(ON_SYSTEMD); then systemctl daemon-reload; fi
 
 # systemd-analyze (tests/system/test_install.py), systemd-sysusers and systemd-tmpfiles; strace

@@ -68,15 +68,15 @@ static void report(const struct sts_outcome_info *o, void *arg)
 	}
 }
 
-/* One run of the step: the due domains of zone zone_id (every zone's when 0), or domain. */
-static int run_once(struct sts_publisher *p, struct store *st, uint32_t zone_id,
+/* One run of the step: the due domains of zone (every zone's when NULL), or domain. */
+static int run_once(struct sts_publisher *p, struct store *st, const struct zone_info *zone,
                     const uint8_t *domain, struct report_ctx *r)
 {
 	struct sts_outcome_info o;
 	int64_t now = (int64_t)time(NULL);
 	r->waiting = 0;
 	if (domain == NULL)
-		return sts_publish_due(p, st, zone_id, now, true, report, r);
+		return sts_publish_due(p, st, zone, now, true, report, r);
 	int rc = sts_publish_domain(p, st, domain, now, true, &o);
 	if (rc == 0)
 		report(&o, r);
@@ -87,13 +87,13 @@ static int run_once(struct sts_publisher *p, struct store *st, uint32_t zone_id,
  * The step, run again while something waits when --wait was given (for --timeout seconds).
  * Returns 0 or a store error; *waiting says whether a publish still waits at the end.
  */
-static int run_step(struct ctl *c, struct sts_publisher *p, uint32_t zone_id,
+static int run_step(struct ctl *c, struct sts_publisher *p, const struct zone_info *zone,
                     const uint8_t *domain, struct report_ctx *r, bool *waiting)
 {
 	time_t deadline = time(NULL) + (c->wait ? (time_t)c->wait_s : 0);
 	unsigned pause = 1;
 	int rc;
-	while ((rc = run_once(p, c->st, zone_id, domain, r)) == 0 && r->waiting && c->wait &&
+	while ((rc = run_once(p, c->st, zone, domain, r)) == 0 && r->waiting && c->wait &&
 	       time(NULL) + (time_t)pause <= deadline) {
 		sleep(pause);
 		pause = pause * 2 > WAIT_STEP_MAX_S ? WAIT_STEP_MAX_S : pause * 2;
@@ -102,7 +102,7 @@ static int run_step(struct ctl *c, struct sts_publisher *p, uint32_t zone_id,
 	return rc;
 }
 
-int ctl_publish(struct ctl *c, uint32_t zone_id)
+int ctl_publish(struct ctl *c, const struct zone_info *zone)
 {
 	struct sts_publisher p;
 	struct report_ctx r = { c, NULL, 0, 0 };
@@ -110,7 +110,7 @@ int ctl_publish(struct ctl *c, uint32_t zone_id)
 	bool waiting = false;
 	int rc = sts_publish_init(&p, &c->cfg, err, sizeof(err));
 	if (rc == 0)
-		rc = run_step(c, &p, zone_id, NULL, &r, &waiting);
+		rc = run_step(c, &p, zone, NULL, &r, &waiting);
 	else
 		fprintf(stderr, "zonectl: mta-sts: cannot publish: %s\n", err);
 	sts_publish_free(&p);
@@ -141,7 +141,7 @@ int cmd_mtasts_publish(struct ctl *c)
 	if (c->json && (r.list = json_array()) == NULL)
 		rc = -ENOMEM;
 	if (rc == 0)
-		rc = run_step(c, &p, 0, c->nargs ? domain : NULL, &r, &waiting);
+		rc = run_step(c, &p, NULL, c->nargs ? domain : NULL, &r, &waiting);
 	sts_publish_free(&p);
 	if (rc) {
 		json_decref(r.list);
@@ -159,5 +159,5 @@ int ctl_publish_after(struct ctl *c, int ec, int rc, const struct zone_result *r
 	/* A new zone has no MTA-STS domains; --no-publish leaves the step to dnsd. */
 	if (ec != EXIT_OK || rc != 0 || res->zt == NULL || res->diff.created || c->no_publish)
 		return ec;
-	return ctl_publish(c, zone_txn_zone(res->zt)->id);
+	return ctl_publish(c, zone_txn_zone(res->zt));
 }

@@ -1,15 +1,17 @@
 /* zonectl tlsrpt ingest|import|summary|list|show|reparse: SMTP TLS reports (RFC 8460). */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "dnsd/zonectl/mime_run.h"
 #include "dnsd/zonectl/zonectl.h"
 #include "shared/util/err.h"
+#include "shared/util/file.h"
 #include "shared/rpt/tlsrpt_gzip.h"
 #include "shared/rpt/tlsrpt_import.h"
-#include "shared/rpt/tlsrpt_mime.h"
 #include "shared/rpt/tlsrpt_spool.h"
 #include "shared/rpt/tlsrpt_store.h"
 #include "shared/rpt/tlsrpt_summary.h"
@@ -30,53 +32,11 @@ static int usage(struct ctl *c, const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-/* Reads standard input whole, at most max bytes (more: LS_ETOOBIG). */
-static int read_stdin(size_t max, uint8_t **out, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	uint8_t *buf = malloc(cap);
-	if (buf == NULL)
-		return -ENOMEM;
-	for (;;) {
-		if (n == cap) {
-			if (cap > max) {
-				free(buf);
-				return LS_ETOOBIG;
-			}
-			uint8_t *grown = realloc(buf, cap * 2);
-			if (grown == NULL) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = grown;
-			cap *= 2;
-		}
-		ssize_t got = read(STDIN_FILENO, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			int rc = -errno;
-			free(buf);
-			return rc;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	if (n > max) {
-		free(buf);
-		return LS_ETOOBIG;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 int cmd_tlsrpt_ingest(struct ctl *c)
 {
 	uint8_t *msg = NULL, *part = NULL;
 	size_t len = 0, plen;
-	char domain[256] = "", why[TLSRPT_WHY_MAX];
+	char domain[256] = "", why[TLSRPT_WHY_MAX], err[PATH_MAX + 256];
 	size_t max = c->cfg.tlsrpt_max_size;
 	int rc, ec = EXIT_OK;
 	if (c->domain) {
@@ -91,7 +51,7 @@ int cmd_tlsrpt_ingest(struct ctl *c)
 			domain[n - 1] = 0;
 	}
 	/* base64 makes a part 4/3 its size. */
-	if ((rc = read_stdin(max / 3 * 4 + MAIL_OVERHEAD, &msg, &len)) != 0) {
+	if ((rc = file_read_fd(STDIN_FILENO, max / 3 * 4 + MAIL_OVERHEAD, (char **)&msg, &len)) != 0) {
 		if (rc == LS_ETOOBIG) {
 			fprintf(stderr, "zonectl: tlsrpt ingest: message larger than tlsrpt.max-size "
 			                "allows (%zu bytes of report)\n", max);
@@ -101,7 +61,8 @@ int cmd_tlsrpt_ingest(struct ctl *c)
 		        ls_strerror(rc));
 		return EXIT_TEMPFAIL;
 	}
-	rc = tlsrpt_mime_find(msg, len, max, &part, &plen);
+	/* GMime is loaded only here, in a helper: every other zonectl run starts without it. */
+	rc = mime_run_find(msg, len, max, &part, &plen, err, sizeof(err));
 	if (rc == LS_ENOTFOUND || rc == LS_ETOOBIG) {
 		fprintf(stderr, "zonectl: tlsrpt ingest: %s\n", rc == LS_ENOTFOUND ?
 		        "the message holds no application/tlsrpt+gzip or +json part" :
@@ -110,7 +71,7 @@ int cmd_tlsrpt_ingest(struct ctl *c)
 		goto out;
 	}
 	if (rc) {
-		fprintf(stderr, "zonectl: tlsrpt ingest: %s\n", ls_strerror(rc));
+		fprintf(stderr, "zonectl: tlsrpt ingest: %s\n", err);
 		ec = EXIT_TEMPFAIL;
 		goto out;
 	}

@@ -248,9 +248,9 @@ int cmd_mtasts_disable(struct ctl *c);
 int cmd_mtasts_status(struct ctl *c);
 int cmd_mtasts_publish(struct ctl *c);
 int cmd_mtasts_rederive(struct ctl *c);
-/* Runs the MTA-STS publish step for the zone's due domains (every zone's when 0), showing
+/* Runs the MTA-STS publish step for the zone's due domains (every zone's when NULL), showing
  * what happened. Returns 0 or an exit code for a failure of the store. */
-int ctl_publish(struct ctl *c, uint32_t zone_id);
+int ctl_publish(struct ctl *c, const struct zone_info *zone);
 /* After a command printed its commit (exit code ec, edit result rc, res): the publish step
  * for the edited zone, unless nothing was committed or --no-publish. Returns the exit code. */
 int ctl_publish_after(struct ctl *c, int ec, int rc, const struct zone_result *res);

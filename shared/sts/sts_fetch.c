@@ -19,16 +19,20 @@
 #include "shared/tls/http_response.h"
 #include "shared/tls/tls_conn.h"
 #include "shared/sts/sts_fetch.h"
+#include "shared/sts/sts_sessions.h"
 
 #define PATH "/.well-known/mta-sts.txt"
-#define KEY_MAX 320          /* "ENDPOINT HOST" */
+#define KEY_MAX STS_SESSIONS_KEY_MAX   /* "ENDPOINT HOST" */
+#define KEPT_MAX 32768       /* sessions held in memory (each with its certificate parsed) */
+#define KEPT_BUCKETS 4096    /* chains of 8 when full: 32 KiB to zero and walk per run */
 
 /* A session kept for one endpoint and host, to resume with its ticket (RFC 5077). */
 struct kept {
+	struct kept *next;          /* in the same hash bucket */
 	char key[KEY_MAX];          /* "" when empty */
 	mbedtls_ssl_session s;
-	unsigned char *saved;       /* as read from the sessions file, parsed into s on first use */
-	uint32_t saved_len;
+	bool usable;                /* s holds a session to offer */
+	bool dirty;                 /* new since the last sts_fetch_sessions_save() */
 };
 
 struct sts_fetch {
@@ -38,13 +42,13 @@ struct sts_fetch {
 	mbedtls_ssl_config conf;
 	pthread_mutex_t rng_lock;    /* the one thing handshakes change in a shared context */
 	pthread_mutex_t kept_lock;
-	struct kept **kept;          /* STS_FETCH_SESSIONS slots by a hash of the key, made on use */
+	struct kept **kept;          /* KEPT_BUCKETS chains by sts_sessions_hash() */
+	size_t nkept;                /* sessions in memory, at most KEPT_MAX */
 	uint64_t full, resumed;      /* handshakes, under kept_lock */
 	uint64_t kept_new;           /* sessions kept since the last save */
+	char *sessions_dir;          /* sts_fetch_sessions_use(); NULL: kept in memory only */
 	bool no_resume;              /* sts_fetch_no_resume(): set before any fetch */
 };
-
-#define SESSION_BLOB_MAX 8192    /* bytes of one saved session (a certificate and a ticket) */
 
 /* The DRBG under a lock: the publish step's threads handshake on one context at once. */
 static int locked_random(void *arg, unsigned char *out, size_t len)
@@ -69,7 +73,7 @@ int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_
 	mbedtls_ssl_config_init(&f->conf);
 	pthread_mutex_init(&f->rng_lock, NULL);
 	pthread_mutex_init(&f->kept_lock, NULL);
-	if ((f->kept = calloc(STS_FETCH_SESSIONS, sizeof(*f->kept))) == NULL) {
+	if ((f->kept = calloc(KEPT_BUCKETS, sizeof(*f->kept))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -116,14 +120,15 @@ void sts_fetch_close(struct sts_fetch *f)
 	mbedtls_x509_crt_free(&f->ca);
 	mbedtls_ctr_drbg_free(&f->drbg);
 	mbedtls_entropy_free(&f->entropy);
-	for (size_t i = 0; f->kept && i < STS_FETCH_SESSIONS; i++) {
-		if (f->kept[i]) {
-			mbedtls_ssl_session_free(&f->kept[i]->s);
-			free(f->kept[i]->saved);
+	for (size_t i = 0; f->kept && i < KEPT_BUCKETS; i++) {
+		for (struct kept *k = f->kept[i], *next; k; k = next) {
+			next = k->next;
+			mbedtls_ssl_session_free(&k->s);
+			free(k);
 		}
-		free(f->kept[i]);
 	}
 	free(f->kept);
+	free(f->sessions_dir);
 	pthread_mutex_destroy(&f->kept_lock);
 	pthread_mutex_destroy(&f->rng_lock);
 	free(f);
@@ -168,24 +173,43 @@ void sts_fetch_counts(struct sts_fetch *f, uint64_t *full, uint64_t *resumed)
 	pthread_mutex_unlock(&f->kept_lock);
 }
 
-/* key's slot, under kept_lock; made when create is set (NULL when it cannot be). */
+/* key's entry, under kept_lock; made when create is set and fewer than KEPT_MAX are held
+ * (NULL when none). */
 static struct kept *kept_slot(struct sts_fetch *f, const char *key, bool create)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (const char *p = key; *p; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	struct kept **k = &f->kept[h % STS_FETCH_SESSIONS];
-	if (*k == NULL && create && (*k = calloc(1, sizeof(**k))) != NULL)
-		mbedtls_ssl_session_init(&(*k)->s);
-	return *k;
+	struct kept **b = &f->kept[sts_sessions_hash(key) % KEPT_BUCKETS], *k;
+	for (k = *b; k; k = k->next)
+		if (strcmp(k->key, key) == 0)
+			return k;
+	if (!create || f->nkept >= KEPT_MAX || (k = calloc(1, sizeof(*k))) == NULL)
+		return NULL;
+	mbedtls_ssl_session_init(&k->s);
+	snprintf(k->key, sizeof(k->key), "%s", key);
+	k->next = *b;
+	*b = k;
+	f->nkept++;
+	return k;
 }
 
-/* Forgets k's saved form, if it has one (a new session replaces it, or it was parsed). */
-static void kept_unsave(struct kept *k)
+/* Under kept_lock: key's session from the directory into memory (or, when memory is full,
+ * into tmp only), to offer. Only the names a run fetches are read: a whole file of 10,000
+ * sessions cost a one-domain change a quarter of its CPU. NULL when there is none. */
+static mbedtls_ssl_session *kept_read(struct sts_fetch *f, const char *key,
+                                      mbedtls_ssl_session *tmp)
 {
-	free(k->saved);
-	k->saved = NULL;
-	k->saved_len = 0;
+	unsigned char *blob = malloc(STS_SESSIONS_BLOB_MAX);
+	size_t len;
+	mbedtls_ssl_session *s = NULL;
+	if (blob && sts_sessions_get(f->sessions_dir, key, blob, STS_SESSIONS_BLOB_MAX, &len) == 0) {
+		struct kept *k = kept_slot(f, key, true);
+		s = k ? &k->s : tmp;
+		if (mbedtls_ssl_session_load(s, blob, len) != 0)
+			s = NULL;   /* damaged: a full handshake replaces it */
+		if (k)
+			k->usable = s != NULL;
+	}
+	free(blob);
+	return s;
 }
 
 /* The session kept for key goes into ssl (a resumption offer); *master its secret, to tell a
@@ -193,22 +217,36 @@ static void kept_unsave(struct kept *k)
 static bool kept_offer(struct sts_fetch *f, const char *key, mbedtls_ssl_context *ssl,
                        unsigned char master[48])
 {
+	mbedtls_ssl_session tmp, *s = NULL;
 	bool offered = false;
+	mbedtls_ssl_session_init(&tmp);
 	pthread_mutex_lock(&f->kept_lock);
 	struct kept *k = kept_slot(f, key, false);
-	/* Parsed only now: a file of 10,000 sessions, each with a certificate, took 70 ms to
-	 * parse whole, which a one-domain change paid for one session. */
-	if (k && k->saved && strcmp(k->key, key) == 0) {
-		if (mbedtls_ssl_session_load(&k->s, k->saved, k->saved_len) != 0)
-			k->key[0] = 0;
-		kept_unsave(k);
-	}
-	if (k && strcmp(k->key, key) == 0 && mbedtls_ssl_set_session(ssl, &k->s) == 0) {
-		memcpy(master, k->s.master, 48);
+	if (k && k->usable)
+		s = &k->s;
+	else if (k == NULL && f->sessions_dir)
+		s = kept_read(f, key, &tmp);
+	if (s && mbedtls_ssl_set_session(ssl, s) == 0) {
+		memcpy(master, s->master, 48);
 		offered = true;
 	}
 	pthread_mutex_unlock(&f->kept_lock);
+	mbedtls_ssl_session_free(&tmp);
 	return offered;
+}
+
+/* Under kept_lock, when no more sessions fit in memory: ssl's session straight to its file. */
+static void keep_on_disk(struct sts_fetch *f, const char *key, mbedtls_ssl_context *ssl)
+{
+	mbedtls_ssl_session s;
+	unsigned char *blob = malloc(STS_SESSIONS_BLOB_MAX);
+	size_t len;
+	mbedtls_ssl_session_init(&s);
+	if (blob && mbedtls_ssl_get_session(ssl, &s) == 0 &&
+	    mbedtls_ssl_session_save(&s, blob, STS_SESSIONS_BLOB_MAX, &len) == 0)
+		sts_sessions_put(f->sessions_dir, key, blob, len);   /* a cache: failure costs a handshake */
+	mbedtls_ssl_session_free(&s);
+	free(blob);
 }
 
 /* After a handshake: counts it, and keeps its session (with the ticket it got) for key. */
@@ -221,102 +259,50 @@ static void kept_store(struct sts_fetch *f, const char *key, mbedtls_ssl_context
 	f->full += !resumed;
 	struct kept *k = resumed ? NULL : kept_slot(f, key, true);
 	if (k) {
-		kept_unsave(k);
 		mbedtls_ssl_session_free(&k->s);
 		mbedtls_ssl_session_init(&k->s);
-		if (mbedtls_ssl_get_session(ssl, &k->s) == 0) {
-			snprintf(k->key, sizeof(k->key), "%s", key);
-			f->kept_new++;
-		} else {
-			k->key[0] = 0;
-		}
+		k->usable = k->dirty = mbedtls_ssl_get_session(ssl, &k->s) == 0;
+		f->kept_new += k->dirty;
+	} else if (!resumed && f->sessions_dir) {
+		keep_on_disk(f, key, ssl);   /* memory is full: straight to its file */
 	}
 	pthread_mutex_unlock(&f->kept_lock);
 }
 
-int sts_fetch_sessions_load(struct sts_fetch *f, const char *path)
+int sts_fetch_sessions_use(struct sts_fetch *f, const char *dir)
 {
-	FILE *in = fopen(path, "rb");
-	unsigned char *blob = malloc(SESSION_BLOB_MAX);
-	uint32_t klen, blen;
-	char key[KEY_MAX];
-	int rc = 0;
-	if (in == NULL || blob == NULL) {
-		rc = in == NULL && errno == ENOENT ? 0 : -errno;
-		goto out;
-	}
-	setvbuf(in, NULL, _IOFBF, 1 << 16);   /* 10,000 sessions are 8 MB: 64 KiB reads */
-	/* Records of key length, key, session length, session (mbedtls_ssl_session_save()). A
-	 * record that does not read is the end of what is usable: a cache, not data. */
+	char *copy = strdup(dir);
+	if (copy == NULL)
+		return -ENOMEM;
 	pthread_mutex_lock(&f->kept_lock);
-	for (size_t n = 0; n < STS_FETCH_SESSIONS; n++) {
-		if (fread(&klen, 4, 1, in) != 1 || klen == 0 || klen >= KEY_MAX ||
-		    fread(key, klen, 1, in) != 1 || fread(&blen, 4, 1, in) != 1 ||
-		    blen > SESSION_BLOB_MAX || fread(blob, blen, 1, in) != 1)
-			break;
-		key[klen] = 0;
-		struct kept *k = kept_slot(f, key, true);
-		if (k == NULL)
-			break;
-		mbedtls_ssl_session_free(&k->s);
-		mbedtls_ssl_session_init(&k->s);
-		kept_unsave(k);
-		k->key[0] = 0;
-		if ((k->saved = malloc(blen ? blen : 1)) == NULL)
-			break;
-		memcpy(k->saved, blob, blen);
-		k->saved_len = blen;
-		memcpy(k->key, key, klen + 1);
-	}
+	free(f->sessions_dir);
+	f->sessions_dir = copy;
 	pthread_mutex_unlock(&f->kept_lock);
-out:
-	if (in)
-		fclose(in);
-	free(blob);
-	return rc;
+	return 0;
 }
 
-int sts_fetch_sessions_save(struct sts_fetch *f, const char *path)
+int sts_fetch_sessions_save(struct sts_fetch *f)
 {
-	char tmp[4096];
-	unsigned char *blob = malloc(SESSION_BLOB_MAX);
+	unsigned char *blob = malloc(STS_SESSIONS_BLOB_MAX);
 	int rc = 0;
 	if (blob == NULL)
 		return -ENOMEM;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
-		free(blob);
-		return -ENAMETOOLONG;
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);   /* secrets */
-	FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
-	if (out == NULL) {
-		rc = -errno;
-		if (fd >= 0)
-			close(fd);
-		free(blob);
-		return rc;
-	}
 	pthread_mutex_lock(&f->kept_lock);
-	for (size_t i = 0; i < STS_FETCH_SESSIONS; i++) {
-		struct kept *k = f->kept[i];
-		size_t blen = 0;
-		if (!k || !k->key[0] || (!k->saved &&
-		                         mbedtls_ssl_session_save(&k->s, blob, SESSION_BLOB_MAX, &blen)))
-			continue;
-		uint32_t kl = (uint32_t)strlen(k->key), bl = k->saved ? k->saved_len : (uint32_t)blen;
-		fwrite(&kl, 4, 1, out);
-		fwrite(k->key, kl, 1, out);
-		fwrite(&bl, 4, 1, out);
-		fwrite(k->saved ? k->saved : blob, bl, 1, out);   /* never parsed: written as read */
+	for (size_t i = 0; f->sessions_dir && f->kept_new && i < KEPT_BUCKETS; i++) {
+		for (struct kept *k = f->kept[i]; k; k = k->next) {
+			size_t blen = 0;
+			if (!k->dirty ||
+			    mbedtls_ssl_session_save(&k->s, blob, STS_SESSIONS_BLOB_MAX, &blen) != 0)
+				continue;
+			int r = sts_sessions_put(f->sessions_dir, k->key, blob, blen);
+			if (r != 0 && rc == 0)
+				rc = r;
+			k->dirty = false;
+		}
 	}
 	f->kept_new = 0;
 	pthread_mutex_unlock(&f->kept_lock);
 	free(blob);
-	/* A cache: renamed into place whole, but not synced (losing it costs full handshakes). */
-	if (fclose(out) != 0 || rename(tmp, path) != 0) {
-		rc = -errno;
-		unlink(tmp);
-	}
 	return rc;
 }
 

@@ -14,7 +14,6 @@
 
 #define STS_FETCH_BODY_MAX 65536     /* senders cap policies at 64 KiB (RFC 8461 3.3) */
 #define STS_FETCH_HEAD_MAX 16384     /* bytes of status line and headers */
-#define STS_FETCH_SESSIONS 32768     /* TLS sessions kept to resume, one per endpoint and host */
 
 struct sts_fetch;
 
@@ -56,12 +55,14 @@ int sts_fetch_get_cancel(struct sts_fetch *f, const char *endpoint, const char *
  */
 void sts_fetch_counts(struct sts_fetch *f, uint64_t *full, uint64_t *resumed);
 /*
- * The kept sessions in a file (mode 0600: they hold session secrets), so that the next
- * process resumes them too: a zonectl after the one before, dnsd after zonectl. A missing or
- * damaged file is an empty cache. Return 0 or -errno.
+ * The kept sessions in a directory (sts_sessions.c: small files by a hash of endpoint and
+ * host, mode 0600: they hold session secrets), so that the next process resumes them too: a
+ * zonectl after the one before, dnsd after zonectl. A fetch reads only its own name's file,
+ * the first time it needs it; a missing or damaged file is no session. _save writes the
+ * sessions kept since the last save. Return 0 or -errno.
  */
-int sts_fetch_sessions_load(struct sts_fetch *f, const char *path);
-int sts_fetch_sessions_save(struct sts_fetch *f, const char *path);
+int sts_fetch_sessions_use(struct sts_fetch *f, const char *dir);
+int sts_fetch_sessions_save(struct sts_fetch *f);
 /* Full handshakes only from now on: no session offered, none kept. For checks, which must see
  * the certificate the server has now. */
 void sts_fetch_no_resume(struct sts_fetch *f);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "shared/tls/cert.h"
 #include "shared/util/err.h"
 #include "shared/util/parallel.h"
@@ -15,20 +16,22 @@
 #define ATTEMPTS 4          /* starts over when a newer policy arrives during a fetch */
 #define EDIT_HINT (64u << 10)
 
-/* The fetch context's path for its TLS sessions (sts_fetch_sessions_save()). */
-static void sessions_path(struct store *st, char *out, size_t size)
-{
-	snprintf(out, size, "%s/%s", store_dir(st), STS_PUBLISH_SESSIONS);
-}
-
-/* After a run: new sessions go to the file, for the next process to resume. */
-static void sessions_save(struct sts_publisher *p, struct store *st)
+/* The fetch context keeps its TLS sessions in STATE/sts-sessions.d; the one file of earlier
+ * versions (STATE/sts-sessions) is removed unread: losing it costs a handshake per name. */
+static void sessions_use(struct sts_fetch *f, struct store *st)
 {
 	char path[4096];
-	if (p->fetch == NULL || !sts_fetch_sessions_changed(p->fetch))
-		return;
-	sessions_path(st, path, sizeof(path));
-	sts_fetch_sessions_save(p->fetch, path);   /* a cache: a failure costs handshakes only */
+	snprintf(path, sizeof(path), "%s/%s", store_dir(st), STS_PUBLISH_SESSIONS_OLD);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", store_dir(st), STS_PUBLISH_SESSIONS);
+	sts_fetch_sessions_use(f, path);   /* out of memory: kept for this run only */
+}
+
+/* After a run: new sessions go to their files, for the next process to resume. */
+static void sessions_save(struct sts_publisher *p)
+{
+	if (p->fetch && sts_fetch_sessions_changed(p->fetch))
+		sts_fetch_sessions_save(p->fetch);   /* a cache: a failure costs handshakes only */
 }
 
 int sts_publish_init(struct sts_publisher *p, const struct config *cfg, char *err, size_t errlen)
@@ -370,11 +373,8 @@ static void verify(struct sts_publisher *p, struct store *st, struct fetched *f)
 	if (!p->fetch_tried && sts_fetch_open(&p->fetch, p->trust_store, p->fetch_err,
 	                                      sizeof(p->fetch_err)) != 0)
 		p->fetch = NULL;
-	if (!p->fetch_tried && p->fetch) {
-		char path[4096];
-		sessions_path(st, path, sizeof(path));
-		sts_fetch_sessions_load(p->fetch, path);   /* none yet: full handshakes */
-	}
+	if (!p->fetch_tried && p->fetch)
+		sessions_use(p->fetch, st);
 	p->fetch_tried = true;
 	snprintf(err, sizeof(err), "%s", p->fetch_err);
 	pthread_mutex_unlock(&fetch_lock);
@@ -493,7 +493,7 @@ int sts_publish_domain(struct sts_publisher *p, struct store *st, const uint8_t 
                        int64_t now, bool force, struct sts_outcome_info *out)
 {
 	int rc = publish_one(p, st, domain, now, force, out, NULL);
-	sessions_save(p, st);
+	sessions_save(p);
 	return rc;
 }
 
@@ -643,17 +643,18 @@ static int run_batch(struct batch *b, size_t n,
 	return rc;
 }
 
-int sts_publish_due(struct sts_publisher *p, struct store *st, uint32_t zone_id, int64_t now,
-                    bool force, void (*fn)(const struct sts_outcome_info *o, void *ctx),
-                    void *ctx)
+int sts_publish_due(struct sts_publisher *p, struct store *st, const struct zone_info *zone,
+                    int64_t now, bool force,
+                    void (*fn)(const struct sts_outcome_info *o, void *ctx), void *ctx)
 {
-	struct due u = { p, zone_id, now, force, NULL, 0, 0 };
+	struct due u = { p, zone ? zone->id : 0, now, force, NULL, 0, 0 };
 	struct store_txn t;
 	struct batch b = { p, st, now, force, NULL, NULL, 0 };
 	int rc = store_begin(st, false, 0, &t);
 	if (rc)
 		return rc;
-	rc = sts_record_each(&t, collect, &u);
+	rc = zone ? sts_record_each_under(&t, zone->apex, collect, &u) :
+	            sts_record_each(&t, collect, &u);
 	store_abort(&t);
 	if (rc || u.n == 0)
 		goto out;
@@ -678,7 +679,7 @@ int sts_publish_due(struct sts_publisher *p, struct store *st, uint32_t zone_id,
 		rc = run_batch(&b, n, fn, ctx);
 	}
 out:
-	sessions_save(p, st);
+	sessions_save(p);
 	free(b.verified);
 	free(b.slots);
 	free(u.names);

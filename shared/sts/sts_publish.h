@@ -14,10 +14,12 @@
 #include <stdint.h>
 #include "shared/util/config.h"
 #include "shared/sts/sts_fetch.h"
+#include "shared/store/zone.h"
 #include "shared/sts/sts_record.h"
 
 #define STS_PUBLISH_BATCH 512     /* due domains fetched together, then ids in one commit */
-#define STS_PUBLISH_SESSIONS "sts-sessions"   /* in the state directory: TLS sessions kept */
+#define STS_PUBLISH_SESSIONS "sts-sessions.d"   /* in the state directory: TLS sessions kept */
+#define STS_PUBLISH_SESSIONS_OLD "sts-sessions"  /* the one file before: removed */
 
 struct sts_publisher {
 	char endpoints[STS_ENDPOINTS_MAX][64];
@@ -72,13 +74,15 @@ int sts_publish_domain(struct sts_publisher *p, struct store *st, const uint8_t 
 int64_t sts_publish_rotation_time(const uint8_t *domain, int64_t published_time,
                                   uint32_t interval);
 /*
- * Runs the step for every domain with work due (of zone zone_id only, when not 0); calls fn
+ * Runs the step for every domain with work due (of zone only, when not NULL: only its range
+ * of records is read); calls fn
  * for each that did something other than STS_NOTHING and STS_DEFERRED. force as above.
  * STS_PUBLISH_BATCH domains at a time: their fetches on fetch-concurrency threads, then
  * the ids of those that verified written in one transaction (one durable sync), each edit
  * re-checking there that the version it verified is still the newest.
  */
-int sts_publish_due(struct sts_publisher *p, struct store *st, uint32_t zone_id, int64_t now,
+int sts_publish_due(struct sts_publisher *p, struct store *st, const struct zone_info *zone,
+                    int64_t now,
                     bool force, void (*fn)(const struct sts_outcome_info *o, void *ctx),
                     void *ctx);
 

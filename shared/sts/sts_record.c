@@ -223,11 +223,11 @@ void sts_record_put(struct store_txn *t, const struct sts_domain *d)
 	free(o.p);
 }
 
-int sts_record_each(struct store_txn *t, int (*fn)(const struct sts_domain *d, void *ctx),
-                    void *ctx)
+/* fn for every record whose key starts with prefix[0..plen). */
+static int each_prefix(struct store_txn *t, const uint8_t *prefix, size_t plen,
+                       int (*fn)(const struct sts_domain *d, void *ctx), void *ctx)
 {
 	MDB_cursor *cur;
-	uint8_t first = STS_RECORD_TAG;
 	struct sts_domain *d = malloc(sizeof(*d));
 	if (d == NULL)
 		return -ENOMEM;
@@ -236,10 +236,10 @@ int sts_record_each(struct store_txn *t, int (*fn)(const struct sts_domain *d, v
 		free(d);
 		return rc;
 	}
-	MDB_val k = { 1, &first }, v;
+	MDB_val k = { plen, (void *)prefix }, v;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (((const uint8_t *)k.mv_data)[0] != STS_RECORD_TAG)
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
 			break;
 		if ((rc = decode(v.mv_data, v.mv_size, d)) != 0 || (rc = fn(d, ctx)) != 0)
 			break;
@@ -247,6 +247,21 @@ int sts_record_each(struct store_txn *t, int (*fn)(const struct sts_domain *d, v
 	mdb_cursor_close(cur);
 	free(d);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int sts_record_each(struct store_txn *t, int (*fn)(const struct sts_domain *d, void *ctx),
+                    void *ctx)
+{
+	static const uint8_t tag = STS_RECORD_TAG;
+	return each_prefix(t, &tag, 1, fn, ctx);
+}
+
+int sts_record_each_under(struct store_txn *t, const uint8_t *apex,
+                          int (*fn)(const struct sts_domain *d, void *ctx), void *ctx)
+{
+	uint8_t key[KEY_MAX];
+	int kl = make_key(key, STS_RECORD_TAG, apex);
+	return kl < 0 ? LS_ENOTFOUND : each_prefix(t, key, (size_t)kl, fn, ctx);
 }
 
 int sts_record_body(struct store_txn *t, const uint8_t *domain, const uint8_t **body,

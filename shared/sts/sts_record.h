@@ -89,6 +89,11 @@ void sts_record_put(struct store_txn *t, const struct sts_domain *d);
 /* Calls fn for every record, in canonical order of the domains; stops at fn's first non-zero. */
 int sts_record_each(struct store_txn *t, int (*fn)(const struct sts_domain *d, void *ctx),
                     void *ctx);
+/* sts_record_each() for the records of apex and the names below it only: their keys are one
+ * range, so a change to one zone does not decode every domain's record. */
+int sts_record_each_under(struct store_txn *t, const uint8_t *apex,
+                          int (*fn)(const struct sts_domain *d, void *ctx),
+                    void *ctx);
 
 /*
  * The policy body served for domain: borrowed until the transaction ends.

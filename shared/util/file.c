@@ -47,15 +47,13 @@ static int check(int fd, size_t max, unsigned flags, size_t *cap)
 	return 0;
 }
 
-int file_read(const char *path, size_t max, unsigned flags, char **buf, size_t *len)
+/* fd to its end into *buf (NUL-terminated), at most max bytes, starting with cap (<= max + 1). */
+static int read_to_end(int fd, size_t max, unsigned flags, size_t cap, char **buf, size_t *len)
 {
 	char *b = NULL;
-	size_t n = 0, cap = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	int rc = check(fd, max, flags, &cap);
-	if (rc == 0 && (b = grow(NULL, 0, cap, flags)) == NULL)
+	size_t n = 0;
+	int rc = 0;
+	if ((b = grow(NULL, 0, cap, flags)) == NULL)
 		rc = -ENOMEM;
 	while (rc == 0) {
 		if (n == cap) {
@@ -77,7 +75,6 @@ int file_read(const char *path, size_t max, unsigned flags, char **buf, size_t *
 		}
 		n += (size_t)r;
 	}
-	close(fd);
 	if (rc) {
 		file_free(b, n, flags);
 		return rc;
@@ -86,6 +83,24 @@ int file_read(const char *path, size_t max, unsigned flags, char **buf, size_t *
 	*buf = b;
 	*len = n;
 	return 0;
+}
+
+int file_read(const char *path, size_t max, unsigned flags, char **buf, size_t *len)
+{
+	size_t cap = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	int rc = check(fd, max, flags, &cap);
+	if (rc == 0)
+		rc = read_to_end(fd, max, flags, cap, buf, len);
+	close(fd);
+	return rc;
+}
+
+int file_read_fd(int fd, size_t max, char **buf, size_t *len)
+{
+	return read_to_end(fd, max, 0, max < FIRST_CAP ? max + 1 : FIRST_CAP, buf, len);
 }
 
 void file_free(char *buf, size_t len, unsigned flags)

@@ -16,6 +16,9 @@ enum {
  * Returns 0, -errno or LS_ETOOBIG.
  */
 int file_read(const char *path, size_t max, unsigned flags, char **buf, size_t *len);
+/* Reads fd (a pipe, standard input) to its end the same way, at most max bytes: reading stops
+ * at max + 1 (LS_ETOOBIG). Free *buf with free(). Returns 0, -errno or LS_ETOOBIG. */
+int file_read_fd(int fd, size_t max, char **buf, size_t *len);
 /* Frees what file_read() gave, wiping it first when it was read with FILE_SECRET. */
 void file_free(char *buf, size_t len, unsigned flags);
 

@@ -59,6 +59,8 @@ def zonectl_binary(tmp_path_factory):
     _check_binary()
     copy = tmp_path_factory.mktemp("bin") / "zonectl"
     shutil.copy2(ZONECTL, copy)
+    # tlsrpt ingest runs its MIME helper from beside zonectl.
+    shutil.copy2(BUILD / "zonectl-mime", copy.parent / "zonectl-mime")
     _binary = str(copy)
     return _binary
 

@@ -91,6 +91,7 @@ def expected(prefix="/usr/local"):
     """{relative path: mode} that make install puts into an empty DESTDIR."""
     p = prefix.strip("/")
     want = {"%s/sbin/%s" % (p, b): 0o755 for b in PROGRAMS}
+    want["%s/lib/lockstep/zonectl-mime" % p] = 0o755     # tlsrpt ingest's MIME helper
     for page in sorted((REPO / "docs").iterdir()):
         if page.suffix in (".5", ".8"):
             want["%s/share/man/man%s/%s" % (p, page.suffix[1:], page.name)] = 0o644
@@ -135,6 +136,8 @@ def test_install_tree(destdir):
     assert files(destdir) == expected()
     for b in PROGRAMS:
         assert (destdir / "usr/local/sbin" / b).read_bytes() == (BUILD / b).read_bytes(), b
+    assert ((destdir / "usr/local/lib/lockstep/zonectl-mime").read_bytes()
+            == (BUILD / "zonectl-mime").read_bytes())
     assert (destdir / CONF).read_text() == EXAMPLE.read_text()
     assert "keeping" not in out
     for u in UNITS:

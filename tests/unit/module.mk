@@ -5,6 +5,9 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 $(BUILD)/tests/unit/%: $(OBJ)/tests/unit/%.o $(LIBHTTPSD) $(LIBDNSD) $(LIBSHARED)
 	$(call link,-lcmocka -luv -lpthread)
 
+# The one unit test that calls tlsrpt_mime_find() links GMime itself (shared/module.mk).
+$(BUILD)/tests/unit/test_tlsrpt: LDLIBS += $(GMIME_LIBS)
+
 unit-bins: $(UNIT_BINS)
 
 # Runs every unit test binary; fails when any fails.

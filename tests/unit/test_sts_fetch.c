@@ -16,6 +16,7 @@
 #include "shared/tls/tls_conn.h"
 #include "shared/util/err.h"
 #include "shared/sts/sts_fetch.h"
+#include "shared/sts/sts_sessions.h"
 
 #define HOST "mta-sts.example.com"
 #define TIMEOUT 5000
@@ -508,9 +509,9 @@ static void test_no_resume(void **state)
 	sts_fetch_close(f);
 }
 
-/* A new fetch context with the sessions of path: one fetch of HOST, which must have made
+/* A new fetch context with the sessions of dir: one fetch of HOST, which must have made
  * full and resumed handshakes. Close the context returned with sts_fetch_close(). */
-static struct sts_fetch *fetch_loaded(struct server *s, const char *path, uint64_t want_full,
+static struct sts_fetch *fetch_loaded(struct server *s, const char *dir, uint64_t want_full,
                                       uint64_t want_resumed)
 {
 	struct sts_fetch *f;
@@ -519,7 +520,7 @@ static struct sts_fetch *fetch_loaded(struct server *s, const char *path, uint64
 	size_t len;
 	uint64_t full, resumed;
 	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
-	assert_int_equal(sts_fetch_sessions_load(f, path), 0);
+	assert_int_equal(sts_fetch_sessions_use(f, dir), 0);
 	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
 	assert_int_equal(sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
 	                               sizeof(err)), 0);
@@ -543,7 +544,10 @@ static void test_session_resumed(void **state)
 	const char *ok = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nabcd";
 	s->response = ok;
 	s->response_len = strlen(ok);
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s/sessions.d", s->dir);
 	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
+	assert_int_equal(sts_fetch_sessions_use(f, dir), 0);
 	for (int i = 0; i < 3; i++) {
 		if (i == 2) {            /* new ticket keys: the old ticket no longer opens */
 			mbedtls_ssl_ticket_free(&s->ticket);
@@ -562,43 +566,29 @@ static void test_session_resumed(void **state)
 		assert_int_equal(full, i < 2 ? 1 : 2);
 		assert_int_equal(resumed, i >= 1 ? 1 : 0);
 	}
-	/* The sessions saved go on in the next process: its first fetch resumes. */
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/sessions", s->dir);
+	/* The sessions saved go on in the next process: its first fetch resumes, reading only
+	 * its own name's file. */
 	assert_true(sts_fetch_sessions_changed(f));
-	assert_int_equal(sts_fetch_sessions_save(f, path), 0);
+	assert_int_equal(sts_fetch_sessions_save(f), 0);
 	assert_false(sts_fetch_sessions_changed(f));
 	sts_fetch_close(f);
-	sts_fetch_close(fetch_loaded(s, path, 0, 1));
-
-	/* A session loaded but never used is saved as it was read (parsed only when a fetch
-	 * needs it): the process after next still resumes with it. */
-	char path2[4300];
-	snprintf(path2, sizeof(path2), "%s/sessions2", s->dir);
-	assert_int_equal(sts_fetch_open(&f, s->ca, err, sizeof(err)), 0);
-	assert_int_equal(sts_fetch_sessions_load(f, path), 0);
-	assert_int_equal(sts_fetch_sessions_save(f, path2), 0);
+	f = fetch_loaded(s, dir, 0, 1);
+	assert_false(sts_fetch_sessions_changed(f));   /* resumed: nothing new to write */
 	sts_fetch_close(f);
-	sts_fetch_close(fetch_loaded(s, path2, 0, 1));
 
-	/* A session that does not parse when it is needed: a full handshake, no error. */
+	/* A session that does not parse when it is needed: a full handshake, no error, and the
+	 * new session replaces it. */
 	char key[400];
-	int kl = snprintf(key, sizeof(key), "%s %s", s->endpoint, HOST);
-	uint32_t klen = (uint32_t)kl, blen = 7;
-	FILE *junk = fopen(path2, "wb");
-	fwrite(&klen, 4, 1, junk);
-	fwrite(key, klen, 1, junk);
-	fwrite(&blen, 4, 1, junk);
-	fwrite("garbage", blen, 1, junk);
-	fclose(junk);
-	f = fetch_loaded(s, path2, 1, 0);
+	snprintf(key, sizeof(key), "%s %s", s->endpoint, HOST);
+	assert_int_equal(sts_sessions_put(dir, key, (const unsigned char *)"garbage", 7), 0);
+	f = fetch_loaded(s, dir, 1, 0);
+	assert_int_equal(sts_fetch_sessions_save(f), 0);
+	sts_fetch_close(f);
+	sts_fetch_close(fetch_loaded(s, dir, 0, 1));
 
-	/* A damaged file is an empty cache; a missing one too. */
-	FILE *bad = fopen(path, "wb");
-	fwrite("\5\0\0\0abc", 1, 7, bad);        /* a key of 5 bytes, cut short */
-	fclose(bad);
-	assert_int_equal(sts_fetch_sessions_load(f, path), 0);
-	assert_int_equal(sts_fetch_sessions_load(f, "/nonexistent/sessions"), 0);
+	/* A directory that cannot exist is no sessions, and a save there reports it. */
+	f = fetch_loaded(s, "/nonexistent/sessions.d", 1, 0);
+	assert_true(sts_fetch_sessions_save(f) < 0);
 	sts_fetch_close(f);
 }
 

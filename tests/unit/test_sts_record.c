@@ -226,6 +226,38 @@ static void test_each_and_delete(void **state)
 	assert_int_equal(store_commit(&t), 0);
 }
 
+static int list_under_example_com(void *t, struct unit_seen *s)
+{
+	return sts_record_each_under(t, N("example.COM."), collect, s);
+}
+
+/* The records of one zone's range only: the apex and below, not a name that merely starts
+ * with the same letters (ab.example.com beside a.example.com) nor the parent. */
+static void test_each_under(void **state)
+{
+	struct unit_store *u = *state;
+	static const char *const put[] = { "example.org.", "b.example.com.", "example.com.",
+	                                   "a.example.com.", "sub.a.example.com.", "ab.example.com.",
+	                                   "com.", "example.comx.", "zz.example.org." };
+	static struct sts_domain d;
+	struct store_txn t;
+	unit_begin(u->st, true, &t);
+	for (size_t i = 0; i < sizeof(put) / sizeof(put[0]); i++) {
+		full(&d, put[i]);
+		sts_record_put(&t, &d);
+		sts_record_body_put(&t, N(put[i]), 1, (const uint8_t *)"x", 1);
+	}
+	static const char *const want[] = { "example.com.", "a.example.com.", "sub.a.example.com.",
+	                                    "ab.example.com.", "b.example.com." };
+	unit_expect_listing(list_under_example_com, &t, want, 5);
+	static struct unit_seen none;
+	memset(&none, 0, sizeof(none));
+	assert_int_equal(sts_record_each_under(&t, N("nothing.example.net."), collect, &none), 0);
+	assert_int_equal(none.n, 0);
+	assert_int_equal(t.err, 0);
+	store_abort(&t);
+}
+
 static void test_body(void **state)
 {
 	struct unit_store *u = *state;
@@ -303,6 +335,7 @@ int main(void)
 		                                unit_store_teardown),
 		cmocka_unit_test_setup_teardown(test_each_and_delete, unit_store_setup,
 		                                unit_store_teardown),
+		cmocka_unit_test_setup_teardown(test_each_under, unit_store_setup, unit_store_teardown),
 		cmocka_unit_test_setup_teardown(test_body, unit_store_setup, unit_store_teardown),
 		cmocka_unit_test(test_modes),
 	};
