@@ -13,7 +13,6 @@ for it rather than the ordering holding by luck.
 
 import os
 import random
-import re
 import signal
 import threading
 import time
@@ -25,7 +24,8 @@ from conftest import Zonectl
 from dnsd_helpers import Dnsd
 from httpsd_helpers import Httpsd
 from proc_helpers import free_port, started, wait_until
-from sts_helpers import StsEnv, mx_lines
+from sts_helpers import (StsEnv, id_versions, mx_level, observe, published_count,
+                         rotating_config)
 
 DOMAINS = 1000
 CHANGED = 24            # domains that also get MX changes (a random subset)
@@ -39,9 +39,6 @@ MIN_OBSERVATIONS = 300
 STOP_S = 60             # SIGTERM to exit, on a machine under load
 MIN_ROTATIONS_SEEN = 10
 
-PUBLISHED = re.compile(r"mta-sts:? (\S+?)\.?: policy version (\d+) served(?: by every endpoint)?;"
-                       r" id (\w+) (?:published|rotated)")
-
 
 def domain(i):
     return "o%04d.test" % i
@@ -54,11 +51,6 @@ def write_zones(zdir):
         (zdir / ("%s.zone" % d)).write_text(
             "$ORIGIN %s.\n@ 3600 IN SOA ns1 hostmaster 1 3600 900 1209600 300\n"
             "@ IN NS ns1\nns1 IN A 192.0.2.1\n@ 3600 IN MX 10 mx0\nmx0 IN A 192.0.2.25\n" % d)
-
-
-def level(body):
-    """The newest MX change a policy body holds: change k added mx<k>, so its version is k + 1."""
-    return max(int(re.match(r"mx(\d+)\.", m).group(1)) for m in mx_lines(body))
 
 
 def stopped(daemon):
@@ -102,10 +94,7 @@ def test_lagging_endpoint_keeps_ordering_at_scale(tmp_path):
         zdir = tmp_path / "zones"
         write_zones(zdir)
         h1, h2 = free_port(), free_port()
-        conf = ("server:\n  state-dir: %s\nmta-sts:\n  endpoints: 127.0.0.1:%d 127.0.0.1:%d\n"
-                "  service-address: 127.0.0.1\n  trust-store: %s/demo-ca/ca.pem\n"
-                "  fetch-timeout: 2\n  retry-max: 1\n  rotate-interval: 1\n"
-                % (zc.state, h1, h2, zc.state))      # fetch-concurrency: the default, 64
+        conf = rotating_config(zc.state, (h1, h2), 2)
         zc.config.write_text(conf)
         r = zc.ok("zone", "import", "--dir", zdir, timeout=300)
         assert len(zc.zones()) == DOMAINS, r.out + r.err
@@ -126,13 +115,10 @@ def test_lagging_endpoint_keeps_ordering_at_scale(tmp_path):
         https2.start()
         dnsd = servers.add(Dnsd(servers.workdir(), zc.state, free_port(), workers=1,
                                 config=conf)).start()
-        env = StsEnv.__new__(StsEnv)          # only its sender-side helpers
-        env.dnsd, env.ca, env.https_port = dnsd, zc.state / "demo-ca" / "ca.pem", h1
+        env = StsEnv.sender(dnsd, zc.state, h1)
 
-        def published_count():
-            return sum(1 for l in dnsd.log_lines() if " id " in l and " published " in l)
-        assert wait_until(lambda: published_count() >= DOMAINS, 300, 0.5), \
-            "%d of %d published\n%s" % (published_count(), DOMAINS, dnsd.log_text())
+        assert wait_until(lambda: published_count(dnsd) >= DOMAINS, 300, 0.5), \
+            "%d of %d published\n%s" % (published_count(dnsd), DOMAINS, dnsd.log_text())
 
         picked = rnd.sample(names, 2 * CHANGED)
         changed, watched = picked[:CHANGED], picked[CHANGED:]   # watched: rotations only
@@ -143,7 +129,7 @@ def test_lagging_endpoint_keeps_ordering_at_scale(tmp_path):
         outputs = []
         stop = threading.Event()
 
-        def observe(seed):
+        def observer(seed):
             o = random.Random(seed)
             while not stop.is_set():
                 x = o.random()
@@ -151,20 +137,14 @@ def test_lagging_endpoint_keeps_ordering_at_scale(tmp_path):
                 port = o.choice((h1, h2))
                 t0 = time.monotonic()
                 try:
-                    i = env.txt_id(d)
+                    seen = observe(env, d, port)
                 except dns.exception.Timeout:
                     timeouts[0] += 1
                     continue
-                try:
-                    st, _h, body = env.fetch(d, port=port)
-                except OSError:
-                    continue                   # the lagging endpoint is down: no sample
-                if i is None:
-                    errors.append("%s: no single id over DNS" % d)
-                elif st != 200:
-                    errors.append("%s: HTTP %d from port %d" % (d, st, port))
-                else:
-                    samples.append((d, i, level(body), port, t0))
+                if isinstance(seen, str):
+                    errors.append(seen)
+                elif seen:                     # None: the lagging endpoint is down
+                    samples.append((d, seen[0], seen[1], port, t0))
 
         def lagging():
             frozen = False
@@ -177,7 +157,7 @@ def test_lagging_endpoint_keeps_ordering_at_scale(tmp_path):
             except (Exception, pytest.fail.Exception) as e:
                 errors.append("the lagging endpoint: %s" % e)
 
-        observers = [threading.Thread(target=observe, args=(s,), daemon=True)
+        observers = [threading.Thread(target=observer, args=(s,), daemon=True)
                      for s in range(OBSERVERS)]
         lagger = threading.Thread(target=lagging, daemon=True)
         t_run = time.monotonic()
@@ -195,7 +175,7 @@ def test_lagging_endpoint_keeps_ordering_at_scale(tmp_path):
                         made_at.append((time.monotonic(), d, k))
                     outputs.append(r.out)
                 try:                          # right after the change, usually before a copy
-                    lagged[0] += level(env.fetch(d, port=h2)[2]) < k
+                    lagged[0] += mx_level(env.fetch(d, port=h2)[2]) < k
                 except OSError:
                     pass
                 stop.wait(1)
@@ -210,7 +190,7 @@ def test_lagging_endpoint_keeps_ordering_at_scale(tmp_path):
         lag.resync()
         def converged(d):
             try:
-                served = level(env.fetch(d, port=h2)[2])
+                served = mx_level(env.fetch(d, port=h2)[2])
             except OSError:
                 return False              # a handshake timed out on a loaded machine
             return served == made[d] and zc.json("mta-sts", "status", d)["domains"][0][
@@ -224,11 +204,7 @@ def test_lagging_endpoint_keeps_ordering_at_scale(tmp_path):
 
         # Which policy version each id stands for: from dnsd's log and zonectl's output.
         logged = dnsd.log_lines() + "\n".join(outputs).splitlines()
-        version = {}
-        for line in logged:
-            m = PUBLISHED.search(line)
-            if m:
-                version[(m.group(1).rstrip("."), m.group(3))] = int(m.group(2))
+        version = id_versions(logged)
         checked = stale = 0
         for d, i, lvl, port, t0 in samples:
             v = version.get((d, i))
