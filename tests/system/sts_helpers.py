@@ -63,6 +63,13 @@ class StsEnv:
         self.dnsd = Dnsd(self.tmp, self.zc.state, free_port(), workers=1,
                          config=self.conf_text) if dnsd else None
 
+    @classmethod
+    def sender(cls, dnsd, state, https_port):
+        """Only the sender-side helpers (txt_id, fetch), for daemons a test started itself."""
+        env = cls.__new__(cls)
+        env.dnsd, env.ca, env.https_port = dnsd, Path(state) / "demo-ca" / "ca.pem", https_port
+        return env
+
     def start(self):
         self.httpsd.start()
         if self.dnsd:
@@ -145,3 +152,55 @@ def sts_factory(tmp_path):
     """make(**kw): a started StsEnv (keyword arguments: StsEnv's); all stopped at the end."""
     with started(tmp_path, "env") as envs:
         yield lambda **kw: envs.add(StsEnv(envs.workdir(), **kw)).start()
+
+
+# ------------------------------------------------------------ the ordering tests' observers
+
+# A publish as dnsd logs it and zonectl prints it: domain, policy version, id.
+PUBLISHED = re.compile(r"mta-sts:? (\S+?)\.?: policy version (\d+) served(?: by every endpoint)?;"
+                       r" id (\w+) (?:published|rotated)")
+
+
+def rotating_config(state, ports, fetch_timeout):
+    """Two or more endpoints on 127.0.0.1, ids rotating every second, fetch-concurrency at its
+    default (64)."""
+    return ("server:\n  state-dir: %s\nmta-sts:\n  endpoints: %s\n"
+            "  service-address: 127.0.0.1\n  trust-store: %s/demo-ca/ca.pem\n"
+            "  fetch-timeout: %d\n  retry-max: 1\n  rotate-interval: 1\n"
+            % (state, " ".join("127.0.0.1:%d" % p for p in ports), state, fetch_timeout))
+
+
+def published_count(dnsd):
+    """How many first ids dnsd's publisher has logged."""
+    return sum(1 for l in dnsd.log_lines() if " id " in l and " published " in l)
+
+
+def id_versions(lines):
+    """{(domain, id): the policy version that id stands for}, from publish lines."""
+    version = {}
+    for line in lines:
+        m = PUBLISHED.search(line)
+        if m:
+            version[(m.group(1).rstrip("."), m.group(3))] = int(m.group(2))
+    return version
+
+
+def mx_level(body):
+    """The newest MX change a policy body holds, when change k added the MX name mx<k>."""
+    return max(int(re.match(r"mx(\d+)\.", m).group(1)) for m in mx_lines(body))
+
+
+def observe(env, domain, port):
+    """A sender's look: the id over DNS, then the policy from port.
+
+    (id, mx_level of the body) or an error text; None when the endpoint is down."""
+    try:
+        i = env.txt_id(domain)
+        st, _h, body = env.fetch(domain, port=port)
+    except OSError:
+        return None
+    if i is None:
+        return "%s: no single id over DNS" % domain
+    if st != 200:
+        return "%s: HTTP %d from port %d" % (domain, st, port)
+    return i, mx_level(body)

@@ -9,7 +9,6 @@ policy must never be older than the policy version the id stands for.
 """
 
 import random
-import re
 import threading
 import time
 
@@ -17,7 +16,8 @@ from conftest import Zonectl
 from dnsd_helpers import Dnsd
 from httpsd_helpers import Httpsd
 from proc_helpers import free_port, started, wait_until
-from sts_helpers import StsEnv, mx_lines
+from sts_helpers import (StsEnv, id_versions, mx_level, observe, published_count,
+                         rotating_config)
 
 DOMAINS = 1000
 CHANGED = 6            # domains that also get MX changes
@@ -26,20 +26,12 @@ RUN_S = 14             # observing, with rotations going on
 ZONE = "mail.test"
 CHG = "chg.test"       # the zone of the domains that change
 
-PUBLISHED = re.compile(r"mta-sts:? (\S+?)\.?: policy version (\d+) served(?: by every endpoint)?;"
-                       r" id (\w+) (?:published|rotated)")
-
 
 def zone_file(path, zone, prefix, n):
     lines = ["$ORIGIN %s." % zone, "@ 3600 IN SOA ns1 hostmaster 1 3600 900 1209600 300",
              "@ IN NS ns1", "ns1 IN A 192.0.2.1", "mx0 IN A 192.0.2.25"]
     lines += ["%s%04d 3600 IN MX 10 mx0.%s." % (prefix, i, zone) for i in range(n)]
     path.write_text("\n".join(lines) + "\n")
-
-
-def level(body):
-    """The newest MX change a policy body holds: change k added mx<k>."""
-    return max(int(re.match(r"mx(\d+)\.", m).group(1)) for m in mx_lines(body))
 
 
 def test_parallel_rotation_keeps_ordering(tmp_path):
@@ -50,10 +42,7 @@ def test_parallel_rotation_keeps_ordering(tmp_path):
         zone_file(zf, ZONE, "d", DOMAINS)
         zone_file(zf2, CHG, "c", CHANGED)
         h1, h2 = free_port(), free_port()
-        conf = ("server:\n  state-dir: %s\nmta-sts:\n  endpoints: 127.0.0.1:%d 127.0.0.1:%d\n"
-                "  service-address: 127.0.0.1\n  trust-store: %s/demo-ca/ca.pem\n"
-                "  fetch-timeout: 3\n  retry-max: 1\n  rotate-interval: 1\n"
-                % (zc.state, h1, h2, zc.state))    # fetch-concurrency: the default, 64
+        conf = rotating_config(zc.state, (h1, h2), 3)
         zc.config.write_text(conf)
         zc.ok("zone", "import", zf, zf2)
         zc.ok("cert", "demo-ca")
@@ -74,38 +63,29 @@ def test_parallel_rotation_keeps_ordering(tmp_path):
             h.start()
         dnsd = servers.add(Dnsd(servers.workdir(), zc.state, free_port(), workers=1,
                                 config=conf)).start()
-        env = StsEnv.__new__(StsEnv)          # only its sender-side helpers
-        env.dnsd, env.ca, env.https_port = dnsd, zc.state / "demo-ca" / "ca.pem", h1
+        env = StsEnv.sender(dnsd, zc.state, h1)
 
         # dnsd publishes all 1,000 (in parallel, in batches), then rotates them.
-        def all_published():
-            return sum(1 for l in dnsd.log_lines() if " id " in l and " published " in l) \
-                >= DOMAINS + CHANGED
-        assert wait_until(all_published, 240, 0.5), dnsd.log_text()
+        assert wait_until(lambda: published_count(dnsd) >= DOMAINS + CHANGED, 240, 0.5), \
+            dnsd.log_text()
         assert wait_until(lambda: any(" rotated " in l for l in dnsd.log_lines()), 60, 0.5)
 
         samples, errors, outputs = [], [], []
         stop = threading.Event()
         watched = changed + random.Random(17).sample(names[CHANGED:], 20)
 
-        def observe(seed):
+        def observer(seed):
             rnd = random.Random(seed)
             while not stop.is_set():
                 d = rnd.choice(watched)
                 port = rnd.choice((h1, h2))
-                try:
-                    i = env.txt_id(d)
-                    st, _h, body = env.fetch(d, port=port)
-                except OSError:
-                    continue              # the lagging endpoint is down: no sample
-                if i is None:
-                    errors.append("%s: no single id over DNS" % d)
-                elif st != 200:
-                    errors.append("%s: HTTP %d from port %d" % (d, st, port))
-                else:
-                    samples.append((d, i, level(body), port))
+                seen = observe(env, d, port)
+                if isinstance(seen, str):
+                    errors.append(seen)
+                elif seen:                # None: the lagging endpoint is down
+                    samples.append((d, seen[0], seen[1], port))
 
-        observers = [threading.Thread(target=observe, args=(s,), daemon=True) for s in range(3)]
+        observers = [threading.Thread(target=observer, args=(s,), daemon=True) for s in range(3)]
         for t in observers:
             t.start()
         racing = []
@@ -139,19 +119,15 @@ def test_parallel_rotation_keeps_ordering(tmp_path):
         # Every change reaches DNS once both endpoints serve it.
         for d in changed:
             env.https_port = h2
-            assert wait_until(lambda: level(env.fetch(d, port=h1)[2]) == CHANGES and
-                              level(env.fetch(d, port=h2)[2]) == CHANGES, 60, 0.5)
+            assert wait_until(lambda: mx_level(env.fetch(d, port=h1)[2]) == CHANGES and
+                              mx_level(env.fetch(d, port=h2)[2]) == CHANGES, 60, 0.5)
         # A publish run in progress ends after its fetches in flight (up to fetch-timeout
         # each, longer on a loaded machine or under a sanitizer), then dnsd exits 0.
         rc, _secs, killed = dnsd.terminate(timeout=60)
         assert not killed and rc == 0, dnsd.log_text()
 
         # Which policy version each id stands for: from dnsd's log and zonectl's output.
-        version = {}
-        for line in dnsd.log_lines() + "\n".join(outputs).splitlines():
-            m = PUBLISHED.search(line)
-            if m:
-                version[(m.group(1).rstrip("."), m.group(3))] = int(m.group(2))
+        version = id_versions(dnsd.log_lines() + "\n".join(outputs).splitlines())
         assert not errors, errors[:10]
         assert len(samples) > 50, "too few observations: %d" % len(samples)
         rotated = sum(1 for l in dnsd.log_lines() + "\n".join(outputs).splitlines()
