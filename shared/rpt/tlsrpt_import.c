@@ -1,20 +1,25 @@
 /* Decoding, counting and storing TLS reports; the spool's import into the store. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <jansson.h>
 #include "shared/util/err.h"
 #include "shared/dns/dname.h"
 #include "shared/sts/sts_record.h"
 #include "shared/rpt/tlsrpt_gzip.h"
+#include "shared/rpt/tlsrpt_row.h"
 #include "shared/rpt/tlsrpt_store.h"
 #include "shared/rpt/tlsrpt_spool.h"
 #include "shared/rpt/tlsrpt_import.h"
 
 #define DAY 86400
 #define HINT_PER_REPORT 4096      /* bytes a report adds beside its raw text and rows */
+#define IMPORT_THREADS 4          /* parsing threads of a spool import, at most */
 
 static int fail_why(char *why, size_t whylen, int rc, const char *text)
 {
@@ -46,21 +51,28 @@ int tlsrpt_import_decode(const uint8_t *body, size_t len, size_t max_expanded, c
 	return rc;
 }
 
-int tlsrpt_import_check(const uint8_t *body, size_t len, size_t max_expanded, char *why,
-                        size_t whylen)
+/* Decodes and parses body into *r (free with tlsrpt_report_free()); codes as decode's. */
+static int parse_body(const uint8_t *body, size_t len, size_t max_expanded,
+                      struct tlsrpt_report **r, char *why, size_t whylen)
 {
 	char *json;
 	size_t jlen;
 	bool owned;
-	struct tlsrpt_report *r;
 	int rc = tlsrpt_import_decode(body, len, max_expanded, &json, &jlen, &owned, why, whylen);
 	if (rc)
 		return rc;
-	rc = tlsrpt_parse(json, jlen, &r, why, whylen);
-	if (rc == 0)
-		tlsrpt_report_free(r);
+	rc = tlsrpt_parse(json, jlen, r, why, whylen);
 	if (owned)
 		free(json);
+	return rc;
+}
+
+int tlsrpt_import_check(const uint8_t *body, size_t len, size_t max_expanded, char *why,
+                        size_t whylen)
+{
+	struct tlsrpt_report *r = NULL;
+	int rc = parse_body(body, len, max_expanded, &r, why, whylen);
+	tlsrpt_report_free(r);
 	return rc;
 }
 
@@ -147,38 +159,6 @@ static int64_t policy_version(struct store_txn *t, const struct dom *x, const ch
 	return f.version;
 }
 
-static json_t *details_json(const struct tlsrpt_policy *p)
-{
-	json_t *agg = json_object(), *out = json_array();
-	char key[TLSRPT_TEXT_MAX * 3];
-	for (size_t i = 0; agg && i < p->ndetails; i++) {
-		const struct tlsrpt_detail *d = &p->details[i];
-		snprintf(key, sizeof(key), "%s\t%s\t%s", d->result_type, d->receiving_mx,
-		         d->sending_ip);
-		json_t *have = json_object_get(agg, key);
-		if (have) {
-			json_integer_set(json_array_get(have, 3),
-			                 json_integer_value(json_array_get(have, 3)) + (json_int_t)d->count);
-			continue;
-		}
-		json_t *row = json_pack("[sssI]", d->result_type, d->receiving_mx, d->sending_ip,
-		                        (json_int_t)d->count);
-		json_object_set_new(agg, key, row);
-		json_array_append(out, row);
-	}
-	json_decref(agg);
-	json_t *res = json_array();
-	size_t i;
-	json_t *row;
-	json_array_foreach(out, i, row)
-		json_array_append_new(res, json_pack("{s:O,s:O,s:O,s:O}", "type", json_array_get(row, 0),
-		                                     "mx", json_array_get(row, 1),
-		                                     "ip", json_array_get(row, 2),
-		                                     "count", json_array_get(row, 3)));
-	json_decref(out);
-	return res;
-}
-
 /* The domains policy p counts for (indexes into ds), at most cap; returns how many. */
 static size_t targets(const struct doms *ds, const struct tlsrpt_policy *p, const char *domain,
                       size_t *out, size_t cap)
@@ -217,17 +197,12 @@ static int count(struct store_txn *t, const struct tlsrpt_report *r, const char 
 		for (size_t k = 0; k < n; k++) {
 			const struct dom *x = &ds.v[hit[k]];
 			int64_t v = policy_version(t, x, p->lines);
-			json_t *row = json_pack("{s:s,s:s,s:o,s:I,s:I,s:o}", "org", r->org, "type", p->type,
-			                        "version", v < 0 ? json_null() : json_integer(v),
-			                        "success", (json_int_t)p->success,
-			                        "failure", (json_int_t)p->failure,
-			                        "details", details_json(p));
-			if (row == NULL) {
-				rc = -ENOMEM;
+			char *row;
+			size_t rowlen;
+			if ((rc = tlsrpt_row_format(r->org, p, v, &row, &rowlen)) != 0)
 				break;
-			}
-			tlsrpt_store_row_put(t, x->name, day, id, idx++, row);
-			json_decref(row);
+			tlsrpt_store_row_put(t, x->name, day, id, idx++, row, rowlen);
+			free(row);
 			bool seen = false;
 			size_t j;
 			json_t *s;
@@ -252,26 +227,19 @@ static int count(struct store_txn *t, const struct tlsrpt_report *r, const char 
 	return rc ? rc : t->err;
 }
 
-int tlsrpt_import_report(struct store_txn *t, const uint8_t *body, size_t len,
-                         const char *domain, int64_t received, size_t max_expanded,
-                         struct tlsrpt_import_result *res, char *why, size_t whylen)
+/* Stores parsed report r (body as received): dedup, raw text, rows, facts. */
+static int store_parsed(struct store_txn *t, const uint8_t *body, size_t len,
+                        const struct tlsrpt_report *r, const char *domain, int64_t received,
+                        struct tlsrpt_import_result *res)
 {
-	char *json;
-	size_t jlen, gzlen;
-	bool owned;
+	size_t gzlen;
 	uint8_t *gz = NULL;
-	struct tlsrpt_report *r = NULL;
 	json_t *facts = NULL;
 	memset(res, 0, sizeof(*res));
-	int rc = tlsrpt_import_decode(body, len, max_expanded, &json, &jlen, &owned, why, whylen);
-	if (rc)
-		return rc;
-	if ((rc = tlsrpt_parse(json, jlen, &r, why, whylen)) != 0)
-		goto fail;
-	rc = tlsrpt_store_find(t, r->org, r->report_id, &res->id);
+	int rc = tlsrpt_store_find(t, r->org, r->report_id, &res->id);
 	if (rc != LS_ENOTFOUND) {
 		res->duplicate = rc == 0;
-		goto fail;
+		return rc;
 	}
 	/* The raw report stays compressed: as received when it came as gzip. */
 	if (!tlsrpt_gzip_is(body, len) && (rc = tlsrpt_gzip_deflate(body, len, &gz, &gzlen)) != 0)
@@ -295,9 +263,19 @@ int tlsrpt_import_report(struct store_txn *t, const uint8_t *body, size_t len,
 fail:
 	json_decref(facts);
 	free(gz);
+	return rc;
+}
+
+int tlsrpt_import_report(struct store_txn *t, const uint8_t *body, size_t len,
+                         const char *domain, int64_t received, size_t max_expanded,
+                         struct tlsrpt_import_result *res, char *why, size_t whylen)
+{
+	struct tlsrpt_report *r = NULL;
+	memset(res, 0, sizeof(*res));
+	int rc = parse_body(body, len, max_expanded, &r, why, whylen);
+	if (rc == 0)
+		rc = store_parsed(t, body, len, r, domain, received, res);
 	tlsrpt_report_free(r);
-	if (owned)
-		free(json);
 	return rc;
 }
 
@@ -369,20 +347,85 @@ int tlsrpt_import_reparse(struct store_txn *t, size_t max_expanded, size_t *n)
 	return rc;
 }
 
+/* A batch's reports parsed before its write transaction: the parse is most of an import's
+ * CPU and needs no store, so it runs on every core and the writer lock is held only to store. */
+struct parsed {
+	struct tlsrpt_report *r;
+	int rc;
+	char why[TLSRPT_WHY_MAX];
+};
+
+static void parsed_free(struct parsed *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		tlsrpt_report_free(p[i].r);
+		p[i].r = NULL;
+	}
+}
+
+struct batch {
+	const struct tlsrpt_spooled *files;
+	struct parsed *out;
+	size_t n, max_expanded;
+	atomic_size_t next;
+};
+
+static void *parse_some(void *arg)
+{
+	struct batch *b = arg;
+	size_t i;
+	while ((i = atomic_fetch_add(&b->next, 1)) < b->n) {
+		const struct tlsrpt_spooled *f = &b->files[i];
+		struct parsed *p = &b->out[i];
+		if (f->err) {
+			snprintf(p->why, sizeof(p->why), "%s", ls_strerror(f->err));
+			p->rc = f->err == LS_ETOOBIG ? LS_EPARSE : f->err;
+		} else {
+			p->rc = parse_body(f->body, f->len, b->max_expanded, &p->r, p->why,
+			                   sizeof(p->why));
+		}
+	}
+	return NULL;
+}
+
+/* Parses files[0..n) into out, on up to IMPORT_THREADS threads (this one included). */
+static void parse_batch(const struct tlsrpt_spooled *files, size_t n, size_t max_expanded,
+                        struct parsed *out)
+{
+	struct batch b = { files, out, n, max_expanded, 0 };
+	pthread_t th[IMPORT_THREADS];
+	size_t started = 0;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = cpus > 1 ? (size_t)cpus : 1;
+	if (want > IMPORT_THREADS)
+		want = IMPORT_THREADS;
+	if (want > n)
+		want = n;
+	json_object_seed(0);          /* jansson seeds its hash on first use: not from two threads */
+	for (size_t k = 1; k < want; k++)
+		if (pthread_create(&th[started], NULL, parse_some, &b) == 0)
+			started++;
+	parse_some(&b);
+	for (size_t k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+}
+
 int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size,
                         size_t max_expanded, struct tlsrpt_spool_result *res)
 {
 	struct tlsrpt_spooled *files = calloc(TLSRPT_SPOOL_BATCH, sizeof(*files));
+	struct parsed *parsed = calloc(TLSRPT_SPOOL_BATCH, sizeof(*parsed));
 	size_t n = 0;
-	int rc;
+	int rc = -ENOMEM;
 	memset(res, 0, sizeof(*res));
-	if (files == NULL)
-		return -ENOMEM;
+	if (files == NULL || parsed == NULL)
+		goto fail;
 	while ((rc = tlsrpt_spool_take(state_dir, max_size, files, &n)) == 0 && n > 0) {
 		struct store_txn t;
 		size_t hint = 0;
 		bool ok[TLSRPT_SPOOL_BATCH] = { false };     /* imported or moved to bad/: done */
-		char why[TLSRPT_WHY_MAX];
+		memset(parsed, 0, n * sizeof(*parsed));
+		parse_batch(files, n, max_expanded, parsed);
 		for (size_t i = 0; i < n; i++)
 			hint += files[i].len * 2 + HINT_PER_REPORT;
 		if ((rc = store_begin(st, true, hint, &t)) != 0)
@@ -391,12 +434,9 @@ int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size
 			struct tlsrpt_spooled *f = &files[i];
 			struct tlsrpt_import_result r;
 			struct store_txn child;
-			if (f->err) {
-				snprintf(why, sizeof(why), "%s", ls_strerror(f->err));
-				rc = f->err == LS_ETOOBIG ? LS_EPARSE : f->err;
-			} else if ((rc = store_begin_nested(&t, &child)) == 0) {
-				rc = tlsrpt_import_report(&child, f->body, f->len, f->domain[0] ? f->domain :
-				                          NULL, f->mtime, max_expanded, &r, why, sizeof(why));
+			if ((rc = parsed[i].rc) == 0 && (rc = store_begin_nested(&t, &child)) == 0) {
+				rc = store_parsed(&child, f->body, f->len, parsed[i].r, f->domain[0] ?
+				                  f->domain : NULL, f->mtime, &r);
 				if (rc == 0)
 					rc = store_commit(&child);
 				else
@@ -404,7 +444,8 @@ int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size
 			}
 			if (rc == LS_EPARSE || rc == LS_ETOOBIG) {
 				/* Not a report we can count: out of the way, for the operator to see. */
-				snprintf(res->last_reject, sizeof(res->last_reject), "%.64s: %.180s", f->name, why);
+				snprintf(res->last_reject, sizeof(res->last_reject), "%.64s: %.180s", f->name,
+				         parsed[i].why);
 				tlsrpt_spool_reject(state_dir, f);
 				res->rejected++;
 				ok[i] = true;
@@ -427,10 +468,15 @@ int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size
 		for (size_t i = 0; i < n; i++)
 			if (ok[i])
 				tlsrpt_spool_done(state_dir, &files[i]);
+		parsed_free(parsed, n);
 		tlsrpt_spool_free(files, n);
 		n = 0;
 	}
+fail:
+	if (parsed)
+		parsed_free(parsed, n);
 	tlsrpt_spool_free(files, n);
+	free(parsed);
 	free(files);
 	return rc;
 }
