@@ -76,17 +76,29 @@ int tlsrpt_import_check(const uint8_t *body, size_t len, size_t max_expanded, ch
 	return rc;
 }
 
+/* A stored policy version in the compared form of a report's policy-string. */
+struct ver {
+	uint64_t version;
+	char *lines;
+};
+
 /* An enabled domain as the counting needs it. */
 struct dom {
 	char name[TLSRPT_DOMAIN_MAX];
 	uint8_t dname[DNAME_MAX];
 	char *body;                 /* its current policy (a copy), or NULL */
 	size_t blen;
+	struct ver *vers;           /* its stored versions, oldest first, once first asked for */
+	size_t nvers;
+	bool have_vers;
 };
 
+/* The enabled domains, read once for all the reports of a transaction: the store's MTA-STS
+ * state does not change under the import's own writes. */
 struct doms {
 	struct dom *v;
 	size_t n;
+	bool loaded;
 	struct store_txn *t;
 };
 
@@ -119,6 +131,9 @@ static int collect(const struct sts_domain *d, void *ctx)
 	text_name(x->name, d->domain);
 	x->body = NULL;
 	x->blen = 0;
+	x->vers = NULL;
+	x->nvers = 0;
+	x->have_vers = false;
 	if (sts_record_body(ds->t, d->domain, &body, &len, NULL) == 0 &&
 	    (x->body = malloc(len + 1)) != NULL) {
 		memcpy(x->body, body, len);
@@ -128,35 +143,69 @@ static int collect(const struct sts_domain *d, void *ctx)
 	return 0;
 }
 
-static void doms_free(struct doms *ds)
+static void vers_free(struct dom *x)
 {
-	for (size_t i = 0; i < ds->n; i++)
-		free(ds->v[i].body);
-	free(ds->v);
+	for (size_t k = 0; k < x->nvers; k++)
+		free(x->vers[k].lines);
+	free(x->vers);
+	x->vers = NULL;
+	x->nvers = 0;
 }
 
-struct version_find {
-	const char *lines;
-	int64_t version;
-};
+static void doms_free(struct doms *ds)
+{
+	for (size_t i = 0; i < ds->n; i++) {
+		vers_free(&ds->v[i]);
+		free(ds->v[i].body);
+	}
+	free(ds->v);
+	*ds = (struct doms){ .t = ds->t };
+}
+
+/* Reads the enabled domains on the first report of a transaction. */
+static int doms_load(struct doms *ds, struct store_txn *t)
+{
+	if (ds->loaded)
+		return 0;
+	ds->t = t;
+	int rc = sts_record_each(t, collect, ds);
+	if (rc)
+		doms_free(ds);
+	ds->loaded = rc == 0;
+	return rc;
+}
 
 static int version_fn(uint64_t version, const uint8_t *body, size_t len, void *ctx)
 {
-	struct version_find *f = ctx;
+	struct dom *x = ctx;
 	char *norm = tlsrpt_parse_body((const char *)body, len);
-	if (norm && strcmp(norm, f->lines) == 0)
-		f->version = (int64_t)version;       /* the newest match wins: oldest come first */
-	free(norm);
+	if (norm == NULL)
+		return 0;                   /* an empty policy: no report names it */
+	struct ver *grown = realloc(x->vers, (x->nvers + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		free(norm);
+		return -ENOMEM;
+	}
+	x->vers = grown;
+	x->vers[x->nvers++] = (struct ver){ version, norm };
 	return 0;
 }
 
 /* The version of x's policy whose lines are lines, or -1 ("unknown"). */
-static int64_t policy_version(struct store_txn *t, const struct dom *x, const char *lines)
+static int64_t policy_version(struct store_txn *t, struct dom *x, const char *lines)
 {
-	struct version_find f = { lines, -1 };
-	if (lines == NULL || sts_record_policies(t, x->dname, version_fn, &f) != 0)
+	if (lines == NULL)
 		return -1;
-	return f.version;
+	if (!x->have_vers) {
+		x->have_vers = true;
+		if (sts_record_policies(t, x->dname, version_fn, x) != 0)
+			vers_free(x);       /* as before: no version found is "unknown" */
+	}
+	int64_t v = -1;
+	for (size_t k = 0; k < x->nvers; k++)
+		if (strcmp(x->vers[k].lines, lines) == 0)
+			v = (int64_t)x->vers[k].version;     /* the newest match wins: oldest come first */
+	return v;
 }
 
 /* The domains policy p counts for (indexes into ds), at most cap; returns how many. */
@@ -176,18 +225,17 @@ static size_t targets(const struct doms *ds, const struct tlsrpt_policy *p, cons
 }
 
 /* Counts r: the rows of report id and its facts (domains, misaddressed). */
-static int count(struct store_txn *t, const struct tlsrpt_report *r, const char *domain,
-                 uint64_t id, json_t *facts, struct tlsrpt_import_result *res)
+static int count(struct store_txn *t, struct doms *ds, const struct tlsrpt_report *r,
+                 const char *domain, uint64_t id, json_t *facts, struct tlsrpt_import_result *res)
 {
-	struct doms ds = { NULL, 0, t };
 	json_t *domains = json_array();
 	int32_t day = (int32_t)((r->start >= 0 ? r->start : r->start - DAY + 1) / DAY);
 	uint16_t idx = 0;
 	uint64_t success = 0, failure = 0;
-	int rc = sts_record_each(t, collect, &ds);
+	int rc = doms_load(ds, t);
 	for (size_t i = 0; rc == 0 && i < r->npolicies; i++) {
 		const struct tlsrpt_policy *p = &r->policies[i];
-		size_t hit[8], n = targets(&ds, p, domain, hit, 8);
+		size_t hit[8], n = targets(ds, p, domain, hit, 8);
 		success += p->success;
 		failure += p->failure;
 		if (n == 0)
@@ -195,7 +243,7 @@ static int count(struct store_txn *t, const struct tlsrpt_report *r, const char 
 		else
 			res->counted++;
 		for (size_t k = 0; k < n; k++) {
-			const struct dom *x = &ds.v[hit[k]];
+			struct dom *x = &ds->v[hit[k]];
 			int64_t v = policy_version(t, x, p->lines);
 			char *row;
 			size_t rowlen;
@@ -223,12 +271,11 @@ static int count(struct store_txn *t, const struct tlsrpt_report *r, const char 
 	json_object_set_new(facts, "success", json_integer((json_int_t)success));
 	json_object_set_new(facts, "failure", json_integer((json_int_t)failure));
 	json_object_set_new(facts, "delivered", domain ? json_string(domain) : json_null());
-	doms_free(&ds);
 	return rc ? rc : t->err;
 }
 
 /* Stores parsed report r (body as received): dedup, raw text, rows, facts. */
-static int store_parsed(struct store_txn *t, const uint8_t *body, size_t len,
+static int store_parsed(struct store_txn *t, struct doms *ds, const uint8_t *body, size_t len,
                         const struct tlsrpt_report *r, const char *domain, int64_t received,
                         struct tlsrpt_import_result *res)
 {
@@ -252,7 +299,7 @@ static int store_parsed(struct store_txn *t, const uint8_t *body, size_t len,
 	json_object_set_new(facts, "report_id", json_string(r->report_id));
 	tlsrpt_store_add(t, r->org, r->report_id, received, facts, gz ? gz : body,
 	                 gz ? gzlen : len, &res->id);
-	if ((rc = t->err) != 0 || (rc = count(t, r, domain, res->id, facts, res)) != 0)
+	if ((rc = t->err) != 0 || (rc = count(t, ds, r, domain, res->id, facts, res)) != 0)
 		goto fail;
 	struct tlsrpt_entry e;
 	if ((rc = tlsrpt_store_get(t, res->id, &e)) == 0) {
@@ -273,8 +320,10 @@ int tlsrpt_import_report(struct store_txn *t, const uint8_t *body, size_t len,
 	struct tlsrpt_report *r = NULL;
 	memset(res, 0, sizeof(*res));
 	int rc = parse_body(body, len, max_expanded, &r, why, whylen);
+	struct doms ds = { .t = t };
 	if (rc == 0)
-		rc = store_parsed(t, body, len, r, domain, received, res);
+		rc = store_parsed(t, &ds, body, len, r, domain, received, res);
+	doms_free(&ds);
 	tlsrpt_report_free(r);
 	return rc;
 }
@@ -302,7 +351,7 @@ static int reparse_collect(const struct tlsrpt_entry *e, void *ctx)
 }
 
 /* Counts report id again: its rows go, new ones come from its raw text. */
-static int reparse_one(struct store_txn *t, uint64_t id, size_t max_expanded)
+static int reparse_one(struct store_txn *t, struct doms *ds, uint64_t id, size_t max_expanded)
 {
 	struct tlsrpt_entry e;
 	struct tlsrpt_import_result res = { .id = id };
@@ -322,7 +371,7 @@ static int reparse_one(struct store_txn *t, uint64_t id, size_t max_expanded)
 	if (rc == 0 &&
 	    (rc = tlsrpt_parse((char *)json, jlen, &r, NULL, 0)) == 0) {
 		json_t *facts = json_deep_copy(e.facts);
-		rc = count(t, r, domain[0] ? domain : NULL, id, facts, &res);
+		rc = count(t, ds, r, domain[0] ? domain : NULL, id, facts, &res);
 		struct tlsrpt_entry now;
 		if (rc == 0 && (rc = tlsrpt_store_get(t, id, &now)) == 0) {
 			tlsrpt_store_facts_put(t, &now, facts);
@@ -339,10 +388,12 @@ static int reparse_one(struct store_txn *t, uint64_t id, size_t max_expanded)
 int tlsrpt_import_reparse(struct store_txn *t, size_t max_expanded, size_t *n)
 {
 	struct reparse rp = { t, max_expanded, NULL, 0, 0 };
+	struct doms ds = { .t = t };
 	int rc = tlsrpt_store_each(t, reparse_collect, &rp);
 	*n = 0;
 	for (size_t i = 0; rc == 0 && i < rp.n; i++, (*n)++)
-		rc = reparse_one(t, rp.ids[i], max_expanded);
+		rc = reparse_one(t, &ds, rp.ids[i], max_expanded);
+	doms_free(&ds);
 	free(rp.ids);
 	return rc;
 }
@@ -415,6 +466,7 @@ int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size
 {
 	struct tlsrpt_spooled *files = calloc(TLSRPT_SPOOL_BATCH, sizeof(*files));
 	struct parsed *parsed = calloc(TLSRPT_SPOOL_BATCH, sizeof(*parsed));
+	struct doms ds = { .t = NULL };            /* per transaction */
 	size_t n = 0;
 	int rc = -ENOMEM;
 	memset(res, 0, sizeof(*res));
@@ -435,8 +487,8 @@ int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size
 			struct tlsrpt_import_result r;
 			struct store_txn child;
 			if ((rc = parsed[i].rc) == 0 && (rc = store_begin_nested(&t, &child)) == 0) {
-				rc = store_parsed(&child, f->body, f->len, parsed[i].r, f->domain[0] ?
-				                  f->domain : NULL, f->mtime, &r);
+				rc = store_parsed(&child, &ds, f->body, f->len, parsed[i].r,
+				                  f->domain[0] ? f->domain : NULL, f->mtime, &r);
 				if (rc == 0)
 					rc = store_commit(&child);
 				else
@@ -460,6 +512,7 @@ int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size
 			else
 				res->imported++;
 		}
+		doms_free(&ds);
 		if (rc || (rc = store_commit(&t)) != 0) {
 			if (t.txn)
 				store_abort(&t);
