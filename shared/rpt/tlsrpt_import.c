@@ -461,9 +461,23 @@ static void parse_batch(const struct tlsrpt_spooled *files, size_t n, size_t max
 		pthread_join(th[k], NULL);
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size,
                         size_t max_expanded, struct tlsrpt_spool_result *res)
 {
+	return tlsrpt_import_spool_for(st, state_dir, max_size, max_expanded, 0, res);
+}
+
+int tlsrpt_import_spool_for(struct store *st, const char *state_dir, size_t max_size,
+                            size_t max_expanded, unsigned max_ms, struct tlsrpt_spool_result *res)
+{
+	int64_t until = max_ms ? now_ms() + max_ms : INT64_MAX;
 	struct tlsrpt_spooled *files = calloc(TLSRPT_SPOOL_BATCH, sizeof(*files));
 	struct parsed *parsed = calloc(TLSRPT_SPOOL_BATCH, sizeof(*parsed));
 	struct doms ds = { .t = NULL };            /* per transaction */
@@ -524,6 +538,8 @@ int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size
 		parsed_free(parsed, n);
 		tlsrpt_spool_free(files, n);
 		n = 0;
+		if (now_ms() >= until)
+			break;                 /* the rest on the next call */
 	}
 fail:
 	if (parsed)
