@@ -240,12 +240,12 @@ static void run(void *arg)
 		if (rc && rc != last)     /* once per kind of failure, not every second */
 			log_error("mta-sts: publish step failed: %s", ls_strerror(rc));
 		last = rc;
-		if (cfg->tlsrpt_receive)
-			reports_tick(&reports, p->st, cfg, (int64_t)time(NULL));
+		/* Reports left by a time-bounded import: the next round at once, not in a second. */
+		bool more = cfg->tlsrpt_receive && reports_tick(&reports, p->st, cfg, (int64_t)time(NULL));
 		if (acme)
 			acme_tick(&ar, &acme_synced, &p->count);
 		uv_mutex_lock(&p->lock);
-		if (!p->stop)
+		if (!p->stop && !more)
 			uv_cond_timedwait(&p->wake, &p->lock, (uint64_t)PUBLISHER_INTERVAL_MS * 1000000u);
 	}
 	uv_mutex_unlock(&p->lock);

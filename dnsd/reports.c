@@ -89,13 +89,14 @@ static void alerts(struct reports *r, struct store *st, const struct config *cfg
 	json_decref(sum);
 }
 
-void reports_tick(struct reports *r, struct store *st, const struct config *cfg, int64_t now)
+bool reports_tick(struct reports *r, struct store *st, const struct config *cfg, int64_t now)
 {
 	const char *dir = store_dir(st);
+	bool more = false;
 	if (tlsrpt_spool_pending(dir)) {
 		struct tlsrpt_spool_result res;
-		int rc = tlsrpt_import_spool(st, dir, cfg->tlsrpt_max_size, cfg->tlsrpt_max_expanded,
-		                             &res);
+		int rc = tlsrpt_import_spool_for(st, dir, cfg->tlsrpt_max_size,
+		                                 cfg->tlsrpt_max_expanded, REPORTS_IMPORT_MS, &res);
 		if (res.imported || res.duplicates)
 			log_info("tlsrpt: %zu report%s imported, %zu duplicate%s", res.imported,
 			         res.imported == 1 ? "" : "s", res.duplicates,
@@ -110,9 +111,11 @@ void reports_tick(struct reports *r, struct store *st, const struct config *cfg,
 			r->last_err = 0;
 		if (res.imported)
 			alerts(r, st, cfg, now);
+		more = rc == 0 && tlsrpt_spool_pending(dir);
 	}
 	if (now >= r->prune_at) {
 		r->prune_at = now + REPORTS_PRUNE_EVERY_S;
 		prune(r, st, cfg, now);
 	}
+	return more;
 }

@@ -3,12 +3,14 @@
 #ifndef DNSD_REPORTS_H
 #define DNSD_REPORTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "shared/util/config.h"
 #include "shared/store/store.h"
 
 #define REPORTS_PRUNE_EVERY_S 3600   /* seconds between two prunings */
 #define REPORTS_PRUNE_MAX 256        /* reports one pruning transaction deletes, at most */
+#define REPORTS_IMPORT_MS 1000          /* an import's time in one tick: other work waits */
 #define REPORTS_ALERT_DAYS 7             /* days an import looks back for alerts */
 #define REPORTS_ALERTS_SEEN 1024         /* alerts remembered, so each is logged once */
 #define REPORTS_ALERT_CODE "tlsrpt-failures"   /* the alert event's code */
@@ -24,7 +26,8 @@ struct reports {
 /* One tick: imports the spool when new/ holds a file (cheap when it does not) and logs the
  * alerts of the last days (a new failure type, failures over tlsrpt.alert-percent) at warning
  * level, each once; prunes reports older than tlsrpt.keep-days once an hour. Logs what it did;
- * never fails the caller. */
-void reports_tick(struct reports *r, struct store *st, const struct config *cfg, int64_t now);
+ * never fails the caller. An import stops taking batches after REPORTS_IMPORT_MS; returns true
+ * when reports are left for the next tick, which should then come at once. */
+bool reports_tick(struct reports *r, struct store *st, const struct config *cfg, int64_t now);
 
 #endif

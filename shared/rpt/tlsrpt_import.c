@@ -1,20 +1,25 @@
 /* Decoding, counting and storing TLS reports; the spool's import into the store. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <jansson.h>
 #include "shared/util/err.h"
 #include "shared/dns/dname.h"
 #include "shared/sts/sts_record.h"
 #include "shared/rpt/tlsrpt_gzip.h"
+#include "shared/rpt/tlsrpt_row.h"
 #include "shared/rpt/tlsrpt_store.h"
 #include "shared/rpt/tlsrpt_spool.h"
 #include "shared/rpt/tlsrpt_import.h"
 
 #define DAY 86400
 #define HINT_PER_REPORT 4096      /* bytes a report adds beside its raw text and rows */
+#define IMPORT_THREADS 4          /* parsing threads of a spool import, at most */
 
 static int fail_why(char *why, size_t whylen, int rc, const char *text)
 {
@@ -46,23 +51,36 @@ int tlsrpt_import_decode(const uint8_t *body, size_t len, size_t max_expanded, c
 	return rc;
 }
 
-int tlsrpt_import_check(const uint8_t *body, size_t len, size_t max_expanded, char *why,
-                        size_t whylen)
+/* Decodes and parses body into *r (free with tlsrpt_report_free()); codes as decode's. */
+static int parse_body(const uint8_t *body, size_t len, size_t max_expanded,
+                      struct tlsrpt_report **r, char *why, size_t whylen)
 {
 	char *json;
 	size_t jlen;
 	bool owned;
-	struct tlsrpt_report *r;
 	int rc = tlsrpt_import_decode(body, len, max_expanded, &json, &jlen, &owned, why, whylen);
 	if (rc)
 		return rc;
-	rc = tlsrpt_parse(json, jlen, &r, why, whylen);
-	if (rc == 0)
-		tlsrpt_report_free(r);
+	rc = tlsrpt_parse(json, jlen, r, why, whylen);
 	if (owned)
 		free(json);
 	return rc;
 }
+
+int tlsrpt_import_check(const uint8_t *body, size_t len, size_t max_expanded, char *why,
+                        size_t whylen)
+{
+	struct tlsrpt_report *r = NULL;
+	int rc = parse_body(body, len, max_expanded, &r, why, whylen);
+	tlsrpt_report_free(r);
+	return rc;
+}
+
+/* A stored policy version in the compared form of a report's policy-string. */
+struct ver {
+	uint64_t version;
+	char *lines;
+};
 
 /* An enabled domain as the counting needs it. */
 struct dom {
@@ -70,11 +88,17 @@ struct dom {
 	uint8_t dname[DNAME_MAX];
 	char *body;                 /* its current policy (a copy), or NULL */
 	size_t blen;
+	struct ver *vers;           /* its stored versions, oldest first, once first asked for */
+	size_t nvers;
+	bool have_vers;
 };
 
+/* The enabled domains, read once for all the reports of a transaction: the store's MTA-STS
+ * state does not change under the import's own writes. */
 struct doms {
 	struct dom *v;
 	size_t n;
+	bool loaded;
 	struct store_txn *t;
 };
 
@@ -107,6 +131,9 @@ static int collect(const struct sts_domain *d, void *ctx)
 	text_name(x->name, d->domain);
 	x->body = NULL;
 	x->blen = 0;
+	x->vers = NULL;
+	x->nvers = 0;
+	x->have_vers = false;
 	if (sts_record_body(ds->t, d->domain, &body, &len, NULL) == 0 &&
 	    (x->body = malloc(len + 1)) != NULL) {
 		memcpy(x->body, body, len);
@@ -116,67 +143,69 @@ static int collect(const struct sts_domain *d, void *ctx)
 	return 0;
 }
 
-static void doms_free(struct doms *ds)
+static void vers_free(struct dom *x)
 {
-	for (size_t i = 0; i < ds->n; i++)
-		free(ds->v[i].body);
-	free(ds->v);
+	for (size_t k = 0; k < x->nvers; k++)
+		free(x->vers[k].lines);
+	free(x->vers);
+	x->vers = NULL;
+	x->nvers = 0;
 }
 
-struct version_find {
-	const char *lines;
-	int64_t version;
-};
+static void doms_free(struct doms *ds)
+{
+	for (size_t i = 0; i < ds->n; i++) {
+		vers_free(&ds->v[i]);
+		free(ds->v[i].body);
+	}
+	free(ds->v);
+	*ds = (struct doms){ .t = ds->t };
+}
+
+/* Reads the enabled domains on the first report of a transaction. */
+static int doms_load(struct doms *ds, struct store_txn *t)
+{
+	if (ds->loaded)
+		return 0;
+	ds->t = t;
+	int rc = sts_record_each(t, collect, ds);
+	if (rc)
+		doms_free(ds);
+	ds->loaded = rc == 0;
+	return rc;
+}
 
 static int version_fn(uint64_t version, const uint8_t *body, size_t len, void *ctx)
 {
-	struct version_find *f = ctx;
+	struct dom *x = ctx;
 	char *norm = tlsrpt_parse_body((const char *)body, len);
-	if (norm && strcmp(norm, f->lines) == 0)
-		f->version = (int64_t)version;       /* the newest match wins: oldest come first */
-	free(norm);
+	if (norm == NULL)
+		return 0;                   /* an empty policy: no report names it */
+	struct ver *grown = realloc(x->vers, (x->nvers + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		free(norm);
+		return -ENOMEM;
+	}
+	x->vers = grown;
+	x->vers[x->nvers++] = (struct ver){ version, norm };
 	return 0;
 }
 
 /* The version of x's policy whose lines are lines, or -1 ("unknown"). */
-static int64_t policy_version(struct store_txn *t, const struct dom *x, const char *lines)
+static int64_t policy_version(struct store_txn *t, struct dom *x, const char *lines)
 {
-	struct version_find f = { lines, -1 };
-	if (lines == NULL || sts_record_policies(t, x->dname, version_fn, &f) != 0)
+	if (lines == NULL)
 		return -1;
-	return f.version;
-}
-
-static json_t *details_json(const struct tlsrpt_policy *p)
-{
-	json_t *agg = json_object(), *out = json_array();
-	char key[TLSRPT_TEXT_MAX * 3];
-	for (size_t i = 0; agg && i < p->ndetails; i++) {
-		const struct tlsrpt_detail *d = &p->details[i];
-		snprintf(key, sizeof(key), "%s\t%s\t%s", d->result_type, d->receiving_mx,
-		         d->sending_ip);
-		json_t *have = json_object_get(agg, key);
-		if (have) {
-			json_integer_set(json_array_get(have, 3),
-			                 json_integer_value(json_array_get(have, 3)) + (json_int_t)d->count);
-			continue;
-		}
-		json_t *row = json_pack("[sssI]", d->result_type, d->receiving_mx, d->sending_ip,
-		                        (json_int_t)d->count);
-		json_object_set_new(agg, key, row);
-		json_array_append(out, row);
+	if (!x->have_vers) {
+		x->have_vers = true;
+		if (sts_record_policies(t, x->dname, version_fn, x) != 0)
+			vers_free(x);       /* as before: no version found is "unknown" */
 	}
-	json_decref(agg);
-	json_t *res = json_array();
-	size_t i;
-	json_t *row;
-	json_array_foreach(out, i, row)
-		json_array_append_new(res, json_pack("{s:O,s:O,s:O,s:O}", "type", json_array_get(row, 0),
-		                                     "mx", json_array_get(row, 1),
-		                                     "ip", json_array_get(row, 2),
-		                                     "count", json_array_get(row, 3)));
-	json_decref(out);
-	return res;
+	int64_t v = -1;
+	for (size_t k = 0; k < x->nvers; k++)
+		if (strcmp(x->vers[k].lines, lines) == 0)
+			v = (int64_t)x->vers[k].version;     /* the newest match wins: oldest come first */
+	return v;
 }
 
 /* The domains policy p counts for (indexes into ds), at most cap; returns how many. */
@@ -196,18 +225,17 @@ static size_t targets(const struct doms *ds, const struct tlsrpt_policy *p, cons
 }
 
 /* Counts r: the rows of report id and its facts (domains, misaddressed). */
-static int count(struct store_txn *t, const struct tlsrpt_report *r, const char *domain,
-                 uint64_t id, json_t *facts, struct tlsrpt_import_result *res)
+static int count(struct store_txn *t, struct doms *ds, const struct tlsrpt_report *r,
+                 const char *domain, uint64_t id, json_t *facts, struct tlsrpt_import_result *res)
 {
-	struct doms ds = { NULL, 0, t };
 	json_t *domains = json_array();
 	int32_t day = (int32_t)((r->start >= 0 ? r->start : r->start - DAY + 1) / DAY);
 	uint16_t idx = 0;
 	uint64_t success = 0, failure = 0;
-	int rc = sts_record_each(t, collect, &ds);
+	int rc = doms_load(ds, t);
 	for (size_t i = 0; rc == 0 && i < r->npolicies; i++) {
 		const struct tlsrpt_policy *p = &r->policies[i];
-		size_t hit[8], n = targets(&ds, p, domain, hit, 8);
+		size_t hit[8], n = targets(ds, p, domain, hit, 8);
 		success += p->success;
 		failure += p->failure;
 		if (n == 0)
@@ -215,19 +243,14 @@ static int count(struct store_txn *t, const struct tlsrpt_report *r, const char 
 		else
 			res->counted++;
 		for (size_t k = 0; k < n; k++) {
-			const struct dom *x = &ds.v[hit[k]];
+			struct dom *x = &ds->v[hit[k]];
 			int64_t v = policy_version(t, x, p->lines);
-			json_t *row = json_pack("{s:s,s:s,s:o,s:I,s:I,s:o}", "org", r->org, "type", p->type,
-			                        "version", v < 0 ? json_null() : json_integer(v),
-			                        "success", (json_int_t)p->success,
-			                        "failure", (json_int_t)p->failure,
-			                        "details", details_json(p));
-			if (row == NULL) {
-				rc = -ENOMEM;
+			char *row;
+			size_t rowlen;
+			if ((rc = tlsrpt_row_format(r->org, p, v, &row, &rowlen)) != 0)
 				break;
-			}
-			tlsrpt_store_row_put(t, x->name, day, id, idx++, row);
-			json_decref(row);
+			tlsrpt_store_row_put(t, x->name, day, id, idx++, row, rowlen);
+			free(row);
 			bool seen = false;
 			size_t j;
 			json_t *s;
@@ -248,30 +271,22 @@ static int count(struct store_txn *t, const struct tlsrpt_report *r, const char 
 	json_object_set_new(facts, "success", json_integer((json_int_t)success));
 	json_object_set_new(facts, "failure", json_integer((json_int_t)failure));
 	json_object_set_new(facts, "delivered", domain ? json_string(domain) : json_null());
-	doms_free(&ds);
 	return rc ? rc : t->err;
 }
 
-int tlsrpt_import_report(struct store_txn *t, const uint8_t *body, size_t len,
-                         const char *domain, int64_t received, size_t max_expanded,
-                         struct tlsrpt_import_result *res, char *why, size_t whylen)
+/* Stores parsed report r (body as received): dedup, raw text, rows, facts. */
+static int store_parsed(struct store_txn *t, struct doms *ds, const uint8_t *body, size_t len,
+                        const struct tlsrpt_report *r, const char *domain, int64_t received,
+                        struct tlsrpt_import_result *res)
 {
-	char *json;
-	size_t jlen, gzlen;
-	bool owned;
+	size_t gzlen;
 	uint8_t *gz = NULL;
-	struct tlsrpt_report *r = NULL;
 	json_t *facts = NULL;
 	memset(res, 0, sizeof(*res));
-	int rc = tlsrpt_import_decode(body, len, max_expanded, &json, &jlen, &owned, why, whylen);
-	if (rc)
-		return rc;
-	if ((rc = tlsrpt_parse(json, jlen, &r, why, whylen)) != 0)
-		goto fail;
-	rc = tlsrpt_store_find(t, r->org, r->report_id, &res->id);
+	int rc = tlsrpt_store_find(t, r->org, r->report_id, &res->id);
 	if (rc != LS_ENOTFOUND) {
 		res->duplicate = rc == 0;
-		goto fail;
+		return rc;
 	}
 	/* The raw report stays compressed: as received when it came as gzip. */
 	if (!tlsrpt_gzip_is(body, len) && (rc = tlsrpt_gzip_deflate(body, len, &gz, &gzlen)) != 0)
@@ -284,7 +299,7 @@ int tlsrpt_import_report(struct store_txn *t, const uint8_t *body, size_t len,
 	json_object_set_new(facts, "report_id", json_string(r->report_id));
 	tlsrpt_store_add(t, r->org, r->report_id, received, facts, gz ? gz : body,
 	                 gz ? gzlen : len, &res->id);
-	if ((rc = t->err) != 0 || (rc = count(t, r, domain, res->id, facts, res)) != 0)
+	if ((rc = t->err) != 0 || (rc = count(t, ds, r, domain, res->id, facts, res)) != 0)
 		goto fail;
 	struct tlsrpt_entry e;
 	if ((rc = tlsrpt_store_get(t, res->id, &e)) == 0) {
@@ -295,9 +310,21 @@ int tlsrpt_import_report(struct store_txn *t, const uint8_t *body, size_t len,
 fail:
 	json_decref(facts);
 	free(gz);
+	return rc;
+}
+
+int tlsrpt_import_report(struct store_txn *t, const uint8_t *body, size_t len,
+                         const char *domain, int64_t received, size_t max_expanded,
+                         struct tlsrpt_import_result *res, char *why, size_t whylen)
+{
+	struct tlsrpt_report *r = NULL;
+	memset(res, 0, sizeof(*res));
+	int rc = parse_body(body, len, max_expanded, &r, why, whylen);
+	struct doms ds = { .t = t };
+	if (rc == 0)
+		rc = store_parsed(t, &ds, body, len, r, domain, received, res);
+	doms_free(&ds);
 	tlsrpt_report_free(r);
-	if (owned)
-		free(json);
 	return rc;
 }
 
@@ -324,7 +351,7 @@ static int reparse_collect(const struct tlsrpt_entry *e, void *ctx)
 }
 
 /* Counts report id again: its rows go, new ones come from its raw text. */
-static int reparse_one(struct store_txn *t, uint64_t id, size_t max_expanded)
+static int reparse_one(struct store_txn *t, struct doms *ds, uint64_t id, size_t max_expanded)
 {
 	struct tlsrpt_entry e;
 	struct tlsrpt_import_result res = { .id = id };
@@ -344,7 +371,7 @@ static int reparse_one(struct store_txn *t, uint64_t id, size_t max_expanded)
 	if (rc == 0 &&
 	    (rc = tlsrpt_parse((char *)json, jlen, &r, NULL, 0)) == 0) {
 		json_t *facts = json_deep_copy(e.facts);
-		rc = count(t, r, domain[0] ? domain : NULL, id, facts, &res);
+		rc = count(t, ds, r, domain[0] ? domain : NULL, id, facts, &res);
 		struct tlsrpt_entry now;
 		if (rc == 0 && (rc = tlsrpt_store_get(t, id, &now)) == 0) {
 			tlsrpt_store_facts_put(t, &now, facts);
@@ -361,28 +388,110 @@ static int reparse_one(struct store_txn *t, uint64_t id, size_t max_expanded)
 int tlsrpt_import_reparse(struct store_txn *t, size_t max_expanded, size_t *n)
 {
 	struct reparse rp = { t, max_expanded, NULL, 0, 0 };
+	struct doms ds = { .t = t };
 	int rc = tlsrpt_store_each(t, reparse_collect, &rp);
 	*n = 0;
 	for (size_t i = 0; rc == 0 && i < rp.n; i++, (*n)++)
-		rc = reparse_one(t, rp.ids[i], max_expanded);
+		rc = reparse_one(t, &ds, rp.ids[i], max_expanded);
+	doms_free(&ds);
 	free(rp.ids);
 	return rc;
+}
+
+/* A batch's reports parsed before its write transaction: the parse is most of an import's
+ * CPU and needs no store, so it runs on every core and the writer lock is held only to store. */
+struct parsed {
+	struct tlsrpt_report *r;
+	int rc;
+	char why[TLSRPT_WHY_MAX];
+};
+
+static void parsed_free(struct parsed *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		tlsrpt_report_free(p[i].r);
+		p[i].r = NULL;
+	}
+}
+
+struct batch {
+	const struct tlsrpt_spooled *files;
+	struct parsed *out;
+	size_t n, max_expanded;
+	atomic_size_t next;
+};
+
+static void *parse_some(void *arg)
+{
+	struct batch *b = arg;
+	size_t i;
+	while ((i = atomic_fetch_add(&b->next, 1)) < b->n) {
+		const struct tlsrpt_spooled *f = &b->files[i];
+		struct parsed *p = &b->out[i];
+		if (f->err) {
+			snprintf(p->why, sizeof(p->why), "%s", ls_strerror(f->err));
+			p->rc = f->err == LS_ETOOBIG ? LS_EPARSE : f->err;
+		} else {
+			p->rc = parse_body(f->body, f->len, b->max_expanded, &p->r, p->why,
+			                   sizeof(p->why));
+		}
+	}
+	return NULL;
+}
+
+/* Parses files[0..n) into out, on up to IMPORT_THREADS threads (this one included). */
+static void parse_batch(const struct tlsrpt_spooled *files, size_t n, size_t max_expanded,
+                        struct parsed *out)
+{
+	struct batch b = { files, out, n, max_expanded, 0 };
+	pthread_t th[IMPORT_THREADS];
+	size_t started = 0;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = cpus > 1 ? (size_t)cpus : 1;
+	if (want > IMPORT_THREADS)
+		want = IMPORT_THREADS;
+	if (want > n)
+		want = n;
+	json_object_seed(0);          /* jansson seeds its hash on first use: not from two threads */
+	for (size_t k = 1; k < want; k++)
+		if (pthread_create(&th[started], NULL, parse_some, &b) == 0)
+			started++;
+	parse_some(&b);
+	for (size_t k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size,
                         size_t max_expanded, struct tlsrpt_spool_result *res)
 {
+	return tlsrpt_import_spool_for(st, state_dir, max_size, max_expanded, 0, res);
+}
+
+int tlsrpt_import_spool_for(struct store *st, const char *state_dir, size_t max_size,
+                            size_t max_expanded, unsigned max_ms, struct tlsrpt_spool_result *res)
+{
+	int64_t until = max_ms ? now_ms() + max_ms : INT64_MAX;
 	struct tlsrpt_spooled *files = calloc(TLSRPT_SPOOL_BATCH, sizeof(*files));
+	struct parsed *parsed = calloc(TLSRPT_SPOOL_BATCH, sizeof(*parsed));
+	struct doms ds = { .t = NULL };            /* per transaction */
 	size_t n = 0;
-	int rc;
+	int rc = -ENOMEM;
 	memset(res, 0, sizeof(*res));
-	if (files == NULL)
-		return -ENOMEM;
+	if (files == NULL || parsed == NULL)
+		goto fail;
 	while ((rc = tlsrpt_spool_take(state_dir, max_size, files, &n)) == 0 && n > 0) {
 		struct store_txn t;
 		size_t hint = 0;
 		bool ok[TLSRPT_SPOOL_BATCH] = { false };     /* imported or moved to bad/: done */
-		char why[TLSRPT_WHY_MAX];
+		memset(parsed, 0, n * sizeof(*parsed));
+		parse_batch(files, n, max_expanded, parsed);
 		for (size_t i = 0; i < n; i++)
 			hint += files[i].len * 2 + HINT_PER_REPORT;
 		if ((rc = store_begin(st, true, hint, &t)) != 0)
@@ -391,12 +500,9 @@ int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size
 			struct tlsrpt_spooled *f = &files[i];
 			struct tlsrpt_import_result r;
 			struct store_txn child;
-			if (f->err) {
-				snprintf(why, sizeof(why), "%s", ls_strerror(f->err));
-				rc = f->err == LS_ETOOBIG ? LS_EPARSE : f->err;
-			} else if ((rc = store_begin_nested(&t, &child)) == 0) {
-				rc = tlsrpt_import_report(&child, f->body, f->len, f->domain[0] ? f->domain :
-				                          NULL, f->mtime, max_expanded, &r, why, sizeof(why));
+			if ((rc = parsed[i].rc) == 0 && (rc = store_begin_nested(&t, &child)) == 0) {
+				rc = store_parsed(&child, &ds, f->body, f->len, parsed[i].r,
+				                  f->domain[0] ? f->domain : NULL, f->mtime, &r);
 				if (rc == 0)
 					rc = store_commit(&child);
 				else
@@ -404,7 +510,8 @@ int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size
 			}
 			if (rc == LS_EPARSE || rc == LS_ETOOBIG) {
 				/* Not a report we can count: out of the way, for the operator to see. */
-				snprintf(res->last_reject, sizeof(res->last_reject), "%.64s: %.180s", f->name, why);
+				snprintf(res->last_reject, sizeof(res->last_reject), "%.64s: %.180s", f->name,
+				         parsed[i].why);
 				tlsrpt_spool_reject(state_dir, f);
 				res->rejected++;
 				ok[i] = true;
@@ -419,6 +526,7 @@ int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size
 			else
 				res->imported++;
 		}
+		doms_free(&ds);
 		if (rc || (rc = store_commit(&t)) != 0) {
 			if (t.txn)
 				store_abort(&t);
@@ -427,10 +535,17 @@ int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size
 		for (size_t i = 0; i < n; i++)
 			if (ok[i])
 				tlsrpt_spool_done(state_dir, &files[i]);
+		parsed_free(parsed, n);
 		tlsrpt_spool_free(files, n);
 		n = 0;
+		if (now_ms() >= until)
+			break;                 /* the rest on the next call */
 	}
+fail:
+	if (parsed)
+		parsed_free(parsed, n);
 	tlsrpt_spool_free(files, n);
+	free(parsed);
 	free(files);
 	return rc;
 }

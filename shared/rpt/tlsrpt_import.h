@@ -56,5 +56,10 @@ struct tlsrpt_spool_result {
  */
 int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size,
                         size_t max_expanded, struct tlsrpt_spool_result *res);
+/* The same, but takes no new batch once max_ms milliseconds have passed (0: no bound), so a
+ * caller with other work (dnsd's maintenance thread) is not held while reports pour in; the
+ * files left stay for the next call, which tlsrpt_spool_pending() tells. */
+int tlsrpt_import_spool_for(struct store *st, const char *state_dir, size_t max_size,
+                            size_t max_expanded, unsigned max_ms, struct tlsrpt_spool_result *res);
 
 #endif

@@ -42,14 +42,21 @@ static void copy_name(char *out, const char *s)
 static void copy_text(char *out, size_t cap, json_t *v)
 {
 	const char *s = json_is_string(v) ? json_string_value(v) : "";
-	snprintf(out, cap, "%s", s);
+	size_t n = strnlen(s, cap - 1);
+	memcpy(out, s, n);
+	out[n] = 0;
 }
 
 /* A count: strict, since a wrong one would be summed. */
+static bool is_count(json_t *v)
+{
+	return json_is_integer(v) && json_integer_value(v) >= 0 &&
+	       json_integer_value(v) <= TLSRPT_COUNT_MAX;
+}
+
 static int count(struct ctx *c, json_t *v, const char *where, uint64_t *out)
 {
-	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    json_integer_value(v) > TLSRPT_COUNT_MAX)
+	if (!is_count(v))
 		return bad(c, "%s: not a count (a whole number from 0)", where);
 	*out = (uint64_t)json_integer_value(v);
 	return 0;
@@ -253,13 +260,12 @@ static int policy_string(struct ctx *c, json_t *a, struct tlsrpt_policy *p, size
 
 static int detail(struct ctx *c, json_t *o, struct tlsrpt_detail *d, size_t pi, size_t di)
 {
-	char where[80];
-	snprintf(where, sizeof(where), "policies[%zu].failure-details[%zu]", pi, di);
+	/* The place is written only for an error: a report has thousands of details. */
 	if (!json_is_object(o))
-		return bad(c, "%s: not an object", where);
+		return bad(c, "policies[%zu].failure-details[%zu]: not an object", pi, di);
 	json_t *rt = json_object_get(o, "result-type");
 	if (!json_is_string(rt) || json_string_length(rt) == 0)
-		return bad(c, "%s: no result-type", where);
+		return bad(c, "policies[%zu].failure-details[%zu]: no result-type", pi, di);
 	snprintf(d->result_type, sizeof(d->result_type), "%s", json_string_value(rt));
 	for (char *q = d->result_type; *q; q++)
 		*q = (char)tolower((unsigned char)*q);
@@ -267,8 +273,12 @@ static int detail(struct ctx *c, json_t *o, struct tlsrpt_detail *d, size_t pi, 
 	copy_text(d->receiving_ip, sizeof(d->receiving_ip), json_object_get(o, "receiving-ip"));
 	json_t *mx = json_object_get(o, "receiving-mx-hostname");
 	copy_name(d->receiving_mx, json_is_string(mx) ? json_string_value(mx) : "");
-	snprintf(where + strlen(where), sizeof(where) - strlen(where), ".failed-session-count");
-	return count(c, json_object_get(o, "failed-session-count"), where, &d->count);
+	json_t *n = json_object_get(o, "failed-session-count");
+	if (!is_count(n))
+		return bad(c, "policies[%zu].failure-details[%zu].failed-session-count: not a count "
+		           "(a whole number from 0)", pi, di);
+	d->count = (uint64_t)json_integer_value(n);
+	return 0;
 }
 
 static int policy(struct ctx *c, json_t *o, struct tlsrpt_policy *p, size_t idx)

@@ -165,16 +165,13 @@ int tlsrpt_store_each(struct store_txn *t,
 }
 
 void tlsrpt_store_row_put(struct store_txn *t, const char *domain, int32_t day, uint64_t id,
-                          uint16_t idx, json_t *row)
+                          uint16_t idx, const char *text, size_t tl)
 {
 	uint8_t key[ROW_KEY_MAX];
 	size_t kl = row_prefix(key, domain);
-	char *text = json_dumps(row, JSON_COMPACT);
-	size_t tl = text ? strlen(text) : 0;
-	uint8_t *v = text ? malloc(tl + 2) : NULL;
+	uint8_t *v = malloc(tl + 2);
 	if (kl == 0 || v == NULL) {
 		store_fail(t, kl == 0 ? LS_EPARSE : -ENOMEM);
-		free(text);
 		free(v);
 		return;
 	}
@@ -185,7 +182,6 @@ void tlsrpt_store_row_put(struct store_txn *t, const char *domain, int32_t day, 
 	v[1] = TLSRPT_STORE_VERSION;
 	memcpy(v + 2, text, tl);
 	store_put(t, STORE_TLSRPT, key, kl + 14, v, tl + 2, 0);
-	free(text);
 	free(v);
 }
 

@@ -39,9 +39,10 @@ int tlsrpt_store_get(struct store_txn *t, uint64_t id, struct tlsrpt_entry *out)
 /* Calls fn for each report, oldest first (e->facts owned by the caller: released after fn). */
 int tlsrpt_store_each(struct store_txn *t,
                       int (*fn)(const struct tlsrpt_entry *e, void *ctx), void *ctx);
-/* Stores row number idx of report id for domain on day (days since 1970-01-01, UTC). */
+/* Stores row number idx of report id for domain on day (days since 1970-01-01, UTC): its
+ * JSON text (tlsrpt_row_format()), tl bytes. */
 void tlsrpt_store_row_put(struct store_txn *t, const char *domain, int32_t day, uint64_t id,
-                          uint16_t idx, json_t *row);
+                          uint16_t idx, const char *text, size_t tl);
 /* Calls fn for each row of domain (every domain when NULL) whose day is from from_day on. */
 int tlsrpt_store_rows(struct store_txn *t, const char *domain, int32_t from_day,
                       int (*fn)(const char *domain, int32_t day, uint64_t id, json_t *row,
