@@ -28,10 +28,28 @@ static int bad(struct ctx *c, const char *fmt, ...)
 	return LS_EPARSE;
 }
 
+/* At most cap - 1 bytes of s, cut before a character rather than inside one (jansson gave
+ * valid UTF-8; a cut inside a character would make the stored rows invalid JSON). */
+static size_t text_len(const char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap - 1);
+	if (s[n] != 0)
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	return n;
+}
+
+static void copy_cut(char *out, size_t cap, const char *s)
+{
+	size_t n = text_len(s, cap);
+	memcpy(out, s, n);
+	out[n] = 0;
+}
+
 /* A name as we key on it: lower case, no trailing dot; too long is cut (never matched). */
 static void copy_name(char *out, const char *s)
 {
-	size_t n = strnlen(s, TLSRPT_TEXT_MAX - 1);
+	size_t n = text_len(s, TLSRPT_TEXT_MAX);
 	for (size_t i = 0; i < n; i++)
 		out[i] = (char)tolower((unsigned char)s[i]);
 	while (n > 0 && out[n - 1] == '.')
@@ -41,10 +59,7 @@ static void copy_name(char *out, const char *s)
 
 static void copy_text(char *out, size_t cap, json_t *v)
 {
-	const char *s = json_is_string(v) ? json_string_value(v) : "";
-	size_t n = strnlen(s, cap - 1);
-	memcpy(out, s, n);
-	out[n] = 0;
+	copy_cut(out, cap, json_is_string(v) ? json_string_value(v) : "");
 }
 
 /* A count: strict, since a wrong one would be summed. */
@@ -266,7 +281,7 @@ static int detail(struct ctx *c, json_t *o, struct tlsrpt_detail *d, size_t pi, 
 	json_t *rt = json_object_get(o, "result-type");
 	if (!json_is_string(rt) || json_string_length(rt) == 0)
 		return bad(c, "policies[%zu].failure-details[%zu]: no result-type", pi, di);
-	snprintf(d->result_type, sizeof(d->result_type), "%s", json_string_value(rt));
+	copy_cut(d->result_type, sizeof(d->result_type), json_string_value(rt));
 	for (char *q = d->result_type; *q; q++)
 		*q = (char)tolower((unsigned char)*q);
 	copy_text(d->sending_ip, sizeof(d->sending_ip), json_object_get(o, "sending-mta-ip"));
@@ -291,7 +306,7 @@ static int policy(struct ctx *c, json_t *o, struct tlsrpt_policy *p, size_t idx)
 	if (!json_is_object(sum))
 		return bad(c, "policies[%zu]: no summary object", idx);
 	json_t *t = json_object_get(pol, "policy-type");
-	snprintf(p->type, sizeof(p->type), "%s", json_is_string(t) ? json_string_value(t) : "");
+	copy_cut(p->type, sizeof(p->type), json_is_string(t) ? json_string_value(t) : "");
 	json_t *dom = json_object_get(pol, "policy-domain");
 	copy_name(p->domain, json_is_string(dom) ? json_string_value(dom) : "");
 	json_t *mx = json_object_get(pol, "mx-host");

@@ -208,6 +208,12 @@ def test_observer_never_sees_id_before_its_policy(sts_factory):
             assert pub, r.out
             with versions_lock:
                 versions[pub[1]] = pub[0]
+            # The next change waits for two looks at this one: a fast publish must not
+            # outrun the observer (each look is a DNS query and a new TLS handshake).
+            n = len(seen)
+            deadline = time.monotonic() + 15
+            while len(seen) < n + 2 and t.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.02)
     finally:
         stop.set()
         t.join(30)

@@ -148,6 +148,29 @@ static char *many_details(size_t n, size_t *len)
 	return j;
 }
 
+/* Long text is cut before a character, never inside one: the rows stored are JSON. */
+static void test_cut_utf8(void **state)
+{
+	(void)state;
+	char json[1024], type[64] = "", rt[160] = "";
+	for (int i = 0; i < 20; i++)
+		strcat(type, "\xc3\xa9");           /* 40 bytes; policy-type keeps 31 */
+	for (int i = 0; i < 50; i++)
+		strcat(rt, "\xe2\x82\xac");        /* 150 bytes; result-type keeps 63 */
+	snprintf(json, sizeof(json), HEAD "\"policies\":[{\"policy\":{\"policy-type\":\"%s\"},"
+	         "\"summary\":{\"total-successful-session-count\":1,"
+	         "\"total-failure-session-count\":1},\"failure-details\":[{\"result-type\":"
+	         "\"%s\",\"failed-session-count\":1}]}]}", type, rt);
+	struct tlsrpt_report *r = NULL;
+	char why[200];
+	assert_int_equal(tlsrpt_parse(json, strlen(json), &r, why, sizeof(why)), 0);
+	assert_int_equal(strlen(r->policies[0].type), 30);
+	assert_memory_equal(r->policies[0].type, type, 30);
+	assert_int_equal(strlen(r->policies[0].details[0].result_type), 63);
+	assert_memory_equal(r->policies[0].details[0].result_type, rt, 63);
+	tlsrpt_report_free(r);
+}
+
 static void test_many_details(void **state)
 {
 	size_t len;
@@ -420,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_parse_senders),
 		cmocka_unit_test(test_parse_strict),
 		cmocka_unit_test(test_names_mx),
+		cmocka_unit_test(test_cut_utf8),
 		cmocka_unit_test(test_many_details),
 		cmocka_unit_test(test_alerts),
 		cmocka_unit_test(test_gzip),
