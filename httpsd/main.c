@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "httpsd/api/api_proc.h"
+#include "httpsd/lowprio.h"
 #include "httpsd/server.h"
 #include "shared/store/store_damage.h"
 #include "shared/tls/cert.h"
@@ -207,6 +208,7 @@ int main(int argc, char **argv)
 	if (server_setup(&s, &cfg, state, (size_t)workers) != 0)
 		goto out;
 	s.listen_fixed = args.nlisten > 0;
+	lowprio_allow_return();
 	if (httpsd_server_bind(&s, err, sizeof(err)) != 0 ||
 	    metrics_http_bind(&s.metrics, maddrs, nmaddrs, err, sizeof(err)) != 0 ||
 	    api_proc_bind(&api, err, sizeof(err)) != 0 ||

@@ -20,11 +20,26 @@ size_t tlsrpt_gzip_limit(size_t len, size_t max)
 	return ratio < max ? ratio : max;
 }
 
+/* The first buffer: the size the gzip trailer announces (ISIZE, the length mod 2^32), so a
+ * report inflates without a realloc; a lie only costs growing later, and the limit holds. */
+static size_t first_cap(const uint8_t *in, size_t len, size_t limit)
+{
+	size_t want = FIRST_CHUNK;
+	if (len >= 18) {
+		const uint8_t *t = in + len - 4;
+		size_t isize = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 |
+		               (size_t)t[3] << 24;
+		if (isize > want)
+			want = isize;
+	}
+	return want < limit ? want : limit;
+}
+
 int tlsrpt_gzip_inflate(const uint8_t *in, size_t len, size_t max, uint8_t **out,
                         size_t *outlen)
 {
 	size_t limit = tlsrpt_gzip_limit(len, max);
-	size_t cap = limit < FIRST_CHUNK ? limit : FIRST_CHUNK;
+	size_t cap = first_cap(in, len, limit);
 	uint8_t *buf = malloc(cap + 1), *grown;
 	z_stream z;
 	int rc = -ENOMEM, zr;

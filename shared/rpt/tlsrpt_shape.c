@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "shared/util/err.h"
@@ -46,11 +47,35 @@ static bool hex(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* Whether one of the 8 bytes of w is '"', '\\' or below 0x20: zero-byte tests (exact as yes or
+ * no), so most of a report's string bytes are passed 8 at a time. */
+static bool special8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+	return (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w)) & highs;
+}
+
+/* The first byte at or after p that is not plain string content (or end). */
+static const char *plain_run(const char *p, const char *end)
+{
+	uint64_t w;
+	while (end - p >= 8) {
+		memcpy(&w, p, 8);
+		if (special8(w))
+			break;
+		p += 8;
+	}
+	while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+		p++;
+	return p;
+}
+
 /* A string at s->p (its opening quote); its content's span in *text, *tlen. */
 static int string(struct scan *s, const char **text, size_t *tlen)
 {
 	const char *p = ++s->p;
-	while (p < s->end && *p != '"') {
+	while ((p = plain_run(p, s->end)) < s->end && *p != '"') {
 		unsigned char c = (unsigned char)*p;
 		if (c < 0x20) {
 			s->p = p;

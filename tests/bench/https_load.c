@@ -16,7 +16,9 @@
  * usage: https_load -p PORT [-a ADDR] [-s HOST | -H HOSTFILE] [-P PATH] [-c THREADS]
  *                   [-d SECONDS] [-n REQUESTS] [-m keepalive|new|resume] [-b BODYFILE] [-C CAFILE]
  *                   [-X POSTFILE [-T TYPE]] [-r RATE]
- * Prints one line: mode=M requests=N errors=E seconds=S rps=R resumed=K connects=C
+ * Prints one line: mode=M requests=N errors=E seconds=S rps=R resumed=K connects=C p50_ms=L
+ * p99_ms=L. A request's latency runs from its start (with -r, the time the pacing gave it, so a
+ * server that falls behind shows in it) to the end of its answer, connect and handshake included.
  * The exit status is 1 when any request failed or a body differed from BODYFILE.
  */
 #include <arpa/inet.h>
@@ -41,6 +43,7 @@
 #define HOST_LEN 256
 #define RESP_MAX (128 * 1024)
 #define IO_TIMEOUT_S 10
+#define LAT_MAX (1 << 22)        /* latencies kept; later requests count, unsampled */
 
 enum mode { KEEPALIVE, NEW, RESUME };
 
@@ -64,7 +67,8 @@ static struct {
 } opt = { .addr = "127.0.0.1", .path = "/.well-known/mta-sts.txt", .threads = 8, .seconds = 10,
 	    .mode = KEEPALIVE };
 
-static atomic_long requests, errors, resumed, connects, next_host, issued;
+static atomic_long requests, errors, resumed, connects, next_host, issued, nlat;
+static float *lat_ms;
 
 static double now(void)
 {
@@ -73,10 +77,11 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Claims the next request; false when the count or the time is used up. */
-static bool claim(void)
+/* Claims the next request; false when the count or the time is used up. *start: when it is due. */
+static bool claim(double *start)
 {
-	if (now() >= opt.deadline)
+	*start = now();
+	if (*start >= opt.deadline)
 		return false;
 	long k = atomic_fetch_add(&issued, 1);
 	if (opt.max_requests && k >= opt.max_requests)
@@ -89,6 +94,7 @@ static bool claim(void)
 			struct timespec ts = { (time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9) };
 			nanosleep(&ts, NULL);
 		}
+		*start = at;
 	}
 	return true;
 }
@@ -197,8 +203,9 @@ static void *worker(void *arg)
 	char *buf = malloc(RESP_MAX);
 	struct conn c = { -1, NULL, NULL };
 	SSL_SESSION *sess = NULL;
+	double start;
 	(void)arg;
-	while (buf && claim()) {
+	while (buf && claim(&start)) {
 		const char *host = host_for(atomic_fetch_add(&next_host, 1));
 		bool fresh = c.ssl == NULL || opt.mode != KEEPALIVE;
 		if (fresh && conn_open(&c, host, opt.mode == RESUME ? sess : NULL) != 0) {
@@ -212,6 +219,9 @@ static void *worker(void *arg)
 			continue;
 		}
 		atomic_fetch_add(&requests, 1);
+		long k = atomic_fetch_add(&nlat, 1);
+		if (k < LAT_MAX)
+			lat_ms[k] = (float)((now() - start) * 1e3);
 		if (opt.mode == RESUME) {
 			SSL_SESSION *s = SSL_get1_session(c.ssl);
 			if (s) {
@@ -237,6 +247,18 @@ static char *read_all(const char *path, size_t *len)
 	*len = b ? fread(b, 1, RESP_MAX, f) : 0;
 	fclose(f);
 	return b;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x > y) - (x < y);
+}
+
+/* The q-quantile of the n sorted latencies (0 when there are none). */
+static double quantile(size_t n, double q)
+{
+	return n ? lat_ms[(size_t)(q * (double)(n - 1) + 0.5)] : 0;
 }
 
 static int usage(void)
@@ -279,7 +301,8 @@ int main(int argc, char **argv)
 	if (opt.port <= 0 || opt.threads < 1 || opt.threads > THREADS_MAX || opt.seconds <= 0)
 		return usage();
 	opt.hosts = calloc(HOSTS_MAX, HOST_LEN);
-	if (opt.hosts == NULL)
+	lat_ms = malloc(LAT_MAX * sizeof(*lat_ms));
+	if (opt.hosts == NULL || lat_ms == NULL)
 		return 1;
 	if (hostfile) {
 		FILE *f = fopen(hostfile, "r");
@@ -327,9 +350,13 @@ int main(int argc, char **argv)
 		pthread_join(t[i], NULL);
 	double secs = now() - start;
 	long n = atomic_load(&requests), e = atomic_load(&errors);
-	printf("mode=%s requests=%ld errors=%ld seconds=%.3f rps=%.1f resumed=%ld connects=%ld\n",
+	size_t nl = (size_t)(atomic_load(&nlat) < LAT_MAX ? atomic_load(&nlat) : LAT_MAX);
+	qsort(lat_ms, nl, sizeof(*lat_ms), cmp_float);
+	printf("mode=%s requests=%ld errors=%ld seconds=%.3f rps=%.1f resumed=%ld connects=%ld "
+	       "p50_ms=%.3f p99_ms=%.3f\n",
 	       opt.mode == KEEPALIVE ? "keepalive" : opt.mode == NEW ? "new" : "resume", n, e, secs,
-	       (double)n / secs, atomic_load(&resumed), atomic_load(&connects));
+	       (double)n / secs, atomic_load(&resumed), atomic_load(&connects), quantile(nl, 0.50),
+	       quantile(nl, 0.99));
 	SSL_CTX_free(opt.ctx);
 	return e ? 1 : 0;
 }

@@ -220,6 +220,41 @@ static void test_gzip(void **state)
 	free(gz);
 }
 
+static void set_isize(uint8_t *gz, size_t gzlen, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		gz[gzlen - 4 + (size_t)i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The trailer's ISIZE only sizes the first buffer: a lie in it changes no answer and no bound. */
+static void test_gzip_isize(void **state)
+{
+	size_t len = 300 * 1024, gzlen, outlen;
+	uint8_t *text = malloc(len), *gz, *out;
+	(void)state;
+	uint32_t x = 1;
+	for (size_t i = 0; i < len; i++) {    /* letters that do not compress 100 times */
+		x = x * 1103515245u + 12345u;
+		text[i] = (uint8_t)('a' + (x >> 16) % 26);
+	}
+	assert_int_equal(tlsrpt_gzip_deflate(text, len, &gz, &gzlen), 0);
+	/* The truth: exactly the size, also when the limit is that size. */
+	assert_int_equal(tlsrpt_gzip_inflate(gz, gzlen, len, &out, &outlen), 0);
+	assert_int_equal(outlen, len);
+	assert_memory_equal(out, text, len);
+	free(out);
+	/* Claiming 4 GiB: the limit still caps it; zlib's length check refuses the lie. */
+	set_isize(gz, gzlen, UINT32_MAX);
+	assert_int_equal(tlsrpt_gzip_inflate(gz, gzlen, 32 * MIB, &out, &outlen), LS_EPARSE);
+	assert_int_equal(tlsrpt_gzip_inflate(gz, gzlen, len - 1, &out, &outlen), LS_ETOOBIG);
+	/* Claiming 10 bytes: the buffer grows as before, up to the limit and no further. */
+	set_isize(gz, gzlen, 10);
+	assert_int_equal(tlsrpt_gzip_inflate(gz, gzlen, len - 1, &out, &outlen), LS_ETOOBIG);
+	assert_int_equal(tlsrpt_gzip_inflate(gz, gzlen, 32 * MIB, &out, &outlen), LS_EPARSE);
+	free(gz);
+	free(text);
+}
+
 /* example.com enabled, its policy version 3 (the sample reports' policy). */
 static void enable(struct store *st)
 {
@@ -447,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_many_details),
 		cmocka_unit_test(test_alerts),
 		cmocka_unit_test(test_gzip),
+		cmocka_unit_test(test_gzip_isize),
 		cmocka_unit_test(test_mime),
 		cmocka_unit_test_setup_teardown(test_import_count_dedup, unit_store_setup,
 		                                unit_store_teardown),

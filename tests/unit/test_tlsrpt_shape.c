@@ -67,6 +67,36 @@ static void test_syntax(void **state)
 	expect("{\"organization-name\":\"o\" \"report-id\":\"r\"}", LS_EPARSE, "','");
 }
 
+/* Strings are passed 8 bytes at a time: a special byte at every place in and around a word is
+ * still seen, and bytes of 0x80 and up (UTF-8), 0x7f and ' ' are plain content. */
+static void test_string_words(void **state)
+{
+	static const struct {
+		const char *at;
+		int want;
+		const char *why;
+	} cases[] = {
+		{ "\x01", LS_EPARSE, "control character" }, { "\x1f", LS_EPARSE, "control character" },
+		{ "\\\"", 0, NULL }, { "\\u00e9", 0, NULL }, { "\\q", LS_EPARSE, "bad escape" },
+		{ "\xc3\xa9\x7f \xff", 0, NULL },
+	};
+	char json[256];
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+		for (int before = 0; before < 20; before++)
+			for (int after = 0; after < 10; after += 3) {
+				snprintf(json, sizeof(json), HEAD "\"policies\":[\"%.*s%s%.*s\"]}", before,
+				         "abcdefghijklmnopqrstuvwxyz", cases[c].at, after, "0123456789");
+				expect(json, cases[c].want, cases[c].why);
+			}
+	/* An unterminated string ending at each place of a word. */
+	for (int n = 0; n < 20; n++) {
+		snprintf(json, sizeof(json), HEAD "\"policies\":[\"%.*s", n,
+		         "abcdefghijklmnopqrstuvwxyz");
+		expect(json, LS_EPARSE, "unterminated");
+	}
+}
+
 static void test_members(void **state)
 {
 	expect("{\"report-id\":\"r\"}", LS_EPARSE, "no organization-name");
@@ -126,6 +156,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_samples),
 		cmocka_unit_test(test_syntax),
+		cmocka_unit_test(test_string_words),
 		cmocka_unit_test(test_members),
 		cmocka_unit_test(test_deep),
 		cmocka_unit_test(test_gzip_body),
