@@ -82,13 +82,17 @@ static void probe(void)
 /* The caller's thread runs fn niced and comes back: no hand-over, two wakeups fewer. */
 static bool run_here(void (*fn)(void *arg), void *arg)
 {
-	pthread_once(&probe_once, probe);
-	if (!can_return)
-		return false;
 	id_t tid = (id_t)gettid();
 	errno = 0;
 	int before = getpriority(PRIO_PROCESS, tid);
-	if (errno != 0 || before >= LOWPRIO_NICE || setpriority(PRIO_PROCESS, tid, LOWPRIO_NICE) != 0)
+	if (errno != 0)
+		return false;
+	if (before >= LOWPRIO_NICE) {
+		fn(arg);                 /* started niced (nice httpsd): low enough already */
+		return true;
+	}
+	pthread_once(&probe_once, probe);
+	if (!can_return || setpriority(PRIO_PROCESS, tid, LOWPRIO_NICE) != 0)
 		return false;
 	fn(arg);
 	/* The probe came back from the same step; were it refused now, only this thread would
