@@ -8,6 +8,10 @@
 comma    := ,
 SANITIZE ?=
 BUILD    := build$(if $(SANITIZE),/san-$(subst $(comma),-,$(SANITIZE)))
+# One spelling of each object path: a BUILD given as an absolute path inside the tree (the
+# install test does) would write dependency files for /abs/build/obj/x.o, which a later plain
+# `make` does not read for build/obj/x.o, and a header change would then leave x.o stale.
+override BUILD := $(patsubst $(CURDIR)/%,%,$(BUILD))
 OBJ      := $(BUILD)/obj
 CC       ?= cc
 PYTHON   := /usr/bin/python3

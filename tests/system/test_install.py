@@ -405,3 +405,18 @@ def test_daemons_stay_within_the_units_syscall_filter():
                     os.kill(int(pid), signal.SIGKILL)
                 stop_process(p, 5)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_build_given_as_an_absolute_path_is_the_same_build():
+    """`make BUILD=/abs/build` (as make() above passes it) must name the objects as a plain
+    `make` does: were the dependency files written for /abs/build/obj/x.o, a later plain make
+    would not see them for build/obj/x.o and would leave x.o stale after a header change."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    want = os.path.relpath(str(BUILD), str(REPO)) + "/obj"
+    p = subprocess.run(["make", "--no-print-directory", "-C", str(REPO), "-p", "-n", "all",
+                        "BUILD=%s" % BUILD], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, stdin=subprocess.DEVNULL, env=env, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stdout[-2000:]
+    obj = re.findall(r"^OBJ := (.*)$", p.stdout, re.M)
+    assert obj == [want], obj
