@@ -3,6 +3,7 @@
 #include <string.h>
 #include "shared/dns/rrtext.h"
 #include "shared/store/zone_wset.h"
+#include "shared/util/fnv.h"
 
 /* A hash slot: the key's hash (to skip most key compares) and its index + 1 into v. */
 struct wset_slot {
@@ -12,9 +13,7 @@ struct wset_slot {
 
 static uint32_t hash_key(const uint8_t *k, size_t len)
 {
-	uint64_t h = 1469598103934665603ull;    /* FNV-1a */
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ k[i]) * 1099511628211ull;
+	uint64_t h = fnv1a(k, len);
 	/* FNV's low bits cluster for keys that differ only at the end: mix before masking. */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;

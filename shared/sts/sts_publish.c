@@ -12,6 +12,7 @@
 #include "shared/sts/sts_id.h"
 #include "shared/sts/sts_ops.h"
 #include "shared/sts/sts_publish.h"
+#include "shared/util/fnv.h"
 
 #define ATTEMPTS 4          /* starts over when a newer policy arrives during a fetch */
 #define EDIT_HINT (64u << 10)
@@ -90,10 +91,7 @@ int64_t sts_publish_rotation_time(const uint8_t *domain, int64_t published_time,
                                   uint32_t interval)
 {
 	/* FNV-1a of the wire name: stable across processes and versions, unlike a keyed hash. */
-	uint64_t h = 1469598103934665603ull;
-	size_t len = (size_t)dname_wire_len(domain, DNAME_MAX);
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ domain[i]) * 1099511628211ull;
+	uint64_t h = fnv1a(domain, (size_t)dname_wire_len(domain, DNAME_MAX));
 	if (interval == 0)
 		return published_time;
 	int64_t iv = interval, phase = (int64_t)(h % interval);

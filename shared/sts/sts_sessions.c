@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "shared/util/err.h"
 #include "shared/util/file.h"
+#include "shared/util/fnv.h"
 #include "shared/sts/sts_sessions.h"
 
 /* A file: magic, then entries of key length (2, little-endian), key, session length (4),
@@ -26,10 +27,7 @@ struct entry {
 
 unsigned long long sts_sessions_hash(const char *key)
 {
-	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-	for (const char *p = key; *p; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	return h;
+	return fnv1a(key, strlen(key));
 }
 
 static int file_path(char *out, size_t size, const char *dir, const char *key)

@@ -7,14 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "shared/util/log_keyed.h"
-
-static uint64_t hash(const uint8_t *key, size_t klen)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;     /* FNV-1a */
-	for (size_t i = 0; i < klen; i++)
-		h = (h ^ key[i]) * 0x100000001b3ULL;
-	return h;
-}
+#include "shared/util/fnv.h"
 
 /* Room for one more line under the cap; false (counted) when the cap holds it back. */
 static bool cap_room(struct log_keyed *k, uint64_t now, struct log_keyed_lines *out)
@@ -79,7 +72,7 @@ void log_keyed_event(struct log_keyed *k, const void *key, size_t klen, const ch
 		if (s->klen && now_ms >= s->start_ms + LOG_KEYED_WINDOW_MS)
 			retire(k, s, now_ms, out);
 	}
-	size_t h = (size_t)(hash(key, klen) % LOG_KEYED_SLOTS);
+	size_t h = (size_t)(fnv1a(key, klen) % LOG_KEYED_SLOTS);
 	for (size_t i = 0; i < LOG_KEYED_PROBES && hit == NULL; i++) {
 		struct log_keyed_slot *s = &k->slots[(h + i) % LOG_KEYED_SLOTS];
 		if (s->klen == klen && memcmp(s->key, key, klen) == 0)
