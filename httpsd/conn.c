@@ -13,7 +13,7 @@
 #include "httpsd/hello.h"
 #include "httpsd/http.h"
 #include "httpsd/intake.h"
-#include "httpsd/lowprio.h"
+#include "httpsd/intake_queue.h"
 #include "httpsd/route.h"
 #include "shared/tls/cert.h"
 #include "shared/util/log.h"
@@ -33,7 +33,7 @@ enum state {
 	ST_HANDSHAKE,
 	ST_REQUEST,       /* reading a request head */
 	ST_BODY,          /* reading a report's body (POST /tlsrpt) */
-	ST_WORK,          /* the report is checked and spooled off the loop (uv_queue_work) */
+	ST_WORK,          /* the report is checked and spooled off the loop (intake_queue.h) */
 	ST_RESPOND,       /* writing an answer */
 	ST_CLOSE_NOTIFY,  /* sending close_notify */
 	ST_FLUSH,         /* waiting for the last bytes to leave */
@@ -67,9 +67,7 @@ struct conn {
 	size_t body_len, body_need;
 	bool body_close;                 /* the request asked to close after its answer */
 	const char *domain;              /* the report's domain: in sni, after the prefix */
-	uv_work_t work;
-	int work_status;
-	char why[INTAKE_WHY_MAX];        /* the work's one-line reason for a refusal */
+	struct intake_job job;           /* the report's check and spool, off the loop */
 	struct intake_settings intake;   /* a report's settings, from its head to its answer */
 	uint8_t *resp;                   /* the answer being written */
 	size_t resp_len, resp_off;
@@ -498,40 +496,24 @@ static void answer(struct conn *c, size_t end, int status)
 
 /* ---- POST /tlsrpt: the body, then the disk work off the loop ---- */
 
-/* The report's check runs niced (lowprio.h): policy fetches come first. */
-static void work_check(void *arg)
+/* The report is back from the queue (checked, and synced when it passed); on c's loop, or on
+ * the main thread after the loop ended (mailbox_drain()), when c is closing. */
+void httpsd_conn_report_back(struct mailbox_item *it)
 {
-	struct conn *c = arg;
-	c->work_status = intake_check(&c->intake, c->body, c->body_len, c->why, sizeof(c->why));
-}
-
-/* On libuv's pool, at normal priority: the check handed to a niced thread, then the spool's
- * write and syncs (which need little CPU). */
-static void work_run(uv_work_t *wk)
-{
-	struct conn *c = wk->data;
-	lowprio_run(work_check, c);
-	if (c->work_status == 0)
-		c->work_status = intake_spool(&c->intake, c->domain, c->body, c->body_len, c->why,
-		                              sizeof(c->why));
-}
-
-static void work_done(uv_work_t *wk, int status)
-{
-	struct conn *c = wk->data;
+	struct conn *c = (struct conn *)((char *)it - offsetof(struct conn, job.item));
 	free(c->body);
 	c->body = NULL;
 	if (!c->closing) {
 		static const char ok[] = "OK\n";
 		char text[INTAKE_WHY_MAX + 1];
 		struct route_answer a;
-		int st = status < 0 ? 503 : c->work_status;
+		int st = c->job.status;
 		route_error(st, &a);
 		if (st == 200) {
 			a.body = (const uint8_t *)ok;
 			a.body_len = sizeof(ok) - 1;
-		} else if (status == 0 && c->why[0]) {
-			int n = snprintf(text, sizeof(text), "%s\n", c->why);
+		} else if (c->job.why[0]) {
+			int n = snprintf(text, sizeof(text), "%s\n", c->job.why);
 			a.body = (const uint8_t *)text;
 			a.body_len = n > 0 && (size_t)n < sizeof(text) ? (size_t)n : strlen(text);
 		}
@@ -551,12 +533,13 @@ static bool step_body(struct conn *c)
 	if (c->body_len == c->body_need) {
 		uv_timer_stop(&c->timer);      /* the sender waits for the disk, not the other way */
 		c->state = ST_WORK;
-		c->work.data = c;
-		c->handles++;
-		if (uv_queue_work(&c->w->t.loop, &c->work, work_run, work_done) != 0) {
-			c->handles--;
-			conn_close(c);
-		}
+		c->handles++;                  /* the job holds c until it comes back */
+		c->job.back = &c->w->reports;
+		c->job.s = &c->intake;
+		c->job.domain = c->domain;
+		c->job.body = c->body;
+		c->job.len = c->body_len;
+		intake_queue_submit(c->w->env->queue, &c->job);
 		return false;
 	}
 	int n = mbedtls_ssl_read(&c->ssl, c->body + c->body_len, c->body_need - c->body_len);

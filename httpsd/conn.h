@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <mbedtls/ssl.h>
+#include "httpsd/mailbox.h"
 #include "httpsd/worker.h"
 
 #define CONN_BACKLOG 511         /* connections the kernel queues before we accept them */
@@ -13,5 +14,7 @@
 int httpsd_conn_listen(struct httpsd_worker *w, size_t i);
 /* The SNI callback of every worker's TLS configuration (arg: the worker). */
 int httpsd_conn_sni(void *arg, mbedtls_ssl_context *ssl, const unsigned char *name, size_t len);
+/* Every worker's reports mailbox runs this for a report back from the intake queue. */
+void httpsd_conn_report_back(struct mailbox_item *it);
 
 #endif

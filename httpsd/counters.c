@@ -5,6 +5,7 @@
 #include "httpsd/certs.h"
 #include "httpsd/counters.h"
 #include "httpsd/worker.h"
+#include "shared/rpt/tlsrpt_spool_log.h"
 
 static const int statuses[COUNTERS_NSTATUS] = { COUNTERS_STATUSES };
 static const char *const hs_names[HS_N] = { "no_sni", "unknown_name", "closed", "timeout",
@@ -43,6 +44,21 @@ static void by(struct metrics_buf *b, const struct counters_page *p, const char 
 	for (size_t i = 0; i < n; i++)
 		metrics_u64(b, name, (const char *[]){ label, names[i], NULL },
 		            sum(p, off + i * sizeof(atomic_uint_fast64_t)));
+}
+
+/* POST /tlsrpt's group commit: how many reports each sync made durable. */
+static void spool_render(struct metrics_buf *b, struct tlsrpt_spool_log *log)
+{
+	uint64_t records, syncs;
+	if (log == NULL)
+		return;
+	tlsrpt_spool_log_stats(log, &records, &syncs);
+	metrics_family(b, "httpsd_tlsrpt_spooled_total", "counter",
+	               "TLS reports made durable in the spool (each answered 200).");
+	metrics_u64(b, "httpsd_tlsrpt_spooled_total", NULL, records);
+	metrics_family(b, "httpsd_tlsrpt_syncs_total", "counter",
+	               "Syncs of the spool's segments; reports taken together share one.");
+	metrics_u64(b, "httpsd_tlsrpt_syncs_total", NULL, syncs);
 }
 
 /* The certificate cache (httpsd: cert-cache:): how often a handshake found its name parsed. */
@@ -136,6 +152,7 @@ int counters_render(void *arg, struct metrics_buf *b)
 	if (p->api)
 		api_counters_render(p->api, b);
 	cache_render(b, p->cache);
+	spool_render(b, p->spool);
 	int rc = cert_metrics_write(&p->certs, b, "httpsd", (int64_t)time(NULL));
 	return rc ? rc : metrics_buf_error(b);
 }

@@ -52,6 +52,8 @@ struct clients;
 struct certs;
 
 /* What the page is made from; borrowed from the server, read on the main loop. */
+struct tlsrpt_spool_log;
+
 struct counters_page {
 	const struct httpsd_worker *w;
 	size_t nworkers;
@@ -62,6 +64,7 @@ struct counters_page {
 	struct cert_metrics certs;                /* owned: counters_page_free() */
 	const struct api_counters *api;           /* the API process's, or NULL (no API) */
 	struct certs *cache;                      /* the certificate cache: hits, misses, evictions */
+	struct tlsrpt_spool_log *spool;           /* POST /tlsrpt's group commit, or NULL */
 };
 
 /* metrics_http's render callback (arg: a struct counters_page). 0 or a negative code. */

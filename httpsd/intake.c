@@ -74,17 +74,19 @@ int intake_check(const struct intake_settings *s, const uint8_t *body, size_t le
 	return 0;
 }
 
+int intake_spool_status(int rc, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "cannot spool the report now: %s", ls_strerror(rc));
+	return 503;
+}
+
 int intake_spool(const struct intake_settings *s, const char *domain, const uint8_t *body,
                  size_t len, char *why, size_t whylen)
 {
 	int rc = s->log ? tlsrpt_spool_log_put(s->log, domain, body, len)
 	                : tlsrpt_spool_put(s->state_dir, domain, body, len);
 	why[0] = '\0';
-	if (rc) {
-		snprintf(why, whylen, "cannot spool the report now: %s", ls_strerror(rc));
-		return 503;
-	}
-	return 200;
+	return rc ? intake_spool_status(rc, why, whylen) : 200;
 }
 
 int intake_body(const struct intake_settings *s, const char *domain, const uint8_t *body,

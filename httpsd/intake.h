@@ -48,6 +48,8 @@ int intake_check(const struct intake_settings *s, const uint8_t *body, size_t le
  * durable, else 503 with why. */
 int intake_spool(const struct intake_settings *s, const char *domain, const uint8_t *body,
                  size_t len, char *why, size_t whylen);
+/* The answer when the spool failed with rc: 503, with the reason in why. */
+int intake_spool_status(int rc, char *why, size_t whylen);
 int intake_body(const struct intake_settings *s, const char *domain, const uint8_t *body,
                 size_t len, char *why, size_t whylen);
 

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "httpsd/api/api_proc.h"
-#include "httpsd/lowprio.h"
+#include "httpsd/intake_queue.h"
 #include "httpsd/server.h"
 #include "shared/store/store_damage.h"
 #include "shared/tls/cert.h"
@@ -83,7 +83,8 @@ static int server_setup(struct httpsd_server *s, const struct config *cfg, const
 		.access_log = cfg->httpsd_access_log,
 	};
 	/* Reports taken together share a segment and its sync (its thread starts with the first). */
-	if (tlsrpt_spool_log_open(state, &s->spool_log) != 0) {
+	if (tlsrpt_spool_log_open(state, &s->spool_log) != 0 ||
+	    intake_queue_open(nworkers, &s->env.queue) != 0) {
 		log_error("out of memory");
 		return -1;
 	}
@@ -208,7 +209,6 @@ int main(int argc, char **argv)
 	if (server_setup(&s, &cfg, state, (size_t)workers) != 0)
 		goto out;
 	s.listen_fixed = args.nlisten > 0;
-	lowprio_allow_return();
 	if (httpsd_server_bind(&s, err, sizeof(err)) != 0 ||
 	    metrics_http_bind(&s.metrics, maddrs, nmaddrs, err, sizeof(err)) != 0 ||
 	    api_proc_bind(&api, err, sizeof(err)) != 0 ||
@@ -233,7 +233,8 @@ int main(int argc, char **argv)
 	warn_no_certs(state);
 	s.page = (struct counters_page){ s.w, s.nworkers, &s.env.clients, &s.env.limiter,
 	                                 HTTPSD_VERSION,
-	                                 (int64_t)time(NULL), { 0 }, api.counters, s.env.certs };
+	                                 (int64_t)time(NULL), { 0 }, api.counters, s.env.certs,
+	                                 s.spool_log };
 	if (nmaddrs)
 		log_notice("metrics: GET /metrics on %s",
 		           daemon_addrs_text(maddrs, nmaddrs, err, sizeof(err)));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <mbedtls/error.h>
 #include "httpsd/conn.h"
+#include "httpsd/intake_queue.h"
 #include "httpsd/server.h"
 #include "shared/rpt/tlsrpt_spool_log.h"
 #include "shared/util/err.h"
@@ -51,6 +52,8 @@ static int worker_init(void *arg, size_t i)
 		rc = UV_EINVAL;
 		goto fail;
 	}
+	if ((rc = mailbox_init(&w->reports, &w->t.loop, httpsd_conn_report_back)) != 0)
+		goto fail;
 	if ((rc = listen_set_attach(&s->listen, i, &w->t.loop, w)) != 0)
 		goto fail;
 	return 0;
@@ -163,11 +166,18 @@ void httpsd_server_free(struct httpsd_server *s)
 		s->reloaded = NULL;
 	}
 	metrics_http_close(&s->metrics);     /* its connections' memory goes in their callbacks */
+	/* Reports still in the queue or waiting for their sync come back, and their
+	 * connections (all closing: the loops have ended) are freed here. */
+	intake_queue_close(s->env.queue);
+	s->env.queue = NULL;
+	for (size_t i = 0; i < s->nworkers && s->w; i++)
+		mailbox_drain(&s->w[i].reports);
 	worker_pool_free(&s->pool);
 	counters_page_free(&s->page);
 	for (size_t i = 0; i < s->nworkers && s->w; i++) {
 		struct httpsd_worker *w = &s->w[i];
 		tls_worker_free(&w->tls);
+		mailbox_free(&w->reports);
 	}
 	listen_set_free(&s->listen);      /* sockets bound for workers that never took them */
 	free(s->w);

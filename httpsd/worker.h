@@ -12,6 +12,7 @@
 #include "httpsd/intake_live.h"
 #include "httpsd/intake_rate.h"
 #include "httpsd/limiter.h"
+#include "httpsd/mailbox.h"
 #include "httpsd/tls.h"
 #include "shared/util/daemon.h"
 #include "shared/util/listen_set.h"
@@ -24,6 +25,8 @@ struct httpsd_limits {
 	bool access_log;
 };
 
+struct intake_queue;
+
 /* What every worker uses: set up once by main, before the workers start. */
 struct httpsd_env {
 	struct httpsd_limits lim;
@@ -32,6 +35,7 @@ struct httpsd_env {
 	struct limiter limiter;          /* shared; locks itself */
 	struct intake_live intake;       /* POST /tlsrpt; locks itself (SIGHUP changes it) */
 	struct intake_rate rate;         /* shared; locks itself */
+	struct intake_queue *queue;      /* POST /tlsrpt's checks; locks itself */
 };
 
 struct conn;
@@ -42,6 +46,7 @@ struct httpsd_worker {
 	uv_tcp_t tcp[LISTEN_SET_SLOTS];  /* by listen slot (shared/util/listen_set.h) */
 	int fd[LISTEN_SET_SLOTS];        /* handed to httpsd_conn_listen(); -1 once libuv owns it */
 	struct tls_worker tls;
+	struct mailbox reports;          /* reports back from env->queue */
 	/* Strangers' handshake steps wait here and run a few per loop turn, after the turn's I/O,
 	 * so trusted connections are never behind a flood (conn.c). */
 	uv_idle_t deferred_idle;

@@ -18,13 +18,13 @@
 
 #define PATH_LEN 4096
 
-/* A put waiting for the sync that covers its record; on its own stack. */
-struct waiter {
-	uint64_t seq;
-	int rc;
-	bool done;
+/* tlsrpt_spool_log_put()'s ticket: the caller sleeps until the sync that covers it. */
+struct put_wait {
+	struct tlsrpt_spool_ticket t;
+	struct tlsrpt_spool_log *log;
 	pthread_cond_t cond;          /* its own: a sync wakes only the puts it covers */
-	struct waiter *next;
+	bool done;
+	int rc;
 };
 
 struct tlsrpt_spool_log {
@@ -40,7 +40,9 @@ struct tlsrpt_spool_log {
 	unsigned count;               /* its records */
 	int64_t opened_ms;
 	uint64_t written, synced;     /* records appended, records whose sync is over */
-	struct waiter *waiters;
+	uint64_t durable, syncs;      /* for tlsrpt_spool_log_stats() */
+	int64_t synced_ms;            /* when the last sync ended */
+	struct tlsrpt_spool_ticket *tickets;   /* appended, waiting for their sync */
 };
 
 static int64_t now_ms(void)
@@ -112,21 +114,36 @@ static void hand_over(struct tlsrpt_spool_log *log)
 	pthread_cond_broadcast(&log->settled);   /* puts waiting for room */
 }
 
-/* Tells the puts of records up to seq how their sync went. */
-static void settle(struct tlsrpt_spool_log *log, uint64_t seq, int rc)
+/* Takes the tickets of records up to seq off the list (their callbacks run unlocked). */
+static struct tlsrpt_spool_ticket *settle(struct tlsrpt_spool_log *log, uint64_t seq)
 {
-	for (struct waiter **pp = &log->waiters; *pp;) {
-		struct waiter *w = *pp;
-		if (w->seq <= seq) {
-			w->rc = rc;
-			w->done = true;
-			*pp = w->next;
-			pthread_cond_signal(&w->cond);
+	struct tlsrpt_spool_ticket *done = NULL;
+	for (struct tlsrpt_spool_ticket **pp = &log->tickets; *pp;) {
+		struct tlsrpt_spool_ticket *t = *pp;
+		if (t->seq <= seq) {
+			*pp = t->next;
+			t->next = done;
+			done = t;
 		} else {
-			pp = &w->next;
+			pp = &t->next;
 		}
 	}
 	log->synced = seq;
+	return done;
+}
+
+/* A sync now would come sooner than TLSRPT_SPOOL_LOG_GAP_MS after the last one, and no more
+ * than a batch waits: wait, so that a flood of reports shares each sync. */
+static bool hold(const struct tlsrpt_spool_log *log, int64_t now)
+{
+	return !log->stop && !log->rotate && log->written - log->synced < TLSRPT_SPOOL_LOG_BATCH &&
+	       now < log->synced_ms + TLSRPT_SPOOL_LOG_GAP_MS;
+}
+
+static void wait_until(struct tlsrpt_spool_log *log, int64_t at)
+{
+	struct timespec ts = { (time_t)(at / 1000), (long)(at % 1000) * 1000000 };
+	pthread_cond_timedwait(&log->wake, &log->lock, &ts);
 }
 
 static bool due(const struct tlsrpt_spool_log *log)
@@ -141,24 +158,36 @@ static void *thread_main(void *arg)
 	struct tlsrpt_spool_log *log = arg;
 	pthread_mutex_lock(&log->lock);
 	for (;;) {
-		if (log->written > log->synced) {
+		int64_t now = now_ms();
+		if (log->written > log->synced && hold(log, now)) {
+			wait_until(log, log->synced_ms + TLSRPT_SPOOL_LOG_GAP_MS);
+		} else if (log->written > log->synced) {
 			/* One sync for every record appended so far; puts go on appending meanwhile. */
 			uint64_t upto = log->written;
 			int fd = log->fd;
 			pthread_mutex_unlock(&log->lock);
 			int rc = fdatasync(fd) == 0 ? 0 : -errno;
 			pthread_mutex_lock(&log->lock);
-			settle(log, upto, rc);
+			log->synced_ms = now_ms();
+			log->syncs++;
+			if (rc == 0)
+				log->durable += upto - log->synced;
+			struct tlsrpt_spool_ticket *done = settle(log, upto);
 			if (rc)
 				hand_over(log);   /* what it holds may be lost; later reports go elsewhere */
+			pthread_mutex_unlock(&log->lock);
+			while (done) {
+				struct tlsrpt_spool_ticket *t = done;
+				done = t->next;
+				t->done(t, rc);
+			}
+			pthread_mutex_lock(&log->lock);
 		} else if (log->fd >= 0 && due(log)) {
 			hand_over(log);
 		} else if (log->stop) {
 			break;
 		} else if (log->fd >= 0) {
-			int64_t at = log->opened_ms + TLSRPT_SPOOL_LOG_AGE_MS;
-			struct timespec ts = { (time_t)(at / 1000), (long)(at % 1000) * 1000000 };
-			pthread_cond_timedwait(&log->wake, &log->lock, &ts);
+			wait_until(log, log->opened_ms + TLSRPT_SPOOL_LOG_AGE_MS);
 		} else {
 			pthread_cond_wait(&log->wake, &log->lock);
 		}
@@ -186,8 +215,8 @@ int tlsrpt_spool_log_open(const char *state_dir, struct tlsrpt_spool_log **out)
 	return 0;
 }
 
-int tlsrpt_spool_log_put(struct tlsrpt_spool_log *log, const char *domain, const uint8_t *body,
-                         size_t len)
+int tlsrpt_spool_log_append(struct tlsrpt_spool_log *log, const char *domain,
+                            const uint8_t *body, size_t len, struct tlsrpt_spool_ticket *t)
 {
 	uint8_t head[TLSRPT_SEG_HEAD_MAX], tail[TLSRPT_SEG_TAIL];
 	if (domain && !tlsrpt_spool_domain_ok(domain))
@@ -198,7 +227,6 @@ int tlsrpt_spool_log_put(struct tlsrpt_spool_log *log, const char *domain, const
 	tlsrpt_seg_tail(tail, head, hlen, body, len);     /* outside the lock: CPU */
 	size_t rec = hlen + len + TLSRPT_SEG_TAIL;
 	struct iovec iov[3] = { { head, hlen }, { (void *)body, len }, { tail, sizeof(tail) } };
-	struct waiter w = { 0, 0, false, PTHREAD_COND_INITIALIZER, NULL };
 	int rc = 0;
 	pthread_mutex_lock(&log->lock);
 	if (!log->started) {
@@ -222,17 +250,51 @@ int tlsrpt_spool_log_put(struct tlsrpt_spool_log *log, const char *domain, const
 	}
 	log->size += rec;
 	log->count++;
-	w.seq = ++log->written;
-	w.next = log->waiters;
-	log->waiters = &w;
-	pthread_cond_signal(&log->wake);
-	while (!w.done)
-		pthread_cond_wait(&w.cond, &log->lock);
-	rc = w.rc;
+	t->seq = ++log->written;
+	t->next = log->tickets;
+	log->tickets = t;
+	/* The thread sleeps with nothing to sync, or waits out the gap: wake it for the first
+	 * record and for a full batch (during a sync it looks again when the sync ends). */
+	uint64_t waiting = log->written - log->synced;
+	if (waiting == 1 || waiting == TLSRPT_SPOOL_LOG_BATCH)
+		pthread_cond_signal(&log->wake);
 out:
 	pthread_mutex_unlock(&log->lock);
+	return rc;
+}
+
+static void put_done(struct tlsrpt_spool_ticket *t, int rc)
+{
+	struct put_wait *w = (struct put_wait *)t;
+	pthread_mutex_lock(&w->log->lock);
+	w->rc = rc;
+	w->done = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->log->lock);
+}
+
+int tlsrpt_spool_log_put(struct tlsrpt_spool_log *log, const char *domain, const uint8_t *body,
+                         size_t len)
+{
+	struct put_wait w = { { put_done, 0, NULL }, log, PTHREAD_COND_INITIALIZER, false, 0 };
+	int rc = tlsrpt_spool_log_append(log, domain, body, len, &w.t);
+	if (rc == 0) {
+		pthread_mutex_lock(&log->lock);
+		while (!w.done)
+			pthread_cond_wait(&w.cond, &log->lock);
+		rc = w.rc;
+		pthread_mutex_unlock(&log->lock);
+	}
 	pthread_cond_destroy(&w.cond);
 	return rc;
+}
+
+void tlsrpt_spool_log_stats(struct tlsrpt_spool_log *log, uint64_t *records, uint64_t *syncs)
+{
+	pthread_mutex_lock(&log->lock);
+	*records = log->durable;
+	*syncs = log->syncs;
+	pthread_mutex_unlock(&log->lock);
 }
 
 void tlsrpt_spool_log_close(struct tlsrpt_spool_log *log)

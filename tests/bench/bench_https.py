@@ -208,6 +208,7 @@ def load(env, port, mode, seconds, cpu, hosts=None, requests=0, verify=False, ex
     r = {k: float(v) if "." in v else int(v) for k, v in m.items() if k != "mode"}
     r["wall"] = wall
     r["exit"] = proc.returncode
+    r["stderr"] = err.decode("utf-8", "replace").strip()
     return r
 
 

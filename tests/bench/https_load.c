@@ -156,6 +156,17 @@ static int conn_open(struct conn *c, const char *host, SSL_SESSION *sess)
 	return 0;
 }
 
+/* The first failed request's reason, on standard error (later ones are only counted). */
+static void first_error(const char *what, const char *line, size_t len)
+{
+	static atomic_flag told = ATOMIC_FLAG_INIT;
+	if (atomic_flag_test_and_set(&told))
+		return;
+	const char *eol = line ? memchr(line, '\r', len) : NULL;
+	fprintf(stderr, "first error: %s%s%.*s\n", what, line ? ": " : "",
+	        line ? (int)(eol ? (size_t)(eol - line) : len) : 0, line ? line : "");
+}
+
 /* One request and its answer; 0 when it was a 200 with the expected body. */
 static int fetch(struct conn *c, bool close, char *buf)
 {
@@ -168,10 +179,14 @@ static int fetch(struct conn *c, bool close, char *buf)
 	else
 		n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", opt.path,
 		             c->host, close ? "Connection: close\r\n" : "");
-	if (SSL_write(c->ssl, req, n) != n)
+	if (SSL_write(c->ssl, req, n) != n) {
+		first_error("cannot send the request", NULL, 0);
 		return -1;
-	if (opt.post && SSL_write(c->ssl, opt.post, (int)opt.post_len) != (int)opt.post_len)
+	}
+	if (opt.post && SSL_write(c->ssl, opt.post, (int)opt.post_len) != (int)opt.post_len) {
+		first_error("cannot send the body", NULL, 0);
 		return -1;
+	}
 	size_t len = 0, need = 0, head = 0;
 	for (;;) {
 		if (head && len >= need)
@@ -179,8 +194,10 @@ static int fetch(struct conn *c, bool close, char *buf)
 		if (len == RESP_MAX)
 			return -1;
 		int r = SSL_read(c->ssl, buf + len, (int)(RESP_MAX - len));
-		if (r <= 0)
+		if (r <= 0) {
+			first_error(errno == EAGAIN ? "no answer in time" : "connection closed", NULL, 0);
 			return -1;
+		}
 		len += (size_t)r;
 		if (!head) {
 			char *e = memmem(buf, len, "\r\n\r\n", 4);
@@ -188,13 +205,17 @@ static int fetch(struct conn *c, bool close, char *buf)
 				continue;
 			head = (size_t)(e - buf) + 4;
 			char *cl = memmem(buf, head, "Content-Length: ", 16);
-			if (cl == NULL || strncmp(buf, "HTTP/1.1 200 ", 13) != 0)
+			if (cl == NULL || strncmp(buf, "HTTP/1.1 200 ", 13) != 0) {
+				first_error("answer", buf, len);
 				return -1;
+			}
 			need = head + strtoul(cl + 16, NULL, 10);
 		}
 	}
-	if (opt.body && (need - head != opt.body_len || memcmp(buf + head, opt.body, opt.body_len)))
+	if (opt.body && (need - head != opt.body_len || memcmp(buf + head, opt.body, opt.body_len))) {
+		first_error("unexpected body", buf + head, need - head);
 		return -1;
+	}
 	return 0;
 }
 
@@ -209,6 +230,7 @@ static void *worker(void *arg)
 		const char *host = host_for(atomic_fetch_add(&next_host, 1));
 		bool fresh = c.ssl == NULL || opt.mode != KEEPALIVE;
 		if (fresh && conn_open(&c, host, opt.mode == RESUME ? sess : NULL) != 0) {
+			first_error("cannot connect and shake hands", NULL, 0);
 			atomic_fetch_add(&errors, 1);
 			conn_free(&c, false);
 			continue;
