@@ -13,7 +13,7 @@ $(LIBSHARED): $(SHARED_OBJS)
 
 ALL_BINS += $(LIBSHARED)
 LDLIBS += -lmbedtls -lmbedx509 -lmbedcrypto   # tls/, sts/sts_fetch.c (and httpsd)
-LDLIBS += -lz                                  # rpt/tlsrpt_gzip.c
+LDLIBS += -lz -ldeflate                        # rpt/tlsrpt_gzip.c
 # rpt/tlsrpt_mime.c: MIME through GMime (and its GLib). Not in LDLIBS: only what calls it links
 # GMIME_LIBS (zonectl-mime, its unit test and fuzz target), so zonectl starts without them.
 GMIME_CFLAGS := $(shell pkg-config --cflags gmime-3.0 2>/dev/null)

@@ -1,7 +1,9 @@
-/* Bounded gzip inflate and plain deflate (zlib) for TLS reports. */
+/* Bounded gzip inflate (libdeflate, zlib for what it refuses) and plain deflate (zlib) for TLS
+ * reports. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libdeflate.h>
 #include <zlib.h>
 #include "shared/util/err.h"
 #include "shared/rpt/tlsrpt_gzip.h"
@@ -20,25 +22,66 @@ size_t tlsrpt_gzip_limit(size_t len, size_t max)
 	return ratio < max ? ratio : max;
 }
 
-/* The first buffer: the size the gzip trailer announces (ISIZE, the length mod 2^32), so a
- * report inflates without a realloc; a lie only costs growing later, and the limit holds. */
+/* The size the gzip trailer announces (ISIZE: the length mod 2^32; a sender may lie), or 0. */
+static size_t trailer_size(const uint8_t *in, size_t len)
+{
+	if (len < 18)
+		return 0;
+	const uint8_t *t = in + len - 4;
+	return (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
+}
+
+/* The first buffer: ISIZE, so a report inflates without a realloc; a lie only costs growing
+ * later, and the limit holds. */
 static size_t first_cap(const uint8_t *in, size_t len, size_t limit)
 {
-	size_t want = FIRST_CHUNK;
-	if (len >= 18) {
-		const uint8_t *t = in + len - 4;
-		size_t isize = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 |
-		               (size_t)t[3] << 24;
-		if (isize > want)
-			want = isize;
-	}
+	size_t want = trailer_size(in, len);
+	if (want < FIRST_CHUNK)
+		want = FIRST_CHUNK;
 	return want < limit ? want : limit;
+}
+
+/*
+ * The common case in one call: a single member whose trailer tells its size within the limit,
+ * inflated by libdeflate (about twice zlib's speed, and its CRC-32 uses carry-less multiply)
+ * into a buffer of exactly that size. 1 when it did not work out (a lying trailer, corrupt or
+ * truncated data, more than one member): zlib's streaming path then decides, with the bound.
+ */
+static int inflate_fast(const uint8_t *in, size_t len, size_t limit, uint8_t **out,
+                        size_t *outlen)
+{
+	size_t isize = trailer_size(in, len), used, got;
+	if (isize == 0 || isize > limit || !tlsrpt_gzip_is(in, len))
+		return 1;
+	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+	uint8_t *buf = malloc(isize + 1);
+	int rc = 1;
+	if (d == NULL || buf == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (libdeflate_gzip_decompress_ex(d, in, len, buf, isize, &used, &got) ==
+	            LIBDEFLATE_SUCCESS && got == isize && used == len) {
+		buf[got] = 0;
+		*out = buf;
+		*outlen = got;
+		buf = NULL;
+		rc = 0;
+	}
+out:
+	free(buf);
+	if (d)
+		libdeflate_free_decompressor(d);
+	return rc;
 }
 
 int tlsrpt_gzip_inflate(const uint8_t *in, size_t len, size_t max, uint8_t **out,
                         size_t *outlen)
 {
 	size_t limit = tlsrpt_gzip_limit(len, max);
+	int frc = inflate_fast(in, len, limit, out, outlen);
+	if (frc <= 0)
+		return frc;
 	size_t cap = first_cap(in, len, limit);
 	uint8_t *buf = malloc(cap + 1), *grown;
 	z_stream z;

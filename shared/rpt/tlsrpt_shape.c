@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "shared/util/err.h"
 #include "shared/rpt/tlsrpt_import.h"
 #include "shared/rpt/tlsrpt_shape.h"
@@ -56,9 +59,24 @@ static bool special8(uint64_t w)
 	return (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w)) & highs;
 }
 
-/* The first byte at or after p that is not plain string content (or end). */
+/* The first byte at or after p that is not plain string content (or end): 16 bytes a step
+ * with SSE2 (every x86-64 has it), else 8 with the zero-byte tests. */
 static const char *plain_run(const char *p, const char *end)
 {
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+	              ctl = _mm_set1_epi8(0x1f);
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+		                                        _mm_cmpeq_epi8(v, bslash)),
+		                           _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl)); /* <= 0x1f */
+		int m = _mm_movemask_epi8(hit);
+		if (m)
+			return p + __builtin_ctz((unsigned)m);
+		p += 16;
+	}
+#endif
 	uint64_t w;
 	while (end - p >= 8) {
 		memcpy(&w, p, 8);

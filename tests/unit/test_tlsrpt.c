@@ -255,6 +255,39 @@ static void test_gzip_isize(void **state)
 	free(text);
 }
 
+/* libdeflate takes the common case; every other shape gives the answer zlib gave before. */
+static void test_gzip_fast_and_slow_agree(void **state)
+{
+	size_t len, gzlen, outlen;
+	char *json = sample("rfc8460.json", &len);
+	uint8_t *gz, *out, *two;
+	(void)state;
+	assert_int_equal(tlsrpt_gzip_deflate((uint8_t *)json, len, &gz, &gzlen), 0);
+	/* A wrong CRC-32 in the trailer: corrupt. */
+	gz[gzlen - 8] ^= 1;
+	assert_int_equal(tlsrpt_gzip_inflate(gz, gzlen, 32 * MIB, &out, &outlen), LS_EPARSE);
+	gz[gzlen - 8] ^= 1;
+	/* Two members, or junk after one: the first member alone (the trailer read is the second's
+	 * or junk, so the fast path does not apply). */
+	assert_non_null(two = malloc(2 * gzlen));
+	memcpy(two, gz, gzlen);
+	memcpy(two + gzlen, gz, gzlen);
+	assert_int_equal(tlsrpt_gzip_inflate(two, 2 * gzlen, 32 * MIB, &out, &outlen), 0);
+	assert_int_equal(outlen, len);
+	assert_memory_equal(out, json, len);
+	free(out);
+	memset(two + gzlen, 'x', gzlen);
+	assert_int_equal(tlsrpt_gzip_inflate(two, 2 * gzlen, 32 * MIB, &out, &outlen), 0);
+	assert_int_equal(outlen, len);
+	free(out);
+	free(two);
+	/* A flipped bit in the deflate data: refused (bad code or CRC), never another report. */
+	gz[gzlen / 2] ^= 0x10;
+	assert_int_equal(tlsrpt_gzip_inflate(gz, gzlen, 32 * MIB, &out, &outlen), LS_EPARSE);
+	free(gz);
+	free(json);
+}
+
 /* example.com enabled, its policy version 3 (the sample reports' policy). */
 static void enable(struct store *st)
 {
@@ -483,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_alerts),
 		cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_gzip_isize),
+		cmocka_unit_test(test_gzip_fast_and_slow_agree),
 		cmocka_unit_test(test_mime),
 		cmocka_unit_test_setup_teardown(test_import_count_dedup, unit_store_setup,
 		                                unit_store_teardown),
