@@ -149,6 +149,7 @@ def test_ca_problem_is_reported(mock_env):
     assert rfc3339(st["next_try"]) - time.time() < 60
 
 
+@pytest.mark.long                   # the CA's refusals take 20 s of retries
 def test_check_says_the_certificate_waits(mock_env):
     """zonectl check of an own domain: state-waiting names the certificate step the CA holds
     back, with the CA's problem as `zonectl mta-sts status` says it."""

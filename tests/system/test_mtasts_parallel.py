@@ -12,6 +12,8 @@ import random
 import threading
 import time
 
+import pytest
+
 from conftest import Zonectl
 from dnsd_helpers import Dnsd
 from httpsd_helpers import Httpsd
@@ -34,6 +36,7 @@ def zone_file(path, zone, prefix, n):
     path.write_text("\n".join(lines) + "\n")
 
 
+@pytest.mark.long                   # 1,000 domains rotating for a minute
 def test_parallel_rotation_keeps_ordering(tmp_path):
     with started(tmp_path, "d") as servers:
         # The store, a demo CA, and the zone with 1,000 domains enabled (a certificate each).

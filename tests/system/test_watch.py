@@ -390,6 +390,7 @@ def test_dnsd_stops_during_a_check(zc, tmp_path):
         silent.close()
 
 
+@pytest.mark.long                   # waits for the watch's first run (up to a minute)
 @pytest.mark.parametrize("ports", [(25,), (25, 443)], ids=["smtp", "smtp+policy"])
 def test_dnsd_stops_during_an_smtp_wait(zc, tmp_path, ports):
     """SIGTERM while a watch check waits for the banner of an MX (or, with 443, the TLS
