@@ -10,6 +10,10 @@
 
 #define GZIP_WINDOW (15 + 16)       /* zlib: gzip wrapper only */
 #define FIRST_CHUNK (64u << 10)
+#define GZIP_FTEXT 0x01             /* RFC 1952 header flags */
+#define GZIP_FEXTRA 0x04
+#define GZIP_FNAME 0x08
+#define GZIP_FCOMMENT 0x10
 
 bool tlsrpt_gzip_is(const uint8_t *data, size_t len)
 {
@@ -51,7 +55,10 @@ static int inflate_fast(const uint8_t *in, size_t len, size_t limit, uint8_t **o
                         size_t *outlen)
 {
 	size_t isize = trailer_size(in, len), used, got;
-	if (isize == 0 || isize > limit || !tlsrpt_gzip_is(in, len))
+	/* Header flags beyond text, extra, name and comment go to zlib: libdeflate skips a header
+	 * CRC (FHCRC) that zlib checks, and the reserved bits are zlib's to refuse. */
+	if (isize == 0 || isize > limit || !tlsrpt_gzip_is(in, len) || len < 4 ||
+	    (in[3] & ~(GZIP_FTEXT | GZIP_FEXTRA | GZIP_FNAME | GZIP_FCOMMENT)) != 0)
 		return 1;
 	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
 	uint8_t *buf = malloc(isize + 1);
@@ -78,10 +85,14 @@ out:
 int tlsrpt_gzip_inflate(const uint8_t *in, size_t len, size_t max, uint8_t **out,
                         size_t *outlen)
 {
+	int frc = inflate_fast(in, len, tlsrpt_gzip_limit(len, max), out, outlen);
+	return frc <= 0 ? frc : tlsrpt_gzip_inflate_zlib(in, len, max, out, outlen);
+}
+
+int tlsrpt_gzip_inflate_zlib(const uint8_t *in, size_t len, size_t max, uint8_t **out,
+                             size_t *outlen)
+{
 	size_t limit = tlsrpt_gzip_limit(len, max);
-	int frc = inflate_fast(in, len, limit, out, outlen);
-	if (frc <= 0)
-		return frc;
 	size_t cap = first_cap(in, len, limit);
 	uint8_t *buf = malloc(cap + 1), *grown;
 	z_stream z;

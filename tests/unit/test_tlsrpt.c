@@ -1,6 +1,7 @@
 /* Unit tests for TLS reports: parsing real report shapes, bounded gzip, counting into the store,
  * dedup, reparse, pruning and the spool. */
 #include <sys/stat.h>
+#include <zlib.h>
 #include "tests/unit/unit.h"
 #include "shared/util/err.h"
 #include "shared/util/file.h"
@@ -280,6 +281,21 @@ static void test_gzip_fast_and_slow_agree(void **state)
 	assert_int_equal(tlsrpt_gzip_inflate(two, 2 * gzlen, 32 * MIB, &out, &outlen), 0);
 	assert_int_equal(outlen, len);
 	free(out);
+	free(two);
+	/* A header CRC (FHCRC), which libdeflate would skip: zlib checks it. The member is gz with
+	 * the flag set and the CRC-16 of the header inserted after it. */
+	assert_non_null(two = malloc(gzlen + 2));
+	memcpy(two, gz, 10);
+	two[3] |= 0x02;
+	uint16_t hcrc = (uint16_t)crc32(0, two, 10);
+	two[10] = (uint8_t)hcrc;
+	two[11] = (uint8_t)(hcrc >> 8);
+	memcpy(two + 12, gz + 10, gzlen - 10);
+	assert_int_equal(tlsrpt_gzip_inflate(two, gzlen + 2, 32 * MIB, &out, &outlen), 0);
+	assert_int_equal(outlen, len);
+	free(out);
+	two[10] ^= 1;
+	assert_int_equal(tlsrpt_gzip_inflate(two, gzlen + 2, 32 * MIB, &out, &outlen), LS_EPARSE);
 	free(two);
 	/* A flipped bit in the deflate data: refused (bad code or CRC), never another report. */
 	gz[gzlen / 2] ^= 0x10;
