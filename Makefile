@@ -115,10 +115,14 @@ deps:
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# The build uses every CPU unless make was given -j itself (then its jobserver rules).
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+JOBS   = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(NPROC))
+
 # The test command README.md gives: packages, build, unit tests, fuzz corpus replay, system tests.
 test:
 	$(Q)$(MAKE) --no-print-directory deps
-	$(Q)$(MAKE) --no-print-directory all unit-bins fuzz-replay-bins
+	$(Q)$(MAKE) --no-print-directory $(JOBS) all unit-bins fuzz-replay-bins
 	$(Q)$(MAKE) --no-print-directory check
 
 check: unit fuzz-replay layers system
