@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include "shared/util/err.h"
+#include "shared/util/timing.h"
 #include "shared/store/store.h"
 #include "shared/dns/wire.h"
 
@@ -162,6 +163,7 @@ int store_open(struct store **out, const char *dir, unsigned flags)
 {
 	int rc;
 	struct store *st = calloc(1, sizeof(*st));
+	timing_mark("store_open");
 	if (st == NULL)
 		return -ENOMEM;
 	st->rdonly = flags & STORE_RDONLY;
@@ -195,6 +197,7 @@ int store_open(struct store **out, const char *dir, unsigned flags)
 	rc = open_dbs(st);
 	if (rc)
 		goto fail;
+	timing_mark("store_opened");
 	*out = st;
 	return 0;
 fail_mdb:
@@ -290,8 +293,13 @@ int store_begin(struct store *st, bool write, size_t hint, struct store_txn *t)
 		if (rc)
 			return rc;
 	}
+	if (write)
+		timing_mark("txn_begin");
 	for (int tries = 0; tries < 3; tries++) {
 		int rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+		/* A writer's begin waits for the writer lock, held by other processes' writers. */
+		if (write)
+			timing_mark("txn_locked");
 		if (rc != MDB_MAP_RESIZED)
 			return store_errno(rc);
 		/* Another process grew the map; pick up its size and try again. */
@@ -305,6 +313,7 @@ int store_begin_nested(struct store_txn *parent, struct store_txn *t)
 	memset(t, 0, sizeof(*t));
 	t->st = parent->st;
 	t->write = true;
+	t->nested = true;
 	if (!parent->write || parent->txn == NULL)
 		return -EINVAL;
 	if (parent->err)
@@ -333,7 +342,12 @@ int store_commit(struct store_txn *t)
 		t->txn = NULL;
 		return t->err;
 	}
+	bool durable = t->write && !t->nested;
+	if (durable)
+		timing_mark("commit");
 	int rc = mdb_txn_commit(t->txn);
+	if (durable)
+		timing_mark("committed");     /* the syncs of a durable commit are in between */
 	t->txn = NULL;
 	return rc == EIO && disk_full(t->st) ? -ENOSPC : store_errno(rc);
 }
