@@ -215,6 +215,8 @@ def timing_report(all_stamps, total_ms):
                 values[label] = []
             values[label].append(ms)
     med = {k: statistics.median(v) for k, v in values.items()}
+    q99 = {k: sorted(v)[min(len(v) - 1, int(round(0.99 * (len(v) - 1))))]
+           for k, v in values.items()}
     k = max(2, int(round(TAIL_SHARE * len(per))))
     slow = sorted(range(len(per)), key=lambda i: total_ms[i], reverse=True)[:k]
     tail = []
@@ -224,7 +226,11 @@ def timing_report(all_stamps, total_ms):
                      "over_median": [(label, round(ms, 2), round(ex, 2))
                                      for ex, label, ms in excess[:4]]})
     return {"median": [(label, round(med[label], 3), len(values[label])) for label in order],
-            "tail": tail, "n": len(per)}
+            "p99": [(label, round(q99[label], 3), round(max(values[label]), 3))
+                    for label in order],
+            "tail": tail, "n": len(per),
+            "changes": [{"total_ms": round(t, 3), "intervals": [(k, round(v, 3)) for k, v in iv]}
+                        for t, iv in zip(total_ms, per)]}
 
 
 def scenario(setup, count, zonectl_b=None):
@@ -244,7 +250,9 @@ def scenario(setup, count, zonectl_b=None):
 def timing_notes(label, t):
     """Report lines for one scenario's timing_report()."""
     out = ["%s, median of each interval over %d changes (ms, from>to): " % (label, t["n"]) +
-           ", ".join("%s %.2f" % (k, v) for k, v, _n in t["median"])]
+           ", ".join("%s %.2f" % (k, v) for k, v, _n in t["median"]),
+           "%s, p99 / max of each interval (ms): " % label +
+           ", ".join("%s %.2f/%.2f" % x for x in t["p99"])]
     for s in t["tail"]:
         out.append("%s, slow change %d (%.1f ms), furthest over the median: " %
                    (label, s["index"], s["total_ms"]) +
