@@ -65,14 +65,19 @@ int store_errno(int rc)
 	}
 }
 
-static int open_dbs(struct store *st)
+/*
+ * Opens the tables and checks the schema in one transaction: a writer's (creating what is
+ * missing) when write, else a reader's. A reader of a writable store finds MDB_NOTFOUND when
+ * anything is missing, for the writer to create it.
+ */
+static int open_tables(struct store *st, bool write)
 {
 	MDB_txn *txn;
-	int rc = mdb_txn_begin(st->env, NULL, st->rdonly ? MDB_RDONLY : 0, &txn);
+	int rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &txn);
 	if (rc)
-		return store_errno(rc);
+		return rc;
 	for (int i = 0; i < STORE_NDB; i++) {
-		rc = mdb_dbi_open(txn, db_names[i], st->rdonly ? 0 : MDB_CREATE, &st->dbi[i]);
+		rc = mdb_dbi_open(txn, db_names[i], write ? MDB_CREATE : 0, &st->dbi[i]);
 		/* Tables added later: a reader must not create them, the first writer does. */
 		if (rc == MDB_NOTFOUND && st->rdonly &&
 		    (i == STORE_UPDATE || i == STORE_TLSRPT || i == STORE_ACME_ALPN ||
@@ -85,7 +90,7 @@ static int open_dbs(struct store *st)
 	}
 	MDB_val k = { 6, "schema" }, v;
 	rc = mdb_get(txn, st->dbi[STORE_META], &k, &v);
-	if (rc == MDB_NOTFOUND && !st->rdonly) {
+	if (rc == MDB_NOTFOUND && write) {
 		uint8_t buf[4];
 		wire_put32(buf, STORE_SCHEMA);
 		v.mv_size = 4;
@@ -96,9 +101,21 @@ static int open_dbs(struct store *st)
 	}
 	if (rc)
 		goto fail;
-	return store_errno(mdb_txn_commit(txn));
+	/* A reader's commit too: it keeps the table handles, which an abort would close. */
+	return mdb_txn_commit(txn);
 fail:
 	mdb_txn_abort(txn);
+	return rc;
+}
+
+static int open_dbs(struct store *st)
+{
+	/* A writable store whose tables all exist opens in a reader's transaction: the writer
+	 * lock can be held for a whole durable commit by another process (dnsd's publisher), and
+	 * a zonectl that only looks would wait for it at every start. */
+	int rc = open_tables(st, false);
+	if (rc == MDB_NOTFOUND && !st->rdonly)
+		rc = open_tables(st, true);
 	return rc == MDB_NOTFOUND ? -ENOENT : store_errno(rc);
 }
 
