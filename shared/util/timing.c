@@ -12,7 +12,7 @@
 #define LINE_MAX_BYTES (TIMING_MARKS_MAX * 48 + 64)
 
 static atomic_int enabled = -1;      /* -1: the environment not read yet */
-static const char *path;             /* LOCKSTEP_TIMING's value, when enabled */
+static _Atomic(const char *) path;   /* LOCKSTEP_TIMING's value, when enabled */
 static atomic_uint used;             /* marks taken, past TIMING_MARKS_MAX when some dropped */
 static struct { const char *what; long long ns; } marks[TIMING_MARKS_MAX];
 static atomic_bool filled[TIMING_MARKS_MAX];
@@ -23,7 +23,7 @@ static bool is_enabled(void)
 	if (e < 0) {
 		const char *f = getenv(TIMING_ENV);
 		e = f != NULL && *f != 0;
-		path = f;
+		atomic_store(&path, f);     /* threads racing here store the same values */
 		atomic_store(&enabled, e);
 	}
 	return e;
@@ -74,7 +74,7 @@ int timing_flush(void)
 	if (dropped)
 		len = put(line, len, " %s=%lld", "dropped", dropped);
 	line[len++] = '\n';
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(atomic_load(&path), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	/* One write: lines of processes sharing the file do not interleave (O_APPEND). */
