@@ -9,6 +9,7 @@
 #include <time.h>
 #include "httpsd/certs.h"
 #include "shared/tls/cert.h"
+#include "shared/util/fnv.h"
 #include "shared/util/log.h"
 
 struct slot {
@@ -22,6 +23,7 @@ struct slot {
 
 #define UNKNOWN_SLOTS 1024               /* names asked for without a certificate, hashed */
 #define UNKNOWN_MAX (UNKNOWN_SLOTS / 2)  /* logged, once each; past that, none */
+#define SEEN_SLOTS (1u << 17)            /* 1 MiB: pairs whose key check passed, by host */
 
 struct certs {
 	pthread_mutex_t mu;
@@ -33,6 +35,10 @@ struct certs {
 	struct slot *head, *tail;
 	uint64_t unknown[UNKNOWN_SLOTS];   /* 0: free */
 	size_t nunknown;
+	/* Direct-mapped by the host's name_hash(): the pair_hash() of the files whose key check
+	 * passed last, so a host evicted and asked for again skips it; another host in the same
+	 * slot costs a check, nothing more. Outlives the slots, as eviction is what it is for. */
+	uint64_t *seen;
 };
 
 static uint64_t now_ms(void)
@@ -60,9 +66,12 @@ int certs_open(struct certs **out, const char *state_dir, size_t max)
 		nb *= 2;
 	struct certs *c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->state_dir = strdup(state_dir)) == NULL ||
-	    (c->buckets = calloc(nb, sizeof(*c->buckets))) == NULL) {
-		if (c)
+	    (c->buckets = calloc(nb, sizeof(*c->buckets))) == NULL ||
+	    (c->seen = calloc(SEEN_SLOTS, sizeof(*c->seen))) == NULL) {
+		if (c) {
 			free(c->state_dir);
+			free(c->buckets);
+		}
 		free(c);
 		return -ENOMEM;
 	}
@@ -119,6 +128,7 @@ void certs_close(struct certs *c)
 	while (c->head)
 		slot_free(c, c->head);
 	pthread_mutex_destroy(&c->mu);
+	free(c->seen);
 	free(c->buckets);
 	free(c->state_dir);
 	free(c);
@@ -151,6 +161,27 @@ static uint64_t name_hash(const char *host)
 	return h ? h : 1;
 }
 
+/* Host and the stamp of its two files, hashed: equal when the same files are in place. */
+static uint64_t pair_hash(const char *host, const struct cert_stamp *st)
+{
+	const struct cert_file_stamp *f[2] = { &st->chain, &st->key };
+	uint64_t v[2][7];
+	uint8_t buf[CERT_HOST_MAX + 1 + sizeof(v)];
+	size_t n = strlen(host);
+	for (int i = 0; i < 2; i++) {
+		uint64_t w[7] = { f[i]->present, (uint64_t)f[i]->dev, (uint64_t)f[i]->ino,
+		                  (uint64_t)f[i]->size, (uint64_t)f[i]->mtime_ns,
+		                  (uint64_t)f[i]->ctime_ns, (uint64_t)f[i]->mode };
+		memcpy(v[i], w, sizeof(w));
+	}
+	if (n > CERT_HOST_MAX)
+		n = CERT_HOST_MAX;
+	memcpy(buf, host, n);
+	memcpy(buf + n, v, sizeof(v));
+	uint64_t h = fnv1a(buf, n + sizeof(v));
+	return h ? h : 1;
+}
+
 /* A client asked for host and there is no certificate: said once per name, so an operator
  * sees a domain whose certificate is missing, and a client trying names fills no log. */
 static void note_unknown(struct certs *c, const char *host)
@@ -175,9 +206,10 @@ static void note_unknown(struct certs *c, const char *host)
 		           UNKNOWN_MAX);
 }
 
-/* Loads host's files into a new pair (refs 1), or NULL with *drop set when the old pair must go. */
+/* Loads host's files into a new pair (refs 1), or NULL with *drop set when the old pair must go.
+ * seen: these files passed the key check before (CERT_LOAD_PAIR_SEEN). */
 static struct certs_pair *load(struct certs *c, const char *host, const struct cert_stamp *st,
-                               bool *drop)
+                               bool seen, bool *drop)
 {
 	char err[512];
 	*drop = true;
@@ -193,7 +225,8 @@ static struct certs_pair *load(struct certs *c, const char *host, const struct c
 	mbedtls_x509_crt_init(&p->chain);
 	mbedtls_pk_init(&p->key);
 	p->refs = 1;
-	int rc = cert_load(c->state_dir, host, &p->chain, &p->key, err, sizeof(err));
+	int rc = cert_load_flags(c->state_dir, host, seen ? CERT_LOAD_PAIR_SEEN : 0, &p->chain,
+	                         &p->key, err, sizeof(err));
 	if (rc == 0)
 		return p;
 	log_warning("certs: %s: %s", host, err);
@@ -220,6 +253,8 @@ struct certs_pair *certs_get(struct certs *c, const char *host)
 	/* File system work and parsing happen outside the lock: other workers keep going. */
 	if (cert_stamp_get(c->state_dir, host, &st) != 0)
 		return NULL;
+	uint64_t ph = pair_hash(host, &st);
+	size_t seen_slot = name_hash(host) % SEEN_SLOTS;
 	pthread_mutex_lock(&c->mu);
 	s = find(c, host);
 	if (s && cert_stamp_equal(&s->stamp, &st)) {
@@ -229,10 +264,14 @@ struct certs_pair *certs_get(struct certs *c, const char *host)
 		pthread_mutex_unlock(&c->mu);
 		return p;
 	}
+	bool seen = c->seen[seen_slot] == ph;
 	pthread_mutex_unlock(&c->mu);
 	bool drop;
-	struct certs_pair *fresh = load(c, host, &st, &drop);
+	/* Files replaced between the stat and the read are seen at the next re-stat, checked. */
+	struct certs_pair *fresh = load(c, host, &st, seen, &drop);
 	pthread_mutex_lock(&c->mu);
+	c->count.key_checks += !seen && (st.chain.present || st.key.present);
+	c->seen[seen_slot] = fresh ? ph : 0;
 	s = find(c, host);
 	if (s == NULL) {
 		c->count.misses++;

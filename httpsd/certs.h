@@ -2,6 +2,8 @@
  * httpsd's certificate cache: STATE/certs/HOST loaded at first use, looked at again at most once
  * per CERTS_RESTAT_MS, so a replaced certificate is used by the next handshake with no restart;
  * at most `max` hosts are kept, the least recently used go first. Shared by every worker.
+ * A host pushed out and asked for again costs a read and parse of its files, not a second
+ * check that the key belongs to the certificate when the files are the ones checked before.
  */
 #ifndef HTTPSD_CERTS_H
 #define HTTPSD_CERTS_H
@@ -46,6 +48,8 @@ struct certs_stats {
 	uint64_t misses;      /* hosts not in the cache: their files read and parsed */
 	uint64_t evictions;   /* hosts pushed out, least recently used first, to stay within max */
 	uint64_t reloads;     /* cached hosts whose files changed on disk: read and parsed again */
+	uint64_t key_checks;  /* loads of files not seen to pass the key check before, so
+	                       * checked (not on /metrics; for tests) */
 	size_t cached, max;   /* hosts in the cache now; the bound */
 };
 void certs_stats_get(struct certs *c, struct certs_stats *out);

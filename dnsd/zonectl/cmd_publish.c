@@ -6,6 +6,7 @@
 #include "dnsd/zonectl/zonectl.h"
 #include "shared/util/err.h"
 #include "shared/sts/sts_publish.h"
+#include "shared/util/timing.h"
 
 static const char *outcome_text(const struct sts_outcome_info *o)
 {
@@ -108,6 +109,7 @@ int ctl_publish(struct ctl *c, const struct zone_info *zone)
 	struct report_ctx r = { c, NULL, 0, 0 };
 	char err[256];
 	bool waiting = false;
+	timing_mark("publish");
 	int rc = sts_publish_init(&p, &c->cfg, err, sizeof(err));
 	if (rc == 0)
 		rc = run_step(c, &p, zone, NULL, &r, &waiting);

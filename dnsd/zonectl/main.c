@@ -9,6 +9,7 @@
 #include "shared/util/err.h"
 #include "shared/store/history.h"
 #include "shared/store/journal.h"
+#include "shared/util/timing.h"
 
 #define ZONECTL_VERSION "0.1.0"
 
@@ -86,6 +87,7 @@ static void name_actor(void)
 static int run_command(struct ctl *c, const struct command *cmd)
 {
 	int lrc = config_load(&c->cfg, c->config_path, &c->d);
+	timing_mark("config");
 	if (lrc && cmd->run != cmd_check_config)
 		return ctl_fail(c, lrc, "configuration %s is invalid",
 		                c->config_path ? c->config_path : CONFIG_DEFAULT_PATH);
@@ -114,6 +116,7 @@ int main(int argc, char **argv)
 	struct ctl c;
 	struct ctl_args a;
 	const struct command *cmd;
+	timing_mark("main");
 	memset(&c, 0, sizeof(c));
 	diag_init(&c.d);
 	int rc = ctl_args_parse(&c, argc, argv, &a);
@@ -126,5 +129,9 @@ int main(int argc, char **argv)
 	config_free(&c.cfg);
 	diag_free(&c.d);
 	ctl_args_free(&a);
+	timing_mark("exit");
+	int trc = timing_flush();
+	if (trc)
+		fprintf(stderr, "zonectl: %s: %s\n", TIMING_ENV, ls_strerror(trc));
 	return rc;
 }

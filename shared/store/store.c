@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include "shared/util/err.h"
+#include "shared/util/timing.h"
 #include "shared/store/store.h"
 #include "shared/dns/wire.h"
 
@@ -64,14 +65,19 @@ int store_errno(int rc)
 	}
 }
 
-static int open_dbs(struct store *st)
+/*
+ * Opens the tables and checks the schema in one transaction: a writer's (creating what is
+ * missing) when write, else a reader's. A reader of a writable store finds MDB_NOTFOUND when
+ * anything is missing, for the writer to create it.
+ */
+static int open_tables(struct store *st, bool write)
 {
 	MDB_txn *txn;
-	int rc = mdb_txn_begin(st->env, NULL, st->rdonly ? MDB_RDONLY : 0, &txn);
+	int rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &txn);
 	if (rc)
-		return store_errno(rc);
+		return rc;
 	for (int i = 0; i < STORE_NDB; i++) {
-		rc = mdb_dbi_open(txn, db_names[i], st->rdonly ? 0 : MDB_CREATE, &st->dbi[i]);
+		rc = mdb_dbi_open(txn, db_names[i], write ? MDB_CREATE : 0, &st->dbi[i]);
 		/* Tables added later: a reader must not create them, the first writer does. */
 		if (rc == MDB_NOTFOUND && st->rdonly &&
 		    (i == STORE_UPDATE || i == STORE_TLSRPT || i == STORE_ACME_ALPN ||
@@ -84,7 +90,7 @@ static int open_dbs(struct store *st)
 	}
 	MDB_val k = { 6, "schema" }, v;
 	rc = mdb_get(txn, st->dbi[STORE_META], &k, &v);
-	if (rc == MDB_NOTFOUND && !st->rdonly) {
+	if (rc == MDB_NOTFOUND && write) {
 		uint8_t buf[4];
 		wire_put32(buf, STORE_SCHEMA);
 		v.mv_size = 4;
@@ -95,9 +101,21 @@ static int open_dbs(struct store *st)
 	}
 	if (rc)
 		goto fail;
-	return store_errno(mdb_txn_commit(txn));
+	/* A reader's commit too: it keeps the table handles, which an abort would close. */
+	return mdb_txn_commit(txn);
 fail:
 	mdb_txn_abort(txn);
+	return rc;
+}
+
+static int open_dbs(struct store *st)
+{
+	/* A writable store whose tables all exist opens in a reader's transaction: the writer
+	 * lock can be held for a whole durable commit by another process (dnsd's publisher), and
+	 * a zonectl that only looks would wait for it at every start. */
+	int rc = open_tables(st, false);
+	if (rc == MDB_NOTFOUND && !st->rdonly)
+		rc = open_tables(st, true);
 	return rc == MDB_NOTFOUND ? -ENOENT : store_errno(rc);
 }
 
@@ -162,6 +180,7 @@ int store_open(struct store **out, const char *dir, unsigned flags)
 {
 	int rc;
 	struct store *st = calloc(1, sizeof(*st));
+	timing_mark("store_open");
 	if (st == NULL)
 		return -ENOMEM;
 	st->rdonly = flags & STORE_RDONLY;
@@ -195,6 +214,7 @@ int store_open(struct store **out, const char *dir, unsigned flags)
 	rc = open_dbs(st);
 	if (rc)
 		goto fail;
+	timing_mark("store_opened");
 	*out = st;
 	return 0;
 fail_mdb:
@@ -290,8 +310,13 @@ int store_begin(struct store *st, bool write, size_t hint, struct store_txn *t)
 		if (rc)
 			return rc;
 	}
+	if (write)
+		timing_mark("txn_begin");
 	for (int tries = 0; tries < 3; tries++) {
 		int rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+		/* A writer's begin waits for the writer lock, held by other processes' writers. */
+		if (write)
+			timing_mark("txn_locked");
 		if (rc != MDB_MAP_RESIZED)
 			return store_errno(rc);
 		/* Another process grew the map; pick up its size and try again. */
@@ -305,6 +330,7 @@ int store_begin_nested(struct store_txn *parent, struct store_txn *t)
 	memset(t, 0, sizeof(*t));
 	t->st = parent->st;
 	t->write = true;
+	t->nested = true;
 	if (!parent->write || parent->txn == NULL)
 		return -EINVAL;
 	if (parent->err)
@@ -333,7 +359,12 @@ int store_commit(struct store_txn *t)
 		t->txn = NULL;
 		return t->err;
 	}
+	bool durable = t->write && !t->nested;
+	if (durable)
+		timing_mark("commit");
 	int rc = mdb_txn_commit(t->txn);
+	if (durable)
+		timing_mark("committed");     /* the syncs of a durable commit are in between */
 	t->txn = NULL;
 	return rc == EIO && disk_full(t->st) ? -ENOSPC : store_errno(rc);
 }

@@ -47,6 +47,7 @@ struct store_txn {
 	MDB_txn *txn;
 	int err;
 	bool write;
+	bool nested;     /* store_begin_nested(): its commit goes to the parent, no sync */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 #include "shared/util/err.h"
+#include "shared/util/timing.h"
 #include "shared/tls/http_response.h"
 #include "shared/tls/tls_conn.h"
 #include "shared/sts/sts_fetch.h"
@@ -105,6 +106,7 @@ int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_
 	                                               MBEDTLS_ECP_DP_SECP256R1,
 	                                               MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE };
 	mbedtls_ssl_conf_curves(&f->conf, curves);
+	timing_mark("fetch_open");
 	*out = f;
 	return 0;
 fail:
@@ -334,6 +336,7 @@ static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct tls_c
 	}
 	snprintf(key, sizeof(key), "%s %s", endpoint, host);
 	bool offered = !f->no_resume && kept_offer(f, key, ssl, master);
+	timing_mark("session_read");
 	mbedtls_ssl_set_bio(ssl, c, tls_conn_send, tls_conn_recv, NULL);
 	while ((rc = mbedtls_ssl_handshake(ssl)) != 0) {
 		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -514,18 +517,22 @@ int sts_fetch_get_cancel(struct sts_fetch *f, const char *endpoint, const char *
 	int rl = snprintf(req, sizeof(req), "GET " PATH " HTTP/1.1\r\nHost: %s\r\n"
 	                  "User-Agent: lockstep-publish\r\nAccept: text/plain\r\n"
 	                  "Connection: close\r\n\r\n", host);
+	timing_mark("connect");
 	if ((rc = tls_conn_open(&c, endpoint, 443, err, errlen)) != 0)
 		goto out;
+	timing_mark("connected");
 	info->stage = STS_FETCH_TLS;
 	if ((rc = handshake(&ssl, f, &c, endpoint, host, err, errlen)) != 0) {
 		info->verify_flags = mbedtls_ssl_get_verify_result(&ssl);
 		goto out;
 	}
+	timing_mark("handshake");
 	info->cert_not_after = cert_end(&ssl);
 	info->stage = STS_FETCH_HTTP;
 	rc = send_all(&ssl, &c, req, (size_t)rl, endpoint, err, errlen);
 	if (rc == 0)
 		rc = read_response(&ssl, &c, buf, total, &got, &h, true, false, endpoint, err, errlen);
+	timing_mark("response");
 	if (got && h.head_len) {
 		info->status = h.status;
 		snprintf(info->content_type, sizeof(info->content_type), "%s", h.content_type);

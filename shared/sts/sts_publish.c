@@ -13,6 +13,7 @@
 #include "shared/sts/sts_ops.h"
 #include "shared/sts/sts_publish.h"
 #include "shared/util/fnv.h"
+#include "shared/util/timing.h"
 
 #define ATTEMPTS 4          /* starts over when a newer policy arrives during a fetch */
 #define EDIT_HINT (64u << 10)
@@ -31,8 +32,10 @@ static void sessions_use(struct sts_fetch *f, struct store *st)
 /* After a run: new sessions go to their files, for the next process to resume. */
 static void sessions_save(struct sts_publisher *p)
 {
-	if (p->fetch && sts_fetch_sessions_changed(p->fetch))
+	if (p->fetch && sts_fetch_sessions_changed(p->fetch)) {
 		sts_fetch_sessions_save(p->fetch);   /* a cache: a failure costs handshakes only */
+		timing_mark("sessions_saved");
+	}
 }
 
 int sts_publish_init(struct sts_publisher *p, const struct config *cfg, char *err, size_t errlen)

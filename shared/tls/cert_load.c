@@ -103,6 +103,12 @@ bool cert_names_host(const mbedtls_x509_crt *crt, const char *host)
 int cert_load(const char *state_dir, const char *host, mbedtls_x509_crt *chain,
               mbedtls_pk_context *key, char *err, size_t errlen)
 {
+	return cert_load_flags(state_dir, host, 0, chain, key, err, errlen);
+}
+
+int cert_load_flags(const char *state_dir, const char *host, unsigned flags,
+                    mbedtls_x509_crt *chain, mbedtls_pk_context *key, char *err, size_t errlen)
+{
 	char path[4096];
 	int rc;
 	if (cert_host_check(host) != 0) {
@@ -115,7 +121,7 @@ int cert_load(const char *state_dir, const char *host, mbedtls_x509_crt *chain,
 	if ((rc = cert_path(path, sizeof(path), state_dir, host, CERT_KEY_FILE)) != 0 ||
 	    (rc = cert_load_key(path, key, err, errlen)) != 0)
 		return rc;
-	if (mbedtls_pk_check_pair(&chain->pk, key) != 0) {
+	if (!(flags & CERT_LOAD_PAIR_SEEN) && mbedtls_pk_check_pair(&chain->pk, key) != 0) {
 		snprintf(err, errlen, "%s does not belong to the first certificate of %s", CERT_KEY_FILE,
 		         CERT_CHAIN_FILE);
 		return LS_EPARSE;

@@ -106,6 +106,8 @@ static void test_stats(void **state)
 	assert_int_equal(st.reloads, 0);
 	assert_int_equal(st.cached, 1);
 	assert_int_equal(st.max, 1);
+	/* A's third miss read the same files as its first: the key check ran for A and B only. */
+	assert_int_equal(st.key_checks, 2);
 
 	assert_int_equal(cert_issue(dir, A, err, sizeof(err)), 0);
 	restat_pause();
@@ -115,6 +117,35 @@ static void test_stats(void **state)
 	certs_stats_get(c, &st);
 	assert_int_equal(st.reloads, 1);
 	assert_int_equal(st.misses, 3);
+	assert_int_equal(st.key_checks, 3);      /* new files: checked again */
+	certs_close(c);
+	rm_tree(dir);
+}
+
+/* Evicted, then its key replaced by one of another certificate: the next load checks the
+ * pair again (new files), refuses it, and serves nothing for that name. */
+static void test_evicted_then_changed_is_checked(void **state)
+{
+	(void)state;
+	char *dir = temp_dir(), err[512];
+	bool created;
+	struct certs *c;
+	struct certs_stats st;
+	assert_int_equal(cert_demo_ca(dir, &created, err, sizeof(err)), 0);
+	assert_int_equal(cert_issue(dir, A, err, sizeof(err)), 0);
+	assert_int_equal(cert_issue(dir, B, err, sizeof(err)), 0);
+	assert_int_equal(certs_open(&c, dir, 1), 0);
+	struct certs_pair *p = certs_get(c, A);
+	assert_non_null(p);
+	certs_release(c, p);
+	p = certs_get(c, B);                     /* A evicted */
+	assert_non_null(p);
+	certs_release(c, p);
+	sh("cp '%s/certs/" B "/privkey.pem' '%s/certs/" A "/privkey.pem'", dir);
+	assert_null(certs_get(c, A));
+	certs_stats_get(c, &st);
+	assert_int_equal(st.key_checks, 3);
+	assert_int_equal(st.evictions, 2);
 	certs_close(c);
 	rm_tree(dir);
 }
@@ -124,6 +155,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_evicted_then_changed_is_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* Unit tests for the store: open and schema, the sticky error, counters, map growth, readers. */
 #include <errno.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "tests/unit/unit.h"
 #include "shared/util/err.h"
 #include "shared/store/store.h"
@@ -55,6 +56,60 @@ static void test_open(void **state)
 	assert_int_equal(store_open(&st, path, STORE_READERS), 0);
 	assert_int_equal(store_map_size(st), STORE_MAP_READERS);
 	store_close(st);
+	rm_tree(dir);
+	(void)state;
+}
+
+/* Another process holds the writer lock (dnsd's publisher in a commit): opening the store
+ * writable does not wait for it, as the tables are there; a write then does wait. */
+static void test_open_beside_a_writer(void **state)
+{
+	char *dir = temp_dir(), path[300], c;
+	struct store *st;
+	int up[2], down[2];
+	snprintf(path, sizeof(path), "%s/state", dir);
+	assert_int_equal(store_open(&st, path, 0), 0);
+	put_text(st, "k", "v");
+	store_close(st);
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store_txn t;
+		close(up[0]);
+		close(down[1]);      /* the parent's end: its exit ends the wait below */
+		if (store_open(&st, path, 0) != 0 || store_begin(st, true, 0, &t) != 0)
+			_exit(1);
+		if (write(up[1], "l", 1) != 1 || read(down[0], &c, 1) != 1)
+			_exit(2);
+		store_abort(&t);
+		store_close(st);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	assert_int_equal(read(up[0], &c, 1), 1);       /* the child holds the writer lock */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Were the open to wait, the child would never be told to let go: the alarm ends it. */
+	alarm(10);
+	assert_int_equal(store_open(&st, path, 0), 0);
+	alarm(0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	struct store_txn t;
+	unit_begin(st, false, &t);
+	assert_string_equal(get_text(&t, "k"), "v");
+	store_abort(&t);
+	assert_int_equal(write(down[1], "g", 1), 1);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	put_text(st, "k2", "v2");                      /* writable: the tables are usable */
+	store_close(st);
+	close(up[0]);
+	close(down[1]);
 	rm_tree(dir);
 	(void)state;
 }
@@ -299,6 +354,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_open_beside_a_writer),
 		cmocka_unit_test_setup_teardown(test_schema, unit_store_setup, unit_store_teardown),
 		cmocka_unit_test_setup_teardown(test_sticky_error, unit_store_setup, unit_store_teardown),
 		cmocka_unit_test_setup_teardown(test_put_flags_and_abort, unit_store_setup,
