@@ -17,9 +17,7 @@ CC       ?= cc
 PYTHON   := /usr/bin/python3
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
-# Recursive, so that a target can link ldns its own way (LDNS_LIBS; dnsd/zonectl/module.mk).
-LDNS_LIBS := -lldns
-LDLIBS    = $(LDNS_LIBS) -llmdb -lmbedcrypto -ljansson
+LDLIBS   := -lldns -llmdb -lmbedcrypto -ljansson
 
 # OPT applies when the user's CFLAGS name no optimization level (`make CFLAGS+=-g3`).
 LS_CPPFLAGS := -D_GNU_SOURCE -I. -MMD -MP
