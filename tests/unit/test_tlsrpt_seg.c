@@ -173,6 +173,58 @@ static void test_log_hands_over_when_idle(void **state)
 	rm_tree(dir);
 }
 
+/* Records of many sizes, each synced alone: the writer's O_DIRECT path (where /tmp has it)
+ * writes the last partial block again with each sync and pads it. The segment handed over holds
+ * every record in order, exactly as long as they are (the padding cut), and zeros after the
+ * last record would end it as a cut record does. */
+static void test_log_sizes_across_blocks(void **state)
+{
+	enum { N = 40 };
+	char *dir = temp_dir(), path[512];
+	struct tlsrpt_spool_log *log;
+	static uint8_t body[N][3 * 4096 + 7];
+	size_t lens[N], expect = TLSRPT_SEG_MAGIC_LEN;
+	assert_int_equal(tlsrpt_spool_log_open(dir, &log), 0);
+	for (int i = 0; i < N; i++) {
+		lens[i] = i == N / 2 ? sizeof(body[0]) : (size_t)(i * 331 + 1) % sizeof(body[0]);
+		for (size_t k = 0; k < lens[i]; k++)
+			body[i][k] = (uint8_t)(i * 7 + k);
+		assert_int_equal(tlsrpt_spool_log_put(log, "example.com", body[i], lens[i]), 0);
+		expect += tlsrpt_seg_size("example.com", lens[i]);
+	}
+	static uint8_t big[300 * 1024];             /* past the stage's first size */
+	memset(big, 'b', sizeof(big));
+	assert_int_equal(tlsrpt_spool_log_put(log, NULL, big, sizeof(big)), 0);
+	expect += tlsrpt_seg_size(NULL, sizeof(big));
+	tlsrpt_spool_log_close(log);
+	snprintf(path, sizeof(path), "%s/tlsrpt/new", dir);
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL && de->d_name[0] == '.')
+		;
+	assert_non_null(de);
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", de->d_name);
+	closedir(d);
+	char *data;
+	size_t len, off = 0;
+	assert_int_equal(file_read(path, 16 * MIB, FILE_REGULAR, &data, &len), 0);
+	assert_int_equal(len, expect);
+	uint8_t *padded = calloc(1, len + 4096);
+	memcpy(padded, data, len);
+	struct tlsrpt_seg_record r;
+	for (int i = 0; i <= N; i++) {
+		assert_int_equal(tlsrpt_seg_next(padded, len + 4096, &off, &r), 1);
+		assert_int_equal(r.len, i < N ? lens[i] : sizeof(big));
+		assert_memory_equal(r.body, i < N ? body[i] : big, r.len);
+	}
+	assert_int_equal(off, len);
+	assert_int_equal(tlsrpt_seg_next(padded, len + 4096, &off, &r), 0);
+	free(padded);
+	file_free(data, len, 0);
+	rm_tree(dir);
+}
+
 /* A segment in seg/: left alone while its writer holds the lock, taken once it is gone. */
 static void test_recover_orphan(void **state)
 {
@@ -247,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_log_group_commit),
 		cmocka_unit_test(test_log_hands_over_when_idle),
+		cmocka_unit_test(test_log_sizes_across_blocks),
 		cmocka_unit_test(test_recover_orphan),
 		cmocka_unit_test(test_mixed_and_reject),
 	};
