@@ -11,6 +11,9 @@ so it does not compress away):
   the report was durable);
 - fetches meanwhile: policy GETs (4 keep-alive threads) alone, then with reports POSTed at
   1,000 a second alongside (4 more threads, paced): the fetch rate's drop (goal: at most 10 %);
+  and, since one client CPU cannot keep httpsd saturated, the same reports alone with the
+  server CPU they take: a saturated server's fetch capacity beside them is that share less,
+  corrected by the fetches' own cost per CPU second alone and beside the reports;
 - fetches at a fixed offered rate (what a busy policy server sees, not the saturated worst case
   above): policy GETs paced at 2,000 and 5,000 a second on keep-alive connections and at a few
   dozen a second on new TLS connections, alone and with 1,000 reports/s beside; for each, the
@@ -200,10 +203,15 @@ def finish_load(proc, seconds, what):
 
 def fetch_runs(env, proc, port, seconds, cpus):
     """(fetches/s alone, fetches/s with REPORT_RATE reports/s beside, reports/s done, server
-    CPU % alone, server CPU % with reports)."""
+    CPU % alone, server CPU % with reports, server CPU % of REPORT_RATE reports/s alone)."""
     clear_spool(env)
     pids = _process_tree(proc.pid)
     tick = float(os.sysconf("SC_CLK_TCK"))
+    r0 = _cpu_ticks(pids)
+    only = finish_load(start_load(env, port, seconds, cpus[1], post_argv(env, REPORT_RATE),
+                                  env.ok, FETCH_THREADS), seconds, "reports alone")
+    clear_spool(env)
+    reports_cpu = 100.0 * (_cpu_ticks(pids) - r0) / tick / only["seconds"]
     c0 = _cpu_ticks(pids)
     alone = finish_load(start_load(env, port, seconds, cpus[1], ["-s", HOST], env.policy,
                                    FETCH_THREADS), seconds, "fetches alone")
@@ -216,7 +224,7 @@ def fetch_runs(env, proc, port, seconds, cpus):
     c2 = _cpu_ticks(pids)
     clear_spool(env)
     return (alone["rps"], busy["rps"], sent["rps"], 100.0 * (c1 - c0) / tick / alone["seconds"],
-            100.0 * (c2 - c1) / tick / busy["seconds"])
+            100.0 * (c2 - c1) / tick / busy["seconds"], reports_cpu)
 
 
 def paced_runs(env, proc, port, seconds, cpus, mode, rate):
@@ -314,7 +322,8 @@ def run(ctx):
                 runs[mode].append(r)
             f = fetch_runs(env, proc, port, seconds, cpus)
             ctx.log("intake: fetches %.0f/s alone, %.0f/s with %.0f reports/s beside "
-                    "(server CPU %.0f %% alone, %.0f %% with reports)" % f)
+                    "(server CPU %.0f %% alone, %.0f %% with reports); the reports alone: "
+                    "server CPU %.1f %%" % f)
             fetch.append(f)
             for mode, rate in FETCH_RATES:
                 p = paced_runs(env, proc, port, seconds, cpus, mode, rate)
@@ -341,18 +350,23 @@ def run(ctx):
            for m, rs in runs.items()}
     cpu_alone = benchlib.median([f[3] for f in fetch])
     cpu_busy = benchlib.median([f[4] for f in fetch])
+    # What a server kept saturated by fetches would lose to the reports: the core's share
+    # that REPORT_RATE reports/s take alone (a client on this 2-core machine cannot saturate
+    # httpsd, so the closed-loop pair above moves with the client too).
+    reports_share = benchlib.median([f[5] for f in fetch])
     alone = benchlib.median([f[0] for f in fetch])
     busy = benchlib.median([f[1] for f in fetch])
     posted = benchlib.median([f[2] for f in fetch])
     slowdown = 100.0 * (1 - busy / alone) if alone else None
-    # Fetches per server CPU second: alone, and beside the reports with the reports' CPU (at
-    # the keep-alive runs' cost a report) taken out. The saturated pair above also moves with
-    # the client, which shares its CPU with the report client; this one does not.
-    per_report = med["keepalive"]["per_cpu_second"]
-    report_cpu = posted / per_report if per_report else 0.0
-    fetch_share = cpu_busy / 100.0 - report_cpu
+    # Fetches per server CPU second: alone, and beside the reports with the reports' CPU (as
+    # measured alone at the same rate) taken out. The saturated pair above also moves with
+    # the client, which shares its CPU with the report client; this one does not. From both,
+    # the fetch capacity a saturated server keeps beside the reports.
+    fetch_share = (cpu_busy - reports_share) / 100.0
     fetch_eff_alone = alone / (cpu_alone / 100.0) if cpu_alone else None
     fetch_eff_busy = busy / fetch_share if fetch_share > 0 else None
+    capacity_drop = (100.0 * (1 - (1 - reports_share / 100.0) * fetch_eff_busy / fetch_eff_alone)
+                     if fetch_eff_alone and fetch_eff_busy else None)
     rows = [["reports, keep-alive", med["keepalive"]["rps"], med["keepalive"]["server_cpu_pct"],
              med["keepalive"]["per_cpu_second"]],
             ["reports, new connections", med["new"]["rps"], med["new"]["server_cpu_pct"],
@@ -360,6 +374,8 @@ def run(ctx):
             ["policy fetches alone", alone, cpu_alone, fetch_eff_alone],
             ["policy fetches, %.0f reports/s beside (per CPU second: the reports' CPU taken out)"
              % posted, busy, cpu_busy, fetch_eff_busy],
+            ["reports at %d/s alone (the server CPU they take)" % REPORT_RATE, REPORT_RATE,
+             reports_share, None],
             ["tlsrpt import", imp["per_second"], None, None]]
     paced_med = []
     for (mode, rate), ps in paced.items():
@@ -376,7 +392,9 @@ def run(ctx):
                          "slowdown_pct": slowdown, "paced": paced_med,
                          "server_cpu_pct_alone": cpu_alone, "server_cpu_pct_with": cpu_busy,
                          "per_cpu_second_alone": fetch_eff_alone,
-                         "per_cpu_second_with": fetch_eff_busy},
+                         "per_cpu_second_with": fetch_eff_busy,
+                         "reports_server_cpu_pct": reports_share,
+                         "capacity_drop_pct": capacity_drop},
                   import_=imp, note=note,
                   table={"columns": ["what", "per second", "server CPU %", "per CPU second"],
                          "rows": rows,
@@ -385,11 +403,16 @@ def run(ctx):
                                    "fetch slowdown %.1f %% (goal <= 10 %%); %.1f reports a "
                                    "spool file (keep-alive)"
                                    % (server_cpu, client_cpu, seconds, rounds, len(body),
-                                      slowdown or 0, med["keepalive"]["per_file"])]
+                                      slowdown or 0, med["keepalive"]["per_file"]),
+                                   "a saturated server's fetch capacity beside %d reports/s: "
+                                   "%.1f %% less (the reports' %.1f %% of the core, and the "
+                                   "fetches' cost per CPU second beside them)"
+                                   % (REPORT_RATE, capacity_drop or 0, reports_share)]
                          + (["fetches alone kept httpsd only %.0f %% busy: the client was the "
                              "limit, so the slowdown is partly the client's (it shares its CPU "
                              "with the report client)" % cpu_alone]
                             if cpu_alone < 90 else [])},
                   headline={"reports_per_s": med["keepalive"]["rps"],
-                            "fetch_slowdown_pct": slowdown})
+                            "fetch_slowdown_pct": slowdown,
+                            "fetch_capacity_drop_pct": capacity_drop})
     return result
