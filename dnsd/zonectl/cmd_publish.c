@@ -1,16 +1,11 @@
 /* zonectl's runs of the MTA-STS publish step: after a commit, and `zonectl mta-sts publish`. */
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include "dnsd/zonectl/zonectl.h"
 #include "shared/util/err.h"
 #include "shared/sts/sts_publish.h"
-#include "shared/sts/sts_record.h"
 #include "shared/util/timing.h"
 
 static const char *outcome_text(const struct sts_outcome_info *o)
@@ -108,76 +103,6 @@ static int run_step(struct ctl *c, struct sts_publisher *p, const struct zone_in
 	return rc;
 }
 
-/* The publish step set up beside the commit before it (ctl_publish_warm). */
-struct ctl_warm {
-	pthread_t thread;
-	struct ctl *c;
-	uint8_t domain[DNAME_MAX];
-	struct sts_publisher p;
-	int rc;                       /* sts_publish_init()'s */
-	char err[256];
-	atomic_bool stop;             /* ctl_warm_end() before the publish: no use waiting */
-};
-
-static void *warm_run(void *arg)
-{
-	struct ctl_warm *w = arg;
-	if ((w->rc = sts_publish_init(&w->p, &w->c->cfg, w->err, sizeof(w->err))) == 0) {
-		w->p.cancel = &w->stop;
-		sts_publish_warm(&w->p, w->c->st, w->domain);
-		w->p.cancel = NULL;
-	}
-	return NULL;
-}
-
-void ctl_publish_warm(struct ctl *c, const uint8_t *apex)
-{
-	struct store_txn t;
-	struct sts_domain d;
-	if (c->no_publish || c->warm || c->st == NULL || !c->cfg.sts_endpoints ||
-	    !*c->cfg.sts_endpoints || store_begin(c->st, false, 0, &t) != 0)
-		return;
-	bool on = sts_record_get(&t, apex, &d) == 0 && d.state != STS_REMOVED;
-	store_abort(&t);
-	struct ctl_warm *w = on ? calloc(1, sizeof(*w)) : NULL;
-	if (w == NULL)
-		return;
-	w->c = c;
-	memcpy(w->domain, apex, sizeof(w->domain));
-	if (pthread_create(&w->thread, NULL, warm_run, w) != 0) {
-		free(w);                  /* the publish sets itself up after the commit */
-		return;
-	}
-	c->warm = w;
-}
-
-void ctl_warm_end(struct ctl *c)
-{
-	if (c->warm == NULL)
-		return;
-	atomic_store(&c->warm->stop, true);
-	pthread_join(c->warm->thread, NULL);
-	sts_publish_free(&c->warm->p);   /* sts_publish_init() zeroes it first */
-	free(c->warm);
-	c->warm = NULL;
-}
-
-/* The warm thread's publisher when there is one (rc: its set-up's), else a new one. */
-static int publisher(struct ctl *c, struct sts_publisher *p, char *err, size_t errlen)
-{
-	struct ctl_warm *w = c->warm;
-	if (w == NULL)
-		return sts_publish_init(p, &c->cfg, err, errlen);
-	pthread_join(w->thread, NULL);
-	int rc = w->rc;
-	*p = w->p;                    /* taken over: freed by the caller, as a new one */
-	if (rc)
-		snprintf(err, errlen, "%s", w->err);
-	free(w);
-	c->warm = NULL;
-	return rc;
-}
-
 int ctl_publish(struct ctl *c, const struct zone_info *zone)
 {
 	struct sts_publisher p;
@@ -185,7 +110,7 @@ int ctl_publish(struct ctl *c, const struct zone_info *zone)
 	char err[256];
 	bool waiting = false;
 	timing_mark("publish");
-	int rc = publisher(c, &p, err, sizeof(err));
+	int rc = sts_publish_init(&p, &c->cfg, err, sizeof(err));
 	if (rc == 0)
 		rc = run_step(c, &p, zone, NULL, &r, &waiting);
 	else

@@ -1,5 +1,4 @@
 /* zonectl rr list|add|del|set and batch: record edits, each one atomic commit. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,19 +72,6 @@ int cmd_rr_list(struct ctl *c)
 	return EXIT_OK;
 }
 
-/* Whether the word MX (any case) stands in text: an edit that may change the policy. */
-static bool mentions_mx(const char *text, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i++) {
-		bool start = i == 0 || isspace((unsigned char)text[i - 1]);
-		bool end = i + 2 == len || isspace((unsigned char)text[i + 2]);
-		if (start && end && toupper((unsigned char)text[i]) == 'M' &&
-		    toupper((unsigned char)text[i + 1]) == 'X')
-			return true;
-	}
-	return false;
-}
-
 /* Runs batch text against the zone in args[0] and shows the result. */
 static int run_batch(struct ctl *c, const char *name, const char *text, size_t len,
                      const char *source)
@@ -97,13 +83,10 @@ static int run_batch(struct ctl *c, const char *name, const char *text, size_t l
 	int rc = ctl_open(c, true);
 	if (rc)
 		return rc;
-	if (mentions_mx(text, len))
-		ctl_publish_warm(c, apex);
 	rc = zone_ops_batch(c->st, apex, name, text, len, 0, c->cfg.default_ttl, source, &c->d,
 	                    &res);
 	int ec = ctl_result(c, apex, rc, &res);
 	ec = ctl_publish_after(c, ec, rc, &res);
-	ctl_warm_end(c);
 	zone_result_free(&res);
 	return ec;
 }

@@ -75,7 +75,6 @@ struct ctl {
 	struct store *st;
 	const struct command *cmd;  /* the command being run */
 	bool bulk;                  /* a bulk run: its publish step counts what it published */
-	struct ctl_warm *warm;      /* ctl_publish_warm()'s thread, until ctl_publish() */
 };
 
 struct command {
@@ -255,14 +254,6 @@ int ctl_publish(struct ctl *c, const struct zone_info *zone);
 /* After a command printed its commit (exit code ec, edit result rc, res): the publish step
  * for the edited zone, unless nothing was committed or --no-publish. Returns the exit code. */
 int ctl_publish_after(struct ctl *c, int ec, int rc, const struct zone_result *res);
-/*
- * Before an edit of apex that may change its MX records: when apex has MTA-STS on and the
- * edit will be published, sets the publish step up on a thread (trust store, random seed,
- * a TLS connection to every endpoint) while the edit commits; ctl_publish() takes it over.
- * ctl_warm_end() joins and frees what ctl_publish() did not take.
- */
-void ctl_publish_warm(struct ctl *c, const uint8_t *apex);
-void ctl_warm_end(struct ctl *c);
 int cmd_cert(struct ctl *c);
 /* cmd_acme.c: certificates from an ACME CA. */
 int cmd_acme(struct ctl *c);

@@ -49,24 +49,7 @@ struct sts_fetch {
 	uint64_t kept_new;           /* sessions kept since the last save */
 	char *sessions_dir;          /* sts_fetch_sessions_use(); NULL: kept in memory only */
 	bool no_resume;              /* sts_fetch_no_resume(): set before any fetch */
-	pthread_mutex_t warm_lock;
-	struct warm *warm;           /* sts_fetch_warm()'s connections, not yet used */
 };
-
-/* A connection made ahead of its request (sts_fetch_warm): TCP and TLS done, nothing sent. */
-struct warm {
-	char key[KEY_MAX];           /* "ENDPOINT HOST" */
-	mbedtls_ssl_context ssl;     /* its I/O goes through c, so neither moves */
-	struct tls_conn c;
-	struct warm *next;
-};
-
-static void warm_free(struct warm *w)
-{
-	mbedtls_ssl_free(&w->ssl);
-	tls_conn_close(&w->c);
-	free(w);
-}
 
 /* The DRBG under a lock: the publish step's threads handshake on one context at once. */
 static int locked_random(void *arg, unsigned char *out, size_t len)
@@ -91,7 +74,6 @@ int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_
 	mbedtls_ssl_config_init(&f->conf);
 	pthread_mutex_init(&f->rng_lock, NULL);
 	pthread_mutex_init(&f->kept_lock, NULL);
-	pthread_mutex_init(&f->warm_lock, NULL);
 	if ((f->kept = calloc(KEPT_BUCKETS, sizeof(*f->kept))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -151,11 +133,6 @@ void sts_fetch_close(struct sts_fetch *f)
 	free(f->sessions_dir);
 	pthread_mutex_destroy(&f->kept_lock);
 	pthread_mutex_destroy(&f->rng_lock);
-	for (struct warm *w = f->warm, *next; w; w = next) {
-		next = w->next;
-		warm_free(w);
-	}
-	pthread_mutex_destroy(&f->warm_lock);
 	free(f);
 }
 
@@ -347,8 +324,7 @@ bool sts_fetch_sessions_changed(struct sts_fetch *f)
 /* Handshakes on c, with host as SNI and the name the certificate must have; resumes the
  * session kept for endpoint and host when the endpoint still takes its ticket. */
 static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct tls_conn *c,
-                     const char *endpoint, const char *host, bool warming, char *err,
-                     size_t errlen)
+                     const char *endpoint, const char *host, char *err, size_t errlen)
 {
 	char key[KEY_MAX];
 	unsigned char master[48];
@@ -360,8 +336,7 @@ static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct tls_c
 	}
 	snprintf(key, sizeof(key), "%s %s", endpoint, host);
 	bool offered = !f->no_resume && kept_offer(f, key, ssl, master);
-	if (!warming)
-		timing_mark("session_read");
+	timing_mark("session_read");
 	mbedtls_ssl_set_bio(ssl, c, tls_conn_send, tls_conn_recv, NULL);
 	while ((rc = mbedtls_ssl_handshake(ssl)) != 0) {
 		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -523,81 +498,14 @@ int sts_fetch_get_info(struct sts_fetch *f, const char *endpoint, const char *ho
 	                            errlen);
 }
 
-/* The request and its response on a connection whose handshake is done. */
-static int exchange(mbedtls_ssl_context *ssl, struct tls_conn *c, const char *host, char *buf,
-                    size_t total, size_t *got, uint8_t *body, size_t cap, size_t *len,
-                    struct sts_fetch_info *info, const char *endpoint, char *err, size_t errlen)
-{
-	char req[512];
-	struct http_response h;
-	int rl = snprintf(req, sizeof(req), "GET " PATH " HTTP/1.1\r\nHost: %s\r\n"
-	                  "User-Agent: lockstep-publish\r\nAccept: text/plain\r\n"
-	                  "Connection: close\r\n\r\n", host);
-	info->cert_not_after = cert_end(ssl);
-	info->stage = STS_FETCH_HTTP;
-	*got = 0;
-	int rc = send_all(ssl, c, req, (size_t)rl, endpoint, err, errlen);
-	if (rc == 0)
-		rc = read_response(ssl, c, buf, total, got, &h, true, false, endpoint, err, errlen);
-	timing_mark("response");
-	if (*got && h.head_len) {
-		info->status = h.status;
-		snprintf(info->content_type, sizeof(info->content_type), "%s", h.content_type);
-		header_value(buf, "location", info->location, sizeof(info->location));
-	}
-	if (rc == 0 && (rc = take_body(buf, *got, &h, body, cap, len, endpoint, err, errlen)) == 0) {
-		info->stage = STS_FETCH_DONE;
-		mbedtls_ssl_close_notify(ssl);
-	}
-	return rc;
-}
-
-static struct warm *warm_take(struct sts_fetch *f, const char *endpoint, const char *host)
-{
-	char key[KEY_MAX];
-	struct warm *w = NULL;
-	snprintf(key, sizeof(key), "%s %s", endpoint, host);
-	pthread_mutex_lock(&f->warm_lock);
-	for (struct warm **pp = &f->warm; *pp; pp = &(*pp)->next) {
-		if (strcmp((*pp)->key, key) == 0) {
-			w = *pp;
-			*pp = w->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&f->warm_lock);
-	return w;
-}
-
-int sts_fetch_warm(struct sts_fetch *f, const char *endpoint, const char *host, int timeout_ms,
-                   const atomic_bool *cancel, char *err, size_t errlen)
-{
-	struct warm *w = calloc(1, sizeof(*w));
-	if (w == NULL)
-		return -ENOMEM;
-	snprintf(w->key, sizeof(w->key), "%s %s", endpoint, host);
-	mbedtls_ssl_init(&w->ssl);
-	w->c = (struct tls_conn){ -1, tls_conn_now() + timeout_ms, cancel };
-	int rc = tls_conn_open(&w->c, endpoint, 443, err, errlen);
-	if (rc == 0)
-		rc = handshake(&w->ssl, f, &w->c, endpoint, host, true, err, errlen);
-	if (rc) {
-		warm_free(w);
-		return rc;
-	}
-	pthread_mutex_lock(&f->warm_lock);
-	w->next = f->warm;
-	f->warm = w;
-	pthread_mutex_unlock(&f->warm_lock);
-	return 0;
-}
-
 int sts_fetch_get_cancel(struct sts_fetch *f, const char *endpoint, const char *host,
                          int timeout_ms, const atomic_bool *cancel, uint8_t *body, size_t cap,
                          size_t *len, struct sts_fetch_info *info, char *err, size_t errlen)
 {
+	char req[512];
 	size_t total = STS_FETCH_HEAD_MAX + STS_FETCH_BODY_MAX, got = 0;
 	struct tls_conn c = { -1, tls_conn_now() + timeout_ms, cancel };
+	struct http_response h;
 	mbedtls_ssl_context ssl;
 	char *buf = malloc(total + 1);
 	int rc;
@@ -606,29 +514,34 @@ int sts_fetch_get_cancel(struct sts_fetch *f, const char *endpoint, const char *
 	*len = 0;
 	if (buf == NULL)
 		return -ENOMEM;
-	struct warm *w = warm_take(f, endpoint, host);
-	if (w) {
-		w->c.deadline = c.deadline;
-		w->c.cancel = cancel;
-		rc = exchange(&w->ssl, &w->c, host, buf, total, &got, body, cap, len, info, endpoint,
-		              err, errlen);
-		warm_free(w);
-		if (rc == 0 || got)
-			goto out;
-		/* Closed before it answered (the server's idle limit): a new connection. */
-		memset(info, 0, sizeof(*info));
-	}
+	int rl = snprintf(req, sizeof(req), "GET " PATH " HTTP/1.1\r\nHost: %s\r\n"
+	                  "User-Agent: lockstep-publish\r\nAccept: text/plain\r\n"
+	                  "Connection: close\r\n\r\n", host);
 	timing_mark("connect");
 	if ((rc = tls_conn_open(&c, endpoint, 443, err, errlen)) != 0)
 		goto out;
 	timing_mark("connected");
 	info->stage = STS_FETCH_TLS;
-	if ((rc = handshake(&ssl, f, &c, endpoint, host, false, err, errlen)) != 0) {
+	if ((rc = handshake(&ssl, f, &c, endpoint, host, err, errlen)) != 0) {
 		info->verify_flags = mbedtls_ssl_get_verify_result(&ssl);
 		goto out;
 	}
 	timing_mark("handshake");
-	rc = exchange(&ssl, &c, host, buf, total, &got, body, cap, len, info, endpoint, err, errlen);
+	info->cert_not_after = cert_end(&ssl);
+	info->stage = STS_FETCH_HTTP;
+	rc = send_all(&ssl, &c, req, (size_t)rl, endpoint, err, errlen);
+	if (rc == 0)
+		rc = read_response(&ssl, &c, buf, total, &got, &h, true, false, endpoint, err, errlen);
+	timing_mark("response");
+	if (got && h.head_len) {
+		info->status = h.status;
+		snprintf(info->content_type, sizeof(info->content_type), "%s", h.content_type);
+		header_value(buf, "location", info->location, sizeof(info->location));
+	}
+	if (rc == 0 && (rc = take_body(buf, got, &h, body, cap, len, endpoint, err, errlen)) == 0) {
+		info->stage = STS_FETCH_DONE;
+		mbedtls_ssl_close_notify(&ssl);
+	}
 out:
 	mbedtls_ssl_free(&ssl);
 	tls_conn_close(&c);
@@ -737,7 +650,7 @@ int sts_fetch_request(struct sts_fetch *f, const struct sts_fetch_req *q, struct
 		memcpy(req + rl, q->body, q->body_len);
 	mbedtls_ssl_context *tls = u.tls ? &ssl : NULL;
 	if ((rc = tls_conn_open_name(&c, u.host, u.port, err, errlen)) == 0 &&
-	    (!tls || (rc = handshake(tls, f, &c, name, u.host, false, err, errlen)) == 0) &&
+	    (!tls || (rc = handshake(tls, f, &c, name, u.host, err, errlen)) == 0) &&
 	    (rc = send_all(tls, &c, req, (size_t)rl + q->body_len, name, err, errlen)) == 0 &&
 	    (rc = read_response(tls, &c, buf, total, &got, h, false, head_only, name, err,
 	                        errlen)) == 0) {

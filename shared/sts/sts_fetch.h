@@ -29,16 +29,6 @@ void sts_fetch_close(struct sts_fetch *f);
 int sts_fetch_get(struct sts_fetch *f, const char *endpoint, const char *host, int timeout_ms,
                   uint8_t *body, size_t cap, size_t *len, char *err, size_t errlen);
 
-/*
- * Connects to endpoint and makes the TLS handshake for host (within timeout_ms), and keeps the
- * connection for the next fetch of that pair, which then only sends its request: a publish
- * sets it up while its commit syncs. A connection found closed when used is made again.
- * Once *cancel is set (NULL: never) its waits end. 0, or a negative code with the reason in
- * err (nothing kept: the fetch connects itself).
- */
-int sts_fetch_warm(struct sts_fetch *f, const char *endpoint, const char *host, int timeout_ms,
-                   const atomic_bool *cancel, char *err, size_t errlen);
-
 /* Where a fetch stopped, and what it saw on the way, for a check to name the problem. */
 enum sts_fetch_stage { STS_FETCH_CONNECT, STS_FETCH_TLS, STS_FETCH_HTTP, STS_FETCH_DONE };
 struct sts_fetch_info {

@@ -365,10 +365,11 @@ static void explain_certificate(struct store *st, const char *host, struct fetch
 /* Opening the shared fetch context, the first time any thread needs it. */
 static pthread_mutex_t fetch_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The shared fetch context (NULL when it cannot open: why in err). */
-static struct sts_fetch *fetch_ctx(struct sts_publisher *p, struct store *st, char *err,
-                                   size_t errlen)
+/* Fetches the policy from every endpoint as a sender does; f->reason says why one failed. */
+static void verify(struct sts_publisher *p, struct store *st, struct fetched *f)
 {
+	char host[DNAME_STR_MAX + 8], name[DNAME_STR_MAX], err[STS_TEXT_MAX];
+	size_t got_len;
 	pthread_mutex_lock(&fetch_lock);
 	if (!p->fetch_tried && sts_fetch_open(&p->fetch, p->trust_store, p->fetch_err,
 	                                      sizeof(p->fetch_err)) != 0)
@@ -376,37 +377,10 @@ static struct sts_fetch *fetch_ctx(struct sts_publisher *p, struct store *st, ch
 	if (!p->fetch_tried && p->fetch)
 		sessions_use(p->fetch, st);
 	p->fetch_tried = true;
-	snprintf(err, errlen, "%s", p->fetch_err);
+	snprintf(err, sizeof(err), "%s", p->fetch_err);
 	pthread_mutex_unlock(&fetch_lock);
-	return p->fetch;
-}
-
-/* The policy host of domain, as SNI and Host take it (no trailing dot). */
-static void policy_host(char *host, size_t cap, const uint8_t *domain)
-{
-	char name[DNAME_STR_MAX];
-	snprintf(host, cap, "mta-sts.%s", dname_format(name, domain));
-	host[strlen(host) - 1] = 0;
-}
-
-void sts_publish_warm(struct sts_publisher *p, struct store *st, const uint8_t *domain)
-{
-	char host[DNAME_STR_MAX + 8], err[STS_TEXT_MAX];
-	if (fetch_ctx(p, st, err, sizeof(err)) == NULL)
-		return;
-	policy_host(host, sizeof(host), domain);
-	for (unsigned i = 0; i < p->nendpoints; i++)     /* a failure: the fetch connects itself */
-		(void)sts_fetch_warm(p->fetch, p->endpoints[i], host, (int)p->fetch_timeout * 1000,
-		                     p->cancel, err, sizeof(err));
-}
-
-/* Fetches the policy from every endpoint as a sender does; f->reason says why one failed. */
-static void verify(struct sts_publisher *p, struct store *st, struct fetched *f)
-{
-	char host[DNAME_STR_MAX + 8], err[STS_TEXT_MAX];
-	size_t got_len;
-	fetch_ctx(p, st, err, sizeof(err));
-	policy_host(host, sizeof(host), f->domain);
+	snprintf(host, sizeof(host), "mta-sts.%s", dname_format(name, f->domain));
+	host[strlen(host) - 1] = 0;   /* no trailing dot in SNI */
 	f->reason = NULL;
 	for (unsigned i = 0; i < p->nendpoints; i++) {
 		struct sts_fetch_status *s = &f->st[i];

@@ -60,13 +60,6 @@ struct sts_outcome_info {
 int sts_publish_init(struct sts_publisher *p, const struct config *cfg, char *err, size_t errlen);
 void sts_publish_free(struct sts_publisher *p);
 /*
- * Opens the fetch context and connects to every endpoint for domain's policy host, TLS
- * included, so that the publish of domain that follows sends its requests at once. Safe on
- * another thread while the caller commits (a commit's syncs take about as long); anything
- * that fails here is done again by the fetch; p->cancel ends its waits.
- */
-void sts_publish_warm(struct sts_publisher *p, struct store *st, const uint8_t *domain);
-/*
  * Runs the step for one domain once, at time now. force ignores the back-off of a waiting
  * publish. Returns 0 (what happened in out) or an error of the store.
  */

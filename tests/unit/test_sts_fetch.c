@@ -35,7 +35,6 @@ struct server {
 	const char *response;       /* what the server answers, as is */
 	size_t response_len;
 	char request[2048];         /* what it was asked */
-	bool hang_up;               /* close right after the handshake, as an idle limit does */
 	pthread_t thread;
 };
 
@@ -67,7 +66,7 @@ static void *serve(void *arg)
 	if (mbedtls_ssl_setup(&ssl, &s->conf) != 0)
 		goto out;
 	mbedtls_ssl_set_bio(&ssl, &fd, fd_send, fd_recv, NULL);
-	if (mbedtls_ssl_handshake(&ssl) != 0 || s->hang_up)
+	if (mbedtls_ssl_handshake(&ssl) != 0)
 		goto out;
 	while (got < sizeof(s->request) - 1 && strstr(s->request, "\r\n\r\n") == NULL) {
 		int n = mbedtls_ssl_read(&ssl, (unsigned char *)s->request + got,
@@ -537,44 +536,6 @@ static struct sts_fetch *fetch_loaded(struct server *s, const char *dir, uint64_
 
 /* The second fetch of a host resumes the first one's session with its ticket; another host
  * (or a server that forgot its ticket keys) gets a full handshake. */
-/* A connection warmed ahead is the one the fetch uses (the server takes one connection, and
- * no second handshake is made); one the server closed before the request is made again. */
-static void test_warm(void **state)
-{
-	struct server *s = *state;
-	struct sts_fetch *f = session_fetcher(s);
-	uint64_t full, resumed;
-	char err[512];
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
-	assert_int_equal(sts_fetch_warm(f, s->endpoint, HOST, TIMEOUT, NULL, err, sizeof(err)), 0);
-	sts_fetch_counts(f, &full, &resumed);
-	assert_int_equal(full + resumed, 1);
-	static uint8_t body[STS_FETCH_BODY_MAX];
-	size_t len;
-	int rc = sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
-	                       sizeof(err));
-	assert_int_equal(pthread_join(s->thread, NULL), 0);
-	if (rc != 0)
-		fail_msg("fetch on the warm connection: %d %s", rc, err);
-	assert_memory_equal(body, "abcd", 4);
-	sts_fetch_counts(f, &full, &resumed);
-	assert_int_equal(full + resumed, 1);
-	/* The server hangs up on a warm connection before its request. */
-	s->hang_up = true;
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
-	assert_int_equal(sts_fetch_warm(f, s->endpoint, HOST, TIMEOUT, NULL, err, sizeof(err)), 0);
-	assert_int_equal(pthread_join(s->thread, NULL), 0);      /* and hung up on */
-	s->hang_up = false;
-	fetch_once(s, f);                                         /* a new connection served it */
-	sts_fetch_counts(f, &full, &resumed);
-	assert_int_equal(full + resumed, 3);
-	/* Nothing listening: the warm-up fails and keeps nothing. */
-	char closed[64];
-	snprintf(closed, sizeof(closed), "127.0.0.1:1");
-	assert_true(sts_fetch_warm(f, closed, HOST, TIMEOUT, NULL, err, sizeof(err)) < 0);
-	sts_fetch_close(f);
-}
-
 static void test_session_resumed(void **state)
 {
 	struct server *s = *state;
@@ -646,7 +607,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_and_connect_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_resumed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_warm, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
