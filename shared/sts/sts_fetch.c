@@ -49,6 +49,15 @@ struct sts_fetch {
 	uint64_t kept_new;           /* sessions kept since the last save */
 	char *sessions_dir;          /* sts_fetch_sessions_use(); NULL: kept in memory only */
 	bool no_resume;              /* sts_fetch_no_resume(): set before any fetch */
+	/* sts_fetch_open_lazy(): the trust store is read at the first handshake that needs it;
+	 * until then a handshake that resumes a kept session runs on conf_resume (no CA), and
+	 * one the server makes full there fails with MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED. */
+	mbedtls_ssl_config conf_resume;
+	char *ca_file;
+	atomic_bool ca_ready;        /* ca is read: conf is usable */
+	pthread_mutex_t ca_lock;
+	bool ca_tried;
+	int ca_rc;
 };
 
 /* The DRBG under a lock: the publish step's threads handshake on one context at once. */
@@ -61,7 +70,48 @@ static int locked_random(void *arg, unsigned char *out, size_t len)
 	return rc;
 }
 
-int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_t errlen)
+/* One of the context's client configurations; ca NULL: none (conf_resume). */
+static int conf_init(struct sts_fetch *f, mbedtls_ssl_config *conf, mbedtls_x509_crt *ca)
+{
+	int rc = mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+	                                     MBEDTLS_SSL_PRESET_DEFAULT);
+	if (rc)
+		return rc;
+	/* RFC 8461 3.3: TLS 1.2 or later, the certificate checked as for HTTPS. */
+	mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	mbedtls_ssl_conf_ca_chain(conf, ca, NULL);
+	mbedtls_ssl_conf_rng(conf, locked_random, f);
+	/* X25519 first: in mbedTLS it costs a third of P-256, and ECDHE is paid per fetch. */
+	static const mbedtls_ecp_group_id curves[] = { MBEDTLS_ECP_DP_CURVE25519,
+	                                               MBEDTLS_ECP_DP_SECP256R1,
+	                                               MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE };
+	mbedtls_ssl_conf_curves(conf, curves);
+	return 0;
+}
+
+/* Reads the trust store, once (the first caller; the others wait for it). 0 or LS_ECONFIG. */
+static int ca_load(struct sts_fetch *f, char *err, size_t errlen)
+{
+	if (atomic_load(&f->ca_ready))
+		return 0;
+	pthread_mutex_lock(&f->ca_lock);
+	if (!f->ca_tried) {
+		f->ca_tried = true;
+		/* A positive result counts certificates it skipped; some bundles have odd ones. */
+		f->ca_rc = mbedtls_x509_crt_parse_file(&f->ca, f->ca_file) < 0 ? LS_ECONFIG : 0;
+		if (f->ca_rc == 0)
+			atomic_store(&f->ca_ready, true);
+	}
+	int rc = f->ca_rc;
+	pthread_mutex_unlock(&f->ca_lock);
+	if (rc)
+		snprintf(err, errlen, "trust store %s: cannot read any certificate", f->ca_file);
+	return rc;
+}
+
+static int open_ctx(struct sts_fetch **out, const char *ca_file, bool lazy, char *err,
+                    size_t errlen)
 {
 	static const char pers[] = "lockstep sts_fetch";
 	struct sts_fetch *f = calloc(1, sizeof(*f));
@@ -72,9 +122,12 @@ int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_
 	mbedtls_ctr_drbg_init(&f->drbg);
 	mbedtls_x509_crt_init(&f->ca);
 	mbedtls_ssl_config_init(&f->conf);
+	mbedtls_ssl_config_init(&f->conf_resume);
 	pthread_mutex_init(&f->rng_lock, NULL);
 	pthread_mutex_init(&f->kept_lock, NULL);
-	if ((f->kept = calloc(KEPT_BUCKETS, sizeof(*f->kept))) == NULL) {
+	pthread_mutex_init(&f->ca_lock, NULL);
+	if ((f->kept = calloc(KEPT_BUCKETS, sizeof(*f->kept))) == NULL ||
+	    (f->ca_file = strdup(ca_file)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -84,28 +137,14 @@ int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_
 		snprintf(err, errlen, "cannot seed the random generator");
 		goto fail;
 	}
-	rc = mbedtls_x509_crt_parse_file(&f->ca, ca_file);
-	if (rc < 0) {
-		/* A positive rc counts certificates it skipped; some bundles have odd ones. */
+	if (lazy ? access(ca_file, R_OK) != 0 : ca_load(f, err, errlen) != 0) {
 		snprintf(err, errlen, "trust store %s: cannot read any certificate", ca_file);
 		goto fail;
 	}
-	rc = mbedtls_ssl_config_defaults(&f->conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
-	                                 MBEDTLS_SSL_PRESET_DEFAULT);
-	if (rc) {
+	if (conf_init(f, &f->conf, &f->ca) != 0 || conf_init(f, &f->conf_resume, NULL) != 0) {
 		snprintf(err, errlen, "cannot set up TLS");
 		goto fail;
 	}
-	/* RFC 8461 3.3: TLS 1.2 or later, the certificate checked as for HTTPS. */
-	mbedtls_ssl_conf_min_version(&f->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-	mbedtls_ssl_conf_authmode(&f->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-	mbedtls_ssl_conf_ca_chain(&f->conf, &f->ca, NULL);
-	mbedtls_ssl_conf_rng(&f->conf, locked_random, f);
-	/* X25519 first: in mbedTLS it costs a third of P-256, and ECDHE is paid per fetch. */
-	static const mbedtls_ecp_group_id curves[] = { MBEDTLS_ECP_DP_CURVE25519,
-	                                               MBEDTLS_ECP_DP_SECP256R1,
-	                                               MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE };
-	mbedtls_ssl_conf_curves(&f->conf, curves);
 	timing_mark("fetch_open");
 	*out = f;
 	return 0;
@@ -114,11 +153,22 @@ fail:
 	return LS_ECONFIG;
 }
 
+int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_t errlen)
+{
+	return open_ctx(out, ca_file, false, err, errlen);
+}
+
+int sts_fetch_open_lazy(struct sts_fetch **out, const char *ca_file, char *err, size_t errlen)
+{
+	return open_ctx(out, ca_file, true, err, errlen);
+}
+
 void sts_fetch_close(struct sts_fetch *f)
 {
 	if (f == NULL)
 		return;
 	mbedtls_ssl_config_free(&f->conf);
+	mbedtls_ssl_config_free(&f->conf_resume);
 	mbedtls_x509_crt_free(&f->ca);
 	mbedtls_ctr_drbg_free(&f->drbg);
 	mbedtls_entropy_free(&f->entropy);
@@ -133,6 +183,8 @@ void sts_fetch_close(struct sts_fetch *f)
 	free(f->sessions_dir);
 	pthread_mutex_destroy(&f->kept_lock);
 	pthread_mutex_destroy(&f->rng_lock);
+	pthread_mutex_destroy(&f->ca_lock);
+	free(f->ca_file);
 	free(f);
 }
 
@@ -329,13 +381,26 @@ static int handshake(mbedtls_ssl_context *ssl, struct sts_fetch *f, struct tls_c
 	char key[KEY_MAX];
 	unsigned char master[48];
 	int rc;
-	if ((rc = mbedtls_ssl_setup(ssl, &f->conf)) != 0 ||
+	bool resume_only = !atomic_load(&f->ca_ready);
+	if ((rc = mbedtls_ssl_setup(ssl, resume_only ? &f->conf_resume : &f->conf)) != 0 ||
 	    (rc = mbedtls_ssl_set_hostname(ssl, host)) != 0) {
 		tls_error(rc, endpoint, "TLS set-up", err, errlen);
 		return rc;
 	}
 	snprintf(key, sizeof(key), "%s %s", endpoint, host);
 	bool offered = !f->no_resume && kept_offer(f, key, ssl, master);
+	if (resume_only && !offered) {
+		/* Nothing to resume: a full handshake, which needs the trust store. */
+		if ((rc = ca_load(f, err, errlen)) != 0)
+			return rc;
+		mbedtls_ssl_free(ssl);
+		mbedtls_ssl_init(ssl);
+		if ((rc = mbedtls_ssl_setup(ssl, &f->conf)) != 0 ||
+		    (rc = mbedtls_ssl_set_hostname(ssl, host)) != 0) {
+			tls_error(rc, endpoint, "TLS set-up", err, errlen);
+			return rc;
+		}
+	}
 	timing_mark("session_read");
 	mbedtls_ssl_set_bio(ssl, c, tls_conn_send, tls_conn_recv, NULL);
 	while ((rc = mbedtls_ssl_handshake(ssl)) != 0) {
@@ -522,7 +587,19 @@ int sts_fetch_get_cancel(struct sts_fetch *f, const char *endpoint, const char *
 		goto out;
 	timing_mark("connected");
 	info->stage = STS_FETCH_TLS;
-	if ((rc = handshake(&ssl, f, &c, endpoint, host, err, errlen)) != 0) {
+	rc = handshake(&ssl, f, &c, endpoint, host, err, errlen);
+	if (rc == MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED && !atomic_load(&f->ca_ready)) {
+		/* The server did not resume the session offered (a lazy context): again, on a new
+		 * connection, with the trust store. */
+		mbedtls_ssl_free(&ssl);
+		mbedtls_ssl_init(&ssl);
+		tls_conn_close(&c);
+		c.fd = -1;
+		if ((rc = ca_load(f, err, errlen)) == 0 &&
+		    (rc = tls_conn_open(&c, endpoint, 443, err, errlen)) == 0)
+			rc = handshake(&ssl, f, &c, endpoint, host, err, errlen);
+	}
+	if (rc != 0) {
 		info->verify_flags = mbedtls_ssl_get_verify_result(&ssl);
 		goto out;
 	}
@@ -627,6 +704,8 @@ int sts_fetch_request(struct sts_fetch *f, const struct sts_fetch_req *q, struct
 		snprintf(err, errlen, "%s: https:// without a TLS context", q->url);
 		return LS_ECONFIG;
 	}
+	if (u.tls && (rc = ca_load(f, err, errlen)) != 0)   /* no session to resume here */
+		return rc;
 	bool v6 = strchr(u.host, ':') != NULL;
 	snprintf(name, sizeof(name), "%s%s%s:%s", v6 ? "[" : "", u.host, v6 ? "]" : "", u.port);
 	size_t rcap = strlen(u.path) + strlen(u.host) + 512 + q->body_len;

@@ -22,6 +22,14 @@ struct sts_fetch;
 int sts_fetch_open(struct sts_fetch **out, const char *ca_file, char *err, size_t errlen);
 void sts_fetch_close(struct sts_fetch *f);
 /*
+ * sts_fetch_open(), but the trust store is read only when a handshake needs it: a fetch that
+ * resumes a kept session verifies no certificate, so a process that only resumes (a zonectl
+ * publishing one change) never reads it (the system bundle: 3-5 ms). A server that declines
+ * the session is asked again, on a new connection, with the trust store. Fails at once only
+ * when ca_file cannot be read at all.
+ */
+int sts_fetch_open_lazy(struct sts_fetch **out, const char *ca_file, char *err, size_t errlen);
+/*
  * GET https://HOST/.well-known/mta-sts.txt from endpoint ("ADDR:PORT" or "[ADDR]:PORT"),
  * all within timeout_ms. Success is a 200 with a text/plain body of at most cap bytes,
  * copied to body. Returns 0 or a negative code with the reason in err.

@@ -371,8 +371,9 @@ static void verify(struct sts_publisher *p, struct store *st, struct fetched *f)
 	char host[DNAME_STR_MAX + 8], name[DNAME_STR_MAX], err[STS_TEXT_MAX];
 	size_t got_len;
 	pthread_mutex_lock(&fetch_lock);
-	if (!p->fetch_tried && sts_fetch_open(&p->fetch, p->trust_store, p->fetch_err,
-	                                      sizeof(p->fetch_err)) != 0)
+	/* Lazy: a run that only resumes kept sessions never reads the trust store. */
+	if (!p->fetch_tried && sts_fetch_open_lazy(&p->fetch, p->trust_store, p->fetch_err,
+	                                           sizeof(p->fetch_err)) != 0)
 		p->fetch = NULL;
 	if (!p->fetch_tried && p->fetch)
 		sessions_use(p->fetch, st);

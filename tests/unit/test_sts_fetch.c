@@ -35,6 +35,7 @@ struct server {
 	const char *response;       /* what the server answers, as is */
 	size_t response_len;
 	char request[2048];         /* what it was asked */
+	int conns;                  /* connections serve() takes (0: one) */
 	pthread_t thread;
 };
 
@@ -50,10 +51,20 @@ static int fd_recv(void *ctx, unsigned char *buf, size_t len)
 	return n < 0 ? MBEDTLS_ERR_NET_RECV_FAILED : (int)n;
 }
 
-/* Accepts one connection, reads the request head and writes the canned response. */
+static void *serve_one(struct server *s);
+
+/* Accepts s->conns connections (at least one), each as serve_one(). */
 static void *serve(void *arg)
 {
 	struct server *s = arg;
+	for (int i = 0; i < (s->conns > 1 ? s->conns : 1); i++)
+		serve_one(s);
+	return NULL;
+}
+
+/* Accepts one connection, reads the request head and writes the canned response. */
+static void *serve_one(struct server *s)
+{
 	mbedtls_ssl_context ssl;
 	size_t got = 0;
 	struct pollfd pfd = { s->listen_fd, POLLIN, 0 };
@@ -534,6 +545,72 @@ static struct sts_fetch *fetch_loaded(struct server *s, const char *dir, uint64_
 	return f;
 }
 
+/* A lazy context (sts_fetch_open_lazy) resumes without reading the trust store (here a file
+ * with no certificate); with nothing to resume it reads it, and says what is wrong with it; a
+ * server that declines the session offered is asked again with the store, on a new
+ * connection. */
+static void test_lazy_trust(void **state)
+{
+	struct server *s = *state;
+	struct sts_fetch *f;
+	char err[512], dir[4200], junk[4200];
+	static uint8_t body[STS_FETCH_BODY_MAX];
+	size_t len;
+	uint64_t full, resumed;
+	snprintf(dir, sizeof(dir), "%s/sessions.d", s->dir);
+	snprintf(junk, sizeof(junk), "%s/junk.pem", s->dir);
+	FILE *j = fopen(junk, "w");
+	assert_non_null(j);
+	fputs("not a certificate\n", j);
+	fclose(j);
+	f = session_fetcher(s);                     /* a session kept after a verified handshake */
+	assert_int_equal(sts_fetch_sessions_use(f, dir), 0);
+	fetch_once(s, f);
+	assert_int_equal(sts_fetch_sessions_save(f), 0);
+	sts_fetch_close(f);
+
+	assert_int_equal(sts_fetch_open_lazy(&f, junk, err, sizeof(err)), 0);
+	assert_int_equal(sts_fetch_sessions_use(f, dir), 0);
+	fetch_once(s, f);
+	sts_fetch_counts(f, &full, &resumed);
+	assert_int_equal(full, 0);
+	assert_int_equal(resumed, 1);
+	sts_fetch_close(f);
+
+	assert_int_equal(sts_fetch_open_lazy(&f, junk, err, sizeof(err)), 0);   /* no sessions */
+	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	int rc = sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
+	                       sizeof(err));
+	assert_int_equal(pthread_join(s->thread, NULL), 0);
+	assert_int_equal(rc, LS_ECONFIG);
+	assert_non_null(strstr(err, "junk.pem: cannot read any certificate"));
+	sts_fetch_close(f);
+
+	mbedtls_ssl_ticket_free(&s->ticket);      /* new ticket keys: the session is declined */
+	mbedtls_ssl_ticket_init(&s->ticket);
+	assert_int_equal(mbedtls_ssl_ticket_setup(&s->ticket, mbedtls_ctr_drbg_random, &s->drbg,
+	                                          MBEDTLS_CIPHER_AES_256_GCM, 3600), 0);
+	assert_int_equal(sts_fetch_open_lazy(&f, s->ca, err, sizeof(err)), 0);
+	assert_int_equal(sts_fetch_sessions_use(f, dir), 0);
+	s->conns = 2;
+	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	rc = sts_fetch_get(f, s->endpoint, HOST, TIMEOUT, body, sizeof(body), &len, err,
+	                   sizeof(err));
+	assert_int_equal(pthread_join(s->thread, NULL), 0);
+	s->conns = 0;
+	if (rc != 0)
+		fail_msg("declined session: %d %s", rc, err);
+	assert_int_equal(len, 4);
+	sts_fetch_counts(f, &full, &resumed);
+	assert_int_equal(full, 1);
+	assert_int_equal(resumed, 0);
+	sts_fetch_close(f);
+
+	assert_int_equal(sts_fetch_open_lazy(&f, "/nonexistent/ca.pem", err, sizeof(err)),
+	                 LS_ECONFIG);
+	assert_non_null(strstr(err, "cannot read any certificate"));
+}
+
 /* The second fetch of a host resumes the first one's session with its ticket; another host
  * (or a server that forgot its ticket keys) gets a full handshake. */
 static void test_session_resumed(void **state)
@@ -607,6 +684,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_and_connect_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_resumed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lazy_trust, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
