@@ -588,9 +588,9 @@ int sts_fetch_get_cancel(struct sts_fetch *f, const char *endpoint, const char *
 	timing_mark("connected");
 	info->stage = STS_FETCH_TLS;
 	rc = handshake(&ssl, f, &c, endpoint, host, err, errlen);
-	if (rc == MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED && !atomic_load(&f->ca_ready)) {
-		/* The server did not resume the session offered (a lazy context): again, on a new
-		 * connection, with the trust store. */
+	if (rc == MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED) {
+		/* Only conf_resume has no CAs: the server did not resume the session offered.
+		 * Again, on a new connection, with the trust store. */
 		mbedtls_ssl_free(&ssl);
 		mbedtls_ssl_init(&ssl);
 		tls_conn_close(&c);
