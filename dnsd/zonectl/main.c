@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "dnsd/zonectl/zonectl.h"
 #include "shared/util/err.h"
@@ -108,6 +109,7 @@ static int run_command(struct ctl *c, const struct command *cmd)
 	if (orc)
 		return orc;
 	c->cmd = cmd;
+	c->started = (int64_t)time(NULL);
 	return cmd->run(c);
 }
 

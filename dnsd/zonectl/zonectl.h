@@ -75,6 +75,7 @@ struct ctl {
 	struct store *st;
 	const struct command *cmd;  /* the command being run */
 	bool bulk;                  /* a bulk run: its publish step counts what it published */
+	int64_t started;            /* when the command began: policy versions made since are its */
 };
 
 struct command {

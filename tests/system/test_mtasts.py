@@ -182,6 +182,33 @@ def test_kill9_between_commit_and_publish(sts_factory):
     assert int(new) > int(first[1])
 
 
+def test_zonectl_shows_a_publish_dnsd_took(sts_factory):
+    """dnsd publishes the policy a zonectl commit made before that zonectl's own step can:
+    zonectl still says what became of its change (the race a slow machine shows)."""
+    e = sts_factory()
+    first = published(e.zc.ok("mta-sts", "enable", "example.com").out)
+    e.httpsd.proc.send_signal(signal.SIGSTOP)          # every fetch hangs in the handshake
+    p = None
+    try:
+        p = e.zc.popen("rr", "add", "example.com", "@ 3600 IN MX 30 mx3.example.com.")
+        e.wait("the commit", lambda: e.status()["version"] == 2, timeout=10)
+        p.send_signal(signal.SIGSTOP)                   # zonectl holds, mid-fetch
+        e.httpsd.proc.send_signal(signal.SIGCONT)
+        e.wait("dnsd publishes version 2", lambda: e.status()["published_version"] == 2)
+        p.send_signal(signal.SIGCONT)
+        out, err = p.communicate(timeout=30)
+    finally:
+        e.httpsd.proc.send_signal(signal.SIGCONT)
+        if p is not None and p.returncode is None:
+            p.send_signal(signal.SIGCONT)
+            kill_process(p)
+            p.communicate(timeout=5)
+    assert p.returncode == 0, err
+    assert "published by another publisher" in out, out
+    version, tid = published(out)
+    assert version == 2 and tid == e.txt_id() and int(tid) > int(first[1])
+
+
 def test_observer_never_sees_id_before_its_policy(sts_factory):
     """MX changes in a loop; an observer reads the id over DNS, then fetches the policy."""
     e = sts_factory()
