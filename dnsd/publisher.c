@@ -167,8 +167,10 @@ static bool acme_setup(struct acme_run *ar, struct store *st, const struct confi
 static bool setup(struct sts_publisher *sp, const struct config *cfg)
 {
 	char err[256];
-	if (sts_publish_init(sp, cfg, err, sizeof(err)) == 0)
+	if (sts_publish_init(sp, cfg, err, sizeof(err)) == 0) {
+		sp->paced_max = PUBLISHER_PACED_MAX;
 		return true;
+	}
 	log_warning("mta-sts: publisher off: %s", err);
 	sts_publish_free(sp);
 	return false;

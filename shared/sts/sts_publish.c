@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "shared/tls/cert.h"
 #include "shared/util/err.h"
@@ -506,6 +507,7 @@ struct due {
 	bool force;
 	uint8_t (*names)[DNAME_MAX];
 	size_t n, cap;
+	size_t urgent;       /* due for more than a rotation: a new policy, a grace end, a removal */
 };
 
 static int collect(const struct sts_domain *d, void *arg)
@@ -522,6 +524,7 @@ static int collect(const struct sts_domain *d, void *arg)
 		u->cap = cap;
 	}
 	memcpy(u->names[u->n++], d->domain, DNAME_MAX);
+	u->urgent += d->version != d->published || grace_due(d, u->now) || removal_due(d, u->now);
 	return 0;
 }
 
@@ -544,7 +547,16 @@ struct batch {
 	struct slot *slots;
 	size_t *verified;             /* indices into slots of the publishes to write */
 	size_t nverified;
+	unsigned lanes;               /* fetches at once */
+	int64_t paced_until;          /* one lane: no fetch starts after this (ms), 0: none */
 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* A domain's failure of its own (its zone deleted meanwhile, say) holds up nothing else. */
 static bool domain_error(int rc)
@@ -560,6 +572,9 @@ static int fetch_one(size_t i, void *arg)
 	s->c.p = NULL;
 	if (b->p->cancel && atomic_load(b->p->cancel))
 		return 0;             /* the slot stays STS_NOTHING */
+	/* A paced run behind a slow endpoint: the rest wait for the next run. */
+	if (b->paced_until && mono_ms() > b->paced_until)
+		return 0;
 	s->rc = publish_one(b->p, b->st, s->domain, b->now, b->force, &s->out, &s->c);
 	return s->rc && !domain_error(s->rc) ? s->rc : 0;
 }
@@ -621,7 +636,7 @@ static void write_forget(size_t i, void *arg)
 static int run_batch(struct batch *b, size_t n,
                      void (*fn)(const struct sts_outcome_info *o, void *ctx), void *ctx)
 {
-	int rc = parallel_run(n, b->p->fetch_concurrency, fetch_one, b);
+	int rc = parallel_run(n, b->lanes, fetch_one, b);
 	b->nverified = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (b->slots[i].rc == 0 && b->slots[i].c.p)
@@ -649,9 +664,9 @@ int sts_publish_due(struct sts_publisher *p, struct store *st, const struct zone
                     int64_t now, bool force,
                     void (*fn)(const struct sts_outcome_info *o, void *ctx), void *ctx)
 {
-	struct due u = { p, zone ? zone->id : 0, now, force, NULL, 0, 0 };
+	struct due u = { p, zone ? zone->id : 0, now, force, NULL, 0, 0, 0 };
 	struct store_txn t;
-	struct batch b = { p, st, now, force, NULL, NULL, 0 };
+	struct batch b = { p, st, now, force, NULL, NULL, 0, p->fetch_concurrency, 0 };
 	int rc = store_begin(st, false, 0, &t);
 	if (rc)
 		return rc;
@@ -660,6 +675,10 @@ int sts_publish_due(struct sts_publisher *p, struct store *st, const struct zone
 	store_abort(&t);
 	if (rc || u.n == 0)
 		goto out;
+	if (u.urgent == 0 && u.n <= p->paced_max) {
+		b.lanes = 1;
+		b.paced_until = mono_ms() + STS_PACED_RUN_MS;
+	}
 	size_t size = u.n < STS_PUBLISH_BATCH ? u.n : STS_PUBLISH_BATCH;
 	b.slots = calloc(size, sizeof(*b.slots));
 	b.verified = calloc(size, sizeof(*b.verified));
@@ -669,7 +688,7 @@ int sts_publish_due(struct sts_publisher *p, struct store *st, const struct zone
 	}
 	/* The fetching threads may write (a wait, a grace end): the map grows first, as it
 	 * cannot while other threads read. */
-	if (p->fetch_concurrency > 1)
+	if (b.lanes > 1)
 		rc = store_reserve(st, u.n * (size_t)16384);
 	for (size_t i = 0; rc == 0 && i < u.n && !(p->cancel && atomic_load(p->cancel));
 	     i += size) {

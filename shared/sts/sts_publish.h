@@ -18,6 +18,7 @@
 #include "shared/sts/sts_record.h"
 
 #define STS_PUBLISH_BATCH 512     /* due domains fetched together, then ids in one commit */
+#define STS_PACED_RUN_MS 1000     /* a paced run's fetches start within this (sts_publisher) */
 #define STS_PUBLISH_SESSIONS "sts-sessions.d"   /* in the state directory: TLS sessions kept */
 #define STS_PUBLISH_SESSIONS_OLD "sts-sessions"  /* the one file before: removed */
 
@@ -26,6 +27,14 @@ struct sts_publisher {
 	unsigned nendpoints;
 	uint32_t rotate_interval, fetch_timeout, retry_max;
 	uint32_t fetch_concurrency;  /* threads of sts_publish_due(), each one fetch at a time */
+	/*
+	 * A run whose due work is only this many rotations or fewer fetches them one at a time
+	 * (0: never). dnsd sets it: its rounds then reach httpsd as one connection at a time,
+	 * not a burst that a change's own fetch would queue behind; a backlog keeps every thread.
+	 * Such a run starts no fetch after STS_PACED_RUN_MS: an endpoint that times out delays
+	 * the next run (a new policy's) by one fetch, not by one per rotation.
+	 */
+	uint32_t paced_max;
 	/* When set (by another thread), sts_publish_due() starts nothing new and returns. */
 	const atomic_bool *cancel;
 	char *trust_store;
