@@ -158,24 +158,36 @@ def test_missing_certificate_id_waits(sts_factory):
     assert mx_lines(e.fetch()[2])[-1] == "mx3.example.com"
 
 
+def hanging_change(e):
+    """Enables example.com, stops httpsd (fetches hang in the handshake) and starts a zonectl
+    MX change; returns (the first publish, the zonectl) once its first commit is in. The
+    caller sends httpsd SIGCONT and ends the zonectl."""
+    first = published(e.zc.ok("mta-sts", "enable", "example.com").out)
+    e.httpsd.proc.send_signal(signal.SIGSTOP)
+    p = e.zc.popen("rr", "add", "example.com", "@ 3600 IN MX 30 mx3.example.com.")
+    try:
+        e.wait("the first commit", lambda: e.status()["version"] == 2, timeout=10)
+    except BaseException:
+        kill_process(p)
+        p.communicate(timeout=5)
+        e.httpsd.proc.send_signal(signal.SIGCONT)
+        raise
+    return first, p
+
+
 def test_kill9_between_commit_and_publish(sts_factory):
     """zonectl killed after its first commit, while it fetches: the id stays, dnsd completes."""
     e = sts_factory()
-    first = published(e.zc.ok("mta-sts", "enable", "example.com").out)
-    e.httpsd.proc.send_signal(signal.SIGSTOP)          # fetches now hang in the handshake
-    p = None
+    first, p = hanging_change(e)
     try:
-        p = e.zc.popen("rr", "add", "example.com", "@ 3600 IN MX 30 mx3.example.com.")
-        e.wait("the first commit", lambda: e.status()["version"] == 2, timeout=10)
         assert p.poll() is None, "zonectl ended before it could be killed"
         p.send_signal(signal.SIGKILL)
         p.wait(5)
         assert e.status()["published_version"] == 1
         assert e.txt_id() == first[1]
     finally:
-        if p is not None:
-            kill_process(p)                             # on a failure above
-            p.communicate(timeout=5)
+        kill_process(p)                                 # on a failure above
+        p.communicate(timeout=5)
         e.httpsd.proc.send_signal(signal.SIGCONT)
     new = e.wait("dnsd publishes after the kill", lambda: (e.txt_id() != first[1]) and e.txt_id())
     assert e.status()["published_version"] == 2
@@ -186,12 +198,8 @@ def test_zonectl_shows_a_publish_dnsd_took(sts_factory):
     """dnsd publishes the policy a zonectl commit made before that zonectl's own step can:
     zonectl still says what became of its change (the race a slow machine shows)."""
     e = sts_factory()
-    first = published(e.zc.ok("mta-sts", "enable", "example.com").out)
-    e.httpsd.proc.send_signal(signal.SIGSTOP)          # every fetch hangs in the handshake
-    p = None
+    first, p = hanging_change(e)
     try:
-        p = e.zc.popen("rr", "add", "example.com", "@ 3600 IN MX 30 mx3.example.com.")
-        e.wait("the commit", lambda: e.status()["version"] == 2, timeout=10)
         p.send_signal(signal.SIGSTOP)                   # zonectl holds, mid-fetch
         e.httpsd.proc.send_signal(signal.SIGCONT)
         e.wait("dnsd publishes version 2", lambda: e.status()["published_version"] == 2)
@@ -199,7 +207,7 @@ def test_zonectl_shows_a_publish_dnsd_took(sts_factory):
         out, err = p.communicate(timeout=30)
     finally:
         e.httpsd.proc.send_signal(signal.SIGCONT)
-        if p is not None and p.returncode is None:
+        if p.returncode is None:
             p.send_signal(signal.SIGCONT)
             kill_process(p)
             p.communicate(timeout=5)
