@@ -154,7 +154,9 @@ static bool short_file(const char *dir)
 /*
  * LMDB maps the whole file and trusts the meta page: a page past the end of a truncated file
  * is a SIGBUS at the first read. So the file must hold every page up to the last one the meta
- * page records, checked before any transaction reads a page.
+ * page records, checked before any transaction reads a page. The meta page is read first:
+ * a writer writes its pages before its meta page, so a commit by another process between the
+ * two reads grows the file seen after it, and is never taken for a truncation.
  */
 static int check_size(struct store *st)
 {
@@ -162,10 +164,10 @@ static int check_size(struct store *st)
 	MDB_stat stat;
 	struct stat sb;
 	int fd;
-	if (mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) != 0)
-		return LS_ESTORE;
 	mdb_env_info(st->env, &info);
 	mdb_env_stat(st->env, &stat);
+	if (mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) != 0)
+		return LS_ESTORE;
 	uint64_t need = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
 	return (uint64_t)sb.st_size < need ? LS_ETRUNCATED : 0;
 }
