@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <ldns/ldns.h>
+#include "shared/util/clock.h"
 #include "shared/util/addr.h"
 #include "shared/util/err.h"
 #include "shared/dns/dname.h"
@@ -104,13 +105,6 @@ int acme_dns_del(struct store *st, const char *host, char *err, size_t errlen)
 	return run(st, host, NULL, NULL, err, errlen);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int acme_dns_soa_serial(int family, const uint8_t addr[16], uint16_t port, const char *apex,
                         int timeout_ms, uint32_t *serial)
 {
@@ -125,14 +119,14 @@ int acme_dns_soa_serial(int family, const uint8_t addr[16], uint16_t port, const
 		goto out;
 	q = ldns_pkt_query_new(name, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0);
 	name = NULL;      /* the packet owns it */
-	uint16_t id = (uint16_t)(now_ms() ^ getpid());
+	uint16_t id = (uint16_t)(clock_mono_ms() ^ getpid());
 	ldns_pkt_set_id(q, id);
 	if (q == NULL || ldns_pkt2wire(&wire, q, &wlen) != LDNS_STATUS_OK ||
 	    sendto(fd, wire, wlen, 0, (struct sockaddr *)&ss, sl) < 0)
 		goto out;
-	for (int64_t end = now_ms() + timeout_ms;;) {
+	for (int64_t end = clock_mono_ms() + timeout_ms;;) {
 		struct pollfd p = { fd, POLLIN, 0 };
-		int64_t left = end - now_ms();
+		int64_t left = end - clock_mono_ms();
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
 			rc = -ETIMEDOUT;
 			goto out;
@@ -228,7 +222,7 @@ int acme_dns_wait(struct store *st, const struct config *cfg, const char *host, 
 	if (rc)
 		return rc;
 	dname_format(apex, z.apex);
-	for (int64_t end = now_ms() + ACME_DNS_WAIT_MS;;) {
+	for (int64_t end = clock_mono_ms() + ACME_DNS_WAIT_MS;;) {
 		size_t left = 0, lag = 0;
 		for (size_t i = 0; i < l.n; i++) {
 			uint32_t s;
@@ -242,7 +236,7 @@ int acme_dns_wait(struct store *st, const struct config *cfg, const char *host, 
 		}
 		if (left == 0)
 			return 0;
-		if (now_ms() >= end) {
+		if (clock_mono_ms() >= end) {
 			char a[ADDR_TEXT_MAX + 8];
 			struct secondary s = { l.v[lag].family, { 0 }, l.v[lag].port, "" };
 			memcpy(s.addr, l.v[lag].addr, 16);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "shared/util/clock.h"
 #include "shared/util/err.h"
 #include "shared/dns/dname.h"
 #include "shared/sts/sts_record.h"
@@ -267,13 +268,6 @@ static int by_age(const void *a, const void *b)
 	return strcmp(x->host, y->host);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Takes c for this process (a lease, so another runner leaves it) when it is still due. */
 static bool take(struct store *st, struct acme_cert *c, int64_t now, bool only)
 {
@@ -319,8 +313,8 @@ int acme_run_due(struct acme_run *r, int64_t now, const char *host, int budget_m
 		qsort(d.v, d.n, sizeof(*d.v), by_age);
 	acme_client_refresh(r->client, err, sizeof(err));
 	struct acme_order_ctx x = { r->client, r->st, r->cfg, r->state_dir };
-	int64_t end = mono_ms() + budget_ms;
-	for (size_t i = 0; i < d.n && (host || mono_ms() < end); i++) {
+	int64_t end = clock_mono_ms() + budget_ms;
+	for (size_t i = 0; i < d.n && (host || clock_mono_ms() < end); i++) {
 		struct acme_cert *c = &d.v[i];
 		if (!host && !acme_run_is_due(c, now)) {
 			ari_poll(r, c, now);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/uio.h>
+#include "shared/util/clock.h"
 #include "shared/util/err.h"
 #include "shared/util/file.h"
 #include "shared/rpt/tlsrpt_seg.h"
@@ -54,13 +55,6 @@ struct tlsrpt_spool_log {
 	size_t ondisk;                /* bytes written without error (padding not counted) */
 	struct tlsrpt_spool_ticket *tickets;   /* appended, waiting for their sync */
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static size_t align_up(size_t n)
 {
@@ -180,7 +174,7 @@ static int seg_open(struct tlsrpt_spool_log *log)
 	log->fd = fd;
 	log->size = TLSRPT_SEG_MAGIC_LEN;
 	log->count = 0;
-	log->opened_ms = now_ms();
+	log->opened_ms = clock_mono_ms();
 	return 0;
 fail:
 	unlink(tmp);
@@ -243,7 +237,7 @@ static bool due(const struct tlsrpt_spool_log *log)
 {
 	return log->stop || log->rotate || log->count >= TLSRPT_SEG_RECORDS_MAX ||
 	       log->size >= TLSRPT_SEG_BYTES ||
-	       now_ms() - log->opened_ms >= TLSRPT_SPOOL_LOG_AGE_MS;
+	       clock_mono_ms() - log->opened_ms >= TLSRPT_SPOOL_LOG_AGE_MS;
 }
 
 static void *thread_main(void *arg)
@@ -251,7 +245,7 @@ static void *thread_main(void *arg)
 	struct tlsrpt_spool_log *log = arg;
 	pthread_mutex_lock(&log->lock);
 	for (;;) {
-		int64_t now = now_ms();
+		int64_t now = clock_mono_ms();
 		if (log->written > log->synced && hold(log, now)) {
 			wait_until(log, log->synced_ms + TLSRPT_SPOOL_LOG_GAP_MS);
 		} else if (log->written > log->synced) {
@@ -263,7 +257,7 @@ static void *thread_main(void *arg)
 			if (rc == 0)
 				rc = fdatasync(fd) == 0 ? 0 : -errno;
 			pthread_mutex_lock(&log->lock);
-			log->synced_ms = now_ms();
+			log->synced_ms = clock_mono_ms();
 			log->syncs++;
 			if (rc == 0)
 				log->durable += upto - log->synced;

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+#include "shared/util/clock.h"
 #include "shared/tls/cert.h"
 #include "shared/util/err.h"
 #include "shared/util/parallel.h"
@@ -551,13 +551,6 @@ struct batch {
 	int64_t paced_until;          /* one lane: no fetch starts after this (ms), 0: none */
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A domain's failure of its own (its zone deleted meanwhile, say) holds up nothing else. */
 static bool domain_error(int rc)
 {
@@ -573,7 +566,7 @@ static int fetch_one(size_t i, void *arg)
 	if (b->p->cancel && atomic_load(b->p->cancel))
 		return 0;             /* the slot stays STS_NOTHING */
 	/* A paced run behind a slow endpoint: the rest wait for the next run. */
-	if (b->paced_until && mono_ms() > b->paced_until)
+	if (b->paced_until && clock_mono_ms() > b->paced_until)
 		return 0;
 	s->rc = publish_one(b->p, b->st, s->domain, b->now, b->force, &s->out, &s->c);
 	return s->rc && !domain_error(s->rc) ? s->rc : 0;
@@ -677,7 +670,7 @@ int sts_publish_due(struct sts_publisher *p, struct store *st, const struct zone
 		goto out;
 	if (u.urgent == 0 && u.n <= p->paced_max) {
 		b.lanes = 1;
-		b.paced_until = mono_ms() + STS_PACED_RUN_MS;
+		b.paced_until = clock_mono_ms() + STS_PACED_RUN_MS;
 	}
 	size_t size = u.n < STS_PUBLISH_BATCH ? u.n : STS_PUBLISH_BATCH;
 	b.slots = calloc(size, sizeof(*b.slots));

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "shared/util/clock.h"
 #include "shared/util/alert.h"
 #include "shared/util/alert_webhook.h"
 #include "shared/util/err.h"
@@ -236,20 +237,13 @@ int alert_deliver(const struct alert_hooks *h, const struct alert_event *e)
 	return p.first;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Writes all of json to fd (non-blocking) before deadline; a program that stops reading
  * early (it need not read everything) is not an error. */
 static void feed(int fd, const char *json, size_t len, int64_t deadline)
 {
 	size_t off = 0;
 	while (off < len) {
-		int wait = (int)(deadline - now_ms());
+		int wait = (int)(deadline - clock_mono_ms());
 		struct pollfd pfd = { fd, POLLOUT, 0 };
 		if (wait <= 0 || poll(&pfd, 1, wait) <= 0)
 			return;
@@ -283,7 +277,7 @@ int alert_command(const char *path, const char *json, size_t len, unsigned timeo
 		snprintf(err, errlen, "cannot run it: %s", strerror(rc));
 		return -rc;
 	}
-	int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
+	int64_t deadline = clock_mono_ms() + (int64_t)timeout_s * 1000;
 	fcntl(fds[1], F_SETFL, O_NONBLOCK);
 	/* A program that exits without reading must not kill us with SIGPIPE: MSG_NOSIGNAL
 	 * does not exist for pipes, so the signal is blocked in this thread meanwhile. */
@@ -306,7 +300,7 @@ int alert_command(const char *path, const char *json, size_t len, unsigned timeo
 			snprintf(err, errlen, "waitpid: %s", strerror(errno));
 			return -errno;
 		}
-		if (now_ms() >= deadline) {
+		if (clock_mono_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			snprintf(err, errlen, "still running after %u s; killed", timeout_s);

@@ -9,6 +9,7 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include "shared/util/clock.h"
 #include "shared/util/log.h"
 
 #define PREFIX_MAX 64     /* room before a line: "2026-12-03T08:30:01.123Z warning ", "<4>" */
@@ -296,14 +297,12 @@ bool log_limit_pass(struct log_limit *l, uint64_t now_ms, unsigned *suppressed)
 
 void log_limited(struct log_limit *l, enum log_level level, const char *fmt, ...)
 {
-	struct timespec ts;
 	unsigned suppressed;
 	char suffix[64];
 	va_list ap;
 	if (!log_enabled(level))
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (!log_limit_pass(l, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000, &suppressed))
+	if (!log_limit_pass(l, (uint64_t)clock_mono_ms(), &suppressed))
 		return;
 	if (suppressed)
 		snprintf(suffix, sizeof(suffix), " (%u similar line%s suppressed)", suppressed,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "shared/util/clock.h"
 #include "shared/util/log_keyed.h"
 #include "shared/util/fnv.h"
 
@@ -104,7 +105,6 @@ void log_keyed(struct log_keyed *k, const void *key, size_t klen, enum log_level
                const char *fmt, ...)
 {
 	struct log_keyed_lines out;
-	struct timespec ts;
 	char text[LOG_KEYED_TEXT_MAX];
 	va_list ap;
 	if (!log_enabled(level))
@@ -112,9 +112,7 @@ void log_keyed(struct log_keyed *k, const void *key, size_t klen, enum log_level
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	log_keyed_event(k, key, klen, text,
-	                (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000, &out);
+	log_keyed_event(k, key, klen, text, (uint64_t)clock_mono_ms(), &out);
 	for (size_t i = 0; i < out.n; i++)
 		log_msg(level, "%s", out.line[i]);
 }

@@ -1,0 +1,10 @@
+/* clock.h: the monotonic clock in milliseconds. */
+#include <time.h>
+#include "shared/util/clock.h"
+
+int64_t clock_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
