@@ -170,6 +170,14 @@ def rotating_config(state, ports, fetch_timeout):
             % (state, " ".join("127.0.0.1:%d" % p for p in ports), state, fetch_timeout))
 
 
+def mx_zone_file(path, zone, prefix, n):
+    """A zone of n domains <prefix>0000.<zone> ..., each with one MX (mx0.<zone>)."""
+    lines = ["$ORIGIN %s." % zone, "@ 3600 IN SOA ns1 hostmaster 1 3600 900 1209600 300",
+             "@ IN NS ns1", "ns1 IN A 192.0.2.1", "mx0 IN A 192.0.2.25"]
+    lines += ["%s%04d 3600 IN MX 10 mx0.%s." % (prefix, i, zone) for i in range(n)]
+    path.write_text("\n".join(lines) + "\n")
+
+
 def published_count(dnsd):
     """How many first ids dnsd's publisher has logged."""
     return sum(1 for l in dnsd.log_lines() if " id " in l and " published " in l)

@@ -15,7 +15,7 @@ from conftest import Zonectl
 from dnsd_helpers import Dnsd
 from httpsd_helpers import Httpsd
 from proc_helpers import free_port, started, wait_until
-from sts_helpers import config_text
+from sts_helpers import config_text, mx_zone_file
 
 ZONE = "paced.test"
 HOLD_S = 0.05          # each connection stays open this long
@@ -67,13 +67,6 @@ class CountingEndpoint:
         self.sock.close()
 
 
-def zone_file(path, n):
-    lines = ["$ORIGIN %s." % ZONE, "@ 3600 IN SOA ns1 hostmaster 1 3600 900 1209600 300",
-             "@ IN NS ns1", "ns1 IN A 192.0.2.1", "mx0 IN A 192.0.2.25"]
-    lines += ["d%02d 3600 IN MX 10 mx0.%s." % (i, ZONE) for i in range(n)]
-    path.write_text("\n".join(lines) + "\n")
-
-
 def enable(zc, tmp_path, names):
     lst = tmp_path / ("list%d.txt" % len(names))
     lst.write_text("\n".join(names) + "\n")
@@ -86,7 +79,7 @@ def rotating(servers, tmp_path, ep, enabled):
     rotating them every second against ep (fetch-timeout 1). Returns (zc, names, dnsd)."""
     zc = Zonectl(tmp_path)
     zf = tmp_path / "paced.zone"
-    zone_file(zf, PACED_MAX + 8)
+    mx_zone_file(zf, ZONE, "d", PACED_MAX + 8)
     https_port = free_port()
     conf = config_text(zc.state, https_port)
     zc.config.write_text(conf)
@@ -95,7 +88,7 @@ def rotating(servers, tmp_path, ep, enabled):
     zc.ok("zone", "import", zf)
     zc.ok("cert", "demo-ca")
     servers.add(Httpsd(servers.workdir(), zc.state, https_port, workers=1, config=conf)).start()
-    names = ["d%02d.%s" % (i, ZONE) for i in range(PACED_MAX + 8)]
+    names = ["d%04d.%s" % (i, ZONE) for i in range(PACED_MAX + 8)]
     enable(zc, tmp_path, names[:enabled])
     dnsd = servers.add(Dnsd(servers.workdir(), zc.state, free_port(), workers=1,
                             config=dconf)).start()

@@ -18,8 +18,8 @@ from conftest import Zonectl
 from dnsd_helpers import Dnsd
 from httpsd_helpers import Httpsd
 from proc_helpers import free_port, started, wait_until
-from sts_helpers import (StsEnv, id_versions, mx_level, observe, published_count,
-                         rotating_config)
+from sts_helpers import (StsEnv, id_versions, mx_level, mx_zone_file, observe,
+                         published_count, rotating_config)
 
 DOMAINS = 1000
 CHANGED = 6            # domains that also get MX changes
@@ -29,21 +29,14 @@ ZONE = "mail.test"
 CHG = "chg.test"       # the zone of the domains that change
 
 
-def zone_file(path, zone, prefix, n):
-    lines = ["$ORIGIN %s." % zone, "@ 3600 IN SOA ns1 hostmaster 1 3600 900 1209600 300",
-             "@ IN NS ns1", "ns1 IN A 192.0.2.1", "mx0 IN A 192.0.2.25"]
-    lines += ["%s%04d 3600 IN MX 10 mx0.%s." % (prefix, i, zone) for i in range(n)]
-    path.write_text("\n".join(lines) + "\n")
-
-
 @pytest.mark.long                   # 1,000 domains rotating for a minute
 def test_parallel_rotation_keeps_ordering(tmp_path):
     with started(tmp_path, "d") as servers:
         # The store, a demo CA, and the zone with 1,000 domains enabled (a certificate each).
         zc = Zonectl(tmp_path)
         zf, zf2 = tmp_path / "mail.zone", tmp_path / "chg.zone"
-        zone_file(zf, ZONE, "d", DOMAINS)
-        zone_file(zf2, CHG, "c", CHANGED)
+        mx_zone_file(zf, ZONE, "d", DOMAINS)
+        mx_zone_file(zf2, CHG, "c", CHANGED)
         h1, h2 = free_port(), free_port()
         conf = rotating_config(zc.state, (h1, h2), 3)
         zc.config.write_text(conf)
