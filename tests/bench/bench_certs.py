@@ -37,7 +37,7 @@ import urllib.request
 import benchlib
 from benchlib import BenchError
 from bench_dns import _setting
-from bench_https import POLICY, build_tool
+from bench_https import POLICY
 
 NAME = "certs"
 DESCRIPTION = "httpsd with 100,000 certificates: RSS after serving every name once, cold vs cached"
@@ -195,7 +195,7 @@ def run(ctx):
     proc = None
     fig = {}
     try:
-        load = build_tool(ctx, "https_load", ["-lssl", "-lcrypto", "-lpthread"])
+        load = benchlib.build_tool(ctx, "https_load", ["-lssl", "-lcrypto", "-lpthread"])
         mport, port = benchlib.free_port(), benchlib.free_port()
         conf = os.path.join(tmp, "httpsd.conf")
         with open(conf, "w") as f:

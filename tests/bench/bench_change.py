@@ -62,7 +62,6 @@ import benchlib
 from benchlib import BenchError
 import dnsgen
 from bench_dns import _setting
-from bench_https import build_tool
 
 NAME = "change"
 DESCRIPTION = "one MX change to its new id over DNS (p50/p99, breakdown, syncs), N domains"
@@ -224,7 +223,7 @@ class Setup:
     def id_watch(self):
         """BUILD/bench/id_watch, built on first use."""
         if self.watch_exe is None:
-            self.watch_exe = build_tool(self.ctx, "id_watch", [])
+            self.watch_exe = benchlib.build_tool(self.ctx, "id_watch", [])
         return self.watch_exe
 
 

@@ -1,5 +1,5 @@
-"""DNS serving benchmark: dnsperf against Lockstep dnsd, NSD and Knot, measured per server CPU
-second (issue 17: the corrected benchmark).
+"""DNS serving benchmark: Lockstep dnsd, NSD and Knot under load (udp_load over UDP, dnsperf over
+TCP), measured per server CPU second (issue 17: the corrected benchmark).
 
 Zone sets from dnsgen.py, each served by every server:
 
@@ -20,12 +20,19 @@ codes (checked against the mix), the server's CPU time (utime + stime of its pro
 its answers per CPU second, the busy share of the client's core, syscalls per answer (`perf
 stat -e raw_syscalls:sys_enter` on the server's processes) and memory (VmRSS, VmHWM, PSS).
 
-Saturation: with two cores, one dnsperf on one core sends about as fast as one server core
-answers, so either side may be the limit. A run counts as saturated when the server's CPU or
-dnsperf's core was at least 90 % busy; answers per server CPU second is the figure compared,
-since it does not depend on which side limited the run. A scenario where a server had most of
-its runs unsaturated (neither side busy: the run measured latency and noise) gets no ratio and
-is flagged.
+Client: over UDP, udp_load (udp_load.c, built into BUILD/bench/ on first use) by default,
+dnsperf with BENCH_DNS_CLIENT=dnsperf; over TCP, dnsperf. udp_load takes dnsperf's options and
+prints its statistics lines, but sends and receives in batches (sendmmsg, recvmmsg), so one
+client core asks faster than one server core answers and every server runs saturated (99 %
+of its core). dnsperf spends about as much CPU a query as a server does answering it: on two
+cores it could not keep a server faster than itself busy, and a server that empties its socket
+and sleeps pays a wake-up for each few answers, so the faster server looked less efficient per
+CPU second (dnsd 84 % busy against NSD's 91-96 %, 2026-12-04).
+
+Saturation: a run counts as saturated when the server's CPU or the client's core was at least
+90 % busy; answers per server CPU second is the figure compared, since it does not depend on
+which side limited the run. A scenario where a server had most of its runs unsaturated
+(neither side busy: the run measured latency and noise) gets no ratio and is flagged.
 
 Ratios per scenario: CPU ratio vs NSD = dnsd answers per CPU second / NSD's (goal >= 1.25 over
 UDP on 1 zone and 10,000 zones); qps ratio = dnsd qps / the faster of NSD and Knot; mem ratio
@@ -50,7 +57,8 @@ from benchlib import BenchError
 import dnsgen
 
 NAME = "dns"
-DESCRIPTION = "dnsperf qps and memory: Lockstep dnsd vs NSD and Knot (UDP, TCP; 1 zone, 10k zones)"
+DESCRIPTION = ("answers per CPU second, qps and memory: Lockstep dnsd vs NSD and Knot (UDP, TCP; "
+               "1 zone, 10k zones)")
 
 NSD = "/usr/sbin/nsd"
 KNOTD = "/usr/sbin/knotd"
@@ -74,6 +82,10 @@ DNSPERF_CLIENTS = 8
 DNSPERF_OUTSTANDING = 200
 DNSPERF_THREADS = 1
 DNSPERF_TIMEOUT = 2       # seconds until a query counts as lost
+# The UDP client: udp_load (udp_load.c, batched, so that it saturates a server core from one
+# client core) by default, or dnsperf (BENCH_DNS_CLIENT=dnsperf, the figures before
+# 2026-12-04 night). Set by run(): [path or None].
+UDP_CLIENT = [None]
 
 READY_TIMEOUT = 60.0      # spawn until every zone answers SOA
 STOP_TIMEOUT = 30.0
@@ -247,8 +259,11 @@ def parse_dnsperf(text):
 
 
 def run_dnsperf(mode, port, qfile, seconds, cpu, out_path, extra=()):
-    """One dnsperf run pinned to cpu (extra: more dnsperf options); its parsed figures."""
-    argv = benchlib.pinned(cpu, [DNSPERF, "-m", mode, "-s", "127.0.0.1", "-p", str(port),
+    """One dnsperf run pinned to cpu (extra: more dnsperf options); its parsed figures. Over
+    UDP the client is udp_load instead when UDP_CLIENT holds its path (same options, same
+    output)."""
+    client = UDP_CLIENT[0] if mode == "udp" and UDP_CLIENT[0] else DNSPERF
+    argv = benchlib.pinned(cpu, [client, "-m", mode, "-s", "127.0.0.1", "-p", str(port),
                          "-d", qfile, "-l", str(seconds), "-c", str(DNSPERF_CLIENTS),
                          "-q", str(DNSPERF_OUTSTANDING), "-T", str(DNSPERF_THREADS),
                          "-t", str(DNSPERF_TIMEOUT)] + list(extra))
@@ -635,7 +650,7 @@ def one_run(srv, mode, i, data, settings, log):
               "pss_kib": mem["pss_kib"], "processes": mem["processes"]})
     r["problems"] = check_run(r, data["mix"])
     r["dnsperf_output"] = benchlib.tail(out_path, 1500) if r["problems"] else None
-    log("dns: %s %s-%s run %d: %.0f qps, %s q/CPU-s, lost %d, server CPU %s %%, dnsperf CPU "
+    log("dns: %s %s-%s run %d: %.0f qps, %s q/CPU-s, lost %d, server CPU %s %%, client CPU "
         "%s %%, %s syscalls/answer, RSS %.1f MiB"
         % (srv.label, mode, data["label"], i + 1, r["qps"],
            "%.0f" % r["queries_per_cpu_second"] if r["queries_per_cpu_second"] else "?",
@@ -875,6 +890,11 @@ def run(ctx):
     runs = _setting(ctx, "dns_runs", "BENCH_DNS_RUNS", DEFAULT_RUNS, 1, 100)
     zones_100k = _setting(ctx, "dns_100k", "BENCH_DNS_100K", 1, 0, 1)
     server_cpu, client_cpu, cpu_note = _cpus()
+    udp_client = os.environ.get("BENCH_DNS_CLIENT", "udp_load")
+    if udp_client not in ("udp_load", "dnsperf"):
+        raise BenchError("BENCH_DNS_CLIENT must be udp_load or dnsperf, got %r" % udp_client)
+    UDP_CLIENT[0] = benchlib.build_tool(ctx, "udp_load", []) \
+        if udp_client == "udp_load" else None
     settings = {"seconds": seconds, "runs": runs, "server_cpu": server_cpu,
                 "client_cpu": client_cpu, "profile": True}
     result["runs"] = runs
@@ -882,6 +902,7 @@ def run(ctx):
                               dnsperf_outstanding=DNSPERF_OUTSTANDING,
                               dnsperf_threads=DNSPERF_THREADS,
                               dnsperf_timeout=DNSPERF_TIMEOUT, zones_100k=zones_100k,
+                              udp_client=udp_client,
                               taskset=os.access(benchlib.TASKSET, os.X_OK))
     if not os.access(DNSPERF, os.X_OK):
         result.update(ok=False, errors=["%s not installed (Debian package dnsperf): nothing "
@@ -955,17 +976,19 @@ def run(ctx):
     notes = [
         "q/CPU-s = answers per second of the server's CPU time (utime + stime of its "
         "processes); the main figure, fair whichever side limited the run",
-        "cli CPU %% = dnsperf's own CPU time / run time; sat = runs in which the server or "
-        "dnsperf used at least %d %% of a CPU (that side limited the run); a scenario where "
+        "cli CPU %% = the client's own CPU time / run time (udp_load polls while answers "
+        "come in: no measure of its load); sat = runs in which the server or the client used "
+        "at least %d %% of a CPU (that side limited the run); a scenario where "
         "a server had most runs unsaturated (other load on the machine took the CPU) gets no "
         "qps ratio, only the ratios per CPU second" % SATURATED,
         "CPU ratio vs NSD = dnsd q/CPU-s / NSD q/CPU-s (goal >= %.2f over UDP, 1 zone and "
         "10,000 zones); qps ratio = dnsd qps / the faster of NSD and Knot; mem ratio = the "
         "smaller PSS of NSD and Knot / dnsd PSS" % CPU_GOAL,
-        "dnsperf -c %d -q %d -T %d -t %d, %d s per run, %d rounds per scenario: all servers "
+        "%s -c %d -q %d -T %d -t %d, %d s per run, %d rounds per scenario: all servers "
         "run at once, each gets one run per round, the order turning every round; medians "
-        "shown; servers pinned to CPU %d (one worker each), dnsperf to CPU %d"
-        % (DNSPERF_CLIENTS, DNSPERF_OUTSTANDING, DNSPERF_THREADS, DNSPERF_TIMEOUT, seconds,
+        "shown; servers pinned to CPU %d (one worker each), the client to CPU %d"
+        % ("UDP: udp_load (batched), TCP: dnsperf" if udp_client == "udp_load" else "dnsperf",
+           DNSPERF_CLIENTS, DNSPERF_OUTSTANDING, DNSPERF_THREADS, DNSPERF_TIMEOUT, seconds,
            runs, server_cpu, client_cpu),
         "syscalls/answer: `perf stat -e raw_syscalls:sys_enter` on the server's processes "
         "during the run, divided by the answers",

@@ -59,26 +59,6 @@ ISSUE_CHUNK = 500         # hosts per `zonectl cert issue`
 POLICY = (b"version: STSv1\r\nmode: enforce\r\nmx: mx1.bench.example\r\n"
           b"mx: *.mx.bench.example\r\nmax_age: 604800\r\n")
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def build_tool(ctx, name, libs):
-    """Compiles tests/bench/NAME.c into BUILD/bench/NAME when missing or older; returns the path."""
-    src = os.path.join(HERE, name + ".c")
-    exe = os.path.join(ctx.build, "bench", name)
-    try:
-        if os.path.getmtime(exe) >= os.path.getmtime(src):
-            return exe
-    except OSError:
-        pass
-    os.makedirs(os.path.dirname(exe), exist_ok=True)
-    cc = os.environ.get("CC", "cc")
-    res = subprocess.run([cc, "-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-o", exe, src] + libs,
-                         capture_output=True, timeout=120)
-    if res.returncode != 0:
-        raise BenchError("cannot build %s: %s" % (exe, res.stderr.decode("utf-8", "replace")))
-    return exe
-
 
 class Env:
     """Paths and the user the servers run as."""
@@ -368,8 +348,8 @@ def run(ctx):
     figures = {}
     try:
         env = Env(ctx, tmp)
-        env.load = build_tool(ctx, "https_load", ["-lssl", "-lcrypto", "-lpthread"])
-        env.tls_cost = build_tool(ctx, "tls_cost", ["-lmbedcrypto"])
+        env.load = benchlib.build_tool(ctx, "https_load", ["-lssl", "-lcrypto", "-lpthread"])
+        env.tls_cost = benchlib.build_tool(ctx, "tls_cost", ["-lmbedcrypto"])
         env.zonectl("cert", "demo-ca")
         env.zonectl("cert", "issue", HOST)
         env.put_bodies([DOMAIN])

@@ -289,7 +289,7 @@ def run(ctx):
         env = bench_https.Env(ctx, tmp)
         with open(env.conf, "w") as f:
             f.write(CONF)
-        env.load = bench_https.build_tool(ctx, "https_load", ["-lssl", "-lcrypto", "-lpthread"])
+        env.load = benchlib.build_tool(ctx, "https_load", ["-lssl", "-lcrypto", "-lpthread"])
         zfile = os.path.join(tmp, "bench.example.zone")
         with open(zfile, "w") as f:
             f.write(ZONE)

@@ -120,6 +120,25 @@ def wait4_bounded(proc, timeout):
     return proc.returncode, ru.ru_maxrss
 
 
+def build_tool(ctx, name, libs):
+    """Compiles tests/bench/NAME.c into BUILD/bench/NAME when missing or older; returns the
+    path. (The load clients and helpers of several benchmarks.)"""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".c")
+    exe = os.path.join(ctx.build, "bench", name)
+    try:
+        if os.path.getmtime(exe) >= os.path.getmtime(src):
+            return exe
+    except OSError:
+        pass
+    os.makedirs(os.path.dirname(exe), exist_ok=True)
+    cc = os.environ.get("CC", "cc")
+    res = subprocess.run([cc, "-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-o", exe, src] + libs,
+                         capture_output=True, timeout=120)
+    if res.returncode != 0:
+        raise BenchError("cannot build %s: %s" % (exe, res.stderr.decode("utf-8", "replace")))
+    return exe
+
+
 HELPER_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rusage_exec.c")
 
 
