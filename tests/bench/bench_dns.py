@@ -29,10 +29,11 @@ cores it could not keep a server faster than itself busy, and a server that empt
 and sleeps pays a wake-up for each few answers, so the faster server looked less efficient per
 CPU second (dnsd 84 % busy against NSD's 91-96 %, 2026-12-04).
 
-Saturation: a run counts as saturated when the server's CPU or the client's core was at least
-90 % busy; answers per server CPU second is the figure compared, since it does not depend on
-which side limited the run. A scenario where a server had most of its runs unsaturated
-(neither side busy: the run measured latency and noise) gets no ratio and is flagged.
+Saturation: a run counts as saturated when the server's CPU or dnsperf's was at least 90 % busy
+(udp_load's CPU is no measure: only the server's counts with it); answers per server CPU second
+is the figure compared, since it does not depend on which side limited the run. A scenario
+where a server had most of its runs unsaturated (neither side busy: the run measured latency
+and noise) gets no ratio and is flagged.
 
 Ratios per scenario: CPU ratio vs NSD = dnsd answers per CPU second / NSD's (goal >= 1.25 over
 UDP on 1 zone and 10,000 zones); qps ratio = dnsd qps / the faster of NSD and Knot; mem ratio
@@ -641,6 +642,7 @@ def one_run(srv, mode, i, data, settings, log):
     r["server_cpu_seconds"] = cpu_s
     r["server_cpu_pct"] = 100.0 * cpu_s / r["run_seconds"] if r["run_seconds"] else None
     r["queries_per_cpu_second"] = r["completed"] / cpu_s if cpu_s > 0 else None
+    r["client"] = "udp_load" if mode == "udp" and UDP_CLIENT[0] else "dnsperf"
     r["saturated"] = saturated(r)
     r["lost_pct"] = 100.0 * r["lost"] / r["sent"] if r["sent"] else None
     r["nxdomain_pct"] = 100.0 * r["rcodes"].get("NXDOMAIN", 0) / r["completed"] \
@@ -664,10 +666,11 @@ def one_run(srv, mode, i, data, settings, log):
 def saturated(r):
     """Which side limited the run: "server" (its CPU at least SATURATED %), "client"
     (dnsperf's own CPU at least that), or None: neither, and the run's qps measures latency,
-    noise and the other load on the machine, not the server."""
+    noise and the other load on the machine, not the server. udp_load's CPU says nothing (it
+    polls while answers come in), so with it only the server's CPU counts."""
     if (r.get("server_cpu_pct") or 0) >= SATURATED:
         return "server"
-    if (r.get("client_cpu_pct") or 0) >= SATURATED:
+    if r.get("client") != "udp_load" and (r.get("client_cpu_pct") or 0) >= SATURATED:
         return "client"
     return None
 
@@ -977,8 +980,8 @@ def run(ctx):
         "q/CPU-s = answers per second of the server's CPU time (utime + stime of its "
         "processes); the main figure, fair whichever side limited the run",
         "cli CPU %% = the client's own CPU time / run time (udp_load polls while answers "
-        "come in: no measure of its load); sat = runs in which the server or the client used "
-        "at least %d %% of a CPU (that side limited the run); a scenario where "
+        "come in: no measure of its load); sat = runs in which the server or dnsperf (not "
+        "udp_load) used at least %d %% of a CPU (that side limited the run); a scenario where "
         "a server had most runs unsaturated (other load on the machine took the CPU) gets no "
         "qps ratio, only the ratios per CPU second" % SATURATED,
         "CPU ratio vs NSD = dnsd q/CPU-s / NSD q/CPU-s (goal >= %.2f over UDP, 1 zone and "
