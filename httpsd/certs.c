@@ -9,6 +9,7 @@
 #include <time.h>
 #include "httpsd/certs.h"
 #include "shared/tls/cert.h"
+#include "shared/util/clock.h"
 #include "shared/util/fnv.h"
 #include "shared/util/log.h"
 
@@ -40,13 +41,6 @@ struct certs {
 	 * slot costs a check, nothing more. Outlives the slots, as eviction is what it is for. */
 	uint64_t *seen;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static size_t bucket(const struct certs *c, const char *host)
 {
@@ -240,7 +234,7 @@ struct certs_pair *certs_get(struct certs *c, const char *host)
 {
 	struct cert_stamp st;
 	struct certs_pair *p;
-	uint64_t now = now_ms();
+	uint64_t now = (uint64_t)clock_mono_ms();
 	pthread_mutex_lock(&c->mu);
 	struct slot *s = find(c, host);
 	if (s && now - s->checked_ms < CERTS_RESTAT_MS) {

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509.h>
+#include "shared/util/clock.h"
 #include "shared/util/err.h"
 #include "shared/check/check_connect.h"
 #include "shared/check/check_net.h"
@@ -365,7 +366,7 @@ int check_run(const char *domain, const struct check_opts *o, struct check_resul
 	if (check_connect_parse(o->connect_to, o->n_connect_to, err, errlen) != 0)
 		return LS_ECONFIG;
 	int timeout = o->timeout_ms > 0 ? o->timeout_ms : CHECK_TIMEOUT_MS;
-	int64_t deadline = check_dns_now() + timeout;
+	int64_t deadline = clock_mono_ms() + timeout;
 	int64_t now = o->now ? (int64_t)o->now : (int64_t)time(NULL);
 	struct check_net *n = calloc(1, sizeof(*n));
 	if (n == NULL)

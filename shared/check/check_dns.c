@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <ldns/ldns.h>
+#include "shared/util/clock.h"
 #include "shared/util/err.h"
 #include "shared/check/check_dns.h"
 
@@ -24,13 +25,6 @@ void check_dns_set_cancel(struct check_dns *d, const atomic_bool *cancel)
 bool check_dns_cancelled(const struct check_dns *d)
 {
 	return d && d->cancel && atomic_load(d->cancel);
-}
-
-int64_t check_dns_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int check_dns_open(struct check_dns **out, const char *resolver, int64_t deadline, char *err,
@@ -96,7 +90,7 @@ static ldns_pkt *query(struct check_dns *d, const ldns_rdf *name, ldns_rr_type t
 			snprintf(err, errlen, "stopped");
 			return NULL;
 		}
-		if ((left = d->deadline - check_dns_now()) <= 0) {
+		if ((left = d->deadline - clock_mono_ms()) <= 0) {
 			snprintf(err, errlen, "timed out");
 			return NULL;
 		}
@@ -109,13 +103,13 @@ static ldns_pkt *query(struct check_dns *d, const ldns_rdf *name, ldns_rr_type t
 			per = CHECK_CANCEL_SLICE_MS;
 		struct timeval tv = { (time_t)(per / 1000), (suseconds_t)(per % 1000) * 1000 };
 		ldns_resolver_set_timeout(d->res, tv);
-		int64_t t0 = check_dns_now();
+		int64_t t0 = clock_mono_ms();
 		ldns_pkt_free(p);
 		p = NULL;
 		s = ldns_resolver_query_status(&p, d->res, name, type, LDNS_RR_CLASS_IN, LDNS_RD);
 		/* again only after a wait that timed out, never in a tight loop on an error */
 		if (!(d->cancel && (s != LDNS_STATUS_OK || p == NULL) &&
-		      check_dns_now() - t0 >= per * tries / 2))
+		      clock_mono_ms() - t0 >= per * tries / 2))
 			break;
 	} while (1);
 	if (s != LDNS_STATUS_OK || p == NULL) {

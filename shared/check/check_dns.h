@@ -18,7 +18,7 @@
 struct check_dns;
 
 /* resolver: "ADDR[:PORT]" or NULL for the system's; every query ends by deadline (monotonic
- * ms, check_dns_now()). 0, or a negative code with the reason in err. */
+ * ms, clock_mono_ms()). 0, or a negative code with the reason in err. */
 int check_dns_open(struct check_dns **out, const char *resolver, int64_t deadline, char *err,
                    size_t errlen);
 void check_dns_close(struct check_dns *d);
@@ -26,7 +26,6 @@ void check_dns_close(struct check_dns *d);
  * slices of CHECK_CANCEL_SLICE_MS per try to notice it. */
 void check_dns_set_cancel(struct check_dns *d, const atomic_bool *cancel);
 bool check_dns_cancelled(const struct check_dns *d);
-int64_t check_dns_now(void);
 
 /*
  * The TXT records at name (CNAMEs followed; *cname says one was), up to max, each cut at

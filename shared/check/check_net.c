@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "shared/util/clock.h"
 #include "shared/util/parallel.h"
 #include "shared/check/check_connect.h"
 #include "shared/check/check_ctx.h"
@@ -171,7 +172,7 @@ static void fetch_policy(struct round *r)
 			snprintf(ep, sizeof(ep), "%s", n->sts_endpoint);
 		else
 			endpoint_of(n->sts_addrs[k], n->sts_port, ep, sizeof(ep));
-		int64_t left = r->deadline - check_dns_now();
+		int64_t left = r->deadline - clock_mono_ms();
 		n->fetch_rc = sts_fetch_get_cancel(r->fetch, ep, host, left > 0 ? (int)left : 1,
 		                                   r->o->cancel, n->body, sizeof(n->body), &n->body_len,
 		                                   &n->fetch, n->fetch_err, sizeof(n->fetch_err));

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "shared/util/clock.h"
 #include "shared/util/config.h"
 #include "shared/util/err.h"
 #include "shared/dns/dname.h"
@@ -151,7 +152,7 @@ static int judge_endpoints(const struct own *w, const char *domain, const struct
 	char *save = NULL;
 	for (char *ep = strtok_r(list, " \t,", &save); ep; ep = strtok_r(NULL, " \t,", &save)) {
 		size_t len = 0;
-		int64_t left = deadline - check_dns_now();
+		int64_t left = deadline - clock_mono_ms();
 		int frc = sts_fetch_get(f, ep, host, left > 0 ? (int)left : 1, got, STS_FETCH_BODY_MAX,
 		                        &len, why, sizeof(why));
 		if (frc == 0 && len == w->len && memcmp(got, w->body, len) == 0)

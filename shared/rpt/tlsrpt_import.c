@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "shared/util/clock.h"
 #include "shared/util/err.h"
 #include "shared/dns/dname.h"
 #include "shared/sts/sts_record.h"
@@ -461,13 +462,6 @@ static void parse_batch(const struct tlsrpt_spooled *files, size_t n, size_t max
 		pthread_join(th[k], NULL);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size,
                         size_t max_expanded, struct tlsrpt_spool_result *res)
 {
@@ -477,7 +471,7 @@ int tlsrpt_import_spool(struct store *st, const char *state_dir, size_t max_size
 int tlsrpt_import_spool_for(struct store *st, const char *state_dir, size_t max_size,
                             size_t max_expanded, unsigned max_ms, struct tlsrpt_spool_result *res)
 {
-	int64_t until = max_ms ? now_ms() + max_ms : INT64_MAX;
+	int64_t until = max_ms ? clock_mono_ms() + max_ms : INT64_MAX;
 	struct tlsrpt_spooled *files = calloc(TLSRPT_SPOOL_BATCH, sizeof(*files));
 	struct parsed *parsed = calloc(TLSRPT_SPOOL_BATCH, sizeof(*parsed));
 	struct doms ds = { .t = NULL };            /* per transaction */
@@ -538,7 +532,7 @@ int tlsrpt_import_spool_for(struct store *st, const char *state_dir, size_t max_
 		parsed_free(parsed, n);
 		tlsrpt_spool_free(files, n);
 		n = 0;
-		if (now_ms() >= until)
+		if (clock_mono_ms() >= until)
 			break;                 /* the rest on the next call */
 	}
 fail:

@@ -15,6 +15,7 @@
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
+#include "shared/util/clock.h"
 #include "shared/util/err.h"
 #include "shared/util/timing.h"
 #include "shared/tls/http_response.h"
@@ -569,7 +570,7 @@ int sts_fetch_get_cancel(struct sts_fetch *f, const char *endpoint, const char *
 {
 	char req[512];
 	size_t total = STS_FETCH_HEAD_MAX + STS_FETCH_BODY_MAX, got = 0;
-	struct tls_conn c = { -1, tls_conn_now() + timeout_ms, cancel };
+	struct tls_conn c = { -1, clock_mono_ms() + timeout_ms, cancel };
 	struct http_response h;
 	mbedtls_ssl_context ssl;
 	char *buf = malloc(total + 1);
@@ -688,7 +689,7 @@ int sts_fetch_request(struct sts_fetch *f, const struct sts_fetch_req *q, struct
 	struct sts_fetch_url u;
 	char name[300];
 	size_t total = STS_FETCH_HEAD_MAX + STS_FETCH_BODY_MAX, got = 0;
-	struct tls_conn c = { -1, tls_conn_now() + q->timeout_ms, NULL };
+	struct tls_conn c = { -1, clock_mono_ms() + q->timeout_ms, NULL };
 	mbedtls_ssl_context ssl;
 	char *req = NULL, *buf = NULL;
 	bool head_only = q->head_only || strcmp(q->method, "HEAD") == 0;

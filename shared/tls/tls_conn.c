@@ -15,21 +15,15 @@
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
+#include "shared/util/clock.h"
 #include "shared/util/addr.h"
 #include "shared/util/err.h"
 #include "shared/tls/tls_conn.h"
 
-int64_t tls_conn_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int tls_conn_wait(struct tls_conn *c, short events)
 {
 	for (;;) {
-		int64_t left = c->deadline - tls_conn_now();
+		int64_t left = c->deadline - clock_mono_ms();
 		if (left <= 0 || (c->cancel && atomic_load(c->cancel)))
 			return 0;
 		/* a cancellable wait polls in slices to see the flag */
@@ -209,7 +203,7 @@ static int lookup_wait(struct tls_conn *c, struct lookup *l)
 {
 	pthread_mutex_lock(&l->lock);
 	while (!l->done) {
-		int64_t now = tls_conn_now(), until = c->deadline;
+		int64_t now = clock_mono_ms(), until = c->deadline;
 		if (now >= until || (c->cancel && atomic_load(c->cancel)))
 			break;
 		if (c->cancel && until - now > TLS_CONN_CANCEL_SLICE_MS)
@@ -227,7 +221,7 @@ int tls_conn_open_name(struct tls_conn *c, const char *host, const char *port, c
 {
 	struct lookup *l = NULL;
 	char name[TLS_CONN_HOST_MAX + 8];
-	int64_t start = tls_conn_now();
+	int64_t start = clock_mono_ms();
 	snprintf(name, sizeof(name), "%s:%s", host, port);
 	if (strlen(host) >= TLS_CONN_HOST_MAX || strlen(port) >= sizeof(l->port)) {
 		snprintf(err, errlen, "%.64s...: name too long", host);
@@ -240,7 +234,7 @@ int tls_conn_open_name(struct tls_conn *c, const char *host, const char *port, c
 	}
 	if (!lookup_wait(c, l)) {
 		snprintf(err, errlen, "name lookup for %s timed out after %lld ms", host,
-		         (long long)(tls_conn_now() - start));
+		         (long long)(clock_mono_ms() - start));
 		lookup_unref(l);
 		return -ETIMEDOUT;
 	}

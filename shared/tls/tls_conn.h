@@ -18,8 +18,6 @@ struct tls_conn {
 	const atomic_bool *cancel;   /* NULL, or once set every wait ends as if timed out */
 };
 
-/* Monotonic time in ms, the clock of deadlines. */
-int64_t tls_conn_now(void);
 /* Connects c (deadline set) to endpoint ("ADDR:PORT", "[ADDR]:PORT"; default_port without
  * one), non-blocking, Nagle off. 0, or a negative code with the reason in err. */
 int tls_conn_open(struct tls_conn *c, const char *endpoint, int default_port, char *err,
