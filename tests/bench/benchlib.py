@@ -121,12 +121,15 @@ def wait4_bounded(proc, timeout):
 
 
 def build_tool(ctx, name, libs):
-    """Compiles tests/bench/NAME.c into BUILD/bench/NAME when missing or older; returns the
-    path. (The load clients and helpers of several benchmarks.)"""
-    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".c")
+    """Compiles tests/bench/NAME.c into BUILD/bench/NAME when missing or older than it or a
+    header beside it; returns the path. (The load clients and helpers of several benchmarks.)"""
+    here = os.path.dirname(os.path.abspath(__file__))
+    src = os.path.join(here, name + ".c")
     exe = os.path.join(ctx.build, "bench", name)
     try:
-        if os.path.getmtime(exe) >= os.path.getmtime(src):
+        newest = max([os.path.getmtime(src)] + [os.path.getmtime(os.path.join(here, f))
+                                                for f in os.listdir(here) if f.endswith(".h")])
+        if os.path.getmtime(exe) >= newest:
             return exe
     except OSError:
         pass

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "bench_query.h"
 
 #define ID_MAX 32
 
@@ -27,28 +28,6 @@ static long long now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* The query for NAME's TXT, id 0 (set per send); its length, or 0 for a bad name. */
-static size_t build_query(unsigned char *q, size_t cap, const char *name)
-{
-	static const unsigned char head[12] = { 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0 };
-	size_t n = sizeof(head);
-	memcpy(q, head, n);
-	while (*name) {
-		const char *dot = strchr(name, '.');
-		size_t len = dot ? (size_t)(dot - name) : strlen(name);
-		if (len == 0 || len > 63 || n + len + 1 + 5 > cap)
-			return 0;
-		q[n++] = (unsigned char)len;
-		memcpy(q + n, name, len);
-		n += len;
-		name += len + (dot != NULL);
-	}
-	q[n++] = 0;
-	q[n++] = 0, q[n++] = 16;      /* TXT */
-	q[n++] = 0, q[n++] = 1;       /* IN */
-	return n;
 }
 
 /* The id of the "v=STSv1; id=..." string in an answer, into id; 0 when there is none. */
@@ -78,7 +57,7 @@ int main(int argc, char **argv)
 	int port = atoi(argv[1]);
 	long interval = atol(argv[3]), timeout_ms = atol(argv[4]);
 	unsigned char q[300], a[4096];
-	size_t qlen = build_query(q, sizeof(q), argv[2]);
+	size_t qlen = bench_query(q, sizeof(q), argv[2], 16, false);
 	if (port <= 0 || port > 65535 || interval < 50 || timeout_ms <= 0 || qlen == 0) {
 		fprintf(stderr, "id_watch: bad argument\n");
 		return 2;

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "bench_query.h"
 
 #define MAX_SOCKETS 64
 #define MAX_QUERIES 1000000
@@ -65,29 +66,6 @@ static int type_code(const char *t)
 	return -1;
 }
 
-/* A query (RD set, as dnsperf sends), id 0; 0 or -1 for a line it cannot encode. */
-static int encode(struct query *q, const char *name, int type)
-{
-	static const unsigned char head[12] = { 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0 };
-	size_t n = sizeof(head);
-	memcpy(q->wire, head, n);
-	while (*name && strcmp(name, ".") != 0) {
-		const char *dot = strchr(name, '.');
-		size_t len = dot ? (size_t)(dot - name) : strlen(name);
-		if (len == 0 || len > 63 || n + len + 1 + 5 > QMAX)
-			return -1;
-		q->wire[n++] = (unsigned char)len;
-		memcpy(q->wire + n, name, len);
-		n += len;
-		name += len + (dot != NULL);
-	}
-	q->wire[n++] = 0;
-	q->wire[n++] = (unsigned char)(type >> 8), q->wire[n++] = (unsigned char)type;
-	q->wire[n++] = 0, q->wire[n++] = 1;
-	q->len = (uint16_t)n;
-	return 0;
-}
-
 static struct query *read_queries(const char *path, size_t *count)
 {
 	FILE *f = fopen(path, "r");
@@ -110,11 +88,13 @@ static struct query *read_queries(const char *path, size_t *count)
 				goto fail;
 			qs = more;
 		}
-		if (t < 0 || encode(&qs[n], name, t) != 0) {
+		/* RD set, as dnsperf sends */
+		size_t len = t < 0 ? 0 : bench_query(qs[n].wire, QMAX, name, t, true);
+		if (len == 0) {
 			fprintf(stderr, "%s:%zu: cannot encode \"%s %s\"\n", path, line, name, type);
 			goto fail;
 		}
-		n++;
+		qs[n++].len = (uint16_t)len;
 	}
 	fclose(f);
 	if (n == 0)
