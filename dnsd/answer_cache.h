@@ -32,6 +32,7 @@ struct answer_cache {
 	size_t mask;                 /* index slots - 1 */
 	uint8_t *arena;
 	size_t cap, used;
+	uint64_t hint;               /* the next lookup's hash, already taken (0: none) */
 	uint64_t hits, misses, clears;
 };
 
@@ -61,6 +62,12 @@ bool answer_cache_get(struct answer_cache *c, const uint8_t *qname, size_t qname
  */
 uint64_t answer_cache_hash(const uint8_t *pkt, size_t len);
 void answer_cache_prefetch(const struct answer_cache *c, uint64_t h, bool entry);
+/*
+ * The hash of the query the next answer_cache_get looks up, as answer_cache_hash gave it:
+ * not taken twice. A wrong hint costs a miss, never a wrong answer (the lookup compares the
+ * question itself); 0 clears it.
+ */
+void answer_cache_hint(struct answer_cache *c, uint64_t h);
 /* Keeps e (its body copied) for that question; the cache empties itself when it is full. */
 void answer_cache_put(struct answer_cache *c, const uint8_t *qname, size_t qname_len,
                       uint16_t qtype, uint16_t qclass, uint16_t cap,

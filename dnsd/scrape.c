@@ -80,7 +80,7 @@ static void queries(struct metrics_buf *b, const struct stats *w, size_t n)
 	for (size_t i = 0; i <= STATS_LATENCY_N; i++)
 		buckets[i] = AT(latency, i);
 	metrics_family(b, "dnsd_answer_duration_seconds", "histogram",
-	               "Time from a query in hand to its answer made (store lookup included).");
+	               "Time from a query in hand to its answer made (UDP: its batch's answers sent).");
 	metrics_histogram(b, "dnsd_answer_duration_seconds", NULL, stats_latency_bounds, buckets,
 	                  STATS_LATENCY_N, (double)SUM(latency_ns) / 1e9);
 

@@ -76,7 +76,7 @@ void stats_count(struct stats *s, const struct answer_info *info, int tcp)
 
 const double stats_latency_bounds[STATS_LATENCY_N] = { STATS_LATENCY_BOUNDS };
 
-void stats_latency(struct stats *s, uint64_t ns)
+void stats_latency(struct stats *s, uint64_t ns, uint64_t n)
 {
 	/* The bounds in nanoseconds, as integers: no floating point per query. */
 	static const uint64_t ns_bounds[STATS_LATENCY_N] = { 10000, 25000, 50000, 100000, 250000,
@@ -85,8 +85,8 @@ void stats_latency(struct stats *s, uint64_t ns)
 	size_t i = 0;
 	while (i < STATS_LATENCY_N && ns > ns_bounds[i])
 		i++;
-	INC(s->latency[i]);
-	ADD(s->latency_ns, ns);
+	ADD(s->latency[i], n);
+	ADD(s->latency_ns, ns * n);
 }
 
 uint64_t stats_sum(const struct stats *w, size_t n, size_t off)

@@ -43,8 +43,8 @@ extern const char *const stats_rcode_names[STATS_RCODES];
 
 /* Counts one answered (or dropped) query; only s's worker calls it (one writer), readers sum. */
 void stats_count(struct stats *s, const struct answer_info *info, int tcp);
-/* Counts one answer that took ns nanoseconds in its bucket. */
-void stats_latency(struct stats *s, uint64_t ns);
+/* Counts n answers that each took ns nanoseconds (a UDP batch goes out at once) in its bucket. */
+void stats_latency(struct stats *s, uint64_t ns, uint64_t n);
 /* The sum of counter field over n workers' stats (offset: offsetof(struct stats, field)). */
 uint64_t stats_sum(const struct stats *w, size_t n, size_t offset);
 /* Writes the sum of n workers' counters as "name value" lines. */

@@ -8,6 +8,7 @@
 #include "dnsd/update_msg.h"
 #include "dnsd/updater.h"
 #include "dnsd/xfr.h"
+#include "shared/util/clock.h"
 #include "shared/util/log.h"
 #include "shared/dns/wire.h"
 #include "shared/store/zone_check.h"
@@ -320,9 +321,11 @@ static void process(struct tcp_conn *c)
 			xfr_send(c);
 			return;
 		}
+		uint64_t t0 = clock_mono_ns();
 		size_t len = dnsd_worker_answer(w, inbuf(c) + 2, mlen, w->tcp_answer + 2,
 		                                sizeof(w->tcp_answer) - 2, true,
 		                                (const struct sockaddr *)&c->peer);
+		stats_latency(&w->stats, clock_mono_ns() - t0, 1);
 		worker_pool_txn_done(&w->t);
 		tcp_frame_drop(inbuf(c), &c->inlen, mlen);
 		shrink(c);

@@ -65,6 +65,8 @@ struct dnsd_worker {
 	struct dnsd_udp_in in[UDP_BATCH];   /* queries of the batch being received */
 	size_t nin;
 	uv_udp_t *in_handle;
+	uint64_t batch_start;            /* ns: when the batch's first query came in; 0: none yet */
+	uint64_t batch_answered;         /* queries of the batch answered since the last sendmmsg */
 	uint8_t tcp_answer[2 + PKT_MAX];  /* scratch: TCP answers go out from here */
 	struct stats stats;
 	struct answer_cache cache;       /* answers of the current snapshot (answer-cache) */
@@ -74,7 +76,8 @@ struct dnsd_worker {
 /*
  * Answers the query msg[0..len) from peer into out (at most outlen bytes), in the worker's
  * read transaction (renewed here; the caller ends it with worker_pool_txn_done), counts it and
- * writes its log lines. Returns the answer's length, 0 for no answer.
+ * writes its log lines; the caller times it (stats_latency). Returns the answer's length, 0
+ * for no answer.
  */
 size_t dnsd_worker_answer(struct dnsd_worker *w, const uint8_t *msg, size_t len, uint8_t *out,
                           size_t outlen, bool tcp, const struct sockaddr *peer);

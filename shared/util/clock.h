@@ -1,4 +1,4 @@
-/* The monotonic clock in milliseconds: deadlines, rate limits and pauses that a change of the
+/* The monotonic clock: deadlines, rate limits, pauses and durations that a change of the
  * wall clock must not move. */
 #ifndef SHARED_UTIL_CLOCK_H
 #define SHARED_UTIL_CLOCK_H
@@ -7,5 +7,7 @@
 
 /* CLOCK_MONOTONIC in milliseconds. */
 int64_t clock_mono_ms(void);
+/* CLOCK_MONOTONIC in nanoseconds: durations of microseconds (dnsd's answer times). */
+uint64_t clock_mono_ns(void);
 
 #endif

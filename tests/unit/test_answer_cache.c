@@ -3,6 +3,7 @@
 #include "tests/unit/unit.h"
 #include "dnsd/answer.h"
 #include "dnsd/answer_cache.h"
+#include "shared/dns/dname.h"
 #include "shared/dns/wire.h"
 #include "shared/store/zone_ops.h"
 #include "shared/store/zone_txn.h"
@@ -252,6 +253,41 @@ static void test_store(void **state)
 	answer_cache_free(&c);
 }
 
+/* The hash taken for the prefetch is used once; a wrong one is a miss, never another answer. */
+static void test_hint(void **state)
+{
+	(void)state;
+	struct answer_cache c;
+	struct answer_cache_entry a = { .rcode = 0, .body_len = 1, .body = (const uint8_t *)"A" };
+	struct answer_cache_entry q = { .rcode = 0, .body_len = 1, .body = (const uint8_t *)"Q" };
+	struct answer_cache_entry g;
+	uint8_t pa[512], pq[512];
+	size_t la = query(pa, "www.example.com.", LDNS_RR_TYPE_A, 1, 0);
+	size_t lq = query(pq, "www.example.com.", LDNS_RR_TYPE_AAAA, 1, 0);
+	const uint8_t *name = pa + ANSWER_CACHE_QNAME;
+	size_t nl = (size_t)dname_wire_len(name, la - ANSWER_CACHE_QNAME);
+	assert_int_equal(answer_cache_init(&c, ANSWER_CACHE_MIN), 0);
+	answer_cache_sync(&c, 1);
+	answer_cache_put(&c, name, nl, LDNS_RR_TYPE_A, 1, 512, &a);
+	answer_cache_put(&c, name, nl, LDNS_RR_TYPE_AAAA, 1, 512, &q);
+
+	answer_cache_hint(&c, answer_cache_hash(pa, la));
+	assert_true(answer_cache_get(&c, name, nl, LDNS_RR_TYPE_A, 1, 512, &g));
+	assert_memory_equal(g.body, "A", 1);
+	assert_true(c.hint == 0);                    /* used up */
+
+	/* The AAAA question's hash for an A lookup: the AAAA entry is found and refused. */
+	answer_cache_hint(&c, answer_cache_hash(pq, lq));
+	assert_false(answer_cache_get(&c, name, nl, LDNS_RR_TYPE_A, 1, 512, &g));
+	assert_true(answer_cache_get(&c, name, nl, LDNS_RR_TYPE_A, 1, 512, &g));
+	assert_memory_equal(g.body, "A", 1);
+	answer_cache_hint(&c, 12345);
+	answer_cache_hint(&c, 0);                    /* cleared: the lookup hashes itself */
+	assert_true(answer_cache_get(&c, name, nl, LDNS_RR_TYPE_AAAA, 1, 512, &g));
+	assert_memory_equal(g.body, "Q", 1);
+	answer_cache_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +295,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_change_invalidates, setup, teardown),
 		cmocka_unit_test(test_store),
 		cmocka_unit_test(test_hash),
+		cmocka_unit_test(test_hint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
