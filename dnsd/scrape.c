@@ -61,6 +61,9 @@ static void queries(struct metrics_buf *b, const struct stats *w, size_t n)
 	counter(b, "dnsd_tcp_evicted_total",
 	        "TCP connections closed, idle longest, to make way for a new one in a full table.",
 	        SUM(tcp_evicted));
+	counter(b, "dnsd_udp_drains_total",
+	        "Times a UDP socket that kept filling whole batches was read off epoll (drain).",
+	        SUM(udp_drains));
 	metrics_family(b, "dnsd_rrl_total", "counter",
 	               "UDP answers over the response rate limit: dropped, or slipped (sent with TC).");
 	metrics_u64(b, "dnsd_rrl_total", (const char *[]){ "action", "dropped", NULL },

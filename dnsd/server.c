@@ -45,6 +45,9 @@ static int worker_init(void *arg, size_t i)
 		rc = UV_ENOMEM;
 		goto fail;
 	}
+	if ((rc = uv_idle_init(&w->t.loop, &w->drain)) != 0)
+		goto fail;
+	w->drain.data = w;
 	if ((rc = listen_set_attach(&s->listen, i, &w->t.loop, w)) != 0)
 		goto fail;
 	return 0;

@@ -65,6 +65,9 @@ struct dnsd_worker {
 	struct dnsd_udp_in in[UDP_BATCH];   /* queries of the batch being received */
 	size_t nin;
 	uv_udp_t *in_handle;
+	uv_idle_t drain;                 /* reads the sockets in drain (udp.c) */
+	uint32_t draining;               /* the listen slots read by drain, not by libuv */
+	size_t batch_got;                /* datagrams of libuv's recvmmsg batch so far */
 	uint64_t batch_start;            /* ns: when the batch's first query came in; 0: none yet */
 	uint64_t batch_answered;         /* queries of the batch answered since the last sendmmsg */
 	uint8_t tcp_answer[2 + PKT_MAX];  /* scratch: TCP answers go out from here */
