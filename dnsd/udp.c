@@ -7,6 +7,7 @@
 #include "dnsd/update_msg.h"
 #include "dnsd/updater.h"
 #include "shared/util/clock.h"
+#include "shared/util/log.h"
 
 #define DRAIN_BATCHES 4              /* recvmmsg batches per socket and loop turn in drain */
 
@@ -208,7 +209,9 @@ static void on_drain(uv_idle_t *idle)
 			i++;
 		if (i < DRAIN_BATCHES) {
 			drain_stop(w, slot);
-			uv_udp_recv_start(h, on_alloc, on_recv);
+			int rc = uv_udp_recv_start(h, on_alloc, on_recv);
+			if (rc)
+				log_error("udp: a socket cannot be watched again: %s", uv_strerror(rc));
 		}
 	}
 }
