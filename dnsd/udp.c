@@ -135,9 +135,8 @@ static void take(struct dnsd_worker *w, uv_udp_t *h, const uint8_t *msg, size_t 
 	struct dnsd_udp_in *in = &w->in[w->nin++];
 	in->msg = msg;
 	in->len = len;
-	if ((const void *)addr != (const void *)&in->from)
-		memcpy(&in->from, addr, addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-		                                                    : sizeof(struct sockaddr_in));
+	memcpy(&in->from, addr, addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                                    : sizeof(struct sockaddr_in));
 	w->in_handle = h;
 	if (w->nin == UDP_BATCH)
 		answer_held(w);
@@ -165,28 +164,22 @@ static bool drain_batch(struct dnsd_worker *w, uv_udp_t *h, int fd)
 {
 	struct mmsghdr msgs[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
+	struct sockaddr_storage from[UDP_BATCH];
 	for (size_t i = 0; i < UDP_BATCH; i++) {
 		iov[i].iov_base = w->rxbuf + i * UDP_SLOT;
 		iov[i].iov_len = UDP_SLOT;
 		memset(&msgs[i], 0, sizeof(msgs[i]));
-		msgs[i].msg_hdr.msg_name = &w->in[i].from;
-		msgs[i].msg_hdr.msg_namelen = sizeof(w->in[i].from);
+		msgs[i].msg_hdr.msg_name = &from[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	int n = recvmmsg(fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
-	/* Held queries keep their address where recvmmsg put it: w->in[i].from. */
-	size_t held = 0;
-	for (int i = 0; i < n; i++) {
-		if (msgs[i].msg_hdr.msg_namelen == 0 || msgs[i].msg_len == 0 ||
-		    (msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
-			continue;
-		if (held != (size_t)i)
-			memcpy(&w->in[held].from, &w->in[i].from, sizeof(w->in[i].from));
-		take(w, h, iov[i].iov_base, msgs[i].msg_len,
-		     (const struct sockaddr *)&w->in[held].from, true);
-		held = w->nin;
-	}
+	for (int i = 0; i < n; i++)
+		if (msgs[i].msg_hdr.msg_namelen > 0 && msgs[i].msg_len > 0 &&
+		    !(msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
+			take(w, h, iov[i].iov_base, msgs[i].msg_len, (const struct sockaddr *)&from[i],
+			     true);
 	end_batch(w);
 	return n == UDP_BATCH;
 }
