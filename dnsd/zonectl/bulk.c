@@ -3,18 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include "dnsd/zonectl/zonectl.h"
+#include "shared/util/clock.h"
 
 #define PROGRESS_EVERY_NS 200000000LL   /* redraw at most five times a second */
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 void ctl_progress_begin(struct ctl_progress *p, const struct ctl *c, const char *what,
                         size_t total)
@@ -24,12 +18,12 @@ void ctl_progress_begin(struct ctl_progress *p, const struct ctl *c, const char 
 	p->on = !c->json && isatty(STDERR_FILENO);
 	p->what = what;
 	p->total = total;
-	p->start = now_ns();
+	p->start = (int64_t)clock_mono_ns();
 }
 
 void ctl_progress_step(struct ctl_progress *p, size_t done)
 {
-	int64_t t = now_ns();
+	int64_t t = (int64_t)clock_mono_ns();
 	if (!p->on || (done < p->total && t - p->last < PROGRESS_EVERY_NS))
 		return;
 	p->last = t;
@@ -55,7 +49,7 @@ void ctl_progress_clear(struct ctl_progress *p)
 
 double ctl_progress_seconds(const struct ctl_progress *p)
 {
-	return (double)(now_ns() - p->start) / 1e9;
+	return (double)((int64_t)clock_mono_ns() - p->start) / 1e9;
 }
 
 size_t ctl_bulk_batch(void)

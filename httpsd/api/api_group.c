@@ -1,20 +1,14 @@
 /* The group commit: one write transaction for the PATCHes ready together, one sync. */
 #include <string.h>
-#include <time.h>
 #include "httpsd/api/api_group.h"
 #include "shared/store/zone_edit.h"
+#include "shared/util/clock.h"
 
 bool api_group_joins(const struct api_req *req)
 {
 	return api_counters_kind(req) == API_KIND_RRSETS;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static bool changed(const struct api_reply *r)
 {
@@ -32,10 +26,10 @@ static bool commits(const struct api_req *q)
 /* One call in a transaction of its own, timed when it wrote. */
 static void one(struct api_call *c, struct api_reply *r, struct api_counters *k)
 {
-	double t0 = now_s();
+	double t0 = clock_mono_s();
 	api_route(c, r);
 	if (changed(r) && commits(c->req))
-		api_counters_commit(k, now_s() - t0, 1);
+		api_counters_commit(k, clock_mono_s() - t0, 1);
 }
 
 /* The calls that join, answered again each in a transaction of its own. */
@@ -73,7 +67,7 @@ void api_group_run(struct api_call **calls, struct api_reply **replies, size_t n
 	/* A map too small for the guess ends in LS_EMAPFULL: then each alone grows it. */
 	if (hint > ZONE_BATCH_HINT_MAX)
 		hint = ZONE_BATCH_HINT_MAX;
-	double t0 = now_s();
+	double t0 = clock_mono_s();
 	bool ok = zone_batch_begin(st, hint, &b) == 0;
 	for (size_t i = 0; ok && i < n; i++) {
 		if (!api_group_joins(calls[i]->req))
@@ -92,7 +86,7 @@ void api_group_run(struct api_call **calls, struct api_reply **replies, size_t n
 		size_t landed = 0;
 		for (size_t i = 0; i < n; i++)
 			landed += api_group_joins(calls[i]->req) && changed(replies[i]);
-		api_counters_commit(k, now_s() - t0, landed);
+		api_counters_commit(k, clock_mono_s() - t0, landed);
 		return;
 	}
 	/* The map filled or the store failed: nothing of the batch is written; each again alone

@@ -16,6 +16,7 @@
 #include "shared/store/history.h"
 #include "shared/store/journal.h"
 #include "shared/store/store_damage.h"
+#include "shared/util/clock.h"
 #include "shared/util/err.h"
 #include "shared/util/log.h"
 #include "shared/util/metrics_http.h"
@@ -224,12 +225,6 @@ static pid_t reload(const struct config **cfg, struct config **owned, const char
 	return pid;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Reaps every child that ended; returns cur, or 0 when cur itself ended (*restart_at set). */
 static pid_t reap(pid_t cur, double *restart_at)
@@ -248,7 +243,7 @@ static pid_t reap(pid_t cur, double *restart_at)
 			log_error("api: API process %d exited with status %d; restarting it",
 			          (int)pid, WEXITSTATUS(status));
 		cur = 0;
-		*restart_at = mono_s() + API_RESTART_DELAY_S;
+		*restart_at = clock_mono_s() + API_RESTART_DELAY_S;
 	}
 	return cur;
 }
@@ -281,17 +276,17 @@ static void supervise(const struct config *cfg, const char *state, struct api_pr
 	sigprocmask(SIG_BLOCK, &block, &open);
 	pid_t cur = spawn(cfg, state, p, &open);
 	if (cur < 0)
-		restart_at = mono_s() + API_RESTART_DELAY_S;
+		restart_at = clock_mono_s() + API_RESTART_DELAY_S;
 	while (!stop_asked) {
 		if (reload_asked) {
 			reload_asked = 0;
 			cur = reload(&cfg, &owned, state, p, cur, &open);
 		}
 		cur = reap(cur, &restart_at);
-		double left = restart_at - mono_s();
+		double left = restart_at - clock_mono_s();
 		if (cur <= 0 && left <= 0) {
 			if ((cur = spawn(cfg, state, p, &open)) < 0)
-				restart_at = mono_s() + API_RESTART_DELAY_S;
+				restart_at = clock_mono_s() + API_RESTART_DELAY_S;
 			continue;
 		}
 		struct timespec ts = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };

@@ -9,6 +9,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_csr.h>
+#include "shared/util/clock.h"
 #include "shared/util/err.h"
 #include "shared/tls/cert.h"
 #include "shared/tls/cert_make.h"
@@ -56,12 +57,6 @@ static void nap(const struct acme_reply *r, unsigned *polls)
 	usleep((useconds_t)ms * 1000);
 }
 
-static int64_t mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 int64_t acme_order_renew_at(int64_t nb, int64_t na)
 {
@@ -177,7 +172,7 @@ static int refused(struct acme_cert *rec, const struct acme_problem *p, const ch
 /* -ETIMEDOUT with the problem recorded once the monotonic time end has passed, else 0. */
 static int too_late(struct acme_cert *rec, int64_t end, const char *detail)
 {
-	if (mono_s() < end)
+	if ((clock_mono_ms() / 1000) < end)
 		return 0;
 	problem(rec, "timeout", detail);
 	return -ETIMEDOUT;
@@ -287,7 +282,7 @@ static int authorize(struct acme_order_ctx *x, struct acme_cert *rec, const char
 	rec->state = ACME_VALIDATING;
 	acme_record_save(x->st, rec);
 	unsigned polls = 0;
-	for (int64_t end = mono_s() + ACME_VALIDATE_MS / 1000;;) {
+	for (int64_t end = (clock_mono_ms() / 1000) + ACME_VALIDATE_MS / 1000;;) {
 		acme_reply_free(&r);
 		if ((rc = fetch(x, rec, url, NULL, &r)) != 0)
 			goto out;
@@ -400,7 +395,7 @@ static int finalize(struct acme_order_ctx *x, struct acme_cert *rec, const char 
 	rc = fetch(x, rec, url, p, &r);
 	json_decref(p);
 	unsigned polls = 0;
-	for (int64_t end = mono_s() + ACME_ISSUE_MS / 1000; rc == 0;) {
+	for (int64_t end = (clock_mono_ms() / 1000) + ACME_ISSUE_MS / 1000; rc == 0;) {
 		if (acme_json_order(r.json, &v) != 0) {
 			rc = malformed(rec, "order");
 			break;

@@ -1,4 +1,4 @@
-/* clock.h: the monotonic clock in milliseconds and nanoseconds. */
+/* clock.h: the monotonic clock in milliseconds, nanoseconds and seconds. */
 #include <time.h>
 #include "shared/util/clock.h"
 
@@ -14,4 +14,9 @@ uint64_t clock_mono_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+double clock_mono_s(void)
+{
+	return (double)clock_mono_ns() / 1e9;
 }

@@ -9,5 +9,7 @@
 int64_t clock_mono_ms(void);
 /* CLOCK_MONOTONIC in nanoseconds: durations of microseconds (dnsd's answer times). */
 uint64_t clock_mono_ns(void);
+/* CLOCK_MONOTONIC in seconds, with the fraction: durations that feed metrics in seconds. */
+double clock_mono_s(void);
 
 #endif

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
+#include "shared/util/clock.h"
 #include "shared/util/timing.h"
 
 #define LINE_MAX_BYTES (TIMING_MARKS_MAX * 48 + 64)
@@ -31,15 +31,14 @@ static bool is_enabled(void)
 
 void timing_mark(const char *what)
 {
-	struct timespec ts;
 	if (!is_enabled())
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	long long ns = (long long)clock_mono_ns();
 	unsigned i = atomic_fetch_add(&used, 1);
 	if (i >= TIMING_MARKS_MAX)
 		return;
 	marks[i].what = what;
-	marks[i].ns = (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	marks[i].ns = ns;
 	atomic_store_explicit(&filled[i], true, memory_order_release);
 }
 
