@@ -64,6 +64,12 @@ static void queries(struct metrics_buf *b, const struct stats *w, size_t n)
 	counter(b, "dnsd_udp_drains_total",
 	        "Times a UDP socket that kept filling whole batches was read off epoll (drain).",
 	        SUM(udp_drains));
+	counter(b, "dnsd_xdp_queries_total",
+	        "UDP queries read through AF_XDP (dnsd.xdp-listen); they count in the totals too.",
+	        SUM(xdp));
+	counter(b, "dnsd_xdp_dropped_total",
+	        "Queries read through AF_XDP left unanswered: every answer frame was still in flight.",
+	        SUM(xdp_dropped));
 	metrics_family(b, "dnsd_rrl_total", "counter",
 	               "UDP answers over the response rate limit: dropped, or slipped (sent with TC).");
 	metrics_u64(b, "dnsd_rrl_total", (const char *[]){ "action", "dropped", NULL },

@@ -1,4 +1,5 @@
 /* Sockets bound up front, one libuv loop per worker thread, signals and counters on the main loop. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,7 +27,23 @@ int dnsd_server_bind(struct dnsd_server *s, char *err, size_t errlen)
 {
 	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
 	const struct listen_set_opts o = { s->nworkers, types, 2, start_socket, s->listen_fixed };
-	return listen_set_open(&s->listen, &o, s->addrs, s->naddrs, err, errlen);
+	const char *xdp = dnsd_env_cfg(&s->env)->dnsd_xdp_listen;
+	int rc = listen_set_open(&s->listen, &o, s->addrs, s->naddrs, err, errlen);
+	if (rc || *xdp == 0)
+		return rc;
+	if (dnsd_xdp_open(&s->xdp, xdp, err, errlen) != 0)
+		return -1;
+	bool socket_too = false;     /* UPDATE, NOTIFY, fragments and TCP go through the kernel */
+	for (size_t i = 0; i < s->naddrs; i++)
+		socket_too |= ntohs(((const struct sockaddr_in *)&s->addrs[i].ss)->sin_port) ==
+		              s->xdp.port;    /* sin6_port lies at the same place */
+	log_notice("xdp: %s@%u, %u queue%s%s", s->xdp.ifname, s->xdp.port, s->xdp.nq,
+	           s->xdp.nq == 1 ? "" : "s", s->xdp.generic ? ", generic hook (the driver has "
+	           "no native XDP: no faster than sockets)" : "");
+	if (!socket_too)
+		log_warning("xdp: no dnsd.listen address has port %u: UPDATE, NOTIFY and TCP "
+		            "to it get no answer", s->xdp.port);
+	return 0;
 }
 
 /* Worker i: its loop and read transaction (worker_pool_add), UDP buffers, sockets. */
@@ -49,6 +66,8 @@ static int worker_init(void *arg, size_t i)
 		goto fail;
 	w->drain.data = w;
 	if ((rc = listen_set_attach(&s->listen, i, &w->t.loop, w)) != 0)
+		goto fail;
+	if (s->xdp.open && (rc = dnsd_xdp_start(&s->xdp, w, i, s->nworkers)) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -195,6 +214,7 @@ void dnsd_server_free(struct dnsd_server *s)
 		answer_cache_free(&s->w[i].cache);
 	}
 	free(s->w);
+	dnsd_xdp_close(&s->xdp);         /* after the loops that read its sockets closed */
 	listen_set_free(&s->listen);     /* sockets bound for workers that never took them */
 	free(s->stats_path);
 }

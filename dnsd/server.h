@@ -10,6 +10,7 @@
 #include "dnsd/watcher.h"
 #include "dnsd/scrape.h"
 #include "dnsd/worker.h"
+#include "dnsd/xdp.h"
 #include "shared/util/daemon.h"
 #include "shared/util/listen_set.h"
 #include "shared/util/metrics_http.h"
@@ -36,6 +37,7 @@ struct dnsd_server {
 	size_t nreloaded;
 	struct metrics_http metrics;     /* dnsd.metrics-listen, on the main loop */
 	struct scrape scrape;            /* what it shows */
+	struct dnsd_xdp xdp;             /* dnsd.xdp-listen's sockets (xdp.open false: off) */
 };
 
 /* Binds every worker's UDP and TCP sockets (SO_REUSEPORT) on addrs; before dropping

@@ -120,6 +120,7 @@ void stats_write(const struct stats *w, size_t n, FILE *out)
 	        SUM(tcp_timeout), SUM(tcp_evicted));
 	fprintf(out, "rrl.dropped %llu\nrrl.slipped %llu\n", SUM(rrl_dropped), SUM(rrl_slipped));
 	fprintf(out, "udp.drains %llu\n", SUM(udp_drains));
+	fprintf(out, "udp.xdp %llu\nudp.xdp-dropped %llu\n", SUM(xdp), SUM(xdp_dropped));
 	fprintf(out, "cookies.client %llu\ncookies.bad %llu\ncookies.valid %llu\n",
 	        SUM(cookie_client), SUM(cookie_bad), SUM(cookie_valid));
 }

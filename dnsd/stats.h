@@ -30,6 +30,7 @@ struct stats {
 	atomic_uint_fast64_t badvers, badcookie, rcode_other, tcp_refused, tcp_timeout, tcp_evicted;
 	atomic_uint_fast64_t rrl_dropped, rrl_slipped;
 	atomic_uint_fast64_t udp_drains;     /* sockets gone from epoll to drain (udp.c) */
+	atomic_uint_fast64_t xdp, xdp_dropped;   /* queries read through AF_XDP; no frame free */
 	atomic_uint_fast64_t cookie_client, cookie_bad, cookie_valid;
 	atomic_uint_fast64_t type[ST_NTYPES];
 	/* Only for /metrics (zonectl stats shows the counters above). */

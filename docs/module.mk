@@ -75,7 +75,8 @@ DEB_PACKAGES += systemd strace
 # among them nsd and knot, whose services start at once and take port 53 before dnsd can.
 # A library the build starts to need goes into this list too.
 SERVER_PACKAGES := gcc make pkg-config libldns-dev liblmdb-dev libuv1-dev libmbedtls-dev \
-                   libjansson-dev lmdb-utils ldnsutils ca-certificates systemd
+                   libjansson-dev lmdb-utils ldnsutils ca-certificates systemd \
+                   libxdp-dev libbpf-dev
 server-deps:
 	$(Q)$(MAKE) --no-print-directory deps DEB_PACKAGES="$(SERVER_PACKAGES)"
 

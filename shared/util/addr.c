@@ -65,6 +65,18 @@ int addr_parse(const char *text, int default_port, int *family, uint8_t addr[16]
 	return 0;
 }
 
+int addr_ifport_parse(const char *text, char ifname[16], uint16_t *port)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:";
+	const char *at = strrchr(text, '@');
+	size_t n = at ? (size_t)(at - text) : 0;
+	if (n == 0 || n > 15 || strspn(text, ok) < n || port_parse(at + 1, port) != 0 || *port == 0)
+		return -1;
+	memcpy(ifname, text, n);
+	ifname[n] = 0;
+	return 0;
+}
+
 size_t addr_bytes(const struct sockaddr *a, uint8_t out[16])
 {
 	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };

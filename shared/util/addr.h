@@ -15,6 +15,9 @@
  */
 int addr_parse(const char *text, int default_port, int *family, uint8_t addr[16],
                uint16_t *port);
+/* A network interface with a port as dnsd.xdp-listen takes it: "eth0@53" (Knot's form). The
+ * name (1 to 15 of letters, digits, '.', '-', '_', ':') goes to ifname. Returns 0 or -1. */
+int addr_ifport_parse(const char *text, char ifname[16], uint16_t *port);
 /*
  * The address of a into out, as clients are counted and hashed: 4 bytes for IPv4, also for an
  * IPv4-mapped IPv6 address (a dual-stack socket's IPv4 client), else 16; 0 for any other family.

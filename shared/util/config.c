@@ -177,6 +177,14 @@ static bool webhook_urls(const char *s)
 	return alert_hooks_check(&h, err, sizeof(err)) == 0;
 }
 
+/* dnsd.xdp-listen: empty, or IFACE@PORT. */
+static bool ifport(const char *s)
+{
+	char ifname[16];
+	uint16_t port;
+	return *s == 0 || addr_ifport_parse(s, ifname, &port) == 0;
+}
+
 static bool absolute_path(const char *s)
 {
 	return *s == 0 || *s == '/';
@@ -254,6 +262,11 @@ static const struct config_option options[] = {
 	{ .section = "dnsd", .name = "udp-max-size", .type = CONFIG_UINT,
 	  .def = "1232", .offset = FIELD(udp_max_size), .min = 512, .max = 4096,
 	  .help = "Largest answer over UDP to an EDNS query (the client may ask for less)." },
+	{ .section = "dnsd", .name = "xdp-listen", .type = CONFIG_STRING, .check = ifport,
+	  .expect = "an interface and a port: eth0@53",
+	  .def = "", .offset = FIELD(dnsd_xdp_listen),
+	  .help = "Interface and port whose plain UDP queries dnsd reads through AF_XDP, past the "
+	          "kernel's socket layer (IFACE@PORT); other traffic goes on to dnsd.listen. Empty: off." },
 	{ .section = "dnsd", .name = "chaos", .type = CONFIG_BOOL,
 	  .def = "no", .offset = FIELD(dnsd_chaos),
 	  .help = "Answer CH TXT version.bind and id.server (the version and the host name)." },

@@ -27,6 +27,7 @@ struct config {
 	char *dnsd_metrics_listen;        /* "ADDR:PORT ..." for GET /metrics; "": off */
 	uint32_t dnsd_metrics_cert_names; /* per-name certificate series on /metrics */
 	uint32_t dnsd_answer_cache;       /* KiB per worker of built answers; 0: off */
+	char *dnsd_xdp_listen;            /* "IFACE@PORT" read through AF_XDP; "": off */
 	uint32_t tcp_idle_timeout;        /* seconds */
 	uint32_t tcp_io_timeout;          /* seconds a started query may take to arrive */
 	uint32_t tcp_max_clients;

@@ -35,7 +35,7 @@ fuzz: $(SHARED_SRCS) $(DNSD_SRCS) $(HTTPSD_SRCS) $(FUZZ_SRCS)
 	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
 	  mkdir -p $(BUILD)/fuzz/work-$$n tests/fuzz/corpus/$$n; \
 	  $(FUZZ_CC) $(FUZZ_CFLAGS) $(GMIME_CFLAGS) -o $(BUILD)/fuzz/$$n tests/fuzz/$$n.c $(SHARED_SRCS) $(DNSD_SRCS) \
-	      $(HTTPSD_SRCS) $(LDLIBS) $(GMIME_LIBS) -luv -lpthread || exit 1; \
+	      $(HTTPSD_SRCS) $(LDLIBS) $(GMIME_LIBS) $(XDP_LIBS) -luv -lpthread || exit 1; \
 	  LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp \
 	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	      -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/work-$$n tests/fuzz/corpus/$$n || exit 1; \

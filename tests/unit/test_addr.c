@@ -101,11 +101,33 @@ static void test_sockaddr(void **state)
 	(void)state;
 }
 
+/* dnsd.xdp-listen's IFACE@PORT. */
+static void test_ifport(void **state)
+{
+	static const char *const bad[] = { "", "eth0", "eth0@", "@53", "eth0@0", "eth0@65536",
+	                                   "eth0@53x", "eth 0@53", "eth0/1@53",
+	                                   "a-name-too-long0@53" };
+	char ifname[16];
+	uint16_t port;
+	(void)state;
+	assert_int_equal(addr_ifport_parse("eth0@53", ifname, &port), 0);
+	assert_string_equal(ifname, "eth0");
+	assert_int_equal(port, 53);
+	assert_int_equal(addr_ifport_parse("enp1s0f1.100@5353", ifname, &port), 0);
+	assert_string_equal(ifname, "enp1s0f1.100");
+	assert_int_equal(port, 5353);
+	assert_int_equal(addr_ifport_parse("fifteen-chars-x@1", ifname, &port), 0);
+	assert_string_equal(ifname, "fifteen-chars-x");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(addr_ifport_parse(bad[i], ifname, &port), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_sockaddr),
+		cmocka_unit_test(test_ifport),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

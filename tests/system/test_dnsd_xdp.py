@@ -1,0 +1,190 @@
+"""dnsd.xdp-listen: plain queries read and answered through AF_XDP, the rest through the kernel.
+
+AF_XDP needs an interface with XDP: the test builds two network namespaces joined by a veth
+pair (netns_helpers), runs dnsd in the servers' namespace with xdp-listen on its end of the
+pair, and asks from the other namespace as a client on the network would. veth has native
+XDP (copy mode), so the program runs in the driver's hook, as on a NIC. Needs root (or sudo
+without a password); without it the tests fail and say so.
+"""
+
+import json
+import signal
+import time
+
+import dns.message
+import dns.rcode
+import dns.update
+
+from conftest import BUILD
+from dnsd_helpers import EXAMPLE_ZONES, check_dnsd_binary, dnsd_counters
+from netns_helpers import SENDER_IP, SERVER_IP, SERVER_IP6, netns, run, wait_for  # noqa: F401
+from proc_helpers import as_root_config
+
+# Queries sent to a server by a client in a namespace: [name, type, edns, dnssec, id] each;
+# prints each answer's wire bytes in hex as JSON (null when none came within 2 s).
+CLIENT = r'''
+import json, socket, sys
+import dns.message
+server, port = sys.argv[1], int(sys.argv[2])
+out = []
+for name, qtype, edns, do, qid in json.loads(sys.argv[3]):
+    q = dns.message.make_query(name, qtype, use_edns=0 if edns else None, want_dnssec=do)
+    q.id = qid
+    s = socket.socket(socket.AF_INET6 if ":" in server else socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.sendto(q.to_wire(), (server, port))
+    try:
+        out.append(s.recv(65535).hex())
+    except socket.timeout:
+        out.append(None)
+    s.close()
+print(json.dumps(out))
+'''
+
+QUERIES = [
+    ["www.example.com.", "A", False, False, 1],
+    ["www.example.com.", "AAAA", True, False, 2],
+    ["example.com.", "MX", True, False, 3],
+    ["_sip._tcp.example.com.", "SRV", True, True, 4],
+    ["nothing.example.com.", "A", True, False, 5],       # NXDOMAIN with the SOA
+    ["www.example.org.", "A", False, False, 6],          # REFUSED: not our zone
+    ["example.com.", "ANY", False, False, 7],
+    ["www.sub2.example.com.", "TXT", True, False, 8],
+]
+
+
+def ask(netns, ns, server, queries=QUERIES, port=53):
+    p = run(netns.exec_argv(ns, ["/usr/bin/python3", "-c", CLIENT, server, str(port),
+                                 json.dumps(queries)]))
+    return [bytes.fromhex(h) if h else None for h in json.loads(p.stdout)]
+
+
+def start_dnsd(netns, zc, tmp_path, xdp=True, extra=""):
+    """dnsd in the servers' namespace on its addresses and loopback, xdp-listen on the veth."""
+    check_dnsd_binary()
+    for z in EXAMPLE_ZONES:
+        zc.ok("zone", "import", z)
+    conf = tmp_path / "dnsd.conf"
+    text = "dnsd:\n  workers: 2\n  rrl-rate: 0\n  cookies: no\n" + extra
+    if xdp:
+        text += "  xdp-listen: %s@53\n" % netns.veth_s
+    conf.write_text(as_root_config(text, "dnsd"))
+    log = tmp_path / ("dnsd-%d.log" % len(netns.procs))
+    p = netns.start(netns.srv, [BUILD / "dnsd", "-c", conf, "--state", zc.state,
+                                "--listen", SERVER_IP + ":53", "--listen", "[%s]:53" % SERVER_IP6,
+                                "--listen", "127.0.0.1:53", "--listen", "[::1]:53"], log)
+    wait_for("dnsd ready", lambda: "dnsd: ready" in log.read_text() or p.poll() is not None,
+             (log,))
+    assert p.poll() is None, log.read_text()
+    return p, log
+
+
+def xdp_attached(netns):
+    return netns.ip("-n", netns.srv, "link", "show", netns.veth_s).stdout
+
+
+def test_answers_through_xdp_are_the_socket_path_answers(netns, zc, tmp_path):
+    _, log = start_dnsd(netns, zc, tmp_path)
+    link = xdp_attached(netns)
+    assert "prog/xdp" in link and "xdpgeneric" not in link, link     # native, veth's driver
+    assert "xdp: %s@53, 1 queue" % netns.veth_s in log.read_text()
+    before = dnsd_counters(zc.state).get("udp.xdp", 0)
+    over_xdp4 = ask(netns, netns.snd, SERVER_IP)
+    over_xdp6 = ask(netns, netns.snd, SERVER_IP6)
+    # The same queries through the kernel and dnsd's sockets: loopback has no XDP program.
+    over_sockets4 = ask(netns, netns.srv, "127.0.0.1")
+    over_sockets6 = ask(netns, netns.srv, "::1")
+    for q, a, b in zip(QUERIES, over_xdp4, over_sockets4):
+        assert a is not None, "no answer over XDP (IPv4) to %s" % q
+        assert a == b, "%s: XDP and sockets differ:\n%s\n%s" % (q, a.hex(), b.hex())
+    for q, a, b in zip(QUERIES, over_xdp6, over_sockets6):
+        assert a is not None, "no answer over XDP (IPv6) to %s" % q
+        assert a == b, "%s: XDP and sockets differ (IPv6)" % q
+    assert dns.message.from_wire(over_xdp4[4]).rcode() == dns.rcode.NXDOMAIN
+    assert dns.message.from_wire(over_xdp4[5]).rcode() == dns.rcode.REFUSED
+    wait_for("udp.xdp counts the client's queries", lambda: dnsd_counters(zc.state).get(
+        "udp.xdp", 0) - before == 2 * len(QUERIES), (log,))
+
+
+def test_what_is_not_a_plain_query_reaches_the_kernel(netns, zc, tmp_path):
+    """UPDATE, TCP, ICMP and other ports go past the program to the kernel and its sockets."""
+    _, log = start_dnsd(netns, zc, tmp_path)
+    wait_for("counters written", lambda: "udp.xdp" in dnsd_counters(zc.state), (log,))
+    before = dnsd_counters(zc.state)
+    run(netns.exec_argv(netns.snd, ["ping", "-c", "1", "-W", "2", SERVER_IP]))
+    # TCP: dig through the kernel's TCP, to dnsd's TCP socket.
+    out = run(netns.exec_argv(netns.snd, ["dig", "+tcp", "+short", "+tries=1", "+time=2",
+                                          "@" + SERVER_IP, "www.example.com", "A"])).stdout
+    assert "192.0.2.80" in out
+    # An UPDATE (opcode 5) is the kernel's: dnsd's UDP socket gets it and answers REFUSED.
+    up = dns.update.UpdateMessage("example.com.")
+    up.add("new.example.com.", 300, "A", "192.0.2.99")
+    script = ("import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM);"
+              "s.settimeout(2); s.sendto(bytes.fromhex(sys.argv[1]), ('%s', 53));"
+              "print(s.recv(65535).hex())" % SERVER_IP)
+    got = run(netns.exec_argv(netns.snd, ["/usr/bin/python3", "-c", script,
+                                          up.to_wire().hex()])).stdout.strip()
+    assert dns.message.from_wire(bytes.fromhex(got)).rcode() == dns.rcode.REFUSED
+    # Another UDP port on the same interface: a server of its own still gets its datagrams.
+    echo = ("import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM);"
+            "s.bind(('%s', 5300)); d,a=s.recvfrom(100); s.sendto(d, a)" % SERVER_IP)
+    e = netns.start(netns.srv, ["/usr/bin/python3", "-c", echo], tmp_path / "echo.log")
+    send = ("import socket,time; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM);"
+            "s.settimeout(0.5)\nfor i in range(20):\n  s.sendto(b'ping', ('%s', 5300))\n"
+            "  try: print(s.recv(100).decode()); break\n  except socket.timeout: pass"
+            % SERVER_IP)
+    assert "ping" in run(netns.exec_argv(netns.snd, ["/usr/bin/python3", "-c", send])).stdout
+    e.wait(5)
+    wait_for("counters written", lambda: dnsd_counters(zc.state) != before, (log,))
+    after = dnsd_counters(zc.state)
+    assert after.get("udp.xdp", 0) == before.get("udp.xdp", 0), "UPDATE or TCP went through XDP"
+    assert after.get("update.refused", 0) == before.get("update.refused", 0) + 1
+    assert after.get("queries.tcp", 0) == before.get("queries.tcp", 0) + 1
+
+
+def test_killed_dnsd_leaves_no_program_and_a_new_one_attaches(netns, zc, tmp_path):
+    p, log = start_dnsd(netns, zc, tmp_path)
+    assert "prog/xdp" in xdp_attached(netns)
+    p.send_signal(signal.SIGKILL)      # sudo's child: kill the dnsd itself by its PID
+    run(netns.su + ["pkill", "-KILL", "-f", "^%s -c %s" % (BUILD / "dnsd", tmp_path / "dnsd.conf")],
+        check=False)
+    p.wait(10)
+    wait_for("the program detached with dnsd's last file", lambda: "prog/xdp" not in
+             xdp_attached(netns), (log,))
+    # With the program gone, the kernel answers the port again: dnsd's sockets are gone too.
+    assert ask(netns, netns.snd, SERVER_IP, QUERIES[:1]) == [None]
+    _, log2 = start_dnsd(netns, zc, tmp_path)
+    assert ask(netns, netns.snd, SERVER_IP, QUERIES[:1])[0] is not None, log2.read_text()
+
+
+def test_a_second_dnsd_cannot_take_the_interface(netns, zc, tmp_path):
+    """The interface has one XDP program: a second dnsd says so and exits 1; the first serves."""
+    start_dnsd(netns, zc, tmp_path)
+    conf = tmp_path / "second.conf"
+    conf.write_text(as_root_config("dnsd:\n  xdp-listen: %s@53\n" % netns.veth_s, "dnsd"))
+    state = tmp_path / "second-state"
+    (tmp_path / "z2").mkdir()
+    zc2 = zc.__class__(tmp_path / "z2", state=state)
+    zc2.ok("zone", "import", EXAMPLE_ZONES[0])
+    p = run(netns.exec_argv(netns.srv, [BUILD / "dnsd", "-c", conf, "--state", state,
+                                        "--listen", "127.0.0.2:53"]), check=False)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "already" in p.stderr or "busy" in p.stderr.lower(), p.stderr
+    assert ask(netns, netns.snd, SERVER_IP, QUERIES[:1])[0] is not None
+
+
+def test_bad_xdp_listen_is_refused(zc, tmp_path):
+    """The value's form is checked with the file (dnsd -n); an interface that is not there
+    stops the start with its name. Neither needs a namespace."""
+    check_dnsd_binary()
+    conf = tmp_path / "bad.conf"
+    conf.write_text("dnsd:\n  xdp-listen: eth0\n")
+    p = run([str(BUILD / "dnsd"), "-n", "-c", str(conf)], check=False)
+    assert p.returncode == 1
+    assert "%s:2" % conf in p.stderr and "eth0@53" in p.stderr, p.stderr
+    conf.write_text(as_root_config("dnsd:\n  xdp-listen: lsnosuch0@53\n", "dnsd"))
+    zc.ok("zone", "import", EXAMPLE_ZONES[0])
+    p = run([str(BUILD / "dnsd"), "-c", str(conf), "--state", str(zc.state),
+             "--listen", "127.0.0.1:0"], check=False)
+    assert p.returncode == 1
+    assert "no interface lsnosuch0" in p.stderr, p.stderr
