@@ -80,7 +80,7 @@ DEB_PACKAGES := gcc make pkg-config libldns-dev liblmdb-dev libuv1-dev libmbedtl
                 knot knot-dnsutils nsd dnsperf clang libclang-rt-14-dev \
                 postfix-mta-sts-resolver iproute2 curl openssl libjansson-dev \
                 bind9-dnsutils zlib1g-dev libdeflate-dev libgmime-3.0-dev unbound zonemaster-cli \
-                nginx python3-aiosmtpd python3-cryptography libxdp-dev libbpf-dev iputils-ping \
+                nginx python3-aiosmtpd python3-cryptography libxdp-dev libbpf-dev iputils-ping ethtool \
                 pebble
 
 all:

@@ -32,6 +32,8 @@
 #define XDP_BATCH 64                    /* frames read at a time */
 #define XDP_TURNS 4                     /* batches a loop turn, so TCP and timers get theirs */
 #define ETH_HDR 14
+#define BUSY_TRIES 100                  /* 2 s for a closed socket's queue to be free */
+#define BUSY_WAIT_US 20000
 
 /* Quiet: every failure is reported through the return codes, in dnsd's own words. */
 static int no_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -97,7 +99,17 @@ static int queue_open(struct dnsd_xdp *x, struct xdp_queue *q, uint32_t id, unsi
 	if ((rc = xsk_umem__create(&q->umem, q->area, size, &q->fq, &q->cq, &ucfg)) != 0)
 		goto fail;
 	what = "the socket";
-	if ((rc = xsk_socket__create(&q->xsk, x->ifname, id, q->umem, &q->rx, &q->tx, &scfg)) != 0)
+	/* A socket closed a moment ago (dnsd restarted) frees its queue after its process is
+	 * gone, from a kernel work queue: wait for that, a bounded while. */
+	for (int tries = 0; tries < BUSY_TRIES; tries++) {
+		rc = xsk_socket__create(&q->xsk, x->ifname, id, q->umem, &q->rx, &q->tx, &scfg);
+		if (rc != -EBUSY)
+			break;
+		usleep(BUSY_WAIT_US);
+	}
+	if (rc == -EBUSY)
+		what = "the queue is another AF_XDP socket's (another dnsd, or Knot's XDP mode)";
+	if (rc != 0)
 		goto fail;
 	what = "the socket map";
 	if ((rc = xsk_socket__update_xskmap(q->xsk, x->map_fd)) != 0)
