@@ -341,7 +341,12 @@ int daemon_drop_privileges(const char *user, char *err, size_t errlen)
 {
 	if (user != NULL && *user != '\0' && privs_drop(user, err, errlen) != 0)
 		return -1;
-	int rc = privs_no_new_privs();
+	int rc = privs_keep_bind_only();
+	if (rc) {
+		snprintf(err, errlen, "cannot drop capabilities: %s", strerror(-rc));
+		return -1;
+	}
+	rc = privs_no_new_privs();
 	if (rc) {
 		snprintf(err, errlen, "cannot set no_new_privs: %s", strerror(-rc));
 		return -1;

@@ -80,8 +80,9 @@ int daemon_user(const char *configured, const char *option, const char **user);
 int daemon_lock(const char *state, const char *prog, const char *user);
 /*
  * Least privilege, after binding: become user for good keeping only CAP_NET_BIND_SERVICE
- * (privs_drop(); NULL or "": stay), then no new privileges in any case. Returns 0 or -1 with
- * the reason in err.
+ * (privs_drop(); NULL or "": stay); not root to start with, keep only that capability of the
+ * ones given (privs_keep_bind_only()); then no new privileges in any case. Returns 0 or -1
+ * with the reason in err.
  */
 int daemon_drop_privileges(const char *user, char *err, size_t errlen);
 /* Writes this process's PID to path ("" or NULL: no pidfile). Returns 0, or -1 after logging. */

@@ -34,6 +34,14 @@ enum privs_action privs_choose(uid_t euid, const char *configured, bool default_
  * in err.
  */
 int privs_drop(const char *user, char *err, size_t errlen);
+/*
+ * For a daemon that was not root to start with: every capability it was given (systemd's
+ * AmbientCapabilities, say, for dnsd.xdp-listen's set-up) but CAP_NET_BIND_SERVICE is
+ * dropped from its effective, permitted, ambient and (as far as it may) bounding sets. Root
+ * is left alone: privs_drop() does its drop. Call after binding, before any thread starts.
+ * Returns 0 or -errno.
+ */
+int privs_keep_bind_only(void);
 /* PR_SET_NO_NEW_PRIVS: no exec can ever give this process (or a child) more privileges.
  * Returns 0 or -errno. */
 int privs_no_new_privs(void);

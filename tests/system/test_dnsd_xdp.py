@@ -8,8 +8,10 @@ without a password); without it the tests fail and say so.
 """
 
 import json
+import shutil
 import signal
-import time
+import tempfile
+from pathlib import Path
 
 import dns.message
 import dns.rcode
@@ -165,6 +167,48 @@ def test_restart_at_once_gets_the_queue(netns, zc, tmp_path):
         assert ask(netns, netns.snd, SERVER_IP, QUERIES[:1])[0] is not None, log.read_text()
         p.send_signal(signal.SIGTERM)
         assert p.wait(10) == 0, log.read_text()
+
+
+def test_unit_capabilities_are_dropped_after_the_setup(netns, zc, tmp_path):
+    """As under systemd with the operator guide's drop-in: started as a plain user with the
+    capabilities XDP needs as ambient ones, dnsd sets up the sockets and keeps only
+    CAP_NET_BIND_SERVICE once it serves."""
+    check_dnsd_binary()
+    for z in EXAMPLE_ZONES:
+        zc.ok("zone", "import", z)
+    # pytest's directories are root's alone (0700): the plain user's files go elsewhere.
+    home = Path(tempfile.mkdtemp(prefix="lockstep-xdp-"))
+    try:
+        home.chmod(0o755)
+        state = home / "state"
+        shutil.copytree(zc.state, state)
+        conf = home / "unit.conf"
+        conf.write_text("dnsd:\n  workers: 1\n  xdp-listen: %s@53\n" % netns.veth_s)
+        run(["chown", "-R", "nobody:nogroup", str(home)])
+        caps = "-all,+net_bind_service,+net_admin,+net_raw,+bpf,+ipc_lock"
+        log = tmp_path / "unit.log"
+        p = netns.start(netns.srv, ["setpriv", "--reuid=nobody", "--regid=nogroup",
+                                    "--clear-groups", "--inh-caps=" + caps,
+                                    "--ambient-caps=" + caps, "--bounding-set=" + caps,
+                                    BUILD / "dnsd", "-c", conf, "--state", state,
+                                    "--listen", SERVER_IP + ":53"], log)
+        wait_for("dnsd ready", lambda: "dnsd: ready" in log.read_text() or
+                 p.poll() is not None, (log,))
+        assert p.poll() is None, log.read_text()
+        assert ask(netns, netns.snd, SERVER_IP, QUERIES[:1])[0] is not None
+        assert "xdp: %s@53" % netns.veth_s in log.read_text()
+        status = (Path("/proc") / str(p.pid) / "status").read_text()
+        caps_now = {k: int(v, 16) for k, v in (line.split(":\t") for line in
+                                                status.splitlines() if line.startswith("Cap"))}
+        bind_only = 1 << 10                   # CAP_NET_BIND_SERVICE
+        assert caps_now["CapEff"] == bind_only and caps_now["CapPrm"] == bind_only, caps_now
+        # The bounding set needs CAP_SETPCAP to shrink (systemd's unit sets it): with no new
+        # privileges and nothing else permitted, what stays in it can never be taken up.
+        assert caps_now["CapAmb"] == 0 and caps_now["CapInh"] == 0, caps_now
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(10) == 0, log.read_text()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_a_second_dnsd_cannot_take_the_interface(netns, zc, tmp_path):
