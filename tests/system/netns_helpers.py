@@ -40,7 +40,8 @@ def run(argv, check=True, **kw):
 
 
 class Netns:
-    def __init__(self):
+    def __init__(self, queues=1):
+        self.queues = queues          # receive and transmit queues of each veth end
         tag = "%d" % (os.getpid() % 100000)
         self.srv, self.snd = "lssrv" + tag, "lssnd" + tag
         self.veth_s, self.veth_c = "lsvs" + tag, "lsvc" + tag
@@ -54,7 +55,8 @@ class Netns:
     def up(self):
         self.ip("netns", "add", self.srv)
         self.ip("netns", "add", self.snd)
-        self.ip("link", "add", self.veth_s, "type", "veth", "peer", "name", self.veth_c)
+        q = ["numtxqueues", str(self.queues), "numrxqueues", str(self.queues)]
+        self.ip("link", "add", self.veth_s, *q, "type", "veth", "peer", "name", self.veth_c, *q)
         self.ip("link", "set", self.veth_s, "netns", self.srv)
         self.ip("link", "set", self.veth_c, "netns", self.snd)
         for ns, dev, addr in ((self.srv, self.veth_s, SERVER_IP), (self.snd, self.veth_c, SENDER_IP)):

@@ -19,7 +19,7 @@ import dns.update
 
 from conftest import BUILD
 from dnsd_helpers import EXAMPLE_ZONES, check_dnsd_binary, dnsd_counters
-from netns_helpers import SENDER_IP, SERVER_IP, SERVER_IP6, netns, run, wait_for  # noqa: F401
+from netns_helpers import SERVER_IP, SERVER_IP6, Netns, netns, run, wait_for  # noqa: F401
 from proc_helpers import as_root_config
 
 # Queries sent to a server by a client in a namespace: [name, type, edns, dnssec, id] each;
@@ -142,6 +142,29 @@ def test_what_is_not_a_plain_query_reaches_the_kernel(netns, zc, tmp_path):
     assert after.get("udp.xdp", 0) == before.get("udp.xdp", 0), "UPDATE or TCP went through XDP"
     assert after.get("update.refused", 0) == before.get("update.refused", 0) + 1
     assert after.get("queries.tcp", 0) == before.get("queries.tcp", 0) + 1
+
+
+def test_two_queues_two_workers(zc, tmp_path):
+    """A socket per receive queue, a queue per worker: with two queues, queries from many
+    source ports land on both, and every one is answered through XDP."""
+    n = Netns(queues=2)
+    try:
+        n.up()
+        _, log = start_dnsd(n, zc, tmp_path)
+        assert "xdp: %s@53, 2 queues" % n.veth_s in log.read_text()
+        before = dnsd_counters(zc.state).get("udp.xdp", 0)
+        queries = [["www.example.com.", "A", False, False, i] for i in range(64)]
+        answers = ask(n, n.snd, SERVER_IP, queries)      # a socket, so a source port, each
+        assert all(a is not None for a in answers)
+        assert all(dns.message.from_wire(a).id == i for i, a in enumerate(answers))
+        stats = run(n.exec_argv(n.srv, ["ethtool", "-S", n.veth_s])).stdout
+        per_queue = [int(line.split(":")[1]) for line in stats.splitlines()
+                     if "_xdp_redirect:" in line and "rx_queue_" in line]
+        assert len(per_queue) == 2 and all(c > 0 for c in per_queue), stats
+        wait_for("udp.xdp counts them", lambda: dnsd_counters(zc.state).get("udp.xdp", 0) -
+                 before == len(queries), (log,))
+    finally:
+        n.down()
 
 
 def test_killed_dnsd_leaves_no_program_and_a_new_one_attaches(netns, zc, tmp_path):
