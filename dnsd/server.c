@@ -23,15 +23,10 @@ static int start_socket(void *arg, size_t slot, size_t kind, int fd, uv_handle_t
 	return kind == 0 ? dnsd_udp_start(w, slot, fd, h) : dnsd_tcp_start(w, slot, fd, h);
 }
 
-int dnsd_server_bind(struct dnsd_server *s, char *err, size_t errlen)
+/* dnsd.xdp-listen's sockets and program; the workers take the queues later. */
+static int xdp_setup(struct dnsd_server *s, const char *spec, char *err, size_t errlen)
 {
-	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
-	const struct listen_set_opts o = { s->nworkers, types, 2, start_socket, s->listen_fixed };
-	const char *xdp = dnsd_env_cfg(&s->env)->dnsd_xdp_listen;
-	int rc = listen_set_open(&s->listen, &o, s->addrs, s->naddrs, err, errlen);
-	if (rc || *xdp == 0)
-		return rc;
-	if (dnsd_xdp_open(&s->xdp, xdp, err, errlen) != 0)
+	if (dnsd_xdp_open(&s->xdp, spec, err, errlen) != 0)
 		return -1;
 	bool socket_too = false;     /* UPDATE, NOTIFY, fragments and TCP go through the kernel */
 	for (size_t i = 0; i < s->naddrs; i++)
@@ -44,6 +39,17 @@ int dnsd_server_bind(struct dnsd_server *s, char *err, size_t errlen)
 		log_warning("xdp: no dnsd.listen address has port %u: UPDATE, NOTIFY and TCP "
 		            "to it get no answer", s->xdp.port);
 	return 0;
+}
+
+int dnsd_server_bind(struct dnsd_server *s, char *err, size_t errlen)
+{
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	const struct listen_set_opts o = { s->nworkers, types, 2, start_socket, s->listen_fixed };
+	const char *xdp = dnsd_env_cfg(&s->env)->dnsd_xdp_listen;
+	int rc = listen_set_open(&s->listen, &o, s->addrs, s->naddrs, err, errlen);
+	if (rc || *xdp == 0)
+		return rc;
+	return xdp_setup(s, xdp, err, errlen);
 }
 
 /* Worker i: its loop and read transaction (worker_pool_add), UDP buffers, sockets. */

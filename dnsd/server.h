@@ -40,8 +40,9 @@ struct dnsd_server {
 	struct dnsd_xdp xdp;             /* dnsd.xdp-listen's sockets (xdp.open false: off) */
 };
 
-/* Binds every worker's UDP and TCP sockets (SO_REUSEPORT) on addrs; before dropping
- * privileges. Returns 0, or a negative code with the reason in err. */
+/* Binds every worker's UDP and TCP sockets (SO_REUSEPORT) on addrs, and sets up
+ * dnsd.xdp-listen's AF_XDP sockets; before dropping privileges. Returns 0, or a negative code
+ * with the reason in err. */
 int dnsd_server_bind(struct dnsd_server *s, char *err, size_t errlen);
 /* Starts the workers and runs until SIGTERM or SIGINT; returns 0 after a clean stop. */
 int dnsd_server_run(struct dnsd_server *s);

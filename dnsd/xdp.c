@@ -32,6 +32,8 @@
 #define XDP_BATCH 64                    /* frames read at a time */
 #define XDP_TURNS 4                     /* batches a loop turn, so TCP and timers get theirs */
 #define ETH_HDR 14
+#define XDP_KICKS (XDP_BATCH / 32 + 2)   /* sends a batch may need (kick()), bounded */
+#define XDP_RESEND_MS 1
 #define BUSY_TRIES 100                  /* 2 s for a closed socket's queue to be free */
 #define BUSY_WAIT_US 20000
 
@@ -197,6 +199,31 @@ static void refill(struct xdp_queue *q, const uint64_t *addr, unsigned n)
 	xsk_ring_prod__submit(&q->fq, n);
 }
 
+/*
+ * The transmit ring's frames sent. Copy mode sends in the call, at most 32 frames a call
+ * (the kernel's TX_BATCH_SIZE; EAGAIN when more wait), so it is called until the ring is
+ * empty: a frame left in the ring would wait for the next query. Zero-copy drivers send by
+ * themselves and only ask for a call when they sleep.
+ */
+static void kick(struct xdp_queue *q);
+
+static void on_resend(uv_timer_t *t)
+{
+	kick(t->data);
+}
+
+static void kick(struct xdp_queue *q)
+{
+	for (int i = 0; i < XDP_KICKS && xsk_ring_prod__needs_wakeup(&q->tx); i++)
+		if (sendto(xsk_socket__fd(q->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) == 0 ||
+		    (errno != EAGAIN && errno != EBUSY && errno != ENOBUFS))
+			break;
+	/* A device too busy to take them all: the rest go a millisecond later, not whenever
+	 * the next query comes. */
+	if (xsk_prod_nb_free(&q->tx, XDP_RING) < XDP_RING && !uv_is_active((uv_handle_t *)&q->resend))
+		uv_timer_start(&q->resend, on_resend, XDP_RESEND_MS, 0);
+}
+
 /* A received query: its frame, where its parts are, its answer's cache hash. */
 struct xdp_in {
 	const uint8_t *f;
@@ -262,15 +289,17 @@ static unsigned batch(struct xdp_queue *q)
 	}
 	xsk_ring_cons__release(&q->rx, n);
 	refill(q, got, n);
-	/* The ring holds every transmit frame, so it has room for these. */
+	/* The ring holds every transmit frame, so it has room for these (else they are dropped). */
 	if (nout && xsk_ring_prod__reserve(&q->tx, nout, &ti) == nout) {
 		for (unsigned i = 0; i < nout; i++)
 			*xsk_ring_prod__tx_desc(&q->tx, ti + i) = out[i];
 		xsk_ring_prod__submit(&q->tx, nout);
+		kick(q);
+	} else {
+		for (unsigned i = 0; i < nout; i++)
+			q->free[q->nfree++] = out[i].addr;
+		dropped += nout;
 	}
-	/* Copy mode sends in this call; zero-copy drivers only when they ask to be woken. */
-	if (nout && xsk_ring_prod__needs_wakeup(&q->tx))
-		sendto(xsk_socket__fd(q->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
 	worker_pool_txn_done(&w->t);
 	if (answered)
 		stats_latency(&w->stats, clock_mono_ns() - start, answered);
@@ -307,6 +336,9 @@ int dnsd_xdp_start(struct dnsd_xdp *x, struct dnsd_worker *w, size_t i, size_t n
 		if (rc)
 			return rc;
 		q->poll.data = q;
+		if ((rc = uv_timer_init(&w->t.loop, &q->resend)) != 0)
+			return rc;
+		q->resend.data = q;
 		if ((rc = uv_poll_start(&q->poll, UV_READABLE, on_poll)) != 0)
 			return rc;
 	}

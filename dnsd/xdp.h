@@ -23,6 +23,7 @@ struct xdp_queue {
 	uint32_t id;                     /* the interface's receive queue */
 	size_t answer_max;               /* DNS bytes an answer frame can carry (the link's MTU) */
 	uv_poll_t poll;
+	uv_timer_t resend;               /* sends again what a busy device left in the ring */
 	struct dnsd_worker *w;
 };
 
