@@ -492,16 +492,23 @@ def dnsd_load(ctx, files, state, log, zonesdir=None):
     return time.perf_counter() - t0
 
 
+def write_nsd_conf(sdir, port, data, addr="127.0.0.1"):
+    """NSD's configuration for the zone set data on addr@port, in sdir; returns its argv."""
+    conf = os.path.join(sdir, "nsd.conf")
+    with open(conf, "w") as f:
+        f.write(NSD_CONF.format(port=port, dir=sdir, zonesdir=data["zonesdir"])
+                .replace("127.0.0.1@", addr + "@"))
+        for origin, path in data["zones"]:
+            f.write("\nzone:\n    name: %s\n    zonefile: \"%s\"\n"
+                    % (origin, os.path.basename(path)))
+    return [NSD, "-d", "-c", conf]
+
+
 def prepare(ctx, server, zset, data, sdir, port, log):
     """Writes the server's configuration; returns (argv, extra result fields)."""
     if server == "nsd":
-        conf = os.path.join(sdir, "nsd.conf")
-        with open(conf, "w") as f:
-            f.write(NSD_CONF.format(port=port, dir=sdir, zonesdir=data["zonesdir"]))
-            for origin, path in data["zones"]:
-                f.write("\nzone:\n    name: %s\n    zonefile: \"%s\"\n"
-                        % (origin, os.path.basename(path)))
-        return [NSD, "-d", "-c", conf], {"config": conf}
+        argv = write_nsd_conf(sdir, port, data)
+        return argv, {"config": argv[-1]}
     if server == "knot":
         for sub in ("run", "storage"):
             os.makedirs(os.path.join(sdir, sub), exist_ok=True)

@@ -120,14 +120,7 @@ def _cpu_busy(cpu):
 def _argv(ctx, variant, wire, data, sdir):
     """The server's command line for variant (its files written into sdir)."""
     if variant == "nsd":
-        conf = os.path.join(sdir, "nsd.conf")
-        with open(conf, "w") as f:
-            f.write(bench_dns.NSD_CONF.format(port=PORT, dir=sdir, zonesdir=data["zonesdir"])
-                    .replace("127.0.0.1@", SRV_IP + "@"))
-            for origin, path in data["zones"]:
-                f.write("\nzone:\n    name: %s\n    zonefile: \"%s\"\n"
-                        % (origin, os.path.basename(path)))
-        return [bench_dns.NSD, "-d", "-c", conf]
+        return bench_dns.write_nsd_conf(sdir, PORT, data, SRV_IP)
     if variant == "knot-xdp":
         for sub in ("run", "storage"):
             os.makedirs(os.path.join(sdir, sub), exist_ok=True)
