@@ -57,7 +57,6 @@ static void nap(const struct acme_reply *r, unsigned *polls)
 	usleep((useconds_t)ms * 1000);
 }
 
-
 int64_t acme_order_renew_at(int64_t nb, int64_t na)
 {
 	int64_t life = na - nb;

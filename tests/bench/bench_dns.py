@@ -504,22 +504,29 @@ def write_nsd_conf(sdir, port, data, addr="127.0.0.1"):
     return [NSD, "-d", "-c", conf]
 
 
+def write_knot_conf(sdir, port, data, addr="127.0.0.1", extra=""):
+    """knotd's configuration for the zone set data on addr@port, in sdir, with the sections
+    extra (bench_xdp's `xdp:`) before the template; returns its argv."""
+    for sub in ("run", "storage"):
+        os.makedirs(os.path.join(sdir, sub), exist_ok=True)
+    conf = os.path.join(sdir, "knot.conf")
+    with open(conf, "w") as f:
+        f.write(benchlib.knot_conf(port, os.path.join(sdir, "run"),
+                                   os.path.join(sdir, "storage"), "warning")
+                .replace("127.0.0.1@", addr + "@") + extra + KNOT_TEMPLATE.format(dir=sdir))
+        for origin, path in data["zones"]:
+            f.write("  - domain: %s\n    file: \"%s\"\n" % (origin, path))
+    return [KNOTD, "-c", conf]
+
+
 def prepare(ctx, server, zset, data, sdir, port, log):
     """Writes the server's configuration; returns (argv, extra result fields)."""
     if server == "nsd":
         argv = write_nsd_conf(sdir, port, data)
         return argv, {"config": argv[-1]}
     if server == "knot":
-        for sub in ("run", "storage"):
-            os.makedirs(os.path.join(sdir, sub), exist_ok=True)
-        conf = os.path.join(sdir, "knot.conf")
-        with open(conf, "w") as f:
-            f.write(benchlib.knot_conf(port, os.path.join(sdir, "run"),
-                                       os.path.join(sdir, "storage"), "warning") +
-                    KNOT_TEMPLATE.format(dir=sdir))
-            for origin, path in data["zones"]:
-                f.write("  - domain: %s\n    file: \"%s\"\n" % (origin, path))
-        return [KNOTD, "-c", conf], {"config": conf}
+        argv = write_knot_conf(sdir, port, data)
+        return argv, {"config": argv[-1]}
     state = os.path.join(sdir, "state")
     load_s = dnsd_load(ctx, [p for _o, p in data["zones"]], state, log,
                        data["zonesdir"] if len(data["zones"]) > 1 else None)

@@ -122,18 +122,8 @@ def _argv(ctx, variant, wire, data, sdir):
     if variant == "nsd":
         return bench_dns.write_nsd_conf(sdir, PORT, data, SRV_IP)
     if variant == "knot-xdp":
-        for sub in ("run", "storage"):
-            os.makedirs(os.path.join(sdir, sub), exist_ok=True)
-        conf = os.path.join(sdir, "knot.conf")
-        with open(conf, "w") as f:
-            f.write(benchlib.knot_conf(PORT, os.path.join(sdir, "run"),
-                                       os.path.join(sdir, "storage"), "warning")
-                    .replace("127.0.0.1@", SRV_IP + "@") +
-                    "xdp:\n    listen: %s@%d\n\n" % (wire.dev_s, PORT) +
-                    bench_dns.KNOT_TEMPLATE.format(dir=sdir))
-            for origin, path in data["zones"]:
-                f.write("  - domain: %s\n    file: \"%s\"\n" % (origin, path))
-        return [bench_dns.KNOTD, "-c", conf]
+        return bench_dns.write_knot_conf(sdir, PORT, data, SRV_IP,
+                                         "xdp:\n    listen: %s@%d\n\n" % (wire.dev_s, PORT))
     conf = os.path.join(sdir, "dnsd-%s.conf" % variant)
     with open(conf, "w") as f:
         f.write(benchlib.stay_root_config("dnsd") + "dnsd:\n    rrl-rate: 0\n")
