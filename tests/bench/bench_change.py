@@ -57,6 +57,7 @@ import shutil
 import statistics
 import subprocess
 import time
+import urllib.request
 
 import benchlib
 from benchlib import BenchError
@@ -92,6 +93,7 @@ class Setup:
         self.state = os.path.join(tmp, "state")
         self.conf = os.path.join(tmp, "lockstep.conf")
         self.hp, self.dp = benchlib.free_port(), benchlib.free_port()
+        self.mp = benchlib.free_port()        # dnsd's /metrics: the busy load's real rate
         self.procs = {}
         self.k = 0
         self.watch_exe = None
@@ -114,11 +116,11 @@ class Setup:
         root = "  user: root\n" if os.geteuid() == 0 else ""   # root-owned files, as bench_sts
         with open(self.conf, "w") as f:
             f.write("server:\n  state-dir: %s\nhttpsd:\n  access-log: no\n%s"
-                    "dnsd:\n  query-log: no\n%s"
+                    "dnsd:\n  query-log: no\n  metrics-listen: 127.0.0.1:%d\n%s"
                     "mta-sts:\n  endpoints: 127.0.0.1:%d\n"
                     "  service-address: 127.0.0.1\n  trust-store: %s\n"
                     "  fetch-timeout: 10\n%s"
-                    % (self.state, root, root, self.hp, self.trust_store(),
+                    % (self.state, root, self.mp, root, self.hp, self.trust_store(),
                        "  rotate-interval: %d\n" % rotate if rotate else ""))
 
     def zonectl(self, *args, timeout=STEP_TIMEOUT):
@@ -285,6 +287,14 @@ def timing_report(all_stamps, total_ms):
                         for t, iv in zip(total_ms, per)]}
 
 
+def queries_answered(setup):
+    """dnsd's dnsd_queries_total over every transport, from its /metrics."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % setup.mp, timeout=10) as r:
+        text = r.read().decode()
+    return sum(float(l.split()[-1]) for l in text.splitlines()
+               if l.startswith("dnsd_queries_total"))
+
+
 def rotations_logged(setup):
     """Ids dnsd's publisher has logged as rotated so far."""
     with open(os.path.join(setup.tmp, "dnsd.log"), "rb") as f:
@@ -341,7 +351,7 @@ def parse_trace(path):
     """Phases (ms) and sync counts of one `strace -f -ttt` trace of zonectl."""
     fds, dsync, sock = {}, set(), None
     t_exec = t_exit = None
-    syncs, events = [], []      # (time, name), in order
+    syncs = []                  # times, in order
     counts = {c: 0 for c in SYNC_CALLS}
     counts["dsync_write"] = 0
     connect = None
@@ -470,12 +480,17 @@ def run(ctx):
             ctx.log("change: waiting %.0f s for the first rotations (half an interval after "
                     "the first publish)" % wait)
             time.sleep(wait)
-        r0, t0 = rotations_logged(setup), time.monotonic()
+        r0, q0, t0 = rotations_logged(setup), queries_answered(setup), time.monotonic()
         busy, busy_b = scenario(setup, count, zonectl_b)
-        busy["rotations_per_s"] = (rotations_logged(setup) - r0) / (time.monotonic() - t0)
+        took = time.monotonic() - t0
+        busy["rotations_per_s"] = (rotations_logged(setup) - r0) / took
+        busy["queries_per_s"] = (queries_answered(setup) - q0) / took
         res["busy"], res["busy_b"] = busy, busy_b
         if busy["rotations_per_s"] == 0:
             errors.append("no id rotated during the busy scenario")
+        if perf is not None and busy["queries_per_s"] < 0.9 * BUSY_QPS:
+            errors.append("dnsd counted %.0f queries/s during the busy scenario, not the %d "
+                          "dnsperf was to send" % (busy["queries_per_s"], BUSY_QPS))
         ctx.log("change: busy p50 %.1f p99 %.1f ms" % (busy["p50_ms"], busy["p99_ms"]))
         for label, s in (("quiet", quiet), ("busy", busy), ("quiet B", quiet_b),
                          ("busy B", busy_b)):
@@ -495,8 +510,10 @@ def run(ctx):
         notes.extend(timing_notes("quiet", quiet["timing"]) + timing_notes("busy", busy["timing"]))
         notes.append("%d other domains enabled; quiet: daily rotation; busy: rotate-interval "
                      "%d (about %.0f rotations/s; %.1f/s logged during the scenario) and "
-                     "dnsperf -Q %d at dnsd" % (n, BUSY_ROTATE, n / BUSY_ROTATE,
-                                                busy["rotations_per_s"], BUSY_QPS))
+                     "dnsperf -Q %d at dnsd (dnsd counted %.0f queries/s during it, the "
+                     "watchers' included)" % (n, BUSY_ROTATE, n / BUSY_ROTATE,
+                                              busy["rotations_per_s"], BUSY_QPS,
+                                              busy["queries_per_s"]))
         notes.append("breakdown (median of %d changes under strace, ms): " % BREAKDOWN_RUNS +
                      ", ".join("%s %.2f" % kv for kv in ph.items()))
         notes.append("syncs per change (median): " + ", ".join(
