@@ -81,11 +81,15 @@ fail:
 	return rc;
 }
 
-/* Counters go to the state directory each second: a snapshot, so no fsync. */
+/* Counters go to the state directory each second: a snapshot, so no fsync. The xdp-listen
+ * interface is checked at the same pace. */
 static void on_stats(uv_timer_t *t)
 {
 	struct dnsd_server *s = t->data;
 	char tmp[4096];
+	if (dnsd_xdp_lost(&s->xdp))
+		log_warning("xdp: interface %s is gone: queries to it are no longer read through "
+		            "AF_XDP; restart dnsd once it is back", s->xdp.ifname);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", s->stats_path);
 	FILE *f = fopen(tmp, "w");
 	if (f == NULL)

@@ -345,6 +345,19 @@ int dnsd_xdp_start(struct dnsd_xdp *x, struct dnsd_worker *w, size_t i, size_t n
 	return 0;
 }
 
+bool dnsd_xdp_lost(struct dnsd_xdp *x)
+{
+	if (!x->open || x->gone)
+		return false;
+	/* An interface that goes down and up keeps its index, its program and its sockets. */
+	errno = 0;
+	unsigned idx = if_nametoindex(x->ifname);
+	if (idx == 0 && errno != ENODEV)
+		return false;              /* no socket to ask with just now: the next second */
+	x->gone = idx != (unsigned)x->ifindex;
+	return x->gone;
+}
+
 void dnsd_xdp_close(struct dnsd_xdp *x)
 {
 	if (!x->open)

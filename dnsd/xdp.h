@@ -34,6 +34,7 @@ struct dnsd_xdp {
 	bool open;                       /* false: off (a zeroed struct), or closed */
 	int prog_fd, map_fd, link_fd;    /* -1 when not open */
 	bool generic;                    /* the driver has no native XDP: the slow hook */
+	bool gone;                       /* the interface went away while dnsd ran */
 	struct xdp_queue *q;
 	uint32_t nq;
 };
@@ -46,6 +47,12 @@ struct dnsd_xdp {
 int dnsd_xdp_open(struct dnsd_xdp *x, const char *spec, char *err, size_t errlen);
 /* Worker i of n reads the queues q with q % n == i, on its loop. Returns 0 or a libuv code. */
 int dnsd_xdp_start(struct dnsd_xdp *x, struct dnsd_worker *w, size_t i, size_t n);
+/*
+ * True the first time a check finds the interface gone or its name taken by another (a
+ * deleted veth, an unloaded driver): its sockets then get nothing, and only a restart
+ * attaches again. Cheap enough for a timer of a second.
+ */
+bool dnsd_xdp_lost(struct dnsd_xdp *x);
 /* Detaches the program and frees the sockets; after the workers' loops have closed. */
 void dnsd_xdp_close(struct dnsd_xdp *x);
 

@@ -310,3 +310,36 @@ def test_bad_xdp_listen_is_refused(zc, tmp_path):
              "--listen", "127.0.0.1:0"], check=False)
     assert p.returncode == 1
     assert "no interface lsnosuch0" in p.stderr, p.stderr
+
+
+def cpu_ticks(pid):
+    """User and system clock ticks a process has used (/proc/PID/stat)."""
+    fields = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def test_interface_down_up_and_gone(netns, zc, tmp_path):
+    """Down and up again: the program and sockets stay, and answers resume. Deleted: dnsd
+    says so once, keeps answering through its sockets, and does not spin on the dead ones."""
+    p, log = start_dnsd(netns, zc, tmp_path)
+    assert ask(netns, netns.snd, SERVER_IP, QUERIES[:1])[0] is not None
+    netns.ip("-n", netns.srv, "link", "set", netns.veth_s, "down")
+    time.sleep(0.5)
+    netns.ip("-n", netns.srv, "link", "set", netns.veth_s, "up")
+    before = dnsd_counters(zc.state).get("udp.xdp", 0)
+    wait_for("an answer through XDP after down and up", lambda: ask(
+        netns, netns.snd, SERVER_IP, QUERIES[:1])[0] is not None, (log,))
+    wait_for("udp.xdp counts it", lambda: dnsd_counters(zc.state).get("udp.xdp", 0) > before,
+             (log,))
+    assert "is gone" not in log.read_text()
+    netns.ip("-n", netns.srv, "link", "del", netns.veth_s)
+    wait_for("the loss logged", lambda: "xdp: interface %s is gone" % netns.veth_s
+             in log.read_text(), (log,))
+    ticks = cpu_ticks(p.pid)
+    time.sleep(2)
+    used = cpu_ticks(p.pid) - ticks
+    assert used < 50, "dnsd used %d ticks of CPU in 2 s with its interface gone" % used
+    assert ask(netns, netns.srv, "127.0.0.1", QUERIES[:1])[0] is not None
+    assert log.read_text().count("is gone") == 1
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(10) == 0, log.read_text()
