@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 	    daemon_pidfile_write(cfg.dnsd_pidfile) != 0)
 		goto out;
 	s.scrape = (struct scrape){ s.w, s.nworkers, &s.notify, &s.pub, s.env.st, DNSD_VERSION,
-	                            (int64_t)time(NULL), { 0 } };
+	                            (int64_t)time(NULL), &s.xdp, { 0 } };
 	if (nmaddrs)
 		log_notice("metrics: GET /metrics on %s",
 		           daemon_addrs_text(maddrs, nmaddrs, err, sizeof(err)));

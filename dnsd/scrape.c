@@ -262,6 +262,9 @@ int scrape_render(void *arg, struct metrics_buf *b)
 	gauge(b, "dnsd_start_time_seconds", "Unix time at which dnsd started.",
 	      (double)s->start_time);
 	gauge(b, "dnsd_workers", "Threads answering queries.", (double)n);
+	gauge(b, "dnsd_xdp_queues",
+	      "AF_XDP sockets reading queries (dnsd.xdp-listen): 0 without it, or once its "
+	      "interface is gone.", s->xdp->open && !s->xdp->gone ? (double)s->xdp->nq : 0.0);
 	queries(b, w, n);
 	notify(b, s->notify);
 	updates(b);

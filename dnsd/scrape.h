@@ -7,6 +7,7 @@
 #include "dnsd/notify.h"
 #include "dnsd/publisher.h"
 #include "dnsd/worker.h"
+#include "dnsd/xdp.h"
 #include "shared/store/store.h"
 #include "shared/tls/cert_metrics.h"
 #include "shared/util/metrics.h"
@@ -20,6 +21,7 @@ struct scrape {
 	struct store *st;
 	const char *version;
 	int64_t start_time;              /* Unix time */
+	const struct dnsd_xdp *xdp;      /* dnsd.xdp-listen's sockets */
 	struct cert_metrics certs;       /* owned: free with scrape_free() */
 };
 

@@ -321,7 +321,14 @@ def cpu_ticks(pid):
 def test_interface_down_up_and_gone(netns, zc, tmp_path):
     """Down and up again: the program and sockets stay, and answers resume. Deleted: dnsd
     says so once, keeps answering through its sockets, and does not spin on the dead ones."""
-    p, log = start_dnsd(netns, zc, tmp_path)
+    p, log = start_dnsd(netns, zc, tmp_path, extra="  metrics-listen: 127.0.0.1:9153\n")
+
+    def queues():
+        page = run(netns.exec_argv(netns.srv, ["curl", "-sf", "http://127.0.0.1:9153/metrics"]))
+        return [line.split()[1] for line in page.stdout.splitlines()
+                if line.startswith("dnsd_xdp_queues ")]
+
+    assert queues() == ["1"]
     assert ask(netns, netns.snd, SERVER_IP, QUERIES[:1])[0] is not None
     netns.ip("-n", netns.srv, "link", "set", netns.veth_s, "down")
     time.sleep(0.5)
@@ -341,5 +348,6 @@ def test_interface_down_up_and_gone(netns, zc, tmp_path):
     assert used < 50, "dnsd used %d ticks of CPU in 2 s with its interface gone" % used
     assert ask(netns, netns.srv, "127.0.0.1", QUERIES[:1])[0] is not None
     assert log.read_text().count("is gone") == 1
+    assert queues() == ["0"]
     p.send_signal(signal.SIGTERM)
     assert p.wait(10) == 0, log.read_text()
