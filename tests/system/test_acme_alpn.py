@@ -267,11 +267,16 @@ def test_pebble_validates_tls_alpn_01(tmp_path, zonectl_binary):
             c = Client("https://localhost:%d/dir" % port, https_ca)
             c.register()
 
+            def respond(ch):
+                """POSTs to the challenge: Pebble's answer in the message when not 200."""
+                r = c.post(ch["url"], {})
+                assert r[0] == 200, (r, log.read_text()[-3000:])
+
             def attempt(keyauth):
                 order = c.order([HOST])[2]
                 ch = c.challenge(order, "tls-alpn-01")
                 put(st, HOST, keyauth or (ch["token"] + "." + c.thumbprint()))
-                assert c.post(ch["url"], {})[0] == 200
+                respond(ch)
                 return c.wait_authz(order)
 
             authz = attempt(None)
@@ -283,7 +288,7 @@ def test_pebble_validates_tls_alpn_01(tmp_path, zonectl_binary):
             put(st, HOST, "-")
             order = c.order([HOST])[2]
             ch = c.challenge(order, "tls-alpn-01")
-            assert c.post(ch["url"], {})[0] == 200
+            respond(ch)
             assert c.wait_authz(order)["status"] == "invalid"
         finally:
             stop_process(proc, 3)
