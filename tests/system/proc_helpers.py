@@ -70,6 +70,13 @@ def free_port(ipv6=False, attempts=50, candidates=None, host=HOST4):
     pytest.fail("no free port for UDP and TCP found in %d attempts" % len(tries))
 
 
+def cpu_seconds(pid):
+    """utime + stime of the process, in seconds (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop_process(proc, timeout):
     """SIGTERM to proc's PID, SIGKILL after timeout seconds: (exit code, killed).
 

@@ -20,17 +20,10 @@ import dns.update
 
 from dnsd_helpers import (DNSD, EXAMPLE_ZONES, HOST4, Dnsd, assert_rcode,  # noqa: F401
                           dnsd_counters, dnsd_factory, find, make_query, rdatas)
-from proc_helpers import as_root_config, free_port, wait_until
+from proc_helpers import as_root_config, cpu_seconds, free_port, wait_until
 
 QUEUED = 160              # 10 batches of 16: about 100 KB of socket buffer
 ANSWER_WAIT = 10          # seconds for all the answers to come back
-
-
-def cpu_seconds(pid):
-    """utime + stime of the process, in seconds (/proc/PID/stat)."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def queue_while_stopped(d, wires, sock):

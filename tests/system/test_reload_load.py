@@ -294,10 +294,12 @@ def test_address_that_cannot_be_opened_changes_nothing_else(tmp_path, zc):
         hup(d, "stopped listening on %s:%d" % (HOST4, b))
         r = udp_answer(taken)
         assert isinstance(r, dns.message.Message) and r.rcode() == dns.rcode.NOERROR, r
-        last = []
-        assert wait_until(lambda: isinstance(last.append(udp_answer(b, timeout=0.5)) or last[-1],
-                                             ConnectionRefusedError), 5), \
-            ("port %d still answers: %r" % (b, last[-1]), d.log_text())
+        last = [None]
+
+        def refused():
+            last[0] = udp_answer(b, timeout=0.5)
+            return isinstance(last[0], ConnectionRefusedError)
+        assert wait_until(refused, 5), ("port %d still answers: %r" % (b, last[0]), d.log_text())
 
 
 def test_low_port_after_the_privilege_drop():
