@@ -10,7 +10,9 @@ so it does not compress away):
   answer must be 200 "OK", and the spool must then hold one file per answer (each 200 means
   the report was durable);
 - fetches meanwhile: policy GETs (4 keep-alive threads) alone, then with reports POSTed at
-  1,000 a second alongside (32 more threads, paced): the fetch rate's drop (goal: at most 10 %);
+  1,000 a second alongside (32 more threads, paced), taking turns (alone, beside, alone,
+  beside, alone), each run beside compared with the two alone around it: the fetch rate's
+  drop, the median of those pairs (goal: at most 10 %);
   and, since one client CPU cannot keep httpsd saturated, the same reports alone with the
   server CPU they take: a saturated server's fetch capacity beside them is that share less,
   corrected by the fetches' own cost per CPU second alone and beside the reports;
@@ -61,6 +63,7 @@ FETCH_RATES = (("keepalive", 2000), ("keepalive", 5000), ("new", 50))
 REPORT_RATE = 1000         # reports a second while the fetches are measured (the goal)
 WARM_SECONDS = 1           # the paced reports' connections come up before anything is measured
 REPORT_BYTES = 10 * 1024   # the gzip report's size, about
+PAIRS = 2                  # fetch runs beside reports a round, each between two alone
 DEFAULT_SECONDS = 5
 DEFAULT_RUNS = 3
 IMPORT_REPORTS = 2000
@@ -229,8 +232,12 @@ def finish_reports(proc, seconds, what):
 
 
 def fetch_runs(env, proc, port, seconds, cpus):
-    """(fetches/s alone, fetches/s with REPORT_RATE reports/s beside, reports/s done, server
-    CPU % alone, server CPU % with reports, server CPU % of REPORT_RATE reports/s alone)."""
+    """The server CPU of REPORT_RATE reports/s alone, then saturating fetches alone and with
+    those reports beside, taking turns: alone, beside, alone, ... (PAIRS beside), each beside
+    run compared with the mean of the runs alone on either side of it (this machine's fetch
+    rate moves by a fifth over tens of seconds). Returns {"alone": [(fetches/s, server CPU
+    %)], "busy": [the same beside reports], "drops": [%], "sent": reports/s beside,
+    "reports_cpu": server CPU % of the reports alone}."""
     clear_spool(env)
     pids = _process_tree(proc.pid)
     tick = float(os.sysconf("SC_CLK_TCK"))
@@ -239,19 +246,24 @@ def fetch_runs(env, proc, port, seconds, cpus):
     finish_reports(posts, seconds, "reports alone")
     reports_cpu = 100.0 * (_cpu_ticks(pids) - r0) / tick / (time.monotonic() - t0)
     clear_spool(env)
-    c0 = _cpu_ticks(pids)
-    alone = finish_load(start_load(env, port, seconds, cpus[1], ["-s", HOST], env.policy,
-                                   FETCH_THREADS), seconds, "fetches alone")
-    ca = _cpu_ticks(pids)
-    posts = start_reports(env, port, seconds, cpus)
-    c1 = _cpu_ticks(pids)
-    fetches = start_load(env, port, seconds, cpus[1], ["-s", HOST], env.policy, FETCH_THREADS)
-    busy = finish_load(fetches, seconds, "fetches with reports")
-    sent = finish_reports(posts, seconds, "reports beside fetches")
-    c2 = _cpu_ticks(pids)
-    clear_spool(env)
-    return (alone["rps"], busy["rps"], sent["rps"], 100.0 * (ca - c0) / tick / alone["seconds"],
-            100.0 * (c2 - c1) / tick / busy["seconds"], reports_cpu)
+
+    def fetches(what):
+        c0 = _cpu_ticks(pids)
+        r = finish_load(start_load(env, port, seconds, cpus[1], ["-s", HOST], env.policy,
+                                   FETCH_THREADS), seconds, what)
+        return r["rps"], 100.0 * (_cpu_ticks(pids) - c0) / tick / r["seconds"]
+
+    alone, busy, sent = [fetches("fetches alone")], [], []
+    for _ in range(PAIRS):
+        posts = start_reports(env, port, seconds, cpus)
+        busy.append(fetches("fetches with reports"))
+        sent.append(finish_reports(posts, seconds, "reports beside fetches")["rps"])
+        clear_spool(env)
+        alone.append(fetches("fetches alone"))
+    drops = [100.0 * (1 - busy[i][0] / ((alone[i][0] + alone[i + 1][0]) / 2))
+             for i in range(PAIRS)]
+    return {"alone": alone, "busy": busy, "drops": drops, "sent": min(sent),
+            "reports_cpu": reports_cpu}
 
 
 def paced_runs(env, proc, port, seconds, cpus, mode, rate):
@@ -347,9 +359,13 @@ def run(ctx):
                                           r["per_file"] or 0))
                 runs[mode].append(r)
             f = fetch_runs(env, proc, port, seconds, cpus)
-            ctx.log("intake: fetches %.0f/s alone, %.0f/s with %.0f reports/s beside "
-                    "(server CPU %.0f %% alone, %.0f %% with reports); the reports alone: "
-                    "server CPU %.1f %%" % f)
+            ctx.log("intake: fetches alone %s, with %d reports/s beside %s (server CPU %s, %s): "
+                    "%s %% fewer; the reports alone: server CPU %.1f %%"
+                    % ("/".join("%.0f" % a[0] for a in f["alone"]), f["sent"],
+                       "/".join("%.0f" % b[0] for b in f["busy"]),
+                       "/".join("%.0f" % a[1] for a in f["alone"]),
+                       "/".join("%.0f" % b[1] for b in f["busy"]),
+                       "/".join("%.1f" % d for d in f["drops"]), f["reports_cpu"]))
             fetch.append(f)
             for mode, rate in FETCH_RATES:
                 p = paced_runs(env, proc, port, seconds, cpus, mode, rate)
@@ -374,16 +390,17 @@ def run(ctx):
     med = {m: {k: benchlib.median([r[k] or 0 for r in rs])
                for k in ("rps", "server_cpu_pct", "per_cpu_second", "per_file")}
            for m, rs in runs.items()}
-    cpu_alone = benchlib.median([f[3] for f in fetch])
-    cpu_busy = benchlib.median([f[4] for f in fetch])
+    cpu_alone = benchlib.median([a[1] for f in fetch for a in f["alone"]])
+    cpu_busy = benchlib.median([b[1] for f in fetch for b in f["busy"]])
     # What a server kept saturated by fetches would lose to the reports: the core's share
     # that REPORT_RATE reports/s take alone (a client on this 2-core machine cannot saturate
     # httpsd, so the closed-loop pair above moves with the client too).
-    reports_share = benchlib.median([f[5] for f in fetch])
-    alone = benchlib.median([f[0] for f in fetch])
-    busy = benchlib.median([f[1] for f in fetch])
-    posted = benchlib.median([f[2] for f in fetch])
-    slowdown = 100.0 * (1 - busy / alone) if alone else None
+    reports_share = benchlib.median([f["reports_cpu"] for f in fetch])
+    alone = benchlib.median([a[0] for f in fetch for a in f["alone"]])
+    busy = benchlib.median([b[0] for f in fetch for b in f["busy"]])
+    posted = min(f["sent"] for f in fetch)
+    drops = [d for f in fetch for d in f["drops"]]
+    slowdown = benchlib.median(drops)
     # Fetches per server CPU second: alone, and beside the reports with the reports' CPU (as
     # measured alone at the same rate) taken out. The saturated pair above also moves with
     # the client, which shares its CPU with the report client; this one does not. From both,
@@ -415,7 +432,8 @@ def run(ctx):
                          None, None])
     result.update(ok=True, runs=rounds, intake=med, report_bytes=len(body),
                   fetch={"alone": alone, "with_reports": busy, "reports_per_s": posted,
-                         "slowdown_pct": slowdown, "paced": paced_med,
+                         "slowdown_pct": slowdown, "slowdown_pairs_pct": drops,
+                         "paced": paced_med,
                          "server_cpu_pct_alone": cpu_alone, "server_cpu_pct_with": cpu_busy,
                          "per_cpu_second_alone": fetch_eff_alone,
                          "per_cpu_second_with": fetch_eff_busy,
@@ -426,10 +444,12 @@ def run(ctx):
                          "rows": rows,
                          "notes": ["httpsd one worker on CPU %d, https_load on CPU %d; %d s "
                                    "per run, median of %d; reports of %d bytes (gzip); "
-                                   "fetch slowdown %.1f %% (goal <= 10 %%); %.1f reports a "
-                                   "spool file (keep-alive)"
+                                   "fetch slowdown %.1f %% (goal <= 10 %%; the median of %d "
+                                   "pairs: %s); %.1f reports a spool file (keep-alive)"
                                    % (server_cpu, client_cpu, seconds, rounds, len(body),
-                                      slowdown or 0, med["keepalive"]["per_file"]),
+                                      slowdown, len(drops),
+                                      ", ".join("%.1f" % d for d in drops),
+                                      med["keepalive"]["per_file"]),
                                    "a saturated server's fetch capacity beside %d reports/s: "
                                    "%.1f %% less (the reports' %.1f %% of the core, and the "
                                    "fetches' cost per CPU second beside them)"
